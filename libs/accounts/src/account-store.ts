@@ -1,0 +1,131 @@
+import type { PrismaClient } from '@lattice/storage';
+import { Errors } from '@lattice/http';
+import { hashPassword, verifyPassword } from './passwords';
+import { hashAccessToken, newAccessToken, newDeviceId } from './tokens';
+import { userIdOf, validateNewLocalpart } from './localpart';
+
+export interface Session {
+  userId: string;
+  deviceId: string;
+  accessToken: string;
+}
+
+export interface NewDevice {
+  deviceId?: string;
+  displayName?: string;
+}
+
+/**
+ * Users, devices and access tokens of every tenant. The only writer of
+ * those tables; the client-api, sync and media services all resolve tokens
+ * through it.
+ */
+export class AccountStore {
+  constructor(private readonly db: PrismaClient) {}
+
+  async isLocalpartAvailable(serverName: string, localpart: string): Promise<boolean> {
+    validateNewLocalpart(localpart, serverName);
+    const existing = await this.db.user.findUnique({ where: { userId: userIdOf(localpart, serverName) } });
+    return existing === null;
+  }
+
+  /** Creates the account; M_USER_IN_USE if the user ID exists (also when two registrations race). */
+  async createUser(serverName: string, localpart: string, password: string | undefined): Promise<string> {
+    validateNewLocalpart(localpart, serverName);
+    const userId = userIdOf(localpart, serverName);
+    const passwordHash = password === undefined ? null : await hashPassword(password);
+    try {
+      await this.db.user.create({ data: { userId, serverName, localpart, passwordHash } });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'P2002') throw Errors.userInUse();
+      throw e;
+    }
+    return userId;
+  }
+
+  /** A localpart nobody has, for registrations that did not ask for one. */
+  async generateLocalpart(serverName: string): Promise<string> {
+    for (;;) {
+      const candidate = `u${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+      if (await this.isLocalpartAvailable(serverName, candidate)) return candidate;
+    }
+  }
+
+  /** Checks a password; undefined when the user does not exist, is deactivated or the password is wrong. */
+  async checkPassword(userId: string, password: string): Promise<string | undefined> {
+    const user = await this.db.user.findUnique({ where: { userId } });
+    if (!user?.passwordHash || user.deactivated) return undefined;
+    return (await verifyPassword(password, user.passwordHash)) ? user.userId : undefined;
+  }
+
+  async isDeactivated(userId: string): Promise<boolean> {
+    const user = await this.db.user.findUnique({ where: { userId }, select: { deactivated: true } });
+    return user?.deactivated ?? false;
+  }
+
+  /**
+   * Logs a device in: creates it (or reuses the client's device ID, replacing
+   * its old tokens, as the spec says for login with an existing device_id).
+   */
+  async startSession(userId: string, device: NewDevice): Promise<Session> {
+    const deviceId = device.deviceId ?? newDeviceId();
+    const accessToken = newAccessToken();
+    await this.db.$transaction([
+      this.db.device.upsert({
+        where: { userId_deviceId: { userId, deviceId } },
+        create: { userId, deviceId, displayName: device.displayName ?? null },
+        update: device.displayName === undefined ? {} : { displayName: device.displayName },
+      }),
+      this.db.accessToken.deleteMany({ where: { userId, deviceId } }),
+      this.db.accessToken.create({ data: { tokenHash: hashAccessToken(accessToken), userId, deviceId } }),
+    ]);
+    return { userId, deviceId, accessToken };
+  }
+
+  async resolveToken(accessToken: string): Promise<{ userId: string; deviceId: string } | undefined> {
+    const row = await this.db.accessToken.findUnique({ where: { tokenHash: hashAccessToken(accessToken) } });
+    return row ? { userId: row.userId, deviceId: row.deviceId } : undefined;
+  }
+
+  /** /logout: the token's device goes with it (client-server-api "Log out"). */
+  async endSession(accessToken: string): Promise<void> {
+    const row = await this.db.accessToken.findUnique({ where: { tokenHash: hashAccessToken(accessToken) } });
+    if (row) await this.deleteDevices(row.userId, [row.deviceId]);
+  }
+
+  /** Deletes devices and their tokens; every device when `deviceIds` is omitted. */
+  async deleteDevices(userId: string, deviceIds?: string[], keepDeviceId?: string): Promise<void> {
+    const devices = deviceIds ? { in: deviceIds } : keepDeviceId ? { not: keepDeviceId } : undefined;
+    await this.db.$transaction([
+      this.db.accessToken.deleteMany({ where: { userId, deviceId: devices } }),
+      this.db.device.deleteMany({ where: { userId, deviceId: devices } }),
+    ]);
+  }
+
+  async setPassword(userId: string, password: string): Promise<void> {
+    await this.db.user.update({ where: { userId }, data: { passwordHash: await hashPassword(password) } });
+  }
+
+  /** Deactivation keeps the row (the user ID is never reissued) but removes every way to log in. */
+  async deactivate(userId: string): Promise<void> {
+    await this.db.user.update({ where: { userId }, data: { deactivated: true, passwordHash: null } });
+    await this.deleteDevices(userId);
+  }
+
+  async getProfile(userId: string): Promise<{ displayname?: string; avatar_url?: string } | undefined> {
+    const user = await this.db.user.findUnique({ where: { userId } });
+    if (!user) return undefined;
+    return {
+      ...(user.displayName != null ? { displayname: user.displayName } : {}),
+      ...(user.avatarUrl != null ? { avatar_url: user.avatarUrl } : {}),
+    };
+  }
+
+  async setProfileField(userId: string, field: 'displayname' | 'avatar_url', value: string | null): Promise<void> {
+    await this.db.user.update({ where: { userId }, data: field === 'displayname' ? { displayName: value } : { avatarUrl: value } });
+  }
+
+  async listDevices(userId: string) {
+    return this.db.device.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } });
+  }
+}

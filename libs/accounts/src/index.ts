@@ -1,0 +1,4 @@
+export * from './account-store';
+export * from './passwords';
+export * from './tokens';
+export * from './localpart';

@@ -1,0 +1,52 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseConfig } from './load-config';
+
+function yamlFile(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'lattice-config-')), 'lattice.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('loadConfig', () => {
+  it('gives the embedded single-process server when nothing is configured', () => {
+    const config = parseConfig({});
+    expect(config.role).toBe('all');
+    expect(config.listen.port).toBe(8008);
+    expect(config.tenants.map((t) => t.serverName)).toEqual(['localhost']);
+    expect(config.database).toEqual({ kind: 'embedded', dataDir: './data/db' });
+    expect(config.bus.kind).toBe('in-process');
+  });
+
+  it('reads the YAML file named by LATTICE_CONFIG', () => {
+    const path = yamlFile('tenants:\n  - serverName: example.org\n    registration: { mode: closed }\n');
+    const config = loadConfig({ LATTICE_CONFIG: path });
+    expect(config.tenants[0].serverName).toBe('example.org');
+    expect(config.tenants[0].registration.mode).toBe('closed');
+  });
+
+  it('lets environment variables override the file', () => {
+    const path = yamlFile('listen: { port: 9000 }\n');
+    const config = loadConfig({ LATTICE_CONFIG: path, LATTICE_PORT: '8448', LATTICE_DATABASE_URL: 'postgres://x/y', LATTICE_NATS_URL: 'nats://127.0.0.1:4222' });
+    expect(config.listen.port).toBe(8448);
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://x/y' });
+    expect(config.bus).toEqual({ kind: 'nats', url: 'nats://127.0.0.1:4222', partitions: 64 });
+  });
+
+  it('names every invalid setting with its path', () => {
+    expect(() => parseConfig({ listen: { port: 'eighty' }, role: 'everything' })).toThrow(/listen\.port[\s\S]*role|role[\s\S]*listen\.port/);
+  });
+
+  it('refuses token registration without tokens', () => {
+    expect(() => parseConfig({ tenants: [{ serverName: 'a.example', registration: { mode: 'token' } }] })).toThrow(ConfigError);
+  });
+
+  it('refuses a server name that is not one', () => {
+    expect(() => parseConfig({ tenants: [{ serverName: 'not a host!' }] })).toThrow(/tenants\.0\.serverName/);
+  });
+
+  it('reports a missing file clearly', () => {
+    expect(() => loadConfig({ LATTICE_CONFIG: '/nonexistent/lattice.yaml' })).toThrow(/file not found/);
+  });
+});

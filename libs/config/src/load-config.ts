@@ -1,0 +1,81 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { load as parseYaml } from 'js-yaml';
+import { z } from 'zod';
+import { configSchema, LatticeConfig } from './schema';
+
+/** A configuration that failed validation; the message lists every problem with its path. */
+export class ConfigError extends Error {
+  constructor(source: string, problems: string[]) {
+    super(`Invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Environment overrides, so containers need no file: each variable replaces
+ * one setting after the file is read. Kept as a table so the README's
+ * configuration reference and this code cannot drift (see configEnvironmentVariables).
+ */
+const overrides: ReadonlyArray<{ name: string; help: string; apply: (raw: Record<string, any>, value: string) => void }> = [
+  { name: 'LATTICE_ROLE', help: 'role', apply: (c, v) => (c.role = v) },
+  { name: 'LATTICE_HOST', help: 'listen.host', apply: (c, v) => ((c.listen ??= {}).host = v) },
+  { name: 'LATTICE_PORT', help: 'listen.port', apply: (c, v) => ((c.listen ??= {}).port = Number(v)) },
+  {
+    name: 'LATTICE_SERVER_NAME',
+    help: 'tenants (one tenant with this server name)',
+    apply: (c, v) => (c.tenants = [{ ...(c.tenants?.[0] ?? {}), serverName: v }]),
+  },
+  { name: 'LATTICE_DATABASE_URL', help: 'database: {kind: postgres, url}', apply: (c, v) => (c.database = { kind: 'postgres', url: v }) },
+  { name: 'LATTICE_DATA_DIR', help: 'dataDir, database.dataDir, media.storePath', apply: applyDataDir },
+  { name: 'LATTICE_NATS_URL', help: 'bus: {kind: nats, url}', apply: (c, v) => (c.bus = { ...(c.bus ?? {}), kind: 'nats', url: v }) },
+  { name: 'LATTICE_REDIS_URL', help: 'cache: {kind: redis, url}', apply: (c, v) => (c.cache = { kind: 'redis', url: v }) },
+  { name: 'LATTICE_OTLP_ENDPOINT', help: 'telemetry.otlpEndpoint', apply: (c, v) => ((c.telemetry ??= {}).otlpEndpoint = v) },
+  { name: 'LATTICE_SERVICE_NAME', help: 'telemetry.serviceName', apply: (c, v) => ((c.telemetry ??= {}).serviceName = v) },
+];
+
+function applyDataDir(c: Record<string, any>, dir: string): void {
+  c.dataDir = dir;
+  if (!c.database || c.database.kind === 'embedded') c.database = { kind: 'embedded', dataDir: `${dir}/db` };
+  (c.media ??= {}).storePath = `${dir}/media`;
+}
+
+/** The variables `loadConfig` reads, for documentation and `--help`. */
+export function configEnvironmentVariables(): Array<{ name: string; sets: string }> {
+  return [{ name: 'LATTICE_CONFIG', sets: 'path of the YAML configuration file' }, ...overrides.map((o) => ({ name: o.name, sets: o.help }))];
+}
+
+/** Validates an already-parsed configuration object (file contents plus overrides). */
+export function parseConfig(raw: unknown, source = 'configuration'): LatticeConfig {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) throw new ConfigError(source, formatIssues(result.error));
+  return result.data;
+}
+
+/**
+ * Reads the YAML file named by LATTICE_CONFIG (or `lattice.yaml` if present),
+ * applies environment overrides and validates the result. Throws ConfigError
+ * naming every invalid setting, so a bad deployment fails at start, not later.
+ */
+export function loadConfig(env: Env = process.env): LatticeConfig {
+  const path = env.LATTICE_CONFIG ?? (existsSync('lattice.yaml') ? 'lattice.yaml' : undefined);
+  const raw = (path ? readYaml(path) : {}) as Record<string, any>;
+  for (const o of overrides) {
+    const value = env[o.name];
+    if (value !== undefined && value !== '') o.apply(raw, value);
+  }
+  return parseConfig(raw, path ? `${path} + environment` : 'environment');
+}
+
+function readYaml(path: string): unknown {
+  if (!existsSync(path)) throw new ConfigError(path, [`file not found: ${path}`]);
+  try {
+    return parseYaml(readFileSync(path, 'utf8')) ?? {};
+  } catch (e) {
+    throw new ConfigError(path, [`not valid YAML: ${(e as Error).message}`]);
+  }
+}
+
+function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+/**
+ * The configuration file's shape. Every field has a default that gives the
+ * embedded single-process server (`npm start`), so an empty file is valid.
+ */
+
+const serverName = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'must be a Matrix server name (host[:port])');
+
+const registration = z
+  .object({
+    /** open: anyone; token: m.login.registration_token required; closed: nobody. */
+    mode: z.enum(['open', 'token', 'closed']).default('open'),
+    tokens: z.array(z.string().min(1)).default([]),
+  })
+  .refine((r) => r.mode !== 'token' || r.tokens.length > 0, {
+    message: 'registration.mode "token" needs at least one entry in registration.tokens',
+  });
+
+export const tenantSchema = z.object({
+  /** The server name in user IDs, room aliases and signatures. */
+  serverName,
+  /** Where clients reach this tenant; also answers /.well-known/matrix/client. */
+  publicBaseUrl: z.url().optional(),
+  /** Extra Host header values that select this tenant (e.g. a client-facing domain). */
+  hostnames: z.array(z.string()).default([]),
+  registration: registration.default({ mode: 'open', tokens: [] }),
+});
+
+const rateLimit = z.object({
+  /** Sustained requests per second per user (or per IP when unauthenticated). */
+  perSecond: z.number().positive().default(10),
+  burst: z.number().int().positive().default(50),
+});
+
+export const configSchema = z.object({
+  /** Which services this process runs: `all` is the single-process server. */
+  role: z.enum(['all', 'client-api', 'federation-api', 'room-server', 'sync', 'media']).default('all'),
+  listen: z
+    .object({
+      host: z.string().default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(8008),
+    })
+    .default({ host: '0.0.0.0', port: 8008 }),
+  tenants: z.array(tenantSchema).min(1).default([{ serverName: 'localhost', hostnames: [], registration: { mode: 'open', tokens: [] } }]),
+  /** Embedded: PGlite in dataDir. Postgres: a connection URL. */
+  database: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('embedded'), dataDir: z.string().default('./data/db') }),
+      z.object({ kind: z.literal('postgres'), url: z.string().min(1) }),
+    ])
+    .default({ kind: 'embedded', dataDir: './data/db' }),
+  /** In-process: handlers called directly. NATS: JetStream streams between services. */
+  bus: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('in-process') }),
+      z.object({ kind: z.literal('nats'), url: z.string().min(1), partitions: z.number().int().min(1).max(1024).default(64) }),
+    ])
+    .default({ kind: 'in-process' }),
+  /** Sync positions cache and wake-ups across processes. */
+  cache: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('in-process') }),
+      z.object({ kind: z.literal('redis'), url: z.string().min(1) }),
+    ])
+    .default({ kind: 'in-process' }),
+  media: z
+    .object({
+      storePath: z.string().default('./data/media'),
+      maxUploadBytes: z.number().int().positive().default(50 * 1024 * 1024),
+    })
+    .default({ storePath: './data/media', maxUploadBytes: 50 * 1024 * 1024 }),
+  rateLimit: rateLimit.default({ perSecond: 10, burst: 50 }),
+  telemetry: z
+    .object({
+      serviceName: z.string().default('lattice'),
+      /** OTLP/HTTP traces endpoint (Jaeger, an OTel collector); unset = tracing off. */
+      otlpEndpoint: z.url().optional(),
+    })
+    .default({ serviceName: 'lattice' }),
+  /** Where the signing keys of tenants without one in the database are written at first start. */
+  dataDir: z.string().default('./data'),
+});
+
+export type LatticeConfig = z.infer<typeof configSchema>;
+export type TenantConfig = z.infer<typeof tenantSchema>;
+export type ServiceRole = LatticeConfig['role'];

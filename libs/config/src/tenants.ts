@@ -1,0 +1,58 @@
+import type { LatticeConfig, TenantConfig } from './schema';
+
+/**
+ * Picks the tenant a request is for. One deployment serves several server
+ * names; each request's Host header (or the configured public hostnames)
+ * says which one, as two separate homeservers would be told apart by DNS.
+ */
+export class TenantDirectory {
+  private readonly byHost = new Map<string, TenantConfig>();
+  private readonly byServerName = new Map<string, TenantConfig>();
+
+  constructor(readonly tenants: readonly TenantConfig[]) {
+    for (const tenant of tenants) {
+      this.byServerName.set(tenant.serverName.toLowerCase(), tenant);
+      for (const host of [tenant.serverName, ...tenant.hostnames, ...publicHost(tenant)]) {
+        this.byHost.set(host.toLowerCase(), tenant);
+        this.byHost.set(stripPort(host).toLowerCase(), tenant);
+      }
+    }
+  }
+
+  static fromConfig(config: LatticeConfig): TenantDirectory {
+    return new TenantDirectory(config.tenants);
+  }
+
+  /** The first configured tenant: serves requests whose Host matches none (e.g. 127.0.0.1 in a single-tenant setup). */
+  get defaultTenant(): TenantConfig {
+    return this.tenants[0];
+  }
+
+  /** The tenant for a Host header value; falls back to the default when only one tenant is configured. */
+  forHost(host: string | undefined): TenantConfig | undefined {
+    if (host) {
+      const hit = this.byHost.get(host.toLowerCase()) ?? this.byHost.get(stripPort(host).toLowerCase());
+      if (hit) return hit;
+    }
+    return this.tenants.length === 1 ? this.defaultTenant : undefined;
+  }
+
+  /** The tenant that owns a server name, i.e. whether that name is local to this deployment. */
+  forServerName(serverName: string): TenantConfig | undefined {
+    return this.byServerName.get(serverName.toLowerCase());
+  }
+
+  isLocal(serverName: string): boolean {
+    return this.byServerName.has(serverName.toLowerCase());
+  }
+}
+
+function publicHost(tenant: TenantConfig): string[] {
+  return tenant.publicBaseUrl ? [new URL(tenant.publicBaseUrl).host] : [];
+}
+
+function stripPort(host: string): string {
+  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
+  const colon = host.lastIndexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}

@@ -1,0 +1,47 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { TenantConfig } from '@lattice/config';
+import type { FastifyRequest } from 'fastify';
+import { Errors } from './matrix-error';
+
+/** Who made an authenticated request. */
+export interface Requester {
+  userId: string;
+  deviceId: string;
+  /** The raw access token, for /logout. */
+  accessToken: string;
+}
+
+/** What the guard attaches to every request it lets through. */
+export interface MatrixRequestContext {
+  tenant: TenantConfig;
+  requester?: Requester;
+}
+
+export type MatrixRequest = FastifyRequest & { matrix?: MatrixRequestContext };
+
+export const PUBLIC_ROUTE = 'lattice:public';
+export const OPTIONAL_AUTH = 'lattice:optional-auth';
+export const RATE_LIMITED = 'lattice:rate-limited';
+
+/** The route needs no access token (e.g. /versions, /login). */
+export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+/** The route reads an access token if one is given (e.g. /register for appservices). */
+export const OptionalAuth = () => SetMetadata(OPTIONAL_AUTH, true);
+/** The route counts against the requester's rate limit (spec: `rate-limited: true` in the OpenAPI). */
+export const RateLimited = () => SetMetadata(RATE_LIMITED, true);
+
+function context(ctx: ExecutionContext): MatrixRequestContext {
+  const request = ctx.switchToHttp().getRequest<MatrixRequest>();
+  if (!request.matrix) throw Errors.unknown('Request context missing: is MatrixRequestGuard installed?');
+  return request.matrix;
+}
+
+/** The tenant (server name and its settings) the request was addressed to. */
+export const Tenant = createParamDecorator((_: unknown, ctx: ExecutionContext) => context(ctx).tenant);
+
+/** The authenticated user and device; only on routes that require a token. */
+export const Auth = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
+  const requester = context(ctx).requester;
+  if (!requester) throw Errors.missingToken();
+  return requester;
+});

@@ -1,0 +1,70 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { LatticeConfig } from '@lattice/config';
+import { TenantDirectory } from '@lattice/config';
+import { Errors } from './matrix-error';
+import { RateLimiter } from './rate-limiter';
+import { MatrixRequest, OPTIONAL_AUTH, PUBLIC_ROUTE, RATE_LIMITED, Requester } from './request-context';
+
+/** Resolves an access token to its user and device; implemented by the accounts lib. */
+export interface AccessTokenResolver {
+  resolve(accessToken: string): Promise<Omit<Requester, 'accessToken'> | undefined>;
+}
+
+export const ACCESS_TOKEN_RESOLVER = Symbol('AccessTokenResolver');
+export const HTTP_CONFIG = Symbol('LatticeConfig');
+
+/**
+ * Runs before every handler: picks the tenant from the Host header,
+ * authenticates the access token (header or, deprecated but still allowed,
+ * the access_token query parameter) and applies the rate limit.
+ */
+@Injectable()
+export class MatrixRequestGuard implements CanActivate {
+  private readonly tenants: TenantDirectory;
+  private readonly limiter: RateLimiter;
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(HTTP_CONFIG) config: LatticeConfig,
+    @Inject(ACCESS_TOKEN_RESOLVER) private readonly tokens: AccessTokenResolver,
+  ) {
+    this.tenants = TenantDirectory.fromConfig(config);
+    this.limiter = new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst);
+  }
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const request = ctx.switchToHttp().getRequest<MatrixRequest>();
+    const tenant = this.tenants.forHost(request.headers.host);
+    if (!tenant) throw Errors.notFound(`No homeserver is configured for host ${request.headers.host ?? '(none)'}`);
+    request.matrix = { tenant };
+
+    const flag = (key: string) => this.reflector.getAllAndOverride<boolean>(key, [ctx.getHandler(), ctx.getClass()]) ?? false;
+    // Public routes never look at a token, so a stale one cannot break /versions or /login.
+    const token = flag(PUBLIC_ROUTE) ? undefined : accessTokenOf(request);
+    if (token !== undefined) {
+      const found = await this.tokens.resolve(token);
+      if (!found) throw Errors.unknownToken();
+      request.matrix.requester = { ...found, accessToken: token };
+    } else if (!flag(PUBLIC_ROUTE) && !flag(OPTIONAL_AUTH)) {
+      throw Errors.missingToken();
+    }
+
+    if (flag(RATE_LIMITED)) {
+      const wait = this.limiter.take(request.matrix.requester?.userId ?? request.ip);
+      if (wait > 0) throw Errors.limitExceeded(wait);
+    }
+    return true;
+  }
+}
+
+function accessTokenOf(request: MatrixRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw Errors.unknownToken('Authorization header must be "Bearer <token>"');
+    return match[1];
+  }
+  const query = (request.query as Record<string, unknown> | undefined)?.access_token;
+  return typeof query === 'string' && query !== '' ? query : undefined;
+}
