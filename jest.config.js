@@ -1,7 +1,19 @@
-/** Unit tests of every lib and app; the services and interop suites have configs of their own. */
+/**
+ * `npm test`: unit tests of every lib and app, and the end-to-end tests that
+ * drive the embedded homeserver with matrix-js-sdk. The e2e project compiles
+ * with module node16 so `await import('matrix-js-sdk')` (an ES module) stays a
+ * real dynamic import; jest runs it with --experimental-vm-modules.
+ */
 const base = require('./jest.preset');
 
 module.exports = {
-  ...base,
-  testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/e2e/**/*.spec.ts'],
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.spec.ts'],
+      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.e2e.json' }] },
+    },
+  ],
 };

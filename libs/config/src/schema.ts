@@ -87,3 +87,6 @@ export const configSchema = z.object({
 export type LatticeConfig = z.infer<typeof configSchema>;
 export type TenantConfig = z.infer<typeof tenantSchema>;
 export type ServiceRole = LatticeConfig['role'];
+
+/** Dependency-injection token under which every service receives the validated configuration. */
+export const LATTICE_CONFIG = Symbol('LatticeConfig');

@@ -1,7 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { LatticeConfig } from '@lattice/config';
-import { TenantDirectory } from '@lattice/config';
+import { LATTICE_CONFIG, LatticeConfig, TenantDirectory } from '@lattice/config';
 import { Errors } from './matrix-error';
 import { RateLimiter } from './rate-limiter';
 import { MatrixRequest, OPTIONAL_AUTH, PUBLIC_ROUTE, RATE_LIMITED, Requester } from './request-context';
@@ -12,7 +11,6 @@ export interface AccessTokenResolver {
 }
 
 export const ACCESS_TOKEN_RESOLVER = Symbol('AccessTokenResolver');
-export const HTTP_CONFIG = Symbol('LatticeConfig');
 
 /**
  * Runs before every handler: picks the tenant from the Host header,
@@ -26,7 +24,7 @@ export class MatrixRequestGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    @Inject(HTTP_CONFIG) config: LatticeConfig,
+    @Inject(LATTICE_CONFIG) config: LatticeConfig,
     @Inject(ACCESS_TOKEN_RESOLVER) private readonly tokens: AccessTokenResolver,
   ) {
     this.tenants = TenantDirectory.fromConfig(config);

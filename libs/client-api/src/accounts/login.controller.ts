@@ -1,0 +1,63 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import type { TenantConfig } from '@lattice/config';
+import { AccountStore } from '@lattice/accounts';
+import { Auth, Errors, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { loginBody } from './account-schemas';
+
+/** Password login and logout (client-server-api "Login", "Logout"). */
+@Controller('_matrix/client/v3')
+export class LoginController {
+  constructor(private readonly accounts: AccountStore) {}
+
+  @Get('login')
+  @Public()
+  flows() {
+    return { flows: [{ type: 'm.login.password' }] };
+  }
+
+  @Post('login')
+  @Public()
+  @RateLimited()
+  @HttpCode(200)
+  async login(@Tenant() tenant: TenantConfig, @Body() raw: unknown) {
+    const body = validateBody(loginBody, raw);
+    if (body.type !== 'm.login.password') throw new MatrixError(400, 'M_UNKNOWN', `Login type ${body.type} is not supported`);
+    if (body.identifier && body.identifier.type !== 'm.id.user') {
+      throw new MatrixError(400, 'M_UNKNOWN', `Identifier type ${body.identifier.type} is not supported`);
+    }
+    const user = body.identifier?.user ?? body.user;
+    if (!user || body.password === undefined) throw Errors.missingParam('Login needs identifier.user and password');
+
+    const userId = user.startsWith('@') ? user : `@${user.toLowerCase()}:${tenant.serverName}`;
+    const verified = await this.accounts.checkPassword(userId, body.password);
+    if (!verified) {
+      if (await this.accounts.isDeactivated(userId)) throw Errors.userDeactivated();
+      throw Errors.forbidden('Invalid username or password');
+    }
+    const session = await this.accounts.startSession(verified, {
+      deviceId: body.device_id,
+      displayName: body.initial_device_display_name,
+    });
+    return {
+      user_id: session.userId,
+      access_token: session.accessToken,
+      device_id: session.deviceId,
+      home_server: tenant.serverName,
+      well_known: { 'm.homeserver': { base_url: tenant.publicBaseUrl ?? `https://${tenant.serverName}` } },
+    };
+  }
+
+  @Post('logout')
+  @HttpCode(200)
+  async logout(@Auth() requester: Requester) {
+    await this.accounts.endSession(requester.accessToken);
+    return {};
+  }
+
+  @Post('logout/all')
+  @HttpCode(200)
+  async logoutAll(@Auth() requester: Requester) {
+    await this.accounts.deleteDevices(requester.userId);
+    return {};
+  }
+}

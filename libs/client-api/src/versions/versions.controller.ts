@@ -1,0 +1,40 @@
+import { Controller, Get } from '@nestjs/common';
+import { Public, Tenant } from '@lattice/http';
+import type { TenantConfig } from '@lattice/config';
+import { DEFAULT_ROOM_VERSION, knownRoomVersions } from '@lattice/protocol';
+
+/** The spec versions whose client-server API this server implements. */
+const SUPPORTED_SPEC_VERSIONS = ['r0.6.1', 'v1.1', 'v1.2', 'v1.3', 'v1.4', 'v1.5', 'v1.6', 'v1.7', 'v1.8', 'v1.9', 'v1.10', 'v1.11', 'v1.12'];
+
+/** Discovery: what the server speaks and where clients find it. */
+@Controller()
+export class VersionsController {
+  @Get('_matrix/client/versions')
+  @Public()
+  versions() {
+    return { versions: SUPPORTED_SPEC_VERSIONS, unstable_features: {} };
+  }
+
+  @Get('.well-known/matrix/client')
+  @Public()
+  wellKnown(@Tenant() tenant: TenantConfig) {
+    return { 'm.homeserver': { base_url: tenant.publicBaseUrl ?? `https://${tenant.serverName}` } };
+  }
+
+  @Get('_matrix/client/v3/capabilities')
+  capabilities() {
+    return {
+      capabilities: {
+        'm.change_password': { enabled: true },
+        'm.room_versions': {
+          default: DEFAULT_ROOM_VERSION,
+          available: Object.fromEntries(knownRoomVersions().map((v) => [v.id, v.stable ? 'stable' : 'unstable'])),
+        },
+        'm.set_displayname': { enabled: true },
+        'm.set_avatar_url': { enabled: true },
+        'm.3pid_changes': { enabled: false },
+        'm.get_login_token': { enabled: false },
+      },
+    };
+  }
+}

@@ -1,0 +1,28 @@
+import { clampPosition, formatSyncToken, hasAdvanced, parseSyncToken, ZERO_POSITION } from './sync-token';
+
+describe('sync tokens', () => {
+  it('round-trips every stream position', () => {
+    const position = { events: 42n, accountData: 7n, receipts: 3n, typing: 9007199254740993n };
+    expect(parseSyncToken(formatSyncToken(position))).toEqual(position);
+  });
+
+  it('rejects tokens that are not ours with M_INVALID_PARAM', () => {
+    expect(() => parseSyncToken('garbage')).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
+    expect(() => parseSyncToken('s1_2')).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
+  });
+
+  it('clamps a token from the future to the current position, stream by stream', () => {
+    const current = { events: 10n, accountData: 5n, receipts: 5n, typing: 5n };
+    expect(clampPosition({ events: 99n, accountData: 2n, receipts: 5n, typing: 6n }, current)).toEqual({
+      events: 10n,
+      accountData: 2n,
+      receipts: 5n,
+      typing: 5n,
+    });
+  });
+
+  it('notices when any stream advanced', () => {
+    expect(hasAdvanced(ZERO_POSITION, { ...ZERO_POSITION, receipts: 1n })).toBe(true);
+    expect(hasAdvanced(ZERO_POSITION, ZERO_POSITION)).toBe(false);
+  });
+});

@@ -1,0 +1,43 @@
+import { Errors } from '@lattice/http';
+
+/**
+ * A /sync `since` token: one position per stream the sync response covers.
+ * Opaque to clients; stable across restarts because every position is
+ * allocated in Postgres (stream_positions), never in a process's memory.
+ */
+export interface SyncPosition {
+  /** Room events (the room-server output stream's persisted position). */
+  events: bigint;
+  accountData: bigint;
+  receipts: bigint;
+  typing: bigint;
+}
+
+const STREAMS = ['events', 'accountData', 'receipts', 'typing'] as const;
+
+export const ZERO_POSITION: SyncPosition = { events: 0n, accountData: 0n, receipts: 0n, typing: 0n };
+
+export function formatSyncToken(position: SyncPosition): string {
+  return `s${STREAMS.map((s) => position[s].toString()).join('_')}`;
+}
+
+/** Parses a `since` token; M_INVALID_PARAM names the token if it is not one of ours. */
+export function parseSyncToken(token: string): SyncPosition {
+  const parts = /^s(\d+(?:_\d+)*)$/.exec(token)?.[1].split('_');
+  if (!parts || parts.length !== STREAMS.length) throw Errors.invalidParam(`Invalid sync token: ${token}`);
+  return Object.fromEntries(STREAMS.map((s, i) => [s, BigInt(parts[i])])) as unknown as SyncPosition;
+}
+
+/**
+ * A token from the future (e.g. issued before a restore from backup) is
+ * clamped to the current positions, so a client never waits for positions
+ * that will not come and never moves backwards past what it has seen.
+ */
+export function clampPosition(since: SyncPosition, current: SyncPosition): SyncPosition {
+  return Object.fromEntries(STREAMS.map((s) => [s, since[s] > current[s] ? current[s] : since[s]])) as unknown as SyncPosition;
+}
+
+/** True when any stream has moved past `since`. */
+export function hasAdvanced(since: SyncPosition, current: SyncPosition): boolean {
+  return STREAMS.some((s) => current[s] > since[s]);
+}
