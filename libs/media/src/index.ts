@@ -1,0 +1,2 @@
+export * from './media.module';
+export * from './media-config.controller';

@@ -1,0 +1,3 @@
+export * from './routes';
+export * from './nginx-config';
+export * from './ingress-routes';

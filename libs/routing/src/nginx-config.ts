@@ -1,0 +1,36 @@
+import { ROUTES, HttpService } from './routes';
+
+export type Upstreams = Record<HttpService, string[]>;
+
+/**
+ * An nginx server block routing like the Ingress: one upstream per service
+ * (several addresses = load-balanced workers) and one regex location per
+ * route, in table order (nginx also takes the first matching regex location).
+ */
+export function renderNginxConfig(listen: string, upstreams: Upstreams): string {
+  const blocks = (Object.keys(upstreams) as HttpService[]).map(
+    (service) => `upstream lattice_${service.replace('-', '_')} {\n${upstreams[service].map((a) => `  server ${a};`).join('\n')}\n}`,
+  );
+  const locations = ROUTES.map(
+    (r) => `  # ${r.why}\n  location ~ ${r.pattern} {\n    proxy_pass http://lattice_${r.service.replace('-', '_')};\n  }`,
+  );
+  return `${blocks.join('\n\n')}
+
+server {
+  listen ${listen};
+  client_max_body_size 50m;
+  proxy_http_version 1.1;
+  proxy_set_header Host $http_host;
+  proxy_set_header X-Forwarded-For $remote_addr;
+  proxy_read_timeout 120s;
+  proxy_buffering off;
+
+${locations.join('\n\n')}
+
+  location / {
+    default_type application/json;
+    return 404 '{"errcode":"M_UNRECOGNIZED","error":"Unrecognized request"}';
+  }
+}
+`;
+}

@@ -1,0 +1,33 @@
+import { renderNginxConfig } from './nginx-config';
+import { serviceForPath } from './routes';
+
+describe('route table', () => {
+  it.each([
+    ['/_matrix/client/v3/sync', 'sync'],
+    ['/_matrix/client/v3/rooms/!r:x/messages', 'sync'],
+    ['/_matrix/client/v3/rooms/!r:x/context/$e', 'sync'],
+    ['/_matrix/client/v3/rooms/!r:x/send/m.room.message/1', 'client-api'],
+    ['/_matrix/client/v3/syncx', 'client-api'],
+    ['/_matrix/client/v1/media/config', 'media'],
+    ['/_matrix/key/v2/server', 'federation-api'],
+    ['/_matrix/federation/v1/version', 'federation-api'],
+    ['/.well-known/matrix/client', 'client-api'],
+  ])('sends %s to %s', (path, service) => {
+    expect(serviceForPath(path)).toBe(service);
+  });
+
+  it('serves nothing outside the Matrix paths', () => {
+    expect(serviceForPath('/admin')).toBeUndefined();
+  });
+
+  it('renders one upstream per service with every worker address', () => {
+    const conf = renderNginxConfig('127.0.0.1:8008', {
+      'client-api': ['127.0.0.1:8101', '127.0.0.1:8102'],
+      sync: ['127.0.0.1:8201'],
+      'federation-api': ['127.0.0.1:8301'],
+      media: ['127.0.0.1:8401'],
+    });
+    expect(conf).toContain('upstream lattice_client_api {\n  server 127.0.0.1:8101;\n  server 127.0.0.1:8102;\n}');
+    expect(conf.indexOf('/sync$')).toBeLessThan(conf.indexOf('location ~ ^/_matrix/client/ {'));
+  });
+});
