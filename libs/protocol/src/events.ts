@@ -8,6 +8,9 @@
 
 /** Any JSON value, as parsed from the wire. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
+/** Any object, for functions that take events or other JSON objects without reading their types. */
+export type AnyObject = Record<string, unknown>;
+
 export interface JsonObject {
   [key: string]: JsonValue;
 }
