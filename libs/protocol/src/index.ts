@@ -9,3 +9,4 @@ export * from './redaction';
 export * from './identifiers';
 export * from './event-format';
 export * from './event-signing';
+export * from './auth';

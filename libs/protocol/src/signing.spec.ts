@@ -16,7 +16,7 @@ describe('signing JSON: spec vectors', () => {
   });
 
   it('signs an object with data', () => {
-    expect(signJson({ one: 1, two: 'Two' }, 'domain', specKey).signatures).toEqual({
+    expect((signJson({ one: 1, two: 'Two' } as JsonObject, 'domain', specKey) as JsonObject).signatures).toEqual({
       domain: { 'ed25519:1': 'KqmLSbO39/Bzb0QIYE82zqLwsA+PDzYIpIRA2sRQ4sL53+sN6/fpNSoqE7BP7vBZhG6kYdD13EIMJpvhJI+6Bw' },
     });
   });

@@ -1,0 +1,5 @@
+export * from './types';
+export * from './check-event-auth';
+export * from './check-auth-events';
+export * from './auth-events-selection';
+export * from './power-levels';
