@@ -12,7 +12,21 @@ export function computeEventId(version: RoomVersion, event: AnyObject): string {
     if (typeof event.event_id !== 'string') throw new Error('Room versions 1 and 2 carry event_id in the event');
     return event.event_id;
   }
-  return `$${referenceHashString(version, event)}`;
+  return `$${cachedReferenceHash(version, event)}`;
+}
+
+/**
+ * Events are treated as immutable once built, so an event object's hash is
+ * computed once: the auth rules ask for the create event's ID on every check.
+ */
+const referenceHashes = new WeakMap<object, { version: string; hash: string }>();
+
+function cachedReferenceHash(version: RoomVersion, event: AnyObject): string {
+  const cached = referenceHashes.get(event);
+  if (cached?.version === version.id) return cached.hash;
+  const hash = referenceHashString(version, event);
+  referenceHashes.set(event, { version: version.id, hash });
+  return hash;
 }
 
 /**
@@ -21,7 +35,7 @@ export function computeEventId(version: RoomVersion, event: AnyObject): string {
  */
 export function roomIdFromCreateEvent(version: RoomVersion, createEvent: AnyObject): string {
   if (!version.roomIdFromCreateEvent) throw new Error(`Room version ${version.id} does not derive room IDs from the create event`);
-  return `!${referenceHashString(version, createEvent)}`;
+  return `!${cachedReferenceHash(version, createEvent)}`;
 }
 
 /**

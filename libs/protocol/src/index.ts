@@ -10,3 +10,4 @@ export * from './identifiers';
 export * from './event-format';
 export * from './event-signing';
 export * from './auth';
+export * from './state-res';

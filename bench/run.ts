@@ -1,0 +1,25 @@
+/**
+ * `npm run bench [-- name...]`: runs the benchmarks and prints their numbers.
+ * Each bench module exports run(): Promise<Record<string, number>>.
+ */
+const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, number>> }>> = {
+  'protocol/crypto': () => import('./protocol/crypto.bench'),
+  'protocol/auth': () => import('./protocol/auth.bench'),
+  'protocol/state-res': () => import('./protocol/state-res.bench'),
+};
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const names = Object.keys(BENCHES).filter((n) => wanted.length === 0 || wanted.some((w) => n.startsWith(w)));
+  console.log(`lattice bench — node ${process.version}, ${require('node:os').cpus().length} cores`);
+  for (const name of names) {
+    const results = await (await BENCHES[name]()).run();
+    console.log(`\n[${name}]`);
+    for (const [metric, value] of Object.entries(results)) console.log(`  ${metric}: ${value.toLocaleString('en-US')}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+export * from './event-source';
+export * from './resolve-state';
