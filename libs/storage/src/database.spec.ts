@@ -1,0 +1,48 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, type Database, type DatabaseConfig } from './database';
+import { migrate } from './migrate';
+import { allocateStreamPositions, currentStreamPosition } from './stream-positions';
+
+const configs: Array<[string, () => DatabaseConfig]> = [['PGlite', () => ({ kind: 'embedded', dataDir: mkdtempSync(join(tmpdir(), 'lattice-db-')) })]];
+if (process.env.LATTICE_TEST_POSTGRES_URL) configs.push(['Postgres', () => ({ kind: 'postgres', url: process.env.LATTICE_TEST_POSTGRES_URL! })]);
+
+describe.each(configs)('database on %s', (_name, config) => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await openDatabase(config());
+  });
+  afterAll(async () => db.close());
+
+  it('creates the schema and records the migration as Prisma does', async () => {
+    const rows = await db.sql.query<{ migration_name: string; checksum: string }>('SELECT migration_name, checksum FROM "_prisma_migrations"');
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows[0].checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(await db.prisma.room.count()).toBeGreaterThanOrEqual(0);
+  });
+
+  it('does nothing when migrated again', async () => {
+    expect(await migrate(db.sql)).toEqual([]);
+  });
+
+  it('allocates stream positions that only increase', async () => {
+    const before = await currentStreamPosition(db.prisma, 'receipts');
+    const first = await db.prisma.$transaction((tx) => allocateStreamPositions(tx, 'receipts', 3));
+    const second = await db.prisma.$transaction((tx) => allocateStreamPositions(tx, 'receipts', 1));
+    expect(first).toBe(before + 1n);
+    expect(second).toBe(first + 3n);
+    expect(await currentStreamPosition(db.prisma, 'receipts')).toBe(second);
+  });
+
+  it('does not hand out a position from a rolled-back transaction as committed', async () => {
+    const before = await currentStreamPosition(db.prisma, 'account_data');
+    await expect(
+      db.prisma.$transaction(async (tx) => {
+        await allocateStreamPositions(tx, 'account_data', 1);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(await currentStreamPosition(db.prisma, 'account_data')).toBe(before);
+  });
+});

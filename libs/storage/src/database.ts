@@ -1,0 +1,95 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from './generated/prisma/client';
+import { migrate } from './migrate';
+import type { SqlExecutor } from './sql-executor';
+
+export type DatabaseConfig = { kind: 'embedded'; dataDir: string } | { kind: 'postgres'; url: string };
+
+/** An open database: the Prisma client every service uses, and a raw executor for migrations and hot paths. */
+export interface Database {
+  prisma: PrismaClient;
+  sql: SqlExecutor;
+  close(): Promise<void>;
+}
+
+/** Lock key for migrations (any constant shared by every process of a deployment). */
+const MIGRATION_LOCK = 7_415_012;
+
+/**
+ * Opens (and migrates) the database.
+ *
+ * Embedded mode uses PGlite: PostgreSQL compiled to WebAssembly, in process,
+ * persisted in a folder. It speaks the same SQL and runs the same migrations
+ * as the production Postgres, so there is one schema and one set of queries
+ * (SQLite would need a second dialect), and it needs no server process or OS
+ * user, which is what `npm install && npm start` on a bare machine requires.
+ */
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  const db = config.kind === 'embedded' ? await openEmbedded(config.dataDir) : openPostgres(config.url);
+  await migrate(db.sql);
+  return db;
+}
+
+async function openEmbedded(dataDir: string): Promise<Database> {
+  mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const sql: SqlExecutor = {
+    exec: async (script) => {
+      await pglite.exec(script);
+    },
+    query: async <T>(text: string, params?: unknown[]) => (await pglite.query<T>(text, params)).rows,
+    // One process owns a PGlite folder, so there is nobody to race.
+    withLock: (fn) => fn(),
+  };
+  return {
+    prisma,
+    sql,
+    close: async () => {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+function openPostgres(url: string): Database {
+  const pool = new Pool({ connectionString: url, max: 4 });
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  const sql: SqlExecutor = {
+    exec: async (script) => {
+      // One connection per script: a failed multi-statement transaction is rolled back where it ran.
+      const client = await pool.connect();
+      try {
+        await client.query(script);
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
+    query: async <T>(text: string, params?: unknown[]) => (await pool.query(text, params)).rows as T[],
+    withLock: async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+        client.release();
+      }
+    },
+  };
+  return {
+    prisma,
+    sql,
+    close: async () => {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}

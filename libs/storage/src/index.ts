@@ -1,0 +1,5 @@
+export * from './database';
+export * from './migrate';
+export * from './sql-executor';
+export * from './stream-positions';
+export { PrismaClient, Prisma } from './generated/prisma/client';

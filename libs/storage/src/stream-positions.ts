@@ -1,0 +1,27 @@
+import type { Prisma } from './generated/prisma/client';
+
+/** The output streams whose positions sync tokens carry. */
+export type StreamName = 'events' | 'account_data' | 'receipts';
+
+/**
+ * Allocates `count` consecutive positions of a stream inside the caller's
+ * transaction. The row stays locked until that transaction commits, so
+ * positions become visible in order: a reader that sees position N has
+ * every position below N. Returns the first allocated position.
+ */
+export async function allocateStreamPositions(tx: Prisma.TransactionClient, stream: StreamName, count: number): Promise<bigint> {
+  const rows = await tx.$queryRawUnsafe<Array<{ position: bigint }>>(
+    `INSERT INTO stream_positions (stream, position) VALUES ($1, $2)
+     ON CONFLICT (stream) DO UPDATE SET position = stream_positions.position + EXCLUDED.position
+     RETURNING position`,
+    stream,
+    count,
+  );
+  return BigInt(rows[0].position) - BigInt(count) + 1n;
+}
+
+/** The highest position of a stream that has been committed. */
+export async function currentStreamPosition(db: Prisma.TransactionClient, stream: StreamName): Promise<bigint> {
+  const row = await db.streamPosition.findUnique({ where: { stream } });
+  return row?.position ?? 0n;
+}
