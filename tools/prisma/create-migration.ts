@@ -13,6 +13,11 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
  * replayed into, so no engine download and no Postgres server are needed.
  */
 const root = join(__dirname, '../../..');
+
+/** The part of the WebAssembly global this tool uses (Node has it; @types/node does not declare it). */
+declare const WebAssembly: {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
+};
 const migrationsDir = join(root, 'prisma/migrations');
 const schemaPath = join(root, 'prisma/schema.prisma');
 

@@ -1,0 +1,3 @@
+export * from './room-input';
+export * from './output';
+export * from './subjects';

@@ -1,0 +1,62 @@
+import type { JsonObject } from '@lattice/protocol';
+
+/**
+ * Requests to the room-server, the single writer of each room. Every
+ * variant names its room (or, for createRoom, the creator) so the bus can
+ * route it to the partition that owns it. `inputId` makes redelivery safe:
+ * the room-server answers a repeated input with the first reply.
+ */
+interface RoomInputBase {
+  inputId: string;
+  /** The tenant (server name) the requester belongs to; it signs the event. */
+  serverName: string;
+  sender: string;
+}
+
+export interface CreateRoomInput extends RoomInputBase {
+  kind: 'createRoom';
+  request: JsonObject;
+}
+
+export interface SendInput extends RoomInputBase {
+  kind: 'send';
+  roomId: string;
+  type: string;
+  stateKey?: string;
+  content: JsonObject;
+  /** Client transaction ID, idempotent per device (client-server-api "Transaction identifiers"). */
+  txn?: { deviceId: string; txnId: string };
+}
+
+export type MembershipAction = 'join' | 'invite' | 'leave' | 'kick' | 'ban' | 'unban' | 'knock';
+
+export interface MembershipInput extends RoomInputBase {
+  kind: 'membership';
+  roomId: string;
+  action: MembershipAction;
+  /** The user acted on; the sender for join, leave and knock. */
+  target: string;
+  reason?: string;
+  /** Extra member content (displayname, avatar_url, is_direct). */
+  content?: JsonObject;
+}
+
+export interface RedactInput extends RoomInputBase {
+  kind: 'redact';
+  roomId: string;
+  redacts: string;
+  reason?: string;
+  txn?: { deviceId: string; txnId: string };
+}
+
+export type RoomInput = CreateRoomInput | SendInput | MembershipInput | RedactInput;
+
+/** A Matrix error carried back over the bus (status, errcode, message). */
+export interface BusError {
+  status: number;
+  errcode: string;
+  error: string;
+  extra?: Record<string, unknown>;
+}
+
+export type RoomInputReply = { ok: true; roomId: string; eventId?: string } | { ok: false; error: BusError };
