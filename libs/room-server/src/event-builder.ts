@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { Errors } from '@lattice/http';
+import {
+  computeEventId, selectAuthEvents, signEvent, stateKey, validateEventFormat, type JsonObject, type Pdu, type SigningKey,
+} from '@lattice/protocol';
+import type { RoomHead } from './storage/room-store';
+
+/** What a local event is made from. */
+export interface EventTemplate {
+  type: string;
+  stateKey?: string;
+  content: JsonObject;
+  /** Top-level `redacts` (room versions before 11 keep it out of content). */
+  redacts?: string;
+}
+
+/** prev_events are capped so one event never references an unbounded number of extremities. */
+const MAX_PREV_EVENTS = 20;
+const MAX_DEPTH = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Builds, hashes and signs a local event on top of the room's head:
+ * prev_events from the forward extremities, depth one more than theirs,
+ * auth_events chosen by the auth events selection rules from the current
+ * state, and the version's event format. Format and size are checked here
+ * (M_TOO_LARGE / M_BAD_JSON); authorization is the caller's next step.
+ */
+export function buildEvent(head: RoomHead, sender: string, template: EventTemplate, serverName: string, key: SigningKey, now = Date.now()): { eventId: string; pdu: Pdu } {
+  const version = head.version;
+  const prev = [...head.extremities].sort((a, b) => b.depth - a.depth).slice(0, MAX_PREV_EVENTS);
+  const isCreate = template.type === 'm.room.create' && template.stateKey === '';
+  const pdu: Pdu = {
+    ...(version.roomIdFromCreateEvent && isCreate ? {} : { room_id: head.roomId }),
+    sender,
+    type: template.type,
+    ...(template.stateKey === undefined ? {} : { state_key: template.stateKey }),
+    content: template.content,
+    origin_server_ts: now,
+    depth: Math.min(MAX_DEPTH, Math.max(0, ...prev.map((p) => p.depth)) + 1),
+    prev_events: [],
+    auth_events: [],
+    hashes: { sha256: '' },
+    signatures: {},
+    ...(template.redacts === undefined ? {} : { redacts: template.redacts }),
+  };
+  if (version.eventIdFormat === 'origin') pdu.event_id = `$${randomBytes(12).toString('base64url')}:${serverName}`;
+  const lookup = (type: string, key: string) => head.state.get(stateKey(type, key))?.pdu;
+  const reference = (eventId: string, sha256: string) => (version.eventIdFormat === 'origin' ? ([eventId, { sha256 }] as [string, JsonObject]) : eventId);
+  pdu.prev_events = prev.map((p) => reference(p.eventId, p.sha256));
+  pdu.auth_events = selectAuthEvents(version, pdu, lookup).map((auth) => reference(idOfState(head, auth), auth.hashes.sha256));
+
+  const signed = signEvent(version, pdu, serverName, key);
+  const violation = validateEventFormat(version, signed);
+  if (violation) {
+    if (violation.field === '(event)') throw Errors.tooLarge(`Event is ${violation.rule}`);
+    throw Errors.badJson(`Invalid event: ${violation.field} ${violation.rule}`);
+  }
+  return { eventId: computeEventId(version, signed), pdu: signed };
+}
+
+function idOfState(head: RoomHead, pdu: Pdu): string {
+  return head.state.get(stateKey(pdu.type, pdu.state_key!))!.eventId;
+}

@@ -1,0 +1,97 @@
+import { checkEventAuth, getRoomVersion, stateKey, verifyEventSignatures, publicKeyFromBase64 } from '@lattice/protocol';
+import { Keyring } from './keyring';
+import { ALICE, BOB, CAROL, SERVER, startRoomServer } from './spec/room-server-fixture';
+
+type Server = Awaited<ReturnType<typeof startRoomServer>>;
+let server: Server;
+beforeAll(async () => {
+  server = await startRoomServer();
+});
+afterAll(async () => server.close());
+
+async function createRoom(request: object = {}) {
+  const reply = await server.submit({ kind: 'createRoom', sender: ALICE, request: request as never });
+  if (!reply.ok) throw new Error(reply.error.error);
+  return reply.roomId;
+}
+
+describe('room-server', () => {
+  it.each(['10', '11', '12'])('creates a v%s room whose every event passes the auth rules and verifies', async (v) => {
+    const roomId = await createRoom({ room_version: v, name: 'Room', preset: 'public_chat' });
+    const head = (await server.store.loadRoom(roomId))!;
+    const version = getRoomVersion(v);
+    const key = await new Keyring(server.db.prisma).signingKey(SERVER);
+    const events = server.output.filter((e) => e.roomId === roomId);
+    expect(events.map((e) => e.pdu.type)).toEqual(['m.room.create', 'm.room.member', 'm.room.power_levels', 'm.room.join_rules', 'm.room.history_visibility', 'm.room.guest_access', 'm.room.name']);
+    const state = new Map<string, (typeof events)[number]['pdu']>();
+    for (const e of events) {
+      expect(checkEventAuth(version, e.pdu, (t, k) => state.get(stateKey(t, k))).allowed).toBe(true);
+      expect(verifyEventSignatures(version, e.pdu, () => ({ key: publicKeyFromBase64(key.publicKeyBase64) }))).toEqual({ ok: true });
+      state.set(stateKey(e.pdu.type, e.pdu.state_key!), e.pdu);
+    }
+    expect(head.state.get(stateKey('m.room.name', ''))?.pdu.content).toEqual({ name: 'Room' });
+    if (v === '12') expect(roomId).toMatch(/^![A-Za-z0-9_-]{43}$/);
+  });
+
+  it('makes sends idempotent per device and transaction ID', async () => {
+    const roomId = await createRoom();
+    const send = () => server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.message', content: { body: 'hi' }, txn: { deviceId: 'D1', txnId: 't1' } });
+    const first = await send();
+    const second = await send();
+    expect(second).toEqual(first);
+    const other = await server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.message', content: { body: 'hi' }, txn: { deviceId: 'D2', txnId: 't1' } });
+    expect(other.ok && first.ok && other.eventId !== first.eventId).toBe(true);
+  });
+
+  it('refuses events the auth rules reject, and persists nothing', async () => {
+    const roomId = await createRoom();
+    const before = await server.db.prisma.event.count();
+    const reply = await server.submit({ kind: 'send', sender: BOB, roomId, type: 'm.room.message', content: { body: 'intruder' } });
+    expect(reply).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN', status: 403 } });
+    expect(await server.db.prisma.event.count()).toBe(before);
+  });
+
+  it('runs invite, join, kick, ban and unban through the auth rules', async () => {
+    const roomId = await createRoom({ preset: 'private_chat' });
+    const act = (sender: string, action: string, target: string) => server.submit({ kind: 'membership', sender, roomId, action: action as never, target });
+    expect(await act(BOB, 'join', BOB)).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+    expect(await act(ALICE, 'invite', BOB)).toMatchObject({ ok: true });
+    expect(await act(BOB, 'join', BOB)).toMatchObject({ ok: true });
+    expect(await act(ALICE, 'kick', BOB)).toMatchObject({ ok: true });
+    expect(await act(ALICE, 'ban', BOB)).toMatchObject({ ok: true });
+    expect(await act(ALICE, 'unban', BOB)).toMatchObject({ ok: true });
+    const head = (await server.store.loadRoom(roomId))!;
+    expect(head.state.get(stateKey('m.room.member', BOB))?.pdu.content.membership).toBe('leave');
+    expect(head.state.get(stateKey('m.room.member', ALICE))?.pdu.content.displayname).toBe('alice');
+  });
+
+  it('redacts an event and records who redacted it', async () => {
+    const roomId = await createRoom({ room_version: '11' });
+    const sent = await server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.message', content: { body: 'oops' } });
+    const redaction = await server.submit({ kind: 'redact', sender: ALICE, roomId, redacts: (sent as { eventId: string }).eventId, reason: 'typo' });
+    expect(redaction).toMatchObject({ ok: true });
+    const row = await server.db.prisma.event.findUnique({ where: { eventId: (sent as { eventId: string }).eventId } });
+    expect(row?.redactedBy).toBe((redaction as { eventId: string }).eventId);
+  });
+
+  it('answers a redelivered input with its first reply and writes nothing', async () => {
+    const roomId = await createRoom();
+    const input = { kind: 'send' as const, inputId: 'redelivered-1', sender: ALICE, roomId, type: 'm.room.message', content: { body: 'once' } };
+    const first = await server.submit(input);
+    const count = await server.db.prisma.event.count();
+    expect(await server.submit(input)).toEqual(first);
+    expect(await server.db.prisma.event.count()).toBe(count);
+  });
+
+  it('refuses an unknown room version and a taken alias', async () => {
+    expect(await server.submit({ kind: 'createRoom', sender: ALICE, request: { room_version: '99' } })).toMatchObject({ ok: false, error: { errcode: 'M_UNSUPPORTED_ROOM_VERSION' } });
+    await createRoom({ room_alias_name: 'taken' });
+    expect(await server.submit({ kind: 'createRoom', sender: CAROL, request: { room_alias_name: 'taken' } })).toMatchObject({ ok: false, error: { errcode: 'M_ROOM_IN_USE' } });
+  });
+
+  it('publishes persisted events in stream order', async () => {
+    const positions = server.output.map((e) => BigInt(e.streamPos));
+    expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : 1)));
+    expect(new Set(positions).size).toBe(positions.length);
+  });
+});

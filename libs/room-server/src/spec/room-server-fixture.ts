@@ -1,0 +1,31 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InProcessBus } from '@lattice/bus';
+import type { OutputRoomEvent, RoomInput, RoomInputReply } from '@lattice/contracts';
+import { openDatabase, type Database } from '@lattice/storage';
+import { RoomInputHandler } from '../input/room-input-handler';
+import { Keyring } from '../keyring';
+import { RoomStore } from '../storage/room-store';
+
+export const SERVER = 'test.example';
+export const ALICE = `@alice:${SERVER}`;
+export const BOB = `@bob:${SERVER}`;
+export const CAROL = `@carol:${SERVER}`;
+
+/** A room-server over an embedded database in a temporary folder, with its output captured. */
+export async function startRoomServer() {
+  const db: Database = await openDatabase({ kind: 'embedded', dataDir: mkdtempSync(join(tmpdir(), 'lattice-rs-')) });
+  const bus = new InProcessBus();
+  const output: OutputRoomEvent[] = [];
+  bus.consume('output.room', (e) => void output.push(e));
+  const store = new RoomStore(db.prisma);
+  const handler = new RoomInputHandler(db.prisma, store, new Keyring(db.prisma), bus, async (u) => ({ displayname: u.slice(1, u.indexOf(':')) }));
+  bus.serve('room.input', (input) => handler.handle(input));
+  let n = 0;
+  const submit = (input: Omit<RoomInput, 'inputId' | 'serverName'> & { inputId?: string }): Promise<RoomInputReply> => {
+    const full = { inputId: `input-${n++}`, serverName: SERVER, ...input } as RoomInput;
+    return bus.request('room.input', full, full.kind === 'createRoom' ? full.sender : full.roomId);
+  };
+  return { db, bus, store, handler, output, submit, close: async () => { await bus.close(); await db.close(); } };
+}

@@ -1,0 +1,65 @@
+import type { Prisma } from '@lattice/storage';
+
+/** Layers a snapshot may sit on before a full copy is written: bounds the rows any read touches. */
+const MAX_LAYER_DEPTH = 32;
+
+interface SnapshotRow {
+  snapshot_nid: bigint;
+  parent_snapshot_nid: bigint | null;
+  layer_depth: number;
+  type_nids: number[];
+  state_key_nids: number[];
+  event_nids: bigint[];
+}
+
+/**
+ * Writes the snapshot after setting (type, state key) to `eventNid`: a
+ * one-entry layer over the parent, or a full copy once the chain would pass
+ * MAX_LAYER_DEPTH. Returns the new snapshot's nid.
+ */
+export async function writeStateSnapshot(
+  tx: Prisma.TransactionClient,
+  roomNid: number,
+  parentNid: bigint | null,
+  typeNid: number,
+  stateKeyNid: number,
+  eventNid: bigint,
+): Promise<bigint> {
+  const parentDepth = parentNid === null ? -1 : Number((await tx.stateSnapshot.findUnique({ where: { snapshotNid: parentNid }, select: { layerDepth: true } }))!.layerDepth);
+  if (parentNid !== null && parentDepth + 1 <= MAX_LAYER_DEPTH) {
+    const row = await tx.stateSnapshot.create({
+      data: { roomNid, parentSnapshotNid: parentNid, layerDepth: parentDepth + 1, typeNids: [typeNid], stateKeyNids: [stateKeyNid], eventNids: [eventNid] },
+    });
+    return row.snapshotNid;
+  }
+  const full = parentNid === null ? new Map<string, bigint>() : await readSnapshotNids(tx, parentNid);
+  full.set(`${typeNid}:${stateKeyNid}`, eventNid);
+  const entries = [...full.entries()].map(([k, e]) => [...k.split(':').map(Number), e] as [number, number, bigint]);
+  const row = await tx.stateSnapshot.create({
+    data: {
+      roomNid,
+      parentSnapshotNid: null,
+      layerDepth: 0,
+      typeNids: entries.map((e) => e[0]),
+      stateKeyNids: entries.map((e) => e[1]),
+      eventNids: entries.map((e) => e[2]),
+    },
+  });
+  return row.snapshotNid;
+}
+
+/** A snapshot as `typeNid:stateKeyNid` -> event nid, assembled from its layers in one query. */
+export async function readSnapshotNids(db: Prisma.TransactionClient, snapshotNid: bigint): Promise<Map<string, bigint>> {
+  const layers = await db.$queryRawUnsafe<SnapshotRow[]>(
+    `WITH RECURSIVE chain AS (
+       SELECT * FROM state_snapshots WHERE snapshot_nid = $1
+       UNION ALL SELECT s.* FROM state_snapshots s JOIN chain c ON s.snapshot_nid = c.parent_snapshot_nid
+     ) SELECT * FROM chain ORDER BY layer_depth ASC`,
+    snapshotNid,
+  );
+  const state = new Map<string, bigint>();
+  for (const layer of layers) {
+    layer.type_nids.forEach((t, i) => state.set(`${t}:${layer.state_key_nids[i]}`, BigInt(layer.event_nids[i])));
+  }
+  return state;
+}
