@@ -13,6 +13,9 @@ export const ALICE = `@alice:${SERVER}`;
 export const BOB = `@bob:${SERVER}`;
 export const CAROL = `@carol:${SERVER}`;
 
+/** A room input without the fields the fixture fills in (distributed over the union's variants). */
+type Submission = RoomInput extends infer T ? (T extends RoomInput ? Omit<T, 'inputId' | 'serverName'> & { inputId?: string } : never) : never;
+
 /** A room-server over an embedded database in a temporary folder, with its output captured. */
 export async function startRoomServer() {
   const db: Database = await openDatabase({ kind: 'embedded', dataDir: mkdtempSync(join(tmpdir(), 'lattice-rs-')) });
@@ -23,7 +26,7 @@ export async function startRoomServer() {
   const handler = new RoomInputHandler(db.prisma, store, new Keyring(db.prisma), bus, async (u) => ({ displayname: u.slice(1, u.indexOf(':')) }));
   bus.serve('room.input', (input) => handler.handle(input));
   let n = 0;
-  const submit = (input: Omit<RoomInput, 'inputId' | 'serverName'> & { inputId?: string }): Promise<RoomInputReply> => {
+  const submit = (input: Submission): Promise<RoomInputReply> => {
     const full = { inputId: `input-${n++}`, serverName: SERVER, ...input } as RoomInput;
     return bus.request('room.input', full, full.kind === 'createRoom' ? full.sender : full.roomId);
   };
