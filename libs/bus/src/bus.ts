@@ -17,3 +17,6 @@ export interface Bus {
   consume<S extends StreamSubject>(subject: S, handler: StreamHandler<S>): void;
   close(): Promise<void>;
 }
+
+/** Dependency-injection token of the process's Bus. */
+export const BUS = Symbol('Bus');

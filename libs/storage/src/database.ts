@@ -93,3 +93,6 @@ function openPostgres(url: string): Database {
     },
   };
 }
+
+/** Dependency-injection token of the open Database. */
+export const DATABASE = Symbol('Database');

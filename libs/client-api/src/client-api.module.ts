@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { AccountController } from './accounts/account.controller';
+import { LoginController } from './accounts/login.controller';
+import { RegisterController } from './accounts/register.controller';
+import { DirectoryController } from './directory/directory.controller';
+import { ProfileController } from './profile/profile.controller';
+import { CreateRoomController } from './rooms/create-room.controller';
+import { MembershipController } from './rooms/membership.controller';
+import { RoomInputClient } from './rooms/room-input-client';
+import { RoomReadController } from './rooms/room-read.controller';
+import { SendController } from './rooms/send.controller';
+import { StorageAccess } from './storage-access';
+import { VersionsController } from './versions/versions.controller';
+
+/** The client-server API except the sync paths (see libs/routing). */
+@Module({
+  controllers: [
+    VersionsController,
+    RegisterController,
+    LoginController,
+    AccountController,
+    CreateRoomController,
+    MembershipController,
+    SendController,
+    RoomReadController,
+    DirectoryController,
+    ProfileController,
+  ],
+  providers: [RoomInputClient, StorageAccess],
+})
+export class ClientApiModule {}

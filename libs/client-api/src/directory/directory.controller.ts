@@ -1,0 +1,127 @@
+import { Body, Controller, Delete, Get, Param, Post, Put, Query } from '@nestjs/common';
+import type { TenantConfig } from '@lattice/config';
+import { Auth, Errors, Public, Requester, Tenant, validateBody } from '@lattice/http';
+import { isValidRoomAlias, parsePowerLevels, powerLevelOf } from '@lattice/protocol';
+import { aliasBody, publicRoomsBody, visibilityBody } from '../rooms/room-schemas';
+import { StorageAccess } from '../storage-access';
+import { requireJoined } from '../rooms/room-access';
+
+/** Room aliases and the published room directory (client-server-api "Room aliases", "Listing rooms"). */
+@Controller('_matrix/client/v3')
+export class DirectoryController {
+  constructor(private readonly storage: StorageAccess) {}
+
+  @Put('directory/room/:alias')
+  async createAlias(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('alias') alias: string, @Body() raw: unknown) {
+    const body = validateBody(aliasBody, raw);
+    this.requireLocalAlias(alias, t);
+    if (!(await this.storage.reader.roomVersion(body.room_id))) throw Errors.notFound('Room not found');
+    if (await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } })) throw Errors.roomInUse('Room alias already exists');
+    await this.storage.db.prisma.roomAlias.create({ data: { alias, roomId: body.room_id, serverName: t.serverName, creator: r.userId } });
+    return {};
+  }
+
+  @Get('directory/room/:alias')
+  @Public()
+  async resolveAlias(@Param('alias') alias: string) {
+    const row = await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } });
+    if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
+    return { room_id: row.roomId, servers: [row.serverName] };
+  }
+
+  /** Deleting needs to be the alias's creator or a room moderator (spec: server-defined, Synapse-like). */
+  @Delete('directory/room/:alias')
+  async deleteAlias(@Auth() r: Requester, @Param('alias') alias: string) {
+    const row = await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } });
+    if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
+    if (row.creator !== r.userId && !(await this.isModerator(row.roomId, r.userId))) throw Errors.forbidden('You may not delete this alias');
+    await this.storage.db.prisma.roomAlias.delete({ where: { alias } });
+    return {};
+  }
+
+  @Get('rooms/:roomId/aliases')
+  async roomAliases(@Auth() r: Requester, @Param('roomId') roomId: string) {
+    await requireJoined(this.storage.reader, roomId, r.userId);
+    return { aliases: (await this.storage.db.prisma.roomAlias.findMany({ where: { roomId } })).map((a) => a.alias) };
+  }
+
+  @Get('directory/list/room/:roomId')
+  @Public()
+  async visibility(@Tenant() t: TenantConfig, @Param('roomId') roomId: string) {
+    if (!(await this.storage.reader.roomVersion(roomId))) throw Errors.notFound('Room not found');
+    const published = await this.storage.db.prisma.publishedRoom.findUnique({ where: { serverName_roomId: { serverName: t.serverName, roomId } } });
+    return { visibility: published ? 'public' : 'private' };
+  }
+
+  @Put('directory/list/room/:roomId')
+  async setVisibility(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
+    const body = validateBody(visibilityBody, raw);
+    if (!(await this.isModerator(roomId, r.userId))) throw Errors.forbidden('Only room moderators may publish the room');
+    const key = { serverName: t.serverName, roomId };
+    if (body.visibility === 'public') await this.storage.db.prisma.publishedRoom.upsert({ where: { serverName_roomId: key }, create: key, update: {} });
+    else await this.storage.db.prisma.publishedRoom.deleteMany({ where: key });
+    return {};
+  }
+
+  @Get('publicRooms')
+  @Public()
+  async publicRooms(@Tenant() t: TenantConfig, @Query('limit') limit?: string, @Query('since') since?: string) {
+    return this.listPublicRooms(t, { limit: limit === undefined ? undefined : Number(limit), since });
+  }
+
+  @Post('publicRooms')
+  async searchPublicRooms(@Auth() _r: Requester, @Tenant() t: TenantConfig, @Body() raw: unknown) {
+    const body = validateBody(publicRoomsBody, raw);
+    return this.listPublicRooms(t, { limit: body.limit, since: body.since, term: body.filter?.generic_search_term });
+  }
+
+  private async listPublicRooms(t: TenantConfig, options: { limit?: number; since?: string; term?: string }) {
+    const rooms: Array<Record<string, unknown> & { room_id: string; num_joined_members: number }> = [];
+    for (const roomId of await this.storage.reader.publishedRooms(t.serverName)) {
+      const state = new Map((await this.storage.reader.currentState(roomId)).map((e) => [`${e.pdu.type}|${e.pdu.state_key}`, e.pdu.content]));
+      const members = [...state.entries()].filter(([k, c]) => k.startsWith('m.room.member|') && c.membership === 'join').length;
+      rooms.push({
+        room_id: roomId,
+        num_joined_members: members,
+        world_readable: state.get('m.room.history_visibility|')?.history_visibility === 'world_readable',
+        guest_can_join: state.get('m.room.guest_access|')?.guest_access === 'can_join',
+        join_rule: state.get('m.room.join_rules|')?.join_rule ?? 'invite',
+        ...optional('name', state.get('m.room.name|')?.name),
+        ...optional('topic', state.get('m.room.topic|')?.topic),
+        ...optional('canonical_alias', state.get('m.room.canonical_alias|')?.alias),
+        ...optional('avatar_url', state.get('m.room.avatar|')?.url),
+        ...optional('room_type', state.get('m.room.create|')?.type),
+      });
+    }
+    const term = options.term?.toLowerCase();
+    const matching = rooms
+      .filter((room) => !term || [room.name, room.topic, room.canonical_alias].some((v) => typeof v === 'string' && v.toLowerCase().includes(term)))
+      .sort((a, b) => b.num_joined_members - a.num_joined_members || a.room_id.localeCompare(b.room_id));
+    const start = options.since ? Number(options.since) : 0;
+    const limit = options.limit ?? matching.length;
+    const chunk = matching.slice(start, start + limit);
+    return {
+      chunk,
+      total_room_count_estimate: matching.length,
+      ...(start + limit < matching.length ? { next_batch: String(start + limit) } : {}),
+      ...(start > 0 ? { prev_batch: String(Math.max(0, start - limit)) } : {}),
+    };
+  }
+
+  private requireLocalAlias(alias: string, t: TenantConfig): void {
+    if (!isValidRoomAlias(alias)) throw Errors.invalidParam(`Invalid room alias ${alias}`);
+    if (!alias.endsWith(`:${t.serverName}`)) throw Errors.invalidParam('Aliases can only be created on this server');
+  }
+
+  private async isModerator(roomId: string, userId: string): Promise<boolean> {
+    const version = await this.storage.reader.roomVersion(roomId);
+    if (!version) return false;
+    const state = new Map((await this.storage.reader.currentState(roomId)).map((e) => [`${e.pdu.type}|${e.pdu.state_key}`, e.pdu]));
+    const lookup = (type: string, key: string) => state.get(`${type}|${key}`);
+    return powerLevelOf(version, userId, lookup) >= parsePowerLevels(version, lookup('m.room.power_levels', '')?.content).stateDefault;
+  }
+}
+
+function optional(key: string, value: unknown): Record<string, unknown> {
+  return value === undefined || value === null ? {} : { [key]: value };
+}

@@ -1,0 +1,44 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Auth, Errors, Requester } from '@lattice/http';
+import { toClientEvent } from '@lattice/room-server';
+import { StorageAccess } from '../storage-access';
+import { requireJoined } from './room-access';
+
+/** Members, single events and the requester's rooms. */
+@Controller('_matrix/client/v3')
+export class RoomReadController {
+  constructor(private readonly storage: StorageAccess) {}
+
+  @Get('joined_rooms')
+  async joinedRooms(@Auth() r: Requester) {
+    return { joined_rooms: (await this.storage.reader.roomsOfUser(r.userId, ['join'])).map((x) => x.roomId) };
+  }
+
+  /** GET /members with the membership / not_membership filters. */
+  @Get('rooms/:roomId/members')
+  async members(@Auth() r: Requester, @Param('roomId') roomId: string, @Query('membership') membership?: string, @Query('not_membership') notMembership?: string) {
+    await requireJoined(this.storage.reader, roomId, r.userId);
+    const chunk = (await this.storage.reader.currentState(roomId, 'm.room.member'))
+      .filter((e) => (membership === undefined || e.pdu.content.membership === membership) && (notMembership === undefined || e.pdu.content.membership !== notMembership))
+      .map((e) => toClientEvent(e));
+    return { chunk };
+  }
+
+  @Get('rooms/:roomId/joined_members')
+  async joinedMembers(@Auth() r: Requester, @Param('roomId') roomId: string) {
+    await requireJoined(this.storage.reader, roomId, r.userId);
+    const joined: Record<string, { display_name?: unknown; avatar_url?: unknown }> = {};
+    for (const e of await this.storage.reader.currentState(roomId, 'm.room.member')) {
+      if (e.pdu.content.membership === 'join') joined[e.pdu.state_key!] = { display_name: e.pdu.content.displayname ?? null, avatar_url: e.pdu.content.avatar_url ?? null };
+    }
+    return { joined };
+  }
+
+  @Get('rooms/:roomId/event/:eventId')
+  async event(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventId') eventId: string) {
+    await requireJoined(this.storage.reader, roomId, r.userId);
+    const event = await this.storage.reader.event(eventId);
+    if (!event || event.roomId !== roomId) throw Errors.notFound('Event not found');
+    return toClientEvent(event, r);
+  }
+}

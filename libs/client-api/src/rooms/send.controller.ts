@@ -1,0 +1,80 @@
+import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import type { TenantConfig } from '@lattice/config';
+import { Auth, Errors, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import type { JsonObject } from '@lattice/protocol';
+import { toClientEvent } from '@lattice/room-server';
+import { StorageAccess } from '../storage-access';
+import { requireJoined } from './room-access';
+import { RoomInputClient } from './room-input-client';
+import { reasonBody } from './room-schemas';
+
+function jsonObject(raw: unknown): JsonObject {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw Errors.notJson('Event content must be a JSON object');
+  return raw as JsonObject;
+}
+
+/** Sending events and reading state (client-server-api "Sending events to a room", "Getting events for a room"). */
+@Controller('_matrix/client/v3/rooms/:roomId')
+export class SendController {
+  constructor(
+    private readonly rooms: RoomInputClient,
+    private readonly storage: StorageAccess,
+  ) {}
+
+  @Put('send/:eventType/:txnId')
+  @RateLimited()
+  async send(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() raw: unknown) {
+    const { eventId } = await this.rooms.submit({
+      kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, content: jsonObject(raw), txn: { deviceId: r.deviceId, txnId },
+    });
+    return { event_id: eventId };
+  }
+
+  @Put('state/:eventType')
+  @RateLimited()
+  putStateEmptyKey(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Body() raw: unknown) {
+    return this.putState(r, t, roomId, type, '', raw);
+  }
+
+  @Put('state/:eventType/:stateKey')
+  @RateLimited()
+  putStateWithKey(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('stateKey') key: string, @Body() raw: unknown) {
+    return this.putState(r, t, roomId, type, key, raw);
+  }
+
+  @Get('state')
+  async allState(@Auth() r: Requester, @Param('roomId') roomId: string) {
+    await requireJoined(this.storage.reader, roomId, r.userId);
+    return (await this.storage.reader.currentState(roomId)).map((e) => toClientEvent(e));
+  }
+
+  @Get('state/:eventType')
+  getStateEmptyKey(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventType') type: string) {
+    return this.getState(r, roomId, type, '');
+  }
+
+  @Get('state/:eventType/:stateKey')
+  getStateWithKey(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('stateKey') key: string) {
+    return this.getState(r, roomId, type, key);
+  }
+
+  @Put('redact/:eventId/:txnId')
+  @RateLimited()
+  async redact(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Param('txnId') txnId: string, @Body() raw: unknown) {
+    const body = validateBody(reasonBody, raw);
+    const result = await this.rooms.submit({ kind: 'redact', serverName: t.serverName, sender: r.userId, roomId, redacts: eventId, reason: body.reason, txn: { deviceId: r.deviceId, txnId } });
+    return { event_id: result.eventId };
+  }
+
+  private async putState(r: Requester, t: TenantConfig, roomId: string, type: string, stateKey: string, raw: unknown) {
+    const { eventId } = await this.rooms.submit({ kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, stateKey, content: jsonObject(raw) });
+    return { event_id: eventId };
+  }
+
+  private async getState(r: Requester, roomId: string, type: string, stateKey: string) {
+    await requireJoined(this.storage.reader, roomId, r.userId);
+    const event = await this.storage.reader.stateEvent(roomId, type, stateKey);
+    if (!event) throw Errors.notFound(`No ${type} state with key "${stateKey}"`);
+    return event.pdu.content;
+  }
+}

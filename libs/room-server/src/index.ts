@@ -1,0 +1,4 @@
+export * from './room-reader';
+export * from './client-event';
+export * from './keyring';
+export * from './room-server.module';

@@ -1,0 +1,153 @@
+import { getRoomVersion, redactEvent, type Pdu, type RoomVersion } from '@lattice/protocol';
+import type { PrismaClient } from '@lattice/storage';
+
+/** An event as read back from the store, with what clients need beyond the PDU. */
+export interface StoredEvent {
+  eventId: string;
+  roomId: string;
+  pdu: Pdu;
+  streamPos: bigint;
+  depth: bigint;
+  redactedBy: string | null;
+  txnId: string | null;
+  senderDeviceId: string | null;
+}
+
+interface EventRow {
+  event_id: string;
+  room_id: string;
+  room_version: string;
+  json: string;
+  stream_pos: bigint;
+  depth: bigint;
+  redacted_by: string | null;
+  txn_id: string | null;
+  sender_device_id: string | null;
+}
+
+const EVENT_COLUMNS = `e.event_id, r.room_id, r.room_version, j.json, e.stream_pos, e.depth, e.redacted_by, e.txn_id, e.sender_device_id`;
+const EVENT_JOINS = `FROM events e JOIN event_json j ON j.event_nid = e.event_nid JOIN rooms r ON r.room_nid = e.room_nid`;
+
+/**
+ * Read-only queries over the event store, shared by the client-api and
+ * sync services (they read the one store directly; only the room-server
+ * writes it). Redacted events come back redacted.
+ */
+export class RoomReader {
+  constructor(private readonly db: PrismaClient) {}
+
+  async roomVersion(roomId: string): Promise<RoomVersion | undefined> {
+    const room = await this.db.room.findUnique({ where: { roomId }, select: { roomVersion: true } });
+    return room ? getRoomVersion(room.roomVersion) : undefined;
+  }
+
+  /** The current state of a room, optionally only one type. */
+  async currentState(roomId: string, type?: string): Promise<StoredEvent[]> {
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} JOIN current_state c ON c.event_nid = e.event_nid
+       WHERE r.room_id = $1 ${type ? 'AND e.type_nid = (SELECT type_nid FROM event_types WHERE type = $2)' : ''} ORDER BY e.stream_pos`,
+      ...(type ? [roomId, type] : [roomId]),
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  async stateEvent(roomId: string, type: string, stateKey: string): Promise<StoredEvent | undefined> {
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} JOIN current_state c ON c.event_nid = e.event_nid
+       JOIN event_types t ON t.type_nid = c.type_nid JOIN event_state_keys k ON k.state_key_nid = c.state_key_nid
+       WHERE r.room_id = $1 AND t.type = $2 AND k.state_key = $3`,
+      roomId,
+      type,
+      stateKey,
+    );
+    return rows[0] && toStoredEvent(rows[0]);
+  }
+
+  /** A user's current membership of a room ('leave' if none). */
+  async membership(roomId: string, userId: string): Promise<string> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ membership: string }>>(
+      `SELECT c.membership FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = $1 AND c.user_id = $2`,
+      roomId,
+      userId,
+    );
+    return rows[0]?.membership ?? 'leave';
+  }
+
+  /** Rooms where the user's current membership is one of `memberships`. */
+  async roomsOfUser(userId: string, memberships: string[]): Promise<Array<{ roomId: string; membership: string; streamPos: bigint }>> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; membership: string; stream_pos: bigint }>>(
+      `SELECT r.room_id, c.membership, c.stream_pos FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
+       WHERE c.user_id = $1 AND c.membership = ANY($2::text[])`,
+      userId,
+      memberships,
+    );
+    return rows.map((r) => ({ roomId: r.room_id, membership: r.membership, streamPos: BigInt(r.stream_pos) }));
+  }
+
+  async event(eventId: string): Promise<StoredEvent | undefined> {
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_id = $1`, eventId);
+    return rows[0] && toStoredEvent(rows[0]);
+  }
+
+  /**
+   * Timeline events of a room by stream position, newest first when
+   * `backwards`: (after, upTo] forwards or [.., before) backwards.
+   */
+  async timeline(roomId: string, options: { after?: bigint; upTo?: bigint; before?: bigint; limit: number; backwards: boolean }): Promise<StoredEvent[]> {
+    const conditions = ['r.room_id = $1', 'e.stream_pos IS NOT NULL'];
+    const params: unknown[] = [roomId];
+    const add = (sql: string, value: bigint | undefined) => {
+      if (value === undefined) return;
+      params.push(value);
+      conditions.push(sql.replace('?', `$${params.length}`));
+    };
+    add('e.stream_pos > ?', options.after);
+    add('e.stream_pos <= ?', options.upTo);
+    add('e.stream_pos < ?', options.before);
+    params.push(options.limit);
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE ${conditions.join(' AND ')}
+       ORDER BY e.stream_pos ${options.backwards ? 'DESC' : 'ASC'} LIMIT $${params.length}`,
+      ...params,
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  /** The highest committed position of the room-events stream. */
+  async maxStreamPos(): Promise<bigint> {
+    const row = await this.db.streamPosition.findUnique({ where: { stream: 'events' } });
+    return row?.position ?? 0n;
+  }
+
+  /** Every room that had events in (after, upTo], for incremental sync. */
+  async roomsWithEvents(roomIds: string[], after: bigint, upTo: bigint): Promise<Set<string>> {
+    if (roomIds.length === 0) return new Set();
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string }>>(
+      `SELECT DISTINCT r.room_id FROM events e JOIN rooms r ON r.room_nid = e.room_nid
+       WHERE r.room_id = ANY($1::text[]) AND e.stream_pos > $2 AND e.stream_pos <= $3`,
+      roomIds,
+      after,
+      upTo,
+    );
+    return new Set(rows.map((r) => r.room_id));
+  }
+
+  /** Published rooms of a tenant's directory, with the summary fields /publicRooms returns. */
+  async publishedRooms(serverName: string): Promise<string[]> {
+    return (await this.db.publishedRoom.findMany({ where: { serverName }, select: { roomId: true } })).map((r) => r.roomId);
+  }
+}
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  const pdu = JSON.parse(row.json) as Pdu;
+  return {
+    eventId: row.event_id,
+    roomId: row.room_id,
+    pdu: row.redacted_by ? redactEvent(getRoomVersion(row.room_version), pdu) : pdu,
+    streamPos: BigInt(row.stream_pos),
+    depth: BigInt(row.depth),
+    redactedBy: row.redacted_by,
+    txnId: row.txn_id,
+    senderDeviceId: row.sender_device_id,
+  };
+}

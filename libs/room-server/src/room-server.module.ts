@@ -1,0 +1,27 @@
+import { Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { AccountStore } from '@lattice/accounts';
+import { BUS, type Bus } from '@lattice/bus';
+import { DATABASE, type Database } from '@lattice/storage';
+import { RoomInputHandler } from './input/room-input-handler';
+import { Keyring } from './keyring';
+import { RoomStore } from './storage/room-store';
+
+/** Serves room input from the bus: this process becomes the writer of the rooms routed to it. */
+@Injectable()
+export class RoomInputService implements OnModuleInit {
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(BUS) private readonly bus: Bus,
+    private readonly keyring: Keyring,
+    private readonly accounts: AccountStore,
+  ) {}
+
+  onModuleInit(): void {
+    const handler = new RoomInputHandler(this.db.prisma, new RoomStore(this.db.prisma), this.keyring, this.bus, (userId) => this.accounts.getProfile(userId));
+    this.bus.serve('room.input', (input) => handler.handle(input));
+  }
+}
+
+/** The room-server service: no HTTP API of its own, it answers room input on the bus. */
+@Module({ providers: [RoomInputService] })
+export class RoomServerModule {}
