@@ -38,7 +38,7 @@ describe('InProcessBus', () => {
     const b: string[] = [];
     bus.consume('output.streams', (e) => void a.push(e.position));
     bus.consume('output.streams', (e) => void b.push(e.position));
-    for (const position of ['1', '2', '3']) await bus.publish('output.streams', { stream: 'typing', position });
+    for (const position of ['1', '2', '3']) await bus.publish('output.streams', { stream: 'receipts', position });
     await bus.close();
     expect(a).toEqual(['1', '2', '3']);
     expect(b).toEqual(['1', '2', '3']);

@@ -10,6 +10,7 @@ import { RoomInputClient } from './rooms/room-input-client';
 import { RoomReadController } from './rooms/room-read.controller';
 import { SendController } from './rooms/send.controller';
 import { StorageAccess } from './storage-access';
+import { UserDataController } from './user-data/user-data.controller';
 import { VersionsController } from './versions/versions.controller';
 
 /** The client-server API except the sync paths (see libs/routing). */
@@ -25,6 +26,7 @@ import { VersionsController } from './versions/versions.controller';
     RoomReadController,
     DirectoryController,
     ProfileController,
+    UserDataController,
   ],
   providers: [RoomInputClient, StorageAccess],
 })

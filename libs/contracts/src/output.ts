@@ -15,10 +15,18 @@ export interface OutputRoomEvent {
   membershipOf?: string;
 }
 
-/** A per-user stream changed (account data, receipts, typing): wake that user's or room's sync waiters. */
+/** A per-user stream changed (account data, receipts): wake that user's or room's sync waiters. */
 export interface OutputStreamChange {
-  stream: 'accountData' | 'receipts' | 'typing';
+  stream: 'accountData' | 'receipts';
   position: string;
   userIds?: string[];
   roomId?: string;
+}
+
+/** A user started or stopped typing; every sync worker keeps typing state from these. */
+export interface OutputTyping {
+  roomId: string;
+  userId: string;
+  typing: boolean;
+  timeoutMs: number;
 }

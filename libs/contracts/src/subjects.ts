@@ -1,5 +1,5 @@
 import type { RoomInput, RoomInputReply } from './room-input';
-import type { OutputRoomEvent, OutputStreamChange } from './output';
+import type { OutputRoomEvent, OutputStreamChange, OutputTyping } from './output';
 
 /**
  * Every bus subject, typed: the one place that says which message travels
@@ -10,6 +10,7 @@ export interface BusContract {
   'room.input': { request: RoomInput; reply: RoomInputReply };
   'output.room': { event: OutputRoomEvent };
   'output.streams': { event: OutputStreamChange };
+  'output.typing': { event: OutputTyping };
 }
 
 export type RequestSubject = { [K in keyof BusContract]: BusContract[K] extends { request: unknown } ? K : never }[keyof BusContract];

@@ -1,5 +1,6 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { unrecognizedRequest } from './fastify-setup';
 import { Errors, MatrixError } from './matrix-error';
 
 /**
@@ -13,7 +14,7 @@ export class MatrixExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const error = this.toMatrixError(exception);
+    const error = exception instanceof NotFoundException ? unrecognizedRequest(host.switchToHttp().getRequest<FastifyRequest>()) : this.toMatrixError(exception);
     if (error.status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     void reply.status(error.status).header('content-type', 'application/json').send(JSON.stringify(error.toJSON()));
   }
@@ -27,8 +28,6 @@ export class MatrixExceptionFilter implements ExceptionFilter {
     if (exception instanceof SyntaxError) return Errors.notJson(`Content not JSON: ${exception.message}`);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      if (status === 404) return Errors.unrecognized(404);
-      if (status === 405) return Errors.unrecognized(405);
       return new MatrixError(status, status === 403 ? 'M_FORBIDDEN' : 'M_UNKNOWN', exception.message);
     }
     return Errors.unknown('Internal server error');

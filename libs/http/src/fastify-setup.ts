@@ -1,8 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Errors, MatrixError } from './matrix-error';
 
-const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
-
 /**
  * CORS exactly as client-server-api "Web Browser Clients" requires: every
  * response allows any origin, and OPTIONS pre-flights are answered directly.
@@ -19,41 +17,38 @@ function installCors(app: FastifyInstance): void {
 }
 
 /**
- * JSON bodies that fail to parse must be M_NOT_JSON (not a generic 400), and
- * an empty body on an endpoint with only optional fields is `{}`.
+ * Bodies are JSON whatever Content-Type the client sent (clients and tools
+ * often send none or text/plain, and other servers accept it). A body that
+ * fails to parse is M_NOT_JSON, not a generic 400; an empty body is `{}`.
  */
 function installJsonParser(app: FastifyInstance): void {
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body: string, done) => {
-    if (body.trim() === '') return done(null, {});
+  const parse = (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
+    const text = body.toString();
+    if (text.trim() === '') return done(null, {});
     try {
-      done(null, JSON.parse(body));
+      done(null, JSON.parse(text));
     } catch (e) {
       done(Errors.notJson(`Content not JSON: ${(e as Error).message}`), undefined);
     }
-  });
+  };
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, parse);
 }
+
+const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
 
 /**
  * Unknown endpoints answer M_UNRECOGNIZED: 405 when the path exists for
  * another method, 404 otherwise (client-server-api "Common error codes").
  */
-function installNotFound(app: FastifyInstance): void {
-  app.setNotFoundHandler(async (request: FastifyRequest, reply: FastifyReply) => {
-    const path = request.url.split('?')[0];
-    const otherMethod = HTTP_METHODS.some((method) => method !== request.method && app.findRoute({ method, url: path }));
-    const error = otherMethod ? Errors.unrecognized(405) : Errors.unrecognized(404);
-    await sendMatrixError(reply, error);
-  });
-}
-
-export async function sendMatrixError(reply: FastifyReply, error: MatrixError): Promise<void> {
-  await reply.status(error.status).header('content-type', 'application/json').send(JSON.stringify(error.toJSON()));
+export function unrecognizedRequest(request: FastifyRequest): MatrixError {
+  const path = request.url.split('?')[0];
+  const otherMethod = HTTP_METHODS.some((method) => method !== request.method && request.server.findRoute({ method, url: path }));
+  return otherMethod ? Errors.unrecognized(405) : Errors.unrecognized(404);
 }
 
 /** Installs the Matrix HTTP conventions on a Fastify instance before routes are registered. */
 export function installMatrixHttpConventions(app: FastifyInstance): void {
   installCors(app);
   installJsonParser(app);
-  installNotFound(app);
 }

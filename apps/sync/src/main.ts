@@ -1,0 +1,8 @@
+/** The sync service on its own, for services mode. */
+import 'reflect-metadata';
+import { runService } from '@lattice/runtime';
+
+runService('sync').catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

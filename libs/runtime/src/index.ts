@@ -1,0 +1,2 @@
+export * from './run-service';
+export type { RunningLattice } from './start-lattice';

@@ -1,0 +1,34 @@
+import { ConfigError, loadConfig, type ServiceRole } from '@lattice/config';
+import { startTelemetry } from '@lattice/telemetry';
+
+/**
+ * The entry point of every app: read and validate the configuration, start
+ * tracing, start the role's services, stop cleanly on SIGTERM/SIGINT.
+ * `role` pins the service for the per-service apps; the homeserver app
+ * takes it from configuration (default: all).
+ */
+export async function runService(role?: ServiceRole): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (role) config = { ...config, role };
+  const stopTelemetry = startTelemetry({ serviceName: `${config.telemetry.serviceName}-${config.role}`, otlpEndpoint: config.telemetry.otlpEndpoint });
+  // Loaded after tracing starts, so the HTTP, pg and ioredis instrumentations see these modules load.
+  const { startLattice } = await import('./start-lattice');
+  const lattice = await startLattice(config);
+  console.log(`Lattice (${config.role}) serving ${config.tenants.map((t) => t.serverName).join(', ')} on ${lattice.url}`);
+  const stop = async () => {
+    await lattice.close();
+    await stopTelemetry();
+    process.exit(0);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

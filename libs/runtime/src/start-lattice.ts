@@ -1,0 +1,64 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { InProcessBus, type Bus } from '@lattice/bus';
+import { ClientApiModule } from '@lattice/client-api';
+import type { LatticeConfig, ServiceRole } from '@lattice/config';
+import { FederationApiModule } from '@lattice/federation-api';
+import { createMatrixHttpApp } from '@lattice/http';
+import { MediaModule } from '@lattice/media';
+import { RoomServerModule } from '@lattice/room-server';
+import { openDatabase } from '@lattice/storage';
+import { SyncModule } from '@lattice/sync';
+import { HealthController } from './health.controller';
+import { InfrastructureModule } from './infrastructure.module';
+
+const SERVICE_MODULES: Record<Exclude<ServiceRole, 'all'>, Type<unknown>> = {
+  'client-api': ClientApiModule,
+  'federation-api': FederationApiModule,
+  'room-server': RoomServerModule,
+  sync: SyncModule,
+  media: MediaModule,
+};
+
+export interface RunningLattice {
+  app: NestFastifyApplication;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts this process's services: all of them for role `all` (the embedded
+ * single-process server), or one. The services are the same modules either
+ * way; only the bus between them differs.
+ */
+export async function startLattice(config: LatticeConfig, options: { logger?: boolean } = {}): Promise<RunningLattice> {
+  const db = await openDatabase(config.database);
+  const bus = createBus(config);
+  const roles = config.role === 'all' ? Object.values(SERVICE_MODULES) : [SERVICE_MODULES[config.role]];
+
+  @Module({ imports: [InfrastructureModule.forRoot({ config, db, bus }), ...roles], controllers: [HealthController] })
+  class LatticeModule {}
+
+  const app = await createMatrixHttpApp(LatticeModule as unknown as DynamicModule['module'], {
+    bodyLimitBytes: config.media.maxUploadBytes,
+    logger: options.logger,
+  });
+  app.enableShutdownHooks();
+  await app.listen(config.listen.port, config.listen.host);
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.listen.port;
+  return {
+    app,
+    url: `http://${config.listen.host === '0.0.0.0' ? '127.0.0.1' : config.listen.host}:${port}`,
+    close: async () => {
+      await app.close();
+      await bus.close();
+      await db.close();
+    },
+  };
+}
+
+function createBus(config: LatticeConfig): Bus {
+  if (config.bus.kind === 'nats') throw new Error('bus.kind "nats" (services mode) is not available in this build yet: use the in-process bus');
+  return new InProcessBus();
+}

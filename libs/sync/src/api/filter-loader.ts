@@ -1,0 +1,30 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Errors } from '@lattice/http';
+import { DATABASE, type Database } from '@lattice/storage';
+import { syncFilterSchema, type SyncFilter } from '../filters/filter-schema';
+
+/** Resolves a `filter` parameter: inline JSON, or the ID of a filter the user stored. */
+@Injectable()
+export class FilterLoader {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  async load(userId: string, param: string): Promise<SyncFilter> {
+    if (param.trim().startsWith('{')) return parseFilter(param);
+    const id = Number(param);
+    const row = Number.isInteger(id) ? await this.db.prisma.filter.findUnique({ where: { userId_filterId: { userId, filterId: id } } }) : null;
+    if (!row) throw Errors.notFound(`Filter ${param} not found`);
+    return parseFilter(row.json);
+  }
+}
+
+export function parseFilter(json: string): SyncFilter {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw Errors.notJson('filter is not valid JSON');
+  }
+  const result = syncFilterSchema.safeParse(raw);
+  if (!result.success) throw Errors.badJson(`Invalid filter: ${result.error.issues[0].path.join('.')} ${result.error.issues[0].message}`);
+  return result.data;
+}

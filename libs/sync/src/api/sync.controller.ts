@@ -1,0 +1,37 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { Auth, Errors, Requester } from '@lattice/http';
+import { parseSyncToken } from '../positions/sync-token';
+import { SyncService } from '../sync-service';
+import { FilterLoader } from './filter-loader';
+
+/** Long-polls are capped so proxies and clients never see a dead connection. */
+const MAX_TIMEOUT_MS = 60_000;
+
+@Controller('_matrix/client/v3')
+export class SyncController {
+  constructor(
+    private readonly sync: SyncService,
+    private readonly filters: FilterLoader,
+  ) {}
+
+  /** GET /sync (client-server-api "Syncing"). */
+  @Get('sync')
+  async getSync(
+    @Auth() r: Requester,
+    @Query('since') since?: string,
+    @Query('filter') filter?: string,
+    @Query('full_state') fullState?: string,
+    @Query('timeout') timeout?: string,
+  ) {
+    const timeoutMs = timeout === undefined ? 0 : Number(timeout);
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw Errors.invalidParam('timeout must be a non-negative number of milliseconds');
+    return this.sync.sync({
+      userId: r.userId,
+      deviceId: r.deviceId,
+      since: since ? parseSyncToken(since) : undefined,
+      filter: filter ? await this.filters.load(r.userId, filter) : undefined,
+      fullState: fullState === 'true',
+      timeoutMs: Math.min(timeoutMs, MAX_TIMEOUT_MS),
+    });
+  }
+}

@@ -1,0 +1,208 @@
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { BUS, type Bus } from '@lattice/bus';
+import type { JsonObject } from '@lattice/protocol';
+import { RoomReader, toClientEvent, type StoredEvent } from '@lattice/room-server';
+import { DATABASE, type Database } from '@lattice/storage';
+import { roomEventMatches, roomIncluded, eventMatches } from './filters/event-filter';
+import type { SyncFilter } from './filters/filter-schema';
+import { SyncNotifier } from './notifier';
+import { formatPaginationToken } from './pagination-token';
+import { currentPosition } from './positions/current-position';
+import { clampPosition, formatSyncToken, hasAdvanced, type SyncPosition, ZERO_POSITION } from './positions/sync-token';
+import { AccountDataStore, type AccountDataEntry } from './streams/account-data-store';
+import { ReceiptStore } from './streams/receipt-store';
+import { TypingStore } from './streams/typing-store';
+
+export interface SyncRequest {
+  userId: string;
+  deviceId: string;
+  since?: SyncPosition;
+  filter?: SyncFilter;
+  fullState: boolean;
+  timeoutMs: number;
+}
+
+const DEFAULT_TIMELINE_LIMIT = 10;
+/** Long-polls re-check at least this often, so a lost wake-up only delays an answer. */
+const RECHECK_MS = 5_000;
+/** State events shown for invites (client-server-api "Stripped state"). */
+const STRIPPED_STATE = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic'];
+
+/**
+ * /sync: what changed for a user between two stream positions, read from
+ * the one event store; long-polls wait on the notifier, which the output
+ * streams feed.
+ */
+@Injectable()
+export class SyncService implements OnModuleInit, OnModuleDestroy {
+  readonly notifier = new SyncNotifier();
+  readonly typing = new TypingStore();
+  readonly accountData: AccountDataStore;
+  readonly receipts: ReceiptStore;
+  private readonly reader: RoomReader;
+  private expiry: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(BUS) private readonly bus: Bus,
+  ) {
+    this.reader = new RoomReader(db.prisma);
+    this.accountData = new AccountDataStore(db.prisma);
+    this.receipts = new ReceiptStore(db.prisma);
+  }
+
+  onModuleInit(): void {
+    this.bus.consume('output.room', (e) => this.notifier.notify({ roomId: e.roomId, userIds: e.membershipOf ? [e.membershipOf] : [] }));
+    this.bus.consume('output.streams', (e) => this.notifier.notify({ roomId: e.roomId, userIds: e.userIds }));
+    this.bus.consume('output.typing', (e) => {
+      this.typing.set(e.roomId, e.userId, e.typing, e.timeoutMs);
+      this.notifier.notify({ roomId: e.roomId });
+    });
+    this.expiry = setInterval(() => {
+      for (const roomId of this.typing.expire()) this.notifier.notify({ roomId });
+    }, 1_000);
+    this.expiry.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.expiry);
+  }
+
+  async sync(request: SyncRequest): Promise<JsonObject> {
+    const deadline = Date.now() + request.timeoutMs;
+    const rooms = await this.reader.roomsOfUser(request.userId, ['join', 'invite']);
+    const waiter = this.notifier.register(request.userId, rooms.map((r) => r.roomId));
+    try {
+      for (;;) {
+        const current = await currentPosition(this.db.prisma, this.typing);
+        const since = request.since && clampPosition(request.since, current);
+        const left = deadline - Date.now();
+        if (since && !request.fullState && !hasAdvanced(since, current) && left > 0) {
+          await waiter.wait(Math.min(left, RECHECK_MS));
+          waiter.reset();
+          continue;
+        }
+        const response = await this.build(request, since, current);
+        if (!since || request.fullState || left <= 0 || !isEmpty(response)) return response;
+        await waiter.wait(Math.min(left, RECHECK_MS));
+        waiter.reset();
+      }
+    } finally {
+      waiter.done();
+    }
+  }
+
+  private async build(request: SyncRequest, since: SyncPosition | undefined, current: SyncPosition): Promise<JsonObject> {
+    const from = since ?? ZERO_POSITION;
+    const memberships = await this.reader.roomsOfUser(request.userId, ['join', 'invite', 'leave', 'ban']);
+    const filter = request.filter;
+    const join: JsonObject = {};
+    const invite: JsonObject = {};
+    const leave: JsonObject = {};
+    const accountData = await this.accountData.since(request.userId, from.accountData, current.accountData);
+    const forgotten = new Set((await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId));
+
+    for (const room of memberships) {
+      if (!roomIncluded(filter, room.roomId)) continue;
+      const changedMembership = room.streamPos > from.events && room.streamPos <= current.events;
+      if (room.membership === 'join') {
+        const section = await this.joinedRoom(request, room.roomId, since && !changedMembership ? from : undefined, current, accountData);
+        if (section) join[room.roomId] = section;
+      } else if (room.membership === 'invite' && (changedMembership || !since)) {
+        invite[room.roomId] = { invite_state: { events: await this.strippedState(room.roomId) } };
+      } else if ((room.membership === 'leave' || room.membership === 'ban') && since && changedMembership && !forgotten.has(room.roomId)) {
+        leave[room.roomId] = await this.leftRoom(request, room.roomId, from, room.streamPos);
+      } else if ((room.membership === 'leave' || room.membership === 'ban') && !since && filter?.room?.include_leave && !forgotten.has(room.roomId)) {
+        leave[room.roomId] = await this.leftRoom(request, room.roomId, from, room.streamPos);
+      }
+    }
+
+    return {
+      next_batch: formatSyncToken(current),
+      rooms: { join, invite, leave, knock: {} },
+      account_data: { events: accountData.filter((a) => a.roomId === '' && eventMatches(filter?.account_data, { type: a.type })).map((a) => ({ type: a.type, content: a.content })) },
+      presence: { events: [] },
+      to_device: { events: [] },
+      device_lists: { changed: [], left: [] },
+      device_one_time_keys_count: {},
+    };
+  }
+
+  /** A joined room's section; `since` undefined means "from the beginning" (initial sync, or joined since). */
+  private async joinedRoom(request: SyncRequest, roomId: string, since: SyncPosition | undefined, current: SyncPosition, accountData: AccountDataEntry[]): Promise<JsonObject | undefined> {
+    const filter = request.filter?.room;
+    const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
+    const fetched = await this.reader.timeline(roomId, { after: since?.events, upTo: current.events, limit: limit + 1, backwards: true });
+    const limited = fetched.length > limit;
+    const timeline = fetched.slice(0, limit).reverse();
+    const visible = timeline.filter((e) => roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
+
+    const typing = this.typing.typingSince(roomId, since?.typing ?? 0n);
+    const receipts = await this.receipts.ephemeral(roomId, request.userId, since?.receipts ?? 0n, current.receipts);
+    const ephemeral: JsonObject[] = [
+      ...(typing !== undefined && (since !== undefined || typing.length > 0) ? [{ type: 'm.typing', content: { user_ids: typing } }] : []),
+      ...(receipts ? [{ type: 'm.receipt', content: receipts as JsonObject }] : []),
+    ];
+    const roomAccountData = accountData.filter((a) => a.roomId === roomId).map((a) => ({ type: a.type, content: a.content }));
+    const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since) : [];
+    if (since !== undefined && !request.fullState && timeline.length === 0 && ephemeral.length === 0 && roomAccountData.length === 0) return undefined;
+
+    return {
+      timeline: {
+        events: visible.map((e) => toClientEvent(e, request)),
+        limited,
+        ...(timeline.length > 0 ? { prev_batch: formatPaginationToken(timeline[0].streamPos) } : { prev_batch: formatPaginationToken(current.events + 1n) }),
+      },
+      state: { events: state.map((e) => toClientEvent(e)) },
+      ephemeral: { events: ephemeral },
+      account_data: { events: roomAccountData },
+      unread_notifications: { notification_count: 0, highlight_count: 0 },
+      summary: {},
+    };
+  }
+
+  /**
+   * The state section: the current state minus what the timeline itself
+   * sets, restricted to what changed since `since` on an incremental limited
+   * sync, and to the timeline's senders when members are lazy-loaded.
+   */
+  private async stateBefore(request: SyncRequest, roomId: string, timeline: StoredEvent[], since: SyncPosition | undefined): Promise<StoredEvent[]> {
+    const inTimeline = new Set(timeline.map((e) => e.eventId));
+    let state = (await this.reader.currentState(roomId)).filter((e) => !inTimeline.has(e.eventId));
+    if (since !== undefined && !request.fullState) state = state.filter((e) => e.streamPos > since.events);
+    const stateFilter = request.filter?.room?.state;
+    if (stateFilter?.lazy_load_members) {
+      const senders = new Set([request.userId, ...timeline.map((e) => e.pdu.sender)]);
+      state = state.filter((e) => e.pdu.type !== 'm.room.member' || senders.has(e.pdu.state_key!));
+    }
+    return state.filter((e) => roomEventMatches(stateFilter, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }));
+  }
+
+  private async leftRoom(request: SyncRequest, roomId: string, from: SyncPosition, leftAt: bigint): Promise<JsonObject> {
+    const limit = request.filter?.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
+    const timeline = (await this.reader.timeline(roomId, { after: from.events, upTo: leftAt, limit, backwards: true })).reverse();
+    return {
+      timeline: { events: timeline.map((e) => toClientEvent(e, request)), limited: false, prev_batch: formatPaginationToken(timeline[0]?.streamPos ?? leftAt) },
+      state: { events: [] },
+      account_data: { events: [] },
+    };
+  }
+
+  private async strippedState(roomId: string): Promise<JsonObject[]> {
+    const state = await this.reader.currentState(roomId);
+    return state
+      .filter((e) => STRIPPED_STATE.includes(e.pdu.type) || e.pdu.type === 'm.room.member')
+      .filter((e) => e.pdu.type !== 'm.room.member' || e.pdu.content.membership === 'invite' || e.pdu.content.membership === 'join')
+      .map((e) => ({ type: e.pdu.type, state_key: e.pdu.state_key!, sender: e.pdu.sender, content: e.pdu.content }));
+  }
+}
+
+function isEmpty(response: JsonObject): boolean {
+  const rooms = response.rooms as Record<string, JsonObject>;
+  return (
+    Object.keys(rooms.join).length === 0 &&
+    Object.keys(rooms.invite).length === 0 &&
+    Object.keys(rooms.leave).length === 0 &&
+    ((response.account_data as { events: unknown[] }).events.length === 0)
+  );
+}

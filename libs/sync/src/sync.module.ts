@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { FilterLoader } from './api/filter-loader';
+import { MessagesController } from './api/messages.controller';
+import { SyncController } from './api/sync.controller';
+import { SyncService } from './sync-service';
+
+/** The sync service: /sync long-polls, /messages and /context. Any number of workers can run it. */
+@Module({ controllers: [SyncController, MessagesController], providers: [SyncService, FilterLoader], exports: [SyncService] })
+export class SyncModule {}
