@@ -4,6 +4,7 @@ import { LoginController } from './accounts/login.controller';
 import { RegisterController } from './accounts/register.controller';
 import { DirectoryController } from './directory/directory.controller';
 import { ProfileController } from './profile/profile.controller';
+import { PushRulesController } from './push/push-rules.controller';
 import { CreateRoomController } from './rooms/create-room.controller';
 import { MembershipController } from './rooms/membership.controller';
 import { RoomInputClient } from './rooms/room-input-client';
@@ -27,6 +28,7 @@ import { VersionsController } from './versions/versions.controller';
     DirectoryController,
     ProfileController,
     UserDataController,
+    PushRulesController,
   ],
   providers: [RoomInputClient, StorageAccess],
 })

@@ -17,7 +17,7 @@ export interface HttpAppOptions {
  * guard). Every HTTP-serving service starts through here.
  */
 export async function createMatrixHttpApp(module: Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimitBytes, trustProxy: true });
+  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimitBytes, trustProxy: true, routerOptions: { ignoreTrailingSlash: true } });
   installMatrixHttpConventions(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: options.logger === false ? false : ['error', 'warn', 'log'],

@@ -1,0 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import 'reflect-metadata';
+import { parseConfig } from '../../libs/config/src';
+import { startLattice, type RunningLattice } from '../../libs/runtime/src/start-lattice';
+
+/** The single-process server on a free loopback port, with its data in a fresh temporary folder. */
+export async function startEmbeddedServer(overrides: Record<string, unknown> = {}, dataDir = mkdtempSync(join(tmpdir(), 'lattice-e2e-'))): Promise<RunningLattice & { dataDir: string }> {
+  const config = parseConfig({ listen: { host: '127.0.0.1', port: 0 }, dataDir, database: { kind: 'embedded', dataDir: join(dataDir, 'db') }, rateLimit: { perSecond: 1000, burst: 1000 }, ...overrides });
+  const server = await startLattice(config, { logger: false });
+  return { ...server, dataDir };
+}
