@@ -1,6 +1,6 @@
 import type { MatrixClient, MatrixEvent } from 'matrix-js-sdk';
 import { startEmbeddedServer } from '../support/embedded-server';
-import { eventually, loadSdk, registerClient } from '../support/matrix-client';
+import { eventually, loadSdk, newClient, registerClient } from '../support/matrix-client';
 
 /**
  * The core client flows, driven by matrix-js-sdk against the embedded
@@ -24,11 +24,10 @@ describe('matrix-js-sdk against the embedded server', () => {
   });
 
   it('logs in with a password and reports who is logged in', async () => {
-    const { createClient } = await loadSdk();
-    const client = createClient({ baseUrl: server.url });
+    const client = await newClient({ baseUrl: server.url });
     const login = await client.loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'correct horse' });
     expect(login.user_id).toBe('@alice:localhost');
-    const whoami = await createClient({ baseUrl: server.url, accessToken: login.access_token }).whoami();
+    const whoami = await (await newClient({ baseUrl: server.url, accessToken: login.access_token })).whoami();
     expect(whoami.user_id).toBe('@alice:localhost');
   });
 

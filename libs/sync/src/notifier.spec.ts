@@ -17,6 +17,14 @@ describe('SyncNotifier', () => {
     await waiter.wait(10_000);
   });
 
+  it('stops waiting when its signal aborts', async () => {
+    const waiter = new SyncNotifier().register('@a:x', []);
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 5);
+    await waiter.wait(60_000, abort.signal);
+    expect(abort.signal.aborted).toBe(true);
+  });
+
   it('remembers a wake-up that came before the wait', async () => {
     const notifier = new SyncNotifier();
     const waiter = notifier.register('@a:x', []);

@@ -42,15 +42,18 @@ export class Waiter {
     this.resolve?.();
   }
 
-  /** Resolves when woken (immediately if already woken since registering) or after `ms`. */
-  async wait(ms: number): Promise<void> {
-    if (this.woken || ms <= 0) return;
+  /** Resolves when woken (immediately if already woken since registering), after `ms`, or when `signal` aborts. */
+  async wait(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.woken || ms <= 0 || signal?.aborted) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.resolve = () => {
+      const finish = () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', finish);
         resolve();
       };
+      const timer = setTimeout(finish, ms);
+      signal?.addEventListener('abort', finish);
+      this.resolve = finish;
     });
   }
 

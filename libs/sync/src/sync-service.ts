@@ -20,6 +20,8 @@ export interface SyncRequest {
   filter?: SyncFilter;
   fullState: boolean;
   timeoutMs: number;
+  /** Aborts when the client goes away: the long-poll then stops waiting. */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_TIMELINE_LIMIT = 10;
@@ -41,6 +43,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   readonly receipts: ReceiptStore;
   private readonly reader: RoomReader;
   private expiry: NodeJS.Timeout | undefined;
+  /** Aborted at shutdown so long-polls answer at once instead of holding the server open. */
+  private readonly shuttingDown = new AbortController();
 
   constructor(
     @Inject(DATABASE) private readonly db: Database,
@@ -66,25 +70,27 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.expiry);
+    this.shuttingDown.abort();
   }
 
   async sync(request: SyncRequest): Promise<JsonObject> {
     const deadline = Date.now() + request.timeoutMs;
     const rooms = await this.reader.roomsOfUser(request.userId, ['join', 'invite']);
     const waiter = this.notifier.register(request.userId, rooms.map((r) => r.roomId));
+    const stop = request.signal ? AbortSignal.any([request.signal, this.shuttingDown.signal]) : this.shuttingDown.signal;
     try {
       for (;;) {
         const current = await currentPosition(this.db.prisma, this.typing);
         const since = request.since && clampPosition(request.since, current);
-        const left = deadline - Date.now();
+        const left = stop.aborted ? 0 : deadline - Date.now();
         if (since && !request.fullState && !hasAdvanced(since, current) && left > 0) {
-          await waiter.wait(Math.min(left, RECHECK_MS));
+          await waiter.wait(Math.min(left, RECHECK_MS), stop);
           waiter.reset();
           continue;
         }
         const response = await this.build(request, since, current);
         if (!since || request.fullState || left <= 0 || !isEmpty(response)) return response;
-        await waiter.wait(Math.min(left, RECHECK_MS));
+        await waiter.wait(Math.min(left, RECHECK_MS), stop);
         waiter.reset();
       }
     } finally {

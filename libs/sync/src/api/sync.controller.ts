@@ -1,4 +1,5 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { Auth, Errors, Requester } from '@lattice/http';
 import { parseSyncToken } from '../positions/sync-token';
 import { SyncService } from '../sync-service';
@@ -22,9 +23,12 @@ export class SyncController {
     @Query('filter') filter?: string,
     @Query('full_state') fullState?: string,
     @Query('timeout') timeout?: string,
+    @Res({ passthrough: true }) reply?: FastifyReply,
   ) {
     const timeoutMs = timeout === undefined ? 0 : Number(timeout);
     if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw Errors.invalidParam('timeout must be a non-negative number of milliseconds');
+    const clientGone = new AbortController();
+    reply?.raw.once('close', () => clientGone.abort());
     return this.sync.sync({
       userId: r.userId,
       deviceId: r.deviceId,
@@ -32,6 +36,7 @@ export class SyncController {
       filter: filter ? await this.filters.load(r.userId, filter) : undefined,
       fullState: fullState === 'true',
       timeoutMs: Math.min(timeoutMs, MAX_TIMEOUT_MS),
+      signal: clientGone.signal,
     });
   }
 }
