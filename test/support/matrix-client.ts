@@ -1,4 +1,6 @@
-import type { ICreateClientOpts, Logger, MatrixClient } from 'matrix-js-sdk';
+import type { ICreateClientOpts, MatrixClient } from 'matrix-js-sdk';
+
+type Logger = NonNullable<ICreateClientOpts['logger']>;
 
 type Sdk = typeof import('matrix-js-sdk');
 let sdk: Promise<Sdk> | undefined;

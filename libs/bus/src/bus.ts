@@ -1,6 +1,17 @@
 import type { BusContract, RequestSubject, StreamSubject } from '@lattice/contracts';
 
-export type RequestHandler<S extends RequestSubject> = (request: BusContract[S]['request']) => Promise<BusContract[S]['reply']>;
+/** What the bus tells a request handler about the partition it is serving. */
+export interface PartitionContext {
+  partition: number;
+  /**
+   * The writer epoch of this process's hold on the partition: it grows every
+   * time a process takes the partition over, so state cached under an older
+   * epoch is stale and writes under it are fenced. Always 0 in one process.
+   */
+  epoch: bigint;
+}
+
+export type RequestHandler<S extends RequestSubject> = (request: BusContract[S]['request'], context: PartitionContext) => Promise<BusContract[S]['reply']>;
 export type StreamHandler<S extends StreamSubject> = (event: BusContract[S]['event']) => Promise<void> | void;
 
 /**

@@ -19,7 +19,7 @@ export class InProcessBus implements Bus {
     if (!handler) throw new Error(`No handler serves ${subject}`);
     const partition = partitionOf(partitionKey);
     const previous = this.partitionTails.get(partition) ?? Promise.resolve();
-    const result = previous.then(() => handler(request));
+    const result = previous.then(() => handler(request, { partition, epoch: 0n }));
     const tail = result.catch(() => undefined);
     this.partitionTails.set(partition, tail);
     void tail.then(() => {

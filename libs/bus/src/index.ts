@@ -1,2 +1,3 @@
 export * from './bus';
 export * from './in-process-bus';
+export * from './nats/nats-bus';

@@ -18,7 +18,7 @@ export class RoomInputService implements OnModuleInit {
 
   onModuleInit(): void {
     const handler = new RoomInputHandler(this.db.prisma, new RoomStore(this.db.prisma), this.keyring, this.bus, (userId) => this.accounts.getProfile(userId));
-    this.bus.serve('room.input', (input) => handler.handle(input));
+    this.bus.serve('room.input', (input, context) => handler.handle(input, context));
   }
 }
 

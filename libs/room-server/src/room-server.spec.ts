@@ -1,5 +1,7 @@
 import { checkEventAuth, getRoomVersion, stateKey, verifyEventSignatures, publicKeyFromBase64 } from '@lattice/protocol';
+import { RoomInputHandler } from './input/room-input-handler';
 import { Keyring } from './keyring';
+import { FencedWriteError, RoomStore } from './storage/room-store';
 import { ALICE, BOB, CAROL, SERVER, startRoomServer } from './spec/room-server-fixture';
 
 type Server = Awaited<ReturnType<typeof startRoomServer>>;
@@ -93,5 +95,31 @@ describe('room-server', () => {
     const positions = server.output.map((e) => BigInt(e.streamPos));
     expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : 1)));
     expect(new Set(positions).size).toBe(positions.length);
+  });
+
+  describe('partition handover between two writers of one database', () => {
+    const message = (roomId: string, body: string, inputId: string) => ({ kind: 'send' as const, inputId, serverName: SERVER, sender: ALICE, roomId, type: 'm.room.message', content: { body } });
+    let other: RoomInputHandler;
+    beforeAll(() => {
+      other = new RoomInputHandler(server.db.prisma, new RoomStore(server.db.prisma), new Keyring(server.db.prisma), server.bus, async () => undefined);
+    });
+
+    it('refuses writes from a replica whose epoch is older than the last writer\'s, and persists nothing', async () => {
+      const roomId = await createRoom();
+      await server.handler.handle(message(roomId, 'new owner', 'fence-1'), { epoch: 7n });
+      const count = await server.db.prisma.event.count();
+      await expect(other.handle(message(roomId, 'old owner', 'fence-2'), { epoch: 6n })).rejects.toThrow(FencedWriteError);
+      expect(await server.db.prisma.event.count()).toBe(count);
+    });
+
+    it('reloads a head another writer made stale, so the new event follows the other writer\'s', async () => {
+      const roomId = await createRoom();
+      await server.handler.handle(message(roomId, 'first', 'stale-1'), { epoch: 8n });
+      const between = await other.handle(message(roomId, 'between', 'stale-2'), { epoch: 8n });
+      const last = await server.handler.handle(message(roomId, 'last', 'stale-3'), { epoch: 8n });
+      if (!between.ok || !last.ok) throw new Error('send failed');
+      const pdu = server.output.find((e) => e.eventId === last.eventId)!.pdu;
+      expect(pdu.prev_events).toEqual([between.eventId]);
+    });
   });
 });

@@ -1,13 +1,14 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { InProcessBus, type Bus } from '@lattice/bus';
+import { hostname } from 'node:os';
+import { InProcessBus, NatsBus, type Bus } from '@lattice/bus';
 import { ClientApiModule } from '@lattice/client-api';
 import type { LatticeConfig, ServiceRole } from '@lattice/config';
 import { FederationApiModule } from '@lattice/federation-api';
 import { createMatrixHttpApp } from '@lattice/http';
 import { MediaModule } from '@lattice/media';
 import { RoomServerModule } from '@lattice/room-server';
-import { openDatabase } from '@lattice/storage';
+import { claimPartitionEpoch, openDatabase, type Database } from '@lattice/storage';
 import { SyncModule } from '@lattice/sync';
 import { HealthController } from './health.controller';
 import { InfrastructureModule } from './infrastructure.module';
@@ -33,7 +34,7 @@ export interface RunningLattice {
  */
 export async function startLattice(config: LatticeConfig, options: { logger?: boolean } = {}): Promise<RunningLattice> {
   const db = await openDatabase(config.database);
-  const bus = createBus(config);
+  const bus = await createBus(config, db);
   const roles = config.role === 'all' ? Object.values(SERVICE_MODULES) : [SERVICE_MODULES[config.role]];
 
   @Module({ imports: [InfrastructureModule.forRoot({ config, db, bus }), ...roles], controllers: [HealthController] })
@@ -58,7 +59,13 @@ export async function startLattice(config: LatticeConfig, options: { logger?: bo
   };
 }
 
-function createBus(config: LatticeConfig): Bus {
-  if (config.bus.kind === 'nats') throw new Error('bus.kind "nats" (services mode) is not available in this build yet: use the in-process bus');
-  return new InProcessBus();
+async function createBus(config: LatticeConfig, db: Database): Promise<Bus> {
+  if (config.bus.kind === 'in-process') return new InProcessBus();
+  return NatsBus.connect({
+    url: config.bus.url,
+    partitions: config.bus.partitions,
+    // Unique per process: a pod name (HOSTNAME in Kubernetes) plus the pid for several processes on one host.
+    name: `${config.role}-${hostname()}-${process.pid}`,
+    claimEpoch: (partition, owner) => claimPartitionEpoch(db.prisma, partition, owner),
+  });
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database, type DatabaseConfig } from './database';
 import { migrate } from './migrate';
+import { claimPartitionEpoch } from './partition-epochs';
 import { allocateStreamPositions, currentStreamPosition } from './stream-positions';
 
 const configs: Array<[string, () => DatabaseConfig]> = [['PGlite', () => ({ kind: 'embedded', dataDir: mkdtempSync(join(tmpdir(), 'lattice-db-')) })]];
@@ -44,5 +45,12 @@ describe.each(configs)('database on %s', (_name, config) => {
       }),
     ).rejects.toThrow('abort');
     expect(await currentStreamPosition(db.prisma, 'account_data')).toBe(before);
+  });
+
+  it('hands each new holder of a partition a higher writer epoch', async () => {
+    const first = await claimPartitionEpoch(db.prisma, 3, 'replica-a');
+    const second = await claimPartitionEpoch(db.prisma, 3, 'replica-b');
+    expect(second).toBe(first + 1n);
+    expect(await db.prisma.partitionEpoch.findUnique({ where: { partition: 3 } })).toMatchObject({ epoch: second, owner: 'replica-b' });
   });
 });

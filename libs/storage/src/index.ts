@@ -3,3 +3,4 @@ export * from './migrate';
 export * from './sql-executor';
 export * from './stream-positions';
 export { PrismaClient, Prisma } from './generated/prisma/client';
+export * from './partition-epochs';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Bus } from '@lattice/bus';
+import type { Bus, PartitionContext } from '@lattice/bus';
 import type { CreateRoomInput, MembershipInput, RedactInput, RoomInput, RoomInputReply, SendInput } from '@lattice/contracts';
 import { Errors, MatrixError } from '@lattice/http';
 import {
@@ -10,7 +10,7 @@ import type { PrismaClient } from '@lattice/storage';
 import { buildEvent, type EventTemplate } from '../event-builder';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
 import type { Keyring } from '../keyring';
-import type { NewEvent, RoomHead, RoomStore } from '../storage/room-store';
+import { StaleHeadError, type NewEvent, type RoomHead, type RoomStore } from '../storage/room-store';
 import { membershipTemplate } from './membership-template';
 
 /** Display name and avatar of a local user, for their join events. */
@@ -20,11 +20,13 @@ export type ProfileLookup = (userId: string) => Promise<{ displayname?: string; 
  * Applies room input: builds each event, authorises it against the room's
  * current state, persists it and publishes it. The bus hands it one input
  * per partition at a time, which is what makes this the single writer of
- * each room. The cached heads are valid only while this process owns the
- * room's partition; `forget` drops them when it does not.
+ * each room. A cached head is valid only under the partition epoch it was
+ * loaded in: a process that lost a partition and won it back reloads.
  */
 export class RoomInputHandler {
-  private readonly heads = new Map<string, RoomHead>();
+  private readonly heads = new Map<string, { head: RoomHead; epoch: bigint }>();
+  /** The epoch of the input being handled (inputs of one partition run one at a time). */
+  private epoch = 0n;
 
   constructor(
     private readonly db: PrismaClient,
@@ -32,12 +34,23 @@ export class RoomInputHandler {
     private readonly keyring: Keyring,
     private readonly bus: Bus,
     private readonly profiles: ProfileLookup,
-    private readonly epoch: () => bigint = () => 0n,
   ) {}
 
-  async handle(input: RoomInput): Promise<RoomInputReply> {
+  async handle(input: RoomInput, context: Pick<PartitionContext, 'epoch'> = { epoch: 0n }): Promise<RoomInputReply> {
     const previous = await this.store.processedReply(input.inputId);
     if (previous) return JSON.parse(previous) as RoomInputReply;
+    this.epoch = context.epoch;
+    try {
+      return await this.apply(input);
+    } catch (e) {
+      if (!(e instanceof StaleHeadError)) throw e;
+      // Another writer got in between our read and our write (a partition handover): reload and try once more.
+      this.heads.delete(e.roomId);
+      return await this.apply(input);
+    }
+  }
+
+  private async apply(input: RoomInput): Promise<RoomInputReply> {
     try {
       switch (input.kind) {
         case 'createRoom':
@@ -54,11 +67,6 @@ export class RoomInputHandler {
       this.heads.delete('roomId' in input ? input.roomId : '');
       throw e;
     }
-  }
-
-  /** Drops cached room heads (e.g. after losing a partition lease): the next input reloads from the store. */
-  forget(): void {
-    this.heads.clear();
   }
 
   private async createRoom(input: CreateRoomInput): Promise<RoomInputReply> {
@@ -89,7 +97,9 @@ export class RoomInputHandler {
     const roomId = draft.roomId;
     const head = await this.store.createRoom(roomId, version);
     const reply: RoomInputReply = { ok: true, roomId };
-    await this.persistAndPublish(head, events, input.inputId, reply, async () => {
+    // A new room is routed by its creator, not by its own ID: it is written with epoch 0, so the
+    // replica that owns the room's partition (whatever its epoch) becomes its writer from the next input.
+    await this.persistAndPublish(head, events, input.inputId, reply, 0n, async () => {
       if (alias !== undefined) await this.db.roomAlias.create({ data: { alias, roomId, serverName: input.serverName, creator: input.sender } });
       if (request.visibility === 'public') await this.db.publishedRoom.create({ data: { serverName: input.serverName, roomId } });
     });
@@ -145,7 +155,7 @@ export class RoomInputHandler {
     const built = buildEvent(head, input.sender, template, input.serverName, key);
     this.authorise(head, built.pdu, 'M_FORBIDDEN');
     const reply: RoomInputReply = { ok: true, roomId: input.roomId, eventId: built.eventId };
-    await this.persistAndPublish(head, [{ ...built, txn: txn && { userId: input.sender, ...txn } }], input.inputId, reply);
+    await this.persistAndPublish(head, [{ ...built, txn: txn && { userId: input.sender, ...txn } }], input.inputId, reply, this.epoch);
     return reply;
   }
 
@@ -154,9 +164,9 @@ export class RoomInputHandler {
     if (!decision.allowed) throw new MatrixError(errcode === 'M_FORBIDDEN' ? 403 : 400, errcode, `${decision.reason} (auth rule ${decision.rule})`);
   }
 
-  private async persistAndPublish(head: RoomHead, events: NewEvent[], inputId: string, reply: RoomInputReply, extra?: () => Promise<void>): Promise<void> {
-    const persisted = await this.store.persist(head, events, { epoch: this.epoch(), inputId, reply: JSON.stringify(reply) });
-    this.heads.set(head.roomId, head);
+  private async persistAndPublish(head: RoomHead, events: NewEvent[], inputId: string, reply: RoomInputReply, epoch: bigint, extra?: () => Promise<void>): Promise<void> {
+    const persisted = await this.store.persist(head, events, { epoch, inputId, reply: JSON.stringify(reply) });
+    if (epoch === this.epoch) this.heads.set(head.roomId, { head, epoch });
     if (extra) await extra();
     for (const [i, event] of events.entries()) {
       await this.bus.publish('output.room', {
@@ -171,10 +181,10 @@ export class RoomInputHandler {
 
   private async head(roomId: string): Promise<RoomHead> {
     const cached = this.heads.get(roomId);
-    if (cached) return cached;
+    if (cached && cached.epoch === this.epoch) return cached.head;
     const loaded = await this.store.loadRoom(roomId);
     if (!loaded) throw Errors.notFound(`Room ${roomId} is not known to this server`);
-    this.heads.set(roomId, loaded);
+    this.heads.set(roomId, { head: loaded, epoch: this.epoch });
     return loaded;
   }
 }

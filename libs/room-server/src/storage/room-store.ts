@@ -50,6 +50,13 @@ export class FencedWriteError extends Error {
   }
 }
 
+/** Thrown when the room changed since its head was loaded: some other writer persisted in between. */
+export class StaleHeadError extends Error {
+  constructor(readonly roomId: string) {
+    super(`The cached head of ${roomId} is stale`);
+  }
+}
+
 /**
  * The room-server's storage: rooms, events, DAG edges, state snapshots and
  * current state. Only the room-server writes these tables.
@@ -175,11 +182,18 @@ export class RoomStore {
     });
   }
 
-  /** Locks the room row; refuses writers whose lease epoch is older than the last writer's. */
+  /**
+   * Locks the room row; refuses writers whose lease epoch is older than the
+   * last writer's, and heads that no longer match the stored extremities
+   * (a previous owner of the partition wrote after this head was loaded).
+   */
   private async fence(tx: Prisma.TransactionClient, head: RoomHead, epoch: bigint): Promise<void> {
     const rows = await tx.$queryRawUnsafe<Array<{ writer_epoch: bigint }>>('SELECT writer_epoch FROM rooms WHERE room_nid = $1 FOR UPDATE', head.roomNid);
     if (BigInt(rows[0].writer_epoch) > epoch) throw new FencedWriteError(head.roomId);
     if (BigInt(rows[0].writer_epoch) < epoch) await tx.room.update({ where: { roomNid: head.roomNid }, data: { writerEpoch: epoch } });
+    const stored = await tx.forwardExtremity.findMany({ where: { roomNid: head.roomNid }, select: { eventNid: true } });
+    const cached = new Set(head.extremities.map((x) => x.eventNid));
+    if (stored.length !== cached.size || stored.some((x) => !cached.has(x.eventNid))) throw new StaleHeadError(head.roomId);
   }
 }
 

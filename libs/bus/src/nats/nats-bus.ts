@@ -1,0 +1,216 @@
+import { SpanKind, trace } from '@opentelemetry/api';
+import {
+  AckPolicy, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, connect, createInbox, nanos,
+  type ConsumerMessages, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection, type StreamConfig,
+} from 'nats';
+import { partitionOf, type BusContract, type RequestSubject, type StreamSubject } from '@lattice/contracts';
+import type { Bus, RequestHandler, StreamHandler } from '../bus';
+import {
+  LEASE_BUCKET, MEMBER_BUCKET, OUTPUT_STREAM, REPLY_TO_HEADER, ROOM_INPUT_STREAM, outputSubject, roomInputConsumer, roomInputSubject,
+} from './names';
+import { PartitionConsumer } from './partition-consumer';
+import { PartitionLeases } from './partition-leases';
+import { headersWithTrace, traceContextOf } from './trace-headers';
+
+const json = JSONCodec();
+const tracer = trace.getTracer('lattice-bus');
+
+export interface NatsBusOptions {
+  url: string;
+  /** Room-input partitions: fixed for a deployment, the same in every process. */
+  partitions: number;
+  /** This process, as other processes see it (leases, connection name). */
+  name: string;
+  /** Takes the next writer epoch of a partition this process has just won (from Postgres). */
+  claimEpoch: (partition: number, owner: string) => Promise<bigint>;
+  /** How long a request waits for the room-server: longer than a lease takes to expire and the input to be redelivered. */
+  requestTimeoutMs?: number;
+  leaseTtlMs?: number;
+}
+
+interface PendingReply {
+  resolve: (reply: unknown) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The bus of services mode, over NATS JetStream.
+ *
+ * Room input is a work-queue stream with one subject and one durable
+ * consumer per partition; the room-server replicas share the partitions
+ * through leases (see PartitionLeases), so each room has one writer. A
+ * request is published to the stream (acknowledged by JetStream, so it
+ * survives any process dying) and its reply comes back over core NATS.
+ *
+ * Outputs go to a stream with limits retention, so consumers can be added
+ * later and replay. Each process consumes it with an ordered consumer from
+ * the moment it starts: the event store is the source of truth and sync uses
+ * output only to wake waiters and track typing.
+ */
+export class NatsBus implements Bus {
+  private readonly pending = new Map<string, PendingReply>();
+  private readonly consumers = new Map<number, PartitionConsumer>();
+  private readonly outputs: ConsumerMessages[] = [];
+  private leases: PartitionLeases | undefined;
+  private serving: Promise<void> | undefined;
+  private readonly inbox = createInbox();
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly options: NatsBusOptions,
+  ) {
+    nc.subscribe(`${this.inbox}.*`, {
+      callback: (_error, message) => {
+        const id = message.subject.slice(this.inbox.length + 1);
+        const waiting = this.pending.get(id);
+        if (!waiting) return;
+        this.pending.delete(id);
+        clearTimeout(waiting.timer);
+        waiting.resolve(json.decode(message.data));
+      },
+    });
+  }
+
+  static async connect(options: NatsBusOptions): Promise<NatsBus> {
+    const nc = await connect({ servers: options.url, name: options.name, maxReconnectAttempts: -1 });
+    const jsm = await nc.jetstreamManager();
+    await ensureStream(jsm, {
+      name: ROOM_INPUT_STREAM,
+      subjects: [roomInputSubject(0).replace(/0$/, '*')],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      duplicate_window: nanos(120_000),
+    });
+    await ensureStream(jsm, {
+      name: OUTPUT_STREAM,
+      subjects: ['lattice.output.>'],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_age: nanos(24 * 3600_000),
+      max_bytes: 1024 ** 3,
+    });
+    return new NatsBus(nc, nc.jetstream(), jsm, options);
+  }
+
+  async request<S extends RequestSubject>(subject: S, request: BusContract[S]['request'], partitionKey: string): Promise<BusContract[S]['reply']> {
+    const partition = partitionOf(partitionKey, this.options.partitions);
+    return tracer.startActiveSpan(`${subject} send`, { kind: SpanKind.PRODUCER, attributes: { 'lattice.partition': partition } }, async (span) => {
+      try {
+        const id = request.inputId;
+        const reply = new Promise<BusContract[S]['reply']>((resolve, reject) => {
+          const timeoutMs = this.options.requestTimeoutMs ?? 30_000;
+          const timer = setTimeout(() => {
+            this.pending.delete(id);
+            reject(new Error(`No reply from the room-server for partition ${partition} within ${timeoutMs} ms`));
+          }, timeoutMs);
+          this.pending.set(id, { resolve: resolve as (reply: unknown) => void, reject, timer });
+        });
+        const headers = headersWithTrace();
+        headers.set(REPLY_TO_HEADER, `${this.inbox}.${id}`);
+        // The input ID doubles as JetStream's message ID: a publish retried after a lost ack is stored once.
+        await this.js.publish(roomInputSubject(partition), json.encode(request), { msgID: id, headers }).catch((e: Error) => {
+          this.pending.get(id)?.reject(e);
+          throw e;
+        });
+        return await reply;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  serve<S extends RequestSubject>(subject: S, handler: RequestHandler<S>): void {
+    if (this.serving) throw new Error(`${subject} is already served by this process`);
+    this.serving = this.startServing(handler as unknown as RequestHandler<'room.input'>).catch((e: Error) => console.error(`serving ${subject}: ${e.message}`));
+  }
+
+  async publish<S extends StreamSubject>(subject: S, event: BusContract[S]['event']): Promise<void> {
+    await tracer.startActiveSpan(`${subject} publish`, { kind: SpanKind.PRODUCER }, async (span) => {
+      try {
+        await this.js.publish(outputSubject(subject), json.encode(event), { headers: headersWithTrace() });
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  consume<S extends StreamSubject>(subject: S, handler: StreamHandler<S>): void {
+    void (async () => {
+      const consumer = await this.js.consumers.get(OUTPUT_STREAM, { filterSubjects: outputSubject(subject), deliver_policy: DeliverPolicy.New });
+      const messages = await consumer.consume();
+      this.outputs.push(messages);
+      for await (const message of messages) {
+        const parent = traceContextOf(message.headers);
+        await tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
+          await Promise.resolve(handler(json.decode(message.data) as BusContract[S]['event'])).catch((e: Error) => console.error(`${subject} consumer: ${e.message}`));
+          span.end();
+        });
+      }
+    })().catch((e: Error) => console.error(`${subject} consumer stopped: ${e.message}`));
+  }
+
+  /** Partitions this process holds (room-server only). */
+  get ownedPartitions(): number[] {
+    return this.leases?.owned ?? [];
+  }
+
+  async close(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    await this.serving;
+    await this.leases?.stop();
+    for (const messages of this.outputs) messages.stop();
+    for (const waiting of this.pending.values()) {
+      clearTimeout(waiting.timer);
+      waiting.reject(new Error('The bus is closing'));
+    }
+    this.pending.clear();
+    await this.nc.drain();
+  }
+
+  private async startServing(handler: RequestHandler<'room.input'>): Promise<void> {
+    const ttl = this.options.leaseTtlMs ?? 6_000;
+    const leases: KV = await this.js.views.kv(LEASE_BUCKET, { ttl, history: 1, storage: StorageType.File });
+    const members: KV = await this.js.views.kv(MEMBER_BUCKET, { ttl, history: 1, storage: StorageType.Memory });
+    this.leases = new PartitionLeases(
+      leases,
+      members,
+      {
+        acquired: async (partition) => {
+          await this.ensurePartitionConsumer(partition);
+          const epoch = await this.options.claimEpoch(partition, this.options.name);
+          const consumer = new PartitionConsumer(this.nc, this.js, partition, epoch, handler);
+          this.consumers.set(partition, consumer);
+          await consumer.start();
+        },
+        lost: async (partition) => {
+          await this.consumers.get(partition)?.stop();
+          this.consumers.delete(partition);
+        },
+      },
+      { partitions: this.options.partitions, owner: this.options.name, ttlMs: ttl },
+    );
+    this.leases.start();
+  }
+
+  private async ensurePartitionConsumer(partition: number): Promise<void> {
+    const name = roomInputConsumer(partition);
+    if (await this.jsm.consumers.info(ROOM_INPUT_STREAM, name).catch(() => undefined)) return;
+    await this.jsm.consumers.add(ROOM_INPUT_STREAM, {
+      durable_name: name,
+      filter_subject: roomInputSubject(partition),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      // One message in hand at a time: inputs of a room are applied in order.
+      max_ack_pending: 1,
+      ack_wait: nanos(10_000),
+    });
+  }
+}
+
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  if (await jsm.streams.info(config.name).catch(() => undefined)) return;
+  await jsm.streams.add(config);
+}

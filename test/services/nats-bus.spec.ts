@@ -1,0 +1,131 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import type { OutputTyping, RoomInput, RoomInputReply } from '@lattice/contracts';
+import { partitionOf } from '@lattice/contracts';
+import { NatsBus } from '../../libs/bus/src';
+import { resetNats, servicesEnv } from '../support/services-env';
+
+/** The NATS JetStream bus against a real nats-server: partition leases, request/reply through the input stream, output fan-out. */
+describe('NATS JetStream bus', () => {
+  const { natsUrl } = servicesEnv();
+  const PARTITIONS = 8;
+  let epochs = 0n;
+  const open: NatsBus[] = [];
+
+  async function replica(name: string): Promise<NatsBus> {
+    const bus = await NatsBus.connect({ url: natsUrl, partitions: PARTITIONS, name, claimEpoch: async () => ++epochs, leaseTtlMs: 1_500, requestTimeoutMs: 15_000 });
+    open.push(bus);
+    return bus;
+  }
+
+  /** A stand-in room-server: answers with who handled the input, on which partition, under which epoch. */
+  function serve(bus: NatsBus, name: string): string[] {
+    const seen: string[] = [];
+    bus.serve('room.input', async (input, { partition, epoch }) => {
+      seen.push(input.inputId);
+      return { ok: true, roomId: `${name}|${partition}|${epoch}`, eventId: input.inputId } satisfies RoomInputReply;
+    });
+    return seen;
+  }
+
+  const input = (roomId: string, inputId: string): RoomInput => ({ kind: 'send', inputId, serverName: 'x', sender: '@a:x', roomId, type: 'm.room.message', content: {} });
+  const handledBy = (reply: RoomInputReply) => (reply.ok ? reply.roomId.split('|') : []);
+
+  async function until(what: string, predicate: () => boolean, ms = 15_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  beforeEach(async () => resetNats(natsUrl));
+  afterEach(async () => {
+    for (const bus of open.splice(0)) await bus.close();
+  });
+
+  it('answers a request from the replica that holds the room\'s partition', async () => {
+    const server = await replica('rs-1');
+    serve(server, 'rs-1');
+    const client = await replica('client');
+    await until('rs-1 to hold every partition', () => server.ownedPartitions.length === PARTITIONS);
+    const reply = await client.request('room.input', input('!room:x', 'in-1'), '!room:x');
+    expect(handledBy(reply).slice(0, 2)).toEqual(['rs-1', String(partitionOf('!room:x', PARTITIONS))]);
+  });
+
+  it('gives a new replica its share of the partitions without restarting the first', async () => {
+    const first = await replica('rs-1');
+    serve(first, 'rs-1');
+    await until('rs-1 to hold every partition', () => first.ownedPartitions.length === PARTITIONS);
+    const second = await replica('rs-2');
+    serve(second, 'rs-2');
+    await until('an even split', () => first.ownedPartitions.length === PARTITIONS / 2 && second.ownedPartitions.length === PARTITIONS / 2);
+    expect([...first.ownedPartitions, ...second.ownedPartitions].sort((a, b) => a - b)).toEqual([...Array(PARTITIONS).keys()]);
+  });
+
+  it('keeps an input published while no replica serves, and answers it once one does', async () => {
+    const client = await replica('client');
+    const reply = client.request('room.input', input('!later:x', 'in-waiting'), '!later:x');
+    await new Promise((r) => setTimeout(r, 500));
+    const server = await replica('rs-1');
+    const seen = serve(server, 'rs-1');
+    expect(handledBy(await reply)[0]).toBe('rs-1');
+    expect(seen).toEqual(['in-waiting']);
+  });
+
+  it('hands a stopped replica\'s partitions to another under a higher epoch', async () => {
+    const first = await replica('rs-1');
+    serve(first, 'rs-1');
+    const second = await replica('rs-2');
+    serve(second, 'rs-2');
+    const client = await replica('client');
+    await until('an even split', () => first.ownedPartitions.length + second.ownedPartitions.length === PARTITIONS && first.ownedPartitions.length > 0 && second.ownedPartitions.length > 0);
+    const roomId = ['!a:x', '!b:x', '!c:x', '!d:x', '!e:x', '!f:x'].find((r) => first.ownedPartitions.includes(partitionOf(r, PARTITIONS)))!;
+    const [, , before] = handledBy(await client.request('room.input', input(roomId, 'before'), roomId));
+    await first.close();
+    const after = handledBy(await client.request('room.input', input(roomId, 'after'), roomId));
+    expect(after[0]).toBe('rs-2');
+    expect(BigInt(after[2])).toBeGreaterThan(BigInt(before));
+  });
+
+  it('delivers every output event to every consuming process, in order', async () => {
+    const [a, b, producer] = [await replica('sync-1'), await replica('sync-2'), await replica('client-api')];
+    const got: Record<string, string[]> = { a: [], b: [] };
+    a.consume('output.typing', (e: OutputTyping) => void got.a.push(e.userId));
+    b.consume('output.typing', (e: OutputTyping) => void got.b.push(e.userId));
+    await new Promise((r) => setTimeout(r, 300));
+    const users = ['@1:x', '@2:x', '@3:x', '@4:x'];
+    for (const userId of users) await producer.publish('output.typing', { roomId: '!r:x', userId, typing: true, timeoutMs: 1000 });
+    await until('both consumers to see every event', () => got.a.length === users.length && got.b.length === users.length);
+    expect(got).toEqual({ a: users, b: users });
+  });
+
+  it('carries the trace context from the requester to the handler', async () => {
+    const contextManager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(contextManager);
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    trace.setGlobalTracerProvider(new BasicTracerProvider());
+    try {
+      const server = await replica('rs-1');
+      let handlerTrace: string | undefined;
+      server.serve('room.input', async (request) => {
+        handlerTrace = trace.getActiveSpan()?.spanContext().traceId;
+        return { ok: true, roomId: request.kind === 'send' ? request.roomId : '' };
+      });
+      const client = await replica('client');
+      await until('rs-1 to hold every partition', () => server.ownedPartitions.length === PARTITIONS);
+      const requestTrace = await trace.getTracer('test').startActiveSpan('client request', async (span) => {
+        await client.request('room.input', input('!traced:x', 'traced'), '!traced:x');
+        span.end();
+        return span.spanContext().traceId;
+      });
+      expect(handlerTrace).toBe(requestTrace);
+    } finally {
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    }
+  });
+});
