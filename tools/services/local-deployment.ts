@@ -1,0 +1,175 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderNginxConfig, type HttpService, type Upstreams } from '@lattice/routing';
+
+/** One process of the deployment: an app and the port its HTTP listener (API or health only) takes. */
+export interface ServiceProcess {
+  name: string;
+  app: 'client-api' | 'federation-api' | 'room-server' | 'sync' | 'media';
+  port: number;
+  child?: ChildProcess;
+}
+
+export interface LocalDeploymentOptions {
+  /** Where nginx listens: the deployment's one public address. */
+  proxyPort: number;
+  /** First port of the services (each takes the next). */
+  basePort: number;
+  databaseUrl: string;
+  natsUrl: string;
+  redisUrl: string;
+  serverName?: string;
+  /** Where the built apps are (dist/ of this checkout). */
+  distDir: string;
+  log?: (line: string) => void;
+}
+
+/** The shape of the local services mode: 2 client-api and 2 sync workers behind nginx, one of each other service. */
+const LAYOUT: Array<[ServiceProcess['app'], number]> = [
+  ['room-server', 1],
+  ['client-api', 2],
+  ['sync', 2],
+  ['federation-api', 1],
+  ['media', 1],
+];
+
+/**
+ * Services mode on one machine: every service its own process, against the
+ * Postgres, NATS and Redis given by URL, behind a real nginx routing paths
+ * with the same route table the Kubernetes Ingress is generated from. Tests
+ * use it to kill and restart single processes.
+ */
+export class LocalDeployment {
+  readonly processes: ServiceProcess[] = [];
+  private nginx: ChildProcess | undefined;
+  private readonly dir = mkdtempSync(join(tmpdir(), 'lattice-services-'));
+
+  constructor(private readonly options: LocalDeploymentOptions) {
+    let port = options.basePort;
+    for (const [app, count] of LAYOUT) {
+      for (let i = 1; i <= count; i++) this.processes.push({ name: count > 1 ? `${app}-${i}` : app, app, port: port++ });
+    }
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.options.proxyPort}`;
+  }
+
+  async start(): Promise<void> {
+    for (const p of this.processes) this.launch(p);
+    await Promise.all(this.processes.map((p) => this.ready(p)));
+    this.startNginx();
+    await waitFor(`nginx on ${this.url}`, () => fetch(`${this.url}/_matrix/client/versions`).then((r) => r.ok));
+  }
+
+  process(name: string): ServiceProcess {
+    const found = this.processes.find((p) => p.name === name);
+    if (!found) throw new Error(`No process ${name}`);
+    return found;
+  }
+
+  /** Kills one process with SIGKILL: no shutdown hooks, no lease release, as if its machine died. */
+  async kill(name: string): Promise<void> {
+    const p = this.process(name);
+    const exited = new Promise((resolve) => p.child?.once('exit', resolve));
+    p.child?.kill('SIGKILL');
+    await exited;
+    p.child = undefined;
+  }
+
+  async restart(name: string): Promise<void> {
+    const p = this.process(name);
+    this.launch(p);
+    await this.ready(p);
+  }
+
+  async stop(): Promise<void> {
+    if (this.nginx?.exitCode === null) {
+      const exited = new Promise((resolve) => this.nginx!.once('exit', resolve));
+      this.nginx.kill('SIGTERM');
+      await exited;
+    }
+    await Promise.all(
+      this.processes.map(async (p) => {
+        if (!p.child || p.child.exitCode !== null) return;
+        const exited = new Promise((resolve) => p.child!.once('exit', resolve));
+        p.child.kill('SIGTERM');
+        await exited;
+      }),
+    );
+  }
+
+  private launch(p: ServiceProcess): void {
+    const env = {
+      ...process.env,
+      LATTICE_HOST: '127.0.0.1',
+      LATTICE_PORT: String(p.port),
+      LATTICE_DATABASE_URL: this.options.databaseUrl,
+      LATTICE_NATS_URL: this.options.natsUrl,
+      LATTICE_REDIS_URL: this.options.redisUrl,
+      LATTICE_SERVER_NAME: this.options.serverName ?? 'localhost',
+      LATTICE_SERVICE_NAME: 'lattice',
+    };
+    const child = spawn(process.execPath, [join(this.options.distDir, 'apps', p.app, 'src/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) this.options.log?.(`[${p.name}] ${line}`);
+    };
+    child.stdout.on('data', log);
+    child.stderr.on('data', log);
+    p.child = child;
+  }
+
+  private ready(p: ServiceProcess): Promise<void> {
+    return waitFor(`${p.name} on port ${p.port}`, () => {
+      if (p.child?.exitCode !== null) throw new Error(`${p.name} exited with code ${p.child?.exitCode}`);
+      return fetch(`http://127.0.0.1:${p.port}/health/ready`).then((r) => r.ok);
+    });
+  }
+
+  private startNginx(): void {
+    const upstreams = {} as Upstreams;
+    for (const p of this.processes) {
+      if (p.app === 'room-server') continue;
+      (upstreams[p.app as HttpService] ??= []).push(`127.0.0.1:${p.port}`);
+    }
+    const conf = join(this.dir, 'nginx.conf');
+    writeFileSync(
+      conf,
+      `daemon off;
+worker_processes 1;
+pid ${join(this.dir, 'nginx.pid')};
+error_log ${join(this.dir, 'nginx-error.log')} warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${this.dir}/client_body;
+  proxy_temp_path ${this.dir}/proxy;
+  fastcgi_temp_path ${this.dir}/fastcgi;
+  uwsgi_temp_path ${this.dir}/uwsgi;
+  scgi_temp_path ${this.dir}/scgi;
+${renderNginxConfig(`127.0.0.1:${this.options.proxyPort}`, upstreams)}
+}
+`,
+    );
+    const nginx = nginxBinary();
+    this.nginx = spawn(nginx, ['-c', conf, '-p', this.dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+}
+
+function nginxBinary(): string {
+  for (const candidate of ['nginx', '/usr/sbin/nginx']) {
+    if (spawnSync(candidate, ['-v']).status === 0) return candidate;
+  }
+  throw new Error('nginx is not installed (Debian: apt-get install nginx)');
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check().catch((e: Error) => (e.message.includes('exited') ? Promise.reject(e) : false))) return;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
