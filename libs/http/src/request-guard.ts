@@ -42,7 +42,8 @@ export class MatrixRequestGuard implements CanActivate {
     const token = flag(PUBLIC_ROUTE) ? undefined : accessTokenOf(request);
     if (token !== undefined) {
       const found = await this.tokens.resolve(token);
-      if (!found) throw Errors.unknownToken();
+      // A token is only good at its own tenant: two tenants behave as two homeservers, which share no sessions.
+      if (!found || serverNameOf(found.userId) !== tenant.serverName) throw Errors.unknownToken();
       request.matrix.requester = { ...found, accessToken: token };
     } else if (!flag(PUBLIC_ROUTE) && !flag(OPTIONAL_AUTH)) {
       throw Errors.missingToken();
@@ -65,4 +66,8 @@ function accessTokenOf(request: MatrixRequest): string | undefined {
   }
   const query = (request.query as Record<string, unknown> | undefined)?.access_token;
   return typeof query === 'string' && query !== '' ? query : undefined;
+}
+
+function serverNameOf(userId: string): string {
+  return userId.slice(userId.indexOf(':') + 1);
 }
