@@ -7,7 +7,11 @@ let sdk: Promise<Sdk> | undefined;
 
 /** matrix-js-sdk is an ES module: loaded once with a real dynamic import. */
 export function loadSdk(): Promise<Sdk> {
-  sdk ??= import('matrix-js-sdk');
+  sdk ??= Promise.all([import('matrix-js-sdk'), import('matrix-js-sdk/lib/logger.js')]).then(([loaded, { logger }]) => {
+    // Parts of the sdk log through its global logger rather than the client's.
+    logger.setLevel('silent');
+    return loaded;
+  });
   return sdk;
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
-import { DATABASE, type Database } from '@lattice/storage';
+import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { RoomInputHandler } from './input/room-input-handler';
 import { Keyring } from './keyring';
 import { RoomStore } from './storage/room-store';
@@ -14,10 +14,11 @@ export class RoomInputService implements OnModuleInit {
     @Inject(BUS) private readonly bus: Bus,
     private readonly keyring: Keyring,
     private readonly accounts: AccountStore,
+    @Inject(POSITION_CACHE) private readonly positions: PositionCache,
   ) {}
 
   onModuleInit(): void {
-    const handler = new RoomInputHandler(this.db.prisma, new RoomStore(this.db.prisma), this.keyring, this.bus, (userId) => this.accounts.getProfile(userId));
+    const handler = new RoomInputHandler(this.db.prisma, new RoomStore(this.db.prisma), this.keyring, this.bus, (userId) => this.accounts.getProfile(userId), this.positions);
     this.bus.serve('room.input', (input, context) => handler.handle(input, context));
   }
 }

@@ -1,4 +1,5 @@
 import { checkEventAuth, getRoomVersion, stateKey, verifyEventSignatures, publicKeyFromBase64 } from '@lattice/protocol';
+import { NoPositionCache } from '@lattice/storage';
 import { RoomInputHandler } from './input/room-input-handler';
 import { Keyring } from './keyring';
 import { FencedWriteError, RoomStore } from './storage/room-store';
@@ -101,7 +102,7 @@ describe('room-server', () => {
     const message = (roomId: string, body: string, inputId: string) => ({ kind: 'send' as const, inputId, serverName: SERVER, sender: ALICE, roomId, type: 'm.room.message', content: { body } });
     let other: RoomInputHandler;
     beforeAll(() => {
-      other = new RoomInputHandler(server.db.prisma, new RoomStore(server.db.prisma), new Keyring(server.db.prisma), server.bus, async () => undefined);
+      other = new RoomInputHandler(server.db.prisma, new RoomStore(server.db.prisma), new Keyring(server.db.prisma), server.bus, async () => undefined, new NoPositionCache());
     });
 
     it('refuses writes from a replica whose epoch is older than the last writer\'s, and persists nothing', async () => {

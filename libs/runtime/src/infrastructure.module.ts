@@ -4,15 +4,16 @@ import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { ACCESS_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } from '@lattice/http';
 import { Keyring } from '@lattice/room-server';
-import { DATABASE, type Database } from '@lattice/storage';
+import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 
 export interface Infrastructure {
   config: LatticeConfig;
   db: Database;
   bus: Bus;
+  positions: PositionCache;
 }
 
-/** What every service module may inject: configuration, database, bus, accounts, signing keys. */
+/** What every service module may inject: configuration, database, bus, position cache, accounts, signing keys. */
 @Global()
 @Module({})
 export class InfrastructureModule {
@@ -23,6 +24,7 @@ export class InfrastructureModule {
       { provide: LATTICE_CONFIG, useValue: infra.config },
       { provide: DATABASE, useValue: infra.db },
       { provide: BUS, useValue: infra.bus },
+      { provide: POSITION_CACHE, useValue: infra.positions },
       { provide: AccountStore, useValue: accounts },
       { provide: ACCESS_TOKEN_RESOLVER, useValue: resolver },
       { provide: Keyring, useValue: new Keyring(infra.db.prisma) },

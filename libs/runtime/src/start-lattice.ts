@@ -8,7 +8,7 @@ import { FederationApiModule } from '@lattice/federation-api';
 import { createMatrixHttpApp } from '@lattice/http';
 import { MediaModule } from '@lattice/media';
 import { RoomServerModule } from '@lattice/room-server';
-import { claimPartitionEpoch, openDatabase, type Database } from '@lattice/storage';
+import { claimPartitionEpoch, NoPositionCache, openDatabase, RedisPositionCache, type Database } from '@lattice/storage';
 import { SyncModule } from '@lattice/sync';
 import { HealthController } from './health.controller';
 import { InfrastructureModule } from './infrastructure.module';
@@ -35,9 +35,10 @@ export interface RunningLattice {
 export async function startLattice(config: LatticeConfig, options: { logger?: boolean } = {}): Promise<RunningLattice> {
   const db = await openDatabase(config.database);
   const bus = await createBus(config, db);
+  const positions = config.cache.kind === 'redis' ? new RedisPositionCache(config.cache.url) : new NoPositionCache();
   const roles = config.role === 'all' ? Object.values(SERVICE_MODULES) : [SERVICE_MODULES[config.role]];
 
-  @Module({ imports: [InfrastructureModule.forRoot({ config, db, bus }), ...roles], controllers: [HealthController] })
+  @Module({ imports: [InfrastructureModule.forRoot({ config, db, bus, positions }), ...roles], controllers: [HealthController] })
   class LatticeModule {}
 
   const app = await createMatrixHttpApp(LatticeModule as unknown as DynamicModule['module'], {
@@ -54,6 +55,7 @@ export async function startLattice(config: LatticeConfig, options: { logger?: bo
     close: async () => {
       await app.close();
       await bus.close();
+      await positions.close();
       await db.close();
     },
   };

@@ -4,3 +4,4 @@ export * from './sql-executor';
 export * from './stream-positions';
 export { PrismaClient, Prisma } from './generated/prisma/client';
 export * from './partition-epochs';
+export * from './position-cache';

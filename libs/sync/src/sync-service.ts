@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { BUS, type Bus } from '@lattice/bus';
 import type { JsonObject } from '@lattice/protocol';
 import { RoomReader, toClientEvent, type StoredEvent } from '@lattice/room-server';
-import { DATABASE, type Database } from '@lattice/storage';
+import { DATABASE, POSITION_CACHE, reconcilePositions, type Database, type PositionCache } from '@lattice/storage';
 import { roomEventMatches, roomIncluded, eventMatches } from './filters/event-filter';
 import type { SyncFilter } from './filters/filter-schema';
 import { SyncNotifier } from './notifier';
@@ -49,10 +49,11 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     @Inject(BUS) private readonly bus: Bus,
+    @Inject(POSITION_CACHE) private readonly positions: PositionCache,
   ) {
     this.reader = new RoomReader(db.prisma);
-    this.accountData = new AccountDataStore(db.prisma);
-    this.receipts = new ReceiptStore(db.prisma);
+    this.accountData = new AccountDataStore(db.prisma, positions);
+    this.receipts = new ReceiptStore(db.prisma, positions);
   }
 
   onModuleInit(): void {
@@ -64,6 +65,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     });
     this.expiry = setInterval(() => {
       for (const roomId of this.typing.expire()) this.notifier.notify({ roomId });
+      // Repairs the position cache after a writer died between its commit and its cache update.
+      reconcilePositions(this.db.prisma, this.positions).catch(() => undefined);
     }, 1_000);
     this.expiry.unref();
   }
@@ -80,7 +83,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const stop = request.signal ? AbortSignal.any([request.signal, this.shuttingDown.signal]) : this.shuttingDown.signal;
     try {
       for (;;) {
-        const current = await currentPosition(this.db.prisma, this.typing);
+        const current = await currentPosition(this.db.prisma, this.positions, this.typing);
         const since = request.since && clampPosition(request.since, current);
         const left = stop.aborted ? 0 : deadline - Date.now();
         if (since && !request.fullState && !hasAdvanced(since, current) && left > 0) {

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, Inject, Param, Post, Put } from '@nestjs
 import { BUS, type Bus } from '@lattice/bus';
 import { Auth, Errors, RateLimited, Requester, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
+import { POSITION_CACHE, type PositionCache } from '@lattice/storage';
 import { AccountDataStore, parseFilter, ReceiptStore } from '@lattice/sync';
 import { z } from 'zod';
 import { StorageAccess } from '../storage-access';
@@ -32,9 +33,10 @@ export class UserDataController {
   constructor(
     private readonly storage: StorageAccess,
     @Inject(BUS) private readonly bus: Bus,
+    @Inject(POSITION_CACHE) positions: PositionCache,
   ) {
-    this.accountData = new AccountDataStore(storage.db.prisma);
-    this.receipts = new ReceiptStore(storage.db.prisma);
+    this.accountData = new AccountDataStore(storage.db.prisma, positions);
+    this.receipts = new ReceiptStore(storage.db.prisma, positions);
   }
 
   @Post('user/:userId/filter')

@@ -6,7 +6,7 @@ import {
   checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
   stateKey, type JsonObject, type Pdu, type RoomVersion,
 } from '@lattice/protocol';
-import type { PrismaClient } from '@lattice/storage';
+import type { PositionCache, PrismaClient } from '@lattice/storage';
 import { buildEvent, type EventTemplate } from '../event-builder';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
 import type { Keyring } from '../keyring';
@@ -34,6 +34,7 @@ export class RoomInputHandler {
     private readonly keyring: Keyring,
     private readonly bus: Bus,
     private readonly profiles: ProfileLookup,
+    private readonly positions: PositionCache,
   ) {}
 
   async handle(input: RoomInput, context: Pick<PartitionContext, 'epoch'> = { epoch: 0n }): Promise<RoomInputReply> {
@@ -168,6 +169,7 @@ export class RoomInputHandler {
     const persisted = await this.store.persist(head, events, { epoch, inputId, reply: JSON.stringify(reply) });
     if (epoch === this.epoch) this.heads.set(head.roomId, { head, epoch });
     if (extra) await extra();
+    await this.positions.advance('events', persisted[persisted.length - 1].streamPos);
     for (const [i, event] of events.entries()) {
       await this.bus.publish('output.room', {
         roomId: head.roomId,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InProcessBus } from '@lattice/bus';
 import type { OutputRoomEvent, RoomInput, RoomInputReply } from '@lattice/contracts';
-import { openDatabase, type Database } from '@lattice/storage';
+import { NoPositionCache, openDatabase, type Database } from '@lattice/storage';
 import { RoomInputHandler } from '../input/room-input-handler';
 import { Keyring } from '../keyring';
 import { RoomStore } from '../storage/room-store';
@@ -23,7 +23,7 @@ export async function startRoomServer() {
   const output: OutputRoomEvent[] = [];
   bus.consume('output.room', (e) => void output.push(e));
   const store = new RoomStore(db.prisma);
-  const handler = new RoomInputHandler(db.prisma, store, new Keyring(db.prisma), bus, async (u) => ({ displayname: u.slice(1, u.indexOf(':')) }));
+  const handler = new RoomInputHandler(db.prisma, store, new Keyring(db.prisma), bus, async (u) => ({ displayname: u.slice(1, u.indexOf(':')) }), new NoPositionCache());
   bus.serve('room.input', (input) => handler.handle(input));
   let n = 0;
   const submit = (input: Submission): Promise<RoomInputReply> => {

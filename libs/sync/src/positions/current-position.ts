@@ -1,14 +1,16 @@
-import type { PrismaClient } from '@lattice/storage';
+import { reconcilePositions, type PositionCache, type PrismaClient } from '@lattice/storage';
 import type { TypingStore } from '../streams/typing-store';
 import type { SyncPosition } from './sync-token';
 
 /**
- * The current position of every stream. The persisted streams are read from
- * stream_positions, whose rows advance only when the writing transaction
- * commits, so everything at or below the position is readable.
+ * The current position of every stream. Persisted streams come from the
+ * position cache when it holds them, else from stream_positions, whose rows
+ * advance only when the writing transaction commits: everything at or below
+ * the position is readable either way.
  */
-export async function currentPosition(db: PrismaClient, typing: TypingStore): Promise<SyncPosition> {
-  const rows = await db.streamPosition.findMany();
-  const of = (stream: string) => rows.find((r) => r.stream === stream)?.position ?? 0n;
-  return { events: of('events'), accountData: of('account_data'), receipts: of('receipts'), typing: typing.currentPosition };
+export async function currentPosition(db: PrismaClient, cache: PositionCache, typing: TypingStore): Promise<SyncPosition> {
+  const cached = await cache.read();
+  const known = cached.events !== undefined && cached.account_data !== undefined && cached.receipts !== undefined;
+  const positions = known ? (cached as Required<typeof cached>) : await reconcilePositions(db, cache);
+  return { events: positions.events, accountData: positions.account_data, receipts: positions.receipts, typing: typing.currentPosition };
 }

@@ -1,5 +1,5 @@
 import type { JsonObject } from '@lattice/protocol';
-import { allocateStreamPositions, type PrismaClient } from '@lattice/storage';
+import { allocateStreamPositions, type PositionCache, type PrismaClient } from '@lattice/storage';
 
 export interface AccountDataEntry {
   roomId: string;
@@ -9,10 +9,13 @@ export interface AccountDataEntry {
 
 /** Global (roomId "") and per-room account data, each write at a new account_data stream position. */
 export class AccountDataStore {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly positions: PositionCache,
+  ) {}
 
   async put(userId: string, roomId: string, type: string, content: Record<string, unknown>): Promise<bigint> {
-    return this.db.$transaction(async (tx) => {
+    const committed = await this.db.$transaction(async (tx) => {
       const streamPos = await allocateStreamPositions(tx, 'account_data', 1);
       const json = JSON.stringify(content);
       await tx.accountData.upsert({
@@ -22,6 +25,8 @@ export class AccountDataStore {
       });
       return streamPos;
     });
+    await this.positions.advance('account_data', committed);
+    return committed;
   }
 
   async get(userId: string, roomId: string, type: string): Promise<Record<string, unknown> | undefined> {

@@ -1,4 +1,4 @@
-import { allocateStreamPositions, type PrismaClient } from '@lattice/storage';
+import { allocateStreamPositions, type PositionCache, type PrismaClient } from '@lattice/storage';
 
 export interface ReceiptRow {
   roomId: string;
@@ -11,10 +11,13 @@ export interface ReceiptRow {
 
 /** Read receipts (client-server-api "Receipts"), one per (room, type, user, thread), each write a new receipts position. */
 export class ReceiptStore {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly positions: PositionCache,
+  ) {}
 
   async put(receipt: Omit<ReceiptRow, 'ts'>): Promise<bigint> {
-    return this.db.$transaction(async (tx) => {
+    const committed = await this.db.$transaction(async (tx) => {
       const streamPos = await allocateStreamPositions(tx, 'receipts', 1);
       const key = { roomId: receipt.roomId, receiptType: receipt.receiptType, userId: receipt.userId, threadId: receipt.threadId };
       const ts = BigInt(Date.now());
@@ -25,6 +28,8 @@ export class ReceiptStore {
       });
       return streamPos;
     });
+    await this.positions.advance('receipts', committed);
+    return committed;
   }
 
   /**

@@ -1,0 +1,69 @@
+import { Redis } from 'ioredis';
+import type { PrismaClient } from './generated/prisma/client';
+import type { StreamName } from './stream-positions';
+
+/**
+ * A cache of the committed stream positions, so the many sync long-polls
+ * read them without a Postgres query each. Postgres stays authoritative:
+ * writers raise the cache after their transaction commits, and sync workers
+ * reconcile it from Postgres periodically, so a writer that died between
+ * commit and cache update delays an answer by at most one reconcile period.
+ */
+export interface PositionCache {
+  /** Raises a stream's cached position to `position` (never lowers it). */
+  advance(stream: StreamName, position: bigint): Promise<void>;
+  /** The cached positions; streams the cache does not hold are absent. */
+  read(): Promise<Partial<Record<StreamName, bigint>>>;
+  close(): Promise<void>;
+}
+
+/** Dependency-injection token of the process's PositionCache. */
+export const POSITION_CACHE = Symbol('PositionCache');
+
+/** One process (the embedded server) has no cache to share: every read goes to the database. */
+export class NoPositionCache implements PositionCache {
+  async advance(): Promise<void> {}
+  async read(): Promise<Partial<Record<StreamName, bigint>>> {
+    return {};
+  }
+  async close(): Promise<void> {}
+}
+
+const KEY = 'lattice:stream_positions';
+/** HSET only upwards, atomically: two writers finishing out of order cannot move a position back. */
+const RAISE = `local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current or tonumber(ARGV[2]) > tonumber(current) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end`;
+
+export class RedisPositionCache implements PositionCache {
+  private readonly redis: Redis;
+
+  constructor(url: string) {
+    this.redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  }
+
+  async advance(stream: StreamName, position: bigint): Promise<void> {
+    await this.redis.eval(RAISE, 1, KEY, stream, position.toString());
+  }
+
+  async read(): Promise<Partial<Record<StreamName, bigint>>> {
+    const raw = await this.redis.hgetall(KEY);
+    return Object.fromEntries(Object.entries(raw).map(([stream, position]) => [stream, BigInt(position)]));
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit();
+  }
+}
+
+const STREAMS: readonly StreamName[] = ['events', 'account_data', 'receipts'];
+
+/**
+ * Reads the committed positions from Postgres and raises the cache to them
+ * (a writer may have died before updating it). Returns what Postgres has.
+ */
+export async function reconcilePositions(db: PrismaClient, cache: PositionCache): Promise<Record<StreamName, bigint>> {
+  const rows = await db.streamPosition.findMany();
+  const committed = Object.fromEntries(STREAMS.map((stream) => [stream, rows.find((r) => r.stream === stream)?.position ?? 0n])) as Record<StreamName, bigint>;
+  for (const stream of STREAMS) await cache.advance(stream, committed[stream]);
+  return committed;
+}
