@@ -59,7 +59,7 @@ export const configSchema = z.object({
       z.object({ kind: z.literal('nats'), url: z.string().min(1), partitions: z.number().int().min(1).max(1024).default(64) }),
     ])
     .default({ kind: 'in-process' }),
-  /** Sync positions cache and wake-ups across processes. */
+  /** Where the committed stream positions are cached for the sync workers (Redis in services mode). */
   cache: z
     .discriminatedUnion('kind', [
       z.object({ kind: z.literal('in-process') }),
