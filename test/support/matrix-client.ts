@@ -9,7 +9,7 @@ let sdk: Promise<Sdk> | undefined;
 export function loadSdk(): Promise<Sdk> {
   sdk ??= Promise.all([import('matrix-js-sdk'), import('matrix-js-sdk/lib/logger.js')]).then(([loaded, { logger }]) => {
     // Parts of the sdk log through its global logger rather than the client's.
-    logger.setLevel('silent');
+    (logger as unknown as { setLevel(level: string): void }).setLevel('silent');
     return loaded;
   });
   return sdk;

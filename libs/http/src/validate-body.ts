@@ -10,12 +10,14 @@ export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.i
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw Errors.notJson('Request body must be a JSON object');
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  throw toMatrixError(result.error);
+  throw toMatrixError(result.error, body);
 }
 
-function toMatrixError(error: z.ZodError): MatrixError {
+function toMatrixError(error: z.ZodError, body: object): MatrixError {
   const issue = error.issues[0];
   const field = issue.path.join('.') || 'body';
-  if (issue.code === 'invalid_type' && issue.input === undefined) return Errors.missingParam(`Missing field: ${field}`);
+  // zod does not report the offending input by default: look it up, so absent and mistyped fields differ.
+  const value = issue.path.reduce<unknown>((at, key) => (at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined), body);
+  if (issue.code === 'invalid_type' && value === undefined) return Errors.missingParam(`Missing field: ${field}`);
   return Errors.badJson(`Invalid field ${field}: ${issue.message}`);
 }

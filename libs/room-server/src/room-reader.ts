@@ -1,5 +1,6 @@
 import { getRoomVersion, redactEvent, type Pdu, type RoomVersion } from '@lattice/protocol';
 import type { PrismaClient } from '@lattice/storage';
+import { readSnapshotNids } from './storage/state-snapshots';
 
 /** An event as read back from the store, with what clients need beyond the PDU. */
 export interface StoredEvent {
@@ -49,6 +50,26 @@ export class RoomReader {
       ...(type ? [roomId, type] : [roomId]),
     );
     return rows.map(toStoredEvent);
+  }
+
+  /**
+   * The state of a room once every event up to stream position `position`
+   * is applied: the state before the room's first later event (each event
+   * row points at the snapshot before it), or the current state if there is
+   * none. Optionally only one type.
+   */
+  async stateAt(roomId: string, position: bigint, type?: string): Promise<StoredEvent[]> {
+    const [next] = await this.db.$queryRawUnsafe<Array<{ state_snapshot_nid: bigint | null }>>(
+      `SELECT e.state_snapshot_nid FROM events e JOIN rooms r ON r.room_nid = e.room_nid
+       WHERE r.room_id = $1 AND e.stream_pos > $2 ORDER BY e.stream_pos ASC LIMIT 1`,
+      roomId,
+      position,
+    );
+    if (!next) return this.currentState(roomId, type);
+    if (next.state_snapshot_nid === null) return [];
+    const nids = [...(await readSnapshotNids(this.db, BigInt(next.state_snapshot_nid))).values()];
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.stream_pos`, nids);
+    return rows.map(toStoredEvent).filter((e) => type === undefined || e.pdu.type === type);
   }
 
   async stateEvent(roomId: string, type: string, stateKey: string): Promise<StoredEvent | undefined> {

@@ -6,3 +6,4 @@ export * from './api/filter-loader';
 export * from './streams/account-data-store';
 export * from './streams/receipt-store';
 export * from './positions/sync-token';
+export * from './pagination-token';

@@ -171,13 +171,13 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The state section: the current state minus what the timeline itself
-   * sets, restricted to what changed since `since` on an incremental limited
+   * The state section: the room's state at the start of the timeline,
+   * restricted to what changed since `since` on an incremental limited
    * sync, and to the timeline's senders when members are lazy-loaded.
    */
   private async stateBefore(request: SyncRequest, roomId: string, timeline: StoredEvent[], since: SyncPosition | undefined): Promise<StoredEvent[]> {
-    const inTimeline = new Set(timeline.map((e) => e.eventId));
-    let state = (await this.reader.currentState(roomId)).filter((e) => !inTimeline.has(e.eventId));
+    // client-server-api /sync: `state` is the state up to the start of the timeline, not after it.
+    let state = timeline.length ? await this.reader.stateAt(roomId, timeline[0].streamPos - 1n) : await this.reader.currentState(roomId);
     if (since !== undefined && !request.fullState) state = state.filter((e) => e.streamPos > since.events);
     const stateFilter = request.filter?.room?.state;
     if (stateFilter?.lazy_load_members) {

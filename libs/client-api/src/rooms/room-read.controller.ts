@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { Auth, Errors, Requester } from '@lattice/http';
 import { toClientEvent } from '@lattice/room-server';
+import { parsePaginationToken } from '@lattice/sync';
 import { StorageAccess } from '../storage-access';
 import { requireJoined } from './room-access';
 
@@ -14,11 +15,18 @@ export class RoomReadController {
     return { joined_rooms: (await this.storage.reader.roomsOfUser(r.userId, ['join'])).map((x) => x.roomId) };
   }
 
-  /** GET /members with the membership / not_membership filters. */
+  /** GET /members with the at / membership / not_membership filters. */
   @Get('rooms/:roomId/members')
-  async members(@Auth() r: Requester, @Param('roomId') roomId: string, @Query('membership') membership?: string, @Query('not_membership') notMembership?: string) {
+  async members(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Query('at') at?: string,
+    @Query('membership') membership?: string,
+    @Query('not_membership') notMembership?: string,
+  ) {
     await requireJoined(this.storage.reader, roomId, r.userId);
-    const chunk = (await this.storage.reader.currentState(roomId, 'm.room.member'))
+    const members = at === undefined ? this.storage.reader.currentState(roomId, 'm.room.member') : this.storage.reader.stateAt(roomId, parsePaginationToken(at), 'm.room.member');
+    const chunk = (await members)
       .filter((e) => (membership === undefined || e.pdu.content.membership === membership) && (notMembership === undefined || e.pdu.content.membership !== notMembership))
       .map((e) => toClientEvent(e));
     return { chunk };

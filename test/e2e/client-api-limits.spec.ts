@@ -1,0 +1,85 @@
+import { startEmbeddedServer } from '../support/embedded-server';
+
+/**
+ * What the client-server API does with bad input and at its limits: a clear
+ * Matrix error, and nothing written.
+ */
+describe('client-server API errors and limits', () => {
+  let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
+  let token: string;
+  let roomId: string;
+
+  async function call(method: string, path: string, body?: unknown, auth = token): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(`${server.url}/_matrix/client/v3${path}`, {
+      method,
+      headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+  const timelineLength = async () => ((await call('GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=1000`)).body.chunk as unknown[]).length;
+
+  beforeAll(async () => {
+    server = await startEmbeddedServer();
+    const registered = await fetch(`${server.url}/_matrix/client/v3/register`, { method: 'POST', body: JSON.stringify({ username: 'limits', password: 'correct horse', auth: { type: 'm.login.dummy' } }) });
+    token = ((await registered.json()) as { access_token: string }).access_token;
+    roomId = (await call('POST', '/createRoom', {})).body.room_id as string;
+  }, 60_000);
+  afterAll(async () => server.close());
+
+  it('refuses an event over 65,536 bytes with M_TOO_LARGE and persists nothing', async () => {
+    const before = await timelineLength();
+    const response = await call('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/big`, { msgtype: 'm.text', body: 'x'.repeat(70_000) });
+    expect(response).toMatchObject({ status: 413, body: { errcode: 'M_TOO_LARGE' } });
+    expect(await timelineLength()).toBe(before);
+  });
+
+  it('answers a body that is not JSON with M_NOT_JSON', async () => {
+    expect(await call('POST', '/createRoom', '{not json')).toMatchObject({ status: 400, body: { errcode: 'M_NOT_JSON' } });
+  });
+
+  it('answers a field of the wrong type with M_BAD_JSON and creates no room', async () => {
+    const rooms = ((await call('GET', '/joined_rooms')).body.joined_rooms as string[]).length;
+    expect(await call('POST', '/createRoom', { name: 42 })).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
+    expect(((await call('GET', '/joined_rooms')).body.joined_rooms as string[]).length).toBe(rooms);
+  });
+
+  it('answers unknown endpoints with 404 and wrong methods with 405, both M_UNRECOGNIZED', async () => {
+    expect(await call('GET', '/no/such/endpoint')).toMatchObject({ status: 404, body: { errcode: 'M_UNRECOGNIZED' } });
+    expect(await call('DELETE', '/account/whoami')).toMatchObject({ status: 405, body: { errcode: 'M_UNRECOGNIZED' } });
+  });
+
+  it('answers CORS preflights as the spec says', async () => {
+    const response = await fetch(`${server.url}/_matrix/client/v3/sync`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' } });
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect(response.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+  });
+
+  it('lists the members of a room as they were at a pagination token', async () => {
+    const invited = await call('POST', `/rooms/${encodeURIComponent(roomId)}/invite`, { user_id: '@nobody:localhost' });
+    expect(invited.status).toBe(200);
+    const before = (await call('GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=2`)).body.end as string;
+    const now = ((await call('GET', `/rooms/${encodeURIComponent(roomId)}/members`)).body.chunk as Array<{ state_key: string }>).map((e) => e.state_key);
+    const then = ((await call('GET', `/rooms/${encodeURIComponent(roomId)}/members?at=${before}`)).body.chunk as Array<{ state_key: string }>).map((e) => e.state_key);
+    expect(now.sort()).toEqual(['@limits:localhost', '@nobody:localhost']);
+    expect(then).toEqual(['@limits:localhost']);
+  });
+});
+
+describe('rate limits', () => {
+  it('answers a client over its rate with M_LIMIT_EXCEEDED and retry_after_ms', async () => {
+    const server = await startEmbeddedServer({ rateLimit: { perSecond: 1, burst: 3 } });
+    try {
+      const statuses: Array<{ status: number; body: Record<string, unknown> }> = [];
+      for (let i = 0; i < 6; i++) {
+        const response = await fetch(`${server.url}/_matrix/client/v3/register/available?username=u${i}`);
+        statuses.push({ status: response.status, body: (await response.json()) as Record<string, unknown> });
+      }
+      const limited = statuses.find((s) => s.status === 429);
+      expect(limited?.body).toMatchObject({ errcode: 'M_LIMIT_EXCEEDED' });
+      expect(limited?.body.retry_after_ms).toBeGreaterThan(0);
+    } finally {
+      await server.close();
+    }
+  });
+});
