@@ -1,11 +1,13 @@
 /**
- * `npm run bench [-- name...]`: runs the benchmarks and prints their numbers.
+ * `npm run bench [-- name...]`: runs the benchmarks and prints their numbers
+ * (`npm run bench -- protocol` or `-- homeserver` for one group).
  * Each bench module exports run(): Promise<Record<string, number>>.
  */
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, number>> }>> = {
   'protocol/crypto': () => import('./protocol/crypto.bench'),
   'protocol/auth': () => import('./protocol/auth.bench'),
   'protocol/state-res': () => import('./protocol/state-res.bench'),
+  'homeserver': () => import('./homeserver/homeserver.bench'),
 };
 
 async function main(): Promise<void> {

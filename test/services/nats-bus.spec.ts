@@ -5,7 +5,8 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { OutputTyping, RoomInput, RoomInputReply } from '@lattice/contracts';
 import { partitionOf } from '@lattice/contracts';
 import { NatsBus } from '../../libs/bus/src';
-import { resetNats, servicesEnv } from '../support/services-env';
+import { emptyJetStream } from '../../tools/services/scratch-servers';
+import { servicesEnv } from '../support/services-env';
 
 /** The NATS JetStream bus against a real nats-server: partition leases, request/reply through the input stream, output fan-out. */
 describe('NATS JetStream bus', () => {
@@ -23,10 +24,12 @@ describe('NATS JetStream bus', () => {
   /** A stand-in room-server: answers with who handled the input, on which partition, under which epoch. */
   function serve(bus: NatsBus, name: string): string[] {
     const seen: string[] = [];
-    bus.serve('room.input', async (input, { partition, epoch }) => {
-      seen.push(input.inputId);
-      return { ok: true, roomId: `${name}|${partition}|${epoch}`, eventId: input.inputId } satisfies RoomInputReply;
-    });
+    bus.serve('room.input', async (batch) =>
+      batch.map(({ request, context: { partition, epoch } }) => {
+        seen.push(request.inputId);
+        return { ok: true, roomId: `${name}|${partition}|${epoch}`, eventId: request.inputId } satisfies RoomInputReply;
+      }),
+    );
     return seen;
   }
 
@@ -41,7 +44,7 @@ describe('NATS JetStream bus', () => {
     }
   }
 
-  beforeEach(async () => resetNats(natsUrl));
+  beforeEach(async () => emptyJetStream(natsUrl));
   afterEach(async () => {
     for (const bus of open.splice(0)) await bus.close();
   });
@@ -90,14 +93,15 @@ describe('NATS JetStream bus', () => {
     expect(BigInt(after[2])).toBeGreaterThan(BigInt(before));
   });
 
-  it('delivers every output event to every consuming process, in order', async () => {
+  it('delivers every output event to every consuming process, in the order of the publish calls', async () => {
     const [a, b, producer] = [await replica('sync-1'), await replica('sync-2'), await replica('client-api')];
     const got: Record<string, string[]> = { a: [], b: [] };
     a.consume('output.typing', (e: OutputTyping) => void got.a.push(e.userId));
     b.consume('output.typing', (e: OutputTyping) => void got.b.push(e.userId));
     await new Promise((r) => setTimeout(r, 300));
-    const users = ['@1:x', '@2:x', '@3:x', '@4:x'];
-    for (const userId of users) await producer.publish('output.typing', { roomId: '!r:x', userId, typing: true, timeoutMs: 1000 });
+    const users = Array.from({ length: 50 }, (_, i) => `@${i}:x`);
+    // Overlapping calls, as the room-server makes for a batch: order must follow the calls, not the acks.
+    await Promise.all(users.map((userId) => producer.publish('output.typing', { roomId: '!r:x', userId, typing: true, timeoutMs: 1000 })));
     await until('both consumers to see every event', () => got.a.length === users.length && got.b.length === users.length);
     expect(got).toEqual({ a: users, b: users });
   });
@@ -110,9 +114,9 @@ describe('NATS JetStream bus', () => {
     try {
       const server = await replica('rs-1');
       let handlerTrace: string | undefined;
-      server.serve('room.input', async (request) => {
+      server.serve('room.input', async (batch) => {
         handlerTrace = trace.getActiveSpan()?.spanContext().traceId;
-        return { ok: true, roomId: request.kind === 'send' ? request.roomId : '' };
+        return batch.map(({ request }) => ({ ok: true, roomId: request.kind === 'send' ? request.roomId : '' }));
       });
       const client = await replica('client');
       await until('rs-1 to hold every partition', () => server.ownedPartitions.length === PARTITIONS);

@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
-import { openDatabase, RedisPositionCache, reconcilePositions, allocateStreamPositions, type Database } from '../../libs/storage/src';
+import { openDatabase, RedisPositionCache, reconcilePositions, allocateStreamPositions, databaseIdentity, type Database } from '../../libs/storage/src';
+import { createScratchDatabase } from '../../tools/services/scratch-servers';
 import { servicesEnv } from '../support/services-env';
 
 /** The Redis cache of stream positions against a real Redis and Postgres. */
@@ -9,11 +9,8 @@ describe('Redis position cache', () => {
   let db: Database;
 
   beforeAll(async () => {
-    const redis = new Redis(env.redisUrl);
-    await redis.del('lattice:stream_positions');
-    await redis.quit();
-    cache = new RedisPositionCache(env.redisUrl);
-    db = await openDatabase({ kind: 'postgres', url: env.postgresUrl });
+    db = await openDatabase({ kind: 'postgres', url: await createScratchDatabase(env.postgresUrl, 'lattice_cache') });
+    cache = new RedisPositionCache(env.redisUrl, await databaseIdentity(db.prisma));
   });
   afterAll(async () => {
     await cache.close();
@@ -24,6 +21,18 @@ describe('Redis position cache', () => {
     await cache.advance('receipts', 10n);
     await cache.advance('receipts', 7n);
     expect((await cache.read()).receipts).toBe(10n);
+  });
+
+  it('keeps the positions of another database apart', async () => {
+    await cache.advance('events', 1000n);
+    const other = await openDatabase({ kind: 'postgres', url: await createScratchDatabase(env.postgresUrl, 'lattice_cache') });
+    const otherCache = new RedisPositionCache(env.redisUrl, await databaseIdentity(other.prisma));
+    try {
+      expect(await otherCache.read()).toEqual({});
+    } finally {
+      await otherCache.close();
+      await other.close();
+    }
   });
 
   it('catches up with Postgres when a writer committed without updating it', async () => {

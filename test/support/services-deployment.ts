@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { LocalDeployment } from '../../tools/services/local-deployment';
-import { resetNats, servicesEnv } from './services-env';
+import { createScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
+import { servicesEnv } from './services-env';
 
 let ports = 18300;
 
@@ -12,8 +12,8 @@ let ports = 18300;
  */
 export async function startServicesDeployment(): Promise<LocalDeployment & { close(): Promise<void> }> {
   const env = servicesEnv();
-  await resetNats(env.natsUrl);
-  const databaseUrl = await freshDatabase(env.postgresUrl);
+  await emptyJetStream(env.natsUrl);
+  const databaseUrl = await createScratchDatabase(env.postgresUrl, 'lattice_services');
   const base = (ports += 20);
   const deployment = new LocalDeployment({
     proxyPort: base,
@@ -26,16 +26,4 @@ export async function startServicesDeployment(): Promise<LocalDeployment & { clo
   });
   await deployment.start();
   return Object.assign(deployment, { close: () => deployment.stop() });
-}
-
-/** A new, empty database next to the one LATTICE_TEST_POSTGRES_URL names. */
-async function freshDatabase(url: string): Promise<string> {
-  const name = `lattice_services_${Date.now().toString(36)}`;
-  const admin = new Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const fresh = new URL(url);
-  fresh.pathname = `/${name}`;
-  return fresh.toString();
 }

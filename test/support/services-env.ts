@@ -1,5 +1,3 @@
-import { connect } from 'nats';
-
 /**
  * The servers the services-mode suite runs against, given by URL (.ci/run
  * starts them; see README "Services mode"). Missing ones fail the suite
@@ -9,12 +7,4 @@ export function servicesEnv(): { postgresUrl: string; natsUrl: string; redisUrl:
   const missing = ['LATTICE_TEST_POSTGRES_URL', 'LATTICE_TEST_NATS_URL', 'LATTICE_TEST_REDIS_URL'].filter((name) => !process.env[name]);
   if (missing.length) throw new Error(`The services suite needs ${missing.join(', ')} (see README, "Services mode")`);
   return { postgresUrl: process.env.LATTICE_TEST_POSTGRES_URL!, natsUrl: process.env.LATTICE_TEST_NATS_URL!, redisUrl: process.env.LATTICE_TEST_REDIS_URL! };
-}
-
-/** Deletes every stream and KV bucket, so each suite starts from an empty bus. */
-export async function resetNats(url: string): Promise<void> {
-  const nc = await connect({ servers: url });
-  const jsm = await nc.jetstreamManager();
-  for await (const stream of jsm.streams.list()) await jsm.streams.delete(stream.config.name);
-  await nc.close();
 }

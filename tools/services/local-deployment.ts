@@ -21,6 +21,8 @@ export interface LocalDeploymentOptions {
   natsUrl: string;
   redisUrl: string;
   serverName?: string;
+  /** A configuration file every process reads (LATTICE_CONFIG); the URLs above override it. */
+  configFile?: string;
   /** Where the built apps are (dist/ of this checkout). */
   distDir: string;
   log?: (line: string) => void;
@@ -111,6 +113,7 @@ export class LocalDeployment {
       LATTICE_REDIS_URL: this.options.redisUrl,
       LATTICE_SERVER_NAME: this.options.serverName ?? 'localhost',
       LATTICE_SERVICE_NAME: 'lattice',
+      ...(this.options.configFile ? { LATTICE_CONFIG: this.options.configFile } : {}),
     };
     const child = spawn(process.execPath, [join(this.options.distDir, 'apps', p.app, 'src/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = (chunk: Buffer) => {
@@ -139,9 +142,10 @@ export class LocalDeployment {
       conf,
       `daemon off;
 worker_processes 1;
+worker_rlimit_nofile 16384;
 pid ${join(this.dir, 'nginx.pid')};
 error_log ${join(this.dir, 'nginx-error.log')} warn;
-events { worker_connections 1024; }
+events { worker_connections 8192; }
 http {
   access_log off;
   client_body_temp_path ${this.dir}/client_body;

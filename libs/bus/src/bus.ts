@@ -11,7 +11,18 @@ export interface PartitionContext {
   epoch: bigint;
 }
 
-export type RequestHandler<S extends RequestSubject> = (request: BusContract[S]['request'], context: PartitionContext) => Promise<BusContract[S]['reply']>;
+/** A request as its handler gets it: the message and the partition it came in on. */
+export interface BusRequest<S extends RequestSubject> {
+  request: BusContract[S]['request'];
+  context: PartitionContext;
+}
+
+/**
+ * Handles a batch of requests (those that queued while the previous batch
+ * ran, in arrival order) and returns one reply per request, in the same
+ * order. Throwing fails the batch; the bus then retries it one by one.
+ */
+export type RequestHandler<S extends RequestSubject> = (batch: ReadonlyArray<BusRequest<S>>) => Promise<Array<BusContract[S]['reply']>>;
 export type StreamHandler<S extends StreamSubject> = (event: BusContract[S]['event']) => Promise<void> | void;
 
 /**
@@ -21,9 +32,12 @@ export type StreamHandler<S extends StreamSubject> = (event: BusContract[S]['eve
 export interface Bus {
   /** Sends a request and awaits its reply (room input: routed by room partition). */
   request<S extends RequestSubject>(subject: S, request: BusContract[S]['request'], partitionKey: string): Promise<BusContract[S]['reply']>;
-  /** Serves requests of a subject; requests with the same partition key are handled one at a time, in order. */
+  /** Serves requests of a subject in batches (see RequestBatcher); requests with the same partition key are handled in order. */
   serve<S extends RequestSubject>(subject: S, handler: RequestHandler<S>): void;
-  /** Publishes to a stream: every consumer gets every event, in order. */
+  /**
+   * Publishes to a stream: every consumer gets every event, in the order of
+   * the publish calls, even when a call is made before the previous one resolved.
+   */
   publish<S extends StreamSubject>(subject: S, event: BusContract[S]['event']): Promise<void>;
   consume<S extends StreamSubject>(subject: S, handler: StreamHandler<S>): void;
   close(): Promise<void>;

@@ -1,35 +1,44 @@
+import type { RoomInputReply } from '@lattice/contracts';
 import { InProcessBus } from './in-process-bus';
 
 const send = (roomId: string, n: number) => ({ kind: 'send' as const, inputId: `${roomId}-${n}`, serverName: 's', sender: '@u:s', roomId, type: 't', content: { n } });
+const ok = (roomId = ''): RoomInputReply => ({ ok: true, roomId });
 
 describe('InProcessBus', () => {
   it('answers requests with the handler reply', async () => {
     const bus = new InProcessBus();
-    bus.serve('room.input', async (input) => ({ ok: true, roomId: input.kind === 'send' ? input.roomId : '', eventId: '$e' }));
+    bus.serve('room.input', async (batch) => batch.map(({ request }) => ({ ok: true, roomId: request.kind === 'send' ? request.roomId : '', eventId: '$e' })));
     expect(await bus.request('room.input', send('!a:s', 1), '!a:s')).toEqual({ ok: true, roomId: '!a:s', eventId: '$e' });
   });
 
-  it('handles one partition one request at a time, in order', async () => {
+  it('hands the handler requests that arrive together as one batch, and what queues while it is busy as the next', async () => {
     const bus = new InProcessBus();
-    const log: string[] = [];
-    bus.serve('room.input', async (input) => {
-      log.push(`start ${input.inputId}`);
-      await new Promise((r) => setTimeout(r, input.inputId.endsWith('1') ? 20 : 1));
-      log.push(`end ${input.inputId}`);
-      return { ok: true, roomId: '' };
+    const batches: string[][] = [];
+    let busy!: () => void;
+    const started = new Promise<void>((resolve) => (busy = resolve));
+    bus.serve('room.input', async (batch) => {
+      batches.push(batch.map((b) => b.request.inputId));
+      busy();
+      await new Promise((r) => setTimeout(r, 10));
+      return batch.map(() => ok());
     });
-    await Promise.all([bus.request('room.input', send('!a:s', 1), '!a:s'), bus.request('room.input', send('!a:s', 2), '!a:s')]);
-    expect(log).toEqual(['start !a:s-1', 'end !a:s-1', 'start !a:s-2', 'end !a:s-2']);
+    const together = [1, 2].map((n) => bus.request('room.input', send('!a:s', n), '!a:s'));
+    await started;
+    const queued = [3, 4].map((n) => bus.request('room.input', send('!a:s', n), '!a:s'));
+    await Promise.all([...together, ...queued]);
+    expect(batches).toEqual([['!a:s-1', '!a:s-2'], ['!a:s-3', '!a:s-4']]);
   });
 
-  it('keeps serving a partition after a handler fails', async () => {
+  it('retries a failed batch one request at a time, so only the bad request fails', async () => {
     const bus = new InProcessBus();
-    bus.serve('room.input', async (input) => {
-      if (input.inputId.endsWith('1')) throw new Error('boom');
-      return { ok: true, roomId: '' };
+    bus.serve('room.input', async (batch) => {
+      if (batch.some((b) => b.request.inputId.endsWith('2'))) throw new Error('boom');
+      await new Promise((r) => setTimeout(r, 10));
+      return batch.map(() => ok());
     });
-    await expect(bus.request('room.input', send('!a:s', 1), '!a:s')).rejects.toThrow('boom');
-    await expect(bus.request('room.input', send('!a:s', 2), '!a:s')).resolves.toEqual({ ok: true, roomId: '' });
+    const [first, second, third] = await Promise.allSettled([1, 2, 3].map((n) => bus.request('room.input', send('!a:s', n), '!a:s')));
+    expect([first.status, second.status, third.status]).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    await expect(bus.request('room.input', send('!a:s', 4), '!a:s')).resolves.toEqual(ok());
   });
 
   it('delivers stream events to every consumer in order', async () => {

@@ -1,35 +1,27 @@
 import type { BusContract, RequestSubject, StreamSubject } from '@lattice/contracts';
 import { partitionOf } from '@lattice/contracts';
 import type { Bus, RequestHandler, StreamHandler } from './bus';
+import { RequestBatcher } from './request-batcher';
 
 /**
  * The bus of the single-process server: direct calls with the same
- * semantics as the NATS bus. Requests of one partition run one at a time in
- * arrival order (the room-server relies on it to be each room's single
- * writer); stream consumers see events in publish order.
+ * semantics as the NATS bus. Requests are batched in arrival order (the
+ * room-server relies on that order to be each room's single writer); stream
+ * consumers see events in publish order.
  */
 export class InProcessBus implements Bus {
-  private readonly handlers = new Map<string, RequestHandler<RequestSubject>>();
+  private readonly batchers = new Map<string, RequestBatcher<RequestSubject>>();
   private readonly consumers = new Map<string, Array<StreamHandler<StreamSubject>>>();
-  private readonly partitionTails = new Map<number, Promise<unknown>>();
   private streamTail: Promise<void> = Promise.resolve();
 
   async request<S extends RequestSubject>(subject: S, request: BusContract[S]['request'], partitionKey: string): Promise<BusContract[S]['reply']> {
-    const handler = this.handlers.get(subject);
-    if (!handler) throw new Error(`No handler serves ${subject}`);
-    const partition = partitionOf(partitionKey);
-    const previous = this.partitionTails.get(partition) ?? Promise.resolve();
-    const result = previous.then(() => handler(request, { partition, epoch: 0n }));
-    const tail = result.catch(() => undefined);
-    this.partitionTails.set(partition, tail);
-    void tail.then(() => {
-      if (this.partitionTails.get(partition) === tail) this.partitionTails.delete(partition);
-    });
-    return result as Promise<BusContract[S]['reply']>;
+    const batcher = this.batchers.get(subject);
+    if (!batcher) throw new Error(`No handler serves ${subject}`);
+    return batcher.submit(request, { partition: partitionOf(partitionKey), epoch: 0n });
   }
 
   serve<S extends RequestSubject>(subject: S, handler: RequestHandler<S>): void {
-    this.handlers.set(subject, handler as unknown as RequestHandler<RequestSubject>);
+    this.batchers.set(subject, new RequestBatcher(subject, handler) as unknown as RequestBatcher<RequestSubject>);
   }
 
   publish<S extends StreamSubject>(subject: S, event: BusContract[S]['event']): Promise<void> {
@@ -48,6 +40,7 @@ export class InProcessBus implements Bus {
   }
 
   async close(): Promise<void> {
+    for (const batcher of this.batchers.values()) await batcher.idle();
     await this.streamTail;
   }
 }

@@ -19,7 +19,7 @@ export class RoomInputService implements OnModuleInit {
 
   onModuleInit(): void {
     const handler = new RoomInputHandler(this.db.prisma, new RoomStore(this.db.prisma), this.keyring, this.bus, (userId) => this.accounts.getProfile(userId), this.positions);
-    this.bus.serve('room.input', (input, context) => handler.handle(input, context));
+    this.bus.serve('room.input', (batch) => handler.handle(batch));
   }
 }
 

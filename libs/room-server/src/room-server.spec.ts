@@ -92,6 +92,49 @@ describe('room-server', () => {
     expect(await server.submit({ kind: 'createRoom', sender: CAROL, request: { room_alias_name: 'taken' } })).toMatchObject({ ok: false, error: { errcode: 'M_ROOM_IN_USE' } });
   });
 
+  describe('a batch of inputs', () => {
+    const send = (roomId: string, sender: string, body: string, extra: object = {}) => ({
+      request: { kind: 'send' as const, inputId: `batch-${body}`, serverName: SERVER, sender, roomId, type: 'm.room.message', content: { body }, ...extra },
+      context: { epoch: 0n },
+    });
+
+    it('chains each room\'s events in input order across several rooms', async () => {
+      const [a, b] = [await createRoom(), await createRoom()];
+      const replies = await server.handler.handle([send(a, ALICE, 'a1'), send(b, ALICE, 'b1'), send(a, ALICE, 'a2'), send(b, ALICE, 'b2')]);
+      const ids = replies.map((r) => (r.ok ? r.eventId! : ''));
+      await server.delivered();
+      const pdu = (eventId: string) => server.output.find((e) => e.eventId === eventId)!.pdu;
+      expect(pdu(ids[2]).prev_events).toEqual([ids[0]]);
+      expect(pdu(ids[3]).prev_events).toEqual([ids[1]]);
+      expect((await server.store.loadRoom(a))!.extremities.map((x) => x.eventId)).toEqual([ids[2]]);
+    });
+
+    it('answers an input the auth rules reject with its error and persists the others', async () => {
+      const roomId = await createRoom();
+      const before = await server.db.prisma.event.count();
+      const replies = await server.handler.handle([send(roomId, BOB, 'intruder'), send(roomId, ALICE, 'welcome')]);
+      expect(replies[0]).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+      expect(replies[1]).toMatchObject({ ok: true });
+      expect(await server.db.prisma.event.count()).toBe(before + 1);
+    });
+
+    it('makes one event of a transaction ID repeated within the batch', async () => {
+      const roomId = await createRoom();
+      const txn = { txn: { deviceId: 'D9', txnId: 'same' } };
+      const replies = await server.handler.handle([send(roomId, ALICE, 'first-copy', txn), send(roomId, ALICE, 'second-copy', txn)]);
+      expect(replies[1]).toEqual(replies[0]);
+      expect(await server.db.prisma.event.count({ where: { txnId: 'same' } })).toBe(1);
+    });
+
+    it('answers an input delivered twice in one batch once', async () => {
+      const roomId = await createRoom();
+      const twice = send(roomId, ALICE, 'twice');
+      const replies = await server.handler.handle([twice, twice]);
+      expect(replies[1]).toEqual(replies[0]);
+      expect(await server.db.prisma.event.count({ where: { eventId: (replies[0] as { eventId: string }).eventId } })).toBe(1);
+    });
+  });
+
   it('publishes persisted events in stream order', async () => {
     const positions = server.output.map((e) => BigInt(e.streamPos));
     expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : 1)));
@@ -107,17 +150,17 @@ describe('room-server', () => {
 
     it('refuses writes from a replica whose epoch is older than the last writer\'s, and persists nothing', async () => {
       const roomId = await createRoom();
-      await server.handler.handle(message(roomId, 'new owner', 'fence-1'), { epoch: 7n });
+      await server.handler.handle([{ request: message(roomId, 'new owner', 'fence-1'), context: { epoch: 7n } }]);
       const count = await server.db.prisma.event.count();
-      await expect(other.handle(message(roomId, 'old owner', 'fence-2'), { epoch: 6n })).rejects.toThrow(FencedWriteError);
+      await expect(other.handle([{ request: message(roomId, 'old owner', 'fence-2'), context: { epoch: 6n } }])).rejects.toThrow(FencedWriteError);
       expect(await server.db.prisma.event.count()).toBe(count);
     });
 
     it('reloads a head another writer made stale, so the new event follows the other writer\'s', async () => {
       const roomId = await createRoom();
-      await server.handler.handle(message(roomId, 'first', 'stale-1'), { epoch: 8n });
-      const between = await other.handle(message(roomId, 'between', 'stale-2'), { epoch: 8n });
-      const last = await server.handler.handle(message(roomId, 'last', 'stale-3'), { epoch: 8n });
+      await server.handler.handle([{ request: message(roomId, 'first', 'stale-1'), context: { epoch: 8n } }]);
+      const [between] = await other.handle([{ request: message(roomId, 'between', 'stale-2'), context: { epoch: 8n } }]);
+      const [last] = await server.handler.handle([{ request: message(roomId, 'last', 'stale-3'), context: { epoch: 8n } }]);
       if (!between.ok || !last.ok) throw new Error('send failed');
       const pdu = server.output.find((e) => e.eventId === last.eventId)!.pdu;
       expect(pdu.prev_events).toEqual([between.eventId]);

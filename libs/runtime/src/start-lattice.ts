@@ -8,7 +8,7 @@ import { FederationApiModule } from '@lattice/federation-api';
 import { createMatrixHttpApp } from '@lattice/http';
 import { MediaModule } from '@lattice/media';
 import { RoomServerModule } from '@lattice/room-server';
-import { claimPartitionEpoch, NoPositionCache, openDatabase, RedisPositionCache, type Database } from '@lattice/storage';
+import { claimPartitionEpoch, databaseIdentity, InProcessPositionCache, NoPositionCache, openDatabase, RedisPositionCache, type Database, type PositionCache } from '@lattice/storage';
 import { SyncModule } from '@lattice/sync';
 import { HealthController } from './health.controller';
 import { InfrastructureModule } from './infrastructure.module';
@@ -27,6 +27,12 @@ export interface RunningLattice {
   close(): Promise<void>;
 }
 
+/** Redis when configured; in one process, memory (every writer is here); otherwise none. */
+async function positionCacheFor(config: LatticeConfig, db: Database): Promise<PositionCache> {
+  if (config.cache.kind === 'redis') return new RedisPositionCache(config.cache.url, await databaseIdentity(db.prisma));
+  return config.role === 'all' ? new InProcessPositionCache() : new NoPositionCache();
+}
+
 /**
  * Starts this process's services: all of them for role `all` (the embedded
  * single-process server), or one. The services are the same modules either
@@ -35,7 +41,7 @@ export interface RunningLattice {
 export async function startLattice(config: LatticeConfig, options: { logger?: boolean } = {}): Promise<RunningLattice> {
   const db = await openDatabase(config.database);
   const bus = await createBus(config, db);
-  const positions = config.cache.kind === 'redis' ? new RedisPositionCache(config.cache.url) : new NoPositionCache();
+  const positions = await positionCacheFor(config, db);
   const roles = config.role === 'all' ? Object.values(SERVICE_MODULES) : [SERVICE_MODULES[config.role]];
 
   @Module({ imports: [InfrastructureModule.forRoot({ config, db, bus, positions }), ...roles], controllers: [HealthController] })

@@ -53,4 +53,22 @@ describe.each(configs)('database on %s', (_name, config) => {
     expect(second).toBe(first + 1n);
     expect(await db.prisma.partitionEpoch.findUnique({ where: { partition: 3 } })).toMatchObject({ epoch: second, owner: 'replica-b' });
   });
+
+  it('does not show a transaction\'s uncommitted writes to a read made while it is open', async () => {
+    const before = await currentStreamPosition(db.prisma, 'receipts');
+    let committed = false;
+    let allocated!: () => void;
+    const allocation = new Promise<void>((resolve) => (allocated = resolve));
+    const writer = db.prisma.$transaction(async (tx) => {
+      await allocateStreamPositions(tx, 'receipts', 1);
+      allocated();
+      await new Promise((r) => setTimeout(r, 100));
+    }).then(() => {
+      committed = true;
+    });
+    await allocation;
+    const seen = await currentStreamPosition(db.prisma, 'receipts');
+    expect(seen === before || committed).toBe(true);
+    await writer;
+  });
 });

@@ -20,7 +20,7 @@ export interface PositionCache {
 /** Dependency-injection token of the process's PositionCache. */
 export const POSITION_CACHE = Symbol('PositionCache');
 
-/** One process (the embedded server) has no cache to share: every read goes to the database. */
+/** No cache (a service process without Redis): every read goes to the database. */
 export class NoPositionCache implements PositionCache {
   async advance(): Promise<void> {}
   async read(): Promise<Partial<Record<StreamName, bigint>>> {
@@ -29,24 +29,49 @@ export class NoPositionCache implements PositionCache {
   async close(): Promise<void> {}
 }
 
-const KEY = 'lattice:stream_positions';
+/**
+ * The cache of the single-process server, where every writer and every
+ * /sync run in this process: raised after each commit, so /sync reads
+ * positions without a query.
+ */
+export class InProcessPositionCache implements PositionCache {
+  private readonly positions: Partial<Record<StreamName, bigint>> = {};
+
+  async advance(stream: StreamName, position: bigint): Promise<void> {
+    if ((this.positions[stream] ?? -1n) < position) this.positions[stream] = position;
+  }
+
+  async read(): Promise<Partial<Record<StreamName, bigint>>> {
+    return { ...this.positions };
+  }
+
+  async close(): Promise<void> {}
+}
+
 /** HSET only upwards, atomically: two writers finishing out of order cannot move a position back. */
 const RAISE = `local current = redis.call('HGET', KEYS[1], ARGV[1])
 if not current or tonumber(ARGV[2]) > tonumber(current) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end`;
 
+/**
+ * The cache shared by the processes of services mode. Its key names the
+ * database (see databaseIdentity), so positions cached for one database are
+ * never read against another (a new database, or a test's scratch one).
+ */
 export class RedisPositionCache implements PositionCache {
   private readonly redis: Redis;
+  private readonly key: string;
 
-  constructor(url: string) {
+  constructor(url: string, databaseId: string) {
     this.redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+    this.key = `lattice:${databaseId}:stream_positions`;
   }
 
   async advance(stream: StreamName, position: bigint): Promise<void> {
-    await this.redis.eval(RAISE, 1, KEY, stream, position.toString());
+    await this.redis.eval(RAISE, 1, this.key, stream, position.toString());
   }
 
   async read(): Promise<Partial<Record<StreamName, bigint>>> {
-    const raw = await this.redis.hgetall(KEY);
+    const raw = await this.redis.hgetall(this.key);
     return Object.fromEntries(Object.entries(raw).map(([stream, position]) => [stream, BigInt(position)]));
   }
 
@@ -56,6 +81,12 @@ export class RedisPositionCache implements PositionCache {
 }
 
 const STREAMS: readonly StreamName[] = ['events', 'account_data', 'receipts'];
+
+/** The identity of the database, made once by its migration. */
+export async function databaseIdentity(db: PrismaClient): Promise<string> {
+  const row = await db.databaseIdentity.findFirstOrThrow();
+  return row.id;
+}
 
 /**
  * Reads the committed positions from Postgres and raises the cache to them

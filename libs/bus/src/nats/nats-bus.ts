@@ -8,12 +8,19 @@ import type { Bus, RequestHandler, StreamHandler } from '../bus';
 import {
   LEASE_BUCKET, MEMBER_BUCKET, OUTPUT_STREAM, REPLY_TO_HEADER, ROOM_INPUT_STREAM, outputSubject, roomInputConsumer, roomInputSubject,
 } from './names';
+import { RequestBatcher } from '../request-batcher';
 import { PartitionConsumer } from './partition-consumer';
 import { PartitionLeases } from './partition-leases';
 import { headersWithTrace, traceContextOf } from './trace-headers';
 
 const json = JSONCodec();
 const tracer = trace.getTracer('lattice-bus');
+/**
+ * Unacknowledged inputs a partition may have in hand: what queues while a
+ * batch runs, so the next batch can take them all. Redelivery after ack_wait
+ * is harmless (the handler answers a repeated input from its record).
+ */
+const INPUT_WINDOW = 32;
 
 export interface NatsBusOptions {
   url: string;
@@ -124,7 +131,7 @@ export class NatsBus implements Bus {
 
   serve<S extends RequestSubject>(subject: S, handler: RequestHandler<S>): void {
     if (this.serving) throw new Error(`${subject} is already served by this process`);
-    this.serving = this.startServing(handler as unknown as RequestHandler<'room.input'>).catch((e: Error) => console.error(`serving ${subject}: ${e.message}`));
+    this.serving = this.startServing(new RequestBatcher('room.input', handler as unknown as RequestHandler<'room.input'>)).catch((e: Error) => console.error(`serving ${subject}: ${e.message}`));
   }
 
   async publish<S extends StreamSubject>(subject: S, event: BusContract[S]['event']): Promise<void> {
@@ -170,7 +177,7 @@ export class NatsBus implements Bus {
     await this.nc.drain();
   }
 
-  private async startServing(handler: RequestHandler<'room.input'>): Promise<void> {
+  private async startServing(batcher: RequestBatcher<'room.input'>): Promise<void> {
     const ttl = this.options.leaseTtlMs ?? 6_000;
     const leases: KV = await this.js.views.kv(LEASE_BUCKET, { ttl, history: 1, storage: StorageType.File });
     const members: KV = await this.js.views.kv(MEMBER_BUCKET, { ttl, history: 1, storage: StorageType.Memory });
@@ -181,7 +188,7 @@ export class NatsBus implements Bus {
         acquired: async (partition) => {
           await this.ensurePartitionConsumer(partition);
           const epoch = await this.options.claimEpoch(partition, this.options.name);
-          const consumer = new PartitionConsumer(this.nc, this.js, partition, epoch, handler);
+          const consumer = new PartitionConsumer(this.nc, this.js, partition, epoch, batcher, INPUT_WINDOW);
           this.consumers.set(partition, consumer);
           await consumer.start();
         },
@@ -197,14 +204,18 @@ export class NatsBus implements Bus {
 
   private async ensurePartitionConsumer(partition: number): Promise<void> {
     const name = roomInputConsumer(partition);
-    if (await this.jsm.consumers.info(ROOM_INPUT_STREAM, name).catch(() => undefined)) return;
+    const existing = await this.jsm.consumers.info(ROOM_INPUT_STREAM, name).catch(() => undefined);
+    if (existing?.config.max_ack_pending === INPUT_WINDOW) return;
+    if (existing) {
+      await this.jsm.consumers.update(ROOM_INPUT_STREAM, name, { max_ack_pending: INPUT_WINDOW });
+      return;
+    }
     await this.jsm.consumers.add(ROOM_INPUT_STREAM, {
       durable_name: name,
       filter_subject: roomInputSubject(partition),
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      // One message in hand at a time: inputs of a room are applied in order.
-      max_ack_pending: 1,
+      max_ack_pending: INPUT_WINDOW,
       ack_wait: nanos(10_000),
     });
   }

@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { JSONCodec, type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection } from 'nats';
-import type { RequestHandler } from '../bus';
+import type { RequestBatcher } from '../request-batcher';
 import { REPLY_TO_HEADER, ROOM_INPUT_STREAM, roomInputConsumer } from './names';
 import { traceContextOf } from './trace-headers';
 
@@ -10,44 +10,51 @@ const tracer = trace.getTracer('lattice-bus');
 const RETRY_DELAY_MS = 1_000;
 
 /**
- * Consumes one room-input partition while this replica holds its lease: one
- * message at a time (the consumer allows one unacknowledged message), each
- * handled, answered on its reply subject, then acknowledged. A crash before
- * the ack means redelivery, which the handler answers from its record of
- * processed inputs without writing twice.
+ * Consumes one room-input partition while this replica holds its lease.
+ * Messages go to the replica's batcher in stream order (which handles them
+ * in that order), and each is answered on its reply subject and then
+ * acknowledged. A crash before the ack means redelivery, which the handler
+ * answers from its record of processed inputs without writing twice.
  */
 export class PartitionConsumer {
   private messages: ConsumerMessages | undefined;
   private done: Promise<void> = Promise.resolve();
+  private readonly inHand = new Set<Promise<void>>();
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     readonly partition: number,
     private readonly epoch: bigint,
-    private readonly handler: RequestHandler<'room.input'>,
+    private readonly batcher: RequestBatcher<'room.input'>,
+    private readonly window: number,
   ) {}
 
   async start(): Promise<void> {
     const consumer = await this.js.consumers.get(ROOM_INPUT_STREAM, roomInputConsumer(this.partition));
-    this.messages = await consumer.consume({ max_messages: 1 });
+    this.messages = await consumer.consume({ max_messages: this.window });
     const messages = this.messages;
     this.done = (async () => {
-      for await (const message of messages) await this.handle(message);
+      for await (const message of messages) {
+        const handling = this.handle(message);
+        this.inHand.add(handling);
+        void handling.finally(() => this.inHand.delete(handling));
+      }
     })();
   }
 
-  /** Stops taking messages and waits for the one in hand. */
+  /** Stops taking messages and waits for those in hand. */
   async stop(): Promise<void> {
     this.messages?.stop();
     await this.done.catch(() => undefined);
+    await Promise.all(this.inHand);
   }
 
   private async handle(message: JsMsg): Promise<void> {
     const parent = traceContextOf(message.headers);
     await tracer.startActiveSpan('room.input process', { kind: SpanKind.CONSUMER, attributes: { 'lattice.partition': this.partition } }, parent, async (span) => {
       try {
-        const reply = await context.with(trace.setSpan(parent, span), () => this.handler(json.decode(message.data) as never, { partition: this.partition, epoch: this.epoch }));
+        const reply = await context.with(trace.setSpan(parent, span), () => this.batcher.submit(json.decode(message.data) as never, { partition: this.partition, epoch: this.epoch }));
         const replyTo = message.headers?.get(REPLY_TO_HEADER);
         if (replyTo) this.nc.publish(replyTo, json.encode(reply));
         message.ack();

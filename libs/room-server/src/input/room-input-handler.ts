@@ -10,23 +10,35 @@ import type { PositionCache, PrismaClient } from '@lattice/storage';
 import { buildEvent, type EventTemplate } from '../event-builder';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
 import type { Keyring } from '../keyring';
-import { StaleHeadError, type NewEvent, type RoomHead, type RoomStore } from '../storage/room-store';
+import { StaleHeadError, transactionKey, type NewEvent, type PersistedEvent, type RoomHead, type RoomStore, type RoomWrite } from '../storage/room-store';
 import { membershipTemplate } from './membership-template';
 
 /** Display name and avatar of a local user, for their join events. */
 export type ProfileLookup = (userId: string) => Promise<{ displayname?: string; avatar_url?: string } | undefined>;
 
+/** Room input that adds one event to an existing room. */
+type RoomEventInput = SendInput | MembershipInput | RedactInput;
+
+/** A batch entry: the input and the writer epoch of the partition it came in on. */
+export interface InputInBatch {
+  request: RoomInput;
+  context: Pick<PartitionContext, 'epoch'>;
+}
+
+/** What an input turns into once checked against the room: an event to build, or an answer without one. */
+type Plan = { template: EventTemplate } | { reply: RoomInputReply };
+
 /**
  * Applies room input: builds each event, authorises it against the room's
- * current state, persists it and publishes it. The bus hands it one input
- * per partition at a time, which is what makes this the single writer of
- * each room. A cached head is valid only under the partition epoch it was
- * loaded in: a process that lost a partition and won it back reloads.
+ * state, persists it and publishes it. The bus hands it a batch of inputs at
+ * a time, in order; events for existing rooms are planned one after another
+ * on draft heads and persisted together in one transaction (group commit),
+ * which is what lets one writer per room keep up with many senders. A cached
+ * head is valid only under the partition epoch it was loaded in: a process
+ * that lost a partition and won it back reloads.
  */
 export class RoomInputHandler {
   private readonly heads = new Map<string, { head: RoomHead; epoch: bigint }>();
-  /** The epoch of the input being handled (inputs of one partition run one at a time). */
-  private epoch = 0n;
 
   constructor(
     private readonly db: PrismaClient,
@@ -37,37 +49,131 @@ export class RoomInputHandler {
     private readonly positions: PositionCache,
   ) {}
 
-  async handle(input: RoomInput, context: Pick<PartitionContext, 'epoch'> = { epoch: 0n }): Promise<RoomInputReply> {
-    const previous = await this.store.processedReply(input.inputId);
-    if (previous) return JSON.parse(previous) as RoomInputReply;
-    this.epoch = context.epoch;
+  /** Applies a batch of inputs in order and answers each; a repeated input gets its first reply. */
+  async handle(batch: ReadonlyArray<InputInBatch>): Promise<RoomInputReply[]> {
+    const replies: RoomInputReply[] = new Array(batch.length);
+    const recorded = await this.store.processedReplies(batch.map((b) => b.request.inputId));
+    const firstCopy = new Map<string, number>();
+    let run: Array<{ index: number; input: RoomEventInput; epoch: bigint }> = [];
+    const flush = async () => {
+      const answers = run.length ? await this.applyRun(run) : [];
+      run.forEach(({ index }, k) => (replies[index] = answers[k]));
+      run = [];
+    };
+
+    for (const [index, { request, context }] of batch.entries()) {
+      const previous = recorded.get(request.inputId);
+      if (previous) replies[index] = JSON.parse(previous) as RoomInputReply;
+      else if (firstCopy.has(request.inputId)) continue;
+      else if (request.kind === 'createRoom') {
+        firstCopy.set(request.inputId, index);
+        await flush();
+        replies[index] = await answer(() => this.createRoom(request));
+      } else {
+        firstCopy.set(request.inputId, index);
+        run.push({ index, input: request, epoch: context.epoch });
+      }
+    }
+    await flush();
+    batch.forEach(({ request }, index) => (replies[index] ??= replies[firstCopy.get(request.inputId)!]));
+    return replies;
+  }
+
+  private async applyRun(run: Array<{ input: RoomEventInput; epoch: bigint }>): Promise<RoomInputReply[]> {
     try {
-      return await this.apply(input);
+      return await this.planAndPersist(run);
     } catch (e) {
-      if (!(e instanceof StaleHeadError)) throw e;
+      if (!(e instanceof StaleHeadError)) {
+        for (const { input } of run) this.heads.delete(input.roomId);
+        throw e;
+      }
       // Another writer got in between our read and our write (a partition handover): reload and try once more.
       this.heads.delete(e.roomId);
-      return await this.apply(input);
+      return await this.planAndPersist(run);
     }
   }
 
-  private async apply(input: RoomInput): Promise<RoomInputReply> {
-    try {
-      switch (input.kind) {
-        case 'createRoom':
-          return await this.createRoom(input);
-        case 'send':
-          return await this.send(input);
-        case 'membership':
-          return await this.membership(input);
-        case 'redact':
-          return await this.redact(input);
-      }
-    } catch (e) {
-      if (e instanceof MatrixError) return { ok: false, error: { status: e.status, errcode: e.errcode, error: e.message, extra: e.extra } };
-      this.heads.delete('roomId' in input ? input.roomId : '');
-      throw e;
+  /**
+   * Builds and authorises each input's event on its room's draft head (so
+   * the second event of a room in the batch follows the first), then
+   * persists every room's events and every input's reply in one transaction.
+   */
+  private async planAndPersist(run: Array<{ input: RoomEventInput; epoch: bigint }>): Promise<RoomInputReply[]> {
+    const txnOf = (input: RoomEventInput) => ('txn' in input && input.txn ? { userId: input.sender, ...input.txn } : undefined);
+    const txns = await this.store.eventsForTransactions(run.flatMap(({ input }) => txnOf(input) ?? []));
+    const rooms = new Map<string, { write: RoomWrite; draft: RoomHead }>();
+    const replies: RoomInputReply[] = [];
+
+    for (const { input, epoch } of run) {
+      replies.push(
+        await answer(async () => {
+          const txn = txnOf(input);
+          const existing = txn && txns.get(transactionKey(txn));
+          if (existing) return { ok: true, roomId: input.roomId, eventId: existing };
+          let room = rooms.get(input.roomId);
+          if (!room) {
+            const head = await this.head(input.roomId, epoch);
+            room = { write: { head, events: [], epoch }, draft: { ...head, state: new Map(head.state), extremities: [...head.extremities] } };
+            rooms.set(input.roomId, room);
+          }
+          const plan = await this.plan(input, room.draft);
+          if ('reply' in plan) return plan.reply;
+          const built = buildEvent(room.draft, input.sender, plan.template, input.serverName, await this.keyring.signingKey(input.serverName));
+          this.authorise(room.draft, built.pdu, 'M_FORBIDDEN');
+          advanceDraft(room.draft, built.eventId, built.pdu);
+          room.write.events.push({ ...built, txn });
+          if (txn) txns.set(transactionKey(txn), built.eventId);
+          return { ok: true, roomId: input.roomId, eventId: built.eventId };
+        }),
+      );
     }
+
+    const writes = [...rooms.values()].map((r) => r.write).filter((w) => w.events.length > 0);
+    const processed = run.map(({ input }, i) => ({ inputId: input.inputId, reply: JSON.stringify(replies[i]) }));
+    const persisted = await this.store.persist(writes, processed);
+    for (const write of writes) this.heads.set(write.head.roomId, { head: write.head, epoch: write.epoch });
+    await this.publish(writes, persisted);
+    return replies;
+  }
+
+  private async plan(input: RoomEventInput, draft: RoomHead): Promise<Plan> {
+    switch (input.kind) {
+      case 'send':
+        return { template: { type: input.type, content: input.content, ...(input.stateKey === undefined ? {} : { stateKey: input.stateKey }) } };
+      case 'membership':
+        return this.planMembership(input, draft);
+      case 'redact':
+        return this.planRedaction(input, draft);
+    }
+  }
+
+  private async planMembership(input: MembershipInput, draft: RoomHead): Promise<Plan> {
+    const current = draft.state.get(stateKey('m.room.member', input.target));
+    const membership = current?.pdu.content.membership;
+    // Joining twice, or leaving when already gone, is not an error to the client: answer with the existing event.
+    if ((input.action === 'join' && membership === 'join') || (input.action === 'leave' && (membership === undefined || membership === 'leave'))) {
+      return { reply: { ok: true, roomId: input.roomId, eventId: current?.eventId } };
+    }
+    if (input.action === 'unban' && membership !== 'ban') throw Errors.forbidden(`${input.target} is not banned`);
+    const extra = input.action === 'join' ? { ...profileContent(await this.profiles(input.target)), ...(input.content ?? {}) } : (input.content ?? {});
+    return { template: membershipTemplate(input.action, input.target, input.reason, extra as JsonObject) };
+  }
+
+  private async planRedaction(input: RedactInput, draft: RoomHead): Promise<Plan> {
+    const target = await this.db.event.findUnique({ where: { eventId: input.redacts }, select: { sender: true, roomNid: true } });
+    if (!target || target.roomNid !== draft.roomNid) throw Errors.notFound('Event not found in this room');
+    // client-server-api "Redactions": redacting someone else's event needs the redact level.
+    if (target.sender !== input.sender) {
+      const lookup = (t: string, k: string) => draft.state.get(stateKey(t, k))?.pdu;
+      const levels = parsePowerLevels(draft.version, lookup('m.room.power_levels', '')?.content);
+      if (powerLevelOf(draft.version, input.sender, lookup) < levels.redact) throw Errors.forbidden('You may not redact other users\' events');
+    }
+    const content: JsonObject = input.reason === undefined ? {} : { reason: input.reason };
+    return {
+      template: draft.version.redactsInContent
+        ? { type: 'm.room.redaction', content: { ...content, redacts: input.redacts } }
+        : { type: 'm.room.redaction', content, redacts: input.redacts },
+    };
   }
 
   private async createRoom(input: CreateRoomInput): Promise<RoomInputReply> {
@@ -100,63 +206,11 @@ export class RoomInputHandler {
     const reply: RoomInputReply = { ok: true, roomId };
     // A new room is routed by its creator, not by its own ID: it is written with epoch 0, so the
     // replica that owns the room's partition (whatever its epoch) becomes its writer from the next input.
-    await this.persistAndPublish(head, events, input.inputId, reply, 0n, async () => {
-      if (alias !== undefined) await this.db.roomAlias.create({ data: { alias, roomId, serverName: input.serverName, creator: input.sender } });
-      if (request.visibility === 'public') await this.db.publishedRoom.create({ data: { serverName: input.serverName, roomId } });
-    });
-    return reply;
-  }
-
-  private async send(input: SendInput): Promise<RoomInputReply> {
-    if (input.txn) {
-      const existing = await this.store.eventForTransaction(input.sender, input.txn.deviceId, input.txn.txnId);
-      if (existing) return { ok: true, roomId: input.roomId, eventId: existing };
-    }
-    const template: EventTemplate = { type: input.type, content: input.content, ...(input.stateKey === undefined ? {} : { stateKey: input.stateKey }) };
-    return this.sendTemplate(input, template, input.txn);
-  }
-
-  private async membership(input: MembershipInput): Promise<RoomInputReply> {
-    const extra = input.action === 'join' ? { ...profileContent(await this.profiles(input.target)), ...(input.content ?? {}) } : (input.content ?? {});
-    const head = await this.head(input.roomId);
-    const current = head.state.get(stateKey('m.room.member', input.target))?.pdu.content.membership;
-    // Joining twice, or leaving when already gone, is not an error to the client: answer with the existing event.
-    if ((input.action === 'join' && current === 'join') || (input.action === 'leave' && (current === undefined || current === 'leave'))) {
-      const existing = head.state.get(stateKey('m.room.member', input.target));
-      return { ok: true, roomId: input.roomId, eventId: existing?.eventId };
-    }
-    if (input.action === 'unban' && current !== 'ban') throw Errors.forbidden(`${input.target} is not banned`);
-    return this.sendTemplate(input, membershipTemplate(input.action, input.target, input.reason, extra as JsonObject));
-  }
-
-  private async redact(input: RedactInput): Promise<RoomInputReply> {
-    if (input.txn) {
-      const existing = await this.store.eventForTransaction(input.sender, input.txn.deviceId, input.txn.txnId);
-      if (existing) return { ok: true, roomId: input.roomId, eventId: existing };
-    }
-    const head = await this.head(input.roomId);
-    const target = await this.db.event.findUnique({ where: { eventId: input.redacts }, select: { sender: true, roomNid: true } });
-    if (!target || target.roomNid !== head.roomNid) throw Errors.notFound('Event not found in this room');
-    // client-server-api "Redactions": redacting someone else's event needs the redact level.
-    if (target.sender !== input.sender) {
-      const lookup = (t: string, k: string) => head.state.get(stateKey(t, k))?.pdu;
-      const levels = parsePowerLevels(head.version, lookup('m.room.power_levels', '')?.content);
-      if (powerLevelOf(head.version, input.sender, lookup) < levels.redact) throw Errors.forbidden('You may not redact other users\' events');
-    }
-    const content: JsonObject = input.reason === undefined ? {} : { reason: input.reason };
-    const template: EventTemplate = head.version.redactsInContent
-      ? { type: 'm.room.redaction', content: { ...content, redacts: input.redacts } }
-      : { type: 'm.room.redaction', content, redacts: input.redacts };
-    return this.sendTemplate(input, template, input.txn);
-  }
-
-  private async sendTemplate(input: SendInput | MembershipInput | RedactInput, template: EventTemplate, txn?: { deviceId: string; txnId: string }): Promise<RoomInputReply> {
-    const head = await this.head(input.roomId);
-    const key = await this.keyring.signingKey(input.serverName);
-    const built = buildEvent(head, input.sender, template, input.serverName, key);
-    this.authorise(head, built.pdu, 'M_FORBIDDEN');
-    const reply: RoomInputReply = { ok: true, roomId: input.roomId, eventId: built.eventId };
-    await this.persistAndPublish(head, [{ ...built, txn: txn && { userId: input.sender, ...txn } }], input.inputId, reply, this.epoch);
+    const write: RoomWrite = { head, events, epoch: 0n };
+    const persisted = await this.store.persist([write], [{ inputId: input.inputId, reply: JSON.stringify(reply) }]);
+    if (alias !== undefined) await this.db.roomAlias.create({ data: { alias, roomId, serverName: input.serverName, creator: input.sender } });
+    if (request.visibility === 'public') await this.db.publishedRoom.create({ data: { serverName: input.serverName, roomId } });
+    await this.publish([write], persisted);
     return reply;
   }
 
@@ -165,29 +219,47 @@ export class RoomInputHandler {
     if (!decision.allowed) throw new MatrixError(errcode === 'M_FORBIDDEN' ? 403 : 400, errcode, `${decision.reason} (auth rule ${decision.rule})`);
   }
 
-  private async persistAndPublish(head: RoomHead, events: NewEvent[], inputId: string, reply: RoomInputReply, epoch: bigint, extra?: () => Promise<void>): Promise<void> {
-    const persisted = await this.store.persist(head, events, { epoch, inputId, reply: JSON.stringify(reply) });
-    if (epoch === this.epoch) this.heads.set(head.roomId, { head, epoch });
-    if (extra) await extra();
-    await this.positions.advance('events', persisted[persisted.length - 1].streamPos);
-    for (const [i, event] of events.entries()) {
-      await this.bus.publish('output.room', {
-        roomId: head.roomId,
-        eventId: event.eventId,
-        streamPos: persisted[i].streamPos.toString(),
-        pdu: event.pdu,
-        ...(event.pdu.type === 'm.room.member' ? { membershipOf: event.pdu.state_key } : {}),
-      });
-    }
+  /**
+   * Raises the events position for sync, then publishes the events in
+   * stream order: all calls at once (the bus keeps call order), so a batch
+   * waits for one round of acknowledgements, not one per event.
+   */
+  private async publish(writes: RoomWrite[], persisted: PersistedEvent[][]): Promise<void> {
+    const positions = persisted.flat().map((p) => p.streamPos);
+    if (positions.length === 0) return;
+    await this.positions.advance('events', positions.reduce((a, b) => (a > b ? a : b)));
+    await Promise.all(
+      writes.flatMap(({ head, events }, w) =>
+        events.map((event, i) =>
+          this.bus.publish('output.room', {
+            roomId: head.roomId,
+            eventId: event.eventId,
+            streamPos: persisted[w][i].streamPos.toString(),
+            pdu: event.pdu,
+            ...(event.pdu.type === 'm.room.member' ? { membershipOf: event.pdu.state_key } : {}),
+          }),
+        ),
+      ),
+    );
   }
 
-  private async head(roomId: string): Promise<RoomHead> {
+  private async head(roomId: string, epoch: bigint): Promise<RoomHead> {
     const cached = this.heads.get(roomId);
-    if (cached && cached.epoch === this.epoch) return cached.head;
+    if (cached && cached.epoch === epoch) return cached.head;
     const loaded = await this.store.loadRoom(roomId);
     if (!loaded) throw Errors.notFound(`Room ${roomId} is not known to this server`);
-    this.heads.set(roomId, { head: loaded, epoch: this.epoch });
+    this.heads.set(roomId, { head: loaded, epoch });
     return loaded;
+  }
+}
+
+/** Runs one input's work, turning a Matrix error into its error reply; any other error fails the batch. */
+async function answer(work: () => Promise<RoomInputReply>): Promise<RoomInputReply> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof MatrixError) return { ok: false, error: { status: e.status, errcode: e.errcode, error: e.message, extra: e.extra } };
+    throw e;
   }
 }
 

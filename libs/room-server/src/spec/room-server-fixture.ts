@@ -24,11 +24,13 @@ export async function startRoomServer() {
   bus.consume('output.room', (e) => void output.push(e));
   const store = new RoomStore(db.prisma);
   const handler = new RoomInputHandler(db.prisma, store, new Keyring(db.prisma), bus, async (u) => ({ displayname: u.slice(1, u.indexOf(':')) }), new NoPositionCache());
-  bus.serve('room.input', (input) => handler.handle(input));
+  bus.serve('room.input', (batch) => handler.handle(batch));
   let n = 0;
   const submit = (input: Submission): Promise<RoomInputReply> => {
     const full = { inputId: `input-${n++}`, serverName: SERVER, ...input } as RoomInput;
     return bus.request('room.input', full, full.kind === 'createRoom' ? full.sender : full.roomId);
   };
-  return { db, bus, store, handler, output, submit, close: async () => { await bus.close(); await db.close(); } };
+  /** Output reaches consumers after the publisher moves on; this waits until everything published so far has. */
+  const delivered = () => bus.close();
+  return { db, bus, store, handler, output, submit, delivered, close: async () => { await bus.close(); await db.close(); } };
 }

@@ -37,6 +37,19 @@ export interface NewEvent {
   txn?: { userId: string; deviceId: string; txnId: string };
 }
 
+/** The events to persist in one room, on top of its head, by a writer holding `epoch`. */
+export interface RoomWrite {
+  head: RoomHead;
+  events: NewEvent[];
+  epoch: bigint;
+}
+
+/** An input's reply, recorded with its events so a redelivered input is answered, not applied again. */
+export interface ProcessedInput {
+  inputId: string;
+  reply: string;
+}
+
 export interface PersistedEvent {
   eventId: string;
   eventNid: bigint;
@@ -103,98 +116,168 @@ export class RoomStore {
     };
   }
 
-  /** The event a client transaction already produced, for idempotent PUT /send. */
-  async eventForTransaction(userId: string, deviceId: string, txnId: string): Promise<string | undefined> {
-    const row = await this.db.transactionId.findUnique({ where: { userId_deviceId_txnId: { userId, deviceId, txnId } } });
-    return row?.eventId;
+  /** The replies recorded for inputs that were already applied, by input ID. */
+  async processedReplies(inputIds: string[]): Promise<Map<string, string>> {
+    const rows = await this.db.processedInput.findMany({ where: { inputId: { in: inputIds } } });
+    return new Map(rows.map((r) => [r.inputId, r.reply]));
   }
 
-  /** The reply recorded for an input that was already applied. */
-  async processedReply(inputId: string): Promise<string | undefined> {
-    return (await this.db.processedInput.findUnique({ where: { inputId } }))?.reply;
+  /** The events client transactions already produced, by transactionKey(). */
+  async eventsForTransactions(txns: Array<{ userId: string; deviceId: string; txnId: string }>): Promise<Map<string, string>> {
+    if (txns.length === 0) return new Map();
+    const rows = await this.db.transactionId.findMany({ where: { OR: txns.map(({ userId, deviceId, txnId }) => ({ userId, deviceId, txnId })) } });
+    return new Map(rows.map((r) => [transactionKey(r), r.eventId]));
   }
 
   /**
-   * Persists events of one room in one transaction, in order, and advances
-   * the head: the room row is locked and the writer's epoch checked first
-   * (fencing), stream positions are allocated inside the transaction so they
-   * become visible in order. On success `head` is updated in place.
+   * Persists the events of several rooms and the replies of the inputs that
+   * made them, in one transaction, so a batch of inputs costs one commit.
+   * Every room row is locked and its writer's epoch checked first (fencing);
+   * stream positions are allocated inside the transaction so they become
+   * visible in order. Rows of the same kind go in one statement each. On
+   * success each head is advanced in place; returns, per room, its events'
+   * positions.
    */
-  async persist(head: RoomHead, events: NewEvent[], options: { epoch: bigint; inputId?: string; reply?: string }): Promise<PersistedEvent[]> {
-    const typeNids = await Promise.all(events.map((e) => this.nids.typeNid(e.pdu.type)));
-    const keyNids = await Promise.all(events.map((e) => (e.pdu.state_key === undefined ? undefined : this.nids.stateKeyNid(e.pdu.state_key))));
+  async persist(writes: RoomWrite[], processed: ProcessedInput[]): Promise<PersistedEvent[][]> {
+    const events = writes.flatMap((w) => w.events);
+    const typeNids = new Map<string, number>();
+    const keyNids = new Map<string, number>();
+    for (const { pdu } of events) {
+      typeNids.set(pdu.type, await this.nids.typeNid(pdu.type));
+      if (pdu.state_key !== undefined) keyNids.set(pdu.state_key, await this.nids.stateKeyNid(pdu.state_key));
+    }
+    const typeNid = (pdu: Pdu) => typeNids.get(pdu.type)!;
+    const keyNid = (pdu: Pdu) => (pdu.state_key === undefined ? null : keyNids.get(pdu.state_key)!);
 
-    return this.db.$transaction(async (tx) => {
-      await this.fence(tx, head, options.epoch);
-      const firstPos = await allocateStreamPositions(tx, 'events', events.length);
-      const persisted: PersistedEvent[] = [];
-      let snapshotNid = head.snapshotNid;
-      const state = new Map(head.state);
-      let extremities = head.extremities;
+    const advanced = await this.db.$transaction(async (tx) => {
+      await this.fence(tx, writes);
+      let position = events.length ? await allocateStreamPositions(tx, 'events', events.length) : 0n;
+      const nids = new Map<string, bigint>();
+      const messageRows: Prisma.EventCreateManyInput[] = [];
+      const heads = [];
 
-      for (const [i, event] of events.entries()) {
-        const pdu = event.pdu;
-        const streamPos = firstPos + BigInt(i);
-        const row = await tx.event.create({
-          data: {
-            eventId: event.eventId,
-            roomNid: head.roomNid,
-            typeNid: typeNids[i],
-            stateKeyNid: keyNids[i] ?? null,
-            sender: pdu.sender,
-            depth: BigInt(pdu.depth),
-            originServerTs: BigInt(pdu.origin_server_ts),
-            streamPos,
-            stateSnapshotNid: snapshotNid,
-            redacts: redactsOf(head.version, pdu) ?? null,
-            txnId: event.txn?.txnId ?? null,
-            senderDeviceId: event.txn?.deviceId ?? null,
-          },
-          select: { eventNid: true },
-        });
-        await tx.eventJson.create({ data: { eventNid: row.eventNid, json: JSON.stringify(pdu) } });
-        const prev = referencedIds(pdu.prev_events);
-        const auth = referencedIds(pdu.auth_events);
-        if (prev.length) await tx.eventEdge.createMany({ data: prev.map((p) => ({ eventNid: row.eventNid, prevEventId: p })), skipDuplicates: true });
-        if (auth.length) await tx.eventAuthEdge.createMany({ data: auth.map((a) => ({ eventNid: row.eventNid, authEventId: a })), skipDuplicates: true });
-        if (event.txn) await tx.transactionId.create({ data: { ...event.txn, eventId: event.eventId } });
-
-        if (pdu.state_key !== undefined) {
-          snapshotNid = await writeStateSnapshot(tx, head.roomNid, snapshotNid, typeNids[i], keyNids[i]!, row.eventNid);
-          await upsertCurrentState(tx, head.roomNid, typeNids[i], keyNids[i]!, row.eventNid, pdu, streamPos);
-          state.set(stateKey(pdu.type, pdu.state_key), { eventId: event.eventId, eventNid: row.eventNid, pdu });
+      // State events one by one (each needs its own nid for the snapshot that follows it);
+      // the rest, which only need the snapshot they sit on, in one statement.
+      for (const write of writes) {
+        let snapshotNid = write.head.snapshotNid;
+        const persisted: PersistedEvent[] = [];
+        for (const event of write.events) {
+          const { pdu } = event;
+          const row = eventRow(write.head, event, typeNid(pdu), keyNid(pdu), position, snapshotNid);
+          if (pdu.state_key === undefined) {
+            messageRows.push(row);
+          } else {
+            const { eventNid } = await tx.event.create({ data: row, select: { eventNid: true } });
+            nids.set(event.eventId, eventNid);
+            snapshotNid = await writeStateSnapshot(tx, write.head.roomNid, snapshotNid, typeNid(pdu), keyNid(pdu)!, eventNid);
+            await upsertCurrentState(tx, write.head.roomNid, typeNid(pdu), keyNid(pdu)!, eventNid, pdu, position);
+          }
+          persisted.push({ eventId: event.eventId, eventNid: 0n, streamPos: position++ });
         }
-        const redacted = redactsOf(head.version, pdu);
-        if (redacted) await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: event.eventId } });
-        extremities = [...extremities.filter((x) => !prev.includes(x.eventId)), { eventId: event.eventId, eventNid: row.eventNid, depth: pdu.depth, sha256: pdu.hashes.sha256 }];
-        persisted.push({ eventId: event.eventId, eventNid: row.eventNid, streamPos });
+        heads.push({ write, snapshotNid, persisted });
+      }
+      if (messageRows.length) {
+        for (const row of await tx.event.createManyAndReturn({ data: messageRows, select: { eventId: true, eventNid: true } })) nids.set(row.eventId, row.eventNid);
       }
 
-      await tx.forwardExtremity.deleteMany({ where: { roomNid: head.roomNid } });
-      await tx.forwardExtremity.createMany({ data: extremities.map((x) => ({ roomNid: head.roomNid, eventNid: x.eventNid })) });
-      await tx.room.update({ where: { roomNid: head.roomNid }, data: { stateSnapshotNid: snapshotNid } });
-      if (options.inputId && options.reply) await tx.processedInput.create({ data: { inputId: options.inputId, reply: options.reply } });
+      const json: Prisma.EventJsonCreateManyInput[] = [];
+      const edges: Prisma.EventEdgeCreateManyInput[] = [];
+      const authEdges: Prisma.EventAuthEdgeCreateManyInput[] = [];
+      const txns: Prisma.TransactionIdCreateManyInput[] = [];
+      const extremityRows: Prisma.ForwardExtremityCreateManyInput[] = [];
+      const advancedHeads = heads.map(({ write, snapshotNid, persisted }) => {
+        const state = new Map(write.head.state);
+        let extremities = write.head.extremities;
+        for (const [i, event] of write.events.entries()) {
+          const { pdu, eventId } = event;
+          const eventNid = nids.get(eventId)!;
+          persisted[i].eventNid = eventNid;
+          json.push({ eventNid, json: JSON.stringify(pdu) });
+          const prev = referencedIds(pdu.prev_events);
+          edges.push(...prev.map((prevEventId) => ({ eventNid, prevEventId })));
+          authEdges.push(...referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid, authEventId })));
+          if (event.txn) txns.push({ ...event.txn, eventId });
+          if (pdu.state_key !== undefined) state.set(stateKey(pdu.type, pdu.state_key), { eventId, eventNid, pdu });
+          extremities = [...extremities.filter((x) => !prev.includes(x.eventId)), { eventId, eventNid, depth: pdu.depth, sha256: pdu.hashes.sha256 }];
+        }
+        extremityRows.push(...extremities.map((x) => ({ roomNid: write.head.roomNid, eventNid: x.eventNid })));
+        return { write, state, extremities, snapshotNid, persisted };
+      });
 
-      head.state = state;
-      head.extremities = extremities;
-      head.snapshotNid = snapshotNid;
-      return persisted;
+      if (json.length) await tx.eventJson.createMany({ data: json });
+      if (edges.length) await tx.eventEdge.createMany({ data: edges, skipDuplicates: true });
+      if (authEdges.length) await tx.eventAuthEdge.createMany({ data: authEdges, skipDuplicates: true });
+      if (txns.length) await tx.transactionId.createMany({ data: txns });
+      for (const { head, events: written } of writes) {
+        for (const { pdu, eventId } of written) {
+          const redacted = redactsOf(head.version, pdu);
+          if (redacted) await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
+        }
+      }
+      const written = writes.filter((w) => w.events.length).map((w) => w.head.roomNid);
+      if (written.length) {
+        await tx.forwardExtremity.deleteMany({ where: { roomNid: { in: written } } });
+        await tx.forwardExtremity.createMany({ data: extremityRows });
+      }
+      for (const { write, snapshotNid } of advancedHeads) {
+        if (snapshotNid !== write.head.snapshotNid) await tx.room.update({ where: { roomNid: write.head.roomNid }, data: { stateSnapshotNid: snapshotNid } });
+      }
+      if (processed.length) await tx.processedInput.createMany({ data: processed });
+      return advancedHeads;
     });
+
+    for (const { write, state, extremities, snapshotNid } of advanced) Object.assign(write.head, { state, extremities, snapshotNid });
+    return advanced.map((a) => a.persisted);
   }
 
   /**
-   * Locks the room row; refuses writers whose lease epoch is older than the
-   * last writer's, and heads that no longer match the stored extremities
-   * (a previous owner of the partition wrote after this head was loaded).
+   * Locks the rooms' rows (in room order, so two writers never deadlock);
+   * refuses writers whose lease epoch is older than the room's last
+   * writer's, and heads that no longer match the stored extremities (a
+   * previous owner of the partition wrote after this head was loaded).
    */
-  private async fence(tx: Prisma.TransactionClient, head: RoomHead, epoch: bigint): Promise<void> {
-    const rows = await tx.$queryRawUnsafe<Array<{ writer_epoch: bigint }>>('SELECT writer_epoch FROM rooms WHERE room_nid = $1 FOR UPDATE', head.roomNid);
-    if (BigInt(rows[0].writer_epoch) > epoch) throw new FencedWriteError(head.roomId);
-    if (BigInt(rows[0].writer_epoch) < epoch) await tx.room.update({ where: { roomNid: head.roomNid }, data: { writerEpoch: epoch } });
-    const stored = await tx.forwardExtremity.findMany({ where: { roomNid: head.roomNid }, select: { eventNid: true } });
-    const cached = new Set(head.extremities.map((x) => x.eventNid));
-    if (stored.length !== cached.size || stored.some((x) => !cached.has(x.eventNid))) throw new StaleHeadError(head.roomId);
+  private async fence(tx: Prisma.TransactionClient, writes: RoomWrite[]): Promise<void> {
+    const roomNids = writes.map((w) => w.head.roomNid).sort((a, b) => a - b);
+    const rows = await tx.$queryRawUnsafe<Array<{ room_nid: number; writer_epoch: bigint }>>(
+      'SELECT room_nid, writer_epoch FROM rooms WHERE room_nid = ANY($1::int[]) ORDER BY room_nid FOR UPDATE',
+      roomNids,
+    );
+    const epochs = new Map(rows.map((r) => [Number(r.room_nid), BigInt(r.writer_epoch)]));
+    for (const { head, epoch } of writes) {
+      const stored = epochs.get(head.roomNid)!;
+      if (stored > epoch) throw new FencedWriteError(head.roomId);
+      if (stored < epoch) await tx.room.update({ where: { roomNid: head.roomNid }, data: { writerEpoch: epoch } });
+    }
+    const stored = await tx.forwardExtremity.findMany({ where: { roomNid: { in: roomNids } }, select: { roomNid: true, eventNid: true } });
+    for (const { head } of writes) {
+      const mine = stored.filter((x) => x.roomNid === head.roomNid);
+      const cached = new Set(head.extremities.map((x) => x.eventNid));
+      if (mine.length !== cached.size || mine.some((x) => !cached.has(x.eventNid))) throw new StaleHeadError(head.roomId);
+    }
   }
+}
+
+/** The key of a client transaction in eventsForTransactions' answer. */
+export function transactionKey(txn: { userId: string; deviceId: string; txnId: string }): string {
+  return JSON.stringify([txn.userId, txn.deviceId, txn.txnId]);
+}
+
+function eventRow(head: RoomHead, event: NewEvent, typeNid: number, stateKeyNid: number | null, streamPos: bigint, stateSnapshotNid: bigint | null): Prisma.EventCreateManyInput {
+  const { pdu } = event;
+  return {
+    eventId: event.eventId,
+    roomNid: head.roomNid,
+    typeNid,
+    stateKeyNid,
+    sender: pdu.sender,
+    depth: BigInt(pdu.depth),
+    originServerTs: BigInt(pdu.origin_server_ts),
+    streamPos,
+    stateSnapshotNid,
+    redacts: redactsOf(head.version, pdu) ?? null,
+    txnId: event.txn?.txnId ?? null,
+    senderDeviceId: event.txn?.deviceId ?? null,
+  };
 }
 
 /** The event a redaction targets: in content from v11, top-level before. */

@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalDeployment } from '../../tools/services/local-deployment';
+import { createScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
+
+/** A homeserver under load: where clients reach it and the processes whose memory counts. */
+export interface BenchTarget {
+  url: string;
+  /** Resident set size of each process, in MiB. */
+  rss(): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+const DIST = join(__dirname, '../..');
+
+/** Benchmarks measure the server, not its abuse protection: a rate limit no bench client reaches. */
+function benchConfig(): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'lattice-bench-')), 'lattice.yaml');
+  writeFileSync(path, 'rateLimit: { perSecond: 100000, burst: 100000 }\n');
+  return path;
+}
+
+function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
+}
+
+/** The single-process server (apps/homeserver), embedded PGlite or on Postgres. */
+export async function startSingleProcess(port: number, databaseUrl?: string): Promise<BenchTarget> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-data-'));
+  const child: ChildProcess = spawn(process.execPath, [join(DIST, 'apps/homeserver/src/main.js')], {
+    env: {
+      ...process.env,
+      LATTICE_CONFIG: benchConfig(),
+      LATTICE_HOST: '127.0.0.1',
+      LATTICE_PORT: String(port),
+      LATTICE_DATA_DIR: dataDir,
+      ...(databaseUrl ? { LATTICE_DATABASE_URL: databaseUrl } : {}),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (await fetch(`${url}/health/ready`).then((r) => r.ok).catch(() => false)) break;
+    if (i > 600 || child.exitCode !== null) throw new Error('the homeserver did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    rss: () => ({ homeserver: rssMiB(child.pid) }),
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Services mode as `npm run services` runs it, on a fresh database and an emptied bus. */
+export async function startServices(port: number, env: BenchServers): Promise<BenchTarget> {
+  await emptyJetStream(env.natsUrl);
+  const deployment = new LocalDeployment({
+    proxyPort: port,
+    basePort: port + 1,
+    databaseUrl: await createScratchDatabase(env.postgresUrl, 'lattice_bench'),
+    natsUrl: env.natsUrl,
+    redisUrl: env.redisUrl,
+    configFile: benchConfig(),
+    distDir: DIST,
+  });
+  await deployment.start();
+  return {
+    url: deployment.url,
+    rss: () => Object.fromEntries(deployment.processes.map((p) => [p.name, rssMiB(p.child?.pid)])),
+    stop: () => deployment.stop(),
+  };
+}
+
+export interface BenchServers {
+  postgresUrl: string;
+  natsUrl: string;
+  redisUrl: string;
+}
+
+/** The servers services mode needs, from LATTICE_BENCH_*; undefined when not given. */
+export function benchServers(): BenchServers | undefined {
+  const { LATTICE_BENCH_POSTGRES_URL: postgresUrl, LATTICE_BENCH_NATS_URL: natsUrl, LATTICE_BENCH_REDIS_URL: redisUrl } = process.env;
+  return postgresUrl && natsUrl && redisUrl ? { postgresUrl, natsUrl, redisUrl } : undefined;
+}

@@ -1,0 +1,25 @@
+import { connect } from 'nats';
+import { Client } from 'pg';
+
+/**
+ * Clean slates on shared servers, for tests and benches that start a
+ * deployment: a new database beside a given one, and a JetStream with no
+ * streams or KV buckets.
+ */
+export async function createScratchDatabase(url: string, prefix: string): Promise<string> {
+  const name = `${prefix}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const fresh = new URL(url);
+  fresh.pathname = `/${name}`;
+  return fresh.toString();
+}
+
+export async function emptyJetStream(url: string): Promise<void> {
+  const nc = await connect({ servers: url });
+  const jsm = await nc.jetstreamManager();
+  for await (const stream of jsm.streams.list()) await jsm.streams.delete(stream.config.name);
+  await nc.close();
+}
