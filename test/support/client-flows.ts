@@ -103,6 +103,15 @@ export function clientFlows(start: () => Promise<RunningServer>): void {
     expect(members.chunk.find((e) => e.state_key === '@bob:localhost')?.content.membership).toBe('ban');
   });
 
+  it('refuses a token once it is logged out, whichever process answers', async () => {
+    const login = await (await newClient({ baseUrl: server.url })).loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'bob' }, password: 'correct horse' });
+    const whoami = () => fetch(`${server.url}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${login.access_token}` } }).then((r) => r.status);
+    // Several requests, so every client-api process has resolved (and cached) the token.
+    expect(await Promise.all([whoami(), whoami(), whoami(), whoami()])).toEqual([200, 200, 200, 200]);
+    await (await newClient({ baseUrl: server.url, accessToken: login.access_token })).logout();
+    await eventually('every process to refuse the token', async () => (await Promise.all([whoami(), whoami(), whoami(), whoami()])).every((s) => s === 401));
+  });
+
   it('answers unknown endpoints and bad tokens with Matrix errors', async () => {
     const unknown = await fetch(`${server.url}/_matrix/client/v3/no_such_thing`);
     expect(unknown.status).toBe(404);

@@ -1,8 +1,10 @@
+import type { Bus } from '@lattice/bus';
 import type { PrismaClient } from '@lattice/storage';
 import { Errors } from '@lattice/http';
 import { hashPassword, verifyPassword } from './passwords';
 import { hashAccessToken, newAccessToken, newDeviceId } from './tokens';
 import { userIdOf, validateNewLocalpart } from './localpart';
+import { TokenCache, type TokenOwner } from './token-cache';
 
 export interface Session {
   userId: string;
@@ -18,10 +20,18 @@ export interface NewDevice {
 /**
  * Users, devices and access tokens of every tenant. The only writer of
  * those tables; the client-api, sync and media services all resolve tokens
- * through it.
+ * through it, from a cache that every process drops a user's entries from
+ * when that user's tokens are revoked (`output.sessions`).
  */
 export class AccountStore {
-  constructor(private readonly db: PrismaClient) {}
+  private readonly tokens = new TokenCache();
+
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly bus: Bus,
+  ) {
+    bus.consume('output.sessions', ({ userId }) => this.tokens.forgetUser(userId));
+  }
 
   async isLocalpartAvailable(serverName: string, localpart: string): Promise<boolean> {
     validateNewLocalpart(localpart, serverName);
@@ -79,12 +89,20 @@ export class AccountStore {
       this.db.accessToken.deleteMany({ where: { userId, deviceId } }),
       this.db.accessToken.create({ data: { tokenHash: hashAccessToken(accessToken), userId, deviceId } }),
     ]);
+    if (device.deviceId !== undefined) await this.sessionsEnded(userId);
     return { userId, deviceId, accessToken };
   }
 
-  async resolveToken(accessToken: string): Promise<{ userId: string; deviceId: string } | undefined> {
-    const row = await this.db.accessToken.findUnique({ where: { tokenHash: hashAccessToken(accessToken) } });
-    return row ? { userId: row.userId, deviceId: row.deviceId } : undefined;
+  async resolveToken(accessToken: string): Promise<TokenOwner | undefined> {
+    const tokenHash = hashAccessToken(accessToken);
+    const cached = this.tokens.get(tokenHash);
+    if (cached) return cached;
+    const generation = this.tokens.generation;
+    const row = await this.db.accessToken.findUnique({ where: { tokenHash } });
+    if (!row) return undefined;
+    const owner = { userId: row.userId, deviceId: row.deviceId };
+    this.tokens.set(tokenHash, owner, generation);
+    return owner;
   }
 
   /** /logout: the token's device goes with it (client-server-api "Log out"). */
@@ -100,6 +118,13 @@ export class AccountStore {
       this.db.accessToken.deleteMany({ where: { userId, deviceId: devices } }),
       this.db.device.deleteMany({ where: { userId, deviceId: devices } }),
     ]);
+    await this.sessionsEnded(userId);
+  }
+
+  /** After tokens were deleted: this process forgets them now, the others when the broadcast reaches them. */
+  private async sessionsEnded(userId: string): Promise<void> {
+    this.tokens.forgetUser(userId);
+    await this.bus.publish('output.sessions', { userId });
   }
 
   async setPassword(userId: string, password: string): Promise<void> {

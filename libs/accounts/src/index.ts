@@ -2,3 +2,4 @@ export * from './account-store';
 export * from './passwords';
 export * from './tokens';
 export * from './localpart';
+export * from './token-cache';

@@ -30,3 +30,12 @@ export interface OutputTyping {
   typing: boolean;
   timeoutMs: number;
 }
+
+/**
+ * A user's access tokens were revoked (logout, device deletion, a login
+ * reusing a device ID, deactivation): every process drops what it cached of
+ * that user's tokens.
+ */
+export interface OutputSessionsEnded {
+  userId: string;
+}

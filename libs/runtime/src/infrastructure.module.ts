@@ -18,7 +18,7 @@ export interface Infrastructure {
 @Module({})
 export class InfrastructureModule {
   static forRoot(infra: Infrastructure): DynamicModule {
-    const accounts = new AccountStore(infra.db.prisma);
+    const accounts = new AccountStore(infra.db.prisma, infra.bus);
     const resolver: AccessTokenResolver = { resolve: (token) => accounts.resolveToken(token) };
     const providers: Provider[] = [
       { provide: LATTICE_CONFIG, useValue: infra.config },
