@@ -11,3 +11,4 @@ export * from './event-format';
 export * from './event-signing';
 export * from './auth';
 export * from './state-res';
+export * from './federation/x-matrix';
