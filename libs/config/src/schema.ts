@@ -80,6 +80,19 @@ export const configSchema = z.object({
       otlpEndpoint: z.url().optional(),
     })
     .default({ serviceName: 'lattice' }),
+  federation: z
+    .object({
+      /**
+       * Serve the federation API over TLS on this port (8448 is the spec's default), with this
+       * certificate chain and key (PEM files). Unset: terminate TLS in front of the server instead.
+       */
+      tls: z.object({ port: z.number().int().min(0).max(65535).default(8448), certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+      /** CA certificates (PEM files) trusted for other servers on top of the system's, e.g. a private deployment's. */
+      trustedCaFiles: z.array(z.string().min(1)).default([]),
+      /** Notary servers asked for a server's keys when it cannot be reached directly. */
+      keyServers: z.array(serverName).default([]),
+    })
+    .default({ trustedCaFiles: [], keyServers: [] }),
   /** Where the signing keys of tenants without one in the database are written at first start. */
   dataDir: z.string().default('./data'),
 });

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
-import { KeyServerController } from './key-server.controller';
+import { FederationAuthGuard } from './auth/federation-auth.guard';
+import { KeyServerController } from './keys/key-server.controller';
+import { QueryController } from './query/query.controller';
 
-/** The server-server API. For now: signing keys and version; the rest of federation builds on these. */
-@Module({ controllers: [KeyServerController] })
+/** The server-server API: signing keys and the notary query, version, and queries about local users. */
+@Module({ controllers: [KeyServerController, QueryController], providers: [FederationAuthGuard] })
 export class FederationApiModule {}

@@ -1,1 +1,2 @@
 export * from './federation-api.module';
+export * from './auth/federation-auth.guard';

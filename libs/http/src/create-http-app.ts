@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -17,7 +19,17 @@ export interface HttpAppOptions {
  * guard). Every HTTP-serving service starts through here.
  */
 export async function createMatrixHttpApp(module: Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: options.bodyLimitBytes, trustProxy: true, routerOptions: { ignoreTrailingSlash: true } });
+  let routing: RequestHandler | undefined;
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.bodyLimitBytes,
+    trustProxy: true,
+    routerOptions: { ignoreTrailingSlash: true },
+    // Keeps Fastify's request handler, so listenTls can serve the same routes on a second, TLS, port.
+    serverFactory: (handler: RequestHandler) => {
+      routing = handler;
+      return createServer(handler);
+    },
+  });
   installMatrixHttpConventions(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: options.logger === false ? false : ['error', 'warn', 'log'],
@@ -25,7 +37,23 @@ export async function createMatrixHttpApp(module: Type<unknown>, options: HttpAp
   });
   app.useGlobalFilters(new MatrixExceptionFilter());
   app.useGlobalGuards(app.get(MatrixRequestGuard));
+  routes.set(app, routing!);
   return app;
+}
+
+type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
+const routes = new WeakMap<NestFastifyApplication, RequestHandler>();
+
+/**
+ * Serves the app's routes over TLS on another port as well: the federation
+ * port (8448 by default), for deployments without a TLS terminator in
+ * front. The server closes with the app.
+ */
+export async function listenTls(app: NestFastifyApplication, options: { host: string; port: number; cert: string; key: string }): Promise<TlsServer> {
+  const server = createTlsServer({ cert: options.cert, key: options.key }, routes.get(app)!);
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, options.host, () => resolve()));
+  app.getHttpServer().once('close', () => server.close());
+  return server;
 }
 
 export type { INestApplication };

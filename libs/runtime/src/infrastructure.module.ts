@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module, type Provider } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
+import { FederationClient, ServerKeys, trustedCertificates } from '@lattice/federation';
 import { ACCESS_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } from '@lattice/http';
 import { Keyring } from '@lattice/room-server';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
@@ -13,13 +14,21 @@ export interface Infrastructure {
   positions: PositionCache;
 }
 
-/** What every service module may inject: configuration, database, bus, position cache, accounts, signing keys. */
+/**
+ * What every service module may inject: configuration, database, bus,
+ * position cache, accounts, our signing keys, other servers' keys and the
+ * federation client.
+ */
 @Global()
 @Module({})
 export class InfrastructureModule {
   static forRoot(infra: Infrastructure): DynamicModule {
     const accounts = new AccountStore(infra.db.prisma, infra.bus);
     const resolver: AccessTokenResolver = { resolve: (token) => accounts.resolveToken(token) };
+    const keyring = new Keyring(infra.db.prisma);
+    const federation = new FederationClient({ signingKey: (serverName) => keyring.signingKey(serverName), ca: trustedCertificates(infra.config.federation.trustedCaFiles) });
+    const ourNames = new Set(infra.config.tenants.map((t) => t.serverName));
+    const serverKeys = new ServerKeys(infra.db.prisma, federation, keyring, { isLocal: (name) => ourNames.has(name), keyServers: infra.config.federation.keyServers });
     const providers: Provider[] = [
       { provide: LATTICE_CONFIG, useValue: infra.config },
       { provide: DATABASE, useValue: infra.db },
@@ -27,7 +36,9 @@ export class InfrastructureModule {
       { provide: POSITION_CACHE, useValue: infra.positions },
       { provide: AccountStore, useValue: accounts },
       { provide: ACCESS_TOKEN_RESOLVER, useValue: resolver },
-      { provide: Keyring, useValue: new Keyring(infra.db.prisma) },
+      { provide: Keyring, useValue: keyring },
+      { provide: FederationClient, useValue: federation },
+      { provide: ServerKeys, useValue: serverKeys },
       MatrixRequestGuard,
     ];
     return { module: InfrastructureModule, providers, exports: providers };

@@ -1,11 +1,12 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { InProcessBus, NatsBus, type Bus } from '@lattice/bus';
 import { ClientApiModule } from '@lattice/client-api';
 import type { LatticeConfig, ServiceRole } from '@lattice/config';
 import { FederationApiModule } from '@lattice/federation-api';
-import { createMatrixHttpApp } from '@lattice/http';
+import { createMatrixHttpApp, listenTls } from '@lattice/http';
 import { MediaModule } from '@lattice/media';
 import { RoomServerModule } from '@lattice/room-server';
 import { claimPartitionEpoch, databaseIdentity, InProcessPositionCache, NoPositionCache, openDatabase, RedisPositionCache, type Database, type PositionCache } from '@lattice/storage';
@@ -24,6 +25,8 @@ const SERVICE_MODULES: Record<Exclude<ServiceRole, 'all'>, Type<unknown>> = {
 export interface RunningLattice {
   app: NestFastifyApplication;
   url: string;
+  /** The TLS port serving federation, when config federation.tls is set. */
+  federationPort?: number;
   close(): Promise<void>;
 }
 
@@ -55,9 +58,13 @@ export async function startLattice(config: LatticeConfig, options: { logger?: bo
   await app.listen(config.listen.port, config.listen.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.listen.port;
+  const tls = config.federation.tls;
+  const tlsServer = tls && (await listenTls(app, { host: config.listen.host, port: tls.port, cert: readFileSync(tls.certFile, 'utf8'), key: readFileSync(tls.keyFile, 'utf8') }));
+  const tlsAddress = tlsServer?.address();
   return {
     app,
     url: `http://${config.listen.host === '0.0.0.0' ? '127.0.0.1' : config.listen.host}:${port}`,
+    ...(typeof tlsAddress === 'object' && tlsAddress ? { federationPort: tlsAddress.port } : {}),
     close: async () => {
       await app.close();
       await bus.close();

@@ -1,7 +1,9 @@
-import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Put } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
-import type { TenantConfig } from '@lattice/config';
-import { Auth, Errors, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
+import { FederationClient, FederationError } from '@lattice/federation';
+import { Auth, Errors, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { serverNameOf } from '@lattice/protocol';
 import { RoomInputClient } from '../rooms/room-input-client';
 import { avatarUrlBody, displayNameBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
@@ -15,20 +17,23 @@ export class ProfileController {
     private readonly accounts: AccountStore,
     private readonly rooms: RoomInputClient,
     private readonly storage: StorageAccess,
+    private readonly federation: FederationClient,
+    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
   ) {}
 
   @Get()
   @Public()
-  async profile(@Param('userId') userId: string) {
-    const profile = await this.accounts.getProfile(userId);
+  async profile(@Tenant() t: TenantConfig, @Param('userId') userId: string) {
+    const server = serverNameOf(userId);
+    const profile = server === undefined || this.config.tenants.some((tenant) => tenant.serverName === server) ? await this.accounts.getProfile(userId) : await this.remoteProfile(t, server, userId);
     if (!profile) throw Errors.notFound('Profile not found');
     return profile;
   }
 
   @Get(':field')
   @Public()
-  async field(@Param('userId') userId: string, @Param('field') field: string) {
-    const profile = await this.profile(userId);
+  async field(@Tenant() t: TenantConfig, @Param('userId') userId: string, @Param('field') field: string) {
+    const profile = await this.profile(t, userId);
     if (field !== 'displayname' && field !== 'avatar_url') throw Errors.notFound(`Unknown profile field ${field}`);
     const value = profile[field];
     if (value === undefined) throw Errors.notFound(`${field} is not set`);
@@ -45,6 +50,21 @@ export class ProfileController {
   @RateLimited()
   async setAvatarUrl(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('userId') userId: string, @Body() raw: unknown) {
     return this.set(r, t, userId, 'avatar_url', validateBody(avatarUrlBody, raw).avatar_url);
+  }
+
+  /** A user of another server: asked over federation (server-server-api "Querying for information"). */
+  private async remoteProfile(t: TenantConfig, server: string, userId: string): Promise<{ displayname?: string; avatar_url?: string } | undefined> {
+    try {
+      const answer = await this.federation.request<Record<string, unknown>>(t.serverName, server, 'GET', `/_matrix/federation/v1/query/profile?user_id=${encodeURIComponent(userId)}`);
+      return {
+        ...(typeof answer.displayname === 'string' ? { displayname: answer.displayname } : {}),
+        ...(typeof answer.avatar_url === 'string' ? { avatar_url: answer.avatar_url } : {}),
+      };
+    } catch (e) {
+      if (e instanceof FederationError && e.status === 404) return undefined;
+      if (e instanceof FederationError && e.status === 403) throw Errors.forbidden(`${server} does not share this profile`);
+      throw new MatrixError(502, 'M_UNKNOWN', `Could not reach ${server}: ${(e as Error).message}`);
+    }
   }
 
   private async set(r: Requester, t: TenantConfig, userId: string, field: Field, value: string) {

@@ -1,0 +1,67 @@
+import { request } from 'node:https';
+import { isIP } from 'node:net';
+import { checkServerIdentity } from 'node:tls';
+import type { ServerEndpoint } from '../discovery/resolve-server-name';
+
+export interface HttpsJsonResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The parsed body, or undefined when it was not JSON. */
+  body: unknown;
+}
+
+/** Bodies larger than this are refused: no federation answer we accept is near it. */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * One HTTPS request to a server endpoint: connects to its host and port,
+ * sends its Host header, and accepts only a certificate that chains to `ca`
+ * and is valid for the endpoint's TLS name (which after SRV delegation is
+ * not the host connected to).
+ */
+export function httpsJson(endpoint: ServerEndpoint, method: string, path: string, options: { ca: string[]; headers?: Record<string, string>; body?: unknown; timeoutMs: number }): Promise<HttpsJsonResponse> {
+  const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: endpoint.host,
+        port: endpoint.port,
+        method,
+        path,
+        ca: options.ca,
+        // SNI carries host names only, never IP literals.
+        servername: isIP(endpoint.tlsName) ? '' : endpoint.tlsName,
+        checkServerIdentity: (_host, cert) => checkServerIdentity(endpoint.tlsName, cert),
+        headers: {
+          host: endpoint.hostHeader,
+          accept: 'application/json',
+          ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
+          ...options.headers,
+        },
+        timeout: options.timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES) req.destroy(new Error(`Response from ${endpoint.hostHeader} is larger than ${MAX_RESPONSE_BYTES} bytes`));
+          else chunks.push(chunk);
+        });
+        res.on('end', () => {
+          let body: unknown;
+          try {
+            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            body = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${endpoint.hostHeader}${path} timed out after ${options.timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}

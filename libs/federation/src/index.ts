@@ -1,0 +1,5 @@
+export * from './discovery/resolve-server-name';
+export * from './discovery/network-lookups';
+export * from './client/federation-client';
+export * from './keys/key-response';
+export * from './keys/server-keys';
