@@ -55,7 +55,7 @@ export class ServerKeys {
     }
     let stored = await this.usableKey(serverName, keyId, validAt);
     if (!stored) {
-      await this.refresh(serverName, validAt);
+      await this.refresh(serverName, validAt, keyId);
       stored = await this.usableKey(serverName, keyId, validAt);
     }
     return stored && publicKeyFromBase64(stored.publicKey);
@@ -84,14 +84,19 @@ export class ServerKeys {
     return until >= validAt ? row : undefined;
   }
 
-  /** Fetches a server's keys, directly and then through each notary, until one source answers validly. */
-  private async refresh(serverName: string, minimumValidUntil: number): Promise<void> {
+  /**
+   * Fetches a server's keys, directly and then through each notary, until
+   * one source answers validly. Notaries are asked for `keyId` by name when
+   * it is known (some only fetch on a miss for named keys) with an explicit
+   * minimum_valid_until_ts (which some require, though the spec makes it optional).
+   */
+  private async refresh(serverName: string, minimumValidUntil: number, keyId?: string): Promise<void> {
     const direct = await this.client.get<JsonObject>(serverName, '/_matrix/key/v2/server').catch(() => undefined);
     if (direct && (await this.store(serverName, direct))) return;
     for (const notary of this.options.keyServers) {
       if (notary === serverName) continue;
       const answer = await this.client
-        .post<{ server_keys?: JsonObject[] }>(notary, '/_matrix/key/v2/query', { server_keys: { [serverName]: {} } })
+        .post<{ server_keys?: JsonObject[] }>(notary, '/_matrix/key/v2/query', { server_keys: { [serverName]: keyId ? { [keyId]: { minimum_valid_until_ts: minimumValidUntil } } : {} } })
         .catch(() => undefined);
       let stored = false;
       for (const response of answer?.server_keys ?? []) {

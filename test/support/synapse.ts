@@ -1,0 +1,98 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, type TestCertificates } from './test-ca';
+
+/** A real Synapse on loopback: federation over TLS on one port, the client API over plain HTTP on another. */
+export interface RunningSynapse {
+  serverName: string;
+  clientUrl: string;
+  /** Registers a user (open registration, m.login.dummy) and returns its ID and access token. */
+  register(username: string): Promise<{ userId: string; accessToken: string }>;
+  stop(): Promise<void>;
+}
+
+/** The Python of a virtualenv with matrix-synapse installed (.ci/run makes one). */
+function synapsePython(): string {
+  const python = process.env.LATTICE_SYNAPSE_PYTHON;
+  if (!python || !existsSync(python)) throw new Error('The interop suite needs LATTICE_SYNAPSE_PYTHON: the python of a virtualenv with matrix-synapse installed (see README, "Federation interop")');
+  return python;
+}
+
+/**
+ * Starts Synapse with a fresh SQLite database, trusting only the test CA and
+ * allowed to federate with loopback addresses (its defaults refuse them).
+ */
+export async function startSynapse(certs: TestCertificates): Promise<RunningSynapse> {
+  const python = synapsePython();
+  const dir = mkdtempSync(join(tmpdir(), 'synapse-'));
+  const [federationPort, clientPort] = [await freePort(), await freePort()];
+  const serverName = `localhost:${federationPort}`;
+  const config = {
+    server_name: serverName,
+    pid_file: join(dir, 'homeserver.pid'),
+    listeners: [
+      { port: federationPort, tls: true, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['federation', 'keys'], compress: false }] },
+      { port: clientPort, tls: false, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['client'], compress: false }] },
+    ],
+    tls_certificate_path: certs.certFile,
+    tls_private_key_path: certs.keyFile,
+    federation_verify_certificates: true,
+    federation_custom_ca_list: [certs.caFile],
+    ip_range_whitelist: ['127.0.0.0/8'],
+    database: { name: 'sqlite3', args: { database: join(dir, 'homeserver.db') } },
+    log_config: join(dir, 'log.yaml'),
+    media_store_path: join(dir, 'media'),
+    signing_key_path: join(dir, 'signing.key'),
+    report_stats: false,
+    enable_registration: true,
+    enable_registration_without_verification: true,
+    trusted_key_servers: [],
+    suppress_key_server_warning: true,
+    macaroon_secret_key: 'interop-macaroon',
+    form_secret: 'interop-form',
+    rc_message: { per_second: 1000, burst_count: 1000 },
+    rc_registration: { per_second: 1000, burst_count: 1000 },
+    rc_login: { address: { per_second: 1000, burst_count: 1000 }, account: { per_second: 1000, burst_count: 1000 } },
+    rc_federation: { window_size: 1000, sleep_limit: 1000, reject_limit: 1000, concurrent: 100 },
+  };
+  const configFile = join(dir, 'homeserver.yaml');
+  writeFileSync(configFile, JSON.stringify(config));
+  writeFileSync(
+    join(dir, 'log.yaml'),
+    JSON.stringify({
+      version: 1,
+      formatters: { plain: { format: '%(asctime)s %(levelname)s %(name)s %(message)s' } },
+      handlers: { file: { class: 'logging.FileHandler', filename: join(dir, 'homeserver.log'), formatter: 'plain' } },
+      root: { level: 'INFO', handlers: ['file'] },
+      disable_existing_loggers: false,
+    }),
+  );
+  execFileSync(python, ['-m', 'synapse.app.homeserver', '-c', configFile, '--generate-keys'], { stdio: 'pipe' });
+  const child: ChildProcess = spawn(python, ['-m', 'synapse.app.homeserver', '-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  for (let i = 0; ; i++) {
+    if (await fetch(`${clientUrl}/_matrix/client/versions`).then((r) => r.ok).catch(() => false)) break;
+    if (child.exitCode !== null || i > 600) throw new Error(`Synapse did not start: ${stderr.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    serverName,
+    clientUrl,
+    register: async (username) => {
+      const response = await fetch(`${clientUrl}/_matrix/client/v3/register`, { method: 'POST', body: JSON.stringify({ username, password: 'interop password', auth: { type: 'm.login.dummy' } }) });
+      const body = (await response.json()) as { user_id: string; access_token: string };
+      if (!response.ok) throw new Error(`Synapse register ${username}: ${JSON.stringify(body)}`);
+      return { userId: body.user_id, accessToken: body.access_token };
+    },
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
