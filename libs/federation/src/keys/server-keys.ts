@@ -11,6 +11,9 @@ export interface LocalKeys {
   publishedKeys(serverName: string): Promise<Array<{ keyId: string; publicKey: string; expiredTs: bigint | null }>>;
 }
 
+/** A server's keys are fetched at most this often, so requests naming unknown keys cannot make us hammer it. */
+const MIN_REFRESH_INTERVAL_MS = 30_000;
+
 export interface ServerKeysOptions {
   /** Whether a server name is one of ours: its keys are read locally, never fetched. */
   isLocal: (serverName: string) => boolean;
@@ -25,6 +28,8 @@ export interface ServerKeysOptions {
  * A fetched response is kept whole, so this server can be a notary too.
  */
 export class ServerKeys {
+  private readonly lastRefresh = new Map<string, number>();
+
   constructor(
     private readonly db: PrismaClient,
     private readonly client: FederationClient,
@@ -91,6 +96,9 @@ export class ServerKeys {
    * minimum_valid_until_ts (which some require, though the spec makes it optional).
    */
   private async refresh(serverName: string, minimumValidUntil: number, keyId?: string): Promise<void> {
+    if (Date.now() - (this.lastRefresh.get(serverName) ?? 0) < MIN_REFRESH_INTERVAL_MS) return;
+    if (this.lastRefresh.size > 10_000) this.lastRefresh.clear();
+    this.lastRefresh.set(serverName, Date.now());
     const direct = await this.client.get<JsonObject>(serverName, '/_matrix/key/v2/server').catch(() => undefined);
     if (direct && (await this.store(serverName, direct))) return;
     for (const notary of this.options.keyServers) {
