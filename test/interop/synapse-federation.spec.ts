@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { startEmbeddedServer } from '../support/embedded-server';
+import { eventually } from '../support/matrix-client';
 import { startSynapse, type RunningSynapse } from '../support/synapse';
 import { freePort, makeTestCertificates } from '../support/test-ca';
 
@@ -94,5 +95,50 @@ describe('federation with Synapse', () => {
     const carol = await synapse.register('carol');
     const { status, body } = await synapseClient('GET', `/_matrix/client/v3/profile/${encodeURIComponent(alice.userId)}`, carol.accessToken);
     expect({ status, body }).toMatchObject({ status: 200, body: { displayname: 'Alice on Lattice' } });
+  });
+
+  describe('a room created here that a Synapse user joins', () => {
+    let alice: { userId: string; accessToken: string };
+    let dave: { userId: string; accessToken: string };
+    let roomId: string;
+
+    /** Bodies of the m.room.message events a client sees in the room, oldest first. */
+    async function messages(call: typeof latticeClient, token: string) {
+      const { body } = await call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=50`, token);
+      return ((body.chunk as Array<{ type: string; content: { body?: string } }>) ?? []).filter((e) => e.type === 'm.room.message').map((e) => e.content.body).reverse();
+    }
+
+    beforeAll(async () => {
+      alice = await registerOnLattice('alice-room');
+      dave = await synapse.register('dave');
+      roomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', alice.accessToken, { preset: 'public_chat', name: 'Interop', topic: 'Both ways' })).body.room_id as string;
+    });
+
+    it('lets the Synapse user join through make_join and send_join', async () => {
+      const joined = await synapseClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?server_name=${encodeURIComponent(latticeName)}`, dave.accessToken, {});
+      expect(joined).toMatchObject({ status: 200, body: { room_id: roomId } });
+      const members = await latticeClient('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/joined_members`, alice.accessToken);
+      expect(Object.keys(members.body.joined as object).sort()).toEqual([alice.userId, dave.userId].sort());
+    });
+
+    it('delivers a message from Synapse to this server', async () => {
+      await synapseClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t1`, dave.accessToken, { msgtype: 'm.text', body: 'hello from synapse' });
+      await eventually('the message to arrive here', async () => (await messages(latticeClient, alice.accessToken)).includes('hello from synapse'));
+    });
+
+    it('delivers a message from this server to Synapse', async () => {
+      await latticeClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t2`, alice.accessToken, { msgtype: 'm.text', body: 'hello from lattice' });
+      await eventually('the message to arrive on Synapse', async () => (await messages(synapseClient, dave.accessToken)).includes('hello from lattice'));
+    });
+
+    it('agrees with Synapse on the room\'s state', async () => {
+      const stateOf = async (call: typeof latticeClient, token: string) => {
+        const { body } = await call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state`, token);
+        return (body as unknown as Array<{ type: string; state_key: string; event_id: string }>).map((e) => `${e.type}|${e.state_key}|${e.event_id}`).sort();
+      };
+      const ours = await stateOf(latticeClient, alice.accessToken);
+      expect(ours.some((s) => s.startsWith(`m.room.member|${dave.userId}|`))).toBe(true);
+      expect(await stateOf(synapseClient, dave.accessToken)).toEqual(ours);
+    });
   });
 });

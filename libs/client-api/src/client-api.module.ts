@@ -7,7 +7,7 @@ import { ProfileController } from './profile/profile.controller';
 import { PushRulesController } from './push/push-rules.controller';
 import { CreateRoomController } from './rooms/create-room.controller';
 import { MembershipController } from './rooms/membership.controller';
-import { RoomInputClient } from './rooms/room-input-client';
+import { RoomInputClient } from '@lattice/room-server';
 import { RoomReadController } from './rooms/room-read.controller';
 import { SendController } from './rooms/send.controller';
 import { StorageAccess } from './storage-access';

@@ -49,7 +49,19 @@ export interface RedactInput extends RoomInputBase {
   txn?: { deviceId: string; txnId: string };
 }
 
-export type RoomInput = CreateRoomInput | SendInput | MembershipInput | RedactInput;
+/**
+ * An event another server made (a join through send_join, a PDU of a
+ * federation transaction), already checked for format, hashes and
+ * signatures by the federation-api; the room-server authorises and persists it.
+ */
+export interface FederatedEventInput extends RoomInputBase {
+  kind: 'federatedEvent';
+  roomId: string;
+  eventId: string;
+  pdu: JsonObject;
+}
+
+export type RoomInput = CreateRoomInput | SendInput | MembershipInput | RedactInput | FederatedEventInput;
 
 /** A Matrix error carried back over the bus (status, errcode, message). */
 export interface BusError {

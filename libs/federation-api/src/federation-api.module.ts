@@ -1,8 +1,19 @@
 import { Module } from '@nestjs/common';
+import { RoomInputClient } from '@lattice/room-server';
 import { FederationAuthGuard } from './auth/federation-auth.guard';
 import { KeyServerController } from './keys/key-server.controller';
+import { JoinsController } from './membership/joins.controller';
 import { QueryController } from './query/query.controller';
+import { FederationSender } from './sender/federation-sender';
+import { TransactionsController } from './transactions/transactions.controller';
 
-/** The server-server API: signing keys and the notary query, version, and queries about local users. */
-@Module({ controllers: [KeyServerController, QueryController], providers: [FederationAuthGuard] })
+/**
+ * The server-server API: keys (ours, and as a notary), version, queries
+ * about our users, joins of our rooms from other servers, inbound
+ * transactions; and the sender of our events to other servers.
+ */
+@Module({
+  controllers: [KeyServerController, QueryController, JoinsController, TransactionsController],
+  providers: [FederationAuthGuard, RoomInputClient, FederationSender],
+})
 export class FederationApiModule {}

@@ -3,3 +3,4 @@ export * from './discovery/network-lookups';
 export * from './client/federation-client';
 export * from './keys/key-response';
 export * from './keys/server-keys';
+export * from './events/check-incoming-pdu';

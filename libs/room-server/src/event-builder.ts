@@ -19,13 +19,13 @@ const MAX_PREV_EVENTS = 20;
 const MAX_DEPTH = Number.MAX_SAFE_INTEGER;
 
 /**
- * Builds, hashes and signs a local event on top of the room's head:
+ * An event on top of the room's head, before hashes and signatures:
  * prev_events from the forward extremities, depth one more than theirs,
  * auth_events chosen by the auth events selection rules from the current
- * state, and the version's event format. Format and size are checked here
- * (M_TOO_LARGE / M_BAD_JSON); authorization is the caller's next step.
+ * state, in the version's event format. What make_join offers another
+ * server to sign, and what buildEvent signs for our own users.
  */
-export function buildEvent(head: RoomHead, sender: string, template: EventTemplate, serverName: string, key: SigningKey, now = Date.now()): { eventId: string; pdu: Pdu } {
+export function eventSkeleton(head: RoomHead, sender: string, template: EventTemplate, serverName: string, now = Date.now()): Pdu {
   const version = head.version;
   const prev = [...head.extremities].sort((a, b) => b.depth - a.depth).slice(0, MAX_PREV_EVENTS);
   const isCreate = template.type === 'm.room.create' && template.stateKey === '';
@@ -48,8 +48,17 @@ export function buildEvent(head: RoomHead, sender: string, template: EventTempla
   const reference = (eventId: string, sha256: string) => (version.eventIdFormat === 'origin' ? ([eventId, { sha256 }] as [string, JsonObject]) : eventId);
   pdu.prev_events = prev.map((p) => reference(p.eventId, p.sha256));
   pdu.auth_events = selectAuthEvents(version, pdu, lookup).map((auth) => reference(idOfState(head, auth), auth.hashes.sha256));
+  return pdu;
+}
 
-  const signed = signEvent(version, pdu, serverName, key);
+/**
+ * Builds, hashes and signs a local event on top of the room's head (see
+ * eventSkeleton). Format and size are checked here (M_TOO_LARGE /
+ * M_BAD_JSON); authorization is the caller's next step.
+ */
+export function buildEvent(head: RoomHead, sender: string, template: EventTemplate, serverName: string, key: SigningKey, now = Date.now()): { eventId: string; pdu: Pdu } {
+  const version = head.version;
+  const signed = signEvent(version, eventSkeleton(head, sender, template, serverName, now), serverName, key);
   const violation = validateEventFormat(version, signed);
   if (violation) {
     if (violation.field === '(event)') throw Errors.tooLarge(`Event is ${violation.rule}`);

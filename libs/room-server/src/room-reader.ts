@@ -105,6 +105,28 @@ export class RoomReader {
     return rows.map((r) => ({ roomId: r.room_id, membership: r.membership, streamPos: BigInt(r.stream_pos) }));
   }
 
+  /** Every event reachable from these through auth_events (server-server-api "auth chain"), oldest first. */
+  async authChain(eventIds: string[]): Promise<StoredEvent[]> {
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `WITH RECURSIVE chain(event_id) AS (
+         SELECT a.auth_event_id FROM events e JOIN event_auth_edges a ON a.event_nid = e.event_nid WHERE e.event_id = ANY($1::text[])
+         UNION
+         SELECT a.auth_event_id FROM chain c JOIN events e ON e.event_id = c.event_id JOIN event_auth_edges a ON a.event_nid = e.event_nid
+       ) SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_id IN (SELECT event_id FROM chain) ORDER BY e.depth, e.stream_pos`,
+      eventIds,
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  /** The servers with at least one joined member in the room. */
+  async joinedServers(roomId: string): Promise<string[]> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
+      `SELECT c.user_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = $1 AND c.membership = 'join'`,
+      roomId,
+    );
+    return [...new Set(rows.map((r) => r.user_id.slice(r.user_id.indexOf(':') + 1)))];
+  }
+
   async event(eventId: string): Promise<StoredEvent | undefined> {
     const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_id = $1`, eventId);
     return rows[0] && toStoredEvent(rows[0]);

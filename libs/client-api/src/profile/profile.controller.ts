@@ -4,7 +4,7 @@ import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/
 import { FederationClient, FederationError } from '@lattice/federation';
 import { Auth, Errors, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
-import { RoomInputClient } from '../rooms/room-input-client';
+import { RoomInputClient } from '@lattice/room-server';
 import { avatarUrlBody, displayNameBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
 

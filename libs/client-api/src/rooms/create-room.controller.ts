@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { RoomInputClient } from './room-input-client';
+import { RoomInputClient } from '@lattice/room-server';
 import { createRoomBody } from './room-schemas';
 
 @Controller('_matrix/client/v3')

@@ -3,7 +3,7 @@ import type { TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
 import { Auth, Errors, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { StorageAccess } from '../storage-access';
-import { RoomInputClient } from './room-input-client';
+import { RoomInputClient } from '@lattice/room-server';
 import { inviteBody, joinBody, reasonBody, targetBody } from './room-schemas';
 
 /** Joining, inviting, leaving and moderating (client-server-api "Room membership"). */

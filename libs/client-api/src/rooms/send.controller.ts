@@ -5,7 +5,7 @@ import type { JsonObject } from '@lattice/protocol';
 import { toClientEvent } from '@lattice/room-server';
 import { StorageAccess } from '../storage-access';
 import { requireJoined } from './room-access';
-import { RoomInputClient } from './room-input-client';
+import { RoomInputClient } from '@lattice/room-server';
 import { reasonBody } from './room-schemas';
 
 function jsonObject(raw: unknown): JsonObject {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Bus, PartitionContext } from '@lattice/bus';
-import type { CreateRoomInput, MembershipInput, RedactInput, RoomInput, RoomInputReply, SendInput } from '@lattice/contracts';
+import type { CreateRoomInput, FederatedEventInput, MembershipInput, RedactInput, RoomInput, RoomInputReply, SendInput } from '@lattice/contracts';
 import { Errors, MatrixError } from '@lattice/http';
 import {
   checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
@@ -17,7 +17,7 @@ import { membershipTemplate } from './membership-template';
 export type ProfileLookup = (userId: string) => Promise<{ displayname?: string; avatar_url?: string } | undefined>;
 
 /** Room input that adds one event to an existing room. */
-type RoomEventInput = SendInput | MembershipInput | RedactInput;
+type RoomEventInput = SendInput | MembershipInput | RedactInput | FederatedEventInput;
 
 /** A batch entry: the input and the writer epoch of the partition it came in on. */
 export interface InputInBatch {
@@ -25,8 +25,8 @@ export interface InputInBatch {
   context: Pick<PartitionContext, 'epoch'>;
 }
 
-/** What an input turns into once checked against the room: an event to build, or an answer without one. */
-type Plan = { template: EventTemplate } | { reply: RoomInputReply };
+/** What an input turns into once checked against the room: an event to build, one made elsewhere, or an answer without one. */
+type Plan = { template: EventTemplate } | { event: NewEvent } | { reply: RoomInputReply };
 
 /**
  * Applies room input: builds each event, authorises it against the room's
@@ -118,7 +118,7 @@ export class RoomInputHandler {
           }
           const plan = await this.plan(input, room.draft);
           if ('reply' in plan) return plan.reply;
-          const built = buildEvent(room.draft, input.sender, plan.template, input.serverName, await this.keyring.signingKey(input.serverName));
+          const built = 'event' in plan ? plan.event : buildEvent(room.draft, input.sender, plan.template, input.serverName, await this.keyring.signingKey(input.serverName));
           this.authorise(room.draft, built.pdu, 'M_FORBIDDEN');
           advanceDraft(room.draft, built.eventId, built.pdu);
           room.write.events.push({ ...built, txn });
@@ -144,7 +144,16 @@ export class RoomInputHandler {
         return this.planMembership(input, draft);
       case 'redact':
         return this.planRedaction(input, draft);
+      case 'federatedEvent':
+        return this.planFederatedEvent(input, draft);
     }
+  }
+
+  /** An event from another server: one we already have is answered as is (federation retries are normal). */
+  private async planFederatedEvent(input: FederatedEventInput, draft: RoomHead): Promise<Plan> {
+    const known = draft.extremities.some((x) => x.eventId === input.eventId) || (await this.db.event.findUnique({ where: { eventId: input.eventId }, select: { eventNid: true } }));
+    if (known) return { reply: { ok: true, roomId: input.roomId, eventId: input.eventId } };
+    return { event: { eventId: input.eventId, pdu: input.pdu as unknown as Pdu } };
   }
 
   private async planMembership(input: MembershipInput, draft: RoomHead): Promise<Plan> {

@@ -87,33 +87,8 @@ export class RoomStore {
   }
 
   /** Loads a room's head (current state and extremities), or undefined for a room this server does not have. */
-  async loadRoom(roomId: string): Promise<RoomHead | undefined> {
-    const room = await this.db.room.findUnique({ where: { roomId } });
-    if (!room) return undefined;
-    const stateRows = await this.db.$queryRawUnsafe<Array<{ event_nid: bigint; event_id: string; json: string }>>(
-      `SELECT e.event_nid, e.event_id, j.json FROM current_state c
-       JOIN events e ON e.event_nid = c.event_nid JOIN event_json j ON j.event_nid = c.event_nid
-       WHERE c.room_nid = $1`,
-      room.roomNid,
-    );
-    const state = new Map<string, StateEntry>();
-    for (const row of stateRows) {
-      const pdu = JSON.parse(row.json) as Pdu;
-      state.set(stateKey(pdu.type, pdu.state_key!), { eventId: row.event_id, eventNid: BigInt(row.event_nid), pdu });
-    }
-    const extremities = await this.db.$queryRawUnsafe<Array<{ event_nid: bigint; event_id: string; depth: bigint; json: string }>>(
-      `SELECT e.event_nid, e.event_id, e.depth, j.json FROM forward_extremities f
-       JOIN events e ON e.event_nid = f.event_nid JOIN event_json j ON j.event_nid = f.event_nid WHERE f.room_nid = $1`,
-      room.roomNid,
-    );
-    return {
-      roomNid: room.roomNid,
-      roomId,
-      version: getRoomVersion(room.roomVersion),
-      state,
-      extremities: extremities.map((x) => ({ eventId: x.event_id, eventNid: BigInt(x.event_nid), depth: Number(x.depth), sha256: (JSON.parse(x.json) as Pdu).hashes.sha256 })),
-      snapshotNid: room.stateSnapshotNid,
-    };
+  loadRoom(roomId: string): Promise<RoomHead | undefined> {
+    return loadRoomHead(this.db, roomId);
   }
 
   /** The replies recorded for inputs that were already applied, by input ID. */
@@ -304,4 +279,38 @@ async function upsertCurrentState(
     create: { roomNid, typeNid, stateKeyNid, eventNid, userId, membership, streamPos },
     update: { eventNid, userId, membership, streamPos },
   });
+}
+
+/**
+ * A room's head (current state and forward extremities), or undefined for a
+ * room this server does not have. The room-server writes on top of it; the
+ * federation-api reads it to offer join templates.
+ */
+export async function loadRoomHead(db: PrismaClient, roomId: string): Promise<RoomHead | undefined> {
+  const room = await db.room.findUnique({ where: { roomId } });
+  if (!room) return undefined;
+  const stateRows = await db.$queryRawUnsafe<Array<{ event_nid: bigint; event_id: string; json: string }>>(
+    `SELECT e.event_nid, e.event_id, j.json FROM current_state c
+     JOIN events e ON e.event_nid = c.event_nid JOIN event_json j ON j.event_nid = c.event_nid
+     WHERE c.room_nid = $1`,
+    room.roomNid,
+  );
+  const state = new Map<string, StateEntry>();
+  for (const row of stateRows) {
+    const pdu = JSON.parse(row.json) as Pdu;
+    state.set(stateKey(pdu.type, pdu.state_key!), { eventId: row.event_id, eventNid: BigInt(row.event_nid), pdu });
+  }
+  const extremities = await db.$queryRawUnsafe<Array<{ event_nid: bigint; event_id: string; depth: bigint; json: string }>>(
+    `SELECT e.event_nid, e.event_id, e.depth, j.json FROM forward_extremities f
+     JOIN events e ON e.event_nid = f.event_nid JOIN event_json j ON j.event_nid = f.event_nid WHERE f.room_nid = $1`,
+    room.roomNid,
+  );
+  return {
+    roomNid: room.roomNid,
+    roomId,
+    version: getRoomVersion(room.roomVersion),
+    state,
+    extremities: extremities.map((x) => ({ eventId: x.event_id, eventNid: BigInt(x.event_nid), depth: Number(x.depth), sha256: (JSON.parse(x.json) as Pdu).hashes.sha256 })),
+    snapshotNid: room.stateSnapshotNid,
+  };
 }

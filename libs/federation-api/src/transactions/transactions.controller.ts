@@ -1,0 +1,87 @@
+import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
+import type { TenantConfig } from '@lattice/config';
+import { checkIncomingPdu, ServerKeys } from '@lattice/federation';
+import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
+import { computeEventId, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
+import { RoomInputClient, RoomReader } from '@lattice/room-server';
+import { DATABASE, type Database } from '@lattice/storage';
+import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
+
+/** server-server-api "Transactions": at most 50 PDUs and 100 EDUs each. */
+const MAX_PDUS = 50;
+const MAX_EDUS = 100;
+/** Transactions remembered per process for answering a retried one the same way. */
+const REMEMBERED = 1_000;
+
+/**
+ * Inbound transactions (PUT /send/{txnId}): each PDU is checked (format,
+ * signatures, content hash) and handed to the room-server, which authorises
+ * and persists it; the answer says per event whether it was accepted. A
+ * retried transaction gets its first answer.
+ */
+@Controller('_matrix/federation/v1/send')
+@UseGuards(FederationAuthGuard)
+export class TransactionsController {
+  private readonly reader: RoomReader;
+  private readonly answered = new Map<string, Promise<JsonObject>>();
+
+  constructor(
+    @Inject(DATABASE) db: Database,
+    private readonly keys: ServerKeys,
+    private readonly rooms: RoomInputClient,
+  ) {
+    this.reader = new RoomReader(db.prisma);
+  }
+
+  @Put(':txnId')
+  @Public()
+  receive(@Tenant() tenant: TenantConfig, @Origin() origin: string, @Param('txnId') txnId: string, @Body() body: unknown) {
+    const transaction = body as { origin?: unknown; pdus?: unknown; edus?: unknown };
+    if (transaction?.origin !== origin) throw Errors.badJson(`The transaction's origin must be ${origin}, who signed the request`);
+    if (!Array.isArray(transaction.pdus)) throw Errors.badJson('pdus must be an array');
+    if (transaction.pdus.length > MAX_PDUS) throw Errors.badJson(`A transaction carries at most ${MAX_PDUS} PDUs`);
+    if (transaction.edus !== undefined && (!Array.isArray(transaction.edus) || transaction.edus.length > MAX_EDUS)) throw Errors.badJson(`edus must be an array of at most ${MAX_EDUS}`);
+    const key = JSON.stringify([tenant.serverName, origin, txnId]);
+    let answer = this.answered.get(key);
+    if (!answer) {
+      answer = this.apply(tenant, transaction.pdus as Pdu[]);
+      if (this.answered.size >= REMEMBERED) this.answered.delete(this.answered.keys().next().value!);
+      this.answered.set(key, answer);
+      answer.catch(() => this.answered.delete(key));
+    }
+    return answer;
+  }
+
+  private async apply(tenant: TenantConfig, pdus: Pdu[]): Promise<JsonObject> {
+    const results: JsonObject = {};
+    for (const pdu of pdus) {
+      const outcome = await this.applyOne(tenant, pdu);
+      results[outcome.eventId] = outcome.error === undefined ? {} : { error: outcome.error };
+    }
+    return { pdus: results };
+  }
+
+  private async applyOne(tenant: TenantConfig, pdu: Pdu): Promise<{ eventId: string; error?: string }> {
+    const unnamed = typeof pdu?.event_id === 'string' ? pdu.event_id : '(unidentifiable event)';
+    const version = typeof pdu?.room_id === 'string' ? await this.reader.roomVersion(pdu.room_id) : undefined;
+    if (!version) return { eventId: unnamed, error: 'This server is not in that room' };
+    const checked = await checkIncomingPdu(version, pdu, this.keys);
+    if (!checked.ok) return { eventId: eventIdOf(version, pdu) ?? unnamed, error: checked.reason };
+    try {
+      await this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: checked.pdu.sender, roomId: pdu.room_id!, eventId: checked.eventId, pdu: checked.pdu as never });
+      return { eventId: checked.eventId };
+    } catch (e) {
+      if (e instanceof MatrixError) return { eventId: checked.eventId, error: e.message };
+      throw e;
+    }
+  }
+}
+
+/** The ID of an event that failed its checks, if it can be computed at all. */
+function eventIdOf(version: RoomVersion, pdu: Pdu): string | undefined {
+  try {
+    return computeEventId(version, pdu);
+  } catch {
+    return undefined;
+  }
+}

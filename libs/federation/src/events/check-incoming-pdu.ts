@@ -1,0 +1,36 @@
+import type { KeyObject } from 'node:crypto';
+import {
+  computeEventId, contentHashMatches, redactEvent, requiredSigners, signatureKeyIds, validateEventFormat, verifyEventSignatures,
+  type Pdu, type RoomVersion,
+} from '@lattice/protocol';
+import type { ServerKeys } from '../keys/server-keys';
+
+export type IncomingPduCheck = { ok: true; eventId: string; pdu: Pdu } | { ok: false; reason: string };
+
+/**
+ * The checks server-server-api "Checks performed on receipt of a PDU" puts
+ * before authorization: a valid event of the room's version (steps 1),
+ * signed by every server that must sign it with a key valid when it was sent
+ * (2; keys fetched as needed), and a content hash that matches (3; if it does
+ * not, the event goes on redacted). Authorization is the room-server's.
+ */
+export async function checkIncomingPdu(version: RoomVersion, pdu: Pdu, keys: ServerKeys): Promise<IncomingPduCheck> {
+  const violation = validateEventFormat(version, pdu);
+  if (violation) return { ok: false, reason: `${violation.field} ${violation.rule}` };
+  // Room versions 1-4 ignore key validity (key_server's valid_until_ts "MUST be ignored").
+  const validAt = version.enforceKeyValidity ? pdu.origin_server_ts : 0;
+  const known = new Map<string, KeyObject>();
+  for (const server of requiredSigners(version, pdu)) {
+    for (const keyId of signatureKeyIds(pdu, server)) {
+      const key = await keys.publicKey(server, keyId, validAt).catch(() => undefined);
+      if (key) known.set(`${server} ${keyId}`, key);
+    }
+  }
+  const signatures = verifyEventSignatures(version, pdu, (server, keyId) => {
+    const key = known.get(`${server} ${keyId}`);
+    return key && { key };
+  });
+  if (!signatures.ok) return { ok: false, reason: `signature of ${signatures.server}: ${signatures.reason}` };
+  const checked = contentHashMatches(version, pdu) ? pdu : redactEvent(version, pdu);
+  return { ok: true, eventId: computeEventId(version, pdu), pdu: checked };
+}
