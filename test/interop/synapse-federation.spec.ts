@@ -141,4 +141,41 @@ describe('federation with Synapse', () => {
       expect(await stateOf(synapseClient, dave.accessToken)).toEqual(ours);
     });
   });
+
+  describe('a room created on Synapse that a user here joins', () => {
+    let erin: { userId: string; accessToken: string };
+    let frank: { userId: string; accessToken: string };
+    let roomId: string;
+
+    async function messages(call: typeof latticeClient, token: string) {
+      const { body } = await call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=50`, token);
+      return ((body.chunk as Array<{ type: string; content: { body?: string } }>) ?? []).filter((e) => e.type === 'm.room.message').map((e) => e.content.body).reverse();
+    }
+
+    beforeAll(async () => {
+      erin = await synapse.register('erin');
+      frank = await registerOnLattice('frank');
+      roomId = (await synapseClient('POST', '/_matrix/client/v3/createRoom', erin.accessToken, { preset: 'public_chat', name: 'On Synapse', topic: 'Joined from Lattice' })).body.room_id as string;
+    });
+
+    it('joins through make_join and send_join, taking in the room\'s state', async () => {
+      const joined = await latticeClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(synapse.serverName)}`, frank.accessToken, {});
+      expect(joined).toMatchObject({ status: 200, body: { room_id: roomId } });
+      await eventually('Synapse to see the join', async () => {
+        const members = await synapseClient('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/joined_members`, erin.accessToken);
+        return Object.keys((members.body.joined as object) ?? {}).includes(frank.userId);
+      });
+      const name = await latticeClient('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.name/`, frank.accessToken);
+      expect(name.body).toEqual({ name: 'On Synapse' });
+    });
+
+    it('sends messages both ways', async () => {
+      await latticeClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/f1`, frank.accessToken, { msgtype: 'm.text', body: 'frank here' });
+      await synapseClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/e1`, erin.accessToken, { msgtype: 'm.text', body: 'erin here' });
+      // Each side orders them as they arrived there; both must have both.
+      const both = async (call: typeof latticeClient, token: string) => (await messages(call, token)).sort().join() === 'erin here,frank here';
+      await eventually('Synapse to have both', () => both(synapseClient, erin.accessToken));
+      await eventually('this server to have both', () => both(latticeClient, frank.accessToken));
+    });
+  });
 });

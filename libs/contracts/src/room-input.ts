@@ -61,7 +61,22 @@ export interface FederatedEventInput extends RoomInputBase {
   pdu: JsonObject;
 }
 
-export type RoomInput = CreateRoomInput | SendInput | MembershipInput | RedactInput | FederatedEventInput;
+/**
+ * Our user joined a room of another server: make_join and send_join are
+ * done and the answer checked; the room-server takes in the room's state
+ * and auth chain and persists the join event.
+ */
+export interface RemoteJoinInput extends RoomInputBase {
+  kind: 'remoteJoin';
+  roomId: string;
+  roomVersion: string;
+  eventId: string;
+  pdu: JsonObject;
+  state: Array<{ eventId: string; pdu: JsonObject }>;
+  authChain: Array<{ eventId: string; pdu: JsonObject }>;
+}
+
+export type RoomInput = CreateRoomInput | SendInput | MembershipInput | RedactInput | FederatedEventInput | RemoteJoinInput;
 
 /** A Matrix error carried back over the bus (status, errcode, message). */
 export interface BusError {

@@ -4,3 +4,4 @@ export * from './client/federation-client';
 export * from './keys/key-response';
 export * from './keys/server-keys';
 export * from './events/check-incoming-pdu';
+export * from './membership/remote-join';

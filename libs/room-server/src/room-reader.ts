@@ -19,7 +19,7 @@ interface EventRow {
   room_id: string;
   room_version: string;
   json: string;
-  stream_pos: bigint;
+  stream_pos: bigint | null;
   depth: bigint;
   redacted_by: string | null;
   txn_id: string | null;
@@ -187,7 +187,8 @@ function toStoredEvent(row: EventRow): StoredEvent {
     eventId: row.event_id,
     roomId: row.room_id,
     pdu: row.redacted_by ? redactEvent(getRoomVersion(row.room_version), pdu) : pdu,
-    streamPos: BigInt(row.stream_pos),
+    // Outliers (state taken in when joining through another server) have no stream position: 0 sorts them before everything.
+    streamPos: row.stream_pos === null ? 0n : BigInt(row.stream_pos),
     depth: BigInt(row.depth),
     redactedBy: row.redacted_by,
     txnId: row.txn_id,

@@ -2,7 +2,7 @@ import { DynamicModule, Global, Module, type Provider } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
-import { FederationClient, ServerKeys, trustedCertificates } from '@lattice/federation';
+import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
 import { ACCESS_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } from '@lattice/http';
 import { Keyring } from '@lattice/room-server';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
@@ -39,6 +39,7 @@ export class InfrastructureModule {
       { provide: Keyring, useValue: keyring },
       { provide: FederationClient, useValue: federation },
       { provide: ServerKeys, useValue: serverKeys },
+      { provide: RemoteJoiner, useValue: new RemoteJoiner(federation, serverKeys, (serverName) => keyring.signingKey(serverName)) },
       MatrixRequestGuard,
     ];
     return { module: InfrastructureModule, providers, exports: providers };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Bus, PartitionContext } from '@lattice/bus';
-import type { CreateRoomInput, FederatedEventInput, MembershipInput, RedactInput, RoomInput, RoomInputReply, SendInput } from '@lattice/contracts';
+import type { CreateRoomInput, FederatedEventInput, MembershipInput, RedactInput, RemoteJoinInput, RoomInput, RoomInputReply, SendInput } from '@lattice/contracts';
 import { Errors, MatrixError } from '@lattice/http';
 import {
   checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
@@ -65,10 +65,10 @@ export class RoomInputHandler {
       const previous = recorded.get(request.inputId);
       if (previous) replies[index] = JSON.parse(previous) as RoomInputReply;
       else if (firstCopy.has(request.inputId)) continue;
-      else if (request.kind === 'createRoom') {
+      else if (request.kind === 'createRoom' || request.kind === 'remoteJoin') {
         firstCopy.set(request.inputId, index);
         await flush();
-        replies[index] = await answer(() => this.createRoom(request));
+        replies[index] = await answer(() => (request.kind === 'createRoom' ? this.createRoom(request) : this.remoteJoin(request, context.epoch)));
       } else {
         firstCopy.set(request.inputId, index);
         run.push({ index, input: request, epoch: context.epoch });
@@ -219,6 +219,32 @@ export class RoomInputHandler {
     const persisted = await this.store.persist([write], [{ inputId: input.inputId, reply: JSON.stringify(reply) }]);
     if (alias !== undefined) await this.db.roomAlias.create({ data: { alias, roomId, serverName: input.serverName, creator: input.sender } });
     if (request.visibility === 'public') await this.db.publishedRoom.create({ data: { serverName: input.serverName, roomId } });
+    await this.publish([write], persisted);
+    return reply;
+  }
+
+  /**
+   * Takes in a room joined through another server: the join is authorised
+   * against the state send_join returned before anything is written. A room
+   * this server already has just gets the join event.
+   */
+  private async remoteJoin(input: RemoteJoinInput, epoch: bigint): Promise<RoomInputReply> {
+    const pdu = input.pdu as unknown as Pdu;
+    if (await this.store.loadRoom(input.roomId)) {
+      const [reply] = await this.applyRun([{ input: { ...input, kind: 'federatedEvent' }, epoch }]);
+      return reply;
+    }
+    const version = findRoomVersion(input.roomVersion);
+    if (!version) throw Errors.unsupportedRoomVersion(`Room version ${input.roomVersion} is not supported`);
+    const state = input.state as unknown as Array<{ eventId: string; pdu: Pdu }>;
+    const stateMap = new Map(state.map((e) => [stateKey(e.pdu.type, e.pdu.state_key!), e.pdu]));
+    const decision = checkEventAuth(version, pdu, (t, k) => stateMap.get(stateKey(t, k)));
+    if (!decision.allowed) throw Errors.forbidden(`The join was not allowed by the room's state: ${decision.reason}`);
+    const head = await this.store.importRoom(input.roomId, version, state, input.authChain as unknown as Array<{ eventId: string; pdu: Pdu }>);
+    const reply: RoomInputReply = { ok: true, roomId: input.roomId, eventId: input.eventId };
+    const write: RoomWrite = { head, events: [{ eventId: input.eventId, pdu }], epoch };
+    const persisted = await this.store.persist([write], [{ inputId: input.inputId, reply: JSON.stringify(reply) }]);
+    this.heads.set(input.roomId, { head, epoch });
     await this.publish([write], persisted);
     return reply;
   }

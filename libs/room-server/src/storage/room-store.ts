@@ -86,6 +86,60 @@ export class RoomStore {
     return { roomNid: row.roomNid, roomId, version, state: new Map(), extremities: [], snapshotNid: null };
   }
 
+  /**
+   * Takes in a room this server joins through another (send_join): the
+   * room's state and its auth chain, already checked, become outliers (in
+   * the DAG, not in any timeline), the state becomes the room's first
+   * snapshot and its current state. Returns the head the join event is then
+   * persisted on, like any event.
+   */
+  async importRoom(roomId: string, version: RoomVersion, state: Array<{ eventId: string; pdu: Pdu }>, authChain: Array<{ eventId: string; pdu: Pdu }>): Promise<RoomHead> {
+    const outliers = [...new Map([...authChain, ...state].map((e) => [e.eventId, e])).values()];
+    const typeNids = new Map<string, number>();
+    const keyNids = new Map<string, number>();
+    for (const { pdu } of outliers) {
+      typeNids.set(pdu.type, await this.nids.typeNid(pdu.type));
+      if (pdu.state_key !== undefined) keyNids.set(pdu.state_key, await this.nids.stateKeyNid(pdu.state_key));
+    }
+    return this.db.$transaction(async (tx) => {
+      const room = await tx.room.create({ data: { roomId, roomVersion: version.id } });
+      const rows = await tx.event.createManyAndReturn({
+        data: outliers.map(({ eventId, pdu }) => ({
+          eventId,
+          roomNid: room.roomNid,
+          typeNid: typeNids.get(pdu.type)!,
+          stateKeyNid: pdu.state_key === undefined ? null : keyNids.get(pdu.state_key)!,
+          sender: pdu.sender,
+          depth: BigInt(pdu.depth),
+          originServerTs: BigInt(pdu.origin_server_ts),
+          isOutlier: true,
+          redacts: redactsOf(version, pdu) ?? null,
+        })),
+        select: { eventId: true, eventNid: true },
+      });
+      const nids = new Map(rows.map((r) => [r.eventId, r.eventNid]));
+      await tx.eventJson.createMany({ data: outliers.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })) });
+      const authEdges = outliers.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId })));
+      if (authEdges.length) await tx.eventAuthEdge.createMany({ data: authEdges, skipDuplicates: true });
+
+      const entries = state.map(({ eventId, pdu }) => ({ eventId, pdu, typeNid: typeNids.get(pdu.type)!, keyNid: keyNids.get(pdu.state_key!)!, eventNid: nids.get(eventId)! }));
+      const snapshot = await tx.stateSnapshot.create({
+        data: { roomNid: room.roomNid, parentSnapshotNid: null, layerDepth: 0, typeNids: entries.map((e) => e.typeNid), stateKeyNids: entries.map((e) => e.keyNid), eventNids: entries.map((e) => e.eventNid) },
+      });
+      // Imported state has no position in our stream: it predates this server's view of the room.
+      for (const e of entries) await upsertCurrentState(tx, room.roomNid, e.typeNid, e.keyNid, e.eventNid, e.pdu, 0n);
+      await tx.room.update({ where: { roomNid: room.roomNid }, data: { stateSnapshotNid: snapshot.snapshotNid } });
+      return {
+        roomNid: room.roomNid,
+        roomId,
+        version,
+        state: new Map(entries.map((e) => [stateKey(e.pdu.type, e.pdu.state_key!), { eventId: e.eventId, eventNid: e.eventNid, pdu: e.pdu }])),
+        extremities: [],
+        snapshotNid: snapshot.snapshotNid,
+      };
+    });
+  }
+
   /** Loads a room's head (current state and extremities), or undefined for a room this server does not have. */
   loadRoom(roomId: string): Promise<RoomHead | undefined> {
     return loadRoomHead(this.db, roomId);

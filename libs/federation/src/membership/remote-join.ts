@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import {
+  checkEventAuth, computeEventId, findRoomVersion, knownRoomVersions, referencedIds, signEvent, stateKey,
+  type JsonObject, type Pdu, type RoomVersion, type SigningKey,
+} from '@lattice/protocol';
+import type { FederationClient } from '../client/federation-client';
+import { checkIncomingPdu } from '../events/check-incoming-pdu';
+import type { ServerKeys } from '../keys/server-keys';
+
+/** A join made through another server, checked and ready for the room-server to take in. */
+export interface RemoteJoin {
+  version: RoomVersion;
+  eventId: string;
+  pdu: Pdu;
+  state: Array<{ eventId: string; pdu: Pdu }>;
+  authChain: Array<{ eventId: string; pdu: Pdu }>;
+}
+
+/** Why a remote join failed, with the Matrix error a client should see. */
+export class RemoteJoinError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errcode: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Joins a room this server does not have through servers that do
+ * (server-server-api "Joining Rooms"): make_join for a template, our
+ * signature on it, send_join, then the answer checked: every state and
+ * auth-chain event must be well formed and properly signed (fetching keys
+ * as needed), and must pass the auth rules against its own auth events.
+ * Events that fail are left out; a state without a create event fails the join.
+ */
+export class RemoteJoiner {
+  constructor(
+    private readonly client: FederationClient,
+    private readonly keys: ServerKeys,
+    private readonly signingKey: (serverName: string) => Promise<SigningKey>,
+  ) {}
+
+  async join(origin: string, userId: string, roomId: string, servers: string[], content: JsonObject): Promise<RemoteJoin> {
+    let lastError: Error = new RemoteJoinError(404, 'M_NOT_FOUND', `No server to join ${roomId} through`);
+    for (const server of servers) {
+      try {
+        return await this.joinThrough(origin, server, userId, roomId, content);
+      } catch (e) {
+        lastError = e as Error;
+        if (e instanceof RemoteJoinError && e.status === 403) break;
+      }
+    }
+    throw lastError;
+  }
+
+  private async joinThrough(origin: string, server: string, userId: string, roomId: string, content: JsonObject): Promise<RemoteJoin> {
+    const versions = knownRoomVersions().map((v) => `ver=${encodeURIComponent(v.id)}`).join('&');
+    const made = await this.client
+      .request<{ room_version?: string; event?: JsonObject }>(origin, server, 'GET', `/_matrix/federation/v1/make_join/${encodeURIComponent(roomId)}/${encodeURIComponent(userId)}?${versions}`)
+      .catch((e: Error & { status?: number; body?: { errcode?: string; error?: string } }) => {
+        if (e.status === 403 || e.status === 404) throw new RemoteJoinError(e.status, e.body?.errcode ?? 'M_FORBIDDEN', e.body?.error ?? `${server} refused the join`);
+        throw e;
+      });
+    const version = made.room_version === undefined ? undefined : findRoomVersion(made.room_version);
+    if (!version) throw new RemoteJoinError(400, 'M_UNSUPPORTED_ROOM_VERSION', `The room's version ${made.room_version} is not supported here`);
+    const template = made.event as Partial<Pdu> | undefined;
+    if (template?.type !== 'm.room.member' || template.sender !== userId || template.state_key !== userId || template.room_id !== roomId) throw new Error(`${server} offered an unusable join template`);
+
+    const unsigned = {
+      ...template,
+      content: { ...(template.content ?? {}), ...content, membership: 'join' },
+      origin_server_ts: Date.now(),
+      hashes: { sha256: '' },
+      signatures: {},
+      ...(version.eventIdFormat === 'origin' && typeof template.event_id !== 'string' ? { event_id: `$${randomBytes(12).toString('base64url')}:${origin}` } : {}),
+    } as Pdu;
+    const pdu = signEvent(version, unsigned, origin, await this.signingKey(origin));
+    const eventId = computeEventId(version, pdu);
+    const answer = await this.client.request<{ state?: Pdu[]; auth_chain?: Pdu[] }>(origin, server, 'PUT', `/_matrix/federation/v2/send_join/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`, pdu as unknown as JsonObject);
+
+    const authChain = await this.acceptable(version, answer.auth_chain ?? []);
+    const byId = new Map(authChain.map((e) => [e.eventId, e.pdu]));
+    const state = (await this.acceptable(version, answer.state ?? [])).filter((e) => e.pdu.state_key !== undefined);
+    for (const e of state) byId.set(e.eventId, e.pdu);
+    // From v12 the create event is not among auth_events: the room ID names it.
+    const create = version.roomIdFromCreateEvent ? [...byId.values()].find((p) => p.type === 'm.room.create' && p.state_key === '') : undefined;
+    const authorised = (events: Array<{ eventId: string; pdu: Pdu }>) =>
+      events.filter(({ pdu }) => {
+        const auth = new Map(referencedIds(pdu.auth_events).flatMap((id) => (byId.has(id) ? [[stateKey(byId.get(id)!.type, byId.get(id)!.state_key!), byId.get(id)!]] : [])));
+        if (create) auth.set(stateKey('m.room.create', ''), create);
+        return checkEventAuth(version, pdu, (t, k) => auth.get(stateKey(t, k))).allowed;
+      });
+    const acceptedState = authorised(state);
+    if (!acceptedState.some((e) => e.pdu.type === 'm.room.create')) throw new Error(`${server} answered send_join without a valid create event`);
+    return { version, eventId, pdu, state: acceptedState, authChain: authorised(authChain) };
+  }
+
+  /** The events that are well formed and properly signed, with their IDs (redacted where the content hash does not match). */
+  private async acceptable(version: RoomVersion, events: Pdu[]): Promise<Array<{ eventId: string; pdu: Pdu }>> {
+    const accepted: Array<{ eventId: string; pdu: Pdu }> = [];
+    for (const event of events) {
+      const checked = await checkIncomingPdu(version, event, this.keys);
+      if (checked.ok) accepted.push({ eventId: checked.eventId, pdu: checked.pdu });
+    }
+    return accepted;
+  }
+}
