@@ -140,6 +140,23 @@ describe('federation with Synapse', () => {
       expect(ours.some((s) => s.startsWith(`m.room.member|${dave.userId}|`))).toBe(true);
       expect(await stateOf(synapseClient, dave.accessToken)).toEqual(ours);
     });
+    it('crosses a kick, a leave and a ban in both directions', async () => {
+      const room = encodeURIComponent(roomId);
+      const joinedOnSynapse = async () => ((await synapseClient('GET', '/_matrix/client/v3/joined_rooms', dave.accessToken)).body.joined_rooms as string[]).includes(roomId);
+      const joinedHere = async () => Object.keys((await latticeClient('GET', `/_matrix/client/v3/rooms/${room}/joined_members`, alice.accessToken)).body.joined as object).includes(dave.userId);
+
+      expect((await latticeClient('POST', `/_matrix/client/v3/rooms/${room}/kick`, alice.accessToken, { user_id: dave.userId, reason: 'testing' })).status).toBe(200);
+      await eventually('Synapse to apply the kick', async () => !(await joinedOnSynapse()));
+
+      expect((await synapseClient('POST', `/_matrix/client/v3/join/${room}?server_name=${encodeURIComponent(latticeName)}`, dave.accessToken, {})).status).toBe(200);
+      await eventually('the rejoin to arrive here', joinedHere);
+      expect((await synapseClient('POST', `/_matrix/client/v3/rooms/${room}/leave`, dave.accessToken, {})).status).toBe(200);
+      await eventually('the leave to arrive here', async () => !(await joinedHere()));
+
+      expect((await latticeClient('POST', `/_matrix/client/v3/rooms/${room}/ban`, alice.accessToken, { user_id: dave.userId })).status).toBe(200);
+      const refused = await synapseClient('POST', `/_matrix/client/v3/join/${room}?server_name=${encodeURIComponent(latticeName)}`, dave.accessToken, {});
+      expect(refused.status).toBe(403);
+    });
   });
 
   describe('a room created on Synapse that a user here joins', () => {
