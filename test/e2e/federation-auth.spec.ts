@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { authorizationHeader, generateSigningKey, type SigningKey } from '../../libs/protocol/src';
+import { buildEvent } from '../../libs/room-server/src/event-builder';
 import { Keyring } from '../../libs/room-server/src/keyring';
+import { loadRoomHead } from '../../libs/room-server/src/storage/room-store';
+import { DATABASE, type Database } from '../../libs/storage/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { freePort, makeTestCertificates } from '../support/test-ca';
 
@@ -73,5 +76,81 @@ describe('federation request authentication between two deployments', () => {
     const { status, body } = await toA(profilePath(), header());
     expect({ status, errcode: (body as { errcode: string }).errcode }).toEqual({ status: 401, errcode: 'M_UNAUTHORIZED' });
     expect((body as { error: string }).error).toMatch(message);
+  });
+
+  describe('inbound transactions', () => {
+    let roomId: string;
+    let bob: { userId: string; token: string };
+    let txn = 0;
+
+    /** A PUT /send to A as B, with the PDUs given. */
+    const send = (pdus: unknown[], txnId = `t${txn++}`, origin = b.name) => {
+      const path = `/_matrix/federation/v1/send/${txnId}`;
+      const body = { origin, origin_server_ts: Date.now(), pdus, edus: [] };
+      const authorization = authorizationHeader({ method: 'PUT', uri: path, origin: b.name, destination: a.name, content: body as never }, bKey);
+      return httpsJson({ host: '127.0.0.1', port: a.port, hostHeader: a.name, tlsName: 'localhost' }, 'PUT', path, { ca, timeoutMs: 10_000, headers: { authorization }, body });
+    };
+    /** An event by bob on top of the room as B sees it, signed by B. */
+    const bobEvent = async (template: { type: string; stateKey?: string; content: Record<string, unknown> }) => {
+      const head = (await loadRoomHead(b.app.get<Database>(DATABASE).prisma, roomId))!;
+      return buildEvent(head, bob.userId, template as never, b.name, bKey);
+    };
+    const storedHere = async (eventId: string) => a.app.get<Database>(DATABASE).prisma.event.findUnique({ where: { eventId } });
+
+    beforeAll(async () => {
+      const alice = await client(a, 'POST', '/_matrix/client/v3/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'pw pw pw' });
+      roomId = (await client(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' }, alice.body.access_token as string)).body.room_id as string;
+      const registered = await client(b, 'POST', '/_matrix/client/v3/register', { username: 'bob', password: 'pw pw pw', auth: { type: 'm.login.dummy' } });
+      bob = { userId: registered.body.user_id as string, token: registered.body.access_token as string };
+      const joined = await client(b, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(a.name)}`, {}, bob.token);
+      expect(joined.status).toBe(200);
+    });
+
+    it('accepts a properly signed event of a member, once however often the transaction is retried', async () => {
+      const event = await bobEvent({ type: 'm.room.message', content: { msgtype: 'm.text', body: 'hi' } });
+      const first = await send([event.pdu], 'replayed');
+      const again = await send([event.pdu], 'replayed');
+      expect(first).toMatchObject({ status: 200, body: { pdus: { [event.eventId]: {} } } });
+      expect(again.body).toEqual(first.body);
+      expect(await a.app.get<Database>(DATABASE).prisma.event.count({ where: { eventId: event.eventId } })).toBe(1);
+    });
+
+    it('refuses an event whose signature is forged, and stores nothing', async () => {
+      const event = await bobEvent({ type: 'm.room.message', content: { msgtype: 'm.text', body: 'forged' } });
+      const forged = { ...event.pdu, signatures: { [b.name]: { [bKey.keyId]: (event.pdu.signatures as Record<string, Record<string, string>>)[b.name][bKey.keyId].replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) } } };
+      const { body } = await send([forged]);
+      expect(JSON.stringify(body)).toMatch(/signature/);
+      expect(await storedHere(event.eventId)).toBeNull();
+    });
+
+    it('redacts an event whose content hash does not match, as the spec says', async () => {
+      const event = await bobEvent({ type: 'm.room.message', content: { msgtype: 'm.text', body: 'original' } });
+      const tampered = { ...event.pdu, content: { msgtype: 'm.text', body: 'tampered' } };
+      const { body } = await send([tampered]);
+      expect((body as { pdus: Record<string, object> }).pdus[event.eventId]).toEqual({});
+      const json = await a.app.get<Database>(DATABASE).prisma.eventJson.findFirst({ where: { eventNid: (await storedHere(event.eventId))!.eventNid } });
+      expect(JSON.parse(json!.json).content).toEqual({});
+    });
+
+    it('refuses an event the auth rules reject', async () => {
+      const event = await bobEvent({ type: 'm.room.power_levels', stateKey: '', content: { users: { [bob.userId]: 100 } } });
+      const { body } = await send([event.pdu]);
+      expect((body as { pdus: Record<string, { error?: string }> }).pdus[event.eventId].error).toBeDefined();
+      expect(await storedHere(event.eventId)).toBeNull();
+    });
+
+    it('refuses an event larger than the spec allows', async () => {
+      const small = await bobEvent({ type: 'm.room.message', content: { body: 'small' } });
+      const huge = { ...small.pdu, content: { body: 'x'.repeat(70_000) } };
+      const { body } = await send([huge]);
+      expect(JSON.stringify(body)).toMatch(/65536|too large|bytes/i);
+    });
+
+    it('refuses a transaction of 51 PDUs, and one whose origin is not the signer', async () => {
+      const event = await bobEvent({ type: 'm.room.message', content: { body: 'one of many' } });
+      expect(await send(Array.from({ length: 51 }, () => event.pdu))).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
+      expect(await send([event.pdu], 'spoofed', 'elsewhere.example')).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
+      expect(await storedHere(event.eventId)).toBeNull();
+    });
   });
 });
