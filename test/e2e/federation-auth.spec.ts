@@ -152,5 +152,36 @@ describe('federation request authentication between two deployments', () => {
       expect(await send([event.pdu], 'spoofed', 'elsewhere.example')).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
       expect(await storedHere(event.eventId)).toBeNull();
     });
+
+    /** A signed request from B to A. */
+    const asB = (method: 'GET' | 'POST', path: string, body?: object) => {
+      const authorization = authorizationHeader({ method, uri: path, origin: b.name, destination: a.name, ...(body ? { content: body as never } : {}) }, bKey);
+      return httpsJson({ host: '127.0.0.1', port: a.port, hostHeader: a.name, tlsName: 'localhost' }, method, path, { ca, timeoutMs: 10_000, headers: { authorization }, body });
+    };
+
+    it('lets a server in the room read events, state and history', async () => {
+      const room = encodeURIComponent(roomId);
+      const latest = await bobEvent({ type: 'm.room.message', content: { body: 'latest' } });
+      await send([latest.pdu]);
+      const event = await asB('GET', `/_matrix/federation/v1/event/${encodeURIComponent(latest.eventId)}`);
+      expect(event).toMatchObject({ status: 200, body: { pdus: [{ content: { body: 'latest' } }] } });
+      const stateIds = await asB('GET', `/_matrix/federation/v1/state_ids/${room}?event_id=${encodeURIComponent(latest.eventId)}`);
+      expect((stateIds.body as { pdu_ids: string[] }).pdu_ids.length).toBeGreaterThanOrEqual(5);
+      const backfill = await asB('GET', `/_matrix/federation/v1/backfill/${room}?v=${encodeURIComponent(latest.eventId)}&limit=3`);
+      const pdus = (backfill.body as { pdus: Array<{ content: { body?: string } }> }).pdus;
+      expect(pdus).toHaveLength(3);
+      expect(pdus[0].content.body).toBe('latest');
+      const missing = await asB('POST', `/_matrix/federation/v1/get_missing_events/${room}`, { earliest_events: [], latest_events: [latest.eventId], limit: 2 });
+      expect((missing.body as { events: unknown[] }).events).toHaveLength(2);
+    });
+
+    it('refuses to show a room to a server with no member in it', async () => {
+      const alice = await client(a, 'POST', '/_matrix/client/v3/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'pw pw pw' });
+      const created = await client(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'private_chat' }, alice.body.access_token as string);
+      const other = encodeURIComponent(created.body.room_id as string);
+      const latestHere = (await a.app.get<Database>(DATABASE).prisma.event.findFirst({ orderBy: { streamPos: 'desc' } }))!.eventId;
+      expect(await asB('GET', `/_matrix/federation/v1/state_ids/${other}?event_id=${encodeURIComponent(latestHere)}`)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+      expect(await asB('GET', `/_matrix/federation/v1/event/${encodeURIComponent(latestHere)}`)).toMatchObject({ status: 403 });
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { RoomInputClient } from '@lattice/room-server';
 import { FederationAuthGuard } from './auth/federation-auth.guard';
+import { EventsController } from './events/events.controller';
 import { KeyServerController } from './keys/key-server.controller';
 import { JoinsController } from './membership/joins.controller';
 import { QueryController } from './query/query.controller';
@@ -10,10 +11,10 @@ import { TransactionsController } from './transactions/transactions.controller';
 /**
  * The server-server API: keys (ours, and as a notary), version, queries
  * about our users, joins of our rooms from other servers, inbound
- * transactions; and the sender of our events to other servers.
+ * transactions, reading events and state; and the sender of our events to other servers.
  */
 @Module({
-  controllers: [KeyServerController, QueryController, JoinsController, TransactionsController],
+  controllers: [KeyServerController, QueryController, JoinsController, TransactionsController, EventsController],
   providers: [FederationAuthGuard, RoomInputClient, FederationSender],
 })
 export class FederationApiModule {}

@@ -118,6 +118,45 @@ export class RoomReader {
     return rows.map(toStoredEvent);
   }
 
+  /** The room's state before an event (its snapshot), or undefined for an event without one (an outlier, or unknown). */
+  async stateBefore(eventId: string): Promise<StoredEvent[] | undefined> {
+    const [row] = await this.db.$queryRawUnsafe<Array<{ state_snapshot_nid: bigint | null }>>('SELECT state_snapshot_nid FROM events WHERE event_id = $1 AND NOT is_outlier', eventId);
+    if (!row) return undefined;
+    if (row.state_snapshot_nid === null) return [];
+    const nids = [...(await readSnapshotNids(this.db, BigInt(row.state_snapshot_nid))).values()];
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.depth`, nids);
+    return rows.map(toStoredEvent);
+  }
+
+  /**
+   * A breadth-first walk of prev_events from `from` (included when
+   * `includeStart`), skipping `exclude`, until `limit` events: backfill and
+   * get_missing_events.
+   */
+  async walkBack(roomId: string, from: string[], limit: number, options: { includeStart: boolean; exclude?: Set<string> }): Promise<StoredEvent[]> {
+    const seen = new Set<string>(options.exclude);
+    const found: StoredEvent[] = [];
+    let frontier = options.includeStart ? from : await this.prevEventIds(from);
+    while (frontier.length && found.length < limit) {
+      const fresh = frontier.filter((id) => !seen.has(id));
+      fresh.forEach((id) => seen.add(id));
+      if (fresh.length === 0) break;
+      const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE r.room_id = $1 AND e.event_id = ANY($2::text[]) ORDER BY e.depth DESC`, roomId, fresh);
+      found.push(...rows.map(toStoredEvent).slice(0, limit - found.length));
+      frontier = await this.prevEventIds(rows.map((r) => r.event_id));
+    }
+    return found;
+  }
+
+  private async prevEventIds(eventIds: string[]): Promise<string[]> {
+    if (eventIds.length === 0) return [];
+    const rows = await this.db.$queryRawUnsafe<Array<{ prev_event_id: string }>>(
+      'SELECT g.prev_event_id FROM event_edges g JOIN events e ON e.event_nid = g.event_nid WHERE e.event_id = ANY($1::text[])',
+      eventIds,
+    );
+    return [...new Set(rows.map((r) => r.prev_event_id))];
+  }
+
   /** The servers with at least one joined member in the room. */
   async joinedServers(roomId: string): Promise<string[]> {
     const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(

@@ -1,0 +1,95 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import type { TenantConfig } from '@lattice/config';
+import { Errors, Public, Tenant } from '@lattice/http';
+import { RoomReader } from '@lattice/room-server';
+import { DATABASE, type Database } from '@lattice/storage';
+import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
+
+/** The most events one backfill or get_missing_events answer carries. */
+const MAX_EVENTS = 100;
+
+/**
+ * Reading a room's events and state from this server (server-server-api
+ * "Retrieving events", "Backfilling and retrieving missing events"). Only
+ * servers with a member joined to the room may read it.
+ */
+@Controller('_matrix/federation/v1')
+@UseGuards(FederationAuthGuard)
+export class EventsController {
+  private readonly reader: RoomReader;
+
+  constructor(@Inject(DATABASE) db: Database) {
+    this.reader = new RoomReader(db.prisma);
+  }
+
+  @Get('event/:eventId')
+  @Public()
+  async event(@Tenant() t: TenantConfig, @Origin() origin: string, @Param('eventId') eventId: string) {
+    const event = await this.reader.event(eventId);
+    if (!event) throw Errors.notFound(`Event ${eventId} is not known here`);
+    await this.mayRead(event.roomId, origin);
+    return this.transaction(t, [event.pdu]);
+  }
+
+  @Get('state/:roomId')
+  @Public()
+  async state(@Origin() origin: string, @Param('roomId') roomId: string, @Query('event_id') eventId?: string) {
+    const state = await this.stateAt(origin, roomId, eventId);
+    const chain = await this.reader.authChain(state.map((e) => e.eventId));
+    return { pdus: state.map((e) => e.pdu), auth_chain: chain.map((e) => e.pdu) };
+  }
+
+  @Get('state_ids/:roomId')
+  @Public()
+  async stateIds(@Origin() origin: string, @Param('roomId') roomId: string, @Query('event_id') eventId?: string) {
+    const state = await this.stateAt(origin, roomId, eventId);
+    const chain = await this.reader.authChain(state.map((e) => e.eventId));
+    return { pdu_ids: state.map((e) => e.eventId), auth_chain_ids: chain.map((e) => e.eventId) };
+  }
+
+  @Get('event_auth/:roomId/:eventId')
+  @Public()
+  async eventAuth(@Origin() origin: string, @Param('roomId') roomId: string, @Param('eventId') eventId: string) {
+    await this.mayRead(roomId, origin);
+    return { auth_chain: (await this.reader.authChain([eventId])).map((e) => e.pdu) };
+  }
+
+  @Get('backfill/:roomId')
+  @Public()
+  async backfill(@Tenant() t: TenantConfig, @Origin() origin: string, @Param('roomId') roomId: string, @Query('v') v?: string | string[], @Query('limit') limit?: string) {
+    await this.mayRead(roomId, origin);
+    const from = v === undefined ? [] : Array.isArray(v) ? v : [v];
+    if (from.length === 0) throw Errors.missingParam('v (the events to backfill from) is required');
+    const events = await this.reader.walkBack(roomId, from, Math.min(Number(limit) || 10, MAX_EVENTS), { includeStart: true });
+    return this.transaction(t, events.map((e) => e.pdu));
+  }
+
+  @Post('get_missing_events/:roomId')
+  @Public()
+  @HttpCode(200)
+  async missingEvents(@Origin() origin: string, @Param('roomId') roomId: string, @Body() body: unknown) {
+    await this.mayRead(roomId, origin);
+    const request = body as { earliest_events?: unknown; latest_events?: unknown; limit?: unknown };
+    if (!Array.isArray(request?.latest_events) || !Array.isArray(request.earliest_events)) throw Errors.badJson('earliest_events and latest_events must be arrays');
+    const limit = Math.min(typeof request.limit === 'number' ? request.limit : 10, MAX_EVENTS);
+    const events = await this.reader.walkBack(roomId, request.latest_events as string[], limit, { includeStart: false, exclude: new Set(request.earliest_events as string[]) });
+    return { events: events.reverse().map((e) => e.pdu) };
+  }
+
+  private async stateAt(origin: string, roomId: string, eventId?: string) {
+    if (!eventId) throw Errors.missingParam('event_id is required');
+    await this.mayRead(roomId, origin);
+    const state = await this.reader.stateBefore(eventId);
+    if (!state) throw Errors.notFound(`No state is known here at ${eventId}`);
+    return state;
+  }
+
+  /** History is shared only with servers in the room. */
+  private async mayRead(roomId: string, origin: string): Promise<void> {
+    if (!(await this.reader.joinedServers(roomId)).includes(origin)) throw Errors.forbidden(`${origin} has no member in ${roomId}`);
+  }
+
+  private transaction(t: TenantConfig, pdus: unknown[]) {
+    return { origin: t.serverName, origin_server_ts: Date.now(), pdus };
+  }
+}
