@@ -34,6 +34,20 @@ describe('client-server API errors and limits', () => {
     expect(await timelineLength()).toBe(before);
   });
 
+  it('answers the POST endpoints with 200, as the spec defines them (not 201)', async () => {
+    const eventId = (await call('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/status`, { msgtype: 'm.text', body: 'hi' })).body.event_id as string;
+    const room = encodeURIComponent(roomId);
+    const statuses = [
+      (await call('POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'limits' }, password: 'correct horse' })).status,
+      (await call('POST', '/user/@limits:localhost/filter', { room: { timeline: { limit: 5 } } })).status,
+      (await call('POST', `/rooms/${room}/receipt/m.read/${encodeURIComponent(eventId)}`, {})).status,
+      (await call('POST', `/rooms/${room}/read_markers`, { 'm.fully_read': eventId })).status,
+      (await call('POST', '/publicRooms', {})).status,
+      (await call('POST', '/register', { username: 'status', password: 'correct horse', auth: { type: 'm.login.dummy' } }, '')).status,
+    ];
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+  });
+
   it('answers a body that is not JSON with M_NOT_JSON', async () => {
     expect(await call('POST', '/createRoom', '{not json')).toMatchObject({ status: 400, body: { errcode: 'M_NOT_JSON' } });
   });

@@ -140,6 +140,24 @@ describe('federation with Synapse', () => {
       expect(ours.some((s) => s.startsWith(`m.room.member|${dave.userId}|`))).toBe(true);
       expect(await stateOf(synapseClient, dave.accessToken)).toEqual(ours);
     });
+    it('crosses typing notifications both ways, and Synapse\'s read receipts to this server', async () => {
+      const room = encodeURIComponent(roomId);
+      const ephemeral = async (call: typeof latticeClient, token: string) => {
+        const { body } = await call('GET', '/_matrix/client/v3/sync?timeout=0', token);
+        return JSON.stringify((body.rooms as { join?: Record<string, { ephemeral?: unknown }> })?.join?.[roomId]?.ephemeral ?? {});
+      };
+      await latticeClient('PUT', `/_matrix/client/v3/rooms/${room}/typing/${encodeURIComponent(alice.userId)}`, alice.accessToken, { typing: true, timeout: 20_000 });
+      await eventually('Synapse to show alice typing', async () => (await ephemeral(synapseClient, dave.accessToken)).includes(`"m.typing","content":{"user_ids":["${alice.userId}"]`));
+      await synapseClient('PUT', `/_matrix/client/v3/rooms/${room}/typing/${encodeURIComponent(dave.userId)}`, dave.accessToken, { typing: true, timeout: 20_000 });
+      await eventually('this server to show dave typing', async () => (await ephemeral(latticeClient, alice.accessToken)).includes(dave.userId));
+
+      const { body } = await latticeClient('PUT', `/_matrix/client/v3/rooms/${room}/send/m.room.message/r1`, alice.accessToken, { msgtype: 'm.text', body: 'read me' });
+      const eventId = body.event_id as string;
+      await eventually('the message to reach Synapse', async () => (await synapseClient('GET', `/_matrix/client/v3/rooms/${room}/event/${encodeURIComponent(eventId)}`, dave.accessToken)).status === 200);
+      await synapseClient('POST', `/_matrix/client/v3/rooms/${room}/receipt/m.read/${encodeURIComponent(eventId)}`, dave.accessToken, {});
+      await eventually('this server to show dave\'s receipt', async () => (await ephemeral(latticeClient, alice.accessToken)).includes(`"m.read":{"${dave.userId}"`));
+    });
+
     it('crosses a kick, a leave and a ban in both directions', async () => {
       const room = encodeURIComponent(roomId);
       const joinedOnSynapse = async () => ((await synapseClient('GET', '/_matrix/client/v3/joined_rooms', dave.accessToken)).body.joined_rooms as string[]).includes(roomId);

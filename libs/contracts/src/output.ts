@@ -21,6 +21,8 @@ export interface OutputStreamChange {
   position: string;
   userIds?: string[];
   roomId?: string;
+  /** For receipts: the receipt written, which the federation sender passes on to the room's other servers. */
+  receipt?: { userId: string; receiptType: string; eventId: string; threadId?: string; ts: number };
 }
 
 /** A user started or stopped typing; every sync worker keeps typing state from these. */

@@ -16,6 +16,7 @@ export class LoginController {
   }
 
   @Post('login')
+  @HttpCode(200)
   @Public()
   @RateLimited()
   @HttpCode(200)

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { AccountStore } from '@lattice/accounts';
 import { Errors, MatrixError, Public, RateLimited, Tenant, validateBody } from '@lattice/http';
@@ -15,6 +15,7 @@ export class RegisterController {
   constructor(private readonly accounts: AccountStore) {}
 
   @Post('register')
+  @HttpCode(200)
   @Public()
   @RateLimited()
   async register(@Tenant() tenant: TenantConfig, @Body() raw: unknown, @Query('kind') kind?: string) {

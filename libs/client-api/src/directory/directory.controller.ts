@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, Public, Requester, Tenant, validateBody } from '@lattice/http';
 import { isValidRoomAlias, parsePowerLevels, powerLevelOf } from '@lattice/protocol';
@@ -70,6 +70,7 @@ export class DirectoryController {
   }
 
   @Post('publicRooms')
+  @HttpCode(200)
   async searchPublicRooms(@Auth() _r: Requester, @Tenant() t: TenantConfig, @Body() raw: unknown) {
     const body = validateBody(publicRoomsBody, raw);
     return this.listPublicRooms(t, { limit: body.limit, since: body.since, term: body.filter?.generic_search_term });

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Inject, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import { Auth, Errors, RateLimited, Requester, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
@@ -40,6 +40,7 @@ export class UserDataController {
   }
 
   @Post('user/:userId/filter')
+  @HttpCode(200)
   async createFilter(@Auth() r: Requester, @Param('userId') userId: string, @Body() raw: unknown) {
     this.requireSelf(r, userId);
     const json = JSON.stringify(parseFilter(JSON.stringify(jsonObject(raw))));
@@ -113,6 +114,7 @@ export class UserDataController {
   }
 
   @Post('rooms/:roomId/receipt/:receiptType/:eventId')
+  @HttpCode(200)
   @RateLimited()
   async receipt(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('receiptType') type: string, @Param('eventId') eventId: string, @Body() raw: unknown) {
     const body = validateBody(receiptBody, raw);
@@ -124,6 +126,7 @@ export class UserDataController {
   }
 
   @Post('rooms/:roomId/read_markers')
+  @HttpCode(200)
   @RateLimited()
   async readMarkers(@Auth() r: Requester, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(readMarkersBody, raw);
@@ -157,7 +160,8 @@ export class UserDataController {
 
   private async writeReceipt(userId: string, roomId: string, receiptType: string, eventId: string, threadId: string): Promise<void> {
     const position = await this.receipts.put({ roomId, receiptType, userId, threadId, eventId });
-    await this.bus.publish('output.streams', { stream: 'receipts', position: position.toString(), roomId });
+    const receipt = { userId, receiptType, eventId, ts: Date.now(), ...(threadId ? { threadId } : {}) };
+    await this.bus.publish('output.streams', { stream: 'receipts', position: position.toString(), roomId, receipt });
   }
 
   private async currentTags(r: Requester, userId: string, roomId: string): Promise<JsonObject> {

@@ -3,28 +3,33 @@ import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
-import { serverNameOf, type Pdu } from '@lattice/protocol';
+import { serverNameOf, type JsonObject, type Pdu } from '@lattice/protocol';
 import { RoomReader } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 
-/** server-server-api "Transactions": at most 50 PDUs each. */
+/** server-server-api "Transactions": at most 50 PDUs and 100 EDUs each. */
 const MAX_PDUS_PER_TRANSACTION = 50;
+const MAX_EDUS_PER_TRANSACTION = 100;
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 3600_000;
 
+/** A PDU or an EDU waiting for its destination, with the tenant it is sent as. */
+type Outgoing = { origin: string; pdu: Pdu } | { origin: string; edu: JsonObject };
+
 interface Destination {
-  queue: Array<{ origin: string; pdu: Pdu }>;
+  queue: Outgoing[];
   sending: boolean;
   retryMs: number;
   timer?: NodeJS.Timeout;
 }
 
 /**
- * Sends the events our users make to every other server in the room, as
- * transactions (PUT /send/{txnId}) of at most 50 PDUs, one in flight per
- * destination, retried with exponential backoff while a destination is down.
- * It follows the output stream, so it sees each persisted event once per
- * process.
+ * Sends what our users do to every other server in the room: their events,
+ * and typing notifications and public read receipts as EDUs; as
+ * transactions (PUT /send/{txnId}) of at most 50 PDUs and 100 EDUs, one in
+ * flight per destination, retried with exponential backoff while a
+ * destination is down. It follows the output streams, so it sees each
+ * change once per process.
  */
 @Injectable()
 export class FederationSender implements OnModuleInit, OnModuleDestroy {
@@ -45,6 +50,30 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.bus.consume('output.room', (event) => this.route(event));
+    this.bus.consume('output.typing', async (typing) => {
+      const edu = { edu_type: 'm.typing', content: { room_id: typing.roomId, user_id: typing.userId, typing: typing.typing } };
+      await this.sendEdu(typing.roomId, typing.userId, edu);
+    });
+    this.bus.consume('output.streams', async (change) => {
+      const receipt = change.receipt;
+      // Private read receipts never leave this server (client-server-api "Private read receipts").
+      if (!receipt || !change.roomId || receipt.receiptType !== 'm.read') return;
+      const data = { ts: receipt.ts, ...(receipt.threadId ? { thread_id: receipt.threadId } : {}) };
+      const edu = { edu_type: 'm.receipt', content: { [change.roomId]: { 'm.read': { [receipt.userId]: { event_ids: [receipt.eventId], data } } } } };
+      await this.sendEdu(change.roomId, receipt.userId, edu);
+    });
+  }
+
+  /** Queues an EDU about one of our users for the room's other servers. */
+  private async sendEdu(roomId: string, userId: string, edu: JsonObject): Promise<void> {
+    const origin = serverNameOf(userId);
+    if (!origin || !this.ours.has(origin)) return;
+    for (const server of await this.reader.joinedServers(roomId)) {
+      if (this.ours.has(server)) continue;
+      const destination = this.destination(server);
+      destination.queue.push({ origin, edu });
+      this.flush(server, destination);
+    }
   }
 
   onModuleDestroy(): void {
@@ -78,13 +107,20 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private flush(server: string, destination: Destination): void {
     if (destination.sending || destination.timer || destination.queue.length === 0) return;
     destination.sending = true;
-    // A transaction has one origin: take the leading run of PDUs from the same tenant.
+    // A transaction has one origin: take the leading run of items from the same tenant, within the limits.
     const origin = destination.queue[0].origin;
+    const pdus: Pdu[] = [];
+    const edus: JsonObject[] = [];
     let count = 0;
-    while (count < destination.queue.length && count < MAX_PDUS_PER_TRANSACTION && destination.queue[count].origin === origin) count++;
-    const batch = destination.queue.slice(0, count);
+    for (const item of destination.queue) {
+      if (item.origin !== origin) break;
+      if ('pdu' in item ? pdus.length === MAX_PDUS_PER_TRANSACTION : edus.length === MAX_EDUS_PER_TRANSACTION) break;
+      if ('pdu' in item) pdus.push(item.pdu);
+      else edus.push(item.edu);
+      count++;
+    }
     const txnId = `${Date.now()}-${this.counter++}`;
-    const body = { origin, origin_server_ts: Date.now(), pdus: batch.map((b) => b.pdu), edus: [] };
+    const body = { origin, origin_server_ts: Date.now(), pdus, edus };
     this.client
       .request(origin, server, 'PUT', `/_matrix/federation/v1/send/${encodeURIComponent(txnId)}`, body as never)
       .then(() => {

@@ -2,35 +2,43 @@ import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common'
 import type { TenantConfig } from '@lattice/config';
 import { checkIncomingPdu, ServerKeys } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
-import { computeEventId, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
+import { computeEventId, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { RoomInputClient, RoomReader } from '@lattice/room-server';
-import { DATABASE, type Database } from '@lattice/storage';
+import { BUS, type Bus } from '@lattice/bus';
+import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { ReceiptStore } from '@lattice/sync';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 
 /** server-server-api "Transactions": at most 50 PDUs and 100 EDUs each. */
 const MAX_PDUS = 50;
 const MAX_EDUS = 100;
+/** How long a remote user's typing notification lasts unless renewed (the EDU carries no timeout). */
+const TYPING_TIMEOUT_MS = 30_000;
 /** Transactions remembered per process for answering a retried one the same way. */
 const REMEMBERED = 1_000;
 
 /**
  * Inbound transactions (PUT /send/{txnId}): each PDU is checked (format,
  * signatures, content hash) and handed to the room-server, which authorises
- * and persists it; the answer says per event whether it was accepted. A
- * retried transaction gets its first answer.
+ * and persists it; the answer says per event whether it was accepted. Then
+ * the EDUs (typing, receipts). A retried transaction gets its first answer.
  */
 @Controller('_matrix/federation/v1/send')
 @UseGuards(FederationAuthGuard)
 export class TransactionsController {
   private readonly reader: RoomReader;
+  private readonly receipts: ReceiptStore;
   private readonly answered = new Map<string, Promise<JsonObject>>();
 
   constructor(
     @Inject(DATABASE) db: Database,
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(POSITION_CACHE) positions: PositionCache,
     private readonly keys: ServerKeys,
     private readonly rooms: RoomInputClient,
   ) {
     this.reader = new RoomReader(db.prisma);
+    this.receipts = new ReceiptStore(db.prisma, positions);
   }
 
   @Put(':txnId')
@@ -44,7 +52,10 @@ export class TransactionsController {
     const key = JSON.stringify([tenant.serverName, origin, txnId]);
     let answer = this.answered.get(key);
     if (!answer) {
-      answer = this.apply(tenant, transaction.pdus as Pdu[]);
+      answer = this.apply(tenant, transaction.pdus as Pdu[]).then(async (result) => {
+        for (const edu of (transaction.edus as JsonObject[] | undefined) ?? []) await this.receiveEdu(origin, edu).catch(() => undefined);
+        return result;
+      });
       if (this.answered.size >= REMEMBERED) this.answered.delete(this.answered.keys().next().value!);
       this.answered.set(key, answer);
       answer.catch(() => this.answered.delete(key));
@@ -59,6 +70,34 @@ export class TransactionsController {
       results[outcome.eventId] = outcome.error === undefined ? {} : { error: outcome.error };
     }
     return { pdus: results };
+  }
+
+  /**
+   * EDUs about the origin's own users in rooms they are joined to: typing
+   * (m.typing) and read receipts (m.receipt). Anything else is ignored, as
+   * the spec allows for EDUs a server does not handle.
+   */
+  private async receiveEdu(origin: string, edu: JsonObject): Promise<void> {
+    const content = edu.content as JsonObject | undefined;
+    if (typeof content !== 'object' || content === null) return;
+    const fromOrigin = (userId: unknown): userId is string => typeof userId === 'string' && serverNameOf(userId) === origin;
+    if (edu.edu_type === 'm.typing') {
+      const { room_id: roomId, user_id: userId, typing } = content;
+      if (typeof roomId !== 'string' || !fromOrigin(userId) || typeof typing !== 'boolean') return;
+      if ((await this.reader.membership(roomId, userId)) !== 'join') return;
+      await this.bus.publish('output.typing', { roomId, userId, typing, timeoutMs: TYPING_TIMEOUT_MS });
+    } else if (edu.edu_type === 'm.receipt') {
+      for (const [roomId, byType] of Object.entries(content)) {
+        const readers = ((byType as JsonObject)?.['m.read'] ?? {}) as Record<string, { event_ids?: unknown; data?: { thread_id?: unknown } }>;
+        for (const [userId, receipt] of Object.entries(readers)) {
+          const eventId = Array.isArray(receipt?.event_ids) ? receipt.event_ids[0] : undefined;
+          if (!fromOrigin(userId) || typeof eventId !== 'string' || (await this.reader.membership(roomId, userId)) !== 'join') continue;
+          const threadId = typeof receipt.data?.thread_id === 'string' ? receipt.data.thread_id : '';
+          const position = await this.receipts.put({ roomId, receiptType: 'm.read', userId, threadId, eventId });
+          await this.bus.publish('output.streams', { stream: 'receipts', position: position.toString(), roomId });
+        }
+      }
+    }
   }
 
   private async applyOne(tenant: TenantConfig, pdu: Pdu): Promise<{ eventId: string; error?: string }> {
