@@ -52,6 +52,13 @@ describe('federation with Synapse', () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
+  /**
+   * Synapse answers identical /sync requests from a cache for two minutes:
+   * polls vary the timeout (a few milliseconds) so each is computed afresh.
+   */
+  let syncs = 0;
+  const freshSync = () => `/_matrix/client/v3/sync?timeout=${++syncs}`;
+
   async function registerOnLattice(username: string) {
     const { body } = await latticeClient('POST', '/_matrix/client/v3/register', undefined, { username, password: 'interop password', auth: { type: 'm.login.dummy' } });
     return { userId: body.user_id as string, accessToken: body.access_token as string };
@@ -100,6 +107,7 @@ describe('federation with Synapse', () => {
   describe('a room created here that a Synapse user joins', () => {
     let alice: { userId: string; accessToken: string };
     let dave: { userId: string; accessToken: string };
+    let gina: { userId: string; accessToken: string };
     let roomId: string;
 
     /** Bodies of the m.room.message events a client sees in the room, oldest first. */
@@ -140,10 +148,22 @@ describe('federation with Synapse', () => {
       expect(ours.some((s) => s.startsWith(`m.room.member|${dave.userId}|`))).toBe(true);
       expect(await stateOf(synapseClient, dave.accessToken)).toEqual(ours);
     });
+    it('invites a Synapse user, who accepts through Synapse', async () => {
+      gina = await synapse.register('gina');
+      const room = encodeURIComponent(roomId);
+      expect((await latticeClient('POST', `/_matrix/client/v3/rooms/${room}/invite`, alice.accessToken, { user_id: gina.userId })).status).toBe(200);
+      await eventually('the invite to reach gina', async () => {
+        const { body } = await synapseClient('GET', freshSync(), gina.accessToken);
+        return (body.rooms as { invite?: Record<string, unknown> })?.invite?.[roomId] !== undefined;
+      });
+      expect((await synapseClient('POST', `/_matrix/client/v3/join/${room}?server_name=${encodeURIComponent(latticeName)}`, gina.accessToken, {})).status).toBe(200);
+      await eventually('gina\'s join to arrive here', async () => Object.keys((await latticeClient('GET', `/_matrix/client/v3/rooms/${room}/joined_members`, alice.accessToken)).body.joined as object).includes(gina.userId));
+    });
+
     it('crosses typing notifications both ways, and Synapse\'s read receipts to this server', async () => {
       const room = encodeURIComponent(roomId);
       const ephemeral = async (call: typeof latticeClient, token: string) => {
-        const { body } = await call('GET', '/_matrix/client/v3/sync?timeout=0', token);
+        const { body } = await call('GET', freshSync(), token);
         return JSON.stringify((body.rooms as { join?: Record<string, { ephemeral?: unknown }> })?.join?.[roomId]?.ephemeral ?? {});
       };
       await latticeClient('PUT', `/_matrix/client/v3/rooms/${room}/typing/${encodeURIComponent(alice.userId)}`, alice.accessToken, { typing: true, timeout: 20_000 });
@@ -172,6 +192,11 @@ describe('federation with Synapse', () => {
       await eventually('the leave to arrive here', async () => !(await joinedHere()));
 
       expect((await latticeClient('POST', `/_matrix/client/v3/rooms/${room}/ban`, alice.accessToken, { user_id: dave.userId })).status).toBe(200);
+      // Synapse is in the room itself now (a user of it joined through it): it refuses the rejoin once it has the ban.
+      await eventually('Synapse to apply the ban', async () => {
+        const { body } = await synapseClient('GET', `/_matrix/client/v3/rooms/${room}/state/m.room.member/${encodeURIComponent(dave.userId)}`, gina.accessToken);
+        return body.membership === 'ban';
+      });
       const refused = await synapseClient('POST', `/_matrix/client/v3/join/${room}?server_name=${encodeURIComponent(latticeName)}`, dave.accessToken, {});
       expect(refused.status).toBe(403);
     });
@@ -211,6 +236,18 @@ describe('federation with Synapse', () => {
       const both = async (call: typeof latticeClient, token: string) => (await messages(call, token)).sort().join() === 'erin here,frank here';
       await eventually('Synapse to have both', () => both(synapseClient, erin.accessToken));
       await eventually('this server to have both', () => both(latticeClient, frank.accessToken));
+    });
+
+    it('shows an invite from Synapse here, which the user accepts', async () => {
+      const hank = await registerOnLattice('hank');
+      expect((await synapseClient('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/invite`, erin.accessToken, { user_id: hank.userId })).status).toBe(200);
+      const invite = await eventually('the invite to show in /sync here', async () => {
+        const { body } = await latticeClient('GET', '/_matrix/client/v3/sync?timeout=0', hank.accessToken);
+        return (body.rooms as { invite?: Record<string, { invite_state: { events: Array<{ type: string; content: Record<string, unknown> }> } }> })?.invite?.[roomId];
+      });
+      expect(invite.invite_state.events.find((e) => e.type === 'm.room.name')?.content).toEqual({ name: 'On Synapse' });
+      expect((await latticeClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, hank.accessToken, {})).status).toBe(200);
+      await eventually('Synapse to see hank join', async () => Object.keys(((await synapseClient('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/joined_members`, erin.accessToken)).body.joined as object) ?? {}).includes(hank.userId));
     });
   });
 });

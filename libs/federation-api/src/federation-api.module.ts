@@ -3,6 +3,7 @@ import { RoomInputClient } from '@lattice/room-server';
 import { FederationAuthGuard } from './auth/federation-auth.guard';
 import { EventsController } from './events/events.controller';
 import { KeyServerController } from './keys/key-server.controller';
+import { InvitesController } from './membership/invites.controller';
 import { JoinsController } from './membership/joins.controller';
 import { QueryController } from './query/query.controller';
 import { FederationSender } from './sender/federation-sender';
@@ -14,7 +15,7 @@ import { TransactionsController } from './transactions/transactions.controller';
  * transactions, reading events and state; and the sender of our events to other servers.
  */
 @Module({
-  controllers: [KeyServerController, QueryController, JoinsController, TransactionsController, EventsController],
+  controllers: [KeyServerController, QueryController, JoinsController, InvitesController, TransactionsController, EventsController],
   providers: [FederationAuthGuard, RoomInputClient, FederationSender],
 })
 export class FederationApiModule {}

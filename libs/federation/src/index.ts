@@ -5,3 +5,4 @@ export * from './keys/key-response';
 export * from './keys/server-keys';
 export * from './events/check-incoming-pdu';
 export * from './membership/remote-join';
+export * from './membership/remote-invite';

@@ -12,3 +12,4 @@ export * from './event-signing';
 export * from './auth';
 export * from './state-res';
 export * from './federation/x-matrix';
+export * from './stripped-state';

@@ -1,4 +1,4 @@
-import { getRoomVersion, redactEvent, type Pdu, type RoomVersion } from '@lattice/protocol';
+import { getRoomVersion, redactEvent, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import type { PrismaClient } from '@lattice/storage';
 import { readSnapshotNids } from './storage/state-snapshots';
 
@@ -97,12 +97,25 @@ export class RoomReader {
   /** Rooms where the user's current membership is one of `memberships`. */
   async roomsOfUser(userId: string, memberships: string[]): Promise<Array<{ roomId: string; membership: string; streamPos: bigint }>> {
     const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; membership: string; stream_pos: bigint }>>(
+      // Invites to rooms of other servers that this server is not in are kept apart (remote_invites).
       `SELECT r.room_id, c.membership, c.stream_pos FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
-       WHERE c.user_id = $1 AND c.membership = ANY($2::text[])`,
+       WHERE c.user_id = $1 AND c.membership = ANY($2::text[])
+       UNION ALL
+       SELECT i.room_id, 'invite', i.stream_pos FROM remote_invites i
+       WHERE i.user_id = $1 AND 'invite' = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.room_id = i.room_id)`,
       userId,
       memberships,
     );
     return rows.map((r) => ({ roomId: r.room_id, membership: r.membership, streamPos: BigInt(r.stream_pos) }));
+  }
+
+  /** What an invite to a room this server is not in shows: the stripped state the inviter sent, and the invite. */
+  async remoteInviteState(roomId: string, userId: string): Promise<JsonObject[] | undefined> {
+    const invite = await this.db.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId } } });
+    if (!invite) return undefined;
+    const pdu = JSON.parse(invite.event) as Pdu;
+    const state = JSON.parse(invite.inviteRoomState) as JsonObject[];
+    return [...state, { type: pdu.type, state_key: pdu.state_key!, sender: pdu.sender, content: pdu.content }];
   }
 
   /** Every event reachable from these through auth_events (server-server-api "auth chain"), oldest first. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
-import type { JsonObject } from '@lattice/protocol';
+import { strippedState, type JsonObject } from '@lattice/protocol';
 import { RoomReader, toClientEvent, type StoredEvent } from '@lattice/room-server';
 import { DATABASE, POSITION_CACHE, reconcilePositions, type Database, type PositionCache } from '@lattice/storage';
 import { roomEventMatches, roomIncluded, eventMatches } from './filters/event-filter';
@@ -27,8 +27,6 @@ export interface SyncRequest {
 const DEFAULT_TIMELINE_LIMIT = 10;
 /** Long-polls re-check at least this often, so a lost wake-up only delays an answer. */
 const RECHECK_MS = 5_000;
-/** State events shown for invites (client-server-api "Stripped state"). */
-const STRIPPED_STATE = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic'];
 
 /**
  * /sync: what changed for a user between two stream positions, read from
@@ -118,7 +116,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         const section = await this.joinedRoom(request, room.roomId, since && !changedMembership ? from : undefined, current, accountData);
         if (section) join[room.roomId] = section;
       } else if (room.membership === 'invite' && (changedMembership || !since)) {
-        invite[room.roomId] = { invite_state: { events: await this.strippedState(room.roomId) } };
+        invite[room.roomId] = { invite_state: { events: (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId)) } };
       } else if ((room.membership === 'leave' || room.membership === 'ban') && since && changedMembership && !forgotten.has(room.roomId)) {
         leave[room.roomId] = await this.leftRoom(request, room.roomId, from, room.streamPos);
       } else if ((room.membership === 'leave' || room.membership === 'ban') && !since && filter?.room?.include_leave && !forgotten.has(room.roomId)) {
@@ -198,11 +196,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async strippedState(roomId: string): Promise<JsonObject[]> {
-    const state = await this.reader.currentState(roomId);
-    return state
-      .filter((e) => STRIPPED_STATE.includes(e.pdu.type) || e.pdu.type === 'm.room.member')
-      .filter((e) => e.pdu.type !== 'm.room.member' || e.pdu.content.membership === 'invite' || e.pdu.content.membership === 'join')
-      .map((e) => ({ type: e.pdu.type, state_key: e.pdu.state_key!, sender: e.pdu.sender, content: e.pdu.content }));
+    return strippedState((await this.reader.currentState(roomId)).map((e) => e.pdu)) as unknown as JsonObject[];
   }
 }
 

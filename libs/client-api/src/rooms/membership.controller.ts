@@ -1,12 +1,12 @@
-import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
-import type { TenantConfig } from '@lattice/config';
+import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
-import { RemoteJoiner, RemoteJoinError } from '@lattice/federation';
+import { FederationClient, FederationError, inviteRemoteUser, RemoteJoiner, RemoteJoinError, ServerKeys } from '@lattice/federation';
 import { Auth, Errors, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
-import { serverNameOf, type JsonObject } from '@lattice/protocol';
+import { checkEventAuth, serverNameOf, stateKey, strippedState, type JsonObject } from '@lattice/protocol';
 import { StorageAccess } from '../storage-access';
-import { RoomInputClient } from '@lattice/room-server';
+import { buildEvent, Keyring, loadRoomHead, membershipTemplate, RoomInputClient } from '@lattice/room-server';
 import { inviteBody, joinBody, reasonBody, targetBody } from './room-schemas';
 
 /** Joining, inviting, leaving and moderating (client-server-api "Room membership"). */
@@ -17,6 +17,10 @@ export class MembershipController {
     private readonly storage: StorageAccess,
     private readonly remote: RemoteJoiner,
     private readonly accounts: AccountStore,
+    private readonly federation: FederationClient,
+    private readonly keys: ServerKeys,
+    private readonly keyring: Keyring,
+    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
   ) {}
 
   @Post('rooms/:roomId/join')
@@ -24,7 +28,7 @@ export class MembershipController {
   @RateLimited()
   async joinRoom(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(joinBody, raw);
-    return { room_id: await this.act(r, t, roomId, 'join', r.userId, body.reason) };
+    return { room_id: await this.joinKnownOrRemote(r, t, roomId, [], body.reason) };
   }
 
   /**
@@ -46,12 +50,21 @@ export class MembershipController {
     const body = validateBody(joinBody, raw);
     const roomId = target.startsWith('#') ? await this.resolveAlias(target) : target;
     if (!roomId.startsWith('!')) throw Errors.invalidParam('Expected a room ID or alias');
-    if (!(await this.storage.reader.roomVersion(roomId))) {
-      const named = (value?: string | string[]) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
-      const servers = [...new Set([...named(via), ...named(serverName), ...named(serverNameOf(roomId))])];
-      return { room_id: await this.joinRemote(r, t, roomId, servers.filter((s) => s !== t.serverName)) };
-    }
-    return { room_id: await this.act(r, t, roomId, 'join', r.userId, body.reason) };
+    const named = (value?: string | string[]) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+    return { room_id: await this.joinKnownOrRemote(r, t, roomId, [...named(via), ...named(serverName)], body.reason) };
+  }
+
+  /**
+   * A room this server is in is joined by the room-server; another is joined
+   * through the servers named, the room ID's own server, and the server of
+   * whoever invited the user.
+   */
+  private async joinKnownOrRemote(r: Requester, t: TenantConfig, roomId: string, via: string[], reason?: string): Promise<string> {
+    if (await this.storage.reader.roomVersion(roomId)) return this.act(r, t, roomId, 'join', r.userId, reason);
+    const invite = await this.storage.db.prisma.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
+    const inviter = invite && serverNameOf((JSON.parse(invite.event) as { sender: string }).sender);
+    const servers = [...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => s !== undefined && s !== t.serverName))];
+    return this.joinRemote(r, t, roomId, servers);
   }
 
   @Post('rooms/:roomId/invite')
@@ -59,7 +72,9 @@ export class MembershipController {
   @RateLimited()
   async invite(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(inviteBody, raw);
-    await this.act(r, t, roomId, 'invite', body.user_id, body.reason);
+    const server = serverNameOf(body.user_id);
+    if (server && !this.config.tenants.some((tenant) => tenant.serverName === server)) await this.inviteRemote(r, t, roomId, body.user_id, server, body.reason);
+    else await this.act(r, t, roomId, 'invite', body.user_id, body.reason);
     return {};
   }
 
@@ -67,7 +82,9 @@ export class MembershipController {
   @HttpCode(200)
   async leave(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(reasonBody, raw);
-    await this.act(r, t, roomId, 'leave', r.userId, body.reason);
+    // Declining an invite to a room this server is not in only forgets the invite here (make_leave/send_leave to the inviter is not done yet).
+    const declined = !(await this.storage.reader.roomVersion(roomId)) && (await this.storage.db.prisma.remoteInvite.deleteMany({ where: { roomId, userId: r.userId } })).count > 0;
+    if (!declined) await this.act(r, t, roomId, 'leave', r.userId, body.reason);
     return {};
   }
 
@@ -108,6 +125,24 @@ export class MembershipController {
   private async act(r: Requester, t: TenantConfig, roomId: string, action: MembershipAction, target: string, reason?: string): Promise<string> {
     await this.rooms.submit({ kind: 'membership', serverName: t.serverName, sender: r.userId, roomId, action, target, reason });
     return roomId;
+  }
+
+  /**
+   * A user of another server: the invite is built and authorised here, sent
+   * to their server to countersign (with the room's stripped state), and
+   * then persisted by the room-server like any event from elsewhere.
+   */
+  private async inviteRemote(r: Requester, t: TenantConfig, roomId: string, invitee: string, server: string, reason?: string): Promise<void> {
+    const head = await loadRoomHead(this.storage.db.prisma, roomId);
+    if (!head) throw Errors.notFound(`Room ${roomId} is not known to this server`);
+    const event = buildEvent(head, r.userId, membershipTemplate('invite', invitee, reason), t.serverName, await this.keyring.signingKey(t.serverName));
+    const decision = checkEventAuth(head.version, event.pdu, (type, key) => head.state.get(stateKey(type, key))?.pdu);
+    if (!decision.allowed) throw Errors.forbidden(`${decision.reason} (auth rule ${decision.rule})`);
+    const stripped = strippedState([...head.state.values()].map((e) => e.pdu)) as unknown as JsonObject[];
+    const signed = await inviteRemoteUser(this.federation, this.keys, t.serverName, { serverName: server }, head.version, event, stripped).catch((e: Error) => {
+      throw new MatrixError(e instanceof FederationError && e.status === 403 ? 403 : 502, e instanceof FederationError && e.status === 403 ? 'M_FORBIDDEN' : 'M_UNKNOWN', `${server} did not accept the invite: ${e.message}`);
+    });
+    await this.rooms.submit({ kind: 'federatedEvent', serverName: t.serverName, sender: r.userId, roomId, eventId: event.eventId, pdu: signed as never });
   }
 
   /** Joins through another server (libs/federation RemoteJoiner), then hands the checked room to the room-server. */

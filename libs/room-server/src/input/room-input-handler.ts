@@ -244,6 +244,8 @@ export class RoomInputHandler {
     const reply: RoomInputReply = { ok: true, roomId: input.roomId, eventId: input.eventId };
     const write: RoomWrite = { head, events: [{ eventId: input.eventId, pdu }], epoch };
     const persisted = await this.store.persist([write], [{ inputId: input.inputId, reply: JSON.stringify(reply) }]);
+    // The room now lives in the DAG tables: an invite kept for it has done its job.
+    await this.db.remoteInvite.deleteMany({ where: { roomId: input.roomId, userId: input.sender } });
     this.heads.set(input.roomId, { head, epoch });
     await this.publish([write], persisted);
     return reply;
