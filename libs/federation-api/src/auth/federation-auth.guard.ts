@@ -2,6 +2,7 @@ import { CanActivate, createParamDecorator, ExecutionContext, Injectable } from 
 import { ServerKeys } from '@lattice/federation';
 import { Errors, type MatrixRequest } from '@lattice/http';
 import { parseAuthorizationHeader, verifyRequestSignature, type JsonValue } from '@lattice/protocol';
+import { FederationSender } from '../sender/federation-sender';
 
 type FederationRequest = MatrixRequest & { federationOrigin?: string };
 
@@ -14,7 +15,10 @@ type FederationRequest = MatrixRequest & { federationOrigin?: string };
  */
 @Injectable()
 export class FederationAuthGuard implements CanActivate {
-  constructor(private readonly keys: ServerKeys) {}
+  constructor(
+    private readonly keys: ServerKeys,
+    private readonly sender: FederationSender,
+  ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const request = ctx.switchToHttp().getRequest<FederationRequest>();
@@ -30,6 +34,7 @@ export class FederationAuthGuard implements CanActivate {
     const signed = { method: request.method, uri: request.url, destination, ...(content === undefined ? {} : { content }) };
     if (!verifyRequestSignature(auth, signed, key)) throw Errors.unauthorized(`Invalid signature by ${auth.origin} (${auth.key})`);
     request.federationOrigin = auth.origin;
+    this.sender.serverIsUp(auth.origin);
     return true;
   }
 }

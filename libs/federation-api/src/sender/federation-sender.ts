@@ -1,23 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
-import { serverNameOf, type JsonObject, type Pdu } from '@lattice/protocol';
+import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomReader } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
+import { Outbox } from './outbox';
 
-/** server-server-api "Transactions": at most 50 PDUs and 100 EDUs each. */
-const MAX_PDUS_PER_TRANSACTION = 50;
-const MAX_EDUS_PER_TRANSACTION = 100;
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 3600_000;
-
-/** A PDU or an EDU waiting for its destination, with the tenant it is sent as. */
-type Outgoing = { origin: string; pdu: Pdu } | { origin: string; edu: JsonObject };
+/** How often destinations with queued items are looked for (restarts, retries, leases of dead processes). */
+const SWEEP_MS = 30_000;
 
 interface Destination {
-  queue: Outgoing[];
   sending: boolean;
   retryMs: number;
   timer?: NodeJS.Timeout;
@@ -25,17 +23,21 @@ interface Destination {
 
 /**
  * Sends what our users do to every other server in the room: their events,
- * and typing notifications and public read receipts as EDUs; as
- * transactions (PUT /send/{txnId}) of at most 50 PDUs and 100 EDUs, one in
- * flight per destination, retried with exponential backoff while a
- * destination is down. It follows the output streams, so it sees each
- * change once per process.
+ * and typing notifications and public read receipts as EDUs. Items go to
+ * the persisted outbox first, then out in transactions (PUT /send/{txnId},
+ * at most 50 PDUs and 100 EDUs), one in flight per destination, with
+ * exponential backoff while a destination is down; a request from that
+ * server counts as it being back. An item leaves the outbox only when its
+ * destination has accepted it, so a restart loses nothing and a destination
+ * that comes back catches up.
  */
 @Injectable()
 export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private readonly destinations = new Map<string, Destination>();
   private readonly ours: Set<string>;
   private readonly reader: RoomReader;
+  private readonly outbox: Outbox;
+  private sweep: NodeJS.Timeout | undefined;
   private counter = 0;
 
   constructor(
@@ -46,13 +48,14 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   ) {
     this.ours = new Set(config.tenants.map((t) => t.serverName));
     this.reader = new RoomReader(db.prisma);
+    this.outbox = new Outbox(db.prisma, `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`);
   }
 
   onModuleInit(): void {
-    this.bus.consume('output.room', (event) => this.route(event));
+    this.bus.consume('output.room', (event) => this.routeEvent(event));
     this.bus.consume('output.typing', async (typing) => {
       const edu = { edu_type: 'm.typing', content: { room_id: typing.roomId, user_id: typing.userId, typing: typing.typing } };
-      await this.sendEdu(typing.roomId, typing.userId, edu);
+      await this.routeEdu(typing.roomId, typing.userId, edu);
     });
     this.bus.consume('output.streams', async (change) => {
       const receipt = change.receipt;
@@ -60,89 +63,85 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       if (!receipt || !change.roomId || receipt.receiptType !== 'm.read') return;
       const data = { ts: receipt.ts, ...(receipt.threadId ? { thread_id: receipt.threadId } : {}) };
       const edu = { edu_type: 'm.receipt', content: { [change.roomId]: { 'm.read': { [receipt.userId]: { event_ids: [receipt.eventId], data } } } } };
-      await this.sendEdu(change.roomId, receipt.userId, edu);
+      await this.routeEdu(change.roomId, receipt.userId, edu);
     });
-  }
-
-  /** Queues an EDU about one of our users for the room's other servers. */
-  private async sendEdu(roomId: string, userId: string, edu: JsonObject): Promise<void> {
-    const origin = serverNameOf(userId);
-    if (!origin || !this.ours.has(origin)) return;
-    for (const server of await this.reader.joinedServers(roomId)) {
-      if (this.ours.has(server)) continue;
-      const destination = this.destination(server);
-      destination.queue.push({ origin, edu });
-      this.flush(server, destination);
-    }
+    const resume = () => this.outbox.pendingDestinations().then((servers) => servers.forEach((server) => this.flush(server)), () => undefined);
+    void resume();
+    this.sweep = setInterval(resume, SWEEP_MS);
+    this.sweep.unref();
   }
 
   onModuleDestroy(): void {
+    clearInterval(this.sweep);
     for (const destination of this.destinations.values()) clearTimeout(destination.timer);
   }
 
-  /** Queues an event of one of our users for every other server with a member in its room (and the target of a membership change). */
-  private async route(event: OutputRoomEvent): Promise<void> {
+  /** A request came from `server`: it is up, so whatever waits for it goes now rather than after its backoff. */
+  serverIsUp(server: string): void {
+    const destination = this.destinations.get(server);
+    if (!destination?.timer) return;
+    clearTimeout(destination.timer);
+    destination.timer = undefined;
+    destination.retryMs = FIRST_RETRY_MS;
+    this.flush(server);
+  }
+
+  /** An event of one of our users goes to every other server with a member in its room (and the target of a membership change). */
+  private async routeEvent(event: OutputRoomEvent): Promise<void> {
     const origin = serverNameOf(event.pdu.sender);
     if (!origin || !this.ours.has(origin)) return;
     const servers = new Set(await this.reader.joinedServers(event.roomId));
     const target = event.membershipOf && serverNameOf(event.membershipOf);
     if (target) servers.add(target);
-    for (const server of servers) {
-      if (this.ours.has(server)) continue;
-      const destination = this.destination(server);
-      destination.queue.push({ origin, pdu: event.pdu });
-      this.flush(server, destination);
-    }
+    const destinations = [...servers].filter((s) => !this.ours.has(s));
+    await this.outbox.enqueue(destinations, origin, { pdu: event.pdu, eventId: event.eventId });
+    destinations.forEach((server) => this.flush(server));
   }
 
-  private destination(server: string): Destination {
+  private async routeEdu(roomId: string, userId: string, edu: JsonObject): Promise<void> {
+    const origin = serverNameOf(userId);
+    if (!origin || !this.ours.has(origin)) return;
+    const destinations = (await this.reader.joinedServers(roomId)).filter((s) => !this.ours.has(s));
+    await this.outbox.enqueue(destinations, origin, { edu });
+    destinations.forEach((server) => this.flush(server));
+  }
+
+  private flush(server: string): void {
     let destination = this.destinations.get(server);
     if (!destination) {
-      destination = { queue: [], sending: false, retryMs: FIRST_RETRY_MS };
+      destination = { sending: false, retryMs: FIRST_RETRY_MS };
       this.destinations.set(server, destination);
     }
-    return destination;
+    if (destination.sending || destination.timer) return;
+    destination.sending = true;
+    void this.drain(server, destination).finally(() => (destination.sending = false));
   }
 
-  private flush(server: string, destination: Destination): void {
-    if (destination.sending || destination.timer || destination.queue.length === 0) return;
-    destination.sending = true;
-    // A transaction has one origin: take the leading run of items from the same tenant, within the limits.
-    const origin = destination.queue[0].origin;
-    const pdus: Pdu[] = [];
-    const edus: JsonObject[] = [];
-    let count = 0;
-    for (const item of destination.queue) {
-      if (item.origin !== origin) break;
-      if ('pdu' in item ? pdus.length === MAX_PDUS_PER_TRANSACTION : edus.length === MAX_EDUS_PER_TRANSACTION) break;
-      if ('pdu' in item) pdus.push(item.pdu);
-      else edus.push(item.edu);
-      count++;
-    }
-    const txnId = `${Date.now()}-${this.counter++}`;
-    const body = { origin, origin_server_ts: Date.now(), pdus, edus };
-    this.client
-      .request(origin, server, 'PUT', `/_matrix/federation/v1/send/${encodeURIComponent(txnId)}`, body as never)
-      .then(() => {
-        destination.queue.splice(0, count);
-        destination.retryMs = FIRST_RETRY_MS;
-        destination.sending = false;
-        this.flush(server, destination);
-      })
-      .catch((error: Error) => {
-        destination.sending = false;
-        if (error instanceof FederationError && error.status >= 400 && error.status < 500 && error.status !== 429) {
-          // The destination refused the transaction itself: sending it again would be refused again.
-          destination.queue.splice(0, count);
-          this.flush(server, destination);
+  /** Sends transactions until the destination's outbox is empty, another process holds it, or it fails. */
+  private async drain(server: string, destination: Destination): Promise<void> {
+    for (;;) {
+      if (!(await this.outbox.claim(server).catch(() => false))) return;
+      const batch = await this.outbox.next(server);
+      if (!batch) return;
+      const txnId = `${Date.now()}-${this.counter++}`;
+      const body = { origin: batch.origin, origin_server_ts: Date.now(), pdus: batch.pdus, edus: batch.edus };
+      try {
+        await this.client.request(batch.origin, server, 'PUT', `/_matrix/federation/v1/send/${encodeURIComponent(txnId)}`, body as never);
+      } catch (error) {
+        // The destination refused the transaction itself: sending it again would be refused again.
+        const refused = error instanceof FederationError && error.status >= 400 && error.status < 500 && error.status !== 429;
+        if (!refused) {
+          destination.timer = setTimeout(() => {
+            destination.timer = undefined;
+            this.flush(server);
+          }, destination.retryMs);
+          destination.timer.unref();
+          destination.retryMs = Math.min(destination.retryMs * 2, MAX_RETRY_MS);
           return;
         }
-        destination.timer = setTimeout(() => {
-          destination.timer = undefined;
-          this.flush(server, destination);
-        }, destination.retryMs);
-        destination.timer.unref();
-        destination.retryMs = Math.min(destination.retryMs * 2, MAX_RETRY_MS);
-      });
+      }
+      await this.outbox.done(batch.ids);
+      destination.retryMs = FIRST_RETRY_MS;
+    }
   }
 }
