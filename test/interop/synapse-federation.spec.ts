@@ -15,17 +15,16 @@ describe('federation with Synapse', () => {
   let synapse: RunningSynapse;
   let lattice: Awaited<ReturnType<typeof startEmbeddedServer>>;
   let latticeName: string;
+  let latticeConfig: Record<string, unknown>;
 
   beforeAll(async () => {
     const port = await freePort();
     latticeName = `localhost:${port}`;
-    [synapse, lattice] = await Promise.all([
-      startSynapse(certs),
-      startEmbeddedServer({
-        tenants: [{ serverName: latticeName }],
-        federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] },
-      }),
-    ]);
+    latticeConfig = {
+      tenants: [{ serverName: latticeName }],
+      federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] },
+    };
+    [synapse, lattice] = await Promise.all([startSynapse(certs), startEmbeddedServer(latticeConfig)]);
   }, 120_000);
 
   afterAll(async () => {
@@ -249,5 +248,39 @@ describe('federation with Synapse', () => {
       expect((await latticeClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, hank.accessToken, {})).status).toBe(200);
       await eventually('Synapse to see hank join', async () => Object.keys(((await synapseClient('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/joined_members`, erin.accessToken)).body.joined as object) ?? {}).includes(hank.userId));
     });
+  });
+
+  describe('restarts', () => {
+    let ivy: { userId: string; accessToken: string };
+    let jack: { userId: string; accessToken: string };
+    let roomId: string;
+
+    const bodies = async (call: typeof latticeClient, token: string) => {
+      const { body } = await call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=50`, token);
+      return ((body.chunk as Array<{ type: string; content: { body?: string } }>) ?? []).filter((e) => e.type === 'm.room.message').map((e) => e.content.body);
+    };
+
+    beforeAll(async () => {
+      ivy = await registerOnLattice('ivy');
+      jack = await synapse.register('jack');
+      roomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', ivy.accessToken, { preset: 'public_chat' })).body.room_id as string;
+      expect((await synapseClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?server_name=${encodeURIComponent(latticeName)}`, jack.accessToken, {})).status).toBe(200);
+    });
+
+    it('catches Synapse up on what was sent while it was down', async () => {
+      await synapse.stop();
+      await latticeClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/away`, ivy.accessToken, { msgtype: 'm.text', body: 'while synapse was down' });
+      await synapse.start();
+      await eventually('Synapse to catch up', async () => (await bodies(synapseClient, jack.accessToken)).includes('while synapse was down'), 45_000);
+    }, 90_000);
+
+    it('is caught up by Synapse on what was sent while this server was down', async () => {
+      await lattice.close();
+      await synapseClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/gone`, jack.accessToken, { msgtype: 'm.text', body: 'while lattice was down' });
+      lattice = await startEmbeddedServer(latticeConfig, lattice.dataDir);
+      // Anything this server sends tells Synapse it is back, which wakes Synapse's queue for it.
+      await latticeClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/back`, ivy.accessToken, { msgtype: 'm.text', body: 'back' });
+      await eventually('this server to catch up', async () => (await bodies(latticeClient, ivy.accessToken)).includes('while lattice was down'), 45_000);
+    }, 90_000);
   });
 });

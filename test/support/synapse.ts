@@ -10,6 +10,8 @@ export interface RunningSynapse {
   clientUrl: string;
   /** Registers a user (open registration, m.login.dummy) and returns its ID and access token. */
   register(username: string): Promise<{ userId: string; accessToken: string }>;
+  /** Starts it again after stop(), with the same database, keys and ports. */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,6 +58,8 @@ export async function startSynapse(certs: TestCertificates): Promise<RunningSyna
     rc_registration: { per_second: 1000, burst_count: 1000 },
     rc_login: { address: { per_second: 1000, burst_count: 1000 }, account: { per_second: 1000, burst_count: 1000 } },
     rc_federation: { window_size: 1000, sleep_limit: 1000, reject_limit: 1000, concurrent: 100 },
+    // Retry a destination that was down within seconds, not the default ten minutes.
+    federation: { destination_min_retry_interval: 500, destination_retry_multiplier: 2, destination_max_retry_interval: 5000 },
   };
   const configFile = join(dir, 'homeserver.yaml');
   writeFileSync(configFile, JSON.stringify(config));
@@ -70,15 +74,20 @@ export async function startSynapse(certs: TestCertificates): Promise<RunningSyna
     }),
   );
   execFileSync(python, ['-m', 'synapse.app.homeserver', '-c', configFile, '--generate-keys'], { stdio: 'pipe' });
-  const child: ChildProcess = spawn(python, ['-m', 'synapse.app.homeserver', '-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const clientUrl = `http://127.0.0.1:${clientPort}`;
-  for (let i = 0; ; i++) {
-    if (await fetch(`${clientUrl}/_matrix/client/versions`).then((r) => r.ok).catch(() => false)) break;
-    if (child.exitCode !== null || i > 600) throw new Error(`Synapse did not start: ${stderr.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    const running = spawn(python, ['-m', 'synapse.app.homeserver', '-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = running;
+    let stderr = '';
+    running.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    for (let i = 0; ; i++) {
+      if (await fetch(`${clientUrl}/_matrix/client/versions`).then((r) => r.ok).catch(() => false)) break;
+      if (running.exitCode !== null || i > 600) throw new Error(`Synapse did not start: ${stderr.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  await start();
   return {
     serverName,
     clientUrl,
@@ -88,10 +97,12 @@ export async function startSynapse(certs: TestCertificates): Promise<RunningSyna
       if (!response.ok) throw new Error(`Synapse register ${username}: ${JSON.stringify(body)}`);
       return { userId: body.user_id, accessToken: body.access_token };
     },
+    start,
     stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
+      const running = child;
+      if (!running || running.exitCode !== null) return;
+      const exited = new Promise((r) => running.once('exit', r));
+      running.kill('SIGTERM');
       await exited;
     },
   };
