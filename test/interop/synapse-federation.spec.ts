@@ -237,6 +237,17 @@ describe('federation with Synapse', () => {
       await eventually('this server to have both', () => both(latticeClient, frank.accessToken));
     });
 
+    it('resolves aliases across servers, and joins a Synapse room by its alias', async () => {
+      const alias = `#interop:${synapse.serverName}`;
+      expect((await synapseClient('PUT', `/_matrix/client/v3/directory/room/${encodeURIComponent(alias)}`, erin.accessToken, { room_id: roomId })).status).toBe(200);
+      expect(await latticeClient('GET', `/_matrix/client/v3/directory/room/${encodeURIComponent(alias)}`)).toMatchObject({ status: 200, body: { room_id: roomId } });
+      const kim = await registerOnLattice('kim');
+      expect(await latticeClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(alias)}`, kim.accessToken, {})).toMatchObject({ status: 200, body: { room_id: roomId } });
+      const ours = `#here:${latticeName}`;
+      expect((await latticeClient('PUT', `/_matrix/client/v3/directory/room/${encodeURIComponent(ours)}`, kim.accessToken, { room_id: roomId })).status).toBe(200);
+      expect(await synapseClient('GET', `/_matrix/client/v3/directory/room/${encodeURIComponent(ours)}`, erin.accessToken)).toMatchObject({ status: 200, body: { room_id: roomId } });
+    });
+
     it('shows an invite from Synapse here, which the user accepts', async () => {
       const hank = await registerOnLattice('hank');
       expect((await synapseClient('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/invite`, erin.accessToken, { user_id: hank.userId })).status).toBe(200);

@@ -8,6 +8,7 @@ import { PushRulesController } from './push/push-rules.controller';
 import { CreateRoomController } from './rooms/create-room.controller';
 import { MembershipController } from './rooms/membership.controller';
 import { RoomInputClient } from '@lattice/room-server';
+import { AliasResolver } from './directory/alias-resolver';
 import { RoomReadController } from './rooms/room-read.controller';
 import { SendController } from './rooms/send.controller';
 import { StorageAccess } from './storage-access';
@@ -30,6 +31,6 @@ import { VersionsController } from './versions/versions.controller';
     UserDataController,
     PushRulesController,
   ],
-  providers: [RoomInputClient, StorageAccess],
+  providers: [RoomInputClient, StorageAccess, AliasResolver],
 })
 export class ClientApiModule {}

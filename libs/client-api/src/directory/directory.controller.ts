@@ -4,12 +4,16 @@ import { Auth, Errors, Public, Requester, Tenant, validateBody } from '@lattice/
 import { isValidRoomAlias, parsePowerLevels, powerLevelOf } from '@lattice/protocol';
 import { aliasBody, publicRoomsBody, visibilityBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
+import { AliasResolver } from './alias-resolver';
 import { requireJoined } from '../rooms/room-access';
 
 /** Room aliases and the published room directory (client-server-api "Room aliases", "Listing rooms"). */
 @Controller('_matrix/client/v3')
 export class DirectoryController {
-  constructor(private readonly storage: StorageAccess) {}
+  constructor(
+    private readonly storage: StorageAccess,
+    private readonly aliases: AliasResolver,
+  ) {}
 
   @Put('directory/room/:alias')
   async createAlias(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('alias') alias: string, @Body() raw: unknown) {
@@ -23,10 +27,9 @@ export class DirectoryController {
 
   @Get('directory/room/:alias')
   @Public()
-  async resolveAlias(@Param('alias') alias: string) {
-    const row = await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } });
-    if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
-    return { room_id: row.roomId, servers: [row.serverName] };
+  async resolveAlias(@Tenant() t: TenantConfig, @Param('alias') alias: string) {
+    const { roomId, servers } = await this.aliases.resolve(t.serverName, alias);
+    return { room_id: roomId, servers };
   }
 
   /** Deleting needs to be the alias's creator or a room moderator (spec: server-defined, Synapse-like). */

@@ -5,6 +5,7 @@ import type { MembershipAction } from '@lattice/contracts';
 import { FederationClient, FederationError, inviteRemoteUser, RemoteJoiner, RemoteJoinError, ServerKeys } from '@lattice/federation';
 import { Auth, Errors, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { checkEventAuth, serverNameOf, stateKey, strippedState, type JsonObject } from '@lattice/protocol';
+import { AliasResolver } from '../directory/alias-resolver';
 import { StorageAccess } from '../storage-access';
 import { buildEvent, Keyring, loadRoomHead, membershipTemplate, RoomInputClient } from '@lattice/room-server';
 import { inviteBody, joinBody, reasonBody, targetBody } from './room-schemas';
@@ -20,6 +21,7 @@ export class MembershipController {
     private readonly federation: FederationClient,
     private readonly keys: ServerKeys,
     private readonly keyring: Keyring,
+    private readonly aliases: AliasResolver,
     @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
   ) {}
 
@@ -48,10 +50,10 @@ export class MembershipController {
     @Query('server_name') serverName?: string | string[],
   ) {
     const body = validateBody(joinBody, raw);
-    const roomId = target.startsWith('#') ? await this.resolveAlias(target) : target;
-    if (!roomId.startsWith('!')) throw Errors.invalidParam('Expected a room ID or alias');
     const named = (value?: string | string[]) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
-    return { room_id: await this.joinKnownOrRemote(r, t, roomId, [...named(via), ...named(serverName)], body.reason) };
+    const resolved = target.startsWith('#') ? await this.aliases.resolve(t.serverName, target) : { roomId: target, servers: [] };
+    if (!resolved.roomId.startsWith('!')) throw Errors.invalidParam('Expected a room ID or alias');
+    return { room_id: await this.joinKnownOrRemote(r, t, resolved.roomId, [...named(via), ...named(serverName), ...resolved.servers], body.reason) };
   }
 
   /**
@@ -158,11 +160,5 @@ export class MembershipController {
       pdu: joined.pdu as never, state: joined.state as never, authChain: joined.authChain as never,
     });
     return roomId;
-  }
-
-  private async resolveAlias(alias: string): Promise<string> {
-    const row = await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } });
-    if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
-    return row.roomId;
   }
 }

@@ -1,14 +1,35 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
+import { RoomReader } from '@lattice/room-server';
+import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard } from '../auth/federation-auth.guard';
 
 /** server-server-api "Querying for information": what other servers may ask about this tenant's users. */
 @Controller('_matrix/federation/v1/query')
 @UseGuards(FederationAuthGuard)
 export class QueryController {
-  constructor(private readonly accounts: AccountStore) {}
+  private readonly reader: RoomReader;
+
+  constructor(
+    private readonly accounts: AccountStore,
+    @Inject(DATABASE) private readonly db: Database,
+  ) {
+    this.reader = new RoomReader(db.prisma);
+  }
+
+  /** A room alias of this tenant: the room and the servers in it, to join through. */
+  @Get('directory')
+  @Public()
+  async directory(@Tenant() tenant: TenantConfig, @Query('room_alias') alias?: string) {
+    if (!alias) throw Errors.missingParam('room_alias is required');
+    if (alias.slice(alias.indexOf(':') + 1) !== tenant.serverName) throw Errors.invalidParam(`${alias} is not an alias of ${tenant.serverName}`);
+    const row = await this.db.prisma.roomAlias.findUnique({ where: { alias } });
+    if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
+    const servers = await this.reader.joinedServers(row.roomId);
+    return { room_id: row.roomId, servers: [tenant.serverName, ...servers.filter((s) => s !== tenant.serverName)] };
+  }
 
   /** `@Public()`: no access token; FederationAuthGuard authenticates the origin server instead. */
   @Get('profile')

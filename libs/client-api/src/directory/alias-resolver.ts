@@ -1,0 +1,39 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
+import { FederationClient, FederationError } from '@lattice/federation';
+import { Errors, MatrixError } from '@lattice/http';
+import { serverNameOf } from '@lattice/protocol';
+import { StorageAccess } from '../storage-access';
+
+/**
+ * Room aliases to room IDs: this deployment's from its table, other
+ * servers' by asking them (server-server-api "Querying for information",
+ * directory), with the servers to join through.
+ */
+@Injectable()
+export class AliasResolver {
+  constructor(
+    private readonly storage: StorageAccess,
+    private readonly federation: FederationClient,
+    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
+  ) {}
+
+  async resolve(origin: string, alias: string): Promise<{ roomId: string; servers: string[] }> {
+    const server = serverNameOf(alias);
+    if (!server || this.config.tenants.some((t) => t.serverName === server)) {
+      const row = await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } });
+      if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
+      return { roomId: row.roomId, servers: [row.serverName] };
+    }
+    try {
+      const answer = await this.federation.request<{ room_id?: unknown; servers?: unknown }>(origin, server, 'GET', `/_matrix/federation/v1/query/directory?room_alias=${encodeURIComponent(alias)}`);
+      if (typeof answer.room_id !== 'string') throw Errors.notFound(`Room alias ${alias} not found`);
+      const servers = Array.isArray(answer.servers) ? answer.servers.filter((s): s is string => typeof s === 'string') : [];
+      return { roomId: answer.room_id, servers: servers.length ? servers : [server] };
+    } catch (e) {
+      if (e instanceof MatrixError) throw e;
+      if (e instanceof FederationError && e.status === 404) throw Errors.notFound(`Room alias ${alias} not found`);
+      throw new MatrixError(502, 'M_UNKNOWN', `Could not ask ${server} about ${alias}: ${(e as Error).message}`);
+    }
+  }
+}
