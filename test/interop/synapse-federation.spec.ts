@@ -261,6 +261,31 @@ describe('federation with Synapse', () => {
     });
   });
 
+  describe('declined invites (make_leave and send_leave)', () => {
+    it('takes in a Synapse user\'s rejection of an invite to a room here', async () => {
+      const owner = await registerOnLattice('nora');
+      const lena = await synapse.register('lena');
+      const roomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', owner.accessToken, { preset: 'private_chat' })).body.room_id as string;
+      expect((await latticeClient('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/invite`, owner.accessToken, { user_id: lena.userId })).status).toBe(200);
+      await eventually('the invite to reach lena', async () => ((await synapseClient('GET', freshSync(), lena.accessToken)).body.rooms as { invite?: Record<string, unknown> })?.invite?.[roomId] !== undefined);
+      expect((await synapseClient('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/leave`, lena.accessToken, {})).status).toBe(200);
+      const member = await latticeClient('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(lena.userId)}`, owner.accessToken);
+      expect(member.body.membership).toBe('leave');
+    });
+
+    it('declines an invite from Synapse to a room this server is not in', async () => {
+      const olga = await synapse.register('olga');
+      const mona = await registerOnLattice('mona');
+      const roomId = (await synapseClient('POST', '/_matrix/client/v3/createRoom', olga.accessToken, { preset: 'private_chat' })).body.room_id as string;
+      expect((await synapseClient('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/invite`, olga.accessToken, { user_id: mona.userId })).status).toBe(200);
+      await eventually('the invite to show here', async () => ((await latticeClient('GET', '/_matrix/client/v3/sync?timeout=0', mona.accessToken)).body.rooms as { invite?: Record<string, unknown> })?.invite?.[roomId] !== undefined);
+      expect((await latticeClient('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/leave`, mona.accessToken, {})).status).toBe(200);
+      const member = await synapseClient('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(mona.userId)}`, olga.accessToken);
+      expect(member.body.membership).toBe('leave');
+      expect(((await latticeClient('GET', '/_matrix/client/v3/sync?timeout=0', mona.accessToken)).body.rooms as { invite?: Record<string, unknown> })?.invite?.[roomId]).toBeUndefined();
+    });
+  });
+
   describe('restarts', () => {
     let ivy: { userId: string; accessToken: string };
     let jack: { userId: string; accessToken: string };

@@ -4,7 +4,7 @@ import { FederationAuthGuard } from './auth/federation-auth.guard';
 import { EventsController } from './events/events.controller';
 import { KeyServerController } from './keys/key-server.controller';
 import { InvitesController } from './membership/invites.controller';
-import { JoinsController } from './membership/joins.controller';
+import { MembershipHandshakeController } from './membership/membership-handshake.controller';
 import { QueryController } from './query/query.controller';
 import { FederationSender } from './sender/federation-sender';
 import { TransactionsController } from './transactions/transactions.controller';
@@ -15,7 +15,7 @@ import { TransactionsController } from './transactions/transactions.controller';
  * transactions, reading events and state; and the sender of our events to other servers.
  */
 @Module({
-  controllers: [KeyServerController, QueryController, JoinsController, InvitesController, TransactionsController, EventsController],
+  controllers: [KeyServerController, QueryController, MembershipHandshakeController, InvitesController, TransactionsController, EventsController],
   providers: [FederationAuthGuard, RoomInputClient, FederationSender],
 })
 export class FederationApiModule {}

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Inject, Param, Post, Query } from '@nestjs/
 import { AccountStore } from '@lattice/accounts';
 import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
-import { FederationClient, FederationError, inviteRemoteUser, RemoteJoiner, RemoteJoinError, ServerKeys } from '@lattice/federation';
+import { FederationClient, FederationError, inviteRemoteUser, leaveThrough, RemoteJoiner, RemoteJoinError, ServerKeys } from '@lattice/federation';
 import { Auth, Errors, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { checkEventAuth, serverNameOf, stateKey, strippedState, type JsonObject } from '@lattice/protocol';
 import { AliasResolver } from '../directory/alias-resolver';
@@ -84,9 +84,9 @@ export class MembershipController {
   @HttpCode(200)
   async leave(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(reasonBody, raw);
-    // Declining an invite to a room this server is not in only forgets the invite here (make_leave/send_leave to the inviter is not done yet).
-    const declined = !(await this.storage.reader.roomVersion(roomId)) && (await this.storage.db.prisma.remoteInvite.deleteMany({ where: { roomId, userId: r.userId } })).count > 0;
-    if (!declined) await this.act(r, t, roomId, 'leave', r.userId, body.reason);
+    const invite = !(await this.storage.reader.roomVersion(roomId)) && (await this.storage.db.prisma.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } }));
+    if (invite) await this.declineRemoteInvite(r, t, roomId, (JSON.parse(invite.event) as { sender: string }).sender);
+    else await this.act(r, t, roomId, 'leave', r.userId, body.reason);
     return {};
   }
 
@@ -145,6 +145,17 @@ export class MembershipController {
       throw new MatrixError(e instanceof FederationError && e.status === 403 ? 403 : 502, e instanceof FederationError && e.status === 403 ? 'M_FORBIDDEN' : 'M_UNKNOWN', `${server} did not accept the invite: ${e.message}`);
     });
     await this.rooms.submit({ kind: 'federatedEvent', serverName: t.serverName, sender: r.userId, roomId, eventId: event.eventId, pdu: signed as never });
+  }
+
+  /**
+   * Declines an invite to a room this server is not in: a leave through the
+   * inviter's server, then the invite is forgotten here. If that server
+   * cannot be reached the invite is forgotten anyway: the user said no.
+   */
+  private async declineRemoteInvite(r: Requester, t: TenantConfig, roomId: string, inviter: string): Promise<void> {
+    const server = serverNameOf(inviter);
+    if (server) await leaveThrough(this.federation, await this.keyring.signingKey(t.serverName), t.serverName, server, r.userId, roomId).catch(() => undefined);
+    await this.storage.db.prisma.remoteInvite.deleteMany({ where: { roomId, userId: r.userId } });
   }
 
   /** Joins through another server (libs/federation RemoteJoiner), then hands the checked room to the room-server. */

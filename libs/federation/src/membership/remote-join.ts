@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import {
-  checkEventAuth, computeEventId, findRoomVersion, knownRoomVersions, referencedIds, signEvent, stateKey,
-  type JsonObject, type Pdu, type RoomVersion, type SigningKey,
-} from '@lattice/protocol';
+import { checkEventAuth, findRoomVersion, knownRoomVersions, referencedIds, stateKey, type JsonObject, type Pdu, type RoomVersion, type SigningKey } from '@lattice/protocol';
 import type { FederationClient } from '../client/federation-client';
 import { checkIncomingPdu } from '../events/check-incoming-pdu';
 import type { ServerKeys } from '../keys/server-keys';
+import { signMembershipTemplate, templateProblem } from './sign-template';
 
 /** A join made through another server, checked and ready for the room-server to take in. */
 export interface RemoteJoin {
@@ -66,18 +63,9 @@ export class RemoteJoiner {
     const version = made.room_version === undefined ? undefined : findRoomVersion(made.room_version);
     if (!version) throw new RemoteJoinError(400, 'M_UNSUPPORTED_ROOM_VERSION', `The room's version ${made.room_version} is not supported here`);
     const template = made.event as Partial<Pdu> | undefined;
-    if (template?.type !== 'm.room.member' || template.sender !== userId || template.state_key !== userId || template.room_id !== roomId) throw new Error(`${server} offered an unusable join template`);
-
-    const unsigned = {
-      ...template,
-      content: { ...(template.content ?? {}), ...content, membership: 'join' },
-      origin_server_ts: Date.now(),
-      hashes: { sha256: '' },
-      signatures: {},
-      ...(version.eventIdFormat === 'origin' && typeof template.event_id !== 'string' ? { event_id: `$${randomBytes(12).toString('base64url')}:${origin}` } : {}),
-    } as Pdu;
-    const pdu = signEvent(version, unsigned, origin, await this.signingKey(origin));
-    const eventId = computeEventId(version, pdu);
+    const problem = templateProblem(template, userId, roomId);
+    if (problem) throw new Error(`${server} offered ${problem}`);
+    const { eventId, pdu } = signMembershipTemplate(version, template!, 'join', content, origin, await this.signingKey(origin));
     const answer = await this.client.request<{ state?: Pdu[]; auth_chain?: Pdu[] }>(origin, server, 'PUT', `/_matrix/federation/v2/send_join/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`, pdu as unknown as JsonObject);
 
     const authChain = await this.acceptable(version, answer.auth_chain ?? []);
@@ -106,4 +94,20 @@ export class RemoteJoiner {
     }
     return accepted;
   }
+}
+
+/**
+ * Leaves a room this server is not in (declining an invite) through a
+ * server that is (server-server-api "Leaving Rooms"): make_leave, our
+ * signature, send_leave.
+ */
+export async function leaveThrough(client: FederationClient, key: SigningKey, origin: string, server: string, userId: string, roomId: string): Promise<void> {
+  const made = await client.request<{ room_version?: string; event?: JsonObject }>(origin, server, 'GET', `/_matrix/federation/v1/make_leave/${encodeURIComponent(roomId)}/${encodeURIComponent(userId)}`);
+  const version = made.room_version === undefined ? undefined : findRoomVersion(made.room_version);
+  if (!version) throw new Error(`The room's version ${made.room_version} is not supported here`);
+  const template = made.event as Partial<Pdu> | undefined;
+  const problem = templateProblem(template, userId, roomId);
+  if (problem) throw new Error(`${server} offered ${problem}`);
+  const { eventId, pdu } = signMembershipTemplate(version, template!, 'leave', {}, origin, key);
+  await client.request(origin, server, 'PUT', `/_matrix/federation/v2/send_leave/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`, pdu as unknown as JsonObject);
 }

@@ -1,0 +1,97 @@
+import { Body, Controller, Get, Inject, Param, Put, Query, UseGuards } from '@nestjs/common';
+import type { TenantConfig } from '@lattice/config';
+import { checkIncomingPdu, ServerKeys } from '@lattice/federation';
+import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
+import { checkEventAuth, serverNameOf, stateKey, type Pdu } from '@lattice/protocol';
+import { eventSkeleton, loadRoomHead, RoomInputClient, RoomReader } from '@lattice/room-server';
+import { DATABASE, type Database } from '@lattice/storage';
+import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
+
+/**
+ * Joining and leaving a room of this server from another (server-server-api
+ * "Joining Rooms", "Leaving Rooms"): make_join / make_leave offer an
+ * unsigned membership event on top of the room's current head, the other
+ * server signs it, send_join / send_leave check and persist it; send_join
+ * answers with the room's state and its auth chain.
+ */
+@Controller('_matrix/federation')
+@UseGuards(FederationAuthGuard)
+export class MembershipHandshakeController {
+  private readonly reader: RoomReader;
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    private readonly keys: ServerKeys,
+    private readonly rooms: RoomInputClient,
+  ) {
+    this.reader = new RoomReader(db.prisma);
+  }
+
+  @Get('v1/make_join/:roomId/:userId')
+  @Public()
+  makeJoin(@Origin() origin: string, @Param('roomId') roomId: string, @Param('userId') userId: string, @Query('ver') ver?: string | string[]) {
+    // Servers that list no versions support only version 1.
+    return this.make('join', origin, roomId, userId, ver === undefined ? ['1'] : Array.isArray(ver) ? ver : [ver]);
+  }
+
+  @Get('v1/make_leave/:roomId/:userId')
+  @Public()
+  makeLeave(@Origin() origin: string, @Param('roomId') roomId: string, @Param('userId') userId: string) {
+    return this.make('leave', origin, roomId, userId);
+  }
+
+  private async make(membership: 'join' | 'leave', origin: string, roomId: string, userId: string, supported?: string[]) {
+    if (serverNameOf(userId) !== origin) throw Errors.forbidden(`${origin} cannot make a ${membership} for ${userId}`);
+    const head = await loadRoomHead(this.db.prisma, roomId);
+    if (!head) throw Errors.notFound(`Room ${roomId} is not known to this server`);
+    if (supported && !supported.includes(head.version.id)) {
+      throw new MatrixError(400, 'M_INCOMPATIBLE_ROOM_VERSION', `The room is version ${head.version.id}, which ${origin} does not support`, { room_version: head.version.id });
+    }
+    const member = head.state.get(stateKey('m.room.member', userId))?.pdu.content;
+    const content = { membership, ...(membership === 'join' && typeof member?.displayname === 'string' ? { displayname: member.displayname } : {}) };
+    const event = eventSkeleton(head, userId, { type: 'm.room.member', stateKey: userId, content }, origin);
+    const decision = checkEventAuth(head.version, event, (t, k) => head.state.get(stateKey(t, k))?.pdu);
+    if (!decision.allowed) throw Errors.forbidden(`${userId} may not ${membership === 'join' ? 'join' : 'leave'}: ${decision.reason}`);
+    const { hashes: _hashes, signatures: _signatures, ...template } = event;
+    return { room_version: head.version.id, event: template };
+  }
+
+  @Put('v2/send_join/:roomId/:eventId')
+  @Public()
+  async sendJoin(@Tenant() tenant: TenantConfig, @Origin() origin: string, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Body() body: unknown) {
+    const stateBefore = await this.reader.currentState(roomId);
+    const pdu = await this.accept('join', tenant, origin, roomId, eventId, body);
+    const state = stateBefore.filter((e) => e.eventId !== eventId);
+    const authChain = await this.reader.authChain([...state.map((e) => e.eventId), eventId]);
+    return {
+      origin: tenant.serverName,
+      event: pdu,
+      state: state.map((e) => e.pdu),
+      auth_chain: authChain.map((e) => e.pdu),
+      members_omitted: false,
+      servers_in_room: await this.reader.joinedServers(roomId),
+    };
+  }
+
+  @Put('v2/send_leave/:roomId/:eventId')
+  @Public()
+  async sendLeave(@Tenant() tenant: TenantConfig, @Origin() origin: string, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Body() body: unknown) {
+    await this.accept('leave', tenant, origin, roomId, eventId, body);
+    return {};
+  }
+
+  /** Checks a signed membership event of the origin's user and has the room-server persist it. */
+  private async accept(membership: 'join' | 'leave', tenant: TenantConfig, origin: string, roomId: string, eventId: string, body: unknown): Promise<Pdu> {
+    const pdu = body as Pdu;
+    const version = await this.reader.roomVersion(roomId);
+    if (!version) throw Errors.notFound(`Room ${roomId} is not known to this server`);
+    if (pdu?.type !== 'm.room.member' || pdu.content?.membership !== membership || pdu.state_key !== pdu.sender) throw Errors.badJson(`send_${membership} takes a ${membership} event of its sender`);
+    if (serverNameOf(pdu.sender) !== origin) throw Errors.forbidden(`${origin} cannot send a ${membership} for ${pdu.sender}`);
+    if (pdu.room_id !== roomId) throw Errors.badJson('The event is for another room');
+    const checked = await checkIncomingPdu(version, pdu, this.keys);
+    if (!checked.ok) throw Errors.badJson(`The ${membership} event was refused: ${checked.reason}`);
+    if (checked.eventId !== eventId) throw Errors.badJson(`The event's ID is ${checked.eventId}, not ${eventId}`);
+    await this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: checked.pdu as never });
+    return checked.pdu;
+  }
+}
