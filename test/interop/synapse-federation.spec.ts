@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
+import { generateSigningKey, signJson } from '../../libs/protocol/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { eventually } from '../support/matrix-client';
 import { startSynapse, type RunningSynapse } from '../support/synapse';
@@ -258,6 +259,36 @@ describe('federation with Synapse', () => {
       expect(invite.invite_state.events.find((e) => e.type === 'm.room.name')?.content).toEqual({ name: 'On Synapse' });
       expect((await latticeClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, hank.accessToken, {})).status).toBe(200);
       await eventually('Synapse to see hank join', async () => Object.keys(((await synapseClient('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/joined_members`, erin.accessToken)).body.joined as object) ?? {}).includes(hank.userId));
+    });
+  });
+
+  describe('end-to-end encryption keys', () => {
+    /** Device keys as a client uploads them: its ed25519 key signs them. */
+    function deviceKeys(userId: string, deviceId: string) {
+      const key = generateSigningKey(deviceId);
+      const unsigned = { user_id: userId, device_id: deviceId, algorithms: ['m.olm.v1.curve25519-aes-sha2', 'm.megolm.v1.aes-sha2'], keys: { [`curve25519:${deviceId}`]: 'Y3VydmUyNTUxOSBrZXkgb2YgdGhlIGRldmljZQ', [`ed25519:${deviceId}`]: key.publicKeyBase64 } };
+      return signJson(unsigned, userId, key);
+    }
+    const deviceOf = async (call: typeof latticeClient, token: string) => (await call('GET', '/_matrix/client/v3/account/whoami', token)).body.device_id as string;
+
+    it('answers Synapse\'s key query and claim for a user here, and queries a Synapse user\'s keys', async () => {
+      const pat = await registerOnLattice('pat');
+      const quinn = await synapse.register('quinn');
+      const patDevice = await deviceOf(latticeClient, pat.accessToken);
+      const patKeys = deviceKeys(pat.userId, patDevice);
+      const uploaded = await latticeClient('POST', '/_matrix/client/v3/keys/upload', pat.accessToken, { device_keys: patKeys, one_time_keys: { 'signed_curve25519:AAAAAQ': { key: 'b25lIHRpbWUga2V5', signatures: {} } } });
+      expect(uploaded).toEqual({ status: 200, body: { one_time_key_counts: { signed_curve25519: 1 } } });
+
+      const seenBySynapse = await synapseClient('POST', '/_matrix/client/v3/keys/query', quinn.accessToken, { device_keys: { [pat.userId]: [] } });
+      expect((seenBySynapse.body.device_keys as Record<string, Record<string, { keys: object }>>)[pat.userId]?.[patDevice]?.keys).toEqual(patKeys.keys);
+      const claimed = await synapseClient('POST', '/_matrix/client/v3/keys/claim', quinn.accessToken, { one_time_keys: { [pat.userId]: { [patDevice]: 'signed_curve25519' } } });
+      expect((claimed.body.one_time_keys as Record<string, Record<string, object>>)[pat.userId]?.[patDevice]).toEqual({ 'signed_curve25519:AAAAAQ': { key: 'b25lIHRpbWUga2V5', signatures: {} } });
+
+      const quinnDevice = await deviceOf(synapseClient, quinn.accessToken);
+      const quinnKeys = deviceKeys(quinn.userId, quinnDevice);
+      expect((await synapseClient('POST', '/_matrix/client/v3/keys/upload', quinn.accessToken, { device_keys: quinnKeys })).status).toBe(200);
+      const seenHere = await latticeClient('POST', '/_matrix/client/v3/keys/query', pat.accessToken, { device_keys: { [quinn.userId]: [] } });
+      expect((seenHere.body.device_keys as Record<string, Record<string, { keys: object }>>)[quinn.userId]?.[quinnDevice]?.keys).toEqual(quinnKeys.keys);
     });
   });
 

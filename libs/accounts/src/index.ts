@@ -3,3 +3,4 @@ export * from './passwords';
 export * from './tokens';
 export * from './localpart';
 export * from './token-cache';
+export * from './device-key-store';

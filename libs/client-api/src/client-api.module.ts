@@ -1,14 +1,15 @@
 import { Module } from '@nestjs/common';
+import { RoomInputClient } from '@lattice/room-server';
 import { AccountController } from './accounts/account.controller';
 import { LoginController } from './accounts/login.controller';
 import { RegisterController } from './accounts/register.controller';
+import { AliasResolver } from './directory/alias-resolver';
 import { DirectoryController } from './directory/directory.controller';
+import { KeysController } from './keys/keys.controller';
 import { ProfileController } from './profile/profile.controller';
 import { PushRulesController } from './push/push-rules.controller';
 import { CreateRoomController } from './rooms/create-room.controller';
 import { MembershipController } from './rooms/membership.controller';
-import { RoomInputClient } from '@lattice/room-server';
-import { AliasResolver } from './directory/alias-resolver';
 import { RoomReadController } from './rooms/room-read.controller';
 import { SendController } from './rooms/send.controller';
 import { StorageAccess } from './storage-access';
@@ -30,6 +31,7 @@ import { VersionsController } from './versions/versions.controller';
     ProfileController,
     UserDataController,
     PushRulesController,
+    KeysController,
   ],
   providers: [RoomInputClient, StorageAccess, AliasResolver],
 })

@@ -3,6 +3,7 @@ import { RoomInputClient } from '@lattice/room-server';
 import { FederationAuthGuard } from './auth/federation-auth.guard';
 import { EventsController } from './events/events.controller';
 import { KeyServerController } from './keys/key-server.controller';
+import { UserKeysController } from './keys/user-keys.controller';
 import { InvitesController } from './membership/invites.controller';
 import { MembershipHandshakeController } from './membership/membership-handshake.controller';
 import { QueryController } from './query/query.controller';
@@ -15,7 +16,7 @@ import { TransactionsController } from './transactions/transactions.controller';
  * transactions, reading events and state; and the sender of our events to other servers.
  */
 @Module({
-  controllers: [KeyServerController, QueryController, MembershipHandshakeController, InvitesController, TransactionsController, EventsController],
+  controllers: [KeyServerController, QueryController, MembershipHandshakeController, InvitesController, TransactionsController, EventsController, UserKeysController],
   providers: [FederationAuthGuard, RoomInputClient, FederationSender],
 })
 export class FederationApiModule {}

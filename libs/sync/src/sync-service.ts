@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { DeviceKeyStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { strippedState, type JsonObject } from '@lattice/protocol';
 import { RoomReader, toClientEvent, type StoredEvent } from '@lattice/room-server';
@@ -39,6 +40,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   readonly typing = new TypingStore();
   readonly accountData: AccountDataStore;
   readonly receipts: ReceiptStore;
+  private readonly deviceKeys: DeviceKeyStore;
   private readonly reader: RoomReader;
   private expiry: NodeJS.Timeout | undefined;
   /** Aborted at shutdown so long-polls answer at once instead of holding the server open. */
@@ -52,6 +54,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     this.reader = new RoomReader(db.prisma);
     this.accountData = new AccountDataStore(db.prisma, positions);
     this.receipts = new ReceiptStore(db.prisma, positions);
+    this.deviceKeys = new DeviceKeyStore(db.prisma);
   }
 
   onModuleInit(): void {
@@ -131,7 +134,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       presence: { events: [] },
       to_device: { events: [] },
       device_lists: { changed: [], left: [] },
-      device_one_time_keys_count: {},
+      device_one_time_keys_count: await this.deviceKeys.oneTimeKeyCounts(request.userId, request.deviceId),
     };
   }
 

@@ -1,0 +1,75 @@
+import type { JsonObject } from '@lattice/protocol';
+import type { PrismaClient } from '@lattice/storage';
+
+/** user ID -> device IDs wanted (empty: every device). */
+export type DeviceKeyQuery = Record<string, string[]>;
+/** user ID -> device ID -> algorithm of the one-time key wanted. */
+export type OneTimeKeyClaim = Record<string, Record<string, string>>;
+
+/**
+ * End-to-end encryption keys of this deployment's devices: identity keys,
+ * one-time keys and fallback keys (client-server-api "End-to-End
+ * Encryption"), read by local clients and, over federation, by other servers.
+ */
+export class DeviceKeyStore {
+  constructor(private readonly db: PrismaClient) {}
+
+  /** Stores what a device uploads and answers the counts of its unclaimed one-time keys. */
+  async upload(userId: string, deviceId: string, upload: { deviceKeys?: JsonObject; oneTimeKeys?: JsonObject; fallbackKeys?: JsonObject }): Promise<Record<string, number>> {
+    if (upload.deviceKeys) {
+      const keys = JSON.stringify(upload.deviceKeys);
+      await this.db.deviceKeys.upsert({ where: { userId_deviceId: { userId, deviceId } }, create: { userId, deviceId, keys }, update: { keys, updatedAt: new Date() } });
+    }
+    const rows = (keys: JsonObject | undefined, fallback: boolean) =>
+      Object.entries(keys ?? {}).map(([keyId, key]) => ({ userId, deviceId, keyId, algorithm: keyId.split(':')[0], key: JSON.stringify(key), fallback }));
+    if (upload.oneTimeKeys) await this.db.oneTimeKey.createMany({ data: rows(upload.oneTimeKeys, false), skipDuplicates: true });
+    if (upload.fallbackKeys) {
+      // A new fallback key replaces the previous one of its algorithm.
+      const fresh = rows(upload.fallbackKeys, true);
+      await this.db.oneTimeKey.deleteMany({ where: { userId, deviceId, fallback: true, algorithm: { in: fresh.map((r) => r.algorithm) } } });
+      await this.db.oneTimeKey.createMany({ data: fresh, skipDuplicates: true });
+    }
+    return this.oneTimeKeyCounts(userId, deviceId);
+  }
+
+  async oneTimeKeyCounts(userId: string, deviceId: string): Promise<Record<string, number>> {
+    const groups = await this.db.oneTimeKey.groupBy({ by: ['algorithm'], where: { userId, deviceId, fallback: false }, _count: { _all: true } });
+    return Object.fromEntries(groups.map((g) => [g.algorithm, g._count._all]));
+  }
+
+  /** The identity keys of the devices asked for: user ID -> device ID -> signed device keys. */
+  async query(wanted: DeviceKeyQuery): Promise<Record<string, Record<string, JsonObject>>> {
+    const result: Record<string, Record<string, JsonObject>> = {};
+    for (const [userId, deviceIds] of Object.entries(wanted)) {
+      const rows = await this.db.deviceKeys.findMany({ where: { userId, ...(deviceIds.length ? { deviceId: { in: deviceIds } } : {}) } });
+      const names = new Map((await this.db.device.findMany({ where: { userId } })).map((d) => [d.deviceId, d.displayName]));
+      result[userId] = Object.fromEntries(
+        rows.map((r) => {
+          const keys = JSON.parse(r.keys) as JsonObject;
+          const name = names.get(r.deviceId);
+          return [r.deviceId, name ? { ...keys, unsigned: { device_display_name: name } } : keys];
+        }),
+      );
+    }
+    return result;
+  }
+
+  /** Claims one key per device asked: a one-time key (consumed) if one is left, else the fallback key (kept). */
+  async claim(wanted: OneTimeKeyClaim): Promise<Record<string, Record<string, JsonObject>>> {
+    const result: Record<string, Record<string, JsonObject>> = {};
+    for (const [userId, devices] of Object.entries(wanted)) {
+      for (const [deviceId, algorithm] of Object.entries(devices)) {
+        const key = await this.db.$transaction(async (tx) => {
+          const oneTime = await tx.oneTimeKey.findFirst({ where: { userId, deviceId, algorithm, fallback: false }, orderBy: { keyId: 'asc' } });
+          if (oneTime) {
+            await tx.oneTimeKey.delete({ where: { userId_deviceId_keyId: { userId, deviceId, keyId: oneTime.keyId } } });
+            return oneTime;
+          }
+          return tx.oneTimeKey.findFirst({ where: { userId, deviceId, algorithm, fallback: true } });
+        });
+        if (key) (result[userId] ??= {})[deviceId] = { [key.keyId]: JSON.parse(key.key) };
+      }
+    }
+    return result;
+  }
+}

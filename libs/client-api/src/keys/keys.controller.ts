@@ -1,0 +1,86 @@
+import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { DeviceKeyStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
+import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
+import { FederationClient } from '@lattice/federation';
+import { Auth, Errors, Requester, Tenant } from '@lattice/http';
+import { serverNameOf, type JsonObject } from '@lattice/protocol';
+
+/**
+ * End-to-end encryption keys (client-server-api "End-to-End Encryption"):
+ * devices upload theirs; queries and claims are answered here for this
+ * deployment's users and over federation (/user/keys/query, /user/keys/claim)
+ * for others', with a server that cannot be reached listed in `failures`.
+ */
+@Controller('_matrix/client/v3/keys')
+export class KeysController {
+  constructor(
+    private readonly keys: DeviceKeyStore,
+    private readonly federation: FederationClient,
+    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
+  ) {}
+
+  @Post('upload')
+  @HttpCode(200)
+  async upload(@Auth() r: Requester, @Body() body: unknown) {
+    const upload = (body ?? {}) as { device_keys?: JsonObject; one_time_keys?: JsonObject; fallback_keys?: JsonObject };
+    const deviceKeys = upload.device_keys;
+    if (deviceKeys && (deviceKeys.user_id !== r.userId || deviceKeys.device_id !== r.deviceId)) throw Errors.badJson('device_keys must be for the device making the request');
+    for (const field of ['one_time_keys', 'fallback_keys'] as const) {
+      const value = upload[field];
+      if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw Errors.badJson(`${field} must be an object`);
+    }
+    const counts = await this.keys.upload(r.userId, r.deviceId, { deviceKeys, oneTimeKeys: upload.one_time_keys, fallbackKeys: upload.fallback_keys });
+    return { one_time_key_counts: counts };
+  }
+
+  @Post('query')
+  @HttpCode(200)
+  async query(@Auth() _r: Requester, @Tenant() t: TenantConfig, @Body() body: unknown) {
+    const wanted = (body as { device_keys?: unknown })?.device_keys;
+    if (typeof wanted !== 'object' || wanted === null || Array.isArray(wanted)) throw Errors.badJson('device_keys must be an object');
+    const { local, remote } = this.split(wanted as DeviceKeyQuery);
+    const deviceKeys: JsonObject = (await this.keys.query(local)) as unknown as JsonObject;
+    const failures: JsonObject = {};
+    for (const [server, users] of remote) {
+      try {
+        const answer = await this.federation.request<{ device_keys?: JsonObject }>(t.serverName, server, 'POST', '/_matrix/federation/v1/user/keys/query', { device_keys: users as unknown as JsonObject });
+        Object.assign(deviceKeys, answer.device_keys ?? {});
+      } catch (e) {
+        failures[server] = { error: (e as Error).message };
+      }
+    }
+    return { device_keys: deviceKeys, failures };
+  }
+
+  @Post('claim')
+  @HttpCode(200)
+  async claim(@Auth() _r: Requester, @Tenant() t: TenantConfig, @Body() body: unknown) {
+    const wanted = (body as { one_time_keys?: unknown })?.one_time_keys;
+    if (typeof wanted !== 'object' || wanted === null || Array.isArray(wanted)) throw Errors.badJson('one_time_keys must be an object');
+    const { local, remote } = this.split(wanted as OneTimeKeyClaim);
+    const oneTimeKeys: JsonObject = (await this.keys.claim(local)) as unknown as JsonObject;
+    const failures: JsonObject = {};
+    for (const [server, users] of remote) {
+      try {
+        const answer = await this.federation.request<{ one_time_keys?: JsonObject }>(t.serverName, server, 'POST', '/_matrix/federation/v1/user/keys/claim', { one_time_keys: users as unknown as JsonObject });
+        Object.assign(oneTimeKeys, answer.one_time_keys ?? {});
+      } catch (e) {
+        failures[server] = { error: (e as Error).message };
+      }
+    }
+    return { one_time_keys: oneTimeKeys, failures };
+  }
+
+  /** This deployment's users, and the others grouped by their server. */
+  private split<T>(byUser: Record<string, T>): { local: Record<string, T>; remote: Map<string, Record<string, T>> } {
+    const local: Record<string, T> = {};
+    const remote = new Map<string, Record<string, T>>();
+    for (const [userId, value] of Object.entries(byUser)) {
+      const server = serverNameOf(userId);
+      if (!server) continue;
+      if (this.config.tenants.some((tenant) => tenant.serverName === server)) local[userId] = value;
+      else remote.set(server, { ...(remote.get(server) ?? {}), [userId]: value });
+    }
+    return { local, remote };
+  }
+}
