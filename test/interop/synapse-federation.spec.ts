@@ -262,6 +262,16 @@ describe('federation with Synapse', () => {
     });
   });
 
+  it('reads each other\'s room directory', async () => {
+    const rita = await synapse.register('rita');
+    const sam = await registerOnLattice('sam');
+    await synapseClient('POST', '/_matrix/client/v3/createRoom', rita.accessToken, { preset: 'public_chat', visibility: 'public', name: 'Listed on Synapse' });
+    await latticeClient('POST', '/_matrix/client/v3/createRoom', sam.accessToken, { preset: 'public_chat', visibility: 'public', name: 'Listed on Lattice' });
+    const names = (answer: { body: Record<string, unknown> }) => ((answer.body.chunk as Array<{ name?: string }>) ?? []).map((r) => r.name);
+    expect(names(await latticeClient('GET', `/_matrix/client/v3/publicRooms?server=${encodeURIComponent(synapse.serverName)}`, sam.accessToken))).toContain('Listed on Synapse');
+    expect(names(await synapseClient('GET', `/_matrix/client/v3/publicRooms?server=${encodeURIComponent(latticeName)}`, rita.accessToken))).toContain('Listed on Lattice');
+  });
+
   describe('end-to-end encryption keys', () => {
     /** Device keys as a client uploads them: its ed25519 key signs them. */
     function deviceKeys(userId: string, deviceId: string) {

@@ -51,6 +51,8 @@ export async function startSynapse(certs: TestCertificates): Promise<RunningSyna
     enable_registration: true,
     enable_registration_without_verification: true,
     trusted_key_servers: [],
+    allow_public_rooms_over_federation: true,
+    room_list_publication_rules: [{ action: 'allow' }],
     suppress_key_server_warning: true,
     macaroon_secret_key: 'interop-macaroon',
     form_secret: 'interop-form',

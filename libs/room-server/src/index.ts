@@ -7,3 +7,4 @@ export { eventSkeleton, type EventTemplate } from './event-builder';
 export { loadRoomHead, type RoomHead } from './storage/room-store';
 export { buildEvent } from './event-builder';
 export { membershipTemplate } from './input/membership-template';
+export * from './public-rooms';

@@ -1,6 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import type { TenantConfig } from '@lattice/config';
-import { Auth, Errors, Public, Requester, Tenant, validateBody } from '@lattice/http';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
+import { FederationClient } from '@lattice/federation';
+import { Auth, Errors, MatrixError, Public, Requester, Tenant, validateBody } from '@lattice/http';
+import { listPublicRooms, type PublicRoomsPage } from '@lattice/room-server';
 import { isValidRoomAlias, parsePowerLevels, powerLevelOf } from '@lattice/protocol';
 import { aliasBody, publicRoomsBody, visibilityBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
@@ -13,6 +15,8 @@ export class DirectoryController {
   constructor(
     private readonly storage: StorageAccess,
     private readonly aliases: AliasResolver,
+    private readonly federation: FederationClient,
+    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
   ) {}
 
   @Put('directory/room/:alias')
@@ -68,48 +72,24 @@ export class DirectoryController {
 
   @Get('publicRooms')
   @Public()
-  async publicRooms(@Tenant() t: TenantConfig, @Query('limit') limit?: string, @Query('since') since?: string) {
-    return this.listPublicRooms(t, { limit: limit === undefined ? undefined : Number(limit), since });
+  async publicRooms(@Tenant() t: TenantConfig, @Query('limit') limit?: string, @Query('since') since?: string, @Query('server') server?: string) {
+    return this.directoryOf(t, server, { limit: limit === undefined ? undefined : Number(limit), since });
   }
 
   @Post('publicRooms')
   @HttpCode(200)
-  async searchPublicRooms(@Auth() _r: Requester, @Tenant() t: TenantConfig, @Body() raw: unknown) {
+  async searchPublicRooms(@Auth() _r: Requester, @Tenant() t: TenantConfig, @Body() raw: unknown, @Query('server') server?: string) {
     const body = validateBody(publicRoomsBody, raw);
-    return this.listPublicRooms(t, { limit: body.limit, since: body.since, term: body.filter?.generic_search_term });
+    return this.directoryOf(t, server, { limit: body.limit, since: body.since, term: body.filter?.generic_search_term });
   }
 
-  private async listPublicRooms(t: TenantConfig, options: { limit?: number; since?: string; term?: string }) {
-    const rooms: Array<Record<string, unknown> & { room_id: string; num_joined_members: number }> = [];
-    for (const roomId of await this.storage.reader.publishedRooms(t.serverName)) {
-      const state = new Map((await this.storage.reader.currentState(roomId)).map((e) => [`${e.pdu.type}|${e.pdu.state_key}`, e.pdu.content]));
-      const members = [...state.entries()].filter(([k, c]) => k.startsWith('m.room.member|') && c.membership === 'join').length;
-      rooms.push({
-        room_id: roomId,
-        num_joined_members: members,
-        world_readable: state.get('m.room.history_visibility|')?.history_visibility === 'world_readable',
-        guest_can_join: state.get('m.room.guest_access|')?.guest_access === 'can_join',
-        join_rule: state.get('m.room.join_rules|')?.join_rule ?? 'invite',
-        ...optional('name', state.get('m.room.name|')?.name),
-        ...optional('topic', state.get('m.room.topic|')?.topic),
-        ...optional('canonical_alias', state.get('m.room.canonical_alias|')?.alias),
-        ...optional('avatar_url', state.get('m.room.avatar|')?.url),
-        ...optional('room_type', state.get('m.room.create|')?.type),
-      });
-    }
-    const term = options.term?.toLowerCase();
-    const matching = rooms
-      .filter((room) => !term || [room.name, room.topic, room.canonical_alias].some((v) => typeof v === 'string' && v.toLowerCase().includes(term)))
-      .sort((a, b) => b.num_joined_members - a.num_joined_members || a.room_id.localeCompare(b.room_id));
-    const start = options.since ? Number(options.since) : 0;
-    const limit = options.limit ?? matching.length;
-    const chunk = matching.slice(start, start + limit);
-    return {
-      chunk,
-      total_room_count_estimate: matching.length,
-      ...(start + limit < matching.length ? { next_batch: String(start + limit) } : {}),
-      ...(start > 0 ? { prev_batch: String(Math.max(0, start - limit)) } : {}),
-    };
+  /** This tenant's directory, or another server's asked over federation (GET or POST /publicRooms there). */
+  private async directoryOf(t: TenantConfig, server: string | undefined, page: PublicRoomsPage) {
+    if (!server || this.config.tenants.some((tenant) => tenant.serverName === server)) return listPublicRooms(this.storage.reader, server ?? t.serverName, page);
+    const body = { ...(page.limit === undefined ? {} : { limit: page.limit }), ...(page.since ? { since: page.since } : {}), ...(page.term ? { filter: { generic_search_term: page.term } } : {}) };
+    return this.federation.request(t.serverName, server, 'POST', '/_matrix/federation/v1/publicRooms', body).catch((e: Error) => {
+      throw new MatrixError(502, 'M_UNKNOWN', `Could not read the room directory of ${server}: ${e.message}`);
+    });
   }
 
   private requireLocalAlias(alias: string, t: TenantConfig): void {
@@ -124,8 +104,4 @@ export class DirectoryController {
     const lookup = (type: string, key: string) => state.get(`${type}|${key}`);
     return powerLevelOf(version, userId, lookup) >= parsePowerLevels(version, lookup('m.room.power_levels', '')?.content).stateDefault;
   }
-}
-
-function optional(key: string, value: unknown): Record<string, unknown> {
-  return value === undefined || value === null ? {} : { [key]: value };
 }
