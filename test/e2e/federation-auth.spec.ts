@@ -6,7 +6,7 @@ import { Keyring } from '../../libs/room-server/src/keyring';
 import { loadRoomHead } from '../../libs/room-server/src/storage/room-store';
 import { DATABASE, type Database } from '../../libs/storage/src';
 import { startEmbeddedServer } from '../support/embedded-server';
-import { freePort, makeTestCertificates } from '../support/test-ca';
+import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
 
 type Server = Awaited<ReturnType<typeof startEmbeddedServer>> & { name: string; port: number };
 

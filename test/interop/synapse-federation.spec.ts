@@ -4,7 +4,7 @@ import { generateSigningKey, signJson } from '../../libs/protocol/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { eventually } from '../support/matrix-client';
 import { startSynapse, type RunningSynapse } from '../support/synapse';
-import { freePort, makeTestCertificates } from '../support/test-ca';
+import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
 
 /**
  * Federation between this server and a real Synapse, both on loopback with

@@ -7,6 +7,29 @@ import type { ServerKeys } from '../keys/server-keys';
 
 export type IncomingPduCheck = { ok: true; eventId: string; pdu: Pdu } | { ok: false; reason: string };
 
+/** Where checkIncomingPdu gets keys: ServerKeys, or a memo of it for a batch of events by few servers. */
+export type VerifyKeySource = Pick<ServerKeys, 'publicKey'>;
+
+/**
+ * Remembers ServerKeys' answers for one batch (a send_join answer, a
+ * transaction), so each key is looked up once, not once per event: a key
+ * known valid until T serves every event sent before T.
+ */
+export function memoizedKeys(keys: Pick<ServerKeys, 'keyValidity'>): VerifyKeySource {
+  const known = new Map<string, { key: KeyObject; validUntil: number } | undefined>();
+  return {
+    publicKey: async (server, keyId, validAt) => {
+      const id = `${server} ${keyId}`;
+      let entry = known.get(id);
+      if (!entry || entry.validUntil < validAt) {
+        entry = await keys.keyValidity(server, keyId, validAt).catch(() => undefined);
+        known.set(id, entry);
+      }
+      return entry && entry.validUntil >= validAt ? entry.key : undefined;
+    },
+  };
+}
+
 /**
  * The checks server-server-api "Checks performed on receipt of a PDU" puts
  * before authorization: a valid event of the room's version (steps 1),
@@ -14,7 +37,7 @@ export type IncomingPduCheck = { ok: true; eventId: string; pdu: Pdu } | { ok: f
  * (2; keys fetched as needed), and a content hash that matches (3; if it does
  * not, the event goes on redacted). Authorization is the room-server's.
  */
-export async function checkIncomingPdu(version: RoomVersion, pdu: Pdu, keys: ServerKeys): Promise<IncomingPduCheck> {
+export async function checkIncomingPdu(version: RoomVersion, pdu: Pdu, keys: VerifyKeySource): Promise<IncomingPduCheck> {
   const violation = validateEventFormat(version, pdu);
   if (violation) return { ok: false, reason: `${violation.field} ${violation.rule}` };
   // Room versions 1-4 ignore key validity (key_server's valid_until_ts "MUST be ignored").

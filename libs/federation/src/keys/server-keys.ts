@@ -54,16 +54,26 @@ export class ServerKeys {
    * a current key until its valid_until_ts, an old one until it expired.
    */
   async publicKey(serverName: string, keyId: string, validAt: number): Promise<KeyObject | undefined> {
+    const known = await this.keyValidity(serverName, keyId, validAt);
+    return known && known.validUntil >= validAt ? known.key : undefined;
+  }
+
+  /**
+   * The key and until when it may be used, fetched first if it is unknown
+   * or not known to be valid at `validAt`. Keys carry no start of validity,
+   * so a key valid until T verifies anything signed before T.
+   */
+  async keyValidity(serverName: string, keyId: string, validAt: number): Promise<{ key: KeyObject; validUntil: number } | undefined> {
     if (this.options.isLocal(serverName)) {
       const key = (await this.local.publishedKeys(serverName)).find((k) => k.keyId === keyId);
-      return key && (key.expiredTs === null || Number(key.expiredTs) > validAt) ? publicKeyFromBase64(key.publicKey) : undefined;
+      return key && { key: publicKeyFromBase64(key.publicKey), validUntil: key.expiredTs === null ? Number.MAX_SAFE_INTEGER : Number(key.expiredTs) };
     }
     let stored = await this.usableKey(serverName, keyId, validAt);
     if (!stored) {
       await this.refresh(serverName, validAt, keyId);
       stored = await this.usableKey(serverName, keyId, validAt);
     }
-    return stored && publicKeyFromBase64(stored.publicKey);
+    return stored && { key: publicKeyFromBase64(stored.publicKey), validUntil: Number(stored.expiredTs ?? stored.validUntilTs) };
   }
 
   /**

@@ -1,6 +1,6 @@
 import { checkEventAuth, findRoomVersion, knownRoomVersions, referencedIds, stateKey, type JsonObject, type Pdu, type RoomVersion, type SigningKey } from '@lattice/protocol';
 import type { FederationClient } from '../client/federation-client';
-import { checkIncomingPdu } from '../events/check-incoming-pdu';
+import { checkIncomingPdu, memoizedKeys } from '../events/check-incoming-pdu';
 import type { ServerKeys } from '../keys/server-keys';
 import { signMembershipTemplate, templateProblem } from './sign-template';
 
@@ -88,8 +88,9 @@ export class RemoteJoiner {
   /** The events that are well formed and properly signed, with their IDs (redacted where the content hash does not match). */
   private async acceptable(version: RoomVersion, events: Pdu[]): Promise<Array<{ eventId: string; pdu: Pdu }>> {
     const accepted: Array<{ eventId: string; pdu: Pdu }> = [];
+    const keys = memoizedKeys(this.keys);
     for (const event of events) {
-      const checked = await checkIncomingPdu(version, event, this.keys);
+      const checked = await checkIncomingPdu(version, event, keys);
       if (checked.ok) accepted.push({ eventId: checked.eventId, pdu: checked.pdu });
     }
     return accepted;

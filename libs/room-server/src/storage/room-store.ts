@@ -127,7 +127,7 @@ export class RoomStore {
         data: { roomNid: room.roomNid, parentSnapshotNid: null, layerDepth: 0, typeNids: entries.map((e) => e.typeNid), stateKeyNids: entries.map((e) => e.keyNid), eventNids: entries.map((e) => e.eventNid) },
       });
       // Imported state has no position in our stream: it predates this server's view of the room.
-      for (const e of entries) await upsertCurrentState(tx, room.roomNid, e.typeNid, e.keyNid, e.eventNid, e.pdu, 0n);
+      await tx.currentState.createMany({ data: entries.map((e) => ({ roomNid: room.roomNid, typeNid: e.typeNid, stateKeyNid: e.keyNid, eventNid: e.eventNid, ...memberColumns(e.pdu), streamPos: 0n })) });
       await tx.room.update({ where: { roomNid: room.roomNid }, data: { stateSnapshotNid: snapshot.snapshotNid } });
       return {
         roomNid: room.roomNid,
@@ -316,6 +316,12 @@ export function redactsOf(version: RoomVersion, pdu: Pdu): string | undefined {
   return typeof target === 'string' ? target : undefined;
 }
 
+/** current_state's denormalised membership: the user and membership of an m.room.member event, null otherwise. */
+function memberColumns(pdu: Pdu): { userId: string | null; membership: string | null } {
+  const isMember = pdu.type === 'm.room.member';
+  return { userId: isMember ? pdu.state_key! : null, membership: isMember && typeof pdu.content.membership === 'string' ? pdu.content.membership : null };
+}
+
 async function upsertCurrentState(
   tx: Prisma.TransactionClient,
   roomNid: number,
@@ -325,9 +331,7 @@ async function upsertCurrentState(
   pdu: Pdu,
   streamPos: bigint,
 ): Promise<void> {
-  const isMember = pdu.type === 'm.room.member';
-  const membership = isMember && typeof pdu.content.membership === 'string' ? pdu.content.membership : null;
-  const userId = isMember ? pdu.state_key! : null;
+  const { userId, membership } = memberColumns(pdu);
   await tx.currentState.upsert({
     where: { roomNid_typeNid_stateKeyNid: { roomNid, typeNid, stateKeyNid } },
     create: { roomNid, typeNid, stateKeyNid, eventNid, userId, membership, streamPos },

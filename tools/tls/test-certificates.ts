@@ -13,8 +13,8 @@ export interface TestCertificates {
 
 /**
  * Makes a throwaway CA and a server certificate with openssl (a Debian base
- * package): federation needs TLS with certificate checks, so the test
- * servers present certificates from a CA that only they trust.
+ * package): federation needs TLS with certificate checks, so test and
+ * bench servers present certificates from a CA that only they trust.
  */
 export function makeTestCertificates(): TestCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'lattice-ca-'));
