@@ -59,6 +59,12 @@ describe('federation with Synapse', () => {
   let syncs = 0;
   const freshSync = () => `/_matrix/client/v3/sync?timeout=${++syncs}`;
 
+  /** Bodies of the m.room.message events a client sees in a room, oldest first. */
+  async function messageBodies(call: typeof latticeClient, token: string, roomId: string) {
+    const { body } = await call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=50`, token);
+    return ((body.chunk as Array<{ type: string; content: { body?: string } }>) ?? []).filter((e) => e.type === 'm.room.message').map((e) => e.content.body).reverse();
+  }
+
   async function registerOnLattice(username: string) {
     const { body } = await latticeClient('POST', '/_matrix/client/v3/register', undefined, { username, password: 'interop password', auth: { type: 'm.login.dummy' } });
     return { userId: body.user_id as string, accessToken: body.access_token as string };
@@ -110,11 +116,7 @@ describe('federation with Synapse', () => {
     let gina: { userId: string; accessToken: string };
     let roomId: string;
 
-    /** Bodies of the m.room.message events a client sees in the room, oldest first. */
-    async function messages(call: typeof latticeClient, token: string) {
-      const { body } = await call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=50`, token);
-      return ((body.chunk as Array<{ type: string; content: { body?: string } }>) ?? []).filter((e) => e.type === 'm.room.message').map((e) => e.content.body).reverse();
-    }
+    const messages = (call: typeof latticeClient, token: string) => messageBodies(call, token, roomId);
 
     beforeAll(async () => {
       alice = await registerOnLattice('alice-room');
@@ -207,10 +209,7 @@ describe('federation with Synapse', () => {
     let frank: { userId: string; accessToken: string };
     let roomId: string;
 
-    async function messages(call: typeof latticeClient, token: string) {
-      const { body } = await call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=50`, token);
-      return ((body.chunk as Array<{ type: string; content: { body?: string } }>) ?? []).filter((e) => e.type === 'm.room.message').map((e) => e.content.body).reverse();
-    }
+    const messages = (call: typeof latticeClient, token: string) => messageBodies(call, token, roomId);
 
     beforeAll(async () => {
       erin = await synapse.register('erin');
@@ -332,10 +331,7 @@ describe('federation with Synapse', () => {
     let jack: { userId: string; accessToken: string };
     let roomId: string;
 
-    const bodies = async (call: typeof latticeClient, token: string) => {
-      const { body } = await call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=50`, token);
-      return ((body.chunk as Array<{ type: string; content: { body?: string } }>) ?? []).filter((e) => e.type === 'm.room.message').map((e) => e.content.body);
-    };
+    const bodies = (call: typeof latticeClient, token: string) => messageBodies(call, token, roomId);
 
     beforeAll(async () => {
       ivy = await registerOnLattice('ivy');

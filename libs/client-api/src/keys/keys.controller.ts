@@ -40,15 +40,7 @@ export class KeysController {
     if (typeof wanted !== 'object' || wanted === null || Array.isArray(wanted)) throw Errors.badJson('device_keys must be an object');
     const { local, remote } = this.split(wanted as DeviceKeyQuery);
     const deviceKeys: JsonObject = (await this.keys.query(local)) as unknown as JsonObject;
-    const failures: JsonObject = {};
-    for (const [server, users] of remote) {
-      try {
-        const answer = await this.federation.request<{ device_keys?: JsonObject }>(t.serverName, server, 'POST', '/_matrix/federation/v1/user/keys/query', { device_keys: users as unknown as JsonObject });
-        Object.assign(deviceKeys, answer.device_keys ?? {});
-      } catch (e) {
-        failures[server] = { error: (e as Error).message };
-      }
-    }
+    const failures = await this.askServers(t, remote, 'keys/query', 'device_keys', deviceKeys);
     return { device_keys: deviceKeys, failures };
   }
 
@@ -59,16 +51,22 @@ export class KeysController {
     if (typeof wanted !== 'object' || wanted === null || Array.isArray(wanted)) throw Errors.badJson('one_time_keys must be an object');
     const { local, remote } = this.split(wanted as OneTimeKeyClaim);
     const oneTimeKeys: JsonObject = (await this.keys.claim(local)) as unknown as JsonObject;
+    const failures = await this.askServers(t, remote, 'keys/claim', 'one_time_keys', oneTimeKeys);
+    return { one_time_keys: oneTimeKeys, failures };
+  }
+
+  /** Asks each server about its users (/user/keys/query or /user/keys/claim), merging the answers into `into`; returns the servers that failed. */
+  private async askServers<T>(t: TenantConfig, remote: Map<string, Record<string, T>>, path: 'keys/query' | 'keys/claim', field: 'device_keys' | 'one_time_keys', into: JsonObject): Promise<JsonObject> {
     const failures: JsonObject = {};
     for (const [server, users] of remote) {
       try {
-        const answer = await this.federation.request<{ one_time_keys?: JsonObject }>(t.serverName, server, 'POST', '/_matrix/federation/v1/user/keys/claim', { one_time_keys: users as unknown as JsonObject });
-        Object.assign(oneTimeKeys, answer.one_time_keys ?? {});
+        const answer = await this.federation.request<Record<string, JsonObject | undefined>>(t.serverName, server, 'POST', `/_matrix/federation/v1/user/${path}`, { [field]: users as unknown as JsonObject });
+        Object.assign(into, answer[field] ?? {});
       } catch (e) {
         failures[server] = { error: (e as Error).message };
       }
     }
-    return { one_time_keys: oneTimeKeys, failures };
+    return failures;
   }
 
   /** This deployment's users, and the others grouped by their server. */
