@@ -355,5 +355,14 @@ describe('federation with Synapse', () => {
       await latticeClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/back`, ivy.accessToken, { msgtype: 'm.text', body: 'back' });
       await eventually('this server to catch up', async () => (await bodies(latticeClient, ivy.accessToken)).includes('while lattice was down'), 45_000);
     }, 90_000);
+
+    it('keeps what it queued for a Synapse that is down across a restart of this server', async () => {
+      await synapse.stop();
+      await latticeClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/queued`, ivy.accessToken, { msgtype: 'm.text', body: 'queued across a restart' });
+      await lattice.close();
+      lattice = await startEmbeddedServer(latticeConfig, lattice.dataDir);
+      await synapse.start();
+      await eventually('Synapse to get what was queued', async () => (await bodies(synapseClient, jack.accessToken)).includes('queued across a restart'), 45_000);
+    }, 90_000);
   });
 });

@@ -71,9 +71,10 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     this.sweep.unref();
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.sweep);
     for (const destination of this.destinations.values()) clearTimeout(destination.timer);
+    await this.outbox.releaseAll().catch(() => undefined);
   }
 
   /** A request came from `server`: it is up, so whatever waits for it goes now rather than after its backoff. */

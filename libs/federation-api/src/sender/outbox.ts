@@ -46,6 +46,11 @@ export class Outbox {
     return count === 1;
   }
 
+  /** Gives up this process's leases (at shutdown), so a restarted or other process takes over at once rather than after the lease runs out. */
+  async releaseAll(): Promise<void> {
+    await this.db.federationDestination.updateMany({ where: { owner: this.owner }, data: { owner: null, leaseUntil: null } });
+  }
+
   /** The next transaction for a destination: the oldest items of one origin, within the limits. */
   async next(destination: string): Promise<OutboxBatch | undefined> {
     const rows = await this.db.federationOutbox.findMany({ where: { destination }, orderBy: { id: 'asc' }, take: MAX_PDUS + MAX_EDUS });
