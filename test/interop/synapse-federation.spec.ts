@@ -349,11 +349,18 @@ describe('federation with Synapse', () => {
 
     it('is caught up by Synapse on what was sent while this server was down', async () => {
       await lattice.close();
-      await synapseClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/gone`, jack.accessToken, { msgtype: 'm.text', body: 'while lattice was down' });
+      const missed = ['while lattice was down 1', 'while lattice was down 2', 'while lattice was down 3'];
+      for (const [i, body] of missed.entries()) {
+        await synapseClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/gone-${i}`, jack.accessToken, { msgtype: 'm.text', body });
+      }
       lattice = await startEmbeddedServer(latticeConfig, lattice.dataDir);
-      // Anything this server sends tells Synapse it is back, which wakes Synapse's queue for it.
+      // Anything this server sends tells Synapse it is back, which wakes Synapse's queue for it; Synapse may send only
+      // the latest event, and this server fetches the ones before it (get_missing_events).
       await latticeClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/back`, ivy.accessToken, { msgtype: 'm.text', body: 'back' });
-      await eventually('this server to catch up', async () => (await bodies(latticeClient, ivy.accessToken)).includes('while lattice was down'), 45_000);
+      await eventually('this server to catch up on every message', async () => {
+        const seen = await bodies(latticeClient, ivy.accessToken);
+        return missed.every((m) => seen.includes(m));
+      }, 45_000);
     }, 90_000);
 
     it('keeps what it queued for a Synapse that is down across a restart of this server', async () => {

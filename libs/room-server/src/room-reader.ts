@@ -170,6 +170,13 @@ export class RoomReader {
     return [...new Set(rows.map((r) => r.prev_event_id))];
   }
 
+  /** Which of these event IDs this server has. */
+  async knownEventIds(eventIds: string[]): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
+    const rows = await this.db.$queryRawUnsafe<Array<{ event_id: string }>>('SELECT event_id FROM events WHERE event_id = ANY($1::text[])', eventIds);
+    return new Set(rows.map((r) => r.event_id));
+  }
+
   /** The servers with at least one joined member in the room. */
   async joinedServers(roomId: string): Promise<string[]> {
     const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(

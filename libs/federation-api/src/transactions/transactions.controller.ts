@@ -1,9 +1,9 @@
 import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { checkIncomingPdu, memoizedKeys, ServerKeys } from '@lattice/federation';
+import { checkIncomingPdu, FederationClient, memoizedKeys, ServerKeys, type VerifyKeySource } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
-import { computeEventId, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
-import { RoomInputClient, RoomReader } from '@lattice/room-server';
+import { computeEventId, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
+import { loadRoomHead, RoomInputClient, RoomReader } from '@lattice/room-server';
 import { BUS, type Bus } from '@lattice/bus';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { ReceiptStore } from '@lattice/sync';
@@ -14,6 +14,8 @@ const MAX_PDUS = 50;
 const MAX_EDUS = 100;
 /** How long a remote user's typing notification lasts unless renewed (the EDU carries no timeout). */
 const TYPING_TIMEOUT_MS = 30_000;
+/** Events fetched to fill one gap before a PDU (server-server-api get_missing_events `limit`). */
+const MAX_MISSING_EVENTS = 20;
 /** Transactions remembered per process for answering a retried one the same way. */
 const REMEMBERED = 1_000;
 
@@ -31,11 +33,12 @@ export class TransactionsController {
   private readonly answered = new Map<string, Promise<JsonObject>>();
 
   constructor(
-    @Inject(DATABASE) db: Database,
+    @Inject(DATABASE) private readonly db: Database,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(POSITION_CACHE) positions: PositionCache,
     private readonly keys: ServerKeys,
     private readonly rooms: RoomInputClient,
+    private readonly federation: FederationClient,
   ) {
     this.reader = new RoomReader(db.prisma);
     this.receipts = new ReceiptStore(db.prisma, positions);
@@ -52,7 +55,7 @@ export class TransactionsController {
     const key = JSON.stringify([tenant.serverName, origin, txnId]);
     let answer = this.answered.get(key);
     if (!answer) {
-      answer = this.apply(tenant, transaction.pdus as Pdu[]).then(async (result) => {
+      answer = this.apply(tenant, origin, transaction.pdus as Pdu[]).then(async (result) => {
         for (const edu of (transaction.edus as JsonObject[] | undefined) ?? []) await this.receiveEdu(origin, edu).catch(() => undefined);
         return result;
       });
@@ -68,7 +71,7 @@ export class TransactionsController {
    * once, in order: they reach it as one batch, so a transaction costs about
    * one commit, and events of one room chain as they came.
    */
-  private async apply(tenant: TenantConfig, pdus: Pdu[]): Promise<JsonObject> {
+  private async apply(tenant: TenantConfig, origin: string, pdus: Pdu[]): Promise<JsonObject> {
     const results: JsonObject = {};
     const keys = memoizedKeys(this.keys);
     const accepted: Array<{ eventId: string; pdu: Pdu; roomId: string }> = [];
@@ -80,8 +83,13 @@ export class TransactionsController {
         continue;
       }
       const checked = await checkIncomingPdu(version, pdu, keys);
-      if (checked.ok) accepted.push({ eventId: checked.eventId, pdu: checked.pdu, roomId: pdu.room_id! });
-      else results[eventIdOf(version, pdu) ?? unnamed] = { error: checked.reason };
+      if (!checked.ok) {
+        results[eventIdOf(version, pdu) ?? unnamed] = { error: checked.reason };
+        continue;
+      }
+      const known = new Set(accepted.map((a) => a.eventId));
+      for (const earlier of await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)) accepted.push({ ...earlier, roomId: pdu.room_id! });
+      accepted.push({ eventId: checked.eventId, pdu: checked.pdu, roomId: pdu.room_id! });
     }
     const outcomes = await Promise.all(
       accepted.map(({ eventId, pdu, roomId }) =>
@@ -96,6 +104,33 @@ export class TransactionsController {
     );
     accepted.forEach(({ eventId }, i) => (results[eventId] = outcomes[i]));
     return { pdus: results };
+  }
+
+  /**
+   * The events between what this server has of the room and a PDU whose
+   * prev_events it lacks (a server catching up after downtime may send only
+   * its latest event): asked of the origin with get_missing_events, checked
+   * like the PDU, oldest first. Events that fail their checks are left out.
+   */
+  private async missingBefore(tenant: TenantConfig, origin: string, version: RoomVersion, pdu: Pdu, eventId: string, inTransaction: Set<string>, keys: VerifyKeySource): Promise<Array<{ eventId: string; pdu: Pdu }>> {
+    const prev = referencedIds(pdu.prev_events).filter((id) => !inTransaction.has(id));
+    const known = await this.reader.knownEventIds(prev);
+    if (prev.every((id) => known.has(id))) return [];
+    const head = await loadRoomHead(this.db.prisma, pdu.room_id!);
+    const answer = await this.federation
+      .request<{ events?: Pdu[] }>(tenant.serverName, origin, 'POST', `/_matrix/federation/v1/get_missing_events/${encodeURIComponent(pdu.room_id!)}`, {
+        earliest_events: head?.extremities.map((x) => x.eventId) ?? [],
+        latest_events: [eventId],
+        limit: MAX_MISSING_EVENTS,
+        min_depth: 0,
+      })
+      .catch(() => ({ events: [] as Pdu[] }));
+    const fetched: Array<{ eventId: string; pdu: Pdu }> = [];
+    for (const event of [...(answer.events ?? [])].sort((a, b) => a.depth - b.depth)) {
+      const checked = await checkIncomingPdu(version, event, keys);
+      if (checked.ok && checked.eventId !== eventId && !inTransaction.has(checked.eventId)) fetched.push({ eventId: checked.eventId, pdu: checked.pdu });
+    }
+    return fetched;
   }
 
   /**
