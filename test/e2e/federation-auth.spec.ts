@@ -175,6 +175,18 @@ describe('federation request authentication between two deployments', () => {
       expect((missing.body as { events: unknown[] }).events).toHaveLength(2);
     });
 
+    it('finds the event closest to a timestamp, in either direction', async () => {
+      const room = encodeURIComponent(roomId);
+      const before = Date.now();
+      const event = await bobEvent({ type: 'm.room.message', content: { body: 'timestamped' } });
+      await send([event.pdu]);
+      const forwards = await asB('GET', `/_matrix/federation/v1/timestamp_to_event/${room}?ts=${before}&dir=f`);
+      expect(forwards).toMatchObject({ status: 200, body: { event_id: event.eventId } });
+      const backwards = await asB('GET', `/_matrix/federation/v1/timestamp_to_event/${room}?ts=${Date.now() + 60_000}&dir=b`);
+      expect(backwards).toMatchObject({ status: 200, body: { event_id: event.eventId } });
+      expect(await asB('GET', `/_matrix/federation/v1/timestamp_to_event/${room}?ts=${Date.now() + 60_000}&dir=f`)).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+    });
+
     it('refuses to show a room to a server with no member in it', async () => {
       const alice = await client(a, 'POST', '/_matrix/client/v3/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'pw pw pw' });
       const created = await client(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'private_chat' }, alice.body.access_token as string);

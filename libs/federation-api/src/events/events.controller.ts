@@ -76,6 +76,17 @@ export class EventsController {
     return { events: events.reverse().map((e) => e.pdu) };
   }
 
+  @Get('timestamp_to_event/:roomId')
+  @Public()
+  async timestampToEvent(@Origin() origin: string, @Param('roomId') roomId: string, @Query('ts') ts?: string, @Query('dir') dir?: string) {
+    await this.mayRead(roomId, origin);
+    if (ts === undefined || !/^\d+$/.test(ts)) throw Errors.invalidParam('ts must be a timestamp in milliseconds');
+    if (dir !== 'f' && dir !== 'b') throw Errors.invalidParam('dir must be f or b');
+    const found = await this.reader.eventNearTimestamp(roomId, Number(ts), dir);
+    if (!found) throw Errors.notFound(`No event ${dir === 'f' ? 'at or after' : 'at or before'} ${ts} in ${roomId}`);
+    return { event_id: found.eventId, origin_server_ts: found.originServerTs };
+  }
+
   private async stateAt(origin: string, roomId: string, eventId?: string) {
     if (!eventId) throw Errors.missingParam('event_id is required');
     await this.mayRead(roomId, origin);
