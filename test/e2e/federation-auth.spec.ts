@@ -64,6 +64,15 @@ describe('federation request authentication between two deployments', () => {
     expect(await client(b, 'GET', `/_matrix/client/v3/profile/${encodeURIComponent(aliceId)}`)).toEqual({ status: 200, body: { displayname: 'Alice' } });
   });
 
+  it('lets a third party check an OpenID token a user requested', async () => {
+    const login = await client(a, 'POST', '/_matrix/client/v3/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'pw pw pw' });
+    const issued = await client(a, 'POST', `/_matrix/client/v3/user/${encodeURIComponent(aliceId)}/openid/request_token`, {}, login.body.access_token as string);
+    expect(issued).toMatchObject({ status: 200, body: { token_type: 'Bearer', matrix_server_name: a.name } });
+    const check = (token: string) => toA(`/_matrix/federation/v1/openid/userinfo?access_token=${encodeURIComponent(token)}`);
+    expect(await check(issued.body.access_token as string)).toMatchObject({ status: 200, body: { sub: aliceId } });
+    expect(await check('oid_forged')).toMatchObject({ status: 401, body: { errcode: 'M_UNKNOWN_TOKEN' } });
+  });
+
   it.each([
     ['no Authorization header', () => undefined, /Missing X-Matrix/],
     ['a header that is not X-Matrix', () => 'Bearer something', /Malformed/],

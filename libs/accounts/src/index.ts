@@ -4,3 +4,4 @@ export * from './tokens';
 export * from './localpart';
 export * from './token-cache';
 export * from './device-key-store';
+export * from './openid-tokens';

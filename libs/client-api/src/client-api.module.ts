@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { RoomInputClient } from '@lattice/room-server';
 import { AccountController } from './accounts/account.controller';
 import { LoginController } from './accounts/login.controller';
+import { OpenIdController } from './accounts/openid.controller';
 import { RegisterController } from './accounts/register.controller';
 import { AliasResolver } from './directory/alias-resolver';
 import { DirectoryController } from './directory/directory.controller';
@@ -32,6 +33,7 @@ import { VersionsController } from './versions/versions.controller';
     UserDataController,
     PushRulesController,
     KeysController,
+    OpenIdController,
   ],
   providers: [RoomInputClient, StorageAccess, AliasResolver],
 })

@@ -24,6 +24,11 @@ export const tenantSchema = z.object({
   serverName,
   /** Where clients reach this tenant; also answers /.well-known/matrix/client. */
   publicBaseUrl: z.url().optional(),
+  /**
+   * Where other servers reach this tenant's federation API, as host[:port], when not at the server
+   * name on port 8448: answers /.well-known/matrix/server (server-server-api "Resolving server names").
+   */
+  federationHost: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'must be host[:port]').optional(),
   /** Extra Host header values that select this tenant (e.g. a client-facing domain). */
   hostnames: z.array(z.string()).default([]),
   registration: registration.default({ mode: 'open', tokens: [] }),

@@ -6,6 +6,7 @@ import { KeyServerController } from './keys/key-server.controller';
 import { UserKeysController } from './keys/user-keys.controller';
 import { InvitesController } from './membership/invites.controller';
 import { MembershipHandshakeController } from './membership/membership-handshake.controller';
+import { OpenIdUserInfoController } from './query/openid.controller';
 import { PublicRoomsController } from './query/public-rooms.controller';
 import { QueryController } from './query/query.controller';
 import { FederationSender } from './sender/federation-sender';
@@ -17,7 +18,7 @@ import { TransactionsController } from './transactions/transactions.controller';
  * transactions, reading events and state; and the sender of our events to other servers.
  */
 @Module({
-  controllers: [KeyServerController, QueryController, MembershipHandshakeController, InvitesController, TransactionsController, EventsController, UserKeysController, PublicRoomsController],
+  controllers: [KeyServerController, QueryController, MembershipHandshakeController, InvitesController, TransactionsController, EventsController, UserKeysController, PublicRoomsController, OpenIdUserInfoController],
   providers: [FederationAuthGuard, RoomInputClient, FederationSender],
 })
 export class FederationApiModule {}

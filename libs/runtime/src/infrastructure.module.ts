@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module, type Provider } from '@nestjs/common';
-import { AccountStore, DeviceKeyStore } from '@lattice/accounts';
+import { AccountStore, DeviceKeyStore, OpenIdTokens } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
@@ -36,6 +36,7 @@ export class InfrastructureModule {
       { provide: POSITION_CACHE, useValue: infra.positions },
       { provide: AccountStore, useValue: accounts },
       { provide: DeviceKeyStore, useValue: new DeviceKeyStore(infra.db.prisma) },
+      { provide: OpenIdTokens, useValue: new OpenIdTokens(infra.db.prisma) },
       { provide: ACCESS_TOKEN_RESOLVER, useValue: resolver },
       { provide: Keyring, useValue: keyring },
       { provide: FederationClient, useValue: federation },

@@ -50,6 +50,14 @@ export class KeyServerController {
     return this.query(tenant, wanted);
   }
 
+  /** Delegation of the tenant's federation traffic to another host (config tenants[].federationHost). */
+  @Get('.well-known/matrix/server')
+  @Public()
+  wellKnown(@Tenant() tenant: TenantConfig) {
+    if (!tenant.federationHost) throw Errors.notFound('This server does not delegate federation');
+    return { 'm.server': tenant.federationHost };
+  }
+
   @Get('_matrix/federation/v1/version')
   @Public()
   version() {
