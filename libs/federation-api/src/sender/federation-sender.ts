@@ -37,6 +37,12 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private readonly ours: Set<string>;
   private readonly reader: RoomReader;
   private readonly outbox: Outbox;
+  /**
+   * The servers in each room, kept between membership changes: every
+   * membership event passes through output.room (ours and other servers'),
+   * so the cache is dropped exactly when it may change.
+   */
+  private readonly serversIn = new Map<string, Promise<string[]>>();
   private sweep: NodeJS.Timeout | undefined;
   private counter = 0;
 
@@ -89,9 +95,10 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
 
   /** An event of one of our users goes to every other server with a member in its room (and the target of a membership change). */
   private async routeEvent(event: OutputRoomEvent): Promise<void> {
+    if (event.membershipOf) this.serversIn.delete(event.roomId);
     const origin = serverNameOf(event.pdu.sender);
     if (!origin || !this.ours.has(origin)) return;
-    const servers = new Set(await this.reader.joinedServers(event.roomId));
+    const servers = new Set(await this.joinedServers(event.roomId));
     const target = event.membershipOf && serverNameOf(event.membershipOf);
     if (target) servers.add(target);
     const destinations = [...servers].filter((s) => !this.ours.has(s));
@@ -102,9 +109,19 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private async routeEdu(roomId: string, userId: string, edu: JsonObject): Promise<void> {
     const origin = serverNameOf(userId);
     if (!origin || !this.ours.has(origin)) return;
-    const destinations = (await this.reader.joinedServers(roomId)).filter((s) => !this.ours.has(s));
+    const destinations = (await this.joinedServers(roomId)).filter((s) => !this.ours.has(s));
     await this.outbox.enqueue(destinations, origin, { edu });
     destinations.forEach((server) => this.flush(server));
+  }
+
+  private joinedServers(roomId: string): Promise<string[]> {
+    let servers = this.serversIn.get(roomId);
+    if (!servers) {
+      servers = this.reader.joinedServers(roomId);
+      this.serversIn.set(roomId, servers);
+      servers.catch(() => this.serversIn.delete(roomId));
+    }
+    return servers;
   }
 
   private flush(server: string): void {
