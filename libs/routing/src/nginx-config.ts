@@ -9,7 +9,8 @@ export type Upstreams = Record<HttpService, string[]>;
  */
 export function renderNginxConfig(listen: string, upstreams: Upstreams): string {
   const blocks = (Object.keys(upstreams) as HttpService[]).map(
-    (service) => `upstream lattice_${service.replace('-', '_')} {\n${upstreams[service].map((a) => `  server ${a};`).join('\n')}\n}`,
+    // keepalive: connections to the workers are reused, not opened per request (a handshake per proxied request costs throughput).
+    (service) => `upstream lattice_${service.replace('-', '_')} {\n${upstreams[service].map((a) => `  server ${a};`).join('\n')}\n  keepalive 64;\n}`,
   );
   const locations = ROUTES.map(
     (r) => `  # ${r.why}\n  location ~ ${r.pattern} {\n    proxy_pass http://lattice_${r.service.replace('-', '_')};\n  }`,
@@ -20,6 +21,7 @@ server {
   listen ${listen};
   client_max_body_size 50m;
   proxy_http_version 1.1;
+  proxy_set_header Connection "";
   proxy_set_header Host $http_host;
   proxy_set_header X-Forwarded-For $remote_addr;
   proxy_read_timeout 120s;
