@@ -155,6 +155,23 @@ describe('federation request authentication between two deployments', () => {
       expect(JSON.stringify(body)).toMatch(/65536|too large|bytes/i);
     });
 
+    it('refuses an event from a server with no member in the room, and a transaction signed for another destination', async () => {
+      const outsider = `@outsider:${b.name}`;
+      const head = (await loadRoomHead(b.app.get<Database>(DATABASE).prisma, roomId))!;
+      const stranger = buildEvent(head, outsider, { type: 'm.room.message', content: { body: 'not a member' } } as never, b.name, bKey);
+      const { body } = await send([stranger.pdu]);
+      expect((body as { pdus: Record<string, { error?: string }> }).pdus[stranger.eventId].error).toBeDefined();
+      expect(await storedHere(stranger.eventId)).toBeNull();
+
+      const event = await bobEvent({ type: 'm.room.message', content: { body: 'misdirected' } });
+      const path = '/_matrix/federation/v1/send/misdirected';
+      const transaction = { origin: b.name, origin_server_ts: Date.now(), pdus: [event.pdu], edus: [] };
+      const authorization = authorizationHeader({ method: 'PUT', uri: path, origin: b.name, destination: 'elsewhere.example', content: transaction as never }, bKey);
+      const misdirected = await httpsJson({ host: '127.0.0.1', port: a.port, hostHeader: a.name, tlsName: 'localhost' }, 'PUT', path, { ca, timeoutMs: 10_000, headers: { authorization }, body: transaction });
+      expect(misdirected).toMatchObject({ status: 401, body: { errcode: 'M_UNAUTHORIZED' } });
+      expect(await storedHere(event.eventId)).toBeNull();
+    });
+
     it('refuses a transaction of 51 PDUs, and one whose origin is not the signer', async () => {
       const event = await bobEvent({ type: 'm.room.message', content: { body: 'one of many' } });
       expect(await send(Array.from({ length: 51 }, () => event.pdu))).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
