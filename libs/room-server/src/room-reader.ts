@@ -1,4 +1,4 @@
-import { getRoomVersion, redactEvent, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
+import { getRoomVersion, redactEvent, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import type { PrismaClient } from '@lattice/storage';
 import { readSnapshotNids } from './storage/state-snapshots';
 
@@ -195,7 +195,7 @@ export class RoomReader {
       `SELECT c.user_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = $1 AND c.membership = 'join'`,
       roomId,
     );
-    return [...new Set(rows.map((r) => r.user_id.slice(r.user_id.indexOf(':') + 1)))];
+    return [...new Set(rows.flatMap((r) => serverNameOf(r.user_id) ?? []))];
   }
 
   async event(eventId: string): Promise<StoredEvent | undefined> {

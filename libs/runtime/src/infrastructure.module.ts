@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Module, type Provider } from '@nestjs/common';
 import { AccountStore, DeviceKeyStore, OpenIdTokens } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
-import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
+import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
 import { ACCESS_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } from '@lattice/http';
 import { Keyring } from '@lattice/room-server';
@@ -27,10 +27,11 @@ export class InfrastructureModule {
     const resolver: AccessTokenResolver = { resolve: (token) => accounts.resolveToken(token) };
     const keyring = new Keyring(infra.db.prisma);
     const federation = new FederationClient({ signingKey: (serverName) => keyring.signingKey(serverName), ca: trustedCertificates(infra.config.federation.trustedCaFiles) });
-    const ourNames = new Set(infra.config.tenants.map((t) => t.serverName));
-    const serverKeys = new ServerKeys(infra.db.prisma, federation, keyring, { isLocal: (name) => ourNames.has(name), keyServers: infra.config.federation.keyServers });
+    const tenants = TenantDirectory.fromConfig(infra.config);
+    const serverKeys = new ServerKeys(infra.db.prisma, federation, keyring, { isLocal: (name) => tenants.isLocal(name), keyServers: infra.config.federation.keyServers });
     const providers: Provider[] = [
       { provide: LATTICE_CONFIG, useValue: infra.config },
+      { provide: TenantDirectory, useValue: tenants },
       { provide: DATABASE, useValue: infra.db },
       { provide: BUS, useValue: infra.bus },
       { provide: POSITION_CACHE, useValue: infra.positions },

@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
+import { Injectable } from '@nestjs/common';
+import { TenantDirectory } from '@lattice/config';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { Errors, MatrixError } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
@@ -15,12 +15,12 @@ export class AliasResolver {
   constructor(
     private readonly storage: StorageAccess,
     private readonly federation: FederationClient,
-    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
+    private readonly tenants: TenantDirectory,
   ) {}
 
   async resolve(origin: string, alias: string): Promise<{ roomId: string; servers: string[] }> {
     const server = serverNameOf(alias);
-    if (!server || this.config.tenants.some((t) => t.serverName === server)) {
+    if (!server || this.tenants.isLocal(server)) {
       const row = await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } });
       if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
       return { roomId: row.roomId, servers: [row.serverName] };

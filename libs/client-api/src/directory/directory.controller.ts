@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
-import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient } from '@lattice/federation';
 import { Auth, Errors, MatrixError, Public, Requester, Tenant, validateBody } from '@lattice/http';
 import { listPublicRooms, type PublicRoomsPage } from '@lattice/room-server';
@@ -16,7 +16,7 @@ export class DirectoryController {
     private readonly storage: StorageAccess,
     private readonly aliases: AliasResolver,
     private readonly federation: FederationClient,
-    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
+    private readonly tenants: TenantDirectory,
   ) {}
 
   @Put('directory/room/:alias')
@@ -85,7 +85,7 @@ export class DirectoryController {
 
   /** This tenant's directory, or another server's asked over federation (GET or POST /publicRooms there). */
   private async directoryOf(t: TenantConfig, server: string | undefined, page: PublicRoomsPage) {
-    if (!server || this.config.tenants.some((tenant) => tenant.serverName === server)) return listPublicRooms(this.storage.reader, server ?? t.serverName, page);
+    if (!server || this.tenants.isLocal(server)) return listPublicRooms(this.storage.reader, server ?? t.serverName, page);
     const body = { ...(page.limit === undefined ? {} : { limit: page.limit }), ...(page.since ? { since: page.since } : {}), ...(page.term ? { filter: { generic_search_term: page.term } } : {}) };
     return this.federation.request(t.serverName, server, 'POST', '/_matrix/federation/v1/publicRooms', body).catch((e: Error) => {
       throw new MatrixError(502, 'M_UNKNOWN', `Could not read the room directory of ${server}: ${e.message}`);

@@ -1,6 +1,6 @@
-import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { DeviceKeyStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
-import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
+import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient } from '@lattice/federation';
 import { Auth, Errors, Requester, Tenant } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
@@ -16,7 +16,7 @@ export class KeysController {
   constructor(
     private readonly keys: DeviceKeyStore,
     private readonly federation: FederationClient,
-    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
+    private readonly tenants: TenantDirectory,
   ) {}
 
   @Post('upload')
@@ -76,7 +76,7 @@ export class KeysController {
     for (const [userId, value] of Object.entries(byUser)) {
       const server = serverNameOf(userId);
       if (!server) continue;
-      if (this.config.tenants.some((tenant) => tenant.serverName === server)) local[userId] = value;
+      if (this.tenants.isLocal(server)) local[userId] = value;
       else remote.set(server, { ...(remote.get(server) ?? {}), [userId]: value });
     }
     return { local, remote };

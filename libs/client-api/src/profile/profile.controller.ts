@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Inject, Param, Put } from '@nestjs/common';
+import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
-import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
+import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { Auth, Errors, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
@@ -18,14 +18,14 @@ export class ProfileController {
     private readonly rooms: RoomInputClient,
     private readonly storage: StorageAccess,
     private readonly federation: FederationClient,
-    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
+    private readonly tenants: TenantDirectory,
   ) {}
 
   @Get()
   @Public()
   async profile(@Tenant() t: TenantConfig, @Param('userId') userId: string) {
     const server = serverNameOf(userId);
-    const profile = server === undefined || this.config.tenants.some((tenant) => tenant.serverName === server) ? await this.accounts.getProfile(userId) : await this.remoteProfile(t, server, userId);
+    const profile = server === undefined || this.tenants.isLocal(server) ? await this.accounts.getProfile(userId) : await this.remoteProfile(t, server, userId);
     if (!profile) throw Errors.notFound('Profile not found');
     return profile;
   }

@@ -1,6 +1,6 @@
-import { Body, Controller, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
-import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
+import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
 import { FederationClient, FederationError, inviteRemoteUser, leaveThrough, RemoteJoiner, RemoteJoinError, ServerKeys } from '@lattice/federation';
 import { Auth, Errors, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
@@ -22,7 +22,7 @@ export class MembershipController {
     private readonly keys: ServerKeys,
     private readonly keyring: Keyring,
     private readonly aliases: AliasResolver,
-    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
+    private readonly tenants: TenantDirectory,
   ) {}
 
   @Post('rooms/:roomId/join')
@@ -75,7 +75,7 @@ export class MembershipController {
   async invite(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(inviteBody, raw);
     const server = serverNameOf(body.user_id);
-    if (server && !this.config.tenants.some((tenant) => tenant.serverName === server)) await this.inviteRemote(r, t, roomId, body.user_id, server, body.reason);
+    if (server && !this.tenants.isLocal(server)) await this.inviteRemote(r, t, roomId, body.user_id, server, body.reason);
     else await this.act(r, t, roomId, 'invite', body.user_id, body.reason);
     return {};
   }

@@ -34,16 +34,14 @@ export class EventsController {
   @Get('state/:roomId')
   @Public()
   async state(@Origin() origin: string, @Param('roomId') roomId: string, @Query('event_id') eventId?: string) {
-    const state = await this.stateAt(origin, roomId, eventId);
-    const chain = await this.reader.authChain(state.map((e) => e.eventId));
+    const { state, chain } = await this.stateAt(origin, roomId, eventId);
     return { pdus: state.map((e) => e.pdu), auth_chain: chain.map((e) => e.pdu) };
   }
 
   @Get('state_ids/:roomId')
   @Public()
   async stateIds(@Origin() origin: string, @Param('roomId') roomId: string, @Query('event_id') eventId?: string) {
-    const state = await this.stateAt(origin, roomId, eventId);
-    const chain = await this.reader.authChain(state.map((e) => e.eventId));
+    const { state, chain } = await this.stateAt(origin, roomId, eventId);
     return { pdu_ids: state.map((e) => e.eventId), auth_chain_ids: chain.map((e) => e.eventId) };
   }
 
@@ -87,12 +85,13 @@ export class EventsController {
     return { event_id: found.eventId, origin_server_ts: found.originServerTs };
   }
 
+  /** The state before an event and its auth chain (/state and /state_ids). */
   private async stateAt(origin: string, roomId: string, eventId?: string) {
     if (!eventId) throw Errors.missingParam('event_id is required');
     await this.mayRead(roomId, origin);
     const state = await this.reader.stateBefore(eventId);
     if (!state) throw Errors.notFound(`No state is known here at ${eventId}`);
-    return state;
+    return { state, chain: await this.reader.authChain(state.map((e) => e.eventId)) };
   }
 
   /** History is shared only with servers in the room. */

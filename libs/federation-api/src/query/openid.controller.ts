@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { OpenIdTokens } from '@lattice/accounts';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
+import { serverNameOf } from '@lattice/protocol';
 
 /**
  * server-server-api "OpenID": a third party (not necessarily a homeserver,
@@ -16,7 +17,7 @@ export class OpenIdUserInfoController {
   async userinfo(@Tenant() t: TenantConfig, @Query('access_token') token?: string) {
     if (!token) throw Errors.missingToken();
     const userId = await this.tokens.userOf(token);
-    if (!userId || userId.slice(userId.indexOf(':') + 1) !== t.serverName) throw Errors.unknownToken('The OpenID token is not known or has expired');
+    if (!userId || serverNameOf(userId) !== t.serverName) throw Errors.unknownToken('The OpenID token is not known or has expired');
     return { sub: userId };
   }
 }

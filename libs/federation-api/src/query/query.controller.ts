@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
+import { serverNameOf } from '@lattice/protocol';
 import { RoomReader } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard } from '../auth/federation-auth.guard';
@@ -24,7 +25,7 @@ export class QueryController {
   @Public()
   async directory(@Tenant() tenant: TenantConfig, @Query('room_alias') alias?: string) {
     if (!alias) throw Errors.missingParam('room_alias is required');
-    if (alias.slice(alias.indexOf(':') + 1) !== tenant.serverName) throw Errors.invalidParam(`${alias} is not an alias of ${tenant.serverName}`);
+    if (serverNameOf(alias) !== tenant.serverName) throw Errors.invalidParam(`${alias} is not an alias of ${tenant.serverName}`);
     const row = await this.db.prisma.roomAlias.findUnique({ where: { alias } });
     if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
     const servers = await this.reader.joinedServers(row.roomId);
@@ -36,7 +37,7 @@ export class QueryController {
   @Public()
   async profile(@Tenant() tenant: TenantConfig, @Query('user_id') userId?: string, @Query('field') field?: string) {
     if (!userId) throw Errors.missingParam('user_id is required');
-    if (userId.slice(userId.indexOf(':') + 1) !== tenant.serverName) throw Errors.invalidParam(`${userId} is not a user of ${tenant.serverName}`);
+    if (serverNameOf(userId) !== tenant.serverName) throw Errors.invalidParam(`${userId} is not a user of ${tenant.serverName}`);
     if (field !== undefined && field !== 'displayname' && field !== 'avatar_url') throw Errors.notFound(`Unknown profile field ${field}`);
     const profile = await this.accounts.getProfile(userId);
     if (!profile) throw Errors.notFound('User does not exist');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
-import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
+import { TenantDirectory } from '@lattice/config';
 import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
@@ -34,7 +34,6 @@ interface Destination {
 @Injectable()
 export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private readonly destinations = new Map<string, Destination>();
-  private readonly ours: Set<string>;
   private readonly reader: RoomReader;
   private readonly outbox: Outbox;
   /**
@@ -49,10 +48,9 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   constructor(
     @Inject(BUS) private readonly bus: Bus,
     @Inject(DATABASE) db: Database,
-    @Inject(LATTICE_CONFIG) config: LatticeConfig,
+    private readonly tenants: TenantDirectory,
     private readonly client: FederationClient,
   ) {
-    this.ours = new Set(config.tenants.map((t) => t.serverName));
     this.reader = new RoomReader(db.prisma);
     this.outbox = new Outbox(db.prisma, `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`);
   }
@@ -97,19 +95,19 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private async routeEvent(event: OutputRoomEvent): Promise<void> {
     if (event.membershipOf) this.serversIn.delete(event.roomId);
     const origin = serverNameOf(event.pdu.sender);
-    if (!origin || !this.ours.has(origin)) return;
+    if (!origin || !this.tenants.isLocal(origin)) return;
     const servers = new Set(await this.joinedServers(event.roomId));
     const target = event.membershipOf && serverNameOf(event.membershipOf);
     if (target) servers.add(target);
-    const destinations = [...servers].filter((s) => !this.ours.has(s));
+    const destinations = [...servers].filter((s) => !this.tenants.isLocal(s));
     await this.outbox.enqueue(destinations, origin, { pdu: event.pdu, eventId: event.eventId });
     destinations.forEach((server) => this.flush(server));
   }
 
   private async routeEdu(roomId: string, userId: string, edu: JsonObject): Promise<void> {
     const origin = serverNameOf(userId);
-    if (!origin || !this.ours.has(origin)) return;
-    const destinations = (await this.joinedServers(roomId)).filter((s) => !this.ours.has(s));
+    if (!origin || !this.tenants.isLocal(origin)) return;
+    const destinations = (await this.joinedServers(roomId)).filter((s) => !this.tenants.isLocal(s));
     await this.outbox.enqueue(destinations, origin, { edu });
     destinations.forEach((server) => this.flush(server));
   }

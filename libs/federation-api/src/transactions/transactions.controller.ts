@@ -75,9 +75,12 @@ export class TransactionsController {
     const results: JsonObject = {};
     const keys = memoizedKeys(this.keys);
     const accepted: Array<{ eventId: string; pdu: Pdu; roomId: string }> = [];
+    // A transaction's PDUs are mostly of one room: its version is read once.
+    const versions = new Map<string, Promise<RoomVersion | undefined>>();
+    const versionOf = (roomId: string) => versions.get(roomId) ?? versions.set(roomId, this.reader.roomVersion(roomId)).get(roomId)!;
     for (const pdu of pdus) {
       const unnamed = typeof pdu?.event_id === 'string' ? pdu.event_id : '(unidentifiable event)';
-      const version = typeof pdu?.room_id === 'string' ? await this.reader.roomVersion(pdu.room_id) : undefined;
+      const version = typeof pdu?.room_id === 'string' ? await versionOf(pdu.room_id) : undefined;
       if (!version) {
         results[unnamed] = { error: 'This server is not in that room' };
         continue;

@@ -11,6 +11,7 @@ import { buildEvent, type EventTemplate } from '../event-builder';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
 import type { Keyring } from '../keyring';
 import { StaleHeadError, transactionKey, type NewEvent, type PersistedEvent, type RoomHead, type RoomStore, type RoomWrite } from '../storage/room-store';
+import { RoomReader } from '../room-reader';
 import { membershipTemplate } from './membership-template';
 
 /** Display name and avatar of a local user, for their join events. */
@@ -39,6 +40,7 @@ type Plan = { template: EventTemplate } | { event: NewEvent } | { reply: RoomInp
  */
 export class RoomInputHandler {
   private readonly heads = new Map<string, { head: RoomHead; epoch: bigint }>();
+  private readonly reader: RoomReader;
 
   constructor(
     private readonly db: PrismaClient,
@@ -47,7 +49,9 @@ export class RoomInputHandler {
     private readonly bus: Bus,
     private readonly profiles: ProfileLookup,
     private readonly positions: PositionCache,
-  ) {}
+  ) {
+    this.reader = new RoomReader(db);
+  }
 
   /** Applies a batch of inputs in order and answers each; a repeated input gets its first reply. */
   async handle(batch: ReadonlyArray<InputInBatch>): Promise<RoomInputReply[]> {
@@ -101,6 +105,8 @@ export class RoomInputHandler {
   private async planAndPersist(run: Array<{ input: RoomEventInput; epoch: bigint }>): Promise<RoomInputReply[]> {
     const txnOf = (input: RoomEventInput) => ('txn' in input && input.txn ? { userId: input.sender, ...input.txn } : undefined);
     const txns = await this.store.eventsForTransactions(run.flatMap(({ input }) => txnOf(input) ?? []));
+    // Events from other servers this server already has (federation retries are normal), found in one query; grows as the run plans.
+    const have = await this.reader.knownEventIds(run.flatMap(({ input }) => (input.kind === 'federatedEvent' ? [input.eventId] : [])));
     const rooms = new Map<string, { write: RoomWrite; draft: RoomHead }>();
     const replies: RoomInputReply[] = [];
 
@@ -116,12 +122,13 @@ export class RoomInputHandler {
             room = { write: { head, events: [], epoch }, draft: { ...head, state: new Map(head.state), extremities: [...head.extremities] } };
             rooms.set(input.roomId, room);
           }
-          const plan = await this.plan(input, room.draft);
+          const plan = await this.plan(input, room.draft, have);
           if ('reply' in plan) return plan.reply;
           const built = 'event' in plan ? plan.event : buildEvent(room.draft, input.sender, plan.template, input.serverName, await this.keyring.signingKey(input.serverName));
           this.authorise(room.draft, built.pdu, 'M_FORBIDDEN');
           advanceDraft(room.draft, built.eventId, built.pdu);
           room.write.events.push({ ...built, txn });
+          have.add(built.eventId);
           if (txn) txns.set(transactionKey(txn), built.eventId);
           return { ok: true, roomId: input.roomId, eventId: built.eventId };
         }),
@@ -136,7 +143,7 @@ export class RoomInputHandler {
     return replies;
   }
 
-  private async plan(input: RoomEventInput, draft: RoomHead): Promise<Plan> {
+  private async plan(input: RoomEventInput, draft: RoomHead, have: Set<string>): Promise<Plan> {
     switch (input.kind) {
       case 'send':
         return { template: { type: input.type, content: input.content, ...(input.stateKey === undefined ? {} : { stateKey: input.stateKey }) } };
@@ -145,14 +152,13 @@ export class RoomInputHandler {
       case 'redact':
         return this.planRedaction(input, draft);
       case 'federatedEvent':
-        return this.planFederatedEvent(input, draft);
+        return this.planFederatedEvent(input, have);
     }
   }
 
-  /** An event from another server: one we already have is answered as is (federation retries are normal). */
-  private async planFederatedEvent(input: FederatedEventInput, draft: RoomHead): Promise<Plan> {
-    const known = draft.extremities.some((x) => x.eventId === input.eventId) || (await this.db.event.findUnique({ where: { eventId: input.eventId }, select: { eventNid: true } }));
-    if (known) return { reply: { ok: true, roomId: input.roomId, eventId: input.eventId } };
+  /** An event from another server: one we already have is answered as is. */
+  private planFederatedEvent(input: FederatedEventInput, have: Set<string>): Plan {
+    if (have.has(input.eventId)) return { reply: { ok: true, roomId: input.roomId, eventId: input.eventId } };
     return { event: { eventId: input.eventId, pdu: input.pdu as unknown as Pdu } };
   }
 
