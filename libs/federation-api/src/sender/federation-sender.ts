@@ -8,6 +8,7 @@ import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomReader } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
+import { DeviceListUpdates } from './device-list-updates';
 import { Outbox } from './outbox';
 
 const FIRST_RETRY_MS = 1_000;
@@ -23,7 +24,8 @@ interface Destination {
 
 /**
  * Sends what our users do to every other server in the room: their events,
- * and typing notifications and public read receipts as EDUs. Items go to
+ * and typing notifications, public read receipts and device-list changes
+ * as EDUs; and whatever other processes queued (send-to-device). Items go to
  * the persisted outbox first, then out in transactions (PUT /send/{txnId},
  * at most 50 PDUs and 100 EDUs), one in flight per destination, with
  * exponential backoff while a destination is down; a request from that
@@ -36,6 +38,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private readonly destinations = new Map<string, Destination>();
   private readonly reader: RoomReader;
   private readonly outbox: Outbox;
+  private readonly deviceListUpdates: DeviceListUpdates;
   /**
    * The servers in each room, kept between membership changes: every
    * membership event passes through output.room (ours and other servers'),
@@ -53,6 +56,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   ) {
     this.reader = new RoomReader(db.prisma);
     this.outbox = new Outbox(db.prisma, `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    this.deviceListUpdates = new DeviceListUpdates(db.prisma, (userId) => this.serversSharingWith(userId));
   }
 
   onModuleInit(): void {
@@ -62,6 +66,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       await this.routeEdu(typing.roomId, typing.userId, edu);
     });
     this.bus.consume('output.streams', async (change) => {
+      if (change.deviceListOf && this.tenants.isLocal(serverNameOf(change.deviceListOf) ?? '')) await this.sendDeviceListUpdates();
       const receipt = change.receipt;
       // Private read receipts never leave this server (client-server-api "Private read receipts").
       if (!receipt || !change.roomId || receipt.receiptType !== 'm.read') return;
@@ -69,7 +74,11 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       const edu = { edu_type: 'm.receipt', content: { [change.roomId]: { 'm.read': { [receipt.userId]: { event_ids: [receipt.eventId], data } } } } };
       await this.routeEdu(change.roomId, receipt.userId, edu);
     });
-    const resume = () => this.outbox.pendingDestinations().then((servers) => servers.forEach((server) => this.flush(server)), () => undefined);
+    this.bus.consume('output.outbox', ({ destinations }) => destinations.forEach((server) => this.flush(server)));
+    const resume = () =>
+      this.sendDeviceListUpdates()
+        .then(() => this.outbox.pendingDestinations())
+        .then((servers) => servers.forEach((server) => this.flush(server)), () => undefined);
     void resume();
     this.sweep = setInterval(resume, SWEEP_MS);
     this.sweep.unref();
@@ -110,6 +119,18 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     const destinations = (await this.joinedServers(roomId)).filter((s) => !this.tenants.isLocal(s));
     await this.outbox.enqueue(destinations, origin, { edu });
     destinations.forEach((server) => this.flush(server));
+  }
+
+  /** Queues every pending device-list change of our users (also at each sweep, so none is left behind by a missed wake-up). */
+  private async sendDeviceListUpdates(): Promise<void> {
+    (await this.deviceListUpdates.queuePending()).forEach((server) => this.flush(server));
+  }
+
+  /** The other servers with a member in any room the user is joined to. */
+  private async serversSharingWith(userId: string): Promise<string[]> {
+    const servers = new Set<string>();
+    for (const room of await this.reader.roomsOfUser(userId, ['join'])) (await this.joinedServers(room.roomId)).forEach((s) => servers.add(s));
+    return [...servers].filter((s) => !this.tenants.isLocal(s));
   }
 
   private joinedServers(roomId: string): Promise<string[]> {
