@@ -1,0 +1,64 @@
+import { eventually } from '../support/matrix-client';
+import { clientRequest as client, startFederatingServer, type FederatingServer } from '../support/federating-server';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
+
+interface User {
+  userId: string;
+  deviceId: string;
+  token: string;
+}
+
+/**
+ * Send-to-device messages and device-list changes between two deployments of
+ * this server (server-server-api "Send-to-device messaging", "Device
+ * Management"): m.direct_to_device and m.device_list_update EDUs over TLS.
+ */
+describe('send-to-device and device lists between two deployments', () => {
+  const certs = makeTestCertificates();
+  let a: FederatingServer;
+  let b: FederatingServer;
+  let alice: User;
+  let bob: User;
+
+  async function register(server: FederatingServer, username: string): Promise<User> {
+    const { body } = await client(server, 'POST', '/_matrix/client/v3/register', { username, password: 'pw pw pw', auth: { type: 'm.login.dummy' } });
+    return { userId: body.user_id as string, deviceId: body.device_id as string, token: body.access_token as string };
+  }
+
+  const sync = async (server: FederatingServer, user: User, since?: string) =>
+    (await client(server, 'GET', `/_matrix/client/v3/sync?timeout=0${since ? `&since=${since}` : ''}`, undefined, user.token)).body as {
+      next_batch: string;
+      to_device: { events: Array<{ sender: string; type: string; content: object }> };
+      device_lists: { changed: string[] };
+    };
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([startFederatingServer(certs), startFederatingServer(certs)]);
+    [alice, bob] = await Promise.all([register(a, 'alice'), register(b, 'bob')]);
+    const roomId = (await client(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' }, alice.token)).body.room_id as string;
+    expect((await client(b, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(a.name)}`, {}, bob.token)).status).toBe(200);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+  });
+
+  it('delivers a to-device message to a device of the other deployment, and one back', async () => {
+    await client(a, 'PUT', '/_matrix/client/v3/sendToDevice/org.example.ping/p1', { messages: { [bob.userId]: { [bob.deviceId]: { hello: 'bob' } } } }, alice.token);
+    const atBob = await eventually('bob to receive the message on B', async () => (await sync(b, bob)).to_device.events.find((e) => e.type === 'org.example.ping'));
+    expect(atBob).toEqual({ sender: alice.userId, type: 'org.example.ping', content: { hello: 'bob' } });
+
+    await client(b, 'PUT', '/_matrix/client/v3/sendToDevice/org.example.pong/p1', { messages: { [alice.userId]: { '*': { hello: 'alice' } } } }, bob.token);
+    const atAlice = await eventually('alice to receive the reply on A', async () => (await sync(a, alice)).to_device.events.find((e) => e.type === 'org.example.pong'));
+    expect(atAlice).toEqual({ sender: bob.userId, type: 'org.example.pong', content: { hello: 'alice' } });
+  });
+
+  it('shows a device-list change on one deployment in device_lists.changed on the other, with the new keys queryable', async () => {
+    const { next_batch: since } = await sync(a, alice);
+    const keys = { user_id: bob.userId, device_id: bob.deviceId, algorithms: ['m.olm.v1.curve25519-aes-sha2'], keys: { [`ed25519:${bob.deviceId}`]: 'bobs-key' }, signatures: {} };
+    expect((await client(b, 'POST', '/_matrix/client/v3/keys/upload', { device_keys: keys }, bob.token)).status).toBe(200);
+    await eventually('alice to see bob\'s device list change', async () => (await sync(a, alice, since)).device_lists.changed.includes(bob.userId));
+    const queried = await client(a, 'POST', '/_matrix/client/v3/keys/query', { device_keys: { [bob.userId]: [] } }, alice.token);
+    expect((queried.body.device_keys as Record<string, Record<string, { keys: object }>>)[bob.userId][bob.deviceId].keys).toEqual(keys.keys);
+  });
+});
