@@ -1,19 +1,7 @@
 import type { MatrixClient, MatrixEvent } from 'matrix-js-sdk';
 import { eventually, newClient, registerClient } from './matrix-client';
 import type { RunningServer } from './client-flows';
-
-interface Account {
-  userId: string;
-  deviceId: string;
-  token: string;
-}
-
-interface SyncBody {
-  next_batch: string;
-  to_device: { events: Array<{ sender: string; type: string; content: Record<string, unknown> }> };
-  device_lists: { changed: string[]; left: string[] };
-  errcode?: string;
-}
+import { rawClient, type Account } from './raw-client';
 
 /**
  * End-to-end encryption's server side: send-to-device messages and device
@@ -34,29 +22,9 @@ export function e2eeFlows(start: () => Promise<RunningServer>): void {
     await server?.close();
   });
 
-  async function call(account: Account | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(`${server.url}/_matrix/client/v3${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(account ? { authorization: `Bearer ${account.token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
+  const { call, register, sync, sendToDevice } = rawClient(() => server.url);
 
-  async function register(username: string): Promise<Account> {
-    const { body } = await call(undefined, 'POST', '/register', { username, password: 'correct horse', auth: { type: 'm.login.dummy' } });
-    return { userId: body.user_id as string, deviceId: body.device_id as string, token: body.access_token as string };
-  }
-
-  async function sync(account: Account, since?: string, timeoutMs = 0): Promise<SyncBody> {
-    const query = new URLSearchParams({ timeout: String(timeoutMs), ...(since ? { since } : {}) });
-    return (await call(account, 'GET', `/sync?${query}`)).body as unknown as SyncBody;
-  }
-
-  let txn = 0;
-  const sendToDevice = (from: Account, type: string, messages: unknown) => call(from, 'PUT', `/sendToDevice/${type}/t${txn++}`, { messages });
-
-  /** Two users in one room, both synced once: returns their tokens. */
+  /** Two users in one room, and a sync token of the first taken after both joined. */
   async function roomMates(a: string, b: string): Promise<{ first: Account; second: Account; roomId: string; since: string }> {
     const [first, second] = await Promise.all([register(a), register(b)]);
     const { body } = await call(first, 'POST', '/createRoom', { preset: 'public_chat' });

@@ -2,7 +2,7 @@ import { queueOutbound } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import type { PrismaClient } from '@lattice/storage';
 
-/** Pending changes turned into EDUs per pass: the rest go in the next. */
+/** Pending changes read at a time. */
 const BATCH = 100;
 
 export interface DeviceListUpdate {
@@ -44,17 +44,19 @@ export class DeviceListUpdates {
     private readonly serversSharingWith: (userId: string) => Promise<string[]>,
   ) {}
 
-  /** Queues the pending changes; answers the destinations that got something. */
+  /** Queues the pending changes, a batch at a time until none is left; answers the destinations that got something. */
   async queuePending(): Promise<string[]> {
     const destinations = new Set<string>();
-    const pending = await this.db.deviceListChange.findMany({ where: { pendingFederation: true }, orderBy: { streamPos: 'asc' }, take: BATCH });
-    for (const change of pending) {
-      const servers = await this.serversSharingWith(change.userId);
-      await queueOutbound(this.db, servers, serverNameOf(change.userId)!, { edu: deviceListUpdateEdu(await this.update(change)), dedupKey: `m.device_list_update:${change.streamPos}` });
-      await this.db.deviceListChange.update({ where: { streamPos: change.streamPos }, data: { pendingFederation: false } });
-      servers.forEach((s) => destinations.add(s));
+    for (;;) {
+      const pending = await this.db.deviceListChange.findMany({ where: { pendingFederation: true }, orderBy: { streamPos: 'asc' }, take: BATCH });
+      for (const change of pending) {
+        const servers = await this.serversSharingWith(change.userId);
+        await queueOutbound(this.db, servers, serverNameOf(change.userId)!, { edu: deviceListUpdateEdu(await this.update(change)), dedupKey: `m.device_list_update:${change.streamPos}` });
+        await this.db.deviceListChange.update({ where: { streamPos: change.streamPos }, data: { pendingFederation: false } });
+        servers.forEach((s) => destinations.add(s));
+      }
+      if (pending.length < BATCH) return [...destinations];
     }
-    return [...destinations];
   }
 
   private async update(change: { userId: string; deviceId: string; streamPos: bigint }): Promise<DeviceListUpdate> {
