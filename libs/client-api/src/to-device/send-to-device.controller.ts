@@ -3,7 +3,7 @@ import { BUS, type Bus } from '@lattice/bus';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { queueOutbound } from '@lattice/federation';
 import { Auth, Errors, RateLimited, Requester, Tenant } from '@lattice/http';
-import { isValidUserId, type JsonObject } from '@lattice/protocol';
+import { isValidHistoricalUserId, type JsonObject } from '@lattice/protocol';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { addressedMessages, ToDeviceInbox } from '@lattice/sync';
 import { directToDeviceEdu, routeToDevice, toDeviceMessageId, type ToDeviceMessages } from './route-to-device';
@@ -52,7 +52,8 @@ function validMessages(body: unknown): ToDeviceMessages {
   if (messages === undefined) throw Errors.missingParam('Missing field: messages');
   if (!isObject(messages)) throw Errors.badJson('messages must be an object of user IDs');
   for (const [userId, devices] of Object.entries(messages)) {
-    if (!isValidUserId(userId)) throw Errors.invalidParam(`Not a user ID: ${userId}`);
+    // Users of other servers may have historical IDs (appendices "Historical User IDs").
+    if (!isValidHistoricalUserId(userId)) throw Errors.invalidParam(`Not a user ID: ${userId}`);
     if (!isObject(devices)) throw Errors.badJson(`messages.${userId} must be an object of device IDs`);
     for (const [deviceId, content] of Object.entries(devices)) {
       if (!isObject(content)) throw Errors.badJson(`messages.${userId}.${deviceId} must be a JSON object`);
