@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { generateSigningKey, signJson } from '../../libs/protocol/src';
 import { startEmbeddedServer } from '../support/embedded-server';
+import { decryptedMessage, sharedEncryptedRoom, startCryptoClient } from '../support/crypto-client';
 import { eventually } from '../support/matrix-client';
 import { startSynapse, type RunningSynapse } from '../support/synapse';
 import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
@@ -339,6 +340,20 @@ describe('federation with Synapse', () => {
         expect((await latticeClient('POST', '/_matrix/client/v3/keys/upload', rosa.accessToken, { device_keys: deviceKeys(rosa.userId, rosa.deviceId) })).status).toBe(200);
         await eventually('the device-list change to reach Synapse', async () => (await syncOf(synapseClient, sam.accessToken, since)).device_lists?.changed?.includes(rosa.userId), 30_000);
       });
+
+      it('exchanges encrypted messages with a Synapse user, matrix-js-sdk with Rust crypto on both sides', async () => {
+        const [here, there] = await Promise.all([startCryptoClient(lattice.url, 'crypto-tom'), startCryptoClient(synapse.clientUrl, 'crypto-uma')]);
+        try {
+          const roomId = await sharedEncryptedRoom(here, there);
+          await here.sendTextMessage(roomId, 'from lattice, encrypted');
+          await decryptedMessage(there, roomId, 'from lattice, encrypted');
+          await there.sendTextMessage(roomId, 'from synapse, encrypted');
+          await decryptedMessage(here, roomId, 'from synapse, encrypted');
+        } finally {
+          here.stopClient();
+          there.stopClient();
+        }
+      }, 120_000);
     });
   });
 

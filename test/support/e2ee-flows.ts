@@ -1,6 +1,6 @@
-import type { MatrixClient, MatrixEvent } from 'matrix-js-sdk';
-import { eventually, newClient, registerClient } from './matrix-client';
+import type { MatrixClient } from 'matrix-js-sdk';
 import type { RunningServer } from './client-flows';
+import { decryptedMessage, sharedEncryptedRoom, startCryptoClient } from './crypto-client';
 import { rawClient, type Account } from './raw-client';
 
 /**
@@ -34,35 +34,11 @@ export function e2eeFlows(start: () => Promise<RunningServer>): void {
   }
 
   it('delivers an encrypted message between two matrix-js-sdk clients with Rust crypto', async () => {
-    const start = async (username: string) => {
-      const registered = await registerClient(server.url, username);
-      const client = await newClient({ baseUrl: server.url, userId: registered.getUserId()!, accessToken: registered.getAccessToken()!, deviceId: registered.getDeviceId()! });
-      clients.push(client);
-      await client.initRustCrypto({ useIndexedDB: false });
-      await client.startClient({ initialSyncLimit: 5 });
-      return client;
-    };
-    const [alice, bob] = await Promise.all([start('crypto-alice'), start('crypto-bob')]);
-    const { room_id: roomId } = await alice.createRoom({
-      invite: [bob.getUserId()!],
-      initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
-    });
-    await eventually('bob to see the invite', () => bob.getRoom(roomId));
-    await bob.joinRoom(roomId);
-    await eventually('alice to see bob joined', () => alice.getRoom(roomId)?.getMember(bob.getUserId()!)?.membership === 'join');
+    const [alice, bob] = await Promise.all([startCryptoClient(server.url, 'crypto-alice'), startCryptoClient(server.url, 'crypto-bob')]);
+    clients.push(alice, bob);
+    const roomId = await sharedEncryptedRoom(alice, bob);
     await alice.sendTextMessage(roomId, 'only bob can read this');
-    const decrypted = await eventually(
-      'bob to decrypt alice\'s message',
-      async () => {
-        const events: MatrixEvent[] = bob.getRoom(roomId)?.getLiveTimeline().getEvents() ?? [];
-        const encrypted = events.find((e) => e.getWireType() === 'm.room.encrypted');
-        if (!encrypted) return undefined;
-        await bob.decryptEventIfNeeded(encrypted);
-        return encrypted.getType() === 'm.room.message' && !encrypted.isDecryptionFailure() ? encrypted : undefined;
-      },
-      30_000,
-    );
-    expect(decrypted.getContent().body).toBe('only bob can read this');
+    await decryptedMessage(bob, roomId, 'only bob can read this');
   }, 90_000);
 
   it('keeps a to-device message until the device acknowledges it with a later since token', async () => {
