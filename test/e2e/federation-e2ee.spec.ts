@@ -1,3 +1,4 @@
+import { decryptedMessage, sharedEncryptedRoom, startCryptoClient } from '../support/crypto-client';
 import { eventually } from '../support/matrix-client';
 import { clientRequest as client, startFederatingServer, type FederatingServer } from '../support/federating-server';
 import { makeTestCertificates } from '../../tools/tls/test-certificates';
@@ -61,4 +62,18 @@ describe('send-to-device and device lists between two deployments', () => {
     const queried = await client(a, 'POST', '/_matrix/client/v3/keys/query', { device_keys: { [bob.userId]: [] } }, alice.token);
     expect((queried.body.device_keys as Record<string, Record<string, { keys: object }>>)[bob.userId][bob.deviceId].keys).toEqual(keys.keys);
   });
+
+  it('lets matrix-js-sdk clients with Rust crypto on the two deployments exchange encrypted messages', async () => {
+    const [here, there] = await Promise.all([startCryptoClient(a.url, 'crypto-ann'), startCryptoClient(b.url, 'crypto-ben')]);
+    try {
+      const roomId = await sharedEncryptedRoom(here, there);
+      await here.sendTextMessage(roomId, 'from A, encrypted');
+      await decryptedMessage(there, roomId, 'from A, encrypted');
+      await there.sendTextMessage(roomId, 'from B, encrypted');
+      await decryptedMessage(here, roomId, 'from B, encrypted');
+    } finally {
+      here.stopClient();
+      there.stopClient();
+    }
+  }, 90_000);
 });
