@@ -117,8 +117,8 @@ export class AccountStore {
   }
 
   /**
-   * Deletes devices with their tokens, end-to-end keys and undelivered
-   * to-device messages; every device when `deviceIds` is omitted. The
+   * Deletes devices with their tokens, end-to-end keys, undelivered
+   * to-device messages and to-device transaction IDs; every device when `deviceIds` is omitted. The
    * deletions are device-list changes the user's room-mates must see.
    */
   async deleteDevices(userId: string, deviceIds?: string[], keepDeviceId?: string): Promise<void> {
@@ -131,6 +131,7 @@ export class AccountStore {
       this.db.deviceKeys.deleteMany({ where }),
       this.db.oneTimeKey.deleteMany({ where }),
       this.db.toDeviceMessage.deleteMany({ where }),
+      this.db.toDeviceTxn.deleteMany({ where }),
     ]);
     await this.sessionsEnded(userId);
     await this.deviceLists.changed(userId, existing.map((d) => d.deviceId), 'local');
