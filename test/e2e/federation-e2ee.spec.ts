@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { httpsJson } from '../../libs/federation/src/client/https-json';
+import { authorizationHeader } from '../../libs/protocol/src';
+import { Keyring } from '../../libs/room-server/src/keyring';
 import { decryptedMessage, sharedEncryptedRoom, startCryptoClient } from '../support/crypto-client';
 import { eventually } from '../support/matrix-client';
 import { clientRequest as client, startFederatingServer, type FederatingServer } from '../support/federating-server';
@@ -61,6 +65,34 @@ describe('send-to-device and device lists between two deployments', () => {
     await eventually('alice to see bob\'s device list change', async () => (await sync(a, alice, since)).device_lists.changed.includes(bob.userId));
     const queried = await client(a, 'POST', '/_matrix/client/v3/keys/query', { device_keys: { [bob.userId]: [] } }, alice.token);
     expect((queried.body.device_keys as Record<string, Record<string, { keys: object }>>)[bob.userId][bob.deviceId].keys).toEqual(keys.keys);
+  });
+
+  describe('m.direct_to_device EDUs made by hand', () => {
+    let txn = 0;
+    /** A transaction to A signed by B, carrying one m.direct_to_device EDU for alice. */
+    const sendEdu = async (sender: string, messageId: string, type: string) => {
+      const key = await b.app.get(Keyring).signingKey(b.name);
+      const path = `/_matrix/federation/v1/send/hand-made-${txn++}`;
+      const content = { sender, type, message_id: messageId, messages: { [alice.userId]: { [alice.deviceId]: { from: sender } } } };
+      const body = { origin: b.name, origin_server_ts: Date.now(), pdus: [], edus: [{ edu_type: 'm.direct_to_device', content }] };
+      const authorization = authorizationHeader({ method: 'PUT', uri: path, origin: b.name, destination: a.name, content: body as never }, key);
+      const ca = [readFileSync(certs.caFile, 'utf8')];
+      return httpsJson({ host: '127.0.0.1', port: a.port, hostHeader: a.name, tlsName: 'localhost' }, 'PUT', path, { ca, timeoutMs: 10_000, headers: { authorization }, body });
+    };
+    const typesSince = async (since: string) => (await sync(a, alice, since)).to_device.events.map((e) => e.type);
+
+    it('delivers an EDU sent twice with one message_id once', async () => {
+      const { next_batch: since } = await sync(a, alice);
+      expect((await sendEdu(bob.userId, 'once', 'org.example.once')).status).toBe(200);
+      expect((await sendEdu(bob.userId, 'once', 'org.example.once')).status).toBe(200);
+      expect(await typesSince(since)).toEqual(['org.example.once']);
+    });
+
+    it('delivers nothing whose sender is not a user of the origin', async () => {
+      const { next_batch: since } = await sync(a, alice);
+      expect((await sendEdu(alice.userId, 'forged', 'org.example.forged')).status).toBe(200);
+      expect(await typesSince(since)).toEqual([]);
+    });
   });
 
   it('lets matrix-js-sdk clients with Rust crypto on the two deployments exchange encrypted messages', async () => {
