@@ -35,3 +35,23 @@ export function decryptedMessage(client: MatrixClient, roomId: string, body: str
     30_000,
   );
 }
+
+/**
+ * Two new users with Rust crypto, one on each homeserver, in an encrypted
+ * room of the first: each sends a message the other must decrypt. Answers
+ * what each received, decrypted.
+ */
+export async function exchangeEncryptedMessages(firstUrl: string, secondUrl: string, usernames: [string, string]): Promise<string[]> {
+  const [first, second] = await Promise.all([startCryptoClient(firstUrl, usernames[0]), startCryptoClient(secondUrl, usernames[1])]);
+  try {
+    const roomId = await sharedEncryptedRoom(first, second);
+    await first.sendTextMessage(roomId, `from ${usernames[0]}`);
+    const atSecond = await decryptedMessage(second, roomId, `from ${usernames[0]}`);
+    await second.sendTextMessage(roomId, `from ${usernames[1]}`);
+    const atFirst = await decryptedMessage(first, roomId, `from ${usernames[1]}`);
+    return [atSecond.getContent().body as string, atFirst.getContent().body as string];
+  } finally {
+    first.stopClient();
+    second.stopClient();
+  }
+}
