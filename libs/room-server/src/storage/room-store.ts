@@ -1,5 +1,6 @@
 import { getRoomVersion, referencedIds, stateKey, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { allocateStreamPositions, type Prisma, type PrismaClient } from '@lattice/storage';
+import { insertAuthEdges, insertEventJson, insertEvents, insertPrevEdges, insertProcessedInputs, insertTransactionIds, replaceForwardExtremities, type EventRow } from './bulk-rows';
 import { NidInterner } from './interning';
 import { writeStateSnapshot } from './state-snapshots';
 
@@ -154,8 +155,14 @@ export class RoomStore {
   /** The events client transactions already produced, by transactionKey(). */
   async eventsForTransactions(txns: Array<{ userId: string; deviceId: string; txnId: string }>): Promise<Map<string, string>> {
     if (txns.length === 0) return new Map();
-    const rows = await this.db.transactionId.findMany({ where: { OR: txns.map(({ userId, deviceId, txnId }) => ({ userId, deviceId, txnId })) } });
-    return new Map(rows.map((r) => [transactionKey(r), r.eventId]));
+    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string; device_id: string; txn_id: string; event_id: string }>>(
+      `SELECT user_id, device_id, txn_id, event_id FROM txn_ids
+       WHERE (user_id, device_id, txn_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+      txns.map((t) => t.userId),
+      txns.map((t) => t.deviceId),
+      txns.map((t) => t.txnId),
+    );
+    return new Map(rows.map((r) => [transactionKey({ userId: r.user_id, deviceId: r.device_id, txnId: r.txn_id }), r.event_id]));
   }
 
   /**
@@ -182,7 +189,7 @@ export class RoomStore {
       await this.fence(tx, writes);
       let position = events.length ? await allocateStreamPositions(tx, 'events', events.length) : 0n;
       const nids = new Map<string, bigint>();
-      const messageRows: Prisma.EventCreateManyInput[] = [];
+      const messageRows: EventRow[] = [];
       const heads = [];
 
       // State events one by one (each needs its own nid for the snapshot that follows it);
@@ -205,15 +212,13 @@ export class RoomStore {
         }
         heads.push({ write, snapshotNid, persisted });
       }
-      if (messageRows.length) {
-        for (const row of await tx.event.createManyAndReturn({ data: messageRows, select: { eventId: true, eventNid: true } })) nids.set(row.eventId, row.eventNid);
-      }
+      for (const [eventId, eventNid] of await insertEvents(tx, messageRows)) nids.set(eventId, eventNid);
 
-      const json: Prisma.EventJsonCreateManyInput[] = [];
-      const edges: Prisma.EventEdgeCreateManyInput[] = [];
-      const authEdges: Prisma.EventAuthEdgeCreateManyInput[] = [];
-      const txns: Prisma.TransactionIdCreateManyInput[] = [];
-      const extremityRows: Prisma.ForwardExtremityCreateManyInput[] = [];
+      const json: Array<{ eventNid: bigint; json: string }> = [];
+      const edges: Array<{ eventNid: bigint; prevEventId: string }> = [];
+      const authEdges: Array<{ eventNid: bigint; authEventId: string }> = [];
+      const txns: Array<{ userId: string; deviceId: string; txnId: string; eventId: string }> = [];
+      const extremityRows: Array<{ roomNid: number; eventNid: bigint }> = [];
       const advancedHeads = heads.map(({ write, snapshotNid, persisted }) => {
         const state = new Map(write.head.state);
         let extremities = write.head.extremities;
@@ -233,25 +238,21 @@ export class RoomStore {
         return { write, state, extremities, snapshotNid, persisted };
       });
 
-      if (json.length) await tx.eventJson.createMany({ data: json });
-      if (edges.length) await tx.eventEdge.createMany({ data: edges, skipDuplicates: true });
-      if (authEdges.length) await tx.eventAuthEdge.createMany({ data: authEdges, skipDuplicates: true });
-      if (txns.length) await tx.transactionId.createMany({ data: txns });
+      await insertEventJson(tx, json);
+      await insertPrevEdges(tx, edges);
+      await insertAuthEdges(tx, authEdges);
+      await insertTransactionIds(tx, txns);
       for (const { head, events: written } of writes) {
         for (const { pdu, eventId } of written) {
           const redacted = redactsOf(head.version, pdu);
           if (redacted) await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
         }
       }
-      const written = writes.filter((w) => w.events.length).map((w) => w.head.roomNid);
-      if (written.length) {
-        await tx.forwardExtremity.deleteMany({ where: { roomNid: { in: written } } });
-        await tx.forwardExtremity.createMany({ data: extremityRows });
-      }
+      await replaceForwardExtremities(tx, writes.filter((w) => w.events.length).map((w) => w.head.roomNid), extremityRows);
       for (const { write, snapshotNid } of advancedHeads) {
         if (snapshotNid !== write.head.snapshotNid) await tx.room.update({ where: { roomNid: write.head.roomNid }, data: { stateSnapshotNid: snapshotNid } });
       }
-      if (processed.length) await tx.processedInput.createMany({ data: processed });
+      await insertProcessedInputs(tx, processed);
       return advancedHeads;
     });
 
@@ -291,7 +292,7 @@ export function transactionKey(txn: { userId: string; deviceId: string; txnId: s
   return JSON.stringify([txn.userId, txn.deviceId, txn.txnId]);
 }
 
-function eventRow(head: RoomHead, event: NewEvent, typeNid: number, stateKeyNid: number | null, streamPos: bigint, stateSnapshotNid: bigint | null): Prisma.EventCreateManyInput {
+function eventRow(head: RoomHead, event: NewEvent, typeNid: number, stateKeyNid: number | null, streamPos: bigint, stateSnapshotNid: bigint | null): EventRow {
   const { pdu } = event;
   return {
     eventId: event.eventId,
