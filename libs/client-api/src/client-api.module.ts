@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RoomInputClient } from '@lattice/room-server';
+import { RemoteKnocks, RoomInputClient } from '@lattice/room-server';
 import { AccountController } from './accounts/account.controller';
 import { LoginController } from './accounts/login.controller';
 import { OpenIdController } from './accounts/openid.controller';
@@ -10,6 +10,7 @@ import { KeysController } from './keys/keys.controller';
 import { ProfileController } from './profile/profile.controller';
 import { PushRulesController } from './push/push-rules.controller';
 import { CreateRoomController } from './rooms/create-room.controller';
+import { KnockController } from './rooms/knock.controller';
 import { MembershipController } from './rooms/membership.controller';
 import { RoomReadController } from './rooms/room-read.controller';
 import { SendController } from './rooms/send.controller';
@@ -26,6 +27,7 @@ import { VersionsController } from './versions/versions.controller';
     AccountController,
     CreateRoomController,
     MembershipController,
+    KnockController,
     SendController,
     RoomReadController,
     DirectoryController,
@@ -35,6 +37,6 @@ import { VersionsController } from './versions/versions.controller';
     KeysController,
     OpenIdController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks],
 })
 export class ClientApiModule {}

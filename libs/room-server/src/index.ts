@@ -8,3 +8,4 @@ export { loadRoomHead, type RoomHead } from './storage/room-store';
 export { buildEvent } from './event-builder';
 export { membershipTemplate } from './input/membership-template';
 export * from './public-rooms';
+export * from './remote-knocks';
