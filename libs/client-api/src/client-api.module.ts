@@ -10,6 +10,7 @@ import { KeysController } from './keys/keys.controller';
 import { ProfileController } from './profile/profile.controller';
 import { PushRulesController } from './push/push-rules.controller';
 import { CreateRoomController } from './rooms/create-room.controller';
+import { HierarchyController } from './rooms/hierarchy.controller';
 import { KnockController } from './rooms/knock.controller';
 import { MembershipController } from './rooms/membership.controller';
 import { RoomReadController } from './rooms/room-read.controller';
@@ -28,6 +29,7 @@ import { VersionsController } from './versions/versions.controller';
     CreateRoomController,
     MembershipController,
     KnockController,
+    HierarchyController,
     SendController,
     RoomReadController,
     DirectoryController,

@@ -8,3 +8,4 @@ export * from './membership/remote-join';
 export * from './membership/remote-invite';
 export * from './membership/make-template';
 export * from './membership/remote-knock';
+export * from './spaces/remote-hierarchy';
