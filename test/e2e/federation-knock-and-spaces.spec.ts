@@ -1,0 +1,107 @@
+import { startEmbeddedServer } from '../support/embedded-server';
+import { eventually } from '../support/matrix-client';
+import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
+
+type Server = Awaited<ReturnType<typeof startEmbeddedServer>> & { name: string };
+type User = { userId: string; token: string };
+type Rooms = Record<'join' | 'invite' | 'leave' | 'knock', Record<string, { knock_state?: { events: Array<{ type: string; state_key: string; content: Record<string, unknown> }> } }>>;
+
+/** Knocking and space hierarchies between two deployments of this server, over TLS from a throwaway CA. */
+describe('knocking and spaces between two deployments', () => {
+  const certs = makeTestCertificates();
+  let a: Server;
+  let b: Server;
+
+  async function start(): Promise<Server> {
+    const port = await freePort();
+    const name = `localhost:${port}`;
+    const server = await startEmbeddedServer({ tenants: [{ serverName: name }], federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] } });
+    return Object.assign(server, { name });
+  }
+
+  async function client(server: Server, method: string, path: string, token?: string, body?: unknown) {
+    const response = await fetch(`${server.url}${path}`, { method, headers: { host: server.name, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  async function register(server: Server, username: string): Promise<User> {
+    const { body } = await client(server, 'POST', '/_matrix/client/v3/register', undefined, { username, password: 'pw pw pw', auth: { type: 'm.login.dummy' } });
+    return { userId: body.user_id as string, token: body.access_token as string };
+  }
+
+  const rooms = async (server: Server, user: User) => (await client(server, 'GET', '/_matrix/client/v3/sync?timeout=0', user.token)).body.rooms as Rooms;
+  const membershipOn = async (server: Server, owner: User, roomId: string, userId: string) =>
+    (await client(server, 'GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(userId)}`, owner.token)).body.membership;
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([start(), start()]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+  });
+
+  describe('a knock across servers', () => {
+    let alice: User;
+    let roomId: string;
+
+    beforeAll(async () => {
+      alice = await register(a, 'alice');
+      const created = await client(a, 'POST', '/_matrix/client/v3/createRoom', alice.token, { name: 'Knock across', initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] });
+      roomId = created.body.room_id as string;
+    });
+
+    it('goes through make_knock and send_knock, and is accepted with an invite the knocker joins by', async () => {
+      const bob = await register(b, 'bob');
+      const knocked = await client(b, 'POST', `/_matrix/client/v3/knock/${encodeURIComponent(roomId)}?via=${encodeURIComponent(a.name)}`, bob.token, { reason: 'hello' });
+      expect(knocked).toEqual({ status: 200, body: { room_id: roomId } });
+      const knockState = (await rooms(b, bob)).knock[roomId]?.knock_state?.events ?? [];
+      expect(knockState.find((e) => e.type === 'm.room.name')?.content).toEqual({ name: 'Knock across' });
+      expect(knockState.find((e) => e.type === 'm.room.join_rules')?.content).toEqual({ join_rule: 'knock' });
+      expect(await membershipOn(a, alice, roomId, bob.userId)).toBe('knock');
+
+      expect((await client(a, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/invite`, alice.token, { user_id: bob.userId })).status).toBe(200);
+      const invited = await eventually('the invite to replace the knock', async () => {
+        const seen = await rooms(b, bob);
+        return seen.invite[roomId] && !seen.knock[roomId] && seen;
+      });
+      expect(invited.invite[roomId]).toBeDefined();
+      expect((await client(b, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(a.name)}`, bob.token, {})).status).toBe(200);
+      expect(await membershipOn(a, alice, roomId, bob.userId)).toBe('join');
+    });
+
+    it('is retracted through make_leave and send_leave', async () => {
+      // A room of its own: B is in the first one now, so a knock there would go by transaction instead.
+      const other = (await client(a, 'POST', '/_matrix/client/v3/createRoom', alice.token, { initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] })).body.room_id as string;
+      const carol = await register(b, 'carol');
+      await client(b, 'POST', `/_matrix/client/v3/knock/${encodeURIComponent(other)}?via=${encodeURIComponent(a.name)}`, carol.token, {});
+      expect(await membershipOn(a, alice, other, carol.userId)).toBe('knock');
+      expect((await client(b, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(other)}/leave`, carol.token, {})).status).toBe(200);
+      expect(await membershipOn(a, alice, other, carol.userId)).toBe('leave');
+      const seen = await rooms(b, carol);
+      expect(seen.knock[other]).toBeUndefined();
+    });
+
+    it('is refused by an invite-only room with M_FORBIDDEN', async () => {
+      const dave = await register(b, 'dave');
+      const closed = (await client(a, 'POST', '/_matrix/client/v3/createRoom', alice.token, { preset: 'private_chat' })).body.room_id as string;
+      const refused = await client(b, 'POST', `/_matrix/client/v3/knock/${encodeURIComponent(closed)}?via=${encodeURIComponent(a.name)}`, dave.token, {});
+      expect({ status: refused.status, errcode: refused.body.errcode }).toEqual({ status: 403, errcode: 'M_FORBIDDEN' });
+    });
+  });
+
+  it('shows a space whose child lives on the other server', async () => {
+    const erin = await register(a, 'erin');
+    const frank = await register(b, 'frank');
+    const space = (await client(a, 'POST', '/_matrix/client/v3/createRoom', erin.token, { preset: 'public_chat', name: 'Space on A', creation_content: { type: 'm.space' } })).body.room_id as string;
+    const child = (await client(b, 'POST', '/_matrix/client/v3/createRoom', frank.token, { preset: 'public_chat', name: 'Room on B', topic: 'over there' })).body.room_id as string;
+    await client(a, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(space)}/state/m.space.child/${encodeURIComponent(child)}`, erin.token, { via: [b.name] });
+    const { status, body } = await client(a, 'GET', `/_matrix/client/v1/rooms/${encodeURIComponent(space)}/hierarchy`, erin.token);
+    expect(status).toBe(200);
+    expect((body.rooms as Array<Record<string, unknown>>).map((r) => ({ room_id: r.room_id, name: r.name }))).toEqual([
+      { room_id: space, name: 'Space on A' },
+      { room_id: child, name: 'Room on B' },
+    ]);
+    expect((body.rooms as Array<Record<string, unknown>>)[1]).toMatchObject({ topic: 'over there', join_rule: 'public', num_joined_members: 1 });
+  });
+});
