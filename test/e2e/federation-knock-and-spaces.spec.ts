@@ -1,40 +1,32 @@
-import { startEmbeddedServer } from '../support/embedded-server';
 import { eventually } from '../support/matrix-client';
-import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
+import { startFederatingServer, type FederatingServer } from '../support/federating-server';
 
-type Server = Awaited<ReturnType<typeof startEmbeddedServer>> & { name: string };
 type User = { userId: string; token: string };
 type Rooms = Record<'join' | 'invite' | 'leave' | 'knock', Record<string, { knock_state?: { events: Array<{ type: string; state_key: string; content: Record<string, unknown> }> } }>>;
 
 /** Knocking and space hierarchies between two deployments of this server, over TLS from a throwaway CA. */
 describe('knocking and spaces between two deployments', () => {
   const certs = makeTestCertificates();
-  let a: Server;
-  let b: Server;
+  let a: FederatingServer;
+  let b: FederatingServer;
 
-  async function start(): Promise<Server> {
-    const port = await freePort();
-    const name = `localhost:${port}`;
-    const server = await startEmbeddedServer({ tenants: [{ serverName: name }], federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] } });
-    return Object.assign(server, { name });
-  }
-
-  async function client(server: Server, method: string, path: string, token?: string, body?: unknown) {
+  async function client(server: FederatingServer, method: string, path: string, token?: string, body?: unknown) {
     const response = await fetch(`${server.url}${path}`, { method, headers: { host: server.name, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
-  async function register(server: Server, username: string): Promise<User> {
+  async function register(server: FederatingServer, username: string): Promise<User> {
     const { body } = await client(server, 'POST', '/_matrix/client/v3/register', undefined, { username, password: 'pw pw pw', auth: { type: 'm.login.dummy' } });
     return { userId: body.user_id as string, token: body.access_token as string };
   }
 
-  const rooms = async (server: Server, user: User) => (await client(server, 'GET', '/_matrix/client/v3/sync?timeout=0', user.token)).body.rooms as Rooms;
-  const membershipOn = async (server: Server, owner: User, roomId: string, userId: string) =>
+  const rooms = async (server: FederatingServer, user: User) => (await client(server, 'GET', '/_matrix/client/v3/sync?timeout=0', user.token)).body.rooms as Rooms;
+  const membershipOn = async (server: FederatingServer, owner: User, roomId: string, userId: string) =>
     (await client(server, 'GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(userId)}`, owner.token)).body.membership;
 
   beforeAll(async () => {
-    [a, b] = await Promise.all([start(), start()]);
+    [a, b] = await Promise.all([startFederatingServer(certs), startFederatingServer(certs)]);
   }, 60_000);
 
   afterAll(async () => {
