@@ -3,6 +3,7 @@ import { makeTestCertificates } from '../../tools/tls/test-certificates';
 import { startFederatingServer, type FederatingServer } from '../support/federating-server';
 
 type User = { userId: string; token: string };
+type Sync = { next_batch: string; rooms: Rooms };
 type Rooms = Record<'join' | 'invite' | 'leave' | 'knock', Record<string, { knock_state?: { events: Array<{ type: string; state_key: string; content: Record<string, unknown> }> } }>>;
 
 /** Knocking and space hierarchies between two deployments of this server, over TLS from a throwaway CA. */
@@ -21,7 +22,9 @@ describe('knocking and spaces between two deployments', () => {
     return { userId: body.user_id as string, token: body.access_token as string };
   }
 
-  const rooms = async (server: FederatingServer, user: User) => (await client(server, 'GET', '/_matrix/client/v3/sync?timeout=0', user.token)).body.rooms as Rooms;
+  const sync = async (server: FederatingServer, user: User, since?: string) =>
+    (await client(server, 'GET', `/_matrix/client/v3/sync?timeout=0${since ? `&since=${encodeURIComponent(since)}` : ''}`, user.token)).body as unknown as Sync;
+  const rooms = async (server: FederatingServer, user: User) => (await sync(server, user)).rooms;
   const membershipOn = async (server: FederatingServer, owner: User, roomId: string, userId: string) =>
     (await client(server, 'GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(userId)}`, owner.token)).body.membership;
 
@@ -34,12 +37,13 @@ describe('knocking and spaces between two deployments', () => {
   });
 
   describe('a knock across servers', () => {
+    const knockable = { initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] };
     let alice: User;
     let roomId: string;
 
     beforeAll(async () => {
       alice = await register(a, 'alice');
-      const created = await client(a, 'POST', '/_matrix/client/v3/createRoom', alice.token, { name: 'Knock across', initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] });
+      const created = await client(a, 'POST', '/_matrix/client/v3/createRoom', alice.token, { name: 'Knock across', ...knockable });
       roomId = created.body.room_id as string;
     });
 
@@ -63,14 +67,26 @@ describe('knocking and spaces between two deployments', () => {
 
     it('is retracted through make_leave and send_leave', async () => {
       // A room of its own: B is in the first one now, so a knock there would go by transaction instead.
-      const other = (await client(a, 'POST', '/_matrix/client/v3/createRoom', alice.token, { initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] })).body.room_id as string;
+      const other = (await client(a, 'POST', '/_matrix/client/v3/createRoom', alice.token, knockable)).body.room_id as string;
       const carol = await register(b, 'carol');
       await client(b, 'POST', `/_matrix/client/v3/knock/${encodeURIComponent(other)}?via=${encodeURIComponent(a.name)}`, carol.token, {});
       expect(await membershipOn(a, alice, other, carol.userId)).toBe('knock');
+      const knocked = await sync(b, carol);
       expect((await client(b, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(other)}/leave`, carol.token, {})).status).toBe(200);
       expect(await membershipOn(a, alice, other, carol.userId)).toBe('leave');
-      const seen = await rooms(b, carol);
-      expect(seen.knock[other]).toBeUndefined();
+      const seen = (await sync(b, carol, knocked.next_batch)).rooms;
+      expect({ knock: seen.knock[other], left: seen.leave[other] !== undefined }).toEqual({ knock: undefined, left: true });
+    });
+
+    it('is rejected by the room, which the knocker sees in rooms.leave', async () => {
+      const other = (await client(a, 'POST', '/_matrix/client/v3/createRoom', alice.token, knockable)).body.room_id as string;
+      const gail = await register(b, 'gail');
+      await client(b, 'POST', `/_matrix/client/v3/knock/${encodeURIComponent(other)}?via=${encodeURIComponent(a.name)}`, gail.token, {});
+      const knocked = await sync(b, gail);
+      expect(knocked.rooms.knock[other]).toBeDefined();
+      expect((await client(a, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(other)}/kick`, alice.token, { user_id: gail.userId, reason: 'no' })).status).toBe(200);
+      await eventually('the rejection to reach the knocker', async () => (await sync(b, gail, knocked.next_batch)).rooms.leave[other] !== undefined);
+      expect((await rooms(b, gail)).knock[other]).toBeUndefined();
     });
 
     it('is refused by an invite-only room with M_FORBIDDEN', async () => {

@@ -53,6 +53,16 @@ describe('knocking and spaces', () => {
       expect(left.rooms.knock[roomId]).toBeUndefined();
     });
 
+    it('moves a rejected knock to rooms.leave', async () => {
+      const roomId = await knockableRoom();
+      await bob.knockRoom(roomId);
+      const knocked = await sync(bob);
+      await alice.kick(roomId, bob.getUserId()!, 'not now');
+      const rejected = await sync(bob, knocked.next_batch);
+      expect(Object.keys(rejected.rooms.leave)).toContain(roomId);
+      expect(rejected.rooms.knock[roomId]).toBeUndefined();
+    });
+
     it('refuses a knock on an invite-only room with M_FORBIDDEN', async () => {
       const { room_id: roomId } = await alice.createRoom({ preset: 'private_chat' as never });
       await expect(bob.knockRoom(roomId)).rejects.toMatchObject({ errcode: 'M_FORBIDDEN' });

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RoomInputClient } from '@lattice/room-server';
+import { RemoteKnocks, RoomInputClient } from '@lattice/room-server';
 import { FederationAuthGuard } from './auth/federation-auth.guard';
 import { EventsController } from './events/events.controller';
 import { KeyServerController } from './keys/key-server.controller';
@@ -20,6 +20,6 @@ import { TransactionsController } from './transactions/transactions.controller';
  */
 @Module({
   controllers: [KeyServerController, QueryController, MembershipHandshakeController, InvitesController, TransactionsController, EventsController, UserKeysController, PublicRoomsController, OpenIdUserInfoController, FederationHierarchyController],
-  providers: [FederationAuthGuard, RoomInputClient, FederationSender],
+  providers: [FederationAuthGuard, RoomInputClient, FederationSender, RemoteKnocks],
 })
 export class FederationApiModule {}

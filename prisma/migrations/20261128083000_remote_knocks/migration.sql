@@ -5,6 +5,7 @@ CREATE TABLE "remote_knocks" (
     "event_id" TEXT NOT NULL,
     "membership" TEXT NOT NULL,
     "server" TEXT NOT NULL,
+    "room_version" TEXT NOT NULL,
     "knock_state" TEXT NOT NULL,
     "stream_pos" BIGINT NOT NULL,
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,

@@ -52,7 +52,7 @@ export class KnockController {
     const knock = await knockThrough(this.federation, this.keys, await this.keyring.signingKey(t.serverName), t.serverName, through, r.userId, roomId, content).catch(
       remoteFailure(`knock on ${roomId} through ${through.join(', ')}`),
     );
-    await this.knocks.knocked(knock.server, knock.pdu, knock.eventId, knock.knockRoomState as unknown as JsonObject[]);
+    await this.knocks.knocked(knock.server, knock.version.id, knock.pdu, knock.eventId, knock.knockRoomState as unknown as JsonObject[]);
     return { room_id: roomId };
   }
 }

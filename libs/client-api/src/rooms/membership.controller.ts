@@ -7,7 +7,7 @@ import { Auth, Errors, MatrixError, RateLimited, Requester, Tenant, validateBody
 import { checkEventAuth, serverNameOf, stateKey, strippedState, type JsonObject } from '@lattice/protocol';
 import { AliasResolver } from '../directory/alias-resolver';
 import { StorageAccess } from '../storage-access';
-import { buildEvent, Keyring, loadRoomHead, membershipTemplate, RemoteKnocks, RoomInputClient } from '@lattice/room-server';
+import { buildEvent, Keyring, loadRoomHead, membershipTemplate, RemoteKnocks, RoomInputClient, type PendingKnock } from '@lattice/room-server';
 import { remoteFailure } from './remote-failure';
 import { inviteBody, joinBody, reasonBody, targetBody } from './room-schemas';
 
@@ -89,9 +89,9 @@ export class MembershipController {
       return {};
     }
     const invite = await this.storage.db.prisma.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
-    const knockedThrough = await this.knocks.pendingThrough(roomId, r.userId);
+    const knock = await this.knocks.pending(roomId, r.userId);
     if (invite) await this.declineRemoteInvite(r, t, roomId, (JSON.parse(invite.event) as { sender: string }).sender);
-    else if (knockedThrough) await this.retractRemoteKnock(r, t, roomId, knockedThrough);
+    else if (knock) await this.retractRemoteKnock(r, t, roomId, knock);
     else await this.act(r, t, roomId, 'leave', r.userId, body.reason);
     return {};
   }
@@ -171,9 +171,9 @@ export class MembershipController {
    * Unlike a declined invite, the knock stays if that server cannot be
    * reached: the room would still see it.
    */
-  private async retractRemoteKnock(r: Requester, t: TenantConfig, roomId: string, server: string): Promise<void> {
-    const left = await leaveThrough(this.federation, await this.keyring.signingKey(t.serverName), t.serverName, server, r.userId, roomId).catch(remoteFailure(`retract the knock through ${server}`));
-    await this.knocks.retracted(server, left.pdu, left.eventId);
+  private async retractRemoteKnock(r: Requester, t: TenantConfig, roomId: string, knock: PendingKnock): Promise<void> {
+    const left = await leaveThrough(this.federation, await this.keyring.signingKey(t.serverName), t.serverName, knock.server, r.userId, roomId).catch(remoteFailure(`retract the knock through ${knock.server}`));
+    await this.knocks.left(knock, left.pdu, left.eventId);
   }
 
   /** Joins through another server (libs/federation RemoteJoiner), then hands the checked room to the room-server. */
