@@ -365,6 +365,34 @@ describe('federation with Synapse', () => {
       await eventually('Synapse to see walt join', async () => (await memberOf(synapseClient, vera.accessToken, roomId, walt.userId)) === 'join');
     });
 
+    it('retracts a knock on a Synapse room through make_leave and send_leave', async () => {
+      // Synapse sends a room's events only to servers joined to it, so a rejection of the knock would not reach this server.
+      const yves = await synapse.register('yves');
+      const zoe = await registerOnLattice('zoe');
+      const roomId = (await synapseClient('POST', '/_matrix/client/v3/createRoom', yves.accessToken, knockable)).body.room_id as string;
+      const room = encodeURIComponent(roomId);
+      expect((await latticeClient('POST', `/_matrix/client/v3/knock/${room}?via=${encodeURIComponent(synapse.serverName)}`, zoe.accessToken, {})).status).toBe(200);
+      const { body } = await latticeClient('GET', '/_matrix/client/v3/sync?timeout=0', zoe.accessToken);
+      expect((await latticeClient('POST', `/_matrix/client/v3/rooms/${room}/leave`, zoe.accessToken, {})).status).toBe(200);
+      expect(await memberOf(synapseClient, yves.accessToken, roomId, zoe.userId)).toBe('leave');
+      const after = (await latticeClient('GET', `/_matrix/client/v3/sync?timeout=0&since=${encodeURIComponent(body.next_batch as string)}`, zoe.accessToken)).body.rooms as { leave: Record<string, unknown> };
+      expect(after.leave[roomId]).toBeDefined();
+    });
+
+    it('serves Synapse the hierarchy of a room here that is a child of a Synapse space', async () => {
+      const ada = await synapse.register('ada');
+      const ben = await registerOnLattice('ben');
+      const space = (await synapseClient('POST', '/_matrix/client/v3/createRoom', ada.accessToken, { preset: 'public_chat', name: 'Space with a child elsewhere', creation_content: { type: 'm.space' } })).body.room_id as string;
+      const child = (await latticeClient('POST', '/_matrix/client/v3/createRoom', ben.accessToken, { preset: 'public_chat', name: 'Child on Lattice' })).body.room_id as string;
+      await synapseClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(space)}/state/m.space.child/${encodeURIComponent(child)}`, ada.accessToken, { via: [latticeName] });
+      const { status, body } = await synapseClient('GET', `/_matrix/client/v1/rooms/${encodeURIComponent(space)}/hierarchy`, ada.accessToken);
+      expect(status).toBe(200);
+      expect((body.rooms as Array<{ room_id: string; name?: string }>).map((r) => ({ room_id: r.room_id, name: r.name }))).toEqual([
+        { room_id: space, name: 'Space with a child elsewhere' },
+        { room_id: child, name: 'Child on Lattice' },
+      ]);
+    });
+
     it('reads the hierarchy of a space on Synapse, its child asked about over federation', async () => {
       const xena = await synapse.register('xena');
       const yuri = await registerOnLattice('yuri');
