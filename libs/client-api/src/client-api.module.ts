@@ -13,6 +13,7 @@ import { CreateRoomController } from './rooms/create-room.controller';
 import { HierarchyController } from './rooms/hierarchy.controller';
 import { KnockController } from './rooms/knock.controller';
 import { MembershipController } from './rooms/membership.controller';
+import { RemoteHierarchyCache } from './rooms/remote-hierarchy-cache';
 import { RoomReadController } from './rooms/room-read.controller';
 import { SendController } from './rooms/send.controller';
 import { StorageAccess } from './storage-access';
@@ -39,6 +40,6 @@ import { VersionsController } from './versions/versions.controller';
     KeysController,
     OpenIdController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache],
 })
 export class ClientApiModule {}

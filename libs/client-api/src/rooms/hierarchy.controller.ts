@@ -1,10 +1,10 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
-import { FederationClient } from '@lattice/federation';
 import { Auth, Errors, Requester, Tenant } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
 import { formatHierarchyToken, LocalSpaceRooms, parseHierarchyToken, walkHierarchy } from '@lattice/room-server';
 import { StorageAccess } from '../storage-access';
+import { RemoteHierarchyCache } from './remote-hierarchy-cache';
 import { userHierarchyLookup } from './user-hierarchy-lookup';
 
 const DEFAULT_LIMIT = 50;
@@ -24,7 +24,7 @@ export class HierarchyController {
 
   constructor(
     private readonly storage: StorageAccess,
-    private readonly federation: FederationClient,
+    private readonly remote: RemoteHierarchyCache,
     private readonly tenants: TenantDirectory,
   ) {
     this.local = new LocalSpaceRooms(storage.reader);
@@ -50,7 +50,11 @@ export class HierarchyController {
 
     const joined = new Set((await this.storage.reader.roomsOfUser(r.userId, ['join'])).map((room) => room.roomId));
     const lookup = userHierarchyLookup({
-      local: this.local, federation: this.federation, origin: t.serverName, isLocal: (s) => this.tenants.isLocal(s), userId: r.userId, joinedRoomIds: joined, suggestedOnly,
+      local: this.local,
+      remote: (servers, id) => this.remote.fetch(t.serverName, servers, id, suggestedOnly),
+      isLocal: (s) => this.tenants.isLocal(s),
+      userId: r.userId,
+      joinedRoomIds: joined,
     });
     // A root this server does not have is asked about at the server its ID names, if it names one.
     const rootVia = [serverNameOf(roomId)].filter((s): s is string => s !== undefined);

@@ -1,15 +1,13 @@
-import { fetchRemoteHierarchy, type FederationClient } from '@lattice/federation';
+import type { RemoteHierarchy } from '@lattice/federation';
 import { userMaySee, type HierarchyLookup, type HierarchyRoom, type LocalSpaceRooms } from '@lattice/room-server';
 
 export interface UserHierarchyContext {
   local: LocalSpaceRooms;
-  federation: FederationClient;
-  /** Our server name, which signs the federation requests, and is never asked. */
-  origin: string;
+  /** Asks other servers (federation GET /hierarchy) about a room. */
+  remote: (servers: string[], roomId: string) => Promise<RemoteHierarchy | undefined>;
   isLocal: (serverName: string) => boolean;
   userId: string;
   joinedRoomIds: ReadonlySet<string>;
-  suggestedOnly: boolean;
 }
 
 /**
@@ -32,7 +30,7 @@ export function userHierarchyLookup(context: UserHierarchyContext): HierarchyLoo
     if (known && (known.room_type !== 'm.space' || known.children_state.length > 0)) return known;
     if (inaccessible.has(roomId)) return undefined;
     const servers = via.filter((s) => !context.isLocal(s));
-    const answer = await fetchRemoteHierarchy(context.federation, context.origin, servers, roomId, context.suggestedOnly);
+    const answer = await context.remote(servers, roomId);
     if (!answer) return undefined;
     for (const child of answer.children) if (!learned.has(child.room_id)) learned.set(child.room_id, child);
     for (const id of answer.inaccessible) inaccessible.add(id);
