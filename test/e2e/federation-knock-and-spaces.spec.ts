@@ -1,4 +1,8 @@
 import { eventually } from '../support/matrix-client';
+import { readFileSync } from 'node:fs';
+import { httpsJson } from '../../libs/federation/src/client/https-json';
+import { authorizationHeader } from '../../libs/protocol/src';
+import { Keyring } from '../../libs/room-server/src/keyring';
 import { makeTestCertificates } from '../../tools/tls/test-certificates';
 import { startFederatingServer, type FederatingServer } from '../support/federating-server';
 
@@ -27,6 +31,14 @@ describe('knocking and spaces between two deployments', () => {
   const rooms = async (server: FederatingServer, user: User) => (await sync(server, user)).rooms;
   const membershipOn = async (server: FederatingServer, owner: User, roomId: string, userId: string) =>
     (await client(server, 'GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(userId)}`, owner.token)).body.membership;
+
+  /** A federation request to A signed by B, as another server would make it. */
+  async function fromB(method: 'GET' | 'PUT', path: string, body?: Record<string, unknown>) {
+    const key = await b.app.get(Keyring).signingKey(b.name);
+    const authorization = authorizationHeader({ method, uri: path, origin: b.name, destination: a.name, ...(body ? { content: body as never } : {}) }, key);
+    const answer = await httpsJson({ host: '127.0.0.1', port: a.port, hostHeader: a.name, tlsName: 'localhost' }, method, path, { ca: [readFileSync(certs.caFile, 'utf8')], timeoutMs: 10_000, headers: { authorization }, body });
+    return answer as { status: number; body: Record<string, unknown> };
+  }
 
   beforeAll(async () => {
     [a, b] = await Promise.all([startFederatingServer(certs), startFederatingServer(certs)]);
@@ -94,6 +106,54 @@ describe('knocking and spaces between two deployments', () => {
       const closed = (await client(a, 'POST', '/_matrix/client/v3/createRoom', alice.token, { preset: 'private_chat' })).body.room_id as string;
       const refused = await client(b, 'POST', `/_matrix/client/v3/knock/${encodeURIComponent(closed)}?via=${encodeURIComponent(a.name)}`, dave.token, {});
       expect({ status: refused.status, errcode: refused.body.errcode }).toEqual({ status: 403, errcode: 'M_FORBIDDEN' });
+    });
+  });
+
+  describe('what A answers another server', () => {
+    let owner: User;
+    let knockRoom: string;
+    let closedRoom: string;
+    const makeKnock = (roomId: string, query: string) => fromB('GET', `/_matrix/federation/v1/make_knock/${encodeURIComponent(roomId)}/${encodeURIComponent(`@someone:${b.name}`)}${query}`);
+
+    beforeAll(async () => {
+      owner = await register(a, 'owner');
+      knockRoom = (await client(a, 'POST', '/_matrix/client/v3/createRoom', owner.token, { room_version: '10', initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] })).body.room_id as string;
+      closedRoom = (await client(a, 'POST', '/_matrix/client/v3/createRoom', owner.token, { preset: 'private_chat' })).body.room_id as string;
+    });
+
+    it('offers a knock template for the room\'s version', async () => {
+      expect(await makeKnock(knockRoom, '?ver=10')).toMatchObject({ status: 200, body: { room_version: '10', event: { type: 'm.room.member', content: { membership: 'knock' } } } });
+    });
+
+    it('refuses make_knock with M_INCOMPATIBLE_ROOM_VERSION when the room\'s version is not among ver', async () => {
+      expect(await makeKnock(knockRoom, '?ver=7&ver=8')).toMatchObject({ status: 400, body: { errcode: 'M_INCOMPATIBLE_ROOM_VERSION', room_version: '10' } });
+    });
+
+    it('refuses make_knock without ver with M_MISSING_PARAM', async () => {
+      expect(await makeKnock(knockRoom, '')).toMatchObject({ status: 400, body: { errcode: 'M_MISSING_PARAM' } });
+    });
+
+    it('refuses make_knock on a room that does not allow knocking with M_FORBIDDEN, and on an unknown room with M_NOT_FOUND', async () => {
+      expect(await makeKnock(closedRoom, '?ver=12')).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+      expect(await makeKnock(`!unknown:${a.name}`, '?ver=12')).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+    });
+
+    it('refuses send_knock of an event that is not a knock with M_INVALID_PARAM', async () => {
+      const event = { type: 'm.room.member', room_id: knockRoom, sender: `@someone:${b.name}`, state_key: `@someone:${b.name}`, content: { membership: 'join' } };
+      expect(await fromB('PUT', `/_matrix/federation/v1/send_knock/${encodeURIComponent(knockRoom)}/${encodeURIComponent('$x')}`, event)).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+    });
+
+    it('answers /hierarchy with the children B may see, and the others as inaccessible_children', async () => {
+      const space = (await client(a, 'POST', '/_matrix/client/v3/createRoom', owner.token, { preset: 'public_chat', creation_content: { type: 'm.space' } })).body.room_id as string;
+      for (const child of [knockRoom, closedRoom]) await client(a, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(space)}/state/m.space.child/${encodeURIComponent(child)}`, owner.token, { via: [a.name] });
+      const { status, body } = await fromB('GET', `/_matrix/federation/v1/hierarchy/${encodeURIComponent(space)}`);
+      expect(status).toBe(200);
+      expect({ room: (body.room as { room_id: string }).room_id, children: (body.children as Array<{ room_id: string }>).map((c) => c.room_id), inaccessible: body.inaccessible_children }).toEqual({
+        room: space,
+        children: [knockRoom],
+        inaccessible: [closedRoom],
+      });
+      expect(await fromB('GET', `/_matrix/federation/v1/hierarchy/${encodeURIComponent(closedRoom)}`)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
     });
   });
 

@@ -7,7 +7,7 @@ import { MatrixError } from '@lattice/http';
  */
 export function remoteFailure(what: string): (e: Error) => never {
   return (e) => {
-    if (e instanceof RemoteMembershipError) throw new MatrixError(e.status, e.errcode, e.message);
+    if (e instanceof RemoteMembershipError) throw new MatrixError(e.status, e.errcode, e.message, e.extra);
     throw new MatrixError(502, 'M_UNKNOWN', `Could not ${what}: ${e.message}`);
   };
 }
