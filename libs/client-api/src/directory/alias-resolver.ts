@@ -42,9 +42,9 @@ export class AliasResolver {
    * resolved, with the servers to reach the room through: those named by
    * `via` (or the deprecated `server_name`), then the alias's.
    */
-  async resolveRoomIdOrAlias(origin: string, target: string, named: Array<string | string[] | undefined>): Promise<{ roomId: string; servers: string[] }> {
+  async resolveRoomIdOrAlias(origin: string, target: string, via: string[]): Promise<{ roomId: string; servers: string[] }> {
     const resolved = target.startsWith('#') ? await this.resolve(origin, target) : { roomId: target, servers: [] };
     if (!resolved.roomId.startsWith('!')) throw Errors.invalidParam('Expected a room ID or alias');
-    return { roomId: resolved.roomId, servers: [...named.flatMap((v) => v ?? []), ...resolved.servers] };
+    return { roomId: resolved.roomId, servers: [...via, ...resolved.servers] };
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient, knockThrough, ServerKeys } from '@lattice/federation';
 import { Auth, Errors, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
@@ -8,6 +8,7 @@ import { AliasResolver } from '../directory/alias-resolver';
 import { StorageAccess } from '../storage-access';
 import { remoteFailure } from './remote-failure';
 import { reasonBody } from './room-schemas';
+import { ViaServers } from './via-servers.decorator';
 
 /**
  * POST /knock/{roomIdOrAlias} (client-server-api "Knocking on rooms"): a
@@ -32,16 +33,9 @@ export class KnockController {
   @Post('knock/:roomIdOrAlias')
   @HttpCode(200)
   @RateLimited()
-  async knock(
-    @Auth() r: Requester,
-    @Tenant() t: TenantConfig,
-    @Param('roomIdOrAlias') target: string,
-    @Body() raw: unknown,
-    @Query('via') via?: string | string[],
-    @Query('server_name') serverName?: string | string[],
-  ) {
+  async knock(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomIdOrAlias') target: string, @Body() raw: unknown, @ViaServers() via: string[]) {
     const body = validateBody(reasonBody, raw);
-    const { roomId, servers } = await this.aliases.resolveRoomIdOrAlias(t.serverName, target, [via, serverName]);
+    const { roomId, servers } = await this.aliases.resolveRoomIdOrAlias(t.serverName, target, via);
     if (await this.storage.reader.roomVersion(roomId)) {
       await this.rooms.submit({ kind: 'membership', serverName: t.serverName, sender: r.userId, roomId, action: 'knock', target: r.userId, reason: body.reason });
       return { room_id: roomId };

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
@@ -10,6 +10,7 @@ import { StorageAccess } from '../storage-access';
 import { buildEvent, Keyring, loadRoomHead, membershipTemplate, RemoteKnocks, RoomInputClient, type PendingKnock } from '@lattice/room-server';
 import { remoteFailure } from './remote-failure';
 import { inviteBody, joinBody, reasonBody, targetBody } from './room-schemas';
+import { ViaServers } from './via-servers.decorator';
 
 /** Joining, inviting, leaving and moderating (client-server-api "Room membership"). */
 @Controller('_matrix/client/v3')
@@ -43,16 +44,9 @@ export class MembershipController {
   @Post('join/:roomIdOrAlias')
   @HttpCode(200)
   @RateLimited()
-  async join(
-    @Auth() r: Requester,
-    @Tenant() t: TenantConfig,
-    @Param('roomIdOrAlias') target: string,
-    @Body() raw: unknown,
-    @Query('via') via?: string | string[],
-    @Query('server_name') serverName?: string | string[],
-  ) {
+  async join(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomIdOrAlias') target: string, @Body() raw: unknown, @ViaServers() via: string[]) {
     const body = validateBody(joinBody, raw);
-    const resolved = await this.aliases.resolveRoomIdOrAlias(t.serverName, target, [via, serverName]);
+    const resolved = await this.aliases.resolveRoomIdOrAlias(t.serverName, target, via);
     return { room_id: await this.joinKnownOrRemote(r, t, resolved.roomId, resolved.servers, body.reason) };
   }
 
