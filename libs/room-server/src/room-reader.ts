@@ -124,7 +124,7 @@ export class RoomReader {
   /** What a knock on a room this server is not in shows: the stripped state the resident server sent, and the knock. */
   async remoteKnockState(roomId: string, userId: string): Promise<JsonObject[] | undefined> {
     const knock = await this.db.remoteKnock.findUnique({ where: { roomId_userId: { roomId, userId } } });
-    return knock ? (JSON.parse(knock.knockState) as JsonObject[]) : undefined;
+    return knock?.membership === 'knock' ? (JSON.parse(knock.knockState) as JsonObject[]) : undefined;
   }
 
   /** Every event reachable from these through auth_events (server-server-api "auth chain"), oldest first. */
