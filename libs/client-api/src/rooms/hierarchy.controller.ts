@@ -48,13 +48,15 @@ export class HierarchyController {
     if (from !== undefined && (!token || token.roomId !== roomId)) throw Errors.invalidParam('Unknown pagination token (from)');
     if (token && (token.maxDepth !== maxDepth || token.suggestedOnly !== suggestedOnly)) throw Errors.invalidParam('suggested_only and max_depth cannot change on paginated requests');
 
-    const joined = new Set((await this.storage.reader.roomsOfUser(r.userId, ['join'])).map((room) => room.roomId));
+    const rooms = await this.storage.reader.roomsOfUser(r.userId, ['join', 'invite']);
+    const roomIds = (membership: string) => new Set(rooms.filter((room) => room.membership === membership).map((room) => room.roomId));
     const lookup = userHierarchyLookup({
       local: this.local,
       remote: (servers, id) => this.remote.fetch(t.serverName, servers, id, suggestedOnly),
       isLocal: (s) => this.tenants.isLocal(s),
       userId: r.userId,
-      joinedRoomIds: joined,
+      joinedRoomIds: roomIds('join'),
+      invitedRoomIds: roomIds('invite'),
     });
     // A root this server does not have is asked about at the server its ID names, if it names one.
     const rootVia = [serverNameOf(roomId)].filter((s): s is string => s !== undefined);

@@ -8,6 +8,8 @@ export interface UserHierarchyContext {
   isLocal: (serverName: string) => boolean;
   userId: string;
   joinedRoomIds: ReadonlySet<string>;
+  /** Rooms of other servers this server is not in that the user is invited to (they may see those). */
+  invitedRoomIds: ReadonlySet<string>;
 }
 
 /**
@@ -42,6 +44,7 @@ export function userHierarchyLookup(context: UserHierarchyContext): HierarchyLoo
     const here = await context.local.load(roomId);
     const room = here ? here.room : await remote(roomId, via);
     if (!room) return undefined;
-    return userMaySee(room, here?.memberships.get(context.userId), context.joinedRoomIds) ? room : undefined;
+    const membership = here ? here.memberships.get(context.userId) : context.invitedRoomIds.has(roomId) ? 'invite' : undefined;
+    return userMaySee(room, membership, context.joinedRoomIds) ? room : undefined;
   };
 }
