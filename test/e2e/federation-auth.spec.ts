@@ -5,10 +5,10 @@ import { buildEvent } from '../../libs/room-server/src/event-builder';
 import { Keyring } from '../../libs/room-server/src/keyring';
 import { loadRoomHead } from '../../libs/room-server/src/storage/room-store';
 import { DATABASE, type Database } from '../../libs/storage/src';
-import { startEmbeddedServer } from '../support/embedded-server';
-import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
+import { startFederatingServer, type FederatingServer } from '../support/federating-server';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
 
-type Server = Awaited<ReturnType<typeof startEmbeddedServer>> & { name: string; port: number };
+type Server = FederatingServer;
 
 /**
  * Two deployments of this server federating over TLS (a throwaway CA), and
@@ -22,13 +22,6 @@ describe('federation request authentication between two deployments', () => {
   let b: Server;
   let bKey: SigningKey;
   let aliceId: string;
-
-  async function start(host: string): Promise<Server> {
-    const port = await freePort();
-    const name = `${host}:${port}`;
-    const server = await startEmbeddedServer({ tenants: [{ serverName: name }], federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] } });
-    return Object.assign(server, { name, port });
-  }
 
   async function client(server: Server, method: string, path: string, body?: unknown, token?: string) {
     const response = await fetch(`${server.url}${path}`, { method, headers: { host: server.name, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -46,7 +39,7 @@ describe('federation request authentication between two deployments', () => {
 
   beforeAll(async () => {
     // B goes by an IP literal, so a server ACL can tell the two apart (ACLs ignore ports).
-    [a, b] = await Promise.all([start('localhost'), start('127.0.0.1')]);
+    [a, b] = await Promise.all([startFederatingServer(certs), startFederatingServer(certs, '127.0.0.1')]);
     bKey = await b.app.get(Keyring).signingKey(b.name);
     const registered = await client(a, 'POST', '/_matrix/client/v3/register', { username: 'alice', password: 'pw pw pw', auth: { type: 'm.login.dummy' } });
     aliceId = registered.body.user_id as string;

@@ -378,6 +378,90 @@ describe('federation with Synapse', () => {
     });
   });
 
+  describe('knocking and spaces', () => {
+    const knockable = { initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] };
+    const memberOf = async (call: typeof latticeClient, token: string, roomId: string, userId: string) =>
+      (await call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(userId)}`, token)).body.membership;
+
+    it('takes a Synapse user\'s knock on a room here, which our admin accepts', async () => {
+      const owner = await registerOnLattice('knock-owner');
+      const uma = await synapse.register('uma');
+      const roomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', owner.accessToken, { ...knockable, name: 'Knock on Lattice' })).body.room_id as string;
+      const room = encodeURIComponent(roomId);
+      expect(await synapseClient('POST', `/_matrix/client/v3/knock/${room}?server_name=${encodeURIComponent(latticeName)}`, uma.accessToken, { reason: 'from synapse' })).toMatchObject({ status: 200, body: { room_id: roomId } });
+      expect(await memberOf(latticeClient, owner.accessToken, roomId, uma.userId)).toBe('knock');
+      await eventually('Synapse to show the knock', async () => ((await synapseClient('GET', freshSync(), uma.accessToken)).body.rooms as { knock?: Record<string, unknown> })?.knock?.[roomId] !== undefined);
+
+      expect((await latticeClient('POST', `/_matrix/client/v3/rooms/${room}/invite`, owner.accessToken, { user_id: uma.userId })).status).toBe(200);
+      await eventually('the invite to reach uma', async () => ((await synapseClient('GET', freshSync(), uma.accessToken)).body.rooms as { invite?: Record<string, unknown> })?.invite?.[roomId] !== undefined);
+      expect((await synapseClient('POST', `/_matrix/client/v3/join/${room}?server_name=${encodeURIComponent(latticeName)}`, uma.accessToken, {})).status).toBe(200);
+      expect(await memberOf(latticeClient, owner.accessToken, roomId, uma.userId)).toBe('join');
+    });
+
+    it('knocks on a Synapse room, which the Synapse admin accepts', async () => {
+      const vera = await synapse.register('vera');
+      const walt = await registerOnLattice('walt');
+      const roomId = (await synapseClient('POST', '/_matrix/client/v3/createRoom', vera.accessToken, { ...knockable, name: 'Knock on Synapse' })).body.room_id as string;
+      const room = encodeURIComponent(roomId);
+      expect(await latticeClient('POST', `/_matrix/client/v3/knock/${room}?via=${encodeURIComponent(synapse.serverName)}`, walt.accessToken, { reason: 'from lattice' })).toMatchObject({ status: 200, body: { room_id: roomId } });
+      const knock = ((await latticeClient('GET', '/_matrix/client/v3/sync?timeout=0', walt.accessToken)).body.rooms as { knock: Record<string, { knock_state: { events: Array<{ type: string; content: object }> } }> }).knock[roomId];
+      expect(knock.knock_state.events.find((e) => e.type === 'm.room.name')?.content).toEqual({ name: 'Knock on Synapse' });
+      await eventually('Synapse to see the knock', async () => (await memberOf(synapseClient, vera.accessToken, roomId, walt.userId)) === 'knock');
+
+      expect((await synapseClient('POST', `/_matrix/client/v3/rooms/${room}/invite`, vera.accessToken, { user_id: walt.userId })).status).toBe(200);
+      await eventually('the invite to replace the knock here', async () => {
+        const rooms = (await latticeClient('GET', '/_matrix/client/v3/sync?timeout=0', walt.accessToken)).body.rooms as { invite: Record<string, unknown>; knock: Record<string, unknown> };
+        return rooms.invite[roomId] !== undefined && rooms.knock[roomId] === undefined;
+      });
+      expect((await latticeClient('POST', `/_matrix/client/v3/join/${room}?via=${encodeURIComponent(synapse.serverName)}`, walt.accessToken, {})).status).toBe(200);
+      await eventually('Synapse to see walt join', async () => (await memberOf(synapseClient, vera.accessToken, roomId, walt.userId)) === 'join');
+    });
+
+    it('retracts a knock on a Synapse room through make_leave and send_leave', async () => {
+      // Synapse sends a room's events only to servers joined to it, so a rejection of the knock would not reach this server.
+      const yves = await synapse.register('yves');
+      const zoe = await registerOnLattice('zoe');
+      const roomId = (await synapseClient('POST', '/_matrix/client/v3/createRoom', yves.accessToken, knockable)).body.room_id as string;
+      const room = encodeURIComponent(roomId);
+      expect((await latticeClient('POST', `/_matrix/client/v3/knock/${room}?via=${encodeURIComponent(synapse.serverName)}`, zoe.accessToken, {})).status).toBe(200);
+      const { body } = await latticeClient('GET', '/_matrix/client/v3/sync?timeout=0', zoe.accessToken);
+      expect((await latticeClient('POST', `/_matrix/client/v3/rooms/${room}/leave`, zoe.accessToken, {})).status).toBe(200);
+      expect(await memberOf(synapseClient, yves.accessToken, roomId, zoe.userId)).toBe('leave');
+      const after = (await latticeClient('GET', `/_matrix/client/v3/sync?timeout=0&since=${encodeURIComponent(body.next_batch as string)}`, zoe.accessToken)).body.rooms as { leave: Record<string, unknown> };
+      expect(after.leave[roomId]).toBeDefined();
+    });
+
+    it('serves Synapse the hierarchy of a room here that is a child of a Synapse space', async () => {
+      const ada = await synapse.register('ada');
+      const ben = await registerOnLattice('ben');
+      const space = (await synapseClient('POST', '/_matrix/client/v3/createRoom', ada.accessToken, { preset: 'public_chat', name: 'Space with a child elsewhere', creation_content: { type: 'm.space' } })).body.room_id as string;
+      const child = (await latticeClient('POST', '/_matrix/client/v3/createRoom', ben.accessToken, { preset: 'public_chat', name: 'Child on Lattice' })).body.room_id as string;
+      await synapseClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(space)}/state/m.space.child/${encodeURIComponent(child)}`, ada.accessToken, { via: [latticeName] });
+      const { status, body } = await synapseClient('GET', `/_matrix/client/v1/rooms/${encodeURIComponent(space)}/hierarchy`, ada.accessToken);
+      expect(status).toBe(200);
+      expect((body.rooms as Array<{ room_id: string; name?: string }>).map((r) => ({ room_id: r.room_id, name: r.name }))).toEqual([
+        { room_id: space, name: 'Space with a child elsewhere' },
+        { room_id: child, name: 'Child on Lattice' },
+      ]);
+    });
+
+    it('reads the hierarchy of a space on Synapse, its child asked about over federation', async () => {
+      const xena = await synapse.register('xena');
+      const yuri = await registerOnLattice('yuri');
+      const space = (await synapseClient('POST', '/_matrix/client/v3/createRoom', xena.accessToken, { preset: 'public_chat', name: 'Synapse space', creation_content: { type: 'm.space' } })).body.room_id as string;
+      const child = (await synapseClient('POST', '/_matrix/client/v3/createRoom', xena.accessToken, { preset: 'public_chat', name: 'Synapse child', topic: 'in the space' })).body.room_id as string;
+      await synapseClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(space)}/state/m.space.child/${encodeURIComponent(child)}`, xena.accessToken, { via: [synapse.serverName] });
+      expect((await latticeClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(space)}?via=${encodeURIComponent(synapse.serverName)}`, yuri.accessToken, {})).status).toBe(200);
+
+      const { status, body } = await latticeClient('GET', `/_matrix/client/v1/rooms/${encodeURIComponent(space)}/hierarchy`, yuri.accessToken);
+      expect(status).toBe(200);
+      const rooms = body.rooms as Array<{ room_id: string; name?: string; topic?: string; room_type?: string }>;
+      expect(rooms.map((r) => r.name)).toEqual(['Synapse space', 'Synapse child']);
+      expect(rooms[0].room_type).toBe('m.space');
+      expect(rooms[1]).toMatchObject({ room_id: child, topic: 'in the space' });
+    });
+  });
+
   describe('restarts', () => {
     let ivy: { userId: string; accessToken: string };
     let jack: { userId: string; accessToken: string };

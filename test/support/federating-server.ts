@@ -1,12 +1,16 @@
+import { freePort, type TestCertificates } from '../../tools/tls/test-certificates';
 import { startEmbeddedServer } from './embedded-server';
-import { freePort, type makeTestCertificates } from '../../tools/tls/test-certificates';
 
 export type FederatingServer = Awaited<ReturnType<typeof startEmbeddedServer>> & { name: string; port: number };
 
-/** An embedded deployment named localhost:<port> that serves federation over TLS on that port and trusts the test CA. */
-export async function startFederatingServer(certs: ReturnType<typeof makeTestCertificates>): Promise<FederatingServer> {
+/**
+ * An embedded deployment named `<host>:<port>` (localhost unless told; the
+ * test certificates also cover 127.0.0.1), serving federation over TLS on
+ * that port with certificates of the test CA.
+ */
+export async function startFederatingServer(certs: TestCertificates, host = 'localhost'): Promise<FederatingServer> {
   const port = await freePort();
-  const name = `localhost:${port}`;
+  const name = `${host}:${port}`;
   const server = await startEmbeddedServer({ tenants: [{ serverName: name }], federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] } });
   return Object.assign(server, { name, port });
 }

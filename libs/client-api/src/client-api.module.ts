@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RoomInputClient } from '@lattice/room-server';
+import { RemoteKnocks, RoomInputClient } from '@lattice/room-server';
 import { AccountController } from './accounts/account.controller';
 import { LoginController } from './accounts/login.controller';
 import { OpenIdController } from './accounts/openid.controller';
@@ -10,7 +10,10 @@ import { KeysController } from './keys/keys.controller';
 import { ProfileController } from './profile/profile.controller';
 import { PushRulesController } from './push/push-rules.controller';
 import { CreateRoomController } from './rooms/create-room.controller';
+import { HierarchyController } from './rooms/hierarchy.controller';
+import { KnockController } from './rooms/knock.controller';
 import { MembershipController } from './rooms/membership.controller';
+import { RemoteHierarchyCache } from './rooms/remote-hierarchy-cache';
 import { RoomReadController } from './rooms/room-read.controller';
 import { SendController } from './rooms/send.controller';
 import { StorageAccess } from './storage-access';
@@ -27,6 +30,8 @@ import { VersionsController } from './versions/versions.controller';
     AccountController,
     CreateRoomController,
     MembershipController,
+    KnockController,
+    HierarchyController,
     SendController,
     RoomReadController,
     DirectoryController,
@@ -37,6 +42,6 @@ import { VersionsController } from './versions/versions.controller';
     OpenIdController,
     SendToDeviceController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache],
 })
 export class ClientApiModule {}

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RoomInputClient } from '@lattice/room-server';
+import { RemoteKnocks, RoomInputClient } from '@lattice/room-server';
 import { FederationAuthGuard } from './auth/federation-auth.guard';
 import { ServerAclGuard, ServerAcls } from './auth/server-acl.guard';
 import { EventsController } from './events/events.controller';
@@ -11,15 +11,16 @@ import { OpenIdUserInfoController } from './query/openid.controller';
 import { PublicRoomsController } from './query/public-rooms.controller';
 import { QueryController } from './query/query.controller';
 import { FederationSender } from './sender/federation-sender';
+import { FederationHierarchyController } from './spaces/hierarchy.controller';
 import { TransactionsController } from './transactions/transactions.controller';
 
 /**
  * The server-server API: keys (ours, and as a notary), version, queries
  * about our users, joins of our rooms from other servers, inbound
- * transactions, reading events and state; and the sender of our events to other servers.
+ * transactions, reading events and state, space hierarchies; and the sender of our events to other servers.
  */
 @Module({
-  controllers: [KeyServerController, QueryController, MembershipHandshakeController, InvitesController, TransactionsController, EventsController, UserKeysController, PublicRoomsController, OpenIdUserInfoController],
-  providers: [FederationAuthGuard, ServerAcls, ServerAclGuard, RoomInputClient, FederationSender],
+  controllers: [KeyServerController, QueryController, MembershipHandshakeController, InvitesController, TransactionsController, EventsController, UserKeysController, PublicRoomsController, OpenIdUserInfoController, FederationHierarchyController],
+  providers: [FederationAuthGuard, ServerAcls, ServerAclGuard, RoomInputClient, FederationSender, RemoteKnocks],
 })
 export class FederationApiModule {}

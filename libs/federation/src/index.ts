@@ -7,3 +7,6 @@ export * from './events/check-incoming-pdu';
 export * from './membership/remote-join';
 export * from './membership/remote-invite';
 export * from './outbox/queue-outbound';
+export * from './membership/make-template';
+export * from './membership/remote-knock';
+export * from './spaces/remote-hierarchy';

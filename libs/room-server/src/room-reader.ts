@@ -97,12 +97,15 @@ export class RoomReader {
   /** Rooms where the user's current membership is one of `memberships`. */
   async roomsOfUser(userId: string, memberships: string[]): Promise<Array<{ roomId: string; membership: string; streamPos: bigint }>> {
     const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; membership: string; stream_pos: bigint }>>(
-      // Invites to rooms of other servers that this server is not in are kept apart (remote_invites).
+      // Invites to and knocks on rooms of other servers that this server is not in are kept apart (remote_invites, remote_knocks).
       `SELECT r.room_id, c.membership, c.stream_pos FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
        WHERE c.user_id = $1 AND c.membership = ANY($2::text[])
        UNION ALL
        SELECT i.room_id, 'invite', i.stream_pos FROM remote_invites i
-       WHERE i.user_id = $1 AND 'invite' = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.room_id = i.room_id)`,
+       WHERE i.user_id = $1 AND 'invite' = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.room_id = i.room_id)
+       UNION ALL
+       SELECT k.room_id, k.membership, k.stream_pos FROM remote_knocks k
+       WHERE k.user_id = $1 AND k.membership = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.room_id = k.room_id)`,
       userId,
       memberships,
     );
@@ -116,6 +119,12 @@ export class RoomReader {
     const pdu = JSON.parse(invite.event) as Pdu;
     const state = JSON.parse(invite.inviteRoomState) as JsonObject[];
     return [...state, { type: pdu.type, state_key: pdu.state_key!, sender: pdu.sender, content: pdu.content }];
+  }
+
+  /** What a knock on a room this server is not in shows: the stripped state the resident server sent, and the knock. */
+  async remoteKnockState(roomId: string, userId: string): Promise<JsonObject[] | undefined> {
+    const knock = await this.db.remoteKnock.findUnique({ where: { roomId_userId: { roomId, userId } } });
+    return knock?.membership === 'knock' ? (JSON.parse(knock.knockState) as JsonObject[]) : undefined;
   }
 
   /** Every event reachable from these through auth_events (server-server-api "auth chain"), oldest first. */

@@ -119,11 +119,12 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
 
   private async build(request: SyncRequest, since: SyncPosition | undefined, current: SyncPosition): Promise<JsonObject> {
     const from = since ?? ZERO_POSITION;
-    const memberships = await this.reader.roomsOfUser(request.userId, ['join', 'invite', 'leave', 'ban']);
+    const memberships = await this.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock', 'leave', 'ban']);
     const filter = request.filter;
     const join: JsonObject = {};
     const invite: JsonObject = {};
     const leave: JsonObject = {};
+    const knock: JsonObject = {};
     const accountData = await this.accountData.since(request.userId, from.accountData, current.accountData);
     const forgotten = new Set((await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId));
 
@@ -135,6 +136,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         if (section) join[room.roomId] = section;
       } else if (room.membership === 'invite' && (changedMembership || !since)) {
         invite[room.roomId] = { invite_state: { events: (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId)) } };
+      } else if (room.membership === 'knock' && (changedMembership || !since)) {
+        knock[room.roomId] = { knock_state: { events: (await this.reader.remoteKnockState(room.roomId, request.userId)) ?? (await this.knockState(room.roomId, request.userId)) } };
       } else if ((room.membership === 'leave' || room.membership === 'ban') && since && changedMembership && !forgotten.has(room.roomId)) {
         leave[room.roomId] = await this.leftRoom(request, room.roomId, from, room.streamPos);
       } else if ((room.membership === 'leave' || room.membership === 'ban') && !since && filter?.room?.include_leave && !forgotten.has(room.roomId)) {
@@ -149,7 +152,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       : { changed: [], left: [] };
     return {
       next_batch: formatSyncToken({ ...current, toDevice: toDevice.next }),
-      rooms: { join, invite, leave, knock: {} },
+      rooms: { join, invite, leave, knock },
       account_data: { events: accountData.filter((a) => a.roomId === '' && eventMatches(filter?.account_data, { type: a.type })).map((a) => ({ type: a.type, content: a.content })) },
       presence: { events: [] },
       to_device: { events: toDevice.events },
@@ -222,6 +225,13 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private async strippedState(roomId: string): Promise<JsonObject[]> {
     return strippedState((await this.reader.currentState(roomId)).map((e) => e.pdu)) as unknown as JsonObject[];
   }
+
+  /** A knock on a room of this server: the room's stripped state and the user's own knock (client-server-api "Knocking on rooms"). */
+  private async knockState(roomId: string, userId: string): Promise<JsonObject[]> {
+    const state = (await this.reader.currentState(roomId)).map((e) => e.pdu);
+    const own = state.filter((e) => e.type === 'm.room.member' && e.state_key === userId).map((e) => ({ type: e.type, state_key: e.state_key!, sender: e.sender, content: e.content }));
+    return [...strippedState(state), ...own] as unknown as JsonObject[];
+  }
 }
 
 function isEmpty(response: JsonObject): boolean {
@@ -231,6 +241,7 @@ function isEmpty(response: JsonObject): boolean {
     Object.keys(rooms.join).length === 0 &&
     Object.keys(rooms.invite).length === 0 &&
     Object.keys(rooms.leave).length === 0 &&
+    Object.keys(rooms.knock).length === 0 &&
     (response.account_data as { events: unknown[] }).events.length === 0 &&
     (response.to_device as { events: unknown[] }).events.length === 0 &&
     deviceLists.changed.length === 0 &&

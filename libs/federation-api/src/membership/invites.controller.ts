@@ -57,6 +57,8 @@ export class InvitesController {
       const position = await allocateStreamPositions(tx, 'events', 1);
       const data = { eventId, event: JSON.stringify(pdu), inviteRoomState: JSON.stringify(inviteRoomState), streamPos: position };
       await tx.remoteInvite.upsert({ where: { roomId_userId: { roomId, userId } }, create: { roomId, userId, ...data }, update: data });
+      // An invite is how a knock is accepted (server-server-api "Inviting to a room"): the room leaves rooms.knock.
+      await tx.remoteKnock.deleteMany({ where: { roomId, userId } });
       return position;
     });
     await this.positions.advance('events', streamPos);

@@ -3,8 +3,8 @@ import { DeviceListStore } from '@lattice/accounts';
 import type { TenantConfig } from '@lattice/config';
 import { checkIncomingPdu, FederationClient, memoizedKeys, ServerKeys, type VerifyKeySource } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
-import { computeEventId, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
-import { loadRoomHead, RoomInputClient, RoomReader } from '@lattice/room-server';
+import { computeEventId, getRoomVersion, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
+import { loadRoomHead, RemoteKnocks, RoomInputClient, RoomReader } from '@lattice/room-server';
 import { BUS, type Bus } from '@lattice/bus';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { addressedMessages, ReceiptStore, ToDeviceInbox } from '@lattice/sync';
@@ -46,6 +46,7 @@ export class TransactionsController {
     private readonly federation: FederationClient,
     private readonly acls: ServerAcls,
     private readonly deviceLists: DeviceListStore,
+    private readonly knocks: RemoteKnocks,
   ) {
     this.reader = new RoomReader(db.prisma);
     this.receipts = new ReceiptStore(db.prisma, positions);
@@ -92,7 +93,8 @@ export class TransactionsController {
       const unnamed = typeof pdu?.event_id === 'string' ? pdu.event_id : '(unidentifiable event)';
       const version = typeof pdu?.room_id === 'string' ? await versionOf(pdu.room_id) : undefined;
       if (!version) {
-        results[unnamed] = { error: 'This server is not in that room' };
+        const rejected = await this.knockRejection(origin, pdu, keys);
+        results[rejected ?? unnamed] = rejected ? {} : { error: 'This server is not in that room' };
         continue;
       }
       // server-server-api "Server Access Control Lists": a denied server's PDUs are ignored, each with an error.
@@ -122,6 +124,22 @@ export class TransactionsController {
     );
     accepted.forEach(({ eventId }, i) => (results[eventId] = outcomes[i]));
     return { pdus: results };
+  }
+
+  /**
+   * A leave for a user of ours whose knock on a room this server is not in
+   * is pending, from the server that took the knock: the room rejected the
+   * knock (or kicked the knocker), and the room moves to the user's
+   * rooms.leave. Returns the event's ID when taken.
+   */
+  private async knockRejection(origin: string, pdu: Pdu, keys: VerifyKeySource): Promise<string | undefined> {
+    if (pdu?.type !== 'm.room.member' || pdu.content?.membership !== 'leave' || typeof pdu.state_key !== 'string' || typeof pdu.room_id !== 'string') return undefined;
+    const knock = await this.knocks.pending(pdu.room_id, pdu.state_key);
+    if (knock?.server !== origin) return undefined;
+    const checked = await checkIncomingPdu(getRoomVersion(knock.roomVersion), pdu, keys);
+    if (!checked.ok) return undefined;
+    await this.knocks.left(knock, checked.pdu, checked.eventId);
+    return checked.eventId;
   }
 
   /**
