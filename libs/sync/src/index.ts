@@ -7,3 +7,5 @@ export * from './streams/account-data-store';
 export * from './streams/receipt-store';
 export * from './positions/sync-token';
 export * from './pagination-token';
+export * from './presence/presence-rules';
+export * from './presence/presence-store';

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
-import { TenantDirectory } from '@lattice/config';
-import type { OutputRoomEvent } from '@lattice/contracts';
+import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
+import type { OutputPresence, OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomReader } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 import { Outbox } from './outbox';
+import { presenceDedupKey, presencePush } from './presence-push';
 
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 3600_000;
@@ -50,6 +51,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     @Inject(DATABASE) db: Database,
     private readonly tenants: TenantDirectory,
     private readonly client: FederationClient,
+    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
   ) {
     this.reader = new RoomReader(db.prisma);
     this.outbox = new Outbox(db.prisma, `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -69,6 +71,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       const edu = { edu_type: 'm.receipt', content: { [change.roomId]: { 'm.read': { [receipt.userId]: { event_ids: [receipt.eventId], data } } } } };
       await this.routeEdu(change.roomId, receipt.userId, edu);
     });
+    if (this.config.presence.enabled) this.bus.consume('output.presence', (change) => this.routePresence(change));
     const resume = () => this.outbox.pendingDestinations().then((servers) => servers.forEach((server) => this.flush(server)), () => undefined);
     void resume();
     this.sweep = setInterval(resume, SWEEP_MS);
@@ -109,6 +112,17 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     if (!origin || !this.tenants.isLocal(origin)) return;
     const destinations = (await this.joinedServers(roomId)).filter((s) => !this.tenants.isLocal(s));
     await this.outbox.enqueue(destinations, origin, { edu });
+    destinations.forEach((server) => this.flush(server));
+  }
+
+  /** Our user's presence goes to every other server sharing a room with them (server-server-api "Presence"). */
+  private async routePresence(change: OutputPresence): Promise<void> {
+    const origin = serverNameOf(change.userId);
+    if (!origin || !this.tenants.isLocal(origin)) return;
+    const rooms = await this.reader.roomsOfUser(change.userId, ['join']);
+    const servers = new Set((await Promise.all(rooms.map((room) => this.joinedServers(room.roomId)))).flat());
+    const destinations = [...servers].filter((s) => !this.tenants.isLocal(s));
+    await this.outbox.enqueue(destinations, origin, { edu: presencePush(change, Date.now()), dedupKey: presenceDedupKey(change) });
     destinations.forEach((server) => this.flush(server));
   }
 

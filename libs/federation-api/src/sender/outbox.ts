@@ -27,10 +27,14 @@ export class Outbox {
     private readonly owner: string,
   ) {}
 
-  /** Queues a PDU (once per destination, however many processes queue it) or an EDU for some destinations. */
-  async enqueue(destinations: string[], origin: string, item: { pdu: Pdu; eventId: string } | { edu: JsonObject }): Promise<void> {
+  /**
+   * Queues a PDU (once per destination, however many processes queue it) or
+   * an EDU for some destinations; an EDU with a dedupKey is likewise queued
+   * once per destination.
+   */
+  async enqueue(destinations: string[], origin: string, item: { pdu: Pdu; eventId: string } | { edu: JsonObject; dedupKey?: string }): Promise<void> {
     if (destinations.length === 0) return;
-    const dedupKey = 'pdu' in item ? item.eventId : randomUUID();
+    const dedupKey = 'pdu' in item ? item.eventId : (item.dedupKey ?? randomUUID());
     const payload = 'pdu' in item ? { pdu: JSON.stringify(item.pdu) } : { edu: JSON.stringify(item.edu) };
     await this.db.federationOutbox.createMany({ data: destinations.map((destination) => ({ destination, origin, dedupKey, ...payload })), skipDuplicates: true });
   }

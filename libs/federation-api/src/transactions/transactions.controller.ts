@@ -1,13 +1,14 @@
 import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
-import type { TenantConfig } from '@lattice/config';
+import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
 import { checkIncomingPdu, FederationClient, memoizedKeys, ServerKeys, type VerifyKeySource } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { computeEventId, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { loadRoomHead, RoomInputClient, RoomReader } from '@lattice/room-server';
 import { BUS, type Bus } from '@lattice/bus';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
-import { ReceiptStore } from '@lattice/sync';
+import { PresenceStore, ReceiptStore } from '@lattice/sync';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
+import { PresenceEduReceiver } from './presence-edu';
 
 /** server-server-api "Transactions": at most 50 PDUs and 100 EDUs each. */
 const MAX_PDUS = 50;
@@ -30,6 +31,8 @@ const REMEMBERED = 1_000;
 export class TransactionsController {
   private readonly reader: RoomReader;
   private readonly receipts: ReceiptStore;
+  /** Absent when presence is turned off: m.presence EDUs are then ignored. */
+  private readonly presence: PresenceEduReceiver | undefined;
   private readonly answered = new Map<string, Promise<JsonObject>>();
 
   constructor(
@@ -39,9 +42,11 @@ export class TransactionsController {
     private readonly keys: ServerKeys,
     private readonly rooms: RoomInputClient,
     private readonly federation: FederationClient,
+    @Inject(LATTICE_CONFIG) config: LatticeConfig,
   ) {
     this.reader = new RoomReader(db.prisma);
     this.receipts = new ReceiptStore(db.prisma, positions);
+    this.presence = config.presence.enabled ? new PresenceEduReceiver(new PresenceStore(db.prisma, positions, bus), this.reader) : undefined;
   }
 
   @Put(':txnId')
@@ -138,7 +143,8 @@ export class TransactionsController {
 
   /**
    * EDUs about the origin's own users in rooms they are joined to: typing
-   * (m.typing) and read receipts (m.receipt). Anything else is ignored, as
+   * (m.typing), read receipts (m.receipt) and presence (m.presence, see
+   * presence-edu.ts). Anything else is ignored, as
    * the spec allows for EDUs a server does not handle.
    */
   private async receiveEdu(origin: string, edu: JsonObject): Promise<void> {
@@ -161,6 +167,8 @@ export class TransactionsController {
           await this.bus.publish('output.streams', { stream: 'receipts', position: position.toString(), roomId });
         }
       }
+    } else if (edu.edu_type === 'm.presence') {
+      await this.presence?.receive(origin, content);
     }
   }
 }

@@ -10,7 +10,7 @@ import type { SyncPosition } from './sync-token';
  */
 export async function currentPosition(db: PrismaClient, cache: PositionCache, typing: TypingStore): Promise<SyncPosition> {
   const cached = await cache.read();
-  const known = cached.events !== undefined && cached.account_data !== undefined && cached.receipts !== undefined;
+  const known = cached.events !== undefined && cached.account_data !== undefined && cached.receipts !== undefined && cached.presence !== undefined;
   const positions = known ? (cached as Required<typeof cached>) : await reconcilePositions(db, cache);
-  return { events: positions.events, accountData: positions.account_data, receipts: positions.receipts, typing: typing.currentPosition };
+  return { events: positions.events, accountData: positions.account_data, receipts: positions.receipts, typing: typing.currentPosition, presence: positions.presence };
 }

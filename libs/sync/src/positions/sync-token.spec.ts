@@ -2,8 +2,16 @@ import { clampPosition, formatSyncToken, hasAdvanced, parseSyncToken, ZERO_POSIT
 
 describe('sync tokens', () => {
   it('round-trips every stream position', () => {
-    const position = { events: 42n, accountData: 7n, receipts: 3n, typing: 9007199254740993n };
+    const position = { events: 42n, accountData: 7n, receipts: 3n, typing: 9007199254740993n, presence: 11n };
     expect(parseSyncToken(formatSyncToken(position))).toEqual(position);
+  });
+
+  it('reads a token issued before presence existed as presence from the beginning', () => {
+    expect(parseSyncToken('s42_7_3_9')).toEqual({ events: 42n, accountData: 7n, receipts: 3n, typing: 9n, presence: 0n });
+  });
+
+  it('rejects a token with more positions than there are streams', () => {
+    expect(() => parseSyncToken('s1_2_3_4_5_6')).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
   });
 
   it('rejects tokens that are not ours with M_INVALID_PARAM', () => {
@@ -12,12 +20,13 @@ describe('sync tokens', () => {
   });
 
   it('clamps a token from the future to the current position, stream by stream', () => {
-    const current = { events: 10n, accountData: 5n, receipts: 5n, typing: 5n };
-    expect(clampPosition({ events: 99n, accountData: 2n, receipts: 5n, typing: 6n }, current)).toEqual({
+    const current = { events: 10n, accountData: 5n, receipts: 5n, typing: 5n, presence: 5n };
+    expect(clampPosition({ events: 99n, accountData: 2n, receipts: 5n, typing: 6n, presence: 7n }, current)).toEqual({
       events: 10n,
       accountData: 2n,
       receipts: 5n,
       typing: 5n,
+      presence: 5n,
     });
   });
 

@@ -1,0 +1,140 @@
+import type { Bus } from '@lattice/bus';
+import type { PresenceState } from '@lattice/contracts';
+import { allocateStreamPositions, type PositionCache, type Prisma, type PrismaClient } from '@lattice/storage';
+import { OFFLINE_AFTER_MS, type PresenceRecord } from './presence-rules';
+
+/** Users timed out per sweep transaction; the rest wait for the next sweep. */
+const SWEEP_BATCH = 500;
+
+interface PresenceRow {
+  user_id: string;
+  state: string;
+  status_msg: string | null;
+  last_active_ts: bigint;
+  currently_active: boolean;
+  last_seen_ts: bigint | null;
+}
+
+/**
+ * Presence rows (ours and other servers' users). A change takes a position
+ * of the presence stream and is announced on output.presence after it
+ * commits; a refresh only moves timestamps.
+ */
+export class PresenceStore {
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly positions: PositionCache,
+    private readonly bus: Bus,
+  ) {}
+
+  async get(userId: string): Promise<PresenceRecord | undefined> {
+    const rows = await this.db.$queryRawUnsafe<PresenceRow[]>(`SELECT ${COLUMNS} FROM presence p WHERE p.user_id = $1`, userId);
+    return rows[0] && toRecord(rows[0]);
+  }
+
+  /** Stores a user's new presence under a new stream position, then announces it. */
+  async change(userId: string, record: PresenceRecord): Promise<void> {
+    const position = await this.db.$transaction(async (tx) => {
+      const streamPos = await allocateStreamPositions(tx, 'presence', 1);
+      const data = { ...columns(record), streamPos };
+      await tx.presence.upsert({ where: { userId }, create: { userId, ...data }, update: data });
+      return streamPos;
+    });
+    await this.announce(userId, record, position);
+  }
+
+  /** Moves a user's timestamps without a new position: nothing others see changed. */
+  async refresh(userId: string, times: { lastActiveTs: number; lastSeenTs: number }): Promise<void> {
+    await this.db.presence.updateMany({ where: { userId }, data: { lastActiveTs: BigInt(times.lastActiveTs), lastSeenTs: BigInt(times.lastSeenTs) } });
+  }
+
+  /**
+   * Marks offline our users who are not offline and were not seen for
+   * OFFLINE_AFTER_MS. Every sync worker runs this: the rows are locked
+   * (others skip them) and re-checked under the lock, so a user is timed
+   * out once, by one worker, however many sweep at the same time.
+   */
+  async timeOutGone(now: number): Promise<number> {
+    const cutoff = BigInt(now - OFFLINE_AFTER_MS);
+    const changed = await this.db.$transaction(async (tx) => {
+      const rows = await tx.$queryRawUnsafe<PresenceRow[]>(
+        `SELECT ${COLUMNS} FROM presence p
+         WHERE state <> 'offline' AND last_seen_ts < $1 ORDER BY user_id LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED`,
+        cutoff,
+      );
+      if (rows.length === 0) return [];
+      const first = await allocateStreamPositions(tx, 'presence', rows.length);
+      return Promise.all(rows.map((row, i) => this.timeOut(tx, row, first + BigInt(i))));
+    });
+    for (const { userId, record, position } of changed) await this.announce(userId, record, position);
+    return changed.length;
+  }
+
+  /**
+   * Presence that changed in (after, upTo] of the viewer and of everyone
+   * sharing a joined room with them (client-server-api "Presence": "sent to
+   * interested parties where users share a room membership").
+   */
+  async changedFor(viewer: string, after: bigint, upTo: bigint): Promise<Array<{ userId: string; record: PresenceRecord }>> {
+    const rows = await this.db.$queryRawUnsafe<PresenceRow[]>(
+      `SELECT ${COLUMNS} FROM presence p
+       WHERE p.stream_pos > $2 AND p.stream_pos <= $3 AND (p.user_id = $1 OR ${sharesJoinedRoom('$1', 'p.user_id')})
+       ORDER BY p.stream_pos`,
+      viewer,
+      after,
+      upTo,
+    );
+    return rows.map((row) => ({ userId: row.user_id, record: toRecord(row) }));
+  }
+
+  /** Whether the viewer may see the user's presence: themself, or someone they share a joined room with. */
+  async visibleTo(viewer: string, userId: string): Promise<boolean> {
+    if (viewer === userId) return true;
+    const rows = await this.db.$queryRawUnsafe<Array<{ shared: boolean }>>(`SELECT ${sharesJoinedRoom('$1', '$2')} AS shared`, viewer, userId);
+    return rows[0]?.shared === true;
+  }
+
+  private async timeOut(tx: Prisma.TransactionClient, row: PresenceRow, position: bigint) {
+    const record: PresenceRecord = { ...toRecord(row), state: 'offline', currentlyActive: false };
+    await tx.presence.update({ where: { userId: row.user_id }, data: { state: 'offline', currentlyActive: false, streamPos: position } });
+    return { userId: row.user_id, record, position };
+  }
+
+  private async announce(userId: string, record: PresenceRecord, position: bigint): Promise<void> {
+    await this.positions.advance('presence', position);
+    await this.bus.publish('output.presence', {
+      userId,
+      position: position.toString(),
+      state: record.state,
+      ...(record.statusMsg !== undefined ? { statusMsg: record.statusMsg } : {}),
+      lastActiveTs: record.lastActiveTs,
+      currentlyActive: record.currentlyActive,
+    });
+  }
+}
+
+const COLUMNS = 'p.user_id, p.state, p.status_msg, p.last_active_ts, p.currently_active, p.last_seen_ts';
+
+/** SQL: whether the users `viewer` and `user` (SQL expressions) are both joined to some room. */
+const sharesJoinedRoom = (viewer: string, user: string) => `EXISTS (SELECT 1 FROM current_state mine JOIN current_state theirs ON theirs.room_nid = mine.room_nid
+  WHERE mine.user_id = ${viewer} AND mine.membership = 'join' AND theirs.user_id = ${user} AND theirs.membership = 'join')`;
+
+function columns(record: PresenceRecord) {
+  return {
+    state: record.state,
+    statusMsg: record.statusMsg ?? null,
+    lastActiveTs: BigInt(record.lastActiveTs),
+    currentlyActive: record.currentlyActive,
+    lastSeenTs: record.lastSeenTs === undefined ? null : BigInt(record.lastSeenTs),
+  };
+}
+
+function toRecord(row: PresenceRow): PresenceRecord {
+  return {
+    state: row.state as PresenceState,
+    ...(row.status_msg !== null ? { statusMsg: row.status_msg } : {}),
+    lastActiveTs: Number(row.last_active_ts),
+    currentlyActive: row.currently_active,
+    ...(row.last_seen_ts !== null ? { lastSeenTs: Number(row.last_seen_ts) } : {}),
+  };
+}
