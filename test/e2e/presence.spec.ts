@@ -144,7 +144,7 @@ describe('presence', () => {
 
     it('still answers the endpoints, changes nothing and syncs no presence', async () => {
       const request = (method: string, body?: unknown) =>
-        fetch(`${off.url}/_matrix/client/v3/presence/${encodeURIComponent(erin.userId)}/status`, { method, headers: { authorization: `Bearer ${erin.token}` }, body: body && JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }));
+        fetch(`${off.url}/_matrix/client/v3/presence/${encodeURIComponent(erin.userId)}/status`, { method, headers: { authorization: `Bearer ${erin.token}` }, body: body === undefined ? undefined : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }));
       expect(await request('PUT', { presence: 'online', status_msg: 'ignored' })).toEqual({ status: 200, body: {} });
       expect(await request('GET')).toEqual({ status: 200, body: { presence: 'offline' } });
       const synced = (await (await fetch(`${off.url}/_matrix/client/v3/sync?timeout=0`, { headers: { authorization: `Bearer ${erin.token}` } })).json()) as SyncBody;

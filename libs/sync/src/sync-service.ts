@@ -144,7 +144,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       next_batch: formatSyncToken(current),
       rooms: { join, invite, leave, knock: {} },
       account_data: { events: accountData.filter((a) => a.roomId === '' && eventMatches(filter?.account_data, { type: a.type })).map((a) => ({ type: a.type, content: a.content })) },
-      presence: { events: await this.presence.events(request.userId, from.presence, current.presence, filter?.presence) },
+      presence: { events: await this.presence.events(request.userId, from, current, filter?.presence) },
       to_device: { events: [] },
       device_lists: { changed: [], left: [] },
       device_one_time_keys_count: await this.deviceKeys.oneTimeKeyCounts(request.userId, request.deviceId),

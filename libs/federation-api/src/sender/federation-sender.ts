@@ -3,13 +3,13 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
-import type { OutputPresence, OutputRoomEvent } from '@lattice/contracts';
+import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomReader } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 import { Outbox } from './outbox';
-import { presenceDedupKey, presencePush } from './presence-push';
+import { PresenceRouter } from './presence-router';
 
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 3600_000;
@@ -24,7 +24,8 @@ interface Destination {
 
 /**
  * Sends what our users do to every other server in the room: their events,
- * and typing notifications and public read receipts as EDUs. Items go to
+ * and typing notifications, public read receipts and presence (see
+ * presence-router.ts) as EDUs. Items go to
  * the persisted outbox first, then out in transactions (PUT /send/{txnId},
  * at most 50 PDUs and 100 EDUs), one in flight per destination, with
  * exponential backoff while a destination is down; a request from that
@@ -37,6 +38,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private readonly destinations = new Map<string, Destination>();
   private readonly reader: RoomReader;
   private readonly outbox: Outbox;
+  private readonly presence: PresenceRouter;
   /**
    * The servers in each room, kept between membership changes: every
    * membership event passes through output.room (ours and other servers'),
@@ -55,6 +57,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   ) {
     this.reader = new RoomReader(db.prisma);
     this.outbox = new Outbox(db.prisma, `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    this.presence = new PresenceRouter(db.prisma, this.reader, tenants, this.outbox, { serversIn: (roomId) => this.joinedServers(roomId), flush: (server) => this.flush(server) });
   }
 
   onModuleInit(): void {
@@ -71,7 +74,10 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       const edu = { edu_type: 'm.receipt', content: { [change.roomId]: { 'm.read': { [receipt.userId]: { event_ids: [receipt.eventId], data } } } } };
       await this.routeEdu(change.roomId, receipt.userId, edu);
     });
-    if (this.config.presence.enabled) this.bus.consume('output.presence', (change) => this.routePresence(change));
+    if (this.config.presence.enabled) {
+      this.bus.consume('output.presence', (change) => this.presence.changed(change));
+      this.bus.consume('output.room', (event) => this.presence.joined(event));
+    }
     const resume = () => this.outbox.pendingDestinations().then((servers) => servers.forEach((server) => this.flush(server)), () => undefined);
     void resume();
     this.sweep = setInterval(resume, SWEEP_MS);
@@ -112,17 +118,6 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     if (!origin || !this.tenants.isLocal(origin)) return;
     const destinations = (await this.joinedServers(roomId)).filter((s) => !this.tenants.isLocal(s));
     await this.outbox.enqueue(destinations, origin, { edu });
-    destinations.forEach((server) => this.flush(server));
-  }
-
-  /** Our user's presence goes to every other server sharing a room with them (server-server-api "Presence"). */
-  private async routePresence(change: OutputPresence): Promise<void> {
-    const origin = serverNameOf(change.userId);
-    if (!origin || !this.tenants.isLocal(origin)) return;
-    const rooms = await this.reader.roomsOfUser(change.userId, ['join']);
-    const servers = new Set((await Promise.all(rooms.map((room) => this.joinedServers(room.roomId)))).flat());
-    const destinations = [...servers].filter((s) => !this.tenants.isLocal(s));
-    await this.outbox.enqueue(destinations, origin, { edu: presencePush(change, Date.now()), dedupKey: presenceDedupKey(change) });
     destinations.forEach((server) => this.flush(server));
   }
 

@@ -71,18 +71,26 @@ export class PresenceStore {
   }
 
   /**
-   * Presence that changed in (after, upTo] of the viewer and of everyone
-   * sharing a joined room with them (client-server-api "Presence": "sent to
-   * interested parties where users share a room membership").
+   * The presence section of a sync (client-server-api "Presence": "sent to
+   * interested parties where users share a room membership"): presence
+   * that changed in the presence range, of the viewer and of everyone
+   * sharing a joined room with them; and, for users who came to share a
+   * room with the viewer in the events range (either of them joined), their
+   * current presence unless offline, which the viewer has not seen yet.
    */
-  async changedFor(viewer: string, after: bigint, upTo: bigint): Promise<Array<{ userId: string; record: PresenceRecord }>> {
+  async forSync(viewer: string, range: { presenceAfter: bigint; presenceUpTo: bigint; eventsAfter: bigint; eventsUpTo: bigint }): Promise<Array<{ userId: string; record: PresenceRecord }>> {
+    const newlyShared = 'AND GREATEST(mine.stream_pos, theirs.stream_pos) > $4 AND GREATEST(mine.stream_pos, theirs.stream_pos) <= $5';
     const rows = await this.db.$queryRawUnsafe<PresenceRow[]>(
       `SELECT ${COLUMNS} FROM presence p
-       WHERE p.stream_pos > $2 AND p.stream_pos <= $3 AND (p.user_id = $1 OR ${sharesJoinedRoom('$1', 'p.user_id')})
+       WHERE p.stream_pos <= $3 AND (
+         (p.stream_pos > $2 AND (p.user_id = $1 OR ${sharesJoinedRoom('$1', 'p.user_id')}))
+         OR (p.state <> 'offline' AND ${sharesJoinedRoom('$1', 'p.user_id', newlyShared)}))
        ORDER BY p.stream_pos`,
       viewer,
-      after,
-      upTo,
+      range.presenceAfter,
+      range.presenceUpTo,
+      range.eventsAfter,
+      range.eventsUpTo,
     );
     return rows.map((row) => ({ userId: row.user_id, record: toRecord(row) }));
   }
@@ -113,11 +121,21 @@ export class PresenceStore {
   }
 }
 
+/** The presence of a room's joined members who have any. */
+export async function roomMembersPresence(db: PrismaClient, roomId: string): Promise<Array<{ userId: string; record: PresenceRecord }>> {
+  const rows = await db.$queryRawUnsafe<PresenceRow[]>(
+    `SELECT ${COLUMNS} FROM presence p JOIN current_state c ON c.user_id = p.user_id JOIN rooms r ON r.room_nid = c.room_nid
+     WHERE r.room_id = $1 AND c.membership = 'join'`,
+    roomId,
+  );
+  return rows.map((row) => ({ userId: row.user_id, record: toRecord(row) }));
+}
+
 const COLUMNS = 'p.user_id, p.state, p.status_msg, p.last_active_ts, p.currently_active, p.last_seen_ts';
 
-/** SQL: whether the users `viewer` and `user` (SQL expressions) are both joined to some room. */
-const sharesJoinedRoom = (viewer: string, user: string) => `EXISTS (SELECT 1 FROM current_state mine JOIN current_state theirs ON theirs.room_nid = mine.room_nid
-  WHERE mine.user_id = ${viewer} AND mine.membership = 'join' AND theirs.user_id = ${user} AND theirs.membership = 'join')`;
+/** SQL: whether the users `viewer` and `user` (SQL expressions) are both joined to some room (`mine`, `theirs`: their memberships) meeting `condition`. */
+const sharesJoinedRoom = (viewer: string, user: string, condition = '') => `EXISTS (SELECT 1 FROM current_state mine JOIN current_state theirs ON theirs.room_nid = mine.room_nid
+  WHERE mine.user_id = ${viewer} AND mine.membership = 'join' AND theirs.user_id = ${user} AND theirs.membership = 'join' ${condition})`;
 
 function columns(record: PresenceRecord) {
   return {

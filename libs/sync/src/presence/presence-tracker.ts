@@ -4,6 +4,7 @@ import type { RoomReader } from '@lattice/room-server';
 import { eventMatches } from '../filters/event-filter';
 import type { EventFilter } from '../filters/filter-schema';
 import type { SyncNotifier } from '../notifier';
+import type { SyncPosition } from '../positions/sync-token';
 import { presenceContent, REFRESH_AFTER_MS, syncPresenceUpdate } from './presence-rules';
 import type { PresenceStore } from './presence-store';
 
@@ -68,10 +69,10 @@ export class PresenceTracker {
     this.recent.set(userId, { state: requested, at: now });
   }
 
-  /** The presence section's m.presence events: changed in (after, upTo], last_active_ago as of now. */
-  async events(viewer: string, after: bigint, upTo: bigint, filter: EventFilter | undefined, now = Date.now()): Promise<JsonObject[]> {
-    if (!this.enabled || upTo <= after) return [];
-    const changed = await this.store.changedFor(viewer, after, upTo);
+  /** The presence section's m.presence events between two sync positions, last_active_ago as of now. */
+  async events(viewer: string, from: SyncPosition, upTo: SyncPosition, filter: EventFilter | undefined, now = Date.now()): Promise<JsonObject[]> {
+    if (!this.enabled) return [];
+    const changed = await this.store.forSync(viewer, { presenceAfter: from.presence, presenceUpTo: upTo.presence, eventsAfter: from.events, eventsUpTo: upTo.events });
     return changed
       .filter(({ userId }) => eventMatches(filter, { type: 'm.presence', sender: userId }))
       .map(({ userId, record }) => ({ type: 'm.presence', sender: userId, content: presenceContent(record, now) }));
