@@ -221,5 +221,25 @@ describe('federation request authentication between two deployments', () => {
       expect(await asB('GET', `/_matrix/federation/v1/state_ids/${other}?event_id=${encodeURIComponent(latestHere)}`)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
       expect(await asB('GET', `/_matrix/federation/v1/event/${encodeURIComponent(latestHere)}`)).toMatchObject({ status: 403 });
     });
+
+    // Last: it shuts B out of the room.
+    it('ignores the events and refuses the requests of a server the room\'s ACL denies', async () => {
+      const alice = await client(a, 'POST', '/_matrix/client/v3/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'pw pw pw' });
+      const room = encodeURIComponent(roomId);
+      // Both test servers are "localhost" once the port is set aside, as ACLs match names.
+      const acl = await client(a, 'PUT', `/_matrix/client/v3/rooms/${room}/state/m.room.server_acl/`, { allow: ['*'], deny: ['localhost'] }, alice.body.access_token as string);
+      expect(acl.status).toBe(200);
+      const event = await bobEvent({ type: 'm.room.message', content: { body: 'after the ACL' } });
+      const { body } = await send([event.pdu]);
+      expect((body as { pdus: Record<string, { error?: string }> }).pdus[event.eventId].error).toMatch(/server ACL/);
+      expect(await storedHere(event.eventId)).toBeNull();
+      for (const [method, path] of [
+        ['GET', `/_matrix/federation/v1/state_ids/${room}?event_id=${encodeURIComponent(acl.body.event_id as string)}`],
+        ['GET', `/_matrix/federation/v1/make_join/${room}/${encodeURIComponent(bob.userId)}?ver=12`],
+        ['GET', `/_matrix/federation/v1/backfill/${room}?v=${encodeURIComponent(acl.body.event_id as string)}&limit=1`],
+      ] as const) {
+        expect(await asB(method, path)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+      }
+    });
   });
 });

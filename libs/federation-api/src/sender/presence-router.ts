@@ -54,14 +54,18 @@ export class PresenceRouter {
     if (this.tenants.isLocal(joinerServer)) {
       // Read afresh, not from the sender's cache, which this very join may be about to invalidate.
       const others = (await this.reader.joinedServers(event.roomId)).filter((s) => !this.tenants.isLocal(s));
-      await this.push(others, ours.filter(({ userId }) => userId === event.membershipOf));
+      await this.push(others, ours.filter(({ userId }) => userId === event.membershipOf), event.eventId);
     } else {
-      await this.push([joinerServer], ours);
+      await this.push([joinerServer], ours, event.eventId);
     }
   }
 
-  /** Queues our users' presence for some servers: one EDU per origin and up to MAX_PUSHES_PER_EDU users. */
-  private async push(destinations: string[], updates: Array<{ userId: string; record: PresenceRecord }>): Promise<void> {
+  /**
+   * Queues our users' presence for some servers because of a join: one EDU
+   * per origin and up to MAX_PUSHES_PER_EDU users, each keyed by the join so
+   * every federation-api process seeing it queues it once.
+   */
+  private async push(destinations: string[], updates: Array<{ userId: string; record: PresenceRecord }>, joinEventId: string): Promise<void> {
     if (destinations.length === 0 || updates.length === 0) return;
     const byOrigin = new Map<string, typeof updates>();
     for (const update of updates) {
@@ -72,7 +76,10 @@ export class PresenceRouter {
     }
     const now = Date.now();
     for (const [origin, users] of byOrigin) {
-      for (let i = 0; i < users.length; i += MAX_PUSHES_PER_EDU) await this.outbox.enqueue(destinations, origin, { edu: presencePush(users.slice(i, i + MAX_PUSHES_PER_EDU), now) });
+      for (let i = 0; i < users.length; i += MAX_PUSHES_PER_EDU) {
+        const edu = presencePush(users.slice(i, i + MAX_PUSHES_PER_EDU), now);
+        await this.outbox.enqueue(destinations, origin, { edu, dedupKey: `m.presence ${joinEventId} ${origin} ${i}` });
+      }
     }
     destinations.forEach((server) => this.routing.flush(server));
   }
