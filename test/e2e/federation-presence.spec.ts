@@ -67,6 +67,16 @@ describe('presence over federation between two deployments', () => {
     expect(await presenceSeen(a, loner, bob.userId)).toEqual([]);
   });
 
+  it('exchanges the presence set before a join when servers come to share a room', async () => {
+    const [amy, bert] = [await register(a, 'amy'), await register(b, 'bert')];
+    await client(a, 'PUT', `/_matrix/client/v3/presence/${encodeURIComponent(amy.userId)}/status`, amy.token, { presence: 'online', status_msg: 'amy before' });
+    await client(b, 'PUT', `/_matrix/client/v3/presence/${encodeURIComponent(bert.userId)}/status`, bert.token, { presence: 'unavailable', status_msg: 'bert before' });
+    const room = (await client(a, 'POST', '/_matrix/client/v3/createRoom', amy.token, { preset: 'public_chat' })).body.room_id as string;
+    expect((await client(b, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(room)}?via=${encodeURIComponent(a.name)}`, bert.token, {})).status).toBe(200);
+    await eventually('bert on B to see amy\'s earlier presence', async () => (await presenceSeen(b, bert, amy.userId)).some((c) => c.status_msg === 'amy before'));
+    await eventually('amy on A to see bert\'s earlier presence', async () => (await presenceSeen(a, amy, bert.userId)).some((c) => c.status_msg === 'bert before'));
+  });
+
   it('takes in no presence on a deployment that turned it off', async () => {
     const c = await start({ presence: { enabled: false } });
     try {

@@ -101,6 +101,14 @@ describe('presence', () => {
     expect(presenceOf(await sync(bob, `&set_presence=offline&since=${since}`), carol.userId)).toEqual([expect.objectContaining({ presence: 'online' })]);
   });
 
+  it('shows the presence of someone who comes to share a room, though it changed before', async () => {
+    const frank = await register(server, 'frank');
+    await putPresence(frank, { presence: 'online', status_msg: 'new here' });
+    const since = (await sync(bob, '&set_presence=offline')).next_batch;
+    expect(await call('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, frank.token, {})).toMatchObject({ status: 200 });
+    expect(presenceOf(await sync(bob, `&set_presence=offline&since=${since}`), frank.userId)).toEqual([expect.objectContaining({ presence: 'online', status_msg: 'new here' })]);
+  });
+
   it('refuses a set_presence the spec does not define', async () => {
     expect(await call('GET', '/_matrix/client/v3/sync?timeout=0&set_presence=busy', bob.token)).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
   });
