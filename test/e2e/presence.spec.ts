@@ -1,6 +1,6 @@
 import { BUS, type Bus } from '../../libs/bus/src';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '../../libs/storage/src';
-import { OFFLINE_AFTER_MS, PresenceStore } from '../../libs/sync/src';
+import { OFFLINE_AFTER_MS, PresenceStore, REMOTE_OFFLINE_AFTER_MS } from '../../libs/sync/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 
 type Server = Awaited<ReturnType<typeof startEmbeddedServer>>;
@@ -127,6 +127,15 @@ describe('presence', () => {
     expect(await prisma.presence.count({ where: { state: { not: 'offline' } } })).toBe(0);
     expect(await Promise.all(workers.map((w) => w.timeOutGone(later)))).toEqual([0, 0, 0]);
     expect(presenceOf(await sync(bob, `&set_presence=offline&since=${since}`), dan.userId)).toEqual([expect.objectContaining({ presence: 'offline' })]);
+  });
+
+  it('takes another server\'s user offline once their server has said nothing of them for a long while', async () => {
+    const store = new PresenceStore(server.app.get<Database>(DATABASE).prisma, server.app.get<PositionCache>(POSITION_CACHE), server.app.get<Bus>(BUS));
+    await store.change('@far:elsewhere.example', { state: 'online', lastActiveTs: Date.now(), currentlyActive: true });
+    await store.timeOutGone(Date.now() + OFFLINE_AFTER_MS + 1_000);
+    expect((await store.get('@far:elsewhere.example'))?.state).toBe('online');
+    await store.timeOutGone(Date.now() + REMOTE_OFFLINE_AFTER_MS + 1_000);
+    expect((await store.get('@far:elsewhere.example'))?.state).toBe('offline');
   });
 
   it('still accepts a since token issued before presence existed, giving presence from the beginning', async () => {

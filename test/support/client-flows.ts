@@ -94,7 +94,7 @@ export function clientFlows(start: () => Promise<RunningServer>): void {
     await bob.joinRoom(roomId);
     await alice.setPresence({ presence: 'unavailable', status_msg: 'out for lunch' });
     const seen = await eventually('bob to see alice\'s presence', () => (bob.getUser('@alice:localhost')?.presenceStatusMsg === 'out for lunch' ? bob.getUser('@alice:localhost') : undefined));
-    expect(seen.presence).toBe('unavailable');
+    expect(seen?.presence).toBe('unavailable');
   }, 30_000);
 
   it('leaves, kicks and bans', async () => {

@@ -6,6 +6,7 @@ CREATE TABLE "presence" (
     "last_active_ts" BIGINT NOT NULL,
     "currently_active" BOOLEAN NOT NULL DEFAULT false,
     "last_seen_ts" BIGINT,
+    "updated_ts" BIGINT NOT NULL,
     "stream_pos" BIGINT NOT NULL,
 
     CONSTRAINT "presence_pkey" PRIMARY KEY ("user_id")

@@ -1,7 +1,7 @@
-import { OFFLINE_AFTER_MS, presenceContent, REFRESH_AFTER_MS, syncPresenceUpdate, type PresenceRecord } from './presence-rules';
+import { OFFLINE_AFTER_MS, presenceContent, REANNOUNCE_AFTER_MS, REFRESH_AFTER_MS, REMOTE_OFFLINE_AFTER_MS, syncPresenceUpdate, type PresenceRecord } from './presence-rules';
 
 const NOW = 1_700_000_000_000;
-const online: PresenceRecord = { state: 'online', lastActiveTs: NOW - 1_000, currentlyActive: true, lastSeenTs: NOW - 1_000 };
+const online: PresenceRecord = { state: 'online', lastActiveTs: NOW - 1_000, currentlyActive: true, lastSeenTs: NOW - 1_000, updatedTs: NOW - 60_000 };
 
 describe('what a /sync does to the syncing user\'s presence', () => {
   it('marks a user with no presence yet online, active now', () => {
@@ -27,8 +27,14 @@ describe('what a /sync does to the syncing user\'s presence', () => {
   });
 
   it('keeps an idle user\'s last_active when refreshing when they were last seen', () => {
-    const idle: PresenceRecord = { state: 'unavailable', lastActiveTs: NOW - 600_000, currentlyActive: false, lastSeenTs: NOW - REFRESH_AFTER_MS - 1 };
+    const idle: PresenceRecord = { state: 'unavailable', lastActiveTs: NOW - 600_000, currentlyActive: false, lastSeenTs: NOW - REFRESH_AFTER_MS - 1, updatedTs: NOW - 600_000 };
     expect(syncPresenceUpdate(idle, 'unavailable', NOW)).toEqual({ kind: 'refresh', lastActiveTs: idle.lastActiveTs, lastSeenTs: NOW });
+  });
+
+  it('announces an unchanged state again before other servers would time the user out', () => {
+    const longAgo = { ...online, lastActiveTs: NOW - REFRESH_AFTER_MS - 1, updatedTs: NOW - REANNOUNCE_AFTER_MS - 1 };
+    expect(syncPresenceUpdate(longAgo, 'online', NOW)).toEqual({ kind: 'change', record: { state: 'online', lastActiveTs: NOW, currentlyActive: true, lastSeenTs: NOW } });
+    expect(REANNOUNCE_AFTER_MS).toBeLessThan(REMOTE_OFFLINE_AFTER_MS);
   });
 
   it('leaves presence alone for set_presence=offline', () => {

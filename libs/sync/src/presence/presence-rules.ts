@@ -15,6 +15,8 @@ export interface PresenceRecord {
   currentlyActive: boolean;
   /** Our users only: when a client last synced or set presence. */
   lastSeenTs?: number;
+  /** When the presence last took a stream position (was last announced); set by the store. */
+  updatedTs?: number;
 }
 
 /**
@@ -31,6 +33,20 @@ export const REFRESH_AFTER_MS = 60_000;
  * a live client's last_seen is at most about two minutes old.
  */
 export const OFFLINE_AFTER_MS = 3 * 60_000;
+
+/**
+ * Other servers take a user offline when they hear nothing of them for a
+ * while (Synapse: 30 minutes), so a syncing user who stays in one state is
+ * announced again after this long.
+ */
+export const REANNOUNCE_AFTER_MS = 20 * 60_000;
+
+/**
+ * Another server's user counts as gone when their server said nothing of
+ * them for this long: a live server announces its users more often than
+ * that, so only a server that went away leaves its users "online" here.
+ */
+export const REMOTE_OFFLINE_AFTER_MS = 30 * 60_000;
 
 /** What a /sync with `set_presence` does to the syncing user's presence. */
 export type SyncPresenceUpdate =
@@ -49,13 +65,14 @@ export type SyncPresenceUpdate =
 export function syncPresenceUpdate(current: PresenceRecord | undefined, requested: PresenceState, now: number): SyncPresenceUpdate {
   if (requested === 'offline') return { kind: 'none' };
   const online = requested === 'online';
-  if (!current || current.state !== requested) {
-    return { kind: 'change', record: { state: requested, statusMsg: current?.statusMsg, lastActiveTs: online || !current ? now : current.lastActiveTs, currentlyActive: online, lastSeenTs: now } };
+  const lastActiveTs = online || !current ? now : current.lastActiveTs;
+  if (!current || current.state !== requested || now - (current.updatedTs ?? 0) > REANNOUNCE_AFTER_MS) {
+    return { kind: 'change', record: { state: requested, statusMsg: current?.statusMsg, lastActiveTs, currentlyActive: online, lastSeenTs: now } };
   }
   const activeStale = online && now - current.lastActiveTs > REFRESH_AFTER_MS;
   const seenStale = now - (current.lastSeenTs ?? 0) > REFRESH_AFTER_MS;
   if (!activeStale && !seenStale) return { kind: 'none' };
-  return { kind: 'refresh', lastActiveTs: online ? now : current.lastActiveTs, lastSeenTs: now };
+  return { kind: 'refresh', lastActiveTs, lastSeenTs: now };
 }
 
 /** PUT /presence/{userId}/status: the state the user chose; setting it is activity (the spec: "the activity time is updated"). */

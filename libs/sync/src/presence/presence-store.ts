@@ -1,7 +1,7 @@
 import type { Bus } from '@lattice/bus';
 import type { PresenceState } from '@lattice/contracts';
 import { allocateStreamPositions, type PositionCache, type Prisma, type PrismaClient } from '@lattice/storage';
-import { OFFLINE_AFTER_MS, type PresenceRecord } from './presence-rules';
+import { OFFLINE_AFTER_MS, REMOTE_OFFLINE_AFTER_MS, type PresenceRecord } from './presence-rules';
 
 /** Users timed out per sweep transaction; the rest wait for the next sweep. */
 const SWEEP_BATCH = 500;
@@ -13,6 +13,7 @@ interface PresenceRow {
   last_active_ts: bigint;
   currently_active: boolean;
   last_seen_ts: bigint | null;
+  updated_ts: bigint;
 }
 
 /**
@@ -33,10 +34,11 @@ export class PresenceStore {
   }
 
   /** Stores a user's new presence under a new stream position, then announces it. */
-  async change(userId: string, record: PresenceRecord): Promise<void> {
+  async change(userId: string, record: PresenceRecord, now = Date.now()): Promise<void> {
     const position = await this.db.$transaction(async (tx) => {
+      // Locks the stream's row before the user's, in the order the sweep takes them too.
       const streamPos = await allocateStreamPositions(tx, 'presence', 1);
-      const data = { ...columns(record), streamPos };
+      const data = { ...columns(record), updatedTs: BigInt(now), streamPos };
       await tx.presence.upsert({ where: { userId }, create: { userId, ...data }, update: data });
       return streamPos;
     });
@@ -49,22 +51,26 @@ export class PresenceStore {
   }
 
   /**
-   * Marks offline our users who are not offline and were not seen for
-   * OFFLINE_AFTER_MS. Every sync worker runs this: the rows are locked
-   * (others skip them) and re-checked under the lock, so a user is timed
-   * out once, by one worker, however many sweep at the same time.
+   * Marks offline the users who are not offline but gone: ours not seen for
+   * OFFLINE_AFTER_MS (they have a last_seen), other servers' not announced
+   * for REMOTE_OFFLINE_AFTER_MS (they have none). Every sync worker runs
+   * this: the presence stream's row is locked first, so sweeps (and
+   * changes) take their turns, and each sweep reads the rows as the one
+   * before it left them: a user is timed out once, however many sweep.
    */
   async timeOutGone(now: number): Promise<number> {
-    const cutoff = BigInt(now - OFFLINE_AFTER_MS);
     const changed = await this.db.$transaction(async (tx) => {
+      await tx.$queryRawUnsafe(`SELECT position FROM stream_positions WHERE stream = 'presence' FOR UPDATE`);
       const rows = await tx.$queryRawUnsafe<PresenceRow[]>(
         `SELECT ${COLUMNS} FROM presence p
-         WHERE state <> 'offline' AND last_seen_ts < $1 ORDER BY user_id LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED`,
-        cutoff,
+         WHERE p.state <> 'offline' AND (p.last_seen_ts < $1 OR (p.last_seen_ts IS NULL AND p.updated_ts < $2))
+         ORDER BY p.user_id LIMIT ${SWEEP_BATCH} FOR UPDATE`,
+        BigInt(now - OFFLINE_AFTER_MS),
+        BigInt(now - REMOTE_OFFLINE_AFTER_MS),
       );
       if (rows.length === 0) return [];
       const first = await allocateStreamPositions(tx, 'presence', rows.length);
-      return Promise.all(rows.map((row, i) => this.timeOut(tx, row, first + BigInt(i))));
+      return Promise.all(rows.map((row, i) => this.timeOut(tx, row, first + BigInt(i), now)));
     });
     for (const { userId, record, position } of changed) await this.announce(userId, record, position);
     return changed.length;
@@ -102,9 +108,9 @@ export class PresenceStore {
     return rows[0]?.shared === true;
   }
 
-  private async timeOut(tx: Prisma.TransactionClient, row: PresenceRow, position: bigint) {
+  private async timeOut(tx: Prisma.TransactionClient, row: PresenceRow, position: bigint, now: number) {
     const record: PresenceRecord = { ...toRecord(row), state: 'offline', currentlyActive: false };
-    await tx.presence.update({ where: { userId: row.user_id }, data: { state: 'offline', currentlyActive: false, streamPos: position } });
+    await tx.presence.update({ where: { userId: row.user_id }, data: { state: 'offline', currentlyActive: false, updatedTs: BigInt(now), streamPos: position } });
     return { userId: row.user_id, record, position };
   }
 
@@ -131,7 +137,7 @@ export async function roomMembersPresence(db: PrismaClient, roomId: string): Pro
   return rows.map((row) => ({ userId: row.user_id, record: toRecord(row) }));
 }
 
-const COLUMNS = 'p.user_id, p.state, p.status_msg, p.last_active_ts, p.currently_active, p.last_seen_ts';
+const COLUMNS = 'p.user_id, p.state, p.status_msg, p.last_active_ts, p.currently_active, p.last_seen_ts, p.updated_ts';
 
 /** SQL: whether the users `viewer` and `user` (SQL expressions) are both joined to some room (`mine`, `theirs`: their memberships) meeting `condition`. */
 const sharesJoinedRoom = (viewer: string, user: string, condition = '') => `EXISTS (SELECT 1 FROM current_state mine JOIN current_state theirs ON theirs.room_nid = mine.room_nid
@@ -154,5 +160,6 @@ function toRecord(row: PresenceRow): PresenceRecord {
     lastActiveTs: Number(row.last_active_ts),
     currentlyActive: row.currently_active,
     ...(row.last_seen_ts !== null ? { lastSeenTs: Number(row.last_seen_ts) } : {}),
+    updatedTs: Number(row.updated_ts),
   };
 }
