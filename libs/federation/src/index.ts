@@ -6,3 +6,4 @@ export * from './keys/server-keys';
 export * from './events/check-incoming-pdu';
 export * from './membership/remote-join';
 export * from './membership/remote-invite';
+export * from './outbox/queue-outbound';

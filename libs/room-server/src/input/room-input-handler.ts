@@ -13,6 +13,7 @@ import type { Keyring } from '../keyring';
 import { StaleHeadError, transactionKey, type NewEvent, type PersistedEvent, type RoomHead, type RoomStore, type RoomWrite } from '../storage/room-store';
 import { RoomReader } from '../room-reader';
 import { membershipTemplate } from './membership-template';
+import { serverAclRefusal } from './server-acl-policy';
 
 /** Display name and avatar of a local user, for their join events. */
 export type ProfileLookup = (userId: string) => Promise<{ displayname?: string; avatar_url?: string } | undefined>;
@@ -144,6 +145,8 @@ export class RoomInputHandler {
   }
 
   private async plan(input: RoomEventInput, draft: RoomHead, have: Set<string>): Promise<Plan> {
+    const refusal = input.kind === 'federatedEvent' ? undefined : serverAclRefusal(input, draft);
+    if (refusal) throw Errors.forbidden(refusal);
     switch (input.kind) {
       case 'send':
         return { template: { type: input.type, content: input.content, ...(input.stateKey === undefined ? {} : { stateKey: input.stateKey }) } };
