@@ -268,6 +268,34 @@ describe('federation with Synapse', () => {
     });
   });
 
+  describe('presence', () => {
+    let pia: { userId: string; accessToken: string };
+    let sven: { userId: string; accessToken: string };
+
+    /** The m.presence contents of `userId` in a client's (fresh) sync. */
+    const presenceIn = async (call: typeof latticeClient, path: string, token: string, userId: string) => {
+      const { body } = await call('GET', path, token);
+      return ((body.presence as { events?: Array<{ sender: string; content: Record<string, unknown> }> })?.events ?? []).filter((e) => e.sender === userId).map((e) => e.content);
+    };
+
+    beforeAll(async () => {
+      pia = await registerOnLattice('pia');
+      sven = await synapse.register('sven');
+      const roomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', pia.accessToken, { preset: 'public_chat' })).body.room_id as string;
+      expect((await synapseClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?server_name=${encodeURIComponent(latticeName)}`, sven.accessToken, {})).status).toBe(200);
+    });
+
+    it('sends a user\'s presence here to Synapse, whose user sees it in /sync', async () => {
+      await latticeClient('PUT', `/_matrix/client/v3/presence/${encodeURIComponent(pia.userId)}/status`, pia.accessToken, { presence: 'unavailable', status_msg: 'from lattice' });
+      await eventually('Synapse to show pia\'s presence', async () => (await presenceIn(synapseClient, `${freshSync()}&set_presence=offline`, sven.accessToken, pia.userId)).some((c) => c.presence === 'unavailable' && c.status_msg === 'from lattice'), 30_000);
+    });
+
+    it('takes in a Synapse user\'s presence, which a user here sees in /sync', async () => {
+      await synapseClient('PUT', `/_matrix/client/v3/presence/${encodeURIComponent(sven.userId)}/status`, sven.accessToken, { presence: 'online', status_msg: 'from synapse' });
+      await eventually('this server to show sven\'s presence', async () => (await presenceIn(latticeClient, '/_matrix/client/v3/sync?timeout=0&set_presence=offline', pia.accessToken, sven.userId)).some((c) => c.presence === 'online' && c.status_msg === 'from synapse'), 30_000);
+    });
+  });
+
   it('reads each other\'s room directory', async () => {
     const rita = await synapse.register('rita');
     const sam = await registerOnLattice('sam');

@@ -7,6 +7,7 @@ import { RegisterController } from './accounts/register.controller';
 import { AliasResolver } from './directory/alias-resolver';
 import { DirectoryController } from './directory/directory.controller';
 import { KeysController } from './keys/keys.controller';
+import { PresenceController } from './presence/presence.controller';
 import { ProfileController } from './profile/profile.controller';
 import { PushRulesController } from './push/push-rules.controller';
 import { CreateRoomController } from './rooms/create-room.controller';
@@ -36,6 +37,7 @@ import { VersionsController } from './versions/versions.controller';
     RoomReadController,
     DirectoryController,
     ProfileController,
+    PresenceController,
     UserDataController,
     PushRulesController,
     KeysController,

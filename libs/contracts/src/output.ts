@@ -56,3 +56,21 @@ export interface OutputSessionsEnded {
 export interface OutputOutboxQueued {
   destinations: string[];
 }
+
+/** The presence states of client-server-api "Presence". */
+export type PresenceState = 'online' | 'unavailable' | 'offline';
+
+/**
+ * A user's presence changed (ours or another server's) and took a new
+ * position of the presence stream: sync workers wake the long-polls of
+ * users sharing a room with them; for our users, the federation sender
+ * tells the other servers in those rooms.
+ */
+export interface OutputPresence {
+  userId: string;
+  position: string;
+  state: PresenceState;
+  statusMsg?: string;
+  lastActiveTs: number;
+  currentlyActive: boolean;
+}

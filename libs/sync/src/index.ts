@@ -10,3 +10,5 @@ export * from './pagination-token';
 export * from './to-device/to-device-inbox';
 export * from './to-device/to-device-recipients';
 export * from './device-lists/device-list-reader';
+export * from './presence/presence-rules';
+export * from './presence/presence-store';

@@ -1,6 +1,8 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DeviceKeyStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
+import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
+import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
 import { RoomReader, toClientEvent, type StoredEvent } from '@lattice/room-server';
 import { DATABASE, POSITION_CACHE, reconcilePositions, type Database, type PositionCache } from '@lattice/storage';
@@ -10,6 +12,8 @@ import { SyncNotifier } from './notifier';
 import { formatPaginationToken } from './pagination-token';
 import { DeviceListReader } from './device-lists/device-list-reader';
 import { currentPosition } from './positions/current-position';
+import { PresenceStore } from './presence/presence-store';
+import { PresenceTracker } from './presence/presence-tracker';
 import { clampPosition, formatSyncToken, hasAdvanced, type SyncPosition, ZERO_POSITION } from './positions/sync-token';
 import { AccountDataStore, type AccountDataEntry } from './streams/account-data-store';
 import { ReceiptStore } from './streams/receipt-store';
@@ -23,6 +27,8 @@ export interface SyncRequest {
   filter?: SyncFilter;
   fullState: boolean;
   timeoutMs: number;
+  /** client-server-api /sync `set_presence`; omitted means online. */
+  setPresence?: PresenceState;
   /** Aborts when the client goes away: the long-poll then stops waiting. */
   signal?: AbortSignal;
 }
@@ -42,6 +48,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   readonly typing = new TypingStore();
   readonly accountData: AccountDataStore;
   readonly receipts: ReceiptStore;
+  readonly presence: PresenceTracker;
   private readonly deviceKeys: DeviceKeyStore;
   private readonly deviceLists: DeviceListReader;
   private readonly toDevice: ToDeviceInbox;
@@ -54,6 +61,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     @Inject(DATABASE) private readonly db: Database,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
+    @Inject(LATTICE_CONFIG) config: LatticeConfig,
   ) {
     this.reader = new RoomReader(db.prisma);
     this.accountData = new AccountDataStore(db.prisma, positions);
@@ -61,6 +69,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     this.deviceKeys = new DeviceKeyStore(db.prisma);
     this.deviceLists = new DeviceListReader(db.prisma);
     this.toDevice = new ToDeviceInbox(db.prisma, positions, bus);
+    this.presence = new PresenceTracker(new PresenceStore(db.prisma, positions, bus), this.reader, this.notifier, config.presence.enabled);
   }
 
   onModuleInit(): void {
@@ -73,6 +82,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       this.typing.set(e.roomId, e.userId, e.typing, e.timeoutMs);
       this.notifier.notify({ roomId: e.roomId });
     });
+    this.bus.consume('output.presence', (change) => this.presence.changed(change));
+    this.presence.start();
     this.expiry = setInterval(() => {
       for (const roomId of this.typing.expire()) this.notifier.notify({ roomId });
       // Repairs the position cache after a writer died between its commit and its cache update.
@@ -89,11 +100,13 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.expiry);
+    this.presence.stop();
     this.shuttingDown.abort();
   }
 
   async sync(request: SyncRequest): Promise<JsonObject> {
     const deadline = Date.now() + request.timeoutMs;
+    await this.presence.syncing(request.userId, request.setPresence ?? 'online');
     const rooms = await this.reader.roomsOfUser(request.userId, ['join', 'invite']);
     const waiter = this.notifier.register(request.userId, rooms.map((r) => r.roomId));
     const stop = request.signal ? AbortSignal.any([request.signal, this.shuttingDown.signal]) : this.shuttingDown.signal;
@@ -154,7 +167,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       next_batch: formatSyncToken({ ...current, toDevice: toDevice.next }),
       rooms: { join, invite, leave, knock },
       account_data: { events: accountData.filter((a) => a.roomId === '' && eventMatches(filter?.account_data, { type: a.type })).map((a) => ({ type: a.type, content: a.content })) },
-      presence: { events: [] },
+      presence: { events: await this.presence.events(request.userId, from, current, filter?.presence) },
       to_device: { events: toDevice.events },
       device_lists: deviceLists,
       device_one_time_keys_count: await this.deviceKeys.oneTimeKeyCounts(request.userId, request.deviceId),
@@ -245,6 +258,7 @@ function isEmpty(response: JsonObject): boolean {
     (response.account_data as { events: unknown[] }).events.length === 0 &&
     (response.to_device as { events: unknown[] }).events.length === 0 &&
     deviceLists.changed.length === 0 &&
-    deviceLists.left.length === 0
+    deviceLists.left.length === 0 &&
+    (response.presence as { events: unknown[] }).events.length === 0
   );
 }

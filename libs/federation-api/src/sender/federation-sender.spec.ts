@@ -20,9 +20,9 @@ afterEach(async () => {
 
 /** A sender whose transactions go nowhere: this tests what it queues, not the network. */
 function startSender(): FederationSender {
-  const tenants = TenantDirectory.fromConfig(parseConfig({ tenants: [{ serverName: SERVER }] }));
+  const config = parseConfig({ tenants: [{ serverName: SERVER }] });
   const unreachable = { request: () => new Promise(() => undefined) } as unknown as FederationClient;
-  sender = new FederationSender(server.bus, { prisma: server.db.prisma } as Database, tenants, unreachable);
+  sender = new FederationSender(server.bus, { prisma: server.db.prisma } as Database, TenantDirectory.fromConfig(config), unreachable, config);
   sender.onModuleInit();
   return sender;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
-import { TenantDirectory } from '@lattice/config';
+import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
@@ -10,6 +10,7 @@ import { RoomReader } from '@lattice/room-server';
 import { DATABASE, currentStreamPosition, type Database, type PrismaClient } from '@lattice/storage';
 import { DeviceListUpdates } from './device-list-updates';
 import { Outbox } from './outbox';
+import { PresenceRouter } from './presence-router';
 import { RoutingCursor } from './routing-cursor';
 
 const FIRST_RETRY_MS = 1_000;
@@ -27,8 +28,8 @@ interface Destination {
 
 /**
  * Sends what our users do to every other server in the room: their events,
- * and typing notifications, public read receipts and device-list changes
- * as EDUs; and whatever other processes queued (send-to-device). Items go to
+ * and typing notifications, public read receipts, device-list changes
+ * and presence (see presence-router.ts) as EDUs; and whatever other processes queued (send-to-device). Items go to
  * the persisted outbox first, then out in transactions (PUT /send/{txnId},
  * at most 50 PDUs and 100 EDUs), one in flight per destination, with
  * exponential backoff while a destination is down; a request from that
@@ -46,6 +47,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   /** The routing pass in progress, and whether output arrived during it (so another pass follows). */
   private routing: Promise<void> | undefined;
   private routeAgain = false;
+  private readonly presence: PresenceRouter;
   /**
    * The servers in each room, kept between membership changes: every
    * membership event passes through output.room (ours and other servers'),
@@ -62,6 +64,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     @Inject(DATABASE) database: Database,
     private readonly tenants: TenantDirectory,
     private readonly client: FederationClient,
+    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
   ) {
     this.db = database.prisma;
     this.reader = new RoomReader(this.db);
@@ -69,6 +72,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     this.outbox = new Outbox(this.db, owner);
     this.cursor = new RoutingCursor(this.db, owner);
     this.deviceListUpdates = new DeviceListUpdates(this.db, (userId) => this.serversSharingWith(userId));
+    this.presence = new PresenceRouter(this.db, this.reader, tenants, this.outbox, { serversIn: (roomId) => this.joinedServers(roomId), flush: (server) => this.flush(server) });
   }
 
   onModuleInit(): void {
@@ -88,6 +92,10 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       await this.routeEdu(change.roomId, receipt.userId, edu);
     });
     this.bus.consume('output.outbox', ({ destinations }) => destinations.forEach((server) => this.flush(server)));
+    if (this.config.presence.enabled) {
+      this.bus.consume('output.presence', (change) => this.presence.changed(change));
+      this.bus.consume('output.room', (event) => this.presence.joined(event));
+    }
     const resume = () => {
       void this.route();
       this.sendDeviceListUpdates()

@@ -1,15 +1,16 @@
 import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
 import { DeviceListStore } from '@lattice/accounts';
-import type { TenantConfig } from '@lattice/config';
+import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
 import { checkIncomingPdu, FederationClient, memoizedKeys, ServerKeys, type VerifyKeySource } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { computeEventId, getRoomVersion, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { loadRoomHead, RemoteKnocks, RoomInputClient, RoomReader } from '@lattice/room-server';
 import { BUS, type Bus } from '@lattice/bus';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
-import { addressedMessages, ReceiptStore, ToDeviceInbox } from '@lattice/sync';
+import { addressedMessages, PresenceStore, ReceiptStore, ToDeviceInbox } from '@lattice/sync';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAcls } from '../auth/server-acl.guard';
+import { PresenceEduReceiver } from './presence-edu';
 
 type AclCheck = ReturnType<ServerAcls['memoized']>;
 
@@ -35,6 +36,8 @@ export class TransactionsController {
   private readonly reader: RoomReader;
   private readonly receipts: ReceiptStore;
   private readonly toDevice: ToDeviceInbox;
+  /** Absent when presence is turned off: m.presence EDUs are then ignored. */
+  private readonly presence: PresenceEduReceiver | undefined;
   private readonly answered = new Map<string, Promise<JsonObject>>();
 
   constructor(
@@ -47,10 +50,12 @@ export class TransactionsController {
     private readonly acls: ServerAcls,
     private readonly deviceLists: DeviceListStore,
     private readonly knocks: RemoteKnocks,
+    @Inject(LATTICE_CONFIG) config: LatticeConfig,
   ) {
     this.reader = new RoomReader(db.prisma);
     this.receipts = new ReceiptStore(db.prisma, positions);
     this.toDevice = new ToDeviceInbox(db.prisma, positions, bus);
+    this.presence = config.presence.enabled ? new PresenceEduReceiver(new PresenceStore(db.prisma, positions, bus), this.reader) : undefined;
   }
 
   @Put(':txnId')
@@ -173,7 +178,8 @@ export class TransactionsController {
    * EDUs from the origin's own users: typing (m.typing) and read receipts
    * (m.receipt) in rooms they are joined to, send-to-device messages for
    * this tenant's users (m.direct_to_device) and device-list changes
-   * (m.device_list_update). Anything else is ignored, as the spec allows
+   * (m.device_list_update), and presence (m.presence, see presence-edu.ts).
+   * Anything else is ignored, as the spec allows
    * for EDUs a server does not handle.
    */
   private async receiveEdu(tenant: TenantConfig, origin: string, edu: JsonObject, allowed: AclCheck): Promise<void> {
@@ -209,6 +215,8 @@ export class TransactionsController {
       // Only users in a room with us matter; nothing is cached of a remote device list, so /keys/query always asks their server afresh.
       if (!fromOrigin(userId) || typeof deviceId !== 'string' || (await this.reader.roomsOfUser(userId, ['join'])).length === 0) return;
       await this.deviceLists.changed(userId, [deviceId], 'remote');
+    } else if (edu.edu_type === 'm.presence') {
+      await this.presence?.receive(origin, content);
     }
   }
 }

@@ -21,5 +21,6 @@ export async function currentPosition(db: PrismaClient, cache: PositionCache, ty
     typing: typing.currentPosition,
     toDevice: positions.to_device,
     deviceLists: positions.device_lists,
+    presence: positions.presence,
   };
 }
