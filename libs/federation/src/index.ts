@@ -6,3 +6,5 @@ export * from './keys/server-keys';
 export * from './events/check-incoming-pdu';
 export * from './membership/remote-join';
 export * from './membership/remote-invite';
+export * from './events/fetch-history';
+export * from './events/fetch-room-state';

@@ -58,7 +58,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.bus.consume('output.room', (e) => this.notifier.notify({ roomId: e.roomId, userIds: e.membershipOf ? [e.membershipOf] : [] }));
+    this.bus.consume('output.room', (e) => this.notifier.notify({ roomId: e.roomId, userIds: [...(e.membershipOf ? [e.membershipOf] : []), ...(e.resolvedMembershipsOf ?? [])] }));
     this.bus.consume('output.streams', (e) => this.notifier.notify({ roomId: e.roomId, userIds: e.userIds }));
     this.bus.consume('output.typing', (e) => {
       this.typing.set(e.roomId, e.userId, e.typing, e.timeoutMs);
@@ -155,6 +155,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     ];
     const roomAccountData = accountData.filter((a) => a.roomId === roomId).map((a) => ({ type: a.type, content: a.content }));
     const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since) : [];
+    if (since !== undefined && !request.fullState) state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
     if (since !== undefined && !request.fullState && timeline.length === 0 && ephemeral.length === 0 && roomAccountData.length === 0) return undefined;
 
     return {
@@ -186,6 +187,18 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       state = state.filter((e) => e.pdu.type !== 'm.room.member' || senders.has(e.pdu.state_key!));
     }
     return state.filter((e) => roomEventMatches(stateFilter, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }));
+  }
+
+  /**
+   * State that changed since `since` without an event of the timeline
+   * saying so: a fork merged and state resolution kept an older event (or
+   * one from the other branch). Clients learn of it through the state
+   * section, as server-server-api "Soft failure" says they should.
+   */
+  private async resolvedState(request: SyncRequest, roomId: string, timeline: StoredEvent[], state: StoredEvent[], since: SyncPosition, current: SyncPosition): Promise<StoredEvent[]> {
+    const shown = new Set([...timeline, ...state].map((e) => e.eventId));
+    const changed = await this.reader.stateChangedBetween(roomId, since.events, current.events);
+    return changed.filter((e) => !shown.has(e.eventId) && roomEventMatches(request.filter?.room?.state, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }));
   }
 
   private async leftRoom(request: SyncRequest, roomId: string, from: SyncPosition, leftAt: bigint): Promise<JsonObject> {

@@ -49,3 +49,16 @@ export function distinctStates(sets: StateSet[]): StateSet[] {
   for (const set of sets) if (!distinct.some((d) => sameState(d, set))) distinct.push(set);
   return distinct;
 }
+
+/**
+ * The users whose membership changed between two current states other than
+ * by one of `events` itself: state resolution brought another member event
+ * in (or dropped one). Their syncs must learn of the room.
+ */
+export function membershipsChangedByResolution(old: Map<string, StateEntry>, next: Map<string, StateEntry>, events: Array<{ eventId: string }>): string[] {
+  const own = new Set(events.map((e) => e.eventId));
+  const users = new Set<string>();
+  for (const [key, entry] of next) if (entry.pdu.type === 'm.room.member' && old.get(key)?.eventId !== entry.eventId && !own.has(entry.eventId)) users.add(entry.pdu.state_key!);
+  for (const [key, entry] of old) if (entry.pdu.type === 'm.room.member' && !next.has(key)) users.add(entry.pdu.state_key!);
+  return [...users];
+}

@@ -46,6 +46,9 @@ export async function planReceivedEvent(input: FederatedEventInput, room: DraftR
   if (prevStates.length === 0) throw Errors.forbidden('The state before this event is unknown to this server');
   const before = await resolveStateSets(room.head.version, prevStates, reader, room.planned);
   const receipt = checkReceivedEvent(room.head.version, pdu, authEvents, before, room.current);
+  // A sender who was never part of the room (no member event either side) has no standing to add even rejected events to its DAG: those are dropped.
+  const member = stateKey('m.room.member', pdu.sender);
+  if (receipt.status === 'rejected' && !before.entries.has(member) && !room.current.entries.has(member)) throw Errors.forbidden(`Rejected: ${receipt.reason}`);
   for (const [eventId, outlier] of fetched) if (!room.planned.has(eventId)) room.outliers.push({ eventId, pdu: outlier });
   return {
     eventId: input.eventId,
@@ -80,3 +83,4 @@ async function fetchedState(eventIds: string[] | undefined, room: DraftRoom, rea
   }
   return { entries };
 }
+

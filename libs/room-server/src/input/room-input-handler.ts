@@ -15,6 +15,7 @@ import { RoomReader } from '../room-reader';
 import { DagReader } from '../dag/dag-reader';
 import { DraftRoom } from '../dag/draft-room';
 import { checkAgainstAuthEvents } from '../dag/receipt-checks';
+import { membershipsChangedByResolution } from '../dag/state-set';
 import { membershipTemplate } from './membership-template';
 import { planReceivedEvent } from './plan-received-event';
 
@@ -155,9 +156,10 @@ export class RoomInputHandler {
 
     const writes = [...rooms.values()].map((r) => r.draft.write(r.head, r.epoch)).filter((w) => w.events.length > 0);
     const processed = run.map(({ input }, i) => ({ inputId: input.inputId, reply: JSON.stringify(replies[i]) }));
+    const resolvedMembers = writes.map((w) => membershipsChangedByResolution(w.head.state, w.next.state.entries, w.events));
     const persisted = await this.store.persist(writes, processed);
     for (const write of writes) this.heads.set(write.head.roomId, { head: write.head, epoch: write.epoch });
-    await this.publish(writes, persisted);
+    await this.publish(writes, persisted, resolvedMembers);
     return replies;
   }
 
@@ -306,21 +308,24 @@ export class RoomInputHandler {
    * stream order: all calls at once (the bus keeps call order), so a batch
    * waits for one round of acknowledgements, not one per event.
    */
-  private async publish(writes: RoomWrite[], persisted: PersistedEvent[][]): Promise<void> {
+  private async publish(writes: RoomWrite[], persisted: PersistedEvent[][], resolvedMembers: string[][] = []): Promise<void> {
     const positions = persisted.flat().map((p) => p.streamPos);
     if (positions.length === 0) return;
     await this.positions.advance('events', positions.reduce((a, b) => (a > b ? a : b)));
     await Promise.all(
       writes.flatMap(({ head, events }, w) =>
-        events.map((event, i) =>
-          this.bus.publish('output.room', {
+        persisted[w].map(({ eventId, streamPos }, i) => {
+          const { pdu } = events.find((e) => e.eventId === eventId)!;
+          const last = i === persisted[w].length - 1;
+          return this.bus.publish('output.room', {
             roomId: head.roomId,
-            eventId: event.eventId,
-            streamPos: persisted[w][i].streamPos.toString(),
-            pdu: event.pdu,
-            ...(event.pdu.type === 'm.room.member' ? { membershipOf: event.pdu.state_key } : {}),
-          }),
-        ),
+            eventId,
+            streamPos: streamPos.toString(),
+            pdu,
+            ...(pdu.type === 'm.room.member' ? { membershipOf: pdu.state_key } : {}),
+            ...(last && resolvedMembers[w]?.length ? { resolvedMembershipsOf: resolvedMembers[w] } : {}),
+          });
+        }),
       ),
     );
   }
