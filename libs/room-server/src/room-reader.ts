@@ -188,11 +188,11 @@ export class RoomReader {
     return [...new Set(rows.map((r) => r.prev_event_id))];
   }
 
-  /** The room's event sent closest to `ts`, at or after it (`f`) or at or before it (`b`); outliers aside. */
+  /** The room's event sent closest to `ts`, at or after it (`f`) or at or before it (`b`); outliers, rejected and soft-failed events aside. */
   async eventNearTimestamp(roomId: string, ts: number, dir: 'f' | 'b'): Promise<{ eventId: string; originServerTs: number } | undefined> {
     const [row] = await this.db.$queryRawUnsafe<Array<{ event_id: string; origin_server_ts: bigint }>>(
       `SELECT e.event_id, e.origin_server_ts FROM events e JOIN rooms r ON r.room_nid = e.room_nid
-       WHERE r.room_id = $1 AND NOT e.is_outlier AND e.origin_server_ts ${dir === 'f' ? '>=' : '<='} $2
+       WHERE r.room_id = $1 AND NOT e.is_outlier AND NOT e.is_rejected AND NOT e.is_soft_failed AND e.origin_server_ts ${dir === 'f' ? '>=' : '<='} $2
        ORDER BY e.origin_server_ts ${dir === 'f' ? 'ASC' : 'DESC'}, e.stream_pos ${dir === 'f' ? 'ASC' : 'DESC'} LIMIT 1`,
       roomId,
       BigInt(ts),

@@ -142,7 +142,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private async joinedRoom(request: SyncRequest, roomId: string, since: SyncPosition | undefined, current: SyncPosition, accountData: AccountDataEntry[]): Promise<JsonObject | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
-    const fetched = await this.reader.timeline(roomId, { after: since?.events, upTo: current.events, limit: limit + 1, backwards: true });
+    // From position 0 at most: history fetched from other servers (negative positions) is for /messages, never new in /sync.
+    const fetched = await this.reader.timeline(roomId, { after: since?.events ?? 0n, upTo: current.events, limit: limit + 1, backwards: true });
     const limited = fetched.length > limit;
     const timeline = fetched.slice(0, limit).reverse();
     const visible = timeline.filter((e) => roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
