@@ -20,9 +20,9 @@ export function planSnapshot(set: StateSet): SnapshotPlan {
   return changes.length <= MAX_LAYERED_CHANGES ? { base, changes } : { full: [...set.entries.values()] };
 }
 
-/** The sets that must be written before `set` can be (it, then its bases), up to one already stored. */
-export function unstoredChain(set: StateSet, stored: (s: StateSet) => boolean): StateSet[] {
+/** The sets that may have to be written for `set` (it, then its bases), up to one already stored. */
+export function unstoredChain(set: StateSet): StateSet[] {
   const chain: StateSet[] = [];
-  for (let s: StateSet | undefined = set; s && s.snapshotNid === undefined && !stored(s); s = s.base) chain.push(s);
+  for (let s: StateSet | undefined = set; s && s.snapshotNid === undefined; s = s.base) chain.push(s);
   return chain;
 }

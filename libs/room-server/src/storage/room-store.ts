@@ -190,24 +190,18 @@ export class RoomStore {
   async persist(writes: RoomWrite[], processed: ProcessedInput[]): Promise<PersistedEvent[][]> {
     const events = writes.flatMap((w) => [...w.events, ...(w.outliers ?? [])]);
     const sets = writes.flatMap((w) => [...w.events.map((e) => e.before), w.next.state]);
-    const typeNids = new Map<string, number>();
-    const keyNids = new Map<string, number>();
-    const intern = async (pdu: Pdu) => {
-      typeNids.set(pdu.type, await this.nids.typeNid(pdu.type));
-      if (pdu.state_key !== undefined) keyNids.set(pdu.state_key, await this.nids.stateKeyNid(pdu.state_key));
-    };
-    for (const { pdu } of events) await intern(pdu);
+    // Every type and state key the transaction writes: the events', the entries of the snapshots to write, the current state's changes.
+    const pdus = events.map((e) => e.pdu);
     for (const set of sets) {
-      for (const unstored of unstoredChain(set, () => false)) {
+      for (const unstored of unstoredChain(set)) {
         const plan = planSnapshot(unstored);
-        for (const entry of 'full' in plan ? plan.full : plan.changes) await intern(entry.pdu);
+        pdus.push(...('full' in plan ? plan.full : plan.changes).map((entry) => entry.pdu));
       }
     }
     for (const { head, next } of writes) {
-      for (const [key, entry] of next.state.entries) if (head.state.get(key)?.eventId !== entry.eventId) await intern(entry.pdu);
+      for (const [key, entry] of next.state.entries) if (head.state.get(key)?.eventId !== entry.eventId) pdus.push(entry.pdu);
     }
-    const typeNid = (pdu: Pdu) => typeNids.get(pdu.type)!;
-    const keyNid = (pdu: Pdu) => (pdu.state_key === undefined ? null : keyNids.get(pdu.state_key)!);
+    const { typeNid, keyNid } = await this.internAll(pdus);
     const visible = writes.flatMap((w) => w.events).filter(isVisible);
 
     const { advancedHeads, written: writtenSets } = await this.db.$transaction(async (tx) => {
@@ -299,12 +293,7 @@ export class RoomStore {
    * `events` are newest first. Returns the events placed, with positions.
    */
   async storeBackfill(head: RoomHead, epoch: bigint, events: Array<{ eventId: string; pdu: Pdu }>, processed: ProcessedInput[]): Promise<PersistedEvent[]> {
-    const typeNids = new Map<string, number>();
-    const keyNids = new Map<string, number>();
-    for (const { pdu } of events) {
-      typeNids.set(pdu.type, await this.nids.typeNid(pdu.type));
-      if (pdu.state_key !== undefined) keyNids.set(pdu.state_key, await this.nids.stateKeyNid(pdu.state_key));
-    }
+    const nids = await this.internAll(events.map((e) => e.pdu));
     return this.db.$transaction(async (tx) => {
       await this.fence(tx, [{ head, epoch, events: [], next: { state: { entries: head.state }, extremities: head.extremities } }]);
       const stored = await tx.event.findMany({ where: { eventId: { in: events.map((e) => e.eventId) } }, select: { eventId: true, streamPos: true } });
@@ -321,20 +310,32 @@ export class RoomStore {
       const fresh = placed.filter((e) => !known.has(e.eventId));
       const rows = await tx.event.createManyAndReturn({
         data: fresh.map(({ eventId, pdu }) => ({
-          ...outlierRow(head, eventId, pdu, typeNids.get(pdu.type)!, pdu.state_key === undefined ? null : keyNids.get(pdu.state_key)!),
+          ...outlierRow(head, eventId, pdu, nids.typeNid(pdu), nids.keyNid(pdu)),
           streamPos: positions.get(eventId)!,
         })),
         select: { eventId: true, eventNid: true },
       });
-      const nids = new Map(rows.map((r) => [r.eventId, r.eventNid]));
+      const eventNids = new Map(rows.map((r) => [r.eventId, r.eventNid]));
       if (fresh.length) {
-        await tx.eventJson.createMany({ data: fresh.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })) });
-        await tx.eventEdge.createMany({ data: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid: nids.get(eventId)!, prevEventId }))), skipDuplicates: true });
-        await tx.eventAuthEdge.createMany({ data: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId }))), skipDuplicates: true });
+        const nidOf = (eventId: string) => eventNids.get(eventId)!;
+        await tx.eventJson.createMany({ data: fresh.map(({ eventId, pdu }) => ({ eventNid: nidOf(eventId), json: JSON.stringify(pdu) })) });
+        await tx.eventEdge.createMany({ data: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid: nidOf(eventId), prevEventId }))), skipDuplicates: true });
+        await tx.eventAuthEdge.createMany({ data: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nidOf(eventId), authEventId }))), skipDuplicates: true });
       }
       if (processed.length) await tx.processedInput.createMany({ data: processed });
-      return placed.map((e) => ({ eventId: e.eventId, eventNid: nids.get(e.eventId) ?? 0n, streamPos: positions.get(e.eventId)! }));
+      return placed.map((e) => ({ eventId: e.eventId, eventNid: eventNids.get(e.eventId) ?? 0n, streamPos: positions.get(e.eventId)! }));
     });
+  }
+
+  /** Interns the types and state keys of these events (outside any transaction: see NidInterner). */
+  private async internAll(pdus: Pdu[]): Promise<{ typeNid: (pdu: Pdu) => number; keyNid: (pdu: Pdu) => number | null }> {
+    const typeNids = new Map<string, number>();
+    const keyNids = new Map<string, number>();
+    for (const pdu of pdus) {
+      if (!typeNids.has(pdu.type)) typeNids.set(pdu.type, await this.nids.typeNid(pdu.type));
+      if (pdu.state_key !== undefined && !keyNids.has(pdu.state_key)) keyNids.set(pdu.state_key, await this.nids.stateKeyNid(pdu.state_key));
+    }
+    return { typeNid: (pdu) => typeNids.get(pdu.type)!, keyNid: (pdu) => (pdu.state_key === undefined ? null : keyNids.get(pdu.state_key)!) };
   }
 
   /** Stores events a write needs outside the timeline (auth events, state fetched for a gap); ones already stored are skipped. */
@@ -406,22 +407,16 @@ function isVisible(event: NewEvent): boolean {
   return event.status === undefined || event.status === 'accepted';
 }
 
+/** An event placed in the DAG: the outlier row with the state before it, its place in the timeline if any, and what became of it. */
 function eventRow(head: RoomHead, event: NewEvent, typeNid: number, stateKeyNid: number | null, streamPos: bigint | null, stateSnapshotNid: bigint | null): Prisma.EventCreateManyInput {
-  const { pdu } = event;
   return {
-    eventId: event.eventId,
-    roomNid: head.roomNid,
-    typeNid,
-    stateKeyNid,
-    sender: pdu.sender,
-    depth: BigInt(pdu.depth),
-    originServerTs: BigInt(pdu.origin_server_ts),
+    ...outlierRow(head, event.eventId, event.pdu, typeNid, stateKeyNid),
+    isOutlier: false,
     streamPos,
     stateSnapshotNid,
     isRejected: event.status === 'rejected',
     rejectionReason: event.rejectionReason ?? null,
     isSoftFailed: event.status === 'softFailed',
-    redacts: redactsOf(head.version, pdu) ?? null,
     txnId: event.txn?.txnId ?? null,
     senderDeviceId: event.txn?.deviceId ?? null,
   };
