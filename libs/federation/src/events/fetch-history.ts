@@ -1,4 +1,4 @@
-import { type Pdu, type RoomVersion } from '@lattice/protocol';
+import { isEventOfRoom, type Pdu, type RoomVersion } from '@lattice/protocol';
 import type { FederationClient } from '../client/federation-client';
 import type { ServerKeys } from '../keys/server-keys';
 import { checkIncomingPdu, memoizedKeys } from './check-incoming-pdu';
@@ -27,7 +27,7 @@ export async function fetchHistory(
     if (!answer || !Array.isArray(answer.pdus)) continue;
     const checked: Array<{ eventId: string; pdu: Pdu }> = [];
     for (const pdu of answer.pdus as Pdu[]) {
-      if (pdu?.room_id !== request.roomId) continue;
+      if (!isEventOfRoom(request.version, pdu, request.roomId)) continue;
       const result = await checkIncomingPdu(request.version, pdu, verifyKeys);
       if (result.ok) checked.push({ eventId: result.eventId, pdu: result.pdu });
     }

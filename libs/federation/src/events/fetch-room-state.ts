@@ -1,4 +1,4 @@
-import type { Pdu, RoomVersion } from '@lattice/protocol';
+import { isEventOfRoom, type Pdu, type RoomVersion } from '@lattice/protocol';
 import type { FederationClient } from '../client/federation-client';
 import { checkIncomingPdu, type VerifyKeySource } from './check-incoming-pdu';
 
@@ -23,7 +23,7 @@ export interface RoomFetchContext {
 async function checkAll(ctx: RoomFetchContext, pdus: unknown): Promise<Checked[]> {
   const checked: Checked[] = [];
   for (const pdu of Array.isArray(pdus) ? (pdus as Pdu[]) : []) {
-    if (pdu?.room_id !== ctx.roomId && !(pdu?.type === 'm.room.create' && ctx.version.roomIdFromCreateEvent)) continue;
+    if (!isEventOfRoom(ctx.version, pdu, ctx.roomId)) continue;
     const result = await checkIncomingPdu(ctx.version, pdu, ctx.keys);
     if (result.ok) checked.push({ eventId: result.eventId, pdu: result.pdu });
   }

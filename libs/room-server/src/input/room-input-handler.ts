@@ -3,7 +3,7 @@ import type { Bus, PartitionContext } from '@lattice/bus';
 import type { BackfillInput, CreateRoomInput, FederatedEventInput, MembershipInput, RedactInput, RemoteJoinInput, RoomInput, RoomInputReply, SendInput } from '@lattice/contracts';
 import { Errors, MatrixError } from '@lattice/http';
 import {
-  checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
+  checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
   referencedIds, stateKey, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
 } from '@lattice/protocol';
 import type { PositionCache, PrismaClient } from '@lattice/storage';
@@ -282,7 +282,7 @@ export class RoomInputHandler {
    */
   private async backfill(input: BackfillInput, epoch: bigint): Promise<RoomInputReply> {
     const head = await this.head(input.roomId, epoch);
-    const events = (input.events as unknown as Array<{ eventId: string; pdu: Pdu }>).filter((e) => e.pdu.room_id === input.roomId).sort((a, b) => a.pdu.depth - b.pdu.depth);
+    const events = (input.events as unknown as Array<{ eventId: string; pdu: Pdu }>).filter((e) => isEventOfRoom(head.version, e.pdu, input.roomId)).sort((a, b) => a.pdu.depth - b.pdu.depth);
     const stored = await this.dag.events([...new Set(events.flatMap((e) => referencedIds(e.pdu.auth_events)))]);
     const good = new Map<string, { pdu: Pdu; rejected: boolean }>([...stored].map(([id, e]) => [id, { pdu: e.pdu, rejected: e.rejected }]));
     const accepted: Array<{ eventId: string; pdu: Pdu }> = [];
