@@ -268,8 +268,8 @@ describe('federation with Synapse', () => {
     const history = Array.from({ length: 60 }, (_, i) => `history ${i}`);
 
     beforeAll(async () => {
-      olga = await synapse.register('olga');
-      lena = await registerOnLattice('lena');
+      olga = await synapse.register('historian');
+      lena = await registerOnLattice('reader');
       roomId = (await synapseClient('POST', '/_matrix/client/v3/createRoom', olga.accessToken, { preset: 'public_chat', name: 'Old room' })).body.room_id as string;
       for (const [i, body] of history.entries()) {
         await synapseClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/h${i}`, olga.accessToken, { msgtype: 'm.text', body });
@@ -317,8 +317,8 @@ describe('federation with Synapse', () => {
     };
 
     beforeAll(async () => {
-      paul = await registerOnLattice('paul');
-      quinn = await synapse.register('quinn');
+      paul = await registerOnLattice('forker');
+      quinn = await synapse.register('brancher');
       const room = (await latticeClient('POST', '/_matrix/client/v3/createRoom', paul.accessToken, { preset: 'public_chat', topic: 'before the fork' })).body.room_id as string;
       roomId = room;
       expect((await synapseClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(room)}?server_name=${encodeURIComponent(latticeName)}`, quinn.accessToken, {})).status).toBe(200);
@@ -369,7 +369,7 @@ describe('federation with Synapse', () => {
 
     it('answers Synapse\'s key query and claim for a user here, and queries a Synapse user\'s keys', async () => {
       const pat = await registerOnLattice('pat');
-      const quinn = await synapse.register('quinn');
+      const quinn = await synapse.register('brancher');
       const patDevice = await deviceOf(latticeClient, pat.accessToken);
       const patKeys = deviceKeys(pat.userId, patDevice);
       const uploaded = await latticeClient('POST', '/_matrix/client/v3/keys/upload', pat.accessToken, { device_keys: patKeys, one_time_keys: { 'signed_curve25519:AAAAAQ': { key: 'b25lIHRpbWUga2V5', signatures: {} } } });
@@ -401,7 +401,7 @@ describe('federation with Synapse', () => {
     });
 
     it('declines an invite from Synapse to a room this server is not in', async () => {
-      const olga = await synapse.register('olga');
+      const olga = await synapse.register('historian');
       const mona = await registerOnLattice('mona');
       const roomId = (await synapseClient('POST', '/_matrix/client/v3/createRoom', olga.accessToken, { preset: 'private_chat' })).body.room_id as string;
       expect((await synapseClient('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/invite`, olga.accessToken, { user_id: mona.userId })).status).toBe(200);

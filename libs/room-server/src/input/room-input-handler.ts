@@ -10,7 +10,7 @@ import type { PositionCache, PrismaClient } from '@lattice/storage';
 import { buildEvent, type EventTemplate } from '../event-builder';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
 import type { Keyring } from '../keyring';
-import { StaleHeadError, transactionKey, type NewEvent, type PersistedEvent, type RoomHead, type RoomStore, type RoomWrite } from '../storage/room-store';
+import { StaleHeadError, transactionKey, type PersistedEvent, type RoomHead, type RoomStore, type RoomWrite } from '../storage/room-store';
 import { RoomReader } from '../room-reader';
 import { DagReader } from '../dag/dag-reader';
 import { DraftRoom } from '../dag/draft-room';
