@@ -162,7 +162,7 @@ describe('federation with Synapse', () => {
       await eventually('gina\'s join to arrive here', async () => Object.keys((await latticeClient('GET', `/_matrix/client/v3/rooms/${room}/joined_members`, alice.accessToken)).body.joined as object).includes(gina.userId));
     });
 
-    it('crosses typing notifications both ways, and Synapse\'s read receipts to this server', async () => {
+    it('crosses typing notifications and read receipts both ways', async () => {
       const room = encodeURIComponent(roomId);
       const ephemeral = async (call: typeof latticeClient, token: string) => {
         const { body } = await call('GET', freshSync(), token);
@@ -178,6 +178,12 @@ describe('federation with Synapse', () => {
       await eventually('the message to reach Synapse', async () => (await synapseClient('GET', `/_matrix/client/v3/rooms/${room}/event/${encodeURIComponent(eventId)}`, dave.accessToken)).status === 200);
       await synapseClient('POST', `/_matrix/client/v3/rooms/${room}/receipt/m.read/${encodeURIComponent(eventId)}`, dave.accessToken, {});
       await eventually('this server to show dave\'s receipt', async () => (await ephemeral(latticeClient, alice.accessToken)).includes(`"m.read":{"${dave.userId}"`));
+
+      expect((await latticeClient('POST', `/_matrix/client/v3/rooms/${room}/receipt/m.read/${encodeURIComponent(eventId)}`, alice.accessToken, {})).status).toBe(200);
+      await eventually('Synapse to show alice\'s receipt', async () => {
+        const { events } = JSON.parse(await ephemeral(synapseClient, dave.accessToken)) as { events?: Array<{ type: string; content: Record<string, { 'm.read'?: Record<string, unknown> }> }> };
+        return events?.some((e) => e.type === 'm.receipt' && e.content[eventId]?.['m.read']?.[alice.userId] !== undefined) ?? false;
+      });
     });
 
     it('crosses a kick, a leave and a ban in both directions', async () => {
@@ -369,7 +375,7 @@ describe('federation with Synapse', () => {
 
     it('answers Synapse\'s key query and claim for a user here, and queries a Synapse user\'s keys', async () => {
       const pat = await registerOnLattice('pat');
-      const quinn = await synapse.register('brancher');
+      const quinn = await synapse.register('quinn');
       const patDevice = await deviceOf(latticeClient, pat.accessToken);
       const patKeys = deviceKeys(pat.userId, patDevice);
       const uploaded = await latticeClient('POST', '/_matrix/client/v3/keys/upload', pat.accessToken, { device_keys: patKeys, one_time_keys: { 'signed_curve25519:AAAAAQ': { key: 'b25lIHRpbWUga2V5', signatures: {} } } });
@@ -401,7 +407,7 @@ describe('federation with Synapse', () => {
     });
 
     it('declines an invite from Synapse to a room this server is not in', async () => {
-      const olga = await synapse.register('historian');
+      const olga = await synapse.register('olga');
       const mona = await registerOnLattice('mona');
       const roomId = (await synapseClient('POST', '/_matrix/client/v3/createRoom', olga.accessToken, { preset: 'private_chat' })).body.room_id as string;
       expect((await synapseClient('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/invite`, olga.accessToken, { user_id: mona.userId })).status).toBe(200);

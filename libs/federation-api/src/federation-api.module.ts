@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { RoomInputClient } from '@lattice/room-server';
 import { FederationAuthGuard } from './auth/federation-auth.guard';
+import { ServerAclGuard, ServerAcls } from './auth/server-acl.guard';
 import { EventsController } from './events/events.controller';
 import { KeyServerController } from './keys/key-server.controller';
 import { UserKeysController } from './keys/user-keys.controller';
@@ -19,6 +20,6 @@ import { TransactionsController } from './transactions/transactions.controller';
  */
 @Module({
   controllers: [KeyServerController, QueryController, MembershipHandshakeController, InvitesController, TransactionsController, EventsController, UserKeysController, PublicRoomsController, OpenIdUserInfoController],
-  providers: [FederationAuthGuard, RoomInputClient, FederationSender],
+  providers: [FederationAuthGuard, ServerAcls, ServerAclGuard, RoomInputClient, FederationSender],
 })
 export class FederationApiModule {}

@@ -208,6 +208,17 @@ export class RoomReader {
   }
 
   /** The servers with at least one joined member in the room. */
+  /** Timeline events with stream positions in (after, upTo], in stream order, at most `limit`. */
+  async eventsInRange(after: bigint, upTo: bigint, limit: number): Promise<StoredEvent[]> {
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.stream_pos > $1 AND e.stream_pos <= $2 AND NOT e.is_rejected AND NOT e.is_soft_failed ORDER BY e.stream_pos LIMIT $3`,
+      after,
+      upTo,
+      limit,
+    );
+    return rows.map(toStoredEvent);
+  }
+
   async joinedServers(roomId: string): Promise<string[]> {
     const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
       `SELECT c.user_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = $1 AND c.membership = 'join'`,

@@ -141,6 +141,35 @@ describe('room-server', () => {
     expect(new Set(positions).size).toBe(positions.length);
   });
 
+  describe('server ACLs', () => {
+    const OTHER_TENANT_USER = '@dave:other.example';
+    const asOtherTenant = (input: object) => server.submit({ ...input, serverName: 'other.example', sender: OTHER_TENANT_USER } as never);
+    const setAcl = (roomId: string, content: object) => server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.server_acl', stateKey: '', content });
+
+    it('refuses an ACL that would deny the sender\'s own server, and takes one that does not', async () => {
+      const roomId = await createRoom();
+      expect(await setAcl(roomId, { allow: ['*'], deny: [SERVER] })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+      expect(await setAcl(roomId, { deny: [] })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+      expect(await setAcl(roomId, { allow: ['*'], deny: ['evil.example'] })).toMatchObject({ ok: true });
+    });
+
+    it('refuses to redact the current ACL, which would deny every server', async () => {
+      const roomId = await createRoom();
+      const acl = await setAcl(roomId, { allow: ['*'] });
+      if (!acl.ok) throw new Error('ACL refused');
+      expect(await server.submit({ kind: 'redact', sender: ALICE, roomId, redacts: acl.eventId! })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+    });
+
+    it('lets a user of a denied server (another tenant) leave the room but do nothing else there', async () => {
+      const roomId = await createRoom({ preset: 'public_chat' });
+      expect(await asOtherTenant({ kind: 'membership', action: 'join', roomId, target: OTHER_TENANT_USER })).toMatchObject({ ok: true });
+      expect(await setAcl(roomId, { allow: ['*'], deny: ['other.example'] })).toMatchObject({ ok: true });
+      expect(await asOtherTenant({ kind: 'send', roomId, type: 'm.room.message', content: { body: 'denied' } })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+      expect(await asOtherTenant({ kind: 'membership', action: 'leave', roomId, target: OTHER_TENANT_USER })).toMatchObject({ ok: true });
+      expect(await asOtherTenant({ kind: 'membership', action: 'join', roomId, target: OTHER_TENANT_USER })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+    });
+  });
+
   describe('partition handover between two writers of one database', () => {
     const message = (roomId: string, body: string, inputId: string) => ({ kind: 'send' as const, inputId, serverName: SERVER, sender: ALICE, roomId, type: 'm.room.message', content: { body } });
     let other: RoomInputHandler;

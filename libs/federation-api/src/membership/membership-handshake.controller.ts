@@ -6,6 +6,7 @@ import { checkEventAuth, serverNameOf, stateKey, type Pdu } from '@lattice/proto
 import { eventSkeleton, loadRoomHead, RoomInputClient, RoomReader } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
+import { ServerAclGuard } from '../auth/server-acl.guard';
 
 /**
  * Joining and leaving a room of this server from another (server-server-api
@@ -15,7 +16,7 @@ import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
  * answers with the room's state and its auth chain.
  */
 @Controller('_matrix/federation')
-@UseGuards(FederationAuthGuard)
+@UseGuards(FederationAuthGuard, ServerAclGuard)
 export class MembershipHandshakeController {
   private readonly reader: RoomReader;
 

@@ -7,13 +7,16 @@ import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomReader } from '@lattice/room-server';
-import { DATABASE, type Database } from '@lattice/storage';
+import { DATABASE, currentStreamPosition, type Database, type PrismaClient } from '@lattice/storage';
 import { Outbox } from './outbox';
+import { RoutingCursor } from './routing-cursor';
 
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 3600_000;
-/** How often destinations with queued items are looked for (restarts, retries, leases of dead processes). */
+/** How often destinations with queued items, and events not yet routed, are looked for (restarts, retries, leases of dead processes). */
 const SWEEP_MS = 30_000;
+/** Events routed per read of the events stream. */
+const ROUTING_PAGE = 500;
 
 interface Destination {
   sending: boolean;
@@ -36,6 +39,10 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private readonly destinations = new Map<string, Destination>();
   private readonly reader: RoomReader;
   private readonly outbox: Outbox;
+  private readonly cursor: RoutingCursor;
+  /** The routing pass in progress, and whether output arrived during it (so another pass follows). */
+  private routing: Promise<void> | undefined;
+  private routeAgain = false;
   /**
    * The servers in each room, kept between membership changes: every
    * membership event passes through output.room (ours and other servers'),
@@ -45,18 +52,24 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private sweep: NodeJS.Timeout | undefined;
   private counter = 0;
 
+  private readonly db: PrismaClient;
+
   constructor(
     @Inject(BUS) private readonly bus: Bus,
-    @Inject(DATABASE) db: Database,
+    @Inject(DATABASE) database: Database,
     private readonly tenants: TenantDirectory,
     private readonly client: FederationClient,
   ) {
-    this.reader = new RoomReader(db.prisma);
-    this.outbox = new Outbox(db.prisma, `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    this.db = database.prisma;
+    this.reader = new RoomReader(this.db);
+    const owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.outbox = new Outbox(this.db, owner);
+    this.cursor = new RoutingCursor(this.db, owner);
   }
 
   onModuleInit(): void {
-    this.bus.consume('output.room', (event) => this.routeEvent(event));
+    // Output only wakes the router: it reads the events from the store, from where it left off.
+    this.bus.consume('output.room', () => void this.route());
     this.bus.consume('output.typing', async (typing) => {
       const edu = { edu_type: 'm.typing', content: { room_id: typing.roomId, user_id: typing.userId, typing: typing.typing } };
       await this.routeEdu(typing.roomId, typing.userId, edu);
@@ -69,7 +82,10 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       const edu = { edu_type: 'm.receipt', content: { [change.roomId]: { 'm.read': { [receipt.userId]: { event_ids: [receipt.eventId], data } } } } };
       await this.routeEdu(change.roomId, receipt.userId, edu);
     });
-    const resume = () => this.outbox.pendingDestinations().then((servers) => servers.forEach((server) => this.flush(server)), () => undefined);
+    const resume = () => {
+      void this.route();
+      this.outbox.pendingDestinations().then((servers) => servers.forEach((server) => this.flush(server)), () => undefined);
+    };
     void resume();
     this.sweep = setInterval(resume, SWEEP_MS);
     this.sweep.unref();
@@ -78,6 +94,8 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.sweep);
     for (const destination of this.destinations.values()) clearTimeout(destination.timer);
+    await this.routing;
+    await this.cursor.release().catch(() => undefined);
     await this.outbox.releaseAll().catch(() => undefined);
   }
 
@@ -89,6 +107,41 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     destination.timer = undefined;
     destination.retryMs = FIRST_RETRY_MS;
     this.flush(server);
+  }
+
+  /**
+   * Routes the events stream into the outbox, from the routed position to
+   * the committed one. One pass at a time; output arriving meanwhile makes
+   * one more pass. A process without the routing lease leaves it to the one
+   * that has it (the sweep tries again, so a dead holder is replaced).
+   */
+  private route(): Promise<void> {
+    if (this.routing) {
+      this.routeAgain = true;
+      return this.routing;
+    }
+    this.routing = (async () => {
+      do {
+        this.routeAgain = false;
+        await this.routePass();
+      } while (this.routeAgain);
+    })()
+      .catch((e: Error) => console.error(`federation routing: ${e.message}`))
+      .finally(() => (this.routing = undefined));
+    return this.routing;
+  }
+
+  private async routePass(): Promise<void> {
+    let position = await this.cursor.claim();
+    if (position === undefined) return;
+    const upTo = await currentStreamPosition(this.db, 'events');
+    while (position < upTo) {
+      const events = await this.reader.eventsInRange(position, upTo, ROUTING_PAGE);
+      for (const event of events) await this.routeEvent({ ...event, streamPos: event.streamPos.toString(), ...(event.pdu.type === 'm.room.member' ? { membershipOf: event.pdu.state_key } : {}) });
+      // Positions with no timeline event (outliers, invites from other servers) are passed over too.
+      position = events.length === ROUTING_PAGE ? events[events.length - 1].streamPos : upTo;
+      await this.cursor.advance(position);
+    }
   }
 
   /** An event of one of our users goes to every other server with a member in its room (and the target of a membership change). */

@@ -8,6 +8,9 @@ import { BUS, type Bus } from '@lattice/bus';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { ReceiptStore } from '@lattice/sync';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
+import { ServerAcls } from '../auth/server-acl.guard';
+
+type AclCheck = ReturnType<ServerAcls['memoized']>;
 
 /** server-server-api "Transactions": at most 50 PDUs and 100 EDUs each. */
 const MAX_PDUS = 50;
@@ -39,6 +42,7 @@ export class TransactionsController {
     private readonly keys: ServerKeys,
     private readonly rooms: RoomInputClient,
     private readonly federation: FederationClient,
+    private readonly acls: ServerAcls,
   ) {
     this.reader = new RoomReader(db.prisma);
     this.receipts = new ReceiptStore(db.prisma, positions);
@@ -55,8 +59,9 @@ export class TransactionsController {
     const key = JSON.stringify([tenant.serverName, origin, txnId]);
     let answer = this.answered.get(key);
     if (!answer) {
-      answer = this.apply(tenant, origin, transaction.pdus as Pdu[]).then(async (result) => {
-        for (const edu of (transaction.edus as JsonObject[] | undefined) ?? []) await this.receiveEdu(origin, edu).catch(() => undefined);
+      const allowed = this.acls.memoized();
+      answer = this.apply(tenant, origin, transaction.pdus as Pdu[], allowed).then(async (result) => {
+        for (const edu of (transaction.edus as JsonObject[] | undefined) ?? []) await this.receiveEdu(origin, edu, allowed).catch(() => undefined);
         return result;
       });
       if (this.answered.size >= REMEMBERED) this.answered.delete(this.answered.keys().next().value!);
@@ -71,7 +76,7 @@ export class TransactionsController {
    * once, in order: they reach it as one batch, so a transaction costs about
    * one commit, and events of one room chain as they came.
    */
-  private async apply(tenant: TenantConfig, origin: string, pdus: Pdu[]): Promise<JsonObject> {
+  private async apply(tenant: TenantConfig, origin: string, pdus: Pdu[], allowed: AclCheck): Promise<JsonObject> {
     const results: JsonObject = {};
     const keys = memoizedKeys(this.keys);
     const accepted: Array<{ eventId: string; pdu: Pdu; roomId: string } & Gaps> = [];
@@ -83,6 +88,11 @@ export class TransactionsController {
       const version = typeof pdu?.room_id === 'string' ? await versionOf(pdu.room_id) : undefined;
       if (!version) {
         results[unnamed] = { error: 'This server is not in that room' };
+        continue;
+      }
+      // server-server-api "Server Access Control Lists": a denied server's PDUs are ignored, each with an error.
+      if (!(await allowed(pdu.room_id!, origin))) {
+        results[eventIdOf(version, pdu) ?? unnamed] = { error: `${origin} is denied access to ${pdu.room_id} by the room's server ACL` };
         continue;
       }
       const checked = await checkIncomingPdu(version, pdu, keys);
@@ -169,17 +179,18 @@ export class TransactionsController {
    * (m.typing) and read receipts (m.receipt). Anything else is ignored, as
    * the spec allows for EDUs a server does not handle.
    */
-  private async receiveEdu(origin: string, edu: JsonObject): Promise<void> {
+  private async receiveEdu(origin: string, edu: JsonObject, allowed: AclCheck): Promise<void> {
     const content = edu.content as JsonObject | undefined;
     if (typeof content !== 'object' || content === null) return;
     const fromOrigin = (userId: unknown): userId is string => typeof userId === 'string' && serverNameOf(userId) === origin;
     if (edu.edu_type === 'm.typing') {
       const { room_id: roomId, user_id: userId, typing } = content;
-      if (typeof roomId !== 'string' || !fromOrigin(userId) || typeof typing !== 'boolean') return;
+      if (typeof roomId !== 'string' || !fromOrigin(userId) || typeof typing !== 'boolean' || !(await allowed(roomId, origin))) return;
       if ((await this.reader.membership(roomId, userId)) !== 'join') return;
       await this.bus.publish('output.typing', { roomId, userId, typing, timeoutMs: TYPING_TIMEOUT_MS });
     } else if (edu.edu_type === 'm.receipt') {
       for (const [roomId, byType] of Object.entries(content)) {
+        if (!(await allowed(roomId, origin))) continue;
         const readers = ((byType as JsonObject)?.['m.read'] ?? {}) as Record<string, { event_ids?: unknown; data?: { thread_id?: unknown } }>;
         for (const [userId, receipt] of Object.entries(readers)) {
           const eventId = Array.isArray(receipt?.event_ids) ? receipt.event_ids[0] : undefined;

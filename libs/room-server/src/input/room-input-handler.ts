@@ -18,6 +18,7 @@ import { checkAgainstAuthEvents } from '../dag/receipt-checks';
 import { membershipsChangedByResolution } from '../dag/state-set';
 import { membershipTemplate } from './membership-template';
 import { planReceivedEvent } from './plan-received-event';
+import { serverAclRefusal } from './server-acl-policy';
 
 /** Display name and avatar of a local user, for their join events. */
 export type ProfileLookup = (userId: string) => Promise<{ displayname?: string; avatar_url?: string } | undefined>;
@@ -164,6 +165,8 @@ export class RoomInputHandler {
   }
 
   private async plan(input: SendInput | MembershipInput | RedactInput, draft: RoomHead): Promise<Plan> {
+    const refusal = serverAclRefusal(input, draft);
+    if (refusal) throw Errors.forbidden(refusal);
     switch (input.kind) {
       case 'send':
         return { template: { type: input.type, content: input.content, ...(input.stateKey === undefined ? {} : { stateKey: input.stateKey }) } };
@@ -305,26 +308,27 @@ export class RoomInputHandler {
 
   /**
    * Raises the events position for sync, then publishes the events in
-   * stream order: all calls at once (the bus keeps call order), so a batch
-   * waits for one round of acknowledgements, not one per event.
+   * stream order in one call, so a batch costs one round of acknowledgements
+   * and (on NATS) as few messages as fit them.
    */
   private async publish(writes: RoomWrite[], persisted: PersistedEvent[][], resolvedMembers: string[][] = []): Promise<void> {
     const positions = persisted.flat().map((p) => p.streamPos);
     if (positions.length === 0) return;
     await this.positions.advance('events', positions.reduce((a, b) => (a > b ? a : b)));
-    await Promise.all(
+    await this.bus.publishAll(
+      'output.room',
       writes.flatMap(({ head, events }, w) =>
         persisted[w].map(({ eventId, streamPos }, i) => {
           const { pdu } = events.find((e) => e.eventId === eventId)!;
           const last = i === persisted[w].length - 1;
-          return this.bus.publish('output.room', {
+          return {
             roomId: head.roomId,
             eventId,
             streamPos: streamPos.toString(),
             pdu,
             ...(pdu.type === 'm.room.member' ? { membershipOf: pdu.state_key } : {}),
             ...(last && resolvedMembers[w]?.length ? { resolvedMembershipsOf: resolvedMembers[w] } : {}),
-          });
+          };
         }),
       ),
     );

@@ -2,6 +2,7 @@ import { getRoomVersion, referencedIds, stateKey, type Pdu, type RoomVersion } f
 import { allocateStreamPositions, type Prisma, type PrismaClient } from '@lattice/storage';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
 import type { StateSet } from '../dag/state-set';
+import { insertAuthEdges, insertEventJson, insertEvents, insertPrevEdges, insertProcessedInputs, insertTransactionIds, replaceForwardExtremities, type EventRow } from './bulk-rows';
 import { NidInterner } from './interning';
 import { SnapshotWriter } from './snapshot-writer';
 
@@ -172,8 +173,14 @@ export class RoomStore {
   /** The events client transactions already produced, by transactionKey(). */
   async eventsForTransactions(txns: Array<{ userId: string; deviceId: string; txnId: string }>): Promise<Map<string, string>> {
     if (txns.length === 0) return new Map();
-    const rows = await this.db.transactionId.findMany({ where: { OR: txns.map(({ userId, deviceId, txnId }) => ({ userId, deviceId, txnId })) } });
-    return new Map(rows.map((r) => [transactionKey(r), r.eventId]));
+    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string; device_id: string; txn_id: string; event_id: string }>>(
+      `SELECT user_id, device_id, txn_id, event_id FROM txn_ids
+       WHERE (user_id, device_id, txn_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+      txns.map((t) => t.userId),
+      txns.map((t) => t.deviceId),
+      txns.map((t) => t.txnId),
+    );
+    return new Map(rows.map((r) => [transactionKey({ userId: r.user_id, deviceId: r.device_id, txnId: r.txn_id }), r.event_id]));
   }
 
   /**
@@ -210,7 +217,7 @@ export class RoomStore {
       let position = firstPosition;
       const nids = new Map<string, bigint>();
       const snapshots = new SnapshotWriter(tx, nids, typeNid, (pdu) => keyNid(pdu)!);
-      const messageRows: Prisma.EventCreateManyInput[] = [];
+      const messageRows: EventRow[] = [];
       const heads = [];
 
       for (const write of writes) {
@@ -227,15 +234,13 @@ export class RoomStore {
         }
         heads.push({ write, persisted, positions, lastPosition: position - 1n });
       }
-      if (messageRows.length) {
-        for (const row of await tx.event.createManyAndReturn({ data: messageRows, select: { eventId: true, eventNid: true } })) nids.set(row.eventId, row.eventNid);
-      }
+      for (const [eventId, eventNid] of await insertEvents(tx, messageRows)) nids.set(eventId, eventNid);
 
-      const json: Prisma.EventJsonCreateManyInput[] = [];
-      const edges: Prisma.EventEdgeCreateManyInput[] = [];
-      const authEdges: Prisma.EventAuthEdgeCreateManyInput[] = [];
-      const txns: Prisma.TransactionIdCreateManyInput[] = [];
-      const extremityRows: Prisma.ForwardExtremityCreateManyInput[] = [];
+      const json: Array<{ eventNid: bigint; json: string }> = [];
+      const edges: Array<{ eventNid: bigint; prevEventId: string }> = [];
+      const authEdges: Array<{ eventNid: bigint; authEventId: string }> = [];
+      const txns: Array<{ userId: string; deviceId: string; txnId: string; eventId: string }> = [];
+      const extremityRows: Array<{ roomNid: number; eventNid: bigint }> = [];
       const advanced = [];
       for (const { write, persisted, positions, lastPosition } of heads) {
         for (const p of persisted) p.eventNid = nids.get(p.eventId)!;
@@ -257,22 +262,18 @@ export class RoomStore {
         advanced.push({ write, state, extremities, snapshotNid, persisted });
       }
 
-      if (json.length) await tx.eventJson.createMany({ data: json });
-      if (edges.length) await tx.eventEdge.createMany({ data: edges, skipDuplicates: true });
-      if (authEdges.length) await tx.eventAuthEdge.createMany({ data: authEdges, skipDuplicates: true });
-      if (txns.length) await tx.transactionId.createMany({ data: txns });
+      await insertEventJson(tx, json);
+      await insertPrevEdges(tx, edges);
+      await insertAuthEdges(tx, authEdges);
+      await insertTransactionIds(tx, txns);
       for (const { head, events: written } of writes) {
         for (const { pdu, eventId } of written.filter((e) => e.status === undefined || e.status === 'accepted')) {
           const redacted = redactsOf(head.version, pdu);
           if (redacted) await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
         }
       }
-      const rooms = writes.filter((w) => w.events.length).map((w) => w.head.roomNid);
-      if (rooms.length) {
-        await tx.forwardExtremity.deleteMany({ where: { roomNid: { in: rooms } } });
-        await tx.forwardExtremity.createMany({ data: extremityRows });
-      }
-      if (processed.length) await tx.processedInput.createMany({ data: processed });
+      await replaceForwardExtremities(tx, writes.filter((w) => w.events.length).map((w) => w.head.roomNid), extremityRows);
+      await insertProcessedInputs(tx, processed);
       return { advancedHeads: advanced, written: snapshots.written };
     });
 
@@ -387,8 +388,8 @@ export function transactionKey(txn: { userId: string; deviceId: string; txnId: s
   return JSON.stringify([txn.userId, txn.deviceId, txn.txnId]);
 }
 
-/** An event kept outside the DAG's known state: no snapshot, and no place in the timeline unless one is given. */
-function outlierRow(head: RoomHead, eventId: string, pdu: Pdu, typeNid: number, stateKeyNid: number | null): Prisma.EventCreateManyInput {
+/** The columns every stored event has, wherever it sits. */
+function baseRow(head: RoomHead, eventId: string, pdu: Pdu, typeNid: number, stateKeyNid: number | null) {
   return {
     eventId,
     roomNid: head.roomNid,
@@ -397,9 +398,13 @@ function outlierRow(head: RoomHead, eventId: string, pdu: Pdu, typeNid: number, 
     sender: pdu.sender,
     depth: BigInt(pdu.depth),
     originServerTs: BigInt(pdu.origin_server_ts),
-    isOutlier: true,
     redacts: redactsOf(head.version, pdu) ?? null,
   };
+}
+
+/** An event kept outside the DAG's known state: no snapshot, and no place in the timeline unless one is given. */
+function outlierRow(head: RoomHead, eventId: string, pdu: Pdu, typeNid: number, stateKeyNid: number | null): Prisma.EventCreateManyInput {
+  return { ...baseRow(head, eventId, pdu, typeNid, stateKeyNid), isOutlier: true };
 }
 
 /** Whether clients see the event: only accepted events get a stream position. */
@@ -407,11 +412,10 @@ function isVisible(event: NewEvent): boolean {
   return event.status === undefined || event.status === 'accepted';
 }
 
-/** An event placed in the DAG: the outlier row with the state before it, its place in the timeline if any, and what became of it. */
-function eventRow(head: RoomHead, event: NewEvent, typeNid: number, stateKeyNid: number | null, streamPos: bigint | null, stateSnapshotNid: bigint | null): Prisma.EventCreateManyInput {
+/** An event placed in the DAG: with the state before it, its place in the timeline if any, and what became of it. */
+function eventRow(head: RoomHead, event: NewEvent, typeNid: number, stateKeyNid: number | null, streamPos: bigint | null, stateSnapshotNid: bigint | null): EventRow {
   return {
-    ...outlierRow(head, event.eventId, event.pdu, typeNid, stateKeyNid),
-    isOutlier: false,
+    ...baseRow(head, event.eventId, event.pdu, typeNid, stateKeyNid),
     streamPos,
     stateSnapshotNid,
     isRejected: event.status === 'rejected',
