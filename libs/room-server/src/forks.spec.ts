@@ -80,6 +80,7 @@ describe('events from other servers that fork the room', () => {
     const ban = remoteEvent(fork, RON, { type: 'm.room.member', stateKey: RITA, content: { membership: 'ban' } });
     expect(await receive(topic)).toMatchObject({ ok: true });
     expect((await reader.stateEvent(roomId, 'm.room.topic', ''))?.eventId).toBe(topic.eventId);
+    const beforeBan = await reader.maxStreamPos();
     expect(await receive(ban)).toMatchObject({ ok: true });
 
     // rooms/v2.md: the ban is a power event, applied first; the topic then fails the auth rules and the older topic stands.
@@ -90,6 +91,8 @@ describe('events from other servers that fork the room', () => {
     // What clients read (current_state) follows the resolution too.
     expect((await reader.stateEvent(roomId, 'm.room.topic', ''))?.eventId).toBe(original);
     expect(await reader.membership(roomId, RITA)).toBe('ban');
+    // The older topic came back with the ban: an incremental sync from before the ban learns of it.
+    expect((await reader.stateChangedBetween(roomId, beforeBan, await reader.maxStreamPos())).map((e) => e.eventId)).toContain(original);
   });
 
   it('soft-fails an event that passes against the state before it but not against the current state', async () => {

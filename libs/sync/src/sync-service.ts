@@ -156,7 +156,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     ];
     const roomAccountData = accountData.filter((a) => a.roomId === roomId).map((a) => ({ type: a.type, content: a.content }));
     const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since) : [];
-    if (since !== undefined && !request.fullState) state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
+    // Only an event of the timeline can bring a state change by resolution: a room without one has none.
+    if (since !== undefined && !request.fullState && timeline.length > 0) state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
     if (since !== undefined && !request.fullState && timeline.length === 0 && ephemeral.length === 0 && roomAccountData.length === 0) return undefined;
 
     return {
