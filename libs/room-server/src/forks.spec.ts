@@ -146,4 +146,37 @@ describe('events from other servers that fork the room', () => {
     expect(await stored(onTop.eventId)).toMatchObject({ isSoftFailed: false, isRejected: false });
     expect((await head(roomId)).extremities.map((x) => x.eventId)).toContain(onTop.eventId);
   });
+
+  it('places an event whose prev event this server lacks on the state the origin gave for that prev event', async () => {
+    const roomId = await roomWithRemoteMembers();
+    const on = await head(roomId);
+    const missing = remoteEvent(on, RON, { type: 'm.room.topic', stateKey: '', content: { topic: 'never sent' } });
+    const next = remoteEvent({ ...on, extremities: [{ eventId: missing.eventId, eventNid: 0n, depth: missing.pdu.depth, sha256: missing.pdu.hashes.sha256 }] }, RITA, {
+      type: 'm.room.message',
+      content: { body: 'after a gap' },
+    });
+    const stateAfterMissing = [...[...on.state.values()].map((e) => e.eventId).filter((id) => id !== on.state.get(stateKey('m.room.topic', ''))!.eventId), missing.eventId];
+
+    const reply = await server.submit({
+      kind: 'federatedEvent', sender: RITA, roomId, eventId: next.eventId, pdu: next.pdu as never,
+      outliers: [{ eventId: missing.eventId, pdu: missing.pdu as never }], prevStates: { [missing.eventId]: stateAfterMissing },
+    });
+    expect(reply).toMatchObject({ ok: true });
+    expect(await stored(missing.eventId)).toMatchObject({ isOutlier: true, streamPos: null });
+    expect(await stored(next.eventId)).toMatchObject({ isOutlier: false, isRejected: false, isSoftFailed: false });
+    const before = await reader.stateBefore(next.eventId);
+    expect(before?.find((e) => e.pdu.type === 'm.room.topic')?.eventId).toBe(missing.eventId);
+  });
+
+  it('refuses, storing nothing, an event whose auth events are unknown here', async () => {
+    const roomId = await roomWithRemoteMembers();
+    const on = await head(roomId);
+    const unknownJoin = remoteEvent(on, RITA, { type: 'm.room.member', stateKey: RITA, content: { membership: 'join', displayname: 'again' } });
+    const withUnknownAuth = remoteEvent({ ...on, state: new Map(on.state).set(stateKey('m.room.member', RITA), { eventId: unknownJoin.eventId, eventNid: 0n, pdu: unknownJoin.pdu }) }, RITA, {
+      type: 'm.room.message',
+      content: { body: 'who authorised me?' },
+    });
+    expect(await receive(withUnknownAuth)).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN', error: expect.stringMatching(/Auth events unknown/) } });
+    expect(await stored(withUnknownAuth.eventId)).toBeNull();
+  });
 });
