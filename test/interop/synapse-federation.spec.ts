@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { generateSigningKey, signJson } from '../../libs/protocol/src';
 import { startEmbeddedServer } from '../support/embedded-server';
+import { exchangeEncryptedMessages } from '../support/crypto-client';
 import { eventually } from '../support/matrix-client';
 import { startSynapse, type RunningSynapse } from '../support/synapse';
 import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
@@ -391,6 +392,51 @@ describe('federation with Synapse', () => {
       expect((await synapseClient('POST', '/_matrix/client/v3/keys/upload', quinn.accessToken, { device_keys: quinnKeys })).status).toBe(200);
       const seenHere = await latticeClient('POST', '/_matrix/client/v3/keys/query', pat.accessToken, { device_keys: { [quinn.userId]: [] } });
       expect((seenHere.body.device_keys as Record<string, Record<string, { keys: object }>>)[quinn.userId]?.[quinnDevice]?.keys).toEqual(quinnKeys.keys);
+    });
+
+    describe('send-to-device messages and device lists, with a room in common', () => {
+      let rosa: { userId: string; accessToken: string; deviceId: string };
+      let sam: { userId: string; accessToken: string; deviceId: string };
+
+      type Sync = { next_batch: string; to_device?: { events: Array<{ sender: string; type: string; content: object }> }; device_lists?: { changed?: string[] } };
+      const syncOf = async (call: typeof latticeClient, token: string, since?: string) => (await call('GET', `${freshSync()}${since ? `&since=${since}` : ''}`, token)).body as Sync;
+      const toDeviceOf = async (call: typeof latticeClient, token: string, type: string) => (await syncOf(call, token)).to_device?.events.find((e) => e.type === type);
+
+      beforeAll(async () => {
+        const [here, there] = [await registerOnLattice('rosa'), await synapse.register('sam')];
+        rosa = { ...here, deviceId: await deviceOf(latticeClient, here.accessToken) };
+        sam = { ...there, deviceId: await deviceOf(synapseClient, there.accessToken) };
+        const roomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', rosa.accessToken, { preset: 'public_chat' })).body.room_id as string;
+        expect((await synapseClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?server_name=${encodeURIComponent(latticeName)}`, sam.accessToken, {})).status).toBe(200);
+      });
+
+      it('delivers a to-device message from a user here to a Synapse user\'s /sync', async () => {
+        await latticeClient('PUT', '/_matrix/client/v3/sendToDevice/org.example.ping/i1', rosa.accessToken, { messages: { [sam.userId]: { [sam.deviceId]: { to: 'sam' } } } });
+        const received = await eventually('Synapse to deliver the message', () => toDeviceOf(synapseClient, sam.accessToken, 'org.example.ping'), 30_000);
+        expect(received).toEqual({ sender: rosa.userId, type: 'org.example.ping', content: { to: 'sam' } });
+      });
+
+      it('delivers a to-device message from a Synapse user to a device here', async () => {
+        await synapseClient('PUT', '/_matrix/client/v3/sendToDevice/org.example.pong/i1', sam.accessToken, { messages: { [rosa.userId]: { [rosa.deviceId]: { to: 'rosa' } } } });
+        const received = await eventually('this server to deliver the message', () => toDeviceOf(latticeClient, rosa.accessToken, 'org.example.pong'), 30_000);
+        expect(received).toEqual({ sender: sam.userId, type: 'org.example.pong', content: { to: 'rosa' } });
+      });
+
+      it('shows a Synapse user\'s new device keys in device_lists.changed here', async () => {
+        const { next_batch: since } = await syncOf(latticeClient, rosa.accessToken);
+        expect((await synapseClient('POST', '/_matrix/client/v3/keys/upload', sam.accessToken, { device_keys: deviceKeys(sam.userId, sam.deviceId) })).status).toBe(200);
+        await eventually('the device-list change to reach this server', async () => (await syncOf(latticeClient, rosa.accessToken, since)).device_lists?.changed?.includes(sam.userId), 30_000);
+      });
+
+      it('shows new device keys of a user here in device_lists.changed on Synapse', async () => {
+        const { next_batch: since } = await syncOf(synapseClient, sam.accessToken);
+        expect((await latticeClient('POST', '/_matrix/client/v3/keys/upload', rosa.accessToken, { device_keys: deviceKeys(rosa.userId, rosa.deviceId) })).status).toBe(200);
+        await eventually('the device-list change to reach Synapse', async () => (await syncOf(synapseClient, sam.accessToken, since)).device_lists?.changed?.includes(rosa.userId), 30_000);
+      });
+
+      it('exchanges encrypted messages with a Synapse user, matrix-js-sdk with Rust crypto on both sides', async () => {
+        expect(await exchangeEncryptedMessages(lattice.url, synapse.clientUrl, ['crypto-tom', 'crypto-uma'])).toEqual(['from crypto-tom', 'from crypto-uma']);
+      }, 120_000);
     });
   });
 

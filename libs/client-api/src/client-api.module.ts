@@ -14,6 +14,7 @@ import { MembershipController } from './rooms/membership.controller';
 import { RoomReadController } from './rooms/room-read.controller';
 import { SendController } from './rooms/send.controller';
 import { StorageAccess } from './storage-access';
+import { SendToDeviceController } from './to-device/send-to-device.controller';
 import { UserDataController } from './user-data/user-data.controller';
 import { VersionsController } from './versions/versions.controller';
 
@@ -34,6 +35,7 @@ import { VersionsController } from './versions/versions.controller';
     PushRulesController,
     KeysController,
     OpenIdController,
+    SendToDeviceController,
   ],
   providers: [RoomInputClient, StorageAccess, AliasResolver],
 })

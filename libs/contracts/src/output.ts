@@ -17,12 +17,18 @@ export interface OutputRoomEvent {
   resolvedMembershipsOf?: string[];
 }
 
-/** A per-user stream changed (account data, receipts): wake that user's or room's sync waiters. */
+/** A per-user stream changed (account data, receipts, to-device inboxes, device lists): wake that user's or room's sync waiters. */
 export interface OutputStreamChange {
-  stream: 'accountData' | 'receipts';
+  stream: 'accountData' | 'receipts' | 'toDevice' | 'deviceLists';
   position: string;
   userIds?: string[];
   roomId?: string;
+  /**
+   * For device lists: whose devices changed. Sync wakes everyone sharing a
+   * room with them; for a local user the federation sender passes the
+   * change on as m.device_list_update EDUs.
+   */
+  deviceListOf?: string;
   /** For receipts: the receipt written, which the federation sender passes on to the room's other servers. */
   receipt?: { userId: string; receiptType: string; eventId: string; threadId?: string; ts: number };
 }
@@ -42,4 +48,13 @@ export interface OutputTyping {
  */
 export interface OutputSessionsEnded {
   userId: string;
+}
+
+/**
+ * Items were queued in the federation outbox (by a process other than the
+ * sender, e.g. send-to-device in the client-api): the sender sends to these
+ * destinations now rather than at its next sweep.
+ */
+export interface OutputOutboxQueued {
+  destinations: string[];
 }

@@ -1,5 +1,5 @@
 import type { RoomInput, RoomInputReply } from './room-input';
-import type { OutputRoomEvent, OutputSessionsEnded, OutputStreamChange, OutputTyping } from './output';
+import type { OutputOutboxQueued, OutputRoomEvent, OutputSessionsEnded, OutputStreamChange, OutputTyping } from './output';
 
 /**
  * Every bus subject, typed: the one place that says which message travels
@@ -12,6 +12,7 @@ export interface BusContract {
   'output.streams': { event: OutputStreamChange };
   'output.typing': { event: OutputTyping };
   'output.sessions': { event: OutputSessionsEnded };
+  'output.outbox': { event: OutputOutboxQueued };
 }
 
 export type RequestSubject = { [K in keyof BusContract]: BusContract[K] extends { request: unknown } ? K : never }[keyof BusContract];

@@ -8,3 +8,4 @@ export * from './membership/remote-join';
 export * from './membership/remote-invite';
 export * from './events/fetch-history';
 export * from './events/fetch-room-state';
+export * from './outbox/queue-outbound';

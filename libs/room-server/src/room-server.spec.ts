@@ -1,4 +1,4 @@
-import { checkEventAuth, getRoomVersion, stateKey, verifyEventSignatures, publicKeyFromBase64 } from '@lattice/protocol';
+import { checkEventAuth, getRoomVersion, stateKey, verifyEventSignatures, publicKeyFromBase64, type JsonObject } from '@lattice/protocol';
 import { NoPositionCache } from '@lattice/storage';
 import { RoomInputHandler } from './input/room-input-handler';
 import { Keyring } from './keyring';
@@ -144,7 +144,7 @@ describe('room-server', () => {
   describe('server ACLs', () => {
     const OTHER_TENANT_USER = '@dave:other.example';
     const asOtherTenant = (input: object) => server.submit({ ...input, serverName: 'other.example', sender: OTHER_TENANT_USER } as never);
-    const setAcl = (roomId: string, content: object) => server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.server_acl', stateKey: '', content });
+    const setAcl = (roomId: string, content: JsonObject) => server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.server_acl', stateKey: '', content });
 
     it('refuses an ACL that would deny the sender\'s own server, and takes one that does not', async () => {
       const roomId = await createRoom();

@@ -1,7 +1,7 @@
 import type { Prisma } from './generated/prisma/client';
 
 /** The output streams whose positions sync tokens carry. */
-export type StreamName = 'events' | 'account_data' | 'receipts';
+export type StreamName = 'events' | 'account_data' | 'receipts' | 'to_device' | 'device_lists';
 
 /**
  * Counters kept like streams but never in sync tokens: `backfill` counts

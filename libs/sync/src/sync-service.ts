@@ -8,11 +8,13 @@ import { roomEventMatches, roomIncluded, eventMatches } from './filters/event-fi
 import type { SyncFilter } from './filters/filter-schema';
 import { SyncNotifier } from './notifier';
 import { formatPaginationToken } from './pagination-token';
+import { DeviceListReader } from './device-lists/device-list-reader';
 import { currentPosition } from './positions/current-position';
 import { clampPosition, formatSyncToken, hasAdvanced, type SyncPosition, ZERO_POSITION } from './positions/sync-token';
 import { AccountDataStore, type AccountDataEntry } from './streams/account-data-store';
 import { ReceiptStore } from './streams/receipt-store';
 import { TypingStore } from './streams/typing-store';
+import { ToDeviceInbox } from './to-device/to-device-inbox';
 
 export interface SyncRequest {
   userId: string;
@@ -41,6 +43,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   readonly accountData: AccountDataStore;
   readonly receipts: ReceiptStore;
   private readonly deviceKeys: DeviceKeyStore;
+  private readonly deviceLists: DeviceListReader;
+  private readonly toDevice: ToDeviceInbox;
   private readonly reader: RoomReader;
   private expiry: NodeJS.Timeout | undefined;
   /** Aborted at shutdown so long-polls answer at once instead of holding the server open. */
@@ -55,11 +59,16 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     this.accountData = new AccountDataStore(db.prisma, positions);
     this.receipts = new ReceiptStore(db.prisma, positions);
     this.deviceKeys = new DeviceKeyStore(db.prisma);
+    this.deviceLists = new DeviceListReader(db.prisma);
+    this.toDevice = new ToDeviceInbox(db.prisma, positions, bus);
   }
 
   onModuleInit(): void {
     this.bus.consume('output.room', (e) => this.notifier.notify({ roomId: e.roomId, userIds: [...(e.membershipOf ? [e.membershipOf] : []), ...(e.resolvedMembershipsOf ?? [])] }));
-    this.bus.consume('output.streams', (e) => this.notifier.notify({ roomId: e.roomId, userIds: e.userIds }));
+    this.bus.consume('output.streams', async (e) => {
+      this.notifier.notify({ roomId: e.roomId, userIds: e.userIds });
+      if (e.deviceListOf) await this.wakeRoomMates(e.deviceListOf);
+    });
     this.bus.consume('output.typing', (e) => {
       this.typing.set(e.roomId, e.userId, e.typing, e.timeoutMs);
       this.notifier.notify({ roomId: e.roomId });
@@ -70,6 +79,12 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       reconcilePositions(this.db.prisma, this.positions).catch(() => undefined);
     }, 1_000);
     this.expiry.unref();
+  }
+
+  /** A user's device list changed: everyone sharing a room with them (and their own other devices) should look. */
+  private async wakeRoomMates(userId: string): Promise<void> {
+    this.notifier.notify({ userIds: [userId] });
+    for (const room of await this.reader.roomsOfUser(userId, ['join'])) this.notifier.notify({ roomId: room.roomId });
   }
 
   onModuleDestroy(): void {
@@ -127,14 +142,20 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       }
     }
 
+    const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
+    // client-server-api /sync: device_lists is only given for incremental syncs.
+    const deviceLists = since
+      ? await this.deviceLists.changes(request.userId, { events: { after: from.events, upTo: current.events }, deviceLists: { after: from.deviceLists, upTo: current.deviceLists } })
+      : { changed: [], left: [] };
     return {
-      next_batch: formatSyncToken(current),
+      next_batch: formatSyncToken({ ...current, toDevice: toDevice.next }),
       rooms: { join, invite, leave, knock: {} },
       account_data: { events: accountData.filter((a) => a.roomId === '' && eventMatches(filter?.account_data, { type: a.type })).map((a) => ({ type: a.type, content: a.content })) },
       presence: { events: [] },
-      to_device: { events: [] },
-      device_lists: { changed: [], left: [] },
+      to_device: { events: toDevice.events },
+      device_lists: deviceLists,
       device_one_time_keys_count: await this.deviceKeys.oneTimeKeyCounts(request.userId, request.deviceId),
+      device_unused_fallback_key_types: await this.deviceKeys.unusedFallbackKeyTypes(request.userId, request.deviceId),
     };
   }
 
@@ -220,10 +241,14 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
 
 function isEmpty(response: JsonObject): boolean {
   const rooms = response.rooms as Record<string, JsonObject>;
+  const deviceLists = response.device_lists as { changed: unknown[]; left: unknown[] };
   return (
     Object.keys(rooms.join).length === 0 &&
     Object.keys(rooms.invite).length === 0 &&
     Object.keys(rooms.leave).length === 0 &&
-    ((response.account_data as { events: unknown[] }).events.length === 0)
+    (response.account_data as { events: unknown[] }).events.length === 0 &&
+    (response.to_device as { events: unknown[] }).events.length === 0 &&
+    deviceLists.changed.length === 0 &&
+    deviceLists.left.length === 0
   );
 }

@@ -8,6 +8,7 @@ import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomReader } from '@lattice/room-server';
 import { DATABASE, currentStreamPosition, type Database, type PrismaClient } from '@lattice/storage';
+import { DeviceListUpdates } from './device-list-updates';
 import { Outbox } from './outbox';
 import { RoutingCursor } from './routing-cursor';
 
@@ -26,7 +27,8 @@ interface Destination {
 
 /**
  * Sends what our users do to every other server in the room: their events,
- * and typing notifications and public read receipts as EDUs. Items go to
+ * and typing notifications, public read receipts and device-list changes
+ * as EDUs; and whatever other processes queued (send-to-device). Items go to
  * the persisted outbox first, then out in transactions (PUT /send/{txnId},
  * at most 50 PDUs and 100 EDUs), one in flight per destination, with
  * exponential backoff while a destination is down; a request from that
@@ -39,6 +41,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private readonly destinations = new Map<string, Destination>();
   private readonly reader: RoomReader;
   private readonly outbox: Outbox;
+  private readonly deviceListUpdates: DeviceListUpdates;
   private readonly cursor: RoutingCursor;
   /** The routing pass in progress, and whether output arrived during it (so another pass follows). */
   private routing: Promise<void> | undefined;
@@ -65,6 +68,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     const owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.outbox = new Outbox(this.db, owner);
     this.cursor = new RoutingCursor(this.db, owner);
+    this.deviceListUpdates = new DeviceListUpdates(this.db, (userId) => this.serversSharingWith(userId));
   }
 
   onModuleInit(): void {
@@ -75,6 +79,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       await this.routeEdu(typing.roomId, typing.userId, edu);
     });
     this.bus.consume('output.streams', async (change) => {
+      if (change.deviceListOf && this.tenants.isLocal(serverNameOf(change.deviceListOf) ?? '')) await this.sendDeviceListUpdates();
       const receipt = change.receipt;
       // Private read receipts never leave this server (client-server-api "Private read receipts").
       if (!receipt || !change.roomId || receipt.receiptType !== 'm.read') return;
@@ -82,9 +87,12 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       const edu = { edu_type: 'm.receipt', content: { [change.roomId]: { 'm.read': { [receipt.userId]: { event_ids: [receipt.eventId], data } } } } };
       await this.routeEdu(change.roomId, receipt.userId, edu);
     });
+    this.bus.consume('output.outbox', ({ destinations }) => destinations.forEach((server) => this.flush(server)));
     const resume = () => {
       void this.route();
-      this.outbox.pendingDestinations().then((servers) => servers.forEach((server) => this.flush(server)), () => undefined);
+      this.sendDeviceListUpdates()
+        .then(() => this.outbox.pendingDestinations())
+        .then((servers) => servers.forEach((server) => this.flush(server)), () => undefined);
     };
     void resume();
     this.sweep = setInterval(resume, SWEEP_MS);
@@ -163,6 +171,18 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     const destinations = (await this.joinedServers(roomId)).filter((s) => !this.tenants.isLocal(s));
     await this.outbox.enqueue(destinations, origin, { edu });
     destinations.forEach((server) => this.flush(server));
+  }
+
+  /** Queues every pending device-list change of our users (also at each sweep, so none is left behind by a missed wake-up). */
+  private async sendDeviceListUpdates(): Promise<void> {
+    (await this.deviceListUpdates.queuePending()).forEach((server) => this.flush(server));
+  }
+
+  /** The other servers with a member in any room the user is joined to. */
+  private async serversSharingWith(userId: string): Promise<string[]> {
+    const servers = new Set<string>();
+    for (const room of await this.reader.roomsOfUser(userId, ['join'])) (await this.joinedServers(room.roomId)).forEach((s) => servers.add(s));
+    return [...servers].filter((s) => !this.tenants.isLocal(s));
   }
 
   private joinedServers(roomId: string): Promise<string[]> {

@@ -1,4 +1,5 @@
 import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
+import { DeviceListStore } from '@lattice/accounts';
 import type { TenantConfig } from '@lattice/config';
 import { checkIncomingPdu, fetchAuthChain, fetchStateAfter, FederationClient, memoizedKeys, ServerKeys, type RoomFetchContext, type VerifyKeySource } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
@@ -6,7 +7,7 @@ import { computeEventId, referencedIds, serverNameOf, type JsonObject, type Pdu,
 import { loadRoomHead, RoomInputClient, RoomReader } from '@lattice/room-server';
 import { BUS, type Bus } from '@lattice/bus';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
-import { ReceiptStore } from '@lattice/sync';
+import { addressedMessages, ReceiptStore, ToDeviceInbox } from '@lattice/sync';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAcls } from '../auth/server-acl.guard';
 
@@ -26,13 +27,14 @@ const REMEMBERED = 1_000;
  * Inbound transactions (PUT /send/{txnId}): each PDU is checked (format,
  * signatures, content hash) and handed to the room-server, which authorises
  * and persists it; the answer says per event whether it was accepted. Then
- * the EDUs (typing, receipts). A retried transaction gets its first answer.
+ * the EDUs (typing, receipts, send-to-device, device lists). A retried transaction gets its first answer.
  */
 @Controller('_matrix/federation/v1/send')
 @UseGuards(FederationAuthGuard)
 export class TransactionsController {
   private readonly reader: RoomReader;
   private readonly receipts: ReceiptStore;
+  private readonly toDevice: ToDeviceInbox;
   private readonly answered = new Map<string, Promise<JsonObject>>();
 
   constructor(
@@ -43,9 +45,11 @@ export class TransactionsController {
     private readonly rooms: RoomInputClient,
     private readonly federation: FederationClient,
     private readonly acls: ServerAcls,
+    private readonly deviceLists: DeviceListStore,
   ) {
     this.reader = new RoomReader(db.prisma);
     this.receipts = new ReceiptStore(db.prisma, positions);
+    this.toDevice = new ToDeviceInbox(db.prisma, positions, bus);
   }
 
   @Put(':txnId')
@@ -61,7 +65,8 @@ export class TransactionsController {
     if (!answer) {
       const allowed = this.acls.memoized();
       answer = this.apply(tenant, origin, transaction.pdus as Pdu[], allowed).then(async (result) => {
-        for (const edu of (transaction.edus as JsonObject[] | undefined) ?? []) await this.receiveEdu(origin, edu, allowed).catch(() => undefined);
+        // An EDU that cannot be stored fails the transaction, so its sender retries it: ill-formed ones are skipped without throwing.
+        for (const edu of (transaction.edus as JsonObject[] | undefined) ?? []) await this.receiveEdu(tenant, origin, edu, allowed);
         return result;
       });
       if (this.answered.size >= REMEMBERED) this.answered.delete(this.answered.keys().next().value!);
@@ -175,12 +180,14 @@ export class TransactionsController {
   }
 
   /**
-   * EDUs about the origin's own users in rooms they are joined to: typing
-   * (m.typing) and read receipts (m.receipt). Anything else is ignored, as
-   * the spec allows for EDUs a server does not handle.
+   * EDUs from the origin's own users: typing (m.typing) and read receipts
+   * (m.receipt) in rooms they are joined to, send-to-device messages for
+   * this tenant's users (m.direct_to_device) and device-list changes
+   * (m.device_list_update). Anything else is ignored, as the spec allows
+   * for EDUs a server does not handle.
    */
-  private async receiveEdu(origin: string, edu: JsonObject, allowed: AclCheck): Promise<void> {
-    const content = edu.content as JsonObject | undefined;
+  private async receiveEdu(tenant: TenantConfig, origin: string, edu: JsonObject, allowed: AclCheck): Promise<void> {
+    const content = edu?.content as JsonObject | undefined;
     if (typeof content !== 'object' || content === null) return;
     const fromOrigin = (userId: unknown): userId is string => typeof userId === 'string' && serverNameOf(userId) === origin;
     if (edu.edu_type === 'm.typing') {
@@ -200,6 +207,18 @@ export class TransactionsController {
           await this.bus.publish('output.streams', { stream: 'receipts', position: position.toString(), roomId });
         }
       }
+    } else if (edu.edu_type === 'm.direct_to_device') {
+      const { sender, type, message_id: messageId, messages } = content;
+      if (!fromOrigin(sender) || typeof type !== 'string' || typeof messageId !== 'string' || typeof messages !== 'object' || messages === null) return;
+      const ours = Object.fromEntries(Object.entries(messages).filter(([userId, devices]) => serverNameOf(userId) === tenant.serverName && typeof devices === 'object' && devices !== null));
+      const addressed = addressedMessages(sender, type, ours as Record<string, Record<string, JsonObject>>).filter((m) => typeof m.content === 'object' && m.content !== null);
+      // Delivered once per (origin, message_id), however often the EDU comes.
+      await this.toDevice.deliver(addressed, async (tx) => (await tx.inboundToDevice.createMany({ data: [{ origin, messageId }], skipDuplicates: true })).count === 1);
+    } else if (edu.edu_type === 'm.device_list_update') {
+      const { user_id: userId, device_id: deviceId } = content;
+      // Only users in a room with us matter; nothing is cached of a remote device list, so /keys/query always asks their server afresh.
+      if (!fromOrigin(userId) || typeof deviceId !== 'string' || (await this.reader.roomsOfUser(userId, ['join'])).length === 0) return;
+      await this.deviceLists.changed(userId, [deviceId], 'remote');
     }
   }
 }

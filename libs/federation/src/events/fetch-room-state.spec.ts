@@ -1,4 +1,4 @@
-import { generateSigningKey, getRoomVersion, stateKey, type Pdu } from '@lattice/protocol';
+import { generateSigningKey, getRoomVersion, stateKey, type JsonObject, type Pdu } from '@lattice/protocol';
 import { buildEvent, type RoomHead } from '@lattice/room-server';
 import type { FederationClient } from '../client/federation-client';
 import { fetchStateAfter, type RoomFetchContext } from './fetch-room-state';
@@ -10,7 +10,7 @@ const key = generateSigningKey();
 /** A small room of another server, events signed by it: create, Alice's join, a topic, then a message. */
 function remoteRoom() {
   const head: RoomHead = { roomNid: 0, roomId: `!room:${ORIGIN}`, version: getRoomVersion('10'), state: new Map(), extremities: [], snapshotNid: null };
-  const add = (type: string, state: string | undefined, content: Record<string, unknown>) => {
+  const add = (type: string, state: string | undefined, content: JsonObject) => {
     const built = buildEvent(head, ALICE, { type, ...(state === undefined ? {} : { stateKey: state }), content }, ORIGIN, key);
     if (state !== undefined) head.state.set(stateKey(type, state), { eventId: built.eventId, eventNid: 0n, pdu: built.pdu });
     head.extremities = [{ eventId: built.eventId, eventNid: 0n, depth: built.pdu.depth, sha256: built.pdu.hashes.sha256 }];

@@ -2,7 +2,7 @@ import { clampPosition, formatSyncToken, hasAdvanced, parseSyncToken, ZERO_POSIT
 
 describe('sync tokens', () => {
   it('round-trips every stream position', () => {
-    const position = { events: 42n, accountData: 7n, receipts: 3n, typing: 9007199254740993n };
+    const position = { events: 42n, accountData: 7n, receipts: 3n, typing: 9007199254740993n, toDevice: 11n, deviceLists: 12n };
     expect(parseSyncToken(formatSyncToken(position))).toEqual(position);
   });
 
@@ -11,18 +11,25 @@ describe('sync tokens', () => {
     expect(() => parseSyncToken('s1_2')).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
   });
 
+  it('reads a token from before the to-device and device-list streams as position 0 of those', () => {
+    expect(parseSyncToken('s1_2_3_4')).toEqual({ events: 1n, accountData: 2n, receipts: 3n, typing: 4n, toDevice: 0n, deviceLists: 0n });
+  });
+
   it('clamps a token from the future to the current position, stream by stream', () => {
-    const current = { events: 10n, accountData: 5n, receipts: 5n, typing: 5n };
-    expect(clampPosition({ events: 99n, accountData: 2n, receipts: 5n, typing: 6n }, current)).toEqual({
+    const current = { events: 10n, accountData: 5n, receipts: 5n, typing: 5n, toDevice: 5n, deviceLists: 5n };
+    expect(clampPosition({ events: 99n, accountData: 2n, receipts: 5n, typing: 6n, toDevice: 7n, deviceLists: 1n }, current)).toEqual({
       events: 10n,
       accountData: 2n,
       receipts: 5n,
       typing: 5n,
+      toDevice: 5n,
+      deviceLists: 1n,
     });
   });
 
   it('notices when any stream advanced', () => {
     expect(hasAdvanced(ZERO_POSITION, { ...ZERO_POSITION, receipts: 1n })).toBe(true);
+    expect(hasAdvanced(ZERO_POSITION, { ...ZERO_POSITION, toDevice: 1n })).toBe(true);
     expect(hasAdvanced(ZERO_POSITION, ZERO_POSITION)).toBe(false);
   });
 });

@@ -11,21 +11,30 @@ export interface SyncPosition {
   accountData: bigint;
   receipts: bigint;
   typing: bigint;
+  /** Send-to-device messages: the device has been sent every message of its inbox up to here. */
+  toDevice: bigint;
+  deviceLists: bigint;
 }
 
-const STREAMS = ['events', 'accountData', 'receipts', 'typing'] as const;
+const STREAMS = ['events', 'accountData', 'receipts', 'typing', 'toDevice', 'deviceLists'] as const;
+/** Tokens issued before the to-device and device-list streams existed carry only the first four. */
+const LEGACY_STREAMS = 4;
 
-export const ZERO_POSITION: SyncPosition = { events: 0n, accountData: 0n, receipts: 0n, typing: 0n };
+export const ZERO_POSITION: SyncPosition = { events: 0n, accountData: 0n, receipts: 0n, typing: 0n, toDevice: 0n, deviceLists: 0n };
 
 export function formatSyncToken(position: SyncPosition): string {
   return `s${STREAMS.map((s) => position[s].toString()).join('_')}`;
 }
 
-/** Parses a `since` token; M_INVALID_PARAM names the token if it is not one of ours. */
+/**
+ * Parses a `since` token; M_INVALID_PARAM names the token if it is not one of
+ * ours. A legacy token reads the newer streams as 0: its device gets its
+ * whole inbox again (at-least-once) and its client re-queries device lists.
+ */
 export function parseSyncToken(token: string): SyncPosition {
   const parts = /^s(\d+(?:_\d+)*)$/.exec(token)?.[1].split('_');
-  if (!parts || parts.length !== STREAMS.length) throw Errors.invalidParam(`Invalid sync token: ${token}`);
-  return Object.fromEntries(STREAMS.map((s, i) => [s, BigInt(parts[i])])) as unknown as SyncPosition;
+  if (!parts || (parts.length !== STREAMS.length && parts.length !== LEGACY_STREAMS)) throw Errors.invalidParam(`Invalid sync token: ${token}`);
+  return Object.fromEntries(STREAMS.map((s, i) => [s, BigInt(parts[i] ?? 0)])) as unknown as SyncPosition;
 }
 
 /**
