@@ -135,11 +135,11 @@ describe('federation request authentication between two deployments', () => {
       expect(JSON.parse(json!.json).content).toEqual({});
     });
 
-    it('refuses an event the auth rules reject', async () => {
+    it('rejects an event the auth rules reject: kept as rejected (server-server-api "Rejection"), out of the timeline', async () => {
       const event = await bobEvent({ type: 'm.room.power_levels', stateKey: '', content: { users: { [bob.userId]: 100 } } });
       const { body } = await send([event.pdu]);
       expect((body as { pdus: Record<string, { error?: string }> }).pdus[event.eventId].error).toBeDefined();
-      expect(await storedHere(event.eventId)).toBeNull();
+      expect(await storedHere(event.eventId)).toMatchObject({ isRejected: true, streamPos: null });
     });
 
     it('refuses an event larger than the spec allows', async () => {
@@ -211,7 +211,7 @@ describe('federation request authentication between two deployments', () => {
       const alice = await client(a, 'POST', '/_matrix/client/v3/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'pw pw pw' });
       const created = await client(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'private_chat' }, alice.body.access_token as string);
       const other = encodeURIComponent(created.body.room_id as string);
-      const latestHere = (await a.app.get<Database>(DATABASE).prisma.event.findFirst({ orderBy: { streamPos: 'desc' } }))!.eventId;
+      const latestHere = (await a.app.get<Database>(DATABASE).prisma.event.findFirst({ where: { streamPos: { not: null } }, orderBy: { streamPos: 'desc' } }))!.eventId;
       expect(await asB('GET', `/_matrix/federation/v1/state_ids/${other}?event_id=${encodeURIComponent(latestHere)}`)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
       expect(await asB('GET', `/_matrix/federation/v1/event/${encodeURIComponent(latestHere)}`)).toMatchObject({ status: 403 });
     });

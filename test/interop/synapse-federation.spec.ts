@@ -296,6 +296,93 @@ describe('federation with Synapse', () => {
     });
   });
 
+  describe('history from before the join (backfill)', () => {
+    let olga: { userId: string; accessToken: string };
+    let lena: { userId: string; accessToken: string };
+    let roomId: string;
+    const history = Array.from({ length: 60 }, (_, i) => `history ${i}`);
+
+    beforeAll(async () => {
+      olga = await synapse.register('historian');
+      lena = await registerOnLattice('reader');
+      roomId = (await synapseClient('POST', '/_matrix/client/v3/createRoom', olga.accessToken, { preset: 'public_chat', name: 'Old room' })).body.room_id as string;
+      for (const [i, body] of history.entries()) {
+        await synapseClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/h${i}`, olga.accessToken, { msgtype: 'm.text', body });
+      }
+      // Synapse is busy for a moment after the burst of messages: a key fetch that fails then is retried only 30 s later.
+      await eventually('the join through Synapse', async () => {
+        const joined = await latticeClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(synapse.serverName)}`, lena.accessToken, {});
+        if (joined.status !== 200) await new Promise((r) => setTimeout(r, 2_000));
+        return joined.status === 200;
+      }, 60_000);
+    }, 120_000);
+
+    it('pages back past the join into the history Synapse had, in order, without it showing as new in /sync', async () => {
+      const room = encodeURIComponent(roomId);
+      const since = (await latticeClient('GET', '/_matrix/client/v3/sync?timeout=0', lena.accessToken)).body.next_batch as string;
+      const seen: string[] = [];
+      const types: string[] = [];
+      let from: string | undefined;
+      for (let page = 0; page < 20; page++) {
+        const { status, body } = await latticeClient('GET', `/_matrix/client/v3/rooms/${room}/messages?dir=b&limit=25${from ? `&from=${encodeURIComponent(from)}` : ''}`, lena.accessToken);
+        expect(status).toBe(200);
+        for (const e of body.chunk as Array<{ type: string; content: { body?: string } }>) {
+          types.push(e.type);
+          if (e.type === 'm.room.message') seen.push(e.content.body!);
+        }
+        if (body.end === undefined) break;
+        from = body.end as string;
+      }
+      expect(seen.reverse()).toEqual(history);
+      // Back to the beginning of the room: its create event is the last one paged to.
+      expect(types.at(-1)).toBe('m.room.create');
+      const { body } = await latticeClient('GET', `/_matrix/client/v3/sync?timeout=0&since=${encodeURIComponent(since)}`, lena.accessToken);
+      expect(JSON.stringify(body.rooms ?? {})).not.toContain('history ');
+    }, 120_000);
+  });
+
+  describe('a room forked between this server and Synapse', () => {
+    let paul: { userId: string; accessToken: string };
+    let quinn: { userId: string; accessToken: string };
+    let roomId: string;
+
+    const stateOf = async (call: typeof latticeClient, token: string) => {
+      const { body } = await call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state`, token);
+      return (body as unknown as Array<{ type: string; state_key: string; event_id: string }>).map((e) => `${e.type}|${e.state_key}|${e.event_id}`).sort();
+    };
+
+    beforeAll(async () => {
+      paul = await registerOnLattice('forker');
+      quinn = await synapse.register('brancher');
+      const room = (await latticeClient('POST', '/_matrix/client/v3/createRoom', paul.accessToken, { preset: 'public_chat', topic: 'before the fork' })).body.room_id as string;
+      roomId = room;
+      expect((await synapseClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(room)}?server_name=${encodeURIComponent(latticeName)}`, quinn.accessToken, {})).status).toBe(200);
+      const levels = (await latticeClient('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/state/m.room.power_levels/`, paul.accessToken)).body;
+      await latticeClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/state/m.room.power_levels/`, paul.accessToken, { ...levels, users: { ...(levels.users as object), [quinn.userId]: 100 } });
+      await eventually('Synapse to have quinn\'s power', async () => (await stateOf(synapseClient, quinn.accessToken)).join() === (await stateOf(latticeClient, paul.accessToken)).join(), 30_000);
+    }, 120_000);
+
+    it('converges on one state after both sides changed it while apart', async () => {
+      const room = encodeURIComponent(roomId);
+      // This server changes the topic while Synapse is down; Synapse changes it (and the name) while this server is down.
+      await synapse.stop();
+      expect((await latticeClient('PUT', `/_matrix/client/v3/rooms/${room}/state/m.room.topic/`, paul.accessToken, { topic: 'from lattice' })).status).toBe(200);
+      await lattice.close();
+      await synapse.start();
+      expect((await synapseClient('PUT', `/_matrix/client/v3/rooms/${room}/state/m.room.topic/`, quinn.accessToken, { topic: 'from synapse' })).status).toBe(200);
+      expect((await synapseClient('PUT', `/_matrix/client/v3/rooms/${room}/state/m.room.name/`, quinn.accessToken, { name: 'named on synapse' })).status).toBe(200);
+      lattice = await startEmbeddedServer(latticeConfig, lattice.dataDir);
+      // A message from each side after the restart tells the other it is back and carries the fork's merge.
+      await latticeClient('PUT', `/_matrix/client/v3/rooms/${room}/send/m.room.message/after-fork`, paul.accessToken, { msgtype: 'm.text', body: 'back' });
+      await eventually('both sides to agree on the state', async () => {
+        const [ours, theirs] = [await stateOf(latticeClient, paul.accessToken), await stateOf(synapseClient, quinn.accessToken)];
+        return ours.some((s) => s.startsWith('m.room.name|')) && ours.join() === theirs.join();
+      }, 60_000);
+      const topic = async (call: typeof latticeClient, token: string) => (await call('GET', `/_matrix/client/v3/rooms/${room}/state/m.room.topic/`, token)).body.topic;
+      expect(await topic(latticeClient, paul.accessToken)).toBe(await topic(synapseClient, quinn.accessToken));
+    }, 180_000);
+  });
+
   it('reads each other\'s room directory', async () => {
     const rita = await synapse.register('rita');
     const sam = await registerOnLattice('sam');

@@ -13,6 +13,8 @@ export interface OutputRoomEvent {
   pdu: Pdu;
   /** For m.room.member: whose membership changed. */
   membershipOf?: string;
+  /** Users whose membership state resolution changed when this event came in (a fork merged): their syncs must look again. */
+  resolvedMembershipsOf?: string[];
 }
 
 /** A per-user stream changed (account data, receipts, to-device inboxes, device lists): wake that user's or room's sync waiters. */

@@ -6,6 +6,8 @@ export * from './keys/server-keys';
 export * from './events/check-incoming-pdu';
 export * from './membership/remote-join';
 export * from './membership/remote-invite';
+export * from './events/fetch-history';
+export * from './events/fetch-room-state';
 export * from './outbox/queue-outbound';
 export * from './membership/make-template';
 export * from './membership/remote-knock';

@@ -4,12 +4,19 @@ import type { Prisma } from './generated/prisma/client';
 export type StreamName = 'events' | 'account_data' | 'receipts' | 'to_device' | 'device_lists' | 'presence';
 
 /**
+ * Counters kept like streams but never in sync tokens: `backfill` counts
+ * down the positions of history fetched from other servers (stored as its
+ * negation, so older history sorts before everything this server had).
+ */
+export type CounterName = StreamName | 'backfill';
+
+/**
  * Allocates `count` consecutive positions of a stream inside the caller's
  * transaction. The row stays locked until that transaction commits, so
  * positions become visible in order: a reader that sees position N has
  * every position below N. Returns the first allocated position.
  */
-export async function allocateStreamPositions(tx: Prisma.TransactionClient, stream: StreamName, count: number): Promise<bigint> {
+export async function allocateStreamPositions(tx: Prisma.TransactionClient, stream: CounterName, count: number): Promise<bigint> {
   const rows = await tx.$queryRawUnsafe<Array<{ position: bigint }>>(
     `INSERT INTO stream_positions (stream, position) VALUES ($1, $2)
      ON CONFLICT (stream) DO UPDATE SET position = stream_positions.position + EXCLUDED.position

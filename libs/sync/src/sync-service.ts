@@ -73,7 +73,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.bus.consume('output.room', (e) => this.notifier.notify({ roomId: e.roomId, userIds: e.membershipOf ? [e.membershipOf] : [] }));
+    this.bus.consume('output.room', (e) => this.notifier.notify({ roomId: e.roomId, userIds: [...(e.membershipOf ? [e.membershipOf] : []), ...(e.resolvedMembershipsOf ?? [])] }));
     this.bus.consume('output.streams', async (e) => {
       this.notifier.notify({ roomId: e.roomId, userIds: e.userIds });
       if (e.deviceListOf) await this.wakeRoomMates(e.deviceListOf);
@@ -179,7 +179,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private async joinedRoom(request: SyncRequest, roomId: string, since: SyncPosition | undefined, current: SyncPosition, accountData: AccountDataEntry[]): Promise<JsonObject | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
-    const fetched = await this.reader.timeline(roomId, { after: since?.events, upTo: current.events, limit: limit + 1, backwards: true });
+    // From position 0 at most: history fetched from other servers (negative positions) is for /messages, never new in /sync.
+    const fetched = await this.reader.timeline(roomId, { after: since?.events ?? 0n, upTo: current.events, limit: limit + 1, backwards: true });
     const limited = fetched.length > limit;
     const timeline = fetched.slice(0, limit).reverse();
     const visible = timeline.filter((e) => roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
@@ -192,6 +193,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     ];
     const roomAccountData = accountData.filter((a) => a.roomId === roomId).map((a) => ({ type: a.type, content: a.content }));
     const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since) : [];
+    // Only an event of the timeline can bring a state change by resolution: a room without one has none.
+    if (since !== undefined && !request.fullState && timeline.length > 0) state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
     if (since !== undefined && !request.fullState && timeline.length === 0 && ephemeral.length === 0 && roomAccountData.length === 0) return undefined;
 
     return {
@@ -223,6 +226,18 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       state = state.filter((e) => e.pdu.type !== 'm.room.member' || senders.has(e.pdu.state_key!));
     }
     return state.filter((e) => roomEventMatches(stateFilter, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }));
+  }
+
+  /**
+   * State that changed since `since` without an event of the timeline
+   * saying so: a fork merged and state resolution kept an older event (or
+   * one from the other branch). Clients learn of it through the state
+   * section, as server-server-api "Soft failure" says they should.
+   */
+  private async resolvedState(request: SyncRequest, roomId: string, timeline: StoredEvent[], state: StoredEvent[], since: SyncPosition, current: SyncPosition): Promise<StoredEvent[]> {
+    const shown = new Set([...timeline, ...state].map((e) => e.eventId));
+    const changed = await this.reader.stateChangedBetween(roomId, since.events, current.events);
+    return changed.filter((e) => !shown.has(e.eventId) && roomEventMatches(request.filter?.room?.state, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }));
   }
 
   private async leftRoom(request: SyncRequest, roomId: string, from: SyncPosition, leftAt: bigint): Promise<JsonObject> {

@@ -59,7 +59,7 @@ export class MembershipController {
     if (await this.storage.reader.roomVersion(roomId)) return this.act(r, t, roomId, 'join', r.userId, reason);
     const invite = await this.storage.db.prisma.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
     const inviter = invite && serverNameOf((JSON.parse(invite.event) as { sender: string }).sender);
-    const servers = [...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => s !== undefined && s !== t.serverName))];
+    const servers = [...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => !!s && s !== t.serverName))];
     return this.joinRemote(r, t, roomId, servers);
   }
 

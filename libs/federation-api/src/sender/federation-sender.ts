@@ -162,7 +162,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
 
   /** An event of one of our users goes to every other server with a member in its room (and the target of a membership change). */
   private async routeEvent(event: OutputRoomEvent): Promise<void> {
-    if (event.membershipOf) this.serversIn.delete(event.roomId);
+    if (event.membershipOf || event.resolvedMembershipsOf) this.serversIn.delete(event.roomId);
     const origin = serverNameOf(event.pdu.sender);
     if (!origin || !this.tenants.isLocal(origin)) return;
     const servers = new Set(await this.joinedServers(event.roomId));

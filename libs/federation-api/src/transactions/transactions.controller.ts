@@ -1,7 +1,7 @@
 import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
 import { DeviceListStore } from '@lattice/accounts';
 import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
-import { checkIncomingPdu, FederationClient, memoizedKeys, ServerKeys, type VerifyKeySource } from '@lattice/federation';
+import { checkIncomingPdu, fetchAuthChain, fetchStateAfter, FederationClient, memoizedKeys, ServerKeys, type RoomFetchContext, type VerifyKeySource } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { computeEventId, getRoomVersion, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { loadRoomHead, RemoteKnocks, RoomInputClient, RoomReader } from '@lattice/room-server';
@@ -90,7 +90,7 @@ export class TransactionsController {
   private async apply(tenant: TenantConfig, origin: string, pdus: Pdu[], allowed: AclCheck): Promise<JsonObject> {
     const results: JsonObject = {};
     const keys = memoizedKeys(this.keys);
-    const accepted: Array<{ eventId: string; pdu: Pdu; roomId: string }> = [];
+    const accepted: Array<{ eventId: string; pdu: Pdu; roomId: string } & Gaps> = [];
     // A transaction's PDUs are mostly of one room: its version is read once.
     const versions = new Map<string, Promise<RoomVersion | undefined>>();
     const versionOf = (roomId: string) => versions.get(roomId) ?? versions.set(roomId, this.reader.roomVersion(roomId)).get(roomId)!;
@@ -114,11 +114,13 @@ export class TransactionsController {
       }
       const known = new Set(accepted.map((a) => a.eventId));
       for (const earlier of await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)) accepted.push({ ...earlier, roomId: pdu.room_id! });
-      accepted.push({ eventId: checked.eventId, pdu: checked.pdu, roomId: pdu.room_id! });
+      const ctx: RoomFetchContext = { client: this.federation, keys, origin: tenant.serverName, server: origin, roomId: pdu.room_id!, version };
+      const gaps = await this.fillGaps(ctx, checked.pdu, checked.eventId, new Set(accepted.map((a) => a.eventId)));
+      accepted.push({ eventId: checked.eventId, pdu: checked.pdu, roomId: pdu.room_id!, ...gaps });
     }
     const outcomes = await Promise.all(
-      accepted.map(({ eventId, pdu, roomId }) =>
-        this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: pdu as never }).then(
+      accepted.map(({ eventId, pdu, roomId, outliers, prevStates }) =>
+        this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: pdu as never, outliers: outliers as never, prevStates }).then(
           () => ({}),
           (e: Error) => {
             if (e instanceof MatrixError) return { error: e.message };
@@ -175,6 +177,32 @@ export class TransactionsController {
   }
 
   /**
+   * What the room-server needs to place a PDU that this server still cannot
+   * after get_missing_events: for each prev event it does not have, the
+   * state after it (/state_ids, events fetched as needed); and the PDU's
+   * auth chain when one of its auth events is unknown (/event_auth). The
+   * fetched events go along as outliers.
+   */
+  private async fillGaps(ctx: RoomFetchContext, pdu: Pdu, eventId: string, inTransaction: Set<string>): Promise<Gaps> {
+    const known = async (ids: string[]) => new Set([...(await this.reader.knownEventIds(ids)), ...ids.filter((id) => inTransaction.has(id))]);
+    const prev = referencedIds(pdu.prev_events);
+    const auth = referencedIds(pdu.auth_events);
+    const have = await known([...prev, ...auth]);
+    const outliers = new Map<string, { eventId: string; pdu: Pdu }>();
+    const prevStates: Record<string, string[]> = {};
+    for (const id of prev.filter((p) => !have.has(p))) {
+      const state = await fetchStateAfter(ctx, id, known);
+      if (!state) continue;
+      prevStates[id] = state.stateIds;
+      for (const e of state.events) outliers.set(e.eventId, e);
+    }
+    if (auth.some((id) => !have.has(id) && !outliers.has(id))) {
+      for (const e of await fetchAuthChain(ctx, eventId)) if (!have.has(e.eventId)) outliers.set(e.eventId, e);
+    }
+    return outliers.size || Object.keys(prevStates).length ? { outliers: [...outliers.values()], prevStates } : {};
+  }
+
+  /**
    * EDUs from the origin's own users: typing (m.typing) and read receipts
    * (m.receipt) in rooms they are joined to, send-to-device messages for
    * this tenant's users (m.direct_to_device) and device-list changes
@@ -219,6 +247,12 @@ export class TransactionsController {
       await this.presence?.receive(origin, content);
     }
   }
+}
+
+/** Events fetched to place a PDU, and the states after its prev events this server lacks (see fillGaps). */
+interface Gaps {
+  outliers?: Array<{ eventId: string; pdu: Pdu }>;
+  prevStates?: Record<string, string[]>;
 }
 
 /** The ID of an event that failed its checks, if it can be computed at all. */

@@ -8,7 +8,7 @@ import type { Prisma } from '@lattice/storage';
  * over a third of the room-server's CPU.
  */
 
-/** An events row as persist writes it (the timeline columns; outliers and rejections are written elsewhere). */
+/** An events row as persist writes it (events placed in the DAG; outliers are written elsewhere). */
 export interface EventRow {
   eventId: string;
   roomNid: number;
@@ -17,8 +17,12 @@ export interface EventRow {
   sender: string;
   depth: bigint;
   originServerTs: bigint;
-  streamPos: bigint;
+  /** None for rejected and soft-failed events: clients never see them. */
+  streamPos: bigint | null;
   stateSnapshotNid: bigint | null;
+  isRejected: boolean;
+  rejectionReason: string | null;
+  isSoftFailed: boolean;
   redacts: string | null;
   txnId: string | null;
   senderDeviceId: string | null;
@@ -28,8 +32,8 @@ export interface EventRow {
 export async function insertEvents(tx: Prisma.TransactionClient, rows: EventRow[]): Promise<Map<string, bigint>> {
   if (rows.length === 0) return new Map();
   const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string; event_nid: bigint }>>(
-    `INSERT INTO events (event_id, room_nid, type_nid, state_key_nid, sender, depth, origin_server_ts, stream_pos, state_snapshot_nid, redacts, txn_id, sender_device_id)
-     SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::text[])
+    `INSERT INTO events (event_id, room_nid, type_nid, state_key_nid, sender, depth, origin_server_ts, stream_pos, state_snapshot_nid, redacts, txn_id, sender_device_id, is_rejected, rejection_reason, is_soft_failed)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::boolean[], $14::text[], $15::boolean[])
      RETURNING event_id, event_nid`,
     rows.map((r) => r.eventId),
     rows.map((r) => r.roomNid),
@@ -43,6 +47,9 @@ export async function insertEvents(tx: Prisma.TransactionClient, rows: EventRow[
     rows.map((r) => r.redacts),
     rows.map((r) => r.txnId),
     rows.map((r) => r.senderDeviceId),
+    rows.map((r) => r.isRejected),
+    rows.map((r) => r.rejectionReason),
+    rows.map((r) => r.isSoftFailed),
   );
   return new Map(inserted.map((r) => [r.event_id, BigInt(r.event_nid)]));
 }
