@@ -15,7 +15,7 @@ let reader: RoomReader;
 beforeAll(async () => {
   server = await startRoomServer();
   reader = new RoomReader(server.db.prisma);
-});
+}, 60_000);
 afterAll(async () => server.close());
 
 /**

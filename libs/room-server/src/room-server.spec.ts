@@ -9,7 +9,7 @@ type Server = Awaited<ReturnType<typeof startRoomServer>>;
 let server: Server;
 beforeAll(async () => {
   server = await startRoomServer();
-});
+}, 60_000);
 afterAll(async () => server.close());
 
 async function createRoom(request: object = {}) {

@@ -11,7 +11,7 @@ let server: RoomServer;
 let sender: FederationSender | undefined;
 beforeEach(async () => {
   server = await startRoomServer();
-});
+}, 60_000);
 afterEach(async () => {
   await sender?.onModuleDestroy();
   sender = undefined;
