@@ -41,3 +41,14 @@ export interface OutputTyping {
 export interface OutputSessionsEnded {
   userId: string;
 }
+
+/**
+ * A partial-state room got its full state: its member list is complete.
+ * Sync wakes the room's members (the room is sent to them again, whole);
+ * the federation sender drops its server list of the room.
+ */
+export interface OutputRoomStateCompleted {
+  roomId: string;
+  /** The events-stream position the completion took. */
+  streamPos: string;
+}

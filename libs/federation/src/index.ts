@@ -6,3 +6,5 @@ export * from './keys/server-keys';
 export * from './events/check-incoming-pdu';
 export * from './membership/remote-join';
 export * from './membership/remote-invite';
+export * from './membership/partial-state';
+export * from './events/check-fetched-events';

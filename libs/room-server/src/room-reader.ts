@@ -198,6 +198,27 @@ export class RoomReader {
     return [...new Set(rows.flatMap((r) => serverNameOf(r.user_id) ?? []))];
   }
 
+  /** Whether a room was joined through a partial-state join whose full state is still being fetched. */
+  async isPartialState(roomId: string): Promise<boolean> {
+    return (await this.db.room.findUnique({ where: { roomId }, select: { isPartialState: true } }))?.isPartialState ?? false;
+  }
+
+  /** The rooms still waiting for their full state (partial_state_rooms), oldest join first. */
+  partialStateRooms(): Promise<Array<{ roomId: string; joinEventId: string; servers: string[] }>> {
+    return this.db.partialStateRoom.findMany({ select: { roomId: true, joinEventId: true, servers: true }, orderBy: { createdAt: 'asc' } });
+  }
+
+  /** The servers a partial-state room's resident named in servers_in_room; none once the room is complete. */
+  async partialStateServers(roomId: string): Promise<string[]> {
+    return (await this.db.partialStateRoom.findUnique({ where: { roomId }, select: { servers: true } }))?.servers ?? [];
+  }
+
+  /** The events of these IDs that are stored (outliers too), in no particular order. */
+  async events(eventIds: string[]): Promise<StoredEvent[]> {
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_id = ANY($1::text[])`, eventIds);
+    return rows.map(toStoredEvent);
+  }
+
   async event(eventId: string): Promise<StoredEvent | undefined> {
     const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_id = $1`, eventId);
     return rows[0] && toStoredEvent(rows[0]);

@@ -60,6 +60,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.bus.consume('output.room', (e) => this.notifier.notify({ roomId: e.roomId, userIds: e.membershipOf ? [e.membershipOf] : [] }));
     this.bus.consume('output.streams', (e) => this.notifier.notify({ roomId: e.roomId, userIds: e.userIds }));
+    this.bus.consume('output.roomStateCompleted', (e) => this.notifier.notify({ roomId: e.roomId }));
     this.bus.consume('output.typing', (e) => {
       this.typing.set(e.roomId, e.userId, e.typing, e.timeoutMs);
       this.notifier.notify({ roomId: e.roomId });

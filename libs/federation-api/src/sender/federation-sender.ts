@@ -57,6 +57,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.bus.consume('output.room', (event) => this.routeEvent(event));
+    this.bus.consume('output.roomStateCompleted', ({ roomId }) => void this.serversIn.delete(roomId));
     this.bus.consume('output.typing', async (typing) => {
       const edu = { edu_type: 'm.typing', content: { room_id: typing.roomId, user_id: typing.userId, typing: typing.typing } };
       await this.routeEdu(typing.roomId, typing.userId, edu);
@@ -112,10 +113,15 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     destinations.forEach((server) => this.flush(server));
   }
 
+  /**
+   * The servers with a member in the room; while the room's state is
+   * partial (most members unknown), with the servers_in_room the resident
+   * named at our join too.
+   */
   private joinedServers(roomId: string): Promise<string[]> {
     let servers = this.serversIn.get(roomId);
     if (!servers) {
-      servers = this.reader.joinedServers(roomId);
+      servers = Promise.all([this.reader.joinedServers(roomId), this.reader.partialStateServers(roomId)]).then(([joined, partial]) => [...new Set([...joined, ...partial])]);
       this.serversIn.set(roomId, servers);
       servers.catch(() => this.serversIn.delete(roomId));
     }

@@ -1,6 +1,6 @@
 import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { checkIncomingPdu, FederationClient, memoizedKeys, ServerKeys, type VerifyKeySource } from '@lattice/federation';
+import { checkFetchedEvents, checkIncomingPdu, FederationClient, memoizedKeys, ServerKeys, type VerifyKeySource } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { computeEventId, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { loadRoomHead, RoomInputClient, RoomReader } from '@lattice/room-server';
@@ -94,6 +94,12 @@ export class TransactionsController {
       for (const earlier of await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)) accepted.push({ ...earlier, roomId: pdu.room_id! });
       accepted.push({ eventId: checked.eventId, pdu: checked.pdu, roomId: pdu.room_id! });
     }
+    for (const roomId of new Set(accepted.map((a) => a.roomId))) {
+      if (!(await this.reader.isPartialState(roomId))) continue;
+      const ofRoom = accepted.filter((a) => a.roomId === roomId);
+      const authEvents = await this.missingAuthEvents(tenant, origin, (await versionOf(roomId))!, ofRoom, keys);
+      if (authEvents.length) await this.rooms.submit({ kind: 'storeOutliers', serverName: tenant.serverName, sender: ofRoom[0].pdu.sender, roomId, events: authEvents as never });
+    }
     const outcomes = await Promise.all(
       accepted.map(({ eventId, pdu, roomId }) =>
         this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: pdu as never }).then(
@@ -134,6 +140,33 @@ export class TransactionsController {
       if (checked.ok && checked.eventId !== eventId && !inTransaction.has(checked.eventId)) fetched.push({ eventId: checked.eventId, pdu: checked.pdu });
     }
     return fetched;
+  }
+
+  /**
+   * In a partial-state room an event is authorised against its auth events
+   * (the room-server's authoriseByAuthEvents), and this server may lack
+   * them: the member event of a sender it has not heard of yet, most often.
+   * Those are asked of the origin (/event_auth), checked like any PDU, and
+   * stored as outliers before the events that need them.
+   */
+  private async missingAuthEvents(tenant: TenantConfig, origin: string, version: RoomVersion, events: Array<{ eventId: string; pdu: Pdu; roomId: string }>, keys: VerifyKeySource): Promise<Array<{ eventId: string; pdu: Pdu }>> {
+    const inBatch = new Set(events.map((e) => e.eventId));
+    const wanted = [...new Set(events.flatMap((e) => referencedIds(e.pdu.auth_events)))].filter((id) => !inBatch.has(id));
+    const known = await this.reader.knownEventIds(wanted);
+    const lacking = events.filter((e) => referencedIds(e.pdu.auth_events).some((id) => !inBatch.has(id) && !known.has(id)));
+    if (lacking.length === 0) return [];
+    const fetched: Pdu[] = [];
+    for (const { roomId, eventId } of lacking) {
+      const answer = await this.federation
+        .request<{ auth_chain?: Pdu[] }>(tenant.serverName, origin, 'GET', `/_matrix/federation/v1/event_auth/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`)
+        .catch(() => ({ auth_chain: [] as Pdu[] }));
+      fetched.push(...(answer.auth_chain ?? []).filter((p) => p?.room_id === roomId));
+    }
+    const stored = async (ids: string[]) => new Map((await this.reader.events(ids)).map((e) => [e.eventId, e.pdu]));
+    const create = version.roomIdFromCreateEvent ? (await this.reader.stateEvent(lacking[0].roomId, 'm.room.create', ''))?.pdu : undefined;
+    const checked = await checkFetchedEvents(version, fetched, keys, stored, create);
+    const have = await this.reader.knownEventIds(checked.map((e) => e.eventId));
+    return checked.filter((e) => !have.has(e.eventId));
   }
 
   /**
