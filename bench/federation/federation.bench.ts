@@ -20,6 +20,8 @@ const PDUS_PER_TRANSACTION = 50;
 const ROOM_SIZES = [1_000, 10_000];
 /** Synapse rooms to join (LATTICE_BENCH_SYNAPSE_SIZES=1000,10000 by default). */
 const SYNAPSE_ROOM_SIZES = (process.env.LATTICE_BENCH_SYNAPSE_SIZES ?? '1000,10000').split(',').map(Number);
+/** How long one run may spend filling each Synapse room (LATTICE_BENCH_SYNAPSE_FILL_S, default 20 minutes); the next run carries on. */
+const SYNAPSE_FILL_BUDGET_MS = Number(process.env.LATTICE_BENCH_SYNAPSE_FILL_S ?? 1200) * 1000;
 
 type Server = RunningLattice & { name: string; port: number };
 
@@ -119,15 +121,17 @@ export async function run(): Promise<Record<string, number>> {
       };
       for (const size of SYNAPSE_ROOM_SIZES) {
         const n = size.toLocaleString('en-US');
-        const { synapse, roomId, fillMs, cached } = await filledSynapseRoom(certs, size);
+        const { synapse, roomId, members, fillMs } = await filledSynapseRoom(certs, size, SYNAPSE_FILL_BUDGET_MS);
         try {
-          results[`Synapse room of ${n} members: filled in (s${cached ? ', an earlier run; taken from its cache' : ''})`] = Math.round(fillMs / 1000);
-          const ours = await timeJoin(latticeB, roomId, synapse.serverName, size);
-          results[`join of a ${n}-member Synapse room from this server: usable (joined, message sent), ms`] = ours.usableMs;
-          results[`join of a ${n}-member Synapse room from this server: full state, ms`] = ours.fullMs;
-          const theirs = await timeJoin(synapseJoiner, roomId, synapse.serverName, size);
-          results[`join of a ${n}-member Synapse room from another Synapse (faster joins, its default): usable, ms`] = theirs.usableMs;
-          results[`join of a ${n}-member Synapse room from another Synapse (faster joins, its default): full state, ms`] = theirs.fullMs;
+          const m = members.toLocaleString('en-US');
+          results[`Synapse room for ${n}: members joined so far (filled across runs, kept in the cache)`] = members;
+          results[`Synapse room for ${n}: time spent filling it, s`] = Math.round(fillMs / 1000);
+          const ours = await timeJoin(latticeB, roomId, synapse.serverName, members);
+          results[`join of the ${m}-member Synapse room from this server: usable (joined, message sent), ms`] = ours.usableMs;
+          results[`join of the ${m}-member Synapse room from this server: full state, ms`] = ours.fullMs;
+          const theirs = await timeJoin(synapseJoiner, roomId, synapse.serverName, members);
+          results[`join of the ${m}-member Synapse room from another Synapse (faster joins, its default): usable, ms`] = theirs.usableMs;
+          results[`join of the ${m}-member Synapse room from another Synapse (faster joins, its default): full state, ms`] = theirs.fullMs;
         } finally {
           await synapse.stop();
         }

@@ -25,39 +25,50 @@ const FILL_SETTINGS = {
 };
 
 /**
- * The room of `size` members on a Synapse (its own users, joined through its
- * client API), from the cache when an earlier run filled it. Returns the
- * running Synapse, the room and how long filling took (0 from the cache).
+ * The room of up to `size` members on a Synapse (its own users, joined
+ * through its client API), filled for at most `budgetMs`: filling is slow on
+ * a small machine, so the room is kept (CACHE_DIR) with how many have joined
+ * and how long that took, and the next run carries on from there. Answers
+ * the running Synapse, the room, its members so far and the fill time.
  */
-export async function filledSynapseRoom(certs: TestCertificates, size: number): Promise<{ synapse: RunningSynapse; roomId: string; fillMs: number; cached: boolean }> {
+export async function filledSynapseRoom(certs: TestCertificates, size: number, budgetMs: number): Promise<{ synapse: RunningSynapse; roomId: string; members: number; fillMs: number }> {
   const dir = join(CACHE_DIR, `room-${size}`);
   const roomFile = join(dir, 'room.json');
-  // A fill that did not finish leaves users behind that would collide: start that one over.
+  // A fill that never recorded its room left users behind that would collide: start that one over.
   if (!existsSync(roomFile)) rmSync(dir, { recursive: true, force: true });
   const synapse = await startSynapse(certs, { dir, config: FILL_SETTINGS });
+  let saved: { roomId: string; members: number; fillMs: number };
   if (existsSync(roomFile)) {
-    const saved = JSON.parse(readFileSync(roomFile, 'utf8')) as { roomId: string; fillMs: number };
-    return { synapse, roomId: saved.roomId, fillMs: saved.fillMs, cached: true };
+    saved = JSON.parse(readFileSync(roomFile, 'utf8')) as typeof saved;
+  } else {
+    const owner = await synapse.register('owner');
+    const created = await synapseRequest(synapse, 'POST', '/_matrix/client/v3/createRoom', owner.accessToken, { preset: 'public_chat', name: `Bench ${size}` });
+    saved = { roomId: created.body.room_id as string, members: 1, fillMs: 0 };
+    writeFileSync(roomFile, JSON.stringify(saved));
   }
   const began = performance.now();
-  const owner = await synapse.register('owner');
-  const created = await synapseRequest(synapse, 'POST', '/_matrix/client/v3/createRoom', owner.accessToken, { preset: 'public_chat', name: `Bench ${size}` });
-  const roomId = created.body.room_id as string;
-  let next = 1;
+  const filledBefore = saved.fillMs;
+  // Names carry the run, so a user registered by an interrupted run does not collide.
+  const run = Date.now().toString(36);
+  let next = saved.members;
   await Promise.all(
     Array.from({ length: FILL_CONCURRENCY }, async () => {
-      while (next < size) {
+      while (next < size && performance.now() - began < budgetMs) {
         const i = next++;
-        const member = await synapse.register(`member${i}`);
-        const joined = await synapseRequest(synapse, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, member.accessToken, {});
+        const member = await synapse.register(`member${i}-${run}`);
+        const joined = await synapseRequest(synapse, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(saved.roomId)}`, member.accessToken, {});
         if (joined.status !== 200) throw new Error(`member${i} could not join: ${JSON.stringify(joined.body)}`);
-        if (i % 1000 === 0) console.error(`  filling the ${size}-member Synapse room: ${i} joined after ${Math.round((performance.now() - began) / 1000)} s`);
+        saved.members++;
+        saved.fillMs = filledBefore + Math.round(performance.now() - began);
+        if (saved.members % 100 === 0) {
+          writeFileSync(roomFile, JSON.stringify(saved));
+          console.error(`  filling the Synapse room of ${size}: ${saved.members} members after ${Math.round(saved.fillMs / 1000)} s`);
+        }
       }
     }),
   );
-  const fillMs = Math.round(performance.now() - began);
-  writeFileSync(roomFile, JSON.stringify({ roomId, fillMs }));
-  return { synapse, roomId, fillMs, cached: false };
+  writeFileSync(roomFile, JSON.stringify(saved));
+  return { synapse, roomId: saved.roomId, members: saved.members, fillMs: saved.fillMs };
 }
 
 /**
@@ -66,16 +77,16 @@ export async function filledSynapseRoom(certs: TestCertificates, size: number): 
  * member (Synapse and this server both make it wait for the full state of a
  * partial-state room). The user leaves afterwards, so a cached room keeps its size.
  */
-export async function timeJoin(joiner: Joiner, roomId: string, via: string, size: number): Promise<{ usableMs: number; fullMs: number }> {
+export async function timeJoin(joiner: Joiner, roomId: string, via: string, members: number): Promise<{ usableMs: number; fullMs: number }> {
   const began = performance.now();
   const token = await joiner.join(roomId, via);
   const room = encodeURIComponent(roomId);
   const sent = await joiner.request('PUT', `/_matrix/client/v3/rooms/${room}/send/m.room.message/bench-${Date.now()}`, token, { msgtype: 'm.text', body: 'usable' });
   if (sent.status !== 200) throw new Error(`${joiner.label} could not send after joining: ${JSON.stringify(sent.body)}`);
   const usableMs = Math.round(performance.now() - began);
-  const members = await joiner.request('GET', `/_matrix/client/v3/rooms/${room}/joined_members`, token);
-  const count = Object.keys((members.body.joined as object) ?? {}).length;
-  if (count < size + 1) throw new Error(`${joiner.label} sees ${count} members, not ${size + 1}: ${JSON.stringify(members.body).slice(0, 300)}`);
+  const list = await joiner.request('GET', `/_matrix/client/v3/rooms/${room}/joined_members`, token);
+  const count = Object.keys((list.body.joined as object) ?? {}).length;
+  if (count < members + 1) throw new Error(`${joiner.label} sees ${count} members, not ${members + 1}: ${JSON.stringify(list.body).slice(0, 300)}`);
   const fullMs = Math.round(performance.now() - began);
   await joiner.request('POST', `/_matrix/client/v3/rooms/${room}/leave`, token, {});
   return { usableMs, fullMs };

@@ -13,6 +13,8 @@ export interface OutputRoomEvent {
   pdu: Pdu;
   /** For m.room.member: whose membership changed. */
   membershipOf?: string;
+  /** The room was joined with partial state and is not complete yet (its resync is to run). */
+  partialState?: true;
 }
 
 /** A per-user stream changed (account data, receipts): wake that user's or room's sync waiters. */

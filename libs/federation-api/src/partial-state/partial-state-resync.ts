@@ -46,10 +46,8 @@ export class PartialStateResync implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.bus.consume('output.room', async (event) => {
-      if (event.pdu.type === 'm.room.member' && event.pdu.content.membership === 'join' && this.tenants.isLocal(serverNameOf(event.pdu.sender) ?? '') && (await this.reader.isPartialState(event.roomId))) {
-        this.resume();
-      }
+    this.bus.consume('output.room', (event) => {
+      if (event.partialState && event.pdu.type === 'm.room.member' && event.pdu.content.membership === 'join' && this.tenants.isLocal(serverNameOf(event.pdu.sender) ?? '')) this.resume();
     });
     this.resume();
     this.sweep = setInterval(() => this.resume(), SWEEP_MS);

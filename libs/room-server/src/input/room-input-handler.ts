@@ -341,6 +341,7 @@ export class RoomInputHandler {
             streamPos: persisted[w][i].streamPos.toString(),
             pdu: event.pdu,
             ...(event.pdu.type === 'm.room.member' ? { membershipOf: event.pdu.state_key } : {}),
+            ...(head.partialState ? { partialState: true } : {}),
           }),
         ),
       ),
