@@ -191,11 +191,8 @@ export class RoomStore {
   /** The type and state-key nids of some events' types and keys (interned before a transaction: the interner has its own). */
   private async intern(events: Array<{ pdu: Pdu }>): Promise<Interned> {
     const typeNids = new Map<string, number>();
-    const keyNids = new Map<string, number>();
-    for (const { pdu } of events) {
-      typeNids.set(pdu.type, await this.nids.typeNid(pdu.type));
-      if (pdu.state_key !== undefined) keyNids.set(pdu.state_key, await this.nids.stateKeyNid(pdu.state_key));
-    }
+    for (const type of new Set(events.map(({ pdu }) => pdu.type))) typeNids.set(type, await this.nids.typeNid(type));
+    const keyNids = await this.nids.stateKeyNids(events.flatMap(({ pdu }) => (pdu.state_key === undefined ? [] : [pdu.state_key])));
     return { typeNids, keyNids, of: (pdu) => ({ typeNid: typeNids.get(pdu.type)!, keyNid: keyNids.get(pdu.state_key!)! }) };
   }
 
