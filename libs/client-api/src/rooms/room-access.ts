@@ -9,7 +9,7 @@ export async function requireJoined(reader: RoomReader, roomId: string, userId: 
 
 /** How long a member list waits for a partial-state room to be completed. */
 const FULL_STATE_WAIT_MS = 60_000;
-const FULL_STATE_POLL_MS = 200;
+const FULL_STATE_POLL_MS = 50;
 
 /**
  * A member list of a room joined with partial state would miss most
