@@ -277,15 +277,15 @@ describe('federation with Synapse', () => {
     });
 
     it('joins without the members, sends at once, then ends up with the member list Synapse has', async () => {
-      const ivy = await registerOnLattice('ivy');
-      const joined = await latticeClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(synapse.serverName)}`, ivy.accessToken, {});
+      const quinn = await registerOnLattice('quinn');
+      const joined = await latticeClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(synapse.serverName)}`, quinn.accessToken, {});
       expect(joined).toMatchObject({ status: 200, body: { room_id: roomId } });
-      const sent = await latticeClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/p1`, ivy.accessToken, { msgtype: 'm.text', body: 'sent while partial' });
+      const sent = await latticeClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/p1`, quinn.accessToken, { msgtype: 'm.text', body: 'sent while partial' });
       expect(sent.status).toBe(200);
       await eventually('Synapse to see the message', async () => (await messageBodies(synapseClient, owner.accessToken, roomId)).includes('sent while partial'));
 
       // /joined_members here waits for the full state, which the resync fetched from Synapse.
-      const ours = await joinedOn(latticeClient, ivy.accessToken);
+      const ours = await joinedOn(latticeClient, quinn.accessToken);
       expect(ours).toEqual(await joinedOn(synapseClient, owner.accessToken));
       expect(ours).toHaveLength(8);
       // Synapse left the members out of send_join (members_omitted): they came in with the resync, which gives them a stream position.
