@@ -95,5 +95,5 @@ describe('rate limits', () => {
     } finally {
       await server.close();
     }
-  });
+  }, 60_000);
 });

@@ -5,10 +5,10 @@ import { buildEvent } from '../../libs/room-server/src/event-builder';
 import { Keyring } from '../../libs/room-server/src/keyring';
 import { loadRoomHead } from '../../libs/room-server/src/storage/room-store';
 import { DATABASE, type Database } from '../../libs/storage/src';
-import { startEmbeddedServer } from '../support/embedded-server';
-import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
+import { startFederatingServer, type FederatingServer } from '../support/federating-server';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
 
-type Server = Awaited<ReturnType<typeof startEmbeddedServer>> & { name: string; port: number };
+type Server = FederatingServer;
 
 /**
  * Two deployments of this server federating over TLS (a throwaway CA), and
@@ -22,13 +22,6 @@ describe('federation request authentication between two deployments', () => {
   let b: Server;
   let bKey: SigningKey;
   let aliceId: string;
-
-  async function start(): Promise<Server> {
-    const port = await freePort();
-    const name = `localhost:${port}`;
-    const server = await startEmbeddedServer({ tenants: [{ serverName: name }], federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] } });
-    return Object.assign(server, { name, port });
-  }
 
   async function client(server: Server, method: string, path: string, body?: unknown, token?: string) {
     const response = await fetch(`${server.url}${path}`, { method, headers: { host: server.name, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -45,7 +38,8 @@ describe('federation request authentication between two deployments', () => {
     authorizationHeader({ method: 'GET', uri: overrides.uri ?? profilePath(), origin: overrides.origin ?? b.name, destination: overrides.destination ?? a.name }, overrides.key ?? bKey);
 
   beforeAll(async () => {
-    [a, b] = await Promise.all([start(), start()]);
+    // B goes by an IP literal, so a server ACL can tell the two apart (ACLs ignore ports).
+    [a, b] = await Promise.all([startFederatingServer(certs), startFederatingServer(certs, '127.0.0.1')]);
     bKey = await b.app.get(Keyring).signingKey(b.name);
     const registered = await client(a, 'POST', '/_matrix/client/v3/register', { username: 'alice', password: 'pw pw pw', auth: { type: 'm.login.dummy' } });
     aliceId = registered.body.user_id as string;
@@ -141,11 +135,11 @@ describe('federation request authentication between two deployments', () => {
       expect(JSON.parse(json!.json).content).toEqual({});
     });
 
-    it('refuses an event the auth rules reject', async () => {
+    it('rejects an event the auth rules reject: kept as rejected (server-server-api "Rejection"), out of the timeline', async () => {
       const event = await bobEvent({ type: 'm.room.power_levels', stateKey: '', content: { users: { [bob.userId]: 100 } } });
       const { body } = await send([event.pdu]);
       expect((body as { pdus: Record<string, { error?: string }> }).pdus[event.eventId].error).toBeDefined();
-      expect(await storedHere(event.eventId)).toBeNull();
+      expect(await storedHere(event.eventId)).toMatchObject({ isRejected: true, streamPos: null });
     });
 
     it('refuses an event larger than the spec allows', async () => {
@@ -217,9 +211,28 @@ describe('federation request authentication between two deployments', () => {
       const alice = await client(a, 'POST', '/_matrix/client/v3/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'pw pw pw' });
       const created = await client(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'private_chat' }, alice.body.access_token as string);
       const other = encodeURIComponent(created.body.room_id as string);
-      const latestHere = (await a.app.get<Database>(DATABASE).prisma.event.findFirst({ orderBy: { streamPos: 'desc' } }))!.eventId;
+      const latestHere = (await a.app.get<Database>(DATABASE).prisma.event.findFirst({ where: { streamPos: { not: null } }, orderBy: { streamPos: 'desc' } }))!.eventId;
       expect(await asB('GET', `/_matrix/federation/v1/state_ids/${other}?event_id=${encodeURIComponent(latestHere)}`)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
       expect(await asB('GET', `/_matrix/federation/v1/event/${encodeURIComponent(latestHere)}`)).toMatchObject({ status: 403 });
+    });
+
+    // Last: it shuts B out of the room.
+    it('ignores the events and refuses the requests of a server the room\'s ACL denies', async () => {
+      const alice = await client(a, 'POST', '/_matrix/client/v3/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'pw pw pw' });
+      const room = encodeURIComponent(roomId);
+      const acl = await client(a, 'PUT', `/_matrix/client/v3/rooms/${room}/state/m.room.server_acl/`, { allow: ['*'], allow_ip_literals: false }, alice.body.access_token as string);
+      expect(acl.status).toBe(200);
+      const event = await bobEvent({ type: 'm.room.message', content: { body: 'after the ACL' } });
+      const { body } = await send([event.pdu]);
+      expect((body as { pdus: Record<string, { error?: string }> }).pdus[event.eventId].error).toMatch(/server ACL/);
+      expect(await storedHere(event.eventId)).toBeNull();
+      for (const [method, path] of [
+        ['GET', `/_matrix/federation/v1/state_ids/${room}?event_id=${encodeURIComponent(acl.body.event_id as string)}`],
+        ['GET', `/_matrix/federation/v1/make_join/${room}/${encodeURIComponent(bob.userId)}?ver=12`],
+        ['GET', `/_matrix/federation/v1/backfill/${room}?v=${encodeURIComponent(acl.body.event_id as string)}&limit=1`],
+      ] as const) {
+        expect(await asB(method, path)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+      }
     });
   });
 });

@@ -3,6 +3,7 @@ import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { generateSigningKey, signJson } from '../../libs/protocol/src';
 import { DATABASE, type Database } from '../../libs/storage/src';
 import { startEmbeddedServer } from '../support/embedded-server';
+import { exchangeEncryptedMessages } from '../support/crypto-client';
 import { eventually } from '../support/matrix-client';
 import { startSynapse, type RunningSynapse } from '../support/synapse';
 import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
@@ -163,7 +164,7 @@ describe('federation with Synapse', () => {
       await eventually('gina\'s join to arrive here', async () => Object.keys((await latticeClient('GET', `/_matrix/client/v3/rooms/${room}/joined_members`, alice.accessToken)).body.joined as object).includes(gina.userId));
     });
 
-    it('crosses typing notifications both ways, and Synapse\'s read receipts to this server', async () => {
+    it('crosses typing notifications and read receipts both ways', async () => {
       const room = encodeURIComponent(roomId);
       const ephemeral = async (call: typeof latticeClient, token: string) => {
         const { body } = await call('GET', freshSync(), token);
@@ -179,6 +180,12 @@ describe('federation with Synapse', () => {
       await eventually('the message to reach Synapse', async () => (await synapseClient('GET', `/_matrix/client/v3/rooms/${room}/event/${encodeURIComponent(eventId)}`, dave.accessToken)).status === 200);
       await synapseClient('POST', `/_matrix/client/v3/rooms/${room}/receipt/m.read/${encodeURIComponent(eventId)}`, dave.accessToken, {});
       await eventually('this server to show dave\'s receipt', async () => (await ephemeral(latticeClient, alice.accessToken)).includes(`"m.read":{"${dave.userId}"`));
+
+      expect((await latticeClient('POST', `/_matrix/client/v3/rooms/${room}/receipt/m.read/${encodeURIComponent(eventId)}`, alice.accessToken, {})).status).toBe(200);
+      await eventually('Synapse to show alice\'s receipt', async () => {
+        const { events } = JSON.parse(await ephemeral(synapseClient, dave.accessToken)) as { events?: Array<{ type: string; content: Record<string, { 'm.read'?: Record<string, unknown> }> }> };
+        return events?.some((e) => e.type === 'm.receipt' && e.content[eventId]?.['m.read']?.[alice.userId] !== undefined) ?? false;
+      });
     });
 
     it('crosses a kick, a leave and a ban in both directions', async () => {
@@ -296,6 +303,121 @@ describe('federation with Synapse', () => {
     });
   });
 
+  describe('presence', () => {
+    let pia: { userId: string; accessToken: string };
+    let sven: { userId: string; accessToken: string };
+
+    /** The m.presence contents of `userId` in a client's (fresh) sync. */
+    const presenceIn = async (call: typeof latticeClient, path: string, token: string, userId: string) => {
+      const { body } = await call('GET', path, token);
+      return ((body.presence as { events?: Array<{ sender: string; content: Record<string, unknown> }> })?.events ?? []).filter((e) => e.sender === userId).map((e) => e.content);
+    };
+
+    beforeAll(async () => {
+      pia = await registerOnLattice('pia');
+      sven = await synapse.register('sven');
+      const roomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', pia.accessToken, { preset: 'public_chat' })).body.room_id as string;
+      expect((await synapseClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?server_name=${encodeURIComponent(latticeName)}`, sven.accessToken, {})).status).toBe(200);
+    });
+
+    it('sends a user\'s presence here to Synapse, whose user sees it in /sync', async () => {
+      await latticeClient('PUT', `/_matrix/client/v3/presence/${encodeURIComponent(pia.userId)}/status`, pia.accessToken, { presence: 'unavailable', status_msg: 'from lattice' });
+      await eventually('Synapse to show pia\'s presence', async () => (await presenceIn(synapseClient, `${freshSync()}&set_presence=offline`, sven.accessToken, pia.userId)).some((c) => c.presence === 'unavailable' && c.status_msg === 'from lattice'), 30_000);
+    });
+
+    it('takes in a Synapse user\'s presence, which a user here sees in /sync', async () => {
+      await synapseClient('PUT', `/_matrix/client/v3/presence/${encodeURIComponent(sven.userId)}/status`, sven.accessToken, { presence: 'online', status_msg: 'from synapse' });
+      await eventually('this server to show sven\'s presence', async () => (await presenceIn(latticeClient, '/_matrix/client/v3/sync?timeout=0&set_presence=offline', pia.accessToken, sven.userId)).some((c) => c.presence === 'online' && c.status_msg === 'from synapse'), 30_000);
+    });
+  });
+
+  describe('history from before the join (backfill)', () => {
+    let olga: { userId: string; accessToken: string };
+    let lena: { userId: string; accessToken: string };
+    let roomId: string;
+    const history = Array.from({ length: 60 }, (_, i) => `history ${i}`);
+
+    beforeAll(async () => {
+      olga = await synapse.register('historian');
+      lena = await registerOnLattice('reader');
+      roomId = (await synapseClient('POST', '/_matrix/client/v3/createRoom', olga.accessToken, { preset: 'public_chat', name: 'Old room' })).body.room_id as string;
+      for (const [i, body] of history.entries()) {
+        await synapseClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/h${i}`, olga.accessToken, { msgtype: 'm.text', body });
+      }
+      // Synapse is busy for a moment after the burst of messages: a key fetch that fails then is retried only 30 s later.
+      await eventually('the join through Synapse', async () => {
+        const joined = await latticeClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(synapse.serverName)}`, lena.accessToken, {});
+        if (joined.status !== 200) await new Promise((r) => setTimeout(r, 2_000));
+        return joined.status === 200;
+      }, 60_000);
+    }, 120_000);
+
+    it('pages back past the join into the history Synapse had, in order, without it showing as new in /sync', async () => {
+      const room = encodeURIComponent(roomId);
+      const since = (await latticeClient('GET', '/_matrix/client/v3/sync?timeout=0', lena.accessToken)).body.next_batch as string;
+      const seen: string[] = [];
+      const types: string[] = [];
+      let from: string | undefined;
+      for (let page = 0; page < 20; page++) {
+        const { status, body } = await latticeClient('GET', `/_matrix/client/v3/rooms/${room}/messages?dir=b&limit=25${from ? `&from=${encodeURIComponent(from)}` : ''}`, lena.accessToken);
+        expect(status).toBe(200);
+        for (const e of body.chunk as Array<{ type: string; content: { body?: string } }>) {
+          types.push(e.type);
+          if (e.type === 'm.room.message') seen.push(e.content.body!);
+        }
+        if (body.end === undefined) break;
+        from = body.end as string;
+      }
+      expect(seen.reverse()).toEqual(history);
+      // Back to the beginning of the room: its create event is the last one paged to.
+      expect(types.at(-1)).toBe('m.room.create');
+      const { body } = await latticeClient('GET', `/_matrix/client/v3/sync?timeout=0&since=${encodeURIComponent(since)}`, lena.accessToken);
+      expect(JSON.stringify(body.rooms ?? {})).not.toContain('history ');
+    }, 120_000);
+  });
+
+  describe('a room forked between this server and Synapse', () => {
+    let paul: { userId: string; accessToken: string };
+    let quinn: { userId: string; accessToken: string };
+    let roomId: string;
+
+    const stateOf = async (call: typeof latticeClient, token: string) => {
+      const { body } = await call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state`, token);
+      return (body as unknown as Array<{ type: string; state_key: string; event_id: string }>).map((e) => `${e.type}|${e.state_key}|${e.event_id}`).sort();
+    };
+
+    beforeAll(async () => {
+      paul = await registerOnLattice('forker');
+      quinn = await synapse.register('brancher');
+      const room = (await latticeClient('POST', '/_matrix/client/v3/createRoom', paul.accessToken, { preset: 'public_chat', topic: 'before the fork' })).body.room_id as string;
+      roomId = room;
+      expect((await synapseClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(room)}?server_name=${encodeURIComponent(latticeName)}`, quinn.accessToken, {})).status).toBe(200);
+      const levels = (await latticeClient('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/state/m.room.power_levels/`, paul.accessToken)).body;
+      await latticeClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/state/m.room.power_levels/`, paul.accessToken, { ...levels, users: { ...(levels.users as object), [quinn.userId]: 100 } });
+      await eventually('Synapse to have quinn\'s power', async () => (await stateOf(synapseClient, quinn.accessToken)).join() === (await stateOf(latticeClient, paul.accessToken)).join(), 30_000);
+    }, 120_000);
+
+    it('converges on one state after both sides changed it while apart', async () => {
+      const room = encodeURIComponent(roomId);
+      // This server changes the topic while Synapse is down; Synapse changes it (and the name) while this server is down.
+      await synapse.stop();
+      expect((await latticeClient('PUT', `/_matrix/client/v3/rooms/${room}/state/m.room.topic/`, paul.accessToken, { topic: 'from lattice' })).status).toBe(200);
+      await lattice.close();
+      await synapse.start();
+      expect((await synapseClient('PUT', `/_matrix/client/v3/rooms/${room}/state/m.room.topic/`, quinn.accessToken, { topic: 'from synapse' })).status).toBe(200);
+      expect((await synapseClient('PUT', `/_matrix/client/v3/rooms/${room}/state/m.room.name/`, quinn.accessToken, { name: 'named on synapse' })).status).toBe(200);
+      lattice = await startEmbeddedServer(latticeConfig, lattice.dataDir);
+      // A message from each side after the restart tells the other it is back and carries the fork's merge.
+      await latticeClient('PUT', `/_matrix/client/v3/rooms/${room}/send/m.room.message/after-fork`, paul.accessToken, { msgtype: 'm.text', body: 'back' });
+      await eventually('both sides to agree on the state', async () => {
+        const [ours, theirs] = [await stateOf(latticeClient, paul.accessToken), await stateOf(synapseClient, quinn.accessToken)];
+        return ours.some((s) => s.startsWith('m.room.name|')) && ours.join() === theirs.join();
+      }, 60_000);
+      const topic = async (call: typeof latticeClient, token: string) => (await call('GET', `/_matrix/client/v3/rooms/${room}/state/m.room.topic/`, token)).body.topic;
+      expect(await topic(latticeClient, paul.accessToken)).toBe(await topic(synapseClient, quinn.accessToken));
+    }, 180_000);
+  });
+
   it('reads each other\'s room directory', async () => {
     const rita = await synapse.register('rita');
     const sam = await registerOnLattice('sam');
@@ -334,6 +456,51 @@ describe('federation with Synapse', () => {
       const seenHere = await latticeClient('POST', '/_matrix/client/v3/keys/query', pat.accessToken, { device_keys: { [quinn.userId]: [] } });
       expect((seenHere.body.device_keys as Record<string, Record<string, { keys: object }>>)[quinn.userId]?.[quinnDevice]?.keys).toEqual(quinnKeys.keys);
     });
+
+    describe('send-to-device messages and device lists, with a room in common', () => {
+      let rosa: { userId: string; accessToken: string; deviceId: string };
+      let sam: { userId: string; accessToken: string; deviceId: string };
+
+      type Sync = { next_batch: string; to_device?: { events: Array<{ sender: string; type: string; content: object }> }; device_lists?: { changed?: string[] } };
+      const syncOf = async (call: typeof latticeClient, token: string, since?: string) => (await call('GET', `${freshSync()}${since ? `&since=${since}` : ''}`, token)).body as Sync;
+      const toDeviceOf = async (call: typeof latticeClient, token: string, type: string) => (await syncOf(call, token)).to_device?.events.find((e) => e.type === type);
+
+      beforeAll(async () => {
+        const [here, there] = [await registerOnLattice('rosa'), await synapse.register('sam')];
+        rosa = { ...here, deviceId: await deviceOf(latticeClient, here.accessToken) };
+        sam = { ...there, deviceId: await deviceOf(synapseClient, there.accessToken) };
+        const roomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', rosa.accessToken, { preset: 'public_chat' })).body.room_id as string;
+        expect((await synapseClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?server_name=${encodeURIComponent(latticeName)}`, sam.accessToken, {})).status).toBe(200);
+      });
+
+      it('delivers a to-device message from a user here to a Synapse user\'s /sync', async () => {
+        await latticeClient('PUT', '/_matrix/client/v3/sendToDevice/org.example.ping/i1', rosa.accessToken, { messages: { [sam.userId]: { [sam.deviceId]: { to: 'sam' } } } });
+        const received = await eventually('Synapse to deliver the message', () => toDeviceOf(synapseClient, sam.accessToken, 'org.example.ping'), 30_000);
+        expect(received).toEqual({ sender: rosa.userId, type: 'org.example.ping', content: { to: 'sam' } });
+      });
+
+      it('delivers a to-device message from a Synapse user to a device here', async () => {
+        await synapseClient('PUT', '/_matrix/client/v3/sendToDevice/org.example.pong/i1', sam.accessToken, { messages: { [rosa.userId]: { [rosa.deviceId]: { to: 'rosa' } } } });
+        const received = await eventually('this server to deliver the message', () => toDeviceOf(latticeClient, rosa.accessToken, 'org.example.pong'), 30_000);
+        expect(received).toEqual({ sender: sam.userId, type: 'org.example.pong', content: { to: 'rosa' } });
+      });
+
+      it('shows a Synapse user\'s new device keys in device_lists.changed here', async () => {
+        const { next_batch: since } = await syncOf(latticeClient, rosa.accessToken);
+        expect((await synapseClient('POST', '/_matrix/client/v3/keys/upload', sam.accessToken, { device_keys: deviceKeys(sam.userId, sam.deviceId) })).status).toBe(200);
+        await eventually('the device-list change to reach this server', async () => (await syncOf(latticeClient, rosa.accessToken, since)).device_lists?.changed?.includes(sam.userId), 30_000);
+      });
+
+      it('shows new device keys of a user here in device_lists.changed on Synapse', async () => {
+        const { next_batch: since } = await syncOf(synapseClient, sam.accessToken);
+        expect((await latticeClient('POST', '/_matrix/client/v3/keys/upload', rosa.accessToken, { device_keys: deviceKeys(rosa.userId, rosa.deviceId) })).status).toBe(200);
+        await eventually('the device-list change to reach Synapse', async () => (await syncOf(synapseClient, sam.accessToken, since)).device_lists?.changed?.includes(rosa.userId), 30_000);
+      });
+
+      it('exchanges encrypted messages with a Synapse user, matrix-js-sdk with Rust crypto on both sides', async () => {
+        expect(await exchangeEncryptedMessages(lattice.url, synapse.clientUrl, ['crypto-tom', 'crypto-uma'])).toEqual(['from crypto-tom', 'from crypto-uma']);
+      }, 120_000);
+    });
   });
 
   describe('declined invites (make_leave and send_leave)', () => {
@@ -358,6 +525,90 @@ describe('federation with Synapse', () => {
       const member = await synapseClient('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(mona.userId)}`, olga.accessToken);
       expect(member.body.membership).toBe('leave');
       expect(((await latticeClient('GET', '/_matrix/client/v3/sync?timeout=0', mona.accessToken)).body.rooms as { invite?: Record<string, unknown> })?.invite?.[roomId]).toBeUndefined();
+    });
+  });
+
+  describe('knocking and spaces', () => {
+    const knockable = { initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] };
+    const memberOf = async (call: typeof latticeClient, token: string, roomId: string, userId: string) =>
+      (await call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/state/m.room.member/${encodeURIComponent(userId)}`, token)).body.membership;
+
+    it('takes a Synapse user\'s knock on a room here, which our admin accepts', async () => {
+      const owner = await registerOnLattice('knock-owner');
+      const uma = await synapse.register('uma');
+      const roomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', owner.accessToken, { ...knockable, name: 'Knock on Lattice' })).body.room_id as string;
+      const room = encodeURIComponent(roomId);
+      expect(await synapseClient('POST', `/_matrix/client/v3/knock/${room}?server_name=${encodeURIComponent(latticeName)}`, uma.accessToken, { reason: 'from synapse' })).toMatchObject({ status: 200, body: { room_id: roomId } });
+      expect(await memberOf(latticeClient, owner.accessToken, roomId, uma.userId)).toBe('knock');
+      await eventually('Synapse to show the knock', async () => ((await synapseClient('GET', freshSync(), uma.accessToken)).body.rooms as { knock?: Record<string, unknown> })?.knock?.[roomId] !== undefined);
+
+      expect((await latticeClient('POST', `/_matrix/client/v3/rooms/${room}/invite`, owner.accessToken, { user_id: uma.userId })).status).toBe(200);
+      await eventually('the invite to reach uma', async () => ((await synapseClient('GET', freshSync(), uma.accessToken)).body.rooms as { invite?: Record<string, unknown> })?.invite?.[roomId] !== undefined);
+      expect((await synapseClient('POST', `/_matrix/client/v3/join/${room}?server_name=${encodeURIComponent(latticeName)}`, uma.accessToken, {})).status).toBe(200);
+      expect(await memberOf(latticeClient, owner.accessToken, roomId, uma.userId)).toBe('join');
+    });
+
+    it('knocks on a Synapse room, which the Synapse admin accepts', async () => {
+      const vera = await synapse.register('vera');
+      const walt = await registerOnLattice('walt');
+      const roomId = (await synapseClient('POST', '/_matrix/client/v3/createRoom', vera.accessToken, { ...knockable, name: 'Knock on Synapse' })).body.room_id as string;
+      const room = encodeURIComponent(roomId);
+      expect(await latticeClient('POST', `/_matrix/client/v3/knock/${room}?via=${encodeURIComponent(synapse.serverName)}`, walt.accessToken, { reason: 'from lattice' })).toMatchObject({ status: 200, body: { room_id: roomId } });
+      const knock = ((await latticeClient('GET', '/_matrix/client/v3/sync?timeout=0', walt.accessToken)).body.rooms as { knock: Record<string, { knock_state: { events: Array<{ type: string; content: object }> } }> }).knock[roomId];
+      expect(knock.knock_state.events.find((e) => e.type === 'm.room.name')?.content).toEqual({ name: 'Knock on Synapse' });
+      await eventually('Synapse to see the knock', async () => (await memberOf(synapseClient, vera.accessToken, roomId, walt.userId)) === 'knock');
+
+      expect((await synapseClient('POST', `/_matrix/client/v3/rooms/${room}/invite`, vera.accessToken, { user_id: walt.userId })).status).toBe(200);
+      await eventually('the invite to replace the knock here', async () => {
+        const rooms = (await latticeClient('GET', '/_matrix/client/v3/sync?timeout=0', walt.accessToken)).body.rooms as { invite: Record<string, unknown>; knock: Record<string, unknown> };
+        return rooms.invite[roomId] !== undefined && rooms.knock[roomId] === undefined;
+      });
+      expect((await latticeClient('POST', `/_matrix/client/v3/join/${room}?via=${encodeURIComponent(synapse.serverName)}`, walt.accessToken, {})).status).toBe(200);
+      await eventually('Synapse to see walt join', async () => (await memberOf(synapseClient, vera.accessToken, roomId, walt.userId)) === 'join');
+    });
+
+    it('retracts a knock on a Synapse room through make_leave and send_leave', async () => {
+      // Synapse sends a room's events only to servers joined to it, so a rejection of the knock would not reach this server.
+      const yves = await synapse.register('yves');
+      const zoe = await registerOnLattice('zoe');
+      const roomId = (await synapseClient('POST', '/_matrix/client/v3/createRoom', yves.accessToken, knockable)).body.room_id as string;
+      const room = encodeURIComponent(roomId);
+      expect((await latticeClient('POST', `/_matrix/client/v3/knock/${room}?via=${encodeURIComponent(synapse.serverName)}`, zoe.accessToken, {})).status).toBe(200);
+      const { body } = await latticeClient('GET', '/_matrix/client/v3/sync?timeout=0', zoe.accessToken);
+      expect((await latticeClient('POST', `/_matrix/client/v3/rooms/${room}/leave`, zoe.accessToken, {})).status).toBe(200);
+      expect(await memberOf(synapseClient, yves.accessToken, roomId, zoe.userId)).toBe('leave');
+      const after = (await latticeClient('GET', `/_matrix/client/v3/sync?timeout=0&since=${encodeURIComponent(body.next_batch as string)}`, zoe.accessToken)).body.rooms as { leave: Record<string, unknown> };
+      expect(after.leave[roomId]).toBeDefined();
+    });
+
+    it('serves Synapse the hierarchy of a room here that is a child of a Synapse space', async () => {
+      const ada = await synapse.register('ada');
+      const ben = await registerOnLattice('ben');
+      const space = (await synapseClient('POST', '/_matrix/client/v3/createRoom', ada.accessToken, { preset: 'public_chat', name: 'Space with a child elsewhere', creation_content: { type: 'm.space' } })).body.room_id as string;
+      const child = (await latticeClient('POST', '/_matrix/client/v3/createRoom', ben.accessToken, { preset: 'public_chat', name: 'Child on Lattice' })).body.room_id as string;
+      await synapseClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(space)}/state/m.space.child/${encodeURIComponent(child)}`, ada.accessToken, { via: [latticeName] });
+      const { status, body } = await synapseClient('GET', `/_matrix/client/v1/rooms/${encodeURIComponent(space)}/hierarchy`, ada.accessToken);
+      expect(status).toBe(200);
+      expect((body.rooms as Array<{ room_id: string; name?: string }>).map((r) => ({ room_id: r.room_id, name: r.name }))).toEqual([
+        { room_id: space, name: 'Space with a child elsewhere' },
+        { room_id: child, name: 'Child on Lattice' },
+      ]);
+    });
+
+    it('reads the hierarchy of a space on Synapse, its child asked about over federation', async () => {
+      const xena = await synapse.register('xena');
+      const yuri = await registerOnLattice('yuri');
+      const space = (await synapseClient('POST', '/_matrix/client/v3/createRoom', xena.accessToken, { preset: 'public_chat', name: 'Synapse space', creation_content: { type: 'm.space' } })).body.room_id as string;
+      const child = (await synapseClient('POST', '/_matrix/client/v3/createRoom', xena.accessToken, { preset: 'public_chat', name: 'Synapse child', topic: 'in the space' })).body.room_id as string;
+      await synapseClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(space)}/state/m.space.child/${encodeURIComponent(child)}`, xena.accessToken, { via: [synapse.serverName] });
+      expect((await latticeClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(space)}?via=${encodeURIComponent(synapse.serverName)}`, yuri.accessToken, {})).status).toBe(200);
+
+      const { status, body } = await latticeClient('GET', `/_matrix/client/v1/rooms/${encodeURIComponent(space)}/hierarchy`, yuri.accessToken);
+      expect(status).toBe(200);
+      const rooms = body.rooms as Array<{ room_id: string; name?: string; topic?: string; room_type?: string }>;
+      expect(rooms.map((r) => r.name)).toEqual(['Synapse space', 'Synapse child']);
+      expect(rooms[0].room_type).toBe('m.space');
+      expect(rooms[1]).toMatchObject({ room_id: child, topic: 'in the space' });
     });
   });
 

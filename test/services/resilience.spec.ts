@@ -4,8 +4,9 @@ type Deployment = Awaited<ReturnType<typeof startServicesDeployment>>;
 
 /**
  * Services mode under failure: a message reaches a long-poll on either sync
- * worker, and kill -9 of a sync worker or of the room-server mid-conversation
- * loses no acknowledged event and duplicates none.
+ * worker, a request body nginx buffers to disk gets through, and kill -9 of
+ * a sync worker or of the room-server mid-conversation loses no
+ * acknowledged event and duplicates none.
  */
 describe('services mode', () => {
   let deployment: Deployment;
@@ -31,6 +32,12 @@ describe('services mode', () => {
     const { event_id: eventId } = await alice.send(roomId, `to ${worker}`, `wake-${worker}`);
     const response = await poll;
     expect(timelineIds(response, roomId)).toContain(eventId);
+  });
+
+  it('passes a request body too large for nginx to hold in memory on to the client-api', async () => {
+    // nginx keeps 16k of a body in memory and writes larger ones to its temp directory first (Rust crypto's /keys/upload is one).
+    const { event_id: eventId } = await alice.send(roomId, 'x'.repeat(40_000), 'large-body');
+    expect(eventId).toMatch(/^\$/);
   });
 
   it('loses and duplicates nothing acknowledged across kill -9 of a sync worker and of the room-server', async () => {

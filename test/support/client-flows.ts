@@ -89,6 +89,14 @@ export function clientFlows(start: () => Promise<RunningServer>): void {
     });
   }, 30_000);
 
+  it('shows a user\'s presence to another user sharing a room', async () => {
+    const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
+    await bob.joinRoom(roomId);
+    await alice.setPresence({ presence: 'unavailable', status_msg: 'out for lunch' });
+    const seen = await eventually('bob to see alice\'s presence', () => (bob.getUser('@alice:localhost')?.presenceStatusMsg === 'out for lunch' ? bob.getUser('@alice:localhost') : undefined));
+    expect(seen?.presence).toBe('unavailable');
+  }, 30_000);
+
   it('leaves, kicks and bans', async () => {
     const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
     await bob.joinRoom(roomId);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderNginxConfig, type HttpService, type Upstreams } from '@lattice/routing';
@@ -157,6 +157,10 @@ ${renderNginxConfig(`127.0.0.1:${this.options.proxyPort}`, upstreams)}
 }
 `,
     );
+    // Started as root, nginx runs its workers as an unprivileged user (nobody), and they write every request body
+    // larger than client_body_buffer_size (16k: a /keys/upload with its one-time keys) to client_body_temp_path.
+    // mkdtemp's 0700 kept them out of this directory, so nginx answered those requests 500 itself.
+    chmodSync(this.dir, 0o711);
     const nginx = nginxBinary();
     this.nginx = spawn(nginx, ['-c', conf, '-p', this.dir], { stdio: ['ignore', 'inherit', 'inherit'] });
   }

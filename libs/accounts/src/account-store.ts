@@ -5,6 +5,7 @@ import { hashPassword, verifyPassword } from './passwords';
 import { hashAccessToken, newAccessToken, newDeviceId } from './tokens';
 import { userIdOf, validateNewLocalpart } from './localpart';
 import { TokenCache, type TokenOwner } from './token-cache';
+import type { DeviceListStore } from './device-list-store';
 
 export interface Session {
   userId: string;
@@ -29,6 +30,7 @@ export class AccountStore {
   constructor(
     private readonly db: PrismaClient,
     private readonly bus: Bus,
+    private readonly deviceLists: DeviceListStore,
   ) {
     bus.consume('output.sessions', ({ userId }) => this.tokens.forgetUser(userId));
   }
@@ -79,6 +81,7 @@ export class AccountStore {
    */
   async startSession(userId: string, device: NewDevice): Promise<Session> {
     const deviceId = device.deviceId ?? newDeviceId();
+    const before = device.deviceId === undefined ? null : await this.db.device.findUnique({ where: { userId_deviceId: { userId, deviceId } } });
     const accessToken = newAccessToken();
     await this.db.$transaction([
       this.db.device.upsert({
@@ -90,6 +93,8 @@ export class AccountStore {
       this.db.accessToken.create({ data: { tokenHash: hashAccessToken(accessToken), userId, deviceId } }),
     ]);
     if (device.deviceId !== undefined) await this.sessionsEnded(userId);
+    // The display name is part of the device list others see (server-server-api "Device Management").
+    if (before && device.displayName !== undefined && before.displayName !== device.displayName) await this.deviceLists.changed(userId, [deviceId], 'local');
     return { userId, deviceId, accessToken };
   }
 
@@ -111,14 +116,25 @@ export class AccountStore {
     if (row) await this.deleteDevices(row.userId, [row.deviceId]);
   }
 
-  /** Deletes devices and their tokens; every device when `deviceIds` is omitted. */
+  /**
+   * Deletes devices with their tokens, end-to-end keys, undelivered
+   * to-device messages and to-device transaction IDs; every device when `deviceIds` is omitted. The
+   * deletions are device-list changes the user's room-mates must see.
+   */
   async deleteDevices(userId: string, deviceIds?: string[], keepDeviceId?: string): Promise<void> {
     const devices = deviceIds ? { in: deviceIds } : keepDeviceId ? { not: keepDeviceId } : undefined;
+    const where = { userId, deviceId: devices };
+    const existing = await this.db.device.findMany({ where, select: { deviceId: true } });
     await this.db.$transaction([
-      this.db.accessToken.deleteMany({ where: { userId, deviceId: devices } }),
-      this.db.device.deleteMany({ where: { userId, deviceId: devices } }),
+      this.db.accessToken.deleteMany({ where }),
+      this.db.device.deleteMany({ where }),
+      this.db.deviceKeys.deleteMany({ where }),
+      this.db.oneTimeKey.deleteMany({ where }),
+      this.db.toDeviceMessage.deleteMany({ where }),
+      this.db.toDeviceTxn.deleteMany({ where }),
     ]);
     await this.sessionsEnded(userId);
+    await this.deviceLists.changed(userId, existing.map((d) => d.deviceId), 'local');
   }
 
   /** After tokens were deleted: this process forgets them now, the others when the broadcast reaches them. */

@@ -14,10 +14,16 @@ export type OneTimeKeyClaim = Record<string, Record<string, string>>;
 export class DeviceKeyStore {
   constructor(private readonly db: PrismaClient) {}
 
-  /** Stores what a device uploads and answers the counts of its unclaimed one-time keys. */
-  async upload(userId: string, deviceId: string, upload: { deviceKeys?: JsonObject; oneTimeKeys?: JsonObject; fallbackKeys?: JsonObject }): Promise<Record<string, number>> {
+  /**
+   * Stores what a device uploads; answers the counts of its unclaimed
+   * one-time keys and whether its identity keys changed (a device-list change).
+   */
+  async upload(userId: string, deviceId: string, upload: { deviceKeys?: JsonObject; oneTimeKeys?: JsonObject; fallbackKeys?: JsonObject }): Promise<{ oneTimeKeyCounts: Record<string, number>; deviceKeysChanged: boolean }> {
+    let deviceKeysChanged = false;
     if (upload.deviceKeys) {
       const keys = JSON.stringify(upload.deviceKeys);
+      const previous = await this.db.deviceKeys.findUnique({ where: { userId_deviceId: { userId, deviceId } }, select: { keys: true } });
+      deviceKeysChanged = previous?.keys !== keys;
       await this.db.deviceKeys.upsert({ where: { userId_deviceId: { userId, deviceId } }, create: { userId, deviceId, keys }, update: { keys, updatedAt: new Date() } });
     }
     const rows = (keys: JsonObject | undefined, fallback: boolean) =>
@@ -29,12 +35,18 @@ export class DeviceKeyStore {
       await this.db.oneTimeKey.deleteMany({ where: { userId, deviceId, fallback: true, algorithm: { in: fresh.map((r) => r.algorithm) } } });
       await this.db.oneTimeKey.createMany({ data: fresh, skipDuplicates: true });
     }
-    return this.oneTimeKeyCounts(userId, deviceId);
+    return { oneTimeKeyCounts: await this.oneTimeKeyCounts(userId, deviceId), deviceKeysChanged };
   }
 
   async oneTimeKeyCounts(userId: string, deviceId: string): Promise<Record<string, number>> {
     const groups = await this.db.oneTimeKey.groupBy({ by: ['algorithm'], where: { userId, deviceId, fallback: false }, _count: { _all: true } });
     return Object.fromEntries(groups.map((g) => [g.algorithm, g._count._all]));
+  }
+
+  /** Algorithms of the device's fallback keys that no claim has handed out yet (/sync device_unused_fallback_key_types). */
+  async unusedFallbackKeyTypes(userId: string, deviceId: string): Promise<string[]> {
+    const rows = await this.db.oneTimeKey.findMany({ where: { userId, deviceId, fallback: true, used: false }, select: { algorithm: true } });
+    return [...new Set(rows.map((r) => r.algorithm))];
   }
 
   /** The identity keys of the devices asked for: user ID -> device ID -> signed device keys. */
@@ -65,7 +77,9 @@ export class DeviceKeyStore {
             await tx.oneTimeKey.delete({ where: { userId_deviceId_keyId: { userId, deviceId, keyId: oneTime.keyId } } });
             return oneTime;
           }
-          return tx.oneTimeKey.findFirst({ where: { userId, deviceId, algorithm, fallback: true } });
+          const fallback = await tx.oneTimeKey.findFirst({ where: { userId, deviceId, algorithm, fallback: true } });
+          if (fallback && !fallback.used) await tx.oneTimeKey.update({ where: { userId_deviceId_keyId: { userId, deviceId, keyId: fallback.keyId } }, data: { used: true } });
+          return fallback;
         });
         if (key) (result[userId] ??= {})[deviceId] = { [key.keyId]: JSON.parse(key.key) };
       }

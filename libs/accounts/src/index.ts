@@ -5,3 +5,4 @@ export * from './localpart';
 export * from './token-cache';
 export * from './device-key-store';
 export * from './openid-tokens';
+export * from './device-list-store';

@@ -39,6 +39,8 @@ export interface Bus {
    * the publish calls, even when a call is made before the previous one resolved.
    */
   publish<S extends StreamSubject>(subject: S, event: BusContract[S]['event']): Promise<void>;
+  /** Publishes several events at once, in order: what one commit produced travels together. */
+  publishAll<S extends StreamSubject>(subject: S, events: ReadonlyArray<BusContract[S]['event']>): Promise<void>;
   consume<S extends StreamSubject>(subject: S, handler: StreamHandler<S>): void;
   close(): Promise<void>;
 }

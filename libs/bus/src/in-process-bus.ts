@@ -25,10 +25,14 @@ export class InProcessBus implements Bus {
   }
 
   publish<S extends StreamSubject>(subject: S, event: BusContract[S]['event']): Promise<void> {
+    return this.publishAll(subject, [event]);
+  }
+
+  publishAll<S extends StreamSubject>(subject: S, events: ReadonlyArray<BusContract[S]['event']>): Promise<void> {
     const consumers = this.consumers.get(subject) ?? [];
     // Delivered after the publisher continues, in order, like a stream; a failing consumer does not stop the others.
     this.streamTail = this.streamTail.then(async () => {
-      for (const consume of consumers) await Promise.resolve(consume(event as never)).catch(() => undefined);
+      for (const event of events) for (const consume of consumers) await Promise.resolve(consume(event as never)).catch(() => undefined);
     });
     return Promise.resolve();
   }

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RoomInputClient } from '@lattice/room-server';
+import { RemoteKnocks, RoomInputClient } from '@lattice/room-server';
 import { AccountController } from './accounts/account.controller';
 import { LoginController } from './accounts/login.controller';
 import { OpenIdController } from './accounts/openid.controller';
@@ -7,13 +7,18 @@ import { RegisterController } from './accounts/register.controller';
 import { AliasResolver } from './directory/alias-resolver';
 import { DirectoryController } from './directory/directory.controller';
 import { KeysController } from './keys/keys.controller';
+import { PresenceController } from './presence/presence.controller';
 import { ProfileController } from './profile/profile.controller';
 import { PushRulesController } from './push/push-rules.controller';
 import { CreateRoomController } from './rooms/create-room.controller';
+import { HierarchyController } from './rooms/hierarchy.controller';
+import { KnockController } from './rooms/knock.controller';
 import { MembershipController } from './rooms/membership.controller';
+import { RemoteHierarchyCache } from './rooms/remote-hierarchy-cache';
 import { RoomReadController } from './rooms/room-read.controller';
 import { SendController } from './rooms/send.controller';
 import { StorageAccess } from './storage-access';
+import { SendToDeviceController } from './to-device/send-to-device.controller';
 import { UserDataController } from './user-data/user-data.controller';
 import { VersionsController } from './versions/versions.controller';
 
@@ -26,15 +31,19 @@ import { VersionsController } from './versions/versions.controller';
     AccountController,
     CreateRoomController,
     MembershipController,
+    KnockController,
+    HierarchyController,
     SendController,
     RoomReadController,
     DirectoryController,
     ProfileController,
+    PresenceController,
     UserDataController,
     PushRulesController,
     KeysController,
     OpenIdController,
+    SendToDeviceController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache],
 })
 export class ClientApiModule {}

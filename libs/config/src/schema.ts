@@ -98,6 +98,12 @@ export const configSchema = z.object({
       keyServers: z.array(serverName).default([]),
     })
     .default({ trustedCaFiles: [], keyServers: [] }),
+  /**
+   * Presence (client-server-api "Presence"). Off: the endpoints still answer (GET says offline, PUT
+   * changes nothing), /sync carries no presence, and no m.presence EDU goes out or is taken in; large
+   * deployments turn it off because every change fans out to everyone sharing a room.
+   */
+  presence: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
   /** Where the signing keys of tenants without one in the database are written at first start. */
   dataDir: z.string().default('./data'),
 });

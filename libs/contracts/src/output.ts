@@ -15,14 +15,22 @@ export interface OutputRoomEvent {
   membershipOf?: string;
   /** The room was joined with partial state and is not complete yet (its resync is to run). */
   partialState?: true;
+  /** Users whose membership state resolution changed when this event came in (a fork merged): their syncs must look again. */
+  resolvedMembershipsOf?: string[];
 }
 
-/** A per-user stream changed (account data, receipts): wake that user's or room's sync waiters. */
+/** A per-user stream changed (account data, receipts, to-device inboxes, device lists): wake that user's or room's sync waiters. */
 export interface OutputStreamChange {
-  stream: 'accountData' | 'receipts';
+  stream: 'accountData' | 'receipts' | 'toDevice' | 'deviceLists';
   position: string;
   userIds?: string[];
   roomId?: string;
+  /**
+   * For device lists: whose devices changed. Sync wakes everyone sharing a
+   * room with them; for a local user the federation sender passes the
+   * change on as m.device_list_update EDUs.
+   */
+  deviceListOf?: string;
   /** For receipts: the receipt written, which the federation sender passes on to the room's other servers. */
   receipt?: { userId: string; receiptType: string; eventId: string; threadId?: string; ts: number };
 }
@@ -53,4 +61,31 @@ export interface OutputRoomStateCompleted {
   roomId: string;
   /** The events-stream position the completion took. */
   streamPos: string;
+}
+
+/**
+ * Items were queued in the federation outbox (by a process other than the
+ * sender, e.g. send-to-device in the client-api): the sender sends to these
+ * destinations now rather than at its next sweep.
+ */
+export interface OutputOutboxQueued {
+  destinations: string[];
+}
+
+/** The presence states of client-server-api "Presence". */
+export type PresenceState = 'online' | 'unavailable' | 'offline';
+
+/**
+ * A user's presence changed (ours or another server's) and took a new
+ * position of the presence stream: sync workers wake the long-polls of
+ * users sharing a room with them; for our users, the federation sender
+ * tells the other servers in those rooms.
+ */
+export interface OutputPresence {
+  userId: string;
+  position: string;
+  state: PresenceState;
+  statusMsg?: string;
+  lastActiveTs: number;
+  currentlyActive: boolean;
 }

@@ -59,6 +59,27 @@ export interface FederatedEventInput extends RoomInputBase {
   roomId: string;
   eventId: string;
   pdu: JsonObject;
+  /** Events fetched from other servers that this one needs and may not have (auth events, state at a gap), checked like the PDU; kept as outliers. */
+  outliers?: Array<{ eventId: string; pdu: JsonObject }>;
+  /**
+   * For prev events this server could not fetch: the state after each (the
+   * origin's /state_ids at it, plus the prev event itself), as event IDs of
+   * stored events or of `outliers`.
+   */
+  prevStates?: Record<string, string[]>;
+}
+
+/**
+ * History fetched from another server (/backfill) for a client paginating
+ * back past the earliest event this server has: checked for format,
+ * signatures and hashes by the caller; the room-server authorises each
+ * event against its auth events and stores the good ones before everything
+ * it has, without touching the current state or the extremities.
+ */
+export interface BackfillInput extends RoomInputBase {
+  kind: 'backfill';
+  roomId: string;
+  events: Array<{ eventId: string; pdu: JsonObject }>;
 }
 
 /**
@@ -105,7 +126,7 @@ export interface CompleteStateInput extends RoomInputBase {
   stateIds: string[];
 }
 
-export type RoomInput = CreateRoomInput | SendInput | MembershipInput | RedactInput | FederatedEventInput | RemoteJoinInput | StoreOutliersInput | CompleteStateInput;
+export type RoomInput = CreateRoomInput | SendInput | MembershipInput | RedactInput | FederatedEventInput | RemoteJoinInput | BackfillInput | StoreOutliersInput | CompleteStateInput;
 
 /** A Matrix error carried back over the bus (status, errcode, message). */
 export interface BusError {

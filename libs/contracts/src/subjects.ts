@@ -1,5 +1,5 @@
 import type { RoomInput, RoomInputReply } from './room-input';
-import type { OutputRoomEvent, OutputRoomStateCompleted, OutputSessionsEnded, OutputStreamChange, OutputTyping } from './output';
+import type { OutputOutboxQueued, OutputPresence, OutputRoomEvent, OutputRoomStateCompleted, OutputSessionsEnded, OutputStreamChange, OutputTyping } from './output';
 
 /**
  * Every bus subject, typed: the one place that says which message travels
@@ -13,6 +13,8 @@ export interface BusContract {
   'output.streams': { event: OutputStreamChange };
   'output.typing': { event: OutputTyping };
   'output.sessions': { event: OutputSessionsEnded };
+  'output.outbox': { event: OutputOutboxQueued };
+  'output.presence': { event: OutputPresence };
 }
 
 export type RequestSubject = { [K in keyof BusContract]: BusContract[K] extends { request: unknown } ? K : never }[keyof BusContract];

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
-import { RoomInputClient } from '@lattice/room-server';
+import { RemoteKnocks, RoomInputClient } from '@lattice/room-server';
 import { FederationAuthGuard } from './auth/federation-auth.guard';
+import { ServerAclGuard, ServerAcls } from './auth/server-acl.guard';
 import { EventsController } from './events/events.controller';
 import { KeyServerController } from './keys/key-server.controller';
 import { UserKeysController } from './keys/user-keys.controller';
@@ -11,16 +12,18 @@ import { PartialStateResync } from './partial-state/partial-state-resync';
 import { PublicRoomsController } from './query/public-rooms.controller';
 import { QueryController } from './query/query.controller';
 import { FederationSender } from './sender/federation-sender';
+import { FederationHierarchyController } from './spaces/hierarchy.controller';
 import { TransactionsController } from './transactions/transactions.controller';
 
 /**
  * The server-server API: keys (ours, and as a notary), version, queries
  * about our users, joins of our rooms from other servers, inbound
- * transactions, reading events and state; the sender of our events to other
- * servers; and the resync that completes rooms joined with partial state.
+ * transactions, reading events and state, space hierarchies; the sender of
+ * our events to other servers; and the resync that completes rooms joined
+ * with partial state.
  */
 @Module({
-  controllers: [KeyServerController, QueryController, MembershipHandshakeController, InvitesController, TransactionsController, EventsController, UserKeysController, PublicRoomsController, OpenIdUserInfoController],
-  providers: [FederationAuthGuard, RoomInputClient, FederationSender, PartialStateResync],
+  controllers: [KeyServerController, QueryController, MembershipHandshakeController, InvitesController, TransactionsController, EventsController, UserKeysController, PublicRoomsController, OpenIdUserInfoController, FederationHierarchyController],
+  providers: [FederationAuthGuard, ServerAcls, ServerAclGuard, RoomInputClient, FederationSender, RemoteKnocks, PartialStateResync],
 })
 export class FederationApiModule {}

@@ -49,3 +49,12 @@ export function roomIdOf(version: RoomVersion, event: Pdu): string {
   if (typeof event.room_id !== 'string') throw new Error('Event has no room_id');
   return event.room_id;
 }
+
+/** Whether an event (of a shape not yet checked) belongs to the room: a missing room_id is not an error here. */
+export function isEventOfRoom(version: RoomVersion, event: Pdu, roomId: string): boolean {
+  try {
+    return roomIdOf(version, event) === roomId;
+  } catch {
+    return false;
+  }
+}

@@ -13,3 +13,4 @@ export * from './auth';
 export * from './state-res';
 export * from './federation/x-matrix';
 export * from './stripped-state';
+export * from './server-acl';

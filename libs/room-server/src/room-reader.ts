@@ -56,12 +56,13 @@ export class RoomReader {
    * The state of a room once every event up to stream position `position`
    * is applied: the state before the room's first later event (each event
    * row points at the snapshot before it), or the current state if there is
-   * none. Optionally only one type.
+   * none. History fetched with /backfill (outliers: the state at them is not
+   * known) is passed over. Optionally only one type.
    */
   async stateAt(roomId: string, position: bigint, type?: string): Promise<StoredEvent[]> {
     const [next] = await this.db.$queryRawUnsafe<Array<{ state_snapshot_nid: bigint | null }>>(
       `SELECT e.state_snapshot_nid FROM events e JOIN rooms r ON r.room_nid = e.room_nid
-       WHERE r.room_id = $1 AND e.stream_pos > $2 ORDER BY e.stream_pos ASC LIMIT 1`,
+       WHERE r.room_id = $1 AND e.stream_pos > $2 AND NOT e.is_outlier ORDER BY e.stream_pos ASC LIMIT 1`,
       roomId,
       position,
     );
@@ -70,6 +71,23 @@ export class RoomReader {
     const nids = [...(await readSnapshotNids(this.db, BigInt(next.state_snapshot_nid))).values()];
     const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.stream_pos`, nids);
     return rows.map(toStoredEvent).filter((e) => type === undefined || e.pdu.type === type);
+  }
+
+  /**
+   * Current state entries that changed in (after, upTo]: current_state
+   * records the position that set each entry, which is the entry's own
+   * event's, or that of the event whose arrival made state resolution bring
+   * an older event back.
+   */
+  async stateChangedBetween(roomId: string, after: bigint, upTo: bigint): Promise<StoredEvent[]> {
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} JOIN current_state c ON c.event_nid = e.event_nid
+       WHERE r.room_id = $1 AND c.stream_pos > $2 AND c.stream_pos <= $3 ORDER BY c.stream_pos`,
+      roomId,
+      after,
+      upTo,
+    );
+    return rows.map(toStoredEvent);
   }
 
   async stateEvent(roomId: string, type: string, stateKey: string): Promise<StoredEvent | undefined> {
@@ -97,12 +115,15 @@ export class RoomReader {
   /** Rooms where the user's current membership is one of `memberships`. */
   async roomsOfUser(userId: string, memberships: string[]): Promise<Array<{ roomId: string; membership: string; streamPos: bigint }>> {
     const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; membership: string; stream_pos: bigint }>>(
-      // Invites to rooms of other servers that this server is not in are kept apart (remote_invites).
+      // Invites to and knocks on rooms of other servers that this server is not in are kept apart (remote_invites, remote_knocks).
       `SELECT r.room_id, c.membership, c.stream_pos FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
        WHERE c.user_id = $1 AND c.membership = ANY($2::text[])
        UNION ALL
        SELECT i.room_id, 'invite', i.stream_pos FROM remote_invites i
-       WHERE i.user_id = $1 AND 'invite' = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.room_id = i.room_id)`,
+       WHERE i.user_id = $1 AND 'invite' = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.room_id = i.room_id)
+       UNION ALL
+       SELECT k.room_id, k.membership, k.stream_pos FROM remote_knocks k
+       WHERE k.user_id = $1 AND k.membership = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.room_id = k.room_id)`,
       userId,
       memberships,
     );
@@ -116,6 +137,12 @@ export class RoomReader {
     const pdu = JSON.parse(invite.event) as Pdu;
     const state = JSON.parse(invite.inviteRoomState) as JsonObject[];
     return [...state, { type: pdu.type, state_key: pdu.state_key!, sender: pdu.sender, content: pdu.content }];
+  }
+
+  /** What a knock on a room this server is not in shows: the stripped state the resident server sent, and the knock. */
+  async remoteKnockState(roomId: string, userId: string): Promise<JsonObject[] | undefined> {
+    const knock = await this.db.remoteKnock.findUnique({ where: { roomId_userId: { roomId, userId } } });
+    return knock?.membership === 'knock' ? (JSON.parse(knock.knockState) as JsonObject[]) : undefined;
   }
 
   /** Every event reachable from these through auth_events (server-server-api "auth chain"), oldest first. */
@@ -154,7 +181,7 @@ export class RoomReader {
       const fresh = frontier.filter((id) => !seen.has(id));
       fresh.forEach((id) => seen.add(id));
       if (fresh.length === 0) break;
-      const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE r.room_id = $1 AND e.event_id = ANY($2::text[]) ORDER BY e.depth DESC`, roomId, fresh);
+      const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE r.room_id = $1 AND e.event_id = ANY($2::text[]) AND NOT e.is_rejected ORDER BY e.depth DESC`, roomId, fresh);
       found.push(...rows.map(toStoredEvent).slice(0, limit - found.length));
       frontier = await this.prevEventIds(rows.map((r) => r.event_id));
     }
@@ -170,11 +197,11 @@ export class RoomReader {
     return [...new Set(rows.map((r) => r.prev_event_id))];
   }
 
-  /** The room's event sent closest to `ts`, at or after it (`f`) or at or before it (`b`); outliers aside. */
+  /** The room's event sent closest to `ts`, at or after it (`f`) or at or before it (`b`); outliers, rejected and soft-failed events aside. */
   async eventNearTimestamp(roomId: string, ts: number, dir: 'f' | 'b'): Promise<{ eventId: string; originServerTs: number } | undefined> {
     const [row] = await this.db.$queryRawUnsafe<Array<{ event_id: string; origin_server_ts: bigint }>>(
       `SELECT e.event_id, e.origin_server_ts FROM events e JOIN rooms r ON r.room_nid = e.room_nid
-       WHERE r.room_id = $1 AND NOT e.is_outlier AND e.origin_server_ts ${dir === 'f' ? '>=' : '<='} $2
+       WHERE r.room_id = $1 AND NOT e.is_outlier AND NOT e.is_rejected AND NOT e.is_soft_failed AND e.origin_server_ts ${dir === 'f' ? '>=' : '<='} $2
        ORDER BY e.origin_server_ts ${dir === 'f' ? 'ASC' : 'DESC'}, e.stream_pos ${dir === 'f' ? 'ASC' : 'DESC'} LIMIT 1`,
       roomId,
       BigInt(ts),
@@ -190,6 +217,17 @@ export class RoomReader {
   }
 
   /** The servers with at least one joined member in the room. */
+  /** Timeline events with stream positions in (after, upTo], in stream order, at most `limit`. */
+  async eventsInRange(after: bigint, upTo: bigint, limit: number): Promise<StoredEvent[]> {
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.stream_pos > $1 AND e.stream_pos <= $2 AND NOT e.is_rejected AND NOT e.is_soft_failed ORDER BY e.stream_pos LIMIT $3`,
+      after,
+      upTo,
+      limit,
+    );
+    return rows.map(toStoredEvent);
+  }
+
   async joinedServers(roomId: string): Promise<string[]> {
     const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
       `SELECT c.user_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = $1 AND c.membership = 'join'`,
@@ -220,7 +258,8 @@ export class RoomReader {
   }
 
   async event(eventId: string): Promise<StoredEvent | undefined> {
-    const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_id = $1`, eventId);
+    // server-server-api "Rejection": a rejected event is shown to no one.
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_id = $1 AND NOT e.is_rejected`, eventId);
     return rows[0] && toStoredEvent(rows[0]);
   }
 

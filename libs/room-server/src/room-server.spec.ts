@@ -1,4 +1,4 @@
-import { checkEventAuth, getRoomVersion, stateKey, verifyEventSignatures, publicKeyFromBase64 } from '@lattice/protocol';
+import { checkEventAuth, getRoomVersion, stateKey, verifyEventSignatures, publicKeyFromBase64, type JsonObject } from '@lattice/protocol';
 import { NoPositionCache } from '@lattice/storage';
 import { RoomInputHandler } from './input/room-input-handler';
 import { Keyring } from './keyring';
@@ -9,7 +9,7 @@ type Server = Awaited<ReturnType<typeof startRoomServer>>;
 let server: Server;
 beforeAll(async () => {
   server = await startRoomServer();
-});
+}, 60_000);
 afterAll(async () => server.close());
 
 async function createRoom(request: object = {}) {
@@ -139,6 +139,35 @@ describe('room-server', () => {
     const positions = server.output.map((e) => BigInt(e.streamPos));
     expect(positions).toEqual([...positions].sort((a, b) => (a < b ? -1 : 1)));
     expect(new Set(positions).size).toBe(positions.length);
+  });
+
+  describe('server ACLs', () => {
+    const OTHER_TENANT_USER = '@dave:other.example';
+    const asOtherTenant = (input: object) => server.submit({ ...input, serverName: 'other.example', sender: OTHER_TENANT_USER } as never);
+    const setAcl = (roomId: string, content: JsonObject) => server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.server_acl', stateKey: '', content });
+
+    it('refuses an ACL that would deny the sender\'s own server, and takes one that does not', async () => {
+      const roomId = await createRoom();
+      expect(await setAcl(roomId, { allow: ['*'], deny: [SERVER] })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+      expect(await setAcl(roomId, { deny: [] })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+      expect(await setAcl(roomId, { allow: ['*'], deny: ['evil.example'] })).toMatchObject({ ok: true });
+    });
+
+    it('refuses to redact the current ACL, which would deny every server', async () => {
+      const roomId = await createRoom();
+      const acl = await setAcl(roomId, { allow: ['*'] });
+      if (!acl.ok) throw new Error('ACL refused');
+      expect(await server.submit({ kind: 'redact', sender: ALICE, roomId, redacts: acl.eventId! })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+    });
+
+    it('lets a user of a denied server (another tenant) leave the room but do nothing else there', async () => {
+      const roomId = await createRoom({ preset: 'public_chat' });
+      expect(await asOtherTenant({ kind: 'membership', action: 'join', roomId, target: OTHER_TENANT_USER })).toMatchObject({ ok: true });
+      expect(await setAcl(roomId, { allow: ['*'], deny: ['other.example'] })).toMatchObject({ ok: true });
+      expect(await asOtherTenant({ kind: 'send', roomId, type: 'm.room.message', content: { body: 'denied' } })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+      expect(await asOtherTenant({ kind: 'membership', action: 'leave', roomId, target: OTHER_TENANT_USER })).toMatchObject({ ok: true });
+      expect(await asOtherTenant({ kind: 'membership', action: 'join', roomId, target: OTHER_TENANT_USER })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+    });
   });
 
   describe('partition handover between two writers of one database', () => {

@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module, type Provider } from '@nestjs/common';
-import { AccountStore, DeviceKeyStore, OpenIdTokens } from '@lattice/accounts';
+import { AccountStore, DeviceKeyStore, DeviceListStore, OpenIdTokens } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
@@ -16,14 +16,15 @@ export interface Infrastructure {
 
 /**
  * What every service module may inject: configuration, database, bus,
- * position cache, accounts, our signing keys, other servers' keys and the
+ * position cache, accounts and device lists, our signing keys, other servers' keys and the
  * federation client.
  */
 @Global()
 @Module({})
 export class InfrastructureModule {
   static forRoot(infra: Infrastructure): DynamicModule {
-    const accounts = new AccountStore(infra.db.prisma, infra.bus);
+    const deviceLists = new DeviceListStore(infra.db.prisma, infra.positions, infra.bus);
+    const accounts = new AccountStore(infra.db.prisma, infra.bus, deviceLists);
     const resolver: AccessTokenResolver = { resolve: (token) => accounts.resolveToken(token) };
     const keyring = new Keyring(infra.db.prisma);
     const federation = new FederationClient({ signingKey: (serverName) => keyring.signingKey(serverName), ca: trustedCertificates(infra.config.federation.trustedCaFiles) });
@@ -36,6 +37,7 @@ export class InfrastructureModule {
       { provide: BUS, useValue: infra.bus },
       { provide: POSITION_CACHE, useValue: infra.positions },
       { provide: AccountStore, useValue: accounts },
+      { provide: DeviceListStore, useValue: deviceLists },
       { provide: DeviceKeyStore, useValue: new DeviceKeyStore(infra.db.prisma) },
       { provide: OpenIdTokens, useValue: new OpenIdTokens(infra.db.prisma) },
       { provide: ACCESS_TOKEN_RESOLVER, useValue: resolver },

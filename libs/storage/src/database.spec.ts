@@ -13,7 +13,7 @@ describe.each(configs)('database on %s', (_name, config) => {
   let db: Database;
   beforeAll(async () => {
     db = await openDatabase(config());
-  });
+  }, 60_000);
   afterAll(async () => db.close());
 
   it('creates the schema and records the migration as Prisma does', async () => {

@@ -80,7 +80,7 @@ export class RedisPositionCache implements PositionCache {
   }
 }
 
-const STREAMS: readonly StreamName[] = ['events', 'account_data', 'receipts'];
+const STREAMS: readonly StreamName[] = ['events', 'account_data', 'receipts', 'to_device', 'device_lists', 'presence'];
 
 /** The identity of the database, made once by its migration. */
 export async function databaseIdentity(db: PrismaClient): Promise<string> {

@@ -1,7 +1,14 @@
 import type { Prisma } from './generated/prisma/client';
 
 /** The output streams whose positions sync tokens carry. */
-export type StreamName = 'events' | 'account_data' | 'receipts';
+export type StreamName = 'events' | 'account_data' | 'receipts' | 'to_device' | 'device_lists' | 'presence';
+
+/**
+ * Counters kept like streams but never in sync tokens: `backfill` counts
+ * down the positions of history fetched from other servers (stored as its
+ * negation, so older history sorts before everything this server had).
+ */
+export type CounterName = StreamName | 'backfill';
 
 /**
  * Allocates `count` consecutive positions of a stream inside the caller's
@@ -9,7 +16,7 @@ export type StreamName = 'events' | 'account_data' | 'receipts';
  * positions become visible in order: a reader that sees position N has
  * every position below N. Returns the first allocated position.
  */
-export async function allocateStreamPositions(tx: Prisma.TransactionClient, stream: StreamName, count: number): Promise<bigint> {
+export async function allocateStreamPositions(tx: Prisma.TransactionClient, stream: CounterName, count: number): Promise<bigint> {
   const rows = await tx.$queryRawUnsafe<Array<{ position: bigint }>>(
     `INSERT INTO stream_positions (stream, position) VALUES ($1, $2)
      ON CONFLICT (stream) DO UPDATE SET position = stream_positions.position + EXCLUDED.position

@@ -7,3 +7,8 @@ export * from './streams/account-data-store';
 export * from './streams/receipt-store';
 export * from './positions/sync-token';
 export * from './pagination-token';
+export * from './to-device/to-device-inbox';
+export * from './to-device/to-device-recipients';
+export * from './device-lists/device-list-reader';
+export * from './presence/presence-rules';
+export * from './presence/presence-store';

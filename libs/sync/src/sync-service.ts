@@ -1,6 +1,8 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DeviceKeyStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
+import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
+import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
 import { RoomReader, toClientEvent, type StoredEvent } from '@lattice/room-server';
 import { DATABASE, POSITION_CACHE, reconcilePositions, type Database, type PositionCache } from '@lattice/storage';
@@ -8,11 +10,15 @@ import { roomEventMatches, roomIncluded, eventMatches } from './filters/event-fi
 import type { SyncFilter } from './filters/filter-schema';
 import { SyncNotifier } from './notifier';
 import { formatPaginationToken } from './pagination-token';
+import { DeviceListReader } from './device-lists/device-list-reader';
 import { currentPosition } from './positions/current-position';
+import { PresenceStore } from './presence/presence-store';
+import { PresenceTracker } from './presence/presence-tracker';
 import { clampPosition, formatSyncToken, hasAdvanced, type SyncPosition, ZERO_POSITION } from './positions/sync-token';
 import { AccountDataStore, type AccountDataEntry } from './streams/account-data-store';
 import { ReceiptStore } from './streams/receipt-store';
 import { TypingStore } from './streams/typing-store';
+import { ToDeviceInbox } from './to-device/to-device-inbox';
 
 export interface SyncRequest {
   userId: string;
@@ -21,6 +27,8 @@ export interface SyncRequest {
   filter?: SyncFilter;
   fullState: boolean;
   timeoutMs: number;
+  /** client-server-api /sync `set_presence`; omitted means online. */
+  setPresence?: PresenceState;
   /** Aborts when the client goes away: the long-poll then stops waiting. */
   signal?: AbortSignal;
 }
@@ -40,7 +48,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   readonly typing = new TypingStore();
   readonly accountData: AccountDataStore;
   readonly receipts: ReceiptStore;
+  readonly presence: PresenceTracker;
   private readonly deviceKeys: DeviceKeyStore;
+  private readonly deviceLists: DeviceListReader;
+  private readonly toDevice: ToDeviceInbox;
   private readonly reader: RoomReader;
   private expiry: NodeJS.Timeout | undefined;
   /** Aborted at shutdown so long-polls answer at once instead of holding the server open. */
@@ -50,21 +61,30 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     @Inject(DATABASE) private readonly db: Database,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
+    @Inject(LATTICE_CONFIG) config: LatticeConfig,
   ) {
     this.reader = new RoomReader(db.prisma);
     this.accountData = new AccountDataStore(db.prisma, positions);
     this.receipts = new ReceiptStore(db.prisma, positions);
     this.deviceKeys = new DeviceKeyStore(db.prisma);
+    this.deviceLists = new DeviceListReader(db.prisma);
+    this.toDevice = new ToDeviceInbox(db.prisma, positions, bus);
+    this.presence = new PresenceTracker(new PresenceStore(db.prisma, positions, bus), this.reader, this.notifier, config.presence.enabled);
   }
 
   onModuleInit(): void {
-    this.bus.consume('output.room', (e) => this.notifier.notify({ roomId: e.roomId, userIds: e.membershipOf ? [e.membershipOf] : [] }));
-    this.bus.consume('output.streams', (e) => this.notifier.notify({ roomId: e.roomId, userIds: e.userIds }));
+    this.bus.consume('output.room', (e) => this.notifier.notify({ roomId: e.roomId, userIds: [...(e.membershipOf ? [e.membershipOf] : []), ...(e.resolvedMembershipsOf ?? [])] }));
+    this.bus.consume('output.streams', async (e) => {
+      this.notifier.notify({ roomId: e.roomId, userIds: e.userIds });
+      if (e.deviceListOf) await this.wakeRoomMates(e.deviceListOf);
+    });
     this.bus.consume('output.roomStateCompleted', (e) => this.notifier.notify({ roomId: e.roomId }));
     this.bus.consume('output.typing', (e) => {
       this.typing.set(e.roomId, e.userId, e.typing, e.timeoutMs);
       this.notifier.notify({ roomId: e.roomId });
     });
+    this.bus.consume('output.presence', (change) => this.presence.changed(change));
+    this.presence.start();
     this.expiry = setInterval(() => {
       for (const roomId of this.typing.expire()) this.notifier.notify({ roomId });
       // Repairs the position cache after a writer died between its commit and its cache update.
@@ -73,13 +93,21 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     this.expiry.unref();
   }
 
+  /** A user's device list changed: everyone sharing a room with them (and their own other devices) should look. */
+  private async wakeRoomMates(userId: string): Promise<void> {
+    this.notifier.notify({ userIds: [userId] });
+    for (const room of await this.reader.roomsOfUser(userId, ['join'])) this.notifier.notify({ roomId: room.roomId });
+  }
+
   onModuleDestroy(): void {
     clearInterval(this.expiry);
+    this.presence.stop();
     this.shuttingDown.abort();
   }
 
   async sync(request: SyncRequest): Promise<JsonObject> {
     const deadline = Date.now() + request.timeoutMs;
+    await this.presence.syncing(request.userId, request.setPresence ?? 'online');
     const rooms = await this.reader.roomsOfUser(request.userId, ['join', 'invite']);
     const waiter = this.notifier.register(request.userId, rooms.map((r) => r.roomId));
     const stop = request.signal ? AbortSignal.any([request.signal, this.shuttingDown.signal]) : this.shuttingDown.signal;
@@ -105,11 +133,12 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
 
   private async build(request: SyncRequest, since: SyncPosition | undefined, current: SyncPosition): Promise<JsonObject> {
     const from = since ?? ZERO_POSITION;
-    const memberships = await this.reader.roomsOfUser(request.userId, ['join', 'invite', 'leave', 'ban']);
+    const memberships = await this.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock', 'leave', 'ban']);
     const filter = request.filter;
     const join: JsonObject = {};
     const invite: JsonObject = {};
     const leave: JsonObject = {};
+    const knock: JsonObject = {};
     const accountData = await this.accountData.since(request.userId, from.accountData, current.accountData);
     const forgotten = new Set((await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId));
 
@@ -121,6 +150,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         if (section) join[room.roomId] = section;
       } else if (room.membership === 'invite' && (changedMembership || !since)) {
         invite[room.roomId] = { invite_state: { events: (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId)) } };
+      } else if (room.membership === 'knock' && (changedMembership || !since)) {
+        knock[room.roomId] = { knock_state: { events: (await this.reader.remoteKnockState(room.roomId, request.userId)) ?? (await this.knockState(room.roomId, request.userId)) } };
       } else if ((room.membership === 'leave' || room.membership === 'ban') && since && changedMembership && !forgotten.has(room.roomId)) {
         leave[room.roomId] = await this.leftRoom(request, room.roomId, from, room.streamPos);
       } else if ((room.membership === 'leave' || room.membership === 'ban') && !since && filter?.room?.include_leave && !forgotten.has(room.roomId)) {
@@ -128,14 +159,20 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       }
     }
 
+    const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
+    // client-server-api /sync: device_lists is only given for incremental syncs.
+    const deviceLists = since
+      ? await this.deviceLists.changes(request.userId, { events: { after: from.events, upTo: current.events }, deviceLists: { after: from.deviceLists, upTo: current.deviceLists } })
+      : { changed: [], left: [] };
     return {
-      next_batch: formatSyncToken(current),
-      rooms: { join, invite, leave, knock: {} },
+      next_batch: formatSyncToken({ ...current, toDevice: toDevice.next }),
+      rooms: { join, invite, leave, knock },
       account_data: { events: accountData.filter((a) => a.roomId === '' && eventMatches(filter?.account_data, { type: a.type })).map((a) => ({ type: a.type, content: a.content })) },
-      presence: { events: [] },
-      to_device: { events: [] },
-      device_lists: { changed: [], left: [] },
+      presence: { events: await this.presence.events(request.userId, from, current, filter?.presence) },
+      to_device: { events: toDevice.events },
+      device_lists: deviceLists,
       device_one_time_keys_count: await this.deviceKeys.oneTimeKeyCounts(request.userId, request.deviceId),
+      device_unused_fallback_key_types: await this.deviceKeys.unusedFallbackKeyTypes(request.userId, request.deviceId),
     };
   }
 
@@ -143,7 +180,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private async joinedRoom(request: SyncRequest, roomId: string, since: SyncPosition | undefined, current: SyncPosition, accountData: AccountDataEntry[]): Promise<JsonObject | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
-    const fetched = await this.reader.timeline(roomId, { after: since?.events, upTo: current.events, limit: limit + 1, backwards: true });
+    // From position 0 at most: history fetched from other servers (negative positions) is for /messages, never new in /sync.
+    const fetched = await this.reader.timeline(roomId, { after: since?.events ?? 0n, upTo: current.events, limit: limit + 1, backwards: true });
     const limited = fetched.length > limit;
     const timeline = fetched.slice(0, limit).reverse();
     const visible = timeline.filter((e) => roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
@@ -156,6 +194,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     ];
     const roomAccountData = accountData.filter((a) => a.roomId === roomId).map((a) => ({ type: a.type, content: a.content }));
     const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since) : [];
+    // Only an event of the timeline can bring a state change by resolution: a room without one has none.
+    if (since !== undefined && !request.fullState && timeline.length > 0) state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
     if (since !== undefined && !request.fullState && timeline.length === 0 && ephemeral.length === 0 && roomAccountData.length === 0) return undefined;
 
     return {
@@ -189,6 +229,18 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     return state.filter((e) => roomEventMatches(stateFilter, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }));
   }
 
+  /**
+   * State that changed since `since` without an event of the timeline
+   * saying so: a fork merged and state resolution kept an older event (or
+   * one from the other branch). Clients learn of it through the state
+   * section, as server-server-api "Soft failure" says they should.
+   */
+  private async resolvedState(request: SyncRequest, roomId: string, timeline: StoredEvent[], state: StoredEvent[], since: SyncPosition, current: SyncPosition): Promise<StoredEvent[]> {
+    const shown = new Set([...timeline, ...state].map((e) => e.eventId));
+    const changed = await this.reader.stateChangedBetween(roomId, since.events, current.events);
+    return changed.filter((e) => !shown.has(e.eventId) && roomEventMatches(request.filter?.room?.state, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }));
+  }
+
   private async leftRoom(request: SyncRequest, roomId: string, from: SyncPosition, leftAt: bigint): Promise<JsonObject> {
     const limit = request.filter?.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     const timeline = (await this.reader.timeline(roomId, { after: from.events, upTo: leftAt, limit, backwards: true })).reverse();
@@ -202,14 +254,27 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private async strippedState(roomId: string): Promise<JsonObject[]> {
     return strippedState((await this.reader.currentState(roomId)).map((e) => e.pdu)) as unknown as JsonObject[];
   }
+
+  /** A knock on a room of this server: the room's stripped state and the user's own knock (client-server-api "Knocking on rooms"). */
+  private async knockState(roomId: string, userId: string): Promise<JsonObject[]> {
+    const state = (await this.reader.currentState(roomId)).map((e) => e.pdu);
+    const own = state.filter((e) => e.type === 'm.room.member' && e.state_key === userId).map((e) => ({ type: e.type, state_key: e.state_key!, sender: e.sender, content: e.content }));
+    return [...strippedState(state), ...own] as unknown as JsonObject[];
+  }
 }
 
 function isEmpty(response: JsonObject): boolean {
   const rooms = response.rooms as Record<string, JsonObject>;
+  const deviceLists = response.device_lists as { changed: unknown[]; left: unknown[] };
   return (
     Object.keys(rooms.join).length === 0 &&
     Object.keys(rooms.invite).length === 0 &&
     Object.keys(rooms.leave).length === 0 &&
-    ((response.account_data as { events: unknown[] }).events.length === 0)
+    Object.keys(rooms.knock).length === 0 &&
+    (response.account_data as { events: unknown[] }).events.length === 0 &&
+    (response.to_device as { events: unknown[] }).events.length === 0 &&
+    deviceLists.changed.length === 0 &&
+    deviceLists.left.length === 0 &&
+    (response.presence as { events: unknown[] }).events.length === 0
   );
 }

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { RoomInputClient } from '@lattice/room-server';
 import { FilterLoader } from './api/filter-loader';
+import { HistoryBackfill } from './api/history-backfill';
 import { MessagesController } from './api/messages.controller';
 import { SyncController } from './api/sync.controller';
 import { SyncService } from './sync-service';
 
 /** The sync service: /sync long-polls, /messages and /context. Any number of workers can run it. */
-@Module({ controllers: [SyncController, MessagesController], providers: [SyncService, FilterLoader], exports: [SyncService] })
+@Module({ controllers: [SyncController, MessagesController], providers: [SyncService, FilterLoader, HistoryBackfill, RoomInputClient], exports: [SyncService] })
 export class SyncModule {}

@@ -11,6 +11,7 @@ import {
 import { RequestBatcher } from '../request-batcher';
 import { PartitionConsumer } from './partition-consumer';
 import { PartitionLeases } from './partition-leases';
+import { decodeOutputPayload, encodeOutputPayloads } from './output-payload';
 import { headersWithTrace, traceContextOf } from './trace-headers';
 
 const json = JSONCodec();
@@ -21,6 +22,10 @@ const tracer = trace.getTracer('lattice-bus');
  * is harmless (the handler answers a repeated input from its record).
  */
 const INPUT_WINDOW = 32;
+/** NATS's own default, for a server that does not say. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** Room left in a message for its headers (trace context). */
+const HEADER_ALLOWANCE = 4096;
 
 export interface NatsBusOptions {
   url: string;
@@ -51,7 +56,8 @@ interface PendingReply {
  * survives any process dying) and its reply comes back over core NATS.
  *
  * Outputs go to a stream with limits retention, so consumers can be added
- * later and replay. Each process consumes it with an ordered consumer from
+ * later and replay; the events of one publish call share messages (see
+ * output-payload.ts). Each process consumes it with an ordered consumer from
  * the moment it starts: the event store is the source of truth and sync uses
  * output only to wake waiters and track typing.
  */
@@ -82,7 +88,8 @@ export class NatsBus implements Bus {
   }
 
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
-    const nc = await connect({ servers: options.url, name: options.name, maxReconnectAttempts: -1 });
+    // Async traces capture a stack per request: a cost on every publish, for error messages the bus does not need.
+    const nc = await connect({ servers: options.url, name: options.name, maxReconnectAttempts: -1, noAsyncTraces: true });
     const jsm = await nc.jetstreamManager();
     await ensureStream(jsm, {
       name: ROOM_INPUT_STREAM,
@@ -134,10 +141,17 @@ export class NatsBus implements Bus {
     this.serving = this.startServing(new RequestBatcher('room.input', handler as unknown as RequestHandler<'room.input'>)).catch((e: Error) => console.error(`serving ${subject}: ${e.message}`));
   }
 
-  async publish<S extends StreamSubject>(subject: S, event: BusContract[S]['event']): Promise<void> {
-    await tracer.startActiveSpan(`${subject} publish`, { kind: SpanKind.PRODUCER }, async (span) => {
+  publish<S extends StreamSubject>(subject: S, event: BusContract[S]['event']): Promise<void> {
+    return this.publishAll(subject, [event]);
+  }
+
+  async publishAll<S extends StreamSubject>(subject: S, events: ReadonlyArray<BusContract[S]['event']>): Promise<void> {
+    if (events.length === 0) return;
+    await tracer.startActiveSpan(`${subject} publish`, { kind: SpanKind.PRODUCER, attributes: { 'lattice.events': events.length } }, async (span) => {
       try {
-        await this.js.publish(outputSubject(subject), json.encode(event), { headers: headersWithTrace() });
+        const maxBytes = this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+        // Issued together (the connection keeps their order), acknowledged together.
+        await Promise.all(encodeOutputPayloads(events, maxBytes - HEADER_ALLOWANCE).map((payload) => this.js.publish(outputSubject(subject), payload, { headers: headersWithTrace() })));
       } finally {
         span.end();
       }
@@ -152,7 +166,9 @@ export class NatsBus implements Bus {
       for await (const message of messages) {
         const parent = traceContextOf(message.headers);
         await tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
-          await Promise.resolve(handler(json.decode(message.data) as BusContract[S]['event'])).catch((e: Error) => console.error(`${subject} consumer: ${e.message}`));
+          for (const event of decodeOutputPayload(message.data)) {
+            await Promise.resolve(handler(event as BusContract[S]['event'])).catch((e: Error) => console.error(`${subject} consumer: ${e.message}`));
+          }
           span.end();
         });
       }

@@ -36,4 +36,15 @@ export class AliasResolver {
       throw new MatrixError(502, 'M_UNKNOWN', `Could not ask ${server} about ${alias}: ${(e as Error).message}`);
     }
   }
+
+  /**
+   * The `{roomIdOrAlias}` of POST /join and /knock: a room ID, or an alias
+   * resolved, with the servers to reach the room through: those named by
+   * `via` (or the deprecated `server_name`), then the alias's.
+   */
+  async resolveRoomIdOrAlias(origin: string, target: string, via: string[]): Promise<{ roomId: string; servers: string[] }> {
+    const resolved = target.startsWith('#') ? await this.resolve(origin, target) : { roomId: target, servers: [] };
+    if (!resolved.roomId.startsWith('!')) throw Errors.invalidParam('Expected a room ID or alias');
+    return { roomId: resolved.roomId, servers: [...via, ...resolved.servers] };
+  }
 }

@@ -1,23 +1,32 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { DeviceKeyStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
+import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
+import { DeviceKeyStore, DeviceListStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient } from '@lattice/federation';
 import { Auth, Errors, Requester, Tenant } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
+import { DATABASE, type Database } from '@lattice/storage';
+import { DeviceListReader, parseSyncToken } from '@lattice/sync';
 
 /**
  * End-to-end encryption keys (client-server-api "End-to-End Encryption"):
  * devices upload theirs; queries and claims are answered here for this
  * deployment's users and over federation (/user/keys/query, /user/keys/claim)
  * for others', with a server that cannot be reached listed in `failures`.
+ * New identity keys are a device-list change; /keys/changes reads those.
  */
 @Controller('_matrix/client/v3/keys')
 export class KeysController {
+  private readonly changesReader: DeviceListReader;
+
   constructor(
     private readonly keys: DeviceKeyStore,
+    private readonly deviceLists: DeviceListStore,
     private readonly federation: FederationClient,
     private readonly tenants: TenantDirectory,
-  ) {}
+    @Inject(DATABASE) db: Database,
+  ) {
+    this.changesReader = new DeviceListReader(db.prisma);
+  }
 
   @Post('upload')
   @HttpCode(200)
@@ -29,8 +38,20 @@ export class KeysController {
       const value = upload[field];
       if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw Errors.badJson(`${field} must be an object`);
     }
-    const counts = await this.keys.upload(r.userId, r.deviceId, { deviceKeys, oneTimeKeys: upload.one_time_keys, fallbackKeys: upload.fallback_keys });
-    return { one_time_key_counts: counts };
+    const stored = await this.keys.upload(r.userId, r.deviceId, { deviceKeys, oneTimeKeys: upload.one_time_keys, fallbackKeys: upload.fallback_keys });
+    if (stored.deviceKeysChanged) await this.deviceLists.changed(r.userId, [r.deviceId], 'local');
+    return { one_time_key_counts: stored.oneTimeKeyCounts };
+  }
+
+  /** Users whose device lists changed, or who stopped sharing a room with the requester, between two sync tokens. */
+  @Get('changes')
+  async changes(@Auth() r: Requester, @Query('from') from: string | undefined, @Query('to') to: string | undefined) {
+    if (!from || !to) throw Errors.missingParam('from and to are required');
+    const [after, upTo] = [parseSyncToken(from), parseSyncToken(to)];
+    return this.changesReader.changes(r.userId, {
+      events: { after: after.events, upTo: upTo.events },
+      deviceLists: { after: after.deviceLists, upTo: upTo.deviceLists },
+    });
   }
 
   @Post('query')

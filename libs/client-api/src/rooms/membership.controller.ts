@@ -1,14 +1,16 @@
-import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
-import { FederationClient, FederationError, inviteRemoteUser, leaveThrough, RemoteJoiner, RemoteJoinError, ServerKeys } from '@lattice/federation';
+import { FederationClient, FederationError, inviteRemoteUser, leaveThrough, RemoteJoiner, ServerKeys } from '@lattice/federation';
 import { Auth, Errors, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { checkEventAuth, serverNameOf, stateKey, strippedState, type JsonObject } from '@lattice/protocol';
 import { AliasResolver } from '../directory/alias-resolver';
 import { StorageAccess } from '../storage-access';
-import { buildEvent, Keyring, loadRoomHead, membershipTemplate, RoomInputClient } from '@lattice/room-server';
+import { buildEvent, Keyring, loadRoomHead, membershipTemplate, RemoteKnocks, RoomInputClient, type PendingKnock } from '@lattice/room-server';
+import { remoteFailure } from './remote-failure';
 import { inviteBody, joinBody, reasonBody, targetBody } from './room-schemas';
+import { ViaServers } from './via-servers.decorator';
 
 /** Joining, inviting, leaving and moderating (client-server-api "Room membership"). */
 @Controller('_matrix/client/v3')
@@ -23,6 +25,7 @@ export class MembershipController {
     private readonly keyring: Keyring,
     private readonly aliases: AliasResolver,
     private readonly tenants: TenantDirectory,
+    private readonly knocks: RemoteKnocks,
   ) {}
 
   @Post('rooms/:roomId/join')
@@ -41,19 +44,10 @@ export class MembershipController {
   @Post('join/:roomIdOrAlias')
   @HttpCode(200)
   @RateLimited()
-  async join(
-    @Auth() r: Requester,
-    @Tenant() t: TenantConfig,
-    @Param('roomIdOrAlias') target: string,
-    @Body() raw: unknown,
-    @Query('via') via?: string | string[],
-    @Query('server_name') serverName?: string | string[],
-  ) {
+  async join(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomIdOrAlias') target: string, @Body() raw: unknown, @ViaServers() via: string[]) {
     const body = validateBody(joinBody, raw);
-    const named = (value?: string | string[]) => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
-    const resolved = target.startsWith('#') ? await this.aliases.resolve(t.serverName, target) : { roomId: target, servers: [] };
-    if (!resolved.roomId.startsWith('!')) throw Errors.invalidParam('Expected a room ID or alias');
-    return { room_id: await this.joinKnownOrRemote(r, t, resolved.roomId, [...named(via), ...named(serverName), ...resolved.servers], body.reason) };
+    const resolved = await this.aliases.resolveRoomIdOrAlias(t.serverName, target, via);
+    return { room_id: await this.joinKnownOrRemote(r, t, resolved.roomId, resolved.servers, body.reason) };
   }
 
   /**
@@ -65,7 +59,7 @@ export class MembershipController {
     if (await this.storage.reader.roomVersion(roomId)) return this.act(r, t, roomId, 'join', r.userId, reason);
     const invite = await this.storage.db.prisma.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
     const inviter = invite && serverNameOf((JSON.parse(invite.event) as { sender: string }).sender);
-    const servers = [...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => s !== undefined && s !== t.serverName))];
+    const servers = [...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => !!s && s !== t.serverName))];
     return this.joinRemote(r, t, roomId, servers);
   }
 
@@ -84,8 +78,14 @@ export class MembershipController {
   @HttpCode(200)
   async leave(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(reasonBody, raw);
-    const invite = !(await this.storage.reader.roomVersion(roomId)) && (await this.storage.db.prisma.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } }));
+    if (await this.storage.reader.roomVersion(roomId)) {
+      await this.act(r, t, roomId, 'leave', r.userId, body.reason);
+      return {};
+    }
+    const invite = await this.storage.db.prisma.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
+    const knock = await this.knocks.pending(roomId, r.userId);
     if (invite) await this.declineRemoteInvite(r, t, roomId, (JSON.parse(invite.event) as { sender: string }).sender);
+    else if (knock) await this.retractRemoteKnock(r, t, roomId, knock);
     else await this.act(r, t, roomId, 'leave', r.userId, body.reason);
     return {};
   }
@@ -158,14 +158,23 @@ export class MembershipController {
     await this.storage.db.prisma.remoteInvite.deleteMany({ where: { roomId, userId: r.userId } });
   }
 
+  /**
+   * Retracts a knock on a room this server is not in: a leave through the
+   * server that took the knock (server-server-api "Knocking upon a room":
+   * "Servers can retract knocks over federation by leaving the room").
+   * Unlike a declined invite, the knock stays if that server cannot be
+   * reached: the room would still see it.
+   */
+  private async retractRemoteKnock(r: Requester, t: TenantConfig, roomId: string, knock: PendingKnock): Promise<void> {
+    const left = await leaveThrough(this.federation, await this.keyring.signingKey(t.serverName), t.serverName, knock.server, r.userId, roomId).catch(remoteFailure(`retract the knock through ${knock.server}`));
+    await this.knocks.left(knock, left.pdu, left.eventId);
+  }
+
   /** Joins through another server (libs/federation RemoteJoiner), then hands the checked room to the room-server. */
   private async joinRemote(r: Requester, t: TenantConfig, roomId: string, servers: string[]): Promise<string> {
     if (servers.length === 0) throw Errors.notFound(`${roomId} is not known here; name a server to join it through (via)`);
     const profile = (await this.accounts.getProfile(r.userId)) ?? {};
-    const joined = await this.remote.join(t.serverName, r.userId, roomId, servers, profile as JsonObject).catch((e: Error) => {
-      if (e instanceof RemoteJoinError) throw new MatrixError(e.status, e.errcode, e.message);
-      throw new MatrixError(502, 'M_UNKNOWN', `Could not join ${roomId} through ${servers.join(', ')}: ${e.message}`);
-    });
+    const joined = await this.remote.join(t.serverName, r.userId, roomId, servers, profile as JsonObject).catch(remoteFailure(`join ${roomId} through ${servers.join(', ')}`));
     await this.rooms.submit({
       kind: 'remoteJoin', serverName: t.serverName, sender: r.userId, roomId, roomVersion: joined.version.id, eventId: joined.eventId,
       pdu: joined.pdu as never, state: joined.state as never, authChain: joined.authChain as never,

@@ -4,6 +4,7 @@ import { Errors, Public, Tenant } from '@lattice/http';
 import { RoomReader } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
+import { ServerAclGuard } from '../auth/server-acl.guard';
 
 /** The most events one backfill or get_missing_events answer carries. */
 const MAX_EVENTS = 100;
@@ -32,6 +33,7 @@ export class EventsController {
   }
 
   @Get('state/:roomId')
+  @UseGuards(ServerAclGuard)
   @Public()
   async state(@Origin() origin: string, @Param('roomId') roomId: string, @Query('event_id') eventId?: string) {
     const { state, chain } = await this.stateAt(origin, roomId, eventId);
@@ -39,6 +41,7 @@ export class EventsController {
   }
 
   @Get('state_ids/:roomId')
+  @UseGuards(ServerAclGuard)
   @Public()
   async stateIds(@Origin() origin: string, @Param('roomId') roomId: string, @Query('event_id') eventId?: string) {
     const { state, chain } = await this.stateAt(origin, roomId, eventId);
@@ -46,6 +49,7 @@ export class EventsController {
   }
 
   @Get('event_auth/:roomId/:eventId')
+  @UseGuards(ServerAclGuard)
   @Public()
   async eventAuth(@Origin() origin: string, @Param('roomId') roomId: string, @Param('eventId') eventId: string) {
     await this.mayRead(roomId, origin);
@@ -53,6 +57,7 @@ export class EventsController {
   }
 
   @Get('backfill/:roomId')
+  @UseGuards(ServerAclGuard)
   @Public()
   async backfill(@Tenant() t: TenantConfig, @Origin() origin: string, @Param('roomId') roomId: string, @Query('v') v?: string | string[], @Query('limit') limit?: string) {
     await this.mayRead(roomId, origin);
@@ -63,6 +68,7 @@ export class EventsController {
   }
 
   @Post('get_missing_events/:roomId')
+  @UseGuards(ServerAclGuard)
   @Public()
   @HttpCode(200)
   async missingEvents(@Origin() origin: string, @Param('roomId') roomId: string, @Body() body: unknown) {

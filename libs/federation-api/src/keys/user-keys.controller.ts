@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { AccountStore, DeviceKeyStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
+import { AccountStore, DeviceKeyStore, DeviceListStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
@@ -16,6 +16,7 @@ export class UserKeysController {
   constructor(
     private readonly keys: DeviceKeyStore,
     private readonly accounts: AccountStore,
+    private readonly deviceLists: DeviceListStore,
   ) {}
 
   @Post('keys/query')
@@ -40,7 +41,8 @@ export class UserKeysController {
     const devices = await this.accounts.listDevices(userId);
     return {
       user_id: userId,
-      stream_id: 0,
+      // The stream_id of the latest m.device_list_update sent for this user: later EDUs' prev_id follow on from it.
+      stream_id: Number(await this.deviceLists.latestStreamId(userId)),
       devices: devices.map((d) => ({ device_id: d.deviceId, ...(keys[d.deviceId] ? { keys: keys[d.deviceId] } : {}), ...(d.displayName ? { device_display_name: d.displayName } : {}) })),
     };
   }

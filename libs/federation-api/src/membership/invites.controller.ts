@@ -7,6 +7,7 @@ import { findRoomVersion, serverNameOf, signEvent, type Pdu } from '@lattice/pro
 import { Keyring, RoomReader } from '@lattice/room-server';
 import { allocateStreamPositions, DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
+import { ServerAclGuard } from '../auth/server-acl.guard';
 
 /**
  * Invites of our users by other servers (server-server-api "Inviting to a
@@ -15,7 +16,7 @@ import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
  * the stripped state the inviter sent) for the user's /sync until they join.
  */
 @Controller('_matrix/federation/v2/invite')
-@UseGuards(FederationAuthGuard)
+@UseGuards(FederationAuthGuard, ServerAclGuard)
 export class InvitesController {
   private readonly reader: RoomReader;
 
@@ -56,6 +57,8 @@ export class InvitesController {
       const position = await allocateStreamPositions(tx, 'events', 1);
       const data = { eventId, event: JSON.stringify(pdu), inviteRoomState: JSON.stringify(inviteRoomState), streamPos: position };
       await tx.remoteInvite.upsert({ where: { roomId_userId: { roomId, userId } }, create: { roomId, userId, ...data }, update: data });
+      // An invite is how a knock is accepted (server-server-api "Inviting to a room"): the room leaves rooms.knock.
+      await tx.remoteKnock.deleteMany({ where: { roomId, userId } });
       return position;
     });
     await this.positions.advance('events', streamPos);

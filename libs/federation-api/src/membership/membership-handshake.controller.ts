@@ -2,22 +2,27 @@ import { Body, Controller, Get, Inject, Param, Put, Query, UseGuards } from '@ne
 import type { TenantConfig } from '@lattice/config';
 import { checkIncomingPdu, partialJoinState, ServerKeys } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
-import { checkEventAuth, serverNameOf, stateKey, type Pdu } from '@lattice/protocol';
+import { checkEventAuth, serverNameOf, stateKey, STRIPPED_STATE_TYPES, type Pdu } from '@lattice/protocol';
 import { eventSkeleton, loadRoomHead, RoomInputClient, RoomReader } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
+import { ServerAclGuard } from '../auth/server-acl.guard';
+
+type Handshake = 'join' | 'knock' | 'leave';
 
 /**
- * Joining and leaving a room of this server from another (server-server-api
- * "Joining Rooms", "Leaving Rooms"): make_join / make_leave offer an
- * unsigned membership event on top of the room's current head, the other
- * server signs it, send_join / send_leave check and persist it; send_join
- * answers with the room's state and its auth chain, without most member
- * events when asked to omit them (a partial-state join). A room this server
- * itself holds only partially is not offered: it cannot vouch for the state.
+ * Joining, knocking on and leaving a room of this server from another
+ * (server-server-api "Joining Rooms", "Knocking upon a room", "Leaving
+ * Rooms"): make_join / make_knock / make_leave offer an unsigned membership
+ * event on top of the room's current head, the other server signs it,
+ * send_join / send_knock / send_leave check and persist it; send_join
+ * answers with the room's state and its auth chain (without most member
+ * events when asked to omit them: a partial-state join), send_knock with
+ * the state the knocker may see. A room this server itself holds only
+ * partially is not offered: it cannot vouch for the state.
  */
 @Controller('_matrix/federation')
-@UseGuards(FederationAuthGuard)
+@UseGuards(FederationAuthGuard, ServerAclGuard)
 export class MembershipHandshakeController {
   private readonly reader: RoomReader;
 
@@ -36,13 +41,21 @@ export class MembershipHandshakeController {
     return this.make('join', origin, roomId, userId, ver === undefined ? ['1'] : Array.isArray(ver) ? ver : [ver]);
   }
 
+  /** make_knock: `ver` is required (knocks.yaml), since knocking exists only from room version 7. */
+  @Get('v1/make_knock/:roomId/:userId')
+  @Public()
+  makeKnock(@Origin() origin: string, @Param('roomId') roomId: string, @Param('userId') userId: string, @Query('ver') ver?: string | string[]) {
+    if (ver === undefined) throw Errors.missingParam('make_knock needs the room versions the server supports (ver)');
+    return this.make('knock', origin, roomId, userId, Array.isArray(ver) ? ver : [ver]);
+  }
+
   @Get('v1/make_leave/:roomId/:userId')
   @Public()
   makeLeave(@Origin() origin: string, @Param('roomId') roomId: string, @Param('userId') userId: string) {
     return this.make('leave', origin, roomId, userId);
   }
 
-  private async make(membership: 'join' | 'leave', origin: string, roomId: string, userId: string, supported?: string[]) {
+  private async make(membership: Handshake, origin: string, roomId: string, userId: string, supported?: string[]) {
     if (serverNameOf(userId) !== origin) throw Errors.forbidden(`${origin} cannot make a ${membership} for ${userId}`);
     const head = await loadRoomHead(this.db.prisma, roomId);
     if (!head) throw Errors.notFound(`Room ${roomId} is not known to this server`);
@@ -54,7 +67,7 @@ export class MembershipHandshakeController {
     const content = { membership, ...(membership === 'join' && typeof member?.displayname === 'string' ? { displayname: member.displayname } : {}) };
     const event = eventSkeleton(head, userId, { type: 'm.room.member', stateKey: userId, content }, origin);
     const decision = checkEventAuth(head.version, event, (t, k) => head.state.get(stateKey(t, k))?.pdu);
-    if (!decision.allowed) throw Errors.forbidden(`${userId} may not ${membership === 'join' ? 'join' : 'leave'}: ${decision.reason}`);
+    if (!decision.allowed) throw Errors.forbidden(`${userId} may not ${membership}: ${decision.reason}`);
     const { hashes: _hashes, signatures: _signatures, ...template } = event;
     return { room_version: head.version.id, event: template };
   }
@@ -95,17 +108,34 @@ export class MembershipHandshakeController {
     return {};
   }
 
-  /** Checks a signed membership event of the origin's user and has the room-server persist it. */
-  private async accept(membership: 'join' | 'leave', tenant: TenantConfig, origin: string, roomId: string, eventId: string, body: unknown): Promise<Pdu> {
+  /**
+   * send_knock answers with knock_room_state: the room's stripped-state
+   * events as full PDUs, the create event among them (knocks.yaml, v1.16).
+   */
+  @Put('v1/send_knock/:roomId/:eventId')
+  @Public()
+  async sendKnock(@Tenant() tenant: TenantConfig, @Origin() origin: string, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Body() body: unknown) {
+    await this.accept('knock', tenant, origin, roomId, eventId, body);
+    const state = await this.reader.currentState(roomId);
+    return { knock_room_state: state.filter((e) => STRIPPED_STATE_TYPES.includes(e.pdu.type)).map((e) => e.pdu) };
+  }
+
+  /**
+   * Checks a signed membership event of the origin's user and has the
+   * room-server persist it. send_knock's refusals are M_INVALID_PARAM, as
+   * knocks.yaml asks; join and leave keep M_BAD_JSON.
+   */
+  private async accept(membership: Handshake, tenant: TenantConfig, origin: string, roomId: string, eventId: string, body: unknown): Promise<Pdu> {
     const pdu = body as Pdu;
+    const invalid = membership === 'knock' ? Errors.invalidParam : Errors.badJson;
     const version = await this.reader.roomVersion(roomId);
     if (!version) throw Errors.notFound(`Room ${roomId} is not known to this server`);
-    if (pdu?.type !== 'm.room.member' || pdu.content?.membership !== membership || pdu.state_key !== pdu.sender) throw Errors.badJson(`send_${membership} takes a ${membership} event of its sender`);
-    if (serverNameOf(pdu.sender) !== origin) throw Errors.forbidden(`${origin} cannot send a ${membership} for ${pdu.sender}`);
-    if (pdu.room_id !== roomId) throw Errors.badJson('The event is for another room');
+    if (pdu?.type !== 'm.room.member' || pdu.content?.membership !== membership || pdu.state_key !== pdu.sender) throw invalid(`send_${membership} takes a ${membership} event of its sender`);
+    if (serverNameOf(pdu.sender) !== origin) throw (membership === 'knock' ? invalid : Errors.forbidden)(`${origin} cannot send a ${membership} for ${pdu.sender}`);
+    if (pdu.room_id !== roomId) throw invalid('The event is for another room');
     const checked = await checkIncomingPdu(version, pdu, this.keys);
-    if (!checked.ok) throw Errors.badJson(`The ${membership} event was refused: ${checked.reason}`);
-    if (checked.eventId !== eventId) throw Errors.badJson(`The event's ID is ${checked.eventId}, not ${eventId}`);
+    if (!checked.ok) throw invalid(`The ${membership} event was refused: ${checked.reason}`);
+    if (checked.eventId !== eventId) throw invalid(`The event's ID is ${checked.eventId}, not ${eventId}`);
     await this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: checked.pdu as never });
     return checked.pdu;
   }

@@ -2,18 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
-import { TenantDirectory } from '@lattice/config';
+import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomReader } from '@lattice/room-server';
-import { DATABASE, type Database } from '@lattice/storage';
+import { DATABASE, currentStreamPosition, type Database, type PrismaClient } from '@lattice/storage';
+import { DeviceListUpdates } from './device-list-updates';
 import { Outbox } from './outbox';
+import { PresenceRouter } from './presence-router';
+import { RoutingCursor } from './routing-cursor';
 
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 3600_000;
-/** How often destinations with queued items are looked for (restarts, retries, leases of dead processes). */
+/** How often destinations with queued items, and events not yet routed, are looked for (restarts, retries, leases of dead processes). */
 const SWEEP_MS = 30_000;
+/** Events routed per read of the events stream. */
+const ROUTING_PAGE = 500;
 
 interface Destination {
   sending: boolean;
@@ -23,7 +28,8 @@ interface Destination {
 
 /**
  * Sends what our users do to every other server in the room: their events,
- * and typing notifications and public read receipts as EDUs. Items go to
+ * and typing notifications, public read receipts, device-list changes
+ * and presence (see presence-router.ts) as EDUs; and whatever other processes queued (send-to-device). Items go to
  * the persisted outbox first, then out in transactions (PUT /send/{txnId},
  * at most 50 PDUs and 100 EDUs), one in flight per destination, with
  * exponential backoff while a destination is down; a request from that
@@ -36,6 +42,12 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private readonly destinations = new Map<string, Destination>();
   private readonly reader: RoomReader;
   private readonly outbox: Outbox;
+  private readonly deviceListUpdates: DeviceListUpdates;
+  private readonly cursor: RoutingCursor;
+  /** The routing pass in progress, and whether output arrived during it (so another pass follows). */
+  private routing: Promise<void> | undefined;
+  private routeAgain = false;
+  private readonly presence: PresenceRouter;
   /**
    * The servers in each room, kept between membership changes: every
    * membership event passes through output.room (ours and other servers'),
@@ -45,24 +57,34 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private sweep: NodeJS.Timeout | undefined;
   private counter = 0;
 
+  private readonly db: PrismaClient;
+
   constructor(
     @Inject(BUS) private readonly bus: Bus,
-    @Inject(DATABASE) db: Database,
+    @Inject(DATABASE) database: Database,
     private readonly tenants: TenantDirectory,
     private readonly client: FederationClient,
+    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
   ) {
-    this.reader = new RoomReader(db.prisma);
-    this.outbox = new Outbox(db.prisma, `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    this.db = database.prisma;
+    this.reader = new RoomReader(this.db);
+    const owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.outbox = new Outbox(this.db, owner);
+    this.cursor = new RoutingCursor(this.db, owner);
+    this.deviceListUpdates = new DeviceListUpdates(this.db, (userId) => this.serversSharingWith(userId));
+    this.presence = new PresenceRouter(this.db, this.reader, tenants, this.outbox, { serversIn: (roomId) => this.joinedServers(roomId), flush: (server) => this.flush(server) });
   }
 
   onModuleInit(): void {
-    this.bus.consume('output.room', (event) => this.routeEvent(event));
+    // Output only wakes the router: it reads the events from the store, from where it left off.
+    this.bus.consume('output.room', () => void this.route());
     this.bus.consume('output.roomStateCompleted', ({ roomId }) => void this.serversIn.delete(roomId));
     this.bus.consume('output.typing', async (typing) => {
       const edu = { edu_type: 'm.typing', content: { room_id: typing.roomId, user_id: typing.userId, typing: typing.typing } };
       await this.routeEdu(typing.roomId, typing.userId, edu);
     });
     this.bus.consume('output.streams', async (change) => {
+      if (change.deviceListOf && this.tenants.isLocal(serverNameOf(change.deviceListOf) ?? '')) await this.sendDeviceListUpdates();
       const receipt = change.receipt;
       // Private read receipts never leave this server (client-server-api "Private read receipts").
       if (!receipt || !change.roomId || receipt.receiptType !== 'm.read') return;
@@ -70,7 +92,17 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       const edu = { edu_type: 'm.receipt', content: { [change.roomId]: { 'm.read': { [receipt.userId]: { event_ids: [receipt.eventId], data } } } } };
       await this.routeEdu(change.roomId, receipt.userId, edu);
     });
-    const resume = () => this.outbox.pendingDestinations().then((servers) => servers.forEach((server) => this.flush(server)), () => undefined);
+    this.bus.consume('output.outbox', ({ destinations }) => destinations.forEach((server) => this.flush(server)));
+    if (this.config.presence.enabled) {
+      this.bus.consume('output.presence', (change) => this.presence.changed(change));
+      this.bus.consume('output.room', (event) => this.presence.joined(event));
+    }
+    const resume = () => {
+      void this.route();
+      this.sendDeviceListUpdates()
+        .then(() => this.outbox.pendingDestinations())
+        .then((servers) => servers.forEach((server) => this.flush(server)), () => undefined);
+    };
     void resume();
     this.sweep = setInterval(resume, SWEEP_MS);
     this.sweep.unref();
@@ -79,6 +111,8 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.sweep);
     for (const destination of this.destinations.values()) clearTimeout(destination.timer);
+    await this.routing;
+    await this.cursor.release().catch(() => undefined);
     await this.outbox.releaseAll().catch(() => undefined);
   }
 
@@ -92,9 +126,45 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     this.flush(server);
   }
 
+  /**
+   * Routes the events stream into the outbox, from the routed position to
+   * the committed one. One pass at a time; output arriving meanwhile makes
+   * one more pass. A process without the routing lease leaves it to the one
+   * that has it (the sweep tries again, so a dead holder is replaced).
+   */
+  private route(): Promise<void> {
+    if (this.routing) {
+      this.routeAgain = true;
+      return this.routing;
+    }
+    this.routing = (async () => {
+      do {
+        this.routeAgain = false;
+        await this.routePass();
+      } while (this.routeAgain);
+    })()
+      .catch((e: Error) => console.error(`federation routing: ${e.message}`))
+      .finally(() => (this.routing = undefined));
+    return this.routing;
+  }
+
+  private async routePass(): Promise<void> {
+    let position = await this.cursor.claim();
+    if (position === undefined) return;
+    const upTo = await currentStreamPosition(this.db, 'events');
+    while (position < upTo) {
+      const events = await this.reader.eventsInRange(position, upTo, ROUTING_PAGE);
+      for (const event of events) await this.routeEvent({ ...event, streamPos: event.streamPos.toString(), ...(event.pdu.type === 'm.room.member' ? { membershipOf: event.pdu.state_key } : {}) });
+      // Positions with no timeline event (outliers, invites from other servers) are passed over too.
+      position = events.length === ROUTING_PAGE ? events[events.length - 1].streamPos : upTo;
+      await this.cursor.advance(position);
+    }
+  }
+
   /** An event of one of our users goes to every other server with a member in its room (and the target of a membership change). */
   private async routeEvent(event: OutputRoomEvent): Promise<void> {
-    if (event.membershipOf) this.membershipChanged(event.roomId, event.membershipOf, event.pdu.content.membership);
+    if (event.resolvedMembershipsOf) this.serversIn.delete(event.roomId);
+    else if (event.membershipOf) this.membershipChanged(event.roomId, event.membershipOf, event.pdu.content.membership);
     const origin = serverNameOf(event.pdu.sender);
     if (!origin || !this.tenants.isLocal(origin)) return;
     const servers = new Set(await this.joinedServers(event.roomId));
@@ -128,6 +198,18 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     const destinations = (await this.joinedServers(roomId)).filter((s) => !this.tenants.isLocal(s));
     await this.outbox.enqueue(destinations, origin, { edu });
     destinations.forEach((server) => this.flush(server));
+  }
+
+  /** Queues every pending device-list change of our users (also at each sweep, so none is left behind by a missed wake-up). */
+  private async sendDeviceListUpdates(): Promise<void> {
+    (await this.deviceListUpdates.queuePending()).forEach((server) => this.flush(server));
+  }
+
+  /** The other servers with a member in any room the user is joined to. */
+  private async serversSharingWith(userId: string): Promise<string[]> {
+    const servers = new Set<string>();
+    for (const room of await this.reader.roomsOfUser(userId, ['join'])) (await this.joinedServers(room.roomId)).forEach((s) => servers.add(s));
+    return [...servers].filter((s) => !this.tenants.isLocal(s));
   }
 
   /**

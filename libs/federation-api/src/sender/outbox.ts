@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { queueOutbound, type OutboundItem } from '@lattice/federation';
 import type { JsonObject, Pdu } from '@lattice/protocol';
 import type { PrismaClient } from '@lattice/storage';
 
@@ -28,11 +28,8 @@ export class Outbox {
   ) {}
 
   /** Queues a PDU (once per destination, however many processes queue it) or an EDU for some destinations. */
-  async enqueue(destinations: string[], origin: string, item: { pdu: Pdu; eventId: string } | { edu: JsonObject }): Promise<void> {
-    if (destinations.length === 0) return;
-    const dedupKey = 'pdu' in item ? item.eventId : randomUUID();
-    const payload = 'pdu' in item ? { pdu: JSON.stringify(item.pdu) } : { edu: JSON.stringify(item.edu) };
-    await this.db.federationOutbox.createMany({ data: destinations.map((destination) => ({ destination, origin, dedupKey, ...payload })), skipDuplicates: true });
+  async enqueue(destinations: string[], origin: string, item: OutboundItem): Promise<void> {
+    await queueOutbound(this.db, destinations, origin, item);
   }
 
   /** Takes (or renews) this process's lease on a destination; false while another live process holds it. */

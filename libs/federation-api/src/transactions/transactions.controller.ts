@@ -1,13 +1,18 @@
 import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
-import type { TenantConfig } from '@lattice/config';
-import { checkFetchedEvents, checkIncomingPdu, FederationClient, memoizedKeys, ServerKeys, type VerifyKeySource } from '@lattice/federation';
+import { DeviceListStore } from '@lattice/accounts';
+import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
+import { checkIncomingPdu, fetchAuthChain, fetchStateAfter, FederationClient, memoizedKeys, ServerKeys, type RoomFetchContext, type VerifyKeySource } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
-import { computeEventId, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
-import { loadRoomHead, RoomInputClient, RoomReader } from '@lattice/room-server';
+import { computeEventId, getRoomVersion, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
+import { loadRoomHead, RemoteKnocks, RoomInputClient, RoomReader } from '@lattice/room-server';
 import { BUS, type Bus } from '@lattice/bus';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
-import { ReceiptStore } from '@lattice/sync';
+import { addressedMessages, PresenceStore, ReceiptStore, ToDeviceInbox } from '@lattice/sync';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
+import { ServerAcls } from '../auth/server-acl.guard';
+import { PresenceEduReceiver } from './presence-edu';
+
+type AclCheck = ReturnType<ServerAcls['memoized']>;
 
 /** server-server-api "Transactions": at most 50 PDUs and 100 EDUs each. */
 const MAX_PDUS = 50;
@@ -23,13 +28,16 @@ const REMEMBERED = 1_000;
  * Inbound transactions (PUT /send/{txnId}): each PDU is checked (format,
  * signatures, content hash) and handed to the room-server, which authorises
  * and persists it; the answer says per event whether it was accepted. Then
- * the EDUs (typing, receipts). A retried transaction gets its first answer.
+ * the EDUs (typing, receipts, send-to-device, device lists). A retried transaction gets its first answer.
  */
 @Controller('_matrix/federation/v1/send')
 @UseGuards(FederationAuthGuard)
 export class TransactionsController {
   private readonly reader: RoomReader;
   private readonly receipts: ReceiptStore;
+  private readonly toDevice: ToDeviceInbox;
+  /** Absent when presence is turned off: m.presence EDUs are then ignored. */
+  private readonly presence: PresenceEduReceiver | undefined;
   private readonly answered = new Map<string, Promise<JsonObject>>();
 
   constructor(
@@ -39,9 +47,15 @@ export class TransactionsController {
     private readonly keys: ServerKeys,
     private readonly rooms: RoomInputClient,
     private readonly federation: FederationClient,
+    private readonly acls: ServerAcls,
+    private readonly deviceLists: DeviceListStore,
+    private readonly knocks: RemoteKnocks,
+    @Inject(LATTICE_CONFIG) config: LatticeConfig,
   ) {
     this.reader = new RoomReader(db.prisma);
     this.receipts = new ReceiptStore(db.prisma, positions);
+    this.toDevice = new ToDeviceInbox(db.prisma, positions, bus);
+    this.presence = config.presence.enabled ? new PresenceEduReceiver(new PresenceStore(db.prisma, positions, bus), this.reader) : undefined;
   }
 
   @Put(':txnId')
@@ -55,8 +69,10 @@ export class TransactionsController {
     const key = JSON.stringify([tenant.serverName, origin, txnId]);
     let answer = this.answered.get(key);
     if (!answer) {
-      answer = this.apply(tenant, origin, transaction.pdus as Pdu[]).then(async (result) => {
-        for (const edu of (transaction.edus as JsonObject[] | undefined) ?? []) await this.receiveEdu(origin, edu).catch(() => undefined);
+      const allowed = this.acls.memoized();
+      answer = this.apply(tenant, origin, transaction.pdus as Pdu[], allowed).then(async (result) => {
+        // An EDU that cannot be stored fails the transaction, so its sender retries it: ill-formed ones are skipped without throwing.
+        for (const edu of (transaction.edus as JsonObject[] | undefined) ?? []) await this.receiveEdu(tenant, origin, edu, allowed);
         return result;
       });
       if (this.answered.size >= REMEMBERED) this.answered.delete(this.answered.keys().next().value!);
@@ -71,10 +87,10 @@ export class TransactionsController {
    * once, in order: they reach it as one batch, so a transaction costs about
    * one commit, and events of one room chain as they came.
    */
-  private async apply(tenant: TenantConfig, origin: string, pdus: Pdu[]): Promise<JsonObject> {
+  private async apply(tenant: TenantConfig, origin: string, pdus: Pdu[], allowed: AclCheck): Promise<JsonObject> {
     const results: JsonObject = {};
     const keys = memoizedKeys(this.keys);
-    const accepted: Array<{ eventId: string; pdu: Pdu; roomId: string }> = [];
+    const accepted: Array<{ eventId: string; pdu: Pdu; roomId: string } & Gaps> = [];
     // A transaction's PDUs are mostly of one room: its version is read once.
     const versions = new Map<string, Promise<RoomVersion | undefined>>();
     const versionOf = (roomId: string) => versions.get(roomId) ?? versions.set(roomId, this.reader.roomVersion(roomId)).get(roomId)!;
@@ -82,7 +98,13 @@ export class TransactionsController {
       const unnamed = typeof pdu?.event_id === 'string' ? pdu.event_id : '(unidentifiable event)';
       const version = typeof pdu?.room_id === 'string' ? await versionOf(pdu.room_id) : undefined;
       if (!version) {
-        results[unnamed] = { error: 'This server is not in that room' };
+        const rejected = await this.knockRejection(origin, pdu, keys);
+        results[rejected ?? unnamed] = rejected ? {} : { error: 'This server is not in that room' };
+        continue;
+      }
+      // server-server-api "Server Access Control Lists": a denied server's PDUs are ignored, each with an error.
+      if (!(await allowed(pdu.room_id!, origin))) {
+        results[eventIdOf(version, pdu) ?? unnamed] = { error: `${origin} is denied access to ${pdu.room_id} by the room's server ACL` };
         continue;
       }
       const checked = await checkIncomingPdu(version, pdu, keys);
@@ -92,17 +114,13 @@ export class TransactionsController {
       }
       const known = new Set(accepted.map((a) => a.eventId));
       for (const earlier of await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)) accepted.push({ ...earlier, roomId: pdu.room_id! });
-      accepted.push({ eventId: checked.eventId, pdu: checked.pdu, roomId: pdu.room_id! });
-    }
-    for (const roomId of new Set(accepted.map((a) => a.roomId))) {
-      if (!(await this.reader.isPartialState(roomId))) continue;
-      const ofRoom = accepted.filter((a) => a.roomId === roomId);
-      const authEvents = await this.missingAuthEvents(tenant, origin, (await versionOf(roomId))!, ofRoom, keys);
-      if (authEvents.length) await this.rooms.submit({ kind: 'storeOutliers', serverName: tenant.serverName, sender: ofRoom[0].pdu.sender, roomId, events: authEvents as never });
+      const ctx: RoomFetchContext = { client: this.federation, keys, origin: tenant.serverName, server: origin, roomId: pdu.room_id!, version };
+      const gaps = await this.fillGaps(ctx, checked.pdu, checked.eventId, new Set(accepted.map((a) => a.eventId)));
+      accepted.push({ eventId: checked.eventId, pdu: checked.pdu, roomId: pdu.room_id!, ...gaps });
     }
     const outcomes = await Promise.all(
-      accepted.map(({ eventId, pdu, roomId }) =>
-        this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: pdu as never }).then(
+      accepted.map(({ eventId, pdu, roomId, outliers, prevStates }) =>
+        this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: pdu as never, outliers: outliers as never, prevStates }).then(
           () => ({}),
           (e: Error) => {
             if (e instanceof MatrixError) return { error: e.message };
@@ -113,6 +131,22 @@ export class TransactionsController {
     );
     accepted.forEach(({ eventId }, i) => (results[eventId] = outcomes[i]));
     return { pdus: results };
+  }
+
+  /**
+   * A leave for a user of ours whose knock on a room this server is not in
+   * is pending, from the server that took the knock: the room rejected the
+   * knock (or kicked the knocker), and the room moves to the user's
+   * rooms.leave. Returns the event's ID when taken.
+   */
+  private async knockRejection(origin: string, pdu: Pdu, keys: VerifyKeySource): Promise<string | undefined> {
+    if (pdu?.type !== 'm.room.member' || pdu.content?.membership !== 'leave' || typeof pdu.state_key !== 'string' || typeof pdu.room_id !== 'string') return undefined;
+    const knock = await this.knocks.pending(pdu.room_id, pdu.state_key);
+    if (knock?.server !== origin) return undefined;
+    const checked = await checkIncomingPdu(getRoomVersion(knock.roomVersion), pdu, keys);
+    if (!checked.ok) return undefined;
+    await this.knocks.left(knock, checked.pdu, checked.eventId);
+    return checked.eventId;
   }
 
   /**
@@ -143,48 +177,51 @@ export class TransactionsController {
   }
 
   /**
-   * In a partial-state room an event is authorised against its auth events
-   * (the room-server's authoriseByAuthEvents), and this server may lack
-   * them: the member event of a sender it has not heard of yet, most often.
-   * Those are asked of the origin (/event_auth), checked like any PDU, and
-   * stored as outliers before the events that need them.
+   * What the room-server needs to place a PDU that this server still cannot
+   * after get_missing_events: for each prev event it does not have, the
+   * state after it (/state_ids, events fetched as needed); and the PDU's
+   * auth chain when one of its auth events is unknown (/event_auth). The
+   * fetched events go along as outliers.
    */
-  private async missingAuthEvents(tenant: TenantConfig, origin: string, version: RoomVersion, events: Array<{ eventId: string; pdu: Pdu; roomId: string }>, keys: VerifyKeySource): Promise<Array<{ eventId: string; pdu: Pdu }>> {
-    const inBatch = new Set(events.map((e) => e.eventId));
-    const wanted = [...new Set(events.flatMap((e) => referencedIds(e.pdu.auth_events)))].filter((id) => !inBatch.has(id));
-    const known = await this.reader.knownEventIds(wanted);
-    const lacking = events.filter((e) => referencedIds(e.pdu.auth_events).some((id) => !inBatch.has(id) && !known.has(id)));
-    if (lacking.length === 0) return [];
-    const fetched: Pdu[] = [];
-    for (const { roomId, eventId } of lacking) {
-      const answer = await this.federation
-        .request<{ auth_chain?: Pdu[] }>(tenant.serverName, origin, 'GET', `/_matrix/federation/v1/event_auth/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`)
-        .catch(() => ({ auth_chain: [] as Pdu[] }));
-      fetched.push(...(answer.auth_chain ?? []).filter((p) => p?.room_id === roomId));
+  private async fillGaps(ctx: RoomFetchContext, pdu: Pdu, eventId: string, inTransaction: Set<string>): Promise<Gaps> {
+    const known = async (ids: string[]) => new Set([...(await this.reader.knownEventIds(ids)), ...ids.filter((id) => inTransaction.has(id))]);
+    const prev = referencedIds(pdu.prev_events);
+    const auth = referencedIds(pdu.auth_events);
+    const have = await known([...prev, ...auth]);
+    const outliers = new Map<string, { eventId: string; pdu: Pdu }>();
+    const prevStates: Record<string, string[]> = {};
+    for (const id of prev.filter((p) => !have.has(p))) {
+      const state = await fetchStateAfter(ctx, id, known);
+      if (!state) continue;
+      prevStates[id] = state.stateIds;
+      for (const e of state.events) outliers.set(e.eventId, e);
     }
-    const stored = async (ids: string[]) => new Map((await this.reader.events(ids)).map((e) => [e.eventId, e.pdu]));
-    const create = version.roomIdFromCreateEvent ? (await this.reader.stateEvent(lacking[0].roomId, 'm.room.create', ''))?.pdu : undefined;
-    const checked = await checkFetchedEvents(version, fetched, keys, stored, create);
-    const have = await this.reader.knownEventIds(checked.map((e) => e.eventId));
-    return checked.filter((e) => !have.has(e.eventId));
+    if (auth.some((id) => !have.has(id) && !outliers.has(id))) {
+      for (const e of await fetchAuthChain(ctx, eventId)) if (!have.has(e.eventId)) outliers.set(e.eventId, e);
+    }
+    return outliers.size || Object.keys(prevStates).length ? { outliers: [...outliers.values()], prevStates } : {};
   }
 
   /**
-   * EDUs about the origin's own users in rooms they are joined to: typing
-   * (m.typing) and read receipts (m.receipt). Anything else is ignored, as
-   * the spec allows for EDUs a server does not handle.
+   * EDUs from the origin's own users: typing (m.typing) and read receipts
+   * (m.receipt) in rooms they are joined to, send-to-device messages for
+   * this tenant's users (m.direct_to_device) and device-list changes
+   * (m.device_list_update), and presence (m.presence, see presence-edu.ts).
+   * Anything else is ignored, as the spec allows
+   * for EDUs a server does not handle.
    */
-  private async receiveEdu(origin: string, edu: JsonObject): Promise<void> {
-    const content = edu.content as JsonObject | undefined;
+  private async receiveEdu(tenant: TenantConfig, origin: string, edu: JsonObject, allowed: AclCheck): Promise<void> {
+    const content = edu?.content as JsonObject | undefined;
     if (typeof content !== 'object' || content === null) return;
     const fromOrigin = (userId: unknown): userId is string => typeof userId === 'string' && serverNameOf(userId) === origin;
     if (edu.edu_type === 'm.typing') {
       const { room_id: roomId, user_id: userId, typing } = content;
-      if (typeof roomId !== 'string' || !fromOrigin(userId) || typeof typing !== 'boolean') return;
+      if (typeof roomId !== 'string' || !fromOrigin(userId) || typeof typing !== 'boolean' || !(await allowed(roomId, origin))) return;
       if ((await this.reader.membership(roomId, userId)) !== 'join') return;
       await this.bus.publish('output.typing', { roomId, userId, typing, timeoutMs: TYPING_TIMEOUT_MS });
     } else if (edu.edu_type === 'm.receipt') {
       for (const [roomId, byType] of Object.entries(content)) {
+        if (!(await allowed(roomId, origin))) continue;
         const readers = ((byType as JsonObject)?.['m.read'] ?? {}) as Record<string, { event_ids?: unknown; data?: { thread_id?: unknown } }>;
         for (const [userId, receipt] of Object.entries(readers)) {
           const eventId = Array.isArray(receipt?.event_ids) ? receipt.event_ids[0] : undefined;
@@ -194,8 +231,28 @@ export class TransactionsController {
           await this.bus.publish('output.streams', { stream: 'receipts', position: position.toString(), roomId });
         }
       }
+    } else if (edu.edu_type === 'm.direct_to_device') {
+      const { sender, type, message_id: messageId, messages } = content;
+      if (!fromOrigin(sender) || typeof type !== 'string' || typeof messageId !== 'string' || typeof messages !== 'object' || messages === null) return;
+      const ours = Object.fromEntries(Object.entries(messages).filter(([userId, devices]) => serverNameOf(userId) === tenant.serverName && typeof devices === 'object' && devices !== null));
+      const addressed = addressedMessages(sender, type, ours as Record<string, Record<string, JsonObject>>).filter((m) => typeof m.content === 'object' && m.content !== null);
+      // Delivered once per (origin, message_id), however often the EDU comes.
+      await this.toDevice.deliver(addressed, async (tx) => (await tx.inboundToDevice.createMany({ data: [{ origin, messageId }], skipDuplicates: true })).count === 1);
+    } else if (edu.edu_type === 'm.device_list_update') {
+      const { user_id: userId, device_id: deviceId } = content;
+      // Only users in a room with us matter; nothing is cached of a remote device list, so /keys/query always asks their server afresh.
+      if (!fromOrigin(userId) || typeof deviceId !== 'string' || (await this.reader.roomsOfUser(userId, ['join'])).length === 0) return;
+      await this.deviceLists.changed(userId, [deviceId], 'remote');
+    } else if (edu.edu_type === 'm.presence') {
+      await this.presence?.receive(origin, content);
     }
   }
+}
+
+/** Events fetched to place a PDU, and the states after its prev events this server lacks (see fillGaps). */
+interface Gaps {
+  outliers?: Array<{ eventId: string; pdu: Pdu }>;
+  prevStates?: Record<string, string[]>;
 }
 
 /** The ID of an event that failed its checks, if it can be computed at all. */

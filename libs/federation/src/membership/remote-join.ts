@@ -1,9 +1,10 @@
-import { authEventsLookup, checkEventAuth, findRoomVersion, knownRoomVersions, type JsonObject, type Pdu, type RoomVersion, type SigningKey } from '@lattice/protocol';
+import { authEventsLookup, checkEventAuth, type JsonObject, type Pdu, type RoomVersion, type SigningKey } from '@lattice/protocol';
 import type { FederationClient } from '../client/federation-client';
 import { checkIncomingPdu, memoizedKeys } from '../events/check-incoming-pdu';
 import type { ServerKeys } from '../keys/server-keys';
+import { makeMembershipTemplate, RemoteMembershipError } from './make-template';
 import { partialStateOf } from './partial-state';
-import { signMembershipTemplate, templateProblem } from './sign-template';
+import { signMembershipTemplate } from './sign-template';
 
 /** A join made through another server, checked and ready for the room-server to take in. */
 export interface RemoteJoin {
@@ -17,17 +18,6 @@ export interface RemoteJoin {
    * joined through and servers_in_room, to fetch the full state from later.
    */
   partial?: { joinedThrough: string; serversInRoom: string[] };
-}
-
-/** Why a remote join failed, with the Matrix error a client should see. */
-export class RemoteJoinError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errcode: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -49,32 +39,21 @@ export class RemoteJoiner {
   ) {}
 
   async join(origin: string, userId: string, roomId: string, servers: string[], content: JsonObject): Promise<RemoteJoin> {
-    let lastError: Error = new RemoteJoinError(404, 'M_NOT_FOUND', `No server to join ${roomId} through`);
+    let lastError: Error = new RemoteMembershipError(404, 'M_NOT_FOUND', `No server to join ${roomId} through`);
     for (const server of servers) {
       try {
         return await this.joinThrough(origin, server, userId, roomId, content);
       } catch (e) {
         lastError = e as Error;
-        if (e instanceof RemoteJoinError && e.status === 403) break;
+        if (e instanceof RemoteMembershipError && e.status === 403) break;
       }
     }
     throw lastError;
   }
 
   private async joinThrough(origin: string, server: string, userId: string, roomId: string, content: JsonObject): Promise<RemoteJoin> {
-    const versions = knownRoomVersions().map((v) => `ver=${encodeURIComponent(v.id)}`).join('&');
-    const made = await this.client
-      .request<{ room_version?: string; event?: JsonObject }>(origin, server, 'GET', `/_matrix/federation/v1/make_join/${encodeURIComponent(roomId)}/${encodeURIComponent(userId)}?${versions}`)
-      .catch((e: Error & { status?: number; body?: { errcode?: string; error?: string } }) => {
-        if (e.status === 403 || e.status === 404) throw new RemoteJoinError(e.status, e.body?.errcode ?? 'M_FORBIDDEN', e.body?.error ?? `${server} refused the join`);
-        throw e;
-      });
-    const version = made.room_version === undefined ? undefined : findRoomVersion(made.room_version);
-    if (!version) throw new RemoteJoinError(400, 'M_UNSUPPORTED_ROOM_VERSION', `The room's version ${made.room_version} is not supported here`);
-    const template = made.event as Partial<Pdu> | undefined;
-    const problem = templateProblem(template, userId, roomId);
-    if (problem) throw new Error(`${server} offered ${problem}`);
-    const { eventId, pdu } = signMembershipTemplate(version, template!, 'join', content, origin, await this.signingKey(origin));
+    const { version, template } = await makeMembershipTemplate(this.client, origin, server, 'join', roomId, userId);
+    const { eventId, pdu } = signMembershipTemplate(version, template, 'join', content, origin, await this.signingKey(origin));
     const answer = await this.client.request<{ state?: Pdu[]; auth_chain?: Pdu[]; members_omitted?: unknown; servers_in_room?: unknown }>(
       origin,
       server,
@@ -113,17 +92,13 @@ export class RemoteJoiner {
 }
 
 /**
- * Leaves a room this server is not in (declining an invite) through a
+ * Leaves a room this server is not in (declining an invite, retracting a knock) through a
  * server that is (server-server-api "Leaving Rooms"): make_leave, our
  * signature, send_leave.
  */
-export async function leaveThrough(client: FederationClient, key: SigningKey, origin: string, server: string, userId: string, roomId: string): Promise<void> {
-  const made = await client.request<{ room_version?: string; event?: JsonObject }>(origin, server, 'GET', `/_matrix/federation/v1/make_leave/${encodeURIComponent(roomId)}/${encodeURIComponent(userId)}`);
-  const version = made.room_version === undefined ? undefined : findRoomVersion(made.room_version);
-  if (!version) throw new Error(`The room's version ${made.room_version} is not supported here`);
-  const template = made.event as Partial<Pdu> | undefined;
-  const problem = templateProblem(template, userId, roomId);
-  if (problem) throw new Error(`${server} offered ${problem}`);
-  const { eventId, pdu } = signMembershipTemplate(version, template!, 'leave', {}, origin, key);
+export async function leaveThrough(client: FederationClient, key: SigningKey, origin: string, server: string, userId: string, roomId: string): Promise<{ eventId: string; pdu: Pdu }> {
+  const { version, template } = await makeMembershipTemplate(client, origin, server, 'leave', roomId, userId);
+  const { eventId, pdu } = signMembershipTemplate(version, template, 'leave', {}, origin, key);
   await client.request(origin, server, 'PUT', `/_matrix/federation/v2/send_leave/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`, pdu as unknown as JsonObject);
+  return { eventId, pdu };
 }

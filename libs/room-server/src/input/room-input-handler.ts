@@ -1,18 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import type { Bus, PartitionContext } from '@lattice/bus';
-import type { CompleteStateInput, CreateRoomInput, FederatedEventInput, MembershipInput, RedactInput, RemoteJoinInput, RoomInput, RoomInputReply, SendInput, StoreOutliersInput } from '@lattice/contracts';
+import type { BackfillInput, CompleteStateInput, CreateRoomInput, FederatedEventInput, MembershipInput, RedactInput, RemoteJoinInput, RoomInput, RoomInputReply, SendInput, StoreOutliersInput } from '@lattice/contracts';
 import { Errors, MatrixError } from '@lattice/http';
 import {
-  authEventsLookup, checkEventAuth, DEFAULT_ROOM_VERSION, referencedIds, serverNameOf, findRoomVersion, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
-  stateKey, type AuthStateLookup, type JsonObject, type Pdu, type RoomVersion,
+  authEventsLookup, checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
+  referencedIds, serverNameOf, stateKey, type AuthStateLookup, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
 } from '@lattice/protocol';
 import type { PositionCache, PrismaClient } from '@lattice/storage';
 import { buildEvent, type EventTemplate } from '../event-builder';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
 import type { Keyring } from '../keyring';
-import { StaleHeadError, transactionKey, type NewEvent, type PersistedEvent, type RoomHead, type RoomStore, type RoomWrite } from '../storage/room-store';
+import { StaleHeadError, transactionKey, type PersistedEvent, type RoomHead, type RoomStore, type RoomWrite } from '../storage/room-store';
 import { RoomReader } from '../room-reader';
+import { DagReader } from '../dag/dag-reader';
+import { DraftRoom } from '../dag/draft-room';
+import { checkAgainstAuthEvents } from '../dag/receipt-checks';
+import { membershipsChangedByResolution } from '../dag/state-set';
 import { membershipTemplate } from './membership-template';
+import { planReceivedEvent } from './plan-received-event';
+import { serverAclRefusal } from './server-acl-policy';
 
 /** Display name and avatar of a local user, for their join events. */
 export type ProfileLookup = (userId: string) => Promise<{ displayname?: string; avatar_url?: string } | undefined>;
@@ -20,7 +26,7 @@ export type ProfileLookup = (userId: string) => Promise<{ displayname?: string; 
 /** Room input that adds one event to an existing room. */
 type RoomEventInput = SendInput | MembershipInput | RedactInput | FederatedEventInput;
 /** Room input applied on its own, outside group commits. */
-type SingleInput = CreateRoomInput | RemoteJoinInput | StoreOutliersInput | CompleteStateInput;
+type SingleInput = CreateRoomInput | RemoteJoinInput | BackfillInput | StoreOutliersInput | CompleteStateInput;
 
 /** Whether a server name is one of this deployment's tenants. */
 export type IsLocalServer = (serverName: string) => boolean;
@@ -31,8 +37,8 @@ export interface InputInBatch {
   context: Pick<PartitionContext, 'epoch'>;
 }
 
-/** What an input turns into once checked against the room: an event to build, one made elsewhere, or an answer without one. */
-type Plan = { template: EventTemplate } | { event: NewEvent } | { reply: RoomInputReply };
+/** What a local input turns into once checked against the room: an event to build, or an answer without one. */
+type Plan = { template: EventTemplate } | { reply: RoomInputReply };
 
 /**
  * Applies room input: builds each event, authorises it against the room's
@@ -46,6 +52,7 @@ type Plan = { template: EventTemplate } | { event: NewEvent } | { reply: RoomInp
 export class RoomInputHandler {
   private readonly heads = new Map<string, { head: RoomHead; epoch: bigint }>();
   private readonly reader: RoomReader;
+  private readonly dag: DagReader;
 
   constructor(
     private readonly db: PrismaClient,
@@ -57,6 +64,7 @@ export class RoomInputHandler {
     private readonly isLocal: IsLocalServer,
   ) {
     this.reader = new RoomReader(db);
+    this.dag = new DagReader(db);
   }
 
   /** Applies a batch of inputs in order and answers each; a repeated input gets its first reply. */
@@ -93,6 +101,8 @@ export class RoomInputHandler {
     try {
       return await this.planAndPersist(run);
     } catch (e) {
+      // States planned for events that were never stored must not be built on.
+      this.dag.forget();
       if (!(e instanceof StaleHeadError)) {
         for (const { input } of run) this.heads.delete(input.roomId);
         throw e;
@@ -104,16 +114,16 @@ export class RoomInputHandler {
   }
 
   /**
-   * Builds and authorises each input's event on its room's draft head (so
-   * the second event of a room in the batch follows the first), then
-   * persists every room's events and every input's reply in one transaction.
+   * Builds and authorises each input's event on its room's draft (so the
+   * second event of a room in the batch follows the first), then persists
+   * every room's events and every input's reply in one transaction.
    */
   private async planAndPersist(run: Array<{ input: RoomEventInput; epoch: bigint }>): Promise<RoomInputReply[]> {
     const txnOf = (input: RoomEventInput) => ('txn' in input && input.txn ? { userId: input.sender, ...input.txn } : undefined);
     const txns = await this.store.eventsForTransactions(run.flatMap(({ input }) => txnOf(input) ?? []));
     // Events from other servers this server already has (federation retries are normal), found in one query; grows as the run plans.
     const have = await this.reader.knownEventIds(run.flatMap(({ input }) => (input.kind === 'federatedEvent' ? [input.eventId] : [])));
-    const rooms = new Map<string, { write: RoomWrite; draft: RoomHead }>();
+    const rooms = new Map<string, { head: RoomHead; draft: DraftRoom; epoch: bigint }>();
     const replies: RoomInputReply[] = [];
 
     for (const { input, epoch } of run) {
@@ -125,32 +135,42 @@ export class RoomInputHandler {
           let room = rooms.get(input.roomId);
           if (!room) {
             const head = await this.head(input.roomId, epoch);
-            room = { write: { head, events: [], epoch }, draft: { ...head, state: new Map(head.state), extremities: [...head.extremities] } };
+            room = { head, draft: new DraftRoom(head, this.dag), epoch };
             rooms.set(input.roomId, room);
           }
-          const plan = await this.plan(input, room.draft, have);
+          const { draft } = room;
+          if (input.kind === 'federatedEvent') {
+            if (have.has(input.eventId)) return { ok: true, roomId: input.roomId, eventId: input.eventId };
+            const received = await planReceivedEvent(input, draft, this.dag);
+            await draft.add(received, { referencedByKnownEvent: (await this.dag.referenced([received.eventId])).has(received.eventId) });
+            have.add(received.eventId);
+            // server-server-api "Rejection": a rejected event does not fail the transaction; its entry says why.
+            if (received.status === 'rejected') return { ok: false, error: { status: 403, errcode: 'M_FORBIDDEN', error: `Rejected: ${received.rejectionReason}` } };
+            return { ok: true, roomId: input.roomId, eventId: received.eventId };
+          }
+          const plan = await this.plan(input, draft.head);
           if ('reply' in plan) return plan.reply;
-          const built = 'event' in plan ? plan.event : buildEvent(room.draft, input.sender, plan.template, input.serverName, await this.keyring.signingKey(input.serverName));
-          if (room.draft.partialState && input.kind === 'federatedEvent') await this.authoriseByAuthEvents(room.draft, built.pdu);
-          else this.authorise(room.draft, built.pdu, 'M_FORBIDDEN');
-          advanceDraft(room.draft, built.eventId, built.pdu);
-          room.write.events.push({ ...built, txn });
-          have.add(built.eventId);
+          const built = buildEvent(draft.head, input.sender, plan.template, input.serverName, await this.keyring.signingKey(input.serverName));
+          this.authorise(draft.head, built.pdu, 'M_FORBIDDEN');
+          await draft.add({ ...built, before: draft.current, txn }, { referencedByKnownEvent: false });
           if (txn) txns.set(transactionKey(txn), built.eventId);
           return { ok: true, roomId: input.roomId, eventId: built.eventId };
         }),
       );
     }
 
-    const writes = [...rooms.values()].map((r) => r.write).filter((w) => w.events.length > 0);
+    const writes = [...rooms.values()].map((r) => r.draft.write(r.head, r.epoch)).filter((w) => w.events.length > 0);
     const processed = run.map(({ input }, i) => ({ inputId: input.inputId, reply: JSON.stringify(replies[i]) }));
+    const resolvedMembers = writes.map((w) => membershipsChangedByResolution(w.head.state, w.next.state.entries, w.events));
     const persisted = await this.store.persist(writes, processed);
     for (const write of writes) this.heads.set(write.head.roomId, { head: write.head, epoch: write.epoch });
-    await this.publish(writes, persisted);
+    await this.publish(writes, persisted, resolvedMembers);
     return replies;
   }
 
-  private async plan(input: RoomEventInput, draft: RoomHead, have: Set<string>): Promise<Plan> {
+  private async plan(input: SendInput | MembershipInput | RedactInput, draft: RoomHead): Promise<Plan> {
+    const refusal = serverAclRefusal(input, draft);
+    if (refusal) throw Errors.forbidden(refusal);
     switch (input.kind) {
       case 'send':
         return { template: { type: input.type, content: input.content, ...(input.stateKey === undefined ? {} : { stateKey: input.stateKey }) } };
@@ -158,15 +178,7 @@ export class RoomInputHandler {
         return this.planMembership(input, draft);
       case 'redact':
         return this.planRedaction(input, draft);
-      case 'federatedEvent':
-        return this.planFederatedEvent(input, have);
     }
-  }
-
-  /** An event from another server: one we already have is answered as is. */
-  private planFederatedEvent(input: FederatedEventInput, have: Set<string>): Plan {
-    if (have.has(input.eventId)) return { reply: { ok: true, roomId: input.roomId, eventId: input.eventId } };
-    return { event: { eventId: input.eventId, pdu: input.pdu as unknown as Pdu } };
   }
 
   private async planMembership(input: MembershipInput, draft: RoomHead): Promise<Plan> {
@@ -213,22 +225,20 @@ export class RoomInputHandler {
 
     // Build every event on a draft head first: the whole room is persisted in one transaction or not at all.
     const now = Date.now();
-    const draft = emptyHead(version, version.roomIdFromCreateEvent ? '' : `!${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}:${input.serverName}`);
-    const events: NewEvent[] = [];
+    const draft = new DraftRoom(emptyHead(version, version.roomIdFromCreateEvent ? '' : `!${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}:${input.serverName}`), this.dag);
     for (const template of templates) {
-      const built = buildEvent(draft, input.sender, template, input.serverName, key, now);
-      this.authorise(draft, built.pdu, 'M_INVALID_ROOM_STATE');
+      const built = buildEvent(draft.head, input.sender, template, input.serverName, key, now);
+      this.authorise(draft.head, built.pdu, 'M_INVALID_ROOM_STATE');
       // v12: the room ID is the create event's hash, known once the create event is built.
-      if (events.length === 0 && version.roomIdFromCreateEvent) draft.roomId = roomIdFromCreateEvent(version, built.pdu);
-      events.push(built);
-      advanceDraft(draft, built.eventId, built.pdu);
+      if (draft.events.length === 0 && version.roomIdFromCreateEvent) draft.head.roomId = roomIdFromCreateEvent(version, built.pdu);
+      await draft.add({ ...built, before: draft.current }, { referencedByKnownEvent: false });
     }
-    const roomId = draft.roomId;
+    const roomId = draft.head.roomId;
     const head = await this.store.createRoom(roomId, version);
     const reply: RoomInputReply = { ok: true, roomId };
     // A new room is routed by its creator, not by its own ID: it is written with epoch 0, so the
     // replica that owns the room's partition (whatever its epoch) becomes its writer from the next input.
-    const write: RoomWrite = { head, events, epoch: 0n };
+    const write = draft.write(head, 0n);
     const persisted = await this.store.persist([write], [{ inputId: input.inputId, reply: JSON.stringify(reply) }]);
     if (alias !== undefined) await this.db.roomAlias.create({ data: { alias, roomId, serverName: input.serverName, creator: input.sender } });
     if (request.visibility === 'public') await this.db.publishedRoom.create({ data: { serverName: input.serverName, roomId } });
@@ -244,7 +254,11 @@ export class RoomInputHandler {
   private async remoteJoin(input: RemoteJoinInput, epoch: bigint): Promise<RoomInputReply> {
     const pdu = input.pdu as unknown as Pdu;
     if (await this.store.loadRoom(input.roomId)) {
-      const [reply] = await this.applyRun([{ input: { ...input, kind: 'federatedEvent' }, epoch }]);
+      // The state send_join returned is the state before the join, whatever its prev events: this server may not have them.
+      const stateIds = input.state.map((e) => e.eventId);
+      const prevStates = Object.fromEntries(referencedIds(pdu.prev_events).map((id) => [id, stateIds]));
+      const outliers = [...input.authChain, ...input.state];
+      const [reply] = await this.applyRun([{ input: { ...input, kind: 'federatedEvent', outliers, prevStates }, epoch }]);
       return reply;
     }
     const version = findRoomVersion(input.roomVersion);
@@ -256,7 +270,9 @@ export class RoomInputHandler {
     const partial = input.partial && { joinEventId: input.eventId, servers: [...new Set([input.partial.joinedThrough, ...input.partial.serversInRoom])].filter((s) => !this.isLocal(s)) };
     const head = await this.store.importRoom(input.roomId, version, state, authChain, partial);
     const reply: RoomInputReply = { ok: true, roomId: input.roomId, eventId: input.eventId };
-    const write: RoomWrite = { head, events: [{ eventId: input.eventId, pdu }], epoch };
+    const draft = new DraftRoom(head, this.dag);
+    await draft.add({ eventId: input.eventId, pdu, before: draft.current }, { referencedByKnownEvent: false });
+    const write = draft.write(head, epoch);
     const persisted = await this.store.persist([write], [{ inputId: input.inputId, reply: JSON.stringify(reply) }]);
     // The room now lives in the DAG tables: an invite kept for it has done its job.
     await this.db.remoteInvite.deleteMany({ where: { roomId: input.roomId, userId: input.sender } });
@@ -275,6 +291,8 @@ export class RoomInputHandler {
         return this.storeOutliers(input, epoch);
       case 'completeState':
         return this.completeState(input, epoch);
+      case 'backfill':
+        return this.backfill(input, epoch);
     }
   }
 
@@ -302,20 +320,28 @@ export class RoomInputHandler {
   }
 
   /**
-   * An event from another server in a partial-state room: the state before
-   * it may lack members, so it is authorised against its own auth events
-   * (server-server-api "Checks performed on receipt of a PDU", check 4), as
-   * Synapse does while a room is partial. They must be stored (the
-   * federation-api fetches missing ones first) or be earlier in this batch.
+   * Takes in history another server sent for a client paginating back
+   * (server-server-api "Backfilling"): oldest first, each event must pass
+   * the auth rules against its auth events (stored, or earlier in the
+   * batch); one that does not, or whose auth events are unknown, is left
+   * out. The rest go before everything this server has (see storeBackfill).
    */
-  private async authoriseByAuthEvents(draft: RoomHead, pdu: Pdu): Promise<void> {
-    const ids = referencedIds(pdu.auth_events);
-    const found = new Map([...draft.state.values()].filter((e) => ids.includes(e.eventId)).map((e) => [e.eventId, e.pdu]));
-    const rest = ids.filter((id) => !found.has(id));
-    if (rest.length) for (const e of await this.reader.events(rest)) found.set(e.eventId, e.pdu);
-    const create = draft.version.roomIdFromCreateEvent ? draft.state.get(stateKey('m.room.create', ''))?.pdu : undefined;
-    const decision = checkEventAuth(draft.version, pdu, authEventsLookup(pdu, (id) => found.get(id), create));
-    if (!decision.allowed) throw Errors.forbidden(`${decision.reason} (auth rule ${decision.rule}, against the event's auth events)`);
+  private async backfill(input: BackfillInput, epoch: bigint): Promise<RoomInputReply> {
+    const head = await this.head(input.roomId, epoch);
+    const events = (input.events as unknown as Array<{ eventId: string; pdu: Pdu }>).filter((e) => isEventOfRoom(head.version, e.pdu, input.roomId)).sort((a, b) => a.pdu.depth - b.pdu.depth);
+    const stored = await this.dag.events([...new Set(events.flatMap((e) => referencedIds(e.pdu.auth_events)))]);
+    const good = new Map<string, { pdu: Pdu; rejected: boolean }>([...stored].map(([id, e]) => [id, { pdu: e.pdu, rejected: e.rejected }]));
+    const accepted: Array<{ eventId: string; pdu: Pdu }> = [];
+    for (const event of events) {
+      const authEvents = referencedIds(event.pdu.auth_events).map((id) => good.get(id));
+      if (authEvents.some((a) => a === undefined)) continue;
+      if (checkAgainstAuthEvents(head.version, event.pdu, authEvents as HeldAuthEvent[], head.state.get(stateKey('m.room.create', ''))?.pdu)) continue;
+      good.set(event.eventId, { pdu: event.pdu, rejected: false });
+      accepted.push(event);
+    }
+    const reply: RoomInputReply = { ok: true, roomId: input.roomId };
+    await this.store.storeBackfill(head, epoch, accepted.reverse(), [{ inputId: input.inputId, reply: JSON.stringify(reply) }]);
+    return reply;
   }
 
   private authorise(head: RoomHead, pdu: Pdu, errcode: 'M_FORBIDDEN' | 'M_INVALID_ROOM_STATE'): void {
@@ -325,25 +351,29 @@ export class RoomInputHandler {
 
   /**
    * Raises the events position for sync, then publishes the events in
-   * stream order: all calls at once (the bus keeps call order), so a batch
-   * waits for one round of acknowledgements, not one per event.
+   * stream order in one call, so a batch costs one round of acknowledgements
+   * and (on NATS) as few messages as fit them.
    */
-  private async publish(writes: RoomWrite[], persisted: PersistedEvent[][]): Promise<void> {
+  private async publish(writes: RoomWrite[], persisted: PersistedEvent[][], resolvedMembers: string[][] = []): Promise<void> {
     const positions = persisted.flat().map((p) => p.streamPos);
     if (positions.length === 0) return;
     await this.positions.advance('events', positions.reduce((a, b) => (a > b ? a : b)));
-    await Promise.all(
+    await this.bus.publishAll(
+      'output.room',
       writes.flatMap(({ head, events }, w) =>
-        events.map((event, i) =>
-          this.bus.publish('output.room', {
+        persisted[w].map(({ eventId, streamPos }, i) => {
+          const { pdu } = events.find((e) => e.eventId === eventId)!;
+          const last = i === persisted[w].length - 1;
+          return {
             roomId: head.roomId,
-            eventId: event.eventId,
-            streamPos: persisted[w][i].streamPos.toString(),
-            pdu: event.pdu,
-            ...(event.pdu.type === 'm.room.member' ? { membershipOf: event.pdu.state_key } : {}),
+            eventId,
+            streamPos: streamPos.toString(),
+            pdu,
+            ...(pdu.type === 'm.room.member' ? { membershipOf: pdu.state_key } : {}),
+            ...(last && resolvedMembers[w]?.length ? { resolvedMembershipsOf: resolvedMembers[w] } : {}),
             ...(head.partialState ? { partialState: true } : {}),
-          }),
-        ),
+          };
+        }),
       ),
     );
   }
@@ -373,7 +403,7 @@ function emptyHead(version: RoomVersion, roomId: string): RoomHead {
 }
 
 function isSingle(input: RoomInput): input is SingleInput {
-  return input.kind === 'createRoom' || input.kind === 'remoteJoin' || input.kind === 'storeOutliers' || input.kind === 'completeState';
+  return input.kind === 'createRoom' || input.kind === 'remoteJoin' || input.kind === 'backfill' || input.kind === 'storeOutliers' || input.kind === 'completeState';
 }
 
 /**
@@ -389,12 +419,6 @@ function joinAuthState(version: RoomVersion, join: Pdu, state: Array<{ eventId: 
   const byId = new Map([...authChain, ...state].map((e) => [e.eventId, e.pdu]));
   const create = version.roomIdFromCreateEvent ? state.find((e) => e.pdu.type === 'm.room.create')?.pdu : undefined;
   return authEventsLookup(join, (id) => byId.get(id), create);
-}
-
-/** Moves a draft head past an event that is built but not yet persisted. */
-function advanceDraft(head: RoomHead, eventId: string, pdu: Pdu): void {
-  if (pdu.state_key !== undefined) head.state.set(stateKey(pdu.type, pdu.state_key), { eventId, eventNid: 0n, pdu });
-  head.extremities = [{ eventId, eventNid: 0n, depth: pdu.depth, sha256: pdu.hashes.sha256 }];
 }
 
 function profileContent(profile: { displayname?: string; avatar_url?: string } | undefined): JsonObject {

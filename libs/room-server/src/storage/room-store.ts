@@ -1,7 +1,11 @@
 import { getRoomVersion, referencedIds, stateKey, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { allocateStreamPositions, type Prisma, type PrismaClient } from '@lattice/storage';
+import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
+import type { StateSet } from '../dag/state-set';
+import { insertAuthEdges, insertEventJson, insertEvents, insertPrevEdges, insertProcessedInputs, insertTransactionIds, replaceForwardExtremities, type EventRow } from './bulk-rows';
 import { NidInterner } from './interning';
-import { readSnapshotNids, writeStateSnapshot } from './state-snapshots';
+import { SnapshotWriter } from './snapshot-writer';
+import { readSnapshotNids, writeFullSnapshot } from './state-snapshots';
 
 /** A state entry of a room as the writer keeps it. */
 export interface StateEntry {
@@ -38,10 +42,22 @@ export interface Extremity {
   sha256: string;
 }
 
-/** An event to persist, already built, signed and authorised. */
+/**
+ * What became of an event: accepted (in the timeline and the DAG), soft
+ * failed (in the DAG, kept from clients and from our prev_events) or
+ * rejected (kept only so events that reference it can be placed).
+ */
+export type EventStatus = 'accepted' | 'softFailed' | 'rejected';
+
+/** An event to persist, already built or received, and authorised. */
 export interface NewEvent {
   eventId: string;
   pdu: Pdu;
+  /** The state before the event; stored as its snapshot. */
+  before: StateSet;
+  /** Accepted when absent. */
+  status?: EventStatus;
+  rejectionReason?: string;
   txn?: { userId: string; deviceId: string; txnId: string };
 }
 
@@ -49,7 +65,11 @@ export interface NewEvent {
 export interface RoomWrite {
   head: RoomHead;
   events: NewEvent[];
+  /** Other servers' events to keep outside the timeline, stored first: auth events and state fetched for a gap. */
+  outliers?: Array<{ eventId: string; pdu: Pdu }>;
   epoch: bigint;
+  /** The room once the events are in: its current state (the resolution of the extremities' states) and forward extremities. */
+  next: { state: StateSet; extremities: Extremity[] };
 }
 
 /** An input's reply, recorded with its events so a redelivered input is answered, not applied again. */
@@ -116,7 +136,7 @@ export class RoomStore {
       if (partial) await tx.partialStateRoom.create({ data: { roomNid: room.roomNid, roomId, joinEventId: partial.joinEventId, servers: partial.servers } });
       const nids = await insertOutliers(tx, room.roomNid, version, outliers, interned);
       const entries = state.map(({ eventId, pdu }) => ({ eventId, pdu, ...interned.of(pdu), eventNid: nids.get(eventId)! }));
-      const snapshot = await createFullSnapshot(tx, room.roomNid, entries);
+      const snapshot = await writeFullSnapshot(tx, room.roomNid, entries.map((e) => [e.typeNid, e.keyNid, e.eventNid]));
       // Imported state has no position in our stream: it predates this server's view of the room.
       await tx.currentState.createMany({ data: entries.map((e) => ({ roomNid: room.roomNid, typeNid: e.typeNid, stateKeyNid: e.keyNid, eventNid: e.eventNid, ...memberColumns(e.pdu), streamPos: 0n })) });
       await tx.room.update({ where: { roomNid: room.roomNid }, data: { stateSnapshotNid: snapshot } });
@@ -170,7 +190,7 @@ export class RoomStore {
       const [join] = await tx.$queryRawUnsafe<Array<{ state_snapshot_nid: bigint | null }>>('SELECT state_snapshot_nid FROM events WHERE event_id = $1', joinEventId);
       const beforeJoin = join?.state_snapshot_nid == null ? new Map<string, bigint>() : await readSnapshotNids(tx, BigInt(join.state_snapshot_nid));
       for (const e of full) if (!beforeJoin.has(slot(e))) beforeJoin.set(slot(e), e.eventNid);
-      const joinSnapshot = await createFullSnapshot(tx, head.roomNid, [...beforeJoin.entries()].map(([k, eventNid]) => ({ typeNid: Number(k.split(':')[0]), keyNid: Number(k.split(':')[1]), eventNid })));
+      const joinSnapshot = await writeFullSnapshot(tx, head.roomNid, snapshotEntries(beforeJoin));
       await tx.event.updateMany({ where: { eventId: joinEventId }, data: { stateSnapshotNid: joinSnapshot } });
 
       const current = new Set((await tx.currentState.findMany({ where: { roomNid: head.roomNid }, select: { typeNid: true, stateKeyNid: true } })).map((c) => slot({ typeNid: c.typeNid, keyNid: c.stateKeyNid })));
@@ -179,7 +199,7 @@ export class RoomStore {
       await tx.currentState.createMany({ data: missing.map((e) => ({ roomNid: head.roomNid, typeNid: e.typeNid, stateKeyNid: e.keyNid, eventNid: e.eventNid, ...memberColumns(e.pdu), streamPos: position })) });
       const now = await readSnapshotNids(tx, head.snapshotNid!);
       for (const e of missing) now.set(slot(e), e.eventNid);
-      const snapshot = await createFullSnapshot(tx, head.roomNid, [...now.entries()].map(([k, eventNid]) => ({ typeNid: Number(k.split(':')[0]), keyNid: Number(k.split(':')[1]), eventNid })));
+      const snapshot = await writeFullSnapshot(tx, head.roomNid, snapshotEntries(now));
       const localMembers = (await tx.currentState.findMany({ where: { roomNid: head.roomNid, membership: 'join' }, select: { userId: true } })).flatMap((c) => (c.userId && isLocalUser(c.userId) ? [c.userId] : []));
       if (localMembers.length) await tx.currentState.updateMany({ where: { roomNid: head.roomNid, userId: { in: localMembers } }, data: { streamPos: position } });
       await tx.room.update({ where: { roomNid: head.roomNid }, data: { stateSnapshotNid: snapshot, isPartialState: false } });
@@ -210,8 +230,14 @@ export class RoomStore {
   /** The events client transactions already produced, by transactionKey(). */
   async eventsForTransactions(txns: Array<{ userId: string; deviceId: string; txnId: string }>): Promise<Map<string, string>> {
     if (txns.length === 0) return new Map();
-    const rows = await this.db.transactionId.findMany({ where: { OR: txns.map(({ userId, deviceId, txnId }) => ({ userId, deviceId, txnId })) } });
-    return new Map(rows.map((r) => [transactionKey(r), r.eventId]));
+    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string; device_id: string; txn_id: string; event_id: string }>>(
+      `SELECT user_id, device_id, txn_id, event_id FROM txn_ids
+       WHERE (user_id, device_id, txn_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+      txns.map((t) => t.userId),
+      txns.map((t) => t.deviceId),
+      txns.map((t) => t.txnId),
+    );
+    return new Map(rows.map((r) => [transactionKey({ userId: r.user_id, deviceId: r.device_id, txnId: r.txn_id }), r.event_id]));
   }
 
   /**
@@ -219,100 +245,172 @@ export class RoomStore {
    * made them, in one transaction, so a batch of inputs costs one commit.
    * Every room row is locked and its writer's epoch checked first (fencing);
    * stream positions are allocated inside the transaction so they become
-   * visible in order. Rows of the same kind go in one statement each. On
-   * success each head is advanced in place; returns, per room, its events'
-   * positions.
+   * visible in order, and only for events clients may see (accepted ones:
+   * rejected and soft-failed events stay out of the timeline). Each event
+   * points at the snapshot of the state before it; the room's current state
+   * and forward extremities become the write's `next`. On success each head
+   * is advanced in place; returns, per room, its timeline events' positions.
    */
   async persist(writes: RoomWrite[], processed: ProcessedInput[]): Promise<PersistedEvent[][]> {
-    const events = writes.flatMap((w) => w.events);
-    const typeNids = new Map<string, number>();
-    const keyNids = new Map<string, number>();
-    for (const { pdu } of events) {
-      typeNids.set(pdu.type, await this.nids.typeNid(pdu.type));
-      if (pdu.state_key !== undefined) keyNids.set(pdu.state_key, await this.nids.stateKeyNid(pdu.state_key));
+    const events = writes.flatMap((w) => [...w.events, ...(w.outliers ?? [])]);
+    const sets = writes.flatMap((w) => [...w.events.map((e) => e.before), w.next.state]);
+    // Every type and state key the transaction writes: the events', the entries of the snapshots to write, the current state's changes.
+    const pdus = events.map((e) => e.pdu);
+    for (const set of sets) {
+      for (const unstored of unstoredChain(set)) {
+        const plan = planSnapshot(unstored);
+        pdus.push(...('full' in plan ? plan.full : plan.changes).map((entry) => entry.pdu));
+      }
     }
-    const typeNid = (pdu: Pdu) => typeNids.get(pdu.type)!;
-    const keyNid = (pdu: Pdu) => (pdu.state_key === undefined ? null : keyNids.get(pdu.state_key)!);
+    for (const { head, next } of writes) {
+      for (const [key, entry] of next.state.entries) if (head.state.get(key)?.eventId !== entry.eventId) pdus.push(entry.pdu);
+    }
+    const { typeNid, keyNid } = await this.internAll(pdus);
+    const visible = writes.flatMap((w) => w.events).filter(isVisible);
 
-    const advanced = await this.db.$transaction(async (tx) => {
+    const { advancedHeads, written: writtenSets } = await this.db.$transaction(async (tx) => {
       await this.fence(tx, writes);
-      let position = events.length ? await allocateStreamPositions(tx, 'events', events.length) : 0n;
+      const firstPosition = visible.length ? await allocateStreamPositions(tx, 'events', visible.length) : 0n;
+      let position = firstPosition;
       const nids = new Map<string, bigint>();
-      const messageRows: Prisma.EventCreateManyInput[] = [];
+      const snapshots = new SnapshotWriter(tx, nids, typeNid, (pdu) => keyNid(pdu)!);
+      const messageRows: EventRow[] = [];
       const heads = [];
 
-      // State events one by one (each needs its own nid for the snapshot that follows it);
-      // the rest, which only need the snapshot they sit on, in one statement.
       for (const write of writes) {
-        let snapshotNid = write.head.snapshotNid;
+        await this.insertOutliers(tx, write, typeNid, keyNid, nids);
         const persisted: PersistedEvent[] = [];
+        const positions = new Map<string, bigint>();
         for (const event of write.events) {
-          const { pdu } = event;
-          const row = eventRow(write.head, event, typeNid(pdu), keyNid(pdu), position, snapshotNid);
-          if (pdu.state_key === undefined) {
-            messageRows.push(row);
-          } else {
-            const { eventNid } = await tx.event.create({ data: row, select: { eventNid: true } });
-            nids.set(event.eventId, eventNid);
-            snapshotNid = await writeStateSnapshot(tx, write.head.roomNid, snapshotNid, typeNid(pdu), keyNid(pdu)!, eventNid);
-            await upsertCurrentState(tx, write.head.roomNid, typeNid(pdu), keyNid(pdu)!, eventNid, pdu, position);
-          }
-          persisted.push({ eventId: event.eventId, eventNid: 0n, streamPos: position++ });
+          const streamPos = isVisible(event) ? position++ : null;
+          if (streamPos !== null) positions.set(event.eventId, streamPos);
+          const row = eventRow(write.head, event, typeNid(event.pdu), keyNid(event.pdu), streamPos, await snapshots.ensure(write.head.roomNid, event.before));
+          if (event.pdu.state_key === undefined) messageRows.push(row);
+          else nids.set(event.eventId, (await tx.event.create({ data: row, select: { eventNid: true } })).eventNid);
+          if (streamPos !== null) persisted.push({ eventId: event.eventId, eventNid: 0n, streamPos });
         }
-        heads.push({ write, snapshotNid, persisted });
+        heads.push({ write, persisted, positions, lastPosition: position - 1n });
       }
-      if (messageRows.length) {
-        for (const row of await tx.event.createManyAndReturn({ data: messageRows, select: { eventId: true, eventNid: true } })) nids.set(row.eventId, row.eventNid);
-      }
+      for (const [eventId, eventNid] of await insertEvents(tx, messageRows)) nids.set(eventId, eventNid);
 
-      const json: Prisma.EventJsonCreateManyInput[] = [];
-      const edges: Prisma.EventEdgeCreateManyInput[] = [];
-      const authEdges: Prisma.EventAuthEdgeCreateManyInput[] = [];
-      const txns: Prisma.TransactionIdCreateManyInput[] = [];
-      const extremityRows: Prisma.ForwardExtremityCreateManyInput[] = [];
-      const advancedHeads = heads.map(({ write, snapshotNid, persisted }) => {
-        const state = new Map(write.head.state);
-        let extremities = write.head.extremities;
-        for (const [i, event] of write.events.entries()) {
+      const json: Array<{ eventNid: bigint; json: string }> = [];
+      const edges: Array<{ eventNid: bigint; prevEventId: string }> = [];
+      const authEdges: Array<{ eventNid: bigint; authEventId: string }> = [];
+      const txns: Array<{ userId: string; deviceId: string; txnId: string; eventId: string }> = [];
+      const extremityRows: Array<{ roomNid: number; eventNid: bigint }> = [];
+      const advanced = [];
+      for (const { write, persisted, positions, lastPosition } of heads) {
+        for (const p of persisted) p.eventNid = nids.get(p.eventId)!;
+        for (const event of write.events) {
           const { pdu, eventId } = event;
           const eventNid = nids.get(eventId)!;
-          persisted[i].eventNid = eventNid;
           json.push({ eventNid, json: JSON.stringify(pdu) });
-          const prev = referencedIds(pdu.prev_events);
-          edges.push(...prev.map((prevEventId) => ({ eventNid, prevEventId })));
+          edges.push(...referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid, prevEventId })));
           authEdges.push(...referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid, authEventId })));
           if (event.txn) txns.push({ ...event.txn, eventId });
-          if (pdu.state_key !== undefined) state.set(stateKey(pdu.type, pdu.state_key), { eventId, eventNid, pdu });
-          extremities = [...extremities.filter((x) => !prev.includes(x.eventId)), { eventId, eventNid, depth: pdu.depth, sha256: pdu.hashes.sha256 }];
         }
+        const nidOf = await snapshots.nidsOf([...write.next.state.entries.values(), ...write.next.extremities]);
+        const state = new Map([...write.next.state.entries].map(([key, entry]) => [key, { ...entry, eventNid: nidOf(entry) }]));
+        const extremities = write.next.extremities.map((x) => ({ ...x, eventNid: nidOf(x) }));
         extremityRows.push(...extremities.map((x) => ({ roomNid: write.head.roomNid, eventNid: x.eventNid })));
-        return { write, state, extremities, snapshotNid, persisted };
-      });
+        await updateCurrentState(tx, write.head, state, (eventId) => positions.get(eventId) ?? lastPosition, typeNid, (pdu) => keyNid(pdu)!);
+        const snapshotNid = await snapshots.ensure(write.head.roomNid, write.next.state);
+        if (snapshotNid !== write.head.snapshotNid) await tx.room.update({ where: { roomNid: write.head.roomNid }, data: { stateSnapshotNid: snapshotNid } });
+        advanced.push({ write, state, extremities, snapshotNid, persisted });
+      }
 
-      if (json.length) await tx.eventJson.createMany({ data: json });
-      if (edges.length) await tx.eventEdge.createMany({ data: edges, skipDuplicates: true });
-      if (authEdges.length) await tx.eventAuthEdge.createMany({ data: authEdges, skipDuplicates: true });
-      if (txns.length) await tx.transactionId.createMany({ data: txns });
+      await insertEventJson(tx, json);
+      await insertPrevEdges(tx, edges);
+      await insertAuthEdges(tx, authEdges);
+      await insertTransactionIds(tx, txns);
       for (const { head, events: written } of writes) {
-        for (const { pdu, eventId } of written) {
+        for (const { pdu, eventId } of written.filter((e) => e.status === undefined || e.status === 'accepted')) {
           const redacted = redactsOf(head.version, pdu);
           if (redacted) await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
         }
       }
-      const written = writes.filter((w) => w.events.length).map((w) => w.head.roomNid);
-      if (written.length) {
-        await tx.forwardExtremity.deleteMany({ where: { roomNid: { in: written } } });
-        await tx.forwardExtremity.createMany({ data: extremityRows });
-      }
-      for (const { write, snapshotNid } of advancedHeads) {
-        if (snapshotNid !== write.head.snapshotNid) await tx.room.update({ where: { roomNid: write.head.roomNid }, data: { stateSnapshotNid: snapshotNid } });
-      }
-      if (processed.length) await tx.processedInput.createMany({ data: processed });
-      return advancedHeads;
+      await replaceForwardExtremities(tx, writes.filter((w) => w.events.length).map((w) => w.head.roomNid), extremityRows);
+      await insertProcessedInputs(tx, processed);
+      return { advancedHeads: advanced, written: snapshots.written };
     });
 
-    for (const { write, state, extremities, snapshotNid } of advanced) Object.assign(write.head, { state, extremities, snapshotNid });
-    return advanced.map((a) => a.persisted);
+    // Only now that they are committed may planned sets carry their snapshots.
+    for (const [set, nid] of writtenSets) set.snapshotNid = nid;
+    for (const { write, state, extremities, snapshotNid } of advancedHeads) Object.assign(write.head, { state, extremities, snapshotNid });
+    return advancedHeads.map((a) => a.persisted);
+  }
+
+  /**
+   * Stores history fetched from another server before everything this
+   * server has of the room: each event gets a negative stream position,
+   * older events lower ones, so /messages pages into it and /sync (which
+   * only looks forward) never sees it. The events are outliers, as this
+   * server does not know the state at them; they change neither the current
+   * state nor the extremities. An event already stored as an outlier (room
+   * state taken in at the join) just gets its place in the timeline.
+   * `events` are newest first. Returns the events placed, with positions.
+   */
+  async storeBackfill(head: RoomHead, epoch: bigint, events: Array<{ eventId: string; pdu: Pdu }>, processed: ProcessedInput[]): Promise<PersistedEvent[]> {
+    const nids = await this.internAll(events.map((e) => e.pdu));
+    return this.db.$transaction(async (tx) => {
+      await this.fence(tx, [{ head, epoch, events: [], next: { state: { entries: head.state }, extremities: head.extremities } }]);
+      const stored = await tx.event.findMany({ where: { eventId: { in: events.map((e) => e.eventId) } }, select: { eventId: true, streamPos: true } });
+      const unplaced = new Set(stored.filter((r) => r.streamPos === null).map((r) => r.eventId));
+      const known = new Set(stored.map((r) => r.eventId));
+      const placed = events.filter((e) => !known.has(e.eventId) || unplaced.has(e.eventId));
+      if (placed.length === 0) {
+        if (processed.length) await tx.processedInput.createMany({ data: processed });
+        return [];
+      }
+      const first = await allocateStreamPositions(tx, 'backfill', placed.length);
+      const positions = new Map(placed.map((e, i) => [e.eventId, -(first + BigInt(i))]));
+      for (const eventId of unplaced) await tx.event.update({ where: { eventId }, data: { streamPos: positions.get(eventId)! } });
+      const fresh = placed.filter((e) => !known.has(e.eventId));
+      const rows = await tx.event.createManyAndReturn({
+        data: fresh.map(({ eventId, pdu }) => ({
+          ...outlierRow(head, eventId, pdu, nids.typeNid(pdu), nids.keyNid(pdu)),
+          streamPos: positions.get(eventId)!,
+        })),
+        select: { eventId: true, eventNid: true },
+      });
+      const eventNids = new Map(rows.map((r) => [r.eventId, r.eventNid]));
+      if (fresh.length) {
+        const nidOf = (eventId: string) => eventNids.get(eventId)!;
+        await tx.eventJson.createMany({ data: fresh.map(({ eventId, pdu }) => ({ eventNid: nidOf(eventId), json: JSON.stringify(pdu) })) });
+        await tx.eventEdge.createMany({ data: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid: nidOf(eventId), prevEventId }))), skipDuplicates: true });
+        await tx.eventAuthEdge.createMany({ data: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nidOf(eventId), authEventId }))), skipDuplicates: true });
+      }
+      if (processed.length) await tx.processedInput.createMany({ data: processed });
+      return placed.map((e) => ({ eventId: e.eventId, eventNid: eventNids.get(e.eventId) ?? 0n, streamPos: positions.get(e.eventId)! }));
+    });
+  }
+
+  /** Interns the types and state keys of these events (outside any transaction: see NidInterner). */
+  private async internAll(pdus: Pdu[]): Promise<{ typeNid: (pdu: Pdu) => number; keyNid: (pdu: Pdu) => number | null }> {
+    const typeNids = new Map<string, number>();
+    const keyNids = new Map<string, number>();
+    for (const pdu of pdus) {
+      if (!typeNids.has(pdu.type)) typeNids.set(pdu.type, await this.nids.typeNid(pdu.type));
+      if (pdu.state_key !== undefined && !keyNids.has(pdu.state_key)) keyNids.set(pdu.state_key, await this.nids.stateKeyNid(pdu.state_key));
+    }
+    return { typeNid: (pdu) => typeNids.get(pdu.type)!, keyNid: (pdu) => (pdu.state_key === undefined ? null : keyNids.get(pdu.state_key)!) };
+  }
+
+  /** Stores events a write needs outside the timeline (auth events, state fetched for a gap); ones already stored are skipped. */
+  private async insertOutliers(tx: Prisma.TransactionClient, write: RoomWrite, typeNid: (pdu: Pdu) => number, keyNid: (pdu: Pdu) => number | null, nids: Map<string, bigint>): Promise<void> {
+    const outliers = [...new Map((write.outliers ?? []).map((o) => [o.eventId, o])).values()];
+    if (outliers.length === 0) return;
+    const rows = await tx.event.createManyAndReturn({
+      data: outliers.map(({ eventId, pdu }) => outlierRow(write.head, eventId, pdu, typeNid(pdu), keyNid(pdu))),
+      skipDuplicates: true,
+      select: { eventId: true, eventNid: true },
+    });
+    for (const row of rows) nids.set(row.eventId, row.eventNid);
+    const created = outliers.filter((o) => rows.some((r) => r.eventId === o.eventId));
+    if (created.length === 0) return;
+    await tx.eventJson.createMany({ data: created.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })) });
+    const authEdges = created.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId })));
+    if (authEdges.length) await tx.eventAuthEdge.createMany({ data: authEdges, skipDuplicates: true });
   }
 
   /**
@@ -371,12 +469,9 @@ async function insertOutliers(tx: Prisma.TransactionClient, roomNid: number, ver
   return nids;
 }
 
-/** A layer-0 snapshot holding the whole of a state; returns its nid. */
-async function createFullSnapshot(tx: Prisma.TransactionClient, roomNid: number, entries: Array<{ typeNid: number; keyNid: number; eventNid: bigint }>): Promise<bigint> {
-  const row = await tx.stateSnapshot.create({
-    data: { roomNid, parentSnapshotNid: null, layerDepth: 0, typeNids: entries.map((e) => e.typeNid), stateKeyNids: entries.map((e) => e.keyNid), eventNids: entries.map((e) => e.eventNid) },
-  });
-  return row.snapshotNid;
+/** readSnapshotNids' map as writeFullSnapshot's entries. */
+function snapshotEntries(state: Map<string, bigint>): Array<[number, number, bigint]> {
+  return [...state.entries()].map(([slot, eventNid]) => [Number(slot.split(':')[0]), Number(slot.split(':')[1]), eventNid]);
 }
 
 /** The key of a client transaction in eventsForTransactions' answer. */
@@ -384,19 +479,39 @@ export function transactionKey(txn: { userId: string; deviceId: string; txnId: s
   return JSON.stringify([txn.userId, txn.deviceId, txn.txnId]);
 }
 
-function eventRow(head: RoomHead, event: NewEvent, typeNid: number, stateKeyNid: number | null, streamPos: bigint, stateSnapshotNid: bigint | null): Prisma.EventCreateManyInput {
-  const { pdu } = event;
+/** The columns every stored event has, wherever it sits. */
+function baseRow(head: RoomHead, eventId: string, pdu: Pdu, typeNid: number, stateKeyNid: number | null) {
   return {
-    eventId: event.eventId,
+    eventId,
     roomNid: head.roomNid,
     typeNid,
     stateKeyNid,
     sender: pdu.sender,
     depth: BigInt(pdu.depth),
     originServerTs: BigInt(pdu.origin_server_ts),
+    redacts: redactsOf(head.version, pdu) ?? null,
+  };
+}
+
+/** An event kept outside the DAG's known state: no snapshot, and no place in the timeline unless one is given. */
+function outlierRow(head: RoomHead, eventId: string, pdu: Pdu, typeNid: number, stateKeyNid: number | null): Prisma.EventCreateManyInput {
+  return { ...baseRow(head, eventId, pdu, typeNid, stateKeyNid), isOutlier: true };
+}
+
+/** Whether clients see the event: only accepted events get a stream position. */
+function isVisible(event: NewEvent): boolean {
+  return event.status === undefined || event.status === 'accepted';
+}
+
+/** An event placed in the DAG: with the state before it, its place in the timeline if any, and what became of it. */
+function eventRow(head: RoomHead, event: NewEvent, typeNid: number, stateKeyNid: number | null, streamPos: bigint | null, stateSnapshotNid: bigint | null): EventRow {
+  return {
+    ...baseRow(head, event.eventId, event.pdu, typeNid, stateKeyNid),
     streamPos,
     stateSnapshotNid,
-    redacts: redactsOf(head.version, pdu) ?? null,
+    isRejected: event.status === 'rejected',
+    rejectionReason: event.rejectionReason ?? null,
+    isSoftFailed: event.status === 'softFailed',
     txnId: event.txn?.txnId ?? null,
     senderDeviceId: event.txn?.deviceId ?? null,
   };
@@ -415,21 +530,34 @@ function memberColumns(pdu: Pdu): { userId: string | null; membership: string | 
   return { userId: isMember ? pdu.state_key! : null, membership: isMember && typeof pdu.content.membership === 'string' ? pdu.content.membership : null };
 }
 
-async function upsertCurrentState(
+/**
+ * Brings current_state to the write's new state: rows whose event changed
+ * are rewritten with the position that changed them (the event's own, or
+ * the write's last when state resolution brought an older event back), and
+ * rows that resolution dropped are deleted.
+ */
+async function updateCurrentState(
   tx: Prisma.TransactionClient,
-  roomNid: number,
-  typeNid: number,
-  stateKeyNid: number,
-  eventNid: bigint,
-  pdu: Pdu,
-  streamPos: bigint,
+  head: RoomHead,
+  state: Map<string, StateEntry>,
+  positionOf: (eventId: string) => bigint,
+  typeNid: (pdu: Pdu) => number,
+  keyNid: (pdu: Pdu) => number,
 ): Promise<void> {
-  const { userId, membership } = memberColumns(pdu);
-  await tx.currentState.upsert({
-    where: { roomNid_typeNid_stateKeyNid: { roomNid, typeNid, stateKeyNid } },
-    create: { roomNid, typeNid, stateKeyNid, eventNid, userId, membership, streamPos },
-    update: { eventNid, userId, membership, streamPos },
-  });
+  const roomNid = head.roomNid;
+  for (const [key, entry] of state) {
+    if (head.state.get(key)?.eventId === entry.eventId) continue;
+    const { pdu, eventNid } = entry;
+    const { userId, membership } = memberColumns(pdu);
+    const [t, k, streamPos] = [typeNid(pdu), keyNid(pdu), positionOf(entry.eventId)];
+    await tx.currentState.upsert({
+      where: { roomNid_typeNid_stateKeyNid: { roomNid, typeNid: t, stateKeyNid: k } },
+      create: { roomNid, typeNid: t, stateKeyNid: k, eventNid, userId, membership, streamPos },
+      update: { eventNid, userId, membership, streamPos },
+    });
+  }
+  const dropped = [...head.state].filter(([key]) => !state.has(key)).map(([, entry]) => entry.eventNid);
+  if (dropped.length) await tx.currentState.deleteMany({ where: { roomNid, eventNid: { in: dropped } } });
 }
 
 /**

@@ -34,7 +34,11 @@ export async function writeStateSnapshot(
   }
   const full = parentNid === null ? new Map<string, bigint>() : await readSnapshotNids(tx, parentNid);
   full.set(`${typeNid}:${stateKeyNid}`, eventNid);
-  const entries = [...full.entries()].map(([k, e]) => [...k.split(':').map(Number), e] as [number, number, bigint]);
+  return writeFullSnapshot(tx, roomNid, [...full.entries()].map(([k, e]) => [...k.split(':').map(Number), e] as [number, number, bigint]));
+}
+
+/** Writes a snapshot holding exactly these (type nid, state key nid, event nid) entries. Returns its nid. */
+export async function writeFullSnapshot(tx: Prisma.TransactionClient, roomNid: number, entries: Array<[number, number, bigint]>): Promise<bigint> {
   const row = await tx.stateSnapshot.create({
     data: {
       roomNid,

@@ -1,24 +1,32 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { Auth, Errors, Requester } from '@lattice/http';
+import type { TenantConfig } from '@lattice/config';
+import { Auth, Errors, Requester, Tenant } from '@lattice/http';
 import { RoomReader, toClientEvent, type StoredEvent } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 import { roomEventMatches } from '../filters/event-filter';
 import { roomEventFilterSchema, type RoomEventFilter } from '../filters/filter-schema';
 import { formatPaginationToken, parsePaginationToken } from '../pagination-token';
+import { HistoryBackfill } from './history-backfill';
 
 const MAX_LIMIT = 1_000;
+/** Backfill requests one page may make before answering with what it has. */
+const MAX_BACKFILL_ROUNDS = 3;
 
 /** Timeline pagination: /messages and /context (client-server-api "Getting events for a room"). */
 @Controller('_matrix/client/v3/rooms/:roomId')
 export class MessagesController {
   private readonly reader: RoomReader;
 
-  constructor(@Inject(DATABASE) db: Database) {
+  constructor(
+    @Inject(DATABASE) db: Database,
+    private readonly history: HistoryBackfill,
+  ) {
     this.reader = new RoomReader(db.prisma);
   }
 
   @Get('messages')
   async messages(
+    @Tenant() tenant: TenantConfig,
     @Auth() r: Requester,
     @Param('roomId') roomId: string,
     @Query('from') from?: string,
@@ -34,7 +42,13 @@ export class MessagesController {
     const backwards = dir === 'b';
     const position = from ? parsePaginationToken(from) : backwards ? (await this.reader.maxStreamPos()) + 1n : 0n;
     const bound = to ? parsePaginationToken(to) : undefined;
-    const events = await this.reader.timeline(roomId, backwards ? { before: position, after: bound === undefined ? undefined : bound - 1n, limit: count, backwards } : { after: position - 1n, before: bound, limit: count, backwards });
+    const page = () => this.reader.timeline(roomId, backwards ? { before: position, after: bound === undefined ? undefined : bound - 1n, limit: count, backwards } : { after: position - 1n, before: bound, limit: count, backwards });
+    let events = await page();
+    // Paging back past the earliest event here: the history before it is fetched from the room's other servers.
+    for (let round = 0; backwards && bound === undefined && events.length < count && round < MAX_BACKFILL_ROUNDS; round++) {
+      if (!(await this.history.backfill(tenant.serverName, roomId, count - events.length))) break;
+      events = await page();
+    }
     const chunk = events.filter((e) => roomEventMatches(eventFilter, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
     const last = events.at(-1);
     return {

@@ -2,6 +2,7 @@ import { Controller, Get, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Auth, Errors, Requester } from '@lattice/http';
 import { parseSyncToken } from '../positions/sync-token';
+import { isPresenceState, PRESENCE_STATES } from '../presence/presence-rules';
 import { SyncService } from '../sync-service';
 import { FilterLoader } from './filter-loader';
 
@@ -23,10 +24,12 @@ export class SyncController {
     @Query('filter') filter?: string,
     @Query('full_state') fullState?: string,
     @Query('timeout') timeout?: string,
+    @Query('set_presence') setPresence?: string,
     @Res({ passthrough: true }) reply?: FastifyReply,
   ) {
     const timeoutMs = timeout === undefined ? 0 : Number(timeout);
     if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw Errors.invalidParam('timeout must be a non-negative number of milliseconds');
+    if (setPresence !== undefined && !isPresenceState(setPresence)) throw Errors.invalidParam(`set_presence must be one of ${PRESENCE_STATES.join(', ')}`);
     const clientGone = new AbortController();
     reply?.raw.once('close', () => clientGone.abort());
     return this.sync.sync({
@@ -36,6 +39,7 @@ export class SyncController {
       filter: filter ? await this.filters.load(r.userId, filter) : undefined,
       fullState: fullState === 'true',
       timeoutMs: Math.min(timeoutMs, MAX_TIMEOUT_MS),
+      setPresence,
       signal: clientGone.signal,
     });
   }

@@ -1,6 +1,8 @@
-import { reconcilePositions, type PositionCache, type PrismaClient } from '@lattice/storage';
+import { reconcilePositions, type PositionCache, type PrismaClient, type StreamName } from '@lattice/storage';
 import type { TypingStore } from '../streams/typing-store';
 import type { SyncPosition } from './sync-token';
+
+const PERSISTED: readonly StreamName[] = ['events', 'account_data', 'receipts', 'to_device', 'device_lists'];
 
 /**
  * The current position of every stream. Persisted streams come from the
@@ -10,7 +12,15 @@ import type { SyncPosition } from './sync-token';
  */
 export async function currentPosition(db: PrismaClient, cache: PositionCache, typing: TypingStore): Promise<SyncPosition> {
   const cached = await cache.read();
-  const known = cached.events !== undefined && cached.account_data !== undefined && cached.receipts !== undefined;
+  const known = PERSISTED.every((stream) => cached[stream] !== undefined);
   const positions = known ? (cached as Required<typeof cached>) : await reconcilePositions(db, cache);
-  return { events: positions.events, accountData: positions.account_data, receipts: positions.receipts, typing: typing.currentPosition };
+  return {
+    events: positions.events,
+    accountData: positions.account_data,
+    receipts: positions.receipts,
+    typing: typing.currentPosition,
+    toDevice: positions.to_device,
+    deviceLists: positions.device_lists,
+    presence: positions.presence,
+  };
 }

@@ -11,21 +11,34 @@ export interface SyncPosition {
   accountData: bigint;
   receipts: bigint;
   typing: bigint;
+  /** Send-to-device messages: the device has been sent every message of its inbox up to here. */
+  toDevice: bigint;
+  deviceLists: bigint;
+  presence: bigint;
 }
 
-const STREAMS = ['events', 'accountData', 'receipts', 'typing'] as const;
+/** In token order: a stream added later goes at the end, so tokens issued before it still parse. */
+const STREAMS = ['events', 'accountData', 'receipts', 'typing', 'toDevice', 'deviceLists', 'presence'] as const;
+/** The streams of the first token format; every token has at least these. */
+const FIRST_FORMAT_STREAMS = 4;
 
-export const ZERO_POSITION: SyncPosition = { events: 0n, accountData: 0n, receipts: 0n, typing: 0n };
+export const ZERO_POSITION: SyncPosition = { events: 0n, accountData: 0n, receipts: 0n, typing: 0n, toDevice: 0n, deviceLists: 0n, presence: 0n };
 
 export function formatSyncToken(position: SyncPosition): string {
   return `s${STREAMS.map((s) => position[s].toString()).join('_')}`;
 }
 
-/** Parses a `since` token; M_INVALID_PARAM names the token if it is not one of ours. */
+/**
+ * Parses a `since` token; M_INVALID_PARAM names the token if it is not one
+ * of ours. A token issued before a stream existed lacks that stream's
+ * position and reads it as 0, from the beginning: its device gets its whole
+ * to-device inbox again (at-least-once), its client re-queries device lists,
+ * and it gets the current presence of everyone it shares a room with.
+ */
 export function parseSyncToken(token: string): SyncPosition {
   const parts = /^s(\d+(?:_\d+)*)$/.exec(token)?.[1].split('_');
-  if (!parts || parts.length !== STREAMS.length) throw Errors.invalidParam(`Invalid sync token: ${token}`);
-  return Object.fromEntries(STREAMS.map((s, i) => [s, BigInt(parts[i])])) as unknown as SyncPosition;
+  if (!parts || parts.length < FIRST_FORMAT_STREAMS || parts.length > STREAMS.length) throw Errors.invalidParam(`Invalid sync token: ${token}`);
+  return Object.fromEntries(STREAMS.map((s, i) => [s, BigInt(parts[i] ?? 0)])) as unknown as SyncPosition;
 }
 
 /**

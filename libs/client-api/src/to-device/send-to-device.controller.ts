@@ -1,0 +1,67 @@
+import { Body, Controller, Inject, Param, Put } from '@nestjs/common';
+import { BUS, type Bus } from '@lattice/bus';
+import { TenantDirectory, type TenantConfig } from '@lattice/config';
+import { queueOutbound } from '@lattice/federation';
+import { Auth, Errors, RateLimited, Requester, Tenant } from '@lattice/http';
+import { isValidHistoricalUserId, type JsonObject } from '@lattice/protocol';
+import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { addressedMessages, ToDeviceInbox } from '@lattice/sync';
+import { directToDeviceEdu, routeToDevice, toDeviceMessageId, type ToDeviceMessages } from './route-to-device';
+
+/**
+ * PUT /sendToDevice/{eventType}/{txnId} (client-server-api "Send-to-Device
+ * messaging"): messages for this deployment's devices go to their inboxes,
+ * the rest to their servers as m.direct_to_device EDUs through the
+ * federation outbox. Idempotent per (device, txnId).
+ */
+@Controller('_matrix/client/v3/sendToDevice')
+export class SendToDeviceController {
+  private readonly inbox: ToDeviceInbox;
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(BUS) private readonly bus: Bus,
+    @Inject(POSITION_CACHE) positions: PositionCache,
+    private readonly tenants: TenantDirectory,
+  ) {
+    this.inbox = new ToDeviceInbox(db.prisma, positions, bus);
+  }
+
+  @Put(':eventType/:txnId')
+  @RateLimited()
+  async send(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() body: unknown) {
+    const messages = validMessages(body);
+    const txn = { userId: r.userId, deviceId: r.deviceId, txnId };
+    if (await this.db.prisma.toDeviceTxn.findUnique({ where: { userId_deviceId_txnId: txn } })) return {};
+    const { local, remote } = routeToDevice(messages, (server) => this.tenants.isLocal(server));
+    // Remote parts are queued first: if the process dies before the inbox write, the client's retry queues them again under the same keys.
+    const messageId = toDeviceMessageId(r.userId, r.deviceId, txnId);
+    for (const [server, part] of remote) {
+      await queueOutbound(this.db.prisma, [server], t.serverName, { edu: directToDeviceEdu(r.userId, type, messageId, part), dedupKey: `m.direct_to_device:${messageId}` });
+    }
+    await this.inbox.deliver(addressedMessages(r.userId, type, local), async (tx) => (await tx.toDeviceTxn.createMany({ data: [txn], skipDuplicates: true })).count === 1);
+    if (remote.size > 0) await this.bus.publish('output.outbox', { destinations: [...remote.keys()] });
+    return {};
+  }
+}
+
+/** The request body, checked before anything is stored: every key a user ID, every message a JSON object. */
+function validMessages(body: unknown): ToDeviceMessages {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw Errors.notJson('Request body must be a JSON object');
+  const messages = (body as { messages?: unknown }).messages;
+  if (messages === undefined) throw Errors.missingParam('Missing field: messages');
+  if (!isObject(messages)) throw Errors.badJson('messages must be an object of user IDs');
+  for (const [userId, devices] of Object.entries(messages)) {
+    // Users of other servers may have historical IDs (appendices "Historical User IDs").
+    if (!isValidHistoricalUserId(userId)) throw Errors.invalidParam(`Not a user ID: ${userId}`);
+    if (!isObject(devices)) throw Errors.badJson(`messages.${userId} must be an object of device IDs`);
+    for (const [deviceId, content] of Object.entries(devices)) {
+      if (!isObject(content)) throw Errors.badJson(`messages.${userId}.${deviceId} must be a JSON object`);
+    }
+  }
+  return messages as ToDeviceMessages;
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

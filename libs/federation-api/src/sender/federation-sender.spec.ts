@@ -1,0 +1,65 @@
+import { TenantDirectory, parseConfig } from '@lattice/config';
+import type { FederationClient } from '@lattice/federation';
+import type { Database } from '@lattice/storage';
+import { ALICE, SERVER, startRoomServer } from '../../../room-server/src/spec/room-server-fixture';
+import { FederationSender } from './federation-sender';
+
+const REMOTE_USER = '@bob:remote.example';
+
+type RoomServer = Awaited<ReturnType<typeof startRoomServer>>;
+let server: RoomServer;
+let sender: FederationSender | undefined;
+beforeEach(async () => {
+  server = await startRoomServer();
+}, 60_000);
+afterEach(async () => {
+  await sender?.onModuleDestroy();
+  sender = undefined;
+  await server.close();
+});
+
+/** A sender whose transactions go nowhere: this tests what it queues, not the network. */
+function startSender(): FederationSender {
+  const config = parseConfig({ tenants: [{ serverName: SERVER }] });
+  const unreachable = { request: () => new Promise(() => undefined) } as unknown as FederationClient;
+  sender = new FederationSender(server.bus, { prisma: server.db.prisma } as Database, TenantDirectory.fromConfig(config), unreachable, config);
+  sender.onModuleInit();
+  return sender;
+}
+
+async function queuedFor(destination: string): Promise<string[]> {
+  const rows = await server.db.prisma.federationOutbox.findMany({ where: { destination }, orderBy: { id: 'asc' } });
+  return rows.map((r) => r.dedupKey);
+}
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function inviteRemoteUser(): Promise<string> {
+  const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: {} as never });
+  if (!created.ok) throw new Error(created.error.error);
+  const invited = await server.submit({ kind: 'membership', action: 'invite', sender: ALICE, roomId: created.roomId, target: REMOTE_USER });
+  if (!invited.ok || !invited.eventId) throw new Error('invite failed');
+  return invited.eventId;
+}
+
+describe('FederationSender routing', () => {
+  it('queues an event for the servers it concerns as it is persisted', async () => {
+    startSender();
+    const invite = await inviteRemoteUser();
+    await until('the invite to be queued', async () => (await queuedFor('remote.example')).includes(invite));
+  });
+
+  it('queues events persisted while no sender ran once one starts', async () => {
+    const invite = await inviteRemoteUser();
+    await server.delivered();
+    expect(await queuedFor('remote.example')).toEqual([]);
+    startSender();
+    await until('the invite to be queued', async () => (await queuedFor('remote.example')).includes(invite));
+  });
+});

@@ -1,0 +1,45 @@
+import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
+import { Errors, Public } from '@lattice/http';
+import { serverNameOf } from '@lattice/protocol';
+import { LocalSpaceRooms, RoomReader, serverMaySee, spaceChildren, type HierarchyRoom, type LocalSpaceRoom } from '@lattice/room-server';
+import { DATABASE, type Database } from '@lattice/storage';
+import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
+
+/**
+ * GET /hierarchy/{roomId} for other servers (server-server-api "Spaces"):
+ * the room and its children this server has, unpaginated. Children the
+ * asking server could not peek or join are listed as inaccessible_children;
+ * children this server does not have are left out (space_hierarchy.yaml).
+ */
+@Controller('_matrix/federation/v1')
+@UseGuards(FederationAuthGuard)
+export class FederationHierarchyController {
+  private readonly local: LocalSpaceRooms;
+
+  constructor(@Inject(DATABASE) db: Database) {
+    this.local = new LocalSpaceRooms(new RoomReader(db.prisma));
+  }
+
+  @Get('hierarchy/:roomId')
+  @Public()
+  async hierarchy(@Origin() origin: string, @Param('roomId') roomId: string, @Query('suggested_only') suggested?: string) {
+    if (suggested !== undefined && suggested !== 'true' && suggested !== 'false') throw Errors.invalidParam('suggested_only must be true or false');
+    const root = await this.local.load(roomId);
+    if (!root) throw Errors.notFound(`Room ${roomId} is not known to this server`);
+    if (!visibleTo(origin, root)) throw Errors.forbidden(`${origin} may not see the room ${roomId}`);
+    const children: HierarchyRoom[] = [];
+    const inaccessible: string[] = [];
+    for (const child of spaceChildren(root.room.children_state, suggested === 'true')) {
+      const loaded = await this.local.load(child.roomId);
+      if (!loaded) continue;
+      if (visibleTo(origin, loaded)) children.push(loaded.room);
+      else inaccessible.push(child.roomId);
+    }
+    return { room: root.room, children, inaccessible_children: inaccessible };
+  }
+}
+
+function visibleTo(origin: string, room: LocalSpaceRoom): boolean {
+  const hasMember = [...room.memberships].some(([userId, membership]) => (membership === 'join' || membership === 'invite') && serverNameOf(userId) === origin);
+  return serverMaySee(room.room, hasMember);
+}

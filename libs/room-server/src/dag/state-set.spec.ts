@@ -1,0 +1,62 @@
+import { stateKey, type ResolvableEvent } from '@lattice/protocol';
+import { ALICE, BASE, BOB, CHARLIE, DagBuilder, setOf } from '../spec/dag-events';
+import type { DagReader } from './dag-reader';
+import { planSnapshot } from './snapshot-plan';
+import { resolveStateSets } from './resolve-sets';
+import { membershipsChangedByResolution, stateAfter, type StateSet } from './state-set';
+
+/** A reader that knows the DagBuilder's events, as the store would: the pure parts run without a database. */
+const readerOf = (dag: DagBuilder, names: string[]) =>
+  ({ resolutionEvents: async () => names.map((n): ResolvableEvent => ({ eventId: dag.id(n), pdu: dag.pdu(n) })) }) as unknown as DagReader;
+
+const idOf = (set: StateSet, type: string, key: string) => set.entries.get(stateKey(type, key))?.eventId;
+
+describe('the state after an event', () => {
+  const dag = new DagBuilder('10').start().add('topic', BOB, 'm.room.topic', '', { topic: 't' }, { on: BASE }).add('msg', BOB, 'm.room.message', undefined, {}, { on: BASE });
+  const before = setOf(dag, BASE);
+
+  it('is the state before it with an accepted state event set', () => {
+    const after = stateAfter(before, { eventId: dag.id('topic'), pdu: dag.pdu('topic') }, false);
+    expect(idOf(after, 'm.room.topic', '')).toBe(dag.id('topic'));
+    expect(after.base).toBe(before);
+  });
+
+  it('is the state before it for a message, and for a rejected state event', () => {
+    expect(stateAfter(before, { eventId: dag.id('msg'), pdu: dag.pdu('msg') }, false)).toBe(before);
+    expect(stateAfter(before, { eventId: dag.id('topic'), pdu: dag.pdu('topic') }, true)).toBe(before);
+  });
+});
+
+describe('the state before an event with several prev events', () => {
+  it('is the one state when the prev events agree, without resolving', async () => {
+    const dag = new DagBuilder('10').start();
+    const reader = { resolutionEvents: () => Promise.reject(new Error('not needed')) } as unknown as DagReader;
+    const [a, b] = [setOf(dag, BASE), setOf(dag, BASE)];
+    expect(await resolveStateSets(dag.version, [a, b], reader, new Map())).toBe(a);
+  });
+
+  it('is the resolution of the prev events\' states when they disagree: a ban beats a concurrent join', async () => {
+    const dag = new DagBuilder('10')
+      .start()
+      .add('ban', ALICE, 'm.room.member', CHARLIE, { membership: 'ban' }, { prev: ['imb'], on: BASE })
+      .add('join', CHARLIE, 'm.room.member', CHARLIE, { membership: 'join' }, { prev: ['imb'], on: BASE });
+    const resolved = await resolveStateSets(dag.version, [setOf(dag, [...BASE, 'join']), setOf(dag, [...BASE, 'ban'])], readerOf(dag, [...BASE, 'ban', 'join']), new Map());
+    expect(idOf(resolved, 'm.room.member', CHARLIE)).toBe(dag.id('ban'));
+    expect(membershipsChangedByResolution(setOf(dag, [...BASE, 'join']).entries, resolved.entries, [])).toEqual([CHARLIE]);
+  });
+});
+
+describe('how a planned state is stored', () => {
+  const dag = new DagBuilder('10').start().add('topic', BOB, 'm.room.topic', '', { topic: 't' }, { on: BASE });
+
+  it('as layers over its base when it only adds or changes entries', () => {
+    const base = setOf(dag, BASE);
+    const plan = planSnapshot({ ...setOf(dag, [...BASE, 'topic']), base });
+    expect(plan).toEqual({ base, changes: [expect.objectContaining({ eventId: dag.id('topic') })] });
+  });
+
+  it('whole when it drops an entry of its base (state resolution can)', () => {
+    const plan = planSnapshot({ ...setOf(dag, BASE), base: setOf(dag, [...BASE, 'topic']) });
+    expect('full' in plan && plan.full.length).toBe(BASE.length);
+  });
+});

@@ -1,0 +1,72 @@
+import type { PrismaClient } from '@lattice/storage';
+import { deviceListCandidates, roomsViewerMoved, settleDeviceLists, type MembershipChange } from './device-list-delta';
+
+/** Positions of the two streams device lists depend on: room events (memberships) and device-list changes. */
+export interface DeviceListRange {
+  events: { after: bigint; upTo: bigint };
+  deviceLists: { after: bigint; upTo: bigint };
+}
+
+/**
+ * /sync `device_lists` and /keys/changes: which users' device lists a user
+ * should fetch again, and which it can stop tracking, between two positions.
+ */
+export class DeviceListReader {
+  constructor(private readonly db: PrismaClient) {}
+
+  async changes(viewer: string, range: DeviceListRange): Promise<{ changed: string[]; left: string[] }> {
+    const keyChanges = await this.db.deviceListChange.findMany({
+      where: { streamPos: { gt: range.deviceLists.after, lte: range.deviceLists.upTo } },
+      distinct: ['userId'],
+      select: { userId: true },
+    });
+    const memberships = range.events.upTo > range.events.after ? await this.membershipChanges(viewer, range.events.after, range.events.upTo) : [];
+    const membersOf = await this.joinedMembers(roomsViewerMoved(viewer, memberships));
+    const candidates = deviceListCandidates(viewer, keyChanges.map((k) => k.userId), memberships, membersOf);
+    const sharing = await this.sharingARoom(viewer, [...candidates.changed, ...candidates.left]);
+    return settleDeviceLists(viewer, candidates, sharing);
+  }
+
+  /** Membership events in (after, upTo] of every room the viewer is or was in. */
+  private async membershipChanges(viewer: string, after: bigint, upTo: bigint): Promise<MembershipChange[]> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; user_id: string; membership: string | null }>>(
+      `SELECT r.room_id, k.state_key AS user_id, j.json::jsonb -> 'content' ->> 'membership' AS membership
+       FROM events e
+       JOIN rooms r ON r.room_nid = e.room_nid
+       JOIN event_types t ON t.type_nid = e.type_nid
+       JOIN event_state_keys k ON k.state_key_nid = e.state_key_nid
+       JOIN event_json j ON j.event_nid = e.event_nid
+       WHERE t.type = 'm.room.member' AND NOT e.is_rejected AND e.stream_pos > $2 AND e.stream_pos <= $3
+         AND e.room_nid IN (SELECT room_nid FROM current_state WHERE user_id = $1)
+       ORDER BY e.stream_pos`,
+      viewer,
+      after,
+      upTo,
+    );
+    return rows.map((r) => ({ roomId: r.room_id, userId: r.user_id, membership: r.membership ?? '' }));
+  }
+
+  private async joinedMembers(roomIds: string[]): Promise<Map<string, string[]>> {
+    const members = new Map<string, string[]>();
+    if (roomIds.length === 0) return members;
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; user_id: string }>>(
+      `SELECT r.room_id, c.user_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = ANY($1::text[]) AND c.membership = 'join'`,
+      roomIds,
+    );
+    for (const r of rows) members.set(r.room_id, [...(members.get(r.room_id) ?? []), r.user_id]);
+    return members;
+  }
+
+  /** Those of `users` who share a joined room with the viewer now. */
+  private async sharingARoom(viewer: string, users: string[]): Promise<Set<string>> {
+    if (users.length === 0) return new Set();
+    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
+      `SELECT DISTINCT theirs.user_id FROM current_state mine
+       JOIN current_state theirs ON theirs.room_nid = mine.room_nid AND theirs.membership = 'join'
+       WHERE mine.user_id = $1 AND mine.membership = 'join' AND theirs.user_id = ANY($2::text[])`,
+      viewer,
+      [...new Set(users)],
+    );
+    return new Set(rows.map((r) => r.user_id));
+  }
+}

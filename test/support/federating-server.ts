@@ -1,0 +1,22 @@
+import { freePort, type TestCertificates } from '../../tools/tls/test-certificates';
+import { startEmbeddedServer } from './embedded-server';
+
+export type FederatingServer = Awaited<ReturnType<typeof startEmbeddedServer>> & { name: string; port: number };
+
+/**
+ * An embedded deployment named `<host>:<port>` (localhost unless told; the
+ * test certificates also cover 127.0.0.1), serving federation over TLS on
+ * that port with certificates of the test CA.
+ */
+export async function startFederatingServer(certs: TestCertificates, host = 'localhost'): Promise<FederatingServer> {
+  const port = await freePort();
+  const name = `${host}:${port}`;
+  const server = await startEmbeddedServer({ tenants: [{ serverName: name }], federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] } });
+  return Object.assign(server, { name, port });
+}
+
+/** A client-server request to a deployment, addressed to its tenant by Host. */
+export async function clientRequest(server: FederatingServer, method: string, path: string, body?: unknown, token?: string) {
+  const response = await fetch(`${server.url}${path}`, { method, headers: { host: server.name, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
