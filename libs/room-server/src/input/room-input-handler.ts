@@ -310,7 +310,9 @@ export class RoomInputHandler {
    */
   private async completeState(input: CompleteStateInput, epoch: bigint): Promise<RoomInputReply> {
     const head = await this.head(input.roomId, epoch);
+    // The join's and the current snapshot change under the cached head and the DAG reader's states.
     this.heads.delete(input.roomId);
+    this.dag.forget();
     const position = await this.store.completeState(head, input.joinEventId, input.stateIds, (userId) => this.isLocal(serverNameOf(userId) ?? ''));
     if (position !== undefined) {
       await this.positions.advance('events', position);
