@@ -212,15 +212,10 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     return [...servers].filter((s) => !this.tenants.isLocal(s));
   }
 
-  /**
-   * The servers with a member in the room; while the room's state is
-   * partial (most members unknown), with the servers_in_room the resident
-   * named at our join too.
-   */
   private joinedServers(roomId: string): Promise<string[]> {
     let servers = this.serversIn.get(roomId);
     if (!servers) {
-      servers = Promise.all([this.reader.joinedServers(roomId), this.reader.partialStateServers(roomId)]).then(([joined, partial]) => [...new Set([...joined, ...partial])]);
+      servers = this.reader.joinedServers(roomId);
       this.serversIn.set(roomId, servers);
       servers.catch(() => this.serversIn.delete(roomId));
     }
