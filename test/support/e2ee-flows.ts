@@ -68,7 +68,7 @@ export function e2eeFlows(start: () => Promise<RunningServer>): void {
 
   it('hands out at most 100 to-device messages per sync and the rest in the next', async () => {
     const [sender, recipient] = await Promise.all([register('td-many-sender'), register('td-many')]);
-    for (let i = 0; i < 130; i++) await sendToDevice(sender, 'org.example.n', { [recipient.userId]: { [recipient.deviceId]: { i } } });
+    for (let i = 0; i < 130; i++) expect((await sendToDevice(sender, 'org.example.n', { [recipient.userId]: { [recipient.deviceId]: { i } } })).status).toBe(200);
     const first = await sync(recipient);
     expect(first.to_device.events.map((e) => e.content.i)).toEqual([...Array(100).keys()]);
     const rest = await sync(recipient, first.next_batch);
