@@ -11,11 +11,17 @@ import { Keyring } from '../../libs/room-server/src/keyring';
 import { loadRoomHead } from '../../libs/room-server/src/storage/room-store';
 import { startLattice, type RunningLattice } from '../../libs/runtime/src/start-lattice';
 import { DATABASE, type Database } from '../../libs/storage/src';
+import { startSynapse } from '../../test/support/synapse';
 import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
+import { filledSynapseRoom, synapseRequest, timeJoin, type Joiner } from './synapse-joins';
 
 const INBOUND_PDUS = 2_000;
 const PDUS_PER_TRANSACTION = 50;
 const ROOM_SIZES = [1_000, 10_000];
+/** Synapse rooms to join (LATTICE_BENCH_SYNAPSE_SIZES=1000,10000 by default). */
+const SYNAPSE_ROOM_SIZES = (process.env.LATTICE_BENCH_SYNAPSE_SIZES ?? '1000,10000').split(',').map(Number);
+/** How long one run may spend filling each Synapse room (LATTICE_BENCH_SYNAPSE_FILL_S, default 20 minutes); the next run carries on. */
+const SYNAPSE_FILL_BUDGET_MS = Number(process.env.LATTICE_BENCH_SYNAPSE_FILL_S ?? 1200) * 1000;
 
 type Server = RunningLattice & { name: string; port: number };
 
@@ -23,7 +29,10 @@ type Server = RunningLattice & { name: string; port: number };
  * Federation between two deployments of this server on loopback (TLS from a
  * throwaway CA), each embedded: inbound PDUs processed per second (signed
  * events of a remote member in transactions of 50), and the time for a user
- * of one to join a room of the other with 1,000 and 10,000 members.
+ * of one to join a room of the other with 1,000 and 10,000 members (until
+ * usable, and until the full state is in: joins are partial-state). Then,
+ * with a Synapse (LATTICE_SYNAPSE_PYTHON), rooms of 1,000 and 10,000 Synapse
+ * users joined from this server and from a second Synapse, side by side.
  */
 export async function run(): Promise<Record<string, number>> {
   const certs = makeTestCertificates();
@@ -79,6 +88,7 @@ export async function run(): Promise<Record<string, number>> {
 
     // Joins: rooms on A with many members (joined through the room-server directly), joined from B.
     const bus = a.app.get<Bus>(BUS);
+    const latticeB = latticeJoiner(b, client, register);
     for (const size of ROOM_SIZES) {
       const big = (await client(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' }, alice.access_token as string)).room_id as string;
       await Promise.all(
@@ -87,15 +97,71 @@ export async function run(): Promise<Record<string, number>> {
           return bus.request('room.input', { kind: 'membership', inputId: `bench-${size}-${i}`, serverName: a.name, sender: userId, roomId: big, action: 'join', target: userId }, big);
         }),
       );
-      const joiner = await register(b, `joiner${size}`);
-      const joinStart = performance.now();
-      const joined = await client(b, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(big)}?via=${encodeURIComponent(a.name)}`, {}, joiner.access_token as string);
-      if (joined.room_id !== big) throw new Error(`join failed: ${JSON.stringify(joined)}`);
-      results[`join of a ${size.toLocaleString('en-US')}-member room on another deployment, ms`] = Math.round(performance.now() - joinStart);
+      const { usableMs, fullMs } = await timeJoin(latticeB, big, a.name, size);
+      results[`join of a ${size.toLocaleString('en-US')}-member room on another deployment: usable (joined, message sent), ms`] = usableMs;
+      results[`join of a ${size.toLocaleString('en-US')}-member room on another deployment: full state, ms`] = fullMs;
+    }
+
+    if (!process.env.LATTICE_SYNAPSE_PYTHON) {
+      console.error('  (joins of Synapse rooms skipped: set LATTICE_SYNAPSE_PYTHON to the python of a virtualenv with matrix-synapse)');
+      return results;
+    }
+    // Joins of rooms created on Synapse: from this server (B), and from a second Synapse as it ships (faster joins on).
+    const second = await startSynapse(certs);
+    try {
+      const synapseJoiner: Joiner = {
+        label: 'the second Synapse',
+        join: async (roomId, via) => {
+          const user = await second.register(`joiner${Date.now()}`);
+          const joined = await synapseRequest(second, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?server_name=${encodeURIComponent(via)}`, user.accessToken, {});
+          if (joined.status !== 200) throw new Error(`the second Synapse could not join: ${JSON.stringify(joined.body)}`);
+          return user.accessToken;
+        },
+        request: (method, path, token, body) => synapseRequest(second, method, path, token, body),
+      };
+      for (const size of SYNAPSE_ROOM_SIZES) {
+        const n = size.toLocaleString('en-US');
+        const { synapse, roomId, members, fillMs } = await filledSynapseRoom(certs, size, SYNAPSE_FILL_BUDGET_MS);
+        try {
+          const m = members.toLocaleString('en-US');
+          results[`Synapse room for ${n}: members joined so far (filled across runs, kept in the cache)`] = members;
+          results[`Synapse room for ${n}: time spent filling it, s`] = Math.round(fillMs / 1000);
+          const ours = await timeJoin(latticeB, roomId, synapse.serverName, members);
+          results[`join of the ${m}-member Synapse room from this server: usable (joined, message sent), ms`] = ours.usableMs;
+          results[`join of the ${m}-member Synapse room from this server: full state, ms`] = ours.fullMs;
+          const theirs = await timeJoin(synapseJoiner, roomId, synapse.serverName, members);
+          results[`join of the ${m}-member Synapse room from another Synapse (faster joins, its default): usable, ms`] = theirs.usableMs;
+          results[`join of the ${m}-member Synapse room from another Synapse (faster joins, its default): full state, ms`] = theirs.fullMs;
+        } finally {
+          await synapse.stop();
+        }
+      }
+    } finally {
+      await second.stop();
     }
   } finally {
     await a.close();
     await b.close();
   }
   return results;
+}
+
+type Client = (server: Server, method: string, path: string, body?: object, token?: string) => Promise<Record<string, unknown>>;
+
+/** A user of a deployment of this server joining rooms through other servers. */
+function latticeJoiner(server: Server, client: Client, register: (server: Server, username: string) => Promise<Record<string, unknown>>): Joiner {
+  let n = 0;
+  return {
+    label: 'this server',
+    join: async (roomId, via) => {
+      const user = await register(server, `joiner${n++}`);
+      const joined = await client(server, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(via)}`, {}, user.access_token as string);
+      if (joined.room_id !== roomId) throw new Error(`join failed: ${JSON.stringify(joined)}`);
+      return user.access_token as string;
+    },
+    request: async (method, path, token, body) => {
+      const response = await fetch(`${server.url}${path}`, { method, headers: { host: server.name, authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
+  };
 }

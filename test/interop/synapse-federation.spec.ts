@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { generateSigningKey, signJson } from '../../libs/protocol/src';
+import { DATABASE, type Database } from '../../libs/storage/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { exchangeEncryptedMessages } from '../support/crypto-client';
 import { eventually } from '../support/matrix-client';
@@ -265,6 +266,40 @@ describe('federation with Synapse', () => {
       expect(invite.invite_state.events.find((e) => e.type === 'm.room.name')?.content).toEqual({ name: 'On Synapse' });
       expect((await latticeClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, hank.accessToken, {})).status).toBe(200);
       await eventually('Synapse to see hank join', async () => Object.keys(((await synapseClient('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/joined_members`, erin.accessToken)).body.joined as object) ?? {}).includes(hank.userId));
+    });
+  });
+
+  describe('a room of several Synapse users that a user here joins with partial state', () => {
+    let owner: { userId: string; accessToken: string };
+    let roomId: string;
+    const joinedOn = async (call: typeof latticeClient, token: string) => Object.keys(((await call('GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/joined_members`, token)).body.joined as object) ?? {}).sort();
+
+    beforeAll(async () => {
+      owner = await synapse.register('partial-owner');
+      roomId = (await synapseClient('POST', '/_matrix/client/v3/createRoom', owner.accessToken, { preset: 'public_chat', name: 'Crowded' })).body.room_id as string;
+      for (let i = 0; i < 6; i++) {
+        const member = await synapse.register(`partial-member${i}`);
+        expect((await synapseClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, member.accessToken, {})).status).toBe(200);
+      }
+    });
+
+    it('joins without the members, sends at once, then ends up with the member list Synapse has', async () => {
+      const quinn = await registerOnLattice('quinn');
+      const joined = await latticeClient('POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(synapse.serverName)}`, quinn.accessToken, {});
+      expect(joined).toMatchObject({ status: 200, body: { room_id: roomId } });
+      const sent = await latticeClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/p1`, quinn.accessToken, { msgtype: 'm.text', body: 'sent while partial' });
+      expect(sent.status).toBe(200);
+      await eventually('Synapse to see the message', async () => (await messageBodies(synapseClient, owner.accessToken, roomId)).includes('sent while partial'));
+
+      // /joined_members here waits for the full state, which the resync fetched from Synapse.
+      const ours = await joinedOn(latticeClient, quinn.accessToken);
+      expect(ours).toEqual(await joinedOn(synapseClient, owner.accessToken));
+      expect(ours).toHaveLength(8);
+      // Synapse left the members out of send_join (members_omitted): they came in with the resync, which gives them a stream position.
+      const prisma = lattice.app.get<Database>(DATABASE).prisma;
+      const room = (await prisma.room.findUnique({ where: { roomId } }))!;
+      expect(room.isPartialState).toBe(false);
+      expect(await prisma.currentState.count({ where: { roomNid: room.roomNid, membership: 'join', streamPos: { gt: 0n }, userId: { startsWith: '@partial-member' } } })).toBe(6);
     });
   });
 

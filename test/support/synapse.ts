@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, type TestCertificates } from '../../tools/tls/test-certificates';
@@ -8,6 +8,8 @@ import { freePort, type TestCertificates } from '../../tools/tls/test-certificat
 export interface RunningSynapse {
   serverName: string;
   clientUrl: string;
+  /** Its folder: configuration, SQLite database, keys, homeserver.log. */
+  dir: string;
   /** Registers a user (open registration, m.login.dummy) and returns its ID and access token. */
   register(username: string): Promise<{ userId: string; accessToken: string }>;
   /** Starts it again after stop(), with the same database, keys and ports. */
@@ -22,14 +24,26 @@ function synapsePython(): string {
   return python;
 }
 
+/** What the bench changes: a folder to keep (and find again: same ports, database and keys), and settings over the defaults. */
+export interface SynapseOptions {
+  dir?: string;
+  config?: Record<string, unknown>;
+}
+
 /**
  * Starts Synapse with a fresh SQLite database, trusting only the test CA and
  * allowed to federate with loopback addresses (its defaults refuse them).
+ * Given a `dir` it started in before, it starts again from what is there,
+ * on the same ports (its server name includes the federation port).
  */
-export async function startSynapse(certs: TestCertificates): Promise<RunningSynapse> {
+export async function startSynapse(certs: TestCertificates, options: SynapseOptions = {}): Promise<RunningSynapse> {
   const python = synapsePython();
-  const dir = mkdtempSync(join(tmpdir(), 'synapse-'));
-  const [federationPort, clientPort] = [await freePort(), await freePort()];
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'synapse-'));
+  mkdirSync(dir, { recursive: true });
+  const portsFile = join(dir, 'ports.json');
+  const reused = existsSync(portsFile);
+  const [federationPort, clientPort] = reused ? (JSON.parse(readFileSync(portsFile, 'utf8')) as number[]) : [await freePort(), await freePort()];
+  writeFileSync(portsFile, JSON.stringify([federationPort, clientPort]));
   const serverName = `localhost:${federationPort}`;
   const config = {
     server_name: serverName,
@@ -62,6 +76,7 @@ export async function startSynapse(certs: TestCertificates): Promise<RunningSyna
     rc_federation: { window_size: 1000, sleep_limit: 1000, reject_limit: 1000, concurrent: 100 },
     // Retry a destination that was down within seconds, not the default ten minutes.
     federation: { destination_min_retry_interval: 500, destination_retry_multiplier: 2, destination_max_retry_interval: 5000 },
+    ...options.config,
   };
   const configFile = join(dir, 'homeserver.yaml');
   writeFileSync(configFile, JSON.stringify(config));
@@ -75,7 +90,7 @@ export async function startSynapse(certs: TestCertificates): Promise<RunningSyna
       disable_existing_loggers: false,
     }),
   );
-  execFileSync(python, ['-m', 'synapse.app.homeserver', '-c', configFile, '--generate-keys'], { stdio: 'pipe' });
+  if (!reused) execFileSync(python, ['-m', 'synapse.app.homeserver', '-c', configFile, '--generate-keys'], { stdio: 'pipe' });
   const clientUrl = `http://127.0.0.1:${clientPort}`;
   let child: ChildProcess | undefined;
   const start = async () => {
@@ -93,6 +108,7 @@ export async function startSynapse(certs: TestCertificates): Promise<RunningSyna
   return {
     serverName,
     clientUrl,
+    dir,
     register: async (username) => {
       const response = await fetch(`${clientUrl}/_matrix/client/v3/register`, { method: 'POST', body: JSON.stringify({ username, password: 'interop password', auth: { type: 'm.login.dummy' } }) });
       const body = (await response.json()) as { user_id: string; access_token: string };

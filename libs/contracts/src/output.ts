@@ -13,6 +13,8 @@ export interface OutputRoomEvent {
   pdu: Pdu;
   /** For m.room.member: whose membership changed. */
   membershipOf?: string;
+  /** The room was joined with partial state and is not complete yet (its resync is to run). */
+  partialState?: true;
   /** Users whose membership state resolution changed when this event came in (a fork merged): their syncs must look again. */
   resolvedMembershipsOf?: string[];
 }
@@ -48,6 +50,17 @@ export interface OutputTyping {
  */
 export interface OutputSessionsEnded {
   userId: string;
+}
+
+/**
+ * A partial-state room got its full state: its member list is complete.
+ * Sync wakes the room's members (the room is sent to them again, whole);
+ * the federation sender drops its server list of the room.
+ */
+export interface OutputRoomStateCompleted {
+  roomId: string;
+  /** The events-stream position the completion took. */
+  streamPos: string;
 }
 
 /**

@@ -95,9 +95,38 @@ export interface RemoteJoinInput extends RoomInputBase {
   pdu: JsonObject;
   state: Array<{ eventId: string; pdu: JsonObject }>;
   authChain: Array<{ eventId: string; pdu: JsonObject }>;
+  /**
+   * A partial-state join (the resident omitted members): the room is marked
+   * partial and these are remembered to fetch its full state from.
+   */
+  partial?: { joinedThrough: string; serversInRoom: string[] };
 }
 
-export type RoomInput = CreateRoomInput | SendInput | MembershipInput | RedactInput | FederatedEventInput | RemoteJoinInput | BackfillInput;
+/**
+ * Events of a partial-state room fetched to complete its state (members the
+ * resident omitted, their auth events), already checked for format,
+ * signatures and auth: stored as outliers. Sent in slices, so each fits a
+ * bus message; `completeState` follows.
+ */
+export interface StoreOutliersInput extends RoomInputBase {
+  kind: 'storeOutliers';
+  roomId: string;
+  events: Array<{ eventId: string; pdu: JsonObject }>;
+}
+
+/**
+ * The full state before our join to a partial-state room is known and every
+ * event of it is stored: fill in what the room lacks and clear the flag.
+ */
+export interface CompleteStateInput extends RoomInputBase {
+  kind: 'completeState';
+  roomId: string;
+  joinEventId: string;
+  /** The state before the join (/state_ids at the join event). */
+  stateIds: string[];
+}
+
+export type RoomInput = CreateRoomInput | SendInput | MembershipInput | RedactInput | FederatedEventInput | RemoteJoinInput | BackfillInput | StoreOutliersInput | CompleteStateInput;
 
 /** A Matrix error carried back over the bus (status, errcode, message). */
 export interface BusError {

@@ -1,5 +1,5 @@
 import type { RoomInput, RoomInputReply } from './room-input';
-import type { OutputOutboxQueued, OutputPresence, OutputRoomEvent, OutputSessionsEnded, OutputStreamChange, OutputTyping } from './output';
+import type { OutputOutboxQueued, OutputPresence, OutputRoomEvent, OutputRoomStateCompleted, OutputSessionsEnded, OutputStreamChange, OutputTyping } from './output';
 
 /**
  * Every bus subject, typed: the one place that says which message travels
@@ -9,6 +9,7 @@ import type { OutputOutboxQueued, OutputPresence, OutputRoomEvent, OutputSession
 export interface BusContract {
   'room.input': { request: RoomInput; reply: RoomInputReply };
   'output.room': { event: OutputRoomEvent };
+  'output.roomStateCompleted': { event: OutputRoomStateCompleted };
   'output.streams': { event: OutputStreamChange };
   'output.typing': { event: OutputTyping };
   'output.sessions': { event: OutputSessionsEnded };

@@ -1,2 +1,3 @@
 export * from './federation-api.module';
 export * from './auth/federation-auth.guard';
+export * from './partial-state/partial-state-resync';

@@ -6,6 +6,8 @@ export * from './keys/server-keys';
 export * from './events/check-incoming-pdu';
 export * from './membership/remote-join';
 export * from './membership/remote-invite';
+export * from './membership/partial-state';
+export * from './events/check-fetched-events';
 export * from './events/fetch-history';
 export * from './events/fetch-room-state';
 export * from './outbox/queue-outbound';

@@ -216,7 +216,6 @@ export class RoomReader {
     return new Set(rows.map((r) => r.event_id));
   }
 
-  /** The servers with at least one joined member in the room. */
   /** Timeline events with stream positions in (after, upTo], in stream order, at most `limit`. */
   async eventsInRange(after: bigint, upTo: bigint, limit: number): Promise<StoredEvent[]> {
     const rows = await this.db.$queryRawUnsafe<EventRow[]>(
@@ -228,12 +227,34 @@ export class RoomReader {
     return rows.map(toStoredEvent);
   }
 
+  /**
+   * The servers with at least one joined member in the room; for a room
+   * joined with partial state (most members not known yet), also the
+   * servers_in_room its resident named.
+   */
   async joinedServers(roomId: string): Promise<string[]> {
-    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
-      `SELECT c.user_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = $1 AND c.membership = 'join'`,
+    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string | null; server: string | null }>>(
+      `SELECT c.user_id, NULL AS server FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = $1 AND c.membership = 'join'
+       UNION ALL SELECT NULL, unnest(p.servers) FROM partial_state_rooms p WHERE p.room_id = $1`,
       roomId,
     );
-    return [...new Set(rows.flatMap((r) => serverNameOf(r.user_id) ?? []))];
+    return [...new Set(rows.flatMap((r) => r.server ?? (r.user_id ? (serverNameOf(r.user_id) ?? []) : [])))];
+  }
+
+  /** Whether a room was joined through a partial-state join whose full state is still being fetched. */
+  async isPartialState(roomId: string): Promise<boolean> {
+    return (await this.db.room.findUnique({ where: { roomId }, select: { isPartialState: true } }))?.isPartialState ?? false;
+  }
+
+  /** The rooms still waiting for their full state (partial_state_rooms), oldest join first. */
+  partialStateRooms(): Promise<Array<{ roomId: string; joinEventId: string; servers: string[] }>> {
+    return this.db.partialStateRoom.findMany({ select: { roomId: true, joinEventId: true, servers: true }, orderBy: { createdAt: 'asc' } });
+  }
+
+  /** The events of these IDs that are stored (outliers too), in no particular order. */
+  async events(eventIds: string[]): Promise<StoredEvent[]> {
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_id = ANY($1::text[])`, eventIds);
+    return rows.map(toStoredEvent);
   }
 
   async event(eventId: string): Promise<StoredEvent | undefined> {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
+import { TenantDirectory } from '@lattice/config';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { RoomInputHandler } from './input/room-input-handler';
 import { Keyring } from './keyring';
@@ -15,10 +16,11 @@ export class RoomInputService implements OnModuleInit {
     private readonly keyring: Keyring,
     private readonly accounts: AccountStore,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
+    private readonly tenants: TenantDirectory,
   ) {}
 
   onModuleInit(): void {
-    const handler = new RoomInputHandler(this.db.prisma, new RoomStore(this.db.prisma), this.keyring, this.bus, (userId) => this.accounts.getProfile(userId), this.positions);
+    const handler = new RoomInputHandler(this.db.prisma, new RoomStore(this.db.prisma), this.keyring, this.bus, (userId) => this.accounts.getProfile(userId), this.positions, (name) => this.tenants.isLocal(name));
     this.bus.serve('room.input', (batch) => handler.handle(batch));
   }
 }

@@ -174,7 +174,7 @@ describe('room-server', () => {
     const message = (roomId: string, body: string, inputId: string) => ({ kind: 'send' as const, inputId, serverName: SERVER, sender: ALICE, roomId, type: 'm.room.message', content: { body } });
     let other: RoomInputHandler;
     beforeAll(() => {
-      other = new RoomInputHandler(server.db.prisma, new RoomStore(server.db.prisma), new Keyring(server.db.prisma), server.bus, async () => undefined, new NoPositionCache());
+      other = new RoomInputHandler(server.db.prisma, new RoomStore(server.db.prisma), new Keyring(server.db.prisma), server.bus, async () => undefined, new NoPositionCache(), () => true);
     });
 
     it('refuses writes from a replica whose epoch is older than the last writer\'s, and persists nothing', async () => {

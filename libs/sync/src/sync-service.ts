@@ -78,6 +78,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       this.notifier.notify({ roomId: e.roomId, userIds: e.userIds });
       if (e.deviceListOf) await this.wakeRoomMates(e.deviceListOf);
     });
+    this.bus.consume('output.roomStateCompleted', (e) => this.notifier.notify({ roomId: e.roomId }));
     this.bus.consume('output.typing', (e) => {
       this.typing.set(e.roomId, e.userId, e.typing, e.timeoutMs);
       this.notifier.notify({ roomId: e.roomId });

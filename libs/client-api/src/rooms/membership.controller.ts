@@ -178,6 +178,7 @@ export class MembershipController {
     await this.rooms.submit({
       kind: 'remoteJoin', serverName: t.serverName, sender: r.userId, roomId, roomVersion: joined.version.id, eventId: joined.eventId,
       pdu: joined.pdu as never, state: joined.state as never, authChain: joined.authChain as never,
+      ...(joined.partial ? { partial: joined.partial } : {}),
     });
     return roomId;
   }

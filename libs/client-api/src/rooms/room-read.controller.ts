@@ -3,7 +3,7 @@ import { Auth, Errors, Requester } from '@lattice/http';
 import { toClientEvent } from '@lattice/room-server';
 import { parsePaginationToken } from '@lattice/sync';
 import { StorageAccess } from '../storage-access';
-import { requireJoined } from './room-access';
+import { awaitFullState, requireJoined } from './room-access';
 
 /** Members, single events and the requester's rooms. */
 @Controller('_matrix/client/v3')
@@ -25,6 +25,7 @@ export class RoomReadController {
     @Query('not_membership') notMembership?: string,
   ) {
     await requireJoined(this.storage.reader, roomId, r.userId);
+    await awaitFullState(this.storage.reader, roomId);
     const members = at === undefined ? this.storage.reader.currentState(roomId, 'm.room.member') : this.storage.reader.stateAt(roomId, parsePaginationToken(at), 'm.room.member');
     const chunk = (await members)
       .filter((e) => (membership === undefined || e.pdu.content.membership === membership) && (notMembership === undefined || e.pdu.content.membership !== notMembership))
@@ -35,6 +36,7 @@ export class RoomReadController {
   @Get('rooms/:roomId/joined_members')
   async joinedMembers(@Auth() r: Requester, @Param('roomId') roomId: string) {
     await requireJoined(this.storage.reader, roomId, r.userId);
+    await awaitFullState(this.storage.reader, roomId);
     const joined: Record<string, { display_name?: unknown; avatar_url?: unknown }> = {};
     for (const e of await this.storage.reader.currentState(roomId, 'm.room.member')) {
       if (e.pdu.content.membership === 'join') joined[e.pdu.state_key!] = { display_name: e.pdu.content.displayname ?? null, avatar_url: e.pdu.content.avatar_url ?? null };

@@ -95,6 +95,8 @@ export class EventsController {
   private async stateAt(origin: string, roomId: string, eventId?: string) {
     if (!eventId) throw Errors.missingParam('event_id is required');
     await this.mayRead(roomId, origin);
+    // Joined with partial state: what we hold lacks members, and would be taken for the whole.
+    if (await this.reader.isPartialState(roomId)) throw Errors.notFound(`This server is still fetching the state of ${roomId}; ask another server`);
     const state = await this.reader.stateBefore(eventId);
     if (!state) throw Errors.notFound(`No state is known here at ${eventId}`);
     return { state, chain: await this.reader.authChain(state.map((e) => e.eventId)) };

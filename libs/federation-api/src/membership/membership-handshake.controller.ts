@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Inject, Param, Put, Query, UseGuards } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { checkIncomingPdu, ServerKeys } from '@lattice/federation';
+import { checkIncomingPdu, partialJoinState, ServerKeys } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { checkEventAuth, serverNameOf, stateKey, STRIPPED_STATE_TYPES, type Pdu } from '@lattice/protocol';
 import { eventSkeleton, loadRoomHead, RoomInputClient, RoomReader } from '@lattice/room-server';
@@ -16,8 +16,10 @@ type Handshake = 'join' | 'knock' | 'leave';
  * Rooms"): make_join / make_knock / make_leave offer an unsigned membership
  * event on top of the room's current head, the other server signs it,
  * send_join / send_knock / send_leave check and persist it; send_join
- * answers with the room's state and its auth chain, send_knock with the
- * state the knocker may see.
+ * answers with the room's state and its auth chain (without most member
+ * events when asked to omit them: a partial-state join), send_knock with
+ * the state the knocker may see. A room this server itself holds only
+ * partially is not offered: it cannot vouch for the state.
  */
 @Controller('_matrix/federation')
 @UseGuards(FederationAuthGuard, ServerAclGuard)
@@ -57,6 +59,7 @@ export class MembershipHandshakeController {
     if (serverNameOf(userId) !== origin) throw Errors.forbidden(`${origin} cannot make a ${membership} for ${userId}`);
     const head = await loadRoomHead(this.db.prisma, roomId);
     if (!head) throw Errors.notFound(`Room ${roomId} is not known to this server`);
+    if (head.partialState) throw notFullyJoined(roomId);
     if (supported && !supported.includes(head.version.id)) {
       throw new MatrixError(400, 'M_INCOMPATIBLE_ROOM_VERSION', `The room is version ${head.version.id}, which ${origin} does not support`, { room_version: head.version.id });
     }
@@ -71,18 +74,30 @@ export class MembershipHandshakeController {
 
   @Put('v2/send_join/:roomId/:eventId')
   @Public()
-  async sendJoin(@Tenant() tenant: TenantConfig, @Origin() origin: string, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Body() body: unknown) {
-    const stateBefore = await this.reader.currentState(roomId);
+  async sendJoin(
+    @Tenant() tenant: TenantConfig,
+    @Origin() origin: string,
+    @Param('roomId') roomId: string,
+    @Param('eventId') eventId: string,
+    @Body() body: unknown,
+    @Query('omit_members') omitMembers?: string,
+  ) {
+    if (await this.reader.isPartialState(roomId)) throw notFullyJoined(roomId);
+    const stateBefore = (await this.reader.currentState(roomId)).filter((e) => e.eventId !== eventId);
     const pdu = await this.accept('join', tenant, origin, roomId, eventId, body);
-    const state = stateBefore.filter((e) => e.eventId !== eventId);
-    const authChain = await this.reader.authChain([...state.map((e) => e.eventId), eventId]);
+    // joins-v2 omit_members: member events may be left out of `state`, and events in `state` out of `auth_chain`.
+    const omit = omitMembers === 'true';
+    const state = omit ? partialJoinState(stateBefore, pdu.sender) : stateBefore;
+    const inState = new Set(state.map((e) => e.eventId));
+    const authChain = (await this.reader.authChain([...state.map((e) => e.eventId), eventId])).filter((e) => !omit || !inState.has(e.eventId));
     return {
       origin: tenant.serverName,
       event: pdu,
       state: state.map((e) => e.pdu),
       auth_chain: authChain.map((e) => e.pdu),
-      members_omitted: false,
-      servers_in_room: await this.reader.joinedServers(roomId),
+      members_omitted: omit,
+      // "The servers active in the room (ie, those with joined members) before the join."
+      servers_in_room: serversOf(stateBefore),
     };
   }
 
@@ -124,4 +139,14 @@ export class MembershipHandshakeController {
     await this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: checked.pdu as never });
     return checked.pdu;
   }
+}
+
+/** The servers with a joined member in a state. */
+function serversOf(state: Array<{ pdu: Pdu }>): string[] {
+  return [...new Set(state.flatMap(({ pdu }) => (pdu.type === 'm.room.member' && pdu.content.membership === 'join' ? (serverNameOf(pdu.state_key!) ?? []) : [])))];
+}
+
+/** Synapse answers the same for a room it holds only partially. */
+function notFullyJoined(roomId: string): MatrixError {
+  return Errors.notFound(`This server is still fetching the state of ${roomId}; join through another server`);
 }

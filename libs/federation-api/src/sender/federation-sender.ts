@@ -78,6 +78,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     // Output only wakes the router: it reads the events from the store, from where it left off.
     this.bus.consume('output.room', () => void this.route());
+    this.bus.consume('output.roomStateCompleted', ({ roomId }) => void this.serversIn.delete(roomId));
     this.bus.consume('output.typing', async (typing) => {
       const edu = { edu_type: 'm.typing', content: { room_id: typing.roomId, user_id: typing.userId, typing: typing.typing } };
       await this.routeEdu(typing.roomId, typing.userId, edu);
@@ -162,7 +163,8 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
 
   /** An event of one of our users goes to every other server with a member in its room (and the target of a membership change). */
   private async routeEvent(event: OutputRoomEvent): Promise<void> {
-    if (event.membershipOf || event.resolvedMembershipsOf) this.serversIn.delete(event.roomId);
+    if (event.resolvedMembershipsOf) this.serversIn.delete(event.roomId);
+    else if (event.membershipOf) this.membershipChanged(event.roomId, event.membershipOf, event.pdu.content.membership);
     const origin = serverNameOf(event.pdu.sender);
     if (!origin || !this.tenants.isLocal(origin)) return;
     const servers = new Set(await this.joinedServers(event.roomId));
@@ -171,6 +173,23 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     const destinations = [...servers].filter((s) => !this.tenants.isLocal(s));
     await this.outbox.enqueue(destinations, origin, { pdu: event.pdu, eventId: event.eventId });
     destinations.forEach((server) => this.flush(server));
+  }
+
+  /**
+   * A join can only add its server to the room's list, so a known list
+   * grows in place (a room filling with members does not re-read its whole
+   * member list per join); any other change may remove a server: re-read.
+   */
+  private membershipChanged(roomId: string, userId: string, membership: unknown): void {
+    const known = this.serversIn.get(roomId);
+    const server = serverNameOf(userId);
+    if (!known || membership !== 'join' || !server) {
+      this.serversIn.delete(roomId);
+      return;
+    }
+    const grown = known.then((servers) => (servers.includes(server) ? servers : [...servers, server]));
+    this.serversIn.set(roomId, grown);
+    grown.catch(() => this.serversIn.delete(roomId));
   }
 
   private async routeEdu(roomId: string, userId: string, edu: JsonObject): Promise<void> {

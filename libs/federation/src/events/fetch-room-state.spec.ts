@@ -9,7 +9,7 @@ const key = generateSigningKey();
 
 /** A small room of another server, events signed by it: create, Alice's join, a topic, then a message. */
 function remoteRoom() {
-  const head: RoomHead = { roomNid: 0, roomId: `!room:${ORIGIN}`, version: getRoomVersion('10'), state: new Map(), extremities: [], snapshotNid: null };
+  const head: RoomHead = { roomNid: 0, roomId: `!room:${ORIGIN}`, version: getRoomVersion('10'), state: new Map(), extremities: [], snapshotNid: null, partialState: false };
   const add = (type: string, state: string | undefined, content: JsonObject) => {
     const built = buildEvent(head, ALICE, { type, ...(state === undefined ? {} : { stateKey: state }), content }, ORIGIN, key);
     if (state !== undefined) head.state.set(stateKey(type, state), { eventId: built.eventId, eventNid: 0n, pdu: built.pdu });

@@ -1,8 +1,9 @@
-import { checkEventAuth, referencedIds, stateKey, type JsonObject, type Pdu, type RoomVersion, type SigningKey } from '@lattice/protocol';
+import { authEventsLookup, checkEventAuth, type JsonObject, type Pdu, type RoomVersion, type SigningKey } from '@lattice/protocol';
 import type { FederationClient } from '../client/federation-client';
 import { checkIncomingPdu, memoizedKeys } from '../events/check-incoming-pdu';
 import type { ServerKeys } from '../keys/server-keys';
 import { makeMembershipTemplate, RemoteMembershipError } from './make-template';
+import { partialStateOf } from './partial-state';
 import { signMembershipTemplate } from './sign-template';
 
 /** A join made through another server, checked and ready for the room-server to take in. */
@@ -12,6 +13,11 @@ export interface RemoteJoin {
   pdu: Pdu;
   state: Array<{ eventId: string; pdu: Pdu }>;
   authChain: Array<{ eventId: string; pdu: Pdu }>;
+  /**
+   * Set when the resident omitted members (a partial-state join): the server
+   * joined through and servers_in_room, to fetch the full state from later.
+   */
+  partial?: { joinedThrough: string; serversInRoom: string[] };
 }
 
 /**
@@ -21,6 +27,9 @@ export interface RemoteJoin {
  * auth-chain event must be well formed and properly signed (fetching keys
  * as needed), and must pass the auth rules against its own auth events.
  * Events that fail are left out; a state without a create event fails the join.
+ * It asks for omit_members (a partial-state or "faster" join): a resident
+ * that honours it leaves most member events out, and the room is marked
+ * partial until the full state is fetched (PartialStateResync).
  */
 export class RemoteJoiner {
   constructor(
@@ -45,7 +54,15 @@ export class RemoteJoiner {
   private async joinThrough(origin: string, server: string, userId: string, roomId: string, content: JsonObject): Promise<RemoteJoin> {
     const { version, template } = await makeMembershipTemplate(this.client, origin, server, 'join', roomId, userId);
     const { eventId, pdu } = signMembershipTemplate(version, template, 'join', content, origin, await this.signingKey(origin));
-    const answer = await this.client.request<{ state?: Pdu[]; auth_chain?: Pdu[] }>(origin, server, 'PUT', `/_matrix/federation/v2/send_join/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`, pdu as unknown as JsonObject);
+    const answer = await this.client.request<{ state?: Pdu[]; auth_chain?: Pdu[]; members_omitted?: unknown; servers_in_room?: unknown }>(
+      origin,
+      server,
+      'PUT',
+      `/_matrix/federation/v2/send_join/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}?omit_members=true`,
+      pdu as unknown as JsonObject,
+    );
+    const partial = partialStateOf(answer);
+    if ('problem' in partial) throw new Error(`${server} answered send_join with ${partial.problem}`);
 
     const authChain = await this.acceptable(version, answer.auth_chain ?? []);
     const byId = new Map(authChain.map((e) => [e.eventId, e.pdu]));
@@ -53,15 +70,13 @@ export class RemoteJoiner {
     for (const e of state) byId.set(e.eventId, e.pdu);
     // From v12 the create event is not among auth_events: the room ID names it.
     const create = version.roomIdFromCreateEvent ? [...byId.values()].find((p) => p.type === 'm.room.create' && p.state_key === '') : undefined;
-    const authorised = (events: Array<{ eventId: string; pdu: Pdu }>) =>
-      events.filter(({ pdu }) => {
-        const auth = new Map(referencedIds(pdu.auth_events).flatMap((id) => (byId.has(id) ? [[stateKey(byId.get(id)!.type, byId.get(id)!.state_key!), byId.get(id)!]] : [])));
-        if (create) auth.set(stateKey('m.room.create', ''), create);
-        return checkEventAuth(version, pdu, (t, k) => auth.get(stateKey(t, k))).allowed;
-      });
+    const authorised = (events: Array<{ eventId: string; pdu: Pdu }>) => events.filter(({ pdu }) => checkEventAuth(version, pdu, authEventsLookup(pdu, (id) => byId.get(id), create)).allowed);
     const acceptedState = authorised(state);
     if (!acceptedState.some((e) => e.pdu.type === 'm.room.create')) throw new Error(`${server} answered send_join without a valid create event`);
-    return { version, eventId, pdu, state: acceptedState, authChain: authorised(authChain) };
+    return {
+      version, eventId, pdu, state: acceptedState, authChain: authorised(authChain),
+      ...(partial.partial ? { partial: { joinedThrough: server, serversInRoom: partial.servers } } : {}),
+    };
   }
 
   /** The events that are well formed and properly signed, with their IDs (redacted where the content hash does not match). */

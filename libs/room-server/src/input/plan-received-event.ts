@@ -1,9 +1,9 @@
 import type { FederatedEventInput } from '@lattice/contracts';
 import { Errors } from '@lattice/http';
-import { referencedIds, stateKey, type HeldAuthEvent, type Pdu } from '@lattice/protocol';
+import { referencedIds, stateKey, type HeldAuthEvent, type Pdu, type RoomVersion } from '@lattice/protocol';
 import type { DagReader } from '../dag/dag-reader';
 import type { DraftRoom } from '../dag/draft-room';
-import { checkReceivedEvent } from '../dag/receipt-checks';
+import { checkAgainstAuthEvents, checkReceivedEvent, type Receipt } from '../dag/receipt-checks';
 import { resolveStateSets } from '../dag/resolve-sets';
 import type { StateSet } from '../dag/state-set';
 import type { NewEvent, StateEntry } from '../storage/room-store';
@@ -45,7 +45,7 @@ export async function planReceivedEvent(input: FederatedEventInput, room: DraftR
   }
   if (prevStates.length === 0) throw Errors.forbidden('The state before this event is unknown to this server');
   const before = await resolveStateSets(room.head.version, prevStates, reader, room.planned);
-  const receipt = checkReceivedEvent(room.head.version, pdu, authEvents, before, room.current);
+  const receipt = room.head.partialState ? receiptInPartialRoom(room.head.version, pdu, authEvents, before) : checkReceivedEvent(room.head.version, pdu, authEvents, before, room.current);
   // A sender who was never part of the room (no member event either side) has no standing to add even rejected events to its DAG: those are dropped.
   const member = stateKey('m.room.member', pdu.sender);
   if (receipt.status === 'rejected' && !before.entries.has(member) && !room.current.entries.has(member)) throw Errors.forbidden(`Rejected: ${receipt.reason}`);
@@ -84,3 +84,14 @@ async function fetchedState(eventIds: string[] | undefined, room: DraftRoom, rea
   return { entries };
 }
 
+
+/**
+ * In a room joined with partial state the state before an event and the
+ * current state lack most members, so until the room is complete an event
+ * is decided by its own auth events alone (server-server-api "Checks
+ * performed on receipt of a PDU", step 4), as Synapse does.
+ */
+function receiptInPartialRoom(version: RoomVersion, pdu: Pdu, authEvents: HeldAuthEvent[], before: StateSet): Receipt {
+  const reason = checkAgainstAuthEvents(version, pdu, authEvents, before.entries.get(stateKey('m.room.create', ''))?.pdu);
+  return reason ? { status: 'rejected', reason } : { status: 'accepted' };
+}

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Bus, PartitionContext } from '@lattice/bus';
-import type { BackfillInput, CreateRoomInput, FederatedEventInput, MembershipInput, RedactInput, RemoteJoinInput, RoomInput, RoomInputReply, SendInput } from '@lattice/contracts';
+import type { BackfillInput, CompleteStateInput, CreateRoomInput, FederatedEventInput, MembershipInput, RedactInput, RemoteJoinInput, RoomInput, RoomInputReply, SendInput, StoreOutliersInput } from '@lattice/contracts';
 import { Errors, MatrixError } from '@lattice/http';
 import {
-  checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
-  referencedIds, stateKey, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
+  authEventsLookup, checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
+  referencedIds, serverNameOf, stateKey, type AuthStateLookup, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
 } from '@lattice/protocol';
 import type { PositionCache, PrismaClient } from '@lattice/storage';
 import { buildEvent, type EventTemplate } from '../event-builder';
@@ -25,6 +25,11 @@ export type ProfileLookup = (userId: string) => Promise<{ displayname?: string; 
 
 /** Room input that adds one event to an existing room. */
 type RoomEventInput = SendInput | MembershipInput | RedactInput | FederatedEventInput;
+/** Room input applied on its own, outside group commits. */
+type SingleInput = CreateRoomInput | RemoteJoinInput | BackfillInput | StoreOutliersInput | CompleteStateInput;
+
+/** Whether a server name is one of this deployment's tenants. */
+export type IsLocalServer = (serverName: string) => boolean;
 
 /** A batch entry: the input and the writer epoch of the partition it came in on. */
 export interface InputInBatch {
@@ -56,6 +61,7 @@ export class RoomInputHandler {
     private readonly bus: Bus,
     private readonly profiles: ProfileLookup,
     private readonly positions: PositionCache,
+    private readonly isLocal: IsLocalServer,
   ) {
     this.reader = new RoomReader(db);
     this.dag = new DagReader(db);
@@ -77,12 +83,10 @@ export class RoomInputHandler {
       const previous = recorded.get(request.inputId);
       if (previous) replies[index] = JSON.parse(previous) as RoomInputReply;
       else if (firstCopy.has(request.inputId)) continue;
-      else if (request.kind === 'createRoom' || request.kind === 'remoteJoin' || request.kind === 'backfill') {
+      else if (isSingle(request)) {
         firstCopy.set(request.inputId, index);
         await flush();
-        replies[index] = await answer(() =>
-          request.kind === 'createRoom' ? this.createRoom(request) : request.kind === 'remoteJoin' ? this.remoteJoin(request, context.epoch) : this.backfill(request, context.epoch),
-        );
+        replies[index] = await answer(() => this.applySingle(request, context.epoch));
       } else {
         firstCopy.set(request.inputId, index);
         run.push({ index, input: request, epoch: context.epoch });
@@ -260,10 +264,11 @@ export class RoomInputHandler {
     const version = findRoomVersion(input.roomVersion);
     if (!version) throw Errors.unsupportedRoomVersion(`Room version ${input.roomVersion} is not supported`);
     const state = input.state as unknown as Array<{ eventId: string; pdu: Pdu }>;
-    const stateMap = new Map(state.map((e) => [stateKey(e.pdu.type, e.pdu.state_key!), e.pdu]));
-    const decision = checkEventAuth(version, pdu, (t, k) => stateMap.get(stateKey(t, k)));
+    const authChain = input.authChain as unknown as Array<{ eventId: string; pdu: Pdu }>;
+    const decision = checkEventAuth(version, pdu, joinAuthState(version, pdu, state, authChain, input.partial !== undefined));
     if (!decision.allowed) throw Errors.forbidden(`The join was not allowed by the room's state: ${decision.reason}`);
-    const head = await this.store.importRoom(input.roomId, version, state, input.authChain as unknown as Array<{ eventId: string; pdu: Pdu }>);
+    const partial = input.partial && { joinEventId: input.eventId, servers: [...new Set([input.partial.joinedThrough, ...input.partial.serversInRoom])].filter((s) => !this.isLocal(s)) };
+    const head = await this.store.importRoom(input.roomId, version, state, authChain, partial);
     const reply: RoomInputReply = { ok: true, roomId: input.roomId, eventId: input.eventId };
     const draft = new DraftRoom(head, this.dag);
     await draft.add({ eventId: input.eventId, pdu, before: draft.current }, { referencedByKnownEvent: false });
@@ -274,6 +279,46 @@ export class RoomInputHandler {
     this.heads.set(input.roomId, { head, epoch });
     await this.publish([write], persisted);
     return reply;
+  }
+
+  private applySingle(input: SingleInput, epoch: bigint): Promise<RoomInputReply> {
+    switch (input.kind) {
+      case 'createRoom':
+        return this.createRoom(input);
+      case 'remoteJoin':
+        return this.remoteJoin(input, epoch);
+      case 'storeOutliers':
+        return this.storeOutliers(input, epoch);
+      case 'completeState':
+        return this.completeState(input, epoch);
+      case 'backfill':
+        return this.backfill(input, epoch);
+    }
+  }
+
+  /** Events fetched for a partial-state room, checked by the federation-api, kept as outliers. */
+  private async storeOutliers(input: StoreOutliersInput, epoch: bigint): Promise<RoomInputReply> {
+    const head = await this.head(input.roomId, epoch);
+    await this.store.storeOutliers(head, input.events as unknown as Array<{ eventId: string; pdu: Pdu }>);
+    return { ok: true, roomId: input.roomId };
+  }
+
+  /**
+   * The full state before our join is stored: the room is completed (see
+   * RoomStore.completeState), its cached head dropped, and sync and the
+   * federation sender told.
+   */
+  private async completeState(input: CompleteStateInput, epoch: bigint): Promise<RoomInputReply> {
+    const head = await this.head(input.roomId, epoch);
+    // The join's and the current snapshot change under the cached head and the DAG reader's states.
+    this.heads.delete(input.roomId);
+    this.dag.forget();
+    const position = await this.store.completeState(head, input.joinEventId, input.stateIds, (userId) => this.isLocal(serverNameOf(userId) ?? ''));
+    if (position !== undefined) {
+      await this.positions.advance('events', position);
+      await this.bus.publish('output.roomStateCompleted', { roomId: input.roomId, streamPos: position.toString() });
+    }
+    return { ok: true, roomId: input.roomId };
   }
 
   /**
@@ -328,6 +373,7 @@ export class RoomInputHandler {
             pdu,
             ...(pdu.type === 'm.room.member' ? { membershipOf: pdu.state_key } : {}),
             ...(last && resolvedMembers[w]?.length ? { resolvedMembershipsOf: resolvedMembers[w] } : {}),
+            ...(head.partialState ? { partialState: true } : {}),
           };
         }),
       ),
@@ -355,7 +401,26 @@ async function answer(work: () => Promise<RoomInputReply>): Promise<RoomInputRep
 }
 
 function emptyHead(version: RoomVersion, roomId: string): RoomHead {
-  return { roomNid: 0, roomId, version, state: new Map(), extremities: [], snapshotNid: null };
+  return { roomNid: 0, roomId, version, state: new Map(), extremities: [], snapshotNid: null, partialState: false };
+}
+
+function isSingle(input: RoomInput): input is SingleInput {
+  return input.kind === 'createRoom' || input.kind === 'remoteJoin' || input.kind === 'backfill' || input.kind === 'storeOutliers' || input.kind === 'completeState';
+}
+
+/**
+ * What our join is authorised against: the state send_join returned, or,
+ * when members were omitted (the joining user's own earlier membership may
+ * be among them), the join's own auth events from the answer.
+ */
+function joinAuthState(version: RoomVersion, join: Pdu, state: Array<{ eventId: string; pdu: Pdu }>, authChain: Array<{ eventId: string; pdu: Pdu }>, partial: boolean): AuthStateLookup {
+  if (!partial) {
+    const byKey = new Map(state.map((e) => [stateKey(e.pdu.type, e.pdu.state_key!), e.pdu]));
+    return (t, k) => byKey.get(stateKey(t, k));
+  }
+  const byId = new Map([...authChain, ...state].map((e) => [e.eventId, e.pdu]));
+  const create = version.roomIdFromCreateEvent ? state.find((e) => e.pdu.type === 'm.room.create')?.pdu : undefined;
+  return authEventsLookup(join, (id) => byId.get(id), create);
 }
 
 function profileContent(profile: { displayname?: string; avatar_url?: string } | undefined): JsonObject {

@@ -23,7 +23,7 @@ export async function startRoomServer() {
   const output: OutputRoomEvent[] = [];
   bus.consume('output.room', (e) => void output.push(e));
   const store = new RoomStore(db.prisma);
-  const handler = new RoomInputHandler(db.prisma, store, new Keyring(db.prisma), bus, async (u) => ({ displayname: u.slice(1, u.indexOf(':')) }), new NoPositionCache());
+  const handler = new RoomInputHandler(db.prisma, store, new Keyring(db.prisma), bus, async (u) => ({ displayname: u.slice(1, u.indexOf(':')) }), new NoPositionCache(), (name) => name === SERVER);
   bus.serve('room.input', (batch) => handler.handle(batch));
   let n = 0;
   const submit = (input: Submission): Promise<RoomInputReply> => {

@@ -19,6 +19,17 @@ export class NidInterner {
     return this.intern(this.keys, stateKey, 'event_state_keys', 'state_key', 'state_key_nid');
   }
 
+  /** Many state keys at once (the members of a room's state): one insert and one read, not two per key. */
+  async stateKeyNids(stateKeys: string[]): Promise<Map<string, number>> {
+    const missing = [...new Set(stateKeys.filter((k) => !this.keys.has(k)))];
+    if (missing.length) {
+      await this.db.$executeRawUnsafe('INSERT INTO event_state_keys (state_key) SELECT unnest($1::text[]) ON CONFLICT (state_key) DO NOTHING', missing);
+      const rows = await this.db.$queryRawUnsafe<Array<{ state_key: string; state_key_nid: number }>>('SELECT state_key, state_key_nid FROM event_state_keys WHERE state_key = ANY($1::text[])', missing);
+      for (const row of rows) this.keys.set(row.state_key, Number(row.state_key_nid));
+    }
+    return new Map(stateKeys.map((k) => [k, this.keys.get(k)!]));
+  }
+
   private async intern(cache: Map<string, number>, value: string, table: string, column: string, nid: string): Promise<number> {
     const cached = cache.get(value);
     if (cached !== undefined) return cached;

@@ -5,6 +5,7 @@ import type { StateSet } from '../dag/state-set';
 import { insertAuthEdges, insertEventJson, insertEvents, insertPrevEdges, insertProcessedInputs, insertTransactionIds, replaceForwardExtremities, type EventRow } from './bulk-rows';
 import { NidInterner } from './interning';
 import { SnapshotWriter } from './snapshot-writer';
+import { readSnapshotNids, writeFullSnapshot } from './state-snapshots';
 
 /** A state entry of a room as the writer keeps it. */
 export interface StateEntry {
@@ -23,6 +24,14 @@ export interface RoomHead {
   /** Forward extremities: the prev_events of the next event. */
   extremities: Extremity[];
   snapshotNid: bigint | null;
+  /** Joined through a partial-state join whose full state is still being fetched (rooms.is_partial_state). */
+  partialState: boolean;
+}
+
+/** A partial-state join's bookkeeping (partial_state_rooms): what the resync needs. */
+export interface PartialJoin {
+  joinEventId: string;
+  servers: string[];
 }
 
 /** A forward extremity; its content hash is what v1/v2 prev_events references carry. */
@@ -102,61 +111,109 @@ export class RoomStore {
 
   async createRoom(roomId: string, version: RoomVersion): Promise<RoomHead> {
     const row = await this.db.room.create({ data: { roomId, roomVersion: version.id } });
-    return { roomNid: row.roomNid, roomId, version, state: new Map(), extremities: [], snapshotNid: null };
+    return { roomNid: row.roomNid, roomId, version, state: new Map(), extremities: [], snapshotNid: null, partialState: false };
   }
 
   /**
    * Takes in a room this server joins through another (send_join): the
    * room's state and its auth chain, already checked, become outliers (in
    * the DAG, not in any timeline), the state becomes the room's first
-   * snapshot and its current state. Returns the head the join event is then
-   * persisted on, like any event.
+   * snapshot and its current state. A partial-state join (`partial`) marks
+   * the room and records what the resync needs, in the same transaction.
+   * Returns the head the join event is then persisted on, like any event.
    */
-  async importRoom(roomId: string, version: RoomVersion, state: Array<{ eventId: string; pdu: Pdu }>, authChain: Array<{ eventId: string; pdu: Pdu }>): Promise<RoomHead> {
+  async importRoom(
+    roomId: string,
+    version: RoomVersion,
+    state: Array<{ eventId: string; pdu: Pdu }>,
+    authChain: Array<{ eventId: string; pdu: Pdu }>,
+    partial?: PartialJoin,
+  ): Promise<RoomHead> {
     const outliers = [...new Map([...authChain, ...state].map((e) => [e.eventId, e])).values()];
-    const typeNids = new Map<string, number>();
-    const keyNids = new Map<string, number>();
-    for (const { pdu } of outliers) {
-      typeNids.set(pdu.type, await this.nids.typeNid(pdu.type));
-      if (pdu.state_key !== undefined) keyNids.set(pdu.state_key, await this.nids.stateKeyNid(pdu.state_key));
-    }
+    const interned = await this.intern(outliers);
     return this.db.$transaction(async (tx) => {
-      const room = await tx.room.create({ data: { roomId, roomVersion: version.id } });
-      const rows = await tx.event.createManyAndReturn({
-        data: outliers.map(({ eventId, pdu }) => ({
-          eventId,
-          roomNid: room.roomNid,
-          typeNid: typeNids.get(pdu.type)!,
-          stateKeyNid: pdu.state_key === undefined ? null : keyNids.get(pdu.state_key)!,
-          sender: pdu.sender,
-          depth: BigInt(pdu.depth),
-          originServerTs: BigInt(pdu.origin_server_ts),
-          isOutlier: true,
-          redacts: redactsOf(version, pdu) ?? null,
-        })),
-        select: { eventId: true, eventNid: true },
-      });
-      const nids = new Map(rows.map((r) => [r.eventId, r.eventNid]));
-      await tx.eventJson.createMany({ data: outliers.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })) });
-      const authEdges = outliers.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId })));
-      if (authEdges.length) await tx.eventAuthEdge.createMany({ data: authEdges, skipDuplicates: true });
-
-      const entries = state.map(({ eventId, pdu }) => ({ eventId, pdu, typeNid: typeNids.get(pdu.type)!, keyNid: keyNids.get(pdu.state_key!)!, eventNid: nids.get(eventId)! }));
-      const snapshot = await tx.stateSnapshot.create({
-        data: { roomNid: room.roomNid, parentSnapshotNid: null, layerDepth: 0, typeNids: entries.map((e) => e.typeNid), stateKeyNids: entries.map((e) => e.keyNid), eventNids: entries.map((e) => e.eventNid) },
-      });
+      const room = await tx.room.create({ data: { roomId, roomVersion: version.id, isPartialState: partial !== undefined } });
+      if (partial) await tx.partialStateRoom.create({ data: { roomNid: room.roomNid, roomId, joinEventId: partial.joinEventId, servers: partial.servers } });
+      const nids = await insertOutliers(tx, room.roomNid, version, outliers, interned);
+      const entries = state.map(({ eventId, pdu }) => ({ eventId, pdu, ...interned.of(pdu), eventNid: nids.get(eventId)! }));
+      const snapshot = await writeFullSnapshot(tx, room.roomNid, entries.map((e) => [e.typeNid, e.keyNid, e.eventNid]));
       // Imported state has no position in our stream: it predates this server's view of the room.
       await tx.currentState.createMany({ data: entries.map((e) => ({ roomNid: room.roomNid, typeNid: e.typeNid, stateKeyNid: e.keyNid, eventNid: e.eventNid, ...memberColumns(e.pdu), streamPos: 0n })) });
-      await tx.room.update({ where: { roomNid: room.roomNid }, data: { stateSnapshotNid: snapshot.snapshotNid } });
+      await tx.room.update({ where: { roomNid: room.roomNid }, data: { stateSnapshotNid: snapshot } });
       return {
         roomNid: room.roomNid,
         roomId,
         version,
         state: new Map(entries.map((e) => [stateKey(e.pdu.type, e.pdu.state_key!), { eventId: e.eventId, eventNid: e.eventNid, pdu: e.pdu }])),
         extremities: [],
-        snapshotNid: snapshot.snapshotNid,
+        snapshotNid: snapshot,
+        partialState: partial !== undefined,
       };
     });
+  }
+
+  /** Stores events of a room as outliers (fetched to complete a partial state); ones already stored are skipped. */
+  async storeOutliers(head: RoomHead, events: Array<{ eventId: string; pdu: Pdu }>): Promise<void> {
+    const known = new Set((await this.db.event.findMany({ where: { eventId: { in: events.map((e) => e.eventId) } }, select: { eventId: true } })).map((e) => e.eventId));
+    const fresh = [...new Map(events.filter((e) => !known.has(e.eventId)).map((e) => [e.eventId, e])).values()];
+    if (fresh.length === 0) return;
+    const interned = await this.intern(fresh);
+    await this.db.$transaction((tx) => insertOutliers(tx, head.roomNid, head.version, fresh, interned));
+  }
+
+  /**
+   * Completes a partial-state room once the full state before our join is
+   * stored (every event of `stateIds`): state keys the room has no entry
+   * for are filled in from it (an entry the room has came from the partial
+   * answer or from an event after the join, so it is as new or newer); the
+   * join event's snapshot becomes that full state, so /state_ids at it
+   * answers in full; the current state gets a full snapshot; the flag and
+   * the bookkeeping go. The room's local members get the completion's
+   * stream position on their membership, so their next /sync sends the
+   * room again whole, as after a join. Returns that position, or undefined
+   * when the room was not partial (a repeated completion).
+   */
+  async completeState(head: RoomHead, joinEventId: string, stateIds: string[], isLocalUser: (userId: string) => boolean): Promise<bigint | undefined> {
+    return this.db.$transaction(async (tx) => {
+      const [room] = await tx.$queryRawUnsafe<Array<{ is_partial_state: boolean }>>('SELECT is_partial_state FROM rooms WHERE room_nid = $1 FOR UPDATE', head.roomNid);
+      if (!room?.is_partial_state) return undefined;
+      const rows = await tx.$queryRawUnsafe<Array<{ event_nid: bigint; event_id: string; type_nid: number; state_key_nid: number | null; json: string }>>(
+        `SELECT e.event_nid, e.event_id, e.type_nid, e.state_key_nid, j.json FROM events e JOIN event_json j ON j.event_nid = e.event_nid
+         WHERE e.room_nid = $1 AND e.event_id = ANY($2::text[]) AND e.state_key_nid IS NOT NULL`,
+        head.roomNid,
+        stateIds,
+      );
+      if (rows.length !== new Set(stateIds).size) throw new Error(`Completing ${head.roomId}: ${stateIds.length - rows.length} state events are not stored`);
+      const full = rows.map((r) => ({ eventNid: BigInt(r.event_nid), typeNid: r.type_nid, keyNid: r.state_key_nid!, pdu: JSON.parse(r.json) as Pdu }));
+      const slot = (e: { typeNid: number; keyNid: number }) => `${e.typeNid}:${e.keyNid}`;
+
+      const [join] = await tx.$queryRawUnsafe<Array<{ state_snapshot_nid: bigint | null }>>('SELECT state_snapshot_nid FROM events WHERE event_id = $1', joinEventId);
+      const beforeJoin = join?.state_snapshot_nid == null ? new Map<string, bigint>() : await readSnapshotNids(tx, BigInt(join.state_snapshot_nid));
+      for (const e of full) if (!beforeJoin.has(slot(e))) beforeJoin.set(slot(e), e.eventNid);
+      const joinSnapshot = await writeFullSnapshot(tx, head.roomNid, snapshotEntries(beforeJoin));
+      await tx.event.updateMany({ where: { eventId: joinEventId }, data: { stateSnapshotNid: joinSnapshot } });
+
+      const current = new Set((await tx.currentState.findMany({ where: { roomNid: head.roomNid }, select: { typeNid: true, stateKeyNid: true } })).map((c) => slot({ typeNid: c.typeNid, keyNid: c.stateKeyNid })));
+      const missing = full.filter((e) => !current.has(slot(e)));
+      const position = await allocateStreamPositions(tx, 'events', 1);
+      await tx.currentState.createMany({ data: missing.map((e) => ({ roomNid: head.roomNid, typeNid: e.typeNid, stateKeyNid: e.keyNid, eventNid: e.eventNid, ...memberColumns(e.pdu), streamPos: position })) });
+      const now = await readSnapshotNids(tx, head.snapshotNid!);
+      for (const e of missing) now.set(slot(e), e.eventNid);
+      const snapshot = await writeFullSnapshot(tx, head.roomNid, snapshotEntries(now));
+      const localMembers = (await tx.currentState.findMany({ where: { roomNid: head.roomNid, membership: 'join' }, select: { userId: true } })).flatMap((c) => (c.userId && isLocalUser(c.userId) ? [c.userId] : []));
+      if (localMembers.length) await tx.currentState.updateMany({ where: { roomNid: head.roomNid, userId: { in: localMembers } }, data: { streamPos: position } });
+      await tx.room.update({ where: { roomNid: head.roomNid }, data: { stateSnapshotNid: snapshot, isPartialState: false } });
+      await tx.partialStateRoom.deleteMany({ where: { roomNid: head.roomNid } });
+      return position;
+    });
+  }
+
+  /** The type and state-key nids of some events' types and keys (interned before a transaction: the interner has its own). */
+  private async intern(events: Array<{ pdu: Pdu }>): Promise<Interned> {
+    const typeNids = new Map<string, number>();
+    for (const type of new Set(events.map(({ pdu }) => pdu.type))) typeNids.set(type, await this.nids.typeNid(type));
+    const keyNids = await this.nids.stateKeyNids(events.flatMap(({ pdu }) => (pdu.state_key === undefined ? [] : [pdu.state_key])));
+    return { typeNids, keyNids, of: (pdu) => ({ typeNid: typeNids.get(pdu.type)!, keyNid: keyNids.get(pdu.state_key!)! }) };
   }
 
   /** Loads a room's head (current state and extremities), or undefined for a room this server does not have. */
@@ -383,6 +440,40 @@ export class RoomStore {
   }
 }
 
+interface Interned {
+  typeNids: Map<string, number>;
+  keyNids: Map<string, number>;
+  of(pdu: Pdu): { typeNid: number; keyNid: number };
+}
+
+/** Inserts events as outliers (in the DAG, in no timeline nor state) with their JSON and auth edges; returns their nids. */
+async function insertOutliers(tx: Prisma.TransactionClient, roomNid: number, version: RoomVersion, events: Array<{ eventId: string; pdu: Pdu }>, interned: Interned): Promise<Map<string, bigint>> {
+  const rows = await tx.event.createManyAndReturn({
+    data: events.map(({ eventId, pdu }) => ({
+      eventId,
+      roomNid,
+      typeNid: interned.typeNids.get(pdu.type)!,
+      stateKeyNid: pdu.state_key === undefined ? null : interned.keyNids.get(pdu.state_key)!,
+      sender: pdu.sender,
+      depth: BigInt(pdu.depth),
+      originServerTs: BigInt(pdu.origin_server_ts),
+      isOutlier: true,
+      redacts: redactsOf(version, pdu) ?? null,
+    })),
+    select: { eventId: true, eventNid: true },
+  });
+  const nids = new Map(rows.map((r) => [r.eventId, r.eventNid]));
+  await tx.eventJson.createMany({ data: events.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })) });
+  const authEdges = events.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId })));
+  if (authEdges.length) await tx.eventAuthEdge.createMany({ data: authEdges, skipDuplicates: true });
+  return nids;
+}
+
+/** readSnapshotNids' map as writeFullSnapshot's entries. */
+function snapshotEntries(state: Map<string, bigint>): Array<[number, number, bigint]> {
+  return [...state.entries()].map(([slot, eventNid]) => [Number(slot.split(':')[0]), Number(slot.split(':')[1]), eventNid]);
+}
+
 /** The key of a client transaction in eventsForTransactions' answer. */
 export function transactionKey(txn: { userId: string; deviceId: string; txnId: string }): string {
   return JSON.stringify([txn.userId, txn.deviceId, txn.txnId]);
@@ -500,5 +591,6 @@ export async function loadRoomHead(db: PrismaClient, roomId: string): Promise<Ro
     state,
     extremities: extremities.map((x) => ({ eventId: x.event_id, eventNid: BigInt(x.event_nid), depth: Number(x.depth), sha256: (JSON.parse(x.json) as Pdu).hashes.sha256 })),
     snapshotNid: room.stateSnapshotNid,
+    partialState: room.isPartialState,
   };
 }
