@@ -140,7 +140,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const leave: JsonObject = {};
     const knock: JsonObject = {};
     const accountData = await this.accountData.since(request.userId, from.accountData, current.accountData);
-    const forgotten = new Set((await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId));
+    const hasLeft = memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
+    const forgotten = new Set(hasLeft ? (await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
 
     for (const room of memberships) {
       if (!roomIncluded(filter, room.roomId)) continue;

@@ -15,11 +15,10 @@ export class DeviceListReader {
   constructor(private readonly db: PrismaClient) {}
 
   async changes(viewer: string, range: DeviceListRange): Promise<{ changed: string[]; left: string[] }> {
-    const keyChanges = await this.db.deviceListChange.findMany({
-      where: { streamPos: { gt: range.deviceLists.after, lte: range.deviceLists.upTo } },
-      distinct: ['userId'],
-      select: { userId: true },
-    });
+    const keyChanges =
+      range.deviceLists.upTo > range.deviceLists.after
+        ? await this.db.deviceListChange.findMany({ where: { streamPos: { gt: range.deviceLists.after, lte: range.deviceLists.upTo } }, distinct: ['userId'], select: { userId: true } })
+        : [];
     const memberships = range.events.upTo > range.events.after ? await this.membershipChanges(viewer, range.events.after, range.events.upTo) : [];
     const membersOf = await this.joinedMembers(roomsViewerMoved(viewer, memberships));
     const candidates = deviceListCandidates(viewer, keyChanges.map((k) => k.userId), memberships, membersOf);

@@ -36,6 +36,7 @@ export class AccountDataStore {
 
   /** Everything changed after `since` (everything when since is 0). */
   async since(userId: string, since: bigint, upTo: bigint): Promise<AccountDataEntry[]> {
+    if (upTo <= since) return [];
     const rows = await this.db.accountData.findMany({ where: { userId, streamPos: { gt: since, lte: upTo } } });
     return rows.map((r) => ({ roomId: r.roomId, type: r.type, content: JSON.parse(r.content) as JsonObject }));
   }

@@ -38,6 +38,7 @@ export class ReceiptStore {
    * m.read.private is only shown to its owner.
    */
   async ephemeral(roomId: string, viewer: string, since: bigint, upTo: bigint): Promise<Record<string, unknown> | undefined> {
+    if (upTo <= since) return undefined;
     const rows = await this.db.receipt.findMany({ where: { roomId, streamPos: { gt: since, lte: upTo } } });
     const visible = rows.filter((r) => r.receiptType !== 'm.read.private' || r.userId === viewer);
     if (visible.length === 0) return undefined;

@@ -4,6 +4,9 @@ import { allocateStreamPositions, type PositionCache, type Prisma, type PrismaCl
 import { inboxPage, TO_DEVICE_PER_SYNC } from './inbox-page';
 import { expandRecipients, type AddressedToDevice } from './to-device-recipients';
 
+/** Devices whose acknowledged position a process remembers (the oldest forgotten first). */
+const REMEMBERED_DEVICES = 10_000;
+
 /** Runs inside the delivery's transaction; false means "already delivered once": nothing is stored. */
 export type DeliveryClaim = (tx: Prisma.TransactionClient) => Promise<boolean>;
 
@@ -13,6 +16,9 @@ export type DeliveryClaim = (tx: Prisma.TransactionClient) => Promise<boolean>;
  * m.direct_to_device EDUs, read by /sync, emptied as devices acknowledge.
  */
 export class ToDeviceInbox {
+  /** Per device, the highest position this process has deleted up to. */
+  private readonly acknowledged = new Map<string, bigint>();
+
   constructor(
     private readonly db: PrismaClient,
     private readonly positions: PositionCache,
@@ -54,7 +60,14 @@ export class ToDeviceInbox {
    * carried them), then hands out the next page after it.
    */
   async collect(userId: string, deviceId: string, since: bigint | undefined, upTo: bigint): Promise<{ events: JsonObject[]; next: bigint }> {
-    if (since !== undefined) await this.db.toDeviceMessage.deleteMany({ where: { userId, deviceId, streamPos: { lte: since } } });
+    const device = JSON.stringify([userId, deviceId]);
+    // A long-poll repeats its since token: what it acknowledges is deleted once per process, not on every sync.
+    if (since !== undefined && since > (this.acknowledged.get(device) ?? -1n)) {
+      await this.db.toDeviceMessage.deleteMany({ where: { userId, deviceId, streamPos: { lte: since } } });
+      if (this.acknowledged.size >= REMEMBERED_DEVICES) this.acknowledged.delete(this.acknowledged.keys().next().value!);
+      this.acknowledged.set(device, since);
+    }
+    if (upTo <= (since ?? 0n)) return { events: [], next: upTo };
     const rows = await this.db.toDeviceMessage.findMany({
       where: { userId, deviceId, streamPos: { gt: since ?? 0n, lte: upTo } },
       orderBy: { streamPos: 'asc' },
