@@ -43,10 +43,23 @@ export class DeviceKeyStore {
     return Object.fromEntries(groups.map((g) => [g.algorithm, g._count._all]));
   }
 
-  /** Algorithms of the device's fallback keys that no claim has handed out yet (/sync device_unused_fallback_key_types). */
-  async unusedFallbackKeyTypes(userId: string, deviceId: string): Promise<string[]> {
-    const rows = await this.db.oneTimeKey.findMany({ where: { userId, deviceId, fallback: true, used: false }, select: { algorithm: true } });
-    return [...new Set(rows.map((r) => r.algorithm))];
+  /**
+   * What every /sync tells a device of its keys, in one read: its one-time
+   * keys left per algorithm (device_one_time_keys_count) and the algorithms
+   * of its fallback keys no claim has handed out yet
+   * (device_unused_fallback_key_types).
+   */
+  async syncCounts(userId: string, deviceId: string): Promise<{ oneTimeKeyCounts: Record<string, number>; unusedFallbackKeyTypes: string[] }> {
+    const groups = await this.db.$queryRawUnsafe<Array<{ algorithm: string; fallback: boolean; n: number }>>(
+      `SELECT algorithm, fallback, count(*)::int AS n FROM one_time_keys
+       WHERE user_id = $1 AND device_id = $2 AND (NOT fallback OR NOT used) GROUP BY algorithm, fallback`,
+      userId,
+      deviceId,
+    );
+    return {
+      oneTimeKeyCounts: Object.fromEntries(groups.filter((g) => !g.fallback).map((g) => [g.algorithm, Number(g.n)])),
+      unusedFallbackKeyTypes: groups.filter((g) => g.fallback).map((g) => g.algorithm),
+    };
   }
 
   /** The identity keys of the devices asked for: user ID -> device ID -> signed device keys. */

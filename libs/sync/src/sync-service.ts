@@ -160,6 +160,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       }
     }
 
+    const keys = await this.deviceKeys.syncCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
     // client-server-api /sync: device_lists is only given for incremental syncs.
     const deviceLists = since
@@ -172,8 +173,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       presence: { events: await this.presence.events(request.userId, from, current, filter?.presence) },
       to_device: { events: toDevice.events },
       device_lists: deviceLists,
-      device_one_time_keys_count: await this.deviceKeys.oneTimeKeyCounts(request.userId, request.deviceId),
-      device_unused_fallback_key_types: await this.deviceKeys.unusedFallbackKeyTypes(request.userId, request.deviceId),
+      device_one_time_keys_count: keys.oneTimeKeyCounts,
+      device_unused_fallback_key_types: keys.unusedFallbackKeyTypes,
     };
   }
 

@@ -17,6 +17,8 @@ const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 3600_000;
 /** How often destinations with queued items, and events not yet routed, are looked for (restarts, retries, leases of dead processes). */
 const SWEEP_MS = 30_000;
+/** How long the router lets output gather before a pass: one read of the events stream for many events. */
+const ROUTE_GATHER_MS = 25;
 /** Events routed per read of the events stream. */
 const ROUTING_PAGE = 500;
 
@@ -140,6 +142,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     this.routing = (async () => {
       do {
         this.routeAgain = false;
+        await new Promise((resolve) => setTimeout(resolve, ROUTE_GATHER_MS));
         await this.routePass();
       } while (this.routeAgain);
     })()
