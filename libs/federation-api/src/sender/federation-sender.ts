@@ -49,6 +49,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   /** The routing pass in progress, and whether output arrived during it (so another pass follows). */
   private routing: Promise<void> | undefined;
   private routeAgain = false;
+  private stopping = false;
   private readonly presence: PresenceRouter;
   /**
    * The servers in each room, kept between membership changes: every
@@ -111,6 +112,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.sweep);
     for (const destination of this.destinations.values()) clearTimeout(destination.timer);
     await this.routing;
@@ -146,7 +148,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
         await this.routePass();
       } while (this.routeAgain);
     })()
-      .catch((e: Error) => console.error(`federation routing: ${e.message}`))
+      .catch((e: Error) => this.stopping || console.error(`federation routing: ${e.message}`))
       .finally(() => (this.routing = undefined));
     return this.routing;
   }
@@ -233,12 +235,15 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     }
     if (destination.sending || destination.timer) return;
     destination.sending = true;
-    void this.drain(server, destination).finally(() => (destination.sending = false));
+    this.drain(server, destination)
+      // The queue stays in the outbox: the sweep or the next item sends it. At shutdown the database may close under a drain.
+      .catch((e: Error) => this.stopping || console.error(`federation sender to ${server}: ${e.message}`))
+      .finally(() => (destination.sending = false));
   }
 
   /** Sends transactions until the destination's outbox is empty, another process holds it, or it fails. */
   private async drain(server: string, destination: Destination): Promise<void> {
-    for (;;) {
+    while (!this.stopping) {
       if (!(await this.outbox.claim(server).catch(() => false))) return;
       const batch = await this.outbox.next(server);
       if (!batch) return;
