@@ -148,7 +148,9 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
         await this.routePass();
       } while (this.routeAgain);
     })()
-      .catch((e: Error) => this.stopping || console.error(`federation routing: ${e.message}`))
+      .catch((e: Error) => {
+        if (!this.stopping) console.error(`federation routing: ${e.message}`);
+      })
       .finally(() => (this.routing = undefined));
     return this.routing;
   }
@@ -237,7 +239,9 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     destination.sending = true;
     this.drain(server, destination)
       // The queue stays in the outbox: the sweep or the next item sends it. At shutdown the database may close under a drain.
-      .catch((e: Error) => this.stopping || console.error(`federation sender to ${server}: ${e.message}`))
+      .catch((e: Error) => {
+        if (!this.stopping) console.error(`federation sender to ${server}: ${e.message}`);
+      })
       .finally(() => (destination.sending = false));
   }
 
