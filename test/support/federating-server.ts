@@ -3,6 +3,11 @@ import { startEmbeddedServer } from './embedded-server';
 
 export type FederatingServer = Awaited<ReturnType<typeof startEmbeddedServer>> & { name: string; port: number };
 
+/** The configuration of a deployment named `name`, serving federation over TLS on `port` with certificates of the test CA, trusting only that CA. */
+export function federatingConfig(certs: TestCertificates, name: string, port: number): Record<string, unknown> {
+  return { tenants: [{ serverName: name }], federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] } };
+}
+
 /**
  * An embedded deployment named `<host>:<port>` (localhost unless told; the
  * test certificates also cover 127.0.0.1), serving federation over TLS on
@@ -11,7 +16,7 @@ export type FederatingServer = Awaited<ReturnType<typeof startEmbeddedServer>> &
 export async function startFederatingServer(certs: TestCertificates, host = 'localhost'): Promise<FederatingServer> {
   const port = await freePort();
   const name = `${host}:${port}`;
-  const server = await startEmbeddedServer({ tenants: [{ serverName: name }], federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] } });
+  const server = await startEmbeddedServer(federatingConfig(certs, name, port));
   return Object.assign(server, { name, port });
 }
 
