@@ -58,6 +58,12 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private readonly serversIn = new Map<string, Promise<string[]>>();
   private sweep: NodeJS.Timeout | undefined;
   private counter = 0;
+  /**
+   * Set on shutdown, before the store closes: no transaction starts, and one
+   * still under way leaves its batch queued (sent again after the restart; the
+   * receiver skips PDUs it has) rather than recording it in a closing store.
+   */
+  private stopping = false;
 
   private readonly db: PrismaClient;
 
@@ -111,6 +117,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.sweep);
     for (const destination of this.destinations.values()) clearTimeout(destination.timer);
     await this.routing;
@@ -231,14 +238,16 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       destination = { sending: false, retryMs: FIRST_RETRY_MS };
       this.destinations.set(server, destination);
     }
-    if (destination.sending || destination.timer) return;
+    if (this.stopping || destination.sending || destination.timer) return;
     destination.sending = true;
-    void this.drain(server, destination).finally(() => (destination.sending = false));
+    void this.drain(server, destination)
+      .catch((e: Error) => console.error(`federation sending to ${server}: ${e.message}`))
+      .finally(() => (destination.sending = false));
   }
 
   /** Sends transactions until the destination's outbox is empty, another process holds it, or it fails. */
   private async drain(server: string, destination: Destination): Promise<void> {
-    for (;;) {
+    while (!this.stopping) {
       if (!(await this.outbox.claim(server).catch(() => false))) return;
       const batch = await this.outbox.next(server);
       if (!batch) return;
@@ -259,6 +268,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
           return;
         }
       }
+      if (this.stopping) return;
       await this.outbox.done(batch.ids);
       destination.retryMs = FIRST_RETRY_MS;
     }
