@@ -20,8 +20,19 @@ export async function startFederatingServer(certs: TestCertificates, host = 'loc
   return Object.assign(server, { name, port });
 }
 
-/** A client-server request to a deployment, addressed to its tenant by Host. */
-export async function clientRequest(server: FederatingServer, method: string, path: string, body?: unknown, token?: string) {
-  const response = await fetch(`${server.url}${path}`, { method, headers: { host: server.name, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+export type ClientAnswer = { status: number; body: Record<string, unknown> };
+
+/** A client-server request to `baseUrl`, with `host` naming the tenant where the server hosts several. */
+export async function clientCall(baseUrl: string, host: string | undefined, method: string, path: string, token?: string, body?: unknown): Promise<ClientAnswer> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { ...(host ? { host } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** A client-server request to a deployment, addressed to its tenant by Host. */
+export function clientRequest(server: FederatingServer, method: string, path: string, body?: unknown, token?: string): Promise<ClientAnswer> {
+  return clientCall(server.url, server.name, method, path, token, body);
 }

@@ -1,9 +1,7 @@
 import type { TestCertificates } from '../../tools/tls/test-certificates';
 import { startEmbeddedServer } from './embedded-server';
-import { federatingConfig, startFederatingServer } from './federating-server';
+import { clientCall, federatingConfig, startFederatingServer, type ClientAnswer } from './federating-server';
 import { startSynapse } from './synapse';
-
-export type ClientAnswer = { status: number; body: Record<string, unknown> };
 
 /**
  * The other homeserver of a federation test, whatever implements it: a real
@@ -24,16 +22,6 @@ export interface FederationPeer {
   stop(): Promise<void>;
 }
 
-/** A client-server request to `baseUrl`, with `host` naming the tenant where the server hosts several. */
-export async function clientCall(baseUrl: string, host: string | undefined, method: string, path: string, token?: string, body?: unknown): Promise<ClientAnswer> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { ...(host ? { host } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
 export async function startSynapsePeer(certs: TestCertificates): Promise<FederationPeer> {
   const synapse = await startSynapse(certs);
   return { ...synapse, kind: 'synapse', request: (method, path, token, body) => clientCall(synapse.clientUrl, undefined, method, path, token, body) };
@@ -41,9 +29,10 @@ export async function startSynapsePeer(certs: TestCertificates): Promise<Federat
 
 /** A second Lattice deployment; stop and start keep its data folder and federation port, so it comes back as the same server. */
 export async function startLatticePeer(certs: TestCertificates): Promise<FederationPeer> {
-  let server: Awaited<ReturnType<typeof startEmbeddedServer>> | undefined = await startFederatingServer(certs);
-  const { name, port, dataDir } = server as Awaited<ReturnType<typeof startFederatingServer>>;
-  let url = server.url;
+  const first = await startFederatingServer(certs);
+  const { name, port, dataDir } = first;
+  let server: { close(): Promise<void> } | undefined = first;
+  let url = first.url;
   const request = (method: string, path: string, token?: string, body?: unknown) => clientCall(url, name, method, path, token, body);
   return {
     kind: 'lattice',
@@ -58,8 +47,9 @@ export async function startLatticePeer(certs: TestCertificates): Promise<Federat
       return { userId: body.user_id as string, accessToken: body.access_token as string };
     },
     start: async () => {
-      server = await startEmbeddedServer(federatingConfig(certs, name, port), dataDir);
-      url = server.url;
+      const restarted = await startEmbeddedServer(federatingConfig(certs, name, port), dataDir);
+      server = restarted;
+      url = restarted.url;
     },
     stop: async () => {
       await server?.close();

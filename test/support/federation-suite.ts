@@ -5,8 +5,8 @@ import { DATABASE, type Database } from '../../libs/storage/src';
 import { freePort, makeTestCertificates, type TestCertificates } from '../../tools/tls/test-certificates';
 import { exchangeEncryptedMessages } from './crypto-client';
 import { startEmbeddedServer } from './embedded-server';
-import { clientCall, type FederationPeer } from './federation-peer';
-import { federatingConfig } from './federating-server';
+import type { FederationPeer } from './federation-peer';
+import { clientCall, federatingConfig } from './federating-server';
 import { eventually } from './matrix-client';
 
 /** How a spec names and starts the peer the suite federates with. */
