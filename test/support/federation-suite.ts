@@ -142,10 +142,10 @@ export function federationSuite({ kind, name: peerName, start }: PeerUnderTest):
         await eventually('the message to arrive here', async () => (await messages(latticeClient, alice.accessToken)).includes('hello from the peer'));
       });
 
-      // Bug (Lattice peer): a room joined with partial state keeps, after the resync, the member-less state it
-      // stored after events sent meanwhile (here the peer's own message); an event from here whose prev event is
-      // one of those is then rejected ("the sender is not joined to the room"). Rooms with a name show it: their
-      // send_join state then carries no hero members, so the creator's membership is missing too.
+      // Bug (Lattice peer): in a room it joined with partial state, the peer's own message (sent just after the
+      // join) is stored with a state lacking this server's members, and that state is not completed by the resync:
+      // the next event from here, whose prev event it is, is rejected against it once the room is no longer
+      // partial ("Rejected: against the state before it: the sender is not joined to the room").
       itUnlessLatticeBug(`delivers a message from this server to ${peerName}`, async () => {
         await latticeClient('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t2`, alice.accessToken, { msgtype: 'm.text', body: 'hello from lattice' });
         await eventually(`the message to arrive on ${peerName}`, async () => (await messages(peerClient, dave.accessToken)).includes('hello from lattice'));
