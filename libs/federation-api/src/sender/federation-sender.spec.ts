@@ -18,11 +18,12 @@ afterEach(async () => {
   await server.close();
 });
 
-/** A sender whose transactions go nowhere: this tests what it queues, not the network. */
-function startSender(): FederationSender {
+/** Transactions that go nowhere: these tests are about what the sender queues, not the network. */
+const unreachable = { request: () => new Promise(() => undefined) } as unknown as FederationClient;
+
+function startSender(client: FederationClient = unreachable): FederationSender {
   const config = parseConfig({ tenants: [{ serverName: SERVER }] });
-  const unreachable = { request: () => new Promise(() => undefined) } as unknown as FederationClient;
-  sender = new FederationSender(server.bus, { prisma: server.db.prisma } as Database, TenantDirectory.fromConfig(config), unreachable, config);
+  sender = new FederationSender(server.bus, { prisma: server.db.prisma } as Database, TenantDirectory.fromConfig(config), client, config);
   sender.onModuleInit();
   return sender;
 }
@@ -61,5 +62,20 @@ describe('FederationSender routing', () => {
     expect(await queuedFor('remote.example')).toEqual([]);
     startSender();
     await until('the invite to be queued', async () => (await queuedFor('remote.example')).includes(invite));
+  });
+
+  it('leaves a transaction answered only after shutdown queued, for the next start to send', async () => {
+    let answer!: () => void;
+    const sent = new Promise<void>((resolve) => {
+      const slow = { request: () => (resolve(), new Promise((r) => (answer = () => r({})))) } as unknown as FederationClient;
+      startSender(slow);
+    });
+    const invite = await inviteRemoteUser();
+    await sent;
+    await sender!.onModuleDestroy();
+    sender = undefined;
+    answer();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await queuedFor('remote.example')).toContain(invite);
   });
 });

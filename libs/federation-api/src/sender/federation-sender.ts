@@ -49,7 +49,6 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   /** The routing pass in progress, and whether output arrived during it (so another pass follows). */
   private routing: Promise<void> | undefined;
   private routeAgain = false;
-  private stopping = false;
   private readonly presence: PresenceRouter;
   /**
    * The servers in each room, kept between membership changes: every
@@ -59,6 +58,12 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private readonly serversIn = new Map<string, Promise<string[]>>();
   private sweep: NodeJS.Timeout | undefined;
   private counter = 0;
+  /**
+   * Set on shutdown, before the store closes: no transaction starts, and one
+   * still under way leaves its batch queued (sent again after the restart; the
+   * receiver skips PDUs it has) rather than recording it in a closing store.
+   */
+  private stopping = false;
 
   private readonly db: PrismaClient;
 
@@ -235,7 +240,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       destination = { sending: false, retryMs: FIRST_RETRY_MS };
       this.destinations.set(server, destination);
     }
-    if (destination.sending || destination.timer) return;
+    if (this.stopping || destination.sending || destination.timer) return;
     destination.sending = true;
     this.drain(server, destination)
       // The queue stays in the outbox: the sweep or the next item sends it. At shutdown the database may close under a drain.
@@ -268,6 +273,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
           return;
         }
       }
+      if (this.stopping) return;
       await this.outbox.done(batch.ids);
       destination.retryMs = FIRST_RETRY_MS;
     }

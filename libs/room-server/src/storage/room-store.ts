@@ -187,6 +187,7 @@ export class RoomStore {
       const full = rows.map((r) => ({ eventNid: BigInt(r.event_nid), typeNid: r.type_nid, keyNid: r.state_key_nid!, pdu: JSON.parse(r.json) as Pdu }));
       const slot = (e: { typeNid: number; keyNid: number }) => `${e.typeNid}:${e.keyNid}`;
 
+      await completeRootSnapshots(tx, head.roomNid, full);
       const [join] = await tx.$queryRawUnsafe<Array<{ state_snapshot_nid: bigint | null }>>('SELECT state_snapshot_nid FROM events WHERE event_id = $1', joinEventId);
       const beforeJoin = join?.state_snapshot_nid == null ? new Map<string, bigint>() : await readSnapshotNids(tx, BigInt(join.state_snapshot_nid));
       for (const e of full) if (!beforeJoin.has(slot(e))) beforeJoin.set(slot(e), e.eventNid);
@@ -558,6 +559,33 @@ async function updateCurrentState(
   }
   const dropped = [...head.state].filter(([key]) => !state.has(key)).map(([, entry]) => entry.eventNid);
   if (dropped.length) await tx.currentState.deleteMany({ where: { roomNid, eventNid: { in: dropped } } });
+}
+
+/**
+ * Fills the full state before the join into every root snapshot the room
+ * has: while it was partial, each event's state before it was layered over
+ * roots that lacked the members, so an event received later, whose state
+ * comes from such an event's, would be judged without them. A root gets
+ * only the entries it has no slot for; layers above it keep overriding, so
+ * every later change (and removal) still wins.
+ */
+async function completeRootSnapshots(tx: Prisma.TransactionClient, roomNid: number, full: Array<{ eventNid: bigint; typeNid: number; keyNid: number }>): Promise<void> {
+  const roots = await tx.$queryRawUnsafe<Array<{ snapshot_nid: bigint; type_nids: number[]; state_key_nids: number[] }>>(
+    'SELECT snapshot_nid, type_nids, state_key_nids FROM state_snapshots WHERE room_nid = $1 AND parent_snapshot_nid IS NULL',
+    roomNid,
+  );
+  for (const root of roots) {
+    const present = new Set(root.type_nids.map((t, i) => `${t}:${root.state_key_nids[i]}`));
+    const missing = full.filter((e) => !present.has(`${e.typeNid}:${e.keyNid}`));
+    if (missing.length === 0) continue;
+    await tx.$executeRawUnsafe(
+      'UPDATE state_snapshots SET type_nids = type_nids || $2::int[], state_key_nids = state_key_nids || $3::int[], event_nids = event_nids || $4::bigint[] WHERE snapshot_nid = $1',
+      root.snapshot_nid,
+      missing.map((e) => e.typeNid),
+      missing.map((e) => e.keyNid),
+      missing.map((e) => e.eventNid),
+    );
+  }
 }
 
 /**
