@@ -160,6 +160,18 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
         await eventually('gina\'s join to arrive here', async () => Object.keys((await latticeClient('GET', `/_matrix/client/v3/rooms/${room}/joined_members`, alice.accessToken)).body.joined as object).includes(gina.userId));
       });
 
+      it(`invites a ${peerName} user while creating a direct chat, through ${peerName}`, async () => {
+        const hana = await peer.register('hana');
+        const created = await latticeClient('POST', '/_matrix/client/v3/createRoom', alice.accessToken, { preset: 'trusted_private_chat', is_direct: true, invite: [hana.userId] });
+        expect(created.status).toBe(200);
+        const direct = created.body.room_id as string;
+        await eventually('the invite to reach hana', async () => {
+          const { body } = await peerClient('GET', freshSync(), hana.accessToken);
+          const invite = (body.rooms as { invite?: Record<string, { invite_state: { events: Array<{ type: string; state_key: string; content: { is_direct?: boolean } }> } }> })?.invite?.[direct];
+          return invite?.invite_state.events.some((e) => e.type === 'm.room.member' && e.state_key === hana.userId && e.content.is_direct === true) ?? false;
+        });
+      });
+
       it('crosses typing notifications and read receipts both ways', async () => {
         const room = encodeURIComponent(roomId);
         const ephemeral = async (call: typeof latticeClient, token: string) => {

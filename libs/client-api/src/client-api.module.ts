@@ -14,6 +14,7 @@ import { CreateRoomController } from './rooms/create-room.controller';
 import { HierarchyController } from './rooms/hierarchy.controller';
 import { KnockController } from './rooms/knock.controller';
 import { MembershipController } from './rooms/membership.controller';
+import { RemoteInviter } from './rooms/remote-inviter';
 import { RemoteHierarchyCache } from './rooms/remote-hierarchy-cache';
 import { RoomReadController } from './rooms/room-read.controller';
 import { SendController } from './rooms/send.controller';
@@ -44,6 +45,6 @@ import { VersionsController } from './versions/versions.controller';
     OpenIdController,
     SendToDeviceController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter],
 })
 export class ClientApiModule {}

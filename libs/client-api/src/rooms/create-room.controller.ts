@@ -1,21 +1,42 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import type { TenantConfig } from '@lattice/config';
+import { Body, Controller, HttpCode, Logger, Post } from '@nestjs/common';
+import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { Auth, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
-import type { JsonObject } from '@lattice/protocol';
+import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomInputClient } from '@lattice/room-server';
+import { RemoteInviter } from './remote-inviter';
 import { createRoomBody } from './room-schemas';
 
 @Controller('_matrix/client/v3')
 export class CreateRoomController {
-  constructor(private readonly rooms: RoomInputClient) {}
+  private readonly logger = new Logger(CreateRoomController.name);
 
-  /** POST /createRoom: validated here, built and persisted by the room-server in one transaction. */
+  constructor(
+    private readonly rooms: RoomInputClient,
+    private readonly tenants: TenantDirectory,
+    private readonly inviter: RemoteInviter,
+  ) {}
+
+  /**
+   * POST /createRoom: validated here, built and persisted by the room-server
+   * in one transaction with the invites of our users. Users of other servers
+   * are invited afterwards through their server (/invite); the room exists by
+   * then, so an invite their server refuses is logged and the room returned
+   * (failing the request would have the client create a second room).
+   */
   @Post('createRoom')
   @HttpCode(200)
   @RateLimited()
   async createRoom(@Auth() requester: Requester, @Tenant() tenant: TenantConfig, @Body() raw: unknown) {
     const request = validateBody(createRoomBody, raw);
-    const { roomId } = await this.rooms.submit({ kind: 'createRoom', serverName: tenant.serverName, sender: requester.userId, request: request as JsonObject });
+    const isRemote = (userId: string) => !this.tenants.isLocal(serverNameOf(userId) ?? '');
+    const remote = (request.invite ?? []).filter(isRemote);
+    const local = { ...request, invite: (request.invite ?? []).filter((userId) => !isRemote(userId)) };
+    const { roomId } = await this.rooms.submit({ kind: 'createRoom', serverName: tenant.serverName, sender: requester.userId, request: local as JsonObject });
+    for (const invitee of remote) {
+      await this.inviter
+        .invite(requester.userId, tenant, roomId, invitee, serverNameOf(invitee)!, undefined, request.is_direct ? { is_direct: true } : {})
+        .catch((e: Error) => this.logger.warn(`Room ${roomId} created, but ${invitee} could not be invited: ${e.message}`));
+    }
     return { room_id: roomId };
   }
 }

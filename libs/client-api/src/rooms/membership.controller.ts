@@ -2,13 +2,14 @@ import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
-import { FederationClient, FederationError, inviteRemoteUser, leaveThrough, RemoteJoiner, ServerKeys } from '@lattice/federation';
-import { Auth, Errors, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
-import { checkEventAuth, serverNameOf, stateKey, strippedState, type JsonObject } from '@lattice/protocol';
+import { FederationClient, leaveThrough, RemoteJoiner } from '@lattice/federation';
+import { Auth, Errors, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { AliasResolver } from '../directory/alias-resolver';
 import { StorageAccess } from '../storage-access';
-import { buildEvent, Keyring, loadRoomHead, membershipTemplate, RemoteKnocks, RoomInputClient, type PendingKnock } from '@lattice/room-server';
+import { Keyring, RemoteKnocks, RoomInputClient, type PendingKnock } from '@lattice/room-server';
 import { remoteFailure } from './remote-failure';
+import { RemoteInviter } from './remote-inviter';
 import { inviteBody, joinBody, reasonBody, targetBody } from './room-schemas';
 import { ViaServers } from './via-servers.decorator';
 
@@ -21,11 +22,11 @@ export class MembershipController {
     private readonly remote: RemoteJoiner,
     private readonly accounts: AccountStore,
     private readonly federation: FederationClient,
-    private readonly keys: ServerKeys,
     private readonly keyring: Keyring,
     private readonly aliases: AliasResolver,
     private readonly tenants: TenantDirectory,
     private readonly knocks: RemoteKnocks,
+    private readonly inviter: RemoteInviter,
   ) {}
 
   @Post('rooms/:roomId/join')
@@ -69,7 +70,7 @@ export class MembershipController {
   async invite(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(inviteBody, raw);
     const server = serverNameOf(body.user_id);
-    if (server && !this.tenants.isLocal(server)) await this.inviteRemote(r, t, roomId, body.user_id, server, body.reason);
+    if (server && !this.tenants.isLocal(server)) await this.inviter.invite(r.userId, t, roomId, body.user_id, server, body.reason);
     else await this.act(r, t, roomId, 'invite', body.user_id, body.reason);
     return {};
   }
@@ -134,19 +135,6 @@ export class MembershipController {
    * to their server to countersign (with the room's stripped state), and
    * then persisted by the room-server like any event from elsewhere.
    */
-  private async inviteRemote(r: Requester, t: TenantConfig, roomId: string, invitee: string, server: string, reason?: string): Promise<void> {
-    const head = await loadRoomHead(this.storage.db.prisma, roomId);
-    if (!head) throw Errors.notFound(`Room ${roomId} is not known to this server`);
-    const event = buildEvent(head, r.userId, membershipTemplate('invite', invitee, reason), t.serverName, await this.keyring.signingKey(t.serverName));
-    const decision = checkEventAuth(head.version, event.pdu, (type, key) => head.state.get(stateKey(type, key))?.pdu);
-    if (!decision.allowed) throw Errors.forbidden(`${decision.reason} (auth rule ${decision.rule})`);
-    const stripped = strippedState([...head.state.values()].map((e) => e.pdu)) as unknown as JsonObject[];
-    const signed = await inviteRemoteUser(this.federation, this.keys, t.serverName, { serverName: server }, head.version, event, stripped).catch((e: Error) => {
-      throw new MatrixError(e instanceof FederationError && e.status === 403 ? 403 : 502, e instanceof FederationError && e.status === 403 ? 'M_FORBIDDEN' : 'M_UNKNOWN', `${server} did not accept the invite: ${e.message}`);
-    });
-    await this.rooms.submit({ kind: 'federatedEvent', serverName: t.serverName, sender: r.userId, roomId, eventId: event.eventId, pdu: signed as never });
-  }
-
   /**
    * Declines an invite to a room this server is not in: a leave through the
    * inviter's server, then the invite is forgotten here. If that server
