@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { PrismaClient } from './generated/prisma/client';
-import type { StreamName } from './stream-positions';
+import { STREAM_NAMES, type StreamName } from './stream-positions';
 
 /**
  * A cache of the committed stream positions, so the many sync long-polls
@@ -80,7 +80,6 @@ export class RedisPositionCache implements PositionCache {
   }
 }
 
-const STREAMS: readonly StreamName[] = ['events', 'account_data', 'receipts', 'to_device', 'device_lists', 'presence'];
 
 /** The identity of the database, made once by its migration. */
 export async function databaseIdentity(db: PrismaClient): Promise<string> {
@@ -94,7 +93,7 @@ export async function databaseIdentity(db: PrismaClient): Promise<string> {
  */
 export async function reconcilePositions(db: PrismaClient, cache: PositionCache): Promise<Record<StreamName, bigint>> {
   const rows = await db.streamPosition.findMany();
-  const committed = Object.fromEntries(STREAMS.map((stream) => [stream, rows.find((r) => r.stream === stream)?.position ?? 0n])) as Record<StreamName, bigint>;
-  for (const stream of STREAMS) await cache.advance(stream, committed[stream]);
+  const committed = Object.fromEntries(STREAM_NAMES.map((stream) => [stream, rows.find((r) => r.stream === stream)?.position ?? 0n])) as Record<StreamName, bigint>;
+  for (const stream of STREAM_NAMES) await cache.advance(stream, committed[stream]);
   return committed;
 }

@@ -1,7 +1,8 @@
 import type { Prisma } from './generated/prisma/client';
 
-/** The output streams whose positions sync tokens carry. */
-export type StreamName = 'events' | 'account_data' | 'receipts' | 'to_device' | 'device_lists' | 'presence';
+/** The streams sync tokens carry a position of, persisted in stream_positions and cached. */
+export const STREAM_NAMES = ['events', 'account_data', 'receipts', 'to_device', 'device_lists', 'presence'] as const;
+export type StreamName = (typeof STREAM_NAMES)[number];
 
 /**
  * Counters kept like streams but never in sync tokens: `backfill` counts

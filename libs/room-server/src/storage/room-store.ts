@@ -130,11 +130,11 @@ export class RoomStore {
     partial?: PartialJoin,
   ): Promise<RoomHead> {
     const outliers = [...new Map([...authChain, ...state].map((e) => [e.eventId, e])).values()];
-    const interned = await this.intern(outliers);
+    const interned = await this.intern(outliers.map((e) => e.pdu));
     return this.db.$transaction(async (tx) => {
       const room = await tx.room.create({ data: { roomId, roomVersion: version.id, isPartialState: partial !== undefined } });
       if (partial) await tx.partialStateRoom.create({ data: { roomNid: room.roomNid, roomId, joinEventId: partial.joinEventId, servers: partial.servers } });
-      const nids = await insertOutliers(tx, room.roomNid, version, outliers, interned);
+      const nids = await insertOutliers(tx, { roomNid: room.roomNid, version }, outliers, interned);
       const entries = state.map(({ eventId, pdu }) => ({ eventId, pdu, ...interned.of(pdu), eventNid: nids.get(eventId)! }));
       const snapshot = await writeFullSnapshot(tx, room.roomNid, entries.map((e) => [e.typeNid, e.keyNid, e.eventNid]));
       // Imported state has no position in our stream: it predates this server's view of the room.
@@ -157,8 +157,8 @@ export class RoomStore {
     const known = new Set((await this.db.event.findMany({ where: { eventId: { in: events.map((e) => e.eventId) } }, select: { eventId: true } })).map((e) => e.eventId));
     const fresh = [...new Map(events.filter((e) => !known.has(e.eventId)).map((e) => [e.eventId, e])).values()];
     if (fresh.length === 0) return;
-    const interned = await this.intern(fresh);
-    await this.db.$transaction((tx) => insertOutliers(tx, head.roomNid, head.version, fresh, interned));
+    const interned = await this.intern(fresh.map((e) => e.pdu));
+    await this.db.$transaction((tx) => insertOutliers(tx, head, fresh, interned));
   }
 
   /**
@@ -210,11 +210,13 @@ export class RoomStore {
   }
 
   /** The type and state-key nids of some events' types and keys (interned before a transaction: the interner has its own). */
-  private async intern(events: Array<{ pdu: Pdu }>): Promise<Interned> {
+  private async intern(pdus: Pdu[]): Promise<Interned> {
     const typeNids = new Map<string, number>();
-    for (const type of new Set(events.map(({ pdu }) => pdu.type))) typeNids.set(type, await this.nids.typeNid(type));
-    const keyNids = await this.nids.stateKeyNids(events.flatMap(({ pdu }) => (pdu.state_key === undefined ? [] : [pdu.state_key])));
-    return { typeNids, keyNids, of: (pdu) => ({ typeNid: typeNids.get(pdu.type)!, keyNid: keyNids.get(pdu.state_key!)! }) };
+    for (const type of new Set(pdus.map((pdu) => pdu.type))) typeNids.set(type, await this.nids.typeNid(type));
+    const keyNids = await this.nids.stateKeyNids(pdus.flatMap((pdu) => (pdu.state_key === undefined ? [] : [pdu.state_key])));
+    const typeNid = (pdu: Pdu) => typeNids.get(pdu.type)!;
+    const keyNid = (pdu: Pdu) => (pdu.state_key === undefined ? null : keyNids.get(pdu.state_key)!);
+    return { typeNid, keyNid, of: (pdu) => ({ typeNid: typeNid(pdu), keyNid: keyNid(pdu)! }) };
   }
 
   /** Loads a room's head (current state and extremities), or undefined for a room this server does not have. */
@@ -266,7 +268,8 @@ export class RoomStore {
     for (const { head, next } of writes) {
       for (const [key, entry] of next.state.entries) if (head.state.get(key)?.eventId !== entry.eventId) pdus.push(entry.pdu);
     }
-    const { typeNid, keyNid } = await this.internAll(pdus);
+    const interned = await this.intern(pdus);
+    const { typeNid, keyNid } = interned;
     const visible = writes.flatMap((w) => w.events).filter(isVisible);
 
     const { advancedHeads, written: writtenSets } = await this.db.$transaction(async (tx) => {
@@ -279,7 +282,7 @@ export class RoomStore {
       const heads = [];
 
       for (const write of writes) {
-        await this.insertOutliers(tx, write, typeNid, keyNid, nids);
+        for (const [eventId, eventNid] of await insertOutliers(tx, write.head, [...new Map((write.outliers ?? []).map((o) => [o.eventId, o])).values()], interned)) nids.set(eventId, eventNid);
         const persisted: PersistedEvent[] = [];
         const positions = new Map<string, bigint>();
         for (const event of write.events) {
@@ -352,7 +355,7 @@ export class RoomStore {
    * `events` are newest first. Returns the events placed, with positions.
    */
   async storeBackfill(head: RoomHead, epoch: bigint, events: Array<{ eventId: string; pdu: Pdu }>, processed: ProcessedInput[]): Promise<PersistedEvent[]> {
-    const nids = await this.internAll(events.map((e) => e.pdu));
+    const nids = await this.intern(events.map((e) => e.pdu));
     return this.db.$transaction(async (tx) => {
       await this.fence(tx, [{ head, epoch, events: [], next: { state: { entries: head.state }, extremities: head.extremities } }]);
       const stored = await tx.event.findMany({ where: { eventId: { in: events.map((e) => e.eventId) } }, select: { eventId: true, streamPos: true } });
@@ -360,7 +363,7 @@ export class RoomStore {
       const known = new Set(stored.map((r) => r.eventId));
       const placed = events.filter((e) => !known.has(e.eventId) || unplaced.has(e.eventId));
       if (placed.length === 0) {
-        if (processed.length) await tx.processedInput.createMany({ data: processed });
+        await insertProcessedInputs(tx, processed);
         return [];
       }
       const first = await allocateStreamPositions(tx, 'backfill', placed.length);
@@ -375,43 +378,13 @@ export class RoomStore {
         select: { eventId: true, eventNid: true },
       });
       const eventNids = new Map(rows.map((r) => [r.eventId, r.eventNid]));
-      if (fresh.length) {
-        const nidOf = (eventId: string) => eventNids.get(eventId)!;
-        await tx.eventJson.createMany({ data: fresh.map(({ eventId, pdu }) => ({ eventNid: nidOf(eventId), json: JSON.stringify(pdu) })) });
-        await tx.eventEdge.createMany({ data: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid: nidOf(eventId), prevEventId }))), skipDuplicates: true });
-        await tx.eventAuthEdge.createMany({ data: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nidOf(eventId), authEventId }))), skipDuplicates: true });
-      }
-      if (processed.length) await tx.processedInput.createMany({ data: processed });
+      const nidOf = (eventId: string) => eventNids.get(eventId)!;
+      await insertEventJson(tx, fresh.map(({ eventId, pdu }) => ({ eventNid: nidOf(eventId), json: JSON.stringify(pdu) })));
+      await insertPrevEdges(tx, fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid: nidOf(eventId), prevEventId }))));
+      await insertAuthEdges(tx, fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nidOf(eventId), authEventId }))));
+      await insertProcessedInputs(tx, processed);
       return placed.map((e) => ({ eventId: e.eventId, eventNid: eventNids.get(e.eventId) ?? 0n, streamPos: positions.get(e.eventId)! }));
     });
-  }
-
-  /** Interns the types and state keys of these events (outside any transaction: see NidInterner). */
-  private async internAll(pdus: Pdu[]): Promise<{ typeNid: (pdu: Pdu) => number; keyNid: (pdu: Pdu) => number | null }> {
-    const typeNids = new Map<string, number>();
-    const keyNids = new Map<string, number>();
-    for (const pdu of pdus) {
-      if (!typeNids.has(pdu.type)) typeNids.set(pdu.type, await this.nids.typeNid(pdu.type));
-      if (pdu.state_key !== undefined && !keyNids.has(pdu.state_key)) keyNids.set(pdu.state_key, await this.nids.stateKeyNid(pdu.state_key));
-    }
-    return { typeNid: (pdu) => typeNids.get(pdu.type)!, keyNid: (pdu) => (pdu.state_key === undefined ? null : keyNids.get(pdu.state_key)!) };
-  }
-
-  /** Stores events a write needs outside the timeline (auth events, state fetched for a gap); ones already stored are skipped. */
-  private async insertOutliers(tx: Prisma.TransactionClient, write: RoomWrite, typeNid: (pdu: Pdu) => number, keyNid: (pdu: Pdu) => number | null, nids: Map<string, bigint>): Promise<void> {
-    const outliers = [...new Map((write.outliers ?? []).map((o) => [o.eventId, o])).values()];
-    if (outliers.length === 0) return;
-    const rows = await tx.event.createManyAndReturn({
-      data: outliers.map(({ eventId, pdu }) => outlierRow(write.head, eventId, pdu, typeNid(pdu), keyNid(pdu))),
-      skipDuplicates: true,
-      select: { eventId: true, eventNid: true },
-    });
-    for (const row of rows) nids.set(row.eventId, row.eventNid);
-    const created = outliers.filter((o) => rows.some((r) => r.eventId === o.eventId));
-    if (created.length === 0) return;
-    await tx.eventJson.createMany({ data: created.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })) });
-    const authEdges = created.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId })));
-    if (authEdges.length) await tx.eventAuthEdge.createMany({ data: authEdges, skipDuplicates: true });
   }
 
   /**
@@ -442,31 +415,29 @@ export class RoomStore {
 }
 
 interface Interned {
-  typeNids: Map<string, number>;
-  keyNids: Map<string, number>;
+  typeNid(pdu: Pdu): number;
+  /** Null for an event that is not state. */
+  keyNid(pdu: Pdu): number | null;
+  /** Both nids of a state event. */
   of(pdu: Pdu): { typeNid: number; keyNid: number };
 }
 
-/** Inserts events as outliers (in the DAG, in no timeline nor state) with their JSON and auth edges; returns their nids. */
-async function insertOutliers(tx: Prisma.TransactionClient, roomNid: number, version: RoomVersion, events: Array<{ eventId: string; pdu: Pdu }>, interned: Interned): Promise<Map<string, bigint>> {
+/**
+ * Inserts events as outliers (in the DAG, in no timeline nor state) with
+ * their JSON and auth edges; an event already stored is left as it is.
+ * Returns the nids of the events it inserted.
+ */
+async function insertOutliers(tx: Prisma.TransactionClient, room: RoomRef, events: Array<{ eventId: string; pdu: Pdu }>, interned: Interned): Promise<Map<string, bigint>> {
+  if (events.length === 0) return new Map();
   const rows = await tx.event.createManyAndReturn({
-    data: events.map(({ eventId, pdu }) => ({
-      eventId,
-      roomNid,
-      typeNid: interned.typeNids.get(pdu.type)!,
-      stateKeyNid: pdu.state_key === undefined ? null : interned.keyNids.get(pdu.state_key)!,
-      sender: pdu.sender,
-      depth: BigInt(pdu.depth),
-      originServerTs: BigInt(pdu.origin_server_ts),
-      isOutlier: true,
-      redacts: redactsOf(version, pdu) ?? null,
-    })),
+    data: events.map(({ eventId, pdu }) => outlierRow(room, eventId, pdu, interned.typeNid(pdu), interned.keyNid(pdu))),
+    skipDuplicates: true,
     select: { eventId: true, eventNid: true },
   });
   const nids = new Map(rows.map((r) => [r.eventId, r.eventNid]));
-  await tx.eventJson.createMany({ data: events.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })) });
-  const authEdges = events.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId })));
-  if (authEdges.length) await tx.eventAuthEdge.createMany({ data: authEdges, skipDuplicates: true });
+  const created = events.filter((e) => nids.has(e.eventId));
+  await insertEventJson(tx, created.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })));
+  await insertAuthEdges(tx, created.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId }))));
   return nids;
 }
 
@@ -481,7 +452,10 @@ export function transactionKey(txn: { userId: string; deviceId: string; txnId: s
 }
 
 /** The columns every stored event has, wherever it sits. */
-function baseRow(head: RoomHead, eventId: string, pdu: Pdu, typeNid: number, stateKeyNid: number | null) {
+/** What a row needs of its room. */
+type RoomRef = Pick<RoomHead, 'roomNid' | 'version'>;
+
+function baseRow(head: RoomRef, eventId: string, pdu: Pdu, typeNid: number, stateKeyNid: number | null) {
   return {
     eventId,
     roomNid: head.roomNid,
@@ -495,7 +469,7 @@ function baseRow(head: RoomHead, eventId: string, pdu: Pdu, typeNid: number, sta
 }
 
 /** An event kept outside the DAG's known state: no snapshot, and no place in the timeline unless one is given. */
-function outlierRow(head: RoomHead, eventId: string, pdu: Pdu, typeNid: number, stateKeyNid: number | null): Prisma.EventCreateManyInput {
+function outlierRow(head: RoomRef, eventId: string, pdu: Pdu, typeNid: number, stateKeyNid: number | null): Prisma.EventCreateManyInput {
   return { ...baseRow(head, eventId, pdu, typeNid, stateKeyNid), isOutlier: true };
 }
 

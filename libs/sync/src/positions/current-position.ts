@@ -1,8 +1,6 @@
-import { reconcilePositions, type PositionCache, type PrismaClient, type StreamName } from '@lattice/storage';
+import { reconcilePositions, STREAM_NAMES, type PositionCache, type PrismaClient } from '@lattice/storage';
 import type { TypingStore } from '../streams/typing-store';
 import type { SyncPosition } from './sync-token';
-
-const PERSISTED: readonly StreamName[] = ['events', 'account_data', 'receipts', 'to_device', 'device_lists'];
 
 /**
  * The current position of every stream. Persisted streams come from the
@@ -12,7 +10,7 @@ const PERSISTED: readonly StreamName[] = ['events', 'account_data', 'receipts', 
  */
 export async function currentPosition(db: PrismaClient, cache: PositionCache, typing: TypingStore): Promise<SyncPosition> {
   const cached = await cache.read();
-  const known = PERSISTED.every((stream) => cached[stream] !== undefined);
+  const known = STREAM_NAMES.every((stream) => cached[stream] !== undefined);
   const positions = known ? (cached as Required<typeof cached>) : await reconcilePositions(db, cache);
   return {
     events: positions.events,
