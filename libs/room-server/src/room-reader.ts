@@ -14,6 +14,17 @@ export interface StoredEvent {
   senderDeviceId: string | null;
 }
 
+/** A timeline event without its JSON (see eventHeadersInRange). */
+export interface EventHeader {
+  eventNid: bigint;
+  streamPos: bigint;
+  roomId: string;
+  sender: string;
+  /** Set for member events: whose membership, and what it becomes. */
+  membershipOf?: string;
+  membership?: string;
+}
+
 interface EventRow {
   event_id: string;
   room_id: string;
@@ -216,14 +227,35 @@ export class RoomReader {
     return new Set(rows.map((r) => r.event_id));
   }
 
-  /** Timeline events with stream positions in (after, upTo], in stream order, at most `limit`. */
-  async eventsInRange(after: bigint, upTo: bigint, limit: number): Promise<StoredEvent[]> {
-    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
-      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.stream_pos > $1 AND e.stream_pos <= $2 AND NOT e.is_rejected AND NOT e.is_soft_failed ORDER BY e.stream_pos LIMIT $3`,
+  /**
+   * The timeline events in (after, upTo] as routing sees them before it
+   * needs their JSON: who sent each, where, and the membership a member
+   * event sets (the only JSON read, and only of member events).
+   */
+  async eventHeadersInRange(after: bigint, upTo: bigint, limit: number): Promise<EventHeader[]> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ event_nid: bigint; stream_pos: bigint; room_id: string; sender: string; state_key: string | null; membership: string | null }>>(
+      `SELECT e.event_nid, e.stream_pos, r.room_id, e.sender, k.state_key, (j.json::jsonb) -> 'content' ->> 'membership' AS membership
+       FROM events e JOIN rooms r ON r.room_nid = e.room_nid JOIN event_types t ON t.type_nid = e.type_nid
+       LEFT JOIN event_state_keys k ON k.state_key_nid = e.state_key_nid
+       LEFT JOIN event_json j ON j.event_nid = e.event_nid AND t.type = 'm.room.member'
+       WHERE e.stream_pos > $1 AND e.stream_pos <= $2 AND NOT e.is_rejected AND NOT e.is_soft_failed ORDER BY e.stream_pos LIMIT $3`,
       after,
       upTo,
       limit,
     );
+    return rows.map((r) => ({
+      eventNid: BigInt(r.event_nid),
+      streamPos: BigInt(r.stream_pos),
+      roomId: r.room_id,
+      sender: r.sender,
+      ...(r.membership !== null ? { membershipOf: r.state_key ?? '', membership: r.membership } : {}),
+    }));
+  }
+
+  /** Events by their internal IDs, in stream order. */
+  async eventsByNid(eventNids: bigint[]): Promise<StoredEvent[]> {
+    if (eventNids.length === 0) return [];
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.stream_pos`, eventNids);
     return rows.map(toStoredEvent);
   }
 

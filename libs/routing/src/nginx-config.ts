@@ -10,7 +10,7 @@ export type Upstreams = Record<HttpService, string[]>;
 export function renderNginxConfig(listen: string, upstreams: Upstreams): string {
   const blocks = (Object.keys(upstreams) as HttpService[]).map(
     // keepalive: connections to the workers are reused, not opened per request (a handshake per proxied request costs throughput).
-    (service) => `upstream lattice_${service.replace('-', '_')} {\n${upstreams[service].map((a) => `  server ${a};`).join('\n')}\n  keepalive 64;\n}`,
+    (service) => `upstream lattice_${service.replace('-', '_')} {\n${upstreams[service].map((a) => `  server ${a};`).join('\n')}\n  keepalive 256;\n  keepalive_requests 1000000;\n}`,
   );
   const locations = ROUTES.map(
     (r) => `  # ${r.why}\n  location ~ ${r.pattern} {\n    proxy_pass http://lattice_${r.service.replace('-', '_')};\n  }`,
@@ -20,6 +20,8 @@ export function renderNginxConfig(listen: string, upstreams: Upstreams): string 
 server {
   listen ${listen};
   client_max_body_size 50m;
+  # Clients and the proxy keep their connections: nginx would otherwise close each after 1,000 requests.
+  keepalive_requests 1000000;
   proxy_http_version 1.1;
   proxy_set_header Connection "";
   proxy_set_header Host $http_host;

@@ -1,7 +1,7 @@
 import { SpanKind, trace } from '@opentelemetry/api';
 import {
   AckPolicy, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, connect, createInbox, nanos,
-  type ConsumerMessages, type JetStreamClient, type JetStreamManager, type KV, type NatsConnection, type StreamConfig,
+  type ConsumerMessages, type JetStreamClient, type MsgHdrs, type JetStreamManager, type KV, type NatsConnection, type StreamConfig,
 } from 'nats';
 import { partitionOf, type BusContract, type RequestSubject, type StreamSubject } from '@lattice/contracts';
 import type { Bus, RequestHandler, StreamHandler } from '../bus';
@@ -15,6 +15,8 @@ import { decodeOutputPayload, encodeOutputPayloads } from './output-payload';
 import { headersWithTrace, traceContextOf } from './trace-headers';
 
 const json = JSONCodec();
+/** JetStream's deduplication header. */
+const MSG_ID_HEADER = 'Nats-Msg-Id';
 const tracer = trace.getTracer('lattice-bus');
 /**
  * Unacknowledged inputs a partition may have in hand: what queues while a
@@ -52,8 +54,8 @@ interface PendingReply {
  * Room input is a work-queue stream with one subject and one durable
  * consumer per partition; the room-server replicas share the partitions
  * through leases (see PartitionLeases), so each room has one writer. A
- * request is published to the stream (acknowledged by JetStream, so it
- * survives any process dying) and its reply comes back over core NATS.
+ * request is published to the stream (stored, so it survives any process
+ * dying) and its reply comes back over core NATS.
  *
  * Outputs go to a stream with limits retention, so consumers can be added
  * later and replay; the events of one publish call share messages (see
@@ -68,6 +70,7 @@ export class NatsBus implements Bus {
   private leases: PartitionLeases | undefined;
   private serving: Promise<void> | undefined;
   private readonly inbox = createInbox();
+  private readonly unsent: Array<{ subject: string; data: Uint8Array; headers: MsgHdrs }> = [];
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -124,15 +127,28 @@ export class NatsBus implements Bus {
         });
         const headers = headersWithTrace();
         headers.set(REPLY_TO_HEADER, `${this.inbox}.${id}`);
-        // The input ID doubles as JetStream's message ID: a publish retried after a lost ack is stored once.
-        await this.js.publish(roomInputSubject(partition), json.encode(request), { msgID: id, headers }).catch((e: Error) => {
-          this.pending.get(id)?.reject(e);
-          throw e;
-        });
+        // The input ID doubles as JetStream's message ID: the same input published twice is stored once.
+        headers.set(MSG_ID_HEADER, id);
+        // A core publish: the stream stores it all the same, without a PubAck message back. The reply is the
+        // acknowledgement that counts (the client hears nothing before the event is persisted), and an input
+        // the stream failed to store ends in the timeout, as a lost reply does. One message per request, not two.
+        this.publishAtEndOfTurn(roomInputSubject(partition), json.encode(request), headers);
         return await reply;
       } finally {
         span.end();
       }
+    });
+  }
+
+  /**
+   * Requests parsed in one turn of the event loop (each HTTP request is its own
+   * I/O callback, and the client flushes after each) leave together at its end,
+   * in one socket write instead of one each.
+   */
+  private publishAtEndOfTurn(subject: string, data: Uint8Array, headers: MsgHdrs): void {
+    if (this.unsent.push({ subject, data, headers }) > 1) return;
+    setImmediate(() => {
+      for (const { subject, data, headers } of this.unsent.splice(0)) this.nc.publish(subject, data, { headers });
     });
   }
 

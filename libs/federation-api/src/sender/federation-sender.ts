@@ -3,10 +3,9 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
-import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
-import { RoomReader } from '@lattice/room-server';
+import { RoomReader, type EventHeader } from '@lattice/room-server';
 import { DATABASE, currentStreamPosition, type Database, type PrismaClient } from '@lattice/storage';
 import { DeviceListUpdates } from './device-list-updates';
 import { Outbox } from './outbox';
@@ -85,7 +84,11 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     // Output only wakes the router: it reads the events from the store, from where it left off.
-    this.bus.consume('output.room', () => void this.route());
+    this.bus.consume('output.room', (event) => {
+      // A fork's resolution can change who is joined without a member event of its own.
+      if (event.resolvedMembershipsOf) this.serversIn.delete(event.roomId);
+      void this.route();
+    });
     this.bus.consume('output.roomStateCompleted', ({ roomId }) => void this.serversIn.delete(roomId));
     this.bus.consume('output.typing', async (typing) => {
       const edu = { edu_type: 'm.typing', content: { room_id: typing.roomId, user_id: typing.userId, typing: typing.typing } };
@@ -165,26 +168,38 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     if (position === undefined) return;
     const upTo = await currentStreamPosition(this.db, 'events');
     while (position < upTo) {
-      const events = await this.reader.eventsInRange(position, upTo, ROUTING_PAGE);
-      for (const event of events) await this.routeEvent({ ...event, streamPos: event.streamPos.toString(), ...(event.pdu.type === 'm.room.member' ? { membershipOf: event.pdu.state_key } : {}) });
+      const headers = await this.reader.eventHeadersInRange(position, upTo, ROUTING_PAGE);
+      const routes: Array<{ eventNid: bigint; origin: string; destinations: string[] }> = [];
+      for (const header of headers) {
+        const destinations = await this.destinationsOf(header);
+        if (destinations.length) routes.push({ eventNid: header.eventNid, origin: serverNameOf(header.sender)!, destinations });
+      }
+      // Only events that leave this server are read whole: in a deployment with no other server in its rooms, none is.
+      const events = await this.reader.eventsByNid(routes.map((r) => r.eventNid));
+      for (const [i, event] of events.entries()) {
+        await this.outbox.enqueue(routes[i].destinations, routes[i].origin, { pdu: event.pdu, eventId: event.eventId });
+        routes[i].destinations.forEach((server) => this.flush(server));
+      }
       // Positions with no timeline event (outliers, invites from other servers) are passed over too.
-      position = events.length === ROUTING_PAGE ? events[events.length - 1].streamPos : upTo;
+      position = headers.length === ROUTING_PAGE ? headers[headers.length - 1].streamPos : upTo;
       await this.cursor.advance(position);
     }
   }
 
-  /** An event of one of our users goes to every other server with a member in its room (and the target of a membership change). */
-  private async routeEvent(event: OutputRoomEvent): Promise<void> {
-    if (event.resolvedMembershipsOf) this.serversIn.delete(event.roomId);
-    else if (event.membershipOf) this.membershipChanged(event.roomId, event.membershipOf, event.pdu.content.membership);
-    const origin = serverNameOf(event.pdu.sender);
-    if (!origin || !this.tenants.isLocal(origin)) return;
+  /**
+   * Where an event goes: if one of our users sent it, every other server
+   * with a member in its room, and the target of a membership change. Taken
+   * in stream order, so a membership change is in the room's server list
+   * before the events after it are routed.
+   */
+  private async destinationsOf(event: EventHeader): Promise<string[]> {
+    if (event.membershipOf !== undefined) this.membershipChanged(event.roomId, event.membershipOf, event.membership);
+    const origin = serverNameOf(event.sender);
+    if (!origin || !this.tenants.isLocal(origin)) return [];
     const servers = new Set(await this.joinedServers(event.roomId));
     const target = event.membershipOf && serverNameOf(event.membershipOf);
     if (target) servers.add(target);
-    const destinations = [...servers].filter((s) => !this.tenants.isLocal(s));
-    await this.outbox.enqueue(destinations, origin, { pdu: event.pdu, eventId: event.eventId });
-    destinations.forEach((server) => this.flush(server));
+    return [...servers].filter((s) => !this.tenants.isLocal(s));
   }
 
   /**
