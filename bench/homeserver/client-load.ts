@@ -1,3 +1,5 @@
+import { jsonRequest } from './json-http';
+
 /**
  * The load a bench puts on a homeserver, over plain HTTP as clients send it:
  * users registered, rooms created and joined, messages sent, /sync long-polls.
@@ -10,24 +12,19 @@ export class BenchClient {
   ) {}
 
   static async register(baseUrl: string, username: string): Promise<BenchClient> {
-    const response = await fetch(`${baseUrl}/_matrix/client/v3/register`, {
-      method: 'POST',
-      body: JSON.stringify({ username, password: 'bench password', auth: { type: 'm.login.dummy' } }),
+    const { status, body } = await jsonRequest<{ user_id: string; access_token: string }>(`${baseUrl}/_matrix/client/v3/register`, 'POST', {}, {
+      username,
+      password: 'bench password',
+      auth: { type: 'm.login.dummy' },
     });
-    const body = (await response.json()) as { user_id: string; access_token: string };
-    if (!response.ok) throw new Error(`register ${username}: ${JSON.stringify(body)}`);
+    if (status !== 200) throw new Error(`register ${username}: ${JSON.stringify(body)}`);
     return new BenchClient(baseUrl, body.user_id, body.access_token);
   }
 
   async call<T = Record<string, unknown>>(method: string, path: string, body?: object): Promise<T> {
-    const response = await fetch(`${this.baseUrl}/_matrix/client/v3${path}`, {
-      method,
-      headers: { authorization: `Bearer ${this.token}` },
-      body: body && JSON.stringify(body),
-    });
-    const json = (await response.json()) as T;
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-    return json;
+    const response = await jsonRequest<T>(`${this.baseUrl}/_matrix/client/v3${path}`, method, { authorization: `Bearer ${this.token}` }, body);
+    if (response.status !== 200) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body;
   }
 
   async createRoom(invite: string[]): Promise<string> {

@@ -4,6 +4,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { OutputTyping, RoomInput, RoomInputReply } from '@lattice/contracts';
 import { partitionOf } from '@lattice/contracts';
+import { connect } from 'nats';
 import { NatsBus } from '../../libs/bus/src';
 import { emptyJetStream } from '../../tools/services/scratch-servers';
 import { servicesEnv } from '../support/services-env';
@@ -104,6 +105,21 @@ describe('NATS JetStream bus', () => {
     await Promise.all(users.map((userId) => producer.publish('output.typing', { roomId: '!r:x', userId, typing: true, timeoutMs: 1000 })));
     await until('both consumers to see every event', () => got.a.length === users.length && got.b.length === users.length);
     expect(got).toEqual({ a: users, b: users });
+  });
+
+  it('gives every handler of a process each output event, through one consumer of the stream', async () => {
+    const [process, producer] = [await replica('federation-api'), await replica('room-server')];
+    const got: Record<string, string[]> = { first: [], second: [] };
+    process.consume('output.typing', (e: OutputTyping) => void got.first.push(e.userId));
+    process.consume('output.typing', (e: OutputTyping) => void got.second.push(e.userId));
+    await new Promise((r) => setTimeout(r, 300));
+    await producer.publishAll('output.typing', ['@1:x', '@2:x'].map((userId) => ({ roomId: '!r:x', userId, typing: true, timeoutMs: 1000 })));
+    await until('both handlers to see both events', () => got.first.length === 2 && got.second.length === 2);
+    const nc = await connect({ servers: natsUrl });
+    const consumers = await (await nc.jetstreamManager()).consumers.list('LATTICE_OUTPUT').next();
+    await nc.close();
+    expect(consumers).toHaveLength(1);
+    expect(got).toEqual({ first: ['@1:x', '@2:x'], second: ['@1:x', '@2:x'] });
   });
 
   it('carries the trace context from the requester to the handler', async () => {

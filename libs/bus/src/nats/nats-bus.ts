@@ -15,8 +15,6 @@ import { decodeOutputPayload, encodeOutputPayloads } from './output-payload';
 import { headersWithTrace, traceContextOf } from './trace-headers';
 
 const json = JSONCodec();
-/** JetStream's deduplication header. */
-const MSG_ID_HEADER = 'Nats-Msg-Id';
 const tracer = trace.getTracer('lattice-bus');
 /**
  * Unacknowledged inputs a partition may have in hand: what queues while a
@@ -67,6 +65,7 @@ export class NatsBus implements Bus {
   private readonly pending = new Map<string, PendingReply>();
   private readonly consumers = new Map<number, PartitionConsumer>();
   private readonly outputs: ConsumerMessages[] = [];
+  private readonly handlers = new Map<StreamSubject, Array<StreamHandler<StreamSubject>>>();
   private leases: PartitionLeases | undefined;
   private serving: Promise<void> | undefined;
   private readonly inbox = createInbox();
@@ -99,7 +98,6 @@ export class NatsBus implements Bus {
       subjects: [roomInputSubject(0).replace(/0$/, '*')],
       retention: RetentionPolicy.Workqueue,
       storage: StorageType.File,
-      duplicate_window: nanos(120_000),
     });
     await ensureStream(jsm, {
       name: OUTPUT_STREAM,
@@ -127,8 +125,7 @@ export class NatsBus implements Bus {
         });
         const headers = headersWithTrace();
         headers.set(REPLY_TO_HEADER, `${this.inbox}.${id}`);
-        // The input ID doubles as JetStream's message ID: the same input published twice is stored once.
-        headers.set(MSG_ID_HEADER, id);
+        // Published once, never retried, so no JetStream message ID: a redelivered input is answered from processed_inputs.
         // A core publish: the stream stores it all the same, without a PubAck message back. The reply is the
         // acknowledgement that counts (the client hears nothing before the event is persisted), and an input
         // the stream failed to store ends in the timeout, as a lost reply does. One message per request, not two.
@@ -174,7 +171,15 @@ export class NatsBus implements Bus {
     });
   }
 
+  /** One JetStream consumer per subject in a process, whatever the number of handlers: each message is delivered and decoded once. */
   consume<S extends StreamSubject>(subject: S, handler: StreamHandler<S>): void {
+    const handlers = this.handlers.get(subject);
+    if (handlers) {
+      handlers.push(handler as StreamHandler<StreamSubject>);
+      return;
+    }
+    const all = [handler as StreamHandler<StreamSubject>];
+    this.handlers.set(subject, all);
     void (async () => {
       const consumer = await this.js.consumers.get(OUTPUT_STREAM, { filterSubjects: outputSubject(subject), deliver_policy: DeliverPolicy.New });
       const messages = await consumer.consume();
@@ -183,7 +188,7 @@ export class NatsBus implements Bus {
         const parent = traceContextOf(message.headers);
         await tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
           for (const event of decodeOutputPayload(message.data)) {
-            await Promise.resolve(handler(event as BusContract[S]['event'])).catch((e: Error) => console.error(`${subject} consumer: ${e.message}`));
+            for (const each of all) await Promise.resolve(each(event as BusContract[StreamSubject]['event'])).catch((e: Error) => console.error(`${subject} consumer: ${e.message}`));
           }
           span.end();
         });

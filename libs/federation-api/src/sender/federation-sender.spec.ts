@@ -56,6 +56,18 @@ describe('FederationSender routing', () => {
     await until('the invite to be queued', async () => (await queuedFor('remote.example')).includes(invite));
   });
 
+  it('records the events of a room with no other server as routed, in a later pass', async () => {
+    startSender();
+    const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: {} as never });
+    if (!created.ok) throw new Error(created.error.error);
+    const sent = await server.submit({ kind: 'send', sender: ALICE, roomId: created.roomId, type: 'm.room.message', content: { body: 'only here' } });
+    if (!sent.ok) throw new Error(sent.error.error);
+    const position = (await server.db.prisma.event.findUniqueOrThrow({ where: { eventId: sent.eventId } })).streamPos!;
+    const routed = async () => (await server.db.prisma.federationRouting.findUnique({ where: { stream: 'events' } }))?.routedPos ?? 0n;
+    await until('the message to be routed', async () => (await routed()) >= position);
+    expect(await server.db.prisma.federationOutbox.count()).toBe(0);
+  });
+
   it('queues events persisted while no sender ran once one starts', async () => {
     const invite = await inviteRemoteUser();
     await server.delivered();

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
+import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomReader, type EventHeader } from '@lattice/room-server';
@@ -18,6 +19,8 @@ const MAX_RETRY_MS = 3600_000;
 const SWEEP_MS = 30_000;
 /** How long the router lets output gather before a pass: one read of the events stream for many events. */
 const ROUTE_GATHER_MS = 25;
+/** How long output that stays on this server waits for its routing pass. */
+const LATE_ROUTE_MS = 1_000;
 /** Events routed per read of the events stream. */
 const ROUTING_PAGE = 500;
 
@@ -48,6 +51,8 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   /** The routing pass in progress, and whether output arrived during it (so another pass follows). */
   private routing: Promise<void> | undefined;
   private routeAgain = false;
+  /** The pass due for output that stays on this server (see routeLater). */
+  private lateRoute: NodeJS.Timeout | undefined;
   private readonly presence: PresenceRouter;
   /**
    * The servers in each room, kept between membership changes: every
@@ -84,10 +89,11 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     // Output only wakes the router: it reads the events from the store, from where it left off.
-    this.bus.consume('output.room', (event) => {
+    this.bus.consume('output.room', async (event) => {
       // A fork's resolution can change who is joined without a member event of its own.
       if (event.resolvedMembershipsOf) this.serversIn.delete(event.roomId);
-      void this.route();
+      if (await this.mayLeaveThisServer(event)) void this.route();
+      else this.routeLater();
     });
     this.bus.consume('output.roomStateCompleted', ({ roomId }) => void this.serversIn.delete(roomId));
     this.bus.consume('output.typing', async (typing) => {
@@ -122,6 +128,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     clearInterval(this.sweep);
+    clearTimeout(this.lateRoute);
     for (const destination of this.destinations.values()) clearTimeout(destination.timer);
     await this.routing;
     await this.cursor.release().catch(() => undefined);
@@ -161,6 +168,31 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       })
       .finally(() => (this.routing = undefined));
     return this.routing;
+  }
+
+  /**
+   * Output that stays on this server is routed by a later pass: the pass
+   * still records it as routed, but one pass a second serves a deployment
+   * with no other server in its rooms instead of one per commit.
+   */
+  private routeLater(): void {
+    this.lateRoute ??= setTimeout(() => {
+      this.lateRoute = undefined;
+      void this.route();
+    }, LATE_ROUTE_MS).unref();
+  }
+
+  /**
+   * Whether an output event may have to reach another server: a membership
+   * change (it may add one to the room), or an event of our users in a room
+   * with another server in it. A wrong "no" only delays: every pass routes
+   * everything up to the committed position, from the store.
+   */
+  private async mayLeaveThisServer(event: OutputRoomEvent): Promise<boolean> {
+    if (event.membershipOf !== undefined || event.resolvedMembershipsOf) return true;
+    const origin = serverNameOf(event.pdu.sender);
+    if (!origin || !this.tenants.isLocal(origin)) return false;
+    return (await this.joinedServers(event.roomId)).some((server) => !this.tenants.isLocal(server));
   }
 
   private async routePass(): Promise<void> {

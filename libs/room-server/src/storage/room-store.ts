@@ -2,7 +2,7 @@ import { getRoomVersion, referencedIds, stateKey, type Pdu, type RoomVersion } f
 import { allocateStreamPositions, type Prisma, type PrismaClient } from '@lattice/storage';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
 import type { StateSet } from '../dag/state-set';
-import { insertAuthEdges, insertEventJson, insertEvents, insertPrevEdges, insertProcessedInputs, insertTransactionIds, replaceForwardExtremities, type EventRow } from './bulk-rows';
+import { insertEvents, writeEventDetails, type EventRow } from './bulk-rows';
 import { NidInterner } from './interning';
 import { SnapshotWriter } from './snapshot-writer';
 import { readSnapshotNids, writeFullSnapshot } from './state-snapshots';
@@ -226,8 +226,8 @@ export class RoomStore {
 
   /** The replies recorded for inputs that were already applied, by input ID. */
   async processedReplies(inputIds: string[]): Promise<Map<string, string>> {
-    const rows = await this.db.processedInput.findMany({ where: { inputId: { in: inputIds } } });
-    return new Map(rows.map((r) => [r.inputId, r.reply]));
+    const rows = await this.db.$queryRawUnsafe<Array<{ input_id: string; reply: string }>>('SELECT input_id, reply FROM processed_inputs WHERE input_id = ANY($1::text[])', inputIds);
+    return new Map(rows.map((r) => [r.input_id, r.reply]));
   }
 
   /** The events client transactions already produced, by transactionKey(). */
@@ -323,18 +323,20 @@ export class RoomStore {
         advanced.push({ write, state, extremities, snapshotNid, persisted });
       }
 
-      await insertEventJson(tx, json);
-      await insertPrevEdges(tx, edges);
-      await insertAuthEdges(tx, authEdges);
-      await insertTransactionIds(tx, txns);
       for (const { head, events: written } of writes) {
         for (const { pdu, eventId } of written.filter((e) => e.status === undefined || e.status === 'accepted')) {
           const redacted = redactsOf(head.version, pdu);
           if (redacted) await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
         }
       }
-      await replaceForwardExtremities(tx, writes.filter((w) => w.events.length).map((w) => w.head.roomNid), extremityRows);
-      await insertProcessedInputs(tx, processed);
+      await writeEventDetails(tx, {
+        json,
+        prevEdges: edges,
+        authEdges,
+        txns,
+        extremities: { roomNids: writes.filter((w) => w.events.length).map((w) => w.head.roomNid), rows: extremityRows },
+        processed,
+      });
       return { advancedHeads: advanced, written: snapshots.written };
     });
 
@@ -363,7 +365,7 @@ export class RoomStore {
       const known = new Set(stored.map((r) => r.eventId));
       const placed = events.filter((e) => !known.has(e.eventId) || unplaced.has(e.eventId));
       if (placed.length === 0) {
-        await insertProcessedInputs(tx, processed);
+        await writeEventDetails(tx, { processed });
         return [];
       }
       const first = await allocateStreamPositions(tx, 'backfill', placed.length);
@@ -379,10 +381,12 @@ export class RoomStore {
       });
       const eventNids = new Map(rows.map((r) => [r.eventId, r.eventNid]));
       const nidOf = (eventId: string) => eventNids.get(eventId)!;
-      await insertEventJson(tx, fresh.map(({ eventId, pdu }) => ({ eventNid: nidOf(eventId), json: JSON.stringify(pdu) })));
-      await insertPrevEdges(tx, fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid: nidOf(eventId), prevEventId }))));
-      await insertAuthEdges(tx, fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nidOf(eventId), authEventId }))));
-      await insertProcessedInputs(tx, processed);
+      await writeEventDetails(tx, {
+        json: fresh.map(({ eventId, pdu }) => ({ eventNid: nidOf(eventId), json: JSON.stringify(pdu) })),
+        prevEdges: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid: nidOf(eventId), prevEventId }))),
+        authEdges: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nidOf(eventId), authEventId }))),
+        processed,
+      });
       return placed.map((e) => ({ eventId: e.eventId, eventNid: eventNids.get(e.eventId) ?? 0n, streamPos: positions.get(e.eventId)! }));
     });
   }
@@ -405,11 +409,12 @@ export class RoomStore {
       if (stored > epoch) throw new FencedWriteError(head.roomId);
       if (stored < epoch) await tx.room.update({ where: { roomNid: head.roomNid }, data: { writerEpoch: epoch } });
     }
-    const stored = await tx.forwardExtremity.findMany({ where: { roomNid: { in: roomNids } }, select: { roomNid: true, eventNid: true } });
+    // A statement of its own: one taken after the locks are granted sees what the writer we waited for committed.
+    const stored = await tx.$queryRawUnsafe<Array<{ room_nid: number; event_nid: bigint }>>('SELECT room_nid, event_nid FROM forward_extremities WHERE room_nid = ANY($1::int[])', roomNids);
     for (const { head } of writes) {
-      const mine = stored.filter((x) => x.roomNid === head.roomNid);
+      const mine = stored.filter((x) => Number(x.room_nid) === head.roomNid);
       const cached = new Set(head.extremities.map((x) => x.eventNid));
-      if (mine.length !== cached.size || mine.some((x) => !cached.has(x.eventNid))) throw new StaleHeadError(head.roomId);
+      if (mine.length !== cached.size || mine.some((x) => !cached.has(BigInt(x.event_nid)))) throw new StaleHeadError(head.roomId);
     }
   }
 }
@@ -436,8 +441,10 @@ async function insertOutliers(tx: Prisma.TransactionClient, room: RoomRef, event
   });
   const nids = new Map(rows.map((r) => [r.eventId, r.eventNid]));
   const created = events.filter((e) => nids.has(e.eventId));
-  await insertEventJson(tx, created.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })));
-  await insertAuthEdges(tx, created.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId }))));
+  await writeEventDetails(tx, {
+    json: created.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })),
+    authEdges: created.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId }))),
+  });
   return nids;
 }
 
