@@ -36,6 +36,16 @@ describe('room-server', () => {
     if (v === '12') expect(roomId).toMatch(/^![A-Za-z0-9_-]{43}$/);
   });
 
+  it('stores each event\'s JSON exactly as it was built, escapes and all', async () => {
+    const roomId = await createRoom();
+    const body = 'quotes " and \\ backslash, é, 🙂, \u0000 nul, </script>';
+    const sent = await server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.message', content: { body } });
+    if (!sent.ok) throw new Error(sent.error.error);
+    const built = server.output.find((e) => e.eventId === sent.eventId)!;
+    const [stored] = await server.db.prisma.$queryRawUnsafe<Array<{ json: string }>>('SELECT j.json FROM event_json j JOIN events e USING (event_nid) WHERE e.event_id = $1', sent.eventId);
+    expect(stored.json).toBe(JSON.stringify(built.pdu));
+  });
+
   it('makes sends idempotent per device and transaction ID', async () => {
     const roomId = await createRoom();
     const send = () => server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.message', content: { body: 'hi' }, txn: { deviceId: 'D1', txnId: 't1' } });

@@ -18,14 +18,24 @@ export type CounterName = StreamName | 'backfill';
  * every position below N. Returns the first allocated position.
  */
 export async function allocateStreamPositions(tx: Prisma.TransactionClient, stream: CounterName, count: number): Promise<bigint> {
-  const rows = await tx.$queryRawUnsafe<Array<{ position: bigint }>>(
-    `INSERT INTO stream_positions (stream, position) VALUES ($1, $2)
+  const rows = await tx.$queryRawUnsafe<Array<{ position: bigint }>>(allocationSql('$1', '$2'), stream, count);
+  return firstAllocated(rows[0].position, count);
+}
+
+/**
+ * allocateStreamPositions' statement, with the stream and the count as the
+ * given parameters: for a caller that allocates within a statement of its
+ * own (a CTE) to save a round trip. It returns the `position` allocated last.
+ */
+export function allocationSql(streamParam: string, countParam: string): string {
+  return `INSERT INTO stream_positions (stream, position) VALUES (${streamParam}, ${countParam})
      ON CONFLICT (stream) DO UPDATE SET position = stream_positions.position + EXCLUDED.position
-     RETURNING position`,
-    stream,
-    count,
-  );
-  return BigInt(rows[0].position) - BigInt(count) + 1n;
+     RETURNING position`;
+}
+
+/** The first of `count` positions whose last is `last`. */
+export function firstAllocated(last: bigint | number | string, count: number): bigint {
+  return BigInt(last) - BigInt(count) + 1n;
 }
 
 /** The highest position of a stream that has been committed. */

@@ -353,14 +353,18 @@ export class RoomInputHandler {
 
   /**
    * Raises the events position for sync, then publishes the events in
-   * stream order in one call, so a batch costs one round of acknowledgements
-   * and (on NATS) as few messages as fit them.
+   * stream order in one call, (on NATS) in as few messages as fit them.
+   * Output only wakes its consumers, each of which reads the store, so
+   * neither the batch's replies nor the next batch wait for the stream to
+   * acknowledge it; publishes keep their order on the connection. The
+   * position is raised first, and awaited: a client that has its reply
+   * finds its event in /sync.
    */
   private async publish(writes: RoomWrite[], persisted: PersistedEvent[][], resolvedMembers: string[][] = []): Promise<void> {
     const positions = persisted.flat().map((p) => p.streamPos);
     if (positions.length === 0) return;
     await this.positions.advance('events', positions.reduce((a, b) => (a > b ? a : b)));
-    await this.bus.publishAll(
+    void this.bus.publishAll(
       'output.room',
       writes.flatMap(({ head, events }, w) =>
         persisted[w].map(({ eventId, streamPos }, i) => {
@@ -377,7 +381,7 @@ export class RoomInputHandler {
           };
         }),
       ),
-    );
+    ).catch((e: Error) => console.error(`output.room not published (consumers catch up on their next read): ${e.message}`));
   }
 
   private async head(roomId: string, epoch: bigint): Promise<RoomHead> {

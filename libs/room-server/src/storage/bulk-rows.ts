@@ -78,8 +78,13 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
   const arrays = (...values: unknown[][]) => values.map((v) => `$${params.push(v)}`);
   const { json, prevEdges, authEdges, txns, extremities, processed } = details;
   if (json?.length) {
-    const [nids, texts] = arrays(json.map((r) => r.eventNid), json.map((r) => r.json));
-    parts.push(`INSERT INTO event_json (event_nid, json) SELECT * FROM unnest(${nids}::bigint[], ${texts}::text[])`);
+    // One JSON array, not a text[]: the driver escapes every quote of a text[] element; a json value is sent as it is (elements come back byte for byte).
+    const [nids] = arrays(json.map((r) => r.eventNid));
+    const texts = `$${params.push(`[${json.map((r) => r.json).join(',')}]`)}`;
+    parts.push(
+      `INSERT INTO event_json (event_nid, json) SELECT n.nid, j.value::text
+       FROM unnest(${nids}::bigint[]) WITH ORDINALITY AS n(nid, i) JOIN json_array_elements(${texts}::json) WITH ORDINALITY AS j(value, i) USING (i)`,
+    );
   }
   if (prevEdges?.length) {
     const [nids, ids] = arrays(prevEdges.map((r) => r.eventNid), prevEdges.map((r) => r.prevEventId));

@@ -1,5 +1,5 @@
 import { getRoomVersion, referencedIds, stateKey, type Pdu, type RoomVersion } from '@lattice/protocol';
-import { allocateStreamPositions, type Prisma, type PrismaClient } from '@lattice/storage';
+import { allocateStreamPositions, allocationSql, firstAllocated, type Prisma, type PrismaClient } from '@lattice/storage';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
 import type { StateSet } from '../dag/state-set';
 import { insertEvents, writeEventDetails, type EventRow } from './bulk-rows';
@@ -273,8 +273,7 @@ export class RoomStore {
     const visible = writes.flatMap((w) => w.events).filter(isVisible);
 
     const { advancedHeads, written: writtenSets } = await this.db.$transaction(async (tx) => {
-      await this.fence(tx, writes);
-      const firstPosition = visible.length ? await allocateStreamPositions(tx, 'events', visible.length) : 0n;
+      const firstPosition = await this.fence(tx, writes, visible.length);
       let position = firstPosition;
       const nids = new Map<string, bigint>();
       const snapshots = new SnapshotWriter(tx, nids, typeNid, (pdu) => keyNid(pdu)!);
@@ -397,7 +396,12 @@ export class RoomStore {
    * writer's, and heads that no longer match the stored extremities (a
    * previous owner of the partition wrote after this head was loaded).
    */
-  private async fence(tx: Prisma.TransactionClient, writes: RoomWrite[]): Promise<void> {
+  /**
+   * Fencing, and the allocation of the `positions` events positions the
+   * write needs (returns the first; 0 when none), which shares the
+   * extremities check's statement: one round trip fewer per batch.
+   */
+  private async fence(tx: Prisma.TransactionClient, writes: RoomWrite[], positions = 0): Promise<bigint> {
     const roomNids = writes.map((w) => w.head.roomNid).sort((a, b) => a - b);
     const rows = await tx.$queryRawUnsafe<Array<{ room_nid: number; writer_epoch: bigint }>>(
       'SELECT room_nid, writer_epoch FROM rooms WHERE room_nid = ANY($1::int[]) ORDER BY room_nid FOR UPDATE',
@@ -410,12 +414,21 @@ export class RoomStore {
       if (stored < epoch) await tx.room.update({ where: { roomNid: head.roomNid }, data: { writerEpoch: epoch } });
     }
     // A statement of its own: one taken after the locks are granted sees what the writer we waited for committed.
-    const stored = await tx.$queryRawUnsafe<Array<{ room_nid: number; event_nid: bigint }>>('SELECT room_nid, event_nid FROM forward_extremities WHERE room_nid = ANY($1::int[])', roomNids);
+    const checked = await tx.$queryRawUnsafe<Array<{ last: bigint | null; room_nid: number | null; event_nid: bigint | null }>>(
+      positions > 0
+        ? `WITH alloc AS (${allocationSql("'events'", '$2')})
+           SELECT a.position AS last, f.room_nid, f.event_nid FROM alloc a LEFT JOIN forward_extremities f ON f.room_nid = ANY($1::int[])`
+        : 'SELECT NULL AS last, room_nid, event_nid FROM forward_extremities WHERE room_nid = ANY($1::int[])',
+      roomNids,
+      ...(positions > 0 ? [positions] : []),
+    );
+    const stored = checked.filter((x) => x.room_nid !== null);
     for (const { head } of writes) {
       const mine = stored.filter((x) => Number(x.room_nid) === head.roomNid);
       const cached = new Set(head.extremities.map((x) => x.eventNid));
-      if (mine.length !== cached.size || mine.some((x) => !cached.has(BigInt(x.event_nid)))) throw new StaleHeadError(head.roomId);
+      if (mine.length !== cached.size || mine.some((x) => !cached.has(BigInt(x.event_nid!)))) throw new StaleHeadError(head.roomId);
     }
+    return positions > 0 ? firstAllocated(checked[0].last!, positions) : 0n;
   }
 }
 
