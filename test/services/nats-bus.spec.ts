@@ -122,6 +122,21 @@ describe('NATS JetStream bus', () => {
     expect(got).toEqual({ first: ['@1:x', '@2:x'], second: ['@1:x', '@2:x'] });
   });
 
+  it('marks an input the stream delivers again as a possible repeat', async () => {
+    const server = await replica('rs-1');
+    const seen: boolean[] = [];
+    server.serve('room.input', async (batch) => {
+      seen.push(...batch.map((b) => b.context.mayBeRepeat));
+      if (seen.length < 3) throw new Error('the database is away');
+      return batch.map(({ request }) => ({ ok: true, roomId: request.kind === 'send' ? request.roomId : '', eventId: request.inputId }));
+    });
+    const client = await replica('client');
+    await until('rs-1 to hold every partition', () => server.ownedPartitions.length === PARTITIONS);
+    expect(await client.request('room.input', input('!room:x', 'in-again'), '!room:x')).toMatchObject({ ok: true, eventId: 'in-again' });
+    // The first delivery, then the stream's redeliveries after each nak.
+    expect(seen).toEqual([false, true, true]);
+  });
+
   it('carries the trace context from the requester to the handler', async () => {
     const contextManager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(contextManager);

@@ -9,6 +9,13 @@ export interface PartitionContext {
    * epoch is stale and writes under it are fenced. Always 0 in one process.
    */
   epoch: bigint;
+  /**
+   * Whether the request may have been handled before: the stream delivered
+   * it again (its acknowledgement was lost, or its handler's process died),
+   * or it is retried after its batch failed. A request seen for the first
+   * time cannot have been, so its handler need not look for a record of it.
+   */
+  mayBeRepeat: boolean;
 }
 
 /** A request as its handler gets it: the message and the partition it came in on. */

@@ -41,6 +41,19 @@ describe('InProcessBus', () => {
     await expect(bus.request('room.input', send('!a:s', 4), '!a:s')).resolves.toEqual(ok());
   });
 
+  it('marks the requests of a failed batch as possible repeats when it retries them, and only those', async () => {
+    const bus = new InProcessBus();
+    const seen: Array<[string, boolean]> = [];
+    bus.serve('room.input', async (batch) => {
+      seen.push(...batch.map((b): [string, boolean] => [b.request.inputId, b.context.mayBeRepeat]));
+      if (batch.length > 1) throw new Error('failed after its writes, say');
+      return batch.map(() => ok());
+    });
+    await Promise.all([1, 2].map((n) => bus.request('room.input', send('!a:s', n), '!a:s')));
+    await bus.request('room.input', send('!a:s', 3), '!a:s');
+    expect(seen).toEqual([['!a:s-1', false], ['!a:s-2', false], ['!a:s-1', true], ['!a:s-2', true], ['!a:s-3', false]]);
+  });
+
   it('delivers stream events to every consumer in order', async () => {
     const bus = new InProcessBus();
     const a: string[] = [];

@@ -17,7 +17,7 @@ export class InProcessBus implements Bus {
   async request<S extends RequestSubject>(subject: S, request: BusContract[S]['request'], partitionKey: string): Promise<BusContract[S]['reply']> {
     const batcher = this.batchers.get(subject);
     if (!batcher) throw new Error(`No handler serves ${subject}`);
-    return batcher.submit(request, { partition: partitionOf(partitionKey), epoch: 0n });
+    return batcher.submit(request, { partition: partitionOf(partitionKey), epoch: 0n, mayBeRepeat: false });
   }
 
   serve<S extends RequestSubject>(subject: S, handler: RequestHandler<S>): void {

@@ -67,7 +67,8 @@ export class RequestBatcher<S extends RequestSubject> {
         batch.forEach((queued, i) => queued.resolve(replies[i]));
       } catch (error) {
         if (batch.length === 1) batch[0].reject(error as Error);
-        else for (const queued of batch) await this.run([queued]).then(([reply]) => queued.resolve(reply), (e: Error) => queued.reject(e));
+        // The batch may have failed after its writes committed: each retried request may have been handled.
+        else for (const queued of batch) await this.run([asRepeat(queued)]).then(([reply]) => queued.resolve(reply), (e: Error) => queued.reject(e));
       }
     }
   }
@@ -86,4 +87,8 @@ export class RequestBatcher<S extends RequestSubject> {
       }
     });
   }
+}
+
+function asRepeat<S extends RequestSubject>(queued: Queued<S>): Queued<S> {
+  return { ...queued, item: { ...queued.item, context: { ...queued.item.context, mayBeRepeat: true } } };
 }

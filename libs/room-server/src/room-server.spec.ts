@@ -89,10 +89,10 @@ describe('room-server', () => {
 
   it('answers a redelivered input with its first reply and writes nothing', async () => {
     const roomId = await createRoom();
-    const input = { kind: 'send' as const, inputId: 'redelivered-1', sender: ALICE, roomId, type: 'm.room.message', content: { body: 'once' } };
+    const input = { kind: 'send' as const, inputId: 'redelivered-1', serverName: SERVER, sender: ALICE, roomId, type: 'm.room.message', content: { body: 'once' } };
     const first = await server.submit(input);
     const count = await server.db.prisma.event.count();
-    expect(await server.submit(input)).toEqual(first);
+    expect(await server.handler.handle([{ request: input, context: { epoch: 0n, mayBeRepeat: true } }])).toEqual([first]);
     expect(await server.db.prisma.event.count()).toBe(count);
   });
 
@@ -105,7 +105,7 @@ describe('room-server', () => {
   describe('a batch of inputs', () => {
     const send = (roomId: string, sender: string, body: string, extra: object = {}) => ({
       request: { kind: 'send' as const, inputId: `batch-${body}`, serverName: SERVER, sender, roomId, type: 'm.room.message', content: { body }, ...extra },
-      context: { epoch: 0n },
+      context: { epoch: 0n, mayBeRepeat: false },
     });
 
     it('chains each room\'s events in input order across several rooms', async () => {
@@ -189,17 +189,17 @@ describe('room-server', () => {
 
     it('refuses writes from a replica whose epoch is older than the last writer\'s, and persists nothing', async () => {
       const roomId = await createRoom();
-      await server.handler.handle([{ request: message(roomId, 'new owner', 'fence-1'), context: { epoch: 7n } }]);
+      await server.handler.handle([{ request: message(roomId, 'new owner', 'fence-1'), context: { epoch: 7n, mayBeRepeat: false } }]);
       const count = await server.db.prisma.event.count();
-      await expect(other.handle([{ request: message(roomId, 'old owner', 'fence-2'), context: { epoch: 6n } }])).rejects.toThrow(FencedWriteError);
+      await expect(other.handle([{ request: message(roomId, 'old owner', 'fence-2'), context: { epoch: 6n, mayBeRepeat: false } }])).rejects.toThrow(FencedWriteError);
       expect(await server.db.prisma.event.count()).toBe(count);
     });
 
     it('reloads a head another writer made stale, so the new event follows the other writer\'s', async () => {
       const roomId = await createRoom();
-      await server.handler.handle([{ request: message(roomId, 'first', 'stale-1'), context: { epoch: 8n } }]);
-      const [between] = await other.handle([{ request: message(roomId, 'between', 'stale-2'), context: { epoch: 8n } }]);
-      const [last] = await server.handler.handle([{ request: message(roomId, 'last', 'stale-3'), context: { epoch: 8n } }]);
+      await server.handler.handle([{ request: message(roomId, 'first', 'stale-1'), context: { epoch: 8n, mayBeRepeat: false } }]);
+      const [between] = await other.handle([{ request: message(roomId, 'between', 'stale-2'), context: { epoch: 8n, mayBeRepeat: false } }]);
+      const [last] = await server.handler.handle([{ request: message(roomId, 'last', 'stale-3'), context: { epoch: 8n, mayBeRepeat: false } }]);
       if (!between.ok || !last.ok) throw new Error('send failed');
       const pdu = server.output.find((e) => e.eventId === last.eventId)!.pdu;
       expect(pdu.prev_events).toEqual([between.eventId]);

@@ -54,7 +54,7 @@ export class PartitionConsumer {
     const parent = traceContextOf(message.headers);
     await tracer.startActiveSpan('room.input process', { kind: SpanKind.CONSUMER, attributes: { 'lattice.partition': this.partition } }, parent, async (span) => {
       try {
-        const reply = await context.with(trace.setSpan(parent, span), () => this.batcher.submit(json.decode(message.data) as never, { partition: this.partition, epoch: this.epoch }));
+        const reply = await context.with(trace.setSpan(parent, span), () => this.batcher.submit(json.decode(message.data) as never, { partition: this.partition, epoch: this.epoch, mayBeRepeat: message.redelivered }));
         const replyTo = message.headers?.get(REPLY_TO_HEADER);
         if (replyTo) this.nc.publish(replyTo, json.encode(reply));
         message.ack();

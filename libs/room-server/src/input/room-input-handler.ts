@@ -31,10 +31,10 @@ type SingleInput = CreateRoomInput | RemoteJoinInput | BackfillInput | StoreOutl
 /** Whether a server name is one of this deployment's tenants. */
 export type IsLocalServer = (serverName: string) => boolean;
 
-/** A batch entry: the input and the writer epoch of the partition it came in on. */
+/** A batch entry: the input, the writer epoch of the partition it came in on, and whether it may be a repeat. */
 export interface InputInBatch {
   request: RoomInput;
-  context: Pick<PartitionContext, 'epoch'>;
+  context: Pick<PartitionContext, 'epoch' | 'mayBeRepeat'>;
 }
 
 /** What a local input turns into once checked against the room: an event to build, or an answer without one. */
@@ -70,7 +70,8 @@ export class RoomInputHandler {
   /** Applies a batch of inputs in order and answers each; a repeated input gets its first reply. */
   async handle(batch: ReadonlyArray<InputInBatch>): Promise<RoomInputReply[]> {
     const replies: RoomInputReply[] = new Array(batch.length);
-    const recorded = await this.store.processedReplies(batch.map((b) => b.request.inputId));
+    // Only a repeat can have a record: a batch of first deliveries (nearly every batch) skips the lookup.
+    const recorded = await this.store.processedReplies(batch.filter((b) => b.context.mayBeRepeat).map((b) => b.request.inputId));
     const firstCopy = new Map<string, number>();
     let run: Array<{ index: number; input: RoomEventInput; epoch: bigint }> = [];
     const flush = async () => {

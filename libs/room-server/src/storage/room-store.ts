@@ -226,6 +226,7 @@ export class RoomStore {
 
   /** The replies recorded for inputs that were already applied, by input ID. */
   async processedReplies(inputIds: string[]): Promise<Map<string, string>> {
+    if (inputIds.length === 0) return new Map();
     const rows = await this.db.$queryRawUnsafe<Array<{ input_id: string; reply: string }>>('SELECT input_id, reply FROM processed_inputs WHERE input_id = ANY($1::text[])', inputIds);
     return new Map(rows.map((r) => [r.input_id, r.reply]));
   }
