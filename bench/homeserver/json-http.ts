@@ -11,7 +11,10 @@ const agent = new Agent({ keepAlive: true });
 
 /** A JSON request over plain HTTP: the status and the parsed body. */
 export function jsonRequest<T>(url: string, method: string, headers: Record<string, string>, body?: object): Promise<{ status: number; body: T }> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return send<T>(url, method, headers, body === undefined ? undefined : JSON.stringify(body), true);
+}
+
+function send<T>(url: string, method: string, headers: Record<string, string>, payload: string | undefined, mayRetry: boolean): Promise<{ status: number; body: T }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, agent, headers: { ...headers, ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }) } }, (res) => {
       let text = '';
@@ -26,7 +29,12 @@ export function jsonRequest<T>(url: string, method: string, headers: Record<stri
       });
       res.on('error', reject);
     });
-    req.on('error', reject);
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      // A kept-alive connection the server closed while idle fails as it is reused: the request never reached
+      // the server, so it goes again, once, on a fresh connection (the retry Node's documentation describes).
+      if (mayRetry && req.reusedSocket && e.code === 'ECONNRESET') send<T>(url, method, headers, payload, false).then(resolve, reject);
+      else reject(e);
+    });
     req.end(payload);
   });
 }

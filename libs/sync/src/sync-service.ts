@@ -163,14 +163,16 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const keys = await this.deviceKeys.syncCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
     // client-server-api /sync: device_lists is only given for incremental syncs.
+    // Read once for device lists and presence: who joined or left the user's rooms since the token.
+    const moves = since ? await this.deviceLists.membershipChanges(request.userId, from.events, current.events) : undefined;
     const deviceLists = since
-      ? await this.deviceLists.changes(request.userId, { events: { after: from.events, upTo: current.events }, deviceLists: { after: from.deviceLists, upTo: current.deviceLists } })
+      ? await this.deviceLists.changes(request.userId, { events: { after: from.events, upTo: current.events }, deviceLists: { after: from.deviceLists, upTo: current.deviceLists } }, moves)
       : { changed: [], left: [] };
     return {
       next_batch: formatSyncToken({ ...current, toDevice: toDevice.next }),
       rooms: { join, invite, leave, knock },
       account_data: { events: accountData.filter((a) => a.roomId === '' && eventMatches(filter?.account_data, { type: a.type })).map((a) => ({ type: a.type, content: a.content })) },
-      presence: { events: await this.presence.events(request.userId, from, current, filter?.presence) },
+      presence: { events: await this.presence.events(request.userId, from, current, filter?.presence, moves === undefined || moves.length > 0) },
       to_device: { events: toDevice.events },
       device_lists: deviceLists,
       device_one_time_keys_count: keys.oneTimeKeyCounts,

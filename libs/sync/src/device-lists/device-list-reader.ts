@@ -14,20 +14,22 @@ export interface DeviceListRange {
 export class DeviceListReader {
   constructor(private readonly db: PrismaClient) {}
 
-  async changes(viewer: string, range: DeviceListRange): Promise<{ changed: string[]; left: string[] }> {
+  /** `memberships`: membershipChanges over the same events range, when the caller has read them already. */
+  async changes(viewer: string, range: DeviceListRange, memberships?: MembershipChange[]): Promise<{ changed: string[]; left: string[] }> {
     const keyChanges =
       range.deviceLists.upTo > range.deviceLists.after
         ? await this.db.deviceListChange.findMany({ where: { streamPos: { gt: range.deviceLists.after, lte: range.deviceLists.upTo } }, distinct: ['userId'], select: { userId: true } })
         : [];
-    const memberships = range.events.upTo > range.events.after ? await this.membershipChanges(viewer, range.events.after, range.events.upTo) : [];
-    const membersOf = await this.joinedMembers(roomsViewerMoved(viewer, memberships));
-    const candidates = deviceListCandidates(viewer, keyChanges.map((k) => k.userId), memberships, membersOf);
+    const moves = memberships ?? (await this.membershipChanges(viewer, range.events.after, range.events.upTo));
+    const membersOf = await this.joinedMembers(roomsViewerMoved(viewer, moves));
+    const candidates = deviceListCandidates(viewer, keyChanges.map((k) => k.userId), moves, membersOf);
     const sharing = await this.sharingARoom(viewer, [...candidates.changed, ...candidates.left]);
     return settleDeviceLists(viewer, candidates, sharing);
   }
 
   /** Membership events in (after, upTo] of every room the viewer is or was in. */
-  private async membershipChanges(viewer: string, after: bigint, upTo: bigint): Promise<MembershipChange[]> {
+  async membershipChanges(viewer: string, after: bigint, upTo: bigint): Promise<MembershipChange[]> {
+    if (upTo <= after) return [];
     const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; user_id: string; membership: string | null }>>(
       `SELECT r.room_id, k.state_key AS user_id, j.json::jsonb -> 'content' ->> 'membership' AS membership
        FROM events e

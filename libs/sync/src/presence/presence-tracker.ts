@@ -69,9 +69,14 @@ export class PresenceTracker {
     this.recent.set(userId, { state: requested, at: now });
   }
 
-  /** The presence section's m.presence events between two sync positions, last_active_ago as of now. */
-  async events(viewer: string, from: SyncPosition, upTo: SyncPosition, filter: EventFilter | undefined, now = Date.now()): Promise<JsonObject[]> {
-    if (!this.enabled) return [];
+  /**
+   * The presence section's m.presence events between two sync positions,
+   * last_active_ago as of now. `membersMoved`: whether any membership changed
+   * between them in the viewer's rooms (the only way to come to share a room
+   * with someone); with no presence change either, there is nothing to read.
+   */
+  async events(viewer: string, from: SyncPosition, upTo: SyncPosition, filter: EventFilter | undefined, membersMoved = true, now = Date.now()): Promise<JsonObject[]> {
+    if (!this.enabled || (upTo.presence <= from.presence && !membersMoved)) return [];
     const changed = await this.store.forSync(viewer, { presenceAfter: from.presence, presenceUpTo: upTo.presence, eventsAfter: from.events, eventsUpTo: upTo.events });
     return changed
       .filter(({ userId }) => eventMatches(filter, { type: 'm.presence', sender: userId }))
