@@ -40,6 +40,13 @@ export interface NatsBusOptions {
   leaseTtlMs?: number;
 }
 
+interface UnsentRequest {
+  subject: string;
+  data: Uint8Array;
+  headers: MsgHdrs;
+  fail: (error: Error) => void;
+}
+
 interface PendingReply {
   resolve: (reply: unknown) => void;
   reject: (error: Error) => void;
@@ -69,7 +76,7 @@ export class NatsBus implements Bus {
   private leases: PartitionLeases | undefined;
   private serving: Promise<void> | undefined;
   private readonly inbox = createInbox();
-  private readonly unsent: Array<{ subject: string; data: Uint8Array; headers: MsgHdrs }> = [];
+  private readonly unsent: UnsentRequest[] = [];
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -129,7 +136,7 @@ export class NatsBus implements Bus {
         // A core publish: the stream stores it all the same, without a PubAck message back. The reply is the
         // acknowledgement that counts (the client hears nothing before the event is persisted), and an input
         // the stream failed to store ends in the timeout, as a lost reply does. One message per request, not two.
-        this.publishAtEndOfTurn(roomInputSubject(partition), json.encode(request), headers);
+        this.publishAtEndOfTurn({ subject: roomInputSubject(partition), data: json.encode(request), headers, fail: (e) => this.pending.get(id)?.reject(e) });
         return await reply;
       } finally {
         span.end();
@@ -142,10 +149,17 @@ export class NatsBus implements Bus {
    * I/O callback, and the client flushes after each) leave together at its end,
    * in one socket write instead of one each.
    */
-  private publishAtEndOfTurn(subject: string, data: Uint8Array, headers: MsgHdrs): void {
-    if (this.unsent.push({ subject, data, headers }) > 1) return;
+  private publishAtEndOfTurn(message: UnsentRequest): void {
+    if (this.unsent.push(message) > 1) return;
     setImmediate(() => {
-      for (const { subject, data, headers } of this.unsent.splice(0)) this.nc.publish(subject, data, { headers });
+      for (const { subject, data, headers, fail } of this.unsent.splice(0)) {
+        try {
+          this.nc.publish(subject, data, { headers });
+        } catch (e) {
+          // The connection closed within the turn (shutdown): the request fails now rather than at its timeout.
+          fail(e as Error);
+        }
+      }
     });
   }
 
