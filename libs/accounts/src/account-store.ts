@@ -148,8 +148,9 @@ export class AccountStore {
   }
 
   /** Deactivation keeps the row (the user ID is never reissued) but removes every way to log in. */
-  async deactivate(userId: string): Promise<void> {
-    await this.db.user.update({ where: { userId }, data: { deactivated: true, passwordHash: null } });
+  /** `erase`: client-server-api POST /account/deactivate, their events are hidden from whoever was not joined when they were sent. */
+  async deactivate(userId: string, erase = false): Promise<void> {
+    await this.db.user.update({ where: { userId }, data: { deactivated: true, passwordHash: null, ...(erase ? { erased: true } : {}) } });
     await this.deleteDevices(userId);
   }
 

@@ -1,13 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RoomReader } from '@lattice/room-server';
+import { EventVisibility, RoomReader } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 
-/** The client-api's read access: the shared database and the event store's read queries. */
+/** The client-api's read access: the shared database and the event store's read queries, and who may see what. */
 @Injectable()
 export class StorageAccess {
   readonly reader: RoomReader;
+  readonly visibility: EventVisibility;
 
   constructor(@Inject(DATABASE) readonly db: Database) {
     this.reader = new RoomReader(db.prisma);
+    this.visibility = new EventVisibility(db.prisma);
   }
 }

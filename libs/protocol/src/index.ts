@@ -14,3 +14,4 @@ export * from './state-res';
 export * from './federation/x-matrix';
 export * from './stripped-state';
 export * from './server-acl';
+export * from './history-visibility';

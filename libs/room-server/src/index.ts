@@ -15,3 +15,5 @@ export * from './spaces/hierarchy-access';
 export * from './spaces/hierarchy-walk';
 export * from './spaces/hierarchy-token';
 export * from './spaces/local-space-rooms';
+export * from './visibility/event-visibility';
+export * from './visibility/room-view';

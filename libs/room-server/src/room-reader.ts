@@ -6,6 +6,8 @@ import { readSnapshotNids } from './storage/state-snapshots';
 export interface StoredEvent {
   eventId: string;
   roomId: string;
+  /** The room's version: how the event is redacted. */
+  roomVersion: string;
   pdu: Pdu;
   streamPos: bigint;
   depth: bigint;
@@ -113,14 +115,24 @@ export class RoomReader {
     return rows[0] && toStoredEvent(rows[0]);
   }
 
-  /** A user's current membership of a room ('leave' if none). */
-  async membership(roomId: string, userId: string): Promise<string> {
+  /** A user's current membership of a room (undefined if they never had one). */
+  async membership(roomId: string, userId: string): Promise<string | undefined> {
     const rows = await this.db.$queryRawUnsafe<Array<{ membership: string }>>(
       `SELECT c.membership FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = $1 AND c.user_id = $2`,
       roomId,
       userId,
     );
-    return rows[0]?.membership ?? 'leave';
+    return rows[0]?.membership;
+  }
+
+  /** A user's current membership of a room with the position that set it, or undefined if they never had one. */
+  async membershipEntry(roomId: string, userId: string): Promise<{ membership: string; streamPos: bigint } | undefined> {
+    const [row] = await this.db.$queryRawUnsafe<Array<{ membership: string; stream_pos: bigint }>>(
+      `SELECT c.membership, c.stream_pos FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = $1 AND c.user_id = $2`,
+      roomId,
+      userId,
+    );
+    return row && { membership: row.membership, streamPos: BigInt(row.stream_pos) };
   }
 
   /** Rooms where the user's current membership is one of `memberships`. */
@@ -349,6 +361,7 @@ function toStoredEvent(row: EventRow): StoredEvent {
   return {
     eventId: row.event_id,
     roomId: row.room_id,
+    roomVersion: row.room_version,
     pdu: row.redacted_by ? redactEvent(getRoomVersion(row.room_version), pdu) : pdu,
     // Outliers (state taken in when joining through another server) have no stream position: 0 sorts them before everything.
     streamPos: row.stream_pos === null ? 0n : BigInt(row.stream_pos),

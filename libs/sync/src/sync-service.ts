@@ -4,7 +4,7 @@ import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
-import { RoomReader, toClientEvent, type StoredEvent } from '@lattice/room-server';
+import { EventVisibility, RoomReader, toClientEvent, type StoredEvent } from '@lattice/room-server';
 import { DATABASE, POSITION_CACHE, reconcilePositions, type Database, type PositionCache } from '@lattice/storage';
 import { roomEventMatches, roomIncluded, eventMatches } from './filters/event-filter';
 import type { SyncFilter } from './filters/filter-schema';
@@ -53,6 +53,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private readonly deviceLists: DeviceListReader;
   private readonly toDevice: ToDeviceInbox;
   private readonly reader: RoomReader;
+  private readonly visibility: EventVisibility;
   private expiry: NodeJS.Timeout | undefined;
   /** Aborted at shutdown so long-polls answer at once instead of holding the server open. */
   private readonly shuttingDown = new AbortController();
@@ -64,6 +65,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     @Inject(LATTICE_CONFIG) config: LatticeConfig,
   ) {
     this.reader = new RoomReader(db.prisma);
+    this.visibility = new EventVisibility(db.prisma);
     this.accountData = new AccountDataStore(db.prisma, positions);
     this.receipts = new ReceiptStore(db.prisma, positions);
     this.deviceKeys = new DeviceKeyStore(db.prisma);
@@ -147,7 +149,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       if (!roomIncluded(filter, room.roomId)) continue;
       const changedMembership = room.streamPos > from.events && room.streamPos <= current.events;
       if (room.membership === 'join') {
-        const section = await this.joinedRoom(request, room.roomId, since && !changedMembership ? from : undefined, current, accountData);
+        const section = await this.joinedRoom(request, room.roomId, room.streamPos, since && !changedMembership ? from : undefined, current, accountData);
         if (section) join[room.roomId] = section;
       } else if (room.membership === 'invite' && (changedMembership || !since)) {
         invite[room.roomId] = { invite_state: { events: (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId)) } };
@@ -180,15 +182,28 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     };
   }
 
-  /** A joined room's section; `since` undefined means "from the beginning" (initial sync, or joined since). */
-  private async joinedRoom(request: SyncRequest, roomId: string, since: SyncPosition | undefined, current: SyncPosition, accountData: AccountDataEntry[]): Promise<JsonObject | undefined> {
+  /**
+   * A joined room's section; `since` undefined means "from the beginning"
+   * (initial sync, or joined since). `joinedAt` is the position of the
+   * user's current join: events from there on are theirs to see, so only a
+   * timeline reaching further back is checked event by event.
+   */
+  private async joinedRoom(
+    request: SyncRequest,
+    roomId: string,
+    joinedAt: bigint,
+    since: SyncPosition | undefined,
+    current: SyncPosition,
+    accountData: AccountDataEntry[],
+  ): Promise<JsonObject | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     // From position 0 at most: history fetched from other servers (negative positions) is for /messages, never new in /sync.
     const fetched = await this.reader.timeline(roomId, { after: since?.events ?? 0n, upTo: current.events, limit: limit + 1, backwards: true });
     const limited = fetched.length > limit;
     const timeline = fetched.slice(0, limit).reverse();
-    const visible = timeline.filter((e) => roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
+    const seen = timeline.length > 0 && timeline[0].streamPos < joinedAt ? await this.visibility.visibleToUser(request.userId, timeline) : timeline;
+    const visible = seen.filter((e) => roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
 
     const typing = this.typing.typingSince(roomId, since?.typing ?? 0n);
     const receipts = await this.receipts.ephemeral(roomId, request.userId, since?.receipts ?? 0n, current.receipts);
@@ -247,9 +262,11 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
 
   private async leftRoom(request: SyncRequest, roomId: string, from: SyncPosition, leftAt: bigint): Promise<JsonObject> {
     const limit = request.filter?.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
+    // client-server-api "Room History Visibility": nothing after the leave, and before it only what the rules allow.
     const timeline = (await this.reader.timeline(roomId, { after: from.events, upTo: leftAt, limit, backwards: true })).reverse();
+    const visible = await this.visibility.visibleToUser(request.userId, timeline);
     return {
-      timeline: { events: timeline.map((e) => toClientEvent(e, request)), limited: false, prev_batch: formatPaginationToken(timeline[0]?.streamPos ?? leftAt) },
+      timeline: { events: visible.map((e) => toClientEvent(e, request)), limited: false, prev_batch: formatPaginationToken(timeline[0]?.streamPos ?? leftAt) },
       state: { events: [] },
       account_data: { events: [] },
     };

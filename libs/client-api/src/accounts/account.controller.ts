@@ -30,7 +30,7 @@ export class AccountController {
   async deactivate(@Auth() requester: Requester, @Body() raw: unknown) {
     const body = validateBody(deactivateBody, raw);
     await requirePassword(this.accounts, requester.userId, body.auth);
-    await this.accounts.deactivate(requester.userId);
+    await this.accounts.deactivate(requester.userId, body.erase === true);
     return { id_server_unbind_result: 'no-support' };
   }
 }

@@ -3,7 +3,7 @@ import { Auth, Errors, Requester } from '@lattice/http';
 import { toClientEvent } from '@lattice/room-server';
 import { parsePaginationToken } from '@lattice/sync';
 import { StorageAccess } from '../storage-access';
-import { awaitFullState, requireJoined } from './room-access';
+import { awaitFullState, requireJoined, requireView } from './room-access';
 
 /** Members, single events and the requester's rooms. */
 @Controller('_matrix/client/v3')
@@ -24,9 +24,12 @@ export class RoomReadController {
     @Query('membership') membership?: string,
     @Query('not_membership') notMembership?: string,
   ) {
-    await requireJoined(this.storage.reader, roomId, r.userId);
+    const view = await requireView(this.storage, roomId, r.userId);
     await awaitFullState(this.storage.reader, roomId);
-    const members = at === undefined ? this.storage.reader.currentState(roomId, 'm.room.member') : this.storage.reader.stateAt(roomId, parsePaginationToken(at), 'm.room.member');
+    // A former member sees the members as they were when they left, at the latest.
+    const requested = at === undefined ? undefined : parsePaginationToken(at);
+    const horizon = view.kind === 'former' && (requested === undefined || requested > view.leftAt) ? view.leftAt : requested;
+    const members = horizon === undefined ? this.storage.reader.currentState(roomId, 'm.room.member') : this.storage.reader.stateAt(roomId, horizon, 'm.room.member');
     const chunk = (await members)
       .filter((e) => (membership === undefined || e.pdu.content.membership === membership) && (notMembership === undefined || e.pdu.content.membership !== notMembership))
       .map((e) => toClientEvent(e));
@@ -46,9 +49,11 @@ export class RoomReadController {
 
   @Get('rooms/:roomId/event/:eventId')
   async event(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventId') eventId: string) {
-    await requireJoined(this.storage.reader, roomId, r.userId);
+    await requireView(this.storage, roomId, r.userId);
     const event = await this.storage.reader.event(eventId);
-    if (!event || event.roomId !== roomId) throw Errors.notFound('Event not found');
-    return toClientEvent(event, r);
+    // An event the user may not see is not found, as if it did not exist (no hint that it does).
+    const [shown] = event && event.roomId === roomId ? await this.storage.visibility.visibleToUser(r.userId, [event]) : [];
+    if (!shown) throw Errors.notFound('Event not found');
+    return toClientEvent(shown, r);
   }
 }

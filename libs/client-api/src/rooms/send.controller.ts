@@ -4,7 +4,7 @@ import { Auth, Errors, RateLimited, Requester, Tenant, validateBody } from '@lat
 import type { JsonObject } from '@lattice/protocol';
 import { toClientEvent } from '@lattice/room-server';
 import { StorageAccess } from '../storage-access';
-import { requireJoined } from './room-access';
+import { requireView, stateInView } from './room-access';
 import { RoomInputClient } from '@lattice/room-server';
 import { reasonBody } from './room-schemas';
 
@@ -44,8 +44,8 @@ export class SendController {
 
   @Get('state')
   async allState(@Auth() r: Requester, @Param('roomId') roomId: string) {
-    await requireJoined(this.storage.reader, roomId, r.userId);
-    return (await this.storage.reader.currentState(roomId)).map((e) => toClientEvent(e));
+    const view = await requireView(this.storage, roomId, r.userId);
+    return (await stateInView(this.storage, roomId, view)).map((e) => toClientEvent(e));
   }
 
   @Get('state/:eventType')
@@ -72,8 +72,8 @@ export class SendController {
   }
 
   private async getState(r: Requester, roomId: string, type: string, stateKey: string) {
-    await requireJoined(this.storage.reader, roomId, r.userId);
-    const event = await this.storage.reader.stateEvent(roomId, type, stateKey);
+    const view = await requireView(this.storage, roomId, r.userId);
+    const event = (await stateInView(this.storage, roomId, view, type)).find((e) => e.pdu.state_key === stateKey);
     if (!event) throw Errors.notFound(`No ${type} state with key "${stateKey}"`);
     return event.pdu.content;
   }

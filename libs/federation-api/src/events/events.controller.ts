@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
-import { RoomReader } from '@lattice/room-server';
+import { EventVisibility, RoomReader, redactedEvent, type StoredEvent } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAclGuard } from '../auth/server-acl.guard';
@@ -12,15 +12,19 @@ const MAX_EVENTS = 100;
 /**
  * Reading a room's events and state from this server (server-server-api
  * "Retrieving events", "Backfilling and retrieving missing events"). Only
- * servers with a member joined to the room may read it.
+ * servers that had a member in the room may read it, and each event is
+ * given whole only if one of the asking server's users could see it
+ * (history visibility), redacted otherwise so the DAG stays connected.
  */
 @Controller('_matrix/federation/v1')
 @UseGuards(FederationAuthGuard)
 export class EventsController {
   private readonly reader: RoomReader;
+  private readonly visibility: EventVisibility;
 
   constructor(@Inject(DATABASE) db: Database) {
     this.reader = new RoomReader(db.prisma);
+    this.visibility = new EventVisibility(db.prisma);
   }
 
   @Get('event/:eventId')
@@ -29,7 +33,8 @@ export class EventsController {
     const event = await this.reader.event(eventId);
     if (!event) throw Errors.notFound(`Event ${eventId} is not known here`);
     await this.mayRead(event.roomId, origin);
-    return this.transaction(t, [event.pdu]);
+    const [given] = await this.visibility.forServer(origin, event.roomId, [event]);
+    return this.transaction(t, [given.pdu]);
   }
 
   @Get('state/:roomId')
@@ -37,7 +42,10 @@ export class EventsController {
   @Public()
   async state(@Origin() origin: string, @Param('roomId') roomId: string, @Query('event_id') eventId?: string) {
     const { state, chain } = await this.stateAt(origin, roomId, eventId);
-    return { pdus: state.map((e) => e.pdu), auth_chain: chain.map((e) => e.pdu) };
+    return {
+      pdus: (await this.asVisibleAs(origin, roomId, eventId!, state)).map((e) => e.pdu),
+      auth_chain: (await this.asVisibleAs(origin, roomId, eventId!, chain)).map((e) => e.pdu),
+    };
   }
 
   @Get('state_ids/:roomId')
@@ -53,7 +61,8 @@ export class EventsController {
   @Public()
   async eventAuth(@Origin() origin: string, @Param('roomId') roomId: string, @Param('eventId') eventId: string) {
     await this.mayRead(roomId, origin);
-    return { auth_chain: (await this.reader.authChain([eventId])).map((e) => e.pdu) };
+    const chain = await this.reader.authChain([eventId]);
+    return { auth_chain: (await this.asVisibleAs(origin, roomId, eventId, chain)).map((e) => e.pdu) };
   }
 
   @Get('backfill/:roomId')
@@ -64,7 +73,7 @@ export class EventsController {
     const from = v === undefined ? [] : Array.isArray(v) ? v : [v];
     if (from.length === 0) throw Errors.missingParam('v (the events to backfill from) is required');
     const events = await this.reader.walkBack(roomId, from, Math.min(Number(limit) || 10, MAX_EVENTS), { includeStart: true });
-    return this.transaction(t, events.map((e) => e.pdu));
+    return this.transaction(t, (await this.visibility.forServer(origin, roomId, events)).map((e) => e.pdu));
   }
 
   @Post('get_missing_events/:roomId')
@@ -77,7 +86,7 @@ export class EventsController {
     if (!Array.isArray(request?.latest_events) || !Array.isArray(request.earliest_events)) throw Errors.badJson('earliest_events and latest_events must be arrays');
     const limit = Math.min(typeof request.limit === 'number' ? request.limit : 10, MAX_EVENTS);
     const events = await this.reader.walkBack(roomId, request.latest_events as string[], limit, { includeStart: false, exclude: new Set(request.earliest_events as string[]) });
-    return { events: events.reverse().map((e) => e.pdu) };
+    return { events: (await this.visibility.forServer(origin, roomId, events.reverse())).map((e) => e.pdu) };
   }
 
   @Get('timestamp_to_event/:roomId')
@@ -86,7 +95,8 @@ export class EventsController {
     await this.mayRead(roomId, origin);
     if (ts === undefined || !/^\d+$/.test(ts)) throw Errors.invalidParam('ts must be a timestamp in milliseconds');
     if (dir !== 'f' && dir !== 'b') throw Errors.invalidParam('dir must be f or b');
-    const found = await this.reader.eventNearTimestamp(roomId, Number(ts), dir);
+    const near = await this.reader.eventNearTimestamp(roomId, Number(ts), dir);
+    const found = near && (await this.isVisible(origin, roomId, near.eventId)) ? near : undefined;
     if (!found) throw Errors.notFound(`No event ${dir === 'f' ? 'at or after' : 'at or before'} ${ts} in ${roomId}`);
     return { event_id: found.eventId, origin_server_ts: found.originServerTs };
   }
@@ -102,9 +112,26 @@ export class EventsController {
     return { state, chain: await this.reader.authChain(state.map((e) => e.eventId)) };
   }
 
-  /** History is shared only with servers in the room. */
+  /** History is shared only with servers in the room now, or that had a member in it once (what they may see of it is decided per event). */
   private async mayRead(roomId: string, origin: string): Promise<void> {
-    if (!(await this.reader.joinedServers(roomId)).includes(origin)) throw Errors.forbidden(`${origin} has no member in ${roomId}`);
+    if ((await this.reader.joinedServers(roomId)).includes(origin)) return;
+    if (!(await this.visibility.serverEverInRoom(roomId, origin))) throw Errors.forbidden(`${origin} has no member in ${roomId}`);
+  }
+
+  private async isVisible(origin: string, roomId: string, eventId: string): Promise<boolean> {
+    const event = await this.reader.event(eventId);
+    return event !== undefined && event.roomId === roomId && (await this.visibility.serverMaySee(origin, event));
+  }
+
+  /**
+   * The state and auth chain at an event are as visible as the event: whole
+   * if the server may see it, else redacted, which keeps what auth checks
+   * and state resolution read (membership, join rules, power levels) and
+   * drops the rest. Judging each of thousands of state events on its own
+   * would cost a snapshot read apiece for no gain.
+   */
+  private async asVisibleAs(origin: string, roomId: string, eventId: string, events: StoredEvent[]): Promise<StoredEvent[]> {
+    return (await this.isVisible(origin, roomId, eventId)) ? events : events.map(redactedEvent);
   }
 
   private transaction(t: TenantConfig, pdus: unknown[]) {

@@ -1,0 +1,206 @@
+import { getRoomVersion, redactEvent, serverMaySeeEvent, serverNameOf, userMaySeeEvent, type StateBeforeEvent } from '@lattice/protocol';
+import type { PrismaClient } from '@lattice/storage';
+import type { StoredEvent } from '../room-reader';
+
+interface StateRow {
+  event_id: string;
+  state_key: string;
+  is_visibility: boolean;
+  content: Record<string, unknown> | null;
+}
+
+/**
+ * Reads what the history visibility rules need (libs/protocol
+ * history-visibility.ts) and applies them: every path that hands out room
+ * events to a user or another server goes through here.
+ *
+ * The state at each event is read from its snapshot, limited to the
+ * `m.room.history_visibility` entry and the members asked about, so the cost
+ * does not grow with the room's member count. History fetched from other
+ * servers (outliers) has no snapshot: it is judged by the visibility in force
+ * when this server's own timeline of the room begins, with the viewer taken
+ * as no member at it, so only world_readable or shared history shows there.
+ */
+export class EventVisibility {
+  constructor(private readonly db: PrismaClient) {}
+
+  /** The events a user may see, in their order; an erased sender's events are redacted for users who were not joined then. */
+  async visibleToUser(userId: string, events: StoredEvent[]): Promise<StoredEvent[]> {
+    if (events.length === 0) return events;
+    const keyNids = await this.stateKeyNids([userId]);
+    const [states, lastJoins, erased] = await Promise.all([this.statesBefore(events, keyNids), this.lastJoins(roomsOf(events), keyNids), this.erasedSenders(events)]);
+    const visible: StoredEvent[] = [];
+    for (const event of events) {
+      const state = states.get(event.eventId)!;
+      if (!userMaySeeEvent(userId, event.pdu, state, joinedAfter(lastJoins, event))) continue;
+      const joinedAtEvent = userMaySeeEvent(userId, event.pdu, { ...state, historyVisibility: 'joined' }, false);
+      visible.push(erased.has(event.pdu.sender) && !joinedAtEvent ? redactedEvent(event) : event);
+    }
+    return visible;
+  }
+
+  /**
+   * The events of one room as a server may be given them: whole when one of
+   * its users could see them, redacted otherwise (so the DAG it receives
+   * stays connected), and redacted when their sender was erased.
+   */
+  async forServer(serverName: string, roomId: string, events: StoredEvent[]): Promise<StoredEvent[]> {
+    if (events.length === 0) return events;
+    const keyNids = await this.serverMemberKeyNids(roomId, serverName);
+    const [states, lastJoins, erased] = await Promise.all([this.statesBefore(events, keyNids), this.lastJoins([roomId], keyNids), this.erasedSenders(events)]);
+    return events.map((event) => {
+      const visible = serverMaySeeEvent(serverName, event.pdu, states.get(event.eventId)!, joinedAfter(lastJoins, event));
+      return visible && !erased.has(event.pdu.sender) ? event : redactedEvent(event);
+    });
+  }
+
+  async serverMaySee(serverName: string, event: StoredEvent): Promise<boolean> {
+    const [given] = await this.forServer(serverName, event.roomId, [event]);
+    return given === event;
+  }
+
+  /** Whether the user ever joined the room (a leave after a refused invite is not a former membership). */
+  async hasJoined(roomId: string, userId: string): Promise<boolean> {
+    return (await this.lastJoins([roomId], await this.stateKeyNids([userId]))).has(roomId);
+  }
+
+  /** Whether a user of the server ever had a membership in the room (joined, invited, left...): the servers that may ask for its history. */
+  async serverEverInRoom(roomId: string, serverName: string): Promise<boolean> {
+    return (await this.serverMemberKeyNids(roomId, serverName)).length > 0;
+  }
+
+  /** Whether a room's current history visibility is world_readable: anyone may read it without joining (room previews). */
+  async isWorldReadable(roomId: string): Promise<boolean> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ visibility: string | null }>>(
+      `SELECT (j.json::jsonb) -> 'content' ->> 'history_visibility' AS visibility
+       FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid JOIN event_types t ON t.type_nid = c.type_nid
+       JOIN event_state_keys k ON k.state_key_nid = c.state_key_nid JOIN event_json j ON j.event_nid = c.event_nid
+       WHERE r.room_id = $1 AND t.type = 'm.room.history_visibility' AND k.state_key = ''`,
+      roomId,
+    );
+    return rows[0]?.visibility === 'world_readable';
+  }
+
+  /** The state before each event, as far as the rules read it: the visibility setting and the given members. */
+  private async statesBefore(events: StoredEvent[], keyNids: number[]): Promise<Map<string, StateBeforeEvent>> {
+    const rows = await this.stateRows(
+      events.map((e) => e.eventId),
+      keyNids,
+    );
+    const states = new Map<string, StateBeforeEvent>(events.map((e) => [e.eventId, { historyVisibility: undefined, memberships: new Map<string, string>() }]));
+    for (const row of rows) {
+      const state = states.get(row.event_id)!;
+      if (row.is_visibility) state.historyVisibility = row.content?.history_visibility;
+      else if (typeof row.content?.membership === 'string') (state.memberships as Map<string, string>).set(row.state_key, row.content.membership);
+    }
+    const outliers = await this.outlierIds(events);
+    for (const roomId of new Set(events.filter((e) => outliers.has(e.eventId)).map((e) => e.roomId))) {
+      const historyVisibility = await this.visibilityWhereTimelineBegins(roomId);
+      for (const e of events) if (e.roomId === roomId && outliers.has(e.eventId)) states.set(e.eventId, { historyVisibility, memberships: new Map() });
+    }
+    return states;
+  }
+
+  /**
+   * Entries of the snapshots before the events: a snapshot is layers over a
+   * full copy, and the newest layer holding a key wins.
+   */
+  private stateRows(eventIds: string[], keyNids: number[]): Promise<StateRow[]> {
+    return this.db.$queryRawUnsafe<StateRow[]>(
+      `WITH RECURSIVE
+         visibility_type AS (SELECT type_nid FROM event_types WHERE type = 'm.room.history_visibility'),
+         member_type AS (SELECT type_nid FROM event_types WHERE type = 'm.room.member'),
+         empty_key AS (SELECT state_key_nid FROM event_state_keys WHERE state_key = ''),
+         chain AS (
+           SELECT e.event_id AS target, s.parent_snapshot_nid, s.layer_depth, s.type_nids, s.state_key_nids, s.event_nids
+           FROM events e JOIN state_snapshots s ON s.snapshot_nid = e.state_snapshot_nid
+           WHERE e.event_id = ANY($1::text[]) AND NOT e.is_outlier
+           UNION ALL
+           SELECT c.target, s.parent_snapshot_nid, s.layer_depth, s.type_nids, s.state_key_nids, s.event_nids
+           FROM chain c JOIN state_snapshots s ON s.snapshot_nid = c.parent_snapshot_nid
+         ),
+         entries AS (
+           SELECT DISTINCT ON (c.target, u.type_nid, u.state_key_nid) c.target, u.type_nid, u.state_key_nid, u.entry_nid
+           FROM chain c CROSS JOIN LATERAL unnest(c.type_nids, c.state_key_nids, c.event_nids) AS u(type_nid, state_key_nid, entry_nid)
+           WHERE (u.type_nid = (SELECT type_nid FROM visibility_type) AND u.state_key_nid = (SELECT state_key_nid FROM empty_key))
+              OR (u.type_nid = (SELECT type_nid FROM member_type) AND u.state_key_nid = ANY($2::int[]))
+           ORDER BY c.target, u.type_nid, u.state_key_nid, c.layer_depth DESC
+         )
+       SELECT en.target AS event_id, k.state_key, en.type_nid = (SELECT type_nid FROM visibility_type) AS is_visibility, (j.json::jsonb) -> 'content' AS content
+       FROM entries en JOIN event_state_keys k ON k.state_key_nid = en.state_key_nid JOIN event_json j ON j.event_nid = en.entry_nid`,
+      eventIds,
+      keyNids,
+    );
+  }
+
+  private async outlierIds(events: StoredEvent[]): Promise<Set<string>> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ event_id: string }>>(
+      'SELECT event_id FROM events WHERE event_id = ANY($1::text[]) AND is_outlier',
+      events.map((e) => e.eventId),
+    );
+    return new Set(rows.map((r) => r.event_id));
+  }
+
+  /** The visibility setting before the room's first event with known state here. */
+  private async visibilityWhereTimelineBegins(roomId: string): Promise<unknown> {
+    const [first] = await this.db.$queryRawUnsafe<Array<{ event_id: string }>>(
+      `SELECT e.event_id FROM events e JOIN rooms r ON r.room_nid = e.room_nid
+       WHERE r.room_id = $1 AND NOT e.is_outlier AND e.stream_pos IS NOT NULL ORDER BY e.stream_pos LIMIT 1`,
+      roomId,
+    );
+    if (!first) return undefined;
+    return (await this.stateRows([first.event_id], [])).find((r) => r.is_visibility)?.content?.history_visibility;
+  }
+
+  private async stateKeyNids(userIds: string[]): Promise<number[]> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ state_key_nid: number }>>('SELECT state_key_nid FROM event_state_keys WHERE state_key = ANY($1::text[])', userIds);
+    return rows.map((r) => Number(r.state_key_nid));
+  }
+
+  /** The state keys of every user of a server that ever had a membership in the room (current_state keeps a row per member, whatever it became). */
+  private async serverMemberKeyNids(roomId: string, serverName: string): Promise<number[]> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ state_key_nid: number; user_id: string }>>(
+      `SELECT c.state_key_nid, c.user_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
+       WHERE r.room_id = $1 AND c.user_id LIKE '%:' || $2`,
+      roomId,
+      serverName,
+    );
+    return rows.filter((r) => serverNameOf(r.user_id) === serverName).map((r) => Number(r.state_key_nid));
+  }
+
+  /** Per room, the latest position at which one of these members joined. */
+  private async lastJoins(roomIds: string[], keyNids: number[]): Promise<Map<string, bigint>> {
+    if (keyNids.length === 0) return new Map();
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; last_join: bigint }>>(
+      `SELECT r.room_id, max(e.stream_pos) AS last_join
+       FROM events e JOIN rooms r ON r.room_nid = e.room_nid JOIN event_json j ON j.event_nid = e.event_nid
+       WHERE r.room_id = ANY($1::text[]) AND e.type_nid = (SELECT type_nid FROM event_types WHERE type = 'm.room.member')
+         AND e.state_key_nid = ANY($2::int[]) AND e.stream_pos IS NOT NULL
+         AND NOT e.is_outlier AND NOT e.is_rejected AND NOT e.is_soft_failed AND (j.json::jsonb) -> 'content' ->> 'membership' = 'join'
+       GROUP BY r.room_id`,
+      roomIds,
+      keyNids,
+    );
+    return new Map(rows.map((r) => [r.room_id, BigInt(r.last_join)]));
+  }
+
+  private async erasedSenders(events: StoredEvent[]): Promise<Set<string>> {
+    const senders = [...new Set(events.map((e) => e.pdu.sender))];
+    const rows = await this.db.user.findMany({ where: { userId: { in: senders }, erased: true }, select: { userId: true } });
+    return new Set(rows.map((r) => r.userId));
+  }
+}
+
+function roomsOf(events: StoredEvent[]): string[] {
+  return [...new Set(events.map((e) => e.roomId))];
+}
+
+function joinedAfter(lastJoins: Map<string, bigint>, event: StoredEvent): boolean {
+  const last = lastJoins.get(event.roomId);
+  return last !== undefined && last > event.streamPos;
+}
+
+/** The event as the redaction algorithm of its room version leaves it. */
+export function redactedEvent(event: StoredEvent): StoredEvent {
+  return { ...event, pdu: redactEvent(getRoomVersion(event.roomVersion), event.pdu) };
+}

@@ -1,0 +1,40 @@
+import { Errors } from '@lattice/http';
+import type { RoomReader } from '../room-reader';
+import type { EventVisibility } from './event-visibility';
+
+/**
+ * How much of a room a user may read now (client-server-api "Room History
+ * Visibility": "After a user has left a room, they may see any events which
+ * they were allowed to see before they left the room, but no events received
+ * after they left"):
+ * - member: joined now; reads the current state.
+ * - former: joined once and since left or was banned; reads the state as it
+ *   was at `leftAt`, the position of the membership change.
+ * - peek: not in the room, which is world_readable; reads the current state.
+ * - none: none of these (403); unknown: no such room here (404).
+ * Events are still filtered one by one with EventVisibility.
+ */
+export type RoomView = { kind: 'member' } | { kind: 'former'; leftAt: bigint } | { kind: 'peek' } | { kind: 'none' } | { kind: 'unknown' };
+
+export async function roomViewOf(reader: RoomReader, visibility: EventVisibility, roomId: string, userId: string): Promise<RoomView> {
+  if (!(await reader.roomVersion(roomId))) return { kind: 'unknown' };
+  const entry = await reader.membershipEntry(roomId, userId);
+  if (entry?.membership === 'join') return { kind: 'member' };
+  if ((entry?.membership === 'leave' || entry?.membership === 'ban') && (await visibility.hasJoined(roomId, userId))) return { kind: 'former', leftAt: entry.streamPos };
+  return (await visibility.isWorldReadable(roomId)) ? { kind: 'peek' } : { kind: 'none' };
+}
+
+/** A view that reads something: 403 if the user may read nothing of the room, 404 if there is no such room here. */
+export type ReadableRoomView = Exclude<RoomView, { kind: 'none' | 'unknown' }>;
+
+export async function requireRoomView(reader: RoomReader, visibility: EventVisibility, roomId: string, userId: string): Promise<ReadableRoomView> {
+  const view = await roomViewOf(reader, visibility, roomId, userId);
+  if (view.kind === 'unknown') throw Errors.notFound(`Room ${roomId} not found`);
+  if (view.kind === 'none') throw Errors.forbidden(`You are not allowed to read ${roomId}`);
+  return view;
+}
+
+/** The position up to which a view reads the room's state and timeline (undefined: now). */
+export function viewHorizon(view: RoomView): bigint | undefined {
+  return view.kind === 'former' ? view.leftAt : undefined;
+}

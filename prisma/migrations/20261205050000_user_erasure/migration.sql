@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "users" ADD COLUMN     "erased" BOOLEAN NOT NULL DEFAULT false;
