@@ -55,13 +55,20 @@ describe('history visibility', () => {
     it.each([
       ['/messages', () => `/rooms/${room(roomId)}/messages?dir=b`],
       ['/context', () => `/rooms/${room(roomId)}/context/${encodeURIComponent(eventId)}`],
-      ['/event', () => `/rooms/${room(roomId)}/event/${encodeURIComponent(eventId)}`],
       ['/state', () => `/rooms/${room(roomId)}/state`],
       ['/state/{type}/{key}', () => `/rooms/${room(roomId)}/state/m.room.create/`],
       ['/members', () => `/rooms/${room(roomId)}/members`],
       ['/joined_members', () => `/rooms/${room(roomId)}/joined_members`],
     ])('is refused %s with 403 M_FORBIDDEN', async (_name, path) => {
       expect(await raw.call(stranger, 'GET', path())).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+    });
+
+    it('gets 404 M_NOT_FOUND for one of its events, as for an event that does not exist', async () => {
+      expect(await raw.call(stranger, 'GET', `/rooms/${room(roomId)}/event/${encodeURIComponent(eventId)}`)).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+    });
+
+    it('gets the same 403 from /messages of a room that does not exist', async () => {
+      expect(await raw.call(stranger, 'GET', `/rooms/${room('!nowhere:localhost')}/messages?dir=b`)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
     });
   });
 
@@ -170,6 +177,16 @@ describe('history visibility', () => {
       await send(alice, roomId, 'for bob');
       const initial = (await raw.call(bob, 'GET', '/sync')).body;
       expect(timelineBodies(initial, 'join', roomId)).toEqual(['for bob']);
+    });
+
+    it('shows a user the leave that rejected their invite to a joined-visibility room', async () => {
+      const roomId = await createRoom('joined', 'private_chat');
+      const bob = await fresh();
+      await raw.call(alice, 'POST', `/rooms/${room(roomId)}/invite`, { user_id: bob.userId });
+      const since = (await raw.sync(bob)).next_batch;
+      await leave(bob, roomId);
+      const left = ((await raw.call(bob, 'GET', `/sync?since=${since}`)).body.rooms as Rooms).leave[roomId];
+      expect(left?.timeline.events.map((e) => [e.type, e.state_key, e.content.membership])).toEqual([['m.room.member', bob.userId, 'leave']]);
     });
 
     it("ends a left room's timeline at the leave", async () => {

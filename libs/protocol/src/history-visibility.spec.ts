@@ -50,6 +50,9 @@ describe('history visibility (client-server-api "Room History Visibility")', () 
     it('stays join for the leave that ends it', () => expect(membershipAtEvent(member(ALICE, 'leave'), ALICE, 'join')).toBe('join'));
     it('lets a user see their own join under joined', () => expect(userMaySeeEvent(ALICE, member(ALICE, 'join'), state('joined'), false)).toBe(true));
     it('lets a user see their own leave under joined', () => expect(userMaySeeEvent(ALICE, member(ALICE, 'leave'), state('joined', { [ALICE]: 'join' }), false)).toBe(true));
+    it('lets a user see the leave that rejects their invite under joined', () => expect(userMaySeeEvent(ALICE, member(ALICE, 'leave'), state('joined', { [ALICE]: 'invite' }), false)).toBe(true));
+    it('lets a user see the leave that withdraws their knock under joined', () => expect(userMaySeeEvent(ALICE, member(ALICE, 'leave'), state('joined', { [ALICE]: 'knock' }), false)).toBe(true));
+    it("hides from a user another user's leave under joined after their own", () => expect(userMaySeeEvent(ALICE, member('@bob:a.test', 'leave'), state('joined', { [ALICE]: 'leave' }), false)).toBe(false));
     it('hides events after the leave under joined', () => expect(userMaySeeEvent(ALICE, message, state('joined', { [ALICE]: 'leave' }), false)).toBe(false));
   });
 

@@ -70,10 +70,20 @@ export function membershipAtEvent(event: VisibilityEvent, userId: string, before
 export function userMaySeeEvent(userId: string, event: VisibilityEvent, state: StateBeforeEvent, joinedAfter: boolean): boolean {
   const visibility = visibilityAtEvent(event, state.historyVisibility);
   if (visibility === 'world_readable') return true;
+  if (isOwnDeparture(event, userId, state.memberships.get(userId))) return true;
   const membership = membershipAtEvent(event, userId, state.memberships.get(userId));
   if (membership === 'join') return true;
   if (visibility === 'shared' && joinedAfter) return true;
   return visibility === 'invited' && membership === 'invite';
+}
+
+/**
+ * The leave that ends a user's invite, knock or membership is theirs to see
+ * whatever the setting: without it a client never learns that the invite it
+ * rejected (or the knock it withdrew) is gone.
+ */
+function isOwnDeparture(event: VisibilityEvent, userId: string, before: string | undefined): boolean {
+  return event.type === 'm.room.member' && event.state_key === userId && event.content.membership === 'leave' && (before === 'invite' || before === 'knock' || before === 'join');
 }
 
 /**

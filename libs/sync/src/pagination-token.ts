@@ -2,10 +2,11 @@ import { Errors } from '@lattice/http';
 import { parseSyncToken } from './positions/sync-token';
 
 /**
- * /messages tokens: `t<stream position>` for positions inside a room's
- * timeline (negative for history fetched from other servers, which sorts
- * before everything this server had); a /sync next_batch is accepted too
- * (its events position).
+ * /messages tokens: `t<p>` is the point just before the event at stream
+ * position p (negative for history fetched from other servers, which sorts
+ * before everything this server had): pages backwards from it start at p-1,
+ * forwards at p. A /sync next_batch is accepted too: it points just after
+ * its events position N, the same point as `t<N+1>`.
  */
 export function formatPaginationToken(streamPos: bigint): string {
   return `t${streamPos}`;
@@ -13,6 +14,6 @@ export function formatPaginationToken(streamPos: bigint): string {
 
 export function parsePaginationToken(token: string): bigint {
   if (/^t-?\d+$/.test(token)) return BigInt(token.slice(1));
-  if (token.startsWith('s')) return parseSyncToken(token).events;
+  if (token.startsWith('s')) return parseSyncToken(token).events + 1n;
   throw Errors.invalidParam(`Invalid pagination token: ${token}`);
 }

@@ -156,9 +156,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       } else if (room.membership === 'knock' && (changedMembership || !since)) {
         knock[room.roomId] = { knock_state: { events: (await this.reader.remoteKnockState(room.roomId, request.userId)) ?? (await this.knockState(room.roomId, request.userId)) } };
       } else if ((room.membership === 'leave' || room.membership === 'ban') && since && changedMembership && !forgotten.has(room.roomId)) {
-        leave[room.roomId] = await this.leftRoom(request, room.roomId, from, room.streamPos);
+        leave[room.roomId] = await this.leftRoom(request, room.roomId, since, room.streamPos);
       } else if ((room.membership === 'leave' || room.membership === 'ban') && !since && filter?.room?.include_leave && !forgotten.has(room.roomId)) {
-        leave[room.roomId] = await this.leftRoom(request, room.roomId, from, room.streamPos);
+        leave[room.roomId] = await this.leftRoom(request, room.roomId, undefined, room.streamPos);
       }
     }
 
@@ -232,13 +232,15 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * The state section: the room's state at the start of the timeline,
-   * restricted to what changed since `since` on an incremental limited
-   * sync, and to the timeline's senders when members are lazy-loaded.
+   * The state section: the room's state at the start of the timeline (with
+   * none, at `upTo`, or now), restricted to what changed since `since` on an
+   * incremental limited sync, and to the timeline's senders when members are
+   * lazy-loaded.
    */
-  private async stateBefore(request: SyncRequest, roomId: string, timeline: StoredEvent[], since: SyncPosition | undefined): Promise<StoredEvent[]> {
+  private async stateBefore(request: SyncRequest, roomId: string, timeline: StoredEvent[], since: SyncPosition | undefined, upTo?: bigint): Promise<StoredEvent[]> {
     // client-server-api /sync: `state` is the state up to the start of the timeline, not after it.
-    let state = timeline.length ? await this.reader.stateAt(roomId, timeline[0].streamPos - 1n) : await this.reader.currentState(roomId);
+    const at = timeline.length ? timeline[0].streamPos - 1n : upTo;
+    let state = at === undefined ? await this.reader.currentState(roomId) : await this.reader.stateAt(roomId, at);
     if (since !== undefined && !request.fullState) state = state.filter((e) => e.streamPos > since.events);
     const stateFilter = request.filter?.room?.state;
     if (stateFilter?.lazy_load_members) {
@@ -260,14 +262,24 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     return changed.filter((e) => !shown.has(e.eventId) && roomEventMatches(request.filter?.room?.state, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }));
   }
 
-  private async leftRoom(request: SyncRequest, roomId: string, from: SyncPosition, leftAt: bigint): Promise<JsonObject> {
-    const limit = request.filter?.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
-    // client-server-api "Room History Visibility": nothing after the leave, and before it only what the rules allow.
-    const timeline = (await this.reader.timeline(roomId, { after: from.events, upTo: leftAt, limit, backwards: true })).reverse();
-    const visible = await this.visibility.visibleToUser(request.userId, timeline);
+  /**
+   * A left room's section: as a joined room's, but its timeline and state
+   * end at the leave (client-server-api "Room History Visibility": no
+   * events received after they left), every event checked.
+   */
+  private async leftRoom(request: SyncRequest, roomId: string, since: SyncPosition | undefined, leftAt: bigint): Promise<JsonObject> {
+    const filter = request.filter?.room;
+    const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
+    const fetched = await this.reader.timeline(roomId, { after: since?.events ?? 0n, upTo: leftAt, limit: limit + 1, backwards: true });
+    const limited = fetched.length > limit;
+    const timeline = fetched.slice(0, limit).reverse();
+    const visible = (await this.visibility.visibleToUser(request.userId, timeline)).filter((e) =>
+      roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }),
+    );
+    const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since, leftAt) : [];
     return {
-      timeline: { events: visible.map((e) => toClientEvent(e, request)), limited: false, prev_batch: formatPaginationToken(timeline[0]?.streamPos ?? leftAt) },
-      state: { events: [] },
+      timeline: { events: visible.map((e) => toClientEvent(e, request)), limited, prev_batch: formatPaginationToken(timeline[0]?.streamPos ?? leftAt + 1n) },
+      state: { events: state.map((e) => toClientEvent(e)) },
       account_data: { events: [] },
     };
   }

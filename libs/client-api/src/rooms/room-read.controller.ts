@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { Auth, Errors, Requester } from '@lattice/http';
-import { toClientEvent } from '@lattice/room-server';
+import { roomViewOf, toClientEvent } from '@lattice/room-server';
 import { parsePaginationToken } from '@lattice/sync';
 import { StorageAccess } from '../storage-access';
 import { awaitFullState, requireJoined, requireView } from './room-access';
@@ -27,7 +27,8 @@ export class RoomReadController {
     const view = await requireView(this.storage, roomId, r.userId);
     await awaitFullState(this.storage.reader, roomId);
     // A former member sees the members as they were when they left, at the latest.
-    const requested = at === undefined ? undefined : parsePaginationToken(at);
+    // The state at a token's point: after every event before it.
+    const requested = at === undefined ? undefined : parsePaginationToken(at) - 1n;
     const horizon = view.kind === 'former' && (requested === undefined || requested > view.leftAt) ? view.leftAt : requested;
     const members = horizon === undefined ? this.storage.reader.currentState(roomId, 'm.room.member') : this.storage.reader.stateAt(roomId, horizon, 'm.room.member');
     const chunk = (await members)
@@ -49,9 +50,9 @@ export class RoomReadController {
 
   @Get('rooms/:roomId/event/:eventId')
   async event(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventId') eventId: string) {
-    await requireView(this.storage, roomId, r.userId);
-    const event = await this.storage.reader.event(eventId);
-    // An event the user may not see is not found, as if it did not exist (no hint that it does).
+    // An event the user may not see is not found, as if it did not exist (client-server-api GET /event: 404).
+    const view = await roomViewOf(this.storage.reader, this.storage.visibility, roomId, r.userId);
+    const event = view.kind === 'none' || view.kind === 'unknown' ? undefined : await this.storage.reader.event(eventId);
     const [shown] = event && event.roomId === roomId ? await this.storage.visibility.visibleToUser(r.userId, [event]) : [];
     if (!shown) throw Errors.notFound('Event not found');
     return toClientEvent(shown, r);

@@ -11,7 +11,7 @@ import type { EventVisibility } from './event-visibility';
  * - former: joined once and since left or was banned; reads the state as it
  *   was at `leftAt`, the position of the membership change.
  * - peek: not in the room, which is world_readable; reads the current state.
- * - none: none of these (403); unknown: no such room here (404).
+ * - none: none of these; unknown: no such room here.
  * Events are still filtered one by one with EventVisibility.
  */
 export type RoomView = { kind: 'member' } | { kind: 'former'; leftAt: bigint } | { kind: 'peek' } | { kind: 'none' } | { kind: 'unknown' };
@@ -24,13 +24,16 @@ export async function roomViewOf(reader: RoomReader, visibility: EventVisibility
   return (await visibility.isWorldReadable(roomId)) ? { kind: 'peek' } : { kind: 'none' };
 }
 
-/** A view that reads something: 403 if the user may read nothing of the room, 404 if there is no such room here. */
+/**
+ * A view that reads something, else 403: for a room that does not exist as
+ * for one the user may not read, so the answer does not tell which
+ * (client-server-api GET /messages: 403 "You aren't a member of the room").
+ */
 export type ReadableRoomView = Exclude<RoomView, { kind: 'none' | 'unknown' }>;
 
 export async function requireRoomView(reader: RoomReader, visibility: EventVisibility, roomId: string, userId: string): Promise<ReadableRoomView> {
   const view = await roomViewOf(reader, visibility, roomId, userId);
-  if (view.kind === 'unknown') throw Errors.notFound(`Room ${roomId} not found`);
-  if (view.kind === 'none') throw Errors.forbidden(`You are not allowed to read ${roomId}`);
+  if (view.kind === 'none' || view.kind === 'unknown') throw Errors.forbidden(`You are not allowed to read ${roomId}`);
   return view;
 }
 
