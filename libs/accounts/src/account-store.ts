@@ -42,12 +42,12 @@ export class AccountStore {
   }
 
   /** Creates the account; M_USER_IN_USE if the user ID exists (also when two registrations race). */
-  async createUser(serverName: string, localpart: string, password: string | undefined): Promise<string> {
+  async createUser(serverName: string, localpart: string, password: string | undefined, options: { guest?: boolean } = {}): Promise<string> {
     validateNewLocalpart(localpart, serverName);
     const userId = userIdOf(localpart, serverName);
     const passwordHash = password === undefined ? null : await hashPassword(password);
     try {
-      await this.db.user.create({ data: { userId, serverName, localpart, passwordHash } });
+      await this.db.user.create({ data: { userId, serverName, localpart, passwordHash, isGuest: options.guest === true } });
     } catch (e) {
       if ((e as { code?: string }).code === 'P2002') throw Errors.userInUse();
       throw e;
@@ -61,6 +61,12 @@ export class AccountStore {
       const candidate = `u${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
       if (await this.isLocalpartAvailable(serverName, candidate)) return candidate;
     }
+  }
+
+  /** A guest becomes a full account, keeping its user ID (client-server-api "Guest Access": registering with guest_access_token). */
+  async upgradeGuest(userId: string, password: string | undefined): Promise<void> {
+    await this.db.user.update({ where: { userId }, data: { isGuest: false, passwordHash: password === undefined ? null : await hashPassword(password) } });
+    await this.sessionsEnded(userId);
   }
 
   /** Checks a password; undefined when the user does not exist, is deactivated or the password is wrong. */
@@ -105,7 +111,8 @@ export class AccountStore {
     const generation = this.tokens.generation;
     const row = await this.db.accessToken.findUnique({ where: { tokenHash } });
     if (!row) return undefined;
-    const owner = { userId: row.userId, deviceId: row.deviceId };
+    const user = await this.db.user.findUnique({ where: { userId: row.userId }, select: { isGuest: true } });
+    const owner = { userId: row.userId, deviceId: row.deviceId, isGuest: user?.isGuest ?? false };
     this.tokens.set(tokenHash, owner, generation);
     return owner;
   }

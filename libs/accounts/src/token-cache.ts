@@ -2,6 +2,7 @@
 export interface TokenOwner {
   userId: string;
   deviceId: string;
+  isGuest: boolean;
 }
 
 /** Entries kept at most: beyond it the oldest go first. */
@@ -27,7 +28,7 @@ export class TokenCache {
   get(tokenHash: string): TokenOwner | undefined {
     const entry = this.entries.get(tokenHash);
     if (!entry) return undefined;
-    if (entry.expires > Date.now()) return { userId: entry.userId, deviceId: entry.deviceId };
+    if (entry.expires > Date.now()) return { userId: entry.userId, deviceId: entry.deviceId, isGuest: entry.isGuest };
     this.entries.delete(tokenHash);
     return undefined;
   }

@@ -14,6 +14,8 @@ const registration = z
     /** open: anyone; token: m.login.registration_token required; closed: nobody. */
     mode: z.enum(['open', 'token', 'closed']).default('open'),
     tokens: z.array(z.string().min(1)).default([]),
+    /** Guest accounts (client-server-api "Guest Access", POST /register?kind=guest); off unless asked for, as in Synapse. */
+    guests: z.boolean().default(false),
   })
   .refine((r) => r.mode !== 'token' || r.tokens.length > 0, {
     message: 'registration.mode "token" needs at least one entry in registration.tokens',
@@ -31,7 +33,7 @@ export const tenantSchema = z.object({
   federationHost: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'must be host[:port]').optional(),
   /** Extra Host header values that select this tenant (e.g. a client-facing domain). */
   hostnames: z.array(z.string()).default([]),
-  registration: registration.default({ mode: 'open', tokens: [] }),
+  registration: registration.default({ mode: 'open', tokens: [], guests: false }),
 });
 
 const rateLimit = z.object({
@@ -49,7 +51,7 @@ export const configSchema = z.object({
       port: z.number().int().min(0).max(65535).default(8008),
     })
     .default({ host: '0.0.0.0', port: 8008 }),
-  tenants: z.array(tenantSchema).min(1).default([{ serverName: 'localhost', hostnames: [], registration: { mode: 'open', tokens: [] } }]),
+  tenants: z.array(tenantSchema).min(1).default([{ serverName: 'localhost', hostnames: [], registration: { mode: 'open', tokens: [], guests: false } }]),
   /** Embedded: PGlite in dataDir. Postgres: a connection URL. */
   database: z
     .discriminatedUnion('kind', [

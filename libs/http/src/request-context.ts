@@ -9,6 +9,8 @@ export interface Requester {
   deviceId: string;
   /** The raw access token, for /logout. */
   accessToken: string;
+  /** A guest account: only routes marked @GuestAllowed() answer it. */
+  isGuest: boolean;
 }
 
 /** What the guard attaches to every request it lets through. */
@@ -22,11 +24,14 @@ export type MatrixRequest = FastifyRequest & { matrix?: MatrixRequestContext };
 export const PUBLIC_ROUTE = 'lattice:public';
 export const OPTIONAL_AUTH = 'lattice:optional-auth';
 export const RATE_LIMITED = 'lattice:rate-limited';
+export const GUEST_ALLOWED = 'lattice:guest-allowed';
 
 /** The route needs no access token (e.g. /versions, /login). */
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 /** The route reads an access token if one is given (e.g. /register for appservices). */
 export const OptionalAuth = () => SetMetadata(OPTIONAL_AUTH, true);
+/** Guest accounts may call the route (client-server-api "Guest Access", "Client behaviour" lists them); every other route answers them M_GUEST_ACCESS_FORBIDDEN. */
+export const GuestAllowed = () => SetMetadata(GUEST_ALLOWED, true);
 /** The route counts against the requester's rate limit (spec: `rate-limited: true` in the OpenAPI). */
 export const RateLimited = () => SetMetadata(RATE_LIMITED, true);
 

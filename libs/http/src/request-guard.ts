@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { LATTICE_CONFIG, LatticeConfig, TenantDirectory } from '@lattice/config';
 import { Errors } from './matrix-error';
 import { RateLimiter } from './rate-limiter';
-import { MatrixRequest, OPTIONAL_AUTH, PUBLIC_ROUTE, RATE_LIMITED, Requester } from './request-context';
+import { GUEST_ALLOWED, MatrixRequest, OPTIONAL_AUTH, PUBLIC_ROUTE, RATE_LIMITED, Requester } from './request-context';
 
 /** Resolves an access token to its user and device; implemented by the accounts lib. */
 export interface AccessTokenResolver {
@@ -44,6 +44,7 @@ export class MatrixRequestGuard implements CanActivate {
       const found = await this.tokens.resolve(token);
       // A token is only good at its own tenant: two tenants behave as two homeservers, which share no sessions.
       if (!found || serverNameOf(found.userId) !== tenant.serverName) throw Errors.unknownToken();
+      if (found.isGuest && !flag(GUEST_ALLOWED)) throw Errors.guestAccessForbidden();
       request.matrix.requester = { ...found, accessToken: token };
     } else if (!flag(PUBLIC_ROUTE) && !flag(OPTIONAL_AUTH)) {
       throw Errors.missingToken();

@@ -10,6 +10,8 @@ export const registerBody = z.object({
   initial_device_display_name: z.string().max(255).optional(),
   inhibit_login: z.boolean().optional(),
   refresh_token: z.boolean().optional(),
+  /** A guest upgrading to a full account (client-server-api "Guest Access"). */
+  guest_access_token: z.string().optional(),
 });
 
 /** m.id.user is the identifier this server accepts; `user` is the deprecated top-level form. */

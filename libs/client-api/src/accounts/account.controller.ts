@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
-import { Auth, Requester, validateBody } from '@lattice/http';
+import { Auth, GuestAllowed, Requester, validateBody } from '@lattice/http';
 import { deactivateBody, passwordBody } from './account-schemas';
 import { requirePassword } from './password-stage';
 
@@ -9,9 +9,10 @@ import { requirePassword } from './password-stage';
 export class AccountController {
   constructor(private readonly accounts: AccountStore) {}
 
+  @GuestAllowed()
   @Get('whoami')
   whoami(@Auth() requester: Requester) {
-    return { user_id: requester.userId, device_id: requester.deviceId, is_guest: false };
+    return { user_id: requester.userId, device_id: requester.deviceId, is_guest: requester.isGuest };
   }
 
   /** Changing the password logs out every other device unless logout_devices is false. */

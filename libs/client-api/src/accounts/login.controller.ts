@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { AccountStore } from '@lattice/accounts';
-import { Auth, Errors, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { loginBody } from './account-schemas';
 
 /** Password login and logout (client-server-api "Login", "Logout"). */
@@ -48,6 +48,7 @@ export class LoginController {
     };
   }
 
+  @GuestAllowed()
   @Post('logout')
   @HttpCode(200)
   async logout(@Auth() requester: Requester) {

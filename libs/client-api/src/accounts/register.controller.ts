@@ -19,13 +19,14 @@ export class RegisterController {
   @Public()
   @RateLimited()
   async register(@Tenant() tenant: TenantConfig, @Body() raw: unknown, @Query('kind') kind?: string) {
-    if (kind === 'guest') throw Errors.guestAccessForbidden();
-    if (kind !== undefined && kind !== 'user') throw Errors.invalidParam('kind must be "user" or "guest"');
+    if (kind !== undefined && kind !== 'user' && kind !== 'guest') throw Errors.invalidParam('kind must be "user" or "guest"');
+    if (kind === 'guest') return this.registerGuest(tenant, raw);
     if (tenant.registration.mode === 'closed') throw Errors.forbidden('Registration is disabled on this server');
     const body = validateBody(registerBody, raw);
+    const guest = body.guest_access_token === undefined ? undefined : await this.upgradingGuest(tenant, body.guest_access_token, body.username);
 
     // Check the username before UIA so clients learn about a taken name first, as Synapse does.
-    if (body.username !== undefined && !(await this.accounts.isLocalpartAvailable(tenant.serverName, body.username.toLowerCase()))) {
+    if (!guest && body.username !== undefined && !(await this.accounts.isLocalpartAvailable(tenant.serverName, body.username.toLowerCase()))) {
       throw Errors.userInUse();
     }
     await completeSingleStageAuth(body.auth, flowsFor(tenant), async (stage, auth) =>
@@ -34,14 +35,41 @@ export class RegisterController {
         : undefined,
     );
 
-    const localpart = body.username?.toLowerCase() ?? (await this.accounts.generateLocalpart(tenant.serverName));
-    const userId = await this.accounts.createUser(tenant.serverName, localpart, body.password);
+    let userId: string;
+    if (guest) {
+      await this.accounts.upgradeGuest(guest, body.password);
+      userId = guest;
+    } else {
+      const localpart = body.username?.toLowerCase() ?? (await this.accounts.generateLocalpart(tenant.serverName));
+      userId = await this.accounts.createUser(tenant.serverName, localpart, body.password);
+    }
     if (body.inhibit_login) return { user_id: userId };
     const session = await this.accounts.startSession(userId, {
       deviceId: body.device_id,
       displayName: body.initial_device_display_name,
     });
     return { user_id: userId, access_token: session.accessToken, device_id: session.deviceId };
+  }
+
+  /** kind=guest: no authentication, no username or password; the tenant must allow guests. */
+  private async registerGuest(tenant: TenantConfig, raw: unknown) {
+    if (!tenant.registration.guests) throw Errors.guestAccessForbidden();
+    const body = validateBody(registerBody, raw);
+    const userId = await this.accounts.createUser(tenant.serverName, await this.accounts.generateLocalpart(tenant.serverName), undefined, { guest: true });
+    const session = await this.accounts.startSession(userId, { displayName: body.initial_device_display_name });
+    return { user_id: userId, access_token: session.accessToken, device_id: session.deviceId };
+  }
+
+  /**
+   * The guest a registration upgrades: its token must be a guest's of this
+   * tenant, and `username`, if given, its own localpart (the account keeps
+   * its user ID, so its rooms and history stay).
+   */
+  private async upgradingGuest(tenant: TenantConfig, guestAccessToken: string, username: string | undefined): Promise<string> {
+    const owner = await this.accounts.resolveToken(guestAccessToken);
+    if (!owner?.isGuest || owner.userId.slice(owner.userId.indexOf(':') + 1) !== tenant.serverName) throw Errors.forbidden('guest_access_token is not a guest account of this server');
+    if (username !== undefined && `@${username.toLowerCase()}:${tenant.serverName}` !== owner.userId) throw Errors.invalidParam("username must be the guest's own localpart");
+    return owner.userId;
   }
 
   @Get('register/available')

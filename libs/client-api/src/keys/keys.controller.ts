@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/co
 import { DeviceKeyStore, DeviceListStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient } from '@lattice/federation';
-import { Auth, Errors, Requester, Tenant } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { DATABASE, type Database } from '@lattice/storage';
 import { DeviceListReader, parseSyncToken } from '@lattice/sync';
@@ -28,6 +28,7 @@ export class KeysController {
     this.changesReader = new DeviceListReader(db.prisma);
   }
 
+  @GuestAllowed()
   @Post('upload')
   @HttpCode(200)
   async upload(@Auth() r: Requester, @Body() body: unknown) {
@@ -54,6 +55,7 @@ export class KeysController {
     });
   }
 
+  @GuestAllowed()
   @Post('query')
   @HttpCode(200)
   async query(@Auth() _r: Requester, @Tenant() t: TenantConfig, @Body() body: unknown) {
@@ -65,6 +67,7 @@ export class KeysController {
     return { device_keys: deviceKeys, failures };
   }
 
+  @GuestAllowed()
   @Post('claim')
   @HttpCode(200)
   async claim(@Auth() _r: Requester, @Tenant() t: TenantConfig, @Body() body: unknown) {

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient, FederationError } from '@lattice/federation';
-import { Auth, Errors, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
 import { RoomInputClient } from '@lattice/room-server';
 import { avatarUrlBody, displayNameBody } from '../rooms/room-schemas';
@@ -40,6 +40,7 @@ export class ProfileController {
     return { [field]: value };
   }
 
+  @GuestAllowed()
   @Put('displayname')
   @RateLimited()
   async setDisplayName(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('userId') userId: string, @Body() raw: unknown) {

@@ -3,7 +3,7 @@ import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
 import { FederationClient, leaveThrough, RemoteJoiner } from '@lattice/federation';
-import { Auth, Errors, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { AliasResolver } from '../directory/alias-resolver';
 import { StorageAccess } from '../storage-access';
@@ -29,6 +29,7 @@ export class MembershipController {
     private readonly inviter: RemoteInviter,
   ) {}
 
+  @GuestAllowed()
   @Post('rooms/:roomId/join')
   @HttpCode(200)
   @RateLimited()
@@ -42,6 +43,7 @@ export class MembershipController {
    * room this server is not in is joined through the servers named by
    * `via` (or the deprecated `server_name`) and the room ID's own server.
    */
+  @GuestAllowed()
   @Post('join/:roomIdOrAlias')
   @HttpCode(200)
   @RateLimited()
@@ -57,11 +59,22 @@ export class MembershipController {
    * whoever invited the user.
    */
   private async joinKnownOrRemote(r: Requester, t: TenantConfig, roomId: string, via: string[], reason?: string): Promise<string> {
+    if (r.isGuest) await this.requireGuestsMayJoin(roomId);
     if (await this.storage.reader.roomVersion(roomId)) return this.act(r, t, roomId, 'join', r.userId, reason);
     const invite = await this.storage.db.prisma.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
     const inviter = invite && serverNameOf((JSON.parse(invite.event) as { sender: string }).sender);
     const servers = [...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => !!s && s !== t.serverName))];
     return this.joinRemote(r, t, roomId, servers);
+  }
+
+  /**
+   * client-server-api "Guest Access": guests join only rooms whose
+   * m.room.guest_access is can_join. A room on another server cannot be
+   * checked before the join, so guests join only rooms this server is in.
+   */
+  private async requireGuestsMayJoin(roomId: string): Promise<void> {
+    const guestAccess = (await this.storage.reader.roomVersion(roomId)) ? await this.storage.reader.stateEvent(roomId, 'm.room.guest_access', '') : undefined;
+    if (guestAccess?.pdu.content.guest_access !== 'can_join') throw Errors.forbidden('Guests may not join this room');
   }
 
   @Post('rooms/:roomId/invite')
@@ -75,6 +88,7 @@ export class MembershipController {
     return {};
   }
 
+  @GuestAllowed()
   @Post('rooms/:roomId/leave')
   @HttpCode(200)
   async leave(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {

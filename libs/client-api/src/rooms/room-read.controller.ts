@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { Auth, Errors, Requester } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, Requester } from '@lattice/http';
 import { roomViewOf, toClientEvent } from '@lattice/room-server';
 import { parsePaginationToken } from '@lattice/sync';
 import { StorageAccess } from '../storage-access';
@@ -16,6 +16,7 @@ export class RoomReadController {
   }
 
   /** GET /members with the at / membership / not_membership filters. */
+  @GuestAllowed()
   @Get('rooms/:roomId/members')
   async members(
     @Auth() r: Requester,
@@ -48,6 +49,7 @@ export class RoomReadController {
     return { joined };
   }
 
+  @GuestAllowed()
   @Get('rooms/:roomId/event/:eventId')
   async event(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventId') eventId: string) {
     // An event the user may not see is not found, as if it did not exist (client-server-api GET /event: 404).

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { Auth, Errors, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 import { toClientEvent } from '@lattice/room-server';
 import { StorageAccess } from '../storage-access';
@@ -21,6 +21,7 @@ export class SendController {
     private readonly storage: StorageAccess,
   ) {}
 
+  @GuestAllowed()
   @Put('send/:eventType/:txnId')
   @RateLimited()
   async send(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() raw: unknown) {
@@ -30,29 +31,34 @@ export class SendController {
     return { event_id: eventId };
   }
 
+  @GuestAllowed()
   @Put('state/:eventType')
   @RateLimited()
   putStateEmptyKey(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Body() raw: unknown) {
     return this.putState(r, t, roomId, type, '', raw);
   }
 
+  @GuestAllowed()
   @Put('state/:eventType/:stateKey')
   @RateLimited()
   putStateWithKey(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('stateKey') key: string, @Body() raw: unknown) {
     return this.putState(r, t, roomId, type, key, raw);
   }
 
+  @GuestAllowed()
   @Get('state')
   async allState(@Auth() r: Requester, @Param('roomId') roomId: string) {
     const view = await requireView(this.storage, roomId, r.userId);
     return (await stateInView(this.storage, roomId, view)).map((e) => toClientEvent(e));
   }
 
+  @GuestAllowed()
   @Get('state/:eventType')
   getStateEmptyKey(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventType') type: string) {
     return this.getState(r, roomId, type, '');
   }
 
+  @GuestAllowed()
   @Get('state/:eventType/:stateKey')
   getStateWithKey(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('stateKey') key: string) {
     return this.getState(r, roomId, type, key);

@@ -2,7 +2,7 @@ import { Body, Controller, Inject, Param, Put } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { queueOutbound } from '@lattice/federation';
-import { Auth, Errors, Requester, Tenant } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
 import { isValidHistoricalUserId, type JsonObject } from '@lattice/protocol';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { addressedMessages, ToDeviceInbox } from '@lattice/sync';
@@ -28,6 +28,7 @@ export class SendToDeviceController {
   }
 
   // Not rate limited: the spec gives this endpoint no 429, and end-to-end encryption sends key shares here in bursts as large as a room.
+  @GuestAllowed()
   @Put(':eventType/:txnId')
   async send(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() body: unknown) {
     const messages = validMessages(body);

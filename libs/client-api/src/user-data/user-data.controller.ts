@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
-import { Auth, Errors, RateLimited, Requester, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, RateLimited, Requester, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 import { POSITION_CACHE, type PositionCache } from '@lattice/storage';
 import { AccountDataStore, parseFilter, ReceiptStore } from '@lattice/sync';
@@ -39,6 +39,7 @@ export class UserDataController {
     this.receipts = new ReceiptStore(storage.db.prisma, positions);
   }
 
+  @GuestAllowed()
   @Post('user/:userId/filter')
   @HttpCode(200)
   async createFilter(@Auth() r: Requester, @Param('userId') userId: string, @Body() raw: unknown) {
@@ -53,6 +54,7 @@ export class UserDataController {
     return { filter_id: String(filterId) };
   }
 
+  @GuestAllowed()
   @Get('user/:userId/filter/:filterId')
   async getFilter(@Auth() r: Requester, @Param('userId') userId: string, @Param('filterId') filterId: string) {
     this.requireSelf(r, userId);

@@ -18,6 +18,7 @@ import { checkAgainstAuthEvents } from '../dag/receipt-checks';
 import { membershipsChangedByResolution } from '../dag/state-set';
 import { membershipTemplate } from './membership-template';
 import { planReceivedEvent } from './plan-received-event';
+import { GuestEviction, roomsWithGuestAccessChange } from './guest-eviction';
 import { serverAclRefusal } from './server-acl-policy';
 
 /** Display name and avatar of a local user, for their join events. */
@@ -53,6 +54,7 @@ export class RoomInputHandler {
   private readonly heads = new Map<string, { head: RoomHead; epoch: bigint }>();
   private readonly reader: RoomReader;
   private readonly dag: DagReader;
+  private readonly guests: GuestEviction;
 
   constructor(
     private readonly db: PrismaClient,
@@ -65,6 +67,7 @@ export class RoomInputHandler {
   ) {
     this.reader = new RoomReader(db);
     this.dag = new DagReader(db);
+    this.guests = new GuestEviction(db, bus);
   }
 
   /** Applies a batch of inputs in order and answers each; a repeated input gets its first reply. */
@@ -166,6 +169,7 @@ export class RoomInputHandler {
     const persisted = await this.store.persist(writes, processed);
     for (const write of writes) this.heads.set(write.head.roomId, { head: write.head, epoch: write.epoch });
     await this.publish(writes, persisted, resolvedMembers);
+    await this.guests.evict(roomsWithGuestAccessChange(writes));
     return replies;
   }
 

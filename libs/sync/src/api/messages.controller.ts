@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { Auth, Errors, Requester, Tenant } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
 import { EventVisibility, RoomReader, requireRoomView, toClientEvent, viewHorizon, type RoomView, type StoredEvent } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 import { roomEventMatches } from '../filters/event-filter';
@@ -26,6 +26,7 @@ export class MessagesController {
     this.visibility = new EventVisibility(db.prisma);
   }
 
+  @GuestAllowed()
   @Get('messages')
   async messages(
     @Tenant() tenant: TenantConfig,
@@ -65,6 +66,7 @@ export class MessagesController {
     };
   }
 
+  @GuestAllowed()
   @Get('context/:eventId')
   async context(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Query('limit') limit?: string) {
     const view = await this.requireView(roomId, r.userId);

@@ -1,6 +1,6 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { Auth, Errors, Requester } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, Requester } from '@lattice/http';
 import { parseSyncToken } from '../positions/sync-token';
 import { isPresenceState, PRESENCE_STATES } from '../presence/presence-rules';
 import { SyncService } from '../sync-service';
@@ -17,6 +17,7 @@ export class SyncController {
   ) {}
 
   /** GET /sync (client-server-api "Syncing"). */
+  @GuestAllowed()
   @Get('sync')
   async getSync(
     @Auth() r: Requester,
