@@ -1,4 +1,4 @@
-import { getRoomVersion, redactEvent, serverMaySeeEvent, serverNameOf, userMaySeeEvent, type StateBeforeEvent } from '@lattice/protocol';
+import { getRoomVersion, membershipAtEvent, redactEvent, serverMaySeeEvent, serverNameOf, userMaySeeEvent, type StateBeforeEvent } from '@lattice/protocol';
 import type { PrismaClient } from '@lattice/storage';
 import type { StoredEvent } from '../room-reader';
 
@@ -33,7 +33,7 @@ export class EventVisibility {
     for (const event of events) {
       const state = states.get(event.eventId)!;
       if (!userMaySeeEvent(userId, event.pdu, state, joinedAfter(lastJoins, event))) continue;
-      const joinedAtEvent = userMaySeeEvent(userId, event.pdu, { ...state, historyVisibility: 'joined' }, false);
+      const joinedAtEvent = membershipAtEvent(event.pdu, userId, state.memberships.get(userId)) === 'join';
       visible.push(erased.has(event.pdu.sender) && !joinedAtEvent ? redactedEvent(event) : event);
     }
     return visible;
@@ -87,11 +87,11 @@ export class EventVisibility {
       events.map((e) => e.eventId),
       keyNids,
     );
-    const states = new Map<string, StateBeforeEvent>(events.map((e) => [e.eventId, { historyVisibility: undefined, memberships: new Map<string, string>() }]));
+    const states = new Map<string, { historyVisibility: unknown; memberships: Map<string, string> }>(events.map((e) => [e.eventId, { historyVisibility: undefined, memberships: new Map() }]));
     for (const row of rows) {
       const state = states.get(row.event_id)!;
       if (row.is_visibility) state.historyVisibility = row.content?.history_visibility;
-      else if (typeof row.content?.membership === 'string') (state.memberships as Map<string, string>).set(row.state_key, row.content.membership);
+      else if (typeof row.content?.membership === 'string') state.memberships.set(row.state_key, row.content.membership);
     }
     const outliers = await this.outlierIds(events);
     for (const roomId of new Set(events.filter((e) => outliers.has(e.eventId)).map((e) => e.roomId))) {
@@ -134,9 +134,12 @@ export class EventVisibility {
   }
 
   private async outlierIds(events: StoredEvent[]): Promise<Set<string>> {
+    // Only history fetched from other servers (negative positions) or state without a place in the timeline (0) can be an outlier.
+    const candidates = events.filter((e) => e.streamPos <= 0n);
+    if (candidates.length === 0) return new Set();
     const rows = await this.db.$queryRawUnsafe<Array<{ event_id: string }>>(
       'SELECT event_id FROM events WHERE event_id = ANY($1::text[]) AND is_outlier',
-      events.map((e) => e.eventId),
+      candidates.map((e) => e.eventId),
     );
     return new Set(rows.map((r) => r.event_id));
   }
