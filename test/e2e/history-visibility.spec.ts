@@ -139,6 +139,24 @@ describe('history visibility', () => {
     it('is refused /joined_members once left', async () => expect((await raw.call(bob, 'GET', `/rooms/${room(roomId)}/joined_members`)).status).toBe(403));
   });
 
+  describe('a room its former member forgot', () => {
+    it('is no longer readable by them: /messages answers 403', async () => {
+      const roomId = await createRoom('shared');
+      const bob = await fresh();
+      await join(bob, roomId);
+      await send(alice, roomId, 'seen while joined');
+      await leave(bob, roomId);
+      expect((await messages(bob, roomId)).bodies).toEqual(['seen while joined']);
+      await raw.call(bob, 'POST', `/rooms/${room(roomId)}/forget`, {});
+      expect(await raw.call(bob, 'GET', `/rooms/${room(roomId)}/messages?dir=b`)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+    });
+
+    it('cannot be forgotten while joined: 400 M_UNKNOWN', async () => {
+      const roomId = await createRoom('shared');
+      expect(await raw.call(alice, 'POST', `/rooms/${room(roomId)}/forget`, {})).toMatchObject({ status: 400, body: { errcode: 'M_UNKNOWN' } });
+    });
+  });
+
   describe('shared', () => {
     it('shows a newly joined member the history from before the join, and nothing after a leave', async () => {
       const roomId = await createRoom('shared');

@@ -135,6 +135,11 @@ export class RoomReader {
     return row && { membership: row.membership, streamPos: BigInt(row.stream_pos) };
   }
 
+  /** Whether the user forgot the room after leaving it (POST /forget). */
+  async hasForgotten(roomId: string, userId: string): Promise<boolean> {
+    return (await this.db.forgottenRoom.findUnique({ where: { userId_roomId: { userId, roomId } } })) !== null;
+  }
+
   /** Rooms where the user's current membership is one of `memberships`. */
   async roomsOfUser(userId: string, memberships: string[]): Promise<Array<{ roomId: string; membership: string; streamPos: bigint }>> {
     const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; membership: string; stream_pos: bigint }>>(

@@ -3,7 +3,7 @@ import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
 import { FederationClient, leaveThrough, RemoteJoiner } from '@lattice/federation';
-import { Auth, Errors, GuestAllowed, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { AliasResolver } from '../directory/alias-resolver';
 import { StorageAccess } from '../storage-access';
@@ -123,12 +123,12 @@ export class MembershipController {
     return this.moderate(r, t, roomId, 'unban', raw);
   }
 
-  /** POST /forget: only rooms the user has left can be forgotten. */
+  /** POST /forget: only rooms the user has left can be forgotten (client-server-api: 400 M_UNKNOWN otherwise). */
   @Post('rooms/:roomId/forget')
   @HttpCode(200)
   async forget(@Auth() r: Requester, @Param('roomId') roomId: string) {
     const membership = await this.storage.reader.membership(roomId, r.userId);
-    if (membership === 'join' || membership === 'invite') throw Errors.badJson('You must leave the room before forgetting it');
+    if (membership === 'join' || membership === 'invite') throw new MatrixError(400, 'M_UNKNOWN', `${r.userId} is in room ${roomId}: leave it before forgetting it`);
     await this.storage.db.prisma.forgottenRoom.upsert({ where: { userId_roomId: { userId: r.userId, roomId } }, create: { userId: r.userId, roomId }, update: {} });
     return {};
   }

@@ -8,8 +8,10 @@ import type { EventVisibility } from './event-visibility';
  * they were allowed to see before they left the room, but no events received
  * after they left"):
  * - member: joined now; reads the current state.
- * - former: joined once and since left or was banned; reads the state as it
- *   was at `leftAt`, the position of the membership change.
+ * - former: joined once and since left or was banned, and has not forgotten
+ *   the room (POST /forget: "the user will no longer be able to retrieve
+ *   history for that room"); reads the state as it was at `leftAt`, the
+ *   position of the membership change.
  * - peek: not in the room, which is world_readable; reads the current state.
  * - none: none of these; unknown: no such room here.
  * Events are still filtered one by one with EventVisibility.
@@ -20,7 +22,9 @@ export async function roomViewOf(reader: RoomReader, visibility: EventVisibility
   if (!(await reader.roomVersion(roomId))) return { kind: 'unknown' };
   const entry = await reader.membershipEntry(roomId, userId);
   if (entry?.membership === 'join') return { kind: 'member' };
-  if ((entry?.membership === 'leave' || entry?.membership === 'ban') && (await visibility.hasJoined(roomId, userId))) return { kind: 'former', leftAt: entry.streamPos };
+  if ((entry?.membership === 'leave' || entry?.membership === 'ban') && (await visibility.hasJoined(roomId, userId)) && !(await reader.hasForgotten(roomId, userId))) {
+    return { kind: 'former', leftAt: entry.streamPos };
+  }
   return (await visibility.isWorldReadable(roomId)) ? { kind: 'peek' } : { kind: 'none' };
 }
 

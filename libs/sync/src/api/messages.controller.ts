@@ -38,8 +38,9 @@ export class MessagesController {
     @Query('limit') limit?: string,
     @Query('filter') filter?: string,
   ) {
-    if (dir !== 'b' && dir !== 'f') throw Errors.invalidParam('dir must be "b" or "f"');
+    // Who may read the room before what was asked of it: a stranger learns nothing from parameter errors.
     const view = await this.requireView(roomId, r.userId);
+    if (dir !== 'b' && dir !== 'f') throw Errors.invalidParam('dir must be "b" or "f"');
     const eventFilter = parseRoomEventFilter(filter);
     const count = Math.min(Number(limit ?? 10) || 10, MAX_LIMIT);
     const backwards = dir === 'b';
