@@ -18,6 +18,7 @@ import { clampPosition, formatSyncToken, hasAdvanced, type SyncPosition, ZERO_PO
 import { AccountDataStore, type AccountDataEntry } from './streams/account-data-store';
 import { ReceiptStore } from './streams/receipt-store';
 import { TypingStore } from './streams/typing-store';
+import { hiddenByIgnore, ignoredUsersOf, inviteFromIgnored } from './streams/ignored-users';
 import { ToDeviceInbox } from './to-device/to-device-inbox';
 
 export interface SyncRequest {
@@ -142,6 +143,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const leave: JsonObject = {};
     const knock: JsonObject = {};
     const accountData = await this.accountData.since(request.userId, from.accountData, current.accountData);
+    const ignored = ignoredUsersOf(await this.accountData.get(request.userId, '', 'm.ignored_user_list'));
     const hasLeft = memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
     const forgotten = new Set(hasLeft ? (await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
 
@@ -149,16 +151,17 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       if (!roomIncluded(filter, room.roomId)) continue;
       const changedMembership = room.streamPos > from.events && room.streamPos <= current.events;
       if (room.membership === 'join') {
-        const section = await this.joinedRoom(request, room.roomId, room.streamPos, since && !changedMembership ? from : undefined, current, accountData);
+        const section = await this.joinedRoom(request, room.roomId, room.streamPos, since && !changedMembership ? from : undefined, current, accountData, ignored);
         if (section) join[room.roomId] = section;
       } else if (room.membership === 'invite' && (changedMembership || !since)) {
-        invite[room.roomId] = { invite_state: { events: (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId)) } };
+        const inviteState = (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId));
+        if (!inviteFromIgnored(ignored, inviteState, request.userId)) invite[room.roomId] = { invite_state: { events: inviteState } };
       } else if (room.membership === 'knock' && (changedMembership || !since)) {
         knock[room.roomId] = { knock_state: { events: (await this.reader.remoteKnockState(room.roomId, request.userId)) ?? (await this.knockState(room.roomId, request.userId)) } };
       } else if ((room.membership === 'leave' || room.membership === 'ban') && since && changedMembership && !forgotten.has(room.roomId)) {
-        leave[room.roomId] = await this.leftRoom(request, room.roomId, since, room.streamPos);
+        leave[room.roomId] = await this.leftRoom(request, room.roomId, since, room.streamPos, ignored);
       } else if ((room.membership === 'leave' || room.membership === 'ban') && !since && filter?.room?.include_leave && !forgotten.has(room.roomId)) {
-        leave[room.roomId] = await this.leftRoom(request, room.roomId, undefined, room.streamPos);
+        leave[room.roomId] = await this.leftRoom(request, room.roomId, undefined, room.streamPos, ignored);
       }
     }
 
@@ -195,6 +198,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     since: SyncPosition | undefined,
     current: SyncPosition,
     accountData: AccountDataEntry[],
+    ignored: ReadonlySet<string>,
   ): Promise<JsonObject | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
@@ -203,7 +207,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const limited = fetched.length > limit;
     const timeline = fetched.slice(0, limit).reverse();
     const seen = timeline.length > 0 && timeline[0].streamPos < joinedAt ? await this.visibility.visibleToUser(request.userId, timeline) : timeline;
-    const visible = seen.filter((e) => roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
+    const visible = seen.filter((e) => !hiddenByIgnore(ignored, e.pdu) && roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
 
     const typing = this.typing.typingSince(roomId, since?.typing ?? 0n);
     const receipts = await this.receipts.ephemeral(roomId, request.userId, since?.receipts ?? 0n, current.receipts);
@@ -267,14 +271,14 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * end at the leave (client-server-api "Room History Visibility": no
    * events received after they left), every event checked.
    */
-  private async leftRoom(request: SyncRequest, roomId: string, since: SyncPosition | undefined, leftAt: bigint): Promise<JsonObject> {
+  private async leftRoom(request: SyncRequest, roomId: string, since: SyncPosition | undefined, leftAt: bigint, ignored: ReadonlySet<string>): Promise<JsonObject> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     const fetched = await this.reader.timeline(roomId, { after: since?.events ?? 0n, upTo: leftAt, limit: limit + 1, backwards: true });
     const limited = fetched.length > limit;
     const timeline = fetched.slice(0, limit).reverse();
-    const visible = (await this.visibility.visibleToUser(request.userId, timeline)).filter((e) =>
-      roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }),
+    const visible = (await this.visibility.visibleToUser(request.userId, timeline)).filter(
+      (e) => !hiddenByIgnore(ignored, e.pdu) && roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }),
     );
     const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since, leftAt) : [];
     return {

@@ -7,6 +7,8 @@ import { roomEventMatches } from '../filters/event-filter';
 import { roomEventFilterSchema, type RoomEventFilter } from '../filters/filter-schema';
 import { formatPaginationToken, parsePaginationToken } from '../pagination-token';
 import { HistoryBackfill } from './history-backfill';
+import { SyncService } from '../sync-service';
+import { hiddenByIgnore, ignoredUsersOf } from '../streams/ignored-users';
 
 const MAX_LIMIT = 1_000;
 /** Backfill requests one page may make before answering with what it has. */
@@ -21,6 +23,7 @@ export class MessagesController {
   constructor(
     @Inject(DATABASE) db: Database,
     private readonly history: HistoryBackfill,
+    private readonly sync: SyncService,
   ) {
     this.reader = new RoomReader(db.prisma);
     this.visibility = new EventVisibility(db.prisma);
@@ -57,7 +60,8 @@ export class MessagesController {
       events = await page();
     }
     const visible = await this.visibility.visibleToUser(r.userId, events);
-    const chunk = visible.filter((e) => roomEventMatches(eventFilter, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
+    const ignored = await this.ignoredBy(r.userId);
+    const chunk = visible.filter((e) => !hiddenByIgnore(ignored, e.pdu) && roomEventMatches(eventFilter, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
     const last = events.at(-1);
     return {
       start: from ?? formatPaginationToken(position),
@@ -80,10 +84,12 @@ export class MessagesController {
     const before = await this.reader.timeline(roomId, { before: event.streamPos, limit: half, backwards: true });
     const after = await this.reader.timeline(roomId, { after: event.streamPos, upTo: horizon, limit: half, backwards: false });
     const last = after.at(-1) ?? event;
+    const ignored = await this.ignoredBy(r.userId);
+    const shown = async (events: StoredEvent[]) => (await this.visibility.visibleToUser(r.userId, events)).filter((e) => !hiddenByIgnore(ignored, e.pdu)).map((e) => toClientEvent(e, r));
     return {
       event: toClientEvent(event, r),
-      events_before: (await this.visibility.visibleToUser(r.userId, before)).map((e) => toClientEvent(e, r)),
-      events_after: (await this.visibility.visibleToUser(r.userId, after)).map((e) => toClientEvent(e, r)),
+      events_before: await shown(before),
+      events_after: await shown(after),
       start: formatPaginationToken(before.at(-1)?.streamPos ?? event.streamPos),
       end: formatPaginationToken(last.streamPos + 1n),
       // client-server-api /context: "The state of the room at the last event returned".
@@ -98,6 +104,11 @@ export class MessagesController {
     const horizon = viewHorizon(view);
     const members = horizon === undefined ? await this.reader.currentState(roomId, 'm.room.member') : await this.reader.stateAt(roomId, horizon, 'm.room.member');
     return members.filter((e) => senders.has(e.pdu.state_key!)).map((e) => toClientEvent(e));
+  }
+
+  /** client-server-api "Ignoring Users": pages leave out what ignored users sent, as /sync does. */
+  private async ignoredBy(userId: string): Promise<ReadonlySet<string>> {
+    return ignoredUsersOf(await this.sync.accountData.get(userId, '', 'm.ignored_user_list'));
   }
 
   private requireView(roomId: string, userId: string): Promise<RoomView> {
