@@ -21,6 +21,7 @@ import { SendController } from './rooms/send.controller';
 import { StorageAccess } from './storage-access';
 import { SendToDeviceController } from './to-device/send-to-device.controller';
 import { UserDataController } from './user-data/user-data.controller';
+import { CanonicalAliasCheck } from './rooms/canonical-alias-check';
 import { VersionsController } from './versions/versions.controller';
 
 /** The client-server API except the sync paths (see libs/routing). */
@@ -45,6 +46,6 @@ import { VersionsController } from './versions/versions.controller';
     OpenIdController,
     SendToDeviceController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck],
 })
 export class ClientApiModule {}

@@ -7,6 +7,7 @@ import { StorageAccess } from '../storage-access';
 import { requireView, stateInView } from './room-access';
 import { RoomInputClient } from '@lattice/room-server';
 import { reasonBody } from './room-schemas';
+import { CanonicalAliasCheck } from './canonical-alias-check';
 
 function jsonObject(raw: unknown): JsonObject {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw Errors.notJson('Event content must be a JSON object');
@@ -19,6 +20,7 @@ export class SendController {
   constructor(
     private readonly rooms: RoomInputClient,
     private readonly storage: StorageAccess,
+    private readonly canonicalAliases: CanonicalAliasCheck,
   ) {}
 
   @GuestAllowed()
@@ -73,7 +75,9 @@ export class SendController {
   }
 
   private async putState(r: Requester, t: TenantConfig, roomId: string, type: string, stateKey: string, raw: unknown) {
-    const { eventId } = await this.rooms.submit({ kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, stateKey, content: jsonObject(raw) });
+    const content = jsonObject(raw);
+    if (type === 'm.room.canonical_alias' && stateKey === '') await this.canonicalAliases.check(t.serverName, roomId, content);
+    const { eventId } = await this.rooms.submit({ kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, stateKey, content });
     return { event_id: eventId };
   }
 

@@ -194,6 +194,8 @@ export class RoomInputHandler {
       return { reply: { ok: true, roomId: input.roomId, eventId: current?.eventId } };
     }
     if (input.action === 'unban' && membership !== 'ban') throw Errors.forbidden(`${input.target} is not banned`);
+    // The auth rules would let a leave be set for anyone; kicking someone who is not in the room is refused, as Synapse does.
+    if (input.action === 'kick' && membership !== 'join' && membership !== 'invite' && membership !== 'knock') throw Errors.forbidden(`${input.target} is not in the room`);
     const extra = input.action === 'join' ? { ...profileContent(await this.profiles(input.target)), ...(input.content ?? {}) } : (input.content ?? {});
     return { template: membershipTemplate(input.action, input.target, input.reason, extra as JsonObject) };
   }

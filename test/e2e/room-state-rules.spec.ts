@@ -1,0 +1,57 @@
+import { startEmbeddedServer } from '../support/embedded-server';
+import { rawClient, type Account } from '../support/raw-client';
+
+/** Checks the client-server API makes before a state change reaches the room: kicks and canonical aliases. */
+describe('state change checks', () => {
+  let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
+  let raw: ReturnType<typeof rawClient>;
+  let alice: Account;
+  let roomId: string;
+  let names = 0;
+
+  const room = (id = roomId) => encodeURIComponent(id);
+  const setCanonical = (content: Record<string, unknown>) => raw.call(alice, 'PUT', `/rooms/${room()}/state/m.room.canonical_alias/`, content);
+  const newAlias = async (target: string) => {
+    const alias = `#state-rules-${names++}:localhost`;
+    await raw.call(alice, 'PUT', `/directory/room/${encodeURIComponent(alias)}`, { room_id: target });
+    return alias;
+  };
+
+  beforeAll(async () => {
+    server = await startEmbeddedServer();
+    raw = rawClient(() => server.url);
+    alice = await raw.register('state-rules');
+    roomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat' })).body.room_id as string;
+  }, 60_000);
+  afterAll(async () => server.close());
+
+  describe('kick', () => {
+    it('refuses to kick a user who left with 403', async () => {
+      const bob = await raw.register(`left-${names++}`);
+      await raw.call(bob, 'POST', `/join/${room()}`, {});
+      await raw.call(bob, 'POST', `/rooms/${room()}/leave`, {});
+      expect(await raw.call(alice, 'POST', `/rooms/${room()}/kick`, { user_id: bob.userId })).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+    });
+
+    it('refuses to kick a user who was never in the room with 403', async () => {
+      expect(await raw.call(alice, 'POST', `/rooms/${room()}/kick`, { user_id: '@never:localhost' })).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+    });
+  });
+
+  describe('m.room.canonical_alias', () => {
+    it("accepts the room's own alias", async () => expect((await setCanonical({ alias: await newAlias(roomId) })).status).toBe(200));
+
+    it('refuses an alias that is not valid with 400 M_INVALID_PARAM', async () => {
+      expect(await setCanonical({ alias: 'not-an-alias' })).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+    });
+
+    it('refuses an alias that does not exist with 400 M_BAD_ALIAS', async () => {
+      expect(await setCanonical({ alias: '#nowhere:localhost' })).toMatchObject({ status: 400, body: { errcode: 'M_BAD_ALIAS' } });
+    });
+
+    it('refuses an alt alias of another room with 400 M_BAD_ALIAS', async () => {
+      const other = (await raw.call(alice, 'POST', '/createRoom', {})).body.room_id as string;
+      expect(await setCanonical({ alt_aliases: [await newAlias(other)] })).toMatchObject({ status: 400, body: { errcode: 'M_BAD_ALIAS' } });
+    });
+  });
+});
