@@ -460,6 +460,9 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
         // Last: the rejoin changes what the peer may see (under `shared`, everything its user joined after).
         it(`shows the ${peerName} user, back in the room and paging back, the messages the rules allow them and no others`, async () => {
           expect((await peerClient('POST', `/_matrix/client/v3/join/${room()}?server_name=${encodeURIComponent(latticeName)}`, visitor.accessToken, {})).status).toBe(200);
+          // A Lattice peer that was in the room joins on its own copy of it and sends the join after answering: sent before it
+          // arrives here, the next message would not go to the peer.
+          await eventually('the rejoin to arrive here', async () => (await membershipHere()) === 'join');
           await send('after-rejoin');
           let pagedBack: Array<string | undefined> = [];
           await eventually(`${peerName} to page back through what the visitor may see`, async () => (pagedBack = await messageBodies(peerClient, visitor.accessToken, roomId)).join() === pagedBackAfterRejoin.join(), 20_000).catch(() => undefined);
