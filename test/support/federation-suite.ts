@@ -385,7 +385,8 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
     });
 
     describe(`history visibility: what ${peerName} itself is given of a room here its user joined and left`, () => {
-      // The rows differ in what the visitor could see from before their join: nothing when `joined`, everything when `shared`.
+      // The rows differ in what the visitor may see of what was sent while they were not in the room: none of it under
+      // `joined`; under `shared`, what came before their join, and once they rejoin, what came while they were away.
       describe.each([
         { visibility: 'joined', beforeJoin: 'redacted', pagedBackAfterRejoin: ['while-joined', 'after-rejoin'] },
         { visibility: 'shared', beforeJoin: 'whole', pagedBackAfterRejoin: ['before-join', 'while-joined', 'after-leave-1', 'after-leave-2', 'after-rejoin'] },
