@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
-import { generateSigningKey, signJson } from '../../libs/protocol/src';
+import { computeEventId, generateSigningKey, getRoomVersion, signJson, type JsonObject, type Pdu, type RoomVersion } from '../../libs/protocol/src';
 import { DATABASE, type Database } from '../../libs/storage/src';
 import { freePort, makeTestCertificates, type TestCertificates } from '../../tools/tls/test-certificates';
 import { exchangeEncryptedMessages } from './crypto-client';
@@ -382,6 +382,94 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
         const { body } = await latticeClient('GET', `/_matrix/client/v3/sync?timeout=0&since=${encodeURIComponent(since)}`, lena.accessToken);
         expect(JSON.stringify(body.rooms ?? {})).not.toContain('history ');
       }, 120_000);
+    });
+
+    describe(`history visibility: what ${peerName} itself is given of a room here its user joined and left`, () => {
+      // The rows differ in what the visitor may see of what was sent while they were not in the room: none of it under
+      // `joined`; under `shared`, what came before their join, and once they rejoin, what came while they were away.
+      describe.each([
+        { visibility: 'joined', beforeJoin: 'redacted', pagedBackAfterRejoin: ['while-joined', 'after-rejoin'] },
+        { visibility: 'shared', beforeJoin: 'whole', pagedBackAfterRejoin: ['before-join', 'while-joined', 'after-leave-1', 'after-leave-2', 'after-rejoin'] },
+      ])('history_visibility $visibility', ({ visibility, beforeJoin, pagedBackAfterRejoin }) => {
+        let owner: { userId: string; accessToken: string };
+        let visitor: { userId: string; accessToken: string };
+        let roomId: string;
+        let version: RoomVersion;
+        const ids = new Map<string, string>();
+        const room = () => encodeURIComponent(roomId);
+        const idOf = (label: string) => encodeURIComponent(ids.get(label)!);
+
+        const send = async (label: string) => {
+          const { body } = await latticeClient('PUT', `/_matrix/client/v3/rooms/${room()}/send/m.room.message/${label}`, owner.accessToken, { msgtype: 'm.text', body: label });
+          ids.set(label, body.event_id as string);
+        };
+        const membershipHere = async () => (await latticeClient('GET', `/_matrix/client/v3/rooms/${room()}/state/m.room.member/${encodeURIComponent(visitor.userId)}`, owner.accessToken)).body.membership;
+        /** A federation request to this server signed by the peer. */
+        const peerAsks = (method: string, path: string, body?: JsonObject) => peer.federationRequest(latticeName, method, `/_matrix/federation/v1${path}`, body);
+        /** How each message of `pdus` was given, by the label it was sent with: whole as sent, redacted (empty content), or else as it came. */
+        const howGiven = (pdus: Pdu[]) => {
+          const labels = new Map([...ids].map(([label, id]) => [id, label]));
+          const given = (pdu: Pdu, label: string) => {
+            if (JSON.stringify(pdu.content) === JSON.stringify({ msgtype: 'm.text', body: label })) return 'whole';
+            return Object.keys(pdu.content).length === 0 ? 'redacted' : JSON.stringify(pdu.content);
+          };
+          return Object.fromEntries(
+            pdus
+              .filter((p) => p.type === 'm.room.message')
+              .map((p) => {
+                const label = labels.get(computeEventId(version, p as unknown as JsonObject))!;
+                return [label, given(p, label)];
+              }),
+          );
+        };
+
+        beforeAll(async () => {
+          owner = await registerOnLattice(`hv-owner-${visibility}`);
+          visitor = await peer.register(`hv-visitor-${visibility}`);
+          const initialState = [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: visibility } }];
+          roomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', owner.accessToken, { preset: 'public_chat', initial_state: initialState })).body.room_id as string;
+          version = getRoomVersion((await latticeClient('GET', `/_matrix/client/v3/rooms/${room()}/state/m.room.create/`, owner.accessToken)).body.room_version as string);
+          await send('before-join');
+          expect((await peerClient('POST', `/_matrix/client/v3/join/${room()}?server_name=${encodeURIComponent(latticeName)}`, visitor.accessToken, {})).status).toBe(200);
+          await send('while-joined');
+          await eventually(`${peerName} to show the visitor the message`, async () => (await messageBodies(peerClient, visitor.accessToken, roomId)).includes('while-joined'));
+          expect((await peerClient('POST', `/_matrix/client/v3/rooms/${room()}/leave`, visitor.accessToken, {})).status).toBe(200);
+          await eventually('the leave to arrive here', async () => (await membershipHere()) === 'leave');
+          await send('after-leave-1');
+          await send('after-leave-2');
+        }, 60_000);
+
+        it(`gives ${peerName} by /backfill whole the messages its user could see, redacted the others`, async () => {
+          const { status, body } = await peerAsks('GET', `/backfill/${room()}?v=${idOf('after-leave-2')}&limit=50`);
+          expect(status).toBe(200);
+          expect(howGiven(body.pdus as Pdu[])).toEqual({ 'before-join': beforeJoin, 'while-joined': 'whole', 'after-leave-1': 'redacted', 'after-leave-2': 'redacted' });
+        });
+
+        it(`gives ${peerName} by /event a message from after its user left redacted, one from before the join ${beforeJoin}, one from while joined whole`, async () => {
+          const event = async (label: string) => howGiven((await peerAsks('GET', `/event/${idOf(label)}`)).body.pdus as Pdu[])[label];
+          expect(await event('after-leave-1')).toBe('redacted');
+          expect(await event('before-join')).toBe(beforeJoin);
+          expect(await event('while-joined')).toBe('whole');
+        });
+
+        it(`gives ${peerName} by /get_missing_events the messages since its user left redacted`, async () => {
+          const { status, body } = await peerAsks('POST', `/get_missing_events/${room()}`, { earliest_events: [ids.get('while-joined')!], latest_events: [ids.get('after-leave-2')!], limit: 10 });
+          expect(status).toBe(200);
+          expect(howGiven(body.events as Pdu[])).toEqual({ 'after-leave-1': 'redacted' });
+        });
+
+        // Last: the rejoin changes what the peer may see (under `shared`, everything its user joined after).
+        it(`shows the ${peerName} user, back in the room and paging back, the messages the rules allow them and no others`, async () => {
+          expect((await peerClient('POST', `/_matrix/client/v3/join/${room()}?server_name=${encodeURIComponent(latticeName)}`, visitor.accessToken, {})).status).toBe(200);
+          // A Lattice peer that was in the room joins on its own copy of it and sends the join after answering: sent before it
+          // arrives here, the next message would not go to the peer.
+          await eventually('the rejoin to arrive here', async () => (await membershipHere()) === 'join');
+          await send('after-rejoin');
+          let pagedBack: Array<string | undefined> = [];
+          await eventually(`${peerName} to page back through what the visitor may see`, async () => (pagedBack = await messageBodies(peerClient, visitor.accessToken, roomId)).join() === pagedBackAfterRejoin.join(), 20_000).catch(() => undefined);
+          expect(pagedBack).toEqual(pagedBackAfterRejoin);
+        }, 60_000);
+      });
     });
 
     describe(`a room forked between this server and ${peerName}`, () => {

@@ -2,6 +2,13 @@ import { getRoomVersion, membershipAtEvent, redactEvent, serverMaySeeEvent, serv
 import type { PrismaClient } from '@lattice/storage';
 import type { StoredEvent } from '../room-reader';
 
+/** A membership event of one of the viewers, in the order this server received it. */
+interface MembershipChange {
+  stateKeyNid: number;
+  streamPos: bigint;
+  membership: string;
+}
+
 interface StateRow {
   event_id: string;
   state_key: string;
@@ -28,11 +35,11 @@ export class EventVisibility {
   async visibleToUser(userId: string, events: StoredEvent[]): Promise<StoredEvent[]> {
     if (events.length === 0) return events;
     const keyNids = await this.stateKeyNids([userId]);
-    const [states, lastJoins, erased] = await Promise.all([this.statesBefore(events, keyNids), this.lastJoins(roomsOf(events), keyNids), this.erasedSenders(events)]);
+    const [states, changes, erased] = await Promise.all([this.statesBefore(events, keyNids), this.membershipChanges(roomsOf(events), keyNids), this.erasedSenders(events)]);
     const visible: StoredEvent[] = [];
     for (const event of events) {
       const state = states.get(event.eventId)!;
-      if (!userMaySeeEvent(userId, event.pdu, state, joinedAfter(lastJoins, event))) continue;
+      if (!userMaySeeEvent(userId, event.pdu, state, joinedAfter(changes, event))) continue;
       const joinedAtEvent = membershipAtEvent(event.pdu, userId, state.memberships.get(userId)) === 'join';
       visible.push(erased.has(event.pdu.sender) && !joinedAtEvent ? redactedEvent(event) : event);
     }
@@ -47,9 +54,9 @@ export class EventVisibility {
   async forServer(serverName: string, roomId: string, events: StoredEvent[]): Promise<StoredEvent[]> {
     if (events.length === 0) return events;
     const keyNids = await this.serverMemberKeyNids(roomId, serverName);
-    const [states, lastJoins, erased] = await Promise.all([this.statesBefore(events, keyNids), this.lastJoins([roomId], keyNids), this.erasedSenders(events)]);
+    const [states, changes, erased] = await Promise.all([this.statesBefore(events, keyNids), this.membershipChanges([roomId], keyNids), this.erasedSenders(events)]);
     return events.map((event) => {
-      const visible = serverMaySeeEvent(serverName, event.pdu, states.get(event.eventId)!, joinedAfter(lastJoins, event));
+      const visible = serverMaySeeEvent(serverName, event.pdu, states.get(event.eventId)!, joinedAfter(changes, event));
       return visible && !erased.has(event.pdu.sender) ? event : redactedEvent(event);
     });
   }
@@ -61,7 +68,7 @@ export class EventVisibility {
 
   /** Whether the user ever joined the room (a leave after a refused invite is not a former membership). */
   async hasJoined(roomId: string, userId: string): Promise<boolean> {
-    return (await this.lastJoins([roomId], await this.stateKeyNids([userId]))).has(roomId);
+    return (await this.membershipChanges([roomId], await this.stateKeyNids([userId]))).get(roomId)?.some((c) => c.membership === 'join') ?? false;
   }
 
   /** Whether a user of the server ever had a membership in the room (joined, invited, left...): the servers that may ask for its history. */
@@ -171,20 +178,25 @@ export class EventVisibility {
     return rows.filter((r) => serverNameOf(r.user_id) === serverName).map((r) => Number(r.state_key_nid));
   }
 
-  /** Per room, the latest position at which one of these members joined. */
-  private async lastJoins(roomIds: string[], keyNids: number[]): Promise<Map<string, bigint>> {
+  /** Per room, the membership events of these members in the order this server received them. */
+  private async membershipChanges(roomIds: string[], keyNids: number[]): Promise<Map<string, MembershipChange[]>> {
     if (keyNids.length === 0) return new Map();
-    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; last_join: bigint }>>(
-      `SELECT r.room_id, max(e.stream_pos) AS last_join
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; state_key_nid: number; stream_pos: bigint; membership: string }>>(
+      `SELECT r.room_id, e.state_key_nid, e.stream_pos, (j.json::jsonb) -> 'content' ->> 'membership' AS membership
        FROM events e JOIN rooms r ON r.room_nid = e.room_nid JOIN event_json j ON j.event_nid = e.event_nid
        WHERE r.room_id = ANY($1::text[]) AND e.type_nid = (SELECT type_nid FROM event_types WHERE type = 'm.room.member')
          AND e.state_key_nid = ANY($2::int[]) AND e.stream_pos IS NOT NULL
-         AND NOT e.is_outlier AND NOT e.is_rejected AND NOT e.is_soft_failed AND (j.json::jsonb) -> 'content' ->> 'membership' = 'join'
-       GROUP BY r.room_id`,
+         AND NOT e.is_outlier AND NOT e.is_rejected AND NOT e.is_soft_failed
+       ORDER BY e.stream_pos`,
       roomIds,
       keyNids,
     );
-    return new Map(rows.map((r) => [r.room_id, BigInt(r.last_join)]));
+    const changes = new Map<string, MembershipChange[]>();
+    for (const r of rows) {
+      const room = changes.get(r.room_id) ?? changes.set(r.room_id, []).get(r.room_id)!;
+      room.push({ stateKeyNid: Number(r.state_key_nid), streamPos: BigInt(r.stream_pos), membership: r.membership });
+    }
+    return changes;
   }
 
   private async erasedSenders(events: StoredEvent[]): Promise<Set<string>> {
@@ -198,9 +210,23 @@ function roomsOf(events: StoredEvent[]): string[] {
   return [...new Set(events.map((e) => e.roomId))];
 }
 
-function joinedAfter(lastJoins: Map<string, bigint>, event: StoredEvent): boolean {
-  const last = lastJoins.get(event.roomId);
-  return last !== undefined && last > event.streamPos;
+/**
+ * Whether one of the members was joined at some point after the event was
+ * sent (the `shared` rule), in the order this server received the room: it
+ * joined after the event arrived, or was joined when it arrived. The second
+ * matters for events that arrive after a join but are not after it in the
+ * DAG: a server that rejoins on its own copy of a room fetches the events it
+ * missed while away only once the join is in, and they belong to the
+ * history its user joined into.
+ */
+function joinedAfter(changes: Map<string, MembershipChange[]>, event: StoredEvent): boolean {
+  const atArrival = new Map<number, string>();
+  for (const change of changes.get(event.roomId) ?? []) {
+    if (change.streamPos > event.streamPos) {
+      if (change.membership === 'join') return true;
+    } else atArrival.set(change.stateKeyNid, change.membership);
+  }
+  return [...atArrival.values()].includes('join');
 }
 
 /** The event as the redaction algorithm of its room version leaves it. */
