@@ -25,6 +25,17 @@ describe('state change checks', () => {
   }, 60_000);
   afterAll(async () => server.close());
 
+  describe('GET /state/{type}/{key}', () => {
+    it('gives the content by default', async () => {
+      expect((await raw.call(alice, 'GET', `/rooms/${room()}/state/m.room.member/${encodeURIComponent(alice.userId)}`)).body).toMatchObject({ membership: 'join' });
+    });
+
+    it('gives the whole event with format=event', async () => {
+      const event = (await raw.call(alice, 'GET', `/rooms/${room()}/state/m.room.member/${encodeURIComponent(alice.userId)}?format=event`)).body;
+      expect(event).toMatchObject({ type: 'm.room.member', state_key: alice.userId, sender: alice.userId, room_id: roomId, content: { membership: 'join' } });
+    });
+  });
+
   describe('kick', () => {
     it('refuses to kick a user who left with 403', async () => {
       const bob = await raw.register(`left-${names++}`);

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, GuestAllowed, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
@@ -56,14 +56,14 @@ export class SendController {
 
   @GuestAllowed()
   @Get('state/:eventType')
-  getStateEmptyKey(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventType') type: string) {
-    return this.getState(r, roomId, type, '');
+  getStateEmptyKey(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventType') type: string, @Query('format') format?: string) {
+    return this.getState(r, roomId, type, '', format);
   }
 
   @GuestAllowed()
   @Get('state/:eventType/:stateKey')
-  getStateWithKey(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('stateKey') key: string) {
-    return this.getState(r, roomId, type, key);
+  getStateWithKey(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('stateKey') key: string, @Query('format') format?: string) {
+    return this.getState(r, roomId, type, key, format);
   }
 
   @Put('redact/:eventId/:txnId')
@@ -81,10 +81,12 @@ export class SendController {
     return { event_id: eventId };
   }
 
-  private async getState(r: Requester, roomId: string, type: string, stateKey: string) {
+  /** `format`: content (the default) or, since v1.16, the whole event in the client format. */
+  private async getState(r: Requester, roomId: string, type: string, stateKey: string, format = 'content') {
+    if (format !== 'content' && format !== 'event') throw Errors.invalidParam('format must be "content" or "event"');
     const view = await requireView(this.storage, roomId, r.userId);
     const event = (await stateInView(this.storage, roomId, view, type)).find((e) => e.pdu.state_key === stateKey);
     if (!event) throw Errors.notFound(`No ${type} state with key "${stateKey}"`);
-    return event.pdu.content;
+    return format === 'event' ? toClientEvent(event) : event.pdu.content;
   }
 }
