@@ -123,7 +123,7 @@ export class RoomInputHandler {
    * every room's events and every input's reply in one transaction.
    */
   private async planAndPersist(run: Array<{ input: RoomEventInput; epoch: bigint }>): Promise<RoomInputReply[]> {
-    const txnOf = (input: RoomEventInput) => ('txn' in input && input.txn ? { userId: input.sender, ...input.txn } : undefined);
+    const txnOf = (input: RoomEventInput) => ('txn' in input && input.txn ? { userId: input.sender, scope: transactionScope(input), ...input.txn } : undefined);
     const txns = await this.store.eventsForTransactions(run.flatMap(({ input }) => txnOf(input) ?? []));
     // Events from other servers this server already has (federation retries are normal), found in one query; grows as the run plans.
     const have = await this.reader.knownEventIds(run.flatMap(({ input }) => (input.kind === 'federatedEvent' ? [input.eventId] : [])));
@@ -436,4 +436,9 @@ function joinAuthState(version: RoomVersion, join: Pdu, state: Array<{ eventId: 
 
 function profileContent(profile: { displayname?: string; avatar_url?: string } | undefined): JsonObject {
   return { ...(profile?.displayname ? { displayname: profile.displayname } : {}), ...(profile?.avatar_url ? { avatar_url: profile.avatar_url } : {}) };
+}
+
+/** What a client transaction's request path names besides its ID: a send's room and event type, a redaction's room and target. */
+function transactionScope(input: SendInput | RedactInput): string {
+  return JSON.stringify(input.kind === 'send' ? ['send', input.roomId, input.type] : ['redact', input.roomId, input.redacts]);
 }

@@ -61,7 +61,7 @@ export interface EventDetails {
   prevEdges?: Array<{ eventNid: bigint; prevEventId: string }>;
   /** auth_events edges; an edge already stored is kept. */
   authEdges?: Array<{ eventNid: bigint; authEventId: string }>;
-  txns?: Array<{ userId: string; deviceId: string; txnId: string; eventId: string }>;
+  txns?: Array<{ userId: string; deviceId: string; scope: string; txnId: string; eventId: string }>;
   /** The forward extremities of these rooms become exactly `rows`. */
   extremities?: { roomNids: number[]; rows: Array<{ roomNid: number; eventNid: bigint }> };
   processed?: Array<{ inputId: string; reply: string }>;
@@ -95,8 +95,16 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
     parts.push(`INSERT INTO event_auth_edges (event_nid, auth_event_id) SELECT * FROM unnest(${nids}::bigint[], ${ids}::text[]) ON CONFLICT DO NOTHING`);
   }
   if (txns?.length) {
-    const [users, devices, txnIds, events] = arrays(txns.map((r) => r.userId), txns.map((r) => r.deviceId), txns.map((r) => r.txnId), txns.map((r) => r.eventId));
-    parts.push(`INSERT INTO txn_ids (user_id, device_id, txn_id, event_id) SELECT * FROM unnest(${users}::text[], ${devices}::text[], ${txnIds}::text[], ${events}::text[])`);
+    const [users, devices, scopes, txnIds, events] = arrays(
+      txns.map((r) => r.userId),
+      txns.map((r) => r.deviceId),
+      txns.map((r) => r.scope),
+      txns.map((r) => r.txnId),
+      txns.map((r) => r.eventId),
+    );
+    parts.push(
+      `INSERT INTO txn_ids (user_id, device_id, scope, txn_id, event_id) SELECT * FROM unnest(${users}::text[], ${devices}::text[], ${scopes}::text[], ${txnIds}::text[], ${events}::text[])`,
+    );
   }
   if (extremities?.roomNids.length) {
     // All parts of a statement see the same snapshot, so the old extremities that stay are neither deleted nor inserted again.

@@ -58,7 +58,20 @@ export interface NewEvent {
   /** Accepted when absent. */
   status?: EventStatus;
   rejectionReason?: string;
-  txn?: { userId: string; deviceId: string; txnId: string };
+  txn?: ClientTransaction;
+}
+
+/**
+ * A client's transaction ID with its scope: client-server-api "Transaction
+ * identifiers", a retransmission has the same transaction ID *and* the same
+ * request path, so the scope is what the path names besides it (the room,
+ * and the event type or the redacted event).
+ */
+export interface ClientTransaction {
+  userId: string;
+  deviceId: string;
+  txnId: string;
+  scope: string;
 }
 
 /** The events to persist in one room, on top of its head, by a writer holding `epoch`. */
@@ -232,16 +245,17 @@ export class RoomStore {
   }
 
   /** The events client transactions already produced, by transactionKey(). */
-  async eventsForTransactions(txns: Array<{ userId: string; deviceId: string; txnId: string }>): Promise<Map<string, string>> {
+  async eventsForTransactions(txns: ClientTransaction[]): Promise<Map<string, string>> {
     if (txns.length === 0) return new Map();
-    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string; device_id: string; txn_id: string; event_id: string }>>(
-      `SELECT user_id, device_id, txn_id, event_id FROM txn_ids
-       WHERE (user_id, device_id, txn_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string; device_id: string; scope: string; txn_id: string; event_id: string }>>(
+      `SELECT user_id, device_id, scope, txn_id, event_id FROM txn_ids
+       WHERE (user_id, device_id, scope, txn_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]))`,
       txns.map((t) => t.userId),
       txns.map((t) => t.deviceId),
+      txns.map((t) => t.scope),
       txns.map((t) => t.txnId),
     );
-    return new Map(rows.map((r) => [transactionKey({ userId: r.user_id, deviceId: r.device_id, txnId: r.txn_id }), r.event_id]));
+    return new Map(rows.map((r) => [transactionKey({ userId: r.user_id, deviceId: r.device_id, scope: r.scope, txnId: r.txn_id }), r.event_id]));
   }
 
   /**
@@ -300,7 +314,7 @@ export class RoomStore {
       const json: Array<{ eventNid: bigint; json: string }> = [];
       const edges: Array<{ eventNid: bigint; prevEventId: string }> = [];
       const authEdges: Array<{ eventNid: bigint; authEventId: string }> = [];
-      const txns: Array<{ userId: string; deviceId: string; txnId: string; eventId: string }> = [];
+      const txns: Array<ClientTransaction & { eventId: string }> = [];
       const extremityRows: Array<{ roomNid: number; eventNid: bigint }> = [];
       const advanced = [];
       for (const { write, persisted, positions, lastPosition } of heads) {
@@ -468,8 +482,8 @@ function snapshotEntries(state: Map<string, bigint>): Array<[number, number, big
 }
 
 /** The key of a client transaction in eventsForTransactions' answer. */
-export function transactionKey(txn: { userId: string; deviceId: string; txnId: string }): string {
-  return JSON.stringify([txn.userId, txn.deviceId, txn.txnId]);
+export function transactionKey(txn: ClientTransaction): string {
+  return JSON.stringify([txn.userId, txn.deviceId, txn.scope, txn.txnId]);
 }
 
 /** The columns every stored event has, wherever it sits. */
