@@ -171,6 +171,15 @@ describe('two tenants in one deployment', () => {
     });
   });
 
+  describe('room directory', () => {
+    it('lists in each tenant\'s room directory only the rooms published there', async () => {
+      const { room_id: published } = (await one.call(ann, 'POST', '/createRoom', { preset: 'public_chat', visibility: 'public', name: 'one lobby' })).body as { room_id: string };
+      const listed = async (tenant: Tenant) => ((await tenant.call(undefined, 'GET', '/publicRooms')).body as { chunk: Array<{ room_id: string }> }).chunk.map((r) => r.room_id);
+      expect(await listed(one)).toContain(published);
+      expect(await listed(two)).not.toContain(published);
+    });
+  });
+
   describe('configuration', () => {
     it('answers /.well-known/matrix/client with each tenant\'s own base URL', async () => {
       expect((await one.request(undefined, 'GET', '/.well-known/matrix/client')).body).toEqual({ 'm.homeserver': { base_url: 'https://matrix.one.test' } });
