@@ -1,4 +1,4 @@
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import { isIP } from 'node:net';
 import { checkServerIdentity } from 'node:tls';
 import { assertAllowedLiteral, guardedLookup, type AddressPolicy } from '@lattice/outbound';
@@ -24,6 +24,18 @@ export interface HttpsJsonOptions {
 }
 
 /**
+ * Kept-alive connections of requests under each policy, apart from the global
+ * pool: a connection is only reused by requests its address was checked for.
+ */
+const agents = new WeakMap<AddressPolicy, Agent>();
+
+function agentFor(addresses: AddressPolicy): Agent {
+  let agent = agents.get(addresses);
+  if (!agent) agents.set(addresses, (agent = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5000 })));
+  return agent;
+}
+
+/**
  * One HTTPS request to a server endpoint: connects to its host and port,
  * sends its Host header, and accepts only a certificate that chains to `ca`
  * and is valid for the endpoint's TLS name (which after SRV delegation is
@@ -39,7 +51,7 @@ export function httpsJson(endpoint: ServerEndpoint, method: string, path: string
       {
         host: endpoint.host,
         port: endpoint.port,
-        ...(options.addresses ? { lookup: guardedLookup(options.addresses) } : {}),
+        ...(options.addresses ? { agent: agentFor(options.addresses), lookup: guardedLookup(options.addresses) } : {}),
         method,
         path,
         ca: options.ca,
