@@ -23,7 +23,7 @@ describe('two tenants in one deployment', () => {
           publicBaseUrl: 'https://matrix.one.test',
           federationHost: 'federation.one.test:443',
           hostnames: ['chat.one.test'],
-          registration: { mode: 'token', tokens: ['one-secret'] },
+          registration: { mode: 'token', tokens: ['one-secret'], guests: true },
         },
         { serverName: 'two.test', registration: { mode: 'open' } },
       ],
@@ -65,6 +65,12 @@ describe('two tenants in one deployment', () => {
 
     it('does not accept one tenant\'s access token at the other as a query parameter', async () => {
       expect(await two.call(undefined, 'GET', `/account/whoami?access_token=${encodeURIComponent(ann)}`)).toMatchObject({ status: 401, body: { errcode: 'M_UNKNOWN_TOKEN' } });
+    });
+
+    it('does not accept a guest\'s access token of one tenant at the other', async () => {
+      const { access_token: guest } = (await one.call(undefined, 'POST', '/register?kind=guest', {})).body as { access_token: string };
+      expect(await one.call(guest, 'GET', '/account/whoami')).toMatchObject({ status: 200 });
+      expect(await two.call(guest, 'GET', '/account/whoami')).toMatchObject({ status: 401, body: { errcode: 'M_UNKNOWN_TOKEN' } });
     });
 
     it('does not log a user of one tenant in at the other, even by full user ID', async () => {
@@ -220,6 +226,11 @@ describe('two tenants in one deployment', () => {
     it('offers each tenant\'s own registration flow', async () => {
       expect((await one.call(undefined, 'POST', '/register', {})).body).toMatchObject({ flows: [{ stages: ['m.login.registration_token'] }] });
       expect((await two.call(undefined, 'POST', '/register', {})).body).toMatchObject({ flows: [{ stages: ['m.login.dummy'] }] });
+    });
+
+    it('registers guests only at the tenant that allows them', async () => {
+      expect(await one.call(undefined, 'POST', '/register?kind=guest', {})).toMatchObject({ status: 200 });
+      expect(await two.call(undefined, 'POST', '/register?kind=guest', {})).toMatchObject({ status: 403, body: { errcode: 'M_GUEST_ACCESS_FORBIDDEN' } });
     });
 
     it('does not accept one tenant\'s registration token at the other', async () => {
