@@ -4,12 +4,7 @@ import type { AddressPolicy } from './address-policy';
 
 /** A destination the outbound policy refuses: every address it resolved to is in a refused range. */
 export class RefusedDestinationError extends Error {
-  readonly code = 'ERR_LATTICE_REFUSED_DESTINATION';
-
-  constructor(
-    readonly host: string,
-    readonly reasons: string[],
-  ) {
+  constructor(host: string, reasons: string[]) {
     super(`Refused to connect to ${host}: ${reasons.join('; ')}`);
   }
 }
