@@ -118,6 +118,16 @@ describe('two tenants in one deployment', () => {
       expect(await two.call(ben, 'GET', `${room()}/joined_members`)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
     });
 
+    it('does not show its aliases to a user of the other tenant', async () => {
+      await one.call(ann, 'PUT', `/directory/room/${encodeURIComponent('#ann-private:one.test')}`, { room_id: roomId });
+      expect(await two.call(ben, 'GET', `${room()}/aliases`)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+    });
+
+    it('does not show its place in the space hierarchy to a user of the other tenant', async () => {
+      expect(await one.request(ann, 'GET', `/_matrix/client/v1${room()}/hierarchy`)).toMatchObject({ status: 200 });
+      expect(await two.request(ben, 'GET', `/_matrix/client/v1${room()}/hierarchy`)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+    });
+
     it('does not let a user of the other tenant join it uninvited', async () => {
       expect(await two.call(ben, 'POST', `/join/${encodeURIComponent(roomId)}`, {})).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
     });
