@@ -168,8 +168,8 @@ describe('two tenants in one deployment', () => {
       await one.call(carl, 'POST', '/keys/upload', { device_keys: await deviceKeys(one, carl) });
       const after = ((await two.call(ben, 'GET', '/sync')).body as { next_batch: string }).next_batch;
       const changes = await two.call(ben, 'GET', `/keys/changes?from=${before}&to=${after}`);
-      expect(changes).toMatchObject({ status: 200 });
-      expect(changes.body).not.toMatchObject({ changed: expect.arrayContaining(['@carl:one.test']) });
+      expect(changes.status).toBe(200);
+      expect((changes.body as { changed?: string[] }).changed ?? []).not.toContain('@carl:one.test');
     });
 
     it('gives the device keys of a user of the other tenant who shares a room, as federation would', async () => {
