@@ -58,6 +58,17 @@ describe('AddressPolicy with the default ranges', () => {
     expect(allowed(defaults, '::ffff:93.184.216.34')).toBe(true);
   });
 
+  it('judges a NAT64 address (64:ff9b::/96) as the IPv4 address it translates to', () => {
+    expect(allowed(defaults, '64:ff9b::10.0.0.1')).toBe(false);
+    expect(allowed(defaults, '64:ff9b::7f00:1')).toBe(false);
+    expect(allowed(defaults, '64:ff9b::93.184.216.34')).toBe(true);
+  });
+
+  it('refuses the deprecated IPv4-compatible addresses (::/96)', () => {
+    expect(allowed(defaults, '::127.0.0.1')).toBe(false);
+    expect(allowed(defaults, '::93.184.216.34')).toBe(false);
+  });
+
   it('refuses what is not an IP address', () => {
     expect(defaults.judge('localhost')).toEqual({ allowed: false, reason: 'localhost is not an IP address' });
   });

@@ -12,7 +12,11 @@ describe('parseIp', () => {
   });
 
   it('reads an IPv6 address with a dotted IPv4 tail', () => {
-    expect(parseIp('64:ff9b::192.0.2.1')).toEqual({ family: 6, value: 0x0064ff9b0000000000000000c0000201n });
+    expect(parseIp('2001:db8::192.0.2.1')).toEqual({ family: 6, value: 0x20010db80000000000000000c0000201n });
+  });
+
+  it('reads a NAT64 address as the IPv4 address it carries', () => {
+    expect(parseIp('64:ff9b::192.0.2.1')).toEqual({ family: 4, value: 0xc0000201n });
   });
 
   it('reads an IPv4-mapped IPv6 address as IPv4, however it is written', () => {

@@ -13,22 +13,24 @@ export interface IpRange {
   prefix: number;
 }
 
-const MAPPED_PREFIX = 0xffffn << 32n;
+/** The /96 prefixes whose addresses reach the IPv4 address in their last 32 bits: IPv4-mapped, and NAT64's well-known prefix. */
+const IPV4_CARRYING_PREFIXES = [0xffffn, 0x64ff9b0000000000000000n];
 
 /**
  * Parses an IPv4 or IPv6 literal (a zone such as `%eth0` is ignored). An
- * IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address it maps:
- * connecting to it reaches that IPv4 host, so it must be judged as one.
+ * IPv4-mapped address (::ffff:a.b.c.d) or a NAT64 one (64:ff9b::a.b.c.d) is
+ * the IPv4 address it carries: connecting to it reaches that IPv4 host, so
+ * it must be judged as one.
  */
 export function parseIp(text: string): IpAddress | undefined {
   const address = text.replace(/%.*$/, '');
   if (isIPv4(address)) return { family: 4, value: ipv4Value(address) };
   if (!isIPv6(address)) return undefined;
   const value = ipv6Value(address);
-  return value >> 32n === 0xffffn ? { family: 4, value: value - MAPPED_PREFIX } : { family: 6, value };
+  return IPV4_CARRYING_PREFIXES.includes(value >> 32n) ? { family: 4, value: value & 0xffffffffn } : { family: 6, value };
 }
 
-/** Parses `address/prefix` (a bare address is a range of one); an IPv4-mapped IPv6 range becomes the IPv4 range. */
+/** Parses `address/prefix` (a bare address is a range of one); an IPv6 range within an IPv4-carrying /96 becomes the IPv4 range. */
 export function parseCidr(text: string): IpRange | undefined {
   const [addressText, prefixText, ...rest] = text.trim().split('/');
   if (rest.length > 0 || !addressText) return undefined;
@@ -76,7 +78,7 @@ export const DEFAULT_DENIED_RANGES: readonly string[] = [
   '203.0.113.0/24', // documentation
   '224.0.0.0/4', // multicast
   '240.0.0.0/4', // reserved, including the broadcast address
-  '::/128', // unspecified
+  '::/96', // unspecified, and the deprecated IPv4-compatible addresses
   '::1/128', // loopback
   '64:ff9b:1::/48', // local-use IPv4/IPv6 translation
   '100::/64', // discard-only
