@@ -1,4 +1,6 @@
 import { request } from 'node:http';
+import { authorizationHeader } from '../../libs/protocol/src';
+import { Keyring } from '../../libs/room-server/src/keyring';
 import { startEmbeddedServer } from '../support/embedded-server';
 
 /**
@@ -197,6 +199,39 @@ describe('two tenants in one deployment', () => {
     });
   });
 
+  /**
+   * Tenant one's server asking tenant two's federation API, as any other
+   * server could: two answers about its own users and aliases only.
+   */
+  describe('federation API', () => {
+    const fromOne = async (method: 'GET' | 'POST', path: string, body?: object) => {
+      const key = await server.app.get(Keyring).signingKey('one.test');
+      const authorization = authorizationHeader({ method, uri: path, origin: 'one.test', destination: 'two.test', ...(body === undefined ? {} : { content: body as never }) }, key);
+      return two.signedRequest(authorization, method, path, body);
+    };
+
+    it('answers profile queries about its own users only', async () => {
+      expect(await fromOne('GET', '/_matrix/federation/v1/query/profile?user_id=%40ben%3Atwo.test')).toMatchObject({ status: 200 });
+      expect(await fromOne('GET', '/_matrix/federation/v1/query/profile?user_id=%40ann%3Aone.test')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+    });
+
+    it('answers device list queries about its own users only', async () => {
+      expect(await fromOne('GET', '/_matrix/federation/v1/user/devices/%40ben%3Atwo.test')).toMatchObject({ status: 200, body: { user_id: '@ben:two.test' } });
+      expect(await fromOne('GET', '/_matrix/federation/v1/user/devices/%40ann%3Aone.test')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+    });
+
+    it('answers key queries about its own users only', async () => {
+      const answer = await fromOne('POST', '/_matrix/federation/v1/user/keys/query', { device_keys: { '@ann:one.test': [], '@ben:two.test': [] } });
+      expect(answer.status).toBe(200);
+      expect(Object.keys((answer.body as { device_keys: object }).device_keys)).toEqual(['@ben:two.test']);
+    });
+
+    it('answers alias queries about its own aliases only', async () => {
+      await one.call(ann, 'PUT', `/directory/room/${encodeURIComponent('#lobby:one.test')}`, { room_id: ((await one.call(ann, 'POST', '/createRoom', {})).body as { room_id: string }).room_id });
+      expect(await fromOne('GET', `/_matrix/federation/v1/query/directory?room_alias=${encodeURIComponent('#lobby:one.test')}`)).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+    });
+  });
+
   describe('configuration', () => {
     it('answers /.well-known/matrix/client with each tenant\'s own base URL', async () => {
       expect((await one.request(undefined, 'GET', '/.well-known/matrix/client')).body).toEqual({ 'm.homeserver': { base_url: 'https://matrix.one.test' } });
@@ -290,12 +325,17 @@ class Tenant {
   }
 
   request(token: string | undefined, method: string, path: string, body?: object): Promise<{ status: number; body: unknown }> {
+    return this.signedRequest(token ? `Bearer ${token}` : undefined, method, path, body);
+  }
+
+  /** A request with this Authorization header (X-Matrix for federation). */
+  signedRequest(authorization: string | undefined, method: string, path: string, body?: object): Promise<{ status: number; body: unknown }> {
     const target = new URL(`${this.url}${path}`);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(
         target,
-        { method, headers: { host: this.host, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) } },
+        { method, headers: { host: this.host, ...(authorization ? { authorization } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) } },
         (res) => {
           let text = '';
           res.on('data', (chunk) => (text += chunk));
