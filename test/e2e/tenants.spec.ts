@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { authorizationHeader } from '../../libs/protocol/src';
+import { authorizationHeader, type JsonObject } from '../../libs/protocol/src';
 import { Keyring } from '../../libs/room-server/src/keyring';
 import { startEmbeddedServer } from '../support/embedded-server';
 
@@ -204,9 +204,9 @@ describe('two tenants in one deployment', () => {
    * server could: two answers about its own users and aliases only.
    */
   describe('federation API', () => {
-    const fromOne = async (method: 'GET' | 'POST', path: string, body?: object) => {
+    const fromOne = async (method: 'GET' | 'POST', path: string, body?: JsonObject) => {
       const key = await server.app.get(Keyring).signingKey('one.test');
-      const authorization = authorizationHeader({ method, uri: path, origin: 'one.test', destination: 'two.test', ...(body === undefined ? {} : { content: body as never }) }, key);
+      const authorization = authorizationHeader({ method, uri: path, origin: 'one.test', destination: 'two.test', ...(body === undefined ? {} : { content: body }) }, key);
       return two.signedRequest(authorization, method, path, body);
     };
 
