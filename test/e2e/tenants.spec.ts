@@ -282,6 +282,12 @@ describe('two tenants in one deployment', () => {
       expect(await two.call(undefined, 'GET', '/register/m.login.registration_token/validity?token=one-secret')).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
     });
 
+    it('names no tenant to a request for a host it does not serve', async () => {
+      const answer = await new Tenant(server.url, 'elsewhere.test').call(undefined, 'GET', '/login');
+      expect(answer).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+      expect(JSON.stringify(answer.body)).not.toMatch(/one\.test|two\.test/);
+    });
+
     it('says nothing of the other tenant in its error messages', async () => {
       const answers = await Promise.all([
         two.call(ann, 'GET', '/account/whoami'),
