@@ -5,9 +5,26 @@ import 'reflect-metadata';
 import { parseConfig } from '../../libs/config/src';
 import { startLattice, type RunningLattice } from '../../libs/runtime/src/start-lattice';
 
-/** The single-process server on a free loopback port, with its data in a fresh temporary folder. */
+/**
+ * Test deployments federate with each other on this machine, which outbound
+ * requests refuse by default (config `outbound`): every harness allows loopback.
+ */
+export const LOOPBACK_OUTBOUND = { allowRanges: ['127.0.0.0/8', '::1/128'], denyRanges: [] };
+
+/**
+ * The single-process server on a free loopback port, with its data in a fresh
+ * temporary folder; `overrides` replace settings whole (an `outbound` of their
+ * own gives the default refusal of loopback back).
+ */
 export async function startEmbeddedServer(overrides: Record<string, unknown> = {}, dataDir = mkdtempSync(join(tmpdir(), 'lattice-e2e-'))): Promise<RunningLattice & { dataDir: string }> {
-  const config = parseConfig({ listen: { host: '127.0.0.1', port: 0 }, dataDir, database: { kind: 'embedded', dataDir: join(dataDir, 'db') }, rateLimit: { perSecond: 1000, burst: 1000 }, ...overrides });
+  const config = parseConfig({
+    listen: { host: '127.0.0.1', port: 0 },
+    dataDir,
+    database: { kind: 'embedded', dataDir: join(dataDir, 'db') },
+    rateLimit: { perSecond: 1000, burst: 1000 },
+    outbound: LOOPBACK_OUTBOUND,
+    ...overrides,
+  });
   const server = await startLattice(config, { logger: false });
   return { ...server, dataDir };
 }

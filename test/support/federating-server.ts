@@ -1,11 +1,14 @@
 import { freePort, type TestCertificates } from '../../tools/tls/test-certificates';
-import { startEmbeddedServer } from './embedded-server';
+import { LOOPBACK_OUTBOUND, startEmbeddedServer } from './embedded-server';
 
 export type FederatingServer = Awaited<ReturnType<typeof startEmbeddedServer>> & { name: string; port: number };
 
-/** The configuration of a deployment named `name`, serving federation over TLS on `port` with certificates of the test CA, trusting only that CA. */
+/**
+ * The configuration of a deployment named `name`, serving federation over TLS on `port` with certificates of the test CA,
+ * trusting only that CA, and allowed to reach the other test servers on loopback.
+ */
 export function federatingConfig(certs: TestCertificates, name: string, port: number): Record<string, unknown> {
-  return { tenants: [{ serverName: name }], federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] } };
+  return { tenants: [{ serverName: name }], federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] }, outbound: LOOPBACK_OUTBOUND };
 }
 
 /**

@@ -56,7 +56,7 @@ export async function startSynapse(certs: TestCertificates, options: SynapseOpti
     tls_private_key_path: certs.keyFile,
     federation_verify_certificates: true,
     federation_custom_ca_list: [certs.caFile],
-    ip_range_whitelist: ['127.0.0.0/8'],
+    ip_range_whitelist: ['127.0.0.0/8', '::1/128'],
     database: { name: 'sqlite3', args: { database: join(dir, 'homeserver.db') } },
     log_config: join(dir, 'log.yaml'),
     media_store_path: join(dir, 'media'),

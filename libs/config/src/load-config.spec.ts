@@ -46,6 +46,14 @@ describe('loadConfig', () => {
     expect(() => parseConfig({ tenants: [{ serverName: 'not a host!' }] })).toThrow(/tenants\.0\.serverName/);
   });
 
+  it('refuses no outbound destination beyond the default ranges unless configured', () => {
+    expect(parseConfig({}).outbound).toEqual({ allowRanges: [], denyRanges: [] });
+  });
+
+  it('names an outbound range that is not CIDR', () => {
+    expect(() => parseConfig({ outbound: { allowRanges: ['127.0.0.0/8', 'loopback'] } })).toThrow(/outbound\.allowRanges\.1: must be a CIDR range/);
+  });
+
   it('reports a missing file clearly', () => {
     expect(() => loadConfig({ LATTICE_CONFIG: '/nonexistent/lattice.yaml' })).toThrow(/file not found/);
   });

@@ -1,3 +1,4 @@
+import { parseCidr } from '@lattice/outbound';
 import { z } from 'zod';
 
 /**
@@ -35,6 +36,8 @@ export const tenantSchema = z.object({
   hostnames: z.array(z.string()).default([]),
   registration: registration.default({ mode: 'open', tokens: [], guests: false }),
 });
+
+const cidrRanges = z.array(z.string().refine((range) => parseCidr(range) !== undefined, 'must be a CIDR range (address/prefix)')).default([]);
 
 const rateLimit = z.object({
   /** Sustained requests per second per user (or per IP when unauthenticated). */
@@ -100,6 +103,13 @@ export const configSchema = z.object({
       keyServers: z.array(serverName).default([]),
     })
     .default({ trustedCaFiles: [], keyServers: [] }),
+  /**
+   * Which addresses this server's own requests (federation, discovery, key fetches) may connect to.
+   * Loopback, private, link-local, CGNAT, multicast and other non-public ranges are refused unless a
+   * range in allowRanges covers them; denyRanges refuses more, and wins over allowRanges. Checked on
+   * the address each connection resolves to, so a server name cannot point this server at its own network.
+   */
+  outbound: z.object({ allowRanges: cidrRanges, denyRanges: cidrRanges }).default({ allowRanges: [], denyRanges: [] }),
   /**
    * Presence (client-server-api "Presence"). Off: the endpoints still answer (GET says offline, PUT
    * changes nothing), /sync carries no presence, and no m.presence EDU goes out or is taken in; large

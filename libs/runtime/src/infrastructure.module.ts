@@ -1,9 +1,10 @@
-import { DynamicModule, Global, Module, type Provider } from '@nestjs/common';
+import { DynamicModule, Global, Logger, Module, type Provider } from '@nestjs/common';
 import { AccountStore, DeviceKeyStore, DeviceListStore, OpenIdTokens } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
 import { ACCESS_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } from '@lattice/http';
+import { AddressPolicy } from '@lattice/outbound';
 import { Keyring } from '@lattice/room-server';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 
@@ -27,7 +28,13 @@ export class InfrastructureModule {
     const accounts = new AccountStore(infra.db.prisma, infra.bus, deviceLists);
     const resolver: AccessTokenResolver = { resolve: (token) => accounts.resolveToken(token) };
     const keyring = new Keyring(infra.db.prisma);
-    const federation = new FederationClient({ signingKey: (serverName) => keyring.signingKey(serverName), ca: trustedCertificates(infra.config.federation.trustedCaFiles) });
+    const federationLog = new Logger('FederationClient');
+    const federation = new FederationClient({
+      signingKey: (serverName) => keyring.signingKey(serverName),
+      ca: trustedCertificates(infra.config.federation.trustedCaFiles),
+      addresses: new AddressPolicy(infra.config.outbound),
+      onRefused: (destination, error) => federationLog.warn(`Not sending to ${destination}: ${error.message}`),
+    });
     const tenants = TenantDirectory.fromConfig(infra.config);
     const serverKeys = new ServerKeys(infra.db.prisma, federation, keyring, { isLocal: (name) => tenants.isLocal(name), keyServers: infra.config.federation.keyServers });
     const providers: Provider[] = [

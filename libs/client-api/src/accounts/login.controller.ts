@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { AccountStore } from '@lattice/accounts';
 import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { serverNameOf } from '@lattice/protocol';
 import { loginBody } from './account-schemas';
 
 /** Password login and logout (client-server-api "Login", "Logout"). */
@@ -30,6 +31,9 @@ export class LoginController {
     if (!user || body.password === undefined) throw Errors.missingParam('Login needs identifier.user and password');
 
     const userId = user.startsWith('@') ? user : `@${user.toLowerCase()}:${tenant.serverName}`;
+    // A user of another tenant (or server) cannot log in here: that tenant is another homeserver. The answer is
+    // the one for a wrong password, so it tells nothing about whether that user exists or is deactivated.
+    if (serverNameOf(userId) !== tenant.serverName) throw Errors.forbidden('Invalid username or password');
     const verified = await this.accounts.checkPassword(userId, body.password);
     if (!verified) {
       if (await this.accounts.isDeactivated(userId)) throw Errors.userDeactivated();

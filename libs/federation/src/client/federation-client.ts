@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
+import { RefusedDestinationError, type AddressPolicy } from '@lattice/outbound';
 import { authorizationHeader, type JsonValue, type SigningKey } from '@lattice/protocol';
 import { NetworkLookups } from '../discovery/network-lookups';
 import { resolveServerName, type DiscoveryLookups, type ServerEndpoint } from '../discovery/resolve-server-name';
@@ -22,6 +23,10 @@ export interface FederationClientOptions {
   signingKey: (serverName: string) => Promise<SigningKey>;
   /** Certificates trusted for other servers: see trustedCertificates(). */
   ca: string[];
+  /** The addresses requests may connect to (config `outbound`), discovery's included. */
+  addresses: AddressPolicy;
+  /** Told of every request refused by `addresses`, for the log: the caller only sees its usual failure. */
+  onRefused?: (destination: string, error: RefusedDestinationError) => void;
   /** Discovery lookups; the network's unless a test gives its own. */
   lookups?: DiscoveryLookups;
   timeoutMs?: number;
@@ -48,7 +53,7 @@ export class FederationClient {
 
   constructor(private readonly options: FederationClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.lookups = options.lookups ?? new NetworkLookups({ ca: options.ca, timeoutMs: this.timeoutMs });
+    this.lookups = options.lookups ?? new NetworkLookups({ ca: options.ca, timeoutMs: this.timeoutMs, addresses: options.addresses });
   }
 
   /** A request signed by `origin` (one of our server names) for `destination`. */
@@ -69,7 +74,11 @@ export class FederationClient {
   }
 
   private async send<T>(destination: string, method: string, path: string, body?: JsonValue, headers?: Record<string, string>): Promise<T> {
-    const response = await httpsJson(await this.endpoint(destination), method, path, { ca: this.options.ca, headers, body, timeoutMs: this.timeoutMs });
+    const endpoint = await this.endpoint(destination);
+    const response = await httpsJson(endpoint, method, path, { ca: this.options.ca, headers, body, timeoutMs: this.timeoutMs, addresses: this.options.addresses }).catch((e: Error) => {
+      if (e instanceof RefusedDestinationError) this.options.onRefused?.(destination, e);
+      throw e;
+    });
     if (response.status < 200 || response.status >= 300 || response.body === undefined) throw new FederationError(destination, response.status, response.body);
     return response.body as T;
   }

@@ -1,4 +1,5 @@
 import { resolveSrv } from 'node:dns/promises';
+import type { AddressPolicy } from '@lattice/outbound';
 import { httpsJson } from '../client/https-json';
 import type { DiscoveryLookups, SrvTarget } from './resolve-server-name';
 
@@ -14,7 +15,7 @@ const MAX_REDIRECTS = 5;
 export class NetworkLookups implements DiscoveryLookups {
   private readonly wellKnownCache = new Map<string, { value: string | undefined; expires: number }>();
 
-  constructor(private readonly options: { ca: string[]; timeoutMs: number }) {}
+  constructor(private readonly options: { ca: string[]; timeoutMs: number; addresses: AddressPolicy }) {}
 
   async wellKnown(hostname: string): Promise<string | undefined> {
     const cached = this.wellKnownCache.get(hostname);
@@ -35,6 +36,7 @@ export class NetworkLookups implements DiscoveryLookups {
       const response = await httpsJson({ host: url.hostname, port, hostHeader: url.host, tlsName: url.hostname }, 'GET', url.pathname + url.search, {
         ca: this.options.ca,
         timeoutMs: this.options.timeoutMs,
+        addresses: this.options.addresses,
       });
       const location = response.headers.location;
       if (response.status >= 300 && response.status < 400 && typeof location === 'string') {

@@ -1,0 +1,3 @@
+export * from './ip-ranges';
+export * from './address-policy';
+export * from './guarded-lookup';
