@@ -99,14 +99,15 @@ export function clientFlows(start: () => Promise<RunningServer>): void {
 
   it('leaves, kicks and bans', async () => {
     const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
-    await bob.joinRoom(roomId);
+    // Raw joins: the SDK skips /join for rooms its sync still shows as joined, and a kick needs bob really in the room.
+    const join = () => bob.http.authedRequest('POST' as never, `/rooms/${encodeURIComponent(roomId)}/join`, undefined, {});
+    await join();
     await bob.leave(roomId);
-    await bob.joinRoom(roomId);
+    await join();
     await alice.kick(roomId, '@bob:localhost', 'testing');
-    await bob.joinRoom(roomId);
+    await join();
     await alice.ban(roomId, '@bob:localhost', 'testing');
-    // A raw request: the SDK skips /join for rooms its sync already shows as joined.
-    await expect(bob.http.authedRequest('POST' as never, `/rooms/${encodeURIComponent(roomId)}/join`, undefined, {})).rejects.toMatchObject({ errcode: 'M_FORBIDDEN' });
+    await expect(join()).rejects.toMatchObject({ errcode: 'M_FORBIDDEN' });
     const members = await alice.members(roomId);
     expect(members.chunk.find((e) => e.state_key === '@bob:localhost')?.content.membership).toBe('ban');
   });
