@@ -220,6 +220,22 @@ describe('history visibility', () => {
     });
   });
 
+  describe('unsigned.membership', () => {
+    it("gives each event the reader's membership at it, in /sync and /messages", async () => {
+      const roomId = await createRoom('shared');
+      const bob = await fresh();
+      await send(alice, roomId, 'before bob');
+      await join(bob, roomId);
+      await send(alice, roomId, 'after bob');
+      const memberships = (events: ClientEvent[]) =>
+        events.filter((e) => e.type === 'm.room.message').map((e) => [e.content.body, (e as unknown as { unsigned: { membership?: string } }).unsigned.membership]);
+      const synced = ((await raw.call(bob, 'GET', '/sync')).body.rooms as { join: Record<string, { timeline: { events: ClientEvent[] } }> }).join[roomId].timeline.events;
+      expect(memberships(synced)).toEqual([['before bob', 'leave'], ['after bob', 'join']]);
+      const paged = ((await raw.call(bob, 'GET', `/rooms/${room(roomId)}/messages?dir=f&from=t0`)).body.chunk ?? []) as ClientEvent[];
+      expect(memberships(paged)).toEqual([['before bob', 'leave'], ['after bob', 'join']]);
+    });
+  });
+
   describe('a sender deactivated with erase', () => {
     it('has their events redacted for users who were not joined when they were sent', async () => {
       const roomId = await createRoom('shared');

@@ -1,4 +1,4 @@
-import { membershipAtEvent, parseHistoryVisibility, serverMaySeeEvent, userMaySeeEvent, visibilityAtEvent, type StateBeforeEvent, type VisibilityEvent } from './history-visibility';
+import { membershipAfterEvent, membershipAtEvent, parseHistoryVisibility, serverMaySeeEvent, userMaySeeEvent, visibilityAtEvent, type StateBeforeEvent, type VisibilityEvent } from './history-visibility';
 
 const ALICE = '@alice:a.test';
 const message: VisibilityEvent = { type: 'm.room.message', content: { body: 'hi' } };
@@ -54,6 +54,12 @@ describe('history visibility (client-server-api "Room History Visibility")', () 
     it('lets a user see the leave that withdraws their knock under joined', () => expect(userMaySeeEvent(ALICE, member(ALICE, 'leave'), state('joined', { [ALICE]: 'knock' }), false)).toBe(true));
     it("hides from a user another user's leave under joined after their own", () => expect(userMaySeeEvent(ALICE, member('@bob:a.test', 'leave'), state('joined', { [ALICE]: 'leave' }), false)).toBe(false));
     it('hides events after the leave under joined', () => expect(userMaySeeEvent(ALICE, message, state('joined', { [ALICE]: 'leave' }), false)).toBe(false));
+  });
+
+  describe('unsigned.membership', () => {
+    it('is leave for a user with no membership at the event', () => expect(membershipAfterEvent(message, ALICE, undefined)).toBe('leave'));
+    it("is the state's for another event", () => expect(membershipAfterEvent(message, ALICE, 'invite')).toBe('invite'));
+    it("counts the user's own member event with what it sets", () => expect(membershipAfterEvent(member(ALICE, 'leave'), ALICE, 'join')).toBe('leave'));
   });
 
   describe('servers', () => {

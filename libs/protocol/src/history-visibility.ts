@@ -62,6 +62,16 @@ export function membershipAtEvent(event: VisibilityEvent, userId: string, before
 }
 
 /**
+ * `unsigned.membership` of a client event: the viewer's membership once the
+ * event is applied (their own member event counts with what it sets), and
+ * `leave` when they had none (client-server-api ClientEvent, v1.11).
+ */
+export function membershipAfterEvent(event: VisibilityEvent, userId: string, before: string | undefined): string {
+  const own = event.type === 'm.room.member' && event.state_key === userId && typeof event.content.membership === 'string';
+  return (own ? (event.content.membership as string) : before) ?? 'leave';
+}
+
+/**
  * The spec's five rules, in order, for one user:
  * 1. world_readable: allow. 2. membership join: allow. 3. shared, and the
  * user joined at any point after the event: allow. 4. membership invite and

@@ -11,6 +11,7 @@ export function toClientEvent(event: StoredEvent, viewer?: { userId: string; dev
   const unsigned: JsonObject = { age: Math.max(0, Date.now() - pdu.origin_server_ts) };
   if (event.redactedBy) unsigned.redacted_because = { event_id: event.redactedBy };
   if (viewer && event.txnId && pdu.sender === viewer.userId && event.senderDeviceId === viewer.deviceId) unsigned.transaction_id = event.txnId;
+  if (event.viewerMembership !== undefined) unsigned.membership = event.viewerMembership;
   const out: JsonObject = {
     event_id: event.eventId,
     room_id: event.roomId,

@@ -14,6 +14,8 @@ export interface StoredEvent {
   redactedBy: string | null;
   txnId: string | null;
   senderDeviceId: string | null;
+  /** The viewer's membership once the event is applied (unsigned.membership), set when EventVisibility judged it for a user. */
+  viewerMembership?: string;
 }
 
 /** A timeline event without its JSON (see eventHeadersInRange). */

@@ -206,7 +206,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const fetched = await this.reader.timeline(roomId, { after: since?.events ?? 0n, upTo: current.events, limit: limit + 1, backwards: true });
     const limited = fetched.length > limit;
     const timeline = fetched.slice(0, limit).reverse();
-    const seen = timeline.length > 0 && timeline[0].streamPos < joinedAt ? await this.visibility.visibleToUser(request.userId, timeline) : timeline;
+    // From the user's current join on, every event is theirs to see, at membership join.
+    const seen = timeline.length > 0 && timeline[0].streamPos < joinedAt ? await this.visibility.visibleToUser(request.userId, timeline) : timeline.map((e) => ({ ...e, viewerMembership: 'join' }));
     const visible = seen.filter((e) => !hiddenByIgnore(ignored, e.pdu) && roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
 
     const typing = this.typing.typingSince(roomId, since?.typing ?? 0n);

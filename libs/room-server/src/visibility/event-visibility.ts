@@ -1,4 +1,4 @@
-import { getRoomVersion, membershipAtEvent, redactEvent, serverMaySeeEvent, serverNameOf, userMaySeeEvent, type StateBeforeEvent } from '@lattice/protocol';
+import { getRoomVersion, membershipAfterEvent, membershipAtEvent, redactEvent, serverMaySeeEvent, serverNameOf, userMaySeeEvent, type StateBeforeEvent } from '@lattice/protocol';
 import type { PrismaClient } from '@lattice/storage';
 import type { StoredEvent } from '../room-reader';
 
@@ -31,7 +31,11 @@ interface StateRow {
 export class EventVisibility {
   constructor(private readonly db: PrismaClient) {}
 
-  /** The events a user may see, in their order; an erased sender's events are redacted for users who were not joined then. */
+  /**
+   * The events a user may see, in their order, each with the user's
+   * membership at it (viewerMembership); an erased sender's events are
+   * redacted for users who were not joined when they were sent.
+   */
   async visibleToUser(userId: string, events: StoredEvent[]): Promise<StoredEvent[]> {
     if (events.length === 0) return events;
     const keyNids = await this.stateKeyNids([userId]);
@@ -40,8 +44,10 @@ export class EventVisibility {
     for (const event of events) {
       const state = states.get(event.eventId)!;
       if (!userMaySeeEvent(userId, event.pdu, state, joinedAfter(changes, event))) continue;
-      const joinedAtEvent = membershipAtEvent(event.pdu, userId, state.memberships.get(userId)) === 'join';
-      visible.push(erased.has(event.pdu.sender) && !joinedAtEvent ? redactedEvent(event) : event);
+      const before = state.memberships.get(userId);
+      const joinedAtEvent = membershipAtEvent(event.pdu, userId, before) === 'join';
+      const shown = erased.has(event.pdu.sender) && !joinedAtEvent ? redactedEvent(event) : event;
+      visible.push({ ...shown, viewerMembership: membershipAfterEvent(event.pdu, userId, before) });
     }
     return visible;
   }
