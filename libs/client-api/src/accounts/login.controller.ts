@@ -4,6 +4,7 @@ import { AccountStore } from '@lattice/accounts';
 import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
 import { loginBody } from './account-schemas';
+import { loginUserId } from './login-identifier';
 
 /** Password login and logout (client-server-api "Login", "Logout"). */
 @Controller('_matrix/client/v3')
@@ -20,7 +21,6 @@ export class LoginController {
   @HttpCode(200)
   @Public()
   @RateLimited()
-  @HttpCode(200)
   async login(@Tenant() tenant: TenantConfig, @Body() raw: unknown) {
     const body = validateBody(loginBody, raw);
     if (body.type !== 'm.login.password') throw new MatrixError(400, 'M_UNKNOWN', `Login type ${body.type} is not supported`);
@@ -30,7 +30,7 @@ export class LoginController {
     const user = body.identifier?.user ?? body.user;
     if (!user || body.password === undefined) throw Errors.missingParam('Login needs identifier.user and password');
 
-    const userId = user.startsWith('@') ? user : `@${user.toLowerCase()}:${tenant.serverName}`;
+    const userId = loginUserId(user, tenant.serverName);
     // A user of another tenant (or server) cannot log in here: that tenant is another homeserver. The answer is
     // the one for a wrong password, so it tells nothing about whether that user exists or is deactivated.
     if (serverNameOf(userId) !== tenant.serverName) throw Errors.forbidden('Invalid username or password');
