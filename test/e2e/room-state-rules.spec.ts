@@ -36,6 +36,20 @@ describe('state change checks', () => {
     });
   });
 
+  describe('PUT /state', () => {
+    const put = async (content: Record<string, unknown>) => (await raw.call(alice, 'PUT', `/rooms/${room()}/state/m.test.state/`, content)).body.event_id as string;
+
+    it('answers the same state set twice by the same sender with the first event', async () => {
+      const first = await put({ a_key: 'a_value' });
+      expect(await put({ a_key: 'a_value' })).toBe(first);
+    });
+
+    it('makes a new event when the content changes', async () => {
+      const first = await put({ a_key: 'one' });
+      expect(await put({ a_key: 'two' })).not.toBe(first);
+    });
+  });
+
   describe('kick', () => {
     it('refuses to kick a user who left with 403', async () => {
       const bob = await raw.register(`left-${names++}`);

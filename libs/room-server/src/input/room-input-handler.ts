@@ -3,7 +3,7 @@ import type { Bus, PartitionContext } from '@lattice/bus';
 import type { BackfillInput, CompleteStateInput, CreateRoomInput, FederatedEventInput, MembershipInput, RedactInput, RemoteJoinInput, RoomInput, RoomInputReply, SendInput, StoreOutliersInput } from '@lattice/contracts';
 import { Errors, MatrixError } from '@lattice/http';
 import {
-  authEventsLookup, checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
+  authEventsLookup, canonicalJson, checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
   referencedIds, serverNameOf, stateKey, type AuthStateLookup, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
 } from '@lattice/protocol';
 import type { PositionCache, PrismaClient } from '@lattice/storage';
@@ -178,12 +178,21 @@ export class RoomInputHandler {
     if (refusal) throw Errors.forbidden(refusal);
     switch (input.kind) {
       case 'send':
-        return { template: { type: input.type, content: input.content, ...(input.stateKey === undefined ? {} : { stateKey: input.stateKey }) } };
+        return this.planSend(input, draft);
       case 'membership':
         return this.planMembership(input, draft);
       case 'redact':
         return this.planRedaction(input, draft);
     }
+  }
+
+  /** Setting a state entry to what it already holds, from the same sender, is answered with the event that set it: sending it twice is idempotent. */
+  private planSend(input: SendInput, draft: RoomHead): Plan {
+    if (input.stateKey !== undefined) {
+      const current = draft.state.get(stateKey(input.type, input.stateKey));
+      if (current && current.pdu.sender === input.sender && sameJson(current.pdu.content, input.content)) return { reply: { ok: true, roomId: input.roomId, eventId: current.eventId } };
+    }
+    return { template: { type: input.type, content: input.content, ...(input.stateKey === undefined ? {} : { stateKey: input.stateKey }) } };
   }
 
   private async planMembership(input: MembershipInput, draft: RoomHead): Promise<Plan> {
@@ -441,4 +450,13 @@ function profileContent(profile: { displayname?: string; avatar_url?: string } |
 /** What a client transaction's request path names besides its ID: a send's room and event type, a redaction's room and target. */
 function transactionScope(input: SendInput | RedactInput): string {
   return JSON.stringify(input.kind === 'send' ? ['send', input.roomId, input.type] : ['redact', input.roomId, input.redacts]);
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  try {
+    return canonicalJson(a) === canonicalJson(b);
+  } catch {
+    // Content with no canonical form (a float) is never taken for stored content; building its event refuses it.
+    return false;
+  }
 }
