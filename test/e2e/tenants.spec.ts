@@ -288,6 +288,12 @@ describe('two tenants in one deployment', () => {
       expect(JSON.stringify(answer.body)).not.toMatch(/one\.test|two\.test/);
     });
 
+    it("answers the health probes whatever the Host, as the kubelet sends the pod's IP", async () => {
+      const probe = new Tenant(server.url, '10.1.2.3:8008');
+      expect(await probe.request(undefined, 'GET', '/health/live')).toMatchObject({ status: 200, body: { status: 'ok' } });
+      expect(await probe.request(undefined, 'GET', '/health/ready')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    });
+
     it('says nothing of the other tenant in its error messages', async () => {
       const answers = await Promise.all([
         two.call(ann, 'GET', '/account/whoami'),

@@ -25,11 +25,18 @@ export const PUBLIC_ROUTE = 'lattice:public';
 export const OPTIONAL_AUTH = 'lattice:optional-auth';
 export const RATE_LIMITED = 'lattice:rate-limited';
 export const GUEST_ALLOWED = 'lattice:guest-allowed';
+export const ANY_HOST = 'lattice:any-host';
 
 /** The route needs no access token (e.g. /versions, /login). */
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 /** The route reads an access token if one is given (e.g. /register for appservices). */
 export const OptionalAuth = () => SetMetadata(OPTIONAL_AUTH, true);
+/**
+ * The route belongs to the process, not to a tenant: it answers whatever the
+ * Host header (Kubernetes probes send the pod's IP), with no token and no
+ * tenant.
+ */
+export const AnyHost = () => SetMetadata(ANY_HOST, true);
 /** Guest accounts may call the route (client-server-api "Guest Access", "Client behaviour" lists them); every other route answers them M_GUEST_ACCESS_FORBIDDEN. */
 export const GuestAllowed = () => SetMetadata(GUEST_ALLOWED, true);
 /** The route counts against the requester's rate limit (spec: `rate-limited: true` in the OpenAPI). */

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { LATTICE_CONFIG, LatticeConfig, TenantDirectory } from '@lattice/config';
 import { Errors } from './matrix-error';
 import { RateLimiter } from './rate-limiter';
-import { GUEST_ALLOWED, MatrixRequest, OPTIONAL_AUTH, PUBLIC_ROUTE, RATE_LIMITED, Requester } from './request-context';
+import { ANY_HOST, GUEST_ALLOWED, MatrixRequest, OPTIONAL_AUTH, PUBLIC_ROUTE, RATE_LIMITED, Requester } from './request-context';
 
 /** Resolves an access token to its user and device; implemented by the accounts lib. */
 export interface AccessTokenResolver {
@@ -33,11 +33,12 @@ export class MatrixRequestGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const request = ctx.switchToHttp().getRequest<MatrixRequest>();
+    const flag = (key: string) => this.reflector.getAllAndOverride<boolean>(key, [ctx.getHandler(), ctx.getClass()]) ?? false;
+    if (flag(ANY_HOST)) return true;
     const tenant = this.tenants.forHost(request.headers.host);
     if (!tenant) throw Errors.notFound(`No homeserver is configured for host ${request.headers.host ?? '(none)'}`);
     request.matrix = { tenant };
 
-    const flag = (key: string) => this.reflector.getAllAndOverride<boolean>(key, [ctx.getHandler(), ctx.getClass()]) ?? false;
     // Public routes never look at a token, so a stale one cannot break /versions or /login.
     const token = flag(PUBLIC_ROUTE) ? undefined : accessTokenOf(request);
     if (token !== undefined) {
