@@ -50,6 +50,13 @@ describe('NATS JetStream bus', () => {
     for (const bus of open.splice(0)) await bus.close();
   });
 
+  it('is ready while the NATS server answers, and not once its connection is closed', async () => {
+    const bus = await replica('probe');
+    await expect(bus.checkReady()).resolves.toBeUndefined();
+    await bus.close();
+    await expect(bus.checkReady()).rejects.toThrow('closed');
+  });
+
   it('answers a request from the replica that holds the room\'s partition', async () => {
     const server = await replica('rs-1');
     serve(server, 'rs-1');

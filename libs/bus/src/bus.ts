@@ -49,6 +49,8 @@ export interface Bus {
   /** Publishes several events at once, in order: what one commit produced travels together. */
   publishAll<S extends StreamSubject>(subject: S, events: ReadonlyArray<BusContract[S]['event']>): Promise<void>;
   consume<S extends StreamSubject>(subject: S, handler: StreamHandler<S>): void;
+  /** Resolves if the bus carries messages now, rejects otherwise: readiness (a process that cannot reach it can serve nothing that writes). */
+  checkReady(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -43,6 +43,10 @@ export class InProcessBus implements Bus {
     this.consumers.set(subject, list);
   }
 
+  async checkReady(): Promise<void> {
+    // In one process the bus is a function call: it is there while the process is.
+  }
+
   async close(): Promise<void> {
     for (const batcher of this.batchers.values()) await batcher.idle();
     await this.streamTail;

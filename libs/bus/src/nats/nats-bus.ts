@@ -68,6 +68,9 @@ interface PendingReply {
  * the moment it starts: the event store is the source of truth and sync uses
  * output only to wake waiters and track typing.
  */
+/** How long a readiness check waits for the NATS server to answer. */
+const READY_TIMEOUT_MS = 2_000;
+
 export class NatsBus implements Bus {
   private readonly pending = new Map<string, PendingReply>();
   private readonly consumers = new Map<number, PartitionConsumer>();
@@ -213,6 +216,18 @@ export class NatsBus implements Bus {
   /** Partitions this process holds (room-server only). */
   get ownedPartitions(): number[] {
     return this.leases?.owned ?? [];
+  }
+
+  /** A round trip to the server within READY_TIMEOUT_MS: while the client is reconnecting, a flush would wait. */
+  async checkReady(): Promise<void> {
+    if (this.nc.isClosed()) throw new Error('the NATS connection is closed');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('NATS did not answer in time')), READY_TIMEOUT_MS)));
+    try {
+      await Promise.race([this.nc.flush(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {
