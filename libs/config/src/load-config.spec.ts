@@ -34,6 +34,11 @@ describe('loadConfig', () => {
     expect(config.bus).toEqual({ kind: 'nats', url: 'nats://127.0.0.1:4222', partitions: 64 });
   });
 
+  it('reads outbound.allowRanges from a comma-separated LATTICE_OUTBOUND_ALLOW_RANGES', () => {
+    const config = loadConfig({ LATTICE_OUTBOUND_ALLOW_RANGES: '127.0.0.0/8, ::1/128' });
+    expect(config.outbound.allowRanges).toEqual(['127.0.0.0/8', '::1/128']);
+  });
+
   it('names every invalid setting with its path', () => {
     expect(() => parseConfig({ listen: { port: 'eighty' }, role: 'everything' })).toThrow(/listen\.port[\s\S]*role|role[\s\S]*listen\.port/);
   });

@@ -1,4 +1,4 @@
-import { getRoomVersion, redactEvent, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
+import { getRoomVersion, knownRoomVersions, redactEvent, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import type { PrismaClient } from '@lattice/storage';
 import { readSnapshotNids } from './storage/state-snapshots';
 
@@ -40,6 +40,11 @@ interface EventRow {
   txn_id: string | null;
   sender_device_id: string | null;
 }
+
+/** Room versions whose room ID is the create event's ID: their create event is an implied auth event. */
+const CREATE_EVENT_IMPLIED_VERSIONS = knownRoomVersions()
+  .filter((v) => v.roomIdFromCreateEvent)
+  .map((v) => v.id);
 
 const EVENT_COLUMNS = `e.event_id, r.room_id, r.room_version, j.json, e.stream_pos, e.depth, e.redacted_by, e.txn_id, e.sender_device_id`;
 const EVENT_JOINS = `FROM events e JOIN event_json j ON j.event_nid = e.event_nid JOIN rooms r ON r.room_nid = e.room_nid`;
@@ -175,15 +180,24 @@ export class RoomReader {
     return knock?.membership === 'knock' ? (JSON.parse(knock.knockState) as JsonObject[]) : undefined;
   }
 
-  /** Every event reachable from these through auth_events (server-server-api "auth chain"), oldest first. */
+  /**
+   * Every event reachable from these through auth_events (server-server-api
+   * "auth chain"), oldest first. From room v12 the create event is an auth
+   * event of every other event without being listed (rooms/v12.md: "the
+   * room_id ... implies this instead"), so it is in every such chain.
+   */
   async authChain(eventIds: string[]): Promise<StoredEvent[]> {
     const rows = await this.db.$queryRawUnsafe<EventRow[]>(
       `WITH RECURSIVE chain(event_id) AS (
          SELECT a.auth_event_id FROM events e JOIN event_auth_edges a ON a.event_nid = e.event_nid WHERE e.event_id = ANY($1::text[])
          UNION
+         SELECT '$' || substr(r.room_id, 2) FROM events e JOIN rooms r ON r.room_nid = e.room_nid
+         WHERE e.event_id = ANY($1::text[]) AND r.room_version = ANY($2::text[]) AND e.event_id <> '$' || substr(r.room_id, 2)
+         UNION
          SELECT a.auth_event_id FROM chain c JOIN events e ON e.event_id = c.event_id JOIN event_auth_edges a ON a.event_nid = e.event_nid
        ) SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_id IN (SELECT event_id FROM chain) ORDER BY e.depth, e.stream_pos`,
       eventIds,
+      CREATE_EVENT_IMPLIED_VERSIONS,
     );
     return rows.map(toStoredEvent);
   }
