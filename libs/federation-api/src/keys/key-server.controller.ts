@@ -1,8 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { ServerKeys } from '@lattice/federation';
 import { Errors, Public, Tenant } from '@lattice/http';
-import { isValidServerName, signJson, type JsonObject } from '@lattice/protocol';
+import { canonicalJson, isValidServerName, signJson, type JsonObject } from '@lattice/protocol';
 import { Keyring } from '@lattice/room-server';
 
 /** Lattice's version string in /_matrix/federation/v1/version. */
@@ -24,10 +24,16 @@ export class KeyServerController {
     private readonly keyring: Keyring,
   ) {}
 
+  /**
+   * Sent as its canonical JSON, byte for byte what was signed: a server may
+   * check the signature on the body as received, less its `signatures`, and
+   * not re-encode it first.
+   */
   @Get('_matrix/key/v2/server')
   @Public()
-  serverKeys(@Tenant() tenant: TenantConfig) {
-    return this.keys.ownResponse(tenant.serverName);
+  @Header('Content-Type', 'application/json')
+  async serverKeys(@Tenant() tenant: TenantConfig) {
+    return canonicalJson(await this.keys.ownResponse(tenant.serverName));
   }
 
   @Get('_matrix/key/v2/query/:serverName')
