@@ -36,3 +36,10 @@ describe('toClientEvent', () => {
     expect(event.unsigned).toMatchObject({ transaction_id: 't1' });
   });
 });
+
+describe('toClientEvent with bundled aggregations', () => {
+  it('puts them in unsigned.m.relations', () => {
+    const relations = { 'm.reference': { chunk: [{ event_id: '$r' }] } };
+    expect(toClientEvent(stored({}), undefined, relations).unsigned).toMatchObject({ 'm.relations': relations });
+  });
+});

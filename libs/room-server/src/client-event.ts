@@ -5,10 +5,12 @@ import type { StoredEvent } from './room-reader';
  * The client-server event format (client-server-api "Room Event Format"):
  * the PDU's public fields plus event_id and room_id, with `unsigned` from
  * this server's point of view (transaction_id only for the sending device;
- * redacted_because, the whole redaction event, for a redacted event).
+ * redacted_because, the whole redaction event, for a redacted event;
+ * m.relations, the bundled aggregations, when given).
  */
-export function toClientEvent(event: StoredEvent, viewer?: { userId: string; deviceId?: string }): JsonObject {
+export function toClientEvent(event: StoredEvent, viewer?: { userId: string; deviceId?: string }, relations?: JsonObject): JsonObject {
   const unsigned = unsignedOf(event.pdu);
+  if (relations) unsigned['m.relations'] = relations;
   if (event.redactedBy && event.redactedBecause) unsigned.redacted_because = formatEvent(event.redactedBy, event.roomId, event.redactedBecause, unsignedOf(event.redactedBecause));
   if (viewer && event.txnId && event.pdu.sender === viewer.userId && event.senderDeviceId === viewer.deviceId) unsigned.transaction_id = event.txnId;
   return formatEvent(event.eventId, event.roomId, event.pdu, unsigned);

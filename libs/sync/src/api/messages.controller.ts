@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
-import { EventVisibility, RoomReader, requireRoomView, toClientEvent, viewHorizon, type RoomView, type StoredEvent } from '@lattice/room-server';
+import { BundledAggregations, EventVisibility, RoomReader, requireRoomView, toClientEvent, viewHorizon, type RoomView, type StoredEvent } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 import { roomEventMatches } from '../filters/event-filter';
 import { roomEventFilterSchema, type RoomEventFilter } from '../filters/filter-schema';
@@ -17,6 +17,7 @@ const MAX_BACKFILL_ROUNDS = 3;
 export class MessagesController {
   private readonly reader: RoomReader;
   private readonly visibility: EventVisibility;
+  private readonly bundles: BundledAggregations;
 
   constructor(
     @Inject(DATABASE) db: Database,
@@ -24,6 +25,7 @@ export class MessagesController {
   ) {
     this.reader = new RoomReader(db.prisma);
     this.visibility = new EventVisibility(db.prisma);
+    this.bundles = new BundledAggregations(db.prisma);
   }
 
   @GuestAllowed()
@@ -61,7 +63,7 @@ export class MessagesController {
     return {
       start: from ?? formatPaginationToken(position),
       ...(last && events.length === count ? { end: formatPaginationToken(backwards ? last.streamPos : last.streamPos + 1n) } : {}),
-      chunk: chunk.map((e) => toClientEvent(e, r)),
+      chunk: await this.bundles.clientEvents(r, chunk),
       state: await this.lazyMembers(roomId, view, eventFilter, chunk),
     };
   }
@@ -79,10 +81,14 @@ export class MessagesController {
     const before = await this.reader.timeline(roomId, { before: event.streamPos, limit: half, backwards: true });
     const after = await this.reader.timeline(roomId, { after: event.streamPos, upTo: horizon, limit: half, backwards: false });
     const last = after.at(-1) ?? event;
+    const visibleBefore = await this.visibility.visibleToUser(r.userId, before);
+    const visibleAfter = await this.visibility.visibleToUser(r.userId, after);
+    // One bundling pass for the whole answer: its queries cover every event at once.
+    const [shown, ...around] = await this.bundles.clientEvents(r, [event, ...visibleBefore, ...visibleAfter]);
     return {
-      event: toClientEvent(event, r),
-      events_before: (await this.visibility.visibleToUser(r.userId, before)).map((e) => toClientEvent(e, r)),
-      events_after: (await this.visibility.visibleToUser(r.userId, after)).map((e) => toClientEvent(e, r)),
+      event: shown,
+      events_before: around.slice(0, visibleBefore.length),
+      events_after: around.slice(visibleBefore.length),
       start: formatPaginationToken(before.at(-1)?.streamPos ?? event.streamPos),
       end: formatPaginationToken(last.streamPos + 1n),
       // client-server-api /context: "The state of the room at the last event returned".

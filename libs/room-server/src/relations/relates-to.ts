@@ -1,0 +1,21 @@
+import type { JsonObject } from '@lattice/protocol';
+
+/** An event's relationship to its parent (client-server-api "Forming relationships between events"). */
+export interface Relation {
+  relType: string;
+  parentEventId: string;
+}
+
+/**
+ * The relationship `content['m.relates_to']` declares, if it is well formed:
+ * a string rel_type and a string event_id. Rich replies (only
+ * `m.in_reply_to`) have no rel_type and are not relations the server
+ * indexes; malformed ones are ignored, as the spec says.
+ */
+export function relationOf(content: JsonObject): Relation | undefined {
+  const relatesTo = content['m.relates_to'];
+  if (typeof relatesTo !== 'object' || relatesTo === null || Array.isArray(relatesTo)) return undefined;
+  const { rel_type: relType, event_id: parentEventId } = relatesTo as JsonObject;
+  if (typeof relType !== 'string' || typeof parentEventId !== 'string' || relType === '' || !parentEventId.startsWith('$')) return undefined;
+  return { relType, parentEventId };
+}

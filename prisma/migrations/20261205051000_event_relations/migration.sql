@@ -1,0 +1,18 @@
+-- CreateTable
+CREATE TABLE "event_relations" (
+    "event_nid" BIGINT NOT NULL,
+    "room_nid" INTEGER NOT NULL,
+    "parent_event_id" TEXT NOT NULL,
+    "rel_type" TEXT NOT NULL,
+    "type_nid" INTEGER NOT NULL,
+    "sender" TEXT NOT NULL,
+    "stream_pos" BIGINT NOT NULL,
+
+    CONSTRAINT "event_relations_pkey" PRIMARY KEY ("event_nid")
+);
+
+-- CreateIndex
+CREATE INDEX "event_relations_parent_event_id_rel_type_stream_pos_idx" ON "event_relations"("parent_event_id", "rel_type", "stream_pos");
+
+-- CreateIndex
+CREATE INDEX "event_relations_room_nid_rel_type_stream_pos_idx" ON "event_relations"("room_nid", "rel_type", "stream_pos");
