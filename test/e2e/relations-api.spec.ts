@@ -110,6 +110,16 @@ describe('relations and threads', () => {
     });
   });
 
+  describe('sending in a thread', () => {
+    it('refuses a thread off an event that is itself in a thread with 400 M_UNKNOWN', async () => {
+      const roomId = await newRoom();
+      const root = await send(alice, roomId, text('root'));
+      const reply = await send(bob, roomId, text('reply', thread(root)));
+      const nested = await raw.call(alice, 'PUT', `/rooms/${enc(roomId)}/send/m.room.message/t${txn++}`, text('nested', thread(reply)));
+      expect(nested).toMatchObject({ status: 400, body: { errcode: 'M_UNKNOWN' } });
+    });
+  });
+
   describe('/threads', () => {
     it('orders threads by their latest reply and pages with next_batch', async () => {
       const roomId = await newRoom();

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { Auth, Errors, GuestAllowed, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { toClientEvent } from '@lattice/room-server';
+import { mayBeThreadRoot, relationOf, toClientEvent } from '@lattice/room-server';
 import { StorageAccess } from '../storage-access';
 import { requireView, stateInView } from './room-access';
 import { RoomInputClient } from '@lattice/room-server';
@@ -25,10 +25,20 @@ export class SendController {
   @Put('send/:eventType/:txnId')
   @RateLimited()
   async send(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() raw: unknown) {
+    const content = jsonObject(raw);
+    await this.refuseNestedThread(roomId, content);
     const { eventId } = await this.rooms.submit({
-      kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, content: jsonObject(raw), txn: { deviceId: r.deviceId, txnId },
+      kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, content, txn: { deviceId: r.deviceId, txnId },
     });
     return { event_id: eventId };
+  }
+
+  /** client-server-api "Validation of m.thread relationships": 400 M_UNKNOWN (the spec has no specific code) for a thread off a child event. */
+  private async refuseNestedThread(roomId: string, content: JsonObject): Promise<void> {
+    const relation = relationOf(content);
+    if (relation?.relType !== 'm.thread') return;
+    const root = await this.storage.reader.event(relation.parentEventId);
+    if (root && root.roomId === roomId && !mayBeThreadRoot(root.pdu.content)) throw new MatrixError(400, 'M_UNKNOWN', 'Cannot start a thread from an event with a relationship');
   }
 
   @GuestAllowed()

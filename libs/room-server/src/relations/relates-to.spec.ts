@@ -1,4 +1,4 @@
-import { relationOf } from './relates-to';
+import { mayBeThreadRoot, relationOf } from './relates-to';
 
 describe('relationOf', () => {
   it('reads rel_type and the parent event ID', () => {
@@ -19,5 +19,19 @@ describe('relationOf', () => {
 
   it('ignores a parent that is not an event ID', () => {
     expect(relationOf({ 'm.relates_to': { rel_type: 'm.thread', event_id: 7 } })).toBeUndefined();
+  });
+});
+
+describe('mayBeThreadRoot', () => {
+  it('accepts an event without a relationship', () => {
+    expect(mayBeThreadRoot({ body: 'root' })).toBe(true);
+  });
+
+  it('accepts a rich reply, which has no rel_type', () => {
+    expect(mayBeThreadRoot({ 'm.relates_to': { 'm.in_reply_to': { event_id: '$e' } } })).toBe(true);
+  });
+
+  it('refuses an event that is itself in a thread', () => {
+    expect(mayBeThreadRoot({ 'm.relates_to': { rel_type: 'm.thread', event_id: '$root' } })).toBe(false);
   });
 });

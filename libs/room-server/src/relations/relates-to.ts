@@ -19,3 +19,12 @@ export function relationOf(content: JsonObject): Relation | undefined {
   if (typeof relType !== 'string' || typeof parentEventId !== 'string' || relType === '' || !parentEventId.startsWith('$')) return undefined;
   return { relType, parentEventId };
 }
+
+/**
+ * Whether an event may be a thread root (client-server-api "Validation of
+ * m.thread relationships"): not if it is itself the child of a relationship,
+ * so threads do not nest.
+ */
+export function mayBeThreadRoot(rootContent: JsonObject): boolean {
+  return relationOf(rootContent) === undefined;
+}
