@@ -120,6 +120,33 @@ describe('relations and threads', () => {
     });
   });
 
+  describe('annotations', () => {
+    const react = (who: Account, roomId: string, target: string, key: string) =>
+      raw.call(who, 'PUT', `/rooms/${enc(roomId)}/send/m.reaction/t${txn++}`, { 'm.relates_to': { rel_type: 'm.annotation', event_id: target, key } });
+
+    it('refuses a second identical annotation with 400 M_DUPLICATE_ANNOTATION', async () => {
+      const roomId = await newRoom();
+      const target = await send(alice, roomId, text('react'));
+      await react(bob, roomId, target, '👍');
+      expect(await react(bob, roomId, target, '👍')).toMatchObject({ status: 400, body: { errcode: 'M_DUPLICATE_ANNOTATION' } });
+    });
+
+    it('accepts the same key from another user, and another key from the same user', async () => {
+      const roomId = await newRoom();
+      const target = await send(alice, roomId, text('react'));
+      await react(bob, roomId, target, '👍');
+      expect([(await react(alice, roomId, target, '👍')).status, (await react(bob, roomId, target, '🎉')).status]).toEqual([200, 200]);
+    });
+
+    it('accepts an annotation again once the first is redacted', async () => {
+      const roomId = await newRoom();
+      const target = await send(alice, roomId, text('react'));
+      const first = (await react(bob, roomId, target, '👍')).body.event_id as string;
+      await raw.call(bob, 'PUT', `/rooms/${enc(roomId)}/redact/${enc(first)}/r${txn++}`, {});
+      expect((await react(bob, roomId, target, '👍')).status).toBe(200);
+    });
+  });
+
   describe('/threads', () => {
     it('orders threads by their latest reply and pages with next_batch', async () => {
       const roomId = await newRoom();

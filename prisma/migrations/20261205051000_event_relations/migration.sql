@@ -4,6 +4,7 @@ CREATE TABLE "event_relations" (
     "room_nid" INTEGER NOT NULL,
     "parent_event_id" TEXT NOT NULL,
     "rel_type" TEXT NOT NULL,
+    "aggregation_key" TEXT,
     "type_nid" INTEGER NOT NULL,
     "sender" TEXT NOT NULL,
     "stream_pos" BIGINT NOT NULL,

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { mayBeThreadRoot, relationOf, toClientEvent } from '@lattice/room-server';
+import { mayBeThreadRoot, relationOf, RelationsReader, toClientEvent } from '@lattice/room-server';
 import { StorageAccess } from '../storage-access';
 import { requireView, stateInView } from './room-access';
 import { RoomInputClient } from '@lattice/room-server';
@@ -16,29 +16,43 @@ function jsonObject(raw: unknown): JsonObject {
 /** Sending events and reading state (client-server-api "Sending events to a room", "Getting events for a room"). */
 @Controller('_matrix/client/v3/rooms/:roomId')
 export class SendController {
+  private readonly relations: RelationsReader;
+
   constructor(
     private readonly rooms: RoomInputClient,
     private readonly storage: StorageAccess,
-  ) {}
+  ) {
+    this.relations = new RelationsReader(storage.db.prisma);
+  }
 
   @GuestAllowed()
   @Put('send/:eventType/:txnId')
   @RateLimited()
   async send(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() raw: unknown) {
     const content = jsonObject(raw);
-    await this.refuseNestedThread(roomId, content);
+    await this.checkRelation(r.userId, roomId, type, content);
     const { eventId } = await this.rooms.submit({
       kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, content, txn: { deviceId: r.deviceId, txnId },
     });
     return { event_id: eventId };
   }
 
-  /** client-server-api "Validation of m.thread relationships": 400 M_UNKNOWN (the spec has no specific code) for a thread off a child event. */
-  private async refuseNestedThread(roomId: string, content: JsonObject): Promise<void> {
+  /**
+   * What the spec asks servers to refuse of a client's relation: a thread
+   * off an event that is itself a child ("Validation of m.thread
+   * relationships": 400 M_UNKNOWN, there is no specific code), and a second
+   * annotation by the same user with the same type and key ("Avoiding
+   * duplicate annotations": 400 M_DUPLICATE_ANNOTATION).
+   */
+  private async checkRelation(sender: string, roomId: string, type: string, content: JsonObject): Promise<void> {
     const relation = relationOf(content);
-    if (relation?.relType !== 'm.thread') return;
-    const root = await this.storage.reader.event(relation.parentEventId);
-    if (root && root.roomId === roomId && !mayBeThreadRoot(root.pdu.content)) throw new MatrixError(400, 'M_UNKNOWN', 'Cannot start a thread from an event with a relationship');
+    if (relation?.relType === 'm.thread') {
+      const root = await this.storage.reader.event(relation.parentEventId);
+      if (root && root.roomId === roomId && !mayBeThreadRoot(root.pdu.content)) throw new MatrixError(400, 'M_UNKNOWN', 'Cannot start a thread from an event with a relationship');
+    }
+    if (relation?.key !== undefined && (await this.relations.hasAnnotation(roomId, relation.parentEventId, sender, type, relation.key))) {
+      throw new MatrixError(400, 'M_DUPLICATE_ANNOTATION', 'You already sent this annotation');
+    }
   }
 
   @GuestAllowed()

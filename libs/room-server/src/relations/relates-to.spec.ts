@@ -5,6 +5,10 @@ describe('relationOf', () => {
     expect(relationOf({ body: 'x', 'm.relates_to': { rel_type: 'm.thread', event_id: '$root' } })).toEqual({ relType: 'm.thread', parentEventId: '$root' });
   });
 
+  it('reads the key of an annotation', () => {
+    expect(relationOf({ 'm.relates_to': { rel_type: 'm.annotation', event_id: '$e', key: '👍' } })).toEqual({ relType: 'm.annotation', parentEventId: '$e', key: '👍' });
+  });
+
   it('ignores a rich reply, which has no rel_type', () => {
     expect(relationOf({ 'm.relates_to': { 'm.in_reply_to': { event_id: '$e' } } })).toBeUndefined();
   });

@@ -4,6 +4,8 @@ import type { JsonObject } from '@lattice/protocol';
 export interface Relation {
   relType: string;
   parentEventId: string;
+  /** An m.annotation's key (client-server-api "Event annotations and reactions"). */
+  key?: string;
 }
 
 /**
@@ -15,9 +17,9 @@ export interface Relation {
 export function relationOf(content: JsonObject): Relation | undefined {
   const relatesTo = content['m.relates_to'];
   if (typeof relatesTo !== 'object' || relatesTo === null || Array.isArray(relatesTo)) return undefined;
-  const { rel_type: relType, event_id: parentEventId } = relatesTo as JsonObject;
+  const { rel_type: relType, event_id: parentEventId, key } = relatesTo as JsonObject;
   if (typeof relType !== 'string' || typeof parentEventId !== 'string' || relType === '' || !parentEventId.startsWith('$')) return undefined;
-  return { relType, parentEventId };
+  return relType === 'm.annotation' && typeof key === 'string' ? { relType, parentEventId, key } : { relType, parentEventId };
 }
 
 /**

@@ -67,6 +67,22 @@ export class RelationsReader {
     return rows.map((r) => BigInt(r.event_nid));
   }
 
+  /** Whether `sender` already annotated the parent with this event type and key (and has not redacted it). */
+  async hasAnnotation(roomId: string, parentEventId: string, sender: string, eventType: string, key: string): Promise<boolean> {
+    const rows = await this.db.$queryRawUnsafe<unknown[]>(
+      `SELECT 1 FROM event_relations rel JOIN events e ON e.event_nid = rel.event_nid
+       WHERE rel.parent_event_id = $2 AND rel.rel_type = 'm.annotation' AND rel.room_nid = (SELECT room_nid FROM rooms WHERE room_id = $1)
+         AND rel.sender = $3 AND rel.type_nid = (SELECT type_nid FROM event_types WHERE type = $4) AND rel.aggregation_key = $5 AND e.redacted_by IS NULL
+       LIMIT 1`,
+      roomId,
+      parentEventId,
+      sender,
+      eventType,
+      key,
+    );
+    return rows.length > 0;
+  }
+
   /** Per parent and aggregated rel_type: how many children, and whether the viewer sent one. */
   async summaries(parentEventIds: string[], viewer: string): Promise<RelationSummary[]> {
     if (parentEventIds.length === 0) return [];

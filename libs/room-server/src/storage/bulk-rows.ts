@@ -74,6 +74,7 @@ export interface RelationRow {
   roomNid: number;
   parentEventId: string;
   relType: string;
+  aggregationKey: string | null;
   typeNid: number;
   sender: string;
   streamPos: bigint;
@@ -127,13 +128,14 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
       relations.map((r) => r.roomNid),
       relations.map((r) => r.parentEventId),
       relations.map((r) => r.relType),
+      relations.map((r) => r.aggregationKey),
       relations.map((r) => r.typeNid),
       relations.map((r) => r.sender),
       relations.map((r) => r.streamPos),
     );
-    const types = ['bigint', 'int', 'text', 'text', 'int', 'text', 'bigint'];
+    const types = ['bigint', 'int', 'text', 'text', 'text', 'int', 'text', 'bigint'];
     parts.push(
-      `INSERT INTO event_relations (event_nid, room_nid, parent_event_id, rel_type, type_nid, sender, stream_pos)
+      `INSERT INTO event_relations (event_nid, room_nid, parent_event_id, rel_type, aggregation_key, type_nid, sender, stream_pos)
        SELECT * FROM unnest(${columns.map((c, i) => `${c}::${types[i]}[]`).join(', ')}) ON CONFLICT DO NOTHING`,
     );
   }

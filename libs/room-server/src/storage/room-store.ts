@@ -503,7 +503,8 @@ function outlierRow(head: RoomRef, eventId: string, pdu: Pdu, typeNid: number, s
 /** The event_relations row of an event that declares a relationship (none otherwise). */
 function relationRows(head: RoomRef, eventNid: bigint, pdu: Pdu, typeNid: number, streamPos: bigint): RelationRow[] {
   const relation = relationOf(pdu.content);
-  return relation ? [{ eventNid, roomNid: head.roomNid, ...relation, typeNid, sender: pdu.sender, streamPos }] : [];
+  if (!relation) return [];
+  return [{ eventNid, roomNid: head.roomNid, parentEventId: relation.parentEventId, relType: relation.relType, aggregationKey: relation.key ?? null, typeNid, sender: pdu.sender, streamPos }];
 }
 
 /** Whether clients see the event: only accepted events get a stream position. */
