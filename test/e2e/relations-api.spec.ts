@@ -120,6 +120,31 @@ describe('relations and threads', () => {
     });
   });
 
+  describe('threaded read receipts', () => {
+    const receipt = (roomId: string, eventId: string, body: Record<string, unknown>) => raw.call(bob, 'POST', `/rooms/${enc(roomId)}/receipt/m.read/${enc(eventId)}`, body);
+    let roomId: string;
+    let root: string;
+    let reply: string;
+
+    beforeAll(async () => {
+      roomId = await newRoom();
+      root = await send(alice, roomId, text('root'));
+      reply = await send(alice, roomId, text('reply', thread(root)));
+    });
+
+    it('accepts a receipt in the thread the event is in, and main for the root', async () => {
+      expect([(await receipt(roomId, reply, { thread_id: root })).status, (await receipt(roomId, root, { thread_id: 'main' })).status]).toEqual([200, 200]);
+    });
+
+    it('refuses a thread the event is not in with 400 M_INVALID_PARAM', async () => {
+      expect(await receipt(roomId, reply, { thread_id: 'main' })).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+    });
+
+    it('refuses an empty thread_id with 400 M_INVALID_PARAM', async () => {
+      expect(await receipt(roomId, root, { thread_id: '' })).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+    });
+  });
+
   describe('annotations', () => {
     const react = (who: Account, roomId: string, target: string, key: string) =>
       raw.call(who, 'PUT', `/rooms/${enc(roomId)}/send/m.reaction/t${txn++}`, { 'm.relates_to': { rel_type: 'm.annotation', event_id: target, key } });

@@ -83,6 +83,15 @@ export class RelationsReader {
     return rows.length > 0;
   }
 
+  /** The root of the thread an event is in (its m.thread parent), if any. */
+  async threadOf(eventId: string): Promise<string | undefined> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ parent_event_id: string }>>(
+      `SELECT rel.parent_event_id FROM event_relations rel JOIN events e ON e.event_nid = rel.event_nid WHERE e.event_id = $1 AND rel.rel_type = 'm.thread' AND e.redacted_by IS NULL`,
+      eventId,
+    );
+    return rows[0]?.parent_event_id;
+  }
+
   /** Per parent and aggregated rel_type: how many children, and whether the viewer sent one. */
   async summaries(parentEventIds: string[], viewer: string): Promise<RelationSummary[]> {
     if (parentEventIds.length === 0) return [];
