@@ -110,6 +110,19 @@ describe('relations and threads', () => {
     });
   });
 
+  describe('a redacted reply', () => {
+    it('leaves the thread: not listed, not counted', async () => {
+      const roomId = await newRoom();
+      const root = await send(alice, roomId, text('root'));
+      await send(bob, roomId, text('kept', thread(root)));
+      const gone = await send(bob, roomId, text('regretted', thread(root)));
+      await raw.call(bob, 'PUT', `/rooms/${enc(roomId)}/redact/${enc(gone)}/r${txn++}`, {});
+      const { body } = await v1(alice, `/rooms/${enc(roomId)}/relations/${enc(root)}`);
+      const event = await raw.call(alice, 'GET', `/rooms/${enc(roomId)}/event/${enc(root)}`);
+      expect([bodies(body.chunk), event.body.unsigned['m.relations']['m.thread'].count]).toEqual([['kept'], 1]);
+    });
+  });
+
   describe('sending in a thread', () => {
     it('refuses a thread off an event that is itself in a thread with 400 M_UNKNOWN', async () => {
       const roomId = await newRoom();

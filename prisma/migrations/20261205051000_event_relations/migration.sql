@@ -16,4 +16,10 @@ CREATE TABLE "event_relations" (
 CREATE INDEX "event_relations_parent_event_id_rel_type_stream_pos_idx" ON "event_relations"("parent_event_id", "rel_type", "stream_pos");
 
 -- CreateIndex
+CREATE INDEX "event_relations_parent_event_id_stream_pos_idx" ON "event_relations"("parent_event_id", "stream_pos");
+
+-- CreateIndex
+CREATE INDEX "event_relations_parent_event_id_rel_type_sender_idx" ON "event_relations"("parent_event_id", "rel_type", "sender");
+
+-- CreateIndex
 CREATE INDEX "event_relations_room_nid_rel_type_stream_pos_idx" ON "event_relations"("room_nid", "rel_type", "stream_pos");

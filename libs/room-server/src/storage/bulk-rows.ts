@@ -67,6 +67,8 @@ export interface EventDetails {
   processed?: Array<{ inputId: string; reply: string }>;
   /** The m.relates_to of events with a stream position (event_relations). */
   relations?: RelationRow[];
+  /** Events (by ID) whose relationship goes: redacted ones. */
+  unrelated?: string[];
 }
 
 export interface RelationRow {
@@ -89,7 +91,7 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
   const parts: string[] = [];
   const params: unknown[] = [];
   const arrays = (...values: unknown[][]) => values.map((v) => `$${params.push(v)}`);
-  const { json, prevEdges, authEdges, txns, extremities, processed, relations } = details;
+  const { json, prevEdges, authEdges, txns, extremities, processed, relations, unrelated } = details;
   if (json?.length) {
     // One JSON array, not a text[]: the driver escapes every quote of a text[] element; a json value is sent as it is (elements come back byte for byte).
     const [nids] = arrays(json.map((r) => r.eventNid));
@@ -138,6 +140,10 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
       `INSERT INTO event_relations (event_nid, room_nid, parent_event_id, rel_type, aggregation_key, type_nid, sender, stream_pos)
        SELECT * FROM unnest(${columns.map((c, i) => `${c}::${types[i]}[]`).join(', ')}) ON CONFLICT DO NOTHING`,
     );
+  }
+  if (unrelated?.length) {
+    const [ids] = arrays(unrelated);
+    parts.push(`DELETE FROM event_relations WHERE event_nid IN (SELECT event_nid FROM events WHERE event_id = ANY(${ids}::text[]))`);
   }
   if (parts.length === 0) return;
   await tx.$executeRawUnsafe(`WITH ${parts.map((part, i) => `w${i} AS (${part})`).join(', ')} SELECT 1`, ...params);

@@ -303,6 +303,7 @@ export class RoomStore {
       const authEdges: Array<{ eventNid: bigint; authEventId: string }> = [];
       const txns: Array<{ userId: string; deviceId: string; txnId: string; eventId: string }> = [];
       const relations: RelationRow[] = [];
+      const eventIdOf = new Map<bigint, string>();
       const extremityRows: Array<{ roomNid: number; eventNid: bigint }> = [];
       const advanced = [];
       for (const { write, persisted, positions, lastPosition } of heads) {
@@ -316,6 +317,7 @@ export class RoomStore {
           if (event.txn) txns.push({ ...event.txn, eventId });
           const streamPos = positions.get(eventId);
           if (streamPos !== undefined) relations.push(...relationRows(write.head, eventNid, pdu, typeNid(pdu), streamPos));
+          eventIdOf.set(eventNid, eventId);
         }
         const nidOf = await snapshots.nidsOf([...write.next.state.entries.values(), ...write.next.extremities]);
         const state = new Map([...write.next.state.entries].map(([key, entry]) => [key, { ...entry, eventNid: nidOf(entry) }]));
@@ -327,10 +329,14 @@ export class RoomStore {
         advanced.push({ write, state, extremities, snapshotNid, persisted });
       }
 
+      const redactedIds = new Set<string>();
       for (const { head, events: written } of writes) {
         for (const { pdu, eventId } of written.filter((e) => e.status === undefined || e.status === 'accepted')) {
           const redacted = redactsOf(head.version, pdu);
-          if (redacted) await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
+          if (redacted) {
+            redactedIds.add(redacted);
+            await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
+          }
         }
       }
       await writeEventDetails(tx, {
@@ -340,7 +346,9 @@ export class RoomStore {
         txns,
         extremities: { roomNids: writes.filter((w) => w.events.length).map((w) => w.head.roomNid), rows: extremityRows },
         processed,
-        relations,
+        // Redaction strips m.relates_to, and with it the relationship; an event redacted in its own batch never gets one.
+        relations: relations.filter((r) => !redactedIds.has(eventIdOf.get(r.eventNid)!)),
+        unrelated: [...redactedIds],
       });
       return { advancedHeads: advanced, written: snapshots.written };
     });
