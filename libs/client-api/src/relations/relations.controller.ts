@@ -58,10 +58,7 @@ export class RelationsController {
     const view = await requireRoomView(this.storage.reader, this.storage.visibility, roomId, r.userId);
     const roots = await this.relations.threadRoots({ roomId, before: page.before, upTo: viewHorizon(view), participant: page.participatedOnly ? r.userId : undefined, limit: page.limit });
     const shown = roots.slice(0, page.limit);
-    const events = inOrder(
-      shown.map((t) => t.rootEventId),
-      await this.storage.reader.events(shown.map((t) => t.rootEventId)),
-    );
+    const events = inOrder(shown.map((t) => t.rootEventId), await this.storage.reader.events(shown.map((t) => t.rootEventId)));
     const visible = await this.storage.visibility.visibleToUser(r.userId, events);
     return {
       chunk: await this.bundles.clientEvents(r, visible),

@@ -45,10 +45,7 @@ export class BundledAggregations {
 
   private async forEvents(viewer: Viewer, events: StoredEvent[], withThreads: boolean): Promise<Map<string, JsonObject>> {
     const parents = events.filter(mayHaveAggregations);
-    const summaries = await this.relations.summaries(
-      parents.map((e) => e.eventId),
-      viewer.userId,
-    );
+    const summaries = await this.relations.summaries(parents.map((e) => e.eventId), viewer.userId);
     const bundles = new Map<string, JsonObject>();
     if (summaries.length === 0) return bundles;
     const byParent = new Map(parents.map((e) => [e.eventId, e]));
@@ -65,13 +62,7 @@ export class BundledAggregations {
   }
 
   private async threads(viewer: Viewer, summaries: RelationSummary[], roots: Map<string, StoredEvent>): Promise<Map<string, JsonObject>> {
-    const candidates = await this.visibleChildren(
-      viewer.userId,
-      summaries.map((s) => s.parentEventId),
-      'm.thread',
-      THREAD_CANDIDATES,
-      'position',
-    );
+    const candidates = await this.visibleChildren(viewer.userId, summaries.map((s) => s.parentEventId), 'm.thread', THREAD_CANDIDATES, 'position');
     const latest = new Map<string, StoredEvent>();
     for (const summary of summaries) {
       const reply = latestInThread(candidates.get(summary.parentEventId) ?? []);
@@ -91,31 +82,14 @@ export class BundledAggregations {
   }
 
   private async references(userId: string, summaries: RelationSummary[]): Promise<Map<string, JsonObject[]>> {
-    const children = await this.visibleChildren(
-      userId,
-      summaries.map((s) => s.parentEventId),
-      'm.reference',
-      MAX_REFERENCES,
-      'position',
-    );
+    const children = await this.visibleChildren(userId, summaries.map((s) => s.parentEventId), 'm.reference', MAX_REFERENCES, 'position');
     const out = new Map<string, JsonObject[]>();
-    for (const [parentId, events] of children) {
-      out.set(
-        parentId,
-        [...events].sort((a, b) => (a.streamPos < b.streamPos ? -1 : 1)).map((e) => ({ event_id: e.eventId })),
-      );
-    }
+    for (const [parentId, events] of children) out.set(parentId, [...events].sort((a, b) => (a.streamPos < b.streamPos ? -1 : 1)).map((e) => ({ event_id: e.eventId })));
     return out;
   }
 
   private async replacements(viewer: Viewer, summaries: RelationSummary[], originals: Map<string, StoredEvent>): Promise<Map<string, JsonObject>> {
-    const children = await this.visibleChildren(
-      viewer.userId,
-      summaries.map((s) => s.parentEventId),
-      'm.replace',
-      REPLACEMENT_CANDIDATES,
-      'timestamp',
-    );
+    const children = await this.visibleChildren(viewer.userId, summaries.map((s) => s.parentEventId), 'm.replace', REPLACEMENT_CANDIDATES, 'timestamp');
     const out = new Map<string, JsonObject>();
     for (const [originalId, edits] of children) {
       const original = originals.get(originalId)!;
