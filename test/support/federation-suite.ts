@@ -196,6 +196,34 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
         });
       });
 
+      it('crosses a thread and an edit in both directions', async () => {
+        const room = encodeURIComponent(roomId);
+        const send = async (call: typeof latticeClient, token: string, txn: string, content: Record<string, unknown>) => (await call('PUT', `/_matrix/client/v3/rooms/${room}/send/m.room.message/${txn}`, token, content)).body.event_id as string;
+        const seen = (call: typeof latticeClient, token: string, eventId: string) => async () => (await call('GET', `/_matrix/client/v3/rooms/${room}/event/${encodeURIComponent(eventId)}`, token)).status === 200;
+        const threadReplies = async (call: typeof latticeClient, token: string, rootId: string) =>
+          (((await call('GET', `/_matrix/client/v1/rooms/${room}/relations/${encodeURIComponent(rootId)}/m.thread`, token)).body.chunk as Array<{ event_id: string }>) ?? []).map((e) => e.event_id);
+        const bundled = async (call: typeof latticeClient, token: string, eventId: string) =>
+          ((await call('GET', `/_matrix/client/v3/rooms/${room}/event/${encodeURIComponent(eventId)}`, token)).body.unsigned as { 'm.relations'?: Record<string, { event_id?: string; count?: number }> } | undefined)?.['m.relations'];
+        const inThread = (rootId: string, body: string) => ({ msgtype: 'm.text', body, 'm.relates_to': { rel_type: 'm.thread', event_id: rootId } });
+        const edit = (originalId: string, body: string) => ({ msgtype: 'm.text', body: `* ${body}`, 'm.new_content': { msgtype: 'm.text', body }, 'm.relates_to': { rel_type: 'm.replace', event_id: originalId } });
+
+        const ourRoot = await send(latticeClient, alice.accessToken, 'th1', { msgtype: 'm.text', body: 'a thread from here' });
+        await eventually(`the root to reach ${peerName}`, seen(peerClient, dave.accessToken, ourRoot));
+        const theirReply = await send(peerClient, dave.accessToken, 'th2', inThread(ourRoot, 'a reply from the peer'));
+        await eventually(`${peerName}'s reply to join the thread here`, async () => (await threadReplies(latticeClient, alice.accessToken, ourRoot)).includes(theirReply));
+        expect((await bundled(latticeClient, alice.accessToken, ourRoot))?.['m.thread']?.count).toBe(1);
+
+        const theirRoot = await send(peerClient, dave.accessToken, 'th3', { msgtype: 'm.text', body: `a thread from ${peerName}` });
+        await eventually('the root to arrive here', seen(latticeClient, alice.accessToken, theirRoot));
+        const ourReply = await send(latticeClient, alice.accessToken, 'th4', inThread(theirRoot, 'a reply from here'));
+        await eventually(`the reply to join the thread on ${peerName}`, async () => (await threadReplies(peerClient, dave.accessToken, theirRoot)).includes(ourReply));
+
+        const ourEdit = await send(latticeClient, alice.accessToken, 'th5', edit(ourRoot, 'an edited thread from here'));
+        await eventually(`${peerName} to bundle the edit made here`, async () => (await bundled(peerClient, dave.accessToken, ourRoot))?.['m.replace']?.event_id === ourEdit);
+        const theirEdit = await send(peerClient, dave.accessToken, 'th6', edit(theirRoot, `an edited thread from ${peerName}`));
+        await eventually(`this server to bundle the edit made on ${peerName}`, async () => (await bundled(latticeClient, alice.accessToken, theirRoot))?.['m.replace']?.event_id === theirEdit);
+      });
+
       it('crosses a kick, a leave and a ban in both directions', async () => {
         const room = encodeURIComponent(roomId);
         const joinedOnPeer = async () => ((await peerClient('GET', '/_matrix/client/v3/joined_rooms', dave.accessToken)).body.joined_rooms as string[]).includes(roomId);

@@ -10,6 +10,7 @@ import { KeysController } from './keys/keys.controller';
 import { PresenceController } from './presence/presence.controller';
 import { ProfileController } from './profile/profile.controller';
 import { PushRulesController } from './push/push-rules.controller';
+import { RelationsController } from './relations/relations.controller';
 import { CreateRoomController } from './rooms/create-room.controller';
 import { HierarchyController } from './rooms/hierarchy.controller';
 import { KnockController } from './rooms/knock.controller';
@@ -37,6 +38,7 @@ import { VersionsController } from './versions/versions.controller';
     HierarchyController,
     SendController,
     RoomReadController,
+    RelationsController,
     DirectoryController,
     ProfileController,
     PresenceController,

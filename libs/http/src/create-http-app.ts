@@ -3,6 +3,7 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { rewriteLegacyR0 } from '@lattice/routing';
 import { MatrixExceptionFilter } from './exception-filter';
 import { installMatrixHttpConventions } from './fastify-setup';
 import { MatrixRequestGuard } from './request-guard';
@@ -24,6 +25,8 @@ export async function createMatrixHttpApp(module: Type<unknown>, options: HttpAp
     bodyLimit: options.bodyLimitBytes,
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true },
+    // r0.6.1 clients: their paths are served by the v3 routes (libs/routing legacy-r0.ts).
+    rewriteUrl: (request: IncomingMessage) => rewriteLegacyR0(request.url ?? '/'),
     // Keeps Fastify's request handler, so listenTls can serve the same routes on a second, TLS, port.
     serverFactory: (handler: RequestHandler) => {
       routing = handler;

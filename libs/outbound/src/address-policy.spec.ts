@@ -110,6 +110,19 @@ describe('AddressPolicy with configured ranges', () => {
     expect(allowed(policy, '10.1.0.1')).toBe(false);
   });
 
+  it('lets a narrower allow range win over a wider deny range: this machine only', () => {
+    const policy = new AddressPolicy({ allowRanges: ['127.0.0.0/8', '::1/128'], denyRanges: ['0.0.0.0/0', '::/0'] });
+    expect(allowed(policy, '127.0.0.1')).toBe(true);
+    expect(allowed(policy, '::1')).toBe(true);
+    expect(allowed(policy, '1.0.0.5')).toBe(false);
+    expect(allowed(policy, '2001:db8::1')).toBe(false);
+  });
+
+  it('refuses on a tie between an allow and a deny range', () => {
+    const policy = new AddressPolicy({ allowRanges: ['203.0.113.0/24'], denyRanges: ['203.0.113.0/24'] });
+    expect(allowed(policy, '203.0.113.7')).toBe(false);
+  });
+
   it('rejects a range that is not CIDR', () => {
     expect(() => new AddressPolicy({ allowRanges: ['127.0.0.0/33'], denyRanges: [] })).toThrow('127.0.0.0/33 is not a CIDR range');
     expect(() => new AddressPolicy({ allowRanges: [], denyRanges: ['example.org/8'] })).toThrow('example.org/8 is not a CIDR range');

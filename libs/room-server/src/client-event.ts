@@ -1,20 +1,30 @@
-import type { JsonObject } from '@lattice/protocol';
+import type { JsonObject, Pdu } from '@lattice/protocol';
 import type { StoredEvent } from './room-reader';
 
 /**
  * The client-server event format (client-server-api "Room Event Format"):
  * the PDU's public fields plus event_id and room_id, with `unsigned` from
- * this server's point of view (transaction_id only for the sending device).
+ * this server's point of view (transaction_id only for the sending device;
+ * redacted_because, the whole redaction event, for a redacted event;
+ * m.relations, the bundled aggregations, when given).
  */
-export function toClientEvent(event: StoredEvent, viewer?: { userId: string; deviceId?: string }): JsonObject {
-  const pdu = event.pdu;
-  const unsigned: JsonObject = { age: Math.max(0, Date.now() - pdu.origin_server_ts) };
-  if (event.redactedBy) unsigned.redacted_because = { event_id: event.redactedBy };
-  if (viewer && event.txnId && pdu.sender === viewer.userId && event.senderDeviceId === viewer.deviceId) unsigned.transaction_id = event.txnId;
+export function toClientEvent(event: StoredEvent, viewer?: { userId: string; deviceId?: string }, relations?: JsonObject): JsonObject {
+  const unsigned = unsignedOf(event.pdu);
+  if (relations) unsigned['m.relations'] = relations;
+  if (event.redactedBy && event.redactedBecause) unsigned.redacted_because = formatEvent(event.redactedBy, event.roomId, event.redactedBecause, unsignedOf(event.redactedBecause));
+  if (viewer && event.txnId && event.pdu.sender === viewer.userId && event.senderDeviceId === viewer.deviceId) unsigned.transaction_id = event.txnId;
   if (event.viewerMembership !== undefined) unsigned.membership = event.viewerMembership;
+  return formatEvent(event.eventId, event.roomId, event.pdu, unsigned);
+}
+
+function unsignedOf(pdu: Pdu): JsonObject {
+  return { age: Math.max(0, Date.now() - pdu.origin_server_ts) };
+}
+
+function formatEvent(eventId: string, roomId: string, pdu: Pdu, unsigned: JsonObject): JsonObject {
   const out: JsonObject = {
-    event_id: event.eventId,
-    room_id: event.roomId,
+    event_id: eventId,
+    room_id: roomId,
     sender: pdu.sender,
     type: pdu.type,
     content: pdu.content,

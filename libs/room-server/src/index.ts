@@ -17,3 +17,6 @@ export * from './spaces/hierarchy-token';
 export * from './spaces/local-space-rooms';
 export * from './visibility/event-visibility';
 export * from './visibility/room-view';
+export * from './relations/relates-to';
+export * from './relations/relations-reader';
+export * from './relations/bundled-aggregations';

@@ -12,6 +12,8 @@ export interface StoredEvent {
   streamPos: bigint;
   depth: bigint;
   redactedBy: string | null;
+  /** The redaction event named by redactedBy (unsigned.redacted_because). */
+  redactedBecause: Pdu | null;
   txnId: string | null;
   senderDeviceId: string | null;
   /** The viewer's membership once the event is applied (unsigned.membership), set when EventVisibility judged it for a user. */
@@ -37,6 +39,7 @@ interface EventRow {
   stream_pos: bigint | null;
   depth: bigint;
   redacted_by: string | null;
+  redaction_json: string | null;
   txn_id: string | null;
   sender_device_id: string | null;
 }
@@ -46,7 +49,10 @@ const CREATE_EVENT_IMPLIED_VERSIONS = knownRoomVersions()
   .filter((v) => v.roomIdFromCreateEvent)
   .map((v) => v.id);
 
-const EVENT_COLUMNS = `e.event_id, r.room_id, r.room_version, j.json, e.stream_pos, e.depth, e.redacted_by, e.txn_id, e.sender_device_id`;
+// The redaction's JSON comes with a redacted event, read by the unique event_id index only when there is one.
+const EVENT_COLUMNS = `e.event_id, r.room_id, r.room_version, j.json, e.stream_pos, e.depth, e.redacted_by,
+  (SELECT rj.json FROM events re JOIN event_json rj ON rj.event_nid = re.event_nid WHERE re.event_id = e.redacted_by) AS redaction_json,
+  e.txn_id, e.sender_device_id`;
 const EVENT_JOINS = `FROM events e JOIN event_json j ON j.event_nid = e.event_nid JOIN rooms r ON r.room_nid = e.room_nid`;
 
 /**
@@ -388,6 +394,7 @@ function toStoredEvent(row: EventRow): StoredEvent {
     streamPos: row.stream_pos === null ? 0n : BigInt(row.stream_pos),
     depth: BigInt(row.depth),
     redactedBy: row.redacted_by,
+    redactedBecause: row.redaction_json === null ? null : (JSON.parse(row.redaction_json) as Pdu),
     txnId: row.txn_id,
     senderDeviceId: row.sender_device_id,
   };

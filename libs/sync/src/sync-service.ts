@@ -4,7 +4,7 @@ import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
-import { EventVisibility, RoomReader, toClientEvent, type StoredEvent } from '@lattice/room-server';
+import { BundledAggregations, EventVisibility, RoomReader, toClientEvent, type StoredEvent } from '@lattice/room-server';
 import { DATABASE, POSITION_CACHE, reconcilePositions, type Database, type PositionCache } from '@lattice/storage';
 import { roomEventMatches, roomIncluded, eventMatches } from './filters/event-filter';
 import type { SyncFilter } from './filters/filter-schema';
@@ -55,6 +55,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private readonly toDevice: ToDeviceInbox;
   private readonly reader: RoomReader;
   private readonly visibility: EventVisibility;
+  private readonly bundles: BundledAggregations;
   private expiry: NodeJS.Timeout | undefined;
   /** Aborted at shutdown so long-polls answer at once instead of holding the server open. */
   private readonly shuttingDown = new AbortController();
@@ -67,6 +68,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   ) {
     this.reader = new RoomReader(db.prisma);
     this.visibility = new EventVisibility(db.prisma);
+    this.bundles = new BundledAggregations(db.prisma);
     this.accountData = new AccountDataStore(db.prisma, positions);
     this.receipts = new ReceiptStore(db.prisma, positions);
     this.deviceKeys = new DeviceKeyStore(db.prisma);
@@ -224,7 +226,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
 
     return {
       timeline: {
-        events: visible.map((e) => toClientEvent(e, request)),
+        events: await this.timelineEvents(request, visible, limited),
         limited,
         ...(timeline.length > 0 ? { prev_batch: formatPaginationToken(timeline[0].streamPos) } : { prev_batch: formatPaginationToken(current.events + 1n) }),
       },
@@ -283,10 +285,19 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     );
     const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since, leftAt) : [];
     return {
-      timeline: { events: visible.map((e) => toClientEvent(e, request)), limited, prev_batch: formatPaginationToken(timeline[0]?.streamPos ?? leftAt + 1n) },
+      timeline: { events: await this.timelineEvents(request, visible, limited), limited, prev_batch: formatPaginationToken(timeline[0]?.streamPos ?? leftAt + 1n) },
       state: { events: state.map((e) => toClientEvent(e)) },
       account_data: { events: [] },
     };
+  }
+
+  /**
+   * A timeline's events; a limited one (the client has a gap, and will not
+   * see the children it skipped) with bundled aggregations, as
+   * client-server-api "Aggregations of child events" asks of /sync.
+   */
+  private async timelineEvents(request: SyncRequest, events: StoredEvent[], limited: boolean): Promise<JsonObject[]> {
+    return limited ? this.bundles.clientEvents(request, events) : events.map((e) => toClientEvent(e, request));
   }
 
   private async strippedState(roomId: string): Promise<JsonObject[]> {

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { Auth, Errors, GuestAllowed, Requester } from '@lattice/http';
-import { roomViewOf, toClientEvent } from '@lattice/room-server';
+import { BundledAggregations, roomViewOf, toClientEvent } from '@lattice/room-server';
 import { parsePaginationToken } from '@lattice/sync';
 import { StorageAccess } from '../storage-access';
 import { awaitFullState, requireJoined, requireView } from './room-access';
@@ -8,7 +8,11 @@ import { awaitFullState, requireJoined, requireView } from './room-access';
 /** Members, single events and the requester's rooms. */
 @Controller('_matrix/client/v3')
 export class RoomReadController {
-  constructor(private readonly storage: StorageAccess) {}
+  private readonly bundles: BundledAggregations;
+
+  constructor(private readonly storage: StorageAccess) {
+    this.bundles = new BundledAggregations(storage.db.prisma);
+  }
 
   @Get('joined_rooms')
   async joinedRooms(@Auth() r: Requester) {
@@ -57,6 +61,6 @@ export class RoomReadController {
     const event = view.kind === 'none' || view.kind === 'unknown' ? undefined : await this.storage.reader.event(eventId);
     const [shown] = event && event.roomId === roomId ? await this.storage.visibility.visibleToUser(r.userId, [event]) : [];
     if (!shown) throw Errors.notFound('Event not found');
-    return toClientEvent(shown, r);
+    return (await this.bundles.clientEvents(r, [shown]))[0];
   }
 }

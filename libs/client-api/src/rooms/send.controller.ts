@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { Auth, Errors, GuestAllowed, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { toClientEvent } from '@lattice/room-server';
+import { mayBeThreadRoot, relationOf, RelationsReader, toClientEvent } from '@lattice/room-server';
 import { StorageAccess } from '../storage-access';
 import { requireView, stateInView } from './room-access';
 import { RoomInputClient } from '@lattice/room-server';
@@ -17,20 +17,44 @@ function jsonObject(raw: unknown): JsonObject {
 /** Sending events and reading state (client-server-api "Sending events to a room", "Getting events for a room"). */
 @Controller('_matrix/client/v3/rooms/:roomId')
 export class SendController {
+  private readonly relations: RelationsReader;
+
   constructor(
     private readonly rooms: RoomInputClient,
     private readonly storage: StorageAccess,
     private readonly canonicalAliases: CanonicalAliasCheck,
-  ) {}
+  ) {
+    this.relations = new RelationsReader(storage.db.prisma);
+  }
 
   @GuestAllowed()
   @Put('send/:eventType/:txnId')
   @RateLimited()
   async send(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() raw: unknown) {
+    const content = jsonObject(raw);
+    await this.checkRelation(r.userId, roomId, type, content);
     const { eventId } = await this.rooms.submit({
-      kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, content: jsonObject(raw), txn: { deviceId: r.deviceId, txnId },
+      kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, content, txn: { deviceId: r.deviceId, txnId },
     });
     return { event_id: eventId };
+  }
+
+  /**
+   * What the spec asks servers to refuse of a client's relation: a thread
+   * off an event that is itself a child ("Validation of m.thread
+   * relationships": 400 M_UNKNOWN, there is no specific code), and a second
+   * annotation by the same user with the same type and key ("Avoiding
+   * duplicate annotations": 400 M_DUPLICATE_ANNOTATION).
+   */
+  private async checkRelation(sender: string, roomId: string, type: string, content: JsonObject): Promise<void> {
+    const relation = relationOf(content);
+    if (relation?.relType === 'm.thread') {
+      const root = await this.storage.reader.event(relation.parentEventId);
+      if (root && root.roomId === roomId && !mayBeThreadRoot(root.pdu.content)) throw new MatrixError(400, 'M_UNKNOWN', 'Cannot start a thread from an event with a relationship');
+    }
+    if (relation?.key !== undefined && (await this.relations.hasAnnotation(roomId, relation.parentEventId, sender, type, relation.key))) {
+      throw new MatrixError(400, 'M_DUPLICATE_ANNOTATION', 'You already sent this annotation');
+    }
   }
 
   @GuestAllowed()

@@ -5,7 +5,9 @@ import type { JsonObject } from '@lattice/protocol';
 import { POSITION_CACHE, type PositionCache } from '@lattice/storage';
 import { AccountDataStore, parseFilter, ReceiptStore } from '@lattice/sync';
 import { z } from 'zod';
+import { RelationsReader } from '@lattice/room-server';
 import { StorageAccess } from '../storage-access';
+import { threadedReceiptError } from './threaded-receipt';
 
 const typingBody = z.object({ typing: z.boolean(), timeout: z.number().int().nonnegative().optional() });
 const receiptBody = z.object({ thread_id: z.string().optional() });
@@ -29,6 +31,7 @@ function jsonObject(raw: unknown): JsonObject {
 export class UserDataController {
   private readonly accountData: AccountDataStore;
   private readonly receipts: ReceiptStore;
+  private readonly relations: RelationsReader;
 
   constructor(
     private readonly storage: StorageAccess,
@@ -37,6 +40,7 @@ export class UserDataController {
   ) {
     this.accountData = new AccountDataStore(storage.db.prisma, positions);
     this.receipts = new ReceiptStore(storage.db.prisma, positions);
+    this.relations = new RelationsReader(storage.db.prisma);
   }
 
   @GuestAllowed()
@@ -122,6 +126,8 @@ export class UserDataController {
     const body = validateBody(receiptBody, raw);
     if (!['m.read', 'm.read.private', 'm.fully_read'].includes(type)) throw Errors.invalidParam(`Unknown receipt type ${type}`);
     await this.requireJoined(roomId, r.userId);
+    const threadError = threadedReceiptError(type, body.thread_id, eventId, body.thread_id === undefined ? undefined : await this.relations.threadOf(eventId));
+    if (threadError) throw Errors.invalidParam(threadError);
     if (type === 'm.fully_read') await this.writeAccountData(r.userId, roomId, 'm.fully_read', { event_id: eventId });
     else await this.writeReceipt(r.userId, roomId, type, eventId, body.thread_id ?? '');
     return {};

@@ -65,6 +65,21 @@ export interface EventDetails {
   /** The forward extremities of these rooms become exactly `rows`. */
   extremities?: { roomNids: number[]; rows: Array<{ roomNid: number; eventNid: bigint }> };
   processed?: Array<{ inputId: string; reply: string }>;
+  /** The m.relates_to of events with a stream position (event_relations). */
+  relations?: RelationRow[];
+  /** Events (by ID) whose relationship goes: redacted ones. */
+  unrelated?: string[];
+}
+
+export interface RelationRow {
+  eventNid: bigint;
+  roomNid: number;
+  parentEventId: string;
+  relType: string;
+  aggregationKey: string | null;
+  typeNid: number;
+  sender: string;
+  streamPos: bigint;
 }
 
 /**
@@ -76,7 +91,7 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
   const parts: string[] = [];
   const params: unknown[] = [];
   const arrays = (...values: unknown[][]) => values.map((v) => `$${params.push(v)}`);
-  const { json, prevEdges, authEdges, txns, extremities, processed } = details;
+  const { json, prevEdges, authEdges, txns, extremities, processed, relations, unrelated } = details;
   if (json?.length) {
     // One JSON array, not a text[]: the driver escapes every quote of a text[] element; a json value is sent as it is (elements come back byte for byte).
     const [nids] = arrays(json.map((r) => r.eventNid));
@@ -116,6 +131,27 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
   if (processed?.length) {
     const [ids, replies] = arrays(processed.map((r) => r.inputId), processed.map((r) => r.reply));
     parts.push(`INSERT INTO processed_inputs (input_id, reply) SELECT * FROM unnest(${ids}::text[], ${replies}::text[])`);
+  }
+  if (relations?.length) {
+    const columns = arrays(
+      relations.map((r) => r.eventNid),
+      relations.map((r) => r.roomNid),
+      relations.map((r) => r.parentEventId),
+      relations.map((r) => r.relType),
+      relations.map((r) => r.aggregationKey),
+      relations.map((r) => r.typeNid),
+      relations.map((r) => r.sender),
+      relations.map((r) => r.streamPos),
+    );
+    const types = ['bigint', 'int', 'text', 'text', 'text', 'int', 'text', 'bigint'];
+    parts.push(
+      `INSERT INTO event_relations (event_nid, room_nid, parent_event_id, rel_type, aggregation_key, type_nid, sender, stream_pos)
+       SELECT * FROM unnest(${columns.map((c, i) => `${c}::${types[i]}[]`).join(', ')}) ON CONFLICT DO NOTHING`,
+    );
+  }
+  if (unrelated?.length) {
+    const [ids] = arrays(unrelated);
+    parts.push(`DELETE FROM event_relations WHERE event_nid IN (SELECT event_nid FROM events WHERE event_id = ANY(${ids}::text[]))`);
   }
   if (parts.length === 0) return;
   await tx.$executeRawUnsafe(`WITH ${parts.map((part, i) => `w${i} AS (${part})`).join(', ')} SELECT 1`, ...params);

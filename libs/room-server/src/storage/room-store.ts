@@ -2,7 +2,8 @@ import { getRoomVersion, referencedIds, stateKey, type Pdu, type RoomVersion } f
 import { allocateStreamPositions, allocationSql, firstAllocated, type Prisma, type PrismaClient } from '@lattice/storage';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
 import type { StateSet } from '../dag/state-set';
-import { insertEvents, writeEventDetails, type EventRow } from './bulk-rows';
+import { relationOf } from '../relations/relates-to';
+import { insertEvents, writeEventDetails, type EventRow, type RelationRow } from './bulk-rows';
 import { NidInterner } from './interning';
 import { SnapshotWriter } from './snapshot-writer';
 import { readSnapshotNids, writeFullSnapshot } from './state-snapshots';
@@ -315,6 +316,8 @@ export class RoomStore {
       const edges: Array<{ eventNid: bigint; prevEventId: string }> = [];
       const authEdges: Array<{ eventNid: bigint; authEventId: string }> = [];
       const txns: Array<ClientTransaction & { eventId: string }> = [];
+      const relations: RelationRow[] = [];
+      const eventIdOf = new Map<bigint, string>();
       const extremityRows: Array<{ roomNid: number; eventNid: bigint }> = [];
       const advanced = [];
       for (const { write, persisted, positions, lastPosition } of heads) {
@@ -326,6 +329,9 @@ export class RoomStore {
           edges.push(...referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid, prevEventId })));
           authEdges.push(...referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid, authEventId })));
           if (event.txn) txns.push({ ...event.txn, eventId });
+          const streamPos = positions.get(eventId);
+          if (streamPos !== undefined) relations.push(...relationRows(write.head, eventNid, pdu, typeNid(pdu), streamPos));
+          eventIdOf.set(eventNid, eventId);
         }
         const nidOf = await snapshots.nidsOf([...write.next.state.entries.values(), ...write.next.extremities]);
         const state = new Map([...write.next.state.entries].map(([key, entry]) => [key, { ...entry, eventNid: nidOf(entry) }]));
@@ -337,10 +343,14 @@ export class RoomStore {
         advanced.push({ write, state, extremities, snapshotNid, persisted });
       }
 
+      const redactedIds = new Set<string>();
       for (const { head, events: written } of writes) {
         for (const { pdu, eventId } of written.filter((e) => e.status === undefined || e.status === 'accepted')) {
           const redacted = redactsOf(head.version, pdu);
-          if (redacted) await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
+          if (redacted) {
+            redactedIds.add(redacted);
+            await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
+          }
         }
       }
       await writeEventDetails(tx, {
@@ -350,6 +360,9 @@ export class RoomStore {
         txns,
         extremities: { roomNids: writes.filter((w) => w.events.length).map((w) => w.head.roomNid), rows: extremityRows },
         processed,
+        // Redaction strips m.relates_to, and with it the relationship; an event redacted in its own batch never gets one.
+        relations: relations.filter((r) => !redactedIds.has(eventIdOf.get(r.eventNid)!)),
+        unrelated: [...redactedIds],
       });
       return { advancedHeads: advanced, written: snapshots.written };
     });
@@ -400,6 +413,7 @@ export class RoomStore {
         prevEdges: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid: nidOf(eventId), prevEventId }))),
         authEdges: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nidOf(eventId), authEventId }))),
         processed,
+        relations: fresh.flatMap(({ eventId, pdu }) => relationRows(head, nidOf(eventId), pdu, nids.typeNid(pdu), positions.get(eventId)!)),
       });
       return placed.map((e) => ({ eventId: e.eventId, eventNid: eventNids.get(e.eventId) ?? 0n, streamPos: positions.get(e.eventId)! }));
     });
@@ -506,6 +520,13 @@ function baseRow(head: RoomRef, eventId: string, pdu: Pdu, typeNid: number, stat
 /** An event kept outside the DAG's known state: no snapshot, and no place in the timeline unless one is given. */
 function outlierRow(head: RoomRef, eventId: string, pdu: Pdu, typeNid: number, stateKeyNid: number | null): Prisma.EventCreateManyInput {
   return { ...baseRow(head, eventId, pdu, typeNid, stateKeyNid), isOutlier: true };
+}
+
+/** The event_relations row of an event that declares a relationship (none otherwise). */
+function relationRows(head: RoomRef, eventNid: bigint, pdu: Pdu, typeNid: number, streamPos: bigint): RelationRow[] {
+  const relation = relationOf(pdu.content);
+  if (!relation) return [];
+  return [{ eventNid, roomNid: head.roomNid, parentEventId: relation.parentEventId, relType: relation.relType, aggregationKey: relation.key ?? null, typeNid, sender: pdu.sender, streamPos }];
 }
 
 /** Whether clients see the event: only accepted events get a stream position. */

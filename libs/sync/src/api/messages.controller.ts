@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
-import { EventVisibility, RoomReader, requireRoomView, toClientEvent, viewHorizon, type RoomView, type StoredEvent } from '@lattice/room-server';
+import { BundledAggregations, EventVisibility, RoomReader, requireRoomView, toClientEvent, viewHorizon, type RoomView, type StoredEvent } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 import { roomEventMatches } from '../filters/event-filter';
 import { roomEventFilterSchema, type RoomEventFilter } from '../filters/filter-schema';
@@ -19,6 +19,7 @@ const MAX_BACKFILL_ROUNDS = 3;
 export class MessagesController {
   private readonly reader: RoomReader;
   private readonly visibility: EventVisibility;
+  private readonly bundles: BundledAggregations;
 
   constructor(
     @Inject(DATABASE) db: Database,
@@ -27,6 +28,7 @@ export class MessagesController {
   ) {
     this.reader = new RoomReader(db.prisma);
     this.visibility = new EventVisibility(db.prisma);
+    this.bundles = new BundledAggregations(db.prisma);
   }
 
   @GuestAllowed()
@@ -66,7 +68,7 @@ export class MessagesController {
     return {
       start: from ?? formatPaginationToken(position),
       ...(last && events.length === count ? { end: formatPaginationToken(backwards ? last.streamPos : last.streamPos + 1n) } : {}),
-      chunk: chunk.map((e) => toClientEvent(e, r)),
+      chunk: await this.bundles.clientEvents(r, chunk),
       state: await this.lazyMembers(roomId, view, eventFilter, chunk),
     };
   }
@@ -85,11 +87,15 @@ export class MessagesController {
     const after = await this.reader.timeline(roomId, { after: event.streamPos, upTo: horizon, limit: half, backwards: false });
     const last = after.at(-1) ?? event;
     const ignored = await this.ignoredBy(r.userId);
-    const shown = async (events: StoredEvent[]) => (await this.visibility.visibleToUser(r.userId, events)).filter((e) => !hiddenByIgnore(ignored, e.pdu)).map((e) => toClientEvent(e, r));
+    const shown = async (events: StoredEvent[]) => (await this.visibility.visibleToUser(r.userId, events)).filter((e) => !hiddenByIgnore(ignored, e.pdu));
+    const visibleBefore = await shown(before);
+    const visibleAfter = await shown(after);
+    // One bundling pass for the whole answer: its queries cover every event at once.
+    const [first, ...around] = await this.bundles.clientEvents(r, [event, ...visibleBefore, ...visibleAfter]);
     return {
-      event: toClientEvent(event, r),
-      events_before: await shown(before),
-      events_after: await shown(after),
+      event: first,
+      events_before: around.slice(0, visibleBefore.length),
+      events_after: around.slice(visibleBefore.length),
       start: formatPaginationToken(before.at(-1)?.streamPos ?? event.streamPos),
       end: formatPaginationToken(last.streamPos + 1n),
       // client-server-api /context: "The state of the room at the last event returned".

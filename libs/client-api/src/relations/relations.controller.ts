@@ -1,0 +1,95 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Auth, Errors, Requester } from '@lattice/http';
+import { BundledAggregations, RelationsReader, requireRoomView, viewHorizon, type StoredEvent } from '@lattice/room-server';
+import { formatPaginationToken } from '@lattice/sync';
+import { StorageAccess } from '../storage-access';
+import { parseRelationsPage, parseThreadsPage } from './relations-params';
+
+interface RelationsQuery {
+  dir?: string;
+  from?: string;
+  to?: string;
+  limit?: string;
+  recurse?: string;
+}
+
+/**
+ * GET /relations (client-server-api "Relationships API") and GET /threads
+ * ("Threading"). 403 for a room the user may not read; the parent must be an
+ * event the user may see (404 otherwise, as if it did not exist); every
+ * child and thread root returned passes the history visibility check, and a
+ * former member's pages end at their leave.
+ */
+@Controller('_matrix/client/v1/rooms/:roomId')
+export class RelationsController {
+  private readonly relations: RelationsReader;
+  private readonly bundles: BundledAggregations;
+
+  constructor(private readonly storage: StorageAccess) {
+    this.relations = new RelationsReader(storage.db.prisma);
+    this.bundles = new BundledAggregations(storage.db.prisma);
+  }
+
+  @Get('relations/:eventId')
+  all(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Query() query: RelationsQuery) {
+    return this.children(r, roomId, eventId, query);
+  }
+
+  @Get('relations/:eventId/:relType')
+  ofType(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Param('relType') relType: string, @Query() query: RelationsQuery) {
+    return this.children(r, roomId, eventId, query, relType);
+  }
+
+  @Get('relations/:eventId/:relType/:eventType')
+  ofTypes(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Param('eventId') eventId: string,
+    @Param('relType') relType: string,
+    @Param('eventType') eventType: string,
+    @Query() query: RelationsQuery,
+  ) {
+    return this.children(r, roomId, eventId, query, relType, eventType);
+  }
+
+  @Get('threads')
+  async threads(@Auth() r: Requester, @Param('roomId') roomId: string, @Query('include') include?: string, @Query('from') from?: string, @Query('limit') limit?: string) {
+    const page = parseThreadsPage({ include, from, limit });
+    const view = await requireRoomView(this.storage.reader, this.storage.visibility, roomId, r.userId);
+    const roots = await this.relations.threadRoots({ roomId, before: page.before, upTo: viewHorizon(view), participant: page.participatedOnly ? r.userId : undefined, limit: page.limit });
+    const shown = roots.slice(0, page.limit);
+    const events = inOrder(shown.map((t) => t.rootEventId), await this.storage.reader.events(shown.map((t) => t.rootEventId)));
+    const visible = await this.storage.visibility.visibleToUser(r.userId, events);
+    return {
+      chunk: await this.bundles.clientEvents(r, visible),
+      ...(roots.length > page.limit ? { next_batch: formatPaginationToken(shown.at(-1)!.latest) } : {}),
+    };
+  }
+
+  private async children(r: Requester, roomId: string, parentEventId: string, query: RelationsQuery, relType?: string, eventType?: string) {
+    const page = parseRelationsPage(query);
+    const view = await requireRoomView(this.storage.reader, this.storage.visibility, roomId, r.userId);
+    const parent = await this.storage.reader.event(parentEventId);
+    const [visibleParent] = parent && parent.roomId === roomId ? await this.storage.visibility.visibleToUser(r.userId, [parent]) : [];
+    if (!visibleParent) throw Errors.notFound('Event not found');
+
+    const nids = await this.relations.children({ roomId, parentEventId, relType, eventType, depth: page.depth, backwards: page.backwards, from: page.from, to: page.to, upTo: viewHorizon(view), limit: page.limit });
+    const pageNids = nids.slice(0, page.limit);
+    const events = await this.storage.reader.eventsByNid(pageNids);
+    // eventsByNid reads oldest first; a backwards page is newest first.
+    if (page.backwards) events.reverse();
+    const last = events.at(-1);
+    return {
+      chunk: await this.bundles.clientEvents(r, await this.storage.visibility.visibleToUser(r.userId, events)),
+      ...(nids.length > page.limit && last ? { next_batch: formatPaginationToken(page.backwards ? last.streamPos : last.streamPos + 1n) } : {}),
+      ...(query.from !== undefined ? { prev_batch: query.from } : {}),
+      ...(page.recurseGiven ? { recursion_depth: page.depth } : {}),
+    };
+  }
+}
+
+/** Events in the order of `ids` (the store reads them in its own order). */
+function inOrder(ids: string[], events: StoredEvent[]): StoredEvent[] {
+  const byId = new Map(events.map((e) => [e.eventId, e]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
