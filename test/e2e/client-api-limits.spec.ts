@@ -1,3 +1,4 @@
+import { JSON_BODY_LIMIT_BYTES, JSON_MAX_NESTING_DEPTH } from '../../libs/http/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 
 /**
@@ -13,7 +14,7 @@ describe('client-server API errors and limits', () => {
     const response = await fetch(`${server.url}/_matrix/client/v3${path}`, {
       method,
       headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
@@ -56,6 +57,31 @@ describe('client-server API errors and limits', () => {
     const rooms = ((await call('GET', '/joined_rooms')).body.joined_rooms as string[]).length;
     expect(await call('POST', '/createRoom', { name: 42 })).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
     expect(((await call('GET', '/joined_rooms')).body.joined_rooms as string[]).length).toBe(rooms);
+  });
+
+  it('answers a message nested 5,000 levels deep with M_BAD_JSON and persists nothing', async () => {
+    const before = await timelineLength();
+    const deep = `{"msgtype":"m.text","body":"deep","x":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    expect(await call('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/deep`, deep)).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
+    expect(await timelineLength()).toBe(before);
+  });
+
+  it('accepts a message nested as deep as the limit', async () => {
+    const nested = `{"msgtype":"m.text","body":"nested","x":${'['.repeat(JSON_MAX_NESTING_DEPTH - 1)}${']'.repeat(JSON_MAX_NESTING_DEPTH - 1)}}`;
+    expect(await call('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/nested`, nested)).toMatchObject({ status: 200 });
+  });
+
+  it('answers a body that is not UTF-8 with M_NOT_JSON', async () => {
+    const body = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    expect(await call('POST', '/createRoom', body)).toMatchObject({ status: 400, body: { errcode: 'M_NOT_JSON' } });
+  });
+
+  it('answers a body over the JSON limit with 413 M_TOO_LARGE, before parsing it', async () => {
+    expect(await call('POST', '/createRoom', `{"name":"${'x'.repeat(JSON_BODY_LIMIT_BYTES)}"}`)).toMatchObject({ status: 413, body: { errcode: 'M_TOO_LARGE' } });
+  });
+
+  it('answers an oversized body on an unknown route with 413 M_TOO_LARGE', async () => {
+    expect(await call('POST', '/no/such/endpoint', 'x'.repeat(JSON_BODY_LIMIT_BYTES + 1))).toMatchObject({ status: 413, body: { errcode: 'M_TOO_LARGE' } });
   });
 
   it('answers unknown endpoints with 404 and wrong methods with 405, both M_UNRECOGNIZED', async () => {
