@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bodyLimitFor, JSON_MAX_NESTING_DEPTH } from './body-limits';
 import { exceedsNestingDepth } from './json-nesting';
 import { Errors, MatrixError } from './matrix-error';
+import { requestParamProblem } from './request-params';
 import { decodeUtf8 } from './utf8';
 
 /**
@@ -60,8 +61,20 @@ export function unrecognizedRequest(request: FastifyRequest): MatrixError {
   return otherMethod ? Errors.unrecognized(405) : Errors.unrecognized(404);
 }
 
+/**
+ * Parameters no endpoint accepts answer M_INVALID_PARAM before any handler
+ * runs (see request-params.ts), so each handler need not guard against them.
+ */
+function installParamCheck(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request: FastifyRequest) => {
+    const problem = requestParamProblem((request.params ?? {}) as Record<string, unknown>, (request.query ?? {}) as Record<string, unknown>);
+    if (problem) throw Errors.invalidParam(problem);
+  });
+}
+
 /** Installs the Matrix HTTP conventions on a Fastify instance before routes are registered. */
 export function installMatrixHttpConventions(app: FastifyInstance): void {
   installCors(app);
   installJsonParser(app);
+  installParamCheck(app);
 }
