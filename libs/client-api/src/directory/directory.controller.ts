@@ -3,7 +3,7 @@ import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient } from '@lattice/federation';
 import { Auth, Errors, MatrixError, Public, Requester, Tenant, validateBody } from '@lattice/http';
 import { listPublicRooms, type PublicRoomsPage } from '@lattice/room-server';
-import { isValidRoomAlias, parsePowerLevels, powerLevelOf } from '@lattice/protocol';
+import { isValidRoomAlias, isValidServerName, parsePowerLevels, powerLevelOf } from '@lattice/protocol';
 import { aliasBody, publicRoomsBody, visibilityBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
 import { AliasResolver } from './alias-resolver';
@@ -86,6 +86,7 @@ export class DirectoryController {
   /** This tenant's directory, or another server's asked over federation (GET or POST /publicRooms there). */
   private async directoryOf(t: TenantConfig, server: string | undefined, page: PublicRoomsPage) {
     if (!server || this.tenants.isLocal(server)) return listPublicRooms(this.storage.reader, server ?? t.serverName, page);
+    if (!isValidServerName(server)) throw Errors.invalidParam(`Invalid server name ${server}`);
     const body = { ...(page.limit === undefined ? {} : { limit: page.limit }), ...(page.since ? { since: page.since } : {}), ...(page.term ? { filter: { generic_search_term: page.term } } : {}) };
     return this.federation.request(t.serverName, server, 'POST', '/_matrix/federation/v1/publicRooms', body).catch((e: Error) => {
       throw new MatrixError(502, 'M_UNKNOWN', `Could not read the room directory of ${server}: ${e.message}`);
