@@ -84,6 +84,25 @@ describe('client-server API errors and limits', () => {
     expect(await call('POST', '/no/such/endpoint', 'x'.repeat(JSON_BODY_LIMIT_BYTES + 1))).toMatchObject({ status: 413, body: { errcode: 'M_TOO_LARGE' } });
   });
 
+  it('answers state content with a float, which canonical JSON cannot hold, with M_BAD_JSON and changes no state', async () => {
+    const path = `/rooms/${encodeURIComponent(roomId)}/state/org.example.fuzz/`;
+    expect(await call('PUT', path, '{"n":1.5}')).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
+    expect(await call('PUT', path, '{"n":9007199254740994}')).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
+    expect(await call('GET', path)).toMatchObject({ status: 404 });
+  });
+
+  it('answers a single-valued query parameter given twice with M_INVALID_PARAM', async () => {
+    expect(await call('GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&from=t1&from=t2`)).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
+  it('answers U+0000 in a path parameter with M_INVALID_PARAM', async () => {
+    expect(await call('DELETE', '/directory/room/%00')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
+  it('answers a public room directory request for a malformed server name with M_INVALID_PARAM', async () => {
+    expect(await call('GET', '/publicRooms?server=not%20a%20server')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
   it('answers unknown endpoints with 404 and wrong methods with 405, both M_UNRECOGNIZED', async () => {
     expect(await call('GET', '/no/such/endpoint')).toMatchObject({ status: 404, body: { errcode: 'M_UNRECOGNIZED' } });
     expect(await call('DELETE', '/account/whoami')).toMatchObject({ status: 405, body: { errcode: 'M_UNRECOGNIZED' } });
