@@ -103,6 +103,15 @@ describe('client-server API errors and limits', () => {
     expect(await call('GET', '/publicRooms?server=not%20a%20server')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
   });
 
+  it('answers a join of a malformed room ID or through a malformed server with M_INVALID_PARAM', async () => {
+    expect(await call('POST', `/rooms/${encodeURIComponent(':m[nG')}/join`, {})).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+    expect(await call('POST', `/join/${encodeURIComponent('!a:elsewhere.example')}?via=not%20a%20server`, {})).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
+  it('answers a profile lookup of a malformed user ID with M_INVALID_PARAM', async () => {
+    expect(await call('GET', '/profile/%40%3A/displayname')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
   it('answers unknown endpoints with 404 and wrong methods with 405, both M_UNRECOGNIZED', async () => {
     expect(await call('GET', '/no/such/endpoint')).toMatchObject({ status: 404, body: { errcode: 'M_UNRECOGNIZED' } });
     expect(await call('DELETE', '/account/whoami')).toMatchObject({ status: 405, body: { errcode: 'M_UNRECOGNIZED' } });
