@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TenantDirectory } from '@lattice/config';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { Errors, MatrixError } from '@lattice/http';
-import { isRoomId, isValidServerName, serverNameOf } from '@lattice/protocol';
+import { isRoomId, isValidRoomAlias, isValidServerName, serverNameOf } from '@lattice/protocol';
 import { StorageAccess } from '../storage-access';
 
 /**
@@ -19,6 +19,7 @@ export class AliasResolver {
   ) {}
 
   async resolve(origin: string, alias: string): Promise<{ roomId: string; servers: string[] }> {
+    if (!isValidRoomAlias(alias)) throw Errors.invalidParam(`Invalid room alias ${alias}`);
     const server = serverNameOf(alias);
     if (!server || this.tenants.isLocal(server)) {
       const row = await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } });
