@@ -13,6 +13,8 @@ export interface FuzzRequest {
   /** The body as parsed JSON, for the X-Matrix signature; absent when the body is not JSON. */
   json?: unknown;
   contentType: string;
+  /** Whether the request carries the credentials its API wants (an access token, an X-Matrix signature). */
+  authenticated: boolean;
 }
 
 /** Path segments that must never escape their route or crash a handler: NUL, dot segments, bad percent-escapes, huge IDs. */
@@ -125,7 +127,8 @@ export function requestArbitrary(spec: SpecFiles, operation: Operation, known: K
     : takesBody
       ? bodyArbitrary(fc.constant({}))
       : fc.oneof({ weight: 9, arbitrary: fc.constant<Body>({ variant: 'valid' }) }, { weight: 1, arbitrary: fc.constant(rawBody('unexpected body', DEEP_JSON)) });
-  return fc.tuple(fc.tuple(...segments), fc.tuple(...query), body).map(([pathValues, queryValues, b]) => {
+  const authenticated = fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) });
+  return fc.tuple(fc.tuple(...segments), fc.tuple(...query), body, authenticated).map(([pathValues, queryValues, b, withCredentials]) => {
     let i = 0;
     const path = operation.path.replace(/\{[^}]+\}/g, () => pathValues[i++].value);
     const queryText = queryValues
@@ -133,7 +136,7 @@ export function requestArbitrary(spec: SpecFiles, operation: Operation, known: K
       .filter((t) => t !== '')
       .join('&');
     const oddParts = [pathValues.some((v) => v.odd) ? 'odd path' : '', queryValues.some((q) => q.odd) ? 'odd query' : ''].filter((p) => p !== '');
-    const variant = [...oddParts, ...(b.variant === 'valid' && oddParts.length > 0 ? [] : [b.variant])].join(', ');
+    const variant = [...oddParts, ...(b.variant === 'valid' && oddParts.length > 0 ? [] : [b.variant]), ...(withCredentials ? [] : ['no credentials'])].join(', ');
     return {
       operation,
       variant,
@@ -142,6 +145,7 @@ export function requestArbitrary(spec: SpecFiles, operation: Operation, known: K
       ...(b.body ? { body: b.body } : {}),
       ...(b.json !== undefined ? { json: b.json } : {}),
       contentType: b.contentType ?? (operation.rawBody ? 'application/octet-stream' : 'application/json'),
+      authenticated: withCredentials,
     };
   });
 }
