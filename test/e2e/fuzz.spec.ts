@@ -135,13 +135,18 @@ describe('fuzzing every endpoint of the spec with hostile input', () => {
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 
     const routes = new Set(requests.map((r) => `${r.method} ${r.operation.path}`));
+    // The spec has endpoints this server does not serve yet: those answer M_UNRECOGNIZED, and are counted apart.
+    const fastify = a.app.getHttpAdapter().getInstance();
+    const served = new Set(operations.filter((o) => fastify.hasRoute({ method: o.method as 'GET', url: o.path.replace(/\{([^}]+)\}/g, ':$1') })).map((o) => `${o.method} ${o.path}`));
     const perApi = (api: Operation['api']) => operations.filter((o) => o.api === api).length;
     console.log(
       `fuzz: seed ${SEED}, ${RUNS} runs per operation: ${requests.length} requests to ${routes.size} routes ` +
-        `(${perApi('client-server')} client-server and ${perApi('server-server')} server-server operations); ` +
+        `(${perApi('client-server')} client-server and ${perApi('server-server')} server-server operations), ${served.size} of them served here; ` +
         `statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([x], [y]) => x - y)))}`,
     );
     expect(failures).toEqual([]);
+    // The server runs in this process: a body that polluted Object.prototype would show here.
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 
     // The server is still up and serving: a new user sends a message and reads it back.
     const carol = await clientRequest(a, 'POST', '/_matrix/client/v3/register', { username: 'after-fuzz', password: 'correct horse', auth: { type: 'm.login.dummy' } });

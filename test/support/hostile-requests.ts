@@ -17,8 +17,8 @@ export interface FuzzRequest {
   authenticated: boolean;
 }
 
-/** Path segments that must never escape their route or crash a handler: NUL, dot segments, bad percent-escapes, huge IDs. */
-const ODD_SEGMENTS = ['%00', '..', '%2e%2e', '.', '%2F..%2F', '%FF', '%', '%C3%28', 'a'.repeat(5000), '%F0%9F%92%A9', '@:', '!:', '%20', '%0A', '*', 'null', '-1', `%40${'x'.repeat(300)}%3Alocalhost`];
+/** Path segments that must never escape their route or crash a handler: NUL, dot segments, bad percent-escapes, huge IDs, names of Object.prototype properties. */
+const ODD_SEGMENTS = ['toString', '__proto__', 'constructor', 'hasOwnProperty', '%00', '..', '%2e%2e', '.', '%2F..%2F', '%FF', '%', '%C3%28', 'a'.repeat(5000), '%F0%9F%92%A9', '@:', '!:', '%20', '%0A', '*', 'null', '-1', `%40${'x'.repeat(300)}%3Alocalhost`];
 
 /** Query values of the wrong type or at the edges of what a number can be. */
 const ODD_QUERY_VALUES = ['', 'abc', '-1', '1.5', 'NaN', 'Infinity', '1e309', '9'.repeat(40), '%00', '%FF', 'true', '%5B%5D', '%7B%7D', 'x'.repeat(5000)];
@@ -26,8 +26,15 @@ const ODD_QUERY_VALUES = ['', 'abc', '-1', '1.5', 'NaN', 'Infinity', '1e309', '9
 /** Strings that often break storage or text handling: NUL, a lone surrogate, bidi control, very long and astral text. */
 const NASTY_STRINGS = ['\u0000', 'a\u0000b', '\ud800', '\udfff\ud800', '\u202e', '💩'.repeat(2000), '../../../etc/passwd', '%00', '${jndi:x}', 'x'.repeat(100_000), ''];
 
-/** Values of every JSON type, one of which is the wrong one for any field. */
-const WRONG_TYPES: unknown[] = [null, true, 0, -1, 1.5, 2 ** 53 + 2, 1e308, -1e308, 'string', '', [], [1, 'a', null], {}, { nested: { deeper: [] } }];
+/**
+ * Values of every JSON type, one of which is the wrong one for any field, and
+ * objects whose own keys name Object.prototype properties (JSON.parse makes
+ * `__proto__` an own key, as a hostile body would).
+ */
+const WRONG_TYPES: unknown[] = [
+  null, true, 0, -1, 1.5, 2 ** 53 + 2, 1e308, -1e308, 'string', '', [], [1, 'a', null], {}, { nested: { deeper: [] } },
+  JSON.parse('{"__proto__":{"polluted":true}}'), { constructor: { prototype: { polluted: true } } }, { toString: 1, hasOwnProperty: 'x' },
+];
 
 /** A 5,000-deep array, as JSON text (the value itself could not be serialised without recursion this deep). */
 const DEEP_JSON = `${'['.repeat(5000)}${']'.repeat(5000)}`;
