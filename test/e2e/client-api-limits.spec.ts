@@ -1,4 +1,4 @@
-import { JSON_BODY_LIMIT_BYTES, JSON_MAX_NESTING_DEPTH } from '../../libs/http/src';
+import { FEDERATION_TRANSACTION_LIMIT_BYTES, JSON_BODY_LIMIT_BYTES, JSON_MAX_NESTING_DEPTH } from '../../libs/http/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 
 /**
@@ -78,6 +78,13 @@ describe('client-server API errors and limits', () => {
 
   it('answers a body over the JSON limit with 413 M_TOO_LARGE, before parsing it', async () => {
     expect(await call('POST', '/createRoom', `{"name":"${'x'.repeat(JSON_BODY_LIMIT_BYTES)}"}`)).toMatchObject({ status: 413, body: { errcode: 'M_TOO_LARGE' } });
+  });
+
+  it('reads a federation transaction larger than the JSON limit (it then wants a signature), up to its own limit', async () => {
+    const send = (bytes: number) =>
+      fetch(`${server.url}/_matrix/federation/v1/send/big`, { method: 'PUT', body: `{"pdus":[],"edus":[],"padding":"${'x'.repeat(bytes)}"}` }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+    expect(await send(2 * JSON_BODY_LIMIT_BYTES)).toMatchObject({ status: 401, body: { errcode: 'M_UNAUTHORIZED' } });
+    expect(await send(FEDERATION_TRANSACTION_LIMIT_BYTES)).toMatchObject({ status: 413, body: { errcode: 'M_TOO_LARGE' } });
   });
 
   it('answers an oversized body on an unknown route with 413 M_TOO_LARGE', async () => {
