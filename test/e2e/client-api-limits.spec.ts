@@ -115,6 +115,10 @@ describe('client-server API errors and limits', () => {
     expect(await call('POST', `/join/${encodeURIComponent('!a:elsewhere.example')}?via=not%20a%20server`, {})).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
   });
 
+  it('answers a public room directory limit that is not an integer with M_INVALID_PARAM', async () => {
+    expect(await call('GET', '/publicRooms?limit=abc')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
   it('answers an alias lookup of a malformed alias with M_INVALID_PARAM', async () => {
     expect(await call('GET', `/directory/room/${encodeURIComponent(':m[nG')}`)).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
   });

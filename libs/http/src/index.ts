@@ -7,3 +7,4 @@ export * from './request-context';
 export * from './request-guard';
 export * from './create-http-app';
 export * from './body-limits';
+export * from './request-params';

@@ -1,4 +1,4 @@
-import { requestParamProblem } from './request-params';
+import { integerParam, requestParamProblem } from './request-params';
 
 describe('requestParamProblem', () => {
   it('accepts ordinary parameters', () => {
@@ -23,5 +23,23 @@ describe('requestParamProblem', () => {
 
   it('accepts an array parameter given twice', () => {
     expect(requestParamProblem({}, { via: ['a.example', 'b.example'] })).toBeUndefined();
+  });
+});
+
+describe('integerParam', () => {
+  it('is undefined when the parameter is absent', () => {
+    expect(integerParam('limit', undefined, 0)).toBeUndefined();
+  });
+
+  it('reads decimal digits', () => {
+    expect(integerParam('limit', '42', 0)).toBe(42);
+  });
+
+  it.each(['abc', '', '-1', '1.5', '1e3', '0x10', ' 1', '9'.repeat(20)])('refuses %j with M_INVALID_PARAM', (raw) => {
+    expect(() => integerParam('limit', raw, 0)).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
+  });
+
+  it('refuses a value under the minimum', () => {
+    expect(() => integerParam('max_depth', '0', 1)).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
   });
 });

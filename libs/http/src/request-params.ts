@@ -1,3 +1,5 @@
+import { Errors } from './matrix-error';
+
 /**
  * Query parameters the spec defines as arrays, sent by repeating the name
  * (client-server-api join, knock and room summary `via`, with join's
@@ -22,4 +24,16 @@ export function requestParamProblem(params: Record<string, unknown>, query: Reco
     if ((Array.isArray(value) ? value : [value]).some((v) => typeof v === 'string' && v.includes('\u0000'))) return `Query parameter ${name} contains U+0000`;
   }
   return undefined;
+}
+
+/**
+ * An integer query parameter at least `min`, or undefined when absent.
+ * Anything else (a sign, a fraction, an exponent, digits beyond 2**53, text)
+ * is M_INVALID_PARAM: Number() would read much of it as something else, or NaN.
+ */
+export function integerParam(name: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) throw Errors.invalidParam(`${name} must be an integer of at least ${min}`);
+  return value;
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient } from '@lattice/federation';
-import { Auth, Errors, MatrixError, Public, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, integerParam, MatrixError, Public, Requester, Tenant, validateBody } from '@lattice/http';
 import { listPublicRooms, type PublicRoomsPage } from '@lattice/room-server';
 import { isValidRoomAlias, isValidServerName, parsePowerLevels, powerLevelOf } from '@lattice/protocol';
 import { aliasBody, publicRoomsBody, visibilityBody } from '../rooms/room-schemas';
@@ -73,7 +73,7 @@ export class DirectoryController {
   @Get('publicRooms')
   @Public()
   async publicRooms(@Tenant() t: TenantConfig, @Query('limit') limit?: string, @Query('since') since?: string, @Query('server') server?: string) {
-    return this.directoryOf(t, server, { limit: limit === undefined ? undefined : Number(limit), since });
+    return this.directoryOf(t, server, { limit: integerParam('limit', limit, 0), since });
   }
 
   @Post('publicRooms')
