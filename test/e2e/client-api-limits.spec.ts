@@ -119,6 +119,16 @@ describe('client-server API errors and limits', () => {
     expect(await call('GET', '/publicRooms?limit=abc')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
   });
 
+  it('answers a pagination token beyond a stream position\'s range with M_INVALID_PARAM', async () => {
+    expect(await call('GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&from=t${'9'.repeat(25)}`)).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+    expect(await call('GET', `/rooms/${encodeURIComponent(roomId)}/members?at=t${'9'.repeat(25)}`)).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
+  it('answers a filter ID no filter can have with M_NOT_FOUND', async () => {
+    expect(await call('GET', `/user/${encodeURIComponent('@limits:localhost')}/filter/${'9'.repeat(25)}`)).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+    expect(await call('GET', `/sync?timeout=0&filter=${'9'.repeat(25)}`)).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+  });
+
   it('answers an alias lookup of a malformed alias with M_INVALID_PARAM', async () => {
     expect(await call('GET', `/directory/room/${encodeURIComponent(':m[nG')}`)).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
   });
