@@ -18,10 +18,10 @@ export interface FuzzRequest {
 }
 
 /** Path segments that must never escape their route or crash a handler: NUL, dot segments, bad percent-escapes, huge IDs, names of Object.prototype properties. */
-const ODD_SEGMENTS = ['toString', '__proto__', 'constructor', 'hasOwnProperty', '%00', '..', '%2e%2e', '.', '%2F..%2F', '%FF', '%', '%C3%28', 'a'.repeat(5000), '%F0%9F%92%A9', '@:', '!:', '%20', '%0A', '*', 'null', '-1', `%40${'x'.repeat(300)}%3Alocalhost`];
+const ODD_SEGMENTS = ['toString', '__proto__', 'constructor', 'hasOwnProperty', '%00', '..', '%2e%2e', '.', '%2F..%2F', '%FF', '%', '%C3%28', 'a'.repeat(5000), '%F0%9F%92%A9', '@:', '!:', '%20', '%0A', '*', 'null', '-1', '9'.repeat(25), `%40${'x'.repeat(300)}%3Alocalhost`];
 
-/** Query values of the wrong type or at the edges of what a number can be. */
-const ODD_QUERY_VALUES = ['', 'abc', '-1', '1.5', 'NaN', 'Infinity', '1e309', '9'.repeat(40), '%00', '%FF', 'true', '%5B%5D', '%7B%7D', 'x'.repeat(5000)];
+/** Query values of the wrong type, at the edges of what a number can be, or tokens naming positions beyond any. */
+const ODD_QUERY_VALUES = ['', 'abc', '-1', '1.5', 'NaN', 'Infinity', '1e309', '9'.repeat(40), `t${'9'.repeat(25)}`, `t-${'9'.repeat(25)}`, `s${'9'.repeat(25)}_1_1_1_1`, '%00', '%FF', 'true', '%5B%5D', '%7B%7D', 'x'.repeat(5000)];
 
 /** Strings that often break storage or text handling: NUL, a lone surrogate, bidi control, very long and astral text. */
 const NASTY_STRINGS = ['\u0000', 'a\u0000b', '\ud800', '\udfff\ud800', '\u202e', '💩'.repeat(2000), '../../../etc/passwd', '%00', '${jndi:x}', 'x'.repeat(100_000), ''];
@@ -125,7 +125,8 @@ export function requestArbitrary(spec: SpecFiles, operation: Operation, known: K
     fc.oneof(
       { weight: parameter.required ? 6 : 3, arbitrary: parameterValue(spec, parameter, known).map((value) => ({ text: `${parameter.name}=${encodeURIComponent(value)}`, odd: false })) },
       { weight: parameter.required ? 1 : 3, arbitrary: fc.constant({ text: '', odd: parameter.required }) },
-      { weight: 1, arbitrary: fc.constantFrom(...ODD_QUERY_VALUES).map((value) => ({ text: `${parameter.name}=${value}&${parameter.name}=${value}`, odd: true })) },
+      { weight: 2, arbitrary: fc.constantFrom(...ODD_QUERY_VALUES).map((value) => ({ text: `${parameter.name}=${value}`, odd: true })) },
+      { weight: 1, arbitrary: parameterValue(spec, parameter, known).map((value) => ({ text: `${parameter.name}=${encodeURIComponent(value)}&${parameter.name}=${encodeURIComponent(value)}`, odd: true })) },
     ),
   );
   const takesBody = operation.body !== undefined || operation.method === 'PUT' || operation.method === 'POST';
