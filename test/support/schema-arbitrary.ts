@@ -21,7 +21,7 @@ function knownString(known: KnownValues, name: string, format: unknown): string 
   if (format === 'mx-room-id' || key === 'roomid') return known.roomId;
   if (format === 'mx-room-alias' || key === 'roomalias' || key === 'alias') return known.roomAlias;
   if (format === 'mx-event-id' || key === 'eventid') return known.eventId;
-  if (format === 'mx-server-name' || key === 'servername' || key === 'via' || key === 'origin') return known.serverName;
+  if (format === 'mx-server-name' || key === 'servername' || key === 'server' || key === 'via' || key === 'origin') return known.serverName;
   if (key === 'deviceid') return known.deviceId;
   if (key === 'roomidoralias') return known.roomId;
   if (key === 'eventtype' || key === 'type') return 'm.room.message';
