@@ -23,7 +23,7 @@ function installCors(app: FastifyInstance): void {
 /**
  * Bodies are JSON whatever Content-Type the client sent (clients and tools
  * often send none or text/plain, and other servers accept it). Checks run
- * cheapest first and each before the next may be fooled: the size (Fastify
+ * cheapest first, each sparing the next work on a body it refuses: the size (Fastify
  * stops reading at the route's limit, M_TOO_LARGE), UTF-8 (M_NOT_JSON: JSON
  * on the wire must be UTF-8, so other bytes are not JSON text), nesting
  * depth by a linear scan (M_BAD_JSON: the body may well be JSON, but no

@@ -4,8 +4,9 @@
  * JSON.parse, so a hostile body never reaches the recursive code after the
  * parser (canonical JSON, signing, schema validation, the database's jsonb),
  * any of which could exhaust the stack on deep enough input. Brackets inside
- * strings do not count; the text need not be valid JSON (the parser judges
- * that afterwards).
+ * strings do not count. For valid JSON the depth found is exact; text that
+ * is not valid JSON may be miscounted, but then the parser refuses it
+ * without ever building a value.
  */
 export function exceedsNestingDepth(text: string, maxDepth: number): boolean {
   let depth = 0;
