@@ -48,7 +48,7 @@ export async function run(): Promise<Record<string, number>> {
       rateLimit: { perSecond: 100_000, burst: 100_000 },
       federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] },
       // Both deployments are on this machine, which outbound requests refuse by default.
-      outbound: { allowRanges: ['127.0.0.0/8', '::1/128'] },
+      outbound: { allowRanges: ['127.0.0.0/8', '::1/128'], denyRanges: ['0.0.0.0/0', '::/0'] },
     });
     return Object.assign(await startLattice(config, { logger: false }), { name, port });
   };

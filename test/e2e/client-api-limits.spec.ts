@@ -1,3 +1,4 @@
+import { FEDERATION_TRANSACTION_LIMIT_BYTES, JSON_BODY_LIMIT_BYTES, JSON_MAX_NESTING_DEPTH } from '../../libs/http/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 
 /**
@@ -13,7 +14,7 @@ describe('client-server API errors and limits', () => {
     const response = await fetch(`${server.url}/_matrix/client/v3${path}`, {
       method,
       headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
@@ -56,6 +57,84 @@ describe('client-server API errors and limits', () => {
     const rooms = ((await call('GET', '/joined_rooms')).body.joined_rooms as string[]).length;
     expect(await call('POST', '/createRoom', { name: 42 })).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
     expect(((await call('GET', '/joined_rooms')).body.joined_rooms as string[]).length).toBe(rooms);
+  });
+
+  it('answers a message nested 5,000 levels deep with M_BAD_JSON and persists nothing', async () => {
+    const before = await timelineLength();
+    const deep = `{"msgtype":"m.text","body":"deep","x":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    expect(await call('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/deep`, deep)).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
+    expect(await timelineLength()).toBe(before);
+  });
+
+  it('accepts a message nested as deep as the limit', async () => {
+    const nested = `{"msgtype":"m.text","body":"nested","x":${'['.repeat(JSON_MAX_NESTING_DEPTH - 1)}${']'.repeat(JSON_MAX_NESTING_DEPTH - 1)}}`;
+    expect(await call('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/nested`, nested)).toMatchObject({ status: 200 });
+  });
+
+  it('answers a body that is not UTF-8 with M_NOT_JSON', async () => {
+    const body = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    expect(await call('POST', '/createRoom', body)).toMatchObject({ status: 400, body: { errcode: 'M_NOT_JSON' } });
+  });
+
+  it('answers a body over the JSON limit with 413 M_TOO_LARGE, before parsing it', async () => {
+    expect(await call('POST', '/createRoom', `{"name":"${'x'.repeat(JSON_BODY_LIMIT_BYTES)}"}`)).toMatchObject({ status: 413, body: { errcode: 'M_TOO_LARGE' } });
+  });
+
+  it('reads a federation transaction larger than the JSON limit (it then wants a signature), up to its own limit', async () => {
+    const send = (bytes: number) =>
+      fetch(`${server.url}/_matrix/federation/v1/send/big`, { method: 'PUT', body: `{"pdus":[],"edus":[],"padding":"${'x'.repeat(bytes)}"}` }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+    expect(await send(2 * JSON_BODY_LIMIT_BYTES)).toMatchObject({ status: 401, body: { errcode: 'M_UNAUTHORIZED' } });
+    expect(await send(FEDERATION_TRANSACTION_LIMIT_BYTES)).toMatchObject({ status: 413, body: { errcode: 'M_TOO_LARGE' } });
+  });
+
+  it('answers an oversized body on an unknown route with 413 M_TOO_LARGE', async () => {
+    expect(await call('POST', '/no/such/endpoint', 'x'.repeat(JSON_BODY_LIMIT_BYTES + 1))).toMatchObject({ status: 413, body: { errcode: 'M_TOO_LARGE' } });
+  });
+
+  it('answers state content with a float, which canonical JSON cannot hold, with M_BAD_JSON and changes no state', async () => {
+    const path = `/rooms/${encodeURIComponent(roomId)}/state/org.example.fuzz/`;
+    expect(await call('PUT', path, '{"n":1.5}')).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
+    expect(await call('PUT', path, '{"n":9007199254740994}')).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
+    expect(await call('GET', path)).toMatchObject({ status: 404 });
+  });
+
+  it('answers a single-valued query parameter given twice with M_INVALID_PARAM', async () => {
+    expect(await call('GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&from=t1&from=t2`)).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
+  it('answers U+0000 in a path parameter with M_INVALID_PARAM', async () => {
+    expect(await call('DELETE', '/directory/room/%00')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
+  it('answers a public room directory request for a malformed server name with M_INVALID_PARAM', async () => {
+    expect(await call('GET', '/publicRooms?server=not%20a%20server')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
+  it('answers a join of a malformed room ID or through a malformed server with M_INVALID_PARAM', async () => {
+    expect(await call('POST', `/rooms/${encodeURIComponent(':m[nG')}/join`, {})).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+    expect(await call('POST', `/join/${encodeURIComponent('!a:elsewhere.example')}?via=not%20a%20server`, {})).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
+  it('answers a public room directory limit that is not an integer with M_INVALID_PARAM', async () => {
+    expect(await call('GET', '/publicRooms?limit=abc')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
+  it('answers a pagination token beyond a stream position\'s range with M_INVALID_PARAM', async () => {
+    expect(await call('GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b&from=t${'9'.repeat(25)}`)).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+    expect(await call('GET', `/rooms/${encodeURIComponent(roomId)}/members?at=t${'9'.repeat(25)}`)).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
+  it('answers a filter ID no filter can have with M_NOT_FOUND', async () => {
+    expect(await call('GET', `/user/${encodeURIComponent('@limits:localhost')}/filter/${'9'.repeat(25)}`)).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+    expect(await call('GET', `/sync?timeout=0&filter=${'9'.repeat(25)}`)).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+  });
+
+  it('answers an alias lookup of a malformed alias with M_INVALID_PARAM', async () => {
+    expect(await call('GET', `/directory/room/${encodeURIComponent(':m[nG')}`)).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
+  it('answers a profile lookup of a malformed user ID with M_INVALID_PARAM', async () => {
+    expect(await call('GET', '/profile/%40%3A/displayname')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
   });
 
   it('answers unknown endpoints with 404 and wrong methods with 405, both M_UNRECOGNIZED', async () => {

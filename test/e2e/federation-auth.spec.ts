@@ -195,6 +195,11 @@ describe('federation request authentication between two deployments', () => {
       expect((missing.body as { events: unknown[] }).events).toHaveLength(2);
     });
 
+    it('answers get_missing_events naming an event ID that holds U+0000 with M_BAD_JSON', async () => {
+      const missing = await asB('POST', `/_matrix/federation/v1/get_missing_events/${encodeURIComponent(roomId)}`, { earliest_events: [], latest_events: ['$a\u0000b'], limit: 2 });
+      expect(missing).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
+    });
+
     it('finds the event closest to a timestamp, in either direction', async () => {
       const room = encodeURIComponent(roomId);
       const before = Date.now();

@@ -7,9 +7,11 @@ import { startLattice, type RunningLattice } from '../../libs/runtime/src/start-
 
 /**
  * Test deployments federate with each other on this machine, which outbound
- * requests refuse by default (config `outbound`): every harness allows loopback.
+ * requests refuse by default (config `outbound`): every harness allows
+ * loopback, and nothing else, so no test (the fuzzer's made-up server names
+ * such as "1.5" included) ever connects off this machine.
  */
-export const LOOPBACK_OUTBOUND = { allowRanges: ['127.0.0.0/8', '::1/128'], denyRanges: [] };
+export const LOOPBACK_OUTBOUND = { allowRanges: ['127.0.0.0/8', '::1/128'], denyRanges: ['0.0.0.0/0', '::/0'] };
 
 /**
  * The single-process server on a free loopback port, with its data in a fresh

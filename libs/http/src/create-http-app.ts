@@ -4,13 +4,12 @@ import { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { rewriteLegacyR0 } from '@lattice/routing';
+import { JSON_BODY_LIMIT_BYTES } from './body-limits';
 import { MatrixExceptionFilter } from './exception-filter';
 import { installMatrixHttpConventions } from './fastify-setup';
 import { MatrixRequestGuard } from './request-guard';
 
 export interface HttpAppOptions {
-  /** Largest request body accepted; bigger ones get M_TOO_LARGE. */
-  bodyLimitBytes: number;
   logger?: boolean;
 }
 
@@ -19,10 +18,11 @@ export interface HttpAppOptions {
  * (CORS, M_NOT_JSON, M_UNRECOGNIZED, Matrix error bodies, tenant + token
  * guard). Every HTTP-serving service starts through here.
  */
-export async function createMatrixHttpApp(module: Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
+export async function createMatrixHttpApp(module: Type<unknown>, options: HttpAppOptions = {}): Promise<NestFastifyApplication> {
   let routing: RequestHandler | undefined;
   const adapter = new FastifyAdapter({
-    bodyLimit: options.bodyLimitBytes,
+    // Routes get their own limit (body-limits.ts); this one covers requests that match no route.
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
     trustProxy: true,
     routerOptions: { ignoreTrailingSlash: true },
     // r0.6.1 clients: their paths are served by the v3 routes (libs/routing legacy-r0.ts).

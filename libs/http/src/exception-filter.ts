@@ -4,9 +4,9 @@ import { unrecognizedRequest } from './fastify-setup';
 import { Errors, MatrixError } from './matrix-error';
 
 /**
- * Renders every error as a Matrix error body. Framework errors (bad JSON,
- * body too large, unknown route) are mapped to the spec's errcodes so no
- * client ever sees a non-Matrix error shape.
+ * Renders every error as a Matrix error body. Framework errors (body too
+ * large, unknown route) are mapped to the spec's errcodes so no client ever
+ * sees a non-Matrix error shape.
  */
 @Catch()
 export class MatrixExceptionFilter implements ExceptionFilter {
@@ -21,15 +21,15 @@ export class MatrixExceptionFilter implements ExceptionFilter {
 
   private toMatrixError(exception: unknown): MatrixError {
     if (exception instanceof MatrixError) return exception;
-    const fastifyCode = (exception as { code?: string })?.code;
-    if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE') return Errors.tooLarge('Request body too large');
-    if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return Errors.notJson('Content-Type not supported');
-    if (fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') return Errors.notJson('Empty JSON body');
     if (exception instanceof SyntaxError) return Errors.notJson(`Content not JSON: ${exception.message}`);
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      return new MatrixError(status, status === 403 ? 'M_FORBIDDEN' : 'M_UNKNOWN', exception.message);
-    }
+    // Nest hands Fastify's own errors (body over the route's limit, a body shorter than its Content-Length) over as HttpExceptions carrying only the status.
+    if (exception instanceof HttpException) return fromHttpStatus(exception.getStatus(), exception.message);
     return Errors.unknown('Internal server error');
   }
+}
+
+function fromHttpStatus(status: number, message: string): MatrixError {
+  if (status === 413) return Errors.tooLarge('Request body too large');
+  if (status === 403) return Errors.forbidden(message);
+  return new MatrixError(status, 'M_UNKNOWN', message);
 }

@@ -1,5 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { bodyLimitFor, JSON_MAX_NESTING_DEPTH } from './body-limits';
+import { exceedsNestingDepth } from './json-nesting';
 import { Errors, MatrixError } from './matrix-error';
+import { requestParamProblem } from './request-params';
+import { decodeUtf8 } from './utf8';
 
 /**
  * CORS exactly as client-server-api "Web Browser Clients" requires: every
@@ -18,21 +22,31 @@ function installCors(app: FastifyInstance): void {
 
 /**
  * Bodies are JSON whatever Content-Type the client sent (clients and tools
- * often send none or text/plain, and other servers accept it). A body that
- * fails to parse is M_NOT_JSON, not a generic 400; an empty body is `{}`.
+ * often send none or text/plain, and other servers accept it). Checks run
+ * cheapest first, each sparing the next work on a body it refuses: the size (Fastify
+ * stops reading at the route's limit, M_TOO_LARGE), UTF-8 (M_NOT_JSON: JSON
+ * on the wire must be UTF-8, so other bytes are not JSON text), nesting
+ * depth by a linear scan (M_BAD_JSON: the body may well be JSON, but no
+ * Matrix endpoint takes a value that deep, so it is malformed for the
+ * request), then JSON.parse (M_NOT_JSON). An empty body is `{}`.
  */
 function installJsonParser(app: FastifyInstance): void {
-  const parse = (_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
-    const text = body.toString();
+  const parse = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, value?: unknown) => void) => {
+    const text = decodeUtf8(body);
+    if (text === undefined) return done(Errors.notJson('Content not JSON: not valid UTF-8'));
     if (text.trim() === '') return done(null, {});
+    if (exceedsNestingDepth(text, JSON_MAX_NESTING_DEPTH)) return done(Errors.badJson(`JSON nested deeper than ${JSON_MAX_NESTING_DEPTH} levels`));
     try {
       done(null, JSON.parse(text));
     } catch (e) {
-      done(Errors.notJson(`Content not JSON: ${(e as Error).message}`), undefined);
+      done(Errors.notJson(`Content not JSON: ${(e as Error).message}`));
     }
   };
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, parse);
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, parse);
+  app.addHook('onRoute', (route) => {
+    route.bodyLimit ??= bodyLimitFor(route.url);
+  });
 }
 
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
@@ -47,8 +61,20 @@ export function unrecognizedRequest(request: FastifyRequest): MatrixError {
   return otherMethod ? Errors.unrecognized(405) : Errors.unrecognized(404);
 }
 
+/**
+ * Parameters no endpoint accepts answer M_INVALID_PARAM before any handler
+ * runs (see request-params.ts), so each handler need not guard against them.
+ */
+function installParamCheck(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request: FastifyRequest) => {
+    const problem = requestParamProblem((request.params ?? {}) as Record<string, unknown>, (request.query ?? {}) as Record<string, unknown>);
+    if (problem) throw Errors.invalidParam(problem);
+  });
+}
+
 /** Installs the Matrix HTTP conventions on a Fastify instance before routes are registered. */
 export function installMatrixHttpConventions(app: FastifyInstance): void {
   installCors(app);
   installJsonParser(app);
+  installParamCheck(app);
 }

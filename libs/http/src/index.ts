@@ -6,3 +6,5 @@ export * from './rate-limiter';
 export * from './request-context';
 export * from './request-guard';
 export * from './create-http-app';
+export * from './body-limits';
+export * from './request-params';

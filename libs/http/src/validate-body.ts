@@ -4,13 +4,29 @@ import { Errors, MatrixError } from './matrix-error';
 /**
  * Validates a request body against a schema before anything is written.
  * A missing required field is M_MISSING_PARAM, anything else malformed is
- * M_BAD_JSON, each naming the field.
+ * M_BAD_JSON, each naming the field. A string holding U+0000 is malformed
+ * too: PostgreSQL text cannot store it, so it would fail as a database error
+ * after validation, and no field of a Matrix request needs it.
  */
 export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw Errors.notJson('Request body must be a JSON object');
   const result = schema.safeParse(body);
-  if (result.success) return result.data;
-  throw toMatrixError(result.error, body);
+  if (!result.success) throw toMatrixError(result.error, body);
+  const nul = pathToNul(result.data);
+  if (nul !== undefined) throw Errors.badJson(`Invalid field ${nul.join('.') || 'body'}: must not contain U+0000`);
+  return result.data;
+}
+
+/** The path to the first string (value or key) holding U+0000, or undefined. */
+export function pathToNul(value: unknown, path: string[] = []): string[] | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    if (key.includes('\u0000')) return [...path, key];
+    const found = pathToNul(inner, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function toMatrixError(error: z.ZodError, body: object): MatrixError {

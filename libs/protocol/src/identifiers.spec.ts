@@ -1,4 +1,4 @@
-import { isValidHistoricalUserId, isValidRoomAlias, isValidRoomId, isValidServerName, isValidUserId, parseServerName } from './identifiers';
+import { isRoomId, isValidHistoricalUserId, isValidRoomAlias, isValidRoomId, isValidServerName, isValidUserId, parseServerName } from './identifiers';
 
 describe('identifier grammars', () => {
   it.each(['matrix.org', 'matrix.org:8888', '1.2.3.4', '1.2.3.4:1234', '[1234:5678::abcd]', '[1234:5678::abcd]:5678', 'localhost'])(
@@ -29,5 +29,15 @@ describe('identifier grammars', () => {
     expect(isValidRoomId(`!${'A'.repeat(43)}`, true)).toBe(true);
     expect(isValidRoomAlias('#日本:example.org')).toBe(true);
     expect(isValidRoomAlias('#a:b:c')).toBe(false);
+  });
+
+  it('takes a room ID of either form as a room ID', () => {
+    expect(isRoomId('!opaque:example.org')).toBe(true);
+    expect(isRoomId(`!${'A'.repeat(43)}`)).toBe(true);
+  });
+
+  it('does not take a room ID whose server name is malformed', () => {
+    expect(isRoomId(':m[nG')).toBe(false);
+    expect(isRoomId('!a:m[nG')).toBe(false);
   });
 });

@@ -74,6 +74,11 @@ function hasSigilledLocalpart(id: string, sigil: string, localpart: RegExp): boo
   return localpart.test(id.slice(1, colon)) && isValidServerName(id.slice(colon + 1));
 }
 
+/** A room ID of any room version: `!opaque:server`, or v12's domainless `!` + reference hash. */
+export function isRoomId(roomId: string): boolean {
+  return isValidRoomId(roomId) || isValidRoomId(roomId, true);
+}
+
 /** Room aliases: `#localpart:server`, localpart without `:` or NUL. */
 export function isValidRoomAlias(alias: string): boolean {
   return hasSigilledLocalpart(alias, '#', /^[^:\0]+$/u);

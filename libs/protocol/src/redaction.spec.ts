@@ -50,6 +50,10 @@ describe('redaction', () => {
     expect(redact('11', 'm.room.redaction', { redacts: '$e', reason: 'r' }).content).toEqual({ redacts: '$e' });
   });
 
+  it.each(['toString', 'constructor', '__proto__'])('redacts all content of an event whose type names an Object.prototype property (%s)', (type) => {
+    expect(redact('11', type, { body: 'x' }).content).toEqual({});
+  });
+
   it('does not modify its input', () => {
     const event = { ...base, type: 'm.room.message', content: { body: 'x' } };
     redactEvent(getRoomVersion('11'), event);

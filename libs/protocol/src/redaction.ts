@@ -74,7 +74,8 @@ export function redactEvent<T extends AnyObject>(version: RoomVersion, event: T)
 }
 
 function redactContent(rules: RedactionRules, type: string, content: JsonObject): JsonObject {
-  const kept = rules.content[type];
+  // Own keys only: an event type such as "toString" must not find Object.prototype's.
+  const kept = Object.hasOwn(rules.content, type) ? rules.content[type] : undefined;
   if (kept === '*') return content;
   const out: JsonObject = {};
   for (const key of kept ?? []) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Errors } from '@lattice/http';
 import {
-  computeEventId, selectAuthEvents, signEvent, stateKey, validateEventFormat, type JsonObject, type Pdu, type SigningKey,
+  CanonicalJsonError, computeEventId, selectAuthEvents, signEvent, stateKey, validateEventFormat, type JsonObject, type Pdu, type SigningKey,
 } from '@lattice/protocol';
 import type { RoomHead } from './storage/room-store';
 
@@ -58,13 +58,27 @@ export function eventSkeleton(head: RoomHead, sender: string, template: EventTem
  */
 export function buildEvent(head: RoomHead, sender: string, template: EventTemplate, serverName: string, key: SigningKey, now = Date.now()): { eventId: string; pdu: Pdu } {
   const version = head.version;
-  const signed = signEvent(version, eventSkeleton(head, sender, template, serverName, now), serverName, key);
+  const signed = signOrRefuse(version, eventSkeleton(head, sender, template, serverName, now), serverName, key);
   const violation = validateEventFormat(version, signed);
   if (violation) {
     if (violation.field === '(event)') throw Errors.tooLarge(`Event is ${violation.rule}`);
     throw Errors.badJson(`Invalid event: ${violation.field} ${violation.rule}`);
   }
   return { eventId: computeEventId(version, signed), pdu: signed };
+}
+
+/**
+ * Hashing and signing encode the event as canonical JSON, which has no form
+ * for floats or integers beyond 2**53 (appendices "Canonical JSON"): content
+ * holding one is malformed input, not a server fault.
+ */
+function signOrRefuse(version: RoomHead['version'], pdu: Pdu, serverName: string, key: SigningKey): Pdu {
+  try {
+    return signEvent(version, pdu, serverName, key);
+  } catch (e) {
+    if (e instanceof CanonicalJsonError) throw Errors.badJson(`Invalid event: ${e.path} canonical JSON: ${e.rule}`);
+    throw e;
+  }
 }
 
 function idOfState(head: RoomHead, pdu: Pdu): string {

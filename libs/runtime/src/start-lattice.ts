@@ -50,10 +50,7 @@ export async function startLattice(config: LatticeConfig, options: { logger?: bo
   @Module({ imports: [InfrastructureModule.forRoot({ config, db, bus, positions }), ...roles], controllers: [HealthController] })
   class LatticeModule {}
 
-  const app = await createMatrixHttpApp(LatticeModule as unknown as DynamicModule['module'], {
-    bodyLimitBytes: config.media.maxUploadBytes,
-    logger: options.logger,
-  });
+  const app = await createMatrixHttpApp(LatticeModule as unknown as DynamicModule['module'], { logger: options.logger });
   app.enableShutdownHooks();
   await app.listen(config.listen.port, config.listen.host);
   const address = app.getHttpServer().address();

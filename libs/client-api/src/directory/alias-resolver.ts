@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { TenantDirectory } from '@lattice/config';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { Errors, MatrixError } from '@lattice/http';
-import { serverNameOf } from '@lattice/protocol';
+import { isRoomId, isValidRoomAlias, isValidServerName, serverNameOf } from '@lattice/protocol';
 import { StorageAccess } from '../storage-access';
 
 /**
@@ -19,6 +19,7 @@ export class AliasResolver {
   ) {}
 
   async resolve(origin: string, alias: string): Promise<{ roomId: string; servers: string[] }> {
+    if (!isValidRoomAlias(alias)) throw Errors.invalidParam(`Invalid room alias ${alias}`);
     const server = serverNameOf(alias);
     if (!server || this.tenants.isLocal(server)) {
       const row = await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } });
@@ -43,8 +44,11 @@ export class AliasResolver {
    * `via` (or the deprecated `server_name`), then the alias's.
    */
   async resolveRoomIdOrAlias(origin: string, target: string, via: string[]): Promise<{ roomId: string; servers: string[] }> {
+    // A malformed via or room ID would otherwise fail later, as a federation request to a server that cannot exist.
+    const invalidVia = via.find((server) => !isValidServerName(server));
+    if (invalidVia !== undefined) throw Errors.invalidParam(`Invalid server name in via: ${invalidVia}`);
     const resolved = target.startsWith('#') ? await this.resolve(origin, target) : { roomId: target, servers: [] };
-    if (!resolved.roomId.startsWith('!')) throw Errors.invalidParam('Expected a room ID or alias');
+    if (!isRoomId(resolved.roomId)) throw Errors.invalidParam('Expected a room ID or alias');
     return { roomId: resolved.roomId, servers: [...via, ...resolved.servers] };
   }
 }

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient } from '@lattice/federation';
-import { Auth, Errors, MatrixError, Public, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, integerParam, MatrixError, Public, Requester, Tenant, validateBody } from '@lattice/http';
 import { listPublicRooms, type PublicRoomsPage } from '@lattice/room-server';
-import { isValidRoomAlias, parsePowerLevels, powerLevelOf } from '@lattice/protocol';
+import { isValidRoomAlias, isValidServerName, parsePowerLevels, powerLevelOf } from '@lattice/protocol';
 import { aliasBody, publicRoomsBody, visibilityBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
 import { AliasResolver } from './alias-resolver';
@@ -73,7 +73,7 @@ export class DirectoryController {
   @Get('publicRooms')
   @Public()
   async publicRooms(@Tenant() t: TenantConfig, @Query('limit') limit?: string, @Query('since') since?: string, @Query('server') server?: string) {
-    return this.directoryOf(t, server, { limit: limit === undefined ? undefined : Number(limit), since });
+    return this.directoryOf(t, server, { limit: integerParam('limit', limit, 0), since });
   }
 
   @Post('publicRooms')
@@ -86,6 +86,7 @@ export class DirectoryController {
   /** This tenant's directory, or another server's asked over federation (GET or POST /publicRooms there). */
   private async directoryOf(t: TenantConfig, server: string | undefined, page: PublicRoomsPage) {
     if (!server || this.tenants.isLocal(server)) return listPublicRooms(this.storage.reader, server ?? t.serverName, page);
+    if (!isValidServerName(server)) throw Errors.invalidParam(`Invalid server name ${server}`);
     const body = { ...(page.limit === undefined ? {} : { limit: page.limit }), ...(page.since ? { since: page.since } : {}), ...(page.term ? { filter: { generic_search_term: page.term } } : {}) };
     return this.federation.request(t.serverName, server, 'POST', '/_matrix/federation/v1/publicRooms', body).catch((e: Error) => {
       throw new MatrixError(502, 'M_UNKNOWN', `Could not read the room directory of ${server}: ${e.message}`);

@@ -3,7 +3,7 @@ import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
-import { serverNameOf } from '@lattice/protocol';
+import { isValidHistoricalUserId, serverNameOf } from '@lattice/protocol';
 import { RoomInputClient } from '@lattice/room-server';
 import { avatarUrlBody, displayNameBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
@@ -24,6 +24,8 @@ export class ProfileController {
   @Get()
   @Public()
   async profile(@Tenant() t: TenantConfig, @Param('userId') userId: string) {
+    // A malformed ID would otherwise fail later, as a federation request to a server that cannot exist.
+    if (!isValidHistoricalUserId(userId)) throw Errors.invalidParam(`Invalid user ID ${userId}`);
     const server = serverNameOf(userId);
     const profile = server === undefined || this.tenants.isLocal(server) ? await this.accounts.getProfile(userId) : await this.remoteProfile(t, server, userId);
     if (!profile) throw Errors.notFound('Profile not found');

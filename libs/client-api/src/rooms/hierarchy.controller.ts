@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
-import { Auth, Errors, Requester, Tenant } from '@lattice/http';
+import { Auth, Errors, integerParam, Requester, Tenant } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
 import { formatHierarchyToken, LocalSpaceRooms, parseHierarchyToken, walkHierarchy } from '@lattice/room-server';
 import { StorageAccess } from '../storage-access';
@@ -64,12 +64,4 @@ export class HierarchyController {
     if (!page) throw Errors.forbidden(`You may not see the room ${roomId}, or it does not exist`);
     return { rooms: page.rooms, ...(page.next === undefined ? {} : { next_batch: formatHierarchyToken({ roomId, skip: page.next, maxDepth, suggestedOnly }) }) };
   }
-}
-
-/** An integer query parameter at least `min`, or undefined when absent. */
-function integerParam(name: string, raw: string | undefined, min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) throw Errors.invalidParam(`${name} must be an integer of at least ${min}`);
-  return value;
 }

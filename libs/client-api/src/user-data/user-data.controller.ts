@@ -3,7 +3,7 @@ import { BUS, type Bus } from '@lattice/bus';
 import { Auth, Errors, GuestAllowed, RateLimited, Requester, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 import { POSITION_CACHE, type PositionCache } from '@lattice/storage';
-import { AccountDataStore, parseFilter, ReceiptStore } from '@lattice/sync';
+import { AccountDataStore, filterIdOf, parseFilter, ReceiptStore } from '@lattice/sync';
 import { z } from 'zod';
 import { RelationsReader } from '@lattice/room-server';
 import { StorageAccess } from '../storage-access';
@@ -62,7 +62,8 @@ export class UserDataController {
   @Get('user/:userId/filter/:filterId')
   async getFilter(@Auth() r: Requester, @Param('userId') userId: string, @Param('filterId') filterId: string) {
     this.requireSelf(r, userId);
-    const row = await this.storage.db.prisma.filter.findUnique({ where: { userId_filterId: { userId, filterId: Number(filterId) || -1 } } });
+    const id = filterIdOf(filterId);
+    const row = id === undefined ? null : await this.storage.db.prisma.filter.findUnique({ where: { userId_filterId: { userId, filterId: id } } });
     if (!row) throw Errors.notFound('Filter not found');
     return JSON.parse(row.json);
   }

@@ -83,9 +83,11 @@ export class EventsController {
   async missingEvents(@Origin() origin: string, @Param('roomId') roomId: string, @Body() body: unknown) {
     await this.mayRead(roomId, origin);
     const request = body as { earliest_events?: unknown; latest_events?: unknown; limit?: unknown };
-    if (!Array.isArray(request?.latest_events) || !Array.isArray(request.earliest_events)) throw Errors.badJson('earliest_events and latest_events must be arrays');
+    // Strings without U+0000, which PostgreSQL text cannot hold: the IDs go into a query.
+    const eventIds = (value: unknown): value is string[] => Array.isArray(value) && value.every((id) => typeof id === 'string' && !id.includes('\u0000'));
+    if (!eventIds(request?.latest_events) || !eventIds(request.earliest_events)) throw Errors.badJson('earliest_events and latest_events must be arrays of event IDs');
     const limit = Math.min(typeof request.limit === 'number' ? request.limit : 10, MAX_EVENTS);
-    const events = await this.reader.walkBack(roomId, request.latest_events as string[], limit, { includeStart: false, exclude: new Set(request.earliest_events as string[]) });
+    const events = await this.reader.walkBack(roomId, request.latest_events, limit, { includeStart: false, exclude: new Set(request.earliest_events) });
     return { events: (await this.visibility.forServer(origin, roomId, events.reverse())).map((e) => e.pdu) };
   }
 

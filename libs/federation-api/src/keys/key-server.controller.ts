@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { ServerKeys } from '@lattice/federation';
-import { Errors, Public, Tenant } from '@lattice/http';
+import { Errors, integerParam, Public, Tenant } from '@lattice/http';
 import { canonicalJson, isValidServerName, signJson, type JsonObject } from '@lattice/protocol';
 import { Keyring } from '@lattice/room-server';
 
@@ -39,7 +39,7 @@ export class KeyServerController {
   @Get('_matrix/key/v2/query/:serverName')
   @Public()
   queryOne(@Tenant() tenant: TenantConfig, @Param('serverName') serverName: string, @Query('minimum_valid_until_ts') minimum?: string) {
-    return this.query(tenant, { [serverName]: minimum === undefined ? undefined : Number(minimum) });
+    return this.query(tenant, { [serverName]: integerParam('minimum_valid_until_ts', minimum, 0) });
   }
 
   @Post('_matrix/key/v2/query')

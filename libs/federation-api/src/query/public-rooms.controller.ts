@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { Public, Tenant } from '@lattice/http';
+import { integerParam, Public, Tenant } from '@lattice/http';
 import { listPublicRooms, RoomReader } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard } from '../auth/federation-auth.guard';
@@ -18,7 +18,7 @@ export class PublicRoomsController {
   @Get()
   @Public()
   list(@Tenant() t: TenantConfig, @Query('limit') limit?: string, @Query('since') since?: string) {
-    return listPublicRooms(this.reader, t.serverName, { limit: limit === undefined ? undefined : Number(limit), since });
+    return listPublicRooms(this.reader, t.serverName, { limit: integerParam('limit', limit, 0), since });
   }
 
   @Post()

@@ -47,6 +47,11 @@ describe('X-Matrix request authentication', () => {
     expect(verifyRequestSignature(auth, request, key.publicKey)).toBe(false);
   });
 
+  it('rejects a request whose body has no canonical JSON form, without throwing', () => {
+    const auth = parseAuthorizationHeader(authorizationHeader(request, key))!;
+    expect(verifyRequestSignature(auth, { ...request, content: { limit: 1.5 } }, key.publicKey)).toBe(false);
+  });
+
   describe('parsing (RFC 9110 auth-params as the spec profiles them)', () => {
     it('accepts any case of names, spaces and tabs around commas, and bare tokens', () => {
       expect(parseAuthorizationHeader('X-Matrix  ORIGIN=o.example ,\tKey="ed25519:a" , sig=abc')).toEqual({ origin: 'o.example', key: 'ed25519:a', sig: 'abc' });

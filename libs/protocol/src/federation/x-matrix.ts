@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { JsonValue } from '../events';
+import { CanonicalJsonError } from '../canonical-json';
 import { signJson, verifyJsonSignature, type SigningKey } from '../signing';
 
 /** The parameters of an `Authorization: X-Matrix ...` header (server-server-api "Request Authentication"). */
@@ -92,9 +93,16 @@ export function parseAuthorizationHeader(header: string): XMatrixAuthorization |
 /**
  * Checks an incoming request's X-Matrix signature with the origin's public
  * key. `destination` is this server's name: the signature must cover it
- * whether or not the (pre-v1.3) header named it.
+ * whether or not the (pre-v1.3) header named it. A body with no canonical
+ * JSON form (a float, an integer beyond 2**53) cannot have been signed, so
+ * it fails the check rather than the server.
  */
 export function verifyRequestSignature(auth: XMatrixAuthorization, request: Omit<SignedRequest, 'origin'>, publicKey: KeyObject): boolean {
   const object = { ...requestObject({ ...request, origin: auth.origin }), signatures: { [auth.origin]: { [auth.key]: auth.sig } } };
-  return verifyJsonSignature(object, auth.origin, auth.key, publicKey);
+  try {
+    return verifyJsonSignature(object, auth.origin, auth.key, publicKey);
+  } catch (e) {
+    if (e instanceof CanonicalJsonError) return false;
+    throw e;
+  }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Errors } from '@lattice/http';
 import { DATABASE, type Database } from '@lattice/storage';
+import { filterIdOf } from '../filters/filter-id';
 import { syncFilterSchema, type SyncFilter } from '../filters/filter-schema';
 
 /** Resolves a `filter` parameter: inline JSON, or the ID of a filter the user stored. */
@@ -10,8 +11,8 @@ export class FilterLoader {
 
   async load(userId: string, param: string): Promise<SyncFilter> {
     if (param.trim().startsWith('{')) return parseFilter(param);
-    const id = Number(param);
-    const row = Number.isInteger(id) ? await this.db.prisma.filter.findUnique({ where: { userId_filterId: { userId, filterId: id } } }) : null;
+    const id = filterIdOf(param);
+    const row = id === undefined ? null : await this.db.prisma.filter.findUnique({ where: { userId_filterId: { userId, filterId: id } } });
     if (!row) throw Errors.notFound(`Filter ${param} not found`);
     return parseFilter(row.json);
   }
