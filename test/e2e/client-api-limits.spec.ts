@@ -28,6 +28,11 @@ describe('client-server API errors and limits', () => {
   }, 60_000);
   afterAll(async () => server.close());
 
+  it('labels JSON answers application/json, without a charset parameter', async () => {
+    const response = await fetch(`${server.url}/_matrix/client/v3/login`);
+    expect(response.headers.get('content-type')).toBe('application/json');
+  });
+
   it('refuses an event over 65,536 bytes with M_TOO_LARGE and persists nothing', async () => {
     const before = await timelineLength();
     const response = await call('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/big`, { msgtype: 'm.text', body: 'x'.repeat(70_000) });

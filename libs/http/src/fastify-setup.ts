@@ -73,8 +73,22 @@ function installParamCheck(app: FastifyInstance): void {
 }
 
 /** Installs the Matrix HTTP conventions on a Fastify instance before routes are registered. */
+/**
+ * JSON answers say `application/json`, as the spec's examples do, without
+ * Fastify's `; charset=utf-8`: JSON is UTF-8 by definition (RFC 8259), and
+ * some clients and test suites compare the header whole.
+ */
+function installJsonContentType(app: FastifyInstance): void {
+  app.addHook('onSend', async (_request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('application/json;')) reply.header('content-type', 'application/json');
+    return payload;
+  });
+}
+
 export function installMatrixHttpConventions(app: FastifyInstance): void {
   installCors(app);
   installJsonParser(app);
   installParamCheck(app);
+  installJsonContentType(app);
 }
