@@ -177,4 +177,18 @@ export class AccountStore {
   async listDevices(userId: string) {
     return this.db.device.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } });
   }
+
+  async getDevice(userId: string, deviceId: string) {
+    return this.db.device.findUnique({ where: { userId_deviceId: { userId, deviceId } } });
+  }
+
+  /** Renames a device; false when the user has no such device. A new name is a device-list change (others show it). */
+  async renameDevice(userId: string, deviceId: string, displayName: string): Promise<boolean> {
+    const before = await this.getDevice(userId, deviceId);
+    if (!before) return false;
+    if (before.displayName === displayName) return true;
+    await this.db.device.update({ where: { userId_deviceId: { userId, deviceId } }, data: { displayName } });
+    await this.deviceLists.changed(userId, [deviceId], 'local');
+    return true;
+  }
 }

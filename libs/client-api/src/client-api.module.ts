@@ -4,6 +4,7 @@ import { AccountController } from './accounts/account.controller';
 import { LoginController } from './accounts/login.controller';
 import { OpenIdController } from './accounts/openid.controller';
 import { RegisterController } from './accounts/register.controller';
+import { DevicesController } from './devices/devices.controller';
 import { AliasResolver } from './directory/alias-resolver';
 import { DirectoryController } from './directory/directory.controller';
 import { KeysController } from './keys/keys.controller';
@@ -42,6 +43,7 @@ import { VersionsController } from './versions/versions.controller';
     UserDataController,
     PushRulesController,
     KeysController,
+    DevicesController,
     OpenIdController,
     SendToDeviceController,
   ],
