@@ -7,6 +7,7 @@ import { RegisterController } from './accounts/register.controller';
 import { DevicesController } from './devices/devices.controller';
 import { AliasResolver } from './directory/alias-resolver';
 import { DirectoryController } from './directory/directory.controller';
+import { CrossSigningController } from './keys/cross-signing.controller';
 import { KeysController } from './keys/keys.controller';
 import { PresenceController } from './presence/presence.controller';
 import { ProfileController } from './profile/profile.controller';
@@ -43,6 +44,7 @@ import { VersionsController } from './versions/versions.controller';
     UserDataController,
     PushRulesController,
     KeysController,
+    CrossSigningController,
     DevicesController,
     OpenIdController,
     SendToDeviceController,

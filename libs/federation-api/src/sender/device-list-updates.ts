@@ -51,7 +51,8 @@ export class DeviceListUpdates {
       const pending = await this.db.deviceListChange.findMany({ where: { pendingFederation: true }, orderBy: { streamPos: 'asc' }, take: BATCH });
       for (const change of pending) {
         const servers = await this.serversSharingWith(change.userId);
-        await queueOutbound(this.db, servers, serverNameOf(change.userId)!, { edu: deviceListUpdateEdu(await this.update(change)), dedupKey: `m.device_list_update:${change.streamPos}` });
+        const edu = change.signingKeys ? await this.signingKeyUpdate(change.userId) : deviceListUpdateEdu(await this.update(change));
+        await queueOutbound(this.db, servers, serverNameOf(change.userId)!, { edu, dedupKey: `${edu.edu_type as string}:${change.streamPos}` });
         await this.db.deviceListChange.update({ where: { streamPos: change.streamPos }, data: { pendingFederation: false } });
         servers.forEach((s) => destinations.add(s));
       }
@@ -59,10 +60,27 @@ export class DeviceListUpdates {
     }
   }
 
+  /** server-server-api "Cross-signing": the user's master and self-signing keys as they are now (a later change sends them again). */
+  private async signingKeyUpdate(userId: string): Promise<JsonObject> {
+    const rows = await this.db.crossSigningKey.findMany({ where: { userId, keyType: { in: ['master', 'self_signing'] } } });
+    const key = (type: string) => rows.find((r) => r.keyType === type);
+    const master = key('master');
+    const selfSigning = key('self_signing');
+    return {
+      edu_type: 'm.signing_key_update',
+      content: {
+        user_id: userId,
+        ...(master ? { master_key: JSON.parse(master.keyJson) as JsonObject } : {}),
+        ...(selfSigning ? { self_signing_key: JSON.parse(selfSigning.keyJson) as JsonObject } : {}),
+      },
+    };
+  }
+
   private async update(change: { userId: string; deviceId: string; streamPos: bigint }): Promise<DeviceListUpdate> {
     const key = { userId_deviceId: { userId: change.userId, deviceId: change.deviceId } };
     const [previous, device, keys] = await Promise.all([
-      this.db.deviceListChange.findFirst({ where: { userId: change.userId, streamPos: { lt: change.streamPos } }, orderBy: { streamPos: 'desc' }, select: { streamPos: true } }),
+      // m.signing_key_update has no stream_id: device updates follow on from the user's previous device update.
+      this.db.deviceListChange.findFirst({ where: { userId: change.userId, signingKeys: false, streamPos: { lt: change.streamPos } }, orderBy: { streamPos: 'desc' }, select: { streamPos: true } }),
       this.db.device.findUnique({ where: key }),
       this.db.deviceKeys.findUnique({ where: key }),
     ]);
