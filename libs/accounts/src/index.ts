@@ -8,3 +8,5 @@ export * from './openid-tokens';
 export * from './device-list-store';
 export * from './cross-signing';
 export * from './cross-signing-store';
+export * from './key-backup';
+export * from './key-backup-store';

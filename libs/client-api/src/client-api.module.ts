@@ -8,6 +8,7 @@ import { DevicesController } from './devices/devices.controller';
 import { AliasResolver } from './directory/alias-resolver';
 import { DirectoryController } from './directory/directory.controller';
 import { CrossSigningController } from './keys/cross-signing.controller';
+import { KeyBackupController } from './keys/key-backup.controller';
 import { KeysController } from './keys/keys.controller';
 import { PresenceController } from './presence/presence.controller';
 import { ProfileController } from './profile/profile.controller';
@@ -45,6 +46,7 @@ import { VersionsController } from './versions/versions.controller';
     PushRulesController,
     KeysController,
     CrossSigningController,
+    KeyBackupController,
     DevicesController,
     OpenIdController,
     SendToDeviceController,
