@@ -116,4 +116,45 @@ export function e2eeSetupFlows(start: () => Promise<RunningServer>): void {
     expect(restored.imported).toBeGreaterThanOrEqual(1);
     expect((await decrypted(third, roomId, 'sent before device three existed')).getContent().body).toBe('sent before device three existed');
   }, 180_000);
+
+  it('verifies a new device with SAS from a cross-signed one: both show the same emoji, and each then trusts the other', async () => {
+    const { CryptoEvent, VerificationPhase } = await cryptoApi();
+    const registered = await registerClient(server.url, 'sas-ann', PASSWORD);
+    const userId = registered.getUserId()!;
+    const first = await cryptoDevice(userId, registered.getAccessToken()!, registered.getDeviceId()!, async () => undefined);
+    await first.getCrypto()!.bootstrapCrossSigning({
+      authUploadDeviceSigningKeys: (makeRequest) => makeRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: userId }, password: PASSWORD }).then(() => undefined),
+    });
+    const second = await login('sas-ann', async () => undefined);
+    const [firstId, secondId] = [first.getDeviceId()!, second.getDeviceId()!];
+    await eventually('device one to know device two', async () => (await first.getCrypto()!.getUserDeviceInfo([userId], true)).get(userId)?.has(secondId), 30_000);
+    await eventually('device two to know device one', async () => (await second.getCrypto()!.getUserDeviceInfo([userId], true)).get(userId)?.has(firstId), 30_000);
+
+    const received = new Promise<import('matrix-js-sdk/lib/crypto-api/index.js').VerificationRequest>((resolve) => first.on(CryptoEvent.VerificationRequestReceived, resolve));
+    const outgoing = await second.getCrypto()!.requestOwnUserVerification();
+    const incoming = await received;
+    await incoming.accept();
+    await eventually('the request to be ready', () => outgoing.phase === VerificationPhase.Ready, 30_000);
+    const secondVerifier = await outgoing.startVerification('m.sas.v1');
+    const secondDone = secondVerifier.verify();
+    const firstVerifier = await eventually('device one to see the SAS start', () => incoming.verifier, 30_000);
+    const firstDone = firstVerifier.verify();
+    const [firstSas, secondSas] = await Promise.all([
+      eventually('device one to show the SAS', () => firstVerifier.getShowSasCallbacks(), 30_000),
+      eventually('device two to show the SAS', () => secondVerifier.getShowSasCallbacks(), 30_000),
+    ]);
+    expect(firstSas.sas.emoji).toHaveLength(7);
+    expect(firstSas.sas.emoji!.map(([emoji]) => emoji)).toEqual(secondSas.sas.emoji!.map(([emoji]) => emoji));
+    await Promise.all([firstSas.confirm(), secondSas.confirm()]);
+    await Promise.all([firstDone, secondDone]);
+
+    await eventually('device one to trust device two through cross-signing', async () => {
+      await first.getCrypto()!.getUserDeviceInfo([userId], true);
+      return (await first.getCrypto()!.getDeviceVerificationStatus(userId, secondId))?.crossSigningVerified;
+    }, 30_000);
+    await eventually('device two to trust device one', async () => {
+      await second.getCrypto()!.getUserDeviceInfo([userId], true);
+      return (await second.getCrypto()!.getDeviceVerificationStatus(userId, firstId))?.isVerified();
+    }, 30_000);
+  }, 180_000);
 }
