@@ -141,4 +141,17 @@ describe('cross-signing against the embedded server', () => {
     expect((await query(carol, bob.userId)).master_keys[bob.userId].signatures).toBeUndefined();
     expect((await query(bob, bob.userId)).master_keys[bob.userId].signatures).toBeUndefined();
   });
+
+  it('names the signed user in the signer device_lists.changed, so the signer devices query the new signature', async () => {
+    const [alice, bob] = await Promise.all([register('xs-usk-notify'), register('xs-usk-notify-target')]);
+    const { body } = await call(alice, 'POST', '/createRoom', { preset: 'public_chat' });
+    await call(bob, 'POST', `/join/${encodeURIComponent(body.room_id as string)}`, {});
+    const aliceKeys = crossSigningKeys(alice.userId);
+    const bobKeys = crossSigningKeys(bob.userId);
+    await call(alice, 'POST', '/keys/device_signing/upload', aliceKeys.upload);
+    await call(bob, 'POST', '/keys/device_signing/upload', bobKeys.upload);
+    const since = (await sync(alice)).next_batch;
+    await call(alice, 'POST', '/keys/signatures/upload', { [bob.userId]: { [bobKeys.master.publicKey]: aliceKeys.userSigning.sign(bobKeys.upload.master_key, alice.userId) } });
+    expect((await sync(alice, since)).device_lists.changed).toContain(bob.userId);
+  });
 });

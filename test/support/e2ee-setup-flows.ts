@@ -2,6 +2,7 @@ import type { GeneratedSecretStorageKey } from 'matrix-js-sdk/lib/crypto-api/ind
 import type { MatrixClient, MatrixEvent } from 'matrix-js-sdk';
 import type { RunningServer } from './client-flows';
 import { eventually, newClient, registerClient } from './matrix-client';
+import { completeSas, nextVerificationRequest } from './sas';
 
 const PASSWORD = 'correct horse';
 
@@ -118,7 +119,6 @@ export function e2eeSetupFlows(start: () => Promise<RunningServer>): void {
   }, 180_000);
 
   it('verifies a new device with SAS from a cross-signed one: both show the same emoji, and each then trusts the other', async () => {
-    const { CryptoEvent, VerificationPhase } = await cryptoApi();
     const registered = await registerClient(server.url, 'sas-ann', PASSWORD);
     const userId = registered.getUserId()!;
     const first = await cryptoDevice(userId, registered.getAccessToken()!, registered.getDeviceId()!, async () => undefined);
@@ -130,23 +130,11 @@ export function e2eeSetupFlows(start: () => Promise<RunningServer>): void {
     await eventually('device one to know device two', async () => (await first.getCrypto()!.getUserDeviceInfo([userId], true)).get(userId)?.has(secondId), 30_000);
     await eventually('device two to know device one', async () => (await second.getCrypto()!.getUserDeviceInfo([userId], true)).get(userId)?.has(firstId), 30_000);
 
-    const received = new Promise<import('matrix-js-sdk/lib/crypto-api/index.js').VerificationRequest>((resolve) => first.on(CryptoEvent.VerificationRequestReceived, resolve));
+    const incoming = nextVerificationRequest(first);
     const outgoing = await second.getCrypto()!.requestOwnUserVerification();
-    const incoming = await received;
-    await incoming.accept();
-    await eventually('the request to be ready', () => outgoing.phase === VerificationPhase.Ready, 30_000);
-    const secondVerifier = await outgoing.startVerification('m.sas.v1');
-    const secondDone = secondVerifier.verify();
-    const firstVerifier = await eventually('device one to see the SAS start', () => incoming.verifier, 30_000);
-    const firstDone = firstVerifier.verify();
-    const [firstSas, secondSas] = await Promise.all([
-      eventually('device one to show the SAS', () => firstVerifier.getShowSasCallbacks(), 30_000),
-      eventually('device two to show the SAS', () => secondVerifier.getShowSasCallbacks(), 30_000),
-    ]);
-    expect(firstSas.sas.emoji).toHaveLength(7);
-    expect(firstSas.sas.emoji!.map(([emoji]) => emoji)).toEqual(secondSas.sas.emoji!.map(([emoji]) => emoji));
-    await Promise.all([firstSas.confirm(), secondSas.confirm()]);
-    await Promise.all([firstDone, secondDone]);
+    const [shownOnSecond, shownOnFirst] = await completeSas(outgoing, await incoming);
+    expect(shownOnSecond).toHaveLength(7);
+    expect(shownOnSecond).toEqual(shownOnFirst);
 
     await eventually('device one to trust device two through cross-signing', async () => {
       await first.getCrypto()!.getUserDeviceInfo([userId], true);

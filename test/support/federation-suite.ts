@@ -4,7 +4,7 @@ import { generateSigningKey, signJson } from '../../libs/protocol/src';
 import { DATABASE, type Database } from '../../libs/storage/src';
 import { freePort, makeTestCertificates, type TestCertificates } from '../../tools/tls/test-certificates';
 import { crossSigningKeys } from './cross-signing-keys';
-import { exchangeEncryptedMessages } from './crypto-client';
+import { exchangeEncryptedMessages, verifyUsersBySas } from './crypto-client';
 import { startEmbeddedServer } from './embedded-server';
 import type { FederationPeer } from './federation-peer';
 import { clientCall, federatingConfig } from './federating-server';
@@ -550,6 +550,12 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
           expect((await withPassword(peerClient, 'DELETE', `/_matrix/client/v3/devices/${newDevice}`, sam, {})).status).toBe(200);
           await eventually('this server to see the device gone', async () => !(await devicesHere()).includes(newDevice), 30_000);
         });
+
+        it(`verifies a ${peerName} user by SAS over to-device messages, and each user ends up cross-signing verified by the other`, async () => {
+          const outcome = await verifyUsersBySas(lattice.url, peer.clientUrl, ['sas-vic', 'sas-wes']);
+          expect(outcome.emoji[0]).toHaveLength(7);
+          expect(outcome).toEqual({ emoji: [outcome.emoji[0], outcome.emoji[0]], firstVerifiesSecond: true, secondVerifiesFirst: true, signatureStoredForFirst: true });
+        }, 120_000);
 
         it(`exchanges encrypted messages with a ${peerName} user, matrix-js-sdk with Rust crypto on both sides`, async () => {
           expect(await exchangeEncryptedMessages(lattice.url, peer.clientUrl, ['crypto-tom', 'crypto-uma'])).toEqual(['from crypto-tom', 'from crypto-uma']);

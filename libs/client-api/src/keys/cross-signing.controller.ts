@@ -78,7 +78,7 @@ export class CrossSigningController {
     const failures: Record<string, Record<string, JsonObject>> = {};
     const signedDevices: string[] = [];
     let signedMaster = false;
-    let signedUsers = false;
+    const signedUsers = new Set<string>();
 
     for (const [userId, byKey] of Object.entries(raw as Record<string, unknown>)) {
       if (typeof byKey !== 'object' || byKey === null || Array.isArray(byKey)) throw Errors.badJson(`${userId} must map key IDs to signed objects`);
@@ -103,15 +103,16 @@ export class CrossSigningController {
           outcome = target && publicKeyOf(target) !== keyId ? { failure: { errcode: 'M_NOT_FOUND', error: `${keyId} is not ${userId}'s master key` } } : checkUserSignature(r.userId, signed as JsonObject, target, userSigning);
           if ('signatures' in outcome) {
             await this.crossSigning.addUserSignatures(r.userId, userId, keyId, outcome.signatures);
-            signedUsers = true;
+            signedUsers.add(userId);
           }
         }
         if ('failure' in outcome) (failures[userId] ??= {})[keyId] = outcome.failure;
       }
     }
     if (signedDevices.length > 0) await this.deviceLists.changed(r.userId, signedDevices, 'local');
-    // The signer's own devices learn of new signatures on other users' keys through their own device list.
-    if (signedMaster || signedUsers) await this.deviceLists.signingKeysChanged(r.userId, 'local', signedMaster);
+    if (signedMaster) await this.deviceLists.signingKeysChanged(r.userId, 'local', true);
+    // The signer's devices query a user they signed again (device_lists.changed), which shows them the new signature; nothing goes to other servers.
+    for (const userId of signedUsers) await this.deviceLists.signingKeysChanged(userId, this.tenants.isLocal(serverNameOf(userId) ?? '') ? 'local' : 'remote', false);
     return { failures };
   }
 
