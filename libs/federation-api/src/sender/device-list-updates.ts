@@ -33,6 +33,17 @@ export function deviceListUpdateEdu(update: DeviceListUpdate): JsonObject {
 }
 
 /**
+ * server-server-api "Cross-signing": the m.signing_key_update EDU of a
+ * user's master and self-signing keys (the user-signing key is never sent).
+ */
+export function signingKeyUpdateEdu(userId: string, keys: { master?: JsonObject; self_signing?: JsonObject }): JsonObject {
+  return {
+    edu_type: 'm.signing_key_update',
+    content: { user_id: userId, ...(keys.master ? { master_key: keys.master } : {}), ...(keys.self_signing ? { self_signing_key: keys.self_signing } : {}) },
+  };
+}
+
+/**
  * Passes local users' device-list changes on to the servers sharing a room
  * with them: each pending change becomes an m.device_list_update EDU in the
  * federation outbox (keyed by its stream_id, so two processes doing this at
@@ -60,20 +71,10 @@ export class DeviceListUpdates {
     }
   }
 
-  /** server-server-api "Cross-signing": the user's master and self-signing keys as they are now (a later change sends them again). */
+  /** The user's master and self-signing keys as they are now (a later change sends them again). */
   private async signingKeyUpdate(userId: string): Promise<JsonObject> {
     const rows = await this.db.crossSigningKey.findMany({ where: { userId, keyType: { in: ['master', 'self_signing'] } } });
-    const key = (type: string) => rows.find((r) => r.keyType === type);
-    const master = key('master');
-    const selfSigning = key('self_signing');
-    return {
-      edu_type: 'm.signing_key_update',
-      content: {
-        user_id: userId,
-        ...(master ? { master_key: JSON.parse(master.keyJson) as JsonObject } : {}),
-        ...(selfSigning ? { self_signing_key: JSON.parse(selfSigning.keyJson) as JsonObject } : {}),
-      },
-    };
+    return signingKeyUpdateEdu(userId, Object.fromEntries(rows.map((r) => [r.keyType, JSON.parse(r.keyJson) as JsonObject])));
   }
 
   private async update(change: { userId: string; deviceId: string; streamPos: bigint }): Promise<DeviceListUpdate> {
