@@ -72,6 +72,20 @@ describe('cross-signing against the embedded server', () => {
     expect([refused.status, refused.body.errcode]).toEqual([400, 'M_MISSING_PARAM']);
   });
 
+  it('refuses a login whose device ID is one of the user cross-signing keys, and an upload of a key named like a device', async () => {
+    const alice = await register('xs-collide');
+    const keys = crossSigningKeys(alice.userId);
+    await call(alice, 'POST', '/keys/device_signing/upload', keys.upload);
+    const login = await call(undefined, 'POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: alice.userId }, password: 'correct horse', device_id: keys.master.publicKey });
+    expect([login.status, login.body.errcode]).toEqual([400, 'M_INVALID_PARAM']);
+
+    const bob = await register('xs-collide-device');
+    const named = keyPair();
+    await call(undefined, 'POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: bob.userId }, password: 'correct horse', device_id: named.publicKey });
+    const upload = await call(bob, 'POST', '/keys/device_signing/upload', { master_key: { user_id: bob.userId, usage: ['master'], keys: { [`ed25519:${named.publicKey}`]: named.publicKey } } });
+    expect([upload.status, upload.body.errcode]).toEqual([403, 'M_FORBIDDEN']);
+  });
+
   it('tells room-mates of new cross-signing keys in device_lists.changed', async () => {
     const [alice, bob] = await Promise.all([register('xs-notify'), register('xs-notify-mate')]);
     const { body } = await call(alice, 'POST', '/createRoom', { preset: 'public_chat' });

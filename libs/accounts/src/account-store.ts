@@ -87,6 +87,8 @@ export class AccountStore {
    */
   async startSession(userId: string, device: NewDevice): Promise<Session> {
     const deviceId = device.deviceId ?? newDeviceId();
+    // Device key IDs and cross-signing key IDs share the ed25519:<id> namespace (client-server-api "Cross-signing").
+    if (device.deviceId !== undefined && (await this.db.crossSigningKey.count({ where: { userId, publicKey: deviceId } })) > 0) throw Errors.invalidParam('That device ID is a cross-signing key of the user');
     const before = device.deviceId === undefined ? null : await this.db.device.findUnique({ where: { userId_deviceId: { userId, deviceId } } });
     const accessToken = newAccessToken();
     await this.db.$transaction([
