@@ -38,6 +38,14 @@ export function deviceFlows(start: () => Promise<RunningServer>): void {
     expect(devices.find((d) => d.device_id === second.deviceId)?.display_name).toBe('Laptop');
   });
 
+  it('shows when and from where a device was last seen', async () => {
+    const before = Date.now();
+    const account = await register('devices-last-seen');
+    const { body } = await call(account, 'GET', `/devices/${account.deviceId}`);
+    expect(body.last_seen_ts).toBeGreaterThanOrEqual(before);
+    expect(typeof body.last_seen_ip).toBe('string');
+  });
+
   it('reads one device, and answers 404 M_NOT_FOUND for a device the requester does not have', async () => {
     const [owner, stranger] = await Promise.all([register('devices-get'), register('devices-get-other')]);
     expect((await call(owner, 'GET', `/devices/${owner.deviceId}`)).body.device_id).toBe(owner.deviceId);

@@ -7,6 +7,11 @@ import { userIdOf, validateNewLocalpart } from './localpart';
 import { TokenCache, type TokenOwner } from './token-cache';
 import type { DeviceListStore } from './device-list-store';
 
+/** How stale a device's last_seen may get: a request writes it at most this often per device and process. */
+const LAST_SEEN_EVERY_MS = 5 * 60_000;
+/** Devices whose last write this process remembers, at most. */
+const LAST_SEEN_ENTRIES = 100_000;
+
 export interface Session {
   userId: string;
   deviceId: string;
@@ -26,6 +31,7 @@ export interface NewDevice {
  */
 export class AccountStore {
   private readonly tokens = new TokenCache();
+  private readonly lastSeenWritten = new Map<string, number>();
 
   constructor(
     private readonly db: PrismaClient,
@@ -117,6 +123,20 @@ export class AccountStore {
     const owner = { userId: row.userId, deviceId: row.deviceId, isGuest: user?.isGuest ?? false };
     this.tokens.set(tokenHash, owner, generation);
     return owner;
+  }
+
+  /**
+   * Records when and from where a device was last seen (GET /devices), at
+   * most every few minutes per device: a write per request would cost more
+   * than the request. A failed write is dropped, as the next one repairs it.
+   */
+  async deviceSeen(userId: string, deviceId: string, ip: string): Promise<void> {
+    const key = `${userId}|${deviceId}`;
+    const now = Date.now();
+    if (now - (this.lastSeenWritten.get(key) ?? 0) < LAST_SEEN_EVERY_MS) return;
+    if (this.lastSeenWritten.size >= LAST_SEEN_ENTRIES) this.lastSeenWritten.clear();
+    this.lastSeenWritten.set(key, now);
+    await this.db.device.updateMany({ where: { userId, deviceId }, data: { lastSeenTs: BigInt(now), lastSeenIp: ip } }).catch(() => this.lastSeenWritten.delete(key));
   }
 
   /** /logout: the token's device goes with it (client-server-api "Log out"). */

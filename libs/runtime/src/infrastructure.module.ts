@@ -25,7 +25,7 @@ export class InfrastructureModule {
   static forRoot(infra: Infrastructure): DynamicModule {
     const deviceLists = new DeviceListStore(infra.db.prisma, infra.positions, infra.bus);
     const accounts = new AccountStore(infra.db.prisma, infra.bus, deviceLists);
-    const resolver: AccessTokenResolver = { resolve: (token) => accounts.resolveToken(token) };
+    const resolver: AccessTokenResolver = { resolve: (token) => accounts.resolveToken(token), seen: (owner, ip) => accounts.deviceSeen(owner.userId, owner.deviceId, ip) };
     const keyring = new Keyring(infra.db.prisma);
     const federation = new FederationClient({ signingKey: (serverName) => keyring.signingKey(serverName), ca: trustedCertificates(infra.config.federation.trustedCaFiles) });
     const tenants = TenantDirectory.fromConfig(infra.config);
