@@ -6,13 +6,16 @@ import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { DATABASE, type Database } from '@lattice/storage';
 import { DeviceListReader, parseSyncToken } from '@lattice/sync';
+import { answerForAskedUsers } from './asked-users';
 
 /**
  * End-to-end encryption keys (client-server-api "End-to-End Encryption"):
  * devices upload theirs; queries and claims are answered here for this
  * deployment's users and over federation (/user/keys/query, /user/keys/claim)
  * for others', with a server that cannot be reached listed in `failures`.
- * New identity keys are a device-list change; /keys/changes reads those.
+ * Queries answer cross-signing keys too (uploaded through
+ * cross-signing.controller.ts). New identity keys are a device-list change;
+ * /keys/changes reads those.
  */
 @Controller('_matrix/client/v3/keys')
 export class KeysController {
@@ -92,7 +95,7 @@ export class KeysController {
     for (const [server, users] of remote) {
       try {
         const answer = await this.federation.request<Record<string, JsonObject | undefined>>(t.serverName, server, 'POST', `/_matrix/federation/v1/user/${path}`, { [fields[0]]: users as unknown as JsonObject });
-        for (const field of fields) Object.assign(into[field], answer[field] ?? {});
+        for (const field of fields) Object.assign(into[field], answerForAskedUsers(answer[field], users));
       } catch (e) {
         failures[server] = { error: (e as Error).message };
       }
