@@ -3,6 +3,7 @@ import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { authorizationHeader } from '../../libs/protocol/src';
 import { Keyring } from '../../libs/room-server/src/keyring';
 import { exchangeEncryptedMessages } from '../support/crypto-client';
+import { crossSigningKeys } from '../support/cross-signing-keys';
 import { eventually } from '../support/matrix-client';
 import { clientRequest as client, startFederatingServer, type FederatingServer } from '../support/federating-server';
 import { makeTestCertificates } from '../../tools/tls/test-certificates';
@@ -65,6 +66,23 @@ describe('send-to-device and device lists between two deployments', () => {
     await eventually('alice to see bob\'s device list change', async () => (await sync(a, alice, since)).device_lists.changed.includes(bob.userId));
     const queried = await client(a, 'POST', '/_matrix/client/v3/keys/query', { device_keys: { [bob.userId]: [] } }, alice.token);
     expect((queried.body.device_keys as Record<string, Record<string, { keys: object }>>)[bob.userId][bob.deviceId].keys).toEqual(keys.keys);
+  });
+
+  it('sends new cross-signing keys to the other deployment (m.signing_key_update), which answers /keys/query with master and self-signing keys', async () => {
+    const { next_batch: since } = await sync(a, alice);
+    const bobKeys = crossSigningKeys(bob.userId);
+    expect((await client(b, 'POST', '/_matrix/client/v3/keys/device_signing/upload', bobKeys.upload, bob.token)).status).toBe(200);
+    await eventually('alice to see bob\'s cross-signing change', async () => (await sync(a, alice, since)).device_lists.changed.includes(bob.userId));
+    const queried = (await client(a, 'POST', '/_matrix/client/v3/keys/query', { device_keys: { [bob.userId]: [] } }, alice.token)).body as Record<string, Record<string, unknown>>;
+    expect([queried.master_keys[bob.userId], queried.self_signing_keys[bob.userId], queried.user_signing_keys[bob.userId]]).toEqual([bobKeys.upload.master_key, bobKeys.upload.self_signing_key, undefined]);
+
+    const aliceKeys = crossSigningKeys(alice.userId);
+    await client(a, 'POST', '/_matrix/client/v3/keys/device_signing/upload', aliceKeys.upload, alice.token);
+    const signed = aliceKeys.userSigning.sign(bobKeys.upload.master_key, alice.userId);
+    const answer = await client(a, 'POST', '/_matrix/client/v3/keys/signatures/upload', { [bob.userId]: { [bobKeys.master.publicKey]: signed } }, alice.token);
+    expect(answer.body).toEqual({ failures: {} });
+    const seen = (await client(a, 'POST', '/_matrix/client/v3/keys/query', { device_keys: { [bob.userId]: [] } }, alice.token)).body as Record<string, Record<string, { signatures?: unknown }>>;
+    expect(seen.master_keys[bob.userId].signatures).toEqual(signed.signatures);
   });
 
   describe('m.direct_to_device EDUs made by hand', () => {

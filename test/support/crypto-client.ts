@@ -1,5 +1,6 @@
 import type { MatrixClient, MatrixEvent } from 'matrix-js-sdk';
 import { eventually, newClient, registerClient } from './matrix-client';
+import { completeSas, nextVerificationRequest } from './sas';
 
 /** A new user's matrix-js-sdk client with its Rust crypto (in memory), syncing: it uploads its device keys as it starts. */
 export async function startCryptoClient(baseUrl: string, username: string): Promise<MatrixClient> {
@@ -50,6 +51,53 @@ export async function exchangeEncryptedMessages(firstUrl: string, secondUrl: str
     await second.sendTextMessage(roomId, `from ${usernames[1]}`);
     const atFirst = await decryptedMessage(first, roomId, `from ${usernames[1]}`);
     return [atSecond.getContent().body as string, atFirst.getContent().body as string];
+  } finally {
+    first.stopClient();
+    second.stopClient();
+  }
+}
+
+/** What each side of a cross-user verification ends up with. */
+export interface UserVerificationOutcome {
+  emoji: [string[], string[]];
+  /** Each user's view of the other: cross-signing verified. */
+  firstVerifiesSecond: boolean;
+  secondVerifiesFirst: boolean;
+  /** The first user's signature of the second's master key, as the first user's server answers /keys/query. */
+  signatureStoredForFirst: boolean;
+}
+
+/**
+ * Two new users with Rust crypto and cross-signing, one on each homeserver,
+ * in an encrypted room: the first verifies the second's device by SAS over
+ * to-device messages, which verifies the users to each other (their master
+ * keys are in the SAS MAC) and has each sign the other's master key with
+ * their user-signing key.
+ */
+export async function verifyUsersBySas(firstUrl: string, secondUrl: string, usernames: [string, string]): Promise<UserVerificationOutcome> {
+  const [first, second] = await Promise.all([startCryptoClient(firstUrl, usernames[0]), startCryptoClient(secondUrl, usernames[1])]);
+  try {
+    for (const client of [first, second]) {
+      const user = client.getUserId()!;
+      await client.getCrypto()!.bootstrapCrossSigning({
+        authUploadDeviceSigningKeys: (makeRequest) => makeRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user }, password: 'correct horse' }).then(() => undefined),
+      });
+    }
+    await sharedEncryptedRoom(first, second);
+    const [firstId, secondId] = [first.getUserId()!, second.getUserId()!];
+    const knows = (client: MatrixClient, userId: string) => async () => (await client.getCrypto()!.getUserVerificationStatus(userId)).known || (await client.getCrypto()!.getUserDeviceInfo([userId], true), false);
+    await eventually('each to know the other identity', async () => (await knows(first, secondId)()) && (await knows(second, firstId)()), 30_000);
+
+    const incoming = nextVerificationRequest(second);
+    const outgoing = await first.getCrypto()!.requestDeviceVerification(secondId, second.getDeviceId()!);
+    const emoji = await completeSas(outgoing, await incoming);
+    const verified = (client: MatrixClient, userId: string) => eventually(`${client.getUserId()} to verify ${userId}`, async () => (await client.getCrypto()!.getUserVerificationStatus(userId)).isCrossSigningVerified(), 30_000).catch(() => false);
+    const [firstVerifiesSecond, secondVerifiesFirst] = await Promise.all([verified(first, secondId), verified(second, firstId)]);
+    const signatureStoredForFirst = await eventually('the signature of the master key to be stored', async () => {
+      const { master_keys } = await first.downloadKeysForUsers([secondId]);
+      return Object.keys(master_keys?.[secondId]?.signatures?.[firstId] ?? {}).length > 0;
+    }, 30_000).catch(() => false);
+    return { emoji, firstVerifiesSecond, secondVerifiesFirst, signatureStoredForFirst };
   } finally {
     first.stopClient();
     second.stopClient();

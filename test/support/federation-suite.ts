@@ -3,7 +3,8 @@ import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { computeEventId, generateSigningKey, getRoomVersion, signJson, type JsonObject, type Pdu, type RoomVersion } from '../../libs/protocol/src';
 import { DATABASE, type Database } from '../../libs/storage/src';
 import { freePort, makeTestCertificates, type TestCertificates } from '../../tools/tls/test-certificates';
-import { exchangeEncryptedMessages } from './crypto-client';
+import { crossSigningKeys } from './cross-signing-keys';
+import { exchangeEncryptedMessages, verifyUsersBySas } from './crypto-client';
 import { startEmbeddedServer } from './embedded-server';
 import type { FederationPeer } from './federation-peer';
 import { clientCall, federatingConfig } from './federating-server';
@@ -620,6 +621,57 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
           expect((await latticeClient('POST', '/_matrix/client/v3/keys/upload', rosa.accessToken, { device_keys: deviceKeys(rosa.userId, rosa.deviceId) })).status).toBe(200);
           await eventually(`the device-list change to reach ${peerName}`, async () => (await syncOf(peerClient, sam.accessToken, since)).device_lists?.changed?.includes(rosa.userId), 30_000);
         });
+
+        /** A request behind user-interactive auth: first without auth, then with the password in the session the server started. */
+        async function withPassword(call: typeof latticeClient, method: string, path: string, user: { userId: string; accessToken: string }, body: Record<string, unknown>) {
+          const first = await call(method, path, user.accessToken, body);
+          if (first.status !== 401) return first;
+          const auth = { type: 'm.login.password', identifier: { type: 'm.id.user', user: user.userId }, password: 'interop password', session: first.body.session };
+          return call(method, path, user.accessToken, { ...body, auth });
+        }
+
+        it(`sees a ${peerName} user's cross-signing keys here, and ${peerName} sees those of a user here (m.signing_key_update both ways)`, async () => {
+          const [rosaSince, samSince] = [(await syncOf(latticeClient, rosa.accessToken)).next_batch, (await syncOf(peerClient, sam.accessToken)).next_batch];
+          const [rosaKeys, samKeys] = [crossSigningKeys(rosa.userId), crossSigningKeys(sam.userId)];
+          expect((await withPassword(latticeClient, 'POST', '/_matrix/client/v3/keys/device_signing/upload', rosa, rosaKeys.upload)).status).toBe(200);
+          expect((await withPassword(peerClient, 'POST', '/_matrix/client/v3/keys/device_signing/upload', sam, samKeys.upload)).status).toBe(200);
+          await eventually('the cross-signing change to reach this server', async () => (await syncOf(latticeClient, rosa.accessToken, rosaSince)).device_lists?.changed?.includes(sam.userId), 30_000);
+          await eventually(`the cross-signing change to reach ${peerName}`, async () => (await syncOf(peerClient, sam.accessToken, samSince)).device_lists?.changed?.includes(rosa.userId), 30_000);
+
+          type Query = { master_keys?: Record<string, { keys: object }>; self_signing_keys?: Record<string, { keys: object }>; user_signing_keys?: Record<string, object> };
+          const here = (await latticeClient('POST', '/_matrix/client/v3/keys/query', rosa.accessToken, { device_keys: { [sam.userId]: [] } })).body as Query;
+          expect([here.master_keys?.[sam.userId]?.keys, here.self_signing_keys?.[sam.userId]?.keys, here.user_signing_keys?.[sam.userId]]).toEqual([samKeys.upload.master_key.keys, samKeys.upload.self_signing_key.keys, undefined]);
+          const there = (await peerClient('POST', '/_matrix/client/v3/keys/query', sam.accessToken, { device_keys: { [rosa.userId]: [] } })).body as Query;
+          expect([there.master_keys?.[rosa.userId]?.keys, there.self_signing_keys?.[rosa.userId]?.keys, there.user_signing_keys?.[rosa.userId]]).toEqual([rosaKeys.upload.master_key.keys, rosaKeys.upload.self_signing_key.keys, undefined]);
+        });
+
+        it(`shows ${peerName} a new device of a user here, and no longer once it is deleted`, async () => {
+          const login = (await latticeClient('POST', '/_matrix/client/v3/login', undefined, { type: 'm.login.password', identifier: { type: 'm.id.user', user: rosa.userId }, password: 'interop password' })).body;
+          const newDevice = login.device_id as string;
+          await latticeClient('POST', '/_matrix/client/v3/keys/upload', login.access_token as string, { device_keys: deviceKeys(rosa.userId, newDevice) });
+          const devicesThere = async () => Object.keys(((await peerClient('POST', '/_matrix/client/v3/keys/query', sam.accessToken, { device_keys: { [rosa.userId]: [] } })).body.device_keys as Record<string, object>)[rosa.userId] ?? {});
+          await eventually(`${peerName} to see the new device`, async () => (await devicesThere()).includes(newDevice), 30_000);
+
+          expect((await withPassword(latticeClient, 'DELETE', `/_matrix/client/v3/devices/${newDevice}`, rosa, {})).status).toBe(200);
+          await eventually(`${peerName} to see the device gone`, async () => !(await devicesThere()).includes(newDevice), 30_000);
+        });
+
+        it(`shows a new device of a ${peerName} user here, and no longer once it is deleted there`, async () => {
+          const login = (await peerClient('POST', '/_matrix/client/v3/login', undefined, { type: 'm.login.password', identifier: { type: 'm.id.user', user: sam.userId }, password: 'interop password' })).body;
+          const newDevice = login.device_id as string;
+          await peerClient('POST', '/_matrix/client/v3/keys/upload', login.access_token as string, { device_keys: deviceKeys(sam.userId, newDevice) });
+          const devicesHere = async () => Object.keys(((await latticeClient('POST', '/_matrix/client/v3/keys/query', rosa.accessToken, { device_keys: { [sam.userId]: [] } })).body.device_keys as Record<string, object>)[sam.userId] ?? {});
+          await eventually('this server to see the new device', async () => (await devicesHere()).includes(newDevice), 30_000);
+
+          expect((await withPassword(peerClient, 'DELETE', `/_matrix/client/v3/devices/${newDevice}`, sam, {})).status).toBe(200);
+          await eventually('this server to see the device gone', async () => !(await devicesHere()).includes(newDevice), 30_000);
+        });
+
+        it(`verifies a ${peerName} user by SAS over to-device messages, and each user ends up cross-signing verified by the other`, async () => {
+          const outcome = await verifyUsersBySas(lattice.url, peer.clientUrl, ['sas-vic', 'sas-wes']);
+          expect(outcome.emoji[0]).toHaveLength(7);
+          expect(outcome).toEqual({ emoji: [outcome.emoji[0], outcome.emoji[0]], firstVerifiesSecond: true, secondVerifiesFirst: true, signatureStoredForFirst: true });
+        }, 120_000);
 
         it(`exchanges encrypted messages with a ${peerName} user, matrix-js-sdk with Rust crypto on both sides`, async () => {
           expect(await exchangeEncryptedMessages(lattice.url, peer.clientUrl, ['crypto-tom', 'crypto-uma'])).toEqual(['from crypto-tom', 'from crypto-uma']);

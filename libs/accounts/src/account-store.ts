@@ -7,6 +7,11 @@ import { userIdOf, validateNewLocalpart } from './localpart';
 import { TokenCache, type TokenOwner } from './token-cache';
 import type { DeviceListStore } from './device-list-store';
 
+/** How stale a device's last_seen may get: a request writes it at most this often per device and process. */
+const LAST_SEEN_EVERY_MS = 5 * 60_000;
+/** Devices whose last write this process remembers, at most. */
+const LAST_SEEN_ENTRIES = 100_000;
+
 export interface Session {
   userId: string;
   deviceId: string;
@@ -26,6 +31,7 @@ export interface NewDevice {
  */
 export class AccountStore {
   private readonly tokens = new TokenCache();
+  private readonly lastSeenWritten = new Map<string, number>();
 
   constructor(
     private readonly db: PrismaClient,
@@ -87,6 +93,8 @@ export class AccountStore {
    */
   async startSession(userId: string, device: NewDevice): Promise<Session> {
     const deviceId = device.deviceId ?? newDeviceId();
+    // Device key IDs and cross-signing key IDs share the ed25519:<id> namespace (client-server-api "Cross-signing").
+    if (device.deviceId !== undefined && (await this.db.crossSigningKey.count({ where: { userId, publicKey: deviceId } })) > 0) throw Errors.invalidParam('That device ID is a cross-signing key of the user');
     const before = device.deviceId === undefined ? null : await this.db.device.findUnique({ where: { userId_deviceId: { userId, deviceId } } });
     const accessToken = newAccessToken();
     await this.db.$transaction([
@@ -115,6 +123,20 @@ export class AccountStore {
     const owner = { userId: row.userId, deviceId: row.deviceId, isGuest: user?.isGuest ?? false };
     this.tokens.set(tokenHash, owner, generation);
     return owner;
+  }
+
+  /**
+   * Records when and from where a device was last seen (GET /devices), at
+   * most every few minutes per device: a write per request would cost more
+   * than the request. A failed write is dropped, as the next one repairs it.
+   */
+  async deviceSeen(userId: string, deviceId: string, ip: string): Promise<void> {
+    const key = `${userId}|${deviceId}`;
+    const now = Date.now();
+    if (now - (this.lastSeenWritten.get(key) ?? 0) < LAST_SEEN_EVERY_MS) return;
+    if (this.lastSeenWritten.size >= LAST_SEEN_ENTRIES) this.lastSeenWritten.clear();
+    this.lastSeenWritten.set(key, now);
+    await this.db.device.updateMany({ where: { userId, deviceId }, data: { lastSeenTs: BigInt(now), lastSeenIp: ip } }).catch(() => this.lastSeenWritten.delete(key));
   }
 
   /** /logout: the token's device goes with it (client-server-api "Log out"). */
@@ -176,5 +198,19 @@ export class AccountStore {
 
   async listDevices(userId: string) {
     return this.db.device.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } });
+  }
+
+  async getDevice(userId: string, deviceId: string) {
+    return this.db.device.findUnique({ where: { userId_deviceId: { userId, deviceId } } });
+  }
+
+  /** Renames a device; false when the user has no such device. A new name is a device-list change (others show it). */
+  async renameDevice(userId: string, deviceId: string, displayName: string): Promise<boolean> {
+    const before = await this.getDevice(userId, deviceId);
+    if (!before) return false;
+    if (before.displayName === displayName) return true;
+    await this.db.device.update({ where: { userId_deviceId: { userId, deviceId } }, data: { displayName } });
+    await this.deviceLists.changed(userId, [deviceId], 'local');
+    return true;
   }
 }

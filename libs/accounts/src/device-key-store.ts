@@ -1,5 +1,6 @@
 import type { JsonObject } from '@lattice/protocol';
 import type { PrismaClient } from '@lattice/storage';
+import { sameSignedContent, withSignatures, type SignatureMap } from './cross-signing';
 
 /** user ID -> device IDs wanted (empty: every device). */
 export type DeviceKeyQuery = Record<string, string[]>;
@@ -21,8 +22,10 @@ export class DeviceKeyStore {
   async upload(userId: string, deviceId: string, upload: { deviceKeys?: JsonObject; oneTimeKeys?: JsonObject; fallbackKeys?: JsonObject }): Promise<{ oneTimeKeyCounts: Record<string, number>; deviceKeysChanged: boolean }> {
     let deviceKeysChanged = false;
     if (upload.deviceKeys) {
-      const keys = JSON.stringify(upload.deviceKeys);
       const previous = await this.db.deviceKeys.findUnique({ where: { userId_deviceId: { userId, deviceId } }, select: { keys: true } });
+      const before = previous ? (JSON.parse(previous.keys) as JsonObject) : undefined;
+      // The same identity keys uploaded again keep the signatures added since (the self-signing key's).
+      const keys = JSON.stringify(before && sameSignedContent(before, upload.deviceKeys) ? withAllSignatures(upload.deviceKeys, before) : upload.deviceKeys);
       deviceKeysChanged = previous?.keys !== keys;
       await this.db.deviceKeys.upsert({ where: { userId_deviceId: { userId, deviceId } }, create: { userId, deviceId, keys }, update: { keys, updatedAt: new Date() } });
     }
@@ -62,6 +65,22 @@ export class DeviceKeyStore {
     };
   }
 
+  /** A user's devices' identity keys, by device ID. */
+  async keysOf(userId: string): Promise<Record<string, JsonObject>> {
+    const rows = await this.db.deviceKeys.findMany({ where: { userId } });
+    return Object.fromEntries(rows.map((r) => [r.deviceId, JSON.parse(r.keys) as JsonObject]));
+  }
+
+  /** Adds the user's own signatures (their self-signing key's) to a device's identity keys. */
+  async addSignatures(userId: string, deviceId: string, signatures: SignatureMap): Promise<void> {
+    await this.db.$transaction(async (tx) => {
+      const row = await tx.deviceKeys.findUnique({ where: { userId_deviceId: { userId, deviceId } } });
+      if (!row) return;
+      const keys = JSON.stringify(withSignatures(JSON.parse(row.keys) as JsonObject, userId, signatures));
+      await tx.deviceKeys.update({ where: { userId_deviceId: { userId, deviceId } }, data: { keys, updatedAt: new Date() } });
+    });
+  }
+
   /** The identity keys of the devices asked for: user ID -> device ID -> signed device keys. */
   async query(wanted: DeviceKeyQuery): Promise<Record<string, Record<string, JsonObject>>> {
     const result: Record<string, Record<string, JsonObject>> = {};
@@ -99,4 +118,10 @@ export class DeviceKeyStore {
     }
     return result;
   }
+}
+
+/** `object` carrying every signature of `from` too (its own win where both signed with one key). */
+function withAllSignatures(object: JsonObject, from: JsonObject): JsonObject {
+  const earlier = (from.signatures as Record<string, SignatureMap> | undefined) ?? {};
+  return Object.entries(earlier).reduce((signed, [signer, signatures]) => withSignatures(signed, signer, { ...signatures, ...((signed.signatures as Record<string, SignatureMap> | undefined)?.[signer] ?? {}) }), object);
 }

@@ -28,9 +28,25 @@ export class DeviceListStore {
     await this.bus.publish('output.streams', { stream: 'deviceLists', position: last.toString(), deviceListOf: userId });
   }
 
+  /**
+   * A change of the user's cross-signing keys: everyone sharing a room with
+   * them is told; other servers only when the master or self-signing key
+   * changed (`federate`: m.signing_key_update), as the user-signing key is
+   * the user's own business.
+   */
+  async signingKeysChanged(userId: string, origin: 'local' | 'remote', federate: boolean): Promise<void> {
+    const last = await this.db.$transaction(async (tx) => {
+      const streamPos = await allocateStreamPositions(tx, 'device_lists', 1);
+      await tx.deviceListChange.create({ data: { streamPos, userId, deviceId: '', signingKeys: true, pendingFederation: origin === 'local' && federate } });
+      return streamPos;
+    });
+    await this.positions.advance('device_lists', last);
+    await this.bus.publish('output.streams', { stream: 'deviceLists', position: last.toString(), deviceListOf: userId });
+  }
+
   /** The stream_id of a user's latest change (0 if none): what /user/devices answers, for later EDUs' prev_id to follow. */
   async latestStreamId(userId: string): Promise<bigint> {
-    const row = await this.db.deviceListChange.findFirst({ where: { userId }, orderBy: { streamPos: 'desc' }, select: { streamPos: true } });
+    const row = await this.db.deviceListChange.findFirst({ where: { userId, signingKeys: false }, orderBy: { streamPos: 'desc' }, select: { streamPos: true } });
     return row?.streamPos ?? 0n;
   }
 }

@@ -6,3 +6,7 @@ export * from './token-cache';
 export * from './device-key-store';
 export * from './openid-tokens';
 export * from './device-list-store';
+export * from './cross-signing';
+export * from './cross-signing-store';
+export * from './key-backup';
+export * from './key-backup-store';

@@ -4,8 +4,11 @@ import { AccountController } from './accounts/account.controller';
 import { LoginController } from './accounts/login.controller';
 import { OpenIdController } from './accounts/openid.controller';
 import { RegisterController } from './accounts/register.controller';
+import { DevicesController } from './devices/devices.controller';
 import { AliasResolver } from './directory/alias-resolver';
 import { DirectoryController } from './directory/directory.controller';
+import { CrossSigningController } from './keys/cross-signing.controller';
+import { KeyBackupController } from './keys/key-backup.controller';
 import { KeysController } from './keys/keys.controller';
 import { PresenceController } from './presence/presence.controller';
 import { ProfileController } from './profile/profile.controller';
@@ -45,6 +48,9 @@ import { VersionsController } from './versions/versions.controller';
     UserDataController,
     PushRulesController,
     KeysController,
+    CrossSigningController,
+    KeyBackupController,
+    DevicesController,
     OpenIdController,
     SendToDeviceController,
   ],

@@ -8,6 +8,8 @@ import { ANY_HOST, GUEST_ALLOWED, MatrixRequest, OPTIONAL_AUTH, PUBLIC_ROUTE, RA
 /** Resolves an access token to its user and device; implemented by the accounts lib. */
 export interface AccessTokenResolver {
   resolve(accessToken: string): Promise<Omit<Requester, 'accessToken'> | undefined>;
+  /** Notes that the device made a request from `ip` (GET /devices shows when and where a device was last seen). */
+  seen?(owner: Omit<Requester, 'accessToken'>, ip: string): Promise<void>;
 }
 
 export const ACCESS_TOKEN_RESOLVER = Symbol('AccessTokenResolver');
@@ -47,6 +49,7 @@ export class MatrixRequestGuard implements CanActivate {
       if (!found || serverNameOf(found.userId) !== tenant.serverName) throw Errors.unknownToken();
       if (found.isGuest && !flag(GUEST_ALLOWED)) throw Errors.guestAccessForbidden();
       request.matrix.requester = { ...found, accessToken: token };
+      await this.tokens.seen?.(found, request.ip);
     } else if (!flag(PUBLIC_ROUTE) && !flag(OPTIONAL_AUTH)) {
       throw Errors.missingToken();
     }

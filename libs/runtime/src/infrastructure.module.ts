@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Logger, Module, type Provider } from '@nestjs/common';
-import { AccountStore, DeviceKeyStore, DeviceListStore, OpenIdTokens } from '@lattice/accounts';
+import { AccountStore, CrossSigningStore, DeviceKeyStore, DeviceListStore, KeyBackupStore, OpenIdTokens } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
@@ -26,7 +26,7 @@ export class InfrastructureModule {
   static forRoot(infra: Infrastructure): DynamicModule {
     const deviceLists = new DeviceListStore(infra.db.prisma, infra.positions, infra.bus);
     const accounts = new AccountStore(infra.db.prisma, infra.bus, deviceLists);
-    const resolver: AccessTokenResolver = { resolve: (token) => accounts.resolveToken(token) };
+    const resolver: AccessTokenResolver = { resolve: (token) => accounts.resolveToken(token), seen: (owner, ip) => accounts.deviceSeen(owner.userId, owner.deviceId, ip) };
     const keyring = new Keyring(infra.db.prisma);
     const federationLog = new Logger('FederationClient');
     const federation = new FederationClient({
@@ -46,6 +46,8 @@ export class InfrastructureModule {
       { provide: AccountStore, useValue: accounts },
       { provide: DeviceListStore, useValue: deviceLists },
       { provide: DeviceKeyStore, useValue: new DeviceKeyStore(infra.db.prisma) },
+      { provide: CrossSigningStore, useValue: new CrossSigningStore(infra.db.prisma) },
+      { provide: KeyBackupStore, useValue: new KeyBackupStore(infra.db.prisma) },
       { provide: OpenIdTokens, useValue: new OpenIdTokens(infra.db.prisma) },
       { provide: ACCESS_TOKEN_RESOLVER, useValue: resolver },
       { provide: Keyring, useValue: keyring },

@@ -1,18 +1,21 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
-import { DeviceKeyStore, DeviceListStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
+import { CrossSigningStore, DeviceKeyStore, DeviceListStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient } from '@lattice/federation';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { DATABASE, type Database } from '@lattice/storage';
 import { DeviceListReader, parseSyncToken } from '@lattice/sync';
+import { answerForAskedUsers } from './asked-users';
 
 /**
  * End-to-end encryption keys (client-server-api "End-to-End Encryption"):
  * devices upload theirs; queries and claims are answered here for this
  * deployment's users and over federation (/user/keys/query, /user/keys/claim)
  * for others', with a server that cannot be reached listed in `failures`.
- * New identity keys are a device-list change; /keys/changes reads those.
+ * Queries answer cross-signing keys too (uploaded through
+ * cross-signing.controller.ts). New identity keys are a device-list change;
+ * /keys/changes reads those.
  */
 @Controller('_matrix/client/v3/keys')
 export class KeysController {
@@ -21,6 +24,7 @@ export class KeysController {
   constructor(
     private readonly keys: DeviceKeyStore,
     private readonly deviceLists: DeviceListStore,
+    private readonly crossSigning: CrossSigningStore,
     private readonly federation: FederationClient,
     private readonly tenants: TenantDirectory,
     @Inject(DATABASE) db: Database,
@@ -58,13 +62,15 @@ export class KeysController {
   @GuestAllowed()
   @Post('query')
   @HttpCode(200)
-  async query(@Auth() _r: Requester, @Tenant() t: TenantConfig, @Body() body: unknown) {
+  async query(@Auth() r: Requester, @Tenant() t: TenantConfig, @Body() body: unknown) {
     const wanted = (body as { device_keys?: unknown })?.device_keys;
     if (typeof wanted !== 'object' || wanted === null || Array.isArray(wanted)) throw Errors.badJson('device_keys must be an object');
     const { local, remote } = this.split(wanted as DeviceKeyQuery);
-    const deviceKeys: JsonObject = (await this.keys.query(local)) as unknown as JsonObject;
-    const failures = await this.askServers(t, remote, 'keys/query', 'device_keys', deviceKeys);
-    return { device_keys: deviceKeys, failures };
+    const answer = { device_keys: (await this.keys.query(local)) as unknown as JsonObject, ...(await this.crossSigning.forQuery(Object.keys(local), r.userId)) };
+    const failures = await this.askServers(t, remote, 'keys/query', ['device_keys', 'master_keys', 'self_signing_keys'], answer);
+    // Signatures the requester's user-signing key made of other servers' users are kept here, not there.
+    await this.crossSigning.addViewerSignatures(answer.master_keys, r.userId);
+    return { ...answer, failures };
   }
 
   @GuestAllowed()
@@ -75,17 +81,21 @@ export class KeysController {
     if (typeof wanted !== 'object' || wanted === null || Array.isArray(wanted)) throw Errors.badJson('one_time_keys must be an object');
     const { local, remote } = this.split(wanted as OneTimeKeyClaim);
     const oneTimeKeys: JsonObject = (await this.keys.claim(local)) as unknown as JsonObject;
-    const failures = await this.askServers(t, remote, 'keys/claim', 'one_time_keys', oneTimeKeys);
+    const failures = await this.askServers(t, remote, 'keys/claim', ['one_time_keys'], { one_time_keys: oneTimeKeys });
     return { one_time_keys: oneTimeKeys, failures };
   }
 
-  /** Asks each server about its users (/user/keys/query or /user/keys/claim), merging the answers into `into`; returns the servers that failed. */
-  private async askServers<T>(t: TenantConfig, remote: Map<string, Record<string, T>>, path: 'keys/query' | 'keys/claim', field: 'device_keys' | 'one_time_keys', into: JsonObject): Promise<JsonObject> {
+  /**
+   * Asks each server about its users (/user/keys/query or /user/keys/claim),
+   * merging each of `fields` of the answers into `into` (the first field is
+   * the request's); returns the servers that failed.
+   */
+  private async askServers<T>(t: TenantConfig, remote: Map<string, Record<string, T>>, path: 'keys/query' | 'keys/claim', fields: string[], into: Record<string, JsonObject>): Promise<JsonObject> {
     const failures: JsonObject = {};
     for (const [server, users] of remote) {
       try {
-        const answer = await this.federation.request<Record<string, JsonObject | undefined>>(t.serverName, server, 'POST', `/_matrix/federation/v1/user/${path}`, { [field]: users as unknown as JsonObject });
-        Object.assign(into, answer[field] ?? {});
+        const answer = await this.federation.request<Record<string, JsonObject | undefined>>(t.serverName, server, 'POST', `/_matrix/federation/v1/user/${path}`, { [fields[0]]: users as unknown as JsonObject });
+        for (const field of fields) Object.assign(into[field], answerForAskedUsers(answer[field], users));
       } catch (e) {
         failures[server] = { error: (e as Error).message };
       }

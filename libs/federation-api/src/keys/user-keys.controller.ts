@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { AccountStore, DeviceKeyStore, DeviceListStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
+import { AccountStore, CrossSigningStore, DeviceKeyStore, DeviceListStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
@@ -7,7 +7,9 @@ import { FederationAuthGuard } from '../auth/federation-auth.guard';
 
 /**
  * Other servers asking about this tenant's users' devices and end-to-end
- * keys (server-server-api "Device Management", "End-to-End Encryption").
+ * keys, cross-signing keys included (master and self-signing: the
+ * user-signing key is only for its owner) (server-server-api "Device
+ * Management", "End-to-End Encryption").
  * Users of other servers in a request are ignored.
  */
 @Controller('_matrix/federation/v1/user')
@@ -17,13 +19,16 @@ export class UserKeysController {
     private readonly keys: DeviceKeyStore,
     private readonly accounts: AccountStore,
     private readonly deviceLists: DeviceListStore,
+    private readonly crossSigning: CrossSigningStore,
   ) {}
 
   @Post('keys/query')
   @Public()
   @HttpCode(200)
   async query(@Tenant() t: TenantConfig, @Body() body: unknown) {
-    return { device_keys: await this.keys.query(ours(t, (body as { device_keys?: DeviceKeyQuery })?.device_keys)) };
+    const wanted = ours(t, (body as { device_keys?: DeviceKeyQuery })?.device_keys);
+    const { master_keys, self_signing_keys } = await this.crossSigning.forQuery(Object.keys(wanted), undefined);
+    return { device_keys: await this.keys.query(wanted), master_keys, self_signing_keys };
   }
 
   @Post('keys/claim')
@@ -39,7 +44,10 @@ export class UserKeysController {
     if (serverNameOf(userId) !== t.serverName) throw Errors.invalidParam(`${userId} is not a user of ${t.serverName}`);
     const keys = (await this.keys.query({ [userId]: [] }))[userId] ?? {};
     const devices = await this.accounts.listDevices(userId);
+    const crossSigning = await this.crossSigning.forQuery([userId], undefined);
     return {
+      ...(crossSigning.master_keys[userId] ? { master_key: crossSigning.master_keys[userId] } : {}),
+      ...(crossSigning.self_signing_keys[userId] ? { self_signing_key: crossSigning.self_signing_keys[userId] } : {}),
       user_id: userId,
       // The stream_id of the latest m.device_list_update sent for this user: later EDUs' prev_id follow on from it.
       stream_id: Number(await this.deviceLists.latestStreamId(userId)),

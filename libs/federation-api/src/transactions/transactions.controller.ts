@@ -206,7 +206,7 @@ export class TransactionsController {
    * EDUs from the origin's own users: typing (m.typing) and read receipts
    * (m.receipt) in rooms they are joined to, send-to-device messages for
    * this tenant's users (m.direct_to_device) and device-list changes
-   * (m.device_list_update), and presence (m.presence, see presence-edu.ts).
+   * (m.device_list_update, m.signing_key_update), and presence (m.presence, see presence-edu.ts).
    * Anything else is ignored, as the spec allows
    * for EDUs a server does not handle.
    */
@@ -243,6 +243,10 @@ export class TransactionsController {
       // Only users in a room with us matter; nothing is cached of a remote device list, so /keys/query always asks their server afresh.
       if (!fromOrigin(userId) || typeof deviceId !== 'string' || (await this.reader.roomsOfUser(userId, ['join'])).length === 0) return;
       await this.deviceLists.changed(userId, [deviceId], 'remote');
+    } else if (edu.edu_type === 'm.signing_key_update') {
+      // As for device lists, nothing is cached: /keys/query asks the user's server for the keys when a client looks.
+      if (!fromOrigin(content.user_id) || (await this.reader.roomsOfUser(content.user_id, ['join'])).length === 0) return;
+      await this.deviceLists.signingKeysChanged(content.user_id, 'remote', false);
     } else if (edu.edu_type === 'm.presence') {
       await this.presence?.receive(origin, content);
     }
