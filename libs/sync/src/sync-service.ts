@@ -18,7 +18,8 @@ import { clampPosition, formatSyncToken, hasAdvanced, type SyncPosition, ZERO_PO
 import { AccountDataStore, type AccountDataEntry } from './streams/account-data-store';
 import { ReceiptStore } from './streams/receipt-store';
 import { TypingStore } from './streams/typing-store';
-import { hiddenByIgnore, ignoredUsersOf, inviteFromIgnored } from './streams/ignored-users';
+import { hiddenByIgnore, inviteFromIgnored } from './streams/ignored-users';
+import { IgnoredUsersCache } from './streams/ignored-users-cache';
 import { ToDeviceInbox } from './to-device/to-device-inbox';
 
 export interface SyncRequest {
@@ -48,6 +49,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   readonly notifier = new SyncNotifier();
   readonly typing = new TypingStore();
   readonly accountData: AccountDataStore;
+  private readonly ignoredUsers: IgnoredUsersCache;
   readonly receipts: ReceiptStore;
   readonly presence: PresenceTracker;
   private readonly deviceKeys: DeviceKeyStore;
@@ -70,6 +72,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     this.visibility = new EventVisibility(db.prisma);
     this.bundles = new BundledAggregations(db.prisma);
     this.accountData = new AccountDataStore(db.prisma, positions);
+    this.ignoredUsers = new IgnoredUsersCache(this.accountData);
     this.receipts = new ReceiptStore(db.prisma, positions);
     this.deviceKeys = new DeviceKeyStore(db.prisma);
     this.deviceLists = new DeviceListReader(db.prisma);
@@ -145,7 +148,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const leave: JsonObject = {};
     const knock: JsonObject = {};
     const accountData = await this.accountData.since(request.userId, from.accountData, current.accountData);
-    const ignored = ignoredUsersOf(await this.accountData.get(request.userId, '', 'm.ignored_user_list'));
+    const ignored = await this.ignoredUsers.ignoredBy(request.userId, accountData, from.accountData, current.accountData);
     const hasLeft = memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
     const forgotten = new Set(hasLeft ? (await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
 
