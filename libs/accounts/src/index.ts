@@ -10,3 +10,5 @@ export * from './cross-signing';
 export * from './cross-signing-store';
 export * from './key-backup';
 export * from './key-backup-store';
+export * from './dehydrated-devices';
+export * from './dehydrated-device-store';

@@ -4,6 +4,7 @@ import { AccountController } from './accounts/account.controller';
 import { LoginController } from './accounts/login.controller';
 import { OpenIdController } from './accounts/openid.controller';
 import { RegisterController } from './accounts/register.controller';
+import { DehydratedDeviceController } from './devices/dehydrated-device.controller';
 import { DevicesController } from './devices/devices.controller';
 import { AliasResolver } from './directory/alias-resolver';
 import { DirectoryController } from './directory/directory.controller';
@@ -51,6 +52,7 @@ import { VersionsController } from './versions/versions.controller';
     CrossSigningController,
     KeyBackupController,
     DevicesController,
+    DehydratedDeviceController,
     OpenIdController,
     SendToDeviceController,
   ],

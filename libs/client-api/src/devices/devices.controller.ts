@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { AccountStore } from '@lattice/accounts';
+import { AccountStore, DehydratedDeviceStore } from '@lattice/accounts';
 import { Auth, Errors, Requester, validateBody } from '@lattice/http';
 import { requirePassword } from '../accounts/password-stage';
 import { deleteDeviceBody, deleteDevicesBody, renameDeviceBody } from './device-schemas';
@@ -16,21 +16,26 @@ interface DeviceRow {
  * list, read, rename, and delete with re-authentication. Deleting goes
  * through AccountStore.deleteDevices, which takes the tokens (refused at once
  * in every process), keys and to-device inbox with it and tells room-mates
- * and other servers.
+ * and other servers. The dehydrated device (MSC3814) is not listed: no
+ * one signs in with it, and clients would offer it for verification or sign-out.
  */
 @Controller('_matrix/client/v3')
 export class DevicesController {
-  constructor(private readonly accounts: AccountStore) {}
+  constructor(
+    private readonly accounts: AccountStore,
+    private readonly dehydrated: DehydratedDeviceStore,
+  ) {}
 
   @Get('devices')
   async list(@Auth() r: Requester) {
-    return { devices: (await this.accounts.listDevices(r.userId)).map(deviceJson) };
+    const [devices, dehydrated] = await Promise.all([this.accounts.listDevices(r.userId), this.dehydrated.get(r.userId)]);
+    return { devices: devices.filter((d) => d.deviceId !== dehydrated?.deviceId).map(deviceJson) };
   }
 
   @Get('devices/:deviceId')
   async get(@Auth() r: Requester, @Param('deviceId') deviceId: string) {
     const device = await this.accounts.getDevice(r.userId, deviceId);
-    if (!device) throw Errors.notFound('No such device');
+    if (!device || (await this.dehydrated.get(r.userId))?.deviceId === deviceId) throw Errors.notFound('No such device');
     return deviceJson(device);
   }
 
