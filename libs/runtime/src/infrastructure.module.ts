@@ -25,7 +25,7 @@ export interface Infrastructure {
 export class InfrastructureModule {
   static forRoot(infra: Infrastructure): DynamicModule {
     const deviceLists = new DeviceListStore(infra.db.prisma, infra.positions, infra.bus);
-    const accounts = new AccountStore(infra.db.prisma, infra.bus, deviceLists);
+    const accounts = new AccountStore(infra.db.prisma, infra.bus, deviceLists, { accessTokenLifetimeMs: infra.config.auth.accessTokenLifetimeMs });
     const resolver: AccessTokenResolver = { resolve: (token) => accounts.resolveToken(token), seen: (owner, ip) => accounts.deviceSeen(owner.userId, owner.deviceId, ip) };
     const keyring = new Keyring(infra.db.prisma);
     const federationLog = new Logger('FederationClient');

@@ -36,3 +36,5 @@ export const deactivateBody = z.object({
   erase: z.boolean().optional(),
   id_server: z.string().optional(),
 });
+
+export const refreshBody = z.object({ refresh_token: z.string().min(1) });

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { AccountStore } from '@lattice/accounts';
+import { AccountStore, type Session } from '@lattice/accounts';
 import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
-import { loginBody } from './account-schemas';
+import { loginBody, refreshBody } from './account-schemas';
 import { loginUserId } from './login-identifier';
 
 /** Password login and logout (client-server-api "Login", "Logout"). */
@@ -42,14 +42,27 @@ export class LoginController {
     const session = await this.accounts.startSession(verified, {
       deviceId: body.device_id,
       displayName: body.initial_device_display_name,
+      refreshable: body.refresh_token,
     });
     return {
       user_id: session.userId,
       access_token: session.accessToken,
+      ...refreshFields(session),
       device_id: session.deviceId,
       home_server: tenant.serverName,
       well_known: { 'm.homeserver': { base_url: tenant.publicBaseUrl ?? `https://${tenant.serverName}` } },
     };
+  }
+
+  /** client-server-api POST /refresh: a refresh token for a new access token and refresh token. */
+  @Post('refresh')
+  @HttpCode(200)
+  @Public()
+  @RateLimited()
+  async refresh(@Tenant() tenant: TenantConfig, @Body() raw: unknown) {
+    const body = validateBody(refreshBody, raw);
+    const session = await this.accounts.refresh(body.refresh_token, tenant.serverName);
+    return { access_token: session.accessToken, ...refreshFields(session) };
   }
 
   @GuestAllowed()
@@ -66,4 +79,9 @@ export class LoginController {
     await this.accounts.deleteDevices(requester.userId);
     return {};
   }
+}
+
+/** The refresh token and access token lifetime of a session that asked for them; nothing for the others. */
+export function refreshFields(session: Session): { refresh_token?: string; expires_in_ms?: number } {
+  return session.refreshToken === undefined ? {} : { refresh_token: session.refreshToken, expires_in_ms: session.expiresInMs };
 }
