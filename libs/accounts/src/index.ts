@@ -10,3 +10,4 @@ export * from './cross-signing';
 export * from './cross-signing-store';
 export * from './key-backup';
 export * from './key-backup-store';
+export * from './login-tokens';

@@ -3,6 +3,7 @@ import { RemoteKnocks, RoomInputClient } from '@lattice/room-server';
 import { AccountController } from './accounts/account.controller';
 import { LoginController } from './accounts/login.controller';
 import { OpenIdController } from './accounts/openid.controller';
+import { LoginTokenController } from './accounts/login-token.controller';
 import { RegisterController } from './accounts/register.controller';
 import { DevicesController } from './devices/devices.controller';
 import { AliasResolver } from './directory/alias-resolver';
@@ -52,6 +53,7 @@ import { VersionsController } from './versions/versions.controller';
     KeyBackupController,
     DevicesController,
     OpenIdController,
+    LoginTokenController,
     SendToDeviceController,
   ],
   providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck],

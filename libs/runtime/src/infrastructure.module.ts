@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Logger, Module, type Provider } from '@nestjs/common';
-import { AccountStore, CrossSigningStore, DeviceKeyStore, DeviceListStore, KeyBackupStore, OpenIdTokens } from '@lattice/accounts';
+import { AccountStore, CrossSigningStore, DeviceKeyStore, DeviceListStore, KeyBackupStore, LoginTokens, OpenIdTokens } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
@@ -49,6 +49,7 @@ export class InfrastructureModule {
       { provide: CrossSigningStore, useValue: new CrossSigningStore(infra.db.prisma) },
       { provide: KeyBackupStore, useValue: new KeyBackupStore(infra.db.prisma) },
       { provide: OpenIdTokens, useValue: new OpenIdTokens(infra.db.prisma) },
+      { provide: LoginTokens, useValue: new LoginTokens(infra.db.prisma) },
       { provide: ACCESS_TOKEN_RESOLVER, useValue: resolver },
       { provide: Keyring, useValue: keyring },
       { provide: FederationClient, useValue: federation },
