@@ -2,7 +2,7 @@ import type { Bus } from '@lattice/bus';
 import type { PrismaClient } from '@lattice/storage';
 import { Errors } from '@lattice/http';
 import { hashPassword, verifyPassword } from './passwords';
-import { hashAccessToken, newAccessToken, newDeviceId } from './tokens';
+import { hashAccessToken, newAccessToken, newDeviceId, newRefreshToken, tokenExpired } from './tokens';
 import { userIdOf, validateNewLocalpart } from './localpart';
 import { TokenCache, type TokenOwner } from './token-cache';
 import type { DeviceListStore } from './device-list-store';
@@ -16,11 +16,21 @@ export interface Session {
   userId: string;
   deviceId: string;
   accessToken: string;
+  /** Only for clients that asked for one; their access token then expires after `expiresInMs`. */
+  refreshToken?: string;
+  expiresInMs?: number;
 }
 
 export interface NewDevice {
   deviceId?: string;
   displayName?: string;
+  /** The client supports refresh tokens (`refresh_token: true` on /login or /register). */
+  refreshable?: boolean;
+}
+
+export interface AccountStoreOptions {
+  /** How long an access token issued with a refresh token lives. */
+  accessTokenLifetimeMs: number;
 }
 
 /**
@@ -37,6 +47,7 @@ export class AccountStore {
     private readonly db: PrismaClient,
     private readonly bus: Bus,
     private readonly deviceLists: DeviceListStore,
+    private readonly options: AccountStoreOptions = { accessTokenLifetimeMs: 300_000 },
   ) {
     bus.consume('output.sessions', ({ userId }) => this.tokens.forgetUser(userId));
   }
@@ -96,7 +107,7 @@ export class AccountStore {
     // Device key IDs and cross-signing key IDs share the ed25519:<id> namespace (client-server-api "Cross-signing").
     if (device.deviceId !== undefined && (await this.db.crossSigningKey.count({ where: { userId, publicKey: deviceId } })) > 0) throw Errors.invalidParam('That device ID is a cross-signing key of the user');
     const before = device.deviceId === undefined ? null : await this.db.device.findUnique({ where: { userId_deviceId: { userId, deviceId } } });
-    const accessToken = newAccessToken();
+    const tokens = this.newTokens(userId, deviceId, device.refreshable === true, null);
     await this.db.$transaction([
       this.db.device.upsert({
         where: { userId_deviceId: { userId, deviceId } },
@@ -104,12 +115,58 @@ export class AccountStore {
         update: device.displayName === undefined ? {} : { displayName: device.displayName },
       }),
       this.db.accessToken.deleteMany({ where: { userId, deviceId } }),
-      this.db.accessToken.create({ data: { tokenHash: hashAccessToken(accessToken), userId, deviceId } }),
+      this.db.refreshToken.deleteMany({ where: { userId, deviceId } }),
+      ...tokens.writes,
     ]);
     if (device.deviceId !== undefined) await this.sessionsEnded(userId);
     // The display name is part of the device list others see (server-server-api "Device Management").
     if (before && device.displayName !== undefined && before.displayName !== device.displayName) await this.deviceLists.changed(userId, [deviceId], 'local');
-    return { userId, deviceId, accessToken };
+    return { userId, deviceId, ...tokens.session };
+  }
+
+  /**
+   * POST /refresh: a new access token and refresh token for the device of `refreshToken`. The old refresh
+   * token stays good until the new access or refresh token is used (client-server-api "Refreshing access
+   * tokens": a client that lost the answer may repeat the refresh); repeating it replaces the pair it got
+   * before. M_UNKNOWN_TOKEN for a refresh token that is unknown or already retired.
+   */
+  async refresh(refreshToken: string, serverName: string): Promise<Session> {
+    const tokenHash = hashAccessToken(refreshToken);
+    const row = await this.db.refreshToken.findUnique({ where: { tokenHash } });
+    if (!row || row.userId.slice(row.userId.indexOf(':') + 1) !== serverName) throw Errors.unknownToken('Unknown refresh token');
+    const earlier = await this.db.refreshToken.findMany({ where: { previousHash: tokenHash } });
+    const tokens = this.newTokens(row.userId, row.deviceId, true, tokenHash);
+    const predecessor = row.previousHash === null ? null : await this.db.refreshToken.findUnique({ where: { tokenHash: row.previousHash } });
+    const retiredAccess = [...earlier.map((r) => r.accessTokenHash), ...(predecessor ? [predecessor.accessTokenHash] : [])];
+    const retiredRefresh = [...earlier.map((r) => r.tokenHash), ...(predecessor ? [predecessor.tokenHash] : [])];
+    await this.db.$transaction([
+      this.db.accessToken.deleteMany({ where: { tokenHash: { in: retiredAccess } } }),
+      this.db.refreshToken.deleteMany({ where: { tokenHash: { in: retiredRefresh } } }),
+      ...tokens.writes,
+    ]);
+    if (retiredAccess.length > 0) await this.sessionsEnded(row.userId);
+    return { userId: row.userId, deviceId: row.deviceId, ...tokens.session };
+  }
+
+  /**
+   * The access token (and, for a refreshable session, refresh token) of a new session, with the writes
+   * that store them. `refreshedFrom`: the refresh token exchanged for them, retired on the new token's first use.
+   */
+  private newTokens(userId: string, deviceId: string, refreshable: boolean, refreshedFrom: string | null) {
+    const accessToken = newAccessToken();
+    const accessTokenHash = hashAccessToken(accessToken);
+    if (!refreshable) {
+      return { session: { accessToken }, writes: [this.db.accessToken.create({ data: { tokenHash: accessTokenHash, userId, deviceId } })] };
+    }
+    const refreshToken = newRefreshToken();
+    const expiresInMs = this.options.accessTokenLifetimeMs;
+    return {
+      session: { accessToken, refreshToken, expiresInMs },
+      writes: [
+        this.db.accessToken.create({ data: { tokenHash: accessTokenHash, userId, deviceId, expiresAt: new Date(Date.now() + expiresInMs), refreshedFrom } }),
+        this.db.refreshToken.create({ data: { tokenHash: hashAccessToken(refreshToken), userId, deviceId, accessTokenHash, previousHash: refreshedFrom } }),
+      ],
+    };
   }
 
   async resolveToken(accessToken: string): Promise<TokenOwner | undefined> {
@@ -119,10 +176,24 @@ export class AccountStore {
     const generation = this.tokens.generation;
     const row = await this.db.accessToken.findUnique({ where: { tokenHash } });
     if (!row) return undefined;
+    const expiresAt = row.expiresAt?.getTime() ?? null;
+    if (tokenExpired(expiresAt, Date.now())) throw Errors.expiredToken();
+    if (row.refreshedFrom !== null) await this.retireRefreshedFrom(row.userId, tokenHash, row.refreshedFrom);
     const user = await this.db.user.findUnique({ where: { userId: row.userId }, select: { isGuest: true } });
     const owner = { userId: row.userId, deviceId: row.deviceId, isGuest: user?.isGuest ?? false };
-    this.tokens.set(tokenHash, owner, generation);
+    this.tokens.set(tokenHash, owner, generation, expiresAt);
     return owner;
+  }
+
+  /** The first use of a refreshed access token retires the refresh token it was exchanged for, and that one's access token. */
+  private async retireRefreshedFrom(userId: string, tokenHash: string, refreshedFrom: string): Promise<void> {
+    const old = await this.db.refreshToken.findUnique({ where: { tokenHash: refreshedFrom } });
+    await this.db.$transaction([
+      this.db.accessToken.updateMany({ where: { tokenHash }, data: { refreshedFrom: null } }),
+      this.db.refreshToken.deleteMany({ where: { tokenHash: refreshedFrom } }),
+      ...(old ? [this.db.accessToken.deleteMany({ where: { tokenHash: old.accessTokenHash } })] : []),
+    ]);
+    if (old) await this.sessionsEnded(userId);
   }
 
   /**
@@ -156,6 +227,7 @@ export class AccountStore {
     const existing = await this.db.device.findMany({ where, select: { deviceId: true } });
     await this.db.$transaction([
       this.db.accessToken.deleteMany({ where }),
+      this.db.refreshToken.deleteMany({ where }),
       this.db.device.deleteMany({ where }),
       this.db.deviceKeys.deleteMany({ where }),
       this.db.oneTimeKey.deleteMany({ where }),

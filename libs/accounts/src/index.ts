@@ -12,3 +12,4 @@ export * from './key-backup';
 export * from './key-backup-store';
 export * from './dehydrated-devices';
 export * from './dehydrated-device-store';
+export * from './login-tokens';

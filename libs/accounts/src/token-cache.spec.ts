@@ -38,4 +38,28 @@ describe('TokenCache', () => {
       jest.useRealTimers();
     }
   });
+
+  it('drops an entry when its token expires, before the cache lifetime', () => {
+    jest.useFakeTimers();
+    try {
+      const cache = new TokenCache();
+      cache.set('h1', alice, cache.generation, Date.now() + 1000);
+      jest.advanceTimersByTime(1000);
+      expect(cache.get('h1')).toBeUndefined();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('answers a token that expires later until it does', () => {
+    jest.useFakeTimers();
+    try {
+      const cache = new TokenCache();
+      cache.set('h1', alice, cache.generation, Date.now() + 1000);
+      jest.advanceTimersByTime(999);
+      expect(cache.get('h1')).toEqual(alice);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

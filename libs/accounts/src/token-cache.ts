@@ -33,11 +33,16 @@ export class TokenCache {
     return undefined;
   }
 
-  /** Caches what a lookup started under `generation` found, unless a revocation happened since. */
-  set(tokenHash: string, owner: TokenOwner, generation: number): void {
+  /**
+   * Caches what a lookup started under `generation` found, unless a revocation happened since. An entry
+   * never outlives its token's own expiry (`tokenExpiresAt`, null for tokens that never expire), so an
+   * expired token falls through to the store, which refuses it, in every process.
+   */
+  set(tokenHash: string, owner: TokenOwner, generation: number, tokenExpiresAt: number | null = null): void {
     if (generation !== this.current) return;
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(tokenHash, { ...owner, expires: Date.now() + TTL_MS });
+    const ttlEnd = Date.now() + TTL_MS;
+    this.entries.set(tokenHash, { ...owner, expires: tokenExpiresAt === null ? ttlEnd : Math.min(ttlEnd, tokenExpiresAt) });
   }
 
   forgetUser(userId: string): void {

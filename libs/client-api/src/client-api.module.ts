@@ -3,6 +3,7 @@ import { RemoteKnocks, RoomInputClient } from '@lattice/room-server';
 import { AccountController } from './accounts/account.controller';
 import { LoginController } from './accounts/login.controller';
 import { OpenIdController } from './accounts/openid.controller';
+import { LoginTokenController } from './accounts/login-token.controller';
 import { RegisterController } from './accounts/register.controller';
 import { DehydratedDeviceController } from './devices/dehydrated-device.controller';
 import { DevicesController } from './devices/devices.controller';
@@ -54,6 +55,7 @@ import { VersionsController } from './versions/versions.controller';
     DevicesController,
     DehydratedDeviceController,
     OpenIdController,
+    LoginTokenController,
     SendToDeviceController,
   ],
   providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck],

@@ -116,6 +116,11 @@ export const configSchema = z.object({
    * deployments turn it off because every change fans out to everyone sharing a room.
    */
   presence: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+  /**
+   * Access tokens of clients that asked for a refresh token (client-server-api "Refreshing access
+   * tokens") expire after accessTokenLifetimeMs; other clients keep tokens that never expire.
+   */
+  auth: z.object({ accessTokenLifetimeMs: z.number().int().min(1000).default(300_000) }).default({ accessTokenLifetimeMs: 300_000 }),
   /** Where the signing keys of tenants without one in the database are written at first start. */
   dataDir: z.string().default('./data'),
 });

@@ -23,6 +23,8 @@ export class MatrixError extends Error {
 export const Errors = {
   forbidden: (msg: string) => new MatrixError(403, 'M_FORBIDDEN', msg),
   unknownToken: (msg = 'Unrecognised access token') => new MatrixError(401, 'M_UNKNOWN_TOKEN', msg, { soft_logout: false }),
+  /** The token was good but has expired: the client may refresh it or log in again as the same device (client-server-api "Soft logout"). */
+  expiredToken: () => new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Access token has expired', { soft_logout: true }),
   missingToken: () => new MatrixError(401, 'M_MISSING_TOKEN', 'Missing access token'),
   badJson: (msg: string) => new MatrixError(400, 'M_BAD_JSON', msg),
   notJson: (msg = 'Content not JSON') => new MatrixError(400, 'M_NOT_JSON', msg),

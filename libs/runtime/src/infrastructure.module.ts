@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Logger, Module, type Provider } from '@nestjs/common';
-import { AccountStore, CrossSigningStore, DehydratedDeviceStore, DeviceKeyStore, DeviceListStore, KeyBackupStore, OpenIdTokens } from '@lattice/accounts';
+import { AccountStore, CrossSigningStore, DehydratedDeviceStore, DeviceKeyStore, DeviceListStore, KeyBackupStore, LoginTokens, OpenIdTokens } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
@@ -25,7 +25,7 @@ export interface Infrastructure {
 export class InfrastructureModule {
   static forRoot(infra: Infrastructure): DynamicModule {
     const deviceLists = new DeviceListStore(infra.db.prisma, infra.positions, infra.bus);
-    const accounts = new AccountStore(infra.db.prisma, infra.bus, deviceLists);
+    const accounts = new AccountStore(infra.db.prisma, infra.bus, deviceLists, { accessTokenLifetimeMs: infra.config.auth.accessTokenLifetimeMs });
     const resolver: AccessTokenResolver = { resolve: (token) => accounts.resolveToken(token), seen: (owner, ip) => accounts.deviceSeen(owner.userId, owner.deviceId, ip) };
     const keyring = new Keyring(infra.db.prisma);
     const federationLog = new Logger('FederationClient');
@@ -50,6 +50,7 @@ export class InfrastructureModule {
       { provide: DehydratedDeviceStore, useValue: new DehydratedDeviceStore(infra.db.prisma) },
       { provide: KeyBackupStore, useValue: new KeyBackupStore(infra.db.prisma) },
       { provide: OpenIdTokens, useValue: new OpenIdTokens(infra.db.prisma) },
+      { provide: LoginTokens, useValue: new LoginTokens(infra.db.prisma) },
       { provide: ACCESS_TOKEN_RESOLVER, useValue: resolver },
       { provide: Keyring, useValue: keyring },
       { provide: FederationClient, useValue: federation },

@@ -20,6 +20,8 @@ export const loginBody = z.object({
   identifier: z.looseObject({ type: z.string(), user: z.string().optional() }).optional(),
   user: z.string().optional(),
   password: z.string().optional(),
+  /** m.login.token: a token from POST /login/get_token. */
+  token: z.string().optional(),
   device_id: z.string().min(1).max(255).optional(),
   initial_device_display_name: z.string().max(255).optional(),
   refresh_token: z.boolean().optional(),
@@ -31,8 +33,12 @@ export const passwordBody = z.object({
   logout_devices: z.boolean().default(true),
 });
 
+export const getLoginTokenBody = z.object({ auth: authDict.optional() });
+
 export const deactivateBody = z.object({
   auth: authDict.optional(),
   erase: z.boolean().optional(),
   id_server: z.string().optional(),
 });
+
+export const refreshBody = z.object({ refresh_token: z.string().min(1) });

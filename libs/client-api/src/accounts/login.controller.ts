@@ -1,20 +1,24 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { AccountStore } from '@lattice/accounts';
+import { AccountStore, LoginTokens, type Session } from '@lattice/accounts';
 import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
-import { loginBody } from './account-schemas';
+import type { z } from 'zod';
+import { loginBody, refreshBody } from './account-schemas';
 import { loginUserId } from './login-identifier';
 
-/** Password login and logout (client-server-api "Login", "Logout"). */
+/** Password and login-token login, token refresh and logout (client-server-api "Login", "Refreshing access tokens", "Logout"). */
 @Controller('_matrix/client/v3')
 export class LoginController {
-  constructor(private readonly accounts: AccountStore) {}
+  constructor(
+    private readonly accounts: AccountStore,
+    private readonly loginTokens: LoginTokens,
+  ) {}
 
   @Get('login')
   @Public()
   flows() {
-    return { flows: [{ type: 'm.login.password' }] };
+    return { flows: [{ type: 'm.login.password' }, { type: 'm.login.token', get_login_token: true }] };
   }
 
   @Post('login')
@@ -23,6 +27,32 @@ export class LoginController {
   @RateLimited()
   async login(@Tenant() tenant: TenantConfig, @Body() raw: unknown) {
     const body = validateBody(loginBody, raw);
+    const verified = body.type === 'm.login.token' ? await this.tokenUser(tenant, body.token) : await this.passwordUser(tenant, body);
+    const session = await this.accounts.startSession(verified, {
+      deviceId: body.device_id,
+      displayName: body.initial_device_display_name,
+      refreshable: body.refresh_token,
+    });
+    return {
+      user_id: session.userId,
+      access_token: session.accessToken,
+      ...refreshFields(session),
+      device_id: session.deviceId,
+      home_server: tenant.serverName,
+      well_known: { 'm.homeserver': { base_url: tenant.publicBaseUrl ?? `https://${tenant.serverName}` } },
+    };
+  }
+
+  /** m.login.token: the user a single-use token from POST /login/get_token was issued to; 403 M_FORBIDDEN for any token that is not good (spec). */
+  private async tokenUser(tenant: TenantConfig, token: string | undefined): Promise<string> {
+    if (token === undefined) throw Errors.missingParam('m.login.token needs token');
+    const userId = await this.loginTokens.consume(token);
+    if (!userId || serverNameOf(userId) !== tenant.serverName) throw Errors.forbidden('Invalid login token');
+    if (await this.accounts.isDeactivated(userId)) throw Errors.userDeactivated();
+    return userId;
+  }
+
+  private async passwordUser(tenant: TenantConfig, body: z.infer<typeof loginBody>): Promise<string> {
     if (body.type !== 'm.login.password') throw new MatrixError(400, 'M_UNKNOWN', `Login type ${body.type} is not supported`);
     if (body.identifier && body.identifier.type !== 'm.id.user') {
       throw new MatrixError(400, 'M_UNKNOWN', `Identifier type ${body.identifier.type} is not supported`);
@@ -39,17 +69,18 @@ export class LoginController {
       if (await this.accounts.isDeactivated(userId)) throw Errors.userDeactivated();
       throw Errors.forbidden('Invalid username or password');
     }
-    const session = await this.accounts.startSession(verified, {
-      deviceId: body.device_id,
-      displayName: body.initial_device_display_name,
-    });
-    return {
-      user_id: session.userId,
-      access_token: session.accessToken,
-      device_id: session.deviceId,
-      home_server: tenant.serverName,
-      well_known: { 'm.homeserver': { base_url: tenant.publicBaseUrl ?? `https://${tenant.serverName}` } },
-    };
+    return verified;
+  }
+
+  /** client-server-api POST /refresh: a refresh token for a new access token and refresh token. */
+  @Post('refresh')
+  @HttpCode(200)
+  @Public()
+  @RateLimited()
+  async refresh(@Tenant() tenant: TenantConfig, @Body() raw: unknown) {
+    const body = validateBody(refreshBody, raw);
+    const session = await this.accounts.refresh(body.refresh_token, tenant.serverName);
+    return { access_token: session.accessToken, ...refreshFields(session) };
   }
 
   @GuestAllowed()
@@ -66,4 +97,9 @@ export class LoginController {
     await this.accounts.deleteDevices(requester.userId);
     return {};
   }
+}
+
+/** The refresh token and access token lifetime of a session that asked for them; nothing for the others. */
+export function refreshFields(session: Session): { refresh_token?: string; expires_in_ms?: number } {
+  return session.refreshToken === undefined ? {} : { refresh_token: session.refreshToken, expires_in_ms: session.expiresInMs };
 }

@@ -4,6 +4,7 @@ import { AccountStore } from '@lattice/accounts';
 import { Errors, MatrixError, Public, RateLimited, Tenant, validateBody } from '@lattice/http';
 import { completeSingleStageAuth, UiaFlow } from '../auth/user-interactive-auth';
 import { registerBody } from './account-schemas';
+import { refreshFields } from './login.controller';
 
 /**
  * Account registration (client-server-api POST /register). Each tenant's
@@ -47,8 +48,9 @@ export class RegisterController {
     const session = await this.accounts.startSession(userId, {
       deviceId: body.device_id,
       displayName: body.initial_device_display_name,
+      refreshable: body.refresh_token,
     });
-    return { user_id: userId, access_token: session.accessToken, device_id: session.deviceId };
+    return { user_id: userId, access_token: session.accessToken, ...refreshFields(session), device_id: session.deviceId };
   }
 
   /** kind=guest: no authentication, no username or password; the tenant must allow guests. */
