@@ -124,6 +124,13 @@ describe('dehydrated devices against the embedded server', () => {
     expect([bad.status, bad.body.errcode]).toEqual([400, 'M_INVALID_PARAM']);
   });
 
+  it('refuses a login that names the dehydrated device, which only rehydration takes over', async () => {
+    const ann = await register('dehydrate-login');
+    await upload(ann, 'DEHYDLOGIN');
+    const login = await call(undefined, 'POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: ann.userId }, password: 'correct horse', device_id: 'DEHYDLOGIN' });
+    expect(login).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+  });
+
   it('DELETE removes the device and its keys, and says M_NOT_FOUND when there is none', async () => {
     const ann = await register('dehydrate-delete');
     await upload(ann, 'GONE');

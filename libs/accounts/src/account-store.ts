@@ -106,6 +106,8 @@ export class AccountStore {
     const deviceId = device.deviceId ?? newDeviceId();
     // Device key IDs and cross-signing key IDs share the ed25519:<id> namespace (client-server-api "Cross-signing").
     if (device.deviceId !== undefined && (await this.db.crossSigningKey.count({ where: { userId, publicKey: deviceId } })) > 0) throw Errors.invalidParam('That device ID is a cross-signing key of the user');
+    // A login would turn the dehydrated device (MSC3814) into an ordinary one that /devices still hides; rehydrating is how it is taken over.
+    if (device.deviceId !== undefined && (await this.db.dehydratedDevice.count({ where: { userId, deviceId } })) > 0) throw Errors.invalidParam("That device ID is the user's dehydrated device");
     const before = device.deviceId === undefined ? null : await this.db.device.findUnique({ where: { userId_deviceId: { userId, deviceId } } });
     const tokens = this.newTokens(userId, deviceId, device.refreshable === true, null);
     await this.db.$transaction([
