@@ -71,7 +71,7 @@ export function refreshTokenFlows(start: () => Promise<RunningServer>): void {
     expect((await whoami({ ...account, token: refreshed.body.access_token as string })).status).toBe(200);
     const again = await refresh(refreshToken);
     expect(again.status).toBe(401);
-    expect(again.body).toMatchObject({ errcode: 'M_UNKNOWN_TOKEN', soft_logout: false });
+    expect(again.body).toMatchObject({ errcode: 'M_UNKNOWN_TOKEN', soft_logout: true });
   });
 
   it('refuses the old access token once the new one is used', async () => {

@@ -135,7 +135,7 @@ export class AccountStore {
   async refresh(refreshToken: string, serverName: string): Promise<Session> {
     const tokenHash = hashAccessToken(refreshToken);
     const row = await this.db.refreshToken.findUnique({ where: { tokenHash } });
-    if (!row || row.userId.slice(row.userId.indexOf(':') + 1) !== serverName) throw Errors.unknownToken('Unknown refresh token');
+    if (!row || row.userId.slice(row.userId.indexOf(':') + 1) !== serverName) throw Errors.unusableRefreshToken();
     const earlier = await this.db.refreshToken.findMany({ where: { previousHash: tokenHash } });
     const tokens = this.newTokens(row.userId, row.deviceId, true, tokenHash);
     const predecessor = row.previousHash === null ? null : await this.db.refreshToken.findUnique({ where: { tokenHash: row.previousHash } });
