@@ -1,6 +1,6 @@
 import type { GeneratedSecretStorageKey } from 'matrix-js-sdk/lib/crypto-api/index.js';
-import type { MatrixClient, MatrixEvent } from 'matrix-js-sdk';
-import { startCryptoClient } from '../support/crypto-client';
+import type { MatrixClient } from 'matrix-js-sdk';
+import { decryptedMessage, sharedEncryptedRoom, startCryptoClient, startCryptoDevice } from '../support/crypto-client';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { eventually, newClient, registerClient } from '../support/matrix-client';
 
@@ -26,22 +26,8 @@ describe('dehydrated devices with matrix-js-sdk and Rust crypto, against the emb
   });
 
   async function cryptoDevice(userId: string, accessToken: string, deviceId: string, recoveryKey: () => Uint8Array | undefined): Promise<MatrixClient> {
-    const client = await newClient({
-      baseUrl: server.url,
-      userId,
-      accessToken,
-      deviceId,
-      cryptoCallbacks: {
-        getSecretStorageKey: async ({ keys }) => {
-          const key = recoveryKey();
-          return key ? [Object.keys(keys)[0], key as Uint8Array<ArrayBuffer>] : null;
-        },
-      },
-    });
+    const client = await startCryptoDevice(server.url, { userId, accessToken, deviceId }, recoveryKey);
     clients.push(client);
-    await client.initRustCrypto({ useIndexedDB: false });
-    await client.startClient({ initialSyncLimit: 20 });
-    await eventually('the first sync', () => client.isInitialSyncComplete(), 30_000);
     return client;
   }
 
@@ -61,11 +47,7 @@ describe('dehydrated devices with matrix-js-sdk and Rust crypto, against the emb
 
     const bob = await startCryptoClient(server.url, 'hydra-bob');
     clients.push(bob);
-    const { room_id: roomId } = await bob.createRoom({ initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }] });
-    await bob.invite(roomId, userId);
-    await eventually('the invite to arrive', () => first.getRoom(roomId), 30_000);
-    await first.joinRoom(roomId);
-    await eventually('the join to be seen', () => bob.getRoom(roomId)?.getMember(userId)?.membership === 'join', 30_000);
+    const roomId = await sharedEncryptedRoom(bob, first);
     await first.logout(true);
 
     // Bob sees the dehydrated device, flagged as such, and no other of Ann's.
@@ -90,19 +72,7 @@ describe('dehydrated devices with matrix-js-sdk and Rust crypto, against the emb
     // The room key came from the dehydrated device's to-device messages: no device of Ann's existed when Bob sent it.
     expect(roomKeysReceived).toBeGreaterThanOrEqual(1);
 
-    const event = await eventually<MatrixEvent>(
-      'the message to be decrypted with the rehydrated device\'s room key',
-      async () => {
-        for (const e of second.getRoom(roomId)?.getLiveTimeline().getEvents() ?? []) {
-          if (e.getWireType() !== 'm.room.encrypted') continue;
-          if (e.isDecryptionFailure()) await e.attemptDecryption(secondCrypto as never, { isRetry: true });
-          else await second.decryptEventIfNeeded(e);
-          if (!e.isDecryptionFailure() && e.getContent().body === 'sent while Ann had no device') return e;
-        }
-        return undefined;
-      },
-      30_000,
-    );
+    const event = await decryptedMessage(second, roomId, 'sent while Ann had no device');
     expect(event.getSender()).toBe(bob.getUserId());
     // Rehydrating made a new dehydrated device for the next time, replacing the one just read.
     const next = (await (await fetch(`${server.url}/_matrix/client/unstable/org.matrix.msc3814.v1/dehydrated_device`, { headers: { authorization: `Bearer ${second.getAccessToken()}` } })).json()) as { device_id: string };

@@ -21,20 +21,49 @@ export async function sharedEncryptedRoom(creator: MatrixClient, invitee: Matrix
   return roomId;
 }
 
-/** Waits until `client` has received and decrypted a message with this body in the room (it came over the wire encrypted). */
+/**
+ * Waits until `client` has received and decrypted a message with this body in the room (it came over the
+ * wire encrypted), retrying events whose keys arrived after them (from a backup or a rehydrated device).
+ */
 export function decryptedMessage(client: MatrixClient, roomId: string, body: string): Promise<MatrixEvent> {
   return eventually(
     `"${body}" to be decrypted`,
     async () => {
       for (const event of client.getRoom(roomId)?.getLiveTimeline().getEvents() ?? []) {
         if (event.getWireType() !== 'm.room.encrypted') continue;
-        await client.decryptEventIfNeeded(event);
+        if (event.isDecryptionFailure()) await event.attemptDecryption(client.getCrypto() as never, { isRetry: true });
+        else await client.decryptEventIfNeeded(event);
         if (!event.isDecryptionFailure() && event.getContent().body === body) return event;
       }
       return undefined;
     },
     30_000,
   );
+}
+
+/**
+ * A syncing client with Rust crypto for a device already signed in; its secret storage key is whatever
+ * `recoveryKey()` answers when the sdk asks.
+ */
+export async function startCryptoDevice(
+  baseUrl: string,
+  session: { userId: string; accessToken: string; deviceId: string },
+  recoveryKey: () => Promise<Uint8Array | undefined> | Uint8Array | undefined,
+): Promise<MatrixClient> {
+  const client = await newClient({
+    baseUrl,
+    ...session,
+    cryptoCallbacks: {
+      getSecretStorageKey: async ({ keys }) => {
+        const key = await recoveryKey();
+        return key ? [Object.keys(keys)[0], key as Uint8Array<ArrayBuffer>] : null;
+      },
+    },
+  });
+  await client.initRustCrypto({ useIndexedDB: false });
+  await client.startClient({ initialSyncLimit: 20 });
+  await eventually('the first sync', () => client.isInitialSyncComplete(), 30_000);
+  return client;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { GeneratedSecretStorageKey } from 'matrix-js-sdk/lib/crypto-api/index.js';
-import type { MatrixClient, MatrixEvent } from 'matrix-js-sdk';
+import type { MatrixClient } from 'matrix-js-sdk';
 import type { RunningServer } from './client-flows';
+import { decryptedMessage, startCryptoDevice } from './crypto-client';
 import { eventually, newClient, registerClient } from './matrix-client';
 import { completeSas, nextVerificationRequest } from './sas';
 
@@ -29,27 +30,9 @@ export function e2eeSetupFlows(start: () => Promise<RunningServer>): void {
     await server?.close();
   });
 
-  /**
-   * A syncing client with Rust crypto for a device of `userId`; its secret
-   * storage key is whatever `recoveryKey()` answers when the sdk asks.
-   */
   async function cryptoDevice(userId: string, accessToken: string, deviceId: string, recoveryKey: () => Promise<Uint8Array | undefined>): Promise<MatrixClient> {
-    const client = await newClient({
-      baseUrl: server.url,
-      userId,
-      accessToken,
-      deviceId,
-      cryptoCallbacks: {
-        getSecretStorageKey: async ({ keys }) => {
-          const key = await recoveryKey();
-          return key ? [Object.keys(keys)[0], key as Uint8Array<ArrayBuffer>] : null;
-        },
-      },
-    });
+    const client = await startCryptoDevice(server.url, { userId, accessToken, deviceId }, recoveryKey);
     clients.push(client);
-    await client.initRustCrypto({ useIndexedDB: false });
-    await client.startClient({ initialSyncLimit: 20 });
-    await eventually('the first sync', () => client.isInitialSyncComplete(), 30_000);
     return client;
   }
 
@@ -57,23 +40,6 @@ export function e2eeSetupFlows(start: () => Promise<RunningServer>): void {
     const anonymous = await newClient({ baseUrl: server.url });
     const session = await anonymous.loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: username }, password: PASSWORD });
     return cryptoDevice(session.user_id, session.access_token, session.device_id, recoveryKey);
-  }
-
-  /** The message's event once decrypted, retrying events whose keys arrived later (from the backup). */
-  function decrypted(client: MatrixClient, roomId: string, body: string): Promise<MatrixEvent> {
-    return eventually(
-      `"${body}" to be decrypted`,
-      async () => {
-        for (const event of client.getRoom(roomId)?.getLiveTimeline().getEvents() ?? []) {
-          if (event.getWireType() !== 'm.room.encrypted') continue;
-          if (event.isDecryptionFailure()) await event.attemptDecryption(client.getCrypto() as never, { isRetry: true });
-          else await client.decryptEventIfNeeded(event);
-          if (!event.isDecryptionFailure() && event.getContent().body === body) return event;
-        }
-        return undefined;
-      },
-      30_000,
-    );
   }
 
   it('bootstraps cross-signing, secret storage and a key backup; a second device sees the first cross-signed; a third restores the backup with the recovery key and reads earlier messages', async () => {
@@ -115,7 +81,7 @@ export function e2eeSetupFlows(start: () => Promise<RunningServer>): void {
     await third.getCrypto()!.loadSessionBackupPrivateKeyFromSecretStorage();
     const restored = await third.getCrypto()!.restoreKeyBackup();
     expect(restored.imported).toBeGreaterThanOrEqual(1);
-    expect((await decrypted(third, roomId, 'sent before device three existed')).getContent().body).toBe('sent before device three existed');
+    expect((await decryptedMessage(third, roomId, 'sent before device three existed')).getContent().body).toBe('sent before device three existed');
   }, 180_000);
 
   it('verifies a new device with SAS from a cross-signed one: both show the same emoji, and each then trusts the other', async () => {

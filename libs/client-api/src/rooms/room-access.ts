@@ -1,5 +1,5 @@
 import { Errors } from '@lattice/http';
-import { requireRoomView, type ReadableRoomView, type RoomReader, type RoomView, type StoredEvent } from '@lattice/room-server';
+import { requireRoomView, type ReadableRoomView, type RoomReader } from '@lattice/room-server';
 import type { StorageAccess } from '../storage-access';
 
 /** Reads of a room's state and members need the requester to be in it (client-server-api GET /state: 403 otherwise). */
@@ -10,11 +10,6 @@ export async function requireJoined(reader: RoomReader, roomId: string, userId: 
 
 export function requireView(storage: StorageAccess, roomId: string, userId: string): Promise<ReadableRoomView> {
   return requireRoomView(storage.reader, storage.visibility, roomId, userId);
-}
-
-/** The room's state as the view shows it: current, or as it was when a former member left. */
-export function stateInView(storage: StorageAccess, roomId: string, view: RoomView, type?: string): Promise<StoredEvent[]> {
-  return view.kind === 'former' ? storage.reader.stateAt(roomId, view.leftAt, type) : storage.reader.currentState(roomId, type);
 }
 
 /** How long a member list waits for a partial-state room to be completed. */

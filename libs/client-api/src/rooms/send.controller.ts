@@ -2,9 +2,9 @@ import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { mayBeThreadRoot, relationOf, RelationsReader, toClientEvent } from '@lattice/room-server';
+import { mayBeThreadRoot, relationOf, RelationsReader, stateInView, toClientEvent } from '@lattice/room-server';
 import { StorageAccess } from '../storage-access';
-import { requireView, stateInView } from './room-access';
+import { requireView } from './room-access';
 import { RoomInputClient } from '@lattice/room-server';
 import { reasonBody } from './room-schemas';
 import { CanonicalAliasCheck } from './canonical-alias-check';
@@ -75,7 +75,7 @@ export class SendController {
   @Get('state')
   async allState(@Auth() r: Requester, @Param('roomId') roomId: string) {
     const view = await requireView(this.storage, roomId, r.userId);
-    return (await stateInView(this.storage, roomId, view)).map((e) => toClientEvent(e));
+    return (await stateInView(this.storage.reader, roomId, view)).map((e) => toClientEvent(e));
   }
 
   @GuestAllowed()
@@ -109,7 +109,7 @@ export class SendController {
   private async getState(r: Requester, roomId: string, type: string, stateKey: string, format = 'content') {
     if (format !== 'content' && format !== 'event') throw Errors.invalidParam('format must be "content" or "event"');
     const view = await requireView(this.storage, roomId, r.userId);
-    const event = (await stateInView(this.storage, roomId, view, type)).find((e) => e.pdu.state_key === stateKey);
+    const event = (await stateInView(this.storage.reader, roomId, view, type)).find((e) => e.pdu.state_key === stateKey);
     if (!event) throw Errors.notFound(`No ${type} state with key "${stateKey}"`);
     return format === 'event' ? toClientEvent(event) : event.pdu.content;
   }

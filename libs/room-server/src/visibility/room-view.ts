@@ -1,5 +1,5 @@
 import { Errors } from '@lattice/http';
-import type { RoomReader } from '../room-reader';
+import type { RoomReader, StoredEvent } from '../room-reader';
 import type { EventVisibility } from './event-visibility';
 
 /**
@@ -44,4 +44,10 @@ export async function requireRoomView(reader: RoomReader, visibility: EventVisib
 /** The position up to which a view reads the room's state and timeline (undefined: now). */
 export function viewHorizon(view: RoomView): bigint | undefined {
   return view.kind === 'former' ? view.leftAt : undefined;
+}
+
+/** The room's state as the view shows it: now, or as it was when a former member left. */
+export function stateInView(reader: RoomReader, roomId: string, view: RoomView, type?: string): Promise<StoredEvent[]> {
+  const horizon = viewHorizon(view);
+  return horizon === undefined ? reader.currentState(roomId, type) : reader.stateAt(roomId, horizon, type);
 }

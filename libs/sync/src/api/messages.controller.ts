@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
-import { BundledAggregations, EventVisibility, RoomReader, requireRoomView, toClientEvent, viewHorizon, type RoomView, type StoredEvent } from '@lattice/room-server';
+import { BundledAggregations, EventVisibility, RoomReader, requireRoomView, stateInView, toClientEvent, viewHorizon, type RoomView, type StoredEvent } from '@lattice/room-server';
 import { DATABASE, type Database } from '@lattice/storage';
 import { roomEventMatches } from '../filters/event-filter';
 import { roomEventFilterSchema, type RoomEventFilter } from '../filters/filter-schema';
@@ -107,8 +107,7 @@ export class MessagesController {
   private async lazyMembers(roomId: string, view: RoomView, filter: RoomEventFilter | undefined, chunk: StoredEvent[]) {
     if (!filter?.lazy_load_members) return [];
     const senders = new Set(chunk.map((e) => e.pdu.sender));
-    const horizon = viewHorizon(view);
-    const members = horizon === undefined ? await this.reader.currentState(roomId, 'm.room.member') : await this.reader.stateAt(roomId, horizon, 'm.room.member');
+    const members = await stateInView(this.reader, roomId, view, 'm.room.member');
     return members.filter((e) => senders.has(e.pdu.state_key!)).map((e) => toClientEvent(e));
   }
 
