@@ -29,6 +29,9 @@ import { SendToDeviceController } from './to-device/send-to-device.controller';
 import { UserDataController } from './user-data/user-data.controller';
 import { CanonicalAliasCheck } from './rooms/canonical-alias-check';
 import { VersionsController } from './versions/versions.controller';
+import { RoomEventSearch } from './search/room-event-search';
+import { SearchController } from './search/search.controller';
+import { SearchIndex } from './search/search-index';
 
 /** The client-server API except the sync paths (see libs/routing). */
 @Module({
@@ -57,7 +60,8 @@ import { VersionsController } from './versions/versions.controller';
     OpenIdController,
     LoginTokenController,
     SendToDeviceController,
+    SearchController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch],
 })
 export class ClientApiModule {}
