@@ -32,6 +32,8 @@ import { VersionsController } from './versions/versions.controller';
 import { RoomEventSearch } from './search/room-event-search';
 import { SearchController } from './search/search.controller';
 import { SearchIndex } from './search/search-index';
+import { UserDirectory } from './user-directory/user-directory';
+import { UserDirectoryController } from './user-directory/user-directory.controller';
 
 /** The client-server API except the sync paths (see libs/routing). */
 @Module({
@@ -61,7 +63,8 @@ import { SearchIndex } from './search/search-index';
     LoginTokenController,
     SendToDeviceController,
     SearchController,
+    UserDirectoryController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory],
 })
 export class ClientApiModule {}
