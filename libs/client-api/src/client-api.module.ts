@@ -32,6 +32,8 @@ import { VersionsController } from './versions/versions.controller';
 import { RoomEventSearch } from './search/room-event-search';
 import { SearchController } from './search/search.controller';
 import { SearchIndex } from './search/search-index';
+import { RoomUpgrader } from './rooms/room-upgrader';
+import { UpgradeController } from './rooms/upgrade.controller';
 import { UserDirectory } from './user-directory/user-directory';
 import { UserDirectoryController } from './user-directory/user-directory.controller';
 
@@ -64,7 +66,8 @@ import { UserDirectoryController } from './user-directory/user-directory.control
     SendToDeviceController,
     SearchController,
     UserDirectoryController,
+    UpgradeController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader],
 })
 export class ClientApiModule {}
