@@ -32,6 +32,7 @@ import { VersionsController } from './versions/versions.controller';
 import { RoomEventSearch } from './search/room-event-search';
 import { SearchController } from './search/search.controller';
 import { SearchIndex } from './search/search-index';
+import { ReportsController } from './reports/reports.controller';
 import { RoomUpgrader } from './rooms/room-upgrader';
 import { UpgradeController } from './rooms/upgrade.controller';
 import { UserDirectory } from './user-directory/user-directory';
@@ -67,6 +68,7 @@ import { UserDirectoryController } from './user-directory/user-directory.control
     SearchController,
     UserDirectoryController,
     UpgradeController,
+    ReportsController,
   ],
   providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader],
 })

@@ -63,7 +63,6 @@ CREATE TABLE "reports" (
     "event_id" TEXT,
     "user_id" TEXT,
     "reason" TEXT,
-    "score" INTEGER,
     "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "reports_pkey" PRIMARY KEY ("id")
