@@ -33,6 +33,15 @@ import { RoomEventSearch } from './search/room-event-search';
 import { SearchController } from './search/search.controller';
 import { SearchIndex } from './search/search-index';
 import { ReportsController } from './reports/reports.controller';
+import { ProfileFields } from './profile/profile-fields';
+import { RoomSummaryController } from './room-info/room-summary.controller';
+import { TimestampToEventController } from './room-info/timestamp-to-event.controller';
+import { MutualRoomsController } from './room-info/mutual-rooms.controller';
+import { RegistrationTokenController } from './accounts/registration-token.controller';
+import { ThirdPartyIdsController } from './third-party-ids/third-party-ids.controller';
+import { VoipController } from './voip/voip.controller';
+import { WhoisController } from './admin/whois.controller';
+import { EventByIdController } from './rooms/event-by-id.controller';
 import { RoomUpgrader } from './rooms/room-upgrader';
 import { UpgradeController } from './rooms/upgrade.controller';
 import { UserDirectory } from './user-directory/user-directory';
@@ -69,7 +78,15 @@ import { UserDirectoryController } from './user-directory/user-directory.control
     UserDirectoryController,
     UpgradeController,
     ReportsController,
+    RoomSummaryController,
+    TimestampToEventController,
+    MutualRoomsController,
+    RegistrationTokenController,
+    ThirdPartyIdsController,
+    VoipController,
+    WhoisController,
+    EventByIdController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields],
 })
 export class ClientApiModule {}

@@ -68,3 +68,6 @@ CREATE TABLE "reports" (
     CONSTRAINT "reports_pkey" PRIMARY KEY ("id")
 );
 CREATE INDEX "reports_server_name_id_idx" ON "reports" ("server_name", "id");
+
+-- Extended profile fields (client-server-api "Profiles", v1.16): m.tz and custom keys, beside displayname and avatar_url.
+ALTER TABLE "users" ADD COLUMN "profile_fields" JSONB NOT NULL DEFAULT '{}';

@@ -82,16 +82,6 @@ export class RegisterController {
     if (!(await this.accounts.isLocalpartAvailable(tenant.serverName, username.toLowerCase()))) throw Errors.userInUse();
     return { available: true };
   }
-
-  /** Token validity check for clients that ask before registering (client-server-api m.login.registration_token). */
-  @Get('register/m.login.registration_token/validity')
-  @Public()
-  @RateLimited()
-  tokenValidity(@Tenant() tenant: TenantConfig, @Query('token') token?: string) {
-    if (tenant.registration.mode !== 'token') throw new MatrixError(403, 'M_FORBIDDEN', 'Registration tokens are not used here');
-    if (!token) throw Errors.missingParam('Missing query parameter: token');
-    return { valid: tenant.registration.tokens.includes(token) };
-  }
 }
 
 function flowsFor(tenant: TenantConfig): UiaFlow[] {

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { Public, Tenant } from '@lattice/http';
+import { Errors, Public, Tenant } from '@lattice/http';
 import type { TenantConfig } from '@lattice/config';
 import { DEFAULT_ROOM_VERSION, knownRoomVersions } from '@lattice/protocol';
 
@@ -24,6 +24,14 @@ export class VersionsController {
     return { 'm.homeserver': { base_url: tenant.publicBaseUrl ?? `https://${tenant.serverName}` } };
   }
 
+  /** Who runs the tenant (support.yaml); 404 when its configuration names no one, as the spec's discovery endpoints do. */
+  @Get('.well-known/matrix/support')
+  @Public()
+  support(@Tenant() tenant: TenantConfig) {
+    if (!tenant.support) throw Errors.notFound('No support information is configured');
+    return tenant.support;
+  }
+
   @Get('_matrix/client/v3/capabilities')
   capabilities() {
     return {
@@ -37,6 +45,8 @@ export class VersionsController {
         'm.set_avatar_url': { enabled: true },
         'm.3pid_changes': { enabled: false },
         'm.get_login_token': { enabled: true },
+        // Every profile field may be set: displayname, avatar_url, m.tz and custom keys (v1.16).
+        'm.profile_fields': { enabled: true },
       },
     };
   }
