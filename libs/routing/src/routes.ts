@@ -27,7 +27,7 @@ export const ROUTES: readonly Route[] = [
   { service: 'federation-api', pattern: '^/_matrix/key/', why: 'server signing keys' },
   { service: 'federation-api', pattern: '^/\\.well-known/matrix/server$', why: 'server discovery' },
   { service: 'client-api', pattern: '^/_matrix/client/', why: 'the rest of the client-server API' },
-  { service: 'client-api', pattern: '^/\\.well-known/matrix/(client|support)$', why: 'client and support discovery' },
+  { service: 'client-api', pattern: '^/\\.well-known/matrix/(client|support|policy_server)$', why: 'client, support and policy server discovery' },
 ];
 
 const compiled = ROUTES.map((r) => ({ ...r, regex: new RegExp(r.pattern) }));

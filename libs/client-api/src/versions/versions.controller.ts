@@ -32,6 +32,13 @@ export class VersionsController {
     return tenant.support;
   }
 
+  /** policy_server.yaml: a homeserver that is no policy server has "no policy server information available". */
+  @Get('.well-known/matrix/policy_server')
+  @Public()
+  policyServer() {
+    throw Errors.notFound('This server is not a policy server');
+  }
+
   @Get('_matrix/client/v3/capabilities')
   capabilities() {
     return {
