@@ -1,4 +1,5 @@
-import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, GuestAllowed, integerParam, Requester, Tenant } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
@@ -67,19 +68,29 @@ export class LegacySyncController {
 
   @GuestAllowed()
   @Get('events')
-  async events(@Auth() r: Requester, @Query('from') from?: string, @Query('timeout') timeoutParam?: string, @Query('room_id') roomId?: string) {
+  async events(
+    @Auth() r: Requester,
+    @Query('from') from?: string,
+    @Query('timeout') timeoutParam?: string,
+    @Query('room_id') roomId?: string,
+    @Res({ passthrough: true }) reply?: FastifyReply,
+  ) {
     const timeout = Math.min(integerParam('timeout', timeoutParam, 0) ?? DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS);
     const start = from === undefined ? (await this.reader.maxStreamPos()) + 1n : parsePaginationToken(from);
     if (roomId !== undefined) await requireRoomView(this.reader, this.visibility, roomId, r.userId);
     const roomIds = roomId !== undefined ? [roomId] : (await this.reader.roomsOfUser(r.userId, ['join'])).map((room) => room.roomId);
     const deadline = Date.now() + timeout;
+    // A client that hung up, or a worker shutting down, ends the wait: the answer is what there is.
+    const clientGone = new AbortController();
+    reply?.raw.once('close', () => clientGone.abort());
+    const stop = AbortSignal.any([clientGone.signal, this.sync.shutdownSignal]);
     const waiter = this.sync.notifier.register(r.userId, roomIds);
     try {
       for (;;) {
         const { events, next } = await this.eventsAfter(r.userId, new Set(roomIds), start);
-        const left = deadline - Date.now();
+        const left = stop.aborted ? 0 : deadline - Date.now();
         if (events.length > 0 || left <= 0) return { start: formatPaginationToken(start), end: formatPaginationToken(next), chunk: events.map((e) => toClientEvent(e, r)) };
-        await waiter.wait(Math.min(left, RECHECK_MS));
+        await waiter.wait(Math.min(left, RECHECK_MS), stop);
         waiter.reset();
       }
     } finally {
