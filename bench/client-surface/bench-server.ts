@@ -15,13 +15,18 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** The database modes to measure: embedded PGlite always, Postgres when LATTICE_BENCH_POSTGRES_URL names a server. */
+/**
+ * The database modes to measure: embedded PGlite, and Postgres when
+ * LATTICE_BENCH_POSTGRES_URL names a server; LATTICE_BENCH_DATABASES
+ * (e.g. `postgres`) keeps only those named.
+ */
 export function databaseModes(): Array<{ name: string; start: () => Promise<BenchServer> }> {
   const modes = [{ name: 'embedded', start: () => startBenchServer('embedded') }];
   const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
   if (postgresUrl) modes.push({ name: 'postgres', start: async () => startBenchServer('postgres', await createScratchDatabase(postgresUrl, 'lattice_bench_surface')) });
   else console.log('  (postgres mode skipped: set LATTICE_BENCH_POSTGRES_URL)');
-  return modes;
+  const wanted = process.env.LATTICE_BENCH_DATABASES?.split(',');
+  return wanted ? modes.filter((m) => wanted.includes(m.name)) : modes;
 }
 
 async function startBenchServer(name: string, postgresUrl?: string): Promise<BenchServer> {

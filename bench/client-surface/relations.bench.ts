@@ -13,6 +13,7 @@ const PAGE = 50;
 export async function run(): Promise<Record<string, number>> {
   const results: Record<string, number> = {};
   for (const mode of databaseModes()) {
+    console.log(`  ... ${mode.name}: starting`);
     const server = await mode.start();
     try {
       const alice = await BenchClient.register(server.url, 'threader');
@@ -21,9 +22,11 @@ export async function run(): Promise<Record<string, number>> {
       const template = await alice.send(roomId, 'template', 'template');
       await generateThreadReplies(server.db, { eventId: template }, root, REPLIES, 'reply');
       await server.db.prisma.$executeRawUnsafe('ANALYZE');
+      console.log(`  ... ${mode.name}: ${REPLIES.toLocaleString('en-US')} replies written`);
       const path = `/rooms/${encodeURIComponent(roomId)}/relations/${encodeURIComponent(root)}/m.thread`;
       for (const dir of ['b', 'f'] as const) {
         const times: number[] = [];
+        // The first pass warms caches and the JIT and is not counted.
         for (let round = 0; round < 2; round++) {
           let from: string | undefined;
           do {
