@@ -33,6 +33,7 @@ import { RoomEventSearch } from './search/room-event-search';
 import { SearchController } from './search/search.controller';
 import { SearchIndex } from './search/search-index';
 import { ReportsController } from './reports/reports.controller';
+import { ReportStore } from './reports/report-store';
 import { ProfileFields } from './profile/profile-fields';
 import { RoomSummaryController } from './room-info/room-summary.controller';
 import { TimestampToEventController } from './room-info/timestamp-to-event.controller';
@@ -87,6 +88,6 @@ import { UserDirectoryController } from './user-directory/user-directory.control
     WhoisController,
     EventByIdController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields, ReportStore],
 })
 export class ClientApiModule {}

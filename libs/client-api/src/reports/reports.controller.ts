@@ -5,6 +5,7 @@ import { Auth, Errors, RateLimited, Requester, Tenant, validateBody } from '@lat
 import { isValidHistoricalUserId, serverNameOf } from '@lattice/protocol';
 import { z } from 'zod';
 import { StorageAccess } from '../storage-access';
+import { ReportStore } from './report-store';
 
 /** report_content.yaml: a reason, which may be blank; required for rooms and users, optional for events. */
 const reason = z.string().max(4096);
@@ -24,6 +25,7 @@ export class ReportsController {
     private readonly storage: StorageAccess,
     private readonly accounts: AccountStore,
     private readonly tenants: TenantDirectory,
+    private readonly reports: ReportStore,
   ) {}
 
   @Post('rooms/:roomId/report')
@@ -32,7 +34,8 @@ export class ReportsController {
   async room(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(reportBody, raw);
     if (!(await this.storage.reader.roomVersion(roomId))) throw Errors.notFound('The room was not found.');
-    return this.store(t, r, { roomId, reason: body.reason });
+    await this.reports.add(t.serverName, r.userId, { roomId }, body.reason);
+    return {};
   }
 
   @Post('rooms/:roomId/report/:eventId')
@@ -44,7 +47,8 @@ export class ReportsController {
     if ((await this.storage.reader.membership(roomId, r.userId)) !== 'join') throw notFound();
     const event = await this.storage.reader.event(eventId);
     if (!event || event.roomId !== roomId || (await this.storage.visibility.visibleToUser(r.userId, [event])).length === 0) throw notFound();
-    return this.store(t, r, { roomId, eventId, reason: body.reason });
+    await this.reports.add(t.serverName, r.userId, { roomId, eventId }, body.reason);
+    return {};
   }
 
   @Post('users/:userId/report')
@@ -55,11 +59,7 @@ export class ReportsController {
     if (!isValidHistoricalUserId(userId)) throw Errors.invalidParam(`Invalid user ID ${userId}`);
     // A user of another server is known here only by what it sent; its server is not asked.
     if (this.tenants.isLocal(serverNameOf(userId) ?? '') && !(await this.accounts.getProfile(userId))) throw Errors.notFound('The user was not found.');
-    return this.store(t, r, { userId, reason: body.reason });
-  }
-
-  private async store(t: TenantConfig, r: Requester, report: { roomId?: string; eventId?: string; userId?: string; reason?: string }) {
-    await this.storage.db.prisma.report.create({ data: { serverName: t.serverName, reporter: r.userId, ...report } });
+    await this.reports.add(t.serverName, r.userId, { userId }, body.reason);
     return {};
   }
 }
