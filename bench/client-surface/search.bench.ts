@@ -38,6 +38,10 @@ export async function run(): Promise<Record<string, number>> {
         ...[50, 51, 52, 500, 501, 502, 5000, 5001, 5002, 15_000].map((i) => ({ term: words[i], frequent: false })),
         { term: `${words[3]} ${words[700]}`, frequent: false },
       ];
+      const probe = await searcher.call<{ search_categories: { room_events: { count: number } } }>('POST', '/search', { search_categories: { room_events: { search_term: words[0] } } });
+      const matches = probe.search_categories.room_events.count;
+      if (matches === 0) throw new Error('the generated messages were not indexed: the most frequent word matches nothing');
+      results[`${mode.name}: messages the most frequent word matches in the searcher's rooms`] = matches;
       for (const order of ['rank', 'recent'] as const) {
         const all: number[] = [];
         const frequent: number[] = [];

@@ -38,9 +38,10 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- The WHEN clause keeps the trigger's cost off every event that cannot be searchable (the function checks the type exactly).
+-- The WHEN clause keeps the trigger's cost off every event that cannot be searchable (the function checks the
+-- type exactly); it allows whitespace around the colon, as JSON from other servers may have.
 CREATE TRIGGER event_search_on_insert AFTER INSERT ON "event_json" FOR EACH ROW
-  WHEN (strpos(NEW.json, '"type":"m.room.message"') > 0 OR strpos(NEW.json, '"type":"m.room.name"') > 0 OR strpos(NEW.json, '"type":"m.room.topic"') > 0)
+  WHEN (NEW.json ~ '"type"\s*:\s*"m\.room\.(message|name|topic)"')
   EXECUTE FUNCTION event_search_index();
 
 CREATE FUNCTION event_search_forget() RETURNS trigger LANGUAGE plpgsql AS $$

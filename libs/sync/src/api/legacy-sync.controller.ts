@@ -10,9 +10,8 @@ import { SyncService } from '../sync-service';
 
 /** Events one /events answer carries at most. */
 const EVENTS_LIMIT = 100;
-/** The longest a /events request waits (its `timeout`), and the default. */
+/** The longest a /events request waits (its `timeout`); without one it answers at once, as /sync does ("By default, this is 0"). */
 const MAX_TIMEOUT_MS = 60_000;
-const DEFAULT_TIMEOUT_MS = 30_000;
 /** How often a waiting /events looks again though nothing woke it (a wake-up lost between processes). */
 const RECHECK_MS = 5_000;
 /** Timeline events per room of an initialSync when the request names no limit. */
@@ -75,7 +74,7 @@ export class LegacySyncController {
     @Query('room_id') roomId?: string,
     @Res({ passthrough: true }) reply?: FastifyReply,
   ) {
-    const timeout = Math.min(integerParam('timeout', timeoutParam, 0) ?? DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS);
+    const timeout = Math.min(integerParam('timeout', timeoutParam, 0) ?? 0, MAX_TIMEOUT_MS);
     const start = from === undefined ? (await this.reader.maxStreamPos()) + 1n : parsePaginationToken(from);
     if (roomId !== undefined) await requireRoomView(this.reader, this.visibility, roomId, r.userId);
     const roomIds = roomId !== undefined ? [roomId] : (await this.reader.roomsOfUser(r.userId, ['join'])).map((room) => room.roomId);
