@@ -1,11 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import { parseConfig } from '../../libs/config/src';
 import { startLattice, type RunningLattice } from '../../libs/runtime/src/start-lattice';
 import { DATABASE, type Database } from '../../libs/storage/src';
-import { createScratchDatabase } from '../../tools/services/scratch-servers';
+import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 
 /** A single-process server in this process, so the bench can write generated history straight into its database. */
 export interface BenchServer {
@@ -29,6 +29,7 @@ export function databaseModes(): Array<{ name: string; start: () => Promise<Benc
   return wanted ? modes.filter((m) => wanted.includes(m.name)) : modes;
 }
 
+/** Generated history takes gigabytes: a mode's data goes when it stops (the embedded database's folder, the Postgres scratch database). */
 async function startBenchServer(name: string, postgresUrl?: string): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-surface-'));
   const server: RunningLattice = await startLattice(
@@ -40,7 +41,12 @@ async function startBenchServer(name: string, postgresUrl?: string): Promise<Ben
     }),
     { logger: false },
   );
-  return { name, url: server.url, db: server.app.get<Database>(DATABASE), stop: () => server.close() };
+  const stop = async () => {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    if (postgresUrl) await dropScratchDatabase(postgresUrl);
+  };
+  return { name, url: server.url, db: server.app.get<Database>(DATABASE), stop };
 }
 
 /** The p-th percentile of durations in milliseconds, to a tenth. */
