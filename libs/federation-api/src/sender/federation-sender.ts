@@ -6,7 +6,7 @@ import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/co
 import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
-import { RoomReader, type EventHeader } from '@lattice/room-server';
+import { RoomReader, type EventHeader } from '@lattice/rooms';
 import { DATABASE, currentStreamPosition, type Database, type PrismaClient } from '@lattice/storage';
 import { DeviceListUpdates } from './device-list-updates';
 import { Outbox } from './outbox';

@@ -1,5 +1,6 @@
 import type { ResolvableEvent } from '@lattice/protocol';
-import type { Extremity, NewEvent, RoomHead, RoomWrite } from '../storage/room-store';
+import type { Extremity, RoomHead } from '@lattice/rooms';
+import type { NewEvent, RoomWrite } from '../storage/room-store';
 import type { DagReader } from './dag-reader';
 import { advanceExtremities } from './extremities';
 import { resolveStateSets } from './resolve-sets';

@@ -6,17 +6,14 @@ import {
   authEventsLookup, canonicalJson, checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
   referencedIds, serverNameOf, stateKey, type AuthStateLookup, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
 } from '@lattice/protocol';
+import { buildEvent, membershipTemplate, RoomReader, type EventTemplate, type Keyring, type RoomHead } from '@lattice/rooms';
 import type { PositionCache, PrismaClient } from '@lattice/storage';
-import { buildEvent, type EventTemplate } from '../event-builder';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
-import type { Keyring } from '../keyring';
-import { StaleHeadError, transactionKey, type PersistedEvent, type RoomHead, type RoomStore, type RoomWrite } from '../storage/room-store';
-import { RoomReader } from '../room-reader';
+import { StaleHeadError, transactionKey, type PersistedEvent, type RoomStore, type RoomWrite } from '../storage/room-store';
 import { DagReader } from '../dag/dag-reader';
 import { DraftRoom } from '../dag/draft-room';
 import { checkAgainstAuthEvents } from '../dag/receipt-checks';
 import { membershipsChangedByResolution } from '../dag/state-set';
-import { membershipTemplate } from './membership-template';
 import { planReceivedEvent } from './plan-received-event';
 import { GuestEviction, roomsWithGuestAccessChange } from './guest-eviction';
 import { serverAclRefusal } from './server-acl-policy';
