@@ -9,7 +9,7 @@ import {
 import { buildEvent, membershipTemplate, RoomReader, type EventTemplate, type Keyring, type RoomHead } from '@lattice/rooms';
 import type { PositionCache, PrismaClient } from '@lattice/storage';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
-import { StaleHeadError, transactionKey, type PersistedEvent, type RoomStore, type RoomWrite } from '../storage/room-store';
+import { AliasTakenError, StaleHeadError, transactionKey, type PersistedEvent, type RoomStore, type RoomWrite } from '../storage/room-store';
 import { DagReader } from '../dag/dag-reader';
 import { DraftRoom } from '../dag/draft-room';
 import { checkAgainstAuthEvents } from '../dag/receipt-checks';
@@ -247,15 +247,15 @@ export class RoomInputHandler {
       await draft.add({ ...built, before: draft.current }, { referencedByKnownEvent: false });
     }
     const roomId = draft.head.roomId;
-    const head = await this.store.createRoom(roomId, version);
     const reply: RoomInputReply = { ok: true, roomId };
     // A new room is routed by its creator, not by its own ID: it is written with epoch 0, so the
     // replica that owns the room's partition (whatever its epoch) becomes its writer from the next input.
-    const write = draft.write(head, 0n);
-    const persisted = await this.store.persist([write], [{ inputId: input.inputId, reply: JSON.stringify(reply) }]);
-    if (alias !== undefined) await this.db.roomAlias.create({ data: { alias, roomId, serverName: input.serverName, creator: input.sender } });
-    if (request.visibility === 'public') await this.db.publishedRoom.create({ data: { serverName: input.serverName, roomId } });
-    await this.publish([write], persisted);
+    const write = draft.write(emptyHead(version, roomId), 0n);
+    const entries = { alias: alias === undefined ? undefined : { alias, serverName: input.serverName, creator: input.sender }, publishedOn: request.visibility === 'public' ? input.serverName : undefined };
+    const persisted = await this.store.createRoom(write, { inputId: input.inputId, reply: JSON.stringify(reply) }, entries).catch((e: unknown) => {
+      throw e instanceof AliasTakenError ? Errors.roomInUse() : e;
+    });
+    await this.publish([write], [persisted]);
     return reply;
   }
 
@@ -286,11 +286,10 @@ export class RoomInputHandler {
     const draft = new DraftRoom(head, this.dag);
     await draft.add({ eventId: input.eventId, pdu, before: draft.current }, { referencedByKnownEvent: false });
     const write = draft.write(head, epoch);
-    const persisted = await this.store.persist([write], [{ inputId: input.inputId, reply: JSON.stringify(reply) }]);
     // The room now lives in the DAG tables: an invite kept for it has done its job.
-    await this.db.remoteInvite.deleteMany({ where: { roomId: input.roomId, userId: input.sender } });
+    const persisted = await this.store.persistImportedJoin(write, { inputId: input.inputId, reply: JSON.stringify(reply) }, { roomId: input.roomId, userId: input.sender });
     this.heads.set(input.roomId, { head, epoch });
-    await this.publish([write], persisted);
+    await this.publish([write], [persisted]);
     return reply;
   }
 

@@ -63,6 +63,19 @@ export interface PersistedEvent {
   streamPos: bigint;
 }
 
+/** The directory entries a room is created with: the alias asked for, and the server whose room directory lists it. */
+export interface NewRoomEntries {
+  alias?: { alias: string; serverName: string; creator: string };
+  publishedOn?: string;
+}
+
+/** Thrown when the alias a room is created with was taken first; the creation wrote nothing. */
+export class AliasTakenError extends Error {
+  constructor(readonly alias: string) {
+    super(`The alias ${alias} is taken`);
+  }
+}
+
 /** Thrown when a writer whose lease is older than the room's last writer tries to write. */
 export class FencedWriteError extends Error {
   constructor(roomId: string) {
@@ -88,9 +101,27 @@ export class RoomStore {
     this.nids = new NidInterner(db);
   }
 
-  async createRoom(roomId: string, version: RoomVersion): Promise<RoomHead> {
-    const row = await this.db.room.create({ data: { roomId, roomVersion: version.id } });
-    return { roomNid: row.roomNid, roomId, version, state: new Map(), extremities: [], snapshotNid: null, partialState: false };
+  /**
+   * Creates a room: its row, its first events (`write`, planned on a head
+   * that has no row yet), the reply of the input that made it and its
+   * directory entries, in one transaction. A room therefore never exists
+   * without the alias it was created with, and a redelivered input never
+   * finds its reply recorded without them. The alias insert is the check:
+   * of two creates racing for one alias the second waits for the first's
+   * commit, then finds the alias taken and rolls back (AliasTakenError),
+   * leaving no room behind.
+   */
+  async createRoom(write: RoomWrite, processed: ProcessedInput, entries: NewRoomEntries): Promise<PersistedEvent[]> {
+    const { head } = write;
+    const [persisted] = await this.persistAfter([write], [processed], async (tx) => {
+      if (entries.alias) {
+        const { count } = await tx.roomAlias.createMany({ data: [{ ...entries.alias, roomId: head.roomId }], skipDuplicates: true });
+        if (count === 0) throw new AliasTakenError(entries.alias.alias);
+      }
+      head.roomNid = (await tx.room.create({ data: { roomId: head.roomId, roomVersion: head.version.id }, select: { roomNid: true } })).roomNid;
+      if (entries.publishedOn !== undefined) await tx.publishedRoom.create({ data: { serverName: entries.publishedOn, roomId: head.roomId } });
+    });
+    return persisted;
   }
 
   /**
@@ -235,7 +266,20 @@ export class RoomStore {
    * and forward extremities become the write's `next`. On success each head
    * is advanced in place; returns, per room, its timeline events' positions.
    */
-  async persist(writes: RoomWrite[], processed: ProcessedInput[]): Promise<PersistedEvent[][]> {
+  persist(writes: RoomWrite[], processed: ProcessedInput[]): Promise<PersistedEvent[][]> {
+    return this.persistAfter(writes, processed);
+  }
+
+  /** Persists the join that completes importRoom and drops the invite it answers, in one transaction. */
+  async persistImportedJoin(write: RoomWrite, processed: ProcessedInput, invite: { roomId: string; userId: string }): Promise<PersistedEvent[]> {
+    const [persisted] = await this.persistAfter([write], [processed], async (tx) => {
+      await tx.remoteInvite.deleteMany({ where: invite });
+    });
+    return persisted;
+  }
+
+  /** persist, with the input's own rows written first in the same transaction (`first` runs before the rooms are locked). */
+  private async persistAfter(writes: RoomWrite[], processed: ProcessedInput[], first?: (tx: Prisma.TransactionClient) => Promise<void>): Promise<PersistedEvent[][]> {
     const events = writes.flatMap((w) => [...w.events, ...(w.outliers ?? [])]);
     const sets = writes.flatMap((w) => [...w.events.map((e) => e.before), w.next.state]);
     // Every type and state key the transaction writes: the events', the entries of the snapshots to write, the current state's changes.
@@ -254,6 +298,7 @@ export class RoomStore {
     const visible = writes.flatMap((w) => w.events).filter(isVisible);
 
     const { advancedHeads, written: writtenSets } = await this.db.$transaction(async (tx) => {
+      await first?.(tx);
       const firstPosition = await this.fence(tx, writes, visible.length);
       let position = firstPosition;
       const nids = new Map<string, bigint>();
