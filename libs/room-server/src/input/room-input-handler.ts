@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import type { Bus, PartitionContext } from '@lattice/bus';
 import type { BackfillInput, CompleteStateInput, CreateRoomInput, FederatedEventInput, MembershipInput, RedactInput, RemoteJoinInput, RoomInput, RoomInputReply, SendInput, StoreOutliersInput } from '@lattice/contracts';
 import { Errors, MatrixError } from '@lattice/http';
@@ -48,6 +49,7 @@ type Plan = { template: EventTemplate } | { reply: RoomInputReply };
  * that lost a partition and won it back reloads.
  */
 export class RoomInputHandler {
+  private readonly logger = new Logger(RoomInputHandler.name);
   private readonly heads = new Map<string, { head: RoomHead; epoch: bigint }>();
   private readonly reader: RoomReader;
   private readonly dag: DagReader;
@@ -393,7 +395,7 @@ export class RoomInputHandler {
           };
         }),
       ),
-    ).catch((e: Error) => console.error(`output.room not published (consumers catch up on their next read): ${e.message}`));
+    ).catch((e: Error) => this.logger.error(`output.room not published (consumers catch up on their next read): ${e.message}`));
   }
 
   private async head(roomId: string, epoch: bigint): Promise<RoomHead> {
