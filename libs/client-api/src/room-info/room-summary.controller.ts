@@ -1,7 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, MaybeAuth, OptionalAuth, RateLimited, Tenant, type Requester } from '@lattice/http';
-import { roomSummary, userMaySee, type RoomSummary } from '@lattice/room-server';
+import { roomSummary, userMaySee, type RoomSummary } from '@lattice/rooms';
 import { AliasResolver } from '../directory/alias-resolver';
 import { RemoteHierarchyCache } from '../rooms/remote-hierarchy-cache';
 import { ViaServers } from '../rooms/via-servers.decorator';

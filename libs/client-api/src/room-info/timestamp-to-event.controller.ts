@@ -2,7 +2,7 @@ import { Controller, Get, Logger, Param, Query } from '@nestjs/common';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient } from '@lattice/federation';
 import { Auth, Errors, Requester, Tenant } from '@lattice/http';
-import { requireRoomView } from '@lattice/room-server';
+import { requireRoomView } from '@lattice/rooms';
 import { StorageAccess } from '../storage-access';
 
 interface Found {

@@ -1,6 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { Auth, Errors, GuestAllowed, Requester } from '@lattice/http';
-import { BundledAggregations } from '@lattice/room-server';
+import { BundledAggregations } from '@lattice/rooms';
 import { StorageAccess } from '../storage-access';
 
 /**

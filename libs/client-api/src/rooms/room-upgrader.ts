@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Errors } from '@lattice/http';
 import { findRoomVersion, type JsonObject } from '@lattice/protocol';
-import { RoomInputClient } from '@lattice/room-server';
+import { RoomInputClient } from '@lattice/rooms';
 import { StorageAccess } from '../storage-access';
 import { mayUpgrade, planUpgrade } from './plan-upgrade';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { JsonObject } from '@lattice/protocol';
-import { BundledAggregations, toClientEvent, type StoredEvent, type Viewer } from '@lattice/room-server';
-import { formatPaginationToken, roomEventMatches, type RoomEventFilter } from '@lattice/sync';
+import { BundledAggregations, toClientEvent, type StoredEvent, type Viewer } from '@lattice/rooms';
+import { formatPaginationToken, roomEventMatches, type RoomEventFilter } from '@lattice/streams';
 import { StorageAccess } from '../storage-access';
 import { SearchIndex, type SearchHit, type SearchQuery } from './search-index';
 import { SEARCH_KEYS, type RoomEventsCriteria } from './search-schemas';

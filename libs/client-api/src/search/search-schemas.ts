@@ -1,4 +1,4 @@
-import { roomEventFilterSchema } from '@lattice/sync';
+import { roomEventFilterSchema } from '@lattice/streams';
 import { z } from 'zod';
 
 /** The fields a room event search can look in (search.yaml `keys`). */

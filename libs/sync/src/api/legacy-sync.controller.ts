@@ -3,9 +3,9 @@ import type { FastifyReply } from 'fastify';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, GuestAllowed, integerParam, Requester, Tenant } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { EventVisibility, RoomReader, requireRoomView, roomViewOf, stateInView, toClientEvent, viewHorizon, type ReadableRoomView, type StoredEvent } from '@lattice/room-server';
+import { EventVisibility, RoomReader, requireRoomView, roomViewOf, stateInView, toClientEvent, viewHorizon, type ReadableRoomView, type StoredEvent } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
-import { formatPaginationToken, parsePaginationToken } from '../pagination-token';
+import { formatPaginationToken, parsePaginationToken } from '@lattice/streams';
 import { SyncService } from '../sync-service';
 
 /** Events one /events answer carries at most. */
