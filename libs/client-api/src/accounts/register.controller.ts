@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { AccountStore } from '@lattice/accounts';
-import { Errors, MatrixError, Public, RateLimited, Tenant, validateBody } from '@lattice/http';
+import { Errors, Public, RateLimited, Tenant, validateBody } from '@lattice/http';
 import { completeSingleStageAuth, UiaFlow } from '../auth/user-interactive-auth';
 import { registerBody } from './account-schemas';
 import { refreshFields } from './login.controller';

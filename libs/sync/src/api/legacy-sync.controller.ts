@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { TenantConfig } from '@lattice/config';
-import { Auth, Errors, GuestAllowed, integerParam, Requester, Tenant } from '@lattice/http';
+import { Auth, GuestAllowed, integerParam, Requester, Tenant } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 import { EventVisibility, RoomReader, requireRoomView, roomViewOf, stateInView, toClientEvent, viewHorizon, type ReadableRoomView, type StoredEvent } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
