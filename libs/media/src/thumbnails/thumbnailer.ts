@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { planThumbnail, type Dimensions, type ThumbnailSize } from './thumbnail-geometry';
 
 /** The image types thumbnails are made of, and the static type each one's thumbnails take. */
@@ -81,7 +81,7 @@ export class Thumbnailer {
   }
 }
 
-function encode(pipeline: sharp.Sharp, type: ThumbnailType): Promise<Buffer> {
+function encode(pipeline: Sharp, type: ThumbnailType): Promise<Buffer> {
   if (type === 'image/jpeg') return pipeline.jpeg({ quality: 80, mozjpeg: true }).toBuffer();
   if (type === 'image/webp') return pipeline.webp({ quality: 80 }).toBuffer();
   return pipeline.png({ compressionLevel: 6 }).toBuffer();
