@@ -16,6 +16,10 @@ describe('guardedFetch', () => {
       if (req.url === '/to-page') return res.writeHead(302, { location: '/page' }).end();
       if (req.url === '/to-private') return res.writeHead(302, { location: 'http://10.1.2.3/secret' }).end();
       if (req.url === '/big') return res.end(Buffer.alloc(10_000));
+      if (req.url === '/big-chunked') {
+        res.write(Buffer.alloc(600));
+        return res.end(Buffer.alloc(600));
+      }
       if (req.url === '/slow') return void setTimeout(() => res.end('late'), 2000).unref();
       res.writeHead(404).end();
     });
@@ -49,6 +53,10 @@ describe('guardedFetch', () => {
 
   it('cuts off a body over the size limit', async () => {
     await expect(guardedFetch(new URL(`${base}/big`), { ...options, addresses: loopbackAllowed })).rejects.toBeInstanceOf(ResponseTooLargeError);
+  });
+
+  it('cuts off a body of no declared length once it passes the size limit', async () => {
+    await expect(guardedFetch(new URL(`${base}/big-chunked`), { ...options, addresses: loopbackAllowed })).rejects.toBeInstanceOf(ResponseTooLargeError);
   });
 
   it('gives up after the time limit', async () => {

@@ -3,17 +3,20 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AddressPolicy } from './address-policy';
 import { assertAllowedLiteral, guardedLookup } from './guarded-lookup';
 
-export interface GuardedFetchOptions {
+export interface GuardedRequestOptions {
   /** Every connection, redirects' included, goes only to addresses this allows. */
   addresses: AddressPolicy;
-  /** The body is cut off with ResponseTooLargeError past this many bytes. */
-  maxBytes: number;
-  /** For the whole exchange, redirects included. */
+  /** Until the (last redirect's) answer headers arrive. */
   timeoutMs: number;
   maxRedirects?: number;
   headers?: Record<string, string>;
   /** Certificates trusted for https URLs; the system's when left out. */
   ca?: string[];
+}
+
+export interface GuardedFetchOptions extends GuardedRequestOptions {
+  /** The body is cut off with ResponseTooLargeError past this many bytes. */
+  maxBytes: number;
 }
 
 export interface GuardedResponse {
@@ -27,21 +30,56 @@ export interface GuardedResponse {
 export class ResponseTooLargeError extends Error {}
 
 /**
- * A GET of a URL a user (not this server) chose, e.g. for a URL preview:
- * http or https only, every hop's address checked against the outbound
- * policy before connecting, redirects followed by hand so each is checked,
- * the body bounded in size and the whole exchange in time.
+ * A GET of a URL this server did not choose (a URL a user previews, a media
+ * Location another server gave): http or https only, every hop's address
+ * checked against the outbound policy before connecting, redirects followed
+ * by hand so each one is checked. The answer's body streams: the caller
+ * reads or destroys it.
  */
-export async function guardedFetch(url: URL, options: GuardedFetchOptions): Promise<GuardedResponse> {
+export async function guardedRequest(url: URL, options: GuardedRequestOptions): Promise<{ response: IncomingMessage; url: URL }> {
   const deadline = Date.now() + options.timeoutMs;
   let current = url;
   for (let hop = 0; ; hop++) {
-    const response = await fetchOnce(current, options, deadline);
+    const response = await requestOnce(current, options, deadline);
     const location = response.headers.location;
-    if (response.status < 300 || response.status >= 400 || !location) return { ...response, url: current };
+    const status = response.statusCode ?? 0;
+    if (status < 300 || status >= 400 || !location) return { response, url: current };
+    response.resume();
     if (hop >= (options.maxRedirects ?? 5)) throw new Error(`Too many redirects from ${url.href}`);
     current = new URL(location, current);
   }
+}
+
+/** guardedRequest with the body read whole, bounded in size, the time limit covering the body too. */
+export async function guardedFetch(url: URL, options: GuardedFetchOptions): Promise<GuardedResponse> {
+  const deadline = Date.now() + options.timeoutMs;
+  const { response, url: from } = await guardedRequest(url, options);
+  const declared = Number(response.headers['content-length']);
+  if (declared > options.maxBytes) {
+    response.destroy();
+    throw new ResponseTooLargeError(`${from.href} is larger than ${options.maxBytes} bytes`);
+  }
+  const timer = setTimeout(() => response.destroy(new Error(`Fetching ${url.href} timed out after ${options.timeoutMs} ms`)), Math.max(0, deadline - Date.now()));
+  try {
+    const body = await readBounded(response, options.maxBytes, from);
+    return { status: response.statusCode ?? 0, headers: response.headers, body, url: from };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readBounded(response: IncomingMessage, maxBytes: number, from: URL): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      response.destroy();
+      throw new ResponseTooLargeError(`${from.href} is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 const agents = new WeakMap<AddressPolicy, { http: HttpAgent; https: HttpsAgent }>();
@@ -53,21 +91,19 @@ function agentsFor(addresses: AddressPolicy) {
   return pair;
 }
 
-function fetchOnce(url: URL, options: GuardedFetchOptions, deadline: number): Promise<Omit<GuardedResponse, 'url'>> {
+function requestOnce(url: URL, options: GuardedRequestOptions, deadline: number): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return reject(new Error(`Only http and https URLs can be fetched, not ${url.protocol}`));
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     try {
-      assertAllowedLiteral(options.addresses, host);
+      assertAllowedLiteral(options.addresses, url.hostname.replace(/^\[(.*)\]$/, '$1'));
     } catch (e) {
       return reject(e);
     }
     const remaining = deadline - Date.now();
-    if (remaining <= 0) return reject(new Error(`Fetching ${url.href} timed out`));
+    if (remaining <= 0) return reject(new Error(`Fetching ${url.href} timed out after ${options.timeoutMs} ms`));
     const secure = url.protocol === 'https:';
-    const send = secure ? httpsRequest : httpRequest;
     const pair = agentsFor(options.addresses);
-    const req = send(
+    const req = (secure ? httpsRequest : httpRequest)(
       url,
       {
         method: 'GET',
@@ -77,20 +113,8 @@ function fetchOnce(url: URL, options: GuardedFetchOptions, deadline: number): Pr
         ...(secure && options.ca ? { ca: options.ca } : {}),
       },
       (res) => {
-        const declared = Number(res.headers['content-length']);
-        if (declared > options.maxBytes) return req.destroy(new ResponseTooLargeError(`${url.href} is larger than ${options.maxBytes} bytes`));
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > options.maxBytes) req.destroy(new ResponseTooLargeError(`${url.href} is larger than ${options.maxBytes} bytes`));
-          else chunks.push(chunk);
-        });
-        res.on('end', () => {
-          clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-        });
-        res.on('error', reject);
+        clearTimeout(timer);
+        resolve(res);
       },
     );
     const timer = setTimeout(() => req.destroy(new Error(`Fetching ${url.href} timed out after ${options.timeoutMs} ms`)), remaining);
