@@ -22,6 +22,58 @@ const registration = z
     message: 'registration.mode "token" needs at least one entry in registration.tokens',
   });
 
+/** Media limits a tenant may set for itself; unset, the server-wide `media` value applies. */
+const tenantMedia = z.object({
+  maxUploadBytes: z.number().int().positive().optional(),
+  userQuotaBytes: z.number().int().positive().optional(),
+});
+
+/** Where media bytes are kept: files under storePath (embedded default), or an S3-compatible bucket shared by every media replica. */
+const mediaStorage = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('local') }),
+  z.object({
+    kind: z.literal('s3'),
+    bucket: z.string().min(1),
+    region: z.string().default('us-east-1'),
+    /** An S3-compatible server's URL; unset for AWS. */
+    endpoint: z.url().optional(),
+    forcePathStyle: z.boolean().default(true),
+    prefix: z.string().default(''),
+    /** Unset: the AWS SDK's default credential chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, instance roles). */
+    accessKeyId: z.string().min(1).optional(),
+    secretAccessKey: z.string().min(1).optional(),
+  }),
+]);
+
+const mediaDefaults = {
+  storePath: './data/media',
+  storage: { kind: 'local' as const },
+  maxUploadBytes: 50 * 1024 * 1024,
+  pendingUploadLifetimeMs: 24 * 60 * 60 * 1000,
+  maxPendingUploadsPerUser: 10,
+  unauthenticatedFreezeTs: Date.UTC(2024, 8, 1),
+};
+
+const media = z.object({
+  /** The local storage's folder (storage kind local). */
+  storePath: z.string().default(mediaDefaults.storePath),
+  storage: mediaStorage.default(mediaDefaults.storage),
+  /** The largest upload (M_TOO_LARGE beyond it); a tenant's media.maxUploadBytes overrides it. */
+  maxUploadBytes: z.number().int().positive().default(mediaDefaults.maxUploadBytes),
+  /** The total a user may have uploaded (M_FORBIDDEN beyond it); unset: no quota. A tenant's media.userQuotaBytes overrides it. */
+  userQuotaBytes: z.number().int().positive().optional(),
+  /** How long an mxc:// URI from POST /media/v1/create waits for its upload (the spec recommends 24 hours). */
+  pendingUploadLifetimeMs: z.number().int().positive().default(mediaDefaults.pendingUploadLifetimeMs),
+  /** Created, not yet uploaded mxc:// URIs a user may hold at once (M_LIMIT_EXCEEDED beyond). */
+  maxPendingUploadsPerUser: z.number().int().positive().default(mediaDefaults.maxPendingUploadsPerUser),
+  /**
+   * The unauthenticated-media freeze (client-server-api "Content repository", v1.11): media whose bytes
+   * arrived at or after this time (ms since the epoch) is not served by the deprecated
+   * /_matrix/media/v3/download, only by the authenticated endpoints. Default: 1 September 2024 (Matrix 1.12).
+   */
+  unauthenticatedFreezeTs: z.number().int().min(0).default(mediaDefaults.unauthenticatedFreezeTs),
+});
+
 export const tenantSchema = z.object({
   /** The server name in user IDs, room aliases and signatures. */
   serverName,
@@ -35,6 +87,7 @@ export const tenantSchema = z.object({
   /** Extra Host header values that select this tenant (e.g. a client-facing domain). */
   hostnames: z.array(z.string()).default([]),
   registration: registration.default({ mode: 'open', tokens: [], guests: false }),
+  media: tenantMedia.default({}),
 });
 
 const cidrRanges = z.array(z.string().refine((range) => parseCidr(range) !== undefined, 'must be a CIDR range (address/prefix)')).default([]);
@@ -54,7 +107,7 @@ export const configSchema = z.object({
       port: z.number().int().min(0).max(65535).default(8008),
     })
     .default({ host: '0.0.0.0', port: 8008 }),
-  tenants: z.array(tenantSchema).min(1).default([{ serverName: 'localhost', hostnames: [], registration: { mode: 'open', tokens: [], guests: false } }]),
+  tenants: z.array(tenantSchema).min(1).default([{ serverName: 'localhost', hostnames: [], registration: { mode: 'open', tokens: [], guests: false }, media: {} }]),
   /** Embedded: PGlite in dataDir. Postgres: a connection URL. */
   database: z
     .discriminatedUnion('kind', [
@@ -76,12 +129,7 @@ export const configSchema = z.object({
       z.object({ kind: z.literal('redis'), url: z.string().min(1) }),
     ])
     .default({ kind: 'in-process' }),
-  media: z
-    .object({
-      storePath: z.string().default('./data/media'),
-      maxUploadBytes: z.number().int().positive().default(50 * 1024 * 1024),
-    })
-    .default({ storePath: './data/media', maxUploadBytes: 50 * 1024 * 1024 }),
+  media: media.default(mediaDefaults),
   rateLimit: rateLimit.default({ perSecond: 10, burst: 50 }),
   telemetry: z
     .object({

@@ -1,0 +1,28 @@
+/** A row of the `media` table as the media service uses it (numbers, not BigInt: sizes and timestamps stay far below 2^53). */
+export interface MediaRecord {
+  origin: string;
+  mediaId: string;
+  tenant: string;
+  uploaderUserId: string | null;
+  contentType: string | null;
+  uploadName: string | null;
+  /** Null while an mxc:// URI from POST /media/v1/create waits for its bytes. */
+  size: number | null;
+  sha256: string | null;
+  createdTs: number;
+  uploadedTs: number | null;
+  unusedExpiresAt: number | null;
+  quarantined: boolean;
+}
+
+/** The bytes of a media item, once they are there. */
+export interface MediaContent {
+  contentType: string | null;
+  uploadName: string | null;
+  size: number;
+  sha256: string;
+}
+
+export function isUploaded(record: MediaRecord): record is MediaRecord & { size: number; sha256: string; uploadedTs: number } {
+  return record.sha256 !== null && record.size !== null && record.uploadedTs !== null;
+}
