@@ -26,6 +26,8 @@ const registration = z
 const tenantMedia = z.object({
   maxUploadBytes: z.number().int().positive().optional(),
   userQuotaBytes: z.number().int().positive().optional(),
+  /** URL previews (GET /media/preview_url) for this tenant's users; unset: media.urlPreviews.enabled. */
+  urlPreviews: z.boolean().optional(),
 });
 
 /** Where media bytes are kept: files under storePath (embedded default), or an S3-compatible bucket shared by every media replica. */
@@ -45,6 +47,54 @@ const mediaStorage = z.discriminatedUnion('kind', [
   }),
 ]);
 
+const thumbnailSize = z.object({ width: z.number().int().positive(), height: z.number().int().positive(), method: z.enum(['crop', 'scale']) });
+
+function thumbnailDefaults() {
+  return {
+    // The sizes client-server-api "Thumbnails" says servers SHOULD produce.
+    sizes: [
+      { width: 32, height: 32, method: 'crop' as const },
+      { width: 96, height: 96, method: 'crop' as const },
+      { width: 320, height: 240, method: 'scale' as const },
+      { width: 640, height: 480, method: 'scale' as const },
+      { width: 800, height: 600, method: 'scale' as const },
+    ],
+    pregenerate: true,
+    maxPixels: 32_000_000,
+    maxSourceBytes: 32 * 1024 * 1024,
+  };
+}
+
+const thumbnails = z.object({
+  /** The sizes made for every uploaded image; a request for another size is answered by the closest made one not smaller, else made on demand. */
+  sizes: z.array(thumbnailSize).default(thumbnailDefaults().sizes),
+  /** Make the sizes in the background after each upload of an image; off: only on demand. */
+  pregenerate: z.boolean().default(true),
+  /** Images of more pixels (all frames of an animation counted) are not thumbnailed (413 M_TOO_LARGE, 502 for remote media). */
+  maxPixels: z.number().int().positive().default(thumbnailDefaults().maxPixels),
+  /** Files larger than this are not thumbnailed: they are decoded in memory. */
+  maxSourceBytes: z.number().int().positive().default(thumbnailDefaults().maxSourceBytes),
+});
+
+function urlPreviewDefaults() {
+  return { enabled: true, maxBytes: 10 * 1024 * 1024, timeoutMs: 10_000, cacheMs: 24 * 60 * 60 * 1000 };
+}
+
+/**
+ * URL previews (client-server-api GET /media/preview_url). The server fetches what users ask for, so every
+ * fetch is bound by the `outbound` address policy (no private, loopback or link-local targets unless allowed).
+ */
+const urlPreviews = z.object({
+  /** Off: preview_url answers 404 M_UNRECOGNIZED. A tenant's media.urlPreviews overrides it. */
+  enabled: z.boolean().default(urlPreviewDefaults().enabled),
+  /** Largest page, oEmbed answer or image fetched for a preview. */
+  maxBytes: z.number().int().positive().default(urlPreviewDefaults().maxBytes),
+  /** For each fetch, redirects included. */
+  timeoutMs: z.number().int().positive().default(urlPreviewDefaults().timeoutMs),
+  /** How long a fetched preview answers requests for its URL. */
+  cacheMs: z.number().int().positive().default(urlPreviewDefaults().cacheMs),
+});
+
 const mediaDefaults = {
   storePath: './data/media',
   storage: { kind: 'local' as const },
@@ -52,6 +102,8 @@ const mediaDefaults = {
   pendingUploadLifetimeMs: 24 * 60 * 60 * 1000,
   maxPendingUploadsPerUser: 10,
   unauthenticatedFreezeTs: Date.UTC(2024, 8, 1),
+  thumbnails: thumbnailDefaults(),
+  urlPreviews: urlPreviewDefaults(),
 };
 
 const media = z.object({
@@ -72,6 +124,8 @@ const media = z.object({
    * /_matrix/media/v3/download, only by the authenticated endpoints. Default: 1 September 2024 (Matrix 1.12).
    */
   unauthenticatedFreezeTs: z.number().int().min(0).default(mediaDefaults.unauthenticatedFreezeTs),
+  thumbnails: thumbnails.default(thumbnailDefaults()),
+  urlPreviews: urlPreviews.default(urlPreviewDefaults()),
 });
 
 export const tenantSchema = z.object({

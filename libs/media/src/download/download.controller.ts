@@ -4,14 +4,9 @@ import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant, type MatrixRequest } from '@lattice/http';
 import { isValidMediaId, isValidServerName } from '@lattice/protocol';
 import { answerRange } from './byte-range';
-import { contentDisposition } from './content-disposition';
+import { booleanParam, integerParam } from './media-params';
+import { setServedMediaHeaders } from './served-media-headers';
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, MediaDownloads, type UploadedMedia } from './media-downloads';
-
-/** client-server-api "Content repository": what a browser must not do with served media. */
-const CONTENT_SECURITY_POLICY = "sandbox; default-src 'none'; script-src 'none'; plugin-types application/pdf; style-src 'unsafe-inline'; object-src 'self';";
-
-/** Content at an mxc:// URI never changes, so it may be cached for as long as caches keep anything. */
-const CACHE_FOR_A_YEAR = 'max-age=31536000, immutable';
 
 interface DownloadQuery {
   allow_remote?: string;
@@ -87,17 +82,8 @@ export class DownloadController {
     const reply = req.reply;
     const contentType = media.contentType ?? 'application/octet-stream';
     const etag = `"${media.sha256}"`;
-    reply
-      .header('content-type', contentType)
-      .header('content-disposition', contentDisposition(contentType, req.fileName ?? media.uploadName))
-      .header('content-security-policy', CONTENT_SECURITY_POLICY)
-      .header('x-content-security-policy', CONTENT_SECURITY_POLICY)
-      .header('cross-origin-resource-policy', 'cross-origin')
-      .header('x-content-type-options', 'nosniff')
-      // Authenticated answers are for their requester only: shared caches must not keep them.
-      .header('cache-control', `${req.unauthenticated ? 'public' : 'private'}, ${CACHE_FOR_A_YEAR}`)
-      .header('etag', etag)
-      .header('accept-ranges', 'bytes');
+    setServedMediaHeaders(reply, { contentType, fileName: req.fileName ?? media.uploadName, unauthenticated: req.unauthenticated, etag });
+    reply.header('accept-ranges', 'bytes');
     if (req.request.headers['if-none-match'] === etag) {
       await reply.status(304).send();
       return;
@@ -119,16 +105,4 @@ export class DownloadController {
     const body = await this.downloads.open(media);
     await reply.status(200).header('content-length', media.size).send(body);
   }
-}
-
-function booleanParam(value: string | undefined, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw Errors.invalidParam(`${name} must be true or false`);
-}
-
-function integerParam(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d{1,15}$/.test(value)) throw Errors.invalidParam(`${name} must be a non-negative integer`);
-  return Number(value);
 }
