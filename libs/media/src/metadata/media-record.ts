@@ -26,3 +26,23 @@ export interface MediaContent {
 export function isUploaded(record: MediaRecord): record is MediaRecord & { size: number; sha256: string; uploadedTs: number } {
   return record.sha256 !== null && record.size !== null && record.uploadedTs !== null;
 }
+
+/** Which thumbnail of which media: the size and method asked for, and whether animated. */
+export interface ThumbnailKey {
+  origin: string;
+  mediaId: string;
+  width: number;
+  height: number;
+  method: 'crop' | 'scale';
+  animated: boolean;
+}
+
+/** A row of `media_thumbnails`: a thumbnail made (or fetched) for a request of its key's size. */
+export interface ThumbnailRecord extends ThumbnailKey {
+  contentType: string;
+  actualWidth: number;
+  actualHeight: number;
+  size: number;
+}
+
+export type StoredThumbnail = ThumbnailRecord & { sha256: string };

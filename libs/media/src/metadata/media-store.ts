@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE, type Database, type Prisma } from '@lattice/storage';
-import type { MediaContent, MediaRecord } from './media-record';
+import type { MediaContent, MediaRecord, ThumbnailKey, ThumbnailRecord } from './media-record';
 
 type MediaRow = Prisma.MediaGetPayload<object>;
 type Tx = Prisma.TransactionClient;
@@ -128,8 +128,25 @@ export class ContentRows {
     return count === 1;
   }
 
+  /** Rows naming this content: media and thumbnails alike (a thumbnail's bytes may equal an upload's). */
   async count(): Promise<number> {
-    return this.tx.media.count({ where: { sha256: this.sha256 } });
+    const [media, thumbnails] = await Promise.all([this.tx.media.count({ where: { sha256: this.sha256 } }), this.tx.mediaThumbnail.count({ where: { sha256: this.sha256 } })]);
+    return media + thumbnails;
+  }
+
+  /** Records a thumbnail whose bytes are already stored; false when one of that media and size is already recorded. */
+  async insertThumbnail(thumbnail: ThumbnailRecord, now: number): Promise<boolean> {
+    const { count } = await this.tx.mediaThumbnail.createMany({
+      data: [{ ...thumbnail, size: BigInt(thumbnail.size), sha256: this.sha256, createdTs: BigInt(now) }],
+      skipDuplicates: true,
+    });
+    return count === 1;
+  }
+
+  /** Deletes one thumbnail row (of this content); false when there was none. */
+  async deleteThumbnail(key: ThumbnailKey): Promise<boolean> {
+    const { count } = await this.tx.mediaThumbnail.deleteMany({ where: { ...key, sha256: this.sha256 } });
+    return count === 1;
   }
 
   /** Deletes one media row (of this content); false when there was none. */

@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
-import { planThumbnail, type Dimensions, type ThumbnailSize } from './thumbnail-geometry';
+import { planThumbnail, type Dimensions, type ThumbnailPlan, type ThumbnailSize } from './thumbnail-geometry';
 
 /** The image types thumbnails are made of, and the static type each one's thumbnails take. */
 const STATIC_OUTPUT: Record<string, ThumbnailType> = {
@@ -37,6 +37,8 @@ export class ThumbnailRefused extends Error {
   }
 }
 
+export type PreparedThumbnail = { kind: 'original' } | (ThumbnailPlan & { kind: 'resize'; animated: boolean; make(): Promise<Thumbnail> });
+
 export type ThumbnailResult = { kind: 'original' } | { kind: 'thumbnail'; thumbnail: Thumbnail };
 
 /**
@@ -52,7 +54,11 @@ export class Thumbnailer {
     return baseType(contentType) in STATIC_OUTPUT;
   }
 
-  async render(source: Buffer, declaredType: string, request: ThumbnailRequest): Promise<ThumbnailResult> {
+  /**
+   * Decodes the image's header and plans the thumbnail: the original itself
+   * (no larger than asked), or a resize, made by calling `make`.
+   */
+  async prepare(source: Buffer, declaredType: string, request: ThumbnailRequest): Promise<PreparedThumbnail> {
     const type = baseType(declaredType);
     const staticType = STATIC_OUTPUT[type];
     if (!staticType) throw new ThumbnailRefused('unsupported', `Cannot generate thumbnails for ${type || 'content without a type'}`);
@@ -70,14 +76,26 @@ export class Thumbnailer {
       throw new ThumbnailRefused('too-large', `The image has more than ${this.options.maxPixels} pixels`);
     }
     const plan = planThumbnail(frame, request);
-    if (plan.kind === 'original') return { kind: 'original' };
+    if (plan.kind === 'original') return plan;
     const isAnimation = animated && frames > 1;
-    const pipeline = sharp(source, { animated: isAnimation, autoOrient: !isAnimation, limitInputPixels: this.options.maxPixels }).resize(plan.output.width, plan.output.height, { fit: plan.method === 'crop' ? 'cover' : 'fill', position: 'centre' });
     const contentType: ThumbnailType = isAnimation ? 'image/webp' : staticType;
-    const bytes = await encode(pipeline, contentType).catch((e: Error) => {
-      throw new ThumbnailRefused('unsupported', `Cannot thumbnail the image: ${e.message}`);
-    });
-    return { kind: 'thumbnail', thumbnail: { bytes, contentType, animated: isAnimation, ...plan.output } };
+    const make = async (): Promise<Thumbnail> => {
+      const pipeline = sharp(source, { animated: isAnimation, autoOrient: !isAnimation, limitInputPixels: this.options.maxPixels }).resize(plan.output.width, plan.output.height, {
+        fit: plan.method === 'crop' ? 'cover' : 'fill',
+        position: 'centre',
+      });
+      const bytes = await encode(pipeline, contentType).catch((e: Error) => {
+        throw new ThumbnailRefused('unsupported', `Cannot thumbnail the image: ${e.message}`);
+      });
+      return { bytes, contentType, animated: isAnimation, ...plan.output };
+    };
+    return { ...plan, animated: isAnimation, make };
+  }
+
+  /** prepare and make in one go. */
+  async render(source: Buffer, declaredType: string, request: ThumbnailRequest): Promise<ThumbnailResult> {
+    const prepared = await this.prepare(source, declaredType, request);
+    return prepared.kind === 'original' ? prepared : { kind: 'thumbnail', thumbnail: await prepared.make() };
   }
 }
 

@@ -8,6 +8,7 @@ import { ContentReferences } from '../content-references';
 import { isUploaded } from '../metadata/media-record';
 import { MediaStore } from '../metadata/media-store';
 import { BlobTooLargeError, MediaStorage, type StoredBlob } from '../storage/media-storage';
+import { ThumbnailPregenerator } from '../thumbnails/thumbnail-pregenerator';
 import { uploadLimitsOf } from './upload-limits';
 
 /** One upload as the HTTP layer hands it over. */
@@ -22,7 +23,7 @@ export interface UploadRequest {
 }
 
 /** 24 random bytes as URL-safe base64: 32 characters of the media ID alphabet, unguessable. */
-function newMediaId(): string {
+export function newMediaId(): string {
   return randomBytes(24).toString('base64url');
 }
 
@@ -40,6 +41,7 @@ export class MediaUploads {
     private readonly store: MediaStore,
     private readonly storage: MediaStorage,
     private readonly references: ContentReferences,
+    private readonly pregenerator: ThumbnailPregenerator,
   ) {}
 
   async upload(request: UploadRequest): Promise<string> {
@@ -50,6 +52,7 @@ export class MediaUploads {
       await rows.insertUploaded({ origin, mediaId, tenant: origin, uploaderUserId: request.userId, now: Date.now(), contentType: request.contentType, uploadName: request.uploadName, size: blob.size });
       return true;
     });
+    this.pregenerator.uploaded(origin, mediaId);
     return mxcUri(origin, mediaId);
   }
 
@@ -80,6 +83,7 @@ export class MediaUploads {
     const content = { contentType: request.contentType, uploadName: request.uploadName, size: blob.size };
     const written = await this.references.attach(blob, (rows) => rows.completePending(request.serverName, request.mediaId, content, Date.now()));
     if (!written) throw cannotOverwrite();
+    this.pregenerator.uploaded(request.serverName, request.mediaId);
   }
 
   /** Streams the body to storage under the tenant's limit and the user's remaining quota. */
