@@ -11,6 +11,8 @@ describe('route table', () => {
     ['/_matrix/client/v1/media/config', 'media'],
     ['/_matrix/key/v2/server', 'federation-api'],
     ['/_matrix/federation/v1/version', 'federation-api'],
+    ['/_matrix/federation/v1/media/download/abc', 'media'],
+    ['/_matrix/federation/v1/media/thumbnail/abc', 'media'],
     ['/.well-known/matrix/client', 'client-api'],
   ])('sends %s to %s', (path, service) => {
     expect(serviceForPath(path)).toBe(service);

@@ -22,6 +22,7 @@ export const ROUTES: readonly Route[] = [
   { service: 'sync', pattern: `^${CLIENT}/rooms/[^/]+/context/[^/]+$`, why: 'timeline reads by stream position' },
   { service: 'media', pattern: '^/_matrix/media/', why: 'legacy media API' },
   { service: 'media', pattern: '^/_matrix/client/v1/media/', why: 'authenticated media API' },
+  { service: 'media', pattern: '^/_matrix/federation/v1/media/', why: 'federation media: other servers fetch our media' },
   { service: 'federation-api', pattern: '^/_matrix/federation/', why: 'server-server API' },
   { service: 'federation-api', pattern: '^/_matrix/key/', why: 'server signing keys' },
   { service: 'federation-api', pattern: '^/\\.well-known/matrix/server$', why: 'server discovery' },
