@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ThumbnailPregenerator } from '../../libs/media/src';
+import { ContentReferences, MediaStorage, ThumbnailPregenerator } from '../../libs/media/src';
 import { DATABASE, type Database } from '../../libs/storage/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { decodeImage, getMedia, testAnimation, testPicture, thumbnailUrl, uploadMedia } from '../support/media-requests';
@@ -68,6 +68,20 @@ describe('thumbnails, single process', () => {
       '640x480 scale -> 960x480',
       '800x600 scale -> 1000x500',
     ]);
+  });
+
+  it('deletes the thumbnails, rows and blobs, with their media', async () => {
+    // A colour no other test uses: identical thumbnails of other media would (rightly) keep their blobs.
+    const mxc = await uploadMedia(server.url, alice.token, await testPicture('webp', 1000, 500, { r: 7, g: 7, b: 7 }), 'image/webp');
+    await server.app.get(ThumbnailPregenerator).idle();
+    const [origin, mediaId] = mxc.slice('mxc://'.length).split('/');
+    const prisma = server.app.get<Database>(DATABASE).prisma;
+    const thumbnails = await prisma.mediaThumbnail.findMany({ where: { origin, mediaId } });
+    const media = await prisma.media.findUniqueOrThrow({ where: { origin_mediaId: { origin, mediaId } } });
+    expect(await server.app.get(ContentReferences).release(origin, mediaId, media.sha256!)).toBe(true);
+    expect(await prisma.mediaThumbnail.count({ where: { origin, mediaId } })).toBe(0);
+    const storage = server.app.get(MediaStorage);
+    expect(await Promise.all(thumbnails.map((t) => storage.exists(t.sha256)))).toEqual(thumbnails.map(() => false));
   });
 
   it('answers an animated WebP of an animated GIF when asked for animation, and a still otherwise', async () => {

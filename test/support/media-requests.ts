@@ -42,9 +42,9 @@ export async function decodeImage(bytes: Buffer): Promise<{ format: string; widt
   return { format: meta.format, width: meta.width, height: meta.pageHeight ?? meta.height, pages: meta.pages ?? 1 };
 }
 
-/** A 1000x500 picture in one of the four formats, made by libvips. */
-export function testPicture(format: 'jpeg' | 'png' | 'webp' | 'gif', width = 1000, height = 500): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: 30, g: 120, b: 200 } } })
+/** A 1000x500 picture in one of the four formats, made by libvips; of one colour, so pictures of different colours share no thumbnail. */
+export function testPicture(format: 'jpeg' | 'png' | 'webp' | 'gif', width = 1000, height = 500, background = { r: 30, g: 120, b: 200 }): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background } })
     .toFormat(format)
     .toBuffer();
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Errors } from '@lattice/http';
 import { ContentRows, MediaStore } from './metadata/media-store';
 import { MediaStorage, type StoredBlob } from './storage/media-storage';
+import { ThumbnailStore } from './thumbnails/thumbnail-store';
 
 /**
  * Keeps the media rows and the content-addressed blobs in step: a blob
@@ -17,6 +18,7 @@ export class ContentReferences {
   constructor(
     private readonly store: MediaStore,
     private readonly storage: MediaStorage,
+    private readonly thumbnails: ThumbnailStore,
   ) {}
 
   /**
@@ -37,8 +39,13 @@ export class ContentReferences {
     });
   }
 
-  /** Deletes a media row and, when it named the blob last, the blob. */
+  /** Deletes a media row and its thumbnails and, of each, the blob when it named it last. */
   async release(origin: string, mediaId: string, sha256: string): Promise<boolean> {
+    for (const thumbnail of await this.thumbnails.ofMedia(origin, mediaId)) {
+      await this.store.withContentLock(thumbnail.sha256, async (rows) => {
+        if (await rows.deleteThumbnail(thumbnail)) await this.dropIfUnnamed(rows, thumbnail.sha256);
+      });
+    }
     return this.store.withContentLock(sha256, async (rows) => {
       const deleted = await rows.delete(origin, mediaId);
       if (deleted) await this.dropIfUnnamed(rows, sha256);

@@ -145,7 +145,8 @@ export class ContentRows {
 
   /** Deletes one thumbnail row (of this content); false when there was none. */
   async deleteThumbnail(key: ThumbnailKey): Promise<boolean> {
-    const { count } = await this.tx.mediaThumbnail.deleteMany({ where: { ...key, sha256: this.sha256 } });
+    const { origin, mediaId, width, height, method, animated } = key;
+    const { count } = await this.tx.mediaThumbnail.deleteMany({ where: { origin, mediaId, width, height, method, animated, sha256: this.sha256 } });
     return count === 1;
   }
 
