@@ -12,3 +12,4 @@ export * from './upload/upload-limits';
 export * from './download/media-downloads';
 export * from './download/remote-media';
 export * from './download/content-disposition';
+export * from './moderation/media-moderation';

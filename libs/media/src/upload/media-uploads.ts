@@ -79,7 +79,9 @@ export class MediaUploads {
     const blob = await this.receive(request);
     const content = { contentType: request.contentType, uploadName: request.uploadName, size: blob.size };
     const written = await this.references.attach(blob, (rows) => rows.completePending(request.serverName, request.mediaId, content, Date.now()));
-    if (!written) throw cannotOverwrite();
+    if (written) return;
+    // Lost to a concurrent upload to the same URI, or the URI expired and was swept meanwhile.
+    throw (await this.store.find(request.serverName, request.mediaId)) ? cannotOverwrite() : Errors.notFound('This media ID has expired');
   }
 
   /** Streams the body to storage under the tenant's limit and the user's remaining quota. */
