@@ -58,6 +58,7 @@ describe('media repository (client-server-api "Content repository")', () => {
 
   beforeAll(async () => {
     server = await startEmbeddedServer({
+      tenants: [{ serverName: 'localhost', registration: { mode: 'open', guests: true } }],
       media: { maxUploadBytes: MAX_UPLOAD, userQuotaBytes: QUOTA, maxPendingUploadsPerUser: 3, pendingUploadLifetimeMs: 1500, unauthenticatedFreezeTs: Date.now() + 3_600_000 },
     });
     raw = rawClient(() => server.url);
@@ -226,6 +227,16 @@ describe('media repository (client-server-api "Content repository")', () => {
       const answer = await download(server, undefined, uploaded.json.content_uri);
       expect(answer.status).toBe(401);
       expect(answer.json.errcode).toBe('M_MISSING_TOKEN');
+    });
+
+    it('lets a guest download but not upload', async () => {
+      const uploaded = await upload(server, alice, Buffer.from('for guests too'));
+      const { body } = await raw.call(undefined, 'POST', '/register?kind=guest', {});
+      const guest = { userId: body.user_id as string, deviceId: body.device_id as string, token: body.access_token as string };
+      expect((await download(server, guest, uploaded.json.content_uri)).bytes.toString()).toBe('for guests too');
+      const refused = await upload(server, guest, Buffer.from('from a guest'));
+      expect(refused.status).toBe(403);
+      expect(refused.json.errcode).toBe('M_GUEST_ACCESS_FORBIDDEN');
     });
 
     it('sends the headers the spec asks for', async () => {
