@@ -96,7 +96,6 @@ const urlPreviews = z.object({
 });
 
 const mediaDefaults = {
-  storePath: './data/media',
   storage: { kind: 'local' as const },
   maxUploadBytes: 50 * 1024 * 1024,
   pendingUploadLifetimeMs: 24 * 60 * 60 * 1000,
@@ -107,8 +106,8 @@ const mediaDefaults = {
 };
 
 const media = z.object({
-  /** The local storage's folder (storage kind local). */
-  storePath: z.string().default(mediaDefaults.storePath),
+  /** The local storage's folder (storage kind local); unset: `media` in dataDir. */
+  storePath: z.string().optional(),
   storage: mediaStorage.default(mediaDefaults.storage),
   /** The largest upload (M_TOO_LARGE beyond it); a tenant's media.maxUploadBytes overrides it. */
   maxUploadBytes: z.number().int().positive().default(mediaDefaults.maxUploadBytes),

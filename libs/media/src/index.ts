@@ -18,3 +18,4 @@ export * from './thumbnails/media-thumbnails';
 export * from './thumbnails/thumbnail-pregenerator';
 export * from './previews/open-graph';
 export * from './federation/multipart-mixed';
+export * from './moderation/media-moderation';

@@ -1,5 +1,5 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { LATTICE_CONFIG, LatticeConfig, type TenantConfig } from '@lattice/config';
+import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
 import { Tenant } from '@lattice/http';
 import { uploadLimitsOf } from './upload/upload-limits';
 

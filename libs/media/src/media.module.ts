@@ -9,6 +9,7 @@ import { FederationRemoteMedia } from './federation/federation-remote-media';
 import { RemoteMediaFetcher } from './federation/remote-media-fetcher';
 import { MediaConfigController } from './media-config.controller';
 import { MediaStore } from './metadata/media-store';
+import { MediaModeration } from './moderation/media-moderation';
 import { PreviewUrlController } from './previews/preview-url.controller';
 import { UrlPreviewStore } from './previews/url-preview-store';
 import { UrlPreviews } from './previews/url-previews';
@@ -18,6 +19,7 @@ import { ThumbnailPregenerator } from './thumbnails/thumbnail-pregenerator';
 import { ThumbnailStore } from './thumbnails/thumbnail-store';
 import { ThumbnailController } from './thumbnails/thumbnail.controller';
 import { MediaUploads } from './upload/media-uploads';
+import { PendingUploadSweeper } from './upload/pending-upload-sweeper';
 import { UploadController } from './upload/upload.controller';
 
 /**
@@ -41,7 +43,9 @@ import { UploadController } from './upload/upload.controller';
     UrlPreviewStore,
     UrlPreviews,
     FederationMediaAuthGuard,
+    MediaModeration,
+    PendingUploadSweeper,
   ],
-  exports: [mediaStorageProvider, MediaStore, ContentReferences, MediaUploads, MediaDownloads, RemoteMedia, MediaThumbnails, ThumbnailPregenerator],
+  exports: [mediaStorageProvider, MediaStore, ContentReferences, MediaUploads, MediaDownloads, RemoteMedia, MediaThumbnails, ThumbnailPregenerator, MediaModeration],
 })
 export class MediaModule {}

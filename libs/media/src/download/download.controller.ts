@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { TenantConfig } from '@lattice/config';
-import { Errors, Public, Tenant, type MatrixRequest } from '@lattice/http';
+import { Errors, GuestAllowed, Public, Tenant, type MatrixRequest } from '@lattice/http';
 import { isValidMediaId, isValidServerName } from '@lattice/protocol';
 import { answerRange } from './byte-range';
 import { booleanParam, integerParam } from './media-params';
@@ -23,12 +23,15 @@ interface DownloadQuery {
 export class DownloadController {
   constructor(private readonly downloads: MediaDownloads) {}
 
+  // Guests may download (client-server-api "Guest Access", since v1.12), not upload.
   @Get('_matrix/client/v1/media/download/:serverName/:mediaId')
+  @GuestAllowed()
   download(@Tenant() tenant: TenantConfig, @Param('serverName') serverName: string, @Param('mediaId') mediaId: string, @Query() query: DownloadQuery, @Req() request: MatrixRequest, @Res() reply: FastifyReply) {
     return this.serve({ tenant, serverName, mediaId, query, request, reply, unauthenticated: false });
   }
 
   @Get('_matrix/client/v1/media/download/:serverName/:mediaId/:fileName')
+  @GuestAllowed()
   downloadAs(
     @Tenant() tenant: TenantConfig,
     @Param('serverName') serverName: string,

@@ -58,9 +58,16 @@ export class MediaStore {
     return this.prisma.media.findMany({ where: { uploaderUserId: userId }, select: { origin: true, mediaId: true } });
   }
 
-  /** Pending mxc:// URIs whose time ran out. */
-  async expiredPending(now: number, limit: number): Promise<Array<{ origin: string; mediaId: string }>> {
-    return this.prisma.media.findMany({ where: { sha256: null, unusedExpiresAt: { lte: BigInt(now) } }, select: { origin: true, mediaId: true }, take: limit });
+  /** Deletes an mxc:// URI that never got its bytes; false when there is none (or it has bytes now). */
+  async deletePending(origin: string, mediaId: string): Promise<boolean> {
+    const { count } = await this.prisma.media.deleteMany({ where: { origin, mediaId, sha256: null } });
+    return count === 1;
+  }
+
+  /** Forgets the pending mxc:// URIs whose time ran out; returns how many. */
+  async deleteExpiredPending(now: number): Promise<number> {
+    const { count } = await this.prisma.media.deleteMany({ where: { sha256: null, unusedExpiresAt: { lte: BigInt(now) } } });
+    return count;
   }
 
   /** Whether the local user asked for their data to be erased when deactivating (client-server-api POST /account/deactivate `erase`). */

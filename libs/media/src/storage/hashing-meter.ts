@@ -9,22 +9,23 @@ import { BlobTooLargeError } from './media-storage';
  */
 export class HashingMeter extends Transform {
   private readonly hash: Hash = createHash('sha256');
-  private length = 0;
+  // Not `length`: upload libraries read a stream's `length` as its known total size.
+  private received = 0;
 
   constructor(private readonly maxBytes: number) {
     super();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.length += chunk.length;
-    if (this.length > this.maxBytes) return callback(new BlobTooLargeError(this.maxBytes));
+    this.received += chunk.length;
+    if (this.received > this.maxBytes) return callback(new BlobTooLargeError(this.maxBytes));
     this.hash.update(chunk);
     callback(null, chunk);
   }
 
   /** Once the stream has finished: the length and SHA-256 of everything that went through. */
   result(): { sha256: string; size: number } {
-    return { sha256: this.hash.digest('hex'), size: this.length };
+    return { sha256: this.hash.digest('hex'), size: this.received };
   }
 }
 

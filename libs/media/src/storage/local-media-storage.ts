@@ -7,6 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import { metered } from './hashing-meter';
 import { isSha256Hex, MediaStorage, type ByteRange, type StoredBlob } from './media-storage';
 
+/** Reads in 1 MiB chunks rather than fs's 64 KiB: a sixteenth of the reads and socket writes for a large download, memory still bounded per download. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 /**
  * Blobs as files under the media directory (the embedded default):
  * `<root>/ab/cd/<sha256>`, two levels of fan-out so no directory grows huge.
@@ -40,7 +43,7 @@ export class LocalMediaStorage extends MediaStorage {
 
   async get(sha256: string, range?: ByteRange): Promise<Readable> {
     const path = this.pathOf(sha256);
-    const stream = createReadStream(path, range ? { start: range.start, end: range.end } : {});
+    const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES, ...(range ? { start: range.start, end: range.end } : {}) });
     // Surfaces a missing file as a rejection here rather than as a stream error halfway through a response.
     await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
     return stream;

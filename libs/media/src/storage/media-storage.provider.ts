@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Provider } from '@nestjs/common';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { LocalMediaStorage } from './local-media-storage';
@@ -10,6 +11,6 @@ export const mediaStorageProvider: Provider = {
   inject: [LATTICE_CONFIG],
   useFactory: (config: LatticeConfig): MediaStorage => {
     const storage = config.media.storage;
-    return storage.kind === 's3' ? new S3MediaStorage(storage) : new LocalMediaStorage(config.media.storePath);
+    return storage.kind === 's3' ? new S3MediaStorage(storage) : new LocalMediaStorage(config.media.storePath ?? join(config.dataDir, 'media'));
   },
 };

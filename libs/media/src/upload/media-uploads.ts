@@ -82,7 +82,10 @@ export class MediaUploads {
     const blob = await this.receive(request);
     const content = { contentType: request.contentType, uploadName: request.uploadName, size: blob.size };
     const written = await this.references.attach(blob, (rows) => rows.completePending(request.serverName, request.mediaId, content, Date.now()));
-    if (!written) throw cannotOverwrite();
+    if (!written) {
+      // Lost to a concurrent upload to the same URI, or the URI expired and was swept meanwhile.
+      throw (await this.store.find(request.serverName, request.mediaId)) ? cannotOverwrite() : Errors.notFound('This media ID has expired');
+    }
     this.pregenerator.uploaded(request.serverName, request.mediaId);
   }
 

@@ -13,6 +13,7 @@ export class UploadController {
   constructor(private readonly uploads: MediaUploads) {}
 
   @Post('_matrix/media/v3/upload')
+  @HttpCode(200)
   @StreamedBody()
   @RateLimited()
   async upload(@Tenant() tenant: TenantConfig, @Auth() requester: Requester, @Req() request: MatrixRequest, @Query('filename') filename?: string) {

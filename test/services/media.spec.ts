@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import type { LocalDeployment } from '../../tools/services/local-deployment';
+import { registerClient } from '../support/matrix-client';
+import { mediaFlows, pseudoRandomBytes } from '../support/media-flows';
+import { motoServerBinary, S3_SKIP_REASON, S3_TEST_CREDENTIALS, startS3Server, type RunningS3Server } from '../support/s3-server';
+import { startServicesDeployment } from '../support/services-deployment';
+
+const moto = motoServerBinary();
+let s3: RunningS3Server | undefined;
+
+/** The processes take their configuration from the environment they are started with. */
+async function startOnS3(): Promise<LocalDeployment & { close(): Promise<void> }> {
+  s3 = await startS3Server(moto!);
+  Object.assign(process.env, {
+    LATTICE_MEDIA_S3_BUCKET: await s3.newBucket('lattice-services-media'),
+    LATTICE_MEDIA_S3_ENDPOINT: s3.endpoint,
+    AWS_ACCESS_KEY_ID: S3_TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3_TEST_CREDENTIALS.secretAccessKey,
+  });
+  const deployment = await startServicesDeployment({ replicas: { media: 2 } });
+  return Object.assign(deployment, {
+    close: async () => {
+      await deployment.stop();
+      await s3?.close();
+    },
+  });
+}
+
+(moto ? describe : describe.skip)(moto ? 'media in services mode: two media replicas on S3 storage behind nginx' : `media in services mode (skipped: ${S3_SKIP_REASON})`, () => {
+  let deployment: LocalDeployment & { close(): Promise<void> };
+  mediaFlows(async () => (deployment = await startOnS3()));
+
+  it('serves from one replica what was uploaded to the other', async () => {
+    const alice = await registerClient(deployment.url, `replica-alice-${Date.now()}`);
+    const bytes = pseudoRandomBytes(3 * 1024 * 1024, 'across-replicas');
+    const [first, second] = ['media-1', 'media-2'].map((name) => `http://127.0.0.1:${deployment.process(name).port}`);
+    const authorization = `Bearer ${alice.getAccessToken()}`;
+    const uploaded = await fetch(`${first}/_matrix/media/v3/upload?filename=across.bin`, { method: 'POST', headers: { authorization, 'content-type': 'application/octet-stream' }, body: bytes });
+    const { content_uri } = (await uploaded.json()) as { content_uri: string };
+    const downloaded = await fetch(`${second}/_matrix/client/v1/media/download/${content_uri.slice('mxc://'.length)}`, { headers: { authorization } });
+    expect(downloaded.status).toBe(200);
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    expect(sha(Buffer.from(await downloaded.arrayBuffer()))).toBe(sha(bytes));
+  });
+});
