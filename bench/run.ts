@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'homeserver': () => import('./homeserver/homeserver.bench'),
   'federation': () => import('./federation/federation.bench'),
   'media': () => import('./media/media.bench'),
+  'media/thumbnails': () => import('./media/thumbnails.bench'),
 };
 
 async function main(): Promise<void> {

@@ -100,7 +100,7 @@ export class Thumbnailer {
 }
 
 function encode(pipeline: Sharp, type: ThumbnailType): Promise<Buffer> {
-  if (type === 'image/jpeg') return pipeline.jpeg({ quality: 80, mozjpeg: true }).toBuffer();
+  if (type === 'image/jpeg') return pipeline.jpeg({ quality: 80 }).toBuffer();
   if (type === 'image/webp') return pipeline.webp({ quality: 80 }).toBuffer();
   return pipeline.png({ compressionLevel: 6 }).toBuffer();
 }
