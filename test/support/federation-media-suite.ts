@@ -79,6 +79,14 @@ export function federationMediaSuite({ name: peerName, start }: PeerUnderTest): 
       expect(await lattice.app.get<Database>(DATABASE).prisma.media.findUnique({ where: { origin_mediaId: { origin, mediaId } } })).toBeNull();
     });
 
+    it(`does not fetch ${peerName} media for the deprecated unauthenticated endpoints, which the freeze closes to it`, async () => {
+      const mxc = await uploadMedia(peer.clientUrl, bob.accessToken, await testPicture('png', 60, 60), 'image/png');
+      const legacy = await getMedia(`${lattice.url}/_matrix/media/v3/download/${mxc.slice('mxc://'.length)}`);
+      expect(legacy.status).toBe(404);
+      const [origin, mediaId] = mxc.slice('mxc://'.length).split('/');
+      expect(await lattice.app.get<Database>(DATABASE).prisma.media.findUnique({ where: { origin_mediaId: { origin, mediaId } } })).toBeNull();
+    });
+
     it(`answers 404 for ${peerName} media that does not exist`, async () => {
       const missing = await getMedia(downloadUrl(lattice.url, `mxc://${peer.serverName}/doesNotExist123`), alice.accessToken);
       expect({ status: missing.status, errcode: missing.error?.errcode }).toEqual({ status: 404, errcode: 'M_NOT_FOUND' });

@@ -69,6 +69,8 @@ export class MediaDownloads {
 
   private async fetchRemote(origin: string, mediaId: string, options: LocateOptions): Promise<MediaRecord | undefined> {
     if (this.tenants.isLocal(origin) || !options.allowRemote) return undefined;
+    // Media cached now is "newly uploaded" for the freeze: the unauthenticated endpoints would refuse it, so it is not fetched for them.
+    if (options.unauthenticated && Date.now() >= this.config.media.unauthenticatedFreezeTs) return undefined;
     return this.remote.fetch(origin, mediaId, options.tenant);
   }
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import sharp from 'sharp';
@@ -12,6 +13,7 @@ import { MediaStorage } from '../storage/media-storage';
 import { closestThumbnail } from './thumbnail-geometry';
 import { ThumbnailStore } from './thumbnail-store';
 import { ThumbnailRefused, Thumbnailer, type ThumbnailRequest } from './thumbnailer';
+import { WorkLimiter } from './work-limiter';
 
 /** What answers a thumbnail request: a stored thumbnail, or the original when it is no larger than asked. */
 export type ServedThumbnail = { kind: 'thumbnail'; thumbnail: StoredThumbnail } | { kind: 'original'; media: UploadedMedia };
@@ -32,6 +34,8 @@ const REMOTE_THUMBNAIL_TYPES = new Set(['image/png', 'image/apng', 'image/jpeg',
 export class MediaThumbnails {
   private readonly logger = new Logger(MediaThumbnails.name);
   private readonly thumbnailer: Thumbnailer;
+  /** One thumbnail made per core at a time, and one request's work shared by identical concurrent requests. */
+  private readonly work = new WorkLimiter(Math.max(1, availableParallelism()));
 
   constructor(
     @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
@@ -55,7 +59,7 @@ export class MediaThumbnails {
     const media = await this.downloads.locate(serverName, mediaId, options);
     const stored = await this.thumbnails.find(key);
     if (stored) return { kind: 'thumbnail', thumbnail: stored };
-    return this.fromOriginal(media, key, await this.source(media));
+    return this.work.run(keyOf(key), async () => this.fromOriginal(media, key, await this.source(media)));
   }
 
   /** Makes the configured sizes of a just-uploaded image (media.thumbnails.sizes), reading it once. */
@@ -65,7 +69,7 @@ export class MediaThumbnails {
     for (const size of this.config.media.thumbnails.sizes) {
       const key: ThumbnailKey = { origin: media.origin, mediaId: media.mediaId, ...size, animated: false };
       if (await this.thumbnails.find(key)) continue;
-      await this.fromOriginal(media, key, source);
+      await this.work.run(keyOf(key), () => this.fromOriginal(media, key, source));
     }
   }
 
@@ -137,6 +141,10 @@ export class MediaThumbnails {
     if (e.reason === 'unsupported') return new MatrixError(400, 'M_UNKNOWN', `Cannot generate thumbnails for the requested content: ${e.message}`);
     return new MatrixError(this.tenants.isLocal(origin) ? 413 : 502, 'M_TOO_LARGE', `Content is too large to thumbnail: ${e.message}`);
   }
+}
+
+function keyOf(key: ThumbnailKey): string {
+  return `${key.origin}/${key.mediaId}/${key.width}x${key.height}/${key.method}/${key.animated}`;
 }
 
 async function readAll(stream: Readable, maxBytes: number): Promise<Buffer> {

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { TenantConfig } from '@lattice/config';
-import { Errors, Public, Tenant, type MatrixRequest } from '@lattice/http';
+import { Errors, Public, RateLimited, Tenant, type MatrixRequest } from '@lattice/http';
 import { isValidMediaId, isValidServerName } from '@lattice/protocol';
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, MediaDownloads } from '../download/media-downloads';
 import { booleanParam, integerParam } from '../download/media-params';
@@ -40,12 +40,14 @@ export class ThumbnailController {
   ) {}
 
   @Get('_matrix/client/v1/media/thumbnail/:serverName/:mediaId')
+  @RateLimited()
   thumbnail(@Tenant() tenant: TenantConfig, @Param('serverName') serverName: string, @Param('mediaId') mediaId: string, @Query() query: ThumbnailQuery, @Req() request: MatrixRequest, @Res() reply: FastifyReply) {
     return this.serve({ tenant, serverName, mediaId, query, request, reply, unauthenticated: false });
   }
 
   @Get('_matrix/media/v3/thumbnail/:serverName/:mediaId')
   @Public()
+  @RateLimited()
   legacyThumbnail(@Tenant() tenant: TenantConfig, @Param('serverName') serverName: string, @Param('mediaId') mediaId: string, @Query() query: ThumbnailQuery, @Req() request: MatrixRequest, @Res() reply: FastifyReply) {
     return this.serve({ tenant, serverName, mediaId, query, request, reply, unauthenticated: true });
   }
