@@ -13,3 +13,4 @@ export * from './download/media-downloads';
 export * from './download/remote-media';
 export * from './download/content-disposition';
 export * from './moderation/media-moderation';
+export * from './moderation/media-sweeper';
