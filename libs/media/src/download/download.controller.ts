@@ -94,7 +94,6 @@ export class DownloadController {
       .header('content-type', contentType)
       .header('content-disposition', contentDisposition(contentType, req.fileName ?? media.uploadName))
       .header('content-security-policy', CONTENT_SECURITY_POLICY)
-      .header('x-content-security-policy', CONTENT_SECURITY_POLICY)
       .header('cross-origin-resource-policy', 'cross-origin')
       .header('x-content-type-options', 'nosniff')
       // Authenticated answers are for their requester only: shared caches must not keep them.
