@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { MediaModeration } from '../../libs/media/src';
+import { MediaModeration, MediaSweeper } from '../../libs/media/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { pseudoRandomBytes } from '../support/media-flows';
 import { rawClient, type Account } from '../support/raw-client';
@@ -320,6 +321,19 @@ describe('media repository (client-server-api "Content repository")', () => {
       await deactivate(erased, true);
       expect((await download(server, bob, keptUpload.json.content_uri)).status).toBe(200);
       expect((await download(server, bob, erasedUpload.json.content_uri)).status).toBe(404);
+    });
+
+    it("deletes an erased user's uploads and their bytes at the next clean-up", async () => {
+      const erased = await freshUser();
+      const bytes = pseudoRandomBytes(2048, `erased-${Date.now()}`);
+      const uploaded = await upload(server, erased, bytes);
+      const stored = () => blobFiles(join(server.dataDir, 'media')).includes(createHash('sha256').update(bytes).digest('hex'));
+      expect(stored()).toBe(true);
+      await raw.call(erased, 'POST', '/account/deactivate', { erase: true, auth: { type: 'm.login.password', identifier: { type: 'm.id.user', user: erased.userId }, password: 'correct horse' } });
+      await server.app.get(MediaSweeper).sweep();
+      expect(stored()).toBe(false);
+      const [, mediaId] = mxcPath(uploaded.json.content_uri).split('/');
+      expect(await server.app.get(MediaModeration).delete('localhost', mediaId)).toBe(false);
     });
 
     it('serves media from before the freeze on the deprecated unauthenticated endpoint', async () => {

@@ -11,17 +11,20 @@ let s3: RunningS3Server | undefined;
 /** The processes take their configuration from the environment they are started with. */
 async function startOnS3(): Promise<LocalDeployment & { close(): Promise<void> }> {
   s3 = await startS3Server(moto!);
-  Object.assign(process.env, {
+  const s3Env = {
     LATTICE_MEDIA_S3_BUCKET: await s3.newBucket('lattice-services-media'),
     LATTICE_MEDIA_S3_ENDPOINT: s3.endpoint,
     AWS_ACCESS_KEY_ID: S3_TEST_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: S3_TEST_CREDENTIALS.secretAccessKey,
-  });
+  };
+  Object.assign(process.env, s3Env);
   const deployment = await startServicesDeployment({ replicas: { media: 2 } });
   return Object.assign(deployment, {
     close: async () => {
       await deployment.stop();
       await s3?.close();
+      // The suites share this process: the next one's deployment must not find the bucket here.
+      for (const name of Object.keys(s3Env)) delete process.env[name];
     },
   });
 }

@@ -19,3 +19,4 @@ export * from './thumbnails/thumbnail-pregenerator';
 export * from './previews/open-graph';
 export * from './federation/multipart-mixed';
 export * from './moderation/media-moderation';
+export * from './moderation/media-sweeper';

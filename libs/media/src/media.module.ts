@@ -10,6 +10,7 @@ import { RemoteMediaFetcher } from './federation/remote-media-fetcher';
 import { MediaConfigController } from './media-config.controller';
 import { MediaStore } from './metadata/media-store';
 import { MediaModeration } from './moderation/media-moderation';
+import { MediaSweeper } from './moderation/media-sweeper';
 import { PreviewUrlController } from './previews/preview-url.controller';
 import { UrlPreviewStore } from './previews/url-preview-store';
 import { UrlPreviews } from './previews/url-previews';
@@ -19,7 +20,6 @@ import { ThumbnailPregenerator } from './thumbnails/thumbnail-pregenerator';
 import { ThumbnailStore } from './thumbnails/thumbnail-store';
 import { ThumbnailController } from './thumbnails/thumbnail.controller';
 import { MediaUploads } from './upload/media-uploads';
-import { PendingUploadSweeper } from './upload/pending-upload-sweeper';
 import { UploadController } from './upload/upload.controller';
 
 /**
@@ -44,8 +44,8 @@ import { UploadController } from './upload/upload.controller';
     UrlPreviews,
     FederationMediaAuthGuard,
     MediaModeration,
-    PendingUploadSweeper,
+    MediaSweeper,
   ],
-  exports: [mediaStorageProvider, MediaStore, ContentReferences, MediaUploads, MediaDownloads, RemoteMedia, MediaThumbnails, ThumbnailPregenerator, MediaModeration],
+  exports: [mediaStorageProvider, MediaStore, ContentReferences, MediaUploads, MediaDownloads, RemoteMedia, MediaThumbnails, ThumbnailPregenerator, MediaModeration, MediaSweeper],
 })
 export class MediaModule {}

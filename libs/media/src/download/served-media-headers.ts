@@ -17,7 +17,6 @@ export function setServedMediaHeaders(reply: FastifyReply, media: { contentType:
     .header('content-type', media.contentType)
     .header('content-disposition', contentDisposition(media.contentType, media.fileName))
     .header('content-security-policy', CONTENT_SECURITY_POLICY)
-    .header('x-content-security-policy', CONTENT_SECURITY_POLICY)
     .header('cross-origin-resource-policy', 'cross-origin')
     .header('x-content-type-options', 'nosniff')
     // Authenticated answers are for their requester only: shared caches must not keep them.

@@ -70,6 +70,13 @@ export class MediaStore {
     return count;
   }
 
+  /** Media uploaded by users who deactivated with `erase: true`. */
+  async uploadsOfErasedUsers(limit: number): Promise<Array<{ origin: string; mediaId: string }>> {
+    const rows = await this.prisma.$queryRaw<Array<{ origin: string; media_id: string }>>`
+      SELECT m.origin, m.media_id FROM media m JOIN users u ON u.user_id = m.uploader_user_id WHERE u.erased LIMIT ${limit}`;
+    return rows.map((r) => ({ origin: r.origin, mediaId: r.media_id }));
+  }
+
   /** Whether the local user asked for their data to be erased when deactivating (client-server-api POST /account/deactivate `erase`). */
   async isErased(userId: string): Promise<boolean> {
     const user = await this.prisma.user.findUnique({ where: { userId }, select: { erased: true } });

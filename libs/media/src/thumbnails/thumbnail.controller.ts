@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { TenantConfig } from '@lattice/config';
-import { Errors, Public, RateLimited, Tenant, type MatrixRequest } from '@lattice/http';
+import { Errors, GuestAllowed, Public, RateLimited, Tenant, type MatrixRequest } from '@lattice/http';
 import { isValidMediaId, isValidServerName } from '@lattice/protocol';
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, MediaDownloads } from '../download/media-downloads';
 import { booleanParam, integerParam } from '../download/media-params';
@@ -39,7 +39,9 @@ export class ThumbnailController {
     private readonly storage: MediaStorage,
   ) {}
 
+  // Guests may fetch thumbnails (client-server-api "Guest Access", since v1.12).
   @Get('_matrix/client/v1/media/thumbnail/:serverName/:mediaId')
+  @GuestAllowed()
   @RateLimited()
   thumbnail(@Tenant() tenant: TenantConfig, @Param('serverName') serverName: string, @Param('mediaId') mediaId: string, @Query() query: ThumbnailQuery, @Req() request: MatrixRequest, @Res() reply: FastifyReply) {
     return this.serve({ tenant, serverName, mediaId, query, request, reply, unauthenticated: false });
