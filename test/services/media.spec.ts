@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { LocalDeployment } from '../../tools/services/local-deployment';
 import { registerClient } from '../support/matrix-client';
 import { mediaFlows, pseudoRandomBytes } from '../support/media-flows';
+import { decodeImage, getMedia, testPicture, thumbnailUrl, uploadMedia } from '../support/media-requests';
 import { motoServerBinary, S3_SKIP_REASON, S3_TEST_CREDENTIALS, startS3Server, type RunningS3Server } from '../support/s3-server';
 import { startServicesDeployment } from '../support/services-deployment';
 
@@ -44,5 +45,22 @@ async function startOnS3(): Promise<LocalDeployment & { close(): Promise<void> }
     expect(downloaded.status).toBe(200);
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     expect(sha(Buffer.from(await downloaded.arrayBuffer()))).toBe(sha(bytes));
+  });
+
+  it('thumbnails on one replica a picture uploaded to the other, and through nginx', async () => {
+    const alice = await registerClient(deployment.url, `thumb-alice-${Date.now()}`);
+    const token = alice.getAccessToken()!;
+    const [first, second] = ['media-1', 'media-2'].map((name) => `http://127.0.0.1:${deployment.process(name).port}`);
+    const mxc = await uploadMedia(first, token, await testPicture('jpeg'), 'image/jpeg');
+    for (const base of [second, deployment.url]) {
+      const answer = await getMedia(thumbnailUrl(base, mxc, { width: 96, height: 96, method: 'crop' }), token);
+      expect(answer.status).toBe(200);
+      expect(await decodeImage(answer.bytes)).toEqual({ format: 'jpeg', width: 96, height: 96, pages: 1 });
+    }
+  });
+
+  it('routes federation media to the media replicas (which demand a signed request)', async () => {
+    const answer = await fetch(`${deployment.url}/_matrix/federation/v1/media/download/someMedia`);
+    expect(answer.status).toBe(401);
   });
 });

@@ -59,7 +59,7 @@ export class FederationRemoteMedia extends RemoteMedia {
     const now = Date.now();
     await this.references
       .attach(blob, async (rows) => {
-        await rows.insertUploaded({ origin, mediaId, tenant: tenant.serverName, uploaderUserId: null, now, contentType: fetched.contentType, uploadName: fileNameOrNull(fetched.fileName), size: blob.size });
+        await rows.insertUploaded({ origin, mediaId, tenant: tenant.serverName, uploaderUserId: null, now, contentType: fetched.contentType, uploadName: fetched.fileName || null, size: blob.size });
         return true;
       })
       .catch(async (e: Error) => {
@@ -69,8 +69,4 @@ export class FederationRemoteMedia extends RemoteMedia {
       });
     return this.store.find(origin, mediaId);
   }
-}
-
-function fileNameOrNull(name: string | null): string | null {
-  return name === null || name === '' ? null : name;
 }

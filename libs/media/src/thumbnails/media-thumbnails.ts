@@ -92,10 +92,10 @@ export class MediaThumbnails {
 
   /** Asks the media's server for the thumbnail; undefined when it cannot make one (the original is then thumbnailed here). */
   private async fromRemoteServer(key: ThumbnailKey, options: LocateOptions): Promise<StoredThumbnail | undefined> {
+    // What is fetched now, or was since the freeze, is "newly cached", which the freeze keeps off the unauthenticated endpoints.
+    if (options.unauthenticated && Date.now() >= this.config.media.unauthenticatedFreezeTs) throw Errors.notFound('Media not found');
     const stored = await this.thumbnails.find(key);
     if (stored) return stored;
-    // Anything fetched now is "newly cached", which the freeze keeps off the unauthenticated endpoints.
-    if (options.unauthenticated && Date.now() >= this.config.media.unauthenticatedFreezeTs) throw Errors.notFound('Media not found');
     try {
       const fetched = await this.fetcher.thumbnail(options.tenant.serverName, key.origin, key.mediaId, key);
       const limit = this.config.media.thumbnails.maxSourceBytes;
