@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { ContentReferences, MediaStorage, ThumbnailPregenerator } from '../../libs/media/src';
 import { DATABASE, type Database } from '../../libs/storage/src';
 import { startEmbeddedServer } from '../support/embedded-server';
-import { decodeImage, getMedia, testAnimation, testPicture, thumbnailUrl, uploadMedia } from '../support/media-requests';
+import {
+  decodeImage,
+  getMedia,
+  testAnimation,
+  testPicture,
+  thumbnailUrl,
+  uploadMedia,
+} from '../support/media-requests';
 import { rawClient, type Account } from '../support/raw-client';
 
 /** client-server-api "Thumbnails": each method and size, checked by decoding what the server answers. */
@@ -14,12 +21,16 @@ describe('thumbnails, single process', () => {
 
   beforeAll(async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lattice-thumbnails-'));
-    server = await startEmbeddedServer({ media: { storePath: join(dataDir, 'media'), thumbnails: { maxPixels: 4_000_000 } } }, dataDir);
+    server = await startEmbeddedServer(
+      { media: { storePath: join(dataDir, 'media'), thumbnails: { maxPixels: 4_000_000 } } },
+      dataDir,
+    );
     alice = await rawClient(() => server.url).register(`thumbs-${Date.now()}`);
   }, 60_000);
   afterAll(() => server?.close());
 
-  const thumbnail = (mxc: string, query: Record<string, string | number | boolean>, legacy = false) => getMedia(thumbnailUrl(server.url, mxc, query, legacy), alice.token);
+  const thumbnail = (mxc: string, query: Record<string, string | number | boolean>, legacy = false) =>
+    getMedia(thumbnailUrl(server.url, mxc, query, legacy), alice.token);
 
   // A 1000x500 original: crop answers the requested size; scale the smallest 2:1 size covering it, never beyond the original.
   // Other sizes get the closest pre-generated thumbnail not smaller than asked (of the same aspect, for crop), else one made for them.
@@ -47,12 +58,20 @@ describe('thumbnails, single process', () => {
         await server.app.get(ThumbnailPregenerator).idle();
       });
 
-      it.each(sizes)(`answers $width x $height $method as ${output} of the planned size`, async ({ width, height, method, expected }) => {
-        const answer = await thumbnail(mxc, { width, height, method });
-        expect(answer.status).toBe(200);
-        expect(answer.contentType).toBe(`image/${output}`);
-        expect(await decodeImage(answer.bytes)).toEqual({ format: output, width: expected[0], height: expected[1], pages: 1 });
-      });
+      it.each(sizes)(
+        `answers $width x $height $method as ${output} of the planned size`,
+        async ({ width, height, method, expected }) => {
+          const answer = await thumbnail(mxc, { width, height, method });
+          expect(answer.status).toBe(200);
+          expect(answer.contentType).toBe(`image/${output}`);
+          expect(await decodeImage(answer.bytes)).toEqual({
+            format: output,
+            width: expected[0],
+            height: expected[1],
+            pages: 1,
+          });
+        },
+      );
     });
   }
 
@@ -60,7 +79,9 @@ describe('thumbnails, single process', () => {
     const mxc = await uploadMedia(server.url, alice.token, await testPicture('png'), 'image/png');
     await server.app.get(ThumbnailPregenerator).idle();
     const mediaId = mxc.split('/').pop()!;
-    const made = await server.app.get<Database>(DATABASE).prisma.mediaThumbnail.findMany({ where: { mediaId }, orderBy: { width: 'asc' } });
+    const made = await server.app
+      .get<Database>(DATABASE)
+      .prisma.mediaThumbnail.findMany({ where: { mediaId }, orderBy: { width: 'asc' } });
     expect(made.map((t) => `${t.width}x${t.height} ${t.method} -> ${t.actualWidth}x${t.actualHeight}`)).toEqual([
       '32x32 crop -> 32x32',
       '96x96 crop -> 96x96',
@@ -72,7 +93,12 @@ describe('thumbnails, single process', () => {
 
   it('deletes the thumbnails, rows and blobs, with their media', async () => {
     // A colour no other test uses: identical thumbnails of other media would (rightly) keep their blobs.
-    const mxc = await uploadMedia(server.url, alice.token, await testPicture('webp', 1000, 500, { r: 7, g: 7, b: 7 }), 'image/webp');
+    const mxc = await uploadMedia(
+      server.url,
+      alice.token,
+      await testPicture('webp', 1000, 500, { r: 7, g: 7, b: 7 }),
+      'image/webp',
+    );
     await server.app.get(ThumbnailPregenerator).idle();
     const [origin, mediaId] = mxc.slice('mxc://'.length).split('/');
     const prisma = server.app.get<Database>(DATABASE).prisma;
@@ -107,7 +133,12 @@ describe('thumbnails, single process', () => {
   });
 
   it('refuses content that is not an image with 400 M_UNKNOWN', async () => {
-    const mxc = await uploadMedia(server.url, alice.token, Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'image/png');
+    const mxc = await uploadMedia(
+      server.url,
+      alice.token,
+      Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'),
+      'image/png',
+    );
     const answer = await thumbnail(mxc, { width: 96, height: 96, method: 'crop' });
     expect({ status: answer.status, errcode: answer.error?.errcode }).toEqual({ status: 400, errcode: 'M_UNKNOWN' });
   });
@@ -126,6 +157,8 @@ describe('thumbnails, single process', () => {
 
   it('requires an access token on the authenticated endpoint', async () => {
     const mxc = await uploadMedia(server.url, alice.token, await testPicture('png'), 'image/png');
-    expect((await getMedia(thumbnailUrl(server.url, mxc, { width: 32, height: 32 }))).error?.errcode).toBe('M_MISSING_TOKEN');
+    expect((await getMedia(thumbnailUrl(server.url, mxc, { width: 32, height: 32 }))).error?.errcode).toBe(
+      'M_MISSING_TOKEN',
+    );
   });
 });

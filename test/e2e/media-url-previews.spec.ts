@@ -23,33 +23,68 @@ async function startWebSite() {
         <link rel="alternate" type="application/json+oembed" href="${base}/oembed?url=post">
         </head><body>Hello</body></html>`);
     }
-    if (path === '/oembed') return res.setHeader('content-type', 'application/json').end(JSON.stringify({ version: '1.0', type: 'rich', provider_name: 'Test Site', title: 'oEmbed title' }));
+    if (path === '/oembed')
+      return res
+        .setHeader('content-type', 'application/json')
+        .end(JSON.stringify({ version: '1.0', type: 'rich', provider_name: 'Test Site', title: 'oEmbed title' }));
     if (path === '/cover.png') return res.setHeader('content-type', 'image/png').end(picture);
     if (path === '/huge') return res.setHeader('content-type', 'text/html').end(Buffer.alloc(300_000, 'a'));
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits, picture, close: () => new Promise((resolve) => server.close(resolve)) };
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hits,
+    picture,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
 }
 
 type Lattice = Awaited<ReturnType<typeof startEmbeddedServer>>;
 
 /** A client request with its own Host header (which fetch does not send), choosing the tenant. */
-function tenantCall(server: Lattice, host: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+function tenantCall(
+  server: Lattice,
+  host: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(`${server.url}${path}`, { method, headers: { host, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> }));
-    });
+    const req = request(
+      `${server.url}${path}`,
+      {
+        method,
+        headers: {
+          host,
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
 }
 
 async function register(server: Lattice, host: string, username: string): Promise<string> {
-  const { body } = await tenantCall(server, host, 'POST', '/_matrix/client/v3/register', undefined, { username, password: 'preview password', auth: { type: 'm.login.dummy' } });
+  const { body } = await tenantCall(server, host, 'POST', '/_matrix/client/v3/register', undefined, {
+    username,
+    password: 'preview password',
+    auth: { type: 'm.login.dummy' },
+  });
   return body.access_token as string;
 }
 
@@ -60,7 +95,10 @@ function previewOf(server: Lattice, host: string, token: string, url: string, ts
 
 function startServer(overrides: Record<string, unknown>): Promise<Lattice> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lattice-previews-'));
-  return startEmbeddedServer({ ...overrides, media: { storePath: join(dataDir, 'media'), urlPreviews: { maxBytes: 200_000 } } }, dataDir);
+  return startEmbeddedServer(
+    { ...overrides, media: { storePath: join(dataDir, 'media'), urlPreviews: { maxBytes: 200_000 } } },
+    dataDir,
+  );
 }
 
 describe('URL previews (GET /media/preview_url)', () => {
@@ -75,7 +113,12 @@ describe('URL previews (GET /media/preview_url)', () => {
     let token: string;
     beforeAll(async () => {
       // The harness's outbound policy: loopback allowed, everything else refused.
-      server = await startServer({ tenants: [{ serverName: 'localhost', hostnames: ['127.0.0.1'] }, { serverName: 'quiet.test', media: { urlPreviews: false } }] });
+      server = await startServer({
+        tenants: [
+          { serverName: 'localhost', hostnames: ['127.0.0.1'] },
+          { serverName: 'quiet.test', media: { urlPreviews: false } },
+        ],
+      });
       token = await register(server, 'localhost', `previewer-${Date.now()}`);
     }, 60_000);
     afterAll(() => server?.close());

@@ -40,30 +40,44 @@ describe('guardedFetch', () => {
   });
 
   it('refuses loopback under the default policy', async () => {
-    await expect(guardedFetch(new URL(`${base}/page`), { ...options, addresses: defaults })).rejects.toBeInstanceOf(RefusedDestinationError);
+    await expect(guardedFetch(new URL(`${base}/page`), { ...options, addresses: defaults })).rejects.toBeInstanceOf(
+      RefusedDestinationError,
+    );
   });
 
   it('refuses a name resolving to loopback under the default policy', async () => {
-    await expect(guardedFetch(new URL(base.replace('127.0.0.1', 'localhost') + '/page'), { ...options, addresses: defaults })).rejects.toBeInstanceOf(RefusedDestinationError);
+    await expect(
+      guardedFetch(new URL(base.replace('127.0.0.1', 'localhost') + '/page'), { ...options, addresses: defaults }),
+    ).rejects.toBeInstanceOf(RefusedDestinationError);
   });
 
   it('refuses a redirect to a private address', async () => {
-    await expect(guardedFetch(new URL(`${base}/to-private`), { ...options, addresses: loopbackAllowed })).rejects.toBeInstanceOf(RefusedDestinationError);
+    await expect(
+      guardedFetch(new URL(`${base}/to-private`), { ...options, addresses: loopbackAllowed }),
+    ).rejects.toBeInstanceOf(RefusedDestinationError);
   });
 
   it('cuts off a body over the size limit', async () => {
-    await expect(guardedFetch(new URL(`${base}/big`), { ...options, addresses: loopbackAllowed })).rejects.toBeInstanceOf(ResponseTooLargeError);
+    await expect(
+      guardedFetch(new URL(`${base}/big`), { ...options, addresses: loopbackAllowed }),
+    ).rejects.toBeInstanceOf(ResponseTooLargeError);
   });
 
   it('cuts off a body of no declared length once it passes the size limit', async () => {
-    await expect(guardedFetch(new URL(`${base}/big-chunked`), { ...options, addresses: loopbackAllowed })).rejects.toBeInstanceOf(ResponseTooLargeError);
+    await expect(
+      guardedFetch(new URL(`${base}/big-chunked`), { ...options, addresses: loopbackAllowed }),
+    ).rejects.toBeInstanceOf(ResponseTooLargeError);
   });
 
   it('gives up after the time limit', async () => {
-    await expect(guardedFetch(new URL(`${base}/slow`), { ...options, addresses: loopbackAllowed })).rejects.toThrow(/timed out/);
+    await expect(guardedFetch(new URL(`${base}/slow`), { ...options, addresses: loopbackAllowed })).rejects.toThrow(
+      /timed out/,
+    );
   });
 
   it('fetches only http and https', async () => {
-    await expect(guardedFetch(new URL('file:///etc/passwd'), { ...options, addresses: loopbackAllowed })).rejects.toThrow(/Only http and https/);
+    await expect(
+      guardedFetch(new URL('file:///etc/passwd'), { ...options, addresses: loopbackAllowed }),
+    ).rejects.toThrow(/Only http and https/);
   });
 });

@@ -36,7 +36,10 @@ export class ResponseTooLargeError extends Error {}
  * by hand so each one is checked. The answer's body streams: the caller
  * reads or destroys it.
  */
-export async function guardedRequest(url: URL, options: GuardedRequestOptions): Promise<{ response: IncomingMessage; url: URL }> {
+export async function guardedRequest(
+  url: URL,
+  options: GuardedRequestOptions,
+): Promise<{ response: IncomingMessage; url: URL }> {
   const deadline = Date.now() + options.timeoutMs;
   let current = url;
   for (let hop = 0; ; hop++) {
@@ -59,7 +62,10 @@ export async function guardedFetch(url: URL, options: GuardedFetchOptions): Prom
     response.destroy();
     throw new ResponseTooLargeError(`${from.href} is larger than ${options.maxBytes} bytes`);
   }
-  const timer = setTimeout(() => response.destroy(new Error(`Fetching ${url.href} timed out after ${options.timeoutMs} ms`)), Math.max(0, deadline - Date.now()));
+  const timer = setTimeout(
+    () => response.destroy(new Error(`Fetching ${url.href} timed out after ${options.timeoutMs} ms`)),
+    Math.max(0, deadline - Date.now()),
+  );
   try {
     const body = await readBounded(response, options.maxBytes, from);
     return { status: response.statusCode ?? 0, headers: response.headers, body, url: from };
@@ -87,13 +93,18 @@ const agents = new WeakMap<AddressPolicy, { http: HttpAgent; https: HttpsAgent }
 /** Connections kept alive per policy, so one is only reused by requests its address was checked for. */
 function agentsFor(addresses: AddressPolicy) {
   let pair = agents.get(addresses);
-  if (!pair) agents.set(addresses, (pair = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) }));
+  if (!pair)
+    agents.set(
+      addresses,
+      (pair = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) }),
+    );
   return pair;
 }
 
 function requestOnce(url: URL, options: GuardedRequestOptions, deadline: number): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return reject(new Error(`Only http and https URLs can be fetched, not ${url.protocol}`));
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return reject(new Error(`Only http and https URLs can be fetched, not ${url.protocol}`));
     try {
       assertAllowedLiteral(options.addresses, url.hostname.replace(/^\[(.*)\]$/, '$1'));
     } catch (e) {
@@ -117,7 +128,10 @@ function requestOnce(url: URL, options: GuardedRequestOptions, deadline: number)
         resolve(res);
       },
     );
-    const timer = setTimeout(() => req.destroy(new Error(`Fetching ${url.href} timed out after ${options.timeoutMs} ms`)), remaining);
+    const timer = setTimeout(
+      () => req.destroy(new Error(`Fetching ${url.href} timed out after ${options.timeoutMs} ms`)),
+      remaining,
+    );
     req.on('error', (e) => {
       clearTimeout(timer);
       reject(e);

@@ -19,7 +19,11 @@ export class FederationAuthGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const request = ctx.switchToHttp().getRequest<FederationRequest>();
-    const auth = await authenticateServerRequest(this.keys, { method: request.method, url: request.url, authorization: request.headers.authorization, body: request.body }, request.matrix!.tenant.serverName);
+    const auth = await authenticateServerRequest(
+      this.keys,
+      { method: request.method, url: request.url, authorization: request.headers.authorization, body: request.body },
+      request.matrix!.tenant.serverName,
+    );
     if (!auth.ok) throw Errors.unauthorized(auth.reason);
     request.federationOrigin = auth.origin;
     this.sender.serverIsUp(auth.origin);

@@ -21,7 +21,12 @@ export interface HttpsStreamOptions {
  * addresses checked against the outbound policy). The caller reads or
  * destroys the returned body.
  */
-export function httpsStream(endpoint: ServerEndpoint, method: string, path: string, options: HttpsStreamOptions): Promise<IncomingMessage> {
+export function httpsStream(
+  endpoint: ServerEndpoint,
+  method: string,
+  path: string,
+  options: HttpsStreamOptions,
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     assertAllowedLiteral(options.addresses, endpoint.host);
     const req = request(
@@ -42,7 +47,10 @@ export function httpsStream(endpoint: ServerEndpoint, method: string, path: stri
         resolve(res);
       },
     );
-    const timer = setTimeout(() => req.destroy(new Error(`${method} ${endpoint.hostHeader}${path} timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
+    const timer = setTimeout(
+      () => req.destroy(new Error(`${method} ${endpoint.hostHeader}${path} timed out after ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
     req.on('error', (e) => {
       clearTimeout(timer);
       reject(e);

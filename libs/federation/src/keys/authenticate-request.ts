@@ -19,15 +19,26 @@ export type RequestAuthentication = { ok: true; origin: string } | { ok: false; 
  * key of the origin server valid now, covers the method, the full target,
  * the origin, `destination` (the tenant asked) and the JSON body.
  */
-export async function authenticateServerRequest(keys: ServerKeys, request: SignedRequest, destination: string): Promise<RequestAuthentication> {
+export async function authenticateServerRequest(
+  keys: ServerKeys,
+  request: SignedRequest,
+  destination: string,
+): Promise<RequestAuthentication> {
   if (!request.authorization) return { ok: false, reason: 'Missing X-Matrix Authorization header' };
   const auth = parseAuthorizationHeader(request.authorization);
   if (!auth) return { ok: false, reason: 'Malformed X-Matrix Authorization header' };
-  if (auth.destination !== undefined && auth.destination !== destination) return { ok: false, reason: `This request is for ${auth.destination}, not ${destination}` };
+  if (auth.destination !== undefined && auth.destination !== destination)
+    return { ok: false, reason: `This request is for ${auth.destination}, not ${destination}` };
   const key = await keys.publicKey(auth.origin, auth.key, Date.now()).catch(() => undefined);
   if (!key) return { ok: false, reason: `No valid key ${auth.key} of ${auth.origin} could be found` };
   const content = request.body === undefined || request.body === null ? undefined : (request.body as JsonValue);
-  const signed = { method: request.method, uri: request.url, destination, ...(content === undefined ? {} : { content }) };
-  if (!verifyRequestSignature(auth, signed, key)) return { ok: false, reason: `Invalid signature by ${auth.origin} (${auth.key})` };
+  const signed = {
+    method: request.method,
+    uri: request.url,
+    destination,
+    ...(content === undefined ? {} : { content }),
+  };
+  if (!verifyRequestSignature(auth, signed, key))
+    return { ok: false, reason: `Invalid signature by ${auth.origin} (${auth.key})` };
   return { ok: true, origin: auth.origin };
 }

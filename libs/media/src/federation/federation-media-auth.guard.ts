@@ -13,7 +13,11 @@ export class FederationMediaAuthGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const request = ctx.switchToHttp().getRequest<MatrixRequest>();
-    const auth = await authenticateServerRequest(this.keys, { method: request.method, url: request.url, authorization: request.headers.authorization, body: request.body }, request.matrix!.tenant.serverName);
+    const auth = await authenticateServerRequest(
+      this.keys,
+      { method: request.method, url: request.url, authorization: request.headers.authorization, body: request.body },
+      request.matrix!.tenant.serverName,
+    );
     if (!auth.ok) throw Errors.unauthorized(auth.reason);
     return true;
   }

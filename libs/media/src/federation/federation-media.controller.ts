@@ -31,20 +31,61 @@ export class FederationMediaController {
 
   @Get('download/:mediaId')
   @Public()
-  async download(@Tenant() tenant: TenantConfig, @Param('mediaId') mediaId: string, @Query('timeout_ms') timeout: string | undefined, @Res() reply: FastifyReply) {
+  async download(
+    @Tenant() tenant: TenantConfig,
+    @Param('mediaId') mediaId: string,
+    @Query('timeout_ms') timeout: string | undefined,
+    @Res() reply: FastifyReply,
+  ) {
     const media = await this.downloads.locate(tenant.serverName, validMediaId(mediaId), locateOptions(tenant, timeout));
     const contentType = media.contentType ?? 'application/octet-stream';
     const body = await this.downloads.open(media);
-    await this.answer(reply, { 'Content-Type': contentType, 'Content-Disposition': contentDisposition(contentType, media.uploadName), 'Content-Length': String(media.size) }, body);
+    await this.answer(
+      reply,
+      {
+        'Content-Type': contentType,
+        'Content-Disposition': contentDisposition(contentType, media.uploadName),
+        'Content-Length': String(media.size),
+      },
+      body,
+    );
   }
 
   @Get('thumbnail/:mediaId')
   @Public()
-  async thumbnail(@Tenant() tenant: TenantConfig, @Param('mediaId') mediaId: string, @Query() query: ThumbnailQuery, @Res() reply: FastifyReply) {
-    const served = await this.thumbnails.serve(tenant.serverName, validMediaId(mediaId), thumbnailRequestOf(query), locateOptions(tenant, query.timeout_ms));
-    const described = served.kind === 'thumbnail' ? served.thumbnail : { contentType: served.media.contentType ?? 'application/octet-stream', sha256: served.media.sha256, size: served.media.size };
-    const body = served.kind === 'thumbnail' ? await this.storage.get(served.thumbnail.sha256) : await this.downloads.open(served.media);
-    await this.answer(reply, { 'Content-Type': described.contentType, 'Content-Disposition': contentDisposition(described.contentType, null), 'Content-Length': String(described.size) }, body);
+  async thumbnail(
+    @Tenant() tenant: TenantConfig,
+    @Param('mediaId') mediaId: string,
+    @Query() query: ThumbnailQuery,
+    @Res() reply: FastifyReply,
+  ) {
+    const served = await this.thumbnails.serve(
+      tenant.serverName,
+      validMediaId(mediaId),
+      thumbnailRequestOf(query),
+      locateOptions(tenant, query.timeout_ms),
+    );
+    const described =
+      served.kind === 'thumbnail'
+        ? served.thumbnail
+        : {
+            contentType: served.media.contentType ?? 'application/octet-stream',
+            sha256: served.media.sha256,
+            size: served.media.size,
+          };
+    const body =
+      served.kind === 'thumbnail'
+        ? await this.storage.get(served.thumbnail.sha256)
+        : await this.downloads.open(served.media);
+    await this.answer(
+      reply,
+      {
+        'Content-Type': described.contentType,
+        'Content-Disposition': contentDisposition(described.contentType, null),
+        'Content-Length': String(described.size),
+      },
+      body,
+    );
   }
 
   private async answer(reply: FastifyReply, headers: Record<string, string>, body: Readable): Promise<void> {
@@ -63,5 +104,10 @@ function validMediaId(mediaId: string): string {
 
 /** Another server asks for our media: never fetched onward, authenticated (not subject to the freeze). */
 function locateOptions(tenant: TenantConfig, timeout: string | undefined): LocateOptions {
-  return { tenant, unauthenticated: false, allowRemote: false, timeoutMs: integerParam(timeout, 'timeout_ms', DEFAULT_DOWNLOAD_TIMEOUT_MS) };
+  return {
+    tenant,
+    unauthenticated: false,
+    allowRemote: false,
+    timeoutMs: integerParam(timeout, 'timeout_ms', DEFAULT_DOWNLOAD_TIMEOUT_MS),
+  };
 }

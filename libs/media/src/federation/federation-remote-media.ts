@@ -48,7 +48,8 @@ export class FederationRemoteMedia extends RemoteMedia {
     });
     if (!fetched) return undefined;
     const limit = tenant.media.maxUploadBytes ?? this.config.media.maxUploadBytes;
-    const tooLarge = () => new MatrixError(502, 'M_TOO_LARGE', `Remote media larger than ${limit} bytes is not served here`);
+    const tooLarge = () =>
+      new MatrixError(502, 'M_TOO_LARGE', `Remote media larger than ${limit} bytes is not served here`);
     if (fetched.declaredLength !== undefined && fetched.declaredLength > limit) {
       fetched.body.destroy();
       throw tooLarge();
@@ -59,7 +60,16 @@ export class FederationRemoteMedia extends RemoteMedia {
     const now = Date.now();
     await this.references
       .attach(blob, async (rows) => {
-        await rows.insertUploaded({ origin, mediaId, tenant: tenant.serverName, uploaderUserId: null, now, contentType: fetched.contentType, uploadName: fetched.fileName || null, size: blob.size });
+        await rows.insertUploaded({
+          origin,
+          mediaId,
+          tenant: tenant.serverName,
+          uploaderUserId: null,
+          now,
+          contentType: fetched.contentType,
+          uploadName: fetched.fileName || null,
+          size: blob.size,
+        });
         return true;
       })
       .catch(async (e: Error) => {

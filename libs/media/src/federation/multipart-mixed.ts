@@ -19,8 +19,14 @@ export function newBoundary(): string {
 }
 
 /** Writes the two parts around a streamed media body. */
-export function writeMultipartMixed(boundary: string, metadata: object, media: { headers: Record<string, string>; body?: Readable }): Readable {
-  const headerLines = Object.entries(media.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+export function writeMultipartMixed(
+  boundary: string,
+  metadata: object,
+  media: { headers: Record<string, string>; body?: Readable },
+): Readable {
+  const headerLines = Object.entries(media.headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   const head = `--${boundary}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(metadata)}\r\n--${boundary}\r\n${headerLines}\r\n`;
   const tail = `\r\n--${boundary}--\r\n`;
   return Readable.from(
@@ -42,7 +48,11 @@ export function multipartBoundary(contentType: string | undefined): string | und
 export class MalformedMultipartError extends Error {}
 
 /** The metadata part's JSON and the media part of a streamed multipart/mixed body; the media body streams on as it is read. */
-export async function readMultipartMixed(source: Readable, boundary: string, maxHeaderBytes = 64 * 1024): Promise<{ metadata: unknown; media: MediaPart }> {
+export async function readMultipartMixed(
+  source: Readable,
+  boundary: string,
+  maxHeaderBytes = 64 * 1024,
+): Promise<{ metadata: unknown; media: MediaPart }> {
   const delimiter = Buffer.from(`\r\n--${boundary}`);
   const chunks = source[Symbol.asyncIterator]();
   // A CRLF in front lets the first delimiter be found like the others, preamble or not.

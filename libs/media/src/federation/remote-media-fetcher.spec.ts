@@ -38,28 +38,60 @@ describe('RemoteMediaFetcher', () => {
   it('reads the media part of a federation download', async () => {
     const { client, asked } = remote({
       '/_matrix/federation/v1/media/download/abc': () =>
-        answer(200, { 'content-type': 'multipart/mixed; boundary=zz' }, writeMultipartMixed('zz', {}, { headers: { 'Content-Type': 'text/plain', 'Content-Disposition': 'inline; filename="a.txt"' }, body: Readable.from([Buffer.from('hello')]) })),
+        answer(
+          200,
+          { 'content-type': 'multipart/mixed; boundary=zz' },
+          writeMultipartMixed(
+            'zz',
+            {},
+            {
+              headers: { 'Content-Type': 'text/plain', 'Content-Disposition': 'inline; filename="a.txt"' },
+              body: Readable.from([Buffer.from('hello')]),
+            },
+          ),
+        ),
     });
     const media = await new RemoteMediaFetcher(client, config).download('us.test', 'them.test', 'abc');
-    expect({ type: media.contentType, name: media.fileName, body: await text(media.body) }).toEqual({ type: 'text/plain', name: 'a.txt', body: 'hello' });
+    expect({ type: media.contentType, name: media.fileName, body: await text(media.body) }).toEqual({
+      type: 'text/plain',
+      name: 'a.txt',
+      body: 'hello',
+    });
     expect(asked).toEqual([{ origin: 'us.test', path: '/_matrix/federation/v1/media/download/abc' }]);
   });
 
   it('falls back to the deprecated endpoint, unsigned and with allow_remote=false, when the federation one is unrecognized', async () => {
     const { client, asked } = remote({
-      '/_matrix/federation/v1/media/download/abc': () => answer(404, { 'content-type': 'application/json' }, JSON.stringify({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' })),
-      '/_matrix/media/v3/download/them.test/abc': () => answer(200, { 'content-type': 'image/png', 'content-length': '3' }, 'png'),
+      '/_matrix/federation/v1/media/download/abc': () =>
+        answer(
+          404,
+          { 'content-type': 'application/json' },
+          JSON.stringify({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' }),
+        ),
+      '/_matrix/media/v3/download/them.test/abc': () =>
+        answer(200, { 'content-type': 'image/png', 'content-length': '3' }, 'png'),
     });
     const media = await new RemoteMediaFetcher(client, config).download('us.test', 'them.test', 'abc');
-    expect({ type: media.contentType, length: media.declaredLength, body: await text(media.body) }).toEqual({ type: 'image/png', length: 3, body: 'png' });
+    expect({ type: media.contentType, length: media.declaredLength, body: await text(media.body) }).toEqual({
+      type: 'image/png',
+      length: 3,
+      body: 'png',
+    });
     expect(asked[1]).toEqual({ origin: null, path: '/_matrix/media/v3/download/them.test/abc?allow_remote=false' });
   });
 
   it('does not fall back when the media is simply not there', async () => {
     const { client, asked } = remote({
-      '/_matrix/federation/v1/media/download/abc': () => answer(404, { 'content-type': 'application/json' }, JSON.stringify({ errcode: 'M_NOT_FOUND', error: 'Not found' })),
+      '/_matrix/federation/v1/media/download/abc': () =>
+        answer(
+          404,
+          { 'content-type': 'application/json' },
+          JSON.stringify({ errcode: 'M_NOT_FOUND', error: 'Not found' }),
+        ),
     });
-    await expect(new RemoteMediaFetcher(client, config).download('us.test', 'them.test', 'abc')).rejects.toBeInstanceOf(RemoteMediaUnavailable);
+    await expect(new RemoteMediaFetcher(client, config).download('us.test', 'them.test', 'abc')).rejects.toBeInstanceOf(
+      RemoteMediaUnavailable,
+    );
     expect(asked).toHaveLength(1);
   });
 
@@ -74,16 +106,32 @@ describe('RemoteMediaFetcher', () => {
     afterAll(() => new Promise((resolve) => server.close(resolve)));
 
     const redirecting = (location: string) =>
-      remote({ '/_matrix/federation/v1/media/download/abc': () => answer(200, { 'content-type': 'multipart/mixed; boundary=zz' }, writeMultipartMixed('zz', {}, { headers: { Location: location } })) }).client;
+      remote({
+        '/_matrix/federation/v1/media/download/abc': () =>
+          answer(
+            200,
+            { 'content-type': 'multipart/mixed; boundary=zz' },
+            writeMultipartMixed('zz', {}, { headers: { Location: location } }),
+          ),
+      }).client;
 
     it('is followed for the bytes', async () => {
-      const media = await new RemoteMediaFetcher(redirecting(`${base}/cdn/abc`), config).download('us.test', 'them.test', 'abc');
-      expect({ type: media.contentType, body: await text(media.body) }).toEqual({ type: 'image/gif', body: 'gif bytes' });
+      const media = await new RemoteMediaFetcher(redirecting(`${base}/cdn/abc`), config).download(
+        'us.test',
+        'them.test',
+        'abc',
+      );
+      expect({ type: media.contentType, body: await text(media.body) }).toEqual({
+        type: 'image/gif',
+        body: 'gif bytes',
+      });
     });
 
     it('is refused when it points where the outbound policy does not allow', async () => {
       const guarded = parseConfig({});
-      await expect(new RemoteMediaFetcher(redirecting(`${base}/cdn/abc`), guarded).download('us.test', 'them.test', 'abc')).rejects.toMatchObject({ status: 502 });
+      await expect(
+        new RemoteMediaFetcher(redirecting(`${base}/cdn/abc`), guarded).download('us.test', 'them.test', 'abc'),
+      ).rejects.toMatchObject({ status: 502 });
     });
   });
 });

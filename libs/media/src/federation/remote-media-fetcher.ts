@@ -60,23 +60,45 @@ export class RemoteMediaFetcher {
 
   download(asServer: string, serverName: string, mediaId: string): Promise<FetchedMedia> {
     const id = encodeURIComponent(mediaId);
-    return this.fetch(asServer, serverName, `/_matrix/federation/v1/media/download/${id}`, `/_matrix/media/v3/download/${encodeURIComponent(serverName)}/${id}?allow_remote=false`);
+    return this.fetch(
+      asServer,
+      serverName,
+      `/_matrix/federation/v1/media/download/${id}`,
+      `/_matrix/media/v3/download/${encodeURIComponent(serverName)}/${id}?allow_remote=false`,
+    );
   }
 
-  thumbnail(asServer: string, serverName: string, mediaId: string, request: RemoteThumbnailRequest): Promise<FetchedMedia> {
+  thumbnail(
+    asServer: string,
+    serverName: string,
+    mediaId: string,
+    request: RemoteThumbnailRequest,
+  ): Promise<FetchedMedia> {
     const id = encodeURIComponent(mediaId);
     const query = `width=${request.width}&height=${request.height}&method=${request.method}&animated=${request.animated}`;
-    return this.fetch(asServer, serverName, `/_matrix/federation/v1/media/thumbnail/${id}?${query}`, `/_matrix/media/v3/thumbnail/${encodeURIComponent(serverName)}/${id}?${query}&allow_remote=false`);
+    return this.fetch(
+      asServer,
+      serverName,
+      `/_matrix/federation/v1/media/thumbnail/${id}?${query}`,
+      `/_matrix/media/v3/thumbnail/${encodeURIComponent(serverName)}/${id}?${query}&allow_remote=false`,
+    );
   }
 
-  private async fetch(asServer: string, serverName: string, federationPath: string, legacyPath: string): Promise<FetchedMedia> {
+  private async fetch(
+    asServer: string,
+    serverName: string,
+    federationPath: string,
+    legacyPath: string,
+  ): Promise<FetchedMedia> {
     const answer = await this.federation.stream(asServer, serverName, federationPath).catch((e: Error) => {
       throw unreachable(serverName, e);
     });
     if (answer.statusCode === 200) return this.fromMultipart(serverName, answer);
     const error = await errorOf(answer);
     if (!unrecognized(answer.statusCode ?? 0, error)) throw failure(serverName, answer.statusCode ?? 0, error);
-    this.logger.debug(`${serverName} does not serve federation media (${answer.statusCode} ${error?.errcode ?? 'no Matrix error'}): trying the deprecated endpoint`);
+    this.logger.debug(
+      `${serverName} does not serve federation media (${answer.statusCode} ${error?.errcode ?? 'no Matrix error'}): trying the deprecated endpoint`,
+    );
     const legacy = await this.federation.stream(null, serverName, legacyPath).catch((e: Error) => {
       throw unreachable(serverName, e);
     });
@@ -92,13 +114,21 @@ export class RemoteMediaFetcher {
     }
     const { media } = await readMultipartMixed(answer, boundary).catch((e: Error) => {
       answer.destroy();
-      throw new MatrixError(502, 'M_UNKNOWN', `${serverName} answered malformed federation media: ${e instanceof MalformedMultipartError ? e.message : 'read failed'}`);
+      throw new MatrixError(
+        502,
+        'M_UNKNOWN',
+        `${serverName} answered malformed federation media: ${e instanceof MalformedMultipartError ? e.message : 'read failed'}`,
+      );
     });
     const location = media.headers.location;
     if (!location) return partMedia(media.headers, media.body);
     media.body.resume();
     // The spec's redirect: the URL may be anywhere (a CDN), so it is fetched like any URL a peer chose, not trusted as the peer itself.
-    const { response } = await guardedRequest(new URL(location), { addresses: this.addresses, timeoutMs: 30_000, ca: this.ca }).catch((e: Error) => {
+    const { response } = await guardedRequest(new URL(location), {
+      addresses: this.addresses,
+      timeoutMs: 30_000,
+      ca: this.ca,
+    }).catch((e: Error) => {
       throw new MatrixError(502, 'M_UNKNOWN', `Could not fetch the media ${serverName} redirected to: ${e.message}`);
     });
     if (response.statusCode !== 200) {
@@ -128,7 +158,9 @@ async function errorOf(answer: IncomingMessage): Promise<MatrixErrorBody | undef
   }
   try {
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-    return typeof body === 'object' && body !== null && typeof (body as MatrixErrorBody).errcode === 'string' ? (body as MatrixErrorBody) : undefined;
+    return typeof body === 'object' && body !== null && typeof (body as MatrixErrorBody).errcode === 'string'
+      ? (body as MatrixErrorBody)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -140,10 +172,17 @@ function unrecognized(status: number, error: MatrixErrorBody | undefined): boole
 }
 
 function failure(serverName: string, status: number, error: MatrixErrorBody | undefined): Error {
-  if (status === 404 || (status === 400 && error?.errcode !== 'M_TOO_LARGE')) return new RemoteMediaUnavailable(status, `${serverName} answered ${status} ${error?.errcode ?? ''}`.trim());
-  if (error?.errcode === 'M_TOO_LARGE') return new MatrixError(502, 'M_TOO_LARGE', `${serverName}'s media is too large`);
-  if (status === 504 && error?.errcode === 'M_NOT_YET_UPLOADED') return new MatrixError(504, 'M_NOT_YET_UPLOADED', 'Content has not yet been uploaded');
-  return new MatrixError(502, 'M_UNKNOWN', `${serverName} answered ${status}${error?.errcode ? ` ${error.errcode}` : ''}`);
+  if (status === 404 || (status === 400 && error?.errcode !== 'M_TOO_LARGE'))
+    return new RemoteMediaUnavailable(status, `${serverName} answered ${status} ${error?.errcode ?? ''}`.trim());
+  if (error?.errcode === 'M_TOO_LARGE')
+    return new MatrixError(502, 'M_TOO_LARGE', `${serverName}'s media is too large`);
+  if (status === 504 && error?.errcode === 'M_NOT_YET_UPLOADED')
+    return new MatrixError(504, 'M_NOT_YET_UPLOADED', 'Content has not yet been uploaded');
+  return new MatrixError(
+    502,
+    'M_UNKNOWN',
+    `${serverName} answered ${status}${error?.errcode ? ` ${error.errcode}` : ''}`,
+  );
 }
 
 function unreachable(serverName: string, e: Error): MatrixError {

@@ -21,7 +21,10 @@ describe('extractPagePreview', () => {
 
   it('falls back to <title> and the meta description', () => {
     const html = '<title> Plain page </title><meta name="description" content="Nothing special">';
-    expect(extractPagePreview(html, page).og).toMatchObject({ 'og:title': 'Plain page', 'og:description': 'Nothing special' });
+    expect(extractPagePreview(html, page).og).toMatchObject({
+      'og:title': 'Plain page',
+      'og:description': 'Nothing special',
+    });
   });
 
   it('finds the advertised oEmbed endpoint', () => {
@@ -30,13 +33,17 @@ describe('extractPagePreview', () => {
   });
 
   it('drops an og:image that is not an http(s) URL', () => {
-    expect(extractPagePreview('<meta property="og:image" content="javascript:alert(1)">', page).og).not.toHaveProperty('og:image');
+    expect(extractPagePreview('<meta property="og:image" content="javascript:alert(1)">', page).og).not.toHaveProperty(
+      'og:image',
+    );
   });
 });
 
 describe('openGraphFromOEmbed', () => {
   it('maps a photo answer to a title, site and image', () => {
-    expect(openGraphFromOEmbed({ type: 'photo', title: 'Cat', provider_name: 'Pics', url: 'https://pics.example/cat.jpg' })).toEqual({
+    expect(
+      openGraphFromOEmbed({ type: 'photo', title: 'Cat', provider_name: 'Pics', url: 'https://pics.example/cat.jpg' }),
+    ).toEqual({
       'og:title': 'Cat',
       'og:site_name': 'Pics',
       'og:image': 'https://pics.example/cat.jpg',
@@ -44,7 +51,14 @@ describe('openGraphFromOEmbed', () => {
   });
 
   it('takes the thumbnail of a video answer', () => {
-    expect(openGraphFromOEmbed({ type: 'video', title: 'Clip', thumbnail_url: 'https://v.example/t.jpg', author_name: 'Ann' })).toMatchObject({
+    expect(
+      openGraphFromOEmbed({
+        type: 'video',
+        title: 'Clip',
+        thumbnail_url: 'https://v.example/t.jpg',
+        author_name: 'Ann',
+      }),
+    ).toMatchObject({
       'og:image': 'https://v.example/t.jpg',
       'og:description': 'By Ann',
     });

@@ -34,7 +34,12 @@ export function extractPagePreview(html: string, pageUrl: URL): PagePreview {
           if (key.startsWith('og:') && !(key in og)) og[key] = content.slice(0, MAX_TEXT);
           if (key === 'description') fallbacks.description ??= content;
         }
-        if (name === 'link' && attributes.rel?.toLowerCase().split(/\s+/).includes('alternate') && attributes.type === 'application/json+oembed' && attributes.href) {
+        if (
+          name === 'link' &&
+          attributes.rel?.toLowerCase().split(/\s+/).includes('alternate') &&
+          attributes.type === 'application/json+oembed' &&
+          attributes.href
+        ) {
           oEmbedUrl ??= absolute(attributes.href, pageUrl);
         }
       },

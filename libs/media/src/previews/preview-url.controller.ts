@@ -18,7 +18,11 @@ export class PreviewUrlController {
 
   @Get('_matrix/media/v3/preview_url')
   @RateLimited()
-  legacyPreview(@Tenant() tenant: TenantConfig, @Query('url') url: string | undefined, @Query('ts') ts: string | undefined) {
+  legacyPreview(
+    @Tenant() tenant: TenantConfig,
+    @Query('url') url: string | undefined,
+    @Query('ts') ts: string | undefined,
+  ) {
     return this.preview(tenant, url, ts);
   }
 }

@@ -15,12 +15,19 @@ export class UrlPreviewStore {
   async find(tenant: string, url: string, ts: number, now: number): Promise<OpenGraph | undefined> {
     const live = { tenant, url, expiresTs: { gt: BigInt(now) } };
     const row =
-      (await this.prisma.urlPreview.findFirst({ where: { ...live, fetchedTs: { lte: BigInt(ts) } }, orderBy: { fetchedTs: 'desc' } })) ??
-      (await this.prisma.urlPreview.findFirst({ where: live, orderBy: { fetchedTs: 'asc' } }));
+      (await this.prisma.urlPreview.findFirst({
+        where: { ...live, fetchedTs: { lte: BigInt(ts) } },
+        orderBy: { fetchedTs: 'desc' },
+      })) ?? (await this.prisma.urlPreview.findFirst({ where: live, orderBy: { fetchedTs: 'asc' } }));
     return row ? (row.og as OpenGraph) : undefined;
   }
 
   async save(tenant: string, url: string, og: OpenGraph, fetchedTs: number, expiresTs: number): Promise<void> {
-    await this.prisma.urlPreview.createMany({ data: [{ tenant, url, og: og as Prisma.InputJsonObject, fetchedTs: BigInt(fetchedTs), expiresTs: BigInt(expiresTs) }], skipDuplicates: true });
+    await this.prisma.urlPreview.createMany({
+      data: [
+        { tenant, url, og: og as Prisma.InputJsonObject, fetchedTs: BigInt(fetchedTs), expiresTs: BigInt(expiresTs) },
+      ],
+      skipDuplicates: true,
+    });
   }
 }

@@ -3,7 +3,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import sharp from 'sharp';
 import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
 import { Errors, MatrixError } from '@lattice/http';
-import { AddressPolicy, guardedFetch, RefusedDestinationError, ResponseTooLargeError, type GuardedResponse } from '@lattice/outbound';
+import {
+  AddressPolicy,
+  guardedFetch,
+  RefusedDestinationError,
+  ResponseTooLargeError,
+  type GuardedResponse,
+} from '@lattice/outbound';
 import { mxcUri } from '@lattice/protocol';
 import { ContentReferences } from '../content-references';
 import { MediaStorage } from '../storage/media-storage';
@@ -36,7 +42,8 @@ export class UrlPreviews {
   }
 
   async preview(tenant: TenantConfig, url: string, ts: number | undefined): Promise<OpenGraph> {
-    if (!(tenant.media.urlPreviews ?? this.config.media.urlPreviews.enabled)) throw Errors.unrecognized(404, 'URL previews are turned off on this server');
+    if (!(tenant.media.urlPreviews ?? this.config.media.urlPreviews.enabled))
+      throw Errors.unrecognized(404, 'URL previews are turned off on this server');
     const target = parseHttpUrl(url);
     const now = Date.now();
     const cached = await this.cache.find(tenant.serverName, target.href, ts ?? now, now);
@@ -48,7 +55,8 @@ export class UrlPreviews {
 
   private async fetchPreview(tenant: TenantConfig, url: URL): Promise<OpenGraph> {
     const page = await this.fetch(url, 'text/html,application/xhtml+xml;q=0.9,image/*;q=0.8,*/*;q=0.5');
-    if (page.status < 200 || page.status >= 300) throw new MatrixError(502, 'M_UNKNOWN', `${url.href} answered ${page.status}`);
+    if (page.status < 200 || page.status >= 300)
+      throw new MatrixError(502, 'M_UNKNOWN', `${url.href} answered ${page.status}`);
     const type = mediaType(page);
     if (type.startsWith('image/')) return this.withImage(tenant, {}, page);
     if (type !== 'text/html' && type !== 'application/xhtml+xml') return {};
@@ -61,7 +69,9 @@ export class UrlPreviews {
       this.logger.debug(`Preview image ${imageUrl} of ${url.href} could not be fetched: ${e.message}`);
       return undefined;
     });
-    return image && image.status === 200 && mediaType(image).startsWith('image/') ? this.withImage(tenant, withOEmbed, image) : withOEmbed;
+    return image && image.status === 200 && mediaType(image).startsWith('image/')
+      ? this.withImage(tenant, withOEmbed, image)
+      : withOEmbed;
   }
 
   private async oEmbed(url: URL): Promise<OpenGraph> {
@@ -88,11 +98,27 @@ export class UrlPreviews {
     const mediaId = newMediaId();
     const origin = tenant.serverName;
     await this.references.attach(blob, async (rows) => {
-      await rows.insertUploaded({ origin, mediaId, tenant: origin, uploaderUserId: null, now: Date.now(), contentType, uploadName: null, size: blob.size });
+      await rows.insertUploaded({
+        origin,
+        mediaId,
+        tenant: origin,
+        uploaderUserId: null,
+        now: Date.now(),
+        contentType,
+        uploadName: null,
+        size: blob.size,
+      });
       return true;
     });
     this.pregenerator.uploaded(origin, mediaId);
-    return { ...og, 'og:image': mxcUri(origin, mediaId), 'og:image:type': contentType, 'og:image:width': meta.width, 'og:image:height': meta.pageHeight ?? meta.height, 'matrix:image:size': blob.size };
+    return {
+      ...og,
+      'og:image': mxcUri(origin, mediaId),
+      'og:image:type': contentType,
+      'og:image:width': meta.width,
+      'og:image:height': meta.pageHeight ?? meta.height,
+      'matrix:image:size': blob.size,
+    };
   }
 
   private async fetch(url: URL, accept: string): Promise<GuardedResponse> {
@@ -100,7 +126,8 @@ export class UrlPreviews {
     try {
       return await guardedFetch(url, { addresses: this.addresses, maxBytes, timeoutMs, headers: { accept } });
     } catch (e) {
-      if (e instanceof RefusedDestinationError) throw Errors.forbidden(`This server does not preview ${url.host}: ${e.message}`);
+      if (e instanceof RefusedDestinationError)
+        throw Errors.forbidden(`This server does not preview ${url.host}: ${e.message}`);
       if (e instanceof ResponseTooLargeError) throw new MatrixError(502, 'M_TOO_LARGE', e.message);
       throw new MatrixError(502, 'M_UNKNOWN', `Could not fetch ${url.href}: ${(e as Error).message}`);
     }
@@ -114,12 +141,16 @@ function parseHttpUrl(url: string): URL {
   } catch {
     throw Errors.invalidParam('url is not a URL');
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw Errors.invalidParam('Only http and https URLs can be previewed');
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw Errors.invalidParam('Only http and https URLs can be previewed');
   return parsed;
 }
 
 function mediaType(response: GuardedResponse): string {
-  return String(response.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  return String(response.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
 }
 
 /** The page's text in the charset its Content-Type names, UTF-8 when it names none (or one this runtime does not know). */

@@ -18,15 +18,21 @@ describe('planThumbnail', () => {
   });
 
   it('serves the original when it is no larger than the request in both directions', () => {
-    expect(planThumbnail({ width: 30, height: 20 }, { width: 32, height: 32, method: 'crop' })).toEqual({ kind: 'original' });
+    expect(planThumbnail({ width: 30, height: 20 }, { width: 32, height: 32, method: 'crop' })).toEqual({
+      kind: 'original',
+    });
   });
 
   it('never upscales: a crop wider than a thin original keeps its height', () => {
-    expect(planThumbnail({ width: 1000, height: 50 }, { width: 96, height: 96, method: 'crop' })).toMatchObject({ output: { width: 96, height: 50 } });
+    expect(planThumbnail({ width: 1000, height: 50 }, { width: 96, height: 96, method: 'crop' })).toMatchObject({
+      output: { width: 96, height: 50 },
+    });
   });
 
   it('never upscales: a scale the original cannot cover stays at the original size', () => {
-    expect(planThumbnail({ width: 700, height: 100 }, { width: 640, height: 480, method: 'scale' })).toMatchObject({ output: { width: 700, height: 100 } });
+    expect(planThumbnail({ width: 700, height: 100 }, { width: 640, height: 480, method: 'scale' })).toMatchObject({
+      output: { width: 700, height: 100 },
+    });
   });
 });
 
@@ -39,7 +45,11 @@ describe('closestThumbnail', () => {
 
   it('takes the smallest pre-generated thumbnail at least as large as asked', () => {
     const plan = planThumbnail({ width: 1000, height: 500 }, { width: 100, height: 100, method: 'scale' });
-    expect(plan.kind === 'resize' && closestThumbnail(made(SPEC_THUMBNAIL_SIZES), plan)).toEqual({ width: 480, height: 240, method: 'scale' });
+    expect(plan.kind === 'resize' && closestThumbnail(made(SPEC_THUMBNAIL_SIZES), plan)).toEqual({
+      width: 480,
+      height: 240,
+      method: 'scale',
+    });
   });
 
   it('takes no crop of another aspect ratio', () => {

@@ -32,7 +32,8 @@ export const SPEC_THUMBNAIL_SIZES: readonly ThumbnailSize[] = [
 ];
 
 /** What a thumbnail request of `requested` makes of an original: its output size, or none when the original itself is the answer. */
-export type ThumbnailPlan = { kind: 'original' } | { kind: 'resize'; method: ThumbnailMethod; scaleTo: Dimensions; output: Dimensions };
+export type ThumbnailPlan =
+  { kind: 'original' } | { kind: 'resize'; method: ThumbnailMethod; scaleTo: Dimensions; output: Dimensions };
 
 /**
  * The plan for one request. An original no larger than the request in both
@@ -42,9 +43,15 @@ export type ThumbnailPlan = { kind: 'original' } | { kind: 'resize'; method: Thu
 export function planThumbnail(original: Dimensions, requested: ThumbnailSize): ThumbnailPlan {
   if (original.width <= requested.width && original.height <= requested.height) return { kind: 'original' };
   const cover = Math.min(1, Math.max(requested.width / original.width, requested.height / original.height));
-  const scaleTo = { width: Math.max(1, Math.round(original.width * cover)), height: Math.max(1, Math.round(original.height * cover)) };
+  const scaleTo = {
+    width: Math.max(1, Math.round(original.width * cover)),
+    height: Math.max(1, Math.round(original.height * cover)),
+  };
   if (requested.method === 'scale') return { kind: 'resize', method: 'scale', scaleTo, output: scaleTo };
-  const output = { width: Math.min(requested.width, scaleTo.width), height: Math.min(requested.height, scaleTo.height) };
+  const output = {
+    width: Math.min(requested.width, scaleTo.width),
+    height: Math.min(requested.height, scaleTo.height),
+  };
   return { kind: 'resize', method: 'crop', scaleTo, output };
 }
 
@@ -54,14 +61,18 @@ export function planThumbnail(original: Dimensions, requested: ThumbnailSize): T
  * the same aspect ratio for crop (a crop of another shape would show a
  * different part of the image), and the smallest of those.
  */
-export function closestThumbnail<T extends ThumbnailSize>(available: readonly T[], plan: ThumbnailPlan & { kind: 'resize' }): T | undefined {
+export function closestThumbnail<T extends ThumbnailSize>(
+  available: readonly T[],
+  plan: ThumbnailPlan & { kind: 'resize' },
+): T | undefined {
   const wanted = plan.output;
   const fits = available.filter(
     (t) =>
       t.method === plan.method &&
       t.width >= wanted.width &&
       t.height >= wanted.height &&
-      (plan.method === 'scale' || Math.abs(t.width * wanted.height - t.height * wanted.width) <= Math.max(t.width, t.height)),
+      (plan.method === 'scale' ||
+        Math.abs(t.width * wanted.height - t.height * wanted.width) <= Math.max(t.width, t.height)),
   );
   return fits.sort((a, b) => a.width * a.height - b.width * b.height)[0];
 }

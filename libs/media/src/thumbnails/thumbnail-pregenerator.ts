@@ -25,7 +25,9 @@ export class ThumbnailPregenerator {
   uploaded(origin: string, mediaId: string): void {
     if (!this.config.media.thumbnails.pregenerate) return;
     this.queue = this.queue.then(() =>
-      this.generate(origin, mediaId).catch((e: Error) => this.logger.warn(`Could not pregenerate thumbnails of mxc://${origin}/${mediaId}: ${e.message}`)),
+      this.generate(origin, mediaId).catch((e: Error) =>
+        this.logger.warn(`Could not pregenerate thumbnails of mxc://${origin}/${mediaId}: ${e.message}`),
+      ),
     );
   }
 

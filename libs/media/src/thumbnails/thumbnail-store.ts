@@ -12,7 +12,9 @@ export class ThumbnailStore {
   }
 
   async find(key: ThumbnailKey): Promise<StoredThumbnail | undefined> {
-    const row = await this.prisma.mediaThumbnail.findUnique({ where: { origin_mediaId_width_height_method_animated: key } });
+    const row = await this.prisma.mediaThumbnail.findUnique({
+      where: { origin_mediaId_width_height_method_animated: key },
+    });
     return row ? toThumbnail(row) : undefined;
   }
 

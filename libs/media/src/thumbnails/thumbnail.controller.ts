@@ -21,7 +21,8 @@ export interface ThumbnailQuery {
 
 /** The width, height, method and animated parameters of a thumbnail request (client-server-api GET /media/thumbnail). */
 export function thumbnailRequestOf(query: ThumbnailQuery): ThumbnailRequest {
-  if (query.width === undefined || query.height === undefined) throw Errors.missingParam('width and height are required');
+  if (query.width === undefined || query.height === undefined)
+    throw Errors.missingParam('width and height are required');
   const width = integerParam(query.width, 'width', 0);
   const height = integerParam(query.height, 'height', 0);
   if (width < 1 || height < 1) throw Errors.invalidParam('width and height must be positive');
@@ -43,18 +44,40 @@ export class ThumbnailController {
   @Get('_matrix/client/v1/media/thumbnail/:serverName/:mediaId')
   @GuestAllowed()
   @RateLimited()
-  thumbnail(@Tenant() tenant: TenantConfig, @Param('serverName') serverName: string, @Param('mediaId') mediaId: string, @Query() query: ThumbnailQuery, @Req() request: MatrixRequest, @Res() reply: FastifyReply) {
+  thumbnail(
+    @Tenant() tenant: TenantConfig,
+    @Param('serverName') serverName: string,
+    @Param('mediaId') mediaId: string,
+    @Query() query: ThumbnailQuery,
+    @Req() request: MatrixRequest,
+    @Res() reply: FastifyReply,
+  ) {
     return this.serve({ tenant, serverName, mediaId, query, request, reply, unauthenticated: false });
   }
 
   @Get('_matrix/media/v3/thumbnail/:serverName/:mediaId')
   @Public()
   @RateLimited()
-  legacyThumbnail(@Tenant() tenant: TenantConfig, @Param('serverName') serverName: string, @Param('mediaId') mediaId: string, @Query() query: ThumbnailQuery, @Req() request: MatrixRequest, @Res() reply: FastifyReply) {
+  legacyThumbnail(
+    @Tenant() tenant: TenantConfig,
+    @Param('serverName') serverName: string,
+    @Param('mediaId') mediaId: string,
+    @Query() query: ThumbnailQuery,
+    @Req() request: MatrixRequest,
+    @Res() reply: FastifyReply,
+  ) {
     return this.serve({ tenant, serverName, mediaId, query, request, reply, unauthenticated: true });
   }
 
-  private async serve(req: { tenant: TenantConfig; serverName: string; mediaId: string; query: ThumbnailQuery; request: MatrixRequest; reply: FastifyReply; unauthenticated: boolean }): Promise<void> {
+  private async serve(req: {
+    tenant: TenantConfig;
+    serverName: string;
+    mediaId: string;
+    query: ThumbnailQuery;
+    request: MatrixRequest;
+    reply: FastifyReply;
+    unauthenticated: boolean;
+  }): Promise<void> {
     if (!isValidServerName(req.serverName)) throw Errors.invalidParam('serverName is not a valid server name');
     if (!isValidMediaId(req.mediaId)) throw Errors.invalidParam('mediaId may only hold A-Z, a-z, 0-9, _ and -');
     const served = await this.thumbnails.serve(req.serverName, req.mediaId, thumbnailRequestOf(req.query), {
@@ -77,5 +100,9 @@ export class ThumbnailController {
 
 function describe(served: ServedThumbnail): { contentType: string; sha256: string; size: number } {
   if (served.kind === 'thumbnail') return served.thumbnail;
-  return { contentType: served.media.contentType ?? 'application/octet-stream', sha256: served.media.sha256, size: served.media.size };
+  return {
+    contentType: served.media.contentType ?? 'application/octet-stream',
+    sha256: served.media.sha256,
+    size: served.media.size,
+  };
 }

@@ -37,7 +37,8 @@ export class ThumbnailRefused extends Error {
   }
 }
 
-export type PreparedThumbnail = { kind: 'original' } | (ThumbnailPlan & { kind: 'resize'; animated: boolean; make(): Promise<Thumbnail> });
+export type PreparedThumbnail =
+  { kind: 'original' } | (ThumbnailPlan & { kind: 'resize'; animated: boolean; make(): Promise<Thumbnail> });
 
 export type ThumbnailResult = { kind: 'original' } | { kind: 'thumbnail'; thumbnail: Thumbnail };
 
@@ -61,7 +62,8 @@ export class Thumbnailer {
   async prepare(source: Buffer, declaredType: string, request: ThumbnailRequest): Promise<PreparedThumbnail> {
     const type = baseType(declaredType);
     const staticType = STATIC_OUTPUT[type];
-    if (!staticType) throw new ThumbnailRefused('unsupported', `Cannot generate thumbnails for ${type || 'content without a type'}`);
+    if (!staticType)
+      throw new ThumbnailRefused('unsupported', `Cannot generate thumbnails for ${type || 'content without a type'}`);
     const animated = request.animated && ANIMATABLE.has(type);
     const meta = await sharp(source, { animated, limitInputPixels: false })
       .metadata()
@@ -69,7 +71,8 @@ export class Thumbnailer {
         throw new ThumbnailRefused('unsupported', `Cannot decode the image: ${e.message}`);
       });
     // The declared type is the uploader's word: only what really decodes as one of the four is thumbnailed (no SVG, PDF, ...).
-    if (!DECODED_FORMATS.has(meta.format)) throw new ThumbnailRefused('unsupported', `Cannot generate thumbnails for ${meta.format} content`);
+    if (!DECODED_FORMATS.has(meta.format))
+      throw new ThumbnailRefused('unsupported', `Cannot generate thumbnails for ${meta.format} content`);
     const frames = animated ? (meta.pages ?? 1) : 1;
     const frame = animated ? { width: meta.width, height: meta.pageHeight ?? meta.height } : meta.autoOrient;
     if (frame.width * frame.height * frames > this.options.maxPixels) {
@@ -80,7 +83,11 @@ export class Thumbnailer {
     const isAnimation = animated && frames > 1;
     const contentType: ThumbnailType = isAnimation ? 'image/webp' : staticType;
     const make = async (): Promise<Thumbnail> => {
-      const pipeline = sharp(source, { animated: isAnimation, autoOrient: !isAnimation, limitInputPixels: this.options.maxPixels }).resize(plan.output.width, plan.output.height, {
+      const pipeline = sharp(source, {
+        animated: isAnimation,
+        autoOrient: !isAnimation,
+        limitInputPixels: this.options.maxPixels,
+      }).resize(plan.output.width, plan.output.height, {
         fit: plan.method === 'crop' ? 'cover' : 'fill',
         position: 'centre',
       });
