@@ -195,6 +195,14 @@ describe('media repository (client-server-api "Content repository")', () => {
       expect((await download(server, bob, created.json.content_uri)).bytes.toString()).toBe('first');
     });
 
+    it('lets exactly one of two concurrent uploads to the same mxc:// URI win', async () => {
+      const created = await media(server, alice, 'POST', '/_matrix/media/v1/create');
+      const path = `/_matrix/media/v3/upload/${mxcPath(created.json.content_uri)}`;
+      const answers = await Promise.all(['racer one', 'racer two'].map((body) => media(server, alice, 'PUT', path, { body: Buffer.from(body) })));
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+      expect(['racer one', 'racer two']).toContain((await download(server, bob, created.json.content_uri)).bytes.toString());
+    });
+
     it("refuses another user's upload with 403 M_FORBIDDEN", async () => {
       const created = await media(server, alice, 'POST', '/_matrix/media/v1/create');
       const answer = await media(server, bob, 'PUT', `/_matrix/media/v3/upload/${mxcPath(created.json.content_uri)}`, { body: Buffer.from('not mine') });
