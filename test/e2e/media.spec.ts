@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { MediaModeration, MediaSweeper } from '../../libs/media/src';
 import { startEmbeddedServer } from '../support/embedded-server';
+import { eventually } from '../support/matrix-client';
 import { pseudoRandomBytes } from '../support/media-flows';
 import { rawClient, type Account } from '../support/raw-client';
 
@@ -116,6 +118,17 @@ describe('media repository (client-server-api "Content repository")', () => {
       expect(over.status).toBe(403);
       expect(over.json.errcode).toBe('M_FORBIDDEN');
       expect((await upload(server, await freshUser(), Buffer.from('one byte too many'))).status).toBe(200);
+    });
+
+    it('keeps nothing of an upload the client abandons halfway', async () => {
+      const incoming = join(server.dataDir, 'media', 'incoming');
+      const req = request(`${server.url}/_matrix/media/v3/upload`, { method: 'POST', headers: { authorization: `Bearer ${alice.token}`, 'content-length': String(MAX_UPLOAD) } });
+      const closed = new Promise((resolve) => req.on('error', resolve).on('close', resolve));
+      req.write(pseudoRandomBytes(100_000, 'abandoned'));
+      await eventually('the upload to be staged', () => existsSync(incoming) && readdirSync(incoming).length > 0);
+      req.destroy();
+      await closed;
+      await eventually('the staged upload to be removed', () => readdirSync(incoming).length === 0);
     });
 
     it('needs an access token', async () => {
