@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
+import { motoServerBinary, S3_SKIP_REASON, S3_TEST_CREDENTIALS, startS3Server } from '../../test/support/s3-server';
 import { startSynapse } from '../../test/support/synapse';
 import { makeTestCertificates } from '../../tools/tls/test-certificates';
 import { rssMiB, startSingleProcess } from '../homeserver/targets';
@@ -27,15 +28,18 @@ interface Round {
 
 /**
  * Media throughput of a 100 MB file, Lattice (single process, local
- * storage) and Synapse from PyPI (LATTICE_SYNAPSE_PYTHON) side by side on
- * this machine: upload and download MB/s, and how much the server's resident
+ * storage; and on S3 with LATTICE_MOTO_SERVER) and Synapse from PyPI
+ * (LATTICE_SYNAPSE_PYTHON) side by side on this machine: upload and download MB/s, and how much the server's resident
  * memory grows while it moves the file. A server that streams grows by its
  * buffers, not by the file.
  */
 export async function run(): Promise<Record<string, number>> {
   const file = pseudoRandom(FILE_MB * 1024 * 1024);
   const fileSha = sha256(file);
-  const targets: MediaTarget[] = [await startLattice()];
+  const targets: MediaTarget[] = [await startLattice(18760, 'local storage')];
+  const moto = motoServerBinary();
+  if (moto) targets.push(await startLatticeOnS3(moto));
+  else console.log(`  (S3 storage skipped: ${S3_SKIP_REASON})`);
   if (process.env.LATTICE_SYNAPSE_PYTHON) targets.push(await startSynapseTarget());
   else console.log('  (Synapse skipped: set LATTICE_SYNAPSE_PYTHON to the python of a virtualenv with matrix-synapse)');
   const rounds = new Map<string, Round[]>(targets.map((t) => [t.name, []]));
@@ -111,10 +115,28 @@ function send(url: string, method: string, token: string, body?: Buffer): Promis
   });
 }
 
-async function startLattice(): Promise<MediaTarget> {
-  const target = await startSingleProcess(18760, undefined, { LATTICE_MEDIA_MAX_UPLOAD_BYTES: String(2 * FILE_MB * 1024 * 1024) });
+async function startLattice(port: number, storage: string, env: Record<string, string> = {}): Promise<MediaTarget> {
+  const target = await startSingleProcess(port, undefined, { LATTICE_MEDIA_MAX_UPLOAD_BYTES: String(2 * FILE_MB * 1024 * 1024), ...env });
   const token = await register(target.url, 'mediabench');
-  return { name: 'lattice single-process (local storage)', url: target.url, token, pid: () => target.pid, stop: () => target.stop() };
+  return { name: `lattice single-process (${storage})`, url: target.url, token, pid: () => target.pid, stop: () => target.stop() };
+}
+
+/** On moto's S3 server (LATTICE_MOTO_SERVER): shows the S3 path streams too; its speed is mostly moto's, an in-memory Python server. */
+async function startLatticeOnS3(moto: string): Promise<MediaTarget> {
+  const s3 = await startS3Server(moto);
+  const target = await startLattice(18770, 'S3 storage on moto', {
+    LATTICE_MEDIA_S3_BUCKET: await s3.newBucket('lattice-bench-media'),
+    LATTICE_MEDIA_S3_ENDPOINT: s3.endpoint,
+    AWS_ACCESS_KEY_ID: S3_TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3_TEST_CREDENTIALS.secretAccessKey,
+  });
+  return {
+    ...target,
+    stop: async () => {
+      await target.stop();
+      await s3.close();
+    },
+  };
 }
 
 async function startSynapseTarget(): Promise<MediaTarget> {

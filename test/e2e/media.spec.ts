@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { MediaModeration, MediaSweeper } from '../../libs/media/src';
 import { startEmbeddedServer } from '../support/embedded-server';
+import { eventually } from '../support/matrix-client';
 import { pseudoRandomBytes } from '../support/media-flows';
 import { rawClient, type Account } from '../support/raw-client';
 
@@ -118,6 +120,17 @@ describe('media repository (client-server-api "Content repository")', () => {
       expect((await upload(server, await freshUser(), Buffer.from('one byte too many'))).status).toBe(200);
     });
 
+    it('keeps nothing of an upload the client abandons halfway', async () => {
+      const incoming = join(server.dataDir, 'media', 'incoming');
+      const req = request(`${server.url}/_matrix/media/v3/upload`, { method: 'POST', headers: { authorization: `Bearer ${alice.token}`, 'content-length': String(MAX_UPLOAD) } });
+      const closed = new Promise((resolve) => req.on('error', resolve).on('close', resolve));
+      req.write(pseudoRandomBytes(100_000, 'abandoned'));
+      await eventually('the upload to be staged', () => existsSync(incoming) && readdirSync(incoming).length > 0);
+      req.destroy();
+      await closed;
+      await eventually('the staged upload to be removed', () => readdirSync(incoming).length === 0);
+    });
+
     it('needs an access token', async () => {
       const answer = await media(server, undefined, 'POST', '/_matrix/media/v3/upload', { body: Buffer.from('x') });
       expect(answer.status).toBe(401);
@@ -193,6 +206,14 @@ describe('media repository (client-server-api "Content repository")', () => {
       expect(again.status).toBe(409);
       expect(again.json.errcode).toBe('M_CANNOT_OVERWRITE_MEDIA');
       expect((await download(server, bob, created.json.content_uri)).bytes.toString()).toBe('first');
+    });
+
+    it('lets exactly one of two concurrent uploads to the same mxc:// URI win', async () => {
+      const created = await media(server, alice, 'POST', '/_matrix/media/v1/create');
+      const path = `/_matrix/media/v3/upload/${mxcPath(created.json.content_uri)}`;
+      const answers = await Promise.all(['racer one', 'racer two'].map((body) => media(server, alice, 'PUT', path, { body: Buffer.from(body) })));
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+      expect(['racer one', 'racer two']).toContain((await download(server, bob, created.json.content_uri)).bytes.toString());
     });
 
     it("refuses another user's upload with 403 M_FORBIDDEN", async () => {

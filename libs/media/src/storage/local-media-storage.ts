@@ -29,7 +29,8 @@ export class LocalMediaStorage extends MediaStorage {
     const staging = join(this.incoming, randomUUID());
     const meter = metered(body, options.maxBytes);
     try {
-      await pipeline(meter, createWriteStream(staging));
+      // flush: the bytes are on disk before the rename names them and the upload is acknowledged.
+      await pipeline(meter, createWriteStream(staging, { flush: true }));
       const blob = meter.result();
       const target = this.pathOf(blob.sha256);
       await mkdir(join(target, '..'), { recursive: true });
