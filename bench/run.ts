@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- name...]`: runs the benchmarks and prints their numbers
- * (`npm run bench -- protocol`, `-- homeserver`, `-- federation`, `-- search` or `-- relations` for one group).
+ * (`npm run bench -- <name>` for one group; the names are the keys of BENCHES).
  * Each bench module exports run(): Promise<Record<string, number>>.
  */
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, number>> }>> = {
@@ -11,6 +11,8 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'federation': () => import('./federation/federation.bench'),
   'search': () => import('./client-surface/search.bench'),
   'relations': () => import('./client-surface/relations.bench'),
+  'media': () => import('./media/media.bench'),
+  'media/thumbnails': () => import('./media/thumbnails.bench'),
 };
 
 async function main(): Promise<void> {

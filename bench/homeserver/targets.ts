@@ -22,14 +22,14 @@ function benchConfig(): string {
   return path;
 }
 
-function rssMiB(pid: number | undefined): number {
+export function rssMiB(pid: number | undefined): number {
   if (pid === undefined) return 0;
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
   return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
 }
 
-/** The single-process server (apps/homeserver), embedded PGlite or on Postgres. */
-export async function startSingleProcess(port: number, databaseUrl?: string): Promise<BenchTarget> {
+/** The single-process server (apps/homeserver), embedded PGlite or on Postgres; `env` adds settings (LATTICE_* overrides). */
+export async function startSingleProcess(port: number, databaseUrl?: string, env: Record<string, string> = {}): Promise<BenchTarget & { pid: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-data-'));
   const child: ChildProcess = spawn(process.execPath, [join(DIST, 'apps/homeserver/src/main.js')], {
     env: {
@@ -39,6 +39,7 @@ export async function startSingleProcess(port: number, databaseUrl?: string): Pr
       LATTICE_PORT: String(port),
       LATTICE_DATA_DIR: dataDir,
       ...(databaseUrl ? { LATTICE_DATABASE_URL: databaseUrl } : {}),
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -50,6 +51,7 @@ export async function startSingleProcess(port: number, databaseUrl?: string): Pr
   }
   return {
     url,
+    pid: child.pid!,
     rss: () => ({ homeserver: rssMiB(child.pid) }),
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));

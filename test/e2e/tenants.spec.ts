@@ -27,7 +27,7 @@ describe('two tenants in one deployment', () => {
           hostnames: ['chat.one.test'],
           registration: { mode: 'token', tokens: ['one-secret'], guests: true },
         },
-        { serverName: 'two.test', registration: { mode: 'open' } },
+        { serverName: 'two.test', registration: { mode: 'open' }, media: { maxUploadBytes: 1000 } },
       ],
     });
     one = new Tenant(server.url, 'one.test');
@@ -43,6 +43,11 @@ describe('two tenants in one deployment', () => {
   it('registers each user under the tenant the request was addressed to', async () => {
     expect(await one.call(ann, 'GET', '/account/whoami')).toMatchObject({ status: 200, body: { user_id: '@ann:one.test' } });
     expect(await two.call(ben, 'GET', '/account/whoami')).toMatchObject({ status: 200, body: { user_id: '@ben:two.test' } });
+  });
+
+  it("reports each tenant's own media upload limit", async () => {
+    expect((await two.request(ben, 'GET', '/_matrix/client/v1/media/config')).body).toEqual({ 'm.upload.size': 1000 });
+    expect((await one.request(ann, 'GET', '/_matrix/client/v1/media/config')).body).toEqual({ 'm.upload.size': 50 * 1024 * 1024 });
   });
 
   it('keeps the same localpart free on each tenant', async () => {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { LocalDeployment } from '../../tools/services/local-deployment';
+import { LocalDeployment, type LocalDeploymentOptions } from '../../tools/services/local-deployment';
 import { createScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
 import { servicesEnv } from './services-env';
 
@@ -11,7 +11,7 @@ let ports = Number(process.env.LATTICE_TEST_SERVICES_PORT ?? 18300);
  * front), on a database of its own and an emptied bus. Process output is
  * printed only when LATTICE_TEST_LOGS is set.
  */
-export async function startServicesDeployment(): Promise<LocalDeployment & { close(): Promise<void> }> {
+export async function startServicesDeployment(options: Pick<LocalDeploymentOptions, 'replicas'> = {}): Promise<LocalDeployment & { close(): Promise<void> }> {
   const env = servicesEnv();
   await emptyJetStream(env.natsUrl);
   const databaseUrl = await createScratchDatabase(env.postgresUrl, 'lattice_services');
@@ -23,6 +23,7 @@ export async function startServicesDeployment(): Promise<LocalDeployment & { clo
     natsUrl: env.natsUrl,
     redisUrl: env.redisUrl,
     distDir: join(__dirname, '../../dist'),
+    ...options,
     log: process.env.LATTICE_TEST_LOGS ? (line) => process.stdout.write(`${line}\n`) : undefined,
   });
   await deployment.start();

@@ -12,6 +12,8 @@ export interface RunningSynapse {
   dir: string;
   /** Registers a user (open registration, m.login.dummy) and returns its ID and access token. */
   register(username: string): Promise<{ userId: string; accessToken: string }>;
+  /** Its process, while it runs (benchmarks read its memory). */
+  pid(): number | undefined;
   /** Starts it again after stop(), with the same database, keys and ports. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -50,7 +52,7 @@ export async function startSynapse(certs: TestCertificates, options: SynapseOpti
     pid_file: join(dir, 'homeserver.pid'),
     listeners: [
       { port: federationPort, tls: true, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['federation', 'keys'], compress: false }] },
-      { port: clientPort, tls: false, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['client'], compress: false }] },
+      { port: clientPort, tls: false, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['client', 'media'], compress: false }] },
     ],
     tls_certificate_path: certs.certFile,
     tls_private_key_path: certs.keyFile,
@@ -115,6 +117,7 @@ export async function startSynapse(certs: TestCertificates, options: SynapseOpti
       if (!response.ok) throw new Error(`Synapse register ${username}: ${JSON.stringify(body)}`);
       return { userId: body.user_id, accessToken: body.access_token };
     },
+    pid: () => child?.pid,
     start,
     stop: async () => {
       const running = child;

@@ -25,6 +25,8 @@ export interface LocalDeploymentOptions {
   configFile?: string;
   /** Where the built apps are (dist/ of this checkout). */
   distDir: string;
+  /** Processes of an app other than the usual layout's count (e.g. two media replicas sharing S3 storage). */
+  replicas?: Partial<Record<ServiceProcess['app'], number>>;
   log?: (line: string) => void;
 }
 
@@ -50,7 +52,8 @@ export class LocalDeployment {
 
   constructor(private readonly options: LocalDeploymentOptions) {
     let port = options.basePort;
-    for (const [app, count] of LAYOUT) {
+    for (const [app, usual] of LAYOUT) {
+      const count = options.replicas?.[app] ?? usual;
       for (let i = 1; i <= count; i++) this.processes.push({ name: count > 1 ? `${app}-${i}` : app, app, port: port++ });
     }
   }

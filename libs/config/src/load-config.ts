@@ -33,6 +33,9 @@ const overrides: ReadonlyArray<{ name: string; help: string; apply: (raw: Record
   { name: 'LATTICE_OTLP_ENDPOINT', help: 'telemetry.otlpEndpoint', apply: (c, v) => ((c.telemetry ??= {}).otlpEndpoint = v) },
   { name: 'LATTICE_SERVICE_NAME', help: 'telemetry.serviceName', apply: (c, v) => ((c.telemetry ??= {}).serviceName = v) },
   { name: 'LATTICE_ACCESS_TOKEN_LIFETIME_MS', help: 'auth.accessTokenLifetimeMs', apply: (c, v) => ((c.auth ??= {}).accessTokenLifetimeMs = Number(v)) },
+  { name: 'LATTICE_MEDIA_S3_BUCKET', help: 'media.storage: {kind: s3, bucket} (credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)', apply: (c, v) => ((c.media ??= {}).storage = { ...(c.media.storage ?? {}), kind: 's3', bucket: v }) },
+  { name: 'LATTICE_MEDIA_S3_ENDPOINT', help: 'media.storage.endpoint (an S3-compatible server)', apply: (c, v) => (((c.media ??= {}).storage ??= {}).endpoint = v) },
+  { name: 'LATTICE_MEDIA_MAX_UPLOAD_BYTES', help: 'media.maxUploadBytes', apply: (c, v) => ((c.media ??= {}).maxUploadBytes = Number(v)) },
   { name: 'LATTICE_OUTBOUND_ALLOW_RANGES', help: 'outbound.allowRanges (comma-separated CIDR ranges)', apply: (c, v) => ((c.outbound ??= {}).allowRanges = commaList(v)) },
 ];
 

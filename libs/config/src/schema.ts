@@ -35,6 +35,110 @@ const support = z
     support_page: z.url().optional(),
   })
   .refine((s) => s.contacts.length > 0 || s.support_page !== undefined, 'support needs contacts or support_page');
+/** Media limits a tenant may set for itself; unset, the server-wide `media` value applies. */
+const tenantMedia = z.object({
+  maxUploadBytes: z.number().int().positive().optional(),
+  userQuotaBytes: z.number().int().positive().optional(),
+  /** URL previews (GET /media/preview_url) for this tenant's users; unset: media.urlPreviews.enabled. */
+  urlPreviews: z.boolean().optional(),
+});
+
+/** Where media bytes are kept: files under storePath (embedded default), or an S3-compatible bucket shared by every media replica. */
+const mediaStorage = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('local') }),
+  z.object({
+    kind: z.literal('s3'),
+    bucket: z.string().min(1),
+    region: z.string().default('us-east-1'),
+    /** An S3-compatible server's URL; unset for AWS. */
+    endpoint: z.url().optional(),
+    forcePathStyle: z.boolean().default(true),
+    prefix: z.string().default(''),
+    /** Unset: the AWS SDK's default credential chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, instance roles). */
+    accessKeyId: z.string().min(1).optional(),
+    secretAccessKey: z.string().min(1).optional(),
+  }),
+]);
+
+const thumbnailSize = z.object({ width: z.number().int().positive(), height: z.number().int().positive(), method: z.enum(['crop', 'scale']) });
+
+function thumbnailDefaults() {
+  return {
+    // The sizes client-server-api "Thumbnails" says servers SHOULD produce.
+    sizes: [
+      { width: 32, height: 32, method: 'crop' as const },
+      { width: 96, height: 96, method: 'crop' as const },
+      { width: 320, height: 240, method: 'scale' as const },
+      { width: 640, height: 480, method: 'scale' as const },
+      { width: 800, height: 600, method: 'scale' as const },
+    ],
+    pregenerate: true,
+    maxPixels: 32_000_000,
+    maxSourceBytes: 32 * 1024 * 1024,
+  };
+}
+
+const thumbnails = z.object({
+  /** The sizes made for every uploaded image; a request for another size is answered by the closest made one not smaller, else made on demand. */
+  sizes: z.array(thumbnailSize).default(thumbnailDefaults().sizes),
+  /** Make the sizes in the background after each upload of an image; off: only on demand. */
+  pregenerate: z.boolean().default(true),
+  /** Images of more pixels (all frames of an animation counted) are not thumbnailed (413 M_TOO_LARGE, 502 for remote media). */
+  maxPixels: z.number().int().positive().default(thumbnailDefaults().maxPixels),
+  /** Files larger than this are not thumbnailed: they are decoded in memory. */
+  maxSourceBytes: z.number().int().positive().default(thumbnailDefaults().maxSourceBytes),
+});
+
+function urlPreviewDefaults() {
+  return { enabled: true, maxBytes: 10 * 1024 * 1024, timeoutMs: 10_000, cacheMs: 24 * 60 * 60 * 1000 };
+}
+
+/**
+ * URL previews (client-server-api GET /media/preview_url). The server fetches what users ask for, so every
+ * fetch is bound by the `outbound` address policy (no private, loopback or link-local targets unless allowed).
+ */
+const urlPreviews = z.object({
+  /** Off: preview_url answers 404 M_UNRECOGNIZED. A tenant's media.urlPreviews overrides it. */
+  enabled: z.boolean().default(urlPreviewDefaults().enabled),
+  /** Largest page, oEmbed answer or image fetched for a preview. */
+  maxBytes: z.number().int().positive().default(urlPreviewDefaults().maxBytes),
+  /** For each fetch, redirects included. */
+  timeoutMs: z.number().int().positive().default(urlPreviewDefaults().timeoutMs),
+  /** How long a fetched preview answers requests for its URL. */
+  cacheMs: z.number().int().positive().default(urlPreviewDefaults().cacheMs),
+});
+
+const mediaDefaults = {
+  storage: { kind: 'local' as const },
+  maxUploadBytes: 50 * 1024 * 1024,
+  pendingUploadLifetimeMs: 24 * 60 * 60 * 1000,
+  maxPendingUploadsPerUser: 10,
+  unauthenticatedFreezeTs: Date.UTC(2024, 8, 1),
+  thumbnails: thumbnailDefaults(),
+  urlPreviews: urlPreviewDefaults(),
+};
+
+const media = z.object({
+  /** The local storage's folder (storage kind local); unset: `media` in dataDir. */
+  storePath: z.string().optional(),
+  storage: mediaStorage.default(mediaDefaults.storage),
+  /** The largest upload (M_TOO_LARGE beyond it); a tenant's media.maxUploadBytes overrides it. */
+  maxUploadBytes: z.number().int().positive().default(mediaDefaults.maxUploadBytes),
+  /** The total a user may have uploaded (M_FORBIDDEN beyond it); unset: no quota. A tenant's media.userQuotaBytes overrides it. */
+  userQuotaBytes: z.number().int().positive().optional(),
+  /** How long an mxc:// URI from POST /media/v1/create waits for its upload (the spec recommends 24 hours). */
+  pendingUploadLifetimeMs: z.number().int().positive().default(mediaDefaults.pendingUploadLifetimeMs),
+  /** Created, not yet uploaded mxc:// URIs a user may hold at once (M_LIMIT_EXCEEDED beyond). */
+  maxPendingUploadsPerUser: z.number().int().positive().default(mediaDefaults.maxPendingUploadsPerUser),
+  /**
+   * The unauthenticated-media freeze (client-server-api "Content repository", v1.11): media whose bytes
+   * arrived at or after this time (ms since the epoch) is not served by the deprecated
+   * /_matrix/media/v3/download, only by the authenticated endpoints. Default: 1 September 2024 (Matrix 1.12).
+   */
+  unauthenticatedFreezeTs: z.number().int().min(0).default(mediaDefaults.unauthenticatedFreezeTs),
+  thumbnails: thumbnails.default(thumbnailDefaults()),
+  urlPreviews: urlPreviews.default(urlPreviewDefaults()),
+});
 
 export const tenantSchema = z.object({
   /** The server name in user IDs, room aliases and signatures. */
@@ -51,6 +155,7 @@ export const tenantSchema = z.object({
   registration: registration.default({ mode: 'open', tokens: [], guests: false }),
   /** Who runs this tenant and where its users find help; unset, /.well-known/matrix/support is 404. */
   support: support.optional(),
+  media: tenantMedia.default({}),
 });
 
 const cidrRanges = z.array(z.string().refine((range) => parseCidr(range) !== undefined, 'must be a CIDR range (address/prefix)')).default([]);
@@ -70,7 +175,7 @@ export const configSchema = z.object({
       port: z.number().int().min(0).max(65535).default(8008),
     })
     .default({ host: '0.0.0.0', port: 8008 }),
-  tenants: z.array(tenantSchema).min(1).default([{ serverName: 'localhost', hostnames: [], registration: { mode: 'open', tokens: [], guests: false } }]),
+  tenants: z.array(tenantSchema).min(1).default([{ serverName: 'localhost', hostnames: [], registration: { mode: 'open', tokens: [], guests: false }, media: {} }]),
   /** Embedded: PGlite in dataDir. Postgres: a connection URL. */
   database: z
     .discriminatedUnion('kind', [
@@ -92,12 +197,7 @@ export const configSchema = z.object({
       z.object({ kind: z.literal('redis'), url: z.string().min(1) }),
     ])
     .default({ kind: 'in-process' }),
-  media: z
-    .object({
-      storePath: z.string().default('./data/media'),
-      maxUploadBytes: z.number().int().positive().default(50 * 1024 * 1024),
-    })
-    .default({ storePath: './data/media', maxUploadBytes: 50 * 1024 * 1024 }),
+  media: media.default(mediaDefaults),
   rateLimit: rateLimit.default({ perSecond: 10, burst: 50 }),
   telemetry: z
     .object({

@@ -1,8 +1,11 @@
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bodyLimitFor, JSON_MAX_NESTING_DEPTH } from './body-limits';
 import { exceedsNestingDepth } from './json-nesting';
 import { Errors, MatrixError } from './matrix-error';
 import { requestParamProblem } from './request-params';
+import { readBody } from './read-body';
+import { hasStreamedBody } from './streamed-body';
 import { decodeUtf8 } from './utf8';
 
 /**
@@ -23,27 +26,38 @@ function installCors(app: FastifyInstance): void {
 /**
  * Bodies are JSON whatever Content-Type the client sent (clients and tools
  * often send none or text/plain, and other servers accept it). Checks run
- * cheapest first, each sparing the next work on a body it refuses: the size (Fastify
- * stops reading at the route's limit, M_TOO_LARGE), UTF-8 (M_NOT_JSON: JSON
+ * cheapest first, each sparing the next work on a body it refuses: the size (reading
+ * stops at the route's limit, M_TOO_LARGE: read-body.ts), UTF-8 (M_NOT_JSON: JSON
  * on the wire must be UTF-8, so other bytes are not JSON text), nesting
  * depth by a linear scan (M_BAD_JSON: the body may well be JSON, but no
  * Matrix endpoint takes a value that deep, so it is malformed for the
  * request), then JSON.parse (M_NOT_JSON). An empty body is `{}`.
  */
+function parseJsonBody(body: Buffer): unknown {
+  const text = decodeUtf8(body);
+  if (text === undefined) throw Errors.notJson('Content not JSON: not valid UTF-8');
+  if (text.trim() === '') return {};
+  if (exceedsNestingDepth(text, JSON_MAX_NESTING_DEPTH)) throw Errors.badJson(`JSON nested deeper than ${JSON_MAX_NESTING_DEPTH} levels`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw Errors.notJson(`Content not JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * One parser for every content type, since Fastify picks parsers by content
+ * type, not by route: a route marked @StreamedBody() gets the request stream
+ * untouched (media uploads), every other route its body read under the
+ * route's limit and parsed as JSON.
+ */
 function installJsonParser(app: FastifyInstance): void {
-  const parse = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, value?: unknown) => void) => {
-    const text = decodeUtf8(body);
-    if (text === undefined) return done(Errors.notJson('Content not JSON: not valid UTF-8'));
-    if (text.trim() === '') return done(null, {});
-    if (exceedsNestingDepth(text, JSON_MAX_NESTING_DEPTH)) return done(Errors.badJson(`JSON nested deeper than ${JSON_MAX_NESTING_DEPTH} levels`));
-    try {
-      done(null, JSON.parse(text));
-    } catch (e) {
-      done(Errors.notJson(`Content not JSON: ${(e as Error).message}`));
-    }
-  };
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, parse);
+  app.addContentTypeParser('*', async (request: FastifyRequest, payload: Readable) => {
+    if (hasStreamedBody(request)) return payload;
+    const declared = request.headers['content-length'];
+    return parseJsonBody(await readBody(payload, request.routeOptions.bodyLimit, declared === undefined ? undefined : Number(declared)));
+  });
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= bodyLimitFor(route.url);
   });

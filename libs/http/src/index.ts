@@ -8,3 +8,4 @@ export * from './request-guard';
 export * from './create-http-app';
 export * from './body-limits';
 export * from './request-params';
+export * from './streamed-body';

@@ -1,6 +1,51 @@
 import { Module } from '@nestjs/common';
+import { ContentReferences } from './content-references';
+import { DownloadController } from './download/download.controller';
+import { MediaDownloads } from './download/media-downloads';
+import { RemoteMedia } from './download/remote-media';
+import { FederationMediaAuthGuard } from './federation/federation-media-auth.guard';
+import { FederationMediaController } from './federation/federation-media.controller';
+import { FederationRemoteMedia } from './federation/federation-remote-media';
+import { RemoteMediaFetcher } from './federation/remote-media-fetcher';
 import { MediaConfigController } from './media-config.controller';
+import { MediaStore } from './metadata/media-store';
+import { MediaModeration } from './moderation/media-moderation';
+import { MediaSweeper } from './moderation/media-sweeper';
+import { PreviewUrlController } from './previews/preview-url.controller';
+import { UrlPreviewStore } from './previews/url-preview-store';
+import { UrlPreviews } from './previews/url-previews';
+import { mediaStorageProvider } from './storage/media-storage.provider';
+import { MediaThumbnails } from './thumbnails/media-thumbnails';
+import { ThumbnailPregenerator } from './thumbnails/thumbnail-pregenerator';
+import { ThumbnailStore } from './thumbnails/thumbnail-store';
+import { ThumbnailController } from './thumbnails/thumbnail.controller';
+import { MediaUploads } from './upload/media-uploads';
+import { UploadController } from './upload/upload.controller';
 
-/** The media service. For now it answers the upload configuration; storage comes with uploads. */
-@Module({ controllers: [MediaConfigController] })
+/**
+ * The media service (client-server-api "Content repository"): uploads, downloads, thumbnails, URL
+ * previews, other servers' media fetched over federation and ours served to them, and the storage and
+ * metadata under them.
+ */
+@Module({
+  controllers: [MediaConfigController, UploadController, DownloadController, ThumbnailController, PreviewUrlController, FederationMediaController],
+  providers: [
+    mediaStorageProvider,
+    MediaStore,
+    ContentReferences,
+    MediaUploads,
+    MediaDownloads,
+    { provide: RemoteMedia, useClass: FederationRemoteMedia },
+    RemoteMediaFetcher,
+    ThumbnailStore,
+    MediaThumbnails,
+    ThumbnailPregenerator,
+    UrlPreviewStore,
+    UrlPreviews,
+    FederationMediaAuthGuard,
+    MediaModeration,
+    MediaSweeper,
+  ],
+  exports: [mediaStorageProvider, MediaStore, ContentReferences, MediaUploads, MediaDownloads, RemoteMedia, MediaThumbnails, ThumbnailPregenerator, MediaModeration, MediaSweeper],
+})
 export class MediaModule {}

@@ -1,3 +1,4 @@
 export * from './ip-ranges';
 export * from './address-policy';
 export * from './guarded-lookup';
+export * from './guarded-fetch';

@@ -15,3 +15,4 @@ export * from './federation/x-matrix';
 export * from './stripped-state';
 export * from './server-acl';
 export * from './history-visibility';
+export * from './mxc';

@@ -12,9 +12,10 @@ export function renderNginxConfig(listen: string, upstreams: Upstreams): string 
     // keepalive: connections to the workers are reused, not opened per request (a handshake per proxied request costs throughput).
     (service) => `upstream lattice_${service.replace('-', '_')} {\n${upstreams[service].map((a) => `  server ${a};`).join('\n')}\n  keepalive 256;\n  keepalive_requests 1000000;\n}`,
   );
-  const locations = ROUTES.map(
-    (r) => `  # ${r.why}\n  location ~ ${r.pattern} {\n    proxy_pass http://lattice_${r.service.replace('-', '_')};\n  }`,
-  );
+  const locations = ROUTES.map((r) => {
+    const streaming = r.streamsBodies ? `\n    client_max_body_size 0;\n    proxy_request_buffering off;` : '';
+    return `  # ${r.why}\n  location ~ ${r.pattern} {${streaming}\n    proxy_pass http://lattice_${r.service.replace('-', '_')};\n  }`;
+  });
   return `${blocks.join('\n\n')}
 
 server {

@@ -11,6 +11,8 @@ describe('route table', () => {
     ['/_matrix/client/v1/media/config', 'media'],
     ['/_matrix/key/v2/server', 'federation-api'],
     ['/_matrix/federation/v1/version', 'federation-api'],
+    ['/_matrix/federation/v1/media/download/abc', 'media'],
+    ['/_matrix/federation/v1/media/thumbnail/abc', 'media'],
     ['/.well-known/matrix/client', 'client-api'],
   ])('sends %s to %s', (path, service) => {
     expect(serviceForPath(path)).toBe(service);
@@ -36,5 +38,10 @@ describe('route table', () => {
     expect(conf).toContain('keepalive 256;');
     expect(conf).toContain('proxy_set_header Connection "";');
     expect(conf).not.toMatch(/keepalive_requests (?!1000000;)/);
+  });
+
+  it('streams media uploads to the media service unbuffered, leaving their size limit to it', () => {
+    const conf = renderNginxConfig('127.0.0.1:8008', { 'client-api': ['127.0.0.1:8101'], sync: ['127.0.0.1:8201'], 'federation-api': ['127.0.0.1:8301'], media: ['127.0.0.1:8401'] });
+    expect(conf).toContain('location ~ ^/_matrix/media/ {\n    client_max_body_size 0;\n    proxy_request_buffering off;\n    proxy_pass http://lattice_media;');
   });
 });

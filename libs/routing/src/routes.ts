@@ -11,6 +11,13 @@ export interface Route {
   /** An anchored regular expression (PCRE and RE2 compatible) over the request path. */
   pattern: string;
   why: string;
+  /**
+   * Request bodies go to the service as they arrive, whatever their size:
+   * media uploads, which the media service streams to storage and limits by
+   * the tenant's own setting (a proxy that buffered them would hold each
+   * upload whole, and a fixed proxy limit would override the tenant's).
+   */
+  streamsBodies?: true;
 }
 
 const CLIENT = '/_matrix/client/(r0|v3)';
@@ -21,8 +28,9 @@ export const ROUTES: readonly Route[] = [
   { service: 'sync', pattern: `^${CLIENT}/rooms/[^/]+/messages$`, why: 'timeline reads by stream position' },
   { service: 'sync', pattern: `^${CLIENT}/rooms/[^/]+/context/[^/]+$`, why: 'timeline reads by stream position' },
   { service: 'sync', pattern: `^${CLIENT}/(events|initialSync|rooms/[^/]+/initialSync)$`, why: 'the peeking APIs before /sync: long-polls and timeline reads' },
-  { service: 'media', pattern: '^/_matrix/media/', why: 'legacy media API' },
+  { service: 'media', pattern: '^/_matrix/media/', why: 'legacy media API, and uploads', streamsBodies: true },
   { service: 'media', pattern: '^/_matrix/client/v1/media/', why: 'authenticated media API' },
+  { service: 'media', pattern: '^/_matrix/federation/v1/media/', why: 'federation media: other servers fetch our media' },
   { service: 'federation-api', pattern: '^/_matrix/federation/', why: 'server-server API' },
   { service: 'federation-api', pattern: '^/_matrix/key/', why: 'server signing keys' },
   { service: 'federation-api', pattern: '^/\\.well-known/matrix/server$', why: 'server discovery' },

@@ -1,16 +1,13 @@
 import { CanActivate, createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
-import { ServerKeys } from '@lattice/federation';
+import { authenticateServerRequest, ServerKeys } from '@lattice/federation';
 import { Errors, type MatrixRequest } from '@lattice/http';
-import { parseAuthorizationHeader, verifyRequestSignature, type JsonValue } from '@lattice/protocol';
 import { FederationSender } from '../sender/federation-sender';
 
 type FederationRequest = MatrixRequest & { federationOrigin?: string };
 
 /**
- * Authenticates a server-server request (server-server-api "Request
- * Authentication"): an X-Matrix Authorization header whose signature, by a
- * key of the origin server valid now, covers the method, the full target,
- * the origin, this tenant as destination, and the JSON body. Runs after
+ * Authenticates a server-server request (authenticateServerRequest), this
+ * tenant being the destination, and notes that its origin is up. Runs after
  * MatrixRequestGuard, which has chosen the tenant from the Host header.
  */
 @Injectable()
@@ -22,17 +19,12 @@ export class FederationAuthGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const request = ctx.switchToHttp().getRequest<FederationRequest>();
-    const destination = request.matrix!.tenant.serverName;
-    const header = request.headers.authorization;
-    if (!header) throw Errors.unauthorized('Missing X-Matrix Authorization header');
-    const auth = parseAuthorizationHeader(header);
-    if (!auth) throw Errors.unauthorized('Malformed X-Matrix Authorization header');
-    if (auth.destination !== undefined && auth.destination !== destination) throw Errors.unauthorized(`This request is for ${auth.destination}, not ${destination}`);
-    const key = await this.keys.publicKey(auth.origin, auth.key, Date.now()).catch(() => undefined);
-    if (!key) throw Errors.unauthorized(`No valid key ${auth.key} of ${auth.origin} could be found`);
-    const content = request.body === undefined || request.body === null ? undefined : (request.body as JsonValue);
-    const signed = { method: request.method, uri: request.url, destination, ...(content === undefined ? {} : { content }) };
-    if (!verifyRequestSignature(auth, signed, key)) throw Errors.unauthorized(`Invalid signature by ${auth.origin} (${auth.key})`);
+    const auth = await authenticateServerRequest(
+      this.keys,
+      { method: request.method, url: request.url, authorization: request.headers.authorization, body: request.body },
+      request.matrix!.tenant.serverName,
+    );
+    if (!auth.ok) throw Errors.unauthorized(auth.reason);
     request.federationOrigin = auth.origin;
     this.sender.serverIsUp(auth.origin);
     return true;

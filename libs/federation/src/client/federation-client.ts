@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { RefusedDestinationError, type AddressPolicy } from '@lattice/outbound';
@@ -5,6 +6,7 @@ import { authorizationHeader, type JsonValue, type SigningKey } from '@lattice/p
 import { NetworkLookups } from '../discovery/network-lookups';
 import { resolveServerName, type DiscoveryLookups, type ServerEndpoint } from '../discovery/resolve-server-name';
 import { httpsJson } from './https-json';
+import { httpsStream } from './https-stream';
 
 /** A federation request another server answered with an error (or not with JSON). */
 export class FederationError extends Error {
@@ -71,6 +73,20 @@ export class FederationClient {
   /** An unsigned POST, for the key query that notaries answer anyone. */
   async post<T>(destination: string, path: string, body: JsonValue): Promise<T> {
     return this.send(destination, 'POST', path, body);
+  }
+
+  /**
+   * A GET whose answer streams (media): signed by `origin` unless it is null
+   * (the deprecated unauthenticated media endpoints). Answers of any status
+   * come back; the caller reads or destroys the body.
+   */
+  async stream(origin: string | null, destination: string, path: string): Promise<IncomingMessage> {
+    const endpoint = await this.endpoint(destination);
+    const headers = origin === null ? undefined : { authorization: authorizationHeader({ method: 'GET', uri: path, origin, destination }, await this.options.signingKey(origin)) };
+    return httpsStream(endpoint, 'GET', path, { ca: this.options.ca, headers, timeoutMs: this.timeoutMs, addresses: this.options.addresses }).catch((e: Error) => {
+      if (e instanceof RefusedDestinationError) this.options.onRefused?.(destination, e);
+      throw e;
+    });
   }
 
   private async send<T>(destination: string, method: string, path: string, body?: JsonValue, headers?: Record<string, string>): Promise<T> {

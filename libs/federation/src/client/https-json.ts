@@ -29,7 +29,7 @@ export interface HttpsJsonOptions {
  */
 const agents = new WeakMap<AddressPolicy, Agent>();
 
-function agentFor(addresses: AddressPolicy): Agent {
+export function agentFor(addresses: AddressPolicy): Agent {
   let agent = agents.get(addresses);
   if (!agent) agents.set(addresses, (agent = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5000 })));
   return agent;
