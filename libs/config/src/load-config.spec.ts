@@ -43,8 +43,8 @@ describe('loadConfig', () => {
     expect(() => parseConfig({ listen: { port: 'eighty' }, role: 'everything' })).toThrow(/listen\.port[\s\S]*role|role[\s\S]*listen\.port/);
   });
 
-  it('refuses token registration without tokens', () => {
-    expect(() => parseConfig({ tenants: [{ serverName: 'a.example', registration: { mode: 'token' } }] })).toThrow(ConfigError);
+  it('takes token registration without configured tokens (they come from the admin API)', () => {
+    expect(parseConfig({ tenants: [{ serverName: 'a.example', registration: { mode: 'token' } }] }).tenants[0].registration).toMatchObject({ mode: 'token', tokens: [] });
   });
 
   it('refuses a server name that is not one', () => {

@@ -21,15 +21,14 @@ export const ACCESS_TOKEN_RESOLVER = Symbol('AccessTokenResolver');
  */
 @Injectable()
 export class MatrixRequestGuard implements CanActivate {
-  private readonly tenants: TenantDirectory;
   private readonly limiter: RateLimiter;
 
   constructor(
     private readonly reflector: Reflector,
     @Inject(LATTICE_CONFIG) config: LatticeConfig,
     @Inject(ACCESS_TOKEN_RESOLVER) private readonly tokens: AccessTokenResolver,
+    private readonly tenants: TenantDirectory,
   ) {
-    this.tenants = TenantDirectory.fromConfig(config);
     this.limiter = new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst);
   }
 

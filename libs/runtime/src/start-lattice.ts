@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { AdminModule } from '@lattice/admin';
 import { InProcessBus, NatsBus, type Bus } from '@lattice/bus';
 import { ClientApiModule } from '@lattice/client-api';
 import type { LatticeConfig, ServiceRole } from '@lattice/config';
@@ -14,12 +15,13 @@ import { SyncModule } from '@lattice/sync';
 import { HealthController } from './health.controller';
 import { InfrastructureModule } from './infrastructure.module';
 
-const SERVICE_MODULES: Record<Exclude<ServiceRole, 'all'>, Type<unknown>> = {
-  'client-api': ClientApiModule,
-  'federation-api': FederationApiModule,
-  'room-server': RoomServerModule,
-  sync: SyncModule,
-  media: MediaModule,
+/** The admin API rides with the client-api, as in Synapse: it is light, and its users are a tenant's admins. */
+const SERVICE_MODULES: Record<Exclude<ServiceRole, 'all'>, Array<Type<unknown>>> = {
+  'client-api': [ClientApiModule, AdminModule],
+  'federation-api': [FederationApiModule],
+  'room-server': [RoomServerModule],
+  sync: [SyncModule],
+  media: [MediaModule],
 };
 
 export interface RunningLattice {
@@ -45,7 +47,7 @@ export async function startLattice(config: LatticeConfig, options: { logger?: bo
   const db = await openDatabase(config.database);
   const bus = await createBus(config, db);
   const positions = await positionCacheFor(config, db);
-  const roles = config.role === 'all' ? Object.values(SERVICE_MODULES) : [SERVICE_MODULES[config.role]];
+  const roles = config.role === 'all' ? Object.values(SERVICE_MODULES).flat() : SERVICE_MODULES[config.role];
 
   @Module({ imports: [InfrastructureModule.forRoot({ config, db, bus, positions }), ...roles], controllers: [HealthController] })
   class LatticeModule {}
