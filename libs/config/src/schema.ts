@@ -88,8 +88,19 @@ export const configSchema = z.object({
       serviceName: z.string().default('lattice'),
       /** OTLP/HTTP traces endpoint (Jaeger, an OTel collector); unset = tracing off. */
       otlpEndpoint: z.url().optional(),
+      /** Share of new traces kept, 0 to 1 (parent-based: a request arriving in a sampled trace stays traced). */
+      sampleRatio: z.number().min(0).max(1).default(1),
     })
-    .default({ serviceName: 'lattice' }),
+    .default({ serviceName: 'lattice', sampleRatio: 1 }),
+  logging: z
+    .object({
+      /** text: Nest's coloured lines for a terminal; json: one JSON object per line (level, service, tenant, trace_id, span_id) for a log collector. */
+      format: z.enum(['text', 'json']).default('text'),
+      level: z.enum(['verbose', 'debug', 'log', 'warn', 'error']).default('log'),
+      /** One line per answered request (method, path without query, route, status, duration, tenant, user). */
+      accessLog: z.boolean().default(true),
+    })
+    .default({ format: 'text', level: 'log', accessLog: true }),
   federation: z
     .object({
       /**

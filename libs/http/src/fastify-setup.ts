@@ -3,6 +3,7 @@ import { bodyLimitFor, JSON_MAX_NESTING_DEPTH } from './body-limits';
 import { exceedsNestingDepth } from './json-nesting';
 import { Errors, MatrixError } from './matrix-error';
 import { requestParamProblem } from './request-params';
+import { installRequestObservation } from './request-observation';
 import { decodeUtf8 } from './utf8';
 
 /**
@@ -86,7 +87,8 @@ function installJsonContentType(app: FastifyInstance): void {
   });
 }
 
-export function installMatrixHttpConventions(app: FastifyInstance): void {
+export function installMatrixHttpConventions(app: FastifyInstance, options: { accessLog: boolean } = { accessLog: true }): void {
+  installRequestObservation(app, options);
   installCors(app);
   installJsonParser(app);
   installParamCheck(app);

@@ -1,5 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, type ServiceRole } from '@lattice/config';
-import { startTelemetry } from '@lattice/telemetry';
+import { serviceNameFor, startTelemetry } from '@lattice/telemetry';
 
 /**
  * The entry point of every app: read and validate the configuration, start
@@ -13,17 +14,22 @@ export async function runService(role?: ServiceRole): Promise<void> {
     config = loadConfig();
   } catch (e) {
     if (e instanceof ConfigError) {
-      console.error(e.message);
+      process.stderr.write(`${e.message}\n`);
       process.exit(2);
     }
     throw e;
   }
   if (role) config = { ...config, role };
-  const stopTelemetry = startTelemetry({ serviceName: `${config.telemetry.serviceName}-${config.role}`, otlpEndpoint: config.telemetry.otlpEndpoint });
+  const stopTelemetry = startTelemetry({
+    serviceName: serviceNameFor(config.telemetry.serviceName, config.role),
+    otlpEndpoint: config.telemetry.otlpEndpoint,
+    sampleRatio: config.telemetry.sampleRatio,
+  });
   // Loaded after tracing starts, so the HTTP, pg and ioredis instrumentations see these modules load.
   const { startLattice } = await import('./start-lattice');
   const lattice = await startLattice(config);
-  console.log(`Lattice (${config.role}) serving ${config.tenants.map((t) => t.serverName).join(', ')} on ${lattice.url}`);
+  const logger = new Logger('Lattice');
+  logger.log(`Lattice (${config.role}) serving ${config.tenants.map((t) => t.serverName).join(', ')} on ${lattice.url}`);
   const stop = async () => {
     await lattice.close();
     await stopTelemetry();
