@@ -6,7 +6,6 @@ import {
   authEventsLookup, canonicalJson, checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
   referencedIds, serverNameOf, stateKey, type AuthStateLookup, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
 } from '@lattice/protocol';
-import { roomPersistDuration } from '@lattice/telemetry';
 import { isRoomBlocked, isServerNoticeRoom, type PositionCache, type PrismaClient } from '@lattice/storage';
 import { buildEvent, type EventTemplate } from '../event-builder';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
@@ -168,9 +167,7 @@ export class RoomInputHandler {
     const writes = [...rooms.values()].map((r) => r.draft.write(r.head, r.epoch)).filter((w) => w.events.length > 0);
     const processed = run.map(({ input }, i) => ({ inputId: input.inputId, reply: JSON.stringify(replies[i]) }));
     const resolvedMembers = writes.map((w) => membershipsChangedByResolution(w.head.state, w.next.state.entries, w.events));
-    const persistTimer = roomPersistDuration.startTimer();
     const persisted = await this.store.persist(writes, processed);
-    persistTimer();
     for (const write of writes) this.heads.set(write.head.roomId, { head: write.head, epoch: write.epoch });
     await this.publish(writes, persisted, resolvedMembers);
     await this.guests.evict(roomsWithGuestAccessChange(writes));

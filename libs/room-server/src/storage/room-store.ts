@@ -1,5 +1,6 @@
 import { getRoomVersion, referencedIds, stateKey, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { allocateStreamPositions, allocationSql, firstAllocated, type Prisma, type PrismaClient } from '@lattice/storage';
+import { roomPersistDuration } from '@lattice/telemetry';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
 import type { StateSet } from '../dag/state-set';
 import { relationOf } from '../relations/relates-to';
@@ -271,6 +272,15 @@ export class RoomStore {
    * is advanced in place; returns, per room, its timeline events' positions.
    */
   async persist(writes: RoomWrite[], processed: ProcessedInput[]): Promise<PersistedEvent[][]> {
+    const timer = roomPersistDuration.startTimer();
+    try {
+      return await this.persistTimed(writes, processed);
+    } finally {
+      timer();
+    }
+  }
+
+  private async persistTimed(writes: RoomWrite[], processed: ProcessedInput[]): Promise<PersistedEvent[][]> {
     const events = writes.flatMap((w) => [...w.events, ...(w.outliers ?? [])]);
     const sets = writes.flatMap((w) => [...w.events.map((e) => e.before), w.next.state]);
     // Every type and state key the transaction writes: the events', the entries of the snapshots to write, the current state's changes.
