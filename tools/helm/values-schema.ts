@@ -6,13 +6,13 @@ type Schema = Record<string, unknown>;
 /** Settings the chart sets itself (from its own values or per role): not allowed under `config`. */
 const CHART_OWNED = ['role', 'listen', 'tenants', 'database', 'bus', 'cache', 'logging', 'telemetry', 'dataDir', 'admin'];
 
+/** A secret setting. Helm merges given values into the defaults, so a secretName given over a default value wins over it. */
 const secret: Schema = {
-  description: '{value} (kept in a Secret the chart makes) or {secretName, key} (an existing Secret)',
-  oneOf: [
-    { type: 'object', properties: {}, additionalProperties: false },
-    { type: 'object', required: ['value'], properties: { value: { type: 'string', minLength: 1 } }, additionalProperties: false },
-    { type: 'object', required: ['secretName', 'key'], properties: { secretName: { type: 'string', minLength: 1 }, key: { type: 'string', minLength: 1 } }, additionalProperties: false },
-  ],
+  description: '{value} (kept in a Secret the chart makes) or {secretName, key} (an existing Secret; wins over a value)',
+  type: 'object',
+  additionalProperties: false,
+  properties: { value: { type: 'string' }, secretName: { type: 'string', minLength: 1 }, key: { type: 'string', minLength: 1 } },
+  dependencies: { secretName: ['key'] },
 };
 
 const role = (autoscaling: boolean): Schema => ({
