@@ -23,6 +23,7 @@ const TWO_TENANTS = {
     media: { replicas: 2, resources: {} },
   },
   metrics: { serviceMonitor: { enabled: true } },
+  gatewayApi: { enabled: true, parentRefs: [{ name: 'public', namespace: 'gateway' }] },
 };
 
 describeWithHelm('the Helm chart', () => {
@@ -40,6 +41,13 @@ describeWithHelm('the Helm chart', () => {
     expect(error).toBeUndefined();
     expect(await schemaProblems(objects)).toEqual([]);
     expect(of(objects, 'ServiceMonitor')).toHaveLength(1);
+    expect(of(objects, 'HTTPRoute').map((r) => r.metadata.name)).toEqual(['test-lattice', 'test-lattice-well-known']);
+  });
+
+  it('offers Gateway API HTTPRoutes with the same routes and hosts as the Ingress', () => {
+    const [api] = of(renderChart(helm!, TWO_TENANTS).objects, 'HTTPRoute');
+    expect(api.spec.hostnames).toEqual(['matrix.one.example', 'chat.one.example', 'matrix.two.example']);
+    expect(api.spec.rules.map((r: { matches: Array<{ path: { value: string } }> }) => r.matches[0].path.value)).toContain('/_synapse/admin/.*');
   });
 
   it('gives every host of every tenant the API routes, with paths the API server accepts', () => {

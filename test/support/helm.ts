@@ -33,7 +33,7 @@ export function renderChart(helm: string, values: Record<string, unknown> = {}):
 
 /**
  * Validates each object against the Kubernetes OpenAPI schemas offline, with
- * kubernetes-models (and its Prometheus Operator package for ServiceMonitor):
+ * kubernetes-models (and its Prometheus Operator and Gateway API packages):
  * the closest thing to the API server's own validation without one.
  */
 export async function schemaProblems(objects: KubeObject[]): Promise<string[]> {
@@ -41,7 +41,9 @@ export async function schemaProblems(objects: KubeObject[]): Promise<string[]> {
   for (const object of objects) {
     const module = object.apiVersion.startsWith('monitoring.coreos.com/')
       ? await import(`@kubernetes-models/prometheus-operator/${object.apiVersion}`)
-      : await import(`kubernetes-models/${object.apiVersion}`);
+      : object.apiVersion.startsWith('gateway.networking.k8s.io/')
+        ? await import(`@kubernetes-models/gateway-api/${object.apiVersion}`)
+        : await import(`kubernetes-models/${object.apiVersion}`);
     const Model = (module as Record<string, new (data: unknown) => { validate(): void }>)[object.kind];
     if (!Model) {
       problems.push(`${object.kind} ${object.metadata.name}: no model for ${object.apiVersion}`);

@@ -96,6 +96,7 @@ export function chartValuesSchema(): Schema {
           tlsSecretName: { type: 'string' },
         },
       },
+      gatewayApi: { type: 'object', properties: { enabled: { type: 'boolean' }, parentRefs: { type: 'array', items: { type: 'object', required: ['name'] } } } },
       metrics: { type: 'object', properties: { serviceMonitor: { type: 'object', properties: { enabled: { type: 'boolean' }, interval: { type: 'string' }, labels: { type: 'object' } } } } },
       tests: { type: 'object', properties: { enabled: { type: 'boolean' } } },
     },
