@@ -179,16 +179,47 @@ describe('admin API', () => {
   });
 
   describe('server notices', () => {
-    it('invites the user into a room tagged m.server_notice that holds the notice', async () => {
-      const notice = await asAdmin('POST', '/_synapse/admin/v1/send_server_notice', { user_id: alice.userId, content: { msgtype: 'm.text', body: 'Maintenance at noon' } });
-      expect(notice).toMatchObject({ status: 200, body: { event_id: expect.stringMatching(/^\$/) } });
-      const sync = (await hs.client(alice.token, 'GET', '/sync')).body as { rooms: { invite: Record<string, unknown> } };
-      const [roomId] = Object.keys(sync.rooms.invite);
-      expect(await hs.client(alice.token, 'POST', `/rooms/${encodeURIComponent(roomId)}/leave`, {})).toMatchObject({ status: 403, body: { errcode: 'M_CANNOT_LEAVE_SERVER_NOTICE_ROOM' } });
+    let roomId: string;
+    const notice = (body: string) => ({ user_id: alice.userId, content: { msgtype: 'm.text', body } });
+
+    beforeAll(async () => {
+      await asAdmin('POST', '/_synapse/admin/v1/send_server_notice', notice('Maintenance at noon'));
+      const sync = (await hs.client(alice.token, 'GET', '/sync')).body as { rooms: { invite: Record<string, { invite_state: { events: Array<{ sender: string }> } }> } };
+      [roomId] = Object.keys(sync.rooms.invite);
+    });
+
+    it('is not for users who are not admins', async () => {
+      expect(await hs.request(alice.token, 'POST', '/_synapse/admin/v1/send_server_notice', notice('x'))).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+    });
+
+    it('invites the user, from the notices user, into a room tagged m.server_notice', async () => {
+      const sync = (await hs.client(alice.token, 'GET', '/sync')).body as { rooms: { invite: Record<string, { invite_state: { events: Array<{ sender: string }> } }> } };
+      expect(sync.rooms.invite[roomId].invite_state.events[0].sender).toBe('@notices:admin.test');
       expect((await hs.client(alice.token, 'GET', `/user/${encodeURIComponent(alice.userId)}/rooms/${encodeURIComponent(roomId)}/tags`)).body).toEqual({ tags: { 'm.server_notice': { order: 0.5 } } });
+    });
+
+    it('refuses the rejection of the invite with M_CANNOT_LEAVE_SERVER_NOTICE_ROOM', async () => {
+      expect(await hs.client(alice.token, 'POST', `/rooms/${encodeURIComponent(roomId)}/leave`, {})).toMatchObject({ status: 403, body: { errcode: 'M_CANNOT_LEAVE_SERVER_NOTICE_ROOM' } });
+    });
+
+    it('holds the notice, which the user reads once joined', async () => {
       await hs.client(alice.token, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
       const messages = (await hs.client(alice.token, 'GET', `/rooms/${encodeURIComponent(roomId)}/messages?dir=b`)).body.chunk as Array<{ type: string; content: { body?: string } }>;
       expect(messages.find((e) => e.type === 'm.room.message')?.content.body).toBe('Maintenance at noon');
+    });
+
+    it('invites a user who left back into the same room', async () => {
+      expect((await hs.client(alice.token, 'POST', `/rooms/${encodeURIComponent(roomId)}/leave`, {})).status).toBe(200);
+      await asAdmin('POST', '/_synapse/admin/v1/send_server_notice', notice('Again'));
+      const sync = (await hs.client(alice.token, 'GET', '/sync')).body as { rooms: { invite: Record<string, unknown> } };
+      expect(Object.keys(sync.rooms.invite)).toEqual([roomId]);
+    });
+
+    it('answers a repeated PUT with the same transaction ID with the same event', async () => {
+      const first = await asAdmin('PUT', '/_synapse/admin/v1/send_server_notice/txn1', notice('Once'));
+      const again = await asAdmin('PUT', '/_synapse/admin/v1/send_server_notice/txn1', notice('Once'));
+      expect(first.status).toBe(200);
+      expect(again.body.event_id).toBe(first.body.event_id);
     });
   });
 

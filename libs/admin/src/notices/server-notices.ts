@@ -13,7 +13,8 @@ import { AccountDataStore } from '@lattice/sync';
  * made by the tenant's notices user (config admin.serverNoticesLocalpart) at
  * the first notice, the user invited rather than joined, and the room tagged
  * m.server_notice in the user's account data so clients know it. A user who
- * left gets a new room at the next notice.
+ * left is invited back into the same room at the next notice, as Synapse
+ * does; a new room is made only when the old one is gone or the user is banned from it.
  */
 @Injectable()
 export class ServerNotices {
@@ -32,14 +33,24 @@ export class ServerNotices {
     this.reader = new RoomReader(db.prisma);
   }
 
-  async send(serverName: string, userId: string, notice: { type: string; stateKey?: string; content: JsonObject }): Promise<string> {
+  /** `txn`: the admin's transaction (PUT with a transaction ID): the same one again answers the same event. */
+  async send(serverName: string, userId: string, notice: { type: string; stateKey?: string; content: JsonObject }, txn?: { deviceId: string; txnId: string }): Promise<string> {
     const user = await this.db.prisma.user.findUnique({ where: { userId }, select: { deactivated: true } });
     if (!user) throw Errors.notFound('User not found');
     if (user.deactivated) throw Errors.invalidParam('The user is deactivated');
     const sender = await this.noticesUser(serverName);
     if (userId === sender) throw Errors.invalidParam('The server notices user cannot be sent notices');
     const roomId = await this.roomFor(serverName, sender, userId);
-    const { eventId } = await this.rooms.submit({ kind: 'send', serverName, sender, roomId, type: notice.type, ...(notice.stateKey === undefined ? {} : { stateKey: notice.stateKey }), content: notice.content });
+    const { eventId } = await this.rooms.submit({
+      kind: 'send',
+      serverName,
+      sender,
+      roomId,
+      type: notice.type,
+      ...(notice.stateKey === undefined ? {} : { stateKey: notice.stateKey }),
+      content: notice.content,
+      ...(txn ? { txn } : {}),
+    });
     return eventId!;
   }
 
@@ -61,6 +72,10 @@ export class ServerNotices {
     if (existing) {
       const membership = await this.reader.membership(existing.roomId, userId);
       if (membership === 'join' || membership === 'invite') return existing.roomId;
+      if (membership === 'leave') {
+        await this.rooms.submit({ kind: 'membership', serverName, sender, roomId: existing.roomId, action: 'invite', target: userId });
+        return existing.roomId;
+      }
     }
     const { roomId } = await this.rooms.submit({
       kind: 'createRoom',
