@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RoomInputClient } from '@lattice/room-server';
+import { RoomInputClient } from '@lattice/rooms';
 import { AdminGuard } from './admin.guard';
 import { ServerNotices } from './notices/server-notices';
 import { ServerNoticesController } from './notices/server-notices.controller';

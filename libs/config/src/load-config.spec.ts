@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from './load-config';
+import { loadConfig, parseConfig } from './load-config';
 
 function yamlFile(text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'lattice-config-')), 'lattice.yaml');

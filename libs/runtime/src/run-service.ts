@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, type ServiceRole } from '@lattice/config';
 import { serviceNameFor, startTelemetry } from '@lattice/telemetry';
 
+const logger = new Logger('Lattice');
+
 /**
  * The entry point of every app: read and validate the configuration, start
  * tracing, start the role's services, stop cleanly on SIGTERM/SIGINT.
@@ -14,7 +16,7 @@ export async function runService(role?: ServiceRole): Promise<void> {
     config = loadConfig();
   } catch (e) {
     if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
+      logger.error(e.message);
       process.exit(2);
     }
     throw e;
@@ -28,13 +30,12 @@ export async function runService(role?: ServiceRole): Promise<void> {
   // Loaded after tracing starts, so the HTTP, pg and ioredis instrumentations see these modules load.
   const { startLattice } = await import('./start-lattice');
   const lattice = await startLattice(config);
-  const logger = new Logger('Lattice');
   logger.log(`Lattice (${config.role}) serving ${config.tenants.map((t) => t.serverName).join(', ')} on ${lattice.url}`);
   const stop = async () => {
     await lattice.close();
     await stopTelemetry();
     process.exit(0);
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
 }

@@ -4,9 +4,9 @@ import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { Errors } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { RoomInputClient, RoomReader } from '@lattice/room-server';
+import { RoomInputClient, RoomReader } from '@lattice/rooms';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
-import { AccountDataStore } from '@lattice/sync';
+import { AccountDataStore } from '@lattice/streams';
 
 /**
  * Server notices (client-server-api "Server Notices"): one room per user,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Errors } from '@lattice/http';
 import type { Pdu } from '@lattice/protocol';
-import { RoomReader, type StoredEvent } from '@lattice/room-server';
+import { RoomReader, type StoredEvent } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 import { roomSummary, type AdminRoomSummary } from './room-details';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TenantDirectory } from '@lattice/config';
 import { Errors } from '@lattice/http';
-import { RoomInputClient } from '@lattice/room-server';
+import { RoomInputClient } from '@lattice/rooms';
 import { DATABASE, type Database, type Prisma } from '@lattice/storage';
 import { AdminRooms } from './admin-rooms';
 import { RoomExits } from './room-exits';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DATABASE, type Database } from '@lattice/storage';
-import { RoomInputClient } from '@lattice/room-server';
+import { RoomInputClient } from '@lattice/rooms';
 
 /**
  * Takes users out of rooms on an admin's behalf (deactivation, room

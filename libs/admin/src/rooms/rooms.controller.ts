@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Param, Put, Query, UseGuards } from '@ne
 import { z } from 'zod';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, Requester, Tenant, validateBody } from '@lattice/http';
-import { toClientEvent } from '@lattice/room-server';
+import { toClientEvent } from '@lattice/rooms';
 import { AdminGuard } from '../admin.guard';
 import { queryChoice, queryInt } from '../query-params';
 import { AdminRooms, joinedMembers } from './admin-rooms';

@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { TenantDirectory, tenantSchema, type TenantConfig } from '@lattice/config';
 import { AnyHost, Errors, validateBody } from '@lattice/http';
-import { Keyring } from '@lattice/room-server';
+import { Keyring } from '@lattice/rooms';
 import { TenantRegistry, TenantStore, type StoredTenant, type TenantChange } from '@lattice/tenants';
 import { OperatorGuard } from '../operator.guard';
 
