@@ -17,17 +17,29 @@ describe('admin CLI', () => {
   afterAll(async () => server.close());
 
   it('creates a tenant, registers its first admin, and that admin uses the admin API', async () => {
-    const created = await runAdminCommand(['tenants', 'create', 'cli.test', '--hostname', 'chat.cli.test', '--registration', 'token'], env);
-    expect(created).toMatchObject({ status: 201, body: { server_name: 'cli.test', hostnames: ['chat.cli.test'], registration: { mode: 'token' } } });
+    const created = await runAdminCommand(
+      ['tenants', 'create', 'cli.test', '--hostname', 'chat.cli.test', '--registration', 'token'],
+      env,
+    );
+    expect(created).toMatchObject({
+      status: 201,
+      body: { server_name: 'cli.test', hostnames: ['chat.cli.test'], registration: { mode: 'token' } },
+    });
     const registered = await runAdminCommand(['register', 'cli.test', 'boss', '--password', 'pw', '--admin'], env);
     expect(registered).toMatchObject({ status: 200, body: { user_id: '@boss:cli.test' } });
-    const users = await runAdminCommand(['api', 'chat.cli.test', 'GET', '/_synapse/admin/v2/users'], { ...env, accessToken: (registered.body as { access_token: string }).access_token });
+    const users = await runAdminCommand(['api', 'chat.cli.test', 'GET', '/_synapse/admin/v2/users'], {
+      ...env,
+      accessToken: (registered.body as { access_token: string }).access_token,
+    });
     expect(users.body).toMatchObject({ total: 1, users: [{ name: '@boss:cli.test', admin: true }] });
   });
 
   it('disables a tenant', async () => {
     await runAdminCommand(['tenants', 'create', 'brief.test', '--registration', 'open'], env);
     expect((await runAdminCommand(['tenants', 'disable', 'brief.test'], env)).body).toMatchObject({ disabled: true });
-    expect((await new HostClient(server.url, 'brief.test').client(undefined, 'GET', '/register/available?username=x')).status).toBe(404);
+    expect(
+      (await new HostClient(server.url, 'brief.test').client(undefined, 'GET', '/register/available?username=x'))
+        .status,
+    ).toBe(404);
   });
 });

@@ -13,10 +13,17 @@ describe('/metrics', () => {
       return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
     };
     const hs = new HostClient(server.url, 'one.test');
-    const { body } = await hs.client(undefined, 'POST', '/register', { username: 'ann', password: 'pw', auth: { type: 'm.login.dummy' } });
+    const { body } = await hs.client(undefined, 'POST', '/register', {
+      username: 'ann',
+      password: 'pw',
+      auth: { type: 'm.login.dummy' },
+    });
     const token = body.access_token as string;
     const { room_id: roomId } = (await hs.client(token, 'POST', '/createRoom', {})).body as { room_id: string };
-    await hs.client(token, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t1`, { msgtype: 'm.text', body: 'hi' });
+    await hs.client(token, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t1`, {
+      msgtype: 'm.text',
+      body: 'hi',
+    });
   }, 60_000);
   afterAll(async () => server.close());
 
@@ -28,14 +35,20 @@ describe('/metrics', () => {
 
   it('counts requests by route pattern and status, not by path', async () => {
     const { text } = await scrape();
-    expect(text).toMatch(/lattice_http_requests_total\{method="PUT",route="\/_matrix\/client\/v3\/rooms\/:roomId\/send\/:eventType\/:txnId",status="200",service="all"\} 1/);
-    expect(text).toMatch(/lattice_http_request_duration_seconds_bucket\{le="0\.005",service="all",method="POST",route="\/_matrix\/client\/v3\/createRoom",status="200"/);
+    expect(text).toMatch(
+      /lattice_http_requests_total\{method="PUT",route="\/_matrix\/client\/v3\/rooms\/:roomId\/send\/:eventType\/:txnId",status="200",service="all"\} 1/,
+    );
+    expect(text).toMatch(
+      /lattice_http_request_duration_seconds_bucket\{le="0\.005",service="all",method="POST",route="\/_matrix\/client\/v3\/createRoom",status="200"/,
+    );
   });
 
   it('records room-input batches and persist times', async () => {
     const { text } = await scrape();
     expect(Number(/lattice_room_input_batch_size_count\{service="all"\} (\d+)/.exec(text)?.[1])).toBeGreaterThan(0);
-    expect(Number(/lattice_room_persist_duration_seconds_count\{service="all"\} (\d+)/.exec(text)?.[1])).toBeGreaterThan(0);
+    expect(
+      Number(/lattice_room_persist_duration_seconds_count\{service="all"\} (\d+)/.exec(text)?.[1]),
+    ).toBeGreaterThan(0);
   });
 
   it('has the sync waiter gauge and Node runtime metrics', async () => {

@@ -7,7 +7,10 @@ import { kubeBinaries, startKubeApiServer, type KubeApiServer } from '../support
 
 const helm = helmBinary();
 const kube = kubeBinaries();
-if (!helm || !kube) process.stderr.write('helm-install.spec: SKIPPED, needs helm (LATTICE_HELM) and etcd + kube-apiserver (LATTICE_ETCD, LATTICE_KUBE_APISERVER)\n');
+if (!helm || !kube)
+  process.stderr.write(
+    'helm-install.spec: SKIPPED, needs helm (LATTICE_HELM) and etcd + kube-apiserver (LATTICE_ETCD, LATTICE_KUBE_APISERVER)\n',
+  );
 const describeWithCluster = helm && kube ? describe : describe.skip;
 
 const CHART = join(__dirname, '../../helm/lattice');
@@ -31,7 +34,14 @@ describeWithCluster('helm install into a Kubernetes API server', () => {
     const chart = mkdtempSync(join(tmpdir(), 'lattice-ns-chart-'));
     mkdirSync(join(chart, 'templates'));
     writeFileSync(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: ns\nversion: 0.0.1\n');
-    writeFileSync(join(chart, 'templates', 'ns.json'), JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } }));
+    writeFileSync(
+      join(chart, 'templates', 'ns.json'),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
+      }),
+    );
     const result = run(['install', `ns-${name}`, chart]);
     if (result.status !== 0) throw new Error(result.stderr);
   }
@@ -69,7 +79,11 @@ describeWithCluster('helm install into a Kubernetes API server', () => {
     expect(install.stderr).toBe('');
     expect(install.status).toBe(0);
     const ingresses = await cluster.get('/apis/networking.k8s.io/v1/namespaces/lattice-two/ingresses');
-    expect(ingresses.body.items.flatMap((i: { spec: { rules: Array<{ host: string }> } }) => i.spec.rules.map((r) => r.host)).sort()).toEqual(['chat.one.example', 'matrix.one.example', 'matrix.two.example', 'one.example', 'two.example']);
+    expect(
+      ingresses.body.items
+        .flatMap((i: { spec: { rules: Array<{ host: string }> } }) => i.spec.rules.map((r) => r.host))
+        .sort(),
+    ).toEqual(['chat.one.example', 'matrix.one.example', 'matrix.two.example', 'one.example', 'two.example']);
     // No kubelet runs the pod: helm test times out, but the API server has admitted the pod.
     run(['test', 'two', '--namespace', 'lattice-two', '--timeout', '3s']);
     expect((await cluster.get('/api/v1/namespaces/lattice-two/pods/two-lattice-test-api')).status).toBe(200);

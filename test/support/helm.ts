@@ -17,13 +17,17 @@ const CHART = join(__dirname, '../../helm/lattice');
 /** The helm binary: LATTICE_HELM, else helm on PATH, else Go's bin folder (.ci/run installs it with go install). */
 export function helmBinary(): string | undefined {
   for (const candidate of [process.env.LATTICE_HELM, 'helm', join(homedir(), 'go/bin/helm')]) {
-    if (candidate && (candidate === 'helm' ? spawnSync('helm', ['version']).status === 0 : existsSync(candidate))) return candidate;
+    if (candidate && (candidate === 'helm' ? spawnSync('helm', ['version']).status === 0 : existsSync(candidate)))
+      return candidate;
   }
   return undefined;
 }
 
 /** `helm template` of the chart with these values; the objects, or helm's error. */
-export function renderChart(helm: string, values: Record<string, unknown> = {}): { objects: KubeObject[]; error?: string } {
+export function renderChart(
+  helm: string,
+  values: Record<string, unknown> = {},
+): { objects: KubeObject[]; error?: string } {
   const file = join(mkdtempSync(join(tmpdir(), 'lattice-helm-')), 'values.json');
   writeFileSync(file, JSON.stringify(values));
   const run = spawnSync(helm, ['template', 'test', CHART, '--namespace', 'matrix', '-f', file], { encoding: 'utf8' });

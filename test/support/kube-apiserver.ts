@@ -29,7 +29,20 @@ export async function startKubeApiServer(binaries: { etcd: string; apiserver: st
   const dir = mkdtempSync(join(tmpdir(), 'lattice-kube-'));
   const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const children: ChildProcess[] = [];
-  const etcd = spawn(binaries.etcd, ['--data-dir', join(dir, 'etcd'), '--listen-client-urls', `http://127.0.0.1:${etcdPort}`, '--advertise-client-urls', `http://127.0.0.1:${etcdPort}`, '--listen-peer-urls', `http://127.0.0.1:${peerPort}`], { stdio: 'ignore' });
+  const etcd = spawn(
+    binaries.etcd,
+    [
+      '--data-dir',
+      join(dir, 'etcd'),
+      '--listen-client-urls',
+      `http://127.0.0.1:${etcdPort}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${etcdPort}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peerPort}`,
+    ],
+    { stdio: 'ignore' },
+  );
   children.push(etcd);
   const key = join(dir, 'sa.key');
   const pub = join(dir, 'sa.pub');
@@ -61,26 +74,33 @@ export async function startKubeApiServer(binaries: { etcd: string; apiserver: st
   // The API server's certificate is self-signed for the test: not verified.
   const call = (method: string, path: string) =>
     new Promise<{ status: number; body: any }>((resolve, reject) => {
-      const req = request(`${base}${path}`, { method, rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
-        let text = '';
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => {
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            // /readyz answers plain text.
-          }
-          resolve({ status: res.statusCode ?? 0, body });
-        });
-      });
+      const req = request(
+        `${base}${path}`,
+        { method, rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => {
+            let body: unknown = text;
+            try {
+              body = JSON.parse(text);
+            } catch {
+              // /readyz answers plain text.
+            }
+            resolve({ status: res.statusCode ?? 0, body });
+          });
+        },
+      );
       req.on('error', reject);
       req.end();
     });
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (apiserver.exitCode !== null) throw new Error(`kube-apiserver exited with ${apiserver.exitCode}`);
-    const ready = await call('GET', '/readyz').then((r) => r.status === 200, () => false);
+    const ready = await call('GET', '/readyz').then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error('kube-apiserver did not become ready');
     await new Promise((resolve) => setTimeout(resolve, 500));

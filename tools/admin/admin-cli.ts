@@ -39,11 +39,22 @@ export class CliUsageError extends Error {}
 export async function runAdminCommand(args: readonly string[], env: CliEnvironment): Promise<CliAnswer> {
   const [group, action, ...rest] = args;
   if (group === 'tenants') return tenantsCommand(action, rest, env);
-  if (group === 'register') return registerCommand([action, ...rest].filter((a) => a !== undefined), env);
+  if (group === 'register')
+    return registerCommand(
+      [action, ...rest].filter((a) => a !== undefined),
+      env,
+    );
   if (group === 'api') {
     const [method, path, body] = rest;
     if (!action || !method || !path) throw new CliUsageError(USAGE);
-    return call(env.url, action, method.toUpperCase(), path, need(env.accessToken, 'LATTICE_ACCESS_TOKEN'), body === undefined ? undefined : JSON.parse(body));
+    return call(
+      env.url,
+      action,
+      method.toUpperCase(),
+      path,
+      need(env.accessToken, 'LATTICE_ACCESS_TOKEN'),
+      body === undefined ? undefined : JSON.parse(body),
+    );
   }
   throw new CliUsageError(USAGE);
 }
@@ -117,7 +128,13 @@ async function registerCommand(args: string[], env: CliEnvironment): Promise<Cli
   const nonce = await call(env.url, serverName, 'GET', '/_synapse/admin/v1/register');
   if (nonce.status !== 200) return nonce;
   const n = (nonce.body as { nonce: string }).nonce;
-  return call(env.url, serverName, 'POST', '/_synapse/admin/v1/register', undefined, { nonce: n, username, password, admin, mac: registrationMac(secret, { nonce: n, username, password, admin }) });
+  return call(env.url, serverName, 'POST', '/_synapse/admin/v1/register', undefined, {
+    nonce: n,
+    username,
+    password,
+    admin,
+    mac: registrationMac(secret, { nonce: n, username, password, admin }),
+  });
 }
 
 function need(value: string | undefined, what: string): string {
@@ -126,7 +143,14 @@ function need(value: string | undefined, what: string): string {
 }
 
 /** One request, with the tenant named by the Host header (fetch cannot set Host). */
-function call(url: string, host: string, method: string, path: string, token?: string, body?: unknown): Promise<CliAnswer> {
+function call(
+  url: string,
+  host: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<CliAnswer> {
   const target = new URL(path, url);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const send = target.protocol === 'https:' ? httpsRequest : request;
@@ -138,7 +162,9 @@ function call(url: string, host: string, method: string, path: string, token?: s
         headers: {
           host,
           ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
+          ...(payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
         },
       },
       (res) => {

@@ -4,14 +4,30 @@ import { configSchema, tenantSchema } from '@lattice/config';
 type Schema = Record<string, unknown>;
 
 /** Settings the chart sets itself (from its own values or per role): not allowed under `config`. */
-const CHART_OWNED = ['role', 'listen', 'tenants', 'database', 'bus', 'cache', 'logging', 'telemetry', 'dataDir', 'admin'];
+const CHART_OWNED = [
+  'role',
+  'listen',
+  'tenants',
+  'database',
+  'bus',
+  'cache',
+  'logging',
+  'telemetry',
+  'dataDir',
+  'admin',
+];
 
 /** A secret setting. Helm merges given values into the defaults, so a secretName given over a default value wins over it. */
 const secret: Schema = {
-  description: '{value} (kept in a Secret the chart makes) or {secretName, key} (an existing Secret; wins over a value)',
+  description:
+    '{value} (kept in a Secret the chart makes) or {secretName, key} (an existing Secret; wins over a value)',
   type: 'object',
   additionalProperties: false,
-  properties: { value: { type: 'string' }, secretName: { type: 'string', minLength: 1 }, key: { type: 'string', minLength: 1 } },
+  properties: {
+    value: { type: 'string' },
+    secretName: { type: 'string', minLength: 1 },
+    key: { type: 'string', minLength: 1 },
+  },
   dependencies: { secretName: ['key'] },
 };
 
@@ -63,7 +79,15 @@ export function chartValuesSchema(): Schema {
     type: 'object',
     required: ['image', 'tenants', 'roles', 'postgresUrl', 'natsUrl', 'redisUrl'],
     properties: {
-      image: { type: 'object', required: ['repository', 'tag'], properties: { repository: { type: 'string' }, tag: { type: 'string' }, pullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] } } },
+      image: {
+        type: 'object',
+        required: ['repository', 'tag'],
+        properties: {
+          repository: { type: 'string' },
+          tag: { type: 'string' },
+          pullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] },
+        },
+      },
       imagePullSecrets: { type: 'array' },
       tenants: { type: 'array', minItems: 1, items: tenant },
       config,
@@ -72,19 +96,46 @@ export function chartValuesSchema(): Schema {
       redisUrl: secret,
       registrationSharedSecret: secret,
       adminToken: secret,
-      telemetry: { type: 'object', additionalProperties: false, properties: { otlpEndpoint: { type: 'string' }, sampleRatio: { type: 'number', minimum: 0, maximum: 1 } } },
-      logging: { type: 'object', additionalProperties: false, properties: { format: { enum: ['text', 'json'] }, level: { enum: ['verbose', 'debug', 'log', 'warn', 'error'] } } },
+      telemetry: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { otlpEndpoint: { type: 'string' }, sampleRatio: { type: 'number', minimum: 0, maximum: 1 } },
+      },
+      logging: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          format: { enum: ['text', 'json'] },
+          level: { enum: ['verbose', 'debug', 'log', 'warn', 'error'] },
+        },
+      },
       roles: {
         type: 'object',
         additionalProperties: false,
         required: ['client-api', 'sync', 'room-server', 'federation-api', 'media'],
-        properties: { 'client-api': role(true), sync: role(true), 'room-server': role(false), 'federation-api': role(false), media: role(false) },
+        properties: {
+          'client-api': role(true),
+          sync: role(true),
+          'room-server': role(false),
+          'federation-api': role(false),
+          media: role(false),
+        },
       },
       terminationGracePeriodSeconds: { type: 'integer', minimum: 0 },
-      serviceAccount: { type: 'object', properties: { create: { type: 'boolean' }, automountServiceAccountToken: { type: 'boolean' } } },
+      serviceAccount: {
+        type: 'object',
+        properties: { create: { type: 'boolean' }, automountServiceAccountToken: { type: 'boolean' } },
+      },
       podSecurityContext: { type: 'object' },
       securityContext: { type: 'object' },
-      networkPolicy: { type: 'object', properties: { enabled: { type: 'boolean' }, ingressControllerNamespaceSelector: { type: 'object' }, prometheusNamespaceSelector: { type: 'object' } } },
+      networkPolicy: {
+        type: 'object',
+        properties: {
+          enabled: { type: 'boolean' },
+          ingressControllerNamespaceSelector: { type: 'object' },
+          prometheusNamespaceSelector: { type: 'object' },
+        },
+      },
       ingress: {
         type: 'object',
         properties: {
@@ -96,8 +147,22 @@ export function chartValuesSchema(): Schema {
           tlsSecretName: { type: 'string' },
         },
       },
-      gatewayApi: { type: 'object', properties: { enabled: { type: 'boolean' }, parentRefs: { type: 'array', items: { type: 'object', required: ['name'] } } } },
-      metrics: { type: 'object', properties: { serviceMonitor: { type: 'object', properties: { enabled: { type: 'boolean' }, interval: { type: 'string' }, labels: { type: 'object' } } } } },
+      gatewayApi: {
+        type: 'object',
+        properties: {
+          enabled: { type: 'boolean' },
+          parentRefs: { type: 'array', items: { type: 'object', required: ['name'] } },
+        },
+      },
+      metrics: {
+        type: 'object',
+        properties: {
+          serviceMonitor: {
+            type: 'object',
+            properties: { enabled: { type: 'boolean' }, interval: { type: 'string' }, labels: { type: 'object' } },
+          },
+        },
+      },
       tests: { type: 'object', properties: { enabled: { type: 'boolean' } } },
     },
   };

@@ -28,11 +28,16 @@ export class RegistrationTokens {
   /** Copies the configuration file's tokens in, good for any number of uses; tokens already stored keep their counts. */
   async seed(serverName: string, tokens: readonly string[]): Promise<void> {
     if (tokens.length === 0) return;
-    await this.db.prisma.registrationToken.createMany({ data: tokens.map((token) => ({ serverName, token })), skipDuplicates: true });
+    await this.db.prisma.registrationToken.createMany({
+      data: tokens.map((token) => ({ serverName, token })),
+      skipDuplicates: true,
+    });
   }
 
   async isValid(serverName: string, token: string, now = Date.now()): Promise<boolean> {
-    const row = await this.db.prisma.registrationToken.findUnique({ where: { serverName_token: { serverName, token } } });
+    const row = await this.db.prisma.registrationToken.findUnique({
+      where: { serverName_token: { serverName, token } },
+    });
     return row !== null && usable(row, now);
   }
 
@@ -56,7 +61,11 @@ export class RegistrationTokens {
   }
 
   async release(serverName: string, token: string): Promise<void> {
-    await this.db.prisma.$executeRawUnsafe(`UPDATE registration_tokens SET completed = completed - 1 WHERE server_name = $1 AND token = $2 AND completed > 0`, serverName, token);
+    await this.db.prisma.$executeRawUnsafe(
+      `UPDATE registration_tokens SET completed = completed - 1 WHERE server_name = $1 AND token = $2 AND completed > 0`,
+      serverName,
+      token,
+    );
   }
 
   /** `valid`: only usable tokens (true), only unusable ones (false), or all. */
@@ -66,30 +75,54 @@ export class RegistrationTokens {
   }
 
   async get(serverName: string, token: string): Promise<RegistrationTokenInfo> {
-    const row = await this.db.prisma.registrationToken.findUnique({ where: { serverName_token: { serverName, token } } });
+    const row = await this.db.prisma.registrationToken.findUnique({
+      where: { serverName_token: { serverName, token } },
+    });
     if (!row) throw Errors.notFound('No such registration token');
     return info(row);
   }
 
-  async create(serverName: string, spec: { token?: string; length?: number; usesAllowed: number | null; expiryTime: number | null }): Promise<RegistrationTokenInfo> {
+  async create(
+    serverName: string,
+    spec: { token?: string; length?: number; usesAllowed: number | null; expiryTime: number | null },
+  ): Promise<RegistrationTokenInfo> {
     const token = spec.token ?? randomToken(spec.length ?? 16);
-    if (!TOKEN_PATTERN.test(token)) throw Errors.invalidParam('token must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_", "~" and "-"');
-    if (spec.expiryTime !== null && spec.expiryTime < Date.now()) throw Errors.invalidParam('expiry_time must not be in the past');
+    if (!TOKEN_PATTERN.test(token))
+      throw Errors.invalidParam('token must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_", "~" and "-"');
+    if (spec.expiryTime !== null && spec.expiryTime < Date.now())
+      throw Errors.invalidParam('expiry_time must not be in the past');
     try {
-      return info(await this.db.prisma.registrationToken.create({ data: { serverName, token, usesAllowed: spec.usesAllowed, expiryTime: spec.expiryTime === null ? null : BigInt(spec.expiryTime) } }));
+      return info(
+        await this.db.prisma.registrationToken.create({
+          data: {
+            serverName,
+            token,
+            usesAllowed: spec.usesAllowed,
+            expiryTime: spec.expiryTime === null ? null : BigInt(spec.expiryTime),
+          },
+        }),
+      );
     } catch (e) {
       if ((e as { code?: string }).code === 'P2002') throw Errors.invalidParam(`Token already in use: ${token}`);
       throw e;
     }
   }
 
-  async update(serverName: string, token: string, change: { usesAllowed?: number | null; expiryTime?: number | null }): Promise<RegistrationTokenInfo> {
+  async update(
+    serverName: string,
+    token: string,
+    change: { usesAllowed?: number | null; expiryTime?: number | null },
+  ): Promise<RegistrationTokenInfo> {
     await this.get(serverName, token);
     const data = {
       ...(change.usesAllowed === undefined ? {} : { usesAllowed: change.usesAllowed }),
-      ...(change.expiryTime === undefined ? {} : { expiryTime: change.expiryTime === null ? null : BigInt(change.expiryTime) }),
+      ...(change.expiryTime === undefined
+        ? {}
+        : { expiryTime: change.expiryTime === null ? null : BigInt(change.expiryTime) }),
     };
-    return info(await this.db.prisma.registrationToken.update({ where: { serverName_token: { serverName, token } }, data }));
+    return info(
+      await this.db.prisma.registrationToken.update({ where: { serverName_token: { serverName, token } }, data }),
+    );
   }
 
   async delete(serverName: string, token: string): Promise<void> {
@@ -101,14 +134,24 @@ export class RegistrationTokens {
 type Row = { token: string; usesAllowed: number | null; pending: number; completed: number; expiryTime: bigint | null };
 
 function usable(row: Row, now: number): boolean {
-  return (row.usesAllowed === null || row.pending + row.completed < row.usesAllowed) && (row.expiryTime === null || Number(row.expiryTime) > now);
+  return (
+    (row.usesAllowed === null || row.pending + row.completed < row.usesAllowed) &&
+    (row.expiryTime === null || Number(row.expiryTime) > now)
+  );
 }
 
 function info(row: Row): RegistrationTokenInfo {
-  return { token: row.token, uses_allowed: row.usesAllowed, pending: row.pending, completed: row.completed, expiry_time: row.expiryTime === null ? null : Number(row.expiryTime) };
+  return {
+    token: row.token,
+    uses_allowed: row.usesAllowed,
+    pending: row.pending,
+    completed: row.completed,
+    expiry_time: row.expiryTime === null ? null : Number(row.expiryTime),
+  };
 }
 
 function randomToken(length: number): string {
-  if (!Number.isInteger(length) || length < 1 || length > 64) throw Errors.invalidParam('length must be an integer from 1 to 64');
+  if (!Number.isInteger(length) || length < 1 || length > 64)
+    throw Errors.invalidParam('length must be an integer from 1 to 64');
   return Array.from({ length }, () => TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)]).join('');
 }

@@ -15,7 +15,10 @@ export class AdminGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const requester = ctx.switchToHttp().getRequest<MatrixRequest>().matrix?.requester;
     if (!requester) throw Errors.missingToken();
-    const user = await this.db.prisma.user.findUnique({ where: { userId: requester.userId }, select: { isAdmin: true, deactivated: true } });
+    const user = await this.db.prisma.user.findUnique({
+      where: { userId: requester.userId },
+      select: { isAdmin: true, deactivated: true },
+    });
     if (!user?.isAdmin || user.deactivated) throw Errors.forbidden('You are not a server admin');
     return true;
   }
@@ -23,6 +26,7 @@ export class AdminGuard implements CanActivate {
 
 /** A user ID of the admin's own tenant, or 400 as Synapse answers for users of other servers. */
 export function localUser(serverName: string, userId: string): string {
-  if (userId.slice(userId.indexOf(':') + 1) !== serverName || !userId.startsWith('@')) throw Errors.invalidParam('Can only look up local users');
+  if (userId.slice(userId.indexOf(':') + 1) !== serverName || !userId.startsWith('@'))
+    throw Errors.invalidParam('Can only look up local users');
   return userId;
 }

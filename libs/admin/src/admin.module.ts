@@ -26,7 +26,24 @@ import { AdminUsersController } from './users/users.controller';
  * work adds; their controllers belong here next to these.
  */
 @Module({
-  controllers: [SharedSecretRegistrationController, AdminUsersController, ClientWhoisController, AdminRoomsController, RegistrationTokensController, ServerNoticesController, TenantsController],
-  providers: [AdminGuard, OperatorGuard, AdminUsers, AdminRooms, RoomExits, RoomDeletions, ServerNotices, RoomInputClient],
+  controllers: [
+    SharedSecretRegistrationController,
+    AdminUsersController,
+    ClientWhoisController,
+    AdminRoomsController,
+    RegistrationTokensController,
+    ServerNoticesController,
+    TenantsController,
+  ],
+  providers: [
+    AdminGuard,
+    OperatorGuard,
+    AdminUsers,
+    AdminRooms,
+    RoomExits,
+    RoomDeletions,
+    ServerNotices,
+    RoomInputClient,
+  ],
 })
 export class AdminModule {}

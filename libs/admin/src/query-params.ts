@@ -10,14 +10,21 @@ export function queryInt(value: string | undefined, fallback: number, name: stri
 /** "true" or "false" (Synapse's boolean query parameters), or 400 M_INVALID_PARAM. */
 export function queryBool(value: string | undefined, name: string): boolean | undefined {
   if (value === undefined || value === '') return undefined;
-  if (value !== 'true' && value !== 'false') throw Errors.invalidParam(`Query parameter ${name} must be "true" or "false"`);
+  if (value !== 'true' && value !== 'false')
+    throw Errors.invalidParam(`Query parameter ${name} must be "true" or "false"`);
   return value === 'true';
 }
 
 /** One of a fixed set of values, or 400 M_INVALID_PARAM. */
-export function queryChoice<T extends string>(value: string | undefined, choices: readonly T[], fallback: T, name: string): T {
+export function queryChoice<T extends string>(
+  value: string | undefined,
+  choices: readonly T[],
+  fallback: T,
+  name: string,
+): T {
   if (value === undefined || value === '') return fallback;
-  if (!(choices as readonly string[]).includes(value)) throw Errors.invalidParam(`Query parameter ${name} must be one of ${choices.join(', ')}`);
+  if (!(choices as readonly string[]).includes(value))
+    throw Errors.invalidParam(`Query parameter ${name} must be one of ${choices.join(', ')}`);
   return value as T;
 }
 

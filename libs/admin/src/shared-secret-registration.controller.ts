@@ -46,14 +46,25 @@ export class SharedSecretRegistrationController {
     const body = validateBody(registerBody, raw);
     if (!nonceIsValid(secret, body.nonce)) throw new MatrixError(400, 'M_UNKNOWN', 'unrecognised nonce');
     const userType = body.user_type ?? undefined;
-    const expected = registrationMac(secret, { nonce: body.nonce, username: body.username, password: body.password, admin: body.admin === true, userType });
+    const expected = registrationMac(secret, {
+      nonce: body.nonce,
+      username: body.username,
+      password: body.password,
+      admin: body.admin === true,
+      userType,
+    });
     if (!sameHex(body.mac, expected)) throw Errors.forbidden('HMAC incorrect');
 
     const userId = await this.accounts.createUser(tenant.serverName, body.username.toLowerCase(), body.password);
     if (body.admin === true) await this.db.prisma.user.update({ where: { userId }, data: { isAdmin: true } });
     if (body.displayname !== undefined) await this.accounts.setProfileField(userId, 'displayname', body.displayname);
     const session = await this.accounts.startSession(userId, {});
-    return { user_id: userId, access_token: session.accessToken, home_server: tenant.serverName, device_id: session.deviceId };
+    return {
+      user_id: userId,
+      access_token: session.accessToken,
+      home_server: tenant.serverName,
+      device_id: session.deviceId,
+    };
   }
 
   private secret(): string {

@@ -9,7 +9,9 @@ describe('shared-secret registration', () => {
 
   it('adds the user type to the MAC only when one is given', () => {
     const expected = createHmac('sha1', 'secret').update('abc\x00bob\x00pw\x00notadmin\x00bot').digest('hex');
-    expect(registrationMac('secret', { nonce: 'abc', username: 'bob', password: 'pw', admin: false, userType: 'bot' })).toBe(expected);
+    expect(
+      registrationMac('secret', { nonce: 'abc', username: 'bob', password: 'pw', admin: false, userType: 'bot' }),
+    ).toBe(expected);
   });
 
   it('accepts its own nonce while fresh, from any process sharing the secret', () => {
@@ -24,6 +26,12 @@ describe('shared-secret registration', () => {
   it('refuses a nonce made with another secret or altered', () => {
     const nonce = issueNonce('secret', 1_000_000);
     expect(nonceIsValid('other', nonce, 1_000_001)).toBe(false);
-    expect(nonceIsValid('secret', nonce.replace(/^./, (c) => (c === '1' ? '2' : '1')), 1_000_001)).toBe(false);
+    expect(
+      nonceIsValid(
+        'secret',
+        nonce.replace(/^./, (c) => (c === '1' ? '2' : '1')),
+        1_000_001,
+      ),
+    ).toBe(false);
   });
 });

@@ -20,7 +20,9 @@ export function nonceIsValid(secret: string, nonce: string, now = Date.now()): b
   if (parts.length !== 3) return false;
   const body = `${parts[0]}.${parts[1]}`;
   const issued = parseInt(parts[0], 36);
-  return sameHex(parts[2], sign(secret, body)) && Number.isFinite(issued) && issued <= now && now - issued < NONCE_TTL_MS;
+  return (
+    sameHex(parts[2], sign(secret, body)) && Number.isFinite(issued) && issued <= now && now - issued < NONCE_TTL_MS
+  );
 }
 
 /**
@@ -28,8 +30,17 @@ export function nonceIsValid(secret: string, nonce: string, now = Date.now()): b
  * with the shared secret over nonce, user name, password, "admin" or
  * "notadmin" and, if given, the user type, separated by NUL bytes; hex.
  */
-export function registrationMac(secret: string, fields: { nonce: string; username: string; password: string; admin: boolean; userType?: string }): string {
-  const parts = [fields.nonce, fields.username, fields.password, fields.admin ? 'admin' : 'notadmin', ...(fields.userType === undefined ? [] : [fields.userType])];
+export function registrationMac(
+  secret: string,
+  fields: { nonce: string; username: string; password: string; admin: boolean; userType?: string },
+): string {
+  const parts = [
+    fields.nonce,
+    fields.username,
+    fields.password,
+    fields.admin ? 'admin' : 'notadmin',
+    ...(fields.userType === undefined ? [] : [fields.userType]),
+  ];
   return createHmac('sha1', secret).update(parts.join('\x00'), 'utf8').digest('hex');
 }
 

@@ -14,7 +14,13 @@ describe('JsonLogger', () => {
   it('writes one JSON object per line with level, service and context', () => {
     logger.warn('disk nearly full', 'Storage');
     expect(lines[lines.length - 1].endsWith('\n')).toBe(true);
-    expect(last()).toEqual({ time: expect.any(String), level: 'warn', service: 'client-api', context: 'Storage', msg: 'disk nearly full' });
+    expect(last()).toEqual({
+      time: expect.any(String),
+      level: 'warn',
+      service: 'client-api',
+      context: 'Storage',
+      msg: 'disk nearly full',
+    });
   });
 
   it('names the tenant of the request being handled', () => {
@@ -23,7 +29,11 @@ describe('JsonLogger', () => {
   });
 
   it('carries the active trace and span IDs', () => {
-    const span = trace.wrapSpanContext({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED });
+    const span = trace.wrapSpanContext({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.SAMPLED,
+    });
     context.with(trace.setSpan(context.active(), span), () => logger.log('traced'));
     expect(last()).toMatchObject({ trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331' });
   });

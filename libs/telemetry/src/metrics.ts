@@ -119,9 +119,17 @@ export const consumerAckPending = new SampledGauge(
 
 export const syncWaiters = new SampledGauge('lattice_sync_waiters', 'Long-polls waiting for something to happen', []);
 
-export const federationQueueDepth = new SampledGauge('lattice_federation_queue_depth', 'Items in the federation outbox waiting to be sent, per destination (the 50 deepest)', ['destination']);
+export const federationQueueDepth = new SampledGauge(
+  'lattice_federation_queue_depth',
+  'Items in the federation outbox waiting to be sent, per destination (the 50 deepest)',
+  ['destination'],
+);
 
-export const dbPoolConnections = new SampledGauge('lattice_db_pool_connections', 'Postgres pool connections by state (total, idle, waiting clients)', ['pool', 'state']);
+export const dbPoolConnections = new SampledGauge(
+  'lattice_db_pool_connections',
+  'Postgres pool connections by state (total, idle, waiting clients)',
+  ['pool', 'state'],
+);
 
 /** Every Lattice metric name (histograms also expose _bucket, _sum and _count), for the dashboard check. */
 export function latticeMetricNames(): string[] {

@@ -2,8 +2,18 @@ import type { TenantConfig } from '@lattice/config';
 import { overlay } from './tenant-registry';
 import type { StoredTenant } from './tenant-store';
 
-const tenant = (serverName: string, mode: 'open' | 'token' | 'closed' = 'open', tokens: string[] = []): TenantConfig => ({ serverName, hostnames: [], registration: { mode, tokens, guests: false } });
-const row = (t: TenantConfig, disabled = false): StoredTenant => ({ tenant: t, disabled, version: 1n, createdAt: new Date(0), updatedAt: new Date(0) });
+const tenant = (
+  serverName: string,
+  mode: 'open' | 'token' | 'closed' = 'open',
+  tokens: string[] = [],
+): TenantConfig => ({ serverName, hostnames: [], registration: { mode, tokens, guests: false } });
+const row = (t: TenantConfig, disabled = false): StoredTenant => ({
+  tenant: t,
+  disabled,
+  version: 1n,
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
+});
 
 describe('overlay of configured tenants and the tenants table', () => {
   it('keeps configured tenants without a row as they are', () => {
@@ -11,7 +21,9 @@ describe('overlay of configured tenants and the tenants table', () => {
   });
 
   it('lets a row replace the configured tenant of its name, keeping the configured tokens', () => {
-    expect(overlay([tenant('a.test', 'token', ['t'])], [row(tenant('a.test', 'closed'))])).toEqual([tenant('a.test', 'closed', ['t'])]);
+    expect(overlay([tenant('a.test', 'token', ['t'])], [row(tenant('a.test', 'closed'))])).toEqual([
+      tenant('a.test', 'closed', ['t']),
+    ]);
   });
 
   it('adds tenants that only the table has', () => {

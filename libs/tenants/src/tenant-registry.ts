@@ -27,7 +27,8 @@ export class TenantRegistry implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    for (const tenant of this.config.tenants) await this.registrationTokens.seed(tenant.serverName, tenant.registration.tokens);
+    for (const tenant of this.config.tenants)
+      await this.registrationTokens.seed(tenant.serverName, tenant.registration.tokens);
     await this.reload();
     this.bus.consume('output.tenants', () => this.reload());
     this.poll = setInterval(() => {
@@ -59,7 +60,10 @@ export class TenantRegistry implements OnModuleInit, OnModuleDestroy {
   /** Announces a change to every process (this one included). */
   async announce(stored: StoredTenant): Promise<void> {
     await this.reload();
-    await this.bus.publish('output.tenants', { serverName: stored.tenant.serverName, version: stored.version.toString() });
+    await this.bus.publish('output.tenants', {
+      serverName: stored.tenant.serverName,
+      version: stored.version.toString(),
+    });
   }
 
   private async reloadIfChanged(): Promise<void> {
@@ -73,8 +77,12 @@ export function overlay(configured: readonly TenantConfig[], rows: readonly Stor
   const fromConfig = configured.flatMap((t) => {
     const row = byName.get(t.serverName);
     if (!row) return [t];
-    return row.disabled ? [] : [{ ...row.tenant, registration: { ...row.tenant.registration, tokens: t.registration.tokens } }];
+    return row.disabled
+      ? []
+      : [{ ...row.tenant, registration: { ...row.tenant.registration, tokens: t.registration.tokens } }];
   });
-  const added = rows.filter((r) => !r.disabled && !configured.some((t) => t.serverName === r.tenant.serverName)).map((r) => r.tenant);
+  const added = rows
+    .filter((r) => !r.disabled && !configured.some((t) => t.serverName === r.tenant.serverName))
+    .map((r) => r.tenant);
   return [...fromConfig, ...added];
 }

@@ -69,7 +69,9 @@ export class TenantStore {
       guests: change.registration?.guests ?? from.registration.guests,
       disabled: change.disabled ?? existing?.disabled ?? false,
     };
-    const [{ version }] = await this.db.prisma.$queryRawUnsafe<Array<{ version: string }>>(`SELECT nextval('tenant_versions')::text AS version`);
+    const [{ version }] = await this.db.prisma.$queryRawUnsafe<Array<{ version: string }>>(
+      `SELECT nextval('tenant_versions')::text AS version`,
+    );
     const row = await this.db.prisma.tenant.upsert({
       where: { serverName },
       create: { serverName, ...fields, version: BigInt(version) },
@@ -86,7 +88,11 @@ function fromRow(row: Row): StoredTenant {
       ...(row.publicBaseUrl === null ? {} : { publicBaseUrl: row.publicBaseUrl }),
       ...(row.federationHost === null ? {} : { federationHost: row.federationHost }),
       hostnames: row.hostnames,
-      registration: { mode: row.registrationMode as TenantConfig['registration']['mode'], tokens: [], guests: row.guests },
+      registration: {
+        mode: row.registrationMode as TenantConfig['registration']['mode'],
+        tokens: [],
+        guests: row.guests,
+      },
     },
     disabled: row.disabled,
     version: row.version,

@@ -27,13 +27,23 @@ export class ServerNoticesController {
 
   /** The transaction is the admin's device's, as a client's /send transaction is (client-server-api "Transaction identifiers"). */
   @Put(':txnId')
-  sendWithTxn(@Auth() admin: Requester, @Tenant() tenant: TenantConfig, @Param('txnId') txnId: string, @Body() raw: unknown) {
+  sendWithTxn(
+    @Auth() admin: Requester,
+    @Tenant() tenant: TenantConfig,
+    @Param('txnId') txnId: string,
+    @Body() raw: unknown,
+  ) {
     return this.sendNotice(tenant, raw, { deviceId: `${admin.userId}|${admin.deviceId}`, txnId });
   }
 
   private async sendNotice(tenant: TenantConfig, raw: unknown, txn?: { deviceId: string; txnId: string }) {
     const body = validateBody(noticeBody, raw);
-    const eventId = await this.notices.send(tenant.serverName, localUser(tenant.serverName, body.user_id), { type: body.type, stateKey: body.state_key, content: body.content as JsonObject }, txn);
+    const eventId = await this.notices.send(
+      tenant.serverName,
+      localUser(tenant.serverName, body.user_id),
+      { type: body.type, stateKey: body.state_key, content: body.content as JsonObject },
+      txn,
+    );
     return { event_id: eventId };
   }
 }

@@ -34,7 +34,12 @@ export class ServerNotices {
   }
 
   /** `txn`: the admin's transaction (PUT with a transaction ID): the same one again answers the same event. */
-  async send(serverName: string, userId: string, notice: { type: string; stateKey?: string; content: JsonObject }, txn?: { deviceId: string; txnId: string }): Promise<string> {
+  async send(
+    serverName: string,
+    userId: string,
+    notice: { type: string; stateKey?: string; content: JsonObject },
+    txn?: { deviceId: string; txnId: string },
+  ): Promise<string> {
     const user = await this.db.prisma.user.findUnique({ where: { userId }, select: { deactivated: true } });
     if (!user) throw Errors.notFound('User not found');
     if (user.deactivated) throw Errors.invalidParam('The user is deactivated');
@@ -73,7 +78,14 @@ export class ServerNotices {
       const membership = await this.reader.membership(existing.roomId, userId);
       if (membership === 'join' || membership === 'invite') return existing.roomId;
       if (membership === 'leave') {
-        await this.rooms.submit({ kind: 'membership', serverName, sender, roomId: existing.roomId, action: 'invite', target: userId });
+        await this.rooms.submit({
+          kind: 'membership',
+          serverName,
+          sender,
+          roomId: existing.roomId,
+          action: 'invite',
+          target: userId,
+        });
         return existing.roomId;
       }
     }
@@ -81,11 +93,23 @@ export class ServerNotices {
       kind: 'createRoom',
       serverName,
       sender,
-      request: { preset: 'private_chat', name: 'Server Notices', invite: [userId], is_direct: false, power_level_content_override: { events_default: 100 } } as JsonObject,
+      request: {
+        preset: 'private_chat',
+        name: 'Server Notices',
+        invite: [userId],
+        is_direct: false,
+        power_level_content_override: { events_default: 100 },
+      } as JsonObject,
     });
     await this.db.prisma.serverNoticeRoom.upsert({ where: { userId }, create: { userId, roomId }, update: { roomId } });
-    const position = await this.accountData.put(userId, roomId, 'm.tag', { tags: { 'm.server_notice': { order: 0.5 } } });
-    await this.bus.publish('output.streams', { stream: 'accountData', position: position.toString(), userIds: [userId] });
+    const position = await this.accountData.put(userId, roomId, 'm.tag', {
+      tags: { 'm.server_notice': { order: 0.5 } },
+    });
+    await this.bus.publish('output.streams', {
+      stream: 'accountData',
+      position: position.toString(),
+      userIds: [userId],
+    });
     return roomId;
   }
 }

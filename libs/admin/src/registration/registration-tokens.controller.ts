@@ -8,7 +8,12 @@ import { queryBool } from '../query-params';
 
 const usesAllowed = z.number().int().min(0).nullable();
 const expiryTime = z.number().int().min(0).nullable();
-const newTokenBody = z.object({ token: z.string().optional(), uses_allowed: usesAllowed.default(null), expiry_time: expiryTime.default(null), length: z.number().int().min(1).max(64).optional() });
+const newTokenBody = z.object({
+  token: z.string().optional(),
+  uses_allowed: usesAllowed.default(null),
+  expiry_time: expiryTime.default(null),
+  length: z.number().int().min(1).max(64).optional(),
+});
 const updateTokenBody = z.object({ uses_allowed: usesAllowed.optional(), expiry_time: expiryTime.optional() });
 
 /**
@@ -30,7 +35,12 @@ export class RegistrationTokensController {
   @HttpCode(200)
   async create(@Tenant() tenant: TenantConfig, @Body() raw: unknown) {
     const body = validateBody(newTokenBody, raw);
-    return this.tokens.create(tenant.serverName, { token: body.token, length: body.length, usesAllowed: body.uses_allowed, expiryTime: body.expiry_time });
+    return this.tokens.create(tenant.serverName, {
+      token: body.token,
+      length: body.length,
+      usesAllowed: body.uses_allowed,
+      expiryTime: body.expiry_time,
+    });
   }
 
   @Get(':token')
@@ -41,7 +51,10 @@ export class RegistrationTokensController {
   @Put(':token')
   async update(@Tenant() tenant: TenantConfig, @Param('token') token: string, @Body() raw: unknown) {
     const body = validateBody(updateTokenBody, raw);
-    return this.tokens.update(tenant.serverName, token, { usesAllowed: body.uses_allowed, expiryTime: body.expiry_time });
+    return this.tokens.update(tenant.serverName, token, {
+      usesAllowed: body.uses_allowed,
+      expiryTime: body.expiry_time,
+    });
   }
 
   @Delete(':token')

@@ -31,7 +31,15 @@ export class AdminRooms {
     const summaries: AdminRoomSummary[] = [];
     for (const roomId of await this.roomIds(serverName)) {
       const { version, state } = await this.load(roomId);
-      summaries.push(roomSummary(roomId, version, state.map((e) => e.pdu), serverName, published.has(roomId)));
+      summaries.push(
+        roomSummary(
+          roomId,
+          version,
+          state.map((e) => e.pdu),
+          serverName,
+          published.has(roomId),
+        ),
+      );
     }
     return summaries;
   }
@@ -41,7 +49,16 @@ export class AdminRooms {
     if (!(await this.isTenantRoom(serverName, roomId))) throw Errors.notFound('Room not found');
     const { version, state } = await this.load(roomId);
     const published = (await this.reader.publishedRooms(serverName)).includes(roomId);
-    return { summary: roomSummary(roomId, version, state.map((e) => e.pdu), serverName, published), state };
+    return {
+      summary: roomSummary(
+        roomId,
+        version,
+        state.map((e) => e.pdu),
+        serverName,
+        published,
+      ),
+      state,
+    };
   }
 
   async isTenantRoom(serverName: string, roomId: string): Promise<boolean> {
@@ -73,5 +90,7 @@ export class AdminRooms {
 
 /** The joined members' user IDs from a room's state. */
 export function joinedMembers(state: readonly StoredEvent[]): string[] {
-  return state.filter((e) => (e.pdu as Pdu).type === 'm.room.member' && e.pdu.content.membership === 'join').map((e) => e.pdu.state_key!);
+  return state
+    .filter((e) => (e.pdu as Pdu).type === 'm.room.member' && e.pdu.content.membership === 'join')
+    .map((e) => e.pdu.state_key!);
 }

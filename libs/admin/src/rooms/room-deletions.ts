@@ -47,8 +47,12 @@ export class RoomDeletions {
   async start(request: DeletionRequest): Promise<string> {
     if (!(await this.rooms.isTenantRoom(request.serverName, request.roomId))) throw Errors.notFound('Room not found');
     const deleteId = randomBytes(12).toString('base64url');
-    await this.db.prisma.roomDeletion.create({ data: { deleteId, roomId: request.roomId, serverName: request.serverName, status: 'shutting_down' } });
-    this.run(deleteId, request).catch((e: Error) => this.logger.error(`Deletion ${deleteId} of ${request.roomId} failed: ${e.message}`));
+    await this.db.prisma.roomDeletion.create({
+      data: { deleteId, roomId: request.roomId, serverName: request.serverName, status: 'shutting_down' },
+    });
+    this.run(deleteId, request).catch((e: Error) =>
+      this.logger.error(`Deletion ${deleteId} of ${request.roomId} failed: ${e.message}`),
+    );
     return deleteId;
   }
 
@@ -56,7 +60,9 @@ export class RoomDeletions {
   async runNow(request: DeletionRequest): Promise<ShutdownResult> {
     if (!(await this.rooms.isTenantRoom(request.serverName, request.roomId))) throw Errors.notFound('Room not found');
     const deleteId = randomBytes(12).toString('base64url');
-    await this.db.prisma.roomDeletion.create({ data: { deleteId, roomId: request.roomId, serverName: request.serverName, status: 'shutting_down' } });
+    await this.db.prisma.roomDeletion.create({
+      data: { deleteId, roomId: request.roomId, serverName: request.serverName, status: 'shutting_down' },
+    });
     return this.run(deleteId, request);
   }
 
@@ -67,7 +73,10 @@ export class RoomDeletions {
   }
 
   async statusOfRoom(serverName: string, roomId: string) {
-    const rows = await this.db.prisma.roomDeletion.findMany({ where: { roomId, serverName }, orderBy: { createdAt: 'asc' } });
+    const rows = await this.db.prisma.roomDeletion.findMany({
+      where: { roomId, serverName },
+      orderBy: { createdAt: 'asc' },
+    });
     if (rows.length === 0) throw Errors.notFound('No deletion of that room');
     return rows.map(view);
   }
@@ -80,26 +89,48 @@ export class RoomDeletions {
       for (const userId of await this.rooms.tenantMembers(request.serverName, request.roomId)) {
         ((await this.exits.leave(request.roomId, userId, request.serverName)) ? kicked : failed).push(userId);
       }
-      const aliases = await this.db.prisma.roomAlias.findMany({ where: { roomId: request.roomId, serverName: request.serverName }, select: { alias: true } });
+      const aliases = await this.db.prisma.roomAlias.findMany({
+        where: { roomId: request.roomId, serverName: request.serverName },
+        select: { alias: true },
+      });
       await this.db.prisma.roomAlias.deleteMany({ where: { roomId: request.roomId, serverName: request.serverName } });
-      await this.db.prisma.publishedRoom.deleteMany({ where: { roomId: request.roomId, serverName: request.serverName } });
-      const result: ShutdownResult = { kicked_users: kicked, failed_to_kick_users: failed, local_aliases: aliases.map((a) => a.alias), new_room_id: null };
+      await this.db.prisma.publishedRoom.deleteMany({
+        where: { roomId: request.roomId, serverName: request.serverName },
+      });
+      const result: ShutdownResult = {
+        kicked_users: kicked,
+        failed_to_kick_users: failed,
+        local_aliases: aliases.map((a) => a.alias),
+        new_room_id: null,
+      };
       if (request.purge) {
         await this.update(deleteId, 'purging', result);
         const remaining = await this.localMembersLeft(request.roomId);
-        if (remaining.length > 0) throw Errors.forbidden(`Not purged: users of other tenants of this deployment are still in the room (${remaining.join(', ')})`);
-        await this.input.submit({ kind: 'purgeRoom', serverName: request.serverName, sender: request.admin, roomId: request.roomId });
+        if (remaining.length > 0)
+          throw Errors.forbidden(
+            `Not purged: users of other tenants of this deployment are still in the room (${remaining.join(', ')})`,
+          );
+        await this.input.submit({
+          kind: 'purgeRoom',
+          serverName: request.serverName,
+          sender: request.admin,
+          roomId: request.roomId,
+        });
       }
       await this.update(deleteId, 'complete', result);
       return result;
     } catch (e) {
-      await this.db.prisma.roomDeletion.update({ where: { deleteId }, data: { status: 'failed', error: (e as Error).message } });
+      await this.db.prisma.roomDeletion.update({
+        where: { deleteId },
+        data: { status: 'failed', error: (e as Error).message },
+      });
       throw e;
     }
   }
 
   async block(roomId: string, admin: string, block: boolean): Promise<void> {
-    if (block) await this.db.prisma.blockedRoom.upsert({ where: { roomId }, create: { roomId, blockedBy: admin }, update: {} });
+    if (block)
+      await this.db.prisma.blockedRoom.upsert({ where: { roomId }, create: { roomId, blockedBy: admin }, update: {} });
     else await this.db.prisma.blockedRoom.deleteMany({ where: { roomId } });
   }
 
@@ -118,7 +149,10 @@ export class RoomDeletions {
   }
 
   private async update(deleteId: string, status: string, result: ShutdownResult): Promise<void> {
-    await this.db.prisma.roomDeletion.update({ where: { deleteId }, data: { status, result: result as unknown as Prisma.InputJsonValue } });
+    await this.db.prisma.roomDeletion.update({
+      where: { deleteId },
+      data: { status, result: result as unknown as Prisma.InputJsonValue },
+    });
   }
 }
 

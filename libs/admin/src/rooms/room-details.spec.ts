@@ -1,7 +1,8 @@
 import type { Pdu } from '@lattice/protocol';
 import { matchesSearch, roomSummary } from './room-details';
 
-const event = (type: string, stateKey: string, content: Record<string, unknown>, sender = '@ann:one.test'): Pdu => ({ type, state_key: stateKey, content, sender }) as unknown as Pdu;
+const event = (type: string, stateKey: string, content: Record<string, unknown>, sender = '@ann:one.test'): Pdu =>
+  ({ type, state_key: stateKey, content, sender }) as unknown as Pdu;
 
 describe('roomSummary', () => {
   const state = [
@@ -15,7 +16,10 @@ describe('roomSummary', () => {
   ];
 
   it("counts joined members, and as local only those of the admin's tenant", () => {
-    expect(roomSummary('!r:one.test', '11', state, 'one.test', false)).toMatchObject({ joined_members: 2, joined_local_members: 1 });
+    expect(roomSummary('!r:one.test', '11', state, 'one.test', false)).toMatchObject({
+      joined_members: 2,
+      joined_local_members: 1,
+    });
   });
 
   it("takes the creator from the create event's sender from room version 11", () => {
@@ -23,7 +27,15 @@ describe('roomSummary', () => {
   });
 
   it('reads name, join rule, encryption and federation from the state', () => {
-    expect(roomSummary('!r:one.test', '11', state, 'one.test', true)).toMatchObject({ name: 'Ops', join_rules: 'public', encryption: 'm.megolm.v1.aes-sha2', federatable: true, public: true, state_events: 7, canonical_alias: null });
+    expect(roomSummary('!r:one.test', '11', state, 'one.test', true)).toMatchObject({
+      name: 'Ops',
+      join_rules: 'public',
+      encryption: 'm.megolm.v1.aes-sha2',
+      federatable: true,
+      public: true,
+      state_events: 7,
+      canonical_alias: null,
+    });
   });
 
   it('matches a search term in the name, alias or room ID, ignoring case', () => {

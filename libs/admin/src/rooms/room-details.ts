@@ -23,10 +23,19 @@ export interface AdminRoomSummary {
  * The list fields of a room from its current state. "Local" members are the
  * admin's tenant's: to an admin of one tenant, the others are other servers.
  */
-export function roomSummary(roomId: string, version: string, state: readonly Pdu[], tenant: string, published: boolean): AdminRoomSummary {
-  const content = (type: string, stateKey = '') => state.find((e) => e.type === type && e.state_key === stateKey)?.content as Record<string, unknown> | undefined;
+export function roomSummary(
+  roomId: string,
+  version: string,
+  state: readonly Pdu[],
+  tenant: string,
+  published: boolean,
+): AdminRoomSummary {
+  const content = (type: string, stateKey = '') =>
+    state.find((e) => e.type === type && e.state_key === stateKey)?.content as Record<string, unknown> | undefined;
   const text = (value: unknown) => (typeof value === 'string' ? value : null);
-  const joined = state.filter((e) => e.type === 'm.room.member' && e.content.membership === 'join').map((e) => e.state_key!);
+  const joined = state
+    .filter((e) => e.type === 'm.room.member' && e.content.membership === 'join')
+    .map((e) => e.state_key!);
   const create = state.find((e) => e.type === 'm.room.create');
   return {
     room_id: roomId,
@@ -50,7 +59,8 @@ export function roomSummary(roomId: string, version: string, state: readonly Pdu
 
 /** The single-room view adds these to the summary. */
 export function roomDetails(summary: AdminRoomSummary, state: readonly Pdu[]) {
-  const content = (type: string) => state.find((e) => e.type === type && e.state_key === '')?.content as Record<string, unknown> | undefined;
+  const content = (type: string) =>
+    state.find((e) => e.type === type && e.state_key === '')?.content as Record<string, unknown> | undefined;
   return {
     ...summary,
     avatar: typeof content('m.room.avatar')?.url === 'string' ? content('m.room.avatar')!.url : null,

@@ -23,7 +23,8 @@ export class RoomExits {
 
   /** Every room where the user is joined, invited or knocking. */
   async leaveAll(userId: string, serverName: string): Promise<void> {
-    for (const { room_id: roomId } of await this.roomsWhere(userId, ['join', 'invite', 'knock'])) await this.leave(roomId, userId, serverName);
+    for (const { room_id: roomId } of await this.roomsWhere(userId, ['join', 'invite', 'knock']))
+      await this.leave(roomId, userId, serverName);
   }
 
   private roomsWhere(userId: string, memberships: string[]) {
@@ -37,7 +38,15 @@ export class RoomExits {
   /** Answers whether the user is out of the room now. */
   async leave(roomId: string, userId: string, serverName: string): Promise<boolean> {
     try {
-      await this.rooms.submit({ kind: 'membership', serverName, sender: userId, roomId, action: 'leave', target: userId, reason: 'Removed by a server admin' });
+      await this.rooms.submit({
+        kind: 'membership',
+        serverName,
+        sender: userId,
+        roomId,
+        action: 'leave',
+        target: userId,
+        reason: 'Removed by a server admin',
+      });
       return true;
     } catch (e) {
       this.logger.warn(`${userId} could not leave ${roomId}: ${(e as Error).message}`);

@@ -49,7 +49,13 @@ export class AdminRoomsController {
   @Get('v1/rooms/:roomId')
   async get(@Tenant() tenant: TenantConfig, @Param('roomId') roomId: string) {
     const { summary, state } = await this.rooms.room(tenant.serverName, roomId);
-    return { ...roomDetails(summary, state.map((e) => e.pdu)), forgotten: false };
+    return {
+      ...roomDetails(
+        summary,
+        state.map((e) => e.pdu),
+      ),
+      forgotten: false,
+    };
   }
 
   @Get('v1/rooms/:roomId/members')
@@ -65,16 +71,40 @@ export class AdminRoomsController {
 
   /** Answers at once with the deletion's ID; GET .../delete_status follows it. */
   @Delete('v2/rooms/:roomId')
-  async delete(@Auth() admin: Requester, @Tenant() tenant: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
+  async delete(
+    @Auth() admin: Requester,
+    @Tenant() tenant: TenantConfig,
+    @Param('roomId') roomId: string,
+    @Body() raw: unknown,
+  ) {
     const body = validateBody(deleteBody, raw ?? {});
-    return { delete_id: await this.deletions.start({ serverName: tenant.serverName, admin: admin.userId, roomId, block: body.block, purge: body.purge }) };
+    return {
+      delete_id: await this.deletions.start({
+        serverName: tenant.serverName,
+        admin: admin.userId,
+        roomId,
+        block: body.block,
+        purge: body.purge,
+      }),
+    };
   }
 
   /** The older, synchronous form: answers when the room is shut down (and purged). */
   @Delete('v1/rooms/:roomId')
-  async deleteNow(@Auth() admin: Requester, @Tenant() tenant: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
+  async deleteNow(
+    @Auth() admin: Requester,
+    @Tenant() tenant: TenantConfig,
+    @Param('roomId') roomId: string,
+    @Body() raw: unknown,
+  ) {
     const body = validateBody(deleteBody, raw ?? {});
-    return this.deletions.runNow({ serverName: tenant.serverName, admin: admin.userId, roomId, block: body.block, purge: body.purge });
+    return this.deletions.runNow({
+      serverName: tenant.serverName,
+      admin: admin.userId,
+      roomId,
+      block: body.block,
+      purge: body.purge,
+    });
   }
 
   @Get('v2/rooms/:roomId/delete_status')

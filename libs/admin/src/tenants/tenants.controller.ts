@@ -11,12 +11,17 @@ const tenantBody = z.object({
   public_base_url: z.url().nullable().optional(),
   federation_host: z.string().nullable().optional(),
   hostnames: z.array(z.string().min(1)).optional(),
-  registration: z.object({ mode: z.enum(['open', 'token', 'closed']).optional(), guests: z.boolean().optional() }).optional(),
+  registration: z
+    .object({ mode: z.enum(['open', 'token', 'closed']).optional(), guests: z.boolean().optional() })
+    .optional(),
   disabled: z.boolean().optional(),
 });
 
 /** A new tenant not named in a body starts closed to registration: its operator opens it on purpose. */
-const NEW_TENANT: Omit<TenantConfig, 'serverName'> = { hostnames: [], registration: { mode: 'closed', tokens: [], guests: false } };
+const NEW_TENANT: Omit<TenantConfig, 'serverName'> = {
+  hostnames: [],
+  registration: { mode: 'closed', tokens: [], guests: false },
+};
 
 /**
  * Tenants at run time (Lattice's own API; Synapse has one server name):
@@ -41,7 +46,12 @@ export class TenantsController {
     const rows = await this.store.list();
     const stored = new Set(rows.map((r) => r.tenant.serverName));
     const configured = this.registry.configuredTenants().filter((t) => !stored.has(t.serverName));
-    return { tenants: [...configured.map((t) => view(t, { source: 'config', disabled: false })), ...rows.map((r) => storedView(r))] };
+    return {
+      tenants: [
+        ...configured.map((t) => view(t, { source: 'config', disabled: false })),
+        ...rows.map((r) => storedView(r)),
+      ],
+    };
   }
 
   @Get(':serverName')
@@ -50,12 +60,19 @@ export class TenantsController {
     if (row) return { ...storedView(row), signing_key: await this.publicKey(serverName) };
     const configured = this.registry.configured(serverName);
     if (!configured) throw Errors.notFound('No such tenant');
-    return { ...view(configured, { source: 'config', disabled: false }), signing_key: await this.publicKey(serverName) };
+    return {
+      ...view(configured, { source: 'config', disabled: false }),
+      signing_key: await this.publicKey(serverName),
+    };
   }
 
   /** Creates (201) or changes (200) a tenant; a configured tenant changed here is overridden by its row from then on. */
   @Put(':serverName')
-  async put(@Param('serverName') serverName: string, @Body() raw: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+  async put(
+    @Param('serverName') serverName: string,
+    @Body() raw: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const body = validateBody(tenantBody, raw);
     const existing = (await this.store.get(serverName)) ?? this.registry.configured(serverName);
     const change: TenantChange = {
@@ -95,10 +112,15 @@ export class TenantsController {
       registration: { ...base.registration, ...(change.registration ?? {}) },
     };
     const parsed = tenantSchema.safeParse(candidate);
-    if (!parsed.success) throw Errors.invalidParam(parsed.error.issues.map((i) => `${i.path.join('.') || 'tenant'}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      throw Errors.invalidParam(
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'tenant'}: ${i.message}`).join('; '),
+      );
     for (const host of [serverName, ...candidate.hostnames]) {
-      const owner = this.directory.forServerName(host) ?? this.directory.tenants.find((t) => t.hostnames.includes(host));
-      if (owner && owner.serverName !== serverName) throw Errors.invalidParam(`${host} already belongs to tenant ${owner.serverName}`);
+      const owner =
+        this.directory.forServerName(host) ?? this.directory.tenants.find((t) => t.hostnames.includes(host));
+      if (owner && owner.serverName !== serverName)
+        throw Errors.invalidParam(`${host} already belongs to tenant ${owner.serverName}`);
     }
   }
 
@@ -109,7 +131,11 @@ export class TenantsController {
 }
 
 function storedView(row: StoredTenant) {
-  return { ...view(row.tenant, { source: 'database', disabled: row.disabled }), version: row.version.toString(), updated_at: row.updatedAt.getTime() };
+  return {
+    ...view(row.tenant, { source: 'database', disabled: row.disabled }),
+    version: row.version.toString(),
+    updated_at: row.updatedAt.getTime(),
+  };
 }
 
 function view(tenant: TenantConfig, extra: { source: 'config' | 'database'; disabled: boolean }) {

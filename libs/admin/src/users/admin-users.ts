@@ -43,7 +43,16 @@ const ORDER_COLUMNS: Record<string, keyof Prisma.UserOrderByWithRelationInput> =
 
 export const USER_ORDERINGS = Object.keys(ORDER_COLUMNS);
 
-type UserRow = { userId: string; isGuest: boolean; isAdmin: boolean; deactivated: boolean; erased: boolean; displayName: string | null; avatarUrl: string | null; createdAt: Date };
+type UserRow = {
+  userId: string;
+  isGuest: boolean;
+  isAdmin: boolean;
+  deactivated: boolean;
+  erased: boolean;
+  displayName: string | null;
+  avatarUrl: string | null;
+  createdAt: Date;
+};
 
 /** The users table as the admin API reads it: one tenant at a time. */
 @Injectable()
@@ -57,11 +66,23 @@ export class AdminUsers {
       ...(query.deactivated ? {} : { deactivated: false }),
       ...(query.admins === undefined ? {} : { isAdmin: query.admins }),
       ...(query.userId === undefined ? {} : { userId: { contains: query.userId, mode: 'insensitive' } }),
-      ...(query.name === undefined ? {} : { OR: [{ userId: { contains: query.name, mode: 'insensitive' } }, { displayName: { contains: query.name, mode: 'insensitive' } }] }),
+      ...(query.name === undefined
+        ? {}
+        : {
+            OR: [
+              { userId: { contains: query.name, mode: 'insensitive' } },
+              { displayName: { contains: query.name, mode: 'insensitive' } },
+            ],
+          }),
     };
     const direction = query.backwards ? 'desc' : 'asc';
     const [rows, total] = await Promise.all([
-      this.db.prisma.user.findMany({ where, orderBy: [{ [ORDER_COLUMNS[query.orderBy]]: direction }, { userId: direction }], skip: query.from, take: query.limit }),
+      this.db.prisma.user.findMany({
+        where,
+        orderBy: [{ [ORDER_COLUMNS[query.orderBy]]: direction }, { userId: direction }],
+        skip: query.from,
+        take: query.limit,
+      }),
       this.db.prisma.user.count({ where }),
     ]);
     return { users: rows.map(summary), total };

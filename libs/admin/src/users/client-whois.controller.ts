@@ -21,11 +21,15 @@ export class ClientWhoisController {
   @Get('whois/:userId')
   async whois(@Auth() requester: Requester, @Tenant() tenant: TenantConfig, @Param('userId') userId: string) {
     if (requester.userId !== userId) {
-      const me = await this.db.prisma.user.findUnique({ where: { userId: requester.userId }, select: { isAdmin: true } });
+      const me = await this.db.prisma.user.findUnique({
+        where: { userId: requester.userId },
+        select: { isAdmin: true },
+      });
       if (!me?.isAdmin) throw Errors.forbidden('Only server admins may look up other users');
     }
     localUser(tenant.serverName, userId);
-    if (!(await this.db.prisma.user.findUnique({ where: { userId }, select: { userId: true } }))) throw Errors.notFound('User not found');
+    if (!(await this.db.prisma.user.findUnique({ where: { userId }, select: { userId: true } })))
+      throw Errors.notFound('User not found');
     return whoisAnswer(userId, await this.accounts.listDevices(userId));
   }
 }

@@ -75,7 +75,12 @@ export class AdminUsersController {
   /** Creates the user (201) or changes them (200); fields left out stay as they are. */
   @Put('v2/users/:userId')
   @UseGuards(AdminGuard)
-  async put(@Tenant() tenant: TenantConfig, @Param('userId') userId: string, @Body() raw: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+  async put(
+    @Tenant() tenant: TenantConfig,
+    @Param('userId') userId: string,
+    @Body() raw: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     localUser(tenant.serverName, userId);
     const body = validateBody(putUserBody, raw);
     const existing = await this.users.get(userId);
@@ -158,7 +163,11 @@ export class AdminUsersController {
 
   @Delete('v2/users/:userId/devices/:deviceId')
   @UseGuards(AdminGuard)
-  async deleteDevice(@Tenant() tenant: TenantConfig, @Param('userId') userId: string, @Param('deviceId') deviceId: string) {
+  async deleteDevice(
+    @Tenant() tenant: TenantConfig,
+    @Param('userId') userId: string,
+    @Param('deviceId') deviceId: string,
+  ) {
     await this.users.require(localUser(tenant.serverName, userId));
     await this.accounts.deleteDevices(userId, [deviceId]);
     return {};

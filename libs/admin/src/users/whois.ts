@@ -17,7 +17,14 @@ export function whoisAnswer(userId: string, devices: readonly SeenDevice[]) {
     devices: Object.fromEntries(
       devices.map((d) => [
         d.deviceId,
-        { sessions: [{ connections: d.lastSeenTs === null ? [] : [{ ip: d.lastSeenIp ?? undefined, last_seen: Number(d.lastSeenTs) }] }] },
+        {
+          sessions: [
+            {
+              connections:
+                d.lastSeenTs === null ? [] : [{ ip: d.lastSeenIp ?? undefined, last_seen: Number(d.lastSeenTs) }],
+            },
+          ],
+        },
       ]),
     ),
   };
