@@ -12,7 +12,6 @@ import { AdminRoomsController } from './rooms/rooms.controller';
 import { SharedSecretRegistrationController } from './shared-secret-registration.controller';
 import { TenantsController } from './tenants/tenants.controller';
 import { AdminUsers } from './users/admin-users';
-import { ClientWhoisController } from './users/client-whois.controller';
 import { AdminUsersController } from './users/users.controller';
 
 /**
@@ -29,7 +28,6 @@ import { AdminUsersController } from './users/users.controller';
   controllers: [
     SharedSecretRegistrationController,
     AdminUsersController,
-    ClientWhoisController,
     AdminRoomsController,
     RegistrationTokensController,
     ServerNoticesController,

@@ -115,6 +115,11 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     if (seconds >= 0 && seconds < 3600) syncWakeupLatency.observe(seconds);
   }
 
+  /** Aborts at shutdown: other long-polls on the sync workers (GET /events) stop waiting with /sync's. */
+  get shutdownSignal(): AbortSignal {
+    return this.shuttingDown.signal;
+  }
+
   onModuleDestroy(): void {
     this.removeWaiterGauge?.();
     clearInterval(this.expiry);
