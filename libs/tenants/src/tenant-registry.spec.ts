@@ -33,4 +33,9 @@ describe('overlay of configured tenants and the tenants table', () => {
   it('leaves disabled tenants out, configured or not', () => {
     expect(overlay([tenant('a.test')], [row(tenant('a.test'), true), row(tenant('b.test'), true)])).toEqual([]);
   });
+
+  it('keeps what the table does not hold, such as support contacts, from the configured tenant', () => {
+    const configured = { ...tenant('a.test'), support: { contacts: [], support_page: 'https://a.test/help' } };
+    expect(overlay([configured], [row(tenant('a.test', 'closed'))])[0]).toMatchObject({ support: { support_page: 'https://a.test/help' }, registration: { mode: 'closed' } });
+  });
 });

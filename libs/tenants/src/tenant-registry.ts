@@ -71,15 +71,14 @@ export class TenantRegistry implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-/** Configured tenants, each replaced by its row if it has one, then the rows of new tenants; disabled ones left out. */
+/** Configured tenants, each overridden by its row if it has one, then the rows of new tenants; disabled ones left out. */
 export function overlay(configured: readonly TenantConfig[], rows: readonly StoredTenant[]): TenantConfig[] {
   const byName = new Map(rows.map((r) => [r.tenant.serverName, r]));
   const fromConfig = configured.flatMap((t) => {
     const row = byName.get(t.serverName);
     if (!row) return [t];
-    return row.disabled
-      ? []
-      : [{ ...row.tenant, registration: { ...row.tenant.registration, tokens: t.registration.tokens } }];
+    // What the table does not hold (the configured tokens, support contacts) stays as configured.
+    return row.disabled ? [] : [{ ...t, ...row.tenant, registration: { ...row.tenant.registration, tokens: t.registration.tokens } }];
   });
   const added = rows
     .filter((r) => !r.disabled && !configured.some((t) => t.serverName === r.tenant.serverName))

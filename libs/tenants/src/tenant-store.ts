@@ -85,8 +85,9 @@ function fromRow(row: Row): StoredTenant {
   return {
     tenant: {
       serverName: row.serverName,
-      ...(row.publicBaseUrl === null ? {} : { publicBaseUrl: row.publicBaseUrl }),
-      ...(row.federationHost === null ? {} : { federationHost: row.federationHost }),
+      // Present even when empty, so a row that cleared it overrides the configured tenant's value.
+      publicBaseUrl: row.publicBaseUrl ?? undefined,
+      federationHost: row.federationHost ?? undefined,
       hostnames: row.hostnames,
       registration: {
         mode: row.registrationMode as TenantConfig['registration']['mode'],
