@@ -13,3 +13,4 @@ export * from './key-backup-store';
 export * from './dehydrated-devices';
 export * from './dehydrated-device-store';
 export * from './login-tokens';
+export * from './registration-tokens';

@@ -32,6 +32,15 @@ export interface BusRequest<S extends RequestSubject> {
 export type RequestHandler<S extends RequestSubject> = (batch: ReadonlyArray<BusRequest<S>>) => Promise<Array<BusContract[S]['reply']>>;
 export type StreamHandler<S extends StreamSubject> = (event: BusContract[S]['event']) => Promise<void> | void;
 
+/** How far a consumer of this process is behind its stream (JetStream's num_pending and num_ack_pending). */
+export interface ConsumerLag {
+  consumer: string;
+  /** For room input: the partition. */
+  partition?: number;
+  pending: number;
+  ackPending: number;
+}
+
 /**
  * How services talk. The same handlers run over the in-process bus (one
  * process) or NATS JetStream (services mode); only the transport differs.
@@ -51,6 +60,8 @@ export interface Bus {
   consume<S extends StreamSubject>(subject: S, handler: StreamHandler<S>): void;
   /** Resolves if the bus carries messages now, rejects otherwise: readiness (a process that cannot reach it can serve nothing that writes). */
   checkReady(): Promise<void>;
+  /** The lag of this process's consumers (none in one process: the in-process bus hands messages over at once). */
+  consumerLag(): Promise<ConsumerLag[]>;
   close(): Promise<void>;
 }
 

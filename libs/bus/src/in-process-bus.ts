@@ -1,6 +1,6 @@
 import type { BusContract, RequestSubject, StreamSubject } from '@lattice/contracts';
 import { partitionOf } from '@lattice/contracts';
-import type { Bus, RequestHandler, StreamHandler } from './bus';
+import type { Bus, ConsumerLag, RequestHandler, StreamHandler } from './bus';
 import { RequestBatcher } from './request-batcher';
 
 /**
@@ -41,6 +41,10 @@ export class InProcessBus implements Bus {
     const list = this.consumers.get(subject) ?? [];
     list.push(handler as unknown as StreamHandler<StreamSubject>);
     this.consumers.set(subject, list);
+  }
+
+  async consumerLag(): Promise<ConsumerLag[]> {
+    return [];
   }
 
   async checkReady(): Promise<void> {

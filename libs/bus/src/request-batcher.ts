@@ -1,5 +1,6 @@
 import { context, trace, type Context, type Link } from '@opentelemetry/api';
 import type { BusContract, RequestSubject } from '@lattice/contracts';
+import { roomInputBatchDuration, roomInputBatchSize } from '@lattice/telemetry';
 import type { BusRequest, PartitionContext, RequestHandler } from './bus';
 
 /** The most requests one handler call gets: bounds a batch's transaction and its latency. */
@@ -79,10 +80,14 @@ export class RequestBatcher<S extends RequestSubject> {
       const span = trace.getSpanContext(q.trace);
       return span ? [{ context: span }] : [];
     });
+    // room.input is the only request subject, hence the metrics' names.
+    roomInputBatchSize.observe(batch.length);
+    const timer = roomInputBatchDuration.startTimer();
     return tracer.startActiveSpan(`${this.subject} batch`, { links, attributes: { 'lattice.batch.size': batch.length } }, batch[0].trace, async (span) => {
       try {
         return await this.handler(batch.map((q) => q.item));
       } finally {
+        timer();
         span.end();
       }
     });

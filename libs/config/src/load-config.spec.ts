@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from './load-config';
+import { loadConfig, parseConfig } from './load-config';
 
 function yamlFile(text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'lattice-config-')), 'lattice.yaml');
@@ -43,8 +43,8 @@ describe('loadConfig', () => {
     expect(() => parseConfig({ listen: { port: 'eighty' }, role: 'everything' })).toThrow(/listen\.port[\s\S]*role|role[\s\S]*listen\.port/);
   });
 
-  it('refuses token registration without tokens', () => {
-    expect(() => parseConfig({ tenants: [{ serverName: 'a.example', registration: { mode: 'token' } }] })).toThrow(ConfigError);
+  it('takes token registration without configured tokens (they come from the admin API)', () => {
+    expect(parseConfig({ tenants: [{ serverName: 'a.example', registration: { mode: 'token' } }] }).tenants[0].registration).toMatchObject({ mode: 'token', tokens: [] });
   });
 
   it('refuses a server name that is not one', () => {

@@ -32,10 +32,16 @@ const overrides: ReadonlyArray<{ name: string; help: string; apply: (raw: Record
   { name: 'LATTICE_REDIS_URL', help: 'cache: {kind: redis, url}', apply: (c, v) => (c.cache = { kind: 'redis', url: v }) },
   { name: 'LATTICE_OTLP_ENDPOINT', help: 'telemetry.otlpEndpoint', apply: (c, v) => ((c.telemetry ??= {}).otlpEndpoint = v) },
   { name: 'LATTICE_SERVICE_NAME', help: 'telemetry.serviceName', apply: (c, v) => ((c.telemetry ??= {}).serviceName = v) },
+  { name: 'LATTICE_TRACE_SAMPLE_RATIO', help: 'telemetry.sampleRatio', apply: (c, v) => ((c.telemetry ??= {}).sampleRatio = Number(v)) },
+  { name: 'LATTICE_LOG_FORMAT', help: 'logging.format (text or json)', apply: (c, v) => ((c.logging ??= {}).format = v) },
+  { name: 'LATTICE_LOG_LEVEL', help: 'logging.level', apply: (c, v) => ((c.logging ??= {}).level = v) },
   { name: 'LATTICE_ACCESS_TOKEN_LIFETIME_MS', help: 'auth.accessTokenLifetimeMs', apply: (c, v) => ((c.auth ??= {}).accessTokenLifetimeMs = Number(v)) },
   { name: 'LATTICE_MEDIA_S3_BUCKET', help: 'media.storage: {kind: s3, bucket} (credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)', apply: (c, v) => ((c.media ??= {}).storage = { ...(c.media.storage ?? {}), kind: 's3', bucket: v }) },
   { name: 'LATTICE_MEDIA_S3_ENDPOINT', help: 'media.storage.endpoint (an S3-compatible server)', apply: (c, v) => (((c.media ??= {}).storage ??= {}).endpoint = v) },
   { name: 'LATTICE_MEDIA_MAX_UPLOAD_BYTES', help: 'media.maxUploadBytes', apply: (c, v) => ((c.media ??= {}).maxUploadBytes = Number(v)) },
+  { name: 'LATTICE_REGISTRATION_SHARED_SECRET', help: 'admin.registrationSharedSecret', apply: (c, v) => ((c.admin ??= {}).registrationSharedSecret = v) },
+  { name: 'LATTICE_ADMIN_TOKEN', help: 'admin.operatorToken', apply: (c, v) => ((c.admin ??= {}).operatorToken = v) },
+  { name: 'LATTICE_SERVER_NOTICES_LOCALPART', help: 'admin.serverNoticesLocalpart', apply: (c, v) => ((c.admin ??= {}).serverNoticesLocalpart = v) },
   { name: 'LATTICE_OUTBOUND_ALLOW_RANGES', help: 'outbound.allowRanges (comma-separated CIDR ranges)', apply: (c, v) => ((c.outbound ??= {}).allowRanges = commaList(v)) },
 ];
 

@@ -10,17 +10,17 @@ const serverName = z
   .string()
   .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'must be a Matrix server name (host[:port])');
 
-const registration = z
-  .object({
-    /** open: anyone; token: m.login.registration_token required; closed: nobody. */
-    mode: z.enum(['open', 'token', 'closed']).default('open'),
-    tokens: z.array(z.string().min(1)).default([]),
-    /** Guest accounts (client-server-api "Guest Access", POST /register?kind=guest); off unless asked for, as in Synapse. */
-    guests: z.boolean().default(false),
-  })
-  .refine((r) => r.mode !== 'token' || r.tokens.length > 0, {
-    message: 'registration.mode "token" needs at least one entry in registration.tokens',
-  });
+const registration = z.object({
+  /** open: anyone; token: m.login.registration_token required (tokens from the admin API, plus `tokens`); closed: nobody. */
+  mode: z.enum(['open', 'token', 'closed']).default('open'),
+  /**
+   * Tokens good for any number of registrations, copied into the database at start. Prefer the admin
+   * API's registration tokens (limited uses, expiry), which keep secrets out of the configuration.
+   */
+  tokens: z.array(z.string().min(1)).default([]),
+  /** Guest accounts (client-server-api "Guest Access", POST /register?kind=guest); off unless asked for, as in Synapse. */
+  guests: z.boolean().default(false),
+});
 
 /** /.well-known/matrix/support (client-server-api "Getting the support information of a server"). */
 const support = z
@@ -204,8 +204,19 @@ export const configSchema = z.object({
       serviceName: z.string().default('lattice'),
       /** OTLP/HTTP traces endpoint (Jaeger, an OTel collector); unset = tracing off. */
       otlpEndpoint: z.url().optional(),
+      /** Share of new traces kept, 0 to 1 (parent-based: a request arriving in a sampled trace stays traced). */
+      sampleRatio: z.number().min(0).max(1).default(1),
     })
-    .default({ serviceName: 'lattice' }),
+    .default({ serviceName: 'lattice', sampleRatio: 1 }),
+  logging: z
+    .object({
+      /** text: Nest's coloured lines for a terminal; json: one JSON object per line (level, service, tenant, trace_id, span_id) for a log collector. */
+      format: z.enum(['text', 'json']).default('text'),
+      level: z.enum(['verbose', 'debug', 'log', 'warn', 'error']).default('log'),
+      /** One line per answered request (method, path without query, route, status, duration, tenant, user). */
+      accessLog: z.boolean().default(true),
+    })
+    .default({ format: 'text', level: 'log', accessLog: true }),
   federation: z
     .object({
       /**
@@ -252,6 +263,22 @@ export const configSchema = z.object({
    * tokens") expire after accessTokenLifetimeMs; other clients keep tokens that never expire.
    */
   auth: z.object({ accessTokenLifetimeMs: z.number().int().min(1000).default(300_000) }).default({ accessTokenLifetimeMs: 300_000 }),
+  /**
+   * The admin API (/_synapse/admin, Synapse-compatible, for users whose users.is_admin is set; and
+   * /_lattice/admin/v1/tenants for the operator). Secrets are best given by environment variable.
+   */
+  admin: z
+    .object({
+      /** HMAC key of POST /_synapse/admin/v1/register (Synapse's registration_shared_secret); unset: that endpoint is off. */
+      registrationSharedSecret: z.string().min(1).optional(),
+      /** Bearer token of the deployment's operator for the tenants API and the CLI; unset: the tenants API is off. */
+      operatorToken: z.string().min(16).optional(),
+      /** The local user that sends server notices, created at the first notice of each tenant. */
+      serverNoticesLocalpart: z.string().min(1).default('notices'),
+      /** How often every process re-reads the tenants table, in case an `output.tenants` message was missed. */
+      tenantPollMs: z.number().int().min(100).default(30_000),
+    })
+    .default({ serverNoticesLocalpart: 'notices', tenantPollMs: 30_000 }),
   /** Where the signing keys of tenants without one in the database are written at first start. */
   dataDir: z.string().default('./data'),
 });

@@ -4,19 +4,36 @@ import type { LatticeConfig, TenantConfig } from './schema';
  * Picks the tenant a request is for. One deployment serves several server
  * names; each request's Host header (or the configured public hostnames)
  * says which one, as two separate homeservers would be told apart by DNS.
+ * The set can change at run time (`replace`, from the admin API's tenants
+ * table): every lookup sees the latest set, so there is one directory per process.
  */
 export class TenantDirectory {
-  private readonly byHost = new Map<string, TenantConfig>();
-  private readonly byServerName = new Map<string, TenantConfig>();
+  private byHost = new Map<string, TenantConfig>();
+  private byServerName = new Map<string, TenantConfig>();
+  private current: readonly TenantConfig[] = [];
 
-  constructor(readonly tenants: readonly TenantConfig[]) {
+  constructor(tenants: readonly TenantConfig[]) {
+    this.replace(tenants);
+  }
+
+  get tenants(): readonly TenantConfig[] {
+    return this.current;
+  }
+
+  /** Serves exactly `tenants` from now on; the maps are swapped whole, so no lookup sees half a change. */
+  replace(tenants: readonly TenantConfig[]): void {
+    const byHost = new Map<string, TenantConfig>();
+    const byServerName = new Map<string, TenantConfig>();
     for (const tenant of tenants) {
-      this.byServerName.set(tenant.serverName.toLowerCase(), tenant);
+      byServerName.set(tenant.serverName.toLowerCase(), tenant);
       for (const host of [tenant.serverName, ...tenant.hostnames, ...publicHost(tenant)]) {
-        this.byHost.set(host.toLowerCase(), tenant);
-        this.byHost.set(stripPort(host).toLowerCase(), tenant);
+        byHost.set(host.toLowerCase(), tenant);
+        byHost.set(stripPort(host).toLowerCase(), tenant);
       }
     }
+    this.byHost = byHost;
+    this.byServerName = byServerName;
+    this.current = tenants;
   }
 
   static fromConfig(config: LatticeConfig): TenantDirectory {
@@ -24,8 +41,8 @@ export class TenantDirectory {
   }
 
   /** The first configured tenant: serves requests whose Host matches none (e.g. 127.0.0.1 in a single-tenant setup). */
-  get defaultTenant(): TenantConfig {
-    return this.tenants[0];
+  get defaultTenant(): TenantConfig | undefined {
+    return this.current[0];
   }
 
   /** The tenant for a Host header value; falls back to the default when only one tenant is configured. */
@@ -34,7 +51,7 @@ export class TenantDirectory {
       const hit = this.byHost.get(host.toLowerCase()) ?? this.byHost.get(stripPort(host).toLowerCase());
       if (hit) return hit;
     }
-    return this.tenants.length === 1 ? this.defaultTenant : undefined;
+    return this.current.length === 1 ? this.defaultTenant : undefined;
   }
 
   /** The tenant that owns a server name, i.e. whether that name is local to this deployment. */

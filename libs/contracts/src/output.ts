@@ -53,6 +53,16 @@ export interface OutputSessionsEnded {
 }
 
 /**
+ * A tenant was created, changed or disabled through the admin API: every
+ * process re-reads the tenants table (a poll repairs a lost message).
+ */
+export interface OutputTenantsChanged {
+  serverName: string;
+  /** The tenants table's version after the change. */
+  version: string;
+}
+
+/**
  * A partial-state room got its full state: its member list is complete.
  * Sync wakes the room's members (the room is sent to them again, whole);
  * the federation sender drops its server list of the room.

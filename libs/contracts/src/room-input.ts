@@ -126,7 +126,27 @@ export interface CompleteStateInput extends RoomInputBase {
   stateIds: string[];
 }
 
-export type RoomInput = CreateRoomInput | SendInput | MembershipInput | RedactInput | FederatedEventInput | RemoteJoinInput | BackfillInput | StoreOutliersInput | CompleteStateInput;
+/**
+ * An admin deleted the room and asked for its history to go (admin API DELETE
+ * /_synapse/admin/v2/rooms/{roomId} with purge): the room's single writer
+ * removes its events, state and per-room data, and forgets what it cached.
+ */
+export interface PurgeRoomInput extends RoomInputBase {
+  kind: 'purgeRoom';
+  roomId: string;
+}
+
+export type RoomInput =
+  | CreateRoomInput
+  | SendInput
+  | MembershipInput
+  | RedactInput
+  | FederatedEventInput
+  | RemoteJoinInput
+  | BackfillInput
+  | StoreOutliersInput
+  | CompleteStateInput
+  | PurgeRoomInput;
 
 /** A Matrix error carried back over the bus (status, errcode, message). */
 export interface BusError {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
-import { INestApplication, Type } from '@nestjs/common';
+import { INestApplication, Type, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { rewriteLegacyR0 } from '@lattice/routing';
@@ -10,7 +10,10 @@ import { installMatrixHttpConventions } from './fastify-setup';
 import { MatrixRequestGuard } from './request-guard';
 
 export interface HttpAppOptions {
-  logger?: boolean;
+  /** false: silent (tests); a LoggerService (the JSON logger); default: Nest's text logger. */
+  logger?: boolean | LoggerService | LogLevel[];
+  /** One log line per answered request (default on). */
+  accessLog?: boolean;
 }
 
 /**
@@ -35,9 +38,9 @@ export async function createMatrixHttpApp(module: Type<unknown>, options: HttpAp
       return createServer(handler);
     },
   });
-  installMatrixHttpConventions(adapter.getInstance());
+  installMatrixHttpConventions(adapter.getInstance(), { accessLog: options.accessLog ?? true });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
-    logger: options.logger === false ? false : ['error', 'warn', 'log'],
+    logger: options.logger === false ? false : options.logger === true || options.logger === undefined ? ['error', 'warn', 'log'] : options.logger,
     bodyParser: false,
   });
   app.useGlobalFilters(new MatrixExceptionFilter());

@@ -6,6 +6,7 @@ import { Errors, MatrixError } from './matrix-error';
 import { requestParamProblem } from './request-params';
 import { readBody } from './read-body';
 import { hasStreamedBody } from './streamed-body';
+import { installRequestObservation } from './request-observation';
 import { decodeUtf8 } from './utf8';
 
 /**
@@ -100,7 +101,8 @@ function installJsonContentType(app: FastifyInstance): void {
   });
 }
 
-export function installMatrixHttpConventions(app: FastifyInstance): void {
+export function installMatrixHttpConventions(app: FastifyInstance, options: { accessLog: boolean } = { accessLog: true }): void {
+  installRequestObservation(app, options);
   installCors(app);
   installJsonParser(app);
   installParamCheck(app);

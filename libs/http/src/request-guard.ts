@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { LATTICE_CONFIG, LatticeConfig, TenantDirectory } from '@lattice/config';
+import { logContext } from '@lattice/telemetry';
 import { Errors } from './matrix-error';
 import { RateLimiter } from './rate-limiter';
 import { ANY_HOST, GUEST_ALLOWED, MatrixRequest, OPTIONAL_AUTH, PUBLIC_ROUTE, RATE_LIMITED, Requester } from './request-context';
@@ -21,15 +22,14 @@ export const ACCESS_TOKEN_RESOLVER = Symbol('AccessTokenResolver');
  */
 @Injectable()
 export class MatrixRequestGuard implements CanActivate {
-  private readonly tenants: TenantDirectory;
   private readonly limiter: RateLimiter;
 
   constructor(
     private readonly reflector: Reflector,
     @Inject(LATTICE_CONFIG) config: LatticeConfig,
     @Inject(ACCESS_TOKEN_RESOLVER) private readonly tokens: AccessTokenResolver,
+    private readonly tenants: TenantDirectory,
   ) {
-    this.tenants = TenantDirectory.fromConfig(config);
     this.limiter = new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst);
   }
 
@@ -40,6 +40,8 @@ export class MatrixRequestGuard implements CanActivate {
     const tenant = this.tenants.forHost(request.headers.host);
     if (!tenant) throw Errors.notFound(`No homeserver is configured for host ${request.headers.host ?? '(none)'}`);
     request.matrix = { tenant };
+    const log = logContext.getStore();
+    if (log) log.tenant = tenant.serverName;
 
     // Public routes never look at a token, so a stale one cannot break /versions or /login.
     const token = flag(PUBLIC_ROUTE) ? undefined : accessTokenOf(request);

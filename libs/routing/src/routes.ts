@@ -35,6 +35,8 @@ export const ROUTES: readonly Route[] = [
   { service: 'federation-api', pattern: '^/_matrix/key/', why: 'server signing keys' },
   { service: 'federation-api', pattern: '^/\\.well-known/matrix/server$', why: 'server discovery' },
   { service: 'client-api', pattern: '^/_matrix/client/', why: 'the rest of the client-server API' },
+  { service: 'client-api', pattern: '^/_synapse/admin/', why: 'admin API (Synapse-compatible), served with the client-api' },
+  { service: 'client-api', pattern: '^/_lattice/admin/', why: 'operator API (tenants), served with the client-api' },
   { service: 'client-api', pattern: '^/\\.well-known/matrix/(client|support|policy_server)$', why: 'client, support and policy server discovery' },
 ];
 

@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Logger, Module, type Provider } from '@nestjs/common';
-import { AccountStore, CrossSigningStore, DehydratedDeviceStore, DeviceKeyStore, DeviceListStore, KeyBackupStore, LoginTokens, OpenIdTokens } from '@lattice/accounts';
+import { AccountStore, RegistrationTokens, CrossSigningStore, DehydratedDeviceStore, DeviceKeyStore, DeviceListStore, KeyBackupStore, LoginTokens, OpenIdTokens } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
@@ -7,6 +7,7 @@ import { ACCESS_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } f
 import { AddressPolicy } from '@lattice/outbound';
 import { Keyring } from '@lattice/rooms';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { TenantRegistry, TenantStore } from '@lattice/tenants';
 
 export interface Infrastructure {
   config: LatticeConfig;
@@ -17,8 +18,8 @@ export interface Infrastructure {
 
 /**
  * What every service module may inject: configuration, database, bus,
- * position cache, accounts and device lists, our signing keys, other servers' keys and the
- * federation client.
+ * position cache, accounts and device lists, our signing keys, other servers' keys, the
+ * federation client, and the tenants (the configuration file's, kept current with the tenants table).
  */
 @Global()
 @Module({})
@@ -56,6 +57,9 @@ export class InfrastructureModule {
       { provide: FederationClient, useValue: federation },
       { provide: ServerKeys, useValue: serverKeys },
       { provide: RemoteJoiner, useValue: new RemoteJoiner(federation, serverKeys, (serverName) => keyring.signingKey(serverName)) },
+      RegistrationTokens,
+      TenantStore,
+      TenantRegistry,
       MatrixRequestGuard,
     ];
     return { module: InfrastructureModule, providers, exports: providers };

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, type ServiceRole } from '@lattice/config';
-import { startTelemetry } from '@lattice/telemetry';
+import { serviceNameFor, startTelemetry } from '@lattice/telemetry';
 
 const logger = new Logger('Lattice');
 
@@ -22,7 +22,11 @@ export async function runService(role?: ServiceRole): Promise<void> {
     throw e;
   }
   if (role) config = { ...config, role };
-  const stopTelemetry = startTelemetry({ serviceName: `${config.telemetry.serviceName}-${config.role}`, otlpEndpoint: config.telemetry.otlpEndpoint });
+  const stopTelemetry = startTelemetry({
+    serviceName: serviceNameFor(config.telemetry.serviceName, config.role),
+    otlpEndpoint: config.telemetry.otlpEndpoint,
+    sampleRatio: config.telemetry.sampleRatio,
+  });
   // Loaded after tracing starts, so the HTTP, pg and ioredis instrumentations see these modules load.
   const { startLattice } = await import('./start-lattice');
   const lattice = await startLattice(config);

@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { AdminModule } from '@lattice/admin';
 import { InProcessBus, NatsBus, type Bus } from '@lattice/bus';
 import { ClientApiModule } from '@lattice/client-api';
 import type { LatticeConfig, ServiceRole } from '@lattice/config';
@@ -12,14 +13,18 @@ import { RoomServerModule } from '@lattice/room-server';
 import { claimPartitionEpoch, databaseIdentity, InProcessPositionCache, NoPositionCache, openDatabase, RedisPositionCache, type Database, type PositionCache } from '@lattice/storage';
 import { SyncModule } from '@lattice/sync';
 import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
+import { consumerAckPending, consumerPending, dbPoolConnections, JsonLogger, startProcessMetrics } from '@lattice/telemetry';
+import type { LoggerService, LogLevel } from '@nestjs/common';
 import { InfrastructureModule } from './infrastructure.module';
 
-const SERVICE_MODULES: Record<Exclude<ServiceRole, 'all'>, Type<unknown>> = {
-  'client-api': ClientApiModule,
-  'federation-api': FederationApiModule,
-  'room-server': RoomServerModule,
-  sync: SyncModule,
-  media: MediaModule,
+/** The admin API rides with the client-api, as in Synapse: it is light, and its users are a tenant's admins. */
+const SERVICE_MODULES: Record<Exclude<ServiceRole, 'all'>, Array<Type<unknown>>> = {
+  'client-api': [ClientApiModule, AdminModule],
+  'federation-api': [FederationApiModule],
+  'room-server': [RoomServerModule],
+  sync: [SyncModule],
+  media: [MediaModule],
 };
 
 export interface RunningLattice {
@@ -41,16 +46,18 @@ async function positionCacheFor(config: LatticeConfig, db: Database): Promise<Po
  * single-process server), or one. The services are the same modules either
  * way; only the bus between them differs.
  */
-export async function startLattice(config: LatticeConfig, options: { logger?: boolean } = {}): Promise<RunningLattice> {
+export async function startLattice(config: LatticeConfig, options: { logger?: boolean | LoggerService | LogLevel[] } = {}): Promise<RunningLattice> {
   const db = await openDatabase(config.database);
   const bus = await createBus(config, db);
   const positions = await positionCacheFor(config, db);
-  const roles = config.role === 'all' ? Object.values(SERVICE_MODULES) : [SERVICE_MODULES[config.role]];
+  const roles = config.role === 'all' ? Object.values(SERVICE_MODULES).flat() : SERVICE_MODULES[config.role];
 
-  @Module({ imports: [InfrastructureModule.forRoot({ config, db, bus, positions }), ...roles], controllers: [HealthController] })
+  @Module({ imports: [InfrastructureModule.forRoot({ config, db, bus, positions }), ...roles], controllers: [HealthController, MetricsController] })
   class LatticeModule {}
 
-  const app = await createMatrixHttpApp(LatticeModule as unknown as DynamicModule['module'], { logger: options.logger });
+  startProcessMetrics(config.role);
+  const removeMetricSources = observeInfrastructure(db, bus);
+  const app = await createMatrixHttpApp(LatticeModule as unknown as DynamicModule['module'], { logger: options.logger ?? loggerFor(config), accessLog: config.logging.accessLog });
   app.enableShutdownHooks();
   await app.listen(config.listen.port, config.listen.host);
   const address = app.getHttpServer().address();
@@ -63,6 +70,7 @@ export async function startLattice(config: LatticeConfig, options: { logger?: bo
     url: `http://${config.listen.host === '0.0.0.0' ? '127.0.0.1' : config.listen.host}:${port}`,
     ...(typeof tlsAddress === 'object' && tlsAddress ? { federationPort: tlsAddress.port } : {}),
     close: async () => {
+      removeMetricSources();
       await app.close();
       await bus.close();
       await positions.close();
@@ -80,4 +88,32 @@ async function createBus(config: LatticeConfig, db: Database): Promise<Bus> {
     name: `${config.role}-${hostname()}-${process.pid}`,
     claimEpoch: (partition, owner) => claimPartitionEpoch(db.prisma, partition, owner),
   });
+}
+
+const LOG_LEVELS: LogLevel[] = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'];
+
+/** The logger of a process: JSON lines when configured, else Nest's text logger; both from the configured level up. */
+export function loggerFor(config: LatticeConfig): LoggerService | LogLevel[] {
+  if (config.logging.format === 'json') return new JsonLogger(config.role, config.logging.level);
+  return LOG_LEVELS.slice(LOG_LEVELS.indexOf(config.logging.level));
+}
+
+/** Pool use and consumer lag, read when Prometheus scrapes. */
+function observeInfrastructure(db: Database, bus: Bus): () => void {
+  const removers = [
+    dbPoolConnections.addSource(() =>
+      db.poolStats().flatMap((p) => [
+        { labels: { pool: p.pool, state: 'total' }, value: p.total },
+        { labels: { pool: p.pool, state: 'idle' }, value: p.idle },
+        { labels: { pool: p.pool, state: 'waiting' }, value: p.waiting },
+      ]),
+    ),
+    consumerPending.addSource(async () => (await bus.consumerLag()).map((lag) => ({ labels: lagLabels(lag), value: lag.pending }))),
+    consumerAckPending.addSource(async () => (await bus.consumerLag()).map((lag) => ({ labels: lagLabels(lag), value: lag.ackPending }))),
+  ];
+  return () => removers.forEach((remove) => remove());
+}
+
+function lagLabels(lag: { consumer: string; partition?: number }): Record<string, string> {
+  return { consumer: lag.consumer, partition: lag.partition === undefined ? '' : String(lag.partition) };
 }

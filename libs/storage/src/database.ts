@@ -13,7 +13,18 @@ export type DatabaseConfig = { kind: 'embedded'; dataDir: string } | { kind: 'po
 export interface Database {
   prisma: PrismaClient;
   sql: SqlExecutor;
+  /** Connection pools in use now (Postgres; none embedded), for the pool-use metric. */
+  poolStats(): PoolStats[];
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  /** prisma: the queries of every service; sql: migrations and probes. */
+  pool: string;
+  total: number;
+  idle: number;
+  /** Clients waiting for a connection: the pool is the bottleneck when this stays above 0. */
+  waiting: number;
 }
 
 /** Lock key for migrations (any constant shared by every process of a deployment). */
@@ -49,6 +60,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   return {
     prisma,
     sql,
+    poolStats: () => [],
     close: async () => {
       await prisma.$disconnect();
       await pglite.close();
@@ -58,7 +70,9 @@ async function openEmbedded(dataDir: string): Promise<Database> {
 
 function openPostgres(url: string): Database {
   const pool = new Pool({ connectionString: url, max: 4 });
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  // Our own pool for Prisma (the adapter would otherwise make one we cannot see), so its use can be measured.
+  const prismaPool = new Pool({ connectionString: url });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(prismaPool) });
   const sql: SqlExecutor = {
     exec: async (script) => {
       // One connection per script: a failed multi-statement transaction is rolled back where it ran.
@@ -84,11 +98,14 @@ function openPostgres(url: string): Database {
       }
     },
   };
+  const stats = (name: string, p: Pool): PoolStats => ({ pool: name, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount });
   return {
     prisma,
     sql,
+    poolStats: () => [stats('prisma', prismaPool), stats('sql', pool)],
     close: async () => {
       await prisma.$disconnect();
+      if (!prismaPool.ended) await prismaPool.end();
       await pool.end();
     },
   };

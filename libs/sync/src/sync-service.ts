@@ -1,11 +1,12 @@
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DeviceKeyStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
-import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
+import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
 import { BundledAggregations, EventVisibility, RoomReader, toClientEvent, type StoredEvent } from '@lattice/rooms';
 import { DATABASE, POSITION_CACHE, reconcilePositions, type Database, type PositionCache } from '@lattice/storage';
+import { syncWaiters, syncWakeupLatency, untraced } from '@lattice/telemetry';
 import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, PresenceStore, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
 import { SyncNotifier } from './notifier';
 import { currentPosition } from './positions/current-position';
@@ -38,6 +39,8 @@ const RECHECK_MS = 5_000;
  */
 @Injectable()
 export class SyncService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(SyncService.name);
+  private removeWaiterGauge?: () => void;
   readonly notifier = new SyncNotifier();
   readonly typing = new TypingStore();
   readonly accountData: AccountDataStore;
@@ -59,6 +62,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     @Inject(BUS) private readonly bus: Bus,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
     @Inject(LATTICE_CONFIG) config: LatticeConfig,
+    private readonly tenants: TenantDirectory,
   ) {
     this.reader = new RoomReader(db.prisma);
     this.visibility = new EventVisibility(db.prisma);
@@ -73,7 +77,11 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.bus.consume('output.room', (e) => this.notifier.notify({ roomId: e.roomId, userIds: [...(e.membershipOf ? [e.membershipOf] : []), ...(e.resolvedMembershipsOf ?? [])] }));
+    this.removeWaiterGauge = syncWaiters.addSource(() => [{ value: this.notifier.waiting }]);
+    this.bus.consume('output.room', (e) => {
+      this.notifier.notify({ roomId: e.roomId, userIds: [...(e.membershipOf ? [e.membershipOf] : []), ...(e.resolvedMembershipsOf ?? [])] });
+      this.recordWakeup(e.pdu.sender, e.pdu.origin_server_ts);
+    });
     this.bus.consume('output.streams', async (e) => {
       this.notifier.notify({ roomId: e.roomId, userIds: e.userIds });
       if (e.deviceListOf) await this.wakeRoomMates(e.deviceListOf);
@@ -87,8 +95,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     this.presence.start();
     this.expiry = setInterval(() => {
       for (const roomId of this.typing.expire()) this.notifier.notify({ roomId });
-      // Repairs the position cache after a writer died between its commit and its cache update.
-      reconcilePositions(this.db.prisma, this.positions).catch(() => undefined);
+      // Repairs the position cache after a writer died between its commit and its cache update. Untraced: an idle
+      // worker would otherwise send a trace of its own every second.
+      untraced(() => reconcilePositions(this.db.prisma, this.positions)).catch((e: Error) => this.logger.debug(`Position reconciliation failed, retried in a second: ${e.message}`));
     }, 1_000);
     this.expiry.unref();
   }
@@ -99,12 +108,20 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     for (const room of await this.reader.roomsOfUser(userId, ['join'])) this.notifier.notify({ roomId: room.roomId });
   }
 
+  /** Only our own users' events: another server's origin_server_ts says nothing about this deployment's latency. */
+  private recordWakeup(sender: string, originServerTs: number): void {
+    if (!this.tenants.isLocal(sender.slice(sender.indexOf(':') + 1))) return;
+    const seconds = (Date.now() - originServerTs) / 1000;
+    if (seconds >= 0 && seconds < 3600) syncWakeupLatency.observe(seconds);
+  }
+
   /** Aborts at shutdown: other long-polls on the sync workers (GET /events) stop waiting with /sync's. */
   get shutdownSignal(): AbortSignal {
     return this.shuttingDown.signal;
   }
 
   onModuleDestroy(): void {
+    this.removeWaiterGauge?.();
     clearInterval(this.expiry);
     this.presence.stop();
     this.shuttingDown.abort();

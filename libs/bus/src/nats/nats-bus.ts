@@ -2,10 +2,10 @@ import { Logger } from '@nestjs/common';
 import { SpanKind, trace } from '@opentelemetry/api';
 import {
   AckPolicy, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, connect, createInbox, nanos,
-  type ConsumerMessages, type JetStreamClient, type MsgHdrs, type JetStreamManager, type KV, type NatsConnection, type StreamConfig,
+  type Consumer, type ConsumerMessages, type JetStreamClient, type MsgHdrs, type JetStreamManager, type KV, type NatsConnection, type StreamConfig,
 } from 'nats';
 import { partitionOf, type BusContract, type RequestSubject, type StreamSubject } from '@lattice/contracts';
-import type { Bus, RequestHandler, StreamHandler } from '../bus';
+import type { Bus, ConsumerLag, RequestHandler, StreamHandler } from '../bus';
 import {
   LEASE_BUCKET, MEMBER_BUCKET, OUTPUT_STREAM, REPLY_TO_HEADER, ROOM_INPUT_STREAM, outputSubject, roomInputConsumer, roomInputSubject,
 } from './names';
@@ -77,6 +77,7 @@ export class NatsBus implements Bus {
   private readonly pending = new Map<string, PendingReply>();
   private readonly consumers = new Map<number, PartitionConsumer>();
   private readonly outputs: ConsumerMessages[] = [];
+  private readonly outputConsumers = new Map<StreamSubject, Consumer>();
   private readonly handlers = new Map<StreamSubject, Array<StreamHandler<StreamSubject>>>();
   private leases: PartitionLeases | undefined;
   private serving: Promise<void> | undefined;
@@ -201,6 +202,7 @@ export class NatsBus implements Bus {
     this.handlers.set(subject, all);
     void (async () => {
       const consumer = await this.js.consumers.get(OUTPUT_STREAM, { filterSubjects: outputSubject(subject), deliver_policy: DeliverPolicy.New });
+      this.outputConsumers.set(subject, consumer);
       const messages = await consumer.consume();
       this.outputs.push(messages);
       for await (const message of messages) {
@@ -230,6 +232,19 @@ export class NatsBus implements Bus {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Held room-input partitions (their durable consumers) and this process's output consumers, asked of the server now. */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    const partitions = this.ownedPartitions.map(async (partition) => {
+      const info = await this.jsm.consumers.info(ROOM_INPUT_STREAM, roomInputConsumer(partition));
+      return { consumer: 'room-input', partition, pending: info.num_pending, ackPending: info.num_ack_pending };
+    });
+    const outputs = [...this.outputConsumers].map(async ([subject, consumer]) => {
+      const info = await consumer.info(false);
+      return { consumer: subject, pending: info.num_pending, ackPending: info.num_ack_pending };
+    });
+    return Promise.all([...partitions, ...outputs]);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { AccountStore } from '@lattice/accounts';
+import { AccountStore, RegistrationTokens } from '@lattice/accounts';
 import { Errors, Public, RateLimited, Tenant, validateBody } from '@lattice/http';
 import { completeSingleStageAuth, UiaFlow } from '../auth/user-interactive-auth';
 import { registerBody } from './account-schemas';
@@ -13,7 +13,10 @@ import { refreshFields } from './login.controller';
  */
 @Controller('_matrix/client/v3')
 export class RegisterController {
-  constructor(private readonly accounts: AccountStore) {}
+  constructor(
+    private readonly accounts: AccountStore,
+    private readonly registrationTokens: RegistrationTokens,
+  ) {}
 
   @Post('register')
   @HttpCode(200)
@@ -30,19 +33,22 @@ export class RegisterController {
     if (!guest && body.username !== undefined && !(await this.accounts.isLocalpartAvailable(tenant.serverName, body.username.toLowerCase()))) {
       throw Errors.userInUse();
     }
-    await completeSingleStageAuth(body.auth, flowsFor(tenant), async (stage, auth) =>
-      stage === 'm.login.registration_token' && !tenant.registration.tokens.includes(String(auth.token ?? ''))
-        ? 'Invalid registration token'
-        : undefined,
-    );
+    // The token's use is taken when the stage completes (atomically, so a token's last use goes to one registration) and given back if the account then cannot be made.
+    let usedToken: string | undefined;
+    await completeSingleStageAuth(body.auth, flowsFor(tenant), async (stage, auth) => {
+      if (stage !== 'm.login.registration_token') return undefined;
+      const token = String(auth.token ?? '');
+      if (!(await this.registrationTokens.consume(tenant.serverName, token))) return 'Invalid registration token';
+      usedToken = token;
+      return undefined;
+    });
 
     let userId: string;
-    if (guest) {
-      await this.accounts.upgradeGuest(guest, body.password);
-      userId = guest;
-    } else {
-      const localpart = body.username?.toLowerCase() ?? (await this.accounts.generateLocalpart(tenant.serverName));
-      userId = await this.accounts.createUser(tenant.serverName, localpart, body.password);
+    try {
+      userId = await this.createAccount(tenant, guest, body.username, body.password);
+    } catch (e) {
+      if (usedToken !== undefined) await this.registrationTokens.release(tenant.serverName, usedToken);
+      throw e;
     }
     if (body.inhibit_login) return { user_id: userId };
     const session = await this.accounts.startSession(userId, {
@@ -51,6 +57,15 @@ export class RegisterController {
       refreshable: body.refresh_token,
     });
     return { user_id: userId, access_token: session.accessToken, ...refreshFields(session), device_id: session.deviceId };
+  }
+
+  private async createAccount(tenant: TenantConfig, guest: string | undefined, username: string | undefined, password: string | undefined): Promise<string> {
+    if (guest) {
+      await this.accounts.upgradeGuest(guest, password);
+      return guest;
+    }
+    const localpart = username?.toLowerCase() ?? (await this.accounts.generateLocalpart(tenant.serverName));
+    return this.accounts.createUser(tenant.serverName, localpart, password);
   }
 
   /** kind=guest: no authentication, no username or password; the tenant must allow guests. */

@@ -1,4 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
+import { RegistrationTokens } from '@lattice/accounts';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, MatrixError, Public, RateLimited, Tenant } from '@lattice/http';
 
@@ -9,12 +10,15 @@ import { Errors, MatrixError, Public, RateLimited, Tenant } from '@lattice/http'
  */
 @Controller('_matrix/client')
 export class RegistrationTokenController {
+  constructor(private readonly tokens: RegistrationTokens) {}
+
   @Get(['v1/register/m.login.registration_token/validity', 'v3/register/m.login.registration_token/validity'])
   @Public()
   @RateLimited()
-  validity(@Tenant() tenant: TenantConfig, @Query('token') token?: string) {
+  async validity(@Tenant() tenant: TenantConfig, @Query('token') token?: string) {
     if (tenant.registration.mode !== 'token') throw new MatrixError(403, 'M_FORBIDDEN', 'Registration tokens are not used here');
     if (!token) throw Errors.missingParam('Missing query parameter: token');
-    return { valid: tenant.registration.tokens.includes(token) };
+    // The database's tokens (admin API), with their uses and expiry; configured tokens are copied there at start.
+    return { valid: await this.tokens.isValid(tenant.serverName, token) };
   }
 }

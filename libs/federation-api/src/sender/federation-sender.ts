@@ -9,6 +9,7 @@ import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomReader, type EventHeader } from '@lattice/rooms';
 import { DATABASE, currentStreamPosition, type Database, type PrismaClient } from '@lattice/storage';
 import { DeviceListUpdates } from './device-list-updates';
+import { federationQueueDepth } from '@lattice/telemetry';
 import { Outbox } from './outbox';
 import { PresenceRouter } from './presence-router';
 import { RoutingCursor } from './routing-cursor';
@@ -69,6 +70,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
    * receiver skips PDUs it has) rather than recording it in a closing store.
    */
   private stopping = false;
+  private removeQueueGauge?: () => void;
 
   private readonly db: PrismaClient;
 
@@ -89,6 +91,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
+    this.removeQueueGauge = federationQueueDepth.addSource(async () => (await this.outbox.depths(50)).map(({ destination, items }) => ({ labels: { destination }, value: items })));
     // Output only wakes the router: it reads the events from the store, from where it left off.
     this.bus.consume('output.room', async (event) => {
       // A fork's resolution can change who is joined without a member event of its own.
@@ -128,6 +131,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
+    this.removeQueueGauge?.();
     clearInterval(this.sweep);
     clearTimeout(this.lateRoute);
     for (const destination of this.destinations.values()) clearTimeout(destination.timer);

@@ -67,6 +67,12 @@ export class Outbox {
     await this.db.federationOutbox.deleteMany({ where: { id: { in: ids } } });
   }
 
+  /** The deepest queues, for the queue-depth metric. */
+  async depths(limit: number): Promise<Array<{ destination: string; items: number }>> {
+    const rows = await this.db.federationOutbox.groupBy({ by: ['destination'], _count: { _all: true }, orderBy: { _count: { destination: 'desc' } }, take: limit });
+    return rows.map((r) => ({ destination: r.destination, items: r._count._all }));
+  }
+
   /** Destinations with something waiting: on start, and periodically, so nothing queued is left behind. */
   async pendingDestinations(): Promise<string[]> {
     const rows = await this.db.federationOutbox.findMany({ distinct: ['destination'], select: { destination: true } });

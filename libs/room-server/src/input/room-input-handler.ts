@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Bus, PartitionContext } from '@lattice/bus';
-import type { BackfillInput, CompleteStateInput, CreateRoomInput, FederatedEventInput, MembershipInput, RedactInput, RemoteJoinInput, RoomInput, RoomInputReply, SendInput, StoreOutliersInput } from '@lattice/contracts';
+import type { BackfillInput, CompleteStateInput, CreateRoomInput, FederatedEventInput, MembershipInput, PurgeRoomInput, RedactInput, RemoteJoinInput, RoomInput, RoomInputReply, SendInput, StoreOutliersInput } from '@lattice/contracts';
 import { Errors, MatrixError } from '@lattice/http';
 import {
   authEventsLookup, canonicalJson, checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
   referencedIds, serverNameOf, stateKey, type AuthStateLookup, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
 } from '@lattice/protocol';
 import { buildEvent, membershipTemplate, RoomReader, type EventTemplate, type Keyring, type RoomHead } from '@lattice/rooms';
-import type { PositionCache, PrismaClient } from '@lattice/storage';
+import { isRoomBlocked, isServerNoticeRoom, type PositionCache, type PrismaClient } from '@lattice/storage';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
+import { purgeRoom } from '../storage/room-purge';
 import { AliasTakenError, StaleHeadError, transactionKey, type PersistedEvent, type RoomStore, type RoomWrite } from '../storage/room-store';
 import { DagReader } from '../dag/dag-reader';
 import { DraftRoom } from '../dag/draft-room';
@@ -25,7 +26,7 @@ export type ProfileLookup = (userId: string) => Promise<{ displayname?: string; 
 /** Room input that adds one event to an existing room. */
 type RoomEventInput = SendInput | MembershipInput | RedactInput | FederatedEventInput;
 /** Room input applied on its own, outside group commits. */
-type SingleInput = CreateRoomInput | RemoteJoinInput | BackfillInput | StoreOutliersInput | CompleteStateInput;
+type SingleInput = CreateRoomInput | RemoteJoinInput | BackfillInput | StoreOutliersInput | CompleteStateInput | PurgeRoomInput;
 
 /** Whether a server name is one of this deployment's tenants. */
 export type IsLocalServer = (serverName: string) => boolean;
@@ -202,6 +203,11 @@ export class RoomInputHandler {
       return { reply: { ok: true, roomId: input.roomId, eventId: current?.eventId } };
     }
     if (input.action === 'unban' && membership !== 'ban') throw Errors.forbidden(`${input.target} is not banned`);
+    if ((input.action === 'join' || input.action === 'invite' || input.action === 'knock') && (await isRoomBlocked(this.db, input.roomId))) throw Errors.forbidden('This room has been blocked on this server');
+    // client-server-api "Server Notices": rejecting the invite to one's server notices room must fail with this errcode.
+    if (input.action === 'leave' && membership === 'invite' && input.sender === input.target && (await isServerNoticeRoom(this.db, input.target, input.roomId))) {
+      throw new MatrixError(403, 'M_CANNOT_LEAVE_SERVER_NOTICE_ROOM', 'You cannot reject the invite to your server notices room');
+    }
     // The auth rules would let a leave be set for anyone; kicking someone who is not in the room is refused, as Synapse does.
     if (input.action === 'kick' && membership !== 'join' && membership !== 'invite' && membership !== 'knock') throw Errors.forbidden(`${input.target} is not in the room`);
     const extra = input.action === 'join' ? { ...profileContent(await this.profiles(input.target)), ...(input.content ?? {}) } : (input.content ?? {});
@@ -307,7 +313,16 @@ export class RoomInputHandler {
         return this.completeState(input, epoch);
       case 'backfill':
         return this.backfill(input, epoch);
+      case 'purgeRoom':
+        return this.purge(input);
     }
+  }
+
+  /** The room's rows go in one transaction; the cached head goes with them, so a later input finds no room. */
+  private async purge(input: PurgeRoomInput): Promise<RoomInputReply> {
+    this.heads.delete(input.roomId);
+    if (!(await purgeRoom(this.db, input.roomId))) return { ok: false, error: { status: 404, errcode: 'M_NOT_FOUND', error: 'Unknown room' } };
+    return { ok: true, roomId: input.roomId };
   }
 
   /** Events fetched for a partial-state room, checked by the federation-api, kept as outliers. */
@@ -423,7 +438,7 @@ function emptyHead(version: RoomVersion, roomId: string): RoomHead {
 }
 
 function isSingle(input: RoomInput): input is SingleInput {
-  return input.kind === 'createRoom' || input.kind === 'remoteJoin' || input.kind === 'backfill' || input.kind === 'storeOutliers' || input.kind === 'completeState';
+  return input.kind === 'createRoom' || input.kind === 'remoteJoin' || input.kind === 'backfill' || input.kind === 'storeOutliers' || input.kind === 'completeState' || input.kind === 'purgeRoom';
 }
 
 /**

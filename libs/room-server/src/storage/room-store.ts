@@ -1,6 +1,7 @@
 import { referencedIds, stateKey, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { loadRoomHead, readSnapshotNids, relationOf, type Extremity, type PartialJoin, type RoomHead, type StateEntry } from '@lattice/rooms';
 import { allocateStreamPositions, allocationSql, firstAllocated, type Prisma, type PrismaClient } from '@lattice/storage';
+import { roomPersistDuration } from '@lattice/telemetry';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
 import type { StateSet } from '../dag/state-set';
 import { insertEvents, writeEventDetails, type EventRow, type RelationRow } from './bulk-rows';
@@ -278,8 +279,17 @@ export class RoomStore {
     return persisted;
   }
 
-  /** persist, with the input's own rows written first in the same transaction (`first` runs before the rooms are locked). */
+  /** persist, with the input's own rows written first in the same transaction (`first` runs before the rooms are locked); timed for the persist-time metric. */
   private async persistAfter(writes: RoomWrite[], processed: ProcessedInput[], first?: (tx: Prisma.TransactionClient) => Promise<void>): Promise<PersistedEvent[][]> {
+    const timer = roomPersistDuration.startTimer();
+    try {
+      return await this.writeAll(writes, processed, first);
+    } finally {
+      timer();
+    }
+  }
+
+  private async writeAll(writes: RoomWrite[], processed: ProcessedInput[], first?: (tx: Prisma.TransactionClient) => Promise<void>): Promise<PersistedEvent[][]> {
     const events = writes.flatMap((w) => [...w.events, ...(w.outliers ?? [])]);
     const sets = writes.flatMap((w) => [...w.events.map((e) => e.before), w.next.state]);
     // Every type and state key the transaction writes: the events', the entries of the snapshots to write, the current state's changes.

@@ -1,0 +1,47 @@
+import { Module } from '@nestjs/common';
+import { RoomInputClient } from '@lattice/rooms';
+import { AdminGuard } from './admin.guard';
+import { ServerNotices } from './notices/server-notices';
+import { ServerNoticesController } from './notices/server-notices.controller';
+import { OperatorGuard } from './operator.guard';
+import { RegistrationTokensController } from './registration/registration-tokens.controller';
+import { AdminRooms } from './rooms/admin-rooms';
+import { RoomDeletions } from './rooms/room-deletions';
+import { RoomExits } from './rooms/room-exits';
+import { AdminRoomsController } from './rooms/rooms.controller';
+import { SharedSecretRegistrationController } from './shared-secret-registration.controller';
+import { TenantsController } from './tenants/tenants.controller';
+import { AdminUsers } from './users/admin-users';
+import { AdminUsersController } from './users/users.controller';
+
+/**
+ * The admin API: Synapse's /_synapse/admin (users, rooms, registration
+ * tokens, server notices, shared-secret registration) for tenant admins,
+ * and /_lattice/admin/v1/tenants for the operator. Served by the client-api
+ * processes (libs/routing sends /_synapse/admin and /_lattice/admin there).
+ *
+ * Seams for later: media admin (list, quarantine, delete, purge remote
+ * cache) and event reports need the media and reports tables, which other
+ * work adds; their controllers belong here next to these.
+ */
+@Module({
+  controllers: [
+    SharedSecretRegistrationController,
+    AdminUsersController,
+    AdminRoomsController,
+    RegistrationTokensController,
+    ServerNoticesController,
+    TenantsController,
+  ],
+  providers: [
+    AdminGuard,
+    OperatorGuard,
+    AdminUsers,
+    AdminRooms,
+    RoomExits,
+    RoomDeletions,
+    ServerNotices,
+    RoomInputClient,
+  ],
+})
+export class AdminModule {}

@@ -1,0 +1,2 @@
+export * from './tenant-store';
+export * from './tenant-registry';

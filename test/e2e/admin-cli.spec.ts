@@ -1,0 +1,45 @@
+import { runAdminCommand } from '../../tools/admin/admin-cli';
+import { HostClient } from '../support/host-client';
+import { startEmbeddedServer } from '../support/embedded-server';
+
+/** The admin CLI drives the same API: a tenant created from the command line is served at once. */
+describe('admin CLI', () => {
+  let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
+  let env: Parameters<typeof runAdminCommand>[1];
+
+  beforeAll(async () => {
+    server = await startEmbeddedServer({
+      tenants: [{ serverName: 'one.test' }, { serverName: 'two.test' }],
+      admin: { registrationSharedSecret: 'cli-secret', operatorToken: 'cli-operator-token-0123456789' },
+    });
+    env = { url: server.url, operatorToken: 'cli-operator-token-0123456789', sharedSecret: 'cli-secret' };
+  }, 60_000);
+  afterAll(async () => server.close());
+
+  it('creates a tenant, registers its first admin, and that admin uses the admin API', async () => {
+    const created = await runAdminCommand(
+      ['tenants', 'create', 'cli.test', '--hostname', 'chat.cli.test', '--registration', 'token'],
+      env,
+    );
+    expect(created).toMatchObject({
+      status: 201,
+      body: { server_name: 'cli.test', hostnames: ['chat.cli.test'], registration: { mode: 'token' } },
+    });
+    const registered = await runAdminCommand(['register', 'cli.test', 'boss', '--password', 'pw', '--admin'], env);
+    expect(registered).toMatchObject({ status: 200, body: { user_id: '@boss:cli.test' } });
+    const users = await runAdminCommand(['api', 'chat.cli.test', 'GET', '/_synapse/admin/v2/users'], {
+      ...env,
+      accessToken: (registered.body as { access_token: string }).access_token,
+    });
+    expect(users.body).toMatchObject({ total: 1, users: [{ name: '@boss:cli.test', admin: true }] });
+  });
+
+  it('disables a tenant', async () => {
+    await runAdminCommand(['tenants', 'create', 'brief.test', '--registration', 'open'], env);
+    expect((await runAdminCommand(['tenants', 'disable', 'brief.test'], env)).body).toMatchObject({ disabled: true });
+    expect(
+      (await new HostClient(server.url, 'brief.test').client(undefined, 'GET', '/register/available?username=x'))
+        .status,
+    ).toBe(404);
+  });
+});

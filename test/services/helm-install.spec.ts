@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { helmBinary } from '../support/helm';
+import { kubeBinaries, startKubeApiServer, type KubeApiServer } from '../support/kube-apiserver';
+
+const helm = helmBinary();
+const kube = kubeBinaries();
+if (!helm || !kube)
+  process.stderr.write(
+    'helm-install.spec: SKIPPED, needs helm (LATTICE_HELM) and etcd + kube-apiserver (LATTICE_ETCD, LATTICE_KUBE_APISERVER)\n',
+  );
+const describeWithCluster = helm && kube ? describe : describe.skip;
+
+const CHART = join(__dirname, '../../helm/lattice');
+
+/**
+ * `helm install` of the chart into a real kube-apiserver (server-side
+ * validation, admission with Pod Security "restricted" enforced on the
+ * namespace), with default values and with two tenants and more replicas.
+ */
+describeWithCluster('helm install into a Kubernetes API server', () => {
+  let cluster: KubeApiServer;
+  const run = (args: string[]) => spawnSync(helm!, [...args, '--kubeconfig', cluster.kubeconfig], { encoding: 'utf8' });
+
+  beforeAll(async () => {
+    cluster = await startKubeApiServer(kube!);
+  }, 180_000);
+  afterAll(async () => cluster?.stop());
+
+  /** A namespace enforcing the restricted Pod Security Standard, made with a one-template chart (helm applies charts, not files). */
+  function restrictedNamespace(name: string): void {
+    const chart = mkdtempSync(join(tmpdir(), 'lattice-ns-chart-'));
+    mkdirSync(join(chart, 'templates'));
+    writeFileSync(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: ns\nversion: 0.0.1\n');
+    writeFileSync(
+      join(chart, 'templates', 'ns.json'),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } },
+      }),
+    );
+    const result = run(['install', `ns-${name}`, chart]);
+    if (result.status !== 0) throw new Error(result.stderr);
+  }
+
+  it('installs with default values', async () => {
+    restrictedNamespace('lattice-default');
+    const result = run(['install', 'default', CHART, '--namespace', 'lattice-default']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const deployments = await cluster.get('/apis/apps/v1/namespaces/lattice-default/deployments');
+    expect(deployments.body.items.map((d: { metadata: { name: string } }) => d.metadata.name).sort()).toEqual([
+      'default-lattice-client-api',
+      'default-lattice-federation-api',
+      'default-lattice-media',
+      'default-lattice-room-server',
+      'default-lattice-sync',
+    ]);
+  });
+
+  it('installs two tenants with more replicas, and creates the helm test pod', async () => {
+    restrictedNamespace('lattice-two');
+    const values = join(mkdtempSync(join(tmpdir(), 'lattice-values-')), 'values.json');
+    writeFileSync(
+      values,
+      JSON.stringify({
+        tenants: [
+          { serverName: 'one.example', publicBaseUrl: 'https://matrix.one.example', hostnames: ['chat.one.example'] },
+          { serverName: 'two.example', publicBaseUrl: 'https://matrix.two.example' },
+        ],
+        postgresUrl: { secretName: 'lattice-db', key: 'url' },
+        roles: { 'room-server': { replicas: 4, resources: {} }, 'federation-api': { replicas: 3, resources: {} } },
+      }),
+    );
+    const install = run(['install', 'two', CHART, '--namespace', 'lattice-two', '-f', values]);
+    expect(install.stderr).toBe('');
+    expect(install.status).toBe(0);
+    const ingresses = await cluster.get('/apis/networking.k8s.io/v1/namespaces/lattice-two/ingresses');
+    expect(
+      ingresses.body.items
+        .flatMap((i: { spec: { rules: Array<{ host: string }> } }) => i.spec.rules.map((r) => r.host))
+        .sort(),
+    ).toEqual(['chat.one.example', 'matrix.one.example', 'matrix.two.example', 'one.example', 'two.example']);
+    // No kubelet runs the pod: helm test times out, but the API server has admitted the pod.
+    run(['test', 'two', '--namespace', 'lattice-two', '--timeout', '3s']);
+    expect((await cluster.get('/api/v1/namespaces/lattice-two/pods/two-lattice-test-api')).status).toBe(200);
+  });
+});

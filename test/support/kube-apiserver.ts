@@ -1,0 +1,143 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:https';
+
+/**
+ * A real Kubernetes API server with no nodes (envtest-style): etcd from
+ * Debian (etcd-server) and kube-apiserver built from the Go module proxy
+ * (k8s.io/kubernetes), given by LATTICE_ETCD and LATTICE_KUBE_APISERVER.
+ * Enough for server-side validation and admission of a chart's objects;
+ * nothing is scheduled, so pods stay Pending.
+ */
+export interface KubeApiServer {
+  kubeconfig: string;
+  /** GET on the API, as the cluster admin. */
+  get(path: string): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+export function kubeBinaries(): { etcd: string; apiserver: string } | undefined {
+  const etcd = process.env.LATTICE_ETCD ?? '/usr/bin/etcd';
+  const apiserver = process.env.LATTICE_KUBE_APISERVER;
+  return apiserver && existsSync(apiserver) && existsSync(etcd) ? { etcd, apiserver } : undefined;
+}
+
+export async function startKubeApiServer(binaries: { etcd: string; apiserver: string }): Promise<KubeApiServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'lattice-kube-'));
+  const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const children: ChildProcess[] = [];
+  const etcd = spawn(
+    binaries.etcd,
+    [
+      '--data-dir',
+      join(dir, 'etcd'),
+      '--listen-client-urls',
+      `http://127.0.0.1:${etcdPort}`,
+      '--advertise-client-urls',
+      `http://127.0.0.1:${etcdPort}`,
+      '--listen-peer-urls',
+      `http://127.0.0.1:${peerPort}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  children.push(etcd);
+  const key = join(dir, 'sa.key');
+  const pub = join(dir, 'sa.pub');
+  spawnSync('openssl', ['genrsa', '-out', key, '2048'], { stdio: 'ignore' });
+  spawnSync('openssl', ['rsa', '-in', key, '-pubout', '-out', pub], { stdio: 'ignore' });
+  const token = 'lattice-test-admin-token';
+  writeFileSync(join(dir, 'tokens.csv'), `${token},admin,admin,system:masters\n`);
+  const apiserver = spawn(
+    binaries.apiserver,
+    [
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+      `--cert-dir=${join(dir, 'certs')}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      '--authorization-mode=RBAC',
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--service-account-issuer=https://kubernetes.default.svc',
+      `--service-account-key-file=${pub}`,
+      `--service-account-signing-key-file=${key}`,
+      '--service-cluster-ip-range=10.96.0.0/16',
+      // Pod Security admission enforces "restricted" on the test namespace (its label): the chart must pass it.
+      '--enable-admission-plugins=PodSecurity',
+      '--disable-admission-plugins=ServiceAccount',
+    ],
+    { stdio: ['ignore', 'ignore', process.env.LATTICE_TEST_LOGS ? 'inherit' : 'ignore'] },
+  );
+  children.push(apiserver);
+  const base = `https://127.0.0.1:${apiPort}`;
+  // The API server's certificate is self-signed for the test: not verified.
+  const call = (method: string, path: string) =>
+    new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const req = request(
+        `${base}${path}`,
+        { method, rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => {
+            let body: unknown = text;
+            try {
+              body = JSON.parse(text);
+            } catch {
+              // /readyz answers plain text.
+            }
+            resolve({ status: res.statusCode ?? 0, body });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (apiserver.exitCode !== null) throw new Error(`kube-apiserver exited with ${apiserver.exitCode}`);
+    const ready = await call('GET', '/readyz').then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error('kube-apiserver did not become ready');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'test', cluster: { server: base, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'admin', user: { token } }],
+      contexts: [{ name: 'test', context: { cluster: 'test', user: 'admin' } }],
+      'current-context': 'test',
+    }),
+  );
+  return {
+    kubeconfig,
+    get: (path) => call('GET', path),
+    stop: async () => {
+      for (const child of children.reverse()) {
+        if (child.exitCode !== null) continue;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
