@@ -24,7 +24,13 @@ BEGIN
   SELECT room_nid, stream_pos, is_rejected, redacted_by INTO ev FROM events WHERE event_nid = NEW.event_nid;
   -- Outliers are not in any timeline; rejected and already redacted events are shown to no one.
   IF ev.stream_pos IS NULL OR ev.is_rejected OR ev.redacted_by IS NOT NULL THEN RETURN NULL; END IF;
-  doc := NEW.json::jsonb;
+  -- jsonb refuses the escape \u0000, which canonical JSON allows in strings: drop it for the index only. Whatever
+  -- else the cast refuses, the event is stored unindexed rather than failing the transaction that stores it.
+  BEGIN
+    doc := replace(NEW.json, '\u0000', '')::jsonb;
+  EXCEPTION WHEN OTHERS THEN
+    RETURN NULL;
+  END;
   CASE doc->>'type'
     WHEN 'm.room.message' THEN search_key := 'content.body'; search_text := doc->'content'->>'body';
     WHEN 'm.room.name' THEN search_key := 'content.name'; search_text := doc->'content'->>'name';
