@@ -43,6 +43,11 @@ export class InProcessBus implements Bus {
     this.consumers.set(subject, list);
   }
 
+  /** One process has one consumer of each name: delivery as `consume`, in publish order. */
+  consumeDurable<S extends StreamSubject>(subject: S, _durableName: string, handler: StreamHandler<S>): void {
+    this.consume(subject, handler);
+  }
+
   async checkReady(): Promise<void> {
     // In one process the bus is a function call: it is there while the process is.
   }

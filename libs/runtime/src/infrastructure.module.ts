@@ -1,9 +1,10 @@
 import { DynamicModule, Global, Logger, Module, type Provider } from '@nestjs/common';
 import { AccountStore, CrossSigningStore, DehydratedDeviceStore, DeviceKeyStore, DeviceListStore, KeyBackupStore, LoginTokens, OpenIdTokens } from '@lattice/accounts';
+import { AppserviceAuthenticator, AppserviceClient, AppserviceRegistry } from '@lattice/appservice-registry';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
-import { ACCESS_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } from '@lattice/http';
+import { ACCESS_TOKEN_RESOLVER, APPSERVICE_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } from '@lattice/http';
 import { AddressPolicy } from '@lattice/outbound';
 import { Keyring } from '@lattice/room-server';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
@@ -17,8 +18,8 @@ export interface Infrastructure {
 
 /**
  * What every service module may inject: configuration, database, bus,
- * position cache, accounts and device lists, our signing keys, other servers' keys and the
- * federation client.
+ * position cache, accounts and device lists, our signing keys, other servers' keys, the
+ * federation client, and the tenants' application services (registrations, the client that calls them).
  */
 @Global()
 @Module({})
@@ -56,6 +57,10 @@ export class InfrastructureModule {
       { provide: FederationClient, useValue: federation },
       { provide: ServerKeys, useValue: serverKeys },
       { provide: RemoteJoiner, useValue: new RemoteJoiner(federation, serverKeys, (serverName) => keyring.signingKey(serverName)) },
+      AppserviceRegistry,
+      AppserviceClient,
+      AppserviceAuthenticator,
+      { provide: APPSERVICE_TOKEN_RESOLVER, useExisting: AppserviceAuthenticator },
       MatrixRequestGuard,
     ];
     return { module: InfrastructureModule, providers, exports: providers };

@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { AppserviceModule } from '@lattice/appservice';
 import { InProcessBus, NatsBus, type Bus } from '@lattice/bus';
 import { ClientApiModule } from '@lattice/client-api';
 import type { LatticeConfig, ServiceRole } from '@lattice/config';
@@ -20,6 +21,7 @@ const SERVICE_MODULES: Record<Exclude<ServiceRole, 'all'>, Type<unknown>> = {
   'room-server': RoomServerModule,
   sync: SyncModule,
   media: MediaModule,
+  appservice: AppserviceModule,
 };
 
 export interface RunningLattice {

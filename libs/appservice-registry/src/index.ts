@@ -1,0 +1,4 @@
+export * from './registration';
+export * from './appservice-registry';
+export * from './appservice-client';
+export * from './appservice-authenticator';
