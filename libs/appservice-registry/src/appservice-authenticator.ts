@@ -36,6 +36,10 @@ export class AppserviceAuthenticator implements AppserviceTokenResolver {
     return { userId, deviceId: asUser.deviceId ?? '', isGuest: false, appservice: { id: service.id, rateLimited: service.rateLimited } };
   }
 
+  isUnlimited(serverName: string, asToken: string): boolean {
+    return this.registry.byAsToken(serverName, asToken)?.rateLimited === false;
+  }
+
   /** The service's own sender exists as soon as the service does; its namespaced users only once it registered them. */
   private async requireRegistered(userId: string, isSender: boolean): Promise<void> {
     if (this.knownUsers.has(userId)) return;

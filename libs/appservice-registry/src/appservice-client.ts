@@ -12,8 +12,11 @@ export class AppserviceStatusError extends Error {
   }
 }
 
-/** The service could not be reached (connection refused, timeout, no URL). */
+/** The service could not be reached (connection refused, no URL). */
 export class AppserviceUnreachableError extends Error {}
+
+/** The service did not answer within appservices.requestTimeoutMs. */
+export class AppserviceTimeoutError extends AppserviceUnreachableError {}
 
 export interface AppserviceAnswer {
   status: number;
@@ -113,6 +116,7 @@ export class AppserviceClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
+      if ((e as Error).name === 'TimeoutError') throw new AppserviceTimeoutError(`${service.id} at ${service.url} did not answer within ${this.timeoutMs} ms`);
       const cause = (e as { cause?: Error }).cause;
       throw new AppserviceUnreachableError(`${service.id} at ${service.url}: ${cause?.message ?? (e as Error).message}`);
     }

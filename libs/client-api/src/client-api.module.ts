@@ -29,6 +29,10 @@ import { SendToDeviceController } from './to-device/send-to-device.controller';
 import { UserDataController } from './user-data/user-data.controller';
 import { CanonicalAliasCheck } from './rooms/canonical-alias-check';
 import { VersionsController } from './versions/versions.controller';
+import { AppserviceAccess } from './appservice/appservice-access';
+import { AppserviceController } from './appservice/appservice.controller';
+import { NamespaceQueries } from './appservice/namespace-queries';
+import { ThirdPartyController } from './appservice/thirdparty.controller';
 
 /** The client-server API except the sync paths (see libs/routing). */
 @Module({
@@ -57,7 +61,9 @@ import { VersionsController } from './versions/versions.controller';
     OpenIdController,
     LoginTokenController,
     SendToDeviceController,
+    AppserviceController,
+    ThirdPartyController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, AppserviceAccess, NamespaceQueries],
 })
 export class ClientApiModule {}

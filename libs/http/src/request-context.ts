@@ -75,5 +75,3 @@ export function accessTokenOf(request: MatrixRequest): string | undefined {
   return typeof query === 'string' && query !== '' ? query : undefined;
 }
 
-/** The request's access token, read even on public routes (/register and /login read an application service's as_token). */
-export const AccessToken = createParamDecorator((_: unknown, ctx: ExecutionContext) => accessTokenOf(ctx.switchToHttp().getRequest<MatrixRequest>()));

@@ -21,6 +21,8 @@ export const ACCESS_TOKEN_RESOLVER = Symbol('AccessTokenResolver');
  */
 export interface AppserviceTokenResolver {
   resolve(serverName: string, asToken: string, asUser: { userId?: string; deviceId?: string }): Promise<Omit<Requester, 'accessToken'> | undefined>;
+  /** Whether the token is the as_token of a service registered with rate_limited: false (its public requests, such as /register, are not limited either). */
+  isUnlimited(serverName: string, asToken: string): boolean;
 }
 
 export const APPSERVICE_TOKEN_RESOLVER = Symbol('AppserviceTokenResolver');
@@ -70,12 +72,22 @@ export class MatrixRequestGuard implements CanActivate {
     }
 
     // application-service-api: a service registered with rate_limited: false is never limited.
-    if (flag(RATE_LIMITED) && request.matrix.requester?.appservice?.rateLimited !== false) {
+    if (flag(RATE_LIMITED) && !this.isUnlimitedService(tenant.serverName, token ?? (flag(PUBLIC_ROUTE) ? publicRouteTokenOf(request) : undefined))) {
       const wait = this.limiter.take(request.matrix.requester?.userId ?? request.ip);
       if (wait > 0) throw Errors.limitExceeded(wait);
     }
     return true;
   }
+
+  private isUnlimitedService(serverName: string, token: string | undefined): boolean {
+    return token !== undefined && this.appservices?.isUnlimited(serverName, token) === true;
+  }
+}
+
+/** A public route's token, if it has a well-formed one: the route does not need it, so a malformed header is no error there. */
+function publicRouteTokenOf(request: MatrixRequest): string | undefined {
+  const header = request.headers.authorization;
+  return header === undefined ? accessTokenOf(request) : /^Bearer\s+(\S+)$/i.exec(header)?.[1];
 }
 
 /** The `user_id` and `device_id` query parameters an application service masquerades with. */

@@ -7,6 +7,7 @@ import { isValidHistoricalUserId, serverNameOf } from '@lattice/protocol';
 import { RoomInputClient } from '@lattice/room-server';
 import { avatarUrlBody, displayNameBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
+import { NamespaceQueries } from '../appservice/namespace-queries';
 
 type Field = 'displayname' | 'avatar_url';
 
@@ -19,6 +20,7 @@ export class ProfileController {
     private readonly storage: StorageAccess,
     private readonly federation: FederationClient,
     private readonly tenants: TenantDirectory,
+    private readonly namespaces: NamespaceQueries,
   ) {}
 
   @Get()
@@ -27,9 +29,14 @@ export class ProfileController {
     // A malformed ID would otherwise fail later, as a federation request to a server that cannot exist.
     if (!isValidHistoricalUserId(userId)) throw Errors.invalidParam(`Invalid user ID ${userId}`);
     const server = serverNameOf(userId);
-    const profile = server === undefined || this.tenants.isLocal(server) ? await this.accounts.getProfile(userId) : await this.remoteProfile(t, server, userId);
+    const profile = server === undefined || this.tenants.isLocal(server) ? await this.localProfile(userId) : await this.remoteProfile(t, server, userId);
     if (!profile) throw Errors.notFound('Profile not found');
     return profile;
+  }
+
+  /** A local user's profile; a user of an application service's namespace that does not exist yet is asked for first. */
+  private async localProfile(userId: string) {
+    return (await this.accounts.getProfile(userId)) ?? ((await this.namespaces.ensureUser(userId)) ? await this.accounts.getProfile(userId) : undefined);
   }
 
   @Get(':field')

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { AccountStore } from '@lattice/accounts';
+import { AppserviceClient, AppserviceRegistry } from '@lattice/appservice-registry';
+
+/**
+ * application-service-api "Querying": when a client touches a user ID or
+ * room alias of a service's namespace that does not exist yet, the service
+ * is asked (GET /users/{userId}, /rooms/{alias}) and may create it during
+ * the request; the client's request then goes on with what exists.
+ */
+@Injectable()
+export class NamespaceQueries {
+  constructor(
+    private readonly registry: AppserviceRegistry,
+    private readonly client: AppserviceClient,
+    private readonly accounts: AccountStore,
+  ) {}
+
+  /** Asks the services covering a local user that is not registered; true once one of them says it exists. */
+  async ensureUser(userId: string): Promise<boolean> {
+    const services = this.registry.queryableForUser(userId);
+    if (services.length === 0) return false;
+    const localpart = userId.slice(1, userId.indexOf(':'));
+    const serverName = userId.slice(userId.indexOf(':') + 1);
+    if (!/^[a-z0-9._=\-/+]+$/.test(localpart) || !(await this.accounts.isLocalpartAvailable(serverName, localpart))) return false;
+    for (const service of services) if (await this.client.queryUser(service, userId)) return true;
+    return false;
+  }
+
+  /** Asks the services covering a local alias nobody has created; true once one of them says it exists. */
+  async ensureAlias(alias: string): Promise<boolean> {
+    for (const service of this.registry.queryableForAlias(alias)) if (await this.client.queryAlias(service, alias)) return true;
+    return false;
+  }
+}
