@@ -1,5 +1,5 @@
 import { AppService } from 'matrix-appservice';
-import { createServer } from 'node:net';
+import { freePort } from '../support/free-port';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { rawClient, type Account } from '../support/raw-client';
 import { writeRegistration, type TestRegistration } from '../support/appservice-registration';
@@ -165,14 +165,3 @@ describe('application services', () => {
     expect([outside.status, outside.body.errcode]).toEqual([400, 'M_EXCLUSIVE']);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}

@@ -3,14 +3,15 @@ import { LocalDeployment } from '../../tools/services/local-deployment';
 import { createScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
 import { servicesEnv } from './services-env';
 
-let ports = 18300;
+/** Each jest process takes its own range, so suites run by several checkouts on one machine do not take each other's ports. */
+let ports = 20_000 + (process.pid % 400) * 100;
 
 /**
  * Services mode as `npm run services` runs it (built apps in dist/, nginx in
  * front), on a database of its own and an emptied bus. Process output is
  * printed only when LATTICE_TEST_LOGS is set.
  */
-export async function startServicesDeployment(): Promise<LocalDeployment & { close(): Promise<void> }> {
+export async function startServicesDeployment(options: { configFile?: string } = {}): Promise<LocalDeployment & { close(): Promise<void> }> {
   const env = servicesEnv();
   await emptyJetStream(env.natsUrl);
   const databaseUrl = await createScratchDatabase(env.postgresUrl, 'lattice_services');
@@ -22,6 +23,7 @@ export async function startServicesDeployment(): Promise<LocalDeployment & { clo
     natsUrl: env.natsUrl,
     redisUrl: env.redisUrl,
     distDir: join(__dirname, '../../dist'),
+    ...(options.configFile ? { configFile: options.configFile } : {}),
     log: process.env.LATTICE_TEST_LOGS ? (line) => process.stdout.write(`${line}\n`) : undefined,
   });
   await deployment.start();

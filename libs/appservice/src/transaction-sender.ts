@@ -6,8 +6,12 @@ import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { AppserviceQueue } from './appservice-queue';
 import { transactionBody } from './transaction-body';
 
-/** How long a sender holds a service: longer than a request may take, renewed before each transaction. */
-const LEASE_MS = 90_000;
+/**
+ * How long a sender holds a service without renewing: short, so a sender that died (its process
+ * killed) gives the service up soon; renewed every LEASE_RENEW_MS while it sends.
+ */
+const LEASE_MS = 10_000;
+const LEASE_RENEW_MS = 3_000;
 /** Every service is looked at this often, so items queued by another process or left by a stopped one are sent. */
 const SWEEP_MS = 2_000;
 
@@ -81,6 +85,19 @@ export class TransactionSender implements OnModuleInit, OnModuleDestroy {
   private async drain(serverName: string, serviceId: string, key: string): Promise<void> {
     const service = this.registry.byId(serverName, serviceId);
     if (!service || service.url === null) return;
+    // A transaction may wait up to requestTimeoutMs for the service: the lease is kept meanwhile.
+    const renewal = setInterval(() => {
+      this.queue.lease(serverName, serviceId, this.owner, LEASE_MS).catch((e: Error) => this.logger.warn(`Renewing the lease of ${serviceId} failed: ${e.message}`));
+    }, LEASE_RENEW_MS);
+    try {
+      await this.drainHeld(service, key);
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  private async drainHeld(service: AppserviceRegistration, key: string): Promise<void> {
+    const { serverName, id: serviceId } = service;
     while (!this.stopping) {
       if (!(await this.queue.lease(serverName, serviceId, this.owner, LEASE_MS))) {
         this.held.delete(key);
