@@ -88,11 +88,13 @@ export async function run(): Promise<Record<string, number>> {
     const total = ROOMS * MESSAGES_PER_ROOM;
     const started = Date.now();
     await inParallel(total, (i) => send(url, auth, rooms[i % ROOMS], `burst${i}`));
+    const sendSeconds = (Date.now() - started) / 1000;
     while (![...Array(total).keys()].every((i) => receiver.arrivals.has(`burst${i}`))) await sleep(20);
     const seconds = (Date.now() - started) / 1000;
     const transactions = receiver.transactions - before.transactions;
     results[`transactions/s to one service (${ROOMS} rooms, ${total} messages from ${CONCURRENCY} concurrent senders)`] = Math.round(transactions / seconds);
     results['events/s delivered to the service'] = Math.round((receiver.events - before.events) / seconds);
+    results['messages/s the homeserver answered meanwhile (the ceiling)'] = Math.round(total / sendSeconds);
     results['events per transaction (mean)'] = Math.round(((receiver.events - before.events) / transactions) * 10) / 10;
 
     console.log(`  ... ${LATENCY_RATE} messages/s for ${LATENCY_SECONDS} s`);

@@ -60,34 +60,37 @@ export class AppserviceQueue {
     await this.db.appserviceSenderState.updateMany({ where: { serverName, serviceId, owner }, data: { owner: null, leaseUntil: null } });
   }
 
-  /** The transaction to send now: the one made earlier and not yet accepted, else a new one of the oldest items; undefined when the queue is empty. */
-  async nextTransaction(serverName: string, serviceId: string, maxItems: number): Promise<QueuedTransaction | undefined> {
-    return this.db.$transaction(async (tx) => {
-      const unaccepted = await tx.appserviceQueueItem.findFirst({ where: { serverName, serviceId, txnId: { not: null } }, orderBy: { seq: 'asc' }, select: { txnId: true } });
-      if (unaccepted?.txnId) return { txnId: unaccepted.txnId, items: await this.itemsOf(tx, serverName, serviceId, unaccepted.txnId) };
-      const next = await tx.appserviceQueueItem.findMany({ where: { serverName, serviceId, txnId: null }, orderBy: { seq: 'asc' }, take: maxItems, select: { seq: true } });
-      if (next.length === 0) return undefined;
-      const state = await tx.appserviceSenderState.upsert({
-        where: { serverName_serviceId: { serverName, serviceId } },
-        create: { serverName, serviceId, lastTxnId: 1n },
-        update: { lastTxnId: { increment: 1 } },
-      });
-      await tx.appserviceQueueItem.updateMany({ where: { seq: { in: next.map((n) => n.seq) } }, data: { txnId: state.lastTxnId } });
-      return { txnId: state.lastTxnId, items: await this.itemsOf(tx, serverName, serviceId, state.lastTxnId) };
-    });
+  /** The transaction made earlier and not accepted yet (after a failure or a restart), to send again as it was. */
+  async unaccepted(serverName: string, serviceId: string): Promise<QueuedTransaction | undefined> {
+    const first = await this.db.appserviceQueueItem.findFirst({ where: { serverName, serviceId, txnId: { not: null } }, orderBy: { seq: 'asc' }, select: { txnId: true } });
+    if (!first?.txnId) return undefined;
+    const rows = await this.db.appserviceQueueItem.findMany({ where: { serverName, serviceId, txnId: first.txnId }, orderBy: { seq: 'asc' }, select: { kind: true, payload: true } });
+    return { txnId: first.txnId, items: rows.map((r) => ({ kind: r.kind as QueueItemKind, payload: r.payload })) };
+  }
+
+  /**
+   * A new transaction of the oldest unsent items (at most maxItems): the next transaction ID is taken
+   * and stamped on them in one statement, so a sender's loop costs one round trip per transaction
+   * beside the request itself. Undefined when nothing waits (the ID taken is then unused: IDs need
+   * only be unique, not dense). Call it only when `unaccepted` found nothing.
+   */
+  async newTransaction(serverName: string, serviceId: string, maxItems: number): Promise<QueuedTransaction | undefined> {
+    const rows = await this.db.$queryRaw<Array<{ seq: bigint; kind: string; payload: Prisma.JsonValue; txn_id: bigint }>>`
+      WITH txn AS (
+        INSERT INTO appservice_sender_state (server_name, service_id, last_txn_id) VALUES (${serverName}, ${serviceId}, 1)
+        ON CONFLICT (server_name, service_id) DO UPDATE SET last_txn_id = appservice_sender_state.last_txn_id + 1
+        RETURNING last_txn_id
+      ), next AS (
+        SELECT seq FROM appservice_queue WHERE server_name = ${serverName} AND service_id = ${serviceId} AND txn_id IS NULL ORDER BY seq LIMIT ${maxItems}
+      )
+      UPDATE appservice_queue q SET txn_id = (SELECT last_txn_id FROM txn) FROM next WHERE q.seq = next.seq
+      RETURNING q.seq, q.kind, q.payload, q.txn_id`;
+    if (rows.length === 0) return undefined;
+    rows.sort((a, b) => (a.seq < b.seq ? -1 : 1));
+    return { txnId: rows[0].txn_id, items: rows.map((r) => ({ kind: r.kind as QueueItemKind, payload: r.payload })) };
   }
 
   async accepted(serverName: string, serviceId: string, txnId: bigint): Promise<void> {
     await this.db.appserviceQueueItem.deleteMany({ where: { serverName, serviceId, txnId } });
-  }
-
-  /** How many items wait for a service, the one in flight included (the bench and tests watch it drain). */
-  async depth(serverName: string, serviceId: string): Promise<number> {
-    return this.db.appserviceQueueItem.count({ where: { serverName, serviceId } });
-  }
-
-  private async itemsOf(tx: Prisma.TransactionClient, serverName: string, serviceId: string, txnId: bigint) {
-    const rows = await tx.appserviceQueueItem.findMany({ where: { serverName, serviceId, txnId }, orderBy: { seq: 'asc' }, select: { kind: true, payload: true } });
-    return rows.map((r) => ({ kind: r.kind as QueueItemKind, payload: r.payload }));
   }
 }

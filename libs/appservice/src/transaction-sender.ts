@@ -98,16 +98,19 @@ export class TransactionSender implements OnModuleInit, OnModuleDestroy {
 
   private async drainHeld(service: AppserviceRegistration, key: string): Promise<void> {
     const { serverName, id: serviceId } = service;
+    if (!(await this.queue.lease(serverName, serviceId, this.owner, LEASE_MS))) {
+      this.held.delete(key);
+      return;
+    }
+    this.held.add(key);
+    // First what an earlier sender (or this one, before a failure) left unaccepted; then new transactions.
+    let txn = await this.queue.unaccepted(serverName, serviceId);
     while (!this.stopping) {
-      if (!(await this.queue.lease(serverName, serviceId, this.owner, LEASE_MS))) {
-        this.held.delete(key);
-        return;
-      }
-      this.held.add(key);
-      const txn = await this.queue.nextTransaction(serverName, serviceId, this.config.appservices.maxItemsPerTransaction);
+      txn ??= await this.queue.newTransaction(serverName, serviceId, this.config.appservices.maxItemsPerTransaction);
       if (!txn) return;
       if (!(await this.send(service, key, txn.txnId, transactionBody(txn.items)))) return;
       await this.queue.accepted(serverName, serviceId, txn.txnId);
+      txn = undefined;
     }
   }
 
