@@ -8,6 +8,7 @@ import { AppserviceQueue, type QueueItem } from './appservice-queue';
 import { interestedInEvent, interestedInRoom } from './interest';
 import { RoomFactsReader } from './room-facts';
 import { TransactionSender } from './transaction-sender';
+import { ToDeviceReader } from './to-device-reader';
 import { TypingRooms } from './typing-rooms';
 
 /** The durable consumer name every app-service sender process shares. */
@@ -22,7 +23,8 @@ const INTEREST_CHANGING_TYPES = new Set(['m.room.member', 'm.room.canonical_alia
  * are stored, so none is lost when the sender stops), then the sender is
  * woken. Events go to every service interested in them or their room;
  * ephemeral data (MSC2409: typing, receipts, presence) to those with
- * receive_ephemeral, under the same rules; device-list changes (MSC3202) to
+ * receive_ephemeral, under the same rules, and send-to-device messages for
+ * the users they cover; device-list changes (MSC3202) to
  * those with org.matrix.msc3202.
  */
 @Injectable()
@@ -34,6 +36,7 @@ export class AppserviceRouter implements OnModuleInit {
     private readonly queue: AppserviceQueue,
     private readonly sender: TransactionSender,
     private readonly typing: TypingRooms,
+    private readonly toDevice: ToDeviceReader,
   ) {}
 
   onModuleInit(): void {
@@ -68,6 +71,7 @@ export class AppserviceRouter implements OnModuleInit {
   async routeStreamChange(change: OutputStreamChange): Promise<void> {
     if (change.receipt && change.roomId) await this.routeReceipt(change.roomId, change.receipt);
     if (change.deviceListOf) await this.routeDeviceList(change.deviceListOf);
+    if (change.stream === 'toDevice' && change.userIds && change.firstPosition) await this.routeToDevice(change.userIds, BigInt(change.firstPosition), BigInt(change.position));
   }
 
   async routePresence(presence: OutputPresence): Promise<void> {
@@ -94,6 +98,20 @@ export class AppserviceRouter implements OnModuleInit {
     const data = { ts: receipt.ts, ...(receipt.threadId ? { thread_id: receipt.threadId } : {}) };
     const payload = { type: 'm.receipt', room_id: roomId, content: { [receipt.eventId]: { [receipt.receiptType]: { [receipt.userId]: data } } } };
     await this.deliver(interested.map((s) => item(s, 'ephemeral', payload)));
+  }
+
+  /**
+   * MSC2409: send-to-device messages for users a service with receive_ephemeral covers go to it
+   * (`de.sorunome.msc2409.to_device`), each once (deduplicated by its inbox position).
+   */
+  private async routeToDevice(userIds: string[], first: bigint, last: bigint): Promise<void> {
+    const services = this.ephemeralServices().filter((s) => userIds.some((u) => coversUser(s, u)));
+    if (services.length === 0) return;
+    const messages = await this.toDevice.between(userIds.filter((u) => services.some((s) => coversUser(s, u))), first, last);
+    const items = services.flatMap((s) =>
+      messages.filter(({ message }) => coversUser(s, message.to_user_id)).map(({ position, message }) => item(s, 'to_device', message as unknown as Prisma.InputJsonValue, `to_device:${position}`)),
+    );
+    await this.deliver(items);
   }
 
   /** MSC3202: a user whose devices changed, to the services that share a room with them or cover them. */

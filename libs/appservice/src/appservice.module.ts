@@ -3,6 +3,7 @@ import { AppserviceQueue } from './appservice-queue';
 import { AppserviceRouter } from './appservice-router';
 import { RoomFactsReader } from './room-facts';
 import { TransactionSender } from './transaction-sender';
+import { ToDeviceReader } from './to-device-reader';
 import { TypingRooms } from './typing-rooms';
 
 /**
@@ -12,5 +13,5 @@ import { TypingRooms } from './typing-rooms';
  * side of application services (as_token, queries, ping, thirdparty) is in
  * the client-api.
  */
-@Module({ providers: [AppserviceQueue, RoomFactsReader, TypingRooms, TransactionSender, AppserviceRouter], exports: [AppserviceQueue] })
+@Module({ providers: [AppserviceQueue, RoomFactsReader, ToDeviceReader, TypingRooms, TransactionSender, AppserviceRouter], exports: [AppserviceQueue] })
 export class AppserviceModule {}

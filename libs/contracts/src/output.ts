@@ -23,6 +23,8 @@ export interface OutputRoomEvent {
 export interface OutputStreamChange {
   stream: 'accountData' | 'receipts' | 'toDevice' | 'deviceLists';
   position: string;
+  /** For to-device: the first position of the messages stored (they hold firstPosition..position), so the app-service sender reads just them. */
+  firstPosition?: string;
   userIds?: string[];
   roomId?: string;
   /**
