@@ -56,7 +56,7 @@ if (missing.length) process.stdout.write(`Skipping the heisenbridge test: it nee
     await alice.startClient({ initialSyncLimit: 20 });
     bridge = new Heisenbridge(python!, registrationPath, deployment.url, alice.getUserId()!);
     bridge.start();
-  }, 180_000);
+  }, 400_000);
 
   afterAll(async () => {
     bob?.close();

@@ -174,7 +174,7 @@ function nginxBinary(): string {
   throw new Error('nginx is not installed (Debian: apt-get install nginx)');
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 180_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await check().catch((e: Error) => (e.message.includes('exited') ? Promise.reject(e) : false))) return;
