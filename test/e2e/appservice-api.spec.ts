@@ -1,4 +1,5 @@
 import { AppService } from 'matrix-appservice';
+import { AppserviceRegistry } from '../../libs/appservice-registry/src';
 import { freePort } from '../support/free-port';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { rawClient, type Account } from '../support/raw-client';
@@ -9,6 +10,9 @@ import { writeRegistration, type TestRegistration } from '../support/appservice-
  * Node bridges are built on) as the service: what an as_token may do on the client-server API, and
  * the transactions pushed to the service.
  */
+// Transactions arrive asynchronously, and a loaded machine takes seconds where an idle one takes milliseconds.
+jest.setTimeout(60_000);
+
 describe('application services', () => {
   let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
   let raw: ReturnType<typeof rawClient>;
@@ -163,5 +167,19 @@ describe('application services', () => {
     expect([byAlice.status, byAlice.body.errcode]).toEqual([400, 'M_EXCLUSIVE']);
     const outside = await call('PUT', `/directory/room/${encodeURIComponent('#elsewhere:localhost')}`, { room_id: roomId });
     expect([outside.status, outside.body.errcode]).toEqual([400, 'M_EXCLUSIVE']);
+  });
+
+  it('takes a registration added at run time (the store the admin API writes) as it takes a file', async () => {
+    const added = writeRegistration({ id: 'added-later', url: null, prefix: '_later_' });
+    await server.app.get(AppserviceRegistry).register('localhost', added.yaml);
+    const whoami = await raw.call({ userId: '', deviceId: '', token: added.asToken }, 'GET', '/account/whoami');
+    expect(whoami.body.user_id).toBe('@_later_bot:localhost');
+    const taken = await raw.call(undefined, 'POST', '/register', { username: '_later_x', password: 'correct horse', auth: { type: 'm.login.dummy' } });
+    expect(taken.body.errcode).toBe('M_EXCLUSIVE');
+  });
+
+  it('refuses a second registration with the as_token of another service', async () => {
+    const clash = { ...writeRegistration({ id: 'clash', url: null, prefix: '_clash_' }).yaml, as_token: registration.asToken };
+    await expect(server.app.get(AppserviceRegistry).register('localhost', clash)).rejects.toThrow(/share the as_token/);
   });
 });

@@ -15,6 +15,9 @@ jest.mock('@matrix-org/matrix-sdk-crypto-nodejs', () => ({}));
  * Lattice: its registration, intents of namespaced users joining and sending, a user query that
  * creates a user on demand, ephemeral events; and its refusal of a homeserver with the wrong hs_token.
  */
+// Transactions arrive asynchronously, and a loaded machine takes seconds where an idle one takes milliseconds.
+jest.setTimeout(60_000);
+
 describe('matrix-appservice-bridge against Lattice', () => {
   let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
   let raw: ReturnType<typeof rawClient>;

@@ -21,6 +21,8 @@ interface Received {
  * mautrix bridges, with ephemeral and encryption events on): MSC2409 send-to-device messages for a
  * namespaced user's device and read receipts, and MSC3202 device-list changes of a user sharing a room.
  */
+jest.setTimeout(60_000);
+
 (python ? describe : describe.skip)('MSC2409 and MSC3202 to a mautrix application service', () => {
   let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
   let raw: ReturnType<typeof rawClient>;

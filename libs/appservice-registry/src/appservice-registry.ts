@@ -58,11 +58,6 @@ export class AppserviceRegistry implements OnModuleInit, OnModuleDestroy {
     return registration;
   }
 
-  async unregister(serverName: string, id: string): Promise<void> {
-    await this.db.prisma.appserviceRegistrationRow.deleteMany({ where: { serverName, id } });
-    await this.reload();
-  }
-
   servicesOf(serverName: string): readonly AppserviceRegistration[] {
     return this.all.filter((r) => r.serverName === serverName);
   }
