@@ -19,7 +19,8 @@ interface Received {
 /**
  * The encryption extensions bridges need, received by mautrix-python's appservice (the library of the
  * mautrix bridges, with ephemeral and encryption events on): MSC2409 send-to-device messages for a
- * namespaced user's device and read receipts, and MSC3202 device-list changes of a user sharing a room.
+ * namespaced user's device and read receipts, and MSC3202 device-list changes of a user sharing a room
+ * and one-time-key counts of a namespaced user's device.
  */
 jest.setTimeout(60_000);
 
@@ -81,5 +82,11 @@ jest.setTimeout(60_000);
     const deviceKeys = { user_id: alice.userId, device_id: alice.deviceId, algorithms: ['m.olm.v1.curve25519-aes-sha2'], keys: { [`curve25519:${alice.deviceId}`]: 'x'.repeat(43), [`ed25519:${alice.deviceId}`]: 'y'.repeat(43) }, signatures: {} };
     await raw.call(alice, 'POST', '/keys/upload', { device_keys: deviceKeys });
     await eventually('the device-list change at the service', () => received.find((r) => r.kind === 'device_lists' && (r.data.changed ?? []).includes(alice.userId)), 20_000);
+  });
+
+  it("tells the service how many one-time keys a namespaced user's device has left (MSC3202)", async () => {
+    await raw.call(bridged, 'POST', '/keys/upload', { one_time_keys: { 'curve25519:AAAAAQ': 'z'.repeat(43), 'curve25519:AAAAAg': 'w'.repeat(43) } });
+    const counts = await eventually('the one-time-key count at the service', () => received.find((r) => r.kind === 'otk_counts' && r.data[bridged.userId]?.[bridged.deviceId]), 20_000);
+    expect(counts.data[bridged.userId][bridged.deviceId]).toMatchObject({ curve25519: 2 });
   });
 });

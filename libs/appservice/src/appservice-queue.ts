@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE, type Database, type Prisma, type PrismaClient } from '@lattice/storage';
 
 /** Which part of a transaction body an item goes in. */
-export type QueueItemKind = 'event' | 'ephemeral' | 'to_device' | 'device_lists';
+export type QueueItemKind = 'event' | 'ephemeral' | 'to_device' | 'device_lists' | 'otk_counts';
 
 export interface QueueItem {
   serverName: string;

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { DeviceKeyStore } from '@lattice/accounts';
 import { AppserviceRegistry, coversUser, type AppserviceRegistration } from '@lattice/appservice-registry';
 import { BUS, type Bus } from '@lattice/bus';
 import type { OutputPresence, OutputRoomEvent, OutputStreamChange, OutputTyping } from '@lattice/contracts';
@@ -24,8 +25,8 @@ const INTEREST_CHANGING_TYPES = new Set(['m.room.member', 'm.room.canonical_alia
  * woken. Events go to every service interested in them or their room;
  * ephemeral data (MSC2409: typing, receipts, presence) to those with
  * receive_ephemeral, under the same rules, and send-to-device messages for
- * the users they cover; device-list changes (MSC3202) to
- * those with org.matrix.msc3202.
+ * the users they cover; device-list changes and one-time-key counts
+ * (MSC3202) to those with org.matrix.msc3202.
  */
 @Injectable()
 export class AppserviceRouter implements OnModuleInit {
@@ -37,6 +38,7 @@ export class AppserviceRouter implements OnModuleInit {
     private readonly sender: TransactionSender,
     private readonly typing: TypingRooms,
     private readonly toDevice: ToDeviceReader,
+    private readonly deviceKeys: DeviceKeyStore,
   ) {}
 
   onModuleInit(): void {
@@ -44,6 +46,7 @@ export class AppserviceRouter implements OnModuleInit {
     this.bus.consumeDurable('output.typing', APPSERVICE_CONSUMER, (typing) => this.routeTyping(typing));
     this.bus.consumeDurable('output.streams', APPSERVICE_CONSUMER, (change) => this.routeStreamChange(change));
     this.bus.consumeDurable('output.presence', APPSERVICE_CONSUMER, (presence) => this.routePresence(presence));
+    this.bus.consumeDurable('output.oneTimeKeys', APPSERVICE_CONSUMER, ({ userId, deviceId }) => this.routeOneTimeKeyCount(userId, deviceId));
   }
 
   async routeEvent(output: OutputRoomEvent): Promise<void> {
@@ -112,6 +115,14 @@ export class AppserviceRouter implements OnModuleInit {
       messages.filter(({ message }) => coversUser(s, message.to_user_id)).map(({ position, message }) => item(s, 'to_device', message as unknown as Prisma.InputJsonValue, `to_device:${position}`)),
     );
     await this.deliver(items);
+  }
+
+  /** MSC3202: the one-time keys left on a device of a user the service covers (the latest count wins in a transaction). */
+  async routeOneTimeKeyCount(userId: string, deviceId: string): Promise<void> {
+    const services = this.pushable().filter((s) => s.msc3202 && coversUser(s, userId));
+    if (services.length === 0) return;
+    const counts = await this.deviceKeys.oneTimeKeyCounts(userId, deviceId);
+    await this.deliver(services.map((s) => item(s, 'otk_counts', { user_id: userId, device_id: deviceId, counts })));
   }
 
   /** MSC3202: a user whose devices changed, to the services that share a room with them or cover them. */

@@ -37,6 +37,15 @@ export interface OutputStreamChange {
   receipt?: { userId: string; receiptType: string; eventId: string; threadId?: string; ts: number };
 }
 
+/**
+ * A device's count of unclaimed one-time keys changed (an upload, a claim): the app-service sender
+ * tells services with MSC3202 about their users' devices.
+ */
+export interface OutputOneTimeKeysChanged {
+  userId: string;
+  deviceId: string;
+}
+
 /** A user started or stopped typing; every sync worker keeps typing state from these. */
 export interface OutputTyping {
   roomId: string;

@@ -1,5 +1,5 @@
 import type { RoomInput, RoomInputReply } from './room-input';
-import type { OutputOutboxQueued, OutputPresence, OutputRoomEvent, OutputRoomStateCompleted, OutputSessionsEnded, OutputStreamChange, OutputTyping } from './output';
+import type { OutputOneTimeKeysChanged, OutputOutboxQueued, OutputPresence, OutputRoomEvent, OutputRoomStateCompleted, OutputSessionsEnded, OutputStreamChange, OutputTyping } from './output';
 
 /**
  * Every bus subject, typed: the one place that says which message travels
@@ -15,6 +15,7 @@ export interface BusContract {
   'output.sessions': { event: OutputSessionsEnded };
   'output.outbox': { event: OutputOutboxQueued };
   'output.presence': { event: OutputPresence };
+  'output.oneTimeKeys': { event: OutputOneTimeKeysChanged };
 }
 
 export type RequestSubject = { [K in keyof BusContract]: BusContract[K] extends { request: unknown } ? K : never }[keyof BusContract];

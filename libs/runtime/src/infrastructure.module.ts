@@ -46,7 +46,7 @@ export class InfrastructureModule {
       { provide: POSITION_CACHE, useValue: infra.positions },
       { provide: AccountStore, useValue: accounts },
       { provide: DeviceListStore, useValue: deviceLists },
-      { provide: DeviceKeyStore, useValue: new DeviceKeyStore(infra.db.prisma) },
+      { provide: DeviceKeyStore, useValue: new DeviceKeyStore(infra.db.prisma, infra.bus) },
       { provide: CrossSigningStore, useValue: new CrossSigningStore(infra.db.prisma) },
       { provide: DehydratedDeviceStore, useValue: new DehydratedDeviceStore(infra.db.prisma) },
       { provide: KeyBackupStore, useValue: new KeyBackupStore(infra.db.prisma) },

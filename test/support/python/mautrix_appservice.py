@@ -1,6 +1,7 @@
 """An application service built on mautrix-python (the library of the mautrix bridges), for the tests.
 
-Receives transactions with MSC2409 ephemeral data and to-device messages and MSC3202 device lists
+Receives transactions with MSC2409 ephemeral data and to-device messages and MSC3202 device lists and
+one-time-key counts
 turned on, and prints what it receives as JSON lines on stdout for the test to read.
 Usage: python mautrix_appservice.py <port> <homeserver url> <id> <as_token> <hs_token> <sender_localpart>
 """
@@ -36,7 +37,11 @@ async def main(port, homeserver, service_id, as_token, hs_token, sender_localpar
     async def on_device_lists(device_lists):
         emit("device_lists", device_lists.serialize())
 
+    async def on_otk_counts(counts):
+        emit("otk_counts", {user: {device: count.serialize() for device, count in devices.items()} for user, devices in counts.items()})
+
     az.matrix_event_handler(on_event)
+    az.otk_handler = on_otk_counts
     az.to_device_handler = on_to_device
     az.device_list_handler = on_device_lists
     await az.start(host="127.0.0.1", port=port)
