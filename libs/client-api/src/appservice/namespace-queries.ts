@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { AppserviceClient, AppserviceRegistry } from '@lattice/appservice-registry';
+import type { MatrixError } from '@lattice/http';
 
 /**
  * application-service-api "Querying": when a client touches a user ID or
@@ -20,11 +21,19 @@ export class NamespaceQueries {
   async ensureUser(userId: string): Promise<boolean> {
     const services = this.registry.queryableForUser(userId);
     if (services.length === 0) return false;
-    const localpart = userId.slice(1, userId.indexOf(':'));
-    const serverName = userId.slice(userId.indexOf(':') + 1);
-    if (!/^[a-z0-9._=\-/+]+$/.test(localpart) || !(await this.accounts.isLocalpartAvailable(serverName, localpart))) return false;
+    if (!(await this.isUnregistered(userId))) return false;
     for (const service of services) if (await this.client.queryUser(service, userId)) return true;
     return false;
+  }
+
+  /** A user ID nobody has, that could be registered (a historical-grammar ID cannot be, so no service is asked about it). */
+  private async isUnregistered(userId: string): Promise<boolean> {
+    try {
+      return await this.accounts.isLocalpartAvailable(userId.slice(userId.indexOf(':') + 1), userId.slice(1, userId.indexOf(':')));
+    } catch (e) {
+      if ((e as MatrixError).errcode === 'M_INVALID_USERNAME') return false;
+      throw e;
+    }
   }
 
   /** Asks the services covering a local alias nobody has created; true once one of them says it exists. */
