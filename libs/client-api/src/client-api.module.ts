@@ -31,7 +31,6 @@ import { CanonicalAliasCheck } from './rooms/canonical-alias-check';
 import { VersionsController } from './versions/versions.controller';
 import { AppserviceAccess } from './appservice/appservice-access';
 import { AppserviceController } from './appservice/appservice.controller';
-import { NamespaceQueries } from './appservice/namespace-queries';
 import { ThirdPartyController } from './appservice/thirdparty.controller';
 
 /** The client-server API except the sync paths (see libs/routing). */
@@ -64,6 +63,6 @@ import { ThirdPartyController } from './appservice/thirdparty.controller';
     AppserviceController,
     ThirdPartyController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, AppserviceAccess, NamespaceQueries],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, AppserviceAccess],
 })
 export class ClientApiModule {}

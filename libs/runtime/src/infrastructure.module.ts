@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Logger, Module, type Provider } from '@nestjs/common';
 import { AccountStore, CrossSigningStore, DehydratedDeviceStore, DeviceKeyStore, DeviceListStore, KeyBackupStore, LoginTokens, OpenIdTokens } from '@lattice/accounts';
-import { AppserviceAuthenticator, AppserviceClient, AppserviceRegistry } from '@lattice/appservice-registry';
+import { AppserviceAuthenticator, AppserviceClient, AppserviceRegistry, NamespaceQueries } from '@lattice/appservice-registry';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
@@ -60,6 +60,7 @@ export class InfrastructureModule {
       AppserviceRegistry,
       AppserviceClient,
       AppserviceAuthenticator,
+      NamespaceQueries,
       { provide: APPSERVICE_TOKEN_RESOLVER, useExisting: AppserviceAuthenticator },
       MatrixRequestGuard,
     ];

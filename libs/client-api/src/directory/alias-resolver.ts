@@ -4,7 +4,7 @@ import { FederationClient, FederationError } from '@lattice/federation';
 import { Errors, MatrixError } from '@lattice/http';
 import { isRoomId, isValidRoomAlias, isValidServerName, serverNameOf } from '@lattice/protocol';
 import { StorageAccess } from '../storage-access';
-import { NamespaceQueries } from '../appservice/namespace-queries';
+import { NamespaceQueries } from '@lattice/appservice-registry';
 
 /**
  * Room aliases to room IDs: this deployment's from its table (an
@@ -25,9 +25,8 @@ export class AliasResolver {
     if (!isValidRoomAlias(alias)) throw Errors.invalidParam(`Invalid room alias ${alias}`);
     const server = serverNameOf(alias);
     if (!server || this.tenants.isLocal(server)) {
-      const find = () => this.storage.db.prisma.roomAlias.findUnique({ where: { alias } });
       // An application service whose namespace holds the alias may create its room now (application-service-api "Querying").
-      const row = (await find()) ?? ((await this.namespaces.ensureAlias(alias)) ? await find() : null);
+      const row = await this.namespaces.readAlias(alias, () => this.storage.db.prisma.roomAlias.findUnique({ where: { alias } }));
       if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
       return { roomId: row.roomId, servers: [row.serverName] };
     }

@@ -7,7 +7,7 @@ import { isValidHistoricalUserId, serverNameOf } from '@lattice/protocol';
 import { RoomInputClient } from '@lattice/room-server';
 import { avatarUrlBody, displayNameBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
-import { NamespaceQueries } from '../appservice/namespace-queries';
+import { NamespaceQueries } from '@lattice/appservice-registry';
 
 type Field = 'displayname' | 'avatar_url';
 
@@ -36,7 +36,7 @@ export class ProfileController {
 
   /** A local user's profile; a user of an application service's namespace that does not exist yet is asked for first. */
   private async localProfile(userId: string) {
-    return (await this.accounts.getProfile(userId)) ?? ((await this.namespaces.ensureUser(userId)) ? await this.accounts.getProfile(userId) : undefined);
+    return this.namespaces.readUser(userId, () => this.accounts.getProfile(userId));
   }
 
   @Get(':field')

@@ -10,7 +10,7 @@ import { StorageAccess } from '../storage-access';
 import { Keyring, RemoteKnocks, RoomInputClient, type PendingKnock } from '@lattice/room-server';
 import { remoteFailure } from './remote-failure';
 import { RemoteInviter } from './remote-inviter';
-import { NamespaceQueries } from '../appservice/namespace-queries';
+import { NamespaceQueries } from '@lattice/appservice-registry';
 import { inviteBody, joinBody, reasonBody, targetBody } from './room-schemas';
 import { ViaServers } from './via-servers.decorator';
 

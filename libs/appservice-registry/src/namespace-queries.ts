@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
-import { AppserviceClient, AppserviceRegistry } from '@lattice/appservice-registry';
 import type { MatrixError } from '@lattice/http';
+import { AppserviceClient } from './appservice-client';
+import { AppserviceRegistry } from './appservice-registry';
 
 /**
- * application-service-api "Querying": when a client touches a user ID or
+ * application-service-api "Querying": when a client (or another server) touches a user ID or
  * room alias of a service's namespace that does not exist yet, the service
  * is asked (GET /users/{userId}, /rooms/{alias}) and may create it during
  * the request; the client's request then goes on with what exists.
@@ -16,6 +17,16 @@ export class NamespaceQueries {
     private readonly client: AppserviceClient,
     private readonly accounts: AccountStore,
   ) {}
+
+  /** What `read` finds of a local user; if nothing, the services covering it are asked first and it is read again. */
+  async readUser<T>(userId: string, read: () => Promise<T | null | undefined>): Promise<T | null | undefined> {
+    return (await read()) ?? ((await this.ensureUser(userId)) ? read() : undefined);
+  }
+
+  /** What `read` finds of a local alias; if nothing, the services covering it are asked first and it is read again. */
+  async readAlias<T>(alias: string, read: () => Promise<T | null | undefined>): Promise<T | null | undefined> {
+    return (await read()) ?? ((await this.ensureAlias(alias)) ? read() : undefined);
+  }
 
   /** Asks the services covering a local user that is not registered; true once one of them says it exists. */
   async ensureUser(userId: string): Promise<boolean> {
