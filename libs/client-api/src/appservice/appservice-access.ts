@@ -26,9 +26,10 @@ export class AppserviceAccess {
     return service;
   }
 
-  /** A service may only register or log in users of its namespaces. */
+  /** A service may only register or log in users of its namespaces, and none another service holds exclusively. */
   requireUserOf(service: AppserviceRegistration, userId: string): void {
     if (!coversUser(service, userId)) throw Errors.exclusive(`${userId} is outside the namespaces of application service ${service.id}`);
+    if (this.registry.exclusiveOwnerOfUser(userId, service)) throw Errors.exclusive(`${userId} is reserved by another application service`);
   }
 
   /** A user ID that an application service holds exclusively cannot be registered by anyone else. */
@@ -42,6 +43,7 @@ export class AppserviceAccess {
     const service = this.serviceOfRequester(tenant, requester);
     if (service) {
       if (!coversAlias(service, alias)) throw Errors.exclusive(`${alias} is outside the alias namespaces of application service ${service.id}`);
+      if (this.registry.exclusiveOwnerOfAlias(alias, service)) throw Errors.exclusive(`${alias} is reserved by another application service`);
       return;
     }
     if (this.registry.exclusiveOwnerOfAlias(alias)) throw Errors.exclusive(`${alias} is reserved by an application service`);
