@@ -4,7 +4,7 @@ import { AppserviceRegistry, coversUser, type AppserviceRegistration } from '@la
 import { BUS, type Bus } from '@lattice/bus';
 import type { OutputPresence, OutputRoomEvent, OutputStreamChange, OutputTyping } from '@lattice/contracts';
 import type { Prisma } from '@lattice/storage';
-import { toClientEvent } from '@lattice/room-server';
+import { toClientEvent } from '@lattice/rooms';
 import { AppserviceQueue, type QueueItem } from './appservice-queue';
 import { interestedInEvent, interestedInRoom } from './interest';
 import { RoomFactsReader } from './room-facts';
