@@ -69,19 +69,36 @@ export async function run(): Promise<Record<string, number>> {
   const servicePort = await receiver.listen();
   const dir = mkdtempSync(join(tmpdir(), 'lattice-bench-as-'));
   const registration = join(dir, 'registration.yaml');
-  writeFileSync(registration, dump({
-    id: 'bench', url: `http://127.0.0.1:${servicePort}`, as_token: asToken, hs_token: hsToken, sender_localpart: '_bench_bot',
-    namespaces: { users: [{ exclusive: true, regex: '@_bench_.*' }], aliases: [], rooms: [] }, rate_limited: false,
-  }));
+  writeFileSync(
+    registration,
+    dump({
+      id: 'bench',
+      url: `http://127.0.0.1:${servicePort}`,
+      as_token: asToken,
+      hs_token: hsToken,
+      sender_localpart: '_bench_bot',
+      namespaces: { users: [{ exclusive: true, regex: '@_bench_.*' }], aliases: [], rooms: [] },
+      rate_limited: false,
+    }),
+  );
   const config = join(dir, 'lattice.yaml');
-  writeFileSync(config, dump({ tenants: [{ serverName: 'localhost', appServiceConfigFiles: [registration] }], rateLimit: { perSecond: 100000, burst: 100000 } }));
+  writeFileSync(
+    config,
+    dump({
+      tenants: [{ serverName: 'localhost', appServiceConfigFiles: [registration] }],
+      rateLimit: { perSecond: 100000, burst: 100000 },
+    }),
+  );
   const server = await startHomeserver(config, join(dir, 'data'));
   const url = `http://127.0.0.1:${PORT}/_matrix/client/v3`;
   const auth = { authorization: `Bearer ${asToken}` };
   const results: Record<string, number> = {};
   try {
     console.log(`  ... creating ${ROOMS} rooms of the service's sender`);
-    const rooms = await inParallel(ROOMS, async () => (await jsonRequest<{ room_id: string }>(`${url}/createRoom`, 'POST', auth, {})).body.room_id);
+    const rooms = await inParallel(
+      ROOMS,
+      async () => (await jsonRequest<{ room_id: string }>(`${url}/createRoom`, 'POST', auth, {})).body.room_id,
+    );
     await settle(receiver);
 
     const before = { transactions: receiver.transactions, events: receiver.events };
@@ -92,7 +109,9 @@ export async function run(): Promise<Record<string, number>> {
     while (![...Array(total).keys()].every((i) => receiver.arrivals.has(`burst${i}`))) await sleep(20);
     const seconds = (Date.now() - started) / 1000;
     const transactions = receiver.transactions - before.transactions;
-    results[`transactions/s to one service (${ROOMS} rooms, ${total} messages from ${CONCURRENCY} concurrent senders)`] = Math.round(transactions / seconds);
+    results[
+      `transactions/s to one service (${ROOMS} rooms, ${total} messages from ${CONCURRENCY} concurrent senders)`
+    ] = Math.round(transactions / seconds);
     results['events/s delivered to the service'] = Math.round((receiver.events - before.events) / seconds);
     results['messages/s the homeserver answered meanwhile (the ceiling)'] = Math.round(total / sendSeconds);
     results['events per transaction (mean)'] = Math.round(((receiver.events - before.events) / transactions) * 10) / 10;
@@ -108,7 +127,8 @@ export async function run(): Promise<Record<string, number>> {
     await Promise.all(sends);
     while (![...answered.keys()].every((tag) => receiver.arrivals.has(tag))) await sleep(20);
     const delays = [...answered].map(([tag, at]) => Math.max(0, receiver.arrivals.get(tag)! - at));
-    for (const p of [50, 95, 99]) results[`send answered -> in a transaction p${p} ms at ${LATENCY_RATE} messages/s`] = percentile(delays, p);
+    for (const p of [50, 95, 99])
+      results[`send answered -> in a transaction p${p} ms at ${LATENCY_RATE} messages/s`] = percentile(delays, p);
   } finally {
     await server.stop();
     await receiver.close();
@@ -117,7 +137,12 @@ export async function run(): Promise<Record<string, number>> {
 }
 
 async function send(url: string, auth: Record<string, string>, roomId: string, tag: string): Promise<void> {
-  const answer = await jsonRequest(`${url}/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${tag}`, 'PUT', auth, { msgtype: 'm.text', body: tag, tag });
+  const answer = await jsonRequest(
+    `${url}/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${tag}`,
+    'PUT',
+    auth,
+    { msgtype: 'm.text', body: tag, tag },
+  );
   if (answer.status !== 200) throw new Error(`send ${tag}: ${answer.status} ${JSON.stringify(answer.body)}`);
 }
 
@@ -125,12 +150,14 @@ async function send(url: string, auth: Record<string, string>, roomId: string, t
 async function inParallel<T>(count: number, task: (i: number) => Promise<T>): Promise<T[]> {
   const results: T[] = new Array(count);
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < count) {
-      const i = next++;
-      results[i] = await task(i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await task(i);
+      }
+    }),
+  );
   return results;
 }
 
@@ -145,11 +172,22 @@ async function settle(receiver: Receiver): Promise<void> {
 
 async function startHomeserver(config: string, dataDir: string): Promise<{ stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, [join(__dirname, '../../apps/homeserver/src/main.js')], {
-    env: { ...process.env, LATTICE_CONFIG: config, LATTICE_HOST: '127.0.0.1', LATTICE_PORT: String(PORT), LATTICE_DATA_DIR: dataDir },
+    env: {
+      ...process.env,
+      LATTICE_CONFIG: config,
+      LATTICE_HOST: '127.0.0.1',
+      LATTICE_PORT: String(PORT),
+      LATTICE_DATA_DIR: dataDir,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; ; i++) {
-    if (await fetch(`http://127.0.0.1:${PORT}/health/ready`).then((r) => r.ok).catch(() => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${PORT}/health/ready`)
+        .then((r) => r.ok)
+        .catch(() => false)
+    )
+      break;
     if (i > 600 || child.exitCode !== null) throw new Error('the homeserver did not start');
     await sleep(100);
   }

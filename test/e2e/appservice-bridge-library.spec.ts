@@ -30,7 +30,12 @@ describe('matrix-appservice-bridge against Lattice', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    registration = writeRegistration({ id: 'library-bridge', url: `http://127.0.0.1:${port}`, prefix: '_lib_', extra: { 'de.sorunome.msc2409.push_ephemeral': true } });
+    registration = writeRegistration({
+      id: 'library-bridge',
+      url: `http://127.0.0.1:${port}`,
+      prefix: '_lib_',
+      extra: { 'de.sorunome.msc2409.push_ephemeral': true },
+    });
     server = await startEmbeddedServer({
       tenants: [{ serverName: 'localhost', appServiceConfigFiles: [registration.path] }],
       appservices: { retryInitialMs: 100, retryMaxMs: 400 },
@@ -71,8 +76,15 @@ describe('matrix-appservice-bridge against Lattice', () => {
   });
 
   it('hands the events of the room to the bridge', async () => {
-    const sent = await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/lib1`, { msgtype: 'm.text', body: 'to the bridge' });
-    const received = await eventually('the event at the bridge', () => events.find((e) => e.event_id === sent.body.event_id), 20_000);
+    const sent = await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/lib1`, {
+      msgtype: 'm.text',
+      body: 'to the bridge',
+    });
+    const received = await eventually(
+      'the event at the bridge',
+      () => events.find((e) => e.event_id === sent.body.event_id),
+      20_000,
+    );
     expect(received).toMatchObject({ room_id: roomId, sender: alice.userId });
   });
 
@@ -82,17 +94,31 @@ describe('matrix-appservice-bridge against Lattice', () => {
   });
 
   it('receives typing as an ephemeral event', async () => {
-    await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/typing/${encodeURIComponent(alice.userId)}`, { typing: true, timeout: 10_000 });
-    const typing = await eventually('typing at the bridge', () => ephemeral.find((e) => e.type === 'm.typing' && e.room_id === roomId), 20_000);
+    await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/typing/${encodeURIComponent(alice.userId)}`, {
+      typing: true,
+      timeout: 10_000,
+    });
+    const typing = await eventually(
+      'typing at the bridge',
+      () => ephemeral.find((e) => e.type === 'm.typing' && e.room_id === roomId),
+      20_000,
+    );
     expect(typing.content).toEqual({ user_ids: [alice.userId] });
   });
 
   it('refuses a homeserver with another hs_token, and gets the same transaction once it matches again', async () => {
     bridge.appService.setHomeserverToken('not-what-lattice-sends');
-    const sent = await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/lib2`, { msgtype: 'm.text', body: 'refused at first' });
+    const sent = await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/lib2`, {
+      msgtype: 'm.text',
+      body: 'refused at first',
+    });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(events.find((e) => e.event_id === sent.body.event_id)).toBeUndefined();
     bridge.appService.setHomeserverToken(registration.hsToken);
-    await eventually('the retried transaction at the bridge', () => events.find((e) => e.event_id === sent.body.event_id), 20_000);
+    await eventually(
+      'the retried transaction at the bridge',
+      () => events.find((e) => e.event_id === sent.body.event_id),
+      20_000,
+    );
   });
 });

@@ -12,8 +12,12 @@ import { startServicesDeployment } from '../support/services-deployment';
 
 const python = heisenbridgePython();
 const ngircd = ngircdBinary();
-const missing = [!python && 'LATTICE_HEISENBRIDGE_PYTHON (a virtualenv with heisenbridge from PyPI)', !ngircd && 'ngircd (apt-get install ngircd)'].filter(Boolean);
-if (missing.length) process.stdout.write(`Skipping the heisenbridge test: it needs ${missing.join(' and ')}; .ci/run provides both\n`);
+const missing = [
+  !python && 'LATTICE_HEISENBRIDGE_PYTHON (a virtualenv with heisenbridge from PyPI)',
+  !ngircd && 'ngircd (apt-get install ngircd)',
+].filter(Boolean);
+if (missing.length)
+  process.stdout.write(`Skipping the heisenbridge test: it needs ${missing.join(' and ')}; .ci/run provides both\n`);
 
 /**
  * A real IRC bridge end to end: heisenbridge (PyPI) against Lattice in services mode, ngircd (Debian)
@@ -29,16 +33,33 @@ if (missing.length) process.stdout.write(`Skipping the heisenbridge test: it nee
   let bob: IrcClient;
   let channelRoom: Room;
 
-  const textsIn = (room: Room) => room.getLiveTimeline().getEvents().filter((e) => e.getType() === 'm.room.message').map((e) => e.getContent().body as string);
+  const textsIn = (room: Room) =>
+    room
+      .getLiveTimeline()
+      .getEvents()
+      .filter((e) => e.getType() === 'm.room.message')
+      .map((e) => e.getContent().body as string);
 
   async function joinInviteFrom(sender: string, what: string, excluding: string[] = []): Promise<Room> {
     const invited = await eventually(
       what,
-      () => alice.getRooms().find((room) => room.getMyMembership() === 'invite' && !excluding.includes(room.roomId) && room.getMember(alice.getUserId()!)?.events.member?.getSender() === sender),
+      () =>
+        alice
+          .getRooms()
+          .find(
+            (room) =>
+              room.getMyMembership() === 'invite' &&
+              !excluding.includes(room.roomId) &&
+              room.getMember(alice.getUserId()!)?.events.member?.getSender() === sender,
+          ),
       60_000,
     );
     await alice.joinRoom(invited.roomId);
-    return eventually(`${what} joined`, () => alice.getRoom(invited.roomId)?.getMyMembership() === 'join' && alice.getRoom(invited.roomId)!, 30_000);
+    return eventually(
+      `${what} joined`,
+      () => alice.getRoom(invited.roomId)?.getMyMembership() === 'join' && alice.getRoom(invited.roomId)!,
+      30_000,
+    );
   }
 
   async function command(room: Room, text: string): Promise<void> {
@@ -50,7 +71,14 @@ if (missing.length) process.stdout.write(`Skipping the heisenbridge test: it nee
     irc = await startIrcServer(ngircd!, ircPort);
     const registrationPath = generateHeisenbridgeRegistration(python!, bridgePort);
     const configFile = join(mkdtempSync(join(tmpdir(), 'lattice-heisenbridge-config-')), 'lattice.yaml');
-    writeFileSync(configFile, dump({ tenants: [{ serverName: 'localhost', appServiceConfigFiles: [registrationPath] }], appservices: { retryInitialMs: 200, retryMaxMs: 1_000 }, rateLimit: { perSecond: 1000, burst: 1000 } }));
+    writeFileSync(
+      configFile,
+      dump({
+        tenants: [{ serverName: 'localhost', appServiceConfigFiles: [registrationPath] }],
+        appservices: { retryInitialMs: 200, retryMaxMs: 1_000 },
+        rateLimit: { perSecond: 1000, burst: 1000 },
+      }),
+    );
     deployment = await startServicesDeployment({ configFile });
     alice = await registerClient(deployment.url, 'alice');
     await alice.startClient({ initialSyncLimit: 20 });
@@ -73,23 +101,45 @@ if (missing.length) process.stdout.write(`Skipping the heisenbridge test: it nee
     await command(control, 'OPEN lattice');
     const network = await joinInviteFrom('@heisenbridge:localhost', 'the network room invite', [control.roomId]);
     await command(network, 'CONNECT');
-    await eventually('the IRC welcome in the network room', () => textsIn(network).some((text) => /welcome/i.test(text)), 60_000);
+    await eventually(
+      'the IRC welcome in the network room',
+      () => textsIn(network).some((text) => /welcome/i.test(text)),
+      60_000,
+    );
     bob = await IrcClient.connect(irc.port, 'bob');
     await bob.join('#bridged');
     await command(network, 'JOIN #bridged');
-    channelRoom = await joinInviteFrom('@heisenbridge:localhost', 'the channel room invite', [control.roomId, network.roomId]);
-    await bob.waitFor('alice joining #bridged', (m) => m.command === 'JOIN' && m.params[0] === '#bridged' && (m.prefix ?? '').startsWith('alice!'));
+    channelRoom = await joinInviteFrom('@heisenbridge:localhost', 'the channel room invite', [
+      control.roomId,
+      network.roomId,
+    ]);
+    await bob.waitFor(
+      'alice joining #bridged',
+      (m) => m.command === 'JOIN' && m.params[0] === '#bridged' && (m.prefix ?? '').startsWith('alice!'),
+    );
   }, 240_000);
 
   it('brings what the IRC user says into the Matrix room, from their puppet', async () => {
     bob.say('#bridged', 'hello from IRC');
-    const event = await eventually('the IRC message in Matrix', () => channelRoom.getLiveTimeline().getEvents().find((e: MatrixEvent) => e.getContent().body === 'hello from IRC'), 60_000);
+    const event = await eventually(
+      'the IRC message in Matrix',
+      () =>
+        channelRoom
+          .getLiveTimeline()
+          .getEvents()
+          .find((e: MatrixEvent) => e.getContent().body === 'hello from IRC'),
+      60_000,
+    );
     expect(event.getSender()).toMatch(/^@irc_.*bob.*:localhost$/);
   }, 90_000);
 
   it('brings what the Matrix user says to the IRC channel', async () => {
     await alice.sendTextMessage(channelRoom.roomId, 'hello from Matrix');
-    const line = await bob.waitFor('the Matrix message on IRC', (m) => m.command === 'PRIVMSG' && m.params[0] === '#bridged' && m.params[1] === 'hello from Matrix', 60_000);
+    const line = await bob.waitFor(
+      'the Matrix message on IRC',
+      (m) => m.command === 'PRIVMSG' && m.params[0] === '#bridged' && m.params[1] === 'hello from Matrix',
+      60_000,
+    );
     expect(line.prefix).toMatch(/^alice!/);
   }, 90_000);
 
@@ -98,8 +148,16 @@ if (missing.length) process.stdout.write(`Skipping the heisenbridge test: it nee
     await alice.sendTextMessage(channelRoom.roomId, 'sent while the sender was down');
     await alice.sendTextMessage(channelRoom.roomId, 'and a second one');
     await deployment.restart('appservice');
-    const first = await bob.waitFor('the first message on IRC', (m) => m.command === 'PRIVMSG' && m.params[1] === 'sent while the sender was down', 60_000);
-    const second = await bob.waitFor('the second message on IRC', (m) => m.command === 'PRIVMSG' && m.params[1] === 'and a second one', 60_000);
+    const first = await bob.waitFor(
+      'the first message on IRC',
+      (m) => m.command === 'PRIVMSG' && m.params[1] === 'sent while the sender was down',
+      60_000,
+    );
+    const second = await bob.waitFor(
+      'the second message on IRC',
+      (m) => m.command === 'PRIVMSG' && m.params[1] === 'and a second one',
+      60_000,
+    );
     expect(bob.received.indexOf(first)).toBeLessThan(bob.received.indexOf(second));
   }, 120_000);
 });

@@ -19,7 +19,12 @@ export interface TestRegistration {
  * in a fresh temporary folder: exclusive users `@<prefix>.*`, exclusive
  * aliases `#<prefix>.*`, the service at `url`.
  */
-export function writeRegistration(options: { id: string; url: string | null; prefix: string; extra?: Record<string, unknown> }): TestRegistration {
+export function writeRegistration(options: {
+  id: string;
+  url: string | null;
+  prefix: string;
+  extra?: Record<string, unknown>;
+}): TestRegistration {
   const asToken = randomBytes(16).toString('hex');
   const hsToken = randomBytes(16).toString('hex');
   const senderLocalpart = `${options.prefix}bot`;

@@ -12,7 +12,11 @@ export function heisenbridgePython(): string | undefined {
 /** Has heisenbridge write its registration file, as its README says to, for a bridge listening on `port`. */
 export function generateHeisenbridgeRegistration(python: string, port: number): string {
   const path = join(mkdtempSync(join(tmpdir(), 'lattice-heisenbridge-')), 'heisenbridge.yaml');
-  const generated = spawnSync(python, ['-m', 'heisenbridge', '-c', path, '--generate', '-l', '127.0.0.1', '-p', String(port)], { encoding: 'utf8' });
+  const generated = spawnSync(
+    python,
+    ['-m', 'heisenbridge', '-c', path, '--generate', '-l', '127.0.0.1', '-p', String(port)],
+    { encoding: 'utf8' },
+  );
   if (generated.status !== 0) throw new Error(`heisenbridge --generate failed: ${generated.stderr}`);
   return path;
 }
@@ -30,7 +34,11 @@ export class Heisenbridge {
   ) {}
 
   start(): void {
-    const child = spawn(this.python, ['-m', 'heisenbridge', '-v', '-c', this.registrationPath, '-o', this.owner, this.homeserverUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      this.python,
+      ['-m', 'heisenbridge', '-v', '-c', this.registrationPath, '-o', this.owner, this.homeserverUrl],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const keep = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
         this.log.push(line);

@@ -81,5 +81,9 @@ function parseLine(line: string): IrcMessage {
   const trailingAt = rest.indexOf(' :');
   const trailing = trailingAt === -1 ? undefined : rest.slice(trailingAt + 2);
   const words = (trailingAt === -1 ? rest : rest.slice(0, trailingAt)).split(' ').filter(Boolean);
-  return { prefix, command: words[0].toUpperCase(), params: [...words.slice(1), ...(trailing === undefined ? [] : [trailing])] };
+  return {
+    prefix,
+    command: words[0].toUpperCase(),
+    params: [...words.slice(1), ...(trailing === undefined ? [] : [trailing])],
+  };
 }

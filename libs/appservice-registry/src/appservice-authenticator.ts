@@ -24,16 +24,26 @@ export class AppserviceAuthenticator implements AppserviceTokenResolver {
     private readonly accounts: AccountStore,
   ) {}
 
-  async resolve(serverName: string, asToken: string, asUser: { userId?: string; deviceId?: string }): Promise<Omit<Requester, 'accessToken'> | undefined> {
+  async resolve(
+    serverName: string,
+    asToken: string,
+    asUser: { userId?: string; deviceId?: string },
+  ): Promise<Omit<Requester, 'accessToken'> | undefined> {
     const service = this.registry.byAsToken(serverName, asToken);
     if (!service) return undefined;
     const userId = asUser.userId ?? service.sender;
-    if (!coversUser(service, userId)) throw Errors.forbidden(`Application service ${service.id} cannot masquerade as ${userId}`);
+    if (!coversUser(service, userId))
+      throw Errors.forbidden(`Application service ${service.id} cannot masquerade as ${userId}`);
     await this.requireRegistered(userId, userId === service.sender);
     if (asUser.deviceId !== undefined && !(await this.accounts.getDevice(userId, asUser.deviceId))) {
       throw new MatrixError(400, 'M_UNKNOWN_DEVICE', `${userId} has no device ${asUser.deviceId}`);
     }
-    return { userId, deviceId: asUser.deviceId ?? '', isGuest: false, appservice: { id: service.id, rateLimited: service.rateLimited } };
+    return {
+      userId,
+      deviceId: asUser.deviceId ?? '',
+      isGuest: false,
+      appservice: { id: service.id, rateLimited: service.rateLimited },
+    };
   }
 
   isUnlimited(serverName: string, asToken: string): boolean {

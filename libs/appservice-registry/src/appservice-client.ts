@@ -51,13 +51,18 @@ export class AppserviceClient {
 
   /** PUT /transactions/{txnId}: resolves when the service accepted it, throws otherwise. */
   async sendTransaction(service: AppserviceRegistration, txnId: string, body: object): Promise<void> {
-    const answer = await this.request(service, 'PUT', `/_matrix/app/v1/transactions/${encodeURIComponent(txnId)}`, { body });
-    if (answer.status < 200 || answer.status >= 300) throw new AppserviceStatusError(answer.status, JSON.stringify(answer.body));
+    const answer = await this.request(service, 'PUT', `/_matrix/app/v1/transactions/${encodeURIComponent(txnId)}`, {
+      body,
+    });
+    if (answer.status < 200 || answer.status >= 300)
+      throw new AppserviceStatusError(answer.status, JSON.stringify(answer.body));
   }
 
   /** POST /_matrix/app/v1/ping (no legacy path: the endpoint is v1.7's). */
   ping(service: AppserviceRegistration, transactionId: string | undefined): Promise<AppserviceAnswer> {
-    return this.request(service, 'POST', '/_matrix/app/v1/ping', { body: transactionId === undefined ? {} : { transaction_id: transactionId } });
+    return this.request(service, 'POST', '/_matrix/app/v1/ping', {
+      body: transactionId === undefined ? {} : { transaction_id: transactionId },
+    });
   }
 
   /** GET /users/{userId}: whether the service says the user exists now (it creates it during the request if it wants to). */
@@ -89,7 +94,8 @@ export class AppserviceClient {
   ): Promise<AppserviceAnswer> {
     const answer = await this.requestOnce(service, method, path, options);
     const legacy = legacyPathOf(path);
-    if (legacy !== undefined && [404, 405, 501].includes(answer.status)) return this.requestOnce(service, method, legacy, options);
+    if (legacy !== undefined && [404, 405, 501].includes(answer.status))
+      return this.requestOnce(service, method, legacy, options);
     return answer;
   }
 
@@ -103,7 +109,12 @@ export class AppserviceClient {
     }
   }
 
-  private async requestOnce(service: AppserviceRegistration, method: string, path: string, options: { body?: object; query?: Record<string, string> }): Promise<AppserviceAnswer> {
+  private async requestOnce(
+    service: AppserviceRegistration,
+    method: string,
+    path: string,
+    options: { body?: object; query?: Record<string, string> },
+  ): Promise<AppserviceAnswer> {
     if (service.url === null) throw new AppserviceUnreachableError(`Application service ${service.id} has no URL`);
     const url = new URL(service.url + path);
     for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.append(key, value);
@@ -111,14 +122,20 @@ export class AppserviceClient {
     try {
       response = await fetch(url, {
         method,
-        headers: { authorization: `Bearer ${service.hsToken}`, ...(options.body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${service.hsToken}`,
+          ...(options.body ? { 'content-type': 'application/json' } : {}),
+        },
         body: options.body ? JSON.stringify(options.body) : undefined,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
-      if ((e as Error).name === 'TimeoutError') throw new AppserviceTimeoutError(`${service.id} at ${service.url} did not answer within ${this.timeoutMs} ms`);
+      if ((e as Error).name === 'TimeoutError')
+        throw new AppserviceTimeoutError(`${service.id} at ${service.url} did not answer within ${this.timeoutMs} ms`);
       const cause = (e as { cause?: Error }).cause;
-      throw new AppserviceUnreachableError(`${service.id} at ${service.url}: ${cause?.message ?? (e as Error).message}`);
+      throw new AppserviceUnreachableError(
+        `${service.id} at ${service.url}: ${cause?.message ?? (e as Error).message}`,
+      );
     }
     const text = await response.text();
     let body: unknown = text;

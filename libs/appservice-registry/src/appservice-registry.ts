@@ -4,7 +4,12 @@ import { load as parseYaml } from 'js-yaml';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { DATABASE, type Database, type Prisma } from '@lattice/storage';
 import {
-  claimsAliasExclusively, claimsUserExclusively, coversAlias, parseRegistration, RegistrationError, type AppserviceRegistration,
+  claimsAliasExclusively,
+  claimsUserExclusively,
+  coversAlias,
+  parseRegistration,
+  RegistrationError,
+  type AppserviceRegistration,
 } from './registration';
 
 /** How often a process reads the registrations added at run time by another process. */
@@ -33,7 +38,11 @@ export class AppserviceRegistry implements OnModuleInit, OnModuleDestroy {
       tenant.appServiceConfigFiles.map((path) => parseRegistration(readYaml(path), tenant.serverName, path)),
     );
     await this.reload();
-    this.timer = setInterval(() => void this.reload().catch((e: Error) => this.logger.warn(`Reading stored registrations failed: ${e.message}`)), RELOAD_MS);
+    this.timer = setInterval(
+      () =>
+        void this.reload().catch((e: Error) => this.logger.warn(`Reading stored registrations failed: ${e.message}`)),
+      RELOAD_MS,
+    );
     this.timer.unref();
   }
 
@@ -81,7 +90,9 @@ export class AppserviceRegistry implements OnModuleInit, OnModuleDestroy {
 
   /** The services (with a URL to ask) whose user namespaces hold this local user: who may create it on demand. */
   queryableForUser(userId: string): AppserviceRegistration[] {
-    return this.servicesOf(serverOf(userId)).filter((r) => r.url !== null && r.users.some((ns) => ns.regex.test(userId)));
+    return this.servicesOf(serverOf(userId)).filter(
+      (r) => r.url !== null && r.users.some((ns) => ns.regex.test(userId)),
+    );
   }
 
   queryableForAlias(alias: string): AppserviceRegistration[] {
@@ -98,12 +109,16 @@ export class AppserviceRegistry implements OnModuleInit, OnModuleDestroy {
   }
 
   private async reload(): Promise<void> {
-    const rows = await this.db.prisma.appserviceRegistrationRow.findMany({ orderBy: [{ serverName: 'asc' }, { createdAt: 'asc' }] });
+    const rows = await this.db.prisma.appserviceRegistrationRow.findMany({
+      orderBy: [{ serverName: 'asc' }, { createdAt: 'asc' }],
+    });
     const stored = rows.flatMap((row) => {
       try {
         return [parseRegistration(row.registration, row.serverName, `stored registration ${row.id}`)];
       } catch (e) {
-        this.logger.error(`Ignoring stored application service ${row.id} of ${row.serverName}: ${(e as Error).message}`);
+        this.logger.error(
+          `Ignoring stored application service ${row.id} of ${row.serverName}: ${(e as Error).message}`,
+        );
         return [];
       }
     });
@@ -118,7 +133,10 @@ function checkUnique(registrations: AppserviceRegistration[]): void {
   const seen = new Set<string>();
   for (const r of registrations) {
     for (const key of [`id\u0000${r.serverName}\u0000${r.id}`, `as_token\u0000${r.serverName}\u0000${r.asToken}`]) {
-      if (seen.has(key)) throw new RegistrationError(`Two application services of ${r.serverName} share the ${key.split('\u0000')[0]} of ${r.id}`);
+      if (seen.has(key))
+        throw new RegistrationError(
+          `Two application services of ${r.serverName} share the ${key.split('\u0000')[0]} of ${r.id}`,
+        );
       seen.add(key);
     }
   }

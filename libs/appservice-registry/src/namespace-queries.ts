@@ -40,7 +40,10 @@ export class NamespaceQueries {
   /** A user ID nobody has, that could be registered (a historical-grammar ID cannot be, so no service is asked about it). */
   private async isUnregistered(userId: string): Promise<boolean> {
     try {
-      return await this.accounts.isLocalpartAvailable(userId.slice(userId.indexOf(':') + 1), userId.slice(1, userId.indexOf(':')));
+      return await this.accounts.isLocalpartAvailable(
+        userId.slice(userId.indexOf(':') + 1),
+        userId.slice(1, userId.indexOf(':')),
+      );
     } catch (e) {
       if ((e as MatrixError).errcode === 'M_INVALID_USERNAME') return false;
       throw e;
@@ -49,7 +52,8 @@ export class NamespaceQueries {
 
   /** Asks the services covering a local alias nobody has created; true once one of them says it exists. */
   async ensureAlias(alias: string): Promise<boolean> {
-    for (const service of this.registry.queryableForAlias(alias)) if (await this.client.queryAlias(service, alias)) return true;
+    for (const service of this.registry.queryableForAlias(alias))
+      if (await this.client.queryAlias(service, alias)) return true;
     return false;
   }
 }

@@ -1,4 +1,10 @@
-import { claimsAliasExclusively, claimsUserExclusively, coversUser, parseRegistration, RegistrationError } from './registration';
+import {
+  claimsAliasExclusively,
+  claimsUserExclusively,
+  coversUser,
+  parseRegistration,
+  RegistrationError,
+} from './registration';
 
 const base = {
   id: 'irc',
@@ -12,16 +18,29 @@ const base = {
 describe('application service registrations', () => {
   it('reads a registration as bridges write it, with the spec defaults', () => {
     const r = parseRegistration(base, 'example.org', 'irc.yaml');
-    expect(r).toMatchObject({ id: 'irc', url: 'http://127.0.0.1:9999', sender: '@_irc_bot:example.org', rateLimited: true, receiveEphemeral: false, protocols: [], rooms: [] });
+    expect(r).toMatchObject({
+      id: 'irc',
+      url: 'http://127.0.0.1:9999',
+      sender: '@_irc_bot:example.org',
+      rateLimited: true,
+      receiveEphemeral: false,
+      protocols: [],
+      rooms: [],
+    });
   });
 
   it('takes MSC2409 push_ephemeral as receive_ephemeral', () => {
-    expect(parseRegistration({ ...base, 'de.sorunome.msc2409.push_ephemeral': true }, 'example.org', 'irc.yaml').receiveEphemeral).toBe(true);
+    expect(
+      parseRegistration({ ...base, 'de.sorunome.msc2409.push_ephemeral': true }, 'example.org', 'irc.yaml')
+        .receiveEphemeral,
+    ).toBe(true);
   });
 
   it('refuses a namespace regex that does not compile, naming it', () => {
     const bad = { ...base, namespaces: { users: [{ exclusive: true, regex: '@_irc_(' }] } };
-    expect(() => parseRegistration(bad, 'example.org', 'irc.yaml')).toThrow(/irc\.yaml: namespaces\.users\[0\]\.regex is not a valid regular expression/);
+    expect(() => parseRegistration(bad, 'example.org', 'irc.yaml')).toThrow(
+      /irc\.yaml: namespaces\.users\[0\]\.regex is not a valid regular expression/,
+    );
   });
 
   it('refuses a registration without its required fields', () => {

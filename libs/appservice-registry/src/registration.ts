@@ -65,18 +65,25 @@ const registrationSchema = z
 export function parseRegistration(raw: unknown, serverName: string, source: string): AppserviceRegistration {
   const parsed = registrationSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new RegistrationError(`${source}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new RegistrationError(
+      `${source}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   const r = parsed.data;
-  if (r.url !== null && !/^https?:\/\/[^/]+/.test(r.url)) throw new RegistrationError(`${source}: url must be an http(s) URL or null`);
-  const compile = (kind: string) => (entry: { exclusive: boolean; regex: string }, index: number): Namespace => {
-    try {
-      // Whole-ID match: `@_irc_.*` covers `@_irc_bob:example.org`; a prefix alone would also cover `@_irc_x` followed by anything.
-      return { exclusive: entry.exclusive, regex: new RegExp(`^(?:${entry.regex})$`) };
-    } catch (e) {
-      throw new RegistrationError(`${source}: namespaces.${kind}[${index}].regex is not a valid regular expression: ${(e as Error).message}`);
-    }
-  };
+  if (r.url !== null && !/^https?:\/\/[^/]+/.test(r.url))
+    throw new RegistrationError(`${source}: url must be an http(s) URL or null`);
+  const compile =
+    (kind: string) =>
+    (entry: { exclusive: boolean; regex: string }, index: number): Namespace => {
+      try {
+        // Whole-ID match: `@_irc_.*` covers `@_irc_bob:example.org`; a prefix alone would also cover `@_irc_x` followed by anything.
+        return { exclusive: entry.exclusive, regex: new RegExp(`^(?:${entry.regex})$`) };
+      } catch (e) {
+        throw new RegistrationError(
+          `${source}: namespaces.${kind}[${index}].regex is not a valid regular expression: ${(e as Error).message}`,
+        );
+      }
+    };
   return {
     serverName,
     id: r.id,
@@ -102,7 +109,10 @@ function matches(namespaces: Namespace[], value: string, exclusiveOnly = false):
 
 /** A local user the service may act as: its sender, or one of its user namespaces (exclusive or not). */
 export function coversUser(registration: AppserviceRegistration, userId: string): boolean {
-  return userId === registration.sender || (serverOf(userId) === registration.serverName && matches(registration.users, userId));
+  return (
+    userId === registration.sender ||
+    (serverOf(userId) === registration.serverName && matches(registration.users, userId))
+  );
 }
 
 /** The service claims this user ID for itself alone: nobody else may register it. */

@@ -37,7 +37,13 @@ export class AppserviceQueue {
   async enqueue(items: readonly QueueItem[]): Promise<void> {
     if (items.length === 0) return;
     await this.db.appserviceQueueItem.createMany({
-      data: items.map((i) => ({ serverName: i.serverName, serviceId: i.serviceId, kind: i.kind, dedupKey: i.dedupKey ?? null, payload: i.payload })),
+      data: items.map((i) => ({
+        serverName: i.serverName,
+        serviceId: i.serviceId,
+        kind: i.kind,
+        dedupKey: i.dedupKey ?? null,
+        payload: i.payload,
+      })),
       skipDuplicates: true,
     });
   }
@@ -48,23 +54,42 @@ export class AppserviceQueue {
    */
   async lease(serverName: string, serviceId: string, owner: string, leaseMs: number): Promise<boolean> {
     const now = new Date();
-    await this.db.appserviceSenderState.upsert({ where: { serverName_serviceId: { serverName, serviceId } }, create: { serverName, serviceId }, update: {} });
+    await this.db.appserviceSenderState.upsert({
+      where: { serverName_serviceId: { serverName, serviceId } },
+      create: { serverName, serviceId },
+      update: {},
+    });
     const taken = await this.db.appserviceSenderState.updateMany({
-      where: { serverName, serviceId, OR: [{ owner }, { owner: null }, { leaseUntil: null }, { leaseUntil: { lt: now } }] },
+      where: {
+        serverName,
+        serviceId,
+        OR: [{ owner }, { owner: null }, { leaseUntil: null }, { leaseUntil: { lt: now } }],
+      },
       data: { owner, leaseUntil: new Date(now.getTime() + leaseMs) },
     });
     return taken.count === 1;
   }
 
   async release(serverName: string, serviceId: string, owner: string): Promise<void> {
-    await this.db.appserviceSenderState.updateMany({ where: { serverName, serviceId, owner }, data: { owner: null, leaseUntil: null } });
+    await this.db.appserviceSenderState.updateMany({
+      where: { serverName, serviceId, owner },
+      data: { owner: null, leaseUntil: null },
+    });
   }
 
   /** The transaction made earlier and not accepted yet (after a failure or a restart), to send again as it was. */
   async unaccepted(serverName: string, serviceId: string): Promise<QueuedTransaction | undefined> {
-    const first = await this.db.appserviceQueueItem.findFirst({ where: { serverName, serviceId, txnId: { not: null } }, orderBy: { seq: 'asc' }, select: { txnId: true } });
+    const first = await this.db.appserviceQueueItem.findFirst({
+      where: { serverName, serviceId, txnId: { not: null } },
+      orderBy: { seq: 'asc' },
+      select: { txnId: true },
+    });
     if (!first?.txnId) return undefined;
-    const rows = await this.db.appserviceQueueItem.findMany({ where: { serverName, serviceId, txnId: first.txnId }, orderBy: { seq: 'asc' }, select: { kind: true, payload: true } });
+    const rows = await this.db.appserviceQueueItem.findMany({
+      where: { serverName, serviceId, txnId: first.txnId },
+      orderBy: { seq: 'asc' },
+      select: { kind: true, payload: true },
+    });
     return { txnId: first.txnId, items: rows.map((r) => ({ kind: r.kind as QueueItemKind, payload: r.payload })) };
   }
 
@@ -74,8 +99,14 @@ export class AppserviceQueue {
    * beside the request itself. Undefined when nothing waits (the ID taken is then unused: IDs need
    * only be unique, not dense). Call it only when `unaccepted` found nothing.
    */
-  async newTransaction(serverName: string, serviceId: string, maxItems: number): Promise<QueuedTransaction | undefined> {
-    const rows = await this.db.$queryRaw<Array<{ seq: bigint; kind: string; payload: Prisma.JsonValue; txn_id: bigint }>>`
+  async newTransaction(
+    serverName: string,
+    serviceId: string,
+    maxItems: number,
+  ): Promise<QueuedTransaction | undefined> {
+    const rows = await this.db.$queryRaw<
+      Array<{ seq: bigint; kind: string; payload: Prisma.JsonValue; txn_id: bigint }>
+    >`
       WITH txn AS (
         INSERT INTO appservice_sender_state (server_name, service_id, last_txn_id) VALUES (${serverName}, ${serviceId}, 1)
         ON CONFLICT (server_name, service_id) DO UPDATE SET last_txn_id = appservice_sender_state.last_txn_id + 1

@@ -46,7 +46,9 @@ export class AppserviceRouter implements OnModuleInit {
     this.bus.consumeDurable('output.typing', APPSERVICE_CONSUMER, (typing) => this.routeTyping(typing));
     this.bus.consumeDurable('output.streams', APPSERVICE_CONSUMER, (change) => this.routeStreamChange(change));
     this.bus.consumeDurable('output.presence', APPSERVICE_CONSUMER, (presence) => this.routePresence(presence));
-    this.bus.consumeDurable('output.oneTimeKeys', APPSERVICE_CONSUMER, ({ userId, deviceId }) => this.routeOneTimeKeyCount(userId, deviceId));
+    this.bus.consumeDurable('output.oneTimeKeys', APPSERVICE_CONSUMER, ({ userId, deviceId }) =>
+      this.routeOneTimeKeyCount(userId, deviceId),
+    );
   }
 
   async routeEvent(output: OutputRoomEvent): Promise<void> {
@@ -56,8 +58,16 @@ export class AppserviceRouter implements OnModuleInit {
     const room = await this.facts.of(output.roomId);
     const interested = services.filter((s) => interestedInEvent(s, output.pdu) || interestedInRoom(s, room));
     const payload = toClientEvent({
-      eventId: output.eventId, roomId: output.roomId, roomVersion: '', pdu: output.pdu, streamPos: BigInt(output.streamPos), depth: 0n,
-      redactedBy: null, redactedBecause: null, txnId: null, senderDeviceId: null,
+      eventId: output.eventId,
+      roomId: output.roomId,
+      roomVersion: '',
+      pdu: output.pdu,
+      streamPos: BigInt(output.streamPos),
+      depth: 0n,
+      redactedBy: null,
+      redactedBecause: null,
+      txnId: null,
+      senderDeviceId: null,
     }) as Prisma.InputJsonValue;
     await this.deliver(interested.map((s) => item(s, 'event', payload, output.eventId)));
   }
@@ -74,7 +84,8 @@ export class AppserviceRouter implements OnModuleInit {
   async routeStreamChange(change: OutputStreamChange): Promise<void> {
     if (change.receipt && change.roomId) await this.routeReceipt(change.roomId, change.receipt);
     if (change.deviceListOf) await this.routeDeviceList(change.deviceListOf);
-    if (change.stream === 'toDevice' && change.userIds && change.firstPosition) await this.routeToDevice(change.userIds, BigInt(change.firstPosition), BigInt(change.position));
+    if (change.stream === 'toDevice' && change.userIds && change.firstPosition)
+      await this.routeToDevice(change.userIds, BigInt(change.firstPosition), BigInt(change.position));
   }
 
   async routePresence(presence: OutputPresence): Promise<void> {
@@ -87,7 +98,9 @@ export class AppserviceRouter implements OnModuleInit {
       currently_active: presence.currentlyActive,
       ...(presence.statusMsg !== undefined ? { status_msg: presence.statusMsg } : {}),
     };
-    await this.deliver(interested.map((s) => item(s, 'ephemeral', { type: 'm.presence', sender: presence.userId, content })));
+    await this.deliver(
+      interested.map((s) => item(s, 'ephemeral', { type: 'm.presence', sender: presence.userId, content })),
+    );
   }
 
   /**
@@ -97,9 +110,15 @@ export class AppserviceRouter implements OnModuleInit {
   private async routeReceipt(roomId: string, receipt: NonNullable<OutputStreamChange['receipt']>): Promise<void> {
     const services = this.ephemeralServices();
     if (services.length === 0) return;
-    const interested = (await this.interestedInRoom(services, roomId)).filter((s) => receipt.receiptType !== 'm.read.private' || coversUser(s, receipt.userId));
+    const interested = (await this.interestedInRoom(services, roomId)).filter(
+      (s) => receipt.receiptType !== 'm.read.private' || coversUser(s, receipt.userId),
+    );
     const data = { ts: receipt.ts, ...(receipt.threadId ? { thread_id: receipt.threadId } : {}) };
-    const payload = { type: 'm.receipt', room_id: roomId, content: { [receipt.eventId]: { [receipt.receiptType]: { [receipt.userId]: data } } } };
+    const payload = {
+      type: 'm.receipt',
+      room_id: roomId,
+      content: { [receipt.eventId]: { [receipt.receiptType]: { [receipt.userId]: data } } },
+    };
     await this.deliver(interested.map((s) => item(s, 'ephemeral', payload)));
   }
 
@@ -110,9 +129,17 @@ export class AppserviceRouter implements OnModuleInit {
   private async routeToDevice(userIds: string[], first: bigint, last: bigint): Promise<void> {
     const services = this.ephemeralServices().filter((s) => userIds.some((u) => coversUser(s, u)));
     if (services.length === 0) return;
-    const messages = await this.toDevice.between(userIds.filter((u) => services.some((s) => coversUser(s, u))), first, last);
+    const messages = await this.toDevice.between(
+      userIds.filter((u) => services.some((s) => coversUser(s, u))),
+      first,
+      last,
+    );
     const items = services.flatMap((s) =>
-      messages.filter(({ message }) => coversUser(s, message.to_user_id)).map(({ position, message }) => item(s, 'to_device', message as unknown as Prisma.InputJsonValue, `to_device:${position}`)),
+      messages
+        .filter(({ message }) => coversUser(s, message.to_user_id))
+        .map(({ position, message }) =>
+          item(s, 'to_device', message as unknown as Prisma.InputJsonValue, `to_device:${position}`),
+        ),
     );
     await this.deliver(items);
   }
@@ -133,13 +160,19 @@ export class AppserviceRouter implements OnModuleInit {
     await this.deliver(interested.map((s) => item(s, 'device_lists', { changed: userId })));
   }
 
-  private async interestedInRoom(services: AppserviceRegistration[], roomId: string): Promise<AppserviceRegistration[]> {
+  private async interestedInRoom(
+    services: AppserviceRegistration[],
+    roomId: string,
+  ): Promise<AppserviceRegistration[]> {
     const room = await this.facts.of(roomId);
     return services.filter((s) => interestedInRoom(s, room));
   }
 
   /** Services covering the user, or interested in a room the user is joined to. */
-  private async interestedInUser(services: AppserviceRegistration[], userId: string): Promise<AppserviceRegistration[]> {
+  private async interestedInUser(
+    services: AppserviceRegistration[],
+    userId: string,
+  ): Promise<AppserviceRegistration[]> {
     const covering = services.filter((s) => coversUser(s, userId));
     const others = services.filter((s) => !covering.includes(s));
     if (others.length === 0) return covering;
@@ -167,6 +200,11 @@ export class AppserviceRouter implements OnModuleInit {
   }
 }
 
-function item(service: AppserviceRegistration, kind: QueueItem['kind'], payload: Prisma.InputJsonValue, dedupKey?: string): QueueItem {
+function item(
+  service: AppserviceRegistration,
+  kind: QueueItem['kind'],
+  payload: Prisma.InputJsonValue,
+  dedupKey?: string,
+): QueueItem {
   return { serverName: service.serverName, serviceId: service.id, kind, payload, ...(dedupKey ? { dedupKey } : {}) };
 }

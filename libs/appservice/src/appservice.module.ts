@@ -13,5 +13,8 @@ import { TypingRooms } from './typing-rooms';
  * side of application services (as_token, queries, ping, thirdparty) is in
  * the client-api.
  */
-@Module({ providers: [AppserviceQueue, RoomFactsReader, ToDeviceReader, TypingRooms, TransactionSender, AppserviceRouter], exports: [AppserviceQueue] })
+@Module({
+  providers: [AppserviceQueue, RoomFactsReader, ToDeviceReader, TypingRooms, TransactionSender, AppserviceRouter],
+  exports: [AppserviceQueue],
+})
 export class AppserviceModule {}

@@ -15,7 +15,11 @@ export interface RoomFacts {
  * cover local users only.
  */
 export function interestedInRoom(service: AppserviceRegistration, room: RoomFacts): boolean {
-  return coversRoom(service, room.roomId) || room.aliases.some((alias) => coversAlias(service, alias)) || room.joinedMembers.some((user) => coversUser(service, user));
+  return (
+    coversRoom(service, room.roomId) ||
+    room.aliases.some((alias) => coversAlias(service, alias)) ||
+    room.joinedMembers.some((user) => coversUser(service, user))
+  );
 }
 
 /**
@@ -23,7 +27,10 @@ export function interestedInRoom(service: AppserviceRegistration, room: RoomFact
  * sender or the target of a membership event is one of its users (an
  * invite of a bridged user reaches the bridge before that user joined).
  */
-export function interestedInEvent(service: AppserviceRegistration, event: { sender: string; type: string; state_key?: string }): boolean {
+export function interestedInEvent(
+  service: AppserviceRegistration,
+  event: { sender: string; type: string; state_key?: string },
+): boolean {
   if (coversUser(service, event.sender)) return true;
   return event.type === 'm.room.member' && event.state_key !== undefined && coversUser(service, event.state_key);
 }

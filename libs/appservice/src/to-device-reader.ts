@@ -19,11 +19,24 @@ export class ToDeviceReader {
     this.db = database.prisma;
   }
 
-  async between(userIds: string[], first: bigint, last: bigint): Promise<Array<{ position: bigint; message: ServiceToDevice }>> {
-    const rows = await this.db.toDeviceMessage.findMany({ where: { userId: { in: userIds }, streamPos: { gte: first, lte: last } }, orderBy: { streamPos: 'asc' } });
+  async between(
+    userIds: string[],
+    first: bigint,
+    last: bigint,
+  ): Promise<Array<{ position: bigint; message: ServiceToDevice }>> {
+    const rows = await this.db.toDeviceMessage.findMany({
+      where: { userId: { in: userIds }, streamPos: { gte: first, lte: last } },
+      orderBy: { streamPos: 'asc' },
+    });
     return rows.map((r) => ({
       position: r.streamPos,
-      message: { type: r.type, sender: r.sender, to_user_id: r.userId, to_device_id: r.deviceId, content: JSON.parse(r.content) as Record<string, unknown> },
+      message: {
+        type: r.type,
+        sender: r.sender,
+        to_user_id: r.userId,
+        to_device_id: r.deviceId,
+        content: JSON.parse(r.content) as Record<string, unknown>,
+      },
     }));
   }
 }

@@ -4,7 +4,11 @@ describe('the body of a transaction to an application service', () => {
   it('always has events, and ephemeral data under both its stable and its MSC2409 name', () => {
     const typing = { type: 'm.typing', room_id: '!r:x', content: { user_ids: [] } };
     expect(transactionBody([{ kind: 'event', payload: { event_id: '$1' } }])).toEqual({ events: [{ event_id: '$1' }] });
-    expect(transactionBody([{ kind: 'ephemeral', payload: typing }])).toEqual({ events: [], ephemeral: [typing], 'de.sorunome.msc2409.ephemeral': [typing] });
+    expect(transactionBody([{ kind: 'ephemeral', payload: typing }])).toEqual({
+      events: [],
+      ephemeral: [typing],
+      'de.sorunome.msc2409.ephemeral': [typing],
+    });
   });
 
   it('keeps the queue order of the events', () => {

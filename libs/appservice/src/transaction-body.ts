@@ -7,7 +7,9 @@ import type { QueueItemKind } from './appservice-queue';
  * as matrix-appservice read only that); device-list changes and one-time-key
  * counts (the latest of each device) under MSC3202's.
  */
-export function transactionBody(items: ReadonlyArray<{ kind: QueueItemKind; payload: Prisma.JsonValue }>): Record<string, unknown> {
+export function transactionBody(
+  items: ReadonlyArray<{ kind: QueueItemKind; payload: Prisma.JsonValue }>,
+): Record<string, unknown> {
   const of = (kind: QueueItemKind) => items.filter((i) => i.kind === kind).map((i) => i.payload);
   const body: Record<string, unknown> = { events: of('event') };
   const ephemeral = of('ephemeral');
@@ -20,7 +22,8 @@ export function transactionBody(items: ReadonlyArray<{ kind: QueueItemKind; payl
   const changed = [...new Set(of('device_lists').map((p) => (p as { changed: string }).changed))];
   if (changed.length > 0) body['org.matrix.msc3202.device_lists'] = { changed, left: [] };
   const counts: Record<string, Record<string, unknown>> = {};
-  for (const payload of of('otk_counts') as Array<{ user_id: string; device_id: string; counts: unknown }>) (counts[payload.user_id] ??= {})[payload.device_id] = payload.counts;
+  for (const payload of of('otk_counts') as Array<{ user_id: string; device_id: string; counts: unknown }>)
+    (counts[payload.user_id] ??= {})[payload.device_id] = payload.counts;
   if (Object.keys(counts).length > 0) body['org.matrix.msc3202.device_one_time_keys_count'] = counts;
   return body;
 }

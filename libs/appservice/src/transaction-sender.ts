@@ -48,7 +48,8 @@ export class TransactionSender implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.sweep = setInterval(() => {
-      for (const service of this.registry.everyService()) if (service.url !== null) this.wake(service.serverName, service.id);
+      for (const service of this.registry.everyService())
+        if (service.url !== null) this.wake(service.serverName, service.id);
     }, SWEEP_MS);
     this.sweep.unref();
   }
@@ -74,7 +75,9 @@ export class TransactionSender implements OnModuleInit, OnModuleDestroy {
     const backoff = this.backoff.get(key);
     if (backoff && backoff.until > Date.now()) return;
     const run = this.drain(serverName, serviceId, key)
-      .catch((e: Error) => this.logger.error(`Sending to application service ${serviceId} of ${serverName} failed: ${e.message}`))
+      .catch((e: Error) =>
+        this.logger.error(`Sending to application service ${serviceId} of ${serverName} failed: ${e.message}`),
+      )
       .finally(() => {
         this.running.delete(key);
         if (this.again.delete(key)) this.wake(serverName, serviceId);
@@ -87,7 +90,9 @@ export class TransactionSender implements OnModuleInit, OnModuleDestroy {
     if (!service || service.url === null) return;
     // A transaction may wait up to requestTimeoutMs for the service: the lease is kept meanwhile.
     const renewal = setInterval(() => {
-      this.queue.lease(serverName, serviceId, this.owner, LEASE_MS).catch((e: Error) => this.logger.warn(`Renewing the lease of ${serviceId} failed: ${e.message}`));
+      this.queue
+        .lease(serverName, serviceId, this.owner, LEASE_MS)
+        .catch((e: Error) => this.logger.warn(`Renewing the lease of ${serviceId} failed: ${e.message}`));
     }, LEASE_RENEW_MS);
     try {
       await this.drainHeld(service, key);
@@ -123,7 +128,9 @@ export class TransactionSender implements OnModuleInit, OnModuleDestroy {
       const { retryInitialMs, retryMaxMs } = this.config.appservices;
       const delayMs = Math.min(retryMaxMs, this.backoff.has(key) ? this.backoff.get(key)!.delayMs * 2 : retryInitialMs);
       this.backoff.set(key, { delayMs, until: Date.now() + delayMs });
-      this.logger.warn(`Application service ${service.id} did not take transaction ${txnId} (${(e as Error).message}); trying again in ${delayMs} ms`);
+      this.logger.warn(
+        `Application service ${service.id} did not take transaction ${txnId} (${(e as Error).message}); trying again in ${delayMs} ms`,
+      );
       setTimeout(() => this.wake(service.serverName, service.id), delayMs).unref();
       return false;
     }

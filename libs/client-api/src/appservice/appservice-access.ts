@@ -28,8 +28,10 @@ export class AppserviceAccess {
 
   /** A service may only register or log in users of its namespaces, and none another service holds exclusively. */
   requireUserOf(service: AppserviceRegistration, userId: string): void {
-    if (!coversUser(service, userId)) throw Errors.exclusive(`${userId} is outside the namespaces of application service ${service.id}`);
-    if (this.registry.exclusiveOwnerOfUser(userId, service)) throw Errors.exclusive(`${userId} is reserved by another application service`);
+    if (!coversUser(service, userId))
+      throw Errors.exclusive(`${userId} is outside the namespaces of application service ${service.id}`);
+    if (this.registry.exclusiveOwnerOfUser(userId, service))
+      throw Errors.exclusive(`${userId} is reserved by another application service`);
   }
 
   /** A user ID that an application service holds exclusively cannot be registered by anyone else. */
@@ -42,11 +44,14 @@ export class AppserviceAccess {
   requireAliasAllowed(tenant: TenantConfig, requester: Requester, alias: string): void {
     const service = this.serviceOfRequester(tenant, requester);
     if (service) {
-      if (!coversAlias(service, alias)) throw Errors.exclusive(`${alias} is outside the alias namespaces of application service ${service.id}`);
-      if (this.registry.exclusiveOwnerOfAlias(alias, service)) throw Errors.exclusive(`${alias} is reserved by another application service`);
+      if (!coversAlias(service, alias))
+        throw Errors.exclusive(`${alias} is outside the alias namespaces of application service ${service.id}`);
+      if (this.registry.exclusiveOwnerOfAlias(alias, service))
+        throw Errors.exclusive(`${alias} is reserved by another application service`);
       return;
     }
-    if (this.registry.exclusiveOwnerOfAlias(alias)) throw Errors.exclusive(`${alias} is reserved by an application service`);
+    if (this.registry.exclusiveOwnerOfAlias(alias))
+      throw Errors.exclusive(`${alias} is reserved by an application service`);
   }
 
   /** The service making this request, if the requester is one (its as_token); undefined for a user's own token. */

@@ -23,16 +23,25 @@ export class AppserviceController {
    */
   @Post('v1/appservice/:appserviceId/ping')
   @HttpCode(200)
-  async ping(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('appserviceId') appserviceId: string, @Body() raw: unknown) {
+  async ping(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('appserviceId') appserviceId: string,
+    @Body() raw: unknown,
+  ) {
     const body = validateBody(pingBody, raw);
     const service = this.appservices.serviceOfRequester(t, r);
-    if (!service || service.id !== appserviceId) throw Errors.forbidden('Only the application service itself may ping it');
+    if (!service || service.id !== appserviceId)
+      throw Errors.forbidden('Only the application service itself may ping it');
     if (service.url === null) throw new MatrixError(400, 'M_URL_NOT_SET', 'The application service has no URL');
     const started = Date.now();
     try {
       const answer = await this.client.ping(service, body.transaction_id);
       if (answer.status < 200 || answer.status >= 300) {
-        throw new MatrixError(502, 'M_BAD_STATUS', `Ping returned status ${answer.status}`, { status: answer.status, body: typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body) });
+        throw new MatrixError(502, 'M_BAD_STATUS', `Ping returned status ${answer.status}`, {
+          status: answer.status,
+          body: typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body),
+        });
       }
     } catch (e) {
       if (e instanceof AppserviceTimeoutError) throw new MatrixError(504, 'M_CONNECTION_TIMEOUT', e.message);
@@ -48,14 +57,24 @@ export class AppserviceController {
    * networks, listed by /publicRooms with third_party_instance_id.
    */
   @Put('v3/directory/list/appservice/:networkId/:roomId')
-  async publishInNetwork(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('networkId') networkId: string, @Param('roomId') roomId: string, @Body() raw: unknown) {
+  async publishInNetwork(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('networkId') networkId: string,
+    @Param('roomId') roomId: string,
+    @Body() raw: unknown,
+  ) {
     const body = validateBody(appserviceDirectoryBody, raw);
     const service = this.appservices.serviceOfRequester(t, r);
     if (!service) throw Errors.forbidden('Only application services may publish rooms in a network directory');
     if (!(await this.storage.reader.roomVersion(roomId))) throw Errors.notFound('Room not found');
     const key = { serverName: t.serverName, serviceId: service.id, networkId, roomId };
     if (body.visibility === 'public') {
-      await this.storage.db.prisma.appserviceDirectoryRoom.upsert({ where: { serverName_serviceId_networkId_roomId: key }, create: key, update: {} });
+      await this.storage.db.prisma.appserviceDirectoryRoom.upsert({
+        where: { serverName_serviceId_networkId_roomId: key },
+        create: key,
+        update: {},
+      });
     } else {
       await this.storage.db.prisma.appserviceDirectoryRoom.deleteMany({ where: key });
     }

@@ -37,12 +37,22 @@ export class ThirdPartyController {
   }
 
   @Get('location/:protocol')
-  locationsByProtocol(@Auth() _r: Requester, @Tenant() t: TenantConfig, @Param('protocol') name: string, @Query() query: Record<string, unknown>) {
+  locationsByProtocol(
+    @Auth() _r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('protocol') name: string,
+    @Query() query: Record<string, unknown>,
+  ) {
     return this.gather(this.servingProtocol(t, name), `location/${encodeURIComponent(name)}`, fieldsOf(query));
   }
 
   @Get('user/:protocol')
-  usersByProtocol(@Auth() _r: Requester, @Tenant() t: TenantConfig, @Param('protocol') name: string, @Query() query: Record<string, unknown>) {
+  usersByProtocol(
+    @Auth() _r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('protocol') name: string,
+    @Query() query: Record<string, unknown>,
+  ) {
     return this.gather(this.servingProtocol(t, name), `user/${encodeURIComponent(name)}`, fieldsOf(query));
   }
 
@@ -70,9 +80,12 @@ export class ThirdPartyController {
       if (!isObject(answer)) continue;
       const instances = (Array.isArray(answer.instances) ? answer.instances.filter(isObject) : []).map((instance) => ({
         ...instance,
-        instance_id: typeof instance.network_id === 'string' ? `${service.id}|${instance.network_id}` : instance.instance_id,
+        instance_id:
+          typeof instance.network_id === 'string' ? `${service.id}|${instance.network_id}` : instance.instance_id,
       }));
-      merged = merged ? { ...merged, instances: [...(merged.instances ?? []), ...instances] } : { ...answer, instances };
+      merged = merged
+        ? { ...merged, instances: [...(merged.instances ?? []), ...instances] }
+        : { ...answer, instances };
     }
     return merged;
   }
@@ -87,7 +100,11 @@ export class ThirdPartyController {
     return this.registry.servicesOf(t.serverName).filter((s) => s.url !== null && s.protocols.length > 0);
   }
 
-  private async gather(services: AppserviceRegistration[], path: string, query: Record<string, string>): Promise<unknown[]> {
+  private async gather(
+    services: AppserviceRegistration[],
+    path: string,
+    query: Record<string, string>,
+  ): Promise<unknown[]> {
     const answers = await Promise.all(services.map((s) => this.client.thirdParty(s, path, query)));
     return answers.flatMap((answer) => (Array.isArray(answer) ? answer : []));
   }
@@ -95,7 +112,11 @@ export class ThirdPartyController {
 
 /** The search fields of a query: every parameter but the access token, as the service defined them. */
 function fieldsOf(query: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(query).filter((entry): entry is [string, string] => entry[0] !== 'access_token' && typeof entry[1] === 'string'));
+  return Object.fromEntries(
+    Object.entries(query).filter(
+      (entry): entry is [string, string] => entry[0] !== 'access_token' && typeof entry[1] === 'string',
+    ),
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
