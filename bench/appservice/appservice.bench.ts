@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { jsonRequest } from '../homeserver/json-http';
 import { percentile } from '../homeserver/client-load';
+import { freePort } from '../../tools/net/free-port';
 
 const ROOMS = Number(process.env.LATTICE_BENCH_AS_ROOMS ?? 1000);
 const MESSAGES_PER_ROOM = 5;
 const CONCURRENCY = 50;
 const LATENCY_RATE = 50;
 const LATENCY_SECONDS = 10;
-const PORT = 18760;
 
 /** The application service's side: counts transactions and notes when each bench message arrived. */
 class Receiver {
@@ -89,8 +89,9 @@ export async function run(): Promise<Record<string, number>> {
       rateLimit: { perSecond: 100000, burst: 100000 },
     }),
   );
-  const server = await startHomeserver(config, join(dir, 'data'));
-  const url = `http://127.0.0.1:${PORT}/_matrix/client/v3`;
+  const port = await freePort();
+  const server = await startHomeserver(config, join(dir, 'data'), port);
+  const url = `http://127.0.0.1:${port}/_matrix/client/v3`;
   const auth = { authorization: `Bearer ${asToken}` };
   const results: Record<string, number> = {};
   try {
@@ -170,20 +171,20 @@ async function settle(receiver: Receiver): Promise<void> {
   }
 }
 
-async function startHomeserver(config: string, dataDir: string): Promise<{ stop(): Promise<void> }> {
+async function startHomeserver(config: string, dataDir: string, port: number): Promise<{ stop(): Promise<void> }> {
   const child: ChildProcess = spawn(process.execPath, [join(__dirname, '../../apps/homeserver/src/main.js')], {
     env: {
       ...process.env,
       LATTICE_CONFIG: config,
       LATTICE_HOST: '127.0.0.1',
-      LATTICE_PORT: String(PORT),
+      LATTICE_PORT: String(port),
       LATTICE_DATA_DIR: dataDir,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; ; i++) {
     if (
-      await fetch(`http://127.0.0.1:${PORT}/health/ready`)
+      await fetch(`http://127.0.0.1:${port}/health/ready`)
         .then((r) => r.ok)
         .catch(() => false)
     )

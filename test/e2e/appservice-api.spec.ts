@@ -1,6 +1,6 @@
 import { AppService } from 'matrix-appservice';
 import { AppserviceRegistry } from '../../libs/appservice-registry/src';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../tools/net/free-port';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { rawClient, type Account } from '../support/raw-client';
 import { writeRegistration, type TestRegistration } from '../support/appservice-registration';

@@ -1,5 +1,5 @@
 import type { Bridge as BridgeType } from 'matrix-appservice-bridge';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../tools/net/free-port';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { eventually } from '../support/matrix-client';
 import { rawClient, type Account } from '../support/raw-client';

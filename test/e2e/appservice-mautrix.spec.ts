@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../tools/net/free-port';
 import { heisenbridgePython } from '../support/heisenbridge';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { eventually } from '../support/matrix-client';

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
-import { freePort } from '../support/free-port';
+import { freePort } from '../../tools/net/free-port';
 import { generateHeisenbridgeRegistration, Heisenbridge, heisenbridgePython } from '../support/heisenbridge';
 import { IrcClient } from '../support/irc-client';
 import { ngircdBinary, startIrcServer } from '../support/irc-server';
