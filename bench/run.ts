@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'relations': () => import('./client-surface/relations.bench'),
   'media': () => import('./media/media.bench'),
   'media/thumbnails': () => import('./media/thumbnails.bench'),
+  'appservice': () => import('./appservice/appservice.bench'),
 };
 
 async function main(): Promise<void> {

@@ -27,7 +27,7 @@ describe('login tokens', () => {
 
   it('advertises the m.login.token flow with get_login_token beside m.login.password', async () => {
     const { body } = await raw.call(undefined, 'GET', '/login');
-    expect(body.flows).toEqual([{ type: 'm.login.password' }, { type: 'm.login.token', get_login_token: true }]);
+    expect(body.flows).toEqual([{ type: 'm.login.password' }, { type: 'm.login.token', get_login_token: true }, { type: 'm.login.application_service' }]);
   });
 
   it('offers m.get_login_token in /capabilities', async () => {

@@ -270,7 +270,7 @@ describe('two tenants in one deployment', () => {
     });
 
     it('says nothing of the other tenant in the login flows', async () => {
-      expect((await two.call(undefined, 'GET', '/login')).body).toEqual({ flows: [{ type: 'm.login.password' }, { type: 'm.login.token', get_login_token: true }] });
+      expect((await two.call(undefined, 'GET', '/login')).body).toEqual({ flows: [{ type: 'm.login.password' }, { type: 'm.login.token', get_login_token: true }, { type: 'm.login.application_service' }] });
     });
 
     it('offers each tenant\'s own registration flow', async () => {

@@ -3,15 +3,18 @@ import { LocalDeployment, type LocalDeploymentOptions } from '../../tools/servic
 import { createScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
 import { servicesEnv } from './services-env';
 
-/** The first port of the deployments this process starts (LATTICE_TEST_SERVICES_PORT), for runs beside others on one machine. */
-let ports = Number(process.env.LATTICE_TEST_SERVICES_PORT ?? 18300);
+/**
+ * The first port of the deployments this process starts: LATTICE_TEST_SERVICES_PORT, else a range of its own
+ * per jest process, so suites run by several checkouts on one machine do not take each other's ports.
+ */
+let ports = Number(process.env.LATTICE_TEST_SERVICES_PORT ?? 20_000 + (process.pid % 400) * 100);
 
 /**
  * Services mode as `npm run services` runs it (built apps in dist/, nginx in
  * front), on a database of its own and an emptied bus. Process output is
  * printed only when LATTICE_TEST_LOGS is set.
  */
-export async function startServicesDeployment(options: Pick<LocalDeploymentOptions, 'replicas'> = {}): Promise<LocalDeployment & { close(): Promise<void> }> {
+export async function startServicesDeployment(options: Pick<LocalDeploymentOptions, 'replicas' | 'configFile'> = {}): Promise<LocalDeployment & { close(): Promise<void> }> {
   const env = servicesEnv();
   await emptyJetStream(env.natsUrl);
   const databaseUrl = await createScratchDatabase(env.postgresUrl, 'lattice_services');

@@ -124,6 +124,7 @@ export function chartValuesSchema(): Schema {
           'room-server': role(false),
           'federation-api': role(false),
           media: role(false),
+          appservice: role(false),
         },
       },
       terminationGracePeriodSeconds: { type: 'integer', minimum: 0 },

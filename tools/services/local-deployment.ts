@@ -7,7 +7,7 @@ import { renderNginxConfig, type HttpService, type Upstreams } from '@lattice/ro
 /** One process of the deployment: an app and the port its HTTP listener (API or health only) takes. */
 export interface ServiceProcess {
   name: string;
-  app: 'client-api' | 'federation-api' | 'room-server' | 'sync' | 'media';
+  app: 'client-api' | 'federation-api' | 'room-server' | 'sync' | 'media' | 'appservice';
   port: number;
   child?: ChildProcess;
 }
@@ -37,6 +37,7 @@ const LAYOUT: Array<[ServiceProcess['app'], number]> = [
   ['sync', 2],
   ['federation-api', 1],
   ['media', 1],
+  ['appservice', 1],
 ];
 
 /**
@@ -137,7 +138,7 @@ export class LocalDeployment {
   private startNginx(): void {
     const upstreams = {} as Upstreams;
     for (const p of this.processes) {
-      if (p.app === 'room-server') continue;
+      if (p.app === 'room-server' || p.app === 'appservice') continue;
       (upstreams[p.app as HttpService] ??= []).push(`127.0.0.1:${p.port}`);
     }
     const conf = join(this.dir, 'nginx.conf');
@@ -176,7 +177,7 @@ function nginxBinary(): string {
   throw new Error('nginx is not installed (Debian: apt-get install nginx)');
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 180_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await check().catch((e: Error) => (e.message.includes('exited') ? Promise.reject(e) : false))) return;

@@ -1,3 +1,4 @@
+import type { Bus } from '@lattice/bus';
 import type { JsonObject } from '@lattice/protocol';
 import type { PrismaClient } from '@lattice/storage';
 import { sameSignedContent, withSignatures, type SignatureMap } from './cross-signing';
@@ -13,7 +14,11 @@ export type OneTimeKeyClaim = Record<string, Record<string, string>>;
  * Encryption"), read by local clients and, over federation, by other servers.
  */
 export class DeviceKeyStore {
-  constructor(private readonly db: PrismaClient) {}
+  /** `bus`: where writers announce one-time-key changes (output.oneTimeKeys); readers need none. */
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly bus?: Bus,
+  ) {}
 
   /**
    * Stores what a device uploads; answers the counts of its unclaimed
@@ -38,6 +43,7 @@ export class DeviceKeyStore {
       await this.db.oneTimeKey.deleteMany({ where: { userId, deviceId, fallback: true, algorithm: { in: fresh.map((r) => r.algorithm) } } });
       await this.db.oneTimeKey.createMany({ data: fresh, skipDuplicates: true });
     }
+    if (upload.oneTimeKeys) await this.bus?.publish('output.oneTimeKeys', { userId, deviceId });
     return { oneTimeKeyCounts: await this.oneTimeKeyCounts(userId, deviceId), deviceKeysChanged };
   }
 
@@ -114,6 +120,7 @@ export class DeviceKeyStore {
           return fallback;
         });
         if (key) (result[userId] ??= {})[deviceId] = { [key.keyId]: JSON.parse(key.key) };
+        if (key && !key.fallback) await this.bus?.publish('output.oneTimeKeys', { userId, deviceId });
       }
     }
     return result;

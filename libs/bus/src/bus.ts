@@ -58,6 +58,14 @@ export interface Bus {
   /** Publishes several events at once, in order: what one commit produced travels together. */
   publishAll<S extends StreamSubject>(subject: S, events: ReadonlyArray<BusContract[S]['event']>): Promise<void>;
   consume<S extends StreamSubject>(subject: S, handler: StreamHandler<S>): void;
+  /**
+   * Consumes a stream under a durable name shared by every process that uses it: each message is
+   * handled once among them, one at a time, in order, and acknowledged only when the handler
+   * resolved (a failed or interrupted one is delivered again, so handlers must be idempotent); a
+   * restarted consumer resumes where it left off. Over NATS a durable JetStream consumer; in one
+   * process the same as `consume`.
+   */
+  consumeDurable<S extends StreamSubject>(subject: S, durableName: string, handler: StreamHandler<S>): void;
   /** Resolves if the bus carries messages now, rejects otherwise: readiness (a process that cannot reach it can serve nothing that writes). */
   checkReady(): Promise<void>;
   /** The lag of this process's consumers (none in one process: the in-process bus hands messages over at once). */

@@ -1,7 +1,10 @@
 import type { BusContract, RequestSubject, StreamSubject } from '@lattice/contracts';
 import { partitionOf } from '@lattice/contracts';
 import type { Bus, ConsumerLag, RequestHandler, StreamHandler } from './bus';
+import { Logger } from '@nestjs/common';
 import { RequestBatcher } from './request-batcher';
+
+const durableLog = new Logger('InProcessBus');
 
 /**
  * The bus of the single-process server: direct calls with the same
@@ -13,6 +16,8 @@ export class InProcessBus implements Bus {
   private readonly batchers = new Map<string, RequestBatcher<RequestSubject>>();
   private readonly consumers = new Map<string, Array<StreamHandler<StreamSubject>>>();
   private streamTail: Promise<void> = Promise.resolve();
+  /** Durable consumers, each with its own chain: one that writes what it gets (the app-service sender) holds no other consumer back. */
+  private readonly durables = new Map<string, Array<{ handler: StreamHandler<StreamSubject>; tail: Promise<void> }>>();
 
   async request<S extends RequestSubject>(subject: S, request: BusContract[S]['request'], partitionKey: string): Promise<BusContract[S]['reply']> {
     const batcher = this.batchers.get(subject);
@@ -34,6 +39,13 @@ export class InProcessBus implements Bus {
     this.streamTail = this.streamTail.then(async () => {
       for (const event of events) for (const consume of consumers) await Promise.resolve(consume(event as never)).catch(() => undefined);
     });
+    for (const durable of this.durables.get(subject) ?? []) {
+      durable.tail = durable.tail.then(async () => {
+        for (const event of events) {
+          await Promise.resolve(durable.handler(event as never)).catch((e: Error) => durableLog.error(`${subject} consumer: ${e.message}`));
+        }
+      });
+    }
     return Promise.resolve();
   }
 
@@ -47,6 +59,13 @@ export class InProcessBus implements Bus {
     return [];
   }
 
+  /** One process has one consumer of each name: every event, in publish order, on a chain of its own. */
+  consumeDurable<S extends StreamSubject>(subject: S, _durableName: string, handler: StreamHandler<S>): void {
+    const list = this.durables.get(subject) ?? [];
+    list.push({ handler: handler as unknown as StreamHandler<StreamSubject>, tail: Promise.resolve() });
+    this.durables.set(subject, list);
+  }
+
   async checkReady(): Promise<void> {
     // In one process the bus is a function call: it is there while the process is.
   }
@@ -54,5 +73,6 @@ export class InProcessBus implements Bus {
   async close(): Promise<void> {
     for (const batcher of this.batchers.values()) await batcher.idle();
     await this.streamTail;
+    for (const list of this.durables.values()) for (const durable of list) await durable.tail;
   }
 }

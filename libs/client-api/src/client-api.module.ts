@@ -47,6 +47,9 @@ import { RoomUpgrader } from './rooms/room-upgrader';
 import { UpgradeController } from './rooms/upgrade.controller';
 import { UserDirectory } from './user-directory/user-directory';
 import { UserDirectoryController } from './user-directory/user-directory.controller';
+import { AppserviceAccess } from './appservice/appservice-access';
+import { AppserviceController } from './appservice/appservice.controller';
+import { ThirdPartyController } from './appservice/thirdparty.controller';
 
 /** The client-server API except the sync paths (see libs/routing). */
 @Module({
@@ -87,7 +90,9 @@ import { UserDirectoryController } from './user-directory/user-directory.control
     VoipController,
     WhoisController,
     EventByIdController,
+    AppserviceController,
+    ThirdPartyController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields, ReportStore],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields, ReportStore, AppserviceAccess],
 })
 export class ClientApiModule {}

@@ -156,6 +156,8 @@ export const tenantSchema = z.object({
   /** Who runs this tenant and where its users find help; unset, /.well-known/matrix/support is 404. */
   support: support.optional(),
   media: tenantMedia.default({}),
+  /** Registration files (YAML) of this tenant's application services (application-service-api "Registration"), read at start. */
+  appServiceConfigFiles: z.array(z.string().min(1)).default([]),
 });
 
 const cidrRanges = z.array(z.string().refine((range) => parseCidr(range) !== undefined, 'must be a CIDR range (address/prefix)')).default([]);
@@ -168,14 +170,14 @@ const rateLimit = z.object({
 
 export const configSchema = z.object({
   /** Which services this process runs: `all` is the single-process server. */
-  role: z.enum(['all', 'client-api', 'federation-api', 'room-server', 'sync', 'media']).default('all'),
+  role: z.enum(['all', 'client-api', 'federation-api', 'room-server', 'sync', 'media', 'appservice']).default('all'),
   listen: z
     .object({
       host: z.string().default('0.0.0.0'),
       port: z.number().int().min(0).max(65535).default(8008),
     })
     .default({ host: '0.0.0.0', port: 8008 }),
-  tenants: z.array(tenantSchema).min(1).default([{ serverName: 'localhost', hostnames: [], registration: { mode: 'open', tokens: [], guests: false }, media: {} }]),
+  tenants: z.array(tenantSchema).min(1).default([{ serverName: 'localhost', hostnames: [], registration: { mode: 'open', tokens: [], guests: false }, media: {}, appServiceConfigFiles: [] }]),
   /** Embedded: PGlite in dataDir. Postgres: a connection URL. */
   database: z
     .discriminatedUnion('kind', [
@@ -279,6 +281,19 @@ export const configSchema = z.object({
       tenantPollMs: z.number().int().min(100).default(30_000),
     })
     .default({ serverNoticesLocalpart: 'notices', tenantPollMs: 30_000 }),
+  /**
+   * The app-service sender: how it retries a service that does not accept a transaction (exponential
+   * backoff from retryInitialMs, doubling up to retryMaxMs, for as long as it takes), how many events
+   * and ephemeral items one transaction holds, and how long a query (users, rooms, thirdparty) waits.
+   */
+  appservices: z
+    .object({
+      retryInitialMs: z.number().int().positive().default(1_000),
+      retryMaxMs: z.number().int().positive().default(300_000),
+      maxItemsPerTransaction: z.number().int().min(1).max(1000).default(100),
+      requestTimeoutMs: z.number().int().positive().default(30_000),
+    })
+    .default({ retryInitialMs: 1_000, retryMaxMs: 300_000, maxItemsPerTransaction: 100, requestTimeoutMs: 30_000 }),
   /** Where the signing keys of tenants without one in the database are written at first start. */
   dataDir: z.string().default('./data'),
 });

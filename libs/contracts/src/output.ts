@@ -23,6 +23,8 @@ export interface OutputRoomEvent {
 export interface OutputStreamChange {
   stream: 'accountData' | 'receipts' | 'toDevice' | 'deviceLists';
   position: string;
+  /** For to-device: the first position of the messages stored (they hold firstPosition..position), so the app-service sender reads just them. */
+  firstPosition?: string;
   userIds?: string[];
   roomId?: string;
   /**
@@ -33,6 +35,15 @@ export interface OutputStreamChange {
   deviceListOf?: string;
   /** For receipts: the receipt written, which the federation sender passes on to the room's other servers. */
   receipt?: { userId: string; receiptType: string; eventId: string; threadId?: string; ts: number };
+}
+
+/**
+ * A device's count of unclaimed one-time keys changed (an upload, a claim): the app-service sender
+ * tells services with MSC3202 about their users' devices.
+ */
+export interface OutputOneTimeKeysChanged {
+  userId: string;
+  deviceId: string;
 }
 
 /** A user started or stopped typing; every sync worker keeps typing state from these. */

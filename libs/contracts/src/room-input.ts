@@ -26,6 +26,8 @@ export interface SendInput extends RoomInputBase {
   content: JsonObject;
   /** Client transaction ID, idempotent per device (client-server-api "Transaction identifiers"). */
   txn?: { deviceId: string; txnId: string };
+  /** origin_server_ts an application service asked for (`ts`, application-service-api "Timestamp massaging"); else now. */
+  originServerTs?: number;
 }
 
 export type MembershipAction = 'join' | 'invite' | 'leave' | 'kick' | 'ban' | 'unban' | 'knock';

@@ -1,5 +1,5 @@
 import type { RoomInput, RoomInputReply } from './room-input';
-import type { OutputOutboxQueued, OutputPresence, OutputRoomEvent, OutputRoomStateCompleted, OutputSessionsEnded, OutputStreamChange, OutputTenantsChanged, OutputTyping } from './output';
+import type { OutputOutboxQueued, OutputPresence, OutputRoomEvent, OutputRoomStateCompleted, OutputSessionsEnded, OutputStreamChange, OutputTenantsChanged, OutputOneTimeKeysChanged, OutputTyping } from './output';
 
 /**
  * Every bus subject, typed: the one place that says which message travels
@@ -16,6 +16,7 @@ export interface BusContract {
   'output.outbox': { event: OutputOutboxQueued };
   'output.presence': { event: OutputPresence };
   'output.tenants': { event: OutputTenantsChanged };
+  'output.oneTimeKeys': { event: OutputOneTimeKeysChanged };
 }
 
 export type RequestSubject = { [K in keyof BusContract]: BusContract[K] extends { request: unknown } ? K : never }[keyof BusContract];

@@ -11,6 +11,11 @@ export interface Requester {
   accessToken: string;
   /** A guest account: only routes marked @GuestAllowed() answer it. */
   isGuest: boolean;
+  /**
+   * The request carries an application service's as_token (application-service-api "Identity
+   * assertion"): the service, and whether its requests count against rate limits.
+   */
+  appservice?: { id: string; rateLimited: boolean };
 }
 
 /** What the guard attaches to every request it lets through. */
@@ -60,3 +65,15 @@ export const Auth = createParamDecorator((_: unknown, ctx: ExecutionContext) => 
 
 /** The authenticated user and device if the request carried a token; for routes marked @OptionalAuth(). */
 export const MaybeAuth = createParamDecorator((_: unknown, ctx: ExecutionContext): Requester | undefined => context(ctx).requester);
+/** The access token of a request: the Authorization header, else the deprecated access_token query parameter. */
+export function accessTokenOf(request: MatrixRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw Errors.unknownToken('Authorization header must be "Bearer <token>"');
+    return match[1];
+  }
+  const query = (request.query as Record<string, unknown> | undefined)?.access_token;
+  return typeof query === 'string' && query !== '' ? query : undefined;
+}
+

@@ -1,10 +1,10 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { LATTICE_CONFIG, LatticeConfig, TenantDirectory } from '@lattice/config';
 import { logContext } from '@lattice/telemetry';
 import { Errors } from './matrix-error';
 import { RateLimiter } from './rate-limiter';
-import { ANY_HOST, GUEST_ALLOWED, MatrixRequest, OPTIONAL_AUTH, PUBLIC_ROUTE, RATE_LIMITED, Requester } from './request-context';
+import { accessTokenOf, ANY_HOST, GUEST_ALLOWED, MatrixRequest, OPTIONAL_AUTH, PUBLIC_ROUTE, RATE_LIMITED, Requester } from './request-context';
 
 /** Resolves an access token to its user and device; implemented by the accounts lib. */
 export interface AccessTokenResolver {
@@ -14,6 +14,19 @@ export interface AccessTokenResolver {
 }
 
 export const ACCESS_TOKEN_RESOLVER = Symbol('AccessTokenResolver');
+
+/**
+ * Resolves an application service's as_token (application-service-api "Identity assertion"): the
+ * user it acts as (`user_id`, else its sender) and device (`device_id`), or undefined when the token
+ * is no service's; throws the Matrix error for a user or device it may not act as.
+ */
+export interface AppserviceTokenResolver {
+  resolve(serverName: string, asToken: string, asUser: { userId?: string; deviceId?: string }): Promise<Omit<Requester, 'accessToken'> | undefined>;
+  /** Whether the token is the as_token of a service registered with rate_limited: false (its public requests, such as /register, are not limited either). */
+  isUnlimited(serverName: string, asToken: string): boolean;
+}
+
+export const APPSERVICE_TOKEN_RESOLVER = Symbol('AppserviceTokenResolver');
 
 /**
  * Runs before every handler: picks the tenant from the Host header,
@@ -29,6 +42,7 @@ export class MatrixRequestGuard implements CanActivate {
     @Inject(LATTICE_CONFIG) config: LatticeConfig,
     @Inject(ACCESS_TOKEN_RESOLVER) private readonly tokens: AccessTokenResolver,
     private readonly tenants: TenantDirectory,
+    @Optional() @Inject(APPSERVICE_TOKEN_RESOLVER) private readonly appservices?: AppserviceTokenResolver,
   ) {
     this.limiter = new RateLimiter(config.rateLimit.perSecond, config.rateLimit.burst);
   }
@@ -45,7 +59,10 @@ export class MatrixRequestGuard implements CanActivate {
 
     // Public routes never look at a token, so a stale one cannot break /versions or /login.
     const token = flag(PUBLIC_ROUTE) ? undefined : accessTokenOf(request);
-    if (token !== undefined) {
+    const asService = token === undefined ? undefined : await this.appservices?.resolve(tenant.serverName, token, appserviceUserOf(request));
+    if (asService) {
+      request.matrix.requester = { ...asService, accessToken: token! };
+    } else if (token !== undefined) {
       const found = await this.tokens.resolve(token);
       // A token is only good at its own tenant: two tenants behave as two homeservers, which share no sessions.
       if (!found || serverNameOf(found.userId) !== tenant.serverName) throw Errors.unknownToken();
@@ -56,23 +73,32 @@ export class MatrixRequestGuard implements CanActivate {
       throw Errors.missingToken();
     }
 
-    if (flag(RATE_LIMITED)) {
+    // application-service-api: a service registered with rate_limited: false is never limited.
+    if (flag(RATE_LIMITED) && !this.isUnlimitedService(tenant.serverName, token ?? (flag(PUBLIC_ROUTE) ? publicRouteTokenOf(request) : undefined))) {
       const wait = this.limiter.take(request.matrix.requester?.userId ?? request.ip);
       if (wait > 0) throw Errors.limitExceeded(wait);
     }
     return true;
   }
+
+  private isUnlimitedService(serverName: string, token: string | undefined): boolean {
+    return token !== undefined && this.appservices?.isUnlimited(serverName, token) === true;
+  }
 }
 
-function accessTokenOf(request: MatrixRequest): string | undefined {
+/** A public route's token, if it has a well-formed one: the route does not need it, so a malformed header is no error there. */
+function publicRouteTokenOf(request: MatrixRequest): string | undefined {
   const header = request.headers.authorization;
-  if (header) {
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw Errors.unknownToken('Authorization header must be "Bearer <token>"');
-    return match[1];
-  }
-  const query = (request.query as Record<string, unknown> | undefined)?.access_token;
-  return typeof query === 'string' && query !== '' ? query : undefined;
+  return header === undefined ? accessTokenOf(request) : /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+}
+
+/** The `user_id` and `device_id` query parameters an application service masquerades with. */
+function appserviceUserOf(request: MatrixRequest): { userId?: string; deviceId?: string } {
+  const query = (request.query as Record<string, unknown> | undefined) ?? {};
+  return {
+    ...(typeof query.user_id === 'string' ? { userId: query.user_id } : {}),
+    ...(typeof query.device_id === 'string' ? { deviceId: query.device_id } : {}),
+  };
 }
 
 function serverNameOf(userId: string): string {

@@ -1,9 +1,10 @@
 import { DynamicModule, Global, Logger, Module, type Provider } from '@nestjs/common';
 import { AccountStore, RegistrationTokens, CrossSigningStore, DehydratedDeviceStore, DeviceKeyStore, DeviceListStore, KeyBackupStore, LoginTokens, OpenIdTokens } from '@lattice/accounts';
+import { AppserviceAuthenticator, AppserviceClient, AppserviceRegistry, NamespaceQueries } from '@lattice/appservice-registry';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
-import { ACCESS_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } from '@lattice/http';
+import { ACCESS_TOKEN_RESOLVER, APPSERVICE_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } from '@lattice/http';
 import { AddressPolicy } from '@lattice/outbound';
 import { Keyring } from '@lattice/rooms';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
@@ -19,7 +20,8 @@ export interface Infrastructure {
 /**
  * What every service module may inject: configuration, database, bus,
  * position cache, accounts and device lists, our signing keys, other servers' keys, the
- * federation client, and the tenants (the configuration file's, kept current with the tenants table).
+ * federation client, the tenants (the configuration file's, kept current with the tenants table) and
+ * their application services (registrations, the client that calls them).
  */
 @Global()
 @Module({})
@@ -46,7 +48,7 @@ export class InfrastructureModule {
       { provide: POSITION_CACHE, useValue: infra.positions },
       { provide: AccountStore, useValue: accounts },
       { provide: DeviceListStore, useValue: deviceLists },
-      { provide: DeviceKeyStore, useValue: new DeviceKeyStore(infra.db.prisma) },
+      { provide: DeviceKeyStore, useValue: new DeviceKeyStore(infra.db.prisma, infra.bus) },
       { provide: CrossSigningStore, useValue: new CrossSigningStore(infra.db.prisma) },
       { provide: DehydratedDeviceStore, useValue: new DehydratedDeviceStore(infra.db.prisma) },
       { provide: KeyBackupStore, useValue: new KeyBackupStore(infra.db.prisma) },
@@ -60,6 +62,11 @@ export class InfrastructureModule {
       RegistrationTokens,
       TenantStore,
       TenantRegistry,
+      AppserviceRegistry,
+      AppserviceClient,
+      AppserviceAuthenticator,
+      NamespaceQueries,
+      { provide: APPSERVICE_TOKEN_RESOLVER, useExisting: AppserviceAuthenticator },
       MatrixRequestGuard,
     ];
     return { module: InfrastructureModule, providers, exports: providers };

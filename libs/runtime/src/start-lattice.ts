@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { AdminModule } from '@lattice/admin';
+import { AppserviceModule } from '@lattice/appservice';
 import { InProcessBus, NatsBus, type Bus } from '@lattice/bus';
 import { ClientApiModule } from '@lattice/client-api';
 import type { LatticeConfig, ServiceRole } from '@lattice/config';
@@ -25,6 +26,7 @@ const SERVICE_MODULES: Record<Exclude<ServiceRole, 'all'>, Array<Type<unknown>>>
   'room-server': [RoomServerModule],
   sync: [SyncModule],
   media: [MediaModule],
+  appservice: [AppserviceModule],
 };
 
 export interface RunningLattice {

@@ -96,6 +96,7 @@ function fromRow(row: Row): StoredTenant {
       },
       // Run-time tenants take the server-wide media limits.
       media: {},
+      appServiceConfigFiles: [],
     },
     disabled: row.disabled,
     version: row.version,

@@ -22,6 +22,7 @@ const NEW_TENANT: Omit<TenantConfig, 'serverName'> = {
   hostnames: [],
   registration: { mode: 'closed', tokens: [], guests: false },
   media: {},
+  appServiceConfigFiles: [],
 };
 
 /**

@@ -16,6 +16,9 @@ import { decodeOutputPayload, encodeOutputPayloads } from './output-payload';
 import { headersWithTrace, traceContextOf } from './trace-headers';
 
 const json = JSONCodec();
+/** How long a durable consumer's failed message waits before it is delivered again. */
+const DURABLE_RETRY_MS = 1_000;
+const durableLog = new Logger('DurableConsumer');
 const tracer = trace.getTracer('lattice-bus');
 /**
  * Unacknowledged inputs a partition may have in hand: what queues while a
@@ -217,6 +220,44 @@ export class NatsBus implements Bus {
     })().catch((e: Error) => this.logger.error(`${subject} consumer stopped: ${e.message}`));
   }
 
+  consumeDurable<S extends StreamSubject>(subject: S, durableName: string, handler: StreamHandler<S>): void {
+    const name = durableConsumerName(durableName, subject);
+    void (async () => {
+      await this.ensureDurableConsumer(name, subject);
+      const messages = await (await this.js.consumers.get(OUTPUT_STREAM, name)).consume();
+      this.outputs.push(messages);
+      for await (const message of messages) {
+        const parent = traceContextOf(message.headers);
+        await tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
+          try {
+            for (const event of decodeOutputPayload(message.data)) await handler(event as BusContract[S]['event']);
+            message.ack();
+          } catch (e) {
+            // Delivered again after the delay (max_ack_pending 1 holds the messages behind it back, so order is kept).
+            durableLog.warn(`${name}: ${(e as Error).message}; delivering it again`);
+            message.nak(DURABLE_RETRY_MS);
+          } finally {
+            span.end();
+          }
+        });
+      }
+    })().catch((e: Error) => durableLog.error(`${name} consumer stopped: ${e.message}`));
+  }
+
+  /** One unacknowledged message at a time, so the consumers sharing the name handle the stream in order. */
+  private async ensureDurableConsumer(name: string, subject: StreamSubject): Promise<void> {
+    if (await this.jsm.consumers.info(OUTPUT_STREAM, name).catch(() => undefined)) return;
+    await this.jsm.consumers.add(OUTPUT_STREAM, {
+      durable_name: name,
+      filter_subject: outputSubject(subject),
+      ack_policy: AckPolicy.Explicit,
+      // From its creation on: what was published before the consumer existed was for the consumers of that time.
+      deliver_policy: DeliverPolicy.New,
+      max_ack_pending: 1,
+      ack_wait: nanos(60_000),
+    });
+  }
+
   /** Partitions this process holds (room-server only). */
   get ownedPartitions(): number[] {
     return this.leases?.owned ?? [];
@@ -302,6 +343,10 @@ export class NatsBus implements Bus {
       ack_wait: nanos(10_000),
     });
   }
+}
+
+function durableConsumerName(durableName: string, subject: StreamSubject): string {
+  return `${durableName}-${subject.replace(/\./g, '-')}`;
 }
 
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {

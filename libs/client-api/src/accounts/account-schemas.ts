@@ -3,6 +3,8 @@ import { z } from 'zod';
 const authDict = z.looseObject({ type: z.string().optional(), session: z.string().optional() });
 
 export const registerBody = z.object({
+  /** m.login.application_service: an application service registers a user of its namespace (with its as_token). */
+  type: z.string().optional(),
   auth: authDict.optional(),
   username: z.string().optional(),
   password: z.string().max(512).optional(),

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { AccountStore, LoginTokens, type Session } from '@lattice/accounts';
-import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody, type MatrixRequest } from '@lattice/http';
+import { AppserviceAccess } from '../appservice/appservice-access';
 import { serverNameOf } from '@lattice/protocol';
 import type { z } from 'zod';
 import { loginBody, refreshBody } from './account-schemas';
@@ -13,21 +14,27 @@ export class LoginController {
   constructor(
     private readonly accounts: AccountStore,
     private readonly loginTokens: LoginTokens,
+    private readonly appservices: AppserviceAccess,
   ) {}
 
   @Get('login')
   @Public()
   flows() {
-    return { flows: [{ type: 'm.login.password' }, { type: 'm.login.token', get_login_token: true }] };
+    return { flows: [{ type: 'm.login.password' }, { type: 'm.login.token', get_login_token: true }, { type: 'm.login.application_service' }] };
   }
 
   @Post('login')
   @HttpCode(200)
   @Public()
   @RateLimited()
-  async login(@Tenant() tenant: TenantConfig, @Body() raw: unknown) {
+  async login(@Tenant() tenant: TenantConfig, @Body() raw: unknown, @Req() request: MatrixRequest) {
     const body = validateBody(loginBody, raw);
-    const verified = body.type === 'm.login.token' ? await this.tokenUser(tenant, body.token) : await this.passwordUser(tenant, body);
+    const verified =
+      body.type === 'm.login.token'
+        ? await this.tokenUser(tenant, body.token)
+        : body.type === 'm.login.application_service'
+          ? await this.serviceUser(tenant, body, request)
+          : await this.passwordUser(tenant, body);
     const session = await this.accounts.startSession(verified, {
       deviceId: body.device_id,
       displayName: body.initial_device_display_name,
@@ -48,6 +55,18 @@ export class LoginController {
     if (token === undefined) throw Errors.missingParam('m.login.token needs token');
     const userId = await this.loginTokens.consume(token);
     if (!userId || serverNameOf(userId) !== tenant.serverName) throw Errors.forbidden('Invalid login token');
+    if (await this.accounts.isDeactivated(userId)) throw Errors.userDeactivated();
+    return userId;
+  }
+
+  /** application-service-api: a service logs in a user of its namespaces with its as_token (M_EXCLUSIVE outside them). */
+  private async serviceUser(tenant: TenantConfig, body: z.infer<typeof loginBody>, request: MatrixRequest): Promise<string> {
+    const service = this.appservices.serviceOf(tenant, request);
+    const user = body.identifier?.user ?? body.user;
+    if (!user) throw Errors.missingParam('m.login.application_service needs identifier.user');
+    const userId = loginUserId(user, tenant.serverName);
+    this.appservices.requireUserOf(service, userId);
+    if (await this.accounts.isLocalpartAvailable(tenant.serverName, userId.slice(1, userId.indexOf(':')))) throw Errors.forbidden(`${userId} is not registered`);
     if (await this.accounts.isDeactivated(userId)) throw Errors.userDeactivated();
     return userId;
   }

@@ -1,10 +1,12 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { AccountStore, RegistrationTokens } from '@lattice/accounts';
-import { Errors, Public, RateLimited, Tenant, validateBody } from '@lattice/http';
+import { Errors, MatrixError, Public, RateLimited, Tenant, validateBody, type MatrixRequest } from '@lattice/http';
+import { AppserviceAccess } from '../appservice/appservice-access';
 import { completeSingleStageAuth, UiaFlow } from '../auth/user-interactive-auth';
 import { registerBody } from './account-schemas';
 import { refreshFields } from './login.controller';
+import type { z } from 'zod';
 
 /**
  * Account registration (client-server-api POST /register). Each tenant's
@@ -16,22 +18,25 @@ export class RegisterController {
   constructor(
     private readonly accounts: AccountStore,
     private readonly registrationTokens: RegistrationTokens,
+    private readonly appservices: AppserviceAccess,
   ) {}
 
   @Post('register')
   @HttpCode(200)
   @Public()
   @RateLimited()
-  async register(@Tenant() tenant: TenantConfig, @Body() raw: unknown, @Query('kind') kind?: string) {
+  async register(@Tenant() tenant: TenantConfig, @Body() raw: unknown, @Req() request: MatrixRequest, @Query('kind') kind?: string) {
     if (kind !== undefined && kind !== 'user' && kind !== 'guest') throw Errors.invalidParam('kind must be "user" or "guest"');
     if (kind === 'guest') return this.registerGuest(tenant, raw);
-    if (tenant.registration.mode === 'closed') throw Errors.forbidden('Registration is disabled on this server');
     const body = validateBody(registerBody, raw);
+    if (body.type === 'm.login.application_service') return this.registerForService(tenant, body, request);
+    if (tenant.registration.mode === 'closed') throw Errors.forbidden('Registration is disabled on this server');
     const guest = body.guest_access_token === undefined ? undefined : await this.upgradingGuest(tenant, body.guest_access_token, body.username);
 
     // Check the username before UIA so clients learn about a taken name first, as Synapse does.
-    if (!guest && body.username !== undefined && !(await this.accounts.isLocalpartAvailable(tenant.serverName, body.username.toLowerCase()))) {
-      throw Errors.userInUse();
+    if (!guest && body.username !== undefined) {
+      if (!(await this.accounts.isLocalpartAvailable(tenant.serverName, body.username.toLowerCase()))) throw Errors.userInUse();
+      this.appservices.requireNotExclusiveUser(`@${body.username.toLowerCase()}:${tenant.serverName}`);
     }
     // The token's use is taken when the stage completes (atomically, so a token's last use goes to one registration) and given back if the account then cannot be made.
     let usedToken: string | undefined;
@@ -50,6 +55,24 @@ export class RegisterController {
       if (usedToken !== undefined) await this.registrationTokens.release(tenant.serverName, usedToken);
       throw e;
     }
+    return this.answer(userId, body);
+  }
+
+  /**
+   * application-service-api "Server admin style permissions": a service creates a user of its own
+   * namespaces with its as_token, no password and no user-interactive auth, whatever the tenant's
+   * registration mode; outside its namespaces M_EXCLUSIVE.
+   */
+  private async registerForService(tenant: TenantConfig, body: z.infer<typeof registerBody>, request: MatrixRequest) {
+    const service = this.appservices.serviceOf(tenant, request);
+    if (body.username === undefined) throw Errors.missingParam('m.login.application_service needs username');
+    const localpart = body.username.toLowerCase();
+    this.appservices.requireUserOf(service, `@${localpart}:${tenant.serverName}`);
+    const userId = await this.accounts.createUser(tenant.serverName, localpart, undefined);
+    return this.answer(userId, body);
+  }
+
+  private async answer(userId: string, body: z.infer<typeof registerBody>) {
     if (body.inhibit_login) return { user_id: userId };
     const session = await this.accounts.startSession(userId, {
       deviceId: body.device_id,

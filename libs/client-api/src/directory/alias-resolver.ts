@@ -4,9 +4,11 @@ import { FederationClient, FederationError } from '@lattice/federation';
 import { Errors, MatrixError } from '@lattice/http';
 import { isRoomId, isValidRoomAlias, isValidServerName, serverNameOf } from '@lattice/protocol';
 import { StorageAccess } from '../storage-access';
+import { NamespaceQueries } from '@lattice/appservice-registry';
 
 /**
- * Room aliases to room IDs: this deployment's from its table, other
+ * Room aliases to room IDs: this deployment's from its table (an
+ * application service may create one of its namespace on demand), other
  * servers' by asking them (server-server-api "Querying for information",
  * directory), with the servers to join through.
  */
@@ -16,13 +18,15 @@ export class AliasResolver {
     private readonly storage: StorageAccess,
     private readonly federation: FederationClient,
     private readonly tenants: TenantDirectory,
+    private readonly namespaces: NamespaceQueries,
   ) {}
 
   async resolve(origin: string, alias: string): Promise<{ roomId: string; servers: string[] }> {
     if (!isValidRoomAlias(alias)) throw Errors.invalidParam(`Invalid room alias ${alias}`);
     const server = serverNameOf(alias);
     if (!server || this.tenants.isLocal(server)) {
-      const row = await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } });
+      // An application service whose namespace holds the alias may create its room now (application-service-api "Querying").
+      const row = await this.namespaces.readAlias(alias, () => this.storage.db.prisma.roomAlias.findUnique({ where: { alias } }));
       if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
       return { roomId: row.roomId, servers: [row.serverName] };
     }

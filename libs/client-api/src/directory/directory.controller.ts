@@ -8,6 +8,7 @@ import { aliasBody, publicRoomsBody, visibilityBody } from '../rooms/room-schema
 import { StorageAccess } from '../storage-access';
 import { AliasResolver } from './alias-resolver';
 import { requireJoined } from '../rooms/room-access';
+import { AppserviceAccess } from '../appservice/appservice-access';
 
 /** Room aliases and the published room directory (client-server-api "Room aliases", "Listing rooms"). */
 @Controller('_matrix/client/v3')
@@ -17,12 +18,14 @@ export class DirectoryController {
     private readonly aliases: AliasResolver,
     private readonly federation: FederationClient,
     private readonly tenants: TenantDirectory,
+    private readonly appservices: AppserviceAccess,
   ) {}
 
   @Put('directory/room/:alias')
   async createAlias(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('alias') alias: string, @Body() raw: unknown) {
     const body = validateBody(aliasBody, raw);
     this.requireLocalAlias(alias, t);
+    this.appservices.requireAliasAllowed(t, r, alias);
     if (!(await this.storage.reader.roomVersion(body.room_id))) throw Errors.notFound('Room not found');
     if (await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } })) throw Errors.roomInUse('Room alias already exists');
     await this.storage.db.prisma.roomAlias.create({ data: { alias, roomId: body.room_id, serverName: t.serverName, creator: r.userId } });
@@ -38,10 +41,13 @@ export class DirectoryController {
 
   /** Deleting needs to be the alias's creator or a room moderator (spec: server-defined, Synapse-like). */
   @Delete('directory/room/:alias')
-  async deleteAlias(@Auth() r: Requester, @Param('alias') alias: string) {
+  async deleteAlias(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('alias') alias: string) {
     const row = await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } });
     if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
-    if (row.creator !== r.userId && !(await this.isModerator(row.roomId, r.userId))) throw Errors.forbidden('You may not delete this alias');
+    this.appservices.requireAliasAllowed(t, r, alias);
+    // An application service manages the aliases of its namespace whoever created them (application-service-api "Server admin style permissions").
+    const byService = this.appservices.serviceOfRequester(t, r) !== undefined;
+    if (!byService && row.creator !== r.userId && !(await this.isModerator(row.roomId, r.userId))) throw Errors.forbidden('You may not delete this alias');
     await this.storage.db.prisma.roomAlias.delete({ where: { alias } });
     return {};
   }
@@ -80,7 +86,28 @@ export class DirectoryController {
   @HttpCode(200)
   async searchPublicRooms(@Auth() _r: Requester, @Tenant() t: TenantConfig, @Body() raw: unknown, @Query('server') server?: string) {
     const body = validateBody(publicRoomsBody, raw);
-    return this.directoryOf(t, server, { limit: body.limit, since: body.since, term: body.filter?.generic_search_term });
+    const page = { limit: body.limit, since: body.since, term: body.filter?.generic_search_term };
+    if ((body.third_party_instance_id !== undefined || body.include_all_networks) && (!server || this.tenants.isLocal(server))) {
+      return listPublicRooms(this.storage.reader, t.serverName, page, await this.networkRooms(t, body.third_party_instance_id));
+    }
+    return this.directoryOf(t, server, page);
+  }
+
+  /**
+   * Rooms of application services' network directories (PUT /directory/list/appservice): of one
+   * network, named by the `instance_id` /thirdparty/protocols gives it (`<service id>|<network id>`),
+   * or of every network and the main directory (include_all_networks).
+   */
+  private async networkRooms(t: TenantConfig, instanceId: string | undefined): Promise<string[]> {
+    const db = this.storage.db.prisma;
+    if (instanceId === undefined) {
+      const [published, networks] = await Promise.all([db.publishedRoom.findMany({ where: { serverName: t.serverName } }), db.appserviceDirectoryRoom.findMany({ where: { serverName: t.serverName } })]);
+      return [...new Set([...published, ...networks].map((row) => row.roomId))];
+    }
+    const separator = instanceId.indexOf('|');
+    if (separator === -1) throw Errors.invalidParam('Unknown third_party_instance_id');
+    const rows = await db.appserviceDirectoryRoom.findMany({ where: { serverName: t.serverName, serviceId: instanceId.slice(0, separator), networkId: instanceId.slice(separator + 1) } });
+    return rows.map((row) => row.roomId);
   }
 
   /** This tenant's directory, or another server's asked over federation (GET or POST /publicRooms there). */

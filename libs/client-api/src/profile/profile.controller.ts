@@ -8,6 +8,7 @@ import { RoomInputClient } from '@lattice/rooms';
 import { avatarUrlBody, displayNameBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
 import { ProfileFields } from './profile-fields';
+import { NamespaceQueries } from '@lattice/appservice-registry';
 
 type Field = 'displayname' | 'avatar_url';
 
@@ -26,6 +27,7 @@ export class ProfileController {
     private readonly federation: FederationClient,
     private readonly tenants: TenantDirectory,
     private readonly fields: ProfileFields,
+    private readonly namespaces: NamespaceQueries,
   ) {}
 
   @Get()
@@ -39,9 +41,14 @@ export class ProfileController {
       if (!remote) throw Errors.notFound('Profile not found');
       return remote;
     }
-    const profile = await this.accounts.getProfile(userId);
+    const profile = await this.localProfile(userId);
     if (!profile) throw Errors.notFound('Profile not found');
     return { ...(await this.fields.all(userId)), ...profile };
+  }
+
+  /** A local user's profile; a user of an application service's namespace that does not exist yet is asked for first. */
+  private async localProfile(userId: string) {
+    return this.namespaces.readUser(userId, () => this.accounts.getProfile(userId));
   }
 
   @Get(':field')

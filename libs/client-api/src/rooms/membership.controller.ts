@@ -10,6 +10,7 @@ import { AliasResolver } from '../directory/alias-resolver';
 import { StorageAccess } from '../storage-access';
 import { remoteFailure } from './remote-failure';
 import { RemoteInviter } from './remote-inviter';
+import { NamespaceQueries } from '@lattice/appservice-registry';
 import { inviteBody, joinBody, reasonBody, targetBody } from './room-schemas';
 import { ViaServers } from './via-servers.decorator';
 
@@ -27,6 +28,7 @@ export class MembershipController {
     private readonly tenants: TenantDirectory,
     private readonly knocks: RemoteKnocks,
     private readonly inviter: RemoteInviter,
+    private readonly namespaces: NamespaceQueries,
   ) {}
 
   @GuestAllowed()
@@ -84,8 +86,13 @@ export class MembershipController {
   async invite(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(inviteBody, raw);
     const server = serverNameOf(body.user_id);
-    if (server && !this.tenants.isLocal(server)) await this.inviter.invite(r.userId, t, roomId, body.user_id, server, body.reason);
-    else await this.act(r, t, roomId, 'invite', body.user_id, body.reason);
+    if (server && !this.tenants.isLocal(server)) {
+      await this.inviter.invite(r.userId, t, roomId, body.user_id, server, body.reason);
+    } else {
+      // Inviting a bridged user who does not exist yet: the application service whose namespace holds it may create it now.
+      await this.namespaces.ensureUser(body.user_id);
+      await this.act(r, t, roomId, 'invite', body.user_id, body.reason);
+    }
     return {};
   }
 

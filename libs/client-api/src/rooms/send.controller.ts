@@ -29,11 +29,15 @@ export class SendController {
   @GuestAllowed()
   @Put('send/:eventType/:txnId')
   @RateLimited()
-  async send(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() raw: unknown) {
+  async send(
+    @Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() raw: unknown,
+    @Query('ts') ts?: string,
+  ) {
     const content = jsonObject(raw);
+    const originServerTs = massagedTimestamp(r, ts);
     await this.checkRelation(r.userId, roomId, type, content);
     const { eventId } = await this.rooms.submit({
-      kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, content, txn: { deviceId: r.deviceId, txnId },
+      kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, content, txn: { deviceId: r.deviceId, txnId }, ...(originServerTs === undefined ? {} : { originServerTs }),
     });
     return { event_id: eventId };
   }
@@ -59,15 +63,18 @@ export class SendController {
   @GuestAllowed()
   @Put('state/:eventType')
   @RateLimited()
-  putStateEmptyKey(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Body() raw: unknown) {
-    return this.putState(r, t, roomId, type, '', raw);
+  putStateEmptyKey(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Body() raw: unknown, @Query('ts') ts?: string) {
+    return this.putState(r, t, roomId, type, '', raw, ts);
   }
 
   @GuestAllowed()
   @Put('state/:eventType/:stateKey')
   @RateLimited()
-  putStateWithKey(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('stateKey') key: string, @Body() raw: unknown) {
-    return this.putState(r, t, roomId, type, key, raw);
+  putStateWithKey(
+    @Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('stateKey') key: string, @Body() raw: unknown,
+    @Query('ts') ts?: string,
+  ) {
+    return this.putState(r, t, roomId, type, key, raw, ts);
   }
 
   @GuestAllowed()
@@ -97,10 +104,11 @@ export class SendController {
     return { event_id: result.eventId };
   }
 
-  private async putState(r: Requester, t: TenantConfig, roomId: string, type: string, stateKey: string, raw: unknown) {
+  private async putState(r: Requester, t: TenantConfig, roomId: string, type: string, stateKey: string, raw: unknown, ts: string | undefined) {
     const content = jsonObject(raw);
+    const originServerTs = massagedTimestamp(r, ts);
     if (type === 'm.room.canonical_alias' && stateKey === '') await this.canonicalAliases.check(t.serverName, roomId, content);
-    const { eventId } = await this.rooms.submit({ kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, stateKey, content });
+    const { eventId } = await this.rooms.submit({ kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, stateKey, content, ...(originServerTs === undefined ? {} : { originServerTs }) });
     return { event_id: eventId };
   }
 
@@ -112,4 +120,16 @@ export class SendController {
     if (!event) throw Errors.notFound(`No ${type} state with key "${stateKey}"`);
     return format === 'event' ? toClientEvent(event) : event.pdu.content;
   }
+}
+
+/**
+ * application-service-api "Timestamp massaging": an application service's `ts` becomes the event's
+ * origin_server_ts; it must be a timestamp origin_server_ts can hold (400 M_INVALID_PARAM otherwise).
+ * Other clients cannot set it: their `ts` is ignored.
+ */
+function massagedTimestamp(r: Requester, ts: string | undefined): number | undefined {
+  if (ts === undefined || !r.appservice) return undefined;
+  const value = /^\d{1,16}$/.test(ts) ? Number(ts) : NaN;
+  if (!Number.isSafeInteger(value)) throw Errors.invalidParam('ts must be a timestamp in milliseconds');
+  return value;
 }

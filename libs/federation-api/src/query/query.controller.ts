@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
+import { NamespaceQueries } from '@lattice/appservice-registry';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
@@ -16,6 +17,7 @@ export class QueryController {
   constructor(
     private readonly accounts: AccountStore,
     @Inject(DATABASE) private readonly db: Database,
+    private readonly namespaces: NamespaceQueries,
   ) {
     this.reader = new RoomReader(db.prisma);
   }
@@ -26,7 +28,8 @@ export class QueryController {
   async directory(@Tenant() tenant: TenantConfig, @Query('room_alias') alias?: string) {
     if (!alias) throw Errors.missingParam('room_alias is required');
     if (serverNameOf(alias) !== tenant.serverName) throw Errors.invalidParam(`${alias} is not an alias of ${tenant.serverName}`);
-    const row = await this.db.prisma.roomAlias.findUnique({ where: { alias } });
+    // An application service whose namespace holds the alias may create its room now (application-service-api "Querying").
+    const row = await this.namespaces.readAlias(alias, () => this.db.prisma.roomAlias.findUnique({ where: { alias } }));
     if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
     const servers = await this.reader.joinedServers(row.roomId);
     return { room_id: row.roomId, servers: [tenant.serverName, ...servers.filter((s) => s !== tenant.serverName)] };
@@ -39,7 +42,7 @@ export class QueryController {
     if (!userId) throw Errors.missingParam('user_id is required');
     if (serverNameOf(userId) !== tenant.serverName) throw Errors.invalidParam(`${userId} is not a user of ${tenant.serverName}`);
     if (field !== undefined && field !== 'displayname' && field !== 'avatar_url') throw Errors.notFound(`Unknown profile field ${field}`);
-    const profile = await this.accounts.getProfile(userId);
+    const profile = await this.namespaces.readUser(userId, () => this.accounts.getProfile(userId));
     if (!profile) throw Errors.notFound('User does not exist');
     if (field === undefined) return profile;
     if (profile[field] === undefined) throw Errors.notFound(`${field} is not set`);

@@ -154,7 +154,8 @@ export class RoomInputHandler {
           }
           const plan = await this.plan(input, draft.head);
           if ('reply' in plan) return plan.reply;
-          const built = buildEvent(draft.head, input.sender, plan.template, input.serverName, await this.keyring.signingKey(input.serverName));
+          const ts = input.kind === 'send' ? input.originServerTs : undefined;
+          const built = buildEvent(draft.head, input.sender, plan.template, input.serverName, await this.keyring.signingKey(input.serverName), ts);
           this.authorise(draft.head, built.pdu, 'M_FORBIDDEN');
           await draft.add({ ...built, before: draft.current, txn }, { referencedByKnownEvent: false });
           if (txn) txns.set(transactionKey(txn), built.eventId);

@@ -39,17 +39,17 @@ export class ToDeviceInbox {
       const devicesOf = new Map<string, string[]>();
       for (const d of devices) devicesOf.set(d.userId, [...(devicesOf.get(d.userId) ?? []), d.deviceId]);
       const inbox = expandRecipients(messages, devicesOf);
-      if (inbox.length === 0) return { last: 0n };
+      if (inbox.length === 0) return { first: 0n, last: 0n };
       const first = await allocateStreamPositions(tx, 'to_device', inbox.length);
       await tx.toDeviceMessage.createMany({
         data: inbox.map((m, i) => ({ streamPos: first + BigInt(i), userId: m.userId, deviceId: m.deviceId, sender: m.sender, type: m.type, content: JSON.stringify(m.content) })),
       });
-      return { last: first + BigInt(inbox.length - 1) };
+      return { first, last: first + BigInt(inbox.length - 1) };
     });
     if (!stored) return false;
     if (stored.last > 0n) {
       await this.positions.advance('to_device', stored.last);
-      await this.bus.publish('output.streams', { stream: 'toDevice', position: stored.last.toString(), userIds: users });
+      await this.bus.publish('output.streams', { stream: 'toDevice', position: stored.last.toString(), firstPosition: stored.first.toString(), userIds: users });
     }
     return true;
   }

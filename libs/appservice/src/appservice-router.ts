@@ -1,0 +1,210 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { DeviceKeyStore } from '@lattice/accounts';
+import { AppserviceRegistry, coversUser, type AppserviceRegistration } from '@lattice/appservice-registry';
+import { BUS, type Bus } from '@lattice/bus';
+import type { OutputPresence, OutputRoomEvent, OutputStreamChange, OutputTyping } from '@lattice/contracts';
+import type { Prisma } from '@lattice/storage';
+import { toClientEvent } from '@lattice/rooms';
+import { AppserviceQueue, type QueueItem } from './appservice-queue';
+import { interestedInEvent, interestedInRoom } from './interest';
+import { RoomFactsReader } from './room-facts';
+import { TransactionSender } from './transaction-sender';
+import { ToDeviceReader } from './to-device-reader';
+import { TypingRooms } from './typing-rooms';
+
+/** The durable consumer name every app-service sender process shares. */
+export const APPSERVICE_CONSUMER = 'appservice-sender';
+
+/** Events whose arrival changes which services a room interests. */
+const INTEREST_CHANGING_TYPES = new Set(['m.room.member', 'm.room.canonical_alias']);
+
+/**
+ * Puts what each application service is to receive in its queue: the output
+ * stream is consumed durably (a message is acknowledged only once its items
+ * are stored, so none is lost when the sender stops), then the sender is
+ * woken. Events go to every service interested in them or their room;
+ * ephemeral data (MSC2409: typing, receipts, presence) to those with
+ * receive_ephemeral, under the same rules, and send-to-device messages for
+ * the users they cover; device-list changes and one-time-key counts
+ * (MSC3202) to those with org.matrix.msc3202.
+ */
+@Injectable()
+export class AppserviceRouter implements OnModuleInit {
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    private readonly registry: AppserviceRegistry,
+    private readonly facts: RoomFactsReader,
+    private readonly queue: AppserviceQueue,
+    private readonly sender: TransactionSender,
+    private readonly typing: TypingRooms,
+    private readonly toDevice: ToDeviceReader,
+    private readonly deviceKeys: DeviceKeyStore,
+  ) {}
+
+  onModuleInit(): void {
+    this.bus.consumeDurable('output.room', APPSERVICE_CONSUMER, (event) => this.routeEvent(event));
+    this.bus.consumeDurable('output.typing', APPSERVICE_CONSUMER, (typing) => this.routeTyping(typing));
+    this.bus.consumeDurable('output.streams', APPSERVICE_CONSUMER, (change) => this.routeStreamChange(change));
+    this.bus.consumeDurable('output.presence', APPSERVICE_CONSUMER, (presence) => this.routePresence(presence));
+    this.bus.consumeDurable('output.oneTimeKeys', APPSERVICE_CONSUMER, ({ userId, deviceId }) =>
+      this.routeOneTimeKeyCount(userId, deviceId),
+    );
+  }
+
+  async routeEvent(output: OutputRoomEvent): Promise<void> {
+    if (INTEREST_CHANGING_TYPES.has(output.pdu.type) || output.resolvedMembershipsOf) this.facts.forget(output.roomId);
+    const services = this.pushable();
+    if (services.length === 0) return;
+    const room = await this.facts.of(output.roomId);
+    const interested = services.filter((s) => interestedInEvent(s, output.pdu) || interestedInRoom(s, room));
+    const payload = toClientEvent({
+      eventId: output.eventId,
+      roomId: output.roomId,
+      roomVersion: '',
+      pdu: output.pdu,
+      streamPos: BigInt(output.streamPos),
+      depth: 0n,
+      redactedBy: null,
+      redactedBecause: null,
+      txnId: null,
+      senderDeviceId: null,
+    }) as Prisma.InputJsonValue;
+    await this.deliver(interested.map((s) => item(s, 'event', payload, output.eventId)));
+  }
+
+  async routeTyping(typing: OutputTyping): Promise<void> {
+    const userIds = this.typing.update(typing);
+    const services = this.ephemeralServices();
+    if (services.length === 0) return;
+    const interested = await this.interestedInRoom(services, typing.roomId);
+    const payload = { type: 'm.typing', room_id: typing.roomId, content: { user_ids: userIds } };
+    await this.deliver(interested.map((s) => item(s, 'ephemeral', payload)));
+  }
+
+  async routeStreamChange(change: OutputStreamChange): Promise<void> {
+    if (change.receipt && change.roomId) await this.routeReceipt(change.roomId, change.receipt);
+    if (change.deviceListOf) await this.routeDeviceList(change.deviceListOf);
+    if (change.stream === 'toDevice' && change.userIds && change.firstPosition)
+      await this.routeToDevice(change.userIds, BigInt(change.firstPosition), BigInt(change.position));
+  }
+
+  async routePresence(presence: OutputPresence): Promise<void> {
+    const services = this.ephemeralServices();
+    if (services.length === 0) return;
+    const interested = await this.interestedInUser(services, presence.userId);
+    const content = {
+      presence: presence.state,
+      last_active_ago: Math.max(0, Date.now() - presence.lastActiveTs),
+      currently_active: presence.currentlyActive,
+      ...(presence.statusMsg !== undefined ? { status_msg: presence.statusMsg } : {}),
+    };
+    await this.deliver(
+      interested.map((s) => item(s, 'ephemeral', { type: 'm.presence', sender: presence.userId, content })),
+    );
+  }
+
+  /**
+   * application-service-api "Pushing ephemeral data": receipts under the rules of events; private
+   * read receipts only to services whose namespaces cover their user.
+   */
+  private async routeReceipt(roomId: string, receipt: NonNullable<OutputStreamChange['receipt']>): Promise<void> {
+    const services = this.ephemeralServices();
+    if (services.length === 0) return;
+    const interested = (await this.interestedInRoom(services, roomId)).filter(
+      (s) => receipt.receiptType !== 'm.read.private' || coversUser(s, receipt.userId),
+    );
+    const data = { ts: receipt.ts, ...(receipt.threadId ? { thread_id: receipt.threadId } : {}) };
+    const payload = {
+      type: 'm.receipt',
+      room_id: roomId,
+      content: { [receipt.eventId]: { [receipt.receiptType]: { [receipt.userId]: data } } },
+    };
+    await this.deliver(interested.map((s) => item(s, 'ephemeral', payload)));
+  }
+
+  /**
+   * MSC2409: send-to-device messages for users a service with receive_ephemeral covers go to it
+   * (`de.sorunome.msc2409.to_device`), each once (deduplicated by its inbox position).
+   */
+  private async routeToDevice(userIds: string[], first: bigint, last: bigint): Promise<void> {
+    const services = this.ephemeralServices().filter((s) => userIds.some((u) => coversUser(s, u)));
+    if (services.length === 0) return;
+    const messages = await this.toDevice.between(
+      userIds.filter((u) => services.some((s) => coversUser(s, u))),
+      first,
+      last,
+    );
+    const items = services.flatMap((s) =>
+      messages
+        .filter(({ message }) => coversUser(s, message.to_user_id))
+        .map(({ position, message }) =>
+          item(s, 'to_device', message as unknown as Prisma.InputJsonValue, `to_device:${position}`),
+        ),
+    );
+    await this.deliver(items);
+  }
+
+  /** MSC3202: the one-time keys left on a device of a user the service covers (the latest count wins in a transaction). */
+  async routeOneTimeKeyCount(userId: string, deviceId: string): Promise<void> {
+    const services = this.pushable().filter((s) => s.msc3202 && coversUser(s, userId));
+    if (services.length === 0) return;
+    const counts = await this.deviceKeys.oneTimeKeyCounts(userId, deviceId);
+    await this.deliver(services.map((s) => item(s, 'otk_counts', { user_id: userId, device_id: deviceId, counts })));
+  }
+
+  /** MSC3202: a user whose devices changed, to the services that share a room with them or cover them. */
+  private async routeDeviceList(userId: string): Promise<void> {
+    const services = this.pushable().filter((s) => s.msc3202);
+    if (services.length === 0) return;
+    const interested = await this.interestedInUser(services, userId);
+    await this.deliver(interested.map((s) => item(s, 'device_lists', { changed: userId })));
+  }
+
+  private async interestedInRoom(
+    services: AppserviceRegistration[],
+    roomId: string,
+  ): Promise<AppserviceRegistration[]> {
+    const room = await this.facts.of(roomId);
+    return services.filter((s) => interestedInRoom(s, room));
+  }
+
+  /** Services covering the user, or interested in a room the user is joined to. */
+  private async interestedInUser(
+    services: AppserviceRegistration[],
+    userId: string,
+  ): Promise<AppserviceRegistration[]> {
+    const covering = services.filter((s) => coversUser(s, userId));
+    const others = services.filter((s) => !covering.includes(s));
+    if (others.length === 0) return covering;
+    const sharing = new Set<AppserviceRegistration>();
+    for (const roomId of await this.facts.joinedRooms(userId)) {
+      for (const s of await this.interestedInRoom(others, roomId)) sharing.add(s);
+      if (sharing.size === others.length) break;
+    }
+    return [...covering, ...sharing];
+  }
+
+  private async deliver(items: QueueItem[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.queue.enqueue(items);
+    for (const { serverName, serviceId } of items) this.sender.wake(serverName, serviceId);
+  }
+
+  /** Services with a URL to push to. */
+  private pushable(): AppserviceRegistration[] {
+    return this.registry.everyService().filter((s) => s.url !== null);
+  }
+
+  private ephemeralServices(): AppserviceRegistration[] {
+    return this.pushable().filter((s) => s.receiveEphemeral);
+  }
+}
+
+function item(
+  service: AppserviceRegistration,
+  kind: QueueItem['kind'],
+  payload: Prisma.InputJsonValue,
+  dedupKey?: string,
+): QueueItem {
+  return { serverName: service.serverName, serviceId: service.id, kind, payload, ...(dedupKey ? { dedupKey } : {}) };
+}

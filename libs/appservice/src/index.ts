@@ -1,0 +1,2 @@
+export * from './appservice.module';
+export * from './appservice-queue';

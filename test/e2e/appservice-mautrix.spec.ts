@@ -1,0 +1,165 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from '../../tools/net/free-port';
+import { heisenbridgePython } from '../support/heisenbridge';
+import { startEmbeddedServer } from '../support/embedded-server';
+import { eventually } from '../support/matrix-client';
+import { rawClient, type Account } from '../support/raw-client';
+import { writeRegistration, type TestRegistration } from '../support/appservice-registration';
+
+// mautrix-python comes with heisenbridge (its virtualenv, LATTICE_HEISENBRIDGE_PYTHON; .ci/run makes it).
+const python = heisenbridgePython();
+if (!python)
+  process.stdout.write(
+    'Skipping the mautrix application service test: it needs LATTICE_HEISENBRIDGE_PYTHON (a virtualenv with heisenbridge, which brings mautrix); .ci/run provides it\n',
+  );
+
+interface Received {
+  kind: string;
+  data: Record<string, any>;
+}
+
+/**
+ * The encryption extensions bridges need, received by mautrix-python's appservice (the library of the
+ * mautrix bridges, with ephemeral and encryption events on): MSC2409 send-to-device messages for a
+ * namespaced user's device and read receipts, and MSC3202 device-list changes of a user sharing a room
+ * and one-time-key counts of a namespaced user's device.
+ */
+jest.setTimeout(60_000);
+
+(python ? describe : describe.skip)('MSC2409 and MSC3202 to a mautrix application service', () => {
+  let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
+  let raw: ReturnType<typeof rawClient>;
+  let registration: TestRegistration;
+  let service: ChildProcess;
+  let alice: Account;
+  let bridged: Account;
+  let roomId: string;
+  const received: Received[] = [];
+
+  beforeAll(async () => {
+    const port = await freePort();
+    registration = writeRegistration({
+      id: 'mautrix',
+      url: `http://127.0.0.1:${port}`,
+      prefix: '_mx_',
+      extra: { receive_ephemeral: true, 'org.matrix.msc3202': true },
+    });
+    server = await startEmbeddedServer({
+      tenants: [{ serverName: 'localhost', appServiceConfigFiles: [registration.path] }],
+    });
+    raw = rawClient(() => server.url);
+    service = spawn(
+      python!,
+      [
+        join(__dirname, '../support/python/mautrix_appservice.py'),
+        String(port),
+        server.url,
+        registration.id,
+        registration.asToken,
+        registration.hsToken,
+        registration.senderLocalpart,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let buffer = '';
+    service.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      for (let end = buffer.indexOf('\n'); end !== -1; end = buffer.indexOf('\n')) {
+        received.push(JSON.parse(buffer.slice(0, end)) as Received);
+        buffer = buffer.slice(end + 1);
+      }
+    });
+    await eventually('the service listening', () => received.some((r) => r.kind === 'listening'), 30_000);
+
+    const as = { userId: '', deviceId: '', token: registration.asToken };
+    await raw.call(as, 'POST', '/register', {
+      type: 'm.login.application_service',
+      username: '_mx_carol',
+      inhibit_login: true,
+    });
+    const login = await raw.call(as, 'POST', '/login', {
+      type: 'm.login.application_service',
+      identifier: { type: 'm.id.user', user: '_mx_carol' },
+      device_id: 'BRIDGEDEVICE',
+    });
+    bridged = {
+      userId: login.body.user_id as string,
+      deviceId: login.body.device_id as string,
+      token: login.body.access_token as string,
+    };
+    alice = await raw.register('alice');
+    roomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat' })).body.room_id as string;
+    await raw.call(bridged, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
+  }, 60_000);
+
+  afterAll(async () => {
+    service?.kill('SIGTERM');
+    await server?.close();
+  });
+
+  it("delivers send-to-device messages for a namespaced user's device", async () => {
+    await raw.sendToDevice(alice, 'org.example.ping', {
+      [bridged.userId]: { [bridged.deviceId]: { hello: 'bridge' } },
+    });
+    const message = await eventually(
+      'the to-device message at the service',
+      () => received.find((r) => r.kind === 'to_device' && r.data.type === 'org.example.ping'),
+      20_000,
+    );
+    expect(message.data).toMatchObject({
+      sender: alice.userId,
+      to_user_id: bridged.userId,
+      to_device_id: bridged.deviceId,
+      content: { hello: 'bridge' },
+    });
+  });
+
+  it('delivers read receipts in the room as ephemeral events', async () => {
+    const sent = await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/mx1`, {
+      msgtype: 'm.text',
+      body: 'read me',
+    });
+    const eventId = sent.body.event_id as string;
+    await raw.call(
+      alice,
+      'POST',
+      `/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(eventId)}`,
+      {},
+    );
+    const receipt = await eventually(
+      'the receipt at the service',
+      () => received.find((r) => r.kind === 'ephemeral' && r.data.type === 'm.receipt' && r.data.content?.[eventId]),
+      20_000,
+    );
+    expect(receipt.data.content[eventId]['m.read']).toHaveProperty([alice.userId]);
+  });
+
+  it('tells the service of device-list changes of a user sharing a room (MSC3202)', async () => {
+    const deviceKeys = {
+      user_id: alice.userId,
+      device_id: alice.deviceId,
+      algorithms: ['m.olm.v1.curve25519-aes-sha2'],
+      keys: { [`curve25519:${alice.deviceId}`]: 'x'.repeat(43), [`ed25519:${alice.deviceId}`]: 'y'.repeat(43) },
+      signatures: {},
+    };
+    await raw.call(alice, 'POST', '/keys/upload', { device_keys: deviceKeys });
+    await eventually(
+      'the device-list change at the service',
+      () => received.find((r) => r.kind === 'device_lists' && (r.data.changed ?? []).includes(alice.userId)),
+      20_000,
+    );
+  });
+
+  it("tells the service how many one-time keys a namespaced user's device has left (MSC3202)", async () => {
+    await raw.call(bridged, 'POST', '/keys/upload', {
+      one_time_keys: { 'curve25519:AAAAAQ': 'z'.repeat(43), 'curve25519:AAAAAg': 'w'.repeat(43) },
+    });
+    const counts = await eventually(
+      'the one-time-key count at the service',
+      () => received.find((r) => r.kind === 'otk_counts' && r.data[bridged.userId]?.[bridged.deviceId]),
+      20_000,
+    );
+    expect(counts.data[bridged.userId][bridged.deviceId]).toMatchObject({ curve25519: 2 });
+  });
+});
