@@ -49,6 +49,15 @@ export interface Bus {
   /** Publishes several events at once, in order: what one commit produced travels together. */
   publishAll<S extends StreamSubject>(subject: S, events: ReadonlyArray<BusContract[S]['event']>): Promise<void>;
   consume<S extends StreamSubject>(subject: S, handler: StreamHandler<S>): void;
+  /**
+   * Consumes a stream so that nothing is missed: every event published since
+   * `name` was first consumed reaches a process consuming under that name,
+   * also what was published while none ran, and is delivered again until its
+   * handler resolves (at least once: handlers must be idempotent). Processes
+   * consuming under one name share its events. Over NATS a durable consumer;
+   * in one process the same as `consume`.
+   */
+  consumeDurable<S extends StreamSubject>(subject: S, name: string, handler: StreamHandler<S>): void;
   /** Resolves if the bus carries messages now, rejects otherwise: readiness (a process that cannot reach it can serve nothing that writes). */
   checkReady(): Promise<void>;
   close(): Promise<void>;

@@ -43,6 +43,11 @@ export class InProcessBus implements Bus {
     this.consumers.set(subject, list);
   }
 
+  /** In one process publisher and consumer live and die together: nothing is published while the consumer is down. */
+  consumeDurable<S extends StreamSubject>(subject: S, _name: string, handler: StreamHandler<S>): void {
+    this.consume(subject, handler);
+  }
+
   async checkReady(): Promise<void> {
     // In one process the bus is a function call: it is there while the process is.
   }

@@ -14,7 +14,10 @@ import { KeyBackupController } from './keys/key-backup.controller';
 import { KeysController } from './keys/keys.controller';
 import { PresenceController } from './presence/presence.controller';
 import { ProfileController } from './profile/profile.controller';
+import { NotificationsController } from './push/notifications.controller';
+import { PushersController } from './push/pushers.controller';
 import { PushRulesController } from './push/push-rules.controller';
+import { PushRulesStore } from './push/push-rules-store';
 import { RelationsController } from './relations/relations.controller';
 import { CreateRoomController } from './rooms/create-room.controller';
 import { HierarchyController } from './rooms/hierarchy.controller';
@@ -49,6 +52,8 @@ import { VersionsController } from './versions/versions.controller';
     PresenceController,
     UserDataController,
     PushRulesController,
+    PushersController,
+    NotificationsController,
     KeysController,
     CrossSigningController,
     KeyBackupController,
@@ -58,6 +63,6 @@ import { VersionsController } from './versions/versions.controller';
     LoginTokenController,
     SendToDeviceController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck],
+  providers: [RoomInputClient, StorageAccess, PushRulesStore, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck],
 })
 export class ClientApiModule {}

@@ -47,7 +47,7 @@ const rateLimit = z.object({
 
 export const configSchema = z.object({
   /** Which services this process runs: `all` is the single-process server. */
-  role: z.enum(['all', 'client-api', 'federation-api', 'room-server', 'sync', 'media']).default('all'),
+  role: z.enum(['all', 'client-api', 'federation-api', 'room-server', 'sync', 'media', 'push']).default('all'),
   listen: z
     .object({
       host: z.string().default('0.0.0.0'),
@@ -121,6 +121,18 @@ export const configSchema = z.object({
    * tokens") expire after accessTokenLifetimeMs; other clients keep tokens that never expire.
    */
   auth: z.object({ accessTokenLifetimeMs: z.number().int().min(1000).default(300_000) }).default({ accessTokenLifetimeMs: 300_000 }),
+  /**
+   * The push service (client-server-api "Push Notifications"): how long a push gateway has to answer,
+   * how long a replica holds a pusher it delivers to, and the longest wait between retries. Gateway
+   * URLs are outbound requests: a gateway on a private network needs outbound.allowRanges.
+   */
+  push: z
+    .object({
+      gatewayTimeoutMs: z.number().int().min(100).default(10_000),
+      leaseMs: z.number().int().min(1000).default(30_000),
+      maxRetryDelayMs: z.number().int().min(100).default(600_000),
+    })
+    .default({ gatewayTimeoutMs: 10_000, leaseMs: 30_000, maxRetryDelayMs: 600_000 }),
   /** Where the signing keys of tenants without one in the database are written at first start. */
   dataDir: z.string().default('./data'),
 });

@@ -8,6 +8,7 @@ import type { LatticeConfig, ServiceRole } from '@lattice/config';
 import { FederationApiModule } from '@lattice/federation-api';
 import { createMatrixHttpApp, listenTls } from '@lattice/http';
 import { MediaModule } from '@lattice/media';
+import { PushModule } from '@lattice/push';
 import { RoomServerModule } from '@lattice/room-server';
 import { claimPartitionEpoch, databaseIdentity, InProcessPositionCache, NoPositionCache, openDatabase, RedisPositionCache, type Database, type PositionCache } from '@lattice/storage';
 import { SyncModule } from '@lattice/sync';
@@ -20,6 +21,7 @@ const SERVICE_MODULES: Record<Exclude<ServiceRole, 'all'>, Type<unknown>> = {
   'room-server': RoomServerModule,
   sync: SyncModule,
   media: MediaModule,
+  push: PushModule,
 };
 
 export interface RunningLattice {

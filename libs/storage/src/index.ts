@@ -5,3 +5,4 @@ export * from './stream-positions';
 export { PrismaClient, Prisma } from './generated/prisma/client';
 export * from './partition-epochs';
 export * from './position-cache';
+export * from './notification-counts';

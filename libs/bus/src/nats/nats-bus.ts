@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { SpanKind, trace } from '@opentelemetry/api';
 import {
   AckPolicy, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, connect, createInbox, nanos,
@@ -22,6 +23,12 @@ const tracer = trace.getTracer('lattice-bus');
  * is harmless (the handler answers a repeated input from its record).
  */
 const INPUT_WINDOW = 32;
+/** Unacknowledged output messages a durable consumer may have in hand, across the processes sharing it. */
+const DURABLE_WINDOW = 16;
+/** A handler that has not finished by then is presumed dead and its message goes to another process. */
+const DURABLE_ACK_WAIT_MS = 60_000;
+/** How long a message whose handler failed waits before it is delivered again. */
+const DURABLE_RETRY_MS = 2_000;
 /** NATS's own default, for a server that does not say. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** Room left in a message for its headers (trace context). */
@@ -72,6 +79,7 @@ interface PendingReply {
 const READY_TIMEOUT_MS = 2_000;
 
 export class NatsBus implements Bus {
+  private readonly logger = new Logger(NatsBus.name);
   private readonly pending = new Map<string, PendingReply>();
   private readonly consumers = new Map<number, PartitionConsumer>();
   private readonly outputs: ConsumerMessages[] = [];
@@ -211,6 +219,47 @@ export class NatsBus implements Bus {
         });
       }
     })().catch((e: Error) => console.error(`${subject} consumer stopped: ${e.message}`));
+  }
+
+  consumeDurable<S extends StreamSubject>(subject: S, name: string, handler: StreamHandler<S>): void {
+    void (async () => {
+      await this.ensureDurableConsumer(subject, name);
+      const consumer = await this.js.consumers.get(OUTPUT_STREAM, name);
+      const messages = await consumer.consume();
+      this.outputs.push(messages);
+      for await (const message of messages) {
+        const parent = traceContextOf(message.headers);
+        await tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
+          try {
+            for (const event of decodeOutputPayload(message.data)) await handler(event as BusContract[S]['event']);
+            message.ack();
+          } catch (e) {
+            // Delivered again after the delay, to this process or another sharing the name.
+            this.logger.warn(`${subject} durable consumer ${name}: ${(e as Error).message}; redelivering`);
+            message.nak(DURABLE_RETRY_MS);
+          } finally {
+            span.end();
+          }
+        });
+      }
+    })().catch((e: Error) => this.logger.error(`${subject} durable consumer ${name} stopped: ${e.message}`));
+  }
+
+  /**
+   * Created on first use from the events published after it (so a new
+   * deployment does not replay a day of output); from then on the stream
+   * keeps its place while no process consumes it.
+   */
+  private async ensureDurableConsumer(subject: StreamSubject, name: string): Promise<void> {
+    if (await this.jsm.consumers.info(OUTPUT_STREAM, name).catch(() => undefined)) return;
+    await this.jsm.consumers.add(OUTPUT_STREAM, {
+      durable_name: name,
+      filter_subject: outputSubject(subject),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.New,
+      max_ack_pending: DURABLE_WINDOW,
+      ack_wait: nanos(DURABLE_ACK_WAIT_MS),
+    });
   }
 
   /** Partitions this process holds (room-server only). */

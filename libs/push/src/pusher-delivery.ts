@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
+import type { PushAction } from '@lattice/push-rules';
+import { DATABASE, unreadNotificationCounts, type Database } from '@lattice/storage';
+import { GatewayError, PushGatewayClient } from './push-gateway-client';
+import { notificationBody, type PushedEvent, type PusherTarget } from './push-payload';
+
+interface LeasedPusher extends PusherTarget {
+  pusherId: bigint;
+  userId: string;
+}
+
+interface OutboxRow {
+  id: bigint;
+  eventId: string;
+  roomId: string;
+  actions: string;
+  attempts: number;
+}
+
+/** How often every replica looks for pushes due (retries, and pushers a dead replica held). */
+const SWEEP_MS = 1_000;
+/** Pushers one replica delivers to at once. */
+const CLAIM_BATCH = 200;
+/** Pushes of one pusher read per round (they go one after another, in order). */
+const ROWS_PER_ROUND = 50;
+
+/**
+ * Delivers the push outbox to push gateways. Each pusher is delivered to by
+ * one replica at a time: a replica leases a pusher (pushers.lease_owner and
+ * lease_until, claimed with SKIP LOCKED so replicas never wait on each
+ * other), renews the lease before every push, and gives it back when the
+ * pusher has nothing due. A replica that dies loses its leases when they
+ * expire and another takes its pushers over. Pushes of a pusher go in order;
+ * one the gateway failed to take waits (exponential backoff) with those
+ * behind it. A row is deleted once the gateway has answered, so a push is
+ * sent again only if the replica died between the answer and the delete.
+ */
+@Injectable()
+export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(PusherDelivery.name);
+  private readonly owner = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
+    private readonly gateway: PushGatewayClient,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => this.wake(), SWEEP_MS);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+    await this.db.prisma.pusher.updateMany({ where: { leaseOwner: this.owner }, data: { leaseOwner: null, leaseUntil: null } });
+  }
+
+  /** Pushes were queued (or may be due): deliver now, or right after the round in progress. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.deliverDue()
+      .catch((e: Error) => this.logger.warn(`push delivery round failed: ${e.message}`))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async deliverDue(): Promise<void> {
+    for (;;) {
+      const pushers = await this.claim();
+      if (pushers.length === 0) return;
+      await Promise.all(pushers.map((p) => this.deliverTo(p).catch((e: Error) => this.logger.warn(`pusher ${p.pusherId}: ${e.message}`))));
+      if (pushers.length < CLAIM_BATCH || this.stopped) return;
+    }
+  }
+
+  private leaseUntil(): bigint {
+    return BigInt(Date.now() + this.config.push.leaseMs);
+  }
+
+  private async claim(): Promise<LeasedPusher[]> {
+    const now = BigInt(Date.now());
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ pusher_id: bigint; user_id: string; app_id: string; pushkey: string; pushkey_ts: bigint; data: string }>>(
+      `UPDATE pushers SET lease_owner = $1, lease_until = $2
+        WHERE pusher_id IN (
+          SELECT p.pusher_id FROM pushers p
+           WHERE (p.lease_until IS NULL OR p.lease_until < $3 OR p.lease_owner = $1)
+             AND EXISTS (SELECT 1 FROM push_outbox o WHERE o.pusher_id = p.pusher_id AND o.next_attempt_ts <= $3)
+           ORDER BY p.pusher_id LIMIT ${CLAIM_BATCH}
+           FOR UPDATE SKIP LOCKED)
+        RETURNING pusher_id, user_id, app_id, pushkey, pushkey_ts, data`,
+      this.owner,
+      this.leaseUntil(),
+      now,
+    );
+    return rows.map((r) => ({ pusherId: r.pusher_id, userId: r.user_id, appId: r.app_id, pushkey: r.pushkey, pushkeyTs: r.pushkey_ts, data: JSON.parse(r.data) as Record<string, unknown> }));
+  }
+
+  /** Renews the lease; false if another replica has the pusher now (or it was deleted). */
+  private async renew(pusher: LeasedPusher): Promise<boolean> {
+    const renewed = await this.db.prisma.pusher.updateMany({ where: { pusherId: pusher.pusherId, leaseOwner: this.owner }, data: { leaseUntil: this.leaseUntil() } });
+    return renewed.count === 1;
+  }
+
+  private async deliverTo(pusher: LeasedPusher): Promise<void> {
+    try {
+      for (;;) {
+        const due = await this.db.prisma.pushOutbox.findMany({
+          where: { pusherId: pusher.pusherId, nextAttemptTs: { lte: BigInt(Date.now()) } },
+          orderBy: { id: 'asc' },
+          take: ROWS_PER_ROUND,
+        });
+        if (due.length === 0) return;
+        for (const row of due) {
+          if (this.stopped || !(await this.renew(pusher))) return;
+          const outcome = await this.push(pusher, row);
+          if (outcome === 'rejected') return;
+          if (outcome === 'later') return;
+        }
+      }
+    } finally {
+      await this.db.prisma.pusher.updateMany({ where: { pusherId: pusher.pusherId, leaseOwner: this.owner }, data: { leaseOwner: null, leaseUntil: null } });
+    }
+  }
+
+  /** One push: 'sent' (or dropped for good), 'rejected' (the pusher is gone), or 'later' (retry after backoff). */
+  private async push(pusher: LeasedPusher, row: OutboxRow): Promise<'sent' | 'rejected' | 'later'> {
+    const url = pusher.data.url;
+    if (typeof url !== 'string') {
+      await this.db.prisma.pushOutbox.delete({ where: { id: row.id } });
+      return 'sent';
+    }
+    const unread = (await unreadNotificationCounts(this.db.prisma, pusher.userId)).reduce((sum, c) => sum + c.notificationCount, 0);
+    const body = notificationBody(pusher, await this.pushedEvent(pusher, row), JSON.parse(row.actions) as PushAction[], unread);
+    try {
+      const answer = await this.gateway.notify(url, body);
+      if (answer.rejected.includes(pusher.pushkey)) {
+        // push-gateway-api: a rejected pushkey is not to be used again; its pusher goes with its queue.
+        this.logger.log(`the gateway rejected pushkey of pusher ${pusher.pusherId} (${pusher.appId}): removing it`);
+        await this.db.prisma.$transaction([this.db.prisma.pushOutbox.deleteMany({ where: { pusherId: pusher.pusherId } }), this.db.prisma.pusher.deleteMany({ where: { pusherId: pusher.pusherId } })]);
+        return 'rejected';
+      }
+      await this.db.prisma.pushOutbox.delete({ where: { id: row.id } });
+      return 'sent';
+    } catch (e) {
+      if (e instanceof GatewayError && !e.retry) {
+        this.logger.warn(`push of ${row.eventId} to pusher ${pusher.pusherId} refused for good: ${e.message}`);
+        await this.db.prisma.pushOutbox.delete({ where: { id: row.id } });
+        return 'sent';
+      }
+      const delay = Math.min(this.config.push.maxRetryDelayMs, 1000 * 2 ** Math.min(row.attempts, 20));
+      this.logger.debug(`push of ${row.eventId} to pusher ${pusher.pusherId} failed (${(e as Error).message}); retrying in ${delay} ms`);
+      await this.db.prisma.pushOutbox.update({ where: { id: row.id }, data: { attempts: row.attempts + 1, nextAttemptTs: BigInt(Date.now() + delay) } });
+      return 'later';
+    }
+  }
+
+  /** The event as the full format names it; nothing more is read for event_id_only. */
+  private async pushedEvent(pusher: LeasedPusher, row: OutboxRow): Promise<PushedEvent> {
+    const pushed: PushedEvent = { eventId: row.eventId, roomId: row.roomId };
+    if (pusher.data.format === 'event_id_only') return pushed;
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ json: string }>>(
+      `SELECT ej.json FROM events e JOIN event_json ej ON ej.event_nid = e.event_nid WHERE e.event_id = $1`,
+      row.eventId,
+    );
+    if (rows.length === 0) return pushed;
+    const event = JSON.parse(rows[0].json) as NonNullable<PushedEvent['event']>;
+    return { ...pushed, event: { type: event.type, sender: event.sender, content: event.content, ...(event.state_key !== undefined ? { state_key: event.state_key } : {}) }, userIsTarget: event.state_key === pusher.userId };
+  }
+}
