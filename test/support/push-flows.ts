@@ -2,7 +2,7 @@ import type { MatrixClient } from 'matrix-js-sdk';
 import type { RunningServer } from './client-flows';
 import { sharedEncryptedRoom, startCryptoClient } from './crypto-client';
 import { eventually, loadSdk, registerClient } from './matrix-client';
-import { startTestPushGateway, type TestPushGateway } from './push-gateway';
+import { startTestPushGateway, type TestPushGateway } from '../../tools/push/test-push-gateway';
 
 interface Counts {
   notification_count: number;
@@ -57,7 +57,7 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
     bob = await registerClient(server.url, 'push-bob');
     carol = await registerClient(server.url, 'push-carol');
     await alice.startClient({ initialSyncLimit: 1 });
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     alice?.stopClient();

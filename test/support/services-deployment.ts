@@ -10,18 +10,19 @@ let ports = 18300;
  * front), on a database of its own and an emptied bus. Process output is
  * printed only when LATTICE_TEST_LOGS is set.
  */
-export async function startServicesDeployment(): Promise<LocalDeployment & { close(): Promise<void> }> {
-  const env = servicesEnv();
-  await emptyJetStream(env.natsUrl);
-  const databaseUrl = await createScratchDatabase(env.postgresUrl, 'lattice_services');
+export async function startServicesDeployment(env: Record<string, string> = {}): Promise<LocalDeployment & { close(): Promise<void> }> {
+  const infra = servicesEnv();
+  await emptyJetStream(infra.natsUrl);
+  const databaseUrl = await createScratchDatabase(infra.postgresUrl, 'lattice_services');
   const base = (ports += 20);
   const deployment = new LocalDeployment({
     proxyPort: base,
     basePort: base + 1,
     databaseUrl,
-    natsUrl: env.natsUrl,
-    redisUrl: env.redisUrl,
+    natsUrl: infra.natsUrl,
+    redisUrl: infra.redisUrl,
     distDir: join(__dirname, '../../dist'),
+    env,
     log: process.env.LATTICE_TEST_LOGS ? (line) => process.stdout.write(`${line}\n`) : undefined,
   });
   await deployment.start();

@@ -7,7 +7,7 @@ import { renderNginxConfig, type HttpService, type Upstreams } from '@lattice/ro
 /** One process of the deployment: an app and the port its HTTP listener (API or health only) takes. */
 export interface ServiceProcess {
   name: string;
-  app: 'client-api' | 'federation-api' | 'room-server' | 'sync' | 'media';
+  app: 'client-api' | 'federation-api' | 'room-server' | 'sync' | 'media' | 'push';
   port: number;
   child?: ChildProcess;
 }
@@ -25,16 +25,19 @@ export interface LocalDeploymentOptions {
   configFile?: string;
   /** Where the built apps are (dist/ of this checkout). */
   distDir: string;
+  /** Environment every process gets on top of this one's (e.g. LATTICE_OUTBOUND_ALLOW_RANGES for a push gateway on loopback). */
+  env?: Record<string, string>;
   log?: (line: string) => void;
 }
 
-/** The shape of the local services mode: 2 client-api and 2 sync workers behind nginx, one of each other service. */
+/** The shape of the local services mode: 2 client-api, 2 sync and 2 push workers (nginx in front of the HTTP ones), one of each other service. */
 const LAYOUT: Array<[ServiceProcess['app'], number]> = [
   ['room-server', 1],
   ['client-api', 2],
   ['sync', 2],
   ['federation-api', 1],
   ['media', 1],
+  ['push', 2],
 ];
 
 /**
@@ -114,6 +117,7 @@ export class LocalDeployment {
       LATTICE_SERVER_NAME: this.options.serverName ?? 'localhost',
       LATTICE_SERVICE_NAME: 'lattice',
       ...(this.options.configFile ? { LATTICE_CONFIG: this.options.configFile } : {}),
+      ...this.options.env,
     };
     const child = spawn(process.execPath, [join(this.options.distDir, 'apps', p.app, 'src/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = (chunk: Buffer) => {
@@ -134,7 +138,8 @@ export class LocalDeployment {
   private startNginx(): void {
     const upstreams = {} as Upstreams;
     for (const p of this.processes) {
-      if (p.app === 'room-server') continue;
+      // Neither serves an API: they consume the bus.
+      if (p.app === 'room-server' || p.app === 'push') continue;
       (upstreams[p.app as HttpService] ??= []).push(`127.0.0.1:${p.port}`);
     }
     const conf = join(this.dir, 'nginx.conf');

@@ -33,6 +33,7 @@ const overrides: ReadonlyArray<{ name: string; help: string; apply: (raw: Record
   { name: 'LATTICE_OTLP_ENDPOINT', help: 'telemetry.otlpEndpoint', apply: (c, v) => ((c.telemetry ??= {}).otlpEndpoint = v) },
   { name: 'LATTICE_SERVICE_NAME', help: 'telemetry.serviceName', apply: (c, v) => ((c.telemetry ??= {}).serviceName = v) },
   { name: 'LATTICE_ACCESS_TOKEN_LIFETIME_MS', help: 'auth.accessTokenLifetimeMs', apply: (c, v) => ((c.auth ??= {}).accessTokenLifetimeMs = Number(v)) },
+  { name: 'LATTICE_PUSH_LEASE_MS', help: 'push.leaseMs', apply: (c, v) => ((c.push ??= {}).leaseMs = Number(v)) },
   { name: 'LATTICE_OUTBOUND_ALLOW_RANGES', help: 'outbound.allowRanges (comma-separated CIDR ranges)', apply: (c, v) => ((c.outbound ??= {}).allowRanges = commaList(v)) },
 ];
 

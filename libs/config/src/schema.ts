@@ -122,17 +122,20 @@ export const configSchema = z.object({
    */
   auth: z.object({ accessTokenLifetimeMs: z.number().int().min(1000).default(300_000) }).default({ accessTokenLifetimeMs: 300_000 }),
   /**
-   * The push service (client-server-api "Push Notifications"): how long a push gateway has to answer,
+   * The push service (client-server-api "Push Notifications"). `enabled: false` leaves it out of the
+   * single process (no unread counts, no pushes; services mode runs it as role `push` or not at all).
+   * How long a push gateway has to answer,
    * how long a replica holds a pusher it delivers to, and the longest wait between retries. Gateway
    * URLs are outbound requests: a gateway on a private network needs outbound.allowRanges.
    */
   push: z
     .object({
+      enabled: z.boolean().default(true),
       gatewayTimeoutMs: z.number().int().min(100).default(10_000),
       leaseMs: z.number().int().min(1000).default(30_000),
       maxRetryDelayMs: z.number().int().min(100).default(600_000),
     })
-    .default({ gatewayTimeoutMs: 10_000, leaseMs: 30_000, maxRetryDelayMs: 600_000 }),
+    .default({ enabled: true, gatewayTimeoutMs: 10_000, leaseMs: 30_000, maxRetryDelayMs: 600_000 }),
   /** Where the signing keys of tenants without one in the database are written at first start. */
   dataDir: z.string().default('./data'),
 });

@@ -47,7 +47,7 @@ export async function startLattice(config: LatticeConfig, options: { logger?: bo
   const db = await openDatabase(config.database);
   const bus = await createBus(config, db);
   const positions = await positionCacheFor(config, db);
-  const roles = config.role === 'all' ? Object.values(SERVICE_MODULES) : [SERVICE_MODULES[config.role]];
+  const roles = config.role === 'all' ? Object.values(SERVICE_MODULES).filter((m) => m !== PushModule || config.push.enabled) : [SERVICE_MODULES[config.role]];
 
   @Module({ imports: [InfrastructureModule.forRoot({ config, db, bus, positions }), ...roles], controllers: [HealthController] })
   class LatticeModule {}
