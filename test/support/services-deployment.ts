@@ -25,6 +25,12 @@ export async function startServicesDeployment(env: Record<string, string> = {}):
     env,
     log: process.env.LATTICE_TEST_LOGS ? (line) => process.stdout.write(`${line}\n`) : undefined,
   });
-  await deployment.start();
+  try {
+    await deployment.start();
+  } catch (e) {
+    // A deployment that did not come up must not leave its processes holding the ports of the next one.
+    await deployment.stop();
+    throw e;
+  }
   return Object.assign(deployment, { close: () => deployment.stop() });
 }

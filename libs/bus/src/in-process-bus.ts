@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { BusContract, RequestSubject, StreamSubject } from '@lattice/contracts';
 import { partitionOf } from '@lattice/contracts';
 import type { Bus, RequestHandler, StreamHandler } from './bus';
@@ -13,6 +14,8 @@ export class InProcessBus implements Bus {
   private readonly batchers = new Map<string, RequestBatcher<RequestSubject>>();
   private readonly consumers = new Map<string, Array<StreamHandler<StreamSubject>>>();
   private streamTail: Promise<void> = Promise.resolve();
+  private readonly durableTails = new Map<string, Promise<void>>();
+  private readonly logger = new Logger(InProcessBus.name);
 
   async request<S extends RequestSubject>(subject: S, request: BusContract[S]['request'], partitionKey: string): Promise<BusContract[S]['reply']> {
     const batcher = this.batchers.get(subject);
@@ -43,9 +46,18 @@ export class InProcessBus implements Bus {
     this.consumers.set(subject, list);
   }
 
-  /** In one process publisher and consumer live and die together: nothing is published while the consumer is down. */
-  consumeDurable<S extends StreamSubject>(subject: S, _name: string, handler: StreamHandler<S>): void {
-    this.consume(subject, handler);
+  /**
+   * In one process publisher and consumer live and die together, so nothing
+   * is published while the consumer is down. It keeps a queue of its own:
+   * its events stay in order, and a slow handler (push evaluation of a large
+   * room) does not hold up the consumers that wake long-polls.
+   */
+  consumeDurable<S extends StreamSubject>(subject: S, name: string, handler: StreamHandler<S>): void {
+    let tail: Promise<void> = Promise.resolve();
+    this.consume(subject, (event) => {
+      tail = tail.then(() => Promise.resolve(handler(event)).catch((e: Error) => this.logger.warn(`${subject} consumer ${name}: ${e.message}`)));
+      this.durableTails.set(name, tail);
+    });
   }
 
   async checkReady(): Promise<void> {
@@ -55,5 +67,6 @@ export class InProcessBus implements Bus {
   async close(): Promise<void> {
     for (const batcher of this.batchers.values()) await batcher.idle();
     await this.streamTail;
+    await Promise.all(this.durableTails.values());
   }
 }
