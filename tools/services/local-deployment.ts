@@ -128,11 +128,16 @@ export class LocalDeployment {
     p.child = child;
   }
 
+  /** Nine processes starting at once on a busy two-core machine can take minutes: slow is not failed. */
   private ready(p: ServiceProcess): Promise<void> {
-    return waitFor(`${p.name} on port ${p.port}`, () => {
-      if (p.child?.exitCode !== null) throw new Error(`${p.name} exited with code ${p.child?.exitCode}`);
-      return fetch(`http://127.0.0.1:${p.port}/health/ready`).then((r) => r.ok);
-    });
+    return waitFor(
+      `${p.name} on port ${p.port}`,
+      () => {
+        if (p.child?.exitCode !== null) throw new Error(`${p.name} exited with code ${p.child?.exitCode}`);
+        return fetch(`http://127.0.0.1:${p.port}/health/ready`).then((r) => r.ok);
+      },
+      180_000,
+    );
   }
 
   private startNginx(): void {
