@@ -3,7 +3,8 @@ import { LocalDeployment } from '../../tools/services/local-deployment';
 import { createScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
 import { servicesEnv } from './services-env';
 
-let ports = 18300;
+/** Ports from a random base per test process: several checkouts' suites may run on one machine at once. */
+let ports = 19000 + 20 * Math.floor(Math.random() * 150);
 
 /**
  * Services mode as `npm run services` runs it (built apps in dist/, nginx in

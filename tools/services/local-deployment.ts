@@ -66,7 +66,11 @@ export class LocalDeployment {
     for (const p of this.processes) this.launch(p);
     await Promise.all(this.processes.map((p) => this.ready(p)));
     this.startNginx();
-    await waitFor(`nginx on ${this.url}`, () => fetch(`${this.url}/_matrix/client/versions`).then((r) => r.ok));
+    // An nginx that could not take its port has exited: whatever answers there is not this deployment.
+    await waitFor(`nginx on ${this.url}`, () => {
+      if (this.nginx?.exitCode !== null) throw new Error(`nginx exited with code ${this.nginx?.exitCode}`);
+      return fetch(`${this.url}/_matrix/client/versions`).then((r) => r.ok);
+    });
   }
 
   process(name: string): ServiceProcess {
