@@ -116,9 +116,10 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
     const erin = await startCryptoClient(server.url, 'push-erin');
     try {
       const roomId = await sharedEncryptedRoom(dana, erin);
-      await erin.sendTextMessage(roomId, 'a secret');
-      await eventually('the encrypted message to count', async () => (await serverCounts(server, dana, roomId)).room.notification_count === 1, 20_000);
-      expect((await serverCounts(server, dana, roomId)).room).toEqual({ notification_count: 1, highlight_count: 0 });
+      // The creator sends: its client knows the room is encrypted (the invitee's may not have synced that yet).
+      await dana.sendTextMessage(roomId, 'a secret');
+      await eventually('the encrypted message to count', async () => (await serverCounts(server, erin, roomId)).room.notification_count === 1, 20_000);
+      expect((await serverCounts(server, erin, roomId)).room).toEqual({ notification_count: 1, highlight_count: 0 });
     } finally {
       dana.stopClient();
       erin.stopClient();

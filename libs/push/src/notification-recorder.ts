@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import type { OutputRoomEvent } from '@lattice/contracts';
-import { evaluatePushRules, type EvaluationContext, type PushRules } from '@lattice/push-rules';
+import { defaultRuleset, effectiveRules, evaluatePushRules, propertyAt, type PushEvent, type PushOutcome, type PushRules } from '@lattice/push-rules';
 import { allocateStreamPositions, DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { RoomPushContextReader } from './room-push-context';
 
@@ -33,15 +33,8 @@ export class NotificationRecorder {
   async record(event: OutputRoomEvent): Promise<boolean> {
     // Negative positions are history fetched from other servers: never new to anyone.
     if (BigInt(event.streamPos) <= 0n) return false;
-    const pdu = event.pdu as unknown as Record<string, unknown> & { sender: string; type: string; content: Record<string, unknown>; state_key?: string };
+    const pdu = event.pdu as unknown as PushEvent & { sender: string; type: string; content: Record<string, unknown>; state_key?: string };
     const room = await this.rooms.read(event.roomId);
-    const recipients = new Set(room.localMembers);
-    // An invite notifies the invitee, who is not joined yet (.m.rule.invite_for_me).
-    if (pdu.type === 'm.room.member' && pdu.content.membership === 'invite' && pdu.state_key && (await this.isLocalUser(pdu.state_key))) recipients.add(pdu.state_key);
-    recipients.delete(pdu.sender);
-    if (recipients.size === 0) return false;
-
-    const rules = await this.rooms.rulesOf([...recipients]);
     const levels = room.powerLevels ?? {};
     const users = (levels.users ?? {}) as Record<string, unknown>;
     const senderLevel = users[pdu.sender] ?? levels.users_default ?? 0;
@@ -50,12 +43,25 @@ export class NotificationRecorder {
       senderPowerLevel: typeof senderLevel === 'number' ? senderLevel : 0,
       notificationPowerLevels: (levels.notifications ?? {}) as Record<string, unknown>,
     };
+    const outcomes = new Map<string, PushOutcome | undefined>();
+    // The server-default rules name their user in two places only (the invitee of .m.rule.invite_for_me and
+    // .m.rule.is_user_mention): every member without rules of their own whom the event does not name gets
+    // the outcome of a user nobody names, evaluated once however large the room.
+    const generic = evaluatePushRules(GENERIC_RULES, pdu, { ...base, userId: GENERIC_USER });
+    if (notifies(generic)) for (const userId of await this.rooms.localMembers(event.roomId)) outcomes.set(userId, generic);
+    const invite = pdu.type === 'm.room.member' && pdu.content.membership === 'invite';
+    const named = namedUsers(pdu).filter((u) => !room.customRules.has(u));
+    for (const userId of await this.rooms.localMembersAmong(event.roomId, named, invite ? ['join', 'invite'] : ['join'])) {
+      outcomes.set(userId, evaluatePushRules(effectiveRules(undefined, userId).global, pdu, { ...base, userId }));
+    }
+    for (const [userId, rules] of room.customRules) {
+      const displayName = usesDisplayName(rules) ? await this.displayName(event.roomId, userId) : undefined;
+      outcomes.set(userId, evaluatePushRules(rules.global, pdu, { ...base, userId, displayName }));
+    }
+    outcomes.delete(pdu.sender);
     const rows: NotificationRow[] = [];
-    for (const userId of recipients) {
-      const userRules = rules.get(userId)!;
-      const context: EvaluationContext = { ...base, userId, displayName: usesDisplayName(userRules) ? await this.displayName(event.roomId, userId) : undefined };
-      const outcome = evaluatePushRules(userRules.global, pdu, context);
-      if (outcome && (outcome.notify || outcome.highlight)) rows.push({ userId, notify: outcome.notify, highlight: outcome.highlight, actions: JSON.stringify(outcome.actions) });
+    for (const [userId, outcome] of outcomes) {
+      if (notifies(outcome)) rows.push({ userId, notify: outcome.notify, highlight: outcome.highlight, actions: JSON.stringify(outcome.actions) });
     }
     if (rows.length === 0) return false;
     const threadId = await this.rooms.threadOf(pdu.content);
@@ -106,14 +112,26 @@ export class NotificationRecorder {
     });
   }
 
-  private async isLocalUser(userId: string): Promise<boolean> {
-    return (await this.db.prisma.user.count({ where: { userId } })) > 0;
-  }
-
   private async displayName(roomId: string, userId: string): Promise<string | undefined> {
     const member = await this.rooms.stateContent(roomId, 'm.room.member', userId);
     return typeof member?.displayname === 'string' ? member.displayname : undefined;
   }
+}
+
+/** A user ID no event can name (it is not a valid one), standing for every member with the default rules. */
+const GENERIC_USER = '@\u0000:';
+const GENERIC_RULES = defaultRuleset(GENERIC_USER);
+
+function notifies(outcome: PushOutcome | undefined): outcome is PushOutcome {
+  return outcome !== undefined && (outcome.notify || outcome.highlight);
+}
+
+/** Users the event names where the default rules look for their user: m.mentions.user_ids and a membership's state_key. */
+function namedUsers(pdu: PushEvent & { type: string; state_key?: string }): string[] {
+  const mentioned = propertyAt(pdu, 'content.m\\.mentions.user_ids');
+  const ids = Array.isArray(mentioned) ? mentioned.filter((u): u is string => typeof u === 'string') : [];
+  if (pdu.type === 'm.room.member' && typeof pdu.state_key === 'string') ids.push(pdu.state_key);
+  return [...new Set(ids)];
 }
 
 function usesDisplayName(rules: PushRules): boolean {

@@ -10,6 +10,8 @@ import { notificationBody, type PushedEvent, type PusherTarget } from './push-pa
 interface LeasedPusher extends PusherTarget {
   pusherId: bigint;
   userId: string;
+  /** When the lease was last taken or renewed (ms). */
+  leasedAt: number;
 }
 
 interface OutboxRow {
@@ -87,7 +89,8 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
     for (;;) {
       const pushers = await this.claim();
       if (pushers.length === 0) return;
-      await Promise.all(pushers.map((p) => this.deliverTo(p).catch((e: Error) => this.logger.warn(`pusher ${p.pusherId}: ${e.message}`))));
+      const badges = await this.unreadCounts([...new Set(pushers.map((p) => p.userId))]);
+      await Promise.all(pushers.map((p) => this.deliverTo(p, badges.get(p.userId) ?? 0).catch((e: Error) => this.logger.warn(`pusher ${p.pusherId}: ${e.message}`))));
       if (pushers.length < CLAIM_BATCH || this.stopped) return;
     }
   }
@@ -111,16 +114,30 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
       this.leaseUntil(),
       now,
     );
-    return rows.map((r) => ({ pusherId: r.pusher_id, userId: r.user_id, appId: r.app_id, pushkey: r.pushkey, pushkeyTs: r.pushkey_ts, data: JSON.parse(r.data) as Record<string, unknown> }));
+    const leasedAt = Date.now();
+    return rows.map((r) => ({ pusherId: r.pusher_id, userId: r.user_id, appId: r.app_id, pushkey: r.pushkey, pushkeyTs: r.pushkey_ts, data: JSON.parse(r.data) as Record<string, unknown>, leasedAt }));
   }
 
-  /** Renews the lease; false if another replica has the pusher now (or it was deleted). */
+  /**
+   * Renews the lease once a third of it has passed, so it cannot run out
+   * during a push (a push takes at most gatewayTimeoutMs); false if another
+   * replica has the pusher now (or it was deleted).
+   */
   private async renew(pusher: LeasedPusher): Promise<boolean> {
+    if (Date.now() - pusher.leasedAt < this.config.push.leaseMs / 3) return true;
     const renewed = await this.db.prisma.pusher.updateMany({ where: { pusherId: pusher.pusherId, leaseOwner: this.owner }, data: { leaseUntil: this.leaseUntil() } });
+    pusher.leasedAt = Date.now();
     return renewed.count === 1;
   }
 
-  private async deliverTo(pusher: LeasedPusher): Promise<void> {
+  /** The badge (push-gateway-api `counts.unread`): each user's unread notifications, read once per round for all the round's users. */
+  private async unreadCounts(userIds: string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const c of await unreadNotificationCounts(this.db.prisma, userIds)) counts.set(c.userId, (counts.get(c.userId) ?? 0) + c.notificationCount);
+    return counts;
+  }
+
+  private async deliverTo(pusher: LeasedPusher, unread: number): Promise<void> {
     try {
       for (;;) {
         const due = await this.db.prisma.pushOutbox.findMany({
@@ -131,7 +148,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
         if (due.length === 0) return;
         for (const row of due) {
           if (this.stopped || !(await this.renew(pusher))) return;
-          const outcome = await this.push(pusher, row);
+          const outcome = await this.push(pusher, row, unread);
           if (outcome === 'rejected') return;
           if (outcome === 'later') return;
         }
@@ -142,13 +159,12 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   }
 
   /** One push: 'sent' (or dropped for good), 'rejected' (the pusher is gone), or 'later' (retry after backoff). */
-  private async push(pusher: LeasedPusher, row: OutboxRow): Promise<'sent' | 'rejected' | 'later'> {
+  private async push(pusher: LeasedPusher, row: OutboxRow, unread: number): Promise<'sent' | 'rejected' | 'later'> {
     const url = pusher.data.url;
     if (typeof url !== 'string') {
       await this.db.prisma.pushOutbox.delete({ where: { id: row.id } });
       return 'sent';
     }
-    const unread = (await unreadNotificationCounts(this.db.prisma, pusher.userId)).reduce((sum, c) => sum + c.notificationCount, 0);
     const body = notificationBody(pusher, await this.pushedEvent(pusher, row), JSON.parse(row.actions) as PushAction[], unread);
     try {
       const answer = await this.gateway.notify(url, body);

@@ -2,14 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { effectiveRules, type PushRules } from '@lattice/push-rules';
 import { DATABASE, type Database } from '@lattice/storage';
 
-/** What evaluating an event for a room's members needs, read once per event. */
+/** What evaluating an event needs of its room, read once per event. */
 export interface RoomPushContext {
-  /** Local users joined to the room now. */
-  localMembers: string[];
   /** Everyone joined, local or not: room_member_count. */
   memberCount: number;
   /** The room's m.room.power_levels content, or undefined before there is one. */
   powerLevels?: Record<string, unknown>;
+  /** Local joined members who changed their rules, with them; everyone else has the server defaults. */
+  customRules: Map<string, PushRules>;
 }
 
 /**
@@ -21,16 +21,46 @@ export class RoomPushContextReader {
   constructor(@Inject(DATABASE) private readonly db: Database) {}
 
   async read(roomId: string): Promise<RoomPushContext> {
-    const members = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string; local: boolean }>>(
-      `SELECT cs.user_id, (u.user_id IS NOT NULL) AS local
+    const [count] = await this.db.prisma.$queryRawUnsafe<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid WHERE r.room_id = $1 AND cs.membership = 'join'`,
+      roomId,
+    );
+    const custom = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string; content: string }>>(
+      `SELECT cs.user_id, ad.content
          FROM current_state cs
          JOIN rooms r ON r.room_nid = cs.room_nid
-         LEFT JOIN users u ON u.user_id = cs.user_id
+         JOIN account_data ad ON ad.user_id = cs.user_id AND ad.room_id = '' AND ad.type = 'm.push_rules'
         WHERE r.room_id = $1 AND cs.membership = 'join'`,
       roomId,
     );
-    const power = await this.stateContent(roomId, 'm.room.power_levels', '');
-    return { localMembers: members.filter((m) => m.local).map((m) => m.user_id), memberCount: members.length, powerLevels: power };
+    return {
+      memberCount: count?.n ?? 0,
+      powerLevels: await this.stateContent(roomId, 'm.room.power_levels', ''),
+      customRules: new Map(custom.map((c) => [c.user_id, effectiveRules(JSON.parse(c.content) as unknown, c.user_id)])),
+    };
+  }
+
+  /** Local users joined to the room now (those with an account here). */
+  async localMembers(roomId: string): Promise<string[]> {
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string }>>(
+      `SELECT cs.user_id FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid JOIN users u ON u.user_id = cs.user_id
+        WHERE r.room_id = $1 AND cs.membership = 'join'`,
+      roomId,
+    );
+    return rows.map((r) => r.user_id);
+  }
+
+  /** Which of these users have an account here and one of these memberships in the room now. */
+  async localMembersAmong(roomId: string, userIds: string[], memberships: string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string }>>(
+      `SELECT cs.user_id FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid JOIN users u ON u.user_id = cs.user_id
+        WHERE r.room_id = $1 AND cs.user_id = ANY($2::text[]) AND cs.membership = ANY($3::text[])`,
+      roomId,
+      userIds,
+      memberships,
+    );
+    return rows.map((r) => r.user_id);
   }
 
   /** The content of a current state event of the room. */
@@ -48,15 +78,6 @@ export class RoomPushContextReader {
       stateKey,
     );
     return rows.length ? ((JSON.parse(rows[0].json) as { content?: Record<string, unknown> }).content ?? {}) : undefined;
-  }
-
-  /** Each user's push rules: their m.push_rules account data merged with the server defaults. */
-  async rulesOf(userIds: string[]): Promise<Map<string, PushRules>> {
-    const rows = userIds.length
-      ? await this.db.prisma.accountData.findMany({ where: { userId: { in: userIds }, roomId: '', type: 'm.push_rules' }, select: { userId: true, content: true } })
-      : [];
-    const stored = new Map(rows.map((r) => [r.userId, JSON.parse(r.content) as unknown]));
-    return new Map(userIds.map((u) => [u, effectiveRules(stored.get(u), u)]));
   }
 
   /**

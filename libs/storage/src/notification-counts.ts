@@ -2,6 +2,7 @@ import type { Prisma } from './generated/prisma/client';
 
 /** Unread notifications of one thread ("main" for the main timeline) of a room. */
 export interface UnreadCount {
+  userId: string;
   roomId: string;
   threadId: string;
   notificationCount: number;
@@ -20,17 +21,18 @@ const UNREAD = `n.stream_pos > COALESCE((
      WHERE rc.room_id = n.room_id AND rc.user_id = n.user_id AND rc.receipt_type IN ('m.read', 'm.read.private')
        AND (rc.thread_id = '' OR rc.thread_id = n.thread_id)), 0)`;
 
-/** A user's unread notifications (rows the push service wrote), per room and thread; all rooms when `roomIds` is not given. */
-export async function unreadNotificationCounts(db: Prisma.TransactionClient, userId: string, roomIds?: string[]): Promise<UnreadCount[]> {
-  const rows = await db.$queryRawUnsafe<Array<{ room_id: string; thread_id: string; notifications: number; highlights: number }>>(
-    `SELECT n.room_id, n.thread_id, count(*) FILTER (WHERE n.notify)::int AS notifications, count(*) FILTER (WHERE n.highlight)::int AS highlights
+/** Users' unread notifications (rows the push service wrote), per user, room and thread; in all rooms when `roomIds` is not given. */
+export async function unreadNotificationCounts(db: Prisma.TransactionClient, userIds: string[], roomIds?: string[]): Promise<UnreadCount[]> {
+  if (userIds.length === 0) return [];
+  const rows = await db.$queryRawUnsafe<Array<{ user_id: string; room_id: string; thread_id: string; notifications: number; highlights: number }>>(
+    `SELECT n.user_id, n.room_id, n.thread_id, count(*) FILTER (WHERE n.notify)::int AS notifications, count(*) FILTER (WHERE n.highlight)::int AS highlights
        FROM event_push_actions n
-      WHERE n.user_id = $1 ${roomIds ? 'AND n.room_id = ANY($2::text[])' : ''} AND ${UNREAD}
-      GROUP BY n.room_id, n.thread_id`,
-    userId,
+      WHERE n.user_id = ANY($1::text[]) ${roomIds ? 'AND n.room_id = ANY($2::text[])' : ''} AND ${UNREAD}
+      GROUP BY n.user_id, n.room_id, n.thread_id`,
+    userIds,
     ...(roomIds ? [roomIds] : []),
   );
-  return rows.map((r) => ({ roomId: r.room_id, threadId: r.thread_id, notificationCount: r.notifications, highlightCount: r.highlights }));
+  return rows.map((r) => ({ userId: r.user_id, roomId: r.room_id, threadId: r.thread_id, notificationCount: r.notifications, highlightCount: r.highlights }));
 }
 
 /** Which of the given notified events the user has not read yet. */

@@ -256,7 +256,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private async addUnreadCounts(request: SyncRequest, join: JsonObject): Promise<void> {
     const roomIds = Object.keys(join);
     if (roomIds.length === 0) return;
-    const counts = await unreadNotificationCounts(this.db.prisma, request.userId, roomIds);
+    const counts = await unreadNotificationCounts(this.db.prisma, [request.userId], roomIds);
     const threaded = request.filter?.room?.timeline?.unread_thread_notifications === true;
     for (const roomId of roomIds) Object.assign(join[roomId] as JsonObject, unreadSection(counts.filter((c) => c.roomId === roomId), threaded));
   }

@@ -1,8 +1,8 @@
 import { unreadSection } from './unread-counts';
 
 const counts = [
-  { roomId: '!r', threadId: 'main', notificationCount: 2, highlightCount: 1 },
-  { roomId: '!r', threadId: '$root', notificationCount: 3, highlightCount: 0 },
+  { userId: '@u', roomId: '!r', threadId: 'main', notificationCount: 2, highlightCount: 1 },
+  { userId: '@u', roomId: '!r', threadId: '$root', notificationCount: 3, highlightCount: 0 },
 ];
 
 describe('unread counts in /sync', () => {
