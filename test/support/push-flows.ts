@@ -40,6 +40,8 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
   let bob: MatrixClient;
   let carol: MatrixClient;
   let sdk: Awaited<ReturnType<typeof loadSdk>>;
+  // Each flow waits for the push service to catch up, which on a loaded machine takes longer than jest's default 5 s.
+  jest.setTimeout(60_000);
 
   /** A room of alice's that bob and carol joined (three members: no one-to-one rule applies). */
   async function groupRoom(): Promise<string> {

@@ -14,12 +14,17 @@ export interface UnreadCount {
  * receipts. An m.read or m.read.private receipt counts, whichever is
  * further ahead (client-server-api "Marking notifications as read"); an
  * unthreaded receipt clears every thread up to its event, a threaded one
- * its own thread (the main timeline is the thread "main").
+ * its own thread (the main timeline is the thread "main"). A member who has
+ * sent no receipt since joining has read up to their join, as in Synapse:
+ * the invite that brought them in is not unread in the room they joined.
  */
 const UNREAD = `n.stream_pos > COALESCE((
     SELECT max(e.stream_pos) FROM receipts rc JOIN events e ON e.event_id = rc.event_id
      WHERE rc.room_id = n.room_id AND rc.user_id = n.user_id AND rc.receipt_type IN ('m.read', 'm.read.private')
-       AND (rc.thread_id = '' OR rc.thread_id = n.thread_id)), 0)`;
+       AND (rc.thread_id = '' OR rc.thread_id = n.thread_id)), 0)
+  AND n.stream_pos > COALESCE((
+    SELECT cs.stream_pos FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid
+     WHERE r.room_id = n.room_id AND cs.user_id = n.user_id AND cs.membership = 'join'), 0)`;
 
 /** Users' unread notifications (rows the push service wrote), per user, room and thread; in all rooms when `roomIds` is not given. */
 export async function unreadNotificationCounts(db: Prisma.TransactionClient, userIds: string[], roomIds?: string[]): Promise<UnreadCount[]> {
