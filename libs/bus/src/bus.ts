@@ -55,9 +55,10 @@ export interface Bus {
    * also what was published while none ran, and is delivered again until its
    * handler resolves (at least once: handlers must be idempotent). Processes
    * consuming under one name share its events. Over NATS a durable consumer;
-   * in one process the same as `consume`.
+   * in one process the same as `consume`. Resolves once the consumer
+   * exists: from then on nothing published is missed.
    */
-  consumeDurable<S extends StreamSubject>(subject: S, name: string, handler: StreamHandler<S>): void;
+  consumeDurable<S extends StreamSubject>(subject: S, name: string, handler: StreamHandler<S>): Promise<void>;
   /** Resolves if the bus carries messages now, rejects otherwise: readiness (a process that cannot reach it can serve nothing that writes). */
   checkReady(): Promise<void>;
   close(): Promise<void>;

@@ -52,7 +52,7 @@ export class InProcessBus implements Bus {
    * its events stay in order, and a slow handler (push evaluation of a large
    * room) does not hold up the consumers that wake long-polls.
    */
-  consumeDurable<S extends StreamSubject>(subject: S, name: string, handler: StreamHandler<S>): void {
+  async consumeDurable<S extends StreamSubject>(subject: S, name: string, handler: StreamHandler<S>): Promise<void> {
     let tail: Promise<void> = Promise.resolve();
     this.consume(subject, (event) => {
       tail = tail.then(() => Promise.resolve(handler(event)).catch((e: Error) => this.logger.warn(`${subject} consumer ${name}: ${e.message}`)));

@@ -22,8 +22,9 @@ export class PushModule implements OnModuleInit {
     private readonly delivery: PusherDelivery,
   ) {}
 
-  onModuleInit(): void {
-    this.bus.consumeDurable('output.room', PUSH_CONSUMER, async (event) => {
+  /** Startup waits for the durable consumer: once the process is up, no event is missed. */
+  async onModuleInit(): Promise<void> {
+    await this.bus.consumeDurable('output.room', PUSH_CONSUMER, async (event) => {
       if (await this.recorder.record(event)) this.delivery.wake();
     });
   }

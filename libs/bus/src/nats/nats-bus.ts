@@ -221,9 +221,9 @@ export class NatsBus implements Bus {
     })().catch((e: Error) => console.error(`${subject} consumer stopped: ${e.message}`));
   }
 
-  consumeDurable<S extends StreamSubject>(subject: S, name: string, handler: StreamHandler<S>): void {
+  async consumeDurable<S extends StreamSubject>(subject: S, name: string, handler: StreamHandler<S>): Promise<void> {
+    await this.ensureDurableConsumer(subject, name);
     void (async () => {
-      await this.ensureDurableConsumer(subject, name);
       const consumer = await this.js.consumers.get(OUTPUT_STREAM, name);
       const messages = await consumer.consume();
       this.outputs.push(messages);
