@@ -1,5 +1,5 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Inject, Injectable } from '@nestjs/common';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { AddressPolicy, assertAllowedLiteral, guardedLookup } from '@lattice/outbound';
@@ -31,6 +31,8 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
 export class PushGatewayClient {
   private readonly addresses: AddressPolicy;
   private readonly timeoutMs: number;
+  /** Kept-alive connections: a room's pushes go to a few gateways, thousands at a time. */
+  private readonly agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 64 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }) };
 
   constructor(@Inject(LATTICE_CONFIG) config: LatticeConfig) {
     this.addresses = new AddressPolicy(config.outbound);
@@ -40,7 +42,8 @@ export class PushGatewayClient {
   notify(url: string, body: unknown): Promise<GatewayAnswer> {
     const target = new URL(url);
     const payload = Buffer.from(JSON.stringify(body));
-    const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const secure = target.protocol === 'https:';
+    const request = secure ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       try {
         assertAllowedLiteral(this.addresses, target.hostname.replace(/^\[|\]$/g, ''));
@@ -51,6 +54,7 @@ export class PushGatewayClient {
         target,
         {
           method: 'POST',
+          agent: secure ? this.agents.https : this.agents.http,
           lookup: guardedLookup(this.addresses),
           headers: { 'content-type': 'application/json', 'content-length': String(payload.length) },
           timeout: this.timeoutMs,
