@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { AddressPolicy, assertAllowedLiteral, guardedLookup } from '@lattice/outbound';
 
@@ -28,7 +28,7 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
  * federation's do): a pusher cannot point this server at its own network.
  */
 @Injectable()
-export class PushGatewayClient {
+export class PushGatewayClient implements OnModuleDestroy {
   private readonly addresses: AddressPolicy;
   private readonly timeoutMs: number;
   /** Kept-alive connections: a room's pushes go to a few gateways, thousands at a time. */
@@ -37,6 +37,11 @@ export class PushGatewayClient {
   constructor(@Inject(LATTICE_CONFIG) config: LatticeConfig) {
     this.addresses = new AddressPolicy(config.outbound);
     this.timeoutMs = config.push.gatewayTimeoutMs;
+  }
+
+  onModuleDestroy(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   notify(url: string, body: unknown): Promise<GatewayAnswer> {
