@@ -26,15 +26,15 @@ interface OutboxRow {
 const SWEEP_MS = 1_000;
 /** Pushers one replica delivers to at once. */
 const CLAIM_BATCH = 200;
-/** Pushes of one pusher read per round (they go one after another, in order). */
+/** Pushes of one pusher sent per round, on average (they go one after another, in order). */
 const ROWS_PER_ROUND = 50;
 
 /**
  * Delivers the push outbox to push gateways. Each pusher is delivered to by
  * one replica at a time: a replica leases a pusher (pushers.lease_owner and
  * lease_until, claimed with SKIP LOCKED so replicas never wait on each
- * other), renews the lease before every push, and gives it back when the
- * pusher has nothing due. A replica that dies loses its leases when they
+ * other), renews it while it pushes, and gives it back at the end of the
+ * round. A replica that dies loses its leases when they
  * expire and another takes its pushers over. Pushes of a pusher go in order;
  * one the gateway failed to take waits (exponential backoff) with those
  * behind it. A row is deleted once the gateway has answered, so a push is
@@ -89,8 +89,20 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
     for (;;) {
       const pushers = await this.claim();
       if (pushers.length === 0) return;
+      const ids = pushers.map((p) => p.pusherId);
       const badges = await this.unreadCounts([...new Set(pushers.map((p) => p.userId))]);
-      await Promise.all(pushers.map((p) => this.deliverTo(p, badges.get(p.userId) ?? 0).catch((e: Error) => this.logger.warn(`pusher ${p.pusherId}: ${e.message}`))));
+      const due = await this.db.prisma.pushOutbox.findMany({
+        where: { pusherId: { in: ids }, nextAttemptTs: { lte: BigInt(Date.now()) } },
+        orderBy: { id: 'asc' },
+        take: CLAIM_BATCH * ROWS_PER_ROUND,
+      });
+      await Promise.all(
+        pushers.map((p) =>
+          this.deliverTo(p, due.filter((row) => row.pusherId === p.pusherId), badges.get(p.userId) ?? 0).catch((e: Error) => this.logger.warn(`pusher ${p.pusherId}: ${e.message}`)),
+        ),
+      );
+      // Given back together; a pusher with pushes still due is claimed again by the next round.
+      await this.db.prisma.pusher.updateMany({ where: { pusherId: { in: ids }, leaseOwner: this.owner }, data: { leaseOwner: null, leaseUntil: null } });
       if (pushers.length < CLAIM_BATCH || this.stopped) return;
     }
   }
@@ -137,24 +149,12 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
     return counts;
   }
 
-  private async deliverTo(pusher: LeasedPusher, unread: number): Promise<void> {
-    try {
-      for (;;) {
-        const due = await this.db.prisma.pushOutbox.findMany({
-          where: { pusherId: pusher.pusherId, nextAttemptTs: { lte: BigInt(Date.now()) } },
-          orderBy: { id: 'asc' },
-          take: ROWS_PER_ROUND,
-        });
-        if (due.length === 0) return;
-        for (const row of due) {
-          if (this.stopped || !(await this.renew(pusher))) return;
-          const outcome = await this.push(pusher, row, unread);
-          if (outcome === 'rejected') return;
-          if (outcome === 'later') return;
-        }
-      }
-    } finally {
-      await this.db.prisma.pusher.updateMany({ where: { pusherId: pusher.pusherId, leaseOwner: this.owner }, data: { leaseOwner: null, leaseUntil: null } });
+  /** The pusher's due pushes, in order; stops at one to retry later (those behind it wait with it) or when the pusher is gone. */
+  private async deliverTo(pusher: LeasedPusher, rows: OutboxRow[], unread: number): Promise<void> {
+    for (const row of rows) {
+      if (this.stopped || !(await this.renew(pusher))) return;
+      const outcome = await this.push(pusher, row, unread);
+      if (outcome !== 'sent') return;
     }
   }
 
