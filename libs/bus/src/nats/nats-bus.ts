@@ -176,7 +176,7 @@ export class NatsBus implements Bus {
 
   serve<S extends RequestSubject>(subject: S, handler: RequestHandler<S>): void {
     if (this.serving) throw new Error(`${subject} is already served by this process`);
-    this.serving = this.startServing(new RequestBatcher('room.input', handler as unknown as RequestHandler<'room.input'>)).catch((e: Error) => console.error(`serving ${subject}: ${e.message}`));
+    this.serving = this.startServing(new RequestBatcher('room.input', handler as unknown as RequestHandler<'room.input'>)).catch((e: Error) => this.logger.error(`serving ${subject}: ${e.message}`));
   }
 
   publish<S extends StreamSubject>(subject: S, event: BusContract[S]['event']): Promise<void> {
@@ -213,12 +213,12 @@ export class NatsBus implements Bus {
         const parent = traceContextOf(message.headers);
         await tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
           for (const event of decodeOutputPayload(message.data)) {
-            for (const each of all) await Promise.resolve(each(event as BusContract[StreamSubject]['event'])).catch((e: Error) => console.error(`${subject} consumer: ${e.message}`));
+            for (const each of all) await Promise.resolve(each(event as BusContract[StreamSubject]['event'])).catch((e: Error) => this.logger.error(`${subject} consumer: ${e.message}`));
           }
           span.end();
         });
       }
-    })().catch((e: Error) => console.error(`${subject} consumer stopped: ${e.message}`));
+    })().catch((e: Error) => this.logger.error(`${subject} consumer stopped: ${e.message}`));
   }
 
   async consumeDurable<S extends StreamSubject>(subject: S, name: string, handler: StreamHandler<S>): Promise<void> {

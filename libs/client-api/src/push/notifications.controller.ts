@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { Auth, Errors, Requester } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { toClientEvent } from '@lattice/room-server';
+import { toClientEvent } from '@lattice/rooms';
 import { unreadNotifiedEvents } from '@lattice/storage';
 import { StorageAccess } from '../storage-access';
 

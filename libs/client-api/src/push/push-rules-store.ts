@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import { effectiveRules, type PushRules } from '@lattice/push-rules';
 import { POSITION_CACHE, type PositionCache } from '@lattice/storage';
-import { AccountDataStore } from '@lattice/sync';
+import { AccountDataStore } from '@lattice/streams';
 import { StorageAccess } from '../storage-access';
 
 /**
