@@ -4,8 +4,11 @@ import { pushFlows } from '../support/push-flows';
 import { startTestPushGateway, type TestPushGateway } from '../../tools/push/test-push-gateway';
 import { startServicesDeployment } from '../support/services-deployment';
 
-/** The push service reaches the test gateway on loopback; a short lease lets a restarted replica take a dead one's pushers soon. */
-const PUSH_ENV = { LATTICE_OUTBOUND_ALLOW_RANGES: '127.0.0.0/8,::1/128', LATTICE_PUSH_LEASE_MS: '3000' };
+/**
+ * The push service reaches the test gateway on loopback; a lease shorter than the default (yet longer than a
+ * push may take: the gateway timeout, 10 s) lets a restarted replica take a dead one's pushers soon.
+ */
+const PUSH_ENV = { LATTICE_OUTBOUND_ALLOW_RANGES: '127.0.0.0/8,::1/128', LATTICE_PUSH_LEASE_MS: '15000' };
 
 describe('push rules, unread counts and pushers with matrix-js-sdk against services mode behind nginx', () => pushFlows(() => startServicesDeployment(PUSH_ENV)));
 

@@ -124,7 +124,7 @@ export const configSchema = z.object({
   /**
    * The push service (client-server-api "Push Notifications"). `enabled: false` leaves it out of the
    * single process (no unread counts, no pushes; services mode runs it as role `push` or not at all).
-   * How long a push gateway has to answer,
+   * How long a push gateway has to answer (a lease must outlast it),
    * how long a replica holds a pusher it delivers to, and the longest wait between retries. Gateway
    * URLs are outbound requests: a gateway on a private network needs outbound.allowRanges.
    */

@@ -131,12 +131,14 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Renews the lease once a third of it has passed, so it cannot run out
-   * during a push (a push takes at most gatewayTimeoutMs); false if another
+   * Renews the lease unless what is left of it outlasts a push (at most
+   * gatewayTimeoutMs, with a second to spare), so it cannot run out while a
+   * push is in flight and another replica send it again; false if another
    * replica has the pusher now (or it was deleted).
    */
   private async renew(pusher: LeasedPusher): Promise<boolean> {
-    if (Date.now() - pusher.leasedAt < this.config.push.leaseMs / 3) return true;
+    const { leaseMs, gatewayTimeoutMs } = this.config.push;
+    if (Date.now() - pusher.leasedAt < leaseMs - gatewayTimeoutMs - 1000) return true;
     const renewed = await this.db.prisma.pusher.updateMany({ where: { pusherId: pusher.pusherId, leaseOwner: this.owner }, data: { leaseUntil: this.leaseUntil() } });
     pusher.leasedAt = Date.now();
     return renewed.count === 1;
