@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'media': () => import('./media/media.bench'),
   'media/thumbnails': () => import('./media/thumbnails.bench'),
   'appservice': () => import('./appservice/appservice.bench'),
+  'push': () => import('./push/push.bench'),
 };
 
 async function main(): Promise<void> {

@@ -144,6 +144,24 @@ describe('NATS JetStream bus', () => {
     expect(seen).toEqual([false, true, true]);
   });
 
+  it('gives a durable consumer what was published while no process consumed it, each event to one of the processes sharing it', async () => {
+    const producer = await replica('producer');
+    const first = await replica('push-1');
+    const got: string[] = [];
+    await first.consumeDurable('output.typing', 'durable-test', (e: OutputTyping) => void got.push(e.userId));
+    await producer.publish('output.typing', { roomId: '!r:x', userId: '@before:x', typing: true, timeoutMs: 1000 });
+    await until('the first event', () => got.includes('@before:x'));
+    await first.close();
+    await Promise.all(['@while-down-1:x', '@while-down-2:x'].map((userId) => producer.publish('output.typing', { roomId: '!r:x', userId, typing: true, timeoutMs: 1000 })));
+    const [second, third] = [await replica('push-2'), await replica('push-3')];
+    const shared: Record<string, string[]> = { second: [], third: [] };
+    await second.consumeDurable('output.typing', 'durable-test', (e: OutputTyping) => void shared.second.push(e.userId));
+    await third.consumeDurable('output.typing', 'durable-test', (e: OutputTyping) => void shared.third.push(e.userId));
+    await until('the events published while down', () => [...shared.second, ...shared.third].length === 2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect([...shared.second, ...shared.third].sort()).toEqual(['@while-down-1:x', '@while-down-2:x']);
+  });
+
   it('carries the trace context from the requester to the handler', async () => {
     const contextManager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(contextManager);

@@ -14,7 +14,7 @@ let ports = Number(process.env.LATTICE_TEST_SERVICES_PORT ?? 20_000 + (process.p
  * front), on a database of its own and an emptied bus. Process output is
  * printed only when LATTICE_TEST_LOGS is set.
  */
-export async function startServicesDeployment(options: Pick<LocalDeploymentOptions, 'replicas' | 'configFile'> = {}): Promise<LocalDeployment & { close(): Promise<void> }> {
+export async function startServicesDeployment(options: Pick<LocalDeploymentOptions, 'replicas' | 'configFile' | 'env'> = {}): Promise<LocalDeployment & { close(): Promise<void> }> {
   const env = servicesEnv();
   await emptyJetStream(env.natsUrl);
   const databaseUrl = await createScratchDatabase(env.postgresUrl, 'lattice_services');
@@ -29,6 +29,12 @@ export async function startServicesDeployment(options: Pick<LocalDeploymentOptio
     ...options,
     log: process.env.LATTICE_TEST_LOGS ? (line) => process.stdout.write(`${line}\n`) : undefined,
   });
-  await deployment.start();
+  try {
+    await deployment.start();
+  } catch (e) {
+    // A deployment that did not come up must not leave its processes holding the ports of the next one.
+    await deployment.stop();
+    throw e;
+  }
   return Object.assign(deployment, { close: () => deployment.stop() });
 }

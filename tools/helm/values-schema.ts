@@ -125,6 +125,7 @@ export function chartValuesSchema(): Schema {
           'federation-api': role(false),
           media: role(false),
           appservice: role(false),
+          push: role(false),
         },
       },
       terminationGracePeriodSeconds: { type: 'integer', minimum: 0 },

@@ -7,7 +7,7 @@ import { renderNginxConfig, type HttpService, type Upstreams } from '@lattice/ro
 /** One process of the deployment: an app and the port its HTTP listener (API or health only) takes. */
 export interface ServiceProcess {
   name: string;
-  app: 'client-api' | 'federation-api' | 'room-server' | 'sync' | 'media' | 'appservice';
+  app: 'client-api' | 'federation-api' | 'room-server' | 'sync' | 'media' | 'appservice' | 'push';
   port: number;
   child?: ChildProcess;
 }
@@ -27,10 +27,12 @@ export interface LocalDeploymentOptions {
   distDir: string;
   /** Processes of an app other than the usual layout's count (e.g. two media replicas sharing S3 storage). */
   replicas?: Partial<Record<ServiceProcess['app'], number>>;
+  /** Environment every process gets on top of this one's (e.g. LATTICE_OUTBOUND_ALLOW_RANGES for a push gateway on loopback). */
+  env?: Record<string, string>;
   log?: (line: string) => void;
 }
 
-/** The shape of the local services mode: 2 client-api and 2 sync workers behind nginx, one of each other service. */
+/** The shape of the local services mode: 2 client-api, 2 sync and 2 push workers (nginx in front of the HTTP ones), one of each other service. */
 const LAYOUT: Array<[ServiceProcess['app'], number]> = [
   ['room-server', 1],
   ['client-api', 2],
@@ -38,6 +40,7 @@ const LAYOUT: Array<[ServiceProcess['app'], number]> = [
   ['federation-api', 1],
   ['media', 1],
   ['appservice', 1],
+  ['push', 2],
 ];
 
 /**
@@ -67,7 +70,11 @@ export class LocalDeployment {
     for (const p of this.processes) this.launch(p);
     await Promise.all(this.processes.map((p) => this.ready(p)));
     this.startNginx();
-    await waitFor(`nginx on ${this.url}`, () => fetch(`${this.url}/_matrix/client/versions`).then((r) => r.ok));
+    // An nginx that could not take its port has exited: whatever answers there is not this deployment.
+    await waitFor(`nginx on ${this.url}`, () => {
+      if (this.nginx?.exitCode !== null) throw new Error(`nginx exited with code ${this.nginx?.exitCode}`);
+      return fetch(`${this.url}/_matrix/client/versions`).then((r) => r.ok);
+    });
   }
 
   process(name: string): ServiceProcess {
@@ -118,6 +125,7 @@ export class LocalDeployment {
       LATTICE_SERVER_NAME: this.options.serverName ?? 'localhost',
       LATTICE_SERVICE_NAME: 'lattice',
       ...(this.options.configFile ? { LATTICE_CONFIG: this.options.configFile } : {}),
+      ...this.options.env,
     };
     const child = spawn(process.execPath, [join(this.options.distDir, 'apps', p.app, 'src/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = (chunk: Buffer) => {
@@ -128,17 +136,23 @@ export class LocalDeployment {
     p.child = child;
   }
 
+  /** Nine processes starting at once on a busy two-core machine can take minutes: slow is not failed. */
   private ready(p: ServiceProcess): Promise<void> {
-    return waitFor(`${p.name} on port ${p.port}`, () => {
-      if (p.child?.exitCode !== null) throw new Error(`${p.name} exited with code ${p.child?.exitCode}`);
-      return fetch(`http://127.0.0.1:${p.port}/health/ready`).then((r) => r.ok);
-    });
+    return waitFor(
+      `${p.name} on port ${p.port}`,
+      () => {
+        if (p.child?.exitCode !== null) throw new Error(`${p.name} exited with code ${p.child?.exitCode}`);
+        return fetch(`http://127.0.0.1:${p.port}/health/ready`).then((r) => r.ok);
+      },
+      180_000,
+    );
   }
 
   private startNginx(): void {
     const upstreams = {} as Upstreams;
     for (const p of this.processes) {
-      if (p.app === 'room-server' || p.app === 'appservice') continue;
+      // None of them serves an API: they consume the bus.
+      if (p.app === 'room-server' || p.app === 'appservice' || p.app === 'push') continue;
       (upstreams[p.app as HttpService] ??= []).push(`127.0.0.1:${p.port}`);
     }
     const conf = join(this.dir, 'nginx.conf');

@@ -41,14 +41,21 @@ export class AppserviceRouter implements OnModuleInit {
     private readonly deviceKeys: DeviceKeyStore,
   ) {}
 
-  onModuleInit(): void {
-    this.bus.consumeDurable('output.room', APPSERVICE_CONSUMER, (event) => this.routeEvent(event));
-    this.bus.consumeDurable('output.typing', APPSERVICE_CONSUMER, (typing) => this.routeTyping(typing));
-    this.bus.consumeDurable('output.streams', APPSERVICE_CONSUMER, (change) => this.routeStreamChange(change));
-    this.bus.consumeDurable('output.presence', APPSERVICE_CONSUMER, (presence) => this.routePresence(presence));
-    this.bus.consumeDurable('output.oneTimeKeys', APPSERVICE_CONSUMER, ({ userId, deviceId }) =>
-      this.routeOneTimeKeyCount(userId, deviceId),
-    );
+  async onModuleInit(): Promise<void> {
+    // Ordered: each service's transactions carry the events in the order the rooms had them.
+    const ordered = { ordered: true };
+    await Promise.all([
+      this.bus.consumeDurable('output.room', APPSERVICE_CONSUMER, (event) => this.routeEvent(event), ordered),
+      this.bus.consumeDurable('output.typing', APPSERVICE_CONSUMER, (typing) => this.routeTyping(typing), ordered),
+      this.bus.consumeDurable('output.streams', APPSERVICE_CONSUMER, (change) => this.routeStreamChange(change), ordered),
+      this.bus.consumeDurable('output.presence', APPSERVICE_CONSUMER, (presence) => this.routePresence(presence), ordered),
+      this.bus.consumeDurable(
+        'output.oneTimeKeys',
+        APPSERVICE_CONSUMER,
+        ({ userId, deviceId }) => this.routeOneTimeKeyCount(userId, deviceId),
+        ordered,
+      ),
+    ]);
   }
 
   async routeEvent(output: OutputRoomEvent): Promise<void> {

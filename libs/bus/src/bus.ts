@@ -19,6 +19,12 @@ export interface PartitionContext {
 }
 
 /** A request as its handler gets it: the message and the partition it came in on. */
+/** How a durable consumer takes its events. */
+export interface DurableOptions {
+  /** One unacknowledged event at a time, so the consumers sharing the name handle the stream in order. */
+  ordered?: boolean;
+}
+
 export interface BusRequest<S extends RequestSubject> {
   request: BusContract[S]['request'];
   context: PartitionContext;
@@ -59,13 +65,15 @@ export interface Bus {
   publishAll<S extends StreamSubject>(subject: S, events: ReadonlyArray<BusContract[S]['event']>): Promise<void>;
   consume<S extends StreamSubject>(subject: S, handler: StreamHandler<S>): void;
   /**
-   * Consumes a stream under a durable name shared by every process that uses it: each message is
-   * handled once among them, one at a time, in order, and acknowledged only when the handler
-   * resolved (a failed or interrupted one is delivered again, so handlers must be idempotent); a
-   * restarted consumer resumes where it left off. Over NATS a durable JetStream consumer; in one
-   * process the same as `consume`.
+   * Consumes a stream so that nothing is missed, under a durable name shared by every process that
+   * uses it: every event published since the name was first consumed reaches one of them, also what
+   * was published while none ran, and is delivered again until its handler resolves (at least once:
+   * handlers must be idempotent). `ordered` hands the events over one at a time, in order (the
+   * app-service sender's transactions need it); otherwise a small window is in flight at once.
+   * Over NATS a durable JetStream consumer; in one process a queue of its own per handler.
+   * Resolves once the consumer exists: from then on nothing published is missed.
    */
-  consumeDurable<S extends StreamSubject>(subject: S, durableName: string, handler: StreamHandler<S>): void;
+  consumeDurable<S extends StreamSubject>(subject: S, name: string, handler: StreamHandler<S>, options?: DurableOptions): Promise<void>;
   /** Resolves if the bus carries messages now, rejects otherwise: readiness (a process that cannot reach it can serve nothing that writes). */
   checkReady(): Promise<void>;
   /** The lag of this process's consumers (none in one process: the in-process bus hands messages over at once). */

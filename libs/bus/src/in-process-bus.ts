@@ -1,7 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { BusContract, RequestSubject, StreamSubject } from '@lattice/contracts';
 import { partitionOf } from '@lattice/contracts';
 import type { Bus, ConsumerLag, RequestHandler, StreamHandler } from './bus';
-import { Logger } from '@nestjs/common';
 import { RequestBatcher } from './request-batcher';
 
 const durableLog = new Logger('InProcessBus');
@@ -59,8 +59,12 @@ export class InProcessBus implements Bus {
     return [];
   }
 
-  /** One process has one consumer of each name: every event, in publish order, on a chain of its own. */
-  consumeDurable<S extends StreamSubject>(subject: S, _durableName: string, handler: StreamHandler<S>): void {
+  /**
+   * In one process publisher and consumer live and die together, so nothing is published while the
+   * consumer is down. Each handler has a chain of its own: its events stay in order, and a slow one
+   * (push evaluation of a large room) holds up no other consumer.
+   */
+  async consumeDurable<S extends StreamSubject>(subject: S, _name: string, handler: StreamHandler<S>): Promise<void> {
     const list = this.durables.get(subject) ?? [];
     list.push({ handler: handler as unknown as StreamHandler<StreamSubject>, tail: Promise.resolve() });
     this.durables.set(subject, list);

@@ -14,7 +14,10 @@ import { KeyBackupController } from './keys/key-backup.controller';
 import { KeysController } from './keys/keys.controller';
 import { PresenceController } from './presence/presence.controller';
 import { ProfileController } from './profile/profile.controller';
+import { NotificationsController } from './push/notifications.controller';
+import { PushersController } from './push/pushers.controller';
 import { PushRulesController } from './push/push-rules.controller';
+import { PushRulesStore } from './push/push-rules-store';
 import { RelationsController } from './relations/relations.controller';
 import { CreateRoomController } from './rooms/create-room.controller';
 import { HierarchyController } from './rooms/hierarchy.controller';
@@ -70,6 +73,8 @@ import { ThirdPartyController } from './appservice/thirdparty.controller';
     PresenceController,
     UserDataController,
     PushRulesController,
+    PushersController,
+    NotificationsController,
     KeysController,
     CrossSigningController,
     KeyBackupController,
@@ -93,6 +98,6 @@ import { ThirdPartyController } from './appservice/thirdparty.controller';
     AppserviceController,
     ThirdPartyController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields, ReportStore, AppserviceAccess],
+  providers: [RoomInputClient, StorageAccess, PushRulesStore, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields, ReportStore, AppserviceAccess],
 })
 export class ClientApiModule {}

@@ -42,6 +42,7 @@ const overrides: ReadonlyArray<{ name: string; help: string; apply: (raw: Record
   { name: 'LATTICE_REGISTRATION_SHARED_SECRET', help: 'admin.registrationSharedSecret', apply: (c, v) => ((c.admin ??= {}).registrationSharedSecret = v) },
   { name: 'LATTICE_ADMIN_TOKEN', help: 'admin.operatorToken', apply: (c, v) => ((c.admin ??= {}).operatorToken = v) },
   { name: 'LATTICE_SERVER_NOTICES_LOCALPART', help: 'admin.serverNoticesLocalpart', apply: (c, v) => ((c.admin ??= {}).serverNoticesLocalpart = v) },
+  { name: 'LATTICE_PUSH_LEASE_MS', help: 'push.leaseMs', apply: (c, v) => ((c.push ??= {}).leaseMs = Number(v)) },
   { name: 'LATTICE_OUTBOUND_ALLOW_RANGES', help: 'outbound.allowRanges (comma-separated CIDR ranges)', apply: (c, v) => ((c.outbound ??= {}).allowRanges = commaList(v)) },
 ];
 

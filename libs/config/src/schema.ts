@@ -170,7 +170,7 @@ const rateLimit = z.object({
 
 export const configSchema = z.object({
   /** Which services this process runs: `all` is the single-process server. */
-  role: z.enum(['all', 'client-api', 'federation-api', 'room-server', 'sync', 'media', 'appservice']).default('all'),
+  role: z.enum(['all', 'client-api', 'federation-api', 'room-server', 'sync', 'media', 'appservice', 'push']).default('all'),
   listen: z
     .object({
       host: z.string().default('0.0.0.0'),
@@ -294,6 +294,21 @@ export const configSchema = z.object({
       requestTimeoutMs: z.number().int().positive().default(30_000),
     })
     .default({ retryInitialMs: 1_000, retryMaxMs: 300_000, maxItemsPerTransaction: 100, requestTimeoutMs: 30_000 }),
+  /**
+   * The push service (client-server-api "Push Notifications"). `enabled: false` leaves it out of the
+   * single process (no unread counts, no pushes; services mode runs it as role `push` or not at all).
+   * How long a push gateway has to answer (a lease must outlast it),
+   * how long a replica holds a pusher it delivers to, and the longest wait between retries. Gateway
+   * URLs are outbound requests: a gateway on a private network needs outbound.allowRanges.
+   */
+  push: z
+    .object({
+      enabled: z.boolean().default(true),
+      gatewayTimeoutMs: z.number().int().min(100).default(10_000),
+      leaseMs: z.number().int().min(1000).default(30_000),
+      maxRetryDelayMs: z.number().int().min(100).default(600_000),
+    })
+    .default({ enabled: true, gatewayTimeoutMs: 10_000, leaseMs: 30_000, maxRetryDelayMs: 600_000 }),
   /** Where the signing keys of tenants without one in the database are written at first start. */
   dataDir: z.string().default('./data'),
 });

@@ -21,7 +21,7 @@ export interface OutputRoomEvent {
 
 /** A per-user stream changed (account data, receipts, to-device inboxes, device lists): wake that user's or room's sync waiters. */
 export interface OutputStreamChange {
-  stream: 'accountData' | 'receipts' | 'toDevice' | 'deviceLists';
+  stream: 'accountData' | 'receipts' | 'toDevice' | 'deviceLists' | 'notifications';
   position: string;
   /** For to-device: the first position of the messages stored (they hold firstPosition..position), so the app-service sender reads just them. */
   firstPosition?: string;

@@ -10,6 +10,7 @@ import type { LatticeConfig, ServiceRole } from '@lattice/config';
 import { FederationApiModule } from '@lattice/federation-api';
 import { createMatrixHttpApp, listenTls } from '@lattice/http';
 import { MediaModule } from '@lattice/media';
+import { PushModule } from '@lattice/push';
 import { RoomServerModule } from '@lattice/room-server';
 import { claimPartitionEpoch, databaseIdentity, InProcessPositionCache, NoPositionCache, openDatabase, RedisPositionCache, type Database, type PositionCache } from '@lattice/storage';
 import { SyncModule } from '@lattice/sync';
@@ -27,6 +28,7 @@ const SERVICE_MODULES: Record<Exclude<ServiceRole, 'all'>, Array<Type<unknown>>>
   sync: [SyncModule],
   media: [MediaModule],
   appservice: [AppserviceModule],
+  push: [PushModule],
 };
 
 export interface RunningLattice {
@@ -52,7 +54,10 @@ export async function startLattice(config: LatticeConfig, options: { logger?: bo
   const db = await openDatabase(config.database);
   const bus = await createBus(config, db);
   const positions = await positionCacheFor(config, db);
-  const roles = config.role === 'all' ? Object.values(SERVICE_MODULES).flat() : SERVICE_MODULES[config.role];
+  const roles =
+    config.role === 'all'
+      ? Object.values(SERVICE_MODULES).flat().filter((m) => m !== PushModule || config.push.enabled)
+      : SERVICE_MODULES[config.role];
 
   @Module({ imports: [InfrastructureModule.forRoot({ config, db, bus, positions }), ...roles], controllers: [HealthController, MetricsController] })
   class LatticeModule {}

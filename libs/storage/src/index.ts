@@ -6,3 +6,4 @@ export { PrismaClient, Prisma } from './generated/prisma/client';
 export * from './partition-epochs';
 export * from './position-cache';
 export * from './room-restrictions';
+export * from './notification-counts';

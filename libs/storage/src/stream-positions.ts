@@ -1,7 +1,7 @@
 import type { Prisma } from './generated/prisma/client';
 
 /** The streams sync tokens carry a position of, persisted in stream_positions and cached. */
-export const STREAM_NAMES = ['events', 'account_data', 'receipts', 'to_device', 'device_lists', 'presence'] as const;
+export const STREAM_NAMES = ['events', 'account_data', 'receipts', 'to_device', 'device_lists', 'presence', 'notifications'] as const;
 export type StreamName = (typeof STREAM_NAMES)[number];
 
 /**

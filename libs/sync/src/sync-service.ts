@@ -5,13 +5,15 @@ import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/co
 import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
 import { BundledAggregations, EventVisibility, RoomReader, toClientEvent, type StoredEvent } from '@lattice/rooms';
-import { DATABASE, POSITION_CACHE, reconcilePositions, type Database, type PositionCache } from '@lattice/storage';
+import { effectiveRules } from '@lattice/push-rules';
+import { DATABASE, POSITION_CACHE, reconcilePositions, unreadNotificationCounts, type Database, type PositionCache } from '@lattice/storage';
 import { syncWaiters, syncWakeupLatency, untraced } from '@lattice/telemetry';
 import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, PresenceStore, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
 import { SyncNotifier } from './notifier';
 import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
 import { TypingStore } from './streams/typing-store';
+import { unreadSection } from './streams/unread-counts';
 import { hiddenByIgnore, inviteFromIgnored } from './streams/ignored-users';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
 
@@ -161,7 +163,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const invite: JsonObject = {};
     const leave: JsonObject = {};
     const knock: JsonObject = {};
-    const accountData = await this.accountData.since(request.userId, from.accountData, current.accountData);
+    const accountData = withPushRules(request.userId, await this.accountData.since(request.userId, from.accountData, current.accountData), since === undefined);
+    const countsChanged = since ? await this.roomsWithNewNotifications(request.userId, from.notifications, current.notifications) : new Set<string>();
     const ignored = await this.ignoredUsers.ignoredBy(request.userId, accountData, from.accountData, current.accountData);
     const hasLeft = memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
     const forgotten = new Set(hasLeft ? (await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
@@ -170,7 +173,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       if (!roomIncluded(filter, room.roomId)) continue;
       const changedMembership = room.streamPos > from.events && room.streamPos <= current.events;
       if (room.membership === 'join') {
-        const section = await this.joinedRoom(request, room.roomId, room.streamPos, since && !changedMembership ? from : undefined, current, accountData, ignored);
+        const section = await this.joinedRoom(request, room.roomId, room.streamPos, since && !changedMembership ? from : undefined, current, accountData, ignored, countsChanged.has(room.roomId));
         if (section) join[room.roomId] = section;
       } else if (room.membership === 'invite' && (changedMembership || !since)) {
         const inviteState = (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId));
@@ -184,6 +187,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       }
     }
 
+    await this.addUnreadCounts(request, join);
     const keys = await this.deviceKeys.syncCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
     // client-server-api /sync: device_lists is only given for incremental syncs.
@@ -218,6 +222,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     current: SyncPosition,
     accountData: AccountDataEntry[],
     ignored: ReadonlySet<string>,
+    countsChanged: boolean,
   ): Promise<JsonObject | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
@@ -239,7 +244,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since) : [];
     // Only an event of the timeline can bring a state change by resolution: a room without one has none.
     if (since !== undefined && !request.fullState && timeline.length > 0) state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
-    if (since !== undefined && !request.fullState && timeline.length === 0 && ephemeral.length === 0 && roomAccountData.length === 0) return undefined;
+    if (since !== undefined && !request.fullState && timeline.length === 0 && ephemeral.length === 0 && roomAccountData.length === 0 && !countsChanged) return undefined;
 
     return {
       timeline: {
@@ -250,9 +255,24 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       state: { events: state.map((e) => toClientEvent(e)) },
       ephemeral: { events: ephemeral },
       account_data: { events: roomAccountData },
-      unread_notifications: { notification_count: 0, highlight_count: 0 },
       summary: {},
     };
+  }
+
+  /** Rooms where the push service wrote notification rows for the user since the token: their counts changed. */
+  private async roomsWithNewNotifications(userId: string, after: bigint, upTo: bigint): Promise<Set<string>> {
+    if (upTo <= after) return new Set();
+    const rows = await this.db.prisma.eventPushAction.findMany({ where: { userId, notifPos: { gt: after, lte: upTo } }, select: { roomId: true }, distinct: ['roomId'] });
+    return new Set(rows.map((r) => r.roomId));
+  }
+
+  /** Every joined room of the response gets its unread counts (client-server-api "Receiving notifications"). */
+  private async addUnreadCounts(request: SyncRequest, join: JsonObject): Promise<void> {
+    const roomIds = Object.keys(join);
+    if (roomIds.length === 0) return;
+    const counts = await unreadNotificationCounts(this.db.prisma, [request.userId], roomIds);
+    const threaded = request.filter?.room?.timeline?.unread_thread_notifications === true;
+    for (const roomId of roomIds) Object.assign(join[roomId] as JsonObject, unreadSection(counts.filter((c) => c.roomId === roomId), threaded));
   }
 
   /**
@@ -327,6 +347,18 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const own = state.filter((e) => e.type === 'm.room.member' && e.state_key === userId).map((e) => ({ type: e.type, state_key: e.state_key!, sender: e.sender, content: e.content }));
     return [...strippedState(state), ...own] as unknown as JsonObject[];
   }
+}
+
+/**
+ * m.push_rules as the user's current rules (client-server-api "Push Rules:
+ * Events"): stored rules gain the defaults added since they were written,
+ * and an initial sync of a user who never changed a rule gets the defaults.
+ */
+function withPushRules(userId: string, entries: AccountDataEntry[], initial: boolean): AccountDataEntry[] {
+  const isRules = (a: AccountDataEntry) => a.roomId === '' && a.type === 'm.push_rules';
+  const updated = entries.map((a) => (isRules(a) ? { ...a, content: effectiveRules(a.content, userId) as unknown as JsonObject } : a));
+  if (initial && !entries.some(isRules)) updated.push({ roomId: '', type: 'm.push_rules', content: effectiveRules(undefined, userId) as unknown as JsonObject });
+  return updated;
 }
 
 function isEmpty(response: JsonObject): boolean {

@@ -5,7 +5,7 @@ import {
   type Consumer, type ConsumerMessages, type JetStreamClient, type MsgHdrs, type JetStreamManager, type KV, type NatsConnection, type StreamConfig,
 } from 'nats';
 import { partitionOf, type BusContract, type RequestSubject, type StreamSubject } from '@lattice/contracts';
-import type { Bus, ConsumerLag, RequestHandler, StreamHandler } from '../bus';
+import type { Bus, ConsumerLag, DurableOptions, RequestHandler, StreamHandler } from '../bus';
 import {
   LEASE_BUCKET, MEMBER_BUCKET, OUTPUT_STREAM, REPLY_TO_HEADER, ROOM_INPUT_STREAM, outputSubject, roomInputConsumer, roomInputSubject,
 } from './names';
@@ -16,8 +16,6 @@ import { decodeOutputPayload, encodeOutputPayloads } from './output-payload';
 import { headersWithTrace, traceContextOf } from './trace-headers';
 
 const json = JSONCodec();
-/** How long a durable consumer's failed message waits before it is delivered again. */
-const DURABLE_RETRY_MS = 1_000;
 const durableLog = new Logger('DurableConsumer');
 const tracer = trace.getTracer('lattice-bus');
 /**
@@ -26,6 +24,12 @@ const tracer = trace.getTracer('lattice-bus');
  * is harmless (the handler answers a repeated input from its record).
  */
 const INPUT_WINDOW = 32;
+/** Unacknowledged output messages a durable consumer may have in hand, across the processes sharing it. */
+const DURABLE_WINDOW = 16;
+/** A handler that has not finished by then is presumed dead and its message goes to another process. */
+const DURABLE_ACK_WAIT_MS = 60_000;
+/** How long a message whose handler failed waits before it is delivered again. */
+const DURABLE_RETRY_MS = 2_000;
 /** NATS's own default, for a server that does not say. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** Room left in a message for its headers (trace context). */
@@ -220,10 +224,10 @@ export class NatsBus implements Bus {
     })().catch((e: Error) => this.logger.error(`${subject} consumer stopped: ${e.message}`));
   }
 
-  consumeDurable<S extends StreamSubject>(subject: S, durableName: string, handler: StreamHandler<S>): void {
+  async consumeDurable<S extends StreamSubject>(subject: S, durableName: string, handler: StreamHandler<S>, options: DurableOptions = {}): Promise<void> {
     const name = durableConsumerName(durableName, subject);
+    await this.ensureDurableConsumer(name, subject, options);
     void (async () => {
-      await this.ensureDurableConsumer(name, subject);
       const messages = await (await this.js.consumers.get(OUTPUT_STREAM, name)).consume();
       this.outputs.push(messages);
       for await (const message of messages) {
@@ -233,7 +237,8 @@ export class NatsBus implements Bus {
             for (const event of decodeOutputPayload(message.data)) await handler(event as BusContract[S]['event']);
             message.ack();
           } catch (e) {
-            // Delivered again after the delay (max_ack_pending 1 holds the messages behind it back, so order is kept).
+            // Delivered again after the delay, to this process or another sharing the name (an ordered
+            // consumer's one-message window holds the messages behind it back, so order is kept).
             durableLog.warn(`${name}: ${(e as Error).message}; delivering it again`);
             message.nak(DURABLE_RETRY_MS);
           } finally {
@@ -244,17 +249,19 @@ export class NatsBus implements Bus {
     })().catch((e: Error) => durableLog.error(`${name} consumer stopped: ${e.message}`));
   }
 
-  /** One unacknowledged message at a time, so the consumers sharing the name handle the stream in order. */
-  private async ensureDurableConsumer(name: string, subject: StreamSubject): Promise<void> {
+  /**
+   * Created on first use from the events published after it (so a new deployment does not replay a day
+   * of output); from then on the stream keeps its place while no process consumes it.
+   */
+  private async ensureDurableConsumer(name: string, subject: StreamSubject, options: DurableOptions): Promise<void> {
     if (await this.jsm.consumers.info(OUTPUT_STREAM, name).catch(() => undefined)) return;
     await this.jsm.consumers.add(OUTPUT_STREAM, {
       durable_name: name,
       filter_subject: outputSubject(subject),
       ack_policy: AckPolicy.Explicit,
-      // From its creation on: what was published before the consumer existed was for the consumers of that time.
       deliver_policy: DeliverPolicy.New,
-      max_ack_pending: 1,
-      ack_wait: nanos(60_000),
+      max_ack_pending: options.ordered ? 1 : DURABLE_WINDOW,
+      ack_wait: nanos(DURABLE_ACK_WAIT_MS),
     });
   }
 

@@ -1,12 +1,89 @@
-import { Controller, Get } from '@nestjs/common';
-import { Auth, Requester } from '@lattice/http';
-import { defaultPushRules } from './default-push-rules';
+import { Body, Controller, Delete, Get, Param, Put, Query } from '@nestjs/common';
+import { Auth, Errors, MatrixError, Requester } from '@lattice/http';
+import { deleteRule, findRule, isRuleKind, PushRuleError, putRule, setRuleActions, setRuleEnabled, type RuleKind } from '@lattice/push-rules';
+import { PushRulesStore } from './push-rules-store';
 
-/** GET /pushrules/: the predefined rules; user-defined rules come with the push gateway work. */
+function kindOf(kind: string): RuleKind {
+  if (!isRuleKind(kind)) throw Errors.invalidParam(`Unknown push rule kind ${kind}`);
+  return kind;
+}
+
+function bodyObject(raw: unknown): Record<string, unknown> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw Errors.notJson('Body must be a JSON object');
+  return raw as Record<string, unknown>;
+}
+
+/** Runs a ruleset edit, answering a refused one with its Matrix error. */
+async function refusing<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof PushRuleError) throw new MatrixError(e.status, e.errcode, e.message);
+    throw e;
+  }
+}
+
+/** client-server-api "Push Rules: API": the only ruleset is `global`. */
 @Controller('_matrix/client/v3')
 export class PushRulesController {
+  constructor(private readonly store: PushRulesStore) {}
+
   @Get('pushrules/')
-  rules(@Auth() r: Requester) {
-    return defaultPushRules(r.userId, r.userId.slice(1, r.userId.indexOf(':')));
+  all(@Auth() r: Requester) {
+    return this.store.rules(r.userId);
+  }
+
+  @Get('pushrules/global/')
+  async global(@Auth() r: Requester) {
+    return (await this.store.rules(r.userId)).global;
+  }
+
+  @Get('pushrules/global/:kind/:ruleId')
+  async rule(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string) {
+    const rules = await this.store.rules(r.userId);
+    return refusing(() => findRule(rules, kindOf(kind), ruleId));
+  }
+
+  @Put('pushrules/global/:kind/:ruleId')
+  async put(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string, @Query('before') before: string | undefined, @Query('after') after: string | undefined, @Body() raw: unknown) {
+    const k = kindOf(kind);
+    const body = bodyObject(raw);
+    await refusing(() => this.store.edit(r.userId, (rules) => putRule(rules, k, ruleId, body, { before, after })));
+    return {};
+  }
+
+  @Delete('pushrules/global/:kind/:ruleId')
+  async delete(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string) {
+    const k = kindOf(kind);
+    await refusing(() => this.store.edit(r.userId, (rules) => deleteRule(rules, k, ruleId)));
+    return {};
+  }
+
+  @Get('pushrules/global/:kind/:ruleId/enabled')
+  async enabled(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string) {
+    const rules = await this.store.rules(r.userId);
+    return { enabled: (await refusing(() => findRule(rules, kindOf(kind), ruleId))).enabled };
+  }
+
+  @Put('pushrules/global/:kind/:ruleId/enabled')
+  async setEnabled(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string, @Body() raw: unknown) {
+    const k = kindOf(kind);
+    const body = bodyObject(raw);
+    await refusing(() => this.store.edit(r.userId, (rules) => setRuleEnabled(rules, k, ruleId, body.enabled)));
+    return {};
+  }
+
+  @Get('pushrules/global/:kind/:ruleId/actions')
+  async actions(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string) {
+    const rules = await this.store.rules(r.userId);
+    return { actions: (await refusing(() => findRule(rules, kindOf(kind), ruleId))).actions };
+  }
+
+  @Put('pushrules/global/:kind/:ruleId/actions')
+  async setActions(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string, @Body() raw: unknown) {
+    const k = kindOf(kind);
+    const body = bodyObject(raw);
+    await refusing(() => this.store.edit(r.userId, (rules) => setRuleActions(rules, k, ruleId, body.actions)));
+    return {};
   }
 }

@@ -15,14 +15,16 @@ export interface SyncPosition {
   toDevice: bigint;
   deviceLists: bigint;
   presence: bigint;
+  /** Notification rows the push service wrote (unread counts changed). */
+  notifications: bigint;
 }
 
 /** In token order: a stream added later goes at the end, so tokens issued before it still parse. */
-const STREAMS = ['events', 'accountData', 'receipts', 'typing', 'toDevice', 'deviceLists', 'presence'] as const;
+const STREAMS = ['events', 'accountData', 'receipts', 'typing', 'toDevice', 'deviceLists', 'presence', 'notifications'] as const;
 /** The streams of the first token format; every token has at least these. */
 const FIRST_FORMAT_STREAMS = 4;
 
-export const ZERO_POSITION: SyncPosition = { events: 0n, accountData: 0n, receipts: 0n, typing: 0n, toDevice: 0n, deviceLists: 0n, presence: 0n };
+export const ZERO_POSITION: SyncPosition = { events: 0n, accountData: 0n, receipts: 0n, typing: 0n, toDevice: 0n, deviceLists: 0n, presence: 0n, notifications: 0n };
 
 export function formatSyncToken(position: SyncPosition): string {
   return `s${STREAMS.map((s) => position[s].toString()).join('_')}`;

@@ -20,5 +20,6 @@ export async function currentPosition(db: PrismaClient, cache: PositionCache, ty
     toDevice: positions.to_device,
     deviceLists: positions.device_lists,
     presence: positions.presence,
+    notifications: positions.notifications,
   };
 }

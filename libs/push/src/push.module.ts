@@ -1,0 +1,31 @@
+import { Inject, Module, type OnModuleInit } from '@nestjs/common';
+import { BUS, type Bus } from '@lattice/bus';
+import { NotificationRecorder } from './notification-recorder';
+import { PushGatewayClient } from './push-gateway-client';
+import { PusherDelivery } from './pusher-delivery';
+import { RoomPushContextReader } from './room-push-context';
+
+/** The durable consumer of output.room that every push replica shares: each event is evaluated by one of them. */
+export const PUSH_CONSUMER = 'push';
+
+/**
+ * The push service: evaluates every new event's push rules for the room's
+ * local members (notification rows, unread counts) and delivers pushes to
+ * push gateways. Any number of replicas: they share one durable consumer of
+ * the room output and lease pushers from each other.
+ */
+@Module({ providers: [RoomPushContextReader, NotificationRecorder, PushGatewayClient, PusherDelivery] })
+export class PushModule implements OnModuleInit {
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    private readonly recorder: NotificationRecorder,
+    private readonly delivery: PusherDelivery,
+  ) {}
+
+  /** Startup waits for the durable consumer: once the process is up, no event is missed. */
+  async onModuleInit(): Promise<void> {
+    await this.bus.consumeDurable('output.room', PUSH_CONSUMER, async (event) => {
+      if (await this.recorder.record(event)) this.delivery.wake();
+    });
+  }
+}

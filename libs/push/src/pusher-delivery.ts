@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
+import type { PushAction } from '@lattice/push-rules';
+import { DATABASE, unreadNotificationCounts, type Database } from '@lattice/storage';
+import { GatewayError, PushGatewayClient } from './push-gateway-client';
+import { notificationBody, type PushedEvent, type PusherTarget } from './push-payload';
+
+interface LeasedPusher extends PusherTarget {
+  pusherId: bigint;
+  userId: string;
+  /** When the lease was last taken or renewed (ms). */
+  leasedAt: number;
+}
+
+interface OutboxRow {
+  id: bigint;
+  eventId: string;
+  roomId: string;
+  actions: string;
+  attempts: number;
+}
+
+/** How often every replica looks for pushes due (retries, and pushers a dead replica held). */
+const SWEEP_MS = 1_000;
+/** Pushers one replica delivers to at once. */
+const CLAIM_BATCH = 200;
+/** Pushes of one pusher sent per round, on average (they go one after another, in order). */
+const ROWS_PER_ROUND = 50;
+
+/**
+ * Delivers the push outbox to push gateways. Each pusher is delivered to by
+ * one replica at a time: a replica leases a pusher (pushers.lease_owner and
+ * lease_until, claimed with SKIP LOCKED so replicas never wait on each
+ * other), renews it while it pushes, and gives it back at the end of the
+ * round. A replica that dies loses its leases when they
+ * expire and another takes its pushers over. Pushes of a pusher go in order;
+ * one the gateway failed to take waits (exponential backoff) with those
+ * behind it. A row is deleted once the gateway has answered, so a push is
+ * sent again only if the replica died between the answer and the delete.
+ */
+@Injectable()
+export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(PusherDelivery.name);
+  private readonly owner = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
+    private readonly gateway: PushGatewayClient,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => this.wake(), SWEEP_MS);
+    this.timer.unref();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+    await this.db.prisma.pusher.updateMany({ where: { leaseOwner: this.owner }, data: { leaseOwner: null, leaseUntil: null } });
+  }
+
+  /** Pushes were queued (or may be due): deliver now, or right after the round in progress. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.deliverDue()
+      .catch((e: Error) => this.logger.warn(`push delivery round failed: ${e.message}`))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async deliverDue(): Promise<void> {
+    for (;;) {
+      const pushers = await this.claim();
+      if (pushers.length === 0) return;
+      const ids = pushers.map((p) => p.pusherId);
+      const badges = await this.unreadCounts([...new Set(pushers.map((p) => p.userId))]);
+      const due = await this.db.prisma.pushOutbox.findMany({
+        where: { pusherId: { in: ids }, nextAttemptTs: { lte: BigInt(Date.now()) } },
+        orderBy: { id: 'asc' },
+        take: CLAIM_BATCH * ROWS_PER_ROUND,
+      });
+      await Promise.all(
+        pushers.map((p) =>
+          this.deliverTo(p, due.filter((row) => row.pusherId === p.pusherId), badges.get(p.userId) ?? 0).catch((e: Error) => this.logger.warn(`pusher ${p.pusherId}: ${e.message}`)),
+        ),
+      );
+      // Given back together; a pusher with pushes still due is claimed again by the next round.
+      await this.db.prisma.pusher.updateMany({ where: { pusherId: { in: ids }, leaseOwner: this.owner }, data: { leaseOwner: null, leaseUntil: null } });
+      if (pushers.length < CLAIM_BATCH || this.stopped) return;
+    }
+  }
+
+  private leaseUntil(): bigint {
+    return BigInt(Date.now() + this.config.push.leaseMs);
+  }
+
+  private async claim(): Promise<LeasedPusher[]> {
+    const now = BigInt(Date.now());
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ pusher_id: bigint; user_id: string; app_id: string; pushkey: string; pushkey_ts: bigint; data: string }>>(
+      `UPDATE pushers SET lease_owner = $1, lease_until = $2
+        WHERE pusher_id IN (
+          SELECT p.pusher_id FROM pushers p
+           WHERE (p.lease_until IS NULL OR p.lease_until < $3 OR p.lease_owner = $1)
+             AND EXISTS (SELECT 1 FROM push_outbox o WHERE o.pusher_id = p.pusher_id AND o.next_attempt_ts <= $3)
+           ORDER BY p.pusher_id LIMIT ${CLAIM_BATCH}
+           FOR UPDATE SKIP LOCKED)
+        RETURNING pusher_id, user_id, app_id, pushkey, pushkey_ts, data`,
+      this.owner,
+      this.leaseUntil(),
+      now,
+    );
+    const leasedAt = Date.now();
+    return rows.map((r) => ({ pusherId: r.pusher_id, userId: r.user_id, appId: r.app_id, pushkey: r.pushkey, pushkeyTs: r.pushkey_ts, data: JSON.parse(r.data) as Record<string, unknown>, leasedAt }));
+  }
+
+  /**
+   * Renews the lease unless what is left of it outlasts a push (at most
+   * gatewayTimeoutMs, with a second to spare), so it cannot run out while a
+   * push is in flight and another replica send it again; false if another
+   * replica has the pusher now (or it was deleted).
+   */
+  private async renew(pusher: LeasedPusher): Promise<boolean> {
+    const { leaseMs, gatewayTimeoutMs } = this.config.push;
+    if (Date.now() - pusher.leasedAt < leaseMs - gatewayTimeoutMs - 1000) return true;
+    const renewed = await this.db.prisma.pusher.updateMany({ where: { pusherId: pusher.pusherId, leaseOwner: this.owner }, data: { leaseUntil: this.leaseUntil() } });
+    pusher.leasedAt = Date.now();
+    return renewed.count === 1;
+  }
+
+  /** The badge (push-gateway-api `counts.unread`): each user's unread notifications, read once per round for all the round's users. */
+  private async unreadCounts(userIds: string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const c of await unreadNotificationCounts(this.db.prisma, userIds)) counts.set(c.userId, (counts.get(c.userId) ?? 0) + c.notificationCount);
+    return counts;
+  }
+
+  /** The pusher's due pushes, in order; stops at one to retry later (those behind it wait with it) or when the pusher is gone. */
+  private async deliverTo(pusher: LeasedPusher, rows: OutboxRow[], unread: number): Promise<void> {
+    for (const row of rows) {
+      if (this.stopped || !(await this.renew(pusher))) return;
+      const outcome = await this.push(pusher, row, unread);
+      if (outcome !== 'sent') return;
+    }
+  }
+
+  /** One push: 'sent' (or dropped for good), 'rejected' (the pusher is gone), or 'later' (retry after backoff). */
+  private async push(pusher: LeasedPusher, row: OutboxRow, unread: number): Promise<'sent' | 'rejected' | 'later'> {
+    const url = pusher.data.url;
+    if (typeof url !== 'string') {
+      await this.db.prisma.pushOutbox.delete({ where: { id: row.id } });
+      return 'sent';
+    }
+    const body = notificationBody(pusher, await this.pushedEvent(pusher, row), JSON.parse(row.actions) as PushAction[], unread);
+    try {
+      const answer = await this.gateway.notify(url, body);
+      if (answer.rejected.includes(pusher.pushkey)) {
+        // push-gateway-api: a rejected pushkey is not to be used again; its pusher goes with its queue.
+        this.logger.log(`the gateway rejected pushkey of pusher ${pusher.pusherId} (${pusher.appId}): removing it`);
+        await this.db.prisma.$transaction([this.db.prisma.pushOutbox.deleteMany({ where: { pusherId: pusher.pusherId } }), this.db.prisma.pusher.deleteMany({ where: { pusherId: pusher.pusherId } })]);
+        return 'rejected';
+      }
+      await this.db.prisma.pushOutbox.delete({ where: { id: row.id } });
+      return 'sent';
+    } catch (e) {
+      if (e instanceof GatewayError && !e.retry) {
+        this.logger.warn(`push of ${row.eventId} to pusher ${pusher.pusherId} refused for good: ${e.message}`);
+        await this.db.prisma.pushOutbox.delete({ where: { id: row.id } });
+        return 'sent';
+      }
+      const delay = Math.min(this.config.push.maxRetryDelayMs, 1000 * 2 ** Math.min(row.attempts, 20));
+      this.logger.debug(`push of ${row.eventId} to pusher ${pusher.pusherId} failed (${(e as Error).message}); retrying in ${delay} ms`);
+      await this.db.prisma.pushOutbox.update({ where: { id: row.id }, data: { attempts: row.attempts + 1, nextAttemptTs: BigInt(Date.now() + delay) } });
+      return 'later';
+    }
+  }
+
+  /** The event as the full format names it; nothing more is read for event_id_only. */
+  private async pushedEvent(pusher: LeasedPusher, row: OutboxRow): Promise<PushedEvent> {
+    const pushed: PushedEvent = { eventId: row.eventId, roomId: row.roomId };
+    if (pusher.data.format === 'event_id_only') return pushed;
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ json: string }>>(
+      `SELECT ej.json FROM events e JOIN event_json ej ON ej.event_nid = e.event_nid WHERE e.event_id = $1`,
+      row.eventId,
+    );
+    if (rows.length === 0) return pushed;
+    const event = JSON.parse(rows[0].json) as NonNullable<PushedEvent['event']>;
+    return { ...pushed, event: { type: event.type, sender: event.sender, content: event.content, ...(event.state_key !== undefined ? { state_key: event.state_key } : {}) }, userIsTarget: event.state_key === pusher.userId };
+  }
+}

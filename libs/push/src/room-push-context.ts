@@ -1,0 +1,106 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { effectiveRules, type PushRules } from '@lattice/push-rules';
+import { DATABASE, type Database } from '@lattice/storage';
+
+/** What evaluating an event needs of its room, read once per event. */
+export interface RoomPushContext {
+  /** Everyone joined, local or not: room_member_count. */
+  memberCount: number;
+  /** The room's m.room.power_levels content, or undefined before there is one. */
+  powerLevels?: Record<string, unknown>;
+  /** Local joined members who changed their rules, with them; everyone else has the server defaults. */
+  customRules: Map<string, PushRules>;
+}
+
+/**
+ * Reads the room's state and the members' rules straight from the event
+ * store and account data: the push service imports no other service.
+ */
+@Injectable()
+export class RoomPushContextReader {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  async read(roomId: string): Promise<RoomPushContext> {
+    const [count] = await this.db.prisma.$queryRawUnsafe<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid WHERE r.room_id = $1 AND cs.membership = 'join'`,
+      roomId,
+    );
+    const custom = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string; content: string }>>(
+      `SELECT cs.user_id, ad.content
+         FROM current_state cs
+         JOIN rooms r ON r.room_nid = cs.room_nid
+         JOIN account_data ad ON ad.user_id = cs.user_id AND ad.room_id = '' AND ad.type = 'm.push_rules'
+        WHERE r.room_id = $1 AND cs.membership = 'join'`,
+      roomId,
+    );
+    return {
+      memberCount: count?.n ?? 0,
+      powerLevels: await this.stateContent(roomId, 'm.room.power_levels', ''),
+      customRules: new Map(custom.map((c) => [c.user_id, effectiveRules(JSON.parse(c.content) as unknown, c.user_id)])),
+    };
+  }
+
+  /** Local users joined to the room now (those with an account here). */
+  async localMembers(roomId: string): Promise<string[]> {
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string }>>(
+      `SELECT cs.user_id FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid JOIN users u ON u.user_id = cs.user_id
+        WHERE r.room_id = $1 AND cs.membership = 'join'`,
+      roomId,
+    );
+    return rows.map((r) => r.user_id);
+  }
+
+  /** Which of these users have an account here and one of these memberships in the room now. */
+  async localMembersAmong(roomId: string, userIds: string[], memberships: string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string }>>(
+      `SELECT cs.user_id FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid JOIN users u ON u.user_id = cs.user_id
+        WHERE r.room_id = $1 AND cs.user_id = ANY($2::text[]) AND cs.membership = ANY($3::text[])`,
+      roomId,
+      userIds,
+      memberships,
+    );
+    return rows.map((r) => r.user_id);
+  }
+
+  /** The content of a current state event of the room. */
+  async stateContent(roomId: string, type: string, stateKey: string): Promise<Record<string, unknown> | undefined> {
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ json: string }>>(
+      `SELECT ej.json
+         FROM current_state cs
+         JOIN rooms r ON r.room_nid = cs.room_nid
+         JOIN event_types t ON t.type_nid = cs.type_nid
+         JOIN event_state_keys k ON k.state_key_nid = cs.state_key_nid
+         JOIN event_json ej ON ej.event_nid = cs.event_nid
+        WHERE r.room_id = $1 AND t.type = $2 AND k.state_key = $3`,
+      roomId,
+      type,
+      stateKey,
+    );
+    return rows.length ? ((JSON.parse(rows[0].json) as { content?: Record<string, unknown> }).content ?? {}) : undefined;
+  }
+
+  /**
+   * The thread an event belongs to (client-server-api "Marking notifications
+   * as read"): follow m.relates_to up to 3 hops to an m.thread relation;
+   * "main" when there is none.
+   */
+  async threadOf(content: Record<string, unknown>): Promise<string> {
+    let relation = relationOf(content);
+    for (let hop = 0; hop < 3 && relation; hop++) {
+      if (relation.relType === 'm.thread') return relation.parent;
+      const parent = await this.db.prisma.$queryRawUnsafe<Array<{ parent_event_id: string; rel_type: string }>>(
+        `SELECT er.parent_event_id, er.rel_type FROM event_relations er JOIN events e ON e.event_nid = er.event_nid WHERE e.event_id = $1`,
+        relation.parent,
+      );
+      relation = parent.length ? { parent: parent[0].parent_event_id, relType: parent[0].rel_type } : undefined;
+    }
+    return 'main';
+  }
+}
+
+function relationOf(content: Record<string, unknown>): { parent: string; relType: string } | undefined {
+  const relatesTo = content['m.relates_to'] as { event_id?: unknown; rel_type?: unknown } | undefined;
+  if (typeof relatesTo?.event_id !== 'string' || typeof relatesTo.rel_type !== 'string') return undefined;
+  return { parent: relatesTo.event_id, relType: relatesTo.rel_type };
+}

@@ -1,0 +1,52 @@
+import type { Prisma } from './generated/prisma/client';
+
+/** Unread notifications of one thread ("main" for the main timeline) of a room. */
+export interface UnreadCount {
+  userId: string;
+  roomId: string;
+  threadId: string;
+  notificationCount: number;
+  highlightCount: number;
+}
+
+/**
+ * SQL condition: the event_push_actions row `n` is past its user's read
+ * receipts. An m.read or m.read.private receipt counts, whichever is
+ * further ahead (client-server-api "Marking notifications as read"); an
+ * unthreaded receipt clears every thread up to its event, a threaded one
+ * its own thread (the main timeline is the thread "main"). A member who has
+ * sent no receipt since joining has read up to their join, as in Synapse:
+ * the invite that brought them in is not unread in the room they joined.
+ */
+const UNREAD = `n.stream_pos > COALESCE((
+    SELECT max(e.stream_pos) FROM receipts rc JOIN events e ON e.event_id = rc.event_id
+     WHERE rc.room_id = n.room_id AND rc.user_id = n.user_id AND rc.receipt_type IN ('m.read', 'm.read.private')
+       AND (rc.thread_id = '' OR rc.thread_id = n.thread_id)), 0)
+  AND n.stream_pos > COALESCE((
+    SELECT cs.stream_pos FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid
+     WHERE r.room_id = n.room_id AND cs.user_id = n.user_id AND cs.membership = 'join'), 0)`;
+
+/** Users' unread notifications (rows the push service wrote), per user, room and thread; in all rooms when `roomIds` is not given. */
+export async function unreadNotificationCounts(db: Prisma.TransactionClient, userIds: string[], roomIds?: string[]): Promise<UnreadCount[]> {
+  if (userIds.length === 0) return [];
+  const rows = await db.$queryRawUnsafe<Array<{ user_id: string; room_id: string; thread_id: string; notifications: number; highlights: number }>>(
+    `SELECT n.user_id, n.room_id, n.thread_id, count(*) FILTER (WHERE n.notify)::int AS notifications, count(*) FILTER (WHERE n.highlight)::int AS highlights
+       FROM event_push_actions n
+      WHERE n.user_id = ANY($1::text[]) ${roomIds ? 'AND n.room_id = ANY($2::text[])' : ''} AND ${UNREAD}
+      GROUP BY n.user_id, n.room_id, n.thread_id`,
+    userIds,
+    ...(roomIds ? [roomIds] : []),
+  );
+  return rows.map((r) => ({ userId: r.user_id, roomId: r.room_id, threadId: r.thread_id, notificationCount: r.notifications, highlightCount: r.highlights }));
+}
+
+/** Which of the given notified events the user has not read yet. */
+export async function unreadNotifiedEvents(db: Prisma.TransactionClient, userId: string, eventIds: string[]): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const rows = await db.$queryRawUnsafe<Array<{ event_id: string }>>(
+    `SELECT n.event_id FROM event_push_actions n WHERE n.user_id = $1 AND n.event_id = ANY($2::text[]) AND ${UNREAD}`,
+    userId,
+    eventIds,
+  );
+  return new Set(rows.map((r) => r.event_id));
+}
