@@ -18,6 +18,8 @@ export interface RoomToSend {
   isDm: boolean;
   /** The DM flag changed since the connection's last answer. */
   dmChanged: boolean;
+  /** Known to have had no event since it was last sent (so nothing to read). */
+  quiet: boolean;
   /** Member counts and bump stamp, read for all rooms of the answer at once. */
   counts: { joined: number; invited: number } | undefined;
   bumpStamp: bigint | undefined;
@@ -65,7 +67,7 @@ export class SlidingRoomBuilder {
     const from = initial || expanded ? 0n : BigInt(sent.sent);
     // client-server-api "Room History Visibility": nothing after the user left.
     const end = room.membership === 'join' ? upTo : room.membershipPos;
-    if (!initial && !expanded && !stateChanged && from >= end) return { result: undefined, sent: { ...record, lazy: sent.lazy } };
+    if (!initial && !expanded && !stateChanged && !target.dmChanged && (target.quiet || from >= end)) return { result: undefined, sent: { ...record, lazy: sent.lazy } };
 
     const fetched = config.timelineLimit > 0 ? await this.sync.reader.timeline(room.roomId, { after: from, upTo: end, limit: config.timelineLimit + 1, backwards: true }) : [];
     const limited = fetched.length > config.timelineLimit || (config.timelineLimit === 0 && initial);

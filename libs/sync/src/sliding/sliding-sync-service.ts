@@ -114,13 +114,15 @@ export class SlidingSyncService {
     const joinedIds = targets.filter((m) => m.membership === 'join').map((m) => m.roomId);
     const [counts, bumps] = await Promise.all([this.rooms.memberCounts(joinedIds), this.rooms.bumpStamps(joinedIds, current.events)]);
     const viewer: Viewer = { userId, deviceId: request.deviceId, ignored };
+    // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
+    const changed = since ? await this.rooms.roomsWithEventsBetween(since.events, current.events) : new Set<string>();
     const sentRooms: Record<string, SentRoom> = { ...(previous?.rooms ?? {}) };
     const rooms: JsonObject = {};
     const initial = new Set<string>();
     for (const room of targets) {
       const { config, lists: inLists } = wanted.get(room.roomId)!;
       const sent = previous?.rooms[room.roomId];
-      const target: RoomToSend = { room, config, lists: inLists, sent, isDm: dms.has(room.roomId), dmChanged: dmChanged && sent !== undefined, counts: counts.get(room.roomId), bumpStamp: bumps.get(room.roomId) };
+      const target: RoomToSend = { room, config, lists: inLists, sent, isDm: dms.has(room.roomId), dmChanged: dmChanged && sent !== undefined, quiet: quietSince(sent, since, changed, room.roomId), counts: counts.get(room.roomId), bumpStamp: bumps.get(room.roomId) };
       const built = await this.builder.build(viewer, target, since?.events, current.events);
       sentRooms[room.roomId] = built.sent;
       if (!built.result) continue;
@@ -164,6 +166,11 @@ export class SlidingSyncService {
     if (!memberships.some((m) => m.membership === 'leave' || m.membership === 'ban')) return new Set();
     return new Set((await this.db.prisma.forgottenRoom.findMany({ where: { userId }, select: { roomId: true } })).map((f) => f.roomId));
   }
+}
+
+/** A room sent at the connection's last position that has had no event since. */
+function quietSince(sent: SentRoom | undefined, since: SyncPosition | undefined, changed: Set<string>, roomId: string): boolean {
+  return sent !== undefined && since !== undefined && BigInt(sent.sent) >= since.events && !changed.has(roomId);
 }
 
 /**
