@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- name...]`: runs the benchmarks and prints their numbers
- * (`npm run bench -- protocol`, `-- homeserver` or `-- federation` for one group).
+ * (`npm run bench -- protocol`, `-- homeserver`, `-- federation` or `-- sync` for one group).
  * Each bench module exports run(): Promise<Record<string, number>>.
  */
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, number>> }>> = {
@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'protocol/state-res': () => import('./protocol/state-res.bench'),
   'homeserver': () => import('./homeserver/homeserver.bench'),
   'federation': () => import('./federation/federation.bench'),
+  'sync': () => import('./sync/sync.bench'),
 };
 
 async function main(): Promise<void> {

@@ -7,10 +7,10 @@ export interface SentRoom {
   sent: string;
   membership: string;
   timelineLimit: number;
-  /** requiredStateKey of the config it was last sent with. */
-  requiredState: string;
-  /** Members sent because of $LAZY, so they are not sent again. */
-  lazy?: string[];
+  /** The required_state it was last sent with: a later one sends only what this one did not select. */
+  requiredState: Array<[string, string]>;
+  /** Members whose membership the connection was sent, so $LAZY does not send them again. */
+  members?: string[];
 }
 
 /**

@@ -23,11 +23,6 @@ export function combineRoomConfigs(a: RoomConfig, b: RoomConfig): RoomConfig {
   };
 }
 
-/** A config's identity, to tell whether the client changed what it asks for a room. */
-export function requiredStateKey(config: RoomConfig): string {
-  return JSON.stringify(config.requiredState.map((p) => p.join('\u0000')).sort());
-}
-
 /**
  * Which state events a `required_state` asks for: pairs of type and state
  * key, `*` matching anything, `$ME` the user asking, and
@@ -41,6 +36,12 @@ export class RequiredState {
     private readonly userId: string,
   ) {
     this.lazyMembers = pairs.some(([type, key]) => type === 'm.room.member' && key === LAZY);
+  }
+
+  /** Whether another required_state selects the same (pair order aside). */
+  sameAs(other: RequiredState): boolean {
+    const key = (pairs: RequiredStatePairs) => JSON.stringify(pairs.map((p) => p.join('\u0000')).sort());
+    return key(this.pairs) === key(other.pairs);
   }
 
   get isEmpty(): boolean {

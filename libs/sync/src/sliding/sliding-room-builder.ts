@@ -5,7 +5,7 @@ import { formatPaginationToken } from '../pagination-token';
 import { hiddenByIgnore } from '../streams/ignored-users';
 import { SyncService } from '../sync-service';
 import type { SentRoom } from './connection-state';
-import { RequiredState, requiredStateKey, type RoomConfig } from './room-config';
+import { RequiredState, type RoomConfig } from './room-config';
 import { SlidingRoomReader, type MembershipRow } from './sliding-room-reader';
 
 /** What the builder needs to know about a room it is to send. */
@@ -54,34 +54,34 @@ export class SlidingRoomBuilder {
   /** `since`: the connection's previous position (undefined on its first request), for `num_live`. */
   async build(viewer: Viewer, target: RoomToSend, since: bigint | undefined, upTo: bigint): Promise<BuiltRoom> {
     const { room, config, sent } = target;
-    const requiredState = requiredStateKey(config);
-    const record: SentRoom = { sent: upTo.toString(), membership: room.membership, timelineLimit: config.timelineLimit, requiredState };
+    const record: SentRoom = { sent: upTo.toString(), membership: room.membership, timelineLimit: config.timelineLimit, requiredState: config.requiredState };
     if (!JOINED_OR_PAST.has(room.membership)) {
       // An invite or knock: only the stripped state the user may see, once per membership.
       if (sent?.membership === room.membership) return { result: undefined, sent: record };
       return { result: await this.strippedRoom(viewer, target), sent: record };
     }
     const initial = sent === undefined || !JOINED_OR_PAST.has(sent.membership);
-    const expanded = !initial && config.timelineLimit > sent.timelineLimit;
-    const stateChanged = !initial && sent.requiredState !== requiredState;
-    const from = initial || expanded ? 0n : BigInt(sent.sent);
     // client-server-api "Room History Visibility": nothing after the user left.
     const end = room.membership === 'join' ? upTo : room.membershipPos;
-    if (!initial && !expanded && !stateChanged && !target.dmChanged && (target.quiet || from >= end)) return { result: undefined, sent: { ...record, lazy: sent.lazy } };
+    const from = initial ? 0n : BigInt(sent.sent);
+    // As Synapse does, a room whose config changed gets the change with its next update, not before (MSC4186 "Changing room configs").
+    if (!initial && !target.dmChanged && (target.quiet || from >= end)) return { result: undefined, sent: { ...record, members: sent.members } };
 
-    const fetched = config.timelineLimit > 0 ? await this.sync.reader.timeline(room.roomId, { after: from, upTo: end, limit: config.timelineLimit + 1, backwards: true }) : [];
+    // MSC4186 "Changes to timeline_limit": a larger limit sends the latest events again.
+    const expanded = !initial && config.timelineLimit > sent.timelineLimit;
+    const after = initial || expanded ? 0n : from;
+    const fetched = config.timelineLimit > 0 ? await this.sync.reader.timeline(room.roomId, { after, upTo: end, limit: config.timelineLimit + 1, backwards: true }) : [];
     const limited = fetched.length > config.timelineLimit || (config.timelineLimit === 0 && initial);
     const page = fetched.slice(0, config.timelineLimit).reverse();
     const visible = await this.visible(viewer, room, page);
     const stateChanges = initial || from >= end ? [] : await this.sync.reader.stateChangedBetween(room.roomId, from, end);
-    if (!initial && !expanded && !stateChanged && page.length === 0 && stateChanges.length === 0 && !target.dmChanged) {
-      return { result: undefined, sent: { ...record, lazy: sent.lazy } };
-    }
+    if (!initial && page.length === 0 && stateChanges.length === 0 && !target.dmChanged) return { result: undefined, sent: { ...record, members: sent.members } };
 
     const matcher = new RequiredState(config.requiredState, viewer.userId);
-    const lazySent = new Set(initial || limited ? [] : (sent?.lazy ?? []));
-    const wantedMembers = matcher.lazyMembers ? lazyMembersOf(visible).filter((u) => !lazySent.has(u)) : [];
-    const state = await this.requiredState(room, matcher, initial || stateChanged, stateChanges, wantedMembers, end);
+    const before = initial ? undefined : new RequiredState(sent.requiredState, viewer.userId);
+    const membersSent = new Set(initial || limited ? [] : (sent?.members ?? []));
+    const wantedMembers = matcher.lazyMembers ? lazyMembersOf(visible).filter((u) => !membersSent.has(u)) : [];
+    const state = await this.requiredState(room, matcher, before, stateChanges, wantedMembers, end);
     const changedTypes = new Set(stateChanges.map((e) => e.pdu.type));
     const details = initial || changedTypes.has('m.room.name') || changedTypes.has('m.room.avatar') || changedTypes.has('m.room.member') ? await this.nameAndAvatar(room.roomId, end) : undefined;
     const membersChanged = initial || changedTypes.has('m.room.member');
@@ -106,8 +106,8 @@ export class SlidingRoomBuilder {
       highlight_count: 0,
       ...bumpStampOf(target),
     };
-    const lazy = matcher.lazyMembers ? [...new Set([...lazySent, ...wantedMembers])] : undefined;
-    return { result, sent: { ...record, ...(lazy ? { lazy } : {}) } };
+    const members = [...membersSent, ...state.filter((e) => e.pdu.type === 'm.room.member').map((e) => e.pdu.state_key!)];
+    return { result, sent: { ...record, members: [...new Set(members)] } };
   }
 
   private async strippedRoom(viewer: Viewer, target: RoomToSend): Promise<JsonObject> {
@@ -116,15 +116,28 @@ export class SlidingRoomBuilder {
       room.remoteInviteState ??
       (room.membership === 'knock' ? await this.sync.reader.remoteKnockState(room.roomId, viewer.userId) : undefined) ??
       (await this.localStrippedState(room.roomId, viewer.userId));
-    // MSC4186 renamed invite_state to stripped_state; clients of the unstable API read invite_state.
-    return { membership: room.membership, lists: target.lists, initial: true, invite_state: stripped, stripped_state: stripped, notification_count: 0, highlight_count: 0, ...bumpStampOf(target) };
+    const name = stripped.find((e) => e.type === 'm.room.name' && e.state_key === '')?.content as JsonObject | undefined;
+    return {
+      membership: room.membership,
+      lists: target.lists,
+      initial: true,
+      // As Synapse does, the name the stripped state gives, so the invite shows under it.
+      ...(typeof name?.name === 'string' && name.name !== '' ? { name: name.name } : {}),
+      // MSC4186 renamed invite_state to stripped_state; clients of the unstable API read invite_state.
+      invite_state: stripped,
+      stripped_state: stripped,
+      notification_count: 0,
+      highlight_count: 0,
+      ...bumpStampOf(target),
+    };
   }
 
   /** A room of this server: its stripped state and the user's own membership event (client-server-api "Stripped state"). */
   private async localStrippedState(roomId: string, userId: string): Promise<JsonObject[]> {
     const state = (await this.sync.reader.currentState(roomId)).map((e) => e.pdu);
-    const own = state.filter((e) => e.type === 'm.room.member' && e.state_key === userId).map((e) => ({ type: e.type, state_key: e.state_key!, sender: e.sender, content: e.content }));
-    return [...strippedState(state), ...own] as unknown as JsonObject[];
+    const stripped = strippedState(state);
+    const own = state.filter((e) => e.type === 'm.room.member' && e.state_key === userId && !stripped.some((s) => s.type === e.type && s.state_key === userId));
+    return [...stripped, ...own.map((e) => ({ type: e.type, state_key: e.state_key!, sender: e.sender, content: e.content }))] as unknown as JsonObject[];
   }
 
   /** History visibility as /sync applies it: from the user's current join on, everything is theirs to see. */
@@ -140,14 +153,17 @@ export class SlidingRoomBuilder {
   }
 
   /**
-   * `required_state`: on a room's first answer (or a new required_state) the
-   * current state it selects, else the selected state that changed; plus the
-   * members the timeline needs when members are lazy.
+   * `required_state`: on a room's first answer the current state it selects;
+   * later, the selected state that changed, and what a wider required_state
+   * selects that the one before did not (`before`); plus the members the
+   * timeline needs when members are lazy.
    */
-  private async requiredState(room: MembershipRow, matcher: RequiredState, full: boolean, changes: StoredEvent[], members: string[], end: bigint): Promise<StoredEvent[]> {
+  private async requiredState(room: MembershipRow, matcher: RequiredState, before: RequiredState | undefined, changes: StoredEvent[], members: string[], end: bigint): Promise<StoredEvent[]> {
     const chosen = new Map<string, StoredEvent>();
-    if (full && !matcher.isEmpty) {
-      for (const e of await this.stateOf(room, end, matcher.types(), matcher.memberKeys())) if (matcher.matches(e.pdu.type, e.pdu.state_key!)) chosen.set(e.eventId, e);
+    if (!matcher.isEmpty && !(before && matcher.sameAs(before))) {
+      for (const e of await this.stateOf(room, end, matcher.types(), matcher.memberKeys())) {
+        if (matcher.matches(e.pdu.type, e.pdu.state_key!) && !before?.matches(e.pdu.type, e.pdu.state_key!)) chosen.set(e.eventId, e);
+      }
     }
     for (const e of changes) if (matcher.matches(e.pdu.type, e.pdu.state_key!) || (matcher.lazyMembers && e.pdu.type === 'm.room.member')) chosen.set(e.eventId, e);
     if (members.length) for (const e of await this.stateOf(room, end, ['m.room.member'], members)) chosen.set(e.eventId, e);
