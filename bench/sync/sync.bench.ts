@@ -1,12 +1,13 @@
 import { Client } from 'pg';
-import { createScratchDatabase } from '../../tools/services/scratch-servers';
+import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 import { cloneRoom } from '../../tools/fixtures/room-clones';
 import { BenchClient } from '../homeserver/client-load';
 import { jsonRequest } from '../homeserver/json-http';
 import { startSingleProcess, type BenchTarget } from '../homeserver/targets';
 
-const ROOMS = 1_000;
-const MEMBERS = 500;
+const ROOMS = Number(process.env.LATTICE_BENCH_SYNC_ROOMS ?? 1_000);
+/** About 0.75 GB of Postgres for 1,000 rooms of 500 members; fewer where the disk is short. */
+const MEMBERS = Number(process.env.LATTICE_BENCH_SYNC_MEMBERS ?? 500);
 const MESSAGES = 20;
 const WINDOW = 20;
 const RUNS = 5;
@@ -43,8 +44,9 @@ const ROOM_LIST = {
  * incremental sliding sync after one new message. One room is made through
  * the API; the other 999 are copies made in the database
  * (tools/fixtures/room-clones.ts), which needs Postgres:
- * LATTICE_BENCH_POSTGRES_URL. Times are request round trips on loopback,
- * medians of several runs.
+ * LATTICE_BENCH_POSTGRES_URL. LATTICE_BENCH_SYNC_ROOMS and
+ * LATTICE_BENCH_SYNC_MEMBERS scale it down. Times are request round trips
+ * on loopback, medians of several runs.
  */
 export async function run(): Promise<Record<string, number>> {
   const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
@@ -76,6 +78,7 @@ export async function run(): Promise<Record<string, number>> {
       await db.end();
     }
     // A restart reads the positions the copies moved from the database (the process caches them).
+    console.log('  ... restarting the server');
     await target.stop();
     target = await startSingleProcess(PORT, databaseUrl);
     const token = await login(target.url);
@@ -103,13 +106,14 @@ export async function run(): Promise<Record<string, number>> {
       v2.push(ms);
     }
     return {
-      [`sliding sync first answer, ${WINDOW}-room window of ${ROOMS} rooms (${MEMBERS} members each), ms (median of ${RUNS})`]: median(first),
+      [`sliding sync first answer, ${WINDOW}-room window of ${ROOMS} rooms (${MEMBERS} members, ${MESSAGES} messages each), ms (median of ${RUNS})`]: median(first),
       [`sliding sync incremental answer after one new message, ms (median of ${RUNS})`]: median(incremental),
       [`sync v2 initial sync, ${ROOMS} rooms, lazy-loaded members, ms (median of 3)`]: median(v2),
       'RSS MiB after': Object.values(target.rss())[0] ?? 0,
     };
   } finally {
     await target.stop();
+    await dropScratchDatabase(postgresUrl, databaseUrl);
   }
 }
 

@@ -17,6 +17,19 @@ export async function createScratchDatabase(url: string, prefix: string): Promis
   return fresh.toString();
 }
 
+/** Drops a database createScratchDatabase made (a large one should not outlive its run). */
+export async function dropScratchDatabase(adminUrl: string, databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`not a scratch database name: ${name}`);
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 export async function emptyJetStream(url: string): Promise<void> {
   const nc = await connect({ servers: url });
   const jsm = await nc.jetstreamManager();

@@ -78,11 +78,14 @@ export class SlidingExtensions {
       news ||= global.length > 0 || Object.keys(byRoom).length > 0;
     }
     if (config?.receipts?.enabled) {
-      const receipts: Record<string, JsonObject> = {};
-      for (const roomId of scopedRooms(config.receipts, rooms)) {
-        const content = await this.sync.receipts.ephemeral(roomId, viewer.userId, rooms.initial.has(roomId) ? 0n : (since?.receipts ?? 0n), current.receipts);
-        if (content) receipts[roomId] = { type: 'm.receipt', content: content as JsonObject };
-      }
+      const scope = [...scopedRooms(config.receipts, rooms)];
+      const fresh = scope.filter((r) => rooms.initial.has(r) || !since);
+      const known = scope.filter((r) => !fresh.includes(r));
+      const contents = [
+        ...(await this.sync.receipts.ephemeralOfRooms(fresh, viewer.userId, 0n, current.receipts)),
+        ...(await this.sync.receipts.ephemeralOfRooms(known, viewer.userId, since?.receipts ?? 0n, current.receipts)),
+      ];
+      const receipts = Object.fromEntries(contents.map(([roomId, content]) => [roomId, { type: 'm.receipt', content: content as JsonObject }]));
       extensions.receipts = { rooms: receipts };
       news ||= Object.keys(receipts).length > 0;
     }

@@ -81,10 +81,14 @@ export class SlidingRoomBuilder {
     const before = initial ? undefined : new RequiredState(sent.requiredState, viewer.userId);
     const membersSent = new Set(initial || limited ? [] : (sent?.members ?? []));
     const wantedMembers = matcher.lazyMembers ? lazyMembersOf(visible).filter((u) => !membersSent.has(u)) : [];
-    const state = await this.requiredState(room, matcher, before, stateChanges, wantedMembers, end);
     const changedTypes = new Set(stateChanges.map((e) => e.pdu.type));
-    const details = initial || changedTypes.has('m.room.name') || changedTypes.has('m.room.avatar') || changedTypes.has('m.room.member') ? await this.nameAndAvatar(room.roomId, end) : undefined;
     const membersChanged = initial || changedTypes.has('m.room.member');
+    const fullRead = !matcher.isEmpty && !(before && matcher.sameAs(before));
+    const needDetails = initial || changedTypes.has('m.room.name') || changedTypes.has('m.room.avatar') || membersChanged;
+    // One read of the room's state serves the required state, the lazy members, and the name and avatar.
+    const roomState = fullRead || needDetails || wantedMembers.length ? await this.stateOf(room, end, ...stateToRead(matcher, fullRead, wantedMembers)) : [];
+    const state = requiredStateOf(matcher, before, fullRead ? roomState : [], stateChanges, roomState.filter((e) => e.pdu.type === 'm.room.member' && wantedMembers.includes(e.pdu.state_key!)));
+    const details = needDetails ? nameAndAvatar(roomState) : undefined;
 
     const result: JsonObject = {
       membership: room.membership,
@@ -152,24 +156,6 @@ export class SlidingRoomBuilder {
     return limited ? this.sync.bundles.clientEvents(viewer, events) : events.map((e) => toClientEvent(e, viewer));
   }
 
-  /**
-   * `required_state`: on a room's first answer the current state it selects;
-   * later, the selected state that changed, and what a wider required_state
-   * selects that the one before did not (`before`); plus the members the
-   * timeline needs when members are lazy.
-   */
-  private async requiredState(room: MembershipRow, matcher: RequiredState, before: RequiredState | undefined, changes: StoredEvent[], members: string[], end: bigint): Promise<StoredEvent[]> {
-    const chosen = new Map<string, StoredEvent>();
-    if (!matcher.isEmpty && !(before && matcher.sameAs(before))) {
-      for (const e of await this.stateOf(room, end, matcher.types(), matcher.memberKeys())) {
-        if (matcher.matches(e.pdu.type, e.pdu.state_key!) && !before?.matches(e.pdu.type, e.pdu.state_key!)) chosen.set(e.eventId, e);
-      }
-    }
-    for (const e of changes) if (matcher.matches(e.pdu.type, e.pdu.state_key!) || (matcher.lazyMembers && e.pdu.type === 'm.room.member')) chosen.set(e.eventId, e);
-    if (members.length) for (const e of await this.stateOf(room, end, ['m.room.member'], members)) chosen.set(e.eventId, e);
-    return [...chosen.values()].sort((a, b) => (a.streamPos < b.streamPos ? -1 : a.streamPos > b.streamPos ? 1 : 0));
-  }
-
   /** The room's state (at the user's leave for a room they left) of these types, and of these members. */
   private async stateOf(room: MembershipRow, end: bigint, types: string[] | undefined, members: string[] | undefined): Promise<StoredEvent[]> {
     if (room.membership !== 'join') {
@@ -179,21 +165,39 @@ export class SlidingRoomBuilder {
     const keys = await this.rooms.stateKeys([room.roomId], types, members);
     return this.sync.reader.eventsByNid(keys.map((k) => k.eventNid));
   }
+}
 
-  private async nameAndAvatar(roomId: string, end: bigint): Promise<{ name?: string | null; avatar?: string | null }> {
-    const keys = await this.rooms.stateKeys([roomId], ['m.room.name', 'm.room.avatar'], []);
-    const events = await this.sync.reader.eventsByNid(keys.filter((k) => k.stateKey === '').map((k) => k.eventNid));
-    const of = (type: string, field: string) => {
-      const event = events.find((e) => e.pdu.type === type && e.streamPos <= end);
-      if (!event) return undefined;
-      const value = event.pdu.content[field];
-      // MSC4186 `name`/`avatar`: null once removed.
-      return typeof value === 'string' && value !== '' ? value : null;
-    };
-    const name = of('m.room.name', 'name');
-    const avatar = of('m.room.avatar', 'url');
-    return { ...(name !== undefined && name !== null ? { name } : {}), ...(avatar !== undefined ? { avatar } : {}) };
-  }
+/** The types and members to read: what the required state selects (when read whole), the name and avatar, the lazy members. */
+function stateToRead(matcher: RequiredState, fullRead: boolean, lazy: string[]): [string[] | undefined, string[] | undefined] {
+  const types = fullRead ? matcher.types() : [];
+  const members = fullRead ? matcher.memberKeys() : [];
+  return [types && [...types, 'm.room.name', 'm.room.avatar', ...(lazy.length ? ['m.room.member'] : [])], members && [...members, ...lazy]];
+}
+
+/**
+ * `required_state`: on a room's first answer the current state it selects;
+ * later, the selected state that changed, and what a wider required_state
+ * selects that the one before did not (`before`); plus the lazy members.
+ */
+function requiredStateOf(matcher: RequiredState, before: RequiredState | undefined, state: StoredEvent[], changes: StoredEvent[], lazy: StoredEvent[]): StoredEvent[] {
+  const chosen = new Map<string, StoredEvent>();
+  for (const e of state) if (matcher.matches(e.pdu.type, e.pdu.state_key!) && !before?.matches(e.pdu.type, e.pdu.state_key!)) chosen.set(e.eventId, e);
+  for (const e of changes) if (matcher.matches(e.pdu.type, e.pdu.state_key!) || (matcher.lazyMembers && e.pdu.type === 'm.room.member')) chosen.set(e.eventId, e);
+  for (const e of lazy) chosen.set(e.eventId, e);
+  return [...chosen.values()].sort((a, b) => (a.streamPos < b.streamPos ? -1 : a.streamPos > b.streamPos ? 1 : 0));
+}
+
+/** MSC4186 `name` and `avatar` from the room's state (`null` once removed). */
+function nameAndAvatar(state: StoredEvent[]): { name?: string; avatar?: string | null } {
+  const of = (type: string, field: string) => {
+    const event = state.find((e) => e.pdu.type === type && e.pdu.state_key === '');
+    if (!event) return undefined;
+    const value = event.pdu.content[field];
+    return typeof value === 'string' && value !== '' ? value : null;
+  };
+  const name = of('m.room.name', 'name');
+  const avatar = of('m.room.avatar', 'url');
+  return { ...(typeof name === 'string' ? { name } : {}), ...(avatar !== undefined ? { avatar } : {}) };
 }
 
 /** MSC4186 lazy members: the senders of the timeline's events, and the targets of its member events. */
