@@ -119,16 +119,23 @@ export class SlidingSyncService {
     const sentRooms: Record<string, SentRoom> = { ...(previous?.rooms ?? {}) };
     const rooms: JsonObject = {};
     const initial = new Set<string>();
-    for (const room of targets) {
-      const { config, lists: inLists } = wanted.get(room.roomId)!;
-      const sent = previous?.rooms[room.roomId];
-      const target: RoomToSend = { room, config, lists: inLists, sent, isDm: dms.has(room.roomId), dmChanged: dmChanged && sent !== undefined, quiet: quietSince(sent, since, changed, room.roomId), counts: counts.get(room.roomId), bumpStamp: bumps.get(room.roomId) };
-      const built = await this.builder.build(viewer, target, since?.events, current.events);
-      sentRooms[room.roomId] = built.sent;
-      if (!built.result) continue;
-      rooms[room.roomId] = built.result;
-      if (built.result.initial) initial.add(room.roomId);
-    }
+    // Rooms are built side by side: each waits on its own reads, which the database pool serves in parallel.
+    const built = await Promise.all(
+      targets.map((room) => {
+        const { config, lists: inLists } = wanted.get(room.roomId)!;
+        const sent = previous?.rooms[room.roomId];
+        const quiet = quietSince(sent, since, changed, room.roomId);
+        const target: RoomToSend = { room, config, lists: inLists, sent, isDm: dms.has(room.roomId), dmChanged: dmChanged && sent !== undefined, quiet, counts: counts.get(room.roomId), bumpStamp: bumps.get(room.roomId) };
+        return this.builder.build(viewer, target, since?.events, current.events);
+      }),
+    );
+    targets.forEach((room, i) => {
+      sentRooms[room.roomId] = built[i].sent;
+      const result = built[i].result;
+      if (!result) return;
+      rooms[room.roomId] = result;
+      if (result.initial) initial.add(room.roomId);
+    });
 
     const listSignatures = Object.fromEntries(Object.entries(selection.lists).map(([name, l]) => [name, JSON.stringify(l)]));
     const listsChanged = Object.entries(listSignatures).some(([name, sig]) => previous?.lists[name] !== sig);
