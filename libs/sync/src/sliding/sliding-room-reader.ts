@@ -208,6 +208,13 @@ export class SlidingRoomReader {
       spaceIds,
       userId,
     );
-    return new Set(rows.filter((r) => Array.isArray((JSON.parse(r.json) as Pdu).content.via) && ((JSON.parse(r.json) as Pdu).content.via as unknown[]).length > 0).map((r) => r.state_key));
+    return new Set(
+      rows
+        .filter((r) => {
+          const via = (JSON.parse(r.json) as Pdu).content.via;
+          return Array.isArray(via) && via.length > 0;
+        })
+        .map((r) => r.state_key),
+    );
   }
 }
