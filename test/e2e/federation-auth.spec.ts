@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { authorizationHeader, generateSigningKey, type SigningKey } from '../../libs/protocol/src';
-import { buildEvent } from '../../libs/room-server/src/event-builder';
-import { Keyring } from '../../libs/room-server/src/keyring';
-import { loadRoomHead } from '../../libs/room-server/src/storage/room-store';
+import { buildEvent } from '../../libs/rooms/src/event-builder';
+import { Keyring } from '../../libs/rooms/src/keyring';
+import { loadRoomHead } from '../../libs/rooms/src/room-head';
 import { DATABASE, type Database } from '../../libs/storage/src';
 import { startFederatingServer, type FederatingServer } from '../support/federating-server';
 import { makeTestCertificates } from '../../tools/tls/test-certificates';

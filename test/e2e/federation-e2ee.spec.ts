@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { authorizationHeader } from '../../libs/protocol/src';
-import { Keyring } from '../../libs/room-server/src/keyring';
+import { Keyring } from '../../libs/rooms/src/keyring';
 import { exchangeEncryptedMessages } from '../support/crypto-client';
 import { crossSigningKeys } from '../support/cross-signing-keys';
 import { eventually } from '../support/matrix-client';

@@ -18,7 +18,6 @@ describe('a room forked between two deployments', () => {
     b: { name: '', config: {} },
   };
   let roomId: string;
-  let alice: string;
   let bob: string;
 
   async function configure(which: 'a' | 'b') {
@@ -62,7 +61,7 @@ describe('a room forked between two deployments', () => {
     await configure('a');
     await configure('b');
     await Promise.all([start('a'), start('b')]);
-    ({ userId: alice, token: aliceToken } = await register('a', 'alice'));
+    ({ token: aliceToken } = await register('a', 'alice'));
     ({ userId: bob, token: bobToken } = await register('b', 'bob'));
     roomId = (await client('a', 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat', topic: 'before the fork' }, aliceToken)).body.room_id as string;
     expect((await client('b', 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?server_name=${encodeURIComponent(deployments.a.name)}`, {}, bobToken)).status).toBe(200);
@@ -72,7 +71,7 @@ describe('a room forked between two deployments', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(Object.values(deployments).map((d) => d.server?.close()));
+    await Promise.all(Object.values(deployments).map(async (d) => d.server?.close()));
   });
 
   it('merges concurrent state changes made on each side and converges on one state', async () => {

@@ -2,7 +2,7 @@ import { eventually } from '../support/matrix-client';
 import { readFileSync } from 'node:fs';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { authorizationHeader } from '../../libs/protocol/src';
-import { Keyring } from '../../libs/room-server/src/keyring';
+import { Keyring } from '../../libs/rooms/src/keyring';
 import { makeTestCertificates } from '../../tools/tls/test-certificates';
 import { startFederatingServer, type FederatingServer } from '../support/federating-server';
 

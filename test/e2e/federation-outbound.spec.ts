@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { authorizationHeader } from '../../libs/protocol/src';
-import { Keyring } from '../../libs/room-server/src/keyring';
+import { Keyring } from '../../libs/rooms/src/keyring';
 import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { clientRequest, federatingConfig, startFederatingServer, type ClientAnswer, type FederatingServer } from '../support/federating-server';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { authorizationHeader, type SigningKey } from '../../libs/protocol/src';
-import { Keyring } from '../../libs/room-server/src/keyring';
+import { Keyring } from '../../libs/rooms/src/keyring';
 import { makeTestCertificates } from '../../tools/tls/test-certificates';
 import { clientRequest, startFederatingServer, type FederatingServer } from '../support/federating-server';
 import { requestArbitrary, type FuzzRequest } from '../support/hostile-requests';

@@ -1,6 +1,6 @@
 import { BUS, type Bus } from '../../libs/bus/src';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '../../libs/storage/src';
-import { OFFLINE_AFTER_MS, PresenceStore, REMOTE_OFFLINE_AFTER_MS } from '../../libs/sync/src';
+import { OFFLINE_AFTER_MS, PresenceStore, REMOTE_OFFLINE_AFTER_MS } from '../../libs/streams/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 
 type Server = Awaited<ReturnType<typeof startEmbeddedServer>>;

@@ -275,6 +275,7 @@ describe('simplified sliding sync (MSC4186)', () => {
 
     it('is_encrypted', async () => {
       expect(await ids({ is_encrypted: true })).toEqual([encrypted]);
+      expect(await ids({ is_encrypted: false })).toContain(plain);
     });
 
     it('is_invite', async () => {

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { authorizationHeader, type JsonObject } from '../../libs/protocol/src';
-import { Keyring } from '../../libs/room-server/src/keyring';
+import { Keyring } from '../../libs/rooms/src/keyring';
 import { startEmbeddedServer } from '../support/embedded-server';
 
 /**

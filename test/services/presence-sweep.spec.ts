@@ -1,6 +1,6 @@
 import { InProcessBus } from '../../libs/bus/src';
 import { NoPositionCache, openDatabase, type Database } from '../../libs/storage/src';
-import { OFFLINE_AFTER_MS, PresenceStore } from '../../libs/sync/src';
+import { OFFLINE_AFTER_MS, PresenceStore } from '../../libs/streams/src';
 import { createScratchDatabase } from '../../tools/services/scratch-servers';
 import { servicesEnv } from '../support/services-env';
 

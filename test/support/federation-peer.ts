@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { authorizationHeader, decodeBase64, signingKeyFromSeed, type JsonObject, type SigningKey } from '../../libs/protocol/src';
-import { Keyring } from '../../libs/room-server/src';
+import { Keyring } from '../../libs/rooms/src';
 import type { RunningLattice } from '../../libs/runtime/src/start-lattice';
 import type { TestCertificates } from '../../tools/tls/test-certificates';
 import { startEmbeddedServer } from './embedded-server';

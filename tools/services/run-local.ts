@@ -25,8 +25,8 @@ async function main(): Promise<void> {
     await deployment.stop();
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
   await deployment.start();
   console.log(`Lattice services mode on ${deployment.url}: ${deployment.processes.map((p) => `${p.name}:${p.port}`).join(', ')}`);
 }

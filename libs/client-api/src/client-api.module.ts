@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RemoteKnocks, RoomInputClient } from '@lattice/room-server';
+import { RemoteKnocks, RoomInputClient } from '@lattice/rooms';
 import { AccountController } from './accounts/account.controller';
 import { LoginController } from './accounts/login.controller';
 import { OpenIdController } from './accounts/openid.controller';

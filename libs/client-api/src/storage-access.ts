@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EventVisibility, RoomReader } from '@lattice/room-server';
+import { EventVisibility, RoomReader } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 
 /** The client-api's read access: the shared database and the event store's read queries, and who may see what. */

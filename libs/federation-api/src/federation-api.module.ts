@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RemoteKnocks, RoomInputClient } from '@lattice/room-server';
+import { RemoteKnocks, RoomInputClient } from '@lattice/rooms';
 import { FederationAuthGuard } from './auth/federation-auth.guard';
 import { ServerAclGuard, ServerAcls } from './auth/server-acl.guard';
 import { EventsController } from './events/events.controller';

@@ -1,7 +1,5 @@
 import { generateSigningKey, stateKey, type JsonObject, type Pdu } from '@lattice/protocol';
-import { buildEvent, type EventTemplate } from './event-builder';
-import { RoomReader } from './room-reader';
-import type { RoomHead } from './storage/room-store';
+import { buildEvent, RoomReader, type EventTemplate, type RoomHead } from '@lattice/rooms';
 import { ALICE, startRoomServer } from './spec/room-server-fixture';
 
 const REMOTE = 'remote.example';

@@ -2,9 +2,9 @@ import { Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { TenantDirectory } from '@lattice/config';
+import { Keyring } from '@lattice/rooms';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { RoomInputHandler } from './input/room-input-handler';
-import { Keyring } from './keyring';
 import { RoomStore } from './storage/room-store';
 
 /** Serves room input from the bus: this process becomes the writer of the rooms routed to it. */

@@ -1,7 +1,7 @@
 import { checkEventAuth, getRoomVersion, stateKey, verifyEventSignatures, publicKeyFromBase64, type JsonObject } from '@lattice/protocol';
+import { Keyring } from '@lattice/rooms';
 import { NoPositionCache } from '@lattice/storage';
 import { RoomInputHandler } from './input/room-input-handler';
-import { Keyring } from './keyring';
 import { FencedWriteError, RoomStore } from './storage/room-store';
 import { ALICE, BOB, CAROL, SERVER, startRoomServer } from './spec/room-server-fixture';
 

@@ -1,5 +1,8 @@
+import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, type ServiceRole } from '@lattice/config';
 import { startTelemetry } from '@lattice/telemetry';
+
+const logger = new Logger('Lattice');
 
 /**
  * The entry point of every app: read and validate the configuration, start
@@ -13,7 +16,7 @@ export async function runService(role?: ServiceRole): Promise<void> {
     config = loadConfig();
   } catch (e) {
     if (e instanceof ConfigError) {
-      console.error(e.message);
+      logger.error(e.message);
       process.exit(2);
     }
     throw e;
@@ -23,12 +26,12 @@ export async function runService(role?: ServiceRole): Promise<void> {
   // Loaded after tracing starts, so the HTTP, pg and ioredis instrumentations see these modules load.
   const { startLattice } = await import('./start-lattice');
   const lattice = await startLattice(config);
-  console.log(`Lattice (${config.role}) serving ${config.tenants.map((t) => t.serverName).join(', ')} on ${lattice.url}`);
+  logger.log(`Lattice (${config.role}) serving ${config.tenants.map((t) => t.serverName).join(', ')} on ${lattice.url}`);
   const stop = async () => {
     await lattice.close();
     await stopTelemetry();
     process.exit(0);
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
 }

@@ -4,23 +4,15 @@ import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
-import { BundledAggregations, EventVisibility, RoomReader, toClientEvent, type StoredEvent } from '@lattice/room-server';
+import { BundledAggregations, EventVisibility, RoomReader, toClientEvent, type StoredEvent } from '@lattice/rooms';
 import { DATABASE, POSITION_CACHE, reconcilePositions, type Database, type PositionCache } from '@lattice/storage';
-import { roomEventMatches, roomIncluded, eventMatches } from './filters/event-filter';
-import type { SyncFilter } from './filters/filter-schema';
+import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, PresenceStore, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
 import { SyncNotifier } from './notifier';
-import { formatPaginationToken } from './pagination-token';
-import { DeviceListReader } from './device-lists/device-list-reader';
 import { currentPosition } from './positions/current-position';
-import { PresenceStore } from './presence/presence-store';
 import { PresenceTracker } from './presence/presence-tracker';
-import { clampPosition, formatSyncToken, hasAdvanced, type SyncPosition, ZERO_POSITION } from './positions/sync-token';
-import { AccountDataStore, type AccountDataEntry } from './streams/account-data-store';
-import { ReceiptStore } from './streams/receipt-store';
 import { TypingStore } from './streams/typing-store';
 import { hiddenByIgnore, inviteFromIgnored } from './streams/ignored-users';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
-import { ToDeviceInbox } from './to-device/to-device-inbox';
 
 export interface SyncRequest {
   userId: string;

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { RoomInputClient } from '@lattice/room-server';
-import { FilterLoader } from './api/filter-loader';
+import { RoomInputClient } from '@lattice/rooms';
+import { FilterLoader } from '@lattice/streams';
 import { HistoryBackfill } from './api/history-backfill';
 import { MessagesController } from './api/messages.controller';
 import { SyncController } from './api/sync.controller';

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { SpanKind, trace } from '@opentelemetry/api';
 import {
   AckPolicy, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, connect, createInbox, nanos,
@@ -72,6 +73,7 @@ interface PendingReply {
 const READY_TIMEOUT_MS = 2_000;
 
 export class NatsBus implements Bus {
+  private readonly logger = new Logger(NatsBus.name);
   private readonly pending = new Map<string, PendingReply>();
   private readonly consumers = new Map<number, PartitionConsumer>();
   private readonly outputs: ConsumerMessages[] = [];
@@ -168,7 +170,7 @@ export class NatsBus implements Bus {
 
   serve<S extends RequestSubject>(subject: S, handler: RequestHandler<S>): void {
     if (this.serving) throw new Error(`${subject} is already served by this process`);
-    this.serving = this.startServing(new RequestBatcher('room.input', handler as unknown as RequestHandler<'room.input'>)).catch((e: Error) => console.error(`serving ${subject}: ${e.message}`));
+    this.serving = this.startServing(new RequestBatcher('room.input', handler as unknown as RequestHandler<'room.input'>)).catch((e: Error) => this.logger.error(`serving ${subject}: ${e.message}`));
   }
 
   publish<S extends StreamSubject>(subject: S, event: BusContract[S]['event']): Promise<void> {
@@ -205,12 +207,12 @@ export class NatsBus implements Bus {
         const parent = traceContextOf(message.headers);
         await tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
           for (const event of decodeOutputPayload(message.data)) {
-            for (const each of all) await Promise.resolve(each(event as BusContract[StreamSubject]['event'])).catch((e: Error) => console.error(`${subject} consumer: ${e.message}`));
+            for (const each of all) await Promise.resolve(each(event as BusContract[StreamSubject]['event'])).catch((e: Error) => this.logger.error(`${subject} consumer: ${e.message}`));
           }
           span.end();
         });
       }
-    })().catch((e: Error) => console.error(`${subject} consumer stopped: ${e.message}`));
+    })().catch((e: Error) => this.logger.error(`${subject} consumer stopped: ${e.message}`));
   }
 
   /** Partitions this process holds (room-server only). */

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { KV } from 'nats';
 import { leaseKey } from './names';
 
@@ -27,6 +28,7 @@ export interface LeaseOptions {
  * a dead one's partitions are taken over once its leases expire.
  */
 export class PartitionLeases {
+  private readonly logger = new Logger(PartitionLeases.name);
   private readonly held = new Map<number, number>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
@@ -41,7 +43,7 @@ export class PartitionLeases {
 
   start(): void {
     const run = () => {
-      this.ticking = this.tick().catch((e) => console.error(`partition leases: ${(e as Error).message}`));
+      this.ticking = this.tick().catch((e) => this.logger.error(`partition leases: ${(e as Error).message}`));
       void this.ticking.then(() => {
         if (!this.stopped) this.timer = setTimeout(run, this.options.ttlMs / 3);
       });

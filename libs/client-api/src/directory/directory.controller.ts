@@ -2,8 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient } from '@lattice/federation';
 import { Auth, Errors, integerParam, MatrixError, Public, Requester, Tenant, validateBody } from '@lattice/http';
-import { listPublicRooms, type PublicRoomsPage } from '@lattice/room-server';
 import { isValidRoomAlias, isValidServerName, parsePowerLevels, powerLevelOf } from '@lattice/protocol';
+import { listPublicRooms, type PublicRoomsPage } from '@lattice/rooms';
 import { aliasBody, publicRoomsBody, visibilityBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
 import { AliasResolver } from './alias-resolver';

@@ -5,7 +5,7 @@ import { FederationClient } from '@lattice/federation';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { DATABASE, type Database } from '@lattice/storage';
-import { DeviceListReader, parseSyncToken } from '@lattice/sync';
+import { DeviceListReader, parseSyncToken } from '@lattice/streams';
 import { answerForAskedUsers } from './asked-users';
 
 /**

@@ -4,7 +4,7 @@ import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { Auth, Errors, RateLimited, Requester, validateBody } from '@lattice/http';
 import { isValidHistoricalUserId } from '@lattice/protocol';
 import { POSITION_CACHE, type PositionCache } from '@lattice/storage';
-import { chosenPresence, PRESENCE_STATES, presenceContent, PresenceStore } from '@lattice/sync';
+import { chosenPresence, PRESENCE_STATES, presenceContent, PresenceStore } from '@lattice/streams';
 import { z } from 'zod';
 import { StorageAccess } from '../storage-access';
 

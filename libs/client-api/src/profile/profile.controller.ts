@@ -4,7 +4,7 @@ import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { isValidHistoricalUserId, serverNameOf } from '@lattice/protocol';
-import { RoomInputClient } from '@lattice/room-server';
+import { RoomInputClient } from '@lattice/rooms';
 import { avatarUrlBody, displayNameBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
 

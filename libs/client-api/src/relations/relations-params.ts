@@ -1,5 +1,5 @@
 import { Errors } from '@lattice/http';
-import { parsePaginationToken } from '@lattice/sync';
+import { parsePaginationToken } from '@lattice/streams';
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 100;

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { Auth, Errors, Requester } from '@lattice/http';
-import { BundledAggregations, RelationsReader, requireRoomView, viewHorizon, type StoredEvent } from '@lattice/room-server';
-import { formatPaginationToken } from '@lattice/sync';
+import { BundledAggregations, RelationsReader, requireRoomView, viewHorizon, type StoredEvent } from '@lattice/rooms';
+import { formatPaginationToken } from '@lattice/streams';
 import { StorageAccess } from '../storage-access';
 import { parseRelationsPage, parseThreadsPage } from './relations-params';
 

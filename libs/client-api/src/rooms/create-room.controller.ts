@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Logger, Post } from '@nestjs/common';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { Auth, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
-import { RoomInputClient } from '@lattice/room-server';
+import { RoomInputClient } from '@lattice/rooms';
 import { RemoteInviter } from './remote-inviter';
 import { createRoomBody } from './room-schemas';
 

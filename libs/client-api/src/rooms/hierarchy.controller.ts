@@ -2,7 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { Auth, Errors, integerParam, Requester, Tenant } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
-import { formatHierarchyToken, LocalSpaceRooms, parseHierarchyToken, walkHierarchy } from '@lattice/room-server';
+import { formatHierarchyToken, LocalSpaceRooms, parseHierarchyToken, walkHierarchy } from '@lattice/rooms';
 import { StorageAccess } from '../storage-access';
 import { RemoteHierarchyCache } from './remote-hierarchy-cache';
 import { userHierarchyLookup } from './user-hierarchy-lookup';

@@ -3,7 +3,7 @@ import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient, knockThrough, ServerKeys } from '@lattice/federation';
 import { Auth, Errors, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
-import { Keyring, RemoteKnocks, RoomInputClient } from '@lattice/room-server';
+import { Keyring, RemoteKnocks, RoomInputClient } from '@lattice/rooms';
 import { AliasResolver } from '../directory/alias-resolver';
 import { StorageAccess } from '../storage-access';
 import { remoteFailure } from './remote-failure';

@@ -3,7 +3,7 @@ import type { TenantConfig } from '@lattice/config';
 import { FederationClient, FederationError, inviteRemoteUser, ServerKeys } from '@lattice/federation';
 import { Errors, MatrixError } from '@lattice/http';
 import { checkEventAuth, stateKey, strippedState, type JsonObject } from '@lattice/protocol';
-import { buildEvent, Keyring, loadRoomHead, membershipTemplate, RoomInputClient } from '@lattice/room-server';
+import { buildEvent, Keyring, loadRoomHead, membershipTemplate, RoomInputClient } from '@lattice/rooms';
 import { StorageAccess } from '../storage-access';
 
 /**

@@ -1,5 +1,5 @@
 import { Errors } from '@lattice/http';
-import { requireRoomView, type ReadableRoomView, type RoomReader } from '@lattice/room-server';
+import { requireRoomView, type ReadableRoomView, type RoomReader } from '@lattice/rooms';
 import type { StorageAccess } from '../storage-access';
 
 /** Reads of a room's state and members need the requester to be in it (client-server-api GET /state: 403 otherwise). */

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { Auth, Errors, GuestAllowed, Requester } from '@lattice/http';
-import { BundledAggregations, roomViewOf, toClientEvent } from '@lattice/room-server';
-import { parsePaginationToken } from '@lattice/sync';
+import { BundledAggregations, roomViewOf, toClientEvent } from '@lattice/rooms';
+import { parsePaginationToken } from '@lattice/streams';
 import { StorageAccess } from '../storage-access';
 import { awaitFullState, requireJoined, requireView } from './room-access';
 

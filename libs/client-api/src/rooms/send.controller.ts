@@ -2,10 +2,9 @@ import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { mayBeThreadRoot, relationOf, RelationsReader, stateInView, toClientEvent } from '@lattice/room-server';
+import { mayBeThreadRoot, relationOf, RelationsReader, RoomInputClient, stateInView, toClientEvent } from '@lattice/rooms';
 import { StorageAccess } from '../storage-access';
 import { requireView } from './room-access';
-import { RoomInputClient } from '@lattice/room-server';
 import { reasonBody } from './room-schemas';
 import { CanonicalAliasCheck } from './canonical-alias-check';
 

@@ -1,5 +1,5 @@
 import type { RemoteHierarchy } from '@lattice/federation';
-import type { HierarchyRoom, LocalSpaceRooms } from '@lattice/room-server';
+import type { HierarchyRoom, LocalSpaceRooms } from '@lattice/rooms';
 import { userHierarchyLookup, type UserHierarchyContext } from './user-hierarchy-lookup';
 
 const room = (roomId: string, overrides: Partial<HierarchyRoom> = {}): HierarchyRoom => ({

@@ -1,5 +1,5 @@
 import type { RemoteHierarchy } from '@lattice/federation';
-import { userMaySee, type HierarchyLookup, type HierarchyRoom, type LocalSpaceRooms } from '@lattice/room-server';
+import { userMaySee, type HierarchyLookup, type HierarchyRoom, type LocalSpaceRooms } from '@lattice/rooms';
 
 export interface UserHierarchyContext {
   local: LocalSpaceRooms;

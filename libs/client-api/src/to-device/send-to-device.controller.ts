@@ -5,7 +5,7 @@ import { queueOutbound } from '@lattice/federation';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
 import { isValidHistoricalUserId, type JsonObject } from '@lattice/protocol';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
-import { addressedMessages, ToDeviceInbox } from '@lattice/sync';
+import { addressedMessages, ToDeviceInbox } from '@lattice/streams';
 import { directToDeviceEdu, routeToDevice, toDeviceMessageId, type ToDeviceMessages } from './route-to-device';
 
 /**

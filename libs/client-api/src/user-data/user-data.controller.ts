@@ -2,10 +2,10 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put } fro
 import { BUS, type Bus } from '@lattice/bus';
 import { Auth, Errors, GuestAllowed, RateLimited, Requester, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
+import { RelationsReader } from '@lattice/rooms';
 import { POSITION_CACHE, type PositionCache } from '@lattice/storage';
-import { AccountDataStore, filterIdOf, parseFilter, ReceiptStore } from '@lattice/sync';
+import { AccountDataStore, filterIdOf, parseFilter, ReceiptStore } from '@lattice/streams';
 import { z } from 'zod';
-import { RelationsReader } from '@lattice/room-server';
 import { StorageAccess } from '../storage-access';
 import { threadedReceiptError } from './threaded-receipt';
 

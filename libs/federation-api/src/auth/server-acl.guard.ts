@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Errors, type MatrixRequest } from '@lattice/http';
 import { serverAclAllows, type JsonObject } from '@lattice/protocol';
-import { RoomReader } from '@lattice/room-server';
+import { RoomReader } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 
 /** Reads rooms' server ACLs: whether a server may take part in a room, per its current m.room.server_acl. */

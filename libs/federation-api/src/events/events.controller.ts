@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
-import { EventVisibility, RoomReader, redactedEvent, type StoredEvent } from '@lattice/room-server';
+import { EventVisibility, redactedEvent, RoomReader, type StoredEvent } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAclGuard } from '../auth/server-acl.guard';

@@ -3,7 +3,7 @@ import type { TenantConfig } from '@lattice/config';
 import { ServerKeys } from '@lattice/federation';
 import { Errors, integerParam, Public, Tenant } from '@lattice/http';
 import { canonicalJson, isValidServerName, signJson, type JsonObject } from '@lattice/protocol';
-import { Keyring } from '@lattice/room-server';
+import { Keyring } from '@lattice/rooms';
 
 /** Lattice's version string in /_matrix/federation/v1/version. */
 const VERSION = '0.1.0';

@@ -4,7 +4,7 @@ import type { TenantConfig } from '@lattice/config';
 import { checkIncomingPdu, ServerKeys } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { findRoomVersion, serverNameOf, signEvent, type Pdu } from '@lattice/protocol';
-import { Keyring, RoomReader } from '@lattice/room-server';
+import { Keyring, RoomReader } from '@lattice/rooms';
 import { allocateStreamPositions, DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAclGuard } from '../auth/server-acl.guard';

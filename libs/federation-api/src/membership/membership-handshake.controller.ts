@@ -3,7 +3,7 @@ import type { TenantConfig } from '@lattice/config';
 import { checkIncomingPdu, partialJoinState, ServerKeys } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { checkEventAuth, serverNameOf, stateKey, STRIPPED_STATE_TYPES, type Pdu } from '@lattice/protocol';
-import { eventSkeleton, loadRoomHead, RoomInputClient, RoomReader } from '@lattice/room-server';
+import { eventSkeleton, loadRoomHead, RoomInputClient, RoomReader } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAclGuard } from '../auth/server-acl.guard';

@@ -3,7 +3,7 @@ import { BUS, type Bus } from '@lattice/bus';
 import { TenantDirectory } from '@lattice/config';
 import { checkFetchedEvents, FederationClient, memoizedKeys, ServerKeys } from '@lattice/federation';
 import { serverNameOf, type Pdu, type RoomVersion } from '@lattice/protocol';
-import { RoomInputClient, RoomReader, type StoredEvent } from '@lattice/room-server';
+import { RoomInputClient, RoomReader, type StoredEvent } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 
 /** Fetched events go to the room-server in slices of this many, so each fits one bus message. */

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { integerParam, Public, Tenant } from '@lattice/http';
-import { listPublicRooms, RoomReader } from '@lattice/room-server';
+import { listPublicRooms, RoomReader } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard } from '../auth/federation-auth.guard';
 

@@ -3,7 +3,7 @@ import { AccountStore } from '@lattice/accounts';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
-import { RoomReader } from '@lattice/room-server';
+import { RoomReader } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard } from '../auth/federation-auth.guard';
 

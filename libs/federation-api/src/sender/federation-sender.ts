@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
-import { RoomReader, type EventHeader } from '@lattice/room-server';
+import { RoomReader, type EventHeader } from '@lattice/rooms';
 import { DATABASE, currentStreamPosition, type Database, type PrismaClient } from '@lattice/storage';
 import { DeviceListUpdates } from './device-list-updates';
 import { Outbox } from './outbox';
@@ -43,6 +43,7 @@ interface Destination {
  */
 @Injectable()
 export class FederationSender implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(FederationSender.name);
   private readonly destinations = new Map<string, Destination>();
   private readonly reader: RoomReader;
   private readonly outbox: Outbox;
@@ -164,7 +165,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       } while (this.routeAgain);
     })()
       .catch((e: Error) => {
-        if (!this.stopping) console.error(`federation routing: ${e.message}`);
+        if (!this.stopping) this.logger.error(`federation routing: ${e.message}`);
       })
       .finally(() => (this.routing = undefined));
     return this.routing;
@@ -292,7 +293,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     this.drain(server, destination)
       // The queue stays in the outbox: the sweep or the next item sends it. At shutdown the database may close under a drain.
       .catch((e: Error) => {
-        if (!this.stopping) console.error(`federation sender to ${server}: ${e.message}`);
+        if (!this.stopping) this.logger.error(`federation sender to ${server}: ${e.message}`);
       })
       .finally(() => (destination.sending = false));
   }

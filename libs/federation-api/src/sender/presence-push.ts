@@ -1,6 +1,6 @@
 import type { OutputPresence } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
-import { presenceContent, type PresenceRecord } from '@lattice/sync';
+import { presenceContent, type PresenceRecord } from '@lattice/streams';
 
 /** Users per m.presence EDU when a whole room's presence goes to a server at once. */
 export const MAX_PUSHES_PER_EDU = 100;

@@ -1,9 +1,9 @@
 import type { TenantDirectory } from '@lattice/config';
 import type { OutputPresence, OutputRoomEvent } from '@lattice/contracts';
 import { serverNameOf } from '@lattice/protocol';
-import type { RoomReader } from '@lattice/room-server';
+import type { RoomReader } from '@lattice/rooms';
 import type { PrismaClient } from '@lattice/storage';
-import { roomMembersPresence, type PresenceRecord } from '@lattice/sync';
+import { roomMembersPresence, type PresenceRecord } from '@lattice/streams';
 import type { Outbox } from './outbox';
 import { changedPresence, MAX_PUSHES_PER_EDU, presenceDedupKey, presencePush } from './presence-push';
 

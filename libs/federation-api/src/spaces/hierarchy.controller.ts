@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { Errors, Public } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
-import { LocalSpaceRooms, RoomReader, serverMaySee, spaceChildren, type HierarchyRoom, type LocalSpaceRoom } from '@lattice/room-server';
+import { LocalSpaceRooms, RoomReader, serverMaySee, spaceChildren, type HierarchyRoom, type LocalSpaceRoom } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 

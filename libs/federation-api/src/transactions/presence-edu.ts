@@ -1,6 +1,6 @@
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
-import type { RoomReader } from '@lattice/room-server';
-import { isPresenceState, type PresenceRecord, type PresenceStore } from '@lattice/sync';
+import type { RoomReader } from '@lattice/rooms';
+import { isPresenceState, type PresenceRecord, type PresenceStore } from '@lattice/streams';
 
 /** server-server-api m.presence: one `push` entry, checked; undefined if it is malformed or about another server's user. */
 export function presenceUpdateOf(origin: string, entry: unknown, now: number): { userId: string; record: PresenceRecord } | undefined {

@@ -4,10 +4,10 @@ import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/
 import { checkIncomingPdu, fetchAuthChain, fetchStateAfter, FederationClient, memoizedKeys, ServerKeys, type RoomFetchContext, type VerifyKeySource } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { computeEventId, getRoomVersion, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
-import { loadRoomHead, RemoteKnocks, RoomInputClient, RoomReader } from '@lattice/room-server';
 import { BUS, type Bus } from '@lattice/bus';
+import { loadRoomHead, RemoteKnocks, RoomInputClient, RoomReader } from '@lattice/rooms';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
-import { addressedMessages, PresenceStore, ReceiptStore, ToDeviceInbox } from '@lattice/sync';
+import { addressedMessages, PresenceStore, ReceiptStore, ToDeviceInbox } from '@lattice/streams';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAcls } from '../auth/server-acl.guard';
 import { PresenceEduReceiver } from './presence-edu';

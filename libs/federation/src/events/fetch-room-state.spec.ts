@@ -1,5 +1,5 @@
 import { generateSigningKey, getRoomVersion, stateKey, type JsonObject, type Pdu } from '@lattice/protocol';
-import { buildEvent, type RoomHead } from '@lattice/room-server';
+import { buildEvent, type RoomHead } from '@lattice/rooms';
 import type { FederationClient } from '../client/federation-client';
 import { fetchStateAfter, type RoomFetchContext } from './fetch-room-state';
 

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { publicKeyFromBase64, signJson, verifyJsonSignature, type JsonObject, type SigningKey } from '@lattice/protocol';
-import { KEY_VALIDITY_MS } from '@lattice/room-server';
+import { KEY_VALIDITY_MS } from '@lattice/rooms';
 import type { PrismaClient } from '@lattice/storage';
 import type { FederationClient } from '../client/federation-client';
 import { checkKeyResponse } from './key-response';

@@ -1,5 +1,5 @@
 import type { Pdu } from '@lattice/protocol';
-import { childStateEvents, type HierarchyRoom } from '@lattice/room-server';
+import { childStateEvents, type HierarchyRoom } from '@lattice/rooms';
 import type { FederationClient } from '../client/federation-client';
 
 /** Another server's answer to GET /hierarchy, checked for shape. */

@@ -1,7 +1,6 @@
 import { referencedIds, stateKey, type Pdu, type ResolvableEvent } from '@lattice/protocol';
+import { readSnapshotNids, type StateEntry } from '@lattice/rooms';
 import type { PrismaClient } from '@lattice/storage';
-import type { StateEntry } from '../storage/room-store';
-import { readSnapshotNids } from '../storage/state-snapshots';
 import { stateAfter, type StateSet } from './state-set';
 
 /** An event of the DAG as the writer needs it to place a new one. */

@@ -1,5 +1,6 @@
 import type { ResolvableEvent } from '@lattice/protocol';
-import type { Extremity, NewEvent, RoomHead, RoomWrite } from '../storage/room-store';
+import type { Extremity, RoomHead } from '@lattice/rooms';
+import type { NewEvent, RoomWrite } from '../storage/room-store';
 import type { DagReader } from './dag-reader';
 import { advanceExtremities } from './extremities';
 import { resolveStateSets } from './resolve-sets';
@@ -47,7 +48,7 @@ export class DraftRoom {
     this.current =
       extremities.length === 1 && extremities[0].eventId === event.eventId
         ? after
-        : await resolveStateSets(this.head.version, await Promise.all(extremities.map((x) => (x.eventId === event.eventId ? after : this.stateAfter(x)))), this.reader, this.planned);
+        : await resolveStateSets(this.head.version, await Promise.all(extremities.map(async (x) => (x.eventId === event.eventId ? after : this.stateAfter(x)))), this.reader, this.planned);
     this.head.state = this.current.entries;
   }
 

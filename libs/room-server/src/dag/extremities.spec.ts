@@ -1,5 +1,5 @@
 import type { Pdu } from '@lattice/protocol';
-import type { Extremity } from '../storage/room-store';
+import type { Extremity } from '@lattice/rooms';
 import { advanceExtremities } from './extremities';
 
 const extremity = (eventId: string): Extremity => ({ eventId, eventNid: 1n, depth: 1, sha256: 'h' });

@@ -1,5 +1,5 @@
 import { referencedIds, type Pdu } from '@lattice/protocol';
-import type { Extremity } from '../storage/room-store';
+import type { Extremity } from '@lattice/rooms';
 
 /**
  * The forward extremities once an event is in the DAG: an event that

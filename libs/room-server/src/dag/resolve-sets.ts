@@ -1,5 +1,5 @@
 import { eventSourceOf, resolveState, type ResolvableEvent, type RoomVersion } from '@lattice/protocol';
-import type { StateEntry } from '../storage/room-store';
+import type { StateEntry } from '@lattice/rooms';
 import type { DagReader } from './dag-reader';
 import { distinctStates, stateMapOf, type StateSet } from './state-set';
 

@@ -1,4 +1,4 @@
-import type { StateEntry } from '../storage/room-store';
+import type { StateEntry } from '@lattice/rooms';
 import type { StateSet } from './state-set';
 
 /** Changed entries stored as layers over the base up to this many; more (or a removal) is a full copy. */

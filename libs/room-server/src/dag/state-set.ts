@@ -1,5 +1,5 @@
 import { stateKey, type Pdu, type StateMap } from '@lattice/protocol';
-import type { StateEntry } from '../storage/room-store';
+import type { StateEntry } from '@lattice/rooms';
 
 /**
  * A state of the room (the state before or after some event) as the writer

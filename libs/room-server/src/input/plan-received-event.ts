@@ -1,12 +1,13 @@
 import type { FederatedEventInput } from '@lattice/contracts';
 import { Errors } from '@lattice/http';
 import { referencedIds, stateKey, type HeldAuthEvent, type Pdu, type RoomVersion } from '@lattice/protocol';
+import type { StateEntry } from '@lattice/rooms';
 import type { DagReader } from '../dag/dag-reader';
 import type { DraftRoom } from '../dag/draft-room';
 import { checkAgainstAuthEvents, checkReceivedEvent, type Receipt } from '../dag/receipt-checks';
 import { resolveStateSets } from '../dag/resolve-sets';
 import type { StateSet } from '../dag/state-set';
-import type { NewEvent, StateEntry } from '../storage/room-store';
+import type { NewEvent } from '../storage/room-store';
 
 /** An event this writer can see: planned in the batch, stored, or fetched with the input. */
 interface KnownEvent {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import type { Bus, PartitionContext } from '@lattice/bus';
 import type { BackfillInput, CompleteStateInput, CreateRoomInput, FederatedEventInput, MembershipInput, RedactInput, RemoteJoinInput, RoomInput, RoomInputReply, SendInput, StoreOutliersInput } from '@lattice/contracts';
 import { Errors, MatrixError } from '@lattice/http';
@@ -6,17 +7,14 @@ import {
   authEventsLookup, canonicalJson, checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
   referencedIds, serverNameOf, stateKey, type AuthStateLookup, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
 } from '@lattice/protocol';
+import { buildEvent, membershipTemplate, RoomReader, type EventTemplate, type Keyring, type RoomHead } from '@lattice/rooms';
 import type { PositionCache, PrismaClient } from '@lattice/storage';
-import { buildEvent, type EventTemplate } from '../event-builder';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
-import type { Keyring } from '../keyring';
-import { StaleHeadError, transactionKey, type PersistedEvent, type RoomHead, type RoomStore, type RoomWrite } from '../storage/room-store';
-import { RoomReader } from '../room-reader';
+import { AliasTakenError, StaleHeadError, transactionKey, type PersistedEvent, type RoomStore, type RoomWrite } from '../storage/room-store';
 import { DagReader } from '../dag/dag-reader';
 import { DraftRoom } from '../dag/draft-room';
 import { checkAgainstAuthEvents } from '../dag/receipt-checks';
 import { membershipsChangedByResolution } from '../dag/state-set';
-import { membershipTemplate } from './membership-template';
 import { planReceivedEvent } from './plan-received-event';
 import { GuestEviction, roomsWithGuestAccessChange } from './guest-eviction';
 import { serverAclRefusal } from './server-acl-policy';
@@ -51,6 +49,7 @@ type Plan = { template: EventTemplate } | { reply: RoomInputReply };
  * that lost a partition and won it back reloads.
  */
 export class RoomInputHandler {
+  private readonly logger = new Logger(RoomInputHandler.name);
   private readonly heads = new Map<string, { head: RoomHead; epoch: bigint }>();
   private readonly reader: RoomReader;
   private readonly dag: DagReader;
@@ -250,15 +249,15 @@ export class RoomInputHandler {
       await draft.add({ ...built, before: draft.current }, { referencedByKnownEvent: false });
     }
     const roomId = draft.head.roomId;
-    const head = await this.store.createRoom(roomId, version);
     const reply: RoomInputReply = { ok: true, roomId };
     // A new room is routed by its creator, not by its own ID: it is written with epoch 0, so the
     // replica that owns the room's partition (whatever its epoch) becomes its writer from the next input.
-    const write = draft.write(head, 0n);
-    const persisted = await this.store.persist([write], [{ inputId: input.inputId, reply: JSON.stringify(reply) }]);
-    if (alias !== undefined) await this.db.roomAlias.create({ data: { alias, roomId, serverName: input.serverName, creator: input.sender } });
-    if (request.visibility === 'public') await this.db.publishedRoom.create({ data: { serverName: input.serverName, roomId } });
-    await this.publish([write], persisted);
+    const write = draft.write(emptyHead(version, roomId), 0n);
+    const entries = { alias: alias === undefined ? undefined : { alias, serverName: input.serverName, creator: input.sender }, publishedOn: request.visibility === 'public' ? input.serverName : undefined };
+    const persisted = await this.store.createRoom(write, { inputId: input.inputId, reply: JSON.stringify(reply) }, entries).catch((e: unknown) => {
+      throw e instanceof AliasTakenError ? Errors.roomInUse() : e;
+    });
+    await this.publish([write], [persisted]);
     return reply;
   }
 
@@ -289,11 +288,10 @@ export class RoomInputHandler {
     const draft = new DraftRoom(head, this.dag);
     await draft.add({ eventId: input.eventId, pdu, before: draft.current }, { referencedByKnownEvent: false });
     const write = draft.write(head, epoch);
-    const persisted = await this.store.persist([write], [{ inputId: input.inputId, reply: JSON.stringify(reply) }]);
     // The room now lives in the DAG tables: an invite kept for it has done its job.
-    await this.db.remoteInvite.deleteMany({ where: { roomId: input.roomId, userId: input.sender } });
+    const persisted = await this.store.persistImportedJoin(write, { inputId: input.inputId, reply: JSON.stringify(reply) }, { roomId: input.roomId, userId: input.sender });
     this.heads.set(input.roomId, { head, epoch });
-    await this.publish([write], persisted);
+    await this.publish([write], [persisted]);
     return reply;
   }
 
@@ -397,7 +395,7 @@ export class RoomInputHandler {
           };
         }),
       ),
-    ).catch((e: Error) => console.error(`output.room not published (consumers catch up on their next read): ${e.message}`));
+    ).catch((e: Error) => this.logger.error(`output.room not published (consumers catch up on their next read): ${e.message}`));
   }
 
   private async head(roomId: string, epoch: bigint): Promise<RoomHead> {

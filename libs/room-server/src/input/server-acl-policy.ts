@@ -1,6 +1,6 @@
 import type { MembershipInput, RedactInput, SendInput } from '@lattice/contracts';
 import { redactEvent, serverAclAllows, stateKey, type JsonObject } from '@lattice/protocol';
-import type { RoomHead } from '../storage/room-store';
+import type { RoomHead } from '@lattice/rooms';
 
 /**
  * Why the room's server ACL refuses an input from one of our users, or

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InProcessBus } from '@lattice/bus';
 import type { OutputRoomEvent, RoomInput, RoomInputReply } from '@lattice/contracts';
+import { Keyring } from '@lattice/rooms';
 import { NoPositionCache, openDatabase, type Database } from '@lattice/storage';
 import { RoomInputHandler } from '../input/room-input-handler';
-import { Keyring } from '../keyring';
 import { RoomStore } from '../storage/room-store';
 
 export const SERVER = 'test.example';

@@ -1,47 +1,12 @@
-import { getRoomVersion, referencedIds, stateKey, type Pdu, type RoomVersion } from '@lattice/protocol';
+import { referencedIds, stateKey, type Pdu, type RoomVersion } from '@lattice/protocol';
+import { loadRoomHead, readSnapshotNids, relationOf, type Extremity, type PartialJoin, type RoomHead, type StateEntry } from '@lattice/rooms';
 import { allocateStreamPositions, allocationSql, firstAllocated, type Prisma, type PrismaClient } from '@lattice/storage';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
 import type { StateSet } from '../dag/state-set';
-import { relationOf } from '../relations/relates-to';
 import { insertEvents, writeEventDetails, type EventRow, type RelationRow } from './bulk-rows';
 import { NidInterner } from './interning';
 import { SnapshotWriter } from './snapshot-writer';
-import { readSnapshotNids, writeFullSnapshot } from './state-snapshots';
-
-/** A state entry of a room as the writer keeps it. */
-export interface StateEntry {
-  eventId: string;
-  eventNid: bigint;
-  pdu: Pdu;
-}
-
-/** What the room-server holds of a room while it writes to it. */
-export interface RoomHead {
-  roomNid: number;
-  roomId: string;
-  version: RoomVersion;
-  /** Current state by stateKey(type, state_key). */
-  state: Map<string, StateEntry>;
-  /** Forward extremities: the prev_events of the next event. */
-  extremities: Extremity[];
-  snapshotNid: bigint | null;
-  /** Joined through a partial-state join whose full state is still being fetched (rooms.is_partial_state). */
-  partialState: boolean;
-}
-
-/** A partial-state join's bookkeeping (partial_state_rooms): what the resync needs. */
-export interface PartialJoin {
-  joinEventId: string;
-  servers: string[];
-}
-
-/** A forward extremity; its content hash is what v1/v2 prev_events references carry. */
-export interface Extremity {
-  eventId: string;
-  eventNid: bigint;
-  depth: number;
-  sha256: string;
-}
+import { writeFullSnapshot } from './state-snapshots';
 
 /**
  * What became of an event: accepted (in the timeline and the DAG), soft
@@ -98,6 +63,19 @@ export interface PersistedEvent {
   streamPos: bigint;
 }
 
+/** The directory entries a room is created with: the alias asked for, and the server whose room directory lists it. */
+export interface NewRoomEntries {
+  alias?: { alias: string; serverName: string; creator: string };
+  publishedOn?: string;
+}
+
+/** Thrown when the alias a room is created with was taken first; the creation wrote nothing. */
+export class AliasTakenError extends Error {
+  constructor(readonly alias: string) {
+    super(`The alias ${alias} is taken`);
+  }
+}
+
 /** Thrown when a writer whose lease is older than the room's last writer tries to write. */
 export class FencedWriteError extends Error {
   constructor(roomId: string) {
@@ -123,9 +101,27 @@ export class RoomStore {
     this.nids = new NidInterner(db);
   }
 
-  async createRoom(roomId: string, version: RoomVersion): Promise<RoomHead> {
-    const row = await this.db.room.create({ data: { roomId, roomVersion: version.id } });
-    return { roomNid: row.roomNid, roomId, version, state: new Map(), extremities: [], snapshotNid: null, partialState: false };
+  /**
+   * Creates a room: its row, its first events (`write`, planned on a head
+   * that has no row yet), the reply of the input that made it and its
+   * directory entries, in one transaction. A room therefore never exists
+   * without the alias it was created with, and a redelivered input never
+   * finds its reply recorded without them. The alias insert is the check:
+   * of two creates racing for one alias the second waits for the first's
+   * commit, then finds the alias taken and rolls back (AliasTakenError),
+   * leaving no room behind.
+   */
+  async createRoom(write: RoomWrite, processed: ProcessedInput, entries: NewRoomEntries): Promise<PersistedEvent[]> {
+    const { head } = write;
+    const [persisted] = await this.persistAfter([write], [processed], async (tx) => {
+      if (entries.alias) {
+        const { count } = await tx.roomAlias.createMany({ data: [{ ...entries.alias, roomId: head.roomId }], skipDuplicates: true });
+        if (count === 0) throw new AliasTakenError(entries.alias.alias);
+      }
+      head.roomNid = (await tx.room.create({ data: { roomId: head.roomId, roomVersion: head.version.id }, select: { roomNid: true } })).roomNid;
+      if (entries.publishedOn !== undefined) await tx.publishedRoom.create({ data: { serverName: entries.publishedOn, roomId: head.roomId } });
+    });
+    return persisted;
   }
 
   /**
@@ -270,7 +266,20 @@ export class RoomStore {
    * and forward extremities become the write's `next`. On success each head
    * is advanced in place; returns, per room, its timeline events' positions.
    */
-  async persist(writes: RoomWrite[], processed: ProcessedInput[]): Promise<PersistedEvent[][]> {
+  persist(writes: RoomWrite[], processed: ProcessedInput[]): Promise<PersistedEvent[][]> {
+    return this.persistAfter(writes, processed);
+  }
+
+  /** Persists the join that completes importRoom and drops the invite it answers, in one transaction. */
+  async persistImportedJoin(write: RoomWrite, processed: ProcessedInput, invite: { roomId: string; userId: string }): Promise<PersistedEvent[]> {
+    const [persisted] = await this.persistAfter([write], [processed], async (tx) => {
+      await tx.remoteInvite.deleteMany({ where: invite });
+    });
+    return persisted;
+  }
+
+  /** persist, with the input's own rows written first in the same transaction (`first` runs before the rooms are locked). */
+  private async persistAfter(writes: RoomWrite[], processed: ProcessedInput[], first?: (tx: Prisma.TransactionClient) => Promise<void>): Promise<PersistedEvent[][]> {
     const events = writes.flatMap((w) => [...w.events, ...(w.outliers ?? [])]);
     const sets = writes.flatMap((w) => [...w.events.map((e) => e.before), w.next.state]);
     // Every type and state key the transaction writes: the events', the entries of the snapshots to write, the current state's changes.
@@ -289,6 +298,7 @@ export class RoomStore {
     const visible = writes.flatMap((w) => w.events).filter(isVisible);
 
     const { advancedHeads, written: writtenSets } = await this.db.$transaction(async (tx) => {
+      await first?.(tx);
       const firstPosition = await this.fence(tx, writes, visible.length);
       let position = firstPosition;
       const nids = new Map<string, bigint>();
@@ -616,39 +626,4 @@ async function completeRootSnapshots(tx: Prisma.TransactionClient, roomNid: numb
       missing.map((e) => e.eventNid),
     );
   }
-}
-
-/**
- * A room's head (current state and forward extremities), or undefined for a
- * room this server does not have. The room-server writes on top of it; the
- * federation-api reads it to offer join templates.
- */
-export async function loadRoomHead(db: PrismaClient, roomId: string): Promise<RoomHead | undefined> {
-  const room = await db.room.findUnique({ where: { roomId } });
-  if (!room) return undefined;
-  const stateRows = await db.$queryRawUnsafe<Array<{ event_nid: bigint; event_id: string; json: string }>>(
-    `SELECT e.event_nid, e.event_id, j.json FROM current_state c
-     JOIN events e ON e.event_nid = c.event_nid JOIN event_json j ON j.event_nid = c.event_nid
-     WHERE c.room_nid = $1`,
-    room.roomNid,
-  );
-  const state = new Map<string, StateEntry>();
-  for (const row of stateRows) {
-    const pdu = JSON.parse(row.json) as Pdu;
-    state.set(stateKey(pdu.type, pdu.state_key!), { eventId: row.event_id, eventNid: BigInt(row.event_nid), pdu });
-  }
-  const extremities = await db.$queryRawUnsafe<Array<{ event_nid: bigint; event_id: string; depth: bigint; json: string }>>(
-    `SELECT e.event_nid, e.event_id, e.depth, j.json FROM forward_extremities f
-     JOIN events e ON e.event_nid = f.event_nid JOIN event_json j ON j.event_nid = f.event_nid WHERE f.room_nid = $1`,
-    room.roomNid,
-  );
-  return {
-    roomNid: room.roomNid,
-    roomId,
-    version: getRoomVersion(room.roomVersion),
-    state,
-    extremities: extremities.map((x) => ({ eventId: x.event_id, eventNid: BigInt(x.event_nid), depth: Number(x.depth), sha256: (JSON.parse(x.json) as Pdu).hashes.sha256 })),
-    snapshotNid: room.stateSnapshotNid,
-    partialState: room.isPartialState,
-  };
 }

@@ -1,9 +1,6 @@
 import { generateSigningKey, serverNameOf } from '@lattice/protocol';
-import { buildEvent, type EventTemplate } from '../event-builder';
-import { RoomReader, type StoredEvent } from '../room-reader';
-import type { RoomHead } from '../storage/room-store';
+import { buildEvent, EventVisibility, RoomReader, type EventTemplate, type RoomHead, type StoredEvent } from '@lattice/rooms';
 import { ALICE, startRoomServer } from '../spec/room-server-fixture';
-import { EventVisibility } from './event-visibility';
 
 /** Stays in the room throughout. */
 const RON = '@ron:remote.example';

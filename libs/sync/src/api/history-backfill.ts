@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { fetchHistory, FederationClient, ServerKeys } from '@lattice/federation';
 import { serverNameOf } from '@lattice/protocol';
-import { RoomInputClient, RoomReader } from '@lattice/room-server';
+import { RoomInputClient, RoomReader } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 
 /**

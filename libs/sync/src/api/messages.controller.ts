@@ -1,11 +1,9 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
-import { BundledAggregations, EventVisibility, RoomReader, requireRoomView, stateInView, toClientEvent, viewHorizon, type RoomView, type StoredEvent } from '@lattice/room-server';
+import { BundledAggregations, EventVisibility, requireRoomView, RoomReader, stateInView, toClientEvent, viewHorizon, type RoomView, type StoredEvent } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
-import { roomEventMatches } from '../filters/event-filter';
-import { roomEventFilterSchema, type RoomEventFilter } from '../filters/filter-schema';
-import { formatPaginationToken, parsePaginationToken } from '../pagination-token';
+import { formatPaginationToken, parsePaginationToken, roomEventFilterSchema, roomEventMatches, type RoomEventFilter } from '@lattice/streams';
 import { HistoryBackfill } from './history-backfill';
 import { SyncService } from '../sync-service';
 import { hiddenByIgnore, ignoredUsersOf } from '../streams/ignored-users';

@@ -1,10 +1,8 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Auth, Errors, GuestAllowed, Requester } from '@lattice/http';
-import { parseSyncToken } from '../positions/sync-token';
-import { isPresenceState, PRESENCE_STATES } from '../presence/presence-rules';
+import { FilterLoader, isPresenceState, parseSyncToken, PRESENCE_STATES } from '@lattice/streams';
 import { SyncService } from '../sync-service';
-import { FilterLoader } from './filter-loader';
 
 /** Long-polls are capped so proxies and clients never see a dead connection. */
 const MAX_TIMEOUT_MS = 60_000;

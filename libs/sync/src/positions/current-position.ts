@@ -1,6 +1,6 @@
 import { reconcilePositions, STREAM_NAMES, type PositionCache, type PrismaClient } from '@lattice/storage';
+import type { SyncPosition } from '@lattice/streams';
 import type { TypingStore } from '../streams/typing-store';
-import type { SyncPosition } from './sync-token';
 
 /**
  * The current position of every stream. Persisted streams come from the

@@ -1,12 +1,8 @@
 import type { OutputPresence, PresenceState } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
-import type { RoomReader } from '@lattice/room-server';
-import { eventMatches } from '../filters/event-filter';
-import type { EventFilter } from '../filters/filter-schema';
+import type { RoomReader } from '@lattice/rooms';
+import { eventMatches, presenceContent, REFRESH_AFTER_MS, syncPresenceUpdate, type EventFilter, type PresenceStore, type SyncPosition } from '@lattice/streams';
 import type { SyncNotifier } from '../notifier';
-import type { SyncPosition } from '../positions/sync-token';
-import { presenceContent, REFRESH_AFTER_MS, syncPresenceUpdate } from './presence-rules';
-import type { PresenceStore } from './presence-store';
 
 /** How often each sync worker looks for users who stopped syncing. */
 const SWEEP_MS = 15_000;

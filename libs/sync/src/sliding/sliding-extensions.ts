@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JsonObject } from '@lattice/protocol';
 import { DATABASE, type Database } from '@lattice/storage';
-import type { SyncPosition } from '../positions/sync-token';
-import type { AccountDataEntry } from '../streams/account-data-store';
+import { type AccountDataEntry, type SyncPosition } from '@lattice/streams';
 import { SyncService } from '../sync-service';
 import type { ExtensionScope, SlidingSyncBody } from './sliding-request';
 

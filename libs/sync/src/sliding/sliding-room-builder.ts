@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { strippedState, type JsonObject } from '@lattice/protocol';
-import { toClientEvent, type StoredEvent } from '@lattice/room-server';
-import { formatPaginationToken } from '../pagination-token';
+import { toClientEvent, type StoredEvent } from '@lattice/rooms';
+import { formatPaginationToken } from '@lattice/streams';
 import { hiddenByIgnore } from '../streams/ignored-users';
 import { SyncService } from '../sync-service';
 import type { SentRoom } from './connection-state';

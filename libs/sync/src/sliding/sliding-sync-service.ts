@@ -3,7 +3,7 @@ import type { PresenceState } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { currentPosition } from '../positions/current-position';
-import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } from '../positions/sync-token';
+import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } from '@lattice/streams';
 import { SyncService } from '../sync-service';
 import type { ConnectionState, SentRoom } from './connection-state';
 import { ConnectionStore, type ConnectionKey } from './connection-store';

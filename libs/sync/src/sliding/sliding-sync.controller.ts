@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Auth, Errors, Requester, validateBody } from '@lattice/http';
-import { isPresenceState, PRESENCE_STATES } from '../presence/presence-rules';
+import { isPresenceState, PRESENCE_STATES } from '@lattice/streams';
 import { slidingSyncBodySchema } from './sliding-request';
 import { SlidingSyncService } from './sliding-sync-service';
 

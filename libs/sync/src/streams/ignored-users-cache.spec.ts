@@ -1,4 +1,4 @@
-import type { AccountDataStore } from './account-data-store';
+import type { AccountDataStore } from '@lattice/streams';
 import { IgnoredUsersCache } from './ignored-users-cache';
 
 describe('IgnoredUsersCache', () => {

@@ -1,4 +1,4 @@
-import type { AccountDataEntry, AccountDataStore } from './account-data-store';
+import type { AccountDataEntry, AccountDataStore } from '@lattice/streams';
 import { ignoredUsersOf } from './ignored-users';
 
 /** Users whose lists are kept at most: past it the oldest go first. */

@@ -3,7 +3,7 @@ import { Errors } from '@lattice/http';
 import {
   CanonicalJsonError, computeEventId, selectAuthEvents, signEvent, stateKey, validateEventFormat, type JsonObject, type Pdu, type SigningKey,
 } from '@lattice/protocol';
-import type { RoomHead } from './storage/room-store';
+import type { RoomHead } from './room-head';
 
 /** What a local event is made from. */
 export interface EventTemplate {

@@ -1,6 +1,6 @@
 import { getRoomVersion, knownRoomVersions, redactEvent, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import type { PrismaClient } from '@lattice/storage';
-import { readSnapshotNids } from './storage/state-snapshots';
+import { readSnapshotNids } from './state-snapshot-reader';
 
 /** An event as read back from the store, with what clients need beyond the PDU. */
 export interface StoredEvent {

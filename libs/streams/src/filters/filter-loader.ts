@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Errors } from '@lattice/http';
 import { DATABASE, type Database } from '@lattice/storage';
-import { filterIdOf } from '../filters/filter-id';
-import { syncFilterSchema, type SyncFilter } from '../filters/filter-schema';
+import { filterIdOf } from './filter-id';
+import { syncFilterSchema, type SyncFilter } from './filter-schema';
 
 /** Resolves a `filter` parameter: inline JSON, or the ID of a filter the user stored. */
 @Injectable()

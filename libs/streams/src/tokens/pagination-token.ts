@@ -1,5 +1,5 @@
 import { Errors } from '@lattice/http';
-import { parseSyncToken } from './positions/sync-token';
+import { parseSyncToken } from './sync-token';
 
 /**
  * /messages tokens: `t<p>` is the point just before the event at stream

@@ -1,6 +1,6 @@
 import type { MembershipAction } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
-import type { EventTemplate } from '../event-builder';
+import type { EventTemplate } from './event-builder';
 
 const MEMBERSHIP_OF: Record<MembershipAction, string> = {
   join: 'join',

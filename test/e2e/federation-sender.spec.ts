@@ -1,8 +1,8 @@
-import { TenantDirectory, parseConfig } from '@lattice/config';
-import type { FederationClient } from '@lattice/federation';
-import type { Database } from '@lattice/storage';
-import { ALICE, SERVER, startRoomServer } from '../../../room-server/src/spec/room-server-fixture';
-import { FederationSender } from './federation-sender';
+import { TenantDirectory, parseConfig } from '../../libs/config/src';
+import type { FederationClient } from '../../libs/federation/src';
+import type { Database } from '../../libs/storage/src';
+import { ALICE, SERVER, startRoomServer } from '../../libs/room-server/src/spec/room-server-fixture';
+import { FederationSender } from '../../libs/federation-api/src/sender/federation-sender';
 
 const REMOTE_USER = '@bob:remote.example';
 
