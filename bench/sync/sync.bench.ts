@@ -34,7 +34,13 @@ const ROOM_LIST = {
       ],
     },
   },
-  extensions: { to_device: { enabled: true }, e2ee: { enabled: true }, account_data: { enabled: true }, receipts: { enabled: true }, typing: { enabled: true } },
+  extensions: {
+    to_device: { enabled: true },
+    e2ee: { enabled: true },
+    account_data: { enabled: true },
+    receipts: { enabled: true },
+    typing: { enabled: true },
+  },
 };
 
 /**
@@ -59,7 +65,9 @@ export async function run(): Promise<Record<string, number>> {
   try {
     console.log(`  ... ${MEMBERS} users, one room of ${MEMBERS} members and ${MESSAGES} messages`);
     const owner = await BenchClient.register(target.url, 'owner');
-    const roomId = (await owner.call<{ room_id: string }>('POST', '/createRoom', { preset: 'public_chat', name: 'bench room' })).room_id;
+    const roomId = (
+      await owner.call<{ room_id: string }>('POST', '/createRoom', { preset: 'public_chat', name: 'bench room' })
+    ).room_id;
     for (let i = 1; i < MEMBERS; i += CONCURRENCY) {
       await Promise.all(
         Array.from({ length: Math.min(CONCURRENCY, MEMBERS - i) }, async (_, j) => {
@@ -82,12 +90,21 @@ export async function run(): Promise<Record<string, number>> {
     await target.stop();
     target = await startSingleProcess(PORT, databaseUrl);
     const token = await login(target.url);
-    const sliding = (body: object, pos?: string) => timed(() => jsonRequest<{ pos: string; rooms: object }>(`${target.url}${SLIDING_PATH}${pos ? `?pos=${encodeURIComponent(pos)}&timeout=0` : ''}`, 'POST', { authorization: `Bearer ${token}` }, body));
+    const sliding = (body: object, pos?: string) =>
+      timed(() =>
+        jsonRequest<{ pos: string; rooms: object }>(
+          `${target.url}${SLIDING_PATH}${pos ? `?pos=${encodeURIComponent(pos)}&timeout=0` : ''}`,
+          'POST',
+          { authorization: `Bearer ${token}` },
+          body,
+        ),
+      );
 
     const first: number[] = [];
     for (let i = 0; i <= RUNS; i++) {
       const { ms, value } = await sliding({ ...ROOM_LIST, conn_id: `first${i}` });
-      if (Object.keys(value.body.rooms).length !== WINDOW) throw new Error(`expected ${WINDOW} rooms, got ${JSON.stringify(value.body).slice(0, 300)}`);
+      if (Object.keys(value.body.rooms).length !== WINDOW)
+        throw new Error(`expected ${WINDOW} rooms, got ${JSON.stringify(value.body).slice(0, 300)}`);
       if (i > 0) first.push(ms);
     }
     const incremental: number[] = [];
@@ -99,14 +116,21 @@ export async function run(): Promise<Record<string, number>> {
       if (i > 0) incremental.push(ms);
     }
     const v2: number[] = [];
-    const filter = encodeURIComponent(JSON.stringify({ room: { state: { lazy_load_members: true }, timeline: { limit: 10 } } }));
+    const filter = encodeURIComponent(
+      JSON.stringify({ room: { state: { lazy_load_members: true }, timeline: { limit: 10 } } }),
+    );
     for (let i = 0; i < 3; i++) {
-      const { ms, value } = await timed(() => jsonRequest<{ rooms: { join: object } }>(`${target.url}/_matrix/client/v3/sync?filter=${filter}`, 'GET', { authorization: `Bearer ${token}` }));
+      const { ms, value } = await timed(() =>
+        jsonRequest<{ rooms: { join: object } }>(`${target.url}/_matrix/client/v3/sync?filter=${filter}`, 'GET', {
+          authorization: `Bearer ${token}`,
+        }),
+      );
       if (Object.keys(value.body.rooms.join).length !== ROOMS) throw new Error('sync v2 did not return every room');
       v2.push(ms);
     }
     return {
-      [`sliding sync first answer, ${WINDOW}-room window of ${ROOMS} rooms (${MEMBERS} members, ${MESSAGES} messages each), ms (median of ${RUNS})`]: median(first),
+      [`sliding sync first answer, ${WINDOW}-room window of ${ROOMS} rooms (${MEMBERS} members, ${MESSAGES} messages each), ms (median of ${RUNS})`]:
+        median(first),
       [`sliding sync incremental answer after one new message, ms (median of ${RUNS})`]: median(incremental),
       [`sync v2 initial sync, ${ROOMS} rooms, lazy-loaded members, ms (median of 3)`]: median(v2),
       'RSS MiB after': Object.values(target.rss())[0] ?? 0,
@@ -118,7 +142,12 @@ export async function run(): Promise<Record<string, number>> {
 }
 
 async function login(url: string): Promise<string> {
-  const { body } = await jsonRequest<{ access_token: string }>(`${url}/_matrix/client/v3/login`, 'POST', {}, { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'owner' }, password: 'bench password' });
+  const { body } = await jsonRequest<{ access_token: string }>(
+    `${url}/_matrix/client/v3/login`,
+    'POST',
+    {},
+    { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'owner' }, password: 'bench password' },
+  );
   return body.access_token;
 }
 

@@ -21,7 +21,18 @@ describe('a sliding sync session over 1,000 rooms', () => {
   let ss: SlidingSyncClient;
   const created: string[] = [];
   const list = (end: number) => ({
-    lists: { all: { ranges: [[0, end]], timeline_limit: 1, required_state: [['m.room.name', ''], ['m.room.encryption', ''], ['m.room.member', '$ME']], filters: { not_room_types: ['m.space'] } } },
+    lists: {
+      all: {
+        ranges: [[0, end]],
+        timeline_limit: 1,
+        required_state: [
+          ['m.room.name', ''],
+          ['m.room.encryption', ''],
+          ['m.room.member', '$ME'],
+        ],
+        filters: { not_room_types: ['m.space'] },
+      },
+    },
     extensions: { to_device: { enabled: true }, e2ee: { enabled: true } },
   });
 
@@ -31,19 +42,31 @@ describe('a sliding sync session over 1,000 rooms', () => {
     user = await raw.register('scroller');
     friend = await raw.register('friend');
     // One room made through the API, shared with the friend; the other 999 are copies of it made in the database.
-    const template = (await raw.call(user, 'POST', '/createRoom', { name: 'a room', invite: [friend.userId] })).body.room_id as string;
+    const template = (await raw.call(user, 'POST', '/createRoom', { name: 'a room', invite: [friend.userId] })).body
+      .room_id as string;
     await raw.call(friend, 'POST', `/join/${encodeURIComponent(template)}`, {});
     const prisma = server.app.get<Database>(DATABASE).prisma;
-    const copies = await cloneRoom((sql, ...params) => prisma.$queryRawUnsafe(sql, ...params), template, ROOMS - 1, 'session');
+    const copies = await cloneRoom(
+      (sql, ...params) => prisma.$queryRawUnsafe(sql, ...params),
+      template,
+      ROOMS - 1,
+      'session',
+    );
     await server.app.get<PositionCache>(POSITION_CACHE).advance('events', copies.maxPosition);
     created.push(template, ...copies.roomIds);
     ss = new SlidingSyncClient(() => server.url, user.token);
   }, 120_000);
 
-  const subscribed = () => ({ ...list(ROOMS - 1), room_subscriptions: { [created[0]]: { timeline_limit: 20, required_state: [['*', '*']] } } });
+  const subscribed = () => ({
+    ...list(ROOMS - 1),
+    room_subscriptions: { [created[0]]: { timeline_limit: 20, required_state: [['*', '*']] } },
+  });
 
   /** Long-polls until an answer satisfies `wanted` (an answer may bring something else first). */
-  async function syncUntil(body: Record<string, unknown>, wanted: (r: SlidingResponse) => boolean): Promise<SlidingResponse> {
+  async function syncUntil(
+    body: Record<string, unknown>,
+    wanted: (r: SlidingResponse) => boolean,
+  ): Promise<SlidingResponse> {
     for (let i = 0; i < 5; i++) {
       const response = await ss.sync(body, 10_000);
       if (wanted(response)) return response;
@@ -72,7 +95,14 @@ describe('a sliding sync session over 1,000 rooms', () => {
 
   it('subscribes to one room, whose next message brings its latest history and all its state', async () => {
     const roomId = created[0];
-    setTimeout(() => void raw.call(friend, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/m1`, { msgtype: 'm.text', body: 'hello' }), 100);
+    setTimeout(
+      () =>
+        void raw.call(friend, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/m1`, {
+          msgtype: 'm.text',
+          body: 'hello',
+        }),
+      100,
+    );
     // As in Synapse, a room the connection has gets a wider config with its next update.
     const response = await syncUntil(subscribed(), (r) => r.rooms![roomId] !== undefined);
     const room = response.rooms![roomId];
@@ -84,7 +114,8 @@ describe('a sliding sync session over 1,000 rooms', () => {
   });
 
   it('receives an invite', async () => {
-    const invited = (await raw.call(friend, 'POST', '/createRoom', { name: 'come in', invite: [user.userId] })).body.room_id as string;
+    const invited = (await raw.call(friend, 'POST', '/createRoom', { name: 'come in', invite: [user.userId] })).body
+      .room_id as string;
     const response = await syncUntil(subscribed(), (r) => r.rooms![invited] !== undefined);
     expect(response.rooms![invited].membership).toBe('invite');
     expect(response.lists!.all.count).toBe(ROOMS + 1);
@@ -92,7 +123,13 @@ describe('a sliding sync session over 1,000 rooms', () => {
   });
 
   it('receives to-device messages', async () => {
-    setTimeout(() => void raw.sendToDevice(friend, 'm.room_key_request', { [user.userId]: { [user.deviceId]: { action: 'request' } } }), 100);
+    setTimeout(
+      () =>
+        void raw.sendToDevice(friend, 'm.room_key_request', {
+          [user.userId]: { [user.deviceId]: { action: 'request' } },
+        }),
+      100,
+    );
     const response = await syncUntil(subscribed(), (r) => r.extensions!.to_device!.events.length > 0);
     expect(response.extensions!.to_device!.events.map((e) => e.type)).toEqual(['m.room_key_request']);
   });
@@ -101,7 +138,13 @@ describe('a sliding sync session over 1,000 rooms', () => {
     setTimeout(
       () =>
         void raw.call(friend, 'POST', '/keys/upload', {
-          device_keys: { user_id: friend.userId, device_id: friend.deviceId, algorithms: ['m.olm.v1.curve25519-aes-sha2'], keys: { [`ed25519:${friend.deviceId}`]: 'k' }, signatures: {} },
+          device_keys: {
+            user_id: friend.userId,
+            device_id: friend.deviceId,
+            algorithms: ['m.olm.v1.curve25519-aes-sha2'],
+            keys: { [`ed25519:${friend.deviceId}`]: 'k' },
+            signatures: {},
+          },
         }),
       100,
     );

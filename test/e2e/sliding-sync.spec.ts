@@ -12,11 +12,23 @@ describe('simplified sliding sync (MSC4186)', () => {
 
   const path = (roomId: string) => encodeURIComponent(roomId);
   const send = async (who: Account, roomId: string, body: string) =>
-    (await raw.call(who, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, { msgtype: 'm.text', body })).body.event_id as string;
-  const createRoom = async (who: Account, body: Record<string, unknown> = {}) => (await raw.call(who, 'POST', '/createRoom', body)).body.room_id as string;
+    (await raw.call(who, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, { msgtype: 'm.text', body }))
+      .body.event_id as string;
+  const createRoom = async (who: Account, body: Record<string, unknown> = {}) =>
+    (await raw.call(who, 'POST', '/createRoom', body)).body.room_id as string;
   const client = (who: Account, connId = `c${txn++}`) => new SlidingSyncClient(() => server.url, who.token, connId);
   const allRooms = (range: [number, number], extra: Record<string, unknown> = {}) => ({
-    lists: { all: { ranges: [range], timeline_limit: 3, required_state: [['m.room.name', ''], ['m.room.create', '']], ...extra } },
+    lists: {
+      all: {
+        ranges: [range],
+        timeline_limit: 3,
+        required_state: [
+          ['m.room.name', ''],
+          ['m.room.create', ''],
+        ],
+        ...extra,
+      },
+    },
   });
 
   beforeAll(async () => {
@@ -50,7 +62,16 @@ describe('simplified sliding sync (MSC4186)', () => {
     it('sends a room in full the first time: initial, name, timeline, required_state, counts, bump_stamp', async () => {
       const ss = client(user);
       const room = (await ss.sync(allRooms([0, 0]))).rooms![rooms[1]];
-      expect(room).toMatchObject({ initial: true, name: 'room 1', membership: 'join', joined_count: 1, invited_count: 0, limited: true, num_live: 0, lists: ['all'] });
+      expect(room).toMatchObject({
+        initial: true,
+        name: 'room 1',
+        membership: 'join',
+        joined_count: 1,
+        invited_count: 0,
+        limited: true,
+        num_live: 0,
+        lists: ['all'],
+      });
       expect(room.timeline!.map((e) => e.content.body ?? e.type)).toHaveLength(3);
       expect(room.timeline!.at(-1)!.content.body).toBe('one');
       expect(room.required_state!.map((e) => e.type).sort()).toEqual(['m.room.create', 'm.room.name']);
@@ -151,8 +172,12 @@ describe('simplified sliding sync (MSC4186)', () => {
 
     it('refuses a malformed body with M_BAD_JSON', async () => {
       const ss = client(alice);
-      await expect(ss.send({ lists: { all: { ranges: [[5, 1]], timeline_limit: 1, required_state: [] } } }, undefined)).rejects.toMatchObject({ status: 400, errcode: 'M_BAD_JSON' });
-      await expect(ss.send({ lists: { all: { timeline_limit: -1, required_state: [] } } }, undefined)).rejects.toMatchObject({ errcode: 'M_BAD_JSON' });
+      await expect(
+        ss.send({ lists: { all: { ranges: [[5, 1]], timeline_limit: 1, required_state: [] } } }, undefined),
+      ).rejects.toMatchObject({ status: 400, errcode: 'M_BAD_JSON' });
+      await expect(
+        ss.send({ lists: { all: { timeline_limit: -1, required_state: [] } } }, undefined),
+      ).rejects.toMatchObject({ errcode: 'M_BAD_JSON' });
     });
   });
 
@@ -165,16 +190,22 @@ describe('simplified sliding sync (MSC4186)', () => {
     });
     const stateOf = async (requiredState: string[][], timelineLimit = 1) => {
       const ss = client(bob);
-      const response = await ss.sync({ room_subscriptions: { [roomId]: { timeline_limit: timelineLimit, required_state: requiredState } } });
+      const response = await ss.sync({
+        room_subscriptions: { [roomId]: { timeline_limit: timelineLimit, required_state: requiredState } },
+      });
       return response.rooms![roomId].required_state!.map((e) => `${e.type}|${e.state_key}`).sort();
     };
 
     it('matches a type with any state key ("*")', async () => {
-      expect(await stateOf([['m.room.member', '*']])).toEqual([`m.room.member|${alice.userId}`, `m.room.member|${bob.userId}`].sort());
+      expect(await stateOf([['m.room.member', '*']])).toEqual(
+        [`m.room.member|${alice.userId}`, `m.room.member|${bob.userId}`].sort(),
+      );
     });
 
     it('matches every type ("*", "*")', async () => {
-      expect(await stateOf([['*', '*']])).toEqual(expect.arrayContaining(['m.room.topic|', 'm.room.name|', 'm.room.create|', `m.room.member|${bob.userId}`]));
+      expect(await stateOf([['*', '*']])).toEqual(
+        expect.arrayContaining(['m.room.topic|', 'm.room.name|', 'm.room.create|', `m.room.member|${bob.userId}`]),
+      );
     });
 
     it('matches the user asking with $ME', async () => {
@@ -187,7 +218,9 @@ describe('simplified sliding sync (MSC4186)', () => {
 
     it('sends a lazy member once per connection', async () => {
       const ss = client(bob);
-      const config = { room_subscriptions: { [roomId]: { timeline_limit: 1, required_state: [['m.room.member', '$LAZY']] } } };
+      const config = {
+        room_subscriptions: { [roomId]: { timeline_limit: 1, required_state: [['m.room.member', '$LAZY']] } },
+      };
       await ss.sync(config);
       await send(alice, roomId, 'again');
       const room = (await ss.sync(config)).rooms![roomId];
@@ -197,7 +230,9 @@ describe('simplified sliding sync (MSC4186)', () => {
 
     it('sends a changed state event that the required_state selects', async () => {
       const ss = client(bob);
-      const config = { room_subscriptions: { [roomId]: { timeline_limit: 1, required_state: [['m.room.topic', '']] } } };
+      const config = {
+        room_subscriptions: { [roomId]: { timeline_limit: 1, required_state: [['m.room.topic', '']] } },
+      };
       await ss.sync(config);
       await raw.call(alice, 'PUT', `/rooms/${path(roomId)}/state/m.room.topic/`, { topic: 'new topic' });
       const room = (await ss.sync(config)).rooms![roomId];
@@ -222,7 +257,9 @@ describe('simplified sliding sync (MSC4186)', () => {
 
     it('names a room without a name by its heroes', async () => {
       const roomId = await createRoom(alice, { invite: [bob.userId] });
-      const room = (await client(alice).sync({ room_subscriptions: { [roomId]: { timeline_limit: 0, required_state: [] } } })).rooms![roomId];
+      const room = (
+        await client(alice).sync({ room_subscriptions: { [roomId]: { timeline_limit: 0, required_state: [] } } })
+      ).rooms![roomId];
       expect(room.name).toBeUndefined();
       expect(room.heroes!.map((h) => h.user_id)).toEqual([bob.userId]);
       expect(room.invited_count).toBe(1);
@@ -230,16 +267,25 @@ describe('simplified sliding sync (MSC4186)', () => {
 
     it('ignores a subscription to a room the user has no membership of', async () => {
       const roomId = await createRoom(alice, { preset: 'public_chat' });
-      const response = await client(bob).sync({ room_subscriptions: { [roomId]: { timeline_limit: 1, required_state: [] } } });
+      const response = await client(bob).sync({
+        room_subscriptions: { [roomId]: { timeline_limit: 1, required_state: [] } },
+      });
       expect(response.rooms![roomId]).toBeUndefined();
     });
 
     it('applies history visibility: a member who joined a "joined" room sees nothing from before', async () => {
-      const roomId = await createRoom(alice, { preset: 'public_chat', initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }] });
+      const roomId = await createRoom(alice, {
+        preset: 'public_chat',
+        initial_state: [
+          { type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } },
+        ],
+      });
       await send(alice, roomId, 'before bob');
       await raw.call(bob, 'POST', `/join/${path(roomId)}`, {});
       await send(alice, roomId, 'after bob');
-      const room = (await client(bob).sync({ room_subscriptions: { [roomId]: { timeline_limit: 10, required_state: [] } } })).rooms![roomId];
+      const room = (
+        await client(bob).sync({ room_subscriptions: { [roomId]: { timeline_limit: 10, required_state: [] } } })
+      ).rooms![roomId];
       const bodies = room.timeline!.map((e) => e.content.body).filter(Boolean);
       expect(bodies).toEqual(['after bob']);
     });
@@ -257,14 +303,23 @@ describe('simplified sliding sync (MSC4186)', () => {
     beforeAll(async () => {
       user = await raw.register('ss-filters');
       plain = await createRoom(user);
-      encrypted = await createRoom(user, { initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }] });
+      encrypted = await createRoom(user, {
+        initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
+      });
       dm = await createRoom(user, { is_direct: true });
-      await raw.call(user, 'PUT', `/user/${encodeURIComponent(user.userId)}/account_data/m.direct`, { [alice.userId]: [dm] });
+      await raw.call(user, 'PUT', `/user/${encodeURIComponent(user.userId)}/account_data/m.direct`, {
+        [alice.userId]: [dm],
+      });
       space = await createRoom(user, { creation_content: { type: 'm.space' } });
       child = await createRoom(user);
       await raw.call(user, 'PUT', `/rooms/${path(space)}/state/m.space.child/${path(child)}`, { via: ['localhost'] });
       tagged = await createRoom(user);
-      await raw.call(user, 'PUT', `/user/${encodeURIComponent(user.userId)}/rooms/${path(tagged)}/tags/m.favourite`, {});
+      await raw.call(
+        user,
+        'PUT',
+        `/user/${encodeURIComponent(user.userId)}/rooms/${path(tagged)}/tags/m.favourite`,
+        {},
+      );
       invite = await createRoom(alice, { invite: [user.userId] });
     }, 60_000);
 
@@ -289,7 +344,7 @@ describe('simplified sliding sync (MSC4186)', () => {
       expect(await ids({ room_types: [null], not_room_types: [null] })).toEqual([]);
     });
 
-    it('spaces: the joined space\'s children', async () => {
+    it("spaces: the joined space's children", async () => {
       expect(await ids({ spaces: [space] })).toEqual([child]);
     });
 
@@ -312,7 +367,9 @@ describe('simplified sliding sync (MSC4186)', () => {
       await ss.sync(config);
       await raw.sendToDevice(alice, 'm.test', { [bob.userId]: { [bob.deviceId]: { n: 1 } } });
       const first = await ss.sync(config);
-      expect(first.extensions!.to_device!.events).toEqual([{ sender: alice.userId, type: 'm.test', content: { n: 1 } }]);
+      expect(first.extensions!.to_device!.events).toEqual([
+        { sender: alice.userId, type: 'm.test', content: { n: 1 } },
+      ]);
       expect((await ss.sync(config)).extensions!.to_device!.events).toEqual([]);
     });
 
@@ -324,7 +381,13 @@ describe('simplified sliding sync (MSC4186)', () => {
       expect(first.extensions!.e2ee!.device_unused_fallback_key_types).toEqual([]);
       expect(first.extensions!.e2ee!.device_lists).toBeUndefined();
       await raw.call(bob, 'POST', '/keys/upload', {
-        device_keys: { user_id: bob.userId, device_id: bob.deviceId, algorithms: ['m.olm.v1.curve25519-aes-sha2'], keys: { [`ed25519:${bob.deviceId}`]: 'k' }, signatures: {} },
+        device_keys: {
+          user_id: bob.userId,
+          device_id: bob.deviceId,
+          algorithms: ['m.olm.v1.curve25519-aes-sha2'],
+          keys: { [`ed25519:${bob.deviceId}`]: 'k' },
+          signatures: {},
+        },
       });
       const next = await ss.sync(config, 5_000);
       expect(next.extensions!.e2ee!.device_lists!.changed).toContain(bob.userId);
@@ -332,32 +395,59 @@ describe('simplified sliding sync (MSC4186)', () => {
 
     it('account_data: global and per room, scoped to the rooms of the answer', async () => {
       await raw.call(bob, 'PUT', `/user/${encodeURIComponent(bob.userId)}/account_data/org.example.global`, { a: 1 });
-      await raw.call(bob, 'PUT', `/user/${encodeURIComponent(bob.userId)}/rooms/${path(roomId)}/account_data/org.example.room`, { b: 2 });
+      await raw.call(
+        bob,
+        'PUT',
+        `/user/${encodeURIComponent(bob.userId)}/rooms/${path(roomId)}/account_data/org.example.room`,
+        { b: 2 },
+      );
       const ss = client(bob);
-      const response = await ss.sync({ room_subscriptions: { [roomId]: { timeline_limit: 0, required_state: [] } }, extensions: { account_data: { enabled: true } } });
-      expect(response.extensions!.account_data!.global).toContainEqual({ type: 'org.example.global', content: { a: 1 } });
-      expect(response.extensions!.account_data!.rooms[roomId]).toContainEqual({ type: 'org.example.room', content: { b: 2 } });
-      const unscoped = await client(bob).sync({ room_subscriptions: { [roomId]: { timeline_limit: 0, required_state: [] } }, extensions: { account_data: { enabled: true, rooms: [] } } });
+      const response = await ss.sync({
+        room_subscriptions: { [roomId]: { timeline_limit: 0, required_state: [] } },
+        extensions: { account_data: { enabled: true } },
+      });
+      expect(response.extensions!.account_data!.global).toContainEqual({
+        type: 'org.example.global',
+        content: { a: 1 },
+      });
+      expect(response.extensions!.account_data!.rooms[roomId]).toContainEqual({
+        type: 'org.example.room',
+        content: { b: 2 },
+      });
+      const unscoped = await client(bob).sync({
+        room_subscriptions: { [roomId]: { timeline_limit: 0, required_state: [] } },
+        extensions: { account_data: { enabled: true, rooms: [] } },
+      });
       expect(unscoped.extensions!.account_data!.rooms).toEqual({});
     });
 
     it('receipts and typing for the rooms of the answer', async () => {
       const eventId = await send(alice, roomId, 'read me');
       const ss = client(bob);
-      const config = { room_subscriptions: { [roomId]: { timeline_limit: 1, required_state: [] } }, extensions: { receipts: { enabled: true }, typing: { enabled: true } } };
+      const config = {
+        room_subscriptions: { [roomId]: { timeline_limit: 1, required_state: [] } },
+        extensions: { receipts: { enabled: true }, typing: { enabled: true } },
+      };
       await ss.sync(config);
       await raw.call(alice, 'POST', `/rooms/${path(roomId)}/receipt/m.read/${encodeURIComponent(eventId)}`, {});
-      await raw.call(alice, 'PUT', `/rooms/${path(roomId)}/typing/${encodeURIComponent(alice.userId)}`, { typing: true, timeout: 30_000 });
+      await raw.call(alice, 'PUT', `/rooms/${path(roomId)}/typing/${encodeURIComponent(alice.userId)}`, {
+        typing: true,
+        timeout: 30_000,
+      });
       const response = await ss.sync(config, 5_000);
       const later = response.extensions!.typing!.rooms[roomId] ? response : await ss.sync(config, 5_000);
       const receipts = response.extensions!.receipts!.rooms[roomId] ?? later.extensions!.receipts!.rooms[roomId];
       expect(receipts.content[eventId]).toMatchObject({ 'm.read': { [alice.userId]: expect.any(Object) } });
-      expect((response.extensions!.typing!.rooms[roomId] ?? later.extensions!.typing!.rooms[roomId]).content.user_ids).toEqual([alice.userId]);
+      expect(
+        (response.extensions!.typing!.rooms[roomId] ?? later.extensions!.typing!.rooms[roomId]).content.user_ids,
+      ).toEqual([alice.userId]);
     });
   });
 
   it('is advertised in /versions', async () => {
-    const versions = (await (await fetch(`${server.url}/_matrix/client/versions`)).json()) as { unstable_features: Record<string, boolean> };
+    const versions = (await (await fetch(`${server.url}/_matrix/client/versions`)).json()) as {
+      unstable_features: Record<string, boolean>;
+    };
     expect(versions.unstable_features['org.matrix.simplified_msc3575']).toBe(true);
   });
 });

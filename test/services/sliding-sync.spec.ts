@@ -21,7 +21,11 @@ describe('sliding sync in services mode', () => {
 
   const worker = (name: string) => `http://127.0.0.1:${deployment.process(name).port}`;
   const request = { lists: { all: { ranges: [[0, 9]], timeline_limit: 5, required_state: [['m.room.name', '']] } } };
-  const send = (body: string) => raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t${txn++}`, { msgtype: 'm.text', body });
+  const send = (body: string) =>
+    raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t${txn++}`, {
+      msgtype: 'm.text',
+      body,
+    });
   const bodies = (response: SlidingResponse) => (response.rooms?.[roomId]?.timeline ?? []).map((e) => e.content.body);
 
   beforeAll(async () => {
@@ -29,7 +33,8 @@ describe('sliding sync in services mode', () => {
     raw = rawClient(() => deployment.url);
     alice = await raw.register('ss-alice');
     bob = await raw.register('ss-bob');
-    roomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat', name: 'workers' })).body.room_id as string;
+    roomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat', name: 'workers' })).body
+      .room_id as string;
     await raw.call(bob, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
     ss = new SlidingSyncClient(() => target, bob.token);
   }, 120_000);

@@ -42,9 +42,19 @@ export interface SlidingResponse {
   lists?: Record<string, { count: number; ops?: Array<{ op: string; range: [number, number]; room_ids: string[] }> }>;
   rooms?: Record<string, RoomResult>;
   extensions?: {
-    to_device?: { next_batch: string; events: Array<{ sender: string; type: string; content: Record<string, unknown> }> };
-    e2ee?: { device_lists?: { changed: string[]; left: string[] }; device_one_time_keys_count: Record<string, number>; device_unused_fallback_key_types: string[] };
-    account_data?: { global: Array<{ type: string; content: unknown }>; rooms: Record<string, Array<{ type: string; content: unknown }>> };
+    to_device?: {
+      next_batch: string;
+      events: Array<{ sender: string; type: string; content: Record<string, unknown> }>;
+    };
+    e2ee?: {
+      device_lists?: { changed: string[]; left: string[] };
+      device_one_time_keys_count: Record<string, number>;
+      device_unused_fallback_key_types: string[];
+    };
+    account_data?: {
+      global: Array<{ type: string; content: unknown }>;
+      rooms: Record<string, Array<{ type: string; content: unknown }>>;
+    };
     receipts?: { rooms: Record<string, { type: string; content: Record<string, unknown> }> };
     typing?: { rooms: Record<string, { type: string; content: { user_ids: string[] } }> };
   };
@@ -82,8 +92,19 @@ export class SlidingSyncClient {
   /** One request on the connection: `pos` as the last answer gave it; the answer is folded in. */
   async sync(body: Record<string, unknown>, timeoutMs = 0): Promise<SlidingResponse> {
     const extensions = body.extensions as Record<string, Record<string, unknown>> | undefined;
-    const toDevice = extensions?.to_device && this.toDeviceSince !== undefined ? { ...extensions.to_device, since: this.toDeviceSince } : extensions?.to_device;
-    const response = await this.send({ conn_id: this.connId, ...body, ...(extensions ? { extensions: { ...extensions, ...(toDevice ? { to_device: toDevice } : {}) } } : {}) }, this.pos, timeoutMs);
+    const toDevice =
+      extensions?.to_device && this.toDeviceSince !== undefined
+        ? { ...extensions.to_device, since: this.toDeviceSince }
+        : extensions?.to_device;
+    const response = await this.send(
+      {
+        conn_id: this.connId,
+        ...body,
+        ...(extensions ? { extensions: { ...extensions, ...(toDevice ? { to_device: toDevice } : {}) } } : {}),
+      },
+      this.pos,
+      timeoutMs,
+    );
     this.apply(response);
     return response;
   }
@@ -119,10 +140,18 @@ export class SlidingSyncClient {
     if (response.extensions?.to_device) this.toDeviceSince = response.extensions.to_device.next_batch;
     for (const [roomId, result] of Object.entries(response.rooms ?? {})) {
       const known = result.initial ? undefined : this.rooms.get(roomId);
-      const view: RoomView = { ...(known ?? {}), ...result, state: new Map(known?.state ?? []), events: [...(known?.events ?? [])] };
+      const view: RoomView = {
+        ...(known ?? {}),
+        ...result,
+        state: new Map(known?.state ?? []),
+        events: [...(known?.events ?? [])],
+      };
       for (const e of result.required_state ?? []) view.state.set(`${e.type}\u0000${e.state_key}`, e);
       // MSC4186 `limited`: a gap, so what came before is not continuous with the new events.
-      view.events = result.limited || result.expanded_timeline ? [...(result.timeline ?? [])] : [...view.events, ...(result.timeline ?? [])];
+      view.events =
+        result.limited || result.expanded_timeline
+          ? [...(result.timeline ?? [])]
+          : [...view.events, ...(result.timeline ?? [])];
       this.rooms.set(roomId, view);
     }
   }

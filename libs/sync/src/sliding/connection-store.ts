@@ -39,15 +39,27 @@ export class ConnectionStore {
       throw unknownPos('the connection expired');
     }
     if (pos.counter === row.pos) return { pos, state: JSON.parse(row.state) as ConnectionState };
-    if (pos.counter === row.prevPos && row.prevState !== null) return { pos, state: JSON.parse(row.prevState) as ConnectionState };
+    if (pos.counter === row.prevPos && row.prevState !== null)
+      return { pos, state: JSON.parse(row.prevState) as ConnectionState };
     throw unknownPos('an older position of the connection');
   }
 
   /** A new connection under `key`, replacing any earlier one: its first `pos`. */
   async start(key: ConnectionKey, state: ConnectionState): Promise<string> {
     const pos = { generation: newGeneration(), counter: 1 };
-    const data = { generation: pos.generation, pos: pos.counter, state: JSON.stringify(state), prevPos: null, prevState: null, updatedAt: new Date() };
-    await this.db.prisma.slidingSyncConnection.upsert({ where: { userId_deviceId_connId: key }, create: { ...key, ...data }, update: data });
+    const data = {
+      generation: pos.generation,
+      pos: pos.counter,
+      state: JSON.stringify(state),
+      prevPos: null,
+      prevState: null,
+      updatedAt: new Date(),
+    };
+    await this.db.prisma.slidingSyncConnection.upsert({
+      where: { userId_deviceId_connId: key },
+      create: { ...key, ...data },
+      update: data,
+    });
     await this.dropLeastRecent(key);
     return formatPos(pos);
   }
@@ -58,11 +70,20 @@ export class ConnectionStore {
    * sending it).
    */
   async advance(key: ConnectionKey, from: Continued, state: ConnectionState): Promise<string> {
-    const row = await this.db.prisma.slidingSyncConnection.findUnique({ where: { userId_deviceId_connId: key }, select: { pos: true } });
+    const row = await this.db.prisma.slidingSyncConnection.findUnique({
+      where: { userId_deviceId_connId: key },
+      select: { pos: true },
+    });
     const next = { generation: from.pos.generation, counter: Math.max(row?.pos ?? 0, from.pos.counter) + 1 };
     await this.db.prisma.slidingSyncConnection.updateMany({
       where: { ...key, generation: from.pos.generation },
-      data: { pos: next.counter, state: JSON.stringify(state), prevPos: from.pos.counter, prevState: JSON.stringify(from.state), updatedAt: new Date() },
+      data: {
+        pos: next.counter,
+        state: JSON.stringify(state),
+        prevPos: from.pos.counter,
+        prevState: JSON.stringify(from.state),
+        updatedAt: new Date(),
+      },
     });
     return formatPos(next);
   }
@@ -79,6 +100,9 @@ export class ConnectionStore {
       skip: CONNECTIONS_PER_DEVICE,
       select: { connId: true },
     });
-    if (rows.length) await this.db.prisma.slidingSyncConnection.deleteMany({ where: { userId: key.userId, deviceId: key.deviceId, connId: { in: rows.map((r) => r.connId) } } });
+    if (rows.length)
+      await this.db.prisma.slidingSyncConnection.deleteMany({
+        where: { userId: key.userId, deviceId: key.deviceId, connId: { in: rows.map((r) => r.connId) } },
+      });
   }
 }

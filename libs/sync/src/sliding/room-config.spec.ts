@@ -28,8 +28,24 @@ describe('RequiredState', () => {
   });
 
   it('tells configs that select the same apart from pair order', () => {
-    const a = new RequiredState([['a', ''], ['b', '']], me);
-    expect(a.sameAs(new RequiredState([['b', ''], ['a', '']], me))).toBe(true);
+    const a = new RequiredState(
+      [
+        ['a', ''],
+        ['b', ''],
+      ],
+      me,
+    );
+    expect(
+      a.sameAs(
+        new RequiredState(
+          [
+            ['b', ''],
+            ['a', ''],
+          ],
+          me,
+        ),
+      ),
+    ).toBe(true);
     expect(a.sameAs(new RequiredState([['a', '']], me))).toBe(false);
   });
 });

@@ -49,7 +49,12 @@ export class RequiredState {
   }
 
   matches(type: string, stateKey: string): boolean {
-    return this.pairs.some(([t, k]) => k !== LAZY && (t === WILDCARD || t === type) && (k === WILDCARD || k === stateKey || (k === ME && stateKey === this.userId)));
+    return this.pairs.some(
+      ([t, k]) =>
+        k !== LAZY &&
+        (t === WILDCARD || t === type) &&
+        (k === WILDCARD || k === stateKey || (k === ME && stateKey === this.userId)),
+    );
   }
 
   /** The types to read, or undefined for every type (a `*` type). */

@@ -15,7 +15,11 @@ describe('selectRooms', () => {
   const rooms = [room('!a', 1), room('!b', 3), room('!c', 2), room('!d', 4)];
 
   it('orders rooms by activity, most recent first, and takes each inclusive range', () => {
-    const { lists } = selectRooms(rooms, { all: { ranges: [[1, 2]], timeline_limit: 1, required_state: [] } }, new Map());
+    const { lists } = selectRooms(
+      rooms,
+      { all: { ranges: [[1, 2]], timeline_limit: 1, required_state: [] } },
+      new Map(),
+    );
     expect(lists.all).toEqual({ count: 4, ops: [{ op: 'SYNC', range: [1, 2], room_ids: ['!b', '!c'] }] });
   });
 
@@ -28,22 +32,43 @@ describe('selectRooms', () => {
       },
       new Map(),
     );
-    expect(selection.rooms.get('!d')).toEqual({ config: { timelineLimit: 5, requiredState: [['m.room.name', ''], ['m.room.topic', '']] }, lists: ['one', 'two'] });
+    expect(selection.rooms.get('!d')).toEqual({
+      config: {
+        timelineLimit: 5,
+        requiredState: [
+          ['m.room.name', ''],
+          ['m.room.topic', ''],
+        ],
+      },
+      lists: ['one', 'two'],
+    });
   });
 
   it('counts the filtered rooms, whatever the range', () => {
-    const { lists } = selectRooms([...rooms, room('!e', 5, { isDm: true })], { dms: { ranges: [[0, 0]], timeline_limit: 1, required_state: [], filters: { is_dm: true } } }, new Map());
+    const { lists } = selectRooms(
+      [...rooms, room('!e', 5, { isDm: true })],
+      { dms: { ranges: [[0, 0]], timeline_limit: 1, required_state: [], filters: { is_dm: true } } },
+      new Map(),
+    );
     expect(lists.dms.count).toBe(1);
   });
 });
 
 describe('matchesFilters', () => {
   it('lets not_room_types win over room_types', () => {
-    expect(matchesFilters(room('!s', 1, { roomType: 'm.space' }), { room_types: ['m.space'], not_room_types: ['m.space'] }, undefined)).toBe(false);
+    expect(
+      matchesFilters(
+        room('!s', 1, { roomType: 'm.space' }),
+        { room_types: ['m.space'], not_room_types: ['m.space'] },
+        undefined,
+      ),
+    ).toBe(false);
   });
 
   it('lets not_tags win over tags', () => {
-    expect(matchesFilters(room('!t', 1, { tags: ['a', 'b'] }), { tags: ['a'], not_tags: ['b'] }, undefined)).toBe(false);
+    expect(matchesFilters(room('!t', 1, { tags: ['a', 'b'] }), { tags: ['a'], not_tags: ['b'] }, undefined)).toBe(
+      false,
+    );
   });
 
   it('reads is_invited as is_invite', () => {

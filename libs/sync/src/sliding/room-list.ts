@@ -31,8 +31,14 @@ export interface Selection {
  * are the rooms that the spaces named by a list's `spaces` filter list as
  * children, per list name.
  */
-export function selectRooms(rooms: ListedRoom[], lists: Record<string, SlidingListConfig>, spaceChildren: Map<string, Set<string>>): Selection {
-  const ordered = [...rooms].sort((a, b) => (a.activity === b.activity ? a.roomId.localeCompare(b.roomId) : a.activity > b.activity ? -1 : 1));
+export function selectRooms(
+  rooms: ListedRoom[],
+  lists: Record<string, SlidingListConfig>,
+  spaceChildren: Map<string, Set<string>>,
+): Selection {
+  const ordered = [...rooms].sort((a, b) =>
+    a.activity === b.activity ? a.roomId.localeCompare(b.roomId) : a.activity > b.activity ? -1 : 1,
+  );
   const selection: Selection = { lists: {}, rooms: new Map() };
   for (const [name, list] of Object.entries(lists)) {
     const matching = ordered.filter((room) => matchesFilters(room, list.filters ?? {}, spaceChildren.get(name)));
@@ -42,7 +48,12 @@ export function selectRooms(rooms: ListedRoom[], lists: Record<string, SlidingLi
       const roomIds = matching.slice(start, end + 1).map((r) => r.roomId);
       for (const roomId of roomIds) {
         const known = selection.rooms.get(roomId);
-        selection.rooms.set(roomId, known ? { config: combineRoomConfigs(known.config, config), lists: [...new Set([...known.lists, name])] } : { config, lists: [name] });
+        selection.rooms.set(
+          roomId,
+          known
+            ? { config: combineRoomConfigs(known.config, config), lists: [...new Set([...known.lists, name])] }
+            : { config, lists: [name] },
+        );
       }
       return { op: 'SYNC' as const, range: [start, end] as [number, number], room_ids: roomIds };
     });
@@ -52,7 +63,11 @@ export function selectRooms(rooms: ListedRoom[], lists: Record<string, SlidingLi
 }
 
 /** MSC4186 SlidingRoomFilter: every filter given must hold. */
-export function matchesFilters(room: ListedRoom, filters: SlidingRoomFilters, spaceChildren: Set<string> | undefined): boolean {
+export function matchesFilters(
+  room: ListedRoom,
+  filters: SlidingRoomFilters,
+  spaceChildren: Set<string> | undefined,
+): boolean {
   const invitedOnly = filters.is_invited ?? filters.is_invite;
   if (filters.is_dm !== undefined && room.isDm !== filters.is_dm) return false;
   if (filters.spaces !== undefined && !spaceChildren?.has(room.roomId)) return false;

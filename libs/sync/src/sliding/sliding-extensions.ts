@@ -47,7 +47,10 @@ export class SlidingExtensions {
     let news = false;
     let toDeviceNext: bigint | undefined;
     if (config?.to_device?.enabled) {
-      const from = config.to_device.since !== undefined && /^\d{1,19}$/.test(config.to_device.since) ? BigInt(config.to_device.since) : toDeviceSince;
+      const from =
+        config.to_device.since !== undefined && /^\d{1,19}$/.test(config.to_device.since)
+          ? BigInt(config.to_device.since)
+          : toDeviceSince;
       const page = await this.sync.toDevice.collect(viewer.userId, viewer.deviceId, from, current.toDevice);
       extensions.to_device = { next_batch: page.next.toString(), events: page.events };
       toDeviceNext = page.next;
@@ -55,11 +58,21 @@ export class SlidingExtensions {
     }
     if (config?.e2ee?.enabled) {
       const keys = await this.sync.deviceKeys.syncCounts(viewer.userId, viewer.deviceId);
-      const e2ee: JsonObject = { device_one_time_keys_count: keys.oneTimeKeyCounts, device_unused_fallback_key_types: keys.unusedFallbackKeyTypes };
+      const e2ee: JsonObject = {
+        device_one_time_keys_count: keys.oneTimeKeyCounts,
+        device_unused_fallback_key_types: keys.unusedFallbackKeyTypes,
+      };
       // As in /sync, device list changes only come on an incremental answer.
       if (since) {
         const moves = await this.sync.deviceLists.membershipChanges(viewer.userId, since.events, current.events);
-        const lists = await this.sync.deviceLists.changes(viewer.userId, { events: { after: since.events, upTo: current.events }, deviceLists: { after: since.deviceLists, upTo: current.deviceLists } }, moves);
+        const lists = await this.sync.deviceLists.changes(
+          viewer.userId,
+          {
+            events: { after: since.events, upTo: current.events },
+            deviceLists: { after: since.deviceLists, upTo: current.deviceLists },
+          },
+          moves,
+        );
         e2ee.device_lists = lists;
         news ||= lists.changed.length > 0 || lists.left.length > 0;
       }
@@ -68,10 +81,15 @@ export class SlidingExtensions {
     if (config?.account_data?.enabled) {
       const scope = scopedRooms(config.account_data, rooms);
       const initialRooms = [...scope].filter((r) => rooms.initial.has(r));
-      const whole = initialRooms.length ? await this.db.prisma.accountData.findMany({ where: { userId: viewer.userId, roomId: { in: initialRooms } } }) : [];
+      const whole = initialRooms.length
+        ? await this.db.prisma.accountData.findMany({ where: { userId: viewer.userId, roomId: { in: initialRooms } } })
+        : [];
       const byRoom: Record<string, JsonObject[]> = {};
-      for (const a of accountData) if (a.roomId !== '' && scope.has(a.roomId) && !rooms.initial.has(a.roomId)) (byRoom[a.roomId] ??= []).push({ type: a.type, content: a.content });
-      for (const a of whole) (byRoom[a.roomId] ??= []).push({ type: a.type, content: JSON.parse(a.content) as JsonObject });
+      for (const a of accountData)
+        if (a.roomId !== '' && scope.has(a.roomId) && !rooms.initial.has(a.roomId))
+          (byRoom[a.roomId] ??= []).push({ type: a.type, content: a.content });
+      for (const a of whole)
+        (byRoom[a.roomId] ??= []).push({ type: a.type, content: JSON.parse(a.content) as JsonObject });
       const global = accountData.filter((a) => a.roomId === '').map((a) => ({ type: a.type, content: a.content }));
       extensions.account_data = { global, rooms: byRoom };
       news ||= global.length > 0 || Object.keys(byRoom).length > 0;
@@ -84,7 +102,9 @@ export class SlidingExtensions {
         ...(await this.sync.receipts.ephemeralOfRooms(fresh, viewer.userId, 0n, current.receipts)),
         ...(await this.sync.receipts.ephemeralOfRooms(known, viewer.userId, since?.receipts ?? 0n, current.receipts)),
       ];
-      const receipts = Object.fromEntries(contents.map(([roomId, content]) => [roomId, { type: 'm.receipt', content: content as JsonObject }]));
+      const receipts = Object.fromEntries(
+        contents.map(([roomId, content]) => [roomId, { type: 'm.receipt', content: content as JsonObject }]),
+      );
       extensions.receipts = { rooms: receipts };
       news ||= Object.keys(receipts).length > 0;
     }
@@ -93,7 +113,8 @@ export class SlidingExtensions {
       for (const roomId of scopedRooms(config.typing, rooms)) {
         const fresh = rooms.initial.has(roomId) || !since;
         const users = this.sync.typing.typingSince(roomId, fresh ? 0n : since.typing);
-        if (users !== undefined && (!fresh || users.length > 0)) typing[roomId] = { type: 'm.typing', content: { user_ids: users } };
+        if (users !== undefined && (!fresh || users.length > 0))
+          typing[roomId] = { type: 'm.typing', content: { user_ids: users } };
       }
       extensions.typing = { rooms: typing };
       news ||= Object.keys(typing).length > 0;
@@ -107,7 +128,8 @@ function scopedRooms(scope: ExtensionScope, rooms: ExtensionRooms): Set<string> 
   const lists = scope.lists ?? ['*'];
   const subscribed = scope.rooms ?? ['*'];
   const result = new Set<string>();
-  for (const [name, ids] of rooms.lists) if (lists.includes('*') || lists.includes(name)) for (const id of ids) result.add(id);
+  for (const [name, ids] of rooms.lists)
+    if (lists.includes('*') || lists.includes(name)) for (const id of ids) result.add(id);
   for (const id of rooms.subscriptions) if (subscribed.includes('*') || subscribed.includes(id)) result.add(id);
   return result;
 }

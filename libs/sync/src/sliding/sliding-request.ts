@@ -13,7 +13,9 @@ const roomConfig = {
   timeline_limit: z.number().int().min(0).max(MAX_TIMELINE_LIMIT),
   required_state: requiredState,
 };
-const range = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).refine(([start, end]) => start <= end, 'a range starts at or before its end');
+const range = z
+  .tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])
+  .refine(([start, end]) => start <= end, 'a range starts at or before its end');
 const roomTypes = z.array(z.string().nullable());
 
 const filters = z.object({
@@ -36,7 +38,11 @@ const listConfig = z.object({
 });
 
 /** Extension scoping: list names and room IDs, "*" for all (the default). */
-const scoped = { enabled: z.boolean().optional(), lists: z.array(z.string()).optional(), rooms: z.array(z.string()).optional() };
+const scoped = {
+  enabled: z.boolean().optional(),
+  lists: z.array(z.string()).optional(),
+  rooms: z.array(z.string()).optional(),
+};
 
 export const slidingSyncBodySchema = z.object({
   conn_id: z.string().max(250).optional(),
@@ -50,7 +56,13 @@ export const slidingSyncBodySchema = z.object({
   room_subscriptions: z.record(z.string().startsWith('!'), z.object(roomConfig)).optional(),
   extensions: z
     .object({
-      to_device: z.object({ enabled: z.boolean().optional(), since: z.string().optional(), limit: z.number().int().positive().optional() }).optional(),
+      to_device: z
+        .object({
+          enabled: z.boolean().optional(),
+          since: z.string().optional(),
+          limit: z.number().int().positive().optional(),
+        })
+        .optional(),
       e2ee: z.object({ enabled: z.boolean().optional() }).optional(),
       account_data: z.object(scoped).optional(),
       receipts: z.object(scoped).optional(),

@@ -54,7 +54,12 @@ export class SlidingRoomBuilder {
   /** `since`: the connection's previous position (undefined on its first request), for `num_live`. */
   async build(viewer: Viewer, target: RoomToSend, since: bigint | undefined, upTo: bigint): Promise<BuiltRoom> {
     const { room, config, sent } = target;
-    const record: SentRoom = { sent: upTo.toString(), membership: room.membership, timelineLimit: config.timelineLimit, requiredState: config.requiredState };
+    const record: SentRoom = {
+      sent: upTo.toString(),
+      membership: room.membership,
+      timelineLimit: config.timelineLimit,
+      requiredState: config.requiredState,
+    };
     if (!JOINED_OR_PAST.has(room.membership)) {
       // An invite or knock: only the stripped state the user may see, once per membership.
       if (sent?.membership === room.membership) return { result: undefined, sent: record };
@@ -65,17 +70,28 @@ export class SlidingRoomBuilder {
     const end = room.membership === 'join' ? upTo : room.membershipPos;
     const from = initial ? 0n : BigInt(sent.sent);
     // As Synapse does, a room whose config changed gets the change with its next update, not before (MSC4186 "Changing room configs").
-    if (!initial && !target.dmChanged && (target.quiet || from >= end)) return { result: undefined, sent: { ...record, members: sent.members } };
+    if (!initial && !target.dmChanged && (target.quiet || from >= end))
+      return { result: undefined, sent: { ...record, members: sent.members } };
 
     // MSC4186 "Changes to timeline_limit": a larger limit sends the latest events again.
     const expanded = !initial && config.timelineLimit > sent.timelineLimit;
     const after = initial || expanded ? 0n : from;
-    const fetched = config.timelineLimit > 0 ? await this.sync.reader.timeline(room.roomId, { after, upTo: end, limit: config.timelineLimit + 1, backwards: true }) : [];
+    const fetched =
+      config.timelineLimit > 0
+        ? await this.sync.reader.timeline(room.roomId, {
+            after,
+            upTo: end,
+            limit: config.timelineLimit + 1,
+            backwards: true,
+          })
+        : [];
     const limited = fetched.length > config.timelineLimit || (config.timelineLimit === 0 && initial);
     const page = fetched.slice(0, config.timelineLimit).reverse();
     const visible = await this.visible(viewer, room, page);
-    const stateChanges = initial || from >= end ? [] : await this.sync.reader.stateChangedBetween(room.roomId, from, end);
-    if (!initial && page.length === 0 && stateChanges.length === 0 && !target.dmChanged) return { result: undefined, sent: { ...record, members: sent.members } };
+    const stateChanges =
+      initial || from >= end ? [] : await this.sync.reader.stateChangedBetween(room.roomId, from, end);
+    if (!initial && page.length === 0 && stateChanges.length === 0 && !target.dmChanged)
+      return { result: undefined, sent: { ...record, members: sent.members } };
 
     const matcher = new RequiredState(config.requiredState, viewer.userId);
     const before = initial ? undefined : new RequiredState(sent.requiredState, viewer.userId);
@@ -84,10 +100,20 @@ export class SlidingRoomBuilder {
     const changedTypes = new Set(stateChanges.map((e) => e.pdu.type));
     const membersChanged = initial || changedTypes.has('m.room.member');
     const fullRead = !matcher.isEmpty && !(before && matcher.sameAs(before));
-    const needDetails = initial || changedTypes.has('m.room.name') || changedTypes.has('m.room.avatar') || membersChanged;
+    const needDetails =
+      initial || changedTypes.has('m.room.name') || changedTypes.has('m.room.avatar') || membersChanged;
     // One read of the room's state serves the required state, the lazy members, and the name and avatar.
-    const roomState = fullRead || needDetails || wantedMembers.length ? await this.stateOf(room, end, ...stateToRead(matcher, fullRead, wantedMembers)) : [];
-    const state = requiredStateOf(matcher, before, fullRead ? roomState : [], stateChanges, roomState.filter((e) => e.pdu.type === 'm.room.member' && wantedMembers.includes(e.pdu.state_key!)));
+    const roomState =
+      fullRead || needDetails || wantedMembers.length
+        ? await this.stateOf(room, end, ...stateToRead(matcher, fullRead, wantedMembers))
+        : [];
+    const state = requiredStateOf(
+      matcher,
+      before,
+      fullRead ? roomState : [],
+      stateChanges,
+      roomState.filter((e) => e.pdu.type === 'm.room.member' && wantedMembers.includes(e.pdu.state_key!)),
+    );
     const details = needDetails ? nameAndAvatar(roomState) : undefined;
 
     const result: JsonObject = {
@@ -95,22 +121,37 @@ export class SlidingRoomBuilder {
       lists: target.lists,
       ...(initial ? { initial: true } : {}),
       ...(expanded ? { expanded_timeline: true, unstable_expanded_timeline: true } : {}),
-      ...(details && (initial || changedTypes.has('m.room.name')) && details.name !== undefined ? { name: details.name } : {}),
-      ...(details && (initial || changedTypes.has('m.room.avatar')) && details.avatar !== undefined ? { avatar: details.avatar } : {}),
-      ...(details?.name === undefined && membersChanged ? { heroes: (await this.rooms.heroes(room.roomId, viewer.userId)) as unknown as JsonObject[] } : {}),
-      ...(target.isDm && (initial || target.dmChanged) ? { is_dm: true } : !target.isDm && target.dmChanged ? { is_dm: false } : {}),
+      ...(details && (initial || changedTypes.has('m.room.name')) && details.name !== undefined
+        ? { name: details.name }
+        : {}),
+      ...(details && (initial || changedTypes.has('m.room.avatar')) && details.avatar !== undefined
+        ? { avatar: details.avatar }
+        : {}),
+      ...(details?.name === undefined && membersChanged
+        ? { heroes: (await this.rooms.heroes(room.roomId, viewer.userId)) as unknown as JsonObject[] }
+        : {}),
+      ...(target.isDm && (initial || target.dmChanged)
+        ? { is_dm: true }
+        : !target.isDm && target.dmChanged
+          ? { is_dm: false }
+          : {}),
       ...(state.length ? { required_state: state.map((e) => toClientEvent(e)) } : {}),
       ...(visible.length ? { timeline: await this.timelineEvents(viewer, visible, limited) } : {}),
       limited,
       prev_batch: formatPaginationToken(page[0]?.streamPos ?? end + 1n),
       num_live: since === undefined ? 0 : page.filter((e) => e.streamPos > since).length,
-      ...(room.membership === 'join' && membersChanged && target.counts ? { joined_count: target.counts.joined, invited_count: target.counts.invited } : {}),
+      ...(room.membership === 'join' && membersChanged && target.counts
+        ? { joined_count: target.counts.joined, invited_count: target.counts.invited }
+        : {}),
       // Notification counts come from push rules, which this server does not evaluate yet: 0 until the push service provides them.
       notification_count: 0,
       highlight_count: 0,
       ...bumpStampOf(target),
     };
-    const members = [...membersSent, ...state.filter((e) => e.pdu.type === 'm.room.member').map((e) => e.pdu.state_key!)];
+    const members = [
+      ...membersSent,
+      ...state.filter((e) => e.pdu.type === 'm.room.member').map((e) => e.pdu.state_key!),
+    ];
     return { result, sent: { ...record, members: [...new Set(members)] } };
   }
 
@@ -120,7 +161,8 @@ export class SlidingRoomBuilder {
       room.remoteInviteState ??
       (room.membership === 'knock' ? await this.sync.reader.remoteKnockState(room.roomId, viewer.userId) : undefined) ??
       (await this.localStrippedState(room.roomId, viewer.userId));
-    const name = stripped.find((e) => e.type === 'm.room.name' && e.state_key === '')?.content as JsonObject | undefined;
+    const name = stripped.find((e) => e.type === 'm.room.name' && e.state_key === '')?.content as
+      JsonObject | undefined;
     return {
       membership: room.membership,
       lists: target.lists,
@@ -140,14 +182,24 @@ export class SlidingRoomBuilder {
   private async localStrippedState(roomId: string, userId: string): Promise<JsonObject[]> {
     const state = (await this.sync.reader.currentState(roomId)).map((e) => e.pdu);
     const stripped = strippedState(state);
-    const own = state.filter((e) => e.type === 'm.room.member' && e.state_key === userId && !stripped.some((s) => s.type === e.type && s.state_key === userId));
-    return [...stripped, ...own.map((e) => ({ type: e.type, state_key: e.state_key!, sender: e.sender, content: e.content }))] as unknown as JsonObject[];
+    const own = state.filter(
+      (e) =>
+        e.type === 'm.room.member' &&
+        e.state_key === userId &&
+        !stripped.some((s) => s.type === e.type && s.state_key === userId),
+    );
+    return [
+      ...stripped,
+      ...own.map((e) => ({ type: e.type, state_key: e.state_key!, sender: e.sender, content: e.content })),
+    ] as unknown as JsonObject[];
   }
 
   /** History visibility as /sync applies it: from the user's current join on, everything is theirs to see. */
   private async visible(viewer: Viewer, room: MembershipRow, page: StoredEvent[]): Promise<StoredEvent[]> {
     const joinedThroughout = room.membership === 'join' && page.length > 0 && page[0].streamPos > room.membershipPos;
-    const seen = joinedThroughout ? page.map((e) => ({ ...e, viewerMembership: 'join' })) : await this.sync.visibility.visibleToUser(viewer.userId, page);
+    const seen = joinedThroughout
+      ? page.map((e) => ({ ...e, viewerMembership: 'join' }))
+      : await this.sync.visibility.visibleToUser(viewer.userId, page);
     return seen.filter((e) => !hiddenByIgnore(viewer.ignored, e.pdu));
   }
 
@@ -157,10 +209,19 @@ export class SlidingRoomBuilder {
   }
 
   /** The room's state (at the user's leave for a room they left) of these types, and of these members. */
-  private async stateOf(room: MembershipRow, end: bigint, types: string[] | undefined, members: string[] | undefined): Promise<StoredEvent[]> {
+  private async stateOf(
+    room: MembershipRow,
+    end: bigint,
+    types: string[] | undefined,
+    members: string[] | undefined,
+  ): Promise<StoredEvent[]> {
     if (room.membership !== 'join') {
       const state = await this.sync.reader.stateAt(room.roomId, end);
-      return state.filter((e) => (!types || types.includes(e.pdu.type)) && (e.pdu.type !== 'm.room.member' || !members || members.includes(e.pdu.state_key!)));
+      return state.filter(
+        (e) =>
+          (!types || types.includes(e.pdu.type)) &&
+          (e.pdu.type !== 'm.room.member' || !members || members.includes(e.pdu.state_key!)),
+      );
     }
     const keys = await this.rooms.stateKeys([room.roomId], types, members);
     return this.sync.reader.eventsByNid(keys.map((k) => k.eventNid));
@@ -168,10 +229,17 @@ export class SlidingRoomBuilder {
 }
 
 /** The types and members to read: what the required state selects (when read whole), the name and avatar, the lazy members. */
-function stateToRead(matcher: RequiredState, fullRead: boolean, lazy: string[]): [string[] | undefined, string[] | undefined] {
+function stateToRead(
+  matcher: RequiredState,
+  fullRead: boolean,
+  lazy: string[],
+): [string[] | undefined, string[] | undefined] {
   const types = fullRead ? matcher.types() : [];
   const members = fullRead ? matcher.memberKeys() : [];
-  return [types && [...types, 'm.room.name', 'm.room.avatar', ...(lazy.length ? ['m.room.member'] : [])], members && [...members, ...lazy]];
+  return [
+    types && [...types, 'm.room.name', 'm.room.avatar', ...(lazy.length ? ['m.room.member'] : [])],
+    members && [...members, ...lazy],
+  ];
 }
 
 /**
@@ -179,10 +247,20 @@ function stateToRead(matcher: RequiredState, fullRead: boolean, lazy: string[]):
  * later, the selected state that changed, and what a wider required_state
  * selects that the one before did not (`before`); plus the lazy members.
  */
-function requiredStateOf(matcher: RequiredState, before: RequiredState | undefined, state: StoredEvent[], changes: StoredEvent[], lazy: StoredEvent[]): StoredEvent[] {
+function requiredStateOf(
+  matcher: RequiredState,
+  before: RequiredState | undefined,
+  state: StoredEvent[],
+  changes: StoredEvent[],
+  lazy: StoredEvent[],
+): StoredEvent[] {
   const chosen = new Map<string, StoredEvent>();
-  for (const e of state) if (matcher.matches(e.pdu.type, e.pdu.state_key!) && !before?.matches(e.pdu.type, e.pdu.state_key!)) chosen.set(e.eventId, e);
-  for (const e of changes) if (matcher.matches(e.pdu.type, e.pdu.state_key!) || (matcher.lazyMembers && e.pdu.type === 'm.room.member')) chosen.set(e.eventId, e);
+  for (const e of state)
+    if (matcher.matches(e.pdu.type, e.pdu.state_key!) && !before?.matches(e.pdu.type, e.pdu.state_key!))
+      chosen.set(e.eventId, e);
+  for (const e of changes)
+    if (matcher.matches(e.pdu.type, e.pdu.state_key!) || (matcher.lazyMembers && e.pdu.type === 'm.room.member'))
+      chosen.set(e.eventId, e);
   for (const e of lazy) chosen.set(e.eventId, e);
   return [...chosen.values()].sort((a, b) => (a.streamPos < b.streamPos ? -1 : a.streamPos > b.streamPos ? 1 : 0));
 }
@@ -202,11 +280,14 @@ function nameAndAvatar(state: StoredEvent[]): { name?: string; avatar?: string |
 
 /** MSC4186 lazy members: the senders of the timeline's events, and the targets of its member events. */
 function lazyMembersOf(events: StoredEvent[]): string[] {
-  return [...new Set(events.flatMap((e) => [e.pdu.sender, ...(e.pdu.type === 'm.room.member' ? [e.pdu.state_key!] : [])]))];
+  return [
+    ...new Set(events.flatMap((e) => [e.pdu.sender, ...(e.pdu.type === 'm.room.member' ? [e.pdu.state_key!] : [])])),
+  ];
 }
 
 /** For a room the user is not joined to, the bump stamp is when their membership happened (MSC4186 `bump_stamp`). */
 function bumpStampOf(target: RoomToSend): JsonObject {
-  const stamp = target.room.membership === 'join' ? (target.bumpStamp ?? target.room.membershipPos) : target.room.membershipPos;
+  const stamp =
+    target.room.membership === 'join' ? (target.bumpStamp ?? target.room.membershipPos) : target.room.membershipPos;
   return { bump_stamp: Number(stamp) };
 }

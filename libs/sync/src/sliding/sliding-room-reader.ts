@@ -36,7 +36,15 @@ export interface Hero {
  * MSC4186 "bump_stamp": the event types that count as "proper" activity
  * in a room.
  */
-export const BUMP_EVENT_TYPES = ['m.room.create', 'm.room.message', 'm.room.encrypted', 'm.sticker', 'm.call.invite', 'm.poll.start', 'm.beacon_info'];
+export const BUMP_EVENT_TYPES = [
+  'm.room.create',
+  'm.room.message',
+  'm.room.encrypted',
+  'm.sticker',
+  'm.call.invite',
+  'm.poll.start',
+  'm.beacon_info',
+];
 /** client-server-api /sync `m.heroes`: up to 5 members. */
 const HEROES = 5;
 
@@ -53,7 +61,15 @@ export class SlidingRoomReader {
   /** Every room the user has a membership of; the room's last event position comes from the (room, position) index. */
   async memberships(userId: string, withRoomTypes: boolean): Promise<MembershipRow[]> {
     const rows = await this.db.prisma.$queryRawUnsafe<
-      Array<{ room_id: string; membership: string; membership_pos: bigint; sender: string; activity: bigint | null; encrypted: boolean; room_type: string | null }>
+      Array<{
+        room_id: string;
+        membership: string;
+        membership_pos: bigint;
+        sender: string;
+        activity: bigint | null;
+        encrypted: boolean;
+        room_type: string | null;
+      }>
     >(
       `WITH t AS (SELECT (SELECT type_nid FROM event_types WHERE type = 'm.room.encryption') AS encryption,
                          (SELECT type_nid FROM event_types WHERE type = 'm.room.create') AS create_type,
@@ -80,7 +96,9 @@ export class SlidingRoomReader {
 
   /** Invites to rooms of other servers this server is not in: what the room is comes from the stripped state the inviter sent. */
   private async remoteInvites(userId: string): Promise<MembershipRow[]> {
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ room_id: string; stream_pos: bigint; event: string; invite_room_state: string }>>(
+    const rows = await this.db.prisma.$queryRawUnsafe<
+      Array<{ room_id: string; stream_pos: bigint; event: string; invite_room_state: string }>
+    >(
       `SELECT i.room_id, i.stream_pos, i.event, i.invite_room_state FROM remote_invites i
        WHERE i.user_id = $1 AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.room_id = i.room_id)`,
       userId,
@@ -98,7 +116,10 @@ export class SlidingRoomReader {
         activity: BigInt(r.stream_pos),
         encrypted: stripped.some((e) => e.type === 'm.room.encryption'),
         roomType: typeof roomType === 'string' ? roomType : null,
-        remoteInviteState: [...stripped, { type: invite.type, state_key: invite.state_key!, sender: invite.sender, content: invite.content }],
+        remoteInviteState: [
+          ...stripped,
+          { type: invite.type, state_key: invite.state_key!, sender: invite.sender, content: invite.content },
+        ],
       };
     });
   }
@@ -183,9 +204,15 @@ export class SlidingRoomReader {
    * `types` (all when undefined) and, for m.room.member, to `members` (all
    * when undefined): the caller picks what it needs before reading events.
    */
-  async stateKeys(roomIds: string[], types: string[] | undefined, members: string[] | undefined): Promise<StateKeyRow[]> {
+  async stateKeys(
+    roomIds: string[],
+    types: string[] | undefined,
+    members: string[] | undefined,
+  ): Promise<StateKeyRow[]> {
     if (roomIds.length === 0 || types?.length === 0) return [];
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ room_id: string; event_nid: bigint; type: string; state_key: string }>>(
+    const rows = await this.db.prisma.$queryRawUnsafe<
+      Array<{ room_id: string; event_nid: bigint; type: string; state_key: string }>
+    >(
       `SELECT r.room_id, c.event_nid, t.type, k.state_key FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
        JOIN event_types t ON t.type_nid = c.type_nid JOIN event_state_keys k ON k.state_key_nid = c.state_key_nid
        WHERE r.room_id = ANY($1::text[]) ${types ? 'AND t.type = ANY($2::text[])' : 'AND $2::text[] IS NULL'}

@@ -52,13 +52,21 @@ export class SlidingSyncService {
   ) {}
 
   async handle(request: SlidingSyncRequest): Promise<JsonObject> {
-    const key: ConnectionKey = { userId: request.userId, deviceId: request.deviceId, connId: request.body.conn_id ?? '' };
+    const key: ConnectionKey = {
+      userId: request.userId,
+      deviceId: request.deviceId,
+      connId: request.body.conn_id ?? '',
+    };
     const continued = request.pos === undefined ? undefined : await this.connections.continueFrom(key, request.pos);
     await this.sync.presence.syncing(request.userId, request.setPresence ?? 'online');
     const deadline = Date.now() + request.timeoutMs;
-    const roomIds = (await this.sync.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock'])).map((r) => r.roomId);
+    const roomIds = (await this.sync.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock'])).map(
+      (r) => r.roomId,
+    );
     const waiter = this.sync.notifier.register(request.userId, roomIds);
-    const stop = request.signal ? AbortSignal.any([request.signal, this.sync.shuttingDown.signal]) : this.sync.shuttingDown.signal;
+    const stop = request.signal
+      ? AbortSignal.any([request.signal, this.sync.shuttingDown.signal])
+      : this.sync.shuttingDown.signal;
     try {
       for (;;) {
         const current = await currentPosition(this.db.prisma, this.positions, this.sync.typing);
@@ -79,23 +87,40 @@ export class SlidingSyncService {
     }
   }
 
-  private async build(request: SlidingSyncRequest, previous: ConnectionState | undefined, current: SyncPosition): Promise<Built> {
+  private async build(
+    request: SlidingSyncRequest,
+    previous: ConnectionState | undefined,
+    current: SyncPosition,
+  ): Promise<Built> {
     const { userId, body } = request;
     const since = previous ? clampPosition(parseSyncToken(previous.since), current) : undefined;
     const lists = body.lists ?? {};
     const filters = Object.values(lists).map((l) => l.filters ?? {});
-    const memberships = await this.rooms.memberships(userId, filters.some((f) => f.room_types !== undefined || f.not_room_types !== undefined));
+    const memberships = await this.rooms.memberships(
+      userId,
+      filters.some((f) => f.room_types !== undefined || f.not_room_types !== undefined),
+    );
     const accountData = await this.sync.accountData.since(userId, since?.accountData ?? 0n, current.accountData);
-    const ignored = await this.sync.ignoredUsers.ignoredBy(userId, accountData, since?.accountData ?? 0n, current.accountData);
+    const ignored = await this.sync.ignoredUsers.ignoredBy(
+      userId,
+      accountData,
+      since?.accountData ?? 0n,
+      current.accountData,
+    );
     const dms = await this.directRooms(userId);
     const dmChanged = accountData.some((a) => a.roomId === '' && a.type === 'm.direct');
     const tags = filters.some((f) => f.tags || f.not_tags) ? await this.roomTags(userId) : new Map<string, string[]>();
     const forgotten = await this.forgottenRooms(userId, memberships);
 
     const listable = memberships.filter((m) => isListed(m, userId, previous, forgotten));
-    const listed: ListedRoom[] = listable.map((m) => ({ ...m, isDm: dms.has(m.roomId), tags: tags.get(m.roomId) ?? [] }));
+    const listed: ListedRoom[] = listable.map((m) => ({
+      ...m,
+      isDm: dms.has(m.roomId),
+      tags: tags.get(m.roomId) ?? [],
+    }));
     const spaceChildren = new Map<string, Set<string>>();
-    for (const [name, list] of Object.entries(lists)) if (list.filters?.spaces) spaceChildren.set(name, await this.rooms.spaceChildren(list.filters.spaces, userId));
+    for (const [name, list] of Object.entries(lists))
+      if (list.filters?.spaces) spaceChildren.set(name, await this.rooms.spaceChildren(list.filters.spaces, userId));
     const selection = selectRooms(listed, lists, spaceChildren);
 
     // MSC4186 "Subscriptions": rooms the user is or was in, or is invited to or knocked on; others are ignored.
@@ -107,12 +132,18 @@ export class SlidingSyncService {
       subscriptions.push(roomId);
       const config: RoomConfig = { timelineLimit: sub.timeline_limit, requiredState: sub.required_state };
       const known = wanted.get(roomId);
-      wanted.set(roomId, known ? { config: combineRoomConfigs(known.config, config), lists: known.lists } : { config, lists: [] });
+      wanted.set(
+        roomId,
+        known ? { config: combineRoomConfigs(known.config, config), lists: known.lists } : { config, lists: [] },
+      );
     }
 
     const targets = [...wanted.keys()].map((id) => byId.get(id)!).filter((m) => m !== undefined);
     const joinedIds = targets.filter((m) => m.membership === 'join').map((m) => m.roomId);
-    const [counts, bumps] = await Promise.all([this.rooms.memberCounts(joinedIds), this.rooms.bumpStamps(joinedIds, current.events)]);
+    const [counts, bumps] = await Promise.all([
+      this.rooms.memberCounts(joinedIds),
+      this.rooms.bumpStamps(joinedIds, current.events),
+    ]);
     const viewer: Viewer = { userId, deviceId: request.deviceId, ignored };
     // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
     const changed = since ? await this.rooms.roomsWithEventsBetween(since.events, current.events) : new Set<string>();
@@ -125,7 +156,17 @@ export class SlidingSyncService {
         const { config, lists: inLists } = wanted.get(room.roomId)!;
         const sent = previous?.rooms[room.roomId];
         const quiet = quietSince(sent, since, changed, room.roomId);
-        const target: RoomToSend = { room, config, lists: inLists, sent, isDm: dms.has(room.roomId), dmChanged: dmChanged && sent !== undefined, quiet, counts: counts.get(room.roomId), bumpStamp: bumps.get(room.roomId) };
+        const target: RoomToSend = {
+          room,
+          config,
+          lists: inLists,
+          sent,
+          isDm: dms.has(room.roomId),
+          dmChanged: dmChanged && sent !== undefined,
+          quiet,
+          counts: counts.get(room.roomId),
+          bumpStamp: bumps.get(room.roomId),
+        };
         return this.builder.build(viewer, target, since?.events, current.events);
       }),
     );
@@ -137,14 +178,30 @@ export class SlidingSyncService {
       if (result.initial) initial.add(room.roomId);
     });
 
-    const listSignatures = Object.fromEntries(Object.entries(selection.lists).map(([name, l]) => [name, JSON.stringify(l)]));
+    const listSignatures = Object.fromEntries(
+      Object.entries(selection.lists).map(([name, l]) => [name, JSON.stringify(l)]),
+    );
     const listsChanged = Object.entries(listSignatures).some(([name, sig]) => previous?.lists[name] !== sig);
-    const listRooms = new Map(Object.entries(selection.lists).map(([name, l]) => [name, l.ops.flatMap((o) => o.room_ids)]));
+    const listRooms = new Map(
+      Object.entries(selection.lists).map(([name, l]) => [name, l.ops.flatMap((o) => o.room_ids)]),
+    );
     const toDeviceSince = previous?.toDevice !== undefined ? BigInt(previous.toDevice) : undefined;
-    const ext = await this.extensions.build(viewer, body.extensions, { lists: listRooms, subscriptions, initial }, since, current, toDeviceSince, accountData);
+    const ext = await this.extensions.build(
+      viewer,
+      body.extensions,
+      { lists: listRooms, subscriptions, initial },
+      since,
+      current,
+      toDeviceSince,
+      accountData,
+    );
     const state: ConnectionState = {
       since: formatSyncToken(current),
-      ...(ext.toDeviceNext !== undefined ? { toDevice: ext.toDeviceNext.toString() } : previous?.toDevice !== undefined ? { toDevice: previous.toDevice } : {}),
+      ...(ext.toDeviceNext !== undefined
+        ? { toDevice: ext.toDeviceNext.toString() }
+        : previous?.toDevice !== undefined
+          ? { toDevice: previous.toDevice }
+          : {}),
       rooms: sentRooms,
       lists: listSignatures,
     };
@@ -159,24 +216,42 @@ export class SlidingSyncService {
   private async directRooms(userId: string): Promise<Set<string>> {
     const content = await this.sync.accountData.get(userId, '', 'm.direct');
     const rooms = new Set<string>();
-    for (const ids of Object.values(content ?? {})) if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') rooms.add(id);
+    for (const ids of Object.values(content ?? {}))
+      if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') rooms.add(id);
     return rooms;
   }
 
   /** Each room's tags (client-server-api "Room Tagging": room account data m.tag). */
   private async roomTags(userId: string): Promise<Map<string, string[]>> {
-    const rows = await this.db.prisma.accountData.findMany({ where: { userId, type: 'm.tag' }, select: { roomId: true, content: true } });
-    return new Map(rows.map((r) => [r.roomId, Object.keys(((JSON.parse(r.content) as JsonObject).tags as JsonObject | undefined) ?? {})]));
+    const rows = await this.db.prisma.accountData.findMany({
+      where: { userId, type: 'm.tag' },
+      select: { roomId: true, content: true },
+    });
+    return new Map(
+      rows.map((r) => [
+        r.roomId,
+        Object.keys(((JSON.parse(r.content) as JsonObject).tags as JsonObject | undefined) ?? {}),
+      ]),
+    );
   }
 
   private async forgottenRooms(userId: string, memberships: MembershipRow[]): Promise<Set<string>> {
     if (!memberships.some((m) => m.membership === 'leave' || m.membership === 'ban')) return new Set();
-    return new Set((await this.db.prisma.forgottenRoom.findMany({ where: { userId }, select: { roomId: true } })).map((f) => f.roomId));
+    return new Set(
+      (await this.db.prisma.forgottenRoom.findMany({ where: { userId }, select: { roomId: true } })).map(
+        (f) => f.roomId,
+      ),
+    );
   }
 }
 
 /** A room sent at the connection's last position that has had no event since. */
-function quietSince(sent: SentRoom | undefined, since: SyncPosition | undefined, changed: Set<string>, roomId: string): boolean {
+function quietSince(
+  sent: SentRoom | undefined,
+  since: SyncPosition | undefined,
+  changed: Set<string>,
+  roomId: string,
+): boolean {
   return sent !== undefined && since !== undefined && BigInt(sent.sent) >= since.events && !changed.has(roomId);
 }
 
@@ -185,7 +260,12 @@ function quietSince(sent: SentRoom | undefined, since: SyncPosition | undefined,
  * invited to or knocked on, and those they were kicked or banned from; a
  * room they left themselves only if this connection was sent it before.
  */
-function isListed(room: MembershipRow, userId: string, previous: ConnectionState | undefined, forgotten: Set<string>): boolean {
+function isListed(
+  room: MembershipRow,
+  userId: string,
+  previous: ConnectionState | undefined,
+  forgotten: Set<string>,
+): boolean {
   if (room.membership === 'join' || room.membership === 'invite' || room.membership === 'knock') return true;
   if (forgotten.has(room.roomId)) return false;
   if (room.membership === 'ban' || room.membershipSender !== userId) return true;

@@ -29,9 +29,11 @@ export class SlidingSyncController {
   ) {
     const body = validateBody(slidingSyncBodySchema, raw);
     const timeoutMs = timeoutParam === undefined ? (body.timeout ?? 0) : Number(timeoutParam);
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw Errors.invalidParam('timeout must be a non-negative number of milliseconds');
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0)
+      throw Errors.invalidParam('timeout must be a non-negative number of milliseconds');
     const setPresence = presenceParam ?? body.set_presence;
-    if (setPresence !== undefined && !isPresenceState(setPresence)) throw Errors.invalidParam(`set_presence must be one of ${PRESENCE_STATES.join(', ')}`);
+    if (setPresence !== undefined && !isPresenceState(setPresence))
+      throw Errors.invalidParam(`set_presence must be one of ${PRESENCE_STATES.join(', ')}`);
     const pos = posParam ?? body.pos;
     const clientGone = new AbortController();
     reply?.raw.once('close', () => clientGone.abort());
