@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'media/thumbnails': () => import('./media/thumbnails.bench'),
   'appservice': () => import('./appservice/appservice.bench'),
   'push': () => import('./push/push.bench'),
+  'sync': () => import('./sync/sync.bench'),
 };
 
 async function main(): Promise<void> {

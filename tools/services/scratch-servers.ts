@@ -17,15 +17,19 @@ export async function createScratchDatabase(url: string, prefix: string): Promis
   return fresh.toString();
 }
 
-/** Drops a database createScratchDatabase made (given its URL), through the server's `postgres` database. */
+/** Drops a database createScratchDatabase made (given its URL), through the server's `postgres` database: a large one should not outlive its run. */
 export async function dropScratchDatabase(url: string): Promise<void> {
   const admin = new URL(url);
   const name = admin.pathname.slice(1);
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`not a scratch database name: ${name}`);
   admin.pathname = '/postgres';
   const client = new Client({ connectionString: admin.toString() });
   await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${name}`);
-  await client.end();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
 }
 
 export async function emptyJetStream(url: string): Promise<void> {

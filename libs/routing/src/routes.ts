@@ -25,6 +25,7 @@ const CLIENT = '/_matrix/client/(r0|v3)';
 /** Ordered: the first match wins, so specific sync paths precede the client-api catch-all. */
 export const ROUTES: readonly Route[] = [
   { service: 'sync', pattern: `^${CLIENT}/sync$`, why: 'long-polls scale with the sync workers' },
+  { service: 'sync', pattern: '^/_matrix/client/unstable/org\\.matrix\\.simplified_msc3575/sync$', why: 'simplified sliding sync (MSC4186) long-polls, on the sync workers' },
   { service: 'sync', pattern: `^${CLIENT}/rooms/[^/]+/messages$`, why: 'timeline reads by stream position' },
   { service: 'sync', pattern: `^${CLIENT}/rooms/[^/]+/context/[^/]+$`, why: 'timeline reads by stream position' },
   { service: 'sync', pattern: `^${CLIENT}/(events|initialSync|rooms/[^/]+/initialSync)$`, why: 'the peeking APIs before /sync: long-polls and timeline reads' },

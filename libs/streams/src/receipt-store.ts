@@ -38,15 +38,20 @@ export class ReceiptStore {
    * m.read.private is only shown to its owner.
    */
   async ephemeral(roomId: string, viewer: string, since: bigint, upTo: bigint): Promise<Record<string, unknown> | undefined> {
-    if (upTo <= since) return undefined;
-    const rows = await this.db.receipt.findMany({ where: { roomId, streamPos: { gt: since, lte: upTo } } });
-    const visible = rows.filter((r) => r.receiptType !== 'm.read.private' || r.userId === viewer);
-    if (visible.length === 0) return undefined;
-    const content: Record<string, Record<string, Record<string, object>>> = {};
-    for (const r of visible) {
+    return (await this.ephemeralOfRooms([roomId], viewer, since, upTo)).get(roomId);
+  }
+
+  /** ephemeral() for many rooms in one read: only rooms with receipts to show are in the map. */
+  async ephemeralOfRooms(roomIds: string[], viewer: string, since: bigint, upTo: bigint): Promise<Map<string, Record<string, unknown>>> {
+    const contents = new Map<string, Record<string, Record<string, Record<string, object>>>>();
+    if (upTo <= since || roomIds.length === 0) return contents;
+    const rows = await this.db.receipt.findMany({ where: { roomId: { in: roomIds }, streamPos: { gt: since, lte: upTo } } });
+    for (const r of rows) {
+      if (r.receiptType === 'm.read.private' && r.userId !== viewer) continue;
+      const content = contents.get(r.roomId) ?? contents.set(r.roomId, {}).get(r.roomId)!;
       const byType = (content[r.eventId] ??= {});
       (byType[r.receiptType] ??= {})[r.userId] = { ts: Number(r.ts), ...(r.threadId ? { thread_id: r.threadId } : {}) };
     }
-    return content;
+    return contents;
   }
 }

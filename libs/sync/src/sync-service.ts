@@ -41,23 +41,24 @@ const RECHECK_MS = 5_000;
  */
 @Injectable()
 export class SyncService implements OnModuleInit, OnModuleDestroy {
+  /** The stores and the notifier below are shared with sliding sync (sliding/), which serves the same streams in another shape. */
   private readonly logger = new Logger(SyncService.name);
   private removeWaiterGauge?: () => void;
   readonly notifier = new SyncNotifier();
   readonly typing = new TypingStore();
   readonly accountData: AccountDataStore;
-  private readonly ignoredUsers: IgnoredUsersCache;
+  readonly ignoredUsers: IgnoredUsersCache;
   readonly receipts: ReceiptStore;
   readonly presence: PresenceTracker;
-  private readonly deviceKeys: DeviceKeyStore;
-  private readonly deviceLists: DeviceListReader;
-  private readonly toDevice: ToDeviceInbox;
-  private readonly reader: RoomReader;
-  private readonly visibility: EventVisibility;
-  private readonly bundles: BundledAggregations;
+  readonly deviceKeys: DeviceKeyStore;
+  readonly deviceLists: DeviceListReader;
+  readonly toDevice: ToDeviceInbox;
+  readonly reader: RoomReader;
+  readonly visibility: EventVisibility;
+  readonly bundles: BundledAggregations;
   private expiry: NodeJS.Timeout | undefined;
   /** Aborted at shutdown so long-polls answer at once instead of holding the server open. */
-  private readonly shuttingDown = new AbortController();
+  readonly shuttingDown = new AbortController();
 
   constructor(
     @Inject(DATABASE) private readonly db: Database,

@@ -1,0 +1,247 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { JsonObject, Pdu } from '@lattice/protocol';
+import { DATABASE, type Database } from '@lattice/storage';
+
+/** One of the user's rooms, as the room list sees it. */
+export interface MembershipRow {
+  roomId: string;
+  membership: string;
+  /** Position of the user's membership event. */
+  membershipPos: bigint;
+  /** Who set it: a `leave` by someone else is a kick. */
+  membershipSender: string;
+  /** Position of the room's last event (joined rooms), else the membership's. */
+  activity: bigint;
+  encrypted: boolean;
+  roomType: string | null;
+  /** The invite's stripped state, for a room of another server this server is not in. */
+  remoteInviteState?: JsonObject[];
+}
+
+/** A current state entry without its JSON. */
+interface StateKeyRow {
+  roomId: string;
+  eventNid: bigint;
+  type: string;
+  stateKey: string;
+}
+
+export interface Hero {
+  user_id: string;
+  displayname?: string;
+  avatar_url?: string;
+}
+
+/**
+ * MSC4186 "bump_stamp": the event types that count as "proper" activity
+ * in a room.
+ */
+export const BUMP_EVENT_TYPES = [
+  'm.room.create',
+  'm.room.message',
+  'm.room.encrypted',
+  'm.sticker',
+  'm.call.invite',
+  'm.poll.start',
+  'm.beacon_info',
+];
+/** client-server-api /sync `m.heroes`: up to 5 members. */
+const HEROES = 5;
+
+/**
+ * The reads sliding sync makes in bulk over many rooms, so a response costs
+ * a few statements however many rooms the user is in: the room list with
+ * what its filters need, member counts, bump stamps, heroes and the state
+ * keys a `required_state` selects from.
+ */
+@Injectable()
+export class SlidingRoomReader {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  /** Every room the user has a membership of; the room's last event position comes from the (room, position) index. */
+  async memberships(userId: string, withRoomTypes: boolean): Promise<MembershipRow[]> {
+    const rows = await this.db.prisma.$queryRawUnsafe<
+      Array<{
+        room_id: string;
+        membership: string;
+        membership_pos: bigint;
+        sender: string;
+        activity: bigint | null;
+        encrypted: boolean;
+        room_type: string | null;
+      }>
+    >(
+      `WITH t AS (SELECT (SELECT type_nid FROM event_types WHERE type = 'm.room.encryption') AS encryption,
+                         (SELECT type_nid FROM event_types WHERE type = 'm.room.create') AS create_type,
+                         (SELECT state_key_nid FROM event_state_keys WHERE state_key = '') AS empty_key)
+       SELECT r.room_id, c.membership, c.stream_pos AS membership_pos, me.sender,
+         CASE WHEN c.membership = 'join' THEN (SELECT max(x.stream_pos) FROM events x WHERE x.room_nid = c.room_nid) ELSE c.stream_pos END AS activity,
+         EXISTS (SELECT 1 FROM current_state s WHERE s.room_nid = c.room_nid AND s.type_nid = t.encryption AND s.state_key_nid = t.empty_key) AS encrypted,
+         ${withRoomTypes ? `(SELECT j.json::jsonb -> 'content' ->> 'type' FROM current_state s JOIN event_json j ON j.event_nid = s.event_nid WHERE s.room_nid = c.room_nid AND s.type_nid = t.create_type AND s.state_key_nid = t.empty_key)` : 'NULL'} AS room_type
+       FROM t, current_state c JOIN rooms r ON r.room_nid = c.room_nid JOIN events me ON me.event_nid = c.event_nid
+       WHERE c.user_id = $1 AND c.membership IS NOT NULL`,
+      userId,
+    );
+    const local = rows.map((r) => ({
+      roomId: r.room_id,
+      membership: r.membership,
+      membershipPos: BigInt(r.membership_pos),
+      membershipSender: r.sender,
+      activity: BigInt(r.activity ?? r.membership_pos),
+      encrypted: r.encrypted,
+      roomType: r.room_type,
+    }));
+    return [...local, ...(await this.remoteInvites(userId))];
+  }
+
+  /** Invites to rooms of other servers this server is not in: what the room is comes from the stripped state the inviter sent. */
+  private async remoteInvites(userId: string): Promise<MembershipRow[]> {
+    const rows = await this.db.prisma.$queryRawUnsafe<
+      Array<{ room_id: string; stream_pos: bigint; event: string; invite_room_state: string }>
+    >(
+      `SELECT i.room_id, i.stream_pos, i.event, i.invite_room_state FROM remote_invites i
+       WHERE i.user_id = $1 AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.room_id = i.room_id)`,
+      userId,
+    );
+    return rows.map((r) => {
+      const invite = JSON.parse(r.event) as Pdu;
+      const stripped = JSON.parse(r.invite_room_state) as JsonObject[];
+      const create = stripped.find((e) => e.type === 'm.room.create');
+      const roomType = (create?.content as JsonObject | undefined)?.type;
+      return {
+        roomId: r.room_id,
+        membership: 'invite',
+        membershipPos: BigInt(r.stream_pos),
+        membershipSender: invite.sender,
+        activity: BigInt(r.stream_pos),
+        encrypted: stripped.some((e) => e.type === 'm.room.encryption'),
+        roomType: typeof roomType === 'string' ? roomType : null,
+        remoteInviteState: [
+          ...stripped,
+          { type: invite.type, state_key: invite.state_key!, sender: invite.sender, content: invite.content },
+        ],
+      };
+    });
+  }
+
+  /**
+   * Rooms with an event in (after, upTo]: read by position, so the cost is
+   * the number of new events, not of rooms. A state change by resolution
+   * takes the position of the event whose arrival caused it, so it is
+   * covered too.
+   */
+  async roomsWithEventsBetween(after: bigint, upTo: bigint): Promise<Set<string>> {
+    if (upTo <= after) return new Set();
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ room_id: string }>>(
+      `SELECT DISTINCT r.room_id FROM events e JOIN rooms r ON r.room_nid = e.room_nid WHERE e.stream_pos > $1 AND e.stream_pos <= $2`,
+      after,
+      upTo,
+    );
+    return new Set(rows.map((r) => r.room_id));
+  }
+
+  /** Joined and invited member counts per room. */
+  async memberCounts(roomIds: string[]): Promise<Map<string, { joined: number; invited: number }>> {
+    const counts = new Map(roomIds.map((id) => [id, { joined: 0, invited: 0 }]));
+    if (roomIds.length === 0) return counts;
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ room_id: string; membership: string; n: bigint }>>(
+      `SELECT r.room_id, c.membership, count(*) AS n FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
+       WHERE r.room_id = ANY($1::text[]) AND c.membership IN ('join', 'invite') GROUP BY r.room_id, c.membership`,
+      roomIds,
+    );
+    for (const row of rows) {
+      const entry = counts.get(row.room_id)!;
+      if (row.membership === 'join') entry.joined = Number(row.n);
+      else entry.invited = Number(row.n);
+    }
+    return counts;
+  }
+
+  /** MSC4186 `bump_stamp`: the position of each room's last event of a bump type, at or before `upTo`. */
+  async bumpStamps(roomIds: string[], upTo: bigint): Promise<Map<string, bigint>> {
+    if (roomIds.length === 0) return new Map();
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ room_id: string; stream_pos: bigint | null }>>(
+      `SELECT r.room_id, last.stream_pos FROM rooms r, LATERAL (
+         SELECT e.stream_pos FROM events e WHERE e.room_nid = r.room_nid AND e.stream_pos <= $2 AND e.stream_pos > 0
+           AND e.type_nid IN (SELECT type_nid FROM event_types WHERE type = ANY($3::text[]))
+         ORDER BY e.stream_pos DESC LIMIT 1) last
+       WHERE r.room_id = ANY($1::text[])`,
+      roomIds,
+      upTo,
+      BUMP_EVENT_TYPES,
+    );
+    return new Map(rows.filter((r) => r.stream_pos !== null).map((r) => [r.room_id, BigInt(r.stream_pos!)]));
+  }
+
+  /**
+   * client-server-api /sync `m.heroes`: the first members (joined or
+   * invited, else left or banned) by the order they arrived, never the user
+   * asking, with the display name and avatar of their member events.
+   */
+  async heroes(roomId: string, userId: string): Promise<Hero[]> {
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string; json: string; current: boolean }>>(
+      `SELECT c.user_id, j.json, c.membership IN ('join', 'invite') AS current FROM current_state c
+       JOIN rooms r ON r.room_nid = c.room_nid JOIN event_json j ON j.event_nid = c.event_nid
+       WHERE r.room_id = $1 AND c.user_id IS NOT NULL AND c.user_id <> $2 AND c.membership IN ('join', 'invite', 'leave', 'ban')
+       ORDER BY c.membership IN ('join', 'invite') DESC, c.stream_pos LIMIT $3`,
+      roomId,
+      userId,
+      HEROES,
+    );
+    const current = rows.filter((r) => r.current);
+    return (current.length ? current : rows).map((r) => {
+      const content = (JSON.parse(r.json) as Pdu).content;
+      return {
+        user_id: r.user_id,
+        ...(typeof content.displayname === 'string' ? { displayname: content.displayname } : {}),
+        ...(typeof content.avatar_url === 'string' ? { avatar_url: content.avatar_url } : {}),
+      };
+    });
+  }
+
+  /**
+   * The current state entries of rooms, without their JSON, limited to
+   * `types` (all when undefined) and, for m.room.member, to `members` (all
+   * when undefined): the caller picks what it needs before reading events.
+   */
+  async stateKeys(
+    roomIds: string[],
+    types: string[] | undefined,
+    members: string[] | undefined,
+  ): Promise<StateKeyRow[]> {
+    if (roomIds.length === 0 || types?.length === 0) return [];
+    const rows = await this.db.prisma.$queryRawUnsafe<
+      Array<{ room_id: string; event_nid: bigint; type: string; state_key: string }>
+    >(
+      `SELECT r.room_id, c.event_nid, t.type, k.state_key FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
+       JOIN event_types t ON t.type_nid = c.type_nid JOIN event_state_keys k ON k.state_key_nid = c.state_key_nid
+       WHERE r.room_id = ANY($1::text[]) ${types ? 'AND t.type = ANY($2::text[])' : 'AND $2::text[] IS NULL'}
+         AND (c.user_id IS NULL OR $3::text[] IS NULL OR c.user_id = ANY($3::text[]))`,
+      roomIds,
+      types ?? null,
+      members ?? null,
+    );
+    return rows.map((r) => ({ roomId: r.room_id, eventNid: BigInt(r.event_nid), type: r.type, stateKey: r.state_key }));
+  }
+
+  /** Rooms a joined space lists as children (m.space.child with a non-empty `via`). */
+  async spaceChildren(spaceIds: string[], userId: string): Promise<Set<string>> {
+    if (spaceIds.length === 0) return new Set();
+    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ state_key: string; json: string }>>(
+      `SELECT k.state_key, j.json FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
+       JOIN event_types t ON t.type_nid = c.type_nid JOIN event_state_keys k ON k.state_key_nid = c.state_key_nid JOIN event_json j ON j.event_nid = c.event_nid
+       WHERE r.room_id = ANY($1::text[]) AND t.type = 'm.space.child'
+         AND EXISTS (SELECT 1 FROM current_state m WHERE m.room_nid = c.room_nid AND m.user_id = $2 AND m.membership = 'join')`,
+      spaceIds,
+      userId,
+    );
+    return new Set(
+      rows
+        .filter((r) => {
+          const via = (JSON.parse(r.json) as Pdu).content.via;
+          return Array.isArray(via) && via.length > 0;
+        })
+        .map((r) => r.state_key),
+    );
+  }
+}

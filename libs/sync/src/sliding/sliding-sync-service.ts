@@ -1,0 +1,273 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { PresenceState } from '@lattice/contracts';
+import type { JsonObject } from '@lattice/protocol';
+import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { currentPosition } from '../positions/current-position';
+import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } from '@lattice/streams';
+import { SyncService } from '../sync-service';
+import type { ConnectionState, SentRoom } from './connection-state';
+import { ConnectionStore, type ConnectionKey } from './connection-store';
+import { selectRooms, type ListedRoom } from './room-list';
+import { combineRoomConfigs, type RoomConfig } from './room-config';
+import { SlidingExtensions } from './sliding-extensions';
+import type { SlidingSyncBody } from './sliding-request';
+import { SlidingRoomBuilder, type RoomToSend, type Viewer } from './sliding-room-builder';
+import { SlidingRoomReader, type MembershipRow } from './sliding-room-reader';
+
+export interface SlidingSyncRequest {
+  userId: string;
+  deviceId: string;
+  body: SlidingSyncBody;
+  pos?: string;
+  timeoutMs: number;
+  setPresence?: PresenceState;
+  signal?: AbortSignal;
+}
+
+/** Long-polls re-check at least this often, as /sync's do. */
+const RECHECK_MS = 5_000;
+
+interface Built {
+  response: JsonObject;
+  state: ConnectionState;
+  news: boolean;
+}
+
+/**
+ * Simplified sliding sync (MSC4186): the user's rooms as lists the client
+ * windows into, and subscribed rooms, each sent in full once per connection
+ * and then as changes. The connection's memory lives in Postgres
+ * (ConnectionStore); long-polls wait on /sync's notifier.
+ */
+@Injectable()
+export class SlidingSyncService {
+  constructor(
+    private readonly sync: SyncService,
+    private readonly connections: ConnectionStore,
+    private readonly rooms: SlidingRoomReader,
+    private readonly builder: SlidingRoomBuilder,
+    private readonly extensions: SlidingExtensions,
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(POSITION_CACHE) private readonly positions: PositionCache,
+  ) {}
+
+  async handle(request: SlidingSyncRequest): Promise<JsonObject> {
+    const key: ConnectionKey = {
+      userId: request.userId,
+      deviceId: request.deviceId,
+      connId: request.body.conn_id ?? '',
+    };
+    const continued = request.pos === undefined ? undefined : await this.connections.continueFrom(key, request.pos);
+    await this.sync.presence.syncing(request.userId, request.setPresence ?? 'online');
+    const deadline = Date.now() + request.timeoutMs;
+    const roomIds = (await this.sync.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock'])).map(
+      (r) => r.roomId,
+    );
+    const waiter = this.sync.notifier.register(request.userId, roomIds);
+    const stop = request.signal
+      ? AbortSignal.any([request.signal, this.sync.shuttingDown.signal])
+      : this.sync.shuttingDown.signal;
+    try {
+      for (;;) {
+        const current = await currentPosition(this.db.prisma, this.positions, this.sync.typing);
+        const built = await this.build(request, continued?.state, current);
+        const left = stop.aborted ? 0 : deadline - Date.now();
+        if (!continued) return { pos: await this.connections.start(key, built.state), ...built.response };
+        if (built.news) return { pos: await this.connections.advance(key, continued, built.state), ...built.response };
+        if (left <= 0) {
+          // Nothing new: the client keeps its `pos`, and the connection its state.
+          await this.connections.touch(key);
+          return { pos: request.pos!, ...built.response };
+        }
+        await waiter.wait(Math.min(left, RECHECK_MS), stop);
+        waiter.reset();
+      }
+    } finally {
+      waiter.done();
+    }
+  }
+
+  private async build(
+    request: SlidingSyncRequest,
+    previous: ConnectionState | undefined,
+    current: SyncPosition,
+  ): Promise<Built> {
+    const { userId, body } = request;
+    const since = previous ? clampPosition(parseSyncToken(previous.since), current) : undefined;
+    const lists = body.lists ?? {};
+    const filters = Object.values(lists).map((l) => l.filters ?? {});
+    const memberships = await this.rooms.memberships(
+      userId,
+      filters.some((f) => f.room_types !== undefined || f.not_room_types !== undefined),
+    );
+    const accountData = await this.sync.accountData.since(userId, since?.accountData ?? 0n, current.accountData);
+    const ignored = await this.sync.ignoredUsers.ignoredBy(
+      userId,
+      accountData,
+      since?.accountData ?? 0n,
+      current.accountData,
+    );
+    const dms = await this.directRooms(userId);
+    const dmChanged = accountData.some((a) => a.roomId === '' && a.type === 'm.direct');
+    const tags = filters.some((f) => f.tags || f.not_tags) ? await this.roomTags(userId) : new Map<string, string[]>();
+    const forgotten = await this.forgottenRooms(userId, memberships);
+
+    const listable = memberships.filter((m) => isListed(m, userId, previous, forgotten));
+    const listed: ListedRoom[] = listable.map((m) => ({
+      ...m,
+      isDm: dms.has(m.roomId),
+      tags: tags.get(m.roomId) ?? [],
+    }));
+    const spaceChildren = new Map<string, Set<string>>();
+    for (const [name, list] of Object.entries(lists))
+      if (list.filters?.spaces) spaceChildren.set(name, await this.rooms.spaceChildren(list.filters.spaces, userId));
+    const selection = selectRooms(listed, lists, spaceChildren);
+
+    // MSC4186 "Subscriptions": rooms the user is or was in, or is invited to or knocked on; others are ignored.
+    const byId = new Map(memberships.filter((m) => !forgotten.has(m.roomId)).map((m) => [m.roomId, m]));
+    const wanted = new Map<string, { config: RoomConfig; lists: string[] }>(selection.rooms);
+    const subscriptions: string[] = [];
+    for (const [roomId, sub] of Object.entries(body.room_subscriptions ?? {})) {
+      if (!byId.has(roomId)) continue;
+      subscriptions.push(roomId);
+      const config: RoomConfig = { timelineLimit: sub.timeline_limit, requiredState: sub.required_state };
+      const known = wanted.get(roomId);
+      wanted.set(
+        roomId,
+        known ? { config: combineRoomConfigs(known.config, config), lists: known.lists } : { config, lists: [] },
+      );
+    }
+
+    const targets = [...wanted.keys()].map((id) => byId.get(id)!).filter((m) => m !== undefined);
+    const joinedIds = targets.filter((m) => m.membership === 'join').map((m) => m.roomId);
+    const [counts, bumps] = await Promise.all([
+      this.rooms.memberCounts(joinedIds),
+      this.rooms.bumpStamps(joinedIds, current.events),
+    ]);
+    const viewer: Viewer = { userId, deviceId: request.deviceId, ignored };
+    // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
+    const changed = since ? await this.rooms.roomsWithEventsBetween(since.events, current.events) : new Set<string>();
+    const sentRooms: Record<string, SentRoom> = { ...(previous?.rooms ?? {}) };
+    const rooms: JsonObject = {};
+    const initial = new Set<string>();
+    // Rooms are built side by side: each waits on its own reads, which the database pool serves in parallel.
+    const built = await Promise.all(
+      targets.map((room) => {
+        const { config, lists: inLists } = wanted.get(room.roomId)!;
+        const sent = previous?.rooms[room.roomId];
+        const quiet = quietSince(sent, since, changed, room.roomId);
+        const target: RoomToSend = {
+          room,
+          config,
+          lists: inLists,
+          sent,
+          isDm: dms.has(room.roomId),
+          dmChanged: dmChanged && sent !== undefined,
+          quiet,
+          counts: counts.get(room.roomId),
+          bumpStamp: bumps.get(room.roomId),
+        };
+        return this.builder.build(viewer, target, since?.events, current.events);
+      }),
+    );
+    targets.forEach((room, i) => {
+      sentRooms[room.roomId] = built[i].sent;
+      const result = built[i].result;
+      if (!result) return;
+      rooms[room.roomId] = result;
+      if (result.initial) initial.add(room.roomId);
+    });
+
+    const listSignatures = Object.fromEntries(
+      Object.entries(selection.lists).map(([name, l]) => [name, JSON.stringify(l)]),
+    );
+    const listsChanged = Object.entries(listSignatures).some(([name, sig]) => previous?.lists[name] !== sig);
+    const listRooms = new Map(
+      Object.entries(selection.lists).map(([name, l]) => [name, l.ops.flatMap((o) => o.room_ids)]),
+    );
+    const toDeviceSince = previous?.toDevice !== undefined ? BigInt(previous.toDevice) : undefined;
+    const ext = await this.extensions.build(
+      viewer,
+      body.extensions,
+      { lists: listRooms, subscriptions, initial },
+      since,
+      current,
+      toDeviceSince,
+      accountData,
+    );
+    const state: ConnectionState = {
+      since: formatSyncToken(current),
+      ...(ext.toDeviceNext !== undefined
+        ? { toDevice: ext.toDeviceNext.toString() }
+        : previous?.toDevice !== undefined
+          ? { toDevice: previous.toDevice }
+          : {}),
+      rooms: sentRooms,
+      lists: listSignatures,
+    };
+    return {
+      response: { lists: selection.lists as unknown as JsonObject, rooms, extensions: ext.extensions },
+      state,
+      news: Object.keys(rooms).length > 0 || listsChanged || ext.news,
+    };
+  }
+
+  /** Rooms named in the user's m.direct account data (client-server-api "Direct Messaging"). */
+  private async directRooms(userId: string): Promise<Set<string>> {
+    const content = await this.sync.accountData.get(userId, '', 'm.direct');
+    const rooms = new Set<string>();
+    for (const ids of Object.values(content ?? {}))
+      if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') rooms.add(id);
+    return rooms;
+  }
+
+  /** Each room's tags (client-server-api "Room Tagging": room account data m.tag). */
+  private async roomTags(userId: string): Promise<Map<string, string[]>> {
+    const rows = await this.db.prisma.accountData.findMany({
+      where: { userId, type: 'm.tag' },
+      select: { roomId: true, content: true },
+    });
+    return new Map(
+      rows.map((r) => [
+        r.roomId,
+        Object.keys(((JSON.parse(r.content) as JsonObject).tags as JsonObject | undefined) ?? {}),
+      ]),
+    );
+  }
+
+  private async forgottenRooms(userId: string, memberships: MembershipRow[]): Promise<Set<string>> {
+    if (!memberships.some((m) => m.membership === 'leave' || m.membership === 'ban')) return new Set();
+    return new Set(
+      (await this.db.prisma.forgottenRoom.findMany({ where: { userId }, select: { roomId: true } })).map(
+        (f) => f.roomId,
+      ),
+    );
+  }
+}
+
+/** A room sent at the connection's last position that has had no event since. */
+function quietSince(
+  sent: SentRoom | undefined,
+  since: SyncPosition | undefined,
+  changed: Set<string>,
+  roomId: string,
+): boolean {
+  return sent !== undefined && since !== undefined && BigInt(sent.sent) >= since.events && !changed.has(roomId);
+}
+
+/**
+ * MSC4186 "Lists": the server's room list holds the rooms the user is in,
+ * invited to or knocked on, and those they were kicked or banned from; a
+ * room they left themselves only if this connection was sent it before.
+ */
+function isListed(
+  room: MembershipRow,
+  userId: string,
+  previous: ConnectionState | undefined,
+  forgotten: Set<string>,
+): boolean {
+  if (room.membership === 'join' || room.membership === 'invite' || room.membership === 'knock') return true;
+  if (forgotten.has(room.roomId)) return false;
+  if (room.membership === 'ban' || room.membershipSender !== userId) return true;
+  return previous?.rooms[room.roomId] !== undefined;
+}
