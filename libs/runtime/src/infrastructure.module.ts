@@ -5,7 +5,7 @@ import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/co
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
 import { ACCESS_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } from '@lattice/http';
 import { AddressPolicy } from '@lattice/outbound';
-import { Keyring } from '@lattice/rooms';
+import { Keyring, ROOM_READ_PROVIDERS } from '@lattice/rooms';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 
 export interface Infrastructure {
@@ -56,6 +56,7 @@ export class InfrastructureModule {
       { provide: FederationClient, useValue: federation },
       { provide: ServerKeys, useValue: serverKeys },
       { provide: RemoteJoiner, useValue: new RemoteJoiner(federation, serverKeys, (serverName) => keyring.signingKey(serverName)) },
+      ...ROOM_READ_PROVIDERS,
       MatrixRequestGuard,
     ];
     return { module: InfrastructureModule, providers, exports: providers };

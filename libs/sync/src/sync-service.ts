@@ -4,7 +4,7 @@ import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
-import { BundledAggregations, EventVisibility, RoomReader, toClientEvent, type StoredEvent } from '@lattice/rooms';
+import { BundledAggregations, EventVisibility, SYNC_ROOM_READS, type SyncRoomReads, toClientEvent, type StoredEvent } from '@lattice/rooms';
 import { DATABASE, POSITION_CACHE, reconcilePositions, type Database, type PositionCache } from '@lattice/storage';
 import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, PresenceStore, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
 import { SyncNotifier } from './notifier';
@@ -47,7 +47,6 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private readonly deviceKeys: DeviceKeyStore;
   private readonly deviceLists: DeviceListReader;
   private readonly toDevice: ToDeviceInbox;
-  private readonly reader: RoomReader;
   private readonly visibility: EventVisibility;
   private readonly bundles: BundledAggregations;
   private expiry: NodeJS.Timeout | undefined;
@@ -59,8 +58,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     @Inject(BUS) private readonly bus: Bus,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
     @Inject(LATTICE_CONFIG) config: LatticeConfig,
+    @Inject(SYNC_ROOM_READS) private readonly reader: SyncRoomReads,
   ) {
-    this.reader = new RoomReader(db.prisma);
     this.visibility = new EventVisibility(db.prisma);
     this.bundles = new BundledAggregations(db.prisma);
     this.accountData = new AccountDataStore(db.prisma, positions);

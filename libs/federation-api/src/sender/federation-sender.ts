@@ -6,7 +6,7 @@ import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/co
 import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
-import { RoomReader, type EventHeader } from '@lattice/rooms';
+import { RoomReader, type EventHeader, type FederationRoomReads } from '@lattice/rooms';
 import { DATABASE, currentStreamPosition, type Database, type PrismaClient } from '@lattice/storage';
 import { DeviceListUpdates } from './device-list-updates';
 import { Outbox } from './outbox';
@@ -45,7 +45,7 @@ interface Destination {
 export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(FederationSender.name);
   private readonly destinations = new Map<string, Destination>();
-  private readonly reader: RoomReader;
+  private readonly reader: FederationRoomReads;
   private readonly outbox: Outbox;
   private readonly deviceListUpdates: DeviceListUpdates;
   private readonly cursor: RoutingCursor;

@@ -6,7 +6,7 @@ import {
   authEventsLookup, canonicalJson, checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
   referencedIds, serverNameOf, stateKey, type AuthStateLookup, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
 } from '@lattice/protocol';
-import { buildEvent, membershipTemplate, RoomReader, type EventTemplate, type Keyring, type RoomHead } from '@lattice/rooms';
+import { buildEvent, membershipTemplate, RoomReader, type EventTemplate, type WriterRoomReads, type Keyring, type RoomHead } from '@lattice/rooms';
 import type { PositionCache, PrismaClient } from '@lattice/storage';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
 import { AliasTakenError, StaleHeadError, transactionKey, type PersistedEvent, type RoomStore, type RoomWrite } from '../storage/room-store';
@@ -52,7 +52,7 @@ type Plan = { template: EventTemplate } | { reply: RoomInputReplyOf<LocalInput['
 export class RoomInputHandler {
   private readonly logger = new Logger(RoomInputHandler.name);
   private readonly heads = new Map<string, { head: RoomHead; epoch: bigint }>();
-  private readonly reader: RoomReader;
+  private readonly reader: WriterRoomReads;
   private readonly dag: DagReader;
   private readonly guests: GuestEviction;
 

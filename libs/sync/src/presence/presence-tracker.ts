@@ -1,6 +1,6 @@
 import type { OutputPresence, PresenceState } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
-import type { RoomReader } from '@lattice/rooms';
+import type { MembershipReads } from '@lattice/rooms';
 import { eventMatches, presenceContent, REFRESH_AFTER_MS, syncPresenceUpdate, type EventFilter, type PresenceStore, type SyncPosition } from '@lattice/streams';
 import type { SyncNotifier } from '../notifier';
 
@@ -24,7 +24,7 @@ export class PresenceTracker {
 
   constructor(
     private readonly store: PresenceStore,
-    private readonly reader: RoomReader,
+    private readonly reader: MembershipReads,
     private readonly notifier: SyncNotifier,
     readonly enabled: boolean,
   ) {}
