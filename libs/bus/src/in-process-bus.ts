@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { BusContract, RequestSubject, StreamSubject } from '@lattice/contracts';
 import { partitionOf } from '@lattice/contracts';
 import type { Bus, RequestHandler, StreamHandler } from './bus';
@@ -10,6 +11,7 @@ import { RequestBatcher } from './request-batcher';
  * consumers see events in publish order.
  */
 export class InProcessBus implements Bus {
+  private readonly logger = new Logger(InProcessBus.name);
   private readonly batchers = new Map<string, RequestBatcher<RequestSubject>>();
   private readonly consumers = new Map<string, Array<StreamHandler<StreamSubject>>>();
   private streamTail: Promise<void> = Promise.resolve();
@@ -32,7 +34,7 @@ export class InProcessBus implements Bus {
     const consumers = this.consumers.get(subject) ?? [];
     // Delivered after the publisher continues, in order, like a stream; a failing consumer does not stop the others.
     this.streamTail = this.streamTail.then(async () => {
-      for (const event of events) for (const consume of consumers) await Promise.resolve(consume(event as never)).catch(() => undefined);
+      for (const event of events) for (const consume of consumers) await Promise.resolve(consume(event as never)).catch((e: unknown) => this.logger.warn(`A consumer of ${subject} failed; the other consumers still get the event, and consumers catch up from the store: ${String(e)}`));
     });
     return Promise.resolve();
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DeviceKeyStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
@@ -38,6 +38,7 @@ const RECHECK_MS = 5_000;
  */
 @Injectable()
 export class SyncService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(SyncService.name);
   readonly notifier = new SyncNotifier();
   readonly typing = new TypingStore();
   readonly accountData: AccountDataStore;
@@ -87,7 +88,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     this.expiry = setInterval(() => {
       for (const roomId of this.typing.expire()) this.notifier.notify({ roomId });
       // Repairs the position cache after a writer died between its commit and its cache update.
-      reconcilePositions(this.db.prisma, this.positions).catch(() => undefined);
+      reconcilePositions(this.db.prisma, this.positions).catch((e: unknown) => this.logger.debug(`Reconciling positions failed; the next tick tries again: ${String(e)}`));
     }, 1_000);
     this.expiry.unref();
   }

@@ -1,4 +1,4 @@
-import { CanActivate, createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, createParamDecorator, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { ServerKeys } from '@lattice/federation';
 import { Errors, type MatrixRequest } from '@lattice/http';
 import { parseAuthorizationHeader, verifyRequestSignature, type JsonValue } from '@lattice/protocol';
@@ -15,6 +15,7 @@ type FederationRequest = MatrixRequest & { federationOrigin?: string };
  */
 @Injectable()
 export class FederationAuthGuard implements CanActivate {
+  private readonly logger = new Logger(FederationAuthGuard.name);
   constructor(
     private readonly keys: ServerKeys,
     private readonly sender: FederationSender,
@@ -28,7 +29,7 @@ export class FederationAuthGuard implements CanActivate {
     const auth = parseAuthorizationHeader(header);
     if (!auth) throw Errors.unauthorized('Malformed X-Matrix Authorization header');
     if (auth.destination !== undefined && auth.destination !== destination) throw Errors.unauthorized(`This request is for ${auth.destination}, not ${destination}`);
-    const key = await this.keys.publicKey(auth.origin, auth.key, Date.now()).catch(() => undefined);
+    const key = await this.keys.publicKey(auth.origin, auth.key, Date.now()).catch((e: unknown) => this.logger.debug(`Key ${auth.key} of ${auth.origin} not found; the request is refused (M_UNAUTHORIZED): ${String(e)}`));
     if (!key) throw Errors.unauthorized(`No valid key ${auth.key} of ${auth.origin} could be found`);
     const content = request.body === undefined || request.body === null ? undefined : (request.body as JsonValue);
     const signed = { method: request.method, uri: request.url, destination, ...(content === undefined ? {} : { content }) };

@@ -132,8 +132,8 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     clearTimeout(this.lateRoute);
     for (const destination of this.destinations.values()) clearTimeout(destination.timer);
     await this.routing;
-    await this.cursor.release().catch(() => undefined);
-    await this.outbox.releaseAll().catch(() => undefined);
+    await this.cursor.release().catch((e: unknown) => this.logger.debug(`Routing cursor not released on shutdown; its claim times out and another sender takes it: ${String(e)}`));
+    await this.outbox.releaseAll().catch((e: unknown) => this.logger.debug(`Outbox claims not released on shutdown; they time out and another sender takes them: ${String(e)}`));
   }
 
   /** A request came from `server`: it is up, so whatever waits for it goes now rather than after its backoff. */
