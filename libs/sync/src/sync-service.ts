@@ -13,6 +13,7 @@ import { PresenceTracker } from './presence/presence-tracker';
 import { TypingStore } from './streams/typing-store';
 import { hiddenByIgnore, inviteFromIgnored } from './streams/ignored-users';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
+import type { JoinedRoom, LeftRoom, SyncResponse, SyncRooms } from './sync-response';
 
 export interface SyncRequest {
   userId: string;
@@ -105,7 +106,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     this.shuttingDown.abort();
   }
 
-  async sync(request: SyncRequest): Promise<JsonObject> {
+  async sync(request: SyncRequest): Promise<SyncResponse> {
     const deadline = Date.now() + request.timeoutMs;
     await this.presence.syncing(request.userId, request.setPresence ?? 'online');
     const rooms = await this.reader.roomsOfUser(request.userId, ['join', 'invite']);
@@ -131,14 +132,14 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async build(request: SyncRequest, since: SyncPosition | undefined, current: SyncPosition): Promise<JsonObject> {
+  private async build(request: SyncRequest, since: SyncPosition | undefined, current: SyncPosition): Promise<SyncResponse> {
     const from = since ?? ZERO_POSITION;
     const memberships = await this.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock', 'leave', 'ban']);
     const filter = request.filter;
-    const join: JsonObject = {};
-    const invite: JsonObject = {};
-    const leave: JsonObject = {};
-    const knock: JsonObject = {};
+    const join: SyncRooms['join'] = {};
+    const invite: SyncRooms['invite'] = {};
+    const leave: SyncRooms['leave'] = {};
+    const knock: SyncRooms['knock'] = {};
     const accountData = await this.accountData.since(request.userId, from.accountData, current.accountData);
     const ignored = await this.ignoredUsers.ignoredBy(request.userId, accountData, from.accountData, current.accountData);
     const hasLeft = memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
@@ -196,7 +197,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     current: SyncPosition,
     accountData: AccountDataEntry[],
     ignored: ReadonlySet<string>,
-  ): Promise<JsonObject | undefined> {
+  ): Promise<JoinedRoom | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     // From position 0 at most: history fetched from other servers (negative positions) is for /messages, never new in /sync.
@@ -269,7 +270,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * end at the leave (client-server-api "Room History Visibility": no
    * events received after they left), every event checked.
    */
-  private async leftRoom(request: SyncRequest, roomId: string, since: SyncPosition | undefined, leftAt: bigint, ignored: ReadonlySet<string>): Promise<JsonObject> {
+  private async leftRoom(request: SyncRequest, roomId: string, since: SyncPosition | undefined, leftAt: bigint, ignored: ReadonlySet<string>): Promise<LeftRoom> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     const fetched = await this.reader.timeline(roomId, { after: since?.events ?? 0n, upTo: leftAt, limit: limit + 1, backwards: true });
@@ -307,18 +308,17 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-function isEmpty(response: JsonObject): boolean {
-  const rooms = response.rooms as Record<string, JsonObject>;
-  const deviceLists = response.device_lists as { changed: unknown[]; left: unknown[] };
+function isEmpty(response: SyncResponse): boolean {
+  const { rooms, device_lists: deviceLists } = response;
   return (
     Object.keys(rooms.join).length === 0 &&
     Object.keys(rooms.invite).length === 0 &&
     Object.keys(rooms.leave).length === 0 &&
     Object.keys(rooms.knock).length === 0 &&
-    (response.account_data as { events: unknown[] }).events.length === 0 &&
-    (response.to_device as { events: unknown[] }).events.length === 0 &&
+    response.account_data.events.length === 0 &&
+    response.to_device.events.length === 0 &&
     deviceLists.changed.length === 0 &&
     deviceLists.left.length === 0 &&
-    (response.presence as { events: unknown[] }).events.length === 0
+    response.presence.events.length === 0
   );
 }
