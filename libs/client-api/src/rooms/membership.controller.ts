@@ -181,7 +181,7 @@ export class MembershipController {
     const joined = await this.remote.join(t.serverName, r.userId, roomId, servers, profile as JsonObject).catch(remoteFailure(`join ${roomId} through ${servers.join(', ')}`));
     await this.rooms.submit({
       kind: 'remoteJoin', serverName: t.serverName, sender: r.userId, roomId, roomVersion: joined.version.id, eventId: joined.eventId,
-      pdu: joined.pdu as never, state: joined.state as never, authChain: joined.authChain as never,
+      pdu: joined.pdu, state: joined.state, authChain: joined.authChain,
       ...(joined.partial ? { partial: joined.partial } : {}),
     });
     return roomId;

@@ -133,7 +133,7 @@ export class MembershipHandshakeController {
     const checked = await checkIncomingPdu(version, pdu, this.keys);
     if (!checked.ok) throw invalid(`The ${membership} event was refused: ${checked.reason}`);
     if (checked.eventId !== eventId) throw invalid(`The event's ID is ${checked.eventId}, not ${eventId}`);
-    await this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: checked.pdu as never });
+    await this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: checked.pdu });
     return checked.pdu;
   }
 }

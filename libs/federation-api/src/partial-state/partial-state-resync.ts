@@ -119,7 +119,7 @@ export class PartialStateResync implements OnModuleInit, OnModuleDestroy {
     const wanted = new Set(missing);
     const accepted = (await checkFetchedEvents(version, fetched.filter((p) => p.room_id === roomId), memoizedKeys(this.keys), stored, create)).filter((e) => wanted.has(e.eventId));
     for (let i = 0; i < accepted.length; i += OUTLIER_SLICE) {
-      await this.rooms.submit({ kind: 'storeOutliers', serverName: origin, sender: joiner, roomId, events: accepted.slice(i, i + OUTLIER_SLICE) as never });
+      await this.rooms.submit({ kind: 'storeOutliers', serverName: origin, sender: joiner, roomId, events: accepted.slice(i, i + OUTLIER_SLICE) });
     }
     const have = new Set([...known, ...accepted.map((e) => e.eventId)]);
     return ids.pdu_ids.filter((id) => have.has(id));

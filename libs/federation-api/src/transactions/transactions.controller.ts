@@ -119,7 +119,7 @@ export class TransactionsController {
     }
     const outcomes = await Promise.all(
       accepted.map(({ eventId, pdu, roomId, outliers, prevStates }) =>
-        this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: pdu as never, outliers: outliers as never, prevStates }).then(
+        this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu, outliers, prevStates }).then(
           () => ({}),
           (e: Error) => {
             if (e instanceof MatrixError) return { error: e.message };

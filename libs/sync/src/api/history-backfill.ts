@@ -45,7 +45,7 @@ export class HistoryBackfill {
     const events = await fetchHistory(this.federation, this.keys, { origin, servers, roomId, version, from: [earliest.eventId], limit: limit + 1 });
     const fresh = events.filter((e) => e.eventId !== earliest.eventId);
     if (fresh.length === 0) return false;
-    await this.rooms.submit({ kind: 'backfill', serverName: origin, sender: origin, roomId, events: fresh as never });
+    await this.rooms.submit({ kind: 'backfill', serverName: origin, sender: origin, roomId, events: fresh });
     const [start] = await this.reader.timeline(roomId, { limit: 1, backwards: false });
     return start?.eventId !== earliest.eventId;
   }
