@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- name...]`: runs the benchmarks and prints their numbers
- * (`npm run bench -- protocol`, `-- homeserver` or `-- federation` for one group).
+ * (`npm run bench -- protocol`, `-- homeserver`, `-- federation`, `-- search` or `-- relations` for one group).
  * Each bench module exports run(): Promise<Record<string, number>>.
  */
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, number>> }>> = {
@@ -9,6 +9,8 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'protocol/state-res': () => import('./protocol/state-res.bench'),
   'homeserver': () => import('./homeserver/homeserver.bench'),
   'federation': () => import('./federation/federation.bench'),
+  'search': () => import('./client-surface/search.bench'),
+  'relations': () => import('./client-surface/relations.bench'),
 };
 
 async function main(): Promise<void> {

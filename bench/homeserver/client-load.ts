@@ -21,8 +21,8 @@ export class BenchClient {
     return new BenchClient(baseUrl, body.user_id, body.access_token);
   }
 
-  async call<T = Record<string, unknown>>(method: string, path: string, body?: object): Promise<T> {
-    const response = await jsonRequest<T>(`${this.baseUrl}/_matrix/client/v3${path}`, method, { authorization: `Bearer ${this.token}` }, body);
+  async call<T = Record<string, unknown>>(method: string, path: string, body?: object, version = 'v3'): Promise<T> {
+    const response = await jsonRequest<T>(`${this.baseUrl}/_matrix/client/${version}${path}`, method, { authorization: `Bearer ${this.token}` }, body);
     if (response.status !== 200) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
     return response.body;
   }

@@ -788,6 +788,46 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
       });
     });
 
+    describe('room upgrades', () => {
+      const enc = encodeURIComponent;
+      const tombstoneOf = async (call: typeof latticeClient, token: string, roomId: string) =>
+        (await call('GET', `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.tombstone/`, token)).body.replacement_room as string | undefined;
+      const membershipIn = async (call: typeof latticeClient, token: string, roomId: string, userId: string) =>
+        (await call('GET', `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.member/${enc(userId)}`, token)).body.membership;
+      const serverOf = (userId: string) => userId.slice(userId.indexOf(':') + 1);
+
+      it(`is followed by a ${peerName} user: the tombstone reaches ${peerName}, whose user joins the new room through it`, async () => {
+        const kim = await registerOnLattice('kim');
+        const lou = await peer.register('lou');
+        const oldRoomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', kim.accessToken, { preset: 'public_chat', room_version: '11', name: 'Before the upgrade' })).body.room_id as string;
+        expect((await peerClient('POST', `/_matrix/client/v3/join/${enc(oldRoomId)}?server_name=${enc(latticeName)}`, lou.accessToken, {})).status).toBe(200);
+        const upgraded = await latticeClient('POST', `/_matrix/client/v3/rooms/${enc(oldRoomId)}/upgrade`, kim.accessToken, { new_version: '12' });
+        expect(upgraded.status).toBe(200);
+        const newRoomId = upgraded.body.replacement_room as string;
+        await eventually(`${peerName} to have the tombstone`, async () => (await tombstoneOf(peerClient, lou.accessToken, oldRoomId)) === newRoomId, 30_000);
+        // client-server-api "Room Upgrades": the tombstone's sender names the server to join through.
+        expect((await peerClient('POST', `/_matrix/client/v3/join/${enc(newRoomId)}?server_name=${enc(latticeName)}`, lou.accessToken, {})).status).toBe(200);
+        await eventually(`the join from ${peerName} to arrive here`, async () => (await membershipIn(latticeClient, kim.accessToken, newRoomId, lou.userId)) === 'join', 30_000);
+        const create = (await peerClient('GET', `/_matrix/client/v3/rooms/${enc(newRoomId)}/state/m.room.create/`, lou.accessToken)).body;
+        expect(create).toMatchObject({ room_version: '12', predecessor: { room_id: oldRoomId } });
+        expect((await peerClient('GET', `/_matrix/client/v3/rooms/${enc(newRoomId)}/state/m.room.name/`, lou.accessToken)).body).toEqual({ name: 'Before the upgrade' });
+      }, 90_000);
+
+      it(`follows an upgrade made on ${peerName}: the tombstone arrives here and the user here joins the new room through it`, async () => {
+        const max = await peer.register('max');
+        const nia = await registerOnLattice('nia');
+        const oldRoomId = (await peerClient('POST', '/_matrix/client/v3/createRoom', max.accessToken, { preset: 'public_chat', room_version: '11' })).body.room_id as string;
+        expect((await latticeClient('POST', `/_matrix/client/v3/join/${enc(oldRoomId)}?via=${enc(peer.serverName)}`, nia.accessToken, {})).status).toBe(200);
+        const upgraded = await peerClient('POST', `/_matrix/client/v3/rooms/${enc(oldRoomId)}/upgrade`, max.accessToken, { new_version: '12' });
+        expect(upgraded.status).toBe(200);
+        const newRoomId = upgraded.body.replacement_room as string;
+        await eventually('the tombstone to arrive here', async () => (await tombstoneOf(latticeClient, nia.accessToken, oldRoomId)) === newRoomId, 30_000);
+        expect((await latticeClient('POST', `/_matrix/client/v3/join/${enc(newRoomId)}?via=${enc(serverOf(max.userId))}`, nia.accessToken, {})).status).toBe(200);
+        await eventually(`${peerName} to see the join`, async () => (await membershipIn(peerClient, max.accessToken, newRoomId, nia.userId)) === 'join', 30_000);
+        expect((await latticeClient('GET', `/_matrix/client/v3/rooms/${enc(newRoomId)}/state/m.room.create/`, nia.accessToken)).body).toMatchObject({ predecessor: { room_id: oldRoomId } });
+      }, 90_000);
+    });
+
     describe('restarts', () => {
       let ivy: { userId: string; accessToken: string };
       let jack: { userId: string; accessToken: string };

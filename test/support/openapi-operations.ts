@@ -30,6 +30,8 @@ export interface Operation {
   rawBody: boolean;
   /** Whether the spec wants the request signed by the origin server (server-server-api "Request Authentication"). */
   signed: boolean;
+  /** Whether the spec marks the operation deprecated. */
+  deprecated: boolean;
 }
 
 /** Reads the OpenAPI definitions copied under test/fixtures/matrix-spec, resolving `$ref`s between files. */
@@ -105,6 +107,7 @@ export class SpecFiles {
             ...(json ? { body: { schema: json.schema ?? {}, file: requestBody!.file } } : {}),
             rawBody: requestBody !== undefined && !json,
             signed: security.some((s) => 'signedRequest' in s),
+            deprecated: operation.deprecated === true,
           };
         }),
     );

@@ -3,7 +3,8 @@ import { LocalDeployment } from '../../tools/services/local-deployment';
 import { createScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
 import { servicesEnv } from './services-env';
 
-let ports = 18300;
+/** The first port of the deployments this process starts (LATTICE_TEST_SERVICES_PORT), for runs beside others on one machine. */
+let ports = Number(process.env.LATTICE_TEST_SERVICES_PORT ?? 18300);
 
 /**
  * Services mode as `npm run services` runs it (built apps in dist/, nginx in

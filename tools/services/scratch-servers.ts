@@ -17,6 +17,17 @@ export async function createScratchDatabase(url: string, prefix: string): Promis
   return fresh.toString();
 }
 
+/** Drops a database createScratchDatabase made (given its URL), through the server's `postgres` database. */
+export async function dropScratchDatabase(url: string): Promise<void> {
+  const admin = new URL(url);
+  const name = admin.pathname.slice(1);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS ${name}`);
+  await client.end();
+}
+
 export async function emptyJetStream(url: string): Promise<void> {
   const nc = await connect({ servers: url });
   const jsm = await nc.jetstreamManager();

@@ -29,6 +29,24 @@ import { SendToDeviceController } from './to-device/send-to-device.controller';
 import { UserDataController } from './user-data/user-data.controller';
 import { CanonicalAliasCheck } from './rooms/canonical-alias-check';
 import { VersionsController } from './versions/versions.controller';
+import { RoomEventSearch } from './search/room-event-search';
+import { SearchController } from './search/search.controller';
+import { SearchIndex } from './search/search-index';
+import { ReportsController } from './reports/reports.controller';
+import { ReportStore } from './reports/report-store';
+import { ProfileFields } from './profile/profile-fields';
+import { RoomSummaryController } from './room-info/room-summary.controller';
+import { TimestampToEventController } from './room-info/timestamp-to-event.controller';
+import { MutualRoomsController } from './room-info/mutual-rooms.controller';
+import { RegistrationTokenController } from './accounts/registration-token.controller';
+import { ThirdPartyIdsController } from './third-party-ids/third-party-ids.controller';
+import { VoipController } from './voip/voip.controller';
+import { WhoisController } from './admin/whois.controller';
+import { EventByIdController } from './rooms/event-by-id.controller';
+import { RoomUpgrader } from './rooms/room-upgrader';
+import { UpgradeController } from './rooms/upgrade.controller';
+import { UserDirectory } from './user-directory/user-directory';
+import { UserDirectoryController } from './user-directory/user-directory.controller';
 
 /** The client-server API except the sync paths (see libs/routing). */
 @Module({
@@ -57,7 +75,19 @@ import { VersionsController } from './versions/versions.controller';
     OpenIdController,
     LoginTokenController,
     SendToDeviceController,
+    SearchController,
+    UserDirectoryController,
+    UpgradeController,
+    ReportsController,
+    RoomSummaryController,
+    TimestampToEventController,
+    MutualRoomsController,
+    RegistrationTokenController,
+    ThirdPartyIdsController,
+    VoipController,
+    WhoisController,
+    EventByIdController,
   ],
-  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck],
+  providers: [RoomInputClient, StorageAccess, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields, ReportStore],
 })
 export class ClientApiModule {}

@@ -22,6 +22,20 @@ const registration = z
     message: 'registration.mode "token" needs at least one entry in registration.tokens',
   });
 
+/** /.well-known/matrix/support (client-server-api "Getting the support information of a server"). */
+const support = z
+  .object({
+    contacts: z
+      .array(
+        z
+          .object({ role: z.string().min(1), matrix_id: z.string().regex(/^@[^:]+:.+$/).optional(), email_address: z.string().min(3).optional() })
+          .refine((c) => c.matrix_id !== undefined || c.email_address !== undefined, 'a contact needs matrix_id or email_address'),
+      )
+      .default([]),
+    support_page: z.url().optional(),
+  })
+  .refine((s) => s.contacts.length > 0 || s.support_page !== undefined, 'support needs contacts or support_page');
+
 export const tenantSchema = z.object({
   /** The server name in user IDs, room aliases and signatures. */
   serverName,
@@ -35,6 +49,8 @@ export const tenantSchema = z.object({
   /** Extra Host header values that select this tenant (e.g. a client-facing domain). */
   hostnames: z.array(z.string()).default([]),
   registration: registration.default({ mode: 'open', tokens: [], guests: false }),
+  /** Who runs this tenant and where its users find help; unset, /.well-known/matrix/support is 404. */
+  support: support.optional(),
 });
 
 const cidrRanges = z.array(z.string().refine((range) => parseCidr(range) !== undefined, 'must be a CIDR range (address/prefix)')).default([]);
@@ -116,6 +132,21 @@ export const configSchema = z.object({
    * deployments turn it off because every change fans out to everyone sharing a room.
    */
   presence: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+  /**
+   * TURN servers for calls (client-server-api "Voice over IP", GET /voip/turnServer). With a
+   * sharedSecret, each user gets time-limited credentials in the TURN REST API form coturn checks
+   * (username "<expiry>:<user ID>", password base64 HMAC-SHA1 of it); else the fixed username and
+   * password. No uris: the endpoint answers {} (no TURN server), which clients take as "none".
+   */
+  voip: z
+    .object({
+      turnUris: z.array(z.string().regex(/^turns?:/, 'must be a turn: or turns: URI')).default([]),
+      turnSharedSecret: z.string().min(1).optional(),
+      turnUsername: z.string().optional(),
+      turnPassword: z.string().optional(),
+      turnTtlSeconds: z.number().int().positive().default(86_400),
+    })
+    .default({ turnUris: [], turnTtlSeconds: 86_400 }),
   /**
    * Access tokens of clients that asked for a refresh token (client-server-api "Refreshing access
    * tokens") expire after accessTokenLifetimeMs; other clients keep tokens that never expire.

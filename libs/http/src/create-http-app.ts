@@ -24,7 +24,9 @@ export async function createMatrixHttpApp(module: Type<unknown>, options: HttpAp
     // Routes get their own limit (body-limits.ts); this one covers requests that match no route.
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     trustProxy: true,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Fastify refuses path parameters over 100 characters by default; the spec allows profile keys of
+    // 255 bytes and IDs of 255 bytes, which percent-encoding can triple.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     // r0.6.1 clients: their paths are served by the v3 routes (libs/routing legacy-r0.ts).
     rewriteUrl: (request: IncomingMessage) => rewriteLegacyR0(request.url ?? '/'),
     // Keeps Fastify's request handler, so listenTls can serve the same routes on a second, TLS, port.

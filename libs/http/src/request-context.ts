@@ -57,3 +57,6 @@ export const Auth = createParamDecorator((_: unknown, ctx: ExecutionContext) => 
   if (!requester) throw Errors.missingToken();
   return requester;
 });
+
+/** The authenticated user and device if the request carried a token; for routes marked @OptionalAuth(). */
+export const MaybeAuth = createParamDecorator((_: unknown, ctx: ExecutionContext): Requester | undefined => context(ctx).requester);

@@ -100,6 +100,11 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     for (const room of await this.reader.roomsOfUser(userId, ['join'])) this.notifier.notify({ roomId: room.roomId });
   }
 
+  /** Aborts at shutdown: other long-polls on the sync workers (GET /events) stop waiting with /sync's. */
+  get shutdownSignal(): AbortSignal {
+    return this.shuttingDown.signal;
+  }
+
   onModuleDestroy(): void {
     clearInterval(this.expiry);
     this.presence.stop();

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { AccountStore } from '@lattice/accounts';
-import { Errors, MatrixError, Public, RateLimited, Tenant, validateBody } from '@lattice/http';
+import { Errors, Public, RateLimited, Tenant, validateBody } from '@lattice/http';
 import { completeSingleStageAuth, UiaFlow } from '../auth/user-interactive-auth';
 import { registerBody } from './account-schemas';
 import { refreshFields } from './login.controller';
@@ -81,16 +81,6 @@ export class RegisterController {
     if (!username) throw Errors.missingParam('Missing query parameter: username');
     if (!(await this.accounts.isLocalpartAvailable(tenant.serverName, username.toLowerCase()))) throw Errors.userInUse();
     return { available: true };
-  }
-
-  /** Token validity check for clients that ask before registering (client-server-api m.login.registration_token). */
-  @Get('register/m.login.registration_token/validity')
-  @Public()
-  @RateLimited()
-  tokenValidity(@Tenant() tenant: TenantConfig, @Query('token') token?: string) {
-    if (tenant.registration.mode !== 'token') throw new MatrixError(403, 'M_FORBIDDEN', 'Registration tokens are not used here');
-    if (!token) throw Errors.missingParam('Missing query parameter: token');
-    return { valid: tenant.registration.tokens.includes(token) };
   }
 }
 

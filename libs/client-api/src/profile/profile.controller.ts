@@ -1,16 +1,22 @@
-import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
-import { isValidHistoricalUserId, serverNameOf } from '@lattice/protocol';
+import { isValidHistoricalUserId, serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomInputClient } from '@lattice/rooms';
 import { avatarUrlBody, displayNameBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
+import { ProfileFields } from './profile-fields';
 
 type Field = 'displayname' | 'avatar_url';
 
-/** Profiles (client-server-api "Profiles"): changing one updates the member event in every joined room. */
+/**
+ * Profiles (client-server-api "Profiles"): displayname and avatar_url, whose
+ * change updates the member event in every joined room, and the extended
+ * fields of v1.16 (m.tz and custom keys, ProfileFields), which stay in the
+ * profile.
+ */
 @Controller('_matrix/client/v3/profile/:userId')
 export class ProfileController {
   constructor(
@@ -19,6 +25,7 @@ export class ProfileController {
     private readonly storage: StorageAccess,
     private readonly federation: FederationClient,
     private readonly tenants: TenantDirectory,
+    private readonly fields: ProfileFields,
   ) {}
 
   @Get()
@@ -27,16 +34,20 @@ export class ProfileController {
     // A malformed ID would otherwise fail later, as a federation request to a server that cannot exist.
     if (!isValidHistoricalUserId(userId)) throw Errors.invalidParam(`Invalid user ID ${userId}`);
     const server = serverNameOf(userId);
-    const profile = server === undefined || this.tenants.isLocal(server) ? await this.accounts.getProfile(userId) : await this.remoteProfile(t, server, userId);
+    if (server !== undefined && !this.tenants.isLocal(server)) {
+      const remote = await this.remoteProfile(t, server, userId);
+      if (!remote) throw Errors.notFound('Profile not found');
+      return remote;
+    }
+    const profile = await this.accounts.getProfile(userId);
     if (!profile) throw Errors.notFound('Profile not found');
-    return profile;
+    return { ...(await this.fields.all(userId)), ...profile };
   }
 
   @Get(':field')
   @Public()
   async field(@Tenant() t: TenantConfig, @Param('userId') userId: string, @Param('field') field: string) {
-    const profile = await this.profile(t, userId);
-    if (field !== 'displayname' && field !== 'avatar_url') throw Errors.notFound(`Unknown profile field ${field}`);
+    const profile: JsonObject = await this.profile(t, userId);
     const value = profile[field];
     if (value === undefined) throw Errors.notFound(`${field} is not set`);
     return { [field]: value };
@@ -55,13 +66,38 @@ export class ProfileController {
     return this.set(r, t, userId, 'avatar_url', validateBody(avatarUrlBody, raw).avatar_url);
   }
 
+  @Put(':keyName')
+  @RateLimited()
+  async setExtended(@Auth() r: Requester, @Param('userId') userId: string, @Param('keyName') key: string, @Body() raw: unknown) {
+    ProfileFields.check(key);
+    if (userId !== r.userId) throw Errors.forbidden("You cannot change another user's profile");
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw Errors.notJson('Request body must be a JSON object');
+    if (!(key in raw)) throw Errors.missingParam(`Missing field: ${key}`);
+    await this.fields.set(userId, key, (raw as JsonObject)[key], (await this.accounts.getProfile(userId)) ?? {});
+    return {};
+  }
+
+  /** DELETE /profile/{userId}/{keyName} (v1.16): removing displayname or avatar_url updates the member events as setting them does. */
+  @Delete(':keyName')
+  @RateLimited()
+  async remove(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('userId') userId: string, @Param('keyName') key: string) {
+    if (key === 'displayname' || key === 'avatar_url') return this.set(r, t, userId, key, '');
+    ProfileFields.check(key);
+    if (userId !== r.userId) throw Errors.forbidden("You cannot change another user's profile");
+    await this.fields.set(userId, key, undefined, (await this.accounts.getProfile(userId)) ?? {});
+    return {};
+  }
+
   /** A user of another server: asked over federation (server-server-api "Querying for information"). */
-  private async remoteProfile(t: TenantConfig, server: string, userId: string): Promise<{ displayname?: string; avatar_url?: string } | undefined> {
+  private async remoteProfile(t: TenantConfig, server: string, userId: string): Promise<JsonObject | undefined> {
     try {
-      const answer = await this.federation.request<Record<string, unknown>>(t.serverName, server, 'GET', `/_matrix/federation/v1/query/profile?user_id=${encodeURIComponent(userId)}`);
+      const answer = await this.federation.request<JsonObject>(t.serverName, server, 'GET', `/_matrix/federation/v1/query/profile?user_id=${encodeURIComponent(userId)}`);
+      // Extended fields pass through as the other server gave them; the two the spec types must have their types.
+      const { displayname, avatar_url, ...extended } = answer;
       return {
-        ...(typeof answer.displayname === 'string' ? { displayname: answer.displayname } : {}),
-        ...(typeof answer.avatar_url === 'string' ? { avatar_url: answer.avatar_url } : {}),
+        ...extended,
+        ...(typeof displayname === 'string' ? { displayname } : {}),
+        ...(typeof avatar_url === 'string' ? { avatar_url } : {}),
       };
     } catch (e) {
       if (e instanceof FederationError && e.status === 404) return undefined;

@@ -1,13 +1,16 @@
 import { Controller, Get } from '@nestjs/common';
-import { Public, Tenant } from '@lattice/http';
+import { Errors, Public, Tenant } from '@lattice/http';
 import type { TenantConfig } from '@lattice/config';
 import { DEFAULT_ROOM_VERSION, knownRoomVersions } from '@lattice/protocol';
 
 /** The spec versions whose client-server API this server implements. */
 const SUPPORTED_SPEC_VERSIONS = ['r0.6.1', 'v1.1', 'v1.2', 'v1.3', 'v1.4', 'v1.5', 'v1.6', 'v1.7', 'v1.8', 'v1.9', 'v1.10', 'v1.11', 'v1.12'];
 
-/** Unstable features implemented: MSC3814 dehydrated devices (devices/dehydrated-device.controller.ts). */
-const UNSTABLE_FEATURES = { 'org.matrix.msc3814': true };
+/**
+ * Unstable features implemented: MSC3814 dehydrated devices (devices/dehydrated-device.controller.ts),
+ * MSC2666 mutual rooms at its unstable path (room-info/mutual-rooms.controller.ts).
+ */
+const UNSTABLE_FEATURES = { 'org.matrix.msc3814': true, 'uk.half-shot.msc2666.query_mutual_rooms': true };
 
 /** Discovery: what the server speaks and where clients find it. */
 @Controller()
@@ -24,6 +27,21 @@ export class VersionsController {
     return { 'm.homeserver': { base_url: tenant.publicBaseUrl ?? `https://${tenant.serverName}` } };
   }
 
+  /** Who runs the tenant (support.yaml); 404 when its configuration names no one, as the spec's discovery endpoints do. */
+  @Get('.well-known/matrix/support')
+  @Public()
+  support(@Tenant() tenant: TenantConfig) {
+    if (!tenant.support) throw Errors.notFound('No support information is configured');
+    return tenant.support;
+  }
+
+  /** policy_server.yaml: a homeserver that is no policy server has "no policy server information available". */
+  @Get('.well-known/matrix/policy_server')
+  @Public()
+  policyServer() {
+    throw Errors.notFound('This server is not a policy server');
+  }
+
   @Get('_matrix/client/v3/capabilities')
   capabilities() {
     return {
@@ -37,6 +55,8 @@ export class VersionsController {
         'm.set_avatar_url': { enabled: true },
         'm.3pid_changes': { enabled: false },
         'm.get_login_token': { enabled: true },
+        // Every profile field may be set: displayname, avatar_url, m.tz and custom keys (v1.16).
+        'm.profile_fields': { enabled: true },
       },
     };
   }

@@ -95,14 +95,14 @@ export class RelationsReader {
   /** Per parent and aggregated rel_type: how many children, and whether the viewer sent one. */
   async summaries(parentEventIds: string[], viewer: string): Promise<RelationSummary[]> {
     if (parentEventIds.length === 0) return [];
-    // Per (parent, rel_type) two lookups of the (parent, rel_type, sender) index: a count and an existence check.
+    // The parents are compared with the IDs themselves, not row by row in a subquery: a thread of thousands of
+    // replies makes its root nearly every row of the column's statistics, and a per-row subquery's generic plan
+    // then expects every row to match any parent and scans the whole table for each one.
     const rows = await this.db.$queryRawUnsafe<Array<{ parent_event_id: string; rel_type: string; count: number; participated: boolean }>>(
-      `SELECT * FROM (
-         SELECT p.event_id AS parent_event_id, t.rel_type,
-           (SELECT count(*) FROM event_relations r WHERE r.parent_event_id = p.event_id AND r.rel_type = t.rel_type AND r.room_nid = p.room_nid)::int AS count,
-           EXISTS (SELECT 1 FROM event_relations r WHERE r.parent_event_id = p.event_id AND r.rel_type = t.rel_type AND r.sender = $3 AND r.room_nid = p.room_nid) AS participated
-         FROM events p CROSS JOIN unnest($2::text[]) AS t(rel_type) WHERE p.event_id = ANY($1::text[])
-       ) s WHERE s.count > 0`,
+      `SELECT r.parent_event_id, r.rel_type, count(*)::int AS count, bool_or(r.sender = $3) AS participated
+       FROM event_relations r JOIN events p ON p.event_id = r.parent_event_id AND p.room_nid = r.room_nid
+       WHERE r.parent_event_id = ANY($1::text[]) AND r.rel_type = ANY($2::text[])
+       GROUP BY r.parent_event_id, r.rel_type`,
       parentEventIds,
       [...AGGREGATED_REL_TYPES],
       viewer,
