@@ -22,16 +22,18 @@ export type PublicRoomReads = Pick<RoomReader, 'publishedRooms' | 'currentState'
 /** Who is in a room and where a user is: presence routing, the rooms a user shares with others. */
 export type MembershipReads = Pick<RoomReader, 'roomsOfUser' | 'joinedServers'>;
 
-/** The client-server API's reads: a room's state as a user may see it, its members, single events. */
+/** The client-server API's reads: a room's state as a user may see it, its members, single events, the timeline around a time (search, upgrades, timestamp_to_event). */
 export type ClientRoomReads = RoomViewReads &
   SpaceRoomReads &
   PublicRoomReads &
-  Pick<RoomReader, 'stateEvent' | 'membership' | 'roomsOfUser' | 'event' | 'events' | 'eventsByNid' | 'isPartialState'>;
+  MembershipReads &
+  Pick<RoomReader, 'stateEvent' | 'membership' | 'event' | 'events' | 'eventsByNid' | 'isPartialState' | 'timeline' | 'eventNearTimestamp'>;
 
-/** The sync service's reads: timelines, state between positions, invites and knocks from other servers. */
+/** The sync service's reads: timelines, state between positions, invites and knocks from other servers; the legacy /events stream and initialSync. */
 export type SyncRoomReads = RoomViewReads &
   MembershipReads &
-  Pick<RoomReader, 'event' | 'maxStreamPos' | 'remoteInviteState' | 'remoteKnockState' | 'stateChangedBetween' | 'timeline' | 'roomsWithEvents'>;
+  PublicRoomReads &
+  Pick<RoomReader, 'event' | 'membership' | 'maxStreamPos' | 'remoteInviteState' | 'remoteKnockState' | 'stateChangedBetween' | 'timeline' | 'roomsWithEvents' | 'eventHeadersInRange' | 'eventsByNid'>;
 
 /** The federation API's reads: the DAG (auth chains, state before an event, walking back for backfill), membership for ACLs and routing. */
 export type FederationRoomReads = SpaceRoomReads &
