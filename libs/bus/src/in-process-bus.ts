@@ -13,6 +13,7 @@ const durableLog = new Logger('InProcessBus');
  * consumers see events in publish order.
  */
 export class InProcessBus implements Bus {
+  private readonly logger = new Logger(InProcessBus.name);
   private readonly batchers = new Map<string, RequestBatcher<RequestSubject>>();
   private readonly consumers = new Map<string, Array<StreamHandler<StreamSubject>>>();
   private streamTail: Promise<void> = Promise.resolve();
@@ -37,7 +38,7 @@ export class InProcessBus implements Bus {
     const consumers = this.consumers.get(subject) ?? [];
     // Delivered after the publisher continues, in order, like a stream; a failing consumer does not stop the others.
     this.streamTail = this.streamTail.then(async () => {
-      for (const event of events) for (const consume of consumers) await Promise.resolve(consume(event as never)).catch(() => undefined);
+      for (const event of events) for (const consume of consumers) await Promise.resolve(consume(event as never)).catch((e: unknown) => this.logger.warn(`A consumer of ${subject} failed; the other consumers still get the event, and consumers catch up from the store: ${String(e)}`));
     });
     for (const durable of this.durables.get(subject) ?? []) {
       durable.tail = durable.tail.then(async () => {

@@ -1,4 +1,8 @@
-import type { JsonObject } from '@lattice/protocol';
+import type { JsonObject, Pdu } from '@lattice/protocol';
+import type { Refusal } from './refusal';
+
+/** A PDU as it crosses the bus: the event format of its room version (libs/protocol). */
+export type { Pdu };
 
 /**
  * Requests to the room-server, the single writer of each room. Every
@@ -60,9 +64,9 @@ export interface FederatedEventInput extends RoomInputBase {
   kind: 'federatedEvent';
   roomId: string;
   eventId: string;
-  pdu: JsonObject;
+  pdu: Pdu;
   /** Events fetched from other servers that this one needs and may not have (auth events, state at a gap), checked like the PDU; kept as outliers. */
-  outliers?: Array<{ eventId: string; pdu: JsonObject }>;
+  outliers?: Array<{ eventId: string; pdu: Pdu }>;
   /**
    * For prev events this server could not fetch: the state after each (the
    * origin's /state_ids at it, plus the prev event itself), as event IDs of
@@ -81,7 +85,7 @@ export interface FederatedEventInput extends RoomInputBase {
 export interface BackfillInput extends RoomInputBase {
   kind: 'backfill';
   roomId: string;
-  events: Array<{ eventId: string; pdu: JsonObject }>;
+  events: Array<{ eventId: string; pdu: Pdu }>;
 }
 
 /**
@@ -94,9 +98,9 @@ export interface RemoteJoinInput extends RoomInputBase {
   roomId: string;
   roomVersion: string;
   eventId: string;
-  pdu: JsonObject;
-  state: Array<{ eventId: string; pdu: JsonObject }>;
-  authChain: Array<{ eventId: string; pdu: JsonObject }>;
+  pdu: Pdu;
+  state: Array<{ eventId: string; pdu: Pdu }>;
+  authChain: Array<{ eventId: string; pdu: Pdu }>;
   /**
    * A partial-state join (the resident omitted members): the room is marked
    * partial and these are remembered to fetch its full state from.
@@ -113,7 +117,7 @@ export interface RemoteJoinInput extends RoomInputBase {
 export interface StoreOutliersInput extends RoomInputBase {
   kind: 'storeOutliers';
   roomId: string;
-  events: Array<{ eventId: string; pdu: JsonObject }>;
+  events: Array<{ eventId: string; pdu: Pdu }>;
 }
 
 /**
@@ -150,12 +154,47 @@ export type RoomInput =
   | CompleteStateInput
   | PurgeRoomInput;
 
-/** A Matrix error carried back over the bus (status, errcode, message). */
-export interface BusError {
-  status: number;
-  errcode: string;
-  error: string;
-  extra?: Record<string, unknown>;
+/** A Matrix error carried back over the bus: the room-server's refusal. */
+export type BusError = Refusal;
+
+/** Input done, no event made (a room created, events stored as outliers or history, state completed). */
+export interface RoomInputDone {
+  ok: true;
+  roomId: string;
 }
 
-export type RoomInputReply = { ok: true; roomId: string; eventId?: string } | { ok: false; error: BusError };
+/** Input done, and the event it made (or, for a repeat, the event it made the first time). */
+export interface RoomEventDone extends RoomInputDone {
+  eventId: string;
+}
+
+/** A leave of a room one was never in has no event to answer with; every other membership has one. */
+export interface MembershipDone extends RoomInputDone {
+  eventId?: string;
+}
+
+export interface RoomInputRefused {
+  ok: false;
+  error: Refusal;
+}
+
+/** What each kind of room input answers when it succeeds: an event ID exactly for the kinds that make an event. */
+export interface RoomInputDoneByKind {
+  createRoom: RoomInputDone;
+  send: RoomEventDone;
+  membership: MembershipDone;
+  redact: RoomEventDone;
+  federatedEvent: RoomEventDone;
+  remoteJoin: RoomEventDone;
+  backfill: RoomInputDone;
+  storeOutliers: RoomInputDone;
+  completeState: RoomInputDone;
+  purgeRoom: RoomInputDone;
+}
+
+export type RoomInputKind = RoomInput['kind'];
+
+/** The reply to one kind of room input. */
+export type RoomInputReplyOf<K extends RoomInputKind> = RoomInputDoneByKind[K] | RoomInputRefused;
+
+export type RoomInputReply = RoomInputReplyOf<RoomInputKind>;

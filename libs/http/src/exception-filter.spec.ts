@@ -1,4 +1,5 @@
 import { HttpException, type ArgumentsHost } from '@nestjs/common';
+import { Refusals } from '@lattice/contracts';
 import { MatrixExceptionFilter } from './exception-filter';
 import { Errors } from './matrix-error';
 
@@ -18,6 +19,10 @@ function rendered(exception: unknown): { status: number; body: Record<string, un
 describe('MatrixExceptionFilter', () => {
   it('renders a MatrixError as thrown', () => {
     expect(rendered(Errors.missingParam('Missing field: x'))).toEqual({ status: 400, body: { errcode: 'M_MISSING_PARAM', error: 'Missing field: x' } });
+  });
+
+  it('renders a refusal thrown by shared code (RefusedError) as the Matrix error it carries', () => {
+    expect(rendered(Refusals.tooLarge('Event is too large'))).toEqual({ status: 413, body: { errcode: 'M_TOO_LARGE', error: 'Event is too large' } });
   });
 
   it("renders Fastify's body-too-large error, as Nest passes it on, as M_TOO_LARGE", () => {

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RefusedError } from '@lattice/contracts';
 import { unrecognizedRequest } from './fastify-setup';
 import { Errors, MatrixError } from './matrix-error';
 
@@ -21,6 +22,7 @@ export class MatrixExceptionFilter implements ExceptionFilter {
 
   private toMatrixError(exception: unknown): MatrixError {
     if (exception instanceof MatrixError) return exception;
+    if (exception instanceof RefusedError) return MatrixError.fromRefusal(exception.refusal);
     if (exception instanceof SyntaxError) return Errors.notJson(`Content not JSON: ${exception.message}`);
     // Nest hands Fastify's own errors (body over the route's limit, a body shorter than its Content-Length) over as HttpExceptions carrying only the status.
     if (exception instanceof HttpException) return fromHttpStatus(exception.getStatus(), exception.message);

@@ -1,9 +1,15 @@
+import type { Refusal } from '@lattice/contracts';
 /**
  * An error a client or peer sees as a Matrix error body:
  * `{"errcode": "M_...", "error": "..."}` (client-server-api "Standard error response").
  * Thrown anywhere in request handling; the exception filter renders it.
  */
 export class MatrixError extends Error {
+  /** The HTTP error for a refusal another service answered with (libs/contracts' Refusal). */
+  static fromRefusal(refusal: Refusal): MatrixError {
+    return new MatrixError(refusal.status, refusal.errcode, refusal.error, refusal.extra);
+  }
+
   constructor(
     readonly status: number,
     readonly errcode: string,

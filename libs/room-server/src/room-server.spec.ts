@@ -111,7 +111,7 @@ describe('room-server', () => {
     it('chains each room\'s events in input order across several rooms', async () => {
       const [a, b] = [await createRoom(), await createRoom()];
       const replies = await server.handler.handle([send(a, ALICE, 'a1'), send(b, ALICE, 'b1'), send(a, ALICE, 'a2'), send(b, ALICE, 'b2')]);
-      const ids = replies.map((r) => (r.ok ? r.eventId! : ''));
+      const ids = replies.map((r) => (r.ok && 'eventId' in r ? r.eventId! : ''));
       await server.delivered();
       const pdu = (eventId: string) => server.output.find((e) => e.eventId === eventId)!.pdu;
       expect(pdu(ids[2]).prev_events).toEqual([ids[0]]);
@@ -200,7 +200,7 @@ describe('room-server', () => {
       await server.handler.handle([{ request: message(roomId, 'first', 'stale-1'), context: { epoch: 8n, mayBeRepeat: false } }]);
       const [between] = await other.handle([{ request: message(roomId, 'between', 'stale-2'), context: { epoch: 8n, mayBeRepeat: false } }]);
       const [last] = await server.handler.handle([{ request: message(roomId, 'last', 'stale-3'), context: { epoch: 8n, mayBeRepeat: false } }]);
-      if (!between.ok || !last.ok) throw new Error('send failed');
+      if (!between.ok || !last.ok || !('eventId' in between) || !('eventId' in last)) throw new Error('send failed');
       const pdu = server.output.find((e) => e.eventId === last.eventId)!.pdu;
       expect(pdu.prev_events).toEqual([between.eventId]);
     });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Errors } from '@lattice/http';
+import { Refusals } from '@lattice/contracts';
 import {
   CanonicalJsonError, computeEventId, selectAuthEvents, signEvent, stateKey, validateEventFormat, type JsonObject, type Pdu, type SigningKey,
 } from '@lattice/protocol';
@@ -61,8 +61,8 @@ export function buildEvent(head: RoomHead, sender: string, template: EventTempla
   const signed = signOrRefuse(version, eventSkeleton(head, sender, template, serverName, now), serverName, key);
   const violation = validateEventFormat(version, signed);
   if (violation) {
-    if (violation.field === '(event)') throw Errors.tooLarge(`Event is ${violation.rule}`);
-    throw Errors.badJson(`Invalid event: ${violation.field} ${violation.rule}`);
+    if (violation.field === '(event)') throw Refusals.tooLarge(`Event is ${violation.rule}`);
+    throw Refusals.badJson(`Invalid event: ${violation.field} ${violation.rule}`);
   }
   return { eventId: computeEventId(version, signed), pdu: signed };
 }
@@ -76,7 +76,7 @@ function signOrRefuse(version: RoomHead['version'], pdu: Pdu, serverName: string
   try {
     return signEvent(version, pdu, serverName, key);
   } catch (e) {
-    if (e instanceof CanonicalJsonError) throw Errors.badJson(`Invalid event: ${e.path} canonical JSON: ${e.rule}`);
+    if (e instanceof CanonicalJsonError) throw Refusals.badJson(`Invalid event: ${e.path} canonical JSON: ${e.rule}`);
     throw e;
   }
 }

@@ -1,4 +1,5 @@
 export * from './room-reader';
+export * from './room-reads';
 export * from './room-head';
 export * from './state-snapshot-reader';
 export * from './client-event';

@@ -1,4 +1,4 @@
-import type { RoomReader } from './room-reader';
+import type { PublicRoomReads } from './room-reads';
 import { publishedRoomSummary } from './spaces/room-summary';
 
 /** Paging and search of the room directory. */
@@ -12,7 +12,7 @@ export interface PublicRoomsPage {
  * A page of a tenant's room directory: a server's published rooms (or the rooms given, such as an
  * application service's network directory), biggest first (client-server-api "Listing rooms").
  */
-export async function listPublicRooms(reader: RoomReader, serverName: string, options: PublicRoomsPage, roomIds?: readonly string[]) {
+export async function listPublicRooms(reader: PublicRoomReads, serverName: string, options: PublicRoomsPage, roomIds?: readonly string[]) {
   const rooms = [];
   for (const roomId of roomIds ?? (await reader.publishedRooms(serverName))) rooms.push(publishedRoomSummary(roomId, (await reader.currentState(roomId)).map((e) => e.pdu)));
   const term = options.term?.toLowerCase();

@@ -1,23 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
-import { partitionKeyOf, type RoomInput } from '@lattice/contracts';
+import { partitionKeyOf, type RoomInput, type RoomInputDoneByKind } from '@lattice/contracts';
 import { MatrixError } from '@lattice/http';
 
 type Input = RoomInput extends infer T ? (T extends RoomInput ? Omit<T, 'inputId'> : never) : never;
 
+/** What submitting an input of these kinds gives back when the room-server accepts it. */
+export type RoomInputResult<K extends RoomInput['kind']> = Omit<RoomInputDoneByKind[K], 'ok'>;
+
 /**
- * Sends room input to the room-server over the bus and turns an error reply
+ * Sends room input to the room-server over the bus and turns a refusal
  * back into the Matrix error the client sees.
  */
 @Injectable()
 export class RoomInputClient {
   constructor(@Inject(BUS) private readonly bus: Bus) {}
 
-  async submit(input: Input): Promise<{ roomId: string; eventId?: string }> {
+  async submit<I extends Input>(input: I): Promise<RoomInputResult<I['kind']>> {
     const full = { ...input, inputId: randomUUID() } as RoomInput;
     const reply = await this.bus.request('room.input', full, partitionKeyOf(full));
-    if (!reply.ok) throw new MatrixError(reply.error.status, reply.error.errcode, reply.error.error, reply.error.extra);
-    return { roomId: reply.roomId, eventId: reply.eventId };
+    if (!reply.ok) throw MatrixError.fromRefusal(reply.error);
+    const { ok: _ok, ...result } = reply;
+    return result as RoomInputResult<I['kind']>;
   }
 }

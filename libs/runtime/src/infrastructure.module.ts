@@ -6,7 +6,7 @@ import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/co
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
 import { ACCESS_TOKEN_RESOLVER, APPSERVICE_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } from '@lattice/http';
 import { AddressPolicy } from '@lattice/outbound';
-import { Keyring } from '@lattice/rooms';
+import { Keyring, ROOM_READ_PROVIDERS } from '@lattice/rooms';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { TenantRegistry, TenantStore } from '@lattice/tenants';
 
@@ -67,6 +67,7 @@ export class InfrastructureModule {
       AppserviceAuthenticator,
       NamespaceQueries,
       { provide: APPSERVICE_TOKEN_RESOLVER, useExisting: AppserviceAuthenticator },
+      ...ROOM_READ_PROVIDERS,
       MatrixRequestGuard,
     ];
     return { module: InfrastructureModule, providers, exports: providers };

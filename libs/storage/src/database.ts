@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -6,6 +7,9 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/prisma/client';
 import { migrate } from './migrate';
 import type { SqlExecutor } from './sql-executor';
+
+/** For the failures below that are deliberately gone past (see each one's message). */
+const logger = new Logger('openDatabase');
 
 export type DatabaseConfig = { kind: 'embedded'; dataDir: string } | { kind: 'postgres'; url: string };
 
@@ -80,7 +84,7 @@ function openPostgres(url: string): Database {
       try {
         await client.query(script);
       } catch (e) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch((e: unknown) => logger.debug(`ROLLBACK after a failed migration failed too; the connection is released, which ends the transaction: ${String(e)}`));
         throw e;
       } finally {
         client.release();
@@ -93,7 +97,7 @@ function openPostgres(url: string): Database {
         await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
         return await fn();
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch((e: unknown) => logger.debug(`Migration lock not unlocked; it goes with the session when the connection is released: ${String(e)}`));
         client.release();
       }
     },

@@ -1,7 +1,11 @@
+import { Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SqlExecutor } from './sql-executor';
+
+/** For the failures below that are deliberately gone past (see each one's message). */
+const logger = new Logger('migrate');
 
 /**
  * The migrations folder, found from this file whether it runs from sources
@@ -55,7 +59,7 @@ export async function migrate(db: SqlExecutor, dir = migrationsDir()): Promise<s
       try {
         await db.exec(`BEGIN;\n${script}\n;${record};\nCOMMIT;`);
       } catch (e) {
-        await db.exec('ROLLBACK').catch(() => undefined);
+        await db.exec('ROLLBACK').catch((e: unknown) => logger.debug(`ROLLBACK after a failed migration failed too; the error of the migration is what is reported: ${String(e)}`));
         throw new Error(`Migration ${name} failed: ${(e as Error).message}`);
       }
       ran.push(name);

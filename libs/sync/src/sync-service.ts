@@ -4,7 +4,7 @@ import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
-import { BundledAggregations, EventVisibility, RoomReader, toClientEvent, type StoredEvent } from '@lattice/rooms';
+import { BundledAggregations, EventVisibility, SYNC_ROOM_READS, type SyncRoomReads, toClientEvent, type StoredEvent } from '@lattice/rooms';
 import { effectiveRules } from '@lattice/push-rules';
 import { DATABASE, POSITION_CACHE, reconcilePositions, unreadNotificationCounts, type Database, type PositionCache } from '@lattice/storage';
 import { syncWaiters, syncWakeupLatency, untraced } from '@lattice/telemetry';
@@ -16,6 +16,7 @@ import { TypingStore } from './streams/typing-store';
 import { unreadSection } from './streams/unread-counts';
 import { hiddenByIgnore, inviteFromIgnored } from './streams/ignored-users';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
+import type { JoinedRoom, LeftRoom, SyncResponse, SyncRooms } from './sync-response';
 
 export interface SyncRequest {
   userId: string;
@@ -53,7 +54,6 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   readonly deviceKeys: DeviceKeyStore;
   readonly deviceLists: DeviceListReader;
   readonly toDevice: ToDeviceInbox;
-  readonly reader: RoomReader;
   readonly visibility: EventVisibility;
   readonly bundles: BundledAggregations;
   private expiry: NodeJS.Timeout | undefined;
@@ -66,8 +66,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
     @Inject(LATTICE_CONFIG) config: LatticeConfig,
     private readonly tenants: TenantDirectory,
+    @Inject(SYNC_ROOM_READS) readonly reader: SyncRoomReads,
   ) {
-    this.reader = new RoomReader(db.prisma);
     this.visibility = new EventVisibility(db.prisma);
     this.bundles = new BundledAggregations(db.prisma);
     this.accountData = new AccountDataStore(db.prisma, positions);
@@ -130,7 +130,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     this.shuttingDown.abort();
   }
 
-  async sync(request: SyncRequest): Promise<JsonObject> {
+  async sync(request: SyncRequest): Promise<SyncResponse> {
     const deadline = Date.now() + request.timeoutMs;
     await this.presence.syncing(request.userId, request.setPresence ?? 'online');
     const rooms = await this.reader.roomsOfUser(request.userId, ['join', 'invite']);
@@ -156,15 +156,15 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async build(request: SyncRequest, since: SyncPosition | undefined, current: SyncPosition): Promise<JsonObject> {
+  private async build(request: SyncRequest, since: SyncPosition | undefined, current: SyncPosition): Promise<SyncResponse> {
     const from = since ?? ZERO_POSITION;
     const memberships = await this.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock', 'leave', 'ban']);
     const filter = request.filter;
-    const join: JsonObject = {};
-    const invite: JsonObject = {};
-    const leave: JsonObject = {};
-    const knock: JsonObject = {};
-    const accountData = withPushRules(request.userId, await this.accountData.since(request.userId, from.accountData, current.accountData), since === undefined);
+    const join: SyncRooms['join'] = {};
+    const invite: SyncRooms['invite'] = {};
+    const leave: SyncRooms['leave'] = {};
+    const knock: SyncRooms['knock'] = {};
+        const accountData = withPushRules(request.userId, await this.accountData.since(request.userId, from.accountData, current.accountData), since === undefined);
     const countsChanged = since ? await this.roomsWithNewNotifications(request.userId, from.notifications, current.notifications) : new Set<string>();
     const ignored = await this.ignoredUsers.ignoredBy(request.userId, accountData, from.accountData, current.accountData);
     const hasLeft = memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
@@ -224,7 +224,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     accountData: AccountDataEntry[],
     ignored: ReadonlySet<string>,
     countsChanged: boolean,
-  ): Promise<JsonObject | undefined> {
+  ): Promise<JoinedRoom | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     // From position 0 at most: history fetched from other servers (negative positions) is for /messages, never new in /sync.
@@ -268,12 +268,12 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Every joined room of the response gets its unread counts (client-server-api "Receiving notifications"). */
-  private async addUnreadCounts(request: SyncRequest, join: JsonObject): Promise<void> {
+  private async addUnreadCounts(request: SyncRequest, join: Record<string, JoinedRoom>): Promise<void> {
     const roomIds = Object.keys(join);
     if (roomIds.length === 0) return;
     const counts = await unreadNotificationCounts(this.db.prisma, [request.userId], roomIds);
     const threaded = request.filter?.room?.timeline?.unread_thread_notifications === true;
-    for (const roomId of roomIds) Object.assign(join[roomId] as JsonObject, unreadSection(counts.filter((c) => c.roomId === roomId), threaded));
+    for (const roomId of roomIds) Object.assign(join[roomId], unreadSection(counts.filter((c) => c.roomId === roomId), threaded));
   }
 
   /**
@@ -312,7 +312,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * end at the leave (client-server-api "Room History Visibility": no
    * events received after they left), every event checked.
    */
-  private async leftRoom(request: SyncRequest, roomId: string, since: SyncPosition | undefined, leftAt: bigint, ignored: ReadonlySet<string>): Promise<JsonObject> {
+  private async leftRoom(request: SyncRequest, roomId: string, since: SyncPosition | undefined, leftAt: bigint, ignored: ReadonlySet<string>): Promise<LeftRoom> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     const fetched = await this.reader.timeline(roomId, { after: since?.events ?? 0n, upTo: leftAt, limit: limit + 1, backwards: true });
@@ -362,18 +362,17 @@ function withPushRules(userId: string, entries: AccountDataEntry[], initial: boo
   return updated;
 }
 
-function isEmpty(response: JsonObject): boolean {
-  const rooms = response.rooms as Record<string, JsonObject>;
-  const deviceLists = response.device_lists as { changed: unknown[]; left: unknown[] };
+function isEmpty(response: SyncResponse): boolean {
+  const { rooms, device_lists: deviceLists } = response;
   return (
     Object.keys(rooms.join).length === 0 &&
     Object.keys(rooms.invite).length === 0 &&
     Object.keys(rooms.leave).length === 0 &&
     Object.keys(rooms.knock).length === 0 &&
-    (response.account_data as { events: unknown[] }).events.length === 0 &&
-    (response.to_device as { events: unknown[] }).events.length === 0 &&
+    response.account_data.events.length === 0 &&
+    response.to_device.events.length === 0 &&
     deviceLists.changed.length === 0 &&
     deviceLists.left.length === 0 &&
-    (response.presence as { events: unknown[] }).events.length === 0
+    response.presence.events.length === 0
   );
 }

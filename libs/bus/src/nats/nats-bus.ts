@@ -15,6 +15,9 @@ import { PartitionLeases } from './partition-leases';
 import { decodeOutputPayload, encodeOutputPayloads } from './output-payload';
 import { headersWithTrace, traceContextOf } from './trace-headers';
 
+/** For the failures below that are deliberately gone past (see each one's message). */
+const logger = new Logger('ensureStream');
+
 const json = JSONCodec();
 const durableLog = new Logger('DurableConsumer');
 const tracer = trace.getTracer('lattice-bus');
@@ -335,7 +338,7 @@ export class NatsBus implements Bus {
 
   private async ensurePartitionConsumer(partition: number): Promise<void> {
     const name = roomInputConsumer(partition);
-    const existing = await this.jsm.consumers.info(ROOM_INPUT_STREAM, name).catch(() => undefined);
+    const existing = await this.jsm.consumers.info(ROOM_INPUT_STREAM, name).catch((e: unknown) => this.logger.debug(`No consumer ${name} yet (or its info is unavailable): it is created: ${String(e)}`));
     if (existing?.config.max_ack_pending === INPUT_WINDOW) return;
     if (existing) {
       await this.jsm.consumers.update(ROOM_INPUT_STREAM, name, { max_ack_pending: INPUT_WINDOW });
@@ -357,6 +360,6 @@ function durableConsumerName(durableName: string, subject: StreamSubject): strin
 }
 
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  if (await jsm.streams.info(config.name).catch(() => undefined)) return;
+  if (await jsm.streams.info(config.name).catch((e: unknown) => logger.debug(`Stream ${config.name} not found (or its info is unavailable): it is created: ${String(e)}`))) return;
   await jsm.streams.add(config);
 }

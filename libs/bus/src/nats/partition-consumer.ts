@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { JSONCodec, type ConsumerMessages, type JetStreamClient, type JsMsg, type NatsConnection } from 'nats';
 import type { RequestBatcher } from '../request-batcher';
@@ -17,6 +18,7 @@ const RETRY_DELAY_MS = 1_000;
  * answers from its record of processed inputs without writing twice.
  */
 export class PartitionConsumer {
+  private readonly logger = new Logger(PartitionConsumer.name);
   private messages: ConsumerMessages | undefined;
   private done: Promise<void> = Promise.resolve();
   private readonly inHand = new Set<Promise<void>>();
@@ -46,7 +48,7 @@ export class PartitionConsumer {
   /** Stops taking messages and waits for those in hand. */
   async stop(): Promise<void> {
     this.messages?.stop();
-    await this.done.catch(() => undefined);
+    await this.done.catch((e: unknown) => this.logger.debug(`The consumer loop ended with an error while stopping; the messages in hand were not acknowledged and are redelivered: ${String(e)}`));
     await Promise.all(this.inHand);
   }
 

@@ -61,7 +61,7 @@ export class PartitionLeases {
     clearTimeout(this.timer);
     await this.ticking;
     for (const partition of this.owned) await this.release(partition);
-    await this.members.delete(this.options.owner).catch(() => undefined);
+    await this.members.delete(this.options.owner).catch((e: unknown) => this.logger.debug(`Membership entry not deleted on stop; it expires with its TTL: ${String(e)}`));
   }
 
   private async tick(): Promise<void> {
@@ -89,14 +89,14 @@ export class PartitionLeases {
     for (let i = 0; i < this.options.partitions && this.held.size < target && !this.stopped; i++) {
       const partition = (offset + i) % this.options.partitions;
       if (this.held.has(partition)) continue;
-      const revision = await this.leases.create(leaseKey(partition), this.value()).catch(() => undefined);
+      const revision = await this.leases.create(leaseKey(partition), this.value()).catch((e: unknown) => this.logger.debug(`Partition ${partition} is leased by another process: ${String(e)}`));
       if (revision === undefined) continue;
       this.held.set(partition, revision);
       try {
         await this.hooks.acquired(partition);
       } catch (e) {
         this.held.delete(partition);
-        await this.leases.delete(leaseKey(partition), { previousSeq: revision }).catch(() => undefined);
+        await this.leases.delete(leaseKey(partition), { previousSeq: revision }).catch((e: unknown) => this.logger.debug(`Lease of partition ${partition} not given back; it expires with its TTL: ${String(e)}`));
         throw e;
       }
     }
@@ -106,7 +106,7 @@ export class PartitionLeases {
     const revision = this.held.get(partition);
     this.held.delete(partition);
     await this.hooks.lost(partition);
-    if (revision !== undefined) await this.leases.delete(leaseKey(partition), { previousSeq: revision }).catch(() => undefined);
+    if (revision !== undefined) await this.leases.delete(leaseKey(partition), { previousSeq: revision }).catch((e: unknown) => this.logger.debug(`Lease of partition ${partition} not given back; it expires with its TTL: ${String(e)}`));
   }
 
   private async liveReplicas(): Promise<number> {

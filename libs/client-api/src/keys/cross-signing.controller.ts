@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Logger, Post } from '@nestjs/common';
 import {
   AccountStore,
   CROSS_SIGNING_USAGES,
@@ -32,6 +32,7 @@ import type { AuthDict } from '../auth/user-interactive-auth';
  */
 @Controller('_matrix/client/v3/keys')
 export class CrossSigningController {
+  private readonly logger = new Logger(CrossSigningController.name);
   constructor(
     private readonly accounts: AccountStore,
     private readonly crossSigning: CrossSigningStore,
@@ -123,7 +124,7 @@ export class CrossSigningController {
     if (this.tenants.isLocal(server)) return (await this.crossSigning.keysOf(userId)).master;
     const answer = await this.federation
       .request<{ master_keys?: Record<string, JsonObject> }>(t.serverName, server, 'POST', '/_matrix/federation/v1/user/keys/query', { device_keys: { [userId]: [] } })
-      .catch(() => undefined);
+      .catch((e: unknown) => this.logger.debug(`Master key of ${userId} not fetched from ${server}; taken as having none: ${String(e)}`));
     return answer?.master_keys?.[userId];
   }
 }

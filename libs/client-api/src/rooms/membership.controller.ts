@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Logger, Param, Post } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
@@ -17,6 +17,7 @@ import { ViaServers } from './via-servers.decorator';
 /** Joining, inviting, leaving and moderating (client-server-api "Room membership"). */
 @Controller('_matrix/client/v3')
 export class MembershipController {
+  private readonly logger = new Logger(MembershipController.name);
   constructor(
     private readonly rooms: RoomInputClient,
     private readonly storage: StorageAccess,
@@ -164,7 +165,7 @@ export class MembershipController {
    */
   private async declineRemoteInvite(r: Requester, t: TenantConfig, roomId: string, inviter: string): Promise<void> {
     const server = serverNameOf(inviter);
-    if (server) await leaveThrough(this.federation, await this.keyring.signingKey(t.serverName), t.serverName, server, r.userId, roomId).catch(() => undefined);
+    if (server) await leaveThrough(this.federation, await this.keyring.signingKey(t.serverName), t.serverName, server, r.userId, roomId).catch((e: unknown) => this.logger.debug(`Declining the invite of ${inviter} to ${roomId} through ${server} failed; the invite is forgotten here anyway: ${String(e)}`));
     await this.storage.db.prisma.remoteInvite.deleteMany({ where: { roomId, userId: r.userId } });
   }
 
@@ -187,7 +188,7 @@ export class MembershipController {
     const joined = await this.remote.join(t.serverName, r.userId, roomId, servers, profile as JsonObject).catch(remoteFailure(`join ${roomId} through ${servers.join(', ')}`));
     await this.rooms.submit({
       kind: 'remoteJoin', serverName: t.serverName, sender: r.userId, roomId, roomVersion: joined.version.id, eventId: joined.eventId,
-      pdu: joined.pdu as never, state: joined.state as never, authChain: joined.authChain as never,
+      pdu: joined.pdu, state: joined.state, authChain: joined.authChain,
       ...(joined.partial ? { partial: joined.partial } : {}),
     });
     return roomId;

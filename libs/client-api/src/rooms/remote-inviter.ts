@@ -33,6 +33,6 @@ export class RemoteInviter {
       const refused = e instanceof FederationError && e.status === 403;
       throw new MatrixError(refused ? 403 : 502, refused ? 'M_FORBIDDEN' : 'M_UNKNOWN', `${server} did not accept the invite: ${e.message}`);
     });
-    await this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: inviter, roomId, eventId: event.eventId, pdu: signed as never });
+    await this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: inviter, roomId, eventId: event.eventId, pdu: signed });
   }
 }

@@ -1,17 +1,12 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Errors, type MatrixRequest } from '@lattice/http';
 import { serverAclAllows, type JsonObject } from '@lattice/protocol';
-import { RoomReader } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
+import { FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
 
 /** Reads rooms' server ACLs: whether a server may take part in a room, per its current m.room.server_acl. */
 @Injectable()
 export class ServerAcls {
-  private readonly reader: RoomReader;
-
-  constructor(@Inject(DATABASE) db: Database) {
-    this.reader = new RoomReader(db.prisma);
-  }
+  constructor(@Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads) {}
 
   async allows(roomId: string, serverName: string): Promise<boolean> {
     const [acl] = await this.reader.currentState(roomId, 'm.room.server_acl');

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
-import { EventVisibility, redactedEvent, RoomReader, type StoredEvent } from '@lattice/rooms';
+import { EventVisibility, redactedEvent, FEDERATION_ROOM_READS, type FederationRoomReads, type StoredEvent } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAclGuard } from '../auth/server-acl.guard';
@@ -19,11 +19,9 @@ const MAX_EVENTS = 100;
 @Controller('_matrix/federation/v1')
 @UseGuards(FederationAuthGuard)
 export class EventsController {
-  private readonly reader: RoomReader;
   private readonly visibility: EventVisibility;
 
-  constructor(@Inject(DATABASE) db: Database) {
-    this.reader = new RoomReader(db.prisma);
+  constructor(@Inject(DATABASE) db: Database, @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads) {
     this.visibility = new EventVisibility(db.prisma);
   }
 

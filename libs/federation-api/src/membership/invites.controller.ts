@@ -4,7 +4,7 @@ import type { TenantConfig } from '@lattice/config';
 import { checkIncomingPdu, ServerKeys } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { findRoomVersion, serverNameOf, signEvent, type Pdu } from '@lattice/protocol';
-import { Keyring, RoomReader } from '@lattice/rooms';
+import { Keyring, FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
 import { allocateStreamPositions, DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAclGuard } from '../auth/server-acl.guard';
@@ -18,17 +18,14 @@ import { ServerAclGuard } from '../auth/server-acl.guard';
 @Controller('_matrix/federation/v2/invite')
 @UseGuards(FederationAuthGuard, ServerAclGuard)
 export class InvitesController {
-  private readonly reader: RoomReader;
-
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
     private readonly keys: ServerKeys,
     private readonly keyring: Keyring,
-  ) {
-    this.reader = new RoomReader(db.prisma);
-  }
+    @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
+  ) {}
 
   @Put(':roomId/:eventId')
   @Public()

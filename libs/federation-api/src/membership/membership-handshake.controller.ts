@@ -3,7 +3,7 @@ import type { TenantConfig } from '@lattice/config';
 import { checkIncomingPdu, partialJoinState, ServerKeys } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { checkEventAuth, serverNameOf, stateKey, STRIPPED_STATE_TYPES, type Pdu } from '@lattice/protocol';
-import { eventSkeleton, loadRoomHead, RoomInputClient, RoomReader } from '@lattice/rooms';
+import { eventSkeleton, loadRoomHead, RoomInputClient, FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAclGuard } from '../auth/server-acl.guard';
@@ -24,15 +24,12 @@ type Handshake = 'join' | 'knock' | 'leave';
 @Controller('_matrix/federation')
 @UseGuards(FederationAuthGuard, ServerAclGuard)
 export class MembershipHandshakeController {
-  private readonly reader: RoomReader;
-
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     private readonly keys: ServerKeys,
     private readonly rooms: RoomInputClient,
-  ) {
-    this.reader = new RoomReader(db.prisma);
-  }
+    @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
+  ) {}
 
   @Get('v1/make_join/:roomId/:userId')
   @Public()
@@ -136,7 +133,7 @@ export class MembershipHandshakeController {
     const checked = await checkIncomingPdu(version, pdu, this.keys);
     if (!checked.ok) throw invalid(`The ${membership} event was refused: ${checked.reason}`);
     if (checked.eventId !== eventId) throw invalid(`The event's ID is ${checked.eventId}, not ${eventId}`);
-    await this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: checked.pdu as never });
+    await this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: checked.pdu });
     return checked.pdu;
   }
 }

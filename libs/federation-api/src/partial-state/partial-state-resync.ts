@@ -3,7 +3,7 @@ import { BUS, type Bus } from '@lattice/bus';
 import { TenantDirectory } from '@lattice/config';
 import { checkFetchedEvents, FederationClient, memoizedKeys, ServerKeys } from '@lattice/federation';
 import { serverNameOf, type Pdu, type RoomVersion } from '@lattice/protocol';
-import { RoomInputClient, RoomReader, type StoredEvent } from '@lattice/rooms';
+import { RoomInputClient, FEDERATION_ROOM_READS, type FederationRoomReads, type StoredEvent } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 
 /** Fetched events go to the room-server in slices of this many, so each fits one bus message. */
@@ -29,7 +29,6 @@ const SWEEP_MS = 30_000;
 @Injectable()
 export class PartialStateResync implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PartialStateResync.name);
-  private readonly reader: RoomReader;
   private readonly running = new Map<string, Promise<void>>();
   private sweep: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -41,9 +40,8 @@ export class PartialStateResync implements OnModuleInit, OnModuleDestroy {
     private readonly client: FederationClient,
     private readonly keys: ServerKeys,
     private readonly rooms: RoomInputClient,
-  ) {
-    this.reader = new RoomReader(db.prisma);
-  }
+    @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
+  ) {}
 
   onModuleInit(): void {
     this.bus.consume('output.room', (event) => {
@@ -121,7 +119,7 @@ export class PartialStateResync implements OnModuleInit, OnModuleDestroy {
     const wanted = new Set(missing);
     const accepted = (await checkFetchedEvents(version, fetched.filter((p) => p.room_id === roomId), memoizedKeys(this.keys), stored, create)).filter((e) => wanted.has(e.eventId));
     for (let i = 0; i < accepted.length; i += OUTLIER_SLICE) {
-      await this.rooms.submit({ kind: 'storeOutliers', serverName: origin, sender: joiner, roomId, events: accepted.slice(i, i + OUTLIER_SLICE) as never });
+      await this.rooms.submit({ kind: 'storeOutliers', serverName: origin, sender: joiner, roomId, events: accepted.slice(i, i + OUTLIER_SLICE) });
     }
     const have = new Set([...known, ...accepted.map((e) => e.eventId)]);
     return ids.pdu_ids.filter((id) => have.has(id));

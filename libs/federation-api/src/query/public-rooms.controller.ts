@@ -1,19 +1,14 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { integerParam, Public, Tenant } from '@lattice/http';
-import { listPublicRooms, RoomReader } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
+import { listPublicRooms, FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
 import { FederationAuthGuard } from '../auth/federation-auth.guard';
 
 /** This tenant's room directory for other servers (server-server-api "Published Room Directory"). */
 @Controller('_matrix/federation/v1/publicRooms')
 @UseGuards(FederationAuthGuard)
 export class PublicRoomsController {
-  private readonly reader: RoomReader;
-
-  constructor(@Inject(DATABASE) db: Database) {
-    this.reader = new RoomReader(db.prisma);
-  }
+  constructor(@Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads) {}
 
   @Get()
   @Public()

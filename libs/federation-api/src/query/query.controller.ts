@@ -4,7 +4,7 @@ import { NamespaceQueries } from '@lattice/appservice-registry';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
-import { RoomReader } from '@lattice/rooms';
+import { FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard } from '../auth/federation-auth.guard';
 
@@ -12,15 +12,12 @@ import { FederationAuthGuard } from '../auth/federation-auth.guard';
 @Controller('_matrix/federation/v1/query')
 @UseGuards(FederationAuthGuard)
 export class QueryController {
-  private readonly reader: RoomReader;
-
   constructor(
     private readonly accounts: AccountStore,
     @Inject(DATABASE) private readonly db: Database,
     private readonly namespaces: NamespaceQueries,
-  ) {
-    this.reader = new RoomReader(db.prisma);
-  }
+    @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
+  ) {}
 
   /** A room alias of this tenant: the room and the servers in it, to join through. */
   @Get('directory')

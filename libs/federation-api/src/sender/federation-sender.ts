@@ -6,7 +6,7 @@ import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/co
 import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
-import { RoomReader, type EventHeader } from '@lattice/rooms';
+import { RoomReader, type EventHeader, type FederationRoomReads } from '@lattice/rooms';
 import { DATABASE, currentStreamPosition, type Database, type PrismaClient } from '@lattice/storage';
 import { DeviceListUpdates } from './device-list-updates';
 import { federationQueueDepth } from '@lattice/telemetry';
@@ -46,7 +46,7 @@ interface Destination {
 export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(FederationSender.name);
   private readonly destinations = new Map<string, Destination>();
-  private readonly reader: RoomReader;
+  private readonly reader: FederationRoomReads;
   private readonly outbox: Outbox;
   private readonly deviceListUpdates: DeviceListUpdates;
   private readonly cursor: RoutingCursor;
@@ -136,8 +136,8 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     clearTimeout(this.lateRoute);
     for (const destination of this.destinations.values()) clearTimeout(destination.timer);
     await this.routing;
-    await this.cursor.release().catch(() => undefined);
-    await this.outbox.releaseAll().catch(() => undefined);
+    await this.cursor.release().catch((e: unknown) => this.logger.debug(`Routing cursor not released on shutdown; its claim times out and another sender takes it: ${String(e)}`));
+    await this.outbox.releaseAll().catch((e: unknown) => this.logger.debug(`Outbox claims not released on shutdown; they time out and another sender takes them: ${String(e)}`));
   }
 
   /** A request came from `server`: it is up, so whatever waits for it goes now rather than after its backoff. */

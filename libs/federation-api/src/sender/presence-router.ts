@@ -1,7 +1,7 @@
 import type { TenantDirectory } from '@lattice/config';
 import type { OutputPresence, OutputRoomEvent } from '@lattice/contracts';
 import { serverNameOf } from '@lattice/protocol';
-import type { RoomReader } from '@lattice/rooms';
+import type { MembershipReads } from '@lattice/rooms';
 import type { PrismaClient } from '@lattice/storage';
 import { roomMembersPresence, type PresenceRecord } from '@lattice/streams';
 import type { Outbox } from './outbox';
@@ -23,7 +23,7 @@ export interface PresenceRouting {
 export class PresenceRouter {
   constructor(
     private readonly db: PrismaClient,
-    private readonly reader: RoomReader,
+    private readonly reader: MembershipReads,
     private readonly tenants: TenantDirectory,
     private readonly outbox: Outbox,
     private readonly routing: PresenceRouting,

@@ -1,8 +1,7 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { Errors, Public } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
-import { LocalSpaceRooms, RoomReader, serverMaySee, spaceChildren, type HierarchyRoom, type LocalSpaceRoom } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
+import { FEDERATION_ROOM_READS, LocalSpaceRooms, serverMaySee, spaceChildren, type HierarchyRoom, type FederationRoomReads, type LocalSpaceRoom } from '@lattice/rooms';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 
 /**
@@ -16,8 +15,8 @@ import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 export class FederationHierarchyController {
   private readonly local: LocalSpaceRooms;
 
-  constructor(@Inject(DATABASE) db: Database) {
-    this.local = new LocalSpaceRooms(new RoomReader(db.prisma));
+  constructor(@Inject(FEDERATION_ROOM_READS) reader: FederationRoomReads) {
+    this.local = new LocalSpaceRooms(reader);
   }
 
   @Get('hierarchy/:roomId')

@@ -1,5 +1,5 @@
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
-import type { RoomReader } from '@lattice/rooms';
+import type { MembershipReads } from '@lattice/rooms';
 import { isPresenceState, type PresenceRecord, type PresenceStore } from '@lattice/streams';
 
 /** server-server-api m.presence: one `push` entry, checked; undefined if it is malformed or about another server's user. */
@@ -30,7 +30,7 @@ export function presenceUpdateOf(origin: string, entry: unknown, now: number): {
 export class PresenceEduReceiver {
   constructor(
     private readonly store: PresenceStore,
-    private readonly reader: RoomReader,
+    private readonly reader: MembershipReads,
   ) {}
 
   async receive(origin: string, content: JsonObject): Promise<void> {

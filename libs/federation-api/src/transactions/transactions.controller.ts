@@ -5,7 +5,7 @@ import { checkIncomingPdu, fetchAuthChain, fetchStateAfter, FederationClient, me
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { computeEventId, getRoomVersion, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { BUS, type Bus } from '@lattice/bus';
-import { loadRoomHead, RemoteKnocks, RoomInputClient, RoomReader } from '@lattice/rooms';
+import { loadRoomHead, RemoteKnocks, RoomInputClient, FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
 import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
 import { addressedMessages, PresenceStore, ReceiptStore, ToDeviceInbox } from '@lattice/streams';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
@@ -33,7 +33,6 @@ const REMEMBERED = 1_000;
 @Controller('_matrix/federation/v1/send')
 @UseGuards(FederationAuthGuard)
 export class TransactionsController {
-  private readonly reader: RoomReader;
   private readonly receipts: ReceiptStore;
   private readonly toDevice: ToDeviceInbox;
   /** Absent when presence is turned off: m.presence EDUs are then ignored. */
@@ -51,8 +50,8 @@ export class TransactionsController {
     private readonly deviceLists: DeviceListStore,
     private readonly knocks: RemoteKnocks,
     @Inject(LATTICE_CONFIG) config: LatticeConfig,
+    @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
   ) {
-    this.reader = new RoomReader(db.prisma);
     this.receipts = new ReceiptStore(db.prisma, positions);
     this.toDevice = new ToDeviceInbox(db.prisma, positions, bus);
     this.presence = config.presence.enabled ? new PresenceEduReceiver(new PresenceStore(db.prisma, positions, bus), this.reader) : undefined;
@@ -120,7 +119,7 @@ export class TransactionsController {
     }
     const outcomes = await Promise.all(
       accepted.map(({ eventId, pdu, roomId, outliers, prevStates }) =>
-        this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: pdu as never, outliers: outliers as never, prevStates }).then(
+        this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu, outliers, prevStates }).then(
           () => ({}),
           (e: Error) => {
             if (e instanceof MatrixError) return { error: e.message };

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { resolveSrv } from 'node:dns/promises';
 import type { AddressPolicy } from '@lattice/outbound';
 import { httpsJson } from '../client/https-json';
@@ -13,6 +14,7 @@ const MAX_REDIRECTS = 5;
  * (redirects followed, answers and failures cached) and SRV records from DNS.
  */
 export class NetworkLookups implements DiscoveryLookups {
+  private readonly logger = new Logger(NetworkLookups.name);
   private readonly wellKnownCache = new Map<string, { value: string | undefined; expires: number }>();
 
   constructor(private readonly options: { ca: string[]; timeoutMs: number; addresses: AddressPolicy }) {}
@@ -20,7 +22,10 @@ export class NetworkLookups implements DiscoveryLookups {
   async wellKnown(hostname: string): Promise<string | undefined> {
     const cached = this.wellKnownCache.get(hostname);
     if (cached && cached.expires > Date.now()) return cached.value;
-    const value = await this.fetchWellKnown(hostname).catch(() => undefined);
+    const value = await this.fetchWellKnown(hostname).catch((e: unknown) => {
+      this.logger.debug(`No .well-known for ${hostname}; the server name is used as is: ${String(e)}`);
+      return undefined;
+    });
     this.wellKnownCache.set(hostname, { value, expires: Date.now() + (value === undefined ? FAILURE_TTL_MS : WELL_KNOWN_TTL_MS) });
     return value;
   }

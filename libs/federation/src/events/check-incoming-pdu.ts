@@ -1,9 +1,13 @@
+import { Logger } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import {
   computeEventId, contentHashMatches, redactEvent, requiredSigners, signatureKeyIds, validateEventFormat, verifyEventSignatures,
   type Pdu, type RoomVersion,
 } from '@lattice/protocol';
 import type { ServerKeys } from '../keys/server-keys';
+
+/** For the failures below that are deliberately gone past (see each one's message). */
+const logger = new Logger('checkIncomingPdu');
 
 export type IncomingPduCheck = { ok: true; eventId: string; pdu: Pdu } | { ok: false; reason: string };
 
@@ -22,7 +26,10 @@ export function memoizedKeys(keys: Pick<ServerKeys, 'keyValidity'>): VerifyKeySo
       const id = `${server} ${keyId}`;
       let entry = known.get(id);
       if (!entry || entry.validUntil < validAt) {
-        entry = await keys.keyValidity(server, keyId, validAt).catch(() => undefined);
+        entry = await keys.keyValidity(server, keyId, validAt).catch((e: unknown) => {
+          logger.debug(`Validity of key ${keyId} of ${server} unknown; the signature counts as unverifiable: ${String(e)}`);
+          return undefined;
+        });
         known.set(id, entry);
       }
       return entry && entry.validUntil >= validAt ? entry.key : undefined;
@@ -45,7 +52,7 @@ export async function checkIncomingPdu(version: RoomVersion, pdu: Pdu, keys: Ver
   const known = new Map<string, KeyObject>();
   for (const server of requiredSigners(version, pdu)) {
     for (const keyId of signatureKeyIds(pdu, server)) {
-      const key = await keys.publicKey(server, keyId, validAt).catch(() => undefined);
+      const key = await keys.publicKey(server, keyId, validAt).catch((e: unknown) => logger.debug(`Key ${keyId} of ${server} not found; the signature counts as unverifiable: ${String(e)}`));
       if (key) known.set(`${server} ${keyId}`, key);
     }
   }

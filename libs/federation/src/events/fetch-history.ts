@@ -1,7 +1,11 @@
+import { Logger } from '@nestjs/common';
 import { isEventOfRoom, type Pdu, type RoomVersion } from '@lattice/protocol';
 import type { FederationClient } from '../client/federation-client';
 import type { ServerKeys } from '../keys/server-keys';
 import { checkIncomingPdu, memoizedKeys } from './check-incoming-pdu';
+
+/** For the failures below that are deliberately gone past (see each one's message). */
+const logger = new Logger('fetchHistory');
 
 /** server-server-api /backfill: the most events one request asks for. */
 const MAX_BACKFILL = 100;
@@ -23,7 +27,7 @@ export async function fetchHistory(
   for (const server of request.servers) {
     const answer = await client
       .request<{ pdus?: unknown }>(request.origin, server, 'GET', `/_matrix/federation/v1/backfill/${encodeURIComponent(request.roomId)}?${query}`)
-      .catch(() => undefined);
+      .catch((e: unknown) => logger.debug(`/backfill of ${request.roomId} from ${server} failed; the next server is asked: ${String(e)}`));
     if (!answer || !Array.isArray(answer.pdus)) continue;
     const checked: Array<{ eventId: string; pdu: Pdu }> = [];
     for (const pdu of answer.pdus as Pdu[]) {

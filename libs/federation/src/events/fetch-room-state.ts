@@ -1,6 +1,10 @@
+import { Logger } from '@nestjs/common';
 import { isEventOfRoom, type Pdu, type RoomVersion } from '@lattice/protocol';
 import type { FederationClient } from '../client/federation-client';
 import { checkIncomingPdu, type VerifyKeySource } from './check-incoming-pdu';
+
+/** For the failures below that are deliberately gone past (see each one's message). */
+const logger = new Logger('fetchRoomState');
 
 /** Events one gap may fetch one by one (/event) before giving up on it. */
 const MAX_FETCHED = 500;
@@ -33,7 +37,7 @@ async function checkAll(ctx: RoomFetchContext, pdus: unknown): Promise<Checked[]
 /** The auth chain of an event (GET /event_auth, server-server-api "Retrieving event authorisation information"). */
 export async function fetchAuthChain(ctx: RoomFetchContext, eventId: string): Promise<Checked[]> {
   const path = `/_matrix/federation/v1/event_auth/${encodeURIComponent(ctx.roomId)}/${encodeURIComponent(eventId)}`;
-  const answer = await ctx.client.request<{ auth_chain?: unknown }>(ctx.origin, ctx.server, 'GET', path).catch(() => undefined);
+  const answer = await ctx.client.request<{ auth_chain?: unknown }>(ctx.origin, ctx.server, 'GET', path).catch((e: unknown) => logger.debug(`/event_auth of ${eventId} from ${ctx.server} failed; the caller tries elsewhere or goes without: ${String(e)}`));
   return checkAll(ctx, answer?.auth_chain);
 }
 
@@ -43,7 +47,7 @@ export async function fetchEventsById(ctx: RoomFetchContext, eventIds: string[])
   const queue = eventIds.slice(0, MAX_FETCHED);
   const worker = async () => {
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-      const answer = await ctx.client.request<{ pdus?: unknown }>(ctx.origin, ctx.server, 'GET', `/_matrix/federation/v1/event/${encodeURIComponent(id)}`).catch(() => undefined);
+      const answer = await ctx.client.request<{ pdus?: unknown }>(ctx.origin, ctx.server, 'GET', `/_matrix/federation/v1/event/${encodeURIComponent(id)}`).catch((e: unknown) => logger.debug(`Event ${id} not fetched from ${ctx.server}; it stays missing: ${String(e)}`));
       found.push(...(await checkAll(ctx, answer?.pdus)).filter((e) => e.eventId === id));
     }
   };
@@ -62,7 +66,7 @@ export async function fetchEventsById(ctx: RoomFetchContext, eventIds: string[])
  */
 export async function fetchStateAfter(ctx: RoomFetchContext, eventId: string, known: (ids: string[]) => Promise<Set<string>>): Promise<{ stateIds: string[]; events: Checked[] } | undefined> {
   const path = `/_matrix/federation/v1/state_ids/${encodeURIComponent(ctx.roomId)}?event_id=${encodeURIComponent(eventId)}`;
-  const answer = await ctx.client.request<{ pdu_ids?: unknown; auth_chain_ids?: unknown }>(ctx.origin, ctx.server, 'GET', path).catch(() => undefined);
+  const answer = await ctx.client.request<{ pdu_ids?: unknown; auth_chain_ids?: unknown }>(ctx.origin, ctx.server, 'GET', path).catch((e: unknown) => logger.debug(`/state_ids at ${eventId} from ${ctx.server} failed; the state there stays unknown: ${String(e)}`));
   if (!answer || !Array.isArray(answer.pdu_ids) || !Array.isArray(answer.auth_chain_ids)) return undefined;
   const stateIds = (answer.pdu_ids as unknown[]).filter((id): id is string => typeof id === 'string');
   const wanted = [...new Set([eventId, ...stateIds, ...(answer.auth_chain_ids as unknown[]).filter((id): id is string => typeof id === 'string')])];

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import { publicKeyFromBase64, signJson, verifyJsonSignature, type JsonObject, type SigningKey } from '@lattice/protocol';
 import { KEY_VALIDITY_MS } from '@lattice/rooms';
@@ -28,6 +29,7 @@ export interface ServerKeysOptions {
  * A fetched response is kept whole, so this server can be a notary too.
  */
 export class ServerKeys {
+  private readonly logger = new Logger(ServerKeys.name);
   private readonly lastRefresh = new Map<string, number>();
 
   constructor(
@@ -109,13 +111,13 @@ export class ServerKeys {
     if (Date.now() - (this.lastRefresh.get(serverName) ?? 0) < MIN_REFRESH_INTERVAL_MS) return;
     if (this.lastRefresh.size > 10_000) this.lastRefresh.clear();
     this.lastRefresh.set(serverName, Date.now());
-    const direct = await this.client.get<JsonObject>(serverName, '/_matrix/key/v2/server').catch(() => undefined);
+    const direct = await this.client.get<JsonObject>(serverName, '/_matrix/key/v2/server').catch((e: unknown) => this.logger.debug(`Keys of ${serverName} not fetched directly; the notaries are asked: ${String(e)}`));
     if (direct && (await this.store(serverName, direct))) return;
     for (const notary of this.options.keyServers) {
       if (notary === serverName) continue;
       const answer = await this.client
         .post<{ server_keys?: JsonObject[] }>(notary, '/_matrix/key/v2/query', { server_keys: { [serverName]: keyId ? { [keyId]: { minimum_valid_until_ts: minimumValidUntil } } : {} } })
-        .catch(() => undefined);
+        .catch((e: unknown) => this.logger.debug(`Notary ${notary} did not answer for ${serverName}; the next one is asked: ${String(e)}`));
       let stored = false;
       for (const response of answer?.server_keys ?? []) {
         if (await this.signedByNotary(response, notary)) stored = (await this.store(serverName, response)) || stored;
@@ -128,7 +130,7 @@ export class ServerKeys {
   private async signedByNotary(response: JsonObject, notary: string): Promise<boolean> {
     const signatures = (response.signatures as Record<string, Record<string, string>> | undefined)?.[notary] ?? {};
     for (const keyId of Object.keys(signatures)) {
-      const key = await this.publicKey(notary, keyId, Date.now()).catch(() => undefined);
+      const key = await this.publicKey(notary, keyId, Date.now()).catch((e: unknown) => this.logger.debug(`Key ${keyId} of notary ${notary} not found; its signature is not counted: ${String(e)}`));
       if (key && verifyJsonSignature(response, notary, keyId, key)) return true;
     }
     return false;

@@ -1,6 +1,10 @@
+import { Logger } from '@nestjs/common';
 import type { Pdu } from '@lattice/protocol';
 import { childStateEvents, type HierarchyRoom } from '@lattice/rooms';
 import type { FederationClient } from '../client/federation-client';
+
+/** For the failures below that are deliberately gone past (see each one's message). */
+const logger = new Logger('fetchRemoteHierarchy');
 
 /** Another server's answer to GET /hierarchy, checked for shape. */
 export interface RemoteHierarchy {
@@ -19,7 +23,7 @@ export async function fetchRemoteHierarchy(client: FederationClient, origin: str
   for (const server of servers) {
     const answer = await client
       .request<{ room?: unknown; children?: unknown; inaccessible_children?: unknown }>(origin, server, 'GET', `/_matrix/federation/v1/hierarchy/${encodeURIComponent(roomId)}?suggested_only=${suggestedOnly}`)
-      .catch(() => undefined);
+      .catch((e: unknown) => logger.debug(`/hierarchy of ${roomId} from ${server} failed; the next server is asked: ${String(e)}`));
     const room = answer && hierarchyRoom(answer.room);
     if (!room || room.room_id !== roomId) continue;
     const children = (Array.isArray(answer.children) ? answer.children : []).flatMap((c) => hierarchyRoom(c) ?? []);

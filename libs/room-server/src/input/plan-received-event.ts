@@ -1,5 +1,5 @@
 import type { FederatedEventInput } from '@lattice/contracts';
-import { Errors } from '@lattice/http';
+import { Refusals } from '@lattice/contracts';
 import { referencedIds, stateKey, type HeldAuthEvent, type Pdu, type RoomVersion } from '@lattice/protocol';
 import type { StateEntry } from '@lattice/rooms';
 import type { DagReader } from '../dag/dag-reader';
@@ -29,14 +29,14 @@ interface KnownEvent {
  * the state before it is unknown).
  */
 export async function planReceivedEvent(input: FederatedEventInput, room: DraftRoom, reader: DagReader): Promise<NewEvent> {
-  const pdu = input.pdu as unknown as Pdu;
-  const fetched = new Map((input.outliers ?? []).map((o) => [o.eventId, o.pdu as unknown as Pdu]));
+  const pdu = input.pdu;
+  const fetched = new Map((input.outliers ?? []).map((o) => [o.eventId, o.pdu]));
   const prevIds = referencedIds(pdu.prev_events);
   const authIds = referencedIds(pdu.auth_events);
   const known = await knownEvents([...prevIds, ...authIds], room, reader, fetched);
 
   const missingAuth = authIds.filter((id) => !known.has(id));
-  if (missingAuth.length) throw Errors.forbidden(`Auth events unknown to this server: ${missingAuth.join(', ')}`);
+  if (missingAuth.length) throw Refusals.forbidden(`Auth events unknown to this server: ${missingAuth.join(', ')}`);
   const authEvents: HeldAuthEvent[] = authIds.map((id) => ({ pdu: known.get(id)!.pdu, rejected: known.get(id)!.rejected }));
 
   const prevStates: StateSet[] = [];
@@ -44,12 +44,12 @@ export async function planReceivedEvent(input: FederatedEventInput, room: DraftR
     const state = (await known.get(id)?.after?.()) ?? (await fetchedState(input.prevStates?.[id], room, reader, fetched));
     if (state) prevStates.push(state);
   }
-  if (prevStates.length === 0) throw Errors.forbidden('The state before this event is unknown to this server');
+  if (prevStates.length === 0) throw Refusals.forbidden('The state before this event is unknown to this server');
   const before = await resolveStateSets(room.head.version, prevStates, reader, room.planned);
   const receipt = room.head.partialState ? receiptInPartialRoom(room.head.version, pdu, authEvents, before) : checkReceivedEvent(room.head.version, pdu, authEvents, before, room.current);
   // A sender who was never part of the room (no member event either side) has no standing to add even rejected events to its DAG: those are dropped.
   const member = stateKey('m.room.member', pdu.sender);
-  if (receipt.status === 'rejected' && !before.entries.has(member) && !room.current.entries.has(member)) throw Errors.forbidden(`Rejected: ${receipt.reason}`);
+  if (receipt.status === 'rejected' && !before.entries.has(member) && !room.current.entries.has(member)) throw Refusals.forbidden(`Rejected: ${receipt.reason}`);
   for (const [eventId, outlier] of fetched) if (!room.planned.has(eventId)) room.outliers.push({ eventId, pdu: outlier });
   return {
     eventId: input.eventId,

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Bus, PartitionContext } from '@lattice/bus';
-import type { BackfillInput, CompleteStateInput, CreateRoomInput, FederatedEventInput, MembershipInput, PurgeRoomInput, RedactInput, RemoteJoinInput, RoomInput, RoomInputReply, SendInput, StoreOutliersInput } from '@lattice/contracts';
-import { Errors, MatrixError } from '@lattice/http';
+import { RefusedError, Refusals, type BackfillInput, type CompleteStateInput, type CreateRoomInput, type FederatedEventInput, type MembershipInput, type PurgeRoomInput, type RedactInput, type RemoteJoinInput, type RoomInput, type RoomInputReply, type RoomInputRefused, type RoomInputReplyOf, type SendInput, type StoreOutliersInput } from '@lattice/contracts';
 import {
   authEventsLookup, canonicalJson, checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
   referencedIds, serverNameOf, stateKey, type AuthStateLookup, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
 } from '@lattice/protocol';
-import { buildEvent, membershipTemplate, RoomReader, type EventTemplate, type Keyring, type RoomHead } from '@lattice/rooms';
+import { buildEvent, membershipTemplate, RoomReader, type EventTemplate, type WriterRoomReads, type Keyring, type RoomHead } from '@lattice/rooms';
 import { isRoomBlocked, isServerNoticeRoom, type PositionCache, type PrismaClient } from '@lattice/storage';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
 import { purgeRoom } from '../storage/room-purge';
@@ -25,6 +24,8 @@ export type ProfileLookup = (userId: string) => Promise<{ displayname?: string; 
 
 /** Room input that adds one event to an existing room. */
 type RoomEventInput = SendInput | MembershipInput | RedactInput | FederatedEventInput;
+/** Room input a local user asked for, which adds one event unless the room already holds what it asks. */
+type LocalInput = SendInput | MembershipInput | RedactInput;
 /** Room input applied on its own, outside group commits. */
 type SingleInput = CreateRoomInput | RemoteJoinInput | BackfillInput | StoreOutliersInput | CompleteStateInput | PurgeRoomInput;
 
@@ -38,7 +39,7 @@ export interface InputInBatch {
 }
 
 /** What a local input turns into once checked against the room: an event to build, or an answer without one. */
-type Plan = { template: EventTemplate } | { reply: RoomInputReply };
+type Plan = { template: EventTemplate } | { reply: RoomInputReplyOf<LocalInput['kind']> };
 
 /**
  * Applies room input: builds each event, authorises it against the room's
@@ -52,7 +53,7 @@ type Plan = { template: EventTemplate } | { reply: RoomInputReply };
 export class RoomInputHandler {
   private readonly logger = new Logger(RoomInputHandler.name);
   private readonly heads = new Map<string, { head: RoomHead; epoch: bigint }>();
-  private readonly reader: RoomReader;
+  private readonly reader: WriterRoomReads;
   private readonly dag: DagReader;
   private readonly guests: GuestEviction;
 
@@ -101,7 +102,7 @@ export class RoomInputHandler {
     return replies;
   }
 
-  private async applyRun(run: Array<{ input: RoomEventInput; epoch: bigint }>): Promise<RoomInputReply[]> {
+  private async applyRun(run: Array<{ input: RoomEventInput; epoch: bigint }>): Promise<Array<RoomInputReplyOf<RoomEventInput['kind']>>> {
     try {
       return await this.planAndPersist(run);
     } catch (e) {
@@ -122,17 +123,17 @@ export class RoomInputHandler {
    * second event of a room in the batch follows the first), then persists
    * every room's events and every input's reply in one transaction.
    */
-  private async planAndPersist(run: Array<{ input: RoomEventInput; epoch: bigint }>): Promise<RoomInputReply[]> {
+  private async planAndPersist(run: Array<{ input: RoomEventInput; epoch: bigint }>): Promise<Array<RoomInputReplyOf<RoomEventInput['kind']>>> {
     const txnOf = (input: RoomEventInput) => ('txn' in input && input.txn ? { userId: input.sender, scope: transactionScope(input), ...input.txn } : undefined);
     const txns = await this.store.eventsForTransactions(run.flatMap(({ input }) => txnOf(input) ?? []));
     // Events from other servers this server already has (federation retries are normal), found in one query; grows as the run plans.
     const have = await this.reader.knownEventIds(run.flatMap(({ input }) => (input.kind === 'federatedEvent' ? [input.eventId] : [])));
     const rooms = new Map<string, { head: RoomHead; draft: DraftRoom; epoch: bigint }>();
-    const replies: RoomInputReply[] = [];
+    const replies: Array<RoomInputReplyOf<RoomEventInput['kind']>> = [];
 
     for (const { input, epoch } of run) {
       replies.push(
-        await answer(async () => {
+        await answer(async (): Promise<RoomInputReplyOf<RoomEventInput['kind']>> => {
           const txn = txnOf(input);
           const existing = txn && txns.get(transactionKey(txn));
           if (existing) return { ok: true, roomId: input.roomId, eventId: existing };
@@ -174,9 +175,9 @@ export class RoomInputHandler {
     return replies;
   }
 
-  private async plan(input: SendInput | MembershipInput | RedactInput, draft: RoomHead): Promise<Plan> {
+  private async plan(input: LocalInput, draft: RoomHead): Promise<Plan> {
     const refusal = serverAclRefusal(input, draft);
-    if (refusal) throw Errors.forbidden(refusal);
+    if (refusal) throw Refusals.forbidden(refusal);
     switch (input.kind) {
       case 'send':
         return this.planSend(input, draft);
@@ -203,26 +204,26 @@ export class RoomInputHandler {
     if ((input.action === 'join' && membership === 'join') || (input.action === 'leave' && (membership === undefined || membership === 'leave'))) {
       return { reply: { ok: true, roomId: input.roomId, eventId: current?.eventId } };
     }
-    if (input.action === 'unban' && membership !== 'ban') throw Errors.forbidden(`${input.target} is not banned`);
-    if ((input.action === 'join' || input.action === 'invite' || input.action === 'knock') && (await isRoomBlocked(this.db, input.roomId))) throw Errors.forbidden('This room has been blocked on this server');
+    if (input.action === 'unban' && membership !== 'ban') throw Refusals.forbidden(`${input.target} is not banned`);
+    if ((input.action === 'join' || input.action === 'invite' || input.action === 'knock') && (await isRoomBlocked(this.db, input.roomId))) throw Refusals.forbidden('This room has been blocked on this server');
     // client-server-api "Server Notices": rejecting the invite to one's server notices room must fail with this errcode.
     if (input.action === 'leave' && membership === 'invite' && input.sender === input.target && (await isServerNoticeRoom(this.db, input.target, input.roomId))) {
-      throw new MatrixError(403, 'M_CANNOT_LEAVE_SERVER_NOTICE_ROOM', 'You cannot reject the invite to your server notices room');
+      throw new RefusedError({ status: 403, errcode: 'M_CANNOT_LEAVE_SERVER_NOTICE_ROOM', error: 'You cannot reject the invite to your server notices room' });
     }
     // The auth rules would let a leave be set for anyone; kicking someone who is not in the room is refused, as Synapse does.
-    if (input.action === 'kick' && membership !== 'join' && membership !== 'invite' && membership !== 'knock') throw Errors.forbidden(`${input.target} is not in the room`);
+    if (input.action === 'kick' && membership !== 'join' && membership !== 'invite' && membership !== 'knock') throw Refusals.forbidden(`${input.target} is not in the room`);
     const extra = input.action === 'join' ? { ...profileContent(await this.profiles(input.target)), ...(input.content ?? {}) } : (input.content ?? {});
     return { template: membershipTemplate(input.action, input.target, input.reason, extra as JsonObject) };
   }
 
   private async planRedaction(input: RedactInput, draft: RoomHead): Promise<Plan> {
     const target = await this.db.event.findUnique({ where: { eventId: input.redacts }, select: { sender: true, roomNid: true } });
-    if (!target || target.roomNid !== draft.roomNid) throw Errors.notFound('Event not found in this room');
+    if (!target || target.roomNid !== draft.roomNid) throw Refusals.notFound('Event not found in this room');
     // client-server-api "Redactions": redacting someone else's event needs the redact level.
     if (target.sender !== input.sender) {
       const lookup = (t: string, k: string) => draft.state.get(stateKey(t, k))?.pdu;
       const levels = parsePowerLevels(draft.version, lookup('m.room.power_levels', '')?.content);
-      if (powerLevelOf(draft.version, input.sender, lookup) < levels.redact) throw Errors.forbidden('You may not redact other users\' events');
+      if (powerLevelOf(draft.version, input.sender, lookup) < levels.redact) throw Refusals.forbidden('You may not redact other users\' events');
     }
     const content: JsonObject = input.reason === undefined ? {} : { reason: input.reason };
     return {
@@ -232,13 +233,13 @@ export class RoomInputHandler {
     };
   }
 
-  private async createRoom(input: CreateRoomInput): Promise<RoomInputReply> {
+  private async createRoom(input: CreateRoomInput): Promise<RoomInputReplyOf<'createRoom'>> {
     const request = input.request as CreateRoomRequest;
     const version = findRoomVersion(request.room_version ?? DEFAULT_ROOM_VERSION);
-    if (!version) throw Errors.unsupportedRoomVersion(`Room version ${request.room_version} is not supported`);
+    if (!version) throw Refusals.unsupportedRoomVersion(`Room version ${request.room_version} is not supported`);
     const alias = request.room_alias_name === undefined ? undefined : `#${request.room_alias_name}:${input.serverName}`;
-    if (alias !== undefined && !isValidRoomAlias(alias)) throw Errors.invalidParam(`Invalid room alias ${alias}`);
-    if (alias !== undefined && (await this.db.roomAlias.findUnique({ where: { alias } }))) throw Errors.roomInUse();
+    if (alias !== undefined && !isValidRoomAlias(alias)) throw Refusals.invalidParam(`Invalid room alias ${alias}`);
+    if (alias !== undefined && (await this.db.roomAlias.findUnique({ where: { alias } }))) throw Refusals.roomInUse();
 
     const templates = planCreateRoom(version, input.sender, request, alias);
     const profile = await this.profiles(input.sender);
@@ -256,13 +257,13 @@ export class RoomInputHandler {
       await draft.add({ ...built, before: draft.current }, { referencedByKnownEvent: false });
     }
     const roomId = draft.head.roomId;
-    const reply: RoomInputReply = { ok: true, roomId };
+    const reply: RoomInputReplyOf<'createRoom'> = { ok: true, roomId };
     // A new room is routed by its creator, not by its own ID: it is written with epoch 0, so the
     // replica that owns the room's partition (whatever its epoch) becomes its writer from the next input.
     const write = draft.write(emptyHead(version, roomId), 0n);
     const entries = { alias: alias === undefined ? undefined : { alias, serverName: input.serverName, creator: input.sender }, publishedOn: request.visibility === 'public' ? input.serverName : undefined };
     const persisted = await this.store.createRoom(write, { inputId: input.inputId, reply: JSON.stringify(reply) }, entries).catch((e: unknown) => {
-      throw e instanceof AliasTakenError ? Errors.roomInUse() : e;
+      throw e instanceof AliasTakenError ? Refusals.roomInUse() : e;
     });
     await this.publish([write], [persisted]);
     return reply;
@@ -273,25 +274,24 @@ export class RoomInputHandler {
    * against the state send_join returned before anything is written. A room
    * this server already has just gets the join event.
    */
-  private async remoteJoin(input: RemoteJoinInput, epoch: bigint): Promise<RoomInputReply> {
-    const pdu = input.pdu as unknown as Pdu;
+  private async remoteJoin(input: RemoteJoinInput, epoch: bigint): Promise<RoomInputReplyOf<'remoteJoin'>> {
+    const pdu = input.pdu;
     if (await this.store.loadRoom(input.roomId)) {
       // The state send_join returned is the state before the join, whatever its prev events: this server may not have them.
       const stateIds = input.state.map((e) => e.eventId);
       const prevStates = Object.fromEntries(referencedIds(pdu.prev_events).map((id) => [id, stateIds]));
       const outliers = [...input.authChain, ...input.state];
       const [reply] = await this.applyRun([{ input: { ...input, kind: 'federatedEvent', outliers, prevStates }, epoch }]);
-      return reply;
+      return reply as RoomInputReplyOf<'federatedEvent'>;
     }
     const version = findRoomVersion(input.roomVersion);
-    if (!version) throw Errors.unsupportedRoomVersion(`Room version ${input.roomVersion} is not supported`);
-    const state = input.state as unknown as Array<{ eventId: string; pdu: Pdu }>;
-    const authChain = input.authChain as unknown as Array<{ eventId: string; pdu: Pdu }>;
+    if (!version) throw Refusals.unsupportedRoomVersion(`Room version ${input.roomVersion} is not supported`);
+    const { state, authChain } = input;
     const decision = checkEventAuth(version, pdu, joinAuthState(version, pdu, state, authChain, input.partial !== undefined));
-    if (!decision.allowed) throw Errors.forbidden(`The join was not allowed by the room's state: ${decision.reason}`);
+    if (!decision.allowed) throw Refusals.forbidden(`The join was not allowed by the room's state: ${decision.reason}`);
     const partial = input.partial && { joinEventId: input.eventId, servers: [...new Set([input.partial.joinedThrough, ...input.partial.serversInRoom])].filter((s) => !this.isLocal(s)) };
     const head = await this.store.importRoom(input.roomId, version, state, authChain, partial);
-    const reply: RoomInputReply = { ok: true, roomId: input.roomId, eventId: input.eventId };
+    const reply: RoomInputReplyOf<'remoteJoin'> = { ok: true, roomId: input.roomId, eventId: input.eventId };
     const draft = new DraftRoom(head, this.dag);
     await draft.add({ eventId: input.eventId, pdu, before: draft.current }, { referencedByKnownEvent: false });
     const write = draft.write(head, epoch);
@@ -327,9 +327,9 @@ export class RoomInputHandler {
   }
 
   /** Events fetched for a partial-state room, checked by the federation-api, kept as outliers. */
-  private async storeOutliers(input: StoreOutliersInput, epoch: bigint): Promise<RoomInputReply> {
+  private async storeOutliers(input: StoreOutliersInput, epoch: bigint): Promise<RoomInputReplyOf<'storeOutliers'>> {
     const head = await this.head(input.roomId, epoch);
-    await this.store.storeOutliers(head, input.events as unknown as Array<{ eventId: string; pdu: Pdu }>);
+    await this.store.storeOutliers(head, input.events);
     return { ok: true, roomId: input.roomId };
   }
 
@@ -338,7 +338,7 @@ export class RoomInputHandler {
    * RoomStore.completeState), its cached head dropped, and sync and the
    * federation sender told.
    */
-  private async completeState(input: CompleteStateInput, epoch: bigint): Promise<RoomInputReply> {
+  private async completeState(input: CompleteStateInput, epoch: bigint): Promise<RoomInputReplyOf<'completeState'>> {
     const head = await this.head(input.roomId, epoch);
     // The join's and the current snapshot change under the cached head and the DAG reader's states.
     this.heads.delete(input.roomId);
@@ -358,9 +358,9 @@ export class RoomInputHandler {
    * batch); one that does not, or whose auth events are unknown, is left
    * out. The rest go before everything this server has (see storeBackfill).
    */
-  private async backfill(input: BackfillInput, epoch: bigint): Promise<RoomInputReply> {
+  private async backfill(input: BackfillInput, epoch: bigint): Promise<RoomInputReplyOf<'backfill'>> {
     const head = await this.head(input.roomId, epoch);
-    const events = (input.events as unknown as Array<{ eventId: string; pdu: Pdu }>).filter((e) => isEventOfRoom(head.version, e.pdu, input.roomId)).sort((a, b) => a.pdu.depth - b.pdu.depth);
+    const events = (input.events).filter((e) => isEventOfRoom(head.version, e.pdu, input.roomId)).sort((a, b) => a.pdu.depth - b.pdu.depth);
     const stored = await this.dag.events([...new Set(events.flatMap((e) => referencedIds(e.pdu.auth_events)))]);
     const good = new Map<string, { pdu: Pdu; rejected: boolean }>([...stored].map(([id, e]) => [id, { pdu: e.pdu, rejected: e.rejected }]));
     const accepted: Array<{ eventId: string; pdu: Pdu }> = [];
@@ -371,14 +371,14 @@ export class RoomInputHandler {
       good.set(event.eventId, { pdu: event.pdu, rejected: false });
       accepted.push(event);
     }
-    const reply: RoomInputReply = { ok: true, roomId: input.roomId };
+    const reply: RoomInputReplyOf<'backfill'> = { ok: true, roomId: input.roomId };
     await this.store.storeBackfill(head, epoch, accepted.reverse(), [{ inputId: input.inputId, reply: JSON.stringify(reply) }]);
     return reply;
   }
 
   private authorise(head: RoomHead, pdu: Pdu, errcode: 'M_FORBIDDEN' | 'M_INVALID_ROOM_STATE'): void {
     const decision = checkEventAuth(head.version, pdu, (t, k) => head.state.get(stateKey(t, k))?.pdu);
-    if (!decision.allowed) throw new MatrixError(errcode === 'M_FORBIDDEN' ? 403 : 400, errcode, `${decision.reason} (auth rule ${decision.rule})`);
+    if (!decision.allowed) throw (errcode === 'M_FORBIDDEN' ? Refusals.forbidden : Refusals.invalidRoomState)(`${decision.reason} (auth rule ${decision.rule})`);
   }
 
   /**
@@ -418,18 +418,18 @@ export class RoomInputHandler {
     const cached = this.heads.get(roomId);
     if (cached && cached.epoch === epoch) return cached.head;
     const loaded = await this.store.loadRoom(roomId);
-    if (!loaded) throw Errors.notFound(`Room ${roomId} is not known to this server`);
+    if (!loaded) throw Refusals.notFound(`Room ${roomId} is not known to this server`);
     this.heads.set(roomId, { head: loaded, epoch });
     return loaded;
   }
 }
 
-/** Runs one input's work, turning a Matrix error into its error reply; any other error fails the batch. */
-async function answer(work: () => Promise<RoomInputReply>): Promise<RoomInputReply> {
+/** Runs one input's work, turning a refusal into its reply; any other error fails the batch. */
+async function answer<R extends RoomInputReply>(work: () => Promise<R>): Promise<R | RoomInputRefused> {
   try {
     return await work();
   } catch (e) {
-    if (e instanceof MatrixError) return { ok: false, error: { status: e.status, errcode: e.errcode, error: e.message, extra: e.extra } };
+    if (e instanceof RefusedError) return { ok: false, error: e.refusal };
     throw e;
   }
 }

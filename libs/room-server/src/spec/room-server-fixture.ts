@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InProcessBus } from '@lattice/bus';
-import type { OutputRoomEvent, RoomInput, RoomInputReply } from '@lattice/contracts';
+import type { OutputRoomEvent, RoomInput, RoomInputReplyOf } from '@lattice/contracts';
 import { Keyring } from '@lattice/rooms';
 import { NoPositionCache, openDatabase, type Database } from '@lattice/storage';
 import { RoomInputHandler } from '../input/room-input-handler';
@@ -26,9 +26,9 @@ export async function startRoomServer() {
   const handler = new RoomInputHandler(db.prisma, store, new Keyring(db.prisma), bus, async (u) => ({ displayname: u.slice(1, u.indexOf(':')) }), new NoPositionCache(), (name) => name === SERVER);
   bus.serve('room.input', (batch) => handler.handle(batch));
   let n = 0;
-  const submit = (input: Submission): Promise<RoomInputReply> => {
+  const submit = <S extends Submission>(input: S): Promise<RoomInputReplyOf<S['kind']>> => {
     const full = { inputId: `input-${n++}`, serverName: SERVER, ...input } as RoomInput;
-    return bus.request('room.input', full, full.kind === 'createRoom' ? full.sender : full.roomId);
+    return bus.request('room.input', full, full.kind === 'createRoom' ? full.sender : full.roomId) as Promise<RoomInputReplyOf<S['kind']>>;
   };
   /** Output reaches consumers after the publisher moves on; this waits until everything published so far has. */
   const delivered = () => bus.close();

@@ -279,7 +279,15 @@ export class RoomStore {
     return persisted;
   }
 
-  /** persist, with the input's own rows written first in the same transaction (`first` runs before the rooms are locked); timed for the persist-time metric. */
+  /**
+   * persist, with the input's own rows written first in the same transaction
+   * (`first` runs before the rooms are locked). Its steps: intern every
+   * type and state key written (before the transaction, which then only
+   * reads the nids); then, in one transaction, fence the rooms and allocate
+   * stream positions, insert the event rows, advance each room's state and
+   * extremities, and write the events' details (JSON, edges, transaction
+   * IDs, relations, redactions, the inputs' replies).
+   */
   private async persistAfter(writes: RoomWrite[], processed: ProcessedInput[], first?: (tx: Prisma.TransactionClient) => Promise<void>): Promise<PersistedEvent[][]> {
     const timer = roomPersistDuration.startTimer();
     try {
@@ -289,101 +297,19 @@ export class RoomStore {
     }
   }
 
+  /** persistAfter's work, timed there for the persist-time metric. */
   private async writeAll(writes: RoomWrite[], processed: ProcessedInput[], first?: (tx: Prisma.TransactionClient) => Promise<void>): Promise<PersistedEvent[][]> {
-    const events = writes.flatMap((w) => [...w.events, ...(w.outliers ?? [])]);
-    const sets = writes.flatMap((w) => [...w.events.map((e) => e.before), w.next.state]);
-    // Every type and state key the transaction writes: the events', the entries of the snapshots to write, the current state's changes.
-    const pdus = events.map((e) => e.pdu);
-    for (const set of sets) {
-      for (const unstored of unstoredChain(set)) {
-        const plan = planSnapshot(unstored);
-        pdus.push(...('full' in plan ? plan.full : plan.changes).map((entry) => entry.pdu));
-      }
-    }
-    for (const { head, next } of writes) {
-      for (const [key, entry] of next.state.entries) if (head.state.get(key)?.eventId !== entry.eventId) pdus.push(entry.pdu);
-    }
-    const interned = await this.intern(pdus);
-    const { typeNid, keyNid } = interned;
+    const interned = await this.intern(pdusWritten(writes));
     const visible = writes.flatMap((w) => w.events).filter(isVisible);
 
     const { advancedHeads, written: writtenSets } = await this.db.$transaction(async (tx) => {
       await first?.(tx);
       const firstPosition = await this.fence(tx, writes, visible.length);
-      let position = firstPosition;
       const nids = new Map<string, bigint>();
-      const snapshots = new SnapshotWriter(tx, nids, typeNid, (pdu) => keyNid(pdu)!);
-      const messageRows: EventRow[] = [];
-      const heads = [];
-
-      for (const write of writes) {
-        for (const [eventId, eventNid] of await insertOutliers(tx, write.head, [...new Map((write.outliers ?? []).map((o) => [o.eventId, o])).values()], interned)) nids.set(eventId, eventNid);
-        const persisted: PersistedEvent[] = [];
-        const positions = new Map<string, bigint>();
-        for (const event of write.events) {
-          const streamPos = isVisible(event) ? position++ : null;
-          if (streamPos !== null) positions.set(event.eventId, streamPos);
-          const row = eventRow(write.head, event, typeNid(event.pdu), keyNid(event.pdu), streamPos, await snapshots.ensure(write.head.roomNid, event.before));
-          if (event.pdu.state_key === undefined) messageRows.push(row);
-          else nids.set(event.eventId, (await tx.event.create({ data: row, select: { eventNid: true } })).eventNid);
-          if (streamPos !== null) persisted.push({ eventId: event.eventId, eventNid: 0n, streamPos });
-        }
-        heads.push({ write, persisted, positions, lastPosition: position - 1n });
-      }
-      for (const [eventId, eventNid] of await insertEvents(tx, messageRows)) nids.set(eventId, eventNid);
-
-      const json: Array<{ eventNid: bigint; json: string }> = [];
-      const edges: Array<{ eventNid: bigint; prevEventId: string }> = [];
-      const authEdges: Array<{ eventNid: bigint; authEventId: string }> = [];
-      const txns: Array<ClientTransaction & { eventId: string }> = [];
-      const relations: RelationRow[] = [];
-      const eventIdOf = new Map<bigint, string>();
-      const extremityRows: Array<{ roomNid: number; eventNid: bigint }> = [];
-      const advanced = [];
-      for (const { write, persisted, positions, lastPosition } of heads) {
-        for (const p of persisted) p.eventNid = nids.get(p.eventId)!;
-        for (const event of write.events) {
-          const { pdu, eventId } = event;
-          const eventNid = nids.get(eventId)!;
-          json.push({ eventNid, json: JSON.stringify(pdu) });
-          edges.push(...referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid, prevEventId })));
-          authEdges.push(...referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid, authEventId })));
-          if (event.txn) txns.push({ ...event.txn, eventId });
-          const streamPos = positions.get(eventId);
-          if (streamPos !== undefined) relations.push(...relationRows(write.head, eventNid, pdu, typeNid(pdu), streamPos));
-          eventIdOf.set(eventNid, eventId);
-        }
-        const nidOf = await snapshots.nidsOf([...write.next.state.entries.values(), ...write.next.extremities]);
-        const state = new Map([...write.next.state.entries].map(([key, entry]) => [key, { ...entry, eventNid: nidOf(entry) }]));
-        const extremities = write.next.extremities.map((x) => ({ ...x, eventNid: nidOf(x) }));
-        extremityRows.push(...extremities.map((x) => ({ roomNid: write.head.roomNid, eventNid: x.eventNid })));
-        await updateCurrentState(tx, write.head, state, (eventId) => positions.get(eventId) ?? lastPosition, typeNid, (pdu) => keyNid(pdu)!);
-        const snapshotNid = await snapshots.ensure(write.head.roomNid, write.next.state);
-        if (snapshotNid !== write.head.snapshotNid) await tx.room.update({ where: { roomNid: write.head.roomNid }, data: { stateSnapshotNid: snapshotNid } });
-        advanced.push({ write, state, extremities, snapshotNid, persisted });
-      }
-
-      const redactedIds = new Set<string>();
-      for (const { head, events: written } of writes) {
-        for (const { pdu, eventId } of written.filter((e) => e.status === undefined || e.status === 'accepted')) {
-          const redacted = redactsOf(head.version, pdu);
-          if (redacted) {
-            redactedIds.add(redacted);
-            await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
-          }
-        }
-      }
-      await writeEventDetails(tx, {
-        json,
-        prevEdges: edges,
-        authEdges,
-        txns,
-        extremities: { roomNids: writes.filter((w) => w.events.length).map((w) => w.head.roomNid), rows: extremityRows },
-        processed,
-        // Redaction strips m.relates_to, and with it the relationship; an event redacted in its own batch never gets one.
-        relations: relations.filter((r) => !redactedIds.has(eventIdOf.get(r.eventNid)!)),
-        unrelated: [...redactedIds],
-      });
+      const snapshots = new SnapshotWriter(tx, nids, interned.typeNid, (pdu) => interned.keyNid(pdu)!);
+      const inserted = await insertEventRows(tx, writes, firstPosition, interned, snapshots, nids);
+      const advanced = await advanceRooms(tx, inserted, snapshots, interned);
+      await writeDetails(tx, inserted, advanced, nids, interned, processed);
       return { advancedHeads: advanced, written: snapshots.written };
     });
 
@@ -479,6 +405,140 @@ export class RoomStore {
     }
     return positions > 0 ? firstAllocated(checked[0].last!, positions) : 0n;
   }
+}
+
+/**
+ * Every event a write stores, and every state entry it writes into a
+ * snapshot or the current state: whose types and state keys need nids.
+ */
+function pdusWritten(writes: RoomWrite[]): Pdu[] {
+  const pdus = writes.flatMap((w) => [...w.events, ...(w.outliers ?? [])]).map((e) => e.pdu);
+  for (const set of writes.flatMap((w) => [...w.events.map((e) => e.before), w.next.state])) {
+    for (const unstored of unstoredChain(set)) {
+      const plan = planSnapshot(unstored);
+      pdus.push(...('full' in plan ? plan.full : plan.changes).map((entry) => entry.pdu));
+    }
+  }
+  for (const { head, next } of writes) {
+    for (const [key, entry] of next.state.entries) if (head.state.get(key)?.eventId !== entry.eventId) pdus.push(entry.pdu);
+  }
+  return pdus;
+}
+
+/** A write whose event rows are inserted: the stream positions its visible events took, and the last one. */
+interface InsertedWrite {
+  write: RoomWrite;
+  persisted: PersistedEvent[];
+  positions: Map<string, bigint>;
+  lastPosition: bigint;
+}
+
+/**
+ * Inserts the writes' outliers and event rows (each with the snapshot of
+ * the state before it), giving visible events stream positions from
+ * `position` on; state events one by one (later snapshots refer to them),
+ * messages in one statement. Fills `nids` with the nids inserted.
+ */
+async function insertEventRows(tx: Prisma.TransactionClient, writes: RoomWrite[], position: bigint, interned: Interned, snapshots: SnapshotWriter, nids: Map<string, bigint>): Promise<InsertedWrite[]> {
+  const messageRows: EventRow[] = [];
+  const inserted: InsertedWrite[] = [];
+  for (const write of writes) {
+    for (const [eventId, eventNid] of await insertOutliers(tx, write.head, [...new Map((write.outliers ?? []).map((o) => [o.eventId, o])).values()], interned)) nids.set(eventId, eventNid);
+    const persisted: PersistedEvent[] = [];
+    const positions = new Map<string, bigint>();
+    for (const event of write.events) {
+      const streamPos = isVisible(event) ? position++ : null;
+      if (streamPos !== null) positions.set(event.eventId, streamPos);
+      const row = eventRow(write.head, event, interned.typeNid(event.pdu), interned.keyNid(event.pdu), streamPos, await snapshots.ensure(write.head.roomNid, event.before));
+      if (event.pdu.state_key === undefined) messageRows.push(row);
+      else nids.set(event.eventId, (await tx.event.create({ data: row, select: { eventNid: true } })).eventNid);
+      if (streamPos !== null) persisted.push({ eventId: event.eventId, eventNid: 0n, streamPos });
+    }
+    inserted.push({ write, persisted, positions, lastPosition: position - 1n });
+  }
+  for (const [eventId, eventNid] of await insertEvents(tx, messageRows)) nids.set(eventId, eventNid);
+  for (const { persisted } of inserted) for (const p of persisted) p.eventNid = nids.get(p.eventId)!;
+  return inserted;
+}
+
+/** A room advanced by a write: its new state and extremities, with nids, to become its head once committed. */
+interface AdvancedRoom {
+  write: RoomWrite;
+  state: Map<string, StateEntry>;
+  extremities: Extremity[];
+  snapshotNid: bigint | null;
+  persisted: PersistedEvent[];
+}
+
+/** Moves each room to the write's next state: current state rows, the room's snapshot. */
+async function advanceRooms(tx: Prisma.TransactionClient, inserted: InsertedWrite[], snapshots: SnapshotWriter, interned: Interned): Promise<AdvancedRoom[]> {
+  const advanced: AdvancedRoom[] = [];
+  for (const { write, persisted, positions, lastPosition } of inserted) {
+    const nidOf = await snapshots.nidsOf([...write.next.state.entries.values(), ...write.next.extremities]);
+    const state = new Map([...write.next.state.entries].map(([key, entry]) => [key, { ...entry, eventNid: nidOf(entry) }]));
+    const extremities = write.next.extremities.map((x) => ({ ...x, eventNid: nidOf(x) }));
+    await updateCurrentState(tx, write.head, state, (eventId) => positions.get(eventId) ?? lastPosition, interned.typeNid, (pdu) => interned.keyNid(pdu)!);
+    const snapshotNid = await snapshots.ensure(write.head.roomNid, write.next.state);
+    if (snapshotNid !== write.head.snapshotNid) await tx.room.update({ where: { roomNid: write.head.roomNid }, data: { stateSnapshotNid: snapshotNid } });
+    advanced.push({ write, state, extremities, snapshotNid, persisted });
+  }
+  return advanced;
+}
+
+/**
+ * Writes what hangs off the inserted events: their JSON, prev and auth
+ * edges, client transaction IDs, relations, the rooms' extremities, the
+ * redactions they make, and the inputs' replies.
+ */
+async function writeDetails(tx: Prisma.TransactionClient, inserted: InsertedWrite[], advanced: AdvancedRoom[], nids: Map<string, bigint>, interned: Interned, processed: ProcessedInput[]): Promise<void> {
+  const json: Array<{ eventNid: bigint; json: string }> = [];
+  const edges: Array<{ eventNid: bigint; prevEventId: string }> = [];
+  const authEdges: Array<{ eventNid: bigint; authEventId: string }> = [];
+  const txns: Array<ClientTransaction & { eventId: string }> = [];
+  const relations: RelationRow[] = [];
+  const eventIdOf = new Map<bigint, string>();
+  for (const { write, positions } of inserted) {
+    for (const event of write.events) {
+      const { pdu, eventId } = event;
+      const eventNid = nids.get(eventId)!;
+      json.push({ eventNid, json: JSON.stringify(pdu) });
+      edges.push(...referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid, prevEventId })));
+      authEdges.push(...referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid, authEventId })));
+      if (event.txn) txns.push({ ...event.txn, eventId });
+      const streamPos = positions.get(eventId);
+      if (streamPos !== undefined) relations.push(...relationRows(write.head, eventNid, pdu, interned.typeNid(pdu), streamPos));
+      eventIdOf.set(eventNid, eventId);
+    }
+  }
+  const writes = inserted.map((i) => i.write);
+  const extremityRows = advanced.flatMap(({ write, extremities }) => extremities.map((x) => ({ roomNid: write.head.roomNid, eventNid: x.eventNid })));
+  const redactedIds = await markRedactions(tx, writes);
+  await writeEventDetails(tx, {
+    json,
+    prevEdges: edges,
+    authEdges,
+    txns,
+    extremities: { roomNids: writes.filter((w) => w.events.length).map((w) => w.head.roomNid), rows: extremityRows },
+    processed,
+    // Redaction strips m.relates_to, and with it the relationship; an event redacted in its own batch never gets one.
+    relations: relations.filter((r) => !redactedIds.has(eventIdOf.get(r.eventNid)!)),
+    unrelated: [...redactedIds],
+  });
+}
+
+/** Marks the events the writes' accepted redactions redact; returns their IDs. */
+async function markRedactions(tx: Prisma.TransactionClient, writes: RoomWrite[]): Promise<Set<string>> {
+  const redactedIds = new Set<string>();
+  for (const { head, events } of writes) {
+    for (const { pdu, eventId } of events.filter((e) => e.status === undefined || e.status === 'accepted')) {
+      const redacted = redactsOf(head.version, pdu);
+      if (redacted) {
+        redactedIds.add(redacted);
+        await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
+      }
+    }
+  }
+  return redactedIds;
 }
 
 interface Interned {

@@ -1,4 +1,4 @@
-import type { RoomReader } from '../room-reader';
+import type { SpaceRoomReads } from '../room-reads';
 import type { HierarchyRoom } from './hierarchy-walk';
 import { roomSummary } from './room-summary';
 import { childStateEvents } from './space-children';
@@ -11,7 +11,7 @@ export interface LocalSpaceRoom {
 
 /** Reads rooms of this server for space hierarchies (client and federation GET /hierarchy). */
 export class LocalSpaceRooms {
-  constructor(private readonly reader: RoomReader) {}
+  constructor(private readonly reader: SpaceRoomReads) {}
 
   /** Undefined for a room this server does not have. */
   async load(roomId: string): Promise<LocalSpaceRoom | undefined> {

@@ -1,5 +1,6 @@
 import { Errors } from '@lattice/http';
-import type { RoomReader, StoredEvent } from '../room-reader';
+import type { StoredEvent } from '../room-reader';
+import type { RoomViewReads } from '../room-reads';
 import type { EventVisibility } from './event-visibility';
 
 /**
@@ -18,7 +19,7 @@ import type { EventVisibility } from './event-visibility';
  */
 export type RoomView = { kind: 'member' } | { kind: 'former'; leftAt: bigint } | { kind: 'peek' } | { kind: 'none' } | { kind: 'unknown' };
 
-export async function roomViewOf(reader: RoomReader, visibility: EventVisibility, roomId: string, userId: string): Promise<RoomView> {
+export async function roomViewOf(reader: RoomViewReads, visibility: EventVisibility, roomId: string, userId: string): Promise<RoomView> {
   if (!(await reader.roomVersion(roomId))) return { kind: 'unknown' };
   const entry = await reader.membershipEntry(roomId, userId);
   if (entry?.membership === 'join') return { kind: 'member' };
@@ -35,7 +36,7 @@ export async function roomViewOf(reader: RoomReader, visibility: EventVisibility
  */
 export type ReadableRoomView = Exclude<RoomView, { kind: 'none' | 'unknown' }>;
 
-export async function requireRoomView(reader: RoomReader, visibility: EventVisibility, roomId: string, userId: string): Promise<ReadableRoomView> {
+export async function requireRoomView(reader: RoomViewReads, visibility: EventVisibility, roomId: string, userId: string): Promise<ReadableRoomView> {
   const view = await roomViewOf(reader, visibility, roomId, userId);
   if (view.kind === 'none' || view.kind === 'unknown') throw Errors.forbidden(`You are not allowed to read ${roomId}`);
   return view;
@@ -47,7 +48,7 @@ export function viewHorizon(view: RoomView): bigint | undefined {
 }
 
 /** The room's state as the view shows it: now, or as it was when a former member left. */
-export function stateInView(reader: RoomReader, roomId: string, view: RoomView, type?: string): Promise<StoredEvent[]> {
+export function stateInView(reader: RoomViewReads, roomId: string, view: RoomView, type?: string): Promise<StoredEvent[]> {
   const horizon = viewHorizon(view);
   return horizon === undefined ? reader.currentState(roomId, type) : reader.stateAt(roomId, horizon, type);
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { fetchHistory, FederationClient, ServerKeys } from '@lattice/federation';
 import { serverNameOf } from '@lattice/protocol';
-import { RoomInputClient, RoomReader } from '@lattice/rooms';
+import { RoomInputClient, SYNC_ROOM_READS, type SyncRoomReads } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 
 /**
@@ -14,7 +14,6 @@ import { DATABASE, type Database } from '@lattice/storage';
  */
 @Injectable()
 export class HistoryBackfill {
-  private readonly reader: RoomReader;
   /** One fetch per room at a time: concurrent paginations wait for it instead of asking again. */
   private readonly running = new Map<string, Promise<boolean>>();
 
@@ -23,9 +22,8 @@ export class HistoryBackfill {
     private readonly federation: FederationClient,
     private readonly keys: ServerKeys,
     private readonly rooms: RoomInputClient,
-  ) {
-    this.reader = new RoomReader(db.prisma);
-  }
+    @Inject(SYNC_ROOM_READS) private readonly reader: SyncRoomReads,
+  ) {}
 
   /** Fetches up to about `limit` events before the room's earliest; says whether that moved the room's start back. */
   backfill(origin: string, roomId: string, limit: number): Promise<boolean> {
@@ -47,7 +45,7 @@ export class HistoryBackfill {
     const events = await fetchHistory(this.federation, this.keys, { origin, servers, roomId, version, from: [earliest.eventId], limit: limit + 1 });
     const fresh = events.filter((e) => e.eventId !== earliest.eventId);
     if (fresh.length === 0) return false;
-    await this.rooms.submit({ kind: 'backfill', serverName: origin, sender: origin, roomId, events: fresh as never });
+    await this.rooms.submit({ kind: 'backfill', serverName: origin, sender: origin, roomId, events: fresh });
     const [start] = await this.reader.timeline(roomId, { limit: 1, backwards: false });
     return start?.eventId !== earliest.eventId;
   }

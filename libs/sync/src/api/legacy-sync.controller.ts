@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, GuestAllowed, integerParam, Requester, Tenant } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { EventVisibility, RoomReader, requireRoomView, roomViewOf, stateInView, toClientEvent, viewHorizon, type ReadableRoomView, type StoredEvent } from '@lattice/rooms';
+import { EventVisibility, requireRoomView, roomViewOf, stateInView, toClientEvent, viewHorizon, type ReadableRoomView, type StoredEvent, SYNC_ROOM_READS, type SyncRoomReads } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 import { formatPaginationToken, parsePaginationToken } from '@lattice/streams';
 import { SyncService } from '../sync-service';
@@ -32,14 +32,13 @@ const ALL_POSITIONS = 2n ** 62n;
  */
 @Controller('_matrix/client/v3')
 export class LegacySyncController {
-  private readonly reader: RoomReader;
   private readonly visibility: EventVisibility;
 
   constructor(
     @Inject(DATABASE) db: Database,
     private readonly sync: SyncService,
+    @Inject(SYNC_ROOM_READS) private readonly reader: SyncRoomReads,
   ) {
-    this.reader = new RoomReader(db.prisma);
     this.visibility = new EventVisibility(db.prisma);
   }
 

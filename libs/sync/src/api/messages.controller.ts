@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
-import { BundledAggregations, EventVisibility, requireRoomView, RoomReader, stateInView, toClientEvent, viewHorizon, type RoomView, type StoredEvent } from '@lattice/rooms';
+import { BundledAggregations, EventVisibility, requireRoomView, SYNC_ROOM_READS, type SyncRoomReads, stateInView, toClientEvent, viewHorizon, type RoomView, type StoredEvent } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 import { formatPaginationToken, parsePaginationToken, roomEventFilterSchema, roomEventMatches, type RoomEventFilter } from '@lattice/streams';
 import { HistoryBackfill } from './history-backfill';
@@ -15,7 +15,6 @@ const MAX_BACKFILL_ROUNDS = 3;
 /** Timeline pagination: /messages and /context (client-server-api "Getting events for a room"). */
 @Controller('_matrix/client/v3/rooms/:roomId')
 export class MessagesController {
-  private readonly reader: RoomReader;
   private readonly visibility: EventVisibility;
   private readonly bundles: BundledAggregations;
 
@@ -23,8 +22,8 @@ export class MessagesController {
     @Inject(DATABASE) db: Database,
     private readonly history: HistoryBackfill,
     private readonly sync: SyncService,
+    @Inject(SYNC_ROOM_READS) private readonly reader: SyncRoomReads,
   ) {
-    this.reader = new RoomReader(db.prisma);
     this.visibility = new EventVisibility(db.prisma);
     this.bundles = new BundledAggregations(db.prisma);
   }

@@ -1,6 +1,7 @@
+import { Logger } from '@nestjs/common';
 import type { OutputPresence, PresenceState } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
-import type { RoomReader } from '@lattice/rooms';
+import type { MembershipReads } from '@lattice/rooms';
 import { eventMatches, presenceContent, REFRESH_AFTER_MS, syncPresenceUpdate, type EventFilter, type PresenceStore, type SyncPosition } from '@lattice/streams';
 import type { SyncNotifier } from '../notifier';
 
@@ -14,6 +15,7 @@ const SWEEP_MS = 15_000;
  * stopped syncing offline.
  */
 export class PresenceTracker {
+  private readonly logger = new Logger(PresenceTracker.name);
   /**
    * When this process last wrote a user's presence for their syncs: within
    * REFRESH_AFTER_MS, a sync asking for the same state needs no database
@@ -24,7 +26,7 @@ export class PresenceTracker {
 
   constructor(
     private readonly store: PresenceStore,
-    private readonly reader: RoomReader,
+    private readonly reader: MembershipReads,
     private readonly notifier: SyncNotifier,
     readonly enabled: boolean,
   ) {}
@@ -34,7 +36,7 @@ export class PresenceTracker {
     this.sweeper = setInterval(() => {
       const now = Date.now();
       for (const [userId, seen] of this.recent) if (now - seen.at > REFRESH_AFTER_MS) this.recent.delete(userId);
-      this.store.timeOutGone(now).catch(() => undefined);
+      this.store.timeOutGone(now).catch((e: unknown) => this.logger.debug(`Timing out gone users failed; the next sweep tries again: ${String(e)}`));
     }, SWEEP_MS);
     this.sweeper.unref();
   }
