@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { AccountStore, RegistrationTokens } from '@lattice/accounts';
-import { Errors, MatrixError, Public, RateLimited, Tenant, validateBody, type MatrixRequest } from '@lattice/http';
+import { Errors, Public, RateLimited, Tenant, validateBody, type MatrixRequest } from '@lattice/http';
 import { AppserviceAccess } from '../appservice/appservice-access';
 import { completeSingleStageAuth, UiaFlow } from '../auth/user-interactive-auth';
 import { registerBody } from './account-schemas';
