@@ -36,7 +36,10 @@ describe('the push service under kill -9', () => {
     await deployment?.close();
   });
 
-  it('delivers every notification exactly once per pushkey when every push replica is killed while messages arrive', async () => {
+  // A push in flight when its replica dies may have reached the gateway before the replica could record it:
+  // nothing tells the restarted one, and a gateway that does not deduplicate (push-gateway-api asks none to) sees
+  // it twice. Each pusher is held by one replica at a time, so that is at most one push per pushkey per kill.
+  it('delivers every notification to every pushkey when every push replica is killed while messages arrive, repeating only the push in flight', async () => {
     const sent: string[] = [];
     const sending = (async () => {
       for (let i = 0; i < 40; i++) {
@@ -53,8 +56,9 @@ describe('the push service under kill -9', () => {
     await eventually('every push to arrive', () => sent.every((id) => pushkeys.every((key) => arrived(key, id) >= 1)), 60_000);
     // Anything sent twice would have been sent by now: redelivery is immediate after restart, retries come within seconds.
     await new Promise((r) => setTimeout(r, 3_000));
-    const counts = sent.flatMap((id) => pushkeys.map((key) => arrived(key, id)));
-    expect(counts.every((n) => n === 1)).toBe(true);
-    expect(gateway.received).toHaveLength(sent.length * pushkeys.length);
+    for (const key of pushkeys) {
+      const repeats = sent.reduce((n, id) => n + arrived(key, id) - 1, 0);
+      expect(repeats).toBeLessThanOrEqual(1);
+    }
   }, 180_000);
 });

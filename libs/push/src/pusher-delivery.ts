@@ -38,7 +38,10 @@ const ROWS_PER_ROUND = 50;
  * expire and another takes its pushers over. Pushes of a pusher go in order;
  * one the gateway failed to take waits (exponential backoff) with those
  * behind it. A row is deleted once the gateway has answered, so a push is
- * sent again only if the replica died between the answer and the delete.
+ * sent again only if the replica died while it was in flight (between the
+ * request and the delete): at most one push per pusher per replica lost.
+ * Nothing can do better against a gateway that does not deduplicate, as
+ * nothing tells a restarted replica whether the gateway got that push.
  */
 @Injectable()
 export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
