@@ -38,7 +38,10 @@ describe('application services through the admin API', () => {
   const operator = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${server.url}/_lattice/admin/v1/tenants/localhost/appservices${path}`, {
       method,
-      headers: { authorization: `Bearer ${OPERATOR}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${OPERATOR}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -91,7 +94,9 @@ describe('application services through the admin API', () => {
     const added = await operator('POST', '', dump(registration()));
     expect(added).toMatchObject({ status: 200, body: { id: 'admin-bridge', sender: '@_adm_bot:localhost' } });
     expect(added.body).not.toHaveProperty('as_token');
-    expect((await operator('GET', '')).body.appservices).toEqual([expect.objectContaining({ id: 'admin-bridge', source: 'database' })]);
+    expect((await operator('GET', '')).body.appservices).toEqual([
+      expect.objectContaining({ id: 'admin-bridge', source: 'database' }),
+    ]);
 
     expect((await asService('/account/whoami')).body).toMatchObject({ user_id: '@_adm_bot:localhost' });
     const roomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat' })).body.room_id as string;
@@ -100,7 +105,9 @@ describe('application services through the admin API', () => {
       msgtype: 'm.text',
       body: 'hello admin bridge',
     });
-    const pushed = await until('the message in a transaction', () => events.find((e) => e.event_id === sent.body.event_id));
+    const pushed = await until('the message in a transaction', () =>
+      events.find((e) => e.event_id === sent.body.event_id),
+    );
     expect(pushed).toMatchObject({ room_id: roomId, content: { body: 'hello admin bridge' } });
   });
 

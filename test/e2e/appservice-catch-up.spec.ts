@@ -56,7 +56,12 @@ describe('application services across a single-process restart', () => {
     const joined = await raw.call(bot, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
     expect(joined.status).toBe(200);
     const join = await until('the bot’s join in a transaction', () =>
-      events.find((e) => e.room_id === roomId && e.type === 'm.room.member' && e.state_key === `@${registration.senderLocalpart}:localhost`),
+      events.find(
+        (e) =>
+          e.room_id === roomId &&
+          e.type === 'm.room.member' &&
+          e.state_key === `@${registration.senderLocalpart}:localhost`,
+      ),
     );
 
     // The process "dies" between commit and routing: the router no longer sees what is committed.

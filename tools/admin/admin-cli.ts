@@ -95,7 +95,14 @@ async function appservicesCommand(action: string | undefined, rest: string[], en
     case 'list':
       return call(env.url, 'localhost', 'GET', base, token);
     case 'add':
-      return call(env.url, 'localhost', 'POST', base, token, parseYaml(readFileSync(need(arg, 'a registration file'), 'utf8')));
+      return call(
+        env.url,
+        'localhost',
+        'POST',
+        base,
+        token,
+        parseYaml(readFileSync(need(arg, 'a registration file'), 'utf8')),
+      );
     case 'remove':
       return call(env.url, 'localhost', 'DELETE', `${base}/${encodeURIComponent(need(arg, 'an id'))}`, token);
     default:

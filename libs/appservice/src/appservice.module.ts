@@ -15,7 +15,15 @@ import { TypingRooms } from './typing-rooms';
  * the client-api.
  */
 @Module({
-  providers: [AppserviceQueue, CommittedRoomEvents, RoomFactsReader, ToDeviceReader, TypingRooms, TransactionSender, AppserviceRouter],
+  providers: [
+    AppserviceQueue,
+    CommittedRoomEvents,
+    RoomFactsReader,
+    ToDeviceReader,
+    TypingRooms,
+    TransactionSender,
+    AppserviceRouter,
+  ],
   exports: [AppserviceQueue],
 })
 export class AppserviceModule {}
