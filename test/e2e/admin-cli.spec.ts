@@ -1,4 +1,5 @@
 import { runAdminCommand } from '../../tools/admin/admin-cli';
+import { writeRegistration } from '../support/appservice-registration';
 import { HostClient } from '../support/host-client';
 import { startEmbeddedServer } from '../support/embedded-server';
 
@@ -41,5 +42,17 @@ describe('admin CLI', () => {
       (await new HostClient(server.url, 'brief.test').client(undefined, 'GET', '/register/available?username=x'))
         .status,
     ).toBe(404);
+  });
+
+  it('adds an application service from its registration file, lists it and removes it', async () => {
+    const registration = writeRegistration({ id: 'cli-bridge', url: null, prefix: '_cli_' });
+    expect(await runAdminCommand(['appservices', 'add', 'one.test', registration.path], env)).toMatchObject({
+      status: 200,
+      body: { id: 'cli-bridge', sender: '@_cli_bot:one.test' },
+    });
+    expect((await runAdminCommand(['appservices', 'list', 'one.test'], env)).body).toMatchObject({
+      appservices: [{ id: 'cli-bridge', source: 'database' }],
+    });
+    expect((await runAdminCommand(['appservices', 'remove', 'one.test', 'cli-bridge'], env)).status).toBe(200);
   });
 });

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { load as parseYaml } from 'js-yaml';
 import { registrationMac } from '@lattice/admin';
 
 /** What the CLI needs from its environment: where the server is and the secrets it may use. */
@@ -26,6 +28,9 @@ export const USAGE = `Usage: npm run admin -- <command>
   tenants update <server-name> [same options]
   tenants disable <server-name>
   tenants enable <server-name>
+  appservices list <server-name>
+  appservices add <server-name> <registration.yaml>
+  appservices remove <server-name> <id>
   register <server-name> <username> [--password <password>] [--admin]
   api <server-name> <GET|POST|PUT|DELETE> <path> [<json body>]    (Synapse admin API with LATTICE_ACCESS_TOKEN)
 Environment: LATTICE_ADMIN_URL, LATTICE_ADMIN_TOKEN, LATTICE_REGISTRATION_SHARED_SECRET, LATTICE_ACCESS_TOKEN`;
@@ -39,6 +44,7 @@ export class CliUsageError extends Error {}
 export async function runAdminCommand(args: readonly string[], env: CliEnvironment): Promise<CliAnswer> {
   const [group, action, ...rest] = args;
   if (group === 'tenants') return tenantsCommand(action, rest, env);
+  if (group === 'appservices') return appservicesCommand(action, rest, env);
   if (group === 'register')
     return registerCommand(
       [action, ...rest].filter((a) => a !== undefined),
@@ -76,6 +82,29 @@ async function tenantsCommand(action: string | undefined, rest: string[], env: C
       return call(env.url, 'localhost', 'DELETE', at(name), token);
     case 'enable':
       return call(env.url, 'localhost', 'PUT', at(name), token, { disabled: false });
+    default:
+      throw new CliUsageError(USAGE);
+  }
+}
+
+async function appservicesCommand(action: string | undefined, rest: string[], env: CliEnvironment): Promise<CliAnswer> {
+  const token = need(env.operatorToken, 'LATTICE_ADMIN_TOKEN');
+  const [serverName, arg] = rest;
+  const base = `/_lattice/admin/v1/tenants/${encodeURIComponent(need(serverName, 'a server name'))}/appservices`;
+  switch (action) {
+    case 'list':
+      return call(env.url, 'localhost', 'GET', base, token);
+    case 'add':
+      return call(
+        env.url,
+        'localhost',
+        'POST',
+        base,
+        token,
+        parseYaml(readFileSync(need(arg, 'a registration file'), 'utf8')),
+      );
+    case 'remove':
+      return call(env.url, 'localhost', 'DELETE', `${base}/${encodeURIComponent(need(arg, 'an id'))}`, token);
     default:
       throw new CliUsageError(USAGE);
   }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { RoomInputClient } from '@lattice/rooms';
 import { AdminGuard } from './admin.guard';
+import { AppservicesController } from './appservices/appservices.controller';
 import { ServerNotices } from './notices/server-notices';
 import { ServerNoticesController } from './notices/server-notices.controller';
 import { OperatorGuard } from './operator.guard';
@@ -17,7 +18,8 @@ import { AdminUsersController } from './users/users.controller';
 /**
  * The admin API: Synapse's /_synapse/admin (users, rooms, registration
  * tokens, server notices, shared-secret registration) for tenant admins,
- * and /_lattice/admin/v1/tenants for the operator. Served by the client-api
+ * and /_lattice/admin/v1/tenants (with each tenant's application services)
+ * for the operator. Served by the client-api
  * processes (libs/routing sends /_synapse/admin and /_lattice/admin there).
  *
  * Seams for later: media admin (list, quarantine, delete, purge remote
@@ -32,6 +34,7 @@ import { AdminUsersController } from './users/users.controller';
     RegistrationTokensController,
     ServerNoticesController,
     TenantsController,
+    AppservicesController,
   ],
   providers: [
     AdminGuard,

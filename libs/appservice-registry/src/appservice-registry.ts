@@ -53,7 +53,7 @@ export class AppserviceRegistry implements OnModuleInit, OnModuleDestroy {
   /** Adds (or replaces, by id) a service of a tenant; checked like a file, stored for every process. */
   async register(serverName: string, raw: unknown): Promise<AppserviceRegistration> {
     const registration = parseRegistration(raw, serverName, 'registration');
-    if (this.fromFiles.some((r) => r.serverName === serverName && r.id === registration.id)) {
+    if (this.isFromFile(serverName, registration.id)) {
       throw new RegistrationError(`Application service ${registration.id} is registered by a configuration file`);
     }
     const others = this.all.filter((r) => !(r.serverName === serverName && r.id === registration.id));
@@ -65,6 +65,20 @@ export class AppserviceRegistry implements OnModuleInit, OnModuleDestroy {
     });
     this.all = [...others, registration];
     return registration;
+  }
+
+  /** Removes a service added at run time; false when there is none by that id (a file's service cannot be removed here). */
+  async unregister(serverName: string, id: string): Promise<boolean> {
+    if (this.isFromFile(serverName, id))
+      throw new RegistrationError(`Application service ${id} is registered by a configuration file`);
+    const { count } = await this.db.prisma.appserviceRegistrationRow.deleteMany({ where: { serverName, id } });
+    this.all = this.all.filter((r) => !(r.serverName === serverName && r.id === id));
+    return count > 0;
+  }
+
+  /** Whether the service comes from a registration file (not removable at run time). */
+  isFromFile(serverName: string, id: string): boolean {
+    return this.fromFiles.some((r) => r.serverName === serverName && r.id === id);
   }
 
   servicesOf(serverName: string): readonly AppserviceRegistration[] {

@@ -36,7 +36,30 @@ export class AppserviceQueue {
 
   async enqueue(items: readonly QueueItem[]): Promise<void> {
     if (items.length === 0) return;
-    await this.db.appserviceQueueItem.createMany({
+    await this.insert(this.db, items);
+  }
+
+  /**
+   * Queues the items of the room event at `position` and records it as routed, in one database
+   * transaction: the catch-up of a start routes exactly the events after it, none twice.
+   */
+  async enqueueRouted(items: readonly QueueItem[], position: bigint): Promise<void> {
+    await this.db.$transaction(async (tx) => {
+      await this.insert(tx, items);
+      await tx.$executeRaw`
+        INSERT INTO appservice_routed_position (stream, position) VALUES ('events', ${position})
+        ON CONFLICT (stream) DO UPDATE SET position = GREATEST(appservice_routed_position.position, EXCLUDED.position)`;
+    });
+  }
+
+  /** The last room-events position routed (single process); undefined before the first start that tracks it. */
+  async routedPosition(): Promise<bigint | undefined> {
+    return (await this.db.appserviceRoutedPosition.findUnique({ where: { stream: 'events' } }))?.position;
+  }
+
+  private async insert(db: Prisma.TransactionClient, items: readonly QueueItem[]): Promise<void> {
+    if (items.length === 0) return;
+    await db.appserviceQueueItem.createMany({
       data: items.map((i) => ({
         serverName: i.serverName,
         serviceId: i.serviceId,

@@ -1,11 +1,13 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DeviceKeyStore } from '@lattice/accounts';
 import { AppserviceRegistry, coversUser, type AppserviceRegistration } from '@lattice/appservice-registry';
 import { BUS, type Bus } from '@lattice/bus';
+import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import type { OutputPresence, OutputRoomEvent, OutputStreamChange, OutputTyping } from '@lattice/contracts';
 import type { Prisma } from '@lattice/storage';
 import { toClientEvent } from '@lattice/rooms';
 import { AppserviceQueue, type QueueItem } from './appservice-queue';
+import { CommittedRoomEvents } from './committed-room-events';
 import { interestedInEvent, interestedInRoom } from './interest';
 import { RoomFactsReader } from './room-facts';
 import { TransactionSender } from './transaction-sender';
@@ -18,6 +20,9 @@ export const APPSERVICE_CONSUMER = 'appservice-sender';
 /** Events whose arrival changes which services a room interests. */
 const INTEREST_CHANGING_TYPES = new Set(['m.room.member', 'm.room.canonical_alias']);
 
+/** Committed events read per query when a start catches up. */
+const CATCH_UP_BATCH = 200;
+
 /**
  * Puts what each application service is to receive in its queue: the output
  * stream is consumed durably (a message is acknowledged only once its items
@@ -27,11 +32,22 @@ const INTEREST_CHANGING_TYPES = new Set(['m.room.member', 'm.room.canonical_alia
  * receive_ephemeral, under the same rules, and send-to-device messages for
  * the users they cover; device-list changes and one-time-key counts
  * (MSC3202) to those with org.matrix.msc3202.
+ *
+ * In one process the bus does not redeliver: an event committed just before
+ * the process died never reaches the router. There the router records the
+ * last position it routed with the items it queued, and a start first
+ * routes the events committed after it, read from the store, in order.
  */
 @Injectable()
 export class AppserviceRouter implements OnModuleInit {
+  private readonly logger = new Logger(AppserviceRouter.name);
+  /** Single process: room-event positions are recorded and caught up at start (services mode has JetStream's durable consumer). */
+  private readonly tracksPosition: boolean;
+
   constructor(
     @Inject(BUS) private readonly bus: Bus,
+    @Inject(LATTICE_CONFIG) config: LatticeConfig,
+    private readonly committed: CommittedRoomEvents,
     private readonly registry: AppserviceRegistry,
     private readonly facts: RoomFactsReader,
     private readonly queue: AppserviceQueue,
@@ -39,9 +55,13 @@ export class AppserviceRouter implements OnModuleInit {
     private readonly typing: TypingRooms,
     private readonly toDevice: ToDeviceReader,
     private readonly deviceKeys: DeviceKeyStore,
-  ) {}
+  ) {
+    this.tracksPosition = config.bus.kind === 'in-process';
+  }
 
   async onModuleInit(): Promise<void> {
+    // Before consuming: what was committed earlier goes first, so each service's events keep stream order.
+    if (this.tracksPosition) await this.catchUp();
     // Ordered: each service's transactions carry the events in the order the rooms had them.
     const ordered = { ordered: true };
     await Promise.all([
@@ -61,7 +81,7 @@ export class AppserviceRouter implements OnModuleInit {
   async routeEvent(output: OutputRoomEvent): Promise<void> {
     if (INTEREST_CHANGING_TYPES.has(output.pdu.type) || output.resolvedMembershipsOf) this.facts.forget(output.roomId);
     const services = this.pushable();
-    if (services.length === 0) return;
+    if (services.length === 0) return this.recordRouted([], output);
     const room = await this.facts.of(output.roomId);
     const interested = services.filter((s) => interestedInEvent(s, output.pdu) || interestedInRoom(s, room));
     const payload = toClientEvent({
@@ -76,7 +96,38 @@ export class AppserviceRouter implements OnModuleInit {
       txnId: null,
       senderDeviceId: null,
     }) as Prisma.InputJsonValue;
-    await this.deliver(interested.map((s) => item(s, 'event', payload, output.eventId)));
+    await this.recordRouted(
+      interested.map((s) => item(s, 'event', payload, output.eventId)),
+      output,
+    );
+  }
+
+  /**
+   * Routes the room events committed after the last one routed, through routeEvent. A first start
+   * (no position yet) starts from the present: events from before it were no service's to receive.
+   */
+  private async catchUp(): Promise<void> {
+    let after = await this.queue.routedPosition();
+    if (after === undefined) {
+      await this.queue.enqueueRouted([], await this.committed.lastPosition());
+      return;
+    }
+    let routed = 0;
+    for (;;) {
+      const events = await this.committed.after(after, CATCH_UP_BATCH);
+      for (const event of events) await this.routeEvent(event);
+      routed += events.length;
+      if (events.length < CATCH_UP_BATCH) break;
+      after = BigInt(events[events.length - 1].streamPos);
+    }
+    if (routed > 0) this.logger.log(`Routed ${routed} room events committed before the last stop`);
+  }
+
+  /** Queues an event's items; in one process with its position, in the same database transaction. */
+  private async recordRouted(items: QueueItem[], output: OutputRoomEvent): Promise<void> {
+    if (!this.tracksPosition) return this.deliver(items);
+    await this.queue.enqueueRouted(items, BigInt(output.streamPos));
+    for (const { serverName, serviceId } of items) this.sender.wake(serverName, serviceId);
   }
 
   async routeTyping(typing: OutputTyping): Promise<void> {

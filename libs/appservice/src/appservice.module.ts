@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppserviceQueue } from './appservice-queue';
 import { AppserviceRouter } from './appservice-router';
+import { CommittedRoomEvents } from './committed-room-events';
 import { RoomFactsReader } from './room-facts';
 import { TransactionSender } from './transaction-sender';
 import { ToDeviceReader } from './to-device-reader';
@@ -14,7 +15,15 @@ import { TypingRooms } from './typing-rooms';
  * the client-api.
  */
 @Module({
-  providers: [AppserviceQueue, RoomFactsReader, ToDeviceReader, TypingRooms, TransactionSender, AppserviceRouter],
+  providers: [
+    AppserviceQueue,
+    CommittedRoomEvents,
+    RoomFactsReader,
+    ToDeviceReader,
+    TypingRooms,
+    TransactionSender,
+    AppserviceRouter,
+  ],
   exports: [AppserviceQueue],
 })
 export class AppserviceModule {}
