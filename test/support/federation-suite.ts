@@ -797,17 +797,17 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
       const serverOf = (userId: string) => userId.slice(userId.indexOf(':') + 1);
 
       it(`is followed by a ${peerName} user: the tombstone reaches ${peerName}, whose user joins the new room through it`, async () => {
-        const kim = await registerOnLattice('kim');
+        const kip = await registerOnLattice('kip');
         const lou = await peer.register('lou');
-        const oldRoomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', kim.accessToken, { preset: 'public_chat', room_version: '11', name: 'Before the upgrade' })).body.room_id as string;
+        const oldRoomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', kip.accessToken, { preset: 'public_chat', room_version: '11', name: 'Before the upgrade' })).body.room_id as string;
         expect((await peerClient('POST', `/_matrix/client/v3/join/${enc(oldRoomId)}?server_name=${enc(latticeName)}`, lou.accessToken, {})).status).toBe(200);
-        const upgraded = await latticeClient('POST', `/_matrix/client/v3/rooms/${enc(oldRoomId)}/upgrade`, kim.accessToken, { new_version: '12' });
+        const upgraded = await latticeClient('POST', `/_matrix/client/v3/rooms/${enc(oldRoomId)}/upgrade`, kip.accessToken, { new_version: '12' });
         expect(upgraded.status).toBe(200);
         const newRoomId = upgraded.body.replacement_room as string;
         await eventually(`${peerName} to have the tombstone`, async () => (await tombstoneOf(peerClient, lou.accessToken, oldRoomId)) === newRoomId, 30_000);
         // client-server-api "Room Upgrades": the tombstone's sender names the server to join through.
         expect((await peerClient('POST', `/_matrix/client/v3/join/${enc(newRoomId)}?server_name=${enc(latticeName)}`, lou.accessToken, {})).status).toBe(200);
-        await eventually(`the join from ${peerName} to arrive here`, async () => (await membershipIn(latticeClient, kim.accessToken, newRoomId, lou.userId)) === 'join', 30_000);
+        await eventually(`the join from ${peerName} to arrive here`, async () => (await membershipIn(latticeClient, kip.accessToken, newRoomId, lou.userId)) === 'join', 30_000);
         const create = (await peerClient('GET', `/_matrix/client/v3/rooms/${enc(newRoomId)}/state/m.room.create/`, lou.accessToken)).body;
         expect(create).toMatchObject({ room_version: '12', predecessor: { room_id: oldRoomId } });
         expect((await peerClient('GET', `/_matrix/client/v3/rooms/${enc(newRoomId)}/state/m.room.name/`, lou.accessToken)).body).toEqual({ name: 'Before the upgrade' });
