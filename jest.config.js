@@ -7,6 +7,9 @@
 const base = require('./jest.preset');
 
 module.exports = {
+  // Suites run one after another in a worker that is replaced once it holds more than this after a suite: the
+  // e2e suites each start servers, and run in one process all of them outgrow Node's default heap.
+  workerIdleMemoryLimit: '2GB',
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
     {
