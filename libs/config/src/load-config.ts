@@ -29,6 +29,10 @@ const overrides: ReadonlyArray<{ name: string; help: string; apply: (raw: Record
   { name: 'LATTICE_DATABASE_URL', help: 'database: {kind: postgres, url}', apply: (c, v) => (c.database = { kind: 'postgres', url: v }) },
   { name: 'LATTICE_DATA_DIR', help: 'dataDir, database.dataDir, media.storePath', apply: applyDataDir },
   { name: 'LATTICE_NATS_URL', help: 'bus: {kind: nats, url}', apply: (c, v) => (c.bus = { ...(c.bus ?? {}), kind: 'nats', url: v }) },
+  { name: 'LATTICE_BUS_PARTITIONS', help: 'bus.partitions (with LATTICE_NATS_URL)', apply: (c, v) => (c.bus = { ...(c.bus ?? {}), partitions: Number(v) }) },
+  { name: 'LATTICE_FEDERATION_TLS_PORT', help: 'federation.tls.port', apply: (c, v) => (federationTls(c).port = Number(v)) },
+  { name: 'LATTICE_FEDERATION_TLS_CERT_FILE', help: 'federation.tls.certFile', apply: (c, v) => (federationTls(c).certFile = v) },
+  { name: 'LATTICE_FEDERATION_TLS_KEY_FILE', help: 'federation.tls.keyFile', apply: (c, v) => (federationTls(c).keyFile = v) },
   { name: 'LATTICE_REDIS_URL', help: 'cache: {kind: redis, url}', apply: (c, v) => (c.cache = { kind: 'redis', url: v }) },
   { name: 'LATTICE_OTLP_ENDPOINT', help: 'telemetry.otlpEndpoint', apply: (c, v) => ((c.telemetry ??= {}).otlpEndpoint = v) },
   { name: 'LATTICE_SERVICE_NAME', help: 'telemetry.serviceName', apply: (c, v) => ((c.telemetry ??= {}).serviceName = v) },
@@ -45,6 +49,10 @@ const overrides: ReadonlyArray<{ name: string; help: string; apply: (raw: Record
   { name: 'LATTICE_PUSH_LEASE_MS', help: 'push.leaseMs', apply: (c, v) => ((c.push ??= {}).leaseMs = Number(v)) },
   { name: 'LATTICE_OUTBOUND_ALLOW_RANGES', help: 'outbound.allowRanges (comma-separated CIDR ranges)', apply: (c, v) => ((c.outbound ??= {}).allowRanges = commaList(v)) },
 ];
+
+function federationTls(c: Record<string, any>): Record<string, any> {
+  return ((c.federation ??= {}).tls ??= {});
+}
 
 function applyDataDir(c: Record<string, any>, dir: string): void {
   c.dataDir = dir;

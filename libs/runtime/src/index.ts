@@ -1,2 +1,3 @@
 export * from './run-service';
 export type { RunningLattice } from './start-lattice';
+export * from './prepare-deployment';

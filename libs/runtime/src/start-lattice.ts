@@ -12,7 +12,7 @@ import { createMatrixHttpApp, listenTls } from '@lattice/http';
 import { MediaModule } from '@lattice/media';
 import { PushModule } from '@lattice/push';
 import { RoomServerModule } from '@lattice/room-server';
-import { claimPartitionEpoch, databaseIdentity, InProcessPositionCache, NoPositionCache, openDatabase, RedisPositionCache, type Database, type PositionCache } from '@lattice/storage';
+import { checkBusPartitions, claimPartitionEpoch, databaseIdentity, InProcessPositionCache, NoPositionCache, openDatabase, RedisPositionCache, type Database, type PositionCache } from '@lattice/storage';
 import { SyncModule } from '@lattice/sync';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
@@ -88,6 +88,8 @@ export async function startLattice(config: LatticeConfig, options: { logger?: bo
 
 async function createBus(config: LatticeConfig, db: Database): Promise<Bus> {
   if (config.bus.kind === 'in-process') return new InProcessBus();
+  // Also checked by the chart's pre-upgrade Job; here too, so a process started without the chart cannot split a room's writers.
+  await checkBusPartitions(db.prisma, config.bus.partitions);
   return NatsBus.connect({
     url: config.bus.url,
     partitions: config.bus.partitions,

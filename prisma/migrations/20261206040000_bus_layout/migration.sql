@@ -1,0 +1,7 @@
+-- CreateTable
+CREATE TABLE "bus_layout" (
+    "id" INTEGER NOT NULL DEFAULT 1,
+    "partitions" INTEGER NOT NULL,
+
+    CONSTRAINT "bus_layout_pkey" PRIMARY KEY ("id")
+);
