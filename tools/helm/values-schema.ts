@@ -72,6 +72,9 @@ export function chartValuesSchema(): Schema {
   tenant.additionalProperties = false;
   const config = jsonSchema(configSchema);
   const media = (config.properties as Record<string, Schema>).media;
+  const natsBus = ((config.properties as Record<string, Schema>).bus.oneOf as Array<{ properties: Record<string, Schema> }>).find(
+    (variant) => variant.properties.kind.const === 'nats',
+  )!;
   for (const key of CHART_OWNED) delete (config.properties as Record<string, unknown>)[key];
   config.additionalProperties = false;
   delete config.required;
@@ -101,6 +104,11 @@ export function chartValuesSchema(): Schema {
       media,
       s3AccessKeyId: secret,
       s3SecretAccessKey: secret,
+      bus: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { partitions: natsBus.properties.partitions },
+      },
       telemetry: {
         type: 'object',
         additionalProperties: false,
@@ -160,6 +168,23 @@ export function chartValuesSchema(): Schema {
           enabled: { type: 'boolean' },
           parentRefs: { type: 'array', items: { type: 'object', required: ['name'] } },
         },
+      },
+      federationPort: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          enabled: { type: 'boolean' },
+          tlsSecretName: { type: 'string' },
+          service: {
+            type: 'object',
+            properties: { type: { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] }, annotations: { type: 'object' } },
+          },
+        },
+      },
+      operator: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { enabled: { type: 'boolean' }, resources: { type: 'object' } },
       },
       metrics: {
         type: 'object',
