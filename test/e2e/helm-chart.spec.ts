@@ -221,7 +221,7 @@ describeWithHelm('the Helm chart', () => {
   it('runs the tenant operator with a token allowed only LatticeTenants, and only with an operator token', () => {
     const { objects } = renderChart(helm!, TWO_TENANTS);
     const [role] = of(objects, 'Role');
-    expect(role.rules.flatMap((r: { apiGroups: string[] }) => r.apiGroups)).toEqual(['lattice.dev', 'lattice.dev']);
+    expect((role.rules as Array<{ apiGroups: string[] }>).flatMap((r) => r.apiGroups)).toEqual(['lattice.dev', 'lattice.dev']);
     const operator = of(objects, 'Deployment').find((d) => d.metadata.name === 'test-lattice-operator')!;
     expect(operator.spec.template.spec).toMatchObject({ serviceAccountName: 'test-lattice-operator', automountServiceAccountToken: true });
     expect(operator.spec.template.spec.containers[0].env).toContainEqual({ name: 'LATTICE_ADMIN_URL', value: 'http://test-lattice-client-api:8008' });
