@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { loadAll } from 'js-yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { helmBinary } from '../support/helm';
@@ -46,22 +47,45 @@ describeWithCluster('helm install into a Kubernetes API server', () => {
     if (result.status !== 0) throw new Error(result.stderr);
   }
 
-  it('installs with default values', async () => {
+  // No controller or kubelet runs here, so the pre-install Job would never complete: installs skip hooks, and the
+  // hook objects are checked on their own below (server-side dry run, Pod Security admission included).
+  it('installs with default values, the LatticeTenant CRD included', async () => {
     restrictedNamespace('lattice-default');
-    const result = run(['install', 'default', CHART, '--namespace', 'lattice-default']);
+    const result = run(['install', 'default', CHART, '--namespace', 'lattice-default', '--no-hooks']);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const deployments = await cluster.get('/apis/apps/v1/namespaces/lattice-default/deployments');
     expect(deployments.body.items.map((d: { metadata: { name: string } }) => d.metadata.name).sort()).toEqual([
+      'default-lattice-appservice',
       'default-lattice-client-api',
       'default-lattice-federation-api',
       'default-lattice-media',
+      'default-lattice-push',
       'default-lattice-room-server',
       'default-lattice-sync',
     ]);
+    const crd = await cluster.get('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/latticetenants.lattice.dev');
+    expect(crd.status).toBe(200);
   });
 
-  it('installs two tenants with more replicas, and creates the helm test pod', async () => {
+  it('admits the pre-install Job, its hook Secret and its pod under the restricted Pod Security Standard', async () => {
+    const rendered = run(['template', 'default', CHART, '--namespace', 'lattice-default', '--show-only', 'templates/prepare-job.yaml']);
+    expect(rendered.status).toBe(0);
+    const objects = (loadAll(rendered.stdout) as Array<{ kind: string; spec?: any } | null>).filter((o) => o !== null);
+    expect(objects.map((o) => o.kind)).toEqual(['Secret', 'Job']);
+    const job = objects[1]!;
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'prepare-pod' }, spec: job.spec.template.spec };
+    for (const [path, body] of [
+      ['/api/v1/namespaces/lattice-default/secrets', objects[0]],
+      ['/apis/batch/v1/namespaces/lattice-default/jobs', job],
+      ['/api/v1/namespaces/lattice-default/pods', pod],
+    ] as const) {
+      const answer = await cluster.post(`${path}?dryRun=All`, body);
+      expect({ path, status: answer.status, message: answer.body.message }).toEqual({ path, status: 201, message: undefined });
+    }
+  });
+
+  it('installs two tenants with more replicas, the operator and federation on 8448, and creates the helm test pod', async () => {
     restrictedNamespace('lattice-two');
     const values = join(mkdtempSync(join(tmpdir(), 'lattice-values-')), 'values.json');
     writeFileSync(
@@ -73,9 +97,12 @@ describeWithCluster('helm install into a Kubernetes API server', () => {
         ],
         postgresUrl: { secretName: 'lattice-db', key: 'url' },
         roles: { 'room-server': { replicas: 4, resources: {} }, 'federation-api': { replicas: 3, resources: {} } },
+        adminToken: { secretName: 'lattice-admin', key: 'token' },
+        operator: { enabled: true },
+        federationPort: { enabled: true, tlsSecretName: 'federation-tls' },
       }),
     );
-    const install = run(['install', 'two', CHART, '--namespace', 'lattice-two', '-f', values]);
+    const install = run(['install', 'two', CHART, '--namespace', 'lattice-two', '-f', values, '--no-hooks']);
     expect(install.stderr).toBe('');
     expect(install.status).toBe(0);
     const ingresses = await cluster.get('/apis/networking.k8s.io/v1/namespaces/lattice-two/ingresses');

@@ -16,6 +16,8 @@ export interface KubeApiServer {
   kubeconfig: string;
   /** GET on the API, as the cluster admin. */
   get(path: string): Promise<{ status: number; body: any }>;
+  /** POST of a JSON object, as the cluster admin (with ?dryRun=All: validated and admitted, not stored). */
+  post(path: string, body: unknown): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
@@ -72,11 +74,15 @@ export async function startKubeApiServer(binaries: { etcd: string; apiserver: st
   children.push(apiserver);
   const base = `https://127.0.0.1:${apiPort}`;
   // The API server's certificate is self-signed for the test: not verified.
-  const call = (method: string, path: string) =>
+  const call = (method: string, path: string, payload?: unknown) =>
     new Promise<{ status: number; body: any }>((resolve, reject) => {
       const req = request(
         `${base}${path}`,
-        { method, rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` } },
+        {
+          method,
+          rejectUnauthorized: false,
+          headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+        },
         (res) => {
           let text = '';
           res.on('data', (chunk) => (text += chunk));
@@ -92,7 +98,7 @@ export async function startKubeApiServer(binaries: { etcd: string; apiserver: st
         },
       );
       req.on('error', reject);
-      req.end();
+      req.end(payload === undefined ? undefined : JSON.stringify(payload));
     });
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -120,6 +126,7 @@ export async function startKubeApiServer(binaries: { etcd: string; apiserver: st
   return {
     kubeconfig,
     get: (path) => call('GET', path),
+    post: (path, body) => call('POST', path, body),
     stop: async () => {
       for (const child of children.reverse()) {
         if (child.exitCode !== null) continue;
