@@ -6,6 +6,7 @@ import { Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/prisma/client';
 import { migrate } from './migrate';
+import { tracedPGlite } from './pglite-tracing';
 import type { SqlExecutor } from './sql-executor';
 
 /** For the failures below that are deliberately gone past (see each one's message). */
@@ -52,12 +53,13 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
 async function openEmbedded(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir);
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const traced = tracedPGlite(pglite);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(traced) });
   const sql: SqlExecutor = {
     exec: async (script) => {
-      await pglite.exec(script);
+      await traced.exec(script);
     },
-    query: async <T>(text: string, params?: unknown[]) => (await pglite.query<T>(text, params)).rows,
+    query: async <T>(text: string, params?: unknown[]) => (await traced.query<T>(text, params)).rows,
     // One process owns a PGlite folder, so there is nobody to race.
     withLock: (fn) => fn(),
   };
