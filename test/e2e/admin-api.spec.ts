@@ -232,6 +232,65 @@ describe('admin API', () => {
     });
   });
 
+  describe('event reports', () => {
+    let roomId: string;
+    let eventId: string;
+    let firstId: number;
+
+    beforeAll(async () => {
+      roomId = (await hs.client(alice.token, 'POST', '/createRoom', { name: 'Reported room' })).body.room_id as string;
+      eventId = (
+        await hs.client(alice.token, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/r1`, {
+          msgtype: 'm.text',
+          body: 'offending',
+        })
+      ).body.event_id as string;
+      const room = encodeURIComponent(roomId);
+      await hs.client(alice.token, 'POST', `/rooms/${room}/report/${encodeURIComponent(eventId)}`, { reason: 'first' });
+      await hs.client(alice.token, 'POST', `/rooms/${room}/report/${encodeURIComponent(eventId)}`, { reason: 'second' });
+      // A report of a room, not an event: not in this list.
+      await hs.client(alice.token, 'POST', `/rooms/${room}/report`, { reason: 'the room' });
+    });
+
+    it('lists the reports of events newest first, with the room and the event sender', async () => {
+      const { body } = await asAdmin('GET', '/_synapse/admin/v1/event_reports');
+      expect(body.total).toBe(2);
+      const reports = body.event_reports as Array<Record<string, unknown>>;
+      expect(reports.map((r) => r.reason)).toEqual(['second', 'first']);
+      expect(reports[1]).toMatchObject({
+        room_id: roomId,
+        name: 'Reported room',
+        event_id: eventId,
+        user_id: alice.userId,
+        sender: alice.userId,
+        score: null,
+      });
+      firstId = reports[1].id as number;
+    });
+
+    it('pages and filters as Synapse does', async () => {
+      const page = (await asAdmin('GET', '/_synapse/admin/v1/event_reports?limit=1&dir=f')).body;
+      expect(page).toMatchObject({ total: 2, next_token: '1' });
+      expect((page.event_reports as Array<{ reason: string }>).map((r) => r.reason)).toEqual(['first']);
+      const none = await asAdmin('GET', `/_synapse/admin/v1/event_reports?user_id=${encodeURIComponent(admin.userId)}`);
+      expect(none.body).toMatchObject({ event_reports: [], total: 0 });
+    });
+
+    it('shows one report with the reported event, and deletes it', async () => {
+      const path = `/_synapse/admin/v1/event_reports/${firstId}`;
+      const { body } = await asAdmin('GET', path);
+      expect(body).toMatchObject({ id: firstId, reason: 'first', event_json: { type: 'm.room.message', room_id: roomId, content: { body: 'offending' } } });
+      expect((await asAdmin('DELETE', path)).body).toEqual({});
+      expect(await asAdmin('GET', path)).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+      expect((await asAdmin('GET', '/_synapse/admin/v1/event_reports')).body.total).toBe(1);
+    });
+
+    it("refuses a non-admin, and a report ID that is not a number", async () => {
+      expect(await hs.request(alice.token, 'GET', '/_synapse/admin/v1/event_reports')).toMatchObject({ status: 403 });
+      expect(await asAdmin('GET', '/_synapse/admin/v1/event_reports/abc')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+    });
+  });
+
   describe('registration tokens', () => {
     it("keeps the configuration file's token, good for any number of uses", async () => {
       expect((await asAdmin('GET', '/_synapse/admin/v1/registration_tokens/from-config')).body).toEqual({

@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { ReportStore } from '@lattice/reports';
 import { RoomInputClient } from '@lattice/rooms';
 import { AdminGuard } from './admin.guard';
 import { AppservicesController } from './appservices/appservices.controller';
 import { ServerNotices } from './notices/server-notices';
 import { ServerNoticesController } from './notices/server-notices.controller';
 import { OperatorGuard } from './operator.guard';
+import { EventReportsController } from './reports/event-reports.controller';
 import { RegistrationTokensController } from './registration/registration-tokens.controller';
 import { AdminRooms } from './rooms/admin-rooms';
 import { RoomDeletions } from './rooms/room-deletions';
@@ -21,10 +23,9 @@ import { AdminUsersController } from './users/users.controller';
  * and /_lattice/admin/v1/tenants (with each tenant's application services)
  * for the operator. Served by the client-api
  * processes (libs/routing sends /_synapse/admin and /_lattice/admin there).
- *
- * Seams for later: media admin (list, quarantine, delete, purge remote
- * cache) and event reports need the media and reports tables, which other
- * work adds; their controllers belong here next to these.
+ * Event reports are read here from the shared reports table (libs/reports).
+ * Media admin is served by the media service itself (libs/media), which
+ * holds the media store.
  */
 @Module({
   controllers: [
@@ -35,6 +36,7 @@ import { AdminUsersController } from './users/users.controller';
     ServerNoticesController,
     TenantsController,
     AppservicesController,
+    EventReportsController,
   ],
   providers: [
     AdminGuard,
@@ -45,6 +47,7 @@ import { AdminUsersController } from './users/users.controller';
     RoomDeletions,
     ServerNotices,
     RoomInputClient,
+    ReportStore,
   ],
 })
 export class AdminModule {}

@@ -36,7 +36,7 @@ import { RoomEventSearch } from './search/room-event-search';
 import { SearchController } from './search/search.controller';
 import { SearchIndex } from './search/search-index';
 import { ReportsController } from './reports/reports.controller';
-import { ReportStore } from './reports/report-store';
+import { ReportStore } from '@lattice/reports';
 import { ProfileFields } from './profile/profile-fields';
 import { RoomSummaryController } from './room-info/room-summary.controller';
 import { TimestampToEventController } from './room-info/timestamp-to-event.controller';

@@ -81,6 +81,11 @@ export class AdminRooms {
     return rows.map((r) => r.user_id);
   }
 
+  /** An event as stored (redacted if it was), for an admin reviewing a report of it; undefined when unknown here. */
+  async event(eventId: string): Promise<StoredEvent | undefined> {
+    return this.reader.event(eventId);
+  }
+
   private async load(roomId: string): Promise<{ version: string; state: StoredEvent[] }> {
     const version = await this.reader.roomVersion(roomId);
     if (!version) throw Errors.notFound('Room not found');

@@ -5,7 +5,7 @@ import { Auth, Errors, RateLimited, Requester, Tenant, validateBody } from '@lat
 import { isValidHistoricalUserId, serverNameOf } from '@lattice/protocol';
 import { z } from 'zod';
 import { StorageAccess } from '../storage-access';
-import { ReportStore } from './report-store';
+import { ReportStore } from '@lattice/reports';
 
 /** report_content.yaml: a reason, which may be blank; required for rooms and users, optional for events. */
 const reason = z.string().max(4096);

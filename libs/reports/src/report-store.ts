@@ -1,0 +1,96 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DATABASE, type Database } from '@lattice/storage';
+
+/** What a report names: a room; an event (with its room); or a user. */
+export interface ReportSubject {
+  roomId?: string;
+  eventId?: string;
+  userId?: string;
+}
+
+export interface StoredReport {
+  id: bigint;
+  reporter: string;
+  roomId: string | null;
+  eventId: string | null;
+  userId: string | null;
+  reason: string | null;
+  receivedTs: number;
+}
+
+/** Which event reports an admin asks for: Synapse's event_reports filters and page. */
+export interface EventReportQuery {
+  from: number;
+  limit: number;
+  /** b: newest first (Synapse's default), f: oldest first. */
+  dir: 'f' | 'b';
+  /** Reports made by users whose ID contains this. */
+  reporter?: string;
+  /** Reports of events in rooms whose ID contains this. */
+  roomId?: string;
+}
+
+/**
+ * The `reports` table: each report kept for the administrators of the
+ * reporter's tenant (`server_name`). Shared: the client-api takes reports,
+ * the admin API reads and resolves them.
+ */
+@Injectable()
+export class ReportStore {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  async add(serverName: string, reporter: string, subject: ReportSubject, reason: string | undefined): Promise<void> {
+    await this.db.prisma.report.create({ data: { serverName, reporter, ...subject, reason } });
+  }
+
+  /** A page of the tenant's event reports and how many match in all. */
+  async eventReports(serverName: string, query: EventReportQuery): Promise<{ reports: StoredReport[]; total: number }> {
+    const where = {
+      serverName,
+      eventId: { not: null },
+      ...(query.reporter ? { reporter: { contains: query.reporter } } : {}),
+      ...(query.roomId ? { roomId: { contains: query.roomId } } : {}),
+    };
+    const [rows, total] = await Promise.all([
+      this.db.prisma.report.findMany({
+        where,
+        orderBy: { id: query.dir === 'f' ? 'asc' : 'desc' },
+        skip: query.from,
+        take: query.limit,
+      }),
+      this.db.prisma.report.count({ where }),
+    ]);
+    return { reports: rows.map(toReport), total };
+  }
+
+  async eventReport(serverName: string, id: bigint): Promise<StoredReport | undefined> {
+    const row = await this.db.prisma.report.findFirst({ where: { serverName, id, eventId: { not: null } } });
+    return row ? toReport(row) : undefined;
+  }
+
+  /** False when the tenant has no such event report. */
+  async deleteEventReport(serverName: string, id: bigint): Promise<boolean> {
+    const { count } = await this.db.prisma.report.deleteMany({ where: { serverName, id, eventId: { not: null } } });
+    return count === 1;
+  }
+}
+
+function toReport(row: {
+  id: bigint;
+  reporter: string;
+  roomId: string | null;
+  eventId: string | null;
+  userId: string | null;
+  reason: string | null;
+  createdAt: Date;
+}): StoredReport {
+  return {
+    id: row.id,
+    reporter: row.reporter,
+    roomId: row.roomId,
+    eventId: row.eventId,
+    userId: row.userId,
+    reason: row.reason,
+    receivedTs: row.createdAt.getTime(),
+  };
+}
