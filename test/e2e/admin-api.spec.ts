@@ -291,6 +291,90 @@ describe('admin API', () => {
     });
   });
 
+  describe('media', () => {
+    const upload = async (token: string, name: string) =>
+      ((await hs.request(token, 'POST', `/_matrix/media/v3/upload?filename=${name}`, { file: name })).body.content_uri as string);
+    const idOf = (mxc: string) => mxc.split('/').pop()!;
+    const download = (token: string, mxc: string) =>
+      hs.request(token, 'GET', `/_matrix/client/v1/media/download/admin.test/${idOf(mxc)}`);
+    let first: string;
+    let second: string;
+
+    beforeAll(async () => {
+      first = await upload(alice.token, 'first.json');
+      second = await upload(alice.token, 'second.json');
+    });
+
+    it("lists a user's uploads as Synapse does, in pages", async () => {
+      const path = `/_synapse/admin/v1/users/${encodeURIComponent(alice.userId)}/media`;
+      const { body } = await asAdmin('GET', `${path}?limit=1`);
+      expect(body).toMatchObject({ total: 2, next_token: '1' });
+      expect((body.media as unknown[])[0]).toMatchObject({
+        media_id: idOf(first),
+        media_type: 'application/json',
+        upload_name: 'first.json',
+        quarantined_by: null,
+        safe_from_quarantine: false,
+      });
+      const newestFirst = (await asAdmin('GET', `${path}?dir=b`)).body.media as Array<{ media_id: string }>;
+      expect(newestFirst.map((m) => m.media_id)).toEqual([idOf(second), idOf(first)]);
+    });
+
+    it('quarantines one piece of media: it is served no more, and the list names who quarantined it', async () => {
+      expect((await asAdmin('POST', `/_synapse/admin/v1/media/quarantine/admin.test/${idOf(first)}`, {})).body).toEqual({});
+      expect((await download(alice.token, first)).status).toBe(404);
+      expect((await asAdmin('GET', `/_synapse/admin/v1/media/admin.test/${idOf(first)}`)).body.media_info).toMatchObject({
+        quarantined_by: admin.userId,
+      });
+      await asAdmin('POST', `/_synapse/admin/v1/media/unquarantine/admin.test/${idOf(first)}`, {});
+      expect((await download(alice.token, first)).status).toBe(200);
+    });
+
+    it("lists and quarantines the media a room's events name", async () => {
+      const roomId = (await hs.client(alice.token, 'POST', '/createRoom', {})).body.room_id as string;
+      await hs.client(alice.token, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/m1`, {
+        msgtype: 'm.image',
+        body: 'first.json',
+        url: first,
+      });
+      const room = `/_synapse/admin/v1/room/${encodeURIComponent(roomId)}/media`;
+      expect((await asAdmin('GET', room)).body).toEqual({ local: [first], remote: [] });
+      expect((await asAdmin('POST', `${room}/quarantine`, {})).body).toEqual({ num_quarantined: 1 });
+      expect((await download(alice.token, first)).status).toBe(404);
+      expect((await download(alice.token, second)).status).toBe(200);
+    });
+
+    it("quarantines, then deletes, all of a user's uploads", async () => {
+      const user = encodeURIComponent(alice.userId);
+      expect((await asAdmin('POST', `/_synapse/admin/v1/user/${user}/media/quarantine`, {})).body).toEqual({ num_quarantined: 1 });
+      expect((await download(alice.token, second)).status).toBe(404);
+      const { body } = await asAdmin('DELETE', `/_synapse/admin/v1/users/${user}/media`);
+      expect({ ...body, deleted_media: (body.deleted_media as string[]).sort() }).toEqual({
+        deleted_media: [idOf(first), idOf(second)].sort(),
+        total: 2,
+      });
+      expect((await asAdmin('GET', `/_synapse/admin/v1/users/${user}/media`)).body).toMatchObject({ media: [], total: 0 });
+    });
+
+    it('deletes one piece of media, and knows nothing of media it does not have', async () => {
+      const third = await upload(alice.token, 'third.json');
+      expect((await asAdmin('DELETE', `/_synapse/admin/v1/media/admin.test/${idOf(third)}`)).body).toEqual({
+        deleted_media: [idOf(third)],
+        total: 1,
+      });
+      expect(await asAdmin('DELETE', `/_synapse/admin/v1/media/admin.test/${idOf(third)}`)).toMatchObject({
+        status: 404,
+        body: { errcode: 'M_NOT_FOUND' },
+      });
+    });
+
+    it('refuses a non-admin', async () => {
+      expect(
+        await hs.request(alice.token, 'GET', `/_synapse/admin/v1/users/${encodeURIComponent(alice.userId)}/media`),
+      ).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+    });
+  });
+
   describe('registration tokens', () => {
     it("keeps the configuration file's token, good for any number of uses", async () => {
       expect((await asAdmin('GET', '/_synapse/admin/v1/registration_tokens/from-config')).body).toEqual({

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
+import { AdminGuard } from '@lattice/accounts';
 import { ReportStore } from '@lattice/reports';
 import { RoomInputClient } from '@lattice/rooms';
-import { AdminGuard } from './admin.guard';
 import { AppservicesController } from './appservices/appservices.controller';
 import { ServerNotices } from './notices/server-notices';
 import { ServerNoticesController } from './notices/server-notices.controller';

@@ -9,3 +9,4 @@ export * from './create-http-app';
 export * from './body-limits';
 export * from './request-params';
 export * from './streamed-body';
+export * from './query-params';

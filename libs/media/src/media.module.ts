@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { AdminGuard } from '@lattice/accounts';
+import { MediaAdminController } from './admin/media-admin.controller';
+import { RoomMedia } from './admin/room-media';
 import { ContentReferences } from './content-references';
 import { DownloadController } from './download/download.controller';
 import { MediaDownloads } from './download/media-downloads';
@@ -25,10 +28,10 @@ import { UploadController } from './upload/upload.controller';
 /**
  * The media service (client-server-api "Content repository"): uploads, downloads, thumbnails, URL
  * previews, other servers' media fetched over federation and ours served to them, and the storage and
- * metadata under them.
+ * metadata under them; and the media admin API (Synapse's), since the media store and the bytes are here.
  */
 @Module({
-  controllers: [MediaConfigController, UploadController, DownloadController, ThumbnailController, PreviewUrlController, FederationMediaController],
+  controllers: [MediaConfigController, UploadController, DownloadController, ThumbnailController, PreviewUrlController, FederationMediaController, MediaAdminController],
   providers: [
     mediaStorageProvider,
     MediaStore,
@@ -45,6 +48,8 @@ import { UploadController } from './upload/upload.controller';
     FederationMediaAuthGuard,
     MediaModeration,
     MediaSweeper,
+    AdminGuard,
+    RoomMedia,
   ],
   exports: [mediaStorageProvider, MediaStore, ContentReferences, MediaUploads, MediaDownloads, RemoteMedia, MediaThumbnails, ThumbnailPregenerator, MediaModeration, MediaSweeper],
 })

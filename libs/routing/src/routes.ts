@@ -36,6 +36,11 @@ export const ROUTES: readonly Route[] = [
   { service: 'federation-api', pattern: '^/_matrix/key/', why: 'server signing keys' },
   { service: 'federation-api', pattern: '^/\\.well-known/matrix/server$', why: 'server discovery' },
   { service: 'client-api', pattern: '^/_matrix/client/', why: 'the rest of the client-server API' },
+  {
+    service: 'media',
+    pattern: '^/_synapse/admin/v1/(media/|users/[^/]+/media$|user/[^/]+/media/quarantine$|room/[^/]+/media(/quarantine)?$|purge_media_cache$)',
+    why: 'media admin API (Synapse-compatible): the media service holds the media store',
+  },
   { service: 'client-api', pattern: '^/_synapse/admin/', why: 'admin API (Synapse-compatible), served with the client-api' },
   { service: 'client-api', pattern: '^/_lattice/admin/', why: 'operator API (tenants), served with the client-api' },
   { service: 'client-api', pattern: '^/\\.well-known/matrix/(client|support|policy_server)$', why: 'client, support and policy server discovery' },

@@ -1,9 +1,9 @@
 import { Body, Controller, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { AdminGuard, localUser } from '@lattice/accounts';
 import { z } from 'zod';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Requester, Tenant, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { AdminGuard, localUser } from '../admin.guard';
 import { ServerNotices } from './server-notices';
 
 const noticeBody = z.object({

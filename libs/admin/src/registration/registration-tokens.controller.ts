@@ -1,10 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { RegistrationTokens } from '@lattice/accounts';
+import { AdminGuard, RegistrationTokens } from '@lattice/accounts';
 import type { TenantConfig } from '@lattice/config';
-import { Tenant, validateBody } from '@lattice/http';
-import { AdminGuard } from '../admin.guard';
-import { queryBool } from '../query-params';
+import { queryBool, Tenant, validateBody } from '@lattice/http';
 
 const usesAllowed = z.number().int().min(0).nullable();
 const expiryTime = z.number().int().min(0).nullable();

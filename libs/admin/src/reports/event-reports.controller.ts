@@ -1,9 +1,8 @@
 import { Controller, Delete, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { AdminGuard } from '@lattice/accounts';
 import type { TenantConfig } from '@lattice/config';
-import { Errors, Tenant } from '@lattice/http';
+import { Errors, nextToken, queryChoice, queryInt, Tenant } from '@lattice/http';
 import { ReportStore, type StoredReport } from '@lattice/reports';
-import { AdminGuard } from '../admin.guard';
-import { nextToken, queryChoice, queryInt } from '../query-params';
 import { AdminRooms } from '../rooms/admin-rooms';
 
 /**

@@ -1,10 +1,9 @@
 import { Body, Controller, Delete, Get, Param, Put, Query, UseGuards } from '@nestjs/common';
+import { AdminGuard } from '@lattice/accounts';
 import { z } from 'zod';
 import type { TenantConfig } from '@lattice/config';
-import { Auth, Errors, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, queryChoice, queryInt, Requester, Tenant, validateBody } from '@lattice/http';
 import { toClientEvent } from '@lattice/rooms';
-import { AdminGuard } from '../admin.guard';
-import { queryChoice, queryInt } from '../query-params';
 import { AdminRooms, joinedMembers } from './admin-rooms';
 import { matchesSearch, roomDetails, ROOM_ORDERINGS } from './room-details';
 import { RoomDeletions } from './room-deletions';

@@ -13,6 +13,8 @@ export interface MediaRecord {
   uploadedTs: number | null;
   unusedExpiresAt: number | null;
   quarantined: boolean;
+  /** The admin who quarantined it, when an admin did. */
+  quarantinedBy: string | null;
 }
 
 /** The bytes of a media item, once they are there. */

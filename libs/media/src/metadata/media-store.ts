@@ -48,9 +48,51 @@ export class MediaStore {
     return Number(_sum.size ?? 0n);
   }
 
-  async setQuarantined(origin: string, mediaId: string, quarantined: boolean): Promise<boolean> {
-    const { count } = await this.prisma.media.updateMany({ where: { origin, mediaId }, data: { quarantined } });
+  /** `by`: the admin who quarantines (kept for the admin API); false when there is no such media. */
+  async setQuarantined(origin: string, mediaId: string, quarantined: boolean, by?: string): Promise<boolean> {
+    const { count } = await this.prisma.media.updateMany({
+      where: { origin, mediaId },
+      data: { quarantined, quarantinedBy: quarantined ? (by ?? null) : null },
+    });
     return count === 1;
+  }
+
+  /** Quarantines those of `refs` that belong to the tenant and are not quarantined yet; answers how many. */
+  async quarantineMany(tenant: string, refs: ReadonlyArray<{ origin: string; mediaId: string }>, by: string): Promise<number> {
+    if (refs.length === 0) return 0;
+    const { count } = await this.prisma.media.updateMany({
+      where: { tenant, quarantined: false, OR: refs.map(({ origin, mediaId }) => ({ origin, mediaId })) },
+      data: { quarantined: true, quarantinedBy: by },
+    });
+    return count;
+  }
+
+  /** A page of what a user uploaded, in Synapse's admin order, and how many there are in all. */
+  async uploadsPage(
+    userId: string,
+    page: { from: number; limit: number; orderBy: 'created_ts' | 'media_length' | 'upload_name' | 'media_type' | 'media_id' | 'quarantined_by'; dir: 'f' | 'b' },
+  ): Promise<{ media: MediaRecord[]; total: number }> {
+    const column = { created_ts: 'createdTs', media_length: 'size', upload_name: 'uploadName', media_type: 'contentType', media_id: 'mediaId', quarantined_by: 'quarantinedBy' }[page.orderBy];
+    const direction = page.dir === 'b' ? 'desc' : 'asc';
+    const [rows, total] = await Promise.all([
+      this.prisma.media.findMany({
+        where: { uploaderUserId: userId },
+        // The media ID breaks ties, so pages neither repeat nor skip rows.
+        orderBy: [{ [column]: direction }, { mediaId: direction }],
+        skip: page.from,
+        take: page.limit,
+      }),
+      this.prisma.media.count({ where: { uploaderUserId: userId } }),
+    ]);
+    return { media: rows.map(toRecord), total };
+  }
+
+  /** Other servers' media this tenant cached, fetched before `beforeTs`. */
+  async remoteCachedBefore(tenant: string, beforeTs: number): Promise<Array<{ origin: string; mediaId: string }>> {
+    return this.prisma.media.findMany({
+      where: { tenant, uploaderUserId: null, origin: { not: tenant }, createdTs: { lt: BigInt(beforeTs) } },
+      select: { origin: true, mediaId: true },
+    });
   }
 
   /** Media IDs the user uploaded, for administrative actions over all of them. */
@@ -185,5 +227,6 @@ function toRecord(row: MediaRow): MediaRecord {
     uploadedTs: row.uploadedTs === null ? null : Number(row.uploadedTs),
     unusedExpiresAt: row.unusedExpiresAt === null ? null : Number(row.unusedExpiresAt),
     quarantined: row.quarantined,
+    quarantinedBy: row.quarantinedBy,
   };
 }

@@ -16,9 +16,9 @@ export class MediaModeration {
     private readonly references: ContentReferences,
   ) {}
 
-  /** False when there is no such media. */
-  setQuarantined(origin: string, mediaId: string, quarantined: boolean): Promise<boolean> {
-    return this.store.setQuarantined(origin, mediaId, quarantined);
+  /** False when there is no such media; `by` names the admin who quarantines. */
+  setQuarantined(origin: string, mediaId: string, quarantined: boolean, by?: string): Promise<boolean> {
+    return this.store.setQuarantined(origin, mediaId, quarantined, by);
   }
 
   /** False when there was no such media. */

@@ -1,9 +1,9 @@
-import { Errors } from '@lattice/http';
+import { Errors } from './matrix-error';
 
 /** A non-negative integer query parameter (Synapse's from/limit), or 400 M_INVALID_PARAM. */
 export function queryInt(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
-  if (!/^\d{1,9}$/.test(value)) throw Errors.invalidParam(`Query parameter ${name} must be a non-negative integer`);
+  if (!/^\d{1,15}$/.test(value)) throw Errors.invalidParam(`Query parameter ${name} must be a non-negative integer`);
   return Number(value);
 }
 

@@ -5,3 +5,6 @@ CREATE TABLE "bus_layout" (
 
     CONSTRAINT "bus_layout_pkey" PRIMARY KEY ("id")
 );
+
+-- AlterTable
+ALTER TABLE "media" ADD COLUMN "quarantined_by" TEXT;
