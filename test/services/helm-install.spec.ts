@@ -83,6 +83,11 @@ describeWithCluster('helm install into a Kubernetes API server', () => {
       const answer = await cluster.post(`${path}?dryRun=All`, body);
       expect({ path, status: answer.status, message: answer.body.message }).toEqual({ path, status: 201, message: undefined });
     }
+    // The same pod without its security context is refused: the namespace's Pod Security admission is really on.
+    const loose = { ...pod, spec: { ...pod.spec, securityContext: {}, containers: pod.spec.containers.map((c: object) => ({ ...c, securityContext: {} })) } };
+    const refused = await cluster.post('/api/v1/namespaces/lattice-default/pods?dryRun=All', loose);
+    expect(refused.status).toBe(403);
+    expect(refused.body.message).toMatch(/violates PodSecurity "restricted/);
   });
 
   it('installs two tenants with more replicas, the operator and federation on 8448, and creates the helm test pod', async () => {

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { load } from 'js-yaml';
 import { OperatorModule, TENANT_GROUP, TENANT_PLURAL, TENANT_VERSION, type LatticeTenant } from '../../libs/operator/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { HostClient } from '../support/host-client';
@@ -37,7 +36,8 @@ describeWithCluster('the LatticeTenant operator', () => {
     const config = new k8s.KubeConfig();
     config.loadFromFile(cluster.kubeconfig);
     const crds = config.makeApiClient(k8s.ApiextensionsV1Api);
-    await crds.createCustomResourceDefinition({ body: load(readFileSync(CRD, 'utf8')) as any });
+    // loadYaml maps the file's keys (x-kubernetes-validations...) onto the client's typed model; a plain parse would lose them.
+    await crds.createCustomResourceDefinition({ body: k8s.loadYaml(readFileSync(CRD, 'utf8')) });
     await eventually(async () => {
       const crd = await crds.readCustomResourceDefinition({ name: `${TENANT_PLURAL}.${TENANT_GROUP}` });
       return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
