@@ -34,20 +34,31 @@ describeWithJaeger('traces in Jaeger', () => {
       auth: { type: 'm.login.dummy' },
     });
     const token = registered.access_token as string;
-    const roomId = (await client.client(token, 'POST', '/createRoom', {})).body.room_id as string;
+    const created = await client.client(token, 'POST', '/createRoom', {});
+    expect(created).toMatchObject({ status: 200, body: { room_id: expect.any(String) } });
+    const roomId = created.body.room_id as string;
     const sent = await client.client(token, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t1`, {
       msgtype: 'm.text',
       body: 'traced',
     });
-    expect(sent.status).toBe(200);
+    expect(sent).toMatchObject({ status: 200 });
 
-    const trace = await eventually(async () => {
+    const seen = async () => {
+      const services = (await jaeger.query('/api/services')).data as string[] | null;
+      const operations = await Promise.all(
+        (services ?? []).map(async (service) => [service, (await jaeger.query(`/api/services/${service}/operations`)).data]),
+      );
+      return `Jaeger has ${JSON.stringify(operations)}`;
+    };
+    const trace = await eventually(seen, async () => {
       const operations = (await jaeger.query('/api/services/lattice-client-api/operations')).data as string[];
       const send = operations.find((o) => o.startsWith('PUT ') && o.includes('/send/'));
       if (!send) return undefined;
       const traces = (await jaeger.query(`/api/traces?service=lattice-client-api&operation=${encodeURIComponent(send)}&limit=5`))
         .data as JaegerTrace[];
-      return traces.find((t) => servicesOf(t).has('lattice-room-server') && t.spans.some((s) => s.operationName.startsWith('pg.query')));
+      return traces.find(
+        (t) => servicesOf(t).has('lattice-room-server') && t.spans.some((s) => s.operationName.startsWith('pg.query')),
+      );
     });
     const root = trace.spans.find((s) => s.references.length === 0)!;
     expect(root.operationName).toMatch(/^PUT \/_matrix\/client\/.*\/rooms\/:roomId\/send\/:eventType\/:txnId$/);
@@ -66,12 +77,12 @@ function servicesOf(trace: JaegerTrace): Set<string> {
 }
 
 /** Polls until `find` answers something: spans reach Jaeger in batches, some time after the request. */
-async function eventually<T>(find: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+async function eventually<T>(seen: () => Promise<string>, find: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = await find().catch(() => undefined);
     if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`not found within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`No such trace within ${timeoutMs} ms. ${await seen()}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

@@ -55,7 +55,7 @@ extensions:
   jaeger_query:
     storage: { traces: memory }
     http: { endpoint: 127.0.0.1:${queryPort} }
-    grpc: { net: { endpoint: 127.0.0.1:${grpcPort}, transport: tcp } }
+    grpc: { endpoint: 127.0.0.1:${grpcPort} }
   jaeger_storage:
     backends:
       memory: { memory: { max_traces: 10000 } }

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig } from '@lattice/config';
-import { checkBusPartitions, openDatabase } from '@lattice/storage';
 
 const logger = new Logger('PrepareDeployment');
 
@@ -26,6 +25,8 @@ export async function prepareDeployment(env: NodeJS.ProcessEnv): Promise<void> {
   if (missing.length > 0)
     throw new DeploymentNotReady(`Missing secrets: ${missing.map((s) => `${s.env} from ${s.source}`).join('; ')}`);
   const config = loadConfig(env);
+  // Loaded here, not at the top: this module is exported beside runService, which must start tracing before pg loads.
+  const { checkBusPartitions, openDatabase } = await import('@lattice/storage');
   const db = await openDatabase(config.database);
   try {
     logger.log('Database migrated');
