@@ -22,8 +22,8 @@ interface Received {
 /**
  * The encryption extensions bridges need, received by mautrix-python's appservice (the library of the
  * mautrix bridges, with ephemeral and encryption events on): MSC2409 send-to-device messages for a
- * namespaced user's device and read receipts, and MSC3202 device-list changes of a user sharing a room
- * and one-time-key counts of a namespaced user's device.
+ * namespaced user's device and read receipts, and MSC3202 device-list changes of a user sharing a room,
+ * the departure of a user who no longer shares one, and one-time-key counts of a namespaced user's device.
  */
 jest.setTimeout(60_000);
 
@@ -149,6 +149,22 @@ jest.setTimeout(60_000);
       () => received.find((r) => r.kind === 'device_lists' && (r.data.changed ?? []).includes(alice.userId)),
       20_000,
     );
+  });
+
+  it('tells the service of a user who no longer shares a room with its users (MSC3202 left)', async () => {
+    const other = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat' })).body.room_id as string;
+    await raw.call(bridged, 'POST', `/join/${encodeURIComponent(other)}`, {});
+    await raw.call(alice, 'POST', `/rooms/${encodeURIComponent(roomId)}/leave`, {});
+    await raw.call(alice, 'POST', `/rooms/${encodeURIComponent(other)}/leave`, {});
+    const left = await eventually(
+      'the departure at the service',
+      () => received.find((r) => r.kind === 'device_lists' && (r.data.left ?? []).includes(alice.userId)),
+      20_000,
+    );
+    // Alice still shared the second room after leaving the first: only her last leave ends the sharing.
+    expect(received.filter((r) => r.kind === 'device_lists' && (r.data.left ?? []).includes(alice.userId))).toEqual([
+      left,
+    ]);
   });
 
   it("tells the service how many one-time keys a namespaced user's device has left (MSC3202)", async () => {

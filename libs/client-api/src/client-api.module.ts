@@ -48,6 +48,9 @@ import { WhoisController } from './admin/whois.controller';
 import { EventByIdController } from './rooms/event-by-id.controller';
 import { RoomUpgrader } from './rooms/room-upgrader';
 import { UpgradeController } from './rooms/upgrade.controller';
+import { UpgradeCarryOver } from './rooms/upgrade-carry-over';
+import { POSITION_CACHE, type PositionCache } from '@lattice/storage';
+import { AccountDataStore } from '@lattice/streams';
 import { UserDirectory } from './user-directory/user-directory';
 import { UserDirectoryController } from './user-directory/user-directory.controller';
 import { AppserviceAccess } from './appservice/appservice-access';
@@ -98,6 +101,11 @@ import { ThirdPartyController } from './appservice/thirdparty.controller';
     AppserviceController,
     ThirdPartyController,
   ],
-  providers: [RoomInputClient, StorageAccess, PushRulesStore, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields, ReportStore, AppserviceAccess],
+  providers: [
+    RoomInputClient,
+    StorageAccess,
+    { provide: AccountDataStore, useFactory: (storage: StorageAccess, positions: PositionCache) => new AccountDataStore(storage.db.prisma, positions), inject: [StorageAccess, POSITION_CACHE] },
+    UpgradeCarryOver,
+    PushRulesStore, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields, ReportStore, AppserviceAccess],
 })
 export class ClientApiModule {}

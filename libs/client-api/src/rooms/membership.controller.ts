@@ -12,6 +12,7 @@ import { remoteFailure } from './remote-failure';
 import { RemoteInviter } from './remote-inviter';
 import { NamespaceQueries } from '@lattice/appservice-registry';
 import { inviteBody, joinBody, reasonBody, targetBody } from './room-schemas';
+import { UpgradeCarryOver } from './upgrade-carry-over';
 import { ViaServers } from './via-servers.decorator';
 
 /** Joining, inviting, leaving and moderating (client-server-api "Room membership"). */
@@ -30,6 +31,7 @@ export class MembershipController {
     private readonly knocks: RemoteKnocks,
     private readonly inviter: RemoteInviter,
     private readonly namespaces: NamespaceQueries,
+    private readonly carryOver: UpgradeCarryOver,
   ) {}
 
   @GuestAllowed()
@@ -63,12 +65,21 @@ export class MembershipController {
    */
   private async joinKnownOrRemote(r: Requester, t: TenantConfig, roomId: string, via: string[], reason?: string): Promise<string> {
     if (r.isGuest) await this.requireGuestsMayJoin(roomId);
-    if (await this.storage.reader.roomVersion(roomId)) return this.act(r, t, roomId, 'join', r.userId, reason);
+    if (await this.storage.reader.roomVersion(roomId)) {
+      await this.act(r, t, roomId, 'join', r.userId, reason);
+      await this.carryOverSettings(r.userId, roomId);
+      return roomId;
+    }
     if (!isRoomId(roomId)) throw Errors.invalidParam(`Invalid room ID ${roomId}`);
     const invite = await this.storage.db.prisma.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
     const inviter = invite && serverNameOf((JSON.parse(invite.event) as { sender: string }).sender);
     const servers = [...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => !!s && s !== t.serverName))];
     return this.joinRemote(r, t, roomId, servers);
+  }
+
+  /** A joined replacement room gets the user's settings of the room it replaced; the join stands if that fails. */
+  private async carryOverSettings(userId: string, roomId: string): Promise<void> {
+    await this.carryOver.carryOver(userId, roomId).catch((error: unknown) => this.logger.warn(`Settings of ${userId} not carried over to ${roomId}: ${String(error)}`));
   }
 
   /**
@@ -191,6 +202,7 @@ export class MembershipController {
       pdu: joined.pdu, state: joined.state, authChain: joined.authChain,
       ...(joined.partial ? { partial: joined.partial } : {}),
     });
+    await this.carryOverSettings(r.userId, roomId);
     return roomId;
   }
 }
