@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { freePort } from '../../tools/net/free-port';
 import { heisenbridgePython } from '../support/heisenbridge';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { eventually } from '../support/matrix-client';
 import { rawClient, type Account } from '../support/raw-client';
-import { writeRegistration, type TestRegistration } from '../support/appservice-registration';
+import type { TestRegistration } from '../support/appservice-registration';
+import { MautrixAppservice, type Received } from '../support/mautrix-appservice';
 
 // mautrix-python comes with heisenbridge (its virtualenv, LATTICE_HEISENBRIDGE_PYTHON; .ci/run makes it).
 const python = heisenbridgePython();
@@ -13,11 +11,6 @@ if (!python)
   process.stdout.write(
     'Skipping the mautrix application service test: it needs LATTICE_HEISENBRIDGE_PYTHON (a virtualenv with heisenbridge, which brings mautrix); .ci/run provides it\n',
   );
-
-interface Received {
-  kind: string;
-  data: Record<string, any>;
-}
 
 /**
  * The encryption extensions bridges need, received by mautrix-python's appservice (the library of the
@@ -31,46 +24,20 @@ jest.setTimeout(60_000);
   let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
   let raw: ReturnType<typeof rawClient>;
   let registration: TestRegistration;
-  let service: ChildProcess;
+  let service: MautrixAppservice;
+  let received: Received[];
   let alice: Account;
   let bridged: Account;
   let roomId: string;
-  const received: Received[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    registration = writeRegistration({
-      id: 'mautrix',
-      url: `http://127.0.0.1:${port}`,
-      prefix: '_mx_',
-      extra: { receive_ephemeral: true, 'org.matrix.msc3202': true },
-    });
+    service = await MautrixAppservice.register(python!);
+    ({ registration, received } = service);
     server = await startEmbeddedServer({
       tenants: [{ serverName: 'localhost', appServiceConfigFiles: [registration.path] }],
     });
     raw = rawClient(() => server.url);
-    service = spawn(
-      python!,
-      [
-        join(__dirname, '../support/python/mautrix_appservice.py'),
-        String(port),
-        server.url,
-        registration.id,
-        registration.asToken,
-        registration.hsToken,
-        registration.senderLocalpart,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let buffer = '';
-    service.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      for (let end = buffer.indexOf('\n'); end !== -1; end = buffer.indexOf('\n')) {
-        received.push(JSON.parse(buffer.slice(0, end)) as Received);
-        buffer = buffer.slice(end + 1);
-      }
-    });
-    await eventually('the service listening', () => received.some((r) => r.kind === 'listening'), 30_000);
+    await service.start(server.url);
 
     const as = { userId: '', deviceId: '', token: registration.asToken };
     await raw.call(as, 'POST', '/register', {
@@ -94,7 +61,7 @@ jest.setTimeout(60_000);
   }, 60_000);
 
   afterAll(async () => {
-    service?.kill('SIGTERM');
+    service?.stop();
     await server?.close();
   });
 
