@@ -3,6 +3,10 @@ export interface TokenOwner {
   userId: string;
   deviceId: string;
   isGuest: boolean;
+  /** Locked by a server admin: every request but logout is refused (client-server-api "Account locking"). */
+  locked?: true;
+  /** Suspended by a server admin: joins, invites, sends and profile changes are refused (client-server-api "Account suspension"). */
+  suspended?: true;
 }
 
 /** Entries kept at most: beyond it the oldest go first. */

@@ -45,6 +45,7 @@ import { RegistrationTokenController } from './accounts/registration-token.contr
 import { ThirdPartyIdsController } from './third-party-ids/third-party-ids.controller';
 import { VoipController } from './voip/voip.controller';
 import { WhoisController } from './admin/whois.controller';
+import { AccountModerationController } from './admin/account-moderation.controller';
 import { EventByIdController } from './rooms/event-by-id.controller';
 import { RoomUpgrader } from './rooms/room-upgrader';
 import { UpgradeController } from './rooms/upgrade.controller';
@@ -97,6 +98,7 @@ import { ThirdPartyController } from './appservice/thirdparty.controller';
     ThirdPartyIdsController,
     VoipController,
     WhoisController,
+    AccountModerationController,
     EventByIdController,
     AppserviceController,
     ThirdPartyController,

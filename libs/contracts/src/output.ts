@@ -59,8 +59,8 @@ export interface OutputTyping {
 
 /**
  * A user's access tokens were revoked (logout, device deletion, a login
- * reusing a device ID, deactivation): every process drops what it cached of
- * that user's tokens.
+ * reusing a device ID, deactivation), or the account was locked, suspended
+ * or freed by an admin: every process drops what it cached of that user's tokens.
  */
 export interface OutputSessionsEnded {
   userId: string;

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient, FederationError } from '@lattice/federation';
-import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
 import { isValidHistoricalUserId, serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomInputClient } from '@lattice/rooms';
 import { avatarUrlBody, displayNameBody } from '../rooms/room-schemas';
@@ -78,6 +78,7 @@ export class ProfileController {
   async setExtended(@Auth() r: Requester, @Param('userId') userId: string, @Param('keyName') key: string, @Body() raw: unknown) {
     ProfileFields.check(key);
     if (userId !== r.userId) throw Errors.forbidden("You cannot change another user's profile");
+    requireNotSuspended(r);
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw Errors.notJson('Request body must be a JSON object');
     if (!(key in raw)) throw Errors.missingParam(`Missing field: ${key}`);
     await this.fields.set(userId, key, (raw as JsonObject)[key], (await this.accounts.getProfile(userId)) ?? {});
@@ -91,6 +92,7 @@ export class ProfileController {
     if (key === 'displayname' || key === 'avatar_url') return this.set(r, t, userId, key, '');
     ProfileFields.check(key);
     if (userId !== r.userId) throw Errors.forbidden("You cannot change another user's profile");
+    requireNotSuspended(r);
     await this.fields.set(userId, key, undefined, (await this.accounts.getProfile(userId)) ?? {});
     return {};
   }
@@ -115,6 +117,7 @@ export class ProfileController {
 
   private async set(r: Requester, t: TenantConfig, userId: string, field: Field, value: string) {
     if (userId !== r.userId) throw Errors.forbidden("You cannot change another user's profile");
+    requireNotSuspended(r);
     await this.accounts.setProfileField(userId, field, value === '' ? null : value);
     const profile = (await this.accounts.getProfile(userId)) ?? {};
     for (const { roomId } of await this.storage.reader.roomsOfUser(userId, ['join'])) {

@@ -3,7 +3,7 @@ import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
 import { FederationClient, leaveThrough, RemoteJoiner } from '@lattice/federation';
-import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
 import { isRoomId, serverNameOf, type JsonObject } from '@lattice/protocol';
 import { Keyring, RemoteKnocks, RoomInputClient, type PendingKnock } from '@lattice/rooms';
 import { AliasResolver } from '../directory/alias-resolver';
@@ -64,6 +64,7 @@ export class MembershipController {
    * whoever invited the user.
    */
   private async joinKnownOrRemote(r: Requester, t: TenantConfig, roomId: string, via: string[], reason?: string): Promise<string> {
+    requireNotSuspended(r);
     if (r.isGuest) await this.requireGuestsMayJoin(roomId);
     if (await this.storage.reader.roomVersion(roomId)) {
       await this.act(r, t, roomId, 'join', r.userId, reason);
@@ -96,6 +97,7 @@ export class MembershipController {
   @HttpCode(200)
   @RateLimited()
   async invite(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
+    requireNotSuspended(r);
     const body = validateBody(inviteBody, raw);
     const server = serverNameOf(body.user_id);
     if (server && !this.tenants.isLocal(server)) {
