@@ -32,7 +32,10 @@ export class TokenCache {
   get(tokenHash: string): TokenOwner | undefined {
     const entry = this.entries.get(tokenHash);
     if (!entry) return undefined;
-    if (entry.expires > Date.now()) return { userId: entry.userId, deviceId: entry.deviceId, isGuest: entry.isGuest };
+    if (entry.expires > Date.now()) {
+      const { expires: _expires, ...owner } = entry;
+      return owner;
+    }
     this.entries.delete(tokenHash);
     return undefined;
   }
