@@ -287,6 +287,17 @@ export class AccountStore {
     await this.deleteDevices(userId);
   }
 
+  /** The whole profile other servers may read: displayname, avatar_url and the extended fields (m.tz and custom keys, v1.16). */
+  async fullProfile(userId: string): Promise<Record<string, unknown> | undefined> {
+    const user = await this.db.user.findUnique({ where: { userId }, select: { profileFields: true, displayName: true, avatarUrl: true } });
+    if (!user) return undefined;
+    return {
+      ...(user.profileFields as Record<string, unknown>),
+      ...(user.displayName != null ? { displayname: user.displayName } : {}),
+      ...(user.avatarUrl != null ? { avatar_url: user.avatarUrl } : {}),
+    };
+  }
+
   async getProfile(userId: string): Promise<{ displayname?: string; avatar_url?: string } | undefined> {
     const user = await this.db.user.findUnique({ where: { userId } });
     if (!user) return undefined;
