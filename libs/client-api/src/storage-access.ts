@@ -5,12 +5,9 @@ import { DATABASE, type Database } from '@lattice/storage';
 /** The client-api's read access: the shared database and the event store's read queries, and who may see what. */
 @Injectable()
 export class StorageAccess {
-  readonly visibility: EventVisibility;
-
   constructor(
     @Inject(DATABASE) readonly db: Database,
     @Inject(CLIENT_ROOM_READS) readonly reader: ClientRoomReads,
-  ) {
-    this.visibility = new EventVisibility(db.prisma);
-  }
+    readonly visibility: EventVisibility,
+  ) {}
 }

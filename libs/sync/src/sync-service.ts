@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DeviceKeyStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
-import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
+import { TenantDirectory } from '@lattice/config';
 import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
 import { BundledAggregations, EventVisibility, SYNC_ROOM_READS, type SyncRoomReads, toClientEvent, type StoredEvent } from '@lattice/rooms';
 import { effectiveRules } from '@lattice/push-rules';
 import { DATABASE, POSITION_CACHE, reconcilePositions, unreadNotificationCounts, type Database, type PositionCache } from '@lattice/storage';
 import { syncWaiters, syncWakeupLatency, untraced } from '@lattice/telemetry';
-import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, PresenceStore, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
+import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
 import { SyncNotifier } from './notifier';
 import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
@@ -45,17 +45,6 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   /** The stores and the notifier below are shared with sliding sync (sliding/), which serves the same streams in another shape. */
   private readonly logger = new Logger(SyncService.name);
   private removeWaiterGauge?: () => void;
-  readonly notifier = new SyncNotifier();
-  readonly typing = new TypingStore();
-  readonly accountData: AccountDataStore;
-  readonly ignoredUsers: IgnoredUsersCache;
-  readonly receipts: ReceiptStore;
-  readonly presence: PresenceTracker;
-  readonly deviceKeys: DeviceKeyStore;
-  readonly deviceLists: DeviceListReader;
-  readonly toDevice: ToDeviceInbox;
-  readonly visibility: EventVisibility;
-  readonly bundles: BundledAggregations;
   private expiry: NodeJS.Timeout | undefined;
   /** Aborted at shutdown so long-polls answer at once instead of holding the server open. */
   readonly shuttingDown = new AbortController();
@@ -64,20 +53,20 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     @Inject(DATABASE) private readonly db: Database,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
-    @Inject(LATTICE_CONFIG) config: LatticeConfig,
     private readonly tenants: TenantDirectory,
     @Inject(SYNC_ROOM_READS) readonly reader: SyncRoomReads,
-  ) {
-    this.visibility = new EventVisibility(db.prisma);
-    this.bundles = new BundledAggregations(db.prisma);
-    this.accountData = new AccountDataStore(db.prisma, positions);
-    this.ignoredUsers = new IgnoredUsersCache(this.accountData);
-    this.receipts = new ReceiptStore(db.prisma, positions);
-    this.deviceKeys = new DeviceKeyStore(db.prisma);
-    this.deviceLists = new DeviceListReader(db.prisma);
-    this.toDevice = new ToDeviceInbox(db.prisma, positions, bus);
-    this.presence = new PresenceTracker(new PresenceStore(db.prisma, positions, bus), this.reader, this.notifier, config.presence.enabled);
-  }
+    readonly notifier: SyncNotifier,
+    readonly typing: TypingStore,
+    readonly accountData: AccountDataStore,
+    readonly ignoredUsers: IgnoredUsersCache,
+    readonly receipts: ReceiptStore,
+    readonly presence: PresenceTracker,
+    readonly deviceKeys: DeviceKeyStore,
+    readonly deviceLists: DeviceListReader,
+    readonly toDevice: ToDeviceInbox,
+    readonly visibility: EventVisibility,
+    readonly bundles: BundledAggregations,
+  ) {}
 
   onModuleInit(): void {
     this.removeWaiterGauge = syncWaiters.addSource(() => [{ value: this.notifier.waiting }]);

@@ -4,8 +4,8 @@ import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { Errors } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { RoomInputClient, RoomReader } from '@lattice/rooms';
-import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { CLIENT_ROOM_READS, RoomInputClient, type ClientRoomReads } from '@lattice/rooms';
+import { DATABASE, type Database } from '@lattice/storage';
 import { AccountDataStore } from '@lattice/streams';
 
 /**
@@ -18,20 +18,15 @@ import { AccountDataStore } from '@lattice/streams';
  */
 @Injectable()
 export class ServerNotices {
-  private readonly accountData: AccountDataStore;
-  private readonly reader: RoomReader;
-
   constructor(
     @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
     @Inject(DATABASE) private readonly db: Database,
     @Inject(BUS) private readonly bus: Bus,
-    @Inject(POSITION_CACHE) positions: PositionCache,
     private readonly accounts: AccountStore,
     private readonly rooms: RoomInputClient,
-  ) {
-    this.accountData = new AccountDataStore(db.prisma, positions);
-    this.reader = new RoomReader(db.prisma);
-  }
+    private readonly accountData: AccountDataStore,
+    @Inject(CLIENT_ROOM_READS) private readonly reader: ClientRoomReads,
+  ) {}
 
   /** `txn`: the admin's transaction (PUT with a transaction ID): the same one again answers the same event. */
   async send(

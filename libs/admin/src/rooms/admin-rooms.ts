@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Errors } from '@lattice/http';
 import type { Pdu } from '@lattice/protocol';
-import { RoomReader, type StoredEvent } from '@lattice/rooms';
+import { CLIENT_ROOM_READS, type ClientRoomReads, type StoredEvent } from '@lattice/rooms';
 import { DATABASE, type Database } from '@lattice/storage';
 import { roomSummary, type AdminRoomSummary } from './room-details';
 
@@ -12,11 +12,10 @@ import { roomSummary, type AdminRoomSummary } from './room-details';
  */
 @Injectable()
 export class AdminRooms {
-  private readonly reader: RoomReader;
-
-  constructor(@Inject(DATABASE) private readonly db: Database) {
-    this.reader = new RoomReader(db.prisma);
-  }
+  constructor(
+    @Inject(DATABASE) private readonly db: Database,
+    @Inject(CLIENT_ROOM_READS) private readonly reader: ClientRoomReads,
+  ) {}
 
   async roomIds(serverName: string): Promise<string[]> {
     const rows = await this.db.prisma.$queryRawUnsafe<Array<{ room_id: string }>>(

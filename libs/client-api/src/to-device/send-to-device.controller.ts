@@ -4,7 +4,7 @@ import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { queueOutbound } from '@lattice/federation';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
 import { isValidHistoricalUserId, type JsonObject } from '@lattice/protocol';
-import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { DATABASE, type Database } from '@lattice/storage';
 import { addressedMessages, ToDeviceInbox } from '@lattice/streams';
 import { directToDeviceEdu, routeToDevice, toDeviceMessageId, type ToDeviceMessages } from './route-to-device';
 
@@ -16,16 +16,12 @@ import { directToDeviceEdu, routeToDevice, toDeviceMessageId, type ToDeviceMessa
  */
 @Controller('_matrix/client/v3/sendToDevice')
 export class SendToDeviceController {
-  private readonly inbox: ToDeviceInbox;
-
   constructor(
     @Inject(DATABASE) private readonly db: Database,
     @Inject(BUS) private readonly bus: Bus,
-    @Inject(POSITION_CACHE) positions: PositionCache,
     private readonly tenants: TenantDirectory,
-  ) {
-    this.inbox = new ToDeviceInbox(db.prisma, positions, bus);
-  }
+    private readonly inbox: ToDeviceInbox,
+  ) {}
 
   // Not rate limited: the spec gives this endpoint no 429, and end-to-end encryption sends key shares here in bursts as large as a room.
   @GuestAllowed()

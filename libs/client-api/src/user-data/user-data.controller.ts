@@ -3,7 +3,6 @@ import { BUS, type Bus } from '@lattice/bus';
 import { Auth, Errors, GuestAllowed, RateLimited, Requester, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 import { RelationsReader } from '@lattice/rooms';
-import { POSITION_CACHE, type PositionCache } from '@lattice/storage';
 import { AccountDataStore, filterIdOf, parseFilter, ReceiptStore } from '@lattice/streams';
 import { z } from 'zod';
 import { StorageAccess } from '../storage-access';
@@ -29,19 +28,13 @@ function jsonObject(raw: unknown): JsonObject {
  */
 @Controller('_matrix/client/v3')
 export class UserDataController {
-  private readonly accountData: AccountDataStore;
-  private readonly receipts: ReceiptStore;
-  private readonly relations: RelationsReader;
-
   constructor(
     private readonly storage: StorageAccess,
     @Inject(BUS) private readonly bus: Bus,
-    @Inject(POSITION_CACHE) positions: PositionCache,
-  ) {
-    this.accountData = new AccountDataStore(storage.db.prisma, positions);
-    this.receipts = new ReceiptStore(storage.db.prisma, positions);
-    this.relations = new RelationsReader(storage.db.prisma);
-  }
+    private readonly accountData: AccountDataStore,
+    private readonly receipts: ReceiptStore,
+    private readonly relations: RelationsReader,
+  ) {}
 
   @GuestAllowed()
   @Post('user/:userId/filter')
