@@ -5,7 +5,7 @@ import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { Errors } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 import { CLIENT_ROOM_READS, RoomInputClient, type ClientRoomReads } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { AccountDataStore } from '@lattice/streams';
 
 /**
@@ -20,7 +20,7 @@ import { AccountDataStore } from '@lattice/streams';
 export class ServerNotices {
   constructor(
     @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(BUS) private readonly bus: Bus,
     private readonly accounts: AccountStore,
     private readonly rooms: RoomInputClient,
@@ -35,7 +35,7 @@ export class ServerNotices {
     notice: { type: string; stateKey?: string; content: JsonObject },
     txn?: { deviceId: string; txnId: string },
   ): Promise<string> {
-    const user = await this.db.prisma.user.findUnique({ where: { userId }, select: { deactivated: true } });
+    const user = await this.db.user.findUnique({ where: { userId }, select: { deactivated: true } });
     if (!user) throw Errors.notFound('User not found');
     if (user.deactivated) throw Errors.invalidParam('The user is deactivated');
     const sender = await this.noticesUser(serverName);
@@ -68,7 +68,7 @@ export class ServerNotices {
   }
 
   private async roomFor(serverName: string, sender: string, userId: string): Promise<string> {
-    const existing = await this.db.prisma.serverNoticeRoom.findUnique({ where: { userId } });
+    const existing = await this.db.serverNoticeRoom.findUnique({ where: { userId } });
     if (existing) {
       const membership = await this.reader.membership(existing.roomId, userId);
       if (membership === 'join' || membership === 'invite') return existing.roomId;
@@ -96,7 +96,7 @@ export class ServerNotices {
         power_level_content_override: { events_default: 100 },
       } as JsonObject,
     });
-    await this.db.prisma.serverNoticeRoom.upsert({ where: { userId }, create: { userId, roomId }, update: { roomId } });
+    await this.db.serverNoticeRoom.upsert({ where: { userId }, create: { userId, roomId }, update: { roomId } });
     const position = await this.accountData.put(userId, roomId, 'm.tag', {
       tags: { 'm.server_notice': { order: 0.5 } },
     });

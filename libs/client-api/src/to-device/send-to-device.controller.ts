@@ -4,7 +4,7 @@ import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { queueOutbound } from '@lattice/federation';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
 import { isValidHistoricalUserId, type JsonObject } from '@lattice/protocol';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { addressedMessages, ToDeviceInbox } from '@lattice/streams';
 import { directToDeviceEdu, routeToDevice, toDeviceMessageId, type ToDeviceMessages } from './route-to-device';
 
@@ -17,7 +17,7 @@ import { directToDeviceEdu, routeToDevice, toDeviceMessageId, type ToDeviceMessa
 @Controller('_matrix/client/v3/sendToDevice')
 export class SendToDeviceController {
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(BUS) private readonly bus: Bus,
     private readonly tenants: TenantDirectory,
     private readonly inbox: ToDeviceInbox,
@@ -29,12 +29,12 @@ export class SendToDeviceController {
   async send(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() body: unknown) {
     const messages = validMessages(body);
     const txn = { userId: r.userId, deviceId: r.deviceId, txnId };
-    if (await this.db.prisma.toDeviceTxn.findUnique({ where: { userId_deviceId_txnId: txn } })) return {};
+    if (await this.db.toDeviceTxn.findUnique({ where: { userId_deviceId_txnId: txn } })) return {};
     const { local, remote } = routeToDevice(messages, (server) => this.tenants.isLocal(server));
     // Remote parts are queued first: if the process dies before the inbox write, the client's retry queues them again under the same keys.
     const messageId = toDeviceMessageId(r.userId, r.deviceId, txnId);
     for (const [server, part] of remote) {
-      await queueOutbound(this.db.prisma, [server], t.serverName, { edu: directToDeviceEdu(r.userId, type, messageId, part), dedupKey: `m.direct_to_device:${messageId}` });
+      await queueOutbound(this.db, [server], t.serverName, { edu: directToDeviceEdu(r.userId, type, messageId, part), dedupKey: `m.direct_to_device:${messageId}` });
     }
     await this.inbox.deliver(addressedMessages(r.userId, type, local), async (tx) => (await tx.toDeviceTxn.createMany({ data: [txn], skipDuplicates: true })).count === 1);
     if (remote.size > 0) await this.bus.publish('output.outbox', { destinations: [...remote.keys()] });

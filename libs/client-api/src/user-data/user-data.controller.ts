@@ -42,7 +42,7 @@ export class UserDataController {
   async createFilter(@Auth() r: Requester, @Param('userId') userId: string, @Body() raw: unknown) {
     this.requireSelf(r, userId);
     const json = JSON.stringify(parseFilter(JSON.stringify(jsonObject(raw))));
-    const filterId = await this.storage.db.prisma.$transaction(async (tx) => {
+    const filterId = await this.storage.db.$transaction(async (tx) => {
       const last = await tx.filter.findFirst({ where: { userId }, orderBy: { filterId: 'desc' } });
       const id = (last?.filterId ?? -1) + 1;
       await tx.filter.create({ data: { userId, filterId: id, json } });
@@ -56,7 +56,7 @@ export class UserDataController {
   async getFilter(@Auth() r: Requester, @Param('userId') userId: string, @Param('filterId') filterId: string) {
     this.requireSelf(r, userId);
     const id = filterIdOf(filterId);
-    const row = id === undefined ? null : await this.storage.db.prisma.filter.findUnique({ where: { userId_filterId: { userId, filterId: id } } });
+    const row = id === undefined ? null : await this.storage.db.filter.findUnique({ where: { userId_filterId: { userId, filterId: id } } });
     if (!row) throw Errors.notFound('Filter not found');
     return JSON.parse(row.json);
   }

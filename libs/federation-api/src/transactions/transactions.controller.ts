@@ -6,7 +6,7 @@ import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { computeEventId, getRoomVersion, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { BUS, type Bus } from '@lattice/bus';
 import { loadRoomHead, RemoteKnocks, RoomInputClient, FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { addressedMessages, ReceiptStore, ToDeviceInbox } from '@lattice/streams';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAcls } from '../auth/server-acl.guard';
@@ -38,7 +38,7 @@ export class TransactionsController {
   private readonly answered = new Map<string, Promise<JsonObject>>();
 
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(BUS) private readonly bus: Bus,
     private readonly keys: ServerKeys,
     private readonly rooms: RoomInputClient,
@@ -156,7 +156,7 @@ export class TransactionsController {
     const prev = referencedIds(pdu.prev_events).filter((id) => !inTransaction.has(id));
     const known = await this.reader.knownEventIds(prev);
     if (prev.every((id) => known.has(id))) return [];
-    const head = await loadRoomHead(this.db.prisma, pdu.room_id!);
+    const head = await loadRoomHead(this.db, pdu.room_id!);
     const answer = await this.federation
       .request<{ events?: Pdu[] }>(tenant.serverName, origin, 'POST', `/_matrix/federation/v1/get_missing_events/${encodeURIComponent(pdu.room_id!)}`, {
         earliest_events: head?.extremities.map((x) => x.eventId) ?? [],
