@@ -50,8 +50,6 @@ import { EventByIdController } from './rooms/event-by-id.controller';
 import { RoomUpgrader } from './rooms/room-upgrader';
 import { UpgradeController } from './rooms/upgrade.controller';
 import { UpgradeCarryOver } from './rooms/upgrade-carry-over';
-import { POSITION_CACHE, type PositionCache } from '@lattice/storage';
-import { AccountDataStore } from '@lattice/streams';
 import { UserDirectory } from './user-directory/user-directory';
 import { UserDirectoryController } from './user-directory/user-directory.controller';
 import { AppserviceAccess } from './appservice/appservice-access';
@@ -106,7 +104,6 @@ import { ThirdPartyController } from './appservice/thirdparty.controller';
   providers: [
     RoomInputClient,
     StorageAccess,
-    { provide: AccountDataStore, useFactory: (storage: StorageAccess, positions: PositionCache) => new AccountDataStore(storage.db.prisma, positions), inject: [StorageAccess, POSITION_CACHE] },
     UpgradeCarryOver,
     PushRulesStore, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields, ReportStore, AppserviceAccess],
 })
