@@ -15,3 +15,4 @@ export * from './dehydrated-device-store';
 export * from './login-tokens';
 export * from './registration-tokens';
 export * from './admin.guard';
+export * from './account-providers';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** What a report names: a room; an event (with its room); or a user. */
 export interface ReportSubject {
@@ -37,10 +37,10 @@ export interface EventReportQuery {
  */
 @Injectable()
 export class ReportStore {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async add(serverName: string, reporter: string, subject: ReportSubject, reason: string | undefined): Promise<void> {
-    await this.db.prisma.report.create({ data: { serverName, reporter, ...subject, reason } });
+    await this.db.report.create({ data: { serverName, reporter, ...subject, reason } });
   }
 
   /** A page of the tenant's event reports and how many match in all. */
@@ -52,25 +52,25 @@ export class ReportStore {
       ...(query.roomId ? { roomId: { contains: query.roomId } } : {}),
     };
     const [rows, total] = await Promise.all([
-      this.db.prisma.report.findMany({
+      this.db.report.findMany({
         where,
         orderBy: { id: query.dir === 'f' ? 'asc' : 'desc' },
         skip: query.from,
         take: query.limit,
       }),
-      this.db.prisma.report.count({ where }),
+      this.db.report.count({ where }),
     ]);
     return { reports: rows.map(toReport), total };
   }
 
   async eventReport(serverName: string, id: bigint): Promise<StoredReport | undefined> {
-    const row = await this.db.prisma.report.findFirst({ where: { serverName, id, eventId: { not: null } } });
+    const row = await this.db.report.findFirst({ where: { serverName, id, eventId: { not: null } } });
     return row ? toReport(row) : undefined;
   }
 
   /** False when the tenant has no such event report. */
   async deleteEventReport(serverName: string, id: bigint): Promise<boolean> {
-    const { count } = await this.db.prisma.report.deleteMany({ where: { serverName, id, eventId: { not: null } } });
+    const { count } = await this.db.report.deleteMany({ where: { serverName, id, eventId: { not: null } } });
     return count === 1;
   }
 }

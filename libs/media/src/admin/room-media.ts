@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** mxc://server/media-id inside event JSON (client-server-api "Matrix Content (mxc://) URIs"). */
 const MXC_URI = /mxc:\/\/([A-Za-z0-9.:[\]-]+)\/([A-Za-z0-9_-]+)/g;
@@ -11,11 +11,11 @@ const MXC_URI = /mxc:\/\/([A-Za-z0-9.:[\]-]+)\/([A-Za-z0-9_-]+)/g;
  */
 @Injectable()
 export class RoomMedia {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** Whether a user of the tenant has or had a membership in the room: the rooms its admin may act on. */
   async isTenantRoom(tenant: string, roomId: string): Promise<boolean> {
-    const rows = await this.db.prisma.$queryRawUnsafe<unknown[]>(
+    const rows = await this.db.$queryRawUnsafe<unknown[]>(
       `SELECT 1 FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = $1 AND c.user_id LIKE '%:' || $2 LIMIT 1`,
       roomId,
       tenant,
@@ -24,7 +24,7 @@ export class RoomMedia {
   }
 
   async mediaOf(roomId: string): Promise<Array<{ origin: string; mediaId: string }>> {
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ json: string }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ json: string }>>(
       `SELECT j.json FROM events e JOIN event_json j ON j.event_nid = e.event_nid JOIN rooms r ON r.room_nid = e.room_nid
        WHERE r.room_id = $1 AND j.json LIKE '%mxc://%'`,
       roomId,
