@@ -1,42 +1,8 @@
-import { Logger } from '@nestjs/common';
-import { loadConfig } from '@lattice/config';
-
-const logger = new Logger('PrepareDeployment');
-
-/** A secret the deployment needs, and where the chart said it comes from (for a message an operator can act on). */
-interface RequiredSecret {
-  env: string;
-  source: string;
-}
-
-/** Something the deployment needs is missing or wrong; the message says what to fix. */
-export class DeploymentNotReady extends Error {}
-
 /**
- * What the chart's pre-install/pre-upgrade Job runs before any pod of the
- * release starts or rolls: every required secret present (the Job reads them
- * as optional, so a missing Secret or key is named here rather than leaving a
- * pod stuck in CreateContainerConfigError), the database migrated once, and
- * the room-input partition count unchanged.
+ * The chart's pre-install/pre-upgrade Job (see check-deployment.ts). Loaded on call: this library's index is
+ * also runService's, which must start tracing before the database driver loads.
  */
 export async function prepareDeployment(env: NodeJS.ProcessEnv): Promise<void> {
-  const required = JSON.parse(env.LATTICE_REQUIRED_SECRETS ?? '[]') as RequiredSecret[];
-  const missing = required.filter((secret) => !env[secret.env]);
-  if (missing.length > 0)
-    throw new DeploymentNotReady(`Missing secrets: ${missing.map((s) => `${s.env} from ${s.source}`).join('; ')}`);
-  const config = loadConfig(env);
-  // Loaded here, not at the top: this module is exported beside runService, which must start tracing before pg loads.
-  const { checkBusPartitions, openDatabase } = await import('@lattice/storage');
-  const db = await openDatabase(config.database);
-  try {
-    logger.log('Database migrated');
-    if (config.bus.kind === 'nats') {
-      await checkBusPartitions(db.prisma, config.bus.partitions);
-      logger.log(`bus.partitions is ${config.bus.partitions}, as recorded`);
-    }
-  } catch (e) {
-    throw new DeploymentNotReady((e as Error).message);
-  } finally {
-    await db.close();
-  }
+  const { checkDeployment } = await import('./check-deployment');
+  await checkDeployment(env);
 }
