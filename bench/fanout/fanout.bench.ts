@@ -41,7 +41,13 @@ export async function run(): Promise<Record<string, number>> {
     if (!started) continue;
     console.log(`  ... ${name}: ${USERS} users in ${ROOMS} rooms, ${MESSAGES} messages`);
     try {
-      for (const [metric, value] of Object.entries(await load(started.target))) results[`${name}: ${metric}`] = value;
+      // Printed as each server is done: a long run that fails later keeps what it measured.
+      for (const [metric, value] of Object.entries(await load(started.target))) {
+        results[`${name}: ${metric}`] = value;
+        console.log(`  ${name}: ${metric}: ${value.toLocaleString('en-US')}`);
+      }
+    } catch (e) {
+      console.log(`  ${name} failed: ${(e as Error).stack}`);
     } finally {
       await started.target.stop();
       await started.cleanup();

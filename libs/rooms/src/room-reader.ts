@@ -364,13 +364,17 @@ export class RoomReader {
     return row?.position ?? 0n;
   }
 
-  /** Every room that had events in (after, upTo], for incremental sync. */
-  async roomsWithEvents(roomIds: string[], after: bigint, upTo: bigint): Promise<Set<string>> {
-    if (roomIds.length === 0) return new Set();
+  /**
+   * Rooms with an event in (after, upTo], for incremental sync: read by
+   * position, so the cost is the number of new events, not of rooms, and
+   * the answer is the same for every user. A state change by resolution
+   * takes the position of the event whose arrival caused it, so it is
+   * covered too.
+   */
+  async roomsWithEvents(after: bigint, upTo: bigint): Promise<Set<string>> {
+    if (upTo <= after) return new Set();
     const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string }>>(
-      `SELECT DISTINCT r.room_id FROM events e JOIN rooms r ON r.room_nid = e.room_nid
-       WHERE r.room_id = ANY($1::text[]) AND e.stream_pos > $2 AND e.stream_pos <= $3`,
-      roomIds,
+      `SELECT DISTINCT r.room_id FROM events e JOIN rooms r ON r.room_nid = e.room_nid WHERE e.stream_pos > $1 AND e.stream_pos <= $2`,
       after,
       upTo,
     );

@@ -10,6 +10,8 @@ import { DATABASE, POSITION_CACHE, reconcilePositions, unreadNotificationCounts,
 import { syncWaiters, syncWakeupLatency, untraced } from '@lattice/telemetry';
 import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, PresenceStore, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
 import { SyncNotifier } from './notifier';
+import { SharedReads } from './shared-reads';
+import { WatchedRooms } from './watched-rooms';
 import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
 import { TypingStore } from './streams/typing-store';
@@ -56,6 +58,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   readonly toDevice: ToDeviceInbox;
   readonly visibility: EventVisibility;
   readonly bundles: BundledAggregations;
+  /** Reads that do not depend on the user, shared by the long-polls the same event wakes. */
+  private readonly shared = new SharedReads();
+  /** Each user's joined and invited rooms as their last answer read them: what their next long-poll listens to. */
+  private readonly watched = new WatchedRooms();
   private expiry: NodeJS.Timeout | undefined;
   /** Aborted at shutdown so long-polls answer at once instead of holding the server open. */
   readonly shuttingDown = new AbortController();
@@ -133,8 +139,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   async sync(request: SyncRequest): Promise<SyncResponse> {
     const deadline = Date.now() + request.timeoutMs;
     await this.presence.syncing(request.userId, request.setPresence ?? 'online');
-    const rooms = await this.reader.roomsOfUser(request.userId, ['join', 'invite']);
-    const waiter = this.notifier.register(request.userId, rooms.map((r) => r.roomId));
+    const rooms = this.watched.get(request.userId, request.since?.events) ?? (await this.reader.roomsOfUser(request.userId, ['join', 'invite'])).map((r) => r.roomId);
+    const waiter = this.notifier.register(request.userId, rooms);
     const stop = request.signal ? AbortSignal.any([request.signal, this.shuttingDown.signal]) : this.shuttingDown.signal;
     try {
       for (;;) {
@@ -158,14 +164,21 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
 
   private async build(request: SyncRequest, since: SyncPosition | undefined, current: SyncPosition): Promise<SyncResponse> {
     const from = since ?? ZERO_POSITION;
-    const memberships = await this.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock', 'leave', 'ban']);
     const filter = request.filter;
     const join: SyncRooms['join'] = {};
     const invite: SyncRooms['invite'] = {};
     const leave: SyncRooms['leave'] = {};
     const knock: SyncRooms['knock'] = {};
-        const accountData = withPushRules(request.userId, await this.accountData.since(request.userId, from.accountData, current.accountData), since === undefined);
-    const countsChanged = since ? await this.roomsWithNewNotifications(request.userId, from.notifications, current.notifications) : new Set<string>();
+    // Reads that do not depend on each other go at once: a long-poll's answer waits for the slowest, not for their sum.
+    const [memberships, accountEntries, countsChanged, withEvents] = await Promise.all([
+      this.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock', 'leave', 'ban']),
+      this.accountData.since(request.userId, from.accountData, current.accountData),
+      since ? this.roomsWithNewNotifications(request.userId, from.notifications, current.notifications) : new Set<string>(),
+      // An incremental sync reads the timelines of the rooms with new events only: one read, the same for every user.
+      since && !request.fullState ? this.shared.share(`rooms ${from.events} ${current.events}`, () => this.reader.roomsWithEvents(from.events, current.events)) : undefined,
+    ]);
+    this.watched.set(request.userId, memberships.filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.roomId), current.events);
+    const accountData = withPushRules(request.userId, accountEntries, since === undefined);
     const ignored = await this.ignoredUsers.ignoredBy(request.userId, accountData, from.accountData, current.accountData);
     const hasLeft = memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
     const forgotten = new Set(hasLeft ? (await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
@@ -174,7 +187,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       if (!roomIncluded(filter, room.roomId)) continue;
       const changedMembership = room.streamPos > from.events && room.streamPos <= current.events;
       if (room.membership === 'join') {
-        const section = await this.joinedRoom(request, room.roomId, room.streamPos, since && !changedMembership ? from : undefined, current, accountData, ignored, countsChanged.has(room.roomId));
+        const roomSince = since && !changedMembership ? from : undefined;
+        const quiet = roomSince !== undefined && withEvents !== undefined && !withEvents.has(room.roomId);
+        const section = await this.joinedRoom(request, room.roomId, room.streamPos, roomSince, current, accountData, ignored, countsChanged.has(room.roomId), quiet);
         if (section) join[room.roomId] = section;
       } else if (room.membership === 'invite' && (changedMembership || !since)) {
         const inviteState = (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId));
@@ -188,12 +203,14 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       }
     }
 
-    await this.addUnreadCounts(request, join);
-    const keys = await this.deviceKeys.syncCounts(request.userId, request.deviceId);
-    const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
     // client-server-api /sync: device_lists is only given for incremental syncs.
     // Read once for device lists and presence: who joined or left the user's rooms since the token.
-    const moves = since ? await this.deviceLists.membershipChanges(request.userId, from.events, current.events) : undefined;
+    const [, keys, toDevice, moves] = await Promise.all([
+      this.addUnreadCounts(request, join),
+      this.deviceKeys.syncCounts(request.userId, request.deviceId),
+      this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice),
+      since ? this.deviceLists.membershipChanges(request.userId, from.events, current.events) : undefined,
+    ]);
     const deviceLists = since
       ? await this.deviceLists.changes(request.userId, { events: { after: from.events, upTo: current.events }, deviceLists: { after: from.deviceLists, upTo: current.deviceLists } }, moves)
       : { changed: [], left: [] };
@@ -213,7 +230,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * A joined room's section; `since` undefined means "from the beginning"
    * (initial sync, or joined since). `joinedAt` is the position of the
    * user's current join: events from there on are theirs to see, so only a
-   * timeline reaching further back is checked event by event.
+   * timeline reaching further back is checked event by event. `quiet`:
+   * the room is known to have no event in (since, current], so its timeline
+   * is not read.
    */
   private async joinedRoom(
     request: SyncRequest,
@@ -224,11 +243,15 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     accountData: AccountDataEntry[],
     ignored: ReadonlySet<string>,
     countsChanged: boolean,
+    quiet = false,
   ): Promise<JoinedRoom | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     // From position 0 at most: history fetched from other servers (negative positions) is for /messages, never new in /sync.
-    const fetched = await this.reader.timeline(roomId, { after: since?.events ?? 0n, upTo: current.events, limit: limit + 1, backwards: true });
+    const after = since?.events ?? 0n;
+    const fetched = quiet
+      ? []
+      : await this.shared.share(`timeline ${roomId} ${after} ${current.events} ${limit}`, () => this.reader.timeline(roomId, { after, upTo: current.events, limit: limit + 1, backwards: true }));
     const limited = fetched.length > limit;
     const timeline = fetched.slice(0, limit).reverse();
     // From the user's current join on, every event is theirs to see, at membership join.
@@ -303,7 +326,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    */
   private async resolvedState(request: SyncRequest, roomId: string, timeline: StoredEvent[], state: StoredEvent[], since: SyncPosition, current: SyncPosition): Promise<StoredEvent[]> {
     const shown = new Set([...timeline, ...state].map((e) => e.eventId));
-    const changed = await this.reader.stateChangedBetween(roomId, since.events, current.events);
+    const changed = await this.shared.share(`state ${roomId} ${since.events} ${current.events}`, () => this.reader.stateChangedBetween(roomId, since.events, current.events));
     return changed.filter((e) => !shown.has(e.eventId) && roomEventMatches(request.filter?.room?.state, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }));
   }
 
