@@ -10,6 +10,7 @@ import { DATABASE, POSITION_CACHE, reconcilePositions, unreadNotificationCounts,
 import { syncWaiters, syncWakeupLatency, untraced } from '@lattice/telemetry';
 import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, PresenceStore, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
 import { SyncNotifier } from './notifier';
+import { eachConcurrently } from './each-concurrently';
 import { SharedReads } from './shared-reads';
 import { WatchedRooms } from './watched-rooms';
 import { currentPosition } from './positions/current-position';
@@ -34,6 +35,8 @@ export interface SyncRequest {
 }
 
 const DEFAULT_TIMELINE_LIMIT = 10;
+/** Rooms of one answer read at once: a user in thousands of rooms waits for their reads side by side, not one after another. */
+const ROOMS_AT_ONCE = 8;
 /** Long-polls re-check at least this often, so a lost wake-up only delays an answer. */
 const RECHECK_MS = 5_000;
 
@@ -183,13 +186,21 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const hasLeft = memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
     const forgotten = new Set(hasLeft ? (await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
 
-    for (const room of memberships) {
-      if (!roomIncluded(filter, room.roomId)) continue;
+    // The receipts of every joined room in two reads (rooms new to the answer from the start), not one read per room.
+    const joined = memberships.filter((m) => m.membership === 'join');
+    const [receiptsSince, receiptsAll] = await Promise.all([
+      since ? this.receipts.ephemeralOfRooms(joined.map((m) => m.roomId), request.userId, from.receipts, current.receipts) : new Map<string, Record<string, unknown>>(),
+      this.receipts.ephemeralOfRooms(joined.filter((m) => !since || m.streamPos > from.events).map((m) => m.roomId), request.userId, 0n, current.receipts),
+    ]);
+
+    await eachConcurrently(memberships, ROOMS_AT_ONCE, async (room) => {
+      if (!roomIncluded(filter, room.roomId)) return;
       const changedMembership = room.streamPos > from.events && room.streamPos <= current.events;
       if (room.membership === 'join') {
         const roomSince = since && !changedMembership ? from : undefined;
         const quiet = roomSince !== undefined && withEvents !== undefined && !withEvents.has(room.roomId);
-        const section = await this.joinedRoom(request, room.roomId, room.streamPos, roomSince, current, accountData, ignored, countsChanged.has(room.roomId), quiet);
+        const receipts = (roomSince ? receiptsSince : receiptsAll).get(room.roomId);
+        const section = await this.joinedRoom(request, room.roomId, room.streamPos, roomSince, current, { accountData, ignored, receipts, countsChanged: countsChanged.has(room.roomId), quiet });
         if (section) join[room.roomId] = section;
       } else if (room.membership === 'invite' && (changedMembership || !since)) {
         const inviteState = (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId));
@@ -201,7 +212,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       } else if ((room.membership === 'leave' || room.membership === 'ban') && !since && filter?.room?.include_leave && !forgotten.has(room.roomId)) {
         leave[room.roomId] = await this.leftRoom(request, room.roomId, undefined, room.streamPos, ignored);
       }
-    }
+    });
 
     // client-server-api /sync: device_lists is only given for incremental syncs.
     // Read once for device lists and presence: who joined or left the user's rooms since the token.
@@ -232,7 +243,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * user's current join: events from there on are theirs to see, so only a
    * timeline reaching further back is checked event by event. `quiet`:
    * the room is known to have no event in (since, current], so its timeline
-   * is not read.
+   * is not read; `receipts` are the room's, read with every other room's.
    */
   private async joinedRoom(
     request: SyncRequest,
@@ -240,10 +251,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     joinedAt: bigint,
     since: SyncPosition | undefined,
     current: SyncPosition,
-    accountData: AccountDataEntry[],
-    ignored: ReadonlySet<string>,
-    countsChanged: boolean,
-    quiet = false,
+    { accountData, ignored, receipts, countsChanged, quiet }: { accountData: AccountDataEntry[]; ignored: ReadonlySet<string>; receipts: Record<string, unknown> | undefined; countsChanged: boolean; quiet: boolean },
   ): Promise<JoinedRoom | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
@@ -259,7 +267,6 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const visible = seen.filter((e) => !hiddenByIgnore(ignored, e.pdu) && roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
 
     const typing = this.typing.typingSince(roomId, since?.typing ?? 0n);
-    const receipts = await this.receipts.ephemeral(roomId, request.userId, since?.receipts ?? 0n, current.receipts);
     const ephemeral: JsonObject[] = [
       ...(typing !== undefined && (since !== undefined || typing.length > 0) ? [{ type: 'm.typing', content: { user_ids: typing } }] : []),
       ...(receipts ? [{ type: 'm.receipt', content: receipts as JsonObject }] : []),
