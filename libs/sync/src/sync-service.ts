@@ -35,6 +35,8 @@ export interface SyncRequest {
 }
 
 const DEFAULT_TIMELINE_LIMIT = 10;
+/** Rooms whose timelines one read fetches, for rooms new to an answer (all of them on an initial sync). */
+const TIMELINES_PER_READ = 500;
 /** Rooms of one answer read at once: a user in thousands of rooms waits for their reads side by side, not one after another. */
 const ROOMS_AT_ONCE = 8;
 /** Long-polls re-check at least this often, so a lost wake-up only delays an answer. */
@@ -186,12 +188,18 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const hasLeft = memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
     const forgotten = new Set(hasLeft ? (await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
 
-    // The receipts of every joined room in two reads (rooms new to the answer from the start), not one read per room.
-    const joined = memberships.filter((m) => m.membership === 'join');
-    const [receiptsSince, receiptsAll] = await Promise.all([
+    // Receipts of every joined room in two reads, and the timelines of rooms new to the answer (joined since the token,
+    // or all on an initial sync) in reads of many rooms each, not one read per room.
+    const joined = memberships.filter((m) => m.membership === 'join' && roomIncluded(filter, m.roomId));
+    const fresh = joined.filter((m) => !since || (m.streamPos > from.events && m.streamPos <= current.events)).map((m) => m.roomId);
+    const limit = filter?.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
+    const [receiptsSince, receiptsAll, timelines] = await Promise.all([
       since ? this.receipts.ephemeralOfRooms(joined.map((m) => m.roomId), request.userId, from.receipts, current.receipts) : new Map<string, Record<string, unknown>>(),
-      this.receipts.ephemeralOfRooms(joined.filter((m) => !since || m.streamPos > from.events).map((m) => m.roomId), request.userId, 0n, current.receipts),
+      this.receipts.ephemeralOfRooms(fresh, request.userId, 0n, current.receipts),
+      this.latestTimelines(fresh, current.events, limit + 1),
     ]);
+    // Their state sections start where their timelines do.
+    const states = await this.statesBefore(timelines, limit, current.events);
 
     await eachConcurrently(memberships, ROOMS_AT_ONCE, async (room) => {
       if (!roomIncluded(filter, room.roomId)) return;
@@ -200,7 +208,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         const roomSince = since && !changedMembership ? from : undefined;
         const quiet = roomSince !== undefined && withEvents !== undefined && !withEvents.has(room.roomId);
         const receipts = (roomSince ? receiptsSince : receiptsAll).get(room.roomId);
-        const section = await this.joinedRoom(request, room.roomId, room.streamPos, roomSince, current, { accountData, ignored, receipts, countsChanged: countsChanged.has(room.roomId), quiet });
+        const fetched = roomSince ? undefined : timelines.get(room.roomId);
+        const state = roomSince ? undefined : states.get(room.roomId);
+        const section = await this.joinedRoom(request, room.roomId, room.streamPos, roomSince, current, { accountData, ignored, receipts, fetched, state, countsChanged: countsChanged.has(room.roomId), quiet });
         if (section) join[room.roomId] = section;
       } else if (room.membership === 'invite' && (changedMembership || !since)) {
         const inviteState = (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId));
@@ -243,7 +253,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * user's current join: events from there on are theirs to see, so only a
    * timeline reaching further back is checked event by event. `quiet`:
    * the room is known to have no event in (since, current], so its timeline
-   * is not read; `receipts` are the room's, read with every other room's.
+   * is not read; `receipts` are the room's, read with every other room's,
+   * and `fetched` and `state`, when given, its timeline (newest first, one
+   * more than the limit) and the state before it, read so too.
    */
   private async joinedRoom(
     request: SyncRequest,
@@ -251,15 +263,16 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     joinedAt: bigint,
     since: SyncPosition | undefined,
     current: SyncPosition,
-    { accountData, ignored, receipts, countsChanged, quiet }: { accountData: AccountDataEntry[]; ignored: ReadonlySet<string>; receipts: Record<string, unknown> | undefined; countsChanged: boolean; quiet: boolean },
+    known: { accountData: AccountDataEntry[]; ignored: ReadonlySet<string>; receipts: Record<string, unknown> | undefined; fetched?: StoredEvent[]; state?: StoredEvent[]; countsChanged: boolean; quiet: boolean },
   ): Promise<JoinedRoom | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     // From position 0 at most: history fetched from other servers (negative positions) is for /messages, never new in /sync.
     const after = since?.events ?? 0n;
+    const { accountData, ignored, receipts, countsChanged, quiet } = known;
     const fetched = quiet
       ? []
-      : await this.shared.share(`timeline ${roomId} ${after} ${current.events} ${limit}`, () => this.reader.timeline(roomId, { after, upTo: current.events, limit: limit + 1, backwards: true }));
+      : known.fetched ?? await this.shared.share(`timeline ${roomId} ${after} ${current.events} ${limit}`, () => this.reader.timeline(roomId, { after, upTo: current.events, limit: limit + 1, backwards: true }));
     const limited = fetched.length > limit;
     const timeline = fetched.slice(0, limit).reverse();
     // From the user's current join on, every event is theirs to see, at membership join.
@@ -272,7 +285,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       ...(receipts ? [{ type: 'm.receipt', content: receipts as JsonObject }] : []),
     ];
     const roomAccountData = accountData.filter((a) => a.roomId === roomId).map((a) => ({ type: a.type, content: a.content }));
-    const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since) : [];
+    const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since, undefined, known.state) : [];
     // Only an event of the timeline can bring a state change by resolution: a room without one has none.
     if (since !== undefined && !request.fullState && timeline.length > 0) state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
     if (since !== undefined && !request.fullState && timeline.length === 0 && ephemeral.length === 0 && roomAccountData.length === 0 && !countsChanged) return undefined;
@@ -288,6 +301,27 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       account_data: { events: roomAccountData },
       summary: {},
     };
+  }
+
+  private async latestTimelines(roomIds: string[], upTo: bigint, limit: number): Promise<Map<string, StoredEvent[]>> {
+    const timelines = new Map<string, StoredEvent[]>();
+    for (let i = 0; i < roomIds.length; i += TIMELINES_PER_READ) {
+      for (const [roomId, events] of await this.reader.latestTimelines(roomIds.slice(i, i + TIMELINES_PER_READ), upTo, limit)) timelines.set(roomId, events);
+    }
+    return timelines;
+  }
+
+  /** The state before each timeline (stateBefore's, read for many rooms at once); an empty timeline's is the state at `upTo`. */
+  private async statesBefore(timelines: Map<string, StoredEvent[]>, limit: number, upTo: bigint): Promise<Map<string, StoredEvent[]>> {
+    const states = new Map<string, StoredEvent[]>();
+    const positions = [...timelines].map(([roomId, fetched]): [string, bigint] => {
+      const first = fetched[Math.min(limit, fetched.length) - 1];
+      return [roomId, first ? first.streamPos - 1n : upTo];
+    });
+    for (let i = 0; i < positions.length; i += TIMELINES_PER_READ) {
+      for (const [roomId, state] of await this.reader.statesAt(new Map(positions.slice(i, i + TIMELINES_PER_READ)))) states.set(roomId, state);
+    }
+    return states;
   }
 
   /** Rooms where the push service wrote notification rows for the user since the token: their counts changed. */
@@ -312,10 +346,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * incremental limited sync, and to the timeline's senders when members are
    * lazy-loaded.
    */
-  private async stateBefore(request: SyncRequest, roomId: string, timeline: StoredEvent[], since: SyncPosition | undefined, upTo?: bigint): Promise<StoredEvent[]> {
+  private async stateBefore(request: SyncRequest, roomId: string, timeline: StoredEvent[], since: SyncPosition | undefined, upTo?: bigint, known?: StoredEvent[]): Promise<StoredEvent[]> {
     // client-server-api /sync: `state` is the state up to the start of the timeline, not after it.
     const at = timeline.length ? timeline[0].streamPos - 1n : upTo;
-    let state = at === undefined ? await this.reader.currentState(roomId) : await this.reader.stateAt(roomId, at);
+    let state = known ?? (at === undefined ? await this.reader.currentState(roomId) : await this.reader.stateAt(roomId, at));
     if (since !== undefined && !request.fullState) state = state.filter((e) => e.streamPos > since.events);
     const stateFilter = request.filter?.room?.state;
     if (stateFilter?.lazy_load_members) {
