@@ -38,7 +38,7 @@ const DEFAULT_TIMELINE_LIMIT = 10;
 /** Rooms whose timelines one read fetches, for rooms new to an answer (all of them on an initial sync). */
 const TIMELINES_PER_READ = 500;
 /** Rooms of one answer read at once: a user in thousands of rooms waits for their reads side by side, not one after another. */
-const ROOMS_AT_ONCE = 8;
+const ROOMS_AT_ONCE = 4;
 /** Long-polls re-check at least this often, so a lost wake-up only delays an answer. */
 const RECHECK_MS = 5_000;
 
@@ -174,14 +174,13 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const invite: SyncRooms['invite'] = {};
     const leave: SyncRooms['leave'] = {};
     const knock: SyncRooms['knock'] = {};
-    // Reads that do not depend on each other go at once: a long-poll's answer waits for the slowest, not for their sum.
-    const [memberships, accountEntries, countsChanged, withEvents] = await Promise.all([
-      this.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock', 'leave', 'ban']),
-      this.accountData.since(request.userId, from.accountData, current.accountData),
-      since ? this.roomsWithNewNotifications(request.userId, from.notifications, current.notifications) : new Set<string>(),
-      // An incremental sync reads the timelines of the rooms with new events only: one read, the same for every user.
-      since && !request.fullState ? this.shared.share(`rooms ${from.events} ${current.events}`, () => this.reader.roomsWithEvents(from.events, current.events)) : undefined,
-    ]);
+    // One read at a time per answer: under fan-out twenty answers are built at once, and reads side by side would
+    // only queue for the database's connections ahead of the sends.
+    const memberships = await this.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock', 'leave', 'ban']);
+    const accountEntries = await this.accountData.since(request.userId, from.accountData, current.accountData);
+    const countsChanged = since ? await this.roomsWithNewNotifications(request.userId, from.notifications, current.notifications) : new Set<string>();
+    // An incremental sync reads the timelines of the rooms with new events only: one read, the same for every user.
+    const withEvents = since && !request.fullState ? await this.shared.share(`rooms ${from.events} ${current.events}`, () => this.reader.roomsWithEvents(from.events, current.events)) : undefined;
     this.watched.set(request.userId, memberships.filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.roomId), current.events);
     const accountData = withPushRules(request.userId, accountEntries, since === undefined);
     const ignored = await this.ignoredUsers.ignoredBy(request.userId, accountData, from.accountData, current.accountData);
@@ -193,11 +192,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const joined = memberships.filter((m) => m.membership === 'join' && roomIncluded(filter, m.roomId));
     const fresh = joined.filter((m) => !since || (m.streamPos > from.events && m.streamPos <= current.events)).map((m) => m.roomId);
     const limit = filter?.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
-    const [receiptsSince, receiptsAll, timelines] = await Promise.all([
-      since ? this.receipts.ephemeralOfRooms(joined.map((m) => m.roomId), request.userId, from.receipts, current.receipts) : new Map<string, Record<string, unknown>>(),
-      this.receipts.ephemeralOfRooms(fresh, request.userId, 0n, current.receipts),
-      this.latestTimelines(fresh, current.events, limit + 1),
-    ]);
+    const receiptsSince = since ? await this.receipts.ephemeralOfRooms(joined.map((m) => m.roomId), request.userId, from.receipts, current.receipts) : new Map<string, Record<string, unknown>>();
+    const receiptsAll = await this.receipts.ephemeralOfRooms(fresh, request.userId, 0n, current.receipts);
+    const timelines = await this.latestTimelines(fresh, current.events, limit + 1);
     // Their state sections start where their timelines do.
     const states = await this.statesBefore(timelines, limit, current.events);
 
@@ -226,12 +223,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
 
     // client-server-api /sync: device_lists is only given for incremental syncs.
     // Read once for device lists and presence: who joined or left the user's rooms since the token.
-    const [, keys, toDevice, moves] = await Promise.all([
-      this.addUnreadCounts(request, join),
-      this.deviceKeys.syncCounts(request.userId, request.deviceId),
-      this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice),
-      since ? this.deviceLists.membershipChanges(request.userId, from.events, current.events) : undefined,
-    ]);
+    await this.addUnreadCounts(request, join);
+    const keys = await this.deviceKeys.syncCounts(request.userId, request.deviceId);
+    const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
+    const moves = since ? await this.deviceLists.membershipChanges(request.userId, from.events, current.events) : undefined;
     const deviceLists = since
       ? await this.deviceLists.changes(request.userId, { events: { after: from.events, upTo: current.events }, deviceLists: { after: from.deviceLists, upTo: current.deviceLists } }, moves)
       : { changed: [], left: [] };
