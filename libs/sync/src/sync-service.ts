@@ -198,6 +198,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     // Their state sections start where their timelines do.
     const states = await this.statesBefore(timelines, limit, current.events);
 
+    const timelinesToFill: TimelineToFill[] = [];
     await eachConcurrently(memberships, ROOMS_AT_ONCE, async (room) => {
       if (!roomIncluded(filter, room.roomId)) return;
       const changedMembership = room.streamPos > from.events && room.streamPos <= current.events;
@@ -207,8 +208,11 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         const receipts = (roomSince ? receiptsSince : receiptsAll).get(room.roomId);
         const fetched = roomSince ? undefined : timelines.get(room.roomId);
         const state = roomSince ? undefined : states.get(room.roomId);
-        const section = await this.joinedRoom(request, room.roomId, room.streamPos, roomSince, current, { accountData, ignored, receipts, fetched, state, countsChanged: countsChanged.has(room.roomId), quiet });
-        if (section) join[room.roomId] = section;
+        const built = await this.joinedRoom(request, room.roomId, room.streamPos, roomSince, current, { accountData, ignored, receipts, fetched, state, countsChanged: countsChanged.has(room.roomId), quiet });
+        if (built) {
+          join[room.roomId] = built.section;
+          timelinesToFill.push(built);
+        }
       } else if (room.membership === 'invite' && (changedMembership || !since)) {
         const inviteState = (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId));
         if (!inviteFromIgnored(ignored, inviteState, request.userId)) invite[room.roomId] = { invite_state: { events: inviteState } };
@@ -220,6 +224,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         leave[room.roomId] = await this.leftRoom(request, room.roomId, undefined, room.streamPos, ignored);
       }
     });
+    await this.fillTimelines(request, timelinesToFill);
 
     // client-server-api /sync: device_lists is only given for incremental syncs.
     // Read once for device lists and presence: who joined or left the user's rooms since the token.
@@ -250,7 +255,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * the room is known to have no event in (since, current], so its timeline
    * is not read; `receipts` are the room's, read with every other room's,
    * and `fetched` and `state`, when given, its timeline (newest first, one
-   * more than the limit) and the state before it, read so too.
+   * more than the limit) and the state before it, read so too. The
+   * section's timeline events are left to fillTimelines, which bundles the
+   * aggregations of every room's in one read.
    */
   private async joinedRoom(
     request: SyncRequest,
@@ -259,7 +266,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     since: SyncPosition | undefined,
     current: SyncPosition,
     known: { accountData: AccountDataEntry[]; ignored: ReadonlySet<string>; receipts: Record<string, unknown> | undefined; fetched?: StoredEvent[]; state?: StoredEvent[]; countsChanged: boolean; quiet: boolean },
-  ): Promise<JoinedRoom | undefined> {
+  ): Promise<TimelineToFill | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     // From position 0 at most: history fetched from other servers (negative positions) is for /messages, never new in /sync.
@@ -285,9 +292,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     if (since !== undefined && !request.fullState && timeline.length > 0) state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
     if (since !== undefined && !request.fullState && timeline.length === 0 && ephemeral.length === 0 && roomAccountData.length === 0 && !countsChanged) return undefined;
 
-    return {
+    const section: JoinedRoom = {
       timeline: {
-        events: await this.timelineEvents(request, visible, limited),
+        events: [],
         limited,
         ...(timeline.length > 0 ? { prev_batch: formatPaginationToken(timeline[0].streamPos) } : { prev_batch: formatPaginationToken(current.events + 1n) }),
       },
@@ -296,6 +303,25 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       account_data: { events: roomAccountData },
       summary: {},
     };
+    return { section, visible };
+  }
+
+  /**
+   * Fills the joined rooms' timelines: limited ones with bundled aggregations (see timelineEvents), read
+   * for the events of many rooms at once, the others as they are.
+   */
+  private async fillTimelines(request: SyncRequest, rooms: TimelineToFill[]): Promise<void> {
+    const limited = rooms.filter((r) => r.section.timeline.limited);
+    for (const room of rooms) if (!room.section.timeline.limited) room.section.timeline.events = room.visible.map((e) => toClientEvent(e, request));
+    for (let i = 0; i < limited.length; i += TIMELINES_PER_READ) {
+      const chunk = limited.slice(i, i + TIMELINES_PER_READ);
+      const events = await this.bundles.clientEvents(request, chunk.flatMap((r) => r.visible));
+      let at = 0;
+      for (const room of chunk) {
+        room.section.timeline.events = events.slice(at, at + room.visible.length);
+        at += room.visible.length;
+      }
+    }
   }
 
   private async latestTimelines(roomIds: string[], upTo: bigint, limit: number): Promise<Map<string, StoredEvent[]>> {
@@ -419,6 +445,12 @@ function withPushRules(userId: string, entries: AccountDataEntry[], initial: boo
   const updated = entries.map((a) => (isRules(a) ? { ...a, content: effectiveRules(a.content, userId) as unknown as JsonObject } : a));
   if (initial && !entries.some(isRules)) updated.push({ roomId: '', type: 'm.push_rules', content: effectiveRules(undefined, userId) as unknown as JsonObject });
   return updated;
+}
+
+/** A joined room's section whose timeline events are still to be made from its visible events. */
+interface TimelineToFill {
+  section: JoinedRoom;
+  visible: StoredEvent[];
 }
 
 function isEmpty(response: SyncResponse): boolean {
