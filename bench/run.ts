@@ -1,6 +1,9 @@
+import { benchNames } from './options';
+
 /**
  * `npm run bench [-- name...]`: runs the benchmarks and prints their numbers
  * (`npm run bench -- <name>` for one group; the names are the keys of BENCHES).
+ * Options after the names are a bench's own (bench/options.ts).
  * Each bench module exports run(): Promise<Record<string, number>>.
  */
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, number>> }>> = {
@@ -16,10 +19,11 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'appservice': () => import('./appservice/appservice.bench'),
   'push': () => import('./push/push.bench'),
   'sync': () => import('./sync/sync.bench'),
+  'fanout': () => import('./fanout/fanout.bench'),
 };
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2);
+  const wanted = benchNames();
   const names = Object.keys(BENCHES).filter((n) => wanted.length === 0 || wanted.some((w) => n.startsWith(w)));
   console.log(`lattice bench — node ${process.version}, ${require('node:os').cpus().length} cores`);
   for (const name of names) {

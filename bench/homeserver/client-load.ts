@@ -47,15 +47,17 @@ export class BenchClient {
    * Long-polls /sync from `since` until stopped, reporting each message body
    * when it arrives. A limited timeline means the server fell so far behind
    * that a gap opened: the run is then not a latency measurement, so it fails.
+   * `timeoutMs` is each long-poll's (1 s unless given); `onAnswer` is told of every answer.
    */
-  async follow(since: string, onMessage: (body: string) => void, stopped: () => boolean): Promise<void> {
+  async follow(since: string, onMessage: (body: string) => void, stopped: () => boolean, options: { timeoutMs?: number; onAnswer?: () => void } = {}): Promise<void> {
     const limit = 10_000;
     let token = since;
     while (!stopped()) {
       const response = await this.call<{ next_batch: string; rooms?: { join?: Record<string, { timeline: { limited: boolean; events: Array<{ type: string; content: { body?: string } }> } }> } }>(
         'GET',
-        `/sync?since=${encodeURIComponent(token)}&timeout=1000&filter=${encodeURIComponent(JSON.stringify({ room: { timeline: { limit } } }))}`,
+        `/sync?since=${encodeURIComponent(token)}&timeout=${options.timeoutMs ?? 1000}&filter=${encodeURIComponent(JSON.stringify({ room: { timeline: { limit } } }))}`,
       );
+      options.onAnswer?.();
       for (const room of Object.values(response.rooms?.join ?? {})) {
         if (room.timeline.limited) throw new Error(`more than ${limit} events arrived between two /sync answers: the server is not keeping up`);
         for (const event of room.timeline.events) if (event.type === 'm.room.message' && event.content.body) onMessage(event.content.body);

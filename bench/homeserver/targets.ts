@@ -10,6 +10,8 @@ export interface BenchTarget {
   url: string;
   /** Resident set size of each process, in MiB. */
   rss(): Record<string, number>;
+  /** CPU time its processes have used so far (user and system), in seconds. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -26,6 +28,18 @@ export function rssMiB(pid: number | undefined): number {
   if (pid === undefined) return 0;
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
   return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
+}
+
+/** CPU time (user and system) a process has used, in seconds; 0 once it is gone. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    // /proc/<pid>/stat: utime and stime are fields 14 and 15, in clock ticks (100 a second on Linux); the name (field 2) may hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 /** The single-process server (apps/homeserver), embedded PGlite or on Postgres; `env` adds settings (LATTICE_* overrides). */
@@ -53,6 +67,7 @@ export async function startSingleProcess(port: number, databaseUrl?: string, env
     url,
     pid: child.pid!,
     rss: () => ({ homeserver: rssMiB(child.pid) }),
+    cpuSeconds: () => cpuSeconds(child.pid),
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -77,6 +92,7 @@ export async function startServices(port: number, env: BenchServers): Promise<Be
   return {
     url: deployment.url,
     rss: () => Object.fromEntries(deployment.processes.map((p) => [p.name, rssMiB(p.child?.pid)])),
+    cpuSeconds: () => deployment.processes.reduce((sum, p) => sum + cpuSeconds(p.child?.pid), 0),
     stop: () => deployment.stop(),
   };
 }

@@ -4,13 +4,14 @@ import { Client } from 'pg';
 /**
  * Clean slates on shared servers, for tests and benches that start a
  * deployment: a new database beside a given one, and a JetStream with no
- * streams or KV buckets.
+ * streams or KV buckets. `settings` are CREATE DATABASE options (Synapse
+ * wants the C locale).
  */
-export async function createScratchDatabase(url: string, prefix: string): Promise<string> {
+export async function createScratchDatabase(url: string, prefix: string, settings = ''): Promise<string> {
   const name = `${prefix}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
   const admin = new Client({ connectionString: url });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.query(`CREATE DATABASE ${name} ${settings}`);
   await admin.end();
   const fresh = new URL(url);
   fresh.pathname = `/${name}`;

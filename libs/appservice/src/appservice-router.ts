@@ -147,7 +147,10 @@ export class AppserviceRouter implements OnModuleInit {
     let routed = 0;
     for (;;) {
       const events = await this.committed.after(after, CATCH_UP_BATCH);
-      for (const event of events) await this.routeEvent(event);
+      // With no service to push to, a batch moves the routed position once, not once per event: a restart after
+      // tens of thousands of events (a bulk import) would otherwise start listening only after as many commits.
+      if (this.pushable().length === 0 && events.length > 0) await this.queue.enqueueRouted([], BigInt(events[events.length - 1].streamPos));
+      else for (const event of events) await this.routeEvent(event);
       routed += events.length;
       if (events.length < CATCH_UP_BATCH) break;
       after = BigInt(events[events.length - 1].streamPos);

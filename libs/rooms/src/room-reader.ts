@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { getRoomVersion, knownRoomVersions, redactEvent, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { PRISMA, type PrismaClient } from '@lattice/storage';
-import { readSnapshotNids } from './state-snapshot-reader';
+import { readSnapshotNids, readSnapshotsNids } from './state-snapshot-reader';
 
 /** An event as read back from the store, with what clients need beyond the PDU. */
 export interface StoredEvent {
@@ -33,6 +33,7 @@ export interface EventHeader {
 }
 
 interface EventRow {
+  event_nid: bigint;
   event_id: string;
   room_id: string;
   room_version: string;
@@ -51,7 +52,7 @@ const CREATE_EVENT_IMPLIED_VERSIONS = knownRoomVersions()
   .map((v) => v.id);
 
 // The redaction's JSON comes with a redacted event, read by the unique event_id index only when there is one.
-const EVENT_COLUMNS = `e.event_id, r.room_id, r.room_version, j.json, e.stream_pos, e.depth, e.redacted_by,
+const EVENT_COLUMNS = `e.event_nid, e.event_id, r.room_id, r.room_version, j.json, e.stream_pos, e.depth, e.redacted_by,
   (SELECT rj.json FROM events re JOIN event_json rj ON rj.event_nid = re.event_nid WHERE re.event_id = e.redacted_by) AS redaction_json,
   e.txn_id, e.sender_device_id`;
 const EVENT_JOINS = `FROM events e JOIN event_json j ON j.event_nid = e.event_nid JOIN rooms r ON r.room_nid = e.room_nid`;
@@ -99,6 +100,38 @@ export class RoomReader {
     const nids = [...(await readSnapshotNids(this.db, BigInt(next.state_snapshot_nid))).values()];
     const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.stream_pos`, nids);
     return rows.map(toStoredEvent).filter((e) => type === undefined || e.pdu.type === type);
+  }
+
+  /**
+   * stateAt() for many rooms in a few reads (an initial sync's state
+   * sections): for each room, its state once every event up to its
+   * position is applied.
+   */
+  async statesAt(positions: Map<string, bigint>): Promise<Map<string, StoredEvent[]>> {
+    const states = new Map<string, StoredEvent[]>();
+    if (positions.size === 0) return states;
+    const next = await this.db.$queryRawUnsafe<Array<{ room_id: string; found: boolean | null; state_snapshot_nid: bigint | null }>>(
+      `SELECT q.room_id, n.found, n.state_snapshot_nid FROM unnest($1::text[], $2::bigint[]) AS q(room_id, pos) JOIN rooms r ON r.room_id = q.room_id
+       LEFT JOIN LATERAL (SELECT true AS found, e.state_snapshot_nid FROM events e WHERE e.room_nid = r.room_nid AND e.stream_pos > q.pos AND NOT e.is_outlier ORDER BY e.stream_pos ASC LIMIT 1) n ON true`,
+      [...positions.keys()],
+      [...positions.values()],
+    );
+    const snapshots = new Map<string, bigint>();
+    for (const row of next) {
+      if (!row.found) states.set(row.room_id, await this.currentState(row.room_id));
+      else if (row.state_snapshot_nid === null) states.set(row.room_id, []);
+      else snapshots.set(row.room_id, BigInt(row.state_snapshot_nid));
+    }
+    const nids = await readSnapshotsNids(this.db, [...new Set(snapshots.values())]);
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.stream_pos`,
+      [...new Set([...nids.values()].flatMap((state) => [...state.values()]))],
+    );
+    const byNid = new Map(rows.map((row) => [BigInt(row.event_nid), toStoredEvent(row)]));
+    for (const [roomId, snapshot] of snapshots) {
+      states.set(roomId, [...nids.get(snapshot)!.values()].flatMap((nid) => byNid.get(nid) ?? []).sort((a, b) => (a.streamPos < b.streamPos ? -1 : a.streamPos > b.streamPos ? 1 : 0)));
+    }
+    return states;
   }
 
   /**
@@ -360,19 +393,45 @@ export class RoomReader {
     return rows.map(toStoredEvent);
   }
 
+  /**
+   * timeline() for many rooms in one read: each room's newest `limit`
+   * events in (0, upTo], newest first (an initial sync's timelines).
+   * History fetched from other servers (positions at or below 0) is left
+   * out, as an initial sync leaves it.
+   */
+  async latestTimelines(roomIds: string[], upTo: bigint, limit: number): Promise<Map<string, StoredEvent[]>> {
+    const timelines = new Map<string, StoredEvent[]>(roomIds.map((id) => [id, []]));
+    if (roomIds.length === 0) return timelines;
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} FROM rooms r
+       CROSS JOIN LATERAL (SELECT * FROM events x WHERE x.room_nid = r.room_nid AND x.stream_pos > 0 AND x.stream_pos <= $2 ORDER BY x.stream_pos DESC LIMIT $3) e
+       JOIN event_json j ON j.event_nid = e.event_nid
+       WHERE r.room_id = ANY($1::text[]) ORDER BY e.stream_pos DESC`,
+      roomIds,
+      upTo,
+      limit,
+    );
+    for (const row of rows) timelines.get(row.room_id)!.push(toStoredEvent(row));
+    return timelines;
+  }
+
   /** The highest committed position of the room-events stream. */
   async maxStreamPos(): Promise<bigint> {
     const row = await this.db.streamPosition.findUnique({ where: { stream: 'events' } });
     return row?.position ?? 0n;
   }
 
-  /** Every room that had events in (after, upTo], for incremental sync. */
-  async roomsWithEvents(roomIds: string[], after: bigint, upTo: bigint): Promise<Set<string>> {
-    if (roomIds.length === 0) return new Set();
+  /**
+   * Rooms with an event in (after, upTo], for incremental sync: read by
+   * position, so the cost is the number of new events, not of rooms, and
+   * the answer is the same for every user. A state change by resolution
+   * takes the position of the event whose arrival caused it, so it is
+   * covered too.
+   */
+  async roomsWithEvents(after: bigint, upTo: bigint): Promise<Set<string>> {
+    if (upTo <= after) return new Set();
     const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string }>>(
-      `SELECT DISTINCT r.room_id FROM events e JOIN rooms r ON r.room_nid = e.room_nid
-       WHERE r.room_id = ANY($1::text[]) AND e.stream_pos > $2 AND e.stream_pos <= $3`,
-      roomIds,
+      `SELECT DISTINCT r.room_id FROM events e JOIN rooms r ON r.room_nid = e.room_nid WHERE e.stream_pos > $1 AND e.stream_pos <= $2`,
       after,
       upTo,
     );

@@ -10,6 +10,9 @@ import { PRISMA, POSITION_CACHE, reconcilePositions, unreadNotificationCounts, t
 import { syncWaiters, syncWakeupLatency, untraced } from '@lattice/telemetry';
 import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
 import { SyncNotifier } from './notifier';
+import { eachConcurrently } from './each-concurrently';
+import { SharedReads } from './shared-reads';
+import { WatchedRooms } from './watched-rooms';
 import { SlidingRoomReader } from './sliding/sliding-room-reader';
 import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
@@ -33,6 +36,10 @@ export interface SyncRequest {
 }
 
 const DEFAULT_TIMELINE_LIMIT = 10;
+/** Rooms whose timelines one read fetches, for rooms new to an answer (all of them on an initial sync). */
+const TIMELINES_PER_READ = 500;
+/** Rooms of one answer read at once: a user in thousands of rooms waits for their reads side by side, not one after another. */
+const ROOMS_AT_ONCE = 4;
 /** Long-polls re-check at least this often, so a lost wake-up only delays an answer. */
 const RECHECK_MS = 5_000;
 
@@ -46,6 +53,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   /** The stores and the notifier below are shared with sliding sync (sliding/), which serves the same streams in another shape. */
   private readonly logger = new Logger(SyncService.name);
   private removeWaiterGauge?: () => void;
+  /** Reads that do not depend on the user, shared by the long-polls the same event wakes. */
+  private readonly shared = new SharedReads();
+  /** Each user's joined and invited rooms as their last answer read them: what their next long-poll listens to. */
+  private readonly watched = new WatchedRooms();
   private expiry: NodeJS.Timeout | undefined;
   /** Aborted at shutdown so long-polls answer at once instead of holding the server open. */
   readonly shuttingDown = new AbortController();
@@ -125,8 +136,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   async sync(request: SyncRequest): Promise<SyncResponse> {
     const deadline = Date.now() + request.timeoutMs;
     await this.presence.syncing(request.userId, request.setPresence ?? 'online');
-    const rooms = await this.reader.roomsOfUser(request.userId, ['join', 'invite']);
-    const waiter = this.notifier.register(request.userId, rooms.map((r) => r.roomId));
+    const rooms = this.watched.get(request.userId, request.since?.events) ?? (await this.reader.roomsOfUser(request.userId, ['join', 'invite'])).map((r) => r.roomId);
+    const waiter = this.notifier.register(request.userId, rooms);
     const stop = request.signal ? AbortSignal.any([request.signal, this.shuttingDown.signal]) : this.shuttingDown.signal;
     try {
       for (;;) {
@@ -150,24 +161,50 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
 
   private async build(request: SyncRequest, since: SyncPosition | undefined, current: SyncPosition): Promise<SyncResponse> {
     const from = since ?? ZERO_POSITION;
-    const memberships = await this.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock', 'leave', 'ban']);
     const filter = request.filter;
     const join: SyncRooms['join'] = {};
     const invite: SyncRooms['invite'] = {};
     const leave: SyncRooms['leave'] = {};
     const knock: SyncRooms['knock'] = {};
-        const accountData = withPushRules(request.userId, await this.accountData.since(request.userId, from.accountData, current.accountData), since === undefined);
+    // One read at a time per answer: under fan-out twenty answers are built at once, and reads side by side would
+    // only queue for the database's connections ahead of the sends.
+    const memberships = await this.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock', 'leave', 'ban']);
+    const accountEntries = await this.accountData.since(request.userId, from.accountData, current.accountData);
     const countsChanged = since ? await this.roomsWithNewNotifications(request.userId, from.notifications, current.notifications) : new Set<string>();
+    // An incremental sync reads the timelines of the rooms with new events only: one read, the same for every user.
+    const withEvents = since && !request.fullState ? await this.shared.share(`rooms ${from.events} ${current.events}`, () => this.reader.roomsWithEvents(from.events, current.events)) : undefined;
+    this.watched.set(request.userId, memberships.filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.roomId), current.events);
+    const accountData = withPushRules(request.userId, accountEntries, since === undefined);
     const ignored = await this.ignoredUsers.ignoredBy(request.userId, accountData, from.accountData, current.accountData);
     const hasLeft = memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
     const forgotten = new Set(hasLeft ? (await this.db.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
 
-    for (const room of memberships) {
-      if (!roomIncluded(filter, room.roomId)) continue;
+    // Receipts of every joined room in two reads, and the timelines of rooms new to the answer (joined since the token,
+    // or all on an initial sync) in reads of many rooms each, not one read per room.
+    const joined = memberships.filter((m) => m.membership === 'join' && roomIncluded(filter, m.roomId));
+    const fresh = joined.filter((m) => !since || (m.streamPos > from.events && m.streamPos <= current.events)).map((m) => m.roomId);
+    const limit = filter?.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
+    const receiptsSince = since ? await this.receipts.ephemeralOfRooms(joined.map((m) => m.roomId), request.userId, from.receipts, current.receipts) : new Map<string, Record<string, unknown>>();
+    const receiptsAll = await this.receipts.ephemeralOfRooms(fresh, request.userId, 0n, current.receipts);
+    const timelines = await this.latestTimelines(fresh, current.events, limit + 1);
+    // Their state sections start where their timelines do.
+    const states = await this.statesBefore(timelines, limit, current.events);
+
+    const timelinesToFill: TimelineToFill[] = [];
+    await eachConcurrently(memberships, ROOMS_AT_ONCE, async (room) => {
+      if (!roomIncluded(filter, room.roomId)) return;
       const changedMembership = room.streamPos > from.events && room.streamPos <= current.events;
       if (room.membership === 'join') {
-        const section = await this.joinedRoom(request, room.roomId, room.streamPos, since && !changedMembership ? from : undefined, current, accountData, ignored, countsChanged.has(room.roomId));
-        if (section) join[room.roomId] = section;
+        const roomSince = since && !changedMembership ? from : undefined;
+        const quiet = roomSince !== undefined && withEvents !== undefined && !withEvents.has(room.roomId);
+        const receipts = (roomSince ? receiptsSince : receiptsAll).get(room.roomId);
+        const fetched = roomSince ? undefined : timelines.get(room.roomId);
+        const state = roomSince ? undefined : states.get(room.roomId);
+        const built = await this.joinedRoom(request, room.roomId, room.streamPos, roomSince, current, { accountData, ignored, receipts, fetched, state, countsChanged: countsChanged.has(room.roomId), quiet });
+        if (built) {
+          join[room.roomId] = built.section;
+          timelinesToFill.push(built);
+        }
       } else if (room.membership === 'invite' && (changedMembership || !since)) {
         const inviteState = (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId));
         if (!inviteFromIgnored(ignored, inviteState, request.userId)) invite[room.roomId] = { invite_state: { events: inviteState } };
@@ -178,14 +215,15 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       } else if ((room.membership === 'leave' || room.membership === 'ban') && !since && filter?.room?.include_leave && !forgotten.has(room.roomId)) {
         leave[room.roomId] = await this.leftRoom(request, room.roomId, undefined, room.streamPos, ignored);
       }
-    }
+    });
+    await this.fillTimelines(request, timelinesToFill);
 
+    // client-server-api /sync: device_lists is only given for incremental syncs.
+    // Read once for device lists and presence: who joined or left the user's rooms since the token.
     await this.addUnreadCounts(request, join);
     await this.addSummaries(request.userId, join);
     const keys = await this.deviceKeys.syncCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
-    // client-server-api /sync: device_lists is only given for incremental syncs.
-    // Read once for device lists and presence: who joined or left the user's rooms since the token.
     const moves = since ? await this.deviceLists.membershipChanges(request.userId, from.events, current.events) : undefined;
     const deviceLists = since
       ? await this.deviceLists.changes(request.userId, { events: { after: from.events, upTo: current.events }, deviceLists: { after: from.deviceLists, upTo: current.deviceLists } }, moves)
@@ -206,7 +244,13 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * A joined room's section; `since` undefined means "from the beginning"
    * (initial sync, or joined since). `joinedAt` is the position of the
    * user's current join: events from there on are theirs to see, so only a
-   * timeline reaching further back is checked event by event.
+   * timeline reaching further back is checked event by event. `quiet`:
+   * the room is known to have no event in (since, current], so its timeline
+   * is not read; `receipts` are the room's, read with every other room's,
+   * and `fetched` and `state`, when given, its timeline (newest first, one
+   * more than the limit) and the state before it, read so too. The
+   * section's timeline events are left to fillTimelines, which bundles the
+   * aggregations of every room's in one read.
    */
   private async joinedRoom(
     request: SyncRequest,
@@ -214,14 +258,16 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     joinedAt: bigint,
     since: SyncPosition | undefined,
     current: SyncPosition,
-    accountData: AccountDataEntry[],
-    ignored: ReadonlySet<string>,
-    countsChanged: boolean,
-  ): Promise<JoinedRoom | undefined> {
+    known: { accountData: AccountDataEntry[]; ignored: ReadonlySet<string>; receipts: Record<string, unknown> | undefined; fetched?: StoredEvent[]; state?: StoredEvent[]; countsChanged: boolean; quiet: boolean },
+  ): Promise<TimelineToFill | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     // From position 0 at most: history fetched from other servers (negative positions) is for /messages, never new in /sync.
-    const fetched = await this.reader.timeline(roomId, { after: since?.events ?? 0n, upTo: current.events, limit: limit + 1, backwards: true });
+    const after = since?.events ?? 0n;
+    const { accountData, ignored, receipts, countsChanged, quiet } = known;
+    const fetched = quiet
+      ? []
+      : known.fetched ?? await this.shared.share(`timeline ${roomId} ${after} ${current.events} ${limit}`, () => this.reader.timeline(roomId, { after, upTo: current.events, limit: limit + 1, backwards: true }));
     const limited = fetched.length > limit;
     const timeline = fetched.slice(0, limit).reverse();
     // From the user's current join on, every event is theirs to see, at membership join.
@@ -229,20 +275,19 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const visible = seen.filter((e) => !hiddenByIgnore(ignored, e.pdu) && roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
 
     const typing = this.typing.typingSince(roomId, since?.typing ?? 0n);
-    const receipts = await this.receipts.ephemeral(roomId, request.userId, since?.receipts ?? 0n, current.receipts);
     const ephemeral: JsonObject[] = [
       ...(typing !== undefined && (since !== undefined || typing.length > 0) ? [{ type: 'm.typing', content: { user_ids: typing } }] : []),
       ...(receipts ? [{ type: 'm.receipt', content: receipts as JsonObject }] : []),
     ];
     const roomAccountData = accountData.filter((a) => a.roomId === roomId).map((a) => ({ type: a.type, content: a.content }));
-    const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since) : [];
+    const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since, undefined, known.state) : [];
     // Only an event of the timeline can bring a state change by resolution: a room without one has none.
     if (since !== undefined && !request.fullState && timeline.length > 0) state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
     if (since !== undefined && !request.fullState && timeline.length === 0 && ephemeral.length === 0 && roomAccountData.length === 0 && !countsChanged) return undefined;
 
-    return {
+    const section: JoinedRoom = {
       timeline: {
-        events: await this.timelineEvents(request, visible, limited),
+        events: [],
         limited,
         ...(timeline.length > 0 ? { prev_batch: formatPaginationToken(timeline[0].streamPos) } : { prev_batch: formatPaginationToken(current.events + 1n) }),
       },
@@ -251,6 +296,46 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       account_data: { events: roomAccountData },
       summary: {},
     };
+    return { section, visible };
+  }
+
+  /**
+   * Fills the joined rooms' timelines: limited ones with bundled aggregations (see timelineEvents), read
+   * for the events of many rooms at once, the others as they are.
+   */
+  private async fillTimelines(request: SyncRequest, rooms: TimelineToFill[]): Promise<void> {
+    const limited = rooms.filter((r) => r.section.timeline.limited);
+    for (const room of rooms) if (!room.section.timeline.limited) room.section.timeline.events = room.visible.map((e) => toClientEvent(e, request));
+    for (let i = 0; i < limited.length; i += TIMELINES_PER_READ) {
+      const chunk = limited.slice(i, i + TIMELINES_PER_READ);
+      const events = await this.bundles.clientEvents(request, chunk.flatMap((r) => r.visible));
+      let at = 0;
+      for (const room of chunk) {
+        room.section.timeline.events = events.slice(at, at + room.visible.length);
+        at += room.visible.length;
+      }
+    }
+  }
+
+  private async latestTimelines(roomIds: string[], upTo: bigint, limit: number): Promise<Map<string, StoredEvent[]>> {
+    const timelines = new Map<string, StoredEvent[]>();
+    for (let i = 0; i < roomIds.length; i += TIMELINES_PER_READ) {
+      for (const [roomId, events] of await this.reader.latestTimelines(roomIds.slice(i, i + TIMELINES_PER_READ), upTo, limit)) timelines.set(roomId, events);
+    }
+    return timelines;
+  }
+
+  /** The state before each timeline (stateBefore's, read for many rooms at once); an empty timeline's is the state at `upTo`. */
+  private async statesBefore(timelines: Map<string, StoredEvent[]>, limit: number, upTo: bigint): Promise<Map<string, StoredEvent[]>> {
+    const states = new Map<string, StoredEvent[]>();
+    const positions = [...timelines].map(([roomId, fetched]): [string, bigint] => {
+      const first = fetched[Math.min(limit, fetched.length) - 1];
+      return [roomId, first ? first.streamPos - 1n : upTo];
+    });
+    for (let i = 0; i < positions.length; i += TIMELINES_PER_READ) {
+      for (const [roomId, state] of await this.reader.statesAt(new Map(positions.slice(i, i + TIMELINES_PER_READ)))) states.set(roomId, state);
+    }
+    return states;
   }
 
   /** Rooms where the push service wrote notification rows for the user since the token: their counts changed. */
@@ -291,10 +376,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * incremental limited sync, and to the timeline's senders when members are
    * lazy-loaded.
    */
-  private async stateBefore(request: SyncRequest, roomId: string, timeline: StoredEvent[], since: SyncPosition | undefined, upTo?: bigint): Promise<StoredEvent[]> {
+  private async stateBefore(request: SyncRequest, roomId: string, timeline: StoredEvent[], since: SyncPosition | undefined, upTo?: bigint, known?: StoredEvent[]): Promise<StoredEvent[]> {
     // client-server-api /sync: `state` is the state up to the start of the timeline, not after it.
     const at = timeline.length ? timeline[0].streamPos - 1n : upTo;
-    let state = at === undefined ? await this.reader.currentState(roomId) : await this.reader.stateAt(roomId, at);
+    let state = known ?? (at === undefined ? await this.reader.currentState(roomId) : await this.reader.stateAt(roomId, at));
     if (since !== undefined && !request.fullState) state = state.filter((e) => e.streamPos > since.events);
     const stateFilter = request.filter?.room?.state;
     if (stateFilter?.lazy_load_members) {
@@ -312,7 +397,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    */
   private async resolvedState(request: SyncRequest, roomId: string, timeline: StoredEvent[], state: StoredEvent[], since: SyncPosition, current: SyncPosition): Promise<StoredEvent[]> {
     const shown = new Set([...timeline, ...state].map((e) => e.eventId));
-    const changed = await this.reader.stateChangedBetween(roomId, since.events, current.events);
+    const changed = await this.shared.share(`state ${roomId} ${since.events} ${current.events}`, () => this.reader.stateChangedBetween(roomId, since.events, current.events));
     return changed.filter((e) => !shown.has(e.eventId) && roomEventMatches(request.filter?.room?.state, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }));
   }
 
@@ -369,6 +454,12 @@ function withPushRules(userId: string, entries: AccountDataEntry[], initial: boo
   const updated = entries.map((a) => (isRules(a) ? { ...a, content: effectiveRules(a.content, userId) as unknown as JsonObject } : a));
   if (initial && !entries.some(isRules)) updated.push({ roomId: '', type: 'm.push_rules', content: effectiveRules(undefined, userId) as unknown as JsonObject });
   return updated;
+}
+
+/** A joined room's section whose timeline events are still to be made from its visible events. */
+interface TimelineToFill {
+  section: JoinedRoom;
+  visible: StoredEvent[];
 }
 
 function isEmpty(response: SyncResponse): boolean {

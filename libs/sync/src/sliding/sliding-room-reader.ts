@@ -124,22 +124,6 @@ export class SlidingRoomReader {
     });
   }
 
-  /**
-   * Rooms with an event in (after, upTo]: read by position, so the cost is
-   * the number of new events, not of rooms. A state change by resolution
-   * takes the position of the event whose arrival caused it, so it is
-   * covered too.
-   */
-  async roomsWithEventsBetween(after: bigint, upTo: bigint): Promise<Set<string>> {
-    if (upTo <= after) return new Set();
-    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string }>>(
-      `SELECT DISTINCT r.room_id FROM events e JOIN rooms r ON r.room_nid = e.room_nid WHERE e.stream_pos > $1 AND e.stream_pos <= $2`,
-      after,
-      upTo,
-    );
-    return new Set(rows.map((r) => r.room_id));
-  }
-
   /** Joined and invited member counts per room. */
   async memberCounts(roomIds: string[]): Promise<Map<string, { joined: number; invited: number }>> {
     const counts = new Map(roomIds.map((id) => [id, { joined: 0, invited: 0 }]));

@@ -146,7 +146,7 @@ export class SlidingSyncService {
     ]);
     const viewer: Viewer = { userId, deviceId: request.deviceId, ignored };
     // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
-    const changed = since ? await this.rooms.roomsWithEventsBetween(since.events, current.events) : new Set<string>();
+    const changed = since ? await this.sync.reader.roomsWithEvents(since.events, current.events) : new Set<string>();
     const sentRooms: Record<string, SentRoom> = { ...(previous?.rooms ?? {}) };
     const rooms: JsonObject = {};
     const initial = new Set<string>();

@@ -1,0 +1,188 @@
+import { startSynapse } from '../../test/support/synapse';
+import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
+import { BenchClient, percentile } from '../homeserver/client-load';
+import { benchServers, cpuSeconds, rssMiB, startServices, startSingleProcess, type BenchTarget } from '../homeserver/targets';
+import { benchOption } from '../options';
+
+const USERS = 20;
+const ROOMS = 5;
+const MESSAGES = Number(process.env.LATTICE_BENCH_FANOUT_MESSAGES ?? 2_000);
+/** Messages sent one at a time, each awaited by every member, for the CPU cost of one incremental /sync answer. */
+const SINGLES = 50;
+const LONG_POLL_MS = 30_000;
+const DELIVERY_DEADLINE_MS = 300_000;
+const SERVERS = ['lattice-pg', 'lattice-embedded', 'lattice-services', 'synapse'] as const;
+type ServerName = (typeof SERVERS)[number];
+
+/**
+ * People chatting (issue 19): 20 users in 5 rooms, every user a member of
+ * every room and long-polling /sync, while each sends its share of 2,000
+ * messages one after another (round the rooms), so every message goes to
+ * 19 syncing members. Per server, one after another in the same run:
+ * events/s (messages over the time until the last was delivered to every
+ * member), send and delivery latency percentiles, the peak RSS of the
+ * server's processes (sampled; a database server apart is not counted),
+ * and the server's CPU time per /sync answer while messages go one at a
+ * time (the send's own cost included). `--servers lattice-pg,synapse` picks
+ * some of lattice-pg, lattice-embedded (`npm start`'s PGlite),
+ * lattice-services (services mode: 2 sync workers) and synapse (Synapse
+ * from LATTICE_SYNAPSE_PYTHON on Postgres; needs psycopg2 in its venv).
+ * Postgres comes from LATTICE_BENCH_POSTGRES_URL; services mode also needs
+ * LATTICE_BENCH_NATS_URL and LATTICE_BENCH_REDIS_URL.
+ */
+export async function run(): Promise<Record<string, number>> {
+  const wanted = (benchOption('servers') ?? 'lattice-pg,lattice-embedded,synapse').split(',') as ServerName[];
+  const unknown = wanted.filter((s) => !SERVERS.includes(s));
+  if (unknown.length) throw new Error(`unknown --servers ${unknown.join(', ')}: pick from ${SERVERS.join(', ')}`);
+  const results: Record<string, number> = {};
+  for (const name of wanted) {
+    const started = await start(name);
+    if (!started) continue;
+    console.log(`  ... ${name}: ${USERS} users in ${ROOMS} rooms, ${MESSAGES} messages`);
+    try {
+      // Printed as each server is done: a long run that fails later keeps what it measured.
+      for (const [metric, value] of Object.entries(await load(started.target))) {
+        results[`${name}: ${metric}`] = value;
+        console.log(`  ${name}: ${metric}: ${value.toLocaleString('en-US')}`);
+      }
+    } catch (e) {
+      console.log(`  ${name} failed: ${(e as Error).stack}`);
+    } finally {
+      await started.target.stop();
+      await started.cleanup();
+    }
+  }
+  return results;
+}
+
+async function start(name: ServerName): Promise<{ target: BenchTarget; cleanup: () => Promise<void> } | undefined> {
+  const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
+  const nothing = async () => undefined;
+  if (name === 'lattice-embedded') return { target: await startSingleProcess(18800), cleanup: nothing };
+  if (name === 'lattice-services') {
+    const servers = benchServers();
+    if (!servers) return skip(name, 'LATTICE_BENCH_POSTGRES_URL, LATTICE_BENCH_NATS_URL and LATTICE_BENCH_REDIS_URL');
+    return { target: await startServices(18820, servers), cleanup: nothing };
+  }
+  if (!postgresUrl) return skip(name, 'LATTICE_BENCH_POSTGRES_URL');
+  if (name === 'lattice-pg') {
+    const databaseUrl = await createScratchDatabase(postgresUrl, 'lattice_bench_fanout');
+    return { target: await startSingleProcess(18810, databaseUrl), cleanup: () => dropScratchDatabase(databaseUrl) };
+  }
+  if (!process.env.LATTICE_SYNAPSE_PYTHON) return skip(name, 'LATTICE_SYNAPSE_PYTHON');
+  // Synapse refuses a database whose collation is not C.
+  const databaseUrl = new URL(await createScratchDatabase(postgresUrl, 'synapse_bench_fanout', "TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C' ENCODING 'UTF8'"));
+  const synapse = await startSynapse(makeTestCertificates(), {
+    config: {
+      database: {
+        name: 'psycopg2',
+        args: { user: databaseUrl.username, password: decodeURIComponent(databaseUrl.password), host: databaseUrl.hostname, port: Number(databaseUrl.port || 5432), database: databaseUrl.pathname.slice(1), cp_min: 5, cp_max: 10 },
+      },
+      // Rate limits out of the way, as the Lattice targets have theirs (benchConfig); everything else is Synapse's default.
+      bcrypt_rounds: 4,
+      rc_message: { per_second: 100_000, burst_count: 100_000 },
+      rc_joins: { local: { per_second: 100_000, burst_count: 100_000 }, remote: { per_second: 100_000, burst_count: 100_000 } },
+      rc_joins_per_room: { per_second: 100_000, burst_count: 100_000 },
+    },
+  });
+  return {
+    target: { url: synapse.clientUrl, rss: () => ({ synapse: rssMiB(synapse.pid()) }), cpuSeconds: () => cpuSeconds(synapse.pid()), stop: () => synapse.stop() },
+    cleanup: () => dropScratchDatabase(databaseUrl.toString()),
+  };
+}
+
+function skip(name: string, needs: string): undefined {
+  console.log(`  (${name} skipped: set ${needs})`);
+  return undefined;
+}
+
+async function load(target: BenchTarget): Promise<Record<string, number>> {
+  const tag = Date.now().toString(36);
+  const users: BenchClient[] = [];
+  for (let i = 0; i < USERS; i++) users.push(await BenchClient.register(target.url, `fan${tag}${i}`));
+  const rooms: string[] = [];
+  for (let r = 0; r < ROOMS; r++) {
+    const roomId = (await users[r].call<{ room_id: string }>('POST', '/createRoom', { preset: 'public_chat' })).room_id;
+    for (const user of users) if (user !== users[r]) await user.join(roomId);
+    rooms.push(roomId);
+  }
+
+  // Every message body is unique; its sending time, and a count of the members it has reached.
+  const sentAt = new Map<string, number>();
+  const delivered = new Map<string, number>();
+  const deliveries: number[] = [];
+  let answers = 0;
+  let stop = false;
+  let failure: Error | undefined;
+  const tokens = await Promise.all(users.map((u) => u.syncToken()));
+  users.forEach((user, u) =>
+    void user
+      .follow(
+        tokens[u],
+        (body) => {
+          const at = sentAt.get(body);
+          if (at === undefined || body.startsWith(`${u} `)) return;
+          deliveries.push(performance.now() - at);
+          delivered.set(body, (delivered.get(body) ?? 0) + 1);
+        },
+        () => stop || failure !== undefined,
+        { timeoutMs: LONG_POLL_MS, onAnswer: () => answers++ },
+      )
+      .catch((e: Error) => {
+        failure = e;
+      }),
+  );
+  let rssPeak = 0;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, Object.values(target.rss()).reduce((a, b) => a + b, 0))), 200);
+  const everyoneHas = async (bodies: string[], deadline: number) => {
+    while (!bodies.every((b) => delivered.get(b) === USERS - 1)) {
+      if (failure) throw failure;
+      if (performance.now() > deadline) throw new Error(`only ${deliveries.length} deliveries arrived in time`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const sendTimes: number[] = [];
+    const began = performance.now();
+    const perUser = Math.ceil(MESSAGES / USERS);
+    await Promise.all(
+      users.map(async (user, u) => {
+        for (let k = 0; k < perUser && u * perUser + k < MESSAGES; k++) {
+          const body = `${u} ${k} ${tag}`;
+          const at = performance.now();
+          sentAt.set(body, at);
+          await user.send(rooms[(u + k) % ROOMS], `fan-${k}`, body);
+          sendTimes.push(performance.now() - at);
+        }
+      }),
+    );
+    await everyoneHas([...sentAt.keys()], began + DELIVERY_DEADLINE_MS);
+    const seconds = (performance.now() - began) / 1000;
+    const loadDeliveries = [...deliveries];
+
+    const cpuBefore = target.cpuSeconds();
+    const answersBefore = answers;
+    for (let i = 0; i < SINGLES; i++) {
+      const body = `${i % USERS} single ${i} ${tag}`;
+      sentAt.set(body, performance.now());
+      await users[i % USERS].send(rooms[i % ROOMS], `single-${i}`, body);
+      await everyoneHas([body], performance.now() + 30_000);
+    }
+    const cpuPerAnswer = ((target.cpuSeconds() - cpuBefore) * 1000) / (answers - answersBefore);
+    return {
+      'events/s (until delivered to every member)': Math.round(MESSAGES / seconds),
+      'send p50 ms': percentile(sendTimes, 50),
+      'send p99 ms': percentile(sendTimes, 99),
+      'delivery p50 ms': percentile(loadDeliveries, 50),
+      'delivery p99 ms': percentile(loadDeliveries, 99),
+      'server RSS peak MiB': rssPeak,
+      [`server CPU ms per /sync answer (one message at a time, ${USERS} syncing members)`]: Math.round(cpuPerAnswer * 100) / 100,
+    };
+  } finally {
+    clearInterval(sampler);
+    // The long-polls end with the server's stop, their errors then only marking the run over.
+    stop = true;
+  }
+}
