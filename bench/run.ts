@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'appservice': () => import('./appservice/appservice.bench'),
   'push': () => import('./push/push.bench'),
   'sync': () => import('./sync/sync.bench'),
+  'replay': () => import('./replay/replay.bench'),
 };
 
 async function main(): Promise<void> {
