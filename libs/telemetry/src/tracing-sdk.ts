@@ -6,13 +6,12 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import type { TelemetryOptions } from './start-telemetry';
 
 /** Paths of the process rather than of Matrix: probes every few seconds and scrapes would drown the traces. */
 const UNTRACED_PATHS = /^\/(health\/|metrics(\?|$))/;
 
 /** The OpenTelemetry SDK with its exporter and instrumentations, started: what startTelemetry loads only when tracing is on. */
-export function startTracingSdk(options: TelemetryOptions & { otlpEndpoint: string }): () => Promise<void> {
+export function startTracingSdk(options: { serviceName: string; otlpEndpoint: string; sampleRatio?: number }): () => Promise<void> {
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
     traceExporter: new OTLPTraceExporter({ url: options.otlpEndpoint }),
