@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'push': () => import('./push/push.bench'),
   'sync': () => import('./sync/sync.bench'),
   'fanout': () => import('./fanout/fanout.bench'),
+  'replay': () => import('./replay/replay.bench'),
 };
 
 async function main(): Promise<void> {

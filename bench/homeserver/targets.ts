@@ -58,9 +58,14 @@ export async function startSingleProcess(port: number, databaseUrl?: string, env
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
+  // Its own exit is checked before the port answers: a server left on the port by an earlier run is not this one.
   for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error('the homeserver did not start');
     if (await fetch(`${url}/health/ready`).then((r) => r.ok).catch(() => false)) break;
-    if (i > 600 || child.exitCode !== null) throw new Error('the homeserver did not start');
+    if (i > 1200) {
+      child.kill('SIGTERM');
+      throw new Error('the homeserver did not start within two minutes');
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

@@ -22,7 +22,7 @@ export async function runService(role?: ServiceRole): Promise<void> {
     throw e;
   }
   if (role) config = { ...config, role };
-  const stopTelemetry = startTelemetry({
+  const stopTelemetry = await startTelemetry({
     serviceName: serviceNameFor(config.telemetry.serviceName, config.role),
     otlpEndpoint: config.telemetry.otlpEndpoint,
     sampleRatio: config.telemetry.sampleRatio,

@@ -1,12 +1,3 @@
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-
 export interface TelemetryOptions {
   serviceName: string;
   /** OTLP/HTTP endpoint, e.g. http://jaeger:4318/v1/traces. Without one, tracing stays off. */
@@ -14,9 +5,6 @@ export interface TelemetryOptions {
   /** Share of new traces kept (0 to 1); a request that arrives inside a sampled trace is always traced. */
   sampleRatio?: number;
 }
-
-/** Paths of the process rather than of Matrix: probes every few seconds and scrapes would drown the traces. */
-const UNTRACED_PATHS = /^\/(health\/|metrics(\?|$))/;
 
 /**
  * The service name traces carry: the configured name with the role
@@ -35,21 +23,11 @@ export function serviceNameFor(base: string, role: string): string {
  * route (libs/http sets it once Fastify has matched the request).
  *
  * Must run before the instrumented modules are loaded (call it first in main).
- * Returns a shutdown function that flushes pending spans.
+ * Answers a shutdown function that flushes pending spans.
  */
-export function startTelemetry(options: TelemetryOptions): () => Promise<void> {
+export async function startTelemetry(options: TelemetryOptions): Promise<() => Promise<void>> {
   if (!options.otlpEndpoint) return async () => undefined;
-  const sdk = new NodeSDK({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
-    traceExporter: new OTLPTraceExporter({ url: options.otlpEndpoint }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio ?? 1) }),
-    instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? '') }),
-      // Spans only inside a trace: a pg query with no request or message around it is housekeeping.
-      new PgInstrumentation({ requireParentSpan: true }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
-    ],
-  });
-  sdk.start();
-  return () => sdk.shutdown();
+  // Loaded only when tracing is on: the SDK and its instrumentations are ~70 MB of resident memory a process without tracing does not need.
+  const { startTracingSdk } = await import('./tracing-sdk');
+  return startTracingSdk({ ...options, otlpEndpoint: options.otlpEndpoint });
 }

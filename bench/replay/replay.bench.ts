@@ -1,0 +1,162 @@
+import { Client } from 'pg';
+import { startSynapse, type RunningSynapse } from '../../test/support/synapse';
+import { dropScratchDatabase, createScratchDatabase } from '../../tools/services/scratch-servers';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
+import { percentile } from '../homeserver/client-load';
+import { jsonRequest } from '../homeserver/json-http';
+import { rssMiB, startSingleProcess } from '../homeserver/targets';
+import { castLocalpart, castName, playLines, type PlayLine } from './play';
+
+/** Lines replayed in a full run: the length of Romeo and Juliet. LATTICE_BENCH_REPLAY_LINES shortens it. */
+const FULL_PLAY = 3_300;
+/** Lines each server replays before the next server takes its turn. */
+const TURN = 100;
+const PASSWORD = 'a balcony in Verona';
+
+/** A server the play is replayed on: where its client API is, its memory, and how it stops. */
+interface Stage {
+  name: string;
+  url: string;
+  rss(): number;
+  stop(): Promise<void>;
+}
+
+/** What one server's replay measured. */
+interface Replay {
+  stage: Stage;
+  roomId: string;
+  tokens: Map<number, string>;
+  sendMs: number[];
+  registerLoginMs: number[];
+  totalMs: number;
+}
+
+/**
+ * The play replayed by one client at a time, as a chat of people taking
+ * turns: each speaker registers, logs in, sets a display name and joins
+ * the room on their first line, then every line is one send, each awaited
+ * before the next. Servers take turns of TURN lines, so drift in this
+ * shared machine's speed hits all of them alike. Servers: Lattice embedded,
+ * Lattice on Postgres and Synapse on Postgres (both need
+ * LATTICE_BENCH_POSTGRES_URL; Synapse needs LATTICE_SYNAPSE_PYTHON with
+ * psycopg2); LATTICE_BENCH_REPLAY_SERVERS (e.g. `embedded,postgres`) keeps
+ * those named.
+ */
+export async function run(): Promise<Record<string, number>> {
+  const lines = playLines(Number(process.env.LATTICE_BENCH_REPLAY_LINES ?? FULL_PLAY));
+  const replays: Replay[] = [];
+  try {
+    for (const [name, start] of stagesWanted()) {
+      console.log(`  ... starting ${name}`);
+      const stage = await start();
+      replays.push({ stage, roomId: await openingScene(stage.url), tokens: new Map(), sendMs: [], registerLoginMs: [], totalMs: 0 });
+    }
+    const run = Date.now().toString(36);
+    for (let from = 0; from < lines.length; from += TURN) {
+      for (const replay of replays) await perform(replay, lines.slice(from, from + TURN), run);
+      if (from % (TURN * 10) === 0) console.log(`  ... line ${from + TURN} of ${lines.length}`);
+    }
+    const results: Record<string, number> = {};
+    const synapse = replays.find((r) => r.stage.name === 'synapse postgres');
+    for (const { stage, sendMs, registerLoginMs, totalMs } of replays) {
+      results[`${stage.name}: total s (${lines.length} serial sends, ${registerLoginMs.length} speakers)`] = Math.round(totalMs / 100) / 10;
+      for (const p of [50, 95, 99]) results[`${stage.name}: send p${p} ms`] = percentile(sendMs, p);
+      results[`${stage.name}: register+login mean ms`] = Math.round(registerLoginMs.reduce((a, b) => a + b, 0) / registerLoginMs.length);
+      results[`${stage.name}: RSS MiB at the end`] = stage.rss();
+      if (synapse && stage !== synapse.stage) results[`${stage.name}: times faster than Synapse`] = Math.round((10 * synapse.totalMs) / totalMs) / 10;
+    }
+    return results;
+  } finally {
+    for (const { stage } of replays) await stage.stop();
+  }
+}
+
+function stagesWanted(): Array<[string, () => Promise<Stage>]> {
+  const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
+  const stages: Array<[string, () => Promise<Stage>]> = [['lattice embedded', () => lattice('lattice embedded', 18750)]];
+  if (postgresUrl) {
+    stages.push(['lattice postgres', async () => lattice('lattice postgres', 18760, await createScratchDatabase(postgresUrl, 'lattice_bench_replay'))]);
+    if (process.env.LATTICE_SYNAPSE_PYTHON) stages.push(['synapse postgres', () => synapseOnPostgres(postgresUrl)]);
+    else console.log('  (Synapse skipped: set LATTICE_SYNAPSE_PYTHON)');
+  } else {
+    console.log('  (Postgres servers skipped: set LATTICE_BENCH_POSTGRES_URL)');
+  }
+  const wanted = process.env.LATTICE_BENCH_REPLAY_SERVERS?.split(',');
+  return wanted ? stages.filter(([name]) => wanted.some((w) => name.includes(w))) : stages;
+}
+
+async function lattice(name: string, port: number, databaseUrl?: string): Promise<Stage> {
+  const target = await startSingleProcess(port, databaseUrl);
+  return {
+    name,
+    url: target.url,
+    rss: () => target.rss().homeserver,
+    stop: async () => {
+      await target.stop();
+      if (databaseUrl) await dropScratchDatabase(databaseUrl);
+    },
+  };
+}
+
+/** Synapse 1.163 as deployed: Postgres (a database with C collation, as it requires) and its default password hashing; only rate limits are lifted. */
+async function synapseOnPostgres(postgresUrl: string): Promise<Stage> {
+  const url = new URL(postgresUrl);
+  const database = `synapse_bench_replay_${Date.now().toString(36)}`;
+  const admin = new Client({ connectionString: postgresUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database} ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`);
+  await admin.end();
+  const synapse: RunningSynapse = await startSynapse(makeTestCertificates(), {
+    config: {
+      database: { name: 'psycopg2', args: { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), host: url.hostname, port: Number(url.port || 5432), database, cp_min: 1, cp_max: 10 } },
+      rc_joins: { local: { per_second: 1000, burst_count: 1000 }, remote: { per_second: 1000, burst_count: 1000 } },
+      rc_joins_per_room: { per_second: 1000, burst_count: 1000 },
+    },
+  });
+  url.pathname = `/${database}`;
+  return {
+    name: 'synapse postgres',
+    url: synapse.clientUrl,
+    rss: () => rssMiB(synapse.pid()),
+    stop: async () => {
+      await synapse.stop();
+      await dropScratchDatabase(url.toString());
+    },
+  };
+}
+
+async function call<T = Record<string, unknown>>(baseUrl: string, method: string, path: string, token: string | undefined, body?: object): Promise<T> {
+  const response = await jsonRequest<T>(`${baseUrl}/_matrix/client/v3${path}`, method, token ? { authorization: `Bearer ${token}` } : {}, body);
+  if (response.status !== 200) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+/** The stage manager opens the room the play is performed in (not timed). */
+async function openingScene(url: string): Promise<string> {
+  const manager = await call<{ access_token: string }>(url, 'POST', '/register', undefined, { username: `stage_${Date.now().toString(36)}`, password: PASSWORD, auth: { type: 'm.login.dummy' } });
+  return (await call<{ room_id: string }>(url, 'POST', '/createRoom', manager.access_token, { preset: 'public_chat', name: 'Verona' })).room_id;
+}
+
+async function perform(replay: Replay, lines: PlayLine[], run: string): Promise<void> {
+  const { stage, roomId, tokens } = replay;
+  const began = performance.now();
+  for (const [i, line] of lines.entries()) {
+    let token = tokens.get(line.speaker);
+    if (token === undefined) {
+      const username = castLocalpart(line.speaker, run);
+      const enter = performance.now();
+      const registered = await call<{ user_id: string }>(stage.url, 'POST', '/register', undefined, { username, password: PASSWORD, auth: { type: 'm.login.dummy' }, inhibit_login: true });
+      const login = await call<{ access_token: string }>(stage.url, 'POST', '/login', undefined, { type: 'm.login.password', identifier: { type: 'm.id.user', user: username }, password: PASSWORD });
+      replay.registerLoginMs.push(performance.now() - enter);
+      token = login.access_token;
+      tokens.set(line.speaker, token);
+      await call(stage.url, 'PUT', `/profile/${encodeURIComponent(registered.user_id)}/displayname`, token, { displayname: castName(line.speaker) });
+      await call(stage.url, 'POST', `/join/${encodeURIComponent(roomId)}`, token, {});
+    }
+    const sent = performance.now();
+    await call(stage.url, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${run}-${replay.sendMs.length}-${i}`, token, { msgtype: 'm.text', body: line.text });
+    replay.sendMs.push(performance.now() - sent);
+  }
+  replay.totalMs += performance.now() - began;
+}
+
