@@ -46,6 +46,7 @@ export type FederationRoomReads = SpaceRoomReads &
     | 'walkBack'
     | 'eventNearTimestamp'
     | 'eventHeadersInRange'
+    | 'isFirstInTimeline'
     | 'event'
     | 'events'
     | 'eventsByNid'

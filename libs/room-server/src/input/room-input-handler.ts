@@ -224,12 +224,16 @@ export class RoomInputHandler {
 
   private async planRedaction(input: RedactInput, draft: RoomHead): Promise<Plan> {
     const target = await this.db.event.findUnique({ where: { eventId: input.redacts }, select: { sender: true, roomNid: true } });
-    if (!target || target.roomNid !== draft.roomNid) throw Refusals.notFound('Event not found in this room');
-    // client-server-api "Redactions": redacting someone else's event needs the redact level.
-    if (target.sender !== input.sender) {
+    if (target && target.roomNid !== draft.roomNid) throw Refusals.notFound('Event not found in this room');
+    // client-server-api "Redactions": redacting someone else's event needs the redact level. An event this server has
+    // not seen (yet) may be another server's: a moderator's redaction of it still goes out, as the rooms' auth rules
+    // leave a redaction's target to be checked where it is known (v3+ "Redactions").
+    if (target?.sender !== input.sender) {
       const lookup = (t: string, k: string) => draft.state.get(stateKey(t, k))?.pdu;
       const levels = parsePowerLevels(draft.version, lookup('m.room.power_levels', '')?.content);
-      if (powerLevelOf(draft.version, input.sender, lookup) < levels.redact) throw Refusals.forbidden('You may not redact other users\' events');
+      if (powerLevelOf(draft.version, input.sender, lookup) < levels.redact) {
+        throw target ? Refusals.forbidden('You may not redact other users\' events') : Refusals.notFound('Event not found in this room');
+      }
     }
     const content: JsonObject = input.reason === undefined ? {} : { reason: input.reason };
     return {
