@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Inject, Param, Put, Query, UseGuards } from '@nestjs/common';
-import type { TenantConfig } from '@lattice/config';
-import { checkIncomingPdu, partialJoinState, ServerKeys } from '@lattice/federation';
+import { TenantDirectory, type TenantConfig } from '@lattice/config';
+import { BUS, type Bus } from '@lattice/bus';
+import { checkIncomingPdu, partialJoinState, queueOutbound, ServerKeys } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { checkEventAuth, serverNameOf, signEvent, stateKey, STRIPPED_STATE_TYPES, type Pdu } from '@lattice/protocol';
 import { checkRestrictedJoin, eventSkeleton, Keyring, loadRoomHead, RoomInputClient, FEDERATION_ROOM_READS, type FederationRoomReads, type RoomHead } from '@lattice/rooms';
@@ -30,6 +31,8 @@ export class MembershipHandshakeController {
     private readonly keyring: Keyring,
     private readonly rooms: RoomInputClient,
     @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
+    @Inject(BUS) private readonly bus: Bus,
+    private readonly tenants: TenantDirectory,
   ) {}
 
   @Get('v1/make_join/:roomId/:userId')
@@ -188,7 +191,21 @@ export class MembershipHandshakeController {
     if (!checked.ok) throw invalid(`The ${membership} event was refused: ${checked.reason}`);
     if (checked.eventId !== eventId) throw invalid(`The event's ID is ${checked.eventId}, not ${eventId}`);
     await this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu: checked.pdu });
+    await this.passOn(tenant, origin, roomId, eventId, checked.pdu);
     return checked.pdu;
+  }
+
+  /**
+   * "The resident server must also send the event to other servers participating in the room"
+   * (server-server-api "Joining Rooms", "Leaving Rooms", "Knocking upon a room"): the federation
+   * sender passes on only what our users send, so an accepted handshake event is queued here for
+   * every other server in the room.
+   */
+  private async passOn(tenant: TenantConfig, origin: string, roomId: string, eventId: string, pdu: Pdu): Promise<void> {
+    const destinations = (await this.reader.joinedServers(roomId)).filter((server) => server !== origin && !this.tenants.isLocal(server));
+    if (destinations.length === 0) return;
+    await queueOutbound(this.db.prisma, destinations, tenant.serverName, { pdu, eventId });
+    await this.bus.publish('output.outbox', { destinations });
   }
 }
 
