@@ -1,7 +1,7 @@
 import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
 import { DeviceListStore } from '@lattice/accounts';
 import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
-import { checkIncomingPdu, fetchAuthChain, fetchStateAfter, FederationClient, memoizedKeys, ServerKeys, type RoomFetchContext, type VerifyKeySource } from '@lattice/federation';
+import { checkIncomingPdu, fetchAuthChain, fetchEventsById, fetchStateAfter, FederationClient, memoizedKeys, ServerKeys, type RoomFetchContext, type VerifyKeySource } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { computeEventId, getRoomVersion, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { BUS, type Bus } from '@lattice/bus';
@@ -198,6 +198,9 @@ export class TransactionsController {
     if (auth.some((id) => !have.has(id) && !outliers.has(id))) {
       for (const e of await fetchAuthChain(ctx, eventId)) if (!have.has(e.eventId)) outliers.set(e.eventId, e);
     }
+    // A server that does not answer /event_auth may still give the events themselves (/event).
+    const stillMissing = auth.filter((id) => !have.has(id) && !outliers.has(id));
+    if (stillMissing.length) for (const e of await fetchEventsById(ctx, stillMissing)) outliers.set(e.eventId, e);
     return outliers.size || Object.keys(prevStates).length ? { outliers: [...outliers.values()], prevStates } : {};
   }
 
