@@ -89,7 +89,8 @@ export class TransactionsController {
   private async apply(tenant: TenantConfig, origin: string, pdus: Pdu[], allowed: AclCheck): Promise<JsonObject> {
     const results: JsonObject = {};
     const keys = memoizedKeys(this.keys);
-    const accepted: Array<{ eventId: string; pdu: Pdu; roomId: string } & Gaps> = [];
+    // Events fetched to fill a gap go in too, but only the transaction's own PDUs are answered for (server-server-api "Transactions").
+    const accepted: Array<{ eventId: string; pdu: Pdu; roomId: string; fetched?: true } & Gaps> = [];
     // A transaction's PDUs are mostly of one room: its version is read once.
     const versions = new Map<string, Promise<RoomVersion | undefined>>();
     const versionOf = (roomId: string) => versions.get(roomId) ?? versions.set(roomId, this.reader.roomVersion(roomId)).get(roomId)!;
@@ -112,8 +113,12 @@ export class TransactionsController {
         continue;
       }
       const known = new Set(accepted.map((a) => a.eventId));
-      for (const earlier of await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)) accepted.push({ ...earlier, roomId: pdu.room_id! });
       const ctx: RoomFetchContext = { client: this.federation, keys, origin: tenant.serverName, server: origin, roomId: pdu.room_id!, version };
+      // What get_missing_events brought may still not reach what this server has: the oldest of it gets its gap filled.
+      for (const earlier of await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)) {
+        const earlierGaps = await this.fillGaps(ctx, earlier.pdu, earlier.eventId, new Set(accepted.map((a) => a.eventId)));
+        accepted.push({ ...earlier, roomId: pdu.room_id!, fetched: true, ...earlierGaps });
+      }
       const gaps = await this.fillGaps(ctx, checked.pdu, checked.eventId, new Set(accepted.map((a) => a.eventId)));
       accepted.push({ eventId: checked.eventId, pdu: checked.pdu, roomId: pdu.room_id!, ...gaps });
     }
@@ -128,7 +133,9 @@ export class TransactionsController {
         ),
       ),
     );
-    accepted.forEach(({ eventId }, i) => (results[eventId] = outcomes[i]));
+    accepted.forEach(({ eventId, fetched }, i) => {
+      if (!fetched) results[eventId] = outcomes[i];
+    });
     return { pdus: results };
   }
 
