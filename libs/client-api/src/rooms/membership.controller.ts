@@ -59,18 +59,11 @@ export class MembershipController {
   /**
    * A room this server is in is joined by the room-server; another is joined
    * through the servers named, the room ID's own server, and the server of
-   * whoever invited the user. A room this server knows but has left (none of
-   * its users joined) may have moved on without it: it is joined through a
-   * server still in it, when there is one.
+   * whoever invited the user.
    */
   private async joinKnownOrRemote(r: Requester, t: TenantConfig, roomId: string, via: string[], reason?: string): Promise<string> {
     if (r.isGuest) await this.requireGuestsMayJoin(roomId);
-    if (await this.storage.reader.roomVersion(roomId)) {
-      const joined = await this.storage.reader.joinedServers(roomId);
-      const elsewhere = [...new Set([...via, ...joined])].filter((s) => s !== t.serverName);
-      if (!joined.includes(t.serverName) && elsewhere.length > 0) return this.joinRemote(r, t, roomId, elsewhere);
-      return this.act(r, t, roomId, 'join', r.userId, reason).catch((e: unknown) => this.joinRestrictedElsewhere(e, r, t, roomId, via));
-    }
+    if (await this.storage.reader.roomVersion(roomId)) return this.act(r, t, roomId, 'join', r.userId, reason).catch((e: unknown) => this.joinRestrictedElsewhere(e, r, t, roomId, via));
     if (!isRoomId(roomId)) throw Errors.invalidParam(`Invalid room ID ${roomId}`);
     const invite = await this.storage.db.prisma.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
     const inviter = invite && serverNameOf((JSON.parse(invite.event) as { sender: string }).sender);
