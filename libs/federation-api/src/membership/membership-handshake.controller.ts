@@ -5,7 +5,7 @@ import { checkIncomingPdu, partialJoinState, queueOutbound, ServerKeys } from '@
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { checkEventAuth, serverNameOf, signEvent, stateKey, STRIPPED_STATE_TYPES, type Pdu } from '@lattice/protocol';
 import { checkRestrictedJoin, eventSkeleton, Keyring, loadRoomHead, RoomInputClient, FEDERATION_ROOM_READS, type FederationRoomReads, type RoomHead } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAclGuard } from '../auth/server-acl.guard';
 
@@ -26,7 +26,7 @@ type Handshake = 'join' | 'knock' | 'leave';
 @UseGuards(FederationAuthGuard, ServerAclGuard)
 export class MembershipHandshakeController {
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     private readonly keys: ServerKeys,
     private readonly keyring: Keyring,
     private readonly rooms: RoomInputClient,
@@ -58,7 +58,7 @@ export class MembershipHandshakeController {
 
   private async make(membership: Handshake, origin: string, roomId: string, userId: string, supported?: string[], tenant?: TenantConfig) {
     if (serverNameOf(userId) !== origin) throw Errors.forbidden(`${origin} cannot make a ${membership} for ${userId}`);
-    const head = await loadRoomHead(this.db.prisma, roomId);
+    const head = await loadRoomHead(this.db, roomId);
     if (!head) throw Errors.notFound(`Room ${roomId} is not known to this server`);
     if (head.partialState) throw notFullyJoined(roomId);
     if (supported && !supported.includes(head.version.id)) {
@@ -168,7 +168,7 @@ export class MembershipHandshakeController {
   private async vouchedFor(tenant: TenantConfig, roomId: string, pdu: Pdu): Promise<Pdu> {
     const via = pdu.content?.join_authorised_via_users_server;
     if (pdu.content?.membership !== 'join' || typeof via !== 'string' || serverNameOf(via) !== tenant.serverName) return pdu;
-    const head = await loadRoomHead(this.db.prisma, roomId);
+    const head = await loadRoomHead(this.db, roomId);
     const restricted = head && (await checkRestrictedJoin(head, pdu.sender, this.reader, (server) => server === tenant.serverName));
     if (!head || !restricted?.allowed) throw Errors.forbidden(`${pdu.sender} is in none of the rooms that grant access to ${roomId}`);
     return signEvent(head.version, pdu, tenant.serverName, await this.keyring.signingKey(tenant.serverName));
@@ -204,7 +204,7 @@ export class MembershipHandshakeController {
   private async passOn(tenant: TenantConfig, origin: string, roomId: string, eventId: string, pdu: Pdu): Promise<void> {
     const destinations = (await this.reader.joinedServers(roomId)).filter((server) => server !== origin && !this.tenants.isLocal(server));
     if (destinations.length === 0) return;
-    await queueOutbound(this.db.prisma, destinations, tenant.serverName, { pdu, eventId });
+    await queueOutbound(this.db, destinations, tenant.serverName, { pdu, eventId });
     await this.bus.publish('output.outbox', { destinations });
   }
 }
