@@ -207,10 +207,14 @@ export class MembershipController {
     if (!(refusal instanceof MatrixError) || refusal.errcode !== 'M_FORBIDDEN') throw refusal;
     const version = await this.storage.reader.roomVersion(roomId);
     const joinRules = await this.storage.reader.stateEvent(roomId, 'm.room.join_rules', '');
-    if (!version || !restrictedJoinAllowedRooms(version, (type, key) => (type === 'm.room.join_rules' && key === '' ? joinRules?.pdu : undefined))) throw refusal;
+    if (!version || !restrictedJoinAllowedRooms(version, (type, key) => (type === 'm.room.join_rules' && key === '' ? joinRules?.pdu : undefined))?.length) throw refusal;
     const servers = [...new Set([...via, ...(await this.storage.reader.joinedServers(roomId))])].filter((s) => s !== t.serverName);
     if (servers.length === 0) throw refusal;
-    return this.joinRemote(r, t, roomId, servers);
+    // Where no other server lets the user in either, this server's own refusal is the answer.
+    return this.joinRemote(r, t, roomId, servers).catch((e: unknown) => {
+      this.logger.debug(`Joining ${roomId} through ${servers.join(', ')} failed too: ${String(e)}`);
+      throw refusal;
+    });
   }
 
   /** Joins through another server (libs/federation RemoteJoiner), then hands the checked room to the room-server. */
