@@ -3,6 +3,8 @@ import type { RoomHead } from './room-head';
 
 /** What this server can say about a join to a restricted room. */
 export interface RestrictedJoin {
+  /** The rooms the join rule allows (none for a mangled or empty allow list: nobody gets in without an invite). */
+  allowedRooms: string[];
   /** The user is joined, as far as this server knows, to one of the rooms the join rule allows. */
   allowed: boolean;
   /** Whether this server is in any of those rooms, so that it can know. */
@@ -37,6 +39,7 @@ export async function checkRestrictedJoin(
     .map((e) => e.pdu)
     .filter((e) => e.type === 'm.room.member' && isLocalServer(serverNameOf(e.state_key ?? '') ?? ''));
   return {
+    allowedRooms: rooms,
     allowed,
     knowsAllowedRooms: known.some(Boolean),
     ...(allowed ? { authoriser: restrictedJoinAuthorisers(head.version, lookup, localMembers)[0] } : {}),

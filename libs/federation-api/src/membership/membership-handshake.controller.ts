@@ -85,7 +85,7 @@ export class MembershipHandshakeController {
    */
   private async joinAuthoriser(head: RoomHead, userId: string, tenant: TenantConfig): Promise<{ join_authorised_via_users_server?: string }> {
     const restricted = await checkRestrictedJoin(head, userId, this.reader, (server) => server === tenant.serverName);
-    if (!restricted) return {};
+    if (!restricted || restricted.allowedRooms.length === 0) return {};
     if (!restricted.knowsAllowedRooms) throw new MatrixError(400, 'M_UNABLE_TO_AUTHORISE_JOIN', 'This server is in none of the rooms that grant access to this one');
     if (!restricted.allowed) return {};
     if (!restricted.authoriser) throw new MatrixError(400, 'M_UNABLE_TO_GRANT_JOIN', 'No member of this server may invite to this room; try another server');
