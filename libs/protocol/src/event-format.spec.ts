@@ -1,5 +1,5 @@
 import type { Pdu } from './events';
-import { MAX_PDU_BYTES, validateEventFormat } from './event-format';
+import { MAX_PDU_BYTES, oversizedInBytes, validateEventFormat } from './event-format';
 import { getRoomVersion } from './room-versions';
 
 const hash = 'A'.repeat(43);
@@ -30,6 +30,14 @@ describe('event format checks', () => {
     ['prev_events', { prev_events: ['$short'] }],
   ])('names the field %s when it breaks its rule', (field, extra) => {
     expect(validateEventFormat(v11, valid(extra as Partial<Pdu>))?.field).toBe(field);
+  });
+
+  it('counts field limits in bytes from v11 and in codepoints before, where a field over 255 bytes only rejects the event', () => {
+    const wide = valid({ state_key: '💥'.repeat(70) }); // 70 codepoints, 280 bytes
+    expect(validateEventFormat(v11, wide)?.field).toBe('state_key');
+    expect(validateEventFormat(getRoomVersion('10'), wide)).toBeUndefined();
+    expect(oversizedInBytes(getRoomVersion('10'), wide)).toBe('state_key');
+    expect(oversizedInBytes(getRoomVersion('10'), valid())).toBeUndefined();
   });
 
   it('refuses floats from v6 and accepts them before', () => {

@@ -15,6 +15,19 @@ const MAX_FIELD_BYTES = 255;
 const MAX_DEPTH = Number.MAX_SAFE_INTEGER;
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+const codepoints = (s: string) => [...s].length;
+/** The length a field's limit counts in this room version (see RoomVersion.strictEventByteLimits). */
+const limitedLength = (version: RoomVersion) => (version.strictEventByteLimits ? bytes : codepoints);
+
+/**
+ * A field within its limit in codepoints but over 255 bytes, in a room version before strict byte
+ * limits: such an event is well-formed enough to keep, and is rejected (see strictEventByteLimits).
+ */
+export function oversizedInBytes(version: RoomVersion, event: Pdu): string | undefined {
+  if (version.strictEventByteLimits) return undefined;
+  const fields = { type: event.type, state_key: event.state_key, sender: event.sender, room_id: event.room_id, event_id: event.event_id };
+  return Object.entries(fields).find(([, value]) => typeof value === 'string' && bytes(value) > MAX_FIELD_BYTES)?.[0];
+}
 
 /**
  * Checks a PDU's shape for its room version (server-server-api PDU schemas
@@ -39,11 +52,11 @@ function checkSize(version: RoomVersion, event: Pdu): FormatViolation | undefine
 
 function checkFields(version: RoomVersion, event: Pdu): FormatViolation | undefined {
   if (typeof event.type !== 'string' || event.type === '') return { field: 'type', rule: 'must be a non-empty string' };
-  if (bytes(event.type) > MAX_FIELD_BYTES) return { field: 'type', rule: `must not exceed ${MAX_FIELD_BYTES} bytes` };
+  if (limitedLength(version)(event.type) > MAX_FIELD_BYTES) return { field: 'type', rule: `must not exceed ${MAX_FIELD_BYTES} bytes` };
   if (typeof event.sender !== 'string' || !isValidHistoricalUserId(event.sender)) return { field: 'sender', rule: 'must be a user ID' };
   if (event.state_key !== undefined) {
     if (typeof event.state_key !== 'string') return { field: 'state_key', rule: 'must be a string' };
-    if (bytes(event.state_key) > MAX_FIELD_BYTES) return { field: 'state_key', rule: `must not exceed ${MAX_FIELD_BYTES} bytes` };
+    if (limitedLength(version)(event.state_key) > MAX_FIELD_BYTES) return { field: 'state_key', rule: `must not exceed ${MAX_FIELD_BYTES} bytes` };
   }
   if (!isPlainObject(event.content)) return { field: 'content', rule: 'must be an object' };
   if (!Number.isInteger(event.origin_server_ts)) return { field: 'origin_server_ts', rule: 'must be an integer' };

@@ -33,6 +33,12 @@ export interface RoomVersion {
   readonly specialCaseAliasesAuth: boolean;
   /** v6+: canonical JSON is enforced (integers only, in range), which also bounds depth. */
   readonly strictCanonicalJson: boolean;
+  /**
+   * v11+: type, state_key, sender, room_id and event_id are limited to 255 bytes. Earlier versions
+   * were enforced by codepoints (as Synapse did): an event within 255 codepoints but over 255 bytes
+   * is kept, as a rejected event, so that it does not leave a hole in the DAG.
+   */
+  readonly strictEventByteLimits: boolean;
   /** v6+: power levels' `notifications` is checked like `events` in rule 10.4/10.5. */
   readonly notificationsPowerLevels: boolean;
   /** v7+: the `knock` membership and join rule. */
@@ -67,6 +73,7 @@ const v1: RoomVersion = {
   enforceKeyValidity: false,
   specialCaseAliasesAuth: true,
   strictCanonicalJson: false,
+  strictEventByteLimits: false,
   notificationsPowerLevels: false,
   knocking: false,
   restrictedJoins: false,
@@ -96,7 +103,7 @@ const v7: RoomVersion = { ...v6, id: '7', knocking: true };
 const v8: RoomVersion = { ...v7, id: '8', redaction: 'v8', restrictedJoins: true };
 const v9: RoomVersion = { ...v8, id: '9', redaction: 'v9' };
 const v10: RoomVersion = { ...v9, id: '10', knockRestricted: true, integerPowerLevels: true };
-const v11: RoomVersion = { ...v10, id: '11', redaction: 'v11', creatorIsSender: true, redactsInContent: true };
+const v11: RoomVersion = { ...v10, id: '11', redaction: 'v11', creatorIsSender: true, redactsInContent: true, strictEventByteLimits: true };
 const v12: RoomVersion = {
   ...v11,
   id: '12',

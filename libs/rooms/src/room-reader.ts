@@ -326,6 +326,16 @@ export class RoomReader {
     }));
   }
 
+  /** Whether no event of the room comes before this stream position on this server (its state may be outliers). */
+  async isFirstInTimeline(roomId: string, streamPos: bigint): Promise<boolean> {
+    const rows = await this.db.$queryRawUnsafe<unknown[]>(
+      `SELECT 1 FROM events e JOIN rooms r ON r.room_nid = e.room_nid WHERE r.room_id = $1 AND e.stream_pos < $2 LIMIT 1`,
+      roomId,
+      streamPos,
+    );
+    return rows.length === 0;
+  }
+
   /** Events by their internal IDs, in stream order. */
   async eventsByNid(eventNids: bigint[]): Promise<StoredEvent[]> {
     if (eventNids.length === 0) return [];

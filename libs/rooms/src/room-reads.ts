@@ -48,6 +48,7 @@ export type FederationRoomReads = SpaceRoomReads &
     | 'walkBack'
     | 'eventNearTimestamp'
     | 'eventHeadersInRange'
+    | 'isFirstInTimeline'
     | 'event'
     | 'events'
     | 'eventsByNid'
@@ -59,7 +60,7 @@ export type FederationRoomReads = SpaceRoomReads &
   >;
 
 /** The room-server's one read outside its own store: which federated events it already has. */
-export type WriterRoomReads = Pick<RoomReader, 'knownEventIds'>;
+export type WriterRoomReads = Pick<RoomReader, 'knownEventIds' | 'membership' | 'roomVersion'>;
 
 export const CLIENT_ROOM_READS = Symbol('ClientRoomReads');
 export const SYNC_ROOM_READS = Symbol('SyncRoomReads');

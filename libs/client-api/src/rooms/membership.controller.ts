@@ -4,7 +4,7 @@ import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
 import { FederationClient, leaveThrough, RemoteJoiner } from '@lattice/federation';
 import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
-import { isRoomId, serverNameOf, type JsonObject } from '@lattice/protocol';
+import { isRoomId, restrictedJoinAllowedRooms, serverNameOf, type JsonObject } from '@lattice/protocol';
 import { Keyring, RemoteKnocks, RoomInputClient, type PendingKnock } from '@lattice/rooms';
 import { AliasResolver } from '../directory/alias-resolver';
 import { StorageAccess } from '../storage-access';
@@ -67,7 +67,11 @@ export class MembershipController {
     requireNotSuspended(r);
     if (r.isGuest) await this.requireGuestsMayJoin(roomId);
     if (await this.storage.reader.roomVersion(roomId)) {
-      await this.act(r, t, roomId, 'join', r.userId, reason);
+      try {
+        await this.act(r, t, roomId, 'join', r.userId, reason);
+      } catch (e) {
+        return this.joinRestrictedElsewhere(e, r, t, roomId, via);
+      }
       await this.carryOverSettings(r.userId, roomId);
       return roomId;
     }
@@ -192,6 +196,25 @@ export class MembershipController {
   private async retractRemoteKnock(r: Requester, t: TenantConfig, roomId: string, knock: PendingKnock): Promise<void> {
     const left = await leaveThrough(this.federation, await this.keyring.signingKey(t.serverName), t.serverName, knock.server, r.userId, roomId).catch(remoteFailure(`retract the knock through ${knock.server}`));
     await this.knocks.left(knock, left.pdu, left.eventId);
+  }
+
+  /**
+   * A restricted room this server cannot let the user into (none of its members who may invite can
+   * vouch, or it does not know the user is in an allowed room) may still be joined through another
+   * server in it (client-server-api "Restricted rooms"); any other refusal stands.
+   */
+  private async joinRestrictedElsewhere(refusal: unknown, r: Requester, t: TenantConfig, roomId: string, via: string[]): Promise<string> {
+    if (!(refusal instanceof MatrixError) || refusal.errcode !== 'M_FORBIDDEN') throw refusal;
+    const version = await this.storage.reader.roomVersion(roomId);
+    const joinRules = await this.storage.reader.stateEvent(roomId, 'm.room.join_rules', '');
+    if (!version || !restrictedJoinAllowedRooms(version, (type, key) => (type === 'm.room.join_rules' && key === '' ? joinRules?.pdu : undefined))?.length) throw refusal;
+    const servers = [...new Set([...via, ...(await this.storage.reader.joinedServers(roomId))])].filter((s) => s !== t.serverName);
+    if (servers.length === 0) throw refusal;
+    // Where no other server lets the user in either, this server's own refusal is the answer.
+    return this.joinRemote(r, t, roomId, servers).catch((e: unknown) => {
+      this.logger.debug(`Joining ${roomId} through ${servers.join(', ')} failed too: ${String(e)}`);
+      throw refusal;
+    });
   }
 
   /** Joins through another server (libs/federation RemoteJoiner), then hands the checked room to the room-server. */

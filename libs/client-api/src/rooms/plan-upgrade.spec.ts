@@ -32,6 +32,11 @@ describe('upgrading a room', () => {
     expect((createRoom.initial_state as unknown[])[3]).toEqual({ type: 'm.room.member', state_key: '@mallory:m', content: { membership: 'ban', reason: 'spam' } });
   });
 
+  it('leaves the deprecated predecessor.event_id out of a v12 room, whose ID names its create event (MSC4291)', () => {
+    const { createRoom } = planUpgrade({ oldRoomId: '!old:a', oldVersion: v10, newVersion: v12, upgrader: '@alice:a', state: oldState, lastEventId: '$last' });
+    expect((createRoom.creation_content as { predecessor: unknown }).predecessor).toEqual({ room_id: '!old:a' });
+  });
+
   it('raises the upgrader until the state is written, then gives the old levels back', () => {
     const plan = planUpgrade({ oldRoomId: '!old:a', oldVersion: v10, newVersion: v10, upgrader: '@alice:a', state: oldState });
     expect((plan.createRoom.power_level_content_override as { users: Record<string, number> }).users['@alice:a']).toBe(150);

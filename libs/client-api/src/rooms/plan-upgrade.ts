@@ -62,7 +62,8 @@ export function planUpgrade(input: UpgradeInput): UpgradePlan {
   const bans = input.state.filter((e) => e.type === 'm.room.member' && e.content.membership === 'ban' && e.state_key !== input.upgrader);
   const copied = input.state.filter((e) => TRANSFERABLE.includes(e.type) && e.state_key === '');
   const creationContent: JsonObject = {
-    predecessor: { room_id: input.oldRoomId, ...(input.lastEventId ? { event_id: input.lastEventId } : {}) },
+    // predecessor.event_id is deprecated (m.room.create, v1.16); MSC4291 rooms (v12) leave it out, as Synapse does.
+    predecessor: { room_id: input.oldRoomId, ...(input.lastEventId && !input.newVersion.roomIdFromCreateEvent ? { event_id: input.lastEventId } : {}) },
     ...(typeof create?.content.type === 'string' ? { type: create.content.type } : {}),
     ...(input.newVersion.privilegedCreators && input.additionalCreators?.length ? { additional_creators: input.additionalCreators } : {}),
   };

@@ -229,6 +229,9 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     if (event.membershipOf !== undefined) this.membershipChanged(event.roomId, event.membershipOf, event.membership);
     const origin = serverNameOf(event.sender);
     if (!origin || !this.tenants.isLocal(origin)) return [];
+    // Our user's join into a room new to this server went through a resident's send_join, and "the resident server
+    // must also send the event to other servers participating in the room" (server-server-api "Joining Rooms").
+    if (event.membership === 'join' && event.membershipOf === event.sender && (await this.reader.isFirstInTimeline(event.roomId, event.streamPos))) return [];
     const servers = new Set(await this.joinedServers(event.roomId));
     const target = event.membershipOf && serverNameOf(event.membershipOf);
     if (target) servers.add(target);

@@ -1,7 +1,7 @@
 import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
 import { DeviceListStore } from '@lattice/accounts';
 import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
-import { checkIncomingPdu, fetchAuthChain, fetchStateAfter, FederationClient, memoizedKeys, ServerKeys, type RoomFetchContext, type VerifyKeySource } from '@lattice/federation';
+import { checkIncomingPdu, fetchAuthChain, fetchEventsById, fetchStateAfter, FederationClient, memoizedKeys, ServerKeys, type RoomFetchContext, type VerifyKeySource } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { computeEventId, getRoomVersion, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { BUS, type Bus } from '@lattice/bus';
@@ -87,7 +87,8 @@ export class TransactionsController {
   private async apply(tenant: TenantConfig, origin: string, pdus: Pdu[], allowed: AclCheck): Promise<JsonObject> {
     const results: JsonObject = {};
     const keys = memoizedKeys(this.keys);
-    const accepted: Array<{ eventId: string; pdu: Pdu; roomId: string } & Gaps> = [];
+    // Events fetched to fill a gap go in too, but only the transaction's own PDUs are answered for (server-server-api "Transactions").
+    const accepted: Array<{ eventId: string; pdu: Pdu; roomId: string; fetched?: true } & Gaps> = [];
     // A transaction's PDUs are mostly of one room: its version is read once.
     const versions = new Map<string, Promise<RoomVersion | undefined>>();
     const versionOf = (roomId: string) => versions.get(roomId) ?? versions.set(roomId, this.reader.roomVersion(roomId)).get(roomId)!;
@@ -110,8 +111,12 @@ export class TransactionsController {
         continue;
       }
       const known = new Set(accepted.map((a) => a.eventId));
-      for (const earlier of await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)) accepted.push({ ...earlier, roomId: pdu.room_id! });
       const ctx: RoomFetchContext = { client: this.federation, keys, origin: tenant.serverName, server: origin, roomId: pdu.room_id!, version };
+      // What get_missing_events brought may still not reach what this server has: the oldest of it gets its gap filled.
+      for (const earlier of await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)) {
+        const earlierGaps = await this.fillGaps(ctx, earlier.pdu, earlier.eventId, new Set(accepted.map((a) => a.eventId)));
+        accepted.push({ ...earlier, roomId: pdu.room_id!, fetched: true, ...earlierGaps });
+      }
       const gaps = await this.fillGaps(ctx, checked.pdu, checked.eventId, new Set(accepted.map((a) => a.eventId)));
       accepted.push({ eventId: checked.eventId, pdu: checked.pdu, roomId: pdu.room_id!, ...gaps });
     }
@@ -126,7 +131,9 @@ export class TransactionsController {
         ),
       ),
     );
-    accepted.forEach(({ eventId }, i) => (results[eventId] = outcomes[i]));
+    accepted.forEach(({ eventId, fetched }, i) => {
+      if (!fetched) results[eventId] = outcomes[i];
+    });
     return { pdus: results };
   }
 
@@ -196,6 +203,9 @@ export class TransactionsController {
     if (auth.some((id) => !have.has(id) && !outliers.has(id))) {
       for (const e of await fetchAuthChain(ctx, eventId)) if (!have.has(e.eventId)) outliers.set(e.eventId, e);
     }
+    // A server that does not answer /event_auth may still give the events themselves (/event).
+    const stillMissing = auth.filter((id) => !have.has(id) && !outliers.has(id));
+    if (stillMissing.length) for (const e of await fetchEventsById(ctx, stillMissing)) outliers.set(e.eventId, e);
     return outliers.size || Object.keys(prevStates).length ? { outliers: [...outliers.values()], prevStates } : {};
   }
 

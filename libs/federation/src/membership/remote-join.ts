@@ -53,14 +53,15 @@ export class RemoteJoiner {
 
   private async joinThrough(origin: string, server: string, userId: string, roomId: string, content: JsonObject): Promise<RemoteJoin> {
     const { version, template } = await makeMembershipTemplate(this.client, origin, server, 'join', roomId, userId);
-    const { eventId, pdu } = signMembershipTemplate(version, template, 'join', content, origin, await this.signingKey(origin));
-    const answer = await this.client.request<{ state?: Pdu[]; auth_chain?: Pdu[]; members_omitted?: unknown; servers_in_room?: unknown }>(
+    const { eventId, pdu: ours } = signMembershipTemplate(version, template, 'join', content, origin, await this.signingKey(origin));
+    const answer = await this.client.request<{ event?: Pdu; state?: Pdu[]; auth_chain?: Pdu[]; members_omitted?: unknown; servers_in_room?: unknown }>(
       origin,
       server,
       'PUT',
       `/_matrix/federation/v2/send_join/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}?omit_members=true`,
-      pdu as unknown as JsonObject,
+      ours as unknown as JsonObject,
     );
+    const pdu = await this.residentSigned(version, eventId, ours, answer.event);
     const partial = partialStateOf(answer);
     if ('problem' in partial) throw new Error(`${server} answered send_join with ${partial.problem}`);
 
@@ -77,6 +78,18 @@ export class RemoteJoiner {
       version, eventId, pdu, state: acceptedState, authChain: authorised(authChain),
       ...(partial.partial ? { partial: { joinedThrough: server, serversInRoom: partial.servers } } : {}),
     };
+  }
+
+  /**
+   * A restricted join (join_authorised_via_users_server in the template) needs the resident
+   * server's signature too: it comes back in send_join's `event` (server-server-api "send_join"),
+   * which must be our event, now signed by every server it needs.
+   */
+  private async residentSigned(version: RoomVersion, eventId: string, ours: Pdu, answered: Pdu | undefined): Promise<Pdu> {
+    if (ours.content.join_authorised_via_users_server === undefined) return ours;
+    const checked = answered && (await checkIncomingPdu(version, answered, this.keys));
+    if (!checked?.ok || checked.eventId !== eventId) throw new Error(`send_join did not return our restricted join signed by the server that vouched for it`);
+    return checked.pdu;
   }
 
   /** The events that are well formed and properly signed, with their IDs (redacted where the content hash does not match). */

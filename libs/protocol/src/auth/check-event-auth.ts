@@ -2,7 +2,7 @@ import { computeEventId, roomIdFromCreateEvent } from '../event-ids';
 import { referencedIds, type JsonObject, type Pdu } from '../events';
 import { isValidHistoricalUserId, serverNameOf } from '../identifiers';
 import { findRoomVersion, type RoomVersion } from '../room-versions';
-import { ALLOW, reject } from './decision';
+import { ALLOW, malformed, reject } from './decision';
 import { checkPowerLevelsChange } from './power-levels-change';
 import { parsePowerLevels, powerLevelOf, requiredPowerLevelForEvent } from './power-levels';
 import { thirdPartyInviteSignatureMatches } from './third-party-invite';
@@ -53,21 +53,21 @@ export function checkEventAuth(version: RoomVersion, event: Pdu, state: AuthStat
 
 /** Rule 1. */
 function checkCreate(version: RoomVersion, event: Pdu): AuthDecision {
-  if (event.prev_events.length > 0) return reject('1.1 create', 'm.room.create must not have prev_events');
+  if (event.prev_events.length > 0) return malformed('1.1 create', 'm.room.create must not have prev_events');
   if (version.roomIdFromCreateEvent) {
-    if (event.room_id !== undefined) return reject('1.2 create', 'm.room.create must not have a room_id in this room version');
+    if (event.room_id !== undefined) return malformed('1.2 create', 'm.room.create must not have a room_id in this room version');
   } else if (typeof event.room_id !== 'string' || serverNameOf(event.room_id) !== serverNameOf(event.sender)) {
-    return reject('1.2 create', "the room ID's domain must be the sender's");
+    return malformed('1.2 create', "the room ID's domain must be the sender's");
   }
   const roomVersion = event.content.room_version;
   if (roomVersion !== undefined && (typeof roomVersion !== 'string' || !findRoomVersion(roomVersion))) {
-    return reject('1.3 create', 'content.room_version is not a known room version');
+    return malformed('1.3 create', 'content.room_version is not a known room version');
   }
-  if (!version.creatorIsSender && typeof event.content.creator !== 'string') return reject('1.4 create', 'content.creator is missing');
+  if (!version.creatorIsSender && typeof event.content.creator !== 'string') return malformed('1.4 create', 'content.creator is missing');
   if (version.privilegedCreators && event.content.additional_creators !== undefined) {
     const extra = event.content.additional_creators;
     if (!Array.isArray(extra) || !extra.every((u) => typeof u === 'string' && isValidHistoricalUserId(u))) {
-      return reject('1.4 create', 'additional_creators must be an array of user IDs');
+      return malformed('1.4 create', 'additional_creators must be an array of user IDs');
     }
   }
   return ALLOW;

@@ -4,3 +4,4 @@ export * from './check-auth-events';
 export * from './auth-events-selection';
 export * from './power-levels';
 export * from './auth-events-lookup';
+export * from './restricted-join';

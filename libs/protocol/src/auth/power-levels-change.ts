@@ -1,7 +1,7 @@
 import type { JsonObject, Pdu } from '../events';
 import { isValidHistoricalUserId } from '../identifiers';
 import type { RoomVersion } from '../room-versions';
-import { ALLOW, reject } from './decision';
+import { ALLOW, malformed, reject } from './decision';
 import { parsePowerLevelValue, roomCreators } from './power-levels';
 import type { AuthDecision, AuthStateLookup } from './types';
 
@@ -19,7 +19,7 @@ export function checkPowerLevelsChange(version: RoomVersion, event: Pdu, state: 
   if (version.privilegedCreators) {
     const users = Object.keys((content.users as JsonObject | undefined) ?? {});
     if (roomCreators(version, state('m.room.create', '')).some((c) => users.includes(c))) {
-      return reject('10.4 power_levels', 'room creators cannot be listed in users');
+      return malformed('10.4 power_levels', 'room creators cannot be listed in users');
     }
   }
   const previous = state('m.room.power_levels', '');
@@ -49,22 +49,22 @@ export function checkPowerLevelsChange(version: RoomVersion, event: Pdu, state: 
 function checkShape(version: RoomVersion, content: JsonObject): AuthDecision | undefined {
   if (version.integerPowerLevels) {
     for (const key of LEVEL_KEYS) {
-      if (content[key] !== undefined && !Number.isInteger(content[key])) return reject('10.1 power_levels', `${key} must be an integer`);
+      if (content[key] !== undefined && !Number.isInteger(content[key])) return malformed('10.1 power_levels', `${key} must be an integer`);
     }
     for (const map of ['events', 'notifications']) {
       const value = content[map];
       if (value === undefined) continue;
       if (!isObject(value) || !Object.values(value).every((v) => Number.isInteger(v))) {
-        return reject('10.2 power_levels', `${map} must be an object of integers`);
+        return malformed('10.2 power_levels', `${map} must be an object of integers`);
       }
     }
   }
   const users = content.users;
   if (users === undefined) return undefined;
-  if (!isObject(users)) return reject('10.3 power_levels', 'users must be an object');
+  if (!isObject(users)) return malformed('10.3 power_levels', 'users must be an object');
   for (const [user, value] of Object.entries(users)) {
     if (!isValidHistoricalUserId(user) || parsePowerLevelValue(version, value) === undefined) {
-      return reject('10.3 power_levels', 'users must map user IDs to integers');
+      return malformed('10.3 power_levels', 'users must map user IDs to integers');
     }
   }
   return undefined;

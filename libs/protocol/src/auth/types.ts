@@ -10,4 +10,4 @@ export type AuthStateLookup = (type: string, stateKey: string) => Pdu | undefine
 /** Outcome of the authorization rules: which numbered rule rejected the event, and why. */
 export type AuthDecision =
   | { readonly allowed: true }
-  | { readonly allowed: false; readonly rule: string; readonly reason: string };
+  | { readonly allowed: false; readonly rule: string; readonly reason: string; readonly malformed?: true };

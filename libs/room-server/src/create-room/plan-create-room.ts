@@ -25,7 +25,8 @@ export interface EventTemplate {
 const PRESET_STATE = {
   private_chat: { join_rule: 'invite', history_visibility: 'shared', guest_access: 'can_join' },
   trusted_private_chat: { join_rule: 'invite', history_visibility: 'shared', guest_access: 'can_join' },
-  public_chat: { join_rule: 'public', history_visibility: 'shared', guest_access: 'forbidden' },
+  // guest_access forbidden is what the event's absence means (m.room.guest_access), so no event is sent for it, as Synapse does.
+  public_chat: { join_rule: 'public', history_visibility: 'shared', guest_access: undefined },
 } as const;
 
 /**
@@ -53,8 +54,8 @@ export function planCreateRoom(
   events.push(
     { type: 'm.room.join_rules', stateKey: '', content: { join_rule: presetState.join_rule } },
     { type: 'm.room.history_visibility', stateKey: '', content: { history_visibility: presetState.history_visibility } },
-    { type: 'm.room.guest_access', stateKey: '', content: { guest_access: presetState.guest_access } },
   );
+  if (presetState.guest_access) events.push({ type: 'm.room.guest_access', stateKey: '', content: { guest_access: presetState.guest_access } });
   for (const state of request.initial_state ?? []) {
     events.push({ type: state.type, stateKey: state.state_key ?? '', content: state.content });
   }
@@ -81,8 +82,9 @@ function createContent(
   const { creator: _ignoredCreator, room_version: _ignoredVersion, ...extra } = request.creation_content ?? {};
   const content: JsonObject = { ...extra, room_version: version.id };
   if (!version.creatorIsSender) content.creator = creator;
-  if (version.privilegedCreators) {
-    const requested = Array.isArray(extra.additional_creators) ? (extra.additional_creators as string[]) : [];
+  // Anything but an array is left for the create event's auth check (rule 1.4) to refuse.
+  if (version.privilegedCreators && (extra.additional_creators === undefined || Array.isArray(extra.additional_creators))) {
+    const requested = (extra.additional_creators ?? []) as string[];
     // trusted_private_chat: invitees SHOULD become additional creators in v12+ (createRoom step 3 note).
     const additional = [...new Set([...requested, ...(preset === 'trusted_private_chat' ? invitees : [])])].filter((u) => u !== creator);
     if (additional.length > 0) content.additional_creators = additional;

@@ -1,4 +1,4 @@
-import { checkAuthEventsShape, checkEventAuth, stateKey, type HeldAuthEvent, type Pdu, type RoomVersion } from '@lattice/protocol';
+import { checkAuthEventsShape, checkEventAuth, oversizedInBytes, stateKey, type HeldAuthEvent, type Pdu, type RoomVersion } from '@lattice/protocol';
 import type { StateSet } from './state-set';
 
 /** What becomes of an event another server sent, once authorised. */
@@ -32,6 +32,8 @@ export function checkReceivedEvent(version: RoomVersion, pdu: Pdu, authEvents: H
  * auth_events (the room ID names it): `create` stands in for it.
  */
 export function checkAgainstAuthEvents(version: RoomVersion, pdu: Pdu, authEvents: HeldAuthEvent[], create: Pdu | undefined): string | undefined {
+  const oversized = oversizedInBytes(version, pdu);
+  if (oversized) return `${oversized} exceeds 255 bytes`;
   const shape = checkAuthEventsShape(version, pdu, authEvents);
   if (!shape.allowed) return `auth events: ${shape.reason}`;
   const byKey = new Map(authEvents.map(({ pdu: e }) => [stateKey(e.type, e.state_key ?? ''), e]));

@@ -30,7 +30,8 @@ interface KnownEvent {
  */
 export async function planReceivedEvent(input: FederatedEventInput, room: DraftRoom, reader: DagReader): Promise<NewEvent> {
   const pdu = input.pdu;
-  const fetched = new Map((input.outliers ?? []).map((o) => [o.eventId, o.pdu]));
+  // Events fetched for an earlier input of the batch (the gap before what get_missing_events brought) serve this one too.
+  const fetched = new Map([...room.outliers, ...(input.outliers ?? [])].map((o) => [o.eventId, o.pdu]));
   const prevIds = referencedIds(pdu.prev_events);
   const authIds = referencedIds(pdu.auth_events);
   const known = await knownEvents([...prevIds, ...authIds], room, reader, fetched);
@@ -50,7 +51,8 @@ export async function planReceivedEvent(input: FederatedEventInput, room: DraftR
   // A sender who was never part of the room (no member event either side) has no standing to add even rejected events to its DAG: those are dropped.
   const member = stateKey('m.room.member', pdu.sender);
   if (receipt.status === 'rejected' && !before.entries.has(member) && !room.current.entries.has(member)) throw Refusals.forbidden(`Rejected: ${receipt.reason}`);
-  for (const [eventId, outlier] of fetched) if (!room.planned.has(eventId)) room.outliers.push({ eventId, pdu: outlier });
+  const kept = new Set(room.outliers.map((o) => o.eventId));
+  for (const outlier of input.outliers ?? []) if (!room.planned.has(outlier.eventId) && !kept.has(outlier.eventId)) room.outliers.push(outlier);
   return {
     eventId: input.eventId,
     pdu,

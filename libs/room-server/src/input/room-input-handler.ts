@@ -6,7 +6,7 @@ import {
   authEventsLookup, canonicalJson, checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
   referencedIds, serverNameOf, stateKey, type AuthStateLookup, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
 } from '@lattice/protocol';
-import { buildEvent, membershipTemplate, type EventTemplate, type WriterRoomReads, type Keyring, type RoomHead } from '@lattice/rooms';
+import { buildEvent, checkRestrictedJoin, membershipTemplate, type EventTemplate, type WriterRoomReads, type Keyring, type RoomHead } from '@lattice/rooms';
 import { isRoomBlocked, isServerNoticeRoom, type PositionCache, type PrismaClient } from '@lattice/storage';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
 import { purgeRoom } from '../storage/room-purge';
@@ -190,7 +190,7 @@ export class RoomInputHandler {
       const current = draft.state.get(stateKey(input.type, input.stateKey));
       if (current && current.pdu.sender === input.sender && sameJson(current.pdu.content, input.content)) return { reply: { ok: true, roomId: input.roomId, eventId: current.eventId } };
     }
-    return { template: { type: input.type, content: input.content, ...(input.stateKey === undefined ? {} : { stateKey: input.stateKey }) } };
+    return { template: { type: input.type, content: withoutClientAuthoriser(input, draft), ...(input.stateKey === undefined ? {} : { stateKey: input.stateKey }) } };
   }
 
   private async planMembership(input: MembershipInput, draft: RoomHead): Promise<Plan> {
@@ -208,18 +208,28 @@ export class RoomInputHandler {
     }
     // The auth rules would let a leave be set for anyone; kicking someone who is not in the room is refused, as Synapse does.
     if (input.action === 'kick' && membership !== 'join' && membership !== 'invite' && membership !== 'knock') throw Refusals.forbidden(`${input.target} is not in the room`);
-    const extra = input.action === 'join' ? { ...profileContent(await this.profiles(input.target)), ...(input.content ?? {}) } : (input.content ?? {});
-    return { template: membershipTemplate(input.action, input.target, input.reason, extra as JsonObject) };
+    const extra: JsonObject = input.action === 'join' ? { ...profileContent(await this.profiles(input.target)), ...(input.content ?? {}) } : { ...(input.content ?? {}) };
+    delete extra.join_authorised_via_users_server; // this server alone names who vouches for its users' joins
+    if (input.action === 'join' && membership !== 'invite') {
+      // A restricted room (client-server-api "Restricted rooms"): a local member vouches for a user of an allowed room; without one the auth rules refuse.
+      const authoriser = (await checkRestrictedJoin(draft, input.target, this.reader, this.isLocal))?.authoriser;
+      if (authoriser) extra.join_authorised_via_users_server = authoriser;
+    }
+    return { template: membershipTemplate(input.action, input.target, input.reason, extra) };
   }
 
   private async planRedaction(input: RedactInput, draft: RoomHead): Promise<Plan> {
     const target = await this.db.event.findUnique({ where: { eventId: input.redacts }, select: { sender: true, roomNid: true } });
-    if (!target || target.roomNid !== draft.roomNid) throw Refusals.notFound('Event not found in this room');
-    // client-server-api "Redactions": redacting someone else's event needs the redact level.
-    if (target.sender !== input.sender) {
+    if (target && target.roomNid !== draft.roomNid) throw Refusals.notFound('Event not found in this room');
+    // client-server-api "Redactions": redacting someone else's event needs the redact level. An event this server has
+    // not seen (yet) may be another server's: a moderator's redaction of it still goes out, as the rooms' auth rules
+    // leave a redaction's target to be checked where it is known (v3+ "Redactions").
+    if (target?.sender !== input.sender) {
       const lookup = (t: string, k: string) => draft.state.get(stateKey(t, k))?.pdu;
       const levels = parsePowerLevels(draft.version, lookup('m.room.power_levels', '')?.content);
-      if (powerLevelOf(draft.version, input.sender, lookup) < levels.redact) throw Refusals.forbidden('You may not redact other users\' events');
+      if (powerLevelOf(draft.version, input.sender, lookup) < levels.redact) {
+        throw target ? Refusals.forbidden('You may not redact other users\' events') : Refusals.notFound('Event not found in this room');
+      }
     }
     const content: JsonObject = input.reason === undefined ? {} : { reason: input.reason };
     return {
@@ -374,7 +384,10 @@ export class RoomInputHandler {
 
   private authorise(head: RoomHead, pdu: Pdu, errcode: 'M_FORBIDDEN' | 'M_INVALID_ROOM_STATE'): void {
     const decision = checkEventAuth(head.version, pdu, (t, k) => head.state.get(stateKey(t, k))?.pdu);
-    if (!decision.allowed) throw (errcode === 'M_FORBIDDEN' ? Refusals.forbidden : Refusals.invalidRoomState)(`${decision.reason} (auth rule ${decision.rule})`);
+    if (decision.allowed) return;
+    // A client offering an event that no one could send made a bad request rather than lacking a permission.
+    const refuse = errcode === 'M_INVALID_ROOM_STATE' ? Refusals.invalidRoomState : decision.malformed ? Refusals.badJson : Refusals.forbidden;
+    throw refuse(`${decision.reason} (auth rule ${decision.rule})`);
   }
 
   /**
@@ -469,4 +482,16 @@ function sameJson(a: unknown, b: unknown): boolean {
     // Content with no canonical form (a float) is never taken for stored content; building its event refuses it.
     return false;
   }
+}
+
+/**
+ * A member event a client sends itself keeps join_authorised_via_users_server only where the auth
+ * rules read it: a join from outside the room. Over a join it is ignored (rule 5.3.5.1), and a
+ * value naming no server could never be signed for.
+ */
+function withoutClientAuthoriser(input: SendInput, draft: RoomHead): JsonObject {
+  if (input.type !== 'm.room.member' || input.content.join_authorised_via_users_server === undefined) return input.content;
+  if (draft.state.get(stateKey('m.room.member', input.stateKey ?? ''))?.pdu.content.membership !== 'join') return input.content;
+  const { join_authorised_via_users_server: _ignored, ...content } = input.content;
+  return content;
 }
