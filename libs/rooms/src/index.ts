@@ -21,3 +21,4 @@ export * from './relations/relates-to';
 export * from './relations/relations-reader';
 export * from './relations/aggregation-rules';
 export * from './relations/bundled-aggregations';
+export * from './committed-room-events';

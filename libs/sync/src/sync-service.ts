@@ -13,6 +13,7 @@ import { SyncNotifier } from './notifier';
 import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
 import { TypingStore } from './streams/typing-store';
+import { PushEvaluation } from './streams/push-evaluation';
 import { unreadSection } from './streams/unread-counts';
 import { hiddenByIgnore, inviteFromIgnored } from './streams/ignored-users';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
@@ -67,6 +68,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     @Inject(LATTICE_CONFIG) config: LatticeConfig,
     private readonly tenants: TenantDirectory,
     @Inject(SYNC_ROOM_READS) readonly reader: SyncRoomReads,
+    readonly pushEvaluation: PushEvaluation,
   ) {
     this.visibility = new EventVisibility(db.prisma);
     this.bundles = new BundledAggregations(db.prisma);
@@ -267,10 +269,12 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     return new Set(rows.map((r) => r.roomId));
   }
 
-  /** Every joined room of the response gets its unread counts (client-server-api "Receiving notifications"). */
+  /** Every joined room of the response gets its unread counts (client-server-api "Receiving notifications"), counting the events it carries. */
   private async addUnreadCounts(request: SyncRequest, join: Record<string, JoinedRoom>): Promise<void> {
     const roomIds = Object.keys(join);
     if (roomIds.length === 0) return;
+    const fromOthers = Object.values(join).flatMap((room) => room.timeline.events.filter((e) => e.sender !== request.userId).map((e) => e.event_id as string));
+    await this.pushEvaluation.settled(fromOthers, request.signal);
     const counts = await unreadNotificationCounts(this.db.prisma, [request.userId], roomIds);
     const threaded = request.filter?.room?.timeline?.unread_thread_notifications === true;
     for (const roomId of roomIds) Object.assign(join[roomId], unreadSection(counts.filter((c) => c.roomId === roomId), threaded));

@@ -11,6 +11,7 @@ import { SlidingRoomBuilder } from './sliding/sliding-room-builder';
 import { SlidingRoomReader } from './sliding/sliding-room-reader';
 import { SlidingSyncController } from './sliding/sliding-sync.controller';
 import { SlidingSyncService } from './sliding/sliding-sync-service';
+import { PushEvaluation } from './streams/push-evaluation';
 import { SyncService } from './sync-service';
 
 /**
@@ -19,7 +20,7 @@ import { SyncService } from './sync-service';
  */
 @Module({
   controllers: [SyncController, SlidingSyncController, MessagesController, LegacySyncController],
-  providers: [SyncService, FilterLoader, HistoryBackfill, RoomInputClient, ConnectionStore, SlidingRoomReader, SlidingRoomBuilder, SlidingExtensions, SlidingSyncService],
+  providers: [SyncService, PushEvaluation, FilterLoader, HistoryBackfill, RoomInputClient, ConnectionStore, SlidingRoomReader, SlidingRoomBuilder, SlidingExtensions, SlidingSyncService],
   exports: [SyncService],
 })
 export class SyncModule {}

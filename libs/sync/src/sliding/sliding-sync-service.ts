@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PresenceState } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
-import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { DATABASE, POSITION_CACHE, unreadNotificationCounts, type Database, type PositionCache } from '@lattice/storage';
 import { currentPosition } from '../positions/current-position';
 import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } from '@lattice/streams';
 import { SyncService } from '../sync-service';
@@ -148,7 +148,7 @@ export class SlidingSyncService {
     // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
     const changed = since ? await this.rooms.roomsWithEventsBetween(since.events, current.events) : new Set<string>();
     const sentRooms: Record<string, SentRoom> = { ...(previous?.rooms ?? {}) };
-    const rooms: JsonObject = {};
+    const rooms: Record<string, JsonObject> = {};
     const initial = new Set<string>();
     // Rooms are built side by side: each waits on its own reads, which the database pool serves in parallel.
     const built = await Promise.all(
@@ -177,6 +177,7 @@ export class SlidingSyncService {
       rooms[room.roomId] = result;
       if (result.initial) initial.add(room.roomId);
     });
+    await this.addUnreadCounts(userId, rooms, request.signal);
 
     const listSignatures = Object.fromEntries(
       Object.entries(selection.lists).map(([name, l]) => [name, JSON.stringify(l)]),
@@ -210,6 +211,26 @@ export class SlidingSyncService {
       state,
       news: Object.keys(rooms).length > 0 || listsChanged || ext.news,
     };
+  }
+
+  /**
+   * MSC4186 `notification_count` and `highlight_count` of every room sent (an invite or knock has
+   * none): the push service's unread counts, as /sync's `unread_notifications`, once the events sent
+   * are evaluated, so a message and the count it adds arrive together.
+   */
+  private async addUnreadCounts(userId: string, rooms: Record<string, JsonObject>, signal: AbortSignal | undefined): Promise<void> {
+    const counted = Object.entries(rooms).filter(([, r]) => !('stripped_state' in r));
+    if (counted.length === 0) return;
+    const fromOthers = counted.flatMap(([, r]) =>
+      ((r.timeline ?? []) as JsonObject[]).filter((e) => e.sender !== userId).map((e) => e.event_id as string),
+    );
+    await this.sync.pushEvaluation.settled(fromOthers, signal);
+    const counts = await unreadNotificationCounts(this.db.prisma, [userId], counted.map(([id]) => id));
+    for (const [roomId, room] of counted) {
+      const own = counts.filter((c) => c.roomId === roomId);
+      room.notification_count = own.reduce((n, c) => n + c.notificationCount, 0);
+      room.highlight_count = own.reduce((n, c) => n + c.highlightCount, 0);
+    }
   }
 
   /** Rooms named in the user's m.direct account data (client-server-api "Direct Messaging"). */
