@@ -79,21 +79,6 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
     expect((await serverCounts(server, bob, roomId)).room).toEqual({ notification_count: 0, highlight_count: 0 });
   });
 
-  it('delivers the counts a message adds in the same /sync as the message', async () => {
-    const roomId = await groupRoom();
-    const room = await eventually('the room in the sdk', () => alice.getRoom(roomId));
-    // The sdk takes a sync's counts before its timeline: when the message reaches the timeline, its counts are in.
-    const countsWithMessage = new Promise<Counts>((resolve) =>
-      alice.on(sdk.RoomEvent.Timeline, (event, eventRoom, toStart) => {
-        if (eventRoom?.roomId === roomId && !toStart && event.getContent().body === 'push-alice: now')
-          resolve({ notification_count: room.getUnreadNotificationCount(sdk.NotificationCountType.Total), highlight_count: room.getUnreadNotificationCount(sdk.NotificationCountType.Highlight) });
-      }),
-    );
-    await bob.sendTextMessage(roomId, 'first');
-    await bob.sendMessage(roomId, { msgtype: 'm.text', body: 'push-alice: now', 'm.mentions': { user_ids: [alice.getUserId()!] } } as never);
-    expect(await countsWithMessage).toEqual({ notification_count: 2, highlight_count: 1 });
-  });
-
   it('removes the pushers a device set when it logs out, and keeps those of the device changing the password', async () => {
     const dave = await registerClient(server.url, 'push-dave', 'first password');
     const login = async () => {
