@@ -255,6 +255,24 @@ describe('simplified sliding sync (MSC4186)', () => {
       expect(joined).toMatchObject({ membership: 'join', initial: true, name: 'invitation', joined_count: 2 });
     });
 
+    it('counts notifications and highlights with the events that add them; a read receipt clears them', async () => {
+      const roomId = await createRoom(alice, { preset: 'public_chat', name: 'counted' });
+      await raw.call(bob, 'POST', `/join/${path(roomId)}`, {});
+      const ss = client(bob);
+      const subscription = { room_subscriptions: { [roomId]: { timeline_limit: 5, required_state: [] } } };
+      expect((await ss.sync(subscription)).rooms![roomId]).toMatchObject({ notification_count: 0, highlight_count: 0 });
+      const waiting = ss.sync(subscription, 10_000);
+      await send(alice, roomId, 'plain');
+      const mention = (await raw.call(alice, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, { msgtype: 'm.text', body: 'hey', 'm.mentions': { user_ids: [bob.userId] } })).body.event_id as string;
+      // Long-polled: the answer may come with the first message alone; the counts always count what it carries.
+      let room = (await waiting).rooms![roomId];
+      while (!room.timeline!.some((e) => e.event_id === mention)) room = (await ss.sync(subscription, 10_000)).rooms![roomId];
+      expect(room).toMatchObject({ notification_count: 2, highlight_count: 1 });
+      await raw.call(bob, 'POST', `/rooms/${path(roomId)}/receipt/m.read/${encodeURIComponent(mention)}`, {});
+      await send(alice, roomId, 'after the receipt');
+      expect((await ss.sync(subscription, 10_000)).rooms![roomId]).toMatchObject({ notification_count: 1, highlight_count: 0 });
+    });
+
     it('names a room without a name by its heroes', async () => {
       const roomId = await createRoom(alice, { invite: [bob.userId] });
       const room = (
