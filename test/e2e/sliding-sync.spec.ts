@@ -188,7 +188,7 @@ describe('simplified sliding sync (MSC4186)', () => {
       await raw.call(bob, 'POST', `/join/${path(roomId)}`, {});
       await send(alice, roomId, 'from alice');
     });
-    const stateOf = async (requiredState: string[][], timelineLimit = 1) => {
+    const stateOf = async (requiredState: string[][] | Record<string, unknown>, timelineLimit = 1) => {
       const ss = client(bob);
       const response = await ss.sync({
         room_subscriptions: { [roomId]: { timeline_limit: timelineLimit, required_state: requiredState } },
@@ -214,6 +214,16 @@ describe('simplified sliding sync (MSC4186)', () => {
 
     it('sends the members the timeline needs with $LAZY, and only them', async () => {
       expect(await stateOf([['m.room.member', '$LAZY']])).toEqual([`m.room.member|${alice.userId}`]);
+    });
+
+    it('takes the object form: include ({} for everything), exclude, lazy_members', async () => {
+      const everything = await stateOf({ include: [{}], exclude: [{ type: 'm.room.member' }, { type: 'm.room.create', state_key: '' }] });
+      expect(everything).toEqual(expect.arrayContaining(['m.room.topic|', 'm.room.name|']));
+      expect(everything.filter((k) => k.startsWith('m.room.member|') || k === 'm.room.create|')).toEqual([]);
+      // Lazy members are not subject to exclude (MSC4186 "Lazy loaded memberships").
+      expect(await stateOf({ include: [{ type: 'm.room.name' }], exclude: [{ type: 'm.room.member' }], lazy_members: true })).toEqual(
+        ['m.room.name|', `m.room.member|${alice.userId}`].sort(),
+      );
     });
 
     it('sends a lazy member once per connection', async () => {

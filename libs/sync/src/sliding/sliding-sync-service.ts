@@ -8,7 +8,7 @@ import { SyncService } from '../sync-service';
 import type { ConnectionState, SentRoom } from './connection-state';
 import { ConnectionStore, type ConnectionKey } from './connection-store';
 import { selectRooms, type ListedRoom } from './room-list';
-import { combineRoomConfigs, type RoomConfig } from './room-config';
+import { combineRoomConfigs, stateSelector, type RoomConfig } from './room-config';
 import { SlidingExtensions } from './sliding-extensions';
 import type { SlidingSyncBody } from './sliding-request';
 import { SlidingRoomBuilder, type RoomToSend, type Viewer } from './sliding-room-builder';
@@ -130,7 +130,7 @@ export class SlidingSyncService {
     for (const [roomId, sub] of Object.entries(body.room_subscriptions ?? {})) {
       if (!byId.has(roomId)) continue;
       subscriptions.push(roomId);
-      const config: RoomConfig = { timelineLimit: sub.timeline_limit, requiredState: sub.required_state };
+      const config: RoomConfig = { timelineLimit: sub.timeline_limit, requiredState: [stateSelector(sub.required_state)] };
       const known = wanted.get(roomId);
       wanted.set(
         roomId,
@@ -215,7 +215,8 @@ export class SlidingSyncService {
 
   /**
    * MSC4186 `notification_count` and `highlight_count` of every room sent (an invite or knock has
-   * none): the push service's unread counts, as /sync's `unread_notifications`, once the events sent
+   * none): the push service's unread counts of the main timeline, as /sync's `unread_notifications` with
+   * `unread_thread_notifications`, once the events sent
    * are evaluated, so a message and the count it adds arrive together.
    */
   private async addUnreadCounts(userId: string, rooms: Record<string, JsonObject>, signal: AbortSignal | undefined): Promise<void> {
@@ -227,7 +228,8 @@ export class SlidingSyncService {
     await this.sync.pushEvaluation.settled(fromOthers, signal);
     const counts = await unreadNotificationCounts(this.db.prisma, [userId], counted.map(([id]) => id));
     for (const [roomId, room] of counted) {
-      const own = counts.filter((c) => c.roomId === roomId);
+      // MSC4186 RoomResult: the main timeline's; threads' notifications are not included.
+      const own = counts.filter((c) => c.roomId === roomId && c.threadId === 'main');
       room.notification_count = own.reduce((n, c) => n + c.notificationCount, 0);
       room.highlight_count = own.reduce((n, c) => n + c.highlightCount, 0);
     }
