@@ -389,6 +389,49 @@ describe('simplified sliding sync (MSC4186)', () => {
       await raw.call(bob, 'POST', `/join/${path(roomId)}`, {});
     });
 
+    it('threads (MSC4360): threads with replies since the last answer, once each, with their roots on request', async () => {
+      const threads = (include_roots: boolean) => ({ extensions: { 'io.element.msc4360.threads': { enabled: true, include_roots } } });
+      const reply = (root: string, body: string) =>
+        raw.call(alice, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, { msgtype: 'm.text', body, 'm.relates_to': { rel_type: 'm.thread', event_id: root } });
+      const ss = client(bob);
+      await ss.sync(threads(false));
+      const busy = await send(alice, roomId, 'busy thread');
+      const quiet = await send(alice, roomId, 'quiet thread');
+      await reply(busy, 'one');
+      await reply(busy, 'two');
+      await reply(quiet, 'only');
+      const updates = (await ss.sync(threads(false))).extensions!['io.element.msc4360.threads']!.updates[roomId];
+      expect(Object.keys(updates).sort()).toEqual([busy, quiet].sort());
+      // More than one reply: a token for /relations to read the ones before the latest.
+      expect(updates[busy].prev_batch).toEqual(expect.any(String));
+      expect(updates[quiet]).toEqual({});
+      const earlier = await fetch(
+        `${server.url}/_matrix/client/v1/rooms/${path(roomId)}/relations/${encodeURIComponent(busy)}/m.thread?dir=b&from=${updates[busy].prev_batch}`,
+        { headers: { authorization: `Bearer ${bob.token}` } },
+      );
+      expect(((await earlier.json()) as { chunk: Array<{ content: { body: string } }> }).chunk.map((e) => e.content.body)).toEqual(['one']);
+
+      await reply(busy, 'three');
+      const rooted = (await ss.sync(threads(true))).extensions!['io.element.msc4360.threads']!.updates[roomId][busy];
+      expect(rooted.thread_root).toMatchObject({ event_id: busy, unsigned: { 'm.relations': { 'm.thread': { count: 3 } } } });
+      // Nothing new: no threads section.
+      expect((await ss.sync(threads(false))).extensions!['io.element.msc4360.threads']).toBeUndefined();
+    });
+
+    it('threads (MSC4360): leaves out, without include_roots, a thread whose replies the answer\'s timelines carry', async () => {
+      const ss = client(bob);
+      const config = {
+        room_subscriptions: { [roomId]: { timeline_limit: 10, required_state: [] } },
+        extensions: { 'io.element.msc4360.threads': { enabled: true } },
+      };
+      await ss.sync(config);
+      const root = await send(alice, roomId, 'root in view');
+      await raw.call(alice, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, { msgtype: 'm.text', body: 'in view', 'm.relates_to': { rel_type: 'm.thread', event_id: root } });
+      const response = await ss.sync(config);
+      expect(response.rooms![roomId].timeline!.map((e) => e.content.body)).toEqual(['root in view', 'in view']);
+      expect(response.extensions!['io.element.msc4360.threads']).toBeUndefined();
+    });
+
     it('to_device: delivers messages once, from its own since', async () => {
       const ss = client(bob);
       const config = { extensions: { to_device: { enabled: true } } };

@@ -11,6 +11,7 @@ import { SlidingRoomBuilder } from './sliding/sliding-room-builder';
 import { SlidingRoomReader } from './sliding/sliding-room-reader';
 import { SlidingSyncController } from './sliding/sliding-sync.controller';
 import { SlidingSyncService } from './sliding/sliding-sync-service';
+import { ThreadUpdates } from './sliding/thread-updates';
 import { PushEvaluation } from './streams/push-evaluation';
 import { SyncService } from './sync-service';
 
@@ -20,7 +21,7 @@ import { SyncService } from './sync-service';
  */
 @Module({
   controllers: [SyncController, SlidingSyncController, MessagesController, LegacySyncController],
-  providers: [SyncService, PushEvaluation, FilterLoader, HistoryBackfill, RoomInputClient, ConnectionStore, SlidingRoomReader, SlidingRoomBuilder, SlidingExtensions, SlidingSyncService],
+  providers: [SyncService, PushEvaluation, FilterLoader, HistoryBackfill, RoomInputClient, ConnectionStore, SlidingRoomReader, SlidingRoomBuilder, SlidingExtensions, ThreadUpdates, SlidingSyncService],
   exports: [SyncService],
 })
 export class SyncModule {}

@@ -51,6 +51,14 @@ const scoped = {
   rooms: z.array(z.string()).optional(),
 };
 
+/** MSC4360's unstable name of the threads extension, in the request and the answer. */
+export const UNSTABLE_THREADS = 'io.element.msc4360.threads';
+const threadsExtension = z.object({
+  enabled: z.boolean().optional(),
+  include_roots: z.boolean().optional(),
+  limit: z.number().int().positive().optional(),
+});
+
 export const slidingSyncBodySchema = z.object({
   conn_id: z.string().max(250).optional(),
   pos: z.string().optional(),
@@ -74,6 +82,8 @@ export const slidingSyncBodySchema = z.object({
       account_data: z.object(scoped).optional(),
       receipts: z.object(scoped).optional(),
       typing: z.object(scoped).optional(),
+      threads: threadsExtension.optional(),
+      [UNSTABLE_THREADS]: threadsExtension.optional(),
     })
     .optional(),
 });

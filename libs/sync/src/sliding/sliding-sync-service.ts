@@ -190,7 +190,7 @@ export class SlidingSyncService {
     const ext = await this.extensions.build(
       viewer,
       body.extensions,
-      { lists: listRooms, subscriptions, initial },
+      { lists: listRooms, subscriptions, initial, timelineEvents: timelineEventsOf(rooms) },
       since,
       current,
       toDeviceSince,
@@ -266,6 +266,10 @@ export class SlidingSyncService {
       ),
     );
   }
+}
+
+function timelineEventsOf(rooms: Record<string, JsonObject>): Set<string> {
+  return new Set(Object.values(rooms).flatMap((r) => ((r.timeline ?? []) as JsonObject[]).map((e) => e.event_id as string)));
 }
 
 /** A room sent at the connection's last position that has had no event since. */
