@@ -5,6 +5,11 @@ import { DATABASE, type Database } from '@lattice/storage';
 /** The longest a response waits for the push service (it is down, or far behind): then counts come one sync late. */
 const MAX_WAIT_MS = 2_000;
 const FIRST_POLL_MS = 5;
+/**
+ * Events older than this are not waited for: one the push service has not reached by then never will be
+ * (committed while push was disabled, or before a single process's start looked back that far).
+ */
+const RECENT_MS = 60_000;
 
 /**
  * The push service evaluates events off the send path, so /sync can see an
@@ -43,8 +48,9 @@ export class PushEvaluation {
   private async pending(eventIds: string[]): Promise<boolean> {
     const rows = await this.db.prisma.$queryRawUnsafe<unknown[]>(
       `SELECT 1 FROM events e JOIN rooms r ON r.room_nid = e.room_nid LEFT JOIN push_room_progress p ON p.room_id = r.room_id
-        WHERE e.event_id = ANY($1::text[]) AND e.stream_pos > COALESCE(p.stream_pos, 0) LIMIT 1`,
+        WHERE e.event_id = ANY($1::text[]) AND e.stream_pos > COALESCE(p.stream_pos, 0) AND e.origin_server_ts > $2 LIMIT 1`,
       eventIds,
+      BigInt(Date.now() - RECENT_MS),
     );
     return rows.length > 0;
   }
