@@ -1,11 +1,21 @@
-import type { Bus } from '@lattice/bus';
-import type { PrismaClient } from '@lattice/storage';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { BUS, type Bus } from '@lattice/bus';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { Errors } from '@lattice/http';
 import { hashPassword, verifyPassword } from './passwords';
 import { hashAccessToken, newAccessToken, newDeviceId, newRefreshToken, tokenExpired } from './tokens';
 import { userIdOf, validateNewLocalpart } from './localpart';
 import { TokenCache, type TokenOwner } from './token-cache';
-import type { DeviceListStore } from './device-list-store';
+import { DeviceListStore } from './device-list-store';
+
+
+/** An account as server admins moderate it (client-server-api "Server Administration"). */
+export interface AccountModeration {
+  isAdmin: boolean;
+  deactivated: boolean;
+  locked: boolean;
+  suspended: boolean;
+}
 
 /** How stale a device's last_seen may get: a request writes it at most this often per device and process. */
 const LAST_SEEN_EVERY_MS = 5 * 60_000;
@@ -33,21 +43,25 @@ export interface AccountStoreOptions {
   accessTokenLifetimeMs: number;
 }
 
+/** Dependency-injection token of the AccountStoreOptions (from the configuration's auth section). */
+export const ACCOUNT_STORE_OPTIONS = Symbol('AccountStoreOptions');
+
 /**
  * Users, devices and access tokens of every tenant. The only writer of
  * those tables; the client-api, sync and media services all resolve tokens
  * through it, from a cache that every process drops a user's entries from
  * when that user's tokens are revoked (`output.sessions`).
  */
+@Injectable()
 export class AccountStore {
   private readonly tokens = new TokenCache();
   private readonly lastSeenWritten = new Map<string, number>();
 
   constructor(
-    private readonly db: PrismaClient,
-    private readonly bus: Bus,
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    @Inject(BUS) private readonly bus: Bus,
     private readonly deviceLists: DeviceListStore,
-    private readonly options: AccountStoreOptions = { accessTokenLifetimeMs: 300_000 },
+    @Optional() @Inject(ACCOUNT_STORE_OPTIONS) private readonly options: AccountStoreOptions = { accessTokenLifetimeMs: 300_000 },
   ) {
     bus.consume('output.sessions', ({ userId }) => this.tokens.forgetUser(userId));
   }
@@ -181,8 +195,14 @@ export class AccountStore {
     const expiresAt = row.expiresAt?.getTime() ?? null;
     if (tokenExpired(expiresAt, Date.now())) throw Errors.expiredToken();
     if (row.refreshedFrom !== null) await this.retireRefreshedFrom(row.userId, tokenHash, row.refreshedFrom);
-    const user = await this.db.user.findUnique({ where: { userId: row.userId }, select: { isGuest: true } });
-    const owner = { userId: row.userId, deviceId: row.deviceId, isGuest: user?.isGuest ?? false };
+    const user = await this.db.user.findUnique({ where: { userId: row.userId }, select: { isGuest: true, locked: true, suspended: true } });
+    const owner: TokenOwner = {
+      userId: row.userId,
+      deviceId: row.deviceId,
+      isGuest: user?.isGuest ?? false,
+      ...(user?.locked ? { locked: true as const } : {}),
+      ...(user?.suspended ? { suspended: true as const } : {}),
+    };
     this.tokens.set(tokenHash, owner, generation, expiresAt);
     return owner;
   }
@@ -245,10 +265,25 @@ export class AccountStore {
     await this.deviceLists.changed(userId, existing.map((d) => d.deviceId), 'local');
   }
 
-  /** After tokens were deleted: this process forgets them now, the others when the broadcast reaches them. */
+  /** After tokens were deleted or their account moderated: this process forgets them now, the others when the broadcast reaches them. */
   private async sessionsEnded(userId: string): Promise<void> {
     this.tokens.forgetUser(userId);
     await this.bus.publish('output.sessions', { userId });
+  }
+
+  /** What a server admin's account moderation reads: undefined for an account that does not exist. */
+  async moderationOf(userId: string): Promise<AccountModeration | undefined> {
+    return (await this.db.user.findUnique({ where: { userId }, select: { isAdmin: true, deactivated: true, locked: true, suspended: true } })) ?? undefined;
+  }
+
+  /**
+   * Locks or suspends an account, or lifts it. Its tokens stay good (client-server-api "Account
+   * locking": a lifted lock needs no new login), but every process forgets what it cached of them,
+   * so its next request is answered by the new state.
+   */
+  async setModeration(userId: string, change: { locked?: boolean; suspended?: boolean }): Promise<void> {
+    await this.db.user.update({ where: { userId }, data: change });
+    await this.sessionsEnded(userId);
   }
 
   async setPassword(userId: string, password: string): Promise<void> {
@@ -260,6 +295,17 @@ export class AccountStore {
   async deactivate(userId: string, erase = false): Promise<void> {
     await this.db.user.update({ where: { userId }, data: { deactivated: true, passwordHash: null, ...(erase ? { erased: true } : {}) } });
     await this.deleteDevices(userId);
+  }
+
+  /** The whole profile other servers may read: displayname, avatar_url and the extended fields (m.tz and custom keys, v1.16). */
+  async fullProfile(userId: string): Promise<Record<string, unknown> | undefined> {
+    const user = await this.db.user.findUnique({ where: { userId }, select: { profileFields: true, displayName: true, avatarUrl: true } });
+    if (!user) return undefined;
+    return {
+      ...(user.profileFields as Record<string, unknown>),
+      ...(user.displayName != null ? { displayname: user.displayName } : {}),
+      ...(user.avatarUrl != null ? { avatar_url: user.avatarUrl } : {}),
+    };
   }
 
   async getProfile(userId: string): Promise<{ displayname?: string; avatar_url?: string } | undefined> {

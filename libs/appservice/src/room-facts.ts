@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database, type PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import type { RoomFacts } from './interest';
 
 /** How long a room's facts are used before they are read again: aliases change without a room event. */
@@ -14,12 +14,9 @@ const MAX_CACHED_ROOMS = 50_000;
  */
 @Injectable()
 export class RoomFactsReader {
-  private readonly db: PrismaClient;
   private readonly cache = new Map<string, { facts: RoomFacts; readAt: number }>();
 
-  constructor(@Inject(DATABASE) database: Database) {
-    this.db = database.prisma;
-  }
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async of(roomId: string): Promise<RoomFacts> {
     const cached = this.cache.get(roomId);
@@ -38,6 +35,17 @@ export class RoomFactsReader {
 
   forget(roomId: string): void {
     this.cache.delete(roomId);
+  }
+
+  /** The rooms each of `userIds` is joined to, in one query (who still shares a room with a service after a leave). */
+  async joinedRoomsOf(userIds: readonly string[]): Promise<Map<string, string[]>> {
+    const rooms = new Map<string, string[]>(userIds.map((u) => [u, []]));
+    if (userIds.length === 0) return rooms;
+    const rows = await this.db.$queryRaw<Array<{ user_id: string; room_id: string }>>`
+      SELECT cs.user_id, r.room_id FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid
+      WHERE cs.user_id = ANY(${[...userIds]}::text[]) AND cs.membership = 'join'`;
+    for (const row of rows) rooms.get(row.user_id)?.push(row.room_id);
+    return rooms;
   }
 
   /** The rooms a user is joined to (presence and device lists go to services interested in one of them). */

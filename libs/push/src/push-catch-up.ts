@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommittedRoomEvents } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { NotificationRecorder } from './notification-recorder';
 
 /** Committed events read per query. */
@@ -25,14 +25,14 @@ export class PushCatchUp {
   private readonly logger = new Logger(PushCatchUp.name);
 
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     private readonly committed: CommittedRoomEvents,
     private readonly recorder: NotificationRecorder,
   ) {}
 
   /** Returns whether any push was queued. */
   async run(): Promise<boolean> {
-    const [last] = await this.db.prisma.$queryRawUnsafe<Array<{ pos: bigint | null }>>(`SELECT max(stream_pos) AS pos FROM push_room_progress`);
+    const [last] = await this.db.$queryRawUnsafe<Array<{ pos: bigint | null }>>(`SELECT max(stream_pos) AS pos FROM push_room_progress`);
     let after = (last?.pos ?? 0n) > OVERLAP ? last!.pos! - OVERLAP : 0n;
     let evaluated = 0;
     let queued = false;
@@ -53,7 +53,7 @@ export class PushCatchUp {
   }
 
   private async progressOf(roomIds: string[]): Promise<Map<string, bigint>> {
-    const rows = await this.db.prisma.pushRoomProgress.findMany({ where: { roomId: { in: roomIds } } });
+    const rows = await this.db.pushRoomProgress.findMany({ where: { roomId: { in: roomIds } } });
     return new Map(rows.map((r) => [r.roomId, r.streamPos]));
   }
 }

@@ -1,15 +1,16 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DeviceKeyStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
-import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
+import { TenantDirectory } from '@lattice/config';
 import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
 import { BundledAggregations, EventVisibility, SYNC_ROOM_READS, type SyncRoomReads, toClientEvent, type StoredEvent } from '@lattice/rooms';
 import { effectiveRules } from '@lattice/push-rules';
-import { DATABASE, POSITION_CACHE, reconcilePositions, unreadNotificationCounts, type Database, type PositionCache } from '@lattice/storage';
+import { PRISMA, POSITION_CACHE, reconcilePositions, unreadNotificationCounts, type PrismaClient, type PositionCache } from '@lattice/storage';
 import { syncWaiters, syncWakeupLatency, untraced } from '@lattice/telemetry';
-import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, PresenceStore, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
+import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
 import { SyncNotifier } from './notifier';
+import { SlidingRoomReader } from './sliding/sliding-room-reader';
 import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
 import { TypingStore } from './streams/typing-store';
@@ -46,40 +47,31 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   /** The stores and the notifier below are shared with sliding sync (sliding/), which serves the same streams in another shape. */
   private readonly logger = new Logger(SyncService.name);
   private removeWaiterGauge?: () => void;
-  readonly notifier = new SyncNotifier();
-  readonly typing = new TypingStore();
-  readonly accountData: AccountDataStore;
-  readonly ignoredUsers: IgnoredUsersCache;
-  readonly receipts: ReceiptStore;
-  readonly presence: PresenceTracker;
-  readonly deviceKeys: DeviceKeyStore;
-  readonly deviceLists: DeviceListReader;
-  readonly toDevice: ToDeviceInbox;
-  readonly visibility: EventVisibility;
-  readonly bundles: BundledAggregations;
   private expiry: NodeJS.Timeout | undefined;
   /** Aborted at shutdown so long-polls answer at once instead of holding the server open. */
   readonly shuttingDown = new AbortController();
 
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
-    @Inject(LATTICE_CONFIG) config: LatticeConfig,
     private readonly tenants: TenantDirectory,
     @Inject(SYNC_ROOM_READS) readonly reader: SyncRoomReads,
+    // The bulk room reads of sliding sync: member counts and heroes of /sync's summaries come from the same queries.
+    private readonly rooms: SlidingRoomReader,
+    readonly notifier: SyncNotifier,
+    readonly typing: TypingStore,
+    readonly accountData: AccountDataStore,
+    readonly ignoredUsers: IgnoredUsersCache,
+    readonly receipts: ReceiptStore,
+    readonly presence: PresenceTracker,
+    readonly deviceKeys: DeviceKeyStore,
+    readonly deviceLists: DeviceListReader,
+    readonly toDevice: ToDeviceInbox,
+    readonly visibility: EventVisibility,
+    readonly bundles: BundledAggregations,
     readonly pushEvaluation: PushEvaluation,
-  ) {
-    this.visibility = new EventVisibility(db.prisma);
-    this.bundles = new BundledAggregations(db.prisma);
-    this.accountData = new AccountDataStore(db.prisma, positions);
-    this.ignoredUsers = new IgnoredUsersCache(this.accountData);
-    this.receipts = new ReceiptStore(db.prisma, positions);
-    this.deviceKeys = new DeviceKeyStore(db.prisma);
-    this.deviceLists = new DeviceListReader(db.prisma);
-    this.toDevice = new ToDeviceInbox(db.prisma, positions, bus);
-    this.presence = new PresenceTracker(new PresenceStore(db.prisma, positions, bus), this.reader, this.notifier, config.presence.enabled);
-  }
+  ) {}
 
   onModuleInit(): void {
     this.removeWaiterGauge = syncWaiters.addSource(() => [{ value: this.notifier.waiting }]);
@@ -102,7 +94,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       for (const roomId of this.typing.expire()) this.notifier.notify({ roomId });
       // Repairs the position cache after a writer died between its commit and its cache update. Untraced: an idle
       // worker would otherwise send a trace of its own every second.
-      untraced(() => reconcilePositions(this.db.prisma, this.positions)).catch((e: Error) => this.logger.debug(`Position reconciliation failed, retried in a second: ${e.message}`));
+      untraced(() => reconcilePositions(this.db, this.positions)).catch((e: Error) => this.logger.debug(`Position reconciliation failed, retried in a second: ${e.message}`));
     }, 1_000);
     this.expiry.unref();
   }
@@ -140,7 +132,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const stop = request.signal ? AbortSignal.any([request.signal, this.shuttingDown.signal]) : this.shuttingDown.signal;
     try {
       for (;;) {
-        const current = await currentPosition(this.db.prisma, this.positions, this.typing);
+        const current = await currentPosition(this.db, this.positions, this.typing);
         const since = request.since && clampPosition(request.since, current);
         const left = stop.aborted ? 0 : deadline - Date.now();
         if (since && !request.fullState && !hasAdvanced(since, current) && left > 0) {
@@ -170,7 +162,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const countsChanged = since ? await this.roomsWithNewNotifications(request.userId, from.notifications, current.notifications) : new Set<string>();
     const ignored = await this.ignoredUsers.ignoredBy(request.userId, accountData, from.accountData, current.accountData);
     const hasLeft = memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
-    const forgotten = new Set(hasLeft ? (await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
+    const forgotten = new Set(hasLeft ? (await this.db.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
 
     for (const room of memberships) {
       if (!roomIncluded(filter, room.roomId)) continue;
@@ -191,6 +183,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     }
 
     await this.addUnreadCounts(request, join);
+    await this.addSummaries(request.userId, join);
     const keys = await this.deviceKeys.syncCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
     // client-server-api /sync: device_lists is only given for incremental syncs.
@@ -265,8 +258,24 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   /** Rooms where the push service wrote notification rows for the user since the token: their counts changed. */
   private async roomsWithNewNotifications(userId: string, after: bigint, upTo: bigint): Promise<Set<string>> {
     if (upTo <= after) return new Set();
-    const rows = await this.db.prisma.eventPushAction.findMany({ where: { userId, notifPos: { gt: after, lte: upTo } }, select: { roomId: true }, distinct: ['roomId'] });
+    const rows = await this.db.eventPushAction.findMany({ where: { userId, notifPos: { gt: after, lte: upTo } }, select: { roomId: true }, distinct: ['roomId'] });
     return new Set(rows.map((r) => r.roomId));
+  }
+
+  /**
+   * Every joined room of the response gets its summary (client-server-api /sync `summary`): its
+   * joined and invited member counts, always (the spec lets them be left out only when unchanged),
+   * and `m.heroes` where the room has no name or canonical alias.
+   */
+  private async addSummaries(userId: string, join: Record<string, JoinedRoom>): Promise<void> {
+    const roomIds = Object.keys(join);
+    if (roomIds.length === 0) return;
+    const [counts, named] = await Promise.all([this.rooms.memberCounts(roomIds), this.rooms.namedRooms(roomIds)]);
+    for (const roomId of roomIds) {
+      const { joined, invited } = counts.get(roomId)!;
+      const heroes = named.has(roomId) ? undefined : (await this.rooms.heroes(roomId, userId)).map((h) => h.user_id);
+      join[roomId].summary = { ...(heroes ? { 'm.heroes': heroes } : {}), 'm.joined_member_count': joined, 'm.invited_member_count': invited };
+    }
   }
 
   /** Every joined room of the response gets its unread counts (client-server-api "Receiving notifications"), counting the events it carries. */
@@ -275,7 +284,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     if (roomIds.length === 0) return;
     const fromOthers = Object.values(join).flatMap((room) => room.timeline.events.filter((e) => e.sender !== request.userId).map((e) => e.event_id as string));
     await this.pushEvaluation.settled(fromOthers, request.signal);
-    const counts = await unreadNotificationCounts(this.db.prisma, [request.userId], roomIds);
+    const counts = await unreadNotificationCounts(this.db, [request.userId], roomIds);
     const threaded = request.filter?.room?.timeline?.unread_thread_notifications === true;
     for (const roomId of roomIds) Object.assign(join[roomId], unreadSection(counts.filter((c) => c.roomId === roomId), threaded));
   }

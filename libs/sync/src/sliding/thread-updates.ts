@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JsonObject } from '@lattice/protocol';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { formatPaginationToken } from '@lattice/streams';
 import { SyncService } from '../sync-service';
 
@@ -38,7 +38,7 @@ interface Update {
 export class ThreadUpdates {
   constructor(
     private readonly sync: SyncService,
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
   ) {}
 
   async build(
@@ -68,7 +68,7 @@ export class ThreadUpdates {
   /** Threads with replies in (after, upTo] in rooms the user is joined to, sent since they joined, by anyone they do not ignore. */
   private async updatesBetween(userId: string, ignored: string[], after: bigint, upTo: bigint): Promise<Update[]> {
     if (upTo <= after) return [];
-    return this.db.prisma.$queryRawUnsafe<Update[]>(
+    return this.db.$queryRawUnsafe<Update[]>(
       `SELECT r.room_id, er.parent_event_id AS root, max(er.stream_pos) AS latest, array_agg(e.event_id) AS events
          FROM event_relations er
          JOIN current_state cs ON cs.room_nid = er.room_nid AND cs.user_id = $1 AND cs.membership = 'join'

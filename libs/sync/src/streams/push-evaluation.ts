@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** The longest a response waits for the push service (it is down, or far behind): then counts come one sync late. */
 const MAX_WAIT_MS = 2_000;
@@ -25,7 +25,7 @@ export class PushEvaluation {
   private readonly enabled: boolean;
 
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(LATTICE_CONFIG) config: LatticeConfig,
   ) {
     this.enabled = config.push.enabled;
@@ -46,7 +46,7 @@ export class PushEvaluation {
   }
 
   private async pending(eventIds: string[]): Promise<boolean> {
-    const rows = await this.db.prisma.$queryRawUnsafe<unknown[]>(
+    const rows = await this.db.$queryRawUnsafe<unknown[]>(
       `SELECT 1 FROM events e JOIN rooms r ON r.room_nid = e.room_nid LEFT JOIN push_room_progress p ON p.room_id = r.room_id
         WHERE e.event_id = ANY($1::text[]) AND e.stream_pos > COALESCE(p.stream_pos, 0) AND e.origin_server_ts > $2 LIMIT 1`,
       eventIds,
