@@ -188,7 +188,7 @@ describe('simplified sliding sync (MSC4186)', () => {
       await raw.call(bob, 'POST', `/join/${path(roomId)}`, {});
       await send(alice, roomId, 'from alice');
     });
-    const stateOf = async (requiredState: string[][], timelineLimit = 1) => {
+    const stateOf = async (requiredState: string[][] | Record<string, unknown>, timelineLimit = 1) => {
       const ss = client(bob);
       const response = await ss.sync({
         room_subscriptions: { [roomId]: { timeline_limit: timelineLimit, required_state: requiredState } },
@@ -214,6 +214,16 @@ describe('simplified sliding sync (MSC4186)', () => {
 
     it('sends the members the timeline needs with $LAZY, and only them', async () => {
       expect(await stateOf([['m.room.member', '$LAZY']])).toEqual([`m.room.member|${alice.userId}`]);
+    });
+
+    it('takes the object form: include ({} for everything), exclude, lazy_members', async () => {
+      const everything = await stateOf({ include: [{}], exclude: [{ type: 'm.room.member' }, { type: 'm.room.create', state_key: '' }] });
+      expect(everything).toEqual(expect.arrayContaining(['m.room.topic|', 'm.room.name|']));
+      expect(everything.filter((k) => k.startsWith('m.room.member|') || k === 'm.room.create|')).toEqual([]);
+      // Lazy members are not subject to exclude (MSC4186 "Lazy loaded memberships").
+      expect(await stateOf({ include: [{ type: 'm.room.name' }], exclude: [{ type: 'm.room.member' }], lazy_members: true })).toEqual(
+        ['m.room.name|', `m.room.member|${alice.userId}`].sort(),
+      );
     });
 
     it('sends a lazy member once per connection', async () => {
@@ -253,6 +263,24 @@ describe('simplified sliding sync (MSC4186)', () => {
       await raw.call(bob, 'POST', `/join/${path(roomId)}`, {});
       const joined = (await ss.sync(allRooms([0, 9]))).rooms![roomId];
       expect(joined).toMatchObject({ membership: 'join', initial: true, name: 'invitation', joined_count: 2 });
+    });
+
+    it('counts notifications and highlights with the events that add them; a read receipt clears them', async () => {
+      const roomId = await createRoom(alice, { preset: 'public_chat', name: 'counted' });
+      await raw.call(bob, 'POST', `/join/${path(roomId)}`, {});
+      const ss = client(bob);
+      const subscription = { room_subscriptions: { [roomId]: { timeline_limit: 5, required_state: [] } } };
+      expect((await ss.sync(subscription)).rooms![roomId]).toMatchObject({ notification_count: 0, highlight_count: 0 });
+      const waiting = ss.sync(subscription, 10_000);
+      await send(alice, roomId, 'plain');
+      const mention = (await raw.call(alice, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, { msgtype: 'm.text', body: 'hey', 'm.mentions': { user_ids: [bob.userId] } })).body.event_id as string;
+      // Long-polled: the answer may come with the first message alone; the counts always count what it carries.
+      let room = (await waiting).rooms![roomId];
+      while (!room.timeline!.some((e) => e.event_id === mention)) room = (await ss.sync(subscription, 10_000)).rooms![roomId];
+      expect(room).toMatchObject({ notification_count: 2, highlight_count: 1 });
+      await raw.call(bob, 'POST', `/rooms/${path(roomId)}/receipt/m.read/${encodeURIComponent(mention)}`, {});
+      await send(alice, roomId, 'after the receipt');
+      expect((await ss.sync(subscription, 10_000)).rooms![roomId]).toMatchObject({ notification_count: 1, highlight_count: 0 });
     });
 
     it('names a room without a name by its heroes', async () => {
@@ -359,6 +387,49 @@ describe('simplified sliding sync (MSC4186)', () => {
     beforeAll(async () => {
       roomId = await createRoom(alice, { invite: [bob.userId], name: 'extensions' });
       await raw.call(bob, 'POST', `/join/${path(roomId)}`, {});
+    });
+
+    it('threads (MSC4360): threads with replies since the last answer, once each, with their roots on request', async () => {
+      const threads = (include_roots: boolean) => ({ extensions: { 'io.element.msc4360.threads': { enabled: true, include_roots } } });
+      const reply = (root: string, body: string) =>
+        raw.call(alice, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, { msgtype: 'm.text', body, 'm.relates_to': { rel_type: 'm.thread', event_id: root } });
+      const ss = client(bob);
+      await ss.sync(threads(false));
+      const busy = await send(alice, roomId, 'busy thread');
+      const quiet = await send(alice, roomId, 'quiet thread');
+      await reply(busy, 'one');
+      await reply(busy, 'two');
+      await reply(quiet, 'only');
+      const updates = (await ss.sync(threads(false))).extensions!['io.element.msc4360.threads']!.updates[roomId];
+      expect(Object.keys(updates).sort()).toEqual([busy, quiet].sort());
+      // More than one reply: a token for /relations to read the ones before the latest.
+      expect(updates[busy].prev_batch).toEqual(expect.any(String));
+      expect(updates[quiet]).toEqual({});
+      const earlier = await fetch(
+        `${server.url}/_matrix/client/v1/rooms/${path(roomId)}/relations/${encodeURIComponent(busy)}/m.thread?dir=b&from=${updates[busy].prev_batch}`,
+        { headers: { authorization: `Bearer ${bob.token}` } },
+      );
+      expect(((await earlier.json()) as { chunk: Array<{ content: { body: string } }> }).chunk.map((e) => e.content.body)).toEqual(['one']);
+
+      await reply(busy, 'three');
+      const rooted = (await ss.sync(threads(true))).extensions!['io.element.msc4360.threads']!.updates[roomId][busy];
+      expect(rooted.thread_root).toMatchObject({ event_id: busy, unsigned: { 'm.relations': { 'm.thread': { count: 3 } } } });
+      // Nothing new: no threads section.
+      expect((await ss.sync(threads(false))).extensions!['io.element.msc4360.threads']).toBeUndefined();
+    });
+
+    it('threads (MSC4360): leaves out, without include_roots, a thread whose replies the answer\'s timelines carry', async () => {
+      const ss = client(bob);
+      const config = {
+        room_subscriptions: { [roomId]: { timeline_limit: 10, required_state: [] } },
+        extensions: { 'io.element.msc4360.threads': { enabled: true } },
+      };
+      await ss.sync(config);
+      const root = await send(alice, roomId, 'root in view');
+      await raw.call(alice, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, { msgtype: 'm.text', body: 'in view', 'm.relates_to': { rel_type: 'm.thread', event_id: root } });
+      const response = await ss.sync(config);
+      expect(response.rooms![roomId].timeline!.map((e) => e.content.body)).toEqual(['root in view', 'in view']);
+      expect(response.extensions!['io.element.msc4360.threads']).toBeUndefined();
     });
 
     it('to_device: delivers messages once, from its own since', async () => {

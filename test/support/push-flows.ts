@@ -1,7 +1,7 @@
 import type { MatrixClient } from 'matrix-js-sdk';
 import type { RunningServer } from './client-flows';
 import { sharedEncryptedRoom, startCryptoClient } from './crypto-client';
-import { eventually, loadSdk, registerClient } from './matrix-client';
+import { eventually, loadSdk, newClient, registerClient } from './matrix-client';
 import { startTestPushGateway, type TestPushGateway } from '../../tools/push/test-push-gateway';
 
 interface Counts {
@@ -77,6 +77,27 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
     expect((await serverCounts(server, alice, roomId)).room).toEqual({ notification_count: 2, highlight_count: 1 });
     // The sender is never notified of their own events.
     expect((await serverCounts(server, bob, roomId)).room).toEqual({ notification_count: 0, highlight_count: 0 });
+  });
+
+  it('removes the pushers a device set when it logs out, and keeps those of the device changing the password', async () => {
+    const dave = await registerClient(server.url, 'push-dave', 'first password');
+    const login = async () => {
+      const session = await (await newClient({ baseUrl: server.url })).loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'push-dave' }, password: 'first password' });
+      return newClient({ baseUrl: server.url, userId: session.user_id, accessToken: session.access_token, deviceId: session.device_id });
+    };
+    const pusher = (pushkey: string) => ({ kind: 'http', app_id: 'org.example.app', app_display_name: 'Example', device_display_name: 'Phone', pushkey, lang: 'en', data: { url: gateway.url } });
+    const phone = await login();
+    await phone.setPusher(pusher('phone-key') as never);
+    await dave.setPusher(pusher('own-key') as never);
+    await phone.logout(true);
+    expect((await dave.getPushers()).pushers.map((p) => p.pushkey)).toEqual(['own-key']);
+
+    const tablet = await login();
+    await tablet.setPusher(pusher('tablet-key') as never);
+    // client-server-api POST /account/password: logout_devices (default true) logs out every other device.
+    const auth = { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'push-dave' }, password: 'first password' };
+    expect((await api(server, dave, 'POST', '/account/password', { new_password: 'second password', auth })).status).toBe(200);
+    expect((await dave.getPushers()).pushers.map((p) => p.pushkey)).toEqual(['own-key']);
   });
 
   it('clears both counts with a read receipt', async () => {

@@ -240,14 +240,19 @@ export class AccountStore {
 
   /**
    * Deletes devices with their tokens, end-to-end keys, undelivered
-   * to-device messages and to-device transaction IDs; every device when `deviceIds` is omitted. The
-   * deletions are device-list changes the user's room-mates must see.
+   * to-device messages and to-device transaction IDs, and the pushers their tokens set with the pushes
+   * queued for them (a logged-out phone must stop ringing; Synapse does the same on logout, device
+   * deletion and a password change that logs the other devices out); every device when `deviceIds` is
+   * omitted. The deletions are device-list changes the user's room-mates must see.
    */
   async deleteDevices(userId: string, deviceIds?: string[], keepDeviceId?: string): Promise<void> {
     const devices = deviceIds ? { in: deviceIds } : keepDeviceId ? { not: keepDeviceId } : undefined;
     const where = { userId, deviceId: devices };
     const existing = await this.db.device.findMany({ where, select: { deviceId: true } });
+    const pushers = (await this.db.pusher.findMany({ where, select: { pusherId: true } })).map((p) => p.pusherId);
     await this.db.$transaction([
+      this.db.pushOutbox.deleteMany({ where: { pusherId: { in: pushers } } }),
+      this.db.pusher.deleteMany({ where: { pusherId: { in: pushers } } }),
       this.db.accessToken.deleteMany({ where }),
       this.db.refreshToken.deleteMany({ where }),
       this.db.device.deleteMany({ where }),

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
+import { CommittedRoomEvents } from '@lattice/rooms';
 import { AppserviceQueue } from './appservice-queue';
 import { AppserviceRouter } from './appservice-router';
-import { CommittedRoomEvents } from './committed-room-events';
 import { RoomFactsReader } from './room-facts';
 import { TransactionSender } from './transaction-sender';
 import { ToDeviceReader } from './to-device-reader';

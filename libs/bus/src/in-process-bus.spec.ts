@@ -65,4 +65,19 @@ describe('InProcessBus', () => {
     expect(a).toEqual(['1', '2', '3']);
     expect(b).toEqual(['1', '2', '3']);
   });
+
+  it('delivers an event again to a durable handler that failed on it, before the events behind it', async () => {
+    const bus = new InProcessBus();
+    const seen: string[] = [];
+    let failures = 1;
+    await bus.consumeDurable('output.typing', 'test', async (event) => {
+      seen.push(event.roomId);
+      if (event.roomId === '!a:s' && failures-- > 0) throw new Error('database unreachable');
+    });
+    await bus.publish('output.typing', { roomId: '!a:s', userId: '@u:s', typing: true, timeoutMs: 0 });
+    await bus.publish('output.typing', { roomId: '!b:s', userId: '@u:s', typing: true, timeoutMs: 0 });
+    for (let waited = 0; seen.length < 3 && waited < 5_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    await bus.close();
+    expect(seen).toEqual(['!a:s', '!a:s', '!b:s']);
+  });
 });

@@ -6,6 +6,9 @@ import { RequestBatcher } from './request-batcher';
 
 const durableLog = new Logger('InProcessBus');
 
+/** A durable handler that failed gets its event again after this long, as JetStream's redelivery does (Bus.consumeDurable). */
+const DURABLE_RETRY_MS = 1_000;
+
 /**
  * The bus of the single-process server: direct calls with the same
  * semantics as the NATS bus. Requests are batched in arrival order (the
@@ -19,6 +22,7 @@ export class InProcessBus implements Bus {
   private streamTail: Promise<void> = Promise.resolve();
   /** Durable consumers, each with its own chain: one that writes what it gets (the app-service sender) holds no other consumer back. */
   private readonly durables = new Map<string, Array<{ handler: StreamHandler<StreamSubject>; tail: Promise<void> }>>();
+  private closing = false;
 
   async request<S extends RequestSubject>(subject: S, request: BusContract[S]['request'], partitionKey: string): Promise<BusContract[S]['reply']> {
     const batcher = this.batchers.get(subject);
@@ -42,12 +46,32 @@ export class InProcessBus implements Bus {
     });
     for (const durable of this.durables.get(subject) ?? []) {
       durable.tail = durable.tail.then(async () => {
-        for (const event of events) {
-          await Promise.resolve(durable.handler(event as never)).catch((e: Error) => durableLog.error(`${subject} consumer: ${e.message}`));
-        }
+        for (const event of events) await this.deliverDurably(subject, durable.handler, event);
       });
     }
     return Promise.resolve();
+  }
+
+  /**
+   * Until the handler resolves (at least once, as over NATS): a failure such as a lost database
+   * connection must not drop an event the push service or the app-service router has yet to record. The
+   * events behind it wait, so the handler's order holds. A stopping process gives up: what it did not
+   * record, the next start takes up from the store.
+   */
+  private async deliverDurably(subject: StreamSubject, handler: StreamHandler<StreamSubject>, event: unknown): Promise<void> {
+    for (;;) {
+      try {
+        await handler(event as never);
+        return;
+      } catch (e) {
+        if (this.closing) {
+          durableLog.error(`${subject} consumer: ${(e as Error).message}; not delivered again, the process is stopping`);
+          return;
+        }
+        durableLog.warn(`${subject} consumer: ${(e as Error).message}; delivering it again in ${DURABLE_RETRY_MS} ms`);
+        await new Promise((resolve) => setTimeout(resolve, DURABLE_RETRY_MS));
+      }
+    }
   }
 
   consume<S extends StreamSubject>(subject: S, handler: StreamHandler<S>): void {
@@ -76,6 +100,7 @@ export class InProcessBus implements Bus {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     for (const batcher of this.batchers.values()) await batcher.idle();
     await this.streamTail;
     for (const list of this.durables.values()) for (const durable of list) await durable.tail;

@@ -17,8 +17,10 @@ interface NotificationRow {
  * Evaluates each new event for every local member of its room
  * (client-server-api "Server behaviour": each local user but the sender),
  * off the send path: it consumes the room-server's output. The rows of an
- * event and the pushes they call for are written in one transaction; the
- * (user, event) key makes a redelivered event write and push nothing twice.
+ * event, the pushes they call for and the room's evaluated position
+ * (`push_room_progress`, which /sync waits for) are written in one
+ * transaction; the (user, event) key makes a redelivered or re-evaluated
+ * event write and push nothing twice.
  */
 @Injectable()
 export class NotificationRecorder {
@@ -63,7 +65,10 @@ export class NotificationRecorder {
     for (const [userId, outcome] of outcomes) {
       if (notifies(outcome)) rows.push({ userId, notify: outcome.notify, highlight: outcome.highlight, actions: JSON.stringify(outcome.actions) });
     }
-    if (rows.length === 0) return false;
+    if (rows.length === 0) {
+      await this.db.$executeRawUnsafe(PROGRESS_UPSERT, event.roomId, BigInt(event.streamPos));
+      return false;
+    }
     const threadId = await this.rooms.threadOf(pdu.content);
     const { position, queued } = await this.write(event, threadId, rows);
     await this.positions.advance('notifications', position);
@@ -93,6 +98,7 @@ export class NotificationRecorder {
         BigInt(now),
         position,
       );
+      await tx.$executeRawUnsafe(PROGRESS_UPSERT, event.roomId, BigInt(event.streamPos));
       const toPush = inserted.filter((r) => r.notify);
       const queued = toPush.length
         ? await tx.$executeRawUnsafe(
@@ -117,6 +123,10 @@ export class NotificationRecorder {
     return typeof member?.displayname === 'string' ? member.displayname : undefined;
   }
 }
+
+/** The room's events are evaluated up to $2 (never moves back: a redelivered older event leaves it). */
+const PROGRESS_UPSERT = `INSERT INTO push_room_progress (room_id, stream_pos) VALUES ($1, $2)
+  ON CONFLICT (room_id) DO UPDATE SET stream_pos = GREATEST(push_room_progress.stream_pos, EXCLUDED.stream_pos)`;
 
 /** A user ID no event can name (it is not a valid one), standing for every member with the default rules. */
 const GENERIC_USER = '@\u0000:';

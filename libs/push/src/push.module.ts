@@ -1,6 +1,9 @@
 import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
+import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
+import { CommittedRoomEvents } from '@lattice/rooms';
 import { NotificationRecorder } from './notification-recorder';
+import { PushCatchUp } from './push-catch-up';
 import { PushGatewayClient } from './push-gateway-client';
 import { PusherDelivery } from './pusher-delivery';
 import { RoomPushContextReader } from './room-push-context';
@@ -14,16 +17,20 @@ export const PUSH_CONSUMER = 'push';
  * push gateways. Any number of replicas: they share one durable consumer of
  * the room output and lease pushers from each other.
  */
-@Module({ providers: [RoomPushContextReader, NotificationRecorder, PushGatewayClient, PusherDelivery] })
+@Module({ providers: [RoomPushContextReader, NotificationRecorder, PushGatewayClient, PusherDelivery, CommittedRoomEvents, PushCatchUp] })
 export class PushModule implements OnModuleInit {
   constructor(
     @Inject(BUS) private readonly bus: Bus,
+    @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
     private readonly recorder: NotificationRecorder,
     private readonly delivery: PusherDelivery,
+    private readonly catchUp: PushCatchUp,
   ) {}
 
   /** Startup waits for the durable consumer: once the process is up, no event is missed. */
   async onModuleInit(): Promise<void> {
+    // In one process, what was committed before the last stop and not evaluated goes first.
+    if (this.config.bus.kind === 'in-process' && (await this.catchUp.run())) this.delivery.wake();
     await this.bus.consumeDurable('output.room', PUSH_CONSUMER, async (event) => {
       if (await this.recorder.record(event)) this.delivery.wake();
     });

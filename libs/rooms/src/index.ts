@@ -22,3 +22,4 @@ export * from './relations/relations-reader';
 export * from './relations/aggregation-rules';
 export * from './relations/bundled-aggregations';
 export * from './restricted-join';
+export * from './committed-room-events';

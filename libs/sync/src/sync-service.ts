@@ -17,6 +17,7 @@ import { SlidingRoomReader } from './sliding/sliding-room-reader';
 import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
 import { TypingStore } from './streams/typing-store';
+import { PushEvaluation } from './streams/push-evaluation';
 import { unreadSection } from './streams/unread-counts';
 import { hiddenByIgnore, inviteFromIgnored } from './streams/ignored-users';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
@@ -80,6 +81,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     readonly toDevice: ToDeviceInbox,
     readonly visibility: EventVisibility,
     readonly bundles: BundledAggregations,
+    readonly pushEvaluation: PushEvaluation,
   ) {}
 
   onModuleInit(): void {
@@ -361,10 +363,12 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Every joined room of the response gets its unread counts (client-server-api "Receiving notifications"). */
+  /** Every joined room of the response gets its unread counts (client-server-api "Receiving notifications"), counting the events it carries. */
   private async addUnreadCounts(request: SyncRequest, join: Record<string, JoinedRoom>): Promise<void> {
     const roomIds = Object.keys(join);
     if (roomIds.length === 0) return;
+    const fromOthers = Object.values(join).flatMap((room) => room.timeline.events.filter((e) => e.sender !== request.userId).map((e) => e.event_id as string));
+    await this.pushEvaluation.settled(fromOthers, request.signal);
     const counts = await unreadNotificationCounts(this.db, [request.userId], roomIds);
     const threaded = request.filter?.room?.timeline?.unread_thread_notifications === true;
     for (const roomId of roomIds) Object.assign(join[roomId], unreadSection(counts.filter((c) => c.roomId === roomId), threaded));

@@ -14,7 +14,9 @@ import { SlidingSyncController } from './sliding/sliding-sync.controller';
 import { SlidingSyncService } from './sliding/sliding-sync-service';
 import { SyncNotifier } from './notifier';
 import { PresenceTracker } from './presence/presence-tracker';
+import { ThreadUpdates } from './sliding/thread-updates';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
+import { PushEvaluation } from './streams/push-evaluation';
 import { TypingStore } from './streams/typing-store';
 import { SyncService } from './sync-service';
 
@@ -31,7 +33,7 @@ const PRESENCE_TRACKER: Provider = {
  */
 @Module({
   controllers: [SyncController, SlidingSyncController, MessagesController, LegacySyncController],
-  providers: [SyncNotifier, TypingStore, IgnoredUsersCache, PRESENCE_TRACKER, SyncService, FilterLoader, HistoryBackfill, RoomInputClient, ConnectionStore, SlidingRoomReader, SlidingRoomBuilder, SlidingExtensions, SlidingSyncService],
+  providers: [SyncNotifier, TypingStore, IgnoredUsersCache, PRESENCE_TRACKER, SyncService, PushEvaluation, FilterLoader, HistoryBackfill, RoomInputClient, ConnectionStore, SlidingRoomReader, SlidingRoomBuilder, SlidingExtensions, ThreadUpdates, SlidingSyncService],
   exports: [SyncService],
 })
 export class SyncModule {}

@@ -92,7 +92,7 @@ export class PushersController {
         await tx.pushOutbox.deleteMany({ where: { pusherId: { in: ids } } });
         await tx.pusher.deleteMany({ where: { pusherId: { in: ids } } });
       }
-      await tx.pusher.upsert({ where: { userId_appId_pushkey: key }, create: { ...key, ...fields, pushkeyTs: BigInt(Date.now()) }, update: fields });
+      await tx.pusher.upsert({ where: { userId_appId_pushkey: key }, create: { ...key, ...fields, deviceId: r.deviceId, pushkeyTs: BigInt(Date.now()) }, update: { ...fields, deviceId: r.deviceId } });
     });
     return {};
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MatrixError } from '@lattice/http';
+import type { StateSelector } from './room-config';
 
 /** What a connection sent of one room, and under which config. */
 export interface SentRoom {
@@ -7,8 +8,8 @@ export interface SentRoom {
   sent: string;
   membership: string;
   timelineLimit: number;
-  /** The required_state it was last sent with: a later one sends only what this one did not select. */
-  requiredState: Array<[string, string]>;
+  /** The required_state it was last sent with: a later one sends only what this one did not select (pairs alone in connections from before selectors). */
+  requiredState: StateSelector[] | Array<[string, string]>;
   /** Members whose membership the connection was sent, so $LAZY does not send them again. */
   members?: string[];
 }

@@ -1,4 +1,4 @@
-import { RequiredState } from './room-config';
+import { RequiredState, stateSelector } from './room-config';
 
 describe('RequiredState', () => {
   const me = '@me:example.org';
@@ -47,5 +47,30 @@ describe('RequiredState', () => {
       ),
     ).toBe(true);
     expect(a.sameAs(new RequiredState([['a', '']], me))).toBe(false);
+  });
+
+  it('reads the object form: include with omitted fields as wildcards, exclude, lazy_members', () => {
+    const state = new RequiredState(
+      [stateSelector({ include: [{}], exclude: [{ type: 'm.room.create', state_key: '' }], lazy_members: true })],
+      me,
+    );
+    expect(state.matches('m.room.name', '')).toBe(true);
+    expect(state.matches('m.room.create', '')).toBe(false);
+    expect(state.lazyMembers).toBe(true);
+    expect(state.types()).toBeUndefined();
+  });
+
+  it('matches a state key of any type when the object form gives no type', () => {
+    const state = new RequiredState([stateSelector({ include: [{ state_key: '' }] })], me);
+    expect(state.matches('m.room.topic', '')).toBe(true);
+    expect(state.matches('m.room.member', me)).toBe(false);
+  });
+
+  it('sends what any combined rule selects: one rule\'s exclude does not hide what another includes', () => {
+    const state = new RequiredState(
+      [stateSelector({ include: [{}], exclude: [{ type: 'm.room.create' }] }), stateSelector([['m.room.create', '']])],
+      me,
+    );
+    expect(state.matches('m.room.create', '')).toBe(true);
   });
 });

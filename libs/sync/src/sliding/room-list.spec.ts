@@ -36,8 +36,8 @@ describe('selectRooms', () => {
       config: {
         timelineLimit: 5,
         requiredState: [
-          ['m.room.name', ''],
-          ['m.room.topic', ''],
+          { include: [['m.room.name', '']], exclude: [], lazy: false },
+          { include: [['m.room.topic', '']], exclude: [], lazy: false },
         ],
       },
       lists: ['one', 'two'],

@@ -3,7 +3,8 @@ import type { JsonObject } from '@lattice/protocol';
 import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { type AccountDataEntry, type SyncPosition } from '@lattice/streams';
 import { SyncService } from '../sync-service';
-import type { ExtensionScope, SlidingSyncBody } from './sliding-request';
+import { UNSTABLE_THREADS, type ExtensionScope, type SlidingSyncBody } from './sliding-request';
+import { ThreadUpdates } from './thread-updates';
 
 /** Which rooms the answer covers, for the `lists`/`rooms` scoping of extensions. */
 export interface ExtensionRooms {
@@ -13,6 +14,8 @@ export interface ExtensionRooms {
   subscriptions: string[];
   /** Rooms the connection gets for the first time in this answer: their extension data comes whole, not as changes. */
   initial: Set<string>;
+  /** The events this answer's room timelines carry. */
+  timelineEvents: Set<string>;
 }
 
 export interface BuiltExtensions {
@@ -25,17 +28,19 @@ export interface BuiltExtensions {
 /**
  * MSC4186 extensions, each asked for with `enabled`: to_device (MSC3885),
  * e2ee (MSC3884), account_data (MSC3959), receipts (MSC3960) and typing
- * (MSC3961), the last three scoped to `lists` and `rooms`.
+ * (MSC3961), the last three scoped to `lists` and `rooms`; threads (MSC4360,
+ * under its unstable name too), from the connection's second answer on.
  */
 @Injectable()
 export class SlidingExtensions {
   constructor(
     private readonly sync: SyncService,
     @Inject(PRISMA) private readonly db: PrismaClient,
+    private readonly threads: ThreadUpdates,
   ) {}
 
   async build(
-    viewer: { userId: string; deviceId: string },
+    viewer: { userId: string; deviceId: string; ignored: ReadonlySet<string> },
     config: SlidingSyncBody['extensions'],
     rooms: ExtensionRooms,
     since: SyncPosition | undefined,
@@ -118,6 +123,14 @@ export class SlidingExtensions {
       }
       extensions.typing = { rooms: typing };
       news ||= Object.keys(typing).length > 0;
+    }
+    for (const name of ['threads', UNSTABLE_THREADS] as const) {
+      const threads = config?.[name];
+      if (!threads?.enabled || !since) continue;
+      const updates = await this.threads.build(viewer, threads, since.events, current.events, rooms.timelineEvents);
+      if (!updates) continue;
+      extensions[name] = updates;
+      news = true;
     }
     return { extensions, news, toDeviceNext };
   }

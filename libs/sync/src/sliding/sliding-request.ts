@@ -3,10 +3,17 @@ import { z } from 'zod';
 /**
  * The body of a simplified sliding sync request (MSC4186), in the unstable
  * form Synapse and Element X speak: `required_state` as [type, state_key]
- * pairs, `ranges` (or the MSC's later single `range`), `is_invite` (or
- * `is_invited`). Unknown keys are ignored, as the MSC leaves room for more.
+ * pairs (or the MSC's later object form), `ranges` (or the MSC's later single
+ * `range`), `is_invite` (or `is_invited`). Unknown keys are ignored, as the
+ * MSC leaves room for more.
  */
-const requiredState = z.array(z.tuple([z.string(), z.string()])).max(1000);
+const requiredStatePairs = z.array(z.tuple([z.string(), z.string()])).max(1000);
+const requiredStateElements = z.array(z.object({ type: z.string().optional(), state_key: z.string().optional() })).max(1000);
+/** MSC4186's later form: { include, exclude, lazy_members }. */
+const requiredState = z.union([
+  requiredStatePairs,
+  z.object({ include: requiredStateElements.optional(), exclude: requiredStateElements.optional(), lazy_members: z.boolean().optional() }),
+]);
 /** Synapse's cap; a larger timeline is what /messages is for. */
 const MAX_TIMELINE_LIMIT = 1000;
 const roomConfig = {
@@ -44,6 +51,14 @@ const scoped = {
   rooms: z.array(z.string()).optional(),
 };
 
+/** MSC4360's unstable name of the threads extension, in the request and the answer. */
+export const UNSTABLE_THREADS = 'io.element.msc4360.threads';
+const threadsExtension = z.object({
+  enabled: z.boolean().optional(),
+  include_roots: z.boolean().optional(),
+  limit: z.number().int().positive().optional(),
+});
+
 export const slidingSyncBodySchema = z.object({
   conn_id: z.string().max(250).optional(),
   pos: z.string().optional(),
@@ -67,6 +82,8 @@ export const slidingSyncBodySchema = z.object({
       account_data: z.object(scoped).optional(),
       receipts: z.object(scoped).optional(),
       typing: z.object(scoped).optional(),
+      threads: threadsExtension.optional(),
+      [UNSTABLE_THREADS]: threadsExtension.optional(),
     })
     .optional(),
 });
@@ -74,7 +91,7 @@ export const slidingSyncBodySchema = z.object({
 export type SlidingSyncBody = z.infer<typeof slidingSyncBodySchema>;
 export type SlidingListConfig = z.infer<typeof listConfig>;
 export type SlidingRoomFilters = z.infer<typeof filters>;
-export type RequiredStatePairs = z.infer<typeof requiredState>;
+export type RequiredStateRequest = z.infer<typeof requiredState>;
 export type ExtensionScope = { lists?: string[]; rooms?: string[] };
 
 /** The ranges of a list: `ranges`, else the MSC's `range`; none means the whole list. */

@@ -143,9 +143,6 @@ export class SlidingRoomBuilder {
       ...(room.membership === 'join' && membersChanged && target.counts
         ? { joined_count: target.counts.joined, invited_count: target.counts.invited }
         : {}),
-      // Notification counts come from push rules, which this server does not evaluate yet: 0 until the push service provides them.
-      notification_count: 0,
-      highlight_count: 0,
       ...bumpStampOf(target),
     };
     const members = [

@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PresenceState } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
-import { PRISMA, POSITION_CACHE, type PrismaClient, type PositionCache } from '@lattice/storage';
+import { PRISMA, POSITION_CACHE, unreadNotificationCounts, type PrismaClient, type PositionCache } from '@lattice/storage';
 import { currentPosition } from '../positions/current-position';
 import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } from '@lattice/streams';
 import { SyncService } from '../sync-service';
 import type { ConnectionState, SentRoom } from './connection-state';
 import { ConnectionStore, type ConnectionKey } from './connection-store';
 import { selectRooms, type ListedRoom } from './room-list';
-import { combineRoomConfigs, type RoomConfig } from './room-config';
+import { combineRoomConfigs, stateSelector, type RoomConfig } from './room-config';
 import { SlidingExtensions } from './sliding-extensions';
 import type { SlidingSyncBody } from './sliding-request';
 import { SlidingRoomBuilder, type RoomToSend, type Viewer } from './sliding-room-builder';
@@ -130,7 +130,7 @@ export class SlidingSyncService {
     for (const [roomId, sub] of Object.entries(body.room_subscriptions ?? {})) {
       if (!byId.has(roomId)) continue;
       subscriptions.push(roomId);
-      const config: RoomConfig = { timelineLimit: sub.timeline_limit, requiredState: sub.required_state };
+      const config: RoomConfig = { timelineLimit: sub.timeline_limit, requiredState: [stateSelector(sub.required_state)] };
       const known = wanted.get(roomId);
       wanted.set(
         roomId,
@@ -148,7 +148,7 @@ export class SlidingSyncService {
     // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
     const changed = since ? await this.sync.reader.roomsWithEvents(since.events, current.events) : new Set<string>();
     const sentRooms: Record<string, SentRoom> = { ...(previous?.rooms ?? {}) };
-    const rooms: JsonObject = {};
+    const rooms: Record<string, JsonObject> = {};
     const initial = new Set<string>();
     // Rooms are built side by side: each waits on its own reads, which the database pool serves in parallel.
     const built = await Promise.all(
@@ -177,6 +177,7 @@ export class SlidingSyncService {
       rooms[room.roomId] = result;
       if (result.initial) initial.add(room.roomId);
     });
+    await this.addUnreadCounts(userId, rooms, request.signal);
 
     const listSignatures = Object.fromEntries(
       Object.entries(selection.lists).map(([name, l]) => [name, JSON.stringify(l)]),
@@ -189,7 +190,7 @@ export class SlidingSyncService {
     const ext = await this.extensions.build(
       viewer,
       body.extensions,
-      { lists: listRooms, subscriptions, initial },
+      { lists: listRooms, subscriptions, initial, timelineEvents: timelineEventsOf(rooms) },
       since,
       current,
       toDeviceSince,
@@ -210,6 +211,28 @@ export class SlidingSyncService {
       state,
       news: Object.keys(rooms).length > 0 || listsChanged || ext.news,
     };
+  }
+
+  /**
+   * MSC4186 `notification_count` and `highlight_count` of every room sent (an invite or knock has
+   * none): the push service's unread counts of the main timeline, as /sync's `unread_notifications` with
+   * `unread_thread_notifications`, once the events sent
+   * are evaluated, so a message and the count it adds arrive together.
+   */
+  private async addUnreadCounts(userId: string, rooms: Record<string, JsonObject>, signal: AbortSignal | undefined): Promise<void> {
+    const counted = Object.entries(rooms).filter(([, r]) => !('stripped_state' in r));
+    if (counted.length === 0) return;
+    const fromOthers = counted.flatMap(([, r]) =>
+      ((r.timeline ?? []) as JsonObject[]).filter((e) => e.sender !== userId).map((e) => e.event_id as string),
+    );
+    await this.sync.pushEvaluation.settled(fromOthers, signal);
+    const counts = await unreadNotificationCounts(this.db, [userId], counted.map(([id]) => id));
+    for (const [roomId, room] of counted) {
+      // MSC4186 RoomResult: the main timeline's; threads' notifications are not included.
+      const own = counts.filter((c) => c.roomId === roomId && c.threadId === 'main');
+      room.notification_count = own.reduce((n, c) => n + c.notificationCount, 0);
+      room.highlight_count = own.reduce((n, c) => n + c.highlightCount, 0);
+    }
   }
 
   /** Rooms named in the user's m.direct account data (client-server-api "Direct Messaging"). */
@@ -243,6 +266,10 @@ export class SlidingSyncService {
       ),
     );
   }
+}
+
+function timelineEventsOf(rooms: Record<string, JsonObject>): Set<string> {
+  return new Set(Object.values(rooms).flatMap((r) => ((r.timeline ?? []) as JsonObject[]).map((e) => e.event_id as string)));
 }
 
 /** A room sent at the connection's last position that has had no event since. */

@@ -5,8 +5,9 @@ import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /**
  * The room events committed to the timeline, read back from the store as the
- * output stream carried them: what a single process routes at start when it
- * died after committing events and before routing them.
+ * output stream carried them: what a single process's app-service router and
+ * push service take up at start when it died after committing events and
+ * before handling them (its bus does not redeliver).
  */
 @Injectable()
 export class CommittedRoomEvents {

@@ -1,0 +1,90 @@
+import type { MatrixClient } from 'matrix-js-sdk';
+import { NotificationRecorder } from '../../libs/push/src/notification-recorder';
+import { startTestPushGateway, type TestPushGateway } from '../../tools/push/test-push-gateway';
+import { startEmbeddedServer } from '../support/embedded-server';
+import { eventually, loadSdk, newClient, registerClient } from '../support/matrix-client';
+
+/**
+ * Push evaluation runs off the send path, after the event is committed:
+ * /sync must not deliver an event before the counts it adds, and in the
+ * single process (whose bus hands events over in memory and does not
+ * redeliver) an event acknowledged to its sender but not yet evaluated when
+ * the process died is evaluated by the next start: its unread count and its
+ * push arrive, once.
+ */
+jest.setTimeout(120_000);
+
+describe('push evaluation off the send path', () => {
+  let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
+  let gateway: TestPushGateway;
+  let alice: MatrixClient;
+  let bob: MatrixClient;
+
+  /** Clients of the restarted server: the same accounts, the new port. */
+  const reconnect = (client: MatrixClient) =>
+    newClient({ baseUrl: server.url, userId: client.getUserId()!, accessToken: client.getAccessToken()!, deviceId: client.getDeviceId()! });
+
+  beforeAll(async () => {
+    gateway = await startTestPushGateway();
+    server = await startEmbeddedServer();
+    alice = await registerClient(server.url, 'catch-alice');
+    bob = await registerClient(server.url, 'catch-bob');
+  }, 180_000);
+  afterAll(async () => {
+    await gateway?.close();
+    await server?.close();
+  });
+
+  it('delivers the counts a message adds in the same /sync as the message, however slow the evaluation', async () => {
+    const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
+    await bob.joinRoom(roomId);
+    await bob.startClient({ initialSyncLimit: 1 });
+    try {
+      const room = await eventually('the room in the sdk', () => bob.getRoom(roomId));
+      // A slow push service (a large room, a busy database): the message is in the timeline long before it is evaluated.
+      const recorder = server.app.get(NotificationRecorder, { strict: false });
+      const evaluate = recorder.record.bind(recorder);
+      recorder.record = async (event) => {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return evaluate(event);
+      };
+      const sdk = await loadSdk();
+      // The sdk takes a sync's counts before its timeline: when the message reaches the timeline, its counts are in.
+      const countsWithMessage = new Promise<number[]>((resolve) =>
+        bob.on(sdk.RoomEvent.Timeline, (event, eventRoom, toStart) => {
+          if (eventRoom?.roomId === roomId && !toStart && event.getContent().body === 'catch-bob: now')
+            resolve([room.getUnreadNotificationCount(sdk.NotificationCountType.Total), room.getUnreadNotificationCount(sdk.NotificationCountType.Highlight)]);
+        }),
+      );
+      await alice.sendMessage(roomId, { msgtype: 'm.text', body: 'catch-bob: now', 'm.mentions': { user_ids: [bob.getUserId()!] } } as never);
+      expect(await countsWithMessage).toEqual([1, 1]);
+      recorder.record = evaluate;
+    } finally {
+      bob.stopClient();
+    }
+  });
+
+  it('evaluates at start the events committed before the process stopped without evaluating them, and pushes each once', async () => {
+    const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
+    await bob.joinRoom(roomId);
+    await bob.setPusher({ kind: 'http', app_id: 'org.example.app', app_display_name: 'Example', device_display_name: 'Phone', pushkey: 'bob-phone', lang: 'en', data: { url: gateway.url, format: 'event_id_only' } } as never);
+    const { event_id: before } = await alice.sendTextMessage(roomId, 'evaluated before the stop');
+    await eventually('the first push', () => gateway.received.some((p) => p.notification.event_id === before), 20_000);
+
+    // The process "dies" between commit and evaluation: the push service no longer sees what is committed.
+    server.app.get(NotificationRecorder, { strict: false }).record = async () => false;
+    const { event_id: lost } = await alice.sendTextMessage(roomId, 'committed, not evaluated');
+    await server.close();
+    expect(gateway.received.some((p) => p.notification.event_id === lost)).toBe(false);
+
+    server = await startEmbeddedServer({}, server.dataDir);
+    [alice, bob] = await Promise.all([reconnect(alice), reconnect(bob)]);
+    await eventually('the push of the message after the restart', () => gateway.received.some((p) => p.notification.event_id === lost), 20_000);
+    const counts = await (await fetch(`${server.url}/_matrix/client/v3/sync`, { headers: { authorization: `Bearer ${bob.getAccessToken()}` } })).json();
+    expect(counts.rooms.join[roomId].unread_notifications).toEqual({ notification_count: 2, highlight_count: 0 });
+
+    const { event_id: later } = await alice.sendTextMessage(roomId, 'after the restart');
+    await eventually('a push of a message sent after the restart', () => gateway.received.some((p) => p.notification.event_id === later), 20_000);
+    for (const eventId of [before, lost, later]) expect(gateway.received.filter((p) => p.notification.event_id === eventId)).toHaveLength(1);
+  });
+});
