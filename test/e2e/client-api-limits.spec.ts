@@ -58,6 +58,12 @@ describe('client-server API errors and limits', () => {
     expect(await call('POST', '/createRoom', '{not json')).toMatchObject({ status: 400, body: { errcode: 'M_NOT_JSON' } });
   });
 
+  it('answers event content that is JSON but not an object with M_BAD_JSON and persists nothing', async () => {
+    const before = await timelineLength();
+    expect(await call('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/string`, '"eyJib2R5IjogMS4xfQ=="')).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
+    expect(await timelineLength()).toBe(before);
+  });
+
   it('answers a field of the wrong type with M_BAD_JSON and creates no room', async () => {
     const rooms = ((await call('GET', '/joined_rooms')).body.joined_rooms as string[]).length;
     expect(await call('POST', '/createRoom', { name: 42 })).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });

@@ -1,16 +1,11 @@
 import { Body, Controller, Delete, Get, Param, Put, Query } from '@nestjs/common';
-import { Auth, Errors, MatrixError, Requester } from '@lattice/http';
+import { Auth, Errors, MatrixError, Requester, requireJsonObject } from '@lattice/http';
 import { deleteRule, findRule, isRuleKind, PushRuleError, putRule, setRuleActions, setRuleEnabled, type RuleKind } from '@lattice/push-rules';
 import { PushRulesStore } from './push-rules-store';
 
 function kindOf(kind: string): RuleKind {
   if (!isRuleKind(kind)) throw Errors.invalidParam(`Unknown push rule kind ${kind}`);
   return kind;
-}
-
-function bodyObject(raw: unknown): Record<string, unknown> {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw Errors.notJson('Body must be a JSON object');
-  return raw as Record<string, unknown>;
 }
 
 /** Runs a ruleset edit, answering a refused one with its Matrix error. */
@@ -47,7 +42,7 @@ export class PushRulesController {
   @Put('pushrules/global/:kind/:ruleId')
   async put(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string, @Query('before') before: string | undefined, @Query('after') after: string | undefined, @Body() raw: unknown) {
     const k = kindOf(kind);
-    const body = bodyObject(raw);
+    const body = requireJsonObject(raw);
     await refusing(() => this.store.edit(r.userId, (rules) => putRule(rules, k, ruleId, body, { before, after })));
     return {};
   }
@@ -68,7 +63,7 @@ export class PushRulesController {
   @Put('pushrules/global/:kind/:ruleId/enabled')
   async setEnabled(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string, @Body() raw: unknown) {
     const k = kindOf(kind);
-    const body = bodyObject(raw);
+    const body = requireJsonObject(raw);
     await refusing(() => this.store.edit(r.userId, (rules) => setRuleEnabled(rules, k, ruleId, body.enabled)));
     return {};
   }
@@ -82,7 +77,7 @@ export class PushRulesController {
   @Put('pushrules/global/:kind/:ruleId/actions')
   async setActions(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string, @Body() raw: unknown) {
     const k = kindOf(kind);
-    const body = bodyObject(raw);
+    const body = requireJsonObject(raw);
     await refusing(() => this.store.edit(r.userId, (rules) => setRuleActions(rules, k, ruleId, body.actions)));
     return {};
   }
