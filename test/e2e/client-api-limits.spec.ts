@@ -159,6 +159,17 @@ describe('client-server API errors and limits', () => {
     expect(response.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
   });
 
+  it('gives /messages an end token with a short page that read events, and none with the empty page after it', async () => {
+    const room = encodeURIComponent(roomId);
+    const filter = encodeURIComponent(JSON.stringify({ contains_url: true }));
+    await call('PUT', `/rooms/${room}/send/m.room.message/with-url`, { msgtype: 'm.file', body: 'f', url: 'mxc://localhost/abc' });
+    const first = (await call('GET', `/rooms/${room}/messages?dir=b&limit=1000&filter=${filter}`)).body;
+    expect(first).toMatchObject({ chunk: [{ content: { url: 'mxc://localhost/abc' } }], end: expect.any(String) });
+    const after = (await call('GET', `/rooms/${room}/messages?dir=b&limit=1000&from=${first.end as string}`)).body;
+    expect(after.chunk).toEqual([]);
+    expect(after).not.toHaveProperty('end');
+  });
+
   it('lists the members of a room as they were at a pagination token', async () => {
     const invited = await call('POST', `/rooms/${encodeURIComponent(roomId)}/invite`, { user_id: '@nobody:localhost' });
     expect(invited.status).toBe(200);

@@ -1,7 +1,7 @@
 import { startEmbeddedServer } from '../support/embedded-server';
 import { rawClient, type Account } from '../support/raw-client';
 
-/** Checks the client-server API makes before a state change reaches the room: kicks and canonical aliases. */
+/** Checks the client-server API makes before a state change reaches the room: joins, kicks and canonical aliases. */
 describe('state change checks', () => {
   let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
   let raw: ReturnType<typeof rawClient>;
@@ -47,6 +47,17 @@ describe('state change checks', () => {
     it('makes a new event when the content changes', async () => {
       const first = await put({ a_key: 'one' });
       expect(await put({ a_key: 'two' })).not.toBe(first);
+    });
+  });
+
+  describe('join', () => {
+    it('puts extra keys of the join body into the member event, but never join_authorised_via_users_server', async () => {
+      const bob = await raw.register(`custom-${names++}`);
+      const joined = await raw.call(bob, 'POST', `/join/${room()}`, { foo: 'bar', membership: 'leave', join_authorised_via_users_server: alice.userId });
+      expect(joined.status).toBe(200);
+      const content = (await raw.call(alice, 'GET', `/rooms/${room()}/state/m.room.member/${encodeURIComponent(bob.userId)}`)).body;
+      expect(content).toMatchObject({ membership: 'join', foo: 'bar' });
+      expect(content).not.toHaveProperty('join_authorised_via_users_server');
     });
   });
 

@@ -167,8 +167,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         const accountData = withPushRules(request.userId, await this.accountData.since(request.userId, from.accountData, current.accountData), since === undefined);
     const countsChanged = since ? await this.roomsWithNewNotifications(request.userId, from.notifications, current.notifications) : new Set<string>();
     const ignored = await this.ignoredUsers.ignoredBy(request.userId, accountData, from.accountData, current.accountData);
-    const hasLeft = memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
-    const forgotten = new Set(hasLeft ? (await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
+    const listsLeftRooms = !since && filter?.room?.include_leave && memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
+    const forgotten = new Set(listsLeftRooms ? (await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
 
     for (const room of memberships) {
       if (!roomIncluded(filter, room.roomId)) continue;
@@ -181,7 +181,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         if (!inviteFromIgnored(ignored, inviteState, request.userId)) invite[room.roomId] = { invite_state: { events: inviteState } };
       } else if (room.membership === 'knock' && (changedMembership || !since)) {
         knock[room.roomId] = { knock_state: { events: (await this.reader.remoteKnockState(room.roomId, request.userId)) ?? (await this.knockState(room.roomId, request.userId)) } };
-      } else if ((room.membership === 'leave' || room.membership === 'ban') && since && changedMembership && !forgotten.has(room.roomId)) {
+      } else if ((room.membership === 'leave' || room.membership === 'ban') && since && changedMembership) {
+        // Even forgotten: the leave in this window is how the user's other devices learn they left (Synapse and Complement's
+        // TestRoomForget agree; the spec only says forgotten history cannot be retrieved, which later syncs respect).
         leave[room.roomId] = await this.leftRoom(request, room.roomId, since, room.streamPos, ignored);
       } else if ((room.membership === 'leave' || room.membership === 'ban') && !since && filter?.room?.include_leave && !forgotten.has(room.roomId)) {
         leave[room.roomId] = await this.leftRoom(request, room.roomId, undefined, room.streamPos, ignored);

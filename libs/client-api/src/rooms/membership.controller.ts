@@ -14,6 +14,18 @@ import { NamespaceQueries } from '@lattice/appservice-registry';
 import { inviteBody, joinBody, reasonBody, targetBody } from './room-schemas';
 import { ViaServers } from './via-servers.decorator';
 
+/**
+ * Keys of a join body beyond the ones /join defines go into the member
+ * event's content, as sytest's "can join a room with custom content" expects
+ * of servers; never `join_authorised_via_users_server`, which only the
+ * server may set after checking a restricted room's allow rules (room
+ * versions 8+, client-server-api "Restricted rooms").
+ */
+function customMemberContent(raw: unknown): JsonObject {
+  const { reason: _reason, third_party_signed: _signed, membership: _membership, join_authorised_via_users_server: _authorised, ...rest } = raw as JsonObject;
+  return rest;
+}
+
 /** Joining, inviting, leaving and moderating (client-server-api "Room membership"). */
 @Controller('_matrix/client/v3')
 export class MembershipController {
@@ -38,7 +50,7 @@ export class MembershipController {
   @RateLimited()
   async joinRoom(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(joinBody, raw);
-    return { room_id: await this.joinKnownOrRemote(r, t, roomId, [], body.reason) };
+    return { room_id: await this.joinKnownOrRemote(r, t, roomId, [], body.reason, customMemberContent(raw)) };
   }
 
   /**
@@ -53,7 +65,7 @@ export class MembershipController {
   async join(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomIdOrAlias') target: string, @Body() raw: unknown, @ViaServers() via: string[]) {
     const body = validateBody(joinBody, raw);
     const resolved = await this.aliases.resolveRoomIdOrAlias(t.serverName, target, via);
-    return { room_id: await this.joinKnownOrRemote(r, t, resolved.roomId, resolved.servers, body.reason) };
+    return { room_id: await this.joinKnownOrRemote(r, t, resolved.roomId, resolved.servers, body.reason, customMemberContent(raw)) };
   }
 
   /**
@@ -61,14 +73,14 @@ export class MembershipController {
    * through the servers named, the room ID's own server, and the server of
    * whoever invited the user.
    */
-  private async joinKnownOrRemote(r: Requester, t: TenantConfig, roomId: string, via: string[], reason?: string): Promise<string> {
+  private async joinKnownOrRemote(r: Requester, t: TenantConfig, roomId: string, via: string[], reason: string | undefined, content: JsonObject): Promise<string> {
     if (r.isGuest) await this.requireGuestsMayJoin(roomId);
-    if (await this.storage.reader.roomVersion(roomId)) return this.act(r, t, roomId, 'join', r.userId, reason);
+    if (await this.storage.reader.roomVersion(roomId)) return this.act(r, t, roomId, 'join', r.userId, reason, content);
     if (!isRoomId(roomId)) throw Errors.invalidParam(`Invalid room ID ${roomId}`);
     const invite = await this.storage.db.prisma.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
     const inviter = invite && serverNameOf((JSON.parse(invite.event) as { sender: string }).sender);
     const servers = [...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => !!s && s !== t.serverName))];
-    return this.joinRemote(r, t, roomId, servers);
+    return this.joinRemote(r, t, roomId, servers, content);
   }
 
   /**
@@ -148,8 +160,8 @@ export class MembershipController {
     return {};
   }
 
-  private async act(r: Requester, t: TenantConfig, roomId: string, action: MembershipAction, target: string, reason?: string): Promise<string> {
-    await this.rooms.submit({ kind: 'membership', serverName: t.serverName, sender: r.userId, roomId, action, target, reason });
+  private async act(r: Requester, t: TenantConfig, roomId: string, action: MembershipAction, target: string, reason?: string, content?: JsonObject): Promise<string> {
+    await this.rooms.submit({ kind: 'membership', serverName: t.serverName, sender: r.userId, roomId, action, target, reason, ...(content ? { content } : {}) });
     return roomId;
   }
 
@@ -182,10 +194,10 @@ export class MembershipController {
   }
 
   /** Joins through another server (libs/federation RemoteJoiner), then hands the checked room to the room-server. */
-  private async joinRemote(r: Requester, t: TenantConfig, roomId: string, servers: string[]): Promise<string> {
+  private async joinRemote(r: Requester, t: TenantConfig, roomId: string, servers: string[], content: JsonObject): Promise<string> {
     if (servers.length === 0) throw Errors.notFound(`${roomId} is not known here; name a server to join it through (via)`);
     const profile = (await this.accounts.getProfile(r.userId)) ?? {};
-    const joined = await this.remote.join(t.serverName, r.userId, roomId, servers, profile as JsonObject).catch(remoteFailure(`join ${roomId} through ${servers.join(', ')}`));
+    const joined = await this.remote.join(t.serverName, r.userId, roomId, servers, { ...(profile as JsonObject), ...content }).catch(remoteFailure(`join ${roomId} through ${servers.join(', ')}`));
     await this.rooms.submit({
       kind: 'remoteJoin', serverName: t.serverName, sender: r.userId, roomId, roomVersion: joined.version.id, eventId: joined.eventId,
       pdu: joined.pdu, state: joined.state, authChain: joined.authChain,
