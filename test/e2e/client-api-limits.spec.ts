@@ -170,6 +170,17 @@ describe('client-server API errors and limits', () => {
     expect(after).not.toHaveProperty('end');
   });
 
+  it('lists the members at the prev_batch of an initial sync whose timeline is the whole room as they were at that sync', async () => {
+    const fresh = (await call('POST', '/createRoom', { preset: 'public_chat' })).body.room_id as string;
+    const filter = encodeURIComponent(JSON.stringify({ room: { rooms: [fresh], timeline: { limit: 50 } } }));
+    const synced = (await call('GET', `/sync?timeout=0&filter=${filter}`)).body as { rooms: { join: Record<string, { timeline: { limited: boolean; prev_batch: string } }> } };
+    const { limited, prev_batch: prevBatch } = synced.rooms.join[fresh].timeline;
+    expect(limited).toBe(false);
+    await call('POST', `/rooms/${encodeURIComponent(fresh)}/invite`, { user_id: '@later:localhost' });
+    const then = ((await call('GET', `/rooms/${encodeURIComponent(fresh)}/members?at=${prevBatch}`)).body.chunk as Array<{ state_key: string }>).map((e) => e.state_key);
+    expect(then).toEqual(['@limits:localhost']);
+  });
+
   it('lists the members of a room as they were at a pagination token', async () => {
     const invited = await call('POST', `/rooms/${encodeURIComponent(roomId)}/invite`, { user_id: '@nobody:localhost' });
     expect(invited.status).toBe(200);

@@ -85,6 +85,14 @@ describe('state change checks', () => {
       expect(await setCanonical({ alias: '#nowhere:localhost' })).toMatchObject({ status: 400, body: { errcode: 'M_BAD_ALIAS' } });
     });
 
+    it('loses an alias deleted from the directory: the room gets a new event without it', async () => {
+      const target = (await raw.call(alice, 'POST', '/createRoom', {})).body.room_id as string;
+      const alias = await newAlias(target);
+      await raw.call(alice, 'PUT', `/rooms/${room(target)}/state/m.room.canonical_alias/`, { alias });
+      expect((await raw.call(alice, 'DELETE', `/directory/room/${encodeURIComponent(alias)}`)).status).toBe(200);
+      expect((await raw.call(alice, 'GET', `/rooms/${room(target)}/state/m.room.canonical_alias/`)).body).toEqual({});
+    });
+
     it('refuses an alt alias of another room with 400 M_BAD_ALIAS', async () => {
       const other = (await raw.call(alice, 'POST', '/createRoom', {})).body.room_id as string;
       expect(await setCanonical({ alt_aliases: [await newAlias(other)] })).toMatchObject({ status: 400, body: { errcode: 'M_BAD_ALIAS' } });
