@@ -169,12 +169,14 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const ignored = await this.ignoredUsers.ignoredBy(request.userId, accountData, from.accountData, current.accountData);
     const listsLeftRooms = !since && filter?.room?.include_leave && memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
     const forgotten = new Set(listsLeftRooms ? (await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
+    const gaps = since ? await this.reader.latestGaps(from.events, current.events) : new Map<string, bigint>();
 
     for (const room of memberships) {
       if (!roomIncluded(filter, room.roomId)) continue;
       const changedMembership = room.streamPos > from.events && room.streamPos <= current.events;
       if (room.membership === 'join') {
-        const section = await this.joinedRoom(request, room.roomId, room.streamPos, since && !changedMembership ? from : undefined, current, accountData, ignored, countsChanged.has(room.roomId));
+        const roomSince = since && !changedMembership ? from : undefined;
+        const section = await this.joinedRoom(request, room.roomId, room.streamPos, roomSince, roomSince && gaps.get(room.roomId), current, accountData, ignored, countsChanged.has(room.roomId));
         if (section) join[room.roomId] = section;
       } else if (room.membership === 'invite' && (changedMembership || !since)) {
         const inviteState = (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId));
@@ -215,13 +217,18 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * A joined room's section; `since` undefined means "from the beginning"
    * (initial sync, or joined since). `joinedAt` is the position of the
    * user's current join: events from there on are theirs to see, so only a
-   * timeline reaching further back is checked event by event.
+   * timeline reaching further back is checked event by event. `gap`: the
+   * latest timeline gap after `since` (model TimelineGap), where an
+   * incremental timeline then starts, limited, so the client pages back
+   * across it rather than taking the events either side for one run (as
+   * Synapse does; Complement's TestSyncTimelineGap).
    */
   private async joinedRoom(
     request: SyncRequest,
     roomId: string,
     joinedAt: bigint,
     since: SyncPosition | undefined,
+    gap: bigint | undefined,
     current: SyncPosition,
     accountData: AccountDataEntry[],
     ignored: ReadonlySet<string>,
@@ -230,8 +237,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     // From position 0 at most: history fetched from other servers (negative positions) is for /messages, never new in /sync.
-    const fetched = await this.reader.timeline(roomId, { after: since?.events ?? 0n, upTo: current.events, limit: limit + 1, backwards: true });
-    const limited = fetched.length > limit;
+    const fetched = await this.reader.timeline(roomId, { after: gap === undefined ? (since?.events ?? 0n) : gap - 1n, upTo: current.events, limit: limit + 1, backwards: true });
+    const limited = fetched.length > limit || gap !== undefined;
     const timeline = fetched.slice(0, limit).reverse();
     // From the user's current join on, every event is theirs to see, at membership join.
     const seen = timeline.length > 0 && timeline[0].streamPos < joinedAt ? await this.visibility.visibleToUser(request.userId, timeline) : timeline.map((e) => ({ ...e, viewerMembership: 'join' }));

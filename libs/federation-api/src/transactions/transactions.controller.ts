@@ -112,10 +112,12 @@ export class TransactionsController {
         continue;
       }
       const known = new Set(accepted.map((a) => a.eventId));
-      for (const earlier of await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)) accepted.push({ ...earlier, roomId: pdu.room_id! });
       const ctx: RoomFetchContext = { client: this.federation, keys, origin: tenant.serverName, server: origin, roomId: pdu.room_id!, version };
-      const gaps = await this.fillGaps(ctx, checked.pdu, checked.eventId, new Set(accepted.map((a) => a.eventId)));
-      accepted.push({ eventId: checked.eventId, pdu: checked.pdu, roomId: pdu.room_id!, ...gaps });
+      // The oldest of the missing events may itself follow events get_missing_events did not reach: each is placed like the PDU.
+      for (const event of [...(await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)), { eventId: checked.eventId, pdu: checked.pdu }]) {
+        const gaps = await this.fillGaps(ctx, event.pdu, event.eventId, new Set(accepted.map((a) => a.eventId)));
+        accepted.push({ ...event, roomId: pdu.room_id!, ...gaps });
+      }
     }
     const outcomes = await Promise.all(
       accepted.map(({ eventId, pdu, roomId, outliers, prevStates }) =>
