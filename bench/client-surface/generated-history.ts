@@ -10,16 +10,7 @@ import type { Database } from '../../libs/storage/src';
  * events from any other path.
  */
 export async function generateMessages(db: Database, template: TemplateEvent, count: number, words: string[], tag: string): Promise<void> {
-  const first = await reservePositions(db, count);
-  await db.prisma.$executeRawUnsafe(
-    `INSERT INTO events (event_id, room_nid, type_nid, sender, depth, origin_server_ts, stream_pos, state_snapshot_nid)
-     SELECT '$' || $1 || g, e.room_nid, e.type_nid, e.sender, e.depth + g, e.origin_server_ts + g, $2::bigint + g, e.state_snapshot_nid
-     FROM events e, generate_series(0, $3 - 1) AS g WHERE e.event_id = $4`,
-    tag,
-    first,
-    count,
-    template.eventId,
-  );
+  const first = await copyTemplate(db, template, count, tag);
   // The skew gives a long-tailed vocabulary: the first words are in a sizeable share of messages, most are rare.
   await db.prisma.$executeRawUnsafe(
     `INSERT INTO event_json (event_nid, json)
@@ -36,16 +27,7 @@ export async function generateMessages(db: Database, template: TemplateEvent, co
 
 /** Replies to `root` in its thread (m.thread relations), with their event_relations rows as the persist transaction writes them. */
 export async function generateThreadReplies(db: Database, template: TemplateEvent, root: string, count: number, tag: string): Promise<void> {
-  const first = await reservePositions(db, count);
-  await db.prisma.$executeRawUnsafe(
-    `INSERT INTO events (event_id, room_nid, type_nid, sender, depth, origin_server_ts, stream_pos, state_snapshot_nid)
-     SELECT '$' || $1 || g, e.room_nid, e.type_nid, e.sender, e.depth + g, e.origin_server_ts + g, $2::bigint + g, e.state_snapshot_nid
-     FROM events e, generate_series(0, $3 - 1) AS g WHERE e.event_id = $4`,
-    tag,
-    first,
-    count,
-    template.eventId,
-  );
+  const first = await copyTemplate(db, template, count, tag);
   await db.prisma.$executeRawUnsafe(
     `INSERT INTO event_json (event_nid, json)
      SELECT e.event_nid, jsonb_set(t.json::jsonb, '{content}', jsonb_build_object('msgtype', 'm.text', 'body', 'reply ' || e.stream_pos, 'm.relates_to', jsonb_build_object('rel_type', 'm.thread', 'event_id', $3::text)))::text
@@ -66,6 +48,21 @@ export async function generateThreadReplies(db: Database, template: TemplateEven
 
 export interface TemplateEvent {
   eventId: string;
+}
+
+/** `count` events shaped like the template, at fresh positions; returns the first position. */
+async function copyTemplate(db: Database, template: TemplateEvent, count: number, tag: string): Promise<bigint> {
+  const first = await reservePositions(db, count);
+  await db.prisma.$executeRawUnsafe(
+    `INSERT INTO events (event_id, room_nid, type_nid, sender, depth, origin_server_ts, stream_pos, state_snapshot_nid)
+     SELECT '$' || $1 || g, e.room_nid, e.type_nid, e.sender, e.depth + g, e.origin_server_ts + g, $2::bigint + g, e.state_snapshot_nid
+     FROM events e, generate_series(0, $3 - 1) AS g WHERE e.event_id = $4`,
+    tag,
+    first,
+    count,
+    template.eventId,
+  );
+  return first;
 }
 
 /** Takes `count` positions of the events stream, as the persist transaction does, so the server's own later events come after them. */

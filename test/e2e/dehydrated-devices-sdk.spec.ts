@@ -1,6 +1,6 @@
 import type { GeneratedSecretStorageKey } from 'matrix-js-sdk/lib/crypto-api/index.js';
-import type { MatrixClient } from 'matrix-js-sdk';
-import { decryptedMessage, sharedEncryptedRoom, startCryptoClient, startCryptoDevice } from '../support/crypto-client';
+import { decryptedMessage, sharedEncryptedRoom, startCryptoClient } from '../support/crypto-client';
+import { cryptoSuite } from '../support/crypto-suite';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { eventually, newClient, registerClient } from '../support/matrix-client';
 
@@ -13,26 +13,11 @@ const PASSWORD = 'correct horse';
  * new device rehydrates it and reads the message.
  */
 describe('dehydrated devices with matrix-js-sdk and Rust crypto, against the embedded server', () => {
-  let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
-  const clients: MatrixClient[] = [];
+  const { url, keep, cryptoDevice } = cryptoSuite(startEmbeddedServer);
 
-  beforeAll(async () => {
-    server = await startEmbeddedServer();
-  }, 60_000);
-
-  afterAll(async () => {
-    clients.forEach((c) => c.stopClient());
-    await server?.close();
-  });
-
-  async function cryptoDevice(userId: string, accessToken: string, deviceId: string, recoveryKey: () => Uint8Array | undefined): Promise<MatrixClient> {
-    const client = await startCryptoDevice(server.url, { userId, accessToken, deviceId }, recoveryKey);
-    clients.push(client);
-    return client;
-  }
 
   it('a new device rehydrates the dehydrated device and decrypts a message sent while the user had no device', async () => {
-    const registered = await registerClient(server.url, 'hydra-ann', PASSWORD);
+    const registered = await registerClient(url(), 'hydra-ann', PASSWORD);
     const userId = registered.getUserId()!;
     let recoveryKey: GeneratedSecretStorageKey | undefined;
     const first = await cryptoDevice(userId, registered.getAccessToken()!, registered.getDeviceId()!, () => recoveryKey?.privateKey);
@@ -43,10 +28,10 @@ describe('dehydrated devices with matrix-js-sdk and Rust crypto, against the emb
     await crypto.bootstrapSecretStorage({ createSecretStorageKey: async () => recoveryKey! });
     expect(await crypto.isDehydrationSupported()).toBe(true);
     await crypto.startDehydration();
-    const dehydratedId = ((await (await fetch(`${server.url}/_matrix/client/unstable/org.matrix.msc3814.v1/dehydrated_device`, { headers: { authorization: `Bearer ${first.getAccessToken()}` } })).json()) as { device_id: string }).device_id;
+    const dehydratedId = ((await (await fetch(`${url()}/_matrix/client/unstable/org.matrix.msc3814.v1/dehydrated_device`, { headers: { authorization: `Bearer ${first.getAccessToken()}` } })).json()) as { device_id: string }).device_id;
 
-    const bob = await startCryptoClient(server.url, 'hydra-bob');
-    clients.push(bob);
+    const bob = await startCryptoClient(url(), 'hydra-bob');
+    keep(bob);
     const roomId = await sharedEncryptedRoom(bob, first);
     await first.logout(true);
 
@@ -58,7 +43,7 @@ describe('dehydrated devices with matrix-js-sdk and Rust crypto, against the emb
     expect(annDevices.get(dehydratedId)?.dehydrated).toBe(true);
     await bob.sendTextMessage(roomId, 'sent while Ann had no device');
 
-    const anonymous = await newClient({ baseUrl: server.url });
+    const anonymous = await newClient({ baseUrl: url() });
     const session = await anonymous.loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'hydra-ann' }, password: PASSWORD });
     const typed = recoveryKey.privateKey;
     const second = await cryptoDevice(session.user_id, session.access_token, session.device_id, () => typed);
@@ -75,7 +60,7 @@ describe('dehydrated devices with matrix-js-sdk and Rust crypto, against the emb
     const event = await decryptedMessage(second, roomId, 'sent while Ann had no device');
     expect(event.getSender()).toBe(bob.getUserId());
     // Rehydrating made a new dehydrated device for the next time, replacing the one just read.
-    const next = (await (await fetch(`${server.url}/_matrix/client/unstable/org.matrix.msc3814.v1/dehydrated_device`, { headers: { authorization: `Bearer ${second.getAccessToken()}` } })).json()) as { device_id: string };
+    const next = (await (await fetch(`${url()}/_matrix/client/unstable/org.matrix.msc3814.v1/dehydrated_device`, { headers: { authorization: `Bearer ${second.getAccessToken()}` } })).json()) as { device_id: string };
     expect(next.device_id).not.toBe(dehydratedId);
   }, 180_000);
 });

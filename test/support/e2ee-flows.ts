@@ -1,5 +1,5 @@
-import type { MatrixClient } from 'matrix-js-sdk';
 import type { RunningServer } from './client-flows';
+import { cryptoSuite } from './crypto-suite';
 import { decryptedMessage, sharedEncryptedRoom, startCryptoClient } from './crypto-client';
 import { rawClient, type Account } from './raw-client';
 
@@ -10,19 +10,9 @@ import { rawClient, type Account } from './raw-client';
  * modes run the same flows (test/e2e embedded, test/services behind nginx).
  */
 export function e2eeFlows(start: () => Promise<RunningServer>): void {
-  let server: RunningServer;
-  const clients: MatrixClient[] = [];
+  const { url, keep } = cryptoSuite(start);
 
-  beforeAll(async () => {
-    server = await start();
-  }, 60_000);
-
-  afterAll(async () => {
-    clients.forEach((c) => c.stopClient());
-    await server?.close();
-  });
-
-  const { call, register, sync, sendToDevice } = rawClient(() => server.url);
+  const { call, register, sync, sendToDevice } = rawClient(url);
 
   /** Two users in one room, and a sync token of the first taken after both joined. */
   async function roomMates(a: string, b: string): Promise<{ first: Account; second: Account; roomId: string; since: string }> {
@@ -34,8 +24,8 @@ export function e2eeFlows(start: () => Promise<RunningServer>): void {
   }
 
   it('delivers an encrypted message between two matrix-js-sdk clients with Rust crypto', async () => {
-    const [alice, bob] = await Promise.all([startCryptoClient(server.url, 'crypto-alice'), startCryptoClient(server.url, 'crypto-bob')]);
-    clients.push(alice, bob);
+    const [alice, bob] = await Promise.all([startCryptoClient(url(), 'crypto-alice'), startCryptoClient(url(), 'crypto-bob')]);
+    keep(alice, bob);
     const roomId = await sharedEncryptedRoom(alice, bob);
     await alice.sendTextMessage(roomId, 'only bob can read this');
     await decryptedMessage(bob, roomId, 'only bob can read this');

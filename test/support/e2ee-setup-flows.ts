@@ -1,7 +1,8 @@
 import type { GeneratedSecretStorageKey } from 'matrix-js-sdk/lib/crypto-api/index.js';
 import type { MatrixClient } from 'matrix-js-sdk';
 import type { RunningServer } from './client-flows';
-import { decryptedMessage, startCryptoDevice } from './crypto-client';
+import { decryptedMessage } from './crypto-client';
+import { cryptoSuite } from './crypto-suite';
 import { eventually, newClient, registerClient } from './matrix-client';
 import { completeSas, nextVerificationRequest } from './sas';
 
@@ -18,32 +19,17 @@ const cryptoApi = () => import('matrix-js-sdk/lib/crypto-api/index.js');
  * sent before it existed. Both modes run the same flows.
  */
 export function e2eeSetupFlows(start: () => Promise<RunningServer>): void {
-  let server: RunningServer;
-  const clients: MatrixClient[] = [];
+  const { url, cryptoDevice } = cryptoSuite(start);
 
-  beforeAll(async () => {
-    server = await start();
-  }, 60_000);
-
-  afterAll(async () => {
-    clients.forEach((c) => c.stopClient());
-    await server?.close();
-  });
-
-  async function cryptoDevice(userId: string, accessToken: string, deviceId: string, recoveryKey: () => Promise<Uint8Array | undefined>): Promise<MatrixClient> {
-    const client = await startCryptoDevice(server.url, { userId, accessToken, deviceId }, recoveryKey);
-    clients.push(client);
-    return client;
-  }
 
   async function login(username: string, recoveryKey: () => Promise<Uint8Array | undefined>): Promise<MatrixClient> {
-    const anonymous = await newClient({ baseUrl: server.url });
+    const anonymous = await newClient({ baseUrl: url() });
     const session = await anonymous.loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: username }, password: PASSWORD });
     return cryptoDevice(session.user_id, session.access_token, session.device_id, recoveryKey);
   }
 
   it('bootstraps cross-signing, secret storage and a key backup; a second device sees the first cross-signed; a third restores the backup with the recovery key and reads earlier messages', async () => {
-    const registered = await registerClient(server.url, 'setup-ann', PASSWORD);
+    const registered = await registerClient(url(), 'setup-ann', PASSWORD);
     const userId = registered.getUserId()!;
     let recoveryKey: GeneratedSecretStorageKey | undefined;
     const first = await cryptoDevice(userId, registered.getAccessToken()!, registered.getDeviceId()!, async () => recoveryKey?.privateKey);
@@ -62,7 +48,7 @@ export function e2eeSetupFlows(start: () => Promise<RunningServer>): void {
     const { room_id: roomId } = await first.createRoom({ initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }] });
     await eventually('the room to sync', () => first.getRoom(roomId));
     await first.sendTextMessage(roomId, 'sent before device three existed');
-    const backedUp = async () => ((await (await fetch(`${server.url}/_matrix/client/v3/room_keys/version`, { headers: { authorization: `Bearer ${first.getAccessToken()}` } })).json()) as { count?: number }).count;
+    const backedUp = async () => ((await (await fetch(`${url()}/_matrix/client/v3/room_keys/version`, { headers: { authorization: `Bearer ${first.getAccessToken()}` } })).json()) as { count?: number }).count;
     await eventually('the room key to be backed up', async () => (await backedUp()) === 1, 60_000);
 
     const second = await login('setup-ann', async () => undefined);
@@ -85,7 +71,7 @@ export function e2eeSetupFlows(start: () => Promise<RunningServer>): void {
   }, 180_000);
 
   it('verifies a new device with SAS from a cross-signed one: both show the same emoji, and each then trusts the other', async () => {
-    const registered = await registerClient(server.url, 'sas-ann', PASSWORD);
+    const registered = await registerClient(url(), 'sas-ann', PASSWORD);
     const userId = registered.getUserId()!;
     const first = await cryptoDevice(userId, registered.getAccessToken()!, registered.getDeviceId()!, async () => undefined);
     await first.getCrypto()!.bootstrapCrossSigning({
