@@ -256,14 +256,16 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     if (since !== undefined && !request.fullState && timeline.length > 0) state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
     if (since !== undefined && !request.fullState && timeline.length === 0 && ephemeral.length === 0 && roomAccountData.length === 0 && !countsChanged) return undefined;
 
-    // prev_batch is where the client pages back from, and the `at` of /members. A room whose whole history is the
-    // timeline has nothing before it: its token is now, as Synapse gives it, so /members?at= that token lists the
-    // members the timeline left (Complement's TestGetRoomMembersAtPoint) rather than the nobody before the room existed.
+    // prev_batch is where the client pages back from, and the `at` of /members. A timeline that starts at the room's
+    // create event has nothing before it: its token is now, as Synapse gives an unlimited timeline, so /members?at= that
+    // token lists the members the timeline left (Complement's TestGetRoomMembersAtPoint) rather than the nobody before
+    // the room existed. Any other timeline's token is its start, so paging back reaches what came before it.
+    const wholeHistory = !limited && timeline[0]?.pdu.type === 'm.room.create';
     return {
       timeline: {
         events: await this.timelineEvents(request, visible, limited),
         limited,
-        prev_batch: formatPaginationToken(timeline.length > 0 && (since !== undefined || limited) ? timeline[0].streamPos : current.events + 1n),
+        prev_batch: formatPaginationToken(timeline.length > 0 && !wholeHistory ? timeline[0].streamPos : current.events + 1n),
       },
       state: { events: state.map((e) => toClientEvent(e)) },
       ephemeral: { events: ephemeral },
