@@ -1,6 +1,6 @@
 import { TenantDirectory, parseConfig } from '../../libs/config/src';
 import type { FederationClient } from '../../libs/federation/src';
-import type { Database } from '../../libs/storage/src';
+import { RoomReader } from '../../libs/rooms/src';
 import { ALICE, SERVER, startRoomServer } from '../../libs/room-server/src/spec/room-server-fixture';
 import { FederationSender } from '../../libs/federation-api/src/sender/federation-sender';
 
@@ -23,7 +23,7 @@ const unreachable = { request: () => new Promise(() => undefined) } as unknown a
 
 function startSender(client: FederationClient = unreachable): FederationSender {
   const config = parseConfig({ tenants: [{ serverName: SERVER }] });
-  sender = new FederationSender(server.bus, { prisma: server.db.prisma } as Database, TenantDirectory.fromConfig(config), client, config);
+  sender = new FederationSender(server.bus, server.db.prisma, TenantDirectory.fromConfig(config), client, config, new RoomReader(server.db.prisma));
   sender.onModuleInit();
   return sender;
 }

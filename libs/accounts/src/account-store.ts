@@ -1,11 +1,12 @@
-import type { Bus } from '@lattice/bus';
-import type { PrismaClient } from '@lattice/storage';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { BUS, type Bus } from '@lattice/bus';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { Errors } from '@lattice/http';
 import { hashPassword, verifyPassword } from './passwords';
 import { hashAccessToken, newAccessToken, newDeviceId, newRefreshToken, tokenExpired } from './tokens';
 import { userIdOf, validateNewLocalpart } from './localpart';
 import { TokenCache, type TokenOwner } from './token-cache';
-import type { DeviceListStore } from './device-list-store';
+import { DeviceListStore } from './device-list-store';
 
 /** How stale a device's last_seen may get: a request writes it at most this often per device and process. */
 const LAST_SEEN_EVERY_MS = 5 * 60_000;
@@ -33,21 +34,25 @@ export interface AccountStoreOptions {
   accessTokenLifetimeMs: number;
 }
 
+/** Dependency-injection token of the AccountStoreOptions (from the configuration's auth section). */
+export const ACCOUNT_STORE_OPTIONS = Symbol('AccountStoreOptions');
+
 /**
  * Users, devices and access tokens of every tenant. The only writer of
  * those tables; the client-api, sync and media services all resolve tokens
  * through it, from a cache that every process drops a user's entries from
  * when that user's tokens are revoked (`output.sessions`).
  */
+@Injectable()
 export class AccountStore {
   private readonly tokens = new TokenCache();
   private readonly lastSeenWritten = new Map<string, number>();
 
   constructor(
-    private readonly db: PrismaClient,
-    private readonly bus: Bus,
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    @Inject(BUS) private readonly bus: Bus,
     private readonly deviceLists: DeviceListStore,
-    private readonly options: AccountStoreOptions = { accessTokenLifetimeMs: 300_000 },
+    @Optional() @Inject(ACCOUNT_STORE_OPTIONS) private readonly options: AccountStoreOptions = { accessTokenLifetimeMs: 300_000 },
   ) {
     bus.consume('output.sessions', ({ userId }) => this.tokens.forgetUser(userId));
   }

@@ -1,5 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type { JsonObject } from '@lattice/protocol';
-import type { PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { withSignatures, type CrossSigningUsage, type SignatureMap } from './cross-signing';
 
 export type CrossSigningKeys = Partial<Record<CrossSigningUsage, JsonObject>>;
@@ -17,8 +18,9 @@ export interface CrossSigningAnswer {
  * user-signing key's signatures of other users' master keys are kept apart,
  * shown only to the signer.
  */
+@Injectable()
 export class CrossSigningStore {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async keysOf(userId: string): Promise<CrossSigningKeys> {
     const rows = await this.db.crossSigningKey.findMany({ where: { userId } });

@@ -1,5 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type { JsonObject } from '@lattice/protocol';
-import type { PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** client-server-api: "100 messages is recommended as a reasonable limit" per batch of to-device messages. */
 export const DEHYDRATED_EVENTS_PER_BATCH = 100;
@@ -14,8 +15,9 @@ export interface DehydratedEventsPage {
  * `devices` row, so its keys, one-time keys and to-device inbox are those of
  * any device; this store keeps which device it is and its opaque data.
  */
+@Injectable()
 export class DehydratedDeviceStore {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /**
    * The user's dehydrated device, if it still exists: signing out every other

@@ -1,6 +1,7 @@
-import type { Bus } from '@lattice/bus';
+import { Inject, Injectable } from '@nestjs/common';
+import { BUS, type Bus } from '@lattice/bus';
 import type { JsonObject } from '@lattice/protocol';
-import type { PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { sameSignedContent, withSignatures, type SignatureMap } from './cross-signing';
 
 /** user ID -> device IDs wanted (empty: every device). */
@@ -13,11 +14,12 @@ export type OneTimeKeyClaim = Record<string, Record<string, string>>;
  * one-time keys and fallback keys (client-server-api "End-to-End
  * Encryption"), read by local clients and, over federation, by other servers.
  */
+@Injectable()
 export class DeviceKeyStore {
   /** `bus`: where writers announce one-time-key changes (output.oneTimeKeys); readers need none. */
   constructor(
-    private readonly db: PrismaClient,
-    private readonly bus?: Bus,
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    @Inject(BUS) private readonly bus?: Bus,
   ) {}
 
   /**

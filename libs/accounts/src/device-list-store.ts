@@ -1,5 +1,6 @@
-import type { Bus } from '@lattice/bus';
-import { allocateStreamPositions, type PositionCache, type PrismaClient } from '@lattice/storage';
+import { Inject, Injectable } from '@nestjs/common';
+import { BUS, type Bus } from '@lattice/bus';
+import { POSITION_CACHE, PRISMA, allocateStreamPositions, type PositionCache, type PrismaClient } from '@lattice/storage';
 
 /**
  * Changes to users' device lists (client-server-api "Tracking the device
@@ -9,11 +10,12 @@ import { allocateStreamPositions, type PositionCache, type PrismaClient } from '
  * m.device_list_update). A local user's rows wait for the federation sender
  * to pass them on.
  */
+@Injectable()
 export class DeviceListStore {
   constructor(
-    private readonly db: PrismaClient,
-    private readonly positions: PositionCache,
-    private readonly bus: Bus,
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    @Inject(POSITION_CACHE) private readonly positions: PositionCache,
+    @Inject(BUS) private readonly bus: Bus,
   ) {}
 
   async changed(userId: string, deviceIds: string[], origin: 'local' | 'remote'): Promise<void> {

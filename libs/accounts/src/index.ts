@@ -14,3 +14,4 @@ export * from './dehydrated-devices';
 export * from './dehydrated-device-store';
 export * from './login-tokens';
 export * from './registration-tokens';
+export * from './account-providers';

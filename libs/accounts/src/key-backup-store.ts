@@ -1,6 +1,7 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { Errors, MatrixError } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import type { PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { replacesBackupKey, type BackupKey, type BackupKeys } from './key-backup';
 
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
@@ -32,8 +33,9 @@ const unknownVersion = () => Errors.notFound('Unknown backup version');
  * backups"): versions and the encrypted session keys in them. The server
  * never reads the keys; it only keeps the better of two copies of a session.
  */
+@Injectable()
 export class KeyBackupStore {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** A new version, the user's next number (two racing creations get two numbers). */
   async createVersion(userId: string, algorithm: string, authData: JsonObject): Promise<string> {

@@ -1,5 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import type { PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { hashAccessToken, tokenExpired } from './tokens';
 
 /** How long a login token from POST /login/get_token can be used: the spec recommends 2 minutes. */
@@ -9,8 +10,9 @@ export const LOGIN_TOKEN_TTL_MS = 120_000;
  * Login tokens (client-server-api POST /login/get_token, the m.login.token login type): short-lived,
  * single use, stored as their SHA-256 like access tokens.
  */
+@Injectable()
 export class LoginTokens {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async issue(userId: string): Promise<{ token: string; expiresInMs: number }> {
     const token = `latl_${randomBytes(32).toString('base64url')}`;

@@ -1,13 +1,15 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import type { PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { hashAccessToken } from './tokens';
 
 /** How long an OpenID token proves its user's identity to a third party. */
 export const OPENID_TOKEN_TTL_SECONDS = 3600;
 
 /** OpenID tokens (client-server-api "OpenID"): issued to a user, checked for a third party over federation. */
+@Injectable()
 export class OpenIdTokens {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async issue(userId: string): Promise<string> {
     const token = `oid_${randomBytes(32).toString('base64url')}`;

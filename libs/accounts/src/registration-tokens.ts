@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Errors } from '@lattice/http';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** A registration token as Synapse's admin API shows it (expiry_time in ms since the epoch). */
 export interface RegistrationTokenInfo {
@@ -23,19 +23,19 @@ const TOKEN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
  */
 @Injectable()
 export class RegistrationTokens {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** Copies the configuration file's tokens in, good for any number of uses; tokens already stored keep their counts. */
   async seed(serverName: string, tokens: readonly string[]): Promise<void> {
     if (tokens.length === 0) return;
-    await this.db.prisma.registrationToken.createMany({
+    await this.db.registrationToken.createMany({
       data: tokens.map((token) => ({ serverName, token })),
       skipDuplicates: true,
     });
   }
 
   async isValid(serverName: string, token: string, now = Date.now()): Promise<boolean> {
-    const row = await this.db.prisma.registrationToken.findUnique({
+    const row = await this.db.registrationToken.findUnique({
       where: { serverName_token: { serverName, token } },
     });
     return row !== null && usable(row, now);
@@ -47,7 +47,7 @@ export class RegistrationTokens {
    * registration then fails.
    */
   async consume(serverName: string, token: string, now = Date.now()): Promise<boolean> {
-    const taken = await this.db.prisma.$queryRawUnsafe<unknown[]>(
+    const taken = await this.db.$queryRawUnsafe<unknown[]>(
       `UPDATE registration_tokens SET completed = completed + 1
         WHERE server_name = $1 AND token = $2
           AND (uses_allowed IS NULL OR pending + completed < uses_allowed)
@@ -61,7 +61,7 @@ export class RegistrationTokens {
   }
 
   async release(serverName: string, token: string): Promise<void> {
-    await this.db.prisma.$executeRawUnsafe(
+    await this.db.$executeRawUnsafe(
       `UPDATE registration_tokens SET completed = completed - 1 WHERE server_name = $1 AND token = $2 AND completed > 0`,
       serverName,
       token,
@@ -70,12 +70,12 @@ export class RegistrationTokens {
 
   /** `valid`: only usable tokens (true), only unusable ones (false), or all. */
   async list(serverName: string, valid?: boolean, now = Date.now()): Promise<RegistrationTokenInfo[]> {
-    const rows = await this.db.prisma.registrationToken.findMany({ where: { serverName }, orderBy: { token: 'asc' } });
+    const rows = await this.db.registrationToken.findMany({ where: { serverName }, orderBy: { token: 'asc' } });
     return rows.filter((r) => valid === undefined || usable(r, now) === valid).map(info);
   }
 
   async get(serverName: string, token: string): Promise<RegistrationTokenInfo> {
-    const row = await this.db.prisma.registrationToken.findUnique({
+    const row = await this.db.registrationToken.findUnique({
       where: { serverName_token: { serverName, token } },
     });
     if (!row) throw Errors.notFound('No such registration token');
@@ -93,7 +93,7 @@ export class RegistrationTokens {
       throw Errors.invalidParam('expiry_time must not be in the past');
     try {
       return info(
-        await this.db.prisma.registrationToken.create({
+        await this.db.registrationToken.create({
           data: {
             serverName,
             token,
@@ -121,12 +121,12 @@ export class RegistrationTokens {
         : { expiryTime: change.expiryTime === null ? null : BigInt(change.expiryTime) }),
     };
     return info(
-      await this.db.prisma.registrationToken.update({ where: { serverName_token: { serverName, token } }, data }),
+      await this.db.registrationToken.update({ where: { serverName_token: { serverName, token } }, data }),
     );
   }
 
   async delete(serverName: string, token: string): Promise<void> {
-    const { count } = await this.db.prisma.registrationToken.deleteMany({ where: { serverName, token } });
+    const { count } = await this.db.registrationToken.deleteMany({ where: { serverName, token } });
     if (count === 0) throw Errors.notFound('No such registration token');
   }
 }

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Errors, type MatrixRequest } from '@lattice/http';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /**
  * Admin routes: the requester (already authenticated by MatrixRequestGuard)
@@ -10,12 +10,12 @@ import { DATABASE, type Database } from '@lattice/storage';
  */
 @Injectable()
 export class AdminGuard implements CanActivate {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const requester = ctx.switchToHttp().getRequest<MatrixRequest>().matrix?.requester;
     if (!requester) throw Errors.missingToken();
-    const user = await this.db.prisma.user.findUnique({
+    const user = await this.db.user.findUnique({
       where: { userId: requester.userId },
       select: { isAdmin: true, deactivated: true },
     });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AccountStore } from '@lattice/accounts';
 import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
 import { Errors, MatrixError, Public, RateLimited, Tenant, validateBody } from '@lattice/http';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { issueNonce, nonceIsValid, registrationMac, sameHex } from './shared-secret';
 
 const registerBody = z.object({
@@ -26,7 +26,7 @@ const registerBody = z.object({
 export class SharedSecretRegistrationController {
   constructor(
     @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     private readonly accounts: AccountStore,
   ) {}
 
@@ -56,7 +56,7 @@ export class SharedSecretRegistrationController {
     if (!sameHex(body.mac, expected)) throw Errors.forbidden('HMAC incorrect');
 
     const userId = await this.accounts.createUser(tenant.serverName, body.username.toLowerCase(), body.password);
-    if (body.admin === true) await this.db.prisma.user.update({ where: { userId }, data: { isAdmin: true } });
+    if (body.admin === true) await this.db.user.update({ where: { userId }, data: { isAdmin: true } });
     if (body.displayname !== undefined) await this.accounts.setProfileField(userId, 'displayname', body.displayname);
     const session = await this.accounts.startSession(userId, {});
     return {

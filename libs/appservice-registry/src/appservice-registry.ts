@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { readFileSync } from 'node:fs';
 import { load as parseYaml } from 'js-yaml';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
-import { DATABASE, type Database, type Prisma } from '@lattice/storage';
+import { PRISMA, type PrismaClient, type Prisma } from '@lattice/storage';
 import {
   claimsAliasExclusively,
   claimsUserExclusively,
@@ -30,7 +30,7 @@ export class AppserviceRegistry implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -58,7 +58,7 @@ export class AppserviceRegistry implements OnModuleInit, OnModuleDestroy {
     }
     const others = this.all.filter((r) => !(r.serverName === serverName && r.id === registration.id));
     checkUnique([...others, registration]);
-    await this.db.prisma.appserviceRegistrationRow.upsert({
+    await this.db.appserviceRegistrationRow.upsert({
       where: { serverName_id: { serverName, id: registration.id } },
       create: { serverName, id: registration.id, registration: raw as Prisma.InputJsonValue },
       update: { registration: raw as Prisma.InputJsonValue },
@@ -71,7 +71,7 @@ export class AppserviceRegistry implements OnModuleInit, OnModuleDestroy {
   async unregister(serverName: string, id: string): Promise<boolean> {
     if (this.isFromFile(serverName, id))
       throw new RegistrationError(`Application service ${id} is registered by a configuration file`);
-    const { count } = await this.db.prisma.appserviceRegistrationRow.deleteMany({ where: { serverName, id } });
+    const { count } = await this.db.appserviceRegistrationRow.deleteMany({ where: { serverName, id } });
     this.all = this.all.filter((r) => !(r.serverName === serverName && r.id === id));
     return count > 0;
   }
@@ -123,7 +123,7 @@ export class AppserviceRegistry implements OnModuleInit, OnModuleDestroy {
   }
 
   private async reload(): Promise<void> {
-    const rows = await this.db.prisma.appserviceRegistrationRow.findMany({
+    const rows = await this.db.appserviceRegistrationRow.findMany({
       orderBy: [{ serverName: 'asc' }, { createdAt: 'asc' }],
     });
     const stored = rows.flatMap((row) => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database, type Prisma, type PrismaClient } from '@lattice/storage';
+import { PRISMA, type Prisma, type PrismaClient } from '@lattice/storage';
 
 /** Which part of a transaction body an item goes in. */
 export type QueueItemKind = 'event' | 'ephemeral' | 'to_device' | 'device_lists' | 'otk_counts';
@@ -28,11 +28,7 @@ export interface QueuedTransaction {
  */
 @Injectable()
 export class AppserviceQueue {
-  private readonly db: PrismaClient;
-
-  constructor(@Inject(DATABASE) database: Database) {
-    this.db = database.prisma;
-  }
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async enqueue(items: readonly QueueItem[]): Promise<void> {
     if (items.length === 0) return;

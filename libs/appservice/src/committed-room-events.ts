@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OutputRoomEvent } from '@lattice/contracts';
 import type { Pdu } from '@lattice/protocol';
-import { DATABASE, type Database, type PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /**
  * The room events committed to the timeline, read back from the store as the
@@ -10,11 +10,7 @@ import { DATABASE, type Database, type PrismaClient } from '@lattice/storage';
  */
 @Injectable()
 export class CommittedRoomEvents {
-  private readonly db: PrismaClient;
-
-  constructor(@Inject(DATABASE) database: Database) {
-    this.db = database.prisma;
-  }
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** The highest committed position of the room-events stream. */
   async lastPosition(): Promise<bigint> {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database, type PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import type { RoomFacts } from './interest';
 
 /** How long a room's facts are used before they are read again: aliases change without a room event. */
@@ -14,12 +14,9 @@ const MAX_CACHED_ROOMS = 50_000;
  */
 @Injectable()
 export class RoomFactsReader {
-  private readonly db: PrismaClient;
   private readonly cache = new Map<string, { facts: RoomFacts; readAt: number }>();
 
-  constructor(@Inject(DATABASE) database: Database) {
-    this.db = database.prisma;
-  }
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async of(roomId: string): Promise<RoomFacts> {
     const cached = this.cache.get(roomId);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database, type PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** A send-to-device message as MSC2409 hands it to an application service. */
 export interface ServiceToDevice {
@@ -13,11 +13,7 @@ export interface ServiceToDevice {
 /** Reads the to-device inbox rows an output.streams change announced (positions first..last). */
 @Injectable()
 export class ToDeviceReader {
-  private readonly db: PrismaClient;
-
-  constructor(@Inject(DATABASE) database: Database) {
-    this.db = database.prisma;
-  }
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async between(
     userIds: string[],

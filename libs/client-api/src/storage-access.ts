@@ -1,16 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLIENT_ROOM_READS, EventVisibility, type ClientRoomReads } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
-/** The client-api's read access: the shared database and the event store's read queries, and who may see what. */
+/** The client-api's read access: the shared database's Prisma client and the event store's read queries, and who may see what. */
 @Injectable()
 export class StorageAccess {
-  readonly visibility: EventVisibility;
-
   constructor(
-    @Inject(DATABASE) readonly db: Database,
+    @Inject(PRISMA) readonly db: PrismaClient,
     @Inject(CLIENT_ROOM_READS) readonly reader: ClientRoomReads,
-  ) {
-    this.visibility = new EventVisibility(db.prisma);
-  }
+    readonly visibility: EventVisibility,
+  ) {}
 }

@@ -13,6 +13,7 @@ import { PublicRoomsController } from './query/public-rooms.controller';
 import { QueryController } from './query/query.controller';
 import { FederationSender } from './sender/federation-sender';
 import { FederationHierarchyController } from './spaces/hierarchy.controller';
+import { PresenceEduReceiver } from './transactions/presence-edu';
 import { TransactionsController } from './transactions/transactions.controller';
 
 /**
@@ -24,6 +25,6 @@ import { TransactionsController } from './transactions/transactions.controller';
  */
 @Module({
   controllers: [KeyServerController, QueryController, MembershipHandshakeController, InvitesController, TransactionsController, EventsController, UserKeysController, PublicRoomsController, OpenIdUserInfoController, FederationHierarchyController],
-  providers: [FederationAuthGuard, ServerAcls, ServerAclGuard, RoomInputClient, FederationSender, RemoteKnocks, PartialStateResync],
+  providers: [FederationAuthGuard, ServerAcls, ServerAclGuard, RoomInputClient, FederationSender, RemoteKnocks, PartialStateResync, PresenceEduReceiver],
 })
 export class FederationApiModule {}

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import type { OutputRoomEvent } from '@lattice/contracts';
 import { defaultRuleset, effectiveRules, evaluatePushRules, propertyAt, type PushEvent, type PushOutcome, type PushRules } from '@lattice/push-rules';
-import { allocateStreamPositions, DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { allocateStreamPositions, PRISMA, POSITION_CACHE, type PrismaClient, type PositionCache } from '@lattice/storage';
 import { RoomPushContextReader } from './room-push-context';
 
 /** One member's outcome for an event that notifies or highlights them. */
@@ -23,7 +23,7 @@ interface NotificationRow {
 @Injectable()
 export class NotificationRecorder {
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
     @Inject(BUS) private readonly bus: Bus,
     private readonly rooms: RoomPushContextReader,
@@ -74,7 +74,7 @@ export class NotificationRecorder {
 
   private async write(event: OutputRoomEvent, threadId: string, rows: NotificationRow[]): Promise<{ position: bigint; queued: number }> {
     const now = Date.now();
-    return this.db.prisma.$transaction(async (tx) => {
+    return this.db.$transaction(async (tx) => {
       const position = await allocateStreamPositions(tx, 'notifications', 1);
       const inserted = await tx.$queryRawUnsafe<Array<{ user_id: string; notify: boolean; actions: string }>>(
         `INSERT INTO event_push_actions (user_id, event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos)

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import type { PushAction } from '@lattice/push-rules';
-import { DATABASE, unreadNotificationCounts, type Database } from '@lattice/storage';
+import { PRISMA, unreadNotificationCounts, type PrismaClient } from '@lattice/storage';
 import { GatewayError, PushGatewayClient } from './push-gateway-client';
 import { notificationBody, type PushedEvent, type PusherTarget } from './push-payload';
 
@@ -53,7 +53,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   private stopped = false;
 
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
     private readonly gateway: PushGatewayClient,
   ) {}
@@ -67,7 +67,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
-    await this.db.prisma.pusher.updateMany({ where: { leaseOwner: this.owner }, data: { leaseOwner: null, leaseUntil: null } });
+    await this.db.pusher.updateMany({ where: { leaseOwner: this.owner }, data: { leaseOwner: null, leaseUntil: null } });
   }
 
   /** Pushes were queued (or may be due): deliver now, or right after the round in progress. */
@@ -94,7 +94,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
       if (pushers.length === 0) return;
       const ids = pushers.map((p) => p.pusherId);
       const badges = await this.unreadCounts([...new Set(pushers.map((p) => p.userId))]);
-      const due = await this.db.prisma.pushOutbox.findMany({
+      const due = await this.db.pushOutbox.findMany({
         where: { pusherId: { in: ids }, nextAttemptTs: { lte: BigInt(Date.now()) } },
         orderBy: { id: 'asc' },
         take: CLAIM_BATCH * ROWS_PER_ROUND,
@@ -105,7 +105,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
         ),
       );
       // Given back together; a pusher with pushes still due is claimed again by the next round.
-      await this.db.prisma.pusher.updateMany({ where: { pusherId: { in: ids }, leaseOwner: this.owner }, data: { leaseOwner: null, leaseUntil: null } });
+      await this.db.pusher.updateMany({ where: { pusherId: { in: ids }, leaseOwner: this.owner }, data: { leaseOwner: null, leaseUntil: null } });
       if (pushers.length < CLAIM_BATCH || this.stopped) return;
     }
   }
@@ -116,7 +116,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
 
   private async claim(): Promise<LeasedPusher[]> {
     const now = BigInt(Date.now());
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ pusher_id: bigint; user_id: string; app_id: string; pushkey: string; pushkey_ts: bigint; data: string }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ pusher_id: bigint; user_id: string; app_id: string; pushkey: string; pushkey_ts: bigint; data: string }>>(
       `UPDATE pushers SET lease_owner = $1, lease_until = $2
         WHERE pusher_id IN (
           SELECT p.pusher_id FROM pushers p
@@ -142,7 +142,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   private async renew(pusher: LeasedPusher): Promise<boolean> {
     const { leaseMs, gatewayTimeoutMs } = this.config.push;
     if (Date.now() - pusher.leasedAt < leaseMs - gatewayTimeoutMs - 1000) return true;
-    const renewed = await this.db.prisma.pusher.updateMany({ where: { pusherId: pusher.pusherId, leaseOwner: this.owner }, data: { leaseUntil: this.leaseUntil() } });
+    const renewed = await this.db.pusher.updateMany({ where: { pusherId: pusher.pusherId, leaseOwner: this.owner }, data: { leaseUntil: this.leaseUntil() } });
     pusher.leasedAt = Date.now();
     return renewed.count === 1;
   }
@@ -150,7 +150,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   /** The badge (push-gateway-api `counts.unread`): each user's unread notifications, read once per round for all the round's users. */
   private async unreadCounts(userIds: string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
-    for (const c of await unreadNotificationCounts(this.db.prisma, userIds)) counts.set(c.userId, (counts.get(c.userId) ?? 0) + c.notificationCount);
+    for (const c of await unreadNotificationCounts(this.db, userIds)) counts.set(c.userId, (counts.get(c.userId) ?? 0) + c.notificationCount);
     return counts;
   }
 
@@ -167,7 +167,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   private async push(pusher: LeasedPusher, row: OutboxRow, unread: number): Promise<'sent' | 'rejected' | 'later'> {
     const url = pusher.data.url;
     if (typeof url !== 'string') {
-      await this.db.prisma.pushOutbox.delete({ where: { id: row.id } });
+      await this.db.pushOutbox.delete({ where: { id: row.id } });
       return 'sent';
     }
     const body = notificationBody(pusher, await this.pushedEvent(pusher, row), JSON.parse(row.actions) as PushAction[], unread);
@@ -176,20 +176,20 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
       if (answer.rejected.includes(pusher.pushkey)) {
         // push-gateway-api: a rejected pushkey is not to be used again; its pusher goes with its queue.
         this.logger.log(`the gateway rejected pushkey of pusher ${pusher.pusherId} (${pusher.appId}): removing it`);
-        await this.db.prisma.$transaction([this.db.prisma.pushOutbox.deleteMany({ where: { pusherId: pusher.pusherId } }), this.db.prisma.pusher.deleteMany({ where: { pusherId: pusher.pusherId } })]);
+        await this.db.$transaction([this.db.pushOutbox.deleteMany({ where: { pusherId: pusher.pusherId } }), this.db.pusher.deleteMany({ where: { pusherId: pusher.pusherId } })]);
         return 'rejected';
       }
-      await this.db.prisma.pushOutbox.delete({ where: { id: row.id } });
+      await this.db.pushOutbox.delete({ where: { id: row.id } });
       return 'sent';
     } catch (e) {
       if (e instanceof GatewayError && !e.retry) {
         this.logger.warn(`push of ${row.eventId} to pusher ${pusher.pusherId} refused for good: ${e.message}`);
-        await this.db.prisma.pushOutbox.delete({ where: { id: row.id } });
+        await this.db.pushOutbox.delete({ where: { id: row.id } });
         return 'sent';
       }
       const delay = Math.min(this.config.push.maxRetryDelayMs, 1000 * 2 ** Math.min(row.attempts, 20));
       this.logger.debug(`push of ${row.eventId} to pusher ${pusher.pusherId} failed (${(e as Error).message}); retrying in ${delay} ms`);
-      await this.db.prisma.pushOutbox.update({ where: { id: row.id }, data: { attempts: row.attempts + 1, nextAttemptTs: BigInt(Date.now() + delay) } });
+      await this.db.pushOutbox.update({ where: { id: row.id }, data: { attempts: row.attempts + 1, nextAttemptTs: BigInt(Date.now() + delay) } });
       return 'later';
     }
   }
@@ -198,7 +198,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   private async pushedEvent(pusher: LeasedPusher, row: OutboxRow): Promise<PushedEvent> {
     const pushed: PushedEvent = { eventId: row.eventId, roomId: row.roomId };
     if (pusher.data.format === 'event_id_only') return pushed;
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ json: string }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ json: string }>>(
       `SELECT ej.json FROM events e JOIN event_json ej ON ej.event_nid = e.event_nid WHERE e.event_id = $1`,
       row.eventId,
     );

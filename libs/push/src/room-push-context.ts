@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { effectiveRules, type PushRules } from '@lattice/push-rules';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** What evaluating an event needs of its room, read once per event. */
 export interface RoomPushContext {
@@ -18,14 +18,14 @@ export interface RoomPushContext {
  */
 @Injectable()
 export class RoomPushContextReader {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async read(roomId: string): Promise<RoomPushContext> {
-    const [count] = await this.db.prisma.$queryRawUnsafe<Array<{ n: number }>>(
+    const [count] = await this.db.$queryRawUnsafe<Array<{ n: number }>>(
       `SELECT count(*)::int AS n FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid WHERE r.room_id = $1 AND cs.membership = 'join'`,
       roomId,
     );
-    const custom = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string; content: string }>>(
+    const custom = await this.db.$queryRawUnsafe<Array<{ user_id: string; content: string }>>(
       `SELECT cs.user_id, ad.content
          FROM current_state cs
          JOIN rooms r ON r.room_nid = cs.room_nid
@@ -42,7 +42,7 @@ export class RoomPushContextReader {
 
   /** Local users joined to the room now (those with an account here). */
   async localMembers(roomId: string): Promise<string[]> {
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
       `SELECT cs.user_id FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid JOIN users u ON u.user_id = cs.user_id
         WHERE r.room_id = $1 AND cs.membership = 'join'`,
       roomId,
@@ -53,7 +53,7 @@ export class RoomPushContextReader {
   /** Which of these users have an account here and one of these memberships in the room now. */
   async localMembersAmong(roomId: string, userIds: string[], memberships: string[]): Promise<string[]> {
     if (userIds.length === 0) return [];
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
       `SELECT cs.user_id FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid JOIN users u ON u.user_id = cs.user_id
         WHERE r.room_id = $1 AND cs.user_id = ANY($2::text[]) AND cs.membership = ANY($3::text[])`,
       roomId,
@@ -65,7 +65,7 @@ export class RoomPushContextReader {
 
   /** The content of a current state event of the room. */
   async stateContent(roomId: string, type: string, stateKey: string): Promise<Record<string, unknown> | undefined> {
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ json: string }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ json: string }>>(
       `SELECT ej.json
          FROM current_state cs
          JOIN rooms r ON r.room_nid = cs.room_nid
@@ -89,7 +89,7 @@ export class RoomPushContextReader {
     let relation = relationOf(content);
     for (let hop = 0; hop < 3 && relation; hop++) {
       if (relation.relType === 'm.thread') return relation.parent;
-      const parent = await this.db.prisma.$queryRawUnsafe<Array<{ parent_event_id: string; rel_type: string }>>(
+      const parent = await this.db.$queryRawUnsafe<Array<{ parent_event_id: string; rel_type: string }>>(
         `SELECT er.parent_event_id, er.rel_type FROM event_relations er JOIN events e ON e.event_nid = er.event_nid WHERE e.event_id = $1`,
         relation.parent,
       );

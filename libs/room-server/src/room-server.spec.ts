@@ -1,9 +1,8 @@
 import { checkEventAuth, getRoomVersion, stateKey, verifyEventSignatures, publicKeyFromBase64, type JsonObject } from '@lattice/protocol';
 import { Keyring } from '@lattice/rooms';
-import { NoPositionCache } from '@lattice/storage';
 import { RoomInputHandler } from './input/room-input-handler';
-import { FencedWriteError, RoomStore } from './storage/room-store';
-import { ALICE, BOB, CAROL, SERVER, startRoomServer } from './spec/room-server-fixture';
+import { FencedWriteError } from './storage/room-store';
+import { ALICE, BOB, CAROL, newRoomInputHandler, SERVER, startRoomServer } from './spec/room-server-fixture';
 
 type Server = Awaited<ReturnType<typeof startRoomServer>>;
 let server: Server;
@@ -184,7 +183,7 @@ describe('room-server', () => {
     const message = (roomId: string, body: string, inputId: string) => ({ kind: 'send' as const, inputId, serverName: SERVER, sender: ALICE, roomId, type: 'm.room.message', content: { body } });
     let other: RoomInputHandler;
     beforeAll(() => {
-      other = new RoomInputHandler(server.db.prisma, new RoomStore(server.db.prisma), new Keyring(server.db.prisma), server.bus, async () => undefined, new NoPositionCache(), () => true);
+      other = newRoomInputHandler(server.db, server.bus, { isLocal: () => true });
     });
 
     it('refuses writes from a replica whose epoch is older than the last writer\'s, and persists nothing', async () => {

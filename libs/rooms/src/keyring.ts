@@ -1,5 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { decodeBase64, encodeBase64, generateSigningKey, signingKeyFromSeed, type SigningKey } from '@lattice/protocol';
-import type { PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** Keys are published as valid for a week at a time and refreshed by re-publishing (server-server-api "Publishing Keys"). */
 export const KEY_VALIDITY_MS = 7 * 24 * 3600 * 1000;
@@ -8,10 +9,11 @@ export const KEY_VALIDITY_MS = 7 * 24 * 3600 * 1000;
  * Each tenant's ed25519 signing key, created on first use and kept in
  * signing_keys, so every process of a deployment signs with the same key.
  */
+@Injectable()
 export class Keyring {
   private readonly keys = new Map<string, Promise<SigningKey>>();
 
-  constructor(private readonly db: PrismaClient) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   signingKey(serverName: string): Promise<SigningKey> {
     let key = this.keys.get(serverName);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import type { JsonObject, Pdu } from '@lattice/protocol';
-import { allocateStreamPositions, DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { allocateStreamPositions, PRISMA, POSITION_CACHE, type PrismaClient, type PositionCache } from '@lattice/storage';
 
 /** A knock waiting for an answer: the server it went through, and the room's version. */
 export interface PendingKnock {
@@ -17,7 +17,7 @@ export interface PendingKnock {
 @Injectable()
 export class RemoteKnocks {
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
     @Inject(BUS) private readonly bus: Bus,
   ) {}
@@ -34,14 +34,14 @@ export class RemoteKnocks {
 
   /** The user's pending knock on the room, if there is one: the server it went through and the room's version. */
   async pending(roomId: string, userId: string): Promise<PendingKnock | undefined> {
-    const knock = await this.db.prisma.remoteKnock.findUnique({ where: { roomId_userId: { roomId, userId } } });
+    const knock = await this.db.remoteKnock.findUnique({ where: { roomId_userId: { roomId, userId } } });
     return knock?.membership === 'knock' ? { server: knock.server, roomVersion: knock.roomVersion } : undefined;
   }
 
   private async record(knock: PendingKnock, pdu: Pdu, eventId: string, membership: 'knock' | 'leave', knockState: JsonObject[]): Promise<void> {
     const roomId = pdu.room_id!;
     const userId = pdu.state_key!;
-    const streamPos = await this.db.prisma.$transaction(async (tx) => {
+    const streamPos = await this.db.$transaction(async (tx) => {
       const position = await allocateStreamPositions(tx, 'events', 1);
       const data = { eventId, membership, server: knock.server, roomVersion: knock.roomVersion, knockState: JSON.stringify(knockState), streamPos: position };
       await tx.remoteKnock.upsert({ where: { roomId_userId: { roomId, userId } }, create: { roomId, userId, ...data }, update: data });

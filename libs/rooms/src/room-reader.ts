@@ -1,5 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { getRoomVersion, knownRoomVersions, redactEvent, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
-import type { PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { readSnapshotNids } from './state-snapshot-reader';
 
 /** An event as read back from the store, with what clients need beyond the PDU. */
@@ -60,8 +61,9 @@ const EVENT_JOINS = `FROM events e JOIN event_json j ON j.event_nid = e.event_ni
  * sync services (they read the one store directly; only the room-server
  * writes it). Redacted events come back redacted.
  */
+@Injectable()
 export class RoomReader {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async roomVersion(roomId: string): Promise<RoomVersion | undefined> {
     const room = await this.db.room.findUnique({ where: { roomId }, select: { roomVersion: true } });

@@ -1,6 +1,8 @@
 import type { Provider } from '@nestjs/common';
-import { DATABASE, type Database } from '@lattice/storage';
+import { RelationsReader } from './relations/relations-reader';
+import { BundledAggregations } from './relations/bundled-aggregations';
 import { RoomReader } from './room-reader';
+import { EventVisibility } from './visibility/event-visibility';
 
 /*
  * Each caller of the room reads sees only the reads it makes, as Dendrite's
@@ -62,11 +64,20 @@ export type WriterRoomReads = Pick<RoomReader, 'knownEventIds'>;
 export const CLIENT_ROOM_READS = Symbol('ClientRoomReads');
 export const SYNC_ROOM_READS = Symbol('SyncRoomReads');
 export const FEDERATION_ROOM_READS = Symbol('FederationRoomReads');
+export const WRITER_ROOM_READS = Symbol('WriterRoomReads');
 
-/** One RoomReader over the shared database, under its own class and each caller's token. */
+/**
+ * One RoomReader over the shared database, under its own class and each
+ * caller's token, and the read helpers built on the same tables (relations,
+ * who may see what, bundled aggregations).
+ */
 export const ROOM_READ_PROVIDERS: Provider[] = [
-  { provide: RoomReader, useFactory: (db: Database) => new RoomReader(db.prisma), inject: [DATABASE] },
+  RoomReader,
   { provide: CLIENT_ROOM_READS, useExisting: RoomReader },
   { provide: SYNC_ROOM_READS, useExisting: RoomReader },
   { provide: FEDERATION_ROOM_READS, useExisting: RoomReader },
+  { provide: WRITER_ROOM_READS, useExisting: RoomReader },
+  RelationsReader,
+  EventVisibility,
+  BundledAggregations,
 ];

@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Logger, Module, type Provider } from '@nestjs/common';
-import { AccountStore, RegistrationTokens, CrossSigningStore, DehydratedDeviceStore, DeviceKeyStore, DeviceListStore, KeyBackupStore, LoginTokens, OpenIdTokens } from '@lattice/accounts';
+import { ACCOUNT_PROVIDERS, ACCOUNT_STORE_OPTIONS, AccountStore, type AccountStoreOptions } from '@lattice/accounts';
 import { AppserviceAuthenticator, AppserviceClient, AppserviceRegistry, NamespaceQueries } from '@lattice/appservice-registry';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
@@ -7,7 +7,8 @@ import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from 
 import { ACCESS_TOKEN_RESOLVER, APPSERVICE_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } from '@lattice/http';
 import { AddressPolicy } from '@lattice/outbound';
 import { Keyring, ROOM_READ_PROVIDERS } from '@lattice/rooms';
-import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { DATABASE, POSITION_CACHE, PRISMA, PRISMA_PROVIDER, type Database, type PositionCache, type PrismaClient } from '@lattice/storage';
+import { STREAM_PROVIDERS } from '@lattice/streams';
 import { TenantRegistry, TenantStore } from '@lattice/tenants';
 
 export interface Infrastructure {
@@ -18,8 +19,9 @@ export interface Infrastructure {
 }
 
 /**
- * What every service module may inject: configuration, database, bus,
- * position cache, accounts and device lists, our signing keys, other servers' keys, the
+ * What every service module may inject: configuration, database, its Prisma
+ * client (PRISMA), bus, position cache, the shared libraries' stores (accounts
+ * and device lists, the per-user streams, room reads under each caller's token), our signing keys, other servers' keys, the
  * federation client, the tenants (the configuration file's, kept current with the tenants table) and
  * their application services (registrations, the client that calls them).
  */
@@ -27,39 +29,45 @@ export interface Infrastructure {
 @Module({})
 export class InfrastructureModule {
   static forRoot(infra: Infrastructure): DynamicModule {
-    const deviceLists = new DeviceListStore(infra.db.prisma, infra.positions, infra.bus);
-    const accounts = new AccountStore(infra.db.prisma, infra.bus, deviceLists, { accessTokenLifetimeMs: infra.config.auth.accessTokenLifetimeMs });
-    const resolver: AccessTokenResolver = { resolve: (token) => accounts.resolveToken(token), seen: (owner, ip) => accounts.deviceSeen(owner.userId, owner.deviceId, ip) };
-    const keyring = new Keyring(infra.db.prisma);
     const federationLog = new Logger('FederationClient');
-    const federation = new FederationClient({
-      signingKey: (serverName) => keyring.signingKey(serverName),
-      ca: trustedCertificates(infra.config.federation.trustedCaFiles),
-      addresses: new AddressPolicy(infra.config.outbound),
-      onRefused: (destination, error) => federationLog.warn(`Not sending to ${destination}: ${error.message}`),
-    });
-    const tenants = TenantDirectory.fromConfig(infra.config);
-    const serverKeys = new ServerKeys(infra.db.prisma, federation, keyring, { isLocal: (name) => tenants.isLocal(name), keyServers: infra.config.federation.keyServers });
     const providers: Provider[] = [
       { provide: LATTICE_CONFIG, useValue: infra.config },
-      { provide: TenantDirectory, useValue: tenants },
+      { provide: TenantDirectory, useFactory: (config: LatticeConfig) => TenantDirectory.fromConfig(config), inject: [LATTICE_CONFIG] },
       { provide: DATABASE, useValue: infra.db },
+      PRISMA_PROVIDER,
       { provide: BUS, useValue: infra.bus },
       { provide: POSITION_CACHE, useValue: infra.positions },
-      { provide: AccountStore, useValue: accounts },
-      { provide: DeviceListStore, useValue: deviceLists },
-      { provide: DeviceKeyStore, useValue: new DeviceKeyStore(infra.db.prisma, infra.bus) },
-      { provide: CrossSigningStore, useValue: new CrossSigningStore(infra.db.prisma) },
-      { provide: DehydratedDeviceStore, useValue: new DehydratedDeviceStore(infra.db.prisma) },
-      { provide: KeyBackupStore, useValue: new KeyBackupStore(infra.db.prisma) },
-      { provide: OpenIdTokens, useValue: new OpenIdTokens(infra.db.prisma) },
-      { provide: LoginTokens, useValue: new LoginTokens(infra.db.prisma) },
-      { provide: ACCESS_TOKEN_RESOLVER, useValue: resolver },
-      { provide: Keyring, useValue: keyring },
-      { provide: FederationClient, useValue: federation },
-      { provide: ServerKeys, useValue: serverKeys },
-      { provide: RemoteJoiner, useValue: new RemoteJoiner(federation, serverKeys, (serverName) => keyring.signingKey(serverName)) },
-      RegistrationTokens,
+      { provide: ACCOUNT_STORE_OPTIONS, useFactory: (config: LatticeConfig): AccountStoreOptions => ({ accessTokenLifetimeMs: config.auth.accessTokenLifetimeMs }), inject: [LATTICE_CONFIG] },
+      ...ACCOUNT_PROVIDERS,
+      ...STREAM_PROVIDERS,
+      {
+        provide: ACCESS_TOKEN_RESOLVER,
+        useFactory: (accounts: AccountStore): AccessTokenResolver => ({ resolve: (token) => accounts.resolveToken(token), seen: (owner, ip) => accounts.deviceSeen(owner.userId, owner.deviceId, ip) }),
+        inject: [AccountStore],
+      },
+      Keyring,
+      {
+        provide: FederationClient,
+        useFactory: (keyring: Keyring, config: LatticeConfig) =>
+          new FederationClient({
+            signingKey: (serverName) => keyring.signingKey(serverName),
+            ca: trustedCertificates(config.federation.trustedCaFiles),
+            addresses: new AddressPolicy(config.outbound),
+            onRefused: (destination, error) => federationLog.warn(`Not sending to ${destination}: ${error.message}`),
+          }),
+        inject: [Keyring, LATTICE_CONFIG],
+      },
+      {
+        provide: ServerKeys,
+        useFactory: (prisma: PrismaClient, federation: FederationClient, keyring: Keyring, tenants: TenantDirectory, config: LatticeConfig) =>
+          new ServerKeys(prisma, federation, keyring, { isLocal: (name) => tenants.isLocal(name), keyServers: config.federation.keyServers }),
+        inject: [PRISMA, FederationClient, Keyring, TenantDirectory, LATTICE_CONFIG],
+      },
+      {
+        provide: RemoteJoiner,
+        useFactory: (federation: FederationClient, serverKeys: ServerKeys, keyring: Keyring) => new RemoteJoiner(federation, serverKeys, (serverName) => keyring.signingKey(serverName)),
+        inject: [FederationClient, ServerKeys, Keyring],
+      },
       TenantStore,
       TenantRegistry,
       AppserviceRegistry,

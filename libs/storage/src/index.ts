@@ -1,4 +1,5 @@
 export * from './database';
+export * from './prisma';
 export * from './migrate';
 export * from './sql-executor';
 export * from './stream-positions';

@@ -1,5 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
 import type { JsonObject } from '@lattice/protocol';
-import { allocateStreamPositions, type PositionCache, type PrismaClient } from '@lattice/storage';
+import { POSITION_CACHE, PRISMA, allocateStreamPositions, type PositionCache, type PrismaClient } from '@lattice/storage';
 
 export interface AccountDataEntry {
   roomId: string;
@@ -8,10 +9,11 @@ export interface AccountDataEntry {
 }
 
 /** Global (roomId "") and per-room account data, each write at a new account_data stream position. */
+@Injectable()
 export class AccountDataStore {
   constructor(
-    private readonly db: PrismaClient,
-    private readonly positions: PositionCache,
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    @Inject(POSITION_CACHE) private readonly positions: PositionCache,
   ) {}
 
   async put(userId: string, roomId: string, type: string, content: Record<string, unknown>): Promise<bigint> {

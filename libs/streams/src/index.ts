@@ -11,3 +11,4 @@ export * from './to-device/to-device-recipients';
 export * from './device-lists/device-list-reader';
 export * from './presence/presence-rules';
 export * from './presence/presence-store';
+export * from './stream-providers';

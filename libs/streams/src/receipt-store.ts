@@ -1,4 +1,5 @@
-import { allocateStreamPositions, type PositionCache, type PrismaClient } from '@lattice/storage';
+import { Inject, Injectable } from '@nestjs/common';
+import { POSITION_CACHE, PRISMA, allocateStreamPositions, type PositionCache, type PrismaClient } from '@lattice/storage';
 
 export interface ReceiptRow {
   roomId: string;
@@ -10,10 +11,11 @@ export interface ReceiptRow {
 }
 
 /** Read receipts (client-server-api "Receipts"), one per (room, type, user, thread), each write a new receipts position. */
+@Injectable()
 export class ReceiptStore {
   constructor(
-    private readonly db: PrismaClient,
-    private readonly positions: PositionCache,
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    @Inject(POSITION_CACHE) private readonly positions: PositionCache,
   ) {}
 
   async put(receipt: Omit<ReceiptRow, 'ts'>): Promise<bigint> {

@@ -1,9 +1,12 @@
+import { Injectable } from '@nestjs/common';
+
 /**
  * Wakes long-polling /sync requests. A waiter registers the user and rooms
  * it cares about *before* reading stream positions, so a change that lands
  * between its read and its wait still wakes it; a waiter that misses a
  * wake-up (e.g. another process's publish lost) re-checks on its timeout.
  */
+@Injectable()
 export class SyncNotifier {
   private readonly waiters = new Set<Waiter>();
 

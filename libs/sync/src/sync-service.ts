@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DeviceKeyStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
-import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
+import { TenantDirectory } from '@lattice/config';
 import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
 import { BundledAggregations, EventVisibility, SYNC_ROOM_READS, type SyncRoomReads, toClientEvent, type StoredEvent } from '@lattice/rooms';
 import { effectiveRules } from '@lattice/push-rules';
-import { DATABASE, POSITION_CACHE, reconcilePositions, unreadNotificationCounts, type Database, type PositionCache } from '@lattice/storage';
+import { PRISMA, POSITION_CACHE, reconcilePositions, unreadNotificationCounts, type PrismaClient, type PositionCache } from '@lattice/storage';
 import { syncWaiters, syncWakeupLatency, untraced } from '@lattice/telemetry';
-import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, PresenceStore, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
+import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
 import { SyncNotifier } from './notifier';
 import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
@@ -45,39 +45,28 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   /** The stores and the notifier below are shared with sliding sync (sliding/), which serves the same streams in another shape. */
   private readonly logger = new Logger(SyncService.name);
   private removeWaiterGauge?: () => void;
-  readonly notifier = new SyncNotifier();
-  readonly typing = new TypingStore();
-  readonly accountData: AccountDataStore;
-  readonly ignoredUsers: IgnoredUsersCache;
-  readonly receipts: ReceiptStore;
-  readonly presence: PresenceTracker;
-  readonly deviceKeys: DeviceKeyStore;
-  readonly deviceLists: DeviceListReader;
-  readonly toDevice: ToDeviceInbox;
-  readonly visibility: EventVisibility;
-  readonly bundles: BundledAggregations;
   private expiry: NodeJS.Timeout | undefined;
   /** Aborted at shutdown so long-polls answer at once instead of holding the server open. */
   readonly shuttingDown = new AbortController();
 
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
-    @Inject(LATTICE_CONFIG) config: LatticeConfig,
     private readonly tenants: TenantDirectory,
     @Inject(SYNC_ROOM_READS) readonly reader: SyncRoomReads,
-  ) {
-    this.visibility = new EventVisibility(db.prisma);
-    this.bundles = new BundledAggregations(db.prisma);
-    this.accountData = new AccountDataStore(db.prisma, positions);
-    this.ignoredUsers = new IgnoredUsersCache(this.accountData);
-    this.receipts = new ReceiptStore(db.prisma, positions);
-    this.deviceKeys = new DeviceKeyStore(db.prisma);
-    this.deviceLists = new DeviceListReader(db.prisma);
-    this.toDevice = new ToDeviceInbox(db.prisma, positions, bus);
-    this.presence = new PresenceTracker(new PresenceStore(db.prisma, positions, bus), this.reader, this.notifier, config.presence.enabled);
-  }
+    readonly notifier: SyncNotifier,
+    readonly typing: TypingStore,
+    readonly accountData: AccountDataStore,
+    readonly ignoredUsers: IgnoredUsersCache,
+    readonly receipts: ReceiptStore,
+    readonly presence: PresenceTracker,
+    readonly deviceKeys: DeviceKeyStore,
+    readonly deviceLists: DeviceListReader,
+    readonly toDevice: ToDeviceInbox,
+    readonly visibility: EventVisibility,
+    readonly bundles: BundledAggregations,
+  ) {}
 
   onModuleInit(): void {
     this.removeWaiterGauge = syncWaiters.addSource(() => [{ value: this.notifier.waiting }]);
@@ -100,7 +89,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       for (const roomId of this.typing.expire()) this.notifier.notify({ roomId });
       // Repairs the position cache after a writer died between its commit and its cache update. Untraced: an idle
       // worker would otherwise send a trace of its own every second.
-      untraced(() => reconcilePositions(this.db.prisma, this.positions)).catch((e: Error) => this.logger.debug(`Position reconciliation failed, retried in a second: ${e.message}`));
+      untraced(() => reconcilePositions(this.db, this.positions)).catch((e: Error) => this.logger.debug(`Position reconciliation failed, retried in a second: ${e.message}`));
     }, 1_000);
     this.expiry.unref();
   }
@@ -138,7 +127,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const stop = request.signal ? AbortSignal.any([request.signal, this.shuttingDown.signal]) : this.shuttingDown.signal;
     try {
       for (;;) {
-        const current = await currentPosition(this.db.prisma, this.positions, this.typing);
+        const current = await currentPosition(this.db, this.positions, this.typing);
         const since = request.since && clampPosition(request.since, current);
         const left = stop.aborted ? 0 : deadline - Date.now();
         if (since && !request.fullState && !hasAdvanced(since, current) && left > 0) {
@@ -168,7 +157,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const countsChanged = since ? await this.roomsWithNewNotifications(request.userId, from.notifications, current.notifications) : new Set<string>();
     const ignored = await this.ignoredUsers.ignoredBy(request.userId, accountData, from.accountData, current.accountData);
     const listsLeftRooms = !since && filter?.room?.include_leave && memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
-    const forgotten = new Set(listsLeftRooms ? (await this.db.prisma.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
+    const forgotten = new Set(listsLeftRooms ? (await this.db.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
     const gaps = since ? await this.reader.latestGaps(from.events, current.events) : new Map<string, bigint>();
 
     for (const room of memberships) {
@@ -277,7 +266,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   /** Rooms where the push service wrote notification rows for the user since the token: their counts changed. */
   private async roomsWithNewNotifications(userId: string, after: bigint, upTo: bigint): Promise<Set<string>> {
     if (upTo <= after) return new Set();
-    const rows = await this.db.prisma.eventPushAction.findMany({ where: { userId, notifPos: { gt: after, lte: upTo } }, select: { roomId: true }, distinct: ['roomId'] });
+    const rows = await this.db.eventPushAction.findMany({ where: { userId, notifPos: { gt: after, lte: upTo } }, select: { roomId: true }, distinct: ['roomId'] });
     return new Set(rows.map((r) => r.roomId));
   }
 
@@ -285,7 +274,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private async addUnreadCounts(request: SyncRequest, join: Record<string, JoinedRoom>): Promise<void> {
     const roomIds = Object.keys(join);
     if (roomIds.length === 0) return;
-    const counts = await unreadNotificationCounts(this.db.prisma, [request.userId], roomIds);
+    const counts = await unreadNotificationCounts(this.db, [request.userId], roomIds);
     const threaded = request.filter?.room?.timeline?.unread_thread_notifications === true;
     for (const roomId of roomIds) Object.assign(join[roomId], unreadSection(counts.filter((c) => c.roomId === roomId), threaded));
   }

@@ -1,6 +1,7 @@
-import { Module } from '@nestjs/common';
-import { RoomInputClient } from '@lattice/rooms';
-import { FilterLoader } from '@lattice/streams';
+import { Module, type Provider } from '@nestjs/common';
+import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
+import { RoomInputClient, SYNC_ROOM_READS, type SyncRoomReads } from '@lattice/rooms';
+import { FilterLoader, PresenceStore } from '@lattice/streams';
 import { HistoryBackfill } from './api/history-backfill';
 import { MessagesController } from './api/messages.controller';
 import { LegacySyncController } from './api/legacy-sync.controller';
@@ -11,7 +12,18 @@ import { SlidingRoomBuilder } from './sliding/sliding-room-builder';
 import { SlidingRoomReader } from './sliding/sliding-room-reader';
 import { SlidingSyncController } from './sliding/sliding-sync.controller';
 import { SlidingSyncService } from './sliding/sliding-sync-service';
+import { SyncNotifier } from './notifier';
+import { PresenceTracker } from './presence/presence-tracker';
+import { IgnoredUsersCache } from './streams/ignored-users-cache';
+import { TypingStore } from './streams/typing-store';
 import { SyncService } from './sync-service';
+
+/** Whether presence is on is a flag of the configuration, not a provider: a factory hands it to the tracker. */
+const PRESENCE_TRACKER: Provider = {
+  provide: PresenceTracker,
+  useFactory: (store: PresenceStore, reader: SyncRoomReads, notifier: SyncNotifier, config: LatticeConfig) => new PresenceTracker(store, reader, notifier, config.presence.enabled),
+  inject: [PresenceStore, SYNC_ROOM_READS, SyncNotifier, LATTICE_CONFIG],
+};
 
 /**
  * The sync service: /sync long-polls, simplified sliding sync (MSC4186), /messages and /context, and the
@@ -19,7 +31,7 @@ import { SyncService } from './sync-service';
  */
 @Module({
   controllers: [SyncController, SlidingSyncController, MessagesController, LegacySyncController],
-  providers: [SyncService, FilterLoader, HistoryBackfill, RoomInputClient, ConnectionStore, SlidingRoomReader, SlidingRoomBuilder, SlidingExtensions, SlidingSyncService],
+  providers: [SyncNotifier, TypingStore, IgnoredUsersCache, PRESENCE_TRACKER, SyncService, FilterLoader, HistoryBackfill, RoomInputClient, ConnectionStore, SlidingRoomReader, SlidingRoomBuilder, SlidingExtensions, SlidingSyncService],
   exports: [SyncService],
 })
 export class SyncModule {}

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** A tenant as the admin API stores it: its settings, and whether it is served. */
 export interface StoredTenant {
@@ -37,20 +37,20 @@ type Row = {
  */
 @Injectable()
 export class TenantStore {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async list(): Promise<StoredTenant[]> {
-    return (await this.db.prisma.tenant.findMany({ orderBy: { serverName: 'asc' } })).map(fromRow);
+    return (await this.db.tenant.findMany({ orderBy: { serverName: 'asc' } })).map(fromRow);
   }
 
   async get(serverName: string): Promise<StoredTenant | undefined> {
-    const row = await this.db.prisma.tenant.findUnique({ where: { serverName } });
+    const row = await this.db.tenant.findUnique({ where: { serverName } });
     return row ? fromRow(row) : undefined;
   }
 
   /** The table's version: 0 while it is empty. */
   async version(): Promise<bigint> {
-    const { _max } = await this.db.prisma.tenant.aggregate({ _max: { version: true } });
+    const { _max } = await this.db.tenant.aggregate({ _max: { version: true } });
     return _max.version ?? 0n;
   }
 
@@ -69,10 +69,10 @@ export class TenantStore {
       guests: change.registration?.guests ?? from.registration.guests,
       disabled: change.disabled ?? existing?.disabled ?? false,
     };
-    const [{ version }] = await this.db.prisma.$queryRawUnsafe<Array<{ version: string }>>(
+    const [{ version }] = await this.db.$queryRawUnsafe<Array<{ version: string }>>(
       `SELECT nextval('tenant_versions')::text AS version`,
     );
-    const row = await this.db.prisma.tenant.upsert({
+    const row = await this.db.tenant.upsert({
       where: { serverName },
       create: { serverName, ...fields, version: BigInt(version) },
       update: { ...fields, version: BigInt(version), updatedAt: new Date() },

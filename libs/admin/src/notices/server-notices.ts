@@ -4,8 +4,8 @@ import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { Errors } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { RoomInputClient, RoomReader } from '@lattice/rooms';
-import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { CLIENT_ROOM_READS, RoomInputClient, type ClientRoomReads } from '@lattice/rooms';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { AccountDataStore } from '@lattice/streams';
 
 /**
@@ -18,20 +18,15 @@ import { AccountDataStore } from '@lattice/streams';
  */
 @Injectable()
 export class ServerNotices {
-  private readonly accountData: AccountDataStore;
-  private readonly reader: RoomReader;
-
   constructor(
     @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(BUS) private readonly bus: Bus,
-    @Inject(POSITION_CACHE) positions: PositionCache,
     private readonly accounts: AccountStore,
     private readonly rooms: RoomInputClient,
-  ) {
-    this.accountData = new AccountDataStore(db.prisma, positions);
-    this.reader = new RoomReader(db.prisma);
-  }
+    private readonly accountData: AccountDataStore,
+    @Inject(CLIENT_ROOM_READS) private readonly reader: ClientRoomReads,
+  ) {}
 
   /** `txn`: the admin's transaction (PUT with a transaction ID): the same one again answers the same event. */
   async send(
@@ -40,7 +35,7 @@ export class ServerNotices {
     notice: { type: string; stateKey?: string; content: JsonObject },
     txn?: { deviceId: string; txnId: string },
   ): Promise<string> {
-    const user = await this.db.prisma.user.findUnique({ where: { userId }, select: { deactivated: true } });
+    const user = await this.db.user.findUnique({ where: { userId }, select: { deactivated: true } });
     if (!user) throw Errors.notFound('User not found');
     if (user.deactivated) throw Errors.invalidParam('The user is deactivated');
     const sender = await this.noticesUser(serverName);
@@ -73,7 +68,7 @@ export class ServerNotices {
   }
 
   private async roomFor(serverName: string, sender: string, userId: string): Promise<string> {
-    const existing = await this.db.prisma.serverNoticeRoom.findUnique({ where: { userId } });
+    const existing = await this.db.serverNoticeRoom.findUnique({ where: { userId } });
     if (existing) {
       const membership = await this.reader.membership(existing.roomId, userId);
       if (membership === 'join' || membership === 'invite') return existing.roomId;
@@ -101,7 +96,7 @@ export class ServerNotices {
         power_level_content_override: { events_default: 100 },
       } as JsonObject,
     });
-    await this.db.prisma.serverNoticeRoom.upsert({ where: { userId }, create: { userId, roomId }, update: { roomId } });
+    await this.db.serverNoticeRoom.upsert({ where: { userId }, create: { userId, roomId }, update: { roomId } });
     const position = await this.accountData.put(userId, roomId, 'm.tag', {
       tags: { 'm.server_notice': { order: 0.5 } },
     });

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Errors } from '@lattice/http';
 import type { Pdu } from '@lattice/protocol';
-import { RoomReader, type StoredEvent } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
+import { CLIENT_ROOM_READS, type ClientRoomReads, type StoredEvent } from '@lattice/rooms';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { roomSummary, type AdminRoomSummary } from './room-details';
 
 /**
@@ -12,14 +12,13 @@ import { roomSummary, type AdminRoomSummary } from './room-details';
  */
 @Injectable()
 export class AdminRooms {
-  private readonly reader: RoomReader;
-
-  constructor(@Inject(DATABASE) private readonly db: Database) {
-    this.reader = new RoomReader(db.prisma);
-  }
+  constructor(
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    @Inject(CLIENT_ROOM_READS) private readonly reader: ClientRoomReads,
+  ) {}
 
   async roomIds(serverName: string): Promise<string[]> {
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ room_id: string }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string }>>(
       `SELECT DISTINCT r.room_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE c.user_id LIKE '%:' || $1`,
       serverName,
     );
@@ -62,7 +61,7 @@ export class AdminRooms {
   }
 
   async isTenantRoom(serverName: string, roomId: string): Promise<boolean> {
-    const rows = await this.db.prisma.$queryRawUnsafe<unknown[]>(
+    const rows = await this.db.$queryRawUnsafe<unknown[]>(
       `SELECT 1 FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = $1 AND c.user_id LIKE '%:' || $2 LIMIT 1`,
       roomId,
       serverName,
@@ -72,7 +71,7 @@ export class AdminRooms {
 
   /** Users of the tenant joined to or invited into the room, who leave when it is deleted. */
   async tenantMembers(serverName: string, roomId: string): Promise<string[]> {
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
       `SELECT c.user_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
        WHERE r.room_id = $1 AND c.user_id LIKE '%:' || $2 AND c.membership IN ('join', 'invite', 'knock') ORDER BY c.user_id`,
       roomId,

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TenantDirectory } from '@lattice/config';
 import { Errors } from '@lattice/http';
 import { RoomInputClient } from '@lattice/rooms';
-import { DATABASE, type Database, type Prisma } from '@lattice/storage';
+import { PRISMA, type PrismaClient, type Prisma } from '@lattice/storage';
 import { AdminRooms } from './admin-rooms';
 import { RoomExits } from './room-exits';
 
@@ -36,7 +36,7 @@ export class RoomDeletions {
   private readonly logger = new Logger(RoomDeletions.name);
 
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     private readonly rooms: AdminRooms,
     private readonly exits: RoomExits,
     private readonly input: RoomInputClient,
@@ -47,7 +47,7 @@ export class RoomDeletions {
   async start(request: DeletionRequest): Promise<string> {
     if (!(await this.rooms.isTenantRoom(request.serverName, request.roomId))) throw Errors.notFound('Room not found');
     const deleteId = randomBytes(12).toString('base64url');
-    await this.db.prisma.roomDeletion.create({
+    await this.db.roomDeletion.create({
       data: { deleteId, roomId: request.roomId, serverName: request.serverName, status: 'shutting_down' },
     });
     this.run(deleteId, request).catch((e: Error) =>
@@ -60,20 +60,20 @@ export class RoomDeletions {
   async runNow(request: DeletionRequest): Promise<ShutdownResult> {
     if (!(await this.rooms.isTenantRoom(request.serverName, request.roomId))) throw Errors.notFound('Room not found');
     const deleteId = randomBytes(12).toString('base64url');
-    await this.db.prisma.roomDeletion.create({
+    await this.db.roomDeletion.create({
       data: { deleteId, roomId: request.roomId, serverName: request.serverName, status: 'shutting_down' },
     });
     return this.run(deleteId, request);
   }
 
   async status(serverName: string, deleteId: string) {
-    const row = await this.db.prisma.roomDeletion.findUnique({ where: { deleteId } });
+    const row = await this.db.roomDeletion.findUnique({ where: { deleteId } });
     if (!row || row.serverName !== serverName) throw Errors.notFound('No deletion with that ID');
     return view(row);
   }
 
   async statusOfRoom(serverName: string, roomId: string) {
-    const rows = await this.db.prisma.roomDeletion.findMany({
+    const rows = await this.db.roomDeletion.findMany({
       where: { roomId, serverName },
       orderBy: { createdAt: 'asc' },
     });
@@ -89,12 +89,12 @@ export class RoomDeletions {
       for (const userId of await this.rooms.tenantMembers(request.serverName, request.roomId)) {
         ((await this.exits.leave(request.roomId, userId, request.serverName)) ? kicked : failed).push(userId);
       }
-      const aliases = await this.db.prisma.roomAlias.findMany({
+      const aliases = await this.db.roomAlias.findMany({
         where: { roomId: request.roomId, serverName: request.serverName },
         select: { alias: true },
       });
-      await this.db.prisma.roomAlias.deleteMany({ where: { roomId: request.roomId, serverName: request.serverName } });
-      await this.db.prisma.publishedRoom.deleteMany({
+      await this.db.roomAlias.deleteMany({ where: { roomId: request.roomId, serverName: request.serverName } });
+      await this.db.publishedRoom.deleteMany({
         where: { roomId: request.roomId, serverName: request.serverName },
       });
       const result: ShutdownResult = {
@@ -120,7 +120,7 @@ export class RoomDeletions {
       await this.update(deleteId, 'complete', result);
       return result;
     } catch (e) {
-      await this.db.prisma.roomDeletion.update({
+      await this.db.roomDeletion.update({
         where: { deleteId },
         data: { status: 'failed', error: (e as Error).message },
       });
@@ -130,18 +130,18 @@ export class RoomDeletions {
 
   async block(roomId: string, admin: string, block: boolean): Promise<void> {
     if (block)
-      await this.db.prisma.blockedRoom.upsert({ where: { roomId }, create: { roomId, blockedBy: admin }, update: {} });
-    else await this.db.prisma.blockedRoom.deleteMany({ where: { roomId } });
+      await this.db.blockedRoom.upsert({ where: { roomId }, create: { roomId, blockedBy: admin }, update: {} });
+    else await this.db.blockedRoom.deleteMany({ where: { roomId } });
   }
 
   async blockStatus(roomId: string): Promise<{ block: boolean; user_id?: string }> {
-    const row = await this.db.prisma.blockedRoom.findUnique({ where: { roomId } });
+    const row = await this.db.blockedRoom.findUnique({ where: { roomId } });
     return row ? { block: true, user_id: row.blockedBy } : { block: false };
   }
 
   /** Joined or invited users of any tenant served here: purging would take the room from under them. */
   private async localMembersLeft(roomId: string): Promise<string[]> {
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
       `SELECT c.user_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = $1 AND c.membership IN ('join', 'invite')`,
       roomId,
     );
@@ -149,7 +149,7 @@ export class RoomDeletions {
   }
 
   private async update(deleteId: string, status: string, result: ShutdownResult): Promise<void> {
-    await this.db.prisma.roomDeletion.update({
+    await this.db.roomDeletion.update({
       where: { deleteId },
       data: { status, result: result as unknown as Prisma.InputJsonValue },
     });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { RoomInputClient } from '@lattice/rooms';
 
 /**
@@ -13,7 +13,7 @@ export class RoomExits {
   private readonly logger = new Logger(RoomExits.name);
 
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     private readonly rooms: RoomInputClient,
   ) {}
 
@@ -28,7 +28,7 @@ export class RoomExits {
   }
 
   private roomsWhere(userId: string, memberships: string[]) {
-    return this.db.prisma.$queryRawUnsafe<Array<{ room_id: string }>>(
+    return this.db.$queryRawUnsafe<Array<{ room_id: string }>>(
       `SELECT r.room_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE c.user_id = $1 AND c.membership = ANY($2::text[]) ORDER BY r.room_id`,
       userId,
       memberships,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Errors } from '@lattice/http';
-import { DATABASE, type Database, type Prisma } from '@lattice/storage';
+import { PRISMA, type PrismaClient, type Prisma } from '@lattice/storage';
 
 /** A user as Synapse's admin API lists them. */
 export interface AdminUserSummary {
@@ -57,7 +57,7 @@ type UserRow = {
 /** The users table as the admin API reads it: one tenant at a time. */
 @Injectable()
 export class AdminUsers {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async list(serverName: string, query: UserListQuery): Promise<{ users: AdminUserSummary[]; total: number }> {
     const where: Prisma.UserWhereInput = {
@@ -77,19 +77,19 @@ export class AdminUsers {
     };
     const direction = query.backwards ? 'desc' : 'asc';
     const [rows, total] = await Promise.all([
-      this.db.prisma.user.findMany({
+      this.db.user.findMany({
         where,
         orderBy: [{ [ORDER_COLUMNS[query.orderBy]]: direction }, { userId: direction }],
         skip: query.from,
         take: query.limit,
       }),
-      this.db.prisma.user.count({ where }),
+      this.db.user.count({ where }),
     ]);
     return { users: rows.map(summary), total };
   }
 
   async get(userId: string): Promise<AdminUserSummary | undefined> {
-    const row = await this.db.prisma.user.findUnique({ where: { userId } });
+    const row = await this.db.user.findUnique({ where: { userId } });
     return row ? summary(row) : undefined;
   }
 
@@ -100,17 +100,17 @@ export class AdminUsers {
   }
 
   async setAdmin(userId: string, admin: boolean): Promise<void> {
-    await this.db.prisma.user.update({ where: { userId }, data: { isAdmin: admin } });
+    await this.db.user.update({ where: { userId }, data: { isAdmin: admin } });
   }
 
   /** Gives a deactivated account back its use; it needs a password again to log in. */
   async reactivate(userId: string): Promise<void> {
-    await this.db.prisma.user.update({ where: { userId }, data: { deactivated: false, erased: false } });
+    await this.db.user.update({ where: { userId }, data: { deactivated: false, erased: false } });
   }
 
   /** The most recent time any of the user's devices was seen, for the single-user view. */
   async lastSeen(userId: string): Promise<number | null> {
-    const { _max } = await this.db.prisma.device.aggregate({ where: { userId }, _max: { lastSeenTs: true } });
+    const { _max } = await this.db.device.aggregate({ where: { userId }, _max: { lastSeenTs: true } });
     return _max.lastSeenTs === null ? null : Number(_max.lastSeenTs);
   }
 }

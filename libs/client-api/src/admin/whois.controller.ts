@@ -34,6 +34,6 @@ export class WhoisController {
   }
 
   private async isAdmin(userId: string): Promise<boolean> {
-    return (await this.storage.db.prisma.user.findUnique({ where: { userId }, select: { isAdmin: true } }))?.isAdmin === true;
+    return (await this.storage.db.user.findUnique({ where: { userId }, select: { isAdmin: true } }))?.isAdmin === true;
   }
 }

@@ -70,13 +70,13 @@ export class AppserviceController {
     if (!(await this.storage.reader.roomVersion(roomId))) throw Errors.notFound('Room not found');
     const key = { serverName: t.serverName, serviceId: service.id, networkId, roomId };
     if (body.visibility === 'public') {
-      await this.storage.db.prisma.appserviceDirectoryRoom.upsert({
+      await this.storage.db.appserviceDirectoryRoom.upsert({
         where: { serverName_serviceId_networkId_roomId: key },
         create: key,
         update: {},
       });
     } else {
-      await this.storage.db.prisma.appserviceDirectoryRoom.deleteMany({ where: key });
+      await this.storage.db.appserviceDirectoryRoom.deleteMany({ where: key });
     }
     return {};
   }

@@ -26,7 +26,7 @@ export class AliasResolver {
     const server = serverNameOf(alias);
     if (!server || this.tenants.isLocal(server)) {
       // An application service whose namespace holds the alias may create its room now (application-service-api "Querying").
-      const row = await this.namespaces.readAlias(alias, () => this.storage.db.prisma.roomAlias.findUnique({ where: { alias } }));
+      const row = await this.namespaces.readAlias(alias, () => this.storage.db.roomAlias.findUnique({ where: { alias } }));
       if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
       return { roomId: row.roomId, servers: [row.serverName] };
     }

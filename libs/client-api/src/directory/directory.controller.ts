@@ -29,8 +29,8 @@ export class DirectoryController {
     this.requireLocalAlias(alias, t);
     this.appservices.requireAliasAllowed(t, r, alias);
     if (!(await this.storage.reader.roomVersion(body.room_id))) throw Errors.notFound('Room not found');
-    if (await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } })) throw Errors.roomInUse('Room alias already exists');
-    await this.storage.db.prisma.roomAlias.create({ data: { alias, roomId: body.room_id, serverName: t.serverName, creator: r.userId } });
+    if (await this.storage.db.roomAlias.findUnique({ where: { alias } })) throw Errors.roomInUse('Room alias already exists');
+    await this.storage.db.roomAlias.create({ data: { alias, roomId: body.room_id, serverName: t.serverName, creator: r.userId } });
     return {};
   }
 
@@ -44,13 +44,13 @@ export class DirectoryController {
   /** Deleting needs to be the alias's creator or a room moderator (spec: server-defined, Synapse-like). */
   @Delete('directory/room/:alias')
   async deleteAlias(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('alias') alias: string) {
-    const row = await this.storage.db.prisma.roomAlias.findUnique({ where: { alias } });
+    const row = await this.storage.db.roomAlias.findUnique({ where: { alias } });
     if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
     this.appservices.requireAliasAllowed(t, r, alias);
     // An application service manages the aliases of its namespace whoever created them (application-service-api "Server admin style permissions").
     const byService = this.appservices.serviceOfRequester(t, r) !== undefined;
     if (!byService && row.creator !== r.userId && !(await this.isModerator(row.roomId, r.userId))) throw Errors.forbidden('You may not delete this alias');
-    await this.storage.db.prisma.roomAlias.delete({ where: { alias } });
+    await this.storage.db.roomAlias.delete({ where: { alias } });
     await this.canonicalAliases.afterDeleting(t.serverName, r.userId, row.roomId, alias);
     return {};
   }
@@ -58,14 +58,14 @@ export class DirectoryController {
   @Get('rooms/:roomId/aliases')
   async roomAliases(@Auth() r: Requester, @Param('roomId') roomId: string) {
     await requireJoined(this.storage.reader, roomId, r.userId);
-    return { aliases: (await this.storage.db.prisma.roomAlias.findMany({ where: { roomId } })).map((a) => a.alias) };
+    return { aliases: (await this.storage.db.roomAlias.findMany({ where: { roomId } })).map((a) => a.alias) };
   }
 
   @Get('directory/list/room/:roomId')
   @Public()
   async visibility(@Tenant() t: TenantConfig, @Param('roomId') roomId: string) {
     if (!(await this.storage.reader.roomVersion(roomId))) throw Errors.notFound('Room not found');
-    const published = await this.storage.db.prisma.publishedRoom.findUnique({ where: { serverName_roomId: { serverName: t.serverName, roomId } } });
+    const published = await this.storage.db.publishedRoom.findUnique({ where: { serverName_roomId: { serverName: t.serverName, roomId } } });
     return { visibility: published ? 'public' : 'private' };
   }
 
@@ -74,8 +74,8 @@ export class DirectoryController {
     const body = validateBody(visibilityBody, raw);
     if (!(await this.isModerator(roomId, r.userId))) throw Errors.forbidden('Only room moderators may publish the room');
     const key = { serverName: t.serverName, roomId };
-    if (body.visibility === 'public') await this.storage.db.prisma.publishedRoom.upsert({ where: { serverName_roomId: key }, create: key, update: {} });
-    else await this.storage.db.prisma.publishedRoom.deleteMany({ where: key });
+    if (body.visibility === 'public') await this.storage.db.publishedRoom.upsert({ where: { serverName_roomId: key }, create: key, update: {} });
+    else await this.storage.db.publishedRoom.deleteMany({ where: key });
     return {};
   }
 
@@ -102,7 +102,7 @@ export class DirectoryController {
    * or of every network and the main directory (include_all_networks).
    */
   private async networkRooms(t: TenantConfig, instanceId: string | undefined): Promise<string[]> {
-    const db = this.storage.db.prisma;
+    const db = this.storage.db;
     if (instanceId === undefined) {
       const [published, networks] = await Promise.all([db.publishedRoom.findMany({ where: { serverName: t.serverName } }), db.appserviceDirectoryRoom.findMany({ where: { serverName: t.serverName } })]);
       return [...new Set([...published, ...networks].map((row) => row.roomId))];

@@ -1,10 +1,9 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { CrossSigningStore, DeviceKeyStore, DeviceListStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient } from '@lattice/federation';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
-import { DATABASE, type Database } from '@lattice/storage';
 import { DeviceListReader, parseSyncToken } from '@lattice/streams';
 import { answerForAskedUsers } from './asked-users';
 
@@ -39,18 +38,14 @@ function deviceKeyQuery(wanted: unknown): DeviceKeyQuery {
  */
 @Controller('_matrix/client/v3/keys')
 export class KeysController {
-  private readonly changesReader: DeviceListReader;
-
   constructor(
     private readonly keys: DeviceKeyStore,
     private readonly deviceLists: DeviceListStore,
     private readonly crossSigning: CrossSigningStore,
     private readonly federation: FederationClient,
     private readonly tenants: TenantDirectory,
-    @Inject(DATABASE) db: Database,
-  ) {
-    this.changesReader = new DeviceListReader(db.prisma);
-  }
+    private readonly changesReader: DeviceListReader,
+  ) {}
 
   @GuestAllowed()
   @Post('upload')

@@ -1,12 +1,9 @@
 import { Body, Controller, Get, Inject, Param, Put } from '@nestjs/common';
-import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { Auth, Errors, RateLimited, Requester, validateBody } from '@lattice/http';
 import { isValidHistoricalUserId } from '@lattice/protocol';
-import { POSITION_CACHE, type PositionCache } from '@lattice/storage';
 import { chosenPresence, PRESENCE_STATES, presenceContent, PresenceStore } from '@lattice/streams';
 import { z } from 'zod';
-import { StorageAccess } from '../storage-access';
 
 const presenceBody = z.object({
   presence: z.enum(PRESENCE_STATES),
@@ -21,11 +18,12 @@ const presenceBody = z.object({
  */
 @Controller('_matrix/client/v3/presence/:userId/status')
 export class PresenceController {
-  private readonly presence: PresenceStore;
   private readonly enabled: boolean;
 
-  constructor(storage: StorageAccess, @Inject(BUS) bus: Bus, @Inject(POSITION_CACHE) positions: PositionCache, @Inject(LATTICE_CONFIG) config: LatticeConfig) {
-    this.presence = new PresenceStore(storage.db.prisma, positions, bus);
+  constructor(
+    private readonly presence: PresenceStore,
+    @Inject(LATTICE_CONFIG) config: LatticeConfig,
+  ) {
     this.enabled = config.presence.enabled;
   }
 

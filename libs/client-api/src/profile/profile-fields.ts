@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Errors, MatrixError } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** profile.yaml keyName: m.tz or a custom key in the Common Namespaced Identifier Grammar (displayname and avatar_url are columns of their own). */
 const EXTENDED_KEY = /^(m\.tz|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+)$/;
@@ -17,7 +17,7 @@ const MAX_PROFILE_BYTES = 64 * 1024;
  */
 @Injectable()
 export class ProfileFields {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** The key must be one this store keeps; 400 otherwise, with the spec's codes. */
   static check(key: string): void {
@@ -26,7 +26,7 @@ export class ProfileFields {
   }
 
   async all(userId: string): Promise<JsonObject> {
-    const user = await this.db.prisma.user.findUnique({ where: { userId }, select: { profileFields: true } });
+    const user = await this.db.user.findUnique({ where: { userId }, select: { profileFields: true } });
     return (user?.profileFields ?? {}) as JsonObject;
   }
 
@@ -39,7 +39,7 @@ export class ProfileFields {
     ProfileFields.check(key);
     const params: unknown[] = [userId, key, Buffer.byteLength(JSON.stringify(others)), MAX_PROFILE_BYTES];
     const next = value === undefined ? `profile_fields - $2` : `profile_fields || jsonb_build_object($2::text, $${params.push(JSON.stringify(value))}::jsonb)`;
-    const updated = await this.db.prisma.$executeRawUnsafe(`UPDATE users SET profile_fields = ${next} WHERE user_id = $1 AND octet_length((${next})::text) + $3 < $4`, ...params);
+    const updated = await this.db.$executeRawUnsafe(`UPDATE users SET profile_fields = ${next} WHERE user_id = $1 AND octet_length((${next})::text) + $3 < $4`, ...params);
     if (updated === 0) throw new MatrixError(400, 'M_PROFILE_TOO_LARGE', 'The profile would exceed 64 KiB');
   }
 }

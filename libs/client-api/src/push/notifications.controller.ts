@@ -27,7 +27,7 @@ export class NotificationsController {
   async notifications(@Auth() r: Requester, @Query('from') from: string | undefined, @Query('limit') limitText: string | undefined, @Query('only') only: string | undefined) {
     const before = positionOf(from);
     const limit = Math.min(MAX_LIMIT, Math.max(1, Number.parseInt(limitText ?? '', 10) || DEFAULT_LIMIT));
-    const prisma = this.storage.db.prisma;
+    const prisma = this.storage.db;
     const rows = await prisma.eventPushAction.findMany({
       where: { userId: r.userId, ...(before !== undefined ? { streamPos: { lt: before } } : {}), ...(only === 'highlight' ? { highlight: true } : {}) },
       orderBy: { streamPos: 'desc' },

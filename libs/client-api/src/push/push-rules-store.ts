@@ -1,9 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import { effectiveRules, type PushRules } from '@lattice/push-rules';
-import { POSITION_CACHE, type PositionCache } from '@lattice/storage';
 import { AccountDataStore } from '@lattice/streams';
-import { StorageAccess } from '../storage-access';
 
 /**
  * A user's push rules live in their m.push_rules account data, written whole
@@ -13,17 +11,13 @@ import { StorageAccess } from '../storage-access';
  */
 @Injectable()
 export class PushRulesStore {
-  private readonly accountData: AccountDataStore;
   /** Edits of one user in this process run one after another, so two quick edits do not overwrite each other. */
   private readonly tails = new Map<string, Promise<unknown>>();
 
   constructor(
-    storage: StorageAccess,
-    @Inject(POSITION_CACHE) positions: PositionCache,
+    private readonly accountData: AccountDataStore,
     @Inject(BUS) private readonly bus: Bus,
-  ) {
-    this.accountData = new AccountDataStore(storage.db.prisma, positions);
-  }
+  ) {}
 
   async rules(userId: string): Promise<PushRules> {
     return effectiveRules(await this.accountData.get(userId, '', 'm.push_rules'), userId);

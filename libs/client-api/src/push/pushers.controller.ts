@@ -41,7 +41,7 @@ export class PushersController {
 
   @Get('pushers')
   async pushers(@Auth() r: Requester) {
-    const rows = await this.storage.db.prisma.pusher.findMany({ where: { userId: r.userId }, orderBy: { pusherId: 'asc' } });
+    const rows = await this.storage.db.pusher.findMany({ where: { userId: r.userId }, orderBy: { pusherId: 'asc' } });
     return {
       pushers: rows.map((p) => ({
         pushkey: p.pushkey,
@@ -60,7 +60,7 @@ export class PushersController {
   @HttpCode(200)
   async set(@Auth() r: Requester, @Body() raw: unknown) {
     const body = validateBody(pusherBody, raw);
-    const prisma = this.storage.db.prisma;
+    const prisma = this.storage.db;
     const key = { userId: r.userId, appId: body.app_id, pushkey: body.pushkey };
     if (body.kind === null) {
       // Its queued pushes go with it.

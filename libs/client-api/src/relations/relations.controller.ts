@@ -22,13 +22,11 @@ interface RelationsQuery {
  */
 @Controller('_matrix/client/v1/rooms/:roomId')
 export class RelationsController {
-  private readonly relations: RelationsReader;
-  private readonly bundles: BundledAggregations;
-
-  constructor(private readonly storage: StorageAccess) {
-    this.relations = new RelationsReader(storage.db.prisma);
-    this.bundles = new BundledAggregations(storage.db.prisma);
-  }
+  constructor(
+    private readonly storage: StorageAccess,
+    private readonly relations: RelationsReader,
+    private readonly bundles: BundledAggregations,
+  ) {}
 
   @Get('relations/:eventId')
   all(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Query() query: RelationsQuery) {

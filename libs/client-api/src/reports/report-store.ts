@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** What a report names: a room; an event (with its room); or a user. */
 export interface ReportSubject {
@@ -11,9 +11,9 @@ export interface ReportSubject {
 /** The `reports` table: each report kept for the administrators of the reporter's tenant (`server_name`). */
 @Injectable()
 export class ReportStore {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async add(serverName: string, reporter: string, subject: ReportSubject, reason: string | undefined): Promise<void> {
-    await this.db.prisma.report.create({ data: { serverName, reporter, ...subject, reason } });
+    await this.db.report.create({ data: { serverName, reporter, ...subject, reason } });
   }
 }

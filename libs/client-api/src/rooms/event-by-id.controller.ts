@@ -10,11 +10,10 @@ import { StorageAccess } from '../storage-access';
  */
 @Controller('_matrix/client/v3/events')
 export class EventByIdController {
-  private readonly bundles: BundledAggregations;
-
-  constructor(private readonly storage: StorageAccess) {
-    this.bundles = new BundledAggregations(storage.db.prisma);
-  }
+  constructor(
+    private readonly storage: StorageAccess,
+    private readonly bundles: BundledAggregations,
+  ) {}
 
   @GuestAllowed()
   @Get(':eventId')

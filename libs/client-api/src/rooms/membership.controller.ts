@@ -77,7 +77,7 @@ export class MembershipController {
     if (r.isGuest) await this.requireGuestsMayJoin(roomId);
     if (await this.storage.reader.roomVersion(roomId)) return this.act(r, t, roomId, 'join', r.userId, reason, content);
     if (!isRoomId(roomId)) throw Errors.invalidParam(`Invalid room ID ${roomId}`);
-    const invite = await this.storage.db.prisma.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
+    const invite = await this.storage.db.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
     const inviter = invite && serverNameOf((JSON.parse(invite.event) as { sender: string }).sender);
     const servers = [...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => !!s && s !== t.serverName))];
     return this.joinRemote(r, t, roomId, servers, content);
@@ -118,7 +118,7 @@ export class MembershipController {
       await this.act(r, t, roomId, 'leave', r.userId, body.reason);
       return {};
     }
-    const invite = await this.storage.db.prisma.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
+    const invite = await this.storage.db.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
     const knock = await this.knocks.pending(roomId, r.userId);
     if (invite) await this.declineRemoteInvite(r, t, roomId, (JSON.parse(invite.event) as { sender: string }).sender);
     else if (knock) await this.retractRemoteKnock(r, t, roomId, knock);
@@ -150,7 +150,7 @@ export class MembershipController {
   async forget(@Auth() r: Requester, @Param('roomId') roomId: string) {
     const membership = await this.storage.reader.membership(roomId, r.userId);
     if (membership === 'join' || membership === 'invite') throw new MatrixError(400, 'M_UNKNOWN', `${r.userId} is in room ${roomId}: leave it before forgetting it`);
-    await this.storage.db.prisma.forgottenRoom.upsert({ where: { userId_roomId: { userId: r.userId, roomId } }, create: { userId: r.userId, roomId }, update: {} });
+    await this.storage.db.forgottenRoom.upsert({ where: { userId_roomId: { userId: r.userId, roomId } }, create: { userId: r.userId, roomId }, update: {} });
     return {};
   }
 
@@ -178,7 +178,7 @@ export class MembershipController {
   private async declineRemoteInvite(r: Requester, t: TenantConfig, roomId: string, inviter: string): Promise<void> {
     const server = serverNameOf(inviter);
     if (server) await leaveThrough(this.federation, await this.keyring.signingKey(t.serverName), t.serverName, server, r.userId, roomId).catch((e: unknown) => this.logger.debug(`Declining the invite of ${inviter} to ${roomId} through ${server} failed; the invite is forgotten here anyway: ${String(e)}`));
-    await this.storage.db.prisma.remoteInvite.deleteMany({ where: { roomId, userId: r.userId } });
+    await this.storage.db.remoteInvite.deleteMany({ where: { roomId, userId: r.userId } });
   }
 
   /**

@@ -23,7 +23,7 @@ export class RemoteInviter {
   ) {}
 
   async invite(inviter: string, tenant: TenantConfig, roomId: string, invitee: string, server: string, reason?: string, content: JsonObject = {}): Promise<void> {
-    const head = await loadRoomHead(this.storage.db.prisma, roomId);
+    const head = await loadRoomHead(this.storage.db, roomId);
     if (!head) throw Errors.notFound(`Room ${roomId} is not known to this server`);
     const event = buildEvent(head, inviter, membershipTemplate('invite', invitee, reason, content), tenant.serverName, await this.keyring.signingKey(tenant.serverName));
     const decision = checkEventAuth(head.version, event.pdu, (type, key) => head.state.get(stateKey(type, key))?.pdu);

@@ -8,11 +8,10 @@ import { awaitFullState, requireJoined, requireView } from './room-access';
 /** Members, single events and the requester's rooms. */
 @Controller('_matrix/client/v3')
 export class RoomReadController {
-  private readonly bundles: BundledAggregations;
-
-  constructor(private readonly storage: StorageAccess) {
-    this.bundles = new BundledAggregations(storage.db.prisma);
-  }
+  constructor(
+    private readonly storage: StorageAccess,
+    private readonly bundles: BundledAggregations,
+  ) {}
 
   @Get('joined_rooms')
   async joinedRooms(@Auth() r: Requester) {

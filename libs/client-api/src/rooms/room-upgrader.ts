@@ -46,7 +46,7 @@ export class RoomUpgrader {
 
   /** Server behaviour 4: the tenant's aliases of the old room, and its place in the tenant's room directory, go to the new room. */
   private async moveDirectoryEntries(serverName: string, oldRoomId: string, newRoomId: string): Promise<void> {
-    const prisma = this.storage.db.prisma;
+    const prisma = this.storage.db;
     await prisma.$transaction([
       prisma.roomAlias.updateMany({ where: { roomId: oldRoomId, serverName }, data: { roomId: newRoomId } }),
       prisma.$executeRaw`INSERT INTO published_rooms (server_name, room_id) SELECT server_name, ${newRoomId} FROM published_rooms WHERE server_name = ${serverName} AND room_id = ${oldRoomId} ON CONFLICT DO NOTHING`,

@@ -15,15 +15,12 @@ function jsonObject(raw: unknown): JsonObject {
 /** Sending events and reading state (client-server-api "Sending events to a room", "Getting events for a room"). */
 @Controller('_matrix/client/v3/rooms/:roomId')
 export class SendController {
-  private readonly relations: RelationsReader;
-
   constructor(
     private readonly rooms: RoomInputClient,
     private readonly storage: StorageAccess,
     private readonly canonicalAliases: CanonicalAliasCheck,
-  ) {
-    this.relations = new RelationsReader(storage.db.prisma);
-  }
+    private readonly relations: RelationsReader,
+  ) {}
 
   @GuestAllowed()
   @Put('send/:eventType/:txnId')

@@ -33,14 +33,11 @@ type GroupKey = 'room_id' | 'sender';
  */
 @Injectable()
 export class RoomEventSearch {
-  private readonly bundles: BundledAggregations;
-
   constructor(
     private readonly storage: StorageAccess,
     private readonly index: SearchIndex,
-  ) {
-    this.bundles = new BundledAggregations(storage.db.prisma);
-  }
+    private readonly bundles: BundledAggregations,
+  ) {}
 
   async search(viewer: Viewer, criteria: RoomEventsCriteria, nextBatch: string | undefined): Promise<JsonObject> {
     const order = criteria.order_by ?? 'rank';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import type { SearchKey } from './search-schemas';
 import type { SearchCursor } from './search-token';
 
@@ -34,7 +34,7 @@ const CONFIG = `'english'`;
  */
 @Injectable()
 export class SearchIndex {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async page(query: SearchQuery): Promise<SearchHit[]> {
     const { where, params } = this.conditions(query);
@@ -48,7 +48,7 @@ export class SearchIndex {
       } else where.push(`s.stream_pos < ${pos}`);
     }
     params.push(query.limit);
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ event_nid: bigint; stream_pos: bigint; room_id: string; rank: number }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ event_nid: bigint; stream_pos: bigint; room_id: string; rank: number }>>(
       `SELECT s.event_nid, s.stream_pos, r.room_id, ${rank} AS rank ${this.from()} WHERE ${where.join(' AND ')}
        ORDER BY ${query.order === 'rank' ? `${rank} DESC, ` : ''}s.stream_pos DESC LIMIT $${params.length}`,
       ...params,
@@ -59,14 +59,14 @@ export class SearchIndex {
   /** How many events match in all (the answer's `count`), before the history visibility check of each. */
   async count(query: SearchQuery): Promise<number> {
     const { where, params } = this.conditions(query);
-    const [row] = await this.db.prisma.$queryRawUnsafe<Array<{ n: bigint }>>(`SELECT count(*) AS n ${this.from()} WHERE ${where.join(' AND ')}`, ...params);
+    const [row] = await this.db.$queryRawUnsafe<Array<{ n: bigint }>>(`SELECT count(*) AS n ${this.from()} WHERE ${where.join(' AND ')}`, ...params);
     return Number(row.n);
   }
 
   /** The words of `texts` that the query matched, as written there (the answer's `highlights`: stemming finds "messages" for "message"). */
   async highlights(term: string, texts: string[]): Promise<string[]> {
     if (texts.length === 0) return [];
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ h: string }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ h: string }>>(
       `SELECT ts_headline(${CONFIG}, t, websearch_to_tsquery(${CONFIG}, $1), 'StartSel=${START}, StopSel=${STOP}, HighlightAll=TRUE') AS h FROM unnest($2::text[]) AS t`,
       term,
       texts,

@@ -4,7 +4,7 @@ import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { queueOutbound } from '@lattice/federation';
 import { Auth, Errors, GuestAllowed, Requester, Tenant, requireJsonObject } from '@lattice/http';
 import { isValidHistoricalUserId, type JsonObject } from '@lattice/protocol';
-import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { addressedMessages, ToDeviceInbox } from '@lattice/streams';
 import { directToDeviceEdu, routeToDevice, toDeviceMessageId, type ToDeviceMessages } from './route-to-device';
 
@@ -16,16 +16,12 @@ import { directToDeviceEdu, routeToDevice, toDeviceMessageId, type ToDeviceMessa
  */
 @Controller('_matrix/client/v3/sendToDevice')
 export class SendToDeviceController {
-  private readonly inbox: ToDeviceInbox;
-
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(BUS) private readonly bus: Bus,
-    @Inject(POSITION_CACHE) positions: PositionCache,
     private readonly tenants: TenantDirectory,
-  ) {
-    this.inbox = new ToDeviceInbox(db.prisma, positions, bus);
-  }
+    private readonly inbox: ToDeviceInbox,
+  ) {}
 
   // Not rate limited: the spec gives this endpoint no 429, and end-to-end encryption sends key shares here in bursts as large as a room.
   @GuestAllowed()
@@ -33,12 +29,12 @@ export class SendToDeviceController {
   async send(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() body: unknown) {
     const messages = validMessages(body);
     const txn = { userId: r.userId, deviceId: r.deviceId, txnId };
-    if (await this.db.prisma.toDeviceTxn.findUnique({ where: { userId_deviceId_txnId: txn } })) return {};
+    if (await this.db.toDeviceTxn.findUnique({ where: { userId_deviceId_txnId: txn } })) return {};
     const { local, remote } = routeToDevice(messages, (server) => this.tenants.isLocal(server));
     // Remote parts are queued first: if the process dies before the inbox write, the client's retry queues them again under the same keys.
     const messageId = toDeviceMessageId(r.userId, r.deviceId, txnId);
     for (const [server, part] of remote) {
-      await queueOutbound(this.db.prisma, [server], t.serverName, { edu: directToDeviceEdu(r.userId, type, messageId, part), dedupKey: `m.direct_to_device:${messageId}` });
+      await queueOutbound(this.db, [server], t.serverName, { edu: directToDeviceEdu(r.userId, type, messageId, part), dedupKey: `m.direct_to_device:${messageId}` });
     }
     await this.inbox.deliver(addressedMessages(r.userId, type, local), async (tx) => (await tx.toDeviceTxn.createMany({ data: [txn], skipDuplicates: true })).count === 1);
     if (remote.size > 0) await this.bus.publish('output.outbox', { destinations: [...remote.keys()] });

@@ -3,7 +3,6 @@ import { BUS, type Bus } from '@lattice/bus';
 import { Auth, Errors, GuestAllowed, RateLimited, Requester, requireJsonObject, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 import { RelationsReader } from '@lattice/rooms';
-import { POSITION_CACHE, type PositionCache } from '@lattice/storage';
 import { AccountDataStore, filterIdOf, parseFilter, ReceiptStore } from '@lattice/streams';
 import { z } from 'zod';
 import { StorageAccess } from '../storage-access';
@@ -24,19 +23,13 @@ const SERVER_MANAGED = new Set(['m.fully_read', 'm.push_rules']);
  */
 @Controller('_matrix/client/v3')
 export class UserDataController {
-  private readonly accountData: AccountDataStore;
-  private readonly receipts: ReceiptStore;
-  private readonly relations: RelationsReader;
-
   constructor(
     private readonly storage: StorageAccess,
     @Inject(BUS) private readonly bus: Bus,
-    @Inject(POSITION_CACHE) positions: PositionCache,
-  ) {
-    this.accountData = new AccountDataStore(storage.db.prisma, positions);
-    this.receipts = new ReceiptStore(storage.db.prisma, positions);
-    this.relations = new RelationsReader(storage.db.prisma);
-  }
+    private readonly accountData: AccountDataStore,
+    private readonly receipts: ReceiptStore,
+    private readonly relations: RelationsReader,
+  ) {}
 
   @GuestAllowed()
   @Post('user/:userId/filter')
@@ -44,7 +37,7 @@ export class UserDataController {
   async createFilter(@Auth() r: Requester, @Param('userId') userId: string, @Body() raw: unknown) {
     this.requireSelf(r, userId);
     const json = JSON.stringify(parseFilter(JSON.stringify(requireJsonObject(raw))));
-    const filterId = await this.storage.db.prisma.$transaction(async (tx) => {
+    const filterId = await this.storage.db.$transaction(async (tx) => {
       const last = await tx.filter.findFirst({ where: { userId }, orderBy: { filterId: 'desc' } });
       const id = (last?.filterId ?? -1) + 1;
       await tx.filter.create({ data: { userId, filterId: id, json } });
@@ -58,7 +51,7 @@ export class UserDataController {
   async getFilter(@Auth() r: Requester, @Param('userId') userId: string, @Param('filterId') filterId: string) {
     this.requireSelf(r, userId);
     const id = filterIdOf(filterId);
-    const row = id === undefined ? null : await this.storage.db.prisma.filter.findUnique({ where: { userId_filterId: { userId, filterId: id } } });
+    const row = id === undefined ? null : await this.storage.db.filter.findUnique({ where: { userId_filterId: { userId, filterId: id } } });
     if (!row) throw Errors.notFound('Filter not found');
     return JSON.parse(row.json);
   }

@@ -2,7 +2,6 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards 
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
 import { EventVisibility, redactedEvent, FEDERATION_ROOM_READS, type FederationRoomReads, type StoredEvent } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAclGuard } from '../auth/server-acl.guard';
 
@@ -19,11 +18,10 @@ const MAX_EVENTS = 100;
 @Controller('_matrix/federation/v1')
 @UseGuards(FederationAuthGuard)
 export class EventsController {
-  private readonly visibility: EventVisibility;
-
-  constructor(@Inject(DATABASE) db: Database, @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads) {
-    this.visibility = new EventVisibility(db.prisma);
-  }
+  constructor(
+    @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
+    private readonly visibility: EventVisibility,
+  ) {}
 
   @Get('event/:eventId')
   @Public()

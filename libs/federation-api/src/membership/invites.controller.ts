@@ -5,7 +5,7 @@ import { checkIncomingPdu, ServerKeys } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { findRoomVersion, serverNameOf, signEvent, type Pdu } from '@lattice/protocol';
 import { Keyring, FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
-import { allocateStreamPositions, DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { allocateStreamPositions, PRISMA, POSITION_CACHE, type PrismaClient, type PositionCache } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAclGuard } from '../auth/server-acl.guard';
 
@@ -19,7 +19,7 @@ import { ServerAclGuard } from '../auth/server-acl.guard';
 @UseGuards(FederationAuthGuard, ServerAclGuard)
 export class InvitesController {
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
     private readonly keys: ServerKeys,
@@ -50,7 +50,7 @@ export class InvitesController {
 
   private async keep(roomId: string, eventId: string, pdu: Pdu, inviteRoomState: unknown[]): Promise<void> {
     const userId = pdu.state_key!;
-    const streamPos = await this.db.prisma.$transaction(async (tx) => {
+    const streamPos = await this.db.$transaction(async (tx) => {
       const position = await allocateStreamPositions(tx, 'events', 1);
       const data = { eventId, event: JSON.stringify(pdu), inviteRoomState: JSON.stringify(inviteRoomState), streamPos: position };
       await tx.remoteInvite.upsert({ where: { roomId_userId: { roomId, userId } }, create: { roomId, userId, ...data }, update: data });

@@ -4,7 +4,7 @@ import { checkIncomingPdu, partialJoinState, ServerKeys } from '@lattice/federat
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { checkEventAuth, serverNameOf, stateKey, STRIPPED_STATE_TYPES, type Pdu } from '@lattice/protocol';
 import { eventSkeleton, loadRoomHead, RoomInputClient, FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAclGuard } from '../auth/server-acl.guard';
 
@@ -25,7 +25,7 @@ type Handshake = 'join' | 'knock' | 'leave';
 @UseGuards(FederationAuthGuard, ServerAclGuard)
 export class MembershipHandshakeController {
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     private readonly keys: ServerKeys,
     private readonly rooms: RoomInputClient,
     @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
@@ -54,7 +54,7 @@ export class MembershipHandshakeController {
 
   private async make(membership: Handshake, origin: string, roomId: string, userId: string, supported?: string[]) {
     if (serverNameOf(userId) !== origin) throw Errors.forbidden(`${origin} cannot make a ${membership} for ${userId}`);
-    const head = await loadRoomHead(this.db.prisma, roomId);
+    const head = await loadRoomHead(this.db, roomId);
     if (!head) throw Errors.notFound(`Room ${roomId} is not known to this server`);
     if (head.partialState) throw notFullyJoined(roomId);
     if (supported && !supported.includes(head.version.id)) {

@@ -4,7 +4,6 @@ import { TenantDirectory } from '@lattice/config';
 import { checkFetchedEvents, FederationClient, memoizedKeys, ServerKeys } from '@lattice/federation';
 import { serverNameOf, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { RoomInputClient, FEDERATION_ROOM_READS, type FederationRoomReads, type StoredEvent } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
 
 /** Fetched events go to the room-server in slices of this many, so each fits one bus message. */
 const OUTLIER_SLICE = 500;
@@ -34,7 +33,6 @@ export class PartialStateResync implements OnModuleInit, OnModuleDestroy {
   private stopped = false;
 
   constructor(
-    @Inject(DATABASE) db: Database,
     @Inject(BUS) private readonly bus: Bus,
     private readonly tenants: TenantDirectory,
     private readonly client: FederationClient,

@@ -5,7 +5,7 @@ import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
 import { FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { FederationAuthGuard } from '../auth/federation-auth.guard';
 
 /** server-server-api "Querying for information": what other servers may ask about this tenant's users. */
@@ -14,7 +14,7 @@ import { FederationAuthGuard } from '../auth/federation-auth.guard';
 export class QueryController {
   constructor(
     private readonly accounts: AccountStore,
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     private readonly namespaces: NamespaceQueries,
     @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
   ) {}
@@ -26,7 +26,7 @@ export class QueryController {
     if (!alias) throw Errors.missingParam('room_alias is required');
     if (serverNameOf(alias) !== tenant.serverName) throw Errors.invalidParam(`${alias} is not an alias of ${tenant.serverName}`);
     // An application service whose namespace holds the alias may create its room now (application-service-api "Querying").
-    const row = await this.namespaces.readAlias(alias, () => this.db.prisma.roomAlias.findUnique({ where: { alias } }));
+    const row = await this.namespaces.readAlias(alias, () => this.db.roomAlias.findUnique({ where: { alias } }));
     if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
     const servers = await this.reader.joinedServers(row.roomId);
     return { room_id: row.roomId, servers: [tenant.serverName, ...servers.filter((s) => s !== tenant.serverName)] };

@@ -6,8 +6,8 @@ import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/co
 import type { OutputRoomEvent } from '@lattice/contracts';
 import { FederationClient, FederationError } from '@lattice/federation';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
-import { RoomReader, type EventHeader, type FederationRoomReads } from '@lattice/rooms';
-import { DATABASE, currentStreamPosition, type Database, type PrismaClient } from '@lattice/storage';
+import { FEDERATION_ROOM_READS, type EventHeader, type FederationRoomReads } from '@lattice/rooms';
+import { currentStreamPosition, PRISMA, type PrismaClient } from '@lattice/storage';
 import { DeviceListUpdates } from './device-list-updates';
 import { federationQueueDepth } from '@lattice/telemetry';
 import { Outbox } from './outbox';
@@ -46,7 +46,6 @@ interface Destination {
 export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(FederationSender.name);
   private readonly destinations = new Map<string, Destination>();
-  private readonly reader: FederationRoomReads;
   private readonly outbox: Outbox;
   private readonly deviceListUpdates: DeviceListUpdates;
   private readonly cursor: RoutingCursor;
@@ -72,17 +71,14 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private stopping = false;
   private removeQueueGauge?: () => void;
 
-  private readonly db: PrismaClient;
-
   constructor(
     @Inject(BUS) private readonly bus: Bus,
-    @Inject(DATABASE) database: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     private readonly tenants: TenantDirectory,
     private readonly client: FederationClient,
     @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
+    @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
   ) {
-    this.db = database.prisma;
-    this.reader = new RoomReader(this.db);
     const owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.outbox = new Outbox(this.db, owner);
     this.cursor = new RoutingCursor(this.db, owner);

@@ -1,6 +1,7 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
-import type { MembershipReads } from '@lattice/rooms';
-import { isPresenceState, type PresenceRecord, type PresenceStore } from '@lattice/streams';
+import { FEDERATION_ROOM_READS, type MembershipReads } from '@lattice/rooms';
+import { isPresenceState, PresenceStore, type PresenceRecord } from '@lattice/streams';
 
 /** server-server-api m.presence: one `push` entry, checked; undefined if it is malformed or about another server's user. */
 export function presenceUpdateOf(origin: string, entry: unknown, now: number): { userId: string; record: PresenceRecord } | undefined {
@@ -27,10 +28,11 @@ export function presenceUpdateOf(origin: string, entry: unknown, now: number): {
  * them). Users in no room here are nobody's concern on this server, and
  * storing them would let a server fill the table with strangers.
  */
+@Injectable()
 export class PresenceEduReceiver {
   constructor(
     private readonly store: PresenceStore,
-    private readonly reader: MembershipReads,
+    @Inject(FEDERATION_ROOM_READS) private readonly reader: MembershipReads,
   ) {}
 
   async receive(origin: string, content: JsonObject): Promise<void> {

@@ -6,8 +6,8 @@ import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { computeEventId, getRoomVersion, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { BUS, type Bus } from '@lattice/bus';
 import { loadRoomHead, RemoteKnocks, RoomInputClient, FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
-import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
-import { addressedMessages, PresenceStore, ReceiptStore, ToDeviceInbox } from '@lattice/streams';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
+import { addressedMessages, ReceiptStore, ToDeviceInbox } from '@lattice/streams';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAcls } from '../auth/server-acl.guard';
 import { PresenceEduReceiver } from './presence-edu';
@@ -33,16 +33,13 @@ const REMEMBERED = 1_000;
 @Controller('_matrix/federation/v1/send')
 @UseGuards(FederationAuthGuard)
 export class TransactionsController {
-  private readonly receipts: ReceiptStore;
-  private readonly toDevice: ToDeviceInbox;
   /** Absent when presence is turned off: m.presence EDUs are then ignored. */
   private readonly presence: PresenceEduReceiver | undefined;
   private readonly answered = new Map<string, Promise<JsonObject>>();
 
   constructor(
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(BUS) private readonly bus: Bus,
-    @Inject(POSITION_CACHE) positions: PositionCache,
     private readonly keys: ServerKeys,
     private readonly rooms: RoomInputClient,
     private readonly federation: FederationClient,
@@ -51,10 +48,11 @@ export class TransactionsController {
     private readonly knocks: RemoteKnocks,
     @Inject(LATTICE_CONFIG) config: LatticeConfig,
     @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
+    private readonly receipts: ReceiptStore,
+    private readonly toDevice: ToDeviceInbox,
+    presence: PresenceEduReceiver,
   ) {
-    this.receipts = new ReceiptStore(db.prisma, positions);
-    this.toDevice = new ToDeviceInbox(db.prisma, positions, bus);
-    this.presence = config.presence.enabled ? new PresenceEduReceiver(new PresenceStore(db.prisma, positions, bus), this.reader) : undefined;
+    this.presence = config.presence.enabled ? presence : undefined;
   }
 
   @Put(':txnId')
@@ -160,7 +158,7 @@ export class TransactionsController {
     const prev = referencedIds(pdu.prev_events).filter((id) => !inTransaction.has(id));
     const known = await this.reader.knownEventIds(prev);
     if (prev.every((id) => known.has(id))) return [];
-    const head = await loadRoomHead(this.db.prisma, pdu.room_id!);
+    const head = await loadRoomHead(this.db, pdu.room_id!);
     const answer = await this.federation
       .request<{ events?: Pdu[] }>(tenant.serverName, origin, 'POST', `/_matrix/federation/v1/get_missing_events/${encodeURIComponent(pdu.room_id!)}`, {
         earliest_events: head?.extremities.map((x) => x.eventId) ?? [],

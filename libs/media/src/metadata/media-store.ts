@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database, type Prisma } from '@lattice/storage';
+import { PRISMA, type Prisma, type PrismaClient } from '@lattice/storage';
 import type { MediaContent, MediaRecord, ThumbnailKey, ThumbnailRecord } from './media-record';
 
 type MediaRow = Prisma.MediaGetPayload<object>;
@@ -12,11 +12,7 @@ type Tx = Prisma.TransactionClient;
  */
 @Injectable()
 export class MediaStore {
-  private readonly prisma: Database['prisma'];
-
-  constructor(@Inject(DATABASE) db: Database) {
-    this.prisma = db.prisma;
-  }
+  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
   async find(origin: string, mediaId: string): Promise<MediaRecord | undefined> {
     const row = await this.prisma.media.findUnique({ where: { origin_mediaId: { origin, mediaId } } });

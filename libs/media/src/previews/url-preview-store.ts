@@ -1,15 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database, type Prisma } from '@lattice/storage';
+import { PRISMA, type Prisma, type PrismaClient } from '@lattice/storage';
 import type { OpenGraph } from './open-graph';
 
 /** The `url_previews` table: previews as fetched at a time, per tenant and URL. */
 @Injectable()
 export class UrlPreviewStore {
-  private readonly prisma: Database['prisma'];
-
-  constructor(@Inject(DATABASE) db: Database) {
-    this.prisma = db.prisma;
-  }
+  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
   /** The newest unexpired preview fetched at or before `ts`, else the oldest unexpired one (the spec lets a server answer a newer version than asked). */
   async find(tenant: string, url: string, ts: number, now: number): Promise<OpenGraph | undefined> {

@@ -1,15 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database, type Prisma } from '@lattice/storage';
+import { PRISMA, type Prisma, type PrismaClient } from '@lattice/storage';
 import type { StoredThumbnail, ThumbnailKey } from '../metadata/media-record';
 
 /** Reads the `media_thumbnails` table; rows are written and deleted under their content's lock (ContentRows). */
 @Injectable()
 export class ThumbnailStore {
-  private readonly prisma: Database['prisma'];
-
-  constructor(@Inject(DATABASE) db: Database) {
-    this.prisma = db.prisma;
-  }
+  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
   async find(key: ThumbnailKey): Promise<StoredThumbnail | undefined> {
     const row = await this.prisma.mediaThumbnail.findUnique({

@@ -1,9 +1,7 @@
 import type { CreateRoomInput, RoomInputReply } from '@lattice/contracts';
-import { Keyring } from '@lattice/rooms';
-import { NoPositionCache } from '@lattice/storage';
 import { RoomInputHandler } from '../input/room-input-handler';
 import { RoomStore } from '../storage/room-store';
-import { ALICE, BOB, SERVER, startRoomServer } from '../spec/room-server-fixture';
+import { ALICE, BOB, newRoomInputHandler, SERVER, startRoomServer } from '../spec/room-server-fixture';
 
 /**
  * A room is created with its alias and directory entry in the transaction
@@ -64,7 +62,7 @@ describe('creating a room with an alias', () => {
 
   it('lets exactly one of two creates racing for one alias win; the other gets M_ROOM_IN_USE and leaves no room behind', async () => {
     // A second writer over the same database, as another replica owning the other creator's partition would be.
-    const other = new RoomInputHandler(server.db.prisma, new RoomStore(server.db.prisma), new Keyring(server.db.prisma), server.bus, async () => undefined, new NoPositionCache(), (name) => name === SERVER);
+    const other = newRoomInputHandler(server.db, server.bus);
     const rooms = await roomCount();
     const replies = await Promise.all([deliver(server.handler, createInput(ALICE, { room_alias_name: 'contested' })), deliver(other, createInput(BOB, { room_alias_name: 'contested' }))]);
     const winners = replies.filter((r) => r.ok);
@@ -79,7 +77,7 @@ describe('creating a room with an alias', () => {
     const store = new RoomStore(server.db.prisma);
     const rooms = await roomCount();
     const taken = jest.spyOn(server.db.prisma.roomAlias, 'findUnique').mockResolvedValueOnce(null);
-    const reply = await deliver(new RoomInputHandler(server.db.prisma, store, new Keyring(server.db.prisma), server.bus, async () => undefined, new NoPositionCache(), (name) => name === SERVER), createInput(ALICE, { room_alias_name: 'taken-late' }));
+    const reply = await deliver(newRoomInputHandler(server.db, server.bus, { store }), createInput(ALICE, { room_alias_name: 'taken-late' }));
     taken.mockRestore();
     expect(reply).toMatchObject({ ok: false, error: { errcode: 'M_ROOM_IN_USE' } });
     expect(await roomCount()).toBe(rooms);

@@ -1,6 +1,7 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { referencedIds, stateKey, type Pdu, type ResolvableEvent } from '@lattice/protocol';
 import { readSnapshotNids, type StateEntry } from '@lattice/rooms';
-import type { PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { stateAfter, type StateSet } from './state-set';
 
 /** An event of the DAG as the writer needs it to place a new one. */
@@ -31,10 +32,11 @@ const CACHED_STATES = 64;
  * snapshot, the state before it, plus itself), and the auth chains state
  * resolution walks.
  */
+@Injectable()
 export class DagReader {
   private readonly after = new Map<string, StateSet>();
 
-  constructor(private readonly db: PrismaClient) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async events(eventIds: string[]): Promise<Map<string, DagEvent>> {
     if (eventIds.length === 0) return new Map();

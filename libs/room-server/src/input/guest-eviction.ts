@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
-import type { Bus } from '@lattice/bus';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BUS, type Bus } from '@lattice/bus';
 import { partitionKeyOf, type MembershipInput } from '@lattice/contracts';
 import { serverNameOf } from '@lattice/protocol';
-import type { PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import type { RoomWrite } from '../storage/room-store';
 
 /** The rooms a write changed m.room.guest_access in (accepted events only). */
@@ -19,12 +19,13 @@ export function roomsWithGuestAccessChange(writes: RoomWrite[]): string[] {
  * the server MUST set those users' m.room.member state to leave." Guests
  * are this server's own users (the users table holds only those).
  */
+@Injectable()
 export class GuestEviction {
   private readonly logger = new Logger(GuestEviction.name);
 
   constructor(
-    private readonly db: PrismaClient,
-    private readonly bus: Bus,
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    @Inject(BUS) private readonly bus: Bus,
   ) {}
 
   /**

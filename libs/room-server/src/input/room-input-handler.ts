@@ -6,17 +6,17 @@ import {
   authEventsLookup, canonicalJson, checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
   referencedIds, serverNameOf, stateKey, type AuthStateLookup, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
 } from '@lattice/protocol';
-import { buildEvent, membershipTemplate, RoomReader, type EventTemplate, type WriterRoomReads, type Keyring, type RoomHead } from '@lattice/rooms';
+import { buildEvent, membershipTemplate, type EventTemplate, type WriterRoomReads, type Keyring, type RoomHead } from '@lattice/rooms';
 import { isRoomBlocked, isServerNoticeRoom, type PositionCache, type PrismaClient } from '@lattice/storage';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
 import { purgeRoom } from '../storage/room-purge';
 import { AliasTakenError, StaleHeadError, transactionKey, type PersistedEvent, type RoomStore, type RoomWrite } from '../storage/room-store';
-import { DagReader } from '../dag/dag-reader';
+import type { DagReader } from '../dag/dag-reader';
 import { DraftRoom } from '../dag/draft-room';
 import { checkAgainstAuthEvents } from '../dag/receipt-checks';
 import { membershipsChangedByResolution } from '../dag/state-set';
 import { planReceivedEvent } from './plan-received-event';
-import { GuestEviction, roomsWithGuestAccessChange } from './guest-eviction';
+import { roomsWithGuestAccessChange, type GuestEviction } from './guest-eviction';
 import { serverAclRefusal } from './server-acl-policy';
 
 /** Display name and avatar of a local user, for their join events. */
@@ -53,9 +53,6 @@ type Plan = { template: EventTemplate } | { reply: RoomInputReplyOf<LocalInput['
 export class RoomInputHandler {
   private readonly logger = new Logger(RoomInputHandler.name);
   private readonly heads = new Map<string, { head: RoomHead; epoch: bigint }>();
-  private readonly reader: WriterRoomReads;
-  private readonly dag: DagReader;
-  private readonly guests: GuestEviction;
 
   constructor(
     private readonly db: PrismaClient,
@@ -65,11 +62,10 @@ export class RoomInputHandler {
     private readonly profiles: ProfileLookup,
     private readonly positions: PositionCache,
     private readonly isLocal: IsLocalServer,
-  ) {
-    this.reader = new RoomReader(db);
-    this.dag = new DagReader(db);
-    this.guests = new GuestEviction(db, bus);
-  }
+    private readonly reader: WriterRoomReads,
+    private readonly dag: DagReader,
+    private readonly guests: GuestEviction,
+  ) {}
 
   /** Applies a batch of inputs in order and answers each; a repeated input gets its first reply. */
   async handle(batch: ReadonlyArray<InputInBatch>): Promise<RoomInputReply[]> {

@@ -1,11 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InProcessBus } from '@lattice/bus';
+import { InProcessBus, type Bus } from '@lattice/bus';
 import type { OutputRoomEvent, RoomInput, RoomInputReplyOf } from '@lattice/contracts';
-import { Keyring } from '@lattice/rooms';
+import { Keyring, RoomReader } from '@lattice/rooms';
 import { NoPositionCache, openDatabase, type Database } from '@lattice/storage';
-import { RoomInputHandler } from '../input/room-input-handler';
+import { DagReader } from '../dag/dag-reader';
+import { GuestEviction } from '../input/guest-eviction';
+import { RoomInputHandler, type IsLocalServer, type ProfileLookup } from '../input/room-input-handler';
 import { RoomStore } from '../storage/room-store';
 
 export const SERVER = 'test.example';
@@ -16,6 +18,22 @@ export const CAROL = `@carol:${SERVER}`;
 /** A room input without the fields the fixture fills in (distributed over the union's variants). */
 type Submission = RoomInput extends infer T ? (T extends RoomInput ? Omit<T, 'inputId' | 'serverName'> & { inputId?: string } : never) : never;
 
+/** A handler over the database as the room-server's module builds one; tests pass a store to spy on, or other profiles and tenants. */
+export function newRoomInputHandler(db: Database, bus: Bus, options: { store?: RoomStore; profiles?: ProfileLookup; isLocal?: IsLocalServer } = {}): RoomInputHandler {
+  return new RoomInputHandler(
+    db.prisma,
+    options.store ?? new RoomStore(db.prisma),
+    new Keyring(db.prisma),
+    bus,
+    options.profiles ?? (async () => undefined),
+    new NoPositionCache(),
+    options.isLocal ?? ((name) => name === SERVER),
+    new RoomReader(db.prisma),
+    new DagReader(db.prisma),
+    new GuestEviction(db.prisma, bus),
+  );
+}
+
 /** A room-server over an embedded database in a temporary folder, with its output captured. */
 export async function startRoomServer() {
   const db: Database = await openDatabase({ kind: 'embedded', dataDir: mkdtempSync(join(tmpdir(), 'lattice-rs-')) });
@@ -23,7 +41,7 @@ export async function startRoomServer() {
   const output: OutputRoomEvent[] = [];
   bus.consume('output.room', (e) => void output.push(e));
   const store = new RoomStore(db.prisma);
-  const handler = new RoomInputHandler(db.prisma, store, new Keyring(db.prisma), bus, async (u) => ({ displayname: u.slice(1, u.indexOf(':')) }), new NoPositionCache(), (name) => name === SERVER);
+  const handler = newRoomInputHandler(db, bus, { store, profiles: async (u) => ({ displayname: u.slice(1, u.indexOf(':')) }) });
   bus.serve('room.input', (batch) => handler.handle(batch));
   let n = 0;
   const submit = <S extends Submission>(input: S): Promise<RoomInputReplyOf<S['kind']>> => {

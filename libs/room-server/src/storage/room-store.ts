@@ -1,6 +1,7 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { referencedIds, stateKey, type Pdu, type RoomVersion } from '@lattice/protocol';
 import { loadRoomHead, readSnapshotNids, relationOf, type Extremity, type PartialJoin, type RoomHead, type StateEntry } from '@lattice/rooms';
-import { allocateStreamPositions, allocationSql, firstAllocated, type Prisma, type PrismaClient } from '@lattice/storage';
+import { PRISMA, allocateStreamPositions, allocationSql, firstAllocated, type Prisma, type PrismaClient } from '@lattice/storage';
 import { roomPersistDuration } from '@lattice/telemetry';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
 import type { StateSet } from '../dag/state-set';
@@ -97,10 +98,11 @@ export class StaleHeadError extends Error {
  * The room-server's storage: rooms, events, DAG edges, state snapshots and
  * current state. Only the room-server writes these tables.
  */
+@Injectable()
 export class RoomStore {
   private readonly nids: NidInterner;
 
-  constructor(private readonly db: PrismaClient) {
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {
     this.nids = new NidInterner(db);
   }
 

@@ -1,5 +1,5 @@
+import { Injectable } from '@nestjs/common';
 import type { JsonObject } from '@lattice/protocol';
-import type { PrismaClient } from '@lattice/storage';
 import { toClientEvent } from '../client-event';
 import { RoomReader, type StoredEvent } from '../room-reader';
 import { EventVisibility } from '../visibility/event-visibility';
@@ -26,16 +26,13 @@ const MAX_REFERENCES = 100;
  * as it is, and a redacted original bundles no edit). Every child shown,
  * whole or by ID, passes the viewer's history visibility check.
  */
+@Injectable()
 export class BundledAggregations {
-  private readonly reader: RoomReader;
-  private readonly relations: RelationsReader;
-  private readonly visibility: EventVisibility;
-
-  constructor(db: PrismaClient) {
-    this.reader = new RoomReader(db);
-    this.relations = new RelationsReader(db);
-    this.visibility = new EventVisibility(db);
-  }
+  constructor(
+    private readonly reader: RoomReader,
+    private readonly relations: RelationsReader,
+    private readonly visibility: EventVisibility,
+  ) {}
 
   /** The events in client format, each with its aggregations. */
   async clientEvents(viewer: Viewer, events: StoredEvent[]): Promise<JsonObject[]> {

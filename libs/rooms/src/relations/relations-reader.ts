@@ -1,4 +1,5 @@
-import type { PrismaClient } from '@lattice/storage';
+import { Inject, Injectable } from '@nestjs/common';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** Which children of a parent a page of /relations asks for. */
 export interface ChildrenQuery {
@@ -34,8 +35,9 @@ export const AGGREGATED_REL_TYPES = ['m.thread', 'm.reference', 'm.replace'] as 
  * (the persist transaction deletes it: redaction removes `m.relates_to`, and
  * with it the relationship), so counting a thread reads only the index.
  */
+@Injectable()
 export class RelationsReader {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** The nids of a page of children, in page order; one more than `limit` when there is a next page. */
   async children(query: ChildrenQuery): Promise<bigint[]> {

@@ -1,5 +1,6 @@
+import { Inject, Injectable } from '@nestjs/common';
 import { getRoomVersion, membershipAfterEvent, membershipAtEvent, redactEvent, serverMaySeeEvent, serverNameOf, userMaySeeEvent, type StateBeforeEvent } from '@lattice/protocol';
-import type { PrismaClient } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import type { StoredEvent } from '../room-reader';
 
 /** A membership event of one of the viewers, in the order this server received it. */
@@ -28,8 +29,9 @@ interface StateRow {
  * when this server's own timeline of the room begins, with the viewer taken
  * as no member at it, so only world_readable or shared history shows there.
  */
+@Injectable()
 export class EventVisibility {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /**
    * The events a user may see, in their order, each with the user's

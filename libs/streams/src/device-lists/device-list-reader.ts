@@ -1,4 +1,5 @@
-import type { PrismaClient } from '@lattice/storage';
+import { Inject, Injectable } from '@nestjs/common';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { deviceListCandidates, roomsViewerMoved, settleDeviceLists, type MembershipChange } from './device-list-delta';
 
 /** Positions of the two streams device lists depend on: room events (memberships) and device-list changes. */
@@ -11,8 +12,9 @@ export interface DeviceListRange {
  * /sync `device_lists` and /keys/changes: which users' device lists a user
  * should fetch again, and which it can stop tracking, between two positions.
  */
+@Injectable()
 export class DeviceListReader {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** `memberships`: membershipChanges over the same events range, when the caller has read them already. */
   async changes(viewer: string, range: DeviceListRange, memberships?: MembershipChange[]): Promise<{ changed: string[]; left: string[] }> {

@@ -1,6 +1,7 @@
-import type { Bus } from '@lattice/bus';
+import { Inject, Injectable } from '@nestjs/common';
+import { BUS, type Bus } from '@lattice/bus';
 import type { PresenceState } from '@lattice/contracts';
-import { allocateStreamPositions, type PositionCache, type Prisma, type PrismaClient } from '@lattice/storage';
+import { POSITION_CACHE, PRISMA, allocateStreamPositions, type PositionCache, type Prisma, type PrismaClient } from '@lattice/storage';
 import { OFFLINE_AFTER_MS, REMOTE_OFFLINE_AFTER_MS, type PresenceRecord } from './presence-rules';
 
 /** Users timed out per sweep transaction; the rest wait for the next sweep. */
@@ -21,11 +22,12 @@ interface PresenceRow {
  * of the presence stream and is announced on output.presence after it
  * commits; a refresh only moves timestamps.
  */
+@Injectable()
 export class PresenceStore {
   constructor(
-    private readonly db: PrismaClient,
-    private readonly positions: PositionCache,
-    private readonly bus: Bus,
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    @Inject(POSITION_CACHE) private readonly positions: PositionCache,
+    @Inject(BUS) private readonly bus: Bus,
   ) {}
 
   async get(userId: string): Promise<PresenceRecord | undefined> {

@@ -1,6 +1,7 @@
-import type { Bus } from '@lattice/bus';
+import { Inject, Injectable } from '@nestjs/common';
+import { BUS, type Bus } from '@lattice/bus';
 import type { JsonObject } from '@lattice/protocol';
-import { allocateStreamPositions, type PositionCache, type Prisma, type PrismaClient } from '@lattice/storage';
+import { POSITION_CACHE, PRISMA, allocateStreamPositions, type PositionCache, type Prisma, type PrismaClient } from '@lattice/storage';
 import { inboxPage, TO_DEVICE_PER_SYNC } from './inbox-page';
 import { expandRecipients, type AddressedToDevice } from './to-device-recipients';
 
@@ -15,14 +16,15 @@ export type DeliveryClaim = (tx: Prisma.TransactionClient) => Promise<boolean>;
  * "Send-to-Device messaging"): written by /sendToDevice and by inbound
  * m.direct_to_device EDUs, read by /sync, emptied as devices acknowledge.
  */
+@Injectable()
 export class ToDeviceInbox {
   /** Per device, the highest position this process has deleted up to. */
   private readonly acknowledged = new Map<string, bigint>();
 
   constructor(
-    private readonly db: PrismaClient,
-    private readonly positions: PositionCache,
-    private readonly bus: Bus,
+    @Inject(PRISMA) private readonly db: PrismaClient,
+    @Inject(POSITION_CACHE) private readonly positions: PositionCache,
+    @Inject(BUS) private readonly bus: Bus,
   ) {}
 
   /**

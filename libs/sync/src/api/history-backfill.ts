@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { fetchHistory, FederationClient, ServerKeys } from '@lattice/federation';
 import { serverNameOf } from '@lattice/protocol';
 import { RoomInputClient, SYNC_ROOM_READS, type SyncRoomReads } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
 
 /**
  * Fills in history this server does not have when a client pages back past
@@ -18,7 +17,6 @@ export class HistoryBackfill {
   private readonly running = new Map<string, Promise<boolean>>();
 
   constructor(
-    @Inject(DATABASE) db: Database,
     private readonly federation: FederationClient,
     private readonly keys: ServerKeys,
     private readonly rooms: RoomInputClient,

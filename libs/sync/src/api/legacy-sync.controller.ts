@@ -4,7 +4,6 @@ import type { TenantConfig } from '@lattice/config';
 import { Auth, GuestAllowed, integerParam, Requester, Tenant } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 import { EventVisibility, requireRoomView, roomViewOf, stateInView, toClientEvent, viewHorizon, type ReadableRoomView, type StoredEvent, SYNC_ROOM_READS, type SyncRoomReads } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
 import { formatPaginationToken, parsePaginationToken } from '@lattice/streams';
 import { SyncService } from '../sync-service';
 
@@ -32,15 +31,11 @@ const ALL_POSITIONS = 2n ** 62n;
  */
 @Controller('_matrix/client/v3')
 export class LegacySyncController {
-  private readonly visibility: EventVisibility;
-
   constructor(
-    @Inject(DATABASE) db: Database,
     private readonly sync: SyncService,
     @Inject(SYNC_ROOM_READS) private readonly reader: SyncRoomReads,
-  ) {
-    this.visibility = new EventVisibility(db.prisma);
-  }
+    private readonly visibility: EventVisibility,
+  ) {}
 
   @GuestAllowed()
   @Get('rooms/:roomId/initialSync')

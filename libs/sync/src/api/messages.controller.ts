@@ -2,7 +2,6 @@ import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
 import { BundledAggregations, EventVisibility, requireRoomView, SYNC_ROOM_READS, type SyncRoomReads, stateInView, toClientEvent, viewHorizon, type RoomView, type StoredEvent } from '@lattice/rooms';
-import { DATABASE, type Database } from '@lattice/storage';
 import { formatPaginationToken, parsePaginationToken, roomEventFilterSchema, roomEventMatches, type RoomEventFilter } from '@lattice/streams';
 import { HistoryBackfill } from './history-backfill';
 import { SyncService } from '../sync-service';
@@ -15,18 +14,13 @@ const MAX_BACKFILL_ROUNDS = 3;
 /** Timeline pagination: /messages and /context (client-server-api "Getting events for a room"). */
 @Controller('_matrix/client/v3/rooms/:roomId')
 export class MessagesController {
-  private readonly visibility: EventVisibility;
-  private readonly bundles: BundledAggregations;
-
   constructor(
-    @Inject(DATABASE) db: Database,
     private readonly history: HistoryBackfill,
     private readonly sync: SyncService,
     @Inject(SYNC_ROOM_READS) private readonly reader: SyncRoomReads,
-  ) {
-    this.visibility = new EventVisibility(db.prisma);
-    this.bundles = new BundledAggregations(db.prisma);
-  }
+    private readonly visibility: EventVisibility,
+    private readonly bundles: BundledAggregations,
+  ) {}
 
   @GuestAllowed()
   @Get('messages')

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { formatPos, newGeneration, parsePos, unknownPos, type ConnectionState, type Pos } from './connection-state';
 
 /** A connection unused this long is forgotten: its `pos` is M_UNKNOWN_POS and the client starts over. */
@@ -27,15 +27,15 @@ export interface Continued {
  */
 @Injectable()
 export class ConnectionStore {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** The state a request with `pos` continues from; M_UNKNOWN_POS for a pos of another or a forgotten connection. */
   async continueFrom(key: ConnectionKey, token: string): Promise<Continued> {
     const pos = parsePos(token);
-    const row = await this.db.prisma.slidingSyncConnection.findUnique({ where: { userId_deviceId_connId: key } });
+    const row = await this.db.slidingSyncConnection.findUnique({ where: { userId_deviceId_connId: key } });
     if (!row || row.generation !== pos.generation) throw unknownPos('no such connection');
     if (Date.now() - row.updatedAt.getTime() > CONNECTION_LIFETIME_MS) {
-      await this.db.prisma.slidingSyncConnection.deleteMany({ where: { ...key, generation: row.generation } });
+      await this.db.slidingSyncConnection.deleteMany({ where: { ...key, generation: row.generation } });
       throw unknownPos('the connection expired');
     }
     if (pos.counter === row.pos) return { pos, state: JSON.parse(row.state) as ConnectionState };
@@ -55,7 +55,7 @@ export class ConnectionStore {
       prevState: null,
       updatedAt: new Date(),
     };
-    await this.db.prisma.slidingSyncConnection.upsert({
+    await this.db.slidingSyncConnection.upsert({
       where: { userId_deviceId_connId: key },
       create: { ...key, ...data },
       update: data,
@@ -70,12 +70,12 @@ export class ConnectionStore {
    * sending it).
    */
   async advance(key: ConnectionKey, from: Continued, state: ConnectionState): Promise<string> {
-    const row = await this.db.prisma.slidingSyncConnection.findUnique({
+    const row = await this.db.slidingSyncConnection.findUnique({
       where: { userId_deviceId_connId: key },
       select: { pos: true },
     });
     const next = { generation: from.pos.generation, counter: Math.max(row?.pos ?? 0, from.pos.counter) + 1 };
-    await this.db.prisma.slidingSyncConnection.updateMany({
+    await this.db.slidingSyncConnection.updateMany({
       where: { ...key, generation: from.pos.generation },
       data: {
         pos: next.counter,
@@ -90,18 +90,18 @@ export class ConnectionStore {
 
   /** Keeps an unchanged connection alive without a new position. */
   async touch(key: ConnectionKey): Promise<void> {
-    await this.db.prisma.slidingSyncConnection.updateMany({ where: key, data: { updatedAt: new Date() } });
+    await this.db.slidingSyncConnection.updateMany({ where: key, data: { updatedAt: new Date() } });
   }
 
   private async dropLeastRecent(key: ConnectionKey): Promise<void> {
-    const rows = await this.db.prisma.slidingSyncConnection.findMany({
+    const rows = await this.db.slidingSyncConnection.findMany({
       where: { userId: key.userId, deviceId: key.deviceId },
       orderBy: { updatedAt: 'desc' },
       skip: CONNECTIONS_PER_DEVICE,
       select: { connId: true },
     });
     if (rows.length)
-      await this.db.prisma.slidingSyncConnection.deleteMany({
+      await this.db.slidingSyncConnection.deleteMany({
         where: { userId: key.userId, deviceId: key.deviceId, connId: { in: rows.map((r) => r.connId) } },
       });
   }

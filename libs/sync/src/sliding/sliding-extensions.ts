@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JsonObject } from '@lattice/protocol';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { type AccountDataEntry, type SyncPosition } from '@lattice/streams';
 import { SyncService } from '../sync-service';
 import type { ExtensionScope, SlidingSyncBody } from './sliding-request';
@@ -31,7 +31,7 @@ export interface BuiltExtensions {
 export class SlidingExtensions {
   constructor(
     private readonly sync: SyncService,
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
   ) {}
 
   async build(
@@ -82,7 +82,7 @@ export class SlidingExtensions {
       const scope = scopedRooms(config.account_data, rooms);
       const initialRooms = [...scope].filter((r) => rooms.initial.has(r));
       const whole = initialRooms.length
-        ? await this.db.prisma.accountData.findMany({ where: { userId: viewer.userId, roomId: { in: initialRooms } } })
+        ? await this.db.accountData.findMany({ where: { userId: viewer.userId, roomId: { in: initialRooms } } })
         : [];
       const byRoom: Record<string, JsonObject[]> = {};
       for (const a of accountData)

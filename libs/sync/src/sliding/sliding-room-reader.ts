@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JsonObject, Pdu } from '@lattice/protocol';
-import { DATABASE, type Database } from '@lattice/storage';
+import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** One of the user's rooms, as the room list sees it. */
 export interface MembershipRow {
@@ -56,11 +56,11 @@ const HEROES = 5;
  */
 @Injectable()
 export class SlidingRoomReader {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** Every room the user has a membership of; the room's last event position comes from the (room, position) index. */
   async memberships(userId: string, withRoomTypes: boolean): Promise<MembershipRow[]> {
-    const rows = await this.db.prisma.$queryRawUnsafe<
+    const rows = await this.db.$queryRawUnsafe<
       Array<{
         room_id: string;
         membership: string;
@@ -96,7 +96,7 @@ export class SlidingRoomReader {
 
   /** Invites to rooms of other servers this server is not in: what the room is comes from the stripped state the inviter sent. */
   private async remoteInvites(userId: string): Promise<MembershipRow[]> {
-    const rows = await this.db.prisma.$queryRawUnsafe<
+    const rows = await this.db.$queryRawUnsafe<
       Array<{ room_id: string; stream_pos: bigint; event: string; invite_room_state: string }>
     >(
       `SELECT i.room_id, i.stream_pos, i.event, i.invite_room_state FROM remote_invites i
@@ -132,7 +132,7 @@ export class SlidingRoomReader {
    */
   async roomsWithEventsBetween(after: bigint, upTo: bigint): Promise<Set<string>> {
     if (upTo <= after) return new Set();
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ room_id: string }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string }>>(
       `SELECT DISTINCT r.room_id FROM events e JOIN rooms r ON r.room_nid = e.room_nid WHERE e.stream_pos > $1 AND e.stream_pos <= $2`,
       after,
       upTo,
@@ -144,7 +144,7 @@ export class SlidingRoomReader {
   async memberCounts(roomIds: string[]): Promise<Map<string, { joined: number; invited: number }>> {
     const counts = new Map(roomIds.map((id) => [id, { joined: 0, invited: 0 }]));
     if (roomIds.length === 0) return counts;
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ room_id: string; membership: string; n: bigint }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; membership: string; n: bigint }>>(
       `SELECT r.room_id, c.membership, count(*) AS n FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
        WHERE r.room_id = ANY($1::text[]) AND c.membership IN ('join', 'invite') GROUP BY r.room_id, c.membership`,
       roomIds,
@@ -160,7 +160,7 @@ export class SlidingRoomReader {
   /** MSC4186 `bump_stamp`: the position of each room's last event of a bump type, at or before `upTo`. */
   async bumpStamps(roomIds: string[], upTo: bigint): Promise<Map<string, bigint>> {
     if (roomIds.length === 0) return new Map();
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ room_id: string; stream_pos: bigint | null }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; stream_pos: bigint | null }>>(
       `SELECT r.room_id, last.stream_pos FROM rooms r, LATERAL (
          SELECT e.stream_pos FROM events e WHERE e.room_nid = r.room_nid AND e.stream_pos <= $2 AND e.stream_pos > 0
            AND e.type_nid IN (SELECT type_nid FROM event_types WHERE type = ANY($3::text[]))
@@ -179,7 +179,7 @@ export class SlidingRoomReader {
    * asking, with the display name and avatar of their member events.
    */
   async heroes(roomId: string, userId: string): Promise<Hero[]> {
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ user_id: string; json: string; current: boolean }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string; json: string; current: boolean }>>(
       `SELECT c.user_id, j.json, c.membership IN ('join', 'invite') AS current FROM current_state c
        JOIN rooms r ON r.room_nid = c.room_nid JOIN event_json j ON j.event_nid = c.event_nid
        WHERE r.room_id = $1 AND c.user_id IS NOT NULL AND c.user_id <> $2 AND c.membership IN ('join', 'invite', 'leave', 'ban')
@@ -210,7 +210,7 @@ export class SlidingRoomReader {
     members: string[] | undefined,
   ): Promise<StateKeyRow[]> {
     if (roomIds.length === 0 || types?.length === 0) return [];
-    const rows = await this.db.prisma.$queryRawUnsafe<
+    const rows = await this.db.$queryRawUnsafe<
       Array<{ room_id: string; event_nid: bigint; type: string; state_key: string }>
     >(
       `SELECT r.room_id, c.event_nid, t.type, k.state_key FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
@@ -227,7 +227,7 @@ export class SlidingRoomReader {
   /** Rooms a joined space lists as children (m.space.child with a non-empty `via`). */
   async spaceChildren(spaceIds: string[], userId: string): Promise<Set<string>> {
     if (spaceIds.length === 0) return new Set();
-    const rows = await this.db.prisma.$queryRawUnsafe<Array<{ state_key: string; json: string }>>(
+    const rows = await this.db.$queryRawUnsafe<Array<{ state_key: string; json: string }>>(
       `SELECT k.state_key, j.json FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
        JOIN event_types t ON t.type_nid = c.type_nid JOIN event_state_keys k ON k.state_key_nid = c.state_key_nid JOIN event_json j ON j.event_nid = c.event_nid
        WHERE r.room_id = ANY($1::text[]) AND t.type = 'm.space.child'

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PresenceState } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
-import { DATABASE, POSITION_CACHE, type Database, type PositionCache } from '@lattice/storage';
+import { PRISMA, POSITION_CACHE, type PrismaClient, type PositionCache } from '@lattice/storage';
 import { currentPosition } from '../positions/current-position';
 import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } from '@lattice/streams';
 import { SyncService } from '../sync-service';
@@ -47,7 +47,7 @@ export class SlidingSyncService {
     private readonly rooms: SlidingRoomReader,
     private readonly builder: SlidingRoomBuilder,
     private readonly extensions: SlidingExtensions,
-    @Inject(DATABASE) private readonly db: Database,
+    @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
   ) {}
 
@@ -69,7 +69,7 @@ export class SlidingSyncService {
       : this.sync.shuttingDown.signal;
     try {
       for (;;) {
-        const current = await currentPosition(this.db.prisma, this.positions, this.sync.typing);
+        const current = await currentPosition(this.db, this.positions, this.sync.typing);
         const built = await this.build(request, continued?.state, current);
         const left = stop.aborted ? 0 : deadline - Date.now();
         if (!continued) return { pos: await this.connections.start(key, built.state), ...built.response };
@@ -223,7 +223,7 @@ export class SlidingSyncService {
 
   /** Each room's tags (client-server-api "Room Tagging": room account data m.tag). */
   private async roomTags(userId: string): Promise<Map<string, string[]>> {
-    const rows = await this.db.prisma.accountData.findMany({
+    const rows = await this.db.accountData.findMany({
       where: { userId, type: 'm.tag' },
       select: { roomId: true, content: true },
     });
@@ -238,7 +238,7 @@ export class SlidingSyncService {
   private async forgottenRooms(userId: string, memberships: MembershipRow[]): Promise<Set<string>> {
     if (!memberships.some((m) => m.membership === 'leave' || m.membership === 'ban')) return new Set();
     return new Set(
-      (await this.db.prisma.forgottenRoom.findMany({ where: { userId }, select: { roomId: true } })).map(
+      (await this.db.forgottenRoom.findMany({ where: { userId }, select: { roomId: true } })).map(
         (f) => f.roomId,
       ),
     );

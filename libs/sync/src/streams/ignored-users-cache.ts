@@ -1,4 +1,5 @@
-import type { AccountDataEntry, AccountDataStore } from '@lattice/streams';
+import { Injectable } from '@nestjs/common';
+import { AccountDataStore, type AccountDataEntry } from '@lattice/streams';
 import { ignoredUsersOf } from './ignored-users';
 
 /** Users whose lists are kept at most: past it the oldest go first. */
@@ -10,6 +11,7 @@ const MAX_ENTRIES = 100_000;
  * and a new list is among them. A list read at position P is current for a
  * sync from a token at or before P, whose changes cover everything after P.
  */
+@Injectable()
 export class IgnoredUsersCache {
   private readonly entries = new Map<string, { ignored: ReadonlySet<string>; readAt: bigint }>();
 

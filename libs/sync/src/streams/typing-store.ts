@@ -1,14 +1,18 @@
+import { Injectable, Optional } from '@nestjs/common';
+
 /**
  * Who is typing where. Ephemeral by nature (client-server-api "Typing
  * Notifications": the server times typing out), so it lives in memory with
  * its own position; a restart forgets typing, which a client cannot tell
  * from everyone having stopped.
  */
+@Injectable()
 export class TypingStore {
   private readonly rooms = new Map<string, { users: Map<string, number>; changedAt: bigint }>();
   private position = 0n;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `now`: tests pass their own clock; Nest has none to give, so the process's is used. */
+  constructor(@Optional() private readonly now: () => number = Date.now) {}
 
   /** Sets or clears a user's typing; returns the new position. */
   set(roomId: string, userId: string, typing: boolean, timeoutMs: number): bigint {
