@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { freePort } from '../../tools/net/free-port';
 import { heisenbridgePython } from '../support/heisenbridge';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { eventually } from '../support/matrix-client';
 import { rawClient, type Account } from '../support/raw-client';
-import { writeRegistration, type TestRegistration } from '../support/appservice-registration';
+import type { TestRegistration } from '../support/appservice-registration';
+import { MautrixAppservice, type Received } from '../support/mautrix-appservice';
 
 // mautrix-python comes with heisenbridge (its virtualenv, LATTICE_HEISENBRIDGE_PYTHON; .ci/run makes it).
 const python = heisenbridgePython();
@@ -14,16 +12,11 @@ if (!python)
     'Skipping the mautrix application service test: it needs LATTICE_HEISENBRIDGE_PYTHON (a virtualenv with heisenbridge, which brings mautrix); .ci/run provides it\n',
   );
 
-interface Received {
-  kind: string;
-  data: Record<string, any>;
-}
-
 /**
  * The encryption extensions bridges need, received by mautrix-python's appservice (the library of the
  * mautrix bridges, with ephemeral and encryption events on): MSC2409 send-to-device messages for a
- * namespaced user's device and read receipts, and MSC3202 device-list changes of a user sharing a room
- * and one-time-key counts of a namespaced user's device.
+ * namespaced user's device and read receipts, and MSC3202 device-list changes of a user sharing a room,
+ * the departure of a user who no longer shares one, and one-time-key counts of a namespaced user's device.
  */
 jest.setTimeout(60_000);
 
@@ -31,46 +24,20 @@ jest.setTimeout(60_000);
   let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
   let raw: ReturnType<typeof rawClient>;
   let registration: TestRegistration;
-  let service: ChildProcess;
+  let service: MautrixAppservice;
+  let received: Received[];
   let alice: Account;
   let bridged: Account;
   let roomId: string;
-  const received: Received[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    registration = writeRegistration({
-      id: 'mautrix',
-      url: `http://127.0.0.1:${port}`,
-      prefix: '_mx_',
-      extra: { receive_ephemeral: true, 'org.matrix.msc3202': true },
-    });
+    service = await MautrixAppservice.register(python!);
+    ({ registration, received } = service);
     server = await startEmbeddedServer({
       tenants: [{ serverName: 'localhost', appServiceConfigFiles: [registration.path] }],
     });
     raw = rawClient(() => server.url);
-    service = spawn(
-      python!,
-      [
-        join(__dirname, '../support/python/mautrix_appservice.py'),
-        String(port),
-        server.url,
-        registration.id,
-        registration.asToken,
-        registration.hsToken,
-        registration.senderLocalpart,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let buffer = '';
-    service.stdout!.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      for (let end = buffer.indexOf('\n'); end !== -1; end = buffer.indexOf('\n')) {
-        received.push(JSON.parse(buffer.slice(0, end)) as Received);
-        buffer = buffer.slice(end + 1);
-      }
-    });
-    await eventually('the service listening', () => received.some((r) => r.kind === 'listening'), 30_000);
+    await service.start(server.url);
 
     const as = { userId: '', deviceId: '', token: registration.asToken };
     await raw.call(as, 'POST', '/register', {
@@ -94,7 +61,7 @@ jest.setTimeout(60_000);
   }, 60_000);
 
   afterAll(async () => {
-    service?.kill('SIGTERM');
+    service?.stop();
     await server?.close();
   });
 
@@ -149,6 +116,22 @@ jest.setTimeout(60_000);
       () => received.find((r) => r.kind === 'device_lists' && (r.data.changed ?? []).includes(alice.userId)),
       20_000,
     );
+  });
+
+  it('tells the service of a user who no longer shares a room with its users (MSC3202 left)', async () => {
+    const other = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat' })).body.room_id as string;
+    await raw.call(bridged, 'POST', `/join/${encodeURIComponent(other)}`, {});
+    await raw.call(alice, 'POST', `/rooms/${encodeURIComponent(roomId)}/leave`, {});
+    await raw.call(alice, 'POST', `/rooms/${encodeURIComponent(other)}/leave`, {});
+    const left = await eventually(
+      'the departure at the service',
+      () => received.find((r) => r.kind === 'device_lists' && (r.data.left ?? []).includes(alice.userId)),
+      20_000,
+    );
+    // Alice still shared the second room after leaving the first: only her last leave ends the sharing.
+    expect(received.filter((r) => r.kind === 'device_lists' && (r.data.left ?? []).includes(alice.userId))).toEqual([
+      left,
+    ]);
   });
 
   it("tells the service how many one-time keys a namespaced user's device has left (MSC3202)", async () => {

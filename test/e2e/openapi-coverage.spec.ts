@@ -4,23 +4,17 @@ import { rawClient, type Account } from '../support/raw-client';
 import { SpecFiles, type Operation } from '../support/openapi-operations';
 
 /**
- * Operations that may answer M_UNRECOGNIZED, each with the reason: areas
- * other work owns (remove the line when the area lands, so the walk covers
- * it from then on), and features this server does not offer where the spec
- * lets it say so that way.
+ * Operations that may answer M_UNRECOGNIZED, each with the reason: features
+ * this server does not offer where the spec lets it say so that way.
  */
 const MAY_BE_MISSING: ReadonlyArray<{ pattern: RegExp; why: string }> = [
-  { pattern: /^\/_matrix\/(client\/v1\/)?media\/|^\/_matrix\/media\//, why: 'media: the media issue' },
-  { pattern: /\/pushers(\/set)?$|\/notifications$|\/pushrules\//, why: 'push rules, pushers and notifications: the push issue' },
-  { pattern: /\/thirdparty\/|\/appservice\/|\/directory\/list\/appservice\//, why: 'third-party networks, ping and network directories: the application-services issue' },
-  { pattern: /\/admin\/(suspend|lock)\//, why: 'suspending and locking accounts (v1.18): server administration, not built yet' },
   // The spec's own answer for a server without OAuth 2.0 is 404 M_UNRECOGNIZED (oauth_server_metadata.yaml).
   { pattern: /\/auth_metadata$/, why: 'OAuth 2.0 API: not offered, and 404 M_UNRECOGNIZED is how the spec says so' },
   { pattern: /\/login\/sso\//, why: 'single sign-on: no identity provider, and /login offers no m.login.sso flow' },
 ];
 
 /** Which operations a probe may leave out, and why; undefined when it must answer. */
-const exemption = (op: Operation) => MAY_BE_MISSING.find((o) => o.pattern.test(op.path.replace(/^\/_matrix\/client\/v3\/media/, '/_matrix/media')))?.why;
+const exemption = (op: Operation) => MAY_BE_MISSING.find((o) => o.pattern.test(op.path))?.why;
 
 /**
  * Walks every current (not deprecated) operation of the spec's client-server

@@ -3,6 +3,8 @@ import { rawClient, type Account } from '../support/raw-client';
 
 /** POST /rooms/{roomId}/upgrade on the wire (client-server-api "Room Upgrades", server behaviour). */
 describe('room upgrades', () => {
+  // Several rooms are created and upgraded before the tests: more than jest's default 5 s on a busy machine.
+  jest.setTimeout(30_000);
   let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
   let raw: ReturnType<typeof rawClient>;
   let alice: Account;
@@ -57,6 +59,33 @@ describe('room upgrades', () => {
       expect(await state(oldRoomId, 'm.room.power_levels')).toMatchObject({ events_default: 50, invite: 50 });
       const sent = await raw.call(bob, 'PUT', `/rooms/${enc(oldRoomId)}/send/m.room.message/late`, { msgtype: 'm.text', body: 'late' });
       expect(sent.body.errcode).toBe('M_FORBIDDEN');
+    });
+  });
+
+  describe("of a room a member muted, tagged and marked direct", () => {
+    let oldRoomId: string;
+    let newRoomId: string;
+    const account = (path: string) => raw.call(bob, 'GET', `/user/${enc(bob.userId)}${path}`);
+
+    beforeAll(async () => {
+      oldRoomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat' })).body.room_id as string;
+      await raw.call(bob, 'POST', `/join/${enc(oldRoomId)}`, {});
+      await raw.call(bob, 'PUT', `/pushrules/global/room/${enc(oldRoomId)}`, { actions: [] });
+      await raw.call(bob, 'PUT', `/user/${enc(bob.userId)}/rooms/${enc(oldRoomId)}/tags/u.work`, { order: 0.5 });
+      await raw.call(bob, 'PUT', `/user/${enc(bob.userId)}/account_data/m.direct`, { [alice.userId]: [oldRoomId] });
+      newRoomId = (await raw.call(alice, 'POST', `/rooms/${enc(oldRoomId)}/upgrade`, { new_version: '11' })).body.replacement_room as string;
+      await raw.call(bob, 'POST', `/join/${enc(newRoomId)}`, {});
+    });
+
+    it("gives the new room the member's push rule, tags and m.direct entry when they join it", async () => {
+      expect((await raw.call(bob, 'GET', `/pushrules/global/room/${enc(newRoomId)}`)).body).toMatchObject({ rule_id: newRoomId, actions: [], enabled: true });
+      expect((await account(`/rooms/${enc(newRoomId)}/tags`)).body).toEqual({ tags: { 'u.work': { order: 0.5 } } });
+      expect((await account('/account_data/m.direct')).body).toEqual({ [alice.userId]: [oldRoomId, newRoomId] });
+    });
+
+    it('keeps them on the old room too', async () => {
+      expect((await raw.call(bob, 'GET', `/pushrules/global/room/${enc(oldRoomId)}`)).status).toBe(200);
+      expect((await account(`/rooms/${enc(oldRoomId)}/tags`)).body).toEqual({ tags: { 'u.work': { order: 0.5 } } });
     });
   });
 

@@ -109,6 +109,22 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
       expect({ status, body }).toMatchObject({ status: 200, body: { displayname: 'Alice on Lattice' } });
     });
 
+    it(`reads extended profile fields of a ${peerName} user, the whole profile and one field`, async () => {
+      const tess = await peer.register('tess');
+      const profilePath = (field: string) => `/_matrix/client/v3/profile/${encodeURIComponent(tess.userId)}/${field}`;
+      expect((await peerClient('PUT', profilePath('m.tz'), tess.accessToken, { 'm.tz': 'Europe/Paris' })).status).toBe(200);
+      expect(await latticeClient('GET', profilePath('m.tz'))).toEqual({ status: 200, body: { 'm.tz': 'Europe/Paris' } });
+      expect((await latticeClient('GET', `/_matrix/client/v3/profile/${encodeURIComponent(tess.userId)}`)).body).toMatchObject({ 'm.tz': 'Europe/Paris' });
+    });
+
+    it(`answers ${peerName}'s query for an extended profile field of a user here`, async () => {
+      const tom = await registerOnLattice('tom');
+      const profilePath = (field: string) => `/_matrix/client/v3/profile/${encodeURIComponent(tom.userId)}/${field}`;
+      expect((await latticeClient('PUT', profilePath('org.example.pronouns'), tom.accessToken, { 'org.example.pronouns': 'he/him' })).status).toBe(200);
+      const viewer = await peer.register('vera');
+      expect(await peerClient('GET', profilePath('org.example.pronouns'), viewer.accessToken)).toEqual({ status: 200, body: { 'org.example.pronouns': 'he/him' } });
+    });
+
     describe(`a room created here that a ${peerName} user joins`, () => {
       let alice: { userId: string; accessToken: string };
       let dave: { userId: string; accessToken: string };

@@ -8,6 +8,15 @@ import { userIdOf, validateNewLocalpart } from './localpart';
 import { TokenCache, type TokenOwner } from './token-cache';
 import { DeviceListStore } from './device-list-store';
 
+
+/** An account as server admins moderate it (client-server-api "Server Administration"). */
+export interface AccountModeration {
+  isAdmin: boolean;
+  deactivated: boolean;
+  locked: boolean;
+  suspended: boolean;
+}
+
 /** How stale a device's last_seen may get: a request writes it at most this often per device and process. */
 const LAST_SEEN_EVERY_MS = 5 * 60_000;
 /** Devices whose last write this process remembers, at most. */
@@ -186,8 +195,14 @@ export class AccountStore {
     const expiresAt = row.expiresAt?.getTime() ?? null;
     if (tokenExpired(expiresAt, Date.now())) throw Errors.expiredToken();
     if (row.refreshedFrom !== null) await this.retireRefreshedFrom(row.userId, tokenHash, row.refreshedFrom);
-    const user = await this.db.user.findUnique({ where: { userId: row.userId }, select: { isGuest: true } });
-    const owner = { userId: row.userId, deviceId: row.deviceId, isGuest: user?.isGuest ?? false };
+    const user = await this.db.user.findUnique({ where: { userId: row.userId }, select: { isGuest: true, locked: true, suspended: true } });
+    const owner: TokenOwner = {
+      userId: row.userId,
+      deviceId: row.deviceId,
+      isGuest: user?.isGuest ?? false,
+      ...(user?.locked ? { locked: true as const } : {}),
+      ...(user?.suspended ? { suspended: true as const } : {}),
+    };
     this.tokens.set(tokenHash, owner, generation, expiresAt);
     return owner;
   }
@@ -245,10 +260,25 @@ export class AccountStore {
     await this.deviceLists.changed(userId, existing.map((d) => d.deviceId), 'local');
   }
 
-  /** After tokens were deleted: this process forgets them now, the others when the broadcast reaches them. */
+  /** After tokens were deleted or their account moderated: this process forgets them now, the others when the broadcast reaches them. */
   private async sessionsEnded(userId: string): Promise<void> {
     this.tokens.forgetUser(userId);
     await this.bus.publish('output.sessions', { userId });
+  }
+
+  /** What a server admin's account moderation reads: undefined for an account that does not exist. */
+  async moderationOf(userId: string): Promise<AccountModeration | undefined> {
+    return (await this.db.user.findUnique({ where: { userId }, select: { isAdmin: true, deactivated: true, locked: true, suspended: true } })) ?? undefined;
+  }
+
+  /**
+   * Locks or suspends an account, or lifts it. Its tokens stay good (client-server-api "Account
+   * locking": a lifted lock needs no new login), but every process forgets what it cached of them,
+   * so its next request is answered by the new state.
+   */
+  async setModeration(userId: string, change: { locked?: boolean; suspended?: boolean }): Promise<void> {
+    await this.db.user.update({ where: { userId }, data: change });
+    await this.sessionsEnded(userId);
   }
 
   async setPassword(userId: string, password: string): Promise<void> {
@@ -260,6 +290,17 @@ export class AccountStore {
   async deactivate(userId: string, erase = false): Promise<void> {
     await this.db.user.update({ where: { userId }, data: { deactivated: true, passwordHash: null, ...(erase ? { erased: true } : {}) } });
     await this.deleteDevices(userId);
+  }
+
+  /** The whole profile other servers may read: displayname, avatar_url and the extended fields (m.tz and custom keys, v1.16). */
+  async fullProfile(userId: string): Promise<Record<string, unknown> | undefined> {
+    const user = await this.db.user.findUnique({ where: { userId }, select: { profileFields: true, displayName: true, avatarUrl: true } });
+    if (!user) return undefined;
+    return {
+      ...(user.profileFields as Record<string, unknown>),
+      ...(user.displayName != null ? { displayname: user.displayName } : {}),
+      ...(user.avatarUrl != null ? { avatar_url: user.avatarUrl } : {}),
+    };
   }
 
   async getProfile(userId: string): Promise<{ displayname?: string; avatar_url?: string } | undefined> {

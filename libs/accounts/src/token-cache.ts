@@ -3,6 +3,10 @@ export interface TokenOwner {
   userId: string;
   deviceId: string;
   isGuest: boolean;
+  /** Locked by a server admin: every request but logout is refused (client-server-api "Account locking"). */
+  locked?: true;
+  /** Suspended by a server admin: joins, invites, sends and profile changes are refused (client-server-api "Account suspension"). */
+  suspended?: true;
 }
 
 /** Entries kept at most: beyond it the oldest go first. */
@@ -28,7 +32,10 @@ export class TokenCache {
   get(tokenHash: string): TokenOwner | undefined {
     const entry = this.entries.get(tokenHash);
     if (!entry) return undefined;
-    if (entry.expires > Date.now()) return { userId: entry.userId, deviceId: entry.deviceId, isGuest: entry.isGuest };
+    if (entry.expires > Date.now()) {
+      const { expires: _expires, ...owner } = entry;
+      return owner;
+    }
     this.entries.delete(tokenHash);
     return undefined;
   }

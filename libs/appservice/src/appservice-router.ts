@@ -8,7 +8,7 @@ import type { Prisma } from '@lattice/storage';
 import { toClientEvent } from '@lattice/rooms';
 import { AppserviceQueue, type QueueItem } from './appservice-queue';
 import { CommittedRoomEvents } from './committed-room-events';
-import { interestedInEvent, interestedInRoom } from './interest';
+import { interestedInEvent, interestedInRoom, type RoomFacts } from './interest';
 import { RoomFactsReader } from './room-facts';
 import { TransactionSender } from './transaction-sender';
 import { ToDeviceReader } from './to-device-reader';
@@ -96,9 +96,41 @@ export class AppserviceRouter implements OnModuleInit {
       txnId: null,
       senderDeviceId: null,
     }) as Prisma.InputJsonValue;
+    const departures = await this.departuresOf(output, room);
     await this.recordRouted(
-      interested.map((s) => item(s, 'event', payload, output.eventId)),
+      [...interested.map((s) => item(s, 'event', payload, output.eventId)), ...departures],
       output,
+    );
+  }
+
+  /**
+   * MSC3202 `device_lists.left`: after a leave or ban, the users a service no longer shares any
+   * room of its interest with, so its bridge stops tracking their devices. The one who left is
+   * such a user when no other room of the service's holds them; when the one who left is the
+   * service's own user, so may be everyone still in the room.
+   */
+  private async departuresOf(output: OutputRoomEvent, room: RoomFacts): Promise<QueueItem[]> {
+    const { type, state_key: member, content } = output.pdu;
+    const membership = (content as { membership?: unknown } | undefined)?.membership;
+    if (type !== 'm.room.member' || typeof member !== 'string' || (membership !== 'leave' && membership !== 'ban'))
+      return [];
+    // Only services that shared the room: for the others nobody left anything.
+    const services = this.pushable().filter((s) => s.msc3202 && (coversUser(s, member) || interestedInRoom(s, room)));
+    const candidatesOf = new Map(
+      services.map((s) => [
+        s,
+        coversUser(s, member) ? room.joinedMembers.filter((u) => !coversUser(s, u)) : [member],
+      ]),
+    );
+    const everyone = [...new Set([...candidatesOf.values()].flat())];
+    if (everyone.length === 0) return [];
+    const roomsOf = await this.facts.joinedRoomsOf(everyone);
+    const factsOf = new Map<string, RoomFacts>();
+    for (const roomId of new Set([...roomsOf.values()].flat())) factsOf.set(roomId, await this.facts.of(roomId));
+    return services.flatMap((s) =>
+      (candidatesOf.get(s) ?? [])
+        .filter((u) => !(roomsOf.get(u) ?? []).some((r) => interestedInRoom(s, factsOf.get(r)!)))
+        .map((u) => item(s, 'device_lists', { left: u })),
     );
   }
 

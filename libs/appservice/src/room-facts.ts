@@ -37,6 +37,17 @@ export class RoomFactsReader {
     this.cache.delete(roomId);
   }
 
+  /** The rooms each of `userIds` is joined to, in one query (who still shares a room with a service after a leave). */
+  async joinedRoomsOf(userIds: readonly string[]): Promise<Map<string, string[]>> {
+    const rooms = new Map<string, string[]>(userIds.map((u) => [u, []]));
+    if (userIds.length === 0) return rooms;
+    const rows = await this.db.$queryRaw<Array<{ user_id: string; room_id: string }>>`
+      SELECT cs.user_id, r.room_id FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid
+      WHERE cs.user_id = ANY(${[...userIds]}::text[]) AND cs.membership = 'join'`;
+    for (const row of rows) rooms.get(row.user_id)?.push(row.room_id);
+    return rooms;
+  }
+
   /** The rooms a user is joined to (presence and device lists go to services interested in one of them). */
   async joinedRooms(userId: string): Promise<string[]> {
     const rows = await this.db.$queryRaw<Array<{ room_id: string }>>`

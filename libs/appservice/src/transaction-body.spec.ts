@@ -26,4 +26,13 @@ describe('the body of a transaction to an application service', () => {
     expect(body['org.matrix.msc3202.device_lists']).toEqual({ changed: ['@a:x'], left: [] });
     expect(body['org.matrix.msc3202.device_one_time_keys_count']).toEqual({ '@b:x': { D: { curve25519: 4 } } });
   });
+
+  it('names a user who left every shared room in `left`, and one who came back in `changed` (MSC3202)', () => {
+    const body = transactionBody([
+      { kind: 'device_lists', payload: { left: '@gone:x' } },
+      { kind: 'device_lists', payload: { left: '@back:x' } },
+      { kind: 'device_lists', payload: { changed: '@back:x' } },
+    ]);
+    expect(body['org.matrix.msc3202.device_lists']).toEqual({ changed: ['@back:x'], left: ['@gone:x'] });
+  });
 });

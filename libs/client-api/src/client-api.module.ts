@@ -46,9 +46,11 @@ import { RegistrationTokenController } from './accounts/registration-token.contr
 import { ThirdPartyIdsController } from './third-party-ids/third-party-ids.controller';
 import { VoipController } from './voip/voip.controller';
 import { WhoisController } from './admin/whois.controller';
+import { AccountModerationController } from './admin/account-moderation.controller';
 import { EventByIdController } from './rooms/event-by-id.controller';
 import { RoomUpgrader } from './rooms/room-upgrader';
 import { UpgradeController } from './rooms/upgrade.controller';
+import { UpgradeCarryOver } from './rooms/upgrade-carry-over';
 import { UserDirectory } from './user-directory/user-directory';
 import { UserDirectoryController } from './user-directory/user-directory.controller';
 import { AppserviceAccess } from './appservice/appservice-access';
@@ -95,10 +97,15 @@ import { ThirdPartyController } from './appservice/thirdparty.controller';
     ThirdPartyIdsController,
     VoipController,
     WhoisController,
+    AccountModerationController,
     EventByIdController,
     AppserviceController,
     ThirdPartyController,
   ],
-  providers: [RoomInputClient, StorageAccess, PushRulesStore, AliasResolver, CanonicalAliasRemoval, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields, ReportStore, AppserviceAccess],
+  providers: [
+    RoomInputClient,
+    StorageAccess,
+    UpgradeCarryOver,
+    PushRulesStore, AliasResolver, CanonicalAliasRemoval, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields, ReportStore, AppserviceAccess],
 })
 export class ClientApiModule {}

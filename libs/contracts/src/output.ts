@@ -33,7 +33,10 @@ export interface OutputStreamChange {
    * change on as m.device_list_update EDUs.
    */
   deviceListOf?: string;
-  /** For receipts: the receipt written, which the federation sender passes on to the room's other servers. */
+  /**
+   * For receipts: the receipt written, local or received over federation. The federation sender passes
+   * a local user's on to the room's other servers; the app-service sender gives each to the services of its room.
+   */
   receipt?: { userId: string; receiptType: string; eventId: string; threadId?: string; ts: number };
 }
 
@@ -56,8 +59,8 @@ export interface OutputTyping {
 
 /**
  * A user's access tokens were revoked (logout, device deletion, a login
- * reusing a device ID, deactivation): every process drops what it cached of
- * that user's tokens.
+ * reusing a device ID, deactivation), or the account was locked, suspended
+ * or freed by an admin: every process drops what it cached of that user's tokens.
  */
 export interface OutputSessionsEnded {
   userId: string;

@@ -50,6 +50,9 @@ export const Errors = {
   unsupportedRoomVersion: (msg: string) => new MatrixError(400, 'M_UNSUPPORTED_ROOM_VERSION', msg),
   roomInUse: (msg = 'Room alias already taken') => new MatrixError(400, 'M_ROOM_IN_USE', msg),
   guestAccessForbidden: () => new MatrixError(403, 'M_GUEST_ACCESS_FORBIDDEN', 'Guest access is not allowed'),
+  /** client-server-api "Account locking": the session is kept (soft_logout) for when the lock is lifted. */
+  userLocked: () => new MatrixError(401, 'M_USER_LOCKED', 'This account has been locked', { soft_logout: true }),
+  userSuspended: () => new MatrixError(403, 'M_USER_SUSPENDED', 'You cannot perform this action while suspended'),
   userDeactivated: () => new MatrixError(403, 'M_USER_DEACTIVATED', 'This account has been deactivated'),
   unauthorized: (msg: string) => new MatrixError(401, 'M_UNAUTHORIZED', msg),
 } as const;

@@ -16,6 +16,10 @@ export interface Requester {
    * assertion"): the service, and whether its requests count against rate limits.
    */
   appservice?: { id: string; rateLimited: boolean };
+  /** Locked by a server admin: only routes marked @LockedAllowed() answer (the guard refuses the rest). */
+  locked?: true;
+  /** Suspended by a server admin: routes that act on rooms or the profile refuse it (requireNotSuspended). */
+  suspended?: true;
 }
 
 /** What the guard attaches to every request it lets through. */
@@ -30,6 +34,7 @@ export const PUBLIC_ROUTE = 'lattice:public';
 export const OPTIONAL_AUTH = 'lattice:optional-auth';
 export const RATE_LIMITED = 'lattice:rate-limited';
 export const GUEST_ALLOWED = 'lattice:guest-allowed';
+export const LOCKED_ALLOWED = 'lattice:locked-allowed';
 export const ANY_HOST = 'lattice:any-host';
 
 /** The route needs no access token (e.g. /versions, /login). */
@@ -44,6 +49,15 @@ export const OptionalAuth = () => SetMetadata(OPTIONAL_AUTH, true);
 export const AnyHost = () => SetMetadata(ANY_HOST, true);
 /** Guest accounts may call the route (client-server-api "Guest Access", "Client behaviour" lists them); every other route answers them M_GUEST_ACCESS_FORBIDDEN. */
 export const GuestAllowed = () => SetMetadata(GUEST_ALLOWED, true);
+/** A locked account may call the route: client-server-api "Account locking" leaves it /logout and /logout/all. */
+export const LockedAllowed = () => SetMetadata(LOCKED_ALLOWED, true);
+/**
+ * Refuses a suspended account an action client-server-api "Account suspension" recommends forbidding
+ * (joining, knocking, inviting, sending, changing the profile) with 403 M_USER_SUSPENDED.
+ */
+export function requireNotSuspended(requester: Requester): void {
+  if (requester.suspended) throw Errors.userSuspended();
+}
 /** The route counts against the requester's rate limit (spec: `rate-limited: true` in the OpenAPI). */
 export const RateLimited = () => SetMetadata(RATE_LIMITED, true);
 

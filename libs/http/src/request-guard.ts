@@ -4,7 +4,7 @@ import { LATTICE_CONFIG, LatticeConfig, TenantDirectory } from '@lattice/config'
 import { logContext } from '@lattice/telemetry';
 import { Errors } from './matrix-error';
 import { RateLimiter } from './rate-limiter';
-import { accessTokenOf, ANY_HOST, GUEST_ALLOWED, MatrixRequest, OPTIONAL_AUTH, PUBLIC_ROUTE, RATE_LIMITED, Requester } from './request-context';
+import { accessTokenOf, ANY_HOST, GUEST_ALLOWED, LOCKED_ALLOWED, MatrixRequest, OPTIONAL_AUTH, PUBLIC_ROUTE, RATE_LIMITED, Requester } from './request-context';
 
 /** Resolves an access token to its user and device; implemented by the accounts lib. */
 export interface AccessTokenResolver {
@@ -67,6 +67,7 @@ export class MatrixRequestGuard implements CanActivate {
       // A token is only good at its own tenant: two tenants behave as two homeservers, which share no sessions.
       if (!found || serverNameOf(found.userId) !== tenant.serverName) throw Errors.unknownToken();
       if (found.isGuest && !flag(GUEST_ALLOWED)) throw Errors.guestAccessForbidden();
+      if (found.locked && !flag(LOCKED_ALLOWED)) throw Errors.userLocked();
       request.matrix.requester = { ...found, accessToken: token };
       await this.tokens.seen?.(found, request.ip);
     } else if (!flag(PUBLIC_ROUTE) && !flag(OPTIONAL_AUTH)) {

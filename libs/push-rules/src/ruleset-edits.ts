@@ -128,3 +128,34 @@ export function setRuleEnabled(rules: PushRules, kind: RuleKind, ruleId: string,
 export function setRuleActions(rules: PushRules, kind: RuleKind, ruleId: string, actions: unknown): PushRules {
   return updateRule(rules, kind, ruleId, { actions: checkActions(actions) });
 }
+
+/**
+ * A room's own rules copied for its replacement after an upgrade, as other homeservers do (the spec
+ * leaves it to servers): the `room` rule named after the old room, and override and underride rules
+ * matching the old room's ID whose rule ID names that room, each with the ID and conditions of the
+ * new room, after the rule it copies. A rule the new room has already is kept as it is.
+ */
+export function copyRoomRules(rules: PushRules, oldRoomId: string, newRoomId: string): PushRules {
+  const global = { ...rules.global };
+  for (const kind of ['override', 'room', 'underride'] as const) {
+    const copied: PushRule[] = [];
+    for (const rule of global[kind]) {
+      copied.push(rule);
+      const forOldRoom = kind === 'room' ? rule.rule_id === oldRoomId : !rule.default && rule.rule_id.includes(oldRoomId) && matchesRoom(rule, oldRoomId);
+      const ruleId = rule.rule_id.split(oldRoomId).join(newRoomId);
+      if (!forOldRoom || global[kind].some((r) => r.rule_id === ruleId)) continue;
+      const conditions = rule.conditions?.map((c) => (isRoomCondition(c, oldRoomId) ? { ...c, pattern: newRoomId } : c));
+      copied.push({ ...rule, rule_id: ruleId, ...(conditions ? { conditions } : {}) });
+    }
+    global[kind] = copied;
+  }
+  return { global };
+}
+
+function isRoomCondition(condition: PushCondition, roomId: string): boolean {
+  return condition.kind === 'event_match' && condition.key === 'room_id' && condition.pattern === roomId;
+}
+
+function matchesRoom(rule: PushRule, roomId: string): boolean {
+  return (rule.conditions ?? []).some((c) => isRoomCondition(c, roomId));
+}

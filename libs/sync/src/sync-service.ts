@@ -10,6 +10,7 @@ import { PRISMA, POSITION_CACHE, reconcilePositions, unreadNotificationCounts, t
 import { syncWaiters, syncWakeupLatency, untraced } from '@lattice/telemetry';
 import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
 import { SyncNotifier } from './notifier';
+import { SlidingRoomReader } from './sliding/sliding-room-reader';
 import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
 import { TypingStore } from './streams/typing-store';
@@ -55,6 +56,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
     private readonly tenants: TenantDirectory,
     @Inject(SYNC_ROOM_READS) readonly reader: SyncRoomReads,
+    // The bulk room reads of sliding sync: member counts and heroes of /sync's summaries come from the same queries.
+    private readonly rooms: SlidingRoomReader,
     readonly notifier: SyncNotifier,
     readonly typing: TypingStore,
     readonly accountData: AccountDataStore,
@@ -182,6 +185,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     }
 
     await this.addUnreadCounts(request, join);
+    await this.addSummaries(request.userId, join);
     const keys = await this.deviceKeys.syncCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
     // client-server-api /sync: device_lists is only given for incremental syncs.
@@ -268,6 +272,22 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     if (upTo <= after) return new Set();
     const rows = await this.db.eventPushAction.findMany({ where: { userId, notifPos: { gt: after, lte: upTo } }, select: { roomId: true }, distinct: ['roomId'] });
     return new Set(rows.map((r) => r.roomId));
+  }
+
+  /**
+   * Every joined room of the response gets its summary (client-server-api /sync `summary`): its
+   * joined and invited member counts, always (the spec lets them be left out only when unchanged),
+   * and `m.heroes` where the room has no name or canonical alias.
+   */
+  private async addSummaries(userId: string, join: Record<string, JoinedRoom>): Promise<void> {
+    const roomIds = Object.keys(join);
+    if (roomIds.length === 0) return;
+    const [counts, named] = await Promise.all([this.rooms.memberCounts(roomIds), this.rooms.namedRooms(roomIds)]);
+    for (const roomId of roomIds) {
+      const { joined, invited } = counts.get(roomId)!;
+      const heroes = named.has(roomId) ? undefined : (await this.rooms.heroes(roomId, userId)).map((h) => h.user_id);
+      join[roomId].summary = { ...(heroes ? { 'm.heroes': heroes } : {}), 'm.joined_member_count': joined, 'm.invited_member_count': invited };
+    }
   }
 
   /** Every joined room of the response gets its unread counts (client-server-api "Receiving notifications"). */

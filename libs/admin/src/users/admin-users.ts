@@ -15,7 +15,7 @@ export interface AdminUserSummary {
   avatar_url: string | null;
   creation_ts: number;
   approved: true;
-  locked: false;
+  locked: boolean;
 }
 
 export interface UserListQuery {
@@ -49,6 +49,7 @@ type UserRow = {
   isAdmin: boolean;
   deactivated: boolean;
   erased: boolean;
+  locked: boolean;
   displayName: string | null;
   avatarUrl: string | null;
   createdAt: Date;
@@ -128,6 +129,6 @@ function summary(row: UserRow): AdminUserSummary {
     avatar_url: row.avatarUrl,
     creation_ts: row.createdAt.getTime(),
     approved: true,
-    locked: false,
+    locked: row.locked,
   };
 }

@@ -17,7 +17,7 @@ const putUserBody = z.object({
   avatar_url: z.string().nullable().optional(),
   admin: z.boolean().optional(),
   deactivated: z.boolean().optional(),
-  // Lattice keeps no user types, locks or third-party IDs: only the "none" value of each is taken.
+  // Lattice keeps no user types or third-party IDs, and locks accounts through the spec's PUT /_matrix/client/v1/admin/lock: only the "none" value of each is taken here.
   user_type: z.null().optional(),
   locked: z.literal(false).optional(),
   threepids: z.array(z.never()).optional(),

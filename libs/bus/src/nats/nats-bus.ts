@@ -33,6 +33,9 @@ const DURABLE_WINDOW = 16;
 const DURABLE_ACK_WAIT_MS = 60_000;
 /** How long a message whose handler failed waits before it is delivered again. */
 const DURABLE_RETRY_MS = 2_000;
+/** Bounds of the backoff between attempts to start a stream consumer. */
+const CONSUMER_RETRY_MIN_MS = 250;
+const CONSUMER_RETRY_MAX_MS = 5_000;
 /** NATS's own default, for a server that does not say. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 /** Room left in a message for its headers (trace context). */
@@ -211,9 +214,12 @@ export class NatsBus implements Bus {
     const all = [handler as StreamHandler<StreamSubject>];
     this.handlers.set(subject, all);
     void (async () => {
-      const consumer = await this.js.consumers.get(OUTPUT_STREAM, { filterSubjects: outputSubject(subject), deliver_policy: DeliverPolicy.New });
-      this.outputConsumers.set(subject, consumer);
-      const messages = await consumer.consume();
+      const messages = await this.establish(`${subject} consumer`, async () => {
+        const consumer = await this.js.consumers.get(OUTPUT_STREAM, { filterSubjects: outputSubject(subject), deliver_policy: DeliverPolicy.New });
+        this.outputConsumers.set(subject, consumer);
+        return consumer.consume();
+      });
+      if (!messages) return;
       this.outputs.push(messages);
       for await (const message of messages) {
         const parent = traceContextOf(message.headers);
@@ -231,7 +237,8 @@ export class NatsBus implements Bus {
     const name = durableConsumerName(durableName, subject);
     await this.ensureDurableConsumer(name, subject, options);
     void (async () => {
-      const messages = await (await this.js.consumers.get(OUTPUT_STREAM, name)).consume();
+      const messages = await this.establish(`${name} consumer`, async () => (await this.js.consumers.get(OUTPUT_STREAM, name)).consume());
+      if (!messages) return;
       this.outputs.push(messages);
       for await (const message of messages) {
         const parent = traceContextOf(message.headers);
@@ -296,6 +303,24 @@ export class NatsBus implements Bus {
       return { consumer: subject, pending: info.num_pending, ackPending: info.num_ack_pending };
     });
     return Promise.all([...partitions, ...outputs]);
+  }
+
+  /**
+   * Retried until it succeeds or the connection closes: a consumer whose creation timed out (a busy
+   * server) would otherwise leave this process deaf to its stream for good, e.g. still accepting a
+   * token that another process logged out.
+   */
+  private async establish<T>(what: string, setup: () => Promise<T>): Promise<T | undefined> {
+    for (let delay = CONSUMER_RETRY_MIN_MS; !this.nc.isClosed(); delay = Math.min(delay * 2, CONSUMER_RETRY_MAX_MS)) {
+      try {
+        return await setup();
+      } catch (e) {
+        if (this.nc.isClosed()) break;
+        this.logger.warn(`${what} could not start (${(e as Error).message}); retrying in ${delay} ms`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {

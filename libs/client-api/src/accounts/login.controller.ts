@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { AccountStore, LoginTokens, type Session } from '@lattice/accounts';
-import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody, type MatrixRequest } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, LockedAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody, type MatrixRequest } from '@lattice/http';
 import { AppserviceAccess } from '../appservice/appservice-access';
 import { serverNameOf } from '@lattice/protocol';
 import type { z } from 'zod';
@@ -103,6 +103,7 @@ export class LoginController {
   }
 
   @GuestAllowed()
+  @LockedAllowed()
   @Post('logout')
   @HttpCode(200)
   async logout(@Auth() requester: Requester) {
@@ -110,6 +111,7 @@ export class LoginController {
     return {};
   }
 
+  @LockedAllowed()
   @Post('logout/all')
   @HttpCode(200)
   async logoutAll(@Auth() requester: Requester) {

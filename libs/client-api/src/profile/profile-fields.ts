@@ -25,11 +25,6 @@ export class ProfileFields {
     if (!EXTENDED_KEY.test(key)) throw Errors.invalidParam('Invalid profile key.');
   }
 
-  async all(userId: string): Promise<JsonObject> {
-    const user = await this.db.user.findUnique({ where: { userId }, select: { profileFields: true } });
-    return (user?.profileFields ?? {}) as JsonObject;
-  }
-
   /**
    * Sets `key`, or removes it when `value` is undefined, in one statement (two
    * clients setting different keys at once both keep theirs). The whole

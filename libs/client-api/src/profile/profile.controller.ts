@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient, FederationError } from '@lattice/federation';
-import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, Requester, Tenant, requireJsonObject, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, requireJsonObject, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
 import { isValidHistoricalUserId, serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomInputClient } from '@lattice/rooms';
 import { avatarUrlBody, displayNameBody } from '../rooms/room-schemas';
@@ -41,20 +41,24 @@ export class ProfileController {
       if (!remote) throw Errors.notFound('Profile not found');
       return remote;
     }
-    const profile = await this.localProfile(userId);
-    if (!profile) throw Errors.notFound('Profile not found');
-    return { ...(await this.fields.all(userId)), ...profile };
+    return this.localFullProfile(userId);
   }
 
-  /** A local user's profile; a user of an application service's namespace that does not exist yet is asked for first. */
-  private async localProfile(userId: string) {
-    return this.namespaces.readUser(userId, () => this.accounts.getProfile(userId));
+  /** With the extended fields; a user of an application service's namespace that does not exist yet is asked for first. */
+  private async localFullProfile(userId: string): Promise<JsonObject> {
+    const profile = await this.namespaces.readUser(userId, () => this.accounts.fullProfile(userId));
+    if (!profile) throw Errors.notFound('Profile not found');
+    return profile as JsonObject;
   }
 
   @Get(':field')
   @Public()
   async field(@Tenant() t: TenantConfig, @Param('userId') userId: string, @Param('field') field: string) {
-    const profile: JsonObject = await this.profile(t, userId);
+    if (!isValidHistoricalUserId(userId)) throw Errors.invalidParam(`Invalid user ID ${userId}`);
+    const server = serverNameOf(userId);
+    // A user of another server: only the field is asked for (server-server-api GET /query/profile `field`).
+    const isRemote = server !== undefined && !this.tenants.isLocal(server);
+    const profile = isRemote ? ((await this.remoteProfile(t, server, userId, field)) ?? {}) : await this.localFullProfile(userId);
     const value = profile[field];
     if (value === undefined) throw Errors.notFound(`${field} is not set`);
     return { [field]: value };
@@ -78,6 +82,7 @@ export class ProfileController {
   async setExtended(@Auth() r: Requester, @Param('userId') userId: string, @Param('keyName') key: string, @Body() raw: unknown) {
     ProfileFields.check(key);
     if (userId !== r.userId) throw Errors.forbidden("You cannot change another user's profile");
+    requireNotSuspended(r);
     const body = requireJsonObject<JsonObject>(raw);
     if (!(key in body)) throw Errors.missingParam(`Missing field: ${key}`);
     await this.fields.set(userId, key, body[key], (await this.accounts.getProfile(userId)) ?? {});
@@ -91,14 +96,16 @@ export class ProfileController {
     if (key === 'displayname' || key === 'avatar_url') return this.set(r, t, userId, key, '');
     ProfileFields.check(key);
     if (userId !== r.userId) throw Errors.forbidden("You cannot change another user's profile");
+    requireNotSuspended(r);
     await this.fields.set(userId, key, undefined, (await this.accounts.getProfile(userId)) ?? {});
     return {};
   }
 
   /** A user of another server: asked over federation (server-server-api "Querying for information"). */
-  private async remoteProfile(t: TenantConfig, server: string, userId: string): Promise<JsonObject | undefined> {
+  private async remoteProfile(t: TenantConfig, server: string, userId: string, field?: string): Promise<JsonObject | undefined> {
     try {
-      const answer = await this.federation.request<JsonObject>(t.serverName, server, 'GET', `/_matrix/federation/v1/query/profile?user_id=${encodeURIComponent(userId)}`);
+      const query = `user_id=${encodeURIComponent(userId)}${field === undefined ? '' : `&field=${encodeURIComponent(field)}`}`;
+      const answer = await this.federation.request<JsonObject>(t.serverName, server, 'GET', `/_matrix/federation/v1/query/profile?${query}`);
       // Extended fields pass through as the other server gave them; the two the spec types must have their types.
       const { displayname, avatar_url, ...extended } = answer;
       return {
@@ -115,6 +122,7 @@ export class ProfileController {
 
   private async set(r: Requester, t: TenantConfig, userId: string, field: Field, value: string) {
     if (userId !== r.userId) throw Errors.forbidden("You cannot change another user's profile");
+    requireNotSuspended(r);
     await this.accounts.setProfileField(userId, field, value === '' ? null : value);
     const profile = (await this.accounts.getProfile(userId)) ?? {};
     for (const { roomId } of await this.storage.reader.roomsOfUser(userId, ['join'])) {

@@ -1,11 +1,21 @@
 import { Body, Controller, Delete, Get, Param, Put, Query } from '@nestjs/common';
 import { Auth, Errors, MatrixError, Requester, requireJsonObject } from '@lattice/http';
-import { deleteRule, findRule, isRuleKind, PushRuleError, putRule, setRuleActions, setRuleEnabled, type RuleKind } from '@lattice/push-rules';
+import { deleteRule, findRule, isRuleKind, PushRuleError, putRule, setRuleActions, setRuleEnabled, type PushRule, type PushRules, type RuleKind } from '@lattice/push-rules';
 import { PushRulesStore } from './push-rules-store';
 
 function kindOf(kind: string): RuleKind {
   if (!isRuleKind(kind)) throw Errors.invalidParam(`Unknown push rule kind ${kind}`);
   return kind;
+}
+
+/**
+ * The rule a GET reads. A kind this server does not have (a newer one, such as MSC4306's
+ * `postcontent`) holds no rules here: the rule does not exist (404), which lets a client that
+ * probes for a rule before changing it carry on, as it does with a server that has the kind.
+ */
+function readRule(rules: PushRules, kind: string, ruleId: string): PushRule {
+  if (!isRuleKind(kind)) throw Errors.notFound('The push rule was not found.');
+  return findRule(rules, kind, ruleId);
 }
 
 /** Runs a ruleset edit, answering a refused one with its Matrix error. */
@@ -36,7 +46,7 @@ export class PushRulesController {
   @Get('pushrules/global/:kind/:ruleId')
   async rule(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string) {
     const rules = await this.store.rules(r.userId);
-    return refusing(() => findRule(rules, kindOf(kind), ruleId));
+    return refusing(() => readRule(rules, kind, ruleId));
   }
 
   @Put('pushrules/global/:kind/:ruleId')
@@ -57,7 +67,7 @@ export class PushRulesController {
   @Get('pushrules/global/:kind/:ruleId/enabled')
   async enabled(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string) {
     const rules = await this.store.rules(r.userId);
-    return { enabled: (await refusing(() => findRule(rules, kindOf(kind), ruleId))).enabled };
+    return { enabled: (await refusing(() => readRule(rules, kind, ruleId))).enabled };
   }
 
   @Put('pushrules/global/:kind/:ruleId/enabled')
@@ -71,7 +81,7 @@ export class PushRulesController {
   @Get('pushrules/global/:kind/:ruleId/actions')
   async actions(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string) {
     const rules = await this.store.rules(r.userId);
-    return { actions: (await refusing(() => findRule(rules, kindOf(kind), ruleId))).actions };
+    return { actions: (await refusing(() => readRule(rules, kind, ruleId))).actions };
   }
 
   @Put('pushrules/global/:kind/:ruleId/actions')

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Logger, Post } from '@nestjs/common';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
-import { Auth, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, RateLimited, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomInputClient } from '@lattice/rooms';
 import { RemoteInviter } from './remote-inviter';
@@ -27,6 +27,7 @@ export class CreateRoomController {
   @HttpCode(200)
   @RateLimited()
   async createRoom(@Auth() requester: Requester, @Tenant() tenant: TenantConfig, @Body() raw: unknown) {
+    requireNotSuspended(requester);
     const request = validateBody(createRoomBody, raw);
     const isRemote = (userId: string) => !this.tenants.isLocal(serverNameOf(userId) ?? '');
     const remote = (request.invite ?? []).filter(isRemote);

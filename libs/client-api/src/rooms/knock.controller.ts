@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient, knockThrough, ServerKeys } from '@lattice/federation';
-import { Auth, Errors, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, RateLimited, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { Keyring, RemoteKnocks, RoomInputClient } from '@lattice/rooms';
 import { AliasResolver } from '../directory/alias-resolver';
@@ -34,6 +34,7 @@ export class KnockController {
   @HttpCode(200)
   @RateLimited()
   async knock(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomIdOrAlias') target: string, @Body() raw: unknown, @ViaServers() via: string[]) {
+    requireNotSuspended(r);
     const body = validateBody(reasonBody, raw);
     const { roomId, servers } = await this.aliases.resolveRoomIdOrAlias(t.serverName, target, via);
     if (await this.storage.reader.roomVersion(roomId)) {

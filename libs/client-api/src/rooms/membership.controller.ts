@@ -3,7 +3,7 @@ import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
 import { FederationClient, leaveThrough, RemoteJoiner } from '@lattice/federation';
-import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
 import { isRoomId, serverNameOf, type JsonObject } from '@lattice/protocol';
 import { Keyring, RemoteKnocks, RoomInputClient, type PendingKnock } from '@lattice/rooms';
 import { AliasResolver } from '../directory/alias-resolver';
@@ -12,6 +12,7 @@ import { remoteFailure } from './remote-failure';
 import { RemoteInviter } from './remote-inviter';
 import { NamespaceQueries } from '@lattice/appservice-registry';
 import { inviteBody, joinBody, reasonBody, targetBody } from './room-schemas';
+import { UpgradeCarryOver } from './upgrade-carry-over';
 import { ViaServers } from './via-servers.decorator';
 
 /**
@@ -42,6 +43,7 @@ export class MembershipController {
     private readonly knocks: RemoteKnocks,
     private readonly inviter: RemoteInviter,
     private readonly namespaces: NamespaceQueries,
+    private readonly carryOver: UpgradeCarryOver,
   ) {}
 
   @GuestAllowed()
@@ -74,13 +76,23 @@ export class MembershipController {
    * whoever invited the user.
    */
   private async joinKnownOrRemote(r: Requester, t: TenantConfig, roomId: string, via: string[], reason: string | undefined, content: JsonObject): Promise<string> {
+    requireNotSuspended(r);
     if (r.isGuest) await this.requireGuestsMayJoin(roomId);
-    if (await this.storage.reader.roomVersion(roomId)) return this.act(r, t, roomId, 'join', r.userId, reason, content);
+    if (await this.storage.reader.roomVersion(roomId)) {
+      await this.act(r, t, roomId, 'join', r.userId, reason, content);
+      await this.carryOverSettings(r.userId, roomId);
+      return roomId;
+    }
     if (!isRoomId(roomId)) throw Errors.invalidParam(`Invalid room ID ${roomId}`);
     const invite = await this.storage.db.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
     const inviter = invite && serverNameOf((JSON.parse(invite.event) as { sender: string }).sender);
     const servers = [...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => !!s && s !== t.serverName))];
     return this.joinRemote(r, t, roomId, servers, content);
+  }
+
+  /** A joined replacement room gets the user's settings of the room it replaced; the join stands if that fails. */
+  private async carryOverSettings(userId: string, roomId: string): Promise<void> {
+    await this.carryOver.carryOver(userId, roomId).catch((error: unknown) => this.logger.warn(`Settings of ${userId} not carried over to ${roomId}: ${String(error)}`));
   }
 
   /**
@@ -97,6 +109,7 @@ export class MembershipController {
   @HttpCode(200)
   @RateLimited()
   async invite(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
+    requireNotSuspended(r);
     const body = validateBody(inviteBody, raw);
     const server = serverNameOf(body.user_id);
     if (server && !this.tenants.isLocal(server)) {
@@ -203,6 +216,7 @@ export class MembershipController {
       pdu: joined.pdu, state: joined.state, authChain: joined.authChain,
       ...(joined.partial ? { partial: joined.partial } : {}),
     });
+    await this.carryOverSettings(r.userId, roomId);
     return roomId;
   }
 }

@@ -1,23 +1,28 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Errors } from '@lattice/http';
 import { findRoomVersion, type JsonObject } from '@lattice/protocol';
 import { RoomInputClient } from '@lattice/rooms';
 import { StorageAccess } from '../storage-access';
 import { mayUpgrade, planUpgrade } from './plan-upgrade';
+import { UpgradeCarryOver } from './upgrade-carry-over';
 
 /**
  * POST /rooms/{roomId}/upgrade (client-server-api "Room Upgrades", server
  * behaviour): the replacement room (planUpgrade), the tenant's local aliases
  * and its room directory entry moved to it, the tombstone in the old room,
  * and the old room's power levels restricted. Members follow by joining the
- * replacement room the tombstone names.
+ * replacement room the tombstone names; their push rules, tags and m.direct
+ * entries of the old room follow them (UpgradeCarryOver).
  */
 @Injectable()
 export class RoomUpgrader {
+  private readonly logger = new Logger(RoomUpgrader.name);
+
   constructor(
     private readonly rooms: RoomInputClient,
     private readonly storage: StorageAccess,
+    private readonly carryOver: UpgradeCarryOver,
   ) {}
 
   async upgrade(upgrader: string, tenant: TenantConfig, oldRoomId: string, newVersionId: string, additionalCreators?: string[]): Promise<string> {
@@ -41,6 +46,9 @@ export class RoomUpgrader {
     }
     await send(oldRoomId, 'm.room.tombstone', { body: 'This room has been replaced', replacement_room: newRoomId });
     if (plan.restrictedOldPowerLevels) await send(oldRoomId, 'm.room.power_levels', plan.restrictedOldPowerLevels);
+    // The upgrader is in the new room already, without joining it: its settings follow here. The upgrade is
+    // done by now, so a failure is logged rather than answered (a client would retry and make a second room).
+    await this.carryOver.carryOver(upgrader, newRoomId).catch((error: unknown) => this.logger.warn(`Settings of ${upgrader} not carried over to ${newRoomId}: ${String(error)}`));
     return newRoomId;
   }
 

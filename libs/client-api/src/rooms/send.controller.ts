@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, Requester, Tenant, requireJsonObject, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, requireJsonObject, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 import { mayBeThreadRoot, relationOf, RelationsReader, RoomInputClient, stateInView, toClientEvent } from '@lattice/rooms';
 import { StorageAccess } from '../storage-access';
@@ -29,6 +29,8 @@ export class SendController {
     @Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() raw: unknown,
     @Query('ts') ts?: string,
   ) {
+    // A suspended user may still redact their own events through /send (client-server-api "Account suspension").
+    if (type !== 'm.room.redaction') requireNotSuspended(r);
     const content = jsonObject(raw);
     const originServerTs = massagedTimestamp(r, ts);
     await this.checkRelation(r.userId, roomId, type, content);
@@ -96,11 +98,13 @@ export class SendController {
   @RateLimited()
   async redact(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Param('txnId') txnId: string, @Body() raw: unknown) {
     const body = validateBody(reasonBody, raw);
+    if (r.suspended && (await this.storage.reader.event(eventId))?.pdu.sender !== r.userId) throw Errors.userSuspended();
     const result = await this.rooms.submit({ kind: 'redact', serverName: t.serverName, sender: r.userId, roomId, redacts: eventId, reason: body.reason, txn: { deviceId: r.deviceId, txnId } });
     return { event_id: result.eventId };
   }
 
   private async putState(r: Requester, t: TenantConfig, roomId: string, type: string, stateKey: string, raw: unknown, ts: string | undefined) {
+    requireNotSuspended(r);
     const content = jsonObject(raw);
     const originServerTs = massagedTimestamp(r, ts);
     if (type === 'm.room.canonical_alias' && stateKey === '') await this.canonicalAliases.check(t.serverName, roomId, content);

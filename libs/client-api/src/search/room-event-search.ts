@@ -76,7 +76,7 @@ export class RoomEventSearch {
   /**
    * Pages of candidates until `limit` of them pass the viewer's history
    * visibility and the filter, or none are left; `resumeAfter` is the last
-   * candidate looked at when more may follow.
+   * candidate looked at when the page is full or candidates remain.
    */
   private async visibleMatches(viewer: Viewer, query: SearchQuery, filter: RoomEventFilter | undefined): Promise<{ found: Found[]; resumeAfter?: SearchHit }> {
     const found: Found[] = [];
@@ -87,11 +87,12 @@ export class RoomEventSearch {
       const candidates = hits.slice(0, query.limit);
       const stored = await this.storage.visibility.visibleToUser(viewer.userId, await this.storage.reader.eventsByNid(candidates.map((h) => h.eventNid)));
       const visible = new Map(stored.map((e) => [e.streamPos, e]));
-      for (const [i, hit] of candidates.entries()) {
+      for (const hit of candidates) {
         const event = visible.get(hit.streamPos);
         if (event && roomEventMatches(filter, { type: event.pdu.type, sender: event.pdu.sender, room_id: event.roomId, content: event.pdu.content })) found.push({ hit, event });
-        const more = i < candidates.length - 1 || hits.length > candidates.length;
-        if (found.length === query.limit) return { found, ...(more ? { resumeAfter: hit } : {}) };
+        // A full page always carries a next_batch, as Synapse's does (and sytest and Complement expect):
+        // the spec lets a token lead to an empty page, and only a page with room to spare ends the results.
+        if (found.length === query.limit) return { found, resumeAfter: hit };
       }
       if (hits.length <= query.limit) return { found };
       lastExamined = candidates.at(-1)!;

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
-import { Errors, Public, Tenant } from '@lattice/http';
+import { AccountStore } from '@lattice/accounts';
+import { Auth, Errors, Public, Requester, Tenant } from '@lattice/http';
 import type { TenantConfig } from '@lattice/config';
 import { DEFAULT_ROOM_VERSION, knownRoomVersions } from '@lattice/protocol';
 
@@ -16,6 +17,8 @@ const UNSTABLE_FEATURES = { 'org.matrix.msc3814': true, 'uk.half-shot.msc2666.qu
 /** Discovery: what the server speaks and where clients find it. */
 @Controller()
 export class VersionsController {
+  constructor(private readonly accounts: AccountStore) {}
+
   @Get('_matrix/client/versions')
   @Public()
   versions() {
@@ -44,7 +47,8 @@ export class VersionsController {
   }
 
   @Get('_matrix/client/v3/capabilities')
-  capabilities() {
+  async capabilities(@Auth() r: Requester) {
+    const isAdmin = (await this.accounts.moderationOf(r.userId))?.isAdmin === true;
     return {
       capabilities: {
         'm.change_password': { enabled: true },
@@ -58,6 +62,8 @@ export class VersionsController {
         'm.get_login_token': { enabled: true },
         // Every profile field may be set: displayname, avatar_url, m.tz and custom keys (v1.16).
         'm.profile_fields': { enabled: true },
+        // Omitted for everyone else, as the spec asks when both would be false.
+        ...(isAdmin ? { 'm.account_moderation': { suspend: true, lock: true } } : {}),
       },
     };
   }

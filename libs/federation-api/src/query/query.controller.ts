@@ -38,8 +38,8 @@ export class QueryController {
   async profile(@Tenant() tenant: TenantConfig, @Query('user_id') userId?: string, @Query('field') field?: string) {
     if (!userId) throw Errors.missingParam('user_id is required');
     if (serverNameOf(userId) !== tenant.serverName) throw Errors.invalidParam(`${userId} is not a user of ${tenant.serverName}`);
-    if (field !== undefined && field !== 'displayname' && field !== 'avatar_url') throw Errors.notFound(`Unknown profile field ${field}`);
-    const profile = await this.namespaces.readUser(userId, () => this.accounts.getProfile(userId));
+    // Extended fields (m.tz and custom keys, v1.16) are public, as they are to clients of this server.
+    const profile = await this.namespaces.readUser(userId, () => this.accounts.fullProfile(userId));
     if (!profile) throw Errors.notFound('User does not exist');
     if (field === undefined) return profile;
     if (profile[field] === undefined) throw Errors.notFound(`${field} is not set`);

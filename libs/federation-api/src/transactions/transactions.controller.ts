@@ -221,13 +221,16 @@ export class TransactionsController {
     } else if (edu.edu_type === 'm.receipt') {
       for (const [roomId, byType] of Object.entries(content)) {
         if (!(await allowed(roomId, origin))) continue;
-        const readers = ((byType as JsonObject)?.['m.read'] ?? {}) as Record<string, { event_ids?: unknown; data?: { thread_id?: unknown } }>;
+        const readers = ((byType as JsonObject)?.['m.read'] ?? {}) as Record<string, { event_ids?: unknown; data?: { thread_id?: unknown; ts?: unknown } }>;
         for (const [userId, receipt] of Object.entries(readers)) {
           const eventId = Array.isArray(receipt?.event_ids) ? receipt.event_ids[0] : undefined;
           if (!fromOrigin(userId) || typeof eventId !== 'string' || (await this.reader.membership(roomId, userId)) !== 'join') continue;
           const threadId = typeof receipt.data?.thread_id === 'string' ? receipt.data.thread_id : '';
           const position = await this.receipts.put({ roomId, receiptType: 'm.read', userId, threadId, eventId });
-          await this.bus.publish('output.streams', { stream: 'receipts', position: position.toString(), roomId });
+          // The receipt itself goes with the change: application services receive it (MSC2409) as they do a local one.
+          const ts = typeof receipt.data?.ts === 'number' ? receipt.data.ts : Date.now();
+          const written = { userId, receiptType: 'm.read', eventId, ts, ...(threadId ? { threadId } : {}) };
+          await this.bus.publish('output.streams', { stream: 'receipts', position: position.toString(), roomId, receipt: written });
         }
       }
     } else if (edu.edu_type === 'm.direct_to_device') {

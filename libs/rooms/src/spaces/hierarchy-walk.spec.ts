@@ -61,6 +61,12 @@ describe('walkHierarchy', () => {
     expect(ids(await walkHierarchy('!space', rooms, { ...walk, suggestedOnly: true }))).toEqual(['!space', '!b']);
   });
 
+  it('shows only the suggested links of a space when only suggested children are walked', async () => {
+    const rooms = graph({ '!space': ['!a', { id: '!b', suggested: true }] });
+    const [space] = (await walkHierarchy('!space', rooms, { ...walk, suggestedOnly: true }))!.rooms;
+    expect(space.children_state.map((e) => e.state_key)).toEqual(['!b']);
+  });
+
   it('gives nothing when the root cannot be seen', async () => {
     expect(await walkHierarchy('!space', graph({}, ['!space']), walk)).toBeUndefined();
   });

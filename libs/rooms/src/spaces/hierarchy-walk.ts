@@ -37,7 +37,8 @@ export async function walkHierarchy(rootId: string, lookup: HierarchyLookup, wal
       if (roomId === rootId) return undefined;
       continue;
     }
-    found.push(room);
+    // With suggested_only the rooms' links are only the suggested ones too, as other servers show them.
+    found.push(walk.suggestedOnly ? { ...room, children_state: room.children_state.filter((e) => e.content.suggested === true) } : room);
     if (depth >= walk.maxDepth) continue;
     const children = spaceChildren(room.children_state, walk.suggestedOnly).filter((c) => !seen.has(c.roomId));
     for (const child of children.reverse()) stack.push({ roomId: child.roomId, via: child.via, depth: depth + 1 });

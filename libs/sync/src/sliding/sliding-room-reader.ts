@@ -157,6 +157,21 @@ export class SlidingRoomReader {
     return counts;
   }
 
+  /** Rooms of `roomIds` with a non-empty m.room.name or canonical alias: /sync gives heroes for the others. */
+  async namedRooms(roomIds: string[]): Promise<Set<string>> {
+    if (roomIds.length === 0) return new Set();
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string }>>(
+      `SELECT DISTINCT r.room_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
+       JOIN event_types t ON t.type_nid = c.type_nid JOIN event_state_keys k ON k.state_key_nid = c.state_key_nid
+       JOIN event_json j ON j.event_nid = c.event_nid
+       WHERE r.room_id = ANY($1::text[]) AND k.state_key = ''
+         AND ((t.type = 'm.room.name' AND coalesce(j.json::jsonb -> 'content' ->> 'name', '') <> '')
+           OR (t.type = 'm.room.canonical_alias' AND coalesce(j.json::jsonb -> 'content' ->> 'alias', '') <> ''))`,
+      roomIds,
+    );
+    return new Set(rows.map((r) => r.room_id));
+  }
+
   /** MSC4186 `bump_stamp`: the position of each room's last event of a bump type, at or before `upTo`. */
   async bumpStamps(roomIds: string[], upTo: bigint): Promise<Map<string, bigint>> {
     if (roomIds.length === 0) return new Map();
