@@ -58,6 +58,12 @@ describe('client-server API errors and limits', () => {
     expect(await call('POST', '/createRoom', '{not json')).toMatchObject({ status: 400, body: { errcode: 'M_NOT_JSON' } });
   });
 
+  it('answers event content that is JSON but not an object with M_BAD_JSON and persists nothing', async () => {
+    const before = await timelineLength();
+    expect(await call('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/string`, '"eyJib2R5IjogMS4xfQ=="')).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
+    expect(await timelineLength()).toBe(before);
+  });
+
   it('answers a field of the wrong type with M_BAD_JSON and creates no room', async () => {
     const rooms = ((await call('GET', '/joined_rooms')).body.joined_rooms as string[]).length;
     expect(await call('POST', '/createRoom', { name: 42 })).toMatchObject({ status: 400, body: { errcode: 'M_BAD_JSON' } });
@@ -151,6 +157,28 @@ describe('client-server API errors and limits', () => {
     const response = await fetch(`${server.url}/_matrix/client/v3/sync`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' } });
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
     expect(response.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+  });
+
+  it('gives /messages an end token with a short page that read events, and none with the empty page after it', async () => {
+    const room = encodeURIComponent(roomId);
+    const filter = encodeURIComponent(JSON.stringify({ contains_url: true }));
+    await call('PUT', `/rooms/${room}/send/m.room.message/with-url`, { msgtype: 'm.file', body: 'f', url: 'mxc://localhost/abc' });
+    const first = (await call('GET', `/rooms/${room}/messages?dir=b&limit=1000&filter=${filter}`)).body;
+    expect(first).toMatchObject({ chunk: [{ content: { url: 'mxc://localhost/abc' } }], end: expect.any(String) });
+    const after = (await call('GET', `/rooms/${room}/messages?dir=b&limit=1000&from=${first.end as string}`)).body;
+    expect(after.chunk).toEqual([]);
+    expect(after).not.toHaveProperty('end');
+  });
+
+  it('lists the members at the prev_batch of an initial sync whose timeline is the whole room as they were at that sync', async () => {
+    const fresh = (await call('POST', '/createRoom', { preset: 'public_chat' })).body.room_id as string;
+    const filter = encodeURIComponent(JSON.stringify({ room: { rooms: [fresh], timeline: { limit: 50 } } }));
+    const synced = (await call('GET', `/sync?timeout=0&filter=${filter}`)).body as { rooms: { join: Record<string, { timeline: { limited: boolean; prev_batch: string } }> } };
+    const { limited, prev_batch: prevBatch } = synced.rooms.join[fresh].timeline;
+    expect(limited).toBe(false);
+    await call('POST', `/rooms/${encodeURIComponent(fresh)}/invite`, { user_id: '@later:localhost' });
+    const then = ((await call('GET', `/rooms/${encodeURIComponent(fresh)}/members?at=${prevBatch}`)).body.chunk as Array<{ state_key: string }>).map((e) => e.state_key);
+    expect(then).toEqual(['@limits:localhost']);
   });
 
   it('lists the members of a room as they were at a pagination token', async () => {

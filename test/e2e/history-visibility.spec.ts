@@ -151,6 +151,20 @@ describe('history visibility', () => {
       expect(await raw.call(bob, 'GET', `/rooms/${room(roomId)}/messages?dir=b`)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
     });
 
+    it('still shows its leave to an incremental sync from before it, but not to an initial sync with include_leave', async () => {
+      const roomId = await createRoom('shared');
+      const bob = await fresh();
+      await join(bob, roomId);
+      const before = (await raw.sync(bob)).next_batch;
+      await leave(bob, roomId);
+      await raw.call(bob, 'POST', `/rooms/${room(roomId)}/forget`, {});
+      const includeLeave = encodeURIComponent(JSON.stringify({ room: { include_leave: true } }));
+      const incremental = (await raw.call(bob, 'GET', `/sync?timeout=0&since=${before}&filter=${includeLeave}`)).body as { rooms: { leave: Record<string, unknown> } };
+      const initial = (await raw.call(bob, 'GET', `/sync?timeout=0&filter=${includeLeave}`)).body as { rooms: { leave: Record<string, unknown> } };
+      expect(Object.keys(incremental.rooms.leave)).toEqual([roomId]);
+      expect(initial.rooms.leave).toEqual({});
+    });
+
     it('cannot be forgotten while joined: 400 M_UNKNOWN', async () => {
       const roomId = await createRoom('shared');
       expect(await raw.call(alice, 'POST', `/rooms/${room(roomId)}/forget`, {})).toMatchObject({ status: 400, body: { errcode: 'M_UNKNOWN' } });

@@ -1,7 +1,7 @@
 import { startEmbeddedServer } from '../support/embedded-server';
 import { rawClient, type Account } from '../support/raw-client';
 
-/** Checks the client-server API makes before a state change reaches the room: kicks and canonical aliases. */
+/** Checks the client-server API makes before a state change reaches the room: joins, kicks and canonical aliases. */
 describe('state change checks', () => {
   let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
   let raw: ReturnType<typeof rawClient>;
@@ -50,6 +50,17 @@ describe('state change checks', () => {
     });
   });
 
+  describe('join', () => {
+    it('puts extra keys of the join body into the member event, but never join_authorised_via_users_server', async () => {
+      const bob = await raw.register(`custom-${names++}`);
+      const joined = await raw.call(bob, 'POST', `/join/${room()}`, { foo: 'bar', membership: 'leave', join_authorised_via_users_server: alice.userId });
+      expect(joined.status).toBe(200);
+      const content = (await raw.call(alice, 'GET', `/rooms/${room()}/state/m.room.member/${encodeURIComponent(bob.userId)}`)).body;
+      expect(content).toMatchObject({ membership: 'join', foo: 'bar' });
+      expect(content).not.toHaveProperty('join_authorised_via_users_server');
+    });
+  });
+
   describe('kick', () => {
     it('refuses to kick a user who left with 403', async () => {
       const bob = await raw.register(`left-${names++}`);
@@ -72,6 +83,14 @@ describe('state change checks', () => {
 
     it('refuses an alias that does not exist with 400 M_BAD_ALIAS', async () => {
       expect(await setCanonical({ alias: '#nowhere:localhost' })).toMatchObject({ status: 400, body: { errcode: 'M_BAD_ALIAS' } });
+    });
+
+    it('loses an alias deleted from the directory: the room gets a new event without it', async () => {
+      const target = (await raw.call(alice, 'POST', '/createRoom', {})).body.room_id as string;
+      const alias = await newAlias(target);
+      await raw.call(alice, 'PUT', `/rooms/${room(target)}/state/m.room.canonical_alias/`, { alias });
+      expect((await raw.call(alice, 'DELETE', `/directory/room/${encodeURIComponent(alias)}`)).status).toBe(200);
+      expect((await raw.call(alice, 'GET', `/rooms/${room(target)}/state/m.room.canonical_alias/`)).body).toEqual({});
     });
 
     it('refuses an alt alias of another room with 400 M_BAD_ALIAS', async () => {

@@ -127,10 +127,10 @@ export function deviceFlows(start: () => Promise<RunningServer>): void {
     expect((await call(a, 'GET', '/account/whoami')).status).toBe(401);
   });
 
-  it('refuses to delete with another user password', async () => {
+  it('refuses to delete with another user password with 403, not a UIA retry', async () => {
     const [main, other] = await Promise.all([register('devices-uia-owner'), register('devices-uia-other')]);
     const refused = await call(main, 'DELETE', `/devices/${main.deviceId}`, { auth: password(other.userId, 'correct horse') });
-    expect(refused.status).toBe(401);
+    expect(refused).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
     expect((await call(main, 'GET', '/account/whoami')).status).toBe(200);
   });
 }

@@ -106,13 +106,13 @@ export class DeviceKeyStore {
     return result;
   }
 
-  /** Claims one key per device asked: a one-time key (consumed) if one is left, else the fallback key (kept). */
+  /** Claims one key per device asked: the oldest one-time key (consumed, MSC4225 order) if one is left, else the fallback key (kept). */
   async claim(wanted: OneTimeKeyClaim): Promise<Record<string, Record<string, JsonObject>>> {
     const result: Record<string, Record<string, JsonObject>> = {};
     for (const [userId, devices] of Object.entries(wanted)) {
       for (const [deviceId, algorithm] of Object.entries(devices)) {
         const key = await this.db.$transaction(async (tx) => {
-          const oneTime = await tx.oneTimeKey.findFirst({ where: { userId, deviceId, algorithm, fallback: false }, orderBy: { keyId: 'asc' } });
+          const oneTime = await tx.oneTimeKey.findFirst({ where: { userId, deviceId, algorithm, fallback: false }, orderBy: { uploadSeq: 'asc' } });
           if (oneTime) {
             await tx.oneTimeKey.delete({ where: { userId_deviceId_keyId: { userId, deviceId, keyId: oneTime.keyId } } });
             return oneTime;

@@ -9,6 +9,7 @@ import { DehydratedDeviceController } from './devices/dehydrated-device.controll
 import { DevicesController } from './devices/devices.controller';
 import { AliasResolver } from './directory/alias-resolver';
 import { DirectoryController } from './directory/directory.controller';
+import { CanonicalAliasRemoval } from './directory/canonical-alias-removal';
 import { CrossSigningController } from './keys/cross-signing.controller';
 import { KeyBackupController } from './keys/key-backup.controller';
 import { KeysController } from './keys/keys.controller';
@@ -105,6 +106,6 @@ import { ThirdPartyController } from './appservice/thirdparty.controller';
     RoomInputClient,
     StorageAccess,
     UpgradeCarryOver,
-    PushRulesStore, AliasResolver, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields, ReportStore, AppserviceAccess],
+    PushRulesStore, AliasResolver, CanonicalAliasRemoval, RemoteKnocks, RemoteHierarchyCache, RemoteInviter, CanonicalAliasCheck, SearchIndex, RoomEventSearch, UserDirectory, RoomUpgrader, ProfileFields, ReportStore, AppserviceAccess],
 })
 export class ClientApiModule {}

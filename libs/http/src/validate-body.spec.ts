@@ -27,8 +27,8 @@ describe('validateBody', () => {
     expect(errorOf({ name: 1 })).toMatchObject({ status: 400, errcode: 'M_BAD_JSON' });
   });
 
-  it('answers a body that is not an object with M_NOT_JSON', () => {
-    expect(errorOf([])).toMatchObject({ status: 400, errcode: 'M_NOT_JSON' });
+  it('answers JSON that is not an object with M_BAD_JSON', () => {
+    expect(errorOf([])).toMatchObject({ status: 400, errcode: 'M_BAD_JSON' });
   });
 
   it('answers U+0000 in a string field with M_BAD_JSON naming the field', () => {

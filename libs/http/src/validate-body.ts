@@ -9,12 +9,23 @@ import { Errors, MatrixError } from './matrix-error';
  * after validation, and no field of a Matrix request needs it.
  */
 export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw Errors.notJson('Request body must be a JSON object');
-  const result = schema.safeParse(body);
-  if (!result.success) throw toMatrixError(result.error, body);
+  const object = requireJsonObject(body);
+  const result = schema.safeParse(object);
+  if (!result.success) throw toMatrixError(result.error, object);
   const nul = pathToNul(result.data);
   if (nul !== undefined) throw Errors.badJson(`Invalid field ${nul.join('.') || 'body'}: must not contain U+0000`);
   return result.data;
+}
+
+/**
+ * The body as an object, or M_BAD_JSON: a string, number, array or null
+ * parsed, so it is JSON, but malformed for an endpoint that takes an object
+ * (client-server-api "Common error codes": M_NOT_JSON is for bodies that are
+ * not JSON at all).
+ */
+export function requireJsonObject<T extends object = Record<string, unknown>>(body: unknown, what = 'Request body'): T {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw Errors.badJson(`${what} must be a JSON object`);
+  return body as T;
 }
 
 /** The path to the first string (value or key) holding U+0000, or undefined. */

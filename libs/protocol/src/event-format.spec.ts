@@ -58,9 +58,16 @@ describe('event format checks', () => {
     expect(validateEventFormat(getRoomVersion('9'), levels)).toBeUndefined();
   });
 
-  it('wants redacts in content from v11 and top-level before', () => {
-    expect(validateEventFormat(v11, valid({ type: 'm.room.redaction', redacts: '$e' }))?.field).toBe('content.redacts');
+  it('wants a redaction\'s redacts, if any, to be a string: in content from v11 and top-level before', () => {
+    expect(validateEventFormat(v11, valid({ type: 'm.room.redaction', content: { redacts: 1 } }))?.field).toBe('content.redacts');
+    expect(validateEventFormat(getRoomVersion('10'), valid({ type: 'm.room.redaction', redacts: 1 as unknown as string }))?.field).toBe('redacts');
+    expect(validateEventFormat(v11, valid({ type: 'm.room.redaction', content: { redacts: '$e' } }))).toBeUndefined();
     expect(validateEventFormat(getRoomVersion('10'), valid({ type: 'm.room.redaction', redacts: '$e' }))).toBeUndefined();
+  });
+
+  it('accepts a redaction naming no event (it redacts nothing)', () => {
+    expect(validateEventFormat(v11, valid({ type: 'm.room.redaction', redacts: '$e' }))).toBeUndefined();
+    expect(validateEventFormat(getRoomVersion('10'), valid({ type: 'm.room.redaction' }))).toBeUndefined();
   });
 
   it('v12: the create event has no room_id and other events use hash room IDs', () => {

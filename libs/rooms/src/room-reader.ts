@@ -425,6 +425,17 @@ export class RoomReader {
     return timelines;
   }
 
+  /** The latest timeline gap (model TimelineGap) in (after, upTo] of each room that has one, by room ID. */
+  async latestGaps(after: bigint, upTo: bigint): Promise<Map<string, bigint>> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; stream_pos: bigint }>>(
+      `SELECT r.room_id, max(g.stream_pos) AS stream_pos FROM timeline_gaps g JOIN rooms r ON r.room_nid = g.room_nid
+       WHERE g.stream_pos > $1 AND g.stream_pos <= $2 GROUP BY r.room_id`,
+      after,
+      upTo,
+    );
+    return new Map(rows.map((row) => [row.room_id, BigInt(row.stream_pos)]));
+  }
+
   /** The highest committed position of the room-events stream. */
   async maxStreamPos(): Promise<bigint> {
     const row = await this.db.streamPosition.findUnique({ where: { stream: 'events' } });

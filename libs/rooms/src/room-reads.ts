@@ -35,7 +35,7 @@ export type ClientRoomReads = RoomViewReads &
 export type SyncRoomReads = RoomViewReads &
   MembershipReads &
   PublicRoomReads &
-  Pick<RoomReader, 'event' | 'membership' | 'maxStreamPos' | 'remoteInviteState' | 'remoteKnockState' | 'stateChangedBetween' | 'statesAt' | 'timeline' | 'latestTimelines' | 'roomsWithEvents' | 'eventHeadersInRange' | 'eventsByNid'>;
+  Pick<RoomReader, 'event' | 'membership' | 'maxStreamPos' | 'remoteInviteState' | 'remoteKnockState' | 'stateChangedBetween' | 'statesAt' | 'timeline' | 'latestTimelines' | 'latestGaps' | 'roomsWithEvents' | 'eventHeadersInRange' | 'eventsByNid'>;
 
 /** The federation API's reads: the DAG (auth chains, state before an event, walking back for backfill), membership for ACLs and routing. */
 export type FederationRoomReads = SpaceRoomReads &

@@ -178,8 +178,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     this.watched.set(request.userId, memberships.filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.roomId), current.events);
     const accountData = withPushRules(request.userId, accountEntries, since === undefined);
     const ignored = await this.ignoredUsers.ignoredBy(request.userId, accountData, from.accountData, current.accountData);
-    const hasLeft = memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
-    const forgotten = new Set(hasLeft ? (await this.db.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
+    const listsLeftRooms = !since && filter?.room?.include_leave && memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
+    const forgotten = new Set(listsLeftRooms ? (await this.db.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
+    const gaps = since ? await this.reader.latestGaps(from.events, current.events) : new Map<string, bigint>();
 
     // Receipts of every joined room in two reads, and the timelines of rooms new to the answer (joined since the token,
     // or all on an initial sync) in reads of many rooms each, not one read per room.
@@ -202,7 +203,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         const receipts = (roomSince ? receiptsSince : receiptsAll).get(room.roomId);
         const fetched = roomSince ? undefined : timelines.get(room.roomId);
         const state = roomSince ? undefined : states.get(room.roomId);
-        const built = await this.joinedRoom(request, room.roomId, room.streamPos, roomSince, current, { accountData, ignored, receipts, fetched, state, countsChanged: countsChanged.has(room.roomId), quiet });
+        const built = await this.joinedRoom(request, room.roomId, room.streamPos, roomSince, roomSince ? gaps.get(room.roomId) : undefined, current, { accountData, ignored, receipts, fetched, state, countsChanged: countsChanged.has(room.roomId), quiet });
         if (built) {
           join[room.roomId] = built.section;
           timelinesToFill.push(built);
@@ -212,7 +213,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         if (!inviteFromIgnored(ignored, inviteState, request.userId)) invite[room.roomId] = { invite_state: { events: inviteState } };
       } else if (room.membership === 'knock' && (changedMembership || !since)) {
         knock[room.roomId] = { knock_state: { events: (await this.reader.remoteKnockState(room.roomId, request.userId)) ?? (await this.knockState(room.roomId, request.userId)) } };
-      } else if ((room.membership === 'leave' || room.membership === 'ban') && since && changedMembership && !forgotten.has(room.roomId)) {
+      } else if ((room.membership === 'leave' || room.membership === 'ban') && since && changedMembership) {
+        // Even forgotten: the leave in this window is how the user's other devices learn they left (Synapse and Complement's
+        // TestRoomForget agree; the spec only says forgotten history cannot be retrieved, which later syncs respect).
         leave[room.roomId] = await this.leftRoom(request, room.roomId, since, room.streamPos, ignored);
       } else if ((room.membership === 'leave' || room.membership === 'ban') && !since && filter?.room?.include_leave && !forgotten.has(room.roomId)) {
         leave[room.roomId] = await this.leftRoom(request, room.roomId, undefined, room.streamPos, ignored);
@@ -252,25 +255,30 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * and `fetched` and `state`, when given, its timeline (newest first, one
    * more than the limit) and the state before it, read so too. The
    * section's timeline events are left to fillTimelines, which bundles the
-   * aggregations of every room's in one read.
+   * aggregations of every room's in one read. `gap`: the
+   * latest timeline gap after `since` (model TimelineGap), where an
+   * incremental timeline then starts, limited, so the client pages back
+   * across it rather than taking the events either side for one run (as
+   * Synapse does; Complement's TestSyncTimelineGap).
    */
   private async joinedRoom(
     request: SyncRequest,
     roomId: string,
     joinedAt: bigint,
     since: SyncPosition | undefined,
+    gap: bigint | undefined,
     current: SyncPosition,
     known: { accountData: AccountDataEntry[]; ignored: ReadonlySet<string>; receipts: Record<string, unknown> | undefined; fetched?: StoredEvent[]; state?: StoredEvent[]; countsChanged: boolean; quiet: boolean },
   ): Promise<TimelineToFill | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     // From position 0 at most: history fetched from other servers (negative positions) is for /messages, never new in /sync.
-    const after = since?.events ?? 0n;
+    const after = gap === undefined ? (since?.events ?? 0n) : gap - 1n;
     const { accountData, ignored, receipts, countsChanged, quiet } = known;
     const fetched = quiet
       ? []
       : known.fetched ?? await this.shared.share(`timeline ${roomId} ${after} ${current.events} ${limit}`, () => this.reader.timeline(roomId, { after, upTo: current.events, limit: limit + 1, backwards: true }));
-    const limited = fetched.length > limit;
+    const limited = fetched.length > limit || gap !== undefined;
     const timeline = fetched.slice(0, limit).reverse();
     // From the user's current join on, every event is theirs to see, at membership join.
     const seen = timeline.length > 0 && timeline[0].streamPos < joinedAt ? await this.visibility.visibleToUser(request.userId, timeline) : timeline.map((e) => ({ ...e, viewerMembership: 'join' }));
@@ -287,11 +295,16 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     if (since !== undefined && !request.fullState && timeline.length > 0) state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
     if (since !== undefined && !request.fullState && timeline.length === 0 && ephemeral.length === 0 && roomAccountData.length === 0 && !countsChanged) return undefined;
 
+    // prev_batch is where the client pages back from, and the `at` of /members. A timeline that starts at the room's
+    // create event has nothing before it: its token is now, as Synapse gives an unlimited timeline, so /members?at= that
+    // token lists the members the timeline left (Complement's TestGetRoomMembersAtPoint) rather than the nobody before
+    // the room existed. Any other timeline's token is its start, so paging back reaches what came before it.
+    const wholeHistory = !limited && timeline[0]?.pdu.type === 'm.room.create';
     const section: JoinedRoom = {
       timeline: {
         events: [],
         limited,
-        ...(timeline.length > 0 ? { prev_batch: formatPaginationToken(timeline[0].streamPos) } : { prev_batch: formatPaginationToken(current.events + 1n) }),
+        prev_batch: formatPaginationToken(timeline.length > 0 && !wholeHistory ? timeline[0].streamPos : current.events + 1n),
       },
       state: { events: state.map((e) => toClientEvent(e)) },
       ephemeral: { events: ephemeral },

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { AccountStore, DehydratedDeviceStore, DeviceKeyStore, DeviceListStore, parseDehydratedDeviceUpload, parseEventsBatch } from '@lattice/accounts';
-import { Auth, Errors, Requester } from '@lattice/http';
+import { Auth, Errors, Requester, requireJsonObject } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 
 const noDehydratedDevice = () => Errors.notFound('No dehydrated device');
@@ -29,8 +29,7 @@ export class DehydratedDeviceController {
    */
   @Put('dehydrated_device')
   async put(@Auth() r: Requester, @Body() raw: unknown) {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw Errors.notJson('Request body must be a JSON object');
-    const upload = parseDehydratedDeviceUpload(raw as JsonObject, r.userId);
+    const upload = parseDehydratedDeviceUpload(requireJsonObject<JsonObject>(raw), r.userId);
     // A real device's ID would hand its keys and messages to whoever holds the dehydration key.
     if (await this.dehydrated.isOrdinaryDevice(r.userId, upload.deviceId)) throw Errors.invalidParam('device_id is already used by another device');
     const previous = await this.dehydrated.get(r.userId);
@@ -61,8 +60,7 @@ export class DehydratedDeviceController {
   @Post('dehydrated_device/:deviceId/events')
   @HttpCode(200)
   async events(@Auth() r: Requester, @Param('deviceId') deviceId: string, @Body() raw: unknown) {
-    if (raw != null && (typeof raw !== 'object' || Array.isArray(raw))) throw Errors.notJson('Request body must be a JSON object');
-    return this.page(r.userId, deviceId, parseEventsBatch((raw as JsonObject | null)?.next_batch));
+    return this.page(r.userId, deviceId, parseEventsBatch(raw == null ? undefined : requireJsonObject(raw).next_batch));
   }
 
   @Get('dehydrated_device/:deviceId/events')

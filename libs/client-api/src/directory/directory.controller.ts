@@ -7,6 +7,7 @@ import { listPublicRooms, type PublicRoomsPage } from '@lattice/rooms';
 import { aliasBody, publicRoomsBody, visibilityBody } from '../rooms/room-schemas';
 import { StorageAccess } from '../storage-access';
 import { AliasResolver } from './alias-resolver';
+import { CanonicalAliasRemoval } from './canonical-alias-removal';
 import { requireJoined } from '../rooms/room-access';
 import { AppserviceAccess } from '../appservice/appservice-access';
 
@@ -19,6 +20,7 @@ export class DirectoryController {
     private readonly federation: FederationClient,
     private readonly tenants: TenantDirectory,
     private readonly appservices: AppserviceAccess,
+    private readonly canonicalAliases: CanonicalAliasRemoval,
   ) {}
 
   @Put('directory/room/:alias')
@@ -49,6 +51,7 @@ export class DirectoryController {
     const byService = this.appservices.serviceOfRequester(t, r) !== undefined;
     if (!byService && row.creator !== r.userId && !(await this.isModerator(row.roomId, r.userId))) throw Errors.forbidden('You may not delete this alias');
     await this.storage.db.roomAlias.delete({ where: { alias } });
+    await this.canonicalAliases.afterDeleting(t.serverName, r.userId, row.roomId, alias);
     return {};
   }
 

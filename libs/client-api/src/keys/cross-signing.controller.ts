@@ -18,7 +18,7 @@ import {
 } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient } from '@lattice/federation';
-import { Auth, Errors, Requester, Tenant } from '@lattice/http';
+import { Auth, Errors, Requester, Tenant, requireJsonObject } from '@lattice/http';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { requirePassword } from '../accounts/password-stage';
 import type { AuthDict } from '../auth/user-interactive-auth';
@@ -45,8 +45,7 @@ export class CrossSigningController {
   @Post('device_signing/upload')
   @HttpCode(200)
   async uploadKeys(@Auth() r: Requester, @Body() raw: unknown) {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw Errors.notJson('Request body must be a JSON object');
-    const body = raw as Record<string, unknown>;
+    const body = requireJsonObject(raw);
     const uploaded: CrossSigningKeys = {};
     for (const usage of CROSS_SIGNING_USAGES) if (body[`${usage}_key`] !== undefined) uploaded[usage] = body[`${usage}_key`] as JsonObject;
     const existing = await this.crossSigning.keysOf(r.userId);
@@ -70,7 +69,7 @@ export class CrossSigningController {
   @Post('signatures/upload')
   @HttpCode(200)
   async uploadSignatures(@Auth() r: Requester, @Tenant() t: TenantConfig, @Body() raw: unknown) {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw Errors.notJson('Request body must be a JSON object');
+    requireJsonObject(raw);
     const own = await this.crossSigning.keysOf(r.userId);
     const ownMaster = own.master ? publicKeyOf(own.master) : undefined;
     const selfSigning = own.self_signing ? publicKeyOf(own.self_signing) : undefined;

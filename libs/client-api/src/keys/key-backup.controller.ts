@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { KeyBackupStore, parseBackupKey, parseBackupRooms, parseRoomSessions } from '@lattice/accounts';
-import { Auth, Errors, Requester } from '@lattice/http';
+import { Auth, Errors, Requester, requireJsonObject } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 
 /**
@@ -95,8 +95,7 @@ export class KeyBackupController {
 }
 
 function versionBody(body: unknown): { algorithm: string; authData: JsonObject } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw Errors.notJson('Request body must be a JSON object');
-  const { algorithm, auth_data: authData } = body as { algorithm?: unknown; auth_data?: unknown };
+  const { algorithm, auth_data: authData } = requireJsonObject(body);
   if (typeof algorithm !== 'string' || algorithm === '') throw Errors.badJson('algorithm must be a string');
   if (typeof authData !== 'object' || authData === null || Array.isArray(authData)) throw Errors.badJson('auth_data must be an object');
   return { algorithm, authData: authData as JsonObject };

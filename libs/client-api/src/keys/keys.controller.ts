@@ -7,6 +7,26 @@ import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { DeviceListReader, parseSyncToken } from '@lattice/streams';
 import { answerForAskedUsers } from './asked-users';
 
+const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+/** Uploaded identity keys: the requester's own device's, with every field DeviceKeys requires (definitions/device_keys.yaml). */
+function checkDeviceKeys(deviceKeys: JsonObject, r: Requester): void {
+  if (deviceKeys.user_id !== r.userId || deviceKeys.device_id !== r.deviceId) throw Errors.badJson('device_keys must be for the device making the request');
+  if (!isStringArray(deviceKeys.algorithms)) throw Errors.badJson('device_keys.algorithms must be a list of strings');
+  if (!isObject(deviceKeys.keys)) throw Errors.badJson('device_keys.keys must be an object');
+  if (!isObject(deviceKeys.signatures)) throw Errors.badJson('device_keys.signatures must be an object');
+}
+
+/** POST /keys/query's device_keys: user ID -> a list of device IDs (an object of device IDs, as some clients send, is malformed). */
+function deviceKeyQuery(wanted: unknown): DeviceKeyQuery {
+  if (!isObject(wanted)) throw Errors.badJson('device_keys must be an object');
+  for (const [userId, deviceIds] of Object.entries(wanted)) {
+    if (!isStringArray(deviceIds)) throw Errors.badJson(`device_keys.${userId} must be a list of device IDs`);
+  }
+  return wanted as DeviceKeyQuery;
+}
+
 /**
  * End-to-end encryption keys (client-server-api "End-to-End Encryption"):
  * devices upload theirs; queries and claims are answered here for this
@@ -33,7 +53,7 @@ export class KeysController {
   async upload(@Auth() r: Requester, @Body() body: unknown) {
     const upload = (body ?? {}) as { device_keys?: JsonObject; one_time_keys?: JsonObject; fallback_keys?: JsonObject };
     const deviceKeys = upload.device_keys;
-    if (deviceKeys && (deviceKeys.user_id !== r.userId || deviceKeys.device_id !== r.deviceId)) throw Errors.badJson('device_keys must be for the device making the request');
+    if (deviceKeys) checkDeviceKeys(deviceKeys, r);
     for (const field of ['one_time_keys', 'fallback_keys'] as const) {
       const value = upload[field];
       if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw Errors.badJson(`${field} must be an object`);
@@ -58,9 +78,7 @@ export class KeysController {
   @Post('query')
   @HttpCode(200)
   async query(@Auth() r: Requester, @Tenant() t: TenantConfig, @Body() body: unknown) {
-    const wanted = (body as { device_keys?: unknown })?.device_keys;
-    if (typeof wanted !== 'object' || wanted === null || Array.isArray(wanted)) throw Errors.badJson('device_keys must be an object');
-    const { local, remote } = this.split(wanted as DeviceKeyQuery);
+    const { local, remote } = this.split(deviceKeyQuery((body as { device_keys?: unknown })?.device_keys));
     const answer = { device_keys: (await this.keys.query(local)) as unknown as JsonObject, ...(await this.crossSigning.forQuery(Object.keys(local), r.userId)) };
     const failures = await this.askServers(t, remote, 'keys/query', ['device_keys', 'master_keys', 'self_signing_keys'], answer);
     // Signatures the requester's user-signing key made of other servers' users are kept here, not there.

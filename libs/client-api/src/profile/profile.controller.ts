@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient, FederationError } from '@lattice/federation';
-import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, requireJsonObject, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
 import { isValidHistoricalUserId, serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomInputClient } from '@lattice/rooms';
 import { avatarUrlBody, displayNameBody } from '../rooms/room-schemas';
@@ -83,9 +83,9 @@ export class ProfileController {
     ProfileFields.check(key);
     if (userId !== r.userId) throw Errors.forbidden("You cannot change another user's profile");
     requireNotSuspended(r);
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw Errors.notJson('Request body must be a JSON object');
-    if (!(key in raw)) throw Errors.missingParam(`Missing field: ${key}`);
-    await this.fields.set(userId, key, (raw as JsonObject)[key], (await this.accounts.getProfile(userId)) ?? {});
+    const body = requireJsonObject<JsonObject>(raw);
+    if (!(key in body)) throw Errors.missingParam(`Missing field: ${key}`);
+    await this.fields.set(userId, key, body[key], (await this.accounts.getProfile(userId)) ?? {});
     return {};
   }
 

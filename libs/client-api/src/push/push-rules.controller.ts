@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Param, Put, Query } from '@nestjs/common';
-import { Auth, Errors, MatrixError, Requester } from '@lattice/http';
+import { Auth, Errors, MatrixError, Requester, requireJsonObject } from '@lattice/http';
 import { deleteRule, findRule, isRuleKind, PushRuleError, putRule, setRuleActions, setRuleEnabled, type PushRule, type PushRules, type RuleKind } from '@lattice/push-rules';
 import { PushRulesStore } from './push-rules-store';
 
@@ -16,11 +16,6 @@ function kindOf(kind: string): RuleKind {
 function readRule(rules: PushRules, kind: string, ruleId: string): PushRule {
   if (!isRuleKind(kind)) throw Errors.notFound('The push rule was not found.');
   return findRule(rules, kind, ruleId);
-}
-
-function bodyObject(raw: unknown): Record<string, unknown> {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw Errors.notJson('Body must be a JSON object');
-  return raw as Record<string, unknown>;
 }
 
 /** Runs a ruleset edit, answering a refused one with its Matrix error. */
@@ -57,7 +52,7 @@ export class PushRulesController {
   @Put('pushrules/global/:kind/:ruleId')
   async put(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string, @Query('before') before: string | undefined, @Query('after') after: string | undefined, @Body() raw: unknown) {
     const k = kindOf(kind);
-    const body = bodyObject(raw);
+    const body = requireJsonObject(raw);
     await refusing(() => this.store.edit(r.userId, (rules) => putRule(rules, k, ruleId, body, { before, after })));
     return {};
   }
@@ -78,7 +73,7 @@ export class PushRulesController {
   @Put('pushrules/global/:kind/:ruleId/enabled')
   async setEnabled(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string, @Body() raw: unknown) {
     const k = kindOf(kind);
-    const body = bodyObject(raw);
+    const body = requireJsonObject(raw);
     await refusing(() => this.store.edit(r.userId, (rules) => setRuleEnabled(rules, k, ruleId, body.enabled)));
     return {};
   }
@@ -92,7 +87,7 @@ export class PushRulesController {
   @Put('pushrules/global/:kind/:ruleId/actions')
   async setActions(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string, @Body() raw: unknown) {
     const k = kindOf(kind);
-    const body = bodyObject(raw);
+    const body = requireJsonObject(raw);
     await refusing(() => this.store.edit(r.userId, (rules) => setRuleActions(rules, k, ruleId, body.actions)));
     return {};
   }

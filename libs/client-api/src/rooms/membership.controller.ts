@@ -15,6 +15,18 @@ import { inviteBody, joinBody, reasonBody, targetBody } from './room-schemas';
 import { UpgradeCarryOver } from './upgrade-carry-over';
 import { ViaServers } from './via-servers.decorator';
 
+/**
+ * Keys of a join body beyond the ones /join defines go into the member
+ * event's content, as sytest's "can join a room with custom content" expects
+ * of servers; never `join_authorised_via_users_server`, which only the
+ * server may set after checking a restricted room's allow rules (room
+ * versions 8+, client-server-api "Restricted rooms").
+ */
+function customMemberContent(raw: unknown): JsonObject {
+  const { reason: _reason, third_party_signed: _signed, membership: _membership, join_authorised_via_users_server: _authorised, ...rest } = raw as JsonObject;
+  return rest;
+}
+
 /** Joining, inviting, leaving and moderating (client-server-api "Room membership"). */
 @Controller('_matrix/client/v3')
 export class MembershipController {
@@ -40,7 +52,7 @@ export class MembershipController {
   @RateLimited()
   async joinRoom(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(joinBody, raw);
-    return { room_id: await this.joinKnownOrRemote(r, t, roomId, [], body.reason) };
+    return { room_id: await this.joinKnownOrRemote(r, t, roomId, [], body.reason, customMemberContent(raw)) };
   }
 
   /**
@@ -55,7 +67,7 @@ export class MembershipController {
   async join(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomIdOrAlias') target: string, @Body() raw: unknown, @ViaServers() via: string[]) {
     const body = validateBody(joinBody, raw);
     const resolved = await this.aliases.resolveRoomIdOrAlias(t.serverName, target, via);
-    return { room_id: await this.joinKnownOrRemote(r, t, resolved.roomId, resolved.servers, body.reason) };
+    return { room_id: await this.joinKnownOrRemote(r, t, resolved.roomId, resolved.servers, body.reason, customMemberContent(raw)) };
   }
 
   /**
@@ -63,14 +75,14 @@ export class MembershipController {
    * through the servers named, the room ID's own server, and the server of
    * whoever invited the user.
    */
-  private async joinKnownOrRemote(r: Requester, t: TenantConfig, roomId: string, via: string[], reason?: string): Promise<string> {
+  private async joinKnownOrRemote(r: Requester, t: TenantConfig, roomId: string, via: string[], reason: string | undefined, content: JsonObject): Promise<string> {
     requireNotSuspended(r);
     if (r.isGuest) await this.requireGuestsMayJoin(roomId);
     if (await this.storage.reader.roomVersion(roomId)) {
       try {
-        await this.act(r, t, roomId, 'join', r.userId, reason);
+        await this.act(r, t, roomId, 'join', r.userId, reason, content);
       } catch (e) {
-        return this.joinRestrictedElsewhere(e, r, t, roomId, via);
+        return this.joinRestrictedElsewhere(e, r, t, roomId, via, content);
       }
       await this.carryOverSettings(r.userId, roomId);
       return roomId;
@@ -79,7 +91,7 @@ export class MembershipController {
     const invite = await this.storage.db.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
     const inviter = invite && serverNameOf((JSON.parse(invite.event) as { sender: string }).sender);
     const servers = [...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => !!s && s !== t.serverName))];
-    return this.joinRemote(r, t, roomId, servers);
+    return this.joinRemote(r, t, roomId, servers, content);
   }
 
   /** A joined replacement room gets the user's settings of the room it replaced; the join stands if that fails. */
@@ -165,8 +177,8 @@ export class MembershipController {
     return {};
   }
 
-  private async act(r: Requester, t: TenantConfig, roomId: string, action: MembershipAction, target: string, reason?: string): Promise<string> {
-    await this.rooms.submit({ kind: 'membership', serverName: t.serverName, sender: r.userId, roomId, action, target, reason });
+  private async act(r: Requester, t: TenantConfig, roomId: string, action: MembershipAction, target: string, reason?: string, content?: JsonObject): Promise<string> {
+    await this.rooms.submit({ kind: 'membership', serverName: t.serverName, sender: r.userId, roomId, action, target, reason, ...(content ? { content } : {}) });
     return roomId;
   }
 
@@ -203,7 +215,7 @@ export class MembershipController {
    * vouch, or it does not know the user is in an allowed room) may still be joined through another
    * server in it (client-server-api "Restricted rooms"); any other refusal stands.
    */
-  private async joinRestrictedElsewhere(refusal: unknown, r: Requester, t: TenantConfig, roomId: string, via: string[]): Promise<string> {
+  private async joinRestrictedElsewhere(refusal: unknown, r: Requester, t: TenantConfig, roomId: string, via: string[], content: JsonObject): Promise<string> {
     if (!(refusal instanceof MatrixError) || refusal.errcode !== 'M_FORBIDDEN') throw refusal;
     const version = await this.storage.reader.roomVersion(roomId);
     const joinRules = await this.storage.reader.stateEvent(roomId, 'm.room.join_rules', '');
@@ -211,17 +223,17 @@ export class MembershipController {
     const servers = [...new Set([...via, ...(await this.storage.reader.joinedServers(roomId))])].filter((s) => s !== t.serverName);
     if (servers.length === 0) throw refusal;
     // Where no other server lets the user in either, this server's own refusal is the answer.
-    return this.joinRemote(r, t, roomId, servers).catch((e: unknown) => {
+    return this.joinRemote(r, t, roomId, servers, content).catch((e: unknown) => {
       this.logger.debug(`Joining ${roomId} through ${servers.join(', ')} failed too: ${String(e)}`);
       throw refusal;
     });
   }
 
   /** Joins through another server (libs/federation RemoteJoiner), then hands the checked room to the room-server. */
-  private async joinRemote(r: Requester, t: TenantConfig, roomId: string, servers: string[]): Promise<string> {
+  private async joinRemote(r: Requester, t: TenantConfig, roomId: string, servers: string[], content: JsonObject): Promise<string> {
     if (servers.length === 0) throw Errors.notFound(`${roomId} is not known here; name a server to join it through (via)`);
     const profile = (await this.accounts.getProfile(r.userId)) ?? {};
-    const joined = await this.remote.join(t.serverName, r.userId, roomId, servers, profile as JsonObject).catch(remoteFailure(`join ${roomId} through ${servers.join(', ')}`));
+    const joined = await this.remote.join(t.serverName, r.userId, roomId, servers, { ...(profile as JsonObject), ...content }).catch(remoteFailure(`join ${roomId} through ${servers.join(', ')}`));
     await this.rooms.submit({
       kind: 'remoteJoin', serverName: t.serverName, sender: r.userId, roomId, roomVersion: joined.version.id, eventId: joined.eventId,
       pdu: joined.pdu, state: joined.state, authChain: joined.authChain,

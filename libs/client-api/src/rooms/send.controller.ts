@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, requireJsonObject, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 import { mayBeThreadRoot, relationOf, RelationsReader, RoomInputClient, stateInView, toClientEvent } from '@lattice/rooms';
 import { StorageAccess } from '../storage-access';
@@ -9,8 +9,7 @@ import { reasonBody } from './room-schemas';
 import { CanonicalAliasCheck } from './canonical-alias-check';
 
 function jsonObject(raw: unknown): JsonObject {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw Errors.notJson('Event content must be a JSON object');
-  return raw as JsonObject;
+  return requireJsonObject<JsonObject>(raw, 'Event content');
 }
 
 /** Sending events and reading state (client-server-api "Sending events to a room", "Getting events for a room"). */

@@ -2,7 +2,7 @@ import { Body, Controller, Inject, Param, Put } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { queueOutbound } from '@lattice/federation';
-import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, Requester, Tenant, requireJsonObject } from '@lattice/http';
 import { isValidHistoricalUserId, type JsonObject } from '@lattice/protocol';
 import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { addressedMessages, ToDeviceInbox } from '@lattice/streams';
@@ -44,8 +44,7 @@ export class SendToDeviceController {
 
 /** The request body, checked before anything is stored: every key a user ID, every message a JSON object. */
 function validMessages(body: unknown): ToDeviceMessages {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw Errors.notJson('Request body must be a JSON object');
-  const messages = (body as { messages?: unknown }).messages;
+  const messages = requireJsonObject(body).messages;
   if (messages === undefined) throw Errors.missingParam('Missing field: messages');
   if (!isObject(messages)) throw Errors.badJson('messages must be an object of user IDs');
   for (const [userId, devices] of Object.entries(messages)) {

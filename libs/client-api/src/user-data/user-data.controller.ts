@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
-import { Auth, Errors, GuestAllowed, RateLimited, Requester, validateBody } from '@lattice/http';
+import { Auth, Errors, GuestAllowed, RateLimited, Requester, requireJsonObject, validateBody } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 import { RelationsReader } from '@lattice/rooms';
 import { AccountDataStore, filterIdOf, parseFilter, ReceiptStore } from '@lattice/streams';
@@ -15,11 +15,6 @@ const tagBody = z.looseObject({ order: z.number().min(0).max(1).optional() });
 
 /** Account data managed by dedicated endpoints, which clients may not set through /account_data (client-server-api). */
 const SERVER_MANAGED = new Set(['m.fully_read', 'm.push_rules']);
-
-function jsonObject(raw: unknown): JsonObject {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw Errors.notJson('Body must be a JSON object');
-  return raw as JsonObject;
-}
 
 /**
  * The per-user streams a client writes: filters, account data and tags,
@@ -41,7 +36,7 @@ export class UserDataController {
   @HttpCode(200)
   async createFilter(@Auth() r: Requester, @Param('userId') userId: string, @Body() raw: unknown) {
     this.requireSelf(r, userId);
-    const json = JSON.stringify(parseFilter(JSON.stringify(jsonObject(raw))));
+    const json = JSON.stringify(parseFilter(JSON.stringify(requireJsonObject(raw))));
     const filterId = await this.storage.db.$transaction(async (tx) => {
       const last = await tx.filter.findFirst({ where: { userId }, orderBy: { filterId: 'desc' } });
       const id = (last?.filterId ?? -1) + 1;
@@ -63,7 +58,7 @@ export class UserDataController {
 
   @Put('user/:userId/account_data/:type')
   async putGlobal(@Auth() r: Requester, @Param('userId') userId: string, @Param('type') type: string, @Body() raw: unknown) {
-    return this.putAccountData(r, userId, '', type, jsonObject(raw));
+    return this.putAccountData(r, userId, '', type, requireJsonObject<JsonObject>(raw));
   }
 
   @Get('user/:userId/account_data/:type')
@@ -73,7 +68,7 @@ export class UserDataController {
 
   @Put('user/:userId/rooms/:roomId/account_data/:type')
   async putRoom(@Auth() r: Requester, @Param('userId') userId: string, @Param('roomId') roomId: string, @Param('type') type: string, @Body() raw: unknown) {
-    return this.putAccountData(r, userId, roomId, type, jsonObject(raw));
+    return this.putAccountData(r, userId, roomId, type, requireJsonObject<JsonObject>(raw));
   }
 
   @Get('user/:userId/rooms/:roomId/account_data/:type')

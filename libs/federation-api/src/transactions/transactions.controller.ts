@@ -112,13 +112,13 @@ export class TransactionsController {
       }
       const known = new Set(accepted.map((a) => a.eventId));
       const ctx: RoomFetchContext = { client: this.federation, keys, origin: tenant.serverName, server: origin, roomId: pdu.room_id!, version };
-      // What get_missing_events brought may still not reach what this server has: the oldest of it gets its gap filled.
-      for (const earlier of await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)) {
-        const earlierGaps = await this.fillGaps(ctx, earlier.pdu, earlier.eventId, new Set(accepted.map((a) => a.eventId)));
-        accepted.push({ ...earlier, roomId: pdu.room_id!, fetched: true, ...earlierGaps });
+      // What get_missing_events brought may still not reach what this server has: each of it is placed like the PDU
+      // (its own gap filled), and marked fetched so the /send answer lists only the transaction's own PDUs.
+      const missing = (await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)).map((earlier) => ({ ...earlier, fetched: true as const }));
+      for (const event of [...missing, { eventId: checked.eventId, pdu: checked.pdu }]) {
+        const gaps = await this.fillGaps(ctx, event.pdu, event.eventId, new Set(accepted.map((a) => a.eventId)));
+        accepted.push({ ...event, roomId: pdu.room_id!, ...gaps });
       }
-      const gaps = await this.fillGaps(ctx, checked.pdu, checked.eventId, new Set(accepted.map((a) => a.eventId)));
-      accepted.push({ eventId: checked.eventId, pdu: checked.pdu, roomId: pdu.room_id!, ...gaps });
     }
     const outcomes = await Promise.all(
       accepted.map(({ eventId, pdu, roomId, outliers, prevStates }) =>

@@ -41,9 +41,12 @@ export async function planReceivedEvent(input: FederatedEventInput, room: DraftR
   const authEvents: HeldAuthEvent[] = authIds.map((id) => ({ pdu: known.get(id)!.pdu, rejected: known.get(id)!.rejected }));
 
   const prevStates: StateSet[] = [];
+  let gapBefore = false;
   for (const id of prevIds) {
-    const state = (await known.get(id)?.after?.()) ?? (await fetchedState(input.prevStates?.[id], room, reader, fetched));
+    const knownState = await known.get(id)?.after?.();
+    const state = knownState ?? (await fetchedState(input.prevStates?.[id], room, reader, fetched));
     if (state) prevStates.push(state);
+    if (!knownState && state) gapBefore = true;
   }
   if (prevStates.length === 0) throw Refusals.forbidden('The state before this event is unknown to this server');
   const before = await resolveStateSets(room.head.version, prevStates, reader, room.planned);
@@ -58,6 +61,7 @@ export async function planReceivedEvent(input: FederatedEventInput, room: DraftR
     pdu,
     before,
     ...(receipt.status === 'accepted' ? {} : { status: receipt.status, rejectionReason: receipt.reason }),
+    ...(gapBefore ? { gapBefore } : {}),
   };
 }
 

@@ -27,6 +27,8 @@ export interface NewEvent {
   status?: EventStatus;
   rejectionReason?: string;
   txn?: ClientTransaction;
+  /** Placed on state fetched for a prev event this server lacks: a timeline gap before it (model TimelineGap). */
+  gapBefore?: boolean;
 }
 
 /**
@@ -498,6 +500,7 @@ async function writeDetails(tx: Prisma.TransactionClient, inserted: InsertedWrit
   const authEdges: Array<{ eventNid: bigint; authEventId: string }> = [];
   const txns: Array<ClientTransaction & { eventId: string }> = [];
   const relations: RelationRow[] = [];
+  const gaps: Array<{ roomNid: number; streamPos: bigint }> = [];
   const eventIdOf = new Map<bigint, string>();
   for (const { write, positions } of inserted) {
     for (const event of write.events) {
@@ -509,12 +512,14 @@ async function writeDetails(tx: Prisma.TransactionClient, inserted: InsertedWrit
       if (event.txn) txns.push({ ...event.txn, eventId });
       const streamPos = positions.get(eventId);
       if (streamPos !== undefined) relations.push(...relationRows(write.head, eventNid, pdu, interned.typeNid(pdu), streamPos));
+      if (streamPos !== undefined && event.gapBefore) gaps.push({ roomNid: write.head.roomNid, streamPos });
       eventIdOf.set(eventNid, eventId);
     }
   }
   const writes = inserted.map((i) => i.write);
   const extremityRows = advanced.flatMap(({ write, extremities }) => extremities.map((x) => ({ roomNid: write.head.roomNid, eventNid: x.eventNid })));
   const redactedIds = await markRedactions(tx, writes);
+  if (gaps.length) await tx.timelineGap.createMany({ data: gaps });
   await writeEventDetails(tx, {
     json,
     prevEdges: edges,
