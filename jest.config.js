@@ -11,7 +11,11 @@ module.exports = {
   // e2e suites each start servers, and run in one process all of them outgrow Node's default heap.
   workerIdleMemoryLimit: '2GB',
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'],
+    },
     {
       ...base,
       displayName: 'e2e',

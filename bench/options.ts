@@ -4,7 +4,9 @@
  * `--servers=lattice-pg,synapse`).
  */
 export function benchNames(argv = process.argv.slice(2)): string[] {
-  return argv.filter((arg, i) => !arg.startsWith('--') && !(i > 0 && argv[i - 1].startsWith('--') && !argv[i - 1].includes('=')));
+  return argv.filter(
+    (arg, i) => !arg.startsWith('--') && !(i > 0 && argv[i - 1].startsWith('--') && !argv[i - 1].includes('=')),
+  );
 }
 
 export function benchOption(name: string, argv = process.argv.slice(2)): string | undefined {

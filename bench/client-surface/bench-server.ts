@@ -23,7 +23,12 @@ export interface BenchServer {
 export function databaseModes(): Array<{ name: string; start: () => Promise<BenchServer> }> {
   const modes = [{ name: 'embedded', start: () => startBenchServer('embedded') }];
   const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
-  if (postgresUrl) modes.push({ name: 'postgres', start: async () => startBenchServer('postgres', await createScratchDatabase(postgresUrl, 'lattice_bench_surface')) });
+  if (postgresUrl)
+    modes.push({
+      name: 'postgres',
+      start: async () =>
+        startBenchServer('postgres', await createScratchDatabase(postgresUrl, 'lattice_bench_surface')),
+    });
   else console.log('  (postgres mode skipped: set LATTICE_BENCH_POSTGRES_URL)');
   const wanted = process.env.LATTICE_BENCH_DATABASES?.split(',');
   return wanted ? modes.filter((m) => wanted.includes(m.name)) : modes;
@@ -36,7 +41,9 @@ async function startBenchServer(name: string, postgresUrl?: string): Promise<Ben
     parseConfig({
       listen: { host: '127.0.0.1', port: 0 },
       dataDir,
-      database: postgresUrl ? { kind: 'postgres', url: postgresUrl } : { kind: 'embedded', dataDir: join(dataDir, 'db') },
+      database: postgresUrl
+        ? { kind: 'postgres', url: postgresUrl }
+        : { kind: 'embedded', dataDir: join(dataDir, 'db') },
       rateLimit: { perSecond: 100_000, burst: 100_000 },
     }),
     { logger: false },

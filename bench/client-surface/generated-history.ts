@@ -9,7 +9,13 @@ import type { Database } from '../../libs/storage/src';
  * their events, so the database's search triggers index them as they index
  * events from any other path.
  */
-export async function generateMessages(db: Database, template: TemplateEvent, count: number, words: string[], tag: string): Promise<void> {
+export async function generateMessages(
+  db: Database,
+  template: TemplateEvent,
+  count: number,
+  words: string[],
+  tag: string,
+): Promise<void> {
   const first = await copyTemplate(db, template, count, tag);
   // The skew gives a long-tailed vocabulary: the first words are in a sizeable share of messages, most are rare.
   await db.prisma.$executeRawUnsafe(
@@ -26,7 +32,13 @@ export async function generateMessages(db: Database, template: TemplateEvent, co
 }
 
 /** Replies to `root` in its thread (m.thread relations), with their event_relations rows as the persist transaction writes them. */
-export async function generateThreadReplies(db: Database, template: TemplateEvent, root: string, count: number, tag: string): Promise<void> {
+export async function generateThreadReplies(
+  db: Database,
+  template: TemplateEvent,
+  root: string,
+  count: number,
+  tag: string,
+): Promise<void> {
   const first = await copyTemplate(db, template, count, tag);
   await db.prisma.$executeRawUnsafe(
     `INSERT INTO event_json (event_nid, json)

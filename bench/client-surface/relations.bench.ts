@@ -31,12 +31,22 @@ export async function run(): Promise<Record<string, number>> {
           let from: string | undefined;
           do {
             let page: { next_batch?: string; chunk: unknown[] } | undefined;
-            const ms = await timed(async () => (page = await alice.call('GET', `${path}?limit=${PAGE}&dir=${dir}${from ? `&from=${encodeURIComponent(from)}` : ''}`, undefined, 'v1')));
+            const ms = await timed(
+              async () =>
+                (page = await alice.call(
+                  'GET',
+                  `${path}?limit=${PAGE}&dir=${dir}${from ? `&from=${encodeURIComponent(from)}` : ''}`,
+                  undefined,
+                  'v1',
+                )),
+            );
             if (round > 0) times.push(ms);
             from = page!.next_batch;
           } while (from);
         }
-        results[`${mode.name}: /relations page of ${PAGE} (thread of ${REPLIES.toLocaleString('en-US')}, dir=${dir}) p50 ms`] = percentile(times, 50);
+        results[
+          `${mode.name}: /relations page of ${PAGE} (thread of ${REPLIES.toLocaleString('en-US')}, dir=${dir}) p50 ms`
+        ] = percentile(times, 50);
         results[`${mode.name}: /relations page of ${PAGE} (dir=${dir}) p95 ms`] = percentile(times, 95);
       }
     } finally {

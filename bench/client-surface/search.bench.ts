@@ -13,8 +13,32 @@ const REPEATS = 3;
 
 /** Deterministic made-up words, so the frequency of each is known by its index (generateMessages skews towards low indexes). */
 function vocabulary(): string[] {
-  const syllables = ['ka', 'lo', 'mi', 'tre', 'vu', 'sen', 'dor', 'pa', 'qui', 'zel', 'ban', 'rio', 'fu', 'ghe', 'nox', 'wa', 'yel', 'cri', 'sto', 'lum'];
-  return Array.from({ length: VOCABULARY }, (_, i) => `${syllables[i % 20]}${syllables[Math.floor(i / 20) % 20]}${syllables[Math.floor(i / 400) % 20]}x`);
+  const syllables = [
+    'ka',
+    'lo',
+    'mi',
+    'tre',
+    'vu',
+    'sen',
+    'dor',
+    'pa',
+    'qui',
+    'zel',
+    'ban',
+    'rio',
+    'fu',
+    'ghe',
+    'nox',
+    'wa',
+    'yel',
+    'cri',
+    'sto',
+    'lum',
+  ];
+  return Array.from(
+    { length: VOCABULARY },
+    (_, i) => `${syllables[i % 20]}${syllables[Math.floor(i / 20) % 20]}${syllables[Math.floor(i / 400) % 20]}x`,
+  );
 }
 
 /**
@@ -38,23 +62,31 @@ export async function run(): Promise<Record<string, number>> {
         ...[50, 51, 52, 500, 501, 502, 5000, 5001, 5002, 15_000].map((i) => ({ term: words[i], frequent: false })),
         { term: `${words[3]} ${words[700]}`, frequent: false },
       ];
-      const probe = await searcher.call<{ search_categories: { room_events: { count: number } } }>('POST', '/search', { search_categories: { room_events: { search_term: words[0] } } });
+      const probe = await searcher.call<{ search_categories: { room_events: { count: number } } }>('POST', '/search', {
+        search_categories: { room_events: { search_term: words[0] } },
+      });
       const matches = probe.search_categories.room_events.count;
-      if (matches === 0) throw new Error('the generated messages were not indexed: the most frequent word matches nothing');
+      if (matches === 0)
+        throw new Error('the generated messages were not indexed: the most frequent word matches nothing');
       results[`${mode.name}: messages the most frequent word matches in the searcher's rooms`] = matches;
       for (const order of ['rank', 'recent'] as const) {
         const all: number[] = [];
         const frequent: number[] = [];
         for (let round = 0; round <= REPEATS; round++) {
           for (const { term, frequent: isFrequent } of queries) {
-            const ms = await timed(() => searcher.call('POST', '/search', { search_categories: { room_events: { search_term: term, order_by: order } } }));
+            const ms = await timed(() =>
+              searcher.call('POST', '/search', {
+                search_categories: { room_events: { search_term: term, order_by: order } },
+              }),
+            );
             // The first round warms caches and the JIT; it is not counted.
             if (round === 0) continue;
             all.push(ms);
             if (isFrequent) frequent.push(ms);
           }
         }
-        results[`${mode.name}: search order_by ${order} p50 ms (${MESSAGES.toLocaleString('en-US')} messages)`] = percentile(all, 50);
+        results[`${mode.name}: search order_by ${order} p50 ms (${MESSAGES.toLocaleString('en-US')} messages)`] =
+          percentile(all, 50);
         results[`${mode.name}: search order_by ${order} p95 ms`] = percentile(all, 95);
         results[`${mode.name}: search order_by ${order} p95 ms, most frequent words only`] = percentile(frequent, 95);
       }
@@ -76,12 +108,15 @@ async function populate(server: BenchServer, words: string[]): Promise<BenchClie
   }
   const started = performance.now();
   const perRoom = Math.ceil(MESSAGES / ROOMS);
-  for (let written = 0; written < MESSAGES; ) {
+  for (let written = 0; written < MESSAGES;) {
     const room = Math.floor(written / perRoom);
     const count = Math.min(BATCH, perRoom - (written % perRoom), MESSAGES - written);
     await generateMessages(server.db, { eventId: templates[room] }, count, words, `gen${written}_`);
     written += count;
-    if (written % 100_000 < BATCH) console.log(`  ... ${server.name}: ${written.toLocaleString('en-US')} messages written (${Math.round((performance.now() - started) / 1000)} s)`);
+    if (written % 100_000 < BATCH)
+      console.log(
+        `  ... ${server.name}: ${written.toLocaleString('en-US')} messages written (${Math.round((performance.now() - started) / 1000)} s)`,
+      );
   }
   await server.db.prisma.$executeRawUnsafe('ANALYZE');
   return searcher;

@@ -2,7 +2,14 @@ import { startSynapse } from '../../test/support/synapse';
 import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 import { makeTestCertificates } from '../../tools/tls/test-certificates';
 import { BenchClient, percentile } from '../homeserver/client-load';
-import { benchServers, cpuSeconds, rssMiB, startServices, startSingleProcess, type BenchTarget } from '../homeserver/targets';
+import {
+  benchServers,
+  cpuSeconds,
+  rssMiB,
+  startServices,
+  startSingleProcess,
+  type BenchTarget,
+} from '../homeserver/targets';
 import { benchOption } from '../options';
 
 const USERS = 20;
@@ -72,22 +79,44 @@ async function start(name: ServerName): Promise<{ target: BenchTarget; cleanup: 
   }
   if (!process.env.LATTICE_SYNAPSE_PYTHON) return skip(name, 'LATTICE_SYNAPSE_PYTHON');
   // Synapse refuses a database whose collation is not C.
-  const databaseUrl = new URL(await createScratchDatabase(postgresUrl, 'synapse_bench_fanout', "TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C' ENCODING 'UTF8'"));
+  const databaseUrl = new URL(
+    await createScratchDatabase(
+      postgresUrl,
+      'synapse_bench_fanout',
+      "TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C' ENCODING 'UTF8'",
+    ),
+  );
   const synapse = await startSynapse(makeTestCertificates(), {
     config: {
       database: {
         name: 'psycopg2',
-        args: { user: databaseUrl.username, password: decodeURIComponent(databaseUrl.password), host: databaseUrl.hostname, port: Number(databaseUrl.port || 5432), database: databaseUrl.pathname.slice(1), cp_min: 5, cp_max: 10 },
+        args: {
+          user: databaseUrl.username,
+          password: decodeURIComponent(databaseUrl.password),
+          host: databaseUrl.hostname,
+          port: Number(databaseUrl.port || 5432),
+          database: databaseUrl.pathname.slice(1),
+          cp_min: 5,
+          cp_max: 10,
+        },
       },
       // Rate limits out of the way, as the Lattice targets have theirs (benchConfig); everything else is Synapse's default.
       bcrypt_rounds: 4,
       rc_message: { per_second: 100_000, burst_count: 100_000 },
-      rc_joins: { local: { per_second: 100_000, burst_count: 100_000 }, remote: { per_second: 100_000, burst_count: 100_000 } },
+      rc_joins: {
+        local: { per_second: 100_000, burst_count: 100_000 },
+        remote: { per_second: 100_000, burst_count: 100_000 },
+      },
       rc_joins_per_room: { per_second: 100_000, burst_count: 100_000 },
     },
   });
   return {
-    target: { url: synapse.clientUrl, rss: () => ({ synapse: rssMiB(synapse.pid()) }), cpuSeconds: () => cpuSeconds(synapse.pid()), stop: () => synapse.stop() },
+    target: {
+      url: synapse.clientUrl,
+      rss: () => ({ synapse: rssMiB(synapse.pid()) }),
+      cpuSeconds: () => cpuSeconds(synapse.pid()),
+      stop: () => synapse.stop(),
+    },
     cleanup: () => dropScratchDatabase(databaseUrl.toString()),
   };
 }
@@ -116,25 +145,33 @@ async function load(target: BenchTarget): Promise<Record<string, number>> {
   let stop = false;
   let failure: Error | undefined;
   const tokens = await Promise.all(users.map((u) => u.syncToken()));
-  users.forEach((user, u) =>
-    void user
-      .follow(
-        tokens[u],
-        (body) => {
-          const at = sentAt.get(body);
-          if (at === undefined || body.startsWith(`${u} `)) return;
-          deliveries.push(performance.now() - at);
-          delivered.set(body, (delivered.get(body) ?? 0) + 1);
-        },
-        () => stop || failure !== undefined,
-        { timeoutMs: LONG_POLL_MS, onAnswer: () => answers++ },
-      )
-      .catch((e: Error) => {
-        failure = e;
-      }),
+  users.forEach(
+    (user, u) =>
+      void user
+        .follow(
+          tokens[u],
+          (body) => {
+            const at = sentAt.get(body);
+            if (at === undefined || body.startsWith(`${u} `)) return;
+            deliveries.push(performance.now() - at);
+            delivered.set(body, (delivered.get(body) ?? 0) + 1);
+          },
+          () => stop || failure !== undefined,
+          { timeoutMs: LONG_POLL_MS, onAnswer: () => answers++ },
+        )
+        .catch((e: Error) => {
+          failure = e;
+        }),
   );
   let rssPeak = 0;
-  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, Object.values(target.rss()).reduce((a, b) => a + b, 0))), 200);
+  const sampler = setInterval(
+    () =>
+      (rssPeak = Math.max(
+        rssPeak,
+        Object.values(target.rss()).reduce((a, b) => a + b, 0),
+      )),
+    200,
+  );
   const everyoneHas = async (bodies: string[], deadline: number) => {
     while (!bodies.every((b) => delivered.get(b) === USERS - 1)) {
       if (failure) throw failure;
@@ -178,7 +215,8 @@ async function load(target: BenchTarget): Promise<Record<string, number>> {
       'delivery p50 ms': percentile(loadDeliveries, 50),
       'delivery p99 ms': percentile(loadDeliveries, 99),
       'server RSS peak MiB': rssPeak,
-      [`server CPU ms per /sync answer (one message at a time, ${USERS} syncing members)`]: Math.round(cpuPerAnswer * 100) / 100,
+      [`server CPU ms per /sync answer (one message at a time, ${USERS} syncing members)`]:
+        Math.round(cpuPerAnswer * 100) / 100,
     };
   } finally {
     clearInterval(sampler);

@@ -56,56 +56,122 @@ export async function run(): Promise<Record<string, number>> {
   const results: Record<string, number> = {};
   try {
     const client = async (server: Server, method: string, path: string, body?: object, token?: string) => {
-      const response = await fetch(`${server.url}${path}`, { method, headers: { host: server.name, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body && JSON.stringify(body) });
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { host: server.name, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: body && JSON.stringify(body),
+      });
       return (await response.json()) as Record<string, unknown>;
     };
     const register = async (server: Server, username: string) =>
-      client(server, 'POST', '/_matrix/client/v3/register', { username, password: 'bench password', auth: { type: 'm.login.dummy' } });
+      client(server, 'POST', '/_matrix/client/v3/register', {
+        username,
+        password: 'bench password',
+        auth: { type: 'm.login.dummy' },
+      });
     const alice = await register(a, 'alice');
     const bob = await register(b, 'bob');
     const bobToken = bob.access_token as string;
 
     // Inbound PDUs: bob (on B) joins a room on A, then B's signed events go to A in transactions.
-    const roomId = (await client(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' }, alice.access_token as string)).room_id as string;
-    await client(b, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(a.name)}`, {}, bobToken);
+    const roomId = (
+      await client(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' }, alice.access_token as string)
+    ).room_id as string;
+    await client(
+      b,
+      'POST',
+      `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(a.name)}`,
+      {},
+      bobToken,
+    );
     const key = await b.app.get(Keyring).signingKey(b.name);
     const head = (await loadRoomHead(b.app.get<Database>(DATABASE).prisma, roomId))!;
     const pdus: Pdu[] = [];
     for (let i = 0; i < INBOUND_PDUS; i++) {
-      const event = buildEvent(head, bob.user_id as string, { type: 'm.room.message', content: { msgtype: 'm.text', body: `bench ${i}` } }, b.name, key);
-      head.extremities = [{ eventId: event.eventId, eventNid: 0n, depth: event.pdu.depth, sha256: event.pdu.hashes.sha256 }];
+      const event = buildEvent(
+        head,
+        bob.user_id as string,
+        { type: 'm.room.message', content: { msgtype: 'm.text', body: `bench ${i}` } },
+        b.name,
+        key,
+      );
+      head.extremities = [
+        { eventId: event.eventId, eventNid: 0n, depth: event.pdu.depth, sha256: event.pdu.hashes.sha256 },
+      ];
       pdus.push(event.pdu);
     }
     const ca = [readFileSync(certs.caFile, 'utf8')];
     const began = performance.now();
     for (let i = 0; i < pdus.length; i += PDUS_PER_TRANSACTION) {
       const path = `/_matrix/federation/v1/send/bench-${i}`;
-      const body = { origin: b.name, origin_server_ts: Date.now(), pdus: pdus.slice(i, i + PDUS_PER_TRANSACTION), edus: [] };
-      const authorization = authorizationHeader({ method: 'PUT', uri: path, origin: b.name, destination: a.name, content: body as never }, key);
-      const answer = await httpsJson({ host: '127.0.0.1', port: a.port, hostHeader: a.name, tlsName: 'localhost' }, 'PUT', path, { ca, timeoutMs: 60_000, headers: { authorization }, body });
-      const refused = Object.values((answer.body as { pdus: Record<string, { error?: string }> }).pdus).filter((r) => r.error);
-      if (answer.status !== 200 || refused.length) throw new Error(`inbound transaction refused: ${JSON.stringify(answer.body).slice(0, 300)}`);
+      const body = {
+        origin: b.name,
+        origin_server_ts: Date.now(),
+        pdus: pdus.slice(i, i + PDUS_PER_TRANSACTION),
+        edus: [],
+      };
+      const authorization = authorizationHeader(
+        { method: 'PUT', uri: path, origin: b.name, destination: a.name, content: body as never },
+        key,
+      );
+      const answer = await httpsJson(
+        { host: '127.0.0.1', port: a.port, hostHeader: a.name, tlsName: 'localhost' },
+        'PUT',
+        path,
+        { ca, timeoutMs: 60_000, headers: { authorization }, body },
+      );
+      const refused = Object.values((answer.body as { pdus: Record<string, { error?: string }> }).pdus).filter(
+        (r) => r.error,
+      );
+      if (answer.status !== 200 || refused.length)
+        throw new Error(`inbound transaction refused: ${JSON.stringify(answer.body).slice(0, 300)}`);
     }
-    results[`inbound PDUs/s (signed, ${PDUS_PER_TRANSACTION} per transaction, ${INBOUND_PDUS} in all)`] = Math.round(INBOUND_PDUS / ((performance.now() - began) / 1000));
+    results[`inbound PDUs/s (signed, ${PDUS_PER_TRANSACTION} per transaction, ${INBOUND_PDUS} in all)`] = Math.round(
+      INBOUND_PDUS / ((performance.now() - began) / 1000),
+    );
 
     // Joins: rooms on A with many members (joined through the room-server directly), joined from B.
     const bus = a.app.get<Bus>(BUS);
     const latticeB = latticeJoiner(b, client, register);
     for (const size of ROOM_SIZES) {
-      const big = (await client(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' }, alice.access_token as string)).room_id as string;
+      const big = (
+        await client(
+          a,
+          'POST',
+          '/_matrix/client/v3/createRoom',
+          { preset: 'public_chat' },
+          alice.access_token as string,
+        )
+      ).room_id as string;
       await Promise.all(
         Array.from({ length: size - 1 }, (_, i) => {
           const userId = `@member${size}-${i}:${a.name}`;
-          return bus.request('room.input', { kind: 'membership', inputId: `bench-${size}-${i}`, serverName: a.name, sender: userId, roomId: big, action: 'join', target: userId }, big);
+          return bus.request(
+            'room.input',
+            {
+              kind: 'membership',
+              inputId: `bench-${size}-${i}`,
+              serverName: a.name,
+              sender: userId,
+              roomId: big,
+              action: 'join',
+              target: userId,
+            },
+            big,
+          );
         }),
       );
       const { usableMs, fullMs } = await timeJoin(latticeB, big, a.name, size);
-      results[`join of a ${size.toLocaleString('en-US')}-member room on another deployment: usable (joined, message sent), ms`] = usableMs;
+      results[
+        `join of a ${size.toLocaleString('en-US')}-member room on another deployment: usable (joined, message sent), ms`
+      ] = usableMs;
       results[`join of a ${size.toLocaleString('en-US')}-member room on another deployment: full state, ms`] = fullMs;
     }
 
     if (!process.env.LATTICE_SYNAPSE_PYTHON) {
-      console.error('  (joins of Synapse rooms skipped: set LATTICE_SYNAPSE_PYTHON to the python of a virtualenv with matrix-synapse)');
+      console.error(
+        '  (joins of Synapse rooms skipped: set LATTICE_SYNAPSE_PYTHON to the python of a virtualenv with matrix-synapse)',
+      );
       return results;
     }
     // Joins of rooms created on Synapse: from this server (B), and from a second Synapse as it ships (faster joins on).
@@ -115,8 +181,15 @@ export async function run(): Promise<Record<string, number>> {
         label: 'the second Synapse',
         join: async (roomId, via) => {
           const user = await second.register(`joiner${Date.now()}`);
-          const joined = await synapseRequest(second, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?server_name=${encodeURIComponent(via)}`, user.accessToken, {});
-          if (joined.status !== 200) throw new Error(`the second Synapse could not join: ${JSON.stringify(joined.body)}`);
+          const joined = await synapseRequest(
+            second,
+            'POST',
+            `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?server_name=${encodeURIComponent(via)}`,
+            user.accessToken,
+            {},
+          );
+          if (joined.status !== 200)
+            throw new Error(`the second Synapse could not join: ${JSON.stringify(joined.body)}`);
           return user.accessToken;
         },
         request: (method, path, token, body) => synapseRequest(second, method, path, token, body),
@@ -129,11 +202,15 @@ export async function run(): Promise<Record<string, number>> {
           results[`Synapse room for ${n}: members joined so far (filled across runs, kept in the cache)`] = members;
           results[`Synapse room for ${n}: time spent filling it, s`] = Math.round(fillMs / 1000);
           const ours = await timeJoin(latticeB, roomId, synapse.serverName, members);
-          results[`join of the ${m}-member Synapse room from this server: usable (joined, message sent), ms`] = ours.usableMs;
+          results[`join of the ${m}-member Synapse room from this server: usable (joined, message sent), ms`] =
+            ours.usableMs;
           results[`join of the ${m}-member Synapse room from this server: full state, ms`] = ours.fullMs;
           const theirs = await timeJoin(synapseJoiner, roomId, synapse.serverName, members);
-          results[`join of the ${m}-member Synapse room from another Synapse (faster joins, its default): usable, ms`] = theirs.usableMs;
-          results[`join of the ${m}-member Synapse room from another Synapse (faster joins, its default): full state, ms`] = theirs.fullMs;
+          results[`join of the ${m}-member Synapse room from another Synapse (faster joins, its default): usable, ms`] =
+            theirs.usableMs;
+          results[
+            `join of the ${m}-member Synapse room from another Synapse (faster joins, its default): full state, ms`
+          ] = theirs.fullMs;
         } finally {
           await synapse.stop();
         }
@@ -148,21 +225,41 @@ export async function run(): Promise<Record<string, number>> {
   return results;
 }
 
-type Client = (server: Server, method: string, path: string, body?: object, token?: string) => Promise<Record<string, unknown>>;
+type Client = (
+  server: Server,
+  method: string,
+  path: string,
+  body?: object,
+  token?: string,
+) => Promise<Record<string, unknown>>;
 
 /** A user of a deployment of this server joining rooms through other servers. */
-function latticeJoiner(server: Server, client: Client, register: (server: Server, username: string) => Promise<Record<string, unknown>>): Joiner {
+function latticeJoiner(
+  server: Server,
+  client: Client,
+  register: (server: Server, username: string) => Promise<Record<string, unknown>>,
+): Joiner {
   let n = 0;
   return {
     label: 'this server',
     join: async (roomId, via) => {
       const user = await register(server, `joiner${n++}`);
-      const joined = await client(server, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(via)}`, {}, user.access_token as string);
+      const joined = await client(
+        server,
+        'POST',
+        `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(via)}`,
+        {},
+        user.access_token as string,
+      );
       if (joined.room_id !== roomId) throw new Error(`join failed: ${JSON.stringify(joined)}`);
       return user.access_token as string;
     },
     request: async (method, path, token, body) => {
-      const response = await fetch(`${server.url}${path}`, { method, headers: { host: server.name, authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const response = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { host: server.name, authorization: `Bearer ${token}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     },
   };

@@ -13,13 +13,21 @@ export interface Joiner {
   label: string;
   /** Joins through `via` and answers the user's access token. */
   join(roomId: string, via: string): Promise<string>;
-  request(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  request(
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
 /** Only what the bench needs to change from the interop settings: cheap password hashing and no join rate limits, so 10,000 users fill a room in minutes. */
 const FILL_SETTINGS = {
   bcrypt_rounds: 4,
-  rc_joins: { local: { per_second: 100_000, burst_count: 100_000 }, remote: { per_second: 100_000, burst_count: 100_000 } },
+  rc_joins: {
+    local: { per_second: 100_000, burst_count: 100_000 },
+    remote: { per_second: 100_000, burst_count: 100_000 },
+  },
   rc_joins_per_room: { per_second: 100_000, burst_count: 100_000 },
   presence: { enabled: false },
 };
@@ -31,7 +39,11 @@ const FILL_SETTINGS = {
  * and how long that took, and the next run carries on from there. Answers
  * the running Synapse, the room, its members so far and the fill time.
  */
-export async function filledSynapseRoom(certs: TestCertificates, size: number, budgetMs: number): Promise<{ synapse: RunningSynapse; roomId: string; members: number; fillMs: number }> {
+export async function filledSynapseRoom(
+  certs: TestCertificates,
+  size: number,
+  budgetMs: number,
+): Promise<{ synapse: RunningSynapse; roomId: string; members: number; fillMs: number }> {
   const dir = join(CACHE_DIR, `room-${size}`);
   const roomFile = join(dir, 'room.json');
   // A fill that never recorded its room left users behind that would collide: start that one over.
@@ -42,7 +54,10 @@ export async function filledSynapseRoom(certs: TestCertificates, size: number, b
     saved = JSON.parse(readFileSync(roomFile, 'utf8')) as typeof saved;
   } else {
     const owner = await synapse.register('owner');
-    const created = await synapseRequest(synapse, 'POST', '/_matrix/client/v3/createRoom', owner.accessToken, { preset: 'public_chat', name: `Bench ${size}` });
+    const created = await synapseRequest(synapse, 'POST', '/_matrix/client/v3/createRoom', owner.accessToken, {
+      preset: 'public_chat',
+      name: `Bench ${size}`,
+    });
     saved = { roomId: created.body.room_id as string, members: 1, fillMs: 0 };
     writeFileSync(roomFile, JSON.stringify(saved));
   }
@@ -56,13 +71,21 @@ export async function filledSynapseRoom(certs: TestCertificates, size: number, b
       while (next < size && performance.now() - began < budgetMs) {
         const i = next++;
         const member = await synapse.register(`member${i}-${run}`);
-        const joined = await synapseRequest(synapse, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(saved.roomId)}`, member.accessToken, {});
+        const joined = await synapseRequest(
+          synapse,
+          'POST',
+          `/_matrix/client/v3/join/${encodeURIComponent(saved.roomId)}`,
+          member.accessToken,
+          {},
+        );
         if (joined.status !== 200) throw new Error(`member${i} could not join: ${JSON.stringify(joined.body)}`);
         saved.members++;
         saved.fillMs = filledBefore + Math.round(performance.now() - began);
         if (saved.members % 100 === 0) {
           writeFileSync(roomFile, JSON.stringify(saved));
-          console.error(`  filling the Synapse room of ${size}: ${saved.members} members after ${Math.round(saved.fillMs / 1000)} s`);
+          console.error(
+            `  filling the Synapse room of ${size}: ${saved.members} members after ${Math.round(saved.fillMs / 1000)} s`,
+          );
         }
       }
     }),
@@ -77,22 +100,46 @@ export async function filledSynapseRoom(certs: TestCertificates, size: number, b
  * member (Synapse and this server both make it wait for the full state of a
  * partial-state room). The user leaves afterwards, so a cached room keeps its size.
  */
-export async function timeJoin(joiner: Joiner, roomId: string, via: string, members: number): Promise<{ usableMs: number; fullMs: number }> {
+export async function timeJoin(
+  joiner: Joiner,
+  roomId: string,
+  via: string,
+  members: number,
+): Promise<{ usableMs: number; fullMs: number }> {
   const began = performance.now();
   const token = await joiner.join(roomId, via);
   const room = encodeURIComponent(roomId);
-  const sent = await joiner.request('PUT', `/_matrix/client/v3/rooms/${room}/send/m.room.message/bench-${Date.now()}`, token, { msgtype: 'm.text', body: 'usable' });
-  if (sent.status !== 200) throw new Error(`${joiner.label} could not send after joining: ${JSON.stringify(sent.body)}`);
+  const sent = await joiner.request(
+    'PUT',
+    `/_matrix/client/v3/rooms/${room}/send/m.room.message/bench-${Date.now()}`,
+    token,
+    { msgtype: 'm.text', body: 'usable' },
+  );
+  if (sent.status !== 200)
+    throw new Error(`${joiner.label} could not send after joining: ${JSON.stringify(sent.body)}`);
   const usableMs = Math.round(performance.now() - began);
   const list = await joiner.request('GET', `/_matrix/client/v3/rooms/${room}/joined_members`, token);
   const count = Object.keys((list.body.joined as object) ?? {}).length;
-  if (count < members + 1) throw new Error(`${joiner.label} sees ${count} members, not ${members + 1}: ${JSON.stringify(list.body).slice(0, 300)}`);
+  if (count < members + 1)
+    throw new Error(
+      `${joiner.label} sees ${count} members, not ${members + 1}: ${JSON.stringify(list.body).slice(0, 300)}`,
+    );
   const fullMs = Math.round(performance.now() - began);
   await joiner.request('POST', `/_matrix/client/v3/rooms/${room}/leave`, token, {});
   return { usableMs, fullMs };
 }
 
-export async function synapseRequest(synapse: RunningSynapse, method: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(`${synapse.clientUrl}${path}`, { method, headers: { authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+export async function synapseRequest(
+  synapse: RunningSynapse,
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+) {
+  const response = await fetch(`${synapse.clientUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }

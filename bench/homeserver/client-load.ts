@@ -12,18 +12,29 @@ export class BenchClient {
   ) {}
 
   static async register(baseUrl: string, username: string): Promise<BenchClient> {
-    const { status, body } = await jsonRequest<{ user_id: string; access_token: string }>(`${baseUrl}/_matrix/client/v3/register`, 'POST', {}, {
-      username,
-      password: 'bench password',
-      auth: { type: 'm.login.dummy' },
-    });
+    const { status, body } = await jsonRequest<{ user_id: string; access_token: string }>(
+      `${baseUrl}/_matrix/client/v3/register`,
+      'POST',
+      {},
+      {
+        username,
+        password: 'bench password',
+        auth: { type: 'm.login.dummy' },
+      },
+    );
     if (status !== 200) throw new Error(`register ${username}: ${JSON.stringify(body)}`);
     return new BenchClient(baseUrl, body.user_id, body.access_token);
   }
 
   async call<T = Record<string, unknown>>(method: string, path: string, body?: object, version = 'v3'): Promise<T> {
-    const response = await jsonRequest<T>(`${this.baseUrl}/_matrix/client/${version}${path}`, method, { authorization: `Bearer ${this.token}` }, body);
-    if (response.status !== 200) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
+    const response = await jsonRequest<T>(
+      `${this.baseUrl}/_matrix/client/${version}${path}`,
+      method,
+      { authorization: `Bearer ${this.token}` },
+      body,
+    );
+    if (response.status !== 200)
+      throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
     return response.body;
   }
 
@@ -36,7 +47,13 @@ export class BenchClient {
   }
 
   async send(roomId: string, txnId: string, body: string): Promise<string> {
-    return (await this.call<{ event_id: string }>('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txnId}`, { msgtype: 'm.text', body })).event_id;
+    return (
+      await this.call<{ event_id: string }>(
+        'PUT',
+        `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txnId}`,
+        { msgtype: 'm.text', body },
+      )
+    ).event_id;
   }
 
   async syncToken(): Promise<string> {
@@ -49,18 +66,33 @@ export class BenchClient {
    * that a gap opened: the run is then not a latency measurement, so it fails.
    * `timeoutMs` is each long-poll's (1 s unless given); `onAnswer` is told of every answer.
    */
-  async follow(since: string, onMessage: (body: string) => void, stopped: () => boolean, options: { timeoutMs?: number; onAnswer?: () => void } = {}): Promise<void> {
+  async follow(
+    since: string,
+    onMessage: (body: string) => void,
+    stopped: () => boolean,
+    options: { timeoutMs?: number; onAnswer?: () => void } = {},
+  ): Promise<void> {
     const limit = 10_000;
     let token = since;
     while (!stopped()) {
-      const response = await this.call<{ next_batch: string; rooms?: { join?: Record<string, { timeline: { limited: boolean; events: Array<{ type: string; content: { body?: string } }> } }> } }>(
+      const response = await this.call<{
+        next_batch: string;
+        rooms?: {
+          join?: Record<
+            string,
+            { timeline: { limited: boolean; events: Array<{ type: string; content: { body?: string } }> } }
+          >;
+        };
+      }>(
         'GET',
         `/sync?since=${encodeURIComponent(token)}&timeout=${options.timeoutMs ?? 1000}&filter=${encodeURIComponent(JSON.stringify({ room: { timeline: { limit } } }))}`,
       );
       options.onAnswer?.();
       for (const room of Object.values(response.rooms?.join ?? {})) {
-        if (room.timeline.limited) throw new Error(`more than ${limit} events arrived between two /sync answers: the server is not keeping up`);
-        for (const event of room.timeline.events) if (event.type === 'm.room.message' && event.content.body) onMessage(event.content.body);
+        if (room.timeline.limited)
+          throw new Error(`more than ${limit} events arrived between two /sync answers: the server is not keeping up`);
+        for (const event of room.timeline.events)
+          if (event.type === 'm.room.message' && event.content.body) onMessage(event.content.body);
       }
       token = response.next_batch;
     }
@@ -68,7 +100,12 @@ export class BenchClient {
 }
 
 /** N users in M rooms: each room has the same number of members, the first its creator. */
-export async function populate(baseUrl: string, users: number, rooms: number, prefix: string): Promise<{ clients: BenchClient[]; rooms: Array<{ roomId: string; members: BenchClient[] }> }> {
+export async function populate(
+  baseUrl: string,
+  users: number,
+  rooms: number,
+  prefix: string,
+): Promise<{ clients: BenchClient[]; rooms: Array<{ roomId: string; members: BenchClient[] }> }> {
   const clients: BenchClient[] = [];
   for (let i = 0; i < users; i++) clients.push(await BenchClient.register(baseUrl, `${prefix}${i}`));
   const perRoom = Math.min(users, Math.max(2, Math.floor(users / rooms) + 1));
@@ -83,12 +120,18 @@ export async function populate(baseUrl: string, users: number, rooms: number, pr
 }
 
 /** Every member of every room sends `perSender` messages, one after another, all members at once: events/s. */
-export async function sendThroughput(rooms: Array<{ roomId: string; members: BenchClient[] }>, perSender: number, tag: string): Promise<number> {
+export async function sendThroughput(
+  rooms: Array<{ roomId: string; members: BenchClient[] }>,
+  perSender: number,
+  tag: string,
+): Promise<number> {
   const senders = rooms.flatMap(({ roomId, members }) => members.map((member, m) => ({ roomId, member, m })));
   const start = performance.now();
-  await Promise.all(senders.map(async ({ roomId, member, m }) => {
-    for (let i = 0; i < perSender; i++) await member.send(roomId, `${tag}-${m}-${i}`, `${tag} ${m} ${i}`);
-  }));
+  await Promise.all(
+    senders.map(async ({ roomId, member, m }) => {
+      for (let i = 0; i < perSender; i++) await member.send(roomId, `${tag}-${m}-${i}`, `${tag} ${m} ${i}`);
+    }),
+  );
   return Math.round((senders.length * perSender) / ((performance.now() - start) / 1000));
 }
 
@@ -96,17 +139,26 @@ export async function sendThroughput(rooms: Array<{ roomId: string; members: Ben
  * Sends at a steady `rate` for `seconds` into one room while another member
  * long-polls /sync; returns the send-to-delivery latencies in milliseconds.
  */
-export async function deliveryLatencies(room: { roomId: string; members: BenchClient[] }, rate: number, seconds: number, tag: string): Promise<number[]> {
+export async function deliveryLatencies(
+  room: { roomId: string; members: BenchClient[] },
+  rate: number,
+  seconds: number,
+  tag: string,
+): Promise<number[]> {
   const [sender, receiver] = room.members;
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   let stop = false;
   let failure: Error | undefined;
   const following = receiver
-    .follow(await receiver.syncToken(), (body) => {
-      const at = sentAt.get(body);
-      if (at !== undefined) latencies.push(performance.now() - at);
-    }, () => stop || failure !== undefined)
+    .follow(
+      await receiver.syncToken(),
+      (body) => {
+        const at = sentAt.get(body);
+        if (at !== undefined) latencies.push(performance.now() - at);
+      },
+      () => stop || failure !== undefined,
+    )
     .catch((e: Error) => {
       failure = e;
     });

@@ -33,12 +33,19 @@ interface Mode {
 export async function run(): Promise<Record<string, number>> {
   const servers = benchServers();
   const results: Record<string, number> = {};
-  const starts: Array<[string, () => Promise<BenchTarget>]> = [['single-process embedded', () => startSingleProcess(18700)]];
+  const starts: Array<[string, () => Promise<BenchTarget>]> = [
+    ['single-process embedded', () => startSingleProcess(18700)],
+  ];
   if (servers) {
-    starts.push(['single-process postgres', async () => startSingleProcess(18710, await createScratchDatabase(servers.postgresUrl, 'lattice_bench'))]);
+    starts.push([
+      'single-process postgres',
+      async () => startSingleProcess(18710, await createScratchDatabase(servers.postgresUrl, 'lattice_bench')),
+    ]);
     starts.push(['services', () => startServices(18720, servers)]);
   } else {
-    console.log('  (services mode and floors skipped: set LATTICE_BENCH_POSTGRES_URL, LATTICE_BENCH_NATS_URL, LATTICE_BENCH_REDIS_URL)');
+    console.log(
+      '  (services mode and floors skipped: set LATTICE_BENCH_POSTGRES_URL, LATTICE_BENCH_NATS_URL, LATTICE_BENCH_REDIS_URL)',
+    );
   }
   const modes: Mode[] = [];
   try {
@@ -57,14 +64,18 @@ export async function run(): Promise<Record<string, number>> {
     const services = modes.find((m) => m.name === 'services');
     for (const { name, rooms, rates } of modes) {
       const senders = rooms.reduce((n, r) => n + r.members.length, 0);
-      results[`${name}: send events/s (${USERS} users, ${ROOMS} rooms, ${senders} concurrent senders; median of ${ROUNDS})`] = median(rates);
-      if (services && name.startsWith('single-process')) results[`services throughput as % of ${name}`] = Math.round((100 * median(services.rates)) / median(rates));
+      results[
+        `${name}: send events/s (${USERS} users, ${ROOMS} rooms, ${senders} concurrent senders; median of ${ROUNDS})`
+      ] = median(rates);
+      if (services && name.startsWith('single-process'))
+        results[`services throughput as % of ${name}`] = Math.round((100 * median(services.rates)) / median(rates));
     }
     // Latency one mode at a time, each stopped once measured: the last one measured (embedded) has the machine to itself.
     while (modes.length) {
       const { name, target, rooms } = modes[modes.length - 1];
       const latencies = await deliveryLatencies(rooms[0], LATENCY_RATE, LATENCY_SECONDS, 'latency');
-      for (const p of [50, 95, 99]) results[`${name}: delivery p${p} ms at ${LATENCY_RATE} events/s`] = percentile(latencies, p);
+      for (const p of [50, 95, 99])
+        results[`${name}: delivery p${p} ms at ${LATENCY_RATE} events/s`] = percentile(latencies, p);
       for (const [process, mib] of Object.entries(target.rss())) results[`${name}: RSS MiB ${process}`] = mib;
       modes.pop();
       await target.stop();

@@ -26,7 +26,9 @@ function benchConfig(): string {
 
 export function rssMiB(pid: number | undefined): number {
   if (pid === undefined) return 0;
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
 }
 
@@ -43,7 +45,11 @@ export function cpuSeconds(pid: number | undefined): number {
 }
 
 /** The single-process server (apps/homeserver), embedded PGlite or on Postgres; `env` adds settings (LATTICE_* overrides). */
-export async function startSingleProcess(port: number, databaseUrl?: string, env: Record<string, string> = {}): Promise<BenchTarget & { pid: number }> {
+export async function startSingleProcess(
+  port: number,
+  databaseUrl?: string,
+  env: Record<string, string> = {},
+): Promise<BenchTarget & { pid: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-data-'));
   const child: ChildProcess = spawn(process.execPath, [join(DIST, 'apps/homeserver/src/main.js')], {
     env: {
@@ -61,7 +67,12 @@ export async function startSingleProcess(port: number, databaseUrl?: string, env
   // Its own exit is checked before the port answers: a server left on the port by an earlier run is not this one.
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error('the homeserver did not start');
-    if (await fetch(`${url}/health/ready`).then((r) => r.ok).catch(() => false)) break;
+    if (
+      await fetch(`${url}/health/ready`)
+        .then((r) => r.ok)
+        .catch(() => false)
+    )
+      break;
     if (i > 1200) {
       child.kill('SIGTERM');
       throw new Error('the homeserver did not start within two minutes');
@@ -110,6 +121,10 @@ export interface BenchServers {
 
 /** The servers services mode needs, from LATTICE_BENCH_*; undefined when not given. */
 export function benchServers(): BenchServers | undefined {
-  const { LATTICE_BENCH_POSTGRES_URL: postgresUrl, LATTICE_BENCH_NATS_URL: natsUrl, LATTICE_BENCH_REDIS_URL: redisUrl } = process.env;
+  const {
+    LATTICE_BENCH_POSTGRES_URL: postgresUrl,
+    LATTICE_BENCH_NATS_URL: natsUrl,
+    LATTICE_BENCH_REDIS_URL: redisUrl,
+  } = process.env;
   return postgresUrl && natsUrl && redisUrl ? { postgresUrl, natsUrl, redisUrl } : undefined;
 }

@@ -54,7 +54,9 @@ export async function run(): Promise<Record<string, number>> {
       for (const target of targets) {
         const round = await uploadAndDownload(target, file, fileSha);
         rounds.get(target.name)!.push(round);
-        console.log(`  ... ${target.name} round ${i + 1}: upload ${round.uploadMBps} MB/s, download ${round.downloadMBps} MB/s, RSS +${round.rssGrowthMiB} MiB`);
+        console.log(
+          `  ... ${target.name} round ${i + 1}: upload ${round.uploadMBps} MB/s, download ${round.downloadMBps} MB/s, RSS +${round.rssGrowthMiB} MiB`,
+        );
       }
     }
   } finally {
@@ -62,10 +64,17 @@ export async function run(): Promise<Record<string, number>> {
   }
   const results: Record<string, number> = {};
   for (const [name, [first, ...measured]] of rounds) {
-    results[`${name}: upload MB/s (${FILE_MB} MB file, median of ${ROUNDS})`] = median(measured.map((r) => r.uploadMBps));
-    results[`${name}: download MB/s (${FILE_MB} MB file, median of ${ROUNDS})`] = median(measured.map((r) => r.downloadMBps));
+    results[`${name}: upload MB/s (${FILE_MB} MB file, median of ${ROUNDS})`] = median(
+      measured.map((r) => r.uploadMBps),
+    );
+    results[`${name}: download MB/s (${FILE_MB} MB file, median of ${ROUNDS})`] = median(
+      measured.map((r) => r.downloadMBps),
+    );
     results[`${name}: RSS MiB before the first upload`] = first.rssBeforeMiB;
-    results[`${name}: RSS growth MiB during an upload + download (max over all ${ROUNDS + 1} rounds)`] = Math.max(first.rssGrowthMiB, ...measured.map((r) => r.rssGrowthMiB));
+    results[`${name}: RSS growth MiB during an upload + download (max over all ${ROUNDS + 1} rounds)`] = Math.max(
+      first.rssGrowthMiB,
+      ...measured.map((r) => r.rssGrowthMiB),
+    );
   }
   return results;
 }
@@ -82,10 +91,20 @@ async function uploadAndDownload(target: MediaTarget, file: Buffer, fileSha: str
     const uploadS = (performance.now() - uploadStart) / 1000;
 
     const downloadStart = performance.now();
-    const downloaded = await send(`${target.url}/_matrix/client/v1/media/download/${content_uri.slice('mxc://'.length)}`, 'GET', target.token);
+    const downloaded = await send(
+      `${target.url}/_matrix/client/v1/media/download/${content_uri.slice('mxc://'.length)}`,
+      'GET',
+      target.token,
+    );
     const downloadS = (performance.now() - downloadStart) / 1000;
-    if (downloaded.status !== 200 || downloaded.sha256 !== fileSha) throw new Error(`${target.name} download answered ${downloaded.status} with ${downloaded.size} bytes`);
-    return { uploadMBps: round1(FILE_MB / uploadS), downloadMBps: round1(FILE_MB / downloadS), rssBeforeMiB: before, rssGrowthMiB: peak - before };
+    if (downloaded.status !== 200 || downloaded.sha256 !== fileSha)
+      throw new Error(`${target.name} download answered ${downloaded.status} with ${downloaded.size} bytes`);
+    return {
+      uploadMBps: round1(FILE_MB / uploadS),
+      downloadMBps: round1(FILE_MB / downloadS),
+      rssBeforeMiB: before,
+      rssGrowthMiB: peak - before,
+    };
   } finally {
     clearInterval(sampler);
   }
@@ -95,9 +114,17 @@ async function uploadAndDownload(target: MediaTarget, file: Buffer, fileSha: str
  * One request over node:http, the answer hashed as it streams in and kept only when small (JSON).
  * Not fetch: undici's request body path is slower than either server here, and would measure the client.
  */
-function send(url: string, method: string, token: string, body?: Buffer): Promise<{ status: number; body: Buffer; sha256: string; size: number }> {
+function send(
+  url: string,
+  method: string,
+  token: string,
+  body?: Buffer,
+): Promise<{ status: number; body: Buffer; sha256: string; size: number }> {
   return new Promise((resolve, reject) => {
-    const headers = { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/octet-stream', 'content-length': String(body.length) } : {}) };
+    const headers = {
+      authorization: `Bearer ${token}`,
+      ...(body ? { 'content-type': 'application/octet-stream', 'content-length': String(body.length) } : {}),
+    };
     const req = request(url, { method, headers, agent: false }, (res) => {
       const hash = createHash('sha256');
       const small: Buffer[] = [];
@@ -107,7 +134,9 @@ function send(url: string, method: string, token: string, body?: Buffer): Promis
         size += chunk.length;
         if (size <= 65536) small.push(chunk);
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(small), sha256: hash.digest('hex'), size }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(small), sha256: hash.digest('hex'), size }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -116,9 +145,18 @@ function send(url: string, method: string, token: string, body?: Buffer): Promis
 }
 
 async function startLattice(port: number, storage: string, env: Record<string, string> = {}): Promise<MediaTarget> {
-  const target = await startSingleProcess(port, undefined, { LATTICE_MEDIA_MAX_UPLOAD_BYTES: String(2 * FILE_MB * 1024 * 1024), ...env });
+  const target = await startSingleProcess(port, undefined, {
+    LATTICE_MEDIA_MAX_UPLOAD_BYTES: String(2 * FILE_MB * 1024 * 1024),
+    ...env,
+  });
   const token = await register(target.url, 'mediabench');
-  return { name: `lattice single-process (${storage})`, url: target.url, token, pid: () => target.pid, stop: () => target.stop() };
+  return {
+    name: `lattice single-process (${storage})`,
+    url: target.url,
+    token,
+    pid: () => target.pid,
+    stop: () => target.stop(),
+  };
 }
 
 /** On moto's S3 server (LATTICE_MOTO_SERVER): shows the S3 path streams too; its speed is mostly moto's, an in-memory Python server. */
@@ -141,7 +179,11 @@ async function startLatticeOnS3(moto: string): Promise<MediaTarget> {
 
 async function startSynapseTarget(): Promise<MediaTarget> {
   const synapse = await startSynapse(makeTestCertificates(), {
-    config: { max_upload_size: `${2 * FILE_MB}M`, rc_media_create: { per_second: 1000, burst_count: 1000 }, enable_authenticated_media: true },
+    config: {
+      max_upload_size: `${2 * FILE_MB}M`,
+      rc_media_create: { per_second: 1000, burst_count: 1000 },
+      enable_authenticated_media: true,
+    },
   });
   const { accessToken } = await synapse.register('mediabench');
   return {
@@ -154,7 +196,10 @@ async function startSynapseTarget(): Promise<MediaTarget> {
 }
 
 async function register(url: string, username: string): Promise<string> {
-  const response = await fetch(`${url}/_matrix/client/v3/register`, { method: 'POST', body: JSON.stringify({ username, password: 'bench password', auth: { type: 'm.login.dummy' } }) });
+  const response = await fetch(`${url}/_matrix/client/v3/register`, {
+    method: 'POST',
+    body: JSON.stringify({ username, password: 'bench password', auth: { type: 'm.login.dummy' } }),
+  });
   const body = (await response.json()) as { access_token: string };
   return body.access_token;
 }

@@ -1,4 +1,13 @@
-import { computeContentHash, roomIdFromCreateEvent, stateKey, type JsonObject, type Pdu, type ResolvableEvent, type RoomVersion, type StateMap } from '@lattice/protocol';
+import {
+  computeContentHash,
+  roomIdFromCreateEvent,
+  stateKey,
+  type JsonObject,
+  type Pdu,
+  type ResolvableEvent,
+  type RoomVersion,
+  type StateMap,
+} from '@lattice/protocol';
 
 const CREATOR = '@alice:example.org';
 
@@ -19,7 +28,13 @@ export class BenchRoom {
     readonly version: RoomVersion,
     members: number,
   ) {
-    const create = this.pdu(CREATOR, 'm.room.create', '', { room_version: version.id, ...(version.creatorIsSender ? {} : { creator: CREATOR }) }, []);
+    const create = this.pdu(
+      CREATOR,
+      'm.room.create',
+      '',
+      { room_version: version.id, ...(version.creatorIsSender ? {} : { creator: CREATOR }) },
+      [],
+    );
     if (version.roomIdFromCreateEvent) {
       delete create.room_id;
       create.hashes = { sha256: computeContentHash(version, create) };
@@ -30,9 +45,13 @@ export class BenchRoom {
     }
     this.store(version.roomIdFromCreateEvent ? `$${this.roomId.slice(1)}` : '$create', create);
     this.add(CREATOR, 'm.room.member', CREATOR, { membership: 'join' });
-    this.add(CREATOR, 'm.room.power_levels', '', { users: version.privilegedCreators ? {} : { [CREATOR]: 100 }, state_default: 50 });
+    this.add(CREATOR, 'm.room.power_levels', '', {
+      users: version.privilegedCreators ? {} : { [CREATOR]: 100 },
+      state_default: 50,
+    });
     this.add(CREATOR, 'm.room.join_rules', '', { join_rule: 'public' });
-    for (let i = 0; i < members; i++) this.add(`@user${i}:example.org`, 'm.room.member', `@user${i}:example.org`, { membership: 'join' });
+    for (let i = 0; i < members; i++)
+      this.add(`@user${i}:example.org`, 'm.room.member', `@user${i}:example.org`, { membership: 'join' });
   }
 
   get creator(): string {
@@ -41,7 +60,9 @@ export class BenchRoom {
 
   /** Adds a state event sent on `on` (default: the room's main state), returning its ID; the main state moves only when `on` is omitted. */
   add(sender: string, type: string, key: string, content: JsonObject, on: StateMap = this.state): string {
-    const auth = ['m.room.power_levels', 'm.room.join_rules'].map((t) => on.get(stateKey(t, ''))).filter((x): x is string => !!x);
+    const auth = ['m.room.power_levels', 'm.room.join_rules']
+      .map((t) => on.get(stateKey(t, '')))
+      .filter((x): x is string => !!x);
     const senderMember = on.get(stateKey('m.room.member', sender));
     if (senderMember) auth.push(senderMember);
     if (!this.version.roomIdFromCreateEvent) auth.push('$create');
@@ -53,8 +74,17 @@ export class BenchRoom {
 
   private pdu(sender: string, type: string, key: string, content: JsonObject, auth: string[]): Pdu {
     return {
-      room_id: this.roomId, sender, type, state_key: key, content, origin_server_ts: this.ts++, depth: this.counter,
-      prev_events: [], auth_events: auth, hashes: { sha256: 'x' }, signatures: {},
+      room_id: this.roomId,
+      sender,
+      type,
+      state_key: key,
+      content,
+      origin_server_ts: this.ts++,
+      depth: this.counter,
+      prev_events: [],
+      auth_events: auth,
+      hashes: { sha256: 'x' },
+      signatures: {},
     };
   }
 

@@ -23,17 +23,30 @@ interface Member {
   token: string;
 }
 
-async function call<T>(server: RunningLattice, member: Member, method: string, path: string, body?: object): Promise<T> {
-  const res = await jsonRequest<T>(`${server.url}/_matrix/client/v3${path}`, method, { authorization: `Bearer ${member.token}` }, body);
+async function call<T>(
+  server: RunningLattice,
+  member: Member,
+  method: string,
+  path: string,
+  body?: object,
+): Promise<T> {
+  const res = await jsonRequest<T>(
+    `${server.url}/_matrix/client/v3${path}`,
+    method,
+    { authorization: `Bearer ${member.token}` },
+    body,
+  );
   if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
 async function inParallel<T>(items: T[], fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 /**
@@ -42,13 +55,17 @@ async function inParallel<T>(items: T[], fn: (item: T) => Promise<unknown>): Pro
  * through the account store (no password: hashing 10,000 of them would be
  * the whole run); every join goes through the API and the room-server.
  */
-async function roomOfMembers(pushEnabled: boolean): Promise<{ server: RunningLattice; members: Member[]; roomId: string }> {
+async function roomOfMembers(
+  pushEnabled: boolean,
+): Promise<{ server: RunningLattice; members: Member[]; roomId: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-push-'));
   const postgres = process.env.LATTICE_BENCH_POSTGRES_URL;
   const config = parseConfig({
     listen: { host: '127.0.0.1', port: 0 },
     dataDir,
-    database: postgres ? { kind: 'postgres', url: await createScratchDatabase(postgres, 'lattice_bench_push') } : { kind: 'embedded', dataDir: join(dataDir, 'db') },
+    database: postgres
+      ? { kind: 'postgres', url: await createScratchDatabase(postgres, 'lattice_bench_push') }
+      : { kind: 'embedded', dataDir: join(dataDir, 'db') },
     rateLimit: { perSecond: 1_000_000, burst: 1_000_000 },
     outbound: { allowRanges: ['127.0.0.0/8'], denyRanges: [] },
     push: { enabled: pushEnabled },
@@ -60,7 +77,9 @@ async function roomOfMembers(pushEnabled: boolean): Promise<{ server: RunningLat
     const userId = await accounts.createUser('localhost', `member${i}`, undefined);
     members.push({ userId, token: (await accounts.startSession(userId, {})).accessToken });
   }
-  const { room_id: roomId } = await call<{ room_id: string }>(server, members[0], 'POST', '/createRoom', { preset: 'public_chat' });
+  const { room_id: roomId } = await call<{ room_id: string }>(server, members[0], 'POST', '/createRoom', {
+    preset: 'public_chat',
+  });
   await inParallel(members.slice(1), (m) => call(server, m, 'POST', `/join/${encodeURIComponent(roomId)}`, {}));
   return { server, members, roomId };
 }
@@ -69,7 +88,10 @@ async function sendLatencies(server: RunningLattice, sender: Member, roomId: str
   const latencies: number[] = [];
   for (let i = 0; i < LATENCY_SENDS; i++) {
     const start = performance.now();
-    await call(server, sender, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${tag}-${i}`, { msgtype: 'm.text', body: `${tag} ${i}` });
+    await call(server, sender, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${tag}-${i}`, {
+      msgtype: 'm.text',
+      body: `${tag} ${i}`,
+    });
     latencies.push(performance.now() - start);
     await new Promise((r) => setTimeout(r, LATENCY_INTERVAL_MS));
   }
@@ -111,16 +133,39 @@ export async function run(): Promise<Record<string, number>> {
   const { server, members, roomId } = await roomOfMembers(true);
   try {
     const db = server.app.get<Database>(DATABASE);
-    const pusher = (i: number) => ({ kind: 'http', app_id: 'org.example.bench', app_display_name: 'Bench', device_display_name: 'Phone', pushkey: `key${i}`, lang: 'en', data: { url: gateway.url, format: 'event_id_only' } });
-    await inParallel(members.slice(1).map((m, i) => [m, i] as const), ([m, i]) => call(server, m, 'POST', '/pushers/set', pusher(i)));
+    const pusher = (i: number) => ({
+      kind: 'http',
+      app_id: 'org.example.bench',
+      app_display_name: 'Bench',
+      device_display_name: 'Phone',
+      pushkey: `key${i}`,
+      lang: 'en',
+      data: { url: gateway.url, format: 'event_id_only' },
+    });
+    await inParallel(
+      members.slice(1).map((m, i) => [m, i] as const),
+      ([m, i]) => call(server, m, 'POST', '/pushers/set', pusher(i)),
+    );
     const recipients = members.length - 1;
 
     const start = performance.now();
-    const { event_id: eventId } = await call<{ event_id: string }>(server, members[0], 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/one`, { msgtype: 'm.text', body: 'hello, everyone' });
+    const { event_id: eventId } = await call<{ event_id: string }>(
+      server,
+      members[0],
+      'PUT',
+      `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/one`,
+      { msgtype: 'm.text', body: 'hello, everyone' },
+    );
     const sent = performance.now();
-    await until('every notification row', async () => (await db.prisma.eventPushAction.count({ where: { eventId } })) === recipients);
+    await until(
+      'every notification row',
+      async () => (await db.prisma.eventPushAction.count({ where: { eventId } })) === recipients,
+    );
     const counted = performance.now();
-    await until('every push at the gateway', () => gateway.received.filter((p) => p.notification.event_id === eventId).length === recipients);
+    await until(
+      'every push at the gateway',
+      () => gateway.received.filter((p) => p.notification.event_id === eventId).length === recipients,
+    );
     const pushed = performance.now();
     results[`one message, ${size}: send ms`] = Math.round(sent - start);
     results[`one message, ${size}: send to all notifications counted ms`] = Math.round(counted - start);
@@ -128,9 +173,14 @@ export async function run(): Promise<Record<string, number>> {
     results[`one message, ${size}: pushes per second`] = Math.round(recipients / ((pushed - counted) / 1000));
 
     const latencies = await sendLatencies(server, members[0], roomId, 'push');
-    results[`push enabled: send p50 ms (${size}, every send notifying and pushing ${recipients.toLocaleString('en-US')})`] = percentile(latencies, 50);
+    results[
+      `push enabled: send p50 ms (${size}, every send notifying and pushing ${recipients.toLocaleString('en-US')})`
+    ] = percentile(latencies, 50);
     results[`push enabled: send p99 ms (${size})`] = percentile(latencies, 99);
-    results['added send latency p99 ms'] = Math.round((results[`push enabled: send p99 ms (${size})`] - results[`push disabled: send p99 ms (${size})`]) * 10) / 10;
+    results['added send latency p99 ms'] =
+      Math.round(
+        (results[`push enabled: send p99 ms (${size})`] - results[`push disabled: send p99 ms (${size})`]) * 10,
+      ) / 10;
   } finally {
     await server.close();
     await gateway.close();

@@ -49,7 +49,14 @@ export async function run(): Promise<Record<string, number>> {
     for (const [name, start] of stagesWanted()) {
       console.log(`  ... starting ${name}`);
       const stage = await start();
-      replays.push({ stage, roomId: await openingScene(stage.url), tokens: new Map(), sendMs: [], registerLoginMs: [], totalMs: 0 });
+      replays.push({
+        stage,
+        roomId: await openingScene(stage.url),
+        tokens: new Map(),
+        sendMs: [],
+        registerLoginMs: [],
+        totalMs: 0,
+      });
     }
     const run = Date.now().toString(36);
     for (let from = 0; from < lines.length; from += TURN) {
@@ -59,11 +66,15 @@ export async function run(): Promise<Record<string, number>> {
     const results: Record<string, number> = {};
     const synapse = replays.find((r) => r.stage.name === 'synapse postgres');
     for (const { stage, sendMs, registerLoginMs, totalMs } of replays) {
-      results[`${stage.name}: total s (${lines.length} serial sends, ${registerLoginMs.length} speakers)`] = Math.round(totalMs / 100) / 10;
+      results[`${stage.name}: total s (${lines.length} serial sends, ${registerLoginMs.length} speakers)`] =
+        Math.round(totalMs / 100) / 10;
       for (const p of [50, 95, 99]) results[`${stage.name}: send p${p} ms`] = percentile(sendMs, p);
-      results[`${stage.name}: register+login mean ms`] = Math.round(registerLoginMs.reduce((a, b) => a + b, 0) / registerLoginMs.length);
+      results[`${stage.name}: register+login mean ms`] = Math.round(
+        registerLoginMs.reduce((a, b) => a + b, 0) / registerLoginMs.length,
+      );
       results[`${stage.name}: RSS MiB at the end`] = stage.rss();
-      if (synapse && stage !== synapse.stage) results[`${stage.name}: times faster than Synapse`] = Math.round((10 * synapse.totalMs) / totalMs) / 10;
+      if (synapse && stage !== synapse.stage)
+        results[`${stage.name}: times faster than Synapse`] = Math.round((10 * synapse.totalMs) / totalMs) / 10;
     }
     return results;
   } finally {
@@ -73,9 +84,14 @@ export async function run(): Promise<Record<string, number>> {
 
 function stagesWanted(): Array<[string, () => Promise<Stage>]> {
   const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
-  const stages: Array<[string, () => Promise<Stage>]> = [['lattice embedded', () => lattice('lattice embedded', 18750)]];
+  const stages: Array<[string, () => Promise<Stage>]> = [
+    ['lattice embedded', () => lattice('lattice embedded', 18750)],
+  ];
   if (postgresUrl) {
-    stages.push(['lattice postgres', async () => lattice('lattice postgres', 18760, await createScratchDatabase(postgresUrl, 'lattice_bench_replay'))]);
+    stages.push([
+      'lattice postgres',
+      async () => lattice('lattice postgres', 18760, await createScratchDatabase(postgresUrl, 'lattice_bench_replay')),
+    ]);
     if (process.env.LATTICE_SYNAPSE_PYTHON) stages.push(['synapse postgres', () => synapseOnPostgres(postgresUrl)]);
     else console.log('  (Synapse skipped: set LATTICE_SYNAPSE_PYTHON)');
   } else {
@@ -108,7 +124,18 @@ async function synapseOnPostgres(postgresUrl: string): Promise<Stage> {
   await admin.end();
   const synapse: RunningSynapse = await startSynapse(makeTestCertificates(), {
     config: {
-      database: { name: 'psycopg2', args: { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), host: url.hostname, port: Number(url.port || 5432), database, cp_min: 1, cp_max: 10 } },
+      database: {
+        name: 'psycopg2',
+        args: {
+          user: decodeURIComponent(url.username),
+          password: decodeURIComponent(url.password),
+          host: url.hostname,
+          port: Number(url.port || 5432),
+          database,
+          cp_min: 1,
+          cp_max: 10,
+        },
+      },
       rc_joins: { local: { per_second: 1000, burst_count: 1000 }, remote: { per_second: 1000, burst_count: 1000 } },
       rc_joins_per_room: { per_second: 1000, burst_count: 1000 },
     },
@@ -125,16 +152,37 @@ async function synapseOnPostgres(postgresUrl: string): Promise<Stage> {
   };
 }
 
-async function call<T = Record<string, unknown>>(baseUrl: string, method: string, path: string, token: string | undefined, body?: object): Promise<T> {
-  const response = await jsonRequest<T>(`${baseUrl}/_matrix/client/v3${path}`, method, token ? { authorization: `Bearer ${token}` } : {}, body);
-  if (response.status !== 200) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
+async function call<T = Record<string, unknown>>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  token: string | undefined,
+  body?: object,
+): Promise<T> {
+  const response = await jsonRequest<T>(
+    `${baseUrl}/_matrix/client/v3${path}`,
+    method,
+    token ? { authorization: `Bearer ${token}` } : {},
+    body,
+  );
+  if (response.status !== 200)
+    throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;
 }
 
 /** The stage manager opens the room the play is performed in (not timed). */
 async function openingScene(url: string): Promise<string> {
-  const manager = await call<{ access_token: string }>(url, 'POST', '/register', undefined, { username: `stage_${Date.now().toString(36)}`, password: PASSWORD, auth: { type: 'm.login.dummy' } });
-  return (await call<{ room_id: string }>(url, 'POST', '/createRoom', manager.access_token, { preset: 'public_chat', name: 'Verona' })).room_id;
+  const manager = await call<{ access_token: string }>(url, 'POST', '/register', undefined, {
+    username: `stage_${Date.now().toString(36)}`,
+    password: PASSWORD,
+    auth: { type: 'm.login.dummy' },
+  });
+  return (
+    await call<{ room_id: string }>(url, 'POST', '/createRoom', manager.access_token, {
+      preset: 'public_chat',
+      name: 'Verona',
+    })
+  ).room_id;
 }
 
 async function perform(replay: Replay, lines: PlayLine[], run: string): Promise<void> {
@@ -145,18 +193,34 @@ async function perform(replay: Replay, lines: PlayLine[], run: string): Promise<
     if (token === undefined) {
       const username = castLocalpart(line.speaker, run);
       const enter = performance.now();
-      const registered = await call<{ user_id: string }>(stage.url, 'POST', '/register', undefined, { username, password: PASSWORD, auth: { type: 'm.login.dummy' }, inhibit_login: true });
-      const login = await call<{ access_token: string }>(stage.url, 'POST', '/login', undefined, { type: 'm.login.password', identifier: { type: 'm.id.user', user: username }, password: PASSWORD });
+      const registered = await call<{ user_id: string }>(stage.url, 'POST', '/register', undefined, {
+        username,
+        password: PASSWORD,
+        auth: { type: 'm.login.dummy' },
+        inhibit_login: true,
+      });
+      const login = await call<{ access_token: string }>(stage.url, 'POST', '/login', undefined, {
+        type: 'm.login.password',
+        identifier: { type: 'm.id.user', user: username },
+        password: PASSWORD,
+      });
       replay.registerLoginMs.push(performance.now() - enter);
       token = login.access_token;
       tokens.set(line.speaker, token);
-      await call(stage.url, 'PUT', `/profile/${encodeURIComponent(registered.user_id)}/displayname`, token, { displayname: castName(line.speaker) });
+      await call(stage.url, 'PUT', `/profile/${encodeURIComponent(registered.user_id)}/displayname`, token, {
+        displayname: castName(line.speaker),
+      });
       await call(stage.url, 'POST', `/join/${encodeURIComponent(roomId)}`, token, {});
     }
     const sent = performance.now();
-    await call(stage.url, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${run}-${replay.sendMs.length}-${i}`, token, { msgtype: 'm.text', body: line.text });
+    await call(
+      stage.url,
+      'PUT',
+      `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${run}-${replay.sendMs.length}-${i}`,
+      token,
+      { msgtype: 'm.text', body: line.text },
+    );
     replay.sendMs.push(performance.now() - sent);
   }
   replay.totalMs += performance.now() - began;
 }
-

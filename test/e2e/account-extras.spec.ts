@@ -9,13 +9,23 @@ describe('account extras', () => {
   let bob: Account;
   const enc = encodeURIComponent;
   const get = async (path: string, who?: Account) => {
-    const response = await fetch(`${server.url}${path}`, { headers: who ? { authorization: `Bearer ${who.token}` } : {} });
+    const response = await fetch(`${server.url}${path}`, {
+      headers: who ? { authorization: `Bearer ${who.token}` } : {},
+    });
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   };
 
   beforeAll(async () => {
     server = await startEmbeddedServer({
-      tenants: [{ serverName: 'localhost', support: { contacts: [{ role: 'm.role.admin', email_address: 'admin@example.org' }], support_page: 'https://example.org/help' } }],
+      tenants: [
+        {
+          serverName: 'localhost',
+          support: {
+            contacts: [{ role: 'm.role.admin', email_address: 'admin@example.org' }],
+            support_page: 'https://example.org/help',
+          },
+        },
+      ],
       voip: { turnUris: ['turn:turn.example.org:3478?transport=udp'], turnSharedSecret: 'secret', turnTtlSeconds: 600 },
     });
     raw = rawClient(() => server.url);
@@ -32,34 +42,70 @@ describe('account extras', () => {
     it('answers every requestToken with M_THREEPID_MEDIUM_NOT_SUPPORTED, after checking the body', async () => {
       const email = { client_secret: 'secret', email: 'a@example.org', send_attempt: 1 };
       const msisdn = { client_secret: 'secret', country: 'GB', phone_number: '07700900000', send_attempt: 1 };
-      for (const path of ['/register/email/requestToken', '/account/3pid/email/requestToken', '/account/password/email/requestToken']) {
+      for (const path of [
+        '/register/email/requestToken',
+        '/account/3pid/email/requestToken',
+        '/account/password/email/requestToken',
+      ]) {
         expect((await raw.call(undefined, 'POST', path, email)).body.errcode).toBe('M_THREEPID_MEDIUM_NOT_SUPPORTED');
       }
-      for (const path of ['/register/msisdn/requestToken', '/account/3pid/msisdn/requestToken', '/account/password/msisdn/requestToken']) {
+      for (const path of [
+        '/register/msisdn/requestToken',
+        '/account/3pid/msisdn/requestToken',
+        '/account/password/msisdn/requestToken',
+      ]) {
         expect((await raw.call(undefined, 'POST', path, msisdn)).body.errcode).toBe('M_THREEPID_MEDIUM_NOT_SUPPORTED');
       }
-      expect((await raw.call(undefined, 'POST', '/register/email/requestToken', { email: 'a@example.org' })).body.errcode).toBe('M_MISSING_PARAM');
+      expect(
+        (await raw.call(undefined, 'POST', '/register/email/requestToken', { email: 'a@example.org' })).body.errcode,
+      ).toBe('M_MISSING_PARAM');
     });
 
     it('cannot add or bind one, and has nothing to unbind', async () => {
-      expect((await raw.call(alice, 'POST', '/account/3pid/add', { client_secret: 's', sid: 'x' })).body.errcode).toBe('M_THREEPID_AUTH_FAILED');
-      expect((await raw.call(alice, 'POST', '/account/3pid/bind', { client_secret: 's', sid: 'x', id_server: 'id.example.org', id_access_token: 't' })).body.errcode).toBe('M_SERVER_NOT_TRUSTED');
-      expect((await raw.call(alice, 'POST', '/account/3pid/delete', { medium: 'email', address: 'a@example.org' })).body).toEqual({ id_server_unbind_result: 'no-support' });
-      expect((await raw.call(alice, 'POST', '/account/3pid/unbind', { medium: 'email', address: 'a@example.org' })).body).toEqual({ id_server_unbind_result: 'no-support' });
+      expect((await raw.call(alice, 'POST', '/account/3pid/add', { client_secret: 's', sid: 'x' })).body.errcode).toBe(
+        'M_THREEPID_AUTH_FAILED',
+      );
+      expect(
+        (
+          await raw.call(alice, 'POST', '/account/3pid/bind', {
+            client_secret: 's',
+            sid: 'x',
+            id_server: 'id.example.org',
+            id_access_token: 't',
+          })
+        ).body.errcode,
+      ).toBe('M_SERVER_NOT_TRUSTED');
+      expect(
+        (await raw.call(alice, 'POST', '/account/3pid/delete', { medium: 'email', address: 'a@example.org' })).body,
+      ).toEqual({ id_server_unbind_result: 'no-support' });
+      expect(
+        (await raw.call(alice, 'POST', '/account/3pid/unbind', { medium: 'email', address: 'a@example.org' })).body,
+      ).toEqual({ id_server_unbind_result: 'no-support' });
     });
   });
 
   it('answers registration token validity at /v1: 403 where registration uses no tokens', async () => {
-    expect(await get('/_matrix/client/v1/register/m.login.registration_token/validity?token=x')).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+    expect(await get('/_matrix/client/v1/register/m.login.registration_token/validity?token=x')).toMatchObject({
+      status: 403,
+      body: { errcode: 'M_FORBIDDEN' },
+    });
   });
 
   it('serves the tenant’s support contacts', async () => {
-    expect((await get('/.well-known/matrix/support')).body).toEqual({ contacts: [{ role: 'm.role.admin', email_address: 'admin@example.org' }], support_page: 'https://example.org/help' });
+    expect((await get('/.well-known/matrix/support')).body).toEqual({
+      contacts: [{ role: 'm.role.admin', email_address: 'admin@example.org' }],
+      support_page: 'https://example.org/help',
+    });
   });
 
   it('gives TURN credentials made with the shared secret', async () => {
     const { body } = await get('/_matrix/client/v3/voip/turnServer', alice);
-    expect(body).toMatchObject({ uris: ['turn:turn.example.org:3478?transport=udp'], ttl: 600, username: expect.stringMatching(new RegExp(`^\\d+:${alice.userId}$`)), password: expect.any(String) });
+    expect(body).toMatchObject({
+      uris: ['turn:turn.example.org:3478?transport=udp'],
+      ttl: 600,
+      username: expect.stringMatching(new RegExp(`^\\d+:${alice.userId}$`)),
+      password: expect.any(String),
+    });
   });
 
   it('answers whois for the user themself, with each device, and refuses others', async () => {

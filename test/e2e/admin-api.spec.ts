@@ -247,7 +247,9 @@ describe('admin API', () => {
       ).body.event_id as string;
       const room = encodeURIComponent(roomId);
       await hs.client(alice.token, 'POST', `/rooms/${room}/report/${encodeURIComponent(eventId)}`, { reason: 'first' });
-      await hs.client(alice.token, 'POST', `/rooms/${room}/report/${encodeURIComponent(eventId)}`, { reason: 'second' });
+      await hs.client(alice.token, 'POST', `/rooms/${room}/report/${encodeURIComponent(eventId)}`, {
+        reason: 'second',
+      });
       // A report of a room, not an event: not in this list.
       await hs.client(alice.token, 'POST', `/rooms/${room}/report`, { reason: 'the room' });
     });
@@ -279,21 +281,29 @@ describe('admin API', () => {
     it('shows one report with the reported event, and deletes it', async () => {
       const path = `/_synapse/admin/v1/event_reports/${firstId}`;
       const { body } = await asAdmin('GET', path);
-      expect(body).toMatchObject({ id: firstId, reason: 'first', event_json: { type: 'm.room.message', room_id: roomId, content: { body: 'offending' } } });
+      expect(body).toMatchObject({
+        id: firstId,
+        reason: 'first',
+        event_json: { type: 'm.room.message', room_id: roomId, content: { body: 'offending' } },
+      });
       expect((await asAdmin('DELETE', path)).body).toEqual({});
       expect(await asAdmin('GET', path)).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
       expect((await asAdmin('GET', '/_synapse/admin/v1/event_reports')).body.total).toBe(1);
     });
 
-    it("refuses a non-admin, and a report ID that is not a number", async () => {
+    it('refuses a non-admin, and a report ID that is not a number', async () => {
       expect(await hs.request(alice.token, 'GET', '/_synapse/admin/v1/event_reports')).toMatchObject({ status: 403 });
-      expect(await asAdmin('GET', '/_synapse/admin/v1/event_reports/abc')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+      expect(await asAdmin('GET', '/_synapse/admin/v1/event_reports/abc')).toMatchObject({
+        status: 400,
+        body: { errcode: 'M_INVALID_PARAM' },
+      });
     });
   });
 
   describe('media', () => {
     const upload = async (token: string, name: string) =>
-      ((await hs.request(token, 'POST', `/_matrix/media/v3/upload?filename=${name}`, { file: name })).body.content_uri as string);
+      (await hs.request(token, 'POST', `/_matrix/media/v3/upload?filename=${name}`, { file: name })).body
+        .content_uri as string;
     const idOf = (mxc: string) => mxc.split('/').pop()!;
     const download = (token: string, mxc: string) =>
       hs.request(token, 'GET', `/_matrix/client/v1/media/download/admin.test/${idOf(mxc)}`);
@@ -321,9 +331,13 @@ describe('admin API', () => {
     });
 
     it('quarantines one piece of media: it is served no more, and the list names who quarantined it', async () => {
-      expect((await asAdmin('POST', `/_synapse/admin/v1/media/quarantine/admin.test/${idOf(first)}`, {})).body).toEqual({});
+      expect((await asAdmin('POST', `/_synapse/admin/v1/media/quarantine/admin.test/${idOf(first)}`, {})).body).toEqual(
+        {},
+      );
       expect((await download(alice.token, first)).status).toBe(404);
-      expect((await asAdmin('GET', `/_synapse/admin/v1/media/admin.test/${idOf(first)}`)).body.media_info).toMatchObject({
+      expect(
+        (await asAdmin('GET', `/_synapse/admin/v1/media/admin.test/${idOf(first)}`)).body.media_info,
+      ).toMatchObject({
         quarantined_by: admin.userId,
       });
       await asAdmin('POST', `/_synapse/admin/v1/media/unquarantine/admin.test/${idOf(first)}`, {});
@@ -346,14 +360,19 @@ describe('admin API', () => {
 
     it("quarantines, then deletes, all of a user's uploads", async () => {
       const user = encodeURIComponent(alice.userId);
-      expect((await asAdmin('POST', `/_synapse/admin/v1/user/${user}/media/quarantine`, {})).body).toEqual({ num_quarantined: 1 });
+      expect((await asAdmin('POST', `/_synapse/admin/v1/user/${user}/media/quarantine`, {})).body).toEqual({
+        num_quarantined: 1,
+      });
       expect((await download(alice.token, second)).status).toBe(404);
       const { body } = await asAdmin('DELETE', `/_synapse/admin/v1/users/${user}/media`);
       expect({ ...body, deleted_media: (body.deleted_media as string[]).sort() }).toEqual({
         deleted_media: [idOf(first), idOf(second)].sort(),
         total: 2,
       });
-      expect((await asAdmin('GET', `/_synapse/admin/v1/users/${user}/media`)).body).toMatchObject({ media: [], total: 0 });
+      expect((await asAdmin('GET', `/_synapse/admin/v1/users/${user}/media`)).body).toMatchObject({
+        media: [],
+        total: 0,
+      });
     });
 
     it('deletes one piece of media, and knows nothing of media it does not have', async () => {

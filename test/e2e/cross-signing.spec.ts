@@ -20,13 +20,30 @@ describe('cross-signing against the embedded server', () => {
     await server?.close();
   });
 
-  const password = (userId: string, value = 'correct horse') => ({ type: 'm.login.password', identifier: { type: 'm.id.user', user: userId }, password: value });
-  const query = async (viewer: Account, userId: string) => (await call(viewer, 'POST', '/keys/query', { device_keys: { [userId]: [] } })).body as Record<string, Record<string, JsonObject>>;
+  const password = (userId: string, value = 'correct horse') => ({
+    type: 'm.login.password',
+    identifier: { type: 'm.id.user', user: userId },
+    password: value,
+  });
+  const query = async (viewer: Account, userId: string) =>
+    (await call(viewer, 'POST', '/keys/query', { device_keys: { [userId]: [] } })).body as Record<
+      string,
+      Record<string, JsonObject>
+    >;
 
   /** A device's identity keys, signed by the device's own ed25519 key, uploaded. */
   async function uploadDeviceKeys(account: Account) {
     const device = keyPair();
-    const keys = device.sign({ user_id: account.userId, device_id: account.deviceId, algorithms: ['m.olm.v1.curve25519-aes-sha2', 'm.megolm.v1.aes-sha2'], keys: { [`ed25519:${account.deviceId}`]: device.publicKey, [`curve25519:${account.deviceId}`]: 'curve' } }, account.userId, `ed25519:${account.deviceId}`);
+    const keys = device.sign(
+      {
+        user_id: account.userId,
+        device_id: account.deviceId,
+        algorithms: ['m.olm.v1.curve25519-aes-sha2', 'm.megolm.v1.aes-sha2'],
+        keys: { [`ed25519:${account.deviceId}`]: device.publicKey, [`curve25519:${account.deviceId}`]: 'curve' },
+      },
+      account.userId,
+      `ed25519:${account.deviceId}`,
+    );
     await call(account, 'POST', '/keys/upload', { device_keys: keys });
     return { device, keys };
   }
@@ -37,9 +54,16 @@ describe('cross-signing against the embedded server', () => {
     expect((await call(alice, 'POST', '/keys/device_signing/upload', upload)).status).toBe(200);
 
     const own = await query(alice, alice.userId);
-    expect([own.master_keys[alice.userId], own.self_signing_keys[alice.userId], own.user_signing_keys[alice.userId]]).toEqual([upload.master_key, upload.self_signing_key, upload.user_signing_key]);
+    expect([
+      own.master_keys[alice.userId],
+      own.self_signing_keys[alice.userId],
+      own.user_signing_keys[alice.userId],
+    ]).toEqual([upload.master_key, upload.self_signing_key, upload.user_signing_key]);
     const other = await query(bob, alice.userId);
-    expect([other.master_keys[alice.userId], other.self_signing_keys[alice.userId]]).toEqual([upload.master_key, upload.self_signing_key]);
+    expect([other.master_keys[alice.userId], other.self_signing_keys[alice.userId]]).toEqual([
+      upload.master_key,
+      upload.self_signing_key,
+    ]);
     expect(other.user_signing_keys).toEqual({});
   });
 
@@ -52,23 +76,45 @@ describe('cross-signing against the embedded server', () => {
     const second = crossSigningKeys(alice.userId);
     const challenge = await call(alice, 'POST', '/keys/device_signing/upload', second.upload);
     expect([challenge.status, challenge.body.flows]).toEqual([401, [{ stages: ['m.login.password'] }]]);
-    expect((await call(alice, 'POST', '/keys/device_signing/upload', { ...second.upload, auth: password(alice.userId, 'wrong') })).status).toBe(401);
-    expect((await call(alice, 'POST', '/keys/device_signing/upload', { ...second.upload, auth: password(alice.userId) })).status).toBe(200);
+    expect(
+      (
+        await call(alice, 'POST', '/keys/device_signing/upload', {
+          ...second.upload,
+          auth: password(alice.userId, 'wrong'),
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (await call(alice, 'POST', '/keys/device_signing/upload', { ...second.upload, auth: password(alice.userId) }))
+        .status,
+    ).toBe(200);
     expect((await query(alice, alice.userId)).master_keys[alice.userId]).toEqual(second.upload.master_key);
   });
 
   it('refuses a self-signing key the master key did not sign with M_INVALID_SIGNATURE', async () => {
     const alice = await register('xs-badsig');
     const { upload, selfSigning } = crossSigningKeys(alice.userId);
-    const forged = keyPair().sign({ user_id: alice.userId, usage: ['self_signing'], keys: { [`ed25519:${selfSigning.publicKey}`]: selfSigning.publicKey } }, alice.userId);
-    const refused = await call(alice, 'POST', '/keys/device_signing/upload', { master_key: upload.master_key, self_signing_key: forged });
+    const forged = keyPair().sign(
+      {
+        user_id: alice.userId,
+        usage: ['self_signing'],
+        keys: { [`ed25519:${selfSigning.publicKey}`]: selfSigning.publicKey },
+      },
+      alice.userId,
+    );
+    const refused = await call(alice, 'POST', '/keys/device_signing/upload', {
+      master_key: upload.master_key,
+      self_signing_key: forged,
+    });
     expect([refused.status, refused.body.errcode]).toEqual([400, 'M_INVALID_SIGNATURE']);
   });
 
   it('refuses a self-signing key without any master key with M_MISSING_PARAM', async () => {
     const alice = await register('xs-nomaster');
     const { upload } = crossSigningKeys(alice.userId);
-    const refused = await call(alice, 'POST', '/keys/device_signing/upload', { self_signing_key: upload.self_signing_key });
+    const refused = await call(alice, 'POST', '/keys/device_signing/upload', {
+      self_signing_key: upload.self_signing_key,
+    });
     expect([refused.status, refused.body.errcode]).toEqual([400, 'M_MISSING_PARAM']);
   });
 
@@ -76,13 +122,25 @@ describe('cross-signing against the embedded server', () => {
     const alice = await register('xs-collide');
     const keys = crossSigningKeys(alice.userId);
     await call(alice, 'POST', '/keys/device_signing/upload', keys.upload);
-    const login = await call(undefined, 'POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: alice.userId }, password: 'correct horse', device_id: keys.master.publicKey });
+    const login = await call(undefined, 'POST', '/login', {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: alice.userId },
+      password: 'correct horse',
+      device_id: keys.master.publicKey,
+    });
     expect([login.status, login.body.errcode]).toEqual([400, 'M_INVALID_PARAM']);
 
     const bob = await register('xs-collide-device');
     const named = keyPair();
-    await call(undefined, 'POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: bob.userId }, password: 'correct horse', device_id: named.publicKey });
-    const upload = await call(bob, 'POST', '/keys/device_signing/upload', { master_key: { user_id: bob.userId, usage: ['master'], keys: { [`ed25519:${named.publicKey}`]: named.publicKey } } });
+    await call(undefined, 'POST', '/login', {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: bob.userId },
+      password: 'correct horse',
+      device_id: named.publicKey,
+    });
+    const upload = await call(bob, 'POST', '/keys/device_signing/upload', {
+      master_key: { user_id: bob.userId, usage: ['master'], keys: { [`ed25519:${named.publicKey}`]: named.publicKey } },
+    });
     expect([upload.status, upload.body.errcode]).toEqual([403, 'M_FORBIDDEN']);
   });
 
@@ -102,10 +160,16 @@ describe('cross-signing against the embedded server', () => {
     const { keys } = await uploadDeviceKeys(alice);
     const signed = selfSigning.sign(keys, alice.userId);
 
-    const answer = await call(alice, 'POST', '/keys/signatures/upload', { [alice.userId]: { [alice.deviceId]: signed } });
+    const answer = await call(alice, 'POST', '/keys/signatures/upload', {
+      [alice.userId]: { [alice.deviceId]: signed },
+    });
     expect(answer.body).toEqual({ failures: {} });
-    const seen = (await query(bob, alice.userId)).device_keys[alice.userId][alice.deviceId] as { signatures: Record<string, Record<string, string>> };
-    expect(seen.signatures[alice.userId][`ed25519:${selfSigning.publicKey}`]).toBe(signed.signatures![alice.userId][`ed25519:${selfSigning.publicKey}`]);
+    const seen = (await query(bob, alice.userId)).device_keys[alice.userId][alice.deviceId] as {
+      signatures: Record<string, Record<string, string>>;
+    };
+    expect(seen.signatures[alice.userId][`ed25519:${selfSigning.publicKey}`]).toBe(
+      signed.signatures![alice.userId][`ed25519:${selfSigning.publicKey}`],
+    );
   });
 
   it('keeps the self-signing signature when the device uploads the same keys again', async () => {
@@ -113,9 +177,13 @@ describe('cross-signing against the embedded server', () => {
     const { upload, selfSigning } = crossSigningKeys(alice.userId);
     await call(alice, 'POST', '/keys/device_signing/upload', upload);
     const { keys } = await uploadDeviceKeys(alice);
-    await call(alice, 'POST', '/keys/signatures/upload', { [alice.userId]: { [alice.deviceId]: selfSigning.sign(keys, alice.userId) } });
+    await call(alice, 'POST', '/keys/signatures/upload', {
+      [alice.userId]: { [alice.deviceId]: selfSigning.sign(keys, alice.userId) },
+    });
     await call(alice, 'POST', '/keys/upload', { device_keys: keys });
-    const seen = (await query(alice, alice.userId)).device_keys[alice.userId][alice.deviceId] as { signatures: Record<string, Record<string, string>> };
+    const seen = (await query(alice, alice.userId)).device_keys[alice.userId][alice.deviceId] as {
+      signatures: Record<string, Record<string, string>>;
+    };
     expect(Object.keys(seen.signatures[alice.userId])).toContain(`ed25519:${selfSigning.publicKey}`);
   });
 
@@ -125,9 +193,16 @@ describe('cross-signing against the embedded server', () => {
     await call(alice, 'POST', '/keys/device_signing/upload', upload);
     const { keys } = await uploadDeviceKeys(alice);
     const forged = keyPair().sign(keys, alice.userId, `ed25519:${selfSigning.publicKey}`);
-    const answer = await call(alice, 'POST', '/keys/signatures/upload', { [alice.userId]: { [alice.deviceId]: forged } });
-    expect((answer.body.failures as Record<string, Record<string, { errcode: string }>>)[alice.userId][alice.deviceId].errcode).toBe('M_INVALID_SIGNATURE');
-    const seen = (await query(alice, alice.userId)).device_keys[alice.userId][alice.deviceId] as { signatures: Record<string, Record<string, string>> };
+    const answer = await call(alice, 'POST', '/keys/signatures/upload', {
+      [alice.userId]: { [alice.deviceId]: forged },
+    });
+    expect(
+      (answer.body.failures as Record<string, Record<string, { errcode: string }>>)[alice.userId][alice.deviceId]
+        .errcode,
+    ).toBe('M_INVALID_SIGNATURE');
+    const seen = (await query(alice, alice.userId)).device_keys[alice.userId][alice.deviceId] as {
+      signatures: Record<string, Record<string, string>>;
+    };
     expect(Object.keys(seen.signatures[alice.userId])).toEqual([`ed25519:${alice.deviceId}`]);
   });
 
@@ -138,19 +213,28 @@ describe('cross-signing against the embedded server', () => {
     const { device } = await uploadDeviceKeys(alice);
     const masterId = Object.values(upload.master_key.keys as Record<string, string>)[0];
     const signed = device.sign(upload.master_key, alice.userId, `ed25519:${alice.deviceId}`);
-    expect((await call(alice, 'POST', '/keys/signatures/upload', { [alice.userId]: { [masterId]: signed } })).body).toEqual({ failures: {} });
+    expect(
+      (await call(alice, 'POST', '/keys/signatures/upload', { [alice.userId]: { [masterId]: signed } })).body,
+    ).toEqual({ failures: {} });
     expect((await query(bob, alice.userId)).master_keys[alice.userId].signatures).toEqual(signed.signatures);
   });
 
   it('shows a user-signing signature of another user master key only to the signer', async () => {
-    const [alice, bob, carol] = await Promise.all([register('xs-usk-signer'), register('xs-usk-target'), register('xs-usk-viewer')]);
+    const [alice, bob, carol] = await Promise.all([
+      register('xs-usk-signer'),
+      register('xs-usk-target'),
+      register('xs-usk-viewer'),
+    ]);
     const aliceKeys = crossSigningKeys(alice.userId);
     const bobKeys = crossSigningKeys(bob.userId);
     await call(alice, 'POST', '/keys/device_signing/upload', aliceKeys.upload);
     await call(bob, 'POST', '/keys/device_signing/upload', bobKeys.upload);
     const signed = aliceKeys.userSigning.sign(bobKeys.upload.master_key, alice.userId);
 
-    expect((await call(alice, 'POST', '/keys/signatures/upload', { [bob.userId]: { [bobKeys.master.publicKey]: signed } })).body).toEqual({ failures: {} });
+    expect(
+      (await call(alice, 'POST', '/keys/signatures/upload', { [bob.userId]: { [bobKeys.master.publicKey]: signed } }))
+        .body,
+    ).toEqual({ failures: {} });
     expect((await query(alice, bob.userId)).master_keys[bob.userId].signatures).toEqual(signed.signatures);
     expect((await query(carol, bob.userId)).master_keys[bob.userId].signatures).toBeUndefined();
     expect((await query(bob, bob.userId)).master_keys[bob.userId].signatures).toBeUndefined();
@@ -165,7 +249,9 @@ describe('cross-signing against the embedded server', () => {
     await call(alice, 'POST', '/keys/device_signing/upload', aliceKeys.upload);
     await call(bob, 'POST', '/keys/device_signing/upload', bobKeys.upload);
     const since = (await sync(alice)).next_batch;
-    await call(alice, 'POST', '/keys/signatures/upload', { [bob.userId]: { [bobKeys.master.publicKey]: aliceKeys.userSigning.sign(bobKeys.upload.master_key, alice.userId) } });
+    await call(alice, 'POST', '/keys/signatures/upload', {
+      [bob.userId]: { [bobKeys.master.publicKey]: aliceKeys.userSigning.sign(bobKeys.upload.master_key, alice.userId) },
+    });
     expect((await sync(alice, since)).device_lists.changed).toContain(bob.userId);
   });
 });

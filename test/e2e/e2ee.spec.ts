@@ -28,6 +28,8 @@ describe('to-device inboxes across a restart', () => {
 
     expect((await sync(recipient, initial)).to_device.events.map((e) => e.type)).toEqual(['org.example.before']);
     await sendToDevice(sender, 'org.example.after', { [recipient.userId]: { [recipient.deviceId]: {} } });
-    expect((await sync(recipient, delivered.next_batch)).to_device.events.map((e) => e.type)).toEqual(['org.example.after']);
+    expect((await sync(recipient, delivered.next_batch)).to_device.events.map((e) => e.type)).toEqual([
+      'org.example.after',
+    ]);
   }, 60_000);
 });

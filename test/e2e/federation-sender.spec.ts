@@ -23,7 +23,14 @@ const unreachable = { request: () => new Promise(() => undefined) } as unknown a
 
 function startSender(client: FederationClient = unreachable): FederationSender {
   const config = parseConfig({ tenants: [{ serverName: SERVER }] });
-  sender = new FederationSender(server.bus, server.db.prisma, TenantDirectory.fromConfig(config), client, config, new RoomReader(server.db.prisma));
+  sender = new FederationSender(
+    server.bus,
+    server.db.prisma,
+    TenantDirectory.fromConfig(config),
+    client,
+    config,
+    new RoomReader(server.db.prisma),
+  );
   sender.onModuleInit();
   return sender;
 }
@@ -44,7 +51,13 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 async function inviteRemoteUser(): Promise<string> {
   const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: {} as never });
   if (!created.ok) throw new Error(created.error.error);
-  const invited = await server.submit({ kind: 'membership', action: 'invite', sender: ALICE, roomId: created.roomId, target: REMOTE_USER });
+  const invited = await server.submit({
+    kind: 'membership',
+    action: 'invite',
+    sender: ALICE,
+    roomId: created.roomId,
+    target: REMOTE_USER,
+  });
   if (!invited.ok || !invited.eventId) throw new Error('invite failed');
   return invited.eventId;
 }
@@ -60,10 +73,17 @@ describe('FederationSender routing', () => {
     startSender();
     const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: {} as never });
     if (!created.ok) throw new Error(created.error.error);
-    const sent = await server.submit({ kind: 'send', sender: ALICE, roomId: created.roomId, type: 'm.room.message', content: { body: 'only here' } });
+    const sent = await server.submit({
+      kind: 'send',
+      sender: ALICE,
+      roomId: created.roomId,
+      type: 'm.room.message',
+      content: { body: 'only here' },
+    });
     if (!sent.ok) throw new Error(sent.error.error);
     const position = (await server.db.prisma.event.findUniqueOrThrow({ where: { eventId: sent.eventId } })).streamPos!;
-    const routed = async () => (await server.db.prisma.federationRouting.findUnique({ where: { stream: 'events' } }))?.routedPos ?? 0n;
+    const routed = async () =>
+      (await server.db.prisma.federationRouting.findUnique({ where: { stream: 'events' } }))?.routedPos ?? 0n;
     await until('the message to be routed', async () => (await routed()) >= position);
     expect(await server.db.prisma.federationOutbox.count()).toBe(0);
   });
@@ -79,7 +99,9 @@ describe('FederationSender routing', () => {
   it('leaves a transaction answered only after shutdown queued, for the next start to send', async () => {
     let answer!: () => void;
     const sent = new Promise<void>((resolve) => {
-      const slow = { request: () => (resolve(), new Promise((r) => (answer = () => r({})))) } as unknown as FederationClient;
+      const slow = {
+        request: () => (resolve(), new Promise((r) => (answer = () => r({})))),
+      } as unknown as FederationClient;
       startSender(slow);
     });
     const invite = await inviteRemoteUser();

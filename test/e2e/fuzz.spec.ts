@@ -21,7 +21,8 @@ const REQUEST_TIMEOUT_MS = 15_000;
  * fuzzed last, so a well-formed logout or leave does not turn everything
  * after it into 401s and 403s.
  */
-const ENDS_SESSION = /\/(logout|deactivate|password|leave|forget|kick|ban|upgrade|delete_devices)\b|\/devices\/\{deviceId\}$/;
+const ENDS_SESSION =
+  /\/(logout|deactivate|password|leave|forget|kick|ban|upgrade|delete_devices)\b|\/devices\/\{deviceId\}$/;
 
 /**
  * A 502 is this server's answer when another server a request named could
@@ -60,15 +61,50 @@ describe('fuzzing every endpoint of the spec with hostile input', () => {
   beforeAll(async () => {
     [a, b] = await Promise.all([startFederatingServer(certs), startFederatingServer(certs, '127.0.0.1')]);
     bKey = await b.app.get(Keyring).signingKey(b.name);
-    const alice = await clientRequest(a, 'POST', '/_matrix/client/v3/register', { username: 'fuzz', password: 'correct horse', auth: { type: 'm.login.dummy' } });
+    const alice = await clientRequest(a, 'POST', '/_matrix/client/v3/register', {
+      username: 'fuzz',
+      password: 'correct horse',
+      auth: { type: 'm.login.dummy' },
+    });
     token = alice.body.access_token as string;
-    const roomId = (await clientRequest(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat', room_alias_name: 'fuzz' }, token)).body.room_id as string;
-    const sent = await clientRequest(a, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/first`, { msgtype: 'm.text', body: 'before the fuzz' }, token);
+    const roomId = (
+      await clientRequest(
+        a,
+        'POST',
+        '/_matrix/client/v3/createRoom',
+        { preset: 'public_chat', room_alias_name: 'fuzz' },
+        token,
+      )
+    ).body.room_id as string;
+    const sent = await clientRequest(
+      a,
+      'PUT',
+      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/first`,
+      { msgtype: 'm.text', body: 'before the fuzz' },
+      token,
+    );
     // A member from the other server, so signed federation requests about the room get past "not in the room".
-    const bob = await clientRequest(b, 'POST', '/_matrix/client/v3/register', { username: 'bob', password: 'correct horse', auth: { type: 'm.login.dummy' } });
-    const joined = await clientRequest(b, 'POST', `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(a.name)}`, {}, bob.body.access_token as string);
+    const bob = await clientRequest(b, 'POST', '/_matrix/client/v3/register', {
+      username: 'bob',
+      password: 'correct horse',
+      auth: { type: 'm.login.dummy' },
+    });
+    const joined = await clientRequest(
+      b,
+      'POST',
+      `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(a.name)}`,
+      {},
+      bob.body.access_token as string,
+    );
     expect(joined.status).toBe(200);
-    known = { userId: alice.body.user_id as string, deviceId: alice.body.device_id as string, roomId, roomAlias: `#fuzz:${a.name}`, eventId: sent.body.event_id as string, serverName: a.name };
+    known = {
+      userId: alice.body.user_id as string,
+      deviceId: alice.body.device_id as string,
+      roomId,
+      roomAlias: `#fuzz:${a.name}`,
+      eventId: sent.body.event_id as string,
+      serverName: a.name,
+    };
   }, 60_000);
 
   afterAll(async () => {
@@ -80,14 +116,23 @@ describe('fuzzing every endpoint of the spec with hostile input', () => {
   function signedByB(fuzz: FuzzRequest): string {
     const request = { method: fuzz.method, uri: fuzz.path, origin: b.name, destination: a.name };
     try {
-      return authorizationHeader({ ...request, ...(fuzz.json !== undefined ? { content: fuzz.json as never } : {}) }, bKey);
+      return authorizationHeader(
+        { ...request, ...(fuzz.json !== undefined ? { content: fuzz.json as never } : {}) },
+        bKey,
+      );
     } catch {
       return authorizationHeader(request, bKey);
     }
   }
 
   function send(fuzz: FuzzRequest): Promise<Answer> {
-    const auth = !fuzz.authenticated ? {} : fuzz.operation.api === 'client-server' ? { authorization: `Bearer ${token}` } : fuzz.operation.signed ? { authorization: signedByB(fuzz) } : {};
+    const auth = !fuzz.authenticated
+      ? {}
+      : fuzz.operation.api === 'client-server'
+        ? { authorization: `Bearer ${token}` }
+        : fuzz.operation.signed
+          ? { authorization: signedByB(fuzz) }
+          : {};
     const url = new URL(a.url);
     return new Promise((resolve, reject) => {
       const outgoing = request(
@@ -98,12 +143,19 @@ describe('fuzzing every endpoint of the spec with hostile input', () => {
           method: fuzz.method,
           path: fuzz.path,
           timeout: REQUEST_TIMEOUT_MS,
-          headers: { host: a.name, 'content-type': fuzz.contentType, ...auth, ...(fuzz.body ? { 'content-length': fuzz.body.length } : {}) },
+          headers: {
+            host: a.name,
+            'content-type': fuzz.contentType,
+            ...auth,
+            ...(fuzz.body ? { 'content-length': fuzz.body.length } : {}),
+          },
         },
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+          response.on('end', () =>
+            resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+          );
           response.on('error', reject);
         },
       );
@@ -114,10 +166,18 @@ describe('fuzzing every endpoint of the spec with hostile input', () => {
   }
 
   it('answers every request with a status below 500 and keeps working', async () => {
-    const operations = [...spec.operations('client-server'), ...spec.operations('server-server')].sort((x, y) => Number(ENDS_SESSION.test(x.path)) - Number(ENDS_SESSION.test(y.path)));
+    const operations = [...spec.operations('client-server'), ...spec.operations('server-server')].sort(
+      (x, y) => Number(ENDS_SESSION.test(x.path)) - Number(ENDS_SESSION.test(y.path)),
+    );
     const fastify = a.app.getHttpAdapter().getInstance();
-    const isServed = (o: Operation) => fastify.hasRoute({ method: o.method as 'GET', url: o.path.replace(/\{([^}]+)\}/g, ':$1') });
-    const requests = operations.flatMap((operation, i) => fc.sample(requestArbitrary(spec, operation, known), { seed: SEED + i, numRuns: isServed(operation) ? RUNS : Math.ceil(RUNS / 5) }));
+    const isServed = (o: Operation) =>
+      fastify.hasRoute({ method: o.method as 'GET', url: o.path.replace(/\{([^}]+)\}/g, ':$1') });
+    const requests = operations.flatMap((operation, i) =>
+      fc.sample(requestArbitrary(spec, operation, known), {
+        seed: SEED + i,
+        numRuns: isServed(operation) ? RUNS : Math.ceil(RUNS / 5),
+      }),
+    );
     const failures: string[] = [];
     const statuses = new Map<number, number>();
     let next = 0;
@@ -128,7 +188,8 @@ describe('fuzzing every endpoint of the spec with hostile input', () => {
         try {
           const answer = await send(fuzz);
           statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-          if (answer.status >= 500 && !upstreamFailure(answer)) failures.push(`${answer.status} ${answer.body.slice(0, 200)} <- ${described}`);
+          if (answer.status >= 500 && !upstreamFailure(answer))
+            failures.push(`${answer.status} ${answer.body.slice(0, 200)} <- ${described}`);
         } catch (e) {
           failures.push(`${(e as Error).message} <- ${described}`);
         }
@@ -149,11 +210,28 @@ describe('fuzzing every endpoint of the spec with hostile input', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 
     // The server is still up and serving: a new user sends a message and reads it back.
-    const carol = await clientRequest(a, 'POST', '/_matrix/client/v3/register', { username: 'after-fuzz', password: 'correct horse', auth: { type: 'm.login.dummy' } });
+    const carol = await clientRequest(a, 'POST', '/_matrix/client/v3/register', {
+      username: 'after-fuzz',
+      password: 'correct horse',
+      auth: { type: 'm.login.dummy' },
+    });
     const carolToken = carol.body.access_token as string;
-    const roomId = (await clientRequest(a, 'POST', '/_matrix/client/v3/createRoom', {}, carolToken)).body.room_id as string;
-    const sent = await clientRequest(a, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/after`, { msgtype: 'm.text', body: 'still here' }, carolToken);
-    const read = await clientRequest(a, 'GET', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/event/${encodeURIComponent(sent.body.event_id as string)}`, undefined, carolToken);
+    const roomId = (await clientRequest(a, 'POST', '/_matrix/client/v3/createRoom', {}, carolToken)).body
+      .room_id as string;
+    const sent = await clientRequest(
+      a,
+      'PUT',
+      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/after`,
+      { msgtype: 'm.text', body: 'still here' },
+      carolToken,
+    );
+    const read = await clientRequest(
+      a,
+      'GET',
+      `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/event/${encodeURIComponent(sent.body.event_id as string)}`,
+      undefined,
+      carolToken,
+    );
     expect(read).toMatchObject({ status: 200, body: { content: { body: 'still here' } } });
   }, 300_000);
 });

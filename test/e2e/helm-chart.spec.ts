@@ -191,25 +191,37 @@ describeWithHelm('the Helm chart', () => {
     expect(job.spec.backoffLimit).toBe(0);
     const container = job.spec.template.spec.containers[0];
     expect(container.command).toEqual(['node', 'dist/apps/homeserver/src/prepare-deployment.js']);
-    const env = new Map((container.env as Array<{ name: string; value?: string; valueFrom?: any }>).map((e) => [e.name, e]));
+    const env = new Map(
+      (container.env as Array<{ name: string; value?: string; valueFrom?: any }>).map((e) => [e.name, e]),
+    );
     expect(env.get('LATTICE_BUS_PARTITIONS')?.value).toBe('16');
     // A Secret named by reference is optional here, so the Job itself says which one is missing.
-    expect(env.get('LATTICE_DATABASE_URL')?.valueFrom).toEqual({ secretKeyRef: { name: 'lattice-db', key: 'url', optional: true } });
+    expect(env.get('LATTICE_DATABASE_URL')?.valueFrom).toEqual({
+      secretKeyRef: { name: 'lattice-db', key: 'url', optional: true },
+    });
     expect(JSON.parse(env.get('LATTICE_REQUIRED_SECRETS')!.value!)).toEqual([
       { env: 'LATTICE_DATABASE_URL', source: 'Secret lattice-db, key url (value postgresUrl)' },
     ]);
     // Given values reach the Job through a hook Secret made before it (the release's Secret does not exist yet).
     const hookSecret = of(objects, 'Secret').find((o) => o.metadata.annotations?.['helm.sh/hook'])!;
     expect(hookSecret.metadata.annotations).toMatchObject({ 'helm.sh/hook-weight': '-5' });
-    expect(env.get('LATTICE_NATS_URL')?.valueFrom).toEqual({ secretKeyRef: { name: hookSecret.metadata.name, key: 'natsUrl' } });
+    expect(env.get('LATTICE_NATS_URL')?.valueFrom).toEqual({
+      secretKeyRef: { name: hookSecret.metadata.name, key: 'natsUrl' },
+    });
     for (const deployment of of(objects, 'Deployment').filter((d) => !d.metadata.name.endsWith('-operator')))
-      expect(deployment.spec.template.spec.containers[0].env).toContainEqual({ name: 'LATTICE_BUS_PARTITIONS', value: '16' });
+      expect(deployment.spec.template.spec.containers[0].env).toContainEqual({
+        name: 'LATTICE_BUS_PARTITIONS',
+        value: '16',
+      });
   });
 
   it('serves federation on 8448 with TLS from a Secret when asked', () => {
     const { objects } = renderChart(helm!, TWO_TENANTS);
     const service = of(objects, 'Service').find((o) => o.metadata.name === 'test-lattice-federation')!;
-    expect(service.spec).toMatchObject({ type: 'LoadBalancer', ports: [{ name: 'federation', port: 8448, targetPort: 'federation' }] });
+    expect(service.spec).toMatchObject({
+      type: 'LoadBalancer',
+      ports: [{ name: 'federation', port: 8448, targetPort: 'federation' }],
+    });
     const federation = of(objects, 'Deployment').find((d) => d.metadata.name === 'test-lattice-federation-api')!;
     const pod = federation.spec.template.spec;
     expect(pod.containers[0].ports).toContainEqual({ name: 'federation', containerPort: 8448 });
@@ -221,10 +233,19 @@ describeWithHelm('the Helm chart', () => {
   it('runs the tenant operator with a token allowed only LatticeTenants, and only with an operator token', () => {
     const { objects } = renderChart(helm!, TWO_TENANTS);
     const [role] = of(objects, 'Role');
-    expect((role.rules as Array<{ apiGroups: string[] }>).flatMap((r) => r.apiGroups)).toEqual(['lattice.dev', 'lattice.dev']);
+    expect((role.rules as Array<{ apiGroups: string[] }>).flatMap((r) => r.apiGroups)).toEqual([
+      'lattice.dev',
+      'lattice.dev',
+    ]);
     const operator = of(objects, 'Deployment').find((d) => d.metadata.name === 'test-lattice-operator')!;
-    expect(operator.spec.template.spec).toMatchObject({ serviceAccountName: 'test-lattice-operator', automountServiceAccountToken: true });
-    expect(operator.spec.template.spec.containers[0].env).toContainEqual({ name: 'LATTICE_ADMIN_URL', value: 'http://test-lattice-client-api:8008' });
+    expect(operator.spec.template.spec).toMatchObject({
+      serviceAccountName: 'test-lattice-operator',
+      automountServiceAccountToken: true,
+    });
+    expect(operator.spec.template.spec.containers[0].env).toContainEqual({
+      name: 'LATTICE_ADMIN_URL',
+      value: 'http://test-lattice-client-api:8008',
+    });
     expect(renderChart(helm!, { operator: { enabled: true } }).error).toMatch(/operator.enabled needs adminToken/);
   });
 

@@ -9,12 +9,15 @@ describe('history visibility through matrix-js-sdk', () => {
   let bob: MatrixClient;
 
   const bodies = (client: MatrixClient, roomId: string) =>
-    (client.getRoom(roomId)?.getLiveTimeline().getEvents() ?? []).filter((e) => e.getType() === 'm.room.message').map((e) => e.getContent().body as string);
+    (client.getRoom(roomId)?.getLiveTimeline().getEvents() ?? [])
+      .filter((e) => e.getType() === 'm.room.message')
+      .map((e) => e.getContent().body as string);
 
   /** Scrolls back until the sdk reaches the start of what the server gives it. */
   async function scrollToStart(client: MatrixClient, roomId: string): Promise<void> {
     const room = client.getRoom(roomId)!;
-    for (let i = 0; i < 10 && room.getLiveTimeline().getPaginationToken('b' as never) !== null; i++) await client.scrollback(room, 50);
+    for (let i = 0; i < 10 && room.getLiveTimeline().getPaginationToken('b' as never) !== null; i++)
+      await client.scrollback(room, 50);
   }
 
   beforeAll(async () => {
@@ -31,7 +34,9 @@ describe('history visibility through matrix-js-sdk', () => {
   async function room(historyVisibility: string): Promise<string> {
     const { room_id: roomId } = await alice.createRoom({
       preset: 'public_chat' as never,
-      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: historyVisibility } }],
+      initial_state: [
+        { type: 'm.room.history_visibility', state_key: '', content: { history_visibility: historyVisibility } },
+      ],
     });
     return roomId;
   }

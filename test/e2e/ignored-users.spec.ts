@@ -27,8 +27,13 @@ describe('ignoring users', () => {
     troll = await raw.register('troll');
     roomId = (await raw.call(troll, 'POST', '/createRoom', { preset: 'public_chat' })).body.room_id as string;
     await raw.call(bob, 'POST', `/join/${room()}`, {});
-    await raw.call(bob, 'PUT', `/user/${encodeURIComponent(bob.userId)}/account_data/m.ignored_user_list`, { ignored_users: { [troll.userId]: {} } });
-    await raw.call(troll, 'PUT', `/rooms/${room()}/send/m.room.message/t${txn++}`, { msgtype: 'm.text', body: 'ignore me' });
+    await raw.call(bob, 'PUT', `/user/${encodeURIComponent(bob.userId)}/account_data/m.ignored_user_list`, {
+      ignored_users: { [troll.userId]: {} },
+    });
+    await raw.call(troll, 'PUT', `/rooms/${room()}/send/m.room.message/t${txn++}`, {
+      msgtype: 'm.text',
+      body: 'ignore me',
+    });
     await raw.call(troll, 'PUT', `/rooms/${room()}/state/m.room.name/`, { name: 'renamed by the troll' });
   }, 60_000);
   afterAll(async () => server.close());

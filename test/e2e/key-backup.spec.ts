@@ -24,7 +24,8 @@ describe('key backup against the embedded server', () => {
   });
 
   async function newVersion(account: Account, publicKey = 'pk'): Promise<string> {
-    return (await call(account, 'POST', '/room_keys/version', { algorithm, auth_data: { public_key: publicKey } })).body.version as string;
+    return (await call(account, 'POST', '/room_keys/version', { algorithm, auth_data: { public_key: publicKey } })).body
+      .version as string;
   }
 
   it('creates a version, answered as the latest and by its number, with count 0', async () => {
@@ -32,7 +33,13 @@ describe('key backup against the embedded server', () => {
     expect((await call(alice, 'GET', '/room_keys/version')).body.errcode).toBe('M_NOT_FOUND');
     const version = await newVersion(alice);
     const latest = await call(alice, 'GET', '/room_keys/version');
-    expect(latest.body).toEqual({ version, algorithm, auth_data: { public_key: 'pk' }, count: 0, etag: expect.any(String) });
+    expect(latest.body).toEqual({
+      version,
+      algorithm,
+      auth_data: { public_key: 'pk' },
+      count: 0,
+      etag: expect.any(String),
+    });
     expect((await call(alice, 'GET', `/room_keys/version/${version}`)).body).toEqual(latest.body);
     expect((await call(alice, 'GET', '/room_keys/version/999')).status).toBe(404);
   });
@@ -40,11 +47,26 @@ describe('key backup against the embedded server', () => {
   it('updates auth_data, but refuses another algorithm or a version in the body that differs from the path', async () => {
     const alice = await register('backup-update');
     const version = await newVersion(alice);
-    expect((await call(alice, 'PUT', `/room_keys/version/${version}`, { algorithm, auth_data: { public_key: 'new' }, version })).status).toBe(200);
+    expect(
+      (
+        await call(alice, 'PUT', `/room_keys/version/${version}`, {
+          algorithm,
+          auth_data: { public_key: 'new' },
+          version,
+        })
+      ).status,
+    ).toBe(200);
     expect((await call(alice, 'GET', `/room_keys/version/${version}`)).body.auth_data).toEqual({ public_key: 'new' });
-    const otherAlgorithm = await call(alice, 'PUT', `/room_keys/version/${version}`, { algorithm: 'org.example.other', auth_data: {} });
+    const otherAlgorithm = await call(alice, 'PUT', `/room_keys/version/${version}`, {
+      algorithm: 'org.example.other',
+      auth_data: {},
+    });
     expect([otherAlgorithm.status, otherAlgorithm.body.errcode]).toEqual([400, 'M_INVALID_PARAM']);
-    const otherVersion = await call(alice, 'PUT', `/room_keys/version/${version}`, { algorithm, auth_data: {}, version: '77' });
+    const otherVersion = await call(alice, 'PUT', `/room_keys/version/${version}`, {
+      algorithm,
+      auth_data: {},
+      version: '77',
+    });
     expect([otherVersion.status, otherVersion.body.errcode]).toEqual([400, 'M_INVALID_PARAM']);
   });
 
@@ -65,26 +87,43 @@ describe('key backup against the embedded server', () => {
     const version = await newVersion(alice);
     const one = await call(alice, 'PUT', `/room_keys/keys/${room}/s1?version=${version}`, key(0, 0, false, 'one'));
     expect(one.body).toEqual({ etag: expect.any(String), count: 1 });
-    await call(alice, 'PUT', `/room_keys/keys/${room}?version=${version}`, { sessions: { s2: key(0, 0, false, 'two') } });
-    const all = await call(alice, 'PUT', `/room_keys/keys?version=${version}`, { rooms: { '!other:localhost': { sessions: { s3: key(0, 0, false, 'three') } } } });
+    await call(alice, 'PUT', `/room_keys/keys/${room}?version=${version}`, {
+      sessions: { s2: key(0, 0, false, 'two') },
+    });
+    const all = await call(alice, 'PUT', `/room_keys/keys?version=${version}`, {
+      rooms: { '!other:localhost': { sessions: { s3: key(0, 0, false, 'three') } } },
+    });
     expect(all.body.count).toBe(3);
     expect(all.body.etag).not.toBe(one.body.etag);
 
-    expect((await call(alice, 'GET', `/room_keys/keys/${room}/s1?version=${version}`)).body).toEqual(key(0, 0, false, 'one'));
-    expect((await call(alice, 'GET', `/room_keys/keys/${room}?version=${version}`)).body).toEqual({ sessions: { s1: key(0, 0, false, 'one'), s2: key(0, 0, false, 'two') } });
-    expect((await call(alice, 'GET', `/room_keys/keys?version=${version}`)).body).toEqual({
-      rooms: { [room]: { sessions: { s1: key(0, 0, false, 'one'), s2: key(0, 0, false, 'two') } }, '!other:localhost': { sessions: { s3: key(0, 0, false, 'three') } } },
+    expect((await call(alice, 'GET', `/room_keys/keys/${room}/s1?version=${version}`)).body).toEqual(
+      key(0, 0, false, 'one'),
+    );
+    expect((await call(alice, 'GET', `/room_keys/keys/${room}?version=${version}`)).body).toEqual({
+      sessions: { s1: key(0, 0, false, 'one'), s2: key(0, 0, false, 'two') },
     });
-    expect((await call(alice, 'GET', `/room_keys/keys/!empty:localhost?version=${version}`)).body).toEqual({ sessions: {} });
+    expect((await call(alice, 'GET', `/room_keys/keys?version=${version}`)).body).toEqual({
+      rooms: {
+        [room]: { sessions: { s1: key(0, 0, false, 'one'), s2: key(0, 0, false, 'two') } },
+        '!other:localhost': { sessions: { s3: key(0, 0, false, 'three') } },
+      },
+    });
+    expect((await call(alice, 'GET', `/room_keys/keys/!empty:localhost?version=${version}`)).body).toEqual({
+      sessions: {},
+    });
     expect((await call(alice, 'GET', `/room_keys/keys/${room}/nosuch?version=${version}`)).status).toBe(404);
-    expect((await call(alice, 'GET', `/room_keys/version/${version}`)).body).toMatchObject({ count: 3, etag: all.body.etag });
+    expect((await call(alice, 'GET', `/room_keys/version/${version}`)).body).toMatchObject({
+      count: 3,
+      etag: all.body.etag,
+    });
   });
 
   it('keeps the better of two copies of a session: verified, then lower first_message_index, then lower forwarded_count', async () => {
     const alice = await register('backup-better');
     const version = await newVersion(alice);
     const put = (k: ReturnType<typeof key>) => call(alice, 'PUT', `/room_keys/keys/${room}/s?version=${version}`, k);
-    const stored = async () => (await call(alice, 'GET', `/room_keys/keys/${room}/s?version=${version}`)).body.session_data;
+    const stored = async () =>
+      (await call(alice, 'GET', `/room_keys/keys/${room}/s?version=${version}`)).body.session_data;
 
     await put(key(5, 2, false, 'first'));
     const unchanged = (await call(alice, 'GET', `/room_keys/version/${version}`)).body.etag;
@@ -105,14 +144,23 @@ describe('key backup against the embedded server', () => {
     const old = await newVersion(alice);
     const current = await newVersion(alice, 'pk2');
     const refused = await call(alice, 'PUT', `/room_keys/keys/${room}/s?version=${old}`, key(0, 0, false));
-    expect([refused.status, refused.body.errcode, refused.body.current_version]).toEqual([403, 'M_WRONG_ROOM_KEYS_VERSION', current]);
+    expect([refused.status, refused.body.errcode, refused.body.current_version]).toEqual([
+      403,
+      'M_WRONG_ROOM_KEYS_VERSION',
+      current,
+    ]);
     expect((await call(alice, 'PUT', `/room_keys/keys/${room}/s?version=999`, key(0, 0, false))).status).toBe(404);
   });
 
   it('deletes keys by session, room and all, answering the count left', async () => {
     const alice = await register('backup-delete-keys');
     const version = await newVersion(alice);
-    await call(alice, 'PUT', `/room_keys/keys?version=${version}`, { rooms: { [room]: { sessions: { a: key(0, 0, false), b: key(0, 0, false) } }, '!two:localhost': { sessions: { c: key(0, 0, false) } } } });
+    await call(alice, 'PUT', `/room_keys/keys?version=${version}`, {
+      rooms: {
+        [room]: { sessions: { a: key(0, 0, false), b: key(0, 0, false) } },
+        '!two:localhost': { sessions: { c: key(0, 0, false) } },
+      },
+    });
     expect((await call(alice, 'DELETE', `/room_keys/keys/${room}/a?version=${version}`)).body.count).toBe(2);
     expect((await call(alice, 'DELETE', `/room_keys/keys/${room}?version=${version}`)).body.count).toBe(1);
     expect((await call(alice, 'DELETE', `/room_keys/keys?version=${version}`)).body.count).toBe(0);

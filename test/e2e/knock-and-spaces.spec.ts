@@ -2,7 +2,16 @@ import type { MatrixClient } from 'matrix-js-sdk';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { registerClient } from '../support/matrix-client';
 
-type Sync = { next_batch: string; rooms: Record<'join' | 'invite' | 'leave' | 'knock', Record<string, { knock_state?: { events: Array<{ type: string; state_key: string; content: Record<string, unknown> }> } }>> };
+type Sync = {
+  next_batch: string;
+  rooms: Record<
+    'join' | 'invite' | 'leave' | 'knock',
+    Record<
+      string,
+      { knock_state?: { events: Array<{ type: string; state_key: string; content: Record<string, unknown> }> } }
+    >
+  >;
+};
 
 /** Knocking and space hierarchies on one server, driven by matrix-js-sdk (client-server-api "Knocking on rooms", "Spaces"). */
 describe('knocking and spaces', () => {
@@ -10,8 +19,15 @@ describe('knocking and spaces', () => {
   let alice: MatrixClient;
   let bob: MatrixClient;
 
-  const sync = (client: MatrixClient, since?: string) => client.http.authedRequest<Sync>('GET' as never, '/sync', { timeout: '0', ...(since ? { since } : {}) });
-  const knockableRoom = async () => (await alice.createRoom({ initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }], name: 'Knock here' })).room_id;
+  const sync = (client: MatrixClient, since?: string) =>
+    client.http.authedRequest<Sync>('GET' as never, '/sync', { timeout: '0', ...(since ? { since } : {}) });
+  const knockableRoom = async () =>
+    (
+      await alice.createRoom({
+        initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }],
+        name: 'Knock here',
+      })
+    ).room_id;
 
   beforeAll(async () => {
     server = await startEmbeddedServer();
@@ -31,8 +47,14 @@ describe('knocking and spaces', () => {
       const knocked = await sync(bob);
       const state = knocked.rooms.knock[roomId]?.knock_state?.events ?? [];
       expect(state.find((e) => e.type === 'm.room.name')?.content).toEqual({ name: 'Knock here' });
-      expect(state.find((e) => e.type === 'm.room.member' && e.state_key === bob.getUserId())?.content).toEqual({ membership: 'knock', reason: 'let me in' });
-      expect(await alice.getStateEvent(roomId, 'm.room.member', bob.getUserId()!)).toEqual({ membership: 'knock', reason: 'let me in' });
+      expect(state.find((e) => e.type === 'm.room.member' && e.state_key === bob.getUserId())?.content).toEqual({
+        membership: 'knock',
+        reason: 'let me in',
+      });
+      expect(await alice.getStateEvent(roomId, 'm.room.member', bob.getUserId()!)).toEqual({
+        membership: 'knock',
+        reason: 'let me in',
+      });
 
       await alice.invite(roomId, bob.getUserId()!);
       const invited = await sync(bob, knocked.next_batch);
@@ -79,11 +101,16 @@ describe('knocking and spaces', () => {
     const names: Record<string, string> = {};
 
     const create = async (name: string, options: { space?: boolean; preset?: string } = {}) => {
-      const { room_id: roomId } = await alice.createRoom({ name, preset: (options.preset ?? 'public_chat') as never, ...(options.space ? { creation_content: { type: 'm.space' } } : {}) });
+      const { room_id: roomId } = await alice.createRoom({
+        name,
+        preset: (options.preset ?? 'public_chat') as never,
+        ...(options.space ? { creation_content: { type: 'm.space' } } : {}),
+      });
       names[roomId] = name;
       return roomId;
     };
-    const addChild = (parent: string, child: string, content: Record<string, unknown> = {}) => alice.sendStateEvent(parent, 'm.space.child' as never, { via: ['localhost'], ...content } as never, child);
+    const addChild = (parent: string, child: string, content: Record<string, unknown> = {}) =>
+      alice.sendStateEvent(parent, 'm.space.child' as never, { via: ['localhost'], ...content } as never, child);
     const named = (rooms: Array<{ room_id: string }>) => rooms.map((r) => names[r.room_id]);
 
     beforeAll(async () => {
@@ -106,8 +133,15 @@ describe('knocking and spaces', () => {
       expect(second.next_batch).toBeUndefined();
     });
 
-    it('shows the space\'s own admin the private child', async () => {
-      expect(named((await alice.getRoomHierarchy(space)).rooms)).toEqual(['Space', 'First', 'Nested space', 'Deep', 'Private', 'Second']);
+    it("shows the space's own admin the private child", async () => {
+      expect(named((await alice.getRoomHierarchy(space)).rooms)).toEqual([
+        'Space',
+        'First',
+        'Nested space',
+        'Deep',
+        'Private',
+        'Second',
+      ]);
     });
 
     it('honours max_depth and suggested_only', async () => {
@@ -117,7 +151,9 @@ describe('knocking and spaces', () => {
 
     it('refuses a token used with another max_depth', async () => {
       const first = await bob.getRoomHierarchy(space, 1);
-      await expect(bob.getRoomHierarchy(space, 1, 2, undefined, first.next_batch)).rejects.toMatchObject({ errcode: 'M_INVALID_PARAM' });
+      await expect(bob.getRoomHierarchy(space, 1, 2, undefined, first.next_batch)).rejects.toMatchObject({
+        errcode: 'M_INVALID_PARAM',
+      });
     });
 
     it('refuses the hierarchy of a room the user may not see with M_FORBIDDEN', async () => {

@@ -18,10 +18,18 @@ describe('legacy r0 paths', () => {
   afterAll(async () => server.close());
 
   it('registers, logs in, creates a room, sends and syncs over r0', async () => {
-    const registered = await r0('POST', '/register', { username: 'romeo', password: 'correct horse', auth: { type: 'm.login.dummy' } });
+    const registered = await r0('POST', '/register', {
+      username: 'romeo',
+      password: 'correct horse',
+      auth: { type: 'm.login.dummy' },
+    });
     expect(registered).toMatchObject({ status: 200, body: { user_id: '@romeo:localhost' } });
 
-    const login = await r0('POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'romeo' }, password: 'correct horse' });
+    const login = await r0('POST', '/login', {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: 'romeo' },
+      password: 'correct horse',
+    });
     expect(login.status).toBe(200);
     const token = login.body.access_token as string;
 
@@ -29,7 +37,12 @@ describe('legacy r0 paths', () => {
     expect(created.status).toBe(200);
     const roomId = created.body.room_id as string;
 
-    const sent = await r0('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t1`, { msgtype: 'm.text', body: 'wherefore art thou' }, token);
+    const sent = await r0(
+      'PUT',
+      `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t1`,
+      { msgtype: 'm.text', body: 'wherefore art thou' },
+      token,
+    );
     expect(sent.status).toBe(200);
 
     const synced = await r0('GET', '/sync?timeout=0', undefined, token);
@@ -39,6 +52,9 @@ describe('legacy r0 paths', () => {
   });
 
   it('answers an endpoint added after r0.6.1 with 404 M_UNRECOGNIZED under r0', async () => {
-    expect(await r0('POST', '/knock/!nowhere:localhost', {})).toMatchObject({ status: 404, body: { errcode: 'M_UNRECOGNIZED' } });
+    expect(await r0('POST', '/knock/!nowhere:localhost', {})).toMatchObject({
+      status: 404,
+      body: { errcode: 'M_UNRECOGNIZED' },
+    });
   });
 });

@@ -9,9 +9,18 @@ describe('events and initialSync', () => {
   let bob: Account;
   let txn = 0;
   const enc = encodeURIComponent;
-  const send = async (roomId: string, body: string) => (await raw.call(alice, 'PUT', `/rooms/${enc(roomId)}/send/m.room.message/l${txn++}`, { msgtype: 'm.text', body })).body.event_id as string;
+  const send = async (roomId: string, body: string) =>
+    (await raw.call(alice, 'PUT', `/rooms/${enc(roomId)}/send/m.room.message/l${txn++}`, { msgtype: 'm.text', body }))
+      .body.event_id as string;
   const worldReadable = async () =>
-    (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat', initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'world_readable' } }] })).body.room_id as string;
+    (
+      await raw.call(alice, 'POST', '/createRoom', {
+        preset: 'public_chat',
+        initial_state: [
+          { type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'world_readable' } },
+        ],
+      })
+    ).body.room_id as string;
 
   beforeAll(async () => {
     server = await startEmbeddedServer();
@@ -44,7 +53,8 @@ describe('events and initialSync', () => {
     const eventId = await send(roomId, 'news');
     const first = (await waiting).body as { chunk: any[]; end: string };
     expect(first.chunk.map((e) => e.event_id)).toEqual([eventId]);
-    const second = (await raw.call(bob, 'GET', `/events?room_id=${enc(roomId)}&timeout=0&from=${enc(first.end)}`)).body as { chunk: unknown[] };
+    const second = (await raw.call(bob, 'GET', `/events?room_id=${enc(roomId)}&timeout=0&from=${enc(first.end)}`))
+      .body as { chunk: unknown[] };
     expect(second.chunk).toEqual([]);
   });
 

@@ -22,12 +22,21 @@ describe('login tokens', () => {
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
-  const withPassword = (session: string) => ({ type: 'm.login.password', identifier: { type: 'm.id.user', user: alice.userId }, password: 'correct horse', session });
+  const withPassword = (session: string) => ({
+    type: 'm.login.password',
+    identifier: { type: 'm.id.user', user: alice.userId },
+    password: 'correct horse',
+    session,
+  });
   const loginWith = (token: string) => raw.call(undefined, 'POST', '/login', { type: 'm.login.token', token });
 
   it('advertises the m.login.token flow with get_login_token beside m.login.password', async () => {
     const { body } = await raw.call(undefined, 'GET', '/login');
-    expect(body.flows).toEqual([{ type: 'm.login.password' }, { type: 'm.login.token', get_login_token: true }, { type: 'm.login.application_service' }]);
+    expect(body.flows).toEqual([
+      { type: 'm.login.password' },
+      { type: 'm.login.token', get_login_token: true },
+      { type: 'm.login.application_service' },
+    ]);
   });
 
   it('offers m.get_login_token in /capabilities', async () => {

@@ -20,7 +20,10 @@ describe('an encrypted image attachment between two Rust-crypto clients', () => 
 
   beforeAll(async () => {
     server = await startEmbeddedServer();
-    [alice, bob] = await Promise.all([startCryptoClient(server.url, 'attachment-alice'), startCryptoClient(server.url, 'attachment-bob')]);
+    [alice, bob] = await Promise.all([
+      startCryptoClient(server.url, 'attachment-alice'),
+      startCryptoClient(server.url, 'attachment-bob'),
+    ]);
     // The module the sdk's Rust crypto runs on, already initialised by initRustCrypto; initAsync is idempotent.
     wasm = await import('@matrix-org/matrix-sdk-crypto-wasm');
     await wasm.initAsync();
@@ -37,14 +40,21 @@ describe('an encrypted image attachment between two Rust-crypto clients', () => 
     const ciphertext = Buffer.from(encrypted.encryptedData);
     const encryptionInfo = JSON.parse(encrypted.mediaEncryptionInfo!) as Record<string, unknown>;
     const { content_uri } = await alice.uploadContent(ciphertext, { type: 'application/octet-stream' });
-    await alice.sendMessage(roomId, { msgtype: 'm.image', body: 'cat.png', file: { ...encryptionInfo, url: content_uri }, info: { mimetype: 'image/png', size: AVATAR_PNG.length } } as never);
+    await alice.sendMessage(roomId, {
+      msgtype: 'm.image',
+      body: 'cat.png',
+      file: { ...encryptionInfo, url: content_uri },
+      info: { mimetype: 'image/png', size: AVATAR_PNG.length },
+    } as never);
 
     const received = await decryptedMessage(bob, roomId, 'cat.png');
     const { url, ...receivedInfo } = received.getContent().file as Record<string, unknown> & { url: string };
     const download = await downloadAuthenticated(bob, url);
     expect(download.bytes.equals(ciphertext)).toBe(true);
     expect(download.bytes.equals(AVATAR_PNG)).toBe(false);
-    const decrypted = wasm.Attachment.decrypt(new wasm.EncryptedAttachment(new Uint8Array(download.bytes), JSON.stringify(receivedInfo)));
+    const decrypted = wasm.Attachment.decrypt(
+      new wasm.EncryptedAttachment(new Uint8Array(download.bytes), JSON.stringify(receivedInfo)),
+    );
     expect(Buffer.from(decrypted).equals(AVATAR_PNG)).toBe(true);
   }, 90_000);
 });

@@ -6,15 +6,23 @@ import { Readable } from 'node:stream';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { BlobTooLargeError, LocalMediaStorage, S3MediaStorage, type MediaStorage } from '../../libs/media/src';
 import { pseudoRandomBytes } from '../support/media-flows';
-import { motoServerBinary, S3_SKIP_REASON, S3_TEST_CREDENTIALS, startS3Server, type RunningS3Server } from '../support/s3-server';
+import {
+  motoServerBinary,
+  S3_SKIP_REASON,
+  S3_TEST_CREDENTIALS,
+  startS3Server,
+  type RunningS3Server,
+} from '../support/s3-server';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** A stream of `bytes` in 64 KiB chunks, as a request body arrives. */
 function chunked(bytes: Buffer): Readable {
-  return Readable.from((function* () {
-    for (let i = 0; i < bytes.length; i += 65536) yield bytes.subarray(i, i + 65536);
-  })());
+  return Readable.from(
+    (function* () {
+      for (let i = 0; i < bytes.length; i += 65536) yield bytes.subarray(i, i + 65536);
+    })(),
+  );
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -55,7 +63,9 @@ function storageContract(open: () => Promise<{ storage: MediaStorage; staged: ()
   it('gives a byte range', async () => {
     const bytes = pseudoRandomBytes(5000, 'contract-range');
     const blob = await storage.put(chunked(bytes), { maxBytes: 10_000 });
-    expect((await readAll(await storage.get(blob.sha256, { start: 100, end: 1099 }))).equals(bytes.subarray(100, 1100))).toBe(true);
+    expect(
+      (await readAll(await storage.get(blob.sha256, { start: 100, end: 1099 }))).equals(bytes.subarray(100, 1100)),
+    ).toBe(true);
   });
 
   it('refuses content over the limit and keeps nothing of it', async () => {
@@ -83,20 +93,38 @@ describe('local media storage', () =>
 
 const moto = motoServerBinary();
 
-(moto ? describe : describe.skip)(moto ? 'S3 media storage against moto_server on loopback' : `S3 media storage (skipped: ${S3_SKIP_REASON})`, () => {
-  let s3: RunningS3Server;
-  let storage: S3MediaStorage;
-  afterAll(async () => {
-    storage?.close();
-    await s3?.close();
-  });
+(moto ? describe : describe.skip)(
+  moto ? 'S3 media storage against moto_server on loopback' : `S3 media storage (skipped: ${S3_SKIP_REASON})`,
+  () => {
+    let s3: RunningS3Server;
+    let storage: S3MediaStorage;
+    afterAll(async () => {
+      storage?.close();
+      await s3?.close();
+    });
 
-  storageContract(async () => {
-    s3 = await startS3Server(moto!);
-    const bucket = await s3.newBucket('lattice-media');
-    storage = new S3MediaStorage({ bucket, region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, prefix: 'media/', ...S3_TEST_CREDENTIALS });
-    const client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: S3_TEST_CREDENTIALS });
-    const staged = async () => ((await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'media/incoming/' }))).Contents ?? []).map((o) => o.Key!);
-    return { storage, staged };
-  });
-});
+    storageContract(async () => {
+      s3 = await startS3Server(moto!);
+      const bucket = await s3.newBucket('lattice-media');
+      storage = new S3MediaStorage({
+        bucket,
+        region: 'us-east-1',
+        endpoint: s3.endpoint,
+        forcePathStyle: true,
+        prefix: 'media/',
+        ...S3_TEST_CREDENTIALS,
+      });
+      const client = new S3Client({
+        region: 'us-east-1',
+        endpoint: s3.endpoint,
+        forcePathStyle: true,
+        credentials: S3_TEST_CREDENTIALS,
+      });
+      const staged = async () =>
+        (
+          (await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'media/incoming/' }))).Contents ?? []
+        ).map((o) => o.Key!);
+      return { storage, staged };
+    });
+  },
+);

@@ -14,7 +14,13 @@ const MAX_UPLOAD = 1024 * 1024;
 const QUOTA = 3 * 1024 * 1024;
 
 /** A media request; `account` authenticates it. */
-async function media(server: Server, account: Account | undefined, method: string, path: string, options: { body?: BodyInit; headers?: Record<string, string> } = {}) {
+async function media(
+  server: Server,
+  account: Account | undefined,
+  method: string,
+  path: string,
+  options: { body?: BodyInit; headers?: Record<string, string> } = {},
+) {
   const response = await fetch(`${server.url}${path}`, {
     method,
     headers: { ...(account ? { authorization: `Bearer ${account.token}` } : {}), ...options.headers },
@@ -22,16 +28,29 @@ async function media(server: Server, account: Account | undefined, method: strin
     ...(options.body instanceof ReadableStream ? { duplex: 'half' } : {}),
   } as RequestInit);
   const bytes = Buffer.from(await response.arrayBuffer());
-  const json = (response.headers.get('content-type') ?? '').startsWith('application/json') ? (JSON.parse(bytes.toString() || '{}') as Record<string, unknown>) : {};
+  const json = (response.headers.get('content-type') ?? '').startsWith('application/json')
+    ? (JSON.parse(bytes.toString() || '{}') as Record<string, unknown>)
+    : {};
   return { status: response.status, headers: response.headers, bytes, json };
 }
 
 const upload = (server: Server, account: Account, body: Buffer, contentType?: string, filename?: string) =>
-  media(server, account, 'POST', `/_matrix/media/v3/upload${filename === undefined ? '' : `?filename=${encodeURIComponent(filename)}`}`, { body, headers: contentType ? { 'content-type': contentType } : {} });
+  media(
+    server,
+    account,
+    'POST',
+    `/_matrix/media/v3/upload${filename === undefined ? '' : `?filename=${encodeURIComponent(filename)}`}`,
+    { body, headers: contentType ? { 'content-type': contentType } : {} },
+  );
 
 const mxcPath = (contentUri: unknown) => (contentUri as string).slice('mxc://'.length);
-const download = (server: Server, account: Account | undefined, contentUri: unknown, suffix = '', headers: Record<string, string> = {}) =>
-  media(server, account, 'GET', `/_matrix/client/v1/media/download/${mxcPath(contentUri)}${suffix}`, { headers });
+const download = (
+  server: Server,
+  account: Account | undefined,
+  contentUri: unknown,
+  suffix = '',
+  headers: Record<string, string> = {},
+) => media(server, account, 'GET', `/_matrix/client/v1/media/download/${mxcPath(contentUri)}${suffix}`, { headers });
 
 /** A body with no Content-Length: the server learns its size only by reading it. */
 function streamedBody(bytes: Buffer): ReadableStream<Uint8Array> {
@@ -62,7 +81,13 @@ describe('media repository (client-server-api "Content repository")', () => {
   beforeAll(async () => {
     server = await startEmbeddedServer({
       tenants: [{ serverName: 'localhost', registration: { mode: 'open', guests: true } }],
-      media: { maxUploadBytes: MAX_UPLOAD, userQuotaBytes: QUOTA, maxPendingUploadsPerUser: 3, pendingUploadLifetimeMs: 1500, unauthenticatedFreezeTs: Date.now() + 3_600_000 },
+      media: {
+        maxUploadBytes: MAX_UPLOAD,
+        userQuotaBytes: QUOTA,
+        maxPendingUploadsPerUser: 3,
+        pendingUploadLifetimeMs: 1500,
+        unauthenticatedFreezeTs: Date.now() + 3_600_000,
+      },
     });
     raw = rawClient(() => server.url);
     [alice, bob] = await Promise.all([raw.register('media-alice'), raw.register('media-bob')]);
@@ -80,9 +105,15 @@ describe('media repository (client-server-api "Content repository")', () => {
 
     it('keeps the content type, and application/octet-stream when none was sent', async () => {
       const typed = await upload(server, alice, Buffer.from('{}'), 'application/json');
-      expect((await download(server, bob, typed.json.content_uri)).headers.get('content-type')).toBe('application/json');
-      const untyped = await media(server, alice, 'POST', '/_matrix/media/v3/upload', { body: new Blob([new Uint8Array([1, 2, 3])]) });
-      expect((await download(server, bob, untyped.json.content_uri)).headers.get('content-type')).toBe('application/octet-stream');
+      expect((await download(server, bob, typed.json.content_uri)).headers.get('content-type')).toBe(
+        'application/json',
+      );
+      const untyped = await media(server, alice, 'POST', '/_matrix/media/v3/upload', {
+        body: new Blob([new Uint8Array([1, 2, 3])]),
+      });
+      expect((await download(server, bob, untyped.json.content_uri)).headers.get('content-type')).toBe(
+        'application/octet-stream',
+      );
     });
 
     it('accepts an empty file', async () => {
@@ -99,7 +130,9 @@ describe('media repository (client-server-api "Content repository")', () => {
     });
 
     it('refuses a file over the limit that has no Content-Length once it has read past the limit', async () => {
-      const answer = await media(server, alice, 'POST', '/_matrix/media/v3/upload', { body: streamedBody(pseudoRandomBytes(MAX_UPLOAD + 70_000, 'streamed-over')) });
+      const answer = await media(server, alice, 'POST', '/_matrix/media/v3/upload', {
+        body: streamedBody(pseudoRandomBytes(MAX_UPLOAD + 70_000, 'streamed-over')),
+      });
       expect(answer.status).toBe(413);
       expect(answer.json.errcode).toBe('M_TOO_LARGE');
     });
@@ -113,7 +146,8 @@ describe('media repository (client-server-api "Content repository")', () => {
 
     it('refuses an upload past the user quota with 403 M_FORBIDDEN, and takes the same upload from another user', async () => {
       const carol = await freshUser();
-      for (let i = 0; i < 3; i++) expect((await upload(server, carol, pseudoRandomBytes(MAX_UPLOAD, `quota-${i}`))).status).toBe(200);
+      for (let i = 0; i < 3; i++)
+        expect((await upload(server, carol, pseudoRandomBytes(MAX_UPLOAD, `quota-${i}`))).status).toBe(200);
       const over = await upload(server, carol, Buffer.from('one byte too many'));
       expect(over.status).toBe(403);
       expect(over.json.errcode).toBe('M_FORBIDDEN');
@@ -122,7 +156,10 @@ describe('media repository (client-server-api "Content repository")', () => {
 
     it('keeps nothing of an upload the client abandons halfway', async () => {
       const incoming = join(server.dataDir, 'media', 'incoming');
-      const req = request(`${server.url}/_matrix/media/v3/upload`, { method: 'POST', headers: { authorization: `Bearer ${alice.token}`, 'content-length': String(MAX_UPLOAD) } });
+      const req = request(`${server.url}/_matrix/media/v3/upload`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice.token}`, 'content-length': String(MAX_UPLOAD) },
+      });
       const closed = new Promise((resolve) => req.on('error', resolve).on('close', resolve));
       req.write(pseudoRandomBytes(100_000, 'abandoned'));
       await eventually('the upload to be staged', () => existsSync(incoming) && readdirSync(incoming).length > 0);
@@ -138,7 +175,10 @@ describe('media repository (client-server-api "Content repository")', () => {
     });
 
     it('answers under the r0 path as under v3', async () => {
-      const answer = await media(server, alice, 'POST', '/_matrix/media/r0/upload', { body: Buffer.from('r0'), headers: { 'content-type': 'text/plain' } });
+      const answer = await media(server, alice, 'POST', '/_matrix/media/r0/upload', {
+        body: Buffer.from('r0'),
+        headers: { 'content-type': 'text/plain' },
+      });
       expect(answer.status).toBe(200);
     });
 
@@ -163,17 +203,30 @@ describe('media repository (client-server-api "Content repository")', () => {
 
   describe('/media/config', () => {
     it("reports the tenant's upload limit on the authenticated and the legacy path", async () => {
-      expect((await media(server, alice, 'GET', '/_matrix/client/v1/media/config')).json).toEqual({ 'm.upload.size': MAX_UPLOAD });
-      expect((await media(server, alice, 'GET', '/_matrix/media/v3/config')).json).toEqual({ 'm.upload.size': MAX_UPLOAD });
+      expect((await media(server, alice, 'GET', '/_matrix/client/v1/media/config')).json).toEqual({
+        'm.upload.size': MAX_UPLOAD,
+      });
+      expect((await media(server, alice, 'GET', '/_matrix/media/v3/config')).json).toEqual({
+        'm.upload.size': MAX_UPLOAD,
+      });
     });
   });
 
   describe('asynchronous uploads (POST /media/v1/create)', () => {
     it('gives an mxc:// URI and its expiry, and the bytes PUT later are served', async () => {
-      const created = await media(server, alice, 'POST', '/_matrix/media/v1/create', { body: '{}', headers: { 'content-type': 'application/json' } });
+      const created = await media(server, alice, 'POST', '/_matrix/media/v1/create', {
+        body: '{}',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(created.status).toBe(200);
       expect(created.json.unused_expires_at).toBeGreaterThan(Date.now());
-      const put = await media(server, alice, 'PUT', `/_matrix/media/v3/upload/${mxcPath(created.json.content_uri)}?filename=later.txt`, { body: Buffer.from('later'), headers: { 'content-type': 'text/plain' } });
+      const put = await media(
+        server,
+        alice,
+        'PUT',
+        `/_matrix/media/v3/upload/${mxcPath(created.json.content_uri)}?filename=later.txt`,
+        { body: Buffer.from('later'), headers: { 'content-type': 'text/plain' } },
+      );
       expect(put.status).toBe(200);
       expect(put.json).toEqual({});
       const got = await download(server, bob, created.json.content_uri);
@@ -192,7 +245,9 @@ describe('media repository (client-server-api "Content repository")', () => {
       const created = await media(server, alice, 'POST', '/_matrix/media/v1/create');
       const waiting = download(server, bob, created.json.content_uri, '?timeout_ms=10000');
       await new Promise((r) => setTimeout(r, 300));
-      await media(server, alice, 'PUT', `/_matrix/media/v3/upload/${mxcPath(created.json.content_uri)}`, { body: Buffer.from('arrived') });
+      await media(server, alice, 'PUT', `/_matrix/media/v3/upload/${mxcPath(created.json.content_uri)}`, {
+        body: Buffer.from('arrived'),
+      });
       const answer = await waiting;
       expect(answer.status).toBe(200);
       expect(answer.bytes.toString()).toBe('arrived');
@@ -211,32 +266,47 @@ describe('media repository (client-server-api "Content repository")', () => {
     it('lets exactly one of two concurrent uploads to the same mxc:// URI win', async () => {
       const created = await media(server, alice, 'POST', '/_matrix/media/v1/create');
       const path = `/_matrix/media/v3/upload/${mxcPath(created.json.content_uri)}`;
-      const answers = await Promise.all(['racer one', 'racer two'].map((body) => media(server, alice, 'PUT', path, { body: Buffer.from(body) })));
+      const answers = await Promise.all(
+        ['racer one', 'racer two'].map((body) => media(server, alice, 'PUT', path, { body: Buffer.from(body) })),
+      );
       expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
-      expect(['racer one', 'racer two']).toContain((await download(server, bob, created.json.content_uri)).bytes.toString());
+      expect(['racer one', 'racer two']).toContain(
+        (await download(server, bob, created.json.content_uri)).bytes.toString(),
+      );
     });
 
     it("refuses another user's upload with 403 M_FORBIDDEN", async () => {
       const created = await media(server, alice, 'POST', '/_matrix/media/v1/create');
-      const answer = await media(server, bob, 'PUT', `/_matrix/media/v3/upload/${mxcPath(created.json.content_uri)}`, { body: Buffer.from('not mine') });
+      const answer = await media(server, bob, 'PUT', `/_matrix/media/v3/upload/${mxcPath(created.json.content_uri)}`, {
+        body: Buffer.from('not mine'),
+      });
       expect(answer.status).toBe(403);
       expect(answer.json.errcode).toBe('M_FORBIDDEN');
     });
 
     it('answers 404 M_NOT_FOUND for an mxc:// URI that was never created, or has expired', async () => {
-      const unknown = await media(server, alice, 'PUT', '/_matrix/media/v3/upload/localhost/neverCreated', { body: Buffer.from('x') });
+      const unknown = await media(server, alice, 'PUT', '/_matrix/media/v3/upload/localhost/neverCreated', {
+        body: Buffer.from('x'),
+      });
       expect(unknown.status).toBe(404);
       expect(unknown.json.errcode).toBe('M_NOT_FOUND');
       const created = await media(server, alice, 'POST', '/_matrix/media/v1/create');
       await new Promise((r) => setTimeout(r, 1600));
-      const expired = await media(server, alice, 'PUT', `/_matrix/media/v3/upload/${mxcPath(created.json.content_uri)}`, { body: Buffer.from('late') });
+      const expired = await media(
+        server,
+        alice,
+        'PUT',
+        `/_matrix/media/v3/upload/${mxcPath(created.json.content_uri)}`,
+        { body: Buffer.from('late') },
+      );
       expect(expired.status).toBe(404);
       expect(expired.json.errcode).toBe('M_NOT_FOUND');
     });
 
     it('limits the pending mxc:// URIs a user holds with 429 M_LIMIT_EXCEEDED', async () => {
       const dave = await freshUser();
-      for (let i = 0; i < 3; i++) expect((await media(server, dave, 'POST', '/_matrix/media/v1/create')).status).toBe(200);
+      for (let i = 0; i < 3; i++)
+        expect((await media(server, dave, 'POST', '/_matrix/media/v1/create')).status).toBe(200);
       const answer = await media(server, dave, 'POST', '/_matrix/media/v1/create');
       expect(answer.status).toBe(429);
       expect(answer.json.errcode).toBe('M_LIMIT_EXCEEDED');
@@ -254,7 +324,11 @@ describe('media repository (client-server-api "Content repository")', () => {
     it('lets a guest download but not upload', async () => {
       const uploaded = await upload(server, alice, Buffer.from('for guests too'));
       const { body } = await raw.call(undefined, 'POST', '/register?kind=guest', {});
-      const guest = { userId: body.user_id as string, deviceId: body.device_id as string, token: body.access_token as string };
+      const guest = {
+        userId: body.user_id as string,
+        deviceId: body.device_id as string,
+        token: body.access_token as string,
+      };
       expect((await download(server, guest, uploaded.json.content_uri)).bytes.toString()).toBe('for guests too');
       const refused = await upload(server, guest, Buffer.from('from a guest'));
       expect(refused.status).toBe(403);
@@ -265,7 +339,9 @@ describe('media repository (client-server-api "Content repository")', () => {
       const uploaded = await upload(server, alice, Buffer.from('png-ish'), 'image/png', 'cat.png');
       const { headers } = await download(server, bob, uploaded.json.content_uri);
       expect(headers.get('content-disposition')).toBe('inline; filename="cat.png"');
-      expect(headers.get('content-security-policy')).toBe("sandbox; default-src 'none'; script-src 'none'; plugin-types application/pdf; style-src 'unsafe-inline'; object-src 'self';");
+      expect(headers.get('content-security-policy')).toBe(
+        "sandbox; default-src 'none'; script-src 'none'; plugin-types application/pdf; style-src 'unsafe-inline'; object-src 'self';",
+      );
       expect(headers.get('cross-origin-resource-policy')).toBe('cross-origin');
       expect(headers.get('x-content-type-options')).toBe('nosniff');
       expect(headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
@@ -281,8 +357,12 @@ describe('media repository (client-server-api "Content repository")', () => {
 
     it('leaves the file name out when the upload had none, and takes the one in the path', async () => {
       const uploaded = await upload(server, alice, Buffer.from('nameless'), 'text/plain');
-      expect((await download(server, bob, uploaded.json.content_uri)).headers.get('content-disposition')).toBe('inline');
-      expect((await download(server, bob, uploaded.json.content_uri, '/other.txt')).headers.get('content-disposition')).toBe('inline; filename="other.txt"');
+      expect((await download(server, bob, uploaded.json.content_uri)).headers.get('content-disposition')).toBe(
+        'inline',
+      );
+      expect(
+        (await download(server, bob, uploaded.json.content_uri, '/other.txt')).headers.get('content-disposition'),
+      ).toBe('inline; filename="other.txt"');
     });
 
     it('keeps a non-ASCII file name intact in filename*', async () => {
@@ -309,7 +389,9 @@ describe('media repository (client-server-api "Content repository")', () => {
     it('answers 304 to a client that has the content (If-None-Match)', async () => {
       const uploaded = await upload(server, alice, Buffer.from('cached'));
       const first = await download(server, bob, uploaded.json.content_uri);
-      const again = await download(server, bob, uploaded.json.content_uri, '', { 'if-none-match': first.headers.get('etag')! });
+      const again = await download(server, bob, uploaded.json.content_uri, '', {
+        'if-none-match': first.headers.get('etag')!,
+      });
       expect(again.status).toBe(304);
     });
 
@@ -334,7 +416,14 @@ describe('media repository (client-server-api "Content repository")', () => {
 
     it('serves the media of a deactivated user, but not of one who asked to be erased', async () => {
       const deactivate = async (account: Account, erase: boolean) =>
-        raw.call(account, 'POST', '/account/deactivate', { erase, auth: { type: 'm.login.password', identifier: { type: 'm.id.user', user: account.userId }, password: 'correct horse' } });
+        raw.call(account, 'POST', '/account/deactivate', {
+          erase,
+          auth: {
+            type: 'm.login.password',
+            identifier: { type: 'm.id.user', user: account.userId },
+            password: 'correct horse',
+          },
+        });
       const [kept, erased] = [await freshUser(), await freshUser()];
       const keptUpload = await upload(server, kept, Buffer.from('still here'));
       const erasedUpload = await upload(server, erased, Buffer.from('forget me'));
@@ -348,9 +437,17 @@ describe('media repository (client-server-api "Content repository")', () => {
       const erased = await freshUser();
       const bytes = pseudoRandomBytes(2048, `erased-${Date.now()}`);
       const uploaded = await upload(server, erased, bytes);
-      const stored = () => blobFiles(join(server.dataDir, 'media')).includes(createHash('sha256').update(bytes).digest('hex'));
+      const stored = () =>
+        blobFiles(join(server.dataDir, 'media')).includes(createHash('sha256').update(bytes).digest('hex'));
       expect(stored()).toBe(true);
-      await raw.call(erased, 'POST', '/account/deactivate', { erase: true, auth: { type: 'm.login.password', identifier: { type: 'm.id.user', user: erased.userId }, password: 'correct horse' } });
+      await raw.call(erased, 'POST', '/account/deactivate', {
+        erase: true,
+        auth: {
+          type: 'm.login.password',
+          identifier: { type: 'm.id.user', user: erased.userId },
+          password: 'correct horse',
+        },
+      });
       await server.app.get(MediaSweeper).sweep();
       expect(stored()).toBe(false);
       const [, mediaId] = mxcPath(uploaded.json.content_uri).split('/');
@@ -359,7 +456,12 @@ describe('media repository (client-server-api "Content repository")', () => {
 
     it('serves media from before the freeze on the deprecated unauthenticated endpoint', async () => {
       const uploaded = await upload(server, alice, Buffer.from('old style'), 'text/plain', 'old.txt');
-      const answer = await media(server, undefined, 'GET', `/_matrix/media/v3/download/${mxcPath(uploaded.json.content_uri)}`);
+      const answer = await media(
+        server,
+        undefined,
+        'GET',
+        `/_matrix/media/v3/download/${mxcPath(uploaded.json.content_uri)}`,
+      );
       expect(answer.status).toBe(200);
       expect(answer.bytes.toString()).toBe('old style');
       expect(answer.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
@@ -379,7 +481,12 @@ describe('media with the default freeze and rate limits', () => {
 
   it('does not serve media uploaded after the freeze on the unauthenticated endpoint', async () => {
     const uploaded = await upload(server, alice, Buffer.from('new media'));
-    const answer = await media(server, undefined, 'GET', `/_matrix/media/v3/download/${mxcPath(uploaded.json.content_uri)}`);
+    const answer = await media(
+      server,
+      undefined,
+      'GET',
+      `/_matrix/media/v3/download/${mxcPath(uploaded.json.content_uri)}`,
+    );
     expect(answer.status).toBe(404);
     expect(answer.json.errcode).toBe('M_NOT_FOUND');
     expect((await download(server, alice, uploaded.json.content_uri)).status).toBe(200);

@@ -35,18 +35,27 @@ describe('every current client-server operation of the spec is served', () => {
     const raw = rawClient(() => server.url);
     alice = await raw.register('walker');
     const roomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat' })).body.room_id as string;
-    const eventId = (await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/walk`, { msgtype: 'm.text', body: 'hi' })).body.event_id as string;
+    const eventId = (
+      await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/walk`, {
+        msgtype: 'm.text',
+        body: 'hi',
+      })
+    ).body.event_id as string;
     values = { userId: alice.userId, roomId, eventId, roomIdOrAlias: roomId, deviceId: alice.deviceId };
   }, 60_000);
   afterAll(async () => server.close());
 
   /** A path with each parameter filled with a real value where one exists, else a well-formed placeholder. */
-  const concrete = (op: Operation) => op.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? `x${name}`));
+  const concrete = (op: Operation) =>
+    op.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? `x${name}`));
 
   async function unrecognized(op: Operation): Promise<boolean> {
     const response = await fetch(`${server.url}${concrete(op)}`, {
       method: op.method,
-      headers: { authorization: `Bearer ${alice.token}`, ...(op.method === 'GET' || op.method === 'DELETE' ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${alice.token}`,
+        ...(op.method === 'GET' || op.method === 'DELETE' ? {} : { 'content-type': 'application/json' }),
+      },
       body: op.method === 'GET' || op.method === 'DELETE' ? undefined : '{}',
     });
     const text = await response.text();
@@ -63,7 +72,9 @@ describe('every current client-server operation of the spec is served', () => {
       else missing.push(`${op.method} ${op.path}`);
     }
     // The count the issue tracks: operations that answer, out of every current one.
-    process.stdout.write(`openapi walk: ${operations.length - missing.length - excused.length} of ${operations.length} current client-server operations answer; excused:\n  ${excused.join('\n  ')}\n`);
+    process.stdout.write(
+      `openapi walk: ${operations.length - missing.length - excused.length} of ${operations.length} current client-server operations answer; excused:\n  ${excused.join('\n  ')}\n`,
+    );
     expect(missing).toEqual([]);
   }, 120_000);
 });

@@ -8,7 +8,8 @@ describe('extended profile fields', () => {
   let alice: Account;
   let bob: Account;
   const enc = encodeURIComponent;
-  const profile = (who: Account, key = '') => raw.call(bob, 'GET', `/profile/${enc(who.userId)}${key ? `/${key}` : ''}`);
+  const profile = (who: Account, key = '') =>
+    raw.call(bob, 'GET', `/profile/${enc(who.userId)}${key ? `/${key}` : ''}`);
 
   beforeAll(async () => {
     server = await startEmbeddedServer();
@@ -19,8 +20,16 @@ describe('extended profile fields', () => {
   afterAll(async () => server.close());
 
   it('sets, reads and deletes m.tz and a custom key, which the whole profile shows', async () => {
-    expect((await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/m.tz`, { 'm.tz': 'Europe/London' })).status).toBe(200);
-    expect((await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/org.example.pets`, { 'org.example.pets': ['cat', 'dog'] })).status).toBe(200);
+    expect(
+      (await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/m.tz`, { 'm.tz': 'Europe/London' })).status,
+    ).toBe(200);
+    expect(
+      (
+        await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/org.example.pets`, {
+          'org.example.pets': ['cat', 'dog'],
+        })
+      ).status,
+    ).toBe(200);
     expect((await profile(alice, 'm.tz')).body).toEqual({ 'm.tz': 'Europe/London' });
     expect((await profile(alice)).body).toMatchObject({ 'm.tz': 'Europe/London', 'org.example.pets': ['cat', 'dog'] });
     expect((await raw.call(alice, 'DELETE', `/profile/${enc(alice.userId)}/m.tz`)).status).toBe(200);
@@ -38,17 +47,30 @@ describe('extended profile fields', () => {
   });
 
   it('refuses keys outside the namespaced grammar, over 255 bytes, a body without the key, and other users', async () => {
-    expect((await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/Bad Key`, { 'Bad Key': 1 })).body.errcode).toBe('M_INVALID_PARAM');
+    expect((await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/Bad Key`, { 'Bad Key': 1 })).body.errcode).toBe(
+      'M_INVALID_PARAM',
+    );
     const long = `org.${'x'.repeat(260)}`;
-    expect((await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/${long}`, { [long]: 1 })).body.errcode).toBe('M_KEY_TOO_LARGE');
-    expect((await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/org.example.x`, { other: 1 })).body.errcode).toBe('M_MISSING_PARAM');
-    expect((await raw.call(bob, 'DELETE', `/profile/${enc(alice.userId)}/org.example.pets`)).body.errcode).toBe('M_FORBIDDEN');
+    expect((await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/${long}`, { [long]: 1 })).body.errcode).toBe(
+      'M_KEY_TOO_LARGE',
+    );
+    expect(
+      (await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/org.example.x`, { other: 1 })).body.errcode,
+    ).toBe('M_MISSING_PARAM');
+    expect((await raw.call(bob, 'DELETE', `/profile/${enc(alice.userId)}/org.example.pets`)).body.errcode).toBe(
+      'M_FORBIDDEN',
+    );
   });
 
   it('keeps the whole profile under 64 KiB', async () => {
     const big = 'x'.repeat(40_000);
-    expect((await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/org.example.a`, { 'org.example.a': big })).status).toBe(200);
-    expect((await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/org.example.b`, { 'org.example.b': big })).body.errcode).toBe('M_PROFILE_TOO_LARGE');
+    expect(
+      (await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/org.example.a`, { 'org.example.a': big })).status,
+    ).toBe(200);
+    expect(
+      (await raw.call(alice, 'PUT', `/profile/${enc(alice.userId)}/org.example.b`, { 'org.example.b': big })).body
+        .errcode,
+    ).toBe('M_PROFILE_TOO_LARGE');
     expect((await profile(alice)).body['org.example.b']).toBeUndefined();
   });
 });

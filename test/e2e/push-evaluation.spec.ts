@@ -22,7 +22,12 @@ describe('push evaluation off the send path', () => {
 
   /** Clients of the restarted server: the same accounts, the new port. */
   const reconnect = (client: MatrixClient) =>
-    newClient({ baseUrl: server.url, userId: client.getUserId()!, accessToken: client.getAccessToken()!, deviceId: client.getDeviceId()! });
+    newClient({
+      baseUrl: server.url,
+      userId: client.getUserId()!,
+      accessToken: client.getAccessToken()!,
+      deviceId: client.getDeviceId()!,
+    });
 
   beforeAll(async () => {
     gateway = await startTestPushGateway();
@@ -53,10 +58,17 @@ describe('push evaluation off the send path', () => {
       const countsWithMessage = new Promise<number[]>((resolve) =>
         bob.on(sdk.RoomEvent.Timeline, (event, eventRoom, toStart) => {
           if (eventRoom?.roomId === roomId && !toStart && event.getContent().body === 'catch-bob: now')
-            resolve([room.getUnreadNotificationCount(sdk.NotificationCountType.Total), room.getUnreadNotificationCount(sdk.NotificationCountType.Highlight)]);
+            resolve([
+              room.getUnreadNotificationCount(sdk.NotificationCountType.Total),
+              room.getUnreadNotificationCount(sdk.NotificationCountType.Highlight),
+            ]);
         }),
       );
-      await alice.sendMessage(roomId, { msgtype: 'm.text', body: 'catch-bob: now', 'm.mentions': { user_ids: [bob.getUserId()!] } } as never);
+      await alice.sendMessage(roomId, {
+        msgtype: 'm.text',
+        body: 'catch-bob: now',
+        'm.mentions': { user_ids: [bob.getUserId()!] },
+      } as never);
       expect(await countsWithMessage).toEqual([1, 1]);
       recorder.record = evaluate;
     } finally {
@@ -67,7 +79,15 @@ describe('push evaluation off the send path', () => {
   it('evaluates at start the events committed before the process stopped without evaluating them, and pushes each once', async () => {
     const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
     await bob.joinRoom(roomId);
-    await bob.setPusher({ kind: 'http', app_id: 'org.example.app', app_display_name: 'Example', device_display_name: 'Phone', pushkey: 'bob-phone', lang: 'en', data: { url: gateway.url, format: 'event_id_only' } } as never);
+    await bob.setPusher({
+      kind: 'http',
+      app_id: 'org.example.app',
+      app_display_name: 'Example',
+      device_display_name: 'Phone',
+      pushkey: 'bob-phone',
+      lang: 'en',
+      data: { url: gateway.url, format: 'event_id_only' },
+    } as never);
     const { event_id: before } = await alice.sendTextMessage(roomId, 'evaluated before the stop');
     await eventually('the first push', () => gateway.received.some((p) => p.notification.event_id === before), 20_000);
 
@@ -79,12 +99,25 @@ describe('push evaluation off the send path', () => {
 
     server = await startEmbeddedServer({}, server.dataDir);
     [alice, bob] = await Promise.all([reconnect(alice), reconnect(bob)]);
-    await eventually('the push of the message after the restart', () => gateway.received.some((p) => p.notification.event_id === lost), 20_000);
-    const counts = await (await fetch(`${server.url}/_matrix/client/v3/sync`, { headers: { authorization: `Bearer ${bob.getAccessToken()}` } })).json();
+    await eventually(
+      'the push of the message after the restart',
+      () => gateway.received.some((p) => p.notification.event_id === lost),
+      20_000,
+    );
+    const counts = await (
+      await fetch(`${server.url}/_matrix/client/v3/sync`, {
+        headers: { authorization: `Bearer ${bob.getAccessToken()}` },
+      })
+    ).json();
     expect(counts.rooms.join[roomId].unread_notifications).toEqual({ notification_count: 2, highlight_count: 0 });
 
     const { event_id: later } = await alice.sendTextMessage(roomId, 'after the restart');
-    await eventually('a push of a message sent after the restart', () => gateway.received.some((p) => p.notification.event_id === later), 20_000);
-    for (const eventId of [before, lost, later]) expect(gateway.received.filter((p) => p.notification.event_id === eventId)).toHaveLength(1);
+    await eventually(
+      'a push of a message sent after the restart',
+      () => gateway.received.some((p) => p.notification.event_id === later),
+      20_000,
+    );
+    for (const eventId of [before, lost, later])
+      expect(gateway.received.filter((p) => p.notification.event_id === eventId)).toHaveLength(1);
   });
 });

@@ -20,9 +20,19 @@ describe('refresh tokens through matrix-js-sdk', () => {
     const registered = await registerClient(server.url, 'sdkrefresher');
     const userId = registered.getUserId()!;
     const anonymous = await newClient({ baseUrl: server.url });
-    const login = await anonymous.loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: userId }, password: 'correct horse', refresh_token: true });
+    const login = await anonymous.loginRequest({
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: userId },
+      password: 'correct horse',
+      refresh_token: true,
+    });
     expect(login.expires_in_ms).toBe(LIFETIME_MS);
-    const client = await newClient({ baseUrl: server.url, userId, deviceId: login.device_id, accessToken: login.access_token });
+    const client = await newClient({
+      baseUrl: server.url,
+      userId,
+      deviceId: login.device_id,
+      accessToken: login.access_token,
+    });
     await new Promise((resolve) => setTimeout(resolve, LIFETIME_MS + 100));
     await expect(client.whoami()).rejects.toMatchObject({ errcode: 'M_UNKNOWN_TOKEN', data: { soft_logout: true } });
 

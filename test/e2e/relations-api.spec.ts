@@ -18,15 +18,23 @@ describe('relations and threads', () => {
   let names = 0;
   const enc = encodeURIComponent;
   const v1 = async (who: Account, path: string) => {
-    const response = await fetch(`${server.url}/_matrix/client/v1${path}`, { headers: { authorization: `Bearer ${who.token}` } });
+    const response = await fetch(`${server.url}/_matrix/client/v1${path}`, {
+      headers: { authorization: `Bearer ${who.token}` },
+    });
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   };
   const send = async (who: Account, roomId: string, content: Record<string, unknown>, type = 'm.room.message') =>
     (await raw.call(who, 'PUT', `/rooms/${enc(roomId)}/send/${type}/t${txn++}`, content)).body.event_id as string;
-  const text = (body: string, relatesTo?: Record<string, unknown>) => ({ msgtype: 'm.text', body, ...(relatesTo ? { 'm.relates_to': relatesTo } : {}) });
+  const text = (body: string, relatesTo?: Record<string, unknown>) => ({
+    msgtype: 'm.text',
+    body,
+    ...(relatesTo ? { 'm.relates_to': relatesTo } : {}),
+  });
   const thread = (root: string) => ({ rel_type: 'm.thread', event_id: root });
   const newRoom = async (initialState: unknown[] = []) => {
-    const roomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat', initial_state: initialState })).body.room_id as string;
+    const roomId = (
+      await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat', initial_state: initialState })
+    ).body.room_id as string;
     await raw.call(bob, 'POST', `/join/${enc(roomId)}`, {});
     return roomId;
   };
@@ -58,9 +66,20 @@ describe('relations and threads', () => {
 
     it('pages backwards with next_batch until there is none', async () => {
       const first = await v1(bob, `/rooms/${enc(roomId)}/relations/${enc(root)}/m.thread?limit=2`);
-      const second = await v1(bob, `/rooms/${enc(roomId)}/relations/${enc(root)}/m.thread?limit=2&from=${first.body.next_batch}`);
-      const third = await v1(bob, `/rooms/${enc(roomId)}/relations/${enc(root)}/m.thread?limit=2&from=${second.body.next_batch}`);
-      expect([bodies(first.body.chunk), bodies(second.body.chunk), bodies(third.body.chunk), third.body.next_batch]).toEqual([['reply 4', 'reply 3'], ['reply 2', 'reply 1'], ['reply 0'], undefined]);
+      const second = await v1(
+        bob,
+        `/rooms/${enc(roomId)}/relations/${enc(root)}/m.thread?limit=2&from=${first.body.next_batch}`,
+      );
+      const third = await v1(
+        bob,
+        `/rooms/${enc(roomId)}/relations/${enc(root)}/m.thread?limit=2&from=${second.body.next_batch}`,
+      );
+      expect([
+        bodies(first.body.chunk),
+        bodies(second.body.chunk),
+        bodies(third.body.chunk),
+        third.body.next_batch,
+      ]).toEqual([['reply 4', 'reply 3'], ['reply 2', 'reply 1'], ['reply 0'], undefined]);
     });
 
     it('pages forwards with dir=f', async () => {
@@ -70,19 +89,28 @@ describe('relations and threads', () => {
 
     it('stops at to', async () => {
       const all = await v1(bob, `/rooms/${enc(roomId)}/relations/${enc(root)}?dir=f&limit=2`);
-      const rest = await v1(bob, `/rooms/${enc(roomId)}/relations/${enc(root)}?dir=f&from=${all.body.next_batch}&to=${all.body.next_batch}`);
+      const rest = await v1(
+        bob,
+        `/rooms/${enc(roomId)}/relations/${enc(root)}?dir=f&from=${all.body.next_batch}&to=${all.body.next_batch}`,
+      );
       expect(rest.body.chunk).toEqual([]);
     });
 
     it('filters by rel_type and event type', async () => {
       expect((await v1(bob, `/rooms/${enc(roomId)}/relations/${enc(root)}/m.reference`)).body.chunk).toEqual([]);
-      expect((await v1(bob, `/rooms/${enc(roomId)}/relations/${enc(root)}/m.thread/m.room.message`)).body.chunk).toHaveLength(5);
+      expect(
+        (await v1(bob, `/rooms/${enc(roomId)}/relations/${enc(root)}/m.thread/m.room.message`)).body.chunk,
+      ).toHaveLength(5);
       expect((await v1(bob, `/rooms/${enc(roomId)}/relations/${enc(root)}/m.thread/m.sticker`)).body.chunk).toEqual([]);
     });
 
     it('bundles the m.thread aggregation with the root on /event', async () => {
       const { body } = await raw.call(bob, 'GET', `/rooms/${enc(roomId)}/event/${enc(root)}`);
-      expect(body.unsigned).toMatchObject({ 'm.relations': { 'm.thread': { count: 5, current_user_participated: true, latest_event: { content: { body: 'reply 4' } } } } });
+      expect(body.unsigned).toMatchObject({
+        'm.relations': {
+          'm.thread': { count: 5, current_user_participated: true, latest_event: { content: { body: 'reply 4' } } },
+        },
+      });
     });
 
     it('lists the thread in /threads', async () => {
@@ -128,13 +156,19 @@ describe('relations and threads', () => {
       const roomId = await newRoom();
       const root = await send(alice, roomId, text('root'));
       const reply = await send(bob, roomId, text('reply', thread(root)));
-      const nested = await raw.call(alice, 'PUT', `/rooms/${enc(roomId)}/send/m.room.message/t${txn++}`, text('nested', thread(reply)));
+      const nested = await raw.call(
+        alice,
+        'PUT',
+        `/rooms/${enc(roomId)}/send/m.room.message/t${txn++}`,
+        text('nested', thread(reply)),
+      );
       expect(nested).toMatchObject({ status: 400, body: { errcode: 'M_UNKNOWN' } });
     });
   });
 
   describe('threaded read receipts', () => {
-    const receipt = (roomId: string, eventId: string, body: Record<string, unknown>) => raw.call(bob, 'POST', `/rooms/${enc(roomId)}/receipt/m.read/${enc(eventId)}`, body);
+    const receipt = (roomId: string, eventId: string, body: Record<string, unknown>) =>
+      raw.call(bob, 'POST', `/rooms/${enc(roomId)}/receipt/m.read/${enc(eventId)}`, body);
     let roomId: string;
     let root: string;
     let reply: string;
@@ -146,34 +180,51 @@ describe('relations and threads', () => {
     });
 
     it('accepts a receipt in the thread the event is in, and main for the root', async () => {
-      expect([(await receipt(roomId, reply, { thread_id: root })).status, (await receipt(roomId, root, { thread_id: 'main' })).status]).toEqual([200, 200]);
+      expect([
+        (await receipt(roomId, reply, { thread_id: root })).status,
+        (await receipt(roomId, root, { thread_id: 'main' })).status,
+      ]).toEqual([200, 200]);
     });
 
     it('refuses a thread the event is not in with 400 M_INVALID_PARAM', async () => {
-      expect(await receipt(roomId, reply, { thread_id: 'main' })).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+      expect(await receipt(roomId, reply, { thread_id: 'main' })).toMatchObject({
+        status: 400,
+        body: { errcode: 'M_INVALID_PARAM' },
+      });
     });
 
     it('refuses an empty thread_id with 400 M_INVALID_PARAM', async () => {
-      expect(await receipt(roomId, root, { thread_id: '' })).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+      expect(await receipt(roomId, root, { thread_id: '' })).toMatchObject({
+        status: 400,
+        body: { errcode: 'M_INVALID_PARAM' },
+      });
     });
   });
 
   describe('annotations', () => {
     const react = (who: Account, roomId: string, target: string, key: string) =>
-      raw.call(who, 'PUT', `/rooms/${enc(roomId)}/send/m.reaction/t${txn++}`, { 'm.relates_to': { rel_type: 'm.annotation', event_id: target, key } });
+      raw.call(who, 'PUT', `/rooms/${enc(roomId)}/send/m.reaction/t${txn++}`, {
+        'm.relates_to': { rel_type: 'm.annotation', event_id: target, key },
+      });
 
     it('refuses a second identical annotation with 400 M_DUPLICATE_ANNOTATION', async () => {
       const roomId = await newRoom();
       const target = await send(alice, roomId, text('react'));
       await react(bob, roomId, target, '👍');
-      expect(await react(bob, roomId, target, '👍')).toMatchObject({ status: 400, body: { errcode: 'M_DUPLICATE_ANNOTATION' } });
+      expect(await react(bob, roomId, target, '👍')).toMatchObject({
+        status: 400,
+        body: { errcode: 'M_DUPLICATE_ANNOTATION' },
+      });
     });
 
     it('accepts the same key from another user, and another key from the same user', async () => {
       const roomId = await newRoom();
       const target = await send(alice, roomId, text('react'));
       await react(bob, roomId, target, '👍');
-      expect([(await react(alice, roomId, target, '👍')).status, (await react(bob, roomId, target, '🎉')).status]).toEqual([200, 200]);
+      expect([
+        (await react(alice, roomId, target, '👍')).status,
+        (await react(bob, roomId, target, '🎉')).status,
+      ]).toEqual([200, 200]);
     });
 
     it('accepts an annotation again once the first is redacted', async () => {
@@ -194,7 +245,11 @@ describe('relations and threads', () => {
       await send(bob, roomId, text('in first', thread(first)));
       const page1 = await v1(alice, `/rooms/${enc(roomId)}/threads?limit=1`);
       const page2 = await v1(alice, `/rooms/${enc(roomId)}/threads?limit=1&from=${page1.body.next_batch}`);
-      expect([page1.body.chunk[0].event_id, page2.body.chunk[0].event_id, page2.body.next_batch]).toEqual([first, second, undefined]);
+      expect([page1.body.chunk[0].event_id, page2.body.chunk[0].event_id, page2.body.next_batch]).toEqual([
+        first,
+        second,
+        undefined,
+      ]);
     });
 
     it('lists with include=participated only threads the user started or replied in', async () => {
@@ -211,7 +266,10 @@ describe('relations and threads', () => {
 
     it('refuses another include with 400 M_INVALID_PARAM', async () => {
       const roomId = await newRoom();
-      expect(await v1(alice, `/rooms/${enc(roomId)}/threads?include=mine`)).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+      expect(await v1(alice, `/rooms/${enc(roomId)}/threads?include=mine`)).toMatchObject({
+        status: 400,
+        body: { errcode: 'M_INVALID_PARAM' },
+      });
     });
   });
 
@@ -219,7 +277,10 @@ describe('relations and threads', () => {
     it('bundles the most recent valid edit in m.replace, leaving the content as it was', async () => {
       const roomId = await newRoom();
       const original = await send(alice, roomId, text('teh'));
-      const edit = (body: string) => ({ ...text(`* ${body}`, { rel_type: 'm.replace', event_id: original }), 'm.new_content': text(body) });
+      const edit = (body: string) => ({
+        ...text(`* ${body}`, { rel_type: 'm.replace', event_id: original }),
+        'm.new_content': text(body),
+      });
       await send(alice, roomId, edit('the'));
       const latest = await send(alice, roomId, edit('thee'));
       await send(bob, roomId, edit('not yours'));
@@ -230,7 +291,10 @@ describe('relations and threads', () => {
     it('bundles no edit with a redacted original', async () => {
       const roomId = await newRoom();
       const original = await send(alice, roomId, text('oops'));
-      await send(alice, roomId, { ...text('* fixed', { rel_type: 'm.replace', event_id: original }), 'm.new_content': text('fixed') });
+      await send(alice, roomId, {
+        ...text('* fixed', { rel_type: 'm.replace', event_id: original }),
+        'm.new_content': text('fixed'),
+      });
       await raw.call(alice, 'PUT', `/rooms/${enc(roomId)}/redact/${enc(original)}/r${txn++}`, {});
       const { body } = await raw.call(bob, 'GET', `/rooms/${enc(roomId)}/event/${enc(original)}`);
       expect(body.unsigned['m.relations']?.['m.replace']).toBeUndefined();
@@ -247,7 +311,12 @@ describe('relations and threads', () => {
     it('lists a reaction under /relations but does not aggregate it', async () => {
       const roomId = await newRoom();
       const target = await send(alice, roomId, text('target'));
-      await send(bob, roomId, { 'm.relates_to': { rel_type: 'm.annotation', event_id: target, key: '👍' } }, 'm.reaction');
+      await send(
+        bob,
+        roomId,
+        { 'm.relates_to': { rel_type: 'm.annotation', event_id: target, key: '👍' } },
+        'm.reaction',
+      );
       const { body } = await v1(alice, `/rooms/${enc(roomId)}/relations/${enc(target)}/m.annotation/m.reaction`);
       const event = await raw.call(alice, 'GET', `/rooms/${enc(roomId)}/event/${enc(target)}`);
       expect([body.chunk.length, event.body.unsigned['m.relations']]).toEqual([1, undefined]);
@@ -259,10 +328,20 @@ describe('relations and threads', () => {
       const roomId = await newRoom();
       const root = await send(alice, roomId, text('root'));
       const reply = await send(bob, roomId, text('reply', thread(root)));
-      await send(bob, roomId, { 'm.relates_to': { rel_type: 'm.annotation', event_id: reply, key: '👍' } }, 'm.reaction');
+      await send(
+        bob,
+        roomId,
+        { 'm.relates_to': { rel_type: 'm.annotation', event_id: reply, key: '👍' } },
+        'm.reaction',
+      );
       const direct = await v1(alice, `/rooms/${enc(roomId)}/relations/${enc(root)}`);
       const deep = await v1(alice, `/rooms/${enc(roomId)}/relations/${enc(root)}?recurse=true`);
-      expect([direct.body.chunk.length, direct.body.recursion_depth, deep.body.chunk.length, deep.body.recursion_depth]).toEqual([1, undefined, 2, 3]);
+      expect([
+        direct.body.chunk.length,
+        direct.body.recursion_depth,
+        deep.body.chunk.length,
+        deep.body.recursion_depth,
+      ]).toEqual([1, undefined, 2, 3]);
     });
   });
 
@@ -272,12 +351,20 @@ describe('relations and threads', () => {
       const root = await send(alice, roomId, text('secret'));
       await send(alice, roomId, text('secret reply', thread(root)));
       const stranger = await raw.register(`rel-stranger${names++}`);
-      expect(await v1(stranger, `/rooms/${enc(roomId)}/relations/${enc(root)}`)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
-      expect(await v1(stranger, `/rooms/${enc(roomId)}/threads`)).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
+      expect(await v1(stranger, `/rooms/${enc(roomId)}/relations/${enc(root)}`)).toMatchObject({
+        status: 403,
+        body: { errcode: 'M_FORBIDDEN' },
+      });
+      expect(await v1(stranger, `/rooms/${enc(roomId)}/threads`)).toMatchObject({
+        status: 403,
+        body: { errcode: 'M_FORBIDDEN' },
+      });
     });
 
     it('answers 404 for a parent the user may not see, and hides replies from before their join', async () => {
-      const roomId = await newRoom([{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }]);
+      const roomId = await newRoom([
+        { type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } },
+      ]);
       const root = await send(alice, roomId, text('before'));
       await send(alice, roomId, text('early reply', thread(root)));
       const late = await raw.register(`rel-late${names++}`);
@@ -285,13 +372,18 @@ describe('relations and threads', () => {
       await send(alice, roomId, text('late reply', thread(root)));
       const visibleRoot = await send(alice, roomId, text('after'));
       await send(alice, roomId, text('seen reply', thread(visibleRoot)));
-      expect(await v1(late, `/rooms/${enc(roomId)}/relations/${enc(root)}`)).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+      expect(await v1(late, `/rooms/${enc(roomId)}/relations/${enc(root)}`)).toMatchObject({
+        status: 404,
+        body: { errcode: 'M_NOT_FOUND' },
+      });
       const threads = await v1(late, `/rooms/${enc(roomId)}/threads`);
       expect(threads.body.chunk.map((e: ClientEvent) => e.event_id)).toEqual([visibleRoot]);
     });
 
     it('leaves out of a thread the replies a user may not see', async () => {
-      const roomId = await newRoom([{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } }]);
+      const roomId = await newRoom([
+        { type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'joined' } },
+      ]);
       const late = await raw.register(`rel-late${names++}`);
       await raw.call(late, 'POST', `/join/${enc(roomId)}`, {});
       const root = await send(alice, roomId, text('root'));

@@ -10,7 +10,8 @@ describe('room upgrades', () => {
   let alice: Account;
   let bob: Account;
   const enc = encodeURIComponent;
-  const state = async (roomId: string, type: string, stateKey = '') => (await raw.call(alice, 'GET', `/rooms/${enc(roomId)}/state/${type}/${enc(stateKey)}`)).body;
+  const state = async (roomId: string, type: string, stateKey = '') =>
+    (await raw.call(alice, 'GET', `/rooms/${enc(roomId)}/state/${type}/${enc(stateKey)}`)).body;
 
   beforeAll(async () => {
     server = await startEmbeddedServer();
@@ -27,7 +28,15 @@ describe('room upgrades', () => {
 
     beforeAll(async () => {
       mallory = await raw.register('up-mallory');
-      oldRoomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat', visibility: 'public', room_alias_name: 'upgraded', topic: 'Old topic', room_version: '10' })).body.room_id as string;
+      oldRoomId = (
+        await raw.call(alice, 'POST', '/createRoom', {
+          preset: 'public_chat',
+          visibility: 'public',
+          room_alias_name: 'upgraded',
+          topic: 'Old topic',
+          room_version: '10',
+        })
+      ).body.room_id as string;
       await raw.call(bob, 'POST', `/join/${enc(oldRoomId)}`, {});
       await raw.call(alice, 'POST', `/rooms/${enc(oldRoomId)}/ban`, { user_id: mallory.userId, reason: 'spam' });
       const answer = await raw.call(alice, 'POST', `/rooms/${enc(oldRoomId)}/upgrade`, { new_version: '11' });
@@ -40,11 +49,16 @@ describe('room upgrades', () => {
     });
 
     it('makes the new room of the asked version, pointing back at the old one, with its state and bans', async () => {
-      expect(await state(newRoomId, 'm.room.create')).toMatchObject({ room_version: '11', predecessor: { room_id: oldRoomId } });
+      expect(await state(newRoomId, 'm.room.create')).toMatchObject({
+        room_version: '11',
+        predecessor: { room_id: oldRoomId },
+      });
       expect(await state(newRoomId, 'm.room.topic')).toMatchObject({ topic: 'Old topic' });
       expect(await state(newRoomId, 'm.room.join_rules')).toEqual({ join_rule: 'public' });
       expect(await state(newRoomId, 'm.room.member', mallory.userId)).toMatchObject({ membership: 'ban' });
-      expect((await state(newRoomId, 'm.room.power_levels')).users).toEqual((await state(oldRoomId, 'm.room.power_levels')).users);
+      expect((await state(newRoomId, 'm.room.power_levels')).users).toEqual(
+        (await state(oldRoomId, 'm.room.power_levels')).users,
+      );
     });
 
     it('moves the alias, the canonical alias and the directory entry', async () => {
@@ -57,12 +71,15 @@ describe('room upgrades', () => {
 
     it('stops ordinary members speaking and inviting in the old room', async () => {
       expect(await state(oldRoomId, 'm.room.power_levels')).toMatchObject({ events_default: 50, invite: 50 });
-      const sent = await raw.call(bob, 'PUT', `/rooms/${enc(oldRoomId)}/send/m.room.message/late`, { msgtype: 'm.text', body: 'late' });
+      const sent = await raw.call(bob, 'PUT', `/rooms/${enc(oldRoomId)}/send/m.room.message/late`, {
+        msgtype: 'm.text',
+        body: 'late',
+      });
       expect(sent.body.errcode).toBe('M_FORBIDDEN');
     });
   });
 
-  describe("of a room a member muted, tagged and marked direct", () => {
+  describe('of a room a member muted, tagged and marked direct', () => {
     let oldRoomId: string;
     let newRoomId: string;
     const account = (path: string) => raw.call(bob, 'GET', `/user/${enc(bob.userId)}${path}`);
@@ -73,12 +90,17 @@ describe('room upgrades', () => {
       await raw.call(bob, 'PUT', `/pushrules/global/room/${enc(oldRoomId)}`, { actions: [] });
       await raw.call(bob, 'PUT', `/user/${enc(bob.userId)}/rooms/${enc(oldRoomId)}/tags/u.work`, { order: 0.5 });
       await raw.call(bob, 'PUT', `/user/${enc(bob.userId)}/account_data/m.direct`, { [alice.userId]: [oldRoomId] });
-      newRoomId = (await raw.call(alice, 'POST', `/rooms/${enc(oldRoomId)}/upgrade`, { new_version: '11' })).body.replacement_room as string;
+      newRoomId = (await raw.call(alice, 'POST', `/rooms/${enc(oldRoomId)}/upgrade`, { new_version: '11' })).body
+        .replacement_room as string;
       await raw.call(bob, 'POST', `/join/${enc(newRoomId)}`, {});
     });
 
     it("gives the new room the member's push rule, tags and m.direct entry when they join it", async () => {
-      expect((await raw.call(bob, 'GET', `/pushrules/global/room/${enc(newRoomId)}`)).body).toMatchObject({ rule_id: newRoomId, actions: [], enabled: true });
+      expect((await raw.call(bob, 'GET', `/pushrules/global/room/${enc(newRoomId)}`)).body).toMatchObject({
+        rule_id: newRoomId,
+        actions: [],
+        enabled: true,
+      });
       expect((await account(`/rooms/${enc(newRoomId)}/tags`)).body).toEqual({ tags: { 'u.work': { order: 0.5 } } });
       expect((await account('/account_data/m.direct')).body).toEqual({ [alice.userId]: [oldRoomId, newRoomId] });
     });

@@ -6,7 +6,11 @@ import { startEmbeddedServer } from '../support/embedded-server';
 describe('published server keys', () => {
   let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
   let text: string;
-  let body: { server_name: string; verify_keys: Record<string, { key: string }>; signatures: Record<string, Record<string, string>> };
+  let body: {
+    server_name: string;
+    verify_keys: Record<string, { key: string }>;
+    signatures: Record<string, Record<string, string>>;
+  };
 
   beforeAll(async () => {
     server = await startEmbeddedServer();
@@ -15,13 +19,18 @@ describe('published server keys', () => {
   }, 60_000);
   afterAll(async () => server.close());
 
-  it('is sent as its canonical JSON, so the body less its signatures is exactly what was signed', () => expect(text).toBe(canonicalJson(body)));
+  it('is sent as its canonical JSON, so the body less its signatures is exactly what was signed', () =>
+    expect(text).toBe(canonicalJson(body)));
 
   it('is signed by each of its verify keys (checked with tweetnacl)', () => {
     const { signatures, ...unsigned } = body;
     const message = Buffer.from(canonicalJson(unsigned));
     for (const [keyId, { key }] of Object.entries(body.verify_keys)) {
-      const verified = nacl.sign.detached.verify(message, Buffer.from(signatures[body.server_name][keyId], 'base64'), Buffer.from(key, 'base64'));
+      const verified = nacl.sign.detached.verify(
+        message,
+        Buffer.from(signatures[body.server_name][keyId], 'base64'),
+        Buffer.from(key, 'base64'),
+      );
       expect(verified).toBe(true);
     }
   });

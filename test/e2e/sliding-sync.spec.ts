@@ -217,13 +217,16 @@ describe('simplified sliding sync (MSC4186)', () => {
     });
 
     it('takes the object form: include ({} for everything), exclude, lazy_members', async () => {
-      const everything = await stateOf({ include: [{}], exclude: [{ type: 'm.room.member' }, { type: 'm.room.create', state_key: '' }] });
+      const everything = await stateOf({
+        include: [{}],
+        exclude: [{ type: 'm.room.member' }, { type: 'm.room.create', state_key: '' }],
+      });
       expect(everything).toEqual(expect.arrayContaining(['m.room.topic|', 'm.room.name|']));
       expect(everything.filter((k) => k.startsWith('m.room.member|') || k === 'm.room.create|')).toEqual([]);
       // Lazy members are not subject to exclude (MSC4186 "Lazy loaded memberships").
-      expect(await stateOf({ include: [{ type: 'm.room.name' }], exclude: [{ type: 'm.room.member' }], lazy_members: true })).toEqual(
-        ['m.room.name|', `m.room.member|${alice.userId}`].sort(),
-      );
+      expect(
+        await stateOf({ include: [{ type: 'm.room.name' }], exclude: [{ type: 'm.room.member' }], lazy_members: true }),
+      ).toEqual(['m.room.name|', `m.room.member|${alice.userId}`].sort());
     });
 
     it('sends a lazy member once per connection', async () => {
@@ -273,14 +276,24 @@ describe('simplified sliding sync (MSC4186)', () => {
       expect((await ss.sync(subscription)).rooms![roomId]).toMatchObject({ notification_count: 0, highlight_count: 0 });
       const waiting = ss.sync(subscription, 10_000);
       await send(alice, roomId, 'plain');
-      const mention = (await raw.call(alice, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, { msgtype: 'm.text', body: 'hey', 'm.mentions': { user_ids: [bob.userId] } })).body.event_id as string;
+      const mention = (
+        await raw.call(alice, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, {
+          msgtype: 'm.text',
+          body: 'hey',
+          'm.mentions': { user_ids: [bob.userId] },
+        })
+      ).body.event_id as string;
       // Long-polled: the answer may come with the first message alone; the counts always count what it carries.
       let room = (await waiting).rooms![roomId];
-      while (!room.timeline!.some((e) => e.event_id === mention)) room = (await ss.sync(subscription, 10_000)).rooms![roomId];
+      while (!room.timeline!.some((e) => e.event_id === mention))
+        room = (await ss.sync(subscription, 10_000)).rooms![roomId];
       expect(room).toMatchObject({ notification_count: 2, highlight_count: 1 });
       await raw.call(bob, 'POST', `/rooms/${path(roomId)}/receipt/m.read/${encodeURIComponent(mention)}`, {});
       await send(alice, roomId, 'after the receipt');
-      expect((await ss.sync(subscription, 10_000)).rooms![roomId]).toMatchObject({ notification_count: 1, highlight_count: 0 });
+      expect((await ss.sync(subscription, 10_000)).rooms![roomId]).toMatchObject({
+        notification_count: 1,
+        highlight_count: 0,
+      });
     });
 
     it('names a room without a name by its heroes', async () => {
@@ -390,9 +403,15 @@ describe('simplified sliding sync (MSC4186)', () => {
     });
 
     it('threads (MSC4360): threads with replies since the last answer, once each, with their roots on request', async () => {
-      const threads = (include_roots: boolean) => ({ extensions: { 'io.element.msc4360.threads': { enabled: true, include_roots } } });
+      const threads = (include_roots: boolean) => ({
+        extensions: { 'io.element.msc4360.threads': { enabled: true, include_roots } },
+      });
       const reply = (root: string, body: string) =>
-        raw.call(alice, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, { msgtype: 'm.text', body, 'm.relates_to': { rel_type: 'm.thread', event_id: root } });
+        raw.call(alice, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, {
+          msgtype: 'm.text',
+          body,
+          'm.relates_to': { rel_type: 'm.thread', event_id: root },
+        });
       const ss = client(bob);
       await ss.sync(threads(false));
       const busy = await send(alice, roomId, 'busy thread');
@@ -409,16 +428,21 @@ describe('simplified sliding sync (MSC4186)', () => {
         `${server.url}/_matrix/client/v1/rooms/${path(roomId)}/relations/${encodeURIComponent(busy)}/m.thread?dir=b&from=${updates[busy].prev_batch}`,
         { headers: { authorization: `Bearer ${bob.token}` } },
       );
-      expect(((await earlier.json()) as { chunk: Array<{ content: { body: string } }> }).chunk.map((e) => e.content.body)).toEqual(['one']);
+      expect(
+        ((await earlier.json()) as { chunk: Array<{ content: { body: string } }> }).chunk.map((e) => e.content.body),
+      ).toEqual(['one']);
 
       await reply(busy, 'three');
       const rooted = (await ss.sync(threads(true))).extensions!['io.element.msc4360.threads']!.updates[roomId][busy];
-      expect(rooted.thread_root).toMatchObject({ event_id: busy, unsigned: { 'm.relations': { 'm.thread': { count: 3 } } } });
+      expect(rooted.thread_root).toMatchObject({
+        event_id: busy,
+        unsigned: { 'm.relations': { 'm.thread': { count: 3 } } },
+      });
       // Nothing new: no threads section.
       expect((await ss.sync(threads(false))).extensions!['io.element.msc4360.threads']).toBeUndefined();
     });
 
-    it('threads (MSC4360): leaves out, without include_roots, a thread whose replies the answer\'s timelines carry', async () => {
+    it("threads (MSC4360): leaves out, without include_roots, a thread whose replies the answer's timelines carry", async () => {
       const ss = client(bob);
       const config = {
         room_subscriptions: { [roomId]: { timeline_limit: 10, required_state: [] } },
@@ -426,7 +450,11 @@ describe('simplified sliding sync (MSC4186)', () => {
       };
       await ss.sync(config);
       const root = await send(alice, roomId, 'root in view');
-      await raw.call(alice, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, { msgtype: 'm.text', body: 'in view', 'm.relates_to': { rel_type: 'm.thread', event_id: root } });
+      await raw.call(alice, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, {
+        msgtype: 'm.text',
+        body: 'in view',
+        'm.relates_to': { rel_type: 'm.thread', event_id: root },
+      });
       const response = await ss.sync(config);
       expect(response.rooms![roomId].timeline!.map((e) => e.content.body)).toEqual(['root in view', 'in view']);
       expect(response.extensions!['io.element.msc4360.threads']).toBeUndefined();

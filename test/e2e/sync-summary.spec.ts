@@ -9,7 +9,8 @@ describe('the room summary in /sync', () => {
   let alice: Account;
   let bob: Account;
   const summaryOf = async (account: Account, roomId: string, since?: string) =>
-    ((await raw.sync(account, since)).rooms?.join?.[roomId] as { summary?: Record<string, unknown> } | undefined)?.summary;
+    ((await raw.sync(account, since)).rooms?.join?.[roomId] as { summary?: Record<string, unknown> } | undefined)
+      ?.summary;
 
   beforeAll(async () => {
     server = await startEmbeddedServer();
@@ -20,11 +21,20 @@ describe('the room summary in /sync', () => {
   afterAll(async () => server.close());
 
   it('counts joined and invited members, and names heroes when the room has no name', async () => {
-    const roomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat', invite: [bob.userId] })).body.room_id as string;
-    expect(await summaryOf(alice, roomId)).toEqual({ 'm.heroes': [bob.userId], 'm.joined_member_count': 1, 'm.invited_member_count': 1 });
+    const roomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat', invite: [bob.userId] })).body
+      .room_id as string;
+    expect(await summaryOf(alice, roomId)).toEqual({
+      'm.heroes': [bob.userId],
+      'm.joined_member_count': 1,
+      'm.invited_member_count': 1,
+    });
     const since = (await raw.sync(bob)).next_batch;
     await raw.call(bob, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
-    expect(await summaryOf(bob, roomId, since)).toEqual({ 'm.heroes': [alice.userId], 'm.joined_member_count': 2, 'm.invited_member_count': 0 });
+    expect(await summaryOf(bob, roomId, since)).toEqual({
+      'm.heroes': [alice.userId],
+      'm.joined_member_count': 2,
+      'm.invited_member_count': 0,
+    });
   });
 
   it('gives no heroes for a room with a name', async () => {

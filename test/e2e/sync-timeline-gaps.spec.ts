@@ -25,9 +25,17 @@ describe('/sync across a timeline gap', () => {
   }, 120_000);
   afterAll(async () => server.close());
 
-  const send = async (roomId: string, body: string) => (await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${body}`, { msgtype: 'm.text', body })).body.event_id as string;
+  const send = async (roomId: string, body: string) =>
+    (
+      await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${body}`, {
+        msgtype: 'm.text',
+        body,
+      })
+    ).body.event_id as string;
   const timelineOf = async (roomId: string, since: string) => {
-    const body = (await raw.call(alice, 'GET', `/sync?timeout=0&since=${encodeURIComponent(since)}`)).body as { rooms: { join: Record<string, { timeline: Timeline }> } };
+    const body = (await raw.call(alice, 'GET', `/sync?timeout=0&since=${encodeURIComponent(since)}`)).body as {
+      rooms: { join: Record<string, { timeline: Timeline }> };
+    };
     return body.rooms.join[roomId].timeline;
   };
 

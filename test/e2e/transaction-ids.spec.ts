@@ -10,7 +10,12 @@ describe('transaction IDs', () => {
   let second: string;
 
   const send = async (roomId: string, type: string, body: string, txnId = 'same-txn') =>
-    (await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/${type}/${txnId}`, { msgtype: 'm.text', body })).body.event_id as string;
+    (
+      await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/${type}/${txnId}`, {
+        msgtype: 'm.text',
+        body,
+      })
+    ).body.event_id as string;
 
   beforeAll(async () => {
     server = await startEmbeddedServer();

@@ -9,7 +9,8 @@ describe('user directory search', () => {
   let raw: ReturnType<typeof rawClient>;
   let alice: Account;
   const enc = encodeURIComponent;
-  const search = async (who: Account, search_term: string, limit?: number) => (await raw.call(who, 'POST', '/user_directory/search', { search_term, limit })).body as unknown as Answer;
+  const search = async (who: Account, search_term: string, limit?: number) =>
+    (await raw.call(who, 'POST', '/user_directory/search', { search_term, limit })).body as unknown as Answer;
   const ids = (answer: Answer) => answer.results.map((r) => r.user_id);
   const named = async (localpart: string, displayname: string) => {
     const account = await raw.register(localpart);
@@ -17,7 +18,8 @@ describe('user directory search', () => {
     return account;
   };
   const room = async (creator: Account, preset: 'public_chat' | 'private_chat', ...members: Account[]) => {
-    const roomId = (await raw.call(creator, 'POST', '/createRoom', { preset, invite: members.map((m) => m.userId) })).body.room_id as string;
+    const roomId = (await raw.call(creator, 'POST', '/createRoom', { preset, invite: members.map((m) => m.userId) }))
+      .body.room_id as string;
     for (const m of members) await raw.call(m, 'POST', `/join/${enc(roomId)}`, {});
     return roomId;
   };
@@ -56,7 +58,11 @@ describe('user directory search', () => {
   });
 
   it('ranks names that start with the term first and says when it cut the list short', async () => {
-    const members = [await named('dir-zz1', 'Xavier Quux'), await named('dir-zz2', 'Quux Xavier'), await named('dir-zz3', 'Another Quux')];
+    const members = [
+      await named('dir-zz1', 'Xavier Quux'),
+      await named('dir-zz2', 'Quux Xavier'),
+      await named('dir-zz3', 'Another Quux'),
+    ];
     await room(alice, 'private_chat', ...members);
     const first = await search(alice, 'quux', 2);
     expect(first.limited).toBe(true);

@@ -69,7 +69,15 @@ describeWithCluster('helm install into a Kubernetes API server', () => {
   });
 
   it('admits the pre-install Job, its hook Secret and its pod under the restricted Pod Security Standard', async () => {
-    const rendered = run(['template', 'default', CHART, '--namespace', 'lattice-default', '--show-only', 'templates/prepare-job.yaml']);
+    const rendered = run([
+      'template',
+      'default',
+      CHART,
+      '--namespace',
+      'lattice-default',
+      '--show-only',
+      'templates/prepare-job.yaml',
+    ]);
     expect(rendered.status).toBe(0);
     const objects = (loadAll(rendered.stdout) as Array<{ kind: string; spec?: any } | null>).filter((o) => o !== null);
     expect(objects.map((o) => o.kind)).toEqual(['Secret', 'Job']);
@@ -81,10 +89,21 @@ describeWithCluster('helm install into a Kubernetes API server', () => {
       ['/api/v1/namespaces/lattice-default/pods', pod],
     ] as const) {
       const answer = await cluster.post(`${path}?dryRun=All`, body);
-      expect({ path, status: answer.status, message: answer.body.message }).toEqual({ path, status: 201, message: undefined });
+      expect({ path, status: answer.status, message: answer.body.message }).toEqual({
+        path,
+        status: 201,
+        message: undefined,
+      });
     }
     // The same pod without its security context is refused: the namespace's Pod Security admission is really on.
-    const loose = { ...pod, spec: { ...pod.spec, securityContext: {}, containers: pod.spec.containers.map((c: object) => ({ ...c, securityContext: {} })) } };
+    const loose = {
+      ...pod,
+      spec: {
+        ...pod.spec,
+        securityContext: {},
+        containers: pod.spec.containers.map((c: object) => ({ ...c, securityContext: {} })),
+      },
+    };
     const refused = await cluster.post('/api/v1/namespaces/lattice-default/pods?dryRun=All', loose);
     expect(refused.status).toBe(403);
     expect(refused.body.message).toMatch(/violates PodSecurity "restricted/);

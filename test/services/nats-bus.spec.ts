@@ -17,7 +17,14 @@ describe('NATS JetStream bus', () => {
   const open: NatsBus[] = [];
 
   async function replica(name: string): Promise<NatsBus> {
-    const bus = await NatsBus.connect({ url: natsUrl, partitions: PARTITIONS, name, claimEpoch: async () => ++epochs, leaseTtlMs: 1_500, requestTimeoutMs: 15_000 });
+    const bus = await NatsBus.connect({
+      url: natsUrl,
+      partitions: PARTITIONS,
+      name,
+      claimEpoch: async () => ++epochs,
+      leaseTtlMs: 1_500,
+      requestTimeoutMs: 15_000,
+    });
     open.push(bus);
     return bus;
   }
@@ -34,7 +41,15 @@ describe('NATS JetStream bus', () => {
     return seen;
   }
 
-  const input = (roomId: string, inputId: string): RoomInput => ({ kind: 'send', inputId, serverName: 'x', sender: '@a:x', roomId, type: 'm.room.message', content: {} });
+  const input = (roomId: string, inputId: string): RoomInput => ({
+    kind: 'send',
+    inputId,
+    serverName: 'x',
+    sender: '@a:x',
+    roomId,
+    type: 'm.room.message',
+    content: {},
+  });
   const handledBy = (reply: RoomInputReply) => (reply.ok ? reply.roomId.split('|') : []);
 
   async function until(what: string, predicate: () => boolean, ms = 15_000): Promise<void> {
@@ -57,7 +72,7 @@ describe('NATS JetStream bus', () => {
     await expect(bus.checkReady()).rejects.toThrow('closed');
   });
 
-  it('answers a request from the replica that holds the room\'s partition', async () => {
+  it("answers a request from the replica that holds the room's partition", async () => {
     const server = await replica('rs-1');
     serve(server, 'rs-1');
     const client = await replica('client');
@@ -72,8 +87,13 @@ describe('NATS JetStream bus', () => {
     await until('rs-1 to hold every partition', () => first.ownedPartitions.length === PARTITIONS);
     const second = await replica('rs-2');
     serve(second, 'rs-2');
-    await until('an even split', () => first.ownedPartitions.length === PARTITIONS / 2 && second.ownedPartitions.length === PARTITIONS / 2);
-    expect([...first.ownedPartitions, ...second.ownedPartitions].sort((a, b) => a - b)).toEqual([...Array(PARTITIONS).keys()]);
+    await until(
+      'an even split',
+      () => first.ownedPartitions.length === PARTITIONS / 2 && second.ownedPartitions.length === PARTITIONS / 2,
+    );
+    expect([...first.ownedPartitions, ...second.ownedPartitions].sort((a, b) => a - b)).toEqual([
+      ...Array(PARTITIONS).keys(),
+    ]);
   });
 
   it('keeps an input published while no replica serves, and answers it once one does', async () => {
@@ -86,14 +106,22 @@ describe('NATS JetStream bus', () => {
     expect(seen).toEqual(['in-waiting']);
   });
 
-  it('hands a stopped replica\'s partitions to another under a higher epoch', async () => {
+  it("hands a stopped replica's partitions to another under a higher epoch", async () => {
     const first = await replica('rs-1');
     serve(first, 'rs-1');
     const second = await replica('rs-2');
     serve(second, 'rs-2');
     const client = await replica('client');
-    await until('an even split', () => first.ownedPartitions.length + second.ownedPartitions.length === PARTITIONS && first.ownedPartitions.length > 0 && second.ownedPartitions.length > 0);
-    const roomId = ['!a:x', '!b:x', '!c:x', '!d:x', '!e:x', '!f:x'].find((r) => first.ownedPartitions.includes(partitionOf(r, PARTITIONS)))!;
+    await until(
+      'an even split',
+      () =>
+        first.ownedPartitions.length + second.ownedPartitions.length === PARTITIONS &&
+        first.ownedPartitions.length > 0 &&
+        second.ownedPartitions.length > 0,
+    );
+    const roomId = ['!a:x', '!b:x', '!c:x', '!d:x', '!e:x', '!f:x'].find((r) =>
+      first.ownedPartitions.includes(partitionOf(r, PARTITIONS)),
+    )!;
     const [, , before] = handledBy(await client.request('room.input', input(roomId, 'before'), roomId));
     await first.close();
     const after = handledBy(await client.request('room.input', input(roomId, 'after'), roomId));
@@ -109,8 +137,15 @@ describe('NATS JetStream bus', () => {
     await new Promise((r) => setTimeout(r, 300));
     const users = Array.from({ length: 50 }, (_, i) => `@${i}:x`);
     // Overlapping calls, as the room-server makes for a batch: order must follow the calls, not the acks.
-    await Promise.all(users.map((userId) => producer.publish('output.typing', { roomId: '!r:x', userId, typing: true, timeoutMs: 1000 })));
-    await until('both consumers to see every event', () => got.a.length === users.length && got.b.length === users.length);
+    await Promise.all(
+      users.map((userId) =>
+        producer.publish('output.typing', { roomId: '!r:x', userId, typing: true, timeoutMs: 1000 }),
+      ),
+    );
+    await until(
+      'both consumers to see every event',
+      () => got.a.length === users.length && got.b.length === users.length,
+    );
     expect(got).toEqual({ a: users, b: users });
   });
 
@@ -120,7 +155,10 @@ describe('NATS JetStream bus', () => {
     process.consume('output.typing', (e: OutputTyping) => void got.first.push(e.userId));
     process.consume('output.typing', (e: OutputTyping) => void got.second.push(e.userId));
     await new Promise((r) => setTimeout(r, 300));
-    await producer.publishAll('output.typing', ['@1:x', '@2:x'].map((userId) => ({ roomId: '!r:x', userId, typing: true, timeoutMs: 1000 })));
+    await producer.publishAll(
+      'output.typing',
+      ['@1:x', '@2:x'].map((userId) => ({ roomId: '!r:x', userId, typing: true, timeoutMs: 1000 })),
+    );
     await until('both handlers to see both events', () => got.first.length === 2 && got.second.length === 2);
     const nc = await connect({ servers: natsUrl });
     const consumers = await (await nc.jetstreamManager()).consumers.list('LATTICE_OUTPUT').next();
@@ -135,11 +173,18 @@ describe('NATS JetStream bus', () => {
     server.serve('room.input', async (batch) => {
       seen.push(...batch.map((b) => b.context.mayBeRepeat));
       if (seen.length < 3) throw new Error('the database is away');
-      return batch.map(({ request }) => ({ ok: true, roomId: request.kind === 'send' ? request.roomId : '', eventId: request.inputId }));
+      return batch.map(({ request }) => ({
+        ok: true,
+        roomId: request.kind === 'send' ? request.roomId : '',
+        eventId: request.inputId,
+      }));
     });
     const client = await replica('client');
     await until('rs-1 to hold every partition', () => server.ownedPartitions.length === PARTITIONS);
-    expect(await client.request('room.input', input('!room:x', 'in-again'), '!room:x')).toMatchObject({ ok: true, eventId: 'in-again' });
+    expect(await client.request('room.input', input('!room:x', 'in-again'), '!room:x')).toMatchObject({
+      ok: true,
+      eventId: 'in-again',
+    });
     // The first delivery, then the stream's redeliveries after each nak.
     expect(seen).toEqual([false, true, true]);
   });
@@ -152,10 +197,18 @@ describe('NATS JetStream bus', () => {
     await producer.publish('output.typing', { roomId: '!r:x', userId: '@before:x', typing: true, timeoutMs: 1000 });
     await until('the first event', () => got.includes('@before:x'));
     await first.close();
-    await Promise.all(['@while-down-1:x', '@while-down-2:x'].map((userId) => producer.publish('output.typing', { roomId: '!r:x', userId, typing: true, timeoutMs: 1000 })));
+    await Promise.all(
+      ['@while-down-1:x', '@while-down-2:x'].map((userId) =>
+        producer.publish('output.typing', { roomId: '!r:x', userId, typing: true, timeoutMs: 1000 }),
+      ),
+    );
     const [second, third] = [await replica('push-2'), await replica('push-3')];
     const shared: Record<string, string[]> = { second: [], third: [] };
-    await second.consumeDurable('output.typing', 'durable-test', (e: OutputTyping) => void shared.second.push(e.userId));
+    await second.consumeDurable(
+      'output.typing',
+      'durable-test',
+      (e: OutputTyping) => void shared.second.push(e.userId),
+    );
     await third.consumeDurable('output.typing', 'durable-test', (e: OutputTyping) => void shared.third.push(e.userId));
     await until('the events published while down', () => [...shared.second, ...shared.third].length === 2);
     await new Promise((r) => setTimeout(r, 500));

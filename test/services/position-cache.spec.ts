@@ -1,4 +1,11 @@
-import { openDatabase, RedisPositionCache, reconcilePositions, allocateStreamPositions, databaseIdentity, type Database } from '../../libs/storage/src';
+import {
+  openDatabase,
+  RedisPositionCache,
+  reconcilePositions,
+  allocateStreamPositions,
+  databaseIdentity,
+  type Database,
+} from '../../libs/storage/src';
 import { createScratchDatabase } from '../../tools/services/scratch-servers';
 import { servicesEnv } from '../support/services-env';
 
@@ -25,7 +32,10 @@ describe('Redis position cache', () => {
 
   it('keeps the positions of another database apart', async () => {
     await cache.advance('events', 1000n);
-    const other = await openDatabase({ kind: 'postgres', url: await createScratchDatabase(env.postgresUrl, 'lattice_cache') });
+    const other = await openDatabase({
+      kind: 'postgres',
+      url: await createScratchDatabase(env.postgresUrl, 'lattice_cache'),
+    });
     const otherCache = new RedisPositionCache(env.redisUrl, await databaseIdentity(other.prisma));
     try {
       expect(await otherCache.read()).toEqual({});

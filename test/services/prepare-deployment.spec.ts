@@ -35,7 +35,9 @@ describe('the prepare-deployment Job', () => {
       ]),
     });
     expect(result.status).toBe(1);
-    expect(result.log).toContain('Missing secrets: LATTICE_DATABASE_URL from Secret lattice-db, key url (value postgresUrl)');
+    expect(result.log).toContain(
+      'Missing secrets: LATTICE_DATABASE_URL from Secret lattice-db, key url (value postgresUrl)',
+    );
   });
 
   it('migrates the database and records bus.partitions, then accepts the same count again', () => {
@@ -47,7 +49,11 @@ describe('the prepare-deployment Job', () => {
   });
 
   it('refuses an upgrade that changes bus.partitions', () => {
-    const result = run({ LATTICE_DATABASE_URL: databaseUrl, LATTICE_NATS_URL: env.natsUrl, LATTICE_BUS_PARTITIONS: '32' });
+    const result = run({
+      LATTICE_DATABASE_URL: databaseUrl,
+      LATTICE_NATS_URL: env.natsUrl,
+      LATTICE_BUS_PARTITIONS: '32',
+    });
     expect(result.status).toBe(1);
     expect(result.log).toContain('bus.partitions is 32 but this deployment was set up with 16');
   });

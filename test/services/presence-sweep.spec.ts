@@ -24,14 +24,22 @@ describe('presence sweep across sync workers', () => {
     bus.consume('output.presence', (change) => void announced.push(`${change.userId} ${change.state}`));
     const stores = workers.map((db) => new PresenceStore(db.prisma, new NoPositionCache(), bus));
     const seen = Date.now();
-    for (let i = 0; i < USERS; i++) await stores[0].change(`@user${i}:example.org`, { state: 'online', lastActiveTs: seen, currentlyActive: true, lastSeenTs: seen });
+    for (let i = 0; i < USERS; i++)
+      await stores[0].change(`@user${i}:example.org`, {
+        state: 'online',
+        lastActiveTs: seen,
+        currentlyActive: true,
+        lastSeenTs: seen,
+      });
 
     const later = seen + OFFLINE_AFTER_MS + 1_000;
     const swept = await Promise.all([...stores, ...stores].map((store) => store.timeOutGone(later)));
     await bus.close();
 
     expect(swept.reduce((a, b) => a + b, 0)).toBe(USERS);
-    expect(announced.filter((a) => a.endsWith(' offline')).sort()).toEqual(Array.from({ length: USERS }, (_, i) => `@user${i}:example.org offline`).sort());
+    expect(announced.filter((a) => a.endsWith(' offline')).sort()).toEqual(
+      Array.from({ length: USERS }, (_, i) => `@user${i}:example.org offline`).sort(),
+    );
     expect(await workers[0].prisma.presence.count({ where: { state: 'offline' } })).toBe(USERS);
   });
 });

@@ -22,9 +22,21 @@ describe('push evaluation of the single process under kill -9', () => {
   async function start(): Promise<void> {
     child = spawn(process.execPath, [join(__dirname, '../../dist/apps/homeserver/src/main.js')], {
       env: { ...process.env, ...env },
-      stdio: ['ignore', process.env.LATTICE_TEST_LOGS ? 'inherit' : 'ignore', process.env.LATTICE_TEST_LOGS ? 'inherit' : 'ignore'],
+      stdio: [
+        'ignore',
+        process.env.LATTICE_TEST_LOGS ? 'inherit' : 'ignore',
+        process.env.LATTICE_TEST_LOGS ? 'inherit' : 'ignore',
+      ],
     });
-    await eventually('the server to answer', () => fetch(`${url}/_matrix/client/versions`).then((r) => r.ok, () => false), 60_000);
+    await eventually(
+      'the server to answer',
+      () =>
+        fetch(`${url}/_matrix/client/versions`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      60_000,
+    );
   }
 
   async function kill(): Promise<void> {
@@ -59,18 +71,33 @@ describe('push evaluation of the single process under kill -9', () => {
     const roomId = (await alice.createRoom({ preset: 'public_chat' as never })).room_id;
     const member = await registerClient(url, 'kill-bob');
     await member.joinRoom(roomId);
-    await member.setPusher({ kind: 'http', app_id: 'org.example.app', app_display_name: 'Example', device_display_name: 'Phone', pushkey: 'bob-phone', lang: 'en', data: { url: gateway.url, format: 'event_id_only' } } as never);
+    await member.setPusher({
+      kind: 'http',
+      app_id: 'org.example.app',
+      app_display_name: 'Example',
+      device_display_name: 'Phone',
+      pushkey: 'bob-phone',
+      lang: 'en',
+      data: { url: gateway.url, format: 'event_id_only' },
+    } as never);
 
     const acknowledged: string[] = [];
     for (let round = 0; round < 3; round++) {
-      for (let i = 0; i < 5; i++) acknowledged.push((await alice.sendTextMessage(roomId, `round ${round} message ${i}`)).event_id);
+      for (let i = 0; i < 5; i++)
+        acknowledged.push((await alice.sendTextMessage(roomId, `round ${round} message ${i}`)).event_id);
       // At once after the last acknowledgement: its evaluation has likely not run yet.
       await kill();
       await start();
-      alice = await newClient({ baseUrl: url, userId: alice.getUserId()!, accessToken: alice.getAccessToken()!, deviceId: alice.getDeviceId()! });
+      alice = await newClient({
+        baseUrl: url,
+        userId: alice.getUserId()!,
+        accessToken: alice.getAccessToken()!,
+        deviceId: alice.getDeviceId()!,
+      });
     }
 
-    const arrived = (eventId: string) => gateway.received.filter((p) => p.pushkey === 'bob-phone' && p.notification.event_id === eventId).length;
+    const arrived = (eventId: string) =>
+      gateway.received.filter((p) => p.pushkey === 'bob-phone' && p.notification.event_id === eventId).length;
     await eventually('every acknowledged message pushed', () => acknowledged.every((id) => arrived(id) >= 1), 60_000);
     await new Promise((r) => setTimeout(r, 3_000));
     // A push the gateway took just before a kill, and whose outbox row the process could not delete, goes again: one per kill at most.

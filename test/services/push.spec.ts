@@ -10,7 +10,8 @@ import { startServicesDeployment } from '../support/services-deployment';
  */
 const PUSH_ENV = { LATTICE_OUTBOUND_ALLOW_RANGES: '127.0.0.0/8,::1/128', LATTICE_PUSH_LEASE_MS: '15000' };
 
-describe('push rules, unread counts and pushers with matrix-js-sdk against services mode behind nginx', () => pushFlows(() => startServicesDeployment({ env: PUSH_ENV })));
+describe('push rules, unread counts and pushers with matrix-js-sdk against services mode behind nginx', () =>
+  pushFlows(() => startServicesDeployment({ env: PUSH_ENV })));
 
 describe('the push service under kill -9', () => {
   let deployment: Awaited<ReturnType<typeof startServicesDeployment>>;
@@ -24,10 +25,21 @@ describe('the push service under kill -9', () => {
     gateway = await startTestPushGateway();
     alice = await registerClient(deployment.url, 'kill-alice');
     roomId = (await alice.createRoom({ preset: 'public_chat' as never })).room_id;
-    for (const [name, pushkey] of [['kill-bob', pushkeys[0]], ['kill-carol', pushkeys[1]]]) {
+    for (const [name, pushkey] of [
+      ['kill-bob', pushkeys[0]],
+      ['kill-carol', pushkeys[1]],
+    ]) {
       const member = await registerClient(deployment.url, name);
       await member.joinRoom(roomId);
-      await member.setPusher({ kind: 'http', app_id: 'org.example.app', app_display_name: 'Example', device_display_name: 'Phone', pushkey, lang: 'en', data: { url: gateway.url, format: 'event_id_only' } } as never);
+      await member.setPusher({
+        kind: 'http',
+        app_id: 'org.example.app',
+        app_display_name: 'Example',
+        device_display_name: 'Phone',
+        pushkey,
+        lang: 'en',
+        data: { url: gateway.url, format: 'event_id_only' },
+      } as never);
     }
   }, 180_000);
 
@@ -52,8 +64,13 @@ describe('the push service under kill -9', () => {
     await sending;
     await Promise.all([deployment.restart('push-1'), deployment.restart('push-2')]);
 
-    const arrived = (pushkey: string, eventId: string) => gateway.received.filter((p) => p.pushkey === pushkey && p.notification.event_id === eventId).length;
-    await eventually('every push to arrive', () => sent.every((id) => pushkeys.every((key) => arrived(key, id) >= 1)), 60_000);
+    const arrived = (pushkey: string, eventId: string) =>
+      gateway.received.filter((p) => p.pushkey === pushkey && p.notification.event_id === eventId).length;
+    await eventually(
+      'every push to arrive',
+      () => sent.every((id) => pushkeys.every((key) => arrived(key, id) >= 1)),
+      60_000,
+    );
     // Anything sent twice would have been sent by now: redelivery is immediate after restart, retries come within seconds.
     await new Promise((r) => setTimeout(r, 3_000));
     for (const key of pushkeys) {

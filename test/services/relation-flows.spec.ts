@@ -1,4 +1,5 @@
 import { relationFlows } from '../support/relation-flows';
 import { startServicesDeployment } from '../support/services-deployment';
 
-describe('threads, edits and reactions with matrix-js-sdk against services mode behind nginx', () => relationFlows(() => startServicesDeployment()));
+describe('threads, edits and reactions with matrix-js-sdk against services mode behind nginx', () =>
+  relationFlows(() => startServicesDeployment()));

@@ -24,15 +24,18 @@ describe('services mode', () => {
 
   afterAll(async () => deployment?.close());
 
-  it.each(['sync-1', 'sync-2'])('wakes a /sync long-poll on %s when a message is sent through the client-api', async (worker) => {
-    const direct = `http://127.0.0.1:${deployment.process(worker).port}`;
-    const since = await bob.syncToken(direct);
-    const poll = bob.sync(direct, since, 30_000);
-    await new Promise((r) => setTimeout(r, 200));
-    const { event_id: eventId } = await alice.send(roomId, `to ${worker}`, `wake-${worker}`);
-    const response = await poll;
-    expect(timelineIds(response, roomId)).toContain(eventId);
-  });
+  it.each(['sync-1', 'sync-2'])(
+    'wakes a /sync long-poll on %s when a message is sent through the client-api',
+    async (worker) => {
+      const direct = `http://127.0.0.1:${deployment.process(worker).port}`;
+      const since = await bob.syncToken(direct);
+      const poll = bob.sync(direct, since, 30_000);
+      await new Promise((r) => setTimeout(r, 200));
+      const { event_id: eventId } = await alice.send(roomId, `to ${worker}`, `wake-${worker}`);
+      const response = await poll;
+      expect(timelineIds(response, roomId)).toContain(eventId);
+    },
+  );
 
   it('passes a request body too large for nginx to hold in memory on to the client-api', async () => {
     // nginx keeps 16k of a body in memory and writes larger ones to its temp directory first (Rust crypto's /keys/upload is one).
@@ -44,7 +47,8 @@ describe('services mode', () => {
     let since = await bob.syncToken(deployment.url);
     const acknowledged: string[] = [];
     const sendSome = async (n: number, tag: string) => {
-      for (let i = 0; i < n; i++) acknowledged.push(await alice.sendUntilAcknowledged(roomId, `${tag} ${i}`, `${tag}-${i}`));
+      for (let i = 0; i < n; i++)
+        acknowledged.push(await alice.sendUntilAcknowledged(roomId, `${tag} ${i}`, `${tag}-${i}`));
     };
     const received: string[] = [];
     const receiveAll = async () => {
@@ -74,8 +78,11 @@ describe('services mode', () => {
 });
 
 function timelineIds(response: Record<string, unknown>, roomId: string): string[] {
-  const rooms = response.rooms as { join?: Record<string, { timeline: { events: Array<{ event_id: string; type: string }> } }> } | undefined;
-  return (rooms?.join?.[roomId]?.timeline.events ?? []).filter((e) => e.type === 'm.room.message').map((e) => e.event_id);
+  const rooms = response.rooms as
+    { join?: Record<string, { timeline: { events: Array<{ event_id: string; type: string }> } }> } | undefined;
+  return (rooms?.join?.[roomId]?.timeline.events ?? [])
+    .filter((e) => e.type === 'm.room.message')
+    .map((e) => e.event_id);
 }
 
 /** A client over plain HTTP, so the test controls which worker each request reaches and sees every error. */
@@ -105,7 +112,10 @@ class Session {
   }
 
   send(roomId: string, body: string, txnId: string) {
-    return this.call('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txnId}`, { msgtype: 'm.text', body });
+    return this.call('PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txnId}`, {
+      msgtype: 'm.text',
+      body,
+    });
   }
 
   /** What a client does when a send fails: retry with the same transaction ID until the server acknowledges. */

@@ -3,14 +3,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { OperatorModule, TENANT_GROUP, TENANT_PLURAL, TENANT_VERSION, type LatticeTenant } from '../../libs/operator/src';
+import {
+  OperatorModule,
+  TENANT_GROUP,
+  TENANT_PLURAL,
+  TENANT_VERSION,
+  type LatticeTenant,
+} from '../../libs/operator/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { HostClient } from '../support/host-client';
 import { kubeBinaries, startKubeApiServer, type KubeApiServer } from '../support/kube-apiserver';
 
 const kube = kubeBinaries();
 if (!kube)
-  process.stderr.write('tenant-operator.spec: SKIPPED, needs etcd + kube-apiserver (LATTICE_ETCD, LATTICE_KUBE_APISERVER)\n');
+  process.stderr.write(
+    'tenant-operator.spec: SKIPPED, needs etcd + kube-apiserver (LATTICE_ETCD, LATTICE_KUBE_APISERVER)\n',
+  );
 const describeWithCluster = kube ? describe : describe.skip;
 
 const OPERATOR_TOKEN = 'operator-token-for-the-tenant-operator-test';
@@ -49,7 +57,13 @@ describeWithCluster('the LatticeTenant operator', () => {
       admin: { operatorToken: OPERATOR_TOKEN, tenantPollMs: 60_000 },
     });
     operator = await NestFactory.createApplicationContext(
-      OperatorModule.forRoot({ adminUrl: server.url, adminToken: OPERATOR_TOKEN, namespace: NAMESPACE, kubeconfig: cluster.kubeconfig, retryMs: 200 }),
+      OperatorModule.forRoot({
+        adminUrl: server.url,
+        adminToken: OPERATOR_TOKEN,
+        namespace: NAMESPACE,
+        kubeconfig: cluster.kubeconfig,
+        retryMs: 200,
+      }),
       { logger: false },
     );
     await operator.init();
@@ -60,10 +74,19 @@ describeWithCluster('the LatticeTenant operator', () => {
     await cluster?.stop();
   });
 
-  const target = (name: string) => ({ group: TENANT_GROUP, version: TENANT_VERSION, namespace: NAMESPACE, plural: TENANT_PLURAL, name });
+  const target = (name: string) => ({
+    group: TENANT_GROUP,
+    version: TENANT_VERSION,
+    namespace: NAMESPACE,
+    plural: TENANT_PLURAL,
+    name,
+  });
   const read = async (name: string) => (await objects.getNamespacedCustomObject(target(name))) as LatticeTenant;
   const patch = (name: string, body: unknown) =>
-    objects.patchNamespacedCustomObject({ ...target(name), body }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    objects.patchNamespacedCustomObject(
+      { ...target(name), body },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
   const create = (name: string, spec: LatticeTenant['spec']) =>
     objects.createNamespacedCustomObject({
       group: TENANT_GROUP,
@@ -88,11 +111,16 @@ describeWithCluster('the LatticeTenant operator', () => {
     const fresh = await read('fresh');
     expect(fresh.metadata.finalizers).toContain('lattice.dev/disable-tenant');
     expect(fresh.status).toMatchObject({ observedGeneration: fresh.metadata.generation });
-    const register = await new HostClient(server.url, 'fresh.test').request(undefined, 'POST', '/_matrix/client/v3/register', {
-      username: 'first',
-      password: 'a long enough password',
-      auth: { type: 'm.login.dummy' },
-    });
+    const register = await new HostClient(server.url, 'fresh.test').request(
+      undefined,
+      'POST',
+      '/_matrix/client/v3/register',
+      {
+        username: 'first',
+        password: 'a long enough password',
+        auth: { type: 'm.login.dummy' },
+      },
+    );
     expect(register.body).toMatchObject({ user_id: '@first:fresh.test' });
   });
 
@@ -100,13 +128,20 @@ describeWithCluster('the LatticeTenant operator', () => {
     await patch('fresh', { spec: { hostnames: ['talk.fresh.test'], registration: { mode: 'closed' } } });
     await eventually(async () => (await servedAs('talk.fresh.test')) === 'fresh.test');
     expect(await servedAs('chat.fresh.test')).toBeUndefined();
-    const register = await new HostClient(server.url, 'fresh.test').request(undefined, 'POST', '/_matrix/client/v3/register', {
-      username: 'second',
-      password: 'a long enough password',
-      auth: { type: 'm.login.dummy' },
-    });
+    const register = await new HostClient(server.url, 'fresh.test').request(
+      undefined,
+      'POST',
+      '/_matrix/client/v3/register',
+      {
+        username: 'second',
+        password: 'a long enough password',
+        auth: { type: 'm.login.dummy' },
+      },
+    );
     expect(register.body).toMatchObject({ errcode: 'M_FORBIDDEN' });
-    await eventually(async () => (await read('fresh')).status?.observedGeneration === (await read('fresh')).metadata.generation);
+    await eventually(
+      async () => (await read('fresh')).status?.observedGeneration === (await read('fresh')).metadata.generation,
+    );
   });
 
   it('refuses to change a server name (the CRD says it is fixed)', async () => {
@@ -124,7 +159,13 @@ describeWithCluster('the LatticeTenant operator', () => {
   it('disables the tenant when its LatticeTenant is deleted, then lets the object go', async () => {
     await objects.deleteNamespacedCustomObject(target('fresh'));
     await eventually(async () => (await servedAs('fresh.test')) === undefined);
-    await eventually(async () => (await read('fresh').then(() => false, (e: { code?: number }) => e.code === 404)));
+    await eventually(
+      async () =>
+        await read('fresh').then(
+          () => false,
+          (e: { code?: number }) => e.code === 404,
+        ),
+    );
     expect(await servedAs('talk.fresh.test')).toBeUndefined();
   });
 });

@@ -4,7 +4,9 @@ import { startServicesDeployment } from '../support/services-deployment';
 
 const jaegerPath = jaegerBinary();
 if (!jaegerPath)
-  process.stderr.write('tracing-jaeger.spec: SKIPPED, needs the jaeger binary (LATTICE_JAEGER; .ci/run builds Jaeger v2 from the Go module proxy)\n');
+  process.stderr.write(
+    'tracing-jaeger.spec: SKIPPED, needs the jaeger binary (LATTICE_JAEGER; .ci/run builds Jaeger v2 from the Go module proxy)\n',
+  );
 const describeWithJaeger = jaegerPath ? describe : describe.skip;
 
 /**
@@ -46,7 +48,10 @@ describeWithJaeger('traces in Jaeger', () => {
     const seen = async () => {
       const services = (await jaeger.query('/api/services')).data as string[] | null;
       const operations = await Promise.all(
-        (services ?? []).map(async (service) => [service, (await jaeger.query(`/api/services/${service}/operations`)).data]),
+        (services ?? []).map(async (service) => [
+          service,
+          (await jaeger.query(`/api/services/${service}/operations`)).data,
+        ]),
       );
       return `Jaeger has ${JSON.stringify(operations)}`;
     };
@@ -54,8 +59,9 @@ describeWithJaeger('traces in Jaeger', () => {
       const operations = (await jaeger.query('/api/services/lattice-client-api/operations')).data as string[];
       const send = operations.find((o) => o.startsWith('PUT ') && o.includes('/send/'));
       if (!send) return undefined;
-      const traces = (await jaeger.query(`/api/traces?service=lattice-client-api&operation=${encodeURIComponent(send)}&limit=5`))
-        .data as JaegerTrace[];
+      const traces = (
+        await jaeger.query(`/api/traces?service=lattice-client-api&operation=${encodeURIComponent(send)}&limit=5`)
+      ).data as JaegerTrace[];
       return traces.find(
         (t) => servicesOf(t).has('lattice-room-server') && t.spans.some((s) => s.operationName.startsWith('pg.query')),
       );
@@ -66,7 +72,8 @@ describeWithJaeger('traces in Jaeger', () => {
     expect([...servicesOf(trace)]).toEqual(expect.arrayContaining(['lattice-client-api', 'lattice-room-server']));
     // The room-server's database work is inside the same trace, under the bus message that carried the event.
     const roomServerQueries = trace.spans.filter(
-      (s) => trace.processes[s.processID].serviceName === 'lattice-room-server' && s.operationName.startsWith('pg.query'),
+      (s) =>
+        trace.processes[s.processID].serviceName === 'lattice-room-server' && s.operationName.startsWith('pg.query'),
     );
     expect(roomServerQueries.length).toBeGreaterThan(0);
   }, 120_000);
@@ -77,7 +84,11 @@ function servicesOf(trace: JaegerTrace): Set<string> {
 }
 
 /** Polls until `find` answers something: spans reach Jaeger in batches, some time after the request. */
-async function eventually<T>(seen: () => Promise<string>, find: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+async function eventually<T>(
+  seen: () => Promise<string>,
+  find: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = await find().catch(() => undefined);

@@ -31,19 +31,26 @@ export function clientFlows(start: () => Promise<RunningServer>): void {
 
   it('logs in with a password and reports who is logged in', async () => {
     const client = await newClient({ baseUrl: server.url });
-    const login = await client.loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'correct horse' });
+    const login = await client.loginRequest({
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: 'alice' },
+      password: 'correct horse',
+    });
     expect(login.user_id).toBe('@alice:localhost');
     const whoami = await (await newClient({ baseUrl: server.url, accessToken: login.access_token })).whoami();
     expect(whoami.user_id).toBe('@alice:localhost');
   });
 
-  it('creates a room, invites, joins and delivers messages to the other user\'s /sync', async () => {
+  it("creates a room, invites, joins and delivers messages to the other user's /sync", async () => {
     const { room_id: roomId } = await alice.createRoom({ name: 'Lattice e2e', invite: ['@bob:localhost'] });
     await bob.joinRoom(roomId);
     const received: string[] = [];
-    bob.on('Room.timeline' as never, ((event: MatrixEvent) => {
-      if (event.getType() === 'm.room.message') received.push(event.getContent().body as string);
-    }) as never);
+    bob.on(
+      'Room.timeline' as never,
+      ((event: MatrixEvent) => {
+        if (event.getType() === 'm.room.message') received.push(event.getContent().body as string);
+      }) as never,
+    );
     await bob.startClient({ initialSyncLimit: 5 });
     await alice.sendTextMessage(roomId, 'hello bob');
     await eventually('bob to receive the message', () => received.includes('hello bob'));
@@ -54,7 +61,12 @@ export function clientFlows(start: () => Promise<RunningServer>): void {
     const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
     for (let i = 0; i < 15; i++) await alice.sendTextMessage(roomId, `message ${i}`);
     const page = await alice.createMessagesRequest(roomId, null, 10, 'b' as never);
-    expect(page.chunk.map((e) => e.content.body).filter(Boolean).slice(0, 3)).toEqual(['message 14', 'message 13', 'message 12']);
+    expect(
+      page.chunk
+        .map((e) => e.content.body)
+        .filter(Boolean)
+        .slice(0, 3),
+    ).toEqual(['message 14', 'message 13', 'message 12']);
     const next = await alice.createMessagesRequest(roomId, page.end!, 10, 'b' as never);
     expect(next.chunk.map((e) => e.content.body)).toContain('message 0');
   });
@@ -82,25 +94,34 @@ export function clientFlows(start: () => Promise<RunningServer>): void {
     await alice.sendTyping(roomId, true, 10_000);
     await eventually('bob to see alice typing', () => bob.getRoom(roomId)?.getMember('@alice:localhost')?.typing);
     const { event_id: eventId } = await alice.sendTextMessage(roomId, 'read me');
-    await bob.sendReadReceipt(new (await loadSdk()).MatrixEvent({ event_id: eventId, room_id: roomId, type: 'm.room.message' }));
-    await eventually('alice to see bob\'s receipt', async () => {
-      const response = await alice.http.authedRequest<{ rooms: { join: Record<string, { ephemeral: { events: Array<{ type: string; content: object }> } }> } }>('GET' as never, '/sync', { timeout: '0' });
+    await bob.sendReadReceipt(
+      new (await loadSdk()).MatrixEvent({ event_id: eventId, room_id: roomId, type: 'm.room.message' }),
+    );
+    await eventually("alice to see bob's receipt", async () => {
+      const response = await alice.http.authedRequest<{
+        rooms: { join: Record<string, { ephemeral: { events: Array<{ type: string; content: object }> } }> };
+      }>('GET' as never, '/sync', { timeout: '0' });
       return JSON.stringify(response.rooms.join[roomId]?.ephemeral.events ?? []).includes('@bob:localhost');
     });
   }, 30_000);
 
-  it('shows a user\'s presence to another user sharing a room', async () => {
+  it("shows a user's presence to another user sharing a room", async () => {
     const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
     await bob.joinRoom(roomId);
     await alice.setPresence({ presence: 'unavailable', status_msg: 'out for lunch' });
-    const seen = await eventually('bob to see alice\'s presence', () => (bob.getUser('@alice:localhost')?.presenceStatusMsg === 'out for lunch' ? bob.getUser('@alice:localhost') : undefined));
+    const seen = await eventually("bob to see alice's presence", () =>
+      bob.getUser('@alice:localhost')?.presenceStatusMsg === 'out for lunch'
+        ? bob.getUser('@alice:localhost')
+        : undefined,
+    );
     expect(seen?.presence).toBe('unavailable');
   }, 30_000);
 
   it('leaves, kicks and bans', async () => {
     const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
     // Raw joins: the SDK skips /join for rooms its sync still shows as joined, and a kick needs bob really in the room.
-    const join = () => bob.http.authedRequest('POST' as never, `/rooms/${encodeURIComponent(roomId)}/join`, undefined, {});
+    const join = () =>
+      bob.http.authedRequest('POST' as never, `/rooms/${encodeURIComponent(roomId)}/join`, undefined, {});
     await join();
     await bob.leave(roomId);
     await join();
@@ -113,19 +134,32 @@ export function clientFlows(start: () => Promise<RunningServer>): void {
   });
 
   it('refuses a token once it is logged out, whichever process answers', async () => {
-    const login = await (await newClient({ baseUrl: server.url })).loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'bob' }, password: 'correct horse' });
-    const whoami = () => fetch(`${server.url}/_matrix/client/v3/account/whoami`, { headers: { authorization: `Bearer ${login.access_token}` } }).then((r) => r.status);
+    const login = await (
+      await newClient({ baseUrl: server.url })
+    ).loginRequest({
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: 'bob' },
+      password: 'correct horse',
+    });
+    const whoami = () =>
+      fetch(`${server.url}/_matrix/client/v3/account/whoami`, {
+        headers: { authorization: `Bearer ${login.access_token}` },
+      }).then((r) => r.status);
     // Several requests, so every client-api process has resolved (and cached) the token.
     expect(await Promise.all([whoami(), whoami(), whoami(), whoami()])).toEqual([200, 200, 200, 200]);
     await (await newClient({ baseUrl: server.url, accessToken: login.access_token })).logout();
-    await eventually('every process to refuse the token', async () => (await Promise.all([whoami(), whoami(), whoami(), whoami()])).every((s) => s === 401));
+    await eventually('every process to refuse the token', async () =>
+      (await Promise.all([whoami(), whoami(), whoami(), whoami()])).every((s) => s === 401),
+    );
   });
 
   it('answers unknown endpoints and bad tokens with Matrix errors', async () => {
     const unknown = await fetch(`${server.url}/_matrix/client/v3/no_such_thing`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ errcode: 'M_UNRECOGNIZED' });
-    const bad = await fetch(`${server.url}/_matrix/client/v3/account/whoami`, { headers: { authorization: 'Bearer nope' } });
+    const bad = await fetch(`${server.url}/_matrix/client/v3/account/whoami`, {
+      headers: { authorization: 'Bearer nope' },
+    });
     expect(bad.status).toBe(401);
     expect(await bad.json()).toMatchObject({ errcode: 'M_UNKNOWN_TOKEN' });
   });

@@ -21,7 +21,11 @@ export function keyPair() {
 /** A user's three cross-signing keys, the self-signing and user-signing ones signed by the master key, as uploaded. */
 export function crossSigningKeys(userId: string) {
   const [master, selfSigning, userSigning] = [keyPair(), keyPair(), keyPair()];
-  const key = (usage: string, publicKey: string): JsonObject => ({ user_id: userId, usage: [usage], keys: { [`ed25519:${publicKey}`]: publicKey } });
+  const key = (usage: string, publicKey: string): JsonObject => ({
+    user_id: userId,
+    usage: [usage],
+    keys: { [`ed25519:${publicKey}`]: publicKey },
+  });
   return {
     master,
     selfSigning,

@@ -5,7 +5,12 @@ import { completeSas, nextVerificationRequest } from './sas';
 /** A new user's matrix-js-sdk client with its Rust crypto (in memory), syncing: it uploads its device keys as it starts. */
 export async function startCryptoClient(baseUrl: string, username: string): Promise<MatrixClient> {
   const registered = await registerClient(baseUrl, username);
-  const client = await newClient({ baseUrl, userId: registered.getUserId()!, accessToken: registered.getAccessToken()!, deviceId: registered.getDeviceId()! });
+  const client = await newClient({
+    baseUrl,
+    userId: registered.getUserId()!,
+    accessToken: registered.getAccessToken()!,
+    deviceId: registered.getDeviceId()!,
+  });
   await client.initRustCrypto({ useIndexedDB: false });
   await client.startClient({ initialSyncLimit: 5 });
   return client;
@@ -13,11 +18,17 @@ export async function startCryptoClient(baseUrl: string, username: string): Prom
 
 /** An encrypted room of `creator`'s that `invitee` (any server) has joined, once the creator sees the join. */
 export async function sharedEncryptedRoom(creator: MatrixClient, invitee: MatrixClient): Promise<string> {
-  const { room_id: roomId } = await creator.createRoom({ initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }] });
+  const { room_id: roomId } = await creator.createRoom({
+    initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
+  });
   await creator.invite(roomId, invitee.getUserId()!);
   await eventually('the invite to arrive', () => invitee.getRoom(roomId), 30_000);
   await invitee.joinRoom(roomId);
-  await eventually('the join to be seen', () => creator.getRoom(roomId)?.getMember(invitee.getUserId()!)?.membership === 'join', 30_000);
+  await eventually(
+    'the join to be seen',
+    () => creator.getRoom(roomId)?.getMember(invitee.getUserId()!)?.membership === 'join',
+    30_000,
+  );
   return roomId;
 }
 
@@ -71,8 +82,15 @@ export async function startCryptoDevice(
  * room of the first: each sends a message the other must decrypt. Answers
  * what each received, decrypted.
  */
-export async function exchangeEncryptedMessages(firstUrl: string, secondUrl: string, usernames: [string, string]): Promise<string[]> {
-  const [first, second] = await Promise.all([startCryptoClient(firstUrl, usernames[0]), startCryptoClient(secondUrl, usernames[1])]);
+export async function exchangeEncryptedMessages(
+  firstUrl: string,
+  secondUrl: string,
+  usernames: [string, string],
+): Promise<string[]> {
+  const [first, second] = await Promise.all([
+    startCryptoClient(firstUrl, usernames[0]),
+    startCryptoClient(secondUrl, usernames[1]),
+  ]);
   try {
     const roomId = await sharedEncryptedRoom(first, second);
     await first.sendTextMessage(roomId, `from ${usernames[0]}`);
@@ -103,29 +121,59 @@ export interface UserVerificationOutcome {
  * keys are in the SAS MAC) and has each sign the other's master key with
  * their user-signing key.
  */
-export async function verifyUsersBySas(firstUrl: string, secondUrl: string, usernames: [string, string]): Promise<UserVerificationOutcome> {
-  const [first, second] = await Promise.all([startCryptoClient(firstUrl, usernames[0]), startCryptoClient(secondUrl, usernames[1])]);
+export async function verifyUsersBySas(
+  firstUrl: string,
+  secondUrl: string,
+  usernames: [string, string],
+): Promise<UserVerificationOutcome> {
+  const [first, second] = await Promise.all([
+    startCryptoClient(firstUrl, usernames[0]),
+    startCryptoClient(secondUrl, usernames[1]),
+  ]);
   try {
     for (const client of [first, second]) {
       const user = client.getUserId()!;
       await client.getCrypto()!.bootstrapCrossSigning({
-        authUploadDeviceSigningKeys: (makeRequest) => makeRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user }, password: 'correct horse' }).then(() => undefined),
+        authUploadDeviceSigningKeys: (makeRequest) =>
+          makeRequest({
+            type: 'm.login.password',
+            identifier: { type: 'm.id.user', user },
+            password: 'correct horse',
+          }).then(() => undefined),
       });
     }
     await sharedEncryptedRoom(first, second);
     const [firstId, secondId] = [first.getUserId()!, second.getUserId()!];
-    const knows = (client: MatrixClient, userId: string) => async () => (await client.getCrypto()!.getUserVerificationStatus(userId)).known || (await client.getCrypto()!.getUserDeviceInfo([userId], true), false);
-    await eventually('each to know the other identity', async () => (await knows(first, secondId)()) && (await knows(second, firstId)()), 30_000);
+    const knows = (client: MatrixClient, userId: string) => async () =>
+      (await client.getCrypto()!.getUserVerificationStatus(userId)).known ||
+      (await client.getCrypto()!.getUserDeviceInfo([userId], true), false);
+    await eventually(
+      'each to know the other identity',
+      async () => (await knows(first, secondId)()) && (await knows(second, firstId)()),
+      30_000,
+    );
 
     const incoming = nextVerificationRequest(second);
     const outgoing = await first.getCrypto()!.requestDeviceVerification(secondId, second.getDeviceId()!);
     const emoji = await completeSas(outgoing, await incoming);
-    const verified = (client: MatrixClient, userId: string) => eventually(`${client.getUserId()} to verify ${userId}`, async () => (await client.getCrypto()!.getUserVerificationStatus(userId)).isCrossSigningVerified(), 30_000).catch(() => false);
-    const [firstVerifiesSecond, secondVerifiesFirst] = await Promise.all([verified(first, secondId), verified(second, firstId)]);
-    const signatureStoredForFirst = await eventually('the signature of the master key to be stored', async () => {
-      const { master_keys } = await first.downloadKeysForUsers([secondId]);
-      return Object.keys(master_keys?.[secondId]?.signatures?.[firstId] ?? {}).length > 0;
-    }, 30_000).catch(() => false);
+    const verified = (client: MatrixClient, userId: string) =>
+      eventually(
+        `${client.getUserId()} to verify ${userId}`,
+        async () => (await client.getCrypto()!.getUserVerificationStatus(userId)).isCrossSigningVerified(),
+        30_000,
+      ).catch(() => false);
+    const [firstVerifiesSecond, secondVerifiesFirst] = await Promise.all([
+      verified(first, secondId),
+      verified(second, firstId),
+    ]);
+    const signatureStoredForFirst = await eventually(
+      'the signature of the master key to be stored',
+      async () => {
+        const { master_keys } = await first.downloadKeysForUsers([secondId]);
+        return Object.keys(master_keys?.[secondId]?.signatures?.[firstId] ?? {}).length > 0;
+      },
+      30_000,
+    ).catch(() => false);
     return { emoji, firstVerifiesSecond, secondVerifiesFirst, signatureStoredForFirst };
   } finally {
     first.stopClient();

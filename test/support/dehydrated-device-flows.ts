@@ -16,7 +16,12 @@ export function dehydratedDeviceFlows(start: () => Promise<RunningServer>): void
     await server?.close();
   });
 
-  async function dehydrated(account: Account, method: string, path = '', body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  async function dehydrated(
+    account: Account,
+    method: string,
+    path = '',
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${server.url}${PREFIX}/dehydrated_device${path}`, {
       method,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${account.token}` },
@@ -47,15 +52,23 @@ export function dehydratedDeviceFlows(start: () => Promise<RunningServer>): void
     call(from, 'PUT', `/sendToDevice/m.room.encrypted/${txnId}`, { messages: { [to.userId]: { [deviceId]: { n } } } });
 
   it('advertises org.matrix.msc3814 in /versions', async () => {
-    const versions = (await (await fetch(`${server.url}/_matrix/client/versions`)).json()) as { unstable_features: Record<string, boolean> };
+    const versions = (await (await fetch(`${server.url}/_matrix/client/versions`)).json()) as {
+      unstable_features: Record<string, boolean>;
+    };
     expect(versions.unstable_features['org.matrix.msc3814']).toBe(true);
   });
 
   it('says M_NOT_FOUND until a device is uploaded, then answers its ID and data', async () => {
     const ann = await register('dehydrate-get');
-    expect(await dehydrated(ann, 'GET')).toEqual({ status: 404, body: expect.objectContaining({ errcode: 'M_NOT_FOUND' }) });
+    expect(await dehydrated(ann, 'GET')).toEqual({
+      status: 404,
+      body: expect.objectContaining({ errcode: 'M_NOT_FOUND' }),
+    });
     expect(await upload(ann, 'DEHYD1')).toEqual({ status: 200, body: { device_id: 'DEHYD1' } });
-    expect(await dehydrated(ann, 'GET')).toEqual({ status: 200, body: { device_id: 'DEHYD1', device_data: deviceData } });
+    expect(await dehydrated(ann, 'GET')).toEqual({
+      status: 200,
+      body: { device_id: 'DEHYD1', device_data: deviceData },
+    });
   });
 
   it('lists the device with its keys in /keys/query (dehydrated: true) and lets others claim its keys, but not in GET /devices', async () => {
@@ -64,9 +77,17 @@ export function dehydratedDeviceFlows(start: () => Promise<RunningServer>): void
     await upload(ann, 'DEHYD2');
     const query = await call(bob, 'POST', '/keys/query', { device_keys: { [ann.userId]: [] } });
     const keys = (query.body.device_keys as Record<string, Record<string, Record<string, unknown>>>)[ann.userId].DEHYD2;
-    expect(keys).toMatchObject({ device_id: 'DEHYD2', dehydrated: true, unsigned: { device_display_name: 'Dehydrated device' } });
-    const claim = await call(bob, 'POST', '/keys/claim', { one_time_keys: { [ann.userId]: { DEHYD2: 'signed_curve25519' } } });
-    expect(claim.body.one_time_keys).toEqual({ [ann.userId]: { DEHYD2: { 'signed_curve25519:DEHYD21': { key: 'otk' } } } });
+    expect(keys).toMatchObject({
+      device_id: 'DEHYD2',
+      dehydrated: true,
+      unsigned: { device_display_name: 'Dehydrated device' },
+    });
+    const claim = await call(bob, 'POST', '/keys/claim', {
+      one_time_keys: { [ann.userId]: { DEHYD2: 'signed_curve25519' } },
+    });
+    expect(claim.body.one_time_keys).toEqual({
+      [ann.userId]: { DEHYD2: { 'signed_curve25519:DEHYD21': { key: 'otk' } } },
+    });
     const devices = (await call(ann, 'GET', '/devices')).body.devices as { device_id: string }[];
     expect(devices.map((d) => d.device_id)).toEqual([ann.deviceId]);
     expect((await call(ann, 'GET', '/devices/DEHYD2')).status).toBe(404);
@@ -85,18 +106,22 @@ export function dehydratedDeviceFlows(start: () => Promise<RunningServer>): void
     expect((await dehydrated(ann, 'POST', '/NEW/events', {})).body).toEqual({ events: [] });
   });
 
-  it('refuses a device ID in use by one of the user\'s devices, and bodies that are not a device', async () => {
+  it("refuses a device ID in use by one of the user's devices, and bodies that are not a device", async () => {
     const ann = await register('dehydrate-refuse');
     const taken = await upload(ann, ann.deviceId);
     expect([taken.status, taken.body.errcode]).toEqual([400, 'M_INVALID_PARAM']);
     const noData = await dehydrated(ann, 'PUT', '', { device_id: 'X' });
     expect([noData.status, noData.body.errcode]).toEqual([400, 'M_BAD_JSON']);
-    const otherKeys = await dehydrated(ann, 'PUT', '', { device_id: 'X', device_data: deviceData, device_keys: deviceKeys(ann, 'Y') });
+    const otherKeys = await dehydrated(ann, 'PUT', '', {
+      device_id: 'X',
+      device_data: deviceData,
+      device_keys: deviceKeys(ann, 'Y'),
+    });
     expect([otherKeys.status, otherKeys.body.errcode]).toEqual([400, 'M_BAD_JSON']);
     expect((await dehydrated(ann, 'GET')).status).toBe(404);
   });
 
-  it('pages the device\'s to-device messages with next_batch, deleting those before the next_batch sent back; GET with from works too', async () => {
+  it("pages the device's to-device messages with next_batch, deleting those before the next_batch sent back; GET with from works too", async () => {
     const ann = await register('dehydrate-events');
     const bob = await register('dehydrate-events-bob');
     await upload(ann, 'EVENTS');
@@ -104,7 +129,11 @@ export function dehydratedDeviceFlows(start: () => Promise<RunningServer>): void
     const first = await dehydrated(ann, 'POST', '/EVENTS/events', {});
     expect(first.status).toBe(200);
     expect((first.body.events as unknown[]).length).toBe(100);
-    expect((first.body.events as unknown[])[0]).toEqual({ sender: bob.userId, type: 'm.room.encrypted', content: { n: 0 } });
+    expect((first.body.events as unknown[])[0]).toEqual({
+      sender: bob.userId,
+      type: 'm.room.encrypted',
+      content: { n: 0 },
+    });
     // Not acknowledged yet: asking again from the start answers the same batch.
     expect((await dehydrated(ann, 'POST', '/EVENTS/events', {})).body).toEqual(first.body);
     const second = await dehydrated(ann, 'GET', `/EVENTS/events?from=${first.body.next_batch as string}`);
@@ -115,7 +144,7 @@ export function dehydratedDeviceFlows(start: () => Promise<RunningServer>): void
     expect((await dehydrated(ann, 'POST', '/EVENTS/events', {})).body).toEqual({ events: [] });
   });
 
-  it('refuses another device\'s messages with M_FORBIDDEN and a next_batch it did not hand out with M_INVALID_PARAM', async () => {
+  it("refuses another device's messages with M_FORBIDDEN and a next_batch it did not hand out with M_INVALID_PARAM", async () => {
     const ann = await register('dehydrate-events-rules');
     await upload(ann, 'RULES');
     const other = await dehydrated(ann, 'POST', `/${ann.deviceId}/events`, {});
@@ -127,7 +156,12 @@ export function dehydratedDeviceFlows(start: () => Promise<RunningServer>): void
   it('refuses a login that names the dehydrated device, which only rehydration takes over', async () => {
     const ann = await register('dehydrate-login');
     await upload(ann, 'DEHYDLOGIN');
-    const login = await call(undefined, 'POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: ann.userId }, password: 'correct horse', device_id: 'DEHYDLOGIN' });
+    const login = await call(undefined, 'POST', '/login', {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: ann.userId },
+      password: 'correct horse',
+      device_id: 'DEHYDLOGIN',
+    });
     expect(login).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
   });
 

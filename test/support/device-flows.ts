@@ -22,11 +22,21 @@ export function deviceFlows(start: () => Promise<RunningServer>): void {
 
   /** Another device of an existing account, by password login. */
   async function login(userId: string, displayName?: string): Promise<Account> {
-    const { body } = await call(undefined, 'POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: userId }, password: 'correct horse', initial_device_display_name: displayName });
+    const { body } = await call(undefined, 'POST', '/login', {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: userId },
+      password: 'correct horse',
+      initial_device_display_name: displayName,
+    });
     return { userId, deviceId: body.device_id as string, token: body.access_token as string };
   }
 
-  const password = (userId: string, value: string, session?: string) => ({ type: 'm.login.password', identifier: { type: 'm.id.user', user: userId }, password: value, session });
+  const password = (userId: string, value: string, session?: string) => ({
+    type: 'm.login.password',
+    identifier: { type: 'm.id.user', user: userId },
+    password: value,
+    session,
+  });
 
   it('lists the devices of the requester, each with its ID and display name', async () => {
     const first = await register('devices-list');
@@ -78,14 +88,24 @@ export function deviceFlows(start: () => Promise<RunningServer>): void {
     expect(challenge.body.flows).toEqual([{ stages: ['m.login.password'] }]);
     const session = challenge.body.session as string;
 
-    const wrong = await call(main, 'DELETE', `/devices/${other.deviceId}`, { auth: password(main.userId, 'wrong horse', session) });
+    const wrong = await call(main, 'DELETE', `/devices/${other.deviceId}`, {
+      auth: password(main.userId, 'wrong horse', session),
+    });
     expect([wrong.status, wrong.body.errcode]).toEqual([401, 'M_FORBIDDEN']);
     expect((await call(other, 'GET', '/account/whoami')).status).toBe(200);
 
-    expect((await call(main, 'DELETE', `/devices/${other.deviceId}`, { auth: password(main.userId, 'correct horse', session) })).status).toBe(200);
+    expect(
+      (
+        await call(main, 'DELETE', `/devices/${other.deviceId}`, {
+          auth: password(main.userId, 'correct horse', session),
+        })
+      ).status,
+    ).toBe(200);
     const refused = await call(other, 'GET', '/account/whoami');
     expect([refused.status, refused.body.errcode]).toEqual([401, 'M_UNKNOWN_TOKEN']);
-    expect(((await call(main, 'GET', '/devices')).body.devices as Array<{ device_id: string }>).map((d) => d.device_id)).toEqual([main.deviceId]);
+    expect(
+      ((await call(main, 'GET', '/devices')).body.devices as Array<{ device_id: string }>).map((d) => d.device_id),
+    ).toEqual([main.deviceId]);
   });
 
   it('refuses a deleted device token on every request after the deletion, whichever process answers', async () => {
@@ -100,8 +120,17 @@ export function deviceFlows(start: () => Promise<RunningServer>): void {
   it('deleting a device removes its keys, and room-mates see the device list change', async () => {
     const [owner, mate] = await Promise.all([register('devices-keys-owner'), register('devices-keys-mate')]);
     const other = await login(owner.userId);
-    const deviceKeys = { user_id: owner.userId, device_id: other.deviceId, algorithms: ['m.olm.v1.curve25519-aes-sha2'], keys: { [`curve25519:${other.deviceId}`]: 'k' }, signatures: {} };
-    await call(other, 'POST', '/keys/upload', { device_keys: deviceKeys, one_time_keys: { 'signed_curve25519:A': { key: 'o' } } });
+    const deviceKeys = {
+      user_id: owner.userId,
+      device_id: other.deviceId,
+      algorithms: ['m.olm.v1.curve25519-aes-sha2'],
+      keys: { [`curve25519:${other.deviceId}`]: 'k' },
+      signatures: {},
+    };
+    await call(other, 'POST', '/keys/upload', {
+      device_keys: deviceKeys,
+      one_time_keys: { 'signed_curve25519:A': { key: 'o' } },
+    });
     const { body } = await call(owner, 'POST', '/createRoom', { preset: 'public_chat' });
     await call(mate, 'POST', `/join/${encodeURIComponent(body.room_id as string)}`, {});
     const since = (await sync(mate)).next_batch;
@@ -111,7 +140,9 @@ export function deviceFlows(start: () => Promise<RunningServer>): void {
     expect((await sync(mate, since)).device_lists.changed).toContain(owner.userId);
     const query = await call(mate, 'POST', '/keys/query', { device_keys: { [owner.userId]: [] } });
     expect(Object.keys((query.body.device_keys as Record<string, object>)[owner.userId])).not.toContain(other.deviceId);
-    const claim = await call(mate, 'POST', '/keys/claim', { one_time_keys: { [owner.userId]: { [other.deviceId]: 'signed_curve25519' } } });
+    const claim = await call(mate, 'POST', '/keys/claim', {
+      one_time_keys: { [owner.userId]: { [other.deviceId]: 'signed_curve25519' } },
+    });
     expect(claim.body.one_time_keys).toEqual({});
   });
 
@@ -119,17 +150,31 @@ export function deviceFlows(start: () => Promise<RunningServer>): void {
     const main = await register('devices-bulk');
     const [a, b, kept] = [await login(main.userId), await login(main.userId), await login(main.userId)];
     expect((await call(main, 'POST', '/delete_devices', { devices: [a.deviceId, b.deviceId] })).status).toBe(401);
-    const wrong = await call(main, 'POST', '/delete_devices', { devices: [a.deviceId, b.deviceId], auth: password(main.userId, 'nope') });
+    const wrong = await call(main, 'POST', '/delete_devices', {
+      devices: [a.deviceId, b.deviceId],
+      auth: password(main.userId, 'nope'),
+    });
     expect(wrong.status).toBe(401);
-    expect((await call(main, 'POST', '/delete_devices', { devices: [a.deviceId, b.deviceId], auth: password(main.userId, 'correct horse') })).status).toBe(200);
-    const left = ((await call(main, 'GET', '/devices')).body.devices as Array<{ device_id: string }>).map((d) => d.device_id).sort();
+    expect(
+      (
+        await call(main, 'POST', '/delete_devices', {
+          devices: [a.deviceId, b.deviceId],
+          auth: password(main.userId, 'correct horse'),
+        })
+      ).status,
+    ).toBe(200);
+    const left = ((await call(main, 'GET', '/devices')).body.devices as Array<{ device_id: string }>)
+      .map((d) => d.device_id)
+      .sort();
     expect(left).toEqual([main.deviceId, kept.deviceId].sort());
     expect((await call(a, 'GET', '/account/whoami')).status).toBe(401);
   });
 
   it('refuses to delete with another user password with 403, not a UIA retry', async () => {
     const [main, other] = await Promise.all([register('devices-uia-owner'), register('devices-uia-other')]);
-    const refused = await call(main, 'DELETE', `/devices/${main.deviceId}`, { auth: password(other.userId, 'correct horse') });
+    const refused = await call(main, 'DELETE', `/devices/${main.deviceId}`, {
+      auth: password(other.userId, 'correct horse'),
+    });
     expect(refused).toMatchObject({ status: 403, body: { errcode: 'M_FORBIDDEN' } });
     expect((await call(main, 'GET', '/account/whoami')).status).toBe(200);
   });

@@ -18,7 +18,10 @@ export const LOOPBACK_OUTBOUND = { allowRanges: ['127.0.0.0/8', '::1/128'], deny
  * temporary folder; `overrides` replace settings whole (an `outbound` of their
  * own gives the default refusal of loopback back).
  */
-export async function startEmbeddedServer(overrides: Record<string, unknown> = {}, dataDir = mkdtempSync(join(tmpdir(), 'lattice-e2e-'))): Promise<RunningLattice & { dataDir: string }> {
+export async function startEmbeddedServer(
+  overrides: Record<string, unknown> = {},
+  dataDir = mkdtempSync(join(tmpdir(), 'lattice-e2e-')),
+): Promise<RunningLattice & { dataDir: string }> {
   const config = parseConfig({
     listen: { host: '127.0.0.1', port: 0 },
     dataDir,

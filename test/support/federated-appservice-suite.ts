@@ -59,9 +59,8 @@ export function federatedAppserviceSuite({ name: peerName, start }: PeerUnderTes
         username: '_mx_remy',
       });
       const bridged = registered.body.access_token as string;
-      const roomId = (
-        await latticeClient('POST', '/_matrix/client/v3/createRoom', bridged, { preset: 'public_chat' })
-      ).body.room_id as string;
+      const roomId = (await latticeClient('POST', '/_matrix/client/v3/createRoom', bridged, { preset: 'public_chat' }))
+        .body.room_id as string;
       const room = encodeURIComponent(roomId);
       const paula = await peer.register('paula');
       const joined = await peer.request(
@@ -77,15 +76,27 @@ export function federatedAppserviceSuite({ name: peerName, start }: PeerUnderTes
       });
       const eventId = sent.body.event_id as string;
       await eventually(`the message on ${peerName}`, async () => {
-        const { status } = await peer.request('GET', `/_matrix/client/v3/rooms/${room}/event/${encodeURIComponent(eventId)}`, paula.accessToken);
+        const { status } = await peer.request(
+          'GET',
+          `/_matrix/client/v3/rooms/${room}/event/${encodeURIComponent(eventId)}`,
+          paula.accessToken,
+        );
         return status === 200;
       });
-      await peer.request('POST', `/_matrix/client/v3/rooms/${room}/receipt/m.read/${encodeURIComponent(eventId)}`, paula.accessToken, {});
+      await peer.request(
+        'POST',
+        `/_matrix/client/v3/rooms/${room}/receipt/m.read/${encodeURIComponent(eventId)}`,
+        paula.accessToken,
+        {},
+      );
       const receipt = await eventually(
         `${peerName}'s receipt at the service`,
         () =>
           service.received.find(
-            (r) => r.kind === 'ephemeral' && r.data.type === 'm.receipt' && r.data.content?.[eventId]?.['m.read']?.[paula.userId],
+            (r) =>
+              r.kind === 'ephemeral' &&
+              r.data.type === 'm.receipt' &&
+              r.data.content?.[eventId]?.['m.read']?.[paula.userId],
           ),
         30_000,
       );

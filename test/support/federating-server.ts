@@ -8,7 +8,11 @@ export type FederatingServer = Awaited<ReturnType<typeof startEmbeddedServer>> &
  * trusting only that CA, and allowed to reach the other test servers on loopback.
  */
 export function federatingConfig(certs: TestCertificates, name: string, port: number): Record<string, unknown> {
-  return { tenants: [{ serverName: name }], federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] }, outbound: LOOPBACK_OUTBOUND };
+  return {
+    tenants: [{ serverName: name }],
+    federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] },
+    outbound: LOOPBACK_OUTBOUND,
+  };
 }
 
 /**
@@ -26,7 +30,14 @@ export async function startFederatingServer(certs: TestCertificates, host = 'loc
 export type ClientAnswer = { status: number; body: Record<string, unknown> };
 
 /** A client-server request to `baseUrl`, with `host` naming the tenant where the server hosts several. */
-export async function clientCall(baseUrl: string, host: string | undefined, method: string, path: string, token?: string, body?: unknown): Promise<ClientAnswer> {
+export async function clientCall(
+  baseUrl: string,
+  host: string | undefined,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<ClientAnswer> {
   const response = await fetch(`${baseUrl}${path}`, {
     method,
     headers: { ...(host ? { host } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -36,6 +47,12 @@ export async function clientCall(baseUrl: string, host: string | undefined, meth
 }
 
 /** A client-server request to a deployment, addressed to its tenant by Host. */
-export function clientRequest(server: FederatingServer, method: string, path: string, body?: unknown, token?: string): Promise<ClientAnswer> {
+export function clientRequest(
+  server: FederatingServer,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<ClientAnswer> {
   return clientCall(server.url, server.name, method, path, token, body);
 }

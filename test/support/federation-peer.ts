@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
-import { authorizationHeader, decodeBase64, signingKeyFromSeed, type JsonObject, type SigningKey } from '../../libs/protocol/src';
+import {
+  authorizationHeader,
+  decodeBase64,
+  signingKeyFromSeed,
+  type JsonObject,
+  type SigningKey,
+} from '../../libs/protocol/src';
 import { Keyring } from '../../libs/rooms/src';
 import type { RunningLattice } from '../../libs/runtime/src/start-lattice';
 import type { TestCertificates } from '../../tools/tls/test-certificates';
@@ -38,15 +44,31 @@ export interface FederationPeer {
  * (server-server-api "Request Authentication"), over TLS checked against the
  * test CA, which issued every loopback server's certificate for localhost.
  */
-async function signedRequest(certs: TestCertificates, origin: string, key: SigningKey, destination: string, method: string, path: string, body?: JsonObject): Promise<ClientAnswer> {
-  const authorization = authorizationHeader({ method, uri: path, origin, destination, ...(body === undefined ? {} : { content: body }) }, key);
+async function signedRequest(
+  certs: TestCertificates,
+  origin: string,
+  key: SigningKey,
+  destination: string,
+  method: string,
+  path: string,
+  body?: JsonObject,
+): Promise<ClientAnswer> {
+  const authorization = authorizationHeader(
+    { method, uri: path, origin, destination, ...(body === undefined ? {} : { content: body }) },
+    key,
+  );
   const port = Number(destination.split(':')[1]);
-  const response = await httpsJson({ host: '127.0.0.1', port, hostHeader: destination, tlsName: 'localhost' }, method, path, {
-    ca: [readFileSync(certs.caFile, 'utf8')],
-    headers: { authorization },
-    body,
-    timeoutMs: 10_000,
-  });
+  const response = await httpsJson(
+    { host: '127.0.0.1', port, hostHeader: destination, tlsName: 'localhost' },
+    method,
+    path,
+    {
+      ca: [readFileSync(certs.caFile, 'utf8')],
+      headers: { authorization },
+      body,
+      timeoutMs: 10_000,
+    },
+  );
   return { status: response.status, body: response.body as Record<string, unknown> };
 }
 
@@ -62,7 +84,8 @@ export async function startSynapsePeer(certs: TestCertificates): Promise<Federat
   return {
     ...synapse,
     request: (method, path, token, body) => clientCall(synapse.clientUrl, undefined, method, path, token, body),
-    federationRequest: (destination, method, path, body) => signedRequest(certs, synapse.serverName, key, destination, method, path, body),
+    federationRequest: (destination, method, path, body) =>
+      signedRequest(certs, synapse.serverName, key, destination, method, path, body),
   };
 }
 
@@ -72,7 +95,8 @@ export async function startLatticePeer(certs: TestCertificates): Promise<Federat
   const { name, port, dataDir } = first;
   let server: RunningLattice | undefined = first;
   let url = first.url;
-  const request = (method: string, path: string, token?: string, body?: unknown) => clientCall(url, name, method, path, token, body);
+  const request = (method: string, path: string, token?: string, body?: unknown) =>
+    clientCall(url, name, method, path, token, body);
   return {
     serverName: name,
     get clientUrl() {
@@ -86,7 +110,11 @@ export async function startLatticePeer(certs: TestCertificates): Promise<Federat
       return signedRequest(certs, name, key, destination, method, path, body);
     },
     register: async (username) => {
-      const { status, body } = await request('POST', '/_matrix/client/v3/register', undefined, { username, password: 'interop password', auth: { type: 'm.login.dummy' } });
+      const { status, body } = await request('POST', '/_matrix/client/v3/register', undefined, {
+        username,
+        password: 'interop password',
+        auth: { type: 'm.login.dummy' },
+      });
       if (status !== 200) throw new Error(`Lattice register ${username}: ${JSON.stringify(body)}`);
       return { userId: body.user_id as string, accessToken: body.access_token as string };
     },

@@ -81,7 +81,13 @@ exporters:
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`jaeger exited with ${child.exitCode}`);
-    if (await query('/api/services').then(() => true, () => false)) break;
+    if (
+      await query('/api/services').then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) throw new Error('Jaeger did not start');
     await new Promise((resolve) => setTimeout(resolve, 300));
   }

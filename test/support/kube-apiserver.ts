@@ -81,7 +81,10 @@ export async function startKubeApiServer(binaries: { etcd: string; apiserver: st
         {
           method,
           rejectUnauthorized: false,
-          headers: { authorization: `Bearer ${token}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+          },
         },
         (res) => {
           let text = '';
@@ -137,4 +140,3 @@ export async function startKubeApiServer(binaries: { etcd: string; apiserver: st
     },
   };
 }
-

@@ -32,15 +32,34 @@ export async function newClient(opts: ICreateClientOpts): Promise<MatrixClient> 
 }
 
 /** Registers a user through matrix-js-sdk's own registration flow (UIA with m.login.dummy) and returns a logged-in client. */
-export async function registerClient(baseUrl: string, username: string, password = 'correct horse'): Promise<MatrixClient> {
+export async function registerClient(
+  baseUrl: string,
+  username: string,
+  password = 'correct horse',
+): Promise<MatrixClient> {
   const anonymous = await newClient({ baseUrl });
-  const session = (await anonymous.registerRequest({ username, password }).catch((e: { data?: { session?: string } }) => e.data)) as { session?: string } | undefined;
-  const registered = await anonymous.registerRequest({ username, password, auth: { type: 'm.login.dummy', session: session?.session } });
-  return newClient({ baseUrl, userId: registered.user_id, accessToken: registered.access_token, deviceId: registered.device_id });
+  const session = (await anonymous
+    .registerRequest({ username, password })
+    .catch((e: { data?: { session?: string } }) => e.data)) as { session?: string } | undefined;
+  const registered = await anonymous.registerRequest({
+    username,
+    password,
+    auth: { type: 'm.login.dummy', session: session?.session },
+  });
+  return newClient({
+    baseUrl,
+    userId: registered.user_id,
+    accessToken: registered.access_token,
+    deviceId: registered.device_id,
+  });
 }
 
 /** Waits until `predicate` holds, polling; fails with `what` after `ms`. */
-export async function eventually<T>(what: string, predicate: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  predicate: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 10_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await predicate();

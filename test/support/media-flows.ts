@@ -19,7 +19,10 @@ export function pseudoRandomBytes(length: number, seed: string): Buffer {
 export const AVATAR_PNG = readFileSync(join(__dirname, '../fixtures/media/avatar.png'));
 
 /** Downloads an mxc:// URI through the authenticated endpoint, as matrix-js-sdk builds its URL. */
-export async function downloadAuthenticated(client: MatrixClient, mxc: string): Promise<{ status: number; bytes: Buffer; headers: Headers }> {
+export async function downloadAuthenticated(
+  client: MatrixClient,
+  mxc: string,
+): Promise<{ status: number; bytes: Buffer; headers: Headers }> {
   const url = client.mxcUrlToHttp(mxc, undefined, undefined, undefined, false, true, true);
   if (!url) throw new Error(`matrix-js-sdk made no URL of ${mxc}`);
   const response = await fetch(url, { headers: { authorization: `Bearer ${client.getAccessToken()}` } });

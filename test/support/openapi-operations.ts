@@ -65,7 +65,10 @@ export class SpecFiles {
     return pointer
       .split('/')
       .filter((part) => part !== '')
-      .reduce<unknown>((at, part) => (at as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')], document) as Schema;
+      .reduce<unknown>(
+        (at, part) => (at as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')],
+        document,
+      ) as Schema;
   }
 
   /** Every operation of one API, from all its definition files. */
@@ -92,8 +95,14 @@ export class SpecFiles {
           const param = (where: string) =>
             parameters
               .filter((p) => p.schema.in === where)
-              .map((p) => ({ name: p.schema.name as string, required: p.schema.required === true, schema: { schema: (p.schema.schema ?? {}) as Schema, file: p.file } }));
-          const requestBody = operation.requestBody ? this.deref({ schema: operation.requestBody as Schema, file }) : undefined;
+              .map((p) => ({
+                name: p.schema.name as string,
+                required: p.schema.required === true,
+                schema: { schema: (p.schema.schema ?? {}) as Schema, file: p.file },
+              }));
+          const requestBody = operation.requestBody
+            ? this.deref({ schema: operation.requestBody as Schema, file })
+            : undefined;
           const content = (requestBody?.schema.content ?? {}) as Record<string, { schema?: Schema }>;
           const json = content['application/json'];
           const security = (operation.security ?? document.security ?? []) as Array<Record<string, unknown>>;

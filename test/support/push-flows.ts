@@ -10,15 +10,34 @@ interface Counts {
 }
 
 /** What the server counts for a room, read with a fresh /sync of the client's access token. */
-async function serverCounts(server: RunningServer, client: MatrixClient, roomId: string, threaded = false): Promise<{ room: Counts; threads?: Record<string, Counts> }> {
-  const filter = encodeURIComponent(JSON.stringify({ room: { rooms: [roomId], timeline: { limit: 1, unread_thread_notifications: threaded } } }));
-  const res = await fetch(`${server.url}/_matrix/client/v3/sync?filter=${filter}`, { headers: { authorization: `Bearer ${client.getAccessToken()}` } });
-  const body = (await res.json()) as { rooms: { join: Record<string, { unread_notifications: Counts; unread_thread_notifications?: Record<string, Counts> }> } };
+async function serverCounts(
+  server: RunningServer,
+  client: MatrixClient,
+  roomId: string,
+  threaded = false,
+): Promise<{ room: Counts; threads?: Record<string, Counts> }> {
+  const filter = encodeURIComponent(
+    JSON.stringify({ room: { rooms: [roomId], timeline: { limit: 1, unread_thread_notifications: threaded } } }),
+  );
+  const res = await fetch(`${server.url}/_matrix/client/v3/sync?filter=${filter}`, {
+    headers: { authorization: `Bearer ${client.getAccessToken()}` },
+  });
+  const body = (await res.json()) as {
+    rooms: {
+      join: Record<string, { unread_notifications: Counts; unread_thread_notifications?: Record<string, Counts> }>;
+    };
+  };
   const room = body.rooms.join[roomId];
   return { room: room.unread_notifications, threads: room.unread_thread_notifications };
 }
 
-async function api<T>(server: RunningServer, client: MatrixClient, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+async function api<T>(
+  server: RunningServer,
+  client: MatrixClient,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`${server.url}/_matrix/client/v3${path}`, {
     method,
     headers: { authorization: `Bearer ${client.getAccessToken()}`, 'content-type': 'application/json' },
@@ -70,10 +89,18 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
   it('counts a plain message as a notification and a mention as a highlight, in the sdk and in /sync', async () => {
     const roomId = await groupRoom();
     await bob.sendTextMessage(roomId, 'hello everyone');
-    await bob.sendMessage(roomId, { msgtype: 'm.text', body: 'push-alice: look', 'm.mentions': { user_ids: [alice.getUserId()!] } } as never);
+    await bob.sendMessage(roomId, {
+      msgtype: 'm.text',
+      body: 'push-alice: look',
+      'm.mentions': { user_ids: [alice.getUserId()!] },
+    } as never);
     const room = await eventually('the room in the sdk', () => alice.getRoom(roomId));
-    await eventually('the sdk to show two notifications, one highlighted', () =>
-      room.getUnreadNotificationCount(sdk.NotificationCountType.Total) === 2 && room.getUnreadNotificationCount(sdk.NotificationCountType.Highlight) === 1);
+    await eventually(
+      'the sdk to show two notifications, one highlighted',
+      () =>
+        room.getUnreadNotificationCount(sdk.NotificationCountType.Total) === 2 &&
+        room.getUnreadNotificationCount(sdk.NotificationCountType.Highlight) === 1,
+    );
     expect((await serverCounts(server, alice, roomId)).room).toEqual({ notification_count: 2, highlight_count: 1 });
     // The sender is never notified of their own events.
     expect((await serverCounts(server, bob, roomId)).room).toEqual({ notification_count: 0, highlight_count: 0 });
@@ -82,10 +109,29 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
   it('removes the pushers a device set when it logs out, and keeps those of the device changing the password', async () => {
     const dave = await registerClient(server.url, 'push-dave', 'first password');
     const login = async () => {
-      const session = await (await newClient({ baseUrl: server.url })).loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'push-dave' }, password: 'first password' });
-      return newClient({ baseUrl: server.url, userId: session.user_id, accessToken: session.access_token, deviceId: session.device_id });
+      const session = await (
+        await newClient({ baseUrl: server.url })
+      ).loginRequest({
+        type: 'm.login.password',
+        identifier: { type: 'm.id.user', user: 'push-dave' },
+        password: 'first password',
+      });
+      return newClient({
+        baseUrl: server.url,
+        userId: session.user_id,
+        accessToken: session.access_token,
+        deviceId: session.device_id,
+      });
     };
-    const pusher = (pushkey: string) => ({ kind: 'http', app_id: 'org.example.app', app_display_name: 'Example', device_display_name: 'Phone', pushkey, lang: 'en', data: { url: gateway.url } });
+    const pusher = (pushkey: string) => ({
+      kind: 'http',
+      app_id: 'org.example.app',
+      app_display_name: 'Example',
+      device_display_name: 'Phone',
+      pushkey,
+      lang: 'en',
+      data: { url: gateway.url },
+    });
     const phone = await login();
     await phone.setPusher(pusher('phone-key') as never);
     await dave.setPusher(pusher('own-key') as never);
@@ -95,18 +141,39 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
     const tablet = await login();
     await tablet.setPusher(pusher('tablet-key') as never);
     // client-server-api POST /account/password: logout_devices (default true) logs out every other device.
-    const auth = { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'push-dave' }, password: 'first password' };
-    expect((await api(server, dave, 'POST', '/account/password', { new_password: 'second password', auth })).status).toBe(200);
+    const auth = {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: 'push-dave' },
+      password: 'first password',
+    };
+    expect(
+      (await api(server, dave, 'POST', '/account/password', { new_password: 'second password', auth })).status,
+    ).toBe(200);
     expect((await dave.getPushers()).pushers.map((p) => p.pushkey)).toEqual(['own-key']);
   });
 
   it('clears both counts with a read receipt', async () => {
     const roomId = await groupRoom();
-    await bob.sendMessage(roomId, { msgtype: 'm.text', body: 'ping', 'm.mentions': { user_ids: [alice.getUserId()!] } } as never);
+    await bob.sendMessage(roomId, {
+      msgtype: 'm.text',
+      body: 'ping',
+      'm.mentions': { user_ids: [alice.getUserId()!] },
+    } as never);
     const { event_id: last } = await bob.sendTextMessage(roomId, 'and more');
-    await eventually('both to count', async () => (await serverCounts(server, alice, roomId)).room.notification_count === 2);
-    await alice.sendReceipt(new sdk.MatrixEvent({ event_id: last, room_id: roomId, type: 'm.room.message', sender: bob.getUserId()! }), sdk.ReceiptType.Read, undefined, true);
-    await eventually('the receipt to clear them', async () => (await serverCounts(server, alice, roomId)).room.notification_count === 0);
+    await eventually(
+      'both to count',
+      async () => (await serverCounts(server, alice, roomId)).room.notification_count === 2,
+    );
+    await alice.sendReceipt(
+      new sdk.MatrixEvent({ event_id: last, room_id: roomId, type: 'm.room.message', sender: bob.getUserId()! }),
+      sdk.ReceiptType.Read,
+      undefined,
+      true,
+    );
+    await eventually(
+      'the receipt to clear them',
+      async () => (await serverCounts(server, alice, roomId)).room.notification_count === 0,
+    );
     expect((await serverCounts(server, alice, roomId)).room).toEqual({ notification_count: 0, highlight_count: 0 });
   });
 
@@ -118,20 +185,52 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
     await bob.sendTextMessage(muted, 'you will not hear this');
     await bob.sendTextMessage(other, 'but this');
     // Events are evaluated in order: once the later one counts, the muted one has been evaluated too.
-    await eventually('the other room to count', async () => (await serverCounts(server, alice, other)).room.notification_count === 1);
+    await eventually(
+      'the other room to count',
+      async () => (await serverCounts(server, alice, other)).room.notification_count === 1,
+    );
     expect((await serverCounts(server, alice, muted)).room).toEqual({ notification_count: 0, highlight_count: 0 });
   });
 
   it('counts a thread apart with unread_thread_notifications, and a threaded receipt clears only its thread', async () => {
     const roomId = await groupRoom();
     const { event_id: rootId } = await bob.sendTextMessage(roomId, 'thread root');
-    const { event_id: replyId } = await bob.sendMessage(roomId, { msgtype: 'm.text', body: 'in the thread', 'm.relates_to': { rel_type: 'm.thread', event_id: rootId } } as never);
-    await eventually('the thread to count', async () => (await serverCounts(server, alice, roomId, true)).threads?.[rootId]?.notification_count === 1);
-    expect((await serverCounts(server, alice, roomId, true)).room).toEqual({ notification_count: 1, highlight_count: 0 });
-    expect((await serverCounts(server, alice, roomId, false)).room).toEqual({ notification_count: 2, highlight_count: 0 });
-    expect((await api(server, alice, 'POST', `/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(replyId)}`, { thread_id: rootId })).status).toBe(200);
-    await eventually('the threaded receipt to clear the thread', async () => (await serverCounts(server, alice, roomId, true)).threads?.[rootId] === undefined);
-    expect((await serverCounts(server, alice, roomId, true)).room).toEqual({ notification_count: 1, highlight_count: 0 });
+    const { event_id: replyId } = await bob.sendMessage(roomId, {
+      msgtype: 'm.text',
+      body: 'in the thread',
+      'm.relates_to': { rel_type: 'm.thread', event_id: rootId },
+    } as never);
+    await eventually(
+      'the thread to count',
+      async () => (await serverCounts(server, alice, roomId, true)).threads?.[rootId]?.notification_count === 1,
+    );
+    expect((await serverCounts(server, alice, roomId, true)).room).toEqual({
+      notification_count: 1,
+      highlight_count: 0,
+    });
+    expect((await serverCounts(server, alice, roomId, false)).room).toEqual({
+      notification_count: 2,
+      highlight_count: 0,
+    });
+    expect(
+      (
+        await api(
+          server,
+          alice,
+          'POST',
+          `/rooms/${encodeURIComponent(roomId)}/receipt/m.read/${encodeURIComponent(replyId)}`,
+          { thread_id: rootId },
+        )
+      ).status,
+    ).toBe(200);
+    await eventually(
+      'the threaded receipt to clear the thread',
+      async () => (await serverCounts(server, alice, roomId, true)).threads?.[rootId] === undefined,
+    );
+    expect((await serverCounts(server, alice, roomId, true)).room).toEqual({
+      notification_count: 1,
+      highlight_count: 0,
+    });
   });
 
   it('counts an encrypted message as .m.rule.encrypted_room_one_to_one says: a notification without highlight', async () => {
@@ -141,7 +240,11 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
       const roomId = await sharedEncryptedRoom(dana, erin);
       // The creator sends: its client knows the room is encrypted (the invitee's may not have synced that yet).
       await dana.sendTextMessage(roomId, 'a secret');
-      await eventually('the encrypted message to count', async () => (await serverCounts(server, erin, roomId)).room.notification_count === 1, 20_000);
+      await eventually(
+        'the encrypted message to count',
+        async () => (await serverCounts(server, erin, roomId)).room.notification_count === 1,
+        20_000,
+      );
       expect((await serverCounts(server, erin, roomId)).room).toEqual({ notification_count: 1, highlight_count: 0 });
     } finally {
       dana.stopClient();
@@ -152,58 +255,125 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
   it('lists notifications with GET /notifications, highlights only on request, in pages', async () => {
     const roomId = await groupRoom();
     await bob.sendTextMessage(roomId, 'one');
-    await bob.sendMessage(roomId, { msgtype: 'm.text', body: 'two', 'm.mentions': { user_ids: [carol.getUserId()!] } } as never);
+    await bob.sendMessage(roomId, {
+      msgtype: 'm.text',
+      body: 'two',
+      'm.mentions': { user_ids: [carol.getUserId()!] },
+    } as never);
     await bob.sendTextMessage(roomId, 'three');
-    await eventually('three to count', async () => (await serverCounts(server, carol, roomId)).room.notification_count === 3);
+    await eventually(
+      'three to count',
+      async () => (await serverCounts(server, carol, roomId)).room.notification_count === 3,
+    );
     type Page = { notifications: Array<{ event: { content: { body: string } }; read: boolean }>; next_token?: string };
     const page = (await api<Page>(server, carol, 'GET', '/notifications?limit=2')).body;
     expect(page.notifications.map((n) => n.event.content.body)).toEqual(['three', 'two']);
     const next = (await api<Page>(server, carol, 'GET', `/notifications?limit=2&from=${page.next_token}`)).body;
     expect(next.notifications[0]).toMatchObject({ event: { content: { body: 'one' } }, read: false });
-    const highlights = (await api<{ notifications: Array<{ event: { content: { body: string } } }> }>(server, carol, 'GET', '/notifications?only=highlight')).body;
+    const highlights = (
+      await api<{ notifications: Array<{ event: { content: { body: string } } }> }>(
+        server,
+        carol,
+        'GET',
+        '/notifications?only=highlight',
+      )
+    ).body;
     expect(highlights.notifications.map((n) => n.event.content.body)).toEqual(['two']);
   });
 
   it('edits push rules with the sdk: before/after, enabled, actions, delete; m.push_rules reaches /sync', async () => {
-    await alice.addPushRule('global', sdk.PushRuleKind.ContentSpecific, 'cake', { pattern: 'cake', actions: ['notify'] });
+    await alice.addPushRule('global', sdk.PushRuleKind.ContentSpecific, 'cake', {
+      pattern: 'cake',
+      actions: ['notify'],
+    });
     await alice.addPushRule('global', sdk.PushRuleKind.ContentSpecific, 'tea', { pattern: 'tea', actions: ['notify'] });
-    const placed = await api(server, alice, 'PUT', '/pushrules/global/content/lie?after=cake', { pattern: 'cake*lie', actions: [] });
+    const placed = await api(server, alice, 'PUT', '/pushrules/global/content/lie?after=cake', {
+      pattern: 'cake*lie',
+      actions: [],
+    });
     expect(placed.status).toBe(200);
     let rules = await alice.getPushRules();
     expect(rules.global.content!.map((r) => r.rule_id)).toEqual(['tea', 'cake', 'lie']);
     await alice.setPushRuleEnabled('global', sdk.PushRuleKind.Override, '.m.rule.suppress_notices', false);
-    await alice.setPushRuleActions('global', sdk.PushRuleKind.Underride, '.m.rule.message', ['notify', { set_tweak: 'sound' as never, value: 'default' }]);
+    await alice.setPushRuleActions('global', sdk.PushRuleKind.Underride, '.m.rule.message', [
+      'notify',
+      { set_tweak: 'sound' as never, value: 'default' },
+    ]);
     await alice.deletePushRule('global', sdk.PushRuleKind.ContentSpecific, 'tea');
     rules = await alice.getPushRules();
     expect(rules.global.content!.map((r) => r.rule_id)).toEqual(['cake', 'lie']);
     expect(rules.global.override!.find((r) => r.rule_id === '.m.rule.suppress_notices')?.enabled).toBe(false);
-    await eventually('the sdk to get the new rules as m.push_rules account data', () => alice.pushRules?.global.content?.map((r) => r.rule_id).join() === 'cake,lie');
-    expect((await api(server, alice, 'PUT', '/pushrules/global/content/x?before=missing', { pattern: 'x', actions: [] })).status).toBe(400);
-    expect((await api(server, alice, 'PUT', '/pushrules/global/override/.m.rule.mine', { actions: [] })).body).toMatchObject({ errcode: 'M_INVALID_PARAM' });
+    await eventually(
+      'the sdk to get the new rules as m.push_rules account data',
+      () => alice.pushRules?.global.content?.map((r) => r.rule_id).join() === 'cake,lie',
+    );
+    expect(
+      (await api(server, alice, 'PUT', '/pushrules/global/content/x?before=missing', { pattern: 'x', actions: [] }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await api(server, alice, 'PUT', '/pushrules/global/override/.m.rule.mine', { actions: [] })).body,
+    ).toMatchObject({ errcode: 'M_INVALID_PARAM' });
     expect((await api(server, alice, 'DELETE', '/pushrules/global/content/missing')).status).toBe(404);
-    expect((await api(server, alice, 'PUT', `/user/${encodeURIComponent(alice.getUserId()!)}/account_data/m.push_rules`, {})).status).toBe(400);
+    expect(
+      (await api(server, alice, 'PUT', `/user/${encodeURIComponent(alice.getUserId()!)}/account_data/m.push_rules`, {}))
+        .status,
+    ).toBe(400);
   });
 
   it('pushes to the gateway (event_id_only, with the unread count), retries when it is down, and drops a rejected pushkey', async () => {
     const roomId = await groupRoom();
-    const pusher = (pushkey: string) => ({ kind: 'http', app_id: 'org.example.app', app_display_name: 'Example', device_display_name: 'Phone', pushkey, lang: 'en', data: { url: gateway.url, format: 'event_id_only' } });
+    const pusher = (pushkey: string) => ({
+      kind: 'http',
+      app_id: 'org.example.app',
+      app_display_name: 'Example',
+      device_display_name: 'Phone',
+      pushkey,
+      lang: 'en',
+      data: { url: gateway.url, format: 'event_id_only' },
+    });
     await bob.setPusher(pusher('bob-key') as never);
     await carol.setPusher(pusher('carol-key') as never);
     expect((await bob.getPushers()).pushers.map((p) => p.pushkey)).toEqual(['bob-key']);
     gateway.reject.add('carol-key');
     gateway.failNext = 2;
     const { event_id: eventId } = await alice.sendTextMessage(roomId, 'ring ring');
-    const push = await eventually('the push to bob', () => gateway.received.find((p) => p.pushkey === 'bob-key' && p.notification.event_id === eventId), 20_000);
-    expect(push.notification).toMatchObject({ event_id: eventId, room_id: roomId, counts: { unread: expect.any(Number) }, prio: 'low' });
+    const push = await eventually(
+      'the push to bob',
+      () => gateway.received.find((p) => p.pushkey === 'bob-key' && p.notification.event_id === eventId),
+      20_000,
+    );
+    expect(push.notification).toMatchObject({
+      event_id: eventId,
+      room_id: roomId,
+      counts: { unread: expect.any(Number) },
+      prio: 'low',
+    });
     expect(push.notification).not.toHaveProperty('content');
-    expect((push.notification.devices as Array<{ data: Record<string, unknown> }>)[0].data).toEqual({ format: 'event_id_only' });
-    await eventually('the rejected pusher to be removed', async () => (await carol.getPushers()).pushers.length === 0, 20_000);
+    expect((push.notification.devices as Array<{ data: Record<string, unknown> }>)[0].data).toEqual({
+      format: 'event_id_only',
+    });
+    await eventually(
+      'the rejected pusher to be removed',
+      async () => (await carol.getPushers()).pushers.length === 0,
+      20_000,
+    );
     expect(gateway.received.filter((p) => p.notification.event_id === eventId)).toHaveLength(1);
   }, 60_000);
 
   it('refuses a pusher without a gateway URL of the push gateway API', async () => {
-    const bad = { kind: 'http', app_id: 'a', app_display_name: 'A', device_display_name: 'D', pushkey: 'k', lang: 'en', data: { url: 'https://gw.example/elsewhere' } };
+    const bad = {
+      kind: 'http',
+      app_id: 'a',
+      app_display_name: 'A',
+      device_display_name: 'D',
+      pushkey: 'k',
+      lang: 'en',
+      data: { url: 'https://gw.example/elsewhere' },
+    };
     expect((await api(server, bob, 'POST', '/pushers/set', bad)).body).toMatchObject({ errcode: 'M_INVALID_PARAM' });
-    expect((await api(server, bob, 'POST', '/pushers/set', { ...bad, data: {} })).body).toMatchObject({ errcode: 'M_MISSING_PARAM' });
+    expect((await api(server, bob, 'POST', '/pushers/set', { ...bad, data: {} })).body).toMatchObject({
+      errcode: 'M_MISSING_PARAM',
+    });
   });
 }

@@ -17,7 +17,12 @@ export interface SyncBody {
  * `url` is read at each call, so it may follow a server that restarts.
  */
 export function rawClient(url: () => string) {
-  async function call(account: Account | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  async function call(
+    account: Account | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${url()}/_matrix/client/v3${path}`, {
       method,
       headers: { 'content-type': 'application/json', ...(account ? { authorization: `Bearer ${account.token}` } : {}) },
@@ -27,7 +32,11 @@ export function rawClient(url: () => string) {
   }
 
   async function register(username: string): Promise<Account> {
-    const { body } = await call(undefined, 'POST', '/register', { username, password: 'correct horse', auth: { type: 'm.login.dummy' } });
+    const { body } = await call(undefined, 'POST', '/register', {
+      username,
+      password: 'correct horse',
+      auth: { type: 'm.login.dummy' },
+    });
     return { userId: body.user_id as string, deviceId: body.device_id as string, token: body.access_token as string };
   }
 
@@ -37,7 +46,8 @@ export function rawClient(url: () => string) {
   }
 
   let txn = 0;
-  const sendToDevice = (from: Account, type: string, messages: unknown) => call(from, 'PUT', `/sendToDevice/${type}/t${txn++}`, { messages });
+  const sendToDevice = (from: Account, type: string, messages: unknown) =>
+    call(from, 'PUT', `/sendToDevice/${type}/t${txn++}`, { messages });
 
   return { call, register, sync, sendToDevice };
 }

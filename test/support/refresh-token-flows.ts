@@ -22,8 +22,17 @@ export function refreshTokenFlows(start: () => Promise<RunningServer>): void {
 
   async function loginWithRefresh(): Promise<{ account: Account; refreshToken: string; expiresInMs: number }> {
     const account = await raw.register(`refresher${n++}`);
-    const { body } = await raw.call(undefined, 'POST', '/login', { type: 'm.login.password', identifier: { type: 'm.id.user', user: account.userId }, password: 'correct horse', refresh_token: true });
-    return { account: { ...account, token: body.access_token as string, deviceId: body.device_id as string }, refreshToken: body.refresh_token as string, expiresInMs: body.expires_in_ms as number };
+    const { body } = await raw.call(undefined, 'POST', '/login', {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: account.userId },
+      password: 'correct horse',
+      refresh_token: true,
+    });
+    return {
+      account: { ...account, token: body.access_token as string, deviceId: body.device_id as string },
+      refreshToken: body.refresh_token as string,
+      expiresInMs: body.expires_in_ms as number,
+    };
   }
   const whoami = (account: Account) => raw.call(account, 'GET', '/account/whoami');
   const refresh = (refreshToken: string) => raw.call(undefined, 'POST', '/refresh', { refresh_token: refreshToken });
@@ -35,7 +44,12 @@ export function refreshTokenFlows(start: () => Promise<RunningServer>): void {
   });
 
   it('gives a client that asks at registration a refresh token', async () => {
-    const { body } = await raw.call(undefined, 'POST', '/register', { username: `registrant${n++}`, password: 'correct horse', auth: { type: 'm.login.dummy' }, refresh_token: true });
+    const { body } = await raw.call(undefined, 'POST', '/register', {
+      username: `registrant${n++}`,
+      password: 'correct horse',
+      auth: { type: 'm.login.dummy' },
+      refresh_token: true,
+    });
     expect(typeof body.refresh_token).toBe('string');
     expect(body.expires_in_ms).toBe(LIFETIME_MS);
   });

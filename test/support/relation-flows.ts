@@ -28,17 +28,19 @@ export function relationFlows(start: () => Promise<RunningServer>): void {
     await server?.close();
   });
 
-  it('shows a reply in a thread to a second client, in the root\'s aggregation and the thread\'s relations', async () => {
+  it("shows a reply in a thread to a second client, in the root's aggregation and the thread's relations", async () => {
     const { event_id: rootId } = await alice.sendTextMessage(roomId, 'shall we talk about threads?');
     const { event_id: replyId } = await bob.sendTextMessage(roomId, rootId, 'yes, in here');
 
     const root = await alice.fetchRoomEvent(roomId, rootId);
-    expect(root.unsigned?.['m.relations']).toMatchObject({ 'm.thread': { count: 1, current_user_participated: true, latest_event: { event_id: replyId } } });
+    expect(root.unsigned?.['m.relations']).toMatchObject({
+      'm.thread': { count: 1, current_user_participated: true, latest_event: { event_id: replyId } },
+    });
     const inThread = await alice.relations(roomId, rootId, 'm.thread');
     expect(inThread.events.map((e) => e.getContent().body)).toEqual(['yes, in here']);
   });
 
-  it('lists the thread in the sdk\'s own thread model of a client that starts afterwards', async () => {
+  it("lists the thread in the sdk's own thread model of a client that starts afterwards", async () => {
     const { event_id: rootId } = await alice.sendTextMessage(roomId, 'another topic');
     await bob.sendTextMessage(roomId, rootId, 'first reply');
     await bob.sendTextMessage(roomId, rootId, 'second reply');
@@ -57,7 +59,7 @@ export function relationFlows(start: () => Promise<RunningServer>): void {
     }
   }, 30_000);
 
-  it('shows an edit to a second client as the original\'s m.replace aggregation', async () => {
+  it("shows an edit to a second client as the original's m.replace aggregation", async () => {
     const { event_id: originalId } = await alice.sendTextMessage(roomId, 'I like cake');
     const { event_id: editId } = await alice.sendMessage(roomId, {
       msgtype: 'm.text',
@@ -67,13 +69,21 @@ export function relationFlows(start: () => Promise<RunningServer>): void {
     } as never);
     const original = await bob.fetchRoomEvent(roomId, originalId);
     expect(original.content?.body).toBe('I like cake');
-    expect(original.unsigned?.['m.relations']).toMatchObject({ 'm.replace': { event_id: editId, content: { 'm.new_content': { body: 'I like chocolate cake' } } } });
+    expect(original.unsigned?.['m.relations']).toMatchObject({
+      'm.replace': { event_id: editId, content: { 'm.new_content': { body: 'I like chocolate cake' } } },
+    });
   });
 
   it('shows a reaction to a second client through /relations', async () => {
     const { event_id: targetId } = await alice.sendTextMessage(roomId, 'react to me');
-    await bob.sendEvent(roomId, 'm.reaction' as never, { 'm.relates_to': { rel_type: 'm.annotation', event_id: targetId, key: '👍' } } as never);
+    await bob.sendEvent(
+      roomId,
+      'm.reaction' as never,
+      { 'm.relates_to': { rel_type: 'm.annotation', event_id: targetId, key: '👍' } } as never,
+    );
     const reactions = await alice.relations(roomId, targetId, 'm.annotation', 'm.reaction');
-    expect(reactions.events.map((e) => [e.getSender(), e.getRelation()?.key])).toEqual([['@thread-bob:localhost', '👍']]);
+    expect(reactions.events.map((e) => [e.getSender(), e.getRelation()?.key])).toEqual([
+      ['@thread-bob:localhost', '👍'],
+    ]);
   });
 }

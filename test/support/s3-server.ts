@@ -25,19 +25,30 @@ export function motoServerBinary(): string | undefined {
   return undefined;
 }
 
-export const S3_SKIP_REASON = 'moto_server not found: install it with `pip install "moto[server]"` and set LATTICE_MOTO_SERVER (as .ci/run does)';
+export const S3_SKIP_REASON =
+  'moto_server not found: install it with `pip install "moto[server]"` and set LATTICE_MOTO_SERVER (as .ci/run does)';
 
 export async function startS3Server(binary: string): Promise<RunningS3Server> {
   const port = await freePort();
   const child: ChildProcess = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
-  while (!(await fetch(endpoint).then((r) => r.status < 500, () => false))) {
+  while (
+    !(await fetch(endpoint).then(
+      (r) => r.status < 500,
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null) throw new Error(`moto_server exited with code ${child.exitCode}`);
     if (Date.now() > deadline) throw new Error(`moto_server did not answer on ${endpoint}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const client = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: S3_TEST_CREDENTIALS });
+  const client = new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: S3_TEST_CREDENTIALS,
+  });
   let n = 0;
   return {
     endpoint,
@@ -60,7 +71,9 @@ function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

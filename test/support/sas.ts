@@ -13,7 +13,10 @@ export async function nextVerificationRequest(client: MatrixClient): Promise<Ver
  * receiver accepts, the requester starts m.sas.v1, both are shown the emoji
  * and, when they match, both confirm. Answers the emoji each side showed.
  */
-export async function completeSas(outgoing: VerificationRequest, incoming: VerificationRequest): Promise<[string[], string[]]> {
+export async function completeSas(
+  outgoing: VerificationRequest,
+  incoming: VerificationRequest,
+): Promise<[string[], string[]]> {
   const { VerificationPhase } = await import('matrix-js-sdk/lib/crypto-api/index.js');
   await incoming.accept();
   await eventually('the request to be ready', () => outgoing.phase === VerificationPhase.Ready, 30_000);
@@ -26,7 +29,8 @@ export async function completeSas(outgoing: VerificationRequest, incoming: Verif
     eventually('the receiver to show the SAS', () => incomingVerifier.getShowSasCallbacks(), 30_000),
   ]);
   const emoji: [string[], string[]] = [outgoingSas.sas.emoji!.map(([e]) => e), incomingSas.sas.emoji!.map(([e]) => e)];
-  if (emoji[0].join() !== emoji[1].join()) throw new Error(`The two sides showed different emoji: ${emoji[0].join()} / ${emoji[1].join()}`);
+  if (emoji[0].join() !== emoji[1].join())
+    throw new Error(`The two sides showed different emoji: ${emoji[0].join()} / ${emoji[1].join()}`);
   await Promise.all([outgoingSas.confirm(), incomingSas.confirm()]);
   await Promise.all([outgoingDone, incomingDone]);
   return emoji;

@@ -41,7 +41,11 @@ export function searchDirectoryUpgradeFlows(start: () => Promise<RunningServer>)
     expect(found.results).toHaveLength(1);
     const context = found.results[0].context;
     expect(context.getEvent().getContent().body).toBe('the kettle is boiling');
-    expect(context.getTimeline().map((e) => e.getContent().body)).toEqual(['the weather is lovely', 'the kettle is boiling', 'tea for two']);
+    expect(context.getTimeline().map((e) => e.getContent().body)).toEqual([
+      'the weather is lovely',
+      'the kettle is boiling',
+      'tea for two',
+    ]);
   });
 
   it('finds a room-mate in the user directory by display name', async () => {
@@ -56,10 +60,15 @@ export function searchDirectoryUpgradeFlows(start: () => Promise<RunningServer>)
   it('moves both users to the upgraded room; the old one shows the tombstone', async () => {
     const oldRoomId = await sharedRoom();
     const { replacement_room: newRoomId } = await alice.upgradeRoom(oldRoomId, '11');
-    const tombstone = await eventually('bob to see the tombstone', () => bob.getRoom(oldRoomId)?.currentState.getStateEvents('m.room.tombstone', ''));
+    const tombstone = await eventually('bob to see the tombstone', () =>
+      bob.getRoom(oldRoomId)?.currentState.getStateEvents('m.room.tombstone', ''),
+    );
     expect(tombstone.getContent().replacement_room).toBe(newRoomId);
     await bob.joinRoom(newRoomId, { viaServers: [tombstone.getSender()!.split(':')[1]] });
-    const newRoom = await eventually('bob to have the new room', () => bob.getRoom(newRoomId)?.getMyMembership() === 'join' && bob.getRoom(newRoomId));
+    const newRoom = await eventually(
+      'bob to have the new room',
+      () => bob.getRoom(newRoomId)?.getMyMembership() === 'join' && bob.getRoom(newRoomId),
+    );
     expect(newRoom.findPredecessor()?.roomId).toBe(oldRoomId);
     expect(newRoom.name).toBe('Upgrade me');
     expect(newRoom.getVersion()).toBe('11');
@@ -71,17 +80,28 @@ export function searchDirectoryUpgradeFlows(start: () => Promise<RunningServer>)
   it('lets a non-member peek into a world-readable room and follow what is said there', async () => {
     const { room_id: roomId } = await alice.createRoom({
       preset: 'public_chat' as never,
-      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'world_readable' } }],
+      initial_state: [
+        { type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'world_readable' } },
+      ],
     });
     await alice.sendTextMessage(roomId, 'said before the peek');
     const carol = await registerClient(server.url, 'sdk-search-carol');
     try {
       // peekInRoom reads /rooms/{roomId}/initialSync, then long-polls GET /events for the room.
       const room = await carol.peekInRoom(roomId);
-      const bodies = () => room.getLiveTimeline().getEvents().filter((e) => e.getType() === 'm.room.message').map((e) => e.getContent().body);
+      const bodies = () =>
+        room
+          .getLiveTimeline()
+          .getEvents()
+          .filter((e) => e.getType() === 'm.room.message')
+          .map((e) => e.getContent().body);
       expect(bodies()).toContain('said before the peek');
       await alice.sendTextMessage(roomId, 'said during the peek');
-      await eventually('the peeking client to get the new message', () => bodies().includes('said during the peek'), 20_000);
+      await eventually(
+        'the peeking client to get the new message',
+        () => bodies().includes('said during the peek'),
+        20_000,
+      );
     } finally {
       carol.stopPeeking();
     }

@@ -14,7 +14,9 @@ let ports = Number(process.env.LATTICE_TEST_SERVICES_PORT ?? 20_000 + (process.p
  * front), on a database of its own and an emptied bus. Process output is
  * printed only when LATTICE_TEST_LOGS is set.
  */
-export async function startServicesDeployment(options: Pick<LocalDeploymentOptions, 'replicas' | 'configFile' | 'env'> = {}): Promise<LocalDeployment & { close(): Promise<void> }> {
+export async function startServicesDeployment(
+  options: Pick<LocalDeploymentOptions, 'replicas' | 'configFile' | 'env'> = {},
+): Promise<LocalDeployment & { close(): Promise<void> }> {
   const env = servicesEnv();
   await emptyJetStream(env.natsUrl);
   const databaseUrl = await createScratchDatabase(env.postgresUrl, 'lattice_services');

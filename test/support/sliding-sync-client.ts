@@ -58,7 +58,10 @@ export interface SlidingResponse {
     receipts?: { rooms: Record<string, { type: string; content: Record<string, unknown> }> };
     typing?: { rooms: Record<string, { type: string; content: { user_ids: string[] } }> };
     'io.element.msc4360.threads'?: {
-      updates: Record<string, Record<string, { prev_batch?: string; thread_root?: ClientEvent & { unsigned?: Record<string, unknown> } }>>;
+      updates: Record<
+        string,
+        Record<string, { prev_batch?: string; thread_root?: ClientEvent & { unsigned?: Record<string, unknown> } }>
+      >;
     };
   };
 }

@@ -22,7 +22,10 @@ export interface RunningSynapse {
 /** The Python of a virtualenv with matrix-synapse installed (.ci/run makes one). */
 function synapsePython(): string {
   const python = process.env.LATTICE_SYNAPSE_PYTHON;
-  if (!python || !existsSync(python)) throw new Error('The interop suite needs LATTICE_SYNAPSE_PYTHON: the python of a virtualenv with matrix-synapse installed (see README, "Federation interop")');
+  if (!python || !existsSync(python))
+    throw new Error(
+      'The interop suite needs LATTICE_SYNAPSE_PYTHON: the python of a virtualenv with matrix-synapse installed (see README, "Federation interop")',
+    );
   return python;
 }
 
@@ -44,15 +47,29 @@ export async function startSynapse(certs: TestCertificates, options: SynapseOpti
   mkdirSync(dir, { recursive: true });
   const portsFile = join(dir, 'ports.json');
   const reused = existsSync(portsFile);
-  const [federationPort, clientPort] = reused ? (JSON.parse(readFileSync(portsFile, 'utf8')) as number[]) : [await freePort(), await freePort()];
+  const [federationPort, clientPort] = reused
+    ? (JSON.parse(readFileSync(portsFile, 'utf8')) as number[])
+    : [await freePort(), await freePort()];
   writeFileSync(portsFile, JSON.stringify([federationPort, clientPort]));
   const serverName = `localhost:${federationPort}`;
   const config = {
     server_name: serverName,
     pid_file: join(dir, 'homeserver.pid'),
     listeners: [
-      { port: federationPort, tls: true, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['federation', 'keys'], compress: false }] },
-      { port: clientPort, tls: false, type: 'http', bind_addresses: ['127.0.0.1'], resources: [{ names: ['client', 'media'], compress: false }] },
+      {
+        port: federationPort,
+        tls: true,
+        type: 'http',
+        bind_addresses: ['127.0.0.1'],
+        resources: [{ names: ['federation', 'keys'], compress: false }],
+      },
+      {
+        port: clientPort,
+        tls: false,
+        type: 'http',
+        bind_addresses: ['127.0.0.1'],
+        resources: [{ names: ['client', 'media'], compress: false }],
+      },
     ],
     tls_certificate_path: certs.certFile,
     tls_private_key_path: certs.keyFile,
@@ -77,7 +94,11 @@ export async function startSynapse(certs: TestCertificates, options: SynapseOpti
     rc_login: { address: { per_second: 1000, burst_count: 1000 }, account: { per_second: 1000, burst_count: 1000 } },
     rc_federation: { window_size: 1000, sleep_limit: 1000, reject_limit: 1000, concurrent: 100 },
     // Retry a destination that was down within seconds, not the default ten minutes.
-    federation: { destination_min_retry_interval: 500, destination_retry_multiplier: 2, destination_max_retry_interval: 5000 },
+    federation: {
+      destination_min_retry_interval: 500,
+      destination_retry_multiplier: 2,
+      destination_max_retry_interval: 5000,
+    },
     ...options.config,
   };
   const configFile = join(dir, 'homeserver.yaml');
@@ -92,16 +113,24 @@ export async function startSynapse(certs: TestCertificates, options: SynapseOpti
       disable_existing_loggers: false,
     }),
   );
-  if (!reused) execFileSync(python, ['-m', 'synapse.app.homeserver', '-c', configFile, '--generate-keys'], { stdio: 'pipe' });
+  if (!reused)
+    execFileSync(python, ['-m', 'synapse.app.homeserver', '-c', configFile, '--generate-keys'], { stdio: 'pipe' });
   const clientUrl = `http://127.0.0.1:${clientPort}`;
   let child: ChildProcess | undefined;
   const start = async () => {
-    const running = spawn(python, ['-m', 'synapse.app.homeserver', '-c', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const running = spawn(python, ['-m', 'synapse.app.homeserver', '-c', configFile], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     child = running;
     let stderr = '';
     running.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     for (let i = 0; ; i++) {
-      if (await fetch(`${clientUrl}/_matrix/client/versions`).then((r) => r.ok).catch(() => false)) break;
+      if (
+        await fetch(`${clientUrl}/_matrix/client/versions`)
+          .then((r) => r.ok)
+          .catch(() => false)
+      )
+        break;
       if (running.exitCode !== null || i > 600) throw new Error(`Synapse did not start: ${stderr.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -112,7 +141,10 @@ export async function startSynapse(certs: TestCertificates, options: SynapseOpti
     clientUrl,
     dir,
     register: async (username) => {
-      const response = await fetch(`${clientUrl}/_matrix/client/v3/register`, { method: 'POST', body: JSON.stringify({ username, password: 'interop password', auth: { type: 'm.login.dummy' } }) });
+      const response = await fetch(`${clientUrl}/_matrix/client/v3/register`, {
+        method: 'POST',
+        body: JSON.stringify({ username, password: 'interop password', auth: { type: 'm.login.dummy' } }),
+      });
       const body = (await response.json()) as { user_id: string; access_token: string };
       if (!response.ok) throw new Error(`Synapse register ${username}: ${JSON.stringify(body)}`);
       return { userId: body.user_id, accessToken: body.access_token };

@@ -42,7 +42,8 @@ function loadRun(file: string, pairing: string, pkg: string): Run {
     const test = event.Test;
     if (!test) continue;
     if (event.Action === 'output') output.set(test, [...(output.get(test) ?? []), event.Output ?? '']);
-    else if (event.Action === 'pass' || event.Action === 'fail' || event.Action === 'skip') outcomes.set(test, event.Action);
+    else if (event.Action === 'pass' || event.Action === 'fail' || event.Action === 'skip')
+      outcomes.set(test, event.Action);
   }
   // A test that started and never finished (a panic, the timeout) failed.
   for (const test of output.keys()) if (!outcomes.has(test)) outcomes.set(test, 'fail');
@@ -68,7 +69,14 @@ function count(run: Run, tests: string[]): string {
 function messages(run: Run, test: string): string[] {
   return (run.output.get(test) ?? [])
     .map((line) => line.replace(ANSI, '').trim())
-    .filter((line) => line && !/^(===|---) /.test(line) && !line.includes('[CSAPI]') && !line.includes('[SSAPI]') && !line.includes('WARNING:'));
+    .filter(
+      (line) =>
+        line &&
+        !/^(===|---) /.test(line) &&
+        !line.includes('[CSAPI]') &&
+        !line.includes('[SSAPI]') &&
+        !line.includes('WARNING:'),
+    );
 }
 
 const TELLING = /MatchResponse|non-2xx|timed out|[Ee]xpected|want|got |failed|[Ee]rror|missing|unexpected|not /;
@@ -108,16 +116,30 @@ function main(): void {
   }
   const fails: string[] = [];
   for (const run of runs.values()) {
-    const failing = [...run.outcomes].filter(([test, outcome]) => outcome === 'fail' && !test.includes('/')).map(([test]) => test);
-    out.push('', `${run.pairing} ${run.pkg}: failing top-level tests (${failing.length})`, ...failing.map((test) => `  ${test}`));
+    const failing = [...run.outcomes]
+      .filter(([test, outcome]) => outcome === 'fail' && !test.includes('/'))
+      .map(([test]) => test);
+    out.push(
+      '',
+      `${run.pairing} ${run.pkg}: failing top-level tests (${failing.length})`,
+      ...failing.map((test) => `  ${test}`),
+    );
     const skips = new Map<string, number>();
     for (const test of leaves(run)) {
-      if (run.outcomes.get(test) === 'skip') skips.set(skipReason(run, test), (skips.get(skipReason(run, test)) ?? 0) + 1);
+      if (run.outcomes.get(test) === 'skip')
+        skips.set(skipReason(run, test), (skips.get(skipReason(run, test)) ?? 0) + 1);
     }
-    out.push(`${run.pairing} ${run.pkg}: skip reasons`, ...[...skips].sort((a, b) => b[1] - a[1]).map(([reason, n]) => `  ${String(n).padStart(3)}  ${reason.slice(0, 160)}`));
+    out.push(
+      `${run.pairing} ${run.pkg}: skip reasons`,
+      ...[...skips]
+        .sort((a, b) => b[1] - a[1])
+        .map(([reason, n]) => `  ${String(n).padStart(3)}  ${reason.slice(0, 160)}`),
+    );
     const reference = runs.get(`${referenceOf(run.pairing)} ${run.pkg}`);
     if (!reference) continue;
-    const regressions = leaves(run).filter((test) => run.outcomes.get(test) === 'fail' && reference.outcomes.get(test) === 'pass');
+    const regressions = leaves(run).filter(
+      (test) => run.outcomes.get(test) === 'fail' && reference.outcomes.get(test) === 'pass',
+    );
     out.push(`${run.pairing} ${run.pkg}: failing here and passing on ${reference.pairing} (${regressions.length})`);
     for (const test of regressions) {
       const reason = failureReason(run, test);

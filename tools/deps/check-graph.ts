@@ -19,20 +19,37 @@ interface NxGraph {
 const root = resolve(__dirname, '../../..');
 const graphFile = process.argv[2] ?? join(root, 'dist/project-graph.json');
 const { nodes, dependencies } = (JSON.parse(readFileSync(graphFile, 'utf8')) as NxGraph).graph;
-const kindOf = (project: string) => nodes[project]?.data.tags?.find((t) => t.startsWith('type:'))?.slice('type:'.length) ?? 'untagged';
-const projects = new Map<string, string[]>(Object.keys(nodes).map((p) => [p, [...new Set(dependencies[p].map((d) => d.target).filter((t) => t in nodes))].sort()]));
+const kindOf = (project: string) =>
+  nodes[project]?.data.tags?.find((t) => t.startsWith('type:'))?.slice('type:'.length) ?? 'untagged';
+const projects = new Map<string, string[]>(
+  Object.keys(nodes).map((p) => [
+    p,
+    [...new Set(dependencies[p].map((d) => d.target).filter((t) => t in nodes))].sort(),
+  ]),
+);
 
 const order = ['app', 'runtime', 'service', 'shared', 'pure', 'untagged'];
-const sorted = [...projects.keys()].sort((a, b) => order.indexOf(kindOf(a)) - order.indexOf(kindOf(b)) || a.localeCompare(b));
+const sorted = [...projects.keys()].sort(
+  (a, b) => order.indexOf(kindOf(a)) - order.indexOf(kindOf(b)) || a.localeCompare(b),
+);
 for (const project of sorted) {
-  console.log(`${kindOf(project).padEnd(8)} ${project.padEnd(15)} -> ${projects.get(project)!.map((d) => (kindOf(d) === 'service' ? `${d} (service)` : d)).join(', ') || '(nothing)'}`);
+  console.log(
+    `${kindOf(project).padEnd(8)} ${project.padEnd(15)} -> ${
+      projects
+        .get(project)!
+        .map((d) => (kindOf(d) === 'service' ? `${d} (service)` : d))
+        .join(', ') || '(nothing)'
+    }`,
+  );
 }
 
 const problems: string[] = [];
-for (const [from, to] of serviceToServiceEdges(projects, (p) => kindOf(p) === 'service')) problems.push(`service ${from} imports service ${to}`);
+for (const [from, to] of serviceToServiceEdges(projects, (p) => kindOf(p) === 'service'))
+  problems.push(`service ${from} imports service ${to}`);
 for (const cycle of cycles(projects)) problems.push(`projects in a cycle: ${cycle.join(', ')}`);
 for (const project of Object.values(nodes)) {
-  for (const cycle of cycles(fileImports(join(root, project.data.root)))) problems.push(`files in an import cycle: ${cycle.map((f) => relative(root, f)).join(', ')}`);
+  for (const cycle of cycles(fileImports(join(root, project.data.root))))
+    problems.push(`files in an import cycle: ${cycle.map((f) => relative(root, f)).join(', ')}`);
 }
 
 if (problems.length > 0) {
@@ -46,8 +63,13 @@ function fileImports(folder: string): Edges {
   const edges = new Map<string, string[]>();
   for (const file of typescriptFiles(folder)) {
     const source = readFileSync(file, 'utf8');
-    const specifiers = [...source.matchAll(/\bfrom\s+'(\.[^']*)'|\bimport\s*\(\s*'(\.[^']*)'\s*\)|\brequire\(\s*'(\.[^']*)'\s*\)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
-    edges.set(file, specifiers.flatMap((s) => resolveModule(dirname(file), s) ?? []));
+    const specifiers = [
+      ...source.matchAll(/\bfrom\s+'(\.[^']*)'|\bimport\s*\(\s*'(\.[^']*)'\s*\)|\brequire\(\s*'(\.[^']*)'\s*\)/g),
+    ].map((m) => m[1] ?? m[2] ?? m[3]);
+    edges.set(
+      file,
+      specifiers.flatMap((s) => resolveModule(dirname(file), s) ?? []),
+    );
   }
   return edges;
 }

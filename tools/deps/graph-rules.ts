@@ -4,7 +4,9 @@ export type Edges = ReadonlyMap<string, readonly string[]>;
 
 /** Edges from one service to another: services are peers and share code only through shared libraries. */
 export function serviceToServiceEdges(edges: Edges, isService: (node: string) => boolean): Array<[string, string]> {
-  return [...edges].flatMap(([from, tos]) => (isService(from) ? tos.filter(isService).map((to): [string, string] => [from, to]) : []));
+  return [...edges].flatMap(([from, tos]) =>
+    isService(from) ? tos.filter(isService).map((to): [string, string] => [from, to]) : [],
+  );
 }
 
 /** The cycles of a directed graph: its strongly connected components of more than one node, or of one node importing itself (Tarjan). */

@@ -72,9 +72,9 @@ export function chartValuesSchema(): Schema {
   tenant.additionalProperties = false;
   const config = jsonSchema(configSchema);
   const media = (config.properties as Record<string, Schema>).media;
-  const natsBus = ((config.properties as Record<string, Schema>).bus.oneOf as Array<{ properties: Record<string, Schema> }>).find(
-    (variant) => variant.properties.kind.const === 'nats',
-  )!;
+  const natsBus = (
+    (config.properties as Record<string, Schema>).bus.oneOf as Array<{ properties: Record<string, Schema> }>
+  ).find((variant) => variant.properties.kind.const === 'nats')!;
   for (const key of CHART_OWNED) delete (config.properties as Record<string, unknown>)[key];
   config.additionalProperties = false;
   delete config.required;

@@ -32,7 +32,9 @@ export async function startTestPushGateway(): Promise<TestPushGateway> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       if (req.method !== 'POST' || req.url !== '/_matrix/push/v1/notify') {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' }));
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' }));
         return;
       }
       if (gateway.failNext > 0) {
@@ -40,7 +42,9 @@ export async function startTestPushGateway(): Promise<TestPushGateway> {
         res.writeHead(503).end();
         return;
       }
-      const { notification } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { notification: Record<string, unknown> & { devices: Array<{ pushkey: string; app_id: string }> } };
+      const { notification } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        notification: Record<string, unknown> & { devices: Array<{ pushkey: string; app_id: string }> };
+      };
       const rejected: string[] = [];
       for (const device of notification.devices) {
         if (gateway.reject.has(device.pushkey)) rejected.push(device.pushkey);

@@ -58,7 +58,8 @@ export class LocalDeployment {
     let port = options.basePort;
     for (const [app, usual] of LAYOUT) {
       const count = options.replicas?.[app] ?? usual;
-      for (let i = 1; i <= count; i++) this.processes.push({ name: count > 1 ? `${app}-${i}` : app, app, port: port++ });
+      for (let i = 1; i <= count; i++)
+        this.processes.push({ name: count > 1 ? `${app}-${i}` : app, app, port: port++ });
     }
   }
 
@@ -127,7 +128,10 @@ export class LocalDeployment {
       ...(this.options.configFile ? { LATTICE_CONFIG: this.options.configFile } : {}),
       ...this.options.env,
     };
-    const child = spawn(process.execPath, [join(this.options.distDir, 'apps', p.app, 'src/main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(this.options.distDir, 'apps', p.app, 'src/main.js')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const log = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) this.options.log?.(`[${p.name}] ${line}`);
     };

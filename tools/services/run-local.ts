@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
   await deployment.start();
-  console.log(`Lattice services mode on ${deployment.url}: ${deployment.processes.map((p) => `${p.name}:${p.port}`).join(', ')}`);
+  console.log(
+    `Lattice services mode on ${deployment.url}: ${deployment.processes.map((p) => `${p.name}:${p.port}`).join(', ')}`,
+  );
 }
 
 main().catch((e) => {

@@ -10,4 +10,14 @@ import { OpenIdTokens } from './openid-tokens';
 import { RegistrationTokens } from './registration-tokens';
 
 /** The accounts library's stores, one instance each per process; AccountStore takes its options under ACCOUNT_STORE_OPTIONS. */
-export const ACCOUNT_PROVIDERS: Provider[] = [AccountStore, DeviceListStore, DeviceKeyStore, CrossSigningStore, DehydratedDeviceStore, KeyBackupStore, OpenIdTokens, LoginTokens, RegistrationTokens];
+export const ACCOUNT_PROVIDERS: Provider[] = [
+  AccountStore,
+  DeviceListStore,
+  DeviceKeyStore,
+  CrossSigningStore,
+  DehydratedDeviceStore,
+  KeyBackupStore,
+  OpenIdTokens,
+  LoginTokens,
+  RegistrationTokens,
+];

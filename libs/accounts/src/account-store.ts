@@ -8,7 +8,6 @@ import { userIdOf, validateNewLocalpart } from './localpart';
 import { TokenCache, type TokenOwner } from './token-cache';
 import { DeviceListStore } from './device-list-store';
 
-
 /** An account as server admins moderate it (client-server-api "Server Administration"). */
 export interface AccountModeration {
   isAdmin: boolean;
@@ -61,7 +60,9 @@ export class AccountStore {
     @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(BUS) private readonly bus: Bus,
     private readonly deviceLists: DeviceListStore,
-    @Optional() @Inject(ACCOUNT_STORE_OPTIONS) private readonly options: AccountStoreOptions = { accessTokenLifetimeMs: 300_000 },
+    @Optional()
+    @Inject(ACCOUNT_STORE_OPTIONS)
+    private readonly options: AccountStoreOptions = { accessTokenLifetimeMs: 300_000 },
   ) {
     bus.consume('output.sessions', ({ userId }) => this.tokens.forgetUser(userId));
   }
@@ -73,12 +74,19 @@ export class AccountStore {
   }
 
   /** Creates the account; M_USER_IN_USE if the user ID exists (also when two registrations race). */
-  async createUser(serverName: string, localpart: string, password: string | undefined, options: { guest?: boolean } = {}): Promise<string> {
+  async createUser(
+    serverName: string,
+    localpart: string,
+    password: string | undefined,
+    options: { guest?: boolean } = {},
+  ): Promise<string> {
     validateNewLocalpart(localpart, serverName);
     const userId = userIdOf(localpart, serverName);
     const passwordHash = password === undefined ? null : await hashPassword(password);
     try {
-      await this.db.user.create({ data: { userId, serverName, localpart, passwordHash, isGuest: options.guest === true } });
+      await this.db.user.create({
+        data: { userId, serverName, localpart, passwordHash, isGuest: options.guest === true },
+      });
     } catch (e) {
       if ((e as { code?: string }).code === 'P2002') throw Errors.userInUse();
       throw e;
@@ -96,7 +104,10 @@ export class AccountStore {
 
   /** A guest becomes a full account, keeping its user ID (client-server-api "Guest Access": registering with guest_access_token). */
   async upgradeGuest(userId: string, password: string | undefined): Promise<void> {
-    await this.db.user.update({ where: { userId }, data: { isGuest: false, passwordHash: password === undefined ? null : await hashPassword(password) } });
+    await this.db.user.update({
+      where: { userId },
+      data: { isGuest: false, passwordHash: password === undefined ? null : await hashPassword(password) },
+    });
     await this.sessionsEnded(userId);
   }
 
@@ -119,10 +130,18 @@ export class AccountStore {
   async startSession(userId: string, device: NewDevice): Promise<Session> {
     const deviceId = device.deviceId ?? newDeviceId();
     // Device key IDs and cross-signing key IDs share the ed25519:<id> namespace (client-server-api "Cross-signing").
-    if (device.deviceId !== undefined && (await this.db.crossSigningKey.count({ where: { userId, publicKey: deviceId } })) > 0) throw Errors.invalidParam('That device ID is a cross-signing key of the user');
+    if (
+      device.deviceId !== undefined &&
+      (await this.db.crossSigningKey.count({ where: { userId, publicKey: deviceId } })) > 0
+    )
+      throw Errors.invalidParam('That device ID is a cross-signing key of the user');
     // A login would turn the dehydrated device (MSC3814) into an ordinary one that /devices still hides; rehydrating is how it is taken over.
-    if (device.deviceId !== undefined && (await this.db.dehydratedDevice.count({ where: { userId, deviceId } })) > 0) throw Errors.invalidParam("That device ID is the user's dehydrated device");
-    const before = device.deviceId === undefined ? null : await this.db.device.findUnique({ where: { userId_deviceId: { userId, deviceId } } });
+    if (device.deviceId !== undefined && (await this.db.dehydratedDevice.count({ where: { userId, deviceId } })) > 0)
+      throw Errors.invalidParam("That device ID is the user's dehydrated device");
+    const before =
+      device.deviceId === undefined
+        ? null
+        : await this.db.device.findUnique({ where: { userId_deviceId: { userId, deviceId } } });
     const tokens = this.newTokens(userId, deviceId, device.refreshable === true, null);
     await this.db.$transaction([
       this.db.device.upsert({
@@ -136,7 +155,8 @@ export class AccountStore {
     ]);
     if (device.deviceId !== undefined) await this.sessionsEnded(userId);
     // The display name is part of the device list others see (server-server-api "Device Management").
-    if (before && device.displayName !== undefined && before.displayName !== device.displayName) await this.deviceLists.changed(userId, [deviceId], 'local');
+    if (before && device.displayName !== undefined && before.displayName !== device.displayName)
+      await this.deviceLists.changed(userId, [deviceId], 'local');
     return { userId, deviceId, ...tokens.session };
   }
 
@@ -152,8 +172,14 @@ export class AccountStore {
     if (!row || row.userId.slice(row.userId.indexOf(':') + 1) !== serverName) throw Errors.unusableRefreshToken();
     const earlier = await this.db.refreshToken.findMany({ where: { previousHash: tokenHash } });
     const tokens = this.newTokens(row.userId, row.deviceId, true, tokenHash);
-    const predecessor = row.previousHash === null ? null : await this.db.refreshToken.findUnique({ where: { tokenHash: row.previousHash } });
-    const retiredAccess = [...earlier.map((r) => r.accessTokenHash), ...(predecessor ? [predecessor.accessTokenHash] : [])];
+    const predecessor =
+      row.previousHash === null
+        ? null
+        : await this.db.refreshToken.findUnique({ where: { tokenHash: row.previousHash } });
+    const retiredAccess = [
+      ...earlier.map((r) => r.accessTokenHash),
+      ...(predecessor ? [predecessor.accessTokenHash] : []),
+    ];
     const retiredRefresh = [...earlier.map((r) => r.tokenHash), ...(predecessor ? [predecessor.tokenHash] : [])];
     await this.db.$transaction([
       this.db.accessToken.deleteMany({ where: { tokenHash: { in: retiredAccess } } }),
@@ -172,15 +198,34 @@ export class AccountStore {
     const accessToken = newAccessToken();
     const accessTokenHash = hashAccessToken(accessToken);
     if (!refreshable) {
-      return { session: { accessToken }, writes: [this.db.accessToken.create({ data: { tokenHash: accessTokenHash, userId, deviceId } })] };
+      return {
+        session: { accessToken },
+        writes: [this.db.accessToken.create({ data: { tokenHash: accessTokenHash, userId, deviceId } })],
+      };
     }
     const refreshToken = newRefreshToken();
     const expiresInMs = this.options.accessTokenLifetimeMs;
     return {
       session: { accessToken, refreshToken, expiresInMs },
       writes: [
-        this.db.accessToken.create({ data: { tokenHash: accessTokenHash, userId, deviceId, expiresAt: new Date(Date.now() + expiresInMs), refreshedFrom } }),
-        this.db.refreshToken.create({ data: { tokenHash: hashAccessToken(refreshToken), userId, deviceId, accessTokenHash, previousHash: refreshedFrom } }),
+        this.db.accessToken.create({
+          data: {
+            tokenHash: accessTokenHash,
+            userId,
+            deviceId,
+            expiresAt: new Date(Date.now() + expiresInMs),
+            refreshedFrom,
+          },
+        }),
+        this.db.refreshToken.create({
+          data: {
+            tokenHash: hashAccessToken(refreshToken),
+            userId,
+            deviceId,
+            accessTokenHash,
+            previousHash: refreshedFrom,
+          },
+        }),
       ],
     };
   }
@@ -195,7 +240,10 @@ export class AccountStore {
     const expiresAt = row.expiresAt?.getTime() ?? null;
     if (tokenExpired(expiresAt, Date.now())) throw Errors.expiredToken();
     if (row.refreshedFrom !== null) await this.retireRefreshedFrom(row.userId, tokenHash, row.refreshedFrom);
-    const user = await this.db.user.findUnique({ where: { userId: row.userId }, select: { isGuest: true, locked: true, suspended: true } });
+    const user = await this.db.user.findUnique({
+      where: { userId: row.userId },
+      select: { isGuest: true, locked: true, suspended: true },
+    });
     const owner: TokenOwner = {
       userId: row.userId,
       deviceId: row.deviceId,
@@ -229,7 +277,9 @@ export class AccountStore {
     if (now - (this.lastSeenWritten.get(key) ?? 0) < LAST_SEEN_EVERY_MS) return;
     if (this.lastSeenWritten.size >= LAST_SEEN_ENTRIES) this.lastSeenWritten.clear();
     this.lastSeenWritten.set(key, now);
-    await this.db.device.updateMany({ where: { userId, deviceId }, data: { lastSeenTs: BigInt(now), lastSeenIp: ip } }).catch(() => this.lastSeenWritten.delete(key));
+    await this.db.device
+      .updateMany({ where: { userId, deviceId }, data: { lastSeenTs: BigInt(now), lastSeenIp: ip } })
+      .catch(() => this.lastSeenWritten.delete(key));
   }
 
   /** /logout: the token's device goes with it (client-server-api "Log out"). */
@@ -262,7 +312,11 @@ export class AccountStore {
       this.db.toDeviceTxn.deleteMany({ where }),
     ]);
     await this.sessionsEnded(userId);
-    await this.deviceLists.changed(userId, existing.map((d) => d.deviceId), 'local');
+    await this.deviceLists.changed(
+      userId,
+      existing.map((d) => d.deviceId),
+      'local',
+    );
   }
 
   /** After tokens were deleted or their account moderated: this process forgets them now, the others when the broadcast reaches them. */
@@ -273,7 +327,12 @@ export class AccountStore {
 
   /** What a server admin's account moderation reads: undefined for an account that does not exist. */
   async moderationOf(userId: string): Promise<AccountModeration | undefined> {
-    return (await this.db.user.findUnique({ where: { userId }, select: { isAdmin: true, deactivated: true, locked: true, suspended: true } })) ?? undefined;
+    return (
+      (await this.db.user.findUnique({
+        where: { userId },
+        select: { isAdmin: true, deactivated: true, locked: true, suspended: true },
+      })) ?? undefined
+    );
   }
 
   /**
@@ -293,13 +352,19 @@ export class AccountStore {
   /** Deactivation keeps the row (the user ID is never reissued) but removes every way to log in. */
   /** `erase`: client-server-api POST /account/deactivate, their events are hidden from whoever was not joined when they were sent. */
   async deactivate(userId: string, erase = false): Promise<void> {
-    await this.db.user.update({ where: { userId }, data: { deactivated: true, passwordHash: null, ...(erase ? { erased: true } : {}) } });
+    await this.db.user.update({
+      where: { userId },
+      data: { deactivated: true, passwordHash: null, ...(erase ? { erased: true } : {}) },
+    });
     await this.deleteDevices(userId);
   }
 
   /** The whole profile other servers may read: displayname, avatar_url and the extended fields (m.tz and custom keys, v1.16). */
   async fullProfile(userId: string): Promise<Record<string, unknown> | undefined> {
-    const user = await this.db.user.findUnique({ where: { userId }, select: { profileFields: true, displayName: true, avatarUrl: true } });
+    const user = await this.db.user.findUnique({
+      where: { userId },
+      select: { profileFields: true, displayName: true, avatarUrl: true },
+    });
     if (!user) return undefined;
     return {
       ...(user.profileFields as Record<string, unknown>),
@@ -318,7 +383,10 @@ export class AccountStore {
   }
 
   async setProfileField(userId: string, field: 'displayname' | 'avatar_url', value: string | null): Promise<void> {
-    await this.db.user.update({ where: { userId }, data: field === 'displayname' ? { displayName: value } : { avatarUrl: value } });
+    await this.db.user.update({
+      where: { userId },
+      data: field === 'displayname' ? { displayName: value } : { avatarUrl: value },
+    });
   }
 
   async listDevices(userId: string) {

@@ -46,13 +46,27 @@ export class CrossSigningStore {
       const row = await tx.crossSigningKey.findUnique({ where: { userId_keyType: { userId, keyType: 'master' } } });
       if (!row) return;
       const json = withSignatures(JSON.parse(row.keyJson) as JsonObject, userId, signatures);
-      await tx.crossSigningKey.update({ where: { userId_keyType: { userId, keyType: 'master' } }, data: { keyJson: JSON.stringify(json) } });
+      await tx.crossSigningKey.update({
+        where: { userId_keyType: { userId, keyType: 'master' } },
+        data: { keyJson: JSON.stringify(json) },
+      });
     });
   }
 
-  async addUserSignatures(signerUserId: string, targetUserId: string, targetPublicKey: string, signatures: SignatureMap): Promise<void> {
+  async addUserSignatures(
+    signerUserId: string,
+    targetUserId: string,
+    targetPublicKey: string,
+    signatures: SignatureMap,
+  ): Promise<void> {
     await this.db.userSigningSignature.createMany({
-      data: Object.entries(signatures).map(([signerKeyId, signature]) => ({ signerUserId, signerKeyId, targetUserId, targetPublicKey, signature })),
+      data: Object.entries(signatures).map(([signerKeyId, signature]) => ({
+        signerUserId,
+        signerKeyId,
+        targetUserId,
+        targetPublicKey,
+        signature,
+      })),
       skipDuplicates: true,
     });
   }
@@ -81,11 +95,14 @@ export class CrossSigningStore {
   async addViewerSignatures(masterKeys: Record<string, JsonObject>, viewer: string): Promise<void> {
     const targets = Object.keys(masterKeys).filter((u) => u !== viewer);
     if (targets.length === 0) return;
-    const signatures = await this.db.userSigningSignature.findMany({ where: { signerUserId: viewer, targetUserId: { in: targets } } });
+    const signatures = await this.db.userSigningSignature.findMany({
+      where: { signerUserId: viewer, targetUserId: { in: targets } },
+    });
     for (const s of signatures) {
       const key = masterKeys[s.targetUserId];
       const publicKey = Object.values((key.keys as Record<string, string> | undefined) ?? {})[0];
-      if (publicKey === s.targetPublicKey) masterKeys[s.targetUserId] = withSignatures(key, viewer, { [s.signerKeyId]: s.signature });
+      if (publicKey === s.targetPublicKey)
+        masterKeys[s.targetUserId] = withSignatures(key, viewer, { [s.signerKeyId]: s.signature });
     }
   }
 }

@@ -18,38 +18,57 @@ function keyPair() {
   const base64 = encodeBase64(raw);
   return {
     publicKey: base64,
-    sign: (object: JsonObject, userId: string, keyId = `ed25519:${base64}`) => withSignatures(object, userId, { [keyId]: encodeBase64(sign(null, signedBytes(object), privateKey)) }),
+    sign: (object: JsonObject, userId: string, keyId = `ed25519:${base64}`) =>
+      withSignatures(object, userId, { [keyId]: encodeBase64(sign(null, signedBytes(object), privateKey)) }),
   };
 }
 
 const alice = '@alice:example.org';
 const bob = '@bob:example.org';
-const crossSigningKey = (userId: string, usage: string, publicKey: string): JsonObject => ({ user_id: userId, usage: [usage], keys: { [`ed25519:${publicKey}`]: publicKey } });
+const crossSigningKey = (userId: string, usage: string, publicKey: string): JsonObject => ({
+  user_id: userId,
+  usage: [usage],
+  keys: { [`ed25519:${publicKey}`]: publicKey },
+});
 
 describe('crossSigningPublicKey', () => {
   const master = keyPair();
 
   it('answers the public key of a well-formed key', () => {
-    expect(crossSigningPublicKey(crossSigningKey(alice, 'master', master.publicKey), alice, 'master')).toBe(master.publicKey);
+    expect(crossSigningPublicKey(crossSigningKey(alice, 'master', master.publicKey), alice, 'master')).toBe(
+      master.publicKey,
+    );
   });
 
   it('refuses a key of another user', () => {
-    expect(() => crossSigningPublicKey(crossSigningKey(bob, 'master', master.publicKey), alice, 'master')).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
+    expect(() => crossSigningPublicKey(crossSigningKey(bob, 'master', master.publicKey), alice, 'master')).toThrow(
+      expect.objectContaining({ errcode: 'M_INVALID_PARAM' }),
+    );
   });
 
   it('refuses a key without the usage it is uploaded as', () => {
-    expect(() => crossSigningPublicKey(crossSigningKey(alice, 'self_signing', master.publicKey), alice, 'master')).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
+    expect(() =>
+      crossSigningPublicKey(crossSigningKey(alice, 'self_signing', master.publicKey), alice, 'master'),
+    ).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
   });
 
   it('refuses a key whose key ID does not name its public key', () => {
     const key = { user_id: alice, usage: ['master'], keys: { 'ed25519:other': master.publicKey } };
-    expect(() => crossSigningPublicKey(key, alice, 'master')).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
+    expect(() => crossSigningPublicKey(key, alice, 'master')).toThrow(
+      expect.objectContaining({ errcode: 'M_INVALID_PARAM' }),
+    );
   });
 
   it('refuses a key holding two keys', () => {
     const other = keyPair();
-    const key = { user_id: alice, usage: ['master'], keys: { [`ed25519:${master.publicKey}`]: master.publicKey, [`ed25519:${other.publicKey}`]: other.publicKey } };
-    expect(() => crossSigningPublicKey(key, alice, 'master')).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
+    const key = {
+      user_id: alice,
+      usage: ['master'],
+      keys: { [`ed25519:${master.publicKey}`]: master.publicKey, [`ed25519:${other.publicKey}`]: other.publicKey },
+    };
+    expect(() => crossSigningPublicKey(key, alice, 'master')).toThrow(
+      expect.objectContaining({ errcode: 'M_INVALID_PARAM' }),
+    );
   });
 });
 
@@ -64,12 +83,16 @@ describe('requireSignedByMaster', () => {
 
   it('refuses one signed by another key with M_INVALID_SIGNATURE', () => {
     const key = keyPair().sign(crossSigningKey(alice, 'self_signing', selfSigning.publicKey), alice);
-    expect(() => requireSignedByMaster(key, alice, master.publicKey, 'self_signing')).toThrow(expect.objectContaining({ errcode: 'M_INVALID_SIGNATURE' }));
+    expect(() => requireSignedByMaster(key, alice, master.publicKey, 'self_signing')).toThrow(
+      expect.objectContaining({ errcode: 'M_INVALID_SIGNATURE' }),
+    );
   });
 
   it('refuses one when there is no master key with M_MISSING_PARAM', () => {
     const key = master.sign(crossSigningKey(alice, 'self_signing', selfSigning.publicKey), alice);
-    expect(() => requireSignedByMaster(key, alice, undefined, 'self_signing')).toThrow(expect.objectContaining({ errcode: 'M_MISSING_PARAM' }));
+    expect(() => requireSignedByMaster(key, alice, undefined, 'self_signing')).toThrow(
+      expect.objectContaining({ errcode: 'M_MISSING_PARAM' }),
+    );
   });
 });
 
@@ -81,7 +104,9 @@ describe('uploadNeedsAuth', () => {
   });
 
   it('needs none when every key uploaded is the one stored (a retried request)', () => {
-    expect(uploadNeedsAuth({ master: withSignatures(master, alice, { 'ed25519:DEV': 'sig' }) }, { master })).toBe(false);
+    expect(uploadNeedsAuth({ master: withSignatures(master, alice, { 'ed25519:DEV': 'sig' }) }, { master })).toBe(
+      false,
+    );
   });
 
   it('needs it to replace the master key', () => {
@@ -89,7 +114,9 @@ describe('uploadNeedsAuth', () => {
   });
 
   it('needs it to add a key the user did not have', () => {
-    expect(uploadNeedsAuth({ master }, { self_signing: crossSigningKey(alice, 'self_signing', keyPair().publicKey) })).toBe(true);
+    expect(
+      uploadNeedsAuth({ master }, { self_signing: crossSigningKey(alice, 'self_signing', keyPair().publicKey) }),
+    ).toBe(true);
   });
 });
 
@@ -110,21 +137,29 @@ describe('checkDeviceSignature', () => {
   it('keeps the self-signing key signature of the device', () => {
     const signed = selfSigning.sign(device, alice);
     const keyId = `ed25519:${selfSigning.publicKey}`;
-    expect(checkDeviceSignature(alice, signed, device, selfSigning.publicKey)).toEqual({ signatures: { [keyId]: (signed.signatures as Record<string, Record<string, string>>)[alice][keyId] } });
+    expect(checkDeviceSignature(alice, signed, device, selfSigning.publicKey)).toEqual({
+      signatures: { [keyId]: (signed.signatures as Record<string, Record<string, string>>)[alice][keyId] },
+    });
   });
 
   it('fails a signature by another key with M_INVALID_SIGNATURE', () => {
     const signed = keyPair().sign(device, alice, `ed25519:${selfSigning.publicKey}`);
-    expect(checkDeviceSignature(alice, signed, device, selfSigning.publicKey)).toEqual({ failure: expect.objectContaining({ errcode: 'M_INVALID_SIGNATURE' }) });
+    expect(checkDeviceSignature(alice, signed, device, selfSigning.publicKey)).toEqual({
+      failure: expect.objectContaining({ errcode: 'M_INVALID_SIGNATURE' }),
+    });
   });
 
   it('fails a signed object that differs from the stored device keys', () => {
     const signed = selfSigning.sign({ ...device, keys: { 'ed25519:DEV': 'forged' } }, alice);
-    expect(checkDeviceSignature(alice, signed, device, selfSigning.publicKey)).toEqual({ failure: expect.objectContaining({ errcode: 'M_INVALID_PARAM' }) });
+    expect(checkDeviceSignature(alice, signed, device, selfSigning.publicKey)).toEqual({
+      failure: expect.objectContaining({ errcode: 'M_INVALID_PARAM' }),
+    });
   });
 
   it('fails an unknown device with M_NOT_FOUND', () => {
-    expect(checkDeviceSignature(alice, selfSigning.sign(device, alice), undefined, selfSigning.publicKey)).toEqual({ failure: expect.objectContaining({ errcode: 'M_NOT_FOUND' }) });
+    expect(checkDeviceSignature(alice, selfSigning.sign(device, alice), undefined, selfSigning.publicKey)).toEqual({
+      failure: expect.objectContaining({ errcode: 'M_NOT_FOUND' }),
+    });
   });
 });
 
@@ -135,12 +170,16 @@ describe('checkMasterSignatureByDevices', () => {
 
   it('keeps a device signature of the master key', () => {
     const signed = deviceKey.sign(master, alice, 'ed25519:DEV');
-    expect(checkMasterSignatureByDevices(alice, signed, master, devices)).toEqual({ signatures: { 'ed25519:DEV': expect.any(String) } });
+    expect(checkMasterSignatureByDevices(alice, signed, master, devices)).toEqual({
+      signatures: { 'ed25519:DEV': expect.any(String) },
+    });
   });
 
   it('fails a signature by a key that is not a device of the user', () => {
     const signed = deviceKey.sign(master, alice, 'ed25519:OTHER');
-    expect(checkMasterSignatureByDevices(alice, signed, master, devices)).toEqual({ failure: expect.objectContaining({ errcode: 'M_INVALID_SIGNATURE' }) });
+    expect(checkMasterSignatureByDevices(alice, signed, master, devices)).toEqual({
+      failure: expect.objectContaining({ errcode: 'M_INVALID_SIGNATURE' }),
+    });
   });
 });
 
@@ -150,15 +189,21 @@ describe('checkUserSignature', () => {
 
   it('keeps the user-signing key signature of another user master key', () => {
     const signed = userSigning.sign(bobMaster, alice);
-    expect(checkUserSignature(alice, signed, bobMaster, userSigning.publicKey)).toEqual({ signatures: { [`ed25519:${userSigning.publicKey}`]: expect.any(String) } });
+    expect(checkUserSignature(alice, signed, bobMaster, userSigning.publicKey)).toEqual({
+      signatures: { [`ed25519:${userSigning.publicKey}`]: expect.any(String) },
+    });
   });
 
   it('fails without a user-signing key with M_MISSING_PARAM', () => {
-    expect(checkUserSignature(alice, userSigning.sign(bobMaster, alice), bobMaster, undefined)).toEqual({ failure: expect.objectContaining({ errcode: 'M_MISSING_PARAM' }) });
+    expect(checkUserSignature(alice, userSigning.sign(bobMaster, alice), bobMaster, undefined)).toEqual({
+      failure: expect.objectContaining({ errcode: 'M_MISSING_PARAM' }),
+    });
   });
 
   it('fails a signature by another key with M_INVALID_SIGNATURE', () => {
     const signed = keyPair().sign(bobMaster, alice, `ed25519:${userSigning.publicKey}`);
-    expect(checkUserSignature(alice, signed, bobMaster, userSigning.publicKey)).toEqual({ failure: expect.objectContaining({ errcode: 'M_INVALID_SIGNATURE' }) });
+    expect(checkUserSignature(alice, signed, bobMaster, userSigning.publicKey)).toEqual({
+      failure: expect.objectContaining({ errcode: 'M_INVALID_SIGNATURE' }),
+    });
   });
 });

@@ -22,15 +22,23 @@ export type SignatureOutcome = { signatures: SignatureMap } | { failure: { errco
  * its user_id, its usage list, and exactly one ed25519 key named after itself.
  */
 export function crossSigningPublicKey(key: unknown, userId: string, usage: CrossSigningUsage): string {
-  if (typeof key !== 'object' || key === null || Array.isArray(key)) throw Errors.badJson(`${usage} key must be an object`);
+  if (typeof key !== 'object' || key === null || Array.isArray(key))
+    throw Errors.badJson(`${usage} key must be an object`);
   const k = key as JsonObject;
   if (k.user_id !== userId) throw Errors.invalidParam(`The ${usage} key must be for ${userId}`);
-  if (!Array.isArray(k.usage) || !k.usage.includes(usage)) throw Errors.invalidParam(`The ${usage} key must have usage ${usage}`);
+  if (!Array.isArray(k.usage) || !k.usage.includes(usage))
+    throw Errors.invalidParam(`The ${usage} key must have usage ${usage}`);
   const keys = k.keys;
-  if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) throw Errors.invalidParam(`The ${usage} key has no keys`);
+  if (typeof keys !== 'object' || keys === null || Array.isArray(keys))
+    throw Errors.invalidParam(`The ${usage} key has no keys`);
   const entries = Object.entries(keys);
   const [keyId, publicKey] = entries[0] ?? [];
-  if (entries.length !== 1 || typeof publicKey !== 'string' || keyId !== `ed25519:${publicKey}` || !isEd25519PublicKey(publicKey)) {
+  if (
+    entries.length !== 1 ||
+    typeof publicKey !== 'string' ||
+    keyId !== `ed25519:${publicKey}` ||
+    !isEd25519PublicKey(publicKey)
+  ) {
     throw Errors.invalidParam(`The ${usage} key must hold one ed25519 key, as ed25519:<public key>`);
   }
   return publicKey;
@@ -46,7 +54,12 @@ function isEd25519PublicKey(base64: string): boolean {
 }
 
 /** Whether `userId` signed `object` with the ed25519 key `publicKey` under the key ID `keyId` (by default `ed25519:<publicKey>`). */
-export function signedBy(object: JsonObject, userId: string, publicKey: string, keyId = `ed25519:${publicKey}`): boolean {
+export function signedBy(
+  object: JsonObject,
+  userId: string,
+  publicKey: string,
+  keyId = `ed25519:${publicKey}`,
+): boolean {
   try {
     return verifyJsonSignature(object, userId, keyId, publicKeyFromBase64(publicKey));
   } catch {
@@ -79,7 +92,10 @@ export function signaturesOf(object: JsonObject, userId: string): SignatureMap {
  * (client-server-api v1.11+): the user has no master key yet, or every key
  * uploaded is one the server already has.
  */
-export function uploadNeedsAuth(existing: Partial<Record<CrossSigningUsage, JsonObject>>, uploaded: Partial<Record<CrossSigningUsage, JsonObject>>): boolean {
+export function uploadNeedsAuth(
+  existing: Partial<Record<CrossSigningUsage, JsonObject>>,
+  uploaded: Partial<Record<CrossSigningUsage, JsonObject>>,
+): boolean {
   if (!existing.master) return false;
   return CROSS_SIGNING_USAGES.some((usage) => {
     const key = uploaded[usage];
@@ -92,7 +108,12 @@ const invalidSignature = (error: string): SignatureOutcome => ({ failure: { errc
 const mismatch = (error: string): SignatureOutcome => ({ failure: { errcode: 'M_INVALID_PARAM', error } });
 
 /** The signer's self-signing key signing one of their own devices. */
-export function checkDeviceSignature(signer: string, submitted: JsonObject, stored: JsonObject | undefined, selfSigningKey: string | undefined): SignatureOutcome {
+export function checkDeviceSignature(
+  signer: string,
+  submitted: JsonObject,
+  stored: JsonObject | undefined,
+  selfSigningKey: string | undefined,
+): SignatureOutcome {
   if (!stored) return { failure: { errcode: 'M_NOT_FOUND', error: 'No such device or key' } };
   if (!sameSignedContent(submitted, stored)) return mismatch('The signed object does not match the device keys');
   if (!selfSigningKey) return { failure: { errcode: 'M_MISSING_PARAM', error: 'No self-signing key is uploaded' } };
@@ -102,13 +123,19 @@ export function checkDeviceSignature(signer: string, submitted: JsonObject, stor
 }
 
 /** The signer's own devices signing their master key: each device signature must verify with that device's ed25519 key. */
-export function checkMasterSignatureByDevices(signer: string, submitted: JsonObject, storedMaster: JsonObject, devices: Record<string, JsonObject>): SignatureOutcome {
+export function checkMasterSignatureByDevices(
+  signer: string,
+  submitted: JsonObject,
+  storedMaster: JsonObject,
+  devices: Record<string, JsonObject>,
+): SignatureOutcome {
   if (!sameSignedContent(submitted, storedMaster)) return mismatch('The signed object does not match the master key');
   const kept: SignatureMap = {};
   for (const [keyId, signature] of Object.entries(signaturesOf(submitted, signer))) {
     if (signaturesOf(storedMaster, signer)[keyId] === signature) continue;
     const deviceId = keyId.startsWith('ed25519:') ? keyId.slice('ed25519:'.length) : undefined;
-    const deviceKey = deviceId === undefined ? undefined : (devices[deviceId]?.keys as Record<string, unknown> | undefined)?.[keyId];
+    const deviceKey =
+      deviceId === undefined ? undefined : (devices[deviceId]?.keys as Record<string, unknown> | undefined)?.[keyId];
     if (typeof deviceKey !== 'string') return invalidSignature(`${keyId} is not a device of ${signer}`);
     if (!signedBy(submitted, signer, deviceKey, keyId)) return invalidSignature(`Invalid signature by ${keyId}`);
     kept[keyId] = signature;
@@ -117,7 +144,12 @@ export function checkMasterSignatureByDevices(signer: string, submitted: JsonObj
 }
 
 /** The signer's user-signing key signing another user's master key. */
-export function checkUserSignature(signer: string, submitted: JsonObject, targetMaster: JsonObject | undefined, userSigningKey: string | undefined): SignatureOutcome {
+export function checkUserSignature(
+  signer: string,
+  submitted: JsonObject,
+  targetMaster: JsonObject | undefined,
+  userSigningKey: string | undefined,
+): SignatureOutcome {
   if (!targetMaster) return { failure: { errcode: 'M_NOT_FOUND', error: 'No such master key' } };
   if (!sameSignedContent(submitted, targetMaster)) return mismatch('The signed object does not match the master key');
   if (!userSigningKey) return { failure: { errcode: 'M_MISSING_PARAM', error: 'No user-signing key is uploaded' } };
@@ -127,7 +159,13 @@ export function checkUserSignature(signer: string, submitted: JsonObject, target
 }
 
 /** A signature that makes the upload of a self-signing or user-signing key valid: by the master key in force. */
-export function requireSignedByMaster(key: JsonObject, userId: string, masterKey: string | undefined, usage: CrossSigningUsage): void {
+export function requireSignedByMaster(
+  key: JsonObject,
+  userId: string,
+  masterKey: string | undefined,
+  usage: CrossSigningUsage,
+): void {
   if (!masterKey) throw Errors.missingParam('No master signing key is available');
-  if (!signedBy(key, userId, masterKey)) throw new MatrixError(400, 'M_INVALID_SIGNATURE', `The ${usage} key is not signed by the master key`);
+  if (!signedBy(key, userId, masterKey))
+    throw new MatrixError(400, 'M_INVALID_SIGNATURE', `The ${usage} key is not signed by the master key`);
 }

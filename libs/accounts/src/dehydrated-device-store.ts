@@ -26,7 +26,10 @@ export class DehydratedDeviceStore {
   async get(userId: string): Promise<{ deviceId: string; deviceData: JsonObject } | null> {
     const row = await this.db.dehydratedDevice.findUnique({ where: { userId } });
     if (!row) return null;
-    const device = await this.db.device.findUnique({ where: { userId_deviceId: { userId, deviceId: row.deviceId } }, select: { deviceId: true } });
+    const device = await this.db.device.findUnique({
+      where: { userId_deviceId: { userId, deviceId: row.deviceId } },
+      select: { deviceId: true },
+    });
     return device ? { deviceId: row.deviceId, deviceData: JSON.parse(row.deviceData) as JsonObject } : null;
   }
 
@@ -43,7 +46,11 @@ export class DehydratedDeviceStore {
   async put(userId: string, deviceId: string, deviceData: JsonObject, displayName: string | undefined): Promise<void> {
     const data = JSON.stringify(deviceData);
     await this.db.$transaction([
-      this.db.dehydratedDevice.upsert({ where: { userId }, create: { userId, deviceId, deviceData: data }, update: { deviceId, deviceData: data, createdAt: new Date() } }),
+      this.db.dehydratedDevice.upsert({
+        where: { userId },
+        create: { userId, deviceId, deviceData: data },
+        update: { deviceId, deviceData: data, createdAt: new Date() },
+      }),
       this.db.device.create({ data: { userId, deviceId, displayName: displayName ?? null } }),
     ]);
   }
@@ -59,7 +66,8 @@ export class DehydratedDeviceStore {
    * how the client knows it has everything.
    */
   async events(userId: string, deviceId: string, after: bigint | undefined): Promise<DehydratedEventsPage> {
-    if (after !== undefined) await this.db.toDeviceMessage.deleteMany({ where: { userId, deviceId, streamPos: { lte: after } } });
+    if (after !== undefined)
+      await this.db.toDeviceMessage.deleteMany({ where: { userId, deviceId, streamPos: { lte: after } } });
     const rows = await this.db.toDeviceMessage.findMany({
       where: { userId, deviceId, ...(after !== undefined ? { streamPos: { gt: after } } : {}) },
       orderBy: { streamPos: 'asc' },

@@ -1,12 +1,26 @@
 import { parseDehydratedDeviceUpload, parseEventsBatch } from './dehydrated-devices';
 
 const userId = '@ann:localhost';
-const body = (overrides: Record<string, unknown> = {}) => ({ device_id: 'DEHYD', device_data: { algorithm: 'org.matrix.msc3814.v2' }, ...overrides });
+const body = (overrides: Record<string, unknown> = {}) => ({
+  device_id: 'DEHYD',
+  device_data: { algorithm: 'org.matrix.msc3814.v2' },
+  ...overrides,
+});
 
 describe('parseDehydratedDeviceUpload', () => {
   it('takes the device, its data, its name and its keys', () => {
     const deviceKeys = { user_id: userId, device_id: 'DEHYD', dehydrated: true };
-    expect(parseDehydratedDeviceUpload(body({ initial_device_display_name: 'Dehydrated', device_keys: deviceKeys, one_time_keys: { 'signed_curve25519:a': {} }, fallback_keys: {} }), userId)).toEqual({
+    expect(
+      parseDehydratedDeviceUpload(
+        body({
+          initial_device_display_name: 'Dehydrated',
+          device_keys: deviceKeys,
+          one_time_keys: { 'signed_curve25519:a': {} },
+          fallback_keys: {},
+        }),
+        userId,
+      ),
+    ).toEqual({
       deviceId: 'DEHYD',
       deviceData: { algorithm: 'org.matrix.msc3814.v2' },
       displayName: 'Dehydrated',
@@ -26,7 +40,9 @@ describe('parseDehydratedDeviceUpload', () => {
     ['device keys of another device', { device_keys: { user_id: userId, device_id: 'OTHER' } }],
     ['device keys of another user', { device_keys: { user_id: '@bob:localhost', device_id: 'DEHYD' } }],
   ])('refuses %s with M_BAD_JSON', (_, overrides) => {
-    expect(() => parseDehydratedDeviceUpload(body(overrides), userId)).toThrow(expect.objectContaining({ errcode: 'M_BAD_JSON' }));
+    expect(() => parseDehydratedDeviceUpload(body(overrides), userId)).toThrow(
+      expect.objectContaining({ errcode: 'M_BAD_JSON' }),
+    );
   });
 });
 
@@ -36,7 +52,12 @@ describe('parseEventsBatch', () => {
     expect(parseEventsBatch(undefined)).toBeUndefined();
   });
 
-  it.each([['a word', 'abc'], ['a negative number', '-1'], ['a number, not a string', 42], ['too many digits', '1'.repeat(20)]])('refuses %s with M_INVALID_PARAM', (_, value) => {
+  it.each([
+    ['a word', 'abc'],
+    ['a negative number', '-1'],
+    ['a number, not a string', 42],
+    ['too many digits', '1'.repeat(20)],
+  ])('refuses %s with M_INVALID_PARAM', (_, value) => {
     expect(() => parseEventsBatch(value)).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
   });
 });

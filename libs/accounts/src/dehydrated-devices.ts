@@ -21,13 +21,16 @@ const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !==
 export function parseDehydratedDeviceUpload(body: JsonObject, userId: string): DehydratedDeviceUpload {
   const { device_id: deviceId, device_data: deviceData, initial_device_display_name: displayName } = body;
   if (typeof deviceId !== 'string' || deviceId === '') throw Errors.badJson('device_id must be a non-empty string');
-  if (!isObject(deviceData) || typeof deviceData.algorithm !== 'string') throw Errors.badJson('device_data must be an object with an algorithm');
-  if (displayName !== undefined && typeof displayName !== 'string') throw Errors.badJson('initial_device_display_name must be a string');
+  if (!isObject(deviceData) || typeof deviceData.algorithm !== 'string')
+    throw Errors.badJson('device_data must be an object with an algorithm');
+  if (displayName !== undefined && typeof displayName !== 'string')
+    throw Errors.badJson('initial_device_display_name must be a string');
   for (const field of ['device_keys', 'one_time_keys', 'fallback_keys'] as const) {
     if (body[field] !== undefined && !isObject(body[field])) throw Errors.badJson(`${field} must be an object`);
   }
   const deviceKeys = body.device_keys as JsonObject | undefined;
-  if (deviceKeys && (deviceKeys.user_id !== userId || deviceKeys.device_id !== deviceId)) throw Errors.badJson('device_keys must be for the dehydrated device');
+  if (deviceKeys && (deviceKeys.user_id !== userId || deviceKeys.device_id !== deviceId))
+    throw Errors.badJson('device_keys must be for the dehydrated device');
   return {
     deviceId,
     deviceData,
@@ -41,6 +44,7 @@ export function parseDehydratedDeviceUpload(body: JsonObject, userId: string): D
 /** A `next_batch` is the to-device position of the last message handed out; anything else is M_INVALID_PARAM. */
 export function parseEventsBatch(nextBatch: unknown): bigint | undefined {
   if (nextBatch === undefined) return undefined;
-  if (typeof nextBatch !== 'string' || !/^\d{1,19}$/.test(nextBatch)) throw Errors.invalidParam('next_batch is not one this server handed out');
+  if (typeof nextBatch !== 'string' || !/^\d{1,19}$/.test(nextBatch))
+    throw Errors.invalidParam('next_batch is not one this server handed out');
   return BigInt(nextBatch);
 }

@@ -26,23 +26,48 @@ export class DeviceKeyStore {
    * Stores what a device uploads; answers the counts of its unclaimed
    * one-time keys and whether its identity keys changed (a device-list change).
    */
-  async upload(userId: string, deviceId: string, upload: { deviceKeys?: JsonObject; oneTimeKeys?: JsonObject; fallbackKeys?: JsonObject }): Promise<{ oneTimeKeyCounts: Record<string, number>; deviceKeysChanged: boolean }> {
+  async upload(
+    userId: string,
+    deviceId: string,
+    upload: { deviceKeys?: JsonObject; oneTimeKeys?: JsonObject; fallbackKeys?: JsonObject },
+  ): Promise<{ oneTimeKeyCounts: Record<string, number>; deviceKeysChanged: boolean }> {
     let deviceKeysChanged = false;
     if (upload.deviceKeys) {
-      const previous = await this.db.deviceKeys.findUnique({ where: { userId_deviceId: { userId, deviceId } }, select: { keys: true } });
+      const previous = await this.db.deviceKeys.findUnique({
+        where: { userId_deviceId: { userId, deviceId } },
+        select: { keys: true },
+      });
       const before = previous ? (JSON.parse(previous.keys) as JsonObject) : undefined;
       // The same identity keys uploaded again keep the signatures added since (the self-signing key's).
-      const keys = JSON.stringify(before && sameSignedContent(before, upload.deviceKeys) ? withAllSignatures(upload.deviceKeys, before) : upload.deviceKeys);
+      const keys = JSON.stringify(
+        before && sameSignedContent(before, upload.deviceKeys)
+          ? withAllSignatures(upload.deviceKeys, before)
+          : upload.deviceKeys,
+      );
       deviceKeysChanged = previous?.keys !== keys;
-      await this.db.deviceKeys.upsert({ where: { userId_deviceId: { userId, deviceId } }, create: { userId, deviceId, keys }, update: { keys, updatedAt: new Date() } });
+      await this.db.deviceKeys.upsert({
+        where: { userId_deviceId: { userId, deviceId } },
+        create: { userId, deviceId, keys },
+        update: { keys, updatedAt: new Date() },
+      });
     }
     const rows = (keys: JsonObject | undefined, fallback: boolean) =>
-      Object.entries(keys ?? {}).map(([keyId, key]) => ({ userId, deviceId, keyId, algorithm: keyId.split(':')[0], key: JSON.stringify(key), fallback }));
-    if (upload.oneTimeKeys) await this.db.oneTimeKey.createMany({ data: rows(upload.oneTimeKeys, false), skipDuplicates: true });
+      Object.entries(keys ?? {}).map(([keyId, key]) => ({
+        userId,
+        deviceId,
+        keyId,
+        algorithm: keyId.split(':')[0],
+        key: JSON.stringify(key),
+        fallback,
+      }));
+    if (upload.oneTimeKeys)
+      await this.db.oneTimeKey.createMany({ data: rows(upload.oneTimeKeys, false), skipDuplicates: true });
     if (upload.fallbackKeys) {
       // A new fallback key replaces the previous one of its algorithm.
       const fresh = rows(upload.fallbackKeys, true);
-      await this.db.oneTimeKey.deleteMany({ where: { userId, deviceId, fallback: true, algorithm: { in: fresh.map((r) => r.algorithm) } } });
+      await this.db.oneTimeKey.deleteMany({
+        where: { userId, deviceId, fallback: true, algorithm: { in: fresh.map((r) => r.algorithm) } },
+      });
       await this.db.oneTimeKey.createMany({ data: fresh, skipDuplicates: true });
     }
     if (upload.oneTimeKeys) await this.bus?.publish('output.oneTimeKeys', { userId, deviceId });
@@ -50,7 +75,11 @@ export class DeviceKeyStore {
   }
 
   async oneTimeKeyCounts(userId: string, deviceId: string): Promise<Record<string, number>> {
-    const groups = await this.db.oneTimeKey.groupBy({ by: ['algorithm'], where: { userId, deviceId, fallback: false }, _count: { _all: true } });
+    const groups = await this.db.oneTimeKey.groupBy({
+      by: ['algorithm'],
+      where: { userId, deviceId, fallback: false },
+      _count: { _all: true },
+    });
     return Object.fromEntries(groups.map((g) => [g.algorithm, g._count._all]));
   }
 
@@ -60,7 +89,10 @@ export class DeviceKeyStore {
    * of its fallback keys no claim has handed out yet
    * (device_unused_fallback_key_types).
    */
-  async syncCounts(userId: string, deviceId: string): Promise<{ oneTimeKeyCounts: Record<string, number>; unusedFallbackKeyTypes: string[] }> {
+  async syncCounts(
+    userId: string,
+    deviceId: string,
+  ): Promise<{ oneTimeKeyCounts: Record<string, number>; unusedFallbackKeyTypes: string[] }> {
     const groups = await this.db.$queryRawUnsafe<Array<{ algorithm: string; fallback: boolean; n: number }>>(
       `SELECT algorithm, fallback, count(*)::int AS n FROM one_time_keys
        WHERE user_id = $1 AND device_id = $2 AND (NOT fallback OR NOT used) GROUP BY algorithm, fallback`,
@@ -85,7 +117,10 @@ export class DeviceKeyStore {
       const row = await tx.deviceKeys.findUnique({ where: { userId_deviceId: { userId, deviceId } } });
       if (!row) return;
       const keys = JSON.stringify(withSignatures(JSON.parse(row.keys) as JsonObject, userId, signatures));
-      await tx.deviceKeys.update({ where: { userId_deviceId: { userId, deviceId } }, data: { keys, updatedAt: new Date() } });
+      await tx.deviceKeys.update({
+        where: { userId_deviceId: { userId, deviceId } },
+        data: { keys, updatedAt: new Date() },
+      });
     });
   }
 
@@ -93,8 +128,12 @@ export class DeviceKeyStore {
   async query(wanted: DeviceKeyQuery): Promise<Record<string, Record<string, JsonObject>>> {
     const result: Record<string, Record<string, JsonObject>> = {};
     for (const [userId, deviceIds] of Object.entries(wanted)) {
-      const rows = await this.db.deviceKeys.findMany({ where: { userId, ...(deviceIds.length ? { deviceId: { in: deviceIds } } : {}) } });
-      const names = new Map((await this.db.device.findMany({ where: { userId } })).map((d) => [d.deviceId, d.displayName]));
+      const rows = await this.db.deviceKeys.findMany({
+        where: { userId, ...(deviceIds.length ? { deviceId: { in: deviceIds } } : {}) },
+      });
+      const names = new Map(
+        (await this.db.device.findMany({ where: { userId } })).map((d) => [d.deviceId, d.displayName]),
+      );
       result[userId] = Object.fromEntries(
         rows.map((r) => {
           const keys = JSON.parse(r.keys) as JsonObject;
@@ -112,13 +151,22 @@ export class DeviceKeyStore {
     for (const [userId, devices] of Object.entries(wanted)) {
       for (const [deviceId, algorithm] of Object.entries(devices)) {
         const key = await this.db.$transaction(async (tx) => {
-          const oneTime = await tx.oneTimeKey.findFirst({ where: { userId, deviceId, algorithm, fallback: false }, orderBy: { uploadSeq: 'asc' } });
+          const oneTime = await tx.oneTimeKey.findFirst({
+            where: { userId, deviceId, algorithm, fallback: false },
+            orderBy: { uploadSeq: 'asc' },
+          });
           if (oneTime) {
-            await tx.oneTimeKey.delete({ where: { userId_deviceId_keyId: { userId, deviceId, keyId: oneTime.keyId } } });
+            await tx.oneTimeKey.delete({
+              where: { userId_deviceId_keyId: { userId, deviceId, keyId: oneTime.keyId } },
+            });
             return oneTime;
           }
           const fallback = await tx.oneTimeKey.findFirst({ where: { userId, deviceId, algorithm, fallback: true } });
-          if (fallback && !fallback.used) await tx.oneTimeKey.update({ where: { userId_deviceId_keyId: { userId, deviceId, keyId: fallback.keyId } }, data: { used: true } });
+          if (fallback && !fallback.used)
+            await tx.oneTimeKey.update({
+              where: { userId_deviceId_keyId: { userId, deviceId, keyId: fallback.keyId } },
+              data: { used: true },
+            });
           return fallback;
         });
         if (key) (result[userId] ??= {})[deviceId] = { [key.keyId]: JSON.parse(key.key) };
@@ -132,5 +180,12 @@ export class DeviceKeyStore {
 /** `object` carrying every signature of `from` too (its own win where both signed with one key). */
 function withAllSignatures(object: JsonObject, from: JsonObject): JsonObject {
   const earlier = (from.signatures as Record<string, SignatureMap> | undefined) ?? {};
-  return Object.entries(earlier).reduce((signed, [signer, signatures]) => withSignatures(signed, signer, { ...signatures, ...((signed.signatures as Record<string, SignatureMap> | undefined)?.[signer] ?? {}) }), object);
+  return Object.entries(earlier).reduce(
+    (signed, [signer, signatures]) =>
+      withSignatures(signed, signer, {
+        ...signatures,
+        ...((signed.signatures as Record<string, SignatureMap> | undefined)?.[signer] ?? {}),
+      }),
+    object,
+  );
 }

@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
-import { POSITION_CACHE, PRISMA, allocateStreamPositions, type PositionCache, type PrismaClient } from '@lattice/storage';
+import {
+  POSITION_CACHE,
+  PRISMA,
+  allocateStreamPositions,
+  type PositionCache,
+  type PrismaClient,
+} from '@lattice/storage';
 
 /**
  * Changes to users' device lists (client-server-api "Tracking the device
@@ -22,12 +28,21 @@ export class DeviceListStore {
     if (deviceIds.length === 0) return;
     const last = await this.db.$transaction(async (tx) => {
       const first = await allocateStreamPositions(tx, 'device_lists', deviceIds.length);
-      const rows = deviceIds.map((deviceId, i) => ({ streamPos: first + BigInt(i), userId, deviceId, pendingFederation: origin === 'local' }));
+      const rows = deviceIds.map((deviceId, i) => ({
+        streamPos: first + BigInt(i),
+        userId,
+        deviceId,
+        pendingFederation: origin === 'local',
+      }));
       await tx.deviceListChange.createMany({ data: rows });
       return rows[rows.length - 1].streamPos;
     });
     await this.positions.advance('device_lists', last);
-    await this.bus.publish('output.streams', { stream: 'deviceLists', position: last.toString(), deviceListOf: userId });
+    await this.bus.publish('output.streams', {
+      stream: 'deviceLists',
+      position: last.toString(),
+      deviceListOf: userId,
+    });
   }
 
   /**
@@ -39,16 +54,26 @@ export class DeviceListStore {
   async signingKeysChanged(userId: string, origin: 'local' | 'remote', federate: boolean): Promise<void> {
     const last = await this.db.$transaction(async (tx) => {
       const streamPos = await allocateStreamPositions(tx, 'device_lists', 1);
-      await tx.deviceListChange.create({ data: { streamPos, userId, deviceId: '', signingKeys: true, pendingFederation: origin === 'local' && federate } });
+      await tx.deviceListChange.create({
+        data: { streamPos, userId, deviceId: '', signingKeys: true, pendingFederation: origin === 'local' && federate },
+      });
       return streamPos;
     });
     await this.positions.advance('device_lists', last);
-    await this.bus.publish('output.streams', { stream: 'deviceLists', position: last.toString(), deviceListOf: userId });
+    await this.bus.publish('output.streams', {
+      stream: 'deviceLists',
+      position: last.toString(),
+      deviceListOf: userId,
+    });
   }
 
   /** The stream_id of a user's latest change (0 if none): what /user/devices answers, for later EDUs' prev_id to follow. */
   async latestStreamId(userId: string): Promise<bigint> {
-    const row = await this.db.deviceListChange.findFirst({ where: { userId, signingKeys: false }, orderBy: { streamPos: 'desc' }, select: { streamPos: true } });
+    const row = await this.db.deviceListChange.findFirst({
+      where: { userId, signingKeys: false },
+      orderBy: { streamPos: 'desc' },
+      select: { streamPos: true },
+    });
     return row?.streamPos ?? 0n;
   }
 }

@@ -13,7 +13,10 @@ describe('AccountStore.deviceSeen', () => {
   it('writes when and from where a device was seen', async () => {
     const updateMany = jest.fn().mockResolvedValue({ count: 1 });
     await storeWith(updateMany).deviceSeen('@a:x', 'D', '10.0.0.1');
-    expect(updateMany).toHaveBeenCalledWith({ where: { userId: '@a:x', deviceId: 'D' }, data: { lastSeenTs: expect.any(BigInt), lastSeenIp: '10.0.0.1' } });
+    expect(updateMany).toHaveBeenCalledWith({
+      where: { userId: '@a:x', deviceId: 'D' },
+      data: { lastSeenTs: expect.any(BigInt), lastSeenIp: '10.0.0.1' },
+    });
   });
 
   it('writes a device at most once in a few minutes', async () => {

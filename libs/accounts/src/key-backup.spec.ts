@@ -1,6 +1,12 @@
 import { parseBackupKey, parseBackupRooms, replacesBackupKey, type BackupKey } from './key-backup';
 
-const key = (overrides: Partial<BackupKey> = {}): BackupKey => ({ first_message_index: 1, forwarded_count: 1, is_verified: false, session_data: {}, ...overrides });
+const key = (overrides: Partial<BackupKey> = {}): BackupKey => ({
+  first_message_index: 1,
+  forwarded_count: 1,
+  is_verified: false,
+  session_data: {},
+  ...overrides,
+});
 
 describe('replacesBackupKey', () => {
   it('a verified key replaces an unverified one whatever its index', () => {
@@ -8,7 +14,9 @@ describe('replacesBackupKey', () => {
   });
 
   it('an unverified key never replaces a verified one', () => {
-    expect(replacesBackupKey(key({ first_message_index: 0, forwarded_count: 0 }), key({ is_verified: true }))).toBe(false);
+    expect(replacesBackupKey(key({ first_message_index: 0, forwarded_count: 0 }), key({ is_verified: true }))).toBe(
+      false,
+    );
   });
 
   it('between equally verified keys, the lower first_message_index wins', () => {
@@ -39,7 +47,9 @@ describe('parseBackupKey', () => {
   });
 
   it('refuses a negative first_message_index', () => {
-    expect(() => parseBackupKey(key({ first_message_index: -1 }), 'k')).toThrow(expect.objectContaining({ errcode: 'M_BAD_JSON' }));
+    expect(() => parseBackupKey(key({ first_message_index: -1 }), 'k')).toThrow(
+      expect.objectContaining({ errcode: 'M_BAD_JSON' }),
+    );
   });
 });
 

@@ -5,9 +5,12 @@ import { LOGIN_TOKEN_TTL_MS, LoginTokens } from './login-tokens';
 function fakeDb() {
   const rows = new Map<string, { tokenHash: string; userId: string; expiresAt: Date }>();
   const loginToken = {
-    create: async ({ data }: { data: { tokenHash: string; userId: string; expiresAt: Date } }) => void rows.set(data.tokenHash, data),
+    create: async ({ data }: { data: { tokenHash: string; userId: string; expiresAt: Date } }) =>
+      void rows.set(data.tokenHash, data),
     findUnique: async ({ where }: { where: { tokenHash: string } }) => rows.get(where.tokenHash) ?? null,
-    deleteMany: async ({ where }: { where: { tokenHash: string } }) => ({ count: rows.delete(where.tokenHash) ? 1 : 0 }),
+    deleteMany: async ({ where }: { where: { tokenHash: string } }) => ({
+      count: rows.delete(where.tokenHash) ? 1 : 0,
+    }),
   };
   return { loginToken } as unknown as PrismaClient;
 }

@@ -16,7 +16,9 @@ export class LoginTokens {
 
   async issue(userId: string): Promise<{ token: string; expiresInMs: number }> {
     const token = `latl_${randomBytes(32).toString('base64url')}`;
-    await this.db.loginToken.create({ data: { tokenHash: hashAccessToken(token), userId, expiresAt: new Date(Date.now() + LOGIN_TOKEN_TTL_MS) } });
+    await this.db.loginToken.create({
+      data: { tokenHash: hashAccessToken(token), userId, expiresAt: new Date(Date.now() + LOGIN_TOKEN_TTL_MS) },
+    });
     return { token, expiresInMs: LOGIN_TOKEN_TTL_MS };
   }
 

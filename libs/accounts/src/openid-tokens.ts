@@ -13,7 +13,13 @@ export class OpenIdTokens {
 
   async issue(userId: string): Promise<string> {
     const token = `oid_${randomBytes(32).toString('base64url')}`;
-    await this.db.openIdToken.create({ data: { tokenHash: hashAccessToken(token), userId, expiresAt: new Date(Date.now() + OPENID_TOKEN_TTL_SECONDS * 1000) } });
+    await this.db.openIdToken.create({
+      data: {
+        tokenHash: hashAccessToken(token),
+        userId,
+        expiresAt: new Date(Date.now() + OPENID_TOKEN_TTL_SECONDS * 1000),
+      },
+    });
     return token;
   }
 

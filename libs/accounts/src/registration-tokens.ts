@@ -120,9 +120,7 @@ export class RegistrationTokens {
         ? {}
         : { expiryTime: change.expiryTime === null ? null : BigInt(change.expiryTime) }),
     };
-    return info(
-      await this.db.registrationToken.update({ where: { serverName_token: { serverName, token } }, data }),
-    );
+    return info(await this.db.registrationToken.update({ where: { serverName_token: { serverName, token } }, data }));
   }
 
   async delete(serverName: string, token: string): Promise<void> {

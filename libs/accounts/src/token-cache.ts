@@ -49,7 +49,10 @@ export class TokenCache {
     if (generation !== this.current) return;
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
     const ttlEnd = Date.now() + TTL_MS;
-    this.entries.set(tokenHash, { ...owner, expires: tokenExpiresAt === null ? ttlEnd : Math.min(ttlEnd, tokenExpiresAt) });
+    this.entries.set(tokenHash, {
+      ...owner,
+      expires: tokenExpiresAt === null ? ttlEnd : Math.min(ttlEnd, tokenExpiresAt),
+    });
   }
 
   forgetUser(userId: string): void {

@@ -66,8 +66,18 @@ export class AppserviceRouter implements OnModuleInit {
     await Promise.all([
       this.bus.consumeDurable('output.room', APPSERVICE_CONSUMER, (event) => this.routeEvent(event), ordered),
       this.bus.consumeDurable('output.typing', APPSERVICE_CONSUMER, (typing) => this.routeTyping(typing), ordered),
-      this.bus.consumeDurable('output.streams', APPSERVICE_CONSUMER, (change) => this.routeStreamChange(change), ordered),
-      this.bus.consumeDurable('output.presence', APPSERVICE_CONSUMER, (presence) => this.routePresence(presence), ordered),
+      this.bus.consumeDurable(
+        'output.streams',
+        APPSERVICE_CONSUMER,
+        (change) => this.routeStreamChange(change),
+        ordered,
+      ),
+      this.bus.consumeDurable(
+        'output.presence',
+        APPSERVICE_CONSUMER,
+        (presence) => this.routePresence(presence),
+        ordered,
+      ),
       this.bus.consumeDurable(
         'output.oneTimeKeys',
         APPSERVICE_CONSUMER,
@@ -116,10 +126,7 @@ export class AppserviceRouter implements OnModuleInit {
     // Only services that shared the room: for the others nobody left anything.
     const services = this.pushable().filter((s) => s.msc3202 && (coversUser(s, member) || interestedInRoom(s, room)));
     const candidatesOf = new Map(
-      services.map((s) => [
-        s,
-        coversUser(s, member) ? room.joinedMembers.filter((u) => !coversUser(s, u)) : [member],
-      ]),
+      services.map((s) => [s, coversUser(s, member) ? room.joinedMembers.filter((u) => !coversUser(s, u)) : [member]]),
     );
     const everyone = [...new Set([...candidatesOf.values()].flat())];
     if (everyone.length === 0) return [];
@@ -148,7 +155,8 @@ export class AppserviceRouter implements OnModuleInit {
       const events = await this.committed.after(after, CATCH_UP_BATCH);
       // With no service to push to, a batch moves the routed position once, not once per event: a restart after
       // tens of thousands of events (a bulk import) would otherwise start listening only after as many commits.
-      if (this.pushable().length === 0 && events.length > 0) await this.queue.enqueueRouted([], BigInt(events[events.length - 1].streamPos));
+      if (this.pushable().length === 0 && events.length > 0)
+        await this.queue.enqueueRouted([], BigInt(events[events.length - 1].streamPos));
       else for (const event of events) await this.routeEvent(event);
       routed += events.length;
       if (events.length < CATCH_UP_BATCH) break;

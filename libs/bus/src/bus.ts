@@ -35,7 +35,9 @@ export interface BusRequest<S extends RequestSubject> {
  * ran, in arrival order) and returns one reply per request, in the same
  * order. Throwing fails the batch; the bus then retries it one by one.
  */
-export type RequestHandler<S extends RequestSubject> = (batch: ReadonlyArray<BusRequest<S>>) => Promise<Array<BusContract[S]['reply']>>;
+export type RequestHandler<S extends RequestSubject> = (
+  batch: ReadonlyArray<BusRequest<S>>,
+) => Promise<Array<BusContract[S]['reply']>>;
 export type StreamHandler<S extends StreamSubject> = (event: BusContract[S]['event']) => Promise<void> | void;
 
 /** How far a consumer of this process is behind its stream (JetStream's num_pending and num_ack_pending). */
@@ -53,7 +55,11 @@ export interface ConsumerLag {
  */
 export interface Bus {
   /** Sends a request and awaits its reply (room input: routed by room partition). */
-  request<S extends RequestSubject>(subject: S, request: BusContract[S]['request'], partitionKey: string): Promise<BusContract[S]['reply']>;
+  request<S extends RequestSubject>(
+    subject: S,
+    request: BusContract[S]['request'],
+    partitionKey: string,
+  ): Promise<BusContract[S]['reply']>;
   /** Serves requests of a subject in batches (see RequestBatcher); requests with the same partition key are handled in order. */
   serve<S extends RequestSubject>(subject: S, handler: RequestHandler<S>): void;
   /**
@@ -73,7 +79,12 @@ export interface Bus {
    * Over NATS a durable JetStream consumer; in one process a queue of its own per handler.
    * Resolves once the consumer exists: from then on nothing published is missed.
    */
-  consumeDurable<S extends StreamSubject>(subject: S, name: string, handler: StreamHandler<S>, options?: DurableOptions): Promise<void>;
+  consumeDurable<S extends StreamSubject>(
+    subject: S,
+    name: string,
+    handler: StreamHandler<S>,
+    options?: DurableOptions,
+  ): Promise<void>;
   /** Resolves if the bus carries messages now, rejects otherwise: readiness (a process that cannot reach it can serve nothing that writes). */
   checkReady(): Promise<void>;
   /** The lag of this process's consumers (none in one process: the in-process bus hands messages over at once). */

@@ -1,14 +1,28 @@
 import type { RoomInputReply } from '@lattice/contracts';
 import { InProcessBus } from './in-process-bus';
 
-const send = (roomId: string, n: number) => ({ kind: 'send' as const, inputId: `${roomId}-${n}`, serverName: 's', sender: '@u:s', roomId, type: 't', content: { n } });
+const send = (roomId: string, n: number) => ({
+  kind: 'send' as const,
+  inputId: `${roomId}-${n}`,
+  serverName: 's',
+  sender: '@u:s',
+  roomId,
+  type: 't',
+  content: { n },
+});
 const ok = (roomId = ''): RoomInputReply => ({ ok: true, roomId });
 
 describe('InProcessBus', () => {
   it('answers requests with the handler reply', async () => {
     const bus = new InProcessBus();
-    bus.serve('room.input', async (batch) => batch.map(({ request }) => ({ ok: true, roomId: request.kind === 'send' ? request.roomId : '', eventId: '$e' })));
-    expect(await bus.request('room.input', send('!a:s', 1), '!a:s')).toEqual({ ok: true, roomId: '!a:s', eventId: '$e' });
+    bus.serve('room.input', async (batch) =>
+      batch.map(({ request }) => ({ ok: true, roomId: request.kind === 'send' ? request.roomId : '', eventId: '$e' })),
+    );
+    expect(await bus.request('room.input', send('!a:s', 1), '!a:s')).toEqual({
+      ok: true,
+      roomId: '!a:s',
+      eventId: '$e',
+    });
   });
 
   it('hands the handler requests that arrive together as one batch, and what queues while it is busy as the next', async () => {
@@ -26,7 +40,10 @@ describe('InProcessBus', () => {
     await started;
     const queued = [3, 4].map((n) => bus.request('room.input', send('!a:s', n), '!a:s'));
     await Promise.all([...together, ...queued]);
-    expect(batches).toEqual([['!a:s-1', '!a:s-2'], ['!a:s-3', '!a:s-4']]);
+    expect(batches).toEqual([
+      ['!a:s-1', '!a:s-2'],
+      ['!a:s-3', '!a:s-4'],
+    ]);
   });
 
   it('retries a failed batch one request at a time, so only the bad request fails', async () => {
@@ -36,7 +53,9 @@ describe('InProcessBus', () => {
       await new Promise((r) => setTimeout(r, 10));
       return batch.map(() => ok());
     });
-    const [first, second, third] = await Promise.allSettled([1, 2, 3].map((n) => bus.request('room.input', send('!a:s', n), '!a:s')));
+    const [first, second, third] = await Promise.allSettled(
+      [1, 2, 3].map((n) => bus.request('room.input', send('!a:s', n), '!a:s')),
+    );
     expect([first.status, second.status, third.status]).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     await expect(bus.request('room.input', send('!a:s', 4), '!a:s')).resolves.toEqual(ok());
   });
@@ -51,7 +70,13 @@ describe('InProcessBus', () => {
     });
     await Promise.all([1, 2].map((n) => bus.request('room.input', send('!a:s', n), '!a:s')));
     await bus.request('room.input', send('!a:s', 3), '!a:s');
-    expect(seen).toEqual([['!a:s-1', false], ['!a:s-2', false], ['!a:s-1', true], ['!a:s-2', true], ['!a:s-3', false]]);
+    expect(seen).toEqual([
+      ['!a:s-1', false],
+      ['!a:s-2', false],
+      ['!a:s-1', true],
+      ['!a:s-2', true],
+      ['!a:s-3', false],
+    ]);
   });
 
   it('delivers stream events to every consumer in order', async () => {

@@ -24,7 +24,11 @@ export class InProcessBus implements Bus {
   private readonly durables = new Map<string, Array<{ handler: StreamHandler<StreamSubject>; tail: Promise<void> }>>();
   private closing = false;
 
-  async request<S extends RequestSubject>(subject: S, request: BusContract[S]['request'], partitionKey: string): Promise<BusContract[S]['reply']> {
+  async request<S extends RequestSubject>(
+    subject: S,
+    request: BusContract[S]['request'],
+    partitionKey: string,
+  ): Promise<BusContract[S]['reply']> {
     const batcher = this.batchers.get(subject);
     if (!batcher) throw new Error(`No handler serves ${subject}`);
     return batcher.submit(request, { partition: partitionOf(partitionKey), epoch: 0n, mayBeRepeat: false });
@@ -42,7 +46,13 @@ export class InProcessBus implements Bus {
     const consumers = this.consumers.get(subject) ?? [];
     // Delivered after the publisher continues, in order, like a stream; a failing consumer does not stop the others.
     this.streamTail = this.streamTail.then(async () => {
-      for (const event of events) for (const consume of consumers) await Promise.resolve(consume(event as never)).catch((e: unknown) => this.logger.warn(`A consumer of ${subject} failed; the other consumers still get the event, and consumers catch up from the store: ${String(e)}`));
+      for (const event of events)
+        for (const consume of consumers)
+          await Promise.resolve(consume(event as never)).catch((e: unknown) =>
+            this.logger.warn(
+              `A consumer of ${subject} failed; the other consumers still get the event, and consumers catch up from the store: ${String(e)}`,
+            ),
+          );
     });
     for (const durable of this.durables.get(subject) ?? []) {
       durable.tail = durable.tail.then(async () => {
@@ -58,14 +68,20 @@ export class InProcessBus implements Bus {
    * events behind it wait, so the handler's order holds. A stopping process gives up: what it did not
    * record, the next start takes up from the store.
    */
-  private async deliverDurably(subject: StreamSubject, handler: StreamHandler<StreamSubject>, event: unknown): Promise<void> {
+  private async deliverDurably(
+    subject: StreamSubject,
+    handler: StreamHandler<StreamSubject>,
+    event: unknown,
+  ): Promise<void> {
     for (;;) {
       try {
         await handler(event as never);
         return;
       } catch (e) {
         if (this.closing) {
-          durableLog.error(`${subject} consumer: ${(e as Error).message}; not delivered again, the process is stopping`);
+          durableLog.error(
+            `${subject} consumer: ${(e as Error).message}; not delivered again, the process is stopping`,
+          );
           return;
         }
         durableLog.warn(`${subject} consumer: ${(e as Error).message}; delivering it again in ${DURABLE_RETRY_MS} ms`);

@@ -69,7 +69,12 @@ export class RequestBatcher<S extends RequestSubject> {
       } catch (error) {
         if (batch.length === 1) batch[0].reject(error as Error);
         // The batch may have failed after its writes committed: each retried request may have been handled.
-        else for (const queued of batch) await this.run([asRepeat(queued)]).then(([reply]) => queued.resolve(reply), (e: Error) => queued.reject(e));
+        else
+          for (const queued of batch)
+            await this.run([asRepeat(queued)]).then(
+              ([reply]) => queued.resolve(reply),
+              (e: Error) => queued.reject(e),
+            );
       }
     }
   }
@@ -83,14 +88,19 @@ export class RequestBatcher<S extends RequestSubject> {
     // room.input is the only request subject, hence the metrics' names.
     roomInputBatchSize.observe(batch.length);
     const timer = roomInputBatchDuration.startTimer();
-    return tracer.startActiveSpan(`${this.subject} batch`, { links, attributes: { 'lattice.batch.size': batch.length } }, batch[0].trace, async (span) => {
-      try {
-        return await this.handler(batch.map((q) => q.item));
-      } finally {
-        timer();
-        span.end();
-      }
-    });
+    return tracer.startActiveSpan(
+      `${this.subject} batch`,
+      { links, attributes: { 'lattice.batch.size': batch.length } },
+      batch[0].trace,
+      async (span) => {
+        try {
+          return await this.handler(batch.map((q) => q.item));
+        } finally {
+          timer();
+          span.end();
+        }
+      },
+    );
   }
 }
 

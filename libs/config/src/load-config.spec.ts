@@ -28,7 +28,12 @@ describe('loadConfig', () => {
 
   it('lets environment variables override the file', () => {
     const path = yamlFile('listen: { port: 9000 }\n');
-    const config = loadConfig({ LATTICE_CONFIG: path, LATTICE_PORT: '8448', LATTICE_DATABASE_URL: 'postgres://x/y', LATTICE_NATS_URL: 'nats://127.0.0.1:4222' });
+    const config = loadConfig({
+      LATTICE_CONFIG: path,
+      LATTICE_PORT: '8448',
+      LATTICE_DATABASE_URL: 'postgres://x/y',
+      LATTICE_NATS_URL: 'nats://127.0.0.1:4222',
+    });
     expect(config.listen.port).toBe(8448);
     expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://x/y' });
     expect(config.bus).toEqual({ kind: 'nats', url: 'nats://127.0.0.1:4222', partitions: 64 });
@@ -40,11 +45,15 @@ describe('loadConfig', () => {
   });
 
   it('names every invalid setting with its path', () => {
-    expect(() => parseConfig({ listen: { port: 'eighty' }, role: 'everything' })).toThrow(/listen\.port[\s\S]*role|role[\s\S]*listen\.port/);
+    expect(() => parseConfig({ listen: { port: 'eighty' }, role: 'everything' })).toThrow(
+      /listen\.port[\s\S]*role|role[\s\S]*listen\.port/,
+    );
   });
 
   it('takes token registration without configured tokens (they come from the admin API)', () => {
-    expect(parseConfig({ tenants: [{ serverName: 'a.example', registration: { mode: 'token' } }] }).tenants[0].registration).toMatchObject({ mode: 'token', tokens: [] });
+    expect(
+      parseConfig({ tenants: [{ serverName: 'a.example', registration: { mode: 'token' } }] }).tenants[0].registration,
+    ).toMatchObject({ mode: 'token', tokens: [] });
   });
 
   it('refuses a server name that is not one', () => {
@@ -56,7 +65,9 @@ describe('loadConfig', () => {
   });
 
   it('names an outbound range that is not CIDR', () => {
-    expect(() => parseConfig({ outbound: { allowRanges: ['127.0.0.0/8', 'loopback'] } })).toThrow(/outbound\.allowRanges\.1: must be a CIDR range/);
+    expect(() => parseConfig({ outbound: { allowRanges: ['127.0.0.0/8', 'loopback'] } })).toThrow(
+      /outbound\.allowRanges\.1: must be a CIDR range/,
+    );
   });
 
   it('reports a missing file clearly', () => {

@@ -28,8 +28,18 @@ const support = z
     contacts: z
       .array(
         z
-          .object({ role: z.string().min(1), matrix_id: z.string().regex(/^@[^:]+:.+$/).optional(), email_address: z.string().min(3).optional() })
-          .refine((c) => c.matrix_id !== undefined || c.email_address !== undefined, 'a contact needs matrix_id or email_address'),
+          .object({
+            role: z.string().min(1),
+            matrix_id: z
+              .string()
+              .regex(/^@[^:]+:.+$/)
+              .optional(),
+            email_address: z.string().min(3).optional(),
+          })
+          .refine(
+            (c) => c.matrix_id !== undefined || c.email_address !== undefined,
+            'a contact needs matrix_id or email_address',
+          ),
       )
       .default([]),
     support_page: z.url().optional(),
@@ -60,7 +70,11 @@ const mediaStorage = z.discriminatedUnion('kind', [
   }),
 ]);
 
-const thumbnailSize = z.object({ width: z.number().int().positive(), height: z.number().int().positive(), method: z.enum(['crop', 'scale']) });
+const thumbnailSize = z.object({
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  method: z.enum(['crop', 'scale']),
+});
 
 function thumbnailDefaults() {
   return {
@@ -149,7 +163,10 @@ export const tenantSchema = z.object({
    * Where other servers reach this tenant's federation API, as host[:port], when not at the server
    * name on port 8448: answers /.well-known/matrix/server (server-server-api "Resolving server names").
    */
-  federationHost: z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'must be host[:port]').optional(),
+  federationHost: z
+    .string()
+    .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, 'must be host[:port]')
+    .optional(),
   /** Extra Host header values that select this tenant (e.g. a client-facing domain). */
   hostnames: z.array(z.string()).default([]),
   registration: registration.default({ mode: 'open', tokens: [], guests: false }),
@@ -160,7 +177,9 @@ export const tenantSchema = z.object({
   appServiceConfigFiles: z.array(z.string().min(1)).default([]),
 });
 
-const cidrRanges = z.array(z.string().refine((range) => parseCidr(range) !== undefined, 'must be a CIDR range (address/prefix)')).default([]);
+const cidrRanges = z
+  .array(z.string().refine((range) => parseCidr(range) !== undefined, 'must be a CIDR range (address/prefix)'))
+  .default([]);
 
 const rateLimit = z.object({
   /** Sustained requests per second per user (or per IP when unauthenticated). */
@@ -170,14 +189,27 @@ const rateLimit = z.object({
 
 export const configSchema = z.object({
   /** Which services this process runs: `all` is the single-process server. */
-  role: z.enum(['all', 'client-api', 'federation-api', 'room-server', 'sync', 'media', 'appservice', 'push']).default('all'),
+  role: z
+    .enum(['all', 'client-api', 'federation-api', 'room-server', 'sync', 'media', 'appservice', 'push'])
+    .default('all'),
   listen: z
     .object({
       host: z.string().default('0.0.0.0'),
       port: z.number().int().min(0).max(65535).default(8008),
     })
     .default({ host: '0.0.0.0', port: 8008 }),
-  tenants: z.array(tenantSchema).min(1).default([{ serverName: 'localhost', hostnames: [], registration: { mode: 'open', tokens: [], guests: false }, media: {}, appServiceConfigFiles: [] }]),
+  tenants: z
+    .array(tenantSchema)
+    .min(1)
+    .default([
+      {
+        serverName: 'localhost',
+        hostnames: [],
+        registration: { mode: 'open', tokens: [], guests: false },
+        media: {},
+        appServiceConfigFiles: [],
+      },
+    ]),
   /** Embedded: PGlite in dataDir. Postgres: a connection URL. */
   database: z
     .discriminatedUnion('kind', [
@@ -189,7 +221,11 @@ export const configSchema = z.object({
   bus: z
     .discriminatedUnion('kind', [
       z.object({ kind: z.literal('in-process') }),
-      z.object({ kind: z.literal('nats'), url: z.string().min(1), partitions: z.number().int().min(1).max(1024).default(64) }),
+      z.object({
+        kind: z.literal('nats'),
+        url: z.string().min(1),
+        partitions: z.number().int().min(1).max(1024).default(64),
+      }),
     ])
     .default({ kind: 'in-process' }),
   /** Where the committed stream positions are cached for the sync workers (Redis in services mode). */
@@ -225,7 +261,13 @@ export const configSchema = z.object({
        * Serve the federation API over TLS on this port (8448 is the spec's default), with this
        * certificate chain and key (PEM files). Unset: terminate TLS in front of the server instead.
        */
-      tls: z.object({ port: z.number().int().min(0).max(65535).default(8448), certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+      tls: z
+        .object({
+          port: z.number().int().min(0).max(65535).default(8448),
+          certFile: z.string().min(1),
+          keyFile: z.string().min(1),
+        })
+        .optional(),
       /** CA certificates (PEM files) trusted for other servers on top of the system's, e.g. a private deployment's. */
       trustedCaFiles: z.array(z.string().min(1)).default([]),
       /** Notary servers asked for a server's keys when it cannot be reached directly. */
@@ -264,7 +306,9 @@ export const configSchema = z.object({
    * Access tokens of clients that asked for a refresh token (client-server-api "Refreshing access
    * tokens") expire after accessTokenLifetimeMs; other clients keep tokens that never expire.
    */
-  auth: z.object({ accessTokenLifetimeMs: z.number().int().min(1000).default(300_000) }).default({ accessTokenLifetimeMs: 300_000 }),
+  auth: z
+    .object({ accessTokenLifetimeMs: z.number().int().min(1000).default(300_000) })
+    .default({ accessTokenLifetimeMs: 300_000 }),
   /**
    * The admin API (/_synapse/admin, Synapse-compatible, for users whose users.is_admin is set; and
    * /_lattice/admin/v1/tenants for the operator). Secrets are best given by environment variable.

@@ -1,5 +1,15 @@
 import type { RoomInput, RoomInputReply } from './room-input';
-import type { OutputOutboxQueued, OutputPresence, OutputRoomEvent, OutputRoomStateCompleted, OutputSessionsEnded, OutputStreamChange, OutputTenantsChanged, OutputOneTimeKeysChanged, OutputTyping } from './output';
+import type {
+  OutputOutboxQueued,
+  OutputPresence,
+  OutputRoomEvent,
+  OutputRoomStateCompleted,
+  OutputSessionsEnded,
+  OutputStreamChange,
+  OutputTenantsChanged,
+  OutputOneTimeKeysChanged,
+  OutputTyping,
+} from './output';
 
 /**
  * Every bus subject, typed: the one place that says which message travels
@@ -19,8 +29,12 @@ export interface BusContract {
   'output.oneTimeKeys': { event: OutputOneTimeKeysChanged };
 }
 
-export type RequestSubject = { [K in keyof BusContract]: BusContract[K] extends { request: unknown } ? K : never }[keyof BusContract];
-export type StreamSubject = { [K in keyof BusContract]: BusContract[K] extends { event: unknown } ? K : never }[keyof BusContract];
+export type RequestSubject = {
+  [K in keyof BusContract]: BusContract[K] extends { request: unknown } ? K : never;
+}[keyof BusContract];
+export type StreamSubject = {
+  [K in keyof BusContract]: BusContract[K] extends { event: unknown } ? K : never;
+}[keyof BusContract];
 
 /** Partitions of room input: fixed, independent of how many room-server replicas run. */
 export const ROOM_PARTITIONS = 64;

@@ -24,7 +24,27 @@ import { TransactionsController } from './transactions/transactions.controller';
  * with partial state.
  */
 @Module({
-  controllers: [KeyServerController, QueryController, MembershipHandshakeController, InvitesController, TransactionsController, EventsController, UserKeysController, PublicRoomsController, OpenIdUserInfoController, FederationHierarchyController],
-  providers: [FederationAuthGuard, ServerAcls, ServerAclGuard, RoomInputClient, FederationSender, RemoteKnocks, PartialStateResync, PresenceEduReceiver],
+  controllers: [
+    KeyServerController,
+    QueryController,
+    MembershipHandshakeController,
+    InvitesController,
+    TransactionsController,
+    EventsController,
+    UserKeysController,
+    PublicRoomsController,
+    OpenIdUserInfoController,
+    FederationHierarchyController,
+  ],
+  providers: [
+    FederationAuthGuard,
+    ServerAcls,
+    ServerAclGuard,
+    RoomInputClient,
+    FederationSender,
+    RemoteKnocks,
+    PartialStateResync,
+    PresenceEduReceiver,
+  ],
 })
 export class FederationApiModule {}

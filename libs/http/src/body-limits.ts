@@ -32,5 +32,7 @@ export const JSON_MAX_NESTING_DEPTH = 100;
 
 /** The body limit of a route, by its path pattern. */
 export function bodyLimitFor(routeUrl: string): number {
-  return routeUrl.startsWith('/_matrix/federation/v1/send/') ? FEDERATION_TRANSACTION_LIMIT_BYTES : JSON_BODY_LIMIT_BYTES;
+  return routeUrl.startsWith('/_matrix/federation/v1/send/')
+    ? FEDERATION_TRANSACTION_LIMIT_BYTES
+    : JSON_BODY_LIMIT_BYTES;
 }

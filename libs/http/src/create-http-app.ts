@@ -21,7 +21,10 @@ export interface HttpAppOptions {
  * (CORS, M_NOT_JSON, M_UNRECOGNIZED, Matrix error bodies, tenant + token
  * guard). Every HTTP-serving service starts through here.
  */
-export async function createMatrixHttpApp(module: Type<unknown>, options: HttpAppOptions = {}): Promise<NestFastifyApplication> {
+export async function createMatrixHttpApp(
+  module: Type<unknown>,
+  options: HttpAppOptions = {},
+): Promise<NestFastifyApplication> {
   let routing: RequestHandler | undefined;
   const adapter = new FastifyAdapter({
     // Routes get their own limit (body-limits.ts); this one covers requests that match no route.
@@ -40,7 +43,12 @@ export async function createMatrixHttpApp(module: Type<unknown>, options: HttpAp
   });
   installMatrixHttpConventions(adapter.getInstance(), { accessLog: options.accessLog ?? true });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
-    logger: options.logger === false ? false : options.logger === true || options.logger === undefined ? ['error', 'warn', 'log'] : options.logger,
+    logger:
+      options.logger === false
+        ? false
+        : options.logger === true || options.logger === undefined
+          ? ['error', 'warn', 'log']
+          : options.logger,
     bodyParser: false,
   });
   app.useGlobalFilters(new MatrixExceptionFilter());
@@ -57,9 +65,14 @@ const routes = new WeakMap<NestFastifyApplication, RequestHandler>();
  * port (8448 by default), for deployments without a TLS terminator in
  * front. The server closes with the app.
  */
-export async function listenTls(app: NestFastifyApplication, options: { host: string; port: number; cert: string; key: string }): Promise<TlsServer> {
+export async function listenTls(
+  app: NestFastifyApplication,
+  options: { host: string; port: number; cert: string; key: string },
+): Promise<TlsServer> {
   const server = createTlsServer({ cert: options.cert, key: options.key }, routes.get(app)!);
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, options.host, () => resolve()));
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen(options.port, options.host, () => resolve()),
+  );
   app.getHttpServer().once('close', () => server.close());
   return server;
 }

@@ -15,8 +15,12 @@ export class MatrixExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const error = exception instanceof NotFoundException ? unrecognizedRequest(host.switchToHttp().getRequest<FastifyRequest>()) : this.toMatrixError(exception);
-    if (error.status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    const error =
+      exception instanceof NotFoundException
+        ? unrecognizedRequest(host.switchToHttp().getRequest<FastifyRequest>())
+        : this.toMatrixError(exception);
+    if (error.status >= 500)
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     void reply.status(error.status).header('content-type', 'application/json').send(JSON.stringify(error.toJSON()));
   }
 

@@ -38,7 +38,8 @@ function parseJsonBody(body: Buffer): unknown {
   const text = decodeUtf8(body);
   if (text === undefined) throw Errors.notJson('Content not JSON: not valid UTF-8');
   if (text.trim() === '') return {};
-  if (exceedsNestingDepth(text, JSON_MAX_NESTING_DEPTH)) throw Errors.badJson(`JSON nested deeper than ${JSON_MAX_NESTING_DEPTH} levels`);
+  if (exceedsNestingDepth(text, JSON_MAX_NESTING_DEPTH))
+    throw Errors.badJson(`JSON nested deeper than ${JSON_MAX_NESTING_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -57,7 +58,9 @@ function installJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('*', async (request: FastifyRequest, payload: Readable) => {
     if (hasStreamedBody(request)) return payload;
     const declared = request.headers['content-length'];
-    return parseJsonBody(await readBody(payload, request.routeOptions.bodyLimit, declared === undefined ? undefined : Number(declared)));
+    return parseJsonBody(
+      await readBody(payload, request.routeOptions.bodyLimit, declared === undefined ? undefined : Number(declared)),
+    );
   });
   app.addHook('onRoute', (route) => {
     route.bodyLimit ??= bodyLimitFor(route.url);
@@ -72,7 +75,9 @@ const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
  */
 export function unrecognizedRequest(request: FastifyRequest): MatrixError {
   const path = request.url.split('?')[0];
-  const otherMethod = HTTP_METHODS.some((method) => method !== request.method && request.server.findRoute({ method, url: path }));
+  const otherMethod = HTTP_METHODS.some(
+    (method) => method !== request.method && request.server.findRoute({ method, url: path }),
+  );
   return otherMethod ? Errors.unrecognized(405) : Errors.unrecognized(404);
 }
 
@@ -82,7 +87,10 @@ export function unrecognizedRequest(request: FastifyRequest): MatrixError {
  */
 function installParamCheck(app: FastifyInstance): void {
   app.addHook('preValidation', async (request: FastifyRequest) => {
-    const problem = requestParamProblem((request.params ?? {}) as Record<string, unknown>, (request.query ?? {}) as Record<string, unknown>);
+    const problem = requestParamProblem(
+      (request.params ?? {}) as Record<string, unknown>,
+      (request.query ?? {}) as Record<string, unknown>,
+    );
     if (problem) throw Errors.invalidParam(problem);
   });
 }
@@ -96,12 +104,16 @@ function installParamCheck(app: FastifyInstance): void {
 function installJsonContentType(app: FastifyInstance): void {
   app.addHook('onSend', async (_request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const type = reply.getHeader('content-type');
-    if (typeof type === 'string' && type.startsWith('application/json;')) reply.header('content-type', 'application/json');
+    if (typeof type === 'string' && type.startsWith('application/json;'))
+      reply.header('content-type', 'application/json');
     return payload;
   });
 }
 
-export function installMatrixHttpConventions(app: FastifyInstance, options: { accessLog: boolean } = { accessLog: true }): void {
+export function installMatrixHttpConventions(
+  app: FastifyInstance,
+  options: { accessLog: boolean } = { accessLog: true },
+): void {
   installRequestObservation(app, options);
   installCors(app);
   installJsonParser(app);

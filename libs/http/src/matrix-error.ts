@@ -28,11 +28,13 @@ export class MatrixError extends Error {
 /** Constructors for the errcodes used across services, so status codes stay consistent. */
 export const Errors = {
   forbidden: (msg: string) => new MatrixError(403, 'M_FORBIDDEN', msg),
-  unknownToken: (msg = 'Unrecognised access token') => new MatrixError(401, 'M_UNKNOWN_TOKEN', msg, { soft_logout: false }),
+  unknownToken: (msg = 'Unrecognised access token') =>
+    new MatrixError(401, 'M_UNKNOWN_TOKEN', msg, { soft_logout: false }),
   /** The token was good but has expired: the client may refresh it or log in again as the same device (client-server-api "Soft logout"). */
   expiredToken: () => new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Access token has expired', { soft_logout: true }),
   /** client-server-api POST /refresh answers an unknown or used refresh token as a soft logout (its example): the client signs in again on the same device and keeps its keys. */
-  unusableRefreshToken: () => new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Unknown or already used refresh token', { soft_logout: true }),
+  unusableRefreshToken: () =>
+    new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Unknown or already used refresh token', { soft_logout: true }),
   missingToken: () => new MatrixError(401, 'M_MISSING_TOKEN', 'Missing access token'),
   badJson: (msg: string) => new MatrixError(400, 'M_BAD_JSON', msg),
   notJson: (msg = 'Content not JSON') => new MatrixError(400, 'M_NOT_JSON', msg),

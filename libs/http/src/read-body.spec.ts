@@ -15,7 +15,10 @@ describe('readBody', () => {
   });
 
   it('refuses a body that grows past the limit', async () => {
-    await expect(readBody(body('12345', '67890', 'x'), 10, undefined)).rejects.toMatchObject({ status: 413, errcode: 'M_TOO_LARGE' });
+    await expect(readBody(body('12345', '67890', 'x'), 10, undefined)).rejects.toMatchObject({
+      status: 413,
+      errcode: 'M_TOO_LARGE',
+    });
   });
 
   it('refuses a body shorter than its Content-Length', async () => {

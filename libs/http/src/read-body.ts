@@ -7,7 +7,8 @@ import { Errors, MatrixError } from './matrix-error';
  * longer than its Content-Length (a truncated request).
  */
 export function readBody(payload: Readable, limit: number, contentLength: number | undefined): Promise<Buffer> {
-  if (contentLength !== undefined && contentLength > limit) return Promise.reject(Errors.tooLarge('Request body too large'));
+  if (contentLength !== undefined && contentLength > limit)
+    return Promise.reject(Errors.tooLarge('Request body too large'));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -23,7 +24,8 @@ export function readBody(payload: Readable, limit: number, contentLength: number
     };
     const onEnd = () => {
       detach();
-      if (contentLength !== undefined && received !== contentLength) reject(new MatrixError(400, 'M_UNKNOWN', 'Request body size did not match Content-Length'));
+      if (contentLength !== undefined && received !== contentLength)
+        reject(new MatrixError(400, 'M_UNKNOWN', 'Request body size did not match Content-Length'));
       else resolve(Buffer.concat(chunks, received));
     };
     const onError = (e: Error) => {

@@ -78,7 +78,9 @@ export const Auth = createParamDecorator((_: unknown, ctx: ExecutionContext) => 
 });
 
 /** The authenticated user and device if the request carried a token; for routes marked @OptionalAuth(). */
-export const MaybeAuth = createParamDecorator((_: unknown, ctx: ExecutionContext): Requester | undefined => context(ctx).requester);
+export const MaybeAuth = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Requester | undefined => context(ctx).requester,
+);
 /** The access token of a request: the Authorization header, else the deprecated access_token query parameter. */
 export function accessTokenOf(request: MatrixRequest): string | undefined {
   const header = request.headers.authorization;
@@ -90,4 +92,3 @@ export function accessTokenOf(request: MatrixRequest): string | undefined {
   const query = (request.query as Record<string, unknown> | undefined)?.access_token;
   return typeof query === 'string' && query !== '' ? query : undefined;
 }
-

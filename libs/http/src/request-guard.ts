@@ -4,7 +4,17 @@ import { LATTICE_CONFIG, LatticeConfig, TenantDirectory } from '@lattice/config'
 import { logContext } from '@lattice/telemetry';
 import { Errors } from './matrix-error';
 import { RateLimiter } from './rate-limiter';
-import { accessTokenOf, ANY_HOST, GUEST_ALLOWED, LOCKED_ALLOWED, MatrixRequest, OPTIONAL_AUTH, PUBLIC_ROUTE, RATE_LIMITED, Requester } from './request-context';
+import {
+  accessTokenOf,
+  ANY_HOST,
+  GUEST_ALLOWED,
+  LOCKED_ALLOWED,
+  MatrixRequest,
+  OPTIONAL_AUTH,
+  PUBLIC_ROUTE,
+  RATE_LIMITED,
+  Requester,
+} from './request-context';
 
 /** Resolves an access token to its user and device; implemented by the accounts lib. */
 export interface AccessTokenResolver {
@@ -21,7 +31,11 @@ export const ACCESS_TOKEN_RESOLVER = Symbol('AccessTokenResolver');
  * is no service's; throws the Matrix error for a user or device it may not act as.
  */
 export interface AppserviceTokenResolver {
-  resolve(serverName: string, asToken: string, asUser: { userId?: string; deviceId?: string }): Promise<Omit<Requester, 'accessToken'> | undefined>;
+  resolve(
+    serverName: string,
+    asToken: string,
+    asUser: { userId?: string; deviceId?: string },
+  ): Promise<Omit<Requester, 'accessToken'> | undefined>;
   /** Whether the token is the as_token of a service registered with rate_limited: false (its public requests, such as /register, are not limited either). */
   isUnlimited(serverName: string, asToken: string): boolean;
 }
@@ -49,7 +63,8 @@ export class MatrixRequestGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const request = ctx.switchToHttp().getRequest<MatrixRequest>();
-    const flag = (key: string) => this.reflector.getAllAndOverride<boolean>(key, [ctx.getHandler(), ctx.getClass()]) ?? false;
+    const flag = (key: string) =>
+      this.reflector.getAllAndOverride<boolean>(key, [ctx.getHandler(), ctx.getClass()]) ?? false;
     if (flag(ANY_HOST)) return true;
     const tenant = this.tenants.forHost(request.headers.host);
     if (!tenant) throw Errors.notFound(`No homeserver is configured for host ${request.headers.host ?? '(none)'}`);
@@ -59,7 +74,10 @@ export class MatrixRequestGuard implements CanActivate {
 
     // Public routes never look at a token, so a stale one cannot break /versions or /login.
     const token = flag(PUBLIC_ROUTE) ? undefined : accessTokenOf(request);
-    const asService = token === undefined ? undefined : await this.appservices?.resolve(tenant.serverName, token, appserviceUserOf(request));
+    const asService =
+      token === undefined
+        ? undefined
+        : await this.appservices?.resolve(tenant.serverName, token, appserviceUserOf(request));
     if (asService) {
       request.matrix.requester = { ...asService, accessToken: token! };
     } else if (token !== undefined) {
@@ -75,7 +93,13 @@ export class MatrixRequestGuard implements CanActivate {
     }
 
     // application-service-api: a service registered with rate_limited: false is never limited.
-    if (flag(RATE_LIMITED) && !this.isUnlimitedService(tenant.serverName, token ?? (flag(PUBLIC_ROUTE) ? publicRouteTokenOf(request) : undefined))) {
+    if (
+      flag(RATE_LIMITED) &&
+      !this.isUnlimitedService(
+        tenant.serverName,
+        token ?? (flag(PUBLIC_ROUTE) ? publicRouteTokenOf(request) : undefined),
+      )
+    ) {
       const wait = this.limiter.take(request.matrix.requester?.userId ?? request.ip);
       if (wait > 0) throw Errors.limitExceeded(wait);
     }

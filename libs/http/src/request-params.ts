@@ -15,13 +15,18 @@ const REPEATABLE_QUERY_PARAMS = new Set(['via', 'server_name', 'ver', 'v']);
  * them. U+0000 is in no Matrix identifier's grammar, and PostgreSQL text
  * cannot hold it, so it would fail as a database error, not as bad input.
  */
-export function requestParamProblem(params: Record<string, unknown>, query: Record<string, unknown>): string | undefined {
+export function requestParamProblem(
+  params: Record<string, unknown>,
+  query: Record<string, unknown>,
+): string | undefined {
   for (const [name, value] of Object.entries(params)) {
     if (typeof value === 'string' && value.includes('\u0000')) return `Path parameter ${name} contains U+0000`;
   }
   for (const [name, value] of Object.entries(query)) {
-    if (Array.isArray(value) && !REPEATABLE_QUERY_PARAMS.has(name)) return `Query parameter ${name} given more than once`;
-    if ((Array.isArray(value) ? value : [value]).some((v) => typeof v === 'string' && v.includes('\u0000'))) return `Query parameter ${name} contains U+0000`;
+    if (Array.isArray(value) && !REPEATABLE_QUERY_PARAMS.has(name))
+      return `Query parameter ${name} given more than once`;
+    if ((Array.isArray(value) ? value : [value]).some((v) => typeof v === 'string' && v.includes('\u0000')))
+      return `Query parameter ${name} contains U+0000`;
   }
   return undefined;
 }
@@ -34,6 +39,7 @@ export function requestParamProblem(params: Record<string, unknown>, query: Reco
 export function integerParam(name: string, raw: string | undefined, min: number): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) throw Errors.invalidParam(`${name} must be an integer of at least ${min}`);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min)
+    throw Errors.invalidParam(`${name} must be an integer of at least ${min}`);
   return value;
 }

@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { MatrixError } from './matrix-error';
 import { pathToNul, validateBody } from './validate-body';
 
-const schema = z.object({ name: z.string(), tags: z.array(z.string()).optional(), extra: z.record(z.string(), z.unknown()).optional() });
+const schema = z.object({
+  name: z.string(),
+  tags: z.array(z.string()).optional(),
+  extra: z.record(z.string(), z.unknown()).optional(),
+});
 
 function errorOf(body: unknown): { status: number; errcode: string; message: string } {
   try {
@@ -32,7 +36,11 @@ describe('validateBody', () => {
   });
 
   it('answers U+0000 in a string field with M_BAD_JSON naming the field', () => {
-    expect(errorOf({ name: 'a', tags: ['ok', 'b\u0000'] })).toMatchObject({ status: 400, errcode: 'M_BAD_JSON', message: expect.stringContaining('tags.1') });
+    expect(errorOf({ name: 'a', tags: ['ok', 'b\u0000'] })).toMatchObject({
+      status: 400,
+      errcode: 'M_BAD_JSON',
+      message: expect.stringContaining('tags.1'),
+    });
   });
 });
 

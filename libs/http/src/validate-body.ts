@@ -24,7 +24,8 @@ export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.i
  * not JSON at all).
  */
 export function requireJsonObject<T extends object = Record<string, unknown>>(body: unknown, what = 'Request body'): T {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw Errors.badJson(`${what} must be a JSON object`);
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw Errors.badJson(`${what} must be a JSON object`);
   return body as T;
 }
 
@@ -44,7 +45,10 @@ function toMatrixError(error: z.ZodError, body: object): MatrixError {
   const issue = error.issues[0];
   const field = issue.path.join('.') || 'body';
   // zod does not report the offending input by default: look it up, so absent and mistyped fields differ.
-  const value = issue.path.reduce<unknown>((at, key) => (at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined), body);
+  const value = issue.path.reduce<unknown>(
+    (at, key) => (at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined),
+    body,
+  );
   if (issue.code === 'invalid_type' && value === undefined) return Errors.missingParam(`Missing field: ${field}`);
   return Errors.badJson(`Invalid field ${field}: ${issue.message}`);
 }

@@ -34,7 +34,8 @@ export class ContentReferences {
         return false;
       }
       // A concurrent last-name deletion may have removed the blob between our write and this lock: refuse rather than record missing bytes.
-      if (!(await this.storage.exists(blob.sha256))) throw Errors.unknown('The upload raced with a deletion of identical content; please retry');
+      if (!(await this.storage.exists(blob.sha256)))
+        throw Errors.unknown('The upload raced with a deletion of identical content; please retry');
       return true;
     });
   }

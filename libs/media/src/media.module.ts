@@ -31,7 +31,15 @@ import { UploadController } from './upload/upload.controller';
  * metadata under them; and the media admin API (Synapse's), since the media store and the bytes are here.
  */
 @Module({
-  controllers: [MediaConfigController, UploadController, DownloadController, ThumbnailController, PreviewUrlController, FederationMediaController, MediaAdminController],
+  controllers: [
+    MediaConfigController,
+    UploadController,
+    DownloadController,
+    ThumbnailController,
+    PreviewUrlController,
+    FederationMediaController,
+    MediaAdminController,
+  ],
   providers: [
     mediaStorageProvider,
     MediaStore,
@@ -51,6 +59,17 @@ import { UploadController } from './upload/upload.controller';
     AdminGuard,
     RoomMedia,
   ],
-  exports: [mediaStorageProvider, MediaStore, ContentReferences, MediaUploads, MediaDownloads, RemoteMedia, MediaThumbnails, ThumbnailPregenerator, MediaModeration, MediaSweeper],
+  exports: [
+    mediaStorageProvider,
+    MediaStore,
+    ContentReferences,
+    MediaUploads,
+    MediaDownloads,
+    RemoteMedia,
+    MediaThumbnails,
+    ThumbnailPregenerator,
+    MediaModeration,
+    MediaSweeper,
+  ],
 })
 export class MediaModule {}

@@ -1,6 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { TENANT_GROUP, TENANT_PLURAL, TENANT_VERSION, type LatticeTenant, type LatticeTenantStatus } from './lattice-tenant';
+import {
+  TENANT_GROUP,
+  TENANT_PLURAL,
+  TENANT_VERSION,
+  type LatticeTenant,
+  type LatticeTenantStatus,
+} from './lattice-tenant';
 import { OPERATOR_SETTINGS, type OperatorSettings } from './operator-settings';
 import { TenantObjects } from './tenant-objects';
 
@@ -27,7 +33,12 @@ export class KubeTenantObjects extends TenantObjects {
     const { namespace } = this.settings;
     const path = `/apis/${TENANT_GROUP}/${TENANT_VERSION}/namespaces/${namespace}/${TENANT_PLURAL}`;
     const informer = k8s.makeInformer<LatticeTenant>(config, path, () =>
-      objects.listNamespacedCustomObject({ group: TENANT_GROUP, version: TENANT_VERSION, namespace, plural: TENANT_PLURAL }),
+      objects.listNamespacedCustomObject({
+        group: TENANT_GROUP,
+        version: TENANT_VERSION,
+        namespace,
+        plural: TENANT_PLURAL,
+      }),
     );
     let stopped = false;
     let restart: NodeJS.Timeout | undefined;
@@ -37,7 +48,10 @@ export class KubeTenantObjects extends TenantObjects {
     informer.on('error', (e: unknown) => {
       if (stopped) return;
       this.logger.warn(`Watch of ${path} failed, restarting in 5 s: ${(e as Error)?.message ?? e}`);
-      restart = setTimeout(() => void informer.start().catch((err: Error) => this.logger.warn(`Restart failed: ${err.message}`)), 5000);
+      restart = setTimeout(
+        () => void informer.start().catch((err: Error) => this.logger.warn(`Restart failed: ${err.message}`)),
+        5000,
+      );
     });
     await informer.start();
     return async () => {

@@ -113,7 +113,9 @@ export function nextStatus(
         message: outcome.ready ? `${tenant.spec.serverName} is served` : outcome.message,
         observedGeneration: generation,
         lastTransitionTime:
-          previous && previous.status === status ? previous.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z'),
+          previous && previous.status === status
+            ? previous.lastTransitionTime
+            : now.toISOString().replace(/\.\d+Z$/, 'Z'),
       },
     ],
   };
@@ -123,6 +125,16 @@ export function nextStatus(
 export function statusChanged(current: LatticeTenantStatus | undefined, next: LatticeTenantStatus): boolean {
   // The API server answers objects with their keys sorted: compare field by field, not as text.
   const key = (s: LatticeTenantStatus | undefined) =>
-    [s?.observedGeneration, ...(s?.conditions ?? []).flatMap((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration, c.lastTransitionTime])].join('\u0000');
+    [
+      s?.observedGeneration,
+      ...(s?.conditions ?? []).flatMap((c) => [
+        c.type,
+        c.status,
+        c.reason,
+        c.message,
+        c.observedGeneration,
+        c.lastTransitionTime,
+      ]),
+    ].join('\u0000');
   return key(current) !== key(next);
 }

@@ -15,7 +15,9 @@ export const OPERATOR_SETTINGS = Symbol('OPERATOR_SETTINGS');
 
 /** Settings from the environment the chart gives the operator's pod. */
 export function operatorSettingsFromEnv(env: NodeJS.ProcessEnv): OperatorSettings {
-  const missing = ['LATTICE_ADMIN_URL', 'LATTICE_ADMIN_TOKEN', 'LATTICE_OPERATOR_NAMESPACE'].filter((name) => !env[name]);
+  const missing = ['LATTICE_ADMIN_URL', 'LATTICE_ADMIN_TOKEN', 'LATTICE_OPERATOR_NAMESPACE'].filter(
+    (name) => !env[name],
+  );
   if (missing.length > 0) throw new Error(`The operator needs ${missing.join(', ')}`);
   return {
     adminUrl: env.LATTICE_ADMIN_URL!.replace(/\/+$/, ''),

@@ -39,16 +39,20 @@ export class TenantAdmin {
   }
 
   private async call(method: string, serverName: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const response = await fetch(`${this.settings.adminUrl}/_lattice/admin/v1/tenants/${encodeURIComponent(serverName)}`, {
-      method,
-      headers: { authorization: `Bearer ${this.settings.adminToken}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    const response = await fetch(
+      `${this.settings.adminUrl}/_lattice/admin/v1/tenants/${encodeURIComponent(serverName)}`,
+      {
+        method,
+        headers: { authorization: `Bearer ${this.settings.adminToken}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      },
+    );
     return { status: response.status, body: await response.json().catch(() => undefined) };
   }
 
   private expectOk(answer: { status: number; body: unknown }): unknown {
-    if (answer.status >= 300) throw new Error(`The tenants API answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    if (answer.status >= 300)
+      throw new Error(`The tenants API answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     return answer.body;
   }
 }

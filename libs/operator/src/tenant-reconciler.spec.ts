@@ -1,4 +1,10 @@
-import { TENANT_FINALIZER, type LatticeTenant, type LatticeTenantStatus, type TenantBody, type TenantView } from './lattice-tenant';
+import {
+  TENANT_FINALIZER,
+  type LatticeTenant,
+  type LatticeTenantStatus,
+  type TenantBody,
+  type TenantView,
+} from './lattice-tenant';
 import type { TenantAdmin, TenantRejection } from './tenant-admin';
 import { TenantObjects } from './tenant-objects';
 import { TenantReconciler } from './tenant-reconciler';
@@ -63,7 +69,10 @@ describe('TenantReconciler', () => {
   it('adds its finalizer before serving a new resource', async () => {
     await reconciler.reconcile(resource({ finalizers: ['other'] }), NOW);
     expect(objects.finalizers).toEqual(['other', TENANT_FINALIZER]);
-    expect(admin.tenants.get('one.test')).toMatchObject({ hostnames: ['chat.one.test'], registration: { mode: 'open', guests: false } });
+    expect(admin.tenants.get('one.test')).toMatchObject({
+      hostnames: ['chat.one.test'],
+      registration: { mode: 'open', guests: false },
+    });
   });
 
   it('reports Ready with the generation it served', async () => {
@@ -71,7 +80,14 @@ describe('TenantReconciler', () => {
     expect(objects.status).toEqual({
       observedGeneration: 2,
       conditions: [
-        { type: 'Ready', status: 'True', reason: 'Served', message: 'one.test is served', observedGeneration: 2, lastTransitionTime: '2026-12-05T10:00:00Z' },
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Served',
+          message: 'one.test is served',
+          observedGeneration: 2,
+          lastTransitionTime: '2026-12-05T10:00:00Z',
+        },
       ],
     });
   });

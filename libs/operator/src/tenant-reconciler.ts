@@ -1,5 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { desiredTenant, isUpToDate, nextStatus, statusChanged, TENANT_FINALIZER, type LatticeTenant } from './lattice-tenant';
+import {
+  desiredTenant,
+  isUpToDate,
+  nextStatus,
+  statusChanged,
+  TENANT_FINALIZER,
+  type LatticeTenant,
+} from './lattice-tenant';
 import { TenantAdmin } from './tenant-admin';
 import { TenantObjects } from './tenant-objects';
 
@@ -26,11 +33,15 @@ export class TenantReconciler {
       if (!finalizers.includes(TENANT_FINALIZER)) return;
       await this.admin.disable(serverName);
       this.logger.log(`Disabled tenant ${serverName}: its LatticeTenant ${tenant.metadata.name} was deleted`);
-      await this.objects.setFinalizers(tenant, finalizers.filter((f) => f !== TENANT_FINALIZER));
+      await this.objects.setFinalizers(
+        tenant,
+        finalizers.filter((f) => f !== TENANT_FINALIZER),
+      );
       return;
     }
     // The finalizer first: a tenant is never served without the promise to disable it on deletion.
-    if (!finalizers.includes(TENANT_FINALIZER)) await this.objects.setFinalizers(tenant, [...finalizers, TENANT_FINALIZER]);
+    if (!finalizers.includes(TENANT_FINALIZER))
+      await this.objects.setFinalizers(tenant, [...finalizers, TENANT_FINALIZER]);
     const desired = desiredTenant(tenant.spec);
     let rejection;
     if (!isUpToDate(await this.admin.get(serverName), desired)) {
@@ -40,7 +51,9 @@ export class TenantReconciler {
     }
     const status = nextStatus(
       tenant,
-      rejection ? { ready: false, reason: 'Rejected', message: `${rejection.errcode}: ${rejection.error}` } : { ready: true },
+      rejection
+        ? { ready: false, reason: 'Rejected', message: `${rejection.errcode}: ${rejection.error}` }
+        : { ready: true },
       now,
     );
     if (statusChanged(tenant.status, status)) await this.objects.setStatus(tenant, status);

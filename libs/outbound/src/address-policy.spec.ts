@@ -20,11 +20,13 @@ describe('AddressPolicy with the default ranges', () => {
   });
 
   it('refuses the RFC 1918 private ranges', () => {
-    for (const address of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1']) expect(allowed(defaults, address)).toBe(false);
+    for (const address of ['10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1'])
+      expect(allowed(defaults, address)).toBe(false);
   });
 
   it('allows the addresses just outside the RFC 1918 ranges', () => {
-    for (const address of ['11.0.0.1', '172.15.255.255', '172.32.0.0', '192.169.0.1']) expect(allowed(defaults, address)).toBe(true);
+    for (const address of ['11.0.0.1', '172.15.255.255', '172.32.0.0', '192.169.0.1'])
+      expect(allowed(defaults, address)).toBe(true);
   });
 
   it('refuses IPv6 unique-local addresses (fc00::/7)', () => {
@@ -74,7 +76,10 @@ describe('AddressPolicy with the default ranges', () => {
   });
 
   it('says how to allow a refused address', () => {
-    expect(defaults.judge('127.0.0.1')).toEqual({ allowed: false, reason: '127.0.0.1 is a private or reserved address (allow it with outbound.allowRanges)' });
+    expect(defaults.judge('127.0.0.1')).toEqual({
+      allowed: false,
+      reason: '127.0.0.1 is a private or reserved address (allow it with outbound.allowRanges)',
+    });
   });
 });
 
@@ -100,7 +105,10 @@ describe('AddressPolicy with configured ranges', () => {
 
   it('refuses public addresses named in denyRanges', () => {
     const policy = new AddressPolicy({ allowRanges: [], denyRanges: ['93.184.216.0/24'] });
-    expect(policy.judge('93.184.216.34')).toEqual({ allowed: false, reason: '93.184.216.34 is in outbound.denyRanges' });
+    expect(policy.judge('93.184.216.34')).toEqual({
+      allowed: false,
+      reason: '93.184.216.34 is in outbound.denyRanges',
+    });
     expect(allowed(policy, '93.184.217.1')).toBe(true);
   });
 
@@ -124,7 +132,11 @@ describe('AddressPolicy with configured ranges', () => {
   });
 
   it('rejects a range that is not CIDR', () => {
-    expect(() => new AddressPolicy({ allowRanges: ['127.0.0.0/33'], denyRanges: [] })).toThrow('127.0.0.0/33 is not a CIDR range');
-    expect(() => new AddressPolicy({ allowRanges: [], denyRanges: ['example.org/8'] })).toThrow('example.org/8 is not a CIDR range');
+    expect(() => new AddressPolicy({ allowRanges: ['127.0.0.0/33'], denyRanges: [] })).toThrow(
+      '127.0.0.0/33 is not a CIDR range',
+    );
+    expect(() => new AddressPolicy({ allowRanges: [], denyRanges: ['example.org/8'] })).toThrow(
+      'example.org/8 is not a CIDR range',
+    );
   });
 });

@@ -33,12 +33,17 @@ export class AddressPolicy {
   judge(addressText: string): AddressVerdict {
     const address = parseIp(addressText);
     if (!address) return { allowed: false, reason: `${addressText} is not an IP address` };
-    const narrowest = (ranges: IpRange[]) => Math.max(-1, ...ranges.filter((r) => rangeContains(r, address)).map((r) => r.prefix));
+    const narrowest = (ranges: IpRange[]) =>
+      Math.max(-1, ...ranges.filter((r) => rangeContains(r, address)).map((r) => r.prefix));
     const denied = narrowest(this.deny);
     const allowed = narrowest(this.allow);
     if (denied >= 0 && denied >= allowed) return { allowed: false, reason: `${addressText} is in outbound.denyRanges` };
     if (allowed >= 0) return { allowed: true };
-    if (this.defaults.some((r) => rangeContains(r, address))) return { allowed: false, reason: `${addressText} is a private or reserved address (allow it with outbound.allowRanges)` };
+    if (this.defaults.some((r) => rangeContains(r, address)))
+      return {
+        allowed: false,
+        reason: `${addressText} is a private or reserved address (allow it with outbound.allowRanges)`,
+      };
     return { allowed: true };
   }
 }

@@ -10,7 +10,11 @@ export class RefusedDestinationError extends Error {
 }
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-type Resolver = (hostname: string, options: LookupAllOptions, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+type Resolver = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 /**
  * A `lookup` for net/tls/http(s) connection options that resolves as the
@@ -29,7 +33,8 @@ export function guardedLookup(policy: AddressPolicy, resolve: Resolver = dnsLook
         if (!verdict.allowed) reasons.push(verdict.reason);
         return verdict.allowed;
       });
-      if (allowed.length === 0) return callback(new RefusedDestinationError(hostname, reasons.length ? reasons : ['it has no address']), []);
+      if (allowed.length === 0)
+        return callback(new RefusedDestinationError(hostname, reasons.length ? reasons : ['it has no address']), []);
       if (options.all) return callback(null, allowed);
       callback(null, allowed[0].address, allowed[0].family);
     });

@@ -30,7 +30,8 @@ describe('parseIp', () => {
   });
 
   it('refuses host names and malformed addresses', () => {
-    for (const text of ['example.org', '1.2.3', '256.0.0.1', '1:2:3:4:5:6:7:8:9', '']) expect(parseIp(text)).toBeUndefined();
+    for (const text of ['example.org', '1.2.3', '256.0.0.1', '1:2:3:4:5:6:7:8:9', ''])
+      expect(parseIp(text)).toBeUndefined();
   });
 });
 
@@ -44,7 +45,8 @@ describe('parseCidr', () => {
   });
 
   it('refuses a prefix longer than the family has bits, or not a number', () => {
-    for (const text of ['10.0.0.0/33', '::/129', '10.0.0.0/x', '10.0.0.0/', '10.0.0.0/8/8']) expect(parseCidr(text)).toBeUndefined();
+    for (const text of ['10.0.0.0/33', '::/129', '10.0.0.0/x', '10.0.0.0/', '10.0.0.0/8/8'])
+      expect(parseCidr(text)).toBeUndefined();
   });
 });
 

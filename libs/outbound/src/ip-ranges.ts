@@ -27,7 +27,9 @@ export function parseIp(text: string): IpAddress | undefined {
   if (isIPv4(address)) return { family: 4, value: ipv4Value(address) };
   if (!isIPv6(address)) return undefined;
   const value = ipv6Value(address);
-  return IPV4_CARRYING_PREFIXES.includes(value >> 32n) ? { family: 4, value: value & 0xffffffffn } : { family: 6, value };
+  return IPV4_CARRYING_PREFIXES.includes(value >> 32n)
+    ? { family: 4, value: value & 0xffffffffn }
+    : { family: 6, value };
 }
 
 /** Parses `address/prefix` (a bare address is a range of one); an IPv6 range within an IPv4-carrying /96 becomes the IPv4 range. */

@@ -8,7 +8,19 @@ describe('canonical JSON: spec examples', () => {
     [{ one: 1, two: 'Two' }, '{"one":1,"two":"Two"}'],
     [{ b: '2', a: '1' }, '{"a":"1","b":"2"}'],
     [
-      { auth: { success: true, mxid: '@john.doe:example.com', profile: { display_name: 'John Doe', three_pids: [{ medium: 'email', address: 'john.doe@example.org' }, { medium: 'msisdn', address: '123456789' }] } } },
+      {
+        auth: {
+          success: true,
+          mxid: '@john.doe:example.com',
+          profile: {
+            display_name: 'John Doe',
+            three_pids: [
+              { medium: 'email', address: 'john.doe@example.org' },
+              { medium: 'msisdn', address: '123456789' },
+            ],
+          },
+        },
+      },
       '{"auth":{"mxid":"@john.doe:example.com","profile":{"display_name":"John Doe","three_pids":[{"address":"john.doe@example.org","medium":"email"},{"address":"123456789","medium":"msisdn"}]},"success":true}}',
     ],
     [{ a: '日本語' }, '{"a":"日本語"}'],
@@ -23,7 +35,9 @@ describe('canonical JSON: spec examples', () => {
 
 describe('canonical JSON: rules', () => {
   it('escapes control characters as the grammar says', () => {
-    expect(canonicalJson({ a: '\b\t\n\f\r"\\\u0000\u001f\u007f' })).toBe('{"a":"\\b\\t\\n\\f\\r\\"\\\\\\u0000\\u001f\u007f"}');
+    expect(canonicalJson({ a: '\b\t\n\f\r"\\\u0000\u001f\u007f' })).toBe(
+      '{"a":"\\b\\t\\n\\f\\r\\"\\\\\\u0000\\u001f\u007f"}',
+    );
   });
 
   it('does not escape forward slashes or non-ASCII', () => {
@@ -73,16 +87,23 @@ describe('canonical JSON: properties', () => {
   });
 
   it('is idempotent: encoding the parsed output again gives the same bytes', () => {
-    fc.assert(fc.property(canonicalValue, (v) => {
-      const once = canonicalJson(v);
-      expect(canonicalJson(JSON.parse(once))).toBe(once);
-    }));
+    fc.assert(
+      fc.property(canonicalValue, (v) => {
+        const once = canonicalJson(v);
+        expect(canonicalJson(JSON.parse(once))).toBe(once);
+      }),
+    );
   });
 
   it('orders keys like a code-point comparison of the strings', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), (a, b) => {
-        const byCodePoint = Math.sign(compare([...a].map((c) => c.codePointAt(0)!), [...b].map((c) => c.codePointAt(0)!)));
+        const byCodePoint = Math.sign(
+          compare(
+            [...a].map((c) => c.codePointAt(0)!),
+            [...b].map((c) => c.codePointAt(0)!),
+          ),
+        );
         expect(Math.sign(compareCodePoints(a, b))).toBe(byCodePoint);
       }),
     );

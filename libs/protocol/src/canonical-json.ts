@@ -92,7 +92,10 @@ function encodeNumber(n: number, strict: boolean, path: string): string {
   if (!Number.isFinite(n)) throw new CanonicalJsonError(path, 'numbers must be finite');
   if (Number.isInteger(n) && Math.abs(n) <= MAX_SAFE) return Object.is(n, -0) ? '0' : String(n);
   if (strict) {
-    throw new CanonicalJsonError(path, Number.isInteger(n) ? 'integers must be within [-(2**53)+1, (2**53)-1]' : 'floats are not allowed');
+    throw new CanonicalJsonError(
+      path,
+      Number.isInteger(n) ? 'integers must be within [-(2**53)+1, (2**53)-1]' : 'floats are not allowed',
+    );
   }
   // Lax (room v1-v5): keep the value as JSON renders it; integers print without exponent.
   return Number.isInteger(n) ? BigInt(n).toString() : JSON.stringify(n);

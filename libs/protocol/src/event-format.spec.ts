@@ -6,8 +6,17 @@ const hash = 'A'.repeat(43);
 const v11 = getRoomVersion('11');
 const v12 = getRoomVersion('12');
 const valid = (extra: Partial<Pdu> = {}): Pdu => ({
-  room_id: '!r:x', sender: '@u:x', origin_server_ts: 1, type: 'm.room.message', content: {},
-  prev_events: [`$${hash}`], auth_events: [], depth: 2, hashes: { sha256: 'h' }, signatures: {}, ...extra,
+  room_id: '!r:x',
+  sender: '@u:x',
+  origin_server_ts: 1,
+  type: 'm.room.message',
+  content: {},
+  prev_events: [`$${hash}`],
+  auth_events: [],
+  depth: 2,
+  hashes: { sha256: 'h' },
+  signatures: {},
+  ...extra,
 });
 
 describe('event format checks', () => {
@@ -47,22 +56,34 @@ describe('event format checks', () => {
 
   it('uses [event_id, hashes] references and origin event IDs in v1', () => {
     const v1 = getRoomVersion('1');
-    expect(validateEventFormat(v1, valid({ event_id: '$e:x', prev_events: [['$p:x', { sha256: 'h' }]] }))).toBeUndefined();
+    expect(
+      validateEventFormat(v1, valid({ event_id: '$e:x', prev_events: [['$p:x', { sha256: 'h' }]] })),
+    ).toBeUndefined();
     expect(validateEventFormat(v1, valid({ event_id: '$e:x' }))?.field).toBe('prev_events');
     expect(validateEventFormat(v1, valid({ prev_events: [] }))?.field).toBe('event_id');
   });
 
   it('requires string power levels to be integers from v10', () => {
     const levels = valid({ type: 'm.room.power_levels', state_key: '', content: { users: { '@u:x': '100' } } });
-    expect(validateEventFormat(getRoomVersion('10'), levels)).toEqual({ field: 'content.users.@u:x', rule: 'must be an integer' });
+    expect(validateEventFormat(getRoomVersion('10'), levels)).toEqual({
+      field: 'content.users.@u:x',
+      rule: 'must be an integer',
+    });
     expect(validateEventFormat(getRoomVersion('9'), levels)).toBeUndefined();
   });
 
-  it('wants a redaction\'s redacts, if any, to be a string: in content from v11 and top-level before', () => {
-    expect(validateEventFormat(v11, valid({ type: 'm.room.redaction', content: { redacts: 1 } }))?.field).toBe('content.redacts');
-    expect(validateEventFormat(getRoomVersion('10'), valid({ type: 'm.room.redaction', redacts: 1 as unknown as string }))?.field).toBe('redacts');
+  it("wants a redaction's redacts, if any, to be a string: in content from v11 and top-level before", () => {
+    expect(validateEventFormat(v11, valid({ type: 'm.room.redaction', content: { redacts: 1 } }))?.field).toBe(
+      'content.redacts',
+    );
+    expect(
+      validateEventFormat(getRoomVersion('10'), valid({ type: 'm.room.redaction', redacts: 1 as unknown as string }))
+        ?.field,
+    ).toBe('redacts');
     expect(validateEventFormat(v11, valid({ type: 'm.room.redaction', content: { redacts: '$e' } }))).toBeUndefined();
-    expect(validateEventFormat(getRoomVersion('10'), valid({ type: 'm.room.redaction', redacts: '$e' }))).toBeUndefined();
+    expect(
+      validateEventFormat(getRoomVersion('10'), valid({ type: 'm.room.redaction', redacts: '$e' })),
+    ).toBeUndefined();
   });
 
   it('accepts a redaction naming no event (it redacts nothing)', () => {

@@ -5,8 +5,17 @@ import { isValidEventId, isValidRoomId } from './identifiers';
 import { getRoomVersion } from './room-versions';
 
 const event = (extra: Partial<Pdu> = {}): Pdu => ({
-  room_id: '!r:x', sender: '@u:x', origin_server_ts: 1, type: 'm.room.message', content: { body: '+/' },
-  prev_events: [], auth_events: [], depth: 1, hashes: { sha256: 'h' }, signatures: {}, ...extra,
+  room_id: '!r:x',
+  sender: '@u:x',
+  origin_server_ts: 1,
+  type: 'm.room.message',
+  content: { body: '+/' },
+  prev_events: [],
+  auth_events: [],
+  depth: 1,
+  hashes: { sha256: 'h' },
+  signatures: {},
+  ...extra,
 });
 
 describe('event IDs', () => {
@@ -25,12 +34,15 @@ describe('event IDs', () => {
   it('does not change when the event is redacted or re-signed', () => {
     const version = getRoomVersion('11');
     const id = computeEventId(version, event());
-    expect(computeEventId(version, event({ content: {}, signatures: { x: { 'ed25519:1': 's' } }, unsigned: { age: 1 } }))).toBe(id);
+    expect(
+      computeEventId(version, event({ content: {}, signatures: { x: { 'ed25519:1': 's' } }, unsigned: { age: 1 } })),
+    ).toBe(id);
   });
 
   it('changes when the content hash changes', () => {
     const version = getRoomVersion('11');
-    const withHash = (body: string) => event({ content: { body }, hashes: { sha256: computeContentHash(version, event({ content: { body } })) } });
+    const withHash = (body: string) =>
+      event({ content: { body }, hashes: { sha256: computeContentHash(version, event({ content: { body } })) } });
     expect(computeEventId(version, withHash('a'))).not.toBe(computeEventId(version, withHash('b')));
   });
 

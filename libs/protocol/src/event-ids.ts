@@ -34,7 +34,8 @@ function cachedReferenceHash(version: RoomVersion, event: AnyObject): string {
  * (rooms/v12.md "Event format"), so the ID commits to the room's creation.
  */
 export function roomIdFromCreateEvent(version: RoomVersion, createEvent: AnyObject): string {
-  if (!version.roomIdFromCreateEvent) throw new Error(`Room version ${version.id} does not derive room IDs from the create event`);
+  if (!version.roomIdFromCreateEvent)
+    throw new Error(`Room version ${version.id} does not derive room IDs from the create event`);
   return `!${cachedReferenceHash(version, createEvent)}`;
 }
 

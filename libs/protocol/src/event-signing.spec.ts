@@ -13,8 +13,18 @@ const v1 = getRoomVersion('1');
 describe('event signing: spec vectors', () => {
   it('hashes and signs the minimal event', () => {
     const event = {
-      room_id: '!x:domain', sender: '@a:domain', origin: 'domain', origin_server_ts: 1000000, signatures: {}, hashes: {},
-      type: 'X', content: {}, prev_events: [], auth_events: [], depth: 3, unsigned: { age_ts: 1000000 },
+      room_id: '!x:domain',
+      sender: '@a:domain',
+      origin: 'domain',
+      origin_server_ts: 1000000,
+      signatures: {},
+      hashes: {},
+      type: 'X',
+      content: {},
+      prev_events: [],
+      auth_events: [],
+      depth: 3,
+      unsigned: { age_ts: 1000000 },
     } as unknown as Pdu;
     const signed = signEvent(v1, event, 'domain', specKey);
     expect(signed.hashes).toEqual({ sha256: '5jM4wQpv6lnBo7CLIghJuHdW+s2CMBJPUOGOC89ncos' });
@@ -26,8 +36,15 @@ describe('event signing: spec vectors', () => {
 
   it('hashes and signs an event with redactable content', () => {
     const event = {
-      content: { body: 'Here is the message content' }, event_id: '$0:domain', origin: 'domain', origin_server_ts: 1000000,
-      type: 'm.room.message', room_id: '!r:domain', sender: '@u:domain', signatures: {}, unsigned: { age_ts: 1000000 },
+      content: { body: 'Here is the message content' },
+      event_id: '$0:domain',
+      origin: 'domain',
+      origin_server_ts: 1000000,
+      type: 'm.room.message',
+      room_id: '!r:domain',
+      sender: '@u:domain',
+      signatures: {},
+      unsigned: { age_ts: 1000000 },
     } as unknown as Pdu;
     const signed = signEvent(v1, event, 'domain', specKey);
     expect(signed.hashes).toEqual({ sha256: 'onLKD1bGljeBWQhWZ1kaP9SorVmRQNdN5aM2JYU2n/g' });
@@ -40,10 +57,19 @@ describe('event signing: spec vectors', () => {
 describe('verifying event signatures', () => {
   const v12 = getRoomVersion('12');
   const key = generateSigningKey();
-  const lookup = (server: string, keyId: string) => (server === 'a.example' && keyId === key.keyId ? { key: key.publicKey } : undefined);
+  const lookup = (server: string, keyId: string) =>
+    server === 'a.example' && keyId === key.keyId ? { key: key.publicKey } : undefined;
   const message = (): Pdu => ({
-    room_id: '!' + 'A'.repeat(43), sender: '@u:a.example', origin_server_ts: 1, type: 'm.room.message',
-    content: { body: 'hi' }, prev_events: [], auth_events: [], depth: 1, hashes: { sha256: '' }, signatures: {},
+    room_id: '!' + 'A'.repeat(43),
+    sender: '@u:a.example',
+    origin_server_ts: 1,
+    type: 'm.room.message',
+    content: { body: 'hi' },
+    prev_events: [],
+    auth_events: [],
+    depth: 1,
+    hashes: { sha256: '' },
+    signatures: {},
   });
 
   it('accepts an event signed by the sender server', () => {
@@ -66,17 +92,33 @@ describe('verifying event signatures', () => {
 
   it('rejects an event with no signature by a known key', () => {
     const other = generateSigningKey();
-    expect(verifyEventSignatures(v12, signEvent(v12, message(), 'a.example', other), lookup)).toMatchObject({ ok: false });
+    expect(verifyEventSignatures(v12, signEvent(v12, message(), 'a.example', other), lookup)).toMatchObject({
+      ok: false,
+    });
   });
 
   it('ignores keys that expired before the event was sent (v5+)', () => {
-    const expired = (server: string, keyId: string) => (lookup(server, keyId) ? { key: key.publicKey, validUntilTs: 0 } : undefined);
-    expect(verifyEventSignatures(v12, signEvent(v12, message(), 'a.example', key), expired)).toMatchObject({ ok: false });
-    expect(verifyEventSignatures(getRoomVersion('4'), { ...signEvent(getRoomVersion('4'), message(), 'a.example', key) }, expired)).toEqual({ ok: true });
+    const expired = (server: string, keyId: string) =>
+      lookup(server, keyId) ? { key: key.publicKey, validUntilTs: 0 } : undefined;
+    expect(verifyEventSignatures(v12, signEvent(v12, message(), 'a.example', key), expired)).toMatchObject({
+      ok: false,
+    });
+    expect(
+      verifyEventSignatures(
+        getRoomVersion('4'),
+        { ...signEvent(getRoomVersion('4'), message(), 'a.example', key) },
+        expired,
+      ),
+    ).toEqual({ ok: true });
   });
 
   it('requires the authorising server of a restricted join (v8+) and the event ID domain (v1/v2)', () => {
-    const join = { ...message(), type: 'm.room.member', state_key: '@u:a.example', content: { membership: 'join', join_authorised_via_users_server: '@x:b.example' } };
+    const join = {
+      ...message(),
+      type: 'm.room.member',
+      state_key: '@u:a.example',
+      content: { membership: 'join', join_authorised_via_users_server: '@x:b.example' },
+    };
     expect(requiredSigners(getRoomVersion('9'), join)).toEqual(['a.example', 'b.example']);
     expect(requiredSigners(getRoomVersion('7'), join)).toEqual(['a.example']);
     expect(requiredSigners(v1, { ...message(), event_id: '$e:c.example' })).toEqual(['a.example', 'c.example']);

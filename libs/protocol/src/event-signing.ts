@@ -62,7 +62,8 @@ export function verifyEventSignatures(version: RoomVersion, event: Pdu, lookup: 
     for (const keyId of signatureKeyIds(event, server)) {
       const known = lookup(server, keyId);
       if (!known) continue;
-      if (version.enforceKeyValidity && known.validUntilTs !== undefined && known.validUntilTs < event.origin_server_ts) continue;
+      if (version.enforceKeyValidity && known.validUntilTs !== undefined && known.validUntilTs < event.origin_server_ts)
+        continue;
       if (!verifyJsonSignature(redacted, server, keyId, known.key, version.strictCanonicalJson)) {
         return { ok: false, server, reason: `signature by ${keyId} does not verify` };
       }

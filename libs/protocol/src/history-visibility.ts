@@ -54,10 +54,15 @@ export function visibilityAtEvent(event: VisibilityEvent, before: unknown): Hist
  * own membership event, judged by the more joined of before and after (a
  * user sees their own join, and the leave that ends their membership).
  */
-export function membershipAtEvent(event: VisibilityEvent, userId: string, before: string | undefined): string | undefined {
+export function membershipAtEvent(
+  event: VisibilityEvent,
+  userId: string,
+  before: string | undefined,
+): string | undefined {
   if (event.type !== 'm.room.member' || event.state_key !== userId) return before;
   const after = typeof event.content.membership === 'string' ? event.content.membership : undefined;
-  const rank = (m: string | undefined) => (m === undefined || !MEMBERSHIP_ORDER.includes(m) ? MEMBERSHIP_ORDER.length : MEMBERSHIP_ORDER.indexOf(m));
+  const rank = (m: string | undefined) =>
+    m === undefined || !MEMBERSHIP_ORDER.includes(m) ? MEMBERSHIP_ORDER.length : MEMBERSHIP_ORDER.indexOf(m);
   return rank(after) < rank(before) ? after : before;
 }
 
@@ -67,7 +72,8 @@ export function membershipAtEvent(event: VisibilityEvent, userId: string, before
  * `leave` when they had none (client-server-api ClientEvent, v1.11).
  */
 export function membershipAfterEvent(event: VisibilityEvent, userId: string, before: string | undefined): string {
-  const own = event.type === 'm.room.member' && event.state_key === userId && typeof event.content.membership === 'string';
+  const own =
+    event.type === 'm.room.member' && event.state_key === userId && typeof event.content.membership === 'string';
   return (own ? (event.content.membership as string) : before) ?? 'leave';
 }
 
@@ -77,7 +83,12 @@ export function membershipAfterEvent(event: VisibilityEvent, userId: string, bef
  * user joined at any point after the event: allow. 4. membership invite and
  * invited: allow. 5. deny.
  */
-export function userMaySeeEvent(userId: string, event: VisibilityEvent, state: StateBeforeEvent, joinedAfter: boolean): boolean {
+export function userMaySeeEvent(
+  userId: string,
+  event: VisibilityEvent,
+  state: StateBeforeEvent,
+  joinedAfter: boolean,
+): boolean {
   const visibility = visibilityAtEvent(event, state.historyVisibility);
   if (visibility === 'world_readable') return true;
   if (isOwnDeparture(event, userId, state.memberships.get(userId))) return true;
@@ -93,7 +104,12 @@ export function userMaySeeEvent(userId: string, event: VisibilityEvent, state: S
  * rejected (or the knock it withdrew) is gone.
  */
 function isOwnDeparture(event: VisibilityEvent, userId: string, before: string | undefined): boolean {
-  return event.type === 'm.room.member' && event.state_key === userId && event.content.membership === 'leave' && (before === 'invite' || before === 'knock' || before === 'join');
+  return (
+    event.type === 'm.room.member' &&
+    event.state_key === userId &&
+    event.content.membership === 'leave' &&
+    (before === 'invite' || before === 'knock' || before === 'join')
+  );
 }
 
 /**
@@ -102,9 +118,15 @@ function isOwnDeparture(event: VisibilityEvent, userId: string, before: string |
  * `anyJoinedAfter` says whether any of them joined after it. The event's own
  * member, if one of the server's users, counts too (their join is theirs to see).
  */
-export function serverMaySeeEvent(serverName: string, event: VisibilityEvent, state: StateBeforeEvent, anyJoinedAfter: boolean): boolean {
+export function serverMaySeeEvent(
+  serverName: string,
+  event: VisibilityEvent,
+  state: StateBeforeEvent,
+  anyJoinedAfter: boolean,
+): boolean {
   const users = new Set(state.memberships.keys());
-  if (event.type === 'm.room.member' && event.state_key !== undefined && serverNameOf(event.state_key) === serverName) users.add(event.state_key);
+  if (event.type === 'm.room.member' && event.state_key !== undefined && serverNameOf(event.state_key) === serverName)
+    users.add(event.state_key);
   // With no user at all, only the rules that need no membership can allow.
   if (users.size === 0) users.add('');
   return [...users].some((userId) => userMaySeeEvent(userId, event, state, anyJoinedAfter));

@@ -1,14 +1,30 @@
-import { isRoomId, isValidHistoricalUserId, isValidRoomAlias, isValidRoomId, isValidServerName, isValidUserId, parseServerName } from './identifiers';
+import {
+  isRoomId,
+  isValidHistoricalUserId,
+  isValidRoomAlias,
+  isValidRoomId,
+  isValidServerName,
+  isValidUserId,
+  parseServerName,
+} from './identifiers';
 
 describe('identifier grammars', () => {
-  it.each(['matrix.org', 'matrix.org:8888', '1.2.3.4', '1.2.3.4:1234', '[1234:5678::abcd]', '[1234:5678::abcd]:5678', 'localhost'])(
-    'accepts server name %s',
-    (name) => expect(isValidServerName(name)).toBe(true),
-  );
+  it.each([
+    'matrix.org',
+    'matrix.org:8888',
+    '1.2.3.4',
+    '1.2.3.4:1234',
+    '[1234:5678::abcd]',
+    '[1234:5678::abcd]:5678',
+    'localhost',
+  ])('accepts server name %s', (name) => expect(isValidServerName(name)).toBe(true));
 
-  it.each(['', 'a b', 'host:', 'host:123456', 'host:70000', '[::1', '256.1.1.1', 'under_score.org'])('rejects server name %j', (name) => {
-    expect(isValidServerName(name)).toBe(false);
-  });
+  it.each(['', 'a b', 'host:', 'host:123456', 'host:70000', '[::1', '256.1.1.1', 'under_score.org'])(
+    'rejects server name %j',
+    (name) => {
+      expect(isValidServerName(name)).toBe(false);
+    },
+  );
 
   it('splits host and port', () => {
     expect(parseServerName('[::1]:8448')).toEqual({ host: '[::1]', port: 8448 });

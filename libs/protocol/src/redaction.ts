@@ -15,11 +15,33 @@ interface RedactionRules {
 }
 
 const V1_TOP_LEVEL = [
-  'event_id', 'type', 'room_id', 'sender', 'state_key', 'content', 'hashes', 'signatures', 'depth',
-  'prev_events', 'prev_state', 'auth_events', 'origin', 'origin_server_ts', 'membership',
+  'event_id',
+  'type',
+  'room_id',
+  'sender',
+  'state_key',
+  'content',
+  'hashes',
+  'signatures',
+  'depth',
+  'prev_events',
+  'prev_state',
+  'auth_events',
+  'origin',
+  'origin_server_ts',
+  'membership',
 ];
 
-const V1_POWER_LEVELS = ['ban', 'events', 'events_default', 'kick', 'redact', 'state_default', 'users', 'users_default'];
+const V1_POWER_LEVELS = [
+  'ban',
+  'events',
+  'events_default',
+  'kick',
+  'redact',
+  'state_default',
+  'users',
+  'users_default',
+];
 
 const v1: RedactionRules = {
   topLevel: new Set(V1_TOP_LEVEL),
@@ -42,7 +64,10 @@ const v6: RedactionRules = { ...v1, content: v6Content };
 const v8: RedactionRules = { ...v6, content: { ...v6.content, 'm.room.join_rules': ['join_rule', 'allow'] } };
 
 /** v9: membership keeps join_authorised_via_users_server. */
-const v9: RedactionRules = { ...v8, content: { ...v8.content, 'm.room.member': ['membership', 'join_authorised_via_users_server'] } };
+const v9: RedactionRules = {
+  ...v8,
+  content: { ...v8.content, 'm.room.member': ['membership', 'join_authorised_via_users_server'] },
+};
 
 /**
  * v11: `origin`, `membership` and `prev_state` are no longer kept; create keeps

@@ -103,7 +103,14 @@ const v7: RoomVersion = { ...v6, id: '7', knocking: true };
 const v8: RoomVersion = { ...v7, id: '8', redaction: 'v8', restrictedJoins: true };
 const v9: RoomVersion = { ...v8, id: '9', redaction: 'v9' };
 const v10: RoomVersion = { ...v9, id: '10', knockRestricted: true, integerPowerLevels: true };
-const v11: RoomVersion = { ...v10, id: '11', redaction: 'v11', creatorIsSender: true, redactsInContent: true, strictEventByteLimits: true };
+const v11: RoomVersion = {
+  ...v10,
+  id: '11',
+  redaction: 'v11',
+  creatorIsSender: true,
+  redactsInContent: true,
+  strictEventByteLimits: true,
+};
 const v12: RoomVersion = {
   ...v11,
   id: '12',

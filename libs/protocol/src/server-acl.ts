@@ -27,6 +27,8 @@ function patterns(list: unknown): RegExp[] {
 
 /** `*` is any run of characters, `?` exactly one; everything else is itself. */
 export function globPattern(glob: string): RegExp {
-  const body = [...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/-]/g, '\\$&'))).join('');
+  const body = [...glob]
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/-]/g, '\\$&')))
+    .join('');
   return new RegExp(`^${body}$`, 'is');
 }

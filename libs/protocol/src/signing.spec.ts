@@ -11,7 +11,11 @@ const specKey = signingKeyFromSeed('ed25519:1', SEED);
 describe('signing JSON: spec vectors', () => {
   it('signs an empty object', () => {
     expect(signJson({}, 'domain', specKey)).toEqual({
-      signatures: { domain: { 'ed25519:1': 'K8280/U9SSy9IVtjBuVeLr+HpOB4BQFWbg+UZaADMtTdGYI7Geitb76LTrr5QV/7Xg4ahLwYGYZzuHGZKM5ZAQ' } },
+      signatures: {
+        domain: {
+          'ed25519:1': 'K8280/U9SSy9IVtjBuVeLr+HpOB4BQFWbg+UZaADMtTdGYI7Geitb76LTrr5QV/7Xg4ahLwYGYZzuHGZKM5ZAQ',
+        },
+      },
     });
   });
 
@@ -43,7 +47,14 @@ describe('signing JSON', () => {
     const signed = signJson({ a: 1 }, 'example.org', key);
     expect(verifyJsonSignature({ ...signed, a: 2 }, 'example.org', key.keyId, key.publicKey)).toBe(false);
     expect(verifyJsonSignature(signed, 'other.org', key.keyId, key.publicKey)).toBe(false);
-    expect(verifyJsonSignature({ ...signed, signatures: { 'example.org': { [key.keyId]: '!!' } } }, 'example.org', key.keyId, key.publicKey)).toBe(false);
+    expect(
+      verifyJsonSignature(
+        { ...signed, signatures: { 'example.org': { [key.keyId]: '!!' } } },
+        'example.org',
+        key.keyId,
+        key.publicKey,
+      ),
+    ).toBe(false);
   });
 
   it('validates key IDs', () => {
@@ -54,7 +65,11 @@ describe('signing JSON', () => {
 });
 
 describe('agreement with tweetnacl (an independent implementation)', () => {
-  const objects: JsonObject[] = [{}, { one: 1, two: 'Two' }, { nested: { list: [1, 'two', null, true] }, text: '日本語' }];
+  const objects: JsonObject[] = [
+    {},
+    { one: 1, two: 'Two' },
+    { nested: { list: [1, 'two', null, true] }, text: '日本語' },
+  ];
 
   it.each(objects)('tweetnacl verifies our signature of %j', (object) => {
     const key = generateSigningKey();

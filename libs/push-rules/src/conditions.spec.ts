@@ -1,9 +1,22 @@
 import { conditionHolds, type EvaluationContext } from './conditions';
 
-const context: EvaluationContext = { userId: '@alice:example.org', displayName: 'Alice Liddell', memberCount: 10, senderPowerLevel: 50, notificationPowerLevels: { room: 100 } };
+const context: EvaluationContext = {
+  userId: '@alice:example.org',
+  displayName: 'Alice Liddell',
+  memberCount: 10,
+  senderPowerLevel: 50,
+  notificationPowerLevels: { room: 100 },
+};
 const event = {
   type: 'm.room.message',
-  content: { body: 'An example event for Alice Liddell.', topic: 'Lunch plans', 'm.federate': true, count: 3, alt_aliases: ['#somewhere:example.org', '#myroom:example.com'], 'm\\foo': 'x' },
+  content: {
+    body: 'An example event for Alice Liddell.',
+    topic: 'Lunch plans',
+    'm.federate': true,
+    count: 3,
+    alt_aliases: ['#somewhere:example.org', '#myroom:example.com'],
+    'm\\foo': 'x',
+  },
 };
 const holds = (condition: Record<string, unknown>, ctx = context) => conditionHolds(condition as never, event, ctx);
 
@@ -33,7 +46,9 @@ describe('push rule conditions (client-server-api "Conditions")', () => {
 
   describe('event_property_contains', () => {
     it('matches an array holding exactly the value', () => {
-      expect(holds({ kind: 'event_property_contains', key: 'content.alt_aliases', value: '#myroom:example.com' })).toBe(true);
+      expect(holds({ kind: 'event_property_contains', key: 'content.alt_aliases', value: '#myroom:example.com' })).toBe(
+        true,
+      );
       expect(holds({ kind: 'event_property_contains', key: 'content.alt_aliases', value: ':example.com' })).toBe(false);
       expect(holds({ kind: 'event_property_contains', key: 'content.topic', value: 'Lunch plans' })).toBe(false);
     });
@@ -62,7 +77,9 @@ describe('push rule conditions (client-server-api "Conditions")', () => {
   describe('sender_notification_permission', () => {
     it("compares the sender's level with notifications[key], 50 when unset", () => {
       expect(holds({ kind: 'sender_notification_permission', key: 'room' })).toBe(false);
-      expect(holds({ kind: 'sender_notification_permission', key: 'room' }, { ...context, notificationPowerLevels: {} })).toBe(true);
+      expect(
+        holds({ kind: 'sender_notification_permission', key: 'room' }, { ...context, notificationPowerLevels: {} }),
+      ).toBe(true);
     });
   });
 

@@ -20,7 +20,12 @@ export type PushEvent = Record<string, unknown>;
 
 /** Integers the spec lets a condition compare: canonical JSON's range. */
 function isCanonicalScalar(value: unknown): boolean {
-  return value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isSafeInteger(value));
+  return (
+    value === null ||
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isSafeInteger(value))
+  );
 }
 
 function eventMatch(condition: PushCondition, event: PushEvent): boolean {

@@ -8,7 +8,13 @@ describe("copying a room's push rules to its replacement after an upgrade", () =
   const roomCondition = (roomId: string) => [{ kind: 'event_match', key: 'room_id', pattern: roomId }];
   let rules = putRule(effectiveRules(undefined, me), 'room', oldRoom, { actions: [] }, {});
   rules = putRule(rules, 'override', `mute ${oldRoom}`, { actions: [], conditions: roomCondition(oldRoom) }, {});
-  rules = putRule(rules, 'underride', 'elsewhere', { actions: ['notify'], conditions: roomCondition('!other:example.org') }, {});
+  rules = putRule(
+    rules,
+    'underride',
+    'elsewhere',
+    { actions: ['notify'], conditions: roomCondition('!other:example.org') },
+    {},
+  );
 
   it('copies the room rule and the rules matching the old room, naming the new room', () => {
     const copied = copyRoomRules(rules, oldRoom, newRoom);

@@ -33,7 +33,9 @@ function ruleMatches(kind: RuleKind, rule: PushRule, event: PushEvent, context: 
 
 /** A highlight tweak without a value is true; no highlight tweak is false. */
 function highlightOf(actions: PushAction[]): boolean {
-  const tweak = actions.find((a): a is { set_tweak: string; value?: unknown } => typeof a === 'object' && a.set_tweak === 'highlight');
+  const tweak = actions.find(
+    (a): a is { set_tweak: string; value?: unknown } => typeof a === 'object' && a.set_tweak === 'highlight',
+  );
   return tweak !== undefined && (tweak.value === undefined || tweak.value === true);
 }
 
@@ -43,12 +45,22 @@ function highlightOf(actions: PushAction[]): boolean {
  * undefined when none does (no notification). The caller leaves out the
  * owner's own events, which never notify.
  */
-export function evaluatePushRules(ruleset: Ruleset, event: PushEvent, context: EvaluationContext): PushOutcome | undefined {
+export function evaluatePushRules(
+  ruleset: Ruleset,
+  event: PushEvent,
+  context: EvaluationContext,
+): PushOutcome | undefined {
   for (const kind of RULE_KINDS) {
     for (const rule of ruleset[kind]) {
       if (!rule.enabled || !ruleMatches(kind, rule, event, context)) continue;
       const actions = rule.actions.filter((a) => typeof a !== 'string' || !HISTORICAL_ACTIONS.has(a));
-      return { ruleId: rule.rule_id, kind, actions, notify: actions.includes('notify'), highlight: highlightOf(actions) };
+      return {
+        ruleId: rule.rule_id,
+        kind,
+        actions,
+        notify: actions.includes('notify'),
+        highlight: highlightOf(actions),
+      };
     }
   }
   return undefined;

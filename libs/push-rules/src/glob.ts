@@ -18,7 +18,10 @@ export function globRegExp(pattern: string, wordBoundaries: boolean): RegExp {
   let regExp = cache.get(key);
   if (!regExp) {
     const source = globSource(pattern);
-    regExp = new RegExp(wordBoundaries ? `${WORD_BOUNDARY_BEFORE}${source}${WORD_BOUNDARY_AFTER}` : `^${source}$`, 'iu');
+    regExp = new RegExp(
+      wordBoundaries ? `${WORD_BOUNDARY_BEFORE}${source}${WORD_BOUNDARY_AFTER}` : `^${source}$`,
+      'iu',
+    );
     // Rules are per user but patterns repeat (defaults name the user, so bound the cache).
     if (cache.size > 10_000) cache.clear();
     cache.set(key, regExp);

@@ -25,7 +25,13 @@ export function splitPropertyPath(path: string): string[] {
 export function propertyAt(event: Record<string, unknown>, path: string): unknown {
   let value: unknown = event;
   for (const part of splitPropertyPath(path)) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.prototype.hasOwnProperty.call(value, part)) return undefined;
+    if (
+      typeof value !== 'object' ||
+      value === null ||
+      Array.isArray(value) ||
+      !Object.prototype.hasOwnProperty.call(value, part)
+    )
+      return undefined;
     value = (value as Record<string, unknown>)[part];
   }
   return value;

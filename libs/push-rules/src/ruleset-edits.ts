@@ -1,5 +1,14 @@
 import { defaultRuleset } from './default-rules';
-import { isServerDefault, RULE_KINDS, type PushAction, type PushCondition, type PushRule, type PushRules, type RuleKind, type Ruleset } from './rules';
+import {
+  isServerDefault,
+  RULE_KINDS,
+  type PushAction,
+  type PushCondition,
+  type PushRule,
+  type PushRules,
+  type RuleKind,
+  type Ruleset,
+} from './rules';
 
 /** A refused edit, with the errcode and status client-server-api "Push Rules: API" gives it. */
 export class PushRuleError extends Error {
@@ -33,10 +42,16 @@ export function effectiveRules(stored: unknown, userId: string): PushRules {
     const own = savedRules.filter((r) => typeof r?.rule_id === 'string' && !isServerDefault(r.rule_id));
     const merged = defaults[kind].map((d) => {
       const mine = savedRules.find((r) => r?.rule_id === d.rule_id);
-      return mine ? { ...d, enabled: mine.enabled !== false, actions: Array.isArray(mine.actions) ? mine.actions : d.actions } : d;
+      return mine
+        ? { ...d, enabled: mine.enabled !== false, actions: Array.isArray(mine.actions) ? mine.actions : d.actions }
+        : d;
     });
     const master = merged.filter((r) => r.rule_id === '.m.rule.master');
-    global[kind] = [...master, ...own.map((r) => ({ ...r, default: false })), ...merged.filter((r) => r.rule_id !== '.m.rule.master')];
+    global[kind] = [
+      ...master,
+      ...own.map((r) => ({ ...r, default: false })),
+      ...merged.filter((r) => r.rule_id !== '.m.rule.master'),
+    ];
   }
   return { global };
 }
@@ -54,7 +69,14 @@ export interface NewRule {
 }
 
 function checkActions(actions: unknown): PushAction[] {
-  if (!Array.isArray(actions) || !actions.every((a) => typeof a === 'string' || (typeof a === 'object' && a !== null && typeof (a as { set_tweak?: unknown }).set_tweak === 'string'))) {
+  if (
+    !Array.isArray(actions) ||
+    !actions.every(
+      (a) =>
+        typeof a === 'string' ||
+        (typeof a === 'object' && a !== null && typeof (a as { set_tweak?: unknown }).set_tweak === 'string'),
+    )
+  ) {
     throw new PushRuleError('M_BAD_JSON', 'actions must be a list of strings and set_tweak objects', 400);
   }
   return actions as PushAction[];
@@ -69,7 +91,12 @@ function ruleFromBody(kind: RuleKind, ruleId: string, body: Record<string, unkno
     rule.pattern = body.pattern;
   } else if (kind === 'override' || kind === 'underride') {
     const conditions = body.conditions ?? [];
-    if (!Array.isArray(conditions) || !conditions.every((c) => typeof c === 'object' && c !== null && typeof (c as { kind?: unknown }).kind === 'string')) {
+    if (
+      !Array.isArray(conditions) ||
+      !conditions.every(
+        (c) => typeof c === 'object' && c !== null && typeof (c as { kind?: unknown }).kind === 'string',
+      )
+    ) {
       throw new PushRuleError('M_BAD_JSON', 'conditions must be a list of objects with a kind', 400);
     }
     rule.conditions = conditions as PushCondition[];
@@ -83,7 +110,13 @@ function ruleFromBody(kind: RuleKind, ruleId: string, body: Record<string, unkno
  * both are given), else first among the user's rules of its kind; a
  * replaced rule keeps its place unless one is asked for.
  */
-export function putRule(rules: PushRules, kind: RuleKind, ruleId: string, body: Record<string, unknown>, position: { before?: string; after?: string }): PushRules {
+export function putRule(
+  rules: PushRules,
+  kind: RuleKind,
+  ruleId: string,
+  body: Record<string, unknown>,
+  position: { before?: string; after?: string },
+): PushRules {
   if (isServerDefault(ruleId) || ruleId.includes('/') || ruleId.includes('\\') || ruleId === '') {
     throw new PushRuleError('M_INVALID_PARAM', 'rule_id may not start with a dot or hold a slash or backslash', 400);
   }
@@ -95,7 +128,8 @@ export function putRule(rules: PushRules, kind: RuleKind, ruleId: string, body: 
   let index: number;
   if (anchorId !== undefined) {
     const anchor = others.findIndex((r) => r.rule_id === anchorId);
-    if (anchor < 0 || isServerDefault(anchorId)) throw new PushRuleError('M_UNKNOWN', `before/after rule not found: ${anchorId}`, 400);
+    if (anchor < 0 || isServerDefault(anchorId))
+      throw new PushRuleError('M_UNKNOWN', `before/after rule not found: ${anchorId}`, 400);
     index = position.before !== undefined ? anchor : anchor + 1;
   } else if (existing >= 0) {
     index = existing;
@@ -104,7 +138,11 @@ export function putRule(rules: PushRules, kind: RuleKind, ruleId: string, body: 
     index = others.findIndex((r) => r.rule_id !== '.m.rule.master');
     if (index < 0) index = others.length;
   }
-  const updated = [...others.slice(0, index), existing >= 0 ? { ...rule, enabled: list[existing].enabled } : rule, ...others.slice(index)];
+  const updated = [
+    ...others.slice(0, index),
+    existing >= 0 ? { ...rule, enabled: list[existing].enabled } : rule,
+    ...others.slice(index),
+  ];
   return { global: { ...rules.global, [kind]: updated } };
 }
 
@@ -117,7 +155,12 @@ export function deleteRule(rules: PushRules, kind: RuleKind, ruleId: string): Pu
 
 function updateRule(rules: PushRules, kind: RuleKind, ruleId: string, change: Partial<PushRule>): PushRules {
   findRule(rules, kind, ruleId);
-  return { global: { ...rules.global, [kind]: rules.global[kind].map((r) => (r.rule_id === ruleId ? { ...r, ...change } : r)) } };
+  return {
+    global: {
+      ...rules.global,
+      [kind]: rules.global[kind].map((r) => (r.rule_id === ruleId ? { ...r, ...change } : r)),
+    },
+  };
 }
 
 export function setRuleEnabled(rules: PushRules, kind: RuleKind, ruleId: string, enabled: unknown): PushRules {
@@ -141,10 +184,15 @@ export function copyRoomRules(rules: PushRules, oldRoomId: string, newRoomId: st
     const copied: PushRule[] = [];
     for (const rule of global[kind]) {
       copied.push(rule);
-      const forOldRoom = kind === 'room' ? rule.rule_id === oldRoomId : !rule.default && rule.rule_id.includes(oldRoomId) && matchesRoom(rule, oldRoomId);
+      const forOldRoom =
+        kind === 'room'
+          ? rule.rule_id === oldRoomId
+          : !rule.default && rule.rule_id.includes(oldRoomId) && matchesRoom(rule, oldRoomId);
       const ruleId = rule.rule_id.split(oldRoomId).join(newRoomId);
       if (!forOldRoom || global[kind].some((r) => r.rule_id === ruleId)) continue;
-      const conditions = rule.conditions?.map((c) => (isRoomCondition(c, oldRoomId) ? { ...c, pattern: newRoomId } : c));
+      const conditions = rule.conditions?.map((c) =>
+        isRoomCondition(c, oldRoomId) ? { ...c, pattern: newRoomId } : c,
+      );
       copied.push({ ...rule, rule_id: ruleId, ...(conditions ? { conditions } : {}) });
     }
     global[kind] = copied;

@@ -1,8 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import type { OutputRoomEvent } from '@lattice/contracts';
-import { defaultRuleset, effectiveRules, evaluatePushRules, propertyAt, type PushEvent, type PushOutcome, type PushRules } from '@lattice/push-rules';
-import { allocateStreamPositions, PRISMA, POSITION_CACHE, type PrismaClient, type PositionCache } from '@lattice/storage';
+import {
+  defaultRuleset,
+  effectiveRules,
+  evaluatePushRules,
+  propertyAt,
+  type PushEvent,
+  type PushOutcome,
+  type PushRules,
+} from '@lattice/push-rules';
+import {
+  allocateStreamPositions,
+  PRISMA,
+  POSITION_CACHE,
+  type PrismaClient,
+  type PositionCache,
+} from '@lattice/storage';
 import { RoomPushContextReader } from './room-push-context';
 
 /** One member's outcome for an event that notifies or highlights them. */
@@ -35,7 +49,12 @@ export class NotificationRecorder {
   async record(event: OutputRoomEvent): Promise<boolean> {
     // Negative positions are history fetched from other servers: never new to anyone.
     if (BigInt(event.streamPos) <= 0n) return false;
-    const pdu = event.pdu as unknown as PushEvent & { sender: string; type: string; content: Record<string, unknown>; state_key?: string };
+    const pdu = event.pdu as unknown as PushEvent & {
+      sender: string;
+      type: string;
+      content: Record<string, unknown>;
+      state_key?: string;
+    };
     const room = await this.rooms.read(event.roomId);
     const levels = room.powerLevels ?? {};
     const users = (levels.users ?? {}) as Record<string, unknown>;
@@ -50,10 +69,15 @@ export class NotificationRecorder {
     // .m.rule.is_user_mention): every member without rules of their own whom the event does not name gets
     // the outcome of a user nobody names, evaluated once however large the room.
     const generic = evaluatePushRules(GENERIC_RULES, pdu, { ...base, userId: GENERIC_USER });
-    if (notifies(generic)) for (const userId of await this.rooms.localMembers(event.roomId)) outcomes.set(userId, generic);
+    if (notifies(generic))
+      for (const userId of await this.rooms.localMembers(event.roomId)) outcomes.set(userId, generic);
     const invite = pdu.type === 'm.room.member' && pdu.content.membership === 'invite';
     const named = namedUsers(pdu).filter((u) => !room.customRules.has(u));
-    for (const userId of await this.rooms.localMembersAmong(event.roomId, named, invite ? ['join', 'invite'] : ['join'])) {
+    for (const userId of await this.rooms.localMembersAmong(
+      event.roomId,
+      named,
+      invite ? ['join', 'invite'] : ['join'],
+    )) {
       outcomes.set(userId, evaluatePushRules(effectiveRules(undefined, userId).global, pdu, { ...base, userId }));
     }
     for (const [userId, rules] of room.customRules) {
@@ -63,7 +87,13 @@ export class NotificationRecorder {
     outcomes.delete(pdu.sender);
     const rows: NotificationRow[] = [];
     for (const [userId, outcome] of outcomes) {
-      if (notifies(outcome)) rows.push({ userId, notify: outcome.notify, highlight: outcome.highlight, actions: JSON.stringify(outcome.actions) });
+      if (notifies(outcome))
+        rows.push({
+          userId,
+          notify: outcome.notify,
+          highlight: outcome.highlight,
+          actions: JSON.stringify(outcome.actions),
+        });
     }
     if (rows.length === 0) {
       await this.db.$executeRawUnsafe(PROGRESS_UPSERT, event.roomId, BigInt(event.streamPos));
@@ -73,11 +103,19 @@ export class NotificationRecorder {
     const { position, queued } = await this.write(event, threadId, rows);
     await this.positions.advance('notifications', position);
     // Wakes the room's long-polls: their counts changed (a single message, however many members).
-    await this.bus.publish('output.streams', { stream: 'notifications', position: position.toString(), roomId: event.roomId });
+    await this.bus.publish('output.streams', {
+      stream: 'notifications',
+      position: position.toString(),
+      roomId: event.roomId,
+    });
     return queued > 0;
   }
 
-  private async write(event: OutputRoomEvent, threadId: string, rows: NotificationRow[]): Promise<{ position: bigint; queued: number }> {
+  private async write(
+    event: OutputRoomEvent,
+    threadId: string,
+    rows: NotificationRow[],
+  ): Promise<{ position: bigint; queued: number }> {
     const now = Date.now();
     return this.db.$transaction(async (tx) => {
       const position = await allocateStreamPositions(tx, 'notifications', 1);
@@ -145,5 +183,7 @@ function namedUsers(pdu: PushEvent & { type: string; state_key?: string }): stri
 }
 
 function usesDisplayName(rules: PushRules): boolean {
-  return Object.values(rules.global).some((list) => list.some((r) => r.enabled && r.conditions?.some((c) => c.kind === 'contains_display_name')));
+  return Object.values(rules.global).some((list) =>
+    list.some((r) => r.enabled && r.conditions?.some((c) => c.kind === 'contains_display_name')),
+  );
 }

@@ -32,7 +32,9 @@ export class PushCatchUp {
 
   /** Returns whether any push was queued. */
   async run(): Promise<boolean> {
-    const [last] = await this.db.$queryRawUnsafe<Array<{ pos: bigint | null }>>(`SELECT max(stream_pos) AS pos FROM push_room_progress`);
+    const [last] = await this.db.$queryRawUnsafe<Array<{ pos: bigint | null }>>(
+      `SELECT max(stream_pos) AS pos FROM push_room_progress`,
+    );
     let after = (last?.pos ?? 0n) > OVERLAP ? last!.pos! - OVERLAP : 0n;
     let evaluated = 0;
     let queued = false;

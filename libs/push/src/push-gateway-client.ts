@@ -32,7 +32,10 @@ export class PushGatewayClient implements OnModuleDestroy {
   private readonly addresses: AddressPolicy;
   private readonly timeoutMs: number;
   /** Kept-alive connections: a room's pushes go to a few gateways, thousands at a time. */
-  private readonly agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 64 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }) };
+  private readonly agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+  };
 
   constructor(@Inject(LATTICE_CONFIG) config: LatticeConfig) {
     this.addresses = new AddressPolicy(config.outbound);
@@ -69,16 +72,22 @@ export class PushGatewayClient implements OnModuleDestroy {
           let size = 0;
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
-            if (size > MAX_ANSWER_BYTES) req.destroy(new GatewayError(`the answer of ${target.host} is too large`, true));
+            if (size > MAX_ANSWER_BYTES)
+              req.destroy(new GatewayError(`the answer of ${target.host} is too large`, true));
             else chunks.push(chunk);
           });
           res.on('end', () => {
             const status = res.statusCode ?? 0;
             // 429 and 5xx are passing trouble; any other refusal means this notification will never be taken.
-            if (status < 200 || status >= 300) return reject(new GatewayError(`${target.host} answered ${status}`, status === 429 || status >= 500));
+            if (status < 200 || status >= 300)
+              return reject(new GatewayError(`${target.host} answered ${status}`, status === 429 || status >= 500));
             try {
               const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { rejected?: unknown };
-              resolve({ rejected: Array.isArray(answer.rejected) ? answer.rejected.filter((k): k is string => typeof k === 'string') : [] });
+              resolve({
+                rejected: Array.isArray(answer.rejected)
+                  ? answer.rejected.filter((k): k is string => typeof k === 'string')
+                  : [],
+              });
             } catch {
               // A 2xx is acceptance; the body only matters for naming rejected pushkeys.
               resolve({ rejected: [] });
@@ -87,8 +96,14 @@ export class PushGatewayClient implements OnModuleDestroy {
           res.on('error', (e) => reject(new GatewayError(e.message, true)));
         },
       );
-      req.on('timeout', () => req.destroy(new GatewayError(`${target.host} did not answer within ${this.timeoutMs} ms`, true)));
-      req.on('error', (e) => reject(e instanceof GatewayError ? e : new GatewayError(e.message, !e.message.startsWith('Refused to connect'))));
+      req.on('timeout', () =>
+        req.destroy(new GatewayError(`${target.host} did not answer within ${this.timeoutMs} ms`, true)),
+      );
+      req.on('error', (e) =>
+        reject(
+          e instanceof GatewayError ? e : new GatewayError(e.message, !e.message.startsWith('Refused to connect')),
+        ),
+      );
       req.end(payload);
     });
   }

@@ -23,7 +23,9 @@ export interface PushedEvent {
 /** set_tweak actions as the gateway's `tweaks` (a highlight tweak without value is true). */
 export function tweaksOf(actions: PushAction[]): Record<string, unknown> {
   const tweaks: Record<string, unknown> = {};
-  for (const action of actions) if (typeof action === 'object') tweaks[action.set_tweak] = action.value ?? (action.set_tweak === 'highlight' ? true : undefined);
+  for (const action of actions)
+    if (typeof action === 'object')
+      tweaks[action.set_tweak] = action.value ?? (action.set_tweak === 'highlight' ? true : undefined);
   return tweaks;
 }
 
@@ -33,10 +35,21 @@ export function tweaksOf(actions: PushAction[]): Record<string, unknown> {
  * /pushers/set"); with format event_id_only only the IDs, counts and
  * devices go, so no content passes through the push provider.
  */
-export function notificationBody(pusher: PusherTarget, pushed: PushedEvent, actions: PushAction[], unread: number): Record<string, unknown> {
+export function notificationBody(
+  pusher: PusherTarget,
+  pushed: PushedEvent,
+  actions: PushAction[],
+  unread: number,
+): Record<string, unknown> {
   const { url: _url, ...data } = pusher.data;
   const tweaks = tweaksOf(actions);
-  const device = { app_id: pusher.appId, pushkey: pusher.pushkey, pushkey_ts: Math.floor(Number(pusher.pushkeyTs) / 1000), data, tweaks };
+  const device = {
+    app_id: pusher.appId,
+    pushkey: pusher.pushkey,
+    pushkey_ts: Math.floor(Number(pusher.pushkeyTs) / 1000),
+    data,
+    tweaks,
+  };
   const prio = tweaks.sound !== undefined || tweaks.highlight === true ? 'high' : 'low';
   const base = { event_id: pushed.eventId, room_id: pushed.roomId, counts: { unread }, devices: [device], prio };
   if (pusher.data.format === 'event_id_only' || !pushed.event) return { notification: base };

@@ -17,7 +17,16 @@ export const PUSH_CONSUMER = 'push';
  * push gateways. Any number of replicas: they share one durable consumer of
  * the room output and lease pushers from each other.
  */
-@Module({ providers: [RoomPushContextReader, NotificationRecorder, PushGatewayClient, PusherDelivery, CommittedRoomEvents, PushCatchUp] })
+@Module({
+  providers: [
+    RoomPushContextReader,
+    NotificationRecorder,
+    PushGatewayClient,
+    PusherDelivery,
+    CommittedRoomEvents,
+    PushCatchUp,
+  ],
+})
 export class PushModule implements OnModuleInit {
   constructor(
     @Inject(BUS) private readonly bus: Bus,

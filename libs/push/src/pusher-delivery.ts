@@ -67,7 +67,10 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
-    await this.db.pusher.updateMany({ where: { leaseOwner: this.owner }, data: { leaseOwner: null, leaseUntil: null } });
+    await this.db.pusher.updateMany({
+      where: { leaseOwner: this.owner },
+      data: { leaseOwner: null, leaseUntil: null },
+    });
   }
 
   /** Pushes were queued (or may be due): deliver now, or right after the round in progress. */
@@ -101,11 +104,18 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
       });
       await Promise.all(
         pushers.map((p) =>
-          this.deliverTo(p, due.filter((row) => row.pusherId === p.pusherId), badges.get(p.userId) ?? 0).catch((e: Error) => this.logger.warn(`pusher ${p.pusherId}: ${e.message}`)),
+          this.deliverTo(
+            p,
+            due.filter((row) => row.pusherId === p.pusherId),
+            badges.get(p.userId) ?? 0,
+          ).catch((e: Error) => this.logger.warn(`pusher ${p.pusherId}: ${e.message}`)),
         ),
       );
       // Given back together; a pusher with pushes still due is claimed again by the next round.
-      await this.db.pusher.updateMany({ where: { pusherId: { in: ids }, leaseOwner: this.owner }, data: { leaseOwner: null, leaseUntil: null } });
+      await this.db.pusher.updateMany({
+        where: { pusherId: { in: ids }, leaseOwner: this.owner },
+        data: { leaseOwner: null, leaseUntil: null },
+      });
       if (pushers.length < CLAIM_BATCH || this.stopped) return;
     }
   }
@@ -116,7 +126,9 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
 
   private async claim(): Promise<LeasedPusher[]> {
     const now = BigInt(Date.now());
-    const rows = await this.db.$queryRawUnsafe<Array<{ pusher_id: bigint; user_id: string; app_id: string; pushkey: string; pushkey_ts: bigint; data: string }>>(
+    const rows = await this.db.$queryRawUnsafe<
+      Array<{ pusher_id: bigint; user_id: string; app_id: string; pushkey: string; pushkey_ts: bigint; data: string }>
+    >(
       `UPDATE pushers SET lease_owner = $1, lease_until = $2
         WHERE pusher_id IN (
           SELECT p.pusher_id FROM pushers p
@@ -130,7 +142,15 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
       now,
     );
     const leasedAt = Date.now();
-    return rows.map((r) => ({ pusherId: r.pusher_id, userId: r.user_id, appId: r.app_id, pushkey: r.pushkey, pushkeyTs: r.pushkey_ts, data: JSON.parse(r.data) as Record<string, unknown>, leasedAt }));
+    return rows.map((r) => ({
+      pusherId: r.pusher_id,
+      userId: r.user_id,
+      appId: r.app_id,
+      pushkey: r.pushkey,
+      pushkeyTs: r.pushkey_ts,
+      data: JSON.parse(r.data) as Record<string, unknown>,
+      leasedAt,
+    }));
   }
 
   /**
@@ -142,7 +162,10 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   private async renew(pusher: LeasedPusher): Promise<boolean> {
     const { leaseMs, gatewayTimeoutMs } = this.config.push;
     if (Date.now() - pusher.leasedAt < leaseMs - gatewayTimeoutMs - 1000) return true;
-    const renewed = await this.db.pusher.updateMany({ where: { pusherId: pusher.pusherId, leaseOwner: this.owner }, data: { leaseUntil: this.leaseUntil() } });
+    const renewed = await this.db.pusher.updateMany({
+      where: { pusherId: pusher.pusherId, leaseOwner: this.owner },
+      data: { leaseUntil: this.leaseUntil() },
+    });
     pusher.leasedAt = Date.now();
     return renewed.count === 1;
   }
@@ -150,7 +173,8 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   /** The badge (push-gateway-api `counts.unread`): each user's unread notifications, read once per round for all the round's users. */
   private async unreadCounts(userIds: string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
-    for (const c of await unreadNotificationCounts(this.db, userIds)) counts.set(c.userId, (counts.get(c.userId) ?? 0) + c.notificationCount);
+    for (const c of await unreadNotificationCounts(this.db, userIds))
+      counts.set(c.userId, (counts.get(c.userId) ?? 0) + c.notificationCount);
     return counts;
   }
 
@@ -170,13 +194,21 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
       await this.db.pushOutbox.delete({ where: { id: row.id } });
       return 'sent';
     }
-    const body = notificationBody(pusher, await this.pushedEvent(pusher, row), JSON.parse(row.actions) as PushAction[], unread);
+    const body = notificationBody(
+      pusher,
+      await this.pushedEvent(pusher, row),
+      JSON.parse(row.actions) as PushAction[],
+      unread,
+    );
     try {
       const answer = await this.gateway.notify(url, body);
       if (answer.rejected.includes(pusher.pushkey)) {
         // push-gateway-api: a rejected pushkey is not to be used again; its pusher goes with its queue.
         this.logger.log(`the gateway rejected pushkey of pusher ${pusher.pusherId} (${pusher.appId}): removing it`);
-        await this.db.$transaction([this.db.pushOutbox.deleteMany({ where: { pusherId: pusher.pusherId } }), this.db.pusher.deleteMany({ where: { pusherId: pusher.pusherId } })]);
+        await this.db.$transaction([
+          this.db.pushOutbox.deleteMany({ where: { pusherId: pusher.pusherId } }),
+          this.db.pusher.deleteMany({ where: { pusherId: pusher.pusherId } }),
+        ]);
         return 'rejected';
       }
       await this.db.pushOutbox.delete({ where: { id: row.id } });
@@ -188,8 +220,13 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
         return 'sent';
       }
       const delay = Math.min(this.config.push.maxRetryDelayMs, 1000 * 2 ** Math.min(row.attempts, 20));
-      this.logger.debug(`push of ${row.eventId} to pusher ${pusher.pusherId} failed (${(e as Error).message}); retrying in ${delay} ms`);
-      await this.db.pushOutbox.update({ where: { id: row.id }, data: { attempts: row.attempts + 1, nextAttemptTs: BigInt(Date.now() + delay) } });
+      this.logger.debug(
+        `push of ${row.eventId} to pusher ${pusher.pusherId} failed (${(e as Error).message}); retrying in ${delay} ms`,
+      );
+      await this.db.pushOutbox.update({
+        where: { id: row.id },
+        data: { attempts: row.attempts + 1, nextAttemptTs: BigInt(Date.now() + delay) },
+      });
       return 'later';
     }
   }
@@ -204,6 +241,15 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
     );
     if (rows.length === 0) return pushed;
     const event = JSON.parse(rows[0].json) as NonNullable<PushedEvent['event']>;
-    return { ...pushed, event: { type: event.type, sender: event.sender, content: event.content, ...(event.state_key !== undefined ? { state_key: event.state_key } : {}) }, userIsTarget: event.state_key === pusher.userId };
+    return {
+      ...pushed,
+      event: {
+        type: event.type,
+        sender: event.sender,
+        content: event.content,
+        ...(event.state_key !== undefined ? { state_key: event.state_key } : {}),
+      },
+      userIsTarget: event.state_key === pusher.userId,
+    };
   }
 }

@@ -77,7 +77,9 @@ export class RoomPushContextReader {
       type,
       stateKey,
     );
-    return rows.length ? ((JSON.parse(rows[0].json) as { content?: Record<string, unknown> }).content ?? {}) : undefined;
+    return rows.length
+      ? ((JSON.parse(rows[0].json) as { content?: Record<string, unknown> }).content ?? {})
+      : undefined;
   }
 
   /**

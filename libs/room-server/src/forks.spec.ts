@@ -24,9 +24,17 @@ async function roomWithRemoteMembers(): Promise<string> {
   const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: { preset: 'public_chat' } });
   if (!created.ok) throw new Error(created.error.error);
   const roomId = created.roomId;
-  for (const user of [RITA, RON]) await receive(remoteEvent(await head(roomId), user, { type: 'm.room.member', stateKey: user, content: { membership: 'join' } }));
+  for (const user of [RITA, RON])
+    await receive(
+      remoteEvent(await head(roomId), user, { type: 'm.room.member', stateKey: user, content: { membership: 'join' } }),
+    );
   const levels = (await head(roomId)).state.get(stateKey('m.room.power_levels', ''))!.pdu.content;
-  await local(roomId, 'm.room.power_levels', { ...levels, users: { ...(levels.users as JsonObject), [RON]: 100, [RITA]: 50 } }, '');
+  await local(
+    roomId,
+    'm.room.power_levels',
+    { ...levels, users: { ...(levels.users as JsonObject), [RON]: 100, [RITA]: 50 } },
+    '',
+  );
   await local(roomId, 'm.room.topic', { topic: 'original' }, '');
   return roomId;
 }
@@ -39,11 +47,24 @@ function remoteEvent(on: RoomHead, sender: string, template: EventTemplate) {
 }
 
 function receive(event: { eventId: string; pdu: Pdu }) {
-  return server.submit({ kind: 'federatedEvent', sender: event.pdu.sender, roomId: event.pdu.room_id!, eventId: event.eventId, pdu: event.pdu as never });
+  return server.submit({
+    kind: 'federatedEvent',
+    sender: event.pdu.sender,
+    roomId: event.pdu.room_id!,
+    eventId: event.eventId,
+    pdu: event.pdu as never,
+  });
 }
 
 async function local(roomId: string, type: string, content: JsonObject, key?: string) {
-  const reply = await server.submit({ kind: 'send', sender: ALICE, roomId, type, content, ...(key === undefined ? {} : { stateKey: key }) });
+  const reply = await server.submit({
+    kind: 'send',
+    sender: ALICE,
+    roomId,
+    type,
+    content,
+    ...(key === undefined ? {} : { stateKey: key }),
+  });
   if (!reply.ok) throw new Error(reply.error.error);
   return reply.eventId!;
 }
@@ -58,7 +79,10 @@ describe('events from other servers that fork the room', () => {
   it('accepts two events on the same prev event, keeps both as forward extremities, and merges them in the next local event', async () => {
     const roomId = await roomWithRemoteMembers();
     const fork = await head(roomId);
-    const [left, right] = [remoteEvent(fork, RITA, { type: 'm.room.message', content: { body: 'left' } }), remoteEvent(fork, RON, { type: 'm.room.message', content: { body: 'right' } })];
+    const [left, right] = [
+      remoteEvent(fork, RITA, { type: 'm.room.message', content: { body: 'left' } }),
+      remoteEvent(fork, RON, { type: 'm.room.message', content: { body: 'right' } }),
+    ];
     expect(await receive(left)).toMatchObject({ ok: true });
     expect(await receive(right)).toMatchObject({ ok: true });
     expect((await head(roomId)).extremities.map((x) => x.eventId).sort()).toEqual([left.eventId, right.eventId].sort());
@@ -90,13 +114,19 @@ describe('events from other servers that fork the room', () => {
     expect((await reader.stateEvent(roomId, 'm.room.topic', ''))?.eventId).toBe(original);
     expect(await reader.membership(roomId, RITA)).toBe('ban');
     // The older topic came back with the ban: an incremental sync from before the ban learns of it.
-    expect((await reader.stateChangedBetween(roomId, beforeBan, await reader.maxStreamPos())).map((e) => e.eventId)).toContain(original);
+    expect(
+      (await reader.stateChangedBetween(roomId, beforeBan, await reader.maxStreamPos())).map((e) => e.eventId),
+    ).toContain(original);
   });
 
   it('soft-fails an event that passes against the state before it but not against the current state', async () => {
     const roomId = await roomWithRemoteMembers();
     const beforeBan = await head(roomId);
-    expect(await receive(remoteEvent(beforeBan, RON, { type: 'm.room.member', stateKey: RITA, content: { membership: 'ban' } }))).toMatchObject({ ok: true });
+    expect(
+      await receive(
+        remoteEvent(beforeBan, RON, { type: 'm.room.member', stateKey: RITA, content: { membership: 'ban' } }),
+      ),
+    ).toMatchObject({ ok: true });
     const extremities = (await head(roomId)).extremities;
 
     const evading = remoteEvent(beforeBan, RITA, { type: 'm.room.message', content: { body: 'evading the ban' } });
@@ -104,7 +134,9 @@ describe('events from other servers that fork the room', () => {
     expect(await stored(evading.eventId)).toMatchObject({ isSoftFailed: true, isRejected: false, streamPos: null });
     expect(await published(evading.eventId)).toBe(false);
     expect((await head(roomId)).extremities).toEqual(extremities);
-    expect((await reader.timeline(roomId, { limit: 5, backwards: true })).map((e) => e.eventId)).not.toContain(evading.eventId);
+    expect((await reader.timeline(roomId, { limit: 5, backwards: true })).map((e) => e.eventId)).not.toContain(
+      evading.eventId,
+    );
   });
 
   it('rejects an event that passes against its auth events but not against the state before it', async () => {
@@ -113,7 +145,10 @@ describe('events from other servers that fork the room', () => {
     const ban = remoteEvent(beforeBan, RON, { type: 'm.room.member', stateKey: RITA, content: { membership: 'ban' } });
     await receive(ban);
     // Auth events from before the ban (Rita's join), prev event after it.
-    const afterBan: RoomHead = { ...beforeBan, extremities: [{ eventId: ban.eventId, eventNid: 0n, depth: ban.pdu.depth, sha256: ban.pdu.hashes.sha256 }] };
+    const afterBan: RoomHead = {
+      ...beforeBan,
+      extremities: [{ eventId: ban.eventId, eventNid: 0n, depth: ban.pdu.depth, sha256: ban.pdu.hashes.sha256 }],
+    };
     const sneaky = remoteEvent(afterBan, RITA, { type: 'm.room.topic', stateKey: '', content: { topic: 'sneaky' } });
 
     expect(await receive(sneaky)).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
@@ -125,21 +160,44 @@ describe('events from other servers that fork the room', () => {
 
   it('rejects an event that fails against its own auth events, and stores it as rejected', async () => {
     const roomId = await roomWithRemoteMembers();
-    const forged = remoteEvent(await head(roomId), RITA, { type: 'm.room.power_levels', stateKey: '', content: { users: { [RITA]: 100 } } });
+    const forged = remoteEvent(await head(roomId), RITA, {
+      type: 'm.room.power_levels',
+      stateKey: '',
+      content: { users: { [RITA]: 100 } },
+    });
     expect(await receive(forged)).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
-    expect(await stored(forged.eventId)).toMatchObject({ isRejected: true, rejectionReason: expect.stringMatching(/auth events/) });
+    expect(await stored(forged.eventId)).toMatchObject({
+      isRejected: true,
+      rejectionReason: expect.stringMatching(/auth events/),
+    });
   });
 
   it('places a later event on a soft-failed one like any other, by the state after it', async () => {
     const roomId = await roomWithRemoteMembers();
     const beforeBan = await head(roomId);
-    await receive(remoteEvent(beforeBan, RON, { type: 'm.room.member', stateKey: RITA, content: { membership: 'ban' } }));
+    await receive(
+      remoteEvent(beforeBan, RON, { type: 'm.room.member', stateKey: RITA, content: { membership: 'ban' } }),
+    );
     const softFailed = remoteEvent(beforeBan, RITA, { type: 'm.room.message', content: { body: 'late' } });
     await receive(softFailed);
-    const onTop = remoteEvent({ ...beforeBan, extremities: [{ eventId: softFailed.eventId, eventNid: 0n, depth: softFailed.pdu.depth, sha256: softFailed.pdu.hashes.sha256 }] }, RON, {
-      type: 'm.room.message',
-      content: { body: 'on top of it' },
-    });
+    const onTop = remoteEvent(
+      {
+        ...beforeBan,
+        extremities: [
+          {
+            eventId: softFailed.eventId,
+            eventNid: 0n,
+            depth: softFailed.pdu.depth,
+            sha256: softFailed.pdu.hashes.sha256,
+          },
+        ],
+      },
+      RON,
+      {
+        type: 'm.room.message',
+        content: { body: 'on top of it' },
+      },
+    );
     expect(await receive(onTop)).toMatchObject({ ok: true });
     expect(await stored(onTop.eventId)).toMatchObject({ isSoftFailed: false, isRejected: false });
     expect((await head(roomId)).extremities.map((x) => x.eventId)).toContain(onTop.eventId);
@@ -149,15 +207,34 @@ describe('events from other servers that fork the room', () => {
     const roomId = await roomWithRemoteMembers();
     const on = await head(roomId);
     const missing = remoteEvent(on, RON, { type: 'm.room.topic', stateKey: '', content: { topic: 'never sent' } });
-    const next = remoteEvent({ ...on, extremities: [{ eventId: missing.eventId, eventNid: 0n, depth: missing.pdu.depth, sha256: missing.pdu.hashes.sha256 }] }, RITA, {
-      type: 'm.room.message',
-      content: { body: 'after a gap' },
-    });
-    const stateAfterMissing = [...[...on.state.values()].map((e) => e.eventId).filter((id) => id !== on.state.get(stateKey('m.room.topic', ''))!.eventId), missing.eventId];
+    const next = remoteEvent(
+      {
+        ...on,
+        extremities: [
+          { eventId: missing.eventId, eventNid: 0n, depth: missing.pdu.depth, sha256: missing.pdu.hashes.sha256 },
+        ],
+      },
+      RITA,
+      {
+        type: 'm.room.message',
+        content: { body: 'after a gap' },
+      },
+    );
+    const stateAfterMissing = [
+      ...[...on.state.values()]
+        .map((e) => e.eventId)
+        .filter((id) => id !== on.state.get(stateKey('m.room.topic', ''))!.eventId),
+      missing.eventId,
+    ];
 
     const reply = await server.submit({
-      kind: 'federatedEvent', sender: RITA, roomId, eventId: next.eventId, pdu: next.pdu as never,
-      outliers: [{ eventId: missing.eventId, pdu: missing.pdu as never }], prevStates: { [missing.eventId]: stateAfterMissing },
+      kind: 'federatedEvent',
+      sender: RITA,
+      roomId,
+      eventId: next.eventId,
+      pdu: next.pdu as never,
+      outliers: [{ eventId: missing.eventId, pdu: missing.pdu as never }],
+      prevStates: { [missing.eventId]: stateAfterMissing },
     });
     expect(reply).toMatchObject({ ok: true });
     expect(await stored(missing.eventId)).toMatchObject({ isOutlier: true, streamPos: null });
@@ -169,12 +246,30 @@ describe('events from other servers that fork the room', () => {
   it('refuses, storing nothing, an event whose auth events are unknown here', async () => {
     const roomId = await roomWithRemoteMembers();
     const on = await head(roomId);
-    const unknownJoin = remoteEvent(on, RITA, { type: 'm.room.member', stateKey: RITA, content: { membership: 'join', displayname: 'again' } });
-    const withUnknownAuth = remoteEvent({ ...on, state: new Map(on.state).set(stateKey('m.room.member', RITA), { eventId: unknownJoin.eventId, eventNid: 0n, pdu: unknownJoin.pdu }) }, RITA, {
-      type: 'm.room.message',
-      content: { body: 'who authorised me?' },
+    const unknownJoin = remoteEvent(on, RITA, {
+      type: 'm.room.member',
+      stateKey: RITA,
+      content: { membership: 'join', displayname: 'again' },
     });
-    expect(await receive(withUnknownAuth)).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN', error: expect.stringMatching(/Auth events unknown/) } });
+    const withUnknownAuth = remoteEvent(
+      {
+        ...on,
+        state: new Map(on.state).set(stateKey('m.room.member', RITA), {
+          eventId: unknownJoin.eventId,
+          eventNid: 0n,
+          pdu: unknownJoin.pdu,
+        }),
+      },
+      RITA,
+      {
+        type: 'm.room.message',
+        content: { body: 'who authorised me?' },
+      },
+    );
+    expect(await receive(withUnknownAuth)).toMatchObject({
+      ok: false,
+      error: { errcode: 'M_FORBIDDEN', error: expect.stringMatching(/Auth events unknown/) },
+    });
     expect(await stored(withUnknownAuth.eventId)).toBeNull();
   });
 });

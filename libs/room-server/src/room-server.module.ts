@@ -12,9 +12,42 @@ import { RoomStore } from './storage/room-store';
 /** The handler takes profiles and the tenant check as functions (its tests pass their own), so a factory closes over the providers behind them. */
 const ROOM_INPUT_HANDLER: Provider = {
   provide: RoomInputHandler,
-  useFactory: (prisma: PrismaClient, store: RoomStore, keyring: Keyring, bus: Bus, accounts: AccountStore, positions: PositionCache, tenants: TenantDirectory, reader: WriterRoomReads, dag: DagReader, guests: GuestEviction) =>
-    new RoomInputHandler(prisma, store, keyring, bus, (userId) => accounts.getProfile(userId), positions, (name) => tenants.isLocal(name), reader, dag, guests),
-  inject: [PRISMA, RoomStore, Keyring, BUS, AccountStore, POSITION_CACHE, TenantDirectory, WRITER_ROOM_READS, DagReader, GuestEviction],
+  useFactory: (
+    prisma: PrismaClient,
+    store: RoomStore,
+    keyring: Keyring,
+    bus: Bus,
+    accounts: AccountStore,
+    positions: PositionCache,
+    tenants: TenantDirectory,
+    reader: WriterRoomReads,
+    dag: DagReader,
+    guests: GuestEviction,
+  ) =>
+    new RoomInputHandler(
+      prisma,
+      store,
+      keyring,
+      bus,
+      (userId) => accounts.getProfile(userId),
+      positions,
+      (name) => tenants.isLocal(name),
+      reader,
+      dag,
+      guests,
+    ),
+  inject: [
+    PRISMA,
+    RoomStore,
+    Keyring,
+    BUS,
+    AccountStore,
+    POSITION_CACHE,
+    TenantDirectory,
+    WRITER_ROOM_READS,
+    DagReader,
+    GuestEviction,
+  ],
 };
 
 /** Serves room input from the bus: this process becomes the writer of the rooms routed to it. */

@@ -1,4 +1,11 @@
-import { checkEventAuth, getRoomVersion, stateKey, verifyEventSignatures, publicKeyFromBase64, type JsonObject } from '@lattice/protocol';
+import {
+  checkEventAuth,
+  getRoomVersion,
+  stateKey,
+  verifyEventSignatures,
+  publicKeyFromBase64,
+  type JsonObject,
+} from '@lattice/protocol';
 import { Keyring } from '@lattice/rooms';
 import { RoomInputHandler } from './input/room-input-handler';
 import { FencedWriteError } from './storage/room-store';
@@ -24,48 +31,89 @@ describe('room-server', () => {
     const version = getRoomVersion(v);
     const key = await new Keyring(server.db.prisma).signingKey(SERVER);
     const events = server.output.filter((e) => e.roomId === roomId);
-    expect(events.map((e) => e.pdu.type)).toEqual(['m.room.create', 'm.room.member', 'm.room.power_levels', 'm.room.join_rules', 'm.room.history_visibility', 'm.room.guest_access', 'm.room.name']);
+    expect(events.map((e) => e.pdu.type)).toEqual([
+      'm.room.create',
+      'm.room.member',
+      'm.room.power_levels',
+      'm.room.join_rules',
+      'm.room.history_visibility',
+      'm.room.guest_access',
+      'm.room.name',
+    ]);
     const state = new Map<string, (typeof events)[number]['pdu']>();
     for (const e of events) {
       expect(checkEventAuth(version, e.pdu, (t, k) => state.get(stateKey(t, k))).allowed).toBe(true);
-      expect(verifyEventSignatures(version, e.pdu, () => ({ key: publicKeyFromBase64(key.publicKeyBase64) }))).toEqual({ ok: true });
+      expect(verifyEventSignatures(version, e.pdu, () => ({ key: publicKeyFromBase64(key.publicKeyBase64) }))).toEqual({
+        ok: true,
+      });
       state.set(stateKey(e.pdu.type, e.pdu.state_key!), e.pdu);
     }
     expect(head.state.get(stateKey('m.room.name', ''))?.pdu.content).toEqual({ name: 'Room' });
     if (v === '12') expect(roomId).toMatch(/^![A-Za-z0-9_-]{43}$/);
   });
 
-  it('stores each event\'s JSON exactly as it was built, escapes and all', async () => {
+  it("stores each event's JSON exactly as it was built, escapes and all", async () => {
     const roomId = await createRoom();
     const body = 'quotes " and \\ backslash, é, 🙂, \u0000 nul, </script>';
-    const sent = await server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.message', content: { body } });
+    const sent = await server.submit({
+      kind: 'send',
+      sender: ALICE,
+      roomId,
+      type: 'm.room.message',
+      content: { body },
+    });
     if (!sent.ok) throw new Error(sent.error.error);
     const built = server.output.find((e) => e.eventId === sent.eventId)!;
-    const [stored] = await server.db.prisma.$queryRawUnsafe<Array<{ json: string }>>('SELECT j.json FROM event_json j JOIN events e USING (event_nid) WHERE e.event_id = $1', sent.eventId);
+    const [stored] = await server.db.prisma.$queryRawUnsafe<Array<{ json: string }>>(
+      'SELECT j.json FROM event_json j JOIN events e USING (event_nid) WHERE e.event_id = $1',
+      sent.eventId,
+    );
     expect(stored.json).toBe(JSON.stringify(built.pdu));
   });
 
   it('makes sends idempotent per device and transaction ID', async () => {
     const roomId = await createRoom();
-    const send = () => server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.message', content: { body: 'hi' }, txn: { deviceId: 'D1', txnId: 't1' } });
+    const send = () =>
+      server.submit({
+        kind: 'send',
+        sender: ALICE,
+        roomId,
+        type: 'm.room.message',
+        content: { body: 'hi' },
+        txn: { deviceId: 'D1', txnId: 't1' },
+      });
     const first = await send();
     const second = await send();
     expect(second).toEqual(first);
-    const other = await server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.message', content: { body: 'hi' }, txn: { deviceId: 'D2', txnId: 't1' } });
+    const other = await server.submit({
+      kind: 'send',
+      sender: ALICE,
+      roomId,
+      type: 'm.room.message',
+      content: { body: 'hi' },
+      txn: { deviceId: 'D2', txnId: 't1' },
+    });
     expect(other.ok && first.ok && other.eventId !== first.eventId).toBe(true);
   });
 
   it('refuses events the auth rules reject, and persists nothing', async () => {
     const roomId = await createRoom();
     const before = await server.db.prisma.event.count();
-    const reply = await server.submit({ kind: 'send', sender: BOB, roomId, type: 'm.room.message', content: { body: 'intruder' } });
+    const reply = await server.submit({
+      kind: 'send',
+      sender: BOB,
+      roomId,
+      type: 'm.room.message',
+      content: { body: 'intruder' },
+    });
     expect(reply).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN', status: 403 } });
     expect(await server.db.prisma.event.count()).toBe(before);
   });
 
   it('runs invite, join, kick, ban and unban through the auth rules', async () => {
     const roomId = await createRoom({ preset: 'private_chat' });
-    const act = (sender: string, action: string, target: string) => server.submit({ kind: 'membership', sender, roomId, action: action as never, target });
+    const act = (sender: string, action: string, target: string) =>
+      server.submit({ kind: 'membership', sender, roomId, action: action as never, target });
     expect(await act(BOB, 'join', BOB)).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
     expect(await act(ALICE, 'invite', BOB)).toMatchObject({ ok: true });
     expect(await act(BOB, 'join', BOB)).toMatchObject({ ok: true });
@@ -79,8 +127,20 @@ describe('room-server', () => {
 
   it('redacts an event and records who redacted it', async () => {
     const roomId = await createRoom({ room_version: '11' });
-    const sent = await server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.message', content: { body: 'oops' } });
-    const redaction = await server.submit({ kind: 'redact', sender: ALICE, roomId, redacts: (sent as { eventId: string }).eventId, reason: 'typo' });
+    const sent = await server.submit({
+      kind: 'send',
+      sender: ALICE,
+      roomId,
+      type: 'm.room.message',
+      content: { body: 'oops' },
+    });
+    const redaction = await server.submit({
+      kind: 'redact',
+      sender: ALICE,
+      roomId,
+      redacts: (sent as { eventId: string }).eventId,
+      reason: 'typo',
+    });
     expect(redaction).toMatchObject({ ok: true });
     const row = await server.db.prisma.event.findUnique({ where: { eventId: (sent as { eventId: string }).eventId } });
     expect(row?.redactedBy).toBe((redaction as { eventId: string }).eventId);
@@ -88,28 +148,57 @@ describe('room-server', () => {
 
   it('answers a redelivered input with its first reply and writes nothing', async () => {
     const roomId = await createRoom();
-    const input = { kind: 'send' as const, inputId: 'redelivered-1', serverName: SERVER, sender: ALICE, roomId, type: 'm.room.message', content: { body: 'once' } };
+    const input = {
+      kind: 'send' as const,
+      inputId: 'redelivered-1',
+      serverName: SERVER,
+      sender: ALICE,
+      roomId,
+      type: 'm.room.message',
+      content: { body: 'once' },
+    };
     const first = await server.submit(input);
     const count = await server.db.prisma.event.count();
-    expect(await server.handler.handle([{ request: input, context: { epoch: 0n, mayBeRepeat: true } }])).toEqual([first]);
+    expect(await server.handler.handle([{ request: input, context: { epoch: 0n, mayBeRepeat: true } }])).toEqual([
+      first,
+    ]);
     expect(await server.db.prisma.event.count()).toBe(count);
   });
 
   it('refuses an unknown room version and a taken alias', async () => {
-    expect(await server.submit({ kind: 'createRoom', sender: ALICE, request: { room_version: '99' } })).toMatchObject({ ok: false, error: { errcode: 'M_UNSUPPORTED_ROOM_VERSION' } });
+    expect(await server.submit({ kind: 'createRoom', sender: ALICE, request: { room_version: '99' } })).toMatchObject({
+      ok: false,
+      error: { errcode: 'M_UNSUPPORTED_ROOM_VERSION' },
+    });
     await createRoom({ room_alias_name: 'taken' });
-    expect(await server.submit({ kind: 'createRoom', sender: CAROL, request: { room_alias_name: 'taken' } })).toMatchObject({ ok: false, error: { errcode: 'M_ROOM_IN_USE' } });
+    expect(
+      await server.submit({ kind: 'createRoom', sender: CAROL, request: { room_alias_name: 'taken' } }),
+    ).toMatchObject({ ok: false, error: { errcode: 'M_ROOM_IN_USE' } });
   });
 
   describe('a batch of inputs', () => {
     const send = (roomId: string, sender: string, body: string, extra: object = {}) => ({
-      request: { kind: 'send' as const, inputId: `batch-${body}`, serverName: SERVER, sender, roomId, type: 'm.room.message', content: { body }, ...extra },
+      request: {
+        kind: 'send' as const,
+        inputId: `batch-${body}`,
+        serverName: SERVER,
+        sender,
+        roomId,
+        type: 'm.room.message',
+        content: { body },
+        ...extra,
+      },
       context: { epoch: 0n, mayBeRepeat: false },
     });
 
-    it('chains each room\'s events in input order across several rooms', async () => {
+    it("chains each room's events in input order across several rooms", async () => {
       const [a, b] = [await createRoom(), await createRoom()];
-      const replies = await server.handler.handle([send(a, ALICE, 'a1'), send(b, ALICE, 'b1'), send(a, ALICE, 'a2'), send(b, ALICE, 'b2')]);
+      const replies = await server.handler.handle([
+        send(a, ALICE, 'a1'),
+        send(b, ALICE, 'b1'),
+        send(a, ALICE, 'a2'),
+        send(b, ALICE, 'b2'),
+      ]);
       const ids = replies.map((r) => (r.ok && 'eventId' in r ? r.eventId! : ''));
       await server.delivered();
       const pdu = (eventId: string) => server.output.find((e) => e.eventId === eventId)!.pdu;
@@ -130,7 +219,10 @@ describe('room-server', () => {
     it('makes one event of a transaction ID repeated within the batch', async () => {
       const roomId = await createRoom();
       const txn = { txn: { deviceId: 'D9', txnId: 'same' } };
-      const replies = await server.handler.handle([send(roomId, ALICE, 'first-copy', txn), send(roomId, ALICE, 'second-copy', txn)]);
+      const replies = await server.handler.handle([
+        send(roomId, ALICE, 'first-copy', txn),
+        send(roomId, ALICE, 'second-copy', txn),
+      ]);
       expect(replies[1]).toEqual(replies[0]);
       expect(await server.db.prisma.event.count({ where: { txnId: 'same' } })).toBe(1);
     });
@@ -140,7 +232,9 @@ describe('room-server', () => {
       const twice = send(roomId, ALICE, 'twice');
       const replies = await server.handler.handle([twice, twice]);
       expect(replies[1]).toEqual(replies[0]);
-      expect(await server.db.prisma.event.count({ where: { eventId: (replies[0] as { eventId: string }).eventId } })).toBe(1);
+      expect(
+        await server.db.prisma.event.count({ where: { eventId: (replies[0] as { eventId: string }).eventId } }),
+      ).toBe(1);
     });
   });
 
@@ -152,12 +246,17 @@ describe('room-server', () => {
 
   describe('server ACLs', () => {
     const OTHER_TENANT_USER = '@dave:other.example';
-    const asOtherTenant = (input: object) => server.submit({ ...input, serverName: 'other.example', sender: OTHER_TENANT_USER } as never);
-    const setAcl = (roomId: string, content: JsonObject) => server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.server_acl', stateKey: '', content });
+    const asOtherTenant = (input: object) =>
+      server.submit({ ...input, serverName: 'other.example', sender: OTHER_TENANT_USER } as never);
+    const setAcl = (roomId: string, content: JsonObject) =>
+      server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.server_acl', stateKey: '', content });
 
-    it('refuses an ACL that would deny the sender\'s own server, and takes one that does not', async () => {
+    it("refuses an ACL that would deny the sender's own server, and takes one that does not", async () => {
       const roomId = await createRoom();
-      expect(await setAcl(roomId, { allow: ['*'], deny: [SERVER] })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+      expect(await setAcl(roomId, { allow: ['*'], deny: [SERVER] })).toMatchObject({
+        ok: false,
+        error: { errcode: 'M_FORBIDDEN' },
+      });
       expect(await setAcl(roomId, { deny: [] })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
       expect(await setAcl(roomId, { allow: ['*'], deny: ['evil.example'] })).toMatchObject({ ok: true });
     });
@@ -166,39 +265,70 @@ describe('room-server', () => {
       const roomId = await createRoom();
       const acl = await setAcl(roomId, { allow: ['*'] });
       if (!acl.ok) throw new Error('ACL refused');
-      expect(await server.submit({ kind: 'redact', sender: ALICE, roomId, redacts: acl.eventId! })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+      expect(await server.submit({ kind: 'redact', sender: ALICE, roomId, redacts: acl.eventId! })).toMatchObject({
+        ok: false,
+        error: { errcode: 'M_FORBIDDEN' },
+      });
     });
 
     it('lets a user of a denied server (another tenant) leave the room but do nothing else there', async () => {
       const roomId = await createRoom({ preset: 'public_chat' });
-      expect(await asOtherTenant({ kind: 'membership', action: 'join', roomId, target: OTHER_TENANT_USER })).toMatchObject({ ok: true });
+      expect(
+        await asOtherTenant({ kind: 'membership', action: 'join', roomId, target: OTHER_TENANT_USER }),
+      ).toMatchObject({ ok: true });
       expect(await setAcl(roomId, { allow: ['*'], deny: ['other.example'] })).toMatchObject({ ok: true });
-      expect(await asOtherTenant({ kind: 'send', roomId, type: 'm.room.message', content: { body: 'denied' } })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
-      expect(await asOtherTenant({ kind: 'membership', action: 'leave', roomId, target: OTHER_TENANT_USER })).toMatchObject({ ok: true });
-      expect(await asOtherTenant({ kind: 'membership', action: 'join', roomId, target: OTHER_TENANT_USER })).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+      expect(
+        await asOtherTenant({ kind: 'send', roomId, type: 'm.room.message', content: { body: 'denied' } }),
+      ).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
+      expect(
+        await asOtherTenant({ kind: 'membership', action: 'leave', roomId, target: OTHER_TENANT_USER }),
+      ).toMatchObject({ ok: true });
+      expect(
+        await asOtherTenant({ kind: 'membership', action: 'join', roomId, target: OTHER_TENANT_USER }),
+      ).toMatchObject({ ok: false, error: { errcode: 'M_FORBIDDEN' } });
     });
   });
 
   describe('partition handover between two writers of one database', () => {
-    const message = (roomId: string, body: string, inputId: string) => ({ kind: 'send' as const, inputId, serverName: SERVER, sender: ALICE, roomId, type: 'm.room.message', content: { body } });
+    const message = (roomId: string, body: string, inputId: string) => ({
+      kind: 'send' as const,
+      inputId,
+      serverName: SERVER,
+      sender: ALICE,
+      roomId,
+      type: 'm.room.message',
+      content: { body },
+    });
     let other: RoomInputHandler;
     beforeAll(() => {
       other = newRoomInputHandler(server.db, server.bus, { isLocal: () => true });
     });
 
-    it('refuses writes from a replica whose epoch is older than the last writer\'s, and persists nothing', async () => {
+    it("refuses writes from a replica whose epoch is older than the last writer's, and persists nothing", async () => {
       const roomId = await createRoom();
-      await server.handler.handle([{ request: message(roomId, 'new owner', 'fence-1'), context: { epoch: 7n, mayBeRepeat: false } }]);
+      await server.handler.handle([
+        { request: message(roomId, 'new owner', 'fence-1'), context: { epoch: 7n, mayBeRepeat: false } },
+      ]);
       const count = await server.db.prisma.event.count();
-      await expect(other.handle([{ request: message(roomId, 'old owner', 'fence-2'), context: { epoch: 6n, mayBeRepeat: false } }])).rejects.toThrow(FencedWriteError);
+      await expect(
+        other.handle([
+          { request: message(roomId, 'old owner', 'fence-2'), context: { epoch: 6n, mayBeRepeat: false } },
+        ]),
+      ).rejects.toThrow(FencedWriteError);
       expect(await server.db.prisma.event.count()).toBe(count);
     });
 
-    it('reloads a head another writer made stale, so the new event follows the other writer\'s', async () => {
+    it("reloads a head another writer made stale, so the new event follows the other writer's", async () => {
       const roomId = await createRoom();
-      await server.handler.handle([{ request: message(roomId, 'first', 'stale-1'), context: { epoch: 8n, mayBeRepeat: false } }]);
-      const [between] = await other.handle([{ request: message(roomId, 'between', 'stale-2'), context: { epoch: 8n, mayBeRepeat: false } }]);
-      const [last] = await server.handler.handle([{ request: message(roomId, 'last', 'stale-3'), context: { epoch: 8n, mayBeRepeat: false } }]);
+      await server.handler.handle([
+        { request: message(roomId, 'first', 'stale-1'), context: { epoch: 8n, mayBeRepeat: false } },
+      ]);
+      const [between] = await other.handle([
+        { request: message(roomId, 'between', 'stale-2'), context: { epoch: 8n, mayBeRepeat: false } },
+      ]);
+      const [last] = await server.handler.handle([
+        { request: message(roomId, 'last', 'stale-3'), context: { epoch: 8n, mayBeRepeat: false } },
+      ]);
       if (!between.ok || !last.ok || !('eventId' in between) || !('eventId' in last)) throw new Error('send failed');
       const pdu = server.output.find((e) => e.eventId === last.eventId)!.pdu;
       expect(pdu.prev_events).toEqual([between.eventId]);

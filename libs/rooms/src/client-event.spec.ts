@@ -2,7 +2,20 @@ import type { Pdu } from '@lattice/protocol';
 import { toClientEvent } from './client-event';
 import type { StoredEvent } from './room-reader';
 
-const pdu = (fields: Partial<Pdu>): Pdu => ({ room_id: '!r:x', sender: '@a:x', type: 'm.room.message', content: {}, origin_server_ts: 1, depth: 1, prev_events: [], auth_events: [], hashes: { sha256: '' }, signatures: {}, ...fields }) as Pdu;
+const pdu = (fields: Partial<Pdu>): Pdu =>
+  ({
+    room_id: '!r:x',
+    sender: '@a:x',
+    type: 'm.room.message',
+    content: {},
+    origin_server_ts: 1,
+    depth: 1,
+    prev_events: [],
+    auth_events: [],
+    hashes: { sha256: '' },
+    signatures: {},
+    ...fields,
+  }) as Pdu;
 
 const stored = (fields: Partial<StoredEvent>): StoredEvent => ({
   eventId: '$e',
@@ -23,7 +36,14 @@ describe('toClientEvent', () => {
     const redaction = pdu({ type: 'm.room.redaction', sender: '@b:x', content: { redacts: '$e', reason: 'spam' } });
     const event = toClientEvent(stored({ redactedBy: '$redaction', redactedBecause: redaction }));
     expect(event.unsigned).toMatchObject({
-      redacted_because: { event_id: '$redaction', room_id: '!r:x', type: 'm.room.redaction', sender: '@b:x', content: { redacts: '$e', reason: 'spam' }, redacts: '$e' },
+      redacted_because: {
+        event_id: '$redaction',
+        room_id: '!r:x',
+        type: 'm.room.redaction',
+        sender: '@b:x',
+        content: { redacts: '$e', reason: 'spam' },
+        redacts: '$e',
+      },
     });
   });
 
@@ -32,7 +52,10 @@ describe('toClientEvent', () => {
   });
 
   it('gives the sending device its transaction ID', () => {
-    const event = toClientEvent(stored({ pdu: pdu({ sender: '@a:x' }), txnId: 't1', senderDeviceId: 'D' }), { userId: '@a:x', deviceId: 'D' });
+    const event = toClientEvent(stored({ pdu: pdu({ sender: '@a:x' }), txnId: 't1', senderDeviceId: 'D' }), {
+      userId: '@a:x',
+      deviceId: 'D',
+    });
     expect(event.unsigned).toMatchObject({ transaction_id: 't1' });
   });
 });

@@ -8,11 +8,22 @@ import type { StoredEvent } from './room-reader';
  * redacted_because, the whole redaction event, for a redacted event;
  * m.relations, the bundled aggregations, when given).
  */
-export function toClientEvent(event: StoredEvent, viewer?: { userId: string; deviceId?: string }, relations?: JsonObject): JsonObject {
+export function toClientEvent(
+  event: StoredEvent,
+  viewer?: { userId: string; deviceId?: string },
+  relations?: JsonObject,
+): JsonObject {
   const unsigned = unsignedOf(event.pdu);
   if (relations) unsigned['m.relations'] = relations;
-  if (event.redactedBy && event.redactedBecause) unsigned.redacted_because = formatEvent(event.redactedBy, event.roomId, event.redactedBecause, unsignedOf(event.redactedBecause));
-  if (viewer && event.txnId && event.pdu.sender === viewer.userId && event.senderDeviceId === viewer.deviceId) unsigned.transaction_id = event.txnId;
+  if (event.redactedBy && event.redactedBecause)
+    unsigned.redacted_because = formatEvent(
+      event.redactedBy,
+      event.roomId,
+      event.redactedBecause,
+      unsignedOf(event.redactedBecause),
+    );
+  if (viewer && event.txnId && event.pdu.sender === viewer.userId && event.senderDeviceId === viewer.deviceId)
+    unsigned.transaction_id = event.txnId;
   if (event.viewerMembership !== undefined) unsigned.membership = event.viewerMembership;
   return formatEvent(event.eventId, event.roomId, event.pdu, unsigned);
 }
@@ -33,6 +44,7 @@ function formatEvent(eventId: string, roomId: string, pdu: Pdu, unsigned: JsonOb
   };
   if (pdu.state_key !== undefined) out.state_key = pdu.state_key;
   if (typeof pdu.redacts === 'string') out.redacts = pdu.redacts;
-  else if (pdu.type === 'm.room.redaction' && typeof pdu.content.redacts === 'string') out.redacts = pdu.content.redacts;
+  else if (pdu.type === 'm.room.redaction' && typeof pdu.content.redacts === 'string')
+    out.redacts = pdu.content.redacts;
   return out;
 }

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Refusals } from '@lattice/contracts';
 import {
-  CanonicalJsonError, computeEventId, selectAuthEvents, signEvent, stateKey, validateEventFormat, type JsonObject, type Pdu, type SigningKey,
+  CanonicalJsonError,
+  computeEventId,
+  selectAuthEvents,
+  signEvent,
+  stateKey,
+  validateEventFormat,
+  type JsonObject,
+  type Pdu,
+  type SigningKey,
 } from '@lattice/protocol';
 import type { RoomHead } from './room-head';
 
@@ -25,7 +33,13 @@ const MAX_DEPTH = Number.MAX_SAFE_INTEGER;
  * state, in the version's event format. What make_join offers another
  * server to sign, and what buildEvent signs for our own users.
  */
-export function eventSkeleton(head: RoomHead, sender: string, template: EventTemplate, serverName: string, now = Date.now()): Pdu {
+export function eventSkeleton(
+  head: RoomHead,
+  sender: string,
+  template: EventTemplate,
+  serverName: string,
+  now = Date.now(),
+): Pdu {
   const version = head.version;
   const prev = [...head.extremities].sort((a, b) => b.depth - a.depth).slice(0, MAX_PREV_EVENTS);
   const isCreate = template.type === 'm.room.create' && template.stateKey === '';
@@ -45,9 +59,12 @@ export function eventSkeleton(head: RoomHead, sender: string, template: EventTem
   };
   if (version.eventIdFormat === 'origin') pdu.event_id = `$${randomBytes(12).toString('base64url')}:${serverName}`;
   const lookup = (type: string, key: string) => head.state.get(stateKey(type, key))?.pdu;
-  const reference = (eventId: string, sha256: string) => (version.eventIdFormat === 'origin' ? ([eventId, { sha256 }] as [string, JsonObject]) : eventId);
+  const reference = (eventId: string, sha256: string) =>
+    version.eventIdFormat === 'origin' ? ([eventId, { sha256 }] as [string, JsonObject]) : eventId;
   pdu.prev_events = prev.map((p) => reference(p.eventId, p.sha256));
-  pdu.auth_events = selectAuthEvents(version, pdu, lookup).map((auth) => reference(idOfState(head, auth), auth.hashes.sha256));
+  pdu.auth_events = selectAuthEvents(version, pdu, lookup).map((auth) =>
+    reference(idOfState(head, auth), auth.hashes.sha256),
+  );
   return pdu;
 }
 
@@ -56,7 +73,14 @@ export function eventSkeleton(head: RoomHead, sender: string, template: EventTem
  * eventSkeleton). Format and size are checked here (M_TOO_LARGE /
  * M_BAD_JSON); authorization is the caller's next step.
  */
-export function buildEvent(head: RoomHead, sender: string, template: EventTemplate, serverName: string, key: SigningKey, now = Date.now()): { eventId: string; pdu: Pdu } {
+export function buildEvent(
+  head: RoomHead,
+  sender: string,
+  template: EventTemplate,
+  serverName: string,
+  key: SigningKey,
+  now = Date.now(),
+): { eventId: string; pdu: Pdu } {
   const version = head.version;
   const signed = signOrRefuse(version, eventSkeleton(head, sender, template, serverName, now), serverName, key);
   const violation = validateEventFormat(version, signed);

@@ -48,7 +48,10 @@ export class Keyring {
   }
 
   private async current(serverName: string): Promise<SigningKey | undefined> {
-    const row = await this.db.signingKey.findFirst({ where: { serverName, seed: { not: null }, expiredTs: null }, orderBy: { keyId: 'asc' } });
+    const row = await this.db.signingKey.findFirst({
+      where: { serverName, seed: { not: null }, expiredTs: null },
+      orderBy: { keyId: 'asc' },
+    });
     return row ? signingKeyFromSeed(row.keyId, decodeBase64(row.seed!)) : undefined;
   }
 }

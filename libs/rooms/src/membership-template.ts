@@ -17,7 +17,12 @@ const MEMBERSHIP_OF: Record<MembershipAction, string> = {
  * membership"): kick and unban are `leave` set by someone else; the state
  * key is always the user acted on.
  */
-export function membershipTemplate(action: MembershipAction, target: string, reason: string | undefined, extra: JsonObject = {}): EventTemplate {
+export function membershipTemplate(
+  action: MembershipAction,
+  target: string,
+  reason: string | undefined,
+  extra: JsonObject = {},
+): EventTemplate {
   const content: JsonObject = { ...extra, membership: MEMBERSHIP_OF[action] };
   if (reason !== undefined) content.reason = reason;
   return { type: 'm.room.member', stateKey: target, content };

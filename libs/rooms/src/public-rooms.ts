@@ -12,12 +12,29 @@ export interface PublicRoomsPage {
  * A page of a tenant's room directory: a server's published rooms (or the rooms given, such as an
  * application service's network directory), biggest first (client-server-api "Listing rooms").
  */
-export async function listPublicRooms(reader: PublicRoomReads, serverName: string, options: PublicRoomsPage, roomIds?: readonly string[]) {
+export async function listPublicRooms(
+  reader: PublicRoomReads,
+  serverName: string,
+  options: PublicRoomsPage,
+  roomIds?: readonly string[],
+) {
   const rooms = [];
-  for (const roomId of roomIds ?? (await reader.publishedRooms(serverName))) rooms.push(publishedRoomSummary(roomId, (await reader.currentState(roomId)).map((e) => e.pdu)));
+  for (const roomId of roomIds ?? (await reader.publishedRooms(serverName)))
+    rooms.push(
+      publishedRoomSummary(
+        roomId,
+        (await reader.currentState(roomId)).map((e) => e.pdu),
+      ),
+    );
   const term = options.term?.toLowerCase();
   const matching = rooms
-    .filter((room) => !term || [room.name, room.topic, room.canonical_alias].some((v) => typeof v === 'string' && v.toLowerCase().includes(term)))
+    .filter(
+      (room) =>
+        !term ||
+        [room.name, room.topic, room.canonical_alias].some(
+          (v) => typeof v === 'string' && v.toLowerCase().includes(term),
+        ),
+    )
     .sort((a, b) => b.num_joined_members - a.num_joined_members || a.room_id.localeCompare(b.room_id));
   const start = options.since ? Number(options.since) : 0;
   const limit = options.limit ?? matching.length;

@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import type { JsonObject, Pdu } from '@lattice/protocol';
-import { allocateStreamPositions, PRISMA, POSITION_CACHE, type PrismaClient, type PositionCache } from '@lattice/storage';
+import {
+  allocateStreamPositions,
+  PRISMA,
+  POSITION_CACHE,
+  type PrismaClient,
+  type PositionCache,
+} from '@lattice/storage';
 
 /** A knock waiting for an answer: the server it went through, and the room's version. */
 export interface PendingKnock {
@@ -23,8 +29,17 @@ export class RemoteKnocks {
   ) {}
 
   /** `server` took the knock; `knockState` is what the user may see of the room. */
-  async knocked(server: string, roomVersion: string, pdu: Pdu, eventId: string, knockState: JsonObject[]): Promise<void> {
-    await this.record({ server, roomVersion }, pdu, eventId, 'knock', [...knockState, { type: pdu.type, state_key: pdu.state_key!, sender: pdu.sender, content: pdu.content }]);
+  async knocked(
+    server: string,
+    roomVersion: string,
+    pdu: Pdu,
+    eventId: string,
+    knockState: JsonObject[],
+  ): Promise<void> {
+    await this.record({ server, roomVersion }, pdu, eventId, 'knock', [
+      ...knockState,
+      { type: pdu.type, state_key: pdu.state_key!, sender: pdu.sender, content: pdu.content },
+    ]);
   }
 
   /** The knock ended with a leave (the user retracted it, or the room rejected it): shown once in rooms.leave. */
@@ -38,16 +53,39 @@ export class RemoteKnocks {
     return knock?.membership === 'knock' ? { server: knock.server, roomVersion: knock.roomVersion } : undefined;
   }
 
-  private async record(knock: PendingKnock, pdu: Pdu, eventId: string, membership: 'knock' | 'leave', knockState: JsonObject[]): Promise<void> {
+  private async record(
+    knock: PendingKnock,
+    pdu: Pdu,
+    eventId: string,
+    membership: 'knock' | 'leave',
+    knockState: JsonObject[],
+  ): Promise<void> {
     const roomId = pdu.room_id!;
     const userId = pdu.state_key!;
     const streamPos = await this.db.$transaction(async (tx) => {
       const position = await allocateStreamPositions(tx, 'events', 1);
-      const data = { eventId, membership, server: knock.server, roomVersion: knock.roomVersion, knockState: JSON.stringify(knockState), streamPos: position };
-      await tx.remoteKnock.upsert({ where: { roomId_userId: { roomId, userId } }, create: { roomId, userId, ...data }, update: data });
+      const data = {
+        eventId,
+        membership,
+        server: knock.server,
+        roomVersion: knock.roomVersion,
+        knockState: JSON.stringify(knockState),
+        streamPos: position,
+      };
+      await tx.remoteKnock.upsert({
+        where: { roomId_userId: { roomId, userId } },
+        create: { roomId, userId, ...data },
+        update: data,
+      });
       return position;
     });
     await this.positions.advance('events', streamPos);
-    await this.bus.publish('output.room', { roomId, eventId, streamPos: streamPos.toString(), pdu, membershipOf: userId });
+    await this.bus.publish('output.room', {
+      roomId,
+      eventId,
+      streamPos: streamPos.toString(),
+      pdu,
+      membershipOf: userId,
+    });
   }
 }

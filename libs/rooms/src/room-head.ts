@@ -55,7 +55,9 @@ export async function loadRoomHead(db: PrismaClient, roomId: string): Promise<Ro
     const pdu = JSON.parse(row.json) as Pdu;
     state.set(stateKey(pdu.type, pdu.state_key!), { eventId: row.event_id, eventNid: BigInt(row.event_nid), pdu });
   }
-  const extremities = await db.$queryRawUnsafe<Array<{ event_nid: bigint; event_id: string; depth: bigint; json: string }>>(
+  const extremities = await db.$queryRawUnsafe<
+    Array<{ event_nid: bigint; event_id: string; depth: bigint; json: string }>
+  >(
     `SELECT e.event_nid, e.event_id, e.depth, j.json FROM forward_extremities f
      JOIN events e ON e.event_nid = f.event_nid JOIN event_json j ON j.event_nid = f.event_nid WHERE f.room_nid = $1`,
     room.roomNid,
@@ -65,7 +67,12 @@ export async function loadRoomHead(db: PrismaClient, roomId: string): Promise<Ro
     roomId,
     version: getRoomVersion(room.roomVersion),
     state,
-    extremities: extremities.map((x) => ({ eventId: x.event_id, eventNid: BigInt(x.event_nid), depth: Number(x.depth), sha256: (JSON.parse(x.json) as Pdu).hashes.sha256 })),
+    extremities: extremities.map((x) => ({
+      eventId: x.event_id,
+      eventNid: BigInt(x.event_nid),
+      depth: Number(x.depth),
+      sha256: (JSON.parse(x.json) as Pdu).hashes.sha256,
+    })),
     snapshotNid: room.stateSnapshotNid,
     partialState: room.isPartialState,
   };

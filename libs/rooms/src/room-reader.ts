@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { getRoomVersion, knownRoomVersions, redactEvent, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
+import {
+  getRoomVersion,
+  knownRoomVersions,
+  redactEvent,
+  serverNameOf,
+  type JsonObject,
+  type Pdu,
+  type RoomVersion,
+} from '@lattice/protocol';
 import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { readSnapshotNids, readSnapshotsNids } from './state-snapshot-reader';
 
@@ -98,7 +106,10 @@ export class RoomReader {
     if (!next) return this.currentState(roomId, type);
     if (next.state_snapshot_nid === null) return [];
     const nids = [...(await readSnapshotNids(this.db, BigInt(next.state_snapshot_nid))).values()];
-    const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.stream_pos`, nids);
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.stream_pos`,
+      nids,
+    );
     return rows.map(toStoredEvent).filter((e) => type === undefined || e.pdu.type === type);
   }
 
@@ -110,7 +121,9 @@ export class RoomReader {
   async statesAt(positions: Map<string, bigint>): Promise<Map<string, StoredEvent[]>> {
     const states = new Map<string, StoredEvent[]>();
     if (positions.size === 0) return states;
-    const next = await this.db.$queryRawUnsafe<Array<{ room_id: string; found: boolean | null; state_snapshot_nid: bigint | null }>>(
+    const next = await this.db.$queryRawUnsafe<
+      Array<{ room_id: string; found: boolean | null; state_snapshot_nid: bigint | null }>
+    >(
       `SELECT q.room_id, n.found, n.state_snapshot_nid FROM unnest($1::text[], $2::bigint[]) AS q(room_id, pos) JOIN rooms r ON r.room_id = q.room_id
        LEFT JOIN LATERAL (SELECT true AS found, e.state_snapshot_nid FROM events e WHERE e.room_nid = r.room_nid AND e.stream_pos > q.pos AND NOT e.is_outlier ORDER BY e.stream_pos ASC LIMIT 1) n ON true`,
       [...positions.keys()],
@@ -129,7 +142,12 @@ export class RoomReader {
     );
     const byNid = new Map(rows.map((row) => [BigInt(row.event_nid), toStoredEvent(row)]));
     for (const [roomId, snapshot] of snapshots) {
-      states.set(roomId, [...nids.get(snapshot)!.values()].flatMap((nid) => byNid.get(nid) ?? []).sort((a, b) => (a.streamPos < b.streamPos ? -1 : a.streamPos > b.streamPos ? 1 : 0)));
+      states.set(
+        roomId,
+        [...nids.get(snapshot)!.values()]
+          .flatMap((nid) => byNid.get(nid) ?? [])
+          .sort((a, b) => (a.streamPos < b.streamPos ? -1 : a.streamPos > b.streamPos ? 1 : 0)),
+      );
     }
     return states;
   }
@@ -174,7 +192,10 @@ export class RoomReader {
   }
 
   /** A user's current membership of a room with the position that set it, or undefined if they never had one. */
-  async membershipEntry(roomId: string, userId: string): Promise<{ membership: string; streamPos: bigint } | undefined> {
+  async membershipEntry(
+    roomId: string,
+    userId: string,
+  ): Promise<{ membership: string; streamPos: bigint } | undefined> {
     const [row] = await this.db.$queryRawUnsafe<Array<{ membership: string; stream_pos: bigint }>>(
       `SELECT c.membership, c.stream_pos FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid WHERE r.room_id = $1 AND c.user_id = $2`,
       roomId,
@@ -189,7 +210,10 @@ export class RoomReader {
   }
 
   /** Rooms where the user's current membership is one of `memberships`. */
-  async roomsOfUser(userId: string, memberships: string[]): Promise<Array<{ roomId: string; membership: string; streamPos: bigint }>> {
+  async roomsOfUser(
+    userId: string,
+    memberships: string[],
+  ): Promise<Array<{ roomId: string; membership: string; streamPos: bigint }>> {
     const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; membership: string; stream_pos: bigint }>>(
       // Invites to and knocks on rooms of other servers that this server is not in are kept apart (remote_invites, remote_knocks).
       `SELECT r.room_id, c.membership, c.stream_pos FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
@@ -245,11 +269,17 @@ export class RoomReader {
 
   /** The room's state before an event (its snapshot), or undefined for an event without one (an outlier, or unknown). */
   async stateBefore(eventId: string): Promise<StoredEvent[] | undefined> {
-    const [row] = await this.db.$queryRawUnsafe<Array<{ state_snapshot_nid: bigint | null }>>('SELECT state_snapshot_nid FROM events WHERE event_id = $1 AND NOT is_outlier', eventId);
+    const [row] = await this.db.$queryRawUnsafe<Array<{ state_snapshot_nid: bigint | null }>>(
+      'SELECT state_snapshot_nid FROM events WHERE event_id = $1 AND NOT is_outlier',
+      eventId,
+    );
     if (!row) return undefined;
     if (row.state_snapshot_nid === null) return [];
     const nids = [...(await readSnapshotNids(this.db, BigInt(row.state_snapshot_nid))).values()];
-    const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.depth`, nids);
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.depth`,
+      nids,
+    );
     return rows.map(toStoredEvent);
   }
 
@@ -258,7 +288,12 @@ export class RoomReader {
    * `includeStart`), skipping `exclude`, until `limit` events: backfill and
    * get_missing_events.
    */
-  async walkBack(roomId: string, from: string[], limit: number, options: { includeStart: boolean; exclude?: Set<string> }): Promise<StoredEvent[]> {
+  async walkBack(
+    roomId: string,
+    from: string[],
+    limit: number,
+    options: { includeStart: boolean; exclude?: Set<string> },
+  ): Promise<StoredEvent[]> {
     const seen = new Set<string>(options.exclude);
     const found: StoredEvent[] = [];
     let frontier = options.includeStart ? from : await this.prevEventIds(from);
@@ -266,7 +301,11 @@ export class RoomReader {
       const fresh = frontier.filter((id) => !seen.has(id));
       fresh.forEach((id) => seen.add(id));
       if (fresh.length === 0) break;
-      const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE r.room_id = $1 AND e.event_id = ANY($2::text[]) AND NOT e.is_rejected ORDER BY e.depth DESC`, roomId, fresh);
+      const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+        `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE r.room_id = $1 AND e.event_id = ANY($2::text[]) AND NOT e.is_rejected ORDER BY e.depth DESC`,
+        roomId,
+        fresh,
+      );
       found.push(...rows.map(toStoredEvent).slice(0, limit - found.length));
       frontier = await this.prevEventIds(rows.map((r) => r.event_id));
     }
@@ -283,7 +322,11 @@ export class RoomReader {
   }
 
   /** The room's event sent closest to `ts`, at or after it (`f`) or at or before it (`b`); outliers, rejected and soft-failed events aside. */
-  async eventNearTimestamp(roomId: string, ts: number, dir: 'f' | 'b'): Promise<{ eventId: string; originServerTs: number } | undefined> {
+  async eventNearTimestamp(
+    roomId: string,
+    ts: number,
+    dir: 'f' | 'b',
+  ): Promise<{ eventId: string; originServerTs: number } | undefined> {
     const [row] = await this.db.$queryRawUnsafe<Array<{ event_id: string; origin_server_ts: bigint }>>(
       `SELECT e.event_id, e.origin_server_ts FROM events e JOIN rooms r ON r.room_nid = e.room_nid
        WHERE r.room_id = $1 AND NOT e.is_outlier AND NOT e.is_rejected AND NOT e.is_soft_failed AND e.origin_server_ts ${dir === 'f' ? '>=' : '<='} $2
@@ -297,7 +340,10 @@ export class RoomReader {
   /** Which of these event IDs this server has. */
   async knownEventIds(eventIds: string[]): Promise<Set<string>> {
     if (eventIds.length === 0) return new Set();
-    const rows = await this.db.$queryRawUnsafe<Array<{ event_id: string }>>('SELECT event_id FROM events WHERE event_id = ANY($1::text[])', eventIds);
+    const rows = await this.db.$queryRawUnsafe<Array<{ event_id: string }>>(
+      'SELECT event_id FROM events WHERE event_id = ANY($1::text[])',
+      eventIds,
+    );
     return new Set(rows.map((r) => r.event_id));
   }
 
@@ -307,7 +353,16 @@ export class RoomReader {
    * event sets (the only JSON read, and only of member events).
    */
   async eventHeadersInRange(after: bigint, upTo: bigint, limit: number): Promise<EventHeader[]> {
-    const rows = await this.db.$queryRawUnsafe<Array<{ event_nid: bigint; stream_pos: bigint; room_id: string; sender: string; state_key: string | null; membership: string | null }>>(
+    const rows = await this.db.$queryRawUnsafe<
+      Array<{
+        event_nid: bigint;
+        stream_pos: bigint;
+        room_id: string;
+        sender: string;
+        state_key: string | null;
+        membership: string | null;
+      }>
+    >(
       `SELECT e.event_nid, e.stream_pos, r.room_id, e.sender, k.state_key, (j.json::jsonb) -> 'content' ->> 'membership' AS membership
        FROM events e JOIN rooms r ON r.room_nid = e.room_nid JOIN event_types t ON t.type_nid = e.type_nid
        LEFT JOIN event_state_keys k ON k.state_key_nid = e.state_key_nid
@@ -339,7 +394,10 @@ export class RoomReader {
   /** Events by their internal IDs, in stream order. */
   async eventsByNid(eventNids: bigint[]): Promise<StoredEvent[]> {
     if (eventNids.length === 0) return [];
-    const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.stream_pos`, eventNids);
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.stream_pos`,
+      eventNids,
+    );
     return rows.map(toStoredEvent);
   }
 
@@ -359,23 +417,34 @@ export class RoomReader {
 
   /** Whether a room was joined through a partial-state join whose full state is still being fetched. */
   async isPartialState(roomId: string): Promise<boolean> {
-    return (await this.db.room.findUnique({ where: { roomId }, select: { isPartialState: true } }))?.isPartialState ?? false;
+    return (
+      (await this.db.room.findUnique({ where: { roomId }, select: { isPartialState: true } }))?.isPartialState ?? false
+    );
   }
 
   /** The rooms still waiting for their full state (partial_state_rooms), oldest join first. */
   partialStateRooms(): Promise<Array<{ roomId: string; joinEventId: string; servers: string[] }>> {
-    return this.db.partialStateRoom.findMany({ select: { roomId: true, joinEventId: true, servers: true }, orderBy: { createdAt: 'asc' } });
+    return this.db.partialStateRoom.findMany({
+      select: { roomId: true, joinEventId: true, servers: true },
+      orderBy: { createdAt: 'asc' },
+    });
   }
 
   /** The events of these IDs that are stored (outliers too), in no particular order. */
   async events(eventIds: string[]): Promise<StoredEvent[]> {
-    const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_id = ANY($1::text[])`, eventIds);
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_id = ANY($1::text[])`,
+      eventIds,
+    );
     return rows.map(toStoredEvent);
   }
 
   async event(eventId: string): Promise<StoredEvent | undefined> {
     // server-server-api "Rejection": a rejected event is shown to no one.
-    const rows = await this.db.$queryRawUnsafe<EventRow[]>(`SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_id = $1 AND NOT e.is_rejected`, eventId);
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_id = $1 AND NOT e.is_rejected`,
+      eventId,
+    );
     return rows[0] && toStoredEvent(rows[0]);
   }
 
@@ -383,7 +452,10 @@ export class RoomReader {
    * Timeline events of a room by stream position, newest first when
    * `backwards`: (after, upTo] forwards or [.., before) backwards.
    */
-  async timeline(roomId: string, options: { after?: bigint; upTo?: bigint; before?: bigint; limit: number; backwards: boolean }): Promise<StoredEvent[]> {
+  async timeline(
+    roomId: string,
+    options: { after?: bigint; upTo?: bigint; before?: bigint; limit: number; backwards: boolean },
+  ): Promise<StoredEvent[]> {
     const conditions = ['r.room_id = $1', 'e.stream_pos IS NOT NULL'];
     const params: unknown[] = [roomId];
     const add = (sql: string, value: bigint | undefined) => {
@@ -461,7 +533,9 @@ export class RoomReader {
 
   /** Published rooms of a tenant's directory, with the summary fields /publicRooms returns. */
   async publishedRooms(serverName: string): Promise<string[]> {
-    return (await this.db.publishedRoom.findMany({ where: { serverName }, select: { roomId: true } })).map((r) => r.roomId);
+    return (await this.db.publishedRoom.findMany({ where: { serverName }, select: { roomId: true } })).map(
+      (r) => r.roomId,
+    );
   }
 }
 

@@ -13,7 +13,10 @@ import { EventVisibility } from './visibility/event-visibility';
  */
 
 /** What deciding a user's view of a room takes (visibility/room-view). */
-export type RoomViewReads = Pick<RoomReader, 'roomVersion' | 'membershipEntry' | 'hasForgotten' | 'currentState' | 'stateAt'>;
+export type RoomViewReads = Pick<
+  RoomReader,
+  'roomVersion' | 'membershipEntry' | 'hasForgotten' | 'currentState' | 'stateAt'
+>;
 
 /** What summarising a local room of a space takes (spaces/local-space-rooms). */
 export type SpaceRoomReads = Pick<RoomReader, 'roomVersion' | 'currentState'>;
@@ -29,13 +32,38 @@ export type ClientRoomReads = RoomViewReads &
   SpaceRoomReads &
   PublicRoomReads &
   MembershipReads &
-  Pick<RoomReader, 'stateEvent' | 'membership' | 'event' | 'events' | 'eventsByNid' | 'isPartialState' | 'timeline' | 'eventNearTimestamp'>;
+  Pick<
+    RoomReader,
+    | 'stateEvent'
+    | 'membership'
+    | 'event'
+    | 'events'
+    | 'eventsByNid'
+    | 'isPartialState'
+    | 'timeline'
+    | 'eventNearTimestamp'
+  >;
 
 /** The sync service's reads: timelines, state between positions, invites and knocks from other servers; the legacy /events stream and initialSync. */
 export type SyncRoomReads = RoomViewReads &
   MembershipReads &
   PublicRoomReads &
-  Pick<RoomReader, 'event' | 'membership' | 'maxStreamPos' | 'remoteInviteState' | 'remoteKnockState' | 'stateChangedBetween' | 'statesAt' | 'timeline' | 'latestTimelines' | 'latestGaps' | 'roomsWithEvents' | 'eventHeadersInRange' | 'eventsByNid'>;
+  Pick<
+    RoomReader,
+    | 'event'
+    | 'membership'
+    | 'maxStreamPos'
+    | 'remoteInviteState'
+    | 'remoteKnockState'
+    | 'stateChangedBetween'
+    | 'statesAt'
+    | 'timeline'
+    | 'latestTimelines'
+    | 'latestGaps'
+    | 'roomsWithEvents'
+    | 'eventHeadersInRange'
+    | 'eventsByNid'
+  >;
 
 /** The federation API's reads: the DAG (auth chains, state before an event, walking back for backfill), membership for ACLs and routing. */
 export type FederationRoomReads = SpaceRoomReads &

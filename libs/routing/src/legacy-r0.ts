@@ -111,7 +111,8 @@ export const R0_MEDIA_PATHS: readonly string[] = [
 ];
 
 // A trailing slash is allowed because the routers ignore one (`pushrules/`, `state/{type}/` with an empty key).
-const compile = (paths: readonly string[]) => new RegExp(`^(?:${paths.map((p) => p.replace(/\{[^}]+\}/g, '[^/]+')).join('|')})/?$`);
+const compile = (paths: readonly string[]) =>
+  new RegExp(`^(?:${paths.map((p) => p.replace(/\{[^}]+\}/g, '[^/]+')).join('|')})/?$`);
 const KNOWN = { client: compile(R0_CLIENT_PATHS), media: compile(R0_MEDIA_PATHS) };
 
 /** The v3 URL an r0.6.1 request is served as, or the URL unchanged. */

@@ -10,7 +10,8 @@ export type Upstreams = Record<HttpService, string[]>;
 export function renderNginxConfig(listen: string, upstreams: Upstreams): string {
   const blocks = (Object.keys(upstreams) as HttpService[]).map(
     // keepalive: connections to the workers are reused, not opened per request (a handshake per proxied request costs throughput).
-    (service) => `upstream lattice_${service.replace('-', '_')} {\n${upstreams[service].map((a) => `  server ${a};`).join('\n')}\n  keepalive 256;\n  keepalive_requests 1000000;\n}`,
+    (service) =>
+      `upstream lattice_${service.replace('-', '_')} {\n${upstreams[service].map((a) => `  server ${a};`).join('\n')}\n  keepalive 256;\n  keepalive_requests 1000000;\n}`,
   );
   const locations = ROUTES.map((r) => {
     const streaming = r.streamsBodies ? `\n    client_max_body_size 0;\n    proxy_request_buffering off;` : '';

@@ -29,19 +29,33 @@ describe('route table', () => {
       'federation-api': ['127.0.0.1:8301'],
       media: ['127.0.0.1:8401'],
     });
-    expect(conf).toContain('upstream lattice_client_api {\n  server 127.0.0.1:8101;\n  server 127.0.0.1:8102;\n  keepalive 256;\n  keepalive_requests 1000000;\n}');
+    expect(conf).toContain(
+      'upstream lattice_client_api {\n  server 127.0.0.1:8101;\n  server 127.0.0.1:8102;\n  keepalive 256;\n  keepalive_requests 1000000;\n}',
+    );
     expect(conf.indexOf('/sync$')).toBeLessThan(conf.indexOf('location ~ ^/_matrix/client/ {'));
   });
 
   it('reuses connections to the workers instead of opening one per request', () => {
-    const conf = renderNginxConfig('127.0.0.1:8008', { 'client-api': ['127.0.0.1:8101'], sync: ['127.0.0.1:8201'], 'federation-api': ['127.0.0.1:8301'], media: ['127.0.0.1:8401'] });
+    const conf = renderNginxConfig('127.0.0.1:8008', {
+      'client-api': ['127.0.0.1:8101'],
+      sync: ['127.0.0.1:8201'],
+      'federation-api': ['127.0.0.1:8301'],
+      media: ['127.0.0.1:8401'],
+    });
     expect(conf).toContain('keepalive 256;');
     expect(conf).toContain('proxy_set_header Connection "";');
     expect(conf).not.toMatch(/keepalive_requests (?!1000000;)/);
   });
 
   it('streams media uploads to the media service unbuffered, leaving their size limit to it', () => {
-    const conf = renderNginxConfig('127.0.0.1:8008', { 'client-api': ['127.0.0.1:8101'], sync: ['127.0.0.1:8201'], 'federation-api': ['127.0.0.1:8301'], media: ['127.0.0.1:8401'] });
-    expect(conf).toContain('location ~ ^/_matrix/media/ {\n    client_max_body_size 0;\n    proxy_request_buffering off;\n    proxy_pass http://lattice_media;');
+    const conf = renderNginxConfig('127.0.0.1:8008', {
+      'client-api': ['127.0.0.1:8101'],
+      sync: ['127.0.0.1:8201'],
+      'federation-api': ['127.0.0.1:8301'],
+      media: ['127.0.0.1:8401'],
+    });
+    expect(conf).toContain(
+      'location ~ ^/_matrix/media/ {\n    client_max_body_size 0;\n    proxy_request_buffering off;\n    proxy_pass http://lattice_media;',
+    );
   });
 });

@@ -25,25 +25,46 @@ const CLIENT = '/_matrix/client/(r0|v3)';
 /** Ordered: the first match wins, so specific sync paths precede the client-api catch-all. */
 export const ROUTES: readonly Route[] = [
   { service: 'sync', pattern: `^${CLIENT}/sync$`, why: 'long-polls scale with the sync workers' },
-  { service: 'sync', pattern: '^/_matrix/client/unstable/org\\.matrix\\.simplified_msc3575/sync$', why: 'simplified sliding sync (MSC4186) long-polls, on the sync workers' },
+  {
+    service: 'sync',
+    pattern: '^/_matrix/client/unstable/org\\.matrix\\.simplified_msc3575/sync$',
+    why: 'simplified sliding sync (MSC4186) long-polls, on the sync workers',
+  },
   { service: 'sync', pattern: `^${CLIENT}/rooms/[^/]+/messages$`, why: 'timeline reads by stream position' },
   { service: 'sync', pattern: `^${CLIENT}/rooms/[^/]+/context/[^/]+$`, why: 'timeline reads by stream position' },
-  { service: 'sync', pattern: `^${CLIENT}/(events|initialSync|rooms/[^/]+/initialSync)$`, why: 'the peeking APIs before /sync: long-polls and timeline reads' },
+  {
+    service: 'sync',
+    pattern: `^${CLIENT}/(events|initialSync|rooms/[^/]+/initialSync)$`,
+    why: 'the peeking APIs before /sync: long-polls and timeline reads',
+  },
   { service: 'media', pattern: '^/_matrix/media/', why: 'legacy media API, and uploads', streamsBodies: true },
   { service: 'media', pattern: '^/_matrix/client/v1/media/', why: 'authenticated media API' },
-  { service: 'media', pattern: '^/_matrix/federation/v1/media/', why: 'federation media: other servers fetch our media' },
+  {
+    service: 'media',
+    pattern: '^/_matrix/federation/v1/media/',
+    why: 'federation media: other servers fetch our media',
+  },
   { service: 'federation-api', pattern: '^/_matrix/federation/', why: 'server-server API' },
   { service: 'federation-api', pattern: '^/_matrix/key/', why: 'server signing keys' },
   { service: 'federation-api', pattern: '^/\\.well-known/matrix/server$', why: 'server discovery' },
   { service: 'client-api', pattern: '^/_matrix/client/', why: 'the rest of the client-server API' },
   {
     service: 'media',
-    pattern: '^/_synapse/admin/v1/(media/|users/[^/]+/media$|user/[^/]+/media/quarantine$|room/[^/]+/media(/quarantine)?$|purge_media_cache$)',
+    pattern:
+      '^/_synapse/admin/v1/(media/|users/[^/]+/media$|user/[^/]+/media/quarantine$|room/[^/]+/media(/quarantine)?$|purge_media_cache$)',
     why: 'media admin API (Synapse-compatible): the media service holds the media store',
   },
-  { service: 'client-api', pattern: '^/_synapse/admin/', why: 'admin API (Synapse-compatible), served with the client-api' },
+  {
+    service: 'client-api',
+    pattern: '^/_synapse/admin/',
+    why: 'admin API (Synapse-compatible), served with the client-api',
+  },
   { service: 'client-api', pattern: '^/_lattice/admin/', why: 'operator API (tenants), served with the client-api' },
-  { service: 'client-api', pattern: '^/\\.well-known/matrix/(client|support|policy_server)$', why: 'client, support and policy server discovery' },
+  {
+    service: 'client-api',
+    pattern: '^/\\.well-known/matrix/(client|support|policy_server)$',
+    why: 'client, support and policy server discovery',
+  },
 ];
 
 const compiled = ROUTES.map((r) => ({ ...r, regex: new RegExp(r.pattern) }));

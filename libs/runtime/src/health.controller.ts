@@ -24,7 +24,9 @@ export class HealthController {
   @Get('ready')
   async ready() {
     const checks = await Promise.allSettled([this.db.sql.query('SELECT 1'), this.bus.checkReady()]);
-    const failed = checks.flatMap((c, i) => (c.status === 'rejected' ? [`${['database', 'bus'][i]}: ${(c.reason as Error).message}`] : []));
+    const failed = checks.flatMap((c, i) =>
+      c.status === 'rejected' ? [`${['database', 'bus'][i]}: ${(c.reason as Error).message}`] : [],
+    );
     if (failed.length > 0) throw new MatrixError(503, 'M_UNKNOWN', `Not ready (${failed.join('; ')})`);
     return { status: 'ok' };
   }

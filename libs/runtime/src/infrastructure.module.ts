@@ -1,13 +1,31 @@
 import { DynamicModule, Global, Logger, Module, type Provider } from '@nestjs/common';
 import { ACCOUNT_PROVIDERS, ACCOUNT_STORE_OPTIONS, AccountStore, type AccountStoreOptions } from '@lattice/accounts';
-import { AppserviceAuthenticator, AppserviceClient, AppserviceRegistry, NamespaceQueries } from '@lattice/appservice-registry';
+import {
+  AppserviceAuthenticator,
+  AppserviceClient,
+  AppserviceRegistry,
+  NamespaceQueries,
+} from '@lattice/appservice-registry';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import { FederationClient, RemoteJoiner, ServerKeys, trustedCertificates } from '@lattice/federation';
-import { ACCESS_TOKEN_RESOLVER, APPSERVICE_TOKEN_RESOLVER, MatrixRequestGuard, type AccessTokenResolver } from '@lattice/http';
+import {
+  ACCESS_TOKEN_RESOLVER,
+  APPSERVICE_TOKEN_RESOLVER,
+  MatrixRequestGuard,
+  type AccessTokenResolver,
+} from '@lattice/http';
 import { AddressPolicy } from '@lattice/outbound';
 import { Keyring, ROOM_READ_PROVIDERS } from '@lattice/rooms';
-import { DATABASE, POSITION_CACHE, PRISMA, PRISMA_PROVIDER, type Database, type PositionCache, type PrismaClient } from '@lattice/storage';
+import {
+  DATABASE,
+  POSITION_CACHE,
+  PRISMA,
+  PRISMA_PROVIDER,
+  type Database,
+  type PositionCache,
+  type PrismaClient,
+} from '@lattice/storage';
 import { STREAM_PROVIDERS } from '@lattice/streams';
 import { TenantRegistry, TenantStore } from '@lattice/tenants';
 
@@ -32,17 +50,30 @@ export class InfrastructureModule {
     const federationLog = new Logger('FederationClient');
     const providers: Provider[] = [
       { provide: LATTICE_CONFIG, useValue: infra.config },
-      { provide: TenantDirectory, useFactory: (config: LatticeConfig) => TenantDirectory.fromConfig(config), inject: [LATTICE_CONFIG] },
+      {
+        provide: TenantDirectory,
+        useFactory: (config: LatticeConfig) => TenantDirectory.fromConfig(config),
+        inject: [LATTICE_CONFIG],
+      },
       { provide: DATABASE, useValue: infra.db },
       PRISMA_PROVIDER,
       { provide: BUS, useValue: infra.bus },
       { provide: POSITION_CACHE, useValue: infra.positions },
-      { provide: ACCOUNT_STORE_OPTIONS, useFactory: (config: LatticeConfig): AccountStoreOptions => ({ accessTokenLifetimeMs: config.auth.accessTokenLifetimeMs }), inject: [LATTICE_CONFIG] },
+      {
+        provide: ACCOUNT_STORE_OPTIONS,
+        useFactory: (config: LatticeConfig): AccountStoreOptions => ({
+          accessTokenLifetimeMs: config.auth.accessTokenLifetimeMs,
+        }),
+        inject: [LATTICE_CONFIG],
+      },
       ...ACCOUNT_PROVIDERS,
       ...STREAM_PROVIDERS,
       {
         provide: ACCESS_TOKEN_RESOLVER,
-        useFactory: (accounts: AccountStore): AccessTokenResolver => ({ resolve: (token) => accounts.resolveToken(token), seen: (owner, ip) => accounts.deviceSeen(owner.userId, owner.deviceId, ip) }),
+        useFactory: (accounts: AccountStore): AccessTokenResolver => ({
+          resolve: (token) => accounts.resolveToken(token),
+          seen: (owner, ip) => accounts.deviceSeen(owner.userId, owner.deviceId, ip),
+        }),
         inject: [AccountStore],
       },
       Keyring,
@@ -59,13 +90,23 @@ export class InfrastructureModule {
       },
       {
         provide: ServerKeys,
-        useFactory: (prisma: PrismaClient, federation: FederationClient, keyring: Keyring, tenants: TenantDirectory, config: LatticeConfig) =>
-          new ServerKeys(prisma, federation, keyring, { isLocal: (name) => tenants.isLocal(name), keyServers: config.federation.keyServers }),
+        useFactory: (
+          prisma: PrismaClient,
+          federation: FederationClient,
+          keyring: Keyring,
+          tenants: TenantDirectory,
+          config: LatticeConfig,
+        ) =>
+          new ServerKeys(prisma, federation, keyring, {
+            isLocal: (name) => tenants.isLocal(name),
+            keyServers: config.federation.keyServers,
+          }),
         inject: [PRISMA, FederationClient, Keyring, TenantDirectory, LATTICE_CONFIG],
       },
       {
         provide: RemoteJoiner,
-        useFactory: (federation: FederationClient, serverKeys: ServerKeys, keyring: Keyring) => new RemoteJoiner(federation, serverKeys, (serverName) => keyring.signingKey(serverName)),
+        useFactory: (federation: FederationClient, serverKeys: ServerKeys, keyring: Keyring) =>
+          new RemoteJoiner(federation, serverKeys, (serverName) => keyring.signingKey(serverName)),
         inject: [FederationClient, ServerKeys, Keyring],
       },
       TenantStore,

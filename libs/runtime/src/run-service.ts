@@ -30,7 +30,9 @@ export async function runService(role?: ServiceRole): Promise<void> {
   // Loaded after tracing starts, so the HTTP, pg and ioredis instrumentations see these modules load.
   const { startLattice } = await import('./start-lattice');
   const lattice = await startLattice(config);
-  logger.log(`Lattice (${config.role}) serving ${config.tenants.map((t) => t.serverName).join(', ')} on ${lattice.url}`);
+  logger.log(
+    `Lattice (${config.role}) serving ${config.tenants.map((t) => t.serverName).join(', ')} on ${lattice.url}`,
+  );
   const stop = async () => {
     await lattice.close();
     await stopTelemetry();

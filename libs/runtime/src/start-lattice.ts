@@ -12,11 +12,27 @@ import { createMatrixHttpApp, listenTls } from '@lattice/http';
 import { MediaModule } from '@lattice/media';
 import { PushModule } from '@lattice/push';
 import { RoomServerModule } from '@lattice/room-server';
-import { checkBusPartitions, claimPartitionEpoch, databaseIdentity, InProcessPositionCache, NoPositionCache, openDatabase, RedisPositionCache, type Database, type PositionCache } from '@lattice/storage';
+import {
+  checkBusPartitions,
+  claimPartitionEpoch,
+  databaseIdentity,
+  InProcessPositionCache,
+  NoPositionCache,
+  openDatabase,
+  RedisPositionCache,
+  type Database,
+  type PositionCache,
+} from '@lattice/storage';
 import { SyncModule } from '@lattice/sync';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
-import { consumerAckPending, consumerPending, dbPoolConnections, JsonLogger, startProcessMetrics } from '@lattice/telemetry';
+import {
+  consumerAckPending,
+  consumerPending,
+  dbPoolConnections,
+  JsonLogger,
+  startProcessMetrics,
+} from '@lattice/telemetry';
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { InfrastructureModule } from './infrastructure.module';
 
@@ -50,27 +66,45 @@ async function positionCacheFor(config: LatticeConfig, db: Database): Promise<Po
  * single-process server), or one. The services are the same modules either
  * way; only the bus between them differs.
  */
-export async function startLattice(config: LatticeConfig, options: { logger?: boolean | LoggerService | LogLevel[] } = {}): Promise<RunningLattice> {
+export async function startLattice(
+  config: LatticeConfig,
+  options: { logger?: boolean | LoggerService | LogLevel[] } = {},
+): Promise<RunningLattice> {
   const db = await openDatabase(config.database);
   const bus = await createBus(config, db);
   const positions = await positionCacheFor(config, db);
   const roles =
     config.role === 'all'
-      ? Object.values(SERVICE_MODULES).flat().filter((m) => m !== PushModule || config.push.enabled)
+      ? Object.values(SERVICE_MODULES)
+          .flat()
+          .filter((m) => m !== PushModule || config.push.enabled)
       : SERVICE_MODULES[config.role];
 
-  @Module({ imports: [InfrastructureModule.forRoot({ config, db, bus, positions }), ...roles], controllers: [HealthController, MetricsController] })
+  @Module({
+    imports: [InfrastructureModule.forRoot({ config, db, bus, positions }), ...roles],
+    controllers: [HealthController, MetricsController],
+  })
   class LatticeModule {}
 
   startProcessMetrics(config.role);
   const removeMetricSources = observeInfrastructure(db, bus);
-  const app = await createMatrixHttpApp(LatticeModule as unknown as DynamicModule['module'], { logger: options.logger ?? loggerFor(config), accessLog: config.logging.accessLog });
+  const app = await createMatrixHttpApp(LatticeModule as unknown as DynamicModule['module'], {
+    logger: options.logger ?? loggerFor(config),
+    accessLog: config.logging.accessLog,
+  });
   app.enableShutdownHooks();
   await app.listen(config.listen.port, config.listen.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.listen.port;
   const tls = config.federation.tls;
-  const tlsServer = tls && (await listenTls(app, { host: config.listen.host, port: tls.port, cert: readFileSync(tls.certFile, 'utf8'), key: readFileSync(tls.keyFile, 'utf8') }));
+  const tlsServer =
+    tls &&
+    (await listenTls(app, {
+      host: config.listen.host,
+      port: tls.port,
+      cert: readFileSync(tls.certFile, 'utf8'),
+      key: readFileSync(tls.keyFile, 'utf8'),
+    }));
   const tlsAddress = tlsServer?.address();
   return {
     app,
@@ -117,8 +151,12 @@ function observeInfrastructure(db: Database, bus: Bus): () => void {
         { labels: { pool: p.pool, state: 'waiting' }, value: p.waiting },
       ]),
     ),
-    consumerPending.addSource(async () => (await bus.consumerLag()).map((lag) => ({ labels: lagLabels(lag), value: lag.pending }))),
-    consumerAckPending.addSource(async () => (await bus.consumerLag()).map((lag) => ({ labels: lagLabels(lag), value: lag.ackPending }))),
+    consumerPending.addSource(async () =>
+      (await bus.consumerLag()).map((lag) => ({ labels: lagLabels(lag), value: lag.pending })),
+    ),
+    consumerAckPending.addSource(async () =>
+      (await bus.consumerLag()).map((lag) => ({ labels: lagLabels(lag), value: lag.ackPending })),
+    ),
   ];
   return () => removers.forEach((remove) => remove());
 }

@@ -6,8 +6,11 @@ import { migrate } from './migrate';
 import { claimPartitionEpoch } from './partition-epochs';
 import { allocateStreamPositions, currentStreamPosition } from './stream-positions';
 
-const configs: Array<[string, () => DatabaseConfig]> = [['PGlite', () => ({ kind: 'embedded', dataDir: mkdtempSync(join(tmpdir(), 'lattice-db-')) })]];
-if (process.env.LATTICE_TEST_POSTGRES_URL) configs.push(['Postgres', () => ({ kind: 'postgres', url: process.env.LATTICE_TEST_POSTGRES_URL! })]);
+const configs: Array<[string, () => DatabaseConfig]> = [
+  ['PGlite', () => ({ kind: 'embedded', dataDir: mkdtempSync(join(tmpdir(), 'lattice-db-')) })],
+];
+if (process.env.LATTICE_TEST_POSTGRES_URL)
+  configs.push(['Postgres', () => ({ kind: 'postgres', url: process.env.LATTICE_TEST_POSTGRES_URL! })]);
 
 describe.each(configs)('database on %s', (_name, config) => {
   let db: Database;
@@ -17,7 +20,9 @@ describe.each(configs)('database on %s', (_name, config) => {
   afterAll(async () => db.close());
 
   it('creates the schema and records the migration as Prisma does', async () => {
-    const rows = await db.sql.query<{ migration_name: string; checksum: string }>('SELECT migration_name, checksum FROM "_prisma_migrations"');
+    const rows = await db.sql.query<{ migration_name: string; checksum: string }>(
+      'SELECT migration_name, checksum FROM "_prisma_migrations"',
+    );
     expect(rows.length).toBeGreaterThan(0);
     expect(rows[0].checksum).toMatch(/^[0-9a-f]{64}$/);
     expect(await db.prisma.room.count()).toBeGreaterThanOrEqual(0);
@@ -51,21 +56,26 @@ describe.each(configs)('database on %s', (_name, config) => {
     const first = await claimPartitionEpoch(db.prisma, 3, 'replica-a');
     const second = await claimPartitionEpoch(db.prisma, 3, 'replica-b');
     expect(second).toBe(first + 1n);
-    expect(await db.prisma.partitionEpoch.findUnique({ where: { partition: 3 } })).toMatchObject({ epoch: second, owner: 'replica-b' });
+    expect(await db.prisma.partitionEpoch.findUnique({ where: { partition: 3 } })).toMatchObject({
+      epoch: second,
+      owner: 'replica-b',
+    });
   });
 
-  it('does not show a transaction\'s uncommitted writes to a read made while it is open', async () => {
+  it("does not show a transaction's uncommitted writes to a read made while it is open", async () => {
     const before = await currentStreamPosition(db.prisma, 'receipts');
     let committed = false;
     let allocated!: () => void;
     const allocation = new Promise<void>((resolve) => (allocated = resolve));
-    const writer = db.prisma.$transaction(async (tx) => {
-      await allocateStreamPositions(tx, 'receipts', 1);
-      allocated();
-      await new Promise((r) => setTimeout(r, 100));
-    }).then(() => {
-      committed = true;
-    });
+    const writer = db.prisma
+      .$transaction(async (tx) => {
+        await allocateStreamPositions(tx, 'receipts', 1);
+        allocated();
+        await new Promise((r) => setTimeout(r, 100));
+      })
+      .then(() => {
+        committed = true;
+      });
     await allocation;
     const seen = await currentStreamPosition(db.prisma, 'receipts');
     expect(seen === before || committed).toBe(true);

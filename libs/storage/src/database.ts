@@ -94,7 +94,13 @@ function openPostgres(url: string): Database {
       try {
         await client.query(script);
       } catch (e) {
-        await client.query('ROLLBACK').catch((e: unknown) => logger.debug(`ROLLBACK after a failed migration failed too; the connection is released, which ends the transaction: ${String(e)}`));
+        await client
+          .query('ROLLBACK')
+          .catch((e: unknown) =>
+            logger.debug(
+              `ROLLBACK after a failed migration failed too; the connection is released, which ends the transaction: ${String(e)}`,
+            ),
+          );
         throw e;
       } finally {
         client.release();
@@ -107,12 +113,23 @@ function openPostgres(url: string): Database {
         await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
         return await fn();
       } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch((e: unknown) => logger.debug(`Migration lock not unlocked; it goes with the session when the connection is released: ${String(e)}`));
+        await client
+          .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK])
+          .catch((e: unknown) =>
+            logger.debug(
+              `Migration lock not unlocked; it goes with the session when the connection is released: ${String(e)}`,
+            ),
+          );
         client.release();
       }
     },
   };
-  const stats = (name: string, p: Pool): PoolStats => ({ pool: name, total: p.totalCount, idle: p.idleCount, waiting: p.waitingCount });
+  const stats = (name: string, p: Pool): PoolStats => ({
+    pool: name,
+    total: p.totalCount,
+    idle: p.idleCount,
+    waiting: p.waitingCount,
+  });
   return {
     prisma,
     sql,

@@ -42,12 +42,16 @@ export async function migrate(db: SqlExecutor, dir = migrationsDir()): Promise<s
   return db.withLock(async () => {
     await db.exec(CREATE_HISTORY);
     const applied = new Map(
-      (await db.query<{ migration_name: string; checksum: string }>(
-        'SELECT migration_name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
-      )).map((r) => [r.migration_name, r.checksum]),
+      (
+        await db.query<{ migration_name: string; checksum: string }>(
+          'SELECT migration_name, checksum FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+        )
+      ).map((r) => [r.migration_name, r.checksum]),
     );
     const ran: string[] = [];
-    for (const name of readdirSync(dir).filter((d) => existsSync(join(dir, d, 'migration.sql'))).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((d) => existsSync(join(dir, d, 'migration.sql')))
+      .sort()) {
       const script = readFileSync(join(dir, name, 'migration.sql'), 'utf8');
       const checksum = createHash('sha256').update(script).digest('hex');
       const previous = applied.get(name);
@@ -59,7 +63,13 @@ export async function migrate(db: SqlExecutor, dir = migrationsDir()): Promise<s
       try {
         await db.exec(`BEGIN;\n${script}\n;${record};\nCOMMIT;`);
       } catch (e) {
-        await db.exec('ROLLBACK').catch((e: unknown) => logger.debug(`ROLLBACK after a failed migration failed too; the error of the migration is what is reported: ${String(e)}`));
+        await db
+          .exec('ROLLBACK')
+          .catch((e: unknown) =>
+            logger.debug(
+              `ROLLBACK after a failed migration failed too; the error of the migration is what is reported: ${String(e)}`,
+            ),
+          );
         throw new Error(`Migration ${name} failed: ${(e as Error).message}`);
       }
       ran.push(name);

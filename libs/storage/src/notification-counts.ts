@@ -27,9 +27,15 @@ const UNREAD = `n.stream_pos > COALESCE((
      WHERE r.room_id = n.room_id AND cs.user_id = n.user_id AND cs.membership = 'join'), 0)`;
 
 /** Users' unread notifications (rows the push service wrote), per user, room and thread; in all rooms when `roomIds` is not given. */
-export async function unreadNotificationCounts(db: Prisma.TransactionClient, userIds: string[], roomIds?: string[]): Promise<UnreadCount[]> {
+export async function unreadNotificationCounts(
+  db: Prisma.TransactionClient,
+  userIds: string[],
+  roomIds?: string[],
+): Promise<UnreadCount[]> {
   if (userIds.length === 0) return [];
-  const rows = await db.$queryRawUnsafe<Array<{ user_id: string; room_id: string; thread_id: string; notifications: number; highlights: number }>>(
+  const rows = await db.$queryRawUnsafe<
+    Array<{ user_id: string; room_id: string; thread_id: string; notifications: number; highlights: number }>
+  >(
     `SELECT n.user_id, n.room_id, n.thread_id, count(*) FILTER (WHERE n.notify)::int AS notifications, count(*) FILTER (WHERE n.highlight)::int AS highlights
        FROM event_push_actions n
       WHERE n.user_id = ANY($1::text[]) ${roomIds ? 'AND n.room_id = ANY($2::text[])' : ''} AND ${UNREAD}
@@ -37,11 +43,21 @@ export async function unreadNotificationCounts(db: Prisma.TransactionClient, use
     userIds,
     ...(roomIds ? [roomIds] : []),
   );
-  return rows.map((r) => ({ userId: r.user_id, roomId: r.room_id, threadId: r.thread_id, notificationCount: r.notifications, highlightCount: r.highlights }));
+  return rows.map((r) => ({
+    userId: r.user_id,
+    roomId: r.room_id,
+    threadId: r.thread_id,
+    notificationCount: r.notifications,
+    highlightCount: r.highlights,
+  }));
 }
 
 /** Which of the given notified events the user has not read yet. */
-export async function unreadNotifiedEvents(db: Prisma.TransactionClient, userId: string, eventIds: string[]): Promise<Set<string>> {
+export async function unreadNotifiedEvents(
+  db: Prisma.TransactionClient,
+  userId: string,
+  eventIds: string[],
+): Promise<Set<string>> {
   if (eventIds.length === 0) return new Set();
   const rows = await db.$queryRawUnsafe<Array<{ event_id: string }>>(
     `SELECT n.event_id FROM event_push_actions n WHERE n.user_id = $1 AND n.event_id = ANY($2::text[]) AND ${UNREAD}`,

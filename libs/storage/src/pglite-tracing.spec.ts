@@ -25,13 +25,14 @@ describe('database spans of the embedded database (PGlite)', () => {
   });
   beforeEach(() => exporter.reset());
 
-  const inRequest = <T>(fn: () => Promise<T>) => trace.getTracer('test').startActiveSpan('request', async (span) => {
-    try {
-      return await fn();
-    } finally {
-      span.end();
-    }
-  });
+  const inRequest = <T>(fn: () => Promise<T>) =>
+    trace.getTracer('test').startActiveSpan('request', async (span) => {
+      try {
+        return await fn();
+      } finally {
+        span.end();
+      }
+    });
 
   it('gives a Prisma query inside a trace a client span named as Postgres queries are, under the request', async () => {
     await inRequest(() => db.prisma.tenant.findMany());

@@ -28,7 +28,9 @@ export function tracedPGlite<T extends Queryable>(db: T): T {
       if (property === 'query')
         return (text: string, ...rest: unknown[]) =>
           traced(text, () => (target.query as (...args: unknown[]) => unknown)(text, ...rest));
-      if (property === 'exec') return (script: string, ...rest: unknown[]) => traced(script, () => (target.exec as (...args: unknown[]) => unknown)(script, ...rest));
+      if (property === 'exec')
+        return (script: string, ...rest: unknown[]) =>
+          traced(script, () => (target.exec as (...args: unknown[]) => unknown)(script, ...rest));
       if (property === 'transaction')
         return (fn: (tx: Queryable) => unknown) =>
           (target as unknown as PGlite).transaction((tx) => fn(tracedPGlite(tx)) as Promise<unknown>);

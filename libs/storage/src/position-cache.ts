@@ -80,7 +80,6 @@ export class RedisPositionCache implements PositionCache {
   }
 }
 
-
 /** The identity of the database, made once by its migration. */
 export async function databaseIdentity(db: PrismaClient): Promise<string> {
   const row = await db.databaseIdentity.findFirstOrThrow();
@@ -93,7 +92,9 @@ export async function databaseIdentity(db: PrismaClient): Promise<string> {
  */
 export async function reconcilePositions(db: PrismaClient, cache: PositionCache): Promise<Record<StreamName, bigint>> {
   const rows = await db.streamPosition.findMany();
-  const committed = Object.fromEntries(STREAM_NAMES.map((stream) => [stream, rows.find((r) => r.stream === stream)?.position ?? 0n])) as Record<StreamName, bigint>;
+  const committed = Object.fromEntries(
+    STREAM_NAMES.map((stream) => [stream, rows.find((r) => r.stream === stream)?.position ?? 0n]),
+  ) as Record<StreamName, bigint>;
   for (const stream of STREAM_NAMES) await cache.advance(stream, committed[stream]);
   return committed;
 }

@@ -10,4 +10,8 @@ import { DATABASE, type Database } from './database';
 export const PRISMA = Symbol('PrismaClient');
 
 /** The open Database's Prisma client under PRISMA. */
-export const PRISMA_PROVIDER: Provider = { provide: PRISMA, useFactory: (db: Database) => db.prisma, inject: [DATABASE] };
+export const PRISMA_PROVIDER: Provider = {
+  provide: PRISMA,
+  useFactory: (db: Database) => db.prisma,
+  inject: [DATABASE],
+};

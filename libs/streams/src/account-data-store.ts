@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { JsonObject } from '@lattice/protocol';
-import { POSITION_CACHE, PRISMA, allocateStreamPositions, type PositionCache, type PrismaClient } from '@lattice/storage';
+import {
+  POSITION_CACHE,
+  PRISMA,
+  allocateStreamPositions,
+  type PositionCache,
+  type PrismaClient,
+} from '@lattice/storage';
 
 export interface AccountDataEntry {
   roomId: string;

@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { POSITION_CACHE, PRISMA, allocateStreamPositions, type PositionCache, type PrismaClient } from '@lattice/storage';
+import {
+  POSITION_CACHE,
+  PRISMA,
+  allocateStreamPositions,
+  type PositionCache,
+  type PrismaClient,
+} from '@lattice/storage';
 
 export interface ReceiptRow {
   roomId: string;
@@ -21,7 +27,12 @@ export class ReceiptStore {
   async put(receipt: Omit<ReceiptRow, 'ts'>): Promise<bigint> {
     const committed = await this.db.$transaction(async (tx) => {
       const streamPos = await allocateStreamPositions(tx, 'receipts', 1);
-      const key = { roomId: receipt.roomId, receiptType: receipt.receiptType, userId: receipt.userId, threadId: receipt.threadId };
+      const key = {
+        roomId: receipt.roomId,
+        receiptType: receipt.receiptType,
+        userId: receipt.userId,
+        threadId: receipt.threadId,
+      };
       const ts = BigInt(Date.now());
       await tx.receipt.upsert({
         where: { roomId_receiptType_userId_threadId: key },
@@ -39,15 +50,27 @@ export class ReceiptStore {
    * (client-server-api m.receipt): event -> type -> user -> {ts, thread_id}.
    * m.read.private is only shown to its owner.
    */
-  async ephemeral(roomId: string, viewer: string, since: bigint, upTo: bigint): Promise<Record<string, unknown> | undefined> {
+  async ephemeral(
+    roomId: string,
+    viewer: string,
+    since: bigint,
+    upTo: bigint,
+  ): Promise<Record<string, unknown> | undefined> {
     return (await this.ephemeralOfRooms([roomId], viewer, since, upTo)).get(roomId);
   }
 
   /** ephemeral() for many rooms in one read: only rooms with receipts to show are in the map. */
-  async ephemeralOfRooms(roomIds: string[], viewer: string, since: bigint, upTo: bigint): Promise<Map<string, Record<string, unknown>>> {
+  async ephemeralOfRooms(
+    roomIds: string[],
+    viewer: string,
+    since: bigint,
+    upTo: bigint,
+  ): Promise<Map<string, Record<string, unknown>>> {
     const contents = new Map<string, Record<string, Record<string, Record<string, object>>>>();
     if (upTo <= since || roomIds.length === 0) return contents;
-    const rows = await this.db.receipt.findMany({ where: { roomId: { in: roomIds }, streamPos: { gt: since, lte: upTo } } });
+    const rows = await this.db.receipt.findMany({
+      where: { roomId: { in: roomIds }, streamPos: { gt: since, lte: upTo } },
+    });
     for (const r of rows) {
       if (r.receiptType === 'm.read.private' && r.userId !== viewer) continue;
       const content = contents.get(r.roomId) ?? contents.set(r.roomId, {}).get(r.roomId)!;

@@ -6,4 +6,10 @@ import { ReceiptStore } from './receipt-store';
 import { ToDeviceInbox } from './to-device/to-device-inbox';
 
 /** The per-user streams' stores, one instance each per process, shared by the services of a process. */
-export const STREAM_PROVIDERS: Provider[] = [AccountDataStore, ReceiptStore, PresenceStore, DeviceListReader, ToDeviceInbox];
+export const STREAM_PROVIDERS: Provider[] = [
+  AccountDataStore,
+  ReceiptStore,
+  PresenceStore,
+  DeviceListReader,
+  ToDeviceInbox,
+];

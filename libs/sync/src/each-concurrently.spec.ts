@@ -16,6 +16,10 @@ describe('eachConcurrently', () => {
   });
 
   it('fails with the first failure', async () => {
-    await expect(eachConcurrently([1, 2], 2, async (n) => { if (n === 2) throw new Error('two'); })).rejects.toThrow('two');
+    await expect(
+      eachConcurrently([1, 2], 2, async (n) => {
+        if (n === 2) throw new Error('two');
+      }),
+    ).rejects.toThrow('two');
   });
 });

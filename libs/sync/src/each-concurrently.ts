@@ -3,7 +3,11 @@
  * thousands of rooms waits for its reads side by side (the database has
  * connections and cores to spare), without starting thousands at once.
  */
-export async function eachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function eachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await work(items[next++]);

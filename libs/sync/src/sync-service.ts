@@ -4,11 +4,41 @@ import { BUS, type Bus } from '@lattice/bus';
 import { TenantDirectory } from '@lattice/config';
 import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
-import { BundledAggregations, EventVisibility, SYNC_ROOM_READS, type SyncRoomReads, toClientEvent, type StoredEvent } from '@lattice/rooms';
+import {
+  BundledAggregations,
+  EventVisibility,
+  SYNC_ROOM_READS,
+  type SyncRoomReads,
+  toClientEvent,
+  type StoredEvent,
+} from '@lattice/rooms';
 import { effectiveRules } from '@lattice/push-rules';
-import { PRISMA, POSITION_CACHE, reconcilePositions, unreadNotificationCounts, type PrismaClient, type PositionCache } from '@lattice/storage';
+import {
+  PRISMA,
+  POSITION_CACHE,
+  reconcilePositions,
+  unreadNotificationCounts,
+  type PrismaClient,
+  type PositionCache,
+} from '@lattice/storage';
 import { syncWaiters, syncWakeupLatency, untraced } from '@lattice/telemetry';
-import { AccountDataStore, clampPosition, DeviceListReader, eventMatches, formatPaginationToken, formatSyncToken, hasAdvanced, ReceiptStore, roomEventMatches, roomIncluded, ToDeviceInbox, ZERO_POSITION, type AccountDataEntry, type SyncFilter, type SyncPosition } from '@lattice/streams';
+import {
+  AccountDataStore,
+  clampPosition,
+  DeviceListReader,
+  eventMatches,
+  formatPaginationToken,
+  formatSyncToken,
+  hasAdvanced,
+  ReceiptStore,
+  roomEventMatches,
+  roomIncluded,
+  ToDeviceInbox,
+  ZERO_POSITION,
+  type AccountDataEntry,
+  type SyncFilter,
+  type SyncPosition,
+} from '@lattice/streams';
 import { SyncNotifier } from './notifier';
 import { eachConcurrently } from './each-concurrently';
 import { SharedReads } from './shared-reads';
@@ -87,7 +117,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.removeWaiterGauge = syncWaiters.addSource(() => [{ value: this.notifier.waiting }]);
     this.bus.consume('output.room', (e) => {
-      this.notifier.notify({ roomId: e.roomId, userIds: [...(e.membershipOf ? [e.membershipOf] : []), ...(e.resolvedMembershipsOf ?? [])] });
+      this.notifier.notify({
+        roomId: e.roomId,
+        userIds: [...(e.membershipOf ? [e.membershipOf] : []), ...(e.resolvedMembershipsOf ?? [])],
+      });
       this.recordWakeup(e.pdu.sender, e.pdu.origin_server_ts);
     });
     this.bus.consume('output.streams', async (e) => {
@@ -105,7 +138,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       for (const roomId of this.typing.expire()) this.notifier.notify({ roomId });
       // Repairs the position cache after a writer died between its commit and its cache update. Untraced: an idle
       // worker would otherwise send a trace of its own every second.
-      untraced(() => reconcilePositions(this.db, this.positions)).catch((e: Error) => this.logger.debug(`Position reconciliation failed, retried in a second: ${e.message}`));
+      untraced(() => reconcilePositions(this.db, this.positions)).catch((e: Error) =>
+        this.logger.debug(`Position reconciliation failed, retried in a second: ${e.message}`),
+      );
     }, 1_000);
     this.expiry.unref();
   }
@@ -138,9 +173,13 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   async sync(request: SyncRequest): Promise<SyncResponse> {
     const deadline = Date.now() + request.timeoutMs;
     await this.presence.syncing(request.userId, request.setPresence ?? 'online');
-    const rooms = this.watched.get(request.userId, request.since?.events) ?? (await this.reader.roomsOfUser(request.userId, ['join', 'invite'])).map((r) => r.roomId);
+    const rooms =
+      this.watched.get(request.userId, request.since?.events) ??
+      (await this.reader.roomsOfUser(request.userId, ['join', 'invite'])).map((r) => r.roomId);
     const waiter = this.notifier.register(request.userId, rooms);
-    const stop = request.signal ? AbortSignal.any([request.signal, this.shuttingDown.signal]) : this.shuttingDown.signal;
+    const stop = request.signal
+      ? AbortSignal.any([request.signal, this.shuttingDown.signal])
+      : this.shuttingDown.signal;
     try {
       for (;;) {
         const current = await currentPosition(this.db, this.positions, this.typing);
@@ -161,7 +200,11 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async build(request: SyncRequest, since: SyncPosition | undefined, current: SyncPosition): Promise<SyncResponse> {
+  private async build(
+    request: SyncRequest,
+    since: SyncPosition | undefined,
+    current: SyncPosition,
+  ): Promise<SyncResponse> {
     const from = since ?? ZERO_POSITION;
     const filter = request.filter;
     const join: SyncRooms['join'] = {};
@@ -172,22 +215,54 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     // only queue for the database's connections ahead of the sends.
     const memberships = await this.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock', 'leave', 'ban']);
     const accountEntries = await this.accountData.since(request.userId, from.accountData, current.accountData);
-    const countsChanged = since ? await this.roomsWithNewNotifications(request.userId, from.notifications, current.notifications) : new Set<string>();
+    const countsChanged = since
+      ? await this.roomsWithNewNotifications(request.userId, from.notifications, current.notifications)
+      : new Set<string>();
     // An incremental sync reads the timelines of the rooms with new events only: one read, the same for every user.
-    const withEvents = since && !request.fullState ? await this.shared.share(`rooms ${from.events} ${current.events}`, () => this.reader.roomsWithEvents(from.events, current.events)) : undefined;
-    this.watched.set(request.userId, memberships.filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.roomId), current.events);
+    const withEvents =
+      since && !request.fullState
+        ? await this.shared.share(`rooms ${from.events} ${current.events}`, () =>
+            this.reader.roomsWithEvents(from.events, current.events),
+          )
+        : undefined;
+    this.watched.set(
+      request.userId,
+      memberships.filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.roomId),
+      current.events,
+    );
     const accountData = withPushRules(request.userId, accountEntries, since === undefined);
-    const ignored = await this.ignoredUsers.ignoredBy(request.userId, accountData, from.accountData, current.accountData);
-    const listsLeftRooms = !since && filter?.room?.include_leave && memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
-    const forgotten = new Set(listsLeftRooms ? (await this.db.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId) : []);
+    const ignored = await this.ignoredUsers.ignoredBy(
+      request.userId,
+      accountData,
+      from.accountData,
+      current.accountData,
+    );
+    const listsLeftRooms =
+      !since &&
+      filter?.room?.include_leave &&
+      memberships.some((m) => m.membership === 'leave' || m.membership === 'ban');
+    const forgotten = new Set(
+      listsLeftRooms
+        ? (await this.db.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId)
+        : [],
+    );
     const gaps = since ? await this.reader.latestGaps(from.events, current.events) : new Map<string, bigint>();
 
     // Receipts of every joined room in two reads, and the timelines of rooms new to the answer (joined since the token,
     // or all on an initial sync) in reads of many rooms each, not one read per room.
     const joined = memberships.filter((m) => m.membership === 'join' && roomIncluded(filter, m.roomId));
-    const fresh = joined.filter((m) => !since || (m.streamPos > from.events && m.streamPos <= current.events)).map((m) => m.roomId);
+    const fresh = joined
+      .filter((m) => !since || (m.streamPos > from.events && m.streamPos <= current.events))
+      .map((m) => m.roomId);
     const limit = filter?.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
-    const receiptsSince = since ? await this.receipts.ephemeralOfRooms(joined.map((m) => m.roomId), request.userId, from.receipts, current.receipts) : new Map<string, Record<string, unknown>>();
+    const receiptsSince = since
+      ? await this.receipts.ephemeralOfRooms(
+          joined.map((m) => m.roomId),
+          request.userId,
+          from.receipts,
+          current.receipts,
+        )
+      : new Map<string, Record<string, unknown>>();
     const receiptsAll = await this.receipts.ephemeralOfRooms(fresh, request.userId, 0n, current.receipts);
     const timelines = await this.latestTimelines(fresh, current.events, limit + 1);
     // Their state sections start where their timelines do.
@@ -203,21 +278,42 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         const receipts = (roomSince ? receiptsSince : receiptsAll).get(room.roomId);
         const fetched = roomSince ? undefined : timelines.get(room.roomId);
         const state = roomSince ? undefined : states.get(room.roomId);
-        const built = await this.joinedRoom(request, room.roomId, room.streamPos, roomSince, roomSince ? gaps.get(room.roomId) : undefined, current, { accountData, ignored, receipts, fetched, state, countsChanged: countsChanged.has(room.roomId), quiet });
+        const built = await this.joinedRoom(
+          request,
+          room.roomId,
+          room.streamPos,
+          roomSince,
+          roomSince ? gaps.get(room.roomId) : undefined,
+          current,
+          { accountData, ignored, receipts, fetched, state, countsChanged: countsChanged.has(room.roomId), quiet },
+        );
         if (built) {
           join[room.roomId] = built.section;
           timelinesToFill.push(built);
         }
       } else if (room.membership === 'invite' && (changedMembership || !since)) {
-        const inviteState = (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId));
-        if (!inviteFromIgnored(ignored, inviteState, request.userId)) invite[room.roomId] = { invite_state: { events: inviteState } };
+        const inviteState =
+          (await this.reader.remoteInviteState(room.roomId, request.userId)) ?? (await this.strippedState(room.roomId));
+        if (!inviteFromIgnored(ignored, inviteState, request.userId))
+          invite[room.roomId] = { invite_state: { events: inviteState } };
       } else if (room.membership === 'knock' && (changedMembership || !since)) {
-        knock[room.roomId] = { knock_state: { events: (await this.reader.remoteKnockState(room.roomId, request.userId)) ?? (await this.knockState(room.roomId, request.userId)) } };
+        knock[room.roomId] = {
+          knock_state: {
+            events:
+              (await this.reader.remoteKnockState(room.roomId, request.userId)) ??
+              (await this.knockState(room.roomId, request.userId)),
+          },
+        };
       } else if ((room.membership === 'leave' || room.membership === 'ban') && since && changedMembership) {
         // Even forgotten: the leave in this window is how the user's other devices learn they left (Synapse and Complement's
         // TestRoomForget agree; the spec only says forgotten history cannot be retrieved, which later syncs respect).
         leave[room.roomId] = await this.leftRoom(request, room.roomId, since, room.streamPos, ignored);
-      } else if ((room.membership === 'leave' || room.membership === 'ban') && !since && filter?.room?.include_leave && !forgotten.has(room.roomId)) {
+      } else if (
+        (room.membership === 'leave' || room.membership === 'ban') &&
+        !since &&
+        filter?.room?.include_leave &&
+        !forgotten.has(room.roomId)
+      ) {
         leave[room.roomId] = await this.leftRoom(request, room.roomId, undefined, room.streamPos, ignored);
       }
     });
@@ -229,15 +325,36 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     await this.addSummaries(request.userId, join);
     const keys = await this.deviceKeys.syncCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
-    const moves = since ? await this.deviceLists.membershipChanges(request.userId, from.events, current.events) : undefined;
+    const moves = since
+      ? await this.deviceLists.membershipChanges(request.userId, from.events, current.events)
+      : undefined;
     const deviceLists = since
-      ? await this.deviceLists.changes(request.userId, { events: { after: from.events, upTo: current.events }, deviceLists: { after: from.deviceLists, upTo: current.deviceLists } }, moves)
+      ? await this.deviceLists.changes(
+          request.userId,
+          {
+            events: { after: from.events, upTo: current.events },
+            deviceLists: { after: from.deviceLists, upTo: current.deviceLists },
+          },
+          moves,
+        )
       : { changed: [], left: [] };
     return {
       next_batch: formatSyncToken({ ...current, toDevice: toDevice.next }),
       rooms: { join, invite, leave, knock },
-      account_data: { events: accountData.filter((a) => a.roomId === '' && eventMatches(filter?.account_data, { type: a.type })).map((a) => ({ type: a.type, content: a.content })) },
-      presence: { events: await this.presence.events(request.userId, from, current, filter?.presence, moves === undefined || moves.length > 0) },
+      account_data: {
+        events: accountData
+          .filter((a) => a.roomId === '' && eventMatches(filter?.account_data, { type: a.type }))
+          .map((a) => ({ type: a.type, content: a.content })),
+      },
+      presence: {
+        events: await this.presence.events(
+          request.userId,
+          from,
+          current,
+          filter?.presence,
+          moves === undefined || moves.length > 0,
+        ),
+      },
       to_device: { events: toDevice.events },
       device_lists: deviceLists,
       device_one_time_keys_count: keys.oneTimeKeyCounts,
@@ -268,7 +385,15 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     since: SyncPosition | undefined,
     gap: bigint | undefined,
     current: SyncPosition,
-    known: { accountData: AccountDataEntry[]; ignored: ReadonlySet<string>; receipts: Record<string, unknown> | undefined; fetched?: StoredEvent[]; state?: StoredEvent[]; countsChanged: boolean; quiet: boolean },
+    known: {
+      accountData: AccountDataEntry[];
+      ignored: ReadonlySet<string>;
+      receipts: Record<string, unknown> | undefined;
+      fetched?: StoredEvent[];
+      state?: StoredEvent[];
+      countsChanged: boolean;
+      quiet: boolean;
+    },
   ): Promise<TimelineToFill | undefined> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
@@ -277,23 +402,54 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const { accountData, ignored, receipts, countsChanged, quiet } = known;
     const fetched = quiet
       ? []
-      : known.fetched ?? await this.shared.share(`timeline ${roomId} ${after} ${current.events} ${limit}`, () => this.reader.timeline(roomId, { after, upTo: current.events, limit: limit + 1, backwards: true }));
+      : (known.fetched ??
+        (await this.shared.share(`timeline ${roomId} ${after} ${current.events} ${limit}`, () =>
+          this.reader.timeline(roomId, { after, upTo: current.events, limit: limit + 1, backwards: true }),
+        )));
     const limited = fetched.length > limit || gap !== undefined;
     const timeline = fetched.slice(0, limit).reverse();
     // From the user's current join on, every event is theirs to see, at membership join.
-    const seen = timeline.length > 0 && timeline[0].streamPos < joinedAt ? await this.visibility.visibleToUser(request.userId, timeline) : timeline.map((e) => ({ ...e, viewerMembership: 'join' }));
-    const visible = seen.filter((e) => !hiddenByIgnore(ignored, e.pdu) && roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
+    const seen =
+      timeline.length > 0 && timeline[0].streamPos < joinedAt
+        ? await this.visibility.visibleToUser(request.userId, timeline)
+        : timeline.map((e) => ({ ...e, viewerMembership: 'join' }));
+    const visible = seen.filter(
+      (e) =>
+        !hiddenByIgnore(ignored, e.pdu) &&
+        roomEventMatches(filter?.timeline, {
+          type: e.pdu.type,
+          sender: e.pdu.sender,
+          room_id: roomId,
+          content: e.pdu.content,
+        }),
+    );
 
     const typing = this.typing.typingSince(roomId, since?.typing ?? 0n);
     const ephemeral: JsonObject[] = [
-      ...(typing !== undefined && (since !== undefined || typing.length > 0) ? [{ type: 'm.typing', content: { user_ids: typing } }] : []),
+      ...(typing !== undefined && (since !== undefined || typing.length > 0)
+        ? [{ type: 'm.typing', content: { user_ids: typing } }]
+        : []),
       ...(receipts ? [{ type: 'm.receipt', content: receipts as JsonObject }] : []),
     ];
-    const roomAccountData = accountData.filter((a) => a.roomId === roomId).map((a) => ({ type: a.type, content: a.content }));
-    const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since, undefined, known.state) : [];
+    const roomAccountData = accountData
+      .filter((a) => a.roomId === roomId)
+      .map((a) => ({ type: a.type, content: a.content }));
+    const state =
+      since === undefined || request.fullState || limited
+        ? await this.stateBefore(request, roomId, timeline, since, undefined, known.state)
+        : [];
     // Only an event of the timeline can bring a state change by resolution: a room without one has none.
-    if (since !== undefined && !request.fullState && timeline.length > 0) state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
-    if (since !== undefined && !request.fullState && timeline.length === 0 && ephemeral.length === 0 && roomAccountData.length === 0 && !countsChanged) return undefined;
+    if (since !== undefined && !request.fullState && timeline.length > 0)
+      state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
+    if (
+      since !== undefined &&
+      !request.fullState &&
+      timeline.length === 0 &&
+      ephemeral.length === 0 &&
+      roomAccountData.length === 0 &&
+      !countsChanged
+    )
+      return undefined;
 
     // prev_batch is where the client pages back from, and the `at` of /members. A timeline that starts at the room's
     // create event has nothing before it: its token is now, as Synapse gives an unlimited timeline, so /members?at= that
@@ -304,7 +460,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       timeline: {
         events: [],
         limited,
-        prev_batch: formatPaginationToken(timeline.length > 0 && !wholeHistory ? timeline[0].streamPos : current.events + 1n),
+        prev_batch: formatPaginationToken(
+          timeline.length > 0 && !wholeHistory ? timeline[0].streamPos : current.events + 1n,
+        ),
       },
       state: { events: state.map((e) => toClientEvent(e)) },
       ephemeral: { events: ephemeral },
@@ -320,10 +478,15 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    */
   private async fillTimelines(request: SyncRequest, rooms: TimelineToFill[]): Promise<void> {
     const limited = rooms.filter((r) => r.section.timeline.limited);
-    for (const room of rooms) if (!room.section.timeline.limited) room.section.timeline.events = room.visible.map((e) => toClientEvent(e, request));
+    for (const room of rooms)
+      if (!room.section.timeline.limited)
+        room.section.timeline.events = room.visible.map((e) => toClientEvent(e, request));
     for (let i = 0; i < limited.length; i += TIMELINES_PER_READ) {
       const chunk = limited.slice(i, i + TIMELINES_PER_READ);
-      const events = await this.bundles.clientEvents(request, chunk.flatMap((r) => r.visible));
+      const events = await this.bundles.clientEvents(
+        request,
+        chunk.flatMap((r) => r.visible),
+      );
       let at = 0;
       for (const room of chunk) {
         room.section.timeline.events = events.slice(at, at + room.visible.length);
@@ -335,20 +498,30 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private async latestTimelines(roomIds: string[], upTo: bigint, limit: number): Promise<Map<string, StoredEvent[]>> {
     const timelines = new Map<string, StoredEvent[]>();
     for (let i = 0; i < roomIds.length; i += TIMELINES_PER_READ) {
-      for (const [roomId, events] of await this.reader.latestTimelines(roomIds.slice(i, i + TIMELINES_PER_READ), upTo, limit)) timelines.set(roomId, events);
+      for (const [roomId, events] of await this.reader.latestTimelines(
+        roomIds.slice(i, i + TIMELINES_PER_READ),
+        upTo,
+        limit,
+      ))
+        timelines.set(roomId, events);
     }
     return timelines;
   }
 
   /** The state before each timeline (stateBefore's, read for many rooms at once); an empty timeline's is the state at `upTo`. */
-  private async statesBefore(timelines: Map<string, StoredEvent[]>, limit: number, upTo: bigint): Promise<Map<string, StoredEvent[]>> {
+  private async statesBefore(
+    timelines: Map<string, StoredEvent[]>,
+    limit: number,
+    upTo: bigint,
+  ): Promise<Map<string, StoredEvent[]>> {
     const states = new Map<string, StoredEvent[]>();
     const positions = [...timelines].map(([roomId, fetched]): [string, bigint] => {
       const first = fetched[Math.min(limit, fetched.length) - 1];
       return [roomId, first ? first.streamPos - 1n : upTo];
     });
     for (let i = 0; i < positions.length; i += TIMELINES_PER_READ) {
-      for (const [roomId, state] of await this.reader.statesAt(new Map(positions.slice(i, i + TIMELINES_PER_READ)))) states.set(roomId, state);
+      for (const [roomId, state] of await this.reader.statesAt(new Map(positions.slice(i, i + TIMELINES_PER_READ))))
+        states.set(roomId, state);
     }
     return states;
   }
@@ -356,7 +529,11 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   /** Rooms where the push service wrote notification rows for the user since the token: their counts changed. */
   private async roomsWithNewNotifications(userId: string, after: bigint, upTo: bigint): Promise<Set<string>> {
     if (upTo <= after) return new Set();
-    const rows = await this.db.eventPushAction.findMany({ where: { userId, notifPos: { gt: after, lte: upTo } }, select: { roomId: true }, distinct: ['roomId'] });
+    const rows = await this.db.eventPushAction.findMany({
+      where: { userId, notifPos: { gt: after, lte: upTo } },
+      select: { roomId: true },
+      distinct: ['roomId'],
+    });
     return new Set(rows.map((r) => r.roomId));
   }
 
@@ -372,7 +549,11 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     for (const roomId of roomIds) {
       const { joined, invited } = counts.get(roomId)!;
       const heroes = named.has(roomId) ? undefined : (await this.rooms.heroes(roomId, userId)).map((h) => h.user_id);
-      join[roomId].summary = { ...(heroes ? { 'm.heroes': heroes } : {}), 'm.joined_member_count': joined, 'm.invited_member_count': invited };
+      join[roomId].summary = {
+        ...(heroes ? { 'm.heroes': heroes } : {}),
+        'm.joined_member_count': joined,
+        'm.invited_member_count': invited,
+      };
     }
   }
 
@@ -380,11 +561,20 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private async addUnreadCounts(request: SyncRequest, join: Record<string, JoinedRoom>): Promise<void> {
     const roomIds = Object.keys(join);
     if (roomIds.length === 0) return;
-    const fromOthers = Object.values(join).flatMap((room) => room.timeline.events.filter((e) => e.sender !== request.userId).map((e) => e.event_id as string));
+    const fromOthers = Object.values(join).flatMap((room) =>
+      room.timeline.events.filter((e) => e.sender !== request.userId).map((e) => e.event_id as string),
+    );
     await this.pushEvaluation.settled(fromOthers, request.signal);
     const counts = await unreadNotificationCounts(this.db, [request.userId], roomIds);
     const threaded = request.filter?.room?.timeline?.unread_thread_notifications === true;
-    for (const roomId of roomIds) Object.assign(join[roomId], unreadSection(counts.filter((c) => c.roomId === roomId), threaded));
+    for (const roomId of roomIds)
+      Object.assign(
+        join[roomId],
+        unreadSection(
+          counts.filter((c) => c.roomId === roomId),
+          threaded,
+        ),
+      );
   }
 
   /**
@@ -393,17 +583,27 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * incremental limited sync, and to the timeline's senders when members are
    * lazy-loaded.
    */
-  private async stateBefore(request: SyncRequest, roomId: string, timeline: StoredEvent[], since: SyncPosition | undefined, upTo?: bigint, known?: StoredEvent[]): Promise<StoredEvent[]> {
+  private async stateBefore(
+    request: SyncRequest,
+    roomId: string,
+    timeline: StoredEvent[],
+    since: SyncPosition | undefined,
+    upTo?: bigint,
+    known?: StoredEvent[],
+  ): Promise<StoredEvent[]> {
     // client-server-api /sync: `state` is the state up to the start of the timeline, not after it.
     const at = timeline.length ? timeline[0].streamPos - 1n : upTo;
-    let state = known ?? (at === undefined ? await this.reader.currentState(roomId) : await this.reader.stateAt(roomId, at));
+    let state =
+      known ?? (at === undefined ? await this.reader.currentState(roomId) : await this.reader.stateAt(roomId, at));
     if (since !== undefined && !request.fullState) state = state.filter((e) => e.streamPos > since.events);
     const stateFilter = request.filter?.room?.state;
     if (stateFilter?.lazy_load_members) {
       const senders = new Set([request.userId, ...timeline.map((e) => e.pdu.sender)]);
       state = state.filter((e) => e.pdu.type !== 'm.room.member' || senders.has(e.pdu.state_key!));
     }
-    return state.filter((e) => roomEventMatches(stateFilter, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }));
+    return state.filter((e) =>
+      roomEventMatches(stateFilter, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }),
+    );
   }
 
   /**
@@ -412,10 +612,23 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * one from the other branch). Clients learn of it through the state
    * section, as server-server-api "Soft failure" says they should.
    */
-  private async resolvedState(request: SyncRequest, roomId: string, timeline: StoredEvent[], state: StoredEvent[], since: SyncPosition, current: SyncPosition): Promise<StoredEvent[]> {
+  private async resolvedState(
+    request: SyncRequest,
+    roomId: string,
+    timeline: StoredEvent[],
+    state: StoredEvent[],
+    since: SyncPosition,
+    current: SyncPosition,
+  ): Promise<StoredEvent[]> {
     const shown = new Set([...timeline, ...state].map((e) => e.eventId));
-    const changed = await this.shared.share(`state ${roomId} ${since.events} ${current.events}`, () => this.reader.stateChangedBetween(roomId, since.events, current.events));
-    return changed.filter((e) => !shown.has(e.eventId) && roomEventMatches(request.filter?.room?.state, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }));
+    const changed = await this.shared.share(`state ${roomId} ${since.events} ${current.events}`, () =>
+      this.reader.stateChangedBetween(roomId, since.events, current.events),
+    );
+    return changed.filter(
+      (e) =>
+        !shown.has(e.eventId) &&
+        roomEventMatches(request.filter?.room?.state, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId }),
+    );
   }
 
   /**
@@ -423,18 +636,43 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * end at the leave (client-server-api "Room History Visibility": no
    * events received after they left), every event checked.
    */
-  private async leftRoom(request: SyncRequest, roomId: string, since: SyncPosition | undefined, leftAt: bigint, ignored: ReadonlySet<string>): Promise<LeftRoom> {
+  private async leftRoom(
+    request: SyncRequest,
+    roomId: string,
+    since: SyncPosition | undefined,
+    leftAt: bigint,
+    ignored: ReadonlySet<string>,
+  ): Promise<LeftRoom> {
     const filter = request.filter?.room;
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
-    const fetched = await this.reader.timeline(roomId, { after: since?.events ?? 0n, upTo: leftAt, limit: limit + 1, backwards: true });
+    const fetched = await this.reader.timeline(roomId, {
+      after: since?.events ?? 0n,
+      upTo: leftAt,
+      limit: limit + 1,
+      backwards: true,
+    });
     const limited = fetched.length > limit;
     const timeline = fetched.slice(0, limit).reverse();
     const visible = (await this.visibility.visibleToUser(request.userId, timeline)).filter(
-      (e) => !hiddenByIgnore(ignored, e.pdu) && roomEventMatches(filter?.timeline, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }),
+      (e) =>
+        !hiddenByIgnore(ignored, e.pdu) &&
+        roomEventMatches(filter?.timeline, {
+          type: e.pdu.type,
+          sender: e.pdu.sender,
+          room_id: roomId,
+          content: e.pdu.content,
+        }),
     );
-    const state = since === undefined || request.fullState || limited ? await this.stateBefore(request, roomId, timeline, since, leftAt) : [];
+    const state =
+      since === undefined || request.fullState || limited
+        ? await this.stateBefore(request, roomId, timeline, since, leftAt)
+        : [];
     return {
-      timeline: { events: await this.timelineEvents(request, visible, limited), limited, prev_batch: formatPaginationToken(timeline[0]?.streamPos ?? leftAt + 1n) },
+      timeline: {
+        events: await this.timelineEvents(request, visible, limited),
+        limited,
+        prev_batch: formatPaginationToken(timeline[0]?.streamPos ?? leftAt + 1n),
+      },
       state: { events: state.map((e) => toClientEvent(e)) },
       account_data: { events: [] },
     };
@@ -456,7 +694,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   /** A knock on a room of this server: the room's stripped state and the user's own knock (client-server-api "Knocking on rooms"). */
   private async knockState(roomId: string, userId: string): Promise<JsonObject[]> {
     const state = (await this.reader.currentState(roomId)).map((e) => e.pdu);
-    const own = state.filter((e) => e.type === 'm.room.member' && e.state_key === userId).map((e) => ({ type: e.type, state_key: e.state_key!, sender: e.sender, content: e.content }));
+    const own = state
+      .filter((e) => e.type === 'm.room.member' && e.state_key === userId)
+      .map((e) => ({ type: e.type, state_key: e.state_key!, sender: e.sender, content: e.content }));
     return [...strippedState(state), ...own] as unknown as JsonObject[];
   }
 }
@@ -468,8 +708,15 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
  */
 function withPushRules(userId: string, entries: AccountDataEntry[], initial: boolean): AccountDataEntry[] {
   const isRules = (a: AccountDataEntry) => a.roomId === '' && a.type === 'm.push_rules';
-  const updated = entries.map((a) => (isRules(a) ? { ...a, content: effectiveRules(a.content, userId) as unknown as JsonObject } : a));
-  if (initial && !entries.some(isRules)) updated.push({ roomId: '', type: 'm.push_rules', content: effectiveRules(undefined, userId) as unknown as JsonObject });
+  const updated = entries.map((a) =>
+    isRules(a) ? { ...a, content: effectiveRules(a.content, userId) as unknown as JsonObject } : a,
+  );
+  if (initial && !entries.some(isRules))
+    updated.push({
+      roomId: '',
+      type: 'm.push_rules',
+      content: effectiveRules(undefined, userId) as unknown as JsonObject,
+    });
   return updated;
 }
 

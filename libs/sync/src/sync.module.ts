@@ -23,7 +23,8 @@ import { SyncService } from './sync-service';
 /** Whether presence is on is a flag of the configuration, not a provider: a factory hands it to the tracker. */
 const PRESENCE_TRACKER: Provider = {
   provide: PresenceTracker,
-  useFactory: (store: PresenceStore, reader: SyncRoomReads, notifier: SyncNotifier, config: LatticeConfig) => new PresenceTracker(store, reader, notifier, config.presence.enabled),
+  useFactory: (store: PresenceStore, reader: SyncRoomReads, notifier: SyncNotifier, config: LatticeConfig) =>
+    new PresenceTracker(store, reader, notifier, config.presence.enabled),
   inject: [PresenceStore, SYNC_ROOM_READS, SyncNotifier, LATTICE_CONFIG],
 };
 
@@ -33,7 +34,23 @@ const PRESENCE_TRACKER: Provider = {
  */
 @Module({
   controllers: [SyncController, SlidingSyncController, MessagesController, LegacySyncController],
-  providers: [SyncNotifier, TypingStore, IgnoredUsersCache, PRESENCE_TRACKER, SyncService, PushEvaluation, FilterLoader, HistoryBackfill, RoomInputClient, ConnectionStore, SlidingRoomReader, SlidingRoomBuilder, SlidingExtensions, ThreadUpdates, SlidingSyncService],
+  providers: [
+    SyncNotifier,
+    TypingStore,
+    IgnoredUsersCache,
+    PRESENCE_TRACKER,
+    SyncService,
+    PushEvaluation,
+    FilterLoader,
+    HistoryBackfill,
+    RoomInputClient,
+    ConnectionStore,
+    SlidingRoomReader,
+    SlidingRoomBuilder,
+    SlidingExtensions,
+    ThreadUpdates,
+    SlidingSyncService,
+  ],
   exports: [SyncService],
 })
 export class SyncModule {}

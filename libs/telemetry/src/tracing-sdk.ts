@@ -11,7 +11,11 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 const UNTRACED_PATHS = /^\/(health\/|metrics(\?|$))/;
 
 /** The OpenTelemetry SDK with its exporter and instrumentations, started: what startTelemetry loads only when tracing is on. */
-export function startTracingSdk(options: { serviceName: string; otlpEndpoint: string; sampleRatio?: number }): () => Promise<void> {
+export function startTracingSdk(options: {
+  serviceName: string;
+  otlpEndpoint: string;
+  sampleRatio?: number;
+}): () => Promise<void> {
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName }),
     traceExporter: new OTLPTraceExporter({ url: options.otlpEndpoint }),

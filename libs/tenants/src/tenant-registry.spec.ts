@@ -36,6 +36,9 @@ describe('overlay of configured tenants and the tenants table', () => {
 
   it('keeps what the table does not hold, such as support contacts, from the configured tenant', () => {
     const configured = { ...tenant('a.test'), support: { contacts: [], support_page: 'https://a.test/help' } };
-    expect(overlay([configured], [row(tenant('a.test', 'closed'))])[0]).toMatchObject({ support: { support_page: 'https://a.test/help' }, registration: { mode: 'closed' } });
+    expect(overlay([configured], [row(tenant('a.test', 'closed'))])[0]).toMatchObject({
+      support: { support_page: 'https://a.test/help' },
+      registration: { mode: 'closed' },
+    });
   });
 });

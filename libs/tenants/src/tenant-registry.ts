@@ -78,7 +78,9 @@ export function overlay(configured: readonly TenantConfig[], rows: readonly Stor
     const row = byName.get(t.serverName);
     if (!row) return [t];
     // What the table does not hold (the configured tokens, support contacts) stays as configured.
-    return row.disabled ? [] : [{ ...t, ...row.tenant, registration: { ...row.tenant.registration, tokens: t.registration.tokens } }];
+    return row.disabled
+      ? []
+      : [{ ...t, ...row.tenant, registration: { ...row.tenant.registration, tokens: t.registration.tokens } }];
   });
   const added = rows
     .filter((r) => !r.disabled && !configured.some((t) => t.serverName === r.tenant.serverName))

@@ -1,13 +1,34 @@
 import { Logger } from '@nestjs/common';
 import { SpanKind, trace } from '@opentelemetry/api';
 import {
-  AckPolicy, DeliverPolicy, JSONCodec, RetentionPolicy, StorageType, connect, createInbox, nanos,
-  type Consumer, type ConsumerMessages, type JetStreamClient, type MsgHdrs, type JetStreamManager, type KV, type NatsConnection, type StreamConfig,
+  AckPolicy,
+  DeliverPolicy,
+  JSONCodec,
+  RetentionPolicy,
+  StorageType,
+  connect,
+  createInbox,
+  nanos,
+  type Consumer,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type MsgHdrs,
+  type JetStreamManager,
+  type KV,
+  type NatsConnection,
+  type StreamConfig,
 } from 'nats';
 import { partitionOf, type BusContract, type RequestSubject, type StreamSubject } from '@lattice/contracts';
 import type { Bus, ConsumerLag, DurableOptions, RequestHandler, StreamHandler } from '../bus';
 import {
-  LEASE_BUCKET, MEMBER_BUCKET, OUTPUT_STREAM, REPLY_TO_HEADER, ROOM_INPUT_STREAM, outputSubject, roomInputConsumer, roomInputSubject,
+  LEASE_BUCKET,
+  MEMBER_BUCKET,
+  OUTPUT_STREAM,
+  REPLY_TO_HEADER,
+  ROOM_INPUT_STREAM,
+  outputSubject,
+  roomInputConsumer,
+  roomInputSubject,
 } from './names';
 import { RequestBatcher } from '../request-batcher';
 import { PartitionConsumer } from './partition-consumer';
@@ -117,7 +138,12 @@ export class NatsBus implements Bus {
 
   static async connect(options: NatsBusOptions): Promise<NatsBus> {
     // Async traces capture a stack per request: a cost on every publish, for error messages the bus does not need.
-    const nc = await connect({ servers: options.url, name: options.name, maxReconnectAttempts: -1, noAsyncTraces: true });
+    const nc = await connect({
+      servers: options.url,
+      name: options.name,
+      maxReconnectAttempts: -1,
+      noAsyncTraces: true,
+    });
     const jsm = await nc.jetstreamManager();
     await ensureStream(jsm, {
       name: ROOM_INPUT_STREAM,
@@ -136,31 +162,44 @@ export class NatsBus implements Bus {
     return new NatsBus(nc, nc.jetstream(), jsm, options);
   }
 
-  async request<S extends RequestSubject>(subject: S, request: BusContract[S]['request'], partitionKey: string): Promise<BusContract[S]['reply']> {
+  async request<S extends RequestSubject>(
+    subject: S,
+    request: BusContract[S]['request'],
+    partitionKey: string,
+  ): Promise<BusContract[S]['reply']> {
     const partition = partitionOf(partitionKey, this.options.partitions);
-    return tracer.startActiveSpan(`${subject} send`, { kind: SpanKind.PRODUCER, attributes: { 'lattice.partition': partition } }, async (span) => {
-      try {
-        const id = request.inputId;
-        const reply = new Promise<BusContract[S]['reply']>((resolve, reject) => {
-          const timeoutMs = this.options.requestTimeoutMs ?? 30_000;
-          const timer = setTimeout(() => {
-            this.pending.delete(id);
-            reject(new Error(`No reply from the room-server for partition ${partition} within ${timeoutMs} ms`));
-          }, timeoutMs);
-          this.pending.set(id, { resolve: resolve as (reply: unknown) => void, reject, timer });
-        });
-        const headers = headersWithTrace();
-        headers.set(REPLY_TO_HEADER, `${this.inbox}.${id}`);
-        // Published once, never retried, so no JetStream message ID: a redelivered input is answered from processed_inputs.
-        // A core publish: the stream stores it all the same, without a PubAck message back. The reply is the
-        // acknowledgement that counts (the client hears nothing before the event is persisted), and an input
-        // the stream failed to store ends in the timeout, as a lost reply does. One message per request, not two.
-        this.publishAtEndOfTurn({ subject: roomInputSubject(partition), data: json.encode(request), headers, fail: (e) => this.pending.get(id)?.reject(e) });
-        return await reply;
-      } finally {
-        span.end();
-      }
-    });
+    return tracer.startActiveSpan(
+      `${subject} send`,
+      { kind: SpanKind.PRODUCER, attributes: { 'lattice.partition': partition } },
+      async (span) => {
+        try {
+          const id = request.inputId;
+          const reply = new Promise<BusContract[S]['reply']>((resolve, reject) => {
+            const timeoutMs = this.options.requestTimeoutMs ?? 30_000;
+            const timer = setTimeout(() => {
+              this.pending.delete(id);
+              reject(new Error(`No reply from the room-server for partition ${partition} within ${timeoutMs} ms`));
+            }, timeoutMs);
+            this.pending.set(id, { resolve: resolve as (reply: unknown) => void, reject, timer });
+          });
+          const headers = headersWithTrace();
+          headers.set(REPLY_TO_HEADER, `${this.inbox}.${id}`);
+          // Published once, never retried, so no JetStream message ID: a redelivered input is answered from processed_inputs.
+          // A core publish: the stream stores it all the same, without a PubAck message back. The reply is the
+          // acknowledgement that counts (the client hears nothing before the event is persisted), and an input
+          // the stream failed to store ends in the timeout, as a lost reply does. One message per request, not two.
+          this.publishAtEndOfTurn({
+            subject: roomInputSubject(partition),
+            data: json.encode(request),
+            headers,
+            fail: (e) => this.pending.get(id)?.reject(e),
+          });
+          return await reply;
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   /**
@@ -184,7 +223,9 @@ export class NatsBus implements Bus {
 
   serve<S extends RequestSubject>(subject: S, handler: RequestHandler<S>): void {
     if (this.serving) throw new Error(`${subject} is already served by this process`);
-    this.serving = this.startServing(new RequestBatcher('room.input', handler as unknown as RequestHandler<'room.input'>)).catch((e: Error) => this.logger.error(`serving ${subject}: ${e.message}`));
+    this.serving = this.startServing(
+      new RequestBatcher('room.input', handler as unknown as RequestHandler<'room.input'>),
+    ).catch((e: Error) => this.logger.error(`serving ${subject}: ${e.message}`));
   }
 
   publish<S extends StreamSubject>(subject: S, event: BusContract[S]['event']): Promise<void> {
@@ -193,15 +234,23 @@ export class NatsBus implements Bus {
 
   async publishAll<S extends StreamSubject>(subject: S, events: ReadonlyArray<BusContract[S]['event']>): Promise<void> {
     if (events.length === 0) return;
-    await tracer.startActiveSpan(`${subject} publish`, { kind: SpanKind.PRODUCER, attributes: { 'lattice.events': events.length } }, async (span) => {
-      try {
-        const maxBytes = this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
-        // Issued together (the connection keeps their order), acknowledged together.
-        await Promise.all(encodeOutputPayloads(events, maxBytes - HEADER_ALLOWANCE).map((payload) => this.js.publish(outputSubject(subject), payload, { headers: headersWithTrace() })));
-      } finally {
-        span.end();
-      }
-    });
+    await tracer.startActiveSpan(
+      `${subject} publish`,
+      { kind: SpanKind.PRODUCER, attributes: { 'lattice.events': events.length } },
+      async (span) => {
+        try {
+          const maxBytes = this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+          // Issued together (the connection keeps their order), acknowledged together.
+          await Promise.all(
+            encodeOutputPayloads(events, maxBytes - HEADER_ALLOWANCE).map((payload) =>
+              this.js.publish(outputSubject(subject), payload, { headers: headersWithTrace() }),
+            ),
+          );
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 
   /** One JetStream consumer per subject in a process, whatever the number of handlers: each message is delivered and decoded once. */
@@ -215,7 +264,10 @@ export class NatsBus implements Bus {
     this.handlers.set(subject, all);
     void (async () => {
       const messages = await this.establish(`${subject} consumer`, async () => {
-        const consumer = await this.js.consumers.get(OUTPUT_STREAM, { filterSubjects: outputSubject(subject), deliver_policy: DeliverPolicy.New });
+        const consumer = await this.js.consumers.get(OUTPUT_STREAM, {
+          filterSubjects: outputSubject(subject),
+          deliver_policy: DeliverPolicy.New,
+        });
         this.outputConsumers.set(subject, consumer);
         return consumer.consume();
       });
@@ -225,7 +277,10 @@ export class NatsBus implements Bus {
         const parent = traceContextOf(message.headers);
         await tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
           for (const event of decodeOutputPayload(message.data)) {
-            for (const each of all) await Promise.resolve(each(event as BusContract[StreamSubject]['event'])).catch((e: Error) => this.logger.error(`${subject} consumer: ${e.message}`));
+            for (const each of all)
+              await Promise.resolve(each(event as BusContract[StreamSubject]['event'])).catch((e: Error) =>
+                this.logger.error(`${subject} consumer: ${e.message}`),
+              );
           }
           span.end();
         });
@@ -233,11 +288,18 @@ export class NatsBus implements Bus {
     })().catch((e: Error) => this.logger.error(`${subject} consumer stopped: ${e.message}`));
   }
 
-  async consumeDurable<S extends StreamSubject>(subject: S, durableName: string, handler: StreamHandler<S>, options: DurableOptions = {}): Promise<void> {
+  async consumeDurable<S extends StreamSubject>(
+    subject: S,
+    durableName: string,
+    handler: StreamHandler<S>,
+    options: DurableOptions = {},
+  ): Promise<void> {
     const name = durableConsumerName(durableName, subject);
     await this.ensureDurableConsumer(name, subject, options);
     void (async () => {
-      const messages = await this.establish(`${name} consumer`, async () => (await this.js.consumers.get(OUTPUT_STREAM, name)).consume());
+      const messages = await this.establish(`${name} consumer`, async () =>
+        (await this.js.consumers.get(OUTPUT_STREAM, name)).consume(),
+      );
       if (!messages) return;
       this.outputs.push(messages);
       for await (const message of messages) {
@@ -284,7 +346,9 @@ export class NatsBus implements Bus {
   async checkReady(): Promise<void> {
     if (this.nc.isClosed()) throw new Error('the NATS connection is closed');
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('NATS did not answer in time')), READY_TIMEOUT_MS)));
+    const timeout = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error('NATS did not answer in time')), READY_TIMEOUT_MS)),
+    );
     try {
       await Promise.race([this.nc.flush(), timeout]);
     } finally {
@@ -363,7 +427,11 @@ export class NatsBus implements Bus {
 
   private async ensurePartitionConsumer(partition: number): Promise<void> {
     const name = roomInputConsumer(partition);
-    const existing = await this.jsm.consumers.info(ROOM_INPUT_STREAM, name).catch((e: unknown) => this.logger.debug(`No consumer ${name} yet (or its info is unavailable): it is created: ${String(e)}`));
+    const existing = await this.jsm.consumers
+      .info(ROOM_INPUT_STREAM, name)
+      .catch((e: unknown) =>
+        this.logger.debug(`No consumer ${name} yet (or its info is unavailable): it is created: ${String(e)}`),
+      );
     if (existing?.config.max_ack_pending === INPUT_WINDOW) return;
     if (existing) {
       await this.jsm.consumers.update(ROOM_INPUT_STREAM, name, { max_ack_pending: INPUT_WINDOW });
@@ -385,6 +453,13 @@ function durableConsumerName(durableName: string, subject: StreamSubject): strin
 }
 
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  if (await jsm.streams.info(config.name).catch((e: unknown) => logger.debug(`Stream ${config.name} not found (or its info is unavailable): it is created: ${String(e)}`))) return;
+  if (
+    await jsm.streams
+      .info(config.name)
+      .catch((e: unknown) =>
+        logger.debug(`Stream ${config.name} not found (or its info is unavailable): it is created: ${String(e)}`),
+      )
+  )
+    return;
   await jsm.streams.add(config);
 }

@@ -19,7 +19,11 @@ describe('output payloads', () => {
 
   it('gives an event larger than the limit a message of its own', () => {
     const oversized = [{ body: 'a' }, { body: 'z'.repeat(500) }, { body: 'b' }];
-    expect(encodeOutputPayloads(oversized, 100).map(decodeOutputPayload)).toEqual([[oversized[0]], [oversized[1]], [oversized[2]]]);
+    expect(encodeOutputPayloads(oversized, 100).map(decodeOutputPayload)).toEqual([
+      [oversized[0]],
+      [oversized[1]],
+      [oversized[2]],
+    ]);
   });
 
   it('counts bytes, not characters, of non-ASCII text', () => {

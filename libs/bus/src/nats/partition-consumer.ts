@@ -48,24 +48,39 @@ export class PartitionConsumer {
   /** Stops taking messages and waits for those in hand. */
   async stop(): Promise<void> {
     this.messages?.stop();
-    await this.done.catch((e: unknown) => this.logger.debug(`The consumer loop ended with an error while stopping; the messages in hand were not acknowledged and are redelivered: ${String(e)}`));
+    await this.done.catch((e: unknown) =>
+      this.logger.debug(
+        `The consumer loop ended with an error while stopping; the messages in hand were not acknowledged and are redelivered: ${String(e)}`,
+      ),
+    );
     await Promise.all(this.inHand);
   }
 
   private async handle(message: JsMsg): Promise<void> {
     const parent = traceContextOf(message.headers);
-    await tracer.startActiveSpan('room.input process', { kind: SpanKind.CONSUMER, attributes: { 'lattice.partition': this.partition } }, parent, async (span) => {
-      try {
-        const reply = await context.with(trace.setSpan(parent, span), () => this.batcher.submit(json.decode(message.data) as never, { partition: this.partition, epoch: this.epoch, mayBeRepeat: message.redelivered }));
-        const replyTo = message.headers?.get(REPLY_TO_HEADER);
-        if (replyTo) this.nc.publish(replyTo, json.encode(reply));
-        message.ack();
-      } catch (e) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
-        message.nak(RETRY_DELAY_MS);
-      } finally {
-        span.end();
-      }
-    });
+    await tracer.startActiveSpan(
+      'room.input process',
+      { kind: SpanKind.CONSUMER, attributes: { 'lattice.partition': this.partition } },
+      parent,
+      async (span) => {
+        try {
+          const reply = await context.with(trace.setSpan(parent, span), () =>
+            this.batcher.submit(json.decode(message.data) as never, {
+              partition: this.partition,
+              epoch: this.epoch,
+              mayBeRepeat: message.redelivered,
+            }),
+          );
+          const replyTo = message.headers?.get(REPLY_TO_HEADER);
+          if (replyTo) this.nc.publish(replyTo, json.encode(reply));
+          message.ack();
+        } catch (e) {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+          message.nak(RETRY_DELAY_MS);
+        } finally {
+          span.end();
+        }
+      },
+    );
   }
 }

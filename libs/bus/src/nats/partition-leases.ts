@@ -61,7 +61,11 @@ export class PartitionLeases {
     clearTimeout(this.timer);
     await this.ticking;
     for (const partition of this.owned) await this.release(partition);
-    await this.members.delete(this.options.owner).catch((e: unknown) => this.logger.debug(`Membership entry not deleted on stop; it expires with its TTL: ${String(e)}`));
+    await this.members
+      .delete(this.options.owner)
+      .catch((e: unknown) =>
+        this.logger.debug(`Membership entry not deleted on stop; it expires with its TTL: ${String(e)}`),
+      );
   }
 
   private async tick(): Promise<void> {
@@ -85,18 +89,25 @@ export class PartitionLeases {
 
   private async acquire(target: number): Promise<void> {
     // Start at an offset of our own, so replicas starting together do not all race for partition 0.
-    const offset = [...this.options.owner].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % this.options.partitions;
+    const offset =
+      [...this.options.owner].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % this.options.partitions;
     for (let i = 0; i < this.options.partitions && this.held.size < target && !this.stopped; i++) {
       const partition = (offset + i) % this.options.partitions;
       if (this.held.has(partition)) continue;
-      const revision = await this.leases.create(leaseKey(partition), this.value()).catch((e: unknown) => this.logger.debug(`Partition ${partition} is leased by another process: ${String(e)}`));
+      const revision = await this.leases
+        .create(leaseKey(partition), this.value())
+        .catch((e: unknown) => this.logger.debug(`Partition ${partition} is leased by another process: ${String(e)}`));
       if (revision === undefined) continue;
       this.held.set(partition, revision);
       try {
         await this.hooks.acquired(partition);
       } catch (e) {
         this.held.delete(partition);
-        await this.leases.delete(leaseKey(partition), { previousSeq: revision }).catch((e: unknown) => this.logger.debug(`Lease of partition ${partition} not given back; it expires with its TTL: ${String(e)}`));
+        await this.leases
+          .delete(leaseKey(partition), { previousSeq: revision })
+          .catch((e: unknown) =>
+            this.logger.debug(`Lease of partition ${partition} not given back; it expires with its TTL: ${String(e)}`),
+          );
         throw e;
       }
     }
@@ -106,7 +117,12 @@ export class PartitionLeases {
     const revision = this.held.get(partition);
     this.held.delete(partition);
     await this.hooks.lost(partition);
-    if (revision !== undefined) await this.leases.delete(leaseKey(partition), { previousSeq: revision }).catch((e: unknown) => this.logger.debug(`Lease of partition ${partition} not given back; it expires with its TTL: ${String(e)}`));
+    if (revision !== undefined)
+      await this.leases
+        .delete(leaseKey(partition), { previousSeq: revision })
+        .catch((e: unknown) =>
+          this.logger.debug(`Lease of partition ${partition} not given back; it expires with its TTL: ${String(e)}`),
+        );
   }
 
   private async liveReplicas(): Promise<number> {

@@ -1,7 +1,19 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { AccountStore, LoginTokens, type Session } from '@lattice/accounts';
-import { Auth, Errors, GuestAllowed, LockedAllowed, MatrixError, Public, RateLimited, Requester, Tenant, validateBody, type MatrixRequest } from '@lattice/http';
+import {
+  Auth,
+  Errors,
+  GuestAllowed,
+  LockedAllowed,
+  MatrixError,
+  Public,
+  RateLimited,
+  Requester,
+  Tenant,
+  validateBody,
+  type MatrixRequest,
+} from '@lattice/http';
 import { AppserviceAccess } from '../appservice/appservice-access';
 import { serverNameOf } from '@lattice/protocol';
 import type { z } from 'zod';
@@ -20,7 +32,13 @@ export class LoginController {
   @Get('login')
   @Public()
   flows() {
-    return { flows: [{ type: 'm.login.password' }, { type: 'm.login.token', get_login_token: true }, { type: 'm.login.application_service' }] };
+    return {
+      flows: [
+        { type: 'm.login.password' },
+        { type: 'm.login.token', get_login_token: true },
+        { type: 'm.login.application_service' },
+      ],
+    };
   }
 
   @Post('login')
@@ -60,19 +78,25 @@ export class LoginController {
   }
 
   /** application-service-api: a service logs in a user of its namespaces with its as_token (M_EXCLUSIVE outside them). */
-  private async serviceUser(tenant: TenantConfig, body: z.infer<typeof loginBody>, request: MatrixRequest): Promise<string> {
+  private async serviceUser(
+    tenant: TenantConfig,
+    body: z.infer<typeof loginBody>,
+    request: MatrixRequest,
+  ): Promise<string> {
     const service = this.appservices.serviceOf(tenant, request);
     const user = body.identifier?.user ?? body.user;
     if (!user) throw Errors.missingParam('m.login.application_service needs identifier.user');
     const userId = loginUserId(user, tenant.serverName);
     this.appservices.requireUserOf(service, userId);
-    if (await this.accounts.isLocalpartAvailable(tenant.serverName, userId.slice(1, userId.indexOf(':')))) throw Errors.forbidden(`${userId} is not registered`);
+    if (await this.accounts.isLocalpartAvailable(tenant.serverName, userId.slice(1, userId.indexOf(':'))))
+      throw Errors.forbidden(`${userId} is not registered`);
     if (await this.accounts.isDeactivated(userId)) throw Errors.userDeactivated();
     return userId;
   }
 
   private async passwordUser(tenant: TenantConfig, body: z.infer<typeof loginBody>): Promise<string> {
-    if (body.type !== 'm.login.password') throw new MatrixError(400, 'M_UNKNOWN', `Login type ${body.type} is not supported`);
+    if (body.type !== 'm.login.password')
+      throw new MatrixError(400, 'M_UNKNOWN', `Login type ${body.type} is not supported`);
     if (body.identifier && body.identifier.type !== 'm.id.user') {
       throw new MatrixError(400, 'M_UNKNOWN', `Identifier type ${body.identifier.type} is not supported`);
     }
@@ -122,5 +146,7 @@ export class LoginController {
 
 /** The refresh token and access token lifetime of a session that asked for them; nothing for the others. */
 export function refreshFields(session: Session): { refresh_token?: string; expires_in_ms?: number } {
-  return session.refreshToken === undefined ? {} : { refresh_token: session.refreshToken, expires_in_ms: session.expiresInMs };
+  return session.refreshToken === undefined
+    ? {}
+    : { refresh_token: session.refreshToken, expires_in_ms: session.expiresInMs };
 }

@@ -13,6 +13,11 @@ export class OpenIdController {
   @RateLimited()
   async requestToken(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('userId') userId: string) {
     if (userId !== r.userId) throw Errors.forbidden('You can only request an OpenID token for yourself');
-    return { access_token: await this.tokens.issue(userId), token_type: 'Bearer', matrix_server_name: t.serverName, expires_in: OPENID_TOKEN_TTL_SECONDS };
+    return {
+      access_token: await this.tokens.issue(userId),
+      token_type: 'Bearer',
+      matrix_server_name: t.serverName,
+      expires_in: OPENID_TOKEN_TTL_SECONDS,
+    };
   }
 }

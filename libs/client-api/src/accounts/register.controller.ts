@@ -25,17 +25,27 @@ export class RegisterController {
   @HttpCode(200)
   @Public()
   @RateLimited()
-  async register(@Tenant() tenant: TenantConfig, @Body() raw: unknown, @Req() request: MatrixRequest, @Query('kind') kind?: string) {
-    if (kind !== undefined && kind !== 'user' && kind !== 'guest') throw Errors.invalidParam('kind must be "user" or "guest"');
+  async register(
+    @Tenant() tenant: TenantConfig,
+    @Body() raw: unknown,
+    @Req() request: MatrixRequest,
+    @Query('kind') kind?: string,
+  ) {
+    if (kind !== undefined && kind !== 'user' && kind !== 'guest')
+      throw Errors.invalidParam('kind must be "user" or "guest"');
     if (kind === 'guest') return this.registerGuest(tenant, raw);
     const body = validateBody(registerBody, raw);
     if (body.type === 'm.login.application_service') return this.registerForService(tenant, body, request);
     if (tenant.registration.mode === 'closed') throw Errors.forbidden('Registration is disabled on this server');
-    const guest = body.guest_access_token === undefined ? undefined : await this.upgradingGuest(tenant, body.guest_access_token, body.username);
+    const guest =
+      body.guest_access_token === undefined
+        ? undefined
+        : await this.upgradingGuest(tenant, body.guest_access_token, body.username);
 
     // Check the username before UIA so clients learn about a taken name first, as Synapse does.
     if (!guest && body.username !== undefined) {
-      if (!(await this.accounts.isLocalpartAvailable(tenant.serverName, body.username.toLowerCase()))) throw Errors.userInUse();
+      if (!(await this.accounts.isLocalpartAvailable(tenant.serverName, body.username.toLowerCase())))
+        throw Errors.userInUse();
       this.appservices.requireNotExclusiveUser(`@${body.username.toLowerCase()}:${tenant.serverName}`);
     }
     // The token's use is taken when the stage completes (atomically, so a token's last use goes to one registration) and given back if the account then cannot be made.
@@ -79,10 +89,20 @@ export class RegisterController {
       displayName: body.initial_device_display_name,
       refreshable: body.refresh_token,
     });
-    return { user_id: userId, access_token: session.accessToken, ...refreshFields(session), device_id: session.deviceId };
+    return {
+      user_id: userId,
+      access_token: session.accessToken,
+      ...refreshFields(session),
+      device_id: session.deviceId,
+    };
   }
 
-  private async createAccount(tenant: TenantConfig, guest: string | undefined, username: string | undefined, password: string | undefined): Promise<string> {
+  private async createAccount(
+    tenant: TenantConfig,
+    guest: string | undefined,
+    username: string | undefined,
+    password: string | undefined,
+  ): Promise<string> {
     if (guest) {
       await this.accounts.upgradeGuest(guest, password);
       return guest;
@@ -95,7 +115,12 @@ export class RegisterController {
   private async registerGuest(tenant: TenantConfig, raw: unknown) {
     if (!tenant.registration.guests) throw Errors.guestAccessForbidden();
     const body = validateBody(registerBody, raw);
-    const userId = await this.accounts.createUser(tenant.serverName, await this.accounts.generateLocalpart(tenant.serverName), undefined, { guest: true });
+    const userId = await this.accounts.createUser(
+      tenant.serverName,
+      await this.accounts.generateLocalpart(tenant.serverName),
+      undefined,
+      { guest: true },
+    );
     const session = await this.accounts.startSession(userId, { displayName: body.initial_device_display_name });
     return { user_id: userId, access_token: session.accessToken, device_id: session.deviceId };
   }
@@ -105,10 +130,16 @@ export class RegisterController {
    * tenant, and `username`, if given, its own localpart (the account keeps
    * its user ID, so its rooms and history stay).
    */
-  private async upgradingGuest(tenant: TenantConfig, guestAccessToken: string, username: string | undefined): Promise<string> {
+  private async upgradingGuest(
+    tenant: TenantConfig,
+    guestAccessToken: string,
+    username: string | undefined,
+  ): Promise<string> {
     const owner = await this.accounts.resolveToken(guestAccessToken);
-    if (!owner?.isGuest || owner.userId.slice(owner.userId.indexOf(':') + 1) !== tenant.serverName) throw Errors.forbidden('guest_access_token is not a guest account of this server');
-    if (username !== undefined && `@${username.toLowerCase()}:${tenant.serverName}` !== owner.userId) throw Errors.invalidParam("username must be the guest's own localpart");
+    if (!owner?.isGuest || owner.userId.slice(owner.userId.indexOf(':') + 1) !== tenant.serverName)
+      throw Errors.forbidden('guest_access_token is not a guest account of this server');
+    if (username !== undefined && `@${username.toLowerCase()}:${tenant.serverName}` !== owner.userId)
+      throw Errors.invalidParam("username must be the guest's own localpart");
     return owner.userId;
   }
 
@@ -117,11 +148,14 @@ export class RegisterController {
   @RateLimited()
   async available(@Tenant() tenant: TenantConfig, @Query('username') username?: string) {
     if (!username) throw Errors.missingParam('Missing query parameter: username');
-    if (!(await this.accounts.isLocalpartAvailable(tenant.serverName, username.toLowerCase()))) throw Errors.userInUse();
+    if (!(await this.accounts.isLocalpartAvailable(tenant.serverName, username.toLowerCase())))
+      throw Errors.userInUse();
     return { available: true };
   }
 }
 
 function flowsFor(tenant: TenantConfig): UiaFlow[] {
-  return tenant.registration.mode === 'token' ? [{ stages: ['m.login.registration_token'] }] : [{ stages: ['m.login.dummy'] }];
+  return tenant.registration.mode === 'token'
+    ? [{ stages: ['m.login.registration_token'] }]
+    : [{ stages: ['m.login.dummy'] }];
 }

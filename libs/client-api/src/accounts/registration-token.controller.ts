@@ -16,7 +16,8 @@ export class RegistrationTokenController {
   @Public()
   @RateLimited()
   async validity(@Tenant() tenant: TenantConfig, @Query('token') token?: string) {
-    if (tenant.registration.mode !== 'token') throw new MatrixError(403, 'M_FORBIDDEN', 'Registration tokens are not used here');
+    if (tenant.registration.mode !== 'token')
+      throw new MatrixError(403, 'M_FORBIDDEN', 'Registration tokens are not used here');
     if (!token) throw Errors.missingParam('Missing query parameter: token');
     // The database's tokens (admin API), with their uses and expiry; configured tokens are copied there at start.
     return { valid: await this.tokens.isValid(tenant.serverName, token) };

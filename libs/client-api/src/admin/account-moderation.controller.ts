@@ -26,7 +26,12 @@ export class AccountModerationController {
   }
 
   @Put('suspend/:userId')
-  async suspend(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('userId') userId: string, @Body() raw: unknown) {
+  async suspend(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('userId') userId: string,
+    @Body() raw: unknown,
+  ) {
     const { suspended } = validateBody(suspendBody, raw);
     await this.target(r, t, userId);
     await this.accounts.setModeration(userId, { suspended });
@@ -48,7 +53,8 @@ export class AccountModerationController {
 
   /** The account an admin of this tenant may moderate, in the order of checks the spec's errors give. */
   private async target(r: Requester, t: TenantConfig, userId: string): Promise<AccountModeration> {
-    if ((await this.accounts.moderationOf(r.userId))?.isAdmin !== true) throw Errors.forbidden('Only server administrators may moderate accounts');
+    if ((await this.accounts.moderationOf(r.userId))?.isAdmin !== true)
+      throw Errors.forbidden('Only server administrators may moderate accounts');
     if (serverNameOf(userId) !== t.serverName) throw Errors.invalidParam('User does not belong to the local server');
     if (userId === r.userId) throw Errors.forbidden('Server administrators cannot moderate their own account');
     const account = await this.accounts.moderationOf(userId);

@@ -19,7 +19,8 @@ export class WhoisController {
 
   @Get('whois/:userId')
   async whois(@Auth() r: Requester, @Param('userId') userId: string) {
-    if (userId !== r.userId && !(await this.isAdmin(r.userId))) throw Errors.forbidden('Only server administrators may look up other users');
+    if (userId !== r.userId && !(await this.isAdmin(r.userId)))
+      throw Errors.forbidden('Only server administrators may look up other users');
     if (!(await this.accounts.getProfile(userId))) throw Errors.notFound('User not found');
     const devices = await this.accounts.listDevices(userId);
     return {
@@ -27,7 +28,16 @@ export class WhoisController {
       devices: Object.fromEntries(
         devices.map((d) => [
           d.deviceId,
-          { sessions: [{ connections: d.lastSeenTs === null ? [] : [{ ...(d.lastSeenIp ? { ip: d.lastSeenIp } : {}), last_seen: Number(d.lastSeenTs) }] }] },
+          {
+            sessions: [
+              {
+                connections:
+                  d.lastSeenTs === null
+                    ? []
+                    : [{ ...(d.lastSeenIp ? { ip: d.lastSeenIp } : {}), last_seen: Number(d.lastSeenTs) }],
+              },
+            ],
+          },
         ]),
       ),
     };

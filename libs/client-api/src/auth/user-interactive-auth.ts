@@ -46,7 +46,10 @@ export async function completeSingleStageAuth(
   const session = typeof auth?.session === 'string' ? auth.session : randomBytes(12).toString('base64url');
   if (!auth || typeof auth.type !== 'string') throw new UiaChallenge(flows, session);
   if (!flows.some((f) => f.stages.length === 1 && f.stages[0] === auth.type)) {
-    throw new UiaChallenge(flows, session, { errcode: 'M_UNRECOGNIZED', error: `Auth type ${auth.type} is not offered here` });
+    throw new UiaChallenge(flows, session, {
+      errcode: 'M_UNRECOGNIZED',
+      error: `Auth type ${auth.type} is not offered here`,
+    });
   }
   const failure = await check(auth.type, auth);
   if (failure) throw new UiaChallenge(flows, session, { errcode: 'M_FORBIDDEN', error: failure });

@@ -1,5 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { AccountStore, DehydratedDeviceStore, DeviceKeyStore, DeviceListStore, parseDehydratedDeviceUpload, parseEventsBatch } from '@lattice/accounts';
+import {
+  AccountStore,
+  DehydratedDeviceStore,
+  DeviceKeyStore,
+  DeviceListStore,
+  parseDehydratedDeviceUpload,
+  parseEventsBatch,
+} from '@lattice/accounts';
 import { Auth, Errors, Requester, requireJsonObject } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 
@@ -31,11 +38,16 @@ export class DehydratedDeviceController {
   async put(@Auth() r: Requester, @Body() raw: unknown) {
     const upload = parseDehydratedDeviceUpload(requireJsonObject<JsonObject>(raw), r.userId);
     // A real device's ID would hand its keys and messages to whoever holds the dehydration key.
-    if (await this.dehydrated.isOrdinaryDevice(r.userId, upload.deviceId)) throw Errors.invalidParam('device_id is already used by another device');
+    if (await this.dehydrated.isOrdinaryDevice(r.userId, upload.deviceId))
+      throw Errors.invalidParam('device_id is already used by another device');
     const previous = await this.dehydrated.get(r.userId);
     if (previous) await this.accounts.deleteDevices(r.userId, [previous.deviceId]);
     await this.dehydrated.put(r.userId, upload.deviceId, upload.deviceData, upload.displayName);
-    await this.keys.upload(r.userId, upload.deviceId, { deviceKeys: upload.deviceKeys, oneTimeKeys: upload.oneTimeKeys, fallbackKeys: upload.fallbackKeys });
+    await this.keys.upload(r.userId, upload.deviceId, {
+      deviceKeys: upload.deviceKeys,
+      oneTimeKeys: upload.oneTimeKeys,
+      fallbackKeys: upload.fallbackKeys,
+    });
     await this.deviceLists.changed(r.userId, [upload.deviceId], 'local');
     return { device_id: upload.deviceId };
   }
@@ -64,7 +76,11 @@ export class DehydratedDeviceController {
   }
 
   @Get('dehydrated_device/:deviceId/events')
-  async eventsByQuery(@Auth() r: Requester, @Param('deviceId') deviceId: string, @Query('from') from: string | undefined) {
+  async eventsByQuery(
+    @Auth() r: Requester,
+    @Param('deviceId') deviceId: string,
+    @Query('from') from: string | undefined,
+  ) {
     return this.page(r.userId, deviceId, parseEventsBatch(from));
   }
 

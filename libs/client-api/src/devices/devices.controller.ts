@@ -28,21 +28,28 @@ export class DevicesController {
 
   @Get('devices')
   async list(@Auth() r: Requester) {
-    const [devices, dehydrated] = await Promise.all([this.accounts.listDevices(r.userId), this.dehydrated.get(r.userId)]);
+    const [devices, dehydrated] = await Promise.all([
+      this.accounts.listDevices(r.userId),
+      this.dehydrated.get(r.userId),
+    ]);
     return { devices: devices.filter((d) => d.deviceId !== dehydrated?.deviceId).map(deviceJson) };
   }
 
   @Get('devices/:deviceId')
   async get(@Auth() r: Requester, @Param('deviceId') deviceId: string) {
     const device = await this.accounts.getDevice(r.userId, deviceId);
-    if (!device || (await this.dehydrated.get(r.userId))?.deviceId === deviceId) throw Errors.notFound('No such device');
+    if (!device || (await this.dehydrated.get(r.userId))?.deviceId === deviceId)
+      throw Errors.notFound('No such device');
     return deviceJson(device);
   }
 
   @Put('devices/:deviceId')
   async rename(@Auth() r: Requester, @Param('deviceId') deviceId: string, @Body() raw: unknown) {
     const body = validateBody(renameDeviceBody, raw);
-    const exists = body.display_name === undefined ? (await this.accounts.getDevice(r.userId, deviceId)) !== null : await this.accounts.renameDevice(r.userId, deviceId, body.display_name);
+    const exists =
+      body.display_name === undefined
+        ? (await this.accounts.getDevice(r.userId, deviceId)) !== null
+        : await this.accounts.renameDevice(r.userId, deviceId, body.display_name);
     if (!exists) throw Errors.notFound('No such device');
     return {};
   }

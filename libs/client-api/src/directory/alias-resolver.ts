@@ -26,14 +26,23 @@ export class AliasResolver {
     const server = serverNameOf(alias);
     if (!server || this.tenants.isLocal(server)) {
       // An application service whose namespace holds the alias may create its room now (application-service-api "Querying").
-      const row = await this.namespaces.readAlias(alias, () => this.storage.db.roomAlias.findUnique({ where: { alias } }));
+      const row = await this.namespaces.readAlias(alias, () =>
+        this.storage.db.roomAlias.findUnique({ where: { alias } }),
+      );
       if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
       return { roomId: row.roomId, servers: [row.serverName] };
     }
     try {
-      const answer = await this.federation.request<{ room_id?: unknown; servers?: unknown }>(origin, server, 'GET', `/_matrix/federation/v1/query/directory?room_alias=${encodeURIComponent(alias)}`);
+      const answer = await this.federation.request<{ room_id?: unknown; servers?: unknown }>(
+        origin,
+        server,
+        'GET',
+        `/_matrix/federation/v1/query/directory?room_alias=${encodeURIComponent(alias)}`,
+      );
       if (typeof answer.room_id !== 'string') throw Errors.notFound(`Room alias ${alias} not found`);
-      const servers = Array.isArray(answer.servers) ? answer.servers.filter((s): s is string => typeof s === 'string') : [];
+      const servers = Array.isArray(answer.servers)
+        ? answer.servers.filter((s): s is string => typeof s === 'string')
+        : [];
       return { roomId: answer.room_id, servers: servers.length ? servers : [server] };
     } catch (e) {
       if (e instanceof MatrixError) throw e;
@@ -47,7 +56,11 @@ export class AliasResolver {
    * resolved, with the servers to reach the room through: those named by
    * `via` (or the deprecated `server_name`), then the alias's.
    */
-  async resolveRoomIdOrAlias(origin: string, target: string, via: string[]): Promise<{ roomId: string; servers: string[] }> {
+  async resolveRoomIdOrAlias(
+    origin: string,
+    target: string,
+    via: string[],
+  ): Promise<{ roomId: string; servers: string[] }> {
     // A malformed via or room ID would otherwise fail later, as a federation request to a server that cannot exist.
     const invalidVia = via.find((server) => !isValidServerName(server));
     if (invalidVia !== undefined) throw Errors.invalidParam(`Invalid server name in via: ${invalidVia}`);

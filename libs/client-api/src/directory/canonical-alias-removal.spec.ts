@@ -6,7 +6,10 @@ describe('canonicalAliasWithout', () => {
   });
 
   it('drops an alt alias and keeps the rest', () => {
-    expect(canonicalAliasWithout({ alias: '#a:x', alt_aliases: ['#b:x', '#c:x'] }, '#b:x')).toEqual({ alias: '#a:x', alt_aliases: ['#c:x'] });
+    expect(canonicalAliasWithout({ alias: '#a:x', alt_aliases: ['#b:x', '#c:x'] }, '#b:x')).toEqual({
+      alias: '#a:x',
+      alt_aliases: ['#c:x'],
+    });
   });
 
   it('drops the alias from both places at once', () => {

@@ -10,7 +10,11 @@ export function canonicalAliasWithout(content: JsonObject, alias: string): JsonO
   if (content.alias !== alias && !alts?.includes(alias)) return undefined;
   const { alias: canonical, alt_aliases: _alts, ...rest } = content;
   const remaining = alts?.filter((a) => a !== alias);
-  return { ...rest, ...(canonical === alias ? {} : { alias: canonical }), ...(remaining?.length ? { alt_aliases: remaining } : {}) };
+  return {
+    ...rest,
+    ...(canonical === alias ? {} : { alias: canonical }),
+    ...(remaining?.length ? { alt_aliases: remaining } : {}),
+  };
 }
 
 /**
@@ -32,10 +36,20 @@ export class CanonicalAliasRemoval {
     const content = current && canonicalAliasWithout(current.pdu.content, alias);
     if (!content) return;
     try {
-      await this.rooms.submit({ kind: 'send', serverName, sender, roomId, type: 'm.room.canonical_alias', stateKey: '', content });
+      await this.rooms.submit({
+        kind: 'send',
+        serverName,
+        sender,
+        roomId,
+        type: 'm.room.canonical_alias',
+        stateKey: '',
+        content,
+      });
     } catch (e) {
       if (!(e instanceof MatrixError) || e.status !== 403) throw e;
-      this.logger.debug(`${sender} deleted ${alias} but may not update the canonical alias of ${roomId}, which keeps naming it: ${e.message}`);
+      this.logger.debug(
+        `${sender} deleted ${alias} but may not update the canonical alias of ${roomId}, which keeps naming it: ${e.message}`,
+      );
     }
   }
 }

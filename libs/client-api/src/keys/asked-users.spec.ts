@@ -6,7 +6,9 @@ describe('answerForAskedUsers', () => {
   });
 
   it('drops keys of users nobody asked that server about', () => {
-    expect(answerForAskedUsers({ '@b:there': { k: 1 }, '@alice:here': { forged: true } }, { '@b:there': [] })).toEqual({ '@b:there': { k: 1 } });
+    expect(answerForAskedUsers({ '@b:there': { k: 1 }, '@alice:here': { forged: true } }, { '@b:there': [] })).toEqual({
+      '@b:there': { k: 1 },
+    });
   });
 
   it('answers nothing for a missing field', () => {

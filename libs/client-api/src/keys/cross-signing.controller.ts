@@ -47,22 +47,35 @@ export class CrossSigningController {
   async uploadKeys(@Auth() r: Requester, @Body() raw: unknown) {
     const body = requireJsonObject(raw);
     const uploaded: CrossSigningKeys = {};
-    for (const usage of CROSS_SIGNING_USAGES) if (body[`${usage}_key`] !== undefined) uploaded[usage] = body[`${usage}_key`] as JsonObject;
+    for (const usage of CROSS_SIGNING_USAGES)
+      if (body[`${usage}_key`] !== undefined) uploaded[usage] = body[`${usage}_key`] as JsonObject;
     const existing = await this.crossSigning.keysOf(r.userId);
-    if (uploadNeedsAuth(existing, uploaded)) await requirePassword(this.accounts, r.userId, body.auth as AuthDict | undefined);
+    if (uploadNeedsAuth(existing, uploaded))
+      await requirePassword(this.accounts, r.userId, body.auth as AuthDict | undefined);
 
     const publicKeys: Partial<Record<CrossSigningUsage, string>> = {};
-    for (const usage of CROSS_SIGNING_USAGES) if (uploaded[usage]) publicKeys[usage] = crossSigningPublicKey(uploaded[usage], r.userId, usage);
+    for (const usage of CROSS_SIGNING_USAGES)
+      if (uploaded[usage]) publicKeys[usage] = crossSigningPublicKey(uploaded[usage], r.userId, usage);
     const masterKey = publicKeys.master ?? (existing.master ? publicKeyOf(existing.master) : undefined);
-    for (const usage of ['self_signing', 'user_signing'] as const) if (uploaded[usage]) requireSignedByMaster(uploaded[usage], r.userId, masterKey, usage);
+    for (const usage of ['self_signing', 'user_signing'] as const)
+      if (uploaded[usage]) requireSignedByMaster(uploaded[usage], r.userId, masterKey, usage);
     // Key IDs of devices and of cross-signing keys share one namespace (ed25519:<id>).
     const deviceIds = new Set((await this.accounts.listDevices(r.userId)).map((d) => d.deviceId));
     if (Object.values(publicKeys).some((k) => deviceIds.has(k))) throw Errors.forbidden('Key ID in use by a device');
 
-    const changed = CROSS_SIGNING_USAGES.filter((u) => uploaded[u] && !(existing[u] && sameSignedContent(uploaded[u], existing[u])));
+    const changed = CROSS_SIGNING_USAGES.filter(
+      (u) => uploaded[u] && !(existing[u] && sameSignedContent(uploaded[u], existing[u])),
+    );
     if (changed.length === 0) return {};
-    await this.crossSigning.replace(r.userId, Object.fromEntries(changed.map((u) => [u, { json: uploaded[u]!, publicKey: publicKeys[u]! }])));
-    await this.deviceLists.signingKeysChanged(r.userId, 'local', changed.includes('master') || changed.includes('self_signing'));
+    await this.crossSigning.replace(
+      r.userId,
+      Object.fromEntries(changed.map((u) => [u, { json: uploaded[u]!, publicKey: publicKeys[u]! }])),
+    );
+    await this.deviceLists.signingKeysChanged(
+      r.userId,
+      'local',
+      changed.includes('master') || changed.includes('self_signing'),
+    );
     return {};
   }
 
@@ -81,7 +94,8 @@ export class CrossSigningController {
     const signedUsers = new Set<string>();
 
     for (const [userId, byKey] of Object.entries(raw as Record<string, unknown>)) {
-      if (typeof byKey !== 'object' || byKey === null || Array.isArray(byKey)) throw Errors.badJson(`${userId} must map key IDs to signed objects`);
+      if (typeof byKey !== 'object' || byKey === null || Array.isArray(byKey))
+        throw Errors.badJson(`${userId} must map key IDs to signed objects`);
       for (const [keyId, signed] of Object.entries(byKey as Record<string, unknown>)) {
         let outcome: SignatureOutcome;
         if (typeof signed !== 'object' || signed === null || Array.isArray(signed)) {
@@ -100,7 +114,10 @@ export class CrossSigningController {
           }
         } else {
           const target = await this.masterKeyOf(t, userId);
-          outcome = target && publicKeyOf(target) !== keyId ? { failure: { errcode: 'M_NOT_FOUND', error: `${keyId} is not ${userId}'s master key` } } : checkUserSignature(r.userId, signed as JsonObject, target, userSigning);
+          outcome =
+            target && publicKeyOf(target) !== keyId
+              ? { failure: { errcode: 'M_NOT_FOUND', error: `${keyId} is not ${userId}'s master key` } }
+              : checkUserSignature(r.userId, signed as JsonObject, target, userSigning);
           if ('signatures' in outcome) {
             await this.crossSigning.addUserSignatures(r.userId, userId, keyId, outcome.signatures);
             signedUsers.add(userId);
@@ -112,7 +129,12 @@ export class CrossSigningController {
     if (signedDevices.length > 0) await this.deviceLists.changed(r.userId, signedDevices, 'local');
     if (signedMaster) await this.deviceLists.signingKeysChanged(r.userId, 'local', true);
     // The signer's devices query a user they signed again (device_lists.changed), which shows them the new signature; nothing goes to other servers.
-    for (const userId of signedUsers) await this.deviceLists.signingKeysChanged(userId, this.tenants.isLocal(serverNameOf(userId) ?? '') ? 'local' : 'remote', false);
+    for (const userId of signedUsers)
+      await this.deviceLists.signingKeysChanged(
+        userId,
+        this.tenants.isLocal(serverNameOf(userId) ?? '') ? 'local' : 'remote',
+        false,
+      );
     return { failures };
   }
 
@@ -122,8 +144,16 @@ export class CrossSigningController {
     if (!server) return undefined;
     if (this.tenants.isLocal(server)) return (await this.crossSigning.keysOf(userId)).master;
     const answer = await this.federation
-      .request<{ master_keys?: Record<string, JsonObject> }>(t.serverName, server, 'POST', '/_matrix/federation/v1/user/keys/query', { device_keys: { [userId]: [] } })
-      .catch((e: unknown) => this.logger.debug(`Master key of ${userId} not fetched from ${server}; taken as having none: ${String(e)}`));
+      .request<{ master_keys?: Record<string, JsonObject> }>(
+        t.serverName,
+        server,
+        'POST',
+        '/_matrix/federation/v1/user/keys/query',
+        { device_keys: { [userId]: [] } },
+      )
+      .catch((e: unknown) =>
+        this.logger.debug(`Master key of ${userId} not fetched from ${server}; taken as having none: ${String(e)}`),
+      );
     return answer?.master_keys?.[userId];
   }
 }

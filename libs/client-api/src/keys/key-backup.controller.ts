@@ -33,7 +33,8 @@ export class KeyBackupController {
   async update(@Auth() r: Requester, @Param('version') version: string, @Body() body: unknown) {
     const { algorithm, authData } = versionBody(body);
     const named = (body as { version?: unknown }).version;
-    if (named !== undefined && named !== version) throw Errors.invalidParam('The version in the body must be the one in the path');
+    if (named !== undefined && named !== version)
+      throw Errors.invalidParam('The version in the body must be the one in the path');
     await this.backups.updateVersion(r.userId, version, algorithm, authData);
     return {};
   }
@@ -50,13 +51,26 @@ export class KeyBackupController {
   }
 
   @Put('keys/:roomId')
-  putRoom(@Auth() r: Requester, @Param('roomId') roomId: string, @Query('version') version: string | undefined, @Body() body: unknown) {
+  putRoom(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Query('version') version: string | undefined,
+    @Body() body: unknown,
+  ) {
     return this.backups.putKeys(r.userId, required(version), { [roomId]: parseRoomSessions(body, 'body') });
   }
 
   @Put('keys/:roomId/:sessionId')
-  putSession(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('sessionId') sessionId: string, @Query('version') version: string | undefined, @Body() body: unknown) {
-    return this.backups.putKeys(r.userId, required(version), { [roomId]: { [sessionId]: parseBackupKey(body, 'body') } });
+  putSession(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Param('sessionId') sessionId: string,
+    @Query('version') version: string | undefined,
+    @Body() body: unknown,
+  ) {
+    return this.backups.putKeys(r.userId, required(version), {
+      [roomId]: { [sessionId]: parseBackupKey(body, 'body') },
+    });
   }
 
   @Get('keys')
@@ -72,7 +86,12 @@ export class KeyBackupController {
   }
 
   @Get('keys/:roomId/:sessionId')
-  async getSession(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('sessionId') sessionId: string, @Query('version') version: string | undefined) {
+  async getSession(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Param('sessionId') sessionId: string,
+    @Query('version') version: string | undefined,
+  ) {
     const key = (await this.backups.getKeys(r.userId, required(version), { roomId, sessionId }))[roomId]?.[sessionId];
     if (!key) throw Errors.notFound('No key for this session in the backup');
     return key;
@@ -89,7 +108,12 @@ export class KeyBackupController {
   }
 
   @Delete('keys/:roomId/:sessionId')
-  deleteSession(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('sessionId') sessionId: string, @Query('version') version: string | undefined) {
+  deleteSession(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Param('sessionId') sessionId: string,
+    @Query('version') version: string | undefined,
+  ) {
     return this.backups.deleteKeys(r.userId, required(version), { roomId, sessionId });
   }
 }
@@ -97,7 +121,8 @@ export class KeyBackupController {
 function versionBody(body: unknown): { algorithm: string; authData: JsonObject } {
   const { algorithm, auth_data: authData } = requireJsonObject(body);
   if (typeof algorithm !== 'string' || algorithm === '') throw Errors.badJson('algorithm must be a string');
-  if (typeof authData !== 'object' || authData === null || Array.isArray(authData)) throw Errors.badJson('auth_data must be an object');
+  if (typeof authData !== 'object' || authData === null || Array.isArray(authData))
+    throw Errors.badJson('auth_data must be an object');
   return { algorithm, authData: authData as JsonObject };
 }
 

@@ -1,5 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { CrossSigningStore, DeviceKeyStore, DeviceListStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
+import {
+  CrossSigningStore,
+  DeviceKeyStore,
+  DeviceListStore,
+  type DeviceKeyQuery,
+  type OneTimeKeyClaim,
+} from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient } from '@lattice/federation';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
@@ -7,12 +13,15 @@ import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { DeviceListReader, parseSyncToken } from '@lattice/streams';
 import { answerForAskedUsers } from './asked-users';
 
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string');
 
 /** Uploaded identity keys: the requester's own device's, with every field DeviceKeys requires (definitions/device_keys.yaml). */
 function checkDeviceKeys(deviceKeys: JsonObject, r: Requester): void {
-  if (deviceKeys.user_id !== r.userId || deviceKeys.device_id !== r.deviceId) throw Errors.badJson('device_keys must be for the device making the request');
+  if (deviceKeys.user_id !== r.userId || deviceKeys.device_id !== r.deviceId)
+    throw Errors.badJson('device_keys must be for the device making the request');
   if (!isStringArray(deviceKeys.algorithms)) throw Errors.badJson('device_keys.algorithms must be a list of strings');
   if (!isObject(deviceKeys.keys)) throw Errors.badJson('device_keys.keys must be an object');
   if (!isObject(deviceKeys.signatures)) throw Errors.badJson('device_keys.signatures must be an object');
@@ -56,9 +65,14 @@ export class KeysController {
     if (deviceKeys) checkDeviceKeys(deviceKeys, r);
     for (const field of ['one_time_keys', 'fallback_keys'] as const) {
       const value = upload[field];
-      if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw Errors.badJson(`${field} must be an object`);
+      if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value)))
+        throw Errors.badJson(`${field} must be an object`);
     }
-    const stored = await this.keys.upload(r.userId, r.deviceId, { deviceKeys, oneTimeKeys: upload.one_time_keys, fallbackKeys: upload.fallback_keys });
+    const stored = await this.keys.upload(r.userId, r.deviceId, {
+      deviceKeys,
+      oneTimeKeys: upload.one_time_keys,
+      fallbackKeys: upload.fallback_keys,
+    });
     if (stored.deviceKeysChanged) await this.deviceLists.changed(r.userId, [r.deviceId], 'local');
     return { one_time_key_counts: stored.oneTimeKeyCounts };
   }
@@ -79,8 +93,17 @@ export class KeysController {
   @HttpCode(200)
   async query(@Auth() r: Requester, @Tenant() t: TenantConfig, @Body() body: unknown) {
     const { local, remote } = this.split(deviceKeyQuery((body as { device_keys?: unknown })?.device_keys));
-    const answer = { device_keys: (await this.keys.query(local)) as unknown as JsonObject, ...(await this.crossSigning.forQuery(Object.keys(local), r.userId)) };
-    const failures = await this.askServers(t, remote, 'keys/query', ['device_keys', 'master_keys', 'self_signing_keys'], answer);
+    const answer = {
+      device_keys: (await this.keys.query(local)) as unknown as JsonObject,
+      ...(await this.crossSigning.forQuery(Object.keys(local), r.userId)),
+    };
+    const failures = await this.askServers(
+      t,
+      remote,
+      'keys/query',
+      ['device_keys', 'master_keys', 'self_signing_keys'],
+      answer,
+    );
     // Signatures the requester's user-signing key made of other servers' users are kept here, not there.
     await this.crossSigning.addViewerSignatures(answer.master_keys, r.userId);
     return { ...answer, failures };
@@ -91,7 +114,8 @@ export class KeysController {
   @HttpCode(200)
   async claim(@Auth() _r: Requester, @Tenant() t: TenantConfig, @Body() body: unknown) {
     const wanted = (body as { one_time_keys?: unknown })?.one_time_keys;
-    if (typeof wanted !== 'object' || wanted === null || Array.isArray(wanted)) throw Errors.badJson('one_time_keys must be an object');
+    if (typeof wanted !== 'object' || wanted === null || Array.isArray(wanted))
+      throw Errors.badJson('one_time_keys must be an object');
     const { local, remote } = this.split(wanted as OneTimeKeyClaim);
     const oneTimeKeys: JsonObject = (await this.keys.claim(local)) as unknown as JsonObject;
     const failures = await this.askServers(t, remote, 'keys/claim', ['one_time_keys'], { one_time_keys: oneTimeKeys });
@@ -103,11 +127,23 @@ export class KeysController {
    * merging each of `fields` of the answers into `into` (the first field is
    * the request's); returns the servers that failed.
    */
-  private async askServers<T>(t: TenantConfig, remote: Map<string, Record<string, T>>, path: 'keys/query' | 'keys/claim', fields: string[], into: Record<string, JsonObject>): Promise<JsonObject> {
+  private async askServers<T>(
+    t: TenantConfig,
+    remote: Map<string, Record<string, T>>,
+    path: 'keys/query' | 'keys/claim',
+    fields: string[],
+    into: Record<string, JsonObject>,
+  ): Promise<JsonObject> {
     const failures: JsonObject = {};
     for (const [server, users] of remote) {
       try {
-        const answer = await this.federation.request<Record<string, JsonObject | undefined>>(t.serverName, server, 'POST', `/_matrix/federation/v1/user/${path}`, { [fields[0]]: users as unknown as JsonObject });
+        const answer = await this.federation.request<Record<string, JsonObject | undefined>>(
+          t.serverName,
+          server,
+          'POST',
+          `/_matrix/federation/v1/user/${path}`,
+          { [fields[0]]: users as unknown as JsonObject },
+        );
         for (const field of fields) Object.assign(into[field], answerForAskedUsers(answer[field], users));
       } catch (e) {
         failures[server] = { error: (e as Error).message };

@@ -32,7 +32,8 @@ export class PresenceController {
   async set(@Auth() r: Requester, @Param('userId') userId: string, @Body() raw: unknown) {
     if (r.userId !== userId) throw Errors.forbidden('You cannot set the presence state of another user');
     const body = validateBody(presenceBody, raw);
-    if (this.enabled) await this.presence.change(userId, chosenPresence(body.presence, body.status_msg ?? undefined, Date.now()));
+    if (this.enabled)
+      await this.presence.change(userId, chosenPresence(body.presence, body.status_msg ?? undefined, Date.now()));
     return {};
   }
 
@@ -41,7 +42,8 @@ export class PresenceController {
     if (!isValidHistoricalUserId(userId)) throw Errors.invalidParam(`Not a user ID: ${userId}`);
     if (!this.enabled) return { presence: 'offline' };
     // The spec's 403: presence is "sent to interested parties where users share a room membership", and to nobody else.
-    if (!(await this.presence.visibleTo(r.userId, userId))) throw Errors.forbidden('You are not allowed to see their presence');
+    if (!(await this.presence.visibleTo(r.userId, userId)))
+      throw Errors.forbidden('You are not allowed to see their presence');
     const record = await this.presence.get(userId);
     return record ? presenceContent(record, Date.now()) : { presence: 'offline' };
   }

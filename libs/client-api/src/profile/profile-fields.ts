@@ -21,7 +21,8 @@ export class ProfileFields {
 
   /** The key must be one this store keeps; 400 otherwise, with the spec's codes. */
   static check(key: string): void {
-    if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new MatrixError(400, 'M_KEY_TOO_LARGE', `Profile keys are at most ${MAX_KEY_BYTES} bytes`);
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+      throw new MatrixError(400, 'M_KEY_TOO_LARGE', `Profile keys are at most ${MAX_KEY_BYTES} bytes`);
     if (!EXTENDED_KEY.test(key)) throw Errors.invalidParam('Invalid profile key.');
   }
 
@@ -33,8 +34,14 @@ export class ProfileFields {
   async set(userId: string, key: string, value: unknown, others: JsonObject): Promise<void> {
     ProfileFields.check(key);
     const params: unknown[] = [userId, key, Buffer.byteLength(JSON.stringify(others)), MAX_PROFILE_BYTES];
-    const next = value === undefined ? `profile_fields - $2` : `profile_fields || jsonb_build_object($2::text, $${params.push(JSON.stringify(value))}::jsonb)`;
-    const updated = await this.db.$executeRawUnsafe(`UPDATE users SET profile_fields = ${next} WHERE user_id = $1 AND octet_length((${next})::text) + $3 < $4`, ...params);
+    const next =
+      value === undefined
+        ? `profile_fields - $2`
+        : `profile_fields || jsonb_build_object($2::text, $${params.push(JSON.stringify(value))}::jsonb)`;
+    const updated = await this.db.$executeRawUnsafe(
+      `UPDATE users SET profile_fields = ${next} WHERE user_id = $1 AND octet_length((${next})::text) + $3 < $4`,
+      ...params,
+    );
     if (updated === 0) throw new MatrixError(400, 'M_PROFILE_TOO_LARGE', 'The profile would exceed 64 KiB');
   }
 }

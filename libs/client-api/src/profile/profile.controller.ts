@@ -2,7 +2,19 @@ import { Body, Controller, Delete, Get, Param, Put } from '@nestjs/common';
 import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { FederationClient, FederationError } from '@lattice/federation';
-import { Auth, Errors, GuestAllowed, MatrixError, Public, RateLimited, requireJsonObject, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
+import {
+  Auth,
+  Errors,
+  GuestAllowed,
+  MatrixError,
+  Public,
+  RateLimited,
+  requireJsonObject,
+  requireNotSuspended,
+  Requester,
+  Tenant,
+  validateBody,
+} from '@lattice/http';
 import { isValidHistoricalUserId, serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomInputClient } from '@lattice/rooms';
 import { avatarUrlBody, displayNameBody } from '../rooms/room-schemas';
@@ -58,7 +70,9 @@ export class ProfileController {
     const server = serverNameOf(userId);
     // A user of another server: only the field is asked for (server-server-api GET /query/profile `field`).
     const isRemote = server !== undefined && !this.tenants.isLocal(server);
-    const profile = isRemote ? ((await this.remoteProfile(t, server, userId, field)) ?? {}) : await this.localFullProfile(userId);
+    const profile = isRemote
+      ? ((await this.remoteProfile(t, server, userId, field)) ?? {})
+      : await this.localFullProfile(userId);
     const value = profile[field];
     if (value === undefined) throw Errors.notFound(`${field} is not set`);
     return { [field]: value };
@@ -67,19 +81,34 @@ export class ProfileController {
   @GuestAllowed()
   @Put('displayname')
   @RateLimited()
-  async setDisplayName(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('userId') userId: string, @Body() raw: unknown) {
+  async setDisplayName(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('userId') userId: string,
+    @Body() raw: unknown,
+  ) {
     return this.set(r, t, userId, 'displayname', validateBody(displayNameBody, raw).displayname);
   }
 
   @Put('avatar_url')
   @RateLimited()
-  async setAvatarUrl(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('userId') userId: string, @Body() raw: unknown) {
+  async setAvatarUrl(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('userId') userId: string,
+    @Body() raw: unknown,
+  ) {
     return this.set(r, t, userId, 'avatar_url', validateBody(avatarUrlBody, raw).avatar_url);
   }
 
   @Put(':keyName')
   @RateLimited()
-  async setExtended(@Auth() r: Requester, @Param('userId') userId: string, @Param('keyName') key: string, @Body() raw: unknown) {
+  async setExtended(
+    @Auth() r: Requester,
+    @Param('userId') userId: string,
+    @Param('keyName') key: string,
+    @Body() raw: unknown,
+  ) {
     ProfileFields.check(key);
     if (userId !== r.userId) throw Errors.forbidden("You cannot change another user's profile");
     requireNotSuspended(r);
@@ -92,7 +121,12 @@ export class ProfileController {
   /** DELETE /profile/{userId}/{keyName} (v1.16): removing displayname or avatar_url updates the member events as setting them does. */
   @Delete(':keyName')
   @RateLimited()
-  async remove(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('userId') userId: string, @Param('keyName') key: string) {
+  async remove(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('userId') userId: string,
+    @Param('keyName') key: string,
+  ) {
     if (key === 'displayname' || key === 'avatar_url') return this.set(r, t, userId, key, '');
     ProfileFields.check(key);
     if (userId !== r.userId) throw Errors.forbidden("You cannot change another user's profile");
@@ -102,10 +136,20 @@ export class ProfileController {
   }
 
   /** A user of another server: asked over federation (server-server-api "Querying for information"). */
-  private async remoteProfile(t: TenantConfig, server: string, userId: string, field?: string): Promise<JsonObject | undefined> {
+  private async remoteProfile(
+    t: TenantConfig,
+    server: string,
+    userId: string,
+    field?: string,
+  ): Promise<JsonObject | undefined> {
     try {
       const query = `user_id=${encodeURIComponent(userId)}${field === undefined ? '' : `&field=${encodeURIComponent(field)}`}`;
-      const answer = await this.federation.request<JsonObject>(t.serverName, server, 'GET', `/_matrix/federation/v1/query/profile?${query}`);
+      const answer = await this.federation.request<JsonObject>(
+        t.serverName,
+        server,
+        'GET',
+        `/_matrix/federation/v1/query/profile?${query}`,
+      );
       // Extended fields pass through as the other server gave them; the two the spec types must have their types.
       const { displayname, avatar_url, ...extended } = answer;
       return {
@@ -115,7 +159,8 @@ export class ProfileController {
       };
     } catch (e) {
       if (e instanceof FederationError && e.status === 404) return undefined;
-      if (e instanceof FederationError && e.status === 403) throw Errors.forbidden(`${server} does not share this profile`);
+      if (e instanceof FederationError && e.status === 403)
+        throw Errors.forbidden(`${server} does not share this profile`);
       throw new MatrixError(502, 'M_UNKNOWN', `Could not reach ${server}: ${(e as Error).message}`);
     }
   }
@@ -129,7 +174,13 @@ export class ProfileController {
       const current = await this.storage.reader.stateEvent(roomId, 'm.room.member', userId);
       const { displayname: _oldName, avatar_url: _oldAvatar, ...content } = current?.pdu.content ?? {};
       await this.rooms.submit({
-        kind: 'send', serverName: t.serverName, sender: userId, roomId, type: 'm.room.member', stateKey: userId, content: { ...content, membership: 'join', ...profile },
+        kind: 'send',
+        serverName: t.serverName,
+        sender: userId,
+        roomId,
+        type: 'm.room.member',
+        stateKey: userId,
+        content: { ...content, membership: 'join', ...profile },
       });
     }
     return {};

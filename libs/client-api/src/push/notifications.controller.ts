@@ -24,25 +24,50 @@ export class NotificationsController {
   constructor(private readonly storage: StorageAccess) {}
 
   @Get('notifications')
-  async notifications(@Auth() r: Requester, @Query('from') from: string | undefined, @Query('limit') limitText: string | undefined, @Query('only') only: string | undefined) {
+  async notifications(
+    @Auth() r: Requester,
+    @Query('from') from: string | undefined,
+    @Query('limit') limitText: string | undefined,
+    @Query('only') only: string | undefined,
+  ) {
     const before = positionOf(from);
     const limit = Math.min(MAX_LIMIT, Math.max(1, Number.parseInt(limitText ?? '', 10) || DEFAULT_LIMIT));
     const prisma = this.storage.db;
     const rows = await prisma.eventPushAction.findMany({
-      where: { userId: r.userId, ...(before !== undefined ? { streamPos: { lt: before } } : {}), ...(only === 'highlight' ? { highlight: true } : {}) },
+      where: {
+        userId: r.userId,
+        ...(before !== undefined ? { streamPos: { lt: before } } : {}),
+        ...(only === 'highlight' ? { highlight: true } : {}),
+      },
       orderBy: { streamPos: 'desc' },
       take: limit + 1,
     });
     const page = rows.slice(0, limit);
-    const events = await this.storage.visibility.visibleToUser(r.userId, await this.storage.reader.events(page.map((n) => n.eventId)));
+    const events = await this.storage.visibility.visibleToUser(
+      r.userId,
+      await this.storage.reader.events(page.map((n) => n.eventId)),
+    );
     const byId = new Map(events.map((e) => [e.eventId, e]));
-    const unread = await unreadNotifiedEvents(prisma, r.userId, page.map((n) => n.eventId));
+    const unread = await unreadNotifiedEvents(
+      prisma,
+      r.userId,
+      page.map((n) => n.eventId),
+    );
     const notifications: JsonObject[] = [];
     for (const n of page) {
       const event = byId.get(n.eventId);
       if (!event) continue;
-      notifications.push({ actions: JSON.parse(n.actions) as JsonObject[], event: toClientEvent(event, r), read: !unread.has(n.eventId), room_id: n.roomId, ts: Number(n.ts) });
+      notifications.push({
+        actions: JSON.parse(n.actions) as JsonObject[],
+        event: toClientEvent(event, r),
+        read: !unread.has(n.eventId),
+        room_id: n.roomId,
+        ts: Number(n.ts),
+      });
     }
-    return { notifications, ...(rows.length > limit ? { next_token: page[page.length - 1].streamPos.toString() } : {}) };
+    return {
+      notifications,
+      ...(rows.length > limit ? { next_token: page[page.length - 1].streamPos.toString() } : {}),
+    };
   }
 }

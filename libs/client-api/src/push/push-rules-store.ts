@@ -26,11 +26,22 @@ export class PushRulesStore {
   /** Applies an edit to the current rules and stores the result; the edit throws to refuse. */
   edit(userId: string, change: (rules: PushRules) => PushRules): Promise<void> {
     // A failed previous edit was answered to its own request; this one starts after it either way.
-    const run = (this.tails.get(userId) ?? Promise.resolve()).catch(() => undefined).then(async () => {
-      const updated = change(await this.rules(userId));
-      const position = await this.accountData.put(userId, '', 'm.push_rules', updated as unknown as Record<string, unknown>);
-      await this.bus.publish('output.streams', { stream: 'accountData', position: position.toString(), userIds: [userId] });
-    });
+    const run = (this.tails.get(userId) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(async () => {
+        const updated = change(await this.rules(userId));
+        const position = await this.accountData.put(
+          userId,
+          '',
+          'm.push_rules',
+          updated as unknown as Record<string, unknown>,
+        );
+        await this.bus.publish('output.streams', {
+          stream: 'accountData',
+          position: position.toString(),
+          userIds: [userId],
+        });
+      });
     this.tails.set(userId, run);
     const forget = () => {
       if (this.tails.get(userId) === run) this.tails.delete(userId);

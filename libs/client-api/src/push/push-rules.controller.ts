@@ -1,6 +1,17 @@
 import { Body, Controller, Delete, Get, Param, Put, Query } from '@nestjs/common';
 import { Auth, Errors, MatrixError, Requester, requireJsonObject } from '@lattice/http';
-import { deleteRule, findRule, isRuleKind, PushRuleError, putRule, setRuleActions, setRuleEnabled, type PushRule, type PushRules, type RuleKind } from '@lattice/push-rules';
+import {
+  deleteRule,
+  findRule,
+  isRuleKind,
+  PushRuleError,
+  putRule,
+  setRuleActions,
+  setRuleEnabled,
+  type PushRule,
+  type PushRules,
+  type RuleKind,
+} from '@lattice/push-rules';
 import { PushRulesStore } from './push-rules-store';
 
 function kindOf(kind: string): RuleKind {
@@ -50,7 +61,14 @@ export class PushRulesController {
   }
 
   @Put('pushrules/global/:kind/:ruleId')
-  async put(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string, @Query('before') before: string | undefined, @Query('after') after: string | undefined, @Body() raw: unknown) {
+  async put(
+    @Auth() r: Requester,
+    @Param('kind') kind: string,
+    @Param('ruleId') ruleId: string,
+    @Query('before') before: string | undefined,
+    @Query('after') after: string | undefined,
+    @Body() raw: unknown,
+  ) {
     const k = kindOf(kind);
     const body = requireJsonObject(raw);
     await refusing(() => this.store.edit(r.userId, (rules) => putRule(rules, k, ruleId, body, { before, after })));
@@ -71,7 +89,12 @@ export class PushRulesController {
   }
 
   @Put('pushrules/global/:kind/:ruleId/enabled')
-  async setEnabled(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string, @Body() raw: unknown) {
+  async setEnabled(
+    @Auth() r: Requester,
+    @Param('kind') kind: string,
+    @Param('ruleId') ruleId: string,
+    @Body() raw: unknown,
+  ) {
     const k = kindOf(kind);
     const body = requireJsonObject(raw);
     await refusing(() => this.store.edit(r.userId, (rules) => setRuleEnabled(rules, k, ruleId, body.enabled)));
@@ -85,7 +108,12 @@ export class PushRulesController {
   }
 
   @Put('pushrules/global/:kind/:ruleId/actions')
-  async setActions(@Auth() r: Requester, @Param('kind') kind: string, @Param('ruleId') ruleId: string, @Body() raw: unknown) {
+  async setActions(
+    @Auth() r: Requester,
+    @Param('kind') kind: string,
+    @Param('ruleId') ruleId: string,
+    @Body() raw: unknown,
+  ) {
     const k = kindOf(kind);
     const body = requireJsonObject(raw);
     await refusing(() => this.store.edit(r.userId, (rules) => setRuleActions(rules, k, ruleId, body.actions)));

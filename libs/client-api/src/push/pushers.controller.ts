@@ -8,7 +8,10 @@ const PUSH_PATH = '/_matrix/push/v1/notify';
 const pusherBody = z.object({
   kind: z.string().nullable(),
   app_id: z.string().min(1).max(64),
-  pushkey: z.string().min(1).refine((key) => Buffer.byteLength(key) <= 512, 'pushkey is at most 512 bytes'),
+  pushkey: z
+    .string()
+    .min(1)
+    .refine((key) => Buffer.byteLength(key) <= 512, 'pushkey is at most 512 bytes'),
   app_display_name: z.string().optional(),
   device_display_name: z.string().optional(),
   profile_tag: z.string().optional(),
@@ -30,7 +33,8 @@ function checkedUrl(url: string | undefined): string {
   } catch {
     throw Errors.invalidParam('data.url is not a URL');
   }
-  if (!['https:', 'http:'].includes(parsed.protocol) || parsed.pathname !== PUSH_PATH) throw Errors.invalidParam(`data.url must be an HTTPS URL with the path ${PUSH_PATH}`);
+  if (!['https:', 'http:'].includes(parsed.protocol) || parsed.pathname !== PUSH_PATH)
+    throw Errors.invalidParam(`data.url must be an HTTPS URL with the path ${PUSH_PATH}`);
   return url;
 }
 
@@ -73,10 +77,12 @@ export class PushersController {
       return {};
     }
     if (body.kind !== 'http') throw Errors.invalidParam(`Pusher kind ${body.kind} is not supported`);
-    for (const field of ['app_display_name', 'device_display_name', 'lang', 'data'] as const) if (body[field] === undefined) throw Errors.missingParam(`${field} is required`);
+    for (const field of ['app_display_name', 'device_display_name', 'lang', 'data'] as const)
+      if (body[field] === undefined) throw Errors.missingParam(`${field} is required`);
     const data = body.data!;
     checkedUrl(data.url);
-    if (data.format !== undefined && data.format !== 'event_id_only') throw Errors.invalidParam('data.format must be event_id_only or absent');
+    if (data.format !== undefined && data.format !== 'event_id_only')
+      throw Errors.invalidParam('data.format must be event_id_only or absent');
     const fields = {
       kind: body.kind,
       appDisplayName: body.app_display_name!,
@@ -87,12 +93,19 @@ export class PushersController {
     };
     await prisma.$transaction(async (tx) => {
       if (!body.append) {
-        const others = await tx.pusher.findMany({ where: { appId: body.app_id, pushkey: body.pushkey, userId: { not: r.userId } }, select: { pusherId: true } });
+        const others = await tx.pusher.findMany({
+          where: { appId: body.app_id, pushkey: body.pushkey, userId: { not: r.userId } },
+          select: { pusherId: true },
+        });
         const ids = others.map((o) => o.pusherId);
         await tx.pushOutbox.deleteMany({ where: { pusherId: { in: ids } } });
         await tx.pusher.deleteMany({ where: { pusherId: { in: ids } } });
       }
-      await tx.pusher.upsert({ where: { userId_appId_pushkey: key }, create: { ...key, ...fields, deviceId: r.deviceId, pushkeyTs: BigInt(Date.now()) }, update: { ...fields, deviceId: r.deviceId } });
+      await tx.pusher.upsert({
+        where: { userId_appId_pushkey: key },
+        create: { ...key, ...fields, deviceId: r.deviceId, pushkeyTs: BigInt(Date.now()) },
+        update: { ...fields, deviceId: r.deviceId },
+      });
     });
     return {};
   }

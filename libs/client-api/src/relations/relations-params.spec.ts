@@ -2,7 +2,14 @@ import { parseRelationsPage, parseThreadsPage, RECURSION_DEPTH } from './relatio
 
 describe('parseRelationsPage', () => {
   it('pages backwards from the newest by default, direct children only', () => {
-    expect(parseRelationsPage({})).toEqual({ backwards: true, from: undefined, to: undefined, limit: 50, depth: 1, recurseGiven: false });
+    expect(parseRelationsPage({})).toEqual({
+      backwards: true,
+      from: undefined,
+      to: undefined,
+      limit: 50,
+      depth: 1,
+      recurseGiven: false,
+    });
   });
 
   it('pages forwards with dir=f', () => {
@@ -52,7 +59,9 @@ describe('parseThreadsPage', () => {
   });
 
   it('refuses another include with M_INVALID_PARAM', () => {
-    expect(() => parseThreadsPage({ include: 'mine' })).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
+    expect(() => parseThreadsPage({ include: 'mine' })).toThrow(
+      expect.objectContaining({ errcode: 'M_INVALID_PARAM' }),
+    );
   });
 
   it('reads from as the position to continue before', () => {

@@ -23,9 +23,17 @@ export interface RelationsPage {
  * /messages tokens work too), `limit` (servers pick the default and maximum;
  * larger values are lowered), `recurse` (false by default).
  */
-export function parseRelationsPage(query: { dir?: string; from?: string; to?: string; limit?: string; recurse?: string }): RelationsPage {
-  if (query.dir !== undefined && query.dir !== 'b' && query.dir !== 'f') throw Errors.invalidParam('dir must be "b" or "f"');
-  if (query.recurse !== undefined && query.recurse !== 'true' && query.recurse !== 'false') throw Errors.invalidParam('recurse must be true or false');
+export function parseRelationsPage(query: {
+  dir?: string;
+  from?: string;
+  to?: string;
+  limit?: string;
+  recurse?: string;
+}): RelationsPage {
+  if (query.dir !== undefined && query.dir !== 'b' && query.dir !== 'f')
+    throw Errors.invalidParam('dir must be "b" or "f"');
+  if (query.recurse !== undefined && query.recurse !== 'true' && query.recurse !== 'false')
+    throw Errors.invalidParam('recurse must be true or false');
   return {
     backwards: query.dir !== 'f',
     from: query.from === undefined ? undefined : parsePaginationToken(query.from),
@@ -45,7 +53,8 @@ export interface ThreadsPage {
 }
 
 export function parseThreadsPage(query: { include?: string; from?: string; limit?: string }): ThreadsPage {
-  if (query.include !== undefined && query.include !== 'all' && query.include !== 'participated') throw Errors.invalidParam('include must be "all" or "participated"');
+  if (query.include !== undefined && query.include !== 'all' && query.include !== 'participated')
+    throw Errors.invalidParam('include must be "all" or "participated"');
   return {
     participatedOnly: query.include === 'participated',
     before: query.from === undefined ? undefined : parsePaginationToken(query.from),

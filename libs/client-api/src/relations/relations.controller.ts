@@ -29,12 +29,23 @@ export class RelationsController {
   ) {}
 
   @Get('relations/:eventId')
-  all(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Query() query: RelationsQuery) {
+  all(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Param('eventId') eventId: string,
+    @Query() query: RelationsQuery,
+  ) {
     return this.children(r, roomId, eventId, query);
   }
 
   @Get('relations/:eventId/:relType')
-  ofType(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Param('relType') relType: string, @Query() query: RelationsQuery) {
+  ofType(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Param('eventId') eventId: string,
+    @Param('relType') relType: string,
+    @Query() query: RelationsQuery,
+  ) {
     return this.children(r, roomId, eventId, query, relType);
   }
 
@@ -51,12 +62,27 @@ export class RelationsController {
   }
 
   @Get('threads')
-  async threads(@Auth() r: Requester, @Param('roomId') roomId: string, @Query('include') include?: string, @Query('from') from?: string, @Query('limit') limit?: string) {
+  async threads(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Query('include') include?: string,
+    @Query('from') from?: string,
+    @Query('limit') limit?: string,
+  ) {
     const page = parseThreadsPage({ include, from, limit });
     const view = await requireRoomView(this.storage.reader, this.storage.visibility, roomId, r.userId);
-    const roots = await this.relations.threadRoots({ roomId, before: page.before, upTo: viewHorizon(view), participant: page.participatedOnly ? r.userId : undefined, limit: page.limit });
+    const roots = await this.relations.threadRoots({
+      roomId,
+      before: page.before,
+      upTo: viewHorizon(view),
+      participant: page.participatedOnly ? r.userId : undefined,
+      limit: page.limit,
+    });
     const shown = roots.slice(0, page.limit);
-    const events = inOrder(shown.map((t) => t.rootEventId), await this.storage.reader.events(shown.map((t) => t.rootEventId)));
+    const events = inOrder(
+      shown.map((t) => t.rootEventId),
+      await this.storage.reader.events(shown.map((t) => t.rootEventId)),
+    );
     const visible = await this.storage.visibility.visibleToUser(r.userId, events);
     return {
       chunk: await this.bundles.clientEvents(r, visible),
@@ -64,14 +90,33 @@ export class RelationsController {
     };
   }
 
-  private async children(r: Requester, roomId: string, parentEventId: string, query: RelationsQuery, relType?: string, eventType?: string) {
+  private async children(
+    r: Requester,
+    roomId: string,
+    parentEventId: string,
+    query: RelationsQuery,
+    relType?: string,
+    eventType?: string,
+  ) {
     const page = parseRelationsPage(query);
     const view = await requireRoomView(this.storage.reader, this.storage.visibility, roomId, r.userId);
     const parent = await this.storage.reader.event(parentEventId);
-    const [visibleParent] = parent && parent.roomId === roomId ? await this.storage.visibility.visibleToUser(r.userId, [parent]) : [];
+    const [visibleParent] =
+      parent && parent.roomId === roomId ? await this.storage.visibility.visibleToUser(r.userId, [parent]) : [];
     if (!visibleParent) throw Errors.notFound('Event not found');
 
-    const nids = await this.relations.children({ roomId, parentEventId, relType, eventType, depth: page.depth, backwards: page.backwards, from: page.from, to: page.to, upTo: viewHorizon(view), limit: page.limit });
+    const nids = await this.relations.children({
+      roomId,
+      parentEventId,
+      relType,
+      eventType,
+      depth: page.depth,
+      backwards: page.backwards,
+      from: page.from,
+      to: page.to,
+      upTo: viewHorizon(view),
+      limit: page.limit,
+    });
     const pageNids = nids.slice(0, page.limit);
     const events = await this.storage.reader.eventsByNid(pageNids);
     // eventsByNid reads oldest first; a backwards page is newest first.
@@ -79,7 +124,9 @@ export class RelationsController {
     const last = events.at(-1);
     return {
       chunk: await this.bundles.clientEvents(r, await this.storage.visibility.visibleToUser(r.userId, events)),
-      ...(nids.length > page.limit && last ? { next_batch: formatPaginationToken(page.backwards ? last.streamPos : last.streamPos + 1n) } : {}),
+      ...(nids.length > page.limit && last
+        ? { next_batch: formatPaginationToken(page.backwards ? last.streamPos : last.streamPos + 1n) }
+        : {}),
       ...(query.from !== undefined ? { prev_batch: query.from } : {}),
       ...(page.recurseGiven ? { recursion_depth: page.depth } : {}),
     };

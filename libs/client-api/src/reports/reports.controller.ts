@@ -41,12 +41,23 @@ export class ReportsController {
   @Post('rooms/:roomId/report/:eventId')
   @HttpCode(200)
   @RateLimited()
-  async event(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Body() raw: unknown) {
+  async event(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('roomId') roomId: string,
+    @Param('eventId') eventId: string,
+    @Body() raw: unknown,
+  ) {
     const body = validateBody(eventReportBody, raw);
     const notFound = () => Errors.notFound('The event was not found or you are not joined to the room.');
     if ((await this.storage.reader.membership(roomId, r.userId)) !== 'join') throw notFound();
     const event = await this.storage.reader.event(eventId);
-    if (!event || event.roomId !== roomId || (await this.storage.visibility.visibleToUser(r.userId, [event])).length === 0) throw notFound();
+    if (
+      !event ||
+      event.roomId !== roomId ||
+      (await this.storage.visibility.visibleToUser(r.userId, [event])).length === 0
+    )
+      throw notFound();
     await this.reports.add(t.serverName, r.userId, { roomId, eventId }, body.reason);
     return {};
   }
@@ -58,7 +69,8 @@ export class ReportsController {
     const body = validateBody(reportBody, raw);
     if (!isValidHistoricalUserId(userId)) throw Errors.invalidParam(`Invalid user ID ${userId}`);
     // A user of another server is known here only by what it sent; its server is not asked.
-    if (this.tenants.isLocal(serverNameOf(userId) ?? '') && !(await this.accounts.getProfile(userId))) throw Errors.notFound('The user was not found.');
+    if (this.tenants.isLocal(serverNameOf(userId) ?? '') && !(await this.accounts.getProfile(userId)))
+      throw Errors.notFound('The user was not found.');
     await this.reports.add(t.serverName, r.userId, { userId }, body.reason);
     return {};
   }

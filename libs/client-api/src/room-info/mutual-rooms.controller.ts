@@ -33,9 +33,15 @@ export class MutualRoomsController {
     if (!isValidHistoricalUserId(userId)) throw Errors.invalidParam('The user ID provided was invalid');
     if (userId === r.userId) throw Errors.invalidParam('user_id must be another user');
     if (from !== undefined && !isRoomId(from)) throw Errors.invalidParam('Invalid from token');
-    const [mine, theirs] = await Promise.all([this.storage.reader.roomsOfUser(r.userId, ['join']), this.storage.reader.roomsOfUser(userId, ['join'])]);
+    const [mine, theirs] = await Promise.all([
+      this.storage.reader.roomsOfUser(r.userId, ['join']),
+      this.storage.reader.roomsOfUser(userId, ['join']),
+    ]);
     const theirIds = new Set(theirs.map((room) => room.roomId));
-    const shared = mine.map((room) => room.roomId).filter((roomId) => theirIds.has(roomId)).sort();
+    const shared = mine
+      .map((room) => room.roomId)
+      .filter((roomId) => theirIds.has(roomId))
+      .sort();
     const page = shared.filter((roomId) => from === undefined || roomId > from).slice(0, BATCH);
     const more = page.length > 0 && page.at(-1)! < shared.at(-1)!;
     return { joined: page, count: shared.length, ...(more ? { next_batch: page.at(-1) } : {}) };

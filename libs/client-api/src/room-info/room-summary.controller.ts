@@ -27,7 +27,12 @@ export class RoomSummaryController {
   @Get('room_summary/:roomIdOrAlias')
   @OptionalAuth()
   @RateLimited()
-  async summary(@MaybeAuth() r: Requester | undefined, @Tenant() t: TenantConfig, @Param('roomIdOrAlias') target: string, @ViaServers() via: string[]) {
+  async summary(
+    @MaybeAuth() r: Requester | undefined,
+    @Tenant() t: TenantConfig,
+    @Param('roomIdOrAlias') target: string,
+    @ViaServers() via: string[],
+  ) {
     const { roomId, servers } = await this.aliases.resolveRoomIdOrAlias(t.serverName, target, via);
     const rooms = r ? await this.storage.reader.roomsOfUser(r.userId, ['join', 'invite', 'knock', 'leave', 'ban']) : [];
     const membership = rooms.find((room) => room.roomId === roomId)?.membership;
@@ -40,7 +45,11 @@ export class RoomSummaryController {
   private async localSummary(roomId: string): Promise<RoomSummary | undefined> {
     const version = await this.storage.reader.roomVersion(roomId);
     if (!version) return undefined;
-    return roomSummary(roomId, version.id, (await this.storage.reader.currentState(roomId)).map((e) => e.pdu));
+    return roomSummary(
+      roomId,
+      version.id,
+      (await this.storage.reader.currentState(roomId)).map((e) => e.pdu),
+    );
   }
 
   private async remoteSummary(origin: string, servers: string[], roomId: string): Promise<RoomSummary | undefined> {

@@ -7,7 +7,11 @@ import { StorageAccess } from '../storage-access';
 /** The aliases of m.room.canonical_alias content: `alias` and `alt_aliases`, whatever their types (checked later). */
 export function canonicalAliasesOf(content: Record<string, unknown> | undefined): unknown[] {
   if (!content) return [];
-  const alt = Array.isArray(content.alt_aliases) ? content.alt_aliases : content.alt_aliases === undefined ? [] : [content.alt_aliases];
+  const alt = Array.isArray(content.alt_aliases)
+    ? content.alt_aliases
+    : content.alt_aliases === undefined
+      ? []
+      : [content.alt_aliases];
   return [...(content.alias === undefined || content.alias === null ? [] : [content.alias]), ...alt];
 }
 
@@ -33,7 +37,8 @@ export class CanonicalAliasCheck {
   async check(origin: string, roomId: string, content: Record<string, unknown>): Promise<void> {
     const current = (await this.storage.reader.stateEvent(roomId, 'm.room.canonical_alias', ''))?.pdu.content;
     for (const alias of addedAliases(current, content)) {
-      if (typeof alias !== 'string' || !isValidRoomAlias(alias)) throw Errors.invalidParam(`${String(alias)} is not a valid room alias`);
+      if (typeof alias !== 'string' || !isValidRoomAlias(alias))
+        throw Errors.invalidParam(`${String(alias)} is not a valid room alias`);
       const target = await this.aliases.resolve(origin, alias).catch((e: unknown) => {
         if (e instanceof MatrixError && e.errcode === 'M_NOT_FOUND') return undefined;
         throw e;

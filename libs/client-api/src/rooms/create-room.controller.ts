@@ -32,11 +32,26 @@ export class CreateRoomController {
     const isRemote = (userId: string) => !this.tenants.isLocal(serverNameOf(userId) ?? '');
     const remote = (request.invite ?? []).filter(isRemote);
     const local = { ...request, invite: (request.invite ?? []).filter((userId) => !isRemote(userId)) };
-    const { roomId } = await this.rooms.submit({ kind: 'createRoom', serverName: tenant.serverName, sender: requester.userId, request: local as JsonObject });
+    const { roomId } = await this.rooms.submit({
+      kind: 'createRoom',
+      serverName: tenant.serverName,
+      sender: requester.userId,
+      request: local as JsonObject,
+    });
     for (const invitee of remote) {
       await this.inviter
-        .invite(requester.userId, tenant, roomId, invitee, serverNameOf(invitee)!, undefined, request.is_direct ? { is_direct: true } : {})
-        .catch((e: Error) => this.logger.warn(`Room ${roomId} created, but ${invitee} could not be invited: ${e.message}`));
+        .invite(
+          requester.userId,
+          tenant,
+          roomId,
+          invitee,
+          serverNameOf(invitee)!,
+          undefined,
+          request.is_direct ? { is_direct: true } : {},
+        )
+        .catch((e: Error) =>
+          this.logger.warn(`Room ${roomId} created, but ${invitee} could not be invited: ${e.message}`),
+        );
     }
     return { room_id: roomId };
   }

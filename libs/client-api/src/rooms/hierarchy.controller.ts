@@ -40,16 +40,20 @@ export class HierarchyController {
     @Query('max_depth') depthParam?: string,
     @Query('from') from?: string,
   ) {
-    if (suggested !== undefined && suggested !== 'true' && suggested !== 'false') throw Errors.invalidParam('suggested_only must be true or false');
+    if (suggested !== undefined && suggested !== 'true' && suggested !== 'false')
+      throw Errors.invalidParam('suggested_only must be true or false');
     const suggestedOnly = suggested === 'true';
     const limit = Math.min(integerParam('limit', limitParam, 1) ?? DEFAULT_LIMIT, MAX_LIMIT);
     const maxDepth = Math.min(integerParam('max_depth', depthParam, 0) ?? DEFAULT_MAX_DEPTH, MAX_DEPTH);
     const token = from === undefined ? undefined : parseHierarchyToken(from);
-    if (from !== undefined && (!token || token.roomId !== roomId)) throw Errors.invalidParam('Unknown pagination token (from)');
-    if (token && (token.maxDepth !== maxDepth || token.suggestedOnly !== suggestedOnly)) throw Errors.invalidParam('suggested_only and max_depth cannot change on paginated requests');
+    if (from !== undefined && (!token || token.roomId !== roomId))
+      throw Errors.invalidParam('Unknown pagination token (from)');
+    if (token && (token.maxDepth !== maxDepth || token.suggestedOnly !== suggestedOnly))
+      throw Errors.invalidParam('suggested_only and max_depth cannot change on paginated requests');
 
     const rooms = await this.storage.reader.roomsOfUser(r.userId, ['join', 'invite']);
-    const roomIds = (membership: string) => new Set(rooms.filter((room) => room.membership === membership).map((room) => room.roomId));
+    const roomIds = (membership: string) =>
+      new Set(rooms.filter((room) => room.membership === membership).map((room) => room.roomId));
     const lookup = userHierarchyLookup({
       local: this.local,
       remote: (servers, id) => this.remote.fetch(t.serverName, servers, id, suggestedOnly),
@@ -60,8 +64,18 @@ export class HierarchyController {
     });
     // A root this server does not have is asked about at the server its ID names, if it names one.
     const rootVia = [serverNameOf(roomId)].filter((s): s is string => s !== undefined);
-    const page = await walkHierarchy(roomId, (id, via) => lookup(id, id === roomId ? rootVia : via), { maxDepth, suggestedOnly, skip: token?.skip ?? 0, limit });
+    const page = await walkHierarchy(roomId, (id, via) => lookup(id, id === roomId ? rootVia : via), {
+      maxDepth,
+      suggestedOnly,
+      skip: token?.skip ?? 0,
+      limit,
+    });
     if (!page) throw Errors.forbidden(`You may not see the room ${roomId}, or it does not exist`);
-    return { rooms: page.rooms, ...(page.next === undefined ? {} : { next_batch: formatHierarchyToken({ roomId, skip: page.next, maxDepth, suggestedOnly }) }) };
+    return {
+      rooms: page.rooms,
+      ...(page.next === undefined
+        ? {}
+        : { next_batch: formatHierarchyToken({ roomId, skip: page.next, maxDepth, suggestedOnly }) }),
+    };
   }
 }

@@ -33,21 +33,53 @@ export class KnockController {
   @Post('knock/:roomIdOrAlias')
   @HttpCode(200)
   @RateLimited()
-  async knock(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomIdOrAlias') target: string, @Body() raw: unknown, @ViaServers() via: string[]) {
+  async knock(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('roomIdOrAlias') target: string,
+    @Body() raw: unknown,
+    @ViaServers() via: string[],
+  ) {
     requireNotSuspended(r);
     const body = validateBody(reasonBody, raw);
     const { roomId, servers } = await this.aliases.resolveRoomIdOrAlias(t.serverName, target, via);
     if (await this.storage.reader.roomVersion(roomId)) {
-      await this.rooms.submit({ kind: 'membership', serverName: t.serverName, sender: r.userId, roomId, action: 'knock', target: r.userId, reason: body.reason });
+      await this.rooms.submit({
+        kind: 'membership',
+        serverName: t.serverName,
+        sender: r.userId,
+        roomId,
+        action: 'knock',
+        target: r.userId,
+        reason: body.reason,
+      });
       return { room_id: roomId };
     }
-    const through = [...new Set([...servers, serverNameOf(roomId)].filter((s): s is string => s !== undefined && !this.tenants.isLocal(s)))];
-    if (through.length === 0) throw Errors.notFound(`${roomId} is not known here; name a server to knock through (via)`);
+    const through = [
+      ...new Set(
+        [...servers, serverNameOf(roomId)].filter((s): s is string => s !== undefined && !this.tenants.isLocal(s)),
+      ),
+    ];
+    if (through.length === 0)
+      throw Errors.notFound(`${roomId} is not known here; name a server to knock through (via)`);
     const content: JsonObject = body.reason === undefined ? {} : { reason: body.reason };
-    const knock = await knockThrough(this.federation, this.keys, await this.keyring.signingKey(t.serverName), t.serverName, through, r.userId, roomId, content).catch(
-      remoteFailure(`knock on ${roomId} through ${through.join(', ')}`),
+    const knock = await knockThrough(
+      this.federation,
+      this.keys,
+      await this.keyring.signingKey(t.serverName),
+      t.serverName,
+      through,
+      r.userId,
+      roomId,
+      content,
+    ).catch(remoteFailure(`knock on ${roomId} through ${through.join(', ')}`));
+    await this.knocks.knocked(
+      knock.server,
+      knock.version.id,
+      knock.pdu,
+      knock.eventId,
+      knock.knockRoomState as unknown as JsonObject[],
     );
-    await this.knocks.knocked(knock.server, knock.version.id, knock.pdu, knock.eventId, knock.knockRoomState as unknown as JsonObject[]);
     return { room_id: roomId };
   }
 }

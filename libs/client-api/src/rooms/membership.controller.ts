@@ -3,7 +3,17 @@ import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
 import { FederationClient, leaveThrough, RemoteJoiner } from '@lattice/federation';
-import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
+import {
+  Auth,
+  Errors,
+  GuestAllowed,
+  MatrixError,
+  RateLimited,
+  requireNotSuspended,
+  Requester,
+  Tenant,
+  validateBody,
+} from '@lattice/http';
 import { isRoomId, restrictedJoinAllowedRooms, serverNameOf, type JsonObject } from '@lattice/protocol';
 import { Keyring, RemoteKnocks, RoomInputClient, type PendingKnock } from '@lattice/rooms';
 import { AliasResolver } from '../directory/alias-resolver';
@@ -23,7 +33,13 @@ import { ViaServers } from './via-servers.decorator';
  * versions 8+, client-server-api "Restricted rooms").
  */
 function customMemberContent(raw: unknown): JsonObject {
-  const { reason: _reason, third_party_signed: _signed, membership: _membership, join_authorised_via_users_server: _authorised, ...rest } = raw as JsonObject;
+  const {
+    reason: _reason,
+    third_party_signed: _signed,
+    membership: _membership,
+    join_authorised_via_users_server: _authorised,
+    ...rest
+  } = raw as JsonObject;
   return rest;
 }
 
@@ -50,7 +66,12 @@ export class MembershipController {
   @Post('rooms/:roomId/join')
   @HttpCode(200)
   @RateLimited()
-  async joinRoom(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
+  async joinRoom(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('roomId') roomId: string,
+    @Body() raw: unknown,
+  ) {
     const body = validateBody(joinBody, raw);
     return { room_id: await this.joinKnownOrRemote(r, t, roomId, [], body.reason, customMemberContent(raw)) };
   }
@@ -64,10 +85,25 @@ export class MembershipController {
   @Post('join/:roomIdOrAlias')
   @HttpCode(200)
   @RateLimited()
-  async join(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomIdOrAlias') target: string, @Body() raw: unknown, @ViaServers() via: string[]) {
+  async join(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('roomIdOrAlias') target: string,
+    @Body() raw: unknown,
+    @ViaServers() via: string[],
+  ) {
     const body = validateBody(joinBody, raw);
     const resolved = await this.aliases.resolveRoomIdOrAlias(t.serverName, target, via);
-    return { room_id: await this.joinKnownOrRemote(r, t, resolved.roomId, resolved.servers, body.reason, customMemberContent(raw)) };
+    return {
+      room_id: await this.joinKnownOrRemote(
+        r,
+        t,
+        resolved.roomId,
+        resolved.servers,
+        body.reason,
+        customMemberContent(raw),
+      ),
+    };
   }
 
   /**
@@ -75,7 +111,14 @@ export class MembershipController {
    * through the servers named, the room ID's own server, and the server of
    * whoever invited the user.
    */
-  private async joinKnownOrRemote(r: Requester, t: TenantConfig, roomId: string, via: string[], reason: string | undefined, content: JsonObject): Promise<string> {
+  private async joinKnownOrRemote(
+    r: Requester,
+    t: TenantConfig,
+    roomId: string,
+    via: string[],
+    reason: string | undefined,
+    content: JsonObject,
+  ): Promise<string> {
     requireNotSuspended(r);
     if (r.isGuest) await this.requireGuestsMayJoin(roomId);
     if (await this.storage.reader.roomVersion(roomId)) {
@@ -88,15 +131,23 @@ export class MembershipController {
       return roomId;
     }
     if (!isRoomId(roomId)) throw Errors.invalidParam(`Invalid room ID ${roomId}`);
-    const invite = await this.storage.db.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
+    const invite = await this.storage.db.remoteInvite.findUnique({
+      where: { roomId_userId: { roomId, userId: r.userId } },
+    });
     const inviter = invite && serverNameOf((JSON.parse(invite.event) as { sender: string }).sender);
-    const servers = [...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => !!s && s !== t.serverName))];
+    const servers = [
+      ...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => !!s && s !== t.serverName)),
+    ];
     return this.joinRemote(r, t, roomId, servers, content);
   }
 
   /** A joined replacement room gets the user's settings of the room it replaced; the join stands if that fails. */
   private async carryOverSettings(userId: string, roomId: string): Promise<void> {
-    await this.carryOver.carryOver(userId, roomId).catch((error: unknown) => this.logger.warn(`Settings of ${userId} not carried over to ${roomId}: ${String(error)}`));
+    await this.carryOver
+      .carryOver(userId, roomId)
+      .catch((error: unknown) =>
+        this.logger.warn(`Settings of ${userId} not carried over to ${roomId}: ${String(error)}`),
+      );
   }
 
   /**
@@ -105,7 +156,9 @@ export class MembershipController {
    * checked before the join, so guests join only rooms this server is in.
    */
   private async requireGuestsMayJoin(roomId: string): Promise<void> {
-    const guestAccess = (await this.storage.reader.roomVersion(roomId)) ? await this.storage.reader.stateEvent(roomId, 'm.room.guest_access', '') : undefined;
+    const guestAccess = (await this.storage.reader.roomVersion(roomId))
+      ? await this.storage.reader.stateEvent(roomId, 'm.room.guest_access', '')
+      : undefined;
     if (guestAccess?.pdu.content.guest_access !== 'can_join') throw Errors.forbidden('Guests may not join this room');
   }
 
@@ -135,7 +188,9 @@ export class MembershipController {
       await this.act(r, t, roomId, 'leave', r.userId, body.reason);
       return {};
     }
-    const invite = await this.storage.db.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId: r.userId } } });
+    const invite = await this.storage.db.remoteInvite.findUnique({
+      where: { roomId_userId: { roomId, userId: r.userId } },
+    });
     const knock = await this.knocks.pending(roomId, r.userId);
     if (invite) await this.declineRemoteInvite(r, t, roomId, (JSON.parse(invite.event) as { sender: string }).sender);
     else if (knock) await this.retractRemoteKnock(r, t, roomId, knock);
@@ -166,8 +221,13 @@ export class MembershipController {
   @HttpCode(200)
   async forget(@Auth() r: Requester, @Param('roomId') roomId: string) {
     const membership = await this.storage.reader.membership(roomId, r.userId);
-    if (membership === 'join' || membership === 'invite') throw new MatrixError(400, 'M_UNKNOWN', `${r.userId} is in room ${roomId}: leave it before forgetting it`);
-    await this.storage.db.forgottenRoom.upsert({ where: { userId_roomId: { userId: r.userId, roomId } }, create: { userId: r.userId, roomId }, update: {} });
+    if (membership === 'join' || membership === 'invite')
+      throw new MatrixError(400, 'M_UNKNOWN', `${r.userId} is in room ${roomId}: leave it before forgetting it`);
+    await this.storage.db.forgottenRoom.upsert({
+      where: { userId_roomId: { userId: r.userId, roomId } },
+      create: { userId: r.userId, roomId },
+      update: {},
+    });
     return {};
   }
 
@@ -177,8 +237,25 @@ export class MembershipController {
     return {};
   }
 
-  private async act(r: Requester, t: TenantConfig, roomId: string, action: MembershipAction, target: string, reason?: string, content?: JsonObject): Promise<string> {
-    await this.rooms.submit({ kind: 'membership', serverName: t.serverName, sender: r.userId, roomId, action, target, reason, ...(content ? { content } : {}) });
+  private async act(
+    r: Requester,
+    t: TenantConfig,
+    roomId: string,
+    action: MembershipAction,
+    target: string,
+    reason?: string,
+    content?: JsonObject,
+  ): Promise<string> {
+    await this.rooms.submit({
+      kind: 'membership',
+      serverName: t.serverName,
+      sender: r.userId,
+      roomId,
+      action,
+      target,
+      reason,
+      ...(content ? { content } : {}),
+    });
     return roomId;
   }
 
@@ -194,7 +271,19 @@ export class MembershipController {
    */
   private async declineRemoteInvite(r: Requester, t: TenantConfig, roomId: string, inviter: string): Promise<void> {
     const server = serverNameOf(inviter);
-    if (server) await leaveThrough(this.federation, await this.keyring.signingKey(t.serverName), t.serverName, server, r.userId, roomId).catch((e: unknown) => this.logger.debug(`Declining the invite of ${inviter} to ${roomId} through ${server} failed; the invite is forgotten here anyway: ${String(e)}`));
+    if (server)
+      await leaveThrough(
+        this.federation,
+        await this.keyring.signingKey(t.serverName),
+        t.serverName,
+        server,
+        r.userId,
+        roomId,
+      ).catch((e: unknown) =>
+        this.logger.debug(
+          `Declining the invite of ${inviter} to ${roomId} through ${server} failed; the invite is forgotten here anyway: ${String(e)}`,
+        ),
+      );
     await this.storage.db.remoteInvite.deleteMany({ where: { roomId, userId: r.userId } });
   }
 
@@ -206,7 +295,14 @@ export class MembershipController {
    * reached: the room would still see it.
    */
   private async retractRemoteKnock(r: Requester, t: TenantConfig, roomId: string, knock: PendingKnock): Promise<void> {
-    const left = await leaveThrough(this.federation, await this.keyring.signingKey(t.serverName), t.serverName, knock.server, r.userId, roomId).catch(remoteFailure(`retract the knock through ${knock.server}`));
+    const left = await leaveThrough(
+      this.federation,
+      await this.keyring.signingKey(t.serverName),
+      t.serverName,
+      knock.server,
+      r.userId,
+      roomId,
+    ).catch(remoteFailure(`retract the knock through ${knock.server}`));
     await this.knocks.left(knock, left.pdu, left.eventId);
   }
 
@@ -215,12 +311,27 @@ export class MembershipController {
    * vouch, or it does not know the user is in an allowed room) may still be joined through another
    * server in it (client-server-api "Restricted rooms"); any other refusal stands.
    */
-  private async joinRestrictedElsewhere(refusal: unknown, r: Requester, t: TenantConfig, roomId: string, via: string[], content: JsonObject): Promise<string> {
+  private async joinRestrictedElsewhere(
+    refusal: unknown,
+    r: Requester,
+    t: TenantConfig,
+    roomId: string,
+    via: string[],
+    content: JsonObject,
+  ): Promise<string> {
     if (!(refusal instanceof MatrixError) || refusal.errcode !== 'M_FORBIDDEN') throw refusal;
     const version = await this.storage.reader.roomVersion(roomId);
     const joinRules = await this.storage.reader.stateEvent(roomId, 'm.room.join_rules', '');
-    if (!version || !restrictedJoinAllowedRooms(version, (type, key) => (type === 'm.room.join_rules' && key === '' ? joinRules?.pdu : undefined))?.length) throw refusal;
-    const servers = [...new Set([...via, ...(await this.storage.reader.joinedServers(roomId))])].filter((s) => s !== t.serverName);
+    if (
+      !version ||
+      !restrictedJoinAllowedRooms(version, (type, key) =>
+        type === 'm.room.join_rules' && key === '' ? joinRules?.pdu : undefined,
+      )?.length
+    )
+      throw refusal;
+    const servers = [...new Set([...via, ...(await this.storage.reader.joinedServers(roomId))])].filter(
+      (s) => s !== t.serverName,
+    );
     if (servers.length === 0) throw refusal;
     // Where no other server lets the user in either, this server's own refusal is the answer.
     return this.joinRemote(r, t, roomId, servers, content).catch((e: unknown) => {
@@ -230,13 +341,29 @@ export class MembershipController {
   }
 
   /** Joins through another server (libs/federation RemoteJoiner), then hands the checked room to the room-server. */
-  private async joinRemote(r: Requester, t: TenantConfig, roomId: string, servers: string[], content: JsonObject): Promise<string> {
-    if (servers.length === 0) throw Errors.notFound(`${roomId} is not known here; name a server to join it through (via)`);
+  private async joinRemote(
+    r: Requester,
+    t: TenantConfig,
+    roomId: string,
+    servers: string[],
+    content: JsonObject,
+  ): Promise<string> {
+    if (servers.length === 0)
+      throw Errors.notFound(`${roomId} is not known here; name a server to join it through (via)`);
     const profile = (await this.accounts.getProfile(r.userId)) ?? {};
-    const joined = await this.remote.join(t.serverName, r.userId, roomId, servers, { ...(profile as JsonObject), ...content }).catch(remoteFailure(`join ${roomId} through ${servers.join(', ')}`));
+    const joined = await this.remote
+      .join(t.serverName, r.userId, roomId, servers, { ...(profile as JsonObject), ...content })
+      .catch(remoteFailure(`join ${roomId} through ${servers.join(', ')}`));
     await this.rooms.submit({
-      kind: 'remoteJoin', serverName: t.serverName, sender: r.userId, roomId, roomVersion: joined.version.id, eventId: joined.eventId,
-      pdu: joined.pdu, state: joined.state, authChain: joined.authChain,
+      kind: 'remoteJoin',
+      serverName: t.serverName,
+      sender: r.userId,
+      roomId,
+      roomVersion: joined.version.id,
+      eventId: joined.eventId,
+      pdu: joined.pdu,
+      state: joined.state,
+      authChain: joined.authChain,
       ...(joined.partial ? { partial: joined.partial } : {}),
     });
     await this.carryOverSettings(r.userId, roomId);

@@ -1,11 +1,28 @@
-import { parsePowerLevels, powerLevelOf, requiredPowerLevelForEvent, type AuthStateLookup, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
+import {
+  parsePowerLevels,
+  powerLevelOf,
+  requiredPowerLevelForEvent,
+  type AuthStateLookup,
+  type JsonObject,
+  type Pdu,
+  type RoomVersion,
+} from '@lattice/protocol';
 
 /**
  * State the spec recommends replicating to the new room (client-server-api
  * "Room Upgrades", server behaviour 3). Power levels go through
  * power_level_content_override; members do not move, except bans.
  */
-const TRANSFERABLE = ['m.room.server_acl', 'm.room.encryption', 'm.room.name', 'm.room.avatar', 'm.room.topic', 'm.room.guest_access', 'm.room.history_visibility', 'm.room.join_rules'];
+const TRANSFERABLE = [
+  'm.room.server_acl',
+  'm.room.encryption',
+  'm.room.name',
+  'm.room.avatar',
+  'm.room.topic',
+  'm.room.guest_access',
+  'm.room.history_visibility',
+  'm.room.join_rules',
+];
 
 export interface UpgradeInput {
   oldRoomId: string;
@@ -58,14 +75,23 @@ export function planUpgrade(input: UpgradeInput): UpgradePlan {
   const oldLevels = { ...(oldLevelsEvent?.content ?? {}) };
   const newCreators = input.newVersion.privilegedCreators ? [input.upgrader, ...(input.additionalCreators ?? [])] : [];
   const levels = withoutUsers(oldLevels, newCreators);
-  const raised = input.newVersion.privilegedCreators ? levels : { ...levels, users: { ...(levels.users as JsonObject), [input.upgrader]: highestLevel(levels) } };
-  const bans = input.state.filter((e) => e.type === 'm.room.member' && e.content.membership === 'ban' && e.state_key !== input.upgrader);
+  const raised = input.newVersion.privilegedCreators
+    ? levels
+    : { ...levels, users: { ...(levels.users as JsonObject), [input.upgrader]: highestLevel(levels) } };
+  const bans = input.state.filter(
+    (e) => e.type === 'm.room.member' && e.content.membership === 'ban' && e.state_key !== input.upgrader,
+  );
   const copied = input.state.filter((e) => TRANSFERABLE.includes(e.type) && e.state_key === '');
   const creationContent: JsonObject = {
     // predecessor.event_id is deprecated (m.room.create, v1.16); MSC4291 rooms (v12) leave it out, as Synapse does.
-    predecessor: { room_id: input.oldRoomId, ...(input.lastEventId && !input.newVersion.roomIdFromCreateEvent ? { event_id: input.lastEventId } : {}) },
+    predecessor: {
+      room_id: input.oldRoomId,
+      ...(input.lastEventId && !input.newVersion.roomIdFromCreateEvent ? { event_id: input.lastEventId } : {}),
+    },
     ...(typeof create?.content.type === 'string' ? { type: create.content.type } : {}),
-    ...(input.newVersion.privilegedCreators && input.additionalCreators?.length ? { additional_creators: input.additionalCreators } : {}),
+    ...(input.newVersion.privilegedCreators && input.additionalCreators?.length
+      ? { additional_creators: input.additionalCreators }
+      : {}),
   };
   const joinRule = lookup('m.room.join_rules', '')?.content.join_rule;
   return {
@@ -76,7 +102,11 @@ export function planUpgrade(input: UpgradeInput): UpgradePlan {
       power_level_content_override: raised,
       initial_state: [
         ...copied.map((e) => ({ type: e.type, state_key: '', content: e.content })),
-        ...bans.map((e) => ({ type: 'm.room.member', state_key: e.state_key!, content: { membership: 'ban', ...(typeof e.content.reason === 'string' ? { reason: e.content.reason } : {}) } })),
+        ...bans.map((e) => ({
+          type: 'm.room.member',
+          state_key: e.state_key!,
+          content: { membership: 'ban', ...(typeof e.content.reason === 'string' ? { reason: e.content.reason } : {}) },
+        })),
       ],
     },
     ...(raised !== levels && oldLevelsEvent ? { finalPowerLevels: levels } : {}),
@@ -86,14 +116,20 @@ export function planUpgrade(input: UpgradeInput): UpgradePlan {
 
 function withoutUsers(levels: JsonObject, userIds: string[]): JsonObject {
   if (userIds.length === 0 || typeof levels.users !== 'object' || levels.users === null) return levels;
-  const users = Object.fromEntries(Object.entries(levels.users as JsonObject).filter(([userId]) => !userIds.includes(userId)));
+  const users = Object.fromEntries(
+    Object.entries(levels.users as JsonObject).filter(([userId]) => !userIds.includes(userId)),
+  );
   return { ...levels, users };
 }
 
 /** The highest level any action or user in these power levels names (100 at least, what a creator holds). */
 function highestLevel(levels: JsonObject): number {
   const numbers = (value: unknown): number[] =>
-    typeof value === 'number' ? [value] : typeof value === 'object' && value !== null ? Object.values(value).flatMap(numbers) : [];
+    typeof value === 'number'
+      ? [value]
+      : typeof value === 'object' && value !== null
+        ? Object.values(value).flatMap(numbers)
+        : [];
   return Math.max(100, ...numbers(levels));
 }
 

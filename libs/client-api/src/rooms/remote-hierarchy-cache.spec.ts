@@ -8,7 +8,11 @@ function countingClient(answer: 'room' | 'error' = 'room') {
     request: async (_origin: string, server: string, _method: string, path: string) => {
       calls.push(`${server} ${path}`);
       if (answer === 'error') throw new Error('unreachable');
-      return { room: { room_id: '!r:x', join_rule: 'public', children_state: [] }, children: [], inaccessible_children: [] };
+      return {
+        room: { room_id: '!r:x', join_rule: 'public', children_state: [] },
+        children: [],
+        inaccessible_children: [],
+      };
     },
   } as unknown as FederationClient;
   return { client, calls };
@@ -30,7 +34,10 @@ describe('RemoteHierarchyCache', () => {
     const cache = new RemoteHierarchyCache(client);
     await cache.fetch('us', ['x'], '!r:x', false, 0);
     await cache.fetch('us', ['x'], '!r:x', true, 0);
-    expect(calls).toEqual(['x /_matrix/federation/v1/hierarchy/!r%3Ax?suggested_only=false', 'x /_matrix/federation/v1/hierarchy/!r%3Ax?suggested_only=true']);
+    expect(calls).toEqual([
+      'x /_matrix/federation/v1/hierarchy/!r%3Ax?suggested_only=false',
+      'x /_matrix/federation/v1/hierarchy/!r%3Ax?suggested_only=true',
+    ]);
   });
 
   it('does not keep a failure', async () => {

@@ -16,7 +16,13 @@ export class RemoteHierarchyCache {
 
   constructor(private readonly federation: FederationClient) {}
 
-  fetch(origin: string, servers: string[], roomId: string, suggestedOnly: boolean, now = Date.now()): Promise<RemoteHierarchy | undefined> {
+  fetch(
+    origin: string,
+    servers: string[],
+    roomId: string,
+    suggestedOnly: boolean,
+    now = Date.now(),
+  ): Promise<RemoteHierarchy | undefined> {
     const key = JSON.stringify([origin, roomId, suggestedOnly]);
     const kept = this.answers.get(key);
     if (kept && kept.until > now) return kept.answer;

@@ -22,17 +22,50 @@ export class RemoteInviter {
     private readonly keyring: Keyring,
   ) {}
 
-  async invite(inviter: string, tenant: TenantConfig, roomId: string, invitee: string, server: string, reason?: string, content: JsonObject = {}): Promise<void> {
+  async invite(
+    inviter: string,
+    tenant: TenantConfig,
+    roomId: string,
+    invitee: string,
+    server: string,
+    reason?: string,
+    content: JsonObject = {},
+  ): Promise<void> {
     const head = await loadRoomHead(this.storage.db, roomId);
     if (!head) throw Errors.notFound(`Room ${roomId} is not known to this server`);
-    const event = buildEvent(head, inviter, membershipTemplate('invite', invitee, reason, content), tenant.serverName, await this.keyring.signingKey(tenant.serverName));
+    const event = buildEvent(
+      head,
+      inviter,
+      membershipTemplate('invite', invitee, reason, content),
+      tenant.serverName,
+      await this.keyring.signingKey(tenant.serverName),
+    );
     const decision = checkEventAuth(head.version, event.pdu, (type, key) => head.state.get(stateKey(type, key))?.pdu);
     if (!decision.allowed) throw Errors.forbidden(`${decision.reason} (auth rule ${decision.rule})`);
     const stripped = strippedState([...head.state.values()].map((e) => e.pdu)) as unknown as JsonObject[];
-    const signed = await inviteRemoteUser(this.federation, this.keys, tenant.serverName, { serverName: server }, head.version, event, stripped).catch((e: Error) => {
+    const signed = await inviteRemoteUser(
+      this.federation,
+      this.keys,
+      tenant.serverName,
+      { serverName: server },
+      head.version,
+      event,
+      stripped,
+    ).catch((e: Error) => {
       const refused = e instanceof FederationError && e.status === 403;
-      throw new MatrixError(refused ? 403 : 502, refused ? 'M_FORBIDDEN' : 'M_UNKNOWN', `${server} did not accept the invite: ${e.message}`);
+      throw new MatrixError(
+        refused ? 403 : 502,
+        refused ? 'M_FORBIDDEN' : 'M_UNKNOWN',
+        `${server} did not accept the invite: ${e.message}`,
+      );
     });
-    await this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: inviter, roomId, eventId: event.eventId, pdu: signed });
+    await this.rooms.submit({
+      kind: 'federatedEvent',
+      serverName: tenant.serverName,
+      sender: inviter,
+      roomId,
+      eventId: event.eventId,
+      pdu: signed,
+    });
   }
 }

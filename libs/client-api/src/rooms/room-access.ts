@@ -24,5 +24,6 @@ const FULL_STATE_POLL_MS = 50;
  */
 export async function awaitFullState(reader: ClientRoomReads, roomId: string): Promise<void> {
   const deadline = Date.now() + FULL_STATE_WAIT_MS;
-  while ((await reader.isPartialState(roomId)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, FULL_STATE_POLL_MS));
+  while ((await reader.isPartialState(roomId)) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, FULL_STATE_POLL_MS));
 }

@@ -33,10 +33,18 @@ export class RoomReadController {
     // A former member sees the members as they were when they left, at the latest.
     // The state at a token's point: after every event before it.
     const requested = at === undefined ? undefined : parsePaginationToken(at) - 1n;
-    const horizon = view.kind === 'former' && (requested === undefined || requested > view.leftAt) ? view.leftAt : requested;
-    const members = horizon === undefined ? this.storage.reader.currentState(roomId, 'm.room.member') : this.storage.reader.stateAt(roomId, horizon, 'm.room.member');
+    const horizon =
+      view.kind === 'former' && (requested === undefined || requested > view.leftAt) ? view.leftAt : requested;
+    const members =
+      horizon === undefined
+        ? this.storage.reader.currentState(roomId, 'm.room.member')
+        : this.storage.reader.stateAt(roomId, horizon, 'm.room.member');
     const chunk = (await members)
-      .filter((e) => (membership === undefined || e.pdu.content.membership === membership) && (notMembership === undefined || e.pdu.content.membership !== notMembership))
+      .filter(
+        (e) =>
+          (membership === undefined || e.pdu.content.membership === membership) &&
+          (notMembership === undefined || e.pdu.content.membership !== notMembership),
+      )
       .map((e) => toClientEvent(e));
     return { chunk };
   }
@@ -47,7 +55,11 @@ export class RoomReadController {
     await awaitFullState(this.storage.reader, roomId);
     const joined: Record<string, { display_name?: unknown; avatar_url?: unknown }> = {};
     for (const e of await this.storage.reader.currentState(roomId, 'm.room.member')) {
-      if (e.pdu.content.membership === 'join') joined[e.pdu.state_key!] = { display_name: e.pdu.content.displayname ?? null, avatar_url: e.pdu.content.avatar_url ?? null };
+      if (e.pdu.content.membership === 'join')
+        joined[e.pdu.state_key!] = {
+          display_name: e.pdu.content.displayname ?? null,
+          avatar_url: e.pdu.content.avatar_url ?? null,
+        };
     }
     return { joined };
   }
@@ -57,8 +69,10 @@ export class RoomReadController {
   async event(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventId') eventId: string) {
     // An event the user may not see is not found, as if it did not exist (client-server-api GET /event: 404).
     const view = await roomViewOf(this.storage.reader, this.storage.visibility, roomId, r.userId);
-    const event = view.kind === 'none' || view.kind === 'unknown' ? undefined : await this.storage.reader.event(eventId);
-    const [shown] = event && event.roomId === roomId ? await this.storage.visibility.visibleToUser(r.userId, [event]) : [];
+    const event =
+      view.kind === 'none' || view.kind === 'unknown' ? undefined : await this.storage.reader.event(eventId);
+    const [shown] =
+      event && event.roomId === roomId ? await this.storage.visibility.visibleToUser(r.userId, [event]) : [];
     if (!shown) throw Errors.notFound('Event not found');
     return (await this.bundles.clientEvents(r, [shown]))[0];
   }

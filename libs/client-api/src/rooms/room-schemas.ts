@@ -33,7 +33,9 @@ export const publicRoomsBody = z.object({
   limit: z.number().int().positive().max(500).optional(),
   since: z.string().optional(),
   server: z.string().optional(),
-  filter: z.object({ generic_search_term: z.string().optional(), room_types: z.array(z.string().nullable()).optional() }).optional(),
+  filter: z
+    .object({ generic_search_term: z.string().optional(), room_types: z.array(z.string().nullable()).optional() })
+    .optional(),
   include_all_networks: z.boolean().optional(),
   third_party_instance_id: z.string().optional(),
 });

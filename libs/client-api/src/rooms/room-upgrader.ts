@@ -25,17 +25,45 @@ export class RoomUpgrader {
     private readonly carryOver: UpgradeCarryOver,
   ) {}
 
-  async upgrade(upgrader: string, tenant: TenantConfig, oldRoomId: string, newVersionId: string, additionalCreators?: string[]): Promise<string> {
+  async upgrade(
+    upgrader: string,
+    tenant: TenantConfig,
+    oldRoomId: string,
+    newVersionId: string,
+    additionalCreators?: string[],
+  ): Promise<string> {
     const newVersion = findRoomVersion(newVersionId);
     if (!newVersion) throw Errors.unsupportedRoomVersion(`Room version ${newVersionId} is not supported`);
     const oldVersion = await this.storage.reader.roomVersion(oldRoomId);
     const state = oldVersion ? (await this.storage.reader.currentState(oldRoomId)).map((e) => e.pdu) : [];
     if (!oldVersion || !mayUpgrade(oldVersion, upgrader, state)) throw Errors.forbidden('You cannot upgrade this room');
     const [last] = await this.storage.reader.timeline(oldRoomId, { limit: 1, backwards: true });
-    const plan = planUpgrade({ oldRoomId, oldVersion, newVersion, upgrader, state, lastEventId: last?.eventId, additionalCreators });
+    const plan = planUpgrade({
+      oldRoomId,
+      oldVersion,
+      newVersion,
+      upgrader,
+      state,
+      lastEventId: last?.eventId,
+      additionalCreators,
+    });
 
-    const send = (roomId: string, type: string, content: JsonObject) => this.rooms.submit({ kind: 'send', serverName: tenant.serverName, sender: upgrader, roomId, type, stateKey: '', content });
-    const { roomId: newRoomId } = await this.rooms.submit({ kind: 'createRoom', serverName: tenant.serverName, sender: upgrader, request: plan.createRoom });
+    const send = (roomId: string, type: string, content: JsonObject) =>
+      this.rooms.submit({
+        kind: 'send',
+        serverName: tenant.serverName,
+        sender: upgrader,
+        roomId,
+        type,
+        stateKey: '',
+        content,
+      });
+    const { roomId: newRoomId } = await this.rooms.submit({
+      kind: 'createRoom',
+      serverName: tenant.serverName,
+      sender: upgrader,
+      request: plan.createRoom,
+    });
     if (plan.finalPowerLevels) await send(newRoomId, 'm.room.power_levels', plan.finalPowerLevels);
     await this.moveDirectoryEntries(tenant.serverName, oldRoomId, newRoomId);
     const canonicalAlias = state.find((e) => e.type === 'm.room.canonical_alias' && e.state_key === '');
@@ -48,7 +76,11 @@ export class RoomUpgrader {
     if (plan.restrictedOldPowerLevels) await send(oldRoomId, 'm.room.power_levels', plan.restrictedOldPowerLevels);
     // The upgrader is in the new room already, without joining it: its settings follow here. The upgrade is
     // done by now, so a failure is logged rather than answered (a client would retry and make a second room).
-    await this.carryOver.carryOver(upgrader, newRoomId).catch((error: unknown) => this.logger.warn(`Settings of ${upgrader} not carried over to ${newRoomId}: ${String(error)}`));
+    await this.carryOver
+      .carryOver(upgrader, newRoomId)
+      .catch((error: unknown) =>
+        this.logger.warn(`Settings of ${upgrader} not carried over to ${newRoomId}: ${String(error)}`),
+      );
     return newRoomId;
   }
 

@@ -1,8 +1,26 @@
 import { Body, Controller, Get, Param, Put, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
-import { Auth, Errors, GuestAllowed, MatrixError, RateLimited, requireJsonObject, requireNotSuspended, Requester, Tenant, validateBody } from '@lattice/http';
+import {
+  Auth,
+  Errors,
+  GuestAllowed,
+  MatrixError,
+  RateLimited,
+  requireJsonObject,
+  requireNotSuspended,
+  Requester,
+  Tenant,
+  validateBody,
+} from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { mayBeThreadRoot, relationOf, RelationsReader, RoomInputClient, stateInView, toClientEvent } from '@lattice/rooms';
+import {
+  mayBeThreadRoot,
+  relationOf,
+  RelationsReader,
+  RoomInputClient,
+  stateInView,
+  toClientEvent,
+} from '@lattice/rooms';
 import { StorageAccess } from '../storage-access';
 import { requireView } from './room-access';
 import { reasonBody } from './room-schemas';
@@ -26,7 +44,12 @@ export class SendController {
   @Put('send/:eventType/:txnId')
   @RateLimited()
   async send(
-    @Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() raw: unknown,
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('roomId') roomId: string,
+    @Param('eventType') type: string,
+    @Param('txnId') txnId: string,
+    @Body() raw: unknown,
     @Query('ts') ts?: string,
   ) {
     // A suspended user may still redact their own events through /send (client-server-api "Account suspension").
@@ -35,7 +58,14 @@ export class SendController {
     const originServerTs = massagedTimestamp(r, ts);
     await this.checkRelation(r.userId, roomId, type, content);
     const { eventId } = await this.rooms.submit({
-      kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, content, txn: { deviceId: r.deviceId, txnId }, ...(originServerTs === undefined ? {} : { originServerTs }),
+      kind: 'send',
+      serverName: t.serverName,
+      sender: r.userId,
+      roomId,
+      type,
+      content,
+      txn: { deviceId: r.deviceId, txnId },
+      ...(originServerTs === undefined ? {} : { originServerTs }),
     });
     return { event_id: eventId };
   }
@@ -51,9 +81,13 @@ export class SendController {
     const relation = relationOf(content);
     if (relation?.relType === 'm.thread') {
       const root = await this.storage.reader.event(relation.parentEventId);
-      if (root && root.roomId === roomId && !mayBeThreadRoot(root.pdu.content)) throw new MatrixError(400, 'M_UNKNOWN', 'Cannot start a thread from an event with a relationship');
+      if (root && root.roomId === roomId && !mayBeThreadRoot(root.pdu.content))
+        throw new MatrixError(400, 'M_UNKNOWN', 'Cannot start a thread from an event with a relationship');
     }
-    if (relation?.key !== undefined && (await this.relations.hasAnnotation(roomId, relation.parentEventId, sender, type, relation.key))) {
+    if (
+      relation?.key !== undefined &&
+      (await this.relations.hasAnnotation(roomId, relation.parentEventId, sender, type, relation.key))
+    ) {
       throw new MatrixError(400, 'M_DUPLICATE_ANNOTATION', 'You already sent this annotation');
     }
   }
@@ -61,7 +95,14 @@ export class SendController {
   @GuestAllowed()
   @Put('state/:eventType')
   @RateLimited()
-  putStateEmptyKey(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Body() raw: unknown, @Query('ts') ts?: string) {
+  putStateEmptyKey(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('roomId') roomId: string,
+    @Param('eventType') type: string,
+    @Body() raw: unknown,
+    @Query('ts') ts?: string,
+  ) {
     return this.putState(r, t, roomId, type, '', raw, ts);
   }
 
@@ -69,7 +110,12 @@ export class SendController {
   @Put('state/:eventType/:stateKey')
   @RateLimited()
   putStateWithKey(
-    @Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('stateKey') key: string, @Body() raw: unknown,
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('roomId') roomId: string,
+    @Param('eventType') type: string,
+    @Param('stateKey') key: string,
+    @Body() raw: unknown,
     @Query('ts') ts?: string,
   ) {
     return this.putState(r, t, roomId, type, key, raw, ts);
@@ -84,31 +130,76 @@ export class SendController {
 
   @GuestAllowed()
   @Get('state/:eventType')
-  getStateEmptyKey(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventType') type: string, @Query('format') format?: string) {
+  getStateEmptyKey(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Param('eventType') type: string,
+    @Query('format') format?: string,
+  ) {
     return this.getState(r, roomId, type, '', format);
   }
 
   @GuestAllowed()
   @Get('state/:eventType/:stateKey')
-  getStateWithKey(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventType') type: string, @Param('stateKey') key: string, @Query('format') format?: string) {
+  getStateWithKey(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Param('eventType') type: string,
+    @Param('stateKey') key: string,
+    @Query('format') format?: string,
+  ) {
     return this.getState(r, roomId, type, key, format);
   }
 
   @Put('redact/:eventId/:txnId')
   @RateLimited()
-  async redact(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Param('txnId') txnId: string, @Body() raw: unknown) {
+  async redact(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('roomId') roomId: string,
+    @Param('eventId') eventId: string,
+    @Param('txnId') txnId: string,
+    @Body() raw: unknown,
+  ) {
     const body = validateBody(reasonBody, raw);
-    if (r.suspended && (await this.storage.reader.event(eventId))?.pdu.sender !== r.userId) throw Errors.userSuspended();
-    const result = await this.rooms.submit({ kind: 'redact', serverName: t.serverName, sender: r.userId, roomId, redacts: eventId, reason: body.reason, txn: { deviceId: r.deviceId, txnId } });
+    if (r.suspended && (await this.storage.reader.event(eventId))?.pdu.sender !== r.userId)
+      throw Errors.userSuspended();
+    const result = await this.rooms.submit({
+      kind: 'redact',
+      serverName: t.serverName,
+      sender: r.userId,
+      roomId,
+      redacts: eventId,
+      reason: body.reason,
+      txn: { deviceId: r.deviceId, txnId },
+    });
     return { event_id: result.eventId };
   }
 
-  private async putState(r: Requester, t: TenantConfig, roomId: string, type: string, stateKey: string, raw: unknown, ts: string | undefined) {
+  private async putState(
+    r: Requester,
+    t: TenantConfig,
+    roomId: string,
+    type: string,
+    stateKey: string,
+    raw: unknown,
+    ts: string | undefined,
+  ) {
     requireNotSuspended(r);
     const content = jsonObject(raw);
     const originServerTs = massagedTimestamp(r, ts);
-    if (type === 'm.room.canonical_alias' && stateKey === '') await this.canonicalAliases.check(t.serverName, roomId, content);
-    const { eventId } = await this.rooms.submit({ kind: 'send', serverName: t.serverName, sender: r.userId, roomId, type, stateKey, content, ...(originServerTs === undefined ? {} : { originServerTs }) });
+    if (type === 'm.room.canonical_alias' && stateKey === '')
+      await this.canonicalAliases.check(t.serverName, roomId, content);
+    const { eventId } = await this.rooms.submit({
+      kind: 'send',
+      serverName: t.serverName,
+      sender: r.userId,
+      roomId,
+      type,
+      stateKey,
+      content,
+      ...(originServerTs === undefined ? {} : { originServerTs }),
+    });
     return { event_id: eventId };
   }
 
@@ -116,7 +207,9 @@ export class SendController {
   private async getState(r: Requester, roomId: string, type: string, stateKey: string, format = 'content') {
     if (format !== 'content' && format !== 'event') throw Errors.invalidParam('format must be "content" or "event"');
     const view = await requireView(this.storage, roomId, r.userId);
-    const event = (await stateInView(this.storage.reader, roomId, view, type)).find((e) => e.pdu.state_key === stateKey);
+    const event = (await stateInView(this.storage.reader, roomId, view, type)).find(
+      (e) => e.pdu.state_key === stateKey,
+    );
     if (!event) throw Errors.notFound(`No ${type} state with key "${stateKey}"`);
     return format === 'event' ? toClientEvent(event) : event.pdu.content;
   }

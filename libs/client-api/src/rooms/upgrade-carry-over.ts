@@ -38,12 +38,20 @@ export class UpgradeCarryOver {
 
   private async write(userId: string, roomId: string, type: string, content: Record<string, unknown>): Promise<void> {
     const position = await this.accountData.put(userId, roomId, type, content);
-    await this.bus.publish('output.streams', { stream: 'accountData', position: position.toString(), userIds: [userId] });
+    await this.bus.publish('output.streams', {
+      stream: 'accountData',
+      position: position.toString(),
+      userIds: [userId],
+    });
   }
 }
 
 /** m.direct with the new room beside the old one under every user that lists it; undefined when nothing changes. */
-function withReplacement(direct: Record<string, unknown>, oldRoomId: string, newRoomId: string): Record<string, unknown> | undefined {
+function withReplacement(
+  direct: Record<string, unknown>,
+  oldRoomId: string,
+  newRoomId: string,
+): Record<string, unknown> | undefined {
   let changed = false;
   const updated = Object.fromEntries(
     Object.entries(direct).map(([user, rooms]) => {

@@ -6,7 +6,10 @@ import { RoomUpgrader } from './room-upgrader';
 
 const upgradeBody = z.object({
   new_version: z.string().min(1),
-  additional_creators: z.array(z.string().regex(/^@[^:]+:.+$/, 'must be a user ID (@localpart:server)')).max(100).optional(),
+  additional_creators: z
+    .array(z.string().regex(/^@[^:]+:.+$/, 'must be a user ID (@localpart:server)'))
+    .max(100)
+    .optional(),
 });
 
 /** POST /rooms/{roomId}/upgrade (client-server-api "Room Upgrades"). */
@@ -17,8 +20,15 @@ export class UpgradeController {
   @Post('upgrade')
   @HttpCode(200)
   @RateLimited()
-  async upgrade(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
+  async upgrade(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('roomId') roomId: string,
+    @Body() raw: unknown,
+  ) {
     const body = validateBody(upgradeBody, raw);
-    return { replacement_room: await this.upgrader.upgrade(r.userId, t, roomId, body.new_version, body.additional_creators) };
+    return {
+      replacement_room: await this.upgrader.upgrade(r.userId, t, roomId, body.new_version, body.additional_creators),
+    };
   }
 }

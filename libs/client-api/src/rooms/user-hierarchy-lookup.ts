@@ -44,7 +44,11 @@ export function userHierarchyLookup(context: UserHierarchyContext): HierarchyLoo
     const here = await context.local.load(roomId);
     const room = here ? here.room : await remote(roomId, via);
     if (!room) return undefined;
-    const membership = here ? here.memberships.get(context.userId) : context.invitedRoomIds.has(roomId) ? 'invite' : undefined;
+    const membership = here
+      ? here.memberships.get(context.userId)
+      : context.invitedRoomIds.has(roomId)
+        ? 'invite'
+        : undefined;
     return userMaySee(room, membership, context.joinedRoomIds) ? room : undefined;
   };
 }

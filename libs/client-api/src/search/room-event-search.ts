@@ -45,7 +45,9 @@ export class RoomEventSearch {
     const joined = (await this.storage.reader.roomsOfUser(viewer.userId, ['join'])).map((r) => r.roomId);
     const query: SearchQuery = {
       term: criteria.search_term,
-      roomIds: joined.filter((roomId) => (!filter?.rooms || filter.rooms.includes(roomId)) && !filter?.not_rooms?.includes(roomId)),
+      roomIds: joined.filter(
+        (roomId) => (!filter?.rooms || filter.rooms.includes(roomId)) && !filter?.not_rooms?.includes(roomId),
+      ),
       keys: criteria.keys ?? SEARCH_KEYS,
       senders: filter?.senders,
       notSenders: filter?.not_senders,
@@ -53,8 +55,14 @@ export class RoomEventSearch {
       after: nextBatch === undefined ? undefined : parseSearchToken(nextBatch, order),
       limit: Math.min(filter?.limit ?? DEFAULT_LIMIT, MAX_LIMIT),
     };
-    const [{ found, resumeAfter }, count] = await Promise.all([this.visibleMatches(viewer, query, filter), this.index.count(query)]);
-    const clientEvents = await this.bundles.clientEvents(viewer, found.map((f) => f.event));
+    const [{ found, resumeAfter }, count] = await Promise.all([
+      this.visibleMatches(viewer, query, filter),
+      this.index.count(query),
+    ]);
+    const clientEvents = await this.bundles.clientEvents(
+      viewer,
+      found.map((f) => f.event),
+    );
     const results = await Promise.all(
       found.map(async ({ hit, event }, i) => ({
         rank: hit.rank,
@@ -67,9 +75,18 @@ export class RoomEventSearch {
       count,
       highlights: await this.index.highlights(criteria.search_term, texts),
       results,
-      ...(resumeAfter ? { next_batch: formatSearchToken({ order, rank: resumeAfter.rank, streamPos: resumeAfter.streamPos }) } : {}),
+      ...(resumeAfter
+        ? { next_batch: formatSearchToken({ order, rank: resumeAfter.rank, streamPos: resumeAfter.streamPos }) }
+        : {}),
       ...(criteria.include_state ? { state: await this.roomStates(viewer, found) } : {}),
-      ...(criteria.groupings?.group_by?.length ? { groups: groupsOf(found, criteria.groupings.group_by.map((g) => g.key)) } : {}),
+      ...(criteria.groupings?.group_by?.length
+        ? {
+            groups: groupsOf(
+              found,
+              criteria.groupings.group_by.map((g) => g.key),
+            ),
+          }
+        : {}),
     };
   }
 
@@ -78,18 +95,34 @@ export class RoomEventSearch {
    * visibility and the filter, or none are left; `resumeAfter` is the last
    * candidate looked at when the page is full or candidates remain.
    */
-  private async visibleMatches(viewer: Viewer, query: SearchQuery, filter: RoomEventFilter | undefined): Promise<{ found: Found[]; resumeAfter?: SearchHit }> {
+  private async visibleMatches(
+    viewer: Viewer,
+    query: SearchQuery,
+    filter: RoomEventFilter | undefined,
+  ): Promise<{ found: Found[]; resumeAfter?: SearchHit }> {
     const found: Found[] = [];
     let after = query.after;
     let lastExamined: SearchHit | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const hits = await this.index.page({ ...query, after, limit: query.limit + 1 });
       const candidates = hits.slice(0, query.limit);
-      const stored = await this.storage.visibility.visibleToUser(viewer.userId, await this.storage.reader.eventsByNid(candidates.map((h) => h.eventNid)));
+      const stored = await this.storage.visibility.visibleToUser(
+        viewer.userId,
+        await this.storage.reader.eventsByNid(candidates.map((h) => h.eventNid)),
+      );
       const visible = new Map(stored.map((e) => [e.streamPos, e]));
       for (const hit of candidates) {
         const event = visible.get(hit.streamPos);
-        if (event && roomEventMatches(filter, { type: event.pdu.type, sender: event.pdu.sender, room_id: event.roomId, content: event.pdu.content })) found.push({ hit, event });
+        if (
+          event &&
+          roomEventMatches(filter, {
+            type: event.pdu.type,
+            sender: event.pdu.sender,
+            room_id: event.roomId,
+            content: event.pdu.content,
+          })
+        )
+          found.push({ hit, event });
         // A full page always carries a next_batch, as Synapse's does (and sytest and Complement expect):
         // the spec lets a token lead to an empty page, and only a page with room to spare ends the results.
         if (found.length === query.limit) return { found, resumeAfter: hit };
@@ -108,7 +141,10 @@ export class RoomEventSearch {
         ? []
         : this.storage.visibility.visibleToUser(
             viewer.userId,
-            await this.storage.reader.timeline(event.roomId, backwards ? { before: event.streamPos, limit, backwards } : { after: event.streamPos, limit, backwards }),
+            await this.storage.reader.timeline(
+              event.roomId,
+              backwards ? { before: event.streamPos, limit, backwards } : { after: event.streamPos, limit, backwards },
+            ),
           );
     const [before, after] = await Promise.all([
       around(true, Math.min(asked.before_limit ?? DEFAULT_CONTEXT, MAX_CONTEXT)),
@@ -122,7 +158,9 @@ export class RoomEventSearch {
       // /messages tokens name the point just before a position: start is before the earliest event shown, end after the latest.
       start: formatPaginationToken(earliest),
       end: formatPaginationToken(latest + 1n),
-      ...(asked.include_profile ? { profile_info: await this.profiles(event.roomId, [event, ...before, ...after]) } : {}),
+      ...(asked.include_profile
+        ? { profile_info: await this.profiles(event.roomId, [event, ...before, ...after]) }
+        : {}),
     };
   }
 
@@ -132,7 +170,13 @@ export class RoomEventSearch {
     const entries = await Promise.all(
       senders.map(async (sender) => {
         const content = (await this.storage.reader.stateEvent(roomId, 'm.room.member', sender))?.pdu.content ?? {};
-        return [sender, { ...(typeof content.displayname === 'string' ? { displayname: content.displayname } : {}), ...(typeof content.avatar_url === 'string' ? { avatar_url: content.avatar_url } : {}) }] as const;
+        return [
+          sender,
+          {
+            ...(typeof content.displayname === 'string' ? { displayname: content.displayname } : {}),
+            ...(typeof content.avatar_url === 'string' ? { avatar_url: content.avatar_url } : {}),
+          },
+        ] as const;
       }),
     );
     return Object.fromEntries(entries);
@@ -141,7 +185,12 @@ export class RoomEventSearch {
   /** The current state of each room with a result (the user is joined to all of them). */
   private async roomStates(viewer: Viewer, found: Found[]): Promise<JsonObject> {
     const roomIds = [...new Set(found.map((f) => f.event.roomId))];
-    const states = await Promise.all(roomIds.map(async (roomId) => [roomId, (await this.storage.reader.currentState(roomId)).map((e) => toClientEvent(e, viewer))] as const));
+    const states = await Promise.all(
+      roomIds.map(
+        async (roomId) =>
+          [roomId, (await this.storage.reader.currentState(roomId)).map((e) => toClientEvent(e, viewer))] as const,
+      ),
+    );
     return Object.fromEntries(states);
   }
 }
@@ -162,7 +211,9 @@ function groupsOf(found: Found[], keys: GroupKey[]): JsonObject {
       const value = key === 'room_id' ? event.roomId : event.pdu.sender;
       byValue.set(value, [...(byValue.get(value) ?? []), event.eventId]);
     }
-    groups[key] = Object.fromEntries([...byValue].map(([value, results], order) => [value, { results, order: order + 1 }]));
+    groups[key] = Object.fromEntries(
+      [...byValue].map(([value, results], order) => [value, { results, order: order + 1 }]),
+    );
   }
   return groups;
 }

@@ -48,18 +48,28 @@ export class SearchIndex {
       } else where.push(`s.stream_pos < ${pos}`);
     }
     params.push(query.limit);
-    const rows = await this.db.$queryRawUnsafe<Array<{ event_nid: bigint; stream_pos: bigint; room_id: string; rank: number }>>(
+    const rows = await this.db.$queryRawUnsafe<
+      Array<{ event_nid: bigint; stream_pos: bigint; room_id: string; rank: number }>
+    >(
       `SELECT s.event_nid, s.stream_pos, r.room_id, ${rank} AS rank ${this.from()} WHERE ${where.join(' AND ')}
        ORDER BY ${query.order === 'rank' ? `${rank} DESC, ` : ''}s.stream_pos DESC LIMIT $${params.length}`,
       ...params,
     );
-    return rows.map((r) => ({ eventNid: BigInt(r.event_nid), streamPos: BigInt(r.stream_pos), roomId: r.room_id, rank: Number(r.rank) }));
+    return rows.map((r) => ({
+      eventNid: BigInt(r.event_nid),
+      streamPos: BigInt(r.stream_pos),
+      roomId: r.room_id,
+      rank: Number(r.rank),
+    }));
   }
 
   /** How many events match in all (the answer's `count`), before the history visibility check of each. */
   async count(query: SearchQuery): Promise<number> {
     const { where, params } = this.conditions(query);
-    const [row] = await this.db.$queryRawUnsafe<Array<{ n: bigint }>>(`SELECT count(*) AS n ${this.from()} WHERE ${where.join(' AND ')}`, ...params);
+    const [row] = await this.db.$queryRawUnsafe<Array<{ n: bigint }>>(
+      `SELECT count(*) AS n ${this.from()} WHERE ${where.join(' AND ')}`,
+      ...params,
+    );
     return Number(row.n);
   }
 

@@ -22,7 +22,9 @@ export const searchBody = z.object({
           })
           .optional(),
         include_state: z.boolean().optional(),
-        groupings: z.object({ group_by: z.array(z.object({ key: z.enum(['room_id', 'sender']) })).optional() }).optional(),
+        groupings: z
+          .object({ group_by: z.array(z.object({ key: z.enum(['room_id', 'sender']) })).optional() })
+          .optional(),
       })
       .optional(),
   }),

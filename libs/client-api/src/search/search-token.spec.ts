@@ -12,6 +12,8 @@ describe('search next_batch tokens', () => {
   });
 
   it('refuse anything else', () => {
-    expect(() => parseSearchToken('nonsense', 'recent')).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
+    expect(() => parseSearchToken('nonsense', 'recent')).toThrow(
+      expect.objectContaining({ errcode: 'M_INVALID_PARAM' }),
+    );
   });
 });

@@ -13,6 +13,10 @@ export class SearchController {
   @RateLimited()
   async search(@Auth() r: Requester, @Body() raw: unknown, @Query('next_batch') nextBatch?: string) {
     const { search_categories: categories } = validateBody(searchBody, raw);
-    return { search_categories: categories.room_events ? { room_events: await this.roomEvents.search(r, categories.room_events, nextBatch) } : {} };
+    return {
+      search_categories: categories.room_events
+        ? { room_events: await this.roomEvents.search(r, categories.room_events, nextBatch) }
+        : {},
+    };
   }
 }

@@ -3,14 +3,47 @@ import { MatrixError, Public, RateLimited, validateBody } from '@lattice/http';
 import { z } from 'zod';
 
 const clientSecret = z.string().regex(/^[0-9a-zA-Z.=_-]{1,255}$/, 'must be 1 to 255 of [0-9a-zA-Z.=_-]');
-const emailBody = z.object({ client_secret: clientSecret, email: z.string().min(1), send_attempt: z.number().int(), next_link: z.string().optional(), id_server: z.string().optional(), id_access_token: z.string().optional() });
-const msisdnBody = z.object({ client_secret: clientSecret, country: z.string().min(1), phone_number: z.string().min(1), send_attempt: z.number().int(), next_link: z.string().optional(), id_server: z.string().optional(), id_access_token: z.string().optional() });
-const addBody = z.object({ client_secret: clientSecret, sid: z.string().min(1), auth: z.record(z.string(), z.unknown()).optional() });
-const bindBody = z.object({ client_secret: clientSecret, sid: z.string().min(1), id_server: z.string().min(1), id_access_token: z.string().min(1) });
-const removeBody = z.object({ medium: z.enum(['email', 'msisdn']), address: z.string().min(1), id_server: z.string().optional() });
+const emailBody = z.object({
+  client_secret: clientSecret,
+  email: z.string().min(1),
+  send_attempt: z.number().int(),
+  next_link: z.string().optional(),
+  id_server: z.string().optional(),
+  id_access_token: z.string().optional(),
+});
+const msisdnBody = z.object({
+  client_secret: clientSecret,
+  country: z.string().min(1),
+  phone_number: z.string().min(1),
+  send_attempt: z.number().int(),
+  next_link: z.string().optional(),
+  id_server: z.string().optional(),
+  id_access_token: z.string().optional(),
+});
+const addBody = z.object({
+  client_secret: clientSecret,
+  sid: z.string().min(1),
+  auth: z.record(z.string(), z.unknown()).optional(),
+});
+const bindBody = z.object({
+  client_secret: clientSecret,
+  sid: z.string().min(1),
+  id_server: z.string().min(1),
+  id_access_token: z.string().min(1),
+});
+const removeBody = z.object({
+  medium: z.enum(['email', 'msisdn']),
+  address: z.string().min(1),
+  id_server: z.string().optional(),
+});
 
 /** The spec's answer when a server validates no email addresses or phone numbers (administrative_contact.yaml requestToken, 400). */
-const mediumNotSupported = () => new MatrixError(400, 'M_THREEPID_MEDIUM_NOT_SUPPORTED', 'This server does not validate email addresses or phone numbers');
+const mediumNotSupported = () =>
+  new MatrixError(
+    400,
+    'M_THREEPID_MEDIUM_NOT_SUPPORTED',
+    'This server does not validate email addresses or phone numbers',
+  );
 
 /**
  * Third-party identifiers (client-server-api "Adding Account Administrative
@@ -36,7 +69,11 @@ export class ThirdPartyIdsController {
   @RateLimited()
   add(@Body() raw: unknown) {
     const { sid } = validateBody(addBody, raw);
-    throw new MatrixError(403, 'M_THREEPID_AUTH_FAILED', `No validation session ${sid}: this server validates no third-party identifiers`);
+    throw new MatrixError(
+      403,
+      'M_THREEPID_AUTH_FAILED',
+      `No validation session ${sid}: this server validates no third-party identifiers`,
+    );
   }
 
   @Post('account/3pid/bind')

@@ -9,7 +9,10 @@ export type ToDeviceMessages = Record<string, Record<string, JsonObject>>;
  * deployment's users, and per other server the part for its users (one
  * m.direct_to_device EDU each, server-server-api "Send-to-device messaging").
  */
-export function routeToDevice(messages: ToDeviceMessages, isLocal: (serverName: string) => boolean): { local: ToDeviceMessages; remote: Map<string, ToDeviceMessages> } {
+export function routeToDevice(
+  messages: ToDeviceMessages,
+  isLocal: (serverName: string) => boolean,
+): { local: ToDeviceMessages; remote: Map<string, ToDeviceMessages> } {
   const local: ToDeviceMessages = {};
   const remote = new Map<string, ToDeviceMessages>();
   for (const [userId, devices] of Object.entries(messages)) {
@@ -26,9 +29,17 @@ export function routeToDevice(messages: ToDeviceMessages, isLocal: (serverName: 
  * EDUs the receiving servers recognise as already delivered.
  */
 export function toDeviceMessageId(userId: string, deviceId: string, txnId: string): string {
-  return createHash('sha256').update(JSON.stringify([userId, deviceId, txnId])).digest('base64url').slice(0, 24);
+  return createHash('sha256')
+    .update(JSON.stringify([userId, deviceId, txnId]))
+    .digest('base64url')
+    .slice(0, 24);
 }
 
-export function directToDeviceEdu(sender: string, type: string, messageId: string, messages: ToDeviceMessages): JsonObject {
+export function directToDeviceEdu(
+  sender: string,
+  type: string,
+  messageId: string,
+  messages: ToDeviceMessages,
+): JsonObject {
   return { edu_type: 'm.direct_to_device', content: { sender, type, message_id: messageId, messages } };
 }

@@ -26,7 +26,13 @@ export class SendToDeviceController {
   // Not rate limited: the spec gives this endpoint no 429, and end-to-end encryption sends key shares here in bursts as large as a room.
   @GuestAllowed()
   @Put(':eventType/:txnId')
-  async send(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('eventType') type: string, @Param('txnId') txnId: string, @Body() body: unknown) {
+  async send(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Param('eventType') type: string,
+    @Param('txnId') txnId: string,
+    @Body() body: unknown,
+  ) {
     const messages = validMessages(body);
     const txn = { userId: r.userId, deviceId: r.deviceId, txnId };
     if (await this.db.toDeviceTxn.findUnique({ where: { userId_deviceId_txnId: txn } })) return {};
@@ -34,9 +40,15 @@ export class SendToDeviceController {
     // Remote parts are queued first: if the process dies before the inbox write, the client's retry queues them again under the same keys.
     const messageId = toDeviceMessageId(r.userId, r.deviceId, txnId);
     for (const [server, part] of remote) {
-      await queueOutbound(this.db, [server], t.serverName, { edu: directToDeviceEdu(r.userId, type, messageId, part), dedupKey: `m.direct_to_device:${messageId}` });
+      await queueOutbound(this.db, [server], t.serverName, {
+        edu: directToDeviceEdu(r.userId, type, messageId, part),
+        dedupKey: `m.direct_to_device:${messageId}`,
+      });
     }
-    await this.inbox.deliver(addressedMessages(r.userId, type, local), async (tx) => (await tx.toDeviceTxn.createMany({ data: [txn], skipDuplicates: true })).count === 1);
+    await this.inbox.deliver(
+      addressedMessages(r.userId, type, local),
+      async (tx) => (await tx.toDeviceTxn.createMany({ data: [txn], skipDuplicates: true })).count === 1,
+    );
     if (remote.size > 0) await this.bus.publish('output.outbox', { destinations: [...remote.keys()] });
     return {};
   }

@@ -10,7 +10,11 @@ import { threadedReceiptError } from './threaded-receipt';
 
 const typingBody = z.object({ typing: z.boolean(), timeout: z.number().int().nonnegative().optional() });
 const receiptBody = z.object({ thread_id: z.string().optional() });
-const readMarkersBody = z.object({ 'm.fully_read': z.string().optional(), 'm.read': z.string().optional(), 'm.read.private': z.string().optional() });
+const readMarkersBody = z.object({
+  'm.fully_read': z.string().optional(),
+  'm.read': z.string().optional(),
+  'm.read.private': z.string().optional(),
+});
 const tagBody = z.looseObject({ order: z.number().min(0).max(1).optional() });
 
 /** Account data managed by dedicated endpoints, which clients may not set through /account_data (client-server-api). */
@@ -51,13 +55,21 @@ export class UserDataController {
   async getFilter(@Auth() r: Requester, @Param('userId') userId: string, @Param('filterId') filterId: string) {
     this.requireSelf(r, userId);
     const id = filterIdOf(filterId);
-    const row = id === undefined ? null : await this.storage.db.filter.findUnique({ where: { userId_filterId: { userId, filterId: id } } });
+    const row =
+      id === undefined
+        ? null
+        : await this.storage.db.filter.findUnique({ where: { userId_filterId: { userId, filterId: id } } });
     if (!row) throw Errors.notFound('Filter not found');
     return JSON.parse(row.json);
   }
 
   @Put('user/:userId/account_data/:type')
-  async putGlobal(@Auth() r: Requester, @Param('userId') userId: string, @Param('type') type: string, @Body() raw: unknown) {
+  async putGlobal(
+    @Auth() r: Requester,
+    @Param('userId') userId: string,
+    @Param('type') type: string,
+    @Body() raw: unknown,
+  ) {
     return this.putAccountData(r, userId, '', type, requireJsonObject<JsonObject>(raw));
   }
 
@@ -67,12 +79,23 @@ export class UserDataController {
   }
 
   @Put('user/:userId/rooms/:roomId/account_data/:type')
-  async putRoom(@Auth() r: Requester, @Param('userId') userId: string, @Param('roomId') roomId: string, @Param('type') type: string, @Body() raw: unknown) {
+  async putRoom(
+    @Auth() r: Requester,
+    @Param('userId') userId: string,
+    @Param('roomId') roomId: string,
+    @Param('type') type: string,
+    @Body() raw: unknown,
+  ) {
     return this.putAccountData(r, userId, roomId, type, requireJsonObject<JsonObject>(raw));
   }
 
   @Get('user/:userId/rooms/:roomId/account_data/:type')
-  async getRoom(@Auth() r: Requester, @Param('userId') userId: string, @Param('roomId') roomId: string, @Param('type') type: string) {
+  async getRoom(
+    @Auth() r: Requester,
+    @Param('userId') userId: string,
+    @Param('roomId') roomId: string,
+    @Param('type') type: string,
+  ) {
     return this.getAccountData(r, userId, roomId, type);
   }
 
@@ -84,7 +107,13 @@ export class UserDataController {
   }
 
   @Put('user/:userId/rooms/:roomId/tags/:tag')
-  async putTag(@Auth() r: Requester, @Param('userId') userId: string, @Param('roomId') roomId: string, @Param('tag') tag: string, @Body() raw: unknown) {
+  async putTag(
+    @Auth() r: Requester,
+    @Param('userId') userId: string,
+    @Param('roomId') roomId: string,
+    @Param('tag') tag: string,
+    @Body() raw: unknown,
+  ) {
     const body = validateBody(tagBody, raw);
     const tags = await this.currentTags(r, userId, roomId);
     await this.writeAccountData(userId, roomId, 'm.tag', { tags: { ...tags, [tag]: body as JsonObject } });
@@ -92,7 +121,12 @@ export class UserDataController {
   }
 
   @Delete('user/:userId/rooms/:roomId/tags/:tag')
-  async deleteTag(@Auth() r: Requester, @Param('userId') userId: string, @Param('roomId') roomId: string, @Param('tag') tag: string) {
+  async deleteTag(
+    @Auth() r: Requester,
+    @Param('userId') userId: string,
+    @Param('roomId') roomId: string,
+    @Param('tag') tag: string,
+  ) {
     const { [tag]: _removed, ...tags } = await this.currentTags(r, userId, roomId);
     await this.writeAccountData(userId, roomId, 'm.tag', { tags });
     return {};
@@ -100,7 +134,12 @@ export class UserDataController {
 
   @Put('rooms/:roomId/typing/:userId')
   @RateLimited()
-  async typing(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('userId') userId: string, @Body() raw: unknown) {
+  async typing(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Param('userId') userId: string,
+    @Body() raw: unknown,
+  ) {
     this.requireSelf(r, userId);
     const body = validateBody(typingBody, raw);
     await this.requireJoined(roomId, userId);
@@ -111,11 +150,23 @@ export class UserDataController {
   @Post('rooms/:roomId/receipt/:receiptType/:eventId')
   @HttpCode(200)
   @RateLimited()
-  async receipt(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('receiptType') type: string, @Param('eventId') eventId: string, @Body() raw: unknown) {
+  async receipt(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Param('receiptType') type: string,
+    @Param('eventId') eventId: string,
+    @Body() raw: unknown,
+  ) {
     const body = validateBody(receiptBody, raw);
-    if (!['m.read', 'm.read.private', 'm.fully_read'].includes(type)) throw Errors.invalidParam(`Unknown receipt type ${type}`);
+    if (!['m.read', 'm.read.private', 'm.fully_read'].includes(type))
+      throw Errors.invalidParam(`Unknown receipt type ${type}`);
     await this.requireJoined(roomId, r.userId);
-    const threadError = threadedReceiptError(type, body.thread_id, eventId, body.thread_id === undefined ? undefined : await this.relations.threadOf(eventId));
+    const threadError = threadedReceiptError(
+      type,
+      body.thread_id,
+      eventId,
+      body.thread_id === undefined ? undefined : await this.relations.threadOf(eventId),
+    );
     if (threadError) throw Errors.invalidParam(threadError);
     if (type === 'm.fully_read') await this.writeAccountData(r.userId, roomId, 'm.fully_read', { event_id: eventId });
     else await this.writeReceipt(r.userId, roomId, type, eventId, body.thread_id ?? '');
@@ -128,7 +179,8 @@ export class UserDataController {
   async readMarkers(@Auth() r: Requester, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(readMarkersBody, raw);
     await this.requireJoined(roomId, r.userId);
-    if (body['m.fully_read']) await this.writeAccountData(r.userId, roomId, 'm.fully_read', { event_id: body['m.fully_read'] });
+    if (body['m.fully_read'])
+      await this.writeAccountData(r.userId, roomId, 'm.fully_read', { event_id: body['m.fully_read'] });
     for (const type of ['m.read', 'm.read.private'] as const) {
       const eventId = body[type];
       if (eventId) await this.writeReceipt(r.userId, roomId, type, eventId, '');
@@ -152,10 +204,20 @@ export class UserDataController {
 
   private async writeAccountData(userId: string, roomId: string, type: string, content: JsonObject): Promise<void> {
     const position = await this.accountData.put(userId, roomId, type, content);
-    await this.bus.publish('output.streams', { stream: 'accountData', position: position.toString(), userIds: [userId] });
+    await this.bus.publish('output.streams', {
+      stream: 'accountData',
+      position: position.toString(),
+      userIds: [userId],
+    });
   }
 
-  private async writeReceipt(userId: string, roomId: string, receiptType: string, eventId: string, threadId: string): Promise<void> {
+  private async writeReceipt(
+    userId: string,
+    roomId: string,
+    receiptType: string,
+    eventId: string,
+    threadId: string,
+  ): Promise<void> {
     const position = await this.receipts.put({ roomId, receiptType, userId, threadId, eventId });
     const receipt = { userId, receiptType, eventId, ts: Date.now(), ...(threadId ? { threadId } : {}) };
     await this.bus.publish('output.streams', { stream: 'receipts', position: position.toString(), roomId, receipt });
@@ -171,6 +233,7 @@ export class UserDataController {
   }
 
   private async requireJoined(roomId: string, userId: string): Promise<void> {
-    if ((await this.storage.reader.membership(roomId, userId)) !== 'join') throw Errors.forbidden(`You are not joined to ${roomId}`);
+    if ((await this.storage.reader.membership(roomId, userId)) !== 'join')
+      throw Errors.forbidden(`You are not joined to ${roomId}`);
   }
 }

@@ -20,6 +20,11 @@ export class UserDirectoryController {
   @RateLimited()
   async search(@Auth() r: Requester, @Tenant() t: TenantConfig, @Body() raw: unknown) {
     const body = validateBody(searchBody, raw);
-    return this.directory.search(r.userId, t.serverName, body.search_term, Math.min(body.limit ?? DEFAULT_LIMIT, MAX_LIMIT));
+    return this.directory.search(
+      r.userId,
+      t.serverName,
+      body.search_term,
+      Math.min(body.limit ?? DEFAULT_LIMIT, MAX_LIMIT),
+    );
   }
 }

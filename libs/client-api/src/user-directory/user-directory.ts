@@ -26,10 +26,21 @@ const likeEscaped = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 export class UserDirectory {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
-  async search(searcher: string, serverName: string, term: string, limit: number): Promise<{ results: DirectoryEntry[]; limited: boolean }> {
-    const words = term.trim().toLowerCase().split(/\s+/).filter((w) => w !== '');
+  async search(
+    searcher: string,
+    serverName: string,
+    term: string,
+    limit: number,
+  ): Promise<{ results: DirectoryEntry[]; limited: boolean }> {
+    const words = term
+      .trim()
+      .toLowerCase()
+      .split(/\s+/)
+      .filter((w) => w !== '');
     if (words.length === 0) return { results: [], limited: false };
-    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string; display_name: string | null; avatar_url: string | null }>>(
+    const rows = await this.db.$queryRawUnsafe<
+      Array<{ user_id: string; display_name: string | null; avatar_url: string | null }>
+    >(
       `WITH member_type AS (SELECT type_nid FROM event_types WHERE type = 'm.room.member'),
        shared AS (
          SELECT cs.room_nid FROM current_state cs WHERE cs.user_id = $1 AND cs.membership = 'join' AND cs.type_nid = (SELECT type_nid FROM member_type)

@@ -5,14 +5,32 @@ import type { TenantConfig } from '@lattice/config';
 import { DEFAULT_ROOM_VERSION, knownRoomVersions } from '@lattice/protocol';
 
 /** The spec versions whose client-server API this server implements. */
-const SUPPORTED_SPEC_VERSIONS = ['r0.6.1', 'v1.1', 'v1.2', 'v1.3', 'v1.4', 'v1.5', 'v1.6', 'v1.7', 'v1.8', 'v1.9', 'v1.10', 'v1.11', 'v1.12'];
+const SUPPORTED_SPEC_VERSIONS = [
+  'r0.6.1',
+  'v1.1',
+  'v1.2',
+  'v1.3',
+  'v1.4',
+  'v1.5',
+  'v1.6',
+  'v1.7',
+  'v1.8',
+  'v1.9',
+  'v1.10',
+  'v1.11',
+  'v1.12',
+];
 
 /**
  * Unstable features implemented: MSC3814 dehydrated devices (devices/dehydrated-device.controller.ts),
  * MSC2666 mutual rooms at its unstable path (room-info/mutual-rooms.controller.ts); MSC4186 simplified sliding
  * sync (libs/sync/src/sliding).
  */
-const UNSTABLE_FEATURES = { 'org.matrix.msc3814': true, 'uk.half-shot.msc2666.query_mutual_rooms': true, 'org.matrix.simplified_msc3575': true };
+const UNSTABLE_FEATURES = {
+  'org.matrix.msc3814': true,
+  'uk.half-shot.msc2666.query_mutual_rooms': true,
+  'org.matrix.simplified_msc3575': true,
+};
 
 /** Discovery: what the server speaks and where clients find it. */
 @Controller()

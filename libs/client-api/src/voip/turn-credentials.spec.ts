@@ -12,10 +12,17 @@ describe('TURN credentials', () => {
   });
 
   it('are the fixed pair without a secret', () => {
-    expect(turnCredentials({ ...base, turnUsername: 'u', turnPassword: 'p' }, '@alice:example.org', 0)).toEqual({ username: 'u', password: 'p', uris: base.turnUris, ttl: 600 });
+    expect(turnCredentials({ ...base, turnUsername: 'u', turnPassword: 'p' }, '@alice:example.org', 0)).toEqual({
+      username: 'u',
+      password: 'p',
+      uris: base.turnUris,
+      ttl: 600,
+    });
   });
 
   it('are none without a TURN server', () => {
-    expect(turnCredentials({ turnUris: [], turnTtlSeconds: 600, turnSharedSecret: 's' }, '@alice:example.org', 0)).toBeUndefined();
+    expect(
+      turnCredentials({ turnUris: [], turnTtlSeconds: 600, turnSharedSecret: 's' }, '@alice:example.org', 0),
+    ).toBeUndefined();
   });
 });

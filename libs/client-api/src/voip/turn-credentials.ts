@@ -15,12 +15,21 @@ export interface TurnCredentials {
  * coturn's use-auth-secret checks); else the configured fixed pair.
  * Undefined when no TURN server is configured.
  */
-export function turnCredentials(voip: LatticeConfig['voip'], userId: string, nowMs: number): TurnCredentials | undefined {
+export function turnCredentials(
+  voip: LatticeConfig['voip'],
+  userId: string,
+  nowMs: number,
+): TurnCredentials | undefined {
   if (voip.turnUris.length === 0) return undefined;
   const ttl = voip.turnTtlSeconds;
   if (voip.turnSharedSecret !== undefined) {
     const username = `${Math.floor(nowMs / 1000) + ttl}:${userId}`;
-    return { username, password: createHmac('sha1', voip.turnSharedSecret).update(username).digest('base64'), uris: voip.turnUris, ttl };
+    return {
+      username,
+      password: createHmac('sha1', voip.turnSharedSecret).update(username).digest('base64'),
+      uris: voip.turnUris,
+      ttl,
+    };
   }
   if (voip.turnUsername === undefined || voip.turnPassword === undefined) return undefined;
   return { username: voip.turnUsername, password: voip.turnPassword, uris: voip.turnUris, ttl };

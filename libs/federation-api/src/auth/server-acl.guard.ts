@@ -36,11 +36,14 @@ export class ServerAclGuard implements CanActivate {
   constructor(private readonly acls: ServerAcls) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    const request = ctx.switchToHttp().getRequest<MatrixRequest & { federationOrigin?: string; params?: Record<string, string> }>();
+    const request = ctx
+      .switchToHttp()
+      .getRequest<MatrixRequest & { federationOrigin?: string; params?: Record<string, string> }>();
     const roomId = request.params?.roomId;
     const origin = request.federationOrigin;
     if (roomId === undefined || origin === undefined) return true;
-    if (!(await this.acls.allows(roomId, origin))) throw Errors.forbidden(`${origin} is denied access to ${roomId} by the room's server ACL`);
+    if (!(await this.acls.allows(roomId, origin)))
+      throw Errors.forbidden(`${origin} is denied access to ${roomId} by the room's server ACL`);
     return true;
   }
 }

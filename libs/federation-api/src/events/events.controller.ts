@@ -1,7 +1,13 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
-import { EventVisibility, redactedEvent, FEDERATION_ROOM_READS, type FederationRoomReads, type StoredEvent } from '@lattice/rooms';
+import {
+  EventVisibility,
+  redactedEvent,
+  FEDERATION_ROOM_READS,
+  type FederationRoomReads,
+  type StoredEvent,
+} from '@lattice/rooms';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAclGuard } from '../auth/server-acl.guard';
 
@@ -64,12 +70,23 @@ export class EventsController {
   @Get('backfill/:roomId')
   @UseGuards(ServerAclGuard)
   @Public()
-  async backfill(@Tenant() t: TenantConfig, @Origin() origin: string, @Param('roomId') roomId: string, @Query('v') v?: string | string[], @Query('limit') limit?: string) {
+  async backfill(
+    @Tenant() t: TenantConfig,
+    @Origin() origin: string,
+    @Param('roomId') roomId: string,
+    @Query('v') v?: string | string[],
+    @Query('limit') limit?: string,
+  ) {
     await this.mayRead(roomId, origin);
     const from = v === undefined ? [] : Array.isArray(v) ? v : [v];
     if (from.length === 0) throw Errors.missingParam('v (the events to backfill from) is required');
-    const events = await this.reader.walkBack(roomId, from, Math.min(Number(limit) || 10, MAX_EVENTS), { includeStart: true });
-    return this.transaction(t, (await this.visibility.forServer(origin, roomId, events)).map((e) => e.pdu));
+    const events = await this.reader.walkBack(roomId, from, Math.min(Number(limit) || 10, MAX_EVENTS), {
+      includeStart: true,
+    });
+    return this.transaction(
+      t,
+      (await this.visibility.forServer(origin, roomId, events)).map((e) => e.pdu),
+    );
   }
 
   @Post('get_missing_events/:roomId')
@@ -80,16 +97,26 @@ export class EventsController {
     await this.mayRead(roomId, origin);
     const request = body as { earliest_events?: unknown; latest_events?: unknown; limit?: unknown };
     // Strings without U+0000, which PostgreSQL text cannot hold: the IDs go into a query.
-    const eventIds = (value: unknown): value is string[] => Array.isArray(value) && value.every((id) => typeof id === 'string' && !id.includes('\u0000'));
-    if (!eventIds(request?.latest_events) || !eventIds(request.earliest_events)) throw Errors.badJson('earliest_events and latest_events must be arrays of event IDs');
+    const eventIds = (value: unknown): value is string[] =>
+      Array.isArray(value) && value.every((id) => typeof id === 'string' && !id.includes('\u0000'));
+    if (!eventIds(request?.latest_events) || !eventIds(request.earliest_events))
+      throw Errors.badJson('earliest_events and latest_events must be arrays of event IDs');
     const limit = Math.min(typeof request.limit === 'number' ? request.limit : 10, MAX_EVENTS);
-    const events = await this.reader.walkBack(roomId, request.latest_events, limit, { includeStart: false, exclude: new Set(request.earliest_events) });
+    const events = await this.reader.walkBack(roomId, request.latest_events, limit, {
+      includeStart: false,
+      exclude: new Set(request.earliest_events),
+    });
     return { events: (await this.visibility.forServer(origin, roomId, events.reverse())).map((e) => e.pdu) };
   }
 
   @Get('timestamp_to_event/:roomId')
   @Public()
-  async timestampToEvent(@Origin() origin: string, @Param('roomId') roomId: string, @Query('ts') ts?: string, @Query('dir') dir?: string) {
+  async timestampToEvent(
+    @Origin() origin: string,
+    @Param('roomId') roomId: string,
+    @Query('ts') ts?: string,
+    @Query('dir') dir?: string,
+  ) {
     await this.mayRead(roomId, origin);
     if (ts === undefined || !/^\d+$/.test(ts)) throw Errors.invalidParam('ts must be a timestamp in milliseconds');
     if (dir !== 'f' && dir !== 'b') throw Errors.invalidParam('dir must be f or b');
@@ -104,7 +131,8 @@ export class EventsController {
     if (!eventId) throw Errors.missingParam('event_id is required');
     await this.mayRead(roomId, origin);
     // Joined with partial state: what we hold lacks members, and would be taken for the whole.
-    if (await this.reader.isPartialState(roomId)) throw Errors.notFound(`This server is still fetching the state of ${roomId}; ask another server`);
+    if (await this.reader.isPartialState(roomId))
+      throw Errors.notFound(`This server is still fetching the state of ${roomId}; ask another server`);
     const state = await this.reader.stateBefore(eventId);
     if (!state) throw Errors.notFound(`No state is known here at ${eventId}`);
     return { state, chain: await this.reader.authChain(state.map((e) => e.eventId)) };
@@ -113,7 +141,8 @@ export class EventsController {
   /** History is shared only with servers in the room now, or that had a member in it once (what they may see of it is decided per event). */
   private async mayRead(roomId: string, origin: string): Promise<void> {
     if ((await this.reader.joinedServers(roomId)).includes(origin)) return;
-    if (!(await this.visibility.serverEverInRoom(roomId, origin))) throw Errors.forbidden(`${origin} has no member in ${roomId}`);
+    if (!(await this.visibility.serverEverInRoom(roomId, origin)))
+      throw Errors.forbidden(`${origin} has no member in ${roomId}`);
   }
 
   private async isVisible(origin: string, roomId: string, eventId: string): Promise<boolean> {
@@ -128,7 +157,12 @@ export class EventsController {
    * drops the rest. Judging each of thousands of state events on its own
    * would cost a snapshot read apiece for no gain.
    */
-  private async asVisibleAs(origin: string, roomId: string, eventId: string, events: StoredEvent[]): Promise<StoredEvent[]> {
+  private async asVisibleAs(
+    origin: string,
+    roomId: string,
+    eventId: string,
+    events: StoredEvent[],
+  ): Promise<StoredEvent[]> {
     return (await this.isVisible(origin, roomId, eventId)) ? events : events.map(redactedEvent);
   }
 

@@ -38,7 +38,11 @@ export class KeyServerController {
 
   @Get('_matrix/key/v2/query/:serverName')
   @Public()
-  queryOne(@Tenant() tenant: TenantConfig, @Param('serverName') serverName: string, @Query('minimum_valid_until_ts') minimum?: string) {
+  queryOne(
+    @Tenant() tenant: TenantConfig,
+    @Param('serverName') serverName: string,
+    @Query('minimum_valid_until_ts') minimum?: string,
+  ) {
     return this.query(tenant, { [serverName]: integerParam('minimum_valid_until_ts', minimum, 0) });
   }
 
@@ -47,10 +51,15 @@ export class KeyServerController {
   @HttpCode(200)
   queryMany(@Tenant() tenant: TenantConfig, @Body() body: unknown) {
     const servers = (body as { server_keys?: unknown } | undefined)?.server_keys;
-    if (typeof servers !== 'object' || servers === null || Array.isArray(servers)) throw Errors.badJson('server_keys must be an object');
+    if (typeof servers !== 'object' || servers === null || Array.isArray(servers))
+      throw Errors.badJson('server_keys must be an object');
     const wanted: Record<string, number | undefined> = {};
-    for (const [serverName, criteria] of Object.entries(servers as Record<string, Record<string, { minimum_valid_until_ts?: unknown }>>)) {
-      const minimums = Object.values(criteria ?? {}).map((c) => c?.minimum_valid_until_ts).filter((m): m is number => typeof m === 'number');
+    for (const [serverName, criteria] of Object.entries(
+      servers as Record<string, Record<string, { minimum_valid_until_ts?: unknown }>>,
+    )) {
+      const minimums = Object.values(criteria ?? {})
+        .map((c) => c?.minimum_valid_until_ts)
+        .filter((m): m is number => typeof m === 'number');
       wanted[serverName] = minimums.length ? Math.max(...minimums) : undefined;
     }
     return this.query(tenant, wanted);
@@ -73,7 +82,8 @@ export class KeyServerController {
   /** Every held response for each server, countersigned by this tenant; servers that cannot be reached are left out. */
   private async query(tenant: TenantConfig, wanted: Record<string, number | undefined>) {
     const servers = Object.keys(wanted);
-    if (servers.length > MAX_QUERIED_SERVERS) throw Errors.invalidParam(`At most ${MAX_QUERIED_SERVERS} servers per query`);
+    if (servers.length > MAX_QUERIED_SERVERS)
+      throw Errors.invalidParam(`At most ${MAX_QUERIED_SERVERS} servers per query`);
     const key = await this.keyring.signingKey(tenant.serverName);
     const serverKeys: JsonObject[] = [];
     for (const serverName of servers.filter(isValidServerName)) {

@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { AccountStore, CrossSigningStore, DeviceKeyStore, DeviceListStore, type DeviceKeyQuery, type OneTimeKeyClaim } from '@lattice/accounts';
+import {
+  AccountStore,
+  CrossSigningStore,
+  DeviceKeyStore,
+  DeviceListStore,
+  type DeviceKeyQuery,
+  type OneTimeKeyClaim,
+} from '@lattice/accounts';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, Public, Tenant } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
@@ -35,7 +42,9 @@ export class UserKeysController {
   @Public()
   @HttpCode(200)
   async claim(@Tenant() t: TenantConfig, @Body() body: unknown) {
-    return { one_time_keys: await this.keys.claim(ours(t, (body as { one_time_keys?: OneTimeKeyClaim })?.one_time_keys)) };
+    return {
+      one_time_keys: await this.keys.claim(ours(t, (body as { one_time_keys?: OneTimeKeyClaim })?.one_time_keys)),
+    };
   }
 
   @Get('devices/:userId')
@@ -51,13 +60,18 @@ export class UserKeysController {
       user_id: userId,
       // The stream_id of the latest m.device_list_update sent for this user: later EDUs' prev_id follow on from it.
       stream_id: Number(await this.deviceLists.latestStreamId(userId)),
-      devices: devices.map((d) => ({ device_id: d.deviceId, ...(keys[d.deviceId] ? { keys: keys[d.deviceId] } : {}), ...(d.displayName ? { device_display_name: d.displayName } : {}) })),
+      devices: devices.map((d) => ({
+        device_id: d.deviceId,
+        ...(keys[d.deviceId] ? { keys: keys[d.deviceId] } : {}),
+        ...(d.displayName ? { device_display_name: d.displayName } : {}),
+      })),
     };
   }
 }
 
 /** The part of a request about this tenant's users. */
 function ours<T>(t: TenantConfig, byUser: Record<string, T> | undefined): Record<string, T> {
-  if (typeof byUser !== 'object' || byUser === null || Array.isArray(byUser)) throw Errors.badJson('Expected an object of user IDs');
+  if (typeof byUser !== 'object' || byUser === null || Array.isArray(byUser))
+    throw Errors.badJson('Expected an object of user IDs');
   return Object.fromEntries(Object.entries(byUser).filter(([userId]) => serverNameOf(userId) === t.serverName));
 }

@@ -43,7 +43,13 @@ export class PartialStateResync implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     this.bus.consume('output.room', (event) => {
-      if (event.partialState && event.pdu.type === 'm.room.member' && event.pdu.content.membership === 'join' && this.tenants.isLocal(serverNameOf(event.pdu.sender) ?? '')) this.resume();
+      if (
+        event.partialState &&
+        event.pdu.type === 'm.room.member' &&
+        event.pdu.content.membership === 'join' &&
+        this.tenants.isLocal(serverNameOf(event.pdu.sender) ?? '')
+      )
+        this.resume();
     });
     this.resume();
     this.sweep = setInterval(() => this.resume(), SWEEP_MS);
@@ -69,7 +75,9 @@ export class PartialStateResync implements OnModuleInit, OnModuleDestroy {
         for (const room of rooms) {
           if (this.running.has(room.roomId) || this.stopped) continue;
           const run = this.resync(room.roomId, room.joinEventId, room.servers)
-            .catch((e: Error) => this.logger.warn(`Resync of ${room.roomId} failed, retried on the next sweep: ${e.message}`))
+            .catch((e: Error) =>
+              this.logger.warn(`Resync of ${room.roomId} failed, retried on the next sweep: ${e.message}`),
+            )
             .finally(() => this.running.delete(room.roomId));
           this.running.set(room.roomId, run);
         }
@@ -83,13 +91,22 @@ export class PartialStateResync implements OnModuleInit, OnModuleDestroy {
     const version = await this.reader.roomVersion(roomId);
     if (!join || !version) throw new Error(`the join event ${joinEventId} or the room is not stored`);
     const origin = serverNameOf(join.pdu.sender)!;
-    const create = version.roomIdFromCreateEvent ? (await this.reader.stateEvent(roomId, 'm.room.create', ''))?.pdu : undefined;
+    const create = version.roomIdFromCreateEvent
+      ? (await this.reader.stateEvent(roomId, 'm.room.create', ''))?.pdu
+      : undefined;
     let lastError: Error = new Error('no server to ask');
     for (const server of servers) {
       if (this.stopped) return;
       try {
         const stateIds = await this.fetchFrom(origin, join.pdu.sender, server, roomId, joinEventId, version, create);
-        await this.rooms.submit({ kind: 'completeState', serverName: origin, sender: join.pdu.sender, roomId, joinEventId, stateIds });
+        await this.rooms.submit({
+          kind: 'completeState',
+          serverName: origin,
+          sender: join.pdu.sender,
+          roomId,
+          joinEventId,
+          stateIds,
+        });
         return;
       } catch (e) {
         lastError = e as Error;
@@ -99,25 +116,68 @@ export class PartialStateResync implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Fetches, checks and stores what this server lacks of the state before the join; returns the IDs of that state it now has. */
-  private async fetchFrom(origin: string, joiner: string, server: string, roomId: string, joinEventId: string, version: RoomVersion, create: Pdu | undefined): Promise<string[]> {
+  private async fetchFrom(
+    origin: string,
+    joiner: string,
+    server: string,
+    roomId: string,
+    joinEventId: string,
+    version: RoomVersion,
+    create: Pdu | undefined,
+  ): Promise<string[]> {
     const query = `${encodeURIComponent(roomId)}?event_id=${encodeURIComponent(joinEventId)}`;
-    const ids = await this.client.request<{ pdu_ids?: unknown; auth_chain_ids?: unknown }>(origin, server, 'GET', `/_matrix/federation/v1/state_ids/${query}`);
-    if (!isStringArray(ids.pdu_ids) || !isStringArray(ids.auth_chain_ids)) throw new Error(`${server} answered /state_ids without pdu_ids and auth_chain_ids`);
+    const ids = await this.client.request<{ pdu_ids?: unknown; auth_chain_ids?: unknown }>(
+      origin,
+      server,
+      'GET',
+      `/_matrix/federation/v1/state_ids/${query}`,
+    );
+    if (!isStringArray(ids.pdu_ids) || !isStringArray(ids.auth_chain_ids))
+      throw new Error(`${server} answered /state_ids without pdu_ids and auth_chain_ids`);
     const known = await this.reader.knownEventIds([...ids.pdu_ids, ...ids.auth_chain_ids]);
     const missing = [...new Set([...ids.pdu_ids, ...ids.auth_chain_ids])].filter((id) => !known.has(id));
 
     let fetched: Pdu[];
     if (missing.length > EVENT_BY_EVENT_LIMIT) {
-      const whole = await this.client.request<{ pdus?: Pdu[]; auth_chain?: Pdu[] }>(origin, server, 'GET', `/_matrix/federation/v1/state/${query}`);
+      const whole = await this.client.request<{ pdus?: Pdu[]; auth_chain?: Pdu[] }>(
+        origin,
+        server,
+        'GET',
+        `/_matrix/federation/v1/state/${query}`,
+      );
       fetched = [...(whole.pdus ?? []), ...(whole.auth_chain ?? [])];
     } else {
-      fetched = (await inBatches(missing, FETCH_CONCURRENCY, (id) => this.client.request<{ pdus?: Pdu[] }>(origin, server, 'GET', `/_matrix/federation/v1/event/${encodeURIComponent(id)}`).then((r) => r.pdus ?? [], () => []))).flat();
+      fetched = (
+        await inBatches(missing, FETCH_CONCURRENCY, (id) =>
+          this.client
+            .request<{ pdus?: Pdu[] }>(origin, server, 'GET', `/_matrix/federation/v1/event/${encodeURIComponent(id)}`)
+            .then(
+              (r) => r.pdus ?? [],
+              () => [],
+            ),
+        )
+      ).flat();
     }
-    const stored = async (eventIds: string[]) => new Map((await this.reader.events(eventIds)).map((e: StoredEvent) => [e.eventId, e.pdu]));
+    const stored = async (eventIds: string[]) =>
+      new Map((await this.reader.events(eventIds)).map((e: StoredEvent) => [e.eventId, e.pdu]));
     const wanted = new Set(missing);
-    const accepted = (await checkFetchedEvents(version, fetched.filter((p) => p.room_id === roomId), memoizedKeys(this.keys), stored, create)).filter((e) => wanted.has(e.eventId));
+    const accepted = (
+      await checkFetchedEvents(
+        version,
+        fetched.filter((p) => p.room_id === roomId),
+        memoizedKeys(this.keys),
+        stored,
+        create,
+      )
+    ).filter((e) => wanted.has(e.eventId));
     for (let i = 0; i < accepted.length; i += OUTLIER_SLICE) {
-      await this.rooms.submit({ kind: 'storeOutliers', serverName: origin, sender: joiner, roomId, events: accepted.slice(i, i + OUTLIER_SLICE) });
+      await this.rooms.submit({
+        kind: 'storeOutliers',
+        serverName: origin,
+        sender: joiner,
+        roomId,
+        events: accepted.slice(i, i + OUTLIER_SLICE),
+      });
     }
     const have = new Set([...known, ...accepted.map((e) => e.eventId)]);
     return ids.pdu_ids.filter((id) => have.has(id));

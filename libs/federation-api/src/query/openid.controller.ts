@@ -17,7 +17,8 @@ export class OpenIdUserInfoController {
   async userinfo(@Tenant() t: TenantConfig, @Query('access_token') token?: string) {
     if (!token) throw Errors.missingToken();
     const userId = await this.tokens.userOf(token);
-    if (!userId || serverNameOf(userId) !== t.serverName) throw Errors.unknownToken('The OpenID token is not known or has expired');
+    if (!userId || serverNameOf(userId) !== t.serverName)
+      throw Errors.unknownToken('The OpenID token is not known or has expired');
     return { sub: userId };
   }
 }

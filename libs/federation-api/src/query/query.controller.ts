@@ -24,7 +24,8 @@ export class QueryController {
   @Public()
   async directory(@Tenant() tenant: TenantConfig, @Query('room_alias') alias?: string) {
     if (!alias) throw Errors.missingParam('room_alias is required');
-    if (serverNameOf(alias) !== tenant.serverName) throw Errors.invalidParam(`${alias} is not an alias of ${tenant.serverName}`);
+    if (serverNameOf(alias) !== tenant.serverName)
+      throw Errors.invalidParam(`${alias} is not an alias of ${tenant.serverName}`);
     // An application service whose namespace holds the alias may create its room now (application-service-api "Querying").
     const row = await this.namespaces.readAlias(alias, () => this.db.roomAlias.findUnique({ where: { alias } }));
     if (!row) throw Errors.notFound(`Room alias ${alias} not found`);
@@ -37,7 +38,8 @@ export class QueryController {
   @Public()
   async profile(@Tenant() tenant: TenantConfig, @Query('user_id') userId?: string, @Query('field') field?: string) {
     if (!userId) throw Errors.missingParam('user_id is required');
-    if (serverNameOf(userId) !== tenant.serverName) throw Errors.invalidParam(`${userId} is not a user of ${tenant.serverName}`);
+    if (serverNameOf(userId) !== tenant.serverName)
+      throw Errors.invalidParam(`${userId} is not a user of ${tenant.serverName}`);
     // Extended fields (m.tz and custom keys, v1.16) are public, as they are to clients of this server.
     const profile = await this.namespaces.readUser(userId, () => this.accounts.fullProfile(userId));
     if (!profile) throw Errors.notFound('User does not exist');

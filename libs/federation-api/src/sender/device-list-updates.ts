@@ -36,10 +36,17 @@ export function deviceListUpdateEdu(update: DeviceListUpdate): JsonObject {
  * server-server-api "Cross-signing": the m.signing_key_update EDU of a
  * user's master and self-signing keys (the user-signing key is never sent).
  */
-export function signingKeyUpdateEdu(userId: string, keys: { master?: JsonObject; self_signing?: JsonObject }): JsonObject {
+export function signingKeyUpdateEdu(
+  userId: string,
+  keys: { master?: JsonObject; self_signing?: JsonObject },
+): JsonObject {
   return {
     edu_type: 'm.signing_key_update',
-    content: { user_id: userId, ...(keys.master ? { master_key: keys.master } : {}), ...(keys.self_signing ? { self_signing_key: keys.self_signing } : {}) },
+    content: {
+      user_id: userId,
+      ...(keys.master ? { master_key: keys.master } : {}),
+      ...(keys.self_signing ? { self_signing_key: keys.self_signing } : {}),
+    },
   };
 }
 
@@ -59,12 +66,24 @@ export class DeviceListUpdates {
   async queuePending(): Promise<string[]> {
     const destinations = new Set<string>();
     for (;;) {
-      const pending = await this.db.deviceListChange.findMany({ where: { pendingFederation: true }, orderBy: { streamPos: 'asc' }, take: BATCH });
+      const pending = await this.db.deviceListChange.findMany({
+        where: { pendingFederation: true },
+        orderBy: { streamPos: 'asc' },
+        take: BATCH,
+      });
       for (const change of pending) {
         const servers = await this.serversSharingWith(change.userId);
-        const edu = change.signingKeys ? await this.signingKeyUpdate(change.userId) : deviceListUpdateEdu(await this.update(change));
-        await queueOutbound(this.db, servers, serverNameOf(change.userId)!, { edu, dedupKey: `${edu.edu_type as string}:${change.streamPos}` });
-        await this.db.deviceListChange.update({ where: { streamPos: change.streamPos }, data: { pendingFederation: false } });
+        const edu = change.signingKeys
+          ? await this.signingKeyUpdate(change.userId)
+          : deviceListUpdateEdu(await this.update(change));
+        await queueOutbound(this.db, servers, serverNameOf(change.userId)!, {
+          edu,
+          dedupKey: `${edu.edu_type as string}:${change.streamPos}`,
+        });
+        await this.db.deviceListChange.update({
+          where: { streamPos: change.streamPos },
+          data: { pendingFederation: false },
+        });
         servers.forEach((s) => destinations.add(s));
       }
       if (pending.length < BATCH) return [...destinations];
@@ -73,15 +92,24 @@ export class DeviceListUpdates {
 
   /** The user's master and self-signing keys as they are now (a later change sends them again). */
   private async signingKeyUpdate(userId: string): Promise<JsonObject> {
-    const rows = await this.db.crossSigningKey.findMany({ where: { userId, keyType: { in: ['master', 'self_signing'] } } });
-    return signingKeyUpdateEdu(userId, Object.fromEntries(rows.map((r) => [r.keyType, JSON.parse(r.keyJson) as JsonObject])));
+    const rows = await this.db.crossSigningKey.findMany({
+      where: { userId, keyType: { in: ['master', 'self_signing'] } },
+    });
+    return signingKeyUpdateEdu(
+      userId,
+      Object.fromEntries(rows.map((r) => [r.keyType, JSON.parse(r.keyJson) as JsonObject])),
+    );
   }
 
   private async update(change: { userId: string; deviceId: string; streamPos: bigint }): Promise<DeviceListUpdate> {
     const key = { userId_deviceId: { userId: change.userId, deviceId: change.deviceId } };
     const [previous, device, keys] = await Promise.all([
       // m.signing_key_update has no stream_id: device updates follow on from the user's previous device update.
-      this.db.deviceListChange.findFirst({ where: { userId: change.userId, signingKeys: false, streamPos: { lt: change.streamPos } }, orderBy: { streamPos: 'desc' }, select: { streamPos: true } }),
+      this.db.deviceListChange.findFirst({
+        where: { userId: change.userId, signingKeys: false, streamPos: { lt: change.streamPos } },
+        orderBy: { streamPos: 'desc' },
+        select: { streamPos: true },
+      }),
       this.db.device.findUnique({ where: key }),
       this.db.deviceKeys.findUnique({ where: key }),
     ]);
@@ -90,7 +118,9 @@ export class DeviceListUpdates {
       deviceId: change.deviceId,
       streamId: change.streamPos,
       prevId: previous?.streamPos,
-      device: device ? { displayName: device.displayName, keys: keys ? (JSON.parse(keys.keys) as JsonObject) : undefined } : undefined,
+      device: device
+        ? { displayName: device.displayName, keys: keys ? (JSON.parse(keys.keys) as JsonObject) : undefined }
+        : undefined,
     };
   }
 }

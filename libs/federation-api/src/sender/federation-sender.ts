@@ -83,11 +83,16 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     this.outbox = new Outbox(this.db, owner);
     this.cursor = new RoutingCursor(this.db, owner);
     this.deviceListUpdates = new DeviceListUpdates(this.db, (userId) => this.serversSharingWith(userId));
-    this.presence = new PresenceRouter(this.db, this.reader, tenants, this.outbox, { serversIn: (roomId) => this.joinedServers(roomId), flush: (server) => this.flush(server) });
+    this.presence = new PresenceRouter(this.db, this.reader, tenants, this.outbox, {
+      serversIn: (roomId) => this.joinedServers(roomId),
+      flush: (server) => this.flush(server),
+    });
   }
 
   onModuleInit(): void {
-    this.removeQueueGauge = federationQueueDepth.addSource(async () => (await this.outbox.depths(50)).map(({ destination, items }) => ({ labels: { destination }, value: items })));
+    this.removeQueueGauge = federationQueueDepth.addSource(async () =>
+      (await this.outbox.depths(50)).map(({ destination, items }) => ({ labels: { destination }, value: items })),
+    );
     // Output only wakes the router: it reads the events from the store, from where it left off.
     this.bus.consume('output.room', async (event) => {
       // A fork's resolution can change who is joined without a member event of its own.
@@ -97,16 +102,23 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     });
     this.bus.consume('output.roomStateCompleted', ({ roomId }) => void this.serversIn.delete(roomId));
     this.bus.consume('output.typing', async (typing) => {
-      const edu = { edu_type: 'm.typing', content: { room_id: typing.roomId, user_id: typing.userId, typing: typing.typing } };
+      const edu = {
+        edu_type: 'm.typing',
+        content: { room_id: typing.roomId, user_id: typing.userId, typing: typing.typing },
+      };
       await this.routeEdu(typing.roomId, typing.userId, edu);
     });
     this.bus.consume('output.streams', async (change) => {
-      if (change.deviceListOf && this.tenants.isLocal(serverNameOf(change.deviceListOf) ?? '')) await this.sendDeviceListUpdates();
+      if (change.deviceListOf && this.tenants.isLocal(serverNameOf(change.deviceListOf) ?? ''))
+        await this.sendDeviceListUpdates();
       const receipt = change.receipt;
       // Private read receipts never leave this server (client-server-api "Private read receipts").
       if (!receipt || !change.roomId || receipt.receiptType !== 'm.read') return;
       const data = { ts: receipt.ts, ...(receipt.threadId ? { thread_id: receipt.threadId } : {}) };
-      const edu = { edu_type: 'm.receipt', content: { [change.roomId]: { 'm.read': { [receipt.userId]: { event_ids: [receipt.eventId], data } } } } };
+      const edu = {
+        edu_type: 'm.receipt',
+        content: { [change.roomId]: { 'm.read': { [receipt.userId]: { event_ids: [receipt.eventId], data } } } },
+      };
       await this.routeEdu(change.roomId, receipt.userId, edu);
     });
     this.bus.consume('output.outbox', ({ destinations }) => destinations.forEach((server) => this.flush(server)));
@@ -118,7 +130,10 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       void this.route();
       this.sendDeviceListUpdates()
         .then(() => this.outbox.pendingDestinations())
-        .then((servers) => servers.forEach((server) => this.flush(server)), () => undefined);
+        .then(
+          (servers) => servers.forEach((server) => this.flush(server)),
+          () => undefined,
+        );
     };
     void resume();
     this.sweep = setInterval(resume, SWEEP_MS);
@@ -132,8 +147,20 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     clearTimeout(this.lateRoute);
     for (const destination of this.destinations.values()) clearTimeout(destination.timer);
     await this.routing;
-    await this.cursor.release().catch((e: unknown) => this.logger.debug(`Routing cursor not released on shutdown; its claim times out and another sender takes it: ${String(e)}`));
-    await this.outbox.releaseAll().catch((e: unknown) => this.logger.debug(`Outbox claims not released on shutdown; they time out and another sender takes them: ${String(e)}`));
+    await this.cursor
+      .release()
+      .catch((e: unknown) =>
+        this.logger.debug(
+          `Routing cursor not released on shutdown; its claim times out and another sender takes it: ${String(e)}`,
+        ),
+      );
+    await this.outbox
+      .releaseAll()
+      .catch((e: unknown) =>
+        this.logger.debug(
+          `Outbox claims not released on shutdown; they time out and another sender takes them: ${String(e)}`,
+        ),
+      );
   }
 
   /** A request came from `server`: it is up, so whatever waits for it goes now rather than after its backoff. */
@@ -205,7 +232,8 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       const routes: Array<{ eventNid: bigint; origin: string; destinations: string[] }> = [];
       for (const header of headers) {
         const destinations = await this.destinationsOf(header);
-        if (destinations.length) routes.push({ eventNid: header.eventNid, origin: serverNameOf(header.sender)!, destinations });
+        if (destinations.length)
+          routes.push({ eventNid: header.eventNid, origin: serverNameOf(header.sender)!, destinations });
       }
       // Only events that leave this server are read whole: in a deployment with no other server in its rooms, none is.
       const events = await this.reader.eventsByNid(routes.map((r) => r.eventNid));
@@ -231,7 +259,12 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     if (!origin || !this.tenants.isLocal(origin)) return [];
     // Our user's join into a room new to this server went through a resident's send_join, and "the resident server
     // must also send the event to other servers participating in the room" (server-server-api "Joining Rooms").
-    if (event.membership === 'join' && event.membershipOf === event.sender && (await this.reader.isFirstInTimeline(event.roomId, event.streamPos))) return [];
+    if (
+      event.membership === 'join' &&
+      event.membershipOf === event.sender &&
+      (await this.reader.isFirstInTimeline(event.roomId, event.streamPos))
+    )
+      return [];
     const servers = new Set(await this.joinedServers(event.roomId));
     const target = event.membershipOf && serverNameOf(event.membershipOf);
     if (target) servers.add(target);
@@ -271,7 +304,8 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   /** The other servers with a member in any room the user is joined to. */
   private async serversSharingWith(userId: string): Promise<string[]> {
     const servers = new Set<string>();
-    for (const room of await this.reader.roomsOfUser(userId, ['join'])) (await this.joinedServers(room.roomId)).forEach((s) => servers.add(s));
+    for (const room of await this.reader.roomsOfUser(userId, ['join']))
+      (await this.joinedServers(room.roomId)).forEach((s) => servers.add(s));
     return [...servers].filter((s) => !this.tenants.isLocal(s));
   }
 
@@ -310,10 +344,17 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       const txnId = `${Date.now()}-${this.counter++}`;
       const body = { origin: batch.origin, origin_server_ts: Date.now(), pdus: batch.pdus, edus: batch.edus };
       try {
-        await this.client.request(batch.origin, server, 'PUT', `/_matrix/federation/v1/send/${encodeURIComponent(txnId)}`, body as never);
+        await this.client.request(
+          batch.origin,
+          server,
+          'PUT',
+          `/_matrix/federation/v1/send/${encodeURIComponent(txnId)}`,
+          body as never,
+        );
       } catch (error) {
         // The destination refused the transaction itself: sending it again would be refused again.
-        const refused = error instanceof FederationError && error.status >= 400 && error.status < 500 && error.status !== 429;
+        const refused =
+          error instanceof FederationError && error.status >= 400 && error.status < 500 && error.status !== 429;
         if (!refused) {
           destination.timer = setTimeout(() => {
             destination.timer = undefined;

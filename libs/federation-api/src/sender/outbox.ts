@@ -45,12 +45,19 @@ export class Outbox {
 
   /** Gives up this process's leases (at shutdown), so a restarted or other process takes over at once rather than after the lease runs out. */
   async releaseAll(): Promise<void> {
-    await this.db.federationDestination.updateMany({ where: { owner: this.owner }, data: { owner: null, leaseUntil: null } });
+    await this.db.federationDestination.updateMany({
+      where: { owner: this.owner },
+      data: { owner: null, leaseUntil: null },
+    });
   }
 
   /** The next transaction for a destination: the oldest items of one origin, within the limits. */
   async next(destination: string): Promise<OutboxBatch | undefined> {
-    const rows = await this.db.federationOutbox.findMany({ where: { destination }, orderBy: { id: 'asc' }, take: MAX_PDUS + MAX_EDUS });
+    const rows = await this.db.federationOutbox.findMany({
+      where: { destination },
+      orderBy: { id: 'asc' },
+      take: MAX_PDUS + MAX_EDUS,
+    });
     if (rows.length === 0) return undefined;
     const batch: OutboxBatch = { ids: [], origin: rows[0].origin, pdus: [], edus: [] };
     for (const row of rows) {
@@ -69,7 +76,12 @@ export class Outbox {
 
   /** The deepest queues, for the queue-depth metric. */
   async depths(limit: number): Promise<Array<{ destination: string; items: number }>> {
-    const rows = await this.db.federationOutbox.groupBy({ by: ['destination'], _count: { _all: true }, orderBy: { _count: { destination: 'desc' } }, take: limit });
+    const rows = await this.db.federationOutbox.groupBy({
+      by: ['destination'],
+      _count: { _all: true },
+      orderBy: { _count: { destination: 'desc' } },
+      take: limit,
+    });
     return rows.map((r) => ({ destination: r.destination, items: r._count._all }));
   }
 

@@ -36,7 +36,10 @@ export class PresenceRouter {
     const rooms = await this.reader.roomsOfUser(change.userId, ['join']);
     const servers = new Set((await Promise.all(rooms.map((room) => this.routing.serversIn(room.roomId)))).flat());
     const destinations = [...servers].filter((s) => !this.tenants.isLocal(s));
-    await this.outbox.enqueue(destinations, origin, { edu: presencePush([changedPresence(change)], Date.now()), dedupKey: presenceDedupKey(change) });
+    await this.outbox.enqueue(destinations, origin, {
+      edu: presencePush([changedPresence(change)], Date.now()),
+      dedupKey: presenceDedupKey(change),
+    });
     destinations.forEach((server) => this.routing.flush(server));
   }
 
@@ -47,14 +50,23 @@ export class PresenceRouter {
    * members (offline ones aside: offline is what it assumes anyway).
    */
   async joined(event: OutputRoomEvent): Promise<void> {
-    const joinerServer = event.membershipOf && (event.pdu.content as { membership?: unknown }).membership === 'join' ? serverNameOf(event.membershipOf) : undefined;
+    const joinerServer =
+      event.membershipOf && (event.pdu.content as { membership?: unknown }).membership === 'join'
+        ? serverNameOf(event.membershipOf)
+        : undefined;
     if (!joinerServer) return;
     const members = await roomMembersPresence(this.db, event.roomId);
-    const ours = members.filter(({ userId, record }) => record.state !== 'offline' && this.tenants.isLocal(serverNameOf(userId) ?? ''));
+    const ours = members.filter(
+      ({ userId, record }) => record.state !== 'offline' && this.tenants.isLocal(serverNameOf(userId) ?? ''),
+    );
     if (this.tenants.isLocal(joinerServer)) {
       // Read afresh, not from the sender's cache, which this very join may be about to invalidate.
       const others = (await this.reader.joinedServers(event.roomId)).filter((s) => !this.tenants.isLocal(s));
-      await this.push(others, ours.filter(({ userId }) => userId === event.membershipOf), event.eventId);
+      await this.push(
+        others,
+        ours.filter(({ userId }) => userId === event.membershipOf),
+        event.eventId,
+      );
     } else {
       await this.push([joinerServer], ours, event.eventId);
     }
@@ -65,7 +77,11 @@ export class PresenceRouter {
    * per origin and up to MAX_PUSHES_PER_EDU users, each keyed by the join so
    * every federation-api process seeing it queues it once.
    */
-  private async push(destinations: string[], updates: Array<{ userId: string; record: PresenceRecord }>, joinEventId: string): Promise<void> {
+  private async push(
+    destinations: string[],
+    updates: Array<{ userId: string; record: PresenceRecord }>,
+    joinEventId: string,
+  ): Promise<void> {
     if (destinations.length === 0 || updates.length === 0) return;
     const byOrigin = new Map<string, typeof updates>();
     for (const update of updates) {

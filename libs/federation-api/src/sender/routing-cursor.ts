@@ -44,13 +44,19 @@ export class RoutingCursor {
   /** Records that everything up to `position` is in the outbox (only while holding the lease). */
   async advance(position: bigint): Promise<void> {
     if (this.position !== undefined && position <= this.position) return;
-    const { count } = await this.db.federationRouting.updateMany({ where: { stream: 'events', owner: this.owner }, data: { routedPos: position } });
+    const { count } = await this.db.federationRouting.updateMany({
+      where: { stream: 'events', owner: this.owner },
+      data: { routedPos: position },
+    });
     this.position = count === 1 ? position : undefined;
   }
 
   /** Gives the lease up (at shutdown), so another process takes over at once. */
   async release(): Promise<void> {
     this.position = undefined;
-    await this.db.federationRouting.updateMany({ where: { stream: 'events', owner: this.owner }, data: { owner: null, leaseUntil: null } });
+    await this.db.federationRouting.updateMany({
+      where: { stream: 'events', owner: this.owner },
+      data: { owner: null, leaseUntil: null },
+    });
   }
 }

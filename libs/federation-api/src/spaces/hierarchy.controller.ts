@@ -1,7 +1,15 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { Errors, Public } from '@lattice/http';
 import { serverNameOf } from '@lattice/protocol';
-import { FEDERATION_ROOM_READS, LocalSpaceRooms, serverMaySee, spaceChildren, type HierarchyRoom, type FederationRoomReads, type LocalSpaceRoom } from '@lattice/rooms';
+import {
+  FEDERATION_ROOM_READS,
+  LocalSpaceRooms,
+  serverMaySee,
+  spaceChildren,
+  type HierarchyRoom,
+  type FederationRoomReads,
+  type LocalSpaceRoom,
+} from '@lattice/rooms';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 
 /**
@@ -21,8 +29,13 @@ export class FederationHierarchyController {
 
   @Get('hierarchy/:roomId')
   @Public()
-  async hierarchy(@Origin() origin: string, @Param('roomId') roomId: string, @Query('suggested_only') suggested?: string) {
-    if (suggested !== undefined && suggested !== 'true' && suggested !== 'false') throw Errors.invalidParam('suggested_only must be true or false');
+  async hierarchy(
+    @Origin() origin: string,
+    @Param('roomId') roomId: string,
+    @Query('suggested_only') suggested?: string,
+  ) {
+    if (suggested !== undefined && suggested !== 'true' && suggested !== 'false')
+      throw Errors.invalidParam('suggested_only must be true or false');
     const root = await this.local.load(roomId);
     if (!root) throw Errors.notFound(`Room ${roomId} is not known to this server`);
     if (!visibleTo(origin, root)) throw Errors.forbidden(`${origin} may not see the room ${roomId}`);
@@ -39,6 +52,8 @@ export class FederationHierarchyController {
 }
 
 function visibleTo(origin: string, room: LocalSpaceRoom): boolean {
-  const hasMember = [...room.memberships].some(([userId, membership]) => (membership === 'join' || membership === 'invite') && serverNameOf(userId) === origin);
+  const hasMember = [...room.memberships].some(
+    ([userId, membership]) => (membership === 'join' || membership === 'invite') && serverNameOf(userId) === origin,
+  );
   return serverMaySee(room.room, hasMember);
 }

@@ -4,9 +4,19 @@ import { FEDERATION_ROOM_READS, type MembershipReads } from '@lattice/rooms';
 import { isPresenceState, PresenceStore, type PresenceRecord } from '@lattice/streams';
 
 /** server-server-api m.presence: one `push` entry, checked; undefined if it is malformed or about another server's user. */
-export function presenceUpdateOf(origin: string, entry: unknown, now: number): { userId: string; record: PresenceRecord } | undefined {
+export function presenceUpdateOf(
+  origin: string,
+  entry: unknown,
+  now: number,
+): { userId: string; record: PresenceRecord } | undefined {
   if (typeof entry !== 'object' || entry === null) return undefined;
-  const { user_id: userId, presence, status_msg: statusMsg, last_active_ago: ago, currently_active: active } = entry as JsonObject;
+  const {
+    user_id: userId,
+    presence,
+    status_msg: statusMsg,
+    last_active_ago: ago,
+    currently_active: active,
+  } = entry as JsonObject;
   // A server speaks only for its own users.
   if (typeof userId !== 'string' || serverNameOf(userId) !== origin || !isPresenceState(presence)) return undefined;
   if (typeof ago !== 'number' || !Number.isInteger(ago) || ago < 0) return undefined;

@@ -1,11 +1,35 @@
 import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
 import { DeviceListStore } from '@lattice/accounts';
 import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
-import { checkIncomingPdu, fetchAuthChain, fetchEventsById, fetchStateAfter, FederationClient, memoizedKeys, ServerKeys, type RoomFetchContext, type VerifyKeySource } from '@lattice/federation';
+import {
+  checkIncomingPdu,
+  fetchAuthChain,
+  fetchEventsById,
+  fetchStateAfter,
+  FederationClient,
+  memoizedKeys,
+  ServerKeys,
+  type RoomFetchContext,
+  type VerifyKeySource,
+} from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
-import { computeEventId, getRoomVersion, referencedIds, serverNameOf, type JsonObject, type Pdu, type RoomVersion } from '@lattice/protocol';
+import {
+  computeEventId,
+  getRoomVersion,
+  referencedIds,
+  serverNameOf,
+  type JsonObject,
+  type Pdu,
+  type RoomVersion,
+} from '@lattice/protocol';
 import { BUS, type Bus } from '@lattice/bus';
-import { loadRoomHead, RemoteKnocks, RoomInputClient, FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
+import {
+  loadRoomHead,
+  RemoteKnocks,
+  RoomInputClient,
+  FEDERATION_ROOM_READS,
+  type FederationRoomReads,
+} from '@lattice/rooms';
 import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { addressedMessages, ReceiptStore, ToDeviceInbox } from '@lattice/streams';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
@@ -57,19 +81,27 @@ export class TransactionsController {
 
   @Put(':txnId')
   @Public()
-  receive(@Tenant() tenant: TenantConfig, @Origin() origin: string, @Param('txnId') txnId: string, @Body() body: unknown) {
+  receive(
+    @Tenant() tenant: TenantConfig,
+    @Origin() origin: string,
+    @Param('txnId') txnId: string,
+    @Body() body: unknown,
+  ) {
     const transaction = body as { origin?: unknown; pdus?: unknown; edus?: unknown };
-    if (transaction?.origin !== origin) throw Errors.badJson(`The transaction's origin must be ${origin}, who signed the request`);
+    if (transaction?.origin !== origin)
+      throw Errors.badJson(`The transaction's origin must be ${origin}, who signed the request`);
     if (!Array.isArray(transaction.pdus)) throw Errors.badJson('pdus must be an array');
     if (transaction.pdus.length > MAX_PDUS) throw Errors.badJson(`A transaction carries at most ${MAX_PDUS} PDUs`);
-    if (transaction.edus !== undefined && (!Array.isArray(transaction.edus) || transaction.edus.length > MAX_EDUS)) throw Errors.badJson(`edus must be an array of at most ${MAX_EDUS}`);
+    if (transaction.edus !== undefined && (!Array.isArray(transaction.edus) || transaction.edus.length > MAX_EDUS))
+      throw Errors.badJson(`edus must be an array of at most ${MAX_EDUS}`);
     const key = JSON.stringify([tenant.serverName, origin, txnId]);
     let answer = this.answered.get(key);
     if (!answer) {
       const allowed = this.acls.memoized();
       answer = this.apply(tenant, origin, transaction.pdus as Pdu[], allowed).then(async (result) => {
         // An EDU that cannot be stored fails the transaction, so its sender retries it: ill-formed ones are skipped without throwing.
-        for (const edu of (transaction.edus as JsonObject[] | undefined) ?? []) await this.receiveEdu(tenant, origin, edu, allowed);
+        for (const edu of (transaction.edus as JsonObject[] | undefined) ?? [])
+          await this.receiveEdu(tenant, origin, edu, allowed);
         return result;
       });
       if (this.answered.size >= REMEMBERED) this.answered.delete(this.answered.keys().next().value!);
@@ -91,7 +123,8 @@ export class TransactionsController {
     const accepted: Array<{ eventId: string; pdu: Pdu; roomId: string; fetched?: true } & Gaps> = [];
     // A transaction's PDUs are mostly of one room: its version is read once.
     const versions = new Map<string, Promise<RoomVersion | undefined>>();
-    const versionOf = (roomId: string) => versions.get(roomId) ?? versions.set(roomId, this.reader.roomVersion(roomId)).get(roomId)!;
+    const versionOf = (roomId: string) =>
+      versions.get(roomId) ?? versions.set(roomId, this.reader.roomVersion(roomId)).get(roomId)!;
     for (const pdu of pdus) {
       const unnamed = typeof pdu?.event_id === 'string' ? pdu.event_id : '(unidentifiable event)';
       const version = typeof pdu?.room_id === 'string' ? await versionOf(pdu.room_id) : undefined;
@@ -102,7 +135,9 @@ export class TransactionsController {
       }
       // server-server-api "Server Access Control Lists": a denied server's PDUs are ignored, each with an error.
       if (!(await allowed(pdu.room_id!, origin))) {
-        results[eventIdOf(version, pdu) ?? unnamed] = { error: `${origin} is denied access to ${pdu.room_id} by the room's server ACL` };
+        results[eventIdOf(version, pdu) ?? unnamed] = {
+          error: `${origin} is denied access to ${pdu.room_id} by the room's server ACL`,
+        };
         continue;
       }
       const checked = await checkIncomingPdu(version, pdu, keys);
@@ -111,10 +146,19 @@ export class TransactionsController {
         continue;
       }
       const known = new Set(accepted.map((a) => a.eventId));
-      const ctx: RoomFetchContext = { client: this.federation, keys, origin: tenant.serverName, server: origin, roomId: pdu.room_id!, version };
+      const ctx: RoomFetchContext = {
+        client: this.federation,
+        keys,
+        origin: tenant.serverName,
+        server: origin,
+        roomId: pdu.room_id!,
+        version,
+      };
       // What get_missing_events brought may still not reach what this server has: each of it is placed like the PDU
       // (its own gap filled), and marked fetched so the /send answer lists only the transaction's own PDUs.
-      const missing = (await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)).map((earlier) => ({ ...earlier, fetched: true as const }));
+      const missing = (
+        await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)
+      ).map((earlier) => ({ ...earlier, fetched: true as const }));
       for (const event of [...missing, { eventId: checked.eventId, pdu: checked.pdu }]) {
         const gaps = await this.fillGaps(ctx, event.pdu, event.eventId, new Set(accepted.map((a) => a.eventId)));
         accepted.push({ ...event, roomId: pdu.room_id!, ...gaps });
@@ -122,13 +166,24 @@ export class TransactionsController {
     }
     const outcomes = await Promise.all(
       accepted.map(({ eventId, pdu, roomId, outliers, prevStates }) =>
-        this.rooms.submit({ kind: 'federatedEvent', serverName: tenant.serverName, sender: pdu.sender, roomId, eventId, pdu, outliers, prevStates }).then(
-          () => ({}),
-          (e: Error) => {
-            if (e instanceof MatrixError) return { error: e.message };
-            throw e;
-          },
-        ),
+        this.rooms
+          .submit({
+            kind: 'federatedEvent',
+            serverName: tenant.serverName,
+            sender: pdu.sender,
+            roomId,
+            eventId,
+            pdu,
+            outliers,
+            prevStates,
+          })
+          .then(
+            () => ({}),
+            (e: Error) => {
+              if (e instanceof MatrixError) return { error: e.message };
+              throw e;
+            },
+          ),
       ),
     );
     accepted.forEach(({ eventId, fetched }, i) => {
@@ -144,7 +199,13 @@ export class TransactionsController {
    * rooms.leave. Returns the event's ID when taken.
    */
   private async knockRejection(origin: string, pdu: Pdu, keys: VerifyKeySource): Promise<string | undefined> {
-    if (pdu?.type !== 'm.room.member' || pdu.content?.membership !== 'leave' || typeof pdu.state_key !== 'string' || typeof pdu.room_id !== 'string') return undefined;
+    if (
+      pdu?.type !== 'm.room.member' ||
+      pdu.content?.membership !== 'leave' ||
+      typeof pdu.state_key !== 'string' ||
+      typeof pdu.room_id !== 'string'
+    )
+      return undefined;
     const knock = await this.knocks.pending(pdu.room_id, pdu.state_key);
     if (knock?.server !== origin) return undefined;
     const checked = await checkIncomingPdu(getRoomVersion(knock.roomVersion), pdu, keys);
@@ -159,23 +220,38 @@ export class TransactionsController {
    * its latest event): asked of the origin with get_missing_events, checked
    * like the PDU, oldest first. Events that fail their checks are left out.
    */
-  private async missingBefore(tenant: TenantConfig, origin: string, version: RoomVersion, pdu: Pdu, eventId: string, inTransaction: Set<string>, keys: VerifyKeySource): Promise<Array<{ eventId: string; pdu: Pdu }>> {
+  private async missingBefore(
+    tenant: TenantConfig,
+    origin: string,
+    version: RoomVersion,
+    pdu: Pdu,
+    eventId: string,
+    inTransaction: Set<string>,
+    keys: VerifyKeySource,
+  ): Promise<Array<{ eventId: string; pdu: Pdu }>> {
     const prev = referencedIds(pdu.prev_events).filter((id) => !inTransaction.has(id));
     const known = await this.reader.knownEventIds(prev);
     if (prev.every((id) => known.has(id))) return [];
     const head = await loadRoomHead(this.db, pdu.room_id!);
     const answer = await this.federation
-      .request<{ events?: Pdu[] }>(tenant.serverName, origin, 'POST', `/_matrix/federation/v1/get_missing_events/${encodeURIComponent(pdu.room_id!)}`, {
-        earliest_events: head?.extremities.map((x) => x.eventId) ?? [],
-        latest_events: [eventId],
-        limit: MAX_MISSING_EVENTS,
-        min_depth: 0,
-      })
+      .request<{ events?: Pdu[] }>(
+        tenant.serverName,
+        origin,
+        'POST',
+        `/_matrix/federation/v1/get_missing_events/${encodeURIComponent(pdu.room_id!)}`,
+        {
+          earliest_events: head?.extremities.map((x) => x.eventId) ?? [],
+          latest_events: [eventId],
+          limit: MAX_MISSING_EVENTS,
+          min_depth: 0,
+        },
+      )
       .catch(() => ({ events: [] as Pdu[] }));
     const fetched: Array<{ eventId: string; pdu: Pdu }> = [];
     for (const event of [...(answer.events ?? [])].sort((a, b) => a.depth - b.depth)) {
       const checked = await checkIncomingPdu(version, event, keys);
-      if (checked.ok && checked.eventId !== eventId && !inTransaction.has(checked.eventId)) fetched.push({ eventId: checked.eventId, pdu: checked.pdu });
+      if (checked.ok && checked.eventId !== eventId && !inTransaction.has(checked.eventId))
+        fetched.push({ eventId: checked.eventId, pdu: checked.pdu });
     }
     return fetched;
   }
@@ -188,7 +264,8 @@ export class TransactionsController {
    * fetched events go along as outliers.
    */
   private async fillGaps(ctx: RoomFetchContext, pdu: Pdu, eventId: string, inTransaction: Set<string>): Promise<Gaps> {
-    const known = async (ids: string[]) => new Set([...(await this.reader.knownEventIds(ids)), ...ids.filter((id) => inTransaction.has(id))]);
+    const known = async (ids: string[]) =>
+      new Set([...(await this.reader.knownEventIds(ids)), ...ids.filter((id) => inTransaction.has(id))]);
     const prev = referencedIds(pdu.prev_events);
     const auth = referencedIds(pdu.auth_events);
     const have = await known([...prev, ...auth]);
@@ -220,42 +297,86 @@ export class TransactionsController {
   private async receiveEdu(tenant: TenantConfig, origin: string, edu: JsonObject, allowed: AclCheck): Promise<void> {
     const content = edu?.content as JsonObject | undefined;
     if (typeof content !== 'object' || content === null) return;
-    const fromOrigin = (userId: unknown): userId is string => typeof userId === 'string' && serverNameOf(userId) === origin;
+    const fromOrigin = (userId: unknown): userId is string =>
+      typeof userId === 'string' && serverNameOf(userId) === origin;
     if (edu.edu_type === 'm.typing') {
       const { room_id: roomId, user_id: userId, typing } = content;
-      if (typeof roomId !== 'string' || !fromOrigin(userId) || typeof typing !== 'boolean' || !(await allowed(roomId, origin))) return;
+      if (
+        typeof roomId !== 'string' ||
+        !fromOrigin(userId) ||
+        typeof typing !== 'boolean' ||
+        !(await allowed(roomId, origin))
+      )
+        return;
       if ((await this.reader.membership(roomId, userId)) !== 'join') return;
       await this.bus.publish('output.typing', { roomId, userId, typing, timeoutMs: TYPING_TIMEOUT_MS });
     } else if (edu.edu_type === 'm.receipt') {
       for (const [roomId, byType] of Object.entries(content)) {
         if (!(await allowed(roomId, origin))) continue;
-        const readers = ((byType as JsonObject)?.['m.read'] ?? {}) as Record<string, { event_ids?: unknown; data?: { thread_id?: unknown; ts?: unknown } }>;
+        const readers = ((byType as JsonObject)?.['m.read'] ?? {}) as Record<
+          string,
+          { event_ids?: unknown; data?: { thread_id?: unknown; ts?: unknown } }
+        >;
         for (const [userId, receipt] of Object.entries(readers)) {
           const eventId = Array.isArray(receipt?.event_ids) ? receipt.event_ids[0] : undefined;
-          if (!fromOrigin(userId) || typeof eventId !== 'string' || (await this.reader.membership(roomId, userId)) !== 'join') continue;
+          if (
+            !fromOrigin(userId) ||
+            typeof eventId !== 'string' ||
+            (await this.reader.membership(roomId, userId)) !== 'join'
+          )
+            continue;
           const threadId = typeof receipt.data?.thread_id === 'string' ? receipt.data.thread_id : '';
           const position = await this.receipts.put({ roomId, receiptType: 'm.read', userId, threadId, eventId });
           // The receipt itself goes with the change: application services receive it (MSC2409) as they do a local one.
           const ts = typeof receipt.data?.ts === 'number' ? receipt.data.ts : Date.now();
           const written = { userId, receiptType: 'm.read', eventId, ts, ...(threadId ? { threadId } : {}) };
-          await this.bus.publish('output.streams', { stream: 'receipts', position: position.toString(), roomId, receipt: written });
+          await this.bus.publish('output.streams', {
+            stream: 'receipts',
+            position: position.toString(),
+            roomId,
+            receipt: written,
+          });
         }
       }
     } else if (edu.edu_type === 'm.direct_to_device') {
       const { sender, type, message_id: messageId, messages } = content;
-      if (!fromOrigin(sender) || typeof type !== 'string' || typeof messageId !== 'string' || typeof messages !== 'object' || messages === null) return;
-      const ours = Object.fromEntries(Object.entries(messages).filter(([userId, devices]) => serverNameOf(userId) === tenant.serverName && typeof devices === 'object' && devices !== null));
-      const addressed = addressedMessages(sender, type, ours as Record<string, Record<string, JsonObject>>).filter((m) => typeof m.content === 'object' && m.content !== null);
+      if (
+        !fromOrigin(sender) ||
+        typeof type !== 'string' ||
+        typeof messageId !== 'string' ||
+        typeof messages !== 'object' ||
+        messages === null
+      )
+        return;
+      const ours = Object.fromEntries(
+        Object.entries(messages).filter(
+          ([userId, devices]) =>
+            serverNameOf(userId) === tenant.serverName && typeof devices === 'object' && devices !== null,
+        ),
+      );
+      const addressed = addressedMessages(sender, type, ours as Record<string, Record<string, JsonObject>>).filter(
+        (m) => typeof m.content === 'object' && m.content !== null,
+      );
       // Delivered once per (origin, message_id), however often the EDU comes.
-      await this.toDevice.deliver(addressed, async (tx) => (await tx.inboundToDevice.createMany({ data: [{ origin, messageId }], skipDuplicates: true })).count === 1);
+      await this.toDevice.deliver(
+        addressed,
+        async (tx) =>
+          (await tx.inboundToDevice.createMany({ data: [{ origin, messageId }], skipDuplicates: true })).count === 1,
+      );
     } else if (edu.edu_type === 'm.device_list_update') {
       const { user_id: userId, device_id: deviceId } = content;
       // Only users in a room with us matter; nothing is cached of a remote device list, so /keys/query always asks their server afresh.
-      if (!fromOrigin(userId) || typeof deviceId !== 'string' || (await this.reader.roomsOfUser(userId, ['join'])).length === 0) return;
+      if (
+        !fromOrigin(userId) ||
+        typeof deviceId !== 'string' ||
+        (await this.reader.roomsOfUser(userId, ['join'])).length === 0
+      )
+        return;
       await this.deviceLists.changed(userId, [deviceId], 'remote');
     } else if (edu.edu_type === 'm.signing_key_update') {
       // As for device lists, nothing is cached: /keys/query asks the user's server for the keys when a client looks.
-      if (!fromOrigin(content.user_id) || (await this.reader.roomsOfUser(content.user_id, ['join'])).length === 0) return;
+      if (!fromOrigin(content.user_id) || (await this.reader.roomsOfUser(content.user_id, ['join'])).length === 0)
+        return;
       await this.deviceLists.signingKeysChanged(content.user_id, 'remote', false);
     } else if (edu.edu_type === 'm.presence') {
       await this.presence?.receive(origin, content);

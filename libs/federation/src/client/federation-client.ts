@@ -55,13 +55,24 @@ export class FederationClient {
 
   constructor(private readonly options: FederationClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.lookups = options.lookups ?? new NetworkLookups({ ca: options.ca, timeoutMs: this.timeoutMs, addresses: options.addresses });
+    this.lookups =
+      options.lookups ??
+      new NetworkLookups({ ca: options.ca, timeoutMs: this.timeoutMs, addresses: options.addresses });
   }
 
   /** A request signed by `origin` (one of our server names) for `destination`. */
-  async request<T>(origin: string, destination: string, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: JsonValue): Promise<T> {
+  async request<T>(
+    origin: string,
+    destination: string,
+    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+    path: string,
+    body?: JsonValue,
+  ): Promise<T> {
     const key = await this.options.signingKey(origin);
-    const authorization = authorizationHeader({ method, uri: path, origin, destination, ...(body === undefined ? {} : { content: body }) }, key);
+    const authorization = authorizationHeader(
+      { method, uri: path, origin, destination, ...(body === undefined ? {} : { content: body }) },
+      key,
+    );
     return this.send(destination, method, path, body, { authorization });
   }
 
@@ -82,20 +93,46 @@ export class FederationClient {
    */
   async stream(origin: string | null, destination: string, path: string): Promise<IncomingMessage> {
     const endpoint = await this.endpoint(destination);
-    const headers = origin === null ? undefined : { authorization: authorizationHeader({ method: 'GET', uri: path, origin, destination }, await this.options.signingKey(origin)) };
-    return httpsStream(endpoint, 'GET', path, { ca: this.options.ca, headers, timeoutMs: this.timeoutMs, addresses: this.options.addresses }).catch((e: Error) => {
+    const headers =
+      origin === null
+        ? undefined
+        : {
+            authorization: authorizationHeader(
+              { method: 'GET', uri: path, origin, destination },
+              await this.options.signingKey(origin),
+            ),
+          };
+    return httpsStream(endpoint, 'GET', path, {
+      ca: this.options.ca,
+      headers,
+      timeoutMs: this.timeoutMs,
+      addresses: this.options.addresses,
+    }).catch((e: Error) => {
       if (e instanceof RefusedDestinationError) this.options.onRefused?.(destination, e);
       throw e;
     });
   }
 
-  private async send<T>(destination: string, method: string, path: string, body?: JsonValue, headers?: Record<string, string>): Promise<T> {
+  private async send<T>(
+    destination: string,
+    method: string,
+    path: string,
+    body?: JsonValue,
+    headers?: Record<string, string>,
+  ): Promise<T> {
     const endpoint = await this.endpoint(destination);
-    const response = await httpsJson(endpoint, method, path, { ca: this.options.ca, headers, body, timeoutMs: this.timeoutMs, addresses: this.options.addresses }).catch((e: Error) => {
+    const response = await httpsJson(endpoint, method, path, {
+      ca: this.options.ca,
+      headers,
+      body,
+      timeoutMs: this.timeoutMs,
+      addresses: this.options.addresses,
+    }).catch((e: Error) => {
       if (e instanceof RefusedDestinationError) this.options.onRefused?.(destination, e);
       throw e;
     });
-    if (response.status < 200 || response.status >= 300 || response.body === undefined) throw new FederationError(destination, response.status, response.body);
+    if (response.status < 200 || response.status >= 300 || response.body === undefined)
+      throw new FederationError(destination, response.status, response.body);
     return response.body as T;
   }
 

@@ -43,7 +43,12 @@ export function agentFor(addresses: AddressPolicy): Agent {
  * resolves to a refused address fails with RefusedDestinationError before
  * anything is sent.
  */
-export function httpsJson(endpoint: ServerEndpoint, method: string, path: string, options: HttpsJsonOptions): Promise<HttpsJsonResponse> {
+export function httpsJson(
+  endpoint: ServerEndpoint,
+  method: string,
+  path: string,
+  options: HttpsJsonOptions,
+): Promise<HttpsJsonResponse> {
   const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
   return new Promise((resolve, reject) => {
     if (options.addresses) assertAllowedLiteral(options.addresses, endpoint.host);
@@ -71,7 +76,8 @@ export function httpsJson(endpoint: ServerEndpoint, method: string, path: string
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > MAX_RESPONSE_BYTES) req.destroy(new Error(`Response from ${endpoint.hostHeader} is larger than ${MAX_RESPONSE_BYTES} bytes`));
+          if (size > MAX_RESPONSE_BYTES)
+            req.destroy(new Error(`Response from ${endpoint.hostHeader} is larger than ${MAX_RESPONSE_BYTES} bytes`));
           else chunks.push(chunk);
         });
         res.on('end', () => {
@@ -86,7 +92,9 @@ export function httpsJson(endpoint: ServerEndpoint, method: string, path: string
         res.on('error', reject);
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${endpoint.hostHeader}${path} timed out after ${options.timeoutMs} ms`)));
+    req.on('timeout', () =>
+      req.destroy(new Error(`${method} ${endpoint.hostHeader}${path} timed out after ${options.timeoutMs} ms`)),
+    );
     req.on('error', reject);
     req.end(payload);
   });

@@ -26,7 +26,10 @@ export class NetworkLookups implements DiscoveryLookups {
       this.logger.debug(`No .well-known for ${hostname}; the server name is used as is: ${String(e)}`);
       return undefined;
     });
-    this.wellKnownCache.set(hostname, { value, expires: Date.now() + (value === undefined ? FAILURE_TTL_MS : WELL_KNOWN_TTL_MS) });
+    this.wellKnownCache.set(hostname, {
+      value,
+      expires: Date.now() + (value === undefined ? FAILURE_TTL_MS : WELL_KNOWN_TTL_MS),
+    });
     return value;
   }
 
@@ -38,11 +41,16 @@ export class NetworkLookups implements DiscoveryLookups {
     let url = new URL(`https://${hostname}/.well-known/matrix/server`);
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const port = Number(url.port || 443);
-      const response = await httpsJson({ host: url.hostname, port, hostHeader: url.host, tlsName: url.hostname }, 'GET', url.pathname + url.search, {
-        ca: this.options.ca,
-        timeoutMs: this.options.timeoutMs,
-        addresses: this.options.addresses,
-      });
+      const response = await httpsJson(
+        { host: url.hostname, port, hostHeader: url.host, tlsName: url.hostname },
+        'GET',
+        url.pathname + url.search,
+        {
+          ca: this.options.ca,
+          timeoutMs: this.options.timeoutMs,
+          addresses: this.options.addresses,
+        },
+      );
       const location = response.headers.location;
       if (response.status >= 300 && response.status < 400 && typeof location === 'string') {
         url = new URL(location, url);

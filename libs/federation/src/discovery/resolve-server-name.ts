@@ -41,9 +41,11 @@ export async function resolveServerName(serverName: string, lookups: DiscoveryLo
   if (!parsed) throw new Error(`${serverName} is not a valid server name`);
   const hostname = unbracket(parsed.host);
   // Step 1: an IP literal, with its port or 8448.
-  if (isIP(hostname)) return { host: hostname, port: parsed.port ?? DEFAULT_PORT, hostHeader: serverName, tlsName: hostname };
+  if (isIP(hostname))
+    return { host: hostname, port: parsed.port ?? DEFAULT_PORT, hostHeader: serverName, tlsName: hostname };
   // Step 2: a hostname with an explicit port.
-  if (parsed.port !== undefined) return { host: hostname, port: parsed.port, hostHeader: serverName, tlsName: hostname };
+  if (parsed.port !== undefined)
+    return { host: hostname, port: parsed.port, hostHeader: serverName, tlsName: hostname };
 
   // Step 3: delegation through /.well-known/matrix/server.
   const delegated = await lookups.wellKnown(hostname);
@@ -55,10 +57,24 @@ export async function resolveServerName(serverName: string, lookups: DiscoveryLo
       return { host: delegatedHost, port: target.port ?? DEFAULT_PORT, hostHeader: delegated, tlsName: delegatedHost };
     }
     // 3.3 and 3.4: SRV records of the delegated hostname; 3.5: the delegated hostname on 8448.
-    return (await srvEndpoint(delegatedHost, lookups)) ?? { host: delegatedHost, port: DEFAULT_PORT, hostHeader: delegatedHost, tlsName: delegatedHost };
+    return (
+      (await srvEndpoint(delegatedHost, lookups)) ?? {
+        host: delegatedHost,
+        port: DEFAULT_PORT,
+        hostHeader: delegatedHost,
+        tlsName: delegatedHost,
+      }
+    );
   }
   // Steps 4 and 5: SRV records of the hostname; step 6: the hostname on 8448.
-  return (await srvEndpoint(hostname, lookups)) ?? { host: hostname, port: DEFAULT_PORT, hostHeader: hostname, tlsName: hostname };
+  return (
+    (await srvEndpoint(hostname, lookups)) ?? {
+      host: hostname,
+      port: DEFAULT_PORT,
+      hostHeader: hostname,
+      tlsName: hostname,
+    }
+  );
 }
 
 /** `_matrix-fed._tcp` first, then the deprecated `_matrix._tcp`; the best record by priority, then weight. */

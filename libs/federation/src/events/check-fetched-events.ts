@@ -24,12 +24,14 @@ export async function checkFetchedEvents(
     if (checked.ok) wellFormed.push({ eventId: checked.eventId, pdu: checked.pdu });
   }
   const fetchedIds = new Set(wellFormed.map((e) => e.eventId));
-  const known = await stored([...new Set(wellFormed.flatMap((e) => referencedIds(e.pdu.auth_events)))].filter((id) => !fetchedIds.has(id)));
+  const known = await stored(
+    [...new Set(wellFormed.flatMap((e) => referencedIds(e.pdu.auth_events)))].filter((id) => !fetchedIds.has(id)),
+  );
   const accepted = new Map<string, Pdu>();
   const failed = new Set<string>();
   const find = (id: string) => accepted.get(id) ?? known.get(id);
   let pending = wellFormed;
-  for (let decided = true; decided && pending.length; ) {
+  for (let decided = true; decided && pending.length;) {
     decided = false;
     const waiting: typeof pending = [];
     for (const event of pending) {
@@ -37,7 +39,8 @@ export async function checkFetchedEvents(
       if (auth.some((id) => failed.has(id) || (!fetchedIds.has(id) && !known.has(id)))) {
         failed.add(event.eventId);
       } else if (auth.every((id) => find(id) !== undefined)) {
-        if (checkEventAuth(version, event.pdu, authEventsLookup(event.pdu, find, create)).allowed) accepted.set(event.eventId, event.pdu);
+        if (checkEventAuth(version, event.pdu, authEventsLookup(event.pdu, find, create)).allowed)
+          accepted.set(event.eventId, event.pdu);
         else failed.add(event.eventId);
       } else {
         waiting.push(event);

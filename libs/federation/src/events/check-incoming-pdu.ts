@@ -1,8 +1,15 @@
 import { Logger } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
 import {
-  computeEventId, contentHashMatches, redactEvent, requiredSigners, signatureKeyIds, validateEventFormat, verifyEventSignatures,
-  type Pdu, type RoomVersion,
+  computeEventId,
+  contentHashMatches,
+  redactEvent,
+  requiredSigners,
+  signatureKeyIds,
+  validateEventFormat,
+  verifyEventSignatures,
+  type Pdu,
+  type RoomVersion,
 } from '@lattice/protocol';
 import type { ServerKeys } from '../keys/server-keys';
 
@@ -27,7 +34,9 @@ export function memoizedKeys(keys: Pick<ServerKeys, 'keyValidity'>): VerifyKeySo
       let entry = known.get(id);
       if (!entry || entry.validUntil < validAt) {
         entry = await keys.keyValidity(server, keyId, validAt).catch((e: unknown) => {
-          logger.debug(`Validity of key ${keyId} of ${server} unknown; the signature counts as unverifiable: ${String(e)}`);
+          logger.debug(
+            `Validity of key ${keyId} of ${server} unknown; the signature counts as unverifiable: ${String(e)}`,
+          );
           return undefined;
         });
         known.set(id, entry);
@@ -44,7 +53,11 @@ export function memoizedKeys(keys: Pick<ServerKeys, 'keyValidity'>): VerifyKeySo
  * (2; keys fetched as needed), and a content hash that matches (3; if it does
  * not, the event goes on redacted). Authorization is the room-server's.
  */
-export async function checkIncomingPdu(version: RoomVersion, pdu: Pdu, keys: VerifyKeySource): Promise<IncomingPduCheck> {
+export async function checkIncomingPdu(
+  version: RoomVersion,
+  pdu: Pdu,
+  keys: VerifyKeySource,
+): Promise<IncomingPduCheck> {
   const violation = validateEventFormat(version, pdu);
   if (violation) return { ok: false, reason: `${violation.field} ${violation.rule}` };
   // Room versions 1-4 ignore key validity (key_server's valid_until_ts "MUST be ignored").
@@ -52,7 +65,11 @@ export async function checkIncomingPdu(version: RoomVersion, pdu: Pdu, keys: Ver
   const known = new Map<string, KeyObject>();
   for (const server of requiredSigners(version, pdu)) {
     for (const keyId of signatureKeyIds(pdu, server)) {
-      const key = await keys.publicKey(server, keyId, validAt).catch((e: unknown) => logger.debug(`Key ${keyId} of ${server} not found; the signature counts as unverifiable: ${String(e)}`));
+      const key = await keys
+        .publicKey(server, keyId, validAt)
+        .catch((e: unknown) =>
+          logger.debug(`Key ${keyId} of ${server} not found; the signature counts as unverifiable: ${String(e)}`),
+        );
       if (key) known.set(`${server} ${keyId}`, key);
     }
   }

@@ -22,12 +22,22 @@ export async function fetchHistory(
   keys: ServerKeys,
   request: { origin: string; servers: string[]; roomId: string; version: RoomVersion; from: string[]; limit: number },
 ): Promise<Array<{ eventId: string; pdu: Pdu }>> {
-  const query = [...request.from.map((id) => `v=${encodeURIComponent(id)}`), `limit=${Math.min(Math.max(request.limit, 1), MAX_BACKFILL)}`].join('&');
+  const query = [
+    ...request.from.map((id) => `v=${encodeURIComponent(id)}`),
+    `limit=${Math.min(Math.max(request.limit, 1), MAX_BACKFILL)}`,
+  ].join('&');
   const verifyKeys = memoizedKeys(keys);
   for (const server of request.servers) {
     const answer = await client
-      .request<{ pdus?: unknown }>(request.origin, server, 'GET', `/_matrix/federation/v1/backfill/${encodeURIComponent(request.roomId)}?${query}`)
-      .catch((e: unknown) => logger.debug(`/backfill of ${request.roomId} from ${server} failed; the next server is asked: ${String(e)}`));
+      .request<{ pdus?: unknown }>(
+        request.origin,
+        server,
+        'GET',
+        `/_matrix/federation/v1/backfill/${encodeURIComponent(request.roomId)}?${query}`,
+      )
+      .catch((e: unknown) =>
+        logger.debug(`/backfill of ${request.roomId} from ${server} failed; the next server is asked: ${String(e)}`),
+      );
     if (!answer || !Array.isArray(answer.pdus)) continue;
     const checked: Array<{ eventId: string; pdu: Pdu }> = [];
     for (const pdu of answer.pdus as Pdu[]) {

@@ -9,11 +9,28 @@ const key = generateSigningKey();
 
 /** A small room of another server, events signed by it: create, Alice's join, a topic, then a message. */
 function remoteRoom() {
-  const head: RoomHead = { roomNid: 0, roomId: `!room:${ORIGIN}`, version: getRoomVersion('10'), state: new Map(), extremities: [], snapshotNid: null, partialState: false };
+  const head: RoomHead = {
+    roomNid: 0,
+    roomId: `!room:${ORIGIN}`,
+    version: getRoomVersion('10'),
+    state: new Map(),
+    extremities: [],
+    snapshotNid: null,
+    partialState: false,
+  };
   const add = (type: string, state: string | undefined, content: JsonObject) => {
-    const built = buildEvent(head, ALICE, { type, ...(state === undefined ? {} : { stateKey: state }), content }, ORIGIN, key);
-    if (state !== undefined) head.state.set(stateKey(type, state), { eventId: built.eventId, eventNid: 0n, pdu: built.pdu });
-    head.extremities = [{ eventId: built.eventId, eventNid: 0n, depth: built.pdu.depth, sha256: built.pdu.hashes.sha256 }];
+    const built = buildEvent(
+      head,
+      ALICE,
+      { type, ...(state === undefined ? {} : { stateKey: state }), content },
+      ORIGIN,
+      key,
+    );
+    if (state !== undefined)
+      head.state.set(stateKey(type, state), { eventId: built.eventId, eventNid: 0n, pdu: built.pdu });
+    head.extremities = [
+      { eventId: built.eventId, eventNid: 0n, depth: built.pdu.depth, sha256: built.pdu.hashes.sha256 },
+    ];
     return built;
   };
   const events = [
@@ -42,11 +59,22 @@ function origin(events: Array<{ eventId: string; pdu: Pdu }>, stateIds: string[]
 describe('fetchStateAfter', () => {
   const { head, events } = remoteRoom();
   const [create, join, topic, message] = events;
-  const ctx = (client: FederationClient): RoomFetchContext => ({ client, keys: { publicKey: async () => key.publicKey }, origin: 'here.example', server: ORIGIN, roomId: head.roomId, version: head.version });
+  const ctx = (client: FederationClient): RoomFetchContext => ({
+    client,
+    keys: { publicKey: async () => key.publicKey },
+    origin: 'here.example',
+    server: ORIGIN,
+    roomId: head.roomId,
+    version: head.version,
+  });
 
   it('is the state before the event from /state_ids, with the event itself last, fetching only what is not known', async () => {
     const { client, requests } = origin(events, [create.eventId, join.eventId, topic.eventId]);
-    const result = await fetchStateAfter(ctx(client), message.eventId, async (ids) => new Set(ids.filter((id) => id === create.eventId)));
+    const result = await fetchStateAfter(
+      ctx(client),
+      message.eventId,
+      async (ids) => new Set(ids.filter((id) => id === create.eventId)),
+    );
     expect(result?.stateIds).toEqual([create.eventId, join.eventId, topic.eventId, message.eventId]);
     expect(result?.events.map((e) => e.eventId).sort()).toEqual([join.eventId, topic.eventId, message.eventId].sort());
     expect(requests.filter((p) => p.includes(`/event/${encodeURIComponent(create.eventId)}`))).toEqual([]);

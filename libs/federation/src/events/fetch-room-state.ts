@@ -37,7 +37,13 @@ async function checkAll(ctx: RoomFetchContext, pdus: unknown): Promise<Checked[]
 /** The auth chain of an event (GET /event_auth, server-server-api "Retrieving event authorisation information"). */
 export async function fetchAuthChain(ctx: RoomFetchContext, eventId: string): Promise<Checked[]> {
   const path = `/_matrix/federation/v1/event_auth/${encodeURIComponent(ctx.roomId)}/${encodeURIComponent(eventId)}`;
-  const answer = await ctx.client.request<{ auth_chain?: unknown }>(ctx.origin, ctx.server, 'GET', path).catch((e: unknown) => logger.debug(`/event_auth of ${eventId} from ${ctx.server} failed; the caller tries elsewhere or goes without: ${String(e)}`));
+  const answer = await ctx.client
+    .request<{ auth_chain?: unknown }>(ctx.origin, ctx.server, 'GET', path)
+    .catch((e: unknown) =>
+      logger.debug(
+        `/event_auth of ${eventId} from ${ctx.server} failed; the caller tries elsewhere or goes without: ${String(e)}`,
+      ),
+    );
   return checkAll(ctx, answer?.auth_chain);
 }
 
@@ -47,7 +53,16 @@ export async function fetchEventsById(ctx: RoomFetchContext, eventIds: string[])
   const queue = eventIds.slice(0, MAX_FETCHED);
   const worker = async () => {
     for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-      const answer = await ctx.client.request<{ pdus?: unknown }>(ctx.origin, ctx.server, 'GET', `/_matrix/federation/v1/event/${encodeURIComponent(id)}`).catch((e: unknown) => logger.debug(`Event ${id} not fetched from ${ctx.server}; it stays missing: ${String(e)}`));
+      const answer = await ctx.client
+        .request<{ pdus?: unknown }>(
+          ctx.origin,
+          ctx.server,
+          'GET',
+          `/_matrix/federation/v1/event/${encodeURIComponent(id)}`,
+        )
+        .catch((e: unknown) =>
+          logger.debug(`Event ${id} not fetched from ${ctx.server}; it stays missing: ${String(e)}`),
+        );
       found.push(...(await checkAll(ctx, answer?.pdus)).filter((e) => e.eventId === id));
     }
   };
@@ -64,14 +79,31 @@ export async function fetchEventsById(ctx: RoomFetchContext, eventIds: string[])
  * /event. Undefined when the server will not say or an event of the state
  * cannot be had.
  */
-export async function fetchStateAfter(ctx: RoomFetchContext, eventId: string, known: (ids: string[]) => Promise<Set<string>>): Promise<{ stateIds: string[]; events: Checked[] } | undefined> {
+export async function fetchStateAfter(
+  ctx: RoomFetchContext,
+  eventId: string,
+  known: (ids: string[]) => Promise<Set<string>>,
+): Promise<{ stateIds: string[]; events: Checked[] } | undefined> {
   const path = `/_matrix/federation/v1/state_ids/${encodeURIComponent(ctx.roomId)}?event_id=${encodeURIComponent(eventId)}`;
-  const answer = await ctx.client.request<{ pdu_ids?: unknown; auth_chain_ids?: unknown }>(ctx.origin, ctx.server, 'GET', path).catch((e: unknown) => logger.debug(`/state_ids at ${eventId} from ${ctx.server} failed; the state there stays unknown: ${String(e)}`));
+  const answer = await ctx.client
+    .request<{ pdu_ids?: unknown; auth_chain_ids?: unknown }>(ctx.origin, ctx.server, 'GET', path)
+    .catch((e: unknown) =>
+      logger.debug(`/state_ids at ${eventId} from ${ctx.server} failed; the state there stays unknown: ${String(e)}`),
+    );
   if (!answer || !Array.isArray(answer.pdu_ids) || !Array.isArray(answer.auth_chain_ids)) return undefined;
   const stateIds = (answer.pdu_ids as unknown[]).filter((id): id is string => typeof id === 'string');
-  const wanted = [...new Set([eventId, ...stateIds, ...(answer.auth_chain_ids as unknown[]).filter((id): id is string => typeof id === 'string')])];
+  const wanted = [
+    ...new Set([
+      eventId,
+      ...stateIds,
+      ...(answer.auth_chain_ids as unknown[]).filter((id): id is string => typeof id === 'string'),
+    ]),
+  ];
   const have = await known(wanted);
-  const events = await fetchEventsById(ctx, wanted.filter((id) => !have.has(id)));
+  const events = await fetchEventsById(
+    ctx,
+    wanted.filter((id) => !have.has(id)),
+  );
   const got = new Set([...have, ...events.map((e) => e.eventId)]);
   if (!stateIds.every((id) => got.has(id))) return undefined;
   // The event last: where it is a state event it replaces the entry of its (type, state_key).

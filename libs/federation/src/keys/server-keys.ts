@@ -1,6 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
-import { publicKeyFromBase64, signJson, verifyJsonSignature, type JsonObject, type SigningKey } from '@lattice/protocol';
+import {
+  publicKeyFromBase64,
+  signJson,
+  verifyJsonSignature,
+  type JsonObject,
+  type SigningKey,
+} from '@lattice/protocol';
 import { KEY_VALIDITY_MS } from '@lattice/rooms';
 import type { PrismaClient } from '@lattice/storage';
 import type { FederationClient } from '../client/federation-client';
@@ -48,7 +54,16 @@ export class ServerKeys {
       if (key.expiredTs === null) verifyKeys[key.keyId] = { key: key.publicKey };
       else oldKeys[key.keyId] = { key: key.publicKey, expired_ts: Number(key.expiredTs) };
     }
-    return signJson({ server_name: serverName, valid_until_ts: Date.now() + KEY_VALIDITY_MS, verify_keys: verifyKeys, old_verify_keys: oldKeys }, serverName, current);
+    return signJson(
+      {
+        server_name: serverName,
+        valid_until_ts: Date.now() + KEY_VALIDITY_MS,
+        verify_keys: verifyKeys,
+        old_verify_keys: oldKeys,
+      },
+      serverName,
+      current,
+    );
   }
 
   /**
@@ -65,17 +80,31 @@ export class ServerKeys {
    * or not known to be valid at `validAt`. Keys carry no start of validity,
    * so a key valid until T verifies anything signed before T.
    */
-  async keyValidity(serverName: string, keyId: string, validAt: number): Promise<{ key: KeyObject; validUntil: number } | undefined> {
+  async keyValidity(
+    serverName: string,
+    keyId: string,
+    validAt: number,
+  ): Promise<{ key: KeyObject; validUntil: number } | undefined> {
     if (this.options.isLocal(serverName)) {
       const key = (await this.local.publishedKeys(serverName)).find((k) => k.keyId === keyId);
-      return key && { key: publicKeyFromBase64(key.publicKey), validUntil: key.expiredTs === null ? Number.MAX_SAFE_INTEGER : Number(key.expiredTs) };
+      return (
+        key && {
+          key: publicKeyFromBase64(key.publicKey),
+          validUntil: key.expiredTs === null ? Number.MAX_SAFE_INTEGER : Number(key.expiredTs),
+        }
+      );
     }
     let stored = await this.usableKey(serverName, keyId, validAt);
     if (!stored) {
       await this.refresh(serverName, validAt, keyId);
       stored = await this.usableKey(serverName, keyId, validAt);
     }
-    return stored && { key: publicKeyFromBase64(stored.publicKey), validUntil: Number(stored.expiredTs ?? stored.validUntilTs) };
+    return (
+      stored && {
+        key: publicKeyFromBase64(stored.publicKey),
+        validUntil: Number(stored.expiredTs ?? stored.validUntilTs),
+      }
+    );
   }
 
   /**
@@ -111,13 +140,21 @@ export class ServerKeys {
     if (Date.now() - (this.lastRefresh.get(serverName) ?? 0) < MIN_REFRESH_INTERVAL_MS) return;
     if (this.lastRefresh.size > 10_000) this.lastRefresh.clear();
     this.lastRefresh.set(serverName, Date.now());
-    const direct = await this.client.get<JsonObject>(serverName, '/_matrix/key/v2/server').catch((e: unknown) => this.logger.debug(`Keys of ${serverName} not fetched directly; the notaries are asked: ${String(e)}`));
+    const direct = await this.client
+      .get<JsonObject>(serverName, '/_matrix/key/v2/server')
+      .catch((e: unknown) =>
+        this.logger.debug(`Keys of ${serverName} not fetched directly; the notaries are asked: ${String(e)}`),
+      );
     if (direct && (await this.store(serverName, direct))) return;
     for (const notary of this.options.keyServers) {
       if (notary === serverName) continue;
       const answer = await this.client
-        .post<{ server_keys?: JsonObject[] }>(notary, '/_matrix/key/v2/query', { server_keys: { [serverName]: keyId ? { [keyId]: { minimum_valid_until_ts: minimumValidUntil } } : {} } })
-        .catch((e: unknown) => this.logger.debug(`Notary ${notary} did not answer for ${serverName}; the next one is asked: ${String(e)}`));
+        .post<{ server_keys?: JsonObject[] }>(notary, '/_matrix/key/v2/query', {
+          server_keys: { [serverName]: keyId ? { [keyId]: { minimum_valid_until_ts: minimumValidUntil } } : {} },
+        })
+        .catch((e: unknown) =>
+          this.logger.debug(`Notary ${notary} did not answer for ${serverName}; the next one is asked: ${String(e)}`),
+        );
       let stored = false;
       for (const response of answer?.server_keys ?? []) {
         if (await this.signedByNotary(response, notary)) stored = (await this.store(serverName, response)) || stored;
@@ -130,7 +167,9 @@ export class ServerKeys {
   private async signedByNotary(response: JsonObject, notary: string): Promise<boolean> {
     const signatures = (response.signatures as Record<string, Record<string, string>> | undefined)?.[notary] ?? {};
     for (const keyId of Object.keys(signatures)) {
-      const key = await this.publicKey(notary, keyId, Date.now()).catch((e: unknown) => this.logger.debug(`Key ${keyId} of notary ${notary} not found; its signature is not counted: ${String(e)}`));
+      const key = await this.publicKey(notary, keyId, Date.now()).catch((e: unknown) =>
+        this.logger.debug(`Key ${keyId} of notary ${notary} not found; its signature is not counted: ${String(e)}`),
+      );
       if (key && verifyJsonSignature(response, notary, keyId, key)) return true;
     }
     return false;
@@ -141,8 +180,18 @@ export class ServerKeys {
     if ('error' in checked) return false;
     const json = JSON.stringify(response);
     for (const key of checked.keys) {
-      const data = { publicKey: key.publicKey, validUntilTs: BigInt(key.validUntilTs), expiredTs: key.expiredTs === undefined ? null : BigInt(key.expiredTs), response: json, fetchedAt: new Date() };
-      await this.db.remoteServerKey.upsert({ where: { serverName_keyId: { serverName, keyId: key.keyId } }, create: { serverName, keyId: key.keyId, ...data }, update: data });
+      const data = {
+        publicKey: key.publicKey,
+        validUntilTs: BigInt(key.validUntilTs),
+        expiredTs: key.expiredTs === undefined ? null : BigInt(key.expiredTs),
+        response: json,
+        fetchedAt: new Date(),
+      };
+      await this.db.remoteServerKey.upsert({
+        where: { serverName_keyId: { serverName, keyId: key.keyId } },
+        create: { serverName, keyId: key.keyId, ...data },
+        update: data,
+      });
     }
     return true;
   }

@@ -17,7 +17,10 @@ function resident(answer: unknown, refusal?: { status: number; body: unknown }) 
   return { client, paths };
 }
 
-const template = (membership: string) => ({ room_version: '10', event: { type: 'm.room.member', room_id: room, sender: user, state_key: user, content: { membership } } });
+const template = (membership: string) => ({
+  room_version: '10',
+  event: { type: 'm.room.member', room_id: room, sender: user, state_key: user, content: { membership } },
+});
 
 describe('makeMembershipTemplate', () => {
   it('asks make_knock with every room version this server supports', async () => {
@@ -27,23 +30,39 @@ describe('makeMembershipTemplate', () => {
     expect(paths[0]).toMatch(/^\/_matrix\/federation\/v1\/make_knock\/!r%3Athere\/%40u%3Ahere\?ver=1&ver=2&.*ver=12/);
   });
 
-  it('passes the resident\'s M_INCOMPATIBLE_ROOM_VERSION through to the client', async () => {
-    const { client } = resident(undefined, { status: 400, body: { errcode: 'M_INCOMPATIBLE_ROOM_VERSION', error: 'too new', room_version: '99' } });
-    await expect(makeMembershipTemplate(client, 'here', 'there', 'knock', room, user)).rejects.toMatchObject({ status: 400, errcode: 'M_INCOMPATIBLE_ROOM_VERSION', message: 'too new', extra: { room_version: '99' } });
+  it("passes the resident's M_INCOMPATIBLE_ROOM_VERSION through to the client", async () => {
+    const { client } = resident(undefined, {
+      status: 400,
+      body: { errcode: 'M_INCOMPATIBLE_ROOM_VERSION', error: 'too new', room_version: '99' },
+    });
+    await expect(makeMembershipTemplate(client, 'here', 'there', 'knock', room, user)).rejects.toMatchObject({
+      status: 400,
+      errcode: 'M_INCOMPATIBLE_ROOM_VERSION',
+      message: 'too new',
+      extra: { room_version: '99' },
+    });
   });
 
   it('passes a refusal through as M_FORBIDDEN', async () => {
     const { client } = resident(undefined, { status: 403, body: { errcode: 'M_FORBIDDEN', error: 'not knockable' } });
-    await expect(makeMembershipTemplate(client, 'here', 'there', 'knock', room, user)).rejects.toMatchObject({ status: 403, errcode: 'M_FORBIDDEN' });
+    await expect(makeMembershipTemplate(client, 'here', 'there', 'knock', room, user)).rejects.toMatchObject({
+      status: 403,
+      errcode: 'M_FORBIDDEN',
+    });
   });
 
   it('refuses a template for another membership than asked (knocks.yaml: "MUST verify")', async () => {
     const { client } = resident(template('join'));
-    await expect(makeMembershipTemplate(client, 'here', 'there', 'knock', room, user)).rejects.toThrow('a template for join, not knock');
+    await expect(makeMembershipTemplate(client, 'here', 'there', 'knock', room, user)).rejects.toThrow(
+      'a template for join, not knock',
+    );
   });
 
   it('refuses a template of a version this server does not support with M_INCOMPATIBLE_ROOM_VERSION', async () => {
     const { client } = resident({ ...template('knock'), room_version: '99' });
-    await expect(makeMembershipTemplate(client, 'here', 'there', 'knock', room, user)).rejects.toMatchObject({ status: 400, errcode: 'M_INCOMPATIBLE_ROOM_VERSION' });
+    await expect(makeMembershipTemplate(client, 'here', 'there', 'knock', room, user)).rejects.toMatchObject({
+      status: 400,
+      errcode: 'M_INCOMPATIBLE_ROOM_VERSION',
+    });
   });
 });

@@ -34,19 +34,38 @@ export async function makeMembershipTemplate(
   userId: string,
 ): Promise<{ version: RoomVersion; template: Partial<Pdu> }> {
   // make_leave takes no versions: the user is already in the room, whatever its version.
-  const versions = membership === 'leave' ? '' : `?${knownRoomVersions().map((v) => `ver=${encodeURIComponent(v.id)}`).join('&')}`;
+  const versions =
+    membership === 'leave'
+      ? ''
+      : `?${knownRoomVersions()
+          .map((v) => `ver=${encodeURIComponent(v.id)}`)
+          .join('&')}`;
   const path = `/_matrix/federation/v1/make_${membership}/${encodeURIComponent(roomId)}/${encodeURIComponent(userId)}${versions}`;
-  const made = await client.request<{ room_version?: string; event?: JsonObject }>(origin, server, 'GET', path).catch((e: Error) => {
-    if (e instanceof FederationError && [400, 403, 404].includes(e.status)) {
-      const body = e.body as { errcode?: unknown; error?: unknown; room_version?: unknown } | undefined;
-      const errcode = typeof body?.errcode === 'string' ? body.errcode : e.status === 404 ? 'M_NOT_FOUND' : 'M_FORBIDDEN';
-      const extra = typeof body?.room_version === 'string' ? { room_version: body.room_version } : undefined;
-      throw new RemoteMembershipError(e.status, errcode, typeof body?.error === 'string' ? body.error : `${server} refused the ${membership}`, extra);
-    }
-    throw e;
-  });
+  const made = await client
+    .request<{ room_version?: string; event?: JsonObject }>(origin, server, 'GET', path)
+    .catch((e: Error) => {
+      if (e instanceof FederationError && [400, 403, 404].includes(e.status)) {
+        const body = e.body as { errcode?: unknown; error?: unknown; room_version?: unknown } | undefined;
+        const errcode =
+          typeof body?.errcode === 'string' ? body.errcode : e.status === 404 ? 'M_NOT_FOUND' : 'M_FORBIDDEN';
+        const extra = typeof body?.room_version === 'string' ? { room_version: body.room_version } : undefined;
+        throw new RemoteMembershipError(
+          e.status,
+          errcode,
+          typeof body?.error === 'string' ? body.error : `${server} refused the ${membership}`,
+          extra,
+        );
+      }
+      throw e;
+    });
   const version = made.room_version === undefined ? undefined : findRoomVersion(made.room_version);
-  if (!version) throw new RemoteMembershipError(400, 'M_INCOMPATIBLE_ROOM_VERSION', `The room's version ${made.room_version} is not supported here`, { room_version: made.room_version });
+  if (!version)
+    throw new RemoteMembershipError(
+      400,
+      'M_INCOMPATIBLE_ROOM_VERSION',
+      `The room's version ${made.room_version} is not supported here`,
+      { room_version: made.room_version },
+    );
   const template = made.event as Partial<Pdu> | undefined;
   const problem = templateProblem(template, userId, roomId, membership);
   if (problem) throw new Error(`${server} offered ${problem}`);

@@ -19,9 +19,16 @@ const HEROES = 5;
  * member event: omitted. `state` is in stream order.
  */
 export function partialJoinState<T extends OrderedStateEvent>(state: T[], joiningUserId: string): T[] {
-  const named = state.some(({ pdu }) => pdu.state_key === '' && ((pdu.type === 'm.room.name' && nonEmpty(pdu.content.name)) || (pdu.type === 'm.room.canonical_alias' && nonEmpty(pdu.content.alias))));
+  const named = state.some(
+    ({ pdu }) =>
+      pdu.state_key === '' &&
+      ((pdu.type === 'm.room.name' && nonEmpty(pdu.content.name)) ||
+        (pdu.type === 'm.room.canonical_alias' && nonEmpty(pdu.content.alias))),
+  );
   const heroes = new Set(named ? [] : heroesOf(state, joiningUserId));
-  return state.filter(({ pdu }) => pdu.type !== 'm.room.member' || pdu.state_key === joiningUserId || heroes.has(pdu.state_key!));
+  return state.filter(
+    ({ pdu }) => pdu.type !== 'm.room.member' || pdu.state_key === joiningUserId || heroes.has(pdu.state_key!),
+  );
 }
 
 /**
@@ -34,7 +41,13 @@ export function heroesOf(state: OrderedStateEvent[], userId: string): string[] {
     .filter(({ pdu }) => pdu.type === 'm.room.member' && pdu.state_key !== userId)
     .sort((a, b) => (a.streamPos < b.streamPos ? -1 : a.streamPos > b.streamPos ? 1 : 0));
   const current = members.filter(({ pdu }) => pdu.content.membership === 'join' || pdu.content.membership === 'invite');
-  return (current.length ? current : members.filter(({ pdu }) => pdu.content.membership === 'leave' || pdu.content.membership === 'ban')).slice(0, HEROES).map(({ pdu }) => pdu.state_key!);
+  return (
+    current.length
+      ? current
+      : members.filter(({ pdu }) => pdu.content.membership === 'leave' || pdu.content.membership === 'ban')
+  )
+    .slice(0, HEROES)
+    .map(({ pdu }) => pdu.state_key!);
 }
 
 /**
@@ -43,10 +56,17 @@ export function heroesOf(state: OrderedStateEvent[], userId: string): string[] {
  * then); an answer that omits members without naming servers cannot be
  * completed, so it is refused rather than taken as the full state.
  */
-export function partialStateOf(answer: { members_omitted?: unknown; servers_in_room?: unknown }): { partial: false } | { partial: true; servers: string[] } | { problem: string } {
+export function partialStateOf(answer: {
+  members_omitted?: unknown;
+  servers_in_room?: unknown;
+}): { partial: false } | { partial: true; servers: string[] } | { problem: string } {
   if (answer.members_omitted !== true) return { partial: false };
   const servers = answer.servers_in_room;
-  if (!Array.isArray(servers) || servers.length === 0 || !servers.every((s) => typeof s === 'string' && isValidServerName(s))) {
+  if (
+    !Array.isArray(servers) ||
+    servers.length === 0 ||
+    !servers.every((s) => typeof s === 'string' && isValidServerName(s))
+  ) {
     return { problem: 'members_omitted without a valid servers_in_room' };
   }
   return { partial: true, servers: [...new Set(servers as string[])] };

@@ -18,13 +18,20 @@ export async function inviteRemoteUser(
   event: { eventId: string; pdu: Pdu },
   inviteRoomState: JsonObject[],
 ): Promise<Pdu> {
-  const answer = await client.request<{ event?: Pdu }>(origin, invitee.serverName, 'PUT', `/_matrix/federation/v2/invite/${encodeURIComponent(event.pdu.room_id!)}/${encodeURIComponent(event.eventId)}`, {
-    room_version: version.id,
-    event: event.pdu as unknown as JsonObject,
-    invite_room_state: inviteRoomState,
-  });
+  const answer = await client.request<{ event?: Pdu }>(
+    origin,
+    invitee.serverName,
+    'PUT',
+    `/_matrix/federation/v2/invite/${encodeURIComponent(event.pdu.room_id!)}/${encodeURIComponent(event.eventId)}`,
+    {
+      room_version: version.id,
+      event: event.pdu as unknown as JsonObject,
+      invite_room_state: inviteRoomState,
+    },
+  );
   const signed = answer.event;
-  if (!signed || computeEventId(version, signed) !== event.eventId) throw new Error(`${invitee.serverName} returned another event than the invite it was sent`);
+  if (!signed || computeEventId(version, signed) !== event.eventId)
+    throw new Error(`${invitee.serverName} returned another event than the invite it was sent`);
   const checked = await checkIncomingPdu(version, signed, keys);
   if (!checked.ok) throw new Error(`${invitee.serverName} returned a badly signed invite: ${checked.reason}`);
   const theirs = (signed.signatures as Record<string, unknown>)[invitee.serverName];

@@ -1,4 +1,11 @@
-import { authEventsLookup, checkEventAuth, type JsonObject, type Pdu, type RoomVersion, type SigningKey } from '@lattice/protocol';
+import {
+  authEventsLookup,
+  checkEventAuth,
+  type JsonObject,
+  type Pdu,
+  type RoomVersion,
+  type SigningKey,
+} from '@lattice/protocol';
 import type { FederationClient } from '../client/federation-client';
 import { checkIncomingPdu, memoizedKeys } from '../events/check-incoming-pdu';
 import type { ServerKeys } from '../keys/server-keys';
@@ -38,7 +45,13 @@ export class RemoteJoiner {
     private readonly signingKey: (serverName: string) => Promise<SigningKey>,
   ) {}
 
-  async join(origin: string, userId: string, roomId: string, servers: string[], content: JsonObject): Promise<RemoteJoin> {
+  async join(
+    origin: string,
+    userId: string,
+    roomId: string,
+    servers: string[],
+    content: JsonObject,
+  ): Promise<RemoteJoin> {
     let lastError: Error = new RemoteMembershipError(404, 'M_NOT_FOUND', `No server to join ${roomId} through`);
     for (const server of servers) {
       try {
@@ -51,10 +64,29 @@ export class RemoteJoiner {
     throw lastError;
   }
 
-  private async joinThrough(origin: string, server: string, userId: string, roomId: string, content: JsonObject): Promise<RemoteJoin> {
+  private async joinThrough(
+    origin: string,
+    server: string,
+    userId: string,
+    roomId: string,
+    content: JsonObject,
+  ): Promise<RemoteJoin> {
     const { version, template } = await makeMembershipTemplate(this.client, origin, server, 'join', roomId, userId);
-    const { eventId, pdu: ours } = signMembershipTemplate(version, template, 'join', content, origin, await this.signingKey(origin));
-    const answer = await this.client.request<{ event?: Pdu; state?: Pdu[]; auth_chain?: Pdu[]; members_omitted?: unknown; servers_in_room?: unknown }>(
+    const { eventId, pdu: ours } = signMembershipTemplate(
+      version,
+      template,
+      'join',
+      content,
+      origin,
+      await this.signingKey(origin),
+    );
+    const answer = await this.client.request<{
+      event?: Pdu;
+      state?: Pdu[];
+      auth_chain?: Pdu[];
+      members_omitted?: unknown;
+      servers_in_room?: unknown;
+    }>(
       origin,
       server,
       'PUT',
@@ -70,12 +102,27 @@ export class RemoteJoiner {
     const state = (await this.acceptable(version, answer.state ?? [])).filter((e) => e.pdu.state_key !== undefined);
     for (const e of state) byId.set(e.eventId, e.pdu);
     // From v12 the create event is not among auth_events: the room ID names it.
-    const create = version.roomIdFromCreateEvent ? [...byId.values()].find((p) => p.type === 'm.room.create' && p.state_key === '') : undefined;
-    const authorised = (events: Array<{ eventId: string; pdu: Pdu }>) => events.filter(({ pdu }) => checkEventAuth(version, pdu, authEventsLookup(pdu, (id) => byId.get(id), create)).allowed);
+    const create = version.roomIdFromCreateEvent
+      ? [...byId.values()].find((p) => p.type === 'm.room.create' && p.state_key === '')
+      : undefined;
+    const authorised = (events: Array<{ eventId: string; pdu: Pdu }>) =>
+      events.filter(
+        ({ pdu }) =>
+          checkEventAuth(
+            version,
+            pdu,
+            authEventsLookup(pdu, (id) => byId.get(id), create),
+          ).allowed,
+      );
     const acceptedState = authorised(state);
-    if (!acceptedState.some((e) => e.pdu.type === 'm.room.create')) throw new Error(`${server} answered send_join without a valid create event`);
+    if (!acceptedState.some((e) => e.pdu.type === 'm.room.create'))
+      throw new Error(`${server} answered send_join without a valid create event`);
     return {
-      version, eventId, pdu, state: acceptedState, authChain: authorised(authChain),
+      version,
+      eventId,
+      pdu,
+      state: acceptedState,
+      authChain: authorised(authChain),
       ...(partial.partial ? { partial: { joinedThrough: server, serversInRoom: partial.servers } } : {}),
     };
   }
@@ -85,10 +132,16 @@ export class RemoteJoiner {
    * server's signature too: it comes back in send_join's `event` (server-server-api "send_join"),
    * which must be our event, now signed by every server it needs.
    */
-  private async residentSigned(version: RoomVersion, eventId: string, ours: Pdu, answered: Pdu | undefined): Promise<Pdu> {
+  private async residentSigned(
+    version: RoomVersion,
+    eventId: string,
+    ours: Pdu,
+    answered: Pdu | undefined,
+  ): Promise<Pdu> {
     if (ours.content.join_authorised_via_users_server === undefined) return ours;
     const checked = answered && (await checkIncomingPdu(version, answered, this.keys));
-    if (!checked?.ok || checked.eventId !== eventId) throw new Error(`send_join did not return our restricted join signed by the server that vouched for it`);
+    if (!checked?.ok || checked.eventId !== eventId)
+      throw new Error(`send_join did not return our restricted join signed by the server that vouched for it`);
     return checked.pdu;
   }
 
@@ -109,9 +162,22 @@ export class RemoteJoiner {
  * server that is (server-server-api "Leaving Rooms"): make_leave, our
  * signature, send_leave.
  */
-export async function leaveThrough(client: FederationClient, key: SigningKey, origin: string, server: string, userId: string, roomId: string): Promise<{ eventId: string; pdu: Pdu }> {
+export async function leaveThrough(
+  client: FederationClient,
+  key: SigningKey,
+  origin: string,
+  server: string,
+  userId: string,
+  roomId: string,
+): Promise<{ eventId: string; pdu: Pdu }> {
   const { version, template } = await makeMembershipTemplate(client, origin, server, 'leave', roomId, userId);
   const { eventId, pdu } = signMembershipTemplate(version, template, 'leave', {}, origin, key);
-  await client.request(origin, server, 'PUT', `/_matrix/federation/v2/send_leave/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`, pdu as unknown as JsonObject);
+  await client.request(
+    origin,
+    server,
+    'PUT',
+    `/_matrix/federation/v2/send_leave/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
+    pdu as unknown as JsonObject,
+  );
   return { eventId, pdu };
 }

@@ -37,8 +37,20 @@ export async function knockThrough(
     try {
       const { version, template } = await makeMembershipTemplate(client, origin, server, 'knock', roomId, userId);
       const { eventId, pdu } = signMembershipTemplate(version, template, 'knock', content, origin, key);
-      const answer = await client.request<{ knock_room_state?: unknown }>(origin, server, 'PUT', `/_matrix/federation/v1/send_knock/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`, pdu as unknown as JsonObject);
-      return { server, version, eventId, pdu, knockRoomState: await trustedStrippedState(version, answer.knock_room_state, keys) };
+      const answer = await client.request<{ knock_room_state?: unknown }>(
+        origin,
+        server,
+        'PUT',
+        `/_matrix/federation/v1/send_knock/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}`,
+        pdu as unknown as JsonObject,
+      );
+      return {
+        server,
+        version,
+        eventId,
+        pdu,
+        knockRoomState: await trustedStrippedState(version, answer.knock_room_state, keys),
+      };
     } catch (e) {
       lastError = e as Error;
       if (e instanceof RemoteMembershipError && (e.status === 403 || e.status === 400)) break;
@@ -54,11 +66,22 @@ export async function knockThrough(
  * (servers from before v1.16 send those) are kept, as the spec's migration
  * note allows for invite_room_state.
  */
-async function trustedStrippedState(version: RoomVersion, entries: unknown, keys: ServerKeys): Promise<StrippedStateEvent[]> {
+async function trustedStrippedState(
+  version: RoomVersion,
+  entries: unknown,
+  keys: ServerKeys,
+): Promise<StrippedStateEvent[]> {
   const verified: StrippedStateEvent[] = [];
   const memo = memoizedKeys(keys);
   for (const entry of Array.isArray(entries) ? (entries as Pdu[]) : []) {
-    if (typeof entry?.type !== 'string' || typeof entry.state_key !== 'string' || typeof entry.sender !== 'string' || typeof entry.content !== 'object' || entry.content === null) continue;
+    if (
+      typeof entry?.type !== 'string' ||
+      typeof entry.state_key !== 'string' ||
+      typeof entry.sender !== 'string' ||
+      typeof entry.content !== 'object' ||
+      entry.content === null
+    )
+      continue;
     if (entry.signatures !== undefined && !(await checkIncomingPdu(version, entry, memo)).ok) continue;
     verified.push({ type: entry.type, state_key: entry.state_key, sender: entry.sender, content: entry.content });
   }

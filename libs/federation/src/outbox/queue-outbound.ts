@@ -14,9 +14,17 @@ export type OutboundItem = { pdu: Pdu; eventId: string } | { edu: JsonObject; de
  * destinations, from any process: the federation sender sends what it finds
  * there, at the latest at its next sweep.
  */
-export async function queueOutbound(db: Prisma.TransactionClient, destinations: string[], origin: string, item: OutboundItem): Promise<void> {
+export async function queueOutbound(
+  db: Prisma.TransactionClient,
+  destinations: string[],
+  origin: string,
+  item: OutboundItem,
+): Promise<void> {
   if (destinations.length === 0) return;
   const dedupKey = 'pdu' in item ? item.eventId : (item.dedupKey ?? randomUUID());
   const payload = 'pdu' in item ? { pdu: JSON.stringify(item.pdu) } : { edu: JSON.stringify(item.edu) };
-  await db.federationOutbox.createMany({ data: destinations.map((destination) => ({ destination, origin, dedupKey, ...payload })), skipDuplicates: true });
+  await db.federationOutbox.createMany({
+    data: destinations.map((destination) => ({ destination, origin, dedupKey, ...payload })),
+    skipDuplicates: true,
+  });
 }

@@ -19,15 +19,30 @@ export interface RemoteHierarchy {
  * server does not have (server-server-api "Spaces", GET /hierarchy).
  * Undefined when none can tell.
  */
-export async function fetchRemoteHierarchy(client: FederationClient, origin: string, servers: string[], roomId: string, suggestedOnly: boolean): Promise<RemoteHierarchy | undefined> {
+export async function fetchRemoteHierarchy(
+  client: FederationClient,
+  origin: string,
+  servers: string[],
+  roomId: string,
+  suggestedOnly: boolean,
+): Promise<RemoteHierarchy | undefined> {
   for (const server of servers) {
     const answer = await client
-      .request<{ room?: unknown; children?: unknown; inaccessible_children?: unknown }>(origin, server, 'GET', `/_matrix/federation/v1/hierarchy/${encodeURIComponent(roomId)}?suggested_only=${suggestedOnly}`)
-      .catch((e: unknown) => logger.debug(`/hierarchy of ${roomId} from ${server} failed; the next server is asked: ${String(e)}`));
+      .request<{ room?: unknown; children?: unknown; inaccessible_children?: unknown }>(
+        origin,
+        server,
+        'GET',
+        `/_matrix/federation/v1/hierarchy/${encodeURIComponent(roomId)}?suggested_only=${suggestedOnly}`,
+      )
+      .catch((e: unknown) =>
+        logger.debug(`/hierarchy of ${roomId} from ${server} failed; the next server is asked: ${String(e)}`),
+      );
     const room = answer && hierarchyRoom(answer.room);
     if (!room || room.room_id !== roomId) continue;
     const children = (Array.isArray(answer.children) ? answer.children : []).flatMap((c) => hierarchyRoom(c) ?? []);
-    const inaccessible = Array.isArray(answer.inaccessible_children) ? answer.inaccessible_children.filter((id): id is string => typeof id === 'string') : [];
+    const inaccessible = Array.isArray(answer.inaccessible_children)
+      ? answer.inaccessible_children.filter((id): id is string => typeof id === 'string')
+      : [];
     return { room, children, inaccessible };
   }
   return undefined;
@@ -36,8 +51,13 @@ export async function fetchRemoteHierarchy(client: FederationClient, origin: str
 /** A room summary from another server, with the fields the walk relies on well typed; undefined if it is not one. */
 function hierarchyRoom(value: unknown): HierarchyRoom | undefined {
   const room = value as Partial<HierarchyRoom> | null | undefined;
-  if (typeof room?.room_id !== 'string' || typeof room.join_rule !== 'string' && room.join_rule !== undefined) return undefined;
-  const childrenState = Array.isArray(room.children_state) ? room.children_state.filter((e) => typeof e === 'object' && e !== null && typeof e.content === 'object' && e.content !== null) : [];
+  if (typeof room?.room_id !== 'string' || (typeof room.join_rule !== 'string' && room.join_rule !== undefined))
+    return undefined;
+  const childrenState = Array.isArray(room.children_state)
+    ? room.children_state.filter(
+        (e) => typeof e === 'object' && e !== null && typeof e.content === 'object' && e.content !== null,
+      )
+    : [];
   return {
     ...room,
     room_id: room.room_id,
@@ -46,7 +66,9 @@ function hierarchyRoom(value: unknown): HierarchyRoom | undefined {
     guest_can_join: room.guest_can_join === true,
     // room_summary.yaml: a missing join_rule means public.
     join_rule: room.join_rule ?? 'public',
-    ...(Array.isArray(room.allowed_room_ids) ? { allowed_room_ids: room.allowed_room_ids.filter((id) => typeof id === 'string') } : { allowed_room_ids: undefined }),
+    ...(Array.isArray(room.allowed_room_ids)
+      ? { allowed_room_ids: room.allowed_room_ids.filter((id) => typeof id === 'string') }
+      : { allowed_room_ids: undefined }),
     children_state: childStateEvents(childrenState as unknown as Pdu[]),
   };
 }

@@ -81,7 +81,11 @@ export class MediaAdminController {
   }
 
   @Get('media/:serverName/:mediaId')
-  async show(@Tenant() tenant: TenantConfig, @Param('serverName') serverName: string, @Param('mediaId') mediaId: string) {
+  async show(
+    @Tenant() tenant: TenantConfig,
+    @Param('serverName') serverName: string,
+    @Param('mediaId') mediaId: string,
+  ) {
     return { media_info: view(await this.tenantMedia(tenant.serverName, serverName, mediaId)) };
   }
 
@@ -100,14 +104,22 @@ export class MediaAdminController {
 
   @Post('media/unquarantine/:serverName/:mediaId')
   @HttpCode(200)
-  async unquarantine(@Tenant() tenant: TenantConfig, @Param('serverName') serverName: string, @Param('mediaId') mediaId: string) {
+  async unquarantine(
+    @Tenant() tenant: TenantConfig,
+    @Param('serverName') serverName: string,
+    @Param('mediaId') mediaId: string,
+  ) {
     await this.tenantMedia(tenant.serverName, serverName, mediaId);
     await this.moderation.setQuarantined(serverName, mediaId, false);
     return {};
   }
 
   @Delete('media/:serverName/:mediaId')
-  async delete(@Tenant() tenant: TenantConfig, @Param('serverName') serverName: string, @Param('mediaId') mediaId: string) {
+  async delete(
+    @Tenant() tenant: TenantConfig,
+    @Param('serverName') serverName: string,
+    @Param('mediaId') mediaId: string,
+  ) {
     await this.tenantMedia(tenant.serverName, serverName, mediaId);
     const deleted = await this.moderation.delete(serverName, mediaId);
     return { deleted_media: deleted ? [mediaId] : [], total: deleted ? 1 : 0 };
@@ -119,7 +131,10 @@ export class MediaAdminController {
   async purgeRemoteCache(@Tenant() tenant: TenantConfig, @Query('before_ts') beforeTs?: string) {
     if (beforeTs === undefined) throw Errors.missingParam('Missing integer query parameter before_ts');
     let deleted = 0;
-    for (const { origin, mediaId } of await this.store.remoteCachedBefore(tenant.serverName, queryInt(beforeTs, 0, 'before_ts')))
+    for (const { origin, mediaId } of await this.store.remoteCachedBefore(
+      tenant.serverName,
+      queryInt(beforeTs, 0, 'before_ts'),
+    ))
       if (await this.moderation.delete(origin, mediaId)) deleted++;
     return { deleted };
   }
@@ -151,4 +166,3 @@ function view(media: MediaRecord) {
     safe_from_quarantine: false,
   };
 }
-

@@ -28,6 +28,7 @@ describe('answerRange', () => {
   });
 
   it('ignores what it does not honour: several ranges, other units, nonsense', () => {
-    for (const header of ['bytes=0-1,5-6', 'items=0-1', 'bytes=x-y', 'bytes=-', 'bytes=5-2']) expect(answerRange(header, 100)).toEqual({ kind: 'whole' });
+    for (const header of ['bytes=0-1,5-6', 'items=0-1', 'bytes=x-y', 'bytes=-', 'bytes=5-2'])
+      expect(answerRange(header, 100)).toEqual({ kind: 'whole' });
   });
 });

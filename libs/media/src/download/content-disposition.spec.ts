@@ -18,7 +18,11 @@ describe('contentDisposition', () => {
 
   it('percent-encodes any other file name in filename*, so quotes and line breaks cannot break the header', () => {
     expect(contentDisposition('text/html', 'a"b.html')).toBe(`attachment; filename*=utf-8''a%22b.html`);
-    expect(contentDisposition('text/html', 'a\r\nSet-Cookie: x')).toBe(`attachment; filename*=utf-8''a%0D%0ASet-Cookie%3A%20x`);
-    expect(contentDisposition('image/png', "l'été (1).png")).toBe(`inline; filename*=utf-8''l%27%C3%A9t%C3%A9%20%281%29.png`);
+    expect(contentDisposition('text/html', 'a\r\nSet-Cookie: x')).toBe(
+      `attachment; filename*=utf-8''a%0D%0ASet-Cookie%3A%20x`,
+    );
+    expect(contentDisposition('image/png', "l'été (1).png")).toBe(
+      `inline; filename*=utf-8''l%27%C3%A9t%C3%A9%20%281%29.png`,
+    );
   });
 });

@@ -26,7 +26,14 @@ export class DownloadController {
   // Guests may download (client-server-api "Guest Access", since v1.12), not upload.
   @Get('_matrix/client/v1/media/download/:serverName/:mediaId')
   @GuestAllowed()
-  download(@Tenant() tenant: TenantConfig, @Param('serverName') serverName: string, @Param('mediaId') mediaId: string, @Query() query: DownloadQuery, @Req() request: MatrixRequest, @Res() reply: FastifyReply) {
+  download(
+    @Tenant() tenant: TenantConfig,
+    @Param('serverName') serverName: string,
+    @Param('mediaId') mediaId: string,
+    @Query() query: DownloadQuery,
+    @Req() request: MatrixRequest,
+    @Res() reply: FastifyReply,
+  ) {
     return this.serve({ tenant, serverName, mediaId, query, request, reply, unauthenticated: false });
   }
 
@@ -46,7 +53,14 @@ export class DownloadController {
 
   @Get('_matrix/media/v3/download/:serverName/:mediaId')
   @Public()
-  legacyDownload(@Tenant() tenant: TenantConfig, @Param('serverName') serverName: string, @Param('mediaId') mediaId: string, @Query() query: DownloadQuery, @Req() request: MatrixRequest, @Res() reply: FastifyReply) {
+  legacyDownload(
+    @Tenant() tenant: TenantConfig,
+    @Param('serverName') serverName: string,
+    @Param('mediaId') mediaId: string,
+    @Query() query: DownloadQuery,
+    @Req() request: MatrixRequest,
+    @Res() reply: FastifyReply,
+  ) {
     return this.serve({ tenant, serverName, mediaId, query, request, reply, unauthenticated: true });
   }
 
@@ -85,7 +99,12 @@ export class DownloadController {
     const reply = req.reply;
     const contentType = media.contentType ?? 'application/octet-stream';
     const etag = `"${media.sha256}"`;
-    setServedMediaHeaders(reply, { contentType, fileName: req.fileName ?? media.uploadName, unauthenticated: req.unauthenticated, etag });
+    setServedMediaHeaders(reply, {
+      contentType,
+      fileName: req.fileName ?? media.uploadName,
+      unauthenticated: req.unauthenticated,
+      etag,
+    });
     reply.header('accept-ranges', 'bytes');
     if (req.request.headers['if-none-match'] === etag) {
       await reply.status(304).send();
@@ -97,12 +116,20 @@ export class DownloadController {
   private async sendBytes(media: UploadedMedia, rangeHeader: string | undefined, reply: FastifyReply): Promise<void> {
     const range = answerRange(rangeHeader, media.size);
     if (range.kind === 'unsatisfiable') {
-      await reply.status(416).header('content-range', `bytes */${media.size}`).header('content-type', 'application/json').send(JSON.stringify({ errcode: 'M_UNKNOWN', error: 'Range not satisfiable' }));
+      await reply
+        .status(416)
+        .header('content-range', `bytes */${media.size}`)
+        .header('content-type', 'application/json')
+        .send(JSON.stringify({ errcode: 'M_UNKNOWN', error: 'Range not satisfiable' }));
       return;
     }
     if (range.kind === 'partial') {
       const body = await this.downloads.open(media, range);
-      await reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${media.size}`).header('content-length', range.end - range.start + 1).send(body);
+      await reply
+        .status(206)
+        .header('content-range', `bytes ${range.start}-${range.end}/${media.size}`)
+        .header('content-length', range.end - range.start + 1)
+        .send(body);
       return;
     }
     const body = await this.downloads.open(media);

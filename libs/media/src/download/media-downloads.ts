@@ -46,7 +46,9 @@ export class MediaDownloads {
     if (record.uploaderUserId !== null && (await this.store.isErased(record.uploaderUserId))) throw notFound();
     // client-server-api "Content repository", the v1.11 freeze: for remote media "newly uploaded" is when it was cached, which uploadedTs records too.
     if (options.unauthenticated && record.uploadedTs >= this.config.media.unauthenticatedFreezeTs) {
-      throw Errors.notFound('This media is only available from the authenticated endpoints (/_matrix/client/v1/media/download)');
+      throw Errors.notFound(
+        'This media is only available from the authenticated endpoints (/_matrix/client/v1/media/download)',
+      );
     }
     return record;
   }

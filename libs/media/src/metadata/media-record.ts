@@ -25,7 +25,9 @@ export interface MediaContent {
   sha256: string;
 }
 
-export function isUploaded(record: MediaRecord): record is MediaRecord & { size: number; sha256: string; uploadedTs: number } {
+export function isUploaded(
+  record: MediaRecord,
+): record is MediaRecord & { size: number; sha256: string; uploadedTs: number } {
   return record.sha256 !== null && record.size !== null && record.uploadedTs !== null;
 }
 

@@ -20,7 +20,14 @@ export class MediaStore {
   }
 
   /** Records an mxc:// URI whose bytes are to come (POST /media/v1/create). */
-  async insertPending(media: { origin: string; mediaId: string; tenant: string; uploaderUserId: string; now: number; expiresAt: number }): Promise<void> {
+  async insertPending(media: {
+    origin: string;
+    mediaId: string;
+    tenant: string;
+    uploaderUserId: string;
+    now: number;
+    expiresAt: number;
+  }): Promise<void> {
     await this.prisma.media.create({
       data: {
         origin: media.origin,
@@ -35,7 +42,9 @@ export class MediaStore {
 
   /** The user's created mxc:// URIs that are neither uploaded to nor expired. */
   async pendingCount(userId: string, now: number): Promise<number> {
-    return this.prisma.media.count({ where: { uploaderUserId: userId, sha256: null, unusedExpiresAt: { gt: BigInt(now) } } });
+    return this.prisma.media.count({
+      where: { uploaderUserId: userId, sha256: null, unusedExpiresAt: { gt: BigInt(now) } },
+    });
   }
 
   /** Bytes the user has uploaded, each upload counted (deduplication is the server's saving, not the user's). */
@@ -54,7 +63,11 @@ export class MediaStore {
   }
 
   /** Quarantines those of `refs` that belong to the tenant and are not quarantined yet; answers how many. */
-  async quarantineMany(tenant: string, refs: ReadonlyArray<{ origin: string; mediaId: string }>, by: string): Promise<number> {
+  async quarantineMany(
+    tenant: string,
+    refs: ReadonlyArray<{ origin: string; mediaId: string }>,
+    by: string,
+  ): Promise<number> {
     if (refs.length === 0) return 0;
     const { count } = await this.prisma.media.updateMany({
       where: { tenant, quarantined: false, OR: refs.map(({ origin, mediaId }) => ({ origin, mediaId })) },
@@ -66,9 +79,21 @@ export class MediaStore {
   /** A page of what a user uploaded, in Synapse's admin order, and how many there are in all. */
   async uploadsPage(
     userId: string,
-    page: { from: number; limit: number; orderBy: 'created_ts' | 'media_length' | 'upload_name' | 'media_type' | 'media_id' | 'quarantined_by'; dir: 'f' | 'b' },
+    page: {
+      from: number;
+      limit: number;
+      orderBy: 'created_ts' | 'media_length' | 'upload_name' | 'media_type' | 'media_id' | 'quarantined_by';
+      dir: 'f' | 'b';
+    },
   ): Promise<{ media: MediaRecord[]; total: number }> {
-    const column = { created_ts: 'createdTs', media_length: 'size', upload_name: 'uploadName', media_type: 'contentType', media_id: 'mediaId', quarantined_by: 'quarantinedBy' }[page.orderBy];
+    const column = {
+      created_ts: 'createdTs',
+      media_length: 'size',
+      upload_name: 'uploadName',
+      media_type: 'contentType',
+      media_id: 'mediaId',
+      quarantined_by: 'quarantinedBy',
+    }[page.orderBy];
     const direction = page.dir === 'b' ? 'desc' : 'asc';
     const [rows, total] = await Promise.all([
       this.prisma.media.findMany({
@@ -104,7 +129,9 @@ export class MediaStore {
 
   /** Forgets the pending mxc:// URIs whose time ran out; returns how many. */
   async deleteExpiredPending(now: number): Promise<number> {
-    const { count } = await this.prisma.media.deleteMany({ where: { sha256: null, unusedExpiresAt: { lte: BigInt(now) } } });
+    const { count } = await this.prisma.media.deleteMany({
+      where: { sha256: null, unusedExpiresAt: { lte: BigInt(now) } },
+    });
     return count;
   }
 
@@ -143,7 +170,12 @@ export class ContentRows {
   ) {}
 
   /** Records media whose bytes are already stored. */
-  async insertUploaded(media: { origin: string; mediaId: string; tenant: string; uploaderUserId: string | null; now: number } & Omit<MediaContent, 'sha256'>): Promise<void> {
+  async insertUploaded(
+    media: { origin: string; mediaId: string; tenant: string; uploaderUserId: string | null; now: number } & Omit<
+      MediaContent,
+      'sha256'
+    >,
+  ): Promise<void> {
     await this.tx.media.create({
       data: {
         origin: media.origin,
@@ -165,7 +197,12 @@ export class ContentRows {
    * is gone): the conditional update makes the first of two racing uploads
    * win and the other see M_CANNOT_OVERWRITE_MEDIA.
    */
-  async completePending(origin: string, mediaId: string, content: Omit<MediaContent, 'sha256'>, now: number): Promise<boolean> {
+  async completePending(
+    origin: string,
+    mediaId: string,
+    content: Omit<MediaContent, 'sha256'>,
+    now: number,
+  ): Promise<boolean> {
     const { count } = await this.tx.media.updateMany({
       where: { origin, mediaId, sha256: null },
       data: {
@@ -182,7 +219,10 @@ export class ContentRows {
 
   /** Rows naming this content: media and thumbnails alike (a thumbnail's bytes may equal an upload's). */
   async count(): Promise<number> {
-    const [media, thumbnails] = await Promise.all([this.tx.media.count({ where: { sha256: this.sha256 } }), this.tx.mediaThumbnail.count({ where: { sha256: this.sha256 } })]);
+    const [media, thumbnails] = await Promise.all([
+      this.tx.media.count({ where: { sha256: this.sha256 } }),
+      this.tx.mediaThumbnail.count({ where: { sha256: this.sha256 } }),
+    ]);
     return media + thumbnails;
   }
 
@@ -198,7 +238,9 @@ export class ContentRows {
   /** Deletes one thumbnail row (of this content); false when there was none. */
   async deleteThumbnail(key: ThumbnailKey): Promise<boolean> {
     const { origin, mediaId, width, height, method, animated } = key;
-    const { count } = await this.tx.mediaThumbnail.deleteMany({ where: { origin, mediaId, width, height, method, animated, sha256: this.sha256 } });
+    const { count } = await this.tx.mediaThumbnail.deleteMany({
+      where: { origin, mediaId, width, height, method, animated, sha256: this.sha256 },
+    });
     return count === 1;
   }
 

@@ -25,7 +25,10 @@ export class MediaModeration {
   async delete(origin: string, mediaId: string): Promise<boolean> {
     const record = await this.store.find(origin, mediaId);
     if (!record) return false;
-    const deleted = record.sha256 === null ? await this.store.deletePending(origin, mediaId) : await this.references.release(origin, mediaId, record.sha256);
+    const deleted =
+      record.sha256 === null
+        ? await this.store.deletePending(origin, mediaId)
+        : await this.references.release(origin, mediaId, record.sha256);
     if (deleted) this.logger.log(`Deleted mxc://${origin}/${mediaId}`);
     return deleted;
   }

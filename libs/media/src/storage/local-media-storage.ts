@@ -44,7 +44,10 @@ export class LocalMediaStorage extends MediaStorage {
 
   async get(sha256: string, range?: ByteRange): Promise<Readable> {
     const path = this.pathOf(sha256);
-    const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES, ...(range ? { start: range.start, end: range.end } : {}) });
+    const stream = createReadStream(path, {
+      highWaterMark: READ_CHUNK_BYTES,
+      ...(range ? { start: range.start, end: range.end } : {}),
+    });
     // Surfaces a missing file as a rejection here rather than as a stream error halfway through a response.
     await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
     return stream;

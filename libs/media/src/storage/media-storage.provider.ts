@@ -11,6 +11,8 @@ export const mediaStorageProvider: Provider = {
   inject: [LATTICE_CONFIG],
   useFactory: (config: LatticeConfig): MediaStorage => {
     const storage = config.media.storage;
-    return storage.kind === 's3' ? new S3MediaStorage(storage) : new LocalMediaStorage(config.media.storePath ?? join(config.dataDir, 'media'));
+    return storage.kind === 's3'
+      ? new S3MediaStorage(storage)
+      : new LocalMediaStorage(config.media.storePath ?? join(config.dataDir, 'media'));
   },
 };

@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, NotFound, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  NotFound,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { metered } from './hashing-meter';
@@ -43,17 +51,30 @@ export class S3MediaStorage extends MediaStorage implements OnApplicationShutdow
       // (moto reports a copied multipart object's checksum that no GET matches; older MinIO and Ceph refuse them): only where S3 requires one.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      ...(options.accessKeyId && options.secretAccessKey ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } } : {}),
+      ...(options.accessKeyId && options.secretAccessKey
+        ? { credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } }
+        : {}),
     });
   }
 
   async put(body: Readable, options: { maxBytes: number }): Promise<StoredBlob> {
     const meter = metered(body, options.maxBytes);
     const staging = this.key(`incoming/${randomUUID()}`);
-    await new Upload({ client: this.client, params: { Bucket: this.options.bucket, Key: staging, Body: meter }, partSize: PART_SIZE, queueSize: PARTS_IN_FLIGHT }).done();
+    await new Upload({
+      client: this.client,
+      params: { Bucket: this.options.bucket, Key: staging, Body: meter },
+      partSize: PART_SIZE,
+      queueSize: PARTS_IN_FLIGHT,
+    }).done();
     const blob = meter.result();
     try {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.options.bucket, Key: this.blobKey(blob.sha256), CopySource: `${this.options.bucket}/${staging}` }));
+      await this.client.send(
+        new CopyObjectCommand({
+          Bucket: this.options.bucket,
+          Key: this.blobKey(blob.sha256),
+          CopySource: `${this.options.bucket}/${staging}`,
+        }),
+      );
     } finally {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: staging }));
     }
@@ -62,7 +83,11 @@ export class S3MediaStorage extends MediaStorage implements OnApplicationShutdow
 
   async get(sha256: string, range?: ByteRange): Promise<Readable> {
     const answer = await this.client.send(
-      new GetObjectCommand({ Bucket: this.options.bucket, Key: this.blobKey(sha256), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
+      new GetObjectCommand({
+        Bucket: this.options.bucket,
+        Key: this.blobKey(sha256),
+        ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+      }),
     );
     if (!(answer.Body instanceof Readable)) throw new Error(`S3 returned no stream for blob ${sha256}`);
     return answer.Body;
@@ -73,7 +98,8 @@ export class S3MediaStorage extends MediaStorage implements OnApplicationShutdow
       await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.blobKey(sha256) }));
       return true;
     } catch (e) {
-      if (e instanceof NotFound || (e instanceof S3ServiceException && e.$metadata.httpStatusCode === 404)) return false;
+      if (e instanceof NotFound || (e instanceof S3ServiceException && e.$metadata.httpStatusCode === 404))
+        return false;
       throw e;
     }
   }

@@ -49,7 +49,16 @@ export class MediaUploads {
     const mediaId = newMediaId();
     const origin = request.tenant.serverName;
     await this.references.attach(blob, async (rows) => {
-      await rows.insertUploaded({ origin, mediaId, tenant: origin, uploaderUserId: request.userId, now: Date.now(), contentType: request.contentType, uploadName: request.uploadName, size: blob.size });
+      await rows.insertUploaded({
+        origin,
+        mediaId,
+        tenant: origin,
+        uploaderUserId: request.userId,
+        now: Date.now(),
+        contentType: request.contentType,
+        uploadName: request.uploadName,
+        size: blob.size,
+      });
       return true;
     });
     this.pregenerator.uploaded(origin, mediaId);
@@ -64,11 +73,23 @@ export class MediaUploads {
   async create(tenant: TenantConfig, userId: string): Promise<{ content_uri: string; unused_expires_at: number }> {
     const now = Date.now();
     if ((await this.store.pendingCount(userId, now)) >= this.config.media.maxPendingUploadsPerUser) {
-      throw new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too many pending uploads; upload to or let expire the ones created earlier', { retry_after_ms: 60_000 });
+      throw new MatrixError(
+        429,
+        'M_LIMIT_EXCEEDED',
+        'Too many pending uploads; upload to or let expire the ones created earlier',
+        { retry_after_ms: 60_000 },
+      );
     }
     const mediaId = newMediaId();
     const expiresAt = now + this.config.media.pendingUploadLifetimeMs;
-    await this.store.insertPending({ origin: tenant.serverName, mediaId, tenant: tenant.serverName, uploaderUserId: userId, now, expiresAt });
+    await this.store.insertPending({
+      origin: tenant.serverName,
+      mediaId,
+      tenant: tenant.serverName,
+      uploaderUserId: userId,
+      now,
+      expiresAt,
+    });
     return { content_uri: mxcUri(tenant.serverName, mediaId), unused_expires_at: expiresAt };
   }
 
@@ -78,13 +99,18 @@ export class MediaUploads {
     if (!pending || request.serverName !== request.tenant.serverName) throw Errors.notFound('Unknown media ID');
     if (pending.uploaderUserId !== request.userId) throw Errors.forbidden('This media ID was created by another user');
     if (isUploaded(pending)) throw cannotOverwrite();
-    if (pending.unusedExpiresAt !== null && pending.unusedExpiresAt <= Date.now()) throw Errors.notFound('This media ID has expired');
+    if (pending.unusedExpiresAt !== null && pending.unusedExpiresAt <= Date.now())
+      throw Errors.notFound('This media ID has expired');
     const blob = await this.receive(request);
     const content = { contentType: request.contentType, uploadName: request.uploadName, size: blob.size };
-    const written = await this.references.attach(blob, (rows) => rows.completePending(request.serverName, request.mediaId, content, Date.now()));
+    const written = await this.references.attach(blob, (rows) =>
+      rows.completePending(request.serverName, request.mediaId, content, Date.now()),
+    );
     if (!written) {
       // Lost to a concurrent upload to the same URI, or the URI expired and was swept meanwhile.
-      throw (await this.store.find(request.serverName, request.mediaId)) ? cannotOverwrite() : Errors.notFound('This media ID has expired');
+      throw (await this.store.find(request.serverName, request.mediaId))
+        ? cannotOverwrite()
+        : Errors.notFound('This media ID has expired');
     }
     this.pregenerator.uploaded(request.serverName, request.mediaId);
   }
@@ -92,7 +118,10 @@ export class MediaUploads {
   /** Streams the body to storage under the tenant's limit and the user's remaining quota. */
   private async receive(request: UploadRequest): Promise<StoredBlob> {
     const limits = uploadLimitsOf(this.config, request.tenant);
-    const quotaLeft = limits.userQuotaBytes === undefined ? Infinity : limits.userQuotaBytes - (await this.store.bytesUploadedBy(request.userId));
+    const quotaLeft =
+      limits.userQuotaBytes === undefined
+        ? Infinity
+        : limits.userQuotaBytes - (await this.store.bytesUploadedBy(request.userId));
     const tooLarge = () => Errors.tooLarge(`Cannot upload files larger than ${limits.maxUploadBytes} bytes`);
     // The spec's 403 for "the user has reached a quota for uploaded content".
     const overQuota = () => Errors.forbidden('Your media quota would be exceeded by this upload');

@@ -16,7 +16,12 @@ export class UploadController {
   @HttpCode(200)
   @StreamedBody()
   @RateLimited()
-  async upload(@Tenant() tenant: TenantConfig, @Auth() requester: Requester, @Req() request: MatrixRequest, @Query('filename') filename?: string) {
+  async upload(
+    @Tenant() tenant: TenantConfig,
+    @Auth() requester: Requester,
+    @Req() request: MatrixRequest,
+    @Query('filename') filename?: string,
+  ) {
     return { content_uri: await this.uploads.upload(uploadRequest(tenant, requester, request, filename)) };
   }
 
@@ -43,8 +48,14 @@ export class UploadController {
   }
 }
 
-function uploadRequest(tenant: TenantConfig, requester: Requester, request: MatrixRequest, filename: string | undefined): UploadRequest {
-  if (filename !== undefined && filename.length > MAX_FILENAME_LENGTH) throw Errors.invalidParam(`filename is longer than ${MAX_FILENAME_LENGTH} characters`);
+function uploadRequest(
+  tenant: TenantConfig,
+  requester: Requester,
+  request: MatrixRequest,
+  filename: string | undefined,
+): UploadRequest {
+  if (filename !== undefined && filename.length > MAX_FILENAME_LENGTH)
+    throw Errors.invalidParam(`filename is longer than ${MAX_FILENAME_LENGTH} characters`);
   const declared = request.headers['content-length'];
   return {
     tenant,

@@ -14,10 +14,13 @@ function room() {
   return { fixture, find: (id: string) => stored.get(id) };
 }
 
-describe('authEventsLookup (authorising against an event\'s own auth events)', () => {
+describe("authEventsLookup (authorising against an event's own auth events)", () => {
   it('answers with the auth events the event names, by type and state key', () => {
     const { fixture, find } = room();
-    const message = { ...fixture.event(BOB, 'm.room.message', undefined, { body: 'hi' }), auth_events: ['$create', '$levels', '$bob'] };
+    const message = {
+      ...fixture.event(BOB, 'm.room.message', undefined, { body: 'hi' }),
+      auth_events: ['$create', '$levels', '$bob'],
+    };
     const lookup = authEventsLookup(message, find);
     expect(lookup('m.room.member', BOB)).toBe(find('$bob'));
     expect(checkEventAuth(fixture.version, message, lookup)).toEqual({ allowed: true });
@@ -25,7 +28,10 @@ describe('authEventsLookup (authorising against an event\'s own auth events)', (
 
   it('knows nothing the event does not name, whatever else is stored', () => {
     const { fixture, find } = room();
-    const message = { ...fixture.event(BOB, 'm.room.message', undefined, { body: 'hi' }), auth_events: ['$create', '$levels'] };
+    const message = {
+      ...fixture.event(BOB, 'm.room.message', undefined, { body: 'hi' }),
+      auth_events: ['$create', '$levels'],
+    };
     expect(authEventsLookup(message, find)('m.room.member', BOB)).toBeUndefined();
     expect(checkEventAuth(fixture.version, message, authEventsLookup(message, find))).toMatchObject({ allowed: false });
   });

@@ -8,7 +8,11 @@ import type { AuthStateLookup } from './types';
  * hand (server-server-api "Checks performed on receipt of a PDU", check 4).
  * From v12 the create event is not among auth_events: pass it as `create`.
  */
-export function authEventsLookup(event: Pdu, find: (eventId: string) => Pdu | undefined, create?: Pdu): AuthStateLookup {
+export function authEventsLookup(
+  event: Pdu,
+  find: (eventId: string) => Pdu | undefined,
+  create?: Pdu,
+): AuthStateLookup {
   const byKey = new Map<string, Pdu>();
   for (const id of referencedIds(event.auth_events)) {
     const auth = find(id);

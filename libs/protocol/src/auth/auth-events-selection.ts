@@ -15,7 +15,8 @@ export function authEventTypesFor(version: RoomVersion, event: Pdu): Array<[stri
   if (event.type === 'm.room.member' && typeof event.state_key === 'string') {
     const membership = event.content.membership;
     pairs.push(['m.room.member', event.state_key]);
-    if (membership === 'join' || membership === 'invite' || membership === 'knock') pairs.push(['m.room.join_rules', '']);
+    if (membership === 'join' || membership === 'invite' || membership === 'knock')
+      pairs.push(['m.room.join_rules', '']);
     const token = thirdPartyInviteToken(event);
     if (membership === 'invite' && token !== undefined) pairs.push(['m.room.third_party_invite', token]);
     const via = event.content.join_authorised_via_users_server;

@@ -14,7 +14,9 @@ describe('auth events selection and rule 3', () => {
 
   it('never selects the create event in v12', () => {
     const room = new RoomFixture('12').withDefaults();
-    const selected = selectAuthEvents(room.version, room.event(ALICE, 'm.room.message', undefined, {}), (t, k) => room.get(t, k));
+    const selected = selectAuthEvents(room.version, room.event(ALICE, 'm.room.message', undefined, {}), (t, k) =>
+      room.get(t, k),
+    );
     expect(selected.map((e) => e.type)).toEqual(['m.room.power_levels', 'm.room.member']);
   });
 
@@ -37,17 +39,29 @@ describe('auth events selection and rule 3', () => {
     const message = room.event(ALICE, 'm.room.message', undefined, {});
     const create = room.get('m.room.create', '')!;
     const rules = room.get('m.room.join_rules', '')!;
-    expect(checkAuthEventsShape(room.version, message, held([create, create]))).toMatchObject({ rule: '3.1 auth_events' });
-    expect(checkAuthEventsShape(room.version, message, held([create, rules]))).toMatchObject({ rule: '3.2 auth_events' });
-    expect(checkAuthEventsShape(room.version, message, held([create], true))).toMatchObject({ rule: '3.3 auth_events' });
-    expect(checkAuthEventsShape(room.version, message, held([{ ...create, room_id: '!other:a.example' }]))).toMatchObject({ rule: '3.5 auth_events' });
+    expect(checkAuthEventsShape(room.version, message, held([create, create]))).toMatchObject({
+      rule: '3.1 auth_events',
+    });
+    expect(checkAuthEventsShape(room.version, message, held([create, rules]))).toMatchObject({
+      rule: '3.2 auth_events',
+    });
+    expect(checkAuthEventsShape(room.version, message, held([create], true))).toMatchObject({
+      rule: '3.3 auth_events',
+    });
+    expect(
+      checkAuthEventsShape(room.version, message, held([{ ...create, room_id: '!other:a.example' }])),
+    ).toMatchObject({ rule: '3.5 auth_events' });
   });
 
   it('requires the create event before v12 (2.4) and forbids it in v12 (3.2)', () => {
     const v11 = new RoomFixture('11').withDefaults();
-    expect(checkAuthEventsShape(v11.version, v11.event(ALICE, 'm.room.message', undefined, {}), [])).toMatchObject({ rule: '2.4 auth_events' });
+    expect(checkAuthEventsShape(v11.version, v11.event(ALICE, 'm.room.message', undefined, {}), [])).toMatchObject({
+      rule: '2.4 auth_events',
+    });
     const v12 = new RoomFixture('12').withDefaults();
     const create = v12.get('m.room.create', '')!;
-    expect(checkAuthEventsShape(v12.version, v12.event(ALICE, 'm.room.message', undefined, {}), held([create]))).toMatchObject({ rule: '3.2 auth_events' });
+    expect(
+      checkAuthEventsShape(v12.version, v12.event(ALICE, 'm.room.message', undefined, {}), held([create])),
+    ).toMatchObject({ rule: '3.2 auth_events' });
   });
 });

@@ -24,7 +24,8 @@ export function checkAuthEventsShape(version: RoomVersion, event: Pdu, authEvent
     const key = `${pdu.type}\u0000${pdu.state_key ?? ''}`;
     if (seen.has(key)) return reject('3.1 auth_events', `duplicate auth event for ${pdu.type}`);
     seen.add(key);
-    if (!allowed.has(key)) return reject('3.2 auth_events', `unexpected auth event ${pdu.type} (${pdu.state_key ?? ''})`);
+    if (!allowed.has(key))
+      return reject('3.2 auth_events', `unexpected auth event ${pdu.type} (${pdu.state_key ?? ''})`);
     if (rejected) return reject('3.3 auth_events', `auth event ${pdu.type} was rejected`);
     const isCreate = pdu.type === 'm.room.create' && pdu.state_key === '';
     hasCreate ||= isCreate;
@@ -32,6 +33,7 @@ export function checkAuthEventsShape(version: RoomVersion, event: Pdu, authEvent
       return reject('3.5 auth_events', 'an auth event belongs to another room');
     }
   }
-  if (!version.roomIdFromCreateEvent && !hasCreate) return reject('2.4 auth_events', 'the create event is not among the auth events');
+  if (!version.roomIdFromCreateEvent && !hasCreate)
+    return reject('2.4 auth_events', 'the create event is not among the auth events');
   return ALLOW;
 }

@@ -12,12 +12,19 @@ describe('rule 1: m.room.create', () => {
 
   it.each(ALL)('v%s: rejects a create with prev_events (1.1)', (v) => {
     const room = new RoomFixture(v);
-    expect(room.check({ ...room.get('m.room.create', '')!, prev_events: room.get('m.room.create', '')!.prev_events.concat(['$x' as never]) })).toEqual(rejectedBy('1.1'));
+    expect(
+      room.check({
+        ...room.get('m.room.create', '')!,
+        prev_events: room.get('m.room.create', '')!.prev_events.concat(['$x' as never]),
+      }),
+    ).toEqual(rejectedBy('1.1'));
   });
 
   it('before v12 rejects a room ID on another domain than the sender (1.2)', () => {
     const room = new RoomFixture('11');
-    expect(room.check({ ...room.get('m.room.create', '')!, room_id: '!room:other.example' })).toEqual(rejectedBy('1.2'));
+    expect(room.check({ ...room.get('m.room.create', '')!, room_id: '!room:other.example' })).toEqual(
+      rejectedBy('1.2'),
+    );
   });
 
   it('v12 rejects a create event with a room_id (1.2)', () => {
@@ -46,15 +53,21 @@ describe('rule 1: m.room.create', () => {
     const room = new RoomFixture('12');
     const create = room.get('m.room.create', '')!;
     const { room_id: _omitted, ...bare } = create;
-    expect(room.check({ ...bare, content: { ...create.content, additional_creators: ['not a user'] } } as never)).toEqual(rejectedBy('1.4'));
-    expect(room.check({ ...bare, content: { ...create.content, additional_creators: [BOB] } } as never)).toEqual(allowed);
+    expect(
+      room.check({ ...bare, content: { ...create.content, additional_creators: ['not a user'] } } as never),
+    ).toEqual(rejectedBy('1.4'));
+    expect(room.check({ ...bare, content: { ...create.content, additional_creators: [BOB] } } as never)).toEqual(
+      allowed,
+    );
   });
 });
 
 describe('rule 2 (v12): the room ID is the create event', () => {
   it('rejects an event whose room_id is not the create event hash', () => {
     const room = new RoomFixture('12').withDefaults();
-    expect(room.check({ ...room.event(ALICE, 'm.room.message', undefined, {}), room_id: `!${'B'.repeat(43)}` })).toEqual(rejectedBy('2 room_id'));
+    expect(
+      room.check({ ...room.event(ALICE, 'm.room.message', undefined, {}), room_id: `!${'B'.repeat(43)}` }),
+    ).toEqual(rejectedBy('2 room_id'));
   });
 });
 
@@ -75,12 +88,14 @@ describe('v1-v5 m.room.aliases', () => {
 
   it('v6 treats aliases as an ordinary state event', () => {
     const room = new RoomFixture('6').withDefaults();
-    expect(room.check(room.event(BOB, 'm.room.aliases', 'b.example', { aliases: [] }))).toEqual(rejectedBy('6 sender joined'));
+    expect(room.check(room.event(BOB, 'm.room.aliases', 'b.example', { aliases: [] }))).toEqual(
+      rejectedBy('6 sender joined'),
+    );
   });
 });
 
 describe('rule 5.3: join', () => {
-  it.each(ALL)("v%s: lets the creator join right after the create event", (v) => {
+  it.each(ALL)('v%s: lets the creator join right after the create event', (v) => {
     const room = new RoomFixture(v);
     const join = room.member(ALICE, 'join');
     const ref = room.version.eventIdFormat === 'origin' ? [[room.createId, { sha256: 'x' }]] : [room.createId];
@@ -117,23 +132,32 @@ describe('rule 5.3: join', () => {
     expect(v6.check(v6.member(BOB, 'join'))).toEqual(rejectedBy('5.3.7'));
   });
 
-  it.each(['8', '9', '10', '11', '12'])('v%s: restricted joins need a joined authoriser who may invite (5.3.5)', (v) => {
-    const room = new RoomFixture(v).withDefaults('restricted', { invite: 50 }).joined(CAROL);
-    expect(room.check(room.member(BOB, 'join'))).toEqual(rejectedBy('5.3.5.2'));
-    expect(room.check(room.member(BOB, 'join', BOB, { join_authorised_via_users_server: CAROL }))).toEqual(rejectedBy('5.3.5.2'));
-    expect(room.check(room.member(BOB, 'join', BOB, { join_authorised_via_users_server: ALICE }))).toEqual(allowed);
-  });
+  it.each(['8', '9', '10', '11', '12'])(
+    'v%s: restricted joins need a joined authoriser who may invite (5.3.5)',
+    (v) => {
+      const room = new RoomFixture(v).withDefaults('restricted', { invite: 50 }).joined(CAROL);
+      expect(room.check(room.member(BOB, 'join'))).toEqual(rejectedBy('5.3.5.2'));
+      expect(room.check(room.member(BOB, 'join', BOB, { join_authorised_via_users_server: CAROL }))).toEqual(
+        rejectedBy('5.3.5.2'),
+      );
+      expect(room.check(room.member(BOB, 'join', BOB, { join_authorised_via_users_server: ALICE }))).toEqual(allowed);
+    },
+  );
 
   it('does not know the restricted rule before v8', () => {
     const room = new RoomFixture('7').withDefaults('restricted');
-    expect(room.check(room.member(BOB, 'join', BOB, { join_authorised_via_users_server: ALICE }))).toEqual(rejectedBy('5.3.7'));
+    expect(room.check(room.member(BOB, 'join', BOB, { join_authorised_via_users_server: ALICE }))).toEqual(
+      rejectedBy('5.3.7'),
+    );
   });
 
   it('knows knock_restricted from v10', () => {
     const v10 = new RoomFixture('10').withDefaults('knock_restricted');
     expect(v10.check(v10.member(BOB, 'join', BOB, { join_authorised_via_users_server: ALICE }))).toEqual(allowed);
     const v9 = new RoomFixture('9').withDefaults('knock_restricted');
-    expect(v9.check(v9.member(BOB, 'join', BOB, { join_authorised_via_users_server: ALICE }))).toEqual(rejectedBy('5.3.7'));
+    expect(v9.check(v9.member(BOB, 'join', BOB, { join_authorised_via_users_server: ALICE }))).toEqual(
+      rejectedBy('5.3.7'),
+    );
   });
 });
 
@@ -258,7 +282,8 @@ describe('rules 6-9: ordinary events', () => {
 });
 
 describe('rule 10: power levels', () => {
-  const levels = (room: RoomFixture, sender: string, content: object) => room.event(sender, 'm.room.power_levels', '', content as never);
+  const levels = (room: RoomFixture, sender: string, content: object) =>
+    room.event(sender, 'm.room.power_levels', '', content as never);
 
   it.each(['1', '9'])('v%s: accepts string power levels', (v) => {
     const room = new RoomFixture(v).withDefaults();
@@ -278,25 +303,36 @@ describe('rule 10: power levels', () => {
 
   it('v12: creators cannot be listed in users (10.4), a fault of the event itself rather than of its sender', () => {
     const room = new RoomFixture('12').withDefaults();
-    expect(room.check(levels(room, ALICE, { users: { [ALICE]: 100 } }))).toEqual(expect.objectContaining({ allowed: false, rule: expect.stringContaining('10.4'), malformed: true }));
+    expect(room.check(levels(room, ALICE, { users: { [ALICE]: 100 } }))).toEqual(
+      expect.objectContaining({ allowed: false, rule: expect.stringContaining('10.4'), malformed: true }),
+    );
   });
 
   it.each(ALL)('v%s: a user cannot raise a level above their own (10.6, 10.10)', (v) => {
-    const room = new RoomFixture(v).withDefaults('public', { users_default: 0, state_default: 0, events: {} }).joined(BOB);
+    const room = new RoomFixture(v)
+      .withDefaults('public', { users_default: 0, state_default: 0, events: {} })
+      .joined(BOB);
     const base = room.get('m.room.power_levels', '')!.content;
     expect(room.check(levels(room, BOB, { ...base, ban: 60 }))).toEqual(rejectedBy('10.6.2'));
-    expect(room.check(levels(room, BOB, { ...base, users: { ...(base.users as object), [BOB]: 10 } }))).toEqual(rejectedBy('10 power_levels users'));
+    expect(room.check(levels(room, BOB, { ...base, users: { ...(base.users as object), [BOB]: 10 } }))).toEqual(
+      rejectedBy('10 power_levels users'),
+    );
   });
 
   it.each(ALL)('v%s: a user cannot demote someone at or above their level (10.9)', (v) => {
     const room = new RoomFixture(v).withDefaults('public', { users: { [BOB]: 50, [CAROL]: 50 } }).joined(BOB, CAROL);
     const base = room.get('m.room.power_levels', '')!.content as { users: Record<string, number> };
-    expect(room.check(levels(room, BOB, { ...base, users: { ...base.users, [CAROL]: 0 } }))).toEqual(rejectedBy('10 power_levels users'));
+    expect(room.check(levels(room, BOB, { ...base, users: { ...base.users, [CAROL]: 0 } }))).toEqual(
+      rejectedBy('10 power_levels users'),
+    );
     expect(room.check(levels(room, BOB, { ...base, users: { ...base.users, [BOB]: 10 } }))).toEqual(allowed);
   });
 
   it('checks notifications levels from v6 only (10.7, 10.8)', () => {
-    for (const [v, expected] of [['5', allowed], ['6', rejectedBy('notifications')]] as const) {
+    for (const [v, expected] of [
+      ['5', allowed],
+      ['6', rejectedBy('notifications')],
+    ] as const) {
       const room = new RoomFixture(v).withDefaults('public', { users: { [BOB]: 50 }, state_default: 0 }).joined(BOB);
       const base = room.get('m.room.power_levels', '')!.content;
       expect(room.check(levels(room, BOB, { ...base, notifications: { room: 100 } }))).toEqual(expected);
@@ -305,15 +341,25 @@ describe('rule 10: power levels', () => {
 
   it.each(ALL)('v%s: the first power levels event is allowed (10.5)', (v) => {
     const room = new RoomFixture(v).joined(ALICE);
-    expect(room.check(levels(room, ALICE, { users: room.version.privilegedCreators ? {} : { [ALICE]: 100 }, ban: 100 }))).toEqual(allowed);
+    expect(
+      room.check(levels(room, ALICE, { users: room.version.privilegedCreators ? {} : { [ALICE]: 100 }, ban: 100 })),
+    ).toEqual(allowed);
   });
 });
 
 describe('v1/v2 rule 11: redactions', () => {
   it.each(['1', '2'])('v%s: needs the redact level, or the same server as the redacted event', (v) => {
     const room = new RoomFixture(v).withDefaults().joined(BOB);
-    expect(room.check(room.event(BOB, 'm.room.redaction', undefined, {}, { redacts: '$x:a.example', event_id: '$r:b.example' }))).toEqual(rejectedBy('11'));
-    expect(room.check(room.event(BOB, 'm.room.redaction', undefined, {}, { redacts: '$x:b.example', event_id: '$r:b.example' }))).toEqual(allowed);
+    expect(
+      room.check(
+        room.event(BOB, 'm.room.redaction', undefined, {}, { redacts: '$x:a.example', event_id: '$r:b.example' }),
+      ),
+    ).toEqual(rejectedBy('11'));
+    expect(
+      room.check(
+        room.event(BOB, 'm.room.redaction', undefined, {}, { redacts: '$x:b.example', event_id: '$r:b.example' }),
+      ),
+    ).toEqual(allowed);
   });
 
   it('v3+: allows redaction events by the ordinary rules (the redaction itself is checked later)', () => {
@@ -324,7 +370,9 @@ describe('v1/v2 rule 11: redactions', () => {
 
 describe('power without a power levels event', () => {
   it.each(['1', '11'])('v%s: the creator has 100 and others 0', (v) => {
-    const room = new RoomFixture(v).joined(ALICE, BOB).set(new RoomFixture(v).event(ALICE, 'm.room.join_rules', '', { join_rule: 'public' }));
+    const room = new RoomFixture(v)
+      .joined(ALICE, BOB)
+      .set(new RoomFixture(v).event(ALICE, 'm.room.join_rules', '', { join_rule: 'public' }));
     expect(room.check(room.event(ALICE, 'm.room.name', '', {}))).toEqual(allowed);
     expect(room.check(room.event(BOB, 'm.room.name', '', {}))).toEqual(rejectedBy('8'));
   });

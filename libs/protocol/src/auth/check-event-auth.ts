@@ -33,7 +33,8 @@ export function checkEventAuth(version: RoomVersion, event: Pdu, state: AuthStat
   if (version.specialCaseAliasesAuth && event.type === 'm.room.aliases') return checkAliases(event);
   if (event.type === 'm.room.member') return checkMembership(version, event, state, create);
 
-  if (membershipOf(state, event.sender) !== 'join') return reject('6 sender joined', 'the sender is not joined to the room');
+  if (membershipOf(state, event.sender) !== 'join')
+    return reject('6 sender joined', 'the sender is not joined to the room');
   const senderLevel = powerLevelOf(version, event.sender, state);
   const levels = parsePowerLevels(version, state('m.room.power_levels', '')?.content);
 
@@ -47,7 +48,8 @@ export function checkEventAuth(version: RoomVersion, event: Pdu, state: AuthStat
     return reject('9 state_key', 'state keys starting with @ are reserved for the user they name');
   }
   if (event.type === 'm.room.power_levels') return checkPowerLevelsChange(version, event, state, senderLevel);
-  if (!version.redactionAuthDeferred && event.type === 'm.room.redaction') return checkRedactionV1(event, levels.redact, senderLevel);
+  if (!version.redactionAuthDeferred && event.type === 'm.room.redaction')
+    return checkRedactionV1(event, levels.redact, senderLevel);
   return ALLOW;
 }
 
@@ -55,7 +57,8 @@ export function checkEventAuth(version: RoomVersion, event: Pdu, state: AuthStat
 function checkCreate(version: RoomVersion, event: Pdu): AuthDecision {
   if (event.prev_events.length > 0) return malformed('1.1 create', 'm.room.create must not have prev_events');
   if (version.roomIdFromCreateEvent) {
-    if (event.room_id !== undefined) return malformed('1.2 create', 'm.room.create must not have a room_id in this room version');
+    if (event.room_id !== undefined)
+      return malformed('1.2 create', 'm.room.create must not have a room_id in this room version');
   } else if (typeof event.room_id !== 'string' || serverNameOf(event.room_id) !== serverNameOf(event.sender)) {
     return malformed('1.2 create', "the room ID's domain must be the sender's");
   }
@@ -63,7 +66,8 @@ function checkCreate(version: RoomVersion, event: Pdu): AuthDecision {
   if (roomVersion !== undefined && (typeof roomVersion !== 'string' || !findRoomVersion(roomVersion))) {
     return malformed('1.3 create', 'content.room_version is not a known room version');
   }
-  if (!version.creatorIsSender && typeof event.content.creator !== 'string') return malformed('1.4 create', 'content.creator is missing');
+  if (!version.creatorIsSender && typeof event.content.creator !== 'string')
+    return malformed('1.4 create', 'content.creator is missing');
   if (version.privilegedCreators && event.content.additional_creators !== undefined) {
     const extra = event.content.additional_creators;
     if (!Array.isArray(extra) || !extra.every((u) => typeof u === 'string' && isValidHistoricalUserId(u))) {
@@ -76,7 +80,8 @@ function checkCreate(version: RoomVersion, event: Pdu): AuthDecision {
 /** v1-v5 rule 4: each server manages its own aliases. */
 function checkAliases(event: Pdu): AuthDecision {
   if (event.state_key === undefined) return reject('4.1 aliases', 'm.room.aliases needs a state_key');
-  if (serverNameOf(event.sender) !== event.state_key) return reject('4.2 aliases', "the state_key must be the sender's server");
+  if (serverNameOf(event.sender) !== event.state_key)
+    return reject('4.2 aliases', "the state_key must be the sender's server");
   return ALLOW;
 }
 
@@ -89,7 +94,8 @@ function membershipOf(state: AuthStateLookup, userId: string): string {
 function checkMembership(version: RoomVersion, event: Pdu, state: AuthStateLookup, create: Pdu): AuthDecision {
   const target = event.state_key;
   const membership = event.content.membership;
-  if (typeof target !== 'string' || typeof membership !== 'string') return reject('5.1 member', 'state_key and content.membership are required');
+  if (typeof target !== 'string' || typeof membership !== 'string')
+    return reject('5.1 member', 'state_key and content.membership are required');
 
   switch (membership) {
     case 'join':
@@ -114,7 +120,13 @@ function joinRuleOf(state: AuthStateLookup): string | undefined {
 }
 
 /** Rule 5.3. */
-function checkJoin(version: RoomVersion, event: Pdu, target: string, state: AuthStateLookup, create: Pdu): AuthDecision {
+function checkJoin(
+  version: RoomVersion,
+  event: Pdu,
+  target: string,
+  state: AuthStateLookup,
+  create: Pdu,
+): AuthDecision {
   const prev = referencedIds(event.prev_events);
   const creator = version.creatorIsSender ? create.sender : create.content.creator;
   if (prev.length === 1 && target === creator && prev[0] === computeEventId(version, create)) return ALLOW;
@@ -124,8 +136,10 @@ function checkJoin(version: RoomVersion, event: Pdu, target: string, state: Auth
 
   const rule = joinRuleOf(state);
   const inviteOnly = rule === 'invite' || (version.knocking && rule === 'knock');
-  if (inviteOnly) return current === 'invite' || current === 'join' ? ALLOW : reject('5.3.4 join', 'the room is invite-only');
-  const restricted = (version.restrictedJoins && rule === 'restricted') || (version.knockRestricted && rule === 'knock_restricted');
+  if (inviteOnly)
+    return current === 'invite' || current === 'join' ? ALLOW : reject('5.3.4 join', 'the room is invite-only');
+  const restricted =
+    (version.restrictedJoins && rule === 'restricted') || (version.knockRestricted && rule === 'knock_restricted');
   if (restricted) return checkRestrictedJoin(version, event, current, state);
   if (rule === 'public') return ALLOW;
   return reject('5.3.7 join', 'the room is not public');
@@ -139,7 +153,8 @@ function checkRestrictedJoin(version: RoomVersion, event: Pdu, current: string, 
     return reject('5.3.5.2 join', 'join_authorised_via_users_server must be a joined member');
   }
   const levels = parsePowerLevels(version, state('m.room.power_levels', '')?.content);
-  if (powerLevelOf(version, via, state) < levels.invite) return reject('5.3.5.2 join', 'the authorising user may not invite');
+  if (powerLevelOf(version, via, state) < levels.invite)
+    return reject('5.3.5.2 join', 'the authorising user may not invite');
   return ALLOW;
 }
 
@@ -149,9 +164,12 @@ function checkInvite(version: RoomVersion, event: Pdu, target: string, state: Au
   if (thirdParty !== undefined) return checkThirdPartyInvite(event, target, thirdParty, state);
   if (membershipOf(state, event.sender) !== 'join') return reject('5.4.2 invite', 'the sender is not joined');
   const current = membershipOf(state, target);
-  if (current === 'join' || current === 'ban') return reject('5.4.3 invite', `the target is already ${current === 'join' ? 'joined' : 'banned'}`);
+  if (current === 'join' || current === 'ban')
+    return reject('5.4.3 invite', `the target is already ${current === 'join' ? 'joined' : 'banned'}`);
   const levels = parsePowerLevels(version, state('m.room.power_levels', '')?.content);
-  return powerLevelOf(version, event.sender, state) >= levels.invite ? ALLOW : reject('5.4.5 invite', 'the sender may not invite');
+  return powerLevelOf(version, event.sender, state) >= levels.invite
+    ? ALLOW
+    : reject('5.4.5 invite', 'the sender may not invite');
 }
 
 /** Rule 5.4.1. */
@@ -159,12 +177,15 @@ function checkThirdPartyInvite(event: Pdu, target: string, thirdParty: unknown, 
   if (membershipOf(state, target) === 'ban') return reject('5.4.1.1 invite', 'the target is banned');
   const signed = (thirdParty as JsonObject | null)?.signed as JsonObject | undefined;
   if (!signed || typeof signed !== 'object') return reject('5.4.1.2 invite', 'third_party_invite.signed is missing');
-  if (typeof signed.mxid !== 'string' || typeof signed.token !== 'string') return reject('5.4.1.3 invite', 'signed needs mxid and token');
+  if (typeof signed.mxid !== 'string' || typeof signed.token !== 'string')
+    return reject('5.4.1.3 invite', 'signed needs mxid and token');
   if (signed.mxid !== target) return reject('5.4.1.4 invite', 'signed.mxid does not match the state_key');
   const invite = state('m.room.third_party_invite', signed.token);
   if (!invite) return reject('5.4.1.5 invite', 'no m.room.third_party_invite for this token');
   if (invite.sender !== event.sender) return reject('5.4.1.6 invite', 'the sender did not make the third-party invite');
-  return thirdPartyInviteSignatureMatches(signed, invite) ? ALLOW : reject('5.4.1.8 invite', 'no valid signature by the invite keys');
+  return thirdPartyInviteSignatureMatches(signed, invite)
+    ? ALLOW
+    : reject('5.4.1.8 invite', 'no valid signature by the invite keys');
 }
 
 /** Rule 5.5. */
@@ -194,10 +215,12 @@ function checkBan(version: RoomVersion, event: Pdu, target: string, state: AuthS
 /** Rule 5.7 (v7+). */
 function checkKnock(version: RoomVersion, event: Pdu, target: string, state: AuthStateLookup): AuthDecision {
   const rule = joinRuleOf(state);
-  if (!(rule === 'knock' || (version.knockRestricted && rule === 'knock_restricted'))) return reject('5.7.1 knock', 'the room does not allow knocking');
+  if (!(rule === 'knock' || (version.knockRestricted && rule === 'knock_restricted')))
+    return reject('5.7.1 knock', 'the room does not allow knocking');
   if (event.sender !== target) return reject('5.7.2 knock', 'users can only knock for themselves');
   const current = membershipOf(state, target);
-  if (current === 'ban' || current === 'invite' || current === 'join') return reject('5.7.4 knock', `the user is already ${current}`);
+  if (current === 'ban' || current === 'invite' || current === 'join')
+    return reject('5.7.4 knock', `the user is already ${current}`);
   return ALLOW;
 }
 
@@ -205,6 +228,11 @@ function checkKnock(version: RoomVersion, event: Pdu, target: string, state: Aut
 function checkRedactionV1(event: Pdu, redactLevel: number, senderLevel: number): AuthDecision {
   if (senderLevel >= redactLevel) return ALLOW;
   const redactedDomain = typeof event.redacts === 'string' ? serverNameOf(event.redacts) : undefined;
-  if (redactedDomain !== undefined && typeof event.event_id === 'string' && redactedDomain === serverNameOf(event.event_id)) return ALLOW;
+  if (
+    redactedDomain !== undefined &&
+    typeof event.event_id === 'string' &&
+    redactedDomain === serverNameOf(event.event_id)
+  )
+    return ALLOW;
   return reject('11 redaction', 'the sender may not redact this event');
 }

@@ -12,7 +12,12 @@ const LEVEL_KEYS = ['users_default', 'events_default', 'state_default', 'ban', '
  * may grant or revoke more power than they hold, or touch the level of a
  * user at or above their own.
  */
-export function checkPowerLevelsChange(version: RoomVersion, event: Pdu, state: AuthStateLookup, senderLevel: number): AuthDecision {
+export function checkPowerLevelsChange(
+  version: RoomVersion,
+  event: Pdu,
+  state: AuthStateLookup,
+  senderLevel: number,
+): AuthDecision {
   const content = event.content;
   const shape = checkShape(version, content);
   if (shape) return shape;
@@ -31,17 +36,32 @@ export function checkPowerLevelsChange(version: RoomVersion, event: Pdu, state: 
     const before = level(old, key);
     const after = level(content, key);
     if (before === after) continue;
-    if (before !== undefined && before > senderLevel) return reject('10.6.1 power_levels', `the sender cannot change ${key} from above their level`);
-    if (after !== undefined && after > senderLevel) return reject('10.6.2 power_levels', `the sender cannot set ${key} above their level`);
+    if (before !== undefined && before > senderLevel)
+      return reject('10.6.1 power_levels', `the sender cannot change ${key} from above their level`);
+    if (after !== undefined && after > senderLevel)
+      return reject('10.6.2 power_levels', `the sender cannot set ${key} above their level`);
   }
   const maps = version.notificationsPowerLevels ? ['events', 'notifications'] : ['events'];
   for (const map of maps) {
-    const decision = checkMapChange(version, map, old[map], content[map], senderLevel, (before) => before > senderLevel);
+    const decision = checkMapChange(
+      version,
+      map,
+      old[map],
+      content[map],
+      senderLevel,
+      (before) => before > senderLevel,
+    );
     if (decision) return decision;
   }
   return (
-    checkMapChange(version, 'users', old.users, content.users, senderLevel, (before, user) => user !== event.sender && before >= senderLevel) ??
-    ALLOW
+    checkMapChange(
+      version,
+      'users',
+      old.users,
+      content.users,
+      senderLevel,
+      (before, user) => user !== event.sender && before >= senderLevel,
+    ) ?? ALLOW
   );
 }
 
@@ -49,7 +69,8 @@ export function checkPowerLevelsChange(version: RoomVersion, event: Pdu, state: 
 function checkShape(version: RoomVersion, content: JsonObject): AuthDecision | undefined {
   if (version.integerPowerLevels) {
     for (const key of LEVEL_KEYS) {
-      if (content[key] !== undefined && !Number.isInteger(content[key])) return malformed('10.1 power_levels', `${key} must be an integer`);
+      if (content[key] !== undefined && !Number.isInteger(content[key]))
+        return malformed('10.1 power_levels', `${key} must be an integer`);
     }
     for (const map of ['events', 'notifications']) {
       const value = content[map];
@@ -89,8 +110,10 @@ function checkMapChange(
     const was = parsePowerLevelValue(version, before[key]);
     const now = parsePowerLevelValue(version, after[key]);
     if (was === now) continue;
-    if (was !== undefined && protectedBefore(was, key)) return reject(`10 power_levels ${name}`, `the sender cannot change ${name}.${key} from its current level`);
-    if (now !== undefined && now > senderLevel) return reject(`10 power_levels ${name}`, `the sender cannot set ${name}.${key} above their level`);
+    if (was !== undefined && protectedBefore(was, key))
+      return reject(`10 power_levels ${name}`, `the sender cannot change ${name}.${key} from its current level`);
+    if (now !== undefined && now > senderLevel)
+      return reject(`10 power_levels ${name}`, `the sender cannot set ${name}.${key} above their level`);
   }
   return undefined;
 }

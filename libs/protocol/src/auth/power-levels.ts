@@ -29,7 +29,8 @@ const DEFAULTS = { ban: 50, kick: 50, redact: 50, invite: 0, state_default: 50, 
  * whitespace allowed. Anything else reads as undefined.
  */
 export function parsePowerLevelValue(version: RoomVersion, value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) ? value : version.integerPowerLevels ? undefined : Math.trunc(value);
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? value : version.integerPowerLevels ? undefined : Math.trunc(value);
   if (typeof value === 'string' && !version.integerPowerLevels) {
     const match = /^\s*([+-]?\d+)\s*$/.exec(value);
     return match ? Number(match[1]) : undefined;
@@ -72,7 +73,10 @@ export function parsePowerLevels(version: RoomVersion, content: JsonObject | und
 export function roomCreators(version: RoomVersion, create: Pdu | undefined): string[] {
   if (!create) return [];
   if (!version.creatorIsSender) return typeof create.content.creator === 'string' ? [create.content.creator] : [];
-  const additional = version.privilegedCreators && Array.isArray(create.content.additional_creators) ? create.content.additional_creators : [];
+  const additional =
+    version.privilegedCreators && Array.isArray(create.content.additional_creators)
+      ? create.content.additional_creators
+      : [];
   return [create.sender, ...additional.filter((u): u is string => typeof u === 'string')];
 }
 

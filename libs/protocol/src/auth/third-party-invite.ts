@@ -8,7 +8,12 @@ import { publicKeyFromBase64, verifyJsonSignature } from '../signing';
  * either base64 alphabet).
  */
 export function thirdPartyInviteSignatureMatches(signed: JsonObject, invite: Pdu): boolean {
-  const keys = [invite.content.public_key, ...(Array.isArray(invite.content.public_keys) ? invite.content.public_keys : []).map((k) => (k as JsonObject)?.public_key)]
+  const keys = [
+    invite.content.public_key,
+    ...(Array.isArray(invite.content.public_keys) ? invite.content.public_keys : []).map(
+      (k) => (k as JsonObject)?.public_key,
+    ),
+  ]
     .filter((k): k is string => typeof k === 'string')
     .map(normaliseKey)
     .filter((k): k is string => k !== undefined);

@@ -15,7 +15,9 @@ const request: SignedRequest = {
 
 describe('X-Matrix request authentication', () => {
   it('writes the header the way the spec asks senders to', () => {
-    expect(authorizationHeader(request, key)).toMatch(/^X-Matrix origin="origin\.example",destination="destination\.example",key="ed25519:k1",sig="[A-Za-z0-9+/]+"$/);
+    expect(authorizationHeader(request, key)).toMatch(
+      /^X-Matrix origin="origin\.example",destination="destination\.example",key="ed25519:k1",sig="[A-Za-z0-9+/]+"$/,
+    );
   });
 
   it('verifies a signature it made, and reads back every parameter', () => {
@@ -24,10 +26,16 @@ describe('X-Matrix request authentication', () => {
     expect(verifyRequestSignature(auth, request, key.publicKey)).toBe(true);
   });
 
-  it('signs the spec\'s JSON object, as an independent ed25519 implementation checks', () => {
+  it("signs the spec's JSON object, as an independent ed25519 implementation checks", () => {
     const auth = parseAuthorizationHeader(authorizationHeader(request, key))!;
     const naclPublic = nacl.sign.keyPair.fromSeed(key.seed).publicKey;
-    const bytes = canonicalJsonBytes({ method: 'PUT', uri: request.uri, origin: 'origin.example', destination: 'destination.example', content: request.content! });
+    const bytes = canonicalJsonBytes({
+      method: 'PUT',
+      uri: request.uri,
+      origin: 'origin.example',
+      destination: 'destination.example',
+      content: request.content!,
+    });
     expect(nacl.sign.detached.verify(bytes, decodeBase64(auth.sig), naclPublic)).toBe(true);
   });
 
@@ -54,15 +62,27 @@ describe('X-Matrix request authentication', () => {
 
   describe('parsing (RFC 9110 auth-params as the spec profiles them)', () => {
     it('accepts any case of names, spaces and tabs around commas, and bare tokens', () => {
-      expect(parseAuthorizationHeader('X-Matrix  ORIGIN=o.example ,\tKey="ed25519:a" , sig=abc')).toEqual({ origin: 'o.example', key: 'ed25519:a', sig: 'abc' });
+      expect(parseAuthorizationHeader('X-Matrix  ORIGIN=o.example ,\tKey="ed25519:a" , sig=abc')).toEqual({
+        origin: 'o.example',
+        key: 'ed25519:a',
+        sig: 'abc',
+      });
     });
 
     it('accepts bare values with colons, as old servers send them', () => {
-      expect(parseAuthorizationHeader('X-Matrix origin=o.example:8448,key=ed25519:a,sig=abc')).toEqual({ origin: 'o.example:8448', key: 'ed25519:a', sig: 'abc' });
+      expect(parseAuthorizationHeader('X-Matrix origin=o.example:8448,key=ed25519:a,sig=abc')).toEqual({
+        origin: 'o.example:8448',
+        key: 'ed25519:a',
+        sig: 'abc',
+      });
     });
 
     it('unescapes backslash pairs in quoted values and ignores unknown parameters', () => {
-      expect(parseAuthorizationHeader('X-Matrix origin="o\\.example",key="ed25519:a",sig="s",future="x"')).toEqual({ origin: 'o.example', key: 'ed25519:a', sig: 's' });
+      expect(parseAuthorizationHeader('X-Matrix origin="o\\.example",key="ed25519:a",sig="s",future="x"')).toEqual({
+        origin: 'o.example',
+        key: 'ed25519:a',
+        sig: 's',
+      });
     });
 
     it('keeps the destination only when the header names it (servers before spec v1.3 omit it)', () => {

@@ -97,8 +97,15 @@ export function parseAuthorizationHeader(header: string): XMatrixAuthorization |
  * JSON form (a float, an integer beyond 2**53) cannot have been signed, so
  * it fails the check rather than the server.
  */
-export function verifyRequestSignature(auth: XMatrixAuthorization, request: Omit<SignedRequest, 'origin'>, publicKey: KeyObject): boolean {
-  const object = { ...requestObject({ ...request, origin: auth.origin }), signatures: { [auth.origin]: { [auth.key]: auth.sig } } };
+export function verifyRequestSignature(
+  auth: XMatrixAuthorization,
+  request: Omit<SignedRequest, 'origin'>,
+  publicKey: KeyObject,
+): boolean {
+  const object = {
+    ...requestObject({ ...request, origin: auth.origin }),
+    signatures: { [auth.origin]: { [auth.key]: auth.sig } },
+  };
   try {
     return verifyJsonSignature(object, auth.origin, auth.key, publicKey);
   } catch (e) {

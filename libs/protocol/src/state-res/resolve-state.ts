@@ -12,5 +12,7 @@ import { resolveV2 } from './resolve-v2';
 export function resolveState(version: RoomVersion, stateSets: StateMap[], source: EventSource): StateMap {
   if (stateSets.length === 0) return new Map();
   if (stateSets.length === 1) return new Map(stateSets[0]);
-  return version.stateResolution === 'v1' ? resolveV1(version, stateSets, source) : resolveV2(version, stateSets, source);
+  return version.stateResolution === 'v1'
+    ? resolveV1(version, stateSets, source)
+    : resolveV2(version, stateSets, source);
 }

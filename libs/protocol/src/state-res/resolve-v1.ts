@@ -34,7 +34,9 @@ export function resolveV1(version: RoomVersion, stateSets: StateMap[], source: E
     for (const [key, ids] of conflicts) {
       if (parseStateKey(key)[0] !== type) continue;
       // Ascending depth, then descending sha1(event_id); the first wins outright, later ones while they pass auth.
-      const ordered = [...ids].filter((id) => source.get(id)).sort((a, b) => depthOf(a, source) - depthOf(b, source) || sha1(b).localeCompare(sha1(a)));
+      const ordered = [...ids]
+        .filter((id) => source.get(id))
+        .sort((a, b) => depthOf(a, source) - depthOf(b, source) || sha1(b).localeCompare(sha1(a)));
       resolved.set(key, ordered[0]);
       for (const id of ordered.slice(1)) {
         if (!allowedIn(id)) break;
@@ -45,7 +47,9 @@ export function resolveV1(version: RoomVersion, stateSets: StateMap[], source: E
   }
   for (const [key, ids] of conflicts) {
     // Highest depth, then lowest sha1(event_id), among those that pass auth.
-    const ordered = [...ids].filter((id) => source.get(id)).sort((a, b) => depthOf(b, source) - depthOf(a, source) || sha1(a).localeCompare(sha1(b)));
+    const ordered = [...ids]
+      .filter((id) => source.get(id))
+      .sort((a, b) => depthOf(b, source) - depthOf(a, source) || sha1(a).localeCompare(sha1(b)));
     const winner = ordered.find(allowedIn);
     if (winner !== undefined) resolved.set(key, winner);
   }

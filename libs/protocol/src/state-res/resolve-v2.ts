@@ -20,7 +20,10 @@ export function resolveV2(version: RoomVersion, stateSets: StateMap[], source: E
   const graph = new AuthGraph(source);
   const v21 = version.stateResolution === 'v2.1';
 
-  const fullConflicted = new Set<string>([...conflicted, ...authDifference(stateSets, unconflicted, conflicted, graph)]);
+  const fullConflicted = new Set<string>([
+    ...conflicted,
+    ...authDifference(stateSets, unconflicted, conflicted, graph),
+  ]);
   if (v21) for (const id of graph.subgraphBetween(conflicted)) fullConflicted.add(id);
   for (const id of [...fullConflicted]) if (!source.get(id)) fullConflicted.delete(id);
 
@@ -36,7 +39,12 @@ export function resolveV2(version: RoomVersion, stateSets: StateMap[], source: E
 
   // Steps 3 and 4.
   const rest = [...fullConflicted].filter((id) => !powerEvents.has(id));
-  const resolved = iterativeAuthChecks(version, partial, mainlineOrder(rest, partial.get(stateKey('m.room.power_levels', '')), source), source);
+  const resolved = iterativeAuthChecks(
+    version,
+    partial,
+    mainlineOrder(rest, partial.get(stateKey('m.room.power_levels', '')), source),
+    source,
+  );
 
   // Step 5.
   for (const [key, id] of unconflicted) resolved.set(key, id);
@@ -58,7 +66,12 @@ function isPowerEvent(pdu: Pdu): boolean {
  * the chains of conflicted events need computing per set; an event in them
  * is in the difference unless it is in every set's chain or in the common part.
  */
-function authDifference(stateSets: StateMap[], unconflicted: StateMap, conflicted: Set<string>, graph: AuthGraph): Set<string> {
+function authDifference(
+  stateSets: StateMap[],
+  unconflicted: StateMap,
+  conflicted: Set<string>,
+  graph: AuthGraph,
+): Set<string> {
   const perSet = stateSets.map((set) => graph.authChain([...set.values()].filter((id) => conflicted.has(id))));
   const candidates = new Set<string>();
   for (const chain of perSet) for (const id of chain) candidates.add(id);
@@ -78,13 +91,21 @@ function authDifference(stateSets: StateMap[], unconflicted: StateMap, conflicte
  * restricted to `events`, taking at each step the smallest ready event by
  * (sender power level descending, origin_server_ts, event ID).
  */
-function reverseTopologicalPowerOrder(version: RoomVersion, events: Set<string>, graph: AuthGraph, source: EventSource): string[] {
+function reverseTopologicalPowerOrder(
+  version: RoomVersion,
+  events: Set<string>,
+  graph: AuthGraph,
+  source: EventSource,
+): string[] {
   const info = new Map<string, { power: number; ts: number }>();
   const dependents = new Map<string, string[]>();
   const pending = new Map<string, number>();
   for (const id of events) {
     const pdu = source.get(id)!.pdu;
-    info.set(id, { power: powerLevelOf(version, pdu.sender, lookupFor(version, pdu, undefined, source)), ts: pdu.origin_server_ts });
+    info.set(id, {
+      power: powerLevelOf(version, pdu.sender, lookupFor(version, pdu, undefined, source)),
+      ts: pdu.origin_server_ts,
+    });
     const inSet = graph.authEventsOf(id).filter((a) => events.has(a));
     pending.set(id, inSet.length);
     for (const a of inSet) (dependents.get(a) ?? dependents.set(a, []).get(a)!).push(id);
@@ -140,7 +161,17 @@ function mainlineOrder(events: string[], powerLevelsId: string | undefined, sour
     const pdu = source.get(id)!.pdu;
     return { id, position: mainlinePosition(id), ts: pdu.origin_server_ts };
   });
-  keyed.sort((a, b) => (a.position !== b.position ? b.position - a.position : a.ts !== b.ts ? a.ts - b.ts : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  keyed.sort((a, b) =>
+    a.position !== b.position
+      ? b.position - a.position
+      : a.ts !== b.ts
+        ? a.ts - b.ts
+        : a.id < b.id
+          ? -1
+          : a.id > b.id
+            ? 1
+            : 0,
+  );
   return keyed.map((k) => k.id);
 }
 
@@ -160,7 +191,8 @@ function iterativeAuthChecks(version: RoomVersion, start: StateMap, ordered: str
   for (const id of ordered) {
     const pdu = source.get(id)!.pdu;
     if (pdu.state_key === undefined) continue;
-    if (checkEventAuth(version, pdu, lookupFor(version, pdu, state, source)).allowed) state.set(stateKey(pdu.type, pdu.state_key), id);
+    if (checkEventAuth(version, pdu, lookupFor(version, pdu, state, source)).allowed)
+      state.set(stateKey(pdu.type, pdu.state_key), id);
   }
   return state;
 }

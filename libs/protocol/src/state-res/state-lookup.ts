@@ -10,7 +10,12 @@ import type { EventSource } from './event-source';
  * checks"). In v12 the create event is never an auth event: it is found
  * through the room ID, which is its event ID with `!` for `$`.
  */
-export function lookupFor(version: RoomVersion, event: Pdu, state: StateMap | undefined, source: EventSource): AuthStateLookup {
+export function lookupFor(
+  version: RoomVersion,
+  event: Pdu,
+  state: StateMap | undefined,
+  source: EventSource,
+): AuthStateLookup {
   let fromAuthEvents: Map<string, Pdu> | undefined;
   return (type, key) => {
     const inState = state?.get(stateKey(type, key));
@@ -32,7 +37,8 @@ function authEventsByKey(event: Pdu, source: EventSource): Map<string, Pdu> {
   const map = new Map<string, Pdu>();
   for (const id of referencedIds(event.auth_events)) {
     const auth = source.get(id);
-    if (auth && !auth.rejected && auth.pdu.state_key !== undefined) map.set(stateKey(auth.pdu.type, auth.pdu.state_key), auth.pdu);
+    if (auth && !auth.rejected && auth.pdu.state_key !== undefined)
+      map.set(stateKey(auth.pdu.type, auth.pdu.state_key), auth.pdu);
   }
   return map;
 }

@@ -9,7 +9,12 @@ describe('planCreateRoom', () => {
     const plan = planCreateRoom(
       getRoomVersion('11'),
       alice,
-      { name: 'N', topic: 'T', invite: [bob], initial_state: [{ type: 'm.room.encryption', content: { algorithm: 'm.megolm.v1.aes-sha2' } }] },
+      {
+        name: 'N',
+        topic: 'T',
+        invite: [bob],
+        initial_state: [{ type: 'm.room.encryption', content: { algorithm: 'm.megolm.v1.aes-sha2' } }],
+      },
       '#pub:example.org',
     );
     expect(plan.map((e) => `${e.type}|${e.stateKey}`)).toEqual([
@@ -34,7 +39,12 @@ describe('planCreateRoom', () => {
   });
 
   it('names the creator in create content and power levels before v11', () => {
-    const plan = planCreateRoom(getRoomVersion('10'), alice, { creation_content: { creator: '@mallory:evil', 'm.federate': false } }, undefined);
+    const plan = planCreateRoom(
+      getRoomVersion('10'),
+      alice,
+      { creation_content: { creator: '@mallory:evil', 'm.federate': false } },
+      undefined,
+    );
     expect(plan[0].content).toEqual({ creator: alice, room_version: '10', 'm.federate': false });
     expect((plan[2].content.users as Record<string, number>)[alice]).toBe(100);
   });
@@ -51,14 +61,29 @@ describe('planCreateRoom', () => {
   });
 
   it('makes trusted_private_chat invitees additional creators in v12 and admins before', () => {
-    const v12 = planCreateRoom(getRoomVersion('12'), alice, { preset: 'trusted_private_chat', invite: [bob] }, undefined);
+    const v12 = planCreateRoom(
+      getRoomVersion('12'),
+      alice,
+      { preset: 'trusted_private_chat', invite: [bob] },
+      undefined,
+    );
     expect(v12[0].content.additional_creators).toEqual([bob]);
-    const v11 = planCreateRoom(getRoomVersion('11'), alice, { preset: 'trusted_private_chat', invite: [bob] }, undefined);
+    const v11 = planCreateRoom(
+      getRoomVersion('11'),
+      alice,
+      { preset: 'trusted_private_chat', invite: [bob] },
+      undefined,
+    );
     expect((v11[2].content.users as Record<string, number>)[bob]).toBe(100);
   });
 
   it('applies power_level_content_override on top of the defaults', () => {
-    const plan = planCreateRoom(getRoomVersion('12'), alice, { power_level_content_override: { events_default: 50 } }, undefined);
+    const plan = planCreateRoom(
+      getRoomVersion('12'),
+      alice,
+      { power_level_content_override: { events_default: 50 } },
+      undefined,
+    );
     expect(plan[2].content.events_default).toBe(50);
     expect(plan[2].content.state_default).toBe(50);
   });

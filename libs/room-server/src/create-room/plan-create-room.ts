@@ -53,14 +53,20 @@ export function planCreateRoom(
   const presetState = PRESET_STATE[preset];
   events.push(
     { type: 'm.room.join_rules', stateKey: '', content: { join_rule: presetState.join_rule } },
-    { type: 'm.room.history_visibility', stateKey: '', content: { history_visibility: presetState.history_visibility } },
+    {
+      type: 'm.room.history_visibility',
+      stateKey: '',
+      content: { history_visibility: presetState.history_visibility },
+    },
   );
-  if (presetState.guest_access) events.push({ type: 'm.room.guest_access', stateKey: '', content: { guest_access: presetState.guest_access } });
+  if (presetState.guest_access)
+    events.push({ type: 'm.room.guest_access', stateKey: '', content: { guest_access: presetState.guest_access } });
   for (const state of request.initial_state ?? []) {
     events.push({ type: state.type, stateKey: state.state_key ?? '', content: state.content });
   }
   if (request.name !== undefined) events.push({ type: 'm.room.name', stateKey: '', content: { name: request.name } });
-  if (request.topic !== undefined) events.push({ type: 'm.room.topic', stateKey: '', content: topicContent(request.topic) });
+  if (request.topic !== undefined)
+    events.push({ type: 'm.room.topic', stateKey: '', content: topicContent(request.topic) });
   for (const invitee of invitees) {
     events.push({
       type: 'm.room.member',
@@ -83,10 +89,15 @@ function createContent(
   const content: JsonObject = { ...extra, room_version: version.id };
   if (!version.creatorIsSender) content.creator = creator;
   // Anything but an array is left for the create event's auth check (rule 1.4) to refuse.
-  if (version.privilegedCreators && (extra.additional_creators === undefined || Array.isArray(extra.additional_creators))) {
+  if (
+    version.privilegedCreators &&
+    (extra.additional_creators === undefined || Array.isArray(extra.additional_creators))
+  ) {
     const requested = (extra.additional_creators ?? []) as string[];
     // trusted_private_chat: invitees SHOULD become additional creators in v12+ (createRoom step 3 note).
-    const additional = [...new Set([...requested, ...(preset === 'trusted_private_chat' ? invitees : [])])].filter((u) => u !== creator);
+    const additional = [...new Set([...requested, ...(preset === 'trusted_private_chat' ? invitees : [])])].filter(
+      (u) => u !== creator,
+    );
     if (additional.length > 0) content.additional_creators = additional;
     else delete content.additional_creators;
   }

@@ -51,7 +51,10 @@ export class DagReader {
   /** Which of these events some stored event names as a prev event. */
   async referenced(eventIds: string[]): Promise<Set<string>> {
     if (eventIds.length === 0) return new Set();
-    const rows = await this.db.$queryRawUnsafe<Array<{ prev_event_id: string }>>('SELECT DISTINCT prev_event_id FROM event_edges WHERE prev_event_id = ANY($1::text[])', eventIds);
+    const rows = await this.db.$queryRawUnsafe<Array<{ prev_event_id: string }>>(
+      'SELECT DISTINCT prev_event_id FROM event_edges WHERE prev_event_id = ANY($1::text[])',
+      eventIds,
+    );
     return new Set(rows.map((r) => r.prev_event_id));
   }
 
@@ -87,7 +90,11 @@ export class DagReader {
   async stateOf(eventIds: string[]): Promise<Map<string, StateEntry> | undefined> {
     const events = await this.events(eventIds);
     if (events.size !== new Set(eventIds).size) return undefined;
-    return new Map([...events.values()].filter((e) => e.pdu.state_key !== undefined).map((e) => [stateKey(e.pdu.type, e.pdu.state_key!), e]));
+    return new Map(
+      [...events.values()]
+        .filter((e) => e.pdu.state_key !== undefined)
+        .map((e) => [stateKey(e.pdu.type, e.pdu.state_key!), e]),
+    );
   }
 
   /**
@@ -96,7 +103,10 @@ export class DagReader {
    * writer's current batch); their auth events are followed in memory, the
    * stored ones with one recursive query.
    */
-  async resolutionEvents(eventIds: Iterable<string>, planned: Map<string, ResolvableEvent>): Promise<ResolvableEvent[]> {
+  async resolutionEvents(
+    eventIds: Iterable<string>,
+    planned: Map<string, ResolvableEvent>,
+  ): Promise<ResolvableEvent[]> {
     const found = new Map<string, ResolvableEvent>();
     const stored = new Set<string>();
     const queue = [...eventIds];
@@ -120,7 +130,8 @@ export class DagReader {
          FROM events e JOIN event_json j ON j.event_nid = e.event_nid WHERE e.event_id IN (SELECT event_id FROM chain)`,
       [...stored],
     );
-    for (const row of rows) found.set(row.event_id, { eventId: row.event_id, pdu: JSON.parse(row.json) as Pdu, rejected: row.is_rejected });
+    for (const row of rows)
+      found.set(row.event_id, { eventId: row.event_id, pdu: JSON.parse(row.json) as Pdu, rejected: row.is_rejected });
     return [...found.values()];
   }
 

@@ -42,19 +42,33 @@ export class DraftRoom {
     this.events.push(event);
     this.planned.set(event.eventId, { eventId: event.eventId, pdu: event.pdu, rejected });
     const counts = event.status === undefined || event.status === 'accepted';
-    const extremities = advanceExtremities(this.head.extremities, event, { counts, referencedByKnownEvent: options.referencedByKnownEvent });
+    const extremities = advanceExtremities(this.head.extremities, event, {
+      counts,
+      referencedByKnownEvent: options.referencedByKnownEvent,
+    });
     if (extremities === this.head.extremities) return;
     this.head.extremities = extremities;
     this.current =
       extremities.length === 1 && extremities[0].eventId === event.eventId
         ? after
-        : await resolveStateSets(this.head.version, await Promise.all(extremities.map(async (x) => (x.eventId === event.eventId ? after : this.stateAfter(x)))), this.reader, this.planned);
+        : await resolveStateSets(
+            this.head.version,
+            await Promise.all(extremities.map(async (x) => (x.eventId === event.eventId ? after : this.stateAfter(x)))),
+            this.reader,
+            this.planned,
+          );
     this.head.state = this.current.entries;
   }
 
   /** The write that persists what was planned, with `head` the stored head it goes on. */
   write(head: RoomHead, epoch: bigint): RoomWrite {
-    return { head, events: this.events, outliers: this.outliers, epoch, next: { state: this.current, extremities: this.head.extremities } };
+    return {
+      head,
+      events: this.events,
+      outliers: this.outliers,
+      epoch,
+      next: { state: this.current, extremities: this.head.extremities },
+    };
   }
 
   private async stateAfter(extremity: Extremity): Promise<StateSet> {

@@ -3,7 +3,10 @@ import type { Extremity } from '@lattice/rooms';
 import { advanceExtremities } from './extremities';
 
 const extremity = (eventId: string): Extremity => ({ eventId, eventNid: 1n, depth: 1, sha256: 'h' });
-const event = (eventId: string, prev: string[]) => ({ eventId, pdu: { prev_events: prev, depth: 2, hashes: { sha256: 'h' } } as unknown as Pdu });
+const event = (eventId: string, prev: string[]) => ({
+  eventId,
+  pdu: { prev_events: prev, depth: 2, hashes: { sha256: 'h' } } as unknown as Pdu,
+});
 const ids = (xs: Extremity[]) => xs.map((x) => x.eventId);
 const accepted = { counts: true, referencedByKnownEvent: false };
 
@@ -17,16 +20,22 @@ describe('advanceExtremities', () => {
   });
 
   it('merges every extremity an event names', () => {
-    expect(ids(advanceExtremities([extremity('$b'), extremity('$c')], event('$d', ['$b', '$c']), accepted))).toEqual(['$d']);
+    expect(ids(advanceExtremities([extremity('$b'), extremity('$c')], event('$d', ['$b', '$c']), accepted))).toEqual([
+      '$d',
+    ]);
   });
 
   it('leaves the extremities alone for a rejected or soft-failed event', () => {
     const before = [extremity('$a')];
-    expect(advanceExtremities(before, event('$b', ['$a']), { counts: false, referencedByKnownEvent: false })).toBe(before);
+    expect(advanceExtremities(before, event('$b', ['$a']), { counts: false, referencedByKnownEvent: false })).toBe(
+      before,
+    );
   });
 
   it('leaves the extremities alone for an event a stored event already follows', () => {
     const before = [extremity('$c')];
-    expect(advanceExtremities(before, event('$b', ['$a']), { counts: true, referencedByKnownEvent: true })).toBe(before);
+    expect(advanceExtremities(before, event('$b', ['$a']), { counts: true, referencedByKnownEvent: true })).toBe(
+      before,
+    );
   });
 });

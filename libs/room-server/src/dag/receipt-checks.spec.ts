@@ -20,30 +20,48 @@ describe('checkReceivedEvent', () => {
   it('accepts an event that passes against its auth events, the state before it and the current state', () => {
     const dag = roomWithBan();
     const state = setOf(dag, BASE);
-    expect(checkReceivedEvent(dag.version, dag.pdu('msg'), authEventsOf(dag, 'msg'), state, state)).toEqual({ status: 'accepted' });
+    expect(checkReceivedEvent(dag.version, dag.pdu('msg'), authEventsOf(dag, 'msg'), state, state)).toEqual({
+      status: 'accepted',
+    });
   });
 
   it('soft-fails an event the current state no longer allows (its sender was banned on another branch)', () => {
     const dag = roomWithBan();
-    const receipt = checkReceivedEvent(dag.version, dag.pdu('msg'), authEventsOf(dag, 'msg'), setOf(dag, BASE), setOf(dag, [...BASE, 'ban']));
+    const receipt = checkReceivedEvent(
+      dag.version,
+      dag.pdu('msg'),
+      authEventsOf(dag, 'msg'),
+      setOf(dag, BASE),
+      setOf(dag, [...BASE, 'ban']),
+    );
     expect(receipt.status).toBe('softFailed');
   });
 
   it('rejects an event the state before it does not allow', () => {
     const dag = roomWithBan();
     const after = setOf(dag, [...BASE, 'ban']);
-    expect(checkReceivedEvent(dag.version, dag.pdu('msg'), authEventsOf(dag, 'msg'), after, after)).toMatchObject({ status: 'rejected', reason: /state before/ });
+    expect(checkReceivedEvent(dag.version, dag.pdu('msg'), authEventsOf(dag, 'msg'), after, after)).toMatchObject({
+      status: 'rejected',
+      reason: /state before/,
+    });
   });
 
   it('rejects an event whose auth events include a rejected one, whatever the state', () => {
     const dag = roomWithBan();
     const state = setOf(dag, BASE);
     const held = authEventsOf(dag, 'msg').map((a) => ({ ...a, rejected: a.pdu.type === 'm.room.member' }));
-    expect(checkReceivedEvent(dag.version, dag.pdu('msg'), held, state, state)).toMatchObject({ status: 'rejected', reason: /auth events/ });
+    expect(checkReceivedEvent(dag.version, dag.pdu('msg'), held, state, state)).toMatchObject({
+      status: 'rejected',
+      reason: /auth events/,
+    });
   });
 
   it('rejects an event its own auth events do not allow', () => {
-    const dag = new DagBuilder('10').start().add('topic', CHARLIE, 'm.room.topic', '', { topic: 'not a member' }, { prev: ['imb'], on: BASE });
-    expect(checkAgainstAuthEvents(dag.version, dag.pdu('topic'), authEventsOf(dag, 'topic'), dag.pdu('create'))).toMatch(/auth events/);
+    const dag = new DagBuilder('10')
+      .start()
+      .add('topic', CHARLIE, 'm.room.topic', '', { topic: 'not a member' }, { prev: ['imb'], on: BASE });
+    expect(
+      checkAgainstAuthEvents(dag.version, dag.pdu('topic'), authEventsOf(dag, 'topic'), dag.pdu('create')),
+    ).toMatch(/auth events/);
   });
 });

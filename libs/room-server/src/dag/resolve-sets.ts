@@ -9,7 +9,12 @@ import { distinctStates, stateMapOf, type StateSet } from './state-set';
  * they disagree, the one state when they do not. The result is derived from
  * the first set, so storing it writes only what resolution changed.
  */
-export async function resolveStateSets(version: RoomVersion, sets: StateSet[], reader: DagReader, planned: Map<string, ResolvableEvent>): Promise<StateSet> {
+export async function resolveStateSets(
+  version: RoomVersion,
+  sets: StateSet[],
+  reader: DagReader,
+  planned: Map<string, ResolvableEvent>,
+): Promise<StateSet> {
   const distinct = distinctStates(sets);
   if (distinct.length <= 1) return distinct[0] ?? { entries: new Map(), snapshotNid: null };
   const ids = new Set(distinct.flatMap((s) => [...s.entries.values()].map((e) => e.eventId)));

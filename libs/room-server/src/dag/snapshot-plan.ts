@@ -16,7 +16,9 @@ export function planSnapshot(set: StateSet): SnapshotPlan {
   const base = set.base;
   if (!base) return { full: [...set.entries.values()] };
   for (const key of base.entries.keys()) if (!set.entries.has(key)) return { full: [...set.entries.values()] };
-  const changes = [...set.entries].filter(([key, entry]) => base.entries.get(key)?.eventId !== entry.eventId).map(([, entry]) => entry);
+  const changes = [...set.entries]
+    .filter(([key, entry]) => base.entries.get(key)?.eventId !== entry.eventId)
+    .map(([, entry]) => entry);
   return changes.length <= MAX_LAYERED_CHANGES ? { base, changes } : { full: [...set.entries.values()] };
 }
 

@@ -7,12 +7,17 @@ import { membershipsChangedByResolution, stateAfter, type StateSet } from './sta
 
 /** A reader that knows the DagBuilder's events, as the store would: the pure parts run without a database. */
 const readerOf = (dag: DagBuilder, names: string[]) =>
-  ({ resolutionEvents: async () => names.map((n): ResolvableEvent => ({ eventId: dag.id(n), pdu: dag.pdu(n) })) }) as unknown as DagReader;
+  ({
+    resolutionEvents: async () => names.map((n): ResolvableEvent => ({ eventId: dag.id(n), pdu: dag.pdu(n) })),
+  }) as unknown as DagReader;
 
 const idOf = (set: StateSet, type: string, key: string) => set.entries.get(stateKey(type, key))?.eventId;
 
 describe('the state after an event', () => {
-  const dag = new DagBuilder('10').start().add('topic', BOB, 'm.room.topic', '', { topic: 't' }, { on: BASE }).add('msg', BOB, 'm.room.message', undefined, {}, { on: BASE });
+  const dag = new DagBuilder('10')
+    .start()
+    .add('topic', BOB, 'm.room.topic', '', { topic: 't' }, { on: BASE })
+    .add('msg', BOB, 'm.room.message', undefined, {}, { on: BASE });
   const before = setOf(dag, BASE);
 
   it('is the state before it with an accepted state event set', () => {
@@ -35,14 +40,21 @@ describe('the state before an event with several prev events', () => {
     expect(await resolveStateSets(dag.version, [a, b], reader, new Map())).toBe(a);
   });
 
-  it('is the resolution of the prev events\' states when they disagree: a ban beats a concurrent join', async () => {
+  it("is the resolution of the prev events' states when they disagree: a ban beats a concurrent join", async () => {
     const dag = new DagBuilder('10')
       .start()
       .add('ban', ALICE, 'm.room.member', CHARLIE, { membership: 'ban' }, { prev: ['imb'], on: BASE })
       .add('join', CHARLIE, 'm.room.member', CHARLIE, { membership: 'join' }, { prev: ['imb'], on: BASE });
-    const resolved = await resolveStateSets(dag.version, [setOf(dag, [...BASE, 'join']), setOf(dag, [...BASE, 'ban'])], readerOf(dag, [...BASE, 'ban', 'join']), new Map());
+    const resolved = await resolveStateSets(
+      dag.version,
+      [setOf(dag, [...BASE, 'join']), setOf(dag, [...BASE, 'ban'])],
+      readerOf(dag, [...BASE, 'ban', 'join']),
+      new Map(),
+    );
     expect(idOf(resolved, 'm.room.member', CHARLIE)).toBe(dag.id('ban'));
-    expect(membershipsChangedByResolution(setOf(dag, [...BASE, 'join']).entries, resolved.entries, [])).toEqual([CHARLIE]);
+    expect(membershipsChangedByResolution(setOf(dag, [...BASE, 'join']).entries, resolved.entries, [])).toEqual([
+      CHARLIE,
+    ]);
   });
 });
 

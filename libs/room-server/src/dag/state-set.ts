@@ -23,10 +23,18 @@ export const EMPTY_STATE: StateSet = { entries: new Map(), snapshotNid: null };
  * event (server-server-api "Rejection": the state is "not updated with the
  * rejected event"), leaves the state as it was.
  */
-export function stateAfter(before: StateSet, event: { eventId: string; eventNid?: bigint; pdu: Pdu }, rejected: boolean): StateSet {
+export function stateAfter(
+  before: StateSet,
+  event: { eventId: string; eventNid?: bigint; pdu: Pdu },
+  rejected: boolean,
+): StateSet {
   if (rejected || event.pdu.state_key === undefined) return before;
   const entries = new Map(before.entries);
-  entries.set(stateKey(event.pdu.type, event.pdu.state_key), { eventId: event.eventId, eventNid: event.eventNid ?? 0n, pdu: event.pdu });
+  entries.set(stateKey(event.pdu.type, event.pdu.state_key), {
+    eventId: event.eventId,
+    eventNid: event.eventNid ?? 0n,
+    pdu: event.pdu,
+  });
   return { entries, base: before };
 }
 
@@ -55,10 +63,17 @@ export function distinctStates(sets: StateSet[]): StateSet[] {
  * by one of `events` itself: state resolution brought another member event
  * in (or dropped one). Their syncs must learn of the room.
  */
-export function membershipsChangedByResolution(old: Map<string, StateEntry>, next: Map<string, StateEntry>, events: Array<{ eventId: string }>): string[] {
+export function membershipsChangedByResolution(
+  old: Map<string, StateEntry>,
+  next: Map<string, StateEntry>,
+  events: Array<{ eventId: string }>,
+): string[] {
   const own = new Set(events.map((e) => e.eventId));
   const users = new Set<string>();
-  for (const [key, entry] of next) if (entry.pdu.type === 'm.room.member' && old.get(key)?.eventId !== entry.eventId && !own.has(entry.eventId)) users.add(entry.pdu.state_key!);
-  for (const [key, entry] of old) if (entry.pdu.type === 'm.room.member' && !next.has(key)) users.add(entry.pdu.state_key!);
+  for (const [key, entry] of next)
+    if (entry.pdu.type === 'm.room.member' && old.get(key)?.eventId !== entry.eventId && !own.has(entry.eventId))
+      users.add(entry.pdu.state_key!);
+  for (const [key, entry] of old)
+    if (entry.pdu.type === 'm.room.member' && !next.has(key)) users.add(entry.pdu.state_key!);
   return [...users];
 }

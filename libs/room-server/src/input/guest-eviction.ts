@@ -9,7 +9,14 @@ import type { RoomWrite } from '../storage/room-store';
 /** The rooms a write changed m.room.guest_access in (accepted events only). */
 export function roomsWithGuestAccessChange(writes: RoomWrite[]): string[] {
   return writes
-    .filter((w) => w.events.some((e) => e.pdu.type === 'm.room.guest_access' && e.pdu.state_key === '' && (e.status === undefined || e.status === 'accepted')))
+    .filter((w) =>
+      w.events.some(
+        (e) =>
+          e.pdu.type === 'm.room.guest_access' &&
+          e.pdu.state_key === '' &&
+          (e.status === undefined || e.status === 'accepted'),
+      ),
+    )
     .map((w) => w.head.roomId);
 }
 
@@ -44,8 +51,18 @@ export class GuestEviction {
       roomIds,
     );
     for (const { room_id: roomId, user_id: userId } of guests) {
-      const input: MembershipInput = { kind: 'membership', inputId: randomUUID(), serverName: serverNameOf(userId)!, sender: userId, roomId, action: 'leave', target: userId };
-      void this.bus.request('room.input', input, partitionKeyOf(input)).catch((e: Error) => this.logger.error(`guest ${userId} not removed from ${roomId}: ${e.message}`));
+      const input: MembershipInput = {
+        kind: 'membership',
+        inputId: randomUUID(),
+        serverName: serverNameOf(userId)!,
+        sender: userId,
+        roomId,
+        action: 'leave',
+        target: userId,
+      };
+      void this.bus
+        .request('room.input', input, partitionKeyOf(input))
+        .catch((e: Error) => this.logger.error(`guest ${userId} not removed from ${roomId}: ${e.message}`));
     }
   }
 }

@@ -28,7 +28,11 @@ interface KnownEvent {
  * storing nothing, only when it cannot be placed at all (an auth event or
  * the state before it is unknown).
  */
-export async function planReceivedEvent(input: FederatedEventInput, room: DraftRoom, reader: DagReader): Promise<NewEvent> {
+export async function planReceivedEvent(
+  input: FederatedEventInput,
+  room: DraftRoom,
+  reader: DagReader,
+): Promise<NewEvent> {
   const pdu = input.pdu;
   // Events fetched for an earlier input of the batch (the gap before what get_missing_events brought) serve this one too.
   const fetched = new Map([...room.outliers, ...(input.outliers ?? [])].map((o) => [o.eventId, o.pdu]));
@@ -38,7 +42,10 @@ export async function planReceivedEvent(input: FederatedEventInput, room: DraftR
 
   const missingAuth = authIds.filter((id) => !known.has(id));
   if (missingAuth.length) throw Refusals.forbidden(`Auth events unknown to this server: ${missingAuth.join(', ')}`);
-  const authEvents: HeldAuthEvent[] = authIds.map((id) => ({ pdu: known.get(id)!.pdu, rejected: known.get(id)!.rejected }));
+  const authEvents: HeldAuthEvent[] = authIds.map((id) => ({
+    pdu: known.get(id)!.pdu,
+    rejected: known.get(id)!.rejected,
+  }));
 
   const prevStates: StateSet[] = [];
   let gapBefore = false;
@@ -50,12 +57,16 @@ export async function planReceivedEvent(input: FederatedEventInput, room: DraftR
   }
   if (prevStates.length === 0) throw Refusals.forbidden('The state before this event is unknown to this server');
   const before = await resolveStateSets(room.head.version, prevStates, reader, room.planned);
-  const receipt = room.head.partialState ? receiptInPartialRoom(room.head.version, pdu, authEvents, before) : checkReceivedEvent(room.head.version, pdu, authEvents, before, room.current);
+  const receipt = room.head.partialState
+    ? receiptInPartialRoom(room.head.version, pdu, authEvents, before)
+    : checkReceivedEvent(room.head.version, pdu, authEvents, before, room.current);
   // A sender who was never part of the room (no member event either side) has no standing to add even rejected events to its DAG: those are dropped.
   const member = stateKey('m.room.member', pdu.sender);
-  if (receipt.status === 'rejected' && !before.entries.has(member) && !room.current.entries.has(member)) throw Refusals.forbidden(`Rejected: ${receipt.reason}`);
+  if (receipt.status === 'rejected' && !before.entries.has(member) && !room.current.entries.has(member))
+    throw Refusals.forbidden(`Rejected: ${receipt.reason}`);
   const kept = new Set(room.outliers.map((o) => o.eventId));
-  for (const outlier of input.outliers ?? []) if (!room.planned.has(outlier.eventId) && !kept.has(outlier.eventId)) room.outliers.push(outlier);
+  for (const outlier of input.outliers ?? [])
+    if (!room.planned.has(outlier.eventId) && !kept.has(outlier.eventId)) room.outliers.push(outlier);
   return {
     eventId: input.eventId,
     pdu,
@@ -65,32 +76,49 @@ export async function planReceivedEvent(input: FederatedEventInput, room: DraftR
   };
 }
 
-async function knownEvents(ids: string[], room: DraftRoom, reader: DagReader, fetched: Map<string, Pdu>): Promise<Map<string, KnownEvent>> {
+async function knownEvents(
+  ids: string[],
+  room: DraftRoom,
+  reader: DagReader,
+  fetched: Map<string, Pdu>,
+): Promise<Map<string, KnownEvent>> {
   const known = new Map<string, KnownEvent>();
   const stored = await reader.events(ids.filter((id) => !room.planned.has(id)));
   for (const id of ids) {
     const planned = room.planned.get(id);
     const event = stored.get(id);
-    if (planned) known.set(id, { eventId: id, pdu: planned.pdu, rejected: planned.rejected ?? false, after: async () => room.after.get(id) });
-    else if (event) known.set(id, { eventId: id, pdu: event.pdu, rejected: event.rejected, after: () => reader.stateAfter(event) });
+    if (planned)
+      known.set(id, {
+        eventId: id,
+        pdu: planned.pdu,
+        rejected: planned.rejected ?? false,
+        after: async () => room.after.get(id),
+      });
+    else if (event)
+      known.set(id, { eventId: id, pdu: event.pdu, rejected: event.rejected, after: () => reader.stateAfter(event) });
     else if (fetched.has(id)) known.set(id, { eventId: id, pdu: fetched.get(id)!, rejected: false });
   }
   return known;
 }
 
 /** The state the input brings for a prev event this server does not have, from stored, planned and fetched events. */
-async function fetchedState(eventIds: string[] | undefined, room: DraftRoom, reader: DagReader, fetched: Map<string, Pdu>): Promise<StateSet | undefined> {
+async function fetchedState(
+  eventIds: string[] | undefined,
+  room: DraftRoom,
+  reader: DagReader,
+  fetched: Map<string, Pdu>,
+): Promise<StateSet | undefined> {
   if (!eventIds) return undefined;
   const stored = await reader.events(eventIds.filter((id) => !fetched.has(id) && !room.planned.has(id)));
   const entries = new Map<string, StateEntry>();
   for (const id of eventIds) {
     const pdu = fetched.get(id) ?? room.planned.get(id)?.pdu ?? stored.get(id)?.pdu;
     if (!pdu) return undefined;
-    if (pdu.state_key !== undefined) entries.set(stateKey(pdu.type, pdu.state_key), { eventId: id, eventNid: stored.get(id)?.eventNid ?? 0n, pdu });
+    if (pdu.state_key !== undefined)
+      entries.set(stateKey(pdu.type, pdu.state_key), { eventId: id, eventNid: stored.get(id)?.eventNid ?? 0n, pdu });
   }
   return { entries };
 }
-
 
 /**
  * In a room joined with partial state the state before an event and the
@@ -99,6 +127,11 @@ async function fetchedState(eventIds: string[] | undefined, room: DraftRoom, rea
  * performed on receipt of a PDU", step 4), as Synapse does.
  */
 function receiptInPartialRoom(version: RoomVersion, pdu: Pdu, authEvents: HeldAuthEvent[], before: StateSet): Receipt {
-  const reason = checkAgainstAuthEvents(version, pdu, authEvents, before.entries.get(stateKey('m.room.create', ''))?.pdu);
+  const reason = checkAgainstAuthEvents(
+    version,
+    pdu,
+    authEvents,
+    before.entries.get(stateKey('m.room.create', ''))?.pdu,
+  );
   return reason ? { status: 'rejected', reason } : { status: 'accepted' };
 }

@@ -1,16 +1,64 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Bus, PartitionContext } from '@lattice/bus';
-import { RefusedError, Refusals, type BackfillInput, type CompleteStateInput, type CreateRoomInput, type FederatedEventInput, type MembershipInput, type PurgeRoomInput, type RedactInput, type RemoteJoinInput, type RoomInput, type RoomInputReply, type RoomInputRefused, type RoomInputReplyOf, type SendInput, type StoreOutliersInput } from '@lattice/contracts';
 import {
-  authEventsLookup, canonicalJson, checkEventAuth, DEFAULT_ROOM_VERSION, findRoomVersion, isEventOfRoom, isValidRoomAlias, parsePowerLevels, powerLevelOf, roomIdFromCreateEvent,
-  referencedIds, serverNameOf, stateKey, type AuthStateLookup, type HeldAuthEvent, type JsonObject, type Pdu, type RoomVersion,
+  RefusedError,
+  Refusals,
+  type BackfillInput,
+  type CompleteStateInput,
+  type CreateRoomInput,
+  type FederatedEventInput,
+  type MembershipInput,
+  type PurgeRoomInput,
+  type RedactInput,
+  type RemoteJoinInput,
+  type RoomInput,
+  type RoomInputReply,
+  type RoomInputRefused,
+  type RoomInputReplyOf,
+  type SendInput,
+  type StoreOutliersInput,
+} from '@lattice/contracts';
+import {
+  authEventsLookup,
+  canonicalJson,
+  checkEventAuth,
+  DEFAULT_ROOM_VERSION,
+  findRoomVersion,
+  isEventOfRoom,
+  isValidRoomAlias,
+  parsePowerLevels,
+  powerLevelOf,
+  roomIdFromCreateEvent,
+  referencedIds,
+  serverNameOf,
+  stateKey,
+  type AuthStateLookup,
+  type HeldAuthEvent,
+  type JsonObject,
+  type Pdu,
+  type RoomVersion,
 } from '@lattice/protocol';
-import { buildEvent, checkRestrictedJoin, membershipTemplate, type EventTemplate, type WriterRoomReads, type Keyring, type RoomHead } from '@lattice/rooms';
+import {
+  buildEvent,
+  checkRestrictedJoin,
+  membershipTemplate,
+  type EventTemplate,
+  type WriterRoomReads,
+  type Keyring,
+  type RoomHead,
+} from '@lattice/rooms';
 import { isRoomBlocked, isServerNoticeRoom, type PositionCache, type PrismaClient } from '@lattice/storage';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
 import { purgeRoom } from '../storage/room-purge';
-import { AliasTakenError, StaleHeadError, transactionKey, type PersistedEvent, type RoomStore, type RoomWrite } from '../storage/room-store';
+import {
+  AliasTakenError,
+  StaleHeadError,
+  transactionKey,
+  type PersistedEvent,
+  type RoomStore,
+  type RoomWrite,
+} from '../storage/room-store';
 import type { DagReader } from '../dag/dag-reader';
 import { DraftRoom } from '../dag/draft-room';
 import { checkAgainstAuthEvents } from '../dag/receipt-checks';
@@ -27,7 +75,8 @@ type RoomEventInput = SendInput | MembershipInput | RedactInput | FederatedEvent
 /** Room input a local user asked for, which adds one event unless the room already holds what it asks. */
 type LocalInput = SendInput | MembershipInput | RedactInput;
 /** Room input applied on its own, outside group commits. */
-type SingleInput = CreateRoomInput | RemoteJoinInput | BackfillInput | StoreOutliersInput | CompleteStateInput | PurgeRoomInput;
+type SingleInput =
+  CreateRoomInput | RemoteJoinInput | BackfillInput | StoreOutliersInput | CompleteStateInput | PurgeRoomInput;
 
 /** Whether a server name is one of this deployment's tenants. */
 export type IsLocalServer = (serverName: string) => boolean;
@@ -71,7 +120,9 @@ export class RoomInputHandler {
   async handle(batch: ReadonlyArray<InputInBatch>): Promise<RoomInputReply[]> {
     const replies: RoomInputReply[] = new Array(batch.length);
     // Only a repeat can have a record: a batch of first deliveries (nearly every batch) skips the lookup.
-    const recorded = await this.store.processedReplies(batch.filter((b) => b.context.mayBeRepeat).map((b) => b.request.inputId));
+    const recorded = await this.store.processedReplies(
+      batch.filter((b) => b.context.mayBeRepeat).map((b) => b.request.inputId),
+    );
     const firstCopy = new Map<string, number>();
     let run: Array<{ index: number; input: RoomEventInput; epoch: bigint }> = [];
     const flush = async () => {
@@ -98,7 +149,9 @@ export class RoomInputHandler {
     return replies;
   }
 
-  private async applyRun(run: Array<{ input: RoomEventInput; epoch: bigint }>): Promise<Array<RoomInputReplyOf<RoomEventInput['kind']>>> {
+  private async applyRun(
+    run: Array<{ input: RoomEventInput; epoch: bigint }>,
+  ): Promise<Array<RoomInputReplyOf<RoomEventInput['kind']>>> {
     try {
       return await this.planAndPersist(run);
     } catch (e) {
@@ -119,11 +172,16 @@ export class RoomInputHandler {
    * second event of a room in the batch follows the first), then persists
    * every room's events and every input's reply in one transaction.
    */
-  private async planAndPersist(run: Array<{ input: RoomEventInput; epoch: bigint }>): Promise<Array<RoomInputReplyOf<RoomEventInput['kind']>>> {
-    const txnOf = (input: RoomEventInput) => ('txn' in input && input.txn ? { userId: input.sender, scope: transactionScope(input), ...input.txn } : undefined);
+  private async planAndPersist(
+    run: Array<{ input: RoomEventInput; epoch: bigint }>,
+  ): Promise<Array<RoomInputReplyOf<RoomEventInput['kind']>>> {
+    const txnOf = (input: RoomEventInput) =>
+      'txn' in input && input.txn ? { userId: input.sender, scope: transactionScope(input), ...input.txn } : undefined;
     const txns = await this.store.eventsForTransactions(run.flatMap(({ input }) => txnOf(input) ?? []));
     // Events from other servers this server already has (federation retries are normal), found in one query; grows as the run plans.
-    const have = await this.reader.knownEventIds(run.flatMap(({ input }) => (input.kind === 'federatedEvent' ? [input.eventId] : [])));
+    const have = await this.reader.knownEventIds(
+      run.flatMap(({ input }) => (input.kind === 'federatedEvent' ? [input.eventId] : [])),
+    );
     const rooms = new Map<string, { head: RoomHead; draft: DraftRoom; epoch: bigint }>();
     const replies: Array<RoomInputReplyOf<RoomEventInput['kind']>> = [];
 
@@ -143,16 +201,29 @@ export class RoomInputHandler {
           if (input.kind === 'federatedEvent') {
             if (have.has(input.eventId)) return { ok: true, roomId: input.roomId, eventId: input.eventId };
             const received = await planReceivedEvent(input, draft, this.dag);
-            await draft.add(received, { referencedByKnownEvent: (await this.dag.referenced([received.eventId])).has(received.eventId) });
+            await draft.add(received, {
+              referencedByKnownEvent: (await this.dag.referenced([received.eventId])).has(received.eventId),
+            });
             have.add(received.eventId);
             // server-server-api "Rejection": a rejected event does not fail the transaction; its entry says why.
-            if (received.status === 'rejected') return { ok: false, error: { status: 403, errcode: 'M_FORBIDDEN', error: `Rejected: ${received.rejectionReason}` } };
+            if (received.status === 'rejected')
+              return {
+                ok: false,
+                error: { status: 403, errcode: 'M_FORBIDDEN', error: `Rejected: ${received.rejectionReason}` },
+              };
             return { ok: true, roomId: input.roomId, eventId: received.eventId };
           }
           const plan = await this.plan(input, draft.head);
           if ('reply' in plan) return plan.reply;
           const ts = input.kind === 'send' ? input.originServerTs : undefined;
-          const built = buildEvent(draft.head, input.sender, plan.template, input.serverName, await this.keyring.signingKey(input.serverName), ts);
+          const built = buildEvent(
+            draft.head,
+            input.sender,
+            plan.template,
+            input.serverName,
+            await this.keyring.signingKey(input.serverName),
+            ts,
+          );
           this.authorise(draft.head, built.pdu, 'M_FORBIDDEN');
           await draft.add({ ...built, before: draft.current, txn }, { referencedByKnownEvent: false });
           if (txn) txns.set(transactionKey(txn), built.eventId);
@@ -163,7 +234,9 @@ export class RoomInputHandler {
 
     const writes = [...rooms.values()].map((r) => r.draft.write(r.head, r.epoch)).filter((w) => w.events.length > 0);
     const processed = run.map(({ input }, i) => ({ inputId: input.inputId, reply: JSON.stringify(replies[i]) }));
-    const resolvedMembers = writes.map((w) => membershipsChangedByResolution(w.head.state, w.next.state.entries, w.events));
+    const resolvedMembers = writes.map((w) =>
+      membershipsChangedByResolution(w.head.state, w.next.state.entries, w.events),
+    );
     const persisted = await this.store.persist(writes, processed);
     for (const write of writes) this.heads.set(write.head.roomId, { head: write.head, epoch: write.epoch });
     await this.publish(writes, persisted, resolvedMembers);
@@ -188,27 +261,54 @@ export class RoomInputHandler {
   private planSend(input: SendInput, draft: RoomHead): Plan {
     if (input.stateKey !== undefined) {
       const current = draft.state.get(stateKey(input.type, input.stateKey));
-      if (current && current.pdu.sender === input.sender && sameJson(current.pdu.content, input.content)) return { reply: { ok: true, roomId: input.roomId, eventId: current.eventId } };
+      if (current && current.pdu.sender === input.sender && sameJson(current.pdu.content, input.content))
+        return { reply: { ok: true, roomId: input.roomId, eventId: current.eventId } };
     }
-    return { template: { type: input.type, content: withoutClientAuthoriser(input, draft), ...(input.stateKey === undefined ? {} : { stateKey: input.stateKey }) } };
+    return {
+      template: {
+        type: input.type,
+        content: withoutClientAuthoriser(input, draft),
+        ...(input.stateKey === undefined ? {} : { stateKey: input.stateKey }),
+      },
+    };
   }
 
   private async planMembership(input: MembershipInput, draft: RoomHead): Promise<Plan> {
     const current = draft.state.get(stateKey('m.room.member', input.target));
     const membership = current?.pdu.content.membership;
     // Joining twice, or leaving when already gone, is not an error to the client: answer with the existing event.
-    if ((input.action === 'join' && membership === 'join') || (input.action === 'leave' && (membership === undefined || membership === 'leave'))) {
+    if (
+      (input.action === 'join' && membership === 'join') ||
+      (input.action === 'leave' && (membership === undefined || membership === 'leave'))
+    ) {
       return { reply: { ok: true, roomId: input.roomId, eventId: current?.eventId } };
     }
     if (input.action === 'unban' && membership !== 'ban') throw Refusals.forbidden(`${input.target} is not banned`);
-    if ((input.action === 'join' || input.action === 'invite' || input.action === 'knock') && (await isRoomBlocked(this.db, input.roomId))) throw Refusals.forbidden('This room has been blocked on this server');
+    if (
+      (input.action === 'join' || input.action === 'invite' || input.action === 'knock') &&
+      (await isRoomBlocked(this.db, input.roomId))
+    )
+      throw Refusals.forbidden('This room has been blocked on this server');
     // client-server-api "Server Notices": rejecting the invite to one's server notices room must fail with this errcode.
-    if (input.action === 'leave' && membership === 'invite' && input.sender === input.target && (await isServerNoticeRoom(this.db, input.target, input.roomId))) {
-      throw new RefusedError({ status: 403, errcode: 'M_CANNOT_LEAVE_SERVER_NOTICE_ROOM', error: 'You cannot reject the invite to your server notices room' });
+    if (
+      input.action === 'leave' &&
+      membership === 'invite' &&
+      input.sender === input.target &&
+      (await isServerNoticeRoom(this.db, input.target, input.roomId))
+    ) {
+      throw new RefusedError({
+        status: 403,
+        errcode: 'M_CANNOT_LEAVE_SERVER_NOTICE_ROOM',
+        error: 'You cannot reject the invite to your server notices room',
+      });
     }
     // The auth rules would let a leave be set for anyone; kicking someone who is not in the room is refused, as Synapse does.
-    if (input.action === 'kick' && membership !== 'join' && membership !== 'invite' && membership !== 'knock') throw Refusals.forbidden(`${input.target} is not in the room`);
-    const extra: JsonObject = input.action === 'join' ? { ...profileContent(await this.profiles(input.target)), ...(input.content ?? {}) } : { ...(input.content ?? {}) };
+    if (input.action === 'kick' && membership !== 'join' && membership !== 'invite' && membership !== 'knock')
+      throw Refusals.forbidden(`${input.target} is not in the room`);
+    const extra: JsonObject =
+      input.action === 'join'
+        ? { ...profileContent(await this.profiles(input.target)), ...(input.content ?? {}) }
+        : { ...(input.content ?? {}) };
     delete extra.join_authorised_via_users_server; // this server alone names who vouches for its users' joins
     if (input.action === 'join' && membership !== 'invite') {
       // A restricted room (client-server-api "Restricted rooms"): a local member vouches for a user of an allowed room; without one the auth rules refuse.
@@ -219,7 +319,10 @@ export class RoomInputHandler {
   }
 
   private async planRedaction(input: RedactInput, draft: RoomHead): Promise<Plan> {
-    const target = await this.db.event.findUnique({ where: { eventId: input.redacts }, select: { sender: true, roomNid: true } });
+    const target = await this.db.event.findUnique({
+      where: { eventId: input.redacts },
+      select: { sender: true, roomNid: true },
+    });
     if (target && target.roomNid !== draft.roomNid) throw Refusals.notFound('Event not found in this room');
     // client-server-api "Redactions": redacting someone else's event needs the redact level. An event this server has
     // not seen (yet) may be another server's: a moderator's redaction of it still goes out, as the rooms' auth rules
@@ -228,7 +331,9 @@ export class RoomInputHandler {
       const lookup = (t: string, k: string) => draft.state.get(stateKey(t, k))?.pdu;
       const levels = parsePowerLevels(draft.version, lookup('m.room.power_levels', '')?.content);
       if (powerLevelOf(draft.version, input.sender, lookup) < levels.redact) {
-        throw target ? Refusals.forbidden('You may not redact other users\' events') : Refusals.notFound('Event not found in this room');
+        throw target
+          ? Refusals.forbidden("You may not redact other users' events")
+          : Refusals.notFound('Event not found in this room');
       }
     }
     const content: JsonObject = input.reason === undefined ? {} : { reason: input.reason };
@@ -254,12 +359,21 @@ export class RoomInputHandler {
 
     // Build every event on a draft head first: the whole room is persisted in one transaction or not at all.
     const now = Date.now();
-    const draft = new DraftRoom(emptyHead(version, version.roomIdFromCreateEvent ? '' : `!${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}:${input.serverName}`), this.dag);
+    const draft = new DraftRoom(
+      emptyHead(
+        version,
+        version.roomIdFromCreateEvent
+          ? ''
+          : `!${randomBytes(12).toString('base64url').replace(/[-_]/g, 'x')}:${input.serverName}`,
+      ),
+      this.dag,
+    );
     for (const template of templates) {
       const built = buildEvent(draft.head, input.sender, template, input.serverName, key, now);
       this.authorise(draft.head, built.pdu, 'M_INVALID_ROOM_STATE');
       // v12: the room ID is the create event's hash, known once the create event is built.
-      if (draft.events.length === 0 && version.roomIdFromCreateEvent) draft.head.roomId = roomIdFromCreateEvent(version, built.pdu);
+      if (draft.events.length === 0 && version.roomIdFromCreateEvent)
+        draft.head.roomId = roomIdFromCreateEvent(version, built.pdu);
       await draft.add({ ...built, before: draft.current }, { referencedByKnownEvent: false });
     }
     const roomId = draft.head.roomId;
@@ -267,10 +381,15 @@ export class RoomInputHandler {
     // A new room is routed by its creator, not by its own ID: it is written with epoch 0, so the
     // replica that owns the room's partition (whatever its epoch) becomes its writer from the next input.
     const write = draft.write(emptyHead(version, roomId), 0n);
-    const entries = { alias: alias === undefined ? undefined : { alias, serverName: input.serverName, creator: input.sender }, publishedOn: request.visibility === 'public' ? input.serverName : undefined };
-    const persisted = await this.store.createRoom(write, { inputId: input.inputId, reply: JSON.stringify(reply) }, entries).catch((e: unknown) => {
-      throw e instanceof AliasTakenError ? Refusals.roomInUse() : e;
-    });
+    const entries = {
+      alias: alias === undefined ? undefined : { alias, serverName: input.serverName, creator: input.sender },
+      publishedOn: request.visibility === 'public' ? input.serverName : undefined,
+    };
+    const persisted = await this.store
+      .createRoom(write, { inputId: input.inputId, reply: JSON.stringify(reply) }, entries)
+      .catch((e: unknown) => {
+        throw e instanceof AliasTakenError ? Refusals.roomInUse() : e;
+      });
     await this.publish([write], [persisted]);
     return reply;
   }
@@ -287,22 +406,37 @@ export class RoomInputHandler {
       const stateIds = input.state.map((e) => e.eventId);
       const prevStates = Object.fromEntries(referencedIds(pdu.prev_events).map((id) => [id, stateIds]));
       const outliers = [...input.authChain, ...input.state];
-      const [reply] = await this.applyRun([{ input: { ...input, kind: 'federatedEvent', outliers, prevStates }, epoch }]);
+      const [reply] = await this.applyRun([
+        { input: { ...input, kind: 'federatedEvent', outliers, prevStates }, epoch },
+      ]);
       return reply as RoomInputReplyOf<'federatedEvent'>;
     }
     const version = findRoomVersion(input.roomVersion);
     if (!version) throw Refusals.unsupportedRoomVersion(`Room version ${input.roomVersion} is not supported`);
     const { state, authChain } = input;
-    const decision = checkEventAuth(version, pdu, joinAuthState(version, pdu, state, authChain, input.partial !== undefined));
+    const decision = checkEventAuth(
+      version,
+      pdu,
+      joinAuthState(version, pdu, state, authChain, input.partial !== undefined),
+    );
     if (!decision.allowed) throw Refusals.forbidden(`The join was not allowed by the room's state: ${decision.reason}`);
-    const partial = input.partial && { joinEventId: input.eventId, servers: [...new Set([input.partial.joinedThrough, ...input.partial.serversInRoom])].filter((s) => !this.isLocal(s)) };
+    const partial = input.partial && {
+      joinEventId: input.eventId,
+      servers: [...new Set([input.partial.joinedThrough, ...input.partial.serversInRoom])].filter(
+        (s) => !this.isLocal(s),
+      ),
+    };
     const head = await this.store.importRoom(input.roomId, version, state, authChain, partial);
     const reply: RoomInputReplyOf<'remoteJoin'> = { ok: true, roomId: input.roomId, eventId: input.eventId };
     const draft = new DraftRoom(head, this.dag);
     await draft.add({ eventId: input.eventId, pdu, before: draft.current }, { referencedByKnownEvent: false });
     const write = draft.write(head, epoch);
     // The room now lives in the DAG tables: an invite kept for it has done its job.
-    const persisted = await this.store.persistImportedJoin(write, { inputId: input.inputId, reply: JSON.stringify(reply) }, { roomId: input.roomId, userId: input.sender });
+    const persisted = await this.store.persistImportedJoin(
+      write,
+      { inputId: input.inputId, reply: JSON.stringify(reply) },
+      { roomId: input.roomId, userId: input.sender },
+    );
     this.heads.set(input.roomId, { head, epoch });
     await this.publish([write], [persisted]);
     return reply;
@@ -328,7 +462,8 @@ export class RoomInputHandler {
   /** The room's rows go in one transaction; the cached head goes with them, so a later input finds no room. */
   private async purge(input: PurgeRoomInput): Promise<RoomInputReply> {
     this.heads.delete(input.roomId);
-    if (!(await purgeRoom(this.db, input.roomId))) return { ok: false, error: { status: 404, errcode: 'M_NOT_FOUND', error: 'Unknown room' } };
+    if (!(await purgeRoom(this.db, input.roomId)))
+      return { ok: false, error: { status: 404, errcode: 'M_NOT_FOUND', error: 'Unknown room' } };
     return { ok: true, roomId: input.roomId };
   }
 
@@ -349,7 +484,9 @@ export class RoomInputHandler {
     // The join's and the current snapshot change under the cached head and the DAG reader's states.
     this.heads.delete(input.roomId);
     this.dag.forget();
-    const position = await this.store.completeState(head, input.joinEventId, input.stateIds, (userId) => this.isLocal(serverNameOf(userId) ?? ''));
+    const position = await this.store.completeState(head, input.joinEventId, input.stateIds, (userId) =>
+      this.isLocal(serverNameOf(userId) ?? ''),
+    );
     if (position !== undefined) {
       await this.positions.advance('events', position);
       await this.bus.publish('output.roomStateCompleted', { roomId: input.roomId, streamPos: position.toString() });
@@ -366,19 +503,33 @@ export class RoomInputHandler {
    */
   private async backfill(input: BackfillInput, epoch: bigint): Promise<RoomInputReplyOf<'backfill'>> {
     const head = await this.head(input.roomId, epoch);
-    const events = (input.events).filter((e) => isEventOfRoom(head.version, e.pdu, input.roomId)).sort((a, b) => a.pdu.depth - b.pdu.depth);
+    const events = input.events
+      .filter((e) => isEventOfRoom(head.version, e.pdu, input.roomId))
+      .sort((a, b) => a.pdu.depth - b.pdu.depth);
     const stored = await this.dag.events([...new Set(events.flatMap((e) => referencedIds(e.pdu.auth_events)))]);
-    const good = new Map<string, { pdu: Pdu; rejected: boolean }>([...stored].map(([id, e]) => [id, { pdu: e.pdu, rejected: e.rejected }]));
+    const good = new Map<string, { pdu: Pdu; rejected: boolean }>(
+      [...stored].map(([id, e]) => [id, { pdu: e.pdu, rejected: e.rejected }]),
+    );
     const accepted: Array<{ eventId: string; pdu: Pdu }> = [];
     for (const event of events) {
       const authEvents = referencedIds(event.pdu.auth_events).map((id) => good.get(id));
       if (authEvents.some((a) => a === undefined)) continue;
-      if (checkAgainstAuthEvents(head.version, event.pdu, authEvents as HeldAuthEvent[], head.state.get(stateKey('m.room.create', ''))?.pdu)) continue;
+      if (
+        checkAgainstAuthEvents(
+          head.version,
+          event.pdu,
+          authEvents as HeldAuthEvent[],
+          head.state.get(stateKey('m.room.create', ''))?.pdu,
+        )
+      )
+        continue;
       good.set(event.eventId, { pdu: event.pdu, rejected: false });
       accepted.push(event);
     }
     const reply: RoomInputReplyOf<'backfill'> = { ok: true, roomId: input.roomId };
-    await this.store.storeBackfill(head, epoch, accepted.reverse(), [{ inputId: input.inputId, reply: JSON.stringify(reply) }]);
+    await this.store.storeBackfill(head, epoch, accepted.reverse(), [
+      { inputId: input.inputId, reply: JSON.stringify(reply) },
+    ]);
     return reply;
   }
 
@@ -386,7 +537,12 @@ export class RoomInputHandler {
     const decision = checkEventAuth(head.version, pdu, (t, k) => head.state.get(stateKey(t, k))?.pdu);
     if (decision.allowed) return;
     // A client offering an event that no one could send made a bad request rather than lacking a permission.
-    const refuse = errcode === 'M_INVALID_ROOM_STATE' ? Refusals.invalidRoomState : decision.malformed ? Refusals.badJson : Refusals.forbidden;
+    const refuse =
+      errcode === 'M_INVALID_ROOM_STATE'
+        ? Refusals.invalidRoomState
+        : decision.malformed
+          ? Refusals.badJson
+          : Refusals.forbidden;
     throw refuse(`${decision.reason} (auth rule ${decision.rule})`);
   }
 
@@ -399,28 +555,39 @@ export class RoomInputHandler {
    * position is raised first, and awaited: a client that has its reply
    * finds its event in /sync.
    */
-  private async publish(writes: RoomWrite[], persisted: PersistedEvent[][], resolvedMembers: string[][] = []): Promise<void> {
+  private async publish(
+    writes: RoomWrite[],
+    persisted: PersistedEvent[][],
+    resolvedMembers: string[][] = [],
+  ): Promise<void> {
     const positions = persisted.flat().map((p) => p.streamPos);
     if (positions.length === 0) return;
-    await this.positions.advance('events', positions.reduce((a, b) => (a > b ? a : b)));
-    void this.bus.publishAll(
-      'output.room',
-      writes.flatMap(({ head, events }, w) =>
-        persisted[w].map(({ eventId, streamPos }, i) => {
-          const { pdu } = events.find((e) => e.eventId === eventId)!;
-          const last = i === persisted[w].length - 1;
-          return {
-            roomId: head.roomId,
-            eventId,
-            streamPos: streamPos.toString(),
-            pdu,
-            ...(pdu.type === 'm.room.member' ? { membershipOf: pdu.state_key } : {}),
-            ...(last && resolvedMembers[w]?.length ? { resolvedMembershipsOf: resolvedMembers[w] } : {}),
-            ...(head.partialState ? { partialState: true } : {}),
-          };
-        }),
-      ),
-    ).catch((e: Error) => this.logger.error(`output.room not published (consumers catch up on their next read): ${e.message}`));
+    await this.positions.advance(
+      'events',
+      positions.reduce((a, b) => (a > b ? a : b)),
+    );
+    void this.bus
+      .publishAll(
+        'output.room',
+        writes.flatMap(({ head, events }, w) =>
+          persisted[w].map(({ eventId, streamPos }, i) => {
+            const { pdu } = events.find((e) => e.eventId === eventId)!;
+            const last = i === persisted[w].length - 1;
+            return {
+              roomId: head.roomId,
+              eventId,
+              streamPos: streamPos.toString(),
+              pdu,
+              ...(pdu.type === 'm.room.member' ? { membershipOf: pdu.state_key } : {}),
+              ...(last && resolvedMembers[w]?.length ? { resolvedMembershipsOf: resolvedMembers[w] } : {}),
+              ...(head.partialState ? { partialState: true } : {}),
+            };
+          }),
+        ),
+      )
+      .catch((e: Error) =>
+        this.logger.error(`output.room not published (consumers catch up on their next read): ${e.message}`),
+      );
   }
 
   private async head(roomId: string, epoch: bigint): Promise<RoomHead> {
@@ -448,7 +615,14 @@ function emptyHead(version: RoomVersion, roomId: string): RoomHead {
 }
 
 function isSingle(input: RoomInput): input is SingleInput {
-  return input.kind === 'createRoom' || input.kind === 'remoteJoin' || input.kind === 'backfill' || input.kind === 'storeOutliers' || input.kind === 'completeState' || input.kind === 'purgeRoom';
+  return (
+    input.kind === 'createRoom' ||
+    input.kind === 'remoteJoin' ||
+    input.kind === 'backfill' ||
+    input.kind === 'storeOutliers' ||
+    input.kind === 'completeState' ||
+    input.kind === 'purgeRoom'
+  );
 }
 
 /**
@@ -456,7 +630,13 @@ function isSingle(input: RoomInput): input is SingleInput {
  * when members were omitted (the joining user's own earlier membership may
  * be among them), the join's own auth events from the answer.
  */
-function joinAuthState(version: RoomVersion, join: Pdu, state: Array<{ eventId: string; pdu: Pdu }>, authChain: Array<{ eventId: string; pdu: Pdu }>, partial: boolean): AuthStateLookup {
+function joinAuthState(
+  version: RoomVersion,
+  join: Pdu,
+  state: Array<{ eventId: string; pdu: Pdu }>,
+  authChain: Array<{ eventId: string; pdu: Pdu }>,
+  partial: boolean,
+): AuthStateLookup {
   if (!partial) {
     const byKey = new Map(state.map((e) => [stateKey(e.pdu.type, e.pdu.state_key!), e.pdu]));
     return (t, k) => byKey.get(stateKey(t, k));
@@ -467,12 +647,17 @@ function joinAuthState(version: RoomVersion, join: Pdu, state: Array<{ eventId: 
 }
 
 function profileContent(profile: { displayname?: string; avatar_url?: string } | undefined): JsonObject {
-  return { ...(profile?.displayname ? { displayname: profile.displayname } : {}), ...(profile?.avatar_url ? { avatar_url: profile.avatar_url } : {}) };
+  return {
+    ...(profile?.displayname ? { displayname: profile.displayname } : {}),
+    ...(profile?.avatar_url ? { avatar_url: profile.avatar_url } : {}),
+  };
 }
 
 /** What a client transaction's request path names besides its ID: a send's room and event type, a redaction's room and target. */
 function transactionScope(input: SendInput | RedactInput): string {
-  return JSON.stringify(input.kind === 'send' ? ['send', input.roomId, input.type] : ['redact', input.roomId, input.redacts]);
+  return JSON.stringify(
+    input.kind === 'send' ? ['send', input.roomId, input.type] : ['redact', input.roomId, input.redacts],
+  );
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
@@ -490,8 +675,10 @@ function sameJson(a: unknown, b: unknown): boolean {
  * value naming no server could never be signed for.
  */
 function withoutClientAuthoriser(input: SendInput, draft: RoomHead): JsonObject {
-  if (input.type !== 'm.room.member' || input.content.join_authorised_via_users_server === undefined) return input.content;
-  if (draft.state.get(stateKey('m.room.member', input.stateKey ?? ''))?.pdu.content.membership !== 'join') return input.content;
+  if (input.type !== 'm.room.member' || input.content.join_authorised_via_users_server === undefined)
+    return input.content;
+  if (draft.state.get(stateKey('m.room.member', input.stateKey ?? ''))?.pdu.content.membership !== 'join')
+    return input.content;
   const { join_authorised_via_users_server: _ignored, ...content } = input.content;
   return content;
 }

@@ -15,16 +15,20 @@ import type { RoomHead } from '@lattice/rooms';
 export function serverAclRefusal(input: SendInput | MembershipInput | RedactInput, head: RoomHead): string | undefined {
   const current = head.state.get(stateKey('m.room.server_acl', ''));
   const leaving = input.kind === 'membership' && input.action === 'leave';
-  if (!leaving && !serverAclAllows(current?.pdu.content as JsonObject | undefined, input.serverName)) return `${input.serverName} is denied access to this room by its server ACL`;
+  if (!leaving && !serverAclAllows(current?.pdu.content as JsonObject | undefined, input.serverName))
+    return `${input.serverName} is denied access to this room by its server ACL`;
   const next = aclAfter(input, head);
-  if (next !== undefined && !serverAclAllows(next, input.serverName)) return `That server ACL would deny ${input.serverName}, locking it out of the room`;
+  if (next !== undefined && !serverAclAllows(next, input.serverName))
+    return `That server ACL would deny ${input.serverName}, locking it out of the room`;
   return undefined;
 }
 
 /** The ACL content the input would put in place, if it changes the ACL. */
 function aclAfter(input: SendInput | MembershipInput | RedactInput, head: RoomHead): JsonObject | undefined {
-  if (input.kind === 'send' && input.type === 'm.room.server_acl' && input.stateKey === '') return input.content as JsonObject;
+  if (input.kind === 'send' && input.type === 'm.room.server_acl' && input.stateKey === '')
+    return input.content as JsonObject;
   const current = head.state.get(stateKey('m.room.server_acl', ''));
-  if (input.kind === 'redact' && current && input.redacts === current.eventId) return redactEvent(head.version, current.pdu).content as JsonObject;
+  if (input.kind === 'redact' && current && input.redacts === current.eventId)
+    return redactEvent(head.version, current.pdu).content as JsonObject;
   return undefined;
 }

@@ -16,10 +16,18 @@ export const BOB = `@bob:${SERVER}`;
 export const CAROL = `@carol:${SERVER}`;
 
 /** A room input without the fields the fixture fills in (distributed over the union's variants). */
-type Submission = RoomInput extends infer T ? (T extends RoomInput ? Omit<T, 'inputId' | 'serverName'> & { inputId?: string } : never) : never;
+type Submission = RoomInput extends infer T
+  ? T extends RoomInput
+    ? Omit<T, 'inputId' | 'serverName'> & { inputId?: string }
+    : never
+  : never;
 
 /** A handler over the database as the room-server's module builds one; tests pass a store to spy on, or other profiles and tenants. */
-export function newRoomInputHandler(db: Database, bus: Bus, options: { store?: RoomStore; profiles?: ProfileLookup; isLocal?: IsLocalServer } = {}): RoomInputHandler {
+export function newRoomInputHandler(
+  db: Database,
+  bus: Bus,
+  options: { store?: RoomStore; profiles?: ProfileLookup; isLocal?: IsLocalServer } = {},
+): RoomInputHandler {
   return new RoomInputHandler(
     db.prisma,
     options.store ?? new RoomStore(db.prisma),
@@ -41,14 +49,31 @@ export async function startRoomServer() {
   const output: OutputRoomEvent[] = [];
   bus.consume('output.room', (e) => void output.push(e));
   const store = new RoomStore(db.prisma);
-  const handler = newRoomInputHandler(db, bus, { store, profiles: async (u) => ({ displayname: u.slice(1, u.indexOf(':')) }) });
+  const handler = newRoomInputHandler(db, bus, {
+    store,
+    profiles: async (u) => ({ displayname: u.slice(1, u.indexOf(':')) }),
+  });
   bus.serve('room.input', (batch) => handler.handle(batch));
   let n = 0;
   const submit = <S extends Submission>(input: S): Promise<RoomInputReplyOf<S['kind']>> => {
     const full = { inputId: `input-${n++}`, serverName: SERVER, ...input } as RoomInput;
-    return bus.request('room.input', full, full.kind === 'createRoom' ? full.sender : full.roomId) as Promise<RoomInputReplyOf<S['kind']>>;
+    return bus.request('room.input', full, full.kind === 'createRoom' ? full.sender : full.roomId) as Promise<
+      RoomInputReplyOf<S['kind']>
+    >;
   };
   /** Output reaches consumers after the publisher moves on; this waits until everything published so far has. */
   const delivered = () => bus.close();
-  return { db, bus, store, handler, output, submit, delivered, close: async () => { await bus.close(); await db.close(); } };
+  return {
+    db,
+    bus,
+    store,
+    handler,
+    output,
+    submit,
+    delivered,
+    close: async () => {
+      await bus.close();
+      await db.close();
+    },
+  };
 }

@@ -102,12 +102,22 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
     );
   }
   if (prevEdges?.length) {
-    const [nids, ids] = arrays(prevEdges.map((r) => r.eventNid), prevEdges.map((r) => r.prevEventId));
-    parts.push(`INSERT INTO event_edges (event_nid, prev_event_id) SELECT * FROM unnest(${nids}::bigint[], ${ids}::text[]) ON CONFLICT DO NOTHING`);
+    const [nids, ids] = arrays(
+      prevEdges.map((r) => r.eventNid),
+      prevEdges.map((r) => r.prevEventId),
+    );
+    parts.push(
+      `INSERT INTO event_edges (event_nid, prev_event_id) SELECT * FROM unnest(${nids}::bigint[], ${ids}::text[]) ON CONFLICT DO NOTHING`,
+    );
   }
   if (authEdges?.length) {
-    const [nids, ids] = arrays(authEdges.map((r) => r.eventNid), authEdges.map((r) => r.authEventId));
-    parts.push(`INSERT INTO event_auth_edges (event_nid, auth_event_id) SELECT * FROM unnest(${nids}::bigint[], ${ids}::text[]) ON CONFLICT DO NOTHING`);
+    const [nids, ids] = arrays(
+      authEdges.map((r) => r.eventNid),
+      authEdges.map((r) => r.authEventId),
+    );
+    parts.push(
+      `INSERT INTO event_auth_edges (event_nid, auth_event_id) SELECT * FROM unnest(${nids}::bigint[], ${ids}::text[]) ON CONFLICT DO NOTHING`,
+    );
   }
   if (txns?.length) {
     const [users, devices, scopes, txnIds, events] = arrays(
@@ -123,14 +133,25 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
   }
   if (extremities?.roomNids.length) {
     // All parts of a statement see the same snapshot, so the old extremities that stay are neither deleted nor inserted again.
-    const [rooms, roomNids, eventNids] = arrays(extremities.roomNids, extremities.rows.map((r) => r.roomNid), extremities.rows.map((r) => r.eventNid));
+    const [rooms, roomNids, eventNids] = arrays(
+      extremities.roomNids,
+      extremities.rows.map((r) => r.roomNid),
+      extremities.rows.map((r) => r.eventNid),
+    );
     const next = `unnest(${roomNids}::int[], ${eventNids}::bigint[]) AS next(room_nid, event_nid)`;
-    parts.push(`DELETE FROM forward_extremities f WHERE f.room_nid = ANY(${rooms}::int[]) AND NOT EXISTS (SELECT 1 FROM ${next} WHERE next.room_nid = f.room_nid AND next.event_nid = f.event_nid)`);
+    parts.push(
+      `DELETE FROM forward_extremities f WHERE f.room_nid = ANY(${rooms}::int[]) AND NOT EXISTS (SELECT 1 FROM ${next} WHERE next.room_nid = f.room_nid AND next.event_nid = f.event_nid)`,
+    );
     parts.push(`INSERT INTO forward_extremities (room_nid, event_nid) SELECT * FROM ${next} ON CONFLICT DO NOTHING`);
   }
   if (processed?.length) {
-    const [ids, replies] = arrays(processed.map((r) => r.inputId), processed.map((r) => r.reply));
-    parts.push(`INSERT INTO processed_inputs (input_id, reply) SELECT * FROM unnest(${ids}::text[], ${replies}::text[])`);
+    const [ids, replies] = arrays(
+      processed.map((r) => r.inputId),
+      processed.map((r) => r.reply),
+    );
+    parts.push(
+      `INSERT INTO processed_inputs (input_id, reply) SELECT * FROM unnest(${ids}::text[], ${replies}::text[])`,
+    );
   }
   if (relations?.length) {
     const columns = arrays(
@@ -151,7 +172,9 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
   }
   if (unrelated?.length) {
     const [ids] = arrays(unrelated);
-    parts.push(`DELETE FROM event_relations WHERE event_nid IN (SELECT event_nid FROM events WHERE event_id = ANY(${ids}::text[]))`);
+    parts.push(
+      `DELETE FROM event_relations WHERE event_nid IN (SELECT event_nid FROM events WHERE event_id = ANY(${ids}::text[]))`,
+    );
   }
   if (parts.length === 0) return;
   await tx.$executeRawUnsafe(`WITH ${parts.map((part, i) => `w${i} AS (${part})`).join(', ')} SELECT 1`, ...params);

@@ -1,7 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { referencedIds, stateKey, type Pdu, type RoomVersion } from '@lattice/protocol';
-import { loadRoomHead, readSnapshotNids, relationOf, type Extremity, type PartialJoin, type RoomHead, type StateEntry } from '@lattice/rooms';
-import { PRISMA, allocateStreamPositions, allocationSql, firstAllocated, type Prisma, type PrismaClient } from '@lattice/storage';
+import {
+  loadRoomHead,
+  readSnapshotNids,
+  relationOf,
+  type Extremity,
+  type PartialJoin,
+  type RoomHead,
+  type StateEntry,
+} from '@lattice/rooms';
+import {
+  PRISMA,
+  allocateStreamPositions,
+  allocationSql,
+  firstAllocated,
+  type Prisma,
+  type PrismaClient,
+} from '@lattice/storage';
 import { roomPersistDuration } from '@lattice/telemetry';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
 import type { StateSet } from '../dag/state-set';
@@ -120,11 +135,17 @@ export class RoomStore {
     const { head } = write;
     const [persisted] = await this.persistAfter([write], [processed], async (tx) => {
       if (entries.alias) {
-        const { count } = await tx.roomAlias.createMany({ data: [{ ...entries.alias, roomId: head.roomId }], skipDuplicates: true });
+        const { count } = await tx.roomAlias.createMany({
+          data: [{ ...entries.alias, roomId: head.roomId }],
+          skipDuplicates: true,
+        });
         if (count === 0) throw new AliasTakenError(entries.alias.alias);
       }
-      head.roomNid = (await tx.room.create({ data: { roomId: head.roomId, roomVersion: head.version.id }, select: { roomNid: true } })).roomNid;
-      if (entries.publishedOn !== undefined) await tx.publishedRoom.create({ data: { serverName: entries.publishedOn, roomId: head.roomId } });
+      head.roomNid = (
+        await tx.room.create({ data: { roomId: head.roomId, roomVersion: head.version.id }, select: { roomNid: true } })
+      ).roomNid;
+      if (entries.publishedOn !== undefined)
+        await tx.publishedRoom.create({ data: { serverName: entries.publishedOn, roomId: head.roomId } });
     });
     return persisted;
   }
@@ -147,19 +168,47 @@ export class RoomStore {
     const outliers = [...new Map([...authChain, ...state].map((e) => [e.eventId, e])).values()];
     const interned = await this.intern(outliers.map((e) => e.pdu));
     return this.db.$transaction(async (tx) => {
-      const room = await tx.room.create({ data: { roomId, roomVersion: version.id, isPartialState: partial !== undefined } });
-      if (partial) await tx.partialStateRoom.create({ data: { roomNid: room.roomNid, roomId, joinEventId: partial.joinEventId, servers: partial.servers } });
+      const room = await tx.room.create({
+        data: { roomId, roomVersion: version.id, isPartialState: partial !== undefined },
+      });
+      if (partial)
+        await tx.partialStateRoom.create({
+          data: { roomNid: room.roomNid, roomId, joinEventId: partial.joinEventId, servers: partial.servers },
+        });
       const nids = await insertOutliers(tx, { roomNid: room.roomNid, version }, outliers, interned);
-      const entries = state.map(({ eventId, pdu }) => ({ eventId, pdu, ...interned.of(pdu), eventNid: nids.get(eventId)! }));
-      const snapshot = await writeFullSnapshot(tx, room.roomNid, entries.map((e) => [e.typeNid, e.keyNid, e.eventNid]));
+      const entries = state.map(({ eventId, pdu }) => ({
+        eventId,
+        pdu,
+        ...interned.of(pdu),
+        eventNid: nids.get(eventId)!,
+      }));
+      const snapshot = await writeFullSnapshot(
+        tx,
+        room.roomNid,
+        entries.map((e) => [e.typeNid, e.keyNid, e.eventNid]),
+      );
       // Imported state has no position in our stream: it predates this server's view of the room.
-      await tx.currentState.createMany({ data: entries.map((e) => ({ roomNid: room.roomNid, typeNid: e.typeNid, stateKeyNid: e.keyNid, eventNid: e.eventNid, ...memberColumns(e.pdu), streamPos: 0n })) });
+      await tx.currentState.createMany({
+        data: entries.map((e) => ({
+          roomNid: room.roomNid,
+          typeNid: e.typeNid,
+          stateKeyNid: e.keyNid,
+          eventNid: e.eventNid,
+          ...memberColumns(e.pdu),
+          streamPos: 0n,
+        })),
+      });
       await tx.room.update({ where: { roomNid: room.roomNid }, data: { stateSnapshotNid: snapshot } });
       return {
         roomNid: room.roomNid,
         roomId,
         version,
-        state: new Map(entries.map((e) => [stateKey(e.pdu.type, e.pdu.state_key!), { eventId: e.eventId, eventNid: e.eventNid, pdu: e.pdu }])),
+        state: new Map(
+          entries.map((e) => [
+            stateKey(e.pdu.type, e.pdu.state_key!),
+            { eventId: e.eventId, eventNid: e.eventNid, pdu: e.pdu },
+          ]),
+        ),
         extremities: [],
         snapshotNid: snapshot,
         partialState: partial !== undefined,
@@ -169,7 +218,14 @@ export class RoomStore {
 
   /** Stores events of a room as outliers (fetched to complete a partial state); ones already stored are skipped. */
   async storeOutliers(head: RoomHead, events: Array<{ eventId: string; pdu: Pdu }>): Promise<void> {
-    const known = new Set((await this.db.event.findMany({ where: { eventId: { in: events.map((e) => e.eventId) } }, select: { eventId: true } })).map((e) => e.eventId));
+    const known = new Set(
+      (
+        await this.db.event.findMany({
+          where: { eventId: { in: events.map((e) => e.eventId) } },
+          select: { eventId: true },
+        })
+      ).map((e) => e.eventId),
+    );
     const fresh = [...new Map(events.filter((e) => !known.has(e.eventId)).map((e) => [e.eventId, e])).values()];
     if (fresh.length === 0) return;
     const interned = await this.intern(fresh.map((e) => e.pdu));
@@ -188,37 +244,87 @@ export class RoomStore {
    * room again whole, as after a join. Returns that position, or undefined
    * when the room was not partial (a repeated completion).
    */
-  async completeState(head: RoomHead, joinEventId: string, stateIds: string[], isLocalUser: (userId: string) => boolean): Promise<bigint | undefined> {
+  async completeState(
+    head: RoomHead,
+    joinEventId: string,
+    stateIds: string[],
+    isLocalUser: (userId: string) => boolean,
+  ): Promise<bigint | undefined> {
     return this.db.$transaction(async (tx) => {
-      const [room] = await tx.$queryRawUnsafe<Array<{ is_partial_state: boolean }>>('SELECT is_partial_state FROM rooms WHERE room_nid = $1 FOR UPDATE', head.roomNid);
+      const [room] = await tx.$queryRawUnsafe<Array<{ is_partial_state: boolean }>>(
+        'SELECT is_partial_state FROM rooms WHERE room_nid = $1 FOR UPDATE',
+        head.roomNid,
+      );
       if (!room?.is_partial_state) return undefined;
-      const rows = await tx.$queryRawUnsafe<Array<{ event_nid: bigint; event_id: string; type_nid: number; state_key_nid: number | null; json: string }>>(
+      const rows = await tx.$queryRawUnsafe<
+        Array<{ event_nid: bigint; event_id: string; type_nid: number; state_key_nid: number | null; json: string }>
+      >(
         `SELECT e.event_nid, e.event_id, e.type_nid, e.state_key_nid, j.json FROM events e JOIN event_json j ON j.event_nid = e.event_nid
          WHERE e.room_nid = $1 AND e.event_id = ANY($2::text[]) AND e.state_key_nid IS NOT NULL`,
         head.roomNid,
         stateIds,
       );
-      if (rows.length !== new Set(stateIds).size) throw new Error(`Completing ${head.roomId}: ${stateIds.length - rows.length} state events are not stored`);
-      const full = rows.map((r) => ({ eventNid: BigInt(r.event_nid), typeNid: r.type_nid, keyNid: r.state_key_nid!, pdu: JSON.parse(r.json) as Pdu }));
+      if (rows.length !== new Set(stateIds).size)
+        throw new Error(`Completing ${head.roomId}: ${stateIds.length - rows.length} state events are not stored`);
+      const full = rows.map((r) => ({
+        eventNid: BigInt(r.event_nid),
+        typeNid: r.type_nid,
+        keyNid: r.state_key_nid!,
+        pdu: JSON.parse(r.json) as Pdu,
+      }));
       const slot = (e: { typeNid: number; keyNid: number }) => `${e.typeNid}:${e.keyNid}`;
 
       await completeRootSnapshots(tx, head.roomNid, full);
-      const [join] = await tx.$queryRawUnsafe<Array<{ state_snapshot_nid: bigint | null }>>('SELECT state_snapshot_nid FROM events WHERE event_id = $1', joinEventId);
-      const beforeJoin = join?.state_snapshot_nid == null ? new Map<string, bigint>() : await readSnapshotNids(tx, BigInt(join.state_snapshot_nid));
+      const [join] = await tx.$queryRawUnsafe<Array<{ state_snapshot_nid: bigint | null }>>(
+        'SELECT state_snapshot_nid FROM events WHERE event_id = $1',
+        joinEventId,
+      );
+      const beforeJoin =
+        join?.state_snapshot_nid == null
+          ? new Map<string, bigint>()
+          : await readSnapshotNids(tx, BigInt(join.state_snapshot_nid));
       for (const e of full) if (!beforeJoin.has(slot(e))) beforeJoin.set(slot(e), e.eventNid);
       const joinSnapshot = await writeFullSnapshot(tx, head.roomNid, snapshotEntries(beforeJoin));
       await tx.event.updateMany({ where: { eventId: joinEventId }, data: { stateSnapshotNid: joinSnapshot } });
 
-      const current = new Set((await tx.currentState.findMany({ where: { roomNid: head.roomNid }, select: { typeNid: true, stateKeyNid: true } })).map((c) => slot({ typeNid: c.typeNid, keyNid: c.stateKeyNid })));
+      const current = new Set(
+        (
+          await tx.currentState.findMany({
+            where: { roomNid: head.roomNid },
+            select: { typeNid: true, stateKeyNid: true },
+          })
+        ).map((c) => slot({ typeNid: c.typeNid, keyNid: c.stateKeyNid })),
+      );
       const missing = full.filter((e) => !current.has(slot(e)));
       const position = await allocateStreamPositions(tx, 'events', 1);
-      await tx.currentState.createMany({ data: missing.map((e) => ({ roomNid: head.roomNid, typeNid: e.typeNid, stateKeyNid: e.keyNid, eventNid: e.eventNid, ...memberColumns(e.pdu), streamPos: position })) });
+      await tx.currentState.createMany({
+        data: missing.map((e) => ({
+          roomNid: head.roomNid,
+          typeNid: e.typeNid,
+          stateKeyNid: e.keyNid,
+          eventNid: e.eventNid,
+          ...memberColumns(e.pdu),
+          streamPos: position,
+        })),
+      });
       const now = await readSnapshotNids(tx, head.snapshotNid!);
       for (const e of missing) now.set(slot(e), e.eventNid);
       const snapshot = await writeFullSnapshot(tx, head.roomNid, snapshotEntries(now));
-      const localMembers = (await tx.currentState.findMany({ where: { roomNid: head.roomNid, membership: 'join' }, select: { userId: true } })).flatMap((c) => (c.userId && isLocalUser(c.userId) ? [c.userId] : []));
-      if (localMembers.length) await tx.currentState.updateMany({ where: { roomNid: head.roomNid, userId: { in: localMembers } }, data: { streamPos: position } });
-      await tx.room.update({ where: { roomNid: head.roomNid }, data: { stateSnapshotNid: snapshot, isPartialState: false } });
+      const localMembers = (
+        await tx.currentState.findMany({
+          where: { roomNid: head.roomNid, membership: 'join' },
+          select: { userId: true },
+        })
+      ).flatMap((c) => (c.userId && isLocalUser(c.userId) ? [c.userId] : []));
+      if (localMembers.length)
+        await tx.currentState.updateMany({
+          where: { roomNid: head.roomNid, userId: { in: localMembers } },
+          data: { streamPos: position },
+        });
+      await tx.room.update({
+        where: { roomNid: head.roomNid },
+        data: { stateSnapshotNid: snapshot, isPartialState: false },
+      });
       await tx.partialStateRoom.deleteMany({ where: { roomNid: head.roomNid } });
       return position;
     });
@@ -228,7 +334,9 @@ export class RoomStore {
   private async intern(pdus: Pdu[]): Promise<Interned> {
     const typeNids = new Map<string, number>();
     for (const type of new Set(pdus.map((pdu) => pdu.type))) typeNids.set(type, await this.nids.typeNid(type));
-    const keyNids = await this.nids.stateKeyNids(pdus.flatMap((pdu) => (pdu.state_key === undefined ? [] : [pdu.state_key])));
+    const keyNids = await this.nids.stateKeyNids(
+      pdus.flatMap((pdu) => (pdu.state_key === undefined ? [] : [pdu.state_key])),
+    );
     const typeNid = (pdu: Pdu) => typeNids.get(pdu.type)!;
     const keyNid = (pdu: Pdu) => (pdu.state_key === undefined ? null : keyNids.get(pdu.state_key)!);
     return { typeNid, keyNid, of: (pdu) => ({ typeNid: typeNid(pdu), keyNid: keyNid(pdu)! }) };
@@ -242,14 +350,19 @@ export class RoomStore {
   /** The replies recorded for inputs that were already applied, by input ID. */
   async processedReplies(inputIds: string[]): Promise<Map<string, string>> {
     if (inputIds.length === 0) return new Map();
-    const rows = await this.db.$queryRawUnsafe<Array<{ input_id: string; reply: string }>>('SELECT input_id, reply FROM processed_inputs WHERE input_id = ANY($1::text[])', inputIds);
+    const rows = await this.db.$queryRawUnsafe<Array<{ input_id: string; reply: string }>>(
+      'SELECT input_id, reply FROM processed_inputs WHERE input_id = ANY($1::text[])',
+      inputIds,
+    );
     return new Map(rows.map((r) => [r.input_id, r.reply]));
   }
 
   /** The events client transactions already produced, by transactionKey(). */
   async eventsForTransactions(txns: ClientTransaction[]): Promise<Map<string, string>> {
     if (txns.length === 0) return new Map();
-    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string; device_id: string; scope: string; txn_id: string; event_id: string }>>(
+    const rows = await this.db.$queryRawUnsafe<
+      Array<{ user_id: string; device_id: string; scope: string; txn_id: string; event_id: string }>
+    >(
       `SELECT user_id, device_id, scope, txn_id, event_id FROM txn_ids
        WHERE (user_id, device_id, scope, txn_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]))`,
       txns.map((t) => t.userId),
@@ -257,7 +370,12 @@ export class RoomStore {
       txns.map((t) => t.scope),
       txns.map((t) => t.txnId),
     );
-    return new Map(rows.map((r) => [transactionKey({ userId: r.user_id, deviceId: r.device_id, scope: r.scope, txnId: r.txn_id }), r.event_id]));
+    return new Map(
+      rows.map((r) => [
+        transactionKey({ userId: r.user_id, deviceId: r.device_id, scope: r.scope, txnId: r.txn_id }),
+        r.event_id,
+      ]),
+    );
   }
 
   /**
@@ -276,7 +394,11 @@ export class RoomStore {
   }
 
   /** Persists the join that completes importRoom and drops the invite it answers, in one transaction. */
-  async persistImportedJoin(write: RoomWrite, processed: ProcessedInput, invite: { roomId: string; userId: string }): Promise<PersistedEvent[]> {
+  async persistImportedJoin(
+    write: RoomWrite,
+    processed: ProcessedInput,
+    invite: { roomId: string; userId: string },
+  ): Promise<PersistedEvent[]> {
     const [persisted] = await this.persistAfter([write], [processed], async (tx) => {
       await tx.remoteInvite.deleteMany({ where: invite });
     });
@@ -292,7 +414,11 @@ export class RoomStore {
    * extremities, and write the events' details (JSON, edges, transaction
    * IDs, relations, redactions, the inputs' replies).
    */
-  private async persistAfter(writes: RoomWrite[], processed: ProcessedInput[], first?: (tx: Prisma.TransactionClient) => Promise<void>): Promise<PersistedEvent[][]> {
+  private async persistAfter(
+    writes: RoomWrite[],
+    processed: ProcessedInput[],
+    first?: (tx: Prisma.TransactionClient) => Promise<void>,
+  ): Promise<PersistedEvent[][]> {
     const timer = roomPersistDuration.startTimer();
     try {
       return await this.writeAll(writes, processed, first);
@@ -302,7 +428,11 @@ export class RoomStore {
   }
 
   /** persistAfter's work, timed there for the persist-time metric. */
-  private async writeAll(writes: RoomWrite[], processed: ProcessedInput[], first?: (tx: Prisma.TransactionClient) => Promise<void>): Promise<PersistedEvent[][]> {
+  private async writeAll(
+    writes: RoomWrite[],
+    processed: ProcessedInput[],
+    first?: (tx: Prisma.TransactionClient) => Promise<void>,
+  ): Promise<PersistedEvent[][]> {
     const interned = await this.intern(pdusWritten(writes));
     const visible = writes.flatMap((w) => w.events).filter(isVisible);
 
@@ -319,7 +449,8 @@ export class RoomStore {
 
     // Only now that they are committed may planned sets carry their snapshots.
     for (const [set, nid] of writtenSets) set.snapshotNid = nid;
-    for (const { write, state, extremities, snapshotNid } of advancedHeads) Object.assign(write.head, { state, extremities, snapshotNid });
+    for (const { write, state, extremities, snapshotNid } of advancedHeads)
+      Object.assign(write.head, { state, extremities, snapshotNid });
     return advancedHeads.map((a) => a.persisted);
   }
 
@@ -333,11 +464,21 @@ export class RoomStore {
    * state taken in at the join) just gets its place in the timeline.
    * `events` are newest first. Returns the events placed, with positions.
    */
-  async storeBackfill(head: RoomHead, epoch: bigint, events: Array<{ eventId: string; pdu: Pdu }>, processed: ProcessedInput[]): Promise<PersistedEvent[]> {
+  async storeBackfill(
+    head: RoomHead,
+    epoch: bigint,
+    events: Array<{ eventId: string; pdu: Pdu }>,
+    processed: ProcessedInput[],
+  ): Promise<PersistedEvent[]> {
     const nids = await this.intern(events.map((e) => e.pdu));
     return this.db.$transaction(async (tx) => {
-      await this.fence(tx, [{ head, epoch, events: [], next: { state: { entries: head.state }, extremities: head.extremities } }]);
-      const stored = await tx.event.findMany({ where: { eventId: { in: events.map((e) => e.eventId) } }, select: { eventId: true, streamPos: true } });
+      await this.fence(tx, [
+        { head, epoch, events: [], next: { state: { entries: head.state }, extremities: head.extremities } },
+      ]);
+      const stored = await tx.event.findMany({
+        where: { eventId: { in: events.map((e) => e.eventId) } },
+        select: { eventId: true, streamPos: true },
+      });
       const unplaced = new Set(stored.filter((r) => r.streamPos === null).map((r) => r.eventId));
       const known = new Set(stored.map((r) => r.eventId));
       const placed = events.filter((e) => !known.has(e.eventId) || unplaced.has(e.eventId));
@@ -347,7 +488,8 @@ export class RoomStore {
       }
       const first = await allocateStreamPositions(tx, 'backfill', placed.length);
       const positions = new Map(placed.map((e, i) => [e.eventId, -(first + BigInt(i))]));
-      for (const eventId of unplaced) await tx.event.update({ where: { eventId }, data: { streamPos: positions.get(eventId)! } });
+      for (const eventId of unplaced)
+        await tx.event.update({ where: { eventId }, data: { streamPos: positions.get(eventId)! } });
       const fresh = placed.filter((e) => !known.has(e.eventId));
       const rows = await tx.event.createManyAndReturn({
         data: fresh.map(({ eventId, pdu }) => ({
@@ -360,12 +502,22 @@ export class RoomStore {
       const nidOf = (eventId: string) => eventNids.get(eventId)!;
       await writeEventDetails(tx, {
         json: fresh.map(({ eventId, pdu }) => ({ eventNid: nidOf(eventId), json: JSON.stringify(pdu) })),
-        prevEdges: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid: nidOf(eventId), prevEventId }))),
-        authEdges: fresh.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nidOf(eventId), authEventId }))),
+        prevEdges: fresh.flatMap(({ eventId, pdu }) =>
+          referencedIds(pdu.prev_events).map((prevEventId) => ({ eventNid: nidOf(eventId), prevEventId })),
+        ),
+        authEdges: fresh.flatMap(({ eventId, pdu }) =>
+          referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nidOf(eventId), authEventId })),
+        ),
         processed,
-        relations: fresh.flatMap(({ eventId, pdu }) => relationRows(head, nidOf(eventId), pdu, nids.typeNid(pdu), positions.get(eventId)!)),
+        relations: fresh.flatMap(({ eventId, pdu }) =>
+          relationRows(head, nidOf(eventId), pdu, nids.typeNid(pdu), positions.get(eventId)!),
+        ),
       });
-      return placed.map((e) => ({ eventId: e.eventId, eventNid: eventNids.get(e.eventId) ?? 0n, streamPos: positions.get(e.eventId)! }));
+      return placed.map((e) => ({
+        eventId: e.eventId,
+        eventNid: eventNids.get(e.eventId) ?? 0n,
+        streamPos: positions.get(e.eventId)!,
+      }));
     });
   }
 
@@ -393,7 +545,9 @@ export class RoomStore {
       if (stored < epoch) await tx.room.update({ where: { roomNid: head.roomNid }, data: { writerEpoch: epoch } });
     }
     // A statement of its own: one taken after the locks are granted sees what the writer we waited for committed.
-    const checked = await tx.$queryRawUnsafe<Array<{ last: bigint | null; room_nid: number | null; event_nid: bigint | null }>>(
+    const checked = await tx.$queryRawUnsafe<
+      Array<{ last: bigint | null; room_nid: number | null; event_nid: bigint | null }>
+    >(
       positions > 0
         ? `WITH alloc AS (${allocationSql("'events'", '$2')})
            SELECT a.position AS last, f.room_nid, f.event_nid FROM alloc a LEFT JOIN forward_extremities f ON f.room_nid = ANY($1::int[])`
@@ -405,7 +559,8 @@ export class RoomStore {
     for (const { head } of writes) {
       const mine = stored.filter((x) => Number(x.room_nid) === head.roomNid);
       const cached = new Set(head.extremities.map((x) => x.eventNid));
-      if (mine.length !== cached.size || mine.some((x) => !cached.has(BigInt(x.event_nid!)))) throw new StaleHeadError(head.roomId);
+      if (mine.length !== cached.size || mine.some((x) => !cached.has(BigInt(x.event_nid!))))
+        throw new StaleHeadError(head.roomId);
     }
     return positions > 0 ? firstAllocated(checked[0].last!, positions) : 0n;
   }
@@ -424,7 +579,8 @@ function pdusWritten(writes: RoomWrite[]): Pdu[] {
     }
   }
   for (const { head, next } of writes) {
-    for (const [key, entry] of next.state.entries) if (head.state.get(key)?.eventId !== entry.eventId) pdus.push(entry.pdu);
+    for (const [key, entry] of next.state.entries)
+      if (head.state.get(key)?.eventId !== entry.eventId) pdus.push(entry.pdu);
   }
   return pdus;
 }
@@ -443,17 +599,37 @@ interface InsertedWrite {
  * `position` on; state events one by one (later snapshots refer to them),
  * messages in one statement. Fills `nids` with the nids inserted.
  */
-async function insertEventRows(tx: Prisma.TransactionClient, writes: RoomWrite[], position: bigint, interned: Interned, snapshots: SnapshotWriter, nids: Map<string, bigint>): Promise<InsertedWrite[]> {
+async function insertEventRows(
+  tx: Prisma.TransactionClient,
+  writes: RoomWrite[],
+  position: bigint,
+  interned: Interned,
+  snapshots: SnapshotWriter,
+  nids: Map<string, bigint>,
+): Promise<InsertedWrite[]> {
   const messageRows: EventRow[] = [];
   const inserted: InsertedWrite[] = [];
   for (const write of writes) {
-    for (const [eventId, eventNid] of await insertOutliers(tx, write.head, [...new Map((write.outliers ?? []).map((o) => [o.eventId, o])).values()], interned)) nids.set(eventId, eventNid);
+    for (const [eventId, eventNid] of await insertOutliers(
+      tx,
+      write.head,
+      [...new Map((write.outliers ?? []).map((o) => [o.eventId, o])).values()],
+      interned,
+    ))
+      nids.set(eventId, eventNid);
     const persisted: PersistedEvent[] = [];
     const positions = new Map<string, bigint>();
     for (const event of write.events) {
       const streamPos = isVisible(event) ? position++ : null;
       if (streamPos !== null) positions.set(event.eventId, streamPos);
-      const row = eventRow(write.head, event, interned.typeNid(event.pdu), interned.keyNid(event.pdu), streamPos, await snapshots.ensure(write.head.roomNid, event.before));
+      const row = eventRow(
+        write.head,
+        event,
+        interned.typeNid(event.pdu),
+        interned.keyNid(event.pdu),
+        streamPos,
+        await snapshots.ensure(write.head.roomNid, event.before),
+      );
       if (event.pdu.state_key === undefined) messageRows.push(row);
       else nids.set(event.eventId, (await tx.event.create({ data: row, select: { eventNid: true } })).eventNid);
       if (streamPos !== null) persisted.push({ eventId: event.eventId, eventNid: 0n, streamPos });
@@ -475,15 +651,30 @@ interface AdvancedRoom {
 }
 
 /** Moves each room to the write's next state: current state rows, the room's snapshot. */
-async function advanceRooms(tx: Prisma.TransactionClient, inserted: InsertedWrite[], snapshots: SnapshotWriter, interned: Interned): Promise<AdvancedRoom[]> {
+async function advanceRooms(
+  tx: Prisma.TransactionClient,
+  inserted: InsertedWrite[],
+  snapshots: SnapshotWriter,
+  interned: Interned,
+): Promise<AdvancedRoom[]> {
   const advanced: AdvancedRoom[] = [];
   for (const { write, persisted, positions, lastPosition } of inserted) {
     const nidOf = await snapshots.nidsOf([...write.next.state.entries.values(), ...write.next.extremities]);
-    const state = new Map([...write.next.state.entries].map(([key, entry]) => [key, { ...entry, eventNid: nidOf(entry) }]));
+    const state = new Map(
+      [...write.next.state.entries].map(([key, entry]) => [key, { ...entry, eventNid: nidOf(entry) }]),
+    );
     const extremities = write.next.extremities.map((x) => ({ ...x, eventNid: nidOf(x) }));
-    await updateCurrentState(tx, write.head, state, (eventId) => positions.get(eventId) ?? lastPosition, interned.typeNid, (pdu) => interned.keyNid(pdu)!);
+    await updateCurrentState(
+      tx,
+      write.head,
+      state,
+      (eventId) => positions.get(eventId) ?? lastPosition,
+      interned.typeNid,
+      (pdu) => interned.keyNid(pdu)!,
+    );
     const snapshotNid = await snapshots.ensure(write.head.roomNid, write.next.state);
-    if (snapshotNid !== write.head.snapshotNid) await tx.room.update({ where: { roomNid: write.head.roomNid }, data: { stateSnapshotNid: snapshotNid } });
+    if (snapshotNid !== write.head.snapshotNid)
+      await tx.room.update({ where: { roomNid: write.head.roomNid }, data: { stateSnapshotNid: snapshotNid } });
     advanced.push({ write, state, extremities, snapshotNid, persisted });
   }
   return advanced;
@@ -494,7 +685,14 @@ async function advanceRooms(tx: Prisma.TransactionClient, inserted: InsertedWrit
  * edges, client transaction IDs, relations, the rooms' extremities, the
  * redactions they make, and the inputs' replies.
  */
-async function writeDetails(tx: Prisma.TransactionClient, inserted: InsertedWrite[], advanced: AdvancedRoom[], nids: Map<string, bigint>, interned: Interned, processed: ProcessedInput[]): Promise<void> {
+async function writeDetails(
+  tx: Prisma.TransactionClient,
+  inserted: InsertedWrite[],
+  advanced: AdvancedRoom[],
+  nids: Map<string, bigint>,
+  interned: Interned,
+  processed: ProcessedInput[],
+): Promise<void> {
   const json: Array<{ eventNid: bigint; json: string }> = [];
   const edges: Array<{ eventNid: bigint; prevEventId: string }> = [];
   const authEdges: Array<{ eventNid: bigint; authEventId: string }> = [];
@@ -511,13 +709,16 @@ async function writeDetails(tx: Prisma.TransactionClient, inserted: InsertedWrit
       authEdges.push(...referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid, authEventId })));
       if (event.txn) txns.push({ ...event.txn, eventId });
       const streamPos = positions.get(eventId);
-      if (streamPos !== undefined) relations.push(...relationRows(write.head, eventNid, pdu, interned.typeNid(pdu), streamPos));
+      if (streamPos !== undefined)
+        relations.push(...relationRows(write.head, eventNid, pdu, interned.typeNid(pdu), streamPos));
       if (streamPos !== undefined && event.gapBefore) gaps.push({ roomNid: write.head.roomNid, streamPos });
       eventIdOf.set(eventNid, eventId);
     }
   }
   const writes = inserted.map((i) => i.write);
-  const extremityRows = advanced.flatMap(({ write, extremities }) => extremities.map((x) => ({ roomNid: write.head.roomNid, eventNid: x.eventNid })));
+  const extremityRows = advanced.flatMap(({ write, extremities }) =>
+    extremities.map((x) => ({ roomNid: write.head.roomNid, eventNid: x.eventNid })),
+  );
   const redactedIds = await markRedactions(tx, writes);
   if (gaps.length) await tx.timelineGap.createMany({ data: gaps });
   await writeEventDetails(tx, {
@@ -561,7 +762,12 @@ interface Interned {
  * their JSON and auth edges; an event already stored is left as it is.
  * Returns the nids of the events it inserted.
  */
-async function insertOutliers(tx: Prisma.TransactionClient, room: RoomRef, events: Array<{ eventId: string; pdu: Pdu }>, interned: Interned): Promise<Map<string, bigint>> {
+async function insertOutliers(
+  tx: Prisma.TransactionClient,
+  room: RoomRef,
+  events: Array<{ eventId: string; pdu: Pdu }>,
+  interned: Interned,
+): Promise<Map<string, bigint>> {
   if (events.length === 0) return new Map();
   const rows = await tx.event.createManyAndReturn({
     data: events.map(({ eventId, pdu }) => outlierRow(room, eventId, pdu, interned.typeNid(pdu), interned.keyNid(pdu))),
@@ -572,14 +778,20 @@ async function insertOutliers(tx: Prisma.TransactionClient, room: RoomRef, event
   const created = events.filter((e) => nids.has(e.eventId));
   await writeEventDetails(tx, {
     json: created.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })),
-    authEdges: created.flatMap(({ eventId, pdu }) => referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId }))),
+    authEdges: created.flatMap(({ eventId, pdu }) =>
+      referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId })),
+    ),
   });
   return nids;
 }
 
 /** readSnapshotNids' map as writeFullSnapshot's entries. */
 function snapshotEntries(state: Map<string, bigint>): Array<[number, number, bigint]> {
-  return [...state.entries()].map(([slot, eventNid]) => [Number(slot.split(':')[0]), Number(slot.split(':')[1]), eventNid]);
+  return [...state.entries()].map(([slot, eventNid]) => [
+    Number(slot.split(':')[0]),
+    Number(slot.split(':')[1]),
+    eventNid,
+  ]);
 }
 
 /** The key of a client transaction in eventsForTransactions' answer. */
@@ -605,7 +817,13 @@ function baseRow(head: RoomRef, eventId: string, pdu: Pdu, typeNid: number, stat
 }
 
 /** An event kept outside the DAG's known state: no snapshot, and no place in the timeline unless one is given. */
-function outlierRow(head: RoomRef, eventId: string, pdu: Pdu, typeNid: number, stateKeyNid: number | null): Prisma.EventCreateManyInput {
+function outlierRow(
+  head: RoomRef,
+  eventId: string,
+  pdu: Pdu,
+  typeNid: number,
+  stateKeyNid: number | null,
+): Prisma.EventCreateManyInput {
   return { ...baseRow(head, eventId, pdu, typeNid, stateKeyNid), isOutlier: true };
 }
 
@@ -613,7 +831,18 @@ function outlierRow(head: RoomRef, eventId: string, pdu: Pdu, typeNid: number, s
 function relationRows(head: RoomRef, eventNid: bigint, pdu: Pdu, typeNid: number, streamPos: bigint): RelationRow[] {
   const relation = relationOf(pdu.content);
   if (!relation) return [];
-  return [{ eventNid, roomNid: head.roomNid, parentEventId: relation.parentEventId, relType: relation.relType, aggregationKey: relation.key ?? null, typeNid, sender: pdu.sender, streamPos }];
+  return [
+    {
+      eventNid,
+      roomNid: head.roomNid,
+      parentEventId: relation.parentEventId,
+      relType: relation.relType,
+      aggregationKey: relation.key ?? null,
+      typeNid,
+      sender: pdu.sender,
+      streamPos,
+    },
+  ];
 }
 
 /** Whether clients see the event: only accepted events get a stream position. */
@@ -622,7 +851,14 @@ function isVisible(event: NewEvent): boolean {
 }
 
 /** An event placed in the DAG: with the state before it, its place in the timeline if any, and what became of it. */
-function eventRow(head: RoomHead, event: NewEvent, typeNid: number, stateKeyNid: number | null, streamPos: bigint | null, stateSnapshotNid: bigint | null): EventRow {
+function eventRow(
+  head: RoomHead,
+  event: NewEvent,
+  typeNid: number,
+  stateKeyNid: number | null,
+  streamPos: bigint | null,
+  stateSnapshotNid: bigint | null,
+): EventRow {
   return {
     ...baseRow(head, event.eventId, event.pdu, typeNid, stateKeyNid),
     streamPos,
@@ -645,7 +881,10 @@ export function redactsOf(version: RoomVersion, pdu: Pdu): string | undefined {
 /** current_state's denormalised membership: the user and membership of an m.room.member event, null otherwise. */
 function memberColumns(pdu: Pdu): { userId: string | null; membership: string | null } {
   const isMember = pdu.type === 'm.room.member';
-  return { userId: isMember ? pdu.state_key! : null, membership: isMember && typeof pdu.content.membership === 'string' ? pdu.content.membership : null };
+  return {
+    userId: isMember ? pdu.state_key! : null,
+    membership: isMember && typeof pdu.content.membership === 'string' ? pdu.content.membership : null,
+  };
 }
 
 /**
@@ -686,8 +925,14 @@ async function updateCurrentState(
  * only the entries it has no slot for; layers above it keep overriding, so
  * every later change (and removal) still wins.
  */
-async function completeRootSnapshots(tx: Prisma.TransactionClient, roomNid: number, full: Array<{ eventNid: bigint; typeNid: number; keyNid: number }>): Promise<void> {
-  const roots = await tx.$queryRawUnsafe<Array<{ snapshot_nid: bigint; type_nids: number[]; state_key_nids: number[] }>>(
+async function completeRootSnapshots(
+  tx: Prisma.TransactionClient,
+  roomNid: number,
+  full: Array<{ eventNid: bigint; typeNid: number; keyNid: number }>,
+): Promise<void> {
+  const roots = await tx.$queryRawUnsafe<
+    Array<{ snapshot_nid: bigint; type_nids: number[]; state_key_nids: number[] }>
+  >(
     'SELECT snapshot_nid, type_nids, state_key_nids FROM state_snapshots WHERE room_nid = $1 AND parent_snapshot_nid IS NULL',
     roomNid,
   );

@@ -27,21 +27,34 @@ export class SnapshotWriter {
     let nid: bigint | null;
     if ('full' in plan) {
       const nidOf = await this.nidsOf(plan.full);
-      nid = plan.full.length === 0 ? null : await writeFullSnapshot(this.tx, roomNid, plan.full.map((e) => [this.typeNid(e.pdu), this.keyNid(e.pdu), nidOf(e)]));
+      nid =
+        plan.full.length === 0
+          ? null
+          : await writeFullSnapshot(
+              this.tx,
+              roomNid,
+              plan.full.map((e) => [this.typeNid(e.pdu), this.keyNid(e.pdu), nidOf(e)]),
+            );
     } else {
       nid = await this.ensure(roomNid, plan.base);
       const nidOf = await this.nidsOf(plan.changes);
-      for (const e of plan.changes) nid = await writeStateSnapshot(this.tx, roomNid, nid, this.typeNid(e.pdu), this.keyNid(e.pdu), nidOf(e));
+      for (const e of plan.changes)
+        nid = await writeStateSnapshot(this.tx, roomNid, nid, this.typeNid(e.pdu), this.keyNid(e.pdu), nidOf(e));
     }
     this.written.set(set, nid);
     return nid;
   }
 
   /** The event nids of these entries: known, written in this transaction, or read (planned entries carry 0). */
-  async nidsOf(items: Array<{ eventId: string; eventNid: bigint }>): Promise<(item: { eventId: string; eventNid: bigint }) => bigint> {
+  async nidsOf(
+    items: Array<{ eventId: string; eventNid: bigint }>,
+  ): Promise<(item: { eventId: string; eventNid: bigint }) => bigint> {
     const missing = items.filter((x) => !x.eventNid && !this.nids.has(x.eventId)).map((x) => x.eventId);
     if (missing.length) {
-      const rows = await this.tx.$queryRawUnsafe<Array<{ event_id: string; event_nid: bigint }>>('SELECT event_id, event_nid FROM events WHERE event_id = ANY($1::text[])', missing);
+      const rows = await this.tx.$queryRawUnsafe<Array<{ event_id: string; event_nid: bigint }>>(
+        'SELECT event_id, event_nid FROM events WHERE event_id = ANY($1::text[])',
+        missing,
+      );
       for (const row of rows) this.nids.set(row.event_id, BigInt(row.event_nid));
     }
     return (item) => item.eventNid || this.nids.get(item.eventId)!;

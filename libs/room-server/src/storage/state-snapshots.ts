@@ -17,20 +17,41 @@ export async function writeStateSnapshot(
   stateKeyNid: number,
   eventNid: bigint,
 ): Promise<bigint> {
-  const parentDepth = parentNid === null ? -1 : Number((await tx.stateSnapshot.findUnique({ where: { snapshotNid: parentNid }, select: { layerDepth: true } }))!.layerDepth);
+  const parentDepth =
+    parentNid === null
+      ? -1
+      : Number(
+          (await tx.stateSnapshot.findUnique({ where: { snapshotNid: parentNid }, select: { layerDepth: true } }))!
+            .layerDepth,
+        );
   if (parentNid !== null && parentDepth + 1 <= MAX_LAYER_DEPTH) {
     const row = await tx.stateSnapshot.create({
-      data: { roomNid, parentSnapshotNid: parentNid, layerDepth: parentDepth + 1, typeNids: [typeNid], stateKeyNids: [stateKeyNid], eventNids: [eventNid] },
+      data: {
+        roomNid,
+        parentSnapshotNid: parentNid,
+        layerDepth: parentDepth + 1,
+        typeNids: [typeNid],
+        stateKeyNids: [stateKeyNid],
+        eventNids: [eventNid],
+      },
     });
     return row.snapshotNid;
   }
   const full = parentNid === null ? new Map<string, bigint>() : await readSnapshotNids(tx, parentNid);
   full.set(`${typeNid}:${stateKeyNid}`, eventNid);
-  return writeFullSnapshot(tx, roomNid, [...full.entries()].map(([k, e]) => [...k.split(':').map(Number), e] as [number, number, bigint]));
+  return writeFullSnapshot(
+    tx,
+    roomNid,
+    [...full.entries()].map(([k, e]) => [...k.split(':').map(Number), e] as [number, number, bigint]),
+  );
 }
 
 /** Writes a snapshot holding exactly these (type nid, state key nid, event nid) entries. Returns its nid. */
-export async function writeFullSnapshot(tx: Prisma.TransactionClient, roomNid: number, entries: Array<[number, number, bigint]>): Promise<bigint> {
+export async function writeFullSnapshot(
+  tx: Prisma.TransactionClient,
+  roomNid: number,
+  entries: Array<[number, number, bigint]>,
+): Promise<bigint> {
   const row = await tx.stateSnapshot.create({
     data: {
       roomNid,

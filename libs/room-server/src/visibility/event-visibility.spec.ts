@@ -1,5 +1,12 @@
 import { generateSigningKey, serverNameOf } from '@lattice/protocol';
-import { buildEvent, EventVisibility, RoomReader, type EventTemplate, type RoomHead, type StoredEvent } from '@lattice/rooms';
+import {
+  buildEvent,
+  EventVisibility,
+  RoomReader,
+  type EventTemplate,
+  type RoomHead,
+  type StoredEvent,
+} from '@lattice/rooms';
 import { ALICE, startRoomServer } from '../spec/room-server-fixture';
 
 /** Stays in the room throughout. */
@@ -24,12 +31,22 @@ const head = async (roomId: string) => (await server.store.loadRoom(roomId))!;
 /** Receives an event of a remote user built on `on` (a head this server had at some point), as their server would send it. */
 async function receive(on: RoomHead, sender: string, template: EventTemplate): Promise<StoredEvent> {
   const { eventId, pdu } = buildEvent(on, sender, template, serverNameOf(sender)!, remoteKey);
-  const reply = await server.submit({ kind: 'federatedEvent', sender, roomId: pdu.room_id!, eventId, pdu: pdu as never });
+  const reply = await server.submit({
+    kind: 'federatedEvent',
+    sender,
+    roomId: pdu.room_id!,
+    eventId,
+    pdu: pdu as never,
+  });
   if (!reply.ok) throw new Error(reply.error.error);
   return (await reader.event(eventId))!;
 }
 
-const membership = (user: string, value: string): EventTemplate => ({ type: 'm.room.member', stateKey: user, content: { membership: value } });
+const membership = (user: string, value: string): EventTemplate => ({
+  type: 'm.room.member',
+  stateKey: user,
+  content: { membership: value },
+});
 const message = (body: string): EventTemplate => ({ type: 'm.room.message', content: { msgtype: 'm.text', body } });
 
 /**
@@ -39,7 +56,14 @@ const message = (body: string): EventTemplate => ({ type: 'm.room.message', cont
  * DAG, but she was joined when it arrived.
  */
 async function messageArrivingAfterRejoin(): Promise<{ roomId: string; missed: StoredEvent }> {
-  const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: { preset: 'public_chat', initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'shared' } }] } });
+  const created = await server.submit({
+    kind: 'createRoom',
+    sender: ALICE,
+    request: {
+      preset: 'public_chat',
+      initial_state: [{ type: 'm.room.history_visibility', state_key: '', content: { history_visibility: 'shared' } }],
+    },
+  });
   if (!created.ok) throw new Error(created.error.error);
   const roomId = created.roomId;
   await receive(await head(roomId), RON, membership(RON, 'join'));

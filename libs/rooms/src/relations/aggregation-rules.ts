@@ -10,7 +10,12 @@ import { relationOf } from './relates-to';
  * server cannot read, so that check is left to clients.
  */
 export function isValidReplacement(original: Pdu, replacement: Pdu): boolean {
-  if (original.room_id !== replacement.room_id || original.sender !== replacement.sender || original.type !== replacement.type) return false;
+  if (
+    original.room_id !== replacement.room_id ||
+    original.sender !== replacement.sender ||
+    original.type !== replacement.type
+  )
+    return false;
   if (original.state_key !== undefined || replacement.state_key !== undefined) return false;
   if (relationOf(original.content)?.relType === 'm.replace') return false;
   if (replacement.type === 'm.room.encrypted') return true;
@@ -23,21 +28,34 @@ export function mostRecentReplacement(replacements: StoredEvent[]): StoredEvent 
   let best: StoredEvent | undefined;
   for (const candidate of replacements) {
     if (!best) best = candidate;
-    else if (candidate.pdu.origin_server_ts !== best.pdu.origin_server_ts ? candidate.pdu.origin_server_ts > best.pdu.origin_server_ts : candidate.eventId > best.eventId) best = candidate;
+    else if (
+      candidate.pdu.origin_server_ts !== best.pdu.origin_server_ts
+        ? candidate.pdu.origin_server_ts > best.pdu.origin_server_ts
+        : candidate.eventId > best.eventId
+    )
+      best = candidate;
   }
   return best;
 }
 
 /** The latest event of a thread: topologically, which here is by stream position. */
 export function latestInThread(replies: StoredEvent[]): StoredEvent | undefined {
-  return replies.reduce<StoredEvent | undefined>((latest, reply) => (!latest || reply.streamPos > latest.streamPos ? reply : latest), undefined);
+  return replies.reduce<StoredEvent | undefined>(
+    (latest, reply) => (!latest || reply.streamPos > latest.streamPos ? reply : latest),
+    undefined,
+  );
 }
 
 /**
  * The `m.thread` aggregation: the latest reply (already formatted), how many
  * replies there are, and whether the viewer started the thread or replied in it.
  */
-export function threadAggregation(latestEvent: JsonObject, count: number, viewerSentRoot: boolean, viewerReplied: boolean): JsonObject {
+export function threadAggregation(
+  latestEvent: JsonObject,
+  count: number,
+  viewerSentRoot: boolean,
+  viewerReplied: boolean,
+): JsonObject {
   return { latest_event: latestEvent, count, current_user_participated: viewerSentRoot || viewerReplied };
 }
 

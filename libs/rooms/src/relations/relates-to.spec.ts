@@ -2,11 +2,18 @@ import { mayBeThreadRoot, relationOf } from './relates-to';
 
 describe('relationOf', () => {
   it('reads rel_type and the parent event ID', () => {
-    expect(relationOf({ body: 'x', 'm.relates_to': { rel_type: 'm.thread', event_id: '$root' } })).toEqual({ relType: 'm.thread', parentEventId: '$root' });
+    expect(relationOf({ body: 'x', 'm.relates_to': { rel_type: 'm.thread', event_id: '$root' } })).toEqual({
+      relType: 'm.thread',
+      parentEventId: '$root',
+    });
   });
 
   it('reads the key of an annotation', () => {
-    expect(relationOf({ 'm.relates_to': { rel_type: 'm.annotation', event_id: '$e', key: '👍' } })).toEqual({ relType: 'm.annotation', parentEventId: '$e', key: '👍' });
+    expect(relationOf({ 'm.relates_to': { rel_type: 'm.annotation', event_id: '$e', key: '👍' } })).toEqual({
+      relType: 'm.annotation',
+      parentEventId: '$e',
+      key: '👍',
+    });
   });
 
   it('ignores a rich reply, which has no rel_type', () => {

@@ -18,8 +18,16 @@ export function relationOf(content: JsonObject): Relation | undefined {
   const relatesTo = content['m.relates_to'];
   if (typeof relatesTo !== 'object' || relatesTo === null || Array.isArray(relatesTo)) return undefined;
   const { rel_type: relType, event_id: parentEventId, key } = relatesTo as JsonObject;
-  if (typeof relType !== 'string' || typeof parentEventId !== 'string' || relType === '' || !parentEventId.startsWith('$')) return undefined;
-  return relType === 'm.annotation' && typeof key === 'string' ? { relType, parentEventId, key } : { relType, parentEventId };
+  if (
+    typeof relType !== 'string' ||
+    typeof parentEventId !== 'string' ||
+    relType === '' ||
+    !parentEventId.startsWith('$')
+  )
+    return undefined;
+  return relType === 'm.annotation' && typeof key === 'string'
+    ? { relType, parentEventId, key }
+    : { relType, parentEventId };
 }
 
 /**

@@ -57,9 +57,11 @@ export class RelationsReader {
            ) SELECT r.* FROM event_relations r WHERE r.event_nid IN (SELECT event_nid FROM tree)`;
     const conditions: string[] = [];
     if (query.relType !== undefined) conditions.push(`rel.rel_type = ${param(query.relType)}`);
-    if (query.eventType !== undefined) conditions.push(`rel.type_nid = (SELECT type_nid FROM event_types WHERE type = ${param(query.eventType)})`);
+    if (query.eventType !== undefined)
+      conditions.push(`rel.type_nid = (SELECT type_nid FROM event_types WHERE type = ${param(query.eventType)})`);
     if (query.upTo !== undefined) conditions.push(`rel.stream_pos <= ${param(query.upTo)}`);
-    if (query.from !== undefined) conditions.push(`rel.stream_pos ${query.backwards ? '<' : '>='} ${param(query.from)}`);
+    if (query.from !== undefined)
+      conditions.push(`rel.stream_pos ${query.backwards ? '<' : '>='} ${param(query.from)}`);
     if (query.to !== undefined) conditions.push(`rel.stream_pos ${query.backwards ? '>=' : '<'} ${param(query.to)}`);
     const rows = await this.db.$queryRawUnsafe<Array<{ event_nid: bigint }>>(
       `SELECT rel.event_nid FROM (${source}) rel ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
@@ -70,7 +72,13 @@ export class RelationsReader {
   }
 
   /** Whether `sender` already annotated the parent with this event type and key (and has not redacted it). */
-  async hasAnnotation(roomId: string, parentEventId: string, sender: string, eventType: string, key: string): Promise<boolean> {
+  async hasAnnotation(
+    roomId: string,
+    parentEventId: string,
+    sender: string,
+    eventType: string,
+    key: string,
+  ): Promise<boolean> {
     const rows = await this.db.$queryRawUnsafe<unknown[]>(
       `SELECT 1 FROM event_relations rel
        WHERE rel.parent_event_id = $2 AND rel.rel_type = 'm.annotation' AND rel.room_nid = (SELECT room_nid FROM rooms WHERE room_id = $1)
@@ -100,7 +108,9 @@ export class RelationsReader {
     // The parents are compared with the IDs themselves, not row by row in a subquery: a thread of thousands of
     // replies makes its root nearly every row of the column's statistics, and a per-row subquery's generic plan
     // then expects every row to match any parent and scans the whole table for each one.
-    const rows = await this.db.$queryRawUnsafe<Array<{ parent_event_id: string; rel_type: string; count: number; participated: boolean }>>(
+    const rows = await this.db.$queryRawUnsafe<
+      Array<{ parent_event_id: string; rel_type: string; count: number; participated: boolean }>
+    >(
       `SELECT r.parent_event_id, r.rel_type, count(*)::int AS count, bool_or(r.sender = $3) AS participated
        FROM event_relations r JOIN events p ON p.event_id = r.parent_event_id AND p.room_nid = r.room_nid
        WHERE r.parent_event_id = ANY($1::text[]) AND r.rel_type = ANY($2::text[])
@@ -109,7 +119,12 @@ export class RelationsReader {
       [...AGGREGATED_REL_TYPES],
       viewer,
     );
-    return rows.map((r) => ({ parentEventId: r.parent_event_id, relType: r.rel_type, count: Number(r.count), viewerParticipated: r.participated }));
+    return rows.map((r) => ({
+      parentEventId: r.parent_event_id,
+      relType: r.rel_type,
+      count: Number(r.count),
+      viewerParticipated: r.participated,
+    }));
   }
 
   /**
@@ -117,7 +132,12 @@ export class RelationsReader {
    * first: by position, or for edits by origin_server_ts then event ID (the
    * order client-server-api "Event replacements" ranks them in).
    */
-  async latestChildren(parentEventIds: string[], relType: string, perParent: number, order: 'position' | 'timestamp'): Promise<Array<{ eventId: string; parentEventId: string }>> {
+  async latestChildren(
+    parentEventIds: string[],
+    relType: string,
+    perParent: number,
+    order: 'position' | 'timestamp',
+  ): Promise<Array<{ eventId: string; parentEventId: string }>> {
     if (parentEventIds.length === 0) return [];
     const orderBy = order === 'position' ? 'rel.stream_pos DESC' : 'e.origin_server_ts DESC, e.event_id DESC';
     const rows = await this.db.$queryRawUnsafe<Array<{ event_id: string; parent_event_id: string }>>(
@@ -138,7 +158,13 @@ export class RelationsReader {
    * with the position of its latest reply, the page's order and token.
    * `participant`: only threads they started or replied in.
    */
-  async threadRoots(query: { roomId: string; before?: bigint; upTo?: bigint; participant?: string; limit: number }): Promise<Array<{ rootEventId: string; latest: bigint }>> {
+  async threadRoots(query: {
+    roomId: string;
+    before?: bigint;
+    upTo?: bigint;
+    participant?: string;
+    limit: number;
+  }): Promise<Array<{ rootEventId: string; latest: bigint }>> {
     const params: unknown[] = [query.roomId];
     const param = (value: unknown) => `$${params.push(value)}`;
     const conditions = [`rel.room_nid = (SELECT room_nid FROM rooms WHERE room_id = $1)`, `rel.rel_type = 'm.thread'`];

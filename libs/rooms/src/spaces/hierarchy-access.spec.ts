@@ -1,7 +1,15 @@
 import { serverMaySee, userMaySee } from './hierarchy-access';
 import type { RoomSummary } from './room-summary';
 
-const room = (overrides: Partial<RoomSummary>): RoomSummary => ({ room_id: '!r:x', num_joined_members: 1, world_readable: false, guest_can_join: false, join_rule: 'invite', room_version: '10', ...overrides });
+const room = (overrides: Partial<RoomSummary>): RoomSummary => ({
+  room_id: '!r:x',
+  num_joined_members: 1,
+  world_readable: false,
+  guest_can_join: false,
+  join_rule: 'invite',
+  room_version: '10',
+  ...overrides,
+});
 const none = new Set<string>();
 
 describe('who sees a room in a hierarchy', () => {

@@ -11,7 +11,12 @@ export function openToAnyone(summary: RoomSummary): boolean {
   // A summary from another server without a version: its join rule is taken as it says.
   const knocking = version?.knocking ?? true;
   const knockRestricted = version?.knockRestricted ?? true;
-  return summary.join_rule === 'public' || (knocking && summary.join_rule === 'knock') || (knockRestricted && summary.join_rule === 'knock_restricted') || summary.world_readable;
+  return (
+    summary.join_rule === 'public' ||
+    (knocking && summary.join_rule === 'knock') ||
+    (knockRestricted && summary.join_rule === 'knock_restricted') ||
+    summary.world_readable
+  );
 }
 
 /**
@@ -19,7 +24,11 @@ export function openToAnyone(summary: RoomSummary): boolean {
  * open to anyone, or a restricted room whose allowed rooms include one the
  * user is joined to.
  */
-export function userMaySee(summary: RoomSummary, membership: string | undefined, joinedRoomIds: ReadonlySet<string>): boolean {
+export function userMaySee(
+  summary: RoomSummary,
+  membership: string | undefined,
+  joinedRoomIds: ReadonlySet<string>,
+): boolean {
   if (membership === 'join' || membership === 'invite' || openToAnyone(summary)) return true;
   return (summary.allowed_room_ids ?? []).some((roomId) => joinedRoomIds.has(roomId));
 }

@@ -3,17 +3,32 @@ import { formatHierarchyToken, parseHierarchyToken } from './hierarchy-token';
 import { childStateEvents } from './space-children';
 
 /** An in-memory room graph: each room's children by ID, sent in this order. */
-function graph(children: Record<string, Array<string | { id: string; suggested?: boolean; order?: string }>>, hidden: string[] = []): HierarchyLookup {
+function graph(
+  children: Record<string, Array<string | { id: string; suggested?: boolean; order?: string }>>,
+  hidden: string[] = [],
+): HierarchyLookup {
   const room = (roomId: string): HierarchyRoom => ({
     room_id: roomId,
     num_joined_members: 1,
     world_readable: false,
     guest_can_join: false,
     join_rule: 'public',
-    children_state: childStateEvents((children[roomId] ?? []).map((c, i) => {
-      const child = typeof c === 'string' ? { id: c } : c;
-      return { type: 'm.space.child', state_key: child.id, sender: '@a:x', origin_server_ts: i, content: { via: ['x'], ...(child.suggested ? { suggested: true } : {}), ...(child.order ? { order: child.order } : {}) } };
-    })),
+    children_state: childStateEvents(
+      (children[roomId] ?? []).map((c, i) => {
+        const child = typeof c === 'string' ? { id: c } : c;
+        return {
+          type: 'm.space.child',
+          state_key: child.id,
+          sender: '@a:x',
+          origin_server_ts: i,
+          content: {
+            via: ['x'],
+            ...(child.suggested ? { suggested: true } : {}),
+            ...(child.order ? { order: child.order } : {}),
+          },
+        };
+      }),
+    ),
   });
   return async (roomId) => (hidden.includes(roomId) ? undefined : room(roomId));
 }
@@ -22,7 +37,7 @@ const ids = (page: { rooms: HierarchyRoom[] } | undefined) => page?.rooms.map((r
 const walk = { maxDepth: 10, suggestedOnly: false, skip: 0, limit: 50 };
 
 describe('walkHierarchy', () => {
-  it('walks depth first, each space\'s children in order', async () => {
+  it("walks depth first, each space's children in order", async () => {
     const rooms = graph({ '!space': ['!a', '!sub', '!b'], '!sub': ['!c', '!d'] });
     expect(ids(await walkHierarchy('!space', rooms, walk))).toEqual(['!space', '!a', '!sub', '!c', '!d', '!b']);
   });
@@ -78,7 +93,12 @@ describe('hierarchy pagination tokens', () => {
     expect(parseHierarchyToken(formatHierarchyToken(token))).toEqual(token);
   });
 
-  it.each(['', 'garbage', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["!r",-1,3,false]').toString('base64url')])('are refused when not ours (%s)', (raw) => {
+  it.each([
+    '',
+    'garbage',
+    Buffer.from('[1,2]').toString('base64url'),
+    Buffer.from('["!r",-1,3,false]').toString('base64url'),
+  ])('are refused when not ours (%s)', (raw) => {
     expect(parseHierarchyToken(raw)).toBeUndefined();
   });
 });

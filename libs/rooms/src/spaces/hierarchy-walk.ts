@@ -23,7 +23,11 @@ export interface HierarchyWalk {
  * so a loop of spaces ends. `next` is how many rooms the next page skips,
  * absent on the last page. Undefined when the root cannot be shown.
  */
-export async function walkHierarchy(rootId: string, lookup: HierarchyLookup, walk: HierarchyWalk): Promise<{ rooms: HierarchyRoom[]; next?: number } | undefined> {
+export async function walkHierarchy(
+  rootId: string,
+  lookup: HierarchyLookup,
+  walk: HierarchyWalk,
+): Promise<{ rooms: HierarchyRoom[]; next?: number } | undefined> {
   const found: HierarchyRoom[] = [];
   const seen = new Set<string>();
   const stack = [{ roomId: rootId, via: [] as string[], depth: 0 }];
@@ -38,7 +42,11 @@ export async function walkHierarchy(rootId: string, lookup: HierarchyLookup, wal
       continue;
     }
     // With suggested_only the rooms' links are only the suggested ones too, as other servers show them.
-    found.push(walk.suggestedOnly ? { ...room, children_state: room.children_state.filter((e) => e.content.suggested === true) } : room);
+    found.push(
+      walk.suggestedOnly
+        ? { ...room, children_state: room.children_state.filter((e) => e.content.suggested === true) }
+        : room,
+    );
     if (depth >= walk.maxDepth) continue;
     const children = spaceChildren(room.children_state, walk.suggestedOnly).filter((c) => !seen.has(c.roomId));
     for (const child of children.reverse()) stack.push({ roomId: child.roomId, via: child.via, depth: depth + 1 });

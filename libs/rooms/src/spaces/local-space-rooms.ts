@@ -18,9 +18,14 @@ export class LocalSpaceRooms {
     const version = await this.reader.roomVersion(roomId);
     if (!version) return undefined;
     const state = (await this.reader.currentState(roomId)).map((e) => e.pdu);
-    const memberships = new Map(state.filter((e) => e.type === 'm.room.member').map((e) => [e.state_key!, String(e.content.membership)]));
+    const memberships = new Map(
+      state.filter((e) => e.type === 'm.room.member').map((e) => [e.state_key!, String(e.content.membership)]),
+    );
     const summary = roomSummary(roomId, version.id, state);
     // space_hierarchy.yaml children_state: "If the room is not a space-room, this should be empty."
-    return { room: { ...summary, children_state: summary.room_type === 'm.space' ? childStateEvents(state) : [] }, memberships };
+    return {
+      room: { ...summary, children_state: summary.room_type === 'm.space' ? childStateEvents(state) : [] },
+      memberships,
+    };
   }
 }

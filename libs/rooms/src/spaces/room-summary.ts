@@ -45,9 +45,15 @@ export function publishedRoomSummary(roomId: string, state: Pdu[]): PublishedRoo
  */
 export function roomSummary(roomId: string, roomVersion: string, state: Pdu[]): RoomSummary {
   const content = contentByKey(state);
-  const summary: RoomSummary = { ...publishedRoomSummary(roomId, state), room_version: roomVersion, ...optional('encryption', content('m.room.encryption')?.algorithm) };
+  const summary: RoomSummary = {
+    ...publishedRoomSummary(roomId, state),
+    room_version: roomVersion,
+    ...optional('encryption', content('m.room.encryption')?.algorithm),
+  };
   const version = findRoomVersion(roomVersion);
-  const restricted = (version?.restrictedJoins && summary.join_rule === 'restricted') || (version?.knockRestricted && summary.join_rule === 'knock_restricted');
+  const restricted =
+    (version?.restrictedJoins && summary.join_rule === 'restricted') ||
+    (version?.knockRestricted && summary.join_rule === 'knock_restricted');
   if (restricted) summary.allowed_room_ids = allowedRoomIds(content('m.room.join_rules'));
   return summary;
 }

@@ -1,7 +1,13 @@
 import type { JsonObject } from '@lattice/protocol';
 import { childStateEvents, spaceChildren } from './space-children';
 
-const child = (roomId: string, ts: number, content: JsonObject) => ({ type: 'm.space.child', state_key: roomId, sender: '@a:x', origin_server_ts: ts, content });
+const child = (roomId: string, ts: number, content: JsonObject) => ({
+  type: 'm.space.child',
+  state_key: roomId,
+  sender: '@a:x',
+  origin_server_ts: ts,
+  content,
+});
 
 describe('space children', () => {
   it('orders by valid order key, then timestamp, then room ID (client-server-api "Ordering of children within a space")', () => {
@@ -17,7 +23,12 @@ describe('space children', () => {
   });
 
   it('drops children without a via, and other state', () => {
-    const state = [child('!gone', 1, {}), child('!empty', 2, { via: [] }), { ...child('!x', 3, { via: ['x'] }), type: 'm.room.name' }, child('!kept', 4, { via: ['x'] })];
+    const state = [
+      child('!gone', 1, {}),
+      child('!empty', 2, { via: [] }),
+      { ...child('!x', 3, { via: ['x'] }), type: 'm.room.name' },
+      child('!kept', 4, { via: ['x'] }),
+    ];
     expect(childStateEvents(state).map((e) => e.state_key)).toEqual(['!kept']);
   });
 

@@ -25,10 +25,24 @@ const ORDER = /^[\x20-\x7E]{1,50}$/;
  * room ID. A child without a non-empty `via` is not a child ("Child rooms
  * can be removed from a space by omitting the via key").
  */
-export function childStateEvents(state: Array<Pick<Pdu, 'type' | 'state_key' | 'sender' | 'content' | 'origin_server_ts'>>): ChildStateEvent[] {
+export function childStateEvents(
+  state: Array<Pick<Pdu, 'type' | 'state_key' | 'sender' | 'content' | 'origin_server_ts'>>,
+): ChildStateEvent[] {
   return state
-    .filter((e) => e.type === 'm.space.child' && typeof e.state_key === 'string' && e.state_key.startsWith('!') && viaOf(e.content).length > 0)
-    .map((e) => ({ type: 'm.space.child' as const, state_key: e.state_key!, sender: e.sender, content: e.content, origin_server_ts: e.origin_server_ts }))
+    .filter(
+      (e) =>
+        e.type === 'm.space.child' &&
+        typeof e.state_key === 'string' &&
+        e.state_key.startsWith('!') &&
+        viaOf(e.content).length > 0,
+    )
+    .map((e) => ({
+      type: 'm.space.child' as const,
+      state_key: e.state_key!,
+      sender: e.sender,
+      content: e.content,
+      origin_server_ts: e.origin_server_ts,
+    }))
     .sort(compareChildren);
 }
 
@@ -40,7 +54,9 @@ export function spaceChildren(children: ChildStateEvent[], suggestedOnly: boolea
 }
 
 function viaOf(content: JsonObject): string[] {
-  return Array.isArray(content.via) ? content.via.filter((s): s is string => typeof s === 'string' && s.length > 0) : [];
+  return Array.isArray(content.via)
+    ? content.via.filter((s): s is string => typeof s === 'string' && s.length > 0)
+    : [];
 }
 
 function orderOf(e: ChildStateEvent): string | undefined {

@@ -1,5 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { getRoomVersion, membershipAfterEvent, membershipAtEvent, redactEvent, serverMaySeeEvent, serverNameOf, userMaySeeEvent, type StateBeforeEvent } from '@lattice/protocol';
+import {
+  getRoomVersion,
+  membershipAfterEvent,
+  membershipAtEvent,
+  redactEvent,
+  serverMaySeeEvent,
+  serverNameOf,
+  userMaySeeEvent,
+  type StateBeforeEvent,
+} from '@lattice/protocol';
 import { PRISMA, type PrismaClient } from '@lattice/storage';
 import type { StoredEvent } from '../room-reader';
 
@@ -41,7 +50,11 @@ export class EventVisibility {
   async visibleToUser(userId: string, events: StoredEvent[]): Promise<StoredEvent[]> {
     if (events.length === 0) return events;
     const keyNids = await this.stateKeyNids([userId]);
-    const [states, changes, erased] = await Promise.all([this.statesBefore(events, keyNids), this.membershipChanges(roomsOf(events), keyNids), this.erasedSenders(events)]);
+    const [states, changes, erased] = await Promise.all([
+      this.statesBefore(events, keyNids),
+      this.membershipChanges(roomsOf(events), keyNids),
+      this.erasedSenders(events),
+    ]);
     const visible: StoredEvent[] = [];
     for (const event of events) {
       const state = states.get(event.eventId)!;
@@ -62,7 +75,11 @@ export class EventVisibility {
   async forServer(serverName: string, roomId: string, events: StoredEvent[]): Promise<StoredEvent[]> {
     if (events.length === 0) return events;
     const keyNids = await this.serverMemberKeyNids(roomId, serverName);
-    const [states, changes, erased] = await Promise.all([this.statesBefore(events, keyNids), this.membershipChanges([roomId], keyNids), this.erasedSenders(events)]);
+    const [states, changes, erased] = await Promise.all([
+      this.statesBefore(events, keyNids),
+      this.membershipChanges([roomId], keyNids),
+      this.erasedSenders(events),
+    ]);
     return events.map((event) => {
       const visible = serverMaySeeEvent(serverName, event.pdu, states.get(event.eventId)!, joinedAfter(changes, event));
       return visible && !erased.has(event.pdu.sender) ? event : redactedEvent(event);
@@ -76,7 +93,11 @@ export class EventVisibility {
 
   /** Whether the user ever joined the room (a leave after a refused invite is not a former membership). */
   async hasJoined(roomId: string, userId: string): Promise<boolean> {
-    return (await this.membershipChanges([roomId], await this.stateKeyNids([userId]))).get(roomId)?.some((c) => c.membership === 'join') ?? false;
+    return (
+      (await this.membershipChanges([roomId], await this.stateKeyNids([userId])))
+        .get(roomId)
+        ?.some((c) => c.membership === 'join') ?? false
+    );
   }
 
   /** Whether a user of the server ever had a membership in the room (joined, invited, left...): the servers that may ask for its history. */
@@ -102,16 +123,21 @@ export class EventVisibility {
       events.map((e) => e.eventId),
       keyNids,
     );
-    const states = new Map<string, { historyVisibility: unknown; memberships: Map<string, string> }>(events.map((e) => [e.eventId, { historyVisibility: undefined, memberships: new Map() }]));
+    const states = new Map<string, { historyVisibility: unknown; memberships: Map<string, string> }>(
+      events.map((e) => [e.eventId, { historyVisibility: undefined, memberships: new Map() }]),
+    );
     for (const row of rows) {
       const state = states.get(row.event_id)!;
       if (row.is_visibility) state.historyVisibility = row.content?.history_visibility;
-      else if (typeof row.content?.membership === 'string') state.memberships.set(row.state_key, row.content.membership);
+      else if (typeof row.content?.membership === 'string')
+        state.memberships.set(row.state_key, row.content.membership);
     }
     const outliers = await this.outlierIds(events);
     for (const roomId of new Set(events.filter((e) => outliers.has(e.eventId)).map((e) => e.roomId))) {
       const historyVisibility = await this.visibilityWhereTimelineBegins(roomId);
-      for (const e of events) if (e.roomId === roomId && outliers.has(e.eventId)) states.set(e.eventId, { historyVisibility, memberships: new Map() });
+      for (const e of events)
+        if (e.roomId === roomId && outliers.has(e.eventId))
+          states.set(e.eventId, { historyVisibility, memberships: new Map() });
     }
     return states;
   }
@@ -171,7 +197,10 @@ export class EventVisibility {
   }
 
   private async stateKeyNids(userIds: string[]): Promise<number[]> {
-    const rows = await this.db.$queryRawUnsafe<Array<{ state_key_nid: number }>>('SELECT state_key_nid FROM event_state_keys WHERE state_key = ANY($1::text[])', userIds);
+    const rows = await this.db.$queryRawUnsafe<Array<{ state_key_nid: number }>>(
+      'SELECT state_key_nid FROM event_state_keys WHERE state_key = ANY($1::text[])',
+      userIds,
+    );
     return rows.map((r) => Number(r.state_key_nid));
   }
 
@@ -189,7 +218,9 @@ export class EventVisibility {
   /** Per room, the membership events of these members in the order this server received them. */
   private async membershipChanges(roomIds: string[], keyNids: number[]): Promise<Map<string, MembershipChange[]>> {
     if (keyNids.length === 0) return new Map();
-    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; state_key_nid: number; stream_pos: bigint; membership: string }>>(
+    const rows = await this.db.$queryRawUnsafe<
+      Array<{ room_id: string; state_key_nid: number; stream_pos: bigint; membership: string }>
+    >(
       `SELECT r.room_id, e.state_key_nid, e.stream_pos, (j.json::jsonb) -> 'content' ->> 'membership' AS membership
        FROM events e JOIN rooms r ON r.room_nid = e.room_nid JOIN event_json j ON j.event_nid = e.event_nid
        WHERE r.room_id = ANY($1::text[]) AND e.type_nid = (SELECT type_nid FROM event_types WHERE type = 'm.room.member')
@@ -209,7 +240,10 @@ export class EventVisibility {
 
   private async erasedSenders(events: StoredEvent[]): Promise<Set<string>> {
     const senders = [...new Set(events.map((e) => e.pdu.sender))];
-    const rows = await this.db.user.findMany({ where: { userId: { in: senders }, erased: true }, select: { userId: true } });
+    const rows = await this.db.user.findMany({
+      where: { userId: { in: senders }, erased: true },
+      select: { userId: true },
+    });
     return new Set(rows.map((r) => r.userId));
   }
 }

@@ -17,13 +17,23 @@ import type { EventVisibility } from './event-visibility';
  * - none: none of these; unknown: no such room here.
  * Events are still filtered one by one with EventVisibility.
  */
-export type RoomView = { kind: 'member' } | { kind: 'former'; leftAt: bigint } | { kind: 'peek' } | { kind: 'none' } | { kind: 'unknown' };
+export type RoomView =
+  { kind: 'member' } | { kind: 'former'; leftAt: bigint } | { kind: 'peek' } | { kind: 'none' } | { kind: 'unknown' };
 
-export async function roomViewOf(reader: RoomViewReads, visibility: EventVisibility, roomId: string, userId: string): Promise<RoomView> {
+export async function roomViewOf(
+  reader: RoomViewReads,
+  visibility: EventVisibility,
+  roomId: string,
+  userId: string,
+): Promise<RoomView> {
   if (!(await reader.roomVersion(roomId))) return { kind: 'unknown' };
   const entry = await reader.membershipEntry(roomId, userId);
   if (entry?.membership === 'join') return { kind: 'member' };
-  if ((entry?.membership === 'leave' || entry?.membership === 'ban') && (await visibility.hasJoined(roomId, userId)) && !(await reader.hasForgotten(roomId, userId))) {
+  if (
+    (entry?.membership === 'leave' || entry?.membership === 'ban') &&
+    (await visibility.hasJoined(roomId, userId)) &&
+    !(await reader.hasForgotten(roomId, userId))
+  ) {
     return { kind: 'former', leftAt: entry.streamPos };
   }
   return (await visibility.isWorldReadable(roomId)) ? { kind: 'peek' } : { kind: 'none' };
@@ -36,7 +46,12 @@ export async function roomViewOf(reader: RoomViewReads, visibility: EventVisibil
  */
 export type ReadableRoomView = Exclude<RoomView, { kind: 'none' | 'unknown' }>;
 
-export async function requireRoomView(reader: RoomViewReads, visibility: EventVisibility, roomId: string, userId: string): Promise<ReadableRoomView> {
+export async function requireRoomView(
+  reader: RoomViewReads,
+  visibility: EventVisibility,
+  roomId: string,
+  userId: string,
+): Promise<ReadableRoomView> {
   const view = await roomViewOf(reader, visibility, roomId, userId);
   if (view.kind === 'none' || view.kind === 'unknown') throw Errors.forbidden(`You are not allowed to read ${roomId}`);
   return view;
@@ -48,7 +63,12 @@ export function viewHorizon(view: RoomView): bigint | undefined {
 }
 
 /** The room's state as the view shows it: now, or as it was when a former member left. */
-export function stateInView(reader: RoomViewReads, roomId: string, view: RoomView, type?: string): Promise<StoredEvent[]> {
+export function stateInView(
+  reader: RoomViewReads,
+  roomId: string,
+  view: RoomView,
+  type?: string,
+): Promise<StoredEvent[]> {
   const horizon = viewHorizon(view);
   return horizon === undefined ? reader.currentState(roomId, type) : reader.stateAt(roomId, horizon, type);
 }

@@ -20,7 +20,12 @@ export interface DeviceListCandidates {
  * viewer began or ended. `membersOf` holds the joined members of each room
  * the viewer itself joined or left in the range: all of them count.
  */
-export function deviceListCandidates(viewer: string, keyChanges: Iterable<string>, memberships: MembershipChange[], membersOf: ReadonlyMap<string, readonly string[]>): DeviceListCandidates {
+export function deviceListCandidates(
+  viewer: string,
+  keyChanges: Iterable<string>,
+  memberships: MembershipChange[],
+  membersOf: ReadonlyMap<string, readonly string[]>,
+): DeviceListCandidates {
   const changed = new Set(keyChanges);
   const left = new Set<string>();
   const viewerLast = new Map<string, string>();
@@ -46,7 +51,11 @@ export function roomsViewerMoved(viewer: string, memberships: MembershipChange[]
  * viewer now are `changed`, those who share none are `left`. The viewer's
  * own changes are always reported (its other devices), and it never leaves itself.
  */
-export function settleDeviceLists(viewer: string, candidates: DeviceListCandidates, sharingNow: ReadonlySet<string>): { changed: string[]; left: string[] } {
+export function settleDeviceLists(
+  viewer: string,
+  candidates: DeviceListCandidates,
+  sharingNow: ReadonlySet<string>,
+): { changed: string[]; left: string[] } {
   const changed = [...candidates.changed].filter((u) => u === viewer || sharingNow.has(u));
   const left = [...candidates.left].filter((u) => u !== viewer && !sharingNow.has(u) && !candidates.changed.has(u));
   return { changed: changed.sort(), left: left.sort() };

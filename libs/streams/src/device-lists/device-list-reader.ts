@@ -17,14 +17,27 @@ export class DeviceListReader {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   /** `memberships`: membershipChanges over the same events range, when the caller has read them already. */
-  async changes(viewer: string, range: DeviceListRange, memberships?: MembershipChange[]): Promise<{ changed: string[]; left: string[] }> {
+  async changes(
+    viewer: string,
+    range: DeviceListRange,
+    memberships?: MembershipChange[],
+  ): Promise<{ changed: string[]; left: string[] }> {
     const keyChanges =
       range.deviceLists.upTo > range.deviceLists.after
-        ? await this.db.deviceListChange.findMany({ where: { streamPos: { gt: range.deviceLists.after, lte: range.deviceLists.upTo } }, distinct: ['userId'], select: { userId: true } })
+        ? await this.db.deviceListChange.findMany({
+            where: { streamPos: { gt: range.deviceLists.after, lte: range.deviceLists.upTo } },
+            distinct: ['userId'],
+            select: { userId: true },
+          })
         : [];
     const moves = memberships ?? (await this.membershipChanges(viewer, range.events.after, range.events.upTo));
     const membersOf = await this.joinedMembers(roomsViewerMoved(viewer, moves));
-    const candidates = deviceListCandidates(viewer, keyChanges.map((k) => k.userId), moves, membersOf);
+    const candidates = deviceListCandidates(
+      viewer,
+      keyChanges.map((k) => k.userId),
+      moves,
+      membersOf,
+    );
     const sharing = await this.sharingARoom(viewer, [...candidates.changed, ...candidates.left]);
     return settleDeviceLists(viewer, candidates, sharing);
   }

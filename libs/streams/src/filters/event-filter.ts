@@ -20,7 +20,12 @@ function escapeRegex(text: string): string {
 }
 
 /** Exclusions win over inclusions, as the `not_*` descriptions say. */
-function allowedBy(value: string | undefined, include?: string[], exclude?: string[], match = (a: string, b: string) => a === b): boolean {
+function allowedBy(
+  value: string | undefined,
+  include?: string[],
+  exclude?: string[],
+  match = (a: string, b: string) => a === b,
+): boolean {
   if (value === undefined) return include === undefined;
   if (exclude?.some((p) => match(p, value))) return false;
   return include === undefined || include.some((p) => match(p, value));

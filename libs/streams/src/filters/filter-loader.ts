@@ -12,7 +12,10 @@ export class FilterLoader {
   async load(userId: string, param: string): Promise<SyncFilter> {
     if (param.trim().startsWith('{')) return parseFilter(param);
     const id = filterIdOf(param);
-    const row = id === undefined ? null : await this.db.filter.findUnique({ where: { userId_filterId: { userId, filterId: id } } });
+    const row =
+      id === undefined
+        ? null
+        : await this.db.filter.findUnique({ where: { userId_filterId: { userId, filterId: id } } });
     if (!row) throw Errors.notFound(`Filter ${param} not found`);
     return parseFilter(row.json);
   }
@@ -26,6 +29,7 @@ export function parseFilter(json: string): SyncFilter {
     throw Errors.notJson('filter is not valid JSON');
   }
   const result = syncFilterSchema.safeParse(raw);
-  if (!result.success) throw Errors.badJson(`Invalid filter: ${result.error.issues[0].path.join('.')} ${result.error.issues[0].message}`);
+  if (!result.success)
+    throw Errors.badJson(`Invalid filter: ${result.error.issues[0].path.join('.')} ${result.error.issues[0].message}`);
   return result.data;
 }

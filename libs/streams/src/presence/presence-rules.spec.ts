@@ -1,20 +1,48 @@
-import { OFFLINE_AFTER_MS, presenceContent, REANNOUNCE_AFTER_MS, REFRESH_AFTER_MS, REMOTE_OFFLINE_AFTER_MS, syncPresenceUpdate, type PresenceRecord } from './presence-rules';
+import {
+  OFFLINE_AFTER_MS,
+  presenceContent,
+  REANNOUNCE_AFTER_MS,
+  REFRESH_AFTER_MS,
+  REMOTE_OFFLINE_AFTER_MS,
+  syncPresenceUpdate,
+  type PresenceRecord,
+} from './presence-rules';
 
 const NOW = 1_700_000_000_000;
-const online: PresenceRecord = { state: 'online', lastActiveTs: NOW - 1_000, currentlyActive: true, lastSeenTs: NOW - 1_000, updatedTs: NOW - 60_000 };
+const online: PresenceRecord = {
+  state: 'online',
+  lastActiveTs: NOW - 1_000,
+  currentlyActive: true,
+  lastSeenTs: NOW - 1_000,
+  updatedTs: NOW - 60_000,
+};
 
-describe('what a /sync does to the syncing user\'s presence', () => {
+describe("what a /sync does to the syncing user's presence", () => {
   it('marks a user with no presence yet online, active now', () => {
-    expect(syncPresenceUpdate(undefined, 'online', NOW)).toEqual({ kind: 'change', record: { state: 'online', lastActiveTs: NOW, currentlyActive: true, lastSeenTs: NOW } });
+    expect(syncPresenceUpdate(undefined, 'online', NOW)).toEqual({
+      kind: 'change',
+      record: { state: 'online', lastActiveTs: NOW, currentlyActive: true, lastSeenTs: NOW },
+    });
   });
 
   it('marks an offline user online, keeping their status message', () => {
-    const offline: PresenceRecord = { state: 'offline', statusMsg: 'back soon', lastActiveTs: NOW - 3_600_000, currentlyActive: false };
-    expect(syncPresenceUpdate(offline, 'online', NOW)).toEqual({ kind: 'change', record: { state: 'online', statusMsg: 'back soon', lastActiveTs: NOW, currentlyActive: true, lastSeenTs: NOW } });
+    const offline: PresenceRecord = {
+      state: 'offline',
+      statusMsg: 'back soon',
+      lastActiveTs: NOW - 3_600_000,
+      currentlyActive: false,
+    };
+    expect(syncPresenceUpdate(offline, 'online', NOW)).toEqual({
+      kind: 'change',
+      record: { state: 'online', statusMsg: 'back soon', lastActiveTs: NOW, currentlyActive: true, lastSeenTs: NOW },
+    });
   });
 
   it('marks an online user idle without counting it as activity', () => {
-    expect(syncPresenceUpdate(online, 'unavailable', NOW)).toEqual({ kind: 'change', record: { state: 'unavailable', lastActiveTs: online.lastActiveTs, currentlyActive: false, lastSeenTs: NOW } });
+    expect(syncPresenceUpdate(online, 'unavailable', NOW)).toEqual({
+      kind: 'change',
+      record: { state: 'unavailable', lastActiveTs: online.lastActiveTs, currentlyActive: false, lastSeenTs: NOW },
+    });
   });
 
   it('writes nothing while the user stays in the same state and was seen within a minute', () => {
@@ -26,14 +54,27 @@ describe('what a /sync does to the syncing user\'s presence', () => {
     expect(syncPresenceUpdate(stale, 'online', NOW)).toEqual({ kind: 'refresh', lastActiveTs: NOW, lastSeenTs: NOW });
   });
 
-  it('keeps an idle user\'s last_active when refreshing when they were last seen', () => {
-    const idle: PresenceRecord = { state: 'unavailable', lastActiveTs: NOW - 600_000, currentlyActive: false, lastSeenTs: NOW - REFRESH_AFTER_MS - 1, updatedTs: NOW - 600_000 };
-    expect(syncPresenceUpdate(idle, 'unavailable', NOW)).toEqual({ kind: 'refresh', lastActiveTs: idle.lastActiveTs, lastSeenTs: NOW });
+  it("keeps an idle user's last_active when refreshing when they were last seen", () => {
+    const idle: PresenceRecord = {
+      state: 'unavailable',
+      lastActiveTs: NOW - 600_000,
+      currentlyActive: false,
+      lastSeenTs: NOW - REFRESH_AFTER_MS - 1,
+      updatedTs: NOW - 600_000,
+    };
+    expect(syncPresenceUpdate(idle, 'unavailable', NOW)).toEqual({
+      kind: 'refresh',
+      lastActiveTs: idle.lastActiveTs,
+      lastSeenTs: NOW,
+    });
   });
 
   it('announces an unchanged state again before other servers would time the user out', () => {
     const longAgo = { ...online, lastActiveTs: NOW - REFRESH_AFTER_MS - 1, updatedTs: NOW - REANNOUNCE_AFTER_MS - 1 };
-    expect(syncPresenceUpdate(longAgo, 'online', NOW)).toEqual({ kind: 'change', record: { state: 'online', lastActiveTs: NOW, currentlyActive: true, lastSeenTs: NOW } });
+    expect(syncPresenceUpdate(longAgo, 'online', NOW)).toEqual({
+      kind: 'change',
+      record: { state: 'online', lastActiveTs: NOW, currentlyActive: true, lastSeenTs: NOW },
+    });
     expect(REANNOUNCE_AFTER_MS).toBeLessThan(REMOTE_OFFLINE_AFTER_MS);
   });
 
@@ -50,15 +91,28 @@ describe('what a /sync does to the syncing user\'s presence', () => {
 
 describe('the m.presence content a client sees', () => {
   it('computes last_active_ago at the time of the answer', () => {
-    expect(presenceContent({ ...online, lastActiveTs: NOW - 42_000 }, NOW)).toEqual({ presence: 'online', last_active_ago: 42_000, currently_active: true });
+    expect(presenceContent({ ...online, lastActiveTs: NOW - 42_000 }, NOW)).toEqual({
+      presence: 'online',
+      last_active_ago: 42_000,
+      currently_active: true,
+    });
   });
 
   it('carries the status message, and currently_active only while online', () => {
-    const away: PresenceRecord = { state: 'unavailable', statusMsg: 'in a meeting', lastActiveTs: NOW - 5, currentlyActive: false };
-    expect(presenceContent(away, NOW)).toEqual({ presence: 'unavailable', last_active_ago: 5, status_msg: 'in a meeting' });
+    const away: PresenceRecord = {
+      state: 'unavailable',
+      statusMsg: 'in a meeting',
+      lastActiveTs: NOW - 5,
+      currentlyActive: false,
+    };
+    expect(presenceContent(away, NOW)).toEqual({
+      presence: 'unavailable',
+      last_active_ago: 5,
+      status_msg: 'in a meeting',
+    });
   });
 
-  it('never reports a negative last_active_ago for a timestamp ahead of this server\'s clock', () => {
+  it("never reports a negative last_active_ago for a timestamp ahead of this server's clock", () => {
     expect(presenceContent({ ...online, lastActiveTs: NOW + 500 }, NOW).last_active_ago).toBe(0);
   });
 });

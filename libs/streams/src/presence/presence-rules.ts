@@ -62,12 +62,25 @@ export type SyncPresenceUpdate =
  * alone ("not marked as being online"). Being online is activity, so it
  * moves last_active; being idle is not.
  */
-export function syncPresenceUpdate(current: PresenceRecord | undefined, requested: PresenceState, now: number): SyncPresenceUpdate {
+export function syncPresenceUpdate(
+  current: PresenceRecord | undefined,
+  requested: PresenceState,
+  now: number,
+): SyncPresenceUpdate {
   if (requested === 'offline') return { kind: 'none' };
   const online = requested === 'online';
   const lastActiveTs = online || !current ? now : current.lastActiveTs;
   if (!current || current.state !== requested || now - (current.updatedTs ?? 0) > REANNOUNCE_AFTER_MS) {
-    return { kind: 'change', record: { state: requested, statusMsg: current?.statusMsg, lastActiveTs, currentlyActive: online, lastSeenTs: now } };
+    return {
+      kind: 'change',
+      record: {
+        state: requested,
+        statusMsg: current?.statusMsg,
+        lastActiveTs,
+        currentlyActive: online,
+        lastSeenTs: now,
+      },
+    };
   }
   const activeStale = online && now - current.lastActiveTs > REFRESH_AFTER_MS;
   const seenStale = now - (current.lastSeenTs ?? 0) > REFRESH_AFTER_MS;

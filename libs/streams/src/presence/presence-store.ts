@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import type { PresenceState } from '@lattice/contracts';
-import { POSITION_CACHE, PRISMA, allocateStreamPositions, type PositionCache, type Prisma, type PrismaClient } from '@lattice/storage';
+import {
+  POSITION_CACHE,
+  PRISMA,
+  allocateStreamPositions,
+  type PositionCache,
+  type Prisma,
+  type PrismaClient,
+} from '@lattice/storage';
 import { OFFLINE_AFTER_MS, REMOTE_OFFLINE_AFTER_MS, type PresenceRecord } from './presence-rules';
 
 /** Users timed out per sweep transaction; the rest wait for the next sweep. */
@@ -31,7 +38,10 @@ export class PresenceStore {
   ) {}
 
   async get(userId: string): Promise<PresenceRecord | undefined> {
-    const rows = await this.db.$queryRawUnsafe<PresenceRow[]>(`SELECT ${COLUMNS} FROM presence p WHERE p.user_id = $1`, userId);
+    const rows = await this.db.$queryRawUnsafe<PresenceRow[]>(
+      `SELECT ${COLUMNS} FROM presence p WHERE p.user_id = $1`,
+      userId,
+    );
     return rows[0] && toRecord(rows[0]);
   }
 
@@ -49,7 +59,10 @@ export class PresenceStore {
 
   /** Moves a user's timestamps without a new position: nothing others see changed. */
   async refresh(userId: string, times: { lastActiveTs: number; lastSeenTs: number }): Promise<void> {
-    await this.db.presence.updateMany({ where: { userId }, data: { lastActiveTs: BigInt(times.lastActiveTs), lastSeenTs: BigInt(times.lastSeenTs) } });
+    await this.db.presence.updateMany({
+      where: { userId },
+      data: { lastActiveTs: BigInt(times.lastActiveTs), lastSeenTs: BigInt(times.lastSeenTs) },
+    });
   }
 
   /**
@@ -86,8 +99,12 @@ export class PresenceStore {
    * room with the viewer in the events range (either of them joined), their
    * current presence unless offline, which the viewer has not seen yet.
    */
-  async forSync(viewer: string, range: { presenceAfter: bigint; presenceUpTo: bigint; eventsAfter: bigint; eventsUpTo: bigint }): Promise<Array<{ userId: string; record: PresenceRecord }>> {
-    const newlyShared = 'AND GREATEST(mine.stream_pos, theirs.stream_pos) > $4 AND GREATEST(mine.stream_pos, theirs.stream_pos) <= $5';
+  async forSync(
+    viewer: string,
+    range: { presenceAfter: bigint; presenceUpTo: bigint; eventsAfter: bigint; eventsUpTo: bigint },
+  ): Promise<Array<{ userId: string; record: PresenceRecord }>> {
+    const newlyShared =
+      'AND GREATEST(mine.stream_pos, theirs.stream_pos) > $4 AND GREATEST(mine.stream_pos, theirs.stream_pos) <= $5';
     const rows = await this.db.$queryRawUnsafe<PresenceRow[]>(
       `SELECT ${COLUMNS} FROM presence p
        WHERE p.stream_pos <= $3 AND (
@@ -106,13 +123,20 @@ export class PresenceStore {
   /** Whether the viewer may see the user's presence: themself, or someone they share a joined room with. */
   async visibleTo(viewer: string, userId: string): Promise<boolean> {
     if (viewer === userId) return true;
-    const rows = await this.db.$queryRawUnsafe<Array<{ shared: boolean }>>(`SELECT ${sharesJoinedRoom('$1', '$2')} AS shared`, viewer, userId);
+    const rows = await this.db.$queryRawUnsafe<Array<{ shared: boolean }>>(
+      `SELECT ${sharesJoinedRoom('$1', '$2')} AS shared`,
+      viewer,
+      userId,
+    );
     return rows[0]?.shared === true;
   }
 
   private async timeOut(tx: Prisma.TransactionClient, row: PresenceRow, position: bigint, now: number) {
     const record: PresenceRecord = { ...toRecord(row), state: 'offline', currentlyActive: false };
-    await tx.presence.update({ where: { userId: row.user_id }, data: { state: 'offline', currentlyActive: false, updatedTs: BigInt(now), streamPos: position } });
+    await tx.presence.update({
+      where: { userId: row.user_id },
+      data: { state: 'offline', currentlyActive: false, updatedTs: BigInt(now), streamPos: position },
+    });
     return { userId: row.user_id, record, position };
   }
 
@@ -130,7 +154,10 @@ export class PresenceStore {
 }
 
 /** The presence of a room's joined members who have any. */
-export async function roomMembersPresence(db: PrismaClient, roomId: string): Promise<Array<{ userId: string; record: PresenceRecord }>> {
+export async function roomMembersPresence(
+  db: PrismaClient,
+  roomId: string,
+): Promise<Array<{ userId: string; record: PresenceRecord }>> {
   const rows = await db.$queryRawUnsafe<PresenceRow[]>(
     `SELECT ${COLUMNS} FROM presence p JOIN current_state c ON c.user_id = p.user_id JOIN rooms r ON r.room_nid = c.room_nid
      WHERE r.room_id = $1 AND c.membership = 'join'`,
@@ -142,7 +169,11 @@ export async function roomMembersPresence(db: PrismaClient, roomId: string): Pro
 const COLUMNS = 'p.user_id, p.state, p.status_msg, p.last_active_ts, p.currently_active, p.last_seen_ts, p.updated_ts';
 
 /** SQL: whether the users `viewer` and `user` (SQL expressions) are both joined to some room (`mine`, `theirs`: their memberships) meeting `condition`. */
-const sharesJoinedRoom = (viewer: string, user: string, condition = '') => `EXISTS (SELECT 1 FROM current_state mine JOIN current_state theirs ON theirs.room_nid = mine.room_nid
+const sharesJoinedRoom = (
+  viewer: string,
+  user: string,
+  condition = '',
+) => `EXISTS (SELECT 1 FROM current_state mine JOIN current_state theirs ON theirs.room_nid = mine.room_nid
   WHERE mine.user_id = ${viewer} AND mine.membership = 'join' AND theirs.user_id = ${user} AND theirs.membership = 'join' ${condition})`;
 
 function columns(record: PresenceRecord) {

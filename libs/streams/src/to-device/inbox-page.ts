@@ -8,7 +8,11 @@ export const TO_DEVICE_PER_SYNC = 100;
  * last message, so the next sync picks up exactly where this one stopped;
  * otherwise every message up to `upTo` has been handed out.
  */
-export function inboxPage<T extends { streamPos: bigint }>(rows: T[], upTo: bigint, limit = TO_DEVICE_PER_SYNC): { messages: T[]; next: bigint } {
+export function inboxPage<T extends { streamPos: bigint }>(
+  rows: T[],
+  upTo: bigint,
+  limit = TO_DEVICE_PER_SYNC,
+): { messages: T[]; next: bigint } {
   const messages = rows.slice(0, limit);
   const full = messages.length === limit;
   return { messages, next: full ? messages[messages.length - 1].streamPos : upTo };

@@ -20,7 +20,10 @@ export const ALL_DEVICES = '*';
  * expands to the user's devices, and a device that does not exist (never
  * did, or was deleted) gets nothing, since no client could ever collect it.
  */
-export function expandRecipients(messages: AddressedToDevice[], devicesOf: ReadonlyMap<string, readonly string[]>): InboxMessage[] {
+export function expandRecipients(
+  messages: AddressedToDevice[],
+  devicesOf: ReadonlyMap<string, readonly string[]>,
+): InboxMessage[] {
   const inbox: InboxMessage[] = [];
   for (const message of messages) {
     const devices = devicesOf.get(message.userId) ?? [];
@@ -31,6 +34,12 @@ export function expandRecipients(messages: AddressedToDevice[], devicesOf: Reado
 }
 
 /** The spec's `messages` map (user ID -> device ID or `*` -> content), as one addressed message per entry. */
-export function addressedMessages(sender: string, type: string, messages: Record<string, Record<string, JsonObject>>): AddressedToDevice[] {
-  return Object.entries(messages).flatMap(([userId, devices]) => Object.entries(devices).map(([deviceId, content]) => ({ userId, deviceId, sender, type, content })));
+export function addressedMessages(
+  sender: string,
+  type: string,
+  messages: Record<string, Record<string, JsonObject>>,
+): AddressedToDevice[] {
+  return Object.entries(messages).flatMap(([userId, devices]) =>
+    Object.entries(devices).map(([deviceId, content]) => ({ userId, deviceId, sender, type, content })),
+  );
 }

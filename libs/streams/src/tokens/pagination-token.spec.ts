@@ -14,11 +14,15 @@ describe('pagination tokens', () => {
   });
 
   it('refuses a position beyond a bigint with M_INVALID_PARAM', () => {
-    expect(() => parsePaginationToken(`t${'9'.repeat(25)}`)).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
+    expect(() => parsePaginationToken(`t${'9'.repeat(25)}`)).toThrow(
+      expect.objectContaining({ errcode: 'M_INVALID_PARAM' }),
+    );
   });
 
   it('refuses a negative position beyond a bigint with M_INVALID_PARAM', () => {
-    expect(() => parsePaginationToken(`t-${'9'.repeat(25)}`)).toThrow(expect.objectContaining({ errcode: 'M_INVALID_PARAM' }));
+    expect(() => parsePaginationToken(`t-${'9'.repeat(25)}`)).toThrow(
+      expect.objectContaining({ errcode: 'M_INVALID_PARAM' }),
+    );
   });
 
   it('refuses text that is no token with M_INVALID_PARAM', () => {

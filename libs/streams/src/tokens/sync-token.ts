@@ -20,11 +20,29 @@ export interface SyncPosition {
 }
 
 /** In token order: a stream added later goes at the end, so tokens issued before it still parse. */
-const STREAMS = ['events', 'accountData', 'receipts', 'typing', 'toDevice', 'deviceLists', 'presence', 'notifications'] as const;
+const STREAMS = [
+  'events',
+  'accountData',
+  'receipts',
+  'typing',
+  'toDevice',
+  'deviceLists',
+  'presence',
+  'notifications',
+] as const;
 /** The streams of the first token format; every token has at least these. */
 const FIRST_FORMAT_STREAMS = 4;
 
-export const ZERO_POSITION: SyncPosition = { events: 0n, accountData: 0n, receipts: 0n, typing: 0n, toDevice: 0n, deviceLists: 0n, presence: 0n, notifications: 0n };
+export const ZERO_POSITION: SyncPosition = {
+  events: 0n,
+  accountData: 0n,
+  receipts: 0n,
+  typing: 0n,
+  toDevice: 0n,
+  deviceLists: 0n,
+  presence: 0n,
+  notifications: 0n,
+};
 
 export function formatSyncToken(position: SyncPosition): string {
   return `s${STREAMS.map((s) => position[s].toString()).join('_')}`;
@@ -39,7 +57,8 @@ export function formatSyncToken(position: SyncPosition): string {
  */
 export function parseSyncToken(token: string): SyncPosition {
   const parts = /^s(\d+(?:_\d+)*)$/.exec(token)?.[1].split('_');
-  if (!parts || parts.length < FIRST_FORMAT_STREAMS || parts.length > STREAMS.length) throw Errors.invalidParam(`Invalid sync token: ${token}`);
+  if (!parts || parts.length < FIRST_FORMAT_STREAMS || parts.length > STREAMS.length)
+    throw Errors.invalidParam(`Invalid sync token: ${token}`);
   return Object.fromEntries(STREAMS.map((s, i) => [s, BigInt(parts[i] ?? 0)])) as unknown as SyncPosition;
 }
 
@@ -49,7 +68,9 @@ export function parseSyncToken(token: string): SyncPosition {
  * that will not come and never moves backwards past what it has seen.
  */
 export function clampPosition(since: SyncPosition, current: SyncPosition): SyncPosition {
-  return Object.fromEntries(STREAMS.map((s) => [s, since[s] > current[s] ? current[s] : since[s]])) as unknown as SyncPosition;
+  return Object.fromEntries(
+    STREAMS.map((s) => [s, since[s] > current[s] ? current[s] : since[s]]),
+  ) as unknown as SyncPosition;
 }
 
 /** True when any stream has moved past `since`. */

@@ -38,9 +38,18 @@ export class HistoryBackfill {
     const version = await this.reader.roomVersion(roomId);
     if (!earliest || !version || earliest.pdu.type === 'm.room.create') return false;
     // The earliest event's own server has it and what precedes it; then any other server in the room.
-    const servers = [...new Set([serverNameOf(earliest.pdu.sender), ...(await this.reader.joinedServers(roomId))])].filter((s): s is string => !!s && s !== origin);
+    const servers = [
+      ...new Set([serverNameOf(earliest.pdu.sender), ...(await this.reader.joinedServers(roomId))]),
+    ].filter((s): s is string => !!s && s !== origin);
     // /backfill answers include the events it starts from: one more than the page needs.
-    const events = await fetchHistory(this.federation, this.keys, { origin, servers, roomId, version, from: [earliest.eventId], limit: limit + 1 });
+    const events = await fetchHistory(this.federation, this.keys, {
+      origin,
+      servers,
+      roomId,
+      version,
+      from: [earliest.eventId],
+      limit: limit + 1,
+    });
     const fresh = events.filter((e) => e.eventId !== earliest.eventId);
     if (fresh.length === 0) return false;
     await this.rooms.submit({ kind: 'backfill', serverName: origin, sender: origin, roomId, events: fresh });

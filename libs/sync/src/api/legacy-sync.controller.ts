@@ -3,7 +3,18 @@ import type { FastifyReply } from 'fastify';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, GuestAllowed, integerParam, Requester, Tenant } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
-import { EventVisibility, requireRoomView, roomViewOf, stateInView, toClientEvent, viewHorizon, type ReadableRoomView, type StoredEvent, SYNC_ROOM_READS, type SyncRoomReads } from '@lattice/rooms';
+import {
+  EventVisibility,
+  requireRoomView,
+  roomViewOf,
+  stateInView,
+  toClientEvent,
+  viewHorizon,
+  type ReadableRoomView,
+  type StoredEvent,
+  SYNC_ROOM_READS,
+  type SyncRoomReads,
+} from '@lattice/rooms';
 import { formatPaginationToken, parsePaginationToken } from '@lattice/streams';
 import { SyncService } from '../sync-service';
 
@@ -45,7 +56,12 @@ export class LegacySyncController {
   }
 
   @Get('initialSync')
-  async initialSync(@Auth() r: Requester, @Tenant() t: TenantConfig, @Query('limit') limitParam?: string, @Query('archived') archived?: string) {
+  async initialSync(
+    @Auth() r: Requester,
+    @Tenant() t: TenantConfig,
+    @Query('limit') limitParam?: string,
+    @Query('archived') archived?: string,
+  ) {
     const limit = Math.min(integerParam('limit', limitParam, 0) ?? DEFAULT_MESSAGES, MAX_MESSAGES);
     const end = formatPaginationToken((await this.reader.maxStreamPos()) + 1n);
     const memberships = archived === 'true' ? ['join', 'invite', 'leave', 'ban'] : ['join', 'invite'];
@@ -54,9 +70,18 @@ export class LegacySyncController {
     for (const { roomId } of await this.reader.roomsOfUser(r.userId, memberships)) {
       // An invite, or a room left and forgotten, has nothing the user may read: it is listed by its membership alone.
       const view = await roomViewOf(this.reader, this.visibility, roomId, r.userId);
-      rooms.push(view.kind === 'none' || view.kind === 'unknown' ? { room_id: roomId, membership: await this.reader.membership(roomId, r.userId) } : await this.roomSnapshot(r, t, roomId, view, limit, accountData));
+      rooms.push(
+        view.kind === 'none' || view.kind === 'unknown'
+          ? { room_id: roomId, membership: await this.reader.membership(roomId, r.userId) }
+          : await this.roomSnapshot(r, t, roomId, view, limit, accountData),
+      );
     }
-    return { end, rooms, presence: [], account_data: accountData.filter((a) => a.roomId === '').map(({ type, content }) => ({ type, content })) };
+    return {
+      end,
+      rooms,
+      presence: [],
+      account_data: accountData.filter((a) => a.roomId === '').map(({ type, content }) => ({ type, content })),
+    };
   }
 
   @GuestAllowed()
@@ -71,7 +96,8 @@ export class LegacySyncController {
     const timeout = Math.min(integerParam('timeout', timeoutParam, 0) ?? 0, MAX_TIMEOUT_MS);
     const start = from === undefined ? (await this.reader.maxStreamPos()) + 1n : parsePaginationToken(from);
     if (roomId !== undefined) await requireRoomView(this.reader, this.visibility, roomId, r.userId);
-    const roomIds = roomId !== undefined ? [roomId] : (await this.reader.roomsOfUser(r.userId, ['join'])).map((room) => room.roomId);
+    const roomIds =
+      roomId !== undefined ? [roomId] : (await this.reader.roomsOfUser(r.userId, ['join'])).map((room) => room.roomId);
     const deadline = Date.now() + timeout;
     // A client that hung up, or a worker shutting down, ends the wait: the answer is what there is.
     const clientGone = new AbortController();
@@ -82,7 +108,12 @@ export class LegacySyncController {
       for (;;) {
         const { events, next } = await this.eventsAfter(r.userId, new Set(roomIds), start);
         const left = stop.aborted ? 0 : deadline - Date.now();
-        if (events.length > 0 || left <= 0) return { start: formatPaginationToken(start), end: formatPaginationToken(next), chunk: events.map((e) => toClientEvent(e, r)) };
+        if (events.length > 0 || left <= 0)
+          return {
+            start: formatPaginationToken(start),
+            end: formatPaginationToken(next),
+            chunk: events.map((e) => toClientEvent(e, r)),
+          };
         await waiter.wait(Math.min(left, RECHECK_MS), stop);
         waiter.reset();
       }
@@ -92,7 +123,11 @@ export class LegacySyncController {
   }
 
   /** The visible events of these rooms from `start` on, and the token after the last position looked at. */
-  private async eventsAfter(userId: string, roomIds: Set<string>, start: bigint): Promise<{ events: StoredEvent[]; next: bigint }> {
+  private async eventsAfter(
+    userId: string,
+    roomIds: Set<string>,
+    start: bigint,
+  ): Promise<{ events: StoredEvent[]; next: bigint }> {
     const upTo = await this.reader.maxStreamPos();
     if (upTo < start) return { events: [], next: start };
     const headers = await this.reader.eventHeadersInRange(start - 1n, upTo, EVENTS_LIMIT);
@@ -102,9 +137,23 @@ export class LegacySyncController {
   }
 
   /** room_initial_sync.yaml: the room's state as the view shows it, its latest visible messages, the user's membership and the room's account data. */
-  private async roomSnapshot(r: Requester, t: TenantConfig, roomId: string, view: ReadableRoomView, limit: number, accountData: Array<{ roomId: string; type: string; content: JsonObject }>) {
+  private async roomSnapshot(
+    r: Requester,
+    t: TenantConfig,
+    roomId: string,
+    view: ReadableRoomView,
+    limit: number,
+    accountData: Array<{ roomId: string; type: string; content: JsonObject }>,
+  ) {
     const horizon = viewHorizon(view);
-    const latest = limit === 0 ? [] : await this.reader.timeline(roomId, { ...(horizon === undefined ? {} : { upTo: horizon }), limit, backwards: true });
+    const latest =
+      limit === 0
+        ? []
+        : await this.reader.timeline(roomId, {
+            ...(horizon === undefined ? {} : { upTo: horizon }),
+            limit,
+            backwards: true,
+          });
     const visible = (await this.visibility.visibleToUser(r.userId, latest)).reverse();
     const newest = latest[0]?.streamPos;
     const oldest = latest.at(-1)?.streamPos;

@@ -1,8 +1,25 @@
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Auth, Errors, GuestAllowed, Requester, Tenant } from '@lattice/http';
-import { BundledAggregations, EventVisibility, requireRoomView, SYNC_ROOM_READS, type SyncRoomReads, stateInView, toClientEvent, viewHorizon, type RoomView, type StoredEvent } from '@lattice/rooms';
-import { formatPaginationToken, parsePaginationToken, roomEventFilterSchema, roomEventMatches, type RoomEventFilter } from '@lattice/streams';
+import {
+  BundledAggregations,
+  EventVisibility,
+  requireRoomView,
+  SYNC_ROOM_READS,
+  type SyncRoomReads,
+  stateInView,
+  toClientEvent,
+  viewHorizon,
+  type RoomView,
+  type StoredEvent,
+} from '@lattice/rooms';
+import {
+  formatPaginationToken,
+  parsePaginationToken,
+  roomEventFilterSchema,
+  roomEventMatches,
+  type RoomEventFilter,
+} from '@lattice/streams';
 import { HistoryBackfill } from './history-backfill';
 import { SyncService } from '../sync-service';
 import { hiddenByIgnore, ignoredUsersOf } from '../streams/ignored-users';
@@ -44,17 +61,38 @@ export class MessagesController {
     // Nothing after a former member's leave is theirs to see: the page ends there whatever the tokens say.
     const horizon = viewHorizon(view);
     const bound = to ? parsePaginationToken(to) : undefined;
-    const before = backwards ? minPosition(position, horizon === undefined ? undefined : horizon + 1n) : minPosition(bound, horizon === undefined ? undefined : horizon + 1n);
-    const page = () => this.reader.timeline(roomId, backwards ? { before, after: bound === undefined ? undefined : bound - 1n, limit: count, backwards } : { after: position - 1n, before, limit: count, backwards });
+    const before = backwards
+      ? minPosition(position, horizon === undefined ? undefined : horizon + 1n)
+      : minPosition(bound, horizon === undefined ? undefined : horizon + 1n);
+    const page = () =>
+      this.reader.timeline(
+        roomId,
+        backwards
+          ? { before, after: bound === undefined ? undefined : bound - 1n, limit: count, backwards }
+          : { after: position - 1n, before, limit: count, backwards },
+      );
     let events = await page();
     // Paging back past the earliest event here: the history before it is fetched from the room's other servers.
-    for (let round = 0; backwards && bound === undefined && events.length < count && round < MAX_BACKFILL_ROUNDS; round++) {
+    for (
+      let round = 0;
+      backwards && bound === undefined && events.length < count && round < MAX_BACKFILL_ROUNDS;
+      round++
+    ) {
       if (!(await this.history.backfill(tenant.serverName, roomId, count - events.length))) break;
       events = await page();
     }
     const visible = await this.visibility.visibleToUser(r.userId, events);
     const ignored = await this.ignoredBy(r.userId);
-    const chunk = visible.filter((e) => !hiddenByIgnore(ignored, e.pdu) && roomEventMatches(eventFilter, { type: e.pdu.type, sender: e.pdu.sender, room_id: roomId, content: e.pdu.content }));
+    const chunk = visible.filter(
+      (e) =>
+        !hiddenByIgnore(ignored, e.pdu) &&
+        roomEventMatches(eventFilter, {
+          type: e.pdu.type,
+          sender: e.pdu.sender,
+          room_id: roomId,
+          content: e.pdu.content,
+        }),
+    );
     const last = events.at(-1);
     return {
       start: from ?? formatPaginationToken(position),
@@ -69,7 +107,12 @@ export class MessagesController {
 
   @GuestAllowed()
   @Get('context/:eventId')
-  async context(@Auth() r: Requester, @Param('roomId') roomId: string, @Param('eventId') eventId: string, @Query('limit') limit?: string) {
+  async context(
+    @Auth() r: Requester,
+    @Param('roomId') roomId: string,
+    @Param('eventId') eventId: string,
+    @Query('limit') limit?: string,
+  ) {
     const view = await this.requireView(roomId, r.userId);
     const found = await this.reader.event(eventId);
     const [event] = found && found.roomId === roomId ? await this.visibility.visibleToUser(r.userId, [found]) : [];
@@ -78,10 +121,16 @@ export class MessagesController {
     const half = Math.ceil(Math.min(Number(limit ?? 10) || 10, MAX_LIMIT) / 2);
     const horizon = viewHorizon(view);
     const before = await this.reader.timeline(roomId, { before: event.streamPos, limit: half, backwards: true });
-    const after = await this.reader.timeline(roomId, { after: event.streamPos, upTo: horizon, limit: half, backwards: false });
+    const after = await this.reader.timeline(roomId, {
+      after: event.streamPos,
+      upTo: horizon,
+      limit: half,
+      backwards: false,
+    });
     const last = after.at(-1) ?? event;
     const ignored = await this.ignoredBy(r.userId);
-    const shown = async (events: StoredEvent[]) => (await this.visibility.visibleToUser(r.userId, events)).filter((e) => !hiddenByIgnore(ignored, e.pdu));
+    const shown = async (events: StoredEvent[]) =>
+      (await this.visibility.visibleToUser(r.userId, events)).filter((e) => !hiddenByIgnore(ignored, e.pdu));
     const visibleBefore = await shown(before);
     const visibleAfter = await shown(after);
     // One bundling pass for the whole answer: its queries cover every event at once.

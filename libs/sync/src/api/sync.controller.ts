@@ -27,8 +27,10 @@ export class SyncController {
     @Res({ passthrough: true }) reply?: FastifyReply,
   ) {
     const timeoutMs = timeout === undefined ? 0 : Number(timeout);
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw Errors.invalidParam('timeout must be a non-negative number of milliseconds');
-    if (setPresence !== undefined && !isPresenceState(setPresence)) throw Errors.invalidParam(`set_presence must be one of ${PRESENCE_STATES.join(', ')}`);
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0)
+      throw Errors.invalidParam('timeout must be a non-negative number of milliseconds');
+    if (setPresence !== undefined && !isPresenceState(setPresence))
+      throw Errors.invalidParam(`set_presence must be one of ${PRESENCE_STATES.join(', ')}`);
     const clientGone = new AbortController();
     reply?.raw.once('close', () => clientGone.abort());
     return this.sync.sync({

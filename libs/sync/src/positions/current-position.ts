@@ -8,7 +8,11 @@ import type { TypingStore } from '../streams/typing-store';
  * advance only when the writing transaction commits: everything at or below
  * the position is readable either way.
  */
-export async function currentPosition(db: PrismaClient, cache: PositionCache, typing: TypingStore): Promise<SyncPosition> {
+export async function currentPosition(
+  db: PrismaClient,
+  cache: PositionCache,
+  typing: TypingStore,
+): Promise<SyncPosition> {
   const cached = await cache.read();
   const known = STREAM_NAMES.every((stream) => cached[stream] !== undefined);
   const positions = known ? (cached as Required<typeof cached>) : await reconcilePositions(db, cache);

@@ -2,7 +2,15 @@ import { Logger } from '@nestjs/common';
 import type { OutputPresence, PresenceState } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
 import type { MembershipReads } from '@lattice/rooms';
-import { eventMatches, presenceContent, REFRESH_AFTER_MS, syncPresenceUpdate, type EventFilter, type PresenceStore, type SyncPosition } from '@lattice/streams';
+import {
+  eventMatches,
+  presenceContent,
+  REFRESH_AFTER_MS,
+  syncPresenceUpdate,
+  type EventFilter,
+  type PresenceStore,
+  type SyncPosition,
+} from '@lattice/streams';
 import type { SyncNotifier } from '../notifier';
 
 /** How often each sync worker looks for users who stopped syncing. */
@@ -36,7 +44,11 @@ export class PresenceTracker {
     this.sweeper = setInterval(() => {
       const now = Date.now();
       for (const [userId, seen] of this.recent) if (now - seen.at > REFRESH_AFTER_MS) this.recent.delete(userId);
-      this.store.timeOutGone(now).catch((e: unknown) => this.logger.debug(`Timing out gone users failed; the next sweep tries again: ${String(e)}`));
+      this.store
+        .timeOutGone(now)
+        .catch((e: unknown) =>
+          this.logger.debug(`Timing out gone users failed; the next sweep tries again: ${String(e)}`),
+        );
     }, SWEEP_MS);
     this.sweeper.unref();
   }
@@ -51,7 +63,8 @@ export class PresenceTracker {
     // This process's own write comes back here too: only another state invalidates what it remembers.
     if (this.recent.get(change.userId)?.state !== change.state) this.recent.delete(change.userId);
     this.notifier.notify({ userIds: [change.userId] });
-    for (const room of await this.reader.roomsOfUser(change.userId, ['join'])) this.notifier.notify({ roomId: room.roomId });
+    for (const room of await this.reader.roomsOfUser(change.userId, ['join']))
+      this.notifier.notify({ roomId: room.roomId });
   }
 
   /** A /sync with `set_presence` (omitted: online) started. */
@@ -73,9 +86,21 @@ export class PresenceTracker {
    * between them in the viewer's rooms (the only way to come to share a room
    * with someone); with no presence change either, there is nothing to read.
    */
-  async events(viewer: string, from: SyncPosition, upTo: SyncPosition, filter: EventFilter | undefined, membersMoved = true, now = Date.now()): Promise<JsonObject[]> {
+  async events(
+    viewer: string,
+    from: SyncPosition,
+    upTo: SyncPosition,
+    filter: EventFilter | undefined,
+    membersMoved = true,
+    now = Date.now(),
+  ): Promise<JsonObject[]> {
     if (!this.enabled || (upTo.presence <= from.presence && !membersMoved)) return [];
-    const changed = await this.store.forSync(viewer, { presenceAfter: from.presence, presenceUpTo: upTo.presence, eventsAfter: from.events, eventsUpTo: upTo.events });
+    const changed = await this.store.forSync(viewer, {
+      presenceAfter: from.presence,
+      presenceUpTo: upTo.presence,
+      eventsAfter: from.events,
+      eventsUpTo: upTo.events,
+    });
     return changed
       .filter(({ userId }) => eventMatches(filter, { type: 'm.presence', sender: userId }))
       .map(({ userId, record }) => ({ type: 'm.presence', sender: userId, content: presenceContent(record, now) }));

@@ -66,7 +66,7 @@ describe('RequiredState', () => {
     expect(state.matches('m.room.member', me)).toBe(false);
   });
 
-  it('sends what any combined rule selects: one rule\'s exclude does not hide what another includes', () => {
+  it("sends what any combined rule selects: one rule's exclude does not hide what another includes", () => {
     const state = new RequiredState(
       [stateSelector({ include: [{}], exclude: [{ type: 'm.room.create' }] }), stateSelector([['m.room.create', '']])],
       me,

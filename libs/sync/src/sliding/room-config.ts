@@ -95,7 +95,9 @@ export class RequiredState {
 
   /** The members to read, or undefined for every member (a `*` state key of m.room.member, or of every type). */
   memberKeys(): string[] | undefined {
-    const memberPairs = this.selectors.flatMap((s) => s.include).filter(([t]) => t === 'm.room.member' || t === WILDCARD);
+    const memberPairs = this.selectors
+      .flatMap((s) => s.include)
+      .filter(([t]) => t === 'm.room.member' || t === WILDCARD);
     if (memberPairs.some(([, k]) => k === WILDCARD)) return undefined;
     return memberPairs.map(([, k]) => (k === ME ? this.userId : k));
   }

@@ -43,7 +43,10 @@ export function selectRooms(
   for (const [name, list] of Object.entries(lists)) {
     const matching = ordered.filter((room) => matchesFilters(room, list.filters ?? {}, spaceChildren.get(name)));
     const ranges = listRanges(list) ?? [[0, Math.max(matching.length - 1, 0)]];
-    const config: RoomConfig = { timelineLimit: list.timeline_limit, requiredState: [stateSelector(list.required_state)] };
+    const config: RoomConfig = {
+      timelineLimit: list.timeline_limit,
+      requiredState: [stateSelector(list.required_state)],
+    };
     const ops = ranges.map(([start, end]) => {
       const roomIds = matching.slice(start, end + 1).map((r) => r.roomId);
       for (const roomId of roomIds) {

@@ -8,11 +8,17 @@ import { z } from 'zod';
  * MSC leaves room for more.
  */
 const requiredStatePairs = z.array(z.tuple([z.string(), z.string()])).max(1000);
-const requiredStateElements = z.array(z.object({ type: z.string().optional(), state_key: z.string().optional() })).max(1000);
+const requiredStateElements = z
+  .array(z.object({ type: z.string().optional(), state_key: z.string().optional() }))
+  .max(1000);
 /** MSC4186's later form: { include, exclude, lazy_members }. */
 const requiredState = z.union([
   requiredStatePairs,
-  z.object({ include: requiredStateElements.optional(), exclude: requiredStateElements.optional(), lazy_members: z.boolean().optional() }),
+  z.object({
+    include: requiredStateElements.optional(),
+    exclude: requiredStateElements.optional(),
+    lazy_members: z.boolean().optional(),
+  }),
 ]);
 /** Synapse's cap; a larger timeline is what /messages is for. */
 const MAX_TIMELINE_LIMIT = 1000;

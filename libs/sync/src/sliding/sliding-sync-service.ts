@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PresenceState } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
-import { PRISMA, POSITION_CACHE, unreadNotificationCounts, type PrismaClient, type PositionCache } from '@lattice/storage';
+import {
+  PRISMA,
+  POSITION_CACHE,
+  unreadNotificationCounts,
+  type PrismaClient,
+  type PositionCache,
+} from '@lattice/storage';
 import { currentPosition } from '../positions/current-position';
 import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } from '@lattice/streams';
 import { SyncService } from '../sync-service';
@@ -130,7 +136,10 @@ export class SlidingSyncService {
     for (const [roomId, sub] of Object.entries(body.room_subscriptions ?? {})) {
       if (!byId.has(roomId)) continue;
       subscriptions.push(roomId);
-      const config: RoomConfig = { timelineLimit: sub.timeline_limit, requiredState: [stateSelector(sub.required_state)] };
+      const config: RoomConfig = {
+        timelineLimit: sub.timeline_limit,
+        requiredState: [stateSelector(sub.required_state)],
+      };
       const known = wanted.get(roomId);
       wanted.set(
         roomId,
@@ -219,14 +228,22 @@ export class SlidingSyncService {
    * `unread_thread_notifications`, once the events sent
    * are evaluated, so a message and the count it adds arrive together.
    */
-  private async addUnreadCounts(userId: string, rooms: Record<string, JsonObject>, signal: AbortSignal | undefined): Promise<void> {
+  private async addUnreadCounts(
+    userId: string,
+    rooms: Record<string, JsonObject>,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const counted = Object.entries(rooms).filter(([, r]) => !('stripped_state' in r));
     if (counted.length === 0) return;
     const fromOthers = counted.flatMap(([, r]) =>
       ((r.timeline ?? []) as JsonObject[]).filter((e) => e.sender !== userId).map((e) => e.event_id as string),
     );
     await this.sync.pushEvaluation.settled(fromOthers, signal);
-    const counts = await unreadNotificationCounts(this.db, [userId], counted.map(([id]) => id));
+    const counts = await unreadNotificationCounts(
+      this.db,
+      [userId],
+      counted.map(([id]) => id),
+    );
     for (const [roomId, room] of counted) {
       // MSC4186 RoomResult: the main timeline's; threads' notifications are not included.
       const own = counts.filter((c) => c.roomId === roomId && c.threadId === 'main');
@@ -261,15 +278,15 @@ export class SlidingSyncService {
   private async forgottenRooms(userId: string, memberships: MembershipRow[]): Promise<Set<string>> {
     if (!memberships.some((m) => m.membership === 'leave' || m.membership === 'ban')) return new Set();
     return new Set(
-      (await this.db.forgottenRoom.findMany({ where: { userId }, select: { roomId: true } })).map(
-        (f) => f.roomId,
-      ),
+      (await this.db.forgottenRoom.findMany({ where: { userId }, select: { roomId: true } })).map((f) => f.roomId),
     );
   }
 }
 
 function timelineEventsOf(rooms: Record<string, JsonObject>): Set<string> {
-  return new Set(Object.values(rooms).flatMap((r) => ((r.timeline ?? []) as JsonObject[]).map((e) => e.event_id as string)));
+  return new Set(
+    Object.values(rooms).flatMap((r) => ((r.timeline ?? []) as JsonObject[]).map((e) => e.event_id as string)),
+  );
 }
 
 /** A room sent at the connection's last position that has had no event since. */

@@ -86,7 +86,10 @@ export class ThreadUpdates {
     );
   }
 
-  private async visibleRoot(viewer: { userId: string; deviceId: string }, rootId: string): Promise<JsonObject | undefined> {
+  private async visibleRoot(
+    viewer: { userId: string; deviceId: string },
+    rootId: string,
+  ): Promise<JsonObject | undefined> {
     const root = await this.sync.reader.event(rootId);
     if (!root) return undefined;
     const [visible] = await this.sync.visibility.visibleToUser(viewer.userId, [root]);

@@ -26,7 +26,12 @@ describe('IgnoredUsersCache', () => {
     const { store } = storeWith(list('@troll:x'));
     const cache = new IgnoredUsersCache(store);
     await cache.ignoredBy('@me:x', [], 0n, 5n);
-    const next = await cache.ignoredBy('@me:x', [{ roomId: '', type: 'm.ignored_user_list', content: list('@other:x') }], 5n, 9n);
+    const next = await cache.ignoredBy(
+      '@me:x',
+      [{ roomId: '', type: 'm.ignored_user_list', content: list('@other:x') }],
+      5n,
+      9n,
+    );
     expect([...next]).toEqual(['@other:x']);
   });
 

@@ -18,7 +18,12 @@ export class IgnoredUsersCache {
   constructor(private readonly store: AccountDataStore) {}
 
   /** `changes`: the user's account data changed in (since, current], as /sync read it. */
-  async ignoredBy(userId: string, changes: AccountDataEntry[], since: bigint, current: bigint): Promise<ReadonlySet<string>> {
+  async ignoredBy(
+    userId: string,
+    changes: AccountDataEntry[],
+    since: bigint,
+    current: bigint,
+  ): Promise<ReadonlySet<string>> {
     const changed = changes.find((c) => c.roomId === '' && c.type === 'm.ignored_user_list');
     const cached = this.entries.get(userId);
     if (!changed && cached && cached.readAt >= since) return cached.ignored;

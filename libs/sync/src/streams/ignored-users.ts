@@ -16,7 +16,11 @@ export function hiddenByIgnore(ignored: ReadonlySet<string>, event: { sender: st
 }
 
 /** Whether an invite, given as its invite_state, came from an ignored user. */
-export function inviteFromIgnored(ignored: ReadonlySet<string>, inviteState: ReadonlyArray<{ type?: unknown; state_key?: unknown; sender?: unknown }>, userId: string): boolean {
+export function inviteFromIgnored(
+  ignored: ReadonlySet<string>,
+  inviteState: ReadonlyArray<{ type?: unknown; state_key?: unknown; sender?: unknown }>,
+  userId: string,
+): boolean {
   const invite = inviteState.find((e) => e.type === 'm.room.member' && e.state_key === userId);
   return typeof invite?.sender === 'string' && ignored.has(invite.sender);
 }

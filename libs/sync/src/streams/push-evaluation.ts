@@ -38,7 +38,9 @@ export class PushEvaluation {
     for (let pause = FIRST_POLL_MS; await this.pending(eventIds); pause *= 2) {
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted) {
-        this.logger.debug(`Push evaluation has not reached ${eventIds.length} events after ${MAX_WAIT_MS} ms: their unread counts come with a later sync`);
+        this.logger.debug(
+          `Push evaluation has not reached ${eventIds.length} events after ${MAX_WAIT_MS} ms: their unread counts come with a later sync`,
+        );
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));

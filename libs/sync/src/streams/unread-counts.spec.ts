@@ -7,7 +7,9 @@ const counts = [
 
 describe('unread counts in /sync', () => {
   it('without unread_thread_notifications, counts the whole room', () => {
-    expect(unreadSection(counts, false)).toEqual({ unread_notifications: { notification_count: 5, highlight_count: 1 } });
+    expect(unreadSection(counts, false)).toEqual({
+      unread_notifications: { notification_count: 5, highlight_count: 1 },
+    });
   });
 
   it('with it, counts the main timeline in the room and each thread apart', () => {

@@ -38,7 +38,13 @@ export class RoomFixture {
   }
 
   /** An event in this room (not yet in the state). */
-  event(sender: string, type: string, stateKey: string | undefined, content: JsonObject, extra: Partial<Pdu> = {}): Pdu {
+  event(
+    sender: string,
+    type: string,
+    stateKey: string | undefined,
+    content: JsonObject,
+    extra: Partial<Pdu> = {},
+  ): Pdu {
     return { ...this.base(sender, type, stateKey, content, ['$prev']), ...extra };
   }
 
@@ -75,7 +81,8 @@ export class RoomFixture {
   }
 
   private base(sender: string, type: string, stateKey: string | undefined, content: JsonObject, prev: string[]): Pdu {
-    const ref = (id: string) => (this.version.eventIdFormat === 'origin' ? ([id, { sha256: 'x' }] as [string, JsonObject]) : id);
+    const ref = (id: string) =>
+      this.version.eventIdFormat === 'origin' ? ([id, { sha256: 'x' }] as [string, JsonObject]) : id;
     return {
       room_id: this.roomId,
       sender,
@@ -88,7 +95,9 @@ export class RoomFixture {
       auth_events: [],
       hashes: { sha256: 'x' },
       signatures: {},
-      ...(this.version.eventIdFormat === 'origin' ? { event_id: `$e${Math.random().toString(36).slice(2)}:${sender.split(':')[1]}` } : {}),
+      ...(this.version.eventIdFormat === 'origin'
+        ? { event_id: `$e${Math.random().toString(36).slice(2)}:${sender.split(':')[1]}` }
+        : {}),
     };
   }
 }

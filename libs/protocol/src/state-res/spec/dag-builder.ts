@@ -33,7 +33,14 @@ export class DagBuilder {
     this.version = getRoomVersion(versionId);
   }
 
-  add(name: string, sender: string, type: string, key: string | undefined, content: JsonObject, options: AddOptions): this {
+  add(
+    name: string,
+    sender: string,
+    type: string,
+    key: string | undefined,
+    content: JsonObject,
+    options: AddOptions,
+  ): this {
     const onState = this.stateOf(options.on);
     const pdu: Pdu = {
       room_id: this.roomId,
@@ -73,9 +80,23 @@ export class DagBuilder {
   start(users: Record<string, number> = {}): this {
     const v = this.version;
     const creatorLevels: Record<string, number> = v.privilegedCreators ? {} : { [ALICE]: 100 };
-    return this.add('create', ALICE, 'm.room.create', '', v.creatorIsSender ? { room_version: v.id } : { creator: ALICE, room_version: v.id }, { prev: [], on: [] })
+    return this.add(
+      'create',
+      ALICE,
+      'm.room.create',
+      '',
+      v.creatorIsSender ? { room_version: v.id } : { creator: ALICE, room_version: v.id },
+      { prev: [], on: [] },
+    )
       .add('ima', ALICE, 'm.room.member', ALICE, { membership: 'join' }, { on: ['create'] })
-      .add('ipower', ALICE, 'm.room.power_levels', '', { users: { ...creatorLevels, ...users } }, { on: ['create', 'ima'] })
+      .add(
+        'ipower',
+        ALICE,
+        'm.room.power_levels',
+        '',
+        { users: { ...creatorLevels, ...users } },
+        { on: ['create', 'ima'] },
+      )
       .add('ijr', ALICE, 'm.room.join_rules', '', { join_rule: 'public' }, { on: ['create', 'ima', 'ipower'] })
       .add('imb', BOB, 'm.room.member', BOB, { membership: 'join' }, { on: ['create', 'ima', 'ipower', 'ijr'] });
   }
