@@ -183,7 +183,7 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
           })
         ).status,
       ).toBe(200);
-      const viewer = await peer.register('vera');
+      const viewer = await peer.register('pronoun-viewer');
       expect(await peerClient('GET', profilePath('org.example.pronouns'), viewer.accessToken)).toEqual({
         status: 200,
         body: { 'org.example.pronouns': 'he/him' },
