@@ -21,6 +21,8 @@ const INTEREST_CHANGING_TYPES = new Set(['m.room.member', 'm.room.canonical_alia
 
 /** Committed events read per query when a start catches up. */
 const CATCH_UP_BATCH = 200;
+/** How often, at most, the routed position is written while no service is registered. */
+const IDLE_RECORD_MS = 1_000;
 
 /**
  * Puts what each application service is to receive in its queue: the output
@@ -42,6 +44,7 @@ export class AppserviceRouter implements OnModuleInit {
   private readonly logger = new Logger(AppserviceRouter.name);
   /** Single process: room-event positions are recorded and caught up at start (services mode has JetStream's durable consumer). */
   private readonly tracksPosition: boolean;
+  private idleRecordedAt = 0;
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
@@ -90,7 +93,7 @@ export class AppserviceRouter implements OnModuleInit {
   async routeEvent(output: OutputRoomEvent): Promise<void> {
     if (INTEREST_CHANGING_TYPES.has(output.pdu.type) || output.resolvedMembershipsOf) this.facts.forget(output.roomId);
     const services = this.pushable();
-    if (services.length === 0) return this.recordRouted([], output);
+    if (services.length === 0) return this.recordIdle(output);
     const room = await this.facts.of(output.roomId);
     const interested = services.filter((s) => interestedInEvent(s, output.pdu) || interestedInRoom(s, room));
     const payload = toClientEvent({
@@ -163,6 +166,18 @@ export class AppserviceRouter implements OnModuleInit {
       after = BigInt(events[events.length - 1].streamPos);
     }
     if (routed > 0) this.logger.log(`Routed ${routed} room events committed before the last stop`);
+  }
+
+  /**
+   * With no service registered nothing is queued, and the position is written at most once a second: a
+   * write per event is a second commit per send on the embedded database's single connection (it halved
+   * the single process's send rate). A restart then routes at most the last second again, to no service
+   * or to one registered since.
+   */
+  private async recordIdle(output: OutputRoomEvent): Promise<void> {
+    if (!this.tracksPosition || Date.now() - this.idleRecordedAt < IDLE_RECORD_MS) return;
+    this.idleRecordedAt = Date.now();
+    await this.queue.enqueueRouted([], BigInt(output.streamPos));
   }
 
   /** Queues an event's items; in one process with its position, in the same database transaction. */
