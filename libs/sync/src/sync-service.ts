@@ -246,7 +246,12 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         ? (await this.db.forgottenRoom.findMany({ where: { userId: request.userId } })).map((f) => f.roomId)
         : [],
     );
-    const gaps = since ? await this.reader.latestGaps(from.events, current.events) : new Map<string, bigint>();
+    // The same for every user woken by one event, so read once for all of them.
+    const gaps = since
+      ? await this.shared.share(`gaps ${from.events} ${current.events}`, () =>
+          this.reader.latestGaps(from.events, current.events),
+        )
+      : new Map<string, bigint>();
 
     // Receipts of every joined room in two reads, and the timelines of rooms new to the answer (joined since the token,
     // or all on an initial sync) in reads of many rooms each, not one read per room.
