@@ -9,7 +9,7 @@ import {
   type RoomVersion,
 } from '@lattice/protocol';
 import { PRISMA, type PrismaClient } from '@lattice/storage';
-import { readSnapshotNids, readSnapshotsNids } from './state-snapshot-reader';
+import { readSnapshotNids } from './state-snapshot-reader';
 
 /** An event as read back from the store, with what clients need beyond the PDU. */
 export interface StoredEvent {
@@ -116,40 +116,99 @@ export class RoomReader {
   /**
    * stateAt() for many rooms in a few reads (an initial sync's state
    * sections): for each room, its state once every event up to its
-   * position is applied.
+   * position is applied. With `members` (lazy-loaded members), a room's
+   * member events are read only for the users it names: the others are
+   * left in the database, not read and dropped.
    */
-  async statesAt(positions: Map<string, bigint>): Promise<Map<string, StoredEvent[]>> {
+  async statesAt(
+    positions: Map<string, bigint>,
+    members?: Map<string, Iterable<string>>,
+  ): Promise<Map<string, StoredEvent[]>> {
     const states = new Map<string, StoredEvent[]>();
     if (positions.size === 0) return states;
     const next = await this.db.$queryRawUnsafe<
-      Array<{ room_id: string; found: boolean | null; state_snapshot_nid: bigint | null }>
+      Array<{
+        room_id: string;
+        found: boolean | null;
+        state_snapshot_nid: bigint | null;
+        current_snapshot_nid: bigint | null;
+      }>
     >(
-      `SELECT q.room_id, n.found, n.state_snapshot_nid FROM unnest($1::text[], $2::bigint[]) AS q(room_id, pos) JOIN rooms r ON r.room_id = q.room_id
+      `SELECT q.room_id, n.found, n.state_snapshot_nid, r.state_snapshot_nid AS current_snapshot_nid
+       FROM unnest($1::text[], $2::bigint[]) AS q(room_id, pos) JOIN rooms r ON r.room_id = q.room_id
        LEFT JOIN LATERAL (SELECT true AS found, e.state_snapshot_nid FROM events e WHERE e.room_nid = r.room_nid AND e.stream_pos > q.pos AND NOT e.is_outlier ORDER BY e.stream_pos ASC LIMIT 1) n ON true`,
       [...positions.keys()],
       [...positions.values()],
     );
-    const snapshots = new Map<string, bigint>();
+    // A room whose state has not changed since the position (no later event, or the later event's snapshot is the
+    // room's current one) is read from current_state, not assembled from snapshot layers.
+    const current: string[] = [];
+    const snapshots = new Map<bigint, string>();
     for (const row of next) {
-      if (!row.found) states.set(row.room_id, await this.currentState(row.room_id));
-      else if (row.state_snapshot_nid === null) states.set(row.room_id, []);
-      else snapshots.set(row.room_id, BigInt(row.state_snapshot_nid));
+      states.set(row.room_id, []);
+      if (!row.found || (row.state_snapshot_nid !== null && row.state_snapshot_nid === row.current_snapshot_nid))
+        current.push(row.room_id);
+      else if (row.state_snapshot_nid !== null) snapshots.set(BigInt(row.state_snapshot_nid), row.room_id);
     }
-    const nids = await readSnapshotsNids(this.db, [...new Set(snapshots.values())]);
-    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
-      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.stream_pos`,
-      [...new Set([...nids.values()].flatMap((state) => [...state.values()]))],
-    );
-    const byNid = new Map(rows.map((row) => [BigInt(row.event_nid), toStoredEvent(row)]));
-    for (const [roomId, snapshot] of snapshots) {
-      states.set(
-        roomId,
-        [...nids.get(snapshot)!.values()]
-          .flatMap((nid) => byNid.get(nid) ?? [])
-          .sort((a, b) => (a.streamPos < b.streamPos ? -1 : a.streamPos > b.streamPos ? 1 : 0)),
-      );
-    }
+    const rows = [
+      ...(await this.currentStates(current, members)),
+      ...(await this.snapshotStates(snapshots, members)),
+    ];
+    for (const row of rows) states.get(row.room_id)!.push(toStoredEvent(row));
+    for (const state of states.values()) state.sort(byStreamPos);
     return states;
+  }
+
+  /** The current state of each room, members only those `members` names for it when given. */
+  private async currentStates(roomIds: string[], members?: Map<string, Iterable<string>>): Promise<EventRow[]> {
+    if (roomIds.length === 0) return [];
+    const wanted = roomIds.flatMap((roomId) => [...(members?.get(roomId) ?? [])].map((userId) => [roomId, userId]));
+    return this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} FROM unnest($1::text[]) AS q(room_id) JOIN rooms r ON r.room_id = q.room_id
+       JOIN current_state c ON c.room_nid = r.room_nid
+       LEFT JOIN unnest($2::text[], $3::text[]) AS w(room_id, user_id) ON w.room_id = r.room_id AND w.user_id = c.user_id
+       JOIN events e ON e.event_nid = c.event_nid JOIN event_json j ON j.event_nid = e.event_nid
+       WHERE NOT $4::boolean OR w.user_id IS NOT NULL OR c.type_nid <> (SELECT type_nid FROM event_types WHERE type = 'm.room.member')`,
+      roomIds,
+      wanted.map(([roomId]) => roomId),
+      wanted.map(([, userId]) => userId),
+      members !== undefined,
+    );
+  }
+
+  /**
+   * The state of each snapshot, by the room it is of; members as currentStates(). Each snapshot's layers are
+   * flattened in the query, a later layer's entry for a (type, state key) replacing an earlier one's (as
+   * readSnapshotsNids does), so only the state's events come back, not every layer of every snapshot.
+   */
+  private async snapshotStates(rooms: Map<bigint, string>, members?: Map<string, Iterable<string>>): Promise<EventRow[]> {
+    if (rooms.size === 0) return [];
+    const wanted = [...rooms].flatMap(([snapshot, roomId]) =>
+      [...(members?.get(roomId) ?? [])].map((userId) => [snapshot, userId] as const),
+    );
+    return this.db.$queryRawUnsafe<EventRow[]>(
+      `WITH RECURSIVE chain AS (
+         SELECT s.snapshot_nid AS root, s.parent_snapshot_nid, s.layer_depth, s.type_nids, s.state_key_nids, s.event_nids
+         FROM state_snapshots s WHERE s.snapshot_nid = ANY($1::bigint[])
+         UNION ALL SELECT c.root, s.parent_snapshot_nid, s.layer_depth, s.type_nids, s.state_key_nids, s.event_nids
+         FROM state_snapshots s JOIN chain c ON s.snapshot_nid = c.parent_snapshot_nid
+       ), entries AS (
+         SELECT DISTINCT ON (c.root, u.type_nid, u.state_key_nid) c.root, u.type_nid, u.state_key_nid, u.event_nid
+         FROM chain c CROSS JOIN LATERAL unnest(c.type_nids, c.state_key_nids, c.event_nids) AS u(type_nid, state_key_nid, event_nid)
+         ORDER BY c.root, u.type_nid, u.state_key_nid, c.layer_depth DESC
+       ), wanted AS (
+         SELECT w.root, k.state_key_nid FROM unnest($2::bigint[], $3::text[]) AS w(root, user_id)
+         JOIN event_state_keys k ON k.state_key = w.user_id
+       )
+       SELECT ${EVENT_COLUMNS} FROM entries x
+       LEFT JOIN wanted w ON w.root = x.root AND w.state_key_nid = x.state_key_nid
+       JOIN events e ON e.event_nid = x.event_nid JOIN event_json j ON j.event_nid = e.event_nid JOIN rooms r ON r.room_nid = e.room_nid
+       WHERE NOT $4::boolean OR w.root IS NOT NULL OR x.type_nid <> (SELECT type_nid FROM event_types WHERE type = 'm.room.member')`,
+      [...rooms.keys()],
+      wanted.map(([snapshot]) => snapshot),
+      wanted.map(([, userId]) => userId),
+      members !== undefined,
+    );
   }
 
   /**
@@ -484,16 +543,17 @@ export class RoomReader {
   async latestTimelines(roomIds: string[], upTo: bigint, limit: number): Promise<Map<string, StoredEvent[]>> {
     const timelines = new Map<string, StoredEvent[]>(roomIds.map((id) => [id, []]));
     if (roomIds.length === 0) return timelines;
+    // Sorted here, room by room, rather than by the database: a sort of every room's events with their JSON spills to disk.
     const rows = await this.db.$queryRawUnsafe<EventRow[]>(
-      `SELECT ${EVENT_COLUMNS} FROM rooms r
+      `SELECT ${EVENT_COLUMNS} FROM unnest($1::text[]) AS q(room_id) JOIN rooms r ON r.room_id = q.room_id
        CROSS JOIN LATERAL (SELECT * FROM events x WHERE x.room_nid = r.room_nid AND x.stream_pos > 0 AND x.stream_pos <= $2 ORDER BY x.stream_pos DESC LIMIT $3) e
-       JOIN event_json j ON j.event_nid = e.event_nid
-       WHERE r.room_id = ANY($1::text[]) ORDER BY e.stream_pos DESC`,
+       JOIN event_json j ON j.event_nid = e.event_nid`,
       roomIds,
       upTo,
       limit,
     );
     for (const row of rows) timelines.get(row.room_id)!.push(toStoredEvent(row));
+    for (const timeline of timelines.values()) timeline.sort((a, b) => byStreamPos(b, a));
     return timelines;
   }
 
@@ -537,6 +597,10 @@ export class RoomReader {
       (r) => r.roomId,
     );
   }
+}
+
+function byStreamPos(a: StoredEvent, b: StoredEvent): number {
+  return a.streamPos < b.streamPos ? -1 : a.streamPos > b.streamPos ? 1 : 0;
 }
 
 function toStoredEvent(row: EventRow): StoredEvent {

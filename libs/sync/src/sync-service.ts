@@ -271,7 +271,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const receiptsAll = await this.receipts.ephemeralOfRooms(fresh, request.userId, 0n, current.receipts);
     const timelines = await this.latestTimelines(fresh, current.events, limit + 1);
     // Their state sections start where their timelines do.
-    const states = await this.statesBefore(timelines, limit, current.events);
+    const states = await this.statesBefore(request, timelines, limit, current.events);
 
     const timelinesToFill: TimelineToFill[] = [];
     await eachConcurrently(memberships, ROOMS_AT_ONCE, async (room) => {
@@ -513,8 +513,12 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     return timelines;
   }
 
-  /** The state before each timeline (stateBefore's, read for many rooms at once); an empty timeline's is the state at `upTo`. */
+  /**
+   * The state before each timeline (stateBefore's, read for many rooms at once); an empty timeline's is the state at
+   * `upTo`. With lazy-loaded members, only the member events stateBefore keeps are read: the user's and the senders'.
+   */
   private async statesBefore(
+    request: SyncRequest,
     timelines: Map<string, StoredEvent[]>,
     limit: number,
     upTo: bigint,
@@ -524,8 +528,19 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       const first = fetched[Math.min(limit, fetched.length) - 1];
       return [roomId, first ? first.streamPos - 1n : upTo];
     });
+    const members = request.filter?.room?.state?.lazy_load_members
+      ? new Map(
+          [...timelines].map(([roomId, fetched]) => [
+            roomId,
+            new Set([request.userId, ...fetched.slice(0, limit).map((e) => e.pdu.sender)]),
+          ]),
+        )
+      : undefined;
     for (let i = 0; i < positions.length; i += TIMELINES_PER_READ) {
-      for (const [roomId, state] of await this.reader.statesAt(new Map(positions.slice(i, i + TIMELINES_PER_READ))))
+      for (const [roomId, state] of await this.reader.statesAt(
+        new Map(positions.slice(i, i + TIMELINES_PER_READ)),
+        members,
+      ))
         states.set(roomId, state);
     }
     return states;
