@@ -69,6 +69,8 @@ export interface SyncRequest {
 const DEFAULT_TIMELINE_LIMIT = 10;
 /** Rooms whose timelines one read fetches, for rooms new to an answer (all of them on an initial sync). */
 const TIMELINES_PER_READ = 500;
+/** Chunks of TIMELINES_PER_READ rooms read at once (see freshRooms). */
+const CHUNKS_AT_ONCE = 2;
 /** Rooms of one answer read at once: a user in thousands of rooms waits for their reads side by side, not one after another. */
 const ROOMS_AT_ONCE = 4;
 /** Long-polls re-check at least this often, so a lost wake-up only delays an answer. */
@@ -269,9 +271,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         )
       : new Map<string, Record<string, unknown>>();
     const receiptsAll = await this.receipts.ephemeralOfRooms(fresh, request.userId, 0n, current.receipts);
-    const timelines = await this.latestTimelines(fresh, current.events, limit + 1);
-    // Their state sections start where their timelines do.
-    const states = await this.statesBefore(request, timelines, limit, current.events);
+    const { timelines, states } = await this.freshRooms(request, fresh, current.events, limit);
 
     const timelinesToFill: TimelineToFill[] = [];
     await eachConcurrently(memberships, ROOMS_AT_ONCE, async (room) => {
@@ -500,17 +500,29 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async latestTimelines(roomIds: string[], upTo: bigint, limit: number): Promise<Map<string, StoredEvent[]>> {
+  /**
+   * The timelines (newest first, one more than the limit) of rooms new to the answer and the state before each,
+   * TIMELINES_PER_READ rooms a read: a chunk's states are read while the next chunk's timelines are, so the
+   * database and this process each work while the other does.
+   */
+  private async freshRooms(
+    request: SyncRequest,
+    roomIds: string[],
+    upTo: bigint,
+    limit: number,
+  ): Promise<{ timelines: Map<string, StoredEvent[]>; states: Map<string, StoredEvent[]> }> {
     const timelines = new Map<string, StoredEvent[]>();
-    for (let i = 0; i < roomIds.length; i += TIMELINES_PER_READ) {
-      for (const [roomId, events] of await this.reader.latestTimelines(
-        roomIds.slice(i, i + TIMELINES_PER_READ),
-        upTo,
-        limit,
-      ))
-        timelines.set(roomId, events);
-    }
-    return timelines;
+    const states = new Map<string, StoredEvent[]>();
+    const chunks = Array.from({ length: Math.ceil(roomIds.length / TIMELINES_PER_READ) }, (_, i) =>
+      roomIds.slice(i * TIMELINES_PER_READ, (i + 1) * TIMELINES_PER_READ),
+    );
+    await eachConcurrently(chunks, CHUNKS_AT_ONCE, async (chunk) => {
+      const read = await this.reader.latestTimelines(chunk, upTo, limit + 1);
+      // Their state sections start where their timelines do.
+      for (const [roomId, state] of await this.statesBefore(request, read, limit, upTo)) states.set(roomId, state);
+      for (const [roomId, timeline] of read) timelines.set(roomId, timeline);
+    });
+    return { timelines, states };
   }
 
   /**
@@ -523,7 +535,6 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     limit: number,
     upTo: bigint,
   ): Promise<Map<string, StoredEvent[]>> {
-    const states = new Map<string, StoredEvent[]>();
     const positions = [...timelines].map(([roomId, fetched]): [string, bigint] => {
       const first = fetched[Math.min(limit, fetched.length) - 1];
       return [roomId, first ? first.streamPos - 1n : upTo];
@@ -536,14 +547,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
           ]),
         )
       : undefined;
-    for (let i = 0; i < positions.length; i += TIMELINES_PER_READ) {
-      for (const [roomId, state] of await this.reader.statesAt(
-        new Map(positions.slice(i, i + TIMELINES_PER_READ)),
-        members,
-      ))
-        states.set(roomId, state);
-    }
-    return states;
+    return this.reader.statesAt(new Map(positions), members);
   }
 
   /** Rooms where the push service wrote notification rows for the user since the token: their counts changed. */
