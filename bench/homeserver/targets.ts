@@ -44,6 +44,18 @@ export function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/**
+ * The node flags `npm start` gives the server (package.json's start script), so the single process is measured as
+ * users run it; LATTICE_BENCH_NODE_FLAGS replaces them (empty: none) to measure what they change.
+ */
+function startFlags(): string[] {
+  const override = process.env.LATTICE_BENCH_NODE_FLAGS;
+  if (override !== undefined) return override.split(' ').filter(Boolean);
+  const start = (JSON.parse(readFileSync(join(DIST, '../package.json'), 'utf8')) as { scripts: { start: string } })
+    .scripts.start;
+  return start.split(' ').filter((word) => word.startsWith('--'));
+}
+
 /** The single-process server (apps/homeserver), embedded PGlite or on Postgres; `env` adds settings (LATTICE_* overrides). */
 export async function startSingleProcess(
   port: number,
@@ -51,7 +63,7 @@ export async function startSingleProcess(
   env: Record<string, string> = {},
 ): Promise<BenchTarget & { pid: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-data-'));
-  const child: ChildProcess = spawn(process.execPath, [join(DIST, 'apps/homeserver/src/main.js')], {
+  const child: ChildProcess = spawn(process.execPath, [...startFlags(), join(DIST, 'apps/homeserver/src/main.js')], {
     env: {
       ...process.env,
       LATTICE_CONFIG: benchConfig(),

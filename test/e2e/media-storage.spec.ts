@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { BlobTooLargeError, LocalMediaStorage, S3MediaStorage, type MediaStorage } from '../../libs/media/src';
+import { BlobTooLargeError, LocalMediaStorage, type MediaStorage } from '../../libs/media/src';
+import { S3MediaStorage } from '../../libs/media/src/storage/s3-media-storage';
 import { pseudoRandomBytes } from '../support/media-flows';
 import {
   motoServerBinary,

@@ -5,7 +5,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { OutputTyping, RoomInput, RoomInputReply } from '@lattice/contracts';
 import { partitionOf } from '@lattice/contracts';
 import { connect } from 'nats';
-import { NatsBus } from '../../libs/bus/src';
+import { NatsBus } from '../../libs/bus/src/nats/nats-bus';
 import { emptyJetStream } from '../../tools/services/scratch-servers';
 import { servicesEnv } from '../support/services-env';
 

@@ -17,7 +17,7 @@ describe('Redis position cache', () => {
 
   beforeAll(async () => {
     db = await openDatabase({ kind: 'postgres', url: await createScratchDatabase(env.postgresUrl, 'lattice_cache') });
-    cache = new RedisPositionCache(env.redisUrl, await databaseIdentity(db.prisma));
+    cache = await RedisPositionCache.connect(env.redisUrl, await databaseIdentity(db.prisma));
   });
   afterAll(async () => {
     await cache.close();
@@ -36,7 +36,7 @@ describe('Redis position cache', () => {
       kind: 'postgres',
       url: await createScratchDatabase(env.postgresUrl, 'lattice_cache'),
     });
-    const otherCache = new RedisPositionCache(env.redisUrl, await databaseIdentity(other.prisma));
+    const otherCache = await RedisPositionCache.connect(env.redisUrl, await databaseIdentity(other.prisma));
     try {
       expect(await otherCache.read()).toEqual({});
     } finally {

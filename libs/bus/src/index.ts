@@ -1,4 +1,4 @@
 export * from './bus';
 export * from './in-process-bus';
 export * from './request-batcher';
-export * from './nats/nats-bus';
+export * from './nats/connect-nats-bus';

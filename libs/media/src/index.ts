@@ -2,7 +2,6 @@ export * from './media.module';
 export * from './media-config.controller';
 export * from './storage/media-storage';
 export * from './storage/local-media-storage';
-export * from './storage/s3-media-storage';
 export * from './storage/media-storage.provider';
 export * from './metadata/media-record';
 export * from './metadata/media-store';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { AdminModule } from '@lattice/admin';
 import { AppserviceModule } from '@lattice/appservice';
-import { InProcessBus, NatsBus, type Bus } from '@lattice/bus';
+import { connectNatsBus, InProcessBus, type Bus } from '@lattice/bus';
 import { ClientApiModule } from '@lattice/client-api';
 import type { LatticeConfig, ServiceRole } from '@lattice/config';
 import { FederationApiModule } from '@lattice/federation-api';
@@ -57,7 +57,7 @@ export interface RunningLattice {
 
 /** Redis when configured; in one process, memory (every writer is here); otherwise none. */
 async function positionCacheFor(config: LatticeConfig, db: Database): Promise<PositionCache> {
-  if (config.cache.kind === 'redis') return new RedisPositionCache(config.cache.url, await databaseIdentity(db.prisma));
+  if (config.cache.kind === 'redis') return RedisPositionCache.connect(config.cache.url, await databaseIdentity(db.prisma));
   return config.role === 'all' ? new InProcessPositionCache() : new NoPositionCache();
 }
 
@@ -124,7 +124,7 @@ async function createBus(config: LatticeConfig, db: Database): Promise<Bus> {
   if (config.bus.kind === 'in-process') return new InProcessBus();
   // Also checked by the chart's pre-upgrade Job; here too, so a process started without the chart cannot split a room's writers.
   await checkBusPartitions(db.prisma, config.bus.partitions);
-  return NatsBus.connect({
+  return connectNatsBus({
     url: config.bus.url,
     partitions: config.bus.partitions,
     // Unique per process: a pod name (HOSTNAME in Kubernetes) plus the pid for several processes on one host.

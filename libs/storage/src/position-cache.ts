@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { PrismaClient } from './generated/prisma/client';
 import { STREAM_NAMES, type StreamName } from './stream-positions';
 
@@ -58,12 +58,19 @@ if not current or tonumber(ARGV[2]) > tonumber(current) then redis.call('HSET', 
  * never read against another (a new database, or a test's scratch one).
  */
 export class RedisPositionCache implements PositionCache {
-  private readonly redis: Redis;
   private readonly key: string;
 
-  constructor(url: string, databaseId: string) {
-    this.redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  private constructor(
+    private readonly redis: Redis,
+    databaseId: string,
+  ) {
     this.key = `lattice:${databaseId}:stream_positions`;
+  }
+
+  /** The Redis client is loaded here, not with this module: the single process, which has no Redis, does without its memory. */
+  static async connect(url: string, databaseId: string): Promise<RedisPositionCache> {
+    const { Redis } = await import('ioredis');
+    return new RedisPositionCache(new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 }), databaseId);
   }
 
   async advance(stream: StreamName, position: bigint): Promise<void> {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import sharp from 'sharp';
+import { loadSharp } from '../images/load-sharp';
 import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
 import { Errors, MatrixError } from '@lattice/http';
 import {
@@ -86,7 +86,7 @@ export class UrlPreviews {
 
   /** Stores the image as media of the tenant (no uploader: the server fetched it) and describes it the way the spec's answer does. */
   private async withImage(tenant: TenantConfig, og: OpenGraph, image: GuardedResponse): Promise<OpenGraph> {
-    const meta = await sharp(image.body)
+    const meta = await (await loadSharp())(image.body)
       .metadata()
       .catch((e: Error) => {
         this.logger.debug(`Preview image ${image.url.href} does not decode: ${e.message}`);

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import sharp from 'sharp';
+import { loadSharp } from '../images/load-sharp';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import { Errors, MatrixError } from '@lattice/http';
 import { ContentReferences } from '../content-references';
@@ -131,7 +131,7 @@ export class MediaThumbnails {
         return undefined;
       }
       const bytes = await readAll(fetched.body, limit);
-      const decoded = await sharp(bytes).metadata();
+      const decoded = await (await loadSharp())(bytes).metadata();
       const contentType = `image/${decoded.format}`;
       if (!REMOTE_THUMBNAIL_TYPES.has(contentType)) {
         this.logger.debug(`${key.origin}'s thumbnail decodes as ${decoded.format}: making one here instead`);

@@ -1,4 +1,5 @@
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
+import { loadSharp } from '../images/load-sharp';
 import { planThumbnail, type Dimensions, type ThumbnailPlan, type ThumbnailSize } from './thumbnail-geometry';
 
 /** The image types thumbnails are made of, and the static type each one's thumbnails take. */
@@ -65,6 +66,7 @@ export class Thumbnailer {
     if (!staticType)
       throw new ThumbnailRefused('unsupported', `Cannot generate thumbnails for ${type || 'content without a type'}`);
     const animated = request.animated && ANIMATABLE.has(type);
+    const sharp = await loadSharp();
     const meta = await sharp(source, { animated, limitInputPixels: false })
       .metadata()
       .catch((e: Error) => {
