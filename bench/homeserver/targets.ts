@@ -45,15 +45,19 @@ export function cpuSeconds(pid: number | undefined): number {
 }
 
 /**
- * The node flags `npm start` gives the server (package.json's start script), so the single process is measured as
- * users run it; LATTICE_BENCH_NODE_FLAGS replaces them (empty: none) to measure what they change.
+ * How `npm start` runs the server (package.json's start script): its node flags and environment settings, so the
+ * single process is measured as users run it. LATTICE_BENCH_NODE_FLAGS replaces the flags (empty: none) to measure
+ * what they change.
  */
-function startFlags(): string[] {
-  const override = process.env.LATTICE_BENCH_NODE_FLAGS;
-  if (override !== undefined) return override.split(' ').filter(Boolean);
+function startSettings(): { flags: string[]; env: Record<string, string> } {
   const start = (JSON.parse(readFileSync(join(DIST, '../package.json'), 'utf8')) as { scripts: { start: string } })
     .scripts.start;
-  return start.split(' ').filter((word) => word.startsWith('--'));
+  const words = start.slice(start.lastIndexOf('&&') + 2).split(' ');
+  const override = process.env.LATTICE_BENCH_NODE_FLAGS;
+  return {
+    flags: override !== undefined ? override.split(' ').filter(Boolean) : words.filter((w) => w.startsWith('--')),
+    env: Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split('=', 2))),
+  };
 }
 
 /** The single-process server (apps/homeserver), embedded PGlite or on Postgres; `env` adds settings (LATTICE_* overrides). */
@@ -63,9 +67,11 @@ export async function startSingleProcess(
   env: Record<string, string> = {},
 ): Promise<BenchTarget & { pid: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-data-'));
-  const child: ChildProcess = spawn(process.execPath, [...startFlags(), join(DIST, 'apps/homeserver/src/main.js')], {
+  const start = startSettings();
+  const child: ChildProcess = spawn(process.execPath, [...start.flags, join(DIST, 'apps/homeserver/src/main.js')], {
     env: {
       ...process.env,
+      ...start.env,
       LATTICE_CONFIG: benchConfig(),
       LATTICE_HOST: '127.0.0.1',
       LATTICE_PORT: String(port),
