@@ -28,7 +28,9 @@ describe('the state section of an initial /sync', () => {
 
   const initialSync = async (account: Account, roomId: string, filter: object) => {
     const query = new URLSearchParams({ timeout: '0', filter: JSON.stringify(filter) });
-    const body = (await raw.call(account, 'GET', `/sync?${query}`)).body as { rooms: { join: Record<string, JoinedRoom> } };
+    const body = (await raw.call(account, 'GET', `/sync?${query}`)).body as {
+      rooms: { join: Record<string, JoinedRoom> };
+    };
     return body.rooms.join[roomId];
   };
   const membersIn = (room: JoinedRoom) =>
@@ -49,7 +51,9 @@ describe('the state section of an initial /sync', () => {
   beforeAll(async () => {
     server = await startEmbeddedServer();
     raw = rawClient(() => server.url);
-    [alice, bob, carol, dave] = await Promise.all(['alice', 'bob', 'carol', 'dave'].map((n) => raw.register(`is-${n}`)));
+    [alice, bob, carol, dave] = await Promise.all(
+      ['alice', 'bob', 'carol', 'dave'].map((n) => raw.register(`is-${n}`)),
+    );
   }, 60_000);
   afterAll(async () => server.close());
 

@@ -150,10 +150,7 @@ export class RoomReader {
         current.push(row.room_id);
       else if (row.state_snapshot_nid !== null) snapshots.set(BigInt(row.state_snapshot_nid), row.room_id);
     }
-    const rows = [
-      ...(await this.currentStates(current, members)),
-      ...(await this.snapshotStates(snapshots, members)),
-    ];
+    const rows = [...(await this.currentStates(current, members)), ...(await this.snapshotStates(snapshots, members))];
     for (const row of rows) states.get(row.room_id)!.push(toStoredEvent(row));
     for (const state of states.values()) state.sort(byStreamPos);
     return states;
@@ -181,7 +178,10 @@ export class RoomReader {
    * flattened in the query, a later layer's entry for a (type, state key) replacing an earlier one's (as
    * readSnapshotsNids does), so only the state's events come back, not every layer of every snapshot.
    */
-  private async snapshotStates(rooms: Map<bigint, string>, members?: Map<string, Iterable<string>>): Promise<EventRow[]> {
+  private async snapshotStates(
+    rooms: Map<bigint, string>,
+    members?: Map<string, Iterable<string>>,
+  ): Promise<EventRow[]> {
     if (rooms.size === 0) return [];
     const wanted = [...rooms].flatMap(([snapshot, roomId]) =>
       [...(members?.get(roomId) ?? [])].map((userId) => [snapshot, userId] as const),

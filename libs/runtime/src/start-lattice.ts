@@ -57,7 +57,8 @@ export interface RunningLattice {
 
 /** Redis when configured; in one process, memory (every writer is here); otherwise none. */
 async function positionCacheFor(config: LatticeConfig, db: Database): Promise<PositionCache> {
-  if (config.cache.kind === 'redis') return RedisPositionCache.connect(config.cache.url, await databaseIdentity(db.prisma));
+  if (config.cache.kind === 'redis')
+    return RedisPositionCache.connect(config.cache.url, await databaseIdentity(db.prisma));
   return config.role === 'all' ? new InProcessPositionCache() : new NoPositionCache();
 }
 

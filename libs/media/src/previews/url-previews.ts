@@ -86,7 +86,8 @@ export class UrlPreviews {
 
   /** Stores the image as media of the tenant (no uploader: the server fetched it) and describes it the way the spec's answer does. */
   private async withImage(tenant: TenantConfig, og: OpenGraph, image: GuardedResponse): Promise<OpenGraph> {
-    const meta = await (await loadSharp())(image.body)
+    const sharp = await loadSharp();
+    const meta = await sharp(image.body)
       .metadata()
       .catch((e: Error) => {
         this.logger.debug(`Preview image ${image.url.href} does not decode: ${e.message}`);

@@ -131,7 +131,8 @@ export class MediaThumbnails {
         return undefined;
       }
       const bytes = await readAll(fetched.body, limit);
-      const decoded = await (await loadSharp())(bytes).metadata();
+      const sharp = await loadSharp();
+      const decoded = await sharp(bytes).metadata();
       const contentType = `image/${decoded.format}`;
       if (!REMOTE_THUMBNAIL_TYPES.has(contentType)) {
         this.logger.debug(`${key.origin}'s thumbnail decodes as ${decoded.format}: making one here instead`);
