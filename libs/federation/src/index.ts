@@ -6,6 +6,7 @@ export * from './keys/server-keys';
 export * from './keys/authenticate-request';
 export * from './events/check-incoming-pdu';
 export * from './membership/remote-join';
+export * from './membership/out-of-band-leave';
 export * from './membership/remote-invite';
 export * from './membership/partial-state';
 export * from './events/check-fetched-events';

@@ -409,6 +409,7 @@ export class RoomInputHandler {
       const [reply] = await this.applyRun([
         { input: { ...input, kind: 'federatedEvent', outliers, prevStates }, epoch },
       ]);
+      if (reply.ok) await this.store.dropRemoteInvite({ roomId: input.roomId, userId: input.sender });
       return reply as RoomInputReplyOf<'federatedEvent'>;
     }
     const version = findRoomVersion(input.roomVersion);
