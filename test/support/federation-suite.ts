@@ -1620,6 +1620,183 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
       });
     });
 
+    describe('memberships of a room this server is not in, or no longer in', () => {
+      interface SyncedEvent {
+        type: string;
+        sender: string;
+        state_key?: string;
+        content: { membership?: string; is_direct?: boolean };
+        unsigned?: { prev_content?: { membership?: string; is_direct?: boolean }; prev_sender?: string };
+      }
+      interface SyncedRoom {
+        state?: { events: SyncedEvent[] };
+        timeline?: { events: SyncedEvent[] };
+        invite_state?: { events: SyncedEvent[] };
+      }
+      type SyncedRooms = Partial<Record<'join' | 'invite' | 'leave', Record<string, SyncedRoom>>>;
+      const room = (id: string) => encodeURIComponent(id);
+      async function latticeSync(token: string, since?: string) {
+        const { body } = await latticeClient(
+          'GET',
+          `/_matrix/client/v3/sync?timeout=0${since ? `&since=${encodeURIComponent(since)}` : ''}`,
+          token,
+        );
+        return { rooms: (body.rooms ?? {}) as SyncedRooms, nextBatch: body.next_batch as string };
+      }
+      /** The user's own member event in a room of one section of a sync, from its timeline or state. */
+      const ownMember = (section: SyncedRoom | undefined, userId: string) =>
+        [...(section?.timeline?.events ?? []), ...(section?.state?.events ?? [])].find(
+          (e) => e.type === 'm.room.member' && e.state_key === userId,
+        );
+      /** Waits for the invite to show here, and returns the sync token from then. */
+      const inviteShown = (token: string, roomId: string) =>
+        eventually('the invite to show here', async () => {
+          const synced = await latticeSync(token);
+          return synced.rooms.invite?.[roomId] && synced.nextBatch;
+        });
+      const peerRoom = async (token: string, body: Record<string, unknown>) =>
+        (await peerClient('POST', '/_matrix/client/v3/createRoom', token, body)).body.room_id as string;
+
+      it(`shows a declined invite from ${peerName} in rooms.leave, with the leave sent through ${peerName}`, async () => {
+        const olga = await peer.register('olga-oob');
+        const mona = await registerOnLattice('mona-oob');
+        const roomId = await peerRoom(olga.accessToken, { preset: 'private_chat', invite: [mona.userId] });
+        const since = await inviteShown(mona.accessToken, roomId);
+        await latticeClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/leave`, mona.accessToken, {});
+        const { rooms } = await latticeSync(mona.accessToken, since);
+        expect(ownMember(rooms.leave?.[roomId], mona.userId)).toMatchObject({ content: { membership: 'leave' } });
+        const member = await peerClient(
+          'GET',
+          `/_matrix/client/v3/rooms/${room(roomId)}/state/m.room.member/${encodeURIComponent(mona.userId)}`,
+          olga.accessToken,
+        );
+        expect(member.body.membership).toBe('leave');
+      });
+
+      it(`declines an invite from ${peerName} on its own while ${peerName} is down, and shows that leave`, async () => {
+        const olga = await peer.register('olga-down');
+        const mona = await registerOnLattice('mona-down');
+        const roomId = await peerRoom(olga.accessToken, { preset: 'private_chat', invite: [mona.userId] });
+        const since = await inviteShown(mona.accessToken, roomId);
+        await peer.stop();
+        try {
+          const left = await latticeClient(
+            'POST',
+            `/_matrix/client/v3/rooms/${room(roomId)}/leave`,
+            mona.accessToken,
+            {},
+          );
+          expect(left.status).toBe(200);
+          const { rooms } = await latticeSync(mona.accessToken, since);
+          expect(rooms.invite?.[roomId]).toBeUndefined();
+          expect(ownMember(rooms.leave?.[roomId], mona.userId)).toMatchObject({
+            sender: mona.userId,
+            content: { membership: 'leave' },
+          });
+        } finally {
+          await peer.start();
+        }
+      }, 90_000);
+
+      it(`shows an invite rescinded by the ${peerName} user who sent it as a leave`, async () => {
+        const olga = await peer.register('olga-rescind');
+        const mona = await registerOnLattice('mona-rescind');
+        const roomId = await peerRoom(olga.accessToken, { preset: 'private_chat', invite: [mona.userId] });
+        const since = await inviteShown(mona.accessToken, roomId);
+        await peerClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/kick`, olga.accessToken, {
+          user_id: mona.userId,
+        });
+        await eventually('the rescinded invite to show as a leave', async () => {
+          const { rooms } = await latticeSync(mona.accessToken, since);
+          return ownMember(rooms.leave?.[roomId], mona.userId)?.sender === olga.userId;
+        });
+      });
+
+      it(`is invited back by ${peerName} after a ban and an unban, and joins through ${peerName}`, async () => {
+        const olga = await peer.register('olga-unban');
+        const mona = await registerOnLattice('mona-unban');
+        const roomId = await peerRoom(olga.accessToken, { preset: 'public_chat' });
+        const via = `?server_name=${encodeURIComponent(peer.serverName)}`;
+        expect(
+          (await latticeClient('POST', `/_matrix/client/v3/join/${room(roomId)}${via}`, mona.accessToken, {})).status,
+        ).toBe(200);
+        await peerClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/ban`, olga.accessToken, {
+          user_id: mona.userId,
+        });
+        await eventually('the ban to reach this server', async () => {
+          const { rooms } = await latticeSync(mona.accessToken);
+          return rooms.join?.[roomId] === undefined;
+        });
+        await peerClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/unban`, olga.accessToken, {
+          user_id: mona.userId,
+        });
+        await peerClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/invite`, olga.accessToken, {
+          user_id: mona.userId,
+        });
+        await inviteShown(mona.accessToken, roomId);
+        expect(
+          (await latticeClient('POST', `/_matrix/client/v3/join/${room(roomId)}${via}`, mona.accessToken, {})).status,
+        ).toBe(200);
+        await eventually(`${peerName} to see the join`, async () => {
+          const { body } = await peerClient(
+            'GET',
+            `/_matrix/client/v3/rooms/${room(roomId)}/joined_members`,
+            olga.accessToken,
+          );
+          return Object.keys((body.joined as object) ?? {}).includes(mona.userId);
+        });
+      });
+
+      it(`rejoins a ${peerName} room through ${peerName}, which refuses once the room became invite-only`, async () => {
+        const olga = await peer.register('olga-rejoin');
+        const mona = await registerOnLattice('mona-rejoin');
+        const roomId = await peerRoom(olga.accessToken, { preset: 'public_chat' });
+        const via = `?server_name=${encodeURIComponent(peer.serverName)}`;
+        expect(
+          (await latticeClient('POST', `/_matrix/client/v3/join/${room(roomId)}${via}`, mona.accessToken, {})).status,
+        ).toBe(200);
+        await latticeClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/leave`, mona.accessToken, {});
+        await eventually(`${peerName} to see the leave`, async () => {
+          const { body } = await peerClient(
+            'GET',
+            `/_matrix/client/v3/rooms/${room(roomId)}/joined_members`,
+            olga.accessToken,
+          );
+          return !Object.keys((body.joined as object) ?? {}).includes(mona.userId);
+        });
+        // This server is out of the room and never hears of the change: its own state still says public.
+        await peerClient('PUT', `/_matrix/client/v3/rooms/${room(roomId)}/state/m.room.join_rules/`, olga.accessToken, {
+          join_rule: 'invite',
+        });
+        const rejoin = await latticeClient(
+          'POST',
+          `/_matrix/client/v3/join/${room(roomId)}${via}`,
+          mona.accessToken,
+          {},
+        );
+        expect(rejoin.status).toBe(403);
+      });
+
+      it(`gives the join of a user invited to a ${peerName} direct chat the invite as unsigned.prev_content`, async () => {
+        const olga = await peer.register('olga-direct');
+        const mona = await registerOnLattice('mona-direct');
+        const roomId = await peerRoom(olga.accessToken, {
+          preset: 'trusted_private_chat',
+          is_direct: true,
+          invite: [mona.userId],
+        });
+        await inviteShown(mona.accessToken, roomId);
+        expect(
+          (await latticeClient('POST', `/_matrix/client/v3/join/${room(roomId)}`, mona.accessToken, {})).status,
+        ).toBe(200);
+        const { rooms } = await latticeSync(mona.accessToken);
+        expect(ownMember(rooms.join?.[roomId], mona.userId)).toMatchObject({
+          content: { membership: 'join' },
+          unsigned: { prev_content: { membership: 'invite', is_direct: true }, prev_sender: olga.userId },
+        });
+      });
+    });
+
     describe('knocking and spaces', () => {
       const knockable = {
         initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }],
