@@ -482,6 +482,55 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
         );
       });
 
+      it(`shows a user's unthreaded receipt over their threaded one on the same event, here and on ${peerName}`, async () => {
+        const room = encodeURIComponent(roomId);
+        const send = async (txn: string, content: Record<string, unknown>) =>
+          (
+            await latticeClient(
+              'PUT',
+              `/_matrix/client/v3/rooms/${room}/send/m.room.message/${txn}`,
+              alice.accessToken,
+              content,
+            )
+          ).body.event_id as string;
+        const root = await send('rr-root', { msgtype: 'm.text', body: 'a thread to read' });
+        const reply = await send('rr-reply', {
+          msgtype: 'm.text',
+          body: 'read in and out of the thread',
+          'm.relates_to': { rel_type: 'm.thread', event_id: root },
+        });
+        const receipt = `/_matrix/client/v3/rooms/${room}/receipt/m.read/${encodeURIComponent(reply)}`;
+        expect((await latticeClient('POST', receipt, alice.accessToken, {})).status).toBe(200);
+        expect((await latticeClient('POST', receipt, alice.accessToken, { thread_id: root })).status).toBe(200);
+        // MSC4102: the unthreaded receipt covers the thread too, so it is the one a sync shows for the event.
+        const unthreadedShown = (call: typeof latticeClient, token: string) => async () => {
+          const { body } = await call('GET', freshSync(), token);
+          const events =
+            (
+              body.rooms as {
+                join?: Record<
+                  string,
+                  {
+                    ephemeral?: {
+                      events: Array<{
+                        type: string;
+                        content: Record<string, { 'm.read'?: Record<string, { thread_id?: string }> }>;
+                      }>;
+                    };
+                  }
+                >;
+              }
+            )?.join?.[roomId]?.ephemeral?.events ?? [];
+          const read = events.find((e) => e.type === 'm.receipt')?.content[reply]?.['m.read']?.[alice.userId];
+          return read !== undefined && read.thread_id === undefined;
+        };
+        await eventually('the unthreaded receipt to show here', unthreadedShown(latticeClient, alice.accessToken));
+        await eventually(
+          `the unthreaded receipt to show on ${peerName}`,
+          unthreadedShown(peerClient, dave.accessToken),
+        );
+      });
+
       it('crosses a kick, a leave and a ban in both directions', async () => {
         const room = encodeURIComponent(roomId);
         const joinedOnPeer = async () =>
@@ -1987,6 +2036,62 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
           { room_id: space, name: 'Space with a child elsewhere' },
           { room_id: child, name: 'Child on Lattice' },
         ]);
+      });
+
+      it(`serves ${peerName} a restricted room here only once ${peerName} is known to be in a room it allows`, async () => {
+        const ada = await peer.register('ada-restricted');
+        const ben = await registerOnLattice('ben-restricted');
+        const space = (
+          await peerClient('POST', '/_matrix/client/v3/createRoom', ada.accessToken, {
+            preset: 'public_chat',
+            name: 'Space allowing a room elsewhere',
+            creation_content: { type: 'm.space' },
+          })
+        ).body.room_id as string;
+        const child = (
+          await latticeClient('POST', '/_matrix/client/v3/createRoom', ben.accessToken, {
+            preset: 'public_chat',
+            room_version: '8',
+            initial_state: [
+              {
+                type: 'm.room.join_rules',
+                state_key: '',
+                content: {
+                  join_rule: 'restricted',
+                  allow: [{ type: 'm.room_membership', room_id: space, via: [peer.serverName] }],
+                },
+              },
+            ],
+          })
+        ).body.room_id as string;
+        await peerClient(
+          'PUT',
+          `/_matrix/client/v3/rooms/${encodeURIComponent(space)}/state/m.space.child/${encodeURIComponent(child)}`,
+          ada.accessToken,
+          { via: [latticeName] },
+        );
+        const roomsSeen = async () =>
+          (
+            (
+              await peerClient(
+                'GET',
+                `/_matrix/client/v1/rooms/${encodeURIComponent(space)}/hierarchy`,
+                ada.accessToken,
+              )
+            ).body.rooms as Array<{ room_id: string }>
+          ).map((r) => r.room_id);
+        // This server is not in the space: it cannot tell that ada's server has anyone there.
+        expect(await roomsSeen()).toEqual([space]);
+        const joined = await latticeClient(
+          'POST',
+          `/_matrix/client/v3/join/${encodeURIComponent(space)}?server_name=${encodeURIComponent(peer.serverName)}`,
+          ben.accessToken,
+          {},
+        );
+        expect(joined.status).toBe(200);
+        await eventually('the restricted room to show in the hierarchy', async () =>
+          (await roomsSeen()).includes(child),
+        );
       });
 
       it(`reads the hierarchy of a space on ${peerName}, its child asked about over federation`, async () => {
