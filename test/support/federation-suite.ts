@@ -1826,6 +1826,36 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
         expect(rejoin.status).toBe(403);
       });
 
+      it(`rejoins a ${peerName} room and pages back through what was sent while it was away`, async () => {
+        const olga = await peer.register('olga-away');
+        const mona = await registerOnLattice('mona-away');
+        const roomId = await peerRoom(olga.accessToken, { preset: 'public_chat' });
+        const join = `/_matrix/client/v3/join/${room(roomId)}?server_name=${encodeURIComponent(peer.serverName)}`;
+        expect((await latticeClient('POST', join, mona.accessToken, {})).status).toBe(200);
+        await latticeClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/leave`, mona.accessToken, {});
+        await eventually(`${peerName} to see the leave`, async () => {
+          const { body } = await peerClient(
+            'GET',
+            `/_matrix/client/v3/rooms/${room(roomId)}/joined_members`,
+            olga.accessToken,
+          );
+          return !Object.keys((body.joined as object) ?? {}).includes(mona.userId);
+        });
+        const away = Array.from({ length: 15 }, (_, i) => `while away ${i}`);
+        for (const [i, body] of away.entries())
+          await peerClient(
+            'PUT',
+            `/_matrix/client/v3/rooms/${room(roomId)}/send/m.room.message/away${i}`,
+            olga.accessToken,
+            {
+              msgtype: 'm.text',
+              body,
+            },
+          );
+        expect((await latticeClient('POST', join, mona.accessToken, {})).status).toBe(200);
+        expect(await messageBodies(latticeClient, mona.accessToken, roomId)).toEqual(away);
+      });
+
       it(`gives the join of a user invited to a ${peerName} direct chat the invite as unsigned.prev_content`, async () => {
         const olga = await peer.register('olga-direct');
         const mona = await registerOnLattice('mona-direct');

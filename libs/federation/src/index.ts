@@ -11,6 +11,7 @@ export * from './membership/remote-invite';
 export * from './membership/partial-state';
 export * from './events/check-fetched-events';
 export * from './events/fetch-history';
+export * from './events/fetch-missed-events';
 export * from './events/fetch-room-state';
 export * from './outbox/queue-outbound';
 export * from './membership/make-template';

@@ -2,7 +2,15 @@ import { Body, Controller, HttpCode, Logger, Param, Post } from '@nestjs/common'
 import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
-import { FederationClient, leaveThrough, outOfBandLeave, RemoteJoiner } from '@lattice/federation';
+import {
+  fetchMissedEvents,
+  FederationClient,
+  leaveThrough,
+  outOfBandLeave,
+  RemoteJoiner,
+  ServerKeys,
+  type RemoteJoin,
+} from '@lattice/federation';
 import {
   Auth,
   Errors,
@@ -14,7 +22,14 @@ import {
   Tenant,
   validateBody,
 } from '@lattice/http';
-import { findRoomVersion, isRoomId, restrictedJoinAllowedRooms, serverNameOf, type JsonObject } from '@lattice/protocol';
+import {
+  findRoomVersion,
+  isRoomId,
+  referencedIds,
+  restrictedJoinAllowedRooms,
+  serverNameOf,
+  type JsonObject,
+} from '@lattice/protocol';
 import {
   isResident,
   Keyring,
@@ -69,6 +84,7 @@ export class MembershipController {
     private readonly namespaces: NamespaceQueries,
     private readonly carryOver: UpgradeCarryOver,
     private readonly invites: RemoteInvites,
+    private readonly keys: ServerKeys,
   ) {}
 
   @GuestAllowed()
@@ -386,6 +402,7 @@ export class MembershipController {
     const joined = await this.remote
       .join(t.serverName, r.userId, roomId, servers, { ...(profile as JsonObject), ...content }, { fullState: rejoin })
       .catch(remoteFailure(`join ${roomId} through ${servers.join(', ')}`));
+    const missed = rejoin ? await this.missedSinceLeaving(t, joined, servers) : [];
     await this.rooms.submit({
       kind: 'remoteJoin',
       serverName: t.serverName,
@@ -397,8 +414,37 @@ export class MembershipController {
       state: joined.state,
       authChain: joined.authChain,
       ...(joined.partial ? { partial: joined.partial } : {}),
+      ...(missed.length ? { missed } : {}),
     });
     await this.carryOverSettings(r.userId, roomId);
     return roomId;
+  }
+
+  /**
+   * What a room this server had left got since (client-server-api
+   * "Room history visibility" lets a user rejoining a shared room page back
+   * through it): fetched from the resident up to the join's prev events.
+   * If it cannot be fetched whole, the join leaves a gap in the timeline.
+   */
+  private async missedSinceLeaving(t: TenantConfig, joined: RemoteJoin, servers: string[]) {
+    return fetchMissedEvents(this.federation, this.keys, {
+      origin: t.serverName,
+      servers: [...new Set([joined.server, ...servers])],
+      roomId: joined.pdu.room_id!,
+      version: joined.version,
+      latest: referencedIds(joined.pdu.prev_events),
+      known: async (eventIds) =>
+        new Set(
+          (
+            await this.storage.db.event.findMany({
+              where: { eventId: { in: eventIds }, isOutlier: false },
+              select: { eventId: true },
+            })
+          ).map((e) => e.eventId),
+        ),
+    }).catch((e: unknown) => {
+      this.logger.debug(`The events ${joined.pdu.room_id} got since this server left were not fetched: ${String(e)}`);
+      return [];
+    });
   }
 }

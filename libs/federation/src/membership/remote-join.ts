@@ -15,6 +15,8 @@ import { signMembershipTemplate } from './sign-template';
 
 /** A join made through another server, checked and ready for the room-server to take in. */
 export interface RemoteJoin {
+  /** The resident server the join went through. */
+  server: string;
   version: RoomVersion;
   eventId: string;
   pdu: Pdu;
@@ -122,6 +124,7 @@ export class RemoteJoiner {
     if (!acceptedState.some((e) => e.pdu.type === 'm.room.create'))
       throw new Error(`${server} answered send_join without a valid create event`);
     return {
+      server,
       version,
       eventId,
       pdu,
