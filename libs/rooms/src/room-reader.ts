@@ -591,7 +591,9 @@ function toStoredEvent(row: EventRow): StoredEvent {
     redactedBecause: row.redaction_json === null ? null : (JSON.parse(row.redaction_json) as Pdu),
     txnId: row.txn_id,
     senderDeviceId: row.sender_device_id,
-    ...(row.replaces_state && row.replaced_json ? { replaces: replacedEvent(row, row.replaces_state, row.replaced_json) } : {}),
+    ...(row.replaces_state && row.replaced_json
+      ? { replaces: replacedEvent(row, row.replaces_state, row.replaced_json) }
+      : {}),
   };
 }
 

@@ -151,7 +151,8 @@ export class MembershipController {
     requireNotSuspended(r);
     if (r.isGuest) await this.requireGuestsMayJoin(roomId);
     const known = (await this.storage.reader.roomVersion(roomId)) !== undefined;
-    if (known && (await isResident(this.storage.reader, this.tenants, roomId))) return this.joinLocal(r, t, roomId, via, reason, content);
+    if (known && (await isResident(this.storage.reader, this.tenants, roomId)))
+      return this.joinLocal(r, t, roomId, via, reason, content);
     if (!isRoomId(roomId)) throw Errors.invalidParam(`Invalid room ID ${roomId}`);
     const invite = await this.invites.pending(roomId, r.userId);
     const lastKnown = known ? await this.storage.reader.joinedServers(roomId) : [];

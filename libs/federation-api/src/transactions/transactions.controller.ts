@@ -131,8 +131,7 @@ export class TransactionsController {
       versions.get(roomId) ?? versions.set(roomId, this.reader.roomVersion(roomId)).get(roomId)!;
     const residency = new Map<string, Promise<boolean>>();
     const residentIn = (roomId: string) =>
-      residency.get(roomId) ??
-      residency.set(roomId, isResident(this.reader, this.tenants, roomId)).get(roomId)!;
+      residency.get(roomId) ?? residency.set(roomId, isResident(this.reader, this.tenants, roomId)).get(roomId)!;
     for (const pdu of pdus) {
       const unnamed = typeof pdu?.event_id === 'string' ? pdu.event_id : '(unidentifiable event)';
       const version = typeof pdu?.room_id === 'string' ? await versionOf(pdu.room_id) : undefined;

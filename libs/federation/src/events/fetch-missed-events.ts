@@ -33,7 +33,6 @@ export async function fetchMissedEvents(
   const known = await request.known([...new Set([...request.latest, ...fetched.map((e) => e.eventId), ...referenced])]);
   const missed = [...new Map(fetched.filter((e) => !known.has(e.eventId)).map((e) => [e.eventId, e])).values()];
   const have = (id: string) => known.has(id) || missed.some((e) => e.eventId === id);
-  const closesGap =
-    request.latest.every(have) && missed.every((e) => referencedIds(e.pdu.prev_events).every(have));
+  const closesGap = request.latest.every(have) && missed.every((e) => referencedIds(e.pdu.prev_events).every(have));
   return closesGap ? missed.sort((a, b) => a.pdu.depth - b.pdu.depth) : [];
 }
