@@ -1856,6 +1856,55 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
         expect(await messageBodies(latticeClient, mona.accessToken, roomId)).toEqual(away);
       });
 
+      it(`lets a user into a restricted ${peerName} room on the word of a member here who may invite`, async () => {
+        const olga = await peer.register('olga-vouch');
+        const [bob, carl] = [await registerOnLattice('bob-vouch'), await registerOnLattice('carl-vouch')];
+        const allowed = await peerRoom(olga.accessToken, { preset: 'public_chat' });
+        const roomId = await peerRoom(olga.accessToken, {
+          preset: 'public_chat',
+          room_version: '11',
+          initial_state: [
+            {
+              type: 'm.room.join_rules',
+              state_key: '',
+              content: {
+                join_rule: 'restricted',
+                allow: [{ type: 'm.room_membership', room_id: allowed, via: [peer.serverName] }],
+              },
+            },
+          ],
+        });
+        const via = `?server_name=${encodeURIComponent(peer.serverName)}`;
+        const join = (user: { accessToken: string }, id: string) =>
+          latticeClient('POST', `/_matrix/client/v3/join/${room(id)}${via}`, user.accessToken, {});
+        expect((await join(bob, allowed)).status).toBe(200);
+        expect((await join(bob, roomId)).status).toBe(200);
+        const levels = { invite: 50, users: { [olga.userId]: 100, [bob.userId]: 50 } };
+        await peerClient(
+          'PUT',
+          `/_matrix/client/v3/rooms/${room(roomId)}/state/m.room.power_levels/`,
+          olga.accessToken,
+          levels,
+        );
+        await eventually('the power levels to reach this server', async () => {
+          const { body } = await latticeClient(
+            'GET',
+            `/_matrix/client/v3/rooms/${room(roomId)}/state/m.room.power_levels/`,
+            bob.accessToken,
+          );
+          return (body.users as Record<string, number> | undefined)?.[bob.userId] === 50;
+        });
+        expect((await join(carl, allowed)).status).toBe(200);
+        const joined = await join(carl, roomId);
+        expect(joined.status).toBe(200);
+        const member = await latticeClient(
+          'GET',
+          `/_matrix/client/v3/rooms/${room(roomId)}/state/m.room.member/${encodeURIComponent(carl.userId)}`,
+          carl.accessToken,
+        );
+        expect(member.body.join_authorised_via_users_server).toBe(bob.userId);
+      });
+
       it(`gives the join of a user invited to a ${peerName} direct chat the invite as unsigned.prev_content`, async () => {
         const olga = await peer.register('olga-direct');
         const mona = await registerOnLattice('mona-direct');
