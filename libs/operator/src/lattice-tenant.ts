@@ -34,7 +34,8 @@ export interface SecretKeyRef {
 export type ConditionType = 'Ready' | 'TenantServed' | 'RoutesReady' | 'TokensReady';
 export const PART_CONDITIONS = ['TenantServed', 'RoutesReady', 'TokensReady'] as const;
 export type PartCondition = (typeof PART_CONDITIONS)[number];
-export type PartOutcome = { ok: true; reason: string; message: string } | { ok: false; reason: string; message: string };
+export type PartOutcome =
+  { ok: true; reason: string; message: string } | { ok: false; reason: string; message: string };
 
 export interface TenantCondition {
   type: ConditionType;

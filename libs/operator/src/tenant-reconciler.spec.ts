@@ -123,7 +123,10 @@ describe('TenantReconciler', () => {
       ['RoutesReady', 'True', 'Routed', 2],
       ['TokensReady', 'True', 'NoTokenSecrets', 2],
     ]);
-    expect(condition('Ready')).toMatchObject({ message: 'one.test is served', lastTransitionTime: '2026-12-05T10:00:00Z' });
+    expect(condition('Ready')).toMatchObject({
+      message: 'one.test is served',
+      lastTransitionTime: '2026-12-05T10:00:00Z',
+    });
   });
 
   it("routes the tenant's API hosts and its server name's well-known documents", async () => {
