@@ -387,6 +387,91 @@ describe('admin API', () => {
       });
     });
 
+    it('shows the last download as last_access_ts, the upload time before any', async () => {
+      const fourth = await upload(alice.token, 'fourth.json');
+      const info = async () =>
+        (await asAdmin('GET', `/_synapse/admin/v1/media/admin.test/${idOf(fourth)}`)).body.media_info as {
+          created_ts: number;
+          last_access_ts: number;
+        };
+      const uploaded = await info();
+      expect(uploaded.last_access_ts).toBeGreaterThanOrEqual(uploaded.created_ts);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const before = Date.now();
+      expect((await download(alice.token, fourth)).status).toBe(200);
+      expect((await info()).last_access_ts).toBeGreaterThanOrEqual(before);
+    });
+
+    it('protects media from bulk quarantine until unprotected', async () => {
+      const kept = await upload(alice.token, 'kept.json');
+      expect((await asAdmin('POST', `/_synapse/admin/v1/media/protect/${idOf(kept)}`, {})).body).toEqual({});
+      expect((await asAdmin('GET', `/_synapse/admin/v1/media/admin.test/${idOf(kept)}`)).body.media_info).toMatchObject(
+        { safe_from_quarantine: true },
+      );
+      const user = encodeURIComponent(alice.userId);
+      await asAdmin('POST', `/_synapse/admin/v1/user/${user}/media/quarantine`, {});
+      expect((await download(alice.token, kept)).status).toBe(200);
+      await asAdmin('POST', `/_synapse/admin/v1/media/unprotect/${idOf(kept)}`, {});
+      expect((await asAdmin('POST', `/_synapse/admin/v1/user/${user}/media/quarantine`, {})).body).toEqual({
+        num_quarantined: 1,
+      });
+      expect((await download(alice.token, kept)).status).toBe(404);
+      expect(await asAdmin('POST', '/_synapse/admin/v1/media/protect/nosuchmedia', {})).toMatchObject({
+        status: 404,
+        body: { errcode: 'M_NOT_FOUND' },
+      });
+    });
+
+    it('deletes local media not downloaded since a date, except protected media and avatars', async () => {
+      const [used, unused, protectedOne, avatar] = [
+        await upload(alice.token, 'used.json'),
+        await upload(alice.token, 'unused.json'),
+        await upload(alice.token, 'protected.json'),
+        await upload(alice.token, 'avatar.json'),
+      ];
+      await asAdmin('POST', `/_synapse/admin/v1/media/protect/${idOf(protectedOne)}`, {});
+      await hs.client(alice.token, 'PUT', `/profile/${encodeURIComponent(alice.userId)}/avatar_url`, {
+        avatar_url: avatar,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const beforeTs = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect((await download(alice.token, used)).status).toBe(200);
+
+      const deleted = await asAdmin('POST', `/_synapse/admin/v1/media/delete?before_ts=${beforeTs}`, {});
+      expect(deleted.body).toEqual({ deleted_media: [idOf(unused)], total: 1 });
+      expect((await download(alice.token, unused)).status).toBe(404);
+      // Looked at through the admin API: a download would count as an access.
+      for (const kept of [used, protectedOne, avatar])
+        expect((await asAdmin('GET', `/_synapse/admin/v1/media/admin.test/${idOf(kept)}`)).status).toBe(200);
+
+      const withAvatars = await asAdmin(
+        'POST',
+        `/_synapse/admin/v1/media/admin.test/delete?before_ts=${beforeTs}&keep_profiles=false`,
+        {},
+      );
+      expect(withAvatars.body).toEqual({ deleted_media: [idOf(avatar)], total: 1 });
+    });
+
+    it('refuses deletion by date without a millisecond before_ts, or for another server', async () => {
+      expect(await asAdmin('POST', '/_synapse/admin/v1/media/delete', {})).toMatchObject({
+        status: 400,
+        body: { errcode: 'M_MISSING_PARAM' },
+      });
+      expect(
+        await asAdmin('POST', `/_synapse/admin/v1/media/delete?before_ts=${Math.floor(Date.now() / 1000)}`, {}),
+      ).toMatchObject({
+        status: 400,
+        body: { errcode: 'M_INVALID_PARAM' },
+      });
+      expect(
+        await asAdmin('POST', `/_synapse/admin/v1/media/other.test/delete?before_ts=${Date.now()}`, {}),
+      ).toMatchObject({
+        status: 400,
+        body: { errcode: 'M_INVALID_PARAM' },
+      });
+    });
+
     it('refuses a non-admin', async () => {
       expect(
         await hs.request(alice.token, 'GET', `/_synapse/admin/v1/users/${encodeURIComponent(alice.userId)}/media`),

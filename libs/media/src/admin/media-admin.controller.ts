@@ -171,6 +171,8 @@ export class MediaAdminController {
     const size = queryInt(sizeGt, 0, 'size_gt');
     if (size < 0) throw Errors.invalidParam('size_gt must not be negative');
     const keep = queryBool(keepProfiles, 'keep_profiles') ?? true;
+    // This process's download times first (another media replica's may be up to a minute late).
+    await this.accessTimes.write();
     const avatars = keep ? await this.avatars.inUse(tenant.serverName) : new Set<string>();
     const deleted: string[] = [];
     for (const { origin, mediaId } of await this.store.localUnusedSince(tenant.serverName, before, size)) {
@@ -221,4 +223,3 @@ export class MediaAdminController {
     return this.rooms.mediaOf(roomId);
   }
 }
-
