@@ -300,6 +300,52 @@ describe('admin API', () => {
     });
   });
 
+  describe('user reports', () => {
+    let reportId: number;
+
+    beforeAll(async () => {
+      await hs.client(alice.token, 'POST', `/users/${encodeURIComponent(admin.userId)}/report`, { reason: 'spam' });
+      await hs.client(admin.token, 'POST', `/users/${encodeURIComponent(alice.userId)}/report`, { reason: 'rude' });
+      const roomId = (await hs.client(alice.token, 'POST', '/createRoom', {})).body.room_id as string;
+      await hs.client(alice.token, 'POST', `/rooms/${encodeURIComponent(roomId)}/report`, { reason: 'a room' });
+    });
+
+    it('lists the reports of users newest first, and no other reports', async () => {
+      const { body } = await asAdmin('GET', '/_synapse/admin/v1/user_reports');
+      expect(body).toMatchObject({ total: 2 });
+      const reports = body.user_reports as Array<Record<string, unknown>>;
+      expect(reports.map((r) => [r.user_id, r.target_user_id, r.reason])).toEqual([
+        [admin.userId, alice.userId, 'rude'],
+        [alice.userId, admin.userId, 'spam'],
+      ]);
+      expect(reports[0]!.received_ts).toEqual(expect.any(Number));
+      reportId = reports[1]!.id as number;
+    });
+
+    it('filters by reporter and by reported user, in pages', async () => {
+      const byTarget = await asAdmin(
+        'GET',
+        `/_synapse/admin/v1/user_reports?target_user_id=${encodeURIComponent(admin.userId)}`,
+      );
+      expect((byTarget.body.user_reports as Array<{ reason: string }>).map((r) => r.reason)).toEqual(['spam']);
+      const byReporter = await asAdmin(
+        'GET',
+        `/_synapse/admin/v1/user_reports?user_id=${encodeURIComponent(admin.userId)}`,
+      );
+      expect((byReporter.body.user_reports as Array<{ reason: string }>).map((r) => r.reason)).toEqual(['rude']);
+      const page = (await asAdmin('GET', '/_synapse/admin/v1/user_reports?limit=1&dir=f')).body;
+      expect(page).toMatchObject({ total: 2, next_token: '1' });
+    });
+
+    it('shows one report and deletes it', async () => {
+      const path = `/_synapse/admin/v1/user_reports/${reportId}`;
+      expect((await asAdmin('GET', path)).body).toMatchObject({ id: reportId, reason: 'spam', user_id: alice.userId });
+      expect((await asAdmin('DELETE', path)).body).toEqual({});
+      expect(await asAdmin('GET', path)).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+      expect(await hs.request(alice.token, 'GET', '/_synapse/admin/v1/user_reports')).toMatchObject({ status: 403 });
+    });
+  });
+
   describe('media', () => {
     const upload = async (token: string, name: string) =>
       (await hs.request(token, 'POST', `/_matrix/media/v3/upload?filename=${name}`, { file: name })).body
