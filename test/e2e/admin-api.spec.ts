@@ -727,6 +727,23 @@ describe('admin API', () => {
       });
     });
 
+    it("replaces the operator's registration tokens as a set, leaving tokens an admin made alone", async () => {
+      const tokens = (list: string[]) => operator('PUT', '/admin.test/registration_tokens', { tokens: list });
+      expect((await tokens(['managed-one', 'from-config'])).body).toEqual({ added: 1, removed: 0 });
+      expect((await tokens(['managed-two'])).body).toEqual({ added: 1, removed: 1 });
+      const listed = (await asAdmin('GET', '/_synapse/admin/v1/registration_tokens')).body
+        .registration_tokens as Array<{
+        token: string;
+      }>;
+      expect(listed.map((t) => t.token)).toEqual(expect.arrayContaining(['from-config', 'managed-two']));
+      expect(listed.map((t) => t.token)).not.toContain('managed-one');
+      expect(await tokens(['not a token'])).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+      expect(await operator('PUT', '/nowhere.test/registration_tokens', { tokens: [] })).toMatchObject({
+        status: 404,
+      });
+      expect((await tokens([])).body).toEqual({ added: 0, removed: 1 });
+    });
+
     it('lists configured and stored tenants', async () => {
       const names = ((await operator('GET', '')).body.tenants as Array<{ server_name: string; source: string }>).map(
         (t) => `${t.server_name}:${t.source}`,
