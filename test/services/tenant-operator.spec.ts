@@ -12,14 +12,16 @@ import {
 } from '../../libs/operator/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { HostClient } from '../support/host-client';
+import { helmBinary, renderChart } from '../support/helm';
 import { kubeBinaries, startKubeApiServer, type KubeApiServer } from '../support/kube-apiserver';
 
 const kube = kubeBinaries();
-if (!kube)
+const helm = helmBinary();
+if (!kube || !helm)
   process.stderr.write(
-    'tenant-operator.spec: SKIPPED, needs etcd + kube-apiserver (LATTICE_ETCD, LATTICE_KUBE_APISERVER)\n',
+    'tenant-operator.spec: SKIPPED, needs helm (LATTICE_HELM) and etcd + kube-apiserver (LATTICE_ETCD, LATTICE_KUBE_APISERVER)\n',
   );
-const describeWithCluster = kube ? describe : describe.skip;
+const describeWithCluster = kube && helm ? describe : describe.skip;
 
 const OPERATOR_TOKEN = 'operator-token-for-the-tenant-operator-test';
 const NAMESPACE = 'default';
@@ -63,6 +65,7 @@ describeWithCluster('the LatticeTenant operator', () => {
     }
     objects = config.makeApiClient(k8s.CustomObjectsApi);
     core = config.makeApiClient(k8s.CoreV1Api);
+    const operatorToken = await operatorServiceAccountToken();
     server = await startEmbeddedServer({
       // Two configured tenants: with one, every unknown Host would fall back to it.
       tenants: [{ serverName: 'base.test' }, { serverName: 'other.test', hostnames: ['chat.other.test'] }],
@@ -73,7 +76,8 @@ describeWithCluster('the LatticeTenant operator', () => {
         adminUrl: server.url,
         adminToken: OPERATOR_TOKEN,
         namespace: NAMESPACE,
-        kubeconfig: cluster.kubeconfig,
+        // The chart's own ServiceAccount and Role: the operator can do its work with what the chart grants.
+        kubeconfig: cluster.kubeconfigFor(operatorToken),
         retryMs: 200,
         routes: {
           servicePrefix: SERVICE_PREFIX,
@@ -91,6 +95,37 @@ describeWithCluster('the LatticeTenant operator', () => {
     await server?.close();
     await cluster?.stop();
   });
+
+  /** The chart's operator ServiceAccount, Role and RoleBinding created in the namespace, and a token of that ServiceAccount. */
+  async function operatorServiceAccountToken(): Promise<string> {
+    const { objects: rendered, error } = renderChart(helm!, {
+      adminToken: { value: OPERATOR_TOKEN },
+      operator: { enabled: true },
+      gatewayApi: { enabled: true, parentRefs: [{ name: 'public' }] },
+    });
+    if (error) throw new Error(error);
+    const paths: Record<string, string> = {
+      ServiceAccount: `/api/v1/namespaces/${NAMESPACE}/serviceaccounts`,
+      Role: `/apis/rbac.authorization.k8s.io/v1/namespaces/${NAMESPACE}/roles`,
+      RoleBinding: `/apis/rbac.authorization.k8s.io/v1/namespaces/${NAMESPACE}/rolebindings`,
+    };
+    const operatorObjects = rendered.filter((o) => o.metadata.name === 'test-lattice-operator' && paths[o.kind]);
+    expect(operatorObjects.map((o) => o.kind).sort()).toEqual(['Role', 'RoleBinding', 'ServiceAccount']);
+    for (const object of operatorObjects) {
+      const body =
+        object.kind === 'RoleBinding'
+          ? { ...object, subjects: (object.subjects as object[]).map((s) => ({ ...s, namespace: NAMESPACE })) }
+          : object;
+      const created = await cluster.post(paths[object.kind]!, body);
+      if (created.status !== 201) throw new Error(`${object.kind}: ${JSON.stringify(created.body)}`);
+    }
+    const token = await cluster.post(`/api/v1/namespaces/${NAMESPACE}/serviceaccounts/test-lattice-operator/token`, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 3600 },
+    });
+    return token.body.status.token as string;
+  }
 
   const target = (name: string) => ({
     group: TENANT_GROUP,
