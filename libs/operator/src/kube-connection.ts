@@ -5,7 +5,7 @@ import { OPERATOR_SETTINGS, type OperatorSettings } from './operator-settings';
 /** @kubernetes/client-node is an ES module: loaded when first needed (a CommonJS require of it works on Node 24). */
 export const clientNode = () => import('@kubernetes/client-node');
 
-/** The operator's one connection settings to the Kubernetes API: a kubeconfig file, else the pod's service account. */
+/** How the operator reaches the Kubernetes API, loaded once: a kubeconfig file, else the pod's service account. */
 @Injectable()
 export class KubeConnection {
   private config?: KubeConfig;
