@@ -43,7 +43,7 @@ type EvaluatedPdu = PushEvent & { sender: string; type: string; content: Record<
  * off the send path: it consumes the room-server's output, as many events
  * at a time as arrived together, reading each room's members and rules once
  * for all of its events. The rows, the pushes they call for and each room's
- * evaluated position (`push_room_progress`) are written in one transaction,
+ * evaluated position (`push_room_progress`) are written in one statement,
  * then announced (output.pushProgress, which /sync waits for); the (user,
  * event) key makes a redelivered or re-evaluated event write and push
  * nothing twice.
@@ -61,8 +61,12 @@ export class NotificationRecorder {
   async recordAll(events: readonly OutputRoomEvent[]): Promise<boolean> {
     // Negative positions are history fetched from other servers: never new to anyone.
     const byRoom = new Map<string, OutputRoomEvent[]>();
-    for (const event of events)
-      if (BigInt(event.streamPos) > 0n) byRoom.set(event.roomId, [...(byRoom.get(event.roomId) ?? []), event]);
+    for (const event of events) {
+      if (BigInt(event.streamPos) <= 0n) continue;
+      const roomEvents = byRoom.get(event.roomId);
+      if (roomEvents) roomEvents.push(event);
+      else byRoom.set(event.roomId, [event]);
+    }
     if (byRoom.size === 0) return false;
     const evaluated: EvaluatedEvent[] = [];
     for (const [roomId, roomEvents] of byRoom) evaluated.push(...(await this.evaluateRoom(roomId, roomEvents)));

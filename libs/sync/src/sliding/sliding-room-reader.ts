@@ -91,16 +91,21 @@ export class SlidingRoomReader {
       encrypted: r.encrypted,
       roomType: r.room_type,
     }));
-    return [...local, ...(await this.remoteInvites(userId))];
+    // A room this server was in before keeps its old state here: an invite kept apart since is newer.
+    const invites = await this.remoteInvites(userId);
+    const newerInvite = new Map(invites.map((i) => [i.roomId, i.membershipPos]));
+    const current = local.filter((m) => !(m.membershipPos < (newerInvite.get(m.roomId) ?? -1n)));
+    const currentPos = new Map(current.map((m) => [m.roomId, m.membershipPos]));
+    return [...current, ...invites.filter((i) => !(i.membershipPos < (currentPos.get(i.roomId) ?? -1n)))];
   }
 
-  /** Invites to rooms of other servers this server is not in: what the room is comes from the stripped state the inviter sent. */
+  /** Invites to rooms this server is not in: what the room is comes from the stripped state the inviter sent. */
   private async remoteInvites(userId: string): Promise<MembershipRow[]> {
     const rows = await this.db.$queryRawUnsafe<
       Array<{ room_id: string; stream_pos: bigint; event: string; invite_room_state: string }>
     >(
       `SELECT i.room_id, i.stream_pos, i.event, i.invite_room_state FROM remote_invites i
-       WHERE i.user_id = $1 AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.room_id = i.room_id)`,
+       WHERE i.user_id = $1 AND i.membership = 'invite'`,
       userId,
     );
     return rows.map((r) => {
