@@ -300,6 +300,52 @@ describe('admin API', () => {
     });
   });
 
+  describe('user reports', () => {
+    let reportId: number;
+
+    beforeAll(async () => {
+      await hs.client(alice.token, 'POST', `/users/${encodeURIComponent(admin.userId)}/report`, { reason: 'spam' });
+      await hs.client(admin.token, 'POST', `/users/${encodeURIComponent(alice.userId)}/report`, { reason: 'rude' });
+      const roomId = (await hs.client(alice.token, 'POST', '/createRoom', {})).body.room_id as string;
+      await hs.client(alice.token, 'POST', `/rooms/${encodeURIComponent(roomId)}/report`, { reason: 'a room' });
+    });
+
+    it('lists the reports of users newest first, and no other reports', async () => {
+      const { body } = await asAdmin('GET', '/_synapse/admin/v1/user_reports');
+      expect(body).toMatchObject({ total: 2 });
+      const reports = body.user_reports as Array<Record<string, unknown>>;
+      expect(reports.map((r) => [r.user_id, r.target_user_id, r.reason])).toEqual([
+        [admin.userId, alice.userId, 'rude'],
+        [alice.userId, admin.userId, 'spam'],
+      ]);
+      expect(reports[0]!.received_ts).toEqual(expect.any(Number));
+      reportId = reports[1]!.id as number;
+    });
+
+    it('filters by reporter and by reported user, in pages', async () => {
+      const byTarget = await asAdmin(
+        'GET',
+        `/_synapse/admin/v1/user_reports?target_user_id=${encodeURIComponent(admin.userId)}`,
+      );
+      expect((byTarget.body.user_reports as Array<{ reason: string }>).map((r) => r.reason)).toEqual(['spam']);
+      const byReporter = await asAdmin(
+        'GET',
+        `/_synapse/admin/v1/user_reports?user_id=${encodeURIComponent(admin.userId)}`,
+      );
+      expect((byReporter.body.user_reports as Array<{ reason: string }>).map((r) => r.reason)).toEqual(['rude']);
+      const page = (await asAdmin('GET', '/_synapse/admin/v1/user_reports?limit=1&dir=f')).body;
+      expect(page).toMatchObject({ total: 2, next_token: '1' });
+    });
+
+    it('shows one report and deletes it', async () => {
+      const path = `/_synapse/admin/v1/user_reports/${reportId}`;
+      expect((await asAdmin('GET', path)).body).toMatchObject({ id: reportId, reason: 'spam', user_id: alice.userId });
+      expect((await asAdmin('DELETE', path)).body).toEqual({});
+      expect(await asAdmin('GET', path)).toMatchObject({ status: 404, body: { errcode: 'M_NOT_FOUND' } });
+      expect(await hs.request(alice.token, 'GET', '/_synapse/admin/v1/user_reports')).toMatchObject({ status: 403 });
+    });
+  });
+
   describe('media', () => {
     const upload = async (token: string, name: string) =>
       (await hs.request(token, 'POST', `/_matrix/media/v3/upload?filename=${name}`, { file: name })).body
@@ -384,6 +430,91 @@ describe('admin API', () => {
       expect(await asAdmin('DELETE', `/_synapse/admin/v1/media/admin.test/${idOf(third)}`)).toMatchObject({
         status: 404,
         body: { errcode: 'M_NOT_FOUND' },
+      });
+    });
+
+    it('shows the last download as last_access_ts, the upload time before any', async () => {
+      const fourth = await upload(alice.token, 'fourth.json');
+      const info = async () =>
+        (await asAdmin('GET', `/_synapse/admin/v1/media/admin.test/${idOf(fourth)}`)).body.media_info as {
+          created_ts: number;
+          last_access_ts: number;
+        };
+      const uploaded = await info();
+      expect(uploaded.last_access_ts).toBeGreaterThanOrEqual(uploaded.created_ts);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const before = Date.now();
+      expect((await download(alice.token, fourth)).status).toBe(200);
+      expect((await info()).last_access_ts).toBeGreaterThanOrEqual(before);
+    });
+
+    it('protects media from bulk quarantine until unprotected', async () => {
+      const kept = await upload(alice.token, 'kept.json');
+      expect((await asAdmin('POST', `/_synapse/admin/v1/media/protect/${idOf(kept)}`, {})).body).toEqual({});
+      expect((await asAdmin('GET', `/_synapse/admin/v1/media/admin.test/${idOf(kept)}`)).body.media_info).toMatchObject(
+        { safe_from_quarantine: true },
+      );
+      const user = encodeURIComponent(alice.userId);
+      await asAdmin('POST', `/_synapse/admin/v1/user/${user}/media/quarantine`, {});
+      expect((await download(alice.token, kept)).status).toBe(200);
+      await asAdmin('POST', `/_synapse/admin/v1/media/unprotect/${idOf(kept)}`, {});
+      expect((await asAdmin('POST', `/_synapse/admin/v1/user/${user}/media/quarantine`, {})).body).toEqual({
+        num_quarantined: 1,
+      });
+      expect((await download(alice.token, kept)).status).toBe(404);
+      expect(await asAdmin('POST', '/_synapse/admin/v1/media/protect/nosuchmedia', {})).toMatchObject({
+        status: 404,
+        body: { errcode: 'M_NOT_FOUND' },
+      });
+    });
+
+    it('deletes local media not downloaded since a date, except protected media and avatars', async () => {
+      const [used, unused, protectedOne, avatar] = [
+        await upload(alice.token, 'used.json'),
+        await upload(alice.token, 'unused.json'),
+        await upload(alice.token, 'protected.json'),
+        await upload(alice.token, 'avatar.json'),
+      ];
+      await asAdmin('POST', `/_synapse/admin/v1/media/protect/${idOf(protectedOne)}`, {});
+      await hs.client(alice.token, 'PUT', `/profile/${encodeURIComponent(alice.userId)}/avatar_url`, {
+        avatar_url: avatar,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const beforeTs = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect((await download(alice.token, used)).status).toBe(200);
+
+      const deleted = await asAdmin('POST', `/_synapse/admin/v1/media/delete?before_ts=${beforeTs}`, {});
+      expect(deleted.body).toEqual({ deleted_media: [idOf(unused)], total: 1 });
+      expect((await download(alice.token, unused)).status).toBe(404);
+      // Looked at through the admin API: a download would count as an access.
+      for (const kept of [used, protectedOne, avatar])
+        expect((await asAdmin('GET', `/_synapse/admin/v1/media/admin.test/${idOf(kept)}`)).status).toBe(200);
+
+      const withAvatars = await asAdmin(
+        'POST',
+        `/_synapse/admin/v1/media/admin.test/delete?before_ts=${beforeTs}&keep_profiles=false`,
+        {},
+      );
+      expect(withAvatars.body).toEqual({ deleted_media: [idOf(avatar)], total: 1 });
+    });
+
+    it('refuses deletion by date without a millisecond before_ts, or for another server', async () => {
+      expect(await asAdmin('POST', '/_synapse/admin/v1/media/delete', {})).toMatchObject({
+        status: 400,
+        body: { errcode: 'M_MISSING_PARAM' },
+      });
+      expect(
+        await asAdmin('POST', `/_synapse/admin/v1/media/delete?before_ts=${Math.floor(Date.now() / 1000)}`, {}),
+      ).toMatchObject({
+        status: 400,
+        body: { errcode: 'M_INVALID_PARAM' },
+      });
+      expect(
+        await asAdmin('POST', `/_synapse/admin/v1/media/other.test/delete?before_ts=${Date.now()}`, {}),
+      ).toMatchObject({
+        status: 400,
+        body: { errcode: 'M_INVALID_PARAM' },
       });
     });
 
@@ -594,6 +725,23 @@ describe('admin API', () => {
         status: 400,
         body: { errcode: 'M_INVALID_PARAM' },
       });
+    });
+
+    it("replaces the operator's registration tokens as a set, leaving tokens an admin made alone", async () => {
+      const tokens = (list: string[]) => operator('PUT', '/admin.test/registration_tokens', { tokens: list });
+      expect((await tokens(['managed-one', 'from-config'])).body).toEqual({ added: 1, removed: 0 });
+      expect((await tokens(['managed-two'])).body).toEqual({ added: 1, removed: 1 });
+      const listed = (await asAdmin('GET', '/_synapse/admin/v1/registration_tokens')).body
+        .registration_tokens as Array<{
+        token: string;
+      }>;
+      expect(listed.map((t) => t.token)).toEqual(expect.arrayContaining(['from-config', 'managed-two']));
+      expect(listed.map((t) => t.token)).not.toContain('managed-one');
+      expect(await tokens(['not a token'])).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+      expect(await operator('PUT', '/nowhere.test/registration_tokens', { tokens: [] })).toMatchObject({
+        status: 404,
+      });
+      expect((await tokens([])).body).toEqual({ added: 0, removed: 1 });
     });
 
     it('lists configured and stored tenants', async () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runAdminCommand } from '../../tools/admin/admin-cli';
 import { writeRegistration } from '../support/appservice-registration';
 import { HostClient } from '../support/host-client';
@@ -42,6 +45,25 @@ describe('admin CLI', () => {
       (await new HostClient(server.url, 'brief.test').client(undefined, 'GET', '/register/available?username=x'))
         .status,
     ).toBe(404);
+  });
+
+  it("sets a tenant's operator-managed registration tokens from files", async () => {
+    await runAdminCommand(['tenants', 'create', 'tokens.test', '--registration', 'token'], env);
+    const file = join(mkdtempSync(join(tmpdir(), 'lattice-cli-token-')), 'token');
+    writeFileSync(file, 'from-a-file\n');
+    expect((await runAdminCommand(['tenants', 'tokens', 'tokens.test', file], env)).body).toEqual({
+      added: 1,
+      removed: 0,
+    });
+    const validity = () =>
+      new HostClient(server.url, 'tokens.test').request(
+        undefined,
+        'GET',
+        '/_matrix/client/v1/register/m.login.registration_token/validity?token=from-a-file',
+      );
+    expect((await validity()).body).toEqual({ valid: true });
+    expect((await runAdminCommand(['tenants', 'tokens', 'tokens.test'], env)).body).toEqual({ added: 0, removed: 1 });
+    expect((await validity()).body).toEqual({ valid: false });
   });
 
   it('adds an application service from its registration file, lists it and removes it', async () => {

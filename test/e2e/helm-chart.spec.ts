@@ -230,23 +230,56 @@ describeWithHelm('the Helm chart', () => {
     expect(renderChart(helm!, { federationPort: { enabled: true } }).error).toMatch(/tlsSecretName is required/);
   });
 
-  it('runs the tenant operator with a token allowed only LatticeTenants, and only with an operator token', () => {
+  it('runs the tenant operator with a token allowed only its LatticeTenants, Secrets and routing objects', () => {
     const { objects } = renderChart(helm!, TWO_TENANTS);
-    const [role] = of(objects, 'Role');
-    expect((role.rules as Array<{ apiGroups: string[] }>).flatMap((r) => r.apiGroups)).toEqual([
-      'lattice.dev',
-      'lattice.dev',
+    const role = of(objects, 'Role').find((r) => r.metadata.name === 'test-lattice-operator')!;
+    expect(
+      (role.rules as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>).map((r) => [
+        ...r.apiGroups,
+        r.resources.join(' '),
+        r.verbs.join(' '),
+      ]),
+    ).toEqual([
+      ['lattice.dev', 'latticetenants', 'get list watch patch update'],
+      ['lattice.dev', 'latticetenants/status latticetenants/finalizers', 'get patch update'],
+      ['', 'secrets', 'get list watch'],
+      ['networking.k8s.io', 'ingresses', 'get create patch delete'],
+      ['gateway.networking.k8s.io', 'httproutes', 'get create patch delete'],
     ]);
     const operator = of(objects, 'Deployment').find((d) => d.metadata.name === 'test-lattice-operator')!;
     expect(operator.spec.template.spec).toMatchObject({
       serviceAccountName: 'test-lattice-operator',
       automountServiceAccountToken: true,
     });
-    expect(operator.spec.template.spec.containers[0].env).toContainEqual({
-      name: 'LATTICE_ADMIN_URL',
-      value: 'http://test-lattice-client-api:8008',
+    const env = operator.spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>;
+    expect(env).toContainEqual({ name: 'LATTICE_ADMIN_URL', value: 'http://test-lattice-client-api:8008' });
+    expect(JSON.parse(env.find((e) => e.name === 'LATTICE_OPERATOR_ROUTES')!.value!)).toMatchObject({
+      servicePrefix: 'test-lattice',
+      wellKnown: true,
+      ingress: { className: 'nginx' },
+      gatewayApi: { parentRefs: expect.any(Array) },
     });
     expect(renderChart(helm!, { operator: { enabled: true } }).error).toMatch(/operator.enabled needs adminToken/);
+  });
+
+  it('gives the hook Job a token that may create Secrets and read only the ones it generates, when it has some', () => {
+    const { objects } = renderChart(helm!, TWO_TENANTS);
+    const role = of(objects, 'Role').find((r) => r.metadata.name === 'test-lattice-prepare')!;
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['lattice-admin'], verbs: ['get', 'patch'] },
+    ]);
+    const job = of(objects, 'Job')[0]!.spec.template.spec;
+    expect(job).toMatchObject({ serviceAccountName: 'test-lattice-prepare', automountServiceAccountToken: true });
+    expect(job.containers[0].env).toContainEqual({
+      name: 'LATTICE_GENERATED_SECRETS',
+      value: JSON.stringify([
+        { key: 'shared-secret', secretName: 'lattice-admin', setting: 'registrationSharedSecret' },
+      ]),
+    });
+    const plain = renderChart(helm!).objects;
+    expect(of(plain, 'Role')).toEqual([]);
+    expect(of(plain, 'Job')[0]!.spec.template.spec.automountServiceAccountToken).toBe(false);
   });
 
   it('has a helm test that checks the API and every role', () => {

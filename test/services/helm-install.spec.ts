@@ -109,6 +109,45 @@ describeWithCluster('helm install into a Kubernetes API server', () => {
     expect(refused.body.message).toMatch(/violates PodSecurity "restricted/);
   });
 
+  it('admits the hook Job that creates missing secrets, with its ServiceAccount, Role and RoleBinding', async () => {
+    const values = join(mkdtempSync(join(tmpdir(), 'lattice-values-')), 'values.json');
+    writeFileSync(values, JSON.stringify({ adminToken: { secretName: 'lattice-generated', key: 'admin' } }));
+    const rendered = run([
+      'template',
+      'default',
+      CHART,
+      '--namespace',
+      'lattice-default',
+      '-f',
+      values,
+      '--show-only',
+      'templates/prepare-job.yaml',
+    ]);
+    expect(rendered.status).toBe(0);
+    const objects = (loadAll(rendered.stdout) as Array<{ kind: string; spec?: any } | null>).filter((o) => o !== null);
+    const paths: Record<string, string> = {
+      ServiceAccount: '/api/v1/namespaces/lattice-default/serviceaccounts',
+      Role: '/apis/rbac.authorization.k8s.io/v1/namespaces/lattice-default/roles',
+      RoleBinding: '/apis/rbac.authorization.k8s.io/v1/namespaces/lattice-default/rolebindings',
+      Secret: '/api/v1/namespaces/lattice-default/secrets',
+      Job: '/apis/batch/v1/namespaces/lattice-default/jobs',
+    };
+    expect(objects.map((o) => o.kind).sort()).toEqual(['Job', 'Role', 'RoleBinding', 'Secret', 'ServiceAccount']);
+    const job = objects.find((o) => o.kind === 'Job')!;
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'prepare-pod' }, spec: job.spec.template.spec };
+    for (const [path, body] of [
+      ...objects.map((o) => [paths[o.kind]!, o] as const),
+      ['/api/v1/namespaces/lattice-default/pods', pod] as const,
+    ]) {
+      const answer = await cluster.post(`${path}?dryRun=All`, body);
+      expect({ path, status: answer.status, message: answer.body.message }).toEqual({
+        path,
+        status: 201,
+        message: undefined,
+      });
+    }
+  });
+
   it('installs two tenants with more replicas, the operator and federation on 8448, and creates the helm test pod', async () => {
     restrictedNamespace('lattice-two');
     const values = join(mkdtempSync(join(tmpdir(), 'lattice-values-')), 'values.json');

@@ -18,6 +18,8 @@ export interface KubeApiServer {
   get(path: string): Promise<{ status: number; body: any }>;
   /** POST of a JSON object, as the cluster admin (with ?dryRun=All: validated and admitted, not stored). */
   post(path: string, body: unknown): Promise<{ status: number; body: any }>;
+  /** A kubeconfig file that authenticates with another bearer token (e.g. a ServiceAccount's, from a TokenRequest). */
+  kubeconfigFor(token: string): string;
   stop(): Promise<void>;
 }
 
@@ -114,20 +116,25 @@ export async function startKubeApiServer(binaries: { etcd: string; apiserver: st
     if (Date.now() > deadline) throw new Error('kube-apiserver did not become ready');
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'test', cluster: { server: base, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'admin', user: { token } }],
-      contexts: [{ name: 'test', context: { cluster: 'test', user: 'admin' } }],
-      'current-context': 'test',
-    }),
-  );
+  let kubeconfigs = 0;
+  const kubeconfigFor = (bearer: string) => {
+    const file = join(dir, `kubeconfig-${kubeconfigs++}`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'test', cluster: { server: base, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'user', user: { token: bearer } }],
+        contexts: [{ name: 'test', context: { cluster: 'test', user: 'user' } }],
+        'current-context': 'test',
+      }),
+    );
+    return file;
+  };
   return {
-    kubeconfig,
+    kubeconfig: kubeconfigFor(token),
+    kubeconfigFor,
     get: (path) => call('GET', path),
     post: (path, body) => call('POST', path, body),
     stop: async () => {

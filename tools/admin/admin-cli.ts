@@ -28,6 +28,7 @@ export const USAGE = `Usage: npm run admin -- <command>
   tenants update <server-name> [same options]
   tenants disable <server-name>
   tenants enable <server-name>
+  tenants tokens <server-name> [<token-file>]...    (the operator-managed registration tokens become these files' contents; none clears them)
   appservices list <server-name>
   appservices add <server-name> <registration.yaml>
   appservices remove <server-name> <id>
@@ -82,6 +83,11 @@ async function tenantsCommand(action: string | undefined, rest: string[], env: C
       return call(env.url, 'localhost', 'DELETE', at(name), token);
     case 'enable':
       return call(env.url, 'localhost', 'PUT', at(name), token, { disabled: false });
+    case 'tokens':
+      // From files (a mounted Secret's keys, say), not arguments: a command line is visible to every local user.
+      return call(env.url, 'localhost', 'PUT', `${at(name)}/registration_tokens`, token, {
+        tokens: options.map((file) => readFileSync(file, 'utf8').trim()),
+      });
     default:
       throw new CliUsageError(USAGE);
   }

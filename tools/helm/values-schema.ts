@@ -184,7 +184,7 @@ export function chartValuesSchema(): Schema {
       operator: {
         type: 'object',
         additionalProperties: false,
-        properties: { enabled: { type: 'boolean' }, resources: { type: 'object' } },
+        properties: { enabled: { type: 'boolean' }, manageRoutes: { type: 'boolean' }, resources: { type: 'object' } },
       },
       metrics: {
         type: 'object',

@@ -34,6 +34,25 @@ export class RegistrationTokens {
     });
   }
 
+  /**
+   * Makes the operator-managed tokens of a tenant exactly `tokens` (from a Kubernetes Secret: a rotation
+   * removes the old one), good for any number of uses. Tokens an admin made stay as they are, even one that
+   * is also in `tokens`. Answers how many were added and removed.
+   */
+  async replaceManaged(serverName: string, tokens: readonly string[]): Promise<{ added: number; removed: number }> {
+    const bad = tokens.find((t) => !TOKEN_PATTERN.test(t));
+    if (bad !== undefined)
+      throw Errors.invalidParam('tokens must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_", "~" and "-"');
+    const [removed, added] = await this.db.$transaction([
+      this.db.registrationToken.deleteMany({ where: { serverName, managed: true, token: { notIn: [...tokens] } } }),
+      this.db.registrationToken.createMany({
+        data: tokens.map((token) => ({ serverName, token, managed: true })),
+        skipDuplicates: true,
+      }),
+    ]);
+    return { added: added.count, removed: removed.count };
+  }
+
   async isValid(serverName: string, token: string, now = Date.now()): Promise<boolean> {
     const row = await this.db.registrationToken.findUnique({
       where: { serverName_token: { serverName, token } },

@@ -7,6 +7,7 @@ import { ServerNotices } from './notices/server-notices';
 import { ServerNoticesController } from './notices/server-notices.controller';
 import { OperatorGuard } from './operator.guard';
 import { EventReportsController } from './reports/event-reports.controller';
+import { UserReportsController } from './reports/user-reports.controller';
 import { RegistrationTokensController } from './registration/registration-tokens.controller';
 import { AdminRooms } from './rooms/admin-rooms';
 import { RoomDeletions } from './rooms/room-deletions';
@@ -37,6 +38,7 @@ import { AdminUsersController } from './users/users.controller';
     TenantsController,
     AppservicesController,
     EventReportsController,
+    UserReportsController,
   ],
   providers: [
     AdminGuard,

@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AdminGuard } from '@lattice/accounts';
 import { MediaAdminController } from './admin/media-admin.controller';
+import { AvatarMedia } from './admin/avatar-media';
 import { RoomMedia } from './admin/room-media';
 import { ContentReferences } from './content-references';
 import { DownloadController } from './download/download.controller';
+import { MediaAccessTimes } from './download/media-access-times';
 import { MediaDownloads } from './download/media-downloads';
 import { RemoteMedia } from './download/remote-media';
 import { FederationMediaAuthGuard } from './federation/federation-media-auth.guard';
@@ -46,6 +48,7 @@ import { UploadController } from './upload/upload.controller';
     ContentReferences,
     MediaUploads,
     MediaDownloads,
+    MediaAccessTimes,
     { provide: RemoteMedia, useClass: FederationRemoteMedia },
     RemoteMediaFetcher,
     ThumbnailStore,
@@ -58,6 +61,7 @@ import { UploadController } from './upload/upload.controller';
     MediaSweeper,
     AdminGuard,
     RoomMedia,
+    AvatarMedia,
   ],
   exports: [
     mediaStorageProvider,

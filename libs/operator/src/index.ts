@@ -4,3 +4,5 @@ export * from './operator.module';
 export * from './tenant-admin';
 export * from './tenant-objects';
 export * from './tenant-reconciler';
+export * from './cluster-objects';
+export * from './tenant-routes';

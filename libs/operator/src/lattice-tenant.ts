@@ -16,11 +16,29 @@ export interface LatticeTenantSpec {
   publicBaseUrl?: string;
   federationHost?: string;
   hostnames?: string[];
-  registration?: { mode?: RegistrationMode; guests?: boolean };
+  registration?: { mode?: RegistrationMode; guests?: boolean; tokenSecrets?: SecretKeyRef[] };
 }
 
+/** A key of a Secret in the LatticeTenant's namespace. */
+export interface SecretKeyRef {
+  secretName: string;
+  key: string;
+}
+
+/**
+ * One condition per part the operator makes true, and Ready when all are:
+ * TenantServed (the tenants API serves it), RoutesReady (its Ingresses /
+ * HTTPRoutes carry its hosts), TokensReady (its token Secrets were read and
+ * their tokens are the tenant's operator-managed registration tokens).
+ */
+export type ConditionType = 'Ready' | 'TenantServed' | 'RoutesReady' | 'TokensReady';
+export const PART_CONDITIONS = ['TenantServed', 'RoutesReady', 'TokensReady'] as const;
+export type PartCondition = (typeof PART_CONDITIONS)[number];
+export type PartOutcome =
+  { ok: true; reason: string; message: string } | { ok: false; reason: string; message: string };
+
 export interface TenantCondition {
-  type: 'Ready';
+  type: ConditionType;
   status: 'True' | 'False';
   reason: string;
   message: string;
@@ -39,6 +57,7 @@ export interface LatticeTenant {
   metadata: {
     name?: string;
     namespace?: string;
+    uid?: string;
     generation?: number;
     resourceVersion?: string;
     deletionTimestamp?: Date;
@@ -66,13 +85,17 @@ export interface TenantView {
   disabled: boolean;
 }
 
-/** Fields the resource leaves out take the admin API's defaults for a new tenant: closed, no guests, no extra hosts. */
+/**
+ * Fields the resource leaves out take the admin API's defaults for a new tenant: closed (token when it names
+ * token Secrets), no guests, no extra hosts.
+ */
 export function desiredTenant(spec: LatticeTenantSpec): TenantBody {
+  const mode = spec.registration?.mode ?? (spec.registration?.tokenSecrets?.length ? 'token' : 'closed');
   return {
     public_base_url: spec.publicBaseUrl ?? null,
     federation_host: spec.federationHost ?? null,
     hostnames: spec.hostnames ?? [],
-    registration: { mode: spec.registration?.mode ?? 'closed', guests: spec.registration?.guests ?? false },
+    registration: { mode, guests: spec.registration?.guests ?? false },
     disabled: false,
   };
 }
@@ -92,32 +115,39 @@ export function isUpToDate(current: TenantView | undefined, desired: TenantBody)
 }
 
 /**
- * The status after a reconcile. The transition time moves only when the
- * condition's status changes, as Kubernetes' conventions ask.
+ * The status after a reconcile: a condition per part, and Ready (True when
+ * every part is). A transition time moves only when its condition's status
+ * changes, as Kubernetes' conventions ask.
  */
 export function nextStatus(
   tenant: LatticeTenant,
-  outcome: { ready: true } | { ready: false; reason: string; message: string },
+  parts: Record<PartCondition, PartOutcome>,
   now: Date,
 ): LatticeTenantStatus {
   const generation = tenant.metadata.generation;
-  const previous = tenant.status?.conditions?.find((c) => c.type === 'Ready');
-  const status = outcome.ready ? 'True' : 'False';
+  const failed = PART_CONDITIONS.filter((p) => !parts[p].ok);
+  const ready: PartOutcome =
+    failed.length === 0
+      ? { ok: true, reason: 'Served', message: `${tenant.spec.serverName} is served` }
+      : { ok: false, reason: parts[failed[0]].reason, message: failed.map((p) => parts[p].message).join('; ') };
+  const condition = (type: ConditionType, outcome: PartOutcome): TenantCondition => {
+    const previous = tenant.status?.conditions?.find((c) => c.type === type);
+    const status = outcome.ok ? 'True' : 'False';
+    return {
+      type,
+      status,
+      reason: outcome.reason,
+      message: outcome.message,
+      observedGeneration: generation,
+      lastTransitionTime:
+        previous && previous.status === status
+          ? previous.lastTransitionTime
+          : now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    };
+  };
   return {
     observedGeneration: generation,
-    conditions: [
-      {
-        type: 'Ready',
-        status,
-        reason: outcome.ready ? 'Served' : outcome.reason,
-        message: outcome.ready ? `${tenant.spec.serverName} is served` : outcome.message,
-        observedGeneration: generation,
-        lastTransitionTime:
-          previous && previous.status === status
-            ? previous.lastTransitionTime
-            : now.toISOString().replace(/\.\d+Z$/, 'Z'),
-      },
-    ],
+    conditions: [condition('Ready', ready), ...PART_CONDITIONS.map((p) => condition(p, parts[p]))],
   };
 }
 

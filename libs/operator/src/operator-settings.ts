@@ -9,6 +9,20 @@ export interface OperatorSettings {
   kubeconfig?: string;
   /** First delay before a failed reconcile is retried; it doubles up to a minute. */
   retryMs: number;
+  /** Which routing objects each LatticeTenant gets; unset: none (hosts routed some other way). */
+  routes?: RouteSettings;
+}
+
+/** The chart's routing values, as the operator's pod gets them (LATTICE_OPERATOR_ROUTES, JSON). */
+export interface RouteSettings {
+  /** The release's Services are `${servicePrefix}-client-api`, `-sync`, `-federation-api`, `-media`. */
+  servicePrefix: string;
+  /** Ingresses (values ingress.*), when enabled. */
+  ingress?: { className?: string; annotations?: Record<string, string>; tlsSecretName?: string };
+  /** HTTPRoutes attached to these Gateways (values gatewayApi.*), when enabled. */
+  gatewayApi?: { parentRefs: unknown[] };
+  /** Route /.well-known/matrix/server and /client on each tenant's server-name domain. */
+  wellKnown: boolean;
 }
 
 export const OPERATOR_SETTINGS = Symbol('OPERATOR_SETTINGS');
@@ -24,6 +38,7 @@ export function operatorSettingsFromEnv(env: NodeJS.ProcessEnv): OperatorSetting
     adminToken: env.LATTICE_ADMIN_TOKEN!,
     namespace: env.LATTICE_OPERATOR_NAMESPACE!,
     ...(env.KUBECONFIG ? { kubeconfig: env.KUBECONFIG } : {}),
+    ...(env.LATTICE_OPERATOR_ROUTES ? { routes: JSON.parse(env.LATTICE_OPERATOR_ROUTES) as RouteSettings } : {}),
     retryMs: 1000,
   };
 }

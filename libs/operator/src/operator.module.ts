@@ -1,4 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ClusterObjects } from './cluster-objects';
+import { KubeClusterObjects } from './kube-cluster-objects';
+import { KubeConnection } from './kube-connection';
 import { KubeTenantObjects } from './kube-tenant-objects';
 import { OPERATOR_SETTINGS, type OperatorSettings } from './operator-settings';
 import { TenantAdmin } from './tenant-admin';
@@ -14,7 +17,9 @@ export class OperatorModule {
       module: OperatorModule,
       providers: [
         { provide: OPERATOR_SETTINGS, useValue: settings },
+        KubeConnection,
         { provide: TenantObjects, useClass: KubeTenantObjects },
+        { provide: ClusterObjects, useClass: KubeClusterObjects },
         TenantAdmin,
         TenantReconciler,
         TenantOperator,

@@ -38,9 +38,22 @@ export class TenantAdmin {
     if (answer.status !== 404) this.expectOk(answer);
   }
 
-  private async call(method: string, serverName: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+  /** Makes the tenant's operator-managed registration tokens exactly these (a rotated Secret's old token goes). */
+  async putTokens(serverName: string, tokens: string[]): Promise<TenantRejection | undefined> {
+    const answer = await this.call('PUT', serverName, { tokens }, '/registration_tokens');
+    if (answer.status >= 400 && answer.status < 500) return answer.body as TenantRejection;
+    this.expectOk(answer);
+    return undefined;
+  }
+
+  private async call(
+    method: string,
+    serverName: string,
+    body?: unknown,
+    subPath = '',
+  ): Promise<{ status: number; body: unknown }> {
     const response = await fetch(
-      `${this.settings.adminUrl}/_lattice/admin/v1/tenants/${encodeURIComponent(serverName)}`,
+      `${this.settings.adminUrl}/_lattice/admin/v1/tenants/${encodeURIComponent(serverName)}${subPath}`,
       {
         method,
         headers: { authorization: `Bearer ${this.settings.adminToken}`, 'content-type': 'application/json' },

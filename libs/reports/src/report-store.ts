@@ -18,17 +18,28 @@ export interface StoredReport {
   receivedTs: number;
 }
 
-/** Which event reports an admin asks for: Synapse's event_reports filters and page. */
-export interface EventReportQuery {
+/** What was reported: an event (client-server-api report_content), a room (report_room) or a user (report_user). */
+export type ReportKind = 'event' | 'room' | 'user';
+
+/** Which reports an admin asks for: Synapse's event_reports / user_reports filters and page. */
+export interface ReportQuery {
   from: number;
   limit: number;
   /** b: newest first (Synapse's default), f: oldest first. */
   dir: 'f' | 'b';
   /** Reports made by users whose ID contains this. */
   reporter?: string;
-  /** Reports of events in rooms whose ID contains this. */
+  /** Reports in (of) rooms whose ID contains this. */
   roomId?: string;
+  /** Reports of users whose ID contains this. */
+  userId?: string;
 }
+
+const KIND_WHERE = {
+  event: { eventId: { not: null } },
+  room: { roomId: { not: null }, eventId: null },
+  user: { userId: { not: null } },
+} as const;
 
 /**
  * The `reports` table: each report kept for the administrators of the
@@ -43,13 +54,18 @@ export class ReportStore {
     await this.db.report.create({ data: { serverName, reporter, ...subject, reason } });
   }
 
-  /** A page of the tenant's event reports and how many match in all. */
-  async eventReports(serverName: string, query: EventReportQuery): Promise<{ reports: StoredReport[]; total: number }> {
+  /** A page of the tenant's reports of one kind and how many match in all. */
+  async reports(
+    serverName: string,
+    kind: ReportKind,
+    query: ReportQuery,
+  ): Promise<{ reports: StoredReport[]; total: number }> {
     const where = {
       serverName,
-      eventId: { not: null },
+      ...KIND_WHERE[kind],
       ...(query.reporter ? { reporter: { contains: query.reporter } } : {}),
       ...(query.roomId ? { roomId: { contains: query.roomId } } : {}),
+      ...(query.userId ? { userId: { contains: query.userId } } : {}),
     };
     const [rows, total] = await Promise.all([
       this.db.report.findMany({
@@ -63,14 +79,14 @@ export class ReportStore {
     return { reports: rows.map(toReport), total };
   }
 
-  async eventReport(serverName: string, id: bigint): Promise<StoredReport | undefined> {
-    const row = await this.db.report.findFirst({ where: { serverName, id, eventId: { not: null } } });
+  async report(serverName: string, kind: ReportKind, id: bigint): Promise<StoredReport | undefined> {
+    const row = await this.db.report.findFirst({ where: { serverName, id, ...KIND_WHERE[kind] } });
     return row ? toReport(row) : undefined;
   }
 
-  /** False when the tenant has no such event report. */
-  async deleteEventReport(serverName: string, id: bigint): Promise<boolean> {
-    const { count } = await this.db.report.deleteMany({ where: { serverName, id, eventId: { not: null } } });
+  /** False when the tenant has no such report of that kind. */
+  async deleteReport(serverName: string, kind: ReportKind, id: bigint): Promise<boolean> {
+    const { count } = await this.db.report.deleteMany({ where: { serverName, id, ...KIND_WHERE[kind] } });
     return count === 1;
   }
 }

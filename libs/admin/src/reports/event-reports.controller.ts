@@ -29,7 +29,7 @@ export class EventReportsController {
     @Query('room_id') roomId?: string,
   ) {
     const page = { from: queryInt(from, 0, 'from'), limit: queryInt(limit, 100, 'limit') };
-    const { reports, total } = await this.reports.eventReports(tenant.serverName, {
+    const { reports, total } = await this.reports.reports(tenant.serverName, 'event', {
       ...page,
       dir: queryChoice(dir, ['f', 'b'] as const, 'b', 'dir'),
       ...(userId ? { reporter: userId } : {}),
@@ -42,7 +42,7 @@ export class EventReportsController {
 
   @Get(':reportId')
   async get(@Tenant() tenant: TenantConfig, @Param('reportId') reportId: string) {
-    const report = await this.reports.eventReport(tenant.serverName, reportIdOf(reportId));
+    const report = await this.reports.report(tenant.serverName, 'event', reportIdOf(reportId));
     if (!report) throw Errors.notFound('Event report not found');
     const event = await this.rooms.event(report.eventId!);
     return { ...(await this.view(tenant.serverName, report)), event_json: event?.pdu ?? null };
@@ -50,7 +50,7 @@ export class EventReportsController {
 
   @Delete(':reportId')
   async delete(@Tenant() tenant: TenantConfig, @Param('reportId') reportId: string) {
-    if (!(await this.reports.deleteEventReport(tenant.serverName, reportIdOf(reportId))))
+    if (!(await this.reports.deleteReport(tenant.serverName, 'event', reportIdOf(reportId))))
       throw Errors.notFound('Event report not found');
     return {};
   }
@@ -78,7 +78,7 @@ export class EventReportsController {
 }
 
 /** Report IDs are positive integers; anything else names no report. */
-function reportIdOf(raw: string): bigint {
+export function reportIdOf(raw: string): bigint {
   if (!/^\d{1,18}$/.test(raw)) throw Errors.invalidParam('The report ID must be a positive integer');
   return BigInt(raw);
 }

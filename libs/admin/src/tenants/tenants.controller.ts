@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, Param, Put, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { RegistrationTokens } from '@lattice/accounts';
 import { TenantDirectory, tenantSchema, type TenantConfig } from '@lattice/config';
 import { AnyHost, Errors, validateBody } from '@lattice/http';
 import { Keyring } from '@lattice/rooms';
@@ -16,6 +17,8 @@ const tenantBody = z.object({
     .optional(),
   disabled: z.boolean().optional(),
 });
+
+const managedTokensBody = z.object({ tokens: z.array(z.string()).max(100) });
 
 /** A new tenant not named in a body starts closed to registration: its operator opens it on purpose. */
 const NEW_TENANT: Omit<TenantConfig, 'serverName'> = {
@@ -41,6 +44,7 @@ export class TenantsController {
     private readonly registry: TenantRegistry,
     private readonly directory: TenantDirectory,
     private readonly keyring: Keyring,
+    private readonly registrationTokens: RegistrationTokens,
   ) {}
 
   @Get()
@@ -92,6 +96,19 @@ export class TenantsController {
     await this.registry.announce(stored);
     if (!existing) reply.status(201);
     return { ...storedView(stored), signing_key: await this.publicKey(serverName) };
+  }
+
+  /**
+   * The registration tokens the deployment's operator keeps for this tenant (a LatticeTenant's token
+   * Secrets): replaced as a set, so rotating the Secret retires the old token. Tokens made with the
+   * registration tokens admin API are not touched.
+   */
+  @Put(':serverName/registration_tokens')
+  async putManagedTokens(@Param('serverName') serverName: string, @Body() raw: unknown) {
+    const body = validateBody(managedTokensBody, raw);
+    if (!this.registry.configured(serverName) && !(await this.store.get(serverName)))
+      throw Errors.notFound('No such tenant');
+    return this.registrationTokens.replaceManaged(serverName, body.tokens);
   }
 
   /** Disables the tenant: no process serves it any more; its users, rooms and keys stay, and enabling it again (PUT disabled: false) brings it back. */

@@ -5,6 +5,7 @@ import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig, type TenantConfig 
 import { Errors, MatrixError } from '@lattice/http';
 import { isUploaded, type MediaRecord } from '../metadata/media-record';
 import { MediaStore } from '../metadata/media-store';
+import { MediaAccessTimes } from './media-access-times';
 import { MediaStorage, type ByteRange } from '../storage/media-storage';
 import { RemoteMedia } from './remote-media';
 
@@ -25,8 +26,8 @@ const MAX_DOWNLOAD_TIMEOUT_MS = 60_000;
 const PENDING_POLL_MS = 250;
 
 /**
- * Finds media to serve and opens its bytes: waits for a pending upload,
- * and refuses (404, as if it did not exist) media that is quarantined, whose
+ * Finds media to serve and opens its bytes (noting the download's time):
+ * waits for a pending upload, and refuses (404, as if it did not exist) media that is quarantined, whose
  * uploader asked to be erased, or that is frozen out of the unauthenticated
  * endpoints.
  */
@@ -38,6 +39,7 @@ export class MediaDownloads {
     private readonly store: MediaStore,
     private readonly storage: MediaStorage,
     private readonly remote: RemoteMedia,
+    private readonly accessTimes: MediaAccessTimes,
   ) {}
 
   async locate(origin: string, mediaId: string, options: LocateOptions): Promise<UploadedMedia> {
@@ -50,6 +52,7 @@ export class MediaDownloads {
         'This media is only available from the authenticated endpoints (/_matrix/client/v1/media/download)',
       );
     }
+    this.accessTimes.noteDownload(record);
     return record;
   }
 

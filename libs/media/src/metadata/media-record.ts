@@ -15,6 +15,10 @@ export interface MediaRecord {
   quarantined: boolean;
   /** The admin who quarantined it, when an admin did. */
   quarantinedBy: string | null;
+  /** Protected by an admin: left out of bulk quarantines and of deletion by date. */
+  safeFromQuarantine: boolean;
+  /** The last download as last written (coalesced, see MediaAccessTimes); null: none since the upload. */
+  lastAccessTs: number | null;
 }
 
 /** The bytes of a media item, once they are there. */

@@ -62,7 +62,56 @@ export class MediaStore {
     return count === 1;
   }
 
-  /** Quarantines those of `refs` that belong to the tenant and are not quarantined yet; answers how many. */
+  /** Protects media from bulk quarantine and deletion by date, or lifts that; false when there is no such media. */
+  async setProtected(origin: string, mediaId: string, safe: boolean): Promise<boolean> {
+    const { count } = await this.prisma.media.updateMany({
+      where: { origin, mediaId },
+      data: { safeFromQuarantine: safe },
+    });
+    return count === 1;
+  }
+
+  /**
+   * Writes download times gathered since the last write, one statement for all; a time never goes back
+   * (another replica may have written a later one).
+   */
+  async recordAccess(accesses: ReadonlyArray<{ origin: string; mediaId: string; ts: number }>): Promise<void> {
+    if (accesses.length === 0) return;
+    await this.prisma.$executeRawUnsafe(
+      `UPDATE media m SET last_access_ts = a.ts
+         FROM unnest($1::text[], $2::text[], $3::bigint[]) AS a(origin, media_id, ts)
+        WHERE m.origin = a.origin AND m.media_id = a.media_id
+          AND (m.last_access_ts IS NULL OR m.last_access_ts < a.ts)`,
+      accesses.map((a) => a.origin),
+      accesses.map((a) => a.mediaId),
+      accesses.map((a) => BigInt(a.ts)),
+    );
+  }
+
+  /**
+   * The tenant's own uploads last downloaded (or, never downloaded, created) before `beforeTs` and larger
+   * than `sizeGt` bytes, neither quarantined (kept for review) nor protected: what deletion by date removes.
+   */
+  async localUnusedSince(
+    tenant: string,
+    beforeTs: number,
+    sizeGt: number,
+  ): Promise<Array<{ origin: string; mediaId: string }>> {
+    const before = BigInt(beforeTs);
+    return this.prisma.media.findMany({
+      where: {
+        tenant,
+        origin: tenant,
+        quarantined: false,
+        safeFromQuarantine: false,
+        size: { gt: BigInt(sizeGt) },
+        OR: [{ lastAccessTs: { lt: before } }, { lastAccessTs: null, createdTs: { lt: before } }],
+      },
+      select: { origin: true, mediaId: true },
+    });
+  }
+
+  /** Quarantines those of `refs` that belong to the tenant and are neither quarantined nor protected; answers how many. */
   async quarantineMany(
     tenant: string,
     refs: ReadonlyArray<{ origin: string; mediaId: string }>,
@@ -70,7 +119,12 @@ export class MediaStore {
   ): Promise<number> {
     if (refs.length === 0) return 0;
     const { count } = await this.prisma.media.updateMany({
-      where: { tenant, quarantined: false, OR: refs.map(({ origin, mediaId }) => ({ origin, mediaId })) },
+      where: {
+        tenant,
+        quarantined: false,
+        safeFromQuarantine: false,
+        OR: refs.map(({ origin, mediaId }) => ({ origin, mediaId })),
+      },
       data: { quarantined: true, quarantinedBy: by },
     });
     return count;
@@ -266,5 +320,7 @@ function toRecord(row: MediaRow): MediaRecord {
     unusedExpiresAt: row.unusedExpiresAt === null ? null : Number(row.unusedExpiresAt),
     quarantined: row.quarantined,
     quarantinedBy: row.quarantinedBy,
+    safeFromQuarantine: row.safeFromQuarantine,
+    lastAccessTs: row.lastAccessTs === null ? null : Number(row.lastAccessTs),
   };
 }

@@ -1,0 +1,177 @@
+import { ingressRoutes } from '@lattice/routing';
+import { TENANT_GROUP, TENANT_VERSION, type LatticeTenant } from './lattice-tenant';
+import type { RouteSettings } from './operator-settings';
+
+/**
+ * The Ingresses and Gateway API HTTPRoutes that bring a LatticeTenant's hosts
+ * to the release's Services, built from the same route table as the chart's
+ * own (libs/routing): one object with every API path for the tenant's API
+ * hosts, and one with the discovery documents on its server-name domain
+ * (server-server-api "Resolving server names", client-server-api "Server
+ * Discovery"). Pure: the reconciler applies them.
+ */
+export interface RouteObject {
+  apiVersion: string;
+  kind: 'Ingress' | 'HTTPRoute';
+  metadata: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller: boolean }>;
+  };
+  spec: Record<string, unknown>;
+}
+
+const INGRESS = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' } as const;
+const HTTP_ROUTE = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' } as const;
+const WELL_KNOWN = [
+  { path: '/.well-known/matrix/server', service: 'federation-api' },
+  { path: '/.well-known/matrix/client', service: 'client-api' },
+] as const;
+
+/** The hosts that serve the tenant's APIs: its publicBaseUrl host, its federationHost's host and its hostnames. */
+export function apiHosts(tenant: LatticeTenant): string[] {
+  const { publicBaseUrl, federationHost, hostnames = [] } = tenant.spec;
+  const hosts = [
+    ...(publicBaseUrl ? [new URL(publicBaseUrl).hostname] : []),
+    ...(federationHost ? [withoutPort(federationHost)] : []),
+    ...hostnames,
+  ];
+  return [...new Set(hosts)];
+}
+
+/** Every object the operator may own for this tenant (for removing the ones no longer wanted). */
+export function managedRouteNames(
+  tenant: LatticeTenant,
+  settings: RouteSettings,
+): Array<Pick<RouteObject, 'apiVersion' | 'kind'> & { name: string }> {
+  const kinds = [...(settings.ingress ? [INGRESS] : []), ...(settings.gatewayApi ? [HTTP_ROUTE] : [])];
+  const base = objectName(tenant, settings);
+  return kinds.flatMap((k) => [
+    { ...k, name: base },
+    { ...k, name: `${base}-well-known` },
+  ]);
+}
+
+/** The objects the tenant should have now. */
+export function desiredRoutes(tenant: LatticeTenant, settings: RouteSettings, namespace: string): RouteObject[] {
+  const hosts = apiHosts(tenant);
+  const domain = withoutPort(tenant.spec.serverName);
+  const base = objectName(tenant, settings);
+  const meta = (name: string, annotations?: Record<string, string>) => ({
+    name,
+    namespace,
+    labels: { 'app.kubernetes.io/managed-by': 'lattice-operator', 'lattice.dev/tenant': tenant.metadata.name! },
+    ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
+    // Garbage-collected with the LatticeTenant by the cluster even if the operator misses the deletion.
+    ...(tenant.metadata.uid
+      ? {
+          ownerReferences: [
+            {
+              apiVersion: `${TENANT_GROUP}/${TENANT_VERSION}`,
+              kind: 'LatticeTenant',
+              name: tenant.metadata.name!,
+              uid: tenant.metadata.uid,
+              controller: true,
+            },
+          ],
+        }
+      : {}),
+  });
+  const service = (name: string) => `${settings.servicePrefix}-${name}`;
+  const objects: RouteObject[] = [];
+  const { ingress, gatewayApi } = settings;
+  if (ingress) {
+    const tls = (tlsHosts: string[]) =>
+      ingress.tlsSecretName ? { tls: [{ hosts: tlsHosts, secretName: ingress.tlsSecretName }] } : {};
+    const spec = (rules: unknown[], tlsHosts: string[]) => ({
+      ...(ingress.className ? { ingressClassName: ingress.className } : {}),
+      ...tls(tlsHosts),
+      rules,
+    });
+    if (hosts.length > 0)
+      objects.push({
+        ...INGRESS,
+        // As the chart's Ingress: regex paths, no proxy body limit or buffering (each service limits its own bodies).
+        metadata: meta(base, {
+          'nginx.ingress.kubernetes.io/use-regex': 'true',
+          'nginx.ingress.kubernetes.io/proxy-body-size': '0',
+          'nginx.ingress.kubernetes.io/proxy-request-buffering': 'off',
+          'nginx.ingress.kubernetes.io/proxy-read-timeout': '120',
+          ...ingress.annotations,
+        }),
+        spec: spec(
+          hosts.map((host) => ({
+            host,
+            http: {
+              paths: ingressRoutes().map((r) => ({
+                path: r.path,
+                pathType: 'ImplementationSpecific',
+                backend: { service: { name: service(r.service), port: { name: 'http' } } },
+              })),
+            },
+          })),
+          hosts,
+        ),
+      });
+    if (settings.wellKnown)
+      objects.push({
+        ...INGRESS,
+        metadata: meta(`${base}-well-known`, ingress.annotations),
+        spec: spec(
+          [
+            {
+              host: domain,
+              http: {
+                paths: WELL_KNOWN.map((w) => ({
+                  path: w.path,
+                  pathType: 'Exact',
+                  backend: { service: { name: service(w.service), port: { name: 'http' } } },
+                })),
+              },
+            },
+          ],
+          [domain],
+        ),
+      });
+  }
+  if (gatewayApi) {
+    if (hosts.length > 0)
+      objects.push({
+        ...HTTP_ROUTE,
+        metadata: meta(base),
+        spec: {
+          parentRefs: gatewayApi.parentRefs,
+          hostnames: hosts,
+          // A RegularExpression match is against the whole path (RE2 full match), so open-ended prefixes get ".*".
+          rules: ingressRoutes().map((r) => ({
+            matches: [{ path: { type: 'RegularExpression', value: r.path.endsWith('$') ? r.path : `${r.path}.*` } }],
+            backendRefs: [{ name: service(r.service), port: 8008 }],
+          })),
+        },
+      });
+    if (settings.wellKnown)
+      objects.push({
+        ...HTTP_ROUTE,
+        metadata: meta(`${base}-well-known`),
+        spec: {
+          parentRefs: gatewayApi.parentRefs,
+          hostnames: [domain],
+          rules: WELL_KNOWN.map((w) => ({
+            matches: [{ path: { type: 'Exact', value: w.path } }],
+            backendRefs: [{ name: service(w.service), port: 8008 }],
+          })),
+        },
+      });
+  }
+  return objects;
+}
+
+function objectName(tenant: LatticeTenant, settings: RouteSettings): string {
+  return `${settings.servicePrefix}-tenant-${tenant.metadata.name}`;
+}
+
+function withoutPort(host: string): string {
+  return host.replace(/:[0-9]+$/, '');
+}
