@@ -15,6 +15,7 @@ import { SlidingSyncService } from './sliding/sliding-sync-service';
 import { SyncNotifier } from './notifier';
 import { PresenceTracker } from './presence/presence-tracker';
 import { ThreadUpdates } from './sliding/thread-updates';
+import { ThreadUpdatesController } from './sliding/thread-updates.controller';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
 import { PushEvaluation } from './streams/push-evaluation';
 import { TypingStore } from './streams/typing-store';
@@ -33,7 +34,13 @@ const PRESENCE_TRACKER: Provider = {
  * peeking APIs before /sync (/events, initialSync). Any number of workers can run it.
  */
 @Module({
-  controllers: [SyncController, SlidingSyncController, MessagesController, LegacySyncController],
+  controllers: [
+    SyncController,
+    SlidingSyncController,
+    ThreadUpdatesController,
+    MessagesController,
+    LegacySyncController,
+  ],
   providers: [
     SyncNotifier,
     TypingStore,

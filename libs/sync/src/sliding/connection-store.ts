@@ -44,6 +44,24 @@ export class ConnectionStore {
     throw unknownPos('an older position of the connection');
   }
 
+  /**
+   * The sync token of the answer that gave `token`, a `pos` of one of the
+   * device's connections (whichever conn_id): MSC4360's /thread_updates
+   * takes the `pos` of a sliding sync request as its `to`.
+   */
+  async sinceOf(userId: string, deviceId: string, token: string): Promise<string> {
+    const pos = parsePos(token);
+    const rows = await this.db.slidingSyncConnection.findMany({
+      where: { userId, deviceId, generation: pos.generation },
+      select: { pos: true, state: true, prevPos: true, prevState: true },
+    });
+    for (const row of rows) {
+      const state = pos.counter === row.pos ? row.state : pos.counter === row.prevPos ? row.prevState : null;
+      if (state !== null) return (JSON.parse(state) as ConnectionState).since;
+    }
+    throw unknownPos('not a position of this device');
+  }
+
   /** A new connection under `key`, replacing any earlier one: its first `pos`. */
   async start(key: ConnectionKey, state: ConnectionState): Promise<string> {
     const pos = { generation: newGeneration(), counter: 1 };
