@@ -6,6 +6,7 @@ import { HistoryBackfill } from './api/history-backfill';
 import { MessagesController } from './api/messages.controller';
 import { LegacySyncController } from './api/legacy-sync.controller';
 import { SyncController } from './api/sync.controller';
+import { CONNECTION_CACHE_PROVIDER } from './sliding/connection-cache';
 import { ConnectionStore } from './sliding/connection-store';
 import { SlidingExtensions } from './sliding/sliding-extensions';
 import { SlidingRoomBuilder } from './sliding/sliding-room-builder';
@@ -51,6 +52,7 @@ const PRESENCE_TRACKER: Provider = {
     FilterLoader,
     HistoryBackfill,
     RoomInputClient,
+    CONNECTION_CACHE_PROVIDER,
     ConnectionStore,
     SlidingRoomReader,
     SlidingRoomBuilder,

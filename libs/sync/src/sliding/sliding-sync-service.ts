@@ -82,7 +82,7 @@ export class SlidingSyncService {
         if (built.news) return { pos: await this.connections.advance(key, continued, built.state), ...built.response };
         if (left <= 0) {
           // Nothing new: the client keeps its `pos`, and the connection its state.
-          await this.connections.touch(key);
+          await this.connections.touch(key, continued);
           return { pos: request.pos!, ...built.response };
         }
         await waiter.wait(Math.min(left, RECHECK_MS), stop);
