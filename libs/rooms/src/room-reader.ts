@@ -116,9 +116,14 @@ export class RoomReader {
   /**
    * stateAt() for many rooms in a few reads (an initial sync's state
    * sections): for each room, its state once every event up to its
-   * position is applied.
+   * position is applied. With `members`, a room named there gets only these
+   * users' m.room.member entries (lazy-loaded members): the snapshot's other
+   * members are never read, which in rooms of thousands is most of the state.
    */
-  async statesAt(positions: Map<string, bigint>): Promise<Map<string, StoredEvent[]>> {
+  async statesAt(
+    positions: Map<string, bigint>,
+    members?: ReadonlyMap<string, ReadonlySet<string>>,
+  ): Promise<Map<string, StoredEvent[]>> {
     const states = new Map<string, StoredEvent[]>();
     if (positions.size === 0) return states;
     const next = await this.db.$queryRawUnsafe<
@@ -131,25 +136,56 @@ export class RoomReader {
     );
     const snapshots = new Map<string, bigint>();
     for (const row of next) {
-      if (!row.found) states.set(row.room_id, await this.currentState(row.room_id));
+      if (!row.found) states.set(row.room_id, keepMembers(await this.currentState(row.room_id), members?.get(row.room_id)));
       else if (row.state_snapshot_nid === null) states.set(row.room_id, []);
       else snapshots.set(row.room_id, BigInt(row.state_snapshot_nid));
     }
     const nids = await readSnapshotsNids(this.db, [...new Set(snapshots.values())]);
+    const keeps = members ? await this.memberEntryFilter(members) : () => true;
+    const wanted = new Map(
+      [...snapshots].map(([roomId, snapshot]) => [
+        roomId,
+        [...nids.get(snapshot)!].filter(([key]) => keeps(roomId, key)).map(([, nid]) => nid),
+      ]),
+    );
     const rows = await this.db.$queryRawUnsafe<EventRow[]>(
       `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.stream_pos`,
-      [...new Set([...nids.values()].flatMap((state) => [...state.values()]))],
+      [...new Set([...wanted.values()].flat())],
     );
     const byNid = new Map(rows.map((row) => [BigInt(row.event_nid), toStoredEvent(row)]));
-    for (const [roomId, snapshot] of snapshots) {
+    for (const [roomId, roomNids] of wanted) {
       states.set(
         roomId,
-        [...nids.get(snapshot)!.values()]
+        roomNids
           .flatMap((nid) => byNid.get(nid) ?? [])
           .sort((a, b) => (a.streamPos < b.streamPos ? -1 : a.streamPos > b.streamPos ? 1 : 0)),
       );
     }
     return states;
+  }
+
+  /** Which snapshot entries (`typeNid:stateKeyNid`) statesAt keeps: every non-member entry, and the named members'. */
+  private async memberEntryFilter(
+    members: ReadonlyMap<string, ReadonlySet<string>>,
+  ): Promise<(roomId: string, key: string) => boolean> {
+    const users = [...new Set([...members.values()].flatMap((m) => [...m]))];
+    const [type] = await this.db.$queryRawUnsafe<Array<{ type_nid: number }>>(
+      `SELECT type_nid FROM event_types WHERE type = 'm.room.member'`,
+    );
+    const keys = await this.db.$queryRawUnsafe<Array<{ state_key_nid: bigint; state_key: string }>>(
+      `SELECT state_key_nid, state_key FROM event_state_keys WHERE state_key = ANY($1::text[])`,
+      users,
+    );
+    const nidOf = new Map(keys.map((k) => [k.state_key, String(k.state_key_nid)]));
+    const allowed = new Map(
+      [...members].map(([roomId, ids]) => [roomId, new Set([...ids].flatMap((id) => nidOf.get(id) ?? []))]),
+    );
+    const memberPrefix = type ? `${type.type_nid}:` : undefined;
+    return (roomId, key) => {
+      const only = allowed.get(roomId);
+      if (!only || memberPrefix === undefined || !key.startsWith(memberPrefix)) return true;
+      return only.has(key.slice(memberPrefix.length));
+    };
   }
 
   /**
@@ -554,4 +590,9 @@ function toStoredEvent(row: EventRow): StoredEvent {
     txnId: row.txn_id,
     senderDeviceId: row.sender_device_id,
   };
+}
+
+/** A room's state with only the named users' m.room.member events (all of them when `members` is undefined). */
+function keepMembers(state: StoredEvent[], members: ReadonlySet<string> | undefined): StoredEvent[] {
+  return members ? state.filter((e) => e.pdu.type !== 'm.room.member' || members.has(e.pdu.state_key!)) : state;
 }

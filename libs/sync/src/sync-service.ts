@@ -271,7 +271,12 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const receiptsAll = await this.receipts.ephemeralOfRooms(fresh, request.userId, 0n, current.receipts);
     const timelines = await this.latestTimelines(fresh, current.events, limit + 1);
     // Their state sections start where their timelines do.
-    const states = await this.statesBefore(timelines, limit, current.events);
+    const states = await this.statesBefore(
+      timelines,
+      limit,
+      current.events,
+      filter?.room?.state?.lazy_load_members ? request.userId : undefined,
+    );
 
     const timelinesToFill: TimelineToFill[] = [];
     await eachConcurrently(memberships, ROOMS_AT_ONCE, async (room) => {
@@ -513,19 +518,36 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     return timelines;
   }
 
-  /** The state before each timeline (stateBefore's, read for many rooms at once); an empty timeline's is the state at `upTo`. */
+  /**
+   * The state before each timeline (stateBefore's, read for many rooms at once); an empty timeline's is the
+   * state at `upTo`. With members lazy-loaded for `lazyFor`, only the members stateBefore keeps are read:
+   * theirs and the timeline's senders.
+   */
   private async statesBefore(
     timelines: Map<string, StoredEvent[]>,
     limit: number,
     upTo: bigint,
+    lazyFor: string | undefined,
   ): Promise<Map<string, StoredEvent[]>> {
     const states = new Map<string, StoredEvent[]>();
     const positions = [...timelines].map(([roomId, fetched]): [string, bigint] => {
       const first = fetched[Math.min(limit, fetched.length) - 1];
       return [roomId, first ? first.streamPos - 1n : upTo];
     });
+    const members =
+      lazyFor === undefined
+        ? undefined
+        : new Map(
+            [...timelines].map(([roomId, fetched]) => [
+              roomId,
+              new Set([lazyFor, ...fetched.slice(0, limit).map((e) => e.pdu.sender)]),
+            ]),
+          );
     for (let i = 0; i < positions.length; i += TIMELINES_PER_READ) {
-      for (const [roomId, state] of await this.reader.statesAt(new Map(positions.slice(i, i + TIMELINES_PER_READ))))
+      for (const [roomId, state] of await this.reader.statesAt(
+        new Map(positions.slice(i, i + TIMELINES_PER_READ)),
+        members,
+      ))
         states.set(roomId, state);
     }
     return states;

@@ -23,6 +23,8 @@ export interface RoomToSend {
   /** Member counts and bump stamp, read for all rooms of the answer at once. */
   counts: { joined: number; invited: number } | undefined;
   bumpStamp: bigint | undefined;
+  /** A joined room's first answer: its latest `timelineLimit + 1` events, newest first, read with the other rooms'. */
+  latest?: StoredEvent[];
 }
 
 export interface Viewer {
@@ -77,14 +79,15 @@ export class SlidingRoomBuilder {
     const expanded = !initial && config.timelineLimit > sent.timelineLimit;
     const after = initial || expanded ? 0n : from;
     const fetched =
-      config.timelineLimit > 0
+      target.latest ??
+      (config.timelineLimit > 0
         ? await this.sync.reader.timeline(room.roomId, {
             after,
             upTo: end,
             limit: config.timelineLimit + 1,
             backwards: true,
           })
-        : [];
+        : []);
     const limited = fetched.length > config.timelineLimit || (config.timelineLimit === 0 && initial);
     const page = fetched.slice(0, config.timelineLimit).reverse();
     const visible = await this.visible(viewer, room, page);

@@ -76,9 +76,11 @@ export class SlidingRoomReader {
                          (SELECT state_key_nid FROM event_state_keys WHERE state_key = '') AS empty_key)
        SELECT r.room_id, c.membership, c.stream_pos AS membership_pos, me.sender,
          CASE WHEN c.membership = 'join' THEN (SELECT max(x.stream_pos) FROM events x WHERE x.room_nid = c.room_nid) ELSE c.stream_pos END AS activity,
-         EXISTS (SELECT 1 FROM current_state s WHERE s.room_nid = c.room_nid AND s.type_nid = t.encryption AND s.state_key_nid = t.empty_key) AS encrypted,
+         enc.room_nid IS NOT NULL AS encrypted,
          ${withRoomTypes ? `(SELECT j.json::jsonb -> 'content' ->> 'type' FROM current_state s JOIN event_json j ON j.event_nid = s.event_nid WHERE s.room_nid = c.room_nid AND s.type_nid = t.create_type AND s.state_key_nid = t.empty_key)` : 'NULL'} AS room_type
-       FROM t, current_state c JOIN rooms r ON r.room_nid = c.room_nid JOIN events me ON me.event_nid = c.event_nid
+       FROM t CROSS JOIN current_state c JOIN rooms r ON r.room_nid = c.room_nid JOIN events me ON me.event_nid = c.event_nid
+       -- A join on the primary key, not EXISTS: for EXISTS the planner chose a hashed scan of all of current_state.
+       LEFT JOIN current_state enc ON enc.room_nid = c.room_nid AND enc.type_nid = t.encryption AND enc.state_key_nid = t.empty_key
        WHERE c.user_id = $1 AND c.membership IS NOT NULL`,
       userId,
     );

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PresenceState } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
+import type { StoredEvent } from '@lattice/rooms';
 import {
   PRISMA,
   POSITION_CACHE,
@@ -153,6 +154,7 @@ export class SlidingSyncService {
       this.rooms.memberCounts(joinedIds),
       this.rooms.bumpStamps(joinedIds, current.events),
     ]);
+    const latest = await this.latestTimelines(targets, wanted, previous, current.events);
     const viewer: Viewer = { userId, deviceId: request.deviceId, ignored };
     // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
     const changed = since ? await this.sync.reader.roomsWithEvents(since.events, current.events) : new Set<string>();
@@ -175,6 +177,7 @@ export class SlidingSyncService {
           quiet,
           counts: counts.get(room.roomId),
           bumpStamp: bumps.get(room.roomId),
+          latest: latest.get(room.roomId),
         };
         return this.builder.build(viewer, target, since?.events, current.events);
       }),
@@ -220,6 +223,30 @@ export class SlidingSyncService {
       state,
       news: Object.keys(rooms).length > 0 || listsChanged || ext.news,
     };
+  }
+
+  /**
+   * The timelines of the joined rooms this connection gets for the first
+   * time, read in one statement per `timeline_limit` rather than one per
+   * room: a first answer is mostly such rooms.
+   */
+  private async latestTimelines(
+    targets: MembershipRow[],
+    wanted: Map<string, { config: RoomConfig }>,
+    previous: ConnectionState | undefined,
+    upTo: bigint,
+  ): Promise<Map<string, StoredEvent[]>> {
+    const byLimit = new Map<number, string[]>();
+    for (const room of targets) {
+      const limit = wanted.get(room.roomId)!.config.timelineLimit;
+      if (room.membership !== 'join' || previous?.rooms[room.roomId] !== undefined || limit <= 0) continue;
+      byLimit.set(limit, [...(byLimit.get(limit) ?? []), room.roomId]);
+    }
+    const timelines = new Map<string, StoredEvent[]>();
+    for (const [limit, roomIds] of byLimit)
+      for (const [roomId, events] of await this.sync.reader.latestTimelines(roomIds, upTo, limit + 1))
+        timelines.set(roomId, events);
+    return timelines;
   }
 
   /**
