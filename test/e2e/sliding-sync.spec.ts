@@ -472,15 +472,23 @@ describe('simplified sliding sync (MSC4186)', () => {
         return root;
       };
       const threadUpdates = async (query: string) => {
-        const response = await fetch(`${server.url}/_matrix/client/unstable/io.element.msc4360/thread_updates?${query}`, {
-          headers: { authorization: `Bearer ${bob.token}` },
-        });
+        const response = await fetch(
+          `${server.url}/_matrix/client/unstable/io.element.msc4360/thread_updates?${query}`,
+          {
+            headers: { authorization: `Bearer ${bob.token}` },
+          },
+        );
         return { status: response.status, body: (await response.json()) as Record<string, any> };
       };
       const ss = client(bob);
       const before = await thread('before the connection');
       await ss.sync(threads);
-      const [first, second, third, fourth] = [await thread('1'), await thread('2'), await thread('3'), await thread('4')];
+      const [first, second, third, fourth] = [
+        await thread('1'),
+        await thread('2'),
+        await thread('3'),
+        await thread('4'),
+      ];
       const pos = ss.pos!;
       const answer = (await ss.sync(threads)).extensions!['io.element.msc4360.threads']!;
       expect(Object.keys(answer.updates[roomId])).toEqual([fourth, third]);

@@ -136,7 +136,8 @@ export class RoomReader {
     );
     const snapshots = new Map<string, bigint>();
     for (const row of next) {
-      if (!row.found) states.set(row.room_id, keepMembers(await this.currentState(row.room_id), members?.get(row.room_id)));
+      if (!row.found)
+        states.set(row.room_id, keepMembers(await this.currentState(row.room_id), members?.get(row.room_id)));
       else if (row.state_snapshot_nid === null) states.set(row.room_id, []);
       else snapshots.set(row.room_id, BigInt(row.state_snapshot_nid));
     }

@@ -64,12 +64,14 @@ export class SlidingSyncService {
       deviceId: request.deviceId,
       connId: request.body.conn_id ?? '',
     };
-    const continued = request.pos === undefined ? undefined : await this.connections.continueFrom(key, request.pos);
-    await this.sync.presence.syncing(request.userId, request.setPresence ?? 'online');
+    // Independent reads, side by side: each round trip to the database is latency the answer waits for.
+    const [continued, , rooms] = await Promise.all([
+      request.pos === undefined ? undefined : this.connections.continueFrom(key, request.pos),
+      this.sync.presence.syncing(request.userId, request.setPresence ?? 'online'),
+      this.sync.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock']),
+    ]);
     const deadline = Date.now() + request.timeoutMs;
-    const roomIds = (await this.sync.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock'])).map(
-      (r) => r.roomId,
-    );
+    const roomIds = rooms.map((r) => r.roomId);
     const waiter = this.sync.notifier.register(request.userId, roomIds);
     const stop = request.signal
       ? AbortSignal.any([request.signal, this.sync.shuttingDown.signal])
@@ -103,20 +105,24 @@ export class SlidingSyncService {
     const since = previous ? clampPosition(parseSyncToken(previous.since), current) : undefined;
     const lists = body.lists ?? {};
     const filters = Object.values(lists).map((l) => l.filters ?? {});
-    const memberships = await this.rooms.memberships(
-      userId,
-      filters.some((f) => f.room_types !== undefined || f.not_room_types !== undefined),
-    );
-    const accountData = await this.sync.accountData.since(userId, since?.accountData ?? 0n, current.accountData);
+    const [memberships, accountData, dms, tags, changed] = await Promise.all([
+      this.rooms.memberships(
+        userId,
+        filters.some((f) => f.room_types !== undefined || f.not_room_types !== undefined),
+      ),
+      this.sync.accountData.since(userId, since?.accountData ?? 0n, current.accountData),
+      this.directRooms(userId),
+      filters.some((f) => f.tags || f.not_tags) ? this.roomTags(userId) : new Map<string, string[]>(),
+      // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
+      since ? this.sync.reader.roomsWithEvents(since.events, current.events) : new Set<string>(),
+    ]);
     const ignored = await this.sync.ignoredUsers.ignoredBy(
       userId,
       accountData,
       since?.accountData ?? 0n,
       current.accountData,
     );
-    const dms = await this.directRooms(userId);
     const dmChanged = accountData.some((a) => a.roomId === '' && a.type === 'm.direct');
-    const tags = filters.some((f) => f.tags || f.not_tags) ? await this.roomTags(userId) : new Map<string, string[]>();
     const forgotten = await this.forgottenRooms(userId, memberships);
 
     const listable = memberships.filter((m) => isListed(m, userId, previous, forgotten));
@@ -150,14 +156,12 @@ export class SlidingSyncService {
 
     const targets = [...wanted.keys()].map((id) => byId.get(id)!).filter((m) => m !== undefined);
     const joinedIds = targets.filter((m) => m.membership === 'join').map((m) => m.roomId);
-    const [counts, bumps] = await Promise.all([
+    const [counts, bumps, latest] = await Promise.all([
       this.rooms.memberCounts(joinedIds),
       this.rooms.bumpStamps(joinedIds, current.events),
+      this.latestTimelines(targets, wanted, previous, current.events),
     ]);
-    const latest = await this.latestTimelines(targets, wanted, previous, current.events);
     const viewer: Viewer = { userId, deviceId: request.deviceId, ignored };
-    // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
-    const changed = since ? await this.sync.reader.roomsWithEvents(since.events, current.events) : new Set<string>();
     const sentRooms: Record<string, SentRoom> = { ...(previous?.rooms ?? {}) };
     const rooms: Record<string, JsonObject> = {};
     const initial = new Set<string>();
