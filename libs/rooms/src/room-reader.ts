@@ -197,8 +197,10 @@ export class RoomReader {
    */
   async stateChangedBetween(roomId: string, after: bigint, upTo: bigint): Promise<StoredEvent[]> {
     const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      // The room as a value, not a join condition, so Postgres reads the (room, position) index rather than all of current_state.
       `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} JOIN current_state c ON c.event_nid = e.event_nid
-       WHERE r.room_id = $1 AND c.stream_pos > $2 AND c.stream_pos <= $3 ORDER BY c.stream_pos`,
+       WHERE c.room_nid = (SELECT room_nid FROM rooms WHERE room_id = $1) AND c.stream_pos > $2 AND c.stream_pos <= $3
+       ORDER BY c.stream_pos`,
       roomId,
       after,
       upTo,
