@@ -8,6 +8,7 @@ import { LegacySyncController } from './api/legacy-sync.controller';
 import { SyncController } from './api/sync.controller';
 import { CONNECTION_CACHE_PROVIDER } from './sliding/connection-cache';
 import { ConnectionStore } from './sliding/connection-store';
+import { MembershipCache } from './sliding/membership-cache';
 import { SlidingExtensions } from './sliding/sliding-extensions';
 import { SlidingRoomBuilder } from './sliding/sliding-room-builder';
 import { SlidingRoomReader } from './sliding/sliding-room-reader';
@@ -55,6 +56,7 @@ const PRESENCE_TRACKER: Provider = {
     CONNECTION_CACHE_PROVIDER,
     ConnectionStore,
     SlidingRoomReader,
+    MembershipCache,
     SlidingRoomBuilder,
     SlidingExtensions,
     ThreadUpdates,

@@ -58,8 +58,11 @@ const HEROES = 5;
 export class SlidingRoomReader {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
-  /** Every room the user has a membership of; the room's last event position comes from the (room, position) index. */
-  async memberships(userId: string, withRoomTypes: boolean): Promise<MembershipRow[]> {
+  /**
+   * The rooms of this server the user has a membership of (of `onlyRooms`, when given); the room's last
+   * event position comes from the (room, position) index.
+   */
+  async localMemberships(userId: string, withRoomTypes: boolean, onlyRooms?: string[]): Promise<MembershipRow[]> {
     const rows = await this.db.$queryRawUnsafe<
       Array<{
         room_id: string;
@@ -81,10 +84,11 @@ export class SlidingRoomReader {
        FROM t CROSS JOIN current_state c JOIN rooms r ON r.room_nid = c.room_nid JOIN events me ON me.event_nid = c.event_nid
        -- A join on the primary key, not EXISTS: for EXISTS the planner chose a hashed scan of all of current_state.
        LEFT JOIN current_state enc ON enc.room_nid = c.room_nid AND enc.type_nid = t.encryption AND enc.state_key_nid = t.empty_key
-       WHERE c.user_id = $1 AND c.membership IS NOT NULL`,
+       WHERE c.user_id = $1 AND c.membership IS NOT NULL ${onlyRooms ? 'AND r.room_id = ANY($2::text[])' : ''}`,
       userId,
+      ...(onlyRooms ? [onlyRooms] : []),
     );
-    const local = rows.map((r) => ({
+    return rows.map((r) => ({
       roomId: r.room_id,
       membership: r.membership,
       membershipPos: BigInt(r.membership_pos),
@@ -93,11 +97,10 @@ export class SlidingRoomReader {
       encrypted: r.encrypted,
       roomType: r.room_type,
     }));
-    return [...local, ...(await this.remoteInvites(userId))];
   }
 
   /** Invites to rooms of other servers this server is not in: what the room is comes from the stripped state the inviter sent. */
-  private async remoteInvites(userId: string): Promise<MembershipRow[]> {
+  async remoteInvites(userId: string): Promise<MembershipRow[]> {
     const rows = await this.db.$queryRawUnsafe<
       Array<{ room_id: string; stream_pos: bigint; event: string; invite_room_state: string }>
     >(

@@ -14,6 +14,7 @@ import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } fro
 import { SyncService } from '../sync-service';
 import type { ConnectionState, SentRoom } from './connection-state';
 import { ConnectionStore, type ConnectionKey } from './connection-store';
+import { MembershipCache } from './membership-cache';
 import { selectRooms, type ListedRoom } from './room-list';
 import { combineRoomConfigs, stateSelector, type RoomConfig } from './room-config';
 import { SlidingExtensions } from './sliding-extensions';
@@ -52,6 +53,7 @@ export class SlidingSyncService {
     private readonly sync: SyncService,
     private readonly connections: ConnectionStore,
     private readonly rooms: SlidingRoomReader,
+    private readonly membershipCache: MembershipCache,
     private readonly builder: SlidingRoomBuilder,
     private readonly extensions: SlidingExtensions,
     @Inject(PRISMA) private readonly db: PrismaClient,
@@ -106,9 +108,10 @@ export class SlidingSyncService {
     const lists = body.lists ?? {};
     const filters = Object.values(lists).map((l) => l.filters ?? {});
     const [memberships, accountData, dms, tags, changed] = await Promise.all([
-      this.rooms.memberships(
+      this.membershipCache.memberships(
         userId,
         filters.some((f) => f.room_types !== undefined || f.not_room_types !== undefined),
+        current.events,
       ),
       this.sync.accountData.since(userId, since?.accountData ?? 0n, current.accountData),
       this.directRooms(userId),
