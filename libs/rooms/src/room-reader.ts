@@ -9,7 +9,7 @@ import {
   type RoomVersion,
 } from '@lattice/protocol';
 import { PRISMA, type PrismaClient } from '@lattice/storage';
-import { readSnapshotNids, readSnapshotsNids } from './state-snapshot-reader';
+import { readSnapshotNids, readSnapshotsNids, readSnapshotsNidsWithMembers } from './state-snapshot-reader';
 
 /** An event as read back from the store, with what clients need beyond the PDU. */
 export interface StoredEvent {
@@ -116,9 +116,10 @@ export class RoomReader {
   /**
    * stateAt() for many rooms in a few reads (an initial sync's state
    * sections): for each room, its state once every event up to its
-   * position is applied. With `members`, a room named there gets only these
-   * users' m.room.member entries (lazy-loaded members): the snapshot's other
-   * members are never read, which in rooms of thousands is most of the state.
+   * position is applied. With `members`, each room gets only the
+   * m.room.member entries of the users named for it (lazy-loaded members):
+   * the snapshot's other members are never read, which in rooms of thousands
+   * is most of the state.
    */
   async statesAt(
     positions: Map<string, bigint>,
@@ -137,18 +138,17 @@ export class RoomReader {
     const snapshots = new Map<string, bigint>();
     for (const row of next) {
       if (!row.found)
-        states.set(row.room_id, keepMembers(await this.currentState(row.room_id), members?.get(row.room_id)));
+        states.set(
+          row.room_id,
+          keepMembers(await this.currentState(row.room_id), members && (members.get(row.room_id) ?? new Set())),
+        );
       else if (row.state_snapshot_nid === null) states.set(row.room_id, []);
       else snapshots.set(row.room_id, BigInt(row.state_snapshot_nid));
     }
-    const nids = await readSnapshotsNids(this.db, [...new Set(snapshots.values())]);
-    const keeps = members ? await this.memberEntryFilter(members) : () => true;
-    const wanted = new Map(
-      [...snapshots].map(([roomId, snapshot]) => [
-        roomId,
-        [...nids.get(snapshot)!].filter(([key]) => keeps(roomId, key)).map(([, nid]) => nid),
-      ]),
-    );
+    const nids = members
+      ? await this.snapshotsWithMembers(snapshots, members)
+      : await readSnapshotsNids(this.db, [...new Set(snapshots.values())]);
+    const wanted = new Map([...snapshots].map(([roomId, snapshot]) => [roomId, [...nids.get(snapshot)!.values()]]));
     const rows = await this.db.$queryRawUnsafe<EventRow[]>(
       `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} WHERE e.event_nid = ANY($1::bigint[]) ORDER BY e.stream_pos`,
       [...new Set([...wanted.values()].flat())],
@@ -165,28 +165,28 @@ export class RoomReader {
     return states;
   }
 
-  /** Which snapshot entries (`typeNid:stateKeyNid`) statesAt keeps: every non-member entry, and the named members'. */
-  private async memberEntryFilter(
+  /** The rooms' snapshots with, of their members, only those `members` names for the room. */
+  private async snapshotsWithMembers(
+    snapshots: Map<string, bigint>,
     members: ReadonlyMap<string, ReadonlySet<string>>,
-  ): Promise<(roomId: string, key: string) => boolean> {
+  ): Promise<Map<bigint, Map<string, bigint>>> {
     const users = [...new Set([...members.values()].flatMap((m) => [...m]))];
     const [type] = await this.db.$queryRawUnsafe<Array<{ type_nid: number }>>(
       `SELECT type_nid FROM event_types WHERE type = 'm.room.member'`,
     );
-    const keys = await this.db.$queryRawUnsafe<Array<{ state_key_nid: bigint; state_key: string }>>(
+    if (!type) return readSnapshotsNids(this.db, [...new Set(snapshots.values())]);
+    const keys = await this.db.$queryRawUnsafe<Array<{ state_key_nid: number; state_key: string }>>(
       `SELECT state_key_nid, state_key FROM event_state_keys WHERE state_key = ANY($1::text[])`,
       users,
     );
-    const nidOf = new Map(keys.map((k) => [k.state_key, String(k.state_key_nid)]));
-    const allowed = new Map(
-      [...members].map(([roomId, ids]) => [roomId, new Set([...ids].flatMap((id) => nidOf.get(id) ?? []))]),
+    const nidOf = new Map(keys.map((k) => [k.state_key, Number(k.state_key_nid)]));
+    const keep = [...snapshots].flatMap(([roomId, snapshotNid]) =>
+      [...(members.get(roomId) ?? [])].flatMap((userId) => {
+        const stateKeyNid = nidOf.get(userId);
+        return stateKeyNid === undefined ? [] : [{ snapshotNid, stateKeyNid }];
+      }),
     );
-    const memberPrefix = type ? `${type.type_nid}:` : undefined;
-    return (roomId, key) => {
-      const only = allowed.get(roomId);
-      if (!only || memberPrefix === undefined || !key.startsWith(memberPrefix)) return true;
-      return only.has(key.slice(memberPrefix.length));
-    };
+    return readSnapshotsNidsWithMembers(this.db, [...new Set(snapshots.values())], type.type_nid, keep);
   }
 
   /**
