@@ -61,7 +61,8 @@ export async function readSnapshotsNidsWithMembers(
      -- The deepest layer's entry for each key wins, as in readSnapshotsNids.
      SELECT DISTINCT ON (c.root, u.t, u.k) c.root, u.t, u.k, u.e
        FROM chain c, unnest(c.type_nids, c.state_key_nids, c.event_nids) AS u(t, k, e)
-      WHERE u.t <> $2 OR EXISTS (SELECT 1 FROM kept WHERE kept.root = c.root AND kept.k = u.k)
+      -- IN over an uncorrelated list: one hash of it, not a scan of it per entry.
+      WHERE u.t <> $2 OR (c.root, u.k) IN (SELECT root, k FROM kept)
       ORDER BY c.root, u.t, u.k, c.layer_depth DESC`,
     snapshotNids,
     memberTypeNid,
