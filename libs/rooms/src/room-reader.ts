@@ -208,6 +208,30 @@ export class RoomReader {
     return rows.map(toStoredEvent);
   }
 
+  /**
+   * The room's current state events of `types` (all when undefined), and
+   * of m.room.member only `members`' (all when undefined), in one read.
+   */
+  async currentStateOf(
+    roomId: string,
+    types: string[] | undefined,
+    members: string[] | undefined,
+  ): Promise<StoredEvent[]> {
+    if (types?.length === 0) return [];
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} JOIN current_state c ON c.event_nid = e.event_nid
+       JOIN event_types t ON t.type_nid = c.type_nid
+       WHERE c.room_nid = (SELECT room_nid FROM rooms WHERE room_id = $1)
+         AND ($2::text[] IS NULL OR t.type = ANY($2::text[]))
+         AND (c.user_id IS NULL OR $3::text[] IS NULL OR c.user_id = ANY($3::text[]))
+       ORDER BY e.stream_pos`,
+      roomId,
+      types ?? null,
+      members ?? null,
+    );
+    return rows.map(toStoredEvent);
+  }
+
   async stateEvent(roomId: string, type: string, stateKey: string): Promise<StoredEvent | undefined> {
     const rows = await this.db.$queryRawUnsafe<EventRow[]>(
       `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} JOIN current_state c ON c.event_nid = e.event_nid

@@ -56,6 +56,7 @@ export type SyncRoomReads = RoomViewReads &
     | 'remoteInviteState'
     | 'remoteKnockState'
     | 'stateChangedBetween'
+    | 'currentStateOf'
     | 'statesAt'
     | 'timeline'
     | 'latestTimelines'

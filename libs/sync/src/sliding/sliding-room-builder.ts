@@ -223,8 +223,7 @@ export class SlidingRoomBuilder {
           (e.pdu.type !== 'm.room.member' || !members || members.includes(e.pdu.state_key!)),
       );
     }
-    const keys = await this.rooms.stateKeys([room.roomId], types, members);
-    return this.sync.reader.eventsByNid(keys.map((k) => k.eventNid));
+    return this.sync.reader.currentStateOf(room.roomId, types, members);
   }
 }
 

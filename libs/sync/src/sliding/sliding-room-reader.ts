@@ -18,14 +18,6 @@ export interface MembershipRow {
   remoteInviteState?: JsonObject[];
 }
 
-/** A current state entry without its JSON. */
-interface StateKeyRow {
-  roomId: string;
-  eventNid: bigint;
-  type: string;
-  stateKey: string;
-}
-
 export interface Hero {
   user_id: string;
   displayname?: string;
@@ -51,8 +43,7 @@ const HEROES = 5;
 /**
  * The reads sliding sync makes in bulk over many rooms, so a response costs
  * a few statements however many rooms the user is in: the room list with
- * what its filters need, member counts, bump stamps, heroes and the state
- * keys a `required_state` selects from.
+ * what its filters need, member counts, bump stamps and heroes.
  */
 @Injectable()
 export class SlidingRoomReader {
@@ -201,31 +192,6 @@ export class SlidingRoomReader {
         ...(typeof content.avatar_url === 'string' ? { avatar_url: content.avatar_url } : {}),
       };
     });
-  }
-
-  /**
-   * The current state entries of rooms, without their JSON, limited to
-   * `types` (all when undefined) and, for m.room.member, to `members` (all
-   * when undefined): the caller picks what it needs before reading events.
-   */
-  async stateKeys(
-    roomIds: string[],
-    types: string[] | undefined,
-    members: string[] | undefined,
-  ): Promise<StateKeyRow[]> {
-    if (roomIds.length === 0 || types?.length === 0) return [];
-    const rows = await this.db.$queryRawUnsafe<
-      Array<{ room_id: string; event_nid: bigint; type: string; state_key: string }>
-    >(
-      `SELECT r.room_id, c.event_nid, t.type, k.state_key FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
-       JOIN event_types t ON t.type_nid = c.type_nid JOIN event_state_keys k ON k.state_key_nid = c.state_key_nid
-       WHERE r.room_id = ANY($1::text[]) ${types ? 'AND t.type = ANY($2::text[])' : 'AND $2::text[] IS NULL'}
-         AND (c.user_id IS NULL OR $3::text[] IS NULL OR c.user_id = ANY($3::text[]))`,
-      roomIds,
-      types ?? null,
-      members ?? null,
-    );
-    return rows.map((r) => ({ roomId: r.room_id, eventNid: BigInt(r.event_nid), type: r.type, stateKey: r.state_key }));
   }
 
   /** Rooms a joined space lists as children (m.space.child with a non-empty `via`). */
