@@ -37,6 +37,11 @@ export interface BuiltRoom {
   /** The room's entry in `rooms`, or undefined when nothing about it changed. */
   result: JsonObject | undefined;
   sent: SentRoom;
+  /**
+   * The events of its `timeline`, which the caller puts in client format for all rooms at once: a limited
+   * timeline comes with bundled aggregations, as in /sync (MSC4186 `timeline_events`).
+   */
+  timeline?: { events: StoredEvent[]; limited: boolean };
 }
 
 const JOINED_OR_PAST = new Set(['join', 'leave', 'ban']);
@@ -139,7 +144,6 @@ export class SlidingRoomBuilder {
           ? { is_dm: false }
           : {}),
       ...(state.length ? { required_state: state.map((e) => toClientEvent(e)) } : {}),
-      ...(visible.length ? { timeline: await this.timelineEvents(viewer, visible, limited) } : {}),
       limited,
       prev_batch: formatPaginationToken(page[0]?.streamPos ?? end + 1n),
       num_live: since === undefined ? 0 : page.filter((e) => e.streamPos > since).length,
@@ -152,7 +156,11 @@ export class SlidingRoomBuilder {
       ...membersSent,
       ...state.filter((e) => e.pdu.type === 'm.room.member').map((e) => e.pdu.state_key!),
     ];
-    return { result, sent: { ...record, members: [...new Set(members)] } };
+    return {
+      result,
+      sent: { ...record, members: [...new Set(members)] },
+      ...(visible.length ? { timeline: { events: visible, limited } } : {}),
+    };
   }
 
   private async strippedRoom(viewer: Viewer, target: RoomToSend): Promise<JsonObject> {
@@ -201,11 +209,6 @@ export class SlidingRoomBuilder {
       ? page.map((e) => ({ ...e, viewerMembership: 'join' }))
       : await this.sync.visibility.visibleToUser(viewer.userId, page);
     return seen.filter((e) => !hiddenByIgnore(viewer.ignored, e.pdu));
-  }
-
-  /** A limited timeline comes with bundled aggregations, as in /sync (MSC4186 `timeline_events`). */
-  private async timelineEvents(viewer: Viewer, events: StoredEvent[], limited: boolean): Promise<JsonObject[]> {
-    return limited ? this.sync.bundles.clientEvents(viewer, events) : events.map((e) => toClientEvent(e, viewer));
   }
 
   /** The room's state (at the user's leave for a room they left) of these types, and of these members. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PresenceState } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
-import type { StoredEvent } from '@lattice/rooms';
+import { toClientEvent, type StoredEvent } from '@lattice/rooms';
 import {
   PRISMA,
   POSITION_CACHE,
@@ -19,7 +19,7 @@ import { selectRooms, type ListedRoom } from './room-list';
 import { combineRoomConfigs, stateSelector, type RoomConfig } from './room-config';
 import { SlidingExtensions } from './sliding-extensions';
 import type { SlidingSyncBody } from './sliding-request';
-import { SlidingRoomBuilder, type RoomToSend, type Viewer } from './sliding-room-builder';
+import { SlidingRoomBuilder, type BuiltRoom, type RoomToSend, type Viewer } from './sliding-room-builder';
 import { SlidingRoomReader, type MembershipRow } from './sliding-room-reader';
 
 export interface SlidingSyncRequest {
@@ -189,6 +189,7 @@ export class SlidingSyncService {
         return this.builder.build(viewer, target, since?.events, current.events);
       }),
     );
+    await this.fillTimelines(viewer, built);
     targets.forEach((room, i) => {
       sentRooms[room.roomId] = built[i].sent;
       const result = built[i].result;
@@ -230,6 +231,27 @@ export class SlidingSyncService {
       state,
       news: Object.keys(rooms).length > 0 || listsChanged || ext.news,
     };
+  }
+
+  /**
+   * The rooms' `timeline`s in client format; the limited ones with their
+   * bundled aggregations, read for the events of every room at once.
+   */
+  private async fillTimelines(viewer: Viewer, built: BuiltRoom[]): Promise<void> {
+    const withTimeline = built.filter((b) => b.result && b.timeline);
+    for (const b of withTimeline)
+      if (!b.timeline!.limited) b.result!.timeline = b.timeline!.events.map((e) => toClientEvent(e, viewer));
+    const limited = withTimeline.filter((b) => b.timeline!.limited);
+    if (limited.length === 0) return;
+    const events = await this.sync.bundles.clientEvents(
+      viewer,
+      limited.flatMap((b) => b.timeline!.events),
+    );
+    let at = 0;
+    for (const b of limited) {
+      b.result!.timeline = events.slice(at, at + b.timeline!.events.length);
+      at += b.timeline!.events.length;
+    }
   }
 
   /**
