@@ -140,7 +140,7 @@ async function measure(target: BenchTarget): Promise<Record<string, number>> {
   // Copies are for reading (tools/fixtures/room-clones.ts): the new messages go to the room they were made from.
   const roomId = joined.find((id) => !id.startsWith(`!${CLONE_TAG}x`))!;
   const sliding = (body: object, pos?: string) =>
-    timed(() =>
+    timed(target, () =>
       jsonRequest<{ pos: string; rooms: Record<string, object> }>(
         `${target.url}${SLIDING_PATH}${pos ? `?pos=${encodeURIComponent(pos)}&timeout=0` : ''}`,
         'POST',
@@ -170,7 +170,7 @@ async function measure(target: BenchTarget): Promise<Record<string, number>> {
     JSON.stringify({ room: { state: { lazy_load_members: true }, timeline: { limit: 10 } } }),
   );
   for (let i = 0; i < 3; i++) {
-    const sample = await timed(() =>
+    const sample = await timed(target, () =>
       jsonRequest<{ rooms: { join: object } }>(`${target.url}/_matrix/client/v3/sync?filter=${filter}`, 'GET', {
         authorization: `Bearer ${owner.accessToken}`,
       }),
@@ -182,10 +182,13 @@ async function measure(target: BenchTarget): Promise<Record<string, number>> {
   return {
     [`sliding sync first answer, ${WINDOW}-room window of ${rooms} rooms, ms (median of ${RUNS})`]: median(first, 'ms'),
     'sliding sync first answer, SQL statements': median(first, 'queries'),
+    'sliding sync first answer, server CPU ms (mean)': mean(first, 'cpuMs'),
     [`sliding sync incremental answer after one new message, ms (median of ${RUNS})`]: median(incremental, 'ms'),
     'sliding sync incremental answer, SQL statements': median(incremental, 'queries'),
+    'sliding sync incremental answer, server CPU ms (mean)': mean(incremental, 'cpuMs'),
     [`sync v2 initial sync, ${rooms} rooms, lazy-loaded members, ms (median of 3)`]: median(v2, 'ms'),
     'sync v2 initial sync, SQL statements': median(v2, 'queries'),
+    'sync v2 initial sync, server CPU ms (mean)': mean(v2, 'cpuMs'),
     'RSS MiB after': Object.values(target.rss())[0] ?? 0,
   };
 }
@@ -194,18 +197,27 @@ interface Sample {
   ms: number;
   /** SQL statements the server sent while answering (and any timer of its that ran meanwhile). */
   queries: number;
+  /** CPU time the server used meanwhile: its work, whatever else loads the machine (counted in 10 ms ticks). */
+  cpuMs: number;
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<Sample & { value: T }> {
+async function timed<T>(target: BenchTarget, fn: () => Promise<T>): Promise<Sample & { value: T }> {
   const before = await statementsSoFar();
+  const cpuBefore = target.cpuSeconds();
   const start = process.hrtime.bigint();
   const value = await fn();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  return { ms, queries: (await statementsSoFar()) - before, value };
+  const cpuMs = (target.cpuSeconds() - cpuBefore) * 1000;
+  return { ms, queries: (await statementsSoFar()) - before, cpuMs, value };
 }
 
 async function statementsSoFar(): Promise<number> {
   return Number(await (await fetch(`http://127.0.0.1:${QUERY_COUNTER_PORT}/`)).text());
+}
+
+/** The mean: the CPU ticks of one answer are too coarse for a median. */
+function mean(samples: Sample[], of: keyof Sample): number {
+  return Math.round((samples.reduce((sum, s) => sum + s[of], 0) / samples.length) * 10) / 10;
 }
 
 function median(samples: Sample[], of: keyof Sample): number {
