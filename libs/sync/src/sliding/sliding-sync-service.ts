@@ -32,6 +32,9 @@ export interface SlidingSyncRequest {
   signal?: AbortSignal;
 }
 
+/** The memberships whose rooms' events wake a long-poll (an invite's or a knock's room may change too). */
+const WATCHED = new Set(['join', 'invite', 'knock']);
+
 /** Long-polls re-check at least this often, as /sync's do. */
 const RECHECK_MS = 5_000;
 
@@ -67,13 +70,13 @@ export class SlidingSyncService {
       connId: request.body.conn_id ?? '',
     };
     // Independent reads, side by side: each round trip to the database is latency the answer waits for.
-    const [continued, , rooms] = await Promise.all([
+    const [continued, , watched] = await Promise.all([
       request.pos === undefined ? undefined : this.connections.continueFrom(key, request.pos),
       this.sync.presence.syncing(request.userId, request.setPresence ?? 'online'),
-      this.sync.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock']),
+      this.roomsToWatch(request.userId),
     ]);
     const deadline = Date.now() + request.timeoutMs;
-    const roomIds = rooms.map((r) => r.roomId);
+    const roomIds = watched.filter((r) => WATCHED.has(r.membership)).map((r) => r.roomId);
     const waiter = this.sync.notifier.register(request.userId, roomIds);
     const stop = request.signal
       ? AbortSignal.any([request.signal, this.sync.shuttingDown.signal])
@@ -96,6 +99,16 @@ export class SlidingSyncService {
     } finally {
       waiter.done();
     }
+  }
+
+  /**
+   * The user's rooms, for the long-poll to wait on: from the membership cache, which the answer's room list
+   * then reads again at its own position (a room joined in between is in that list; its events wake the
+   * long-poll from its next request on, as with /sync).
+   */
+  private async roomsToWatch(userId: string): Promise<MembershipRow[]> {
+    const position = await currentPosition(this.db, this.positions, this.sync.typing);
+    return this.membershipCache.memberships(userId, false, position.events);
   }
 
   private async build(
