@@ -48,10 +48,10 @@ describe('push evaluation off the send path', () => {
       const room = await eventually('the room in the sdk', () => bob.getRoom(roomId));
       // A slow push service (a large room, a busy database): the message is in the timeline long before it is evaluated.
       const recorder = server.app.get(NotificationRecorder, { strict: false });
-      const evaluate = recorder.record.bind(recorder);
-      recorder.record = async (event) => {
+      const evaluate = recorder.recordAll.bind(recorder);
+      recorder.recordAll = async (events) => {
         await new Promise((resolve) => setTimeout(resolve, 500));
-        return evaluate(event);
+        return evaluate(events);
       };
       const sdk = await loadSdk();
       // The sdk takes a sync's counts before its timeline: when the message reaches the timeline, its counts are in.
@@ -70,7 +70,7 @@ describe('push evaluation off the send path', () => {
         'm.mentions': { user_ids: [bob.getUserId()!] },
       } as never);
       expect(await countsWithMessage).toEqual([1, 1]);
-      recorder.record = evaluate;
+      recorder.recordAll = evaluate;
     } finally {
       bob.stopClient();
     }
@@ -92,7 +92,7 @@ describe('push evaluation off the send path', () => {
     await eventually('the first push', () => gateway.received.some((p) => p.notification.event_id === before), 20_000);
 
     // The process "dies" between commit and evaluation: the push service no longer sees what is committed.
-    server.app.get(NotificationRecorder, { strict: false }).record = async () => false;
+    server.app.get(NotificationRecorder, { strict: false }).recordAll = async () => false;
     const { event_id: lost } = await alice.sendTextMessage(roomId, 'committed, not evaluated');
     await server.close();
     expect(gateway.received.some((p) => p.notification.event_id === lost)).toBe(false);

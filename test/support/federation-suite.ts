@@ -482,6 +482,55 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
         );
       });
 
+      it(`shows a user's unthreaded receipt over their threaded one on the same event, here and on ${peerName}`, async () => {
+        const room = encodeURIComponent(roomId);
+        const send = async (txn: string, content: Record<string, unknown>) =>
+          (
+            await latticeClient(
+              'PUT',
+              `/_matrix/client/v3/rooms/${room}/send/m.room.message/${txn}`,
+              alice.accessToken,
+              content,
+            )
+          ).body.event_id as string;
+        const root = await send('rr-root', { msgtype: 'm.text', body: 'a thread to read' });
+        const reply = await send('rr-reply', {
+          msgtype: 'm.text',
+          body: 'read in and out of the thread',
+          'm.relates_to': { rel_type: 'm.thread', event_id: root },
+        });
+        const receipt = `/_matrix/client/v3/rooms/${room}/receipt/m.read/${encodeURIComponent(reply)}`;
+        expect((await latticeClient('POST', receipt, alice.accessToken, {})).status).toBe(200);
+        expect((await latticeClient('POST', receipt, alice.accessToken, { thread_id: root })).status).toBe(200);
+        // MSC4102: the unthreaded receipt covers the thread too, so it is the one a sync shows for the event.
+        const unthreadedShown = (call: typeof latticeClient, token: string) => async () => {
+          const { body } = await call('GET', freshSync(), token);
+          const events =
+            (
+              body.rooms as {
+                join?: Record<
+                  string,
+                  {
+                    ephemeral?: {
+                      events: Array<{
+                        type: string;
+                        content: Record<string, { 'm.read'?: Record<string, { thread_id?: string }> }>;
+                      }>;
+                    };
+                  }
+                >;
+              }
+            )?.join?.[roomId]?.ephemeral?.events ?? [];
+          const read = events.find((e) => e.type === 'm.receipt')?.content[reply]?.['m.read']?.[alice.userId];
+          return read !== undefined && read.thread_id === undefined;
+        };
+        await eventually('the unthreaded receipt to show here', unthreadedShown(latticeClient, alice.accessToken));
+        await eventually(
+          `the unthreaded receipt to show on ${peerName}`,
+          unthreadedShown(peerClient, dave.accessToken),
+        );
+      });
+
       it('crosses a kick, a leave and a ban in both directions', async () => {
         const room = encodeURIComponent(roomId);
         const joinedOnPeer = async () =>
@@ -1620,6 +1669,262 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
       });
     });
 
+    describe('memberships of a room this server is not in, or no longer in', () => {
+      interface SyncedEvent {
+        type: string;
+        sender: string;
+        state_key?: string;
+        content: { membership?: string; is_direct?: boolean };
+        unsigned?: { prev_content?: { membership?: string; is_direct?: boolean }; prev_sender?: string };
+      }
+      interface SyncedRoom {
+        state?: { events: SyncedEvent[] };
+        timeline?: { events: SyncedEvent[] };
+        invite_state?: { events: SyncedEvent[] };
+      }
+      type SyncedRooms = Partial<Record<'join' | 'invite' | 'leave', Record<string, SyncedRoom>>>;
+      const room = (id: string) => encodeURIComponent(id);
+      async function latticeSync(token: string, since?: string) {
+        const { body } = await latticeClient(
+          'GET',
+          `/_matrix/client/v3/sync?timeout=0${since ? `&since=${encodeURIComponent(since)}` : ''}`,
+          token,
+        );
+        return { rooms: (body.rooms ?? {}) as SyncedRooms, nextBatch: body.next_batch as string };
+      }
+      /** The user's own member event in a room of one section of a sync, from its timeline or state. */
+      const ownMember = (section: SyncedRoom | undefined, userId: string) =>
+        [...(section?.timeline?.events ?? []), ...(section?.state?.events ?? [])].find(
+          (e) => e.type === 'm.room.member' && e.state_key === userId,
+        );
+      /** Waits for the invite to show here, and returns the sync token from then. */
+      const inviteShown = (token: string, roomId: string) =>
+        eventually('the invite to show here', async () => {
+          const synced = await latticeSync(token);
+          return synced.rooms.invite?.[roomId] && synced.nextBatch;
+        });
+      const peerRoom = async (token: string, body: Record<string, unknown>) =>
+        (await peerClient('POST', '/_matrix/client/v3/createRoom', token, body)).body.room_id as string;
+
+      it(`shows a declined invite from ${peerName} in rooms.leave, with the leave sent through ${peerName}`, async () => {
+        const olga = await peer.register('olga-oob');
+        const mona = await registerOnLattice('mona-oob');
+        const roomId = await peerRoom(olga.accessToken, { preset: 'private_chat', invite: [mona.userId] });
+        const since = await inviteShown(mona.accessToken, roomId);
+        await latticeClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/leave`, mona.accessToken, {});
+        const { rooms } = await latticeSync(mona.accessToken, since);
+        expect(ownMember(rooms.leave?.[roomId], mona.userId)).toMatchObject({ content: { membership: 'leave' } });
+        const member = await peerClient(
+          'GET',
+          `/_matrix/client/v3/rooms/${room(roomId)}/state/m.room.member/${encodeURIComponent(mona.userId)}`,
+          olga.accessToken,
+        );
+        expect(member.body.membership).toBe('leave');
+      });
+
+      it(`declines an invite from ${peerName} on its own while ${peerName} is down, and shows that leave`, async () => {
+        const olga = await peer.register('olga-down');
+        const mona = await registerOnLattice('mona-down');
+        const roomId = await peerRoom(olga.accessToken, { preset: 'private_chat', invite: [mona.userId] });
+        const since = await inviteShown(mona.accessToken, roomId);
+        await peer.stop();
+        try {
+          const left = await latticeClient(
+            'POST',
+            `/_matrix/client/v3/rooms/${room(roomId)}/leave`,
+            mona.accessToken,
+            {},
+          );
+          expect(left.status).toBe(200);
+          const { rooms } = await latticeSync(mona.accessToken, since);
+          expect(rooms.invite?.[roomId]).toBeUndefined();
+          expect(ownMember(rooms.leave?.[roomId], mona.userId)).toMatchObject({
+            sender: mona.userId,
+            content: { membership: 'leave' },
+          });
+        } finally {
+          await peer.start();
+        }
+      }, 90_000);
+
+      it(`shows an invite rescinded by the ${peerName} user who sent it as a leave`, async () => {
+        const olga = await peer.register('olga-rescind');
+        const mona = await registerOnLattice('mona-rescind');
+        const roomId = await peerRoom(olga.accessToken, { preset: 'private_chat', invite: [mona.userId] });
+        const since = await inviteShown(mona.accessToken, roomId);
+        await peerClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/kick`, olga.accessToken, {
+          user_id: mona.userId,
+        });
+        await eventually('the rescinded invite to show as a leave', async () => {
+          const { rooms } = await latticeSync(mona.accessToken, since);
+          return ownMember(rooms.leave?.[roomId], mona.userId)?.sender === olga.userId;
+        });
+      });
+
+      it(`is invited back by ${peerName} after a ban and an unban, and joins through ${peerName}`, async () => {
+        const olga = await peer.register('olga-unban');
+        const mona = await registerOnLattice('mona-unban');
+        const roomId = await peerRoom(olga.accessToken, { preset: 'public_chat' });
+        const via = `?server_name=${encodeURIComponent(peer.serverName)}`;
+        expect(
+          (await latticeClient('POST', `/_matrix/client/v3/join/${room(roomId)}${via}`, mona.accessToken, {})).status,
+        ).toBe(200);
+        await peerClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/ban`, olga.accessToken, {
+          user_id: mona.userId,
+        });
+        await eventually('the ban to reach this server', async () => {
+          const { rooms } = await latticeSync(mona.accessToken);
+          return rooms.join?.[roomId] === undefined;
+        });
+        await peerClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/unban`, olga.accessToken, {
+          user_id: mona.userId,
+        });
+        await peerClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/invite`, olga.accessToken, {
+          user_id: mona.userId,
+        });
+        await inviteShown(mona.accessToken, roomId);
+        expect(
+          (await latticeClient('POST', `/_matrix/client/v3/join/${room(roomId)}${via}`, mona.accessToken, {})).status,
+        ).toBe(200);
+        await eventually(`${peerName} to see the join`, async () => {
+          const { body } = await peerClient(
+            'GET',
+            `/_matrix/client/v3/rooms/${room(roomId)}/joined_members`,
+            olga.accessToken,
+          );
+          return Object.keys((body.joined as object) ?? {}).includes(mona.userId);
+        });
+      });
+
+      it(`rejoins a ${peerName} room through ${peerName}, which refuses once the room became invite-only`, async () => {
+        const olga = await peer.register('olga-rejoin');
+        const mona = await registerOnLattice('mona-rejoin');
+        const roomId = await peerRoom(olga.accessToken, { preset: 'public_chat' });
+        const via = `?server_name=${encodeURIComponent(peer.serverName)}`;
+        expect(
+          (await latticeClient('POST', `/_matrix/client/v3/join/${room(roomId)}${via}`, mona.accessToken, {})).status,
+        ).toBe(200);
+        await latticeClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/leave`, mona.accessToken, {});
+        await eventually(`${peerName} to see the leave`, async () => {
+          const { body } = await peerClient(
+            'GET',
+            `/_matrix/client/v3/rooms/${room(roomId)}/joined_members`,
+            olga.accessToken,
+          );
+          return !Object.keys((body.joined as object) ?? {}).includes(mona.userId);
+        });
+        // This server is out of the room and never hears of the change: its own state still says public.
+        await peerClient('PUT', `/_matrix/client/v3/rooms/${room(roomId)}/state/m.room.join_rules/`, olga.accessToken, {
+          join_rule: 'invite',
+        });
+        const rejoin = await latticeClient(
+          'POST',
+          `/_matrix/client/v3/join/${room(roomId)}${via}`,
+          mona.accessToken,
+          {},
+        );
+        expect(rejoin.status).toBe(403);
+      });
+
+      it(`rejoins a ${peerName} room and pages back through what was sent while it was away`, async () => {
+        const olga = await peer.register('olga-away');
+        const mona = await registerOnLattice('mona-away');
+        const roomId = await peerRoom(olga.accessToken, { preset: 'public_chat' });
+        const join = `/_matrix/client/v3/join/${room(roomId)}?server_name=${encodeURIComponent(peer.serverName)}`;
+        expect((await latticeClient('POST', join, mona.accessToken, {})).status).toBe(200);
+        await latticeClient('POST', `/_matrix/client/v3/rooms/${room(roomId)}/leave`, mona.accessToken, {});
+        await eventually(`${peerName} to see the leave`, async () => {
+          const { body } = await peerClient(
+            'GET',
+            `/_matrix/client/v3/rooms/${room(roomId)}/joined_members`,
+            olga.accessToken,
+          );
+          return !Object.keys((body.joined as object) ?? {}).includes(mona.userId);
+        });
+        const away = Array.from({ length: 15 }, (_, i) => `while away ${i}`);
+        for (const [i, body] of away.entries())
+          await peerClient(
+            'PUT',
+            `/_matrix/client/v3/rooms/${room(roomId)}/send/m.room.message/away${i}`,
+            olga.accessToken,
+            {
+              msgtype: 'm.text',
+              body,
+            },
+          );
+        expect((await latticeClient('POST', join, mona.accessToken, {})).status).toBe(200);
+        expect(await messageBodies(latticeClient, mona.accessToken, roomId)).toEqual(away);
+      });
+
+      it(`lets a user into a restricted ${peerName} room on the word of a member here who may invite`, async () => {
+        const olga = await peer.register('olga-vouch');
+        const [bob, carl] = [await registerOnLattice('bob-vouch'), await registerOnLattice('carl-vouch')];
+        const allowed = await peerRoom(olga.accessToken, { preset: 'public_chat' });
+        const roomId = await peerRoom(olga.accessToken, {
+          preset: 'public_chat',
+          room_version: '11',
+          initial_state: [
+            {
+              type: 'm.room.join_rules',
+              state_key: '',
+              content: {
+                join_rule: 'restricted',
+                allow: [{ type: 'm.room_membership', room_id: allowed, via: [peer.serverName] }],
+              },
+            },
+          ],
+        });
+        const via = `?server_name=${encodeURIComponent(peer.serverName)}`;
+        const join = (user: { accessToken: string }, id: string) =>
+          latticeClient('POST', `/_matrix/client/v3/join/${room(id)}${via}`, user.accessToken, {});
+        expect((await join(bob, allowed)).status).toBe(200);
+        expect((await join(bob, roomId)).status).toBe(200);
+        const levels = { invite: 50, users: { [olga.userId]: 100, [bob.userId]: 50 } };
+        await peerClient(
+          'PUT',
+          `/_matrix/client/v3/rooms/${room(roomId)}/state/m.room.power_levels/`,
+          olga.accessToken,
+          levels,
+        );
+        await eventually('the power levels to reach this server', async () => {
+          const { body } = await latticeClient(
+            'GET',
+            `/_matrix/client/v3/rooms/${room(roomId)}/state/m.room.power_levels/`,
+            bob.accessToken,
+          );
+          return (body.users as Record<string, number> | undefined)?.[bob.userId] === 50;
+        });
+        expect((await join(carl, allowed)).status).toBe(200);
+        const joined = await join(carl, roomId);
+        expect(joined.status).toBe(200);
+        const member = await latticeClient(
+          'GET',
+          `/_matrix/client/v3/rooms/${room(roomId)}/state/m.room.member/${encodeURIComponent(carl.userId)}`,
+          carl.accessToken,
+        );
+        expect(member.body.join_authorised_via_users_server).toBe(bob.userId);
+      });
+
+      it(`gives the join of a user invited to a ${peerName} direct chat the invite as unsigned.prev_content`, async () => {
+        const olga = await peer.register('olga-direct');
+        const mona = await registerOnLattice('mona-direct');
+        const roomId = await peerRoom(olga.accessToken, {
+          preset: 'trusted_private_chat',
+          is_direct: true,
+          invite: [mona.userId],
+        });
+        await inviteShown(mona.accessToken, roomId);
+        expect(
+          (await latticeClient('POST', `/_matrix/client/v3/join/${room(roomId)}`, mona.accessToken, {})).status,
+        ).toBe(200);
+        const { rooms } = await latticeSync(mona.accessToken);
+        expect(ownMember(rooms.join?.[roomId], mona.userId)).toMatchObject({
+          content: { membership: 'join' },
+          unsigned: { prev_content: { membership: 'invite', is_direct: true }, prev_sender: olga.userId },
+        });
+      });
+    });
+
     describe('knocking and spaces', () => {
       const knockable = {
         initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }],
@@ -1810,6 +2115,62 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
           { room_id: space, name: 'Space with a child elsewhere' },
           { room_id: child, name: 'Child on Lattice' },
         ]);
+      });
+
+      it(`serves ${peerName} a restricted room here only once ${peerName} is known to be in a room it allows`, async () => {
+        const ada = await peer.register('ada-restricted');
+        const ben = await registerOnLattice('ben-restricted');
+        const space = (
+          await peerClient('POST', '/_matrix/client/v3/createRoom', ada.accessToken, {
+            preset: 'public_chat',
+            name: 'Space allowing a room elsewhere',
+            creation_content: { type: 'm.space' },
+          })
+        ).body.room_id as string;
+        const child = (
+          await latticeClient('POST', '/_matrix/client/v3/createRoom', ben.accessToken, {
+            preset: 'public_chat',
+            room_version: '8',
+            initial_state: [
+              {
+                type: 'm.room.join_rules',
+                state_key: '',
+                content: {
+                  join_rule: 'restricted',
+                  allow: [{ type: 'm.room_membership', room_id: space, via: [peer.serverName] }],
+                },
+              },
+            ],
+          })
+        ).body.room_id as string;
+        await peerClient(
+          'PUT',
+          `/_matrix/client/v3/rooms/${encodeURIComponent(space)}/state/m.space.child/${encodeURIComponent(child)}`,
+          ada.accessToken,
+          { via: [latticeName] },
+        );
+        const roomsSeen = async () =>
+          (
+            (
+              await peerClient(
+                'GET',
+                `/_matrix/client/v1/rooms/${encodeURIComponent(space)}/hierarchy`,
+                ada.accessToken,
+              )
+            ).body.rooms as Array<{ room_id: string }>
+          ).map((r) => r.room_id);
+        // This server is not in the space: it cannot tell that ada's server has anyone there.
+        expect(await roomsSeen()).toEqual([space]);
+        const joined = await latticeClient(
+          'POST',
+          `/_matrix/client/v3/join/${encodeURIComponent(space)}?server_name=${encodeURIComponent(peer.serverName)}`,
+          ben.accessToken,
+          {},
+        );
+        expect(joined.status).toBe(200);
+        await eventually('the restricted room to show in the hierarchy', async () =>
+          (await roomsSeen()).includes(child),
+        );
       });
 
       it(`reads the hierarchy of a space on ${peerName}, its child asked about over federation`, async () => {

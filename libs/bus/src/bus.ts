@@ -39,6 +39,10 @@ export type RequestHandler<S extends RequestSubject> = (
   batch: ReadonlyArray<BusRequest<S>>,
 ) => Promise<Array<BusContract[S]['reply']>>;
 export type StreamHandler<S extends StreamSubject> = (event: BusContract[S]['event']) => Promise<void> | void;
+/** Handles several events of a stream at once, in order; throwing has every one of them delivered again. */
+export type BatchStreamHandler<S extends StreamSubject> = (
+  events: ReadonlyArray<BusContract[S]['event']>,
+) => Promise<void>;
 
 /** How far a consumer of this process is behind its stream (JetStream's num_pending and num_ack_pending). */
 export interface ConsumerLag {
@@ -84,6 +88,16 @@ export interface Bus {
     name: string,
     handler: StreamHandler<S>,
     options?: DurableOptions,
+  ): Promise<void>;
+  /**
+   * consumeDurable for a handler that does better with many events at once (one transaction for all of
+   * them): it gets, in order, what was published while its previous batch ran (in one process) or what
+   * one publish carried (over NATS: one commit's events). A failed batch is delivered again whole.
+   */
+  consumeDurableBatches<S extends StreamSubject>(
+    subject: S,
+    name: string,
+    handler: BatchStreamHandler<S>,
   ): Promise<void>;
   /** Resolves if the bus carries messages now, rejects otherwise: readiness (a process that cannot reach it can serve nothing that writes). */
   checkReady(): Promise<void>;

@@ -105,4 +105,39 @@ describe('InProcessBus', () => {
     await bus.close();
     expect(seen).toEqual(['!a:s', '!a:s', '!b:s']);
   });
+
+  it('hands a batch handler what was published while its previous batch ran, in order', async () => {
+    const bus = new InProcessBus();
+    const batches: string[][] = [];
+    await bus.consumeDurableBatches('output.streams', 'test', async (events) => {
+      batches.push(events.map((e) => e.position));
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    await bus.publish('output.streams', { stream: 'receipts', position: '1' });
+    await new Promise((r) => setTimeout(r, 5));
+    for (const position of ['2', '3', '4']) await bus.publish('output.streams', { stream: 'receipts', position });
+    await bus.close();
+    expect(batches).toEqual([['1'], ['2', '3', '4']]);
+  });
+
+  it('delivers a failed batch again whole, before what was published behind it', async () => {
+    const bus = new InProcessBus();
+    const batches: string[][] = [];
+    let failures = 1;
+    await bus.consumeDurableBatches('output.streams', 'test', async (events) => {
+      batches.push(events.map((e) => e.position));
+      if (failures-- > 0) {
+        await bus.publish('output.streams', { stream: 'receipts', position: '3' });
+        throw new Error('database unreachable');
+      }
+    });
+    await bus.publishAll('output.streams', [
+      { stream: 'receipts', position: '1' },
+      { stream: 'receipts', position: '2' },
+    ]);
+    for (let waited = 0; batches.length < 3 && waited < 5_000; waited += 50)
+      await new Promise((r) => setTimeout(r, 50));
+    await bus.close();
+    expect(batches).toEqual([['1', '2'], ['1', '2'], ['3']]);
+  });
 });

@@ -1,13 +1,22 @@
 import { Logger } from '@nestjs/common';
 import type { BusContract, RequestSubject, StreamSubject } from '@lattice/contracts';
 import { partitionOf } from '@lattice/contracts';
-import type { Bus, ConsumerLag, RequestHandler, StreamHandler } from './bus';
+import type { BatchStreamHandler, Bus, ConsumerLag, RequestHandler, StreamHandler } from './bus';
 import { RequestBatcher } from './request-batcher';
 
 const durableLog = new Logger('InProcessBus');
 
 /** A durable handler that failed gets its event again after this long, as JetStream's redelivery does (Bus.consumeDurable). */
 const DURABLE_RETRY_MS = 1_000;
+/** The most events a batch handler gets at once: a backlog is taken in bounded transactions. */
+const MAX_BATCH = 500;
+
+/** A durable consumer: the events published and not yet handled, and the loop handing them over while there are any. */
+interface Durable {
+  deliver(events: unknown[]): Promise<void>;
+  queue: unknown[];
+  draining?: Promise<void>;
+}
 
 /**
  * The bus of the single-process server: direct calls with the same
@@ -20,8 +29,8 @@ export class InProcessBus implements Bus {
   private readonly batchers = new Map<string, RequestBatcher<RequestSubject>>();
   private readonly consumers = new Map<string, Array<StreamHandler<StreamSubject>>>();
   private streamTail: Promise<void> = Promise.resolve();
-  /** Durable consumers, each with its own chain: one that writes what it gets (the app-service sender) holds no other consumer back. */
-  private readonly durables = new Map<string, Array<{ handler: StreamHandler<StreamSubject>; tail: Promise<void> }>>();
+  /** Durable consumers, each with its own queue: one that writes what it gets (the app-service sender) holds no other consumer back. */
+  private readonly durables = new Map<string, Durable[]>();
   private closing = false;
 
   async request<S extends RequestSubject>(
@@ -55,11 +64,16 @@ export class InProcessBus implements Bus {
           );
     });
     for (const durable of this.durables.get(subject) ?? []) {
-      durable.tail = durable.tail.then(async () => {
-        for (const event of events) await this.deliverDurably(subject, durable.handler, event);
-      });
+      durable.queue.push(...events);
+      durable.draining ??= Promise.resolve().then(() => this.drain(durable));
     }
     return Promise.resolve();
+  }
+
+  /** Hands the queue over until it is empty; what is published meanwhile joins the next batch. */
+  private async drain(durable: Durable): Promise<void> {
+    while (durable.queue.length > 0) await durable.deliver(durable.queue.splice(0, MAX_BATCH));
+    durable.draining = undefined;
   }
 
   /**
@@ -68,14 +82,10 @@ export class InProcessBus implements Bus {
    * events behind it wait, so the handler's order holds. A stopping process gives up: what it did not
    * record, the next start takes up from the store.
    */
-  private async deliverDurably(
-    subject: StreamSubject,
-    handler: StreamHandler<StreamSubject>,
-    event: unknown,
-  ): Promise<void> {
+  private async untilHandled(subject: StreamSubject, handle: () => Promise<void> | void): Promise<void> {
     for (;;) {
       try {
-        await handler(event as never);
+        await handle();
         return;
       } catch (e) {
         if (this.closing) {
@@ -106,8 +116,22 @@ export class InProcessBus implements Bus {
    * (push evaluation of a large room) holds up no other consumer.
    */
   async consumeDurable<S extends StreamSubject>(subject: S, _name: string, handler: StreamHandler<S>): Promise<void> {
+    this.addDurable(subject, async (events) => {
+      for (const event of events) await this.untilHandled(subject, () => handler(event as never));
+    });
+  }
+
+  async consumeDurableBatches<S extends StreamSubject>(
+    subject: S,
+    _name: string,
+    handler: BatchStreamHandler<S>,
+  ): Promise<void> {
+    this.addDurable(subject, (events) => this.untilHandled(subject, () => handler(events as never)));
+  }
+
+  private addDurable(subject: StreamSubject, deliver: Durable['deliver']): void {
     const list = this.durables.get(subject) ?? [];
-    list.push({ handler: handler as unknown as StreamHandler<StreamSubject>, tail: Promise.resolve() });
+    list.push({ deliver, queue: [] });
     this.durables.set(subject, list);
   }
 
@@ -119,6 +143,6 @@ export class InProcessBus implements Bus {
     this.closing = true;
     for (const batcher of this.batchers.values()) await batcher.idle();
     await this.streamTail;
-    for (const list of this.durables.values()) for (const durable of list) await durable.tail;
+    for (const list of this.durables.values()) for (const durable of list) await durable.draining;
   }
 }

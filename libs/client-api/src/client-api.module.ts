@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RemoteKnocks, RoomInputClient } from '@lattice/rooms';
+import { RemoteInvites, RemoteKnocks, RoomInputClient } from '@lattice/rooms';
 import { AccountController } from './accounts/account.controller';
 import { LoginController } from './accounts/login.controller';
 import { OpenIdController } from './accounts/openid.controller';
@@ -110,6 +110,7 @@ import { ThirdPartyController } from './appservice/thirdparty.controller';
     AliasResolver,
     CanonicalAliasRemoval,
     RemoteKnocks,
+    RemoteInvites,
     RemoteHierarchyCache,
     RemoteInviter,
     CanonicalAliasCheck,

@@ -41,6 +41,14 @@ export interface OutputStreamChange {
 }
 
 /**
+ * The push service has evaluated these rooms' events up to these positions (committed with their
+ * notification rows): a sync response waiting for the unread counts of the events it carries can go.
+ */
+export interface OutputPushProgress {
+  rooms: Array<{ roomId: string; streamPos: string }>;
+}
+
+/**
  * A device's count of unclaimed one-time keys changed (an upload, a claim): the app-service sender
  * tells services with MSC3202 about their users' devices.
  */

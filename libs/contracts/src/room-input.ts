@@ -106,6 +106,12 @@ export interface RemoteJoinInput extends RoomInputBase {
    * partial and these are remembered to fetch its full state from.
    */
   partial?: { joinedThrough: string; serversInRoom: string[] };
+  /**
+   * A rejoin of a room this server has: the events it missed since it left,
+   * up to the join's prev events, oldest first (checked like any PDU). They
+   * go in before the join, so the timeline has no gap.
+   */
+  missed?: Array<{ eventId: string; pdu: Pdu }>;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { RoomInput, RoomInputReply } from './room-input';
 import type {
   OutputOutboxQueued,
   OutputPresence,
+  OutputPushProgress,
   OutputRoomEvent,
   OutputRoomStateCompleted,
   OutputSessionsEnded,
@@ -25,6 +26,7 @@ export interface BusContract {
   'output.sessions': { event: OutputSessionsEnded };
   'output.outbox': { event: OutputOutboxQueued };
   'output.presence': { event: OutputPresence };
+  'output.pushProgress': { event: OutputPushProgress };
   'output.tenants': { event: OutputTenantsChanged };
   'output.oneTimeKeys': { event: OutputOneTimeKeysChanged };
 }

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RemoteKnocks, RoomInputClient } from '@lattice/rooms';
+import { RemoteInvites, RemoteKnocks, RoomInputClient } from '@lattice/rooms';
 import { FederationAuthGuard } from './auth/federation-auth.guard';
 import { ServerAclGuard, ServerAcls } from './auth/server-acl.guard';
 import { EventsController } from './events/events.controller';
@@ -43,6 +43,7 @@ import { TransactionsController } from './transactions/transactions.controller';
     RoomInputClient,
     FederationSender,
     RemoteKnocks,
+    RemoteInvites,
     PartialStateResync,
     PresenceEduReceiver,
   ],

@@ -11,7 +11,8 @@ import {
   type PushRules,
 } from '@lattice/push-rules';
 import {
-  allocateStreamPositions,
+  allocationSql,
+  firstAllocated,
   PRISMA,
   POSITION_CACHE,
   type PrismaClient,
@@ -27,14 +28,25 @@ interface NotificationRow {
   actions: string;
 }
 
+/** An event that notifies someone, with whom and in which thread. */
+interface EvaluatedEvent {
+  event: OutputRoomEvent;
+  threadId: string;
+  rows: NotificationRow[];
+}
+
+type EvaluatedPdu = PushEvent & { sender: string; type: string; content: Record<string, unknown>; state_key?: string };
+
 /**
  * Evaluates each new event for every local member of its room
  * (client-server-api "Server behaviour": each local user but the sender),
- * off the send path: it consumes the room-server's output. The rows of an
- * event, the pushes they call for and the room's evaluated position
- * (`push_room_progress`, which /sync waits for) are written in one
- * transaction; the (user, event) key makes a redelivered or re-evaluated
- * event write and push nothing twice.
+ * off the send path: it consumes the room-server's output, as many events
+ * at a time as arrived together, reading each room's members and rules once
+ * for all of its events. The rows, the pushes they call for and each room's
+ * evaluated position (`push_room_progress`) are written in one statement,
+ * then announced (output.pushProgress, which /sync waits for); the (user,
+ * event) key makes a redelivered or re-evaluated event write and push
+ * nothing twice.
  */
 @Injectable()
 export class NotificationRecorder {
@@ -46,114 +58,151 @@ export class NotificationRecorder {
   ) {}
 
   /** Returns whether any push was queued. */
-  async record(event: OutputRoomEvent): Promise<boolean> {
+  async recordAll(events: readonly OutputRoomEvent[]): Promise<boolean> {
     // Negative positions are history fetched from other servers: never new to anyone.
-    if (BigInt(event.streamPos) <= 0n) return false;
-    const pdu = event.pdu as unknown as PushEvent & {
-      sender: string;
-      type: string;
-      content: Record<string, unknown>;
-      state_key?: string;
-    };
-    const room = await this.rooms.read(event.roomId);
-    const levels = room.powerLevels ?? {};
-    const users = (levels.users ?? {}) as Record<string, unknown>;
-    const senderLevel = users[pdu.sender] ?? levels.users_default ?? 0;
-    const base = {
-      memberCount: room.memberCount,
-      senderPowerLevel: typeof senderLevel === 'number' ? senderLevel : 0,
-      notificationPowerLevels: (levels.notifications ?? {}) as Record<string, unknown>,
-    };
-    const outcomes = new Map<string, PushOutcome | undefined>();
-    // The server-default rules name their user in two places only (the invitee of .m.rule.invite_for_me and
-    // .m.rule.is_user_mention): every member without rules of their own whom the event does not name gets
-    // the outcome of a user nobody names, evaluated once however large the room.
-    const generic = evaluatePushRules(GENERIC_RULES, pdu, { ...base, userId: GENERIC_USER });
-    if (notifies(generic))
-      for (const userId of await this.rooms.localMembers(event.roomId)) outcomes.set(userId, generic);
-    const invite = pdu.type === 'm.room.member' && pdu.content.membership === 'invite';
-    const named = namedUsers(pdu).filter((u) => !room.customRules.has(u));
-    for (const userId of await this.rooms.localMembersAmong(
-      event.roomId,
-      named,
-      invite ? ['join', 'invite'] : ['join'],
-    )) {
-      outcomes.set(userId, evaluatePushRules(effectiveRules(undefined, userId).global, pdu, { ...base, userId }));
+    const byRoom = new Map<string, OutputRoomEvent[]>();
+    for (const event of events) {
+      if (BigInt(event.streamPos) <= 0n) continue;
+      const roomEvents = byRoom.get(event.roomId);
+      if (roomEvents) roomEvents.push(event);
+      else byRoom.set(event.roomId, [event]);
     }
-    for (const [userId, rules] of room.customRules) {
-      const displayName = usesDisplayName(rules) ? await this.displayName(event.roomId, userId) : undefined;
-      outcomes.set(userId, evaluatePushRules(rules.global, pdu, { ...base, userId, displayName }));
+    if (byRoom.size === 0) return false;
+    const evaluated: EvaluatedEvent[] = [];
+    for (const [roomId, roomEvents] of byRoom) evaluated.push(...(await this.evaluateRoom(roomId, roomEvents)));
+    const progress = [...byRoom].map(([roomId, roomEvents]) => ({
+      roomId,
+      streamPos: roomEvents.reduce((max, e) => (BigInt(e.streamPos) > max ? BigInt(e.streamPos) : max), 0n),
+    }));
+    const { positions, queued } = await this.write(evaluated, progress);
+    if (positions.size > 0) {
+      await this.positions.advance(
+        'notifications',
+        [...positions.values()].reduce((a, b) => (a > b ? a : b)),
+      );
+      // Wakes each room's long-polls once: their counts changed (however many members and events).
+      await this.bus.publishAll(
+        'output.streams',
+        [...positions].map(([roomId, position]) => ({
+          stream: 'notifications' as const,
+          position: position.toString(),
+          roomId,
+        })),
+      );
     }
-    outcomes.delete(pdu.sender);
-    const rows: NotificationRow[] = [];
-    for (const [userId, outcome] of outcomes) {
-      if (notifies(outcome))
-        rows.push({
-          userId,
-          notify: outcome.notify,
-          highlight: outcome.highlight,
-          actions: JSON.stringify(outcome.actions),
-        });
-    }
-    if (rows.length === 0) {
-      await this.db.$executeRawUnsafe(PROGRESS_UPSERT, event.roomId, BigInt(event.streamPos));
-      return false;
-    }
-    const threadId = await this.rooms.threadOf(pdu.content);
-    const { position, queued } = await this.write(event, threadId, rows);
-    await this.positions.advance('notifications', position);
-    // Wakes the room's long-polls: their counts changed (a single message, however many members).
-    await this.bus.publish('output.streams', {
-      stream: 'notifications',
-      position: position.toString(),
-      roomId: event.roomId,
+    await this.bus.publish('output.pushProgress', {
+      rooms: progress.map((p) => ({ roomId: p.roomId, streamPos: p.streamPos.toString() })),
     });
     return queued > 0;
   }
 
+  /** The room's events that notify someone; the room's members and rules are read once for all of them. */
+  private async evaluateRoom(roomId: string, events: OutputRoomEvent[]): Promise<EvaluatedEvent[]> {
+    const room = await this.rooms.read(roomId);
+    let localMembers: string[] | undefined;
+    const displayNames = new Map<string, string | undefined>();
+    const evaluated: EvaluatedEvent[] = [];
+    for (const event of events) {
+      const pdu = event.pdu as unknown as EvaluatedPdu;
+      const levels = room.powerLevels ?? {};
+      const users = (levels.users ?? {}) as Record<string, unknown>;
+      const senderLevel = users[pdu.sender] ?? levels.users_default ?? 0;
+      const base = {
+        memberCount: room.memberCount,
+        senderPowerLevel: typeof senderLevel === 'number' ? senderLevel : 0,
+        notificationPowerLevels: (levels.notifications ?? {}) as Record<string, unknown>,
+      };
+      const outcomes = new Map<string, PushOutcome | undefined>();
+      // The server-default rules name their user in two places only (the invitee of .m.rule.invite_for_me and
+      // .m.rule.is_user_mention): every member without rules of their own whom the event does not name gets
+      // the outcome of a user nobody names, evaluated once however large the room.
+      const generic = evaluatePushRules(GENERIC_RULES, pdu, { ...base, userId: GENERIC_USER });
+      if (notifies(generic)) {
+        localMembers ??= await this.rooms.localMembers(roomId);
+        for (const userId of localMembers) outcomes.set(userId, generic);
+      }
+      const invite = pdu.type === 'm.room.member' && pdu.content.membership === 'invite';
+      const named = namedUsers(pdu).filter((u) => !room.customRules.has(u));
+      for (const userId of await this.rooms.localMembersAmong(roomId, named, invite ? ['join', 'invite'] : ['join']))
+        outcomes.set(userId, evaluatePushRules(effectiveRules(undefined, userId).global, pdu, { ...base, userId }));
+      for (const [userId, rules] of room.customRules) {
+        if (usesDisplayName(rules) && !displayNames.has(userId))
+          displayNames.set(userId, await this.displayName(roomId, userId));
+        const displayName = displayNames.get(userId);
+        outcomes.set(userId, evaluatePushRules(rules.global, pdu, { ...base, userId, displayName }));
+      }
+      outcomes.delete(pdu.sender);
+      const rows: NotificationRow[] = [];
+      for (const [userId, outcome] of outcomes)
+        if (notifies(outcome))
+          rows.push({
+            userId,
+            notify: outcome.notify,
+            highlight: outcome.highlight,
+            actions: JSON.stringify(outcome.actions),
+          });
+      if (rows.length > 0) evaluated.push({ event, threadId: await this.rooms.threadOf(pdu.content), rows });
+    }
+    return evaluated;
+  }
+
+  /**
+   * One statement (so atomic without a transaction's round trips): allocates a notifications position per
+   * event that notifies, inserts the rows, queues the pushes of the rows newly inserted, and moves each
+   * room's evaluated position. Returns the position of each room's last event that notifies, and how
+   * many pushes were queued.
+   */
   private async write(
-    event: OutputRoomEvent,
-    threadId: string,
-    rows: NotificationRow[],
-  ): Promise<{ position: bigint; queued: number }> {
-    const now = Date.now();
-    return this.db.$transaction(async (tx) => {
-      const position = await allocateStreamPositions(tx, 'notifications', 1);
-      const inserted = await tx.$queryRawUnsafe<Array<{ user_id: string; notify: boolean; actions: string }>>(
-        `INSERT INTO event_push_actions (user_id, event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos)
-         SELECT u.user_id, $5, $6, $7, $8, u.notify, u.highlight, u.actions, $9, $10
-           FROM unnest($1::text[], $2::boolean[], $3::boolean[], $4::text[]) AS u(user_id, notify, highlight, actions)
-         ON CONFLICT DO NOTHING
-         RETURNING user_id, notify, actions`,
-        rows.map((r) => r.userId),
-        rows.map((r) => r.notify),
-        rows.map((r) => r.highlight),
-        rows.map((r) => r.actions),
-        event.eventId,
-        event.roomId,
-        BigInt(event.streamPos),
-        threadId,
-        BigInt(now),
-        position,
+    evaluated: EvaluatedEvent[],
+    progress: Array<{ roomId: string; streamPos: bigint }>,
+  ): Promise<{ positions: Map<string, bigint>; queued: number }> {
+    if (evaluated.length === 0) {
+      await this.db.$executeRawUnsafe(
+        PROGRESS_UPSERT,
+        progress.map((p) => p.roomId),
+        progress.map((p) => p.streamPos),
       );
-      await tx.$executeRawUnsafe(PROGRESS_UPSERT, event.roomId, BigInt(event.streamPos));
-      const toPush = inserted.filter((r) => r.notify);
-      const queued = toPush.length
-        ? await tx.$executeRawUnsafe(
-            `INSERT INTO push_outbox (pusher_id, user_id, event_id, room_id, actions, next_attempt_ts)
-             SELECT p.pusher_id, p.user_id, $3, $4, u.actions, $5
-               FROM unnest($1::text[], $2::text[]) AS u(user_id, actions)
-               JOIN pushers p ON p.user_id = u.user_id
-             ON CONFLICT DO NOTHING`,
-            toPush.map((r) => r.user_id),
-            toPush.map((r) => r.actions),
-            event.eventId,
-            event.roomId,
-            BigInt(now),
-          )
-        : 0;
-      return { position, queued };
-    });
+      return { positions: new Map(), queued: 0 };
+    }
+    const rows = evaluated.flatMap(({ event, threadId, rows }, ordinal) =>
+      rows.map((row) => ({ ...row, event, threadId, ordinal })),
+    );
+    const [written] = await this.db.$queryRawUnsafe<Array<{ last: bigint; queued: number }>>(
+      `WITH alloc AS (${allocationSql("'notifications'", '$13::bigint')}),
+       ins AS (
+         INSERT INTO event_push_actions (user_id, event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos)
+         SELECT u.user_id, u.event_id, u.room_id, u.stream_pos, u.thread_id, u.notify, u.highlight, u.actions, $10,
+                (SELECT position FROM alloc) - $13::bigint + 1 + u.ordinal
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::boolean[], $7::boolean[], $8::text[], $9::int[])
+             AS u(user_id, event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ordinal)
+         ON CONFLICT DO NOTHING
+         RETURNING user_id, event_id, room_id, notify, actions),
+       queued AS (
+         INSERT INTO push_outbox (pusher_id, user_id, event_id, room_id, actions, next_attempt_ts)
+         SELECT p.pusher_id, p.user_id, ins.event_id, ins.room_id, ins.actions, $10
+           FROM ins JOIN pushers p ON p.user_id = ins.user_id
+          WHERE ins.notify
+         ON CONFLICT DO NOTHING
+         RETURNING 1),
+       progress AS (${PROGRESS_UPSERT.replace('$1', '$11').replace('$2', '$12')})
+       SELECT (SELECT position FROM alloc) AS last, (SELECT count(*)::int FROM queued) AS queued`,
+      rows.map((r) => r.userId),
+      rows.map((r) => r.event.eventId),
+      rows.map((r) => r.event.roomId),
+      rows.map((r) => BigInt(r.event.streamPos)),
+      rows.map((r) => r.threadId),
+      rows.map((r) => r.notify),
+      rows.map((r) => r.highlight),
+      rows.map((r) => r.actions),
+      rows.map((r) => r.ordinal),
+      BigInt(Date.now()),
+      progress.map((p) => p.roomId),
+      progress.map((p) => p.streamPos),
+      evaluated.length,
+    );
+    const first = firstAllocated(written.last!, evaluated.length);
+    const positions = new Map(evaluated.map(({ event }, ordinal) => [event.roomId, first + BigInt(ordinal)]));
+    return { positions, queued: written.queued };
   }
 
   private async displayName(roomId: string, userId: string): Promise<string | undefined> {
@@ -162,8 +211,8 @@ export class NotificationRecorder {
   }
 }
 
-/** The room's events are evaluated up to $2 (never moves back: a redelivered older event leaves it). */
-const PROGRESS_UPSERT = `INSERT INTO push_room_progress (room_id, stream_pos) VALUES ($1, $2)
+/** Each room's events are evaluated up to its position (never moves back: a redelivered older event leaves it). */
+const PROGRESS_UPSERT = `INSERT INTO push_room_progress (room_id, stream_pos) SELECT * FROM unnest($1::text[], $2::bigint[])
   ON CONFLICT (room_id) DO UPDATE SET stream_pos = GREATEST(push_room_progress.stream_pos, EXCLUDED.stream_pos)`;
 
 /** A user ID no event can name (it is not a valid one), standing for every member with the default rules. */

@@ -42,11 +42,9 @@ export class PushCatchUp {
       const events = await this.committed.after(after, BATCH);
       if (events.length === 0) break;
       const progress = await this.progressOf([...new Set(events.map((e) => e.roomId))]);
-      for (const event of events) {
-        if (BigInt(event.streamPos) <= (progress.get(event.roomId) ?? 0n)) continue;
-        queued = (await this.recorder.record(event)) || queued;
-        evaluated++;
-      }
+      const unevaluated = events.filter((e) => BigInt(e.streamPos) > (progress.get(e.roomId) ?? 0n));
+      queued = (await this.recorder.recordAll(unevaluated)) || queued;
+      evaluated += unevaluated.length;
       if (events.length < BATCH) break;
       after = BigInt(events[events.length - 1].streamPos);
     }

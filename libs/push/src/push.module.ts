@@ -40,8 +40,8 @@ export class PushModule implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     // In one process, what was committed before the last stop and not evaluated goes first.
     if (this.config.bus.kind === 'in-process' && (await this.catchUp.run())) this.delivery.wake();
-    await this.bus.consumeDurable('output.room', PUSH_CONSUMER, async (event) => {
-      if (await this.recorder.record(event)) this.delivery.wake();
+    await this.bus.consumeDurableBatches('output.room', PUSH_CONSUMER, async (events) => {
+      if (await this.recorder.recordAll(events)) this.delivery.wake();
     });
   }
 }

@@ -6,7 +6,9 @@ import type { StoredEvent } from './room-reader';
  * the PDU's public fields plus event_id and room_id, with `unsigned` from
  * this server's point of view (transaction_id only for the sending device;
  * redacted_because, the whole redaction event, for a redacted event;
- * m.relations, the bundled aggregations, when given).
+ * m.relations, the bundled aggregations, when given; prev_content for a
+ * state event that replaced another, with Synapse's prev_sender and
+ * replaces_state beside it, which clients and Complement read too).
  */
 export function toClientEvent(
   event: StoredEvent,
@@ -25,6 +27,11 @@ export function toClientEvent(
   if (viewer && event.txnId && event.pdu.sender === viewer.userId && event.senderDeviceId === viewer.deviceId)
     unsigned.transaction_id = event.txnId;
   if (event.viewerMembership !== undefined) unsigned.membership = event.viewerMembership;
+  if (event.replaces) {
+    unsigned.prev_content = event.replaces.pdu.content;
+    unsigned.prev_sender = event.replaces.pdu.sender;
+    unsigned.replaces_state = event.replaces.eventId;
+  }
   return formatEvent(event.eventId, event.roomId, event.pdu, unsigned);
 }
 

@@ -9,6 +9,8 @@ export * from './event-builder';
 export * from './membership-template';
 export * from './public-rooms';
 export * from './remote-knocks';
+export * from './remote-invites';
+export * from './residency';
 export * from './spaces/room-summary';
 export * from './spaces/space-children';
 export * from './spaces/hierarchy-access';

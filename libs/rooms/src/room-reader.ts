@@ -27,6 +27,8 @@ export interface StoredEvent {
   senderDeviceId: string | null;
   /** The viewer's membership once the event is applied (unsigned.membership), set when EventVisibility judged it for a user. */
   viewerMembership?: string;
+  /** For a state event: the one it replaced in the state before it (unsigned.prev_content), redacted if it was. */
+  replaces?: { eventId: string; pdu: Pdu };
 }
 
 /** A timeline event without its JSON (see eventHeadersInRange). */
@@ -52,6 +54,9 @@ interface EventRow {
   redaction_json: string | null;
   txn_id: string | null;
   sender_device_id: string | null;
+  replaces_state: string | null;
+  /** The replaced state event's JSON, prefixed with `redacted:` when it was redacted. */
+  replaced_json: string | null;
 }
 
 /** Room versions whose room ID is the create event's ID: their create event is an implied auth event. */
@@ -59,10 +64,13 @@ const CREATE_EVENT_IMPLIED_VERSIONS = knownRoomVersions()
   .filter((v) => v.roomIdFromCreateEvent)
   .map((v) => v.id);
 
-// The redaction's JSON comes with a redacted event, read by the unique event_id index only when there is one.
+// The redaction's JSON comes with a redacted event, and the replaced state event's with a state event, each read by
+// the unique event_id index only when there is one.
 const EVENT_COLUMNS = `e.event_nid, e.event_id, r.room_id, r.room_version, j.json, e.stream_pos, e.depth, e.redacted_by,
   (SELECT rj.json FROM events re JOIN event_json rj ON rj.event_nid = re.event_nid WHERE re.event_id = e.redacted_by) AS redaction_json,
-  e.txn_id, e.sender_device_id`;
+  e.txn_id, e.sender_device_id, e.replaces_state,
+  (SELECT CASE WHEN pe.redacted_by IS NULL THEN pj.json ELSE 'redacted:' || pj.json END
+     FROM events pe JOIN event_json pj ON pj.event_nid = pe.event_nid WHERE pe.event_id = e.replaces_state) AS replaced_json`;
 const EVENT_JOINS = `FROM events e JOIN event_json j ON j.event_nid = e.event_nid JOIN rooms r ON r.room_nid = e.room_nid`;
 
 /**
@@ -272,21 +280,28 @@ export class RoomReader {
     return (await this.db.forgottenRoom.findUnique({ where: { userId_roomId: { userId, roomId } } })) !== null;
   }
 
-  /** Rooms where the user's current membership is one of `memberships`. */
+  /**
+   * Rooms where the user's current membership is one of `memberships`.
+   * Invites to and knocks on rooms this server is not in are kept apart
+   * (remote_invites, remote_knocks); a room this server was in before also
+   * has its old state here, so the newer of the two (by stream position) is
+   * the user's membership.
+   */
   async roomsOfUser(
     userId: string,
     memberships: string[],
   ): Promise<Array<{ roomId: string; membership: string; streamPos: bigint }>> {
     const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; membership: string; stream_pos: bigint }>>(
-      // Invites to and knocks on rooms of other servers that this server is not in are kept apart (remote_invites, remote_knocks).
-      `SELECT r.room_id, c.membership, c.stream_pos FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
-       WHERE c.user_id = $1 AND c.membership = ANY($2::text[])
-       UNION ALL
-       SELECT i.room_id, 'invite', i.stream_pos FROM remote_invites i
-       WHERE i.user_id = $1 AND 'invite' = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.room_id = i.room_id)
-       UNION ALL
-       SELECT k.room_id, k.membership, k.stream_pos FROM remote_knocks k
-       WHERE k.user_id = $1 AND k.membership = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.room_id = k.room_id)`,
+      `SELECT room_id, membership, stream_pos FROM (
+         SELECT DISTINCT ON (room_id) room_id, membership, stream_pos FROM (
+           SELECT r.room_id, c.membership, c.stream_pos FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
+           WHERE c.user_id = $1
+           UNION ALL
+           SELECT i.room_id, i.membership, i.stream_pos FROM remote_invites i WHERE i.user_id = $1
+           UNION ALL
+           SELECT k.room_id, k.membership, k.stream_pos FROM remote_knocks k WHERE k.user_id = $1
+         ) every_source ORDER BY room_id, stream_pos DESC
+       ) latest WHERE membership = ANY($2::text[])`,
       userId,
       memberships,
     );
@@ -296,10 +311,33 @@ export class RoomReader {
   /** What an invite to a room this server is not in shows: the stripped state the inviter sent, and the invite. */
   async remoteInviteState(roomId: string, userId: string): Promise<JsonObject[] | undefined> {
     const invite = await this.db.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId } } });
-    if (!invite) return undefined;
+    if (invite?.membership !== 'invite') return undefined;
     const pdu = JSON.parse(invite.event) as Pdu;
     const state = JSON.parse(invite.inviteRoomState) as JsonObject[];
     return [...state, { type: pdu.type, state_key: pdu.state_key!, sender: pdu.sender, content: pdu.content }];
+  }
+
+  /**
+   * The leave that ended an invite to a room this server is not in (declined
+   * or rescinded: an out-of-band membership, see RemoteInvites), as the
+   * user's rooms.leave shows it.
+   */
+  async outOfBandLeave(roomId: string, userId: string): Promise<StoredEvent | undefined> {
+    const row = await this.db.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId } } });
+    if (row?.membership !== 'leave') return undefined;
+    const pdu = JSON.parse(row.event) as Pdu;
+    return {
+      eventId: row.eventId,
+      roomId,
+      roomVersion: row.roomVersion ?? '1',
+      pdu,
+      streamPos: row.streamPos,
+      depth: BigInt(pdu.depth),
+      redactedBy: null,
+      redactedBecause: null,
+      txnId: null,
+      senderDeviceId: null,
+    };
   }
 
   /** What a knock on a room this server is not in shows: the stripped state the resident server sent, and the knock. */
@@ -616,10 +654,19 @@ function toStoredEvent(row: EventRow): StoredEvent {
     redactedBecause: row.redaction_json === null ? null : (JSON.parse(row.redaction_json) as Pdu),
     txnId: row.txn_id,
     senderDeviceId: row.sender_device_id,
+    ...(row.replaces_state && row.replaced_json
+      ? { replaces: replacedEvent(row, row.replaces_state, row.replaced_json) }
+      : {}),
   };
 }
 
 /** A room's state with only the named users' m.room.member events (all of them when `members` is undefined). */
 function keepMembers(state: StoredEvent[], members: ReadonlySet<string> | undefined): StoredEvent[] {
   return members ? state.filter((e) => e.pdu.type !== 'm.room.member' || members.has(e.pdu.state_key!)) : state;
+}
+
+function replacedEvent(row: EventRow, eventId: string, json: string): { eventId: string; pdu: Pdu } {
+  const redacted = json.startsWith('redacted:');
+  const pdu = JSON.parse(redacted ? json.slice('redacted:'.length) : json) as Pdu;
+  return { eventId, pdu: redacted ? redactEvent(getRoomVersion(row.room_version), pdu) : pdu };
 }

@@ -55,6 +55,7 @@ export type SyncRoomReads = RoomViewReads &
     | 'maxStreamPos'
     | 'remoteInviteState'
     | 'remoteKnockState'
+    | 'outOfBandLeave'
     | 'stateChangedBetween'
     | 'currentStateOf'
     | 'statesAt'

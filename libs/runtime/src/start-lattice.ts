@@ -31,6 +31,7 @@ import {
   consumerPending,
   dbPoolConnections,
   JsonLogger,
+  TextLogger,
   startProcessMetrics,
 } from '@lattice/telemetry';
 import type { LoggerService, LogLevel } from '@nestjs/common';
@@ -136,9 +137,9 @@ async function createBus(config: LatticeConfig, db: Database): Promise<Bus> {
 const LOG_LEVELS: LogLevel[] = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'];
 
 /** The logger of a process: JSON lines when configured, else Nest's text logger; both from the configured level up. */
-export function loggerFor(config: LatticeConfig): LoggerService | LogLevel[] {
+export function loggerFor(config: LatticeConfig): LoggerService {
   if (config.logging.format === 'json') return new JsonLogger(config.role, config.logging.level);
-  return LOG_LEVELS.slice(LOG_LEVELS.indexOf(config.logging.level));
+  return new TextLogger({ logLevels: LOG_LEVELS.slice(LOG_LEVELS.indexOf(config.logging.level)) });
 }
 
 /** Pool use and consumer lag, read when Prometheus scrapes. */

@@ -74,8 +74,11 @@ export class ReceiptStore {
     for (const r of rows) {
       if (r.receiptType === 'm.read.private' && r.userId !== viewer) continue;
       const content = contents.get(r.roomId) ?? contents.set(r.roomId, {}).get(r.roomId)!;
-      const byType = (content[r.eventId] ??= {});
-      (byType[r.receiptType] ??= {})[r.userId] = { ts: Number(r.ts), ...(r.threadId ? { thread_id: r.threadId } : {}) };
+      const byUser = ((content[r.eventId] ??= {})[r.receiptType] ??= {});
+      // A user's unthreaded and threaded receipts on one event share this one slot: the unthreaded one wins, as it
+      // covers the thread too (MSC4102, which Synapse follows); a client would otherwise miss it.
+      if (r.threadId && byUser[r.userId] && !('thread_id' in byUser[r.userId])) continue;
+      byUser[r.userId] = { ts: Number(r.ts), ...(r.threadId ? { thread_id: r.threadId } : {}) };
     }
     return contents;
   }

@@ -671,6 +671,18 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     ignored: ReadonlySet<string>,
   ): Promise<LeftRoom> {
     const filter = request.filter?.room;
+    const outOfBand = await this.reader.outOfBandLeave(roomId, request.userId);
+    // An invite this server was never in the room for ended with a leave only this user's servers know of: that is all there is to show.
+    if (outOfBand?.streamPos === leftAt)
+      return {
+        timeline: {
+          events: [toClientEvent(outOfBand, request)],
+          limited: false,
+          prev_batch: formatPaginationToken(leftAt),
+        },
+        state: { events: [] },
+        account_data: { events: [] },
+      };
     const limit = filter?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     const fetched = await this.reader.timeline(roomId, {
       after: since?.events ?? 0n,

@@ -3,3 +3,4 @@ export * from './metrics';
 export * from './untraced';
 export * from './log-context';
 export * from './json-logger';
+export * from './text-logger';

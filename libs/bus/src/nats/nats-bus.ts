@@ -19,7 +19,7 @@ import {
   type StreamConfig,
 } from 'nats';
 import { partitionOf, type BusContract, type RequestSubject, type StreamSubject } from '@lattice/contracts';
-import type { Bus, ConsumerLag, DurableOptions, RequestHandler, StreamHandler } from '../bus';
+import type { BatchStreamHandler, Bus, ConsumerLag, DurableOptions, RequestHandler, StreamHandler } from '../bus';
 import {
   LEASE_BUCKET,
   MEMBER_BUCKET,
@@ -294,6 +294,26 @@ export class NatsBus implements Bus {
     handler: StreamHandler<S>,
     options: DurableOptions = {},
   ): Promise<void> {
+    await this.consumeDurableMessages(subject, durableName, options, async (events) => {
+      for (const event of events) await handler(event);
+    });
+  }
+
+  async consumeDurableBatches<S extends StreamSubject>(
+    subject: S,
+    durableName: string,
+    handler: BatchStreamHandler<S>,
+  ): Promise<void> {
+    await this.consumeDurableMessages(subject, durableName, {}, handler);
+  }
+
+  /** Each message's events (what one publish carried) go to `handle` together; the message is acknowledged once it resolves. */
+  private async consumeDurableMessages<S extends StreamSubject>(
+    subject: S,
+    durableName: string,
+    options: DurableOptions,
+    handle: BatchStreamHandler<S>,
+  ): Promise<void> {
     const name = durableConsumerName(durableName, subject);
     await this.ensureDurableConsumer(name, subject, options);
     void (async () => {
@@ -306,7 +326,7 @@ export class NatsBus implements Bus {
         const parent = traceContextOf(message.headers);
         await tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
           try {
-            for (const event of decodeOutputPayload(message.data)) await handler(event as BusContract[S]['event']);
+            await handle(decodeOutputPayload(message.data) as Array<BusContract[S]['event']>);
             message.ack();
           } catch (e) {
             // Delivered again after the delay, to this process or another sharing the name (an ordered

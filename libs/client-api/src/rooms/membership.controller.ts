@@ -2,7 +2,15 @@ import { Body, Controller, HttpCode, Logger, Param, Post } from '@nestjs/common'
 import { AccountStore } from '@lattice/accounts';
 import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import type { MembershipAction } from '@lattice/contracts';
-import { FederationClient, leaveThrough, RemoteJoiner } from '@lattice/federation';
+import {
+  fetchMissedEvents,
+  FederationClient,
+  leaveThrough,
+  outOfBandLeave,
+  RemoteJoiner,
+  ServerKeys,
+  type RemoteJoin,
+} from '@lattice/federation';
 import {
   Auth,
   Errors,
@@ -14,8 +22,23 @@ import {
   Tenant,
   validateBody,
 } from '@lattice/http';
-import { isRoomId, restrictedJoinAllowedRooms, serverNameOf, type JsonObject } from '@lattice/protocol';
-import { Keyring, RemoteKnocks, RoomInputClient, type PendingKnock } from '@lattice/rooms';
+import {
+  findRoomVersion,
+  isRoomId,
+  referencedIds,
+  restrictedJoinAllowedRooms,
+  serverNameOf,
+  type JsonObject,
+} from '@lattice/protocol';
+import {
+  isResident,
+  Keyring,
+  RemoteInvites,
+  RemoteKnocks,
+  RoomInputClient,
+  type PendingInvite,
+  type PendingKnock,
+} from '@lattice/rooms';
 import { AliasResolver } from '../directory/alias-resolver';
 import { StorageAccess } from '../storage-access';
 import { remoteFailure } from './remote-failure';
@@ -60,6 +83,8 @@ export class MembershipController {
     private readonly inviter: RemoteInviter,
     private readonly namespaces: NamespaceQueries,
     private readonly carryOver: UpgradeCarryOver,
+    private readonly invites: RemoteInvites,
+    private readonly keys: ServerKeys,
   ) {}
 
   @GuestAllowed()
@@ -108,8 +133,12 @@ export class MembershipController {
 
   /**
    * A room this server is in is joined by the room-server; another is joined
-   * through the servers named, the room ID's own server, and the server of
-   * whoever invited the user.
+   * through the servers named, the room ID's own server, the server of
+   * whoever invited the user and, for a room this server was in before, the
+   * servers it last knew in it. A room this server only knows old state of
+   * is joined remotely too (server-server-api "Joining Rooms": only a
+   * resident server can build a join on the room's current state); a room
+   * no other server is known in falls back to this server's own state.
    */
   private async joinKnownOrRemote(
     r: Requester,
@@ -121,24 +150,38 @@ export class MembershipController {
   ): Promise<string> {
     requireNotSuspended(r);
     if (r.isGuest) await this.requireGuestsMayJoin(roomId);
-    if (await this.storage.reader.roomVersion(roomId)) {
-      try {
-        await this.act(r, t, roomId, 'join', r.userId, reason, content);
-      } catch (e) {
-        return this.joinRestrictedElsewhere(e, r, t, roomId, via, content);
-      }
-      await this.carryOverSettings(r.userId, roomId);
-      return roomId;
-    }
+    const known = (await this.storage.reader.roomVersion(roomId)) !== undefined;
+    if (known && (await isResident(this.storage.reader, this.tenants, roomId)))
+      return this.joinLocal(r, t, roomId, via, reason, content);
     if (!isRoomId(roomId)) throw Errors.invalidParam(`Invalid room ID ${roomId}`);
-    const invite = await this.storage.db.remoteInvite.findUnique({
-      where: { roomId_userId: { roomId, userId: r.userId } },
-    });
-    const inviter = invite && serverNameOf((JSON.parse(invite.event) as { sender: string }).sender);
+    const invite = await this.invites.pending(roomId, r.userId);
+    const lastKnown = known ? await this.storage.reader.joinedServers(roomId) : [];
     const servers = [
-      ...new Set([...via, serverNameOf(roomId), inviter].filter((s): s is string => !!s && s !== t.serverName)),
+      ...new Set(
+        [...via, serverNameOf(roomId), invite && serverNameOf(invite.pdu.sender), ...lastKnown].filter(
+          (s): s is string => !!s && !this.tenants.isLocal(s),
+        ),
+      ),
     ];
-    return this.joinRemote(r, t, roomId, servers, content);
+    if (known && servers.length === 0) return this.joinLocal(r, t, roomId, via, reason, content);
+    return this.joinRemote(r, t, roomId, servers, content, known);
+  }
+
+  private async joinLocal(
+    r: Requester,
+    t: TenantConfig,
+    roomId: string,
+    via: string[],
+    reason: string | undefined,
+    content: JsonObject,
+  ): Promise<string> {
+    try {
+      await this.act(r, t, roomId, 'join', r.userId, reason, content);
+    } catch (e) {
+      return this.joinRestrictedElsewhere(e, r, t, roomId, via, content);
+    }
+    await this.carryOverSettings(r.userId, roomId);
+    return roomId;
   }
 
   /** A joined replacement room gets the user's settings of the room it replaced; the join stands if that fails. */
@@ -184,15 +227,16 @@ export class MembershipController {
   @HttpCode(200)
   async leave(@Auth() r: Requester, @Tenant() t: TenantConfig, @Param('roomId') roomId: string, @Body() raw: unknown) {
     const body = validateBody(reasonBody, raw);
-    if (await this.storage.reader.roomVersion(roomId)) {
+    if (
+      (await this.storage.reader.roomVersion(roomId)) &&
+      (await isResident(this.storage.reader, this.tenants, roomId))
+    ) {
       await this.act(r, t, roomId, 'leave', r.userId, body.reason);
       return {};
     }
-    const invite = await this.storage.db.remoteInvite.findUnique({
-      where: { roomId_userId: { roomId, userId: r.userId } },
-    });
+    const invite = await this.invites.pending(roomId, r.userId);
     const knock = await this.knocks.pending(roomId, r.userId);
-    if (invite) await this.declineRemoteInvite(r, t, roomId, (JSON.parse(invite.event) as { sender: string }).sender);
+    if (invite) await this.declineRemoteInvite(r, t, invite);
     else if (knock) await this.retractRemoteKnock(r, t, roomId, knock);
     else await this.act(r, t, roomId, 'leave', r.userId, body.reason);
     return {};
@@ -266,25 +310,28 @@ export class MembershipController {
    */
   /**
    * Declines an invite to a room this server is not in: a leave through the
-   * inviter's server, then the invite is forgotten here. If that server
-   * cannot be reached the invite is forgotten anyway: the user said no.
+   * inviter's server (server-server-api "Leaving Rooms (Rejecting
+   * Invites)"). If that server cannot be reached or refuses, the user still
+   * said no: the leave is this server's own (outOfBandLeave). Either way the
+   * room moves to the user's rooms.leave with that leave.
    */
-  private async declineRemoteInvite(r: Requester, t: TenantConfig, roomId: string, inviter: string): Promise<void> {
-    const server = serverNameOf(inviter);
-    if (server)
-      await leaveThrough(
-        this.federation,
-        await this.keyring.signingKey(t.serverName),
-        t.serverName,
-        server,
-        r.userId,
-        roomId,
-      ).catch((e: unknown) =>
+  private async declineRemoteInvite(r: Requester, t: TenantConfig, invite: PendingInvite): Promise<void> {
+    const roomId = invite.pdu.room_id!;
+    const server = serverNameOf(invite.pdu.sender);
+    const key = await this.keyring.signingKey(t.serverName);
+    const left =
+      server &&
+      (await leaveThrough(this.federation, key, t.serverName, server, r.userId, roomId).catch((e: unknown) => {
         this.logger.debug(
-          `Declining the invite of ${inviter} to ${roomId} through ${server} failed; the invite is forgotten here anyway: ${String(e)}`,
-        ),
-      );
-    await this.storage.db.remoteInvite.deleteMany({ where: { roomId, userId: r.userId } });
+          `Declining the invite of ${invite.pdu.sender} to ${roomId} through ${server} failed; declined here alone: ${String(e)}`,
+        );
+        return undefined;
+      }));
+    const version = invite.roomVersion === undefined ? undefined : findRoomVersion(invite.roomVersion);
+    const leave = left || (version && outOfBandLeave(version, invite, t.serverName, key));
+    if (leave) await this.invites.left(leave.pdu, leave.eventId);
+    // An invite kept before its room's version was recorded cannot be answered with a leave of this server's: it goes.
+    else await this.storage.db.remoteInvite.deleteMany({ where: { roomId, userId: r.userId } });
   }
 
   /**
@@ -334,7 +381,7 @@ export class MembershipController {
     );
     if (servers.length === 0) throw refusal;
     // Where no other server lets the user in either, this server's own refusal is the answer.
-    return this.joinRemote(r, t, roomId, servers, content).catch((e: unknown) => {
+    return this.joinRemote(r, t, roomId, servers, content, true).catch((e: unknown) => {
       this.logger.debug(`Joining ${roomId} through ${servers.join(', ')} failed too: ${String(e)}`);
       throw refusal;
     });
@@ -347,13 +394,16 @@ export class MembershipController {
     roomId: string,
     servers: string[],
     content: JsonObject,
+    /** The room is here already (a rejoin): its state comes whole, not partial. */
+    rejoin = false,
   ): Promise<string> {
     if (servers.length === 0)
       throw Errors.notFound(`${roomId} is not known here; name a server to join it through (via)`);
     const profile = (await this.accounts.getProfile(r.userId)) ?? {};
     const joined = await this.remote
-      .join(t.serverName, r.userId, roomId, servers, { ...(profile as JsonObject), ...content })
+      .join(t.serverName, r.userId, roomId, servers, { ...(profile as JsonObject), ...content }, { fullState: rejoin })
       .catch(remoteFailure(`join ${roomId} through ${servers.join(', ')}`));
+    const missed = rejoin ? await this.missedSinceLeaving(t, joined, servers) : [];
     await this.rooms.submit({
       kind: 'remoteJoin',
       serverName: t.serverName,
@@ -365,8 +415,37 @@ export class MembershipController {
       state: joined.state,
       authChain: joined.authChain,
       ...(joined.partial ? { partial: joined.partial } : {}),
+      ...(missed.length ? { missed } : {}),
     });
     await this.carryOverSettings(r.userId, roomId);
     return roomId;
+  }
+
+  /**
+   * What a room this server had left got since (client-server-api
+   * "Room history visibility" lets a user rejoining a shared room page back
+   * through it): fetched from the resident up to the join's prev events.
+   * If it cannot be fetched whole, the join leaves a gap in the timeline.
+   */
+  private async missedSinceLeaving(t: TenantConfig, joined: RemoteJoin, servers: string[]) {
+    return fetchMissedEvents(this.federation, this.keys, {
+      origin: t.serverName,
+      servers: [...new Set([joined.server, ...servers])],
+      roomId: joined.pdu.room_id!,
+      version: joined.version,
+      latest: referencedIds(joined.pdu.prev_events),
+      known: async (eventIds) =>
+        new Set(
+          (
+            await this.storage.db.event.findMany({
+              where: { eventId: { in: eventIds }, isOutlier: false },
+              select: { eventId: true },
+            })
+          ).map((e) => e.eventId),
+        ),
+    }).catch((e: unknown) => {
+      this.logger.debug(`The events ${joined.pdu.room_id} got since this server left were not fetched: ${String(e)}`);
+      return [];
+    });
   }
 }

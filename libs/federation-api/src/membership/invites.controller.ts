@@ -1,17 +1,9 @@
 import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
-import { BUS, type Bus } from '@lattice/bus';
-import type { TenantConfig } from '@lattice/config';
+import { TenantDirectory, type TenantConfig } from '@lattice/config';
 import { checkIncomingPdu, ServerKeys } from '@lattice/federation';
 import { Errors, MatrixError, Public, Tenant } from '@lattice/http';
 import { findRoomVersion, serverNameOf, signEvent, type Pdu } from '@lattice/protocol';
-import { Keyring, FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
-import {
-  allocateStreamPositions,
-  PRISMA,
-  POSITION_CACHE,
-  type PrismaClient,
-  type PositionCache,
-} from '@lattice/storage';
+import { FEDERATION_ROOM_READS, isResident, Keyring, RemoteInvites, type FederationRoomReads } from '@lattice/rooms';
 import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 import { ServerAclGuard } from '../auth/server-acl.guard';
 
@@ -19,16 +11,16 @@ import { ServerAclGuard } from '../auth/server-acl.guard';
  * Invites of our users by other servers (server-server-api "Inviting to a
  * room", v2): the invite is checked, countersigned with this tenant's key
  * and returned. If this server is not in the room, the invite is kept (with
- * the stripped state the inviter sent) for the user's /sync until they join.
+ * the stripped state the inviter sent) for the user's /sync until they join
+ * or it ends with a leave (RemoteInvites).
  */
 @Controller('_matrix/federation/v2/invite')
 @UseGuards(FederationAuthGuard, ServerAclGuard)
 export class InvitesController {
   constructor(
-    @Inject(PRISMA) private readonly db: PrismaClient,
-    @Inject(BUS) private readonly bus: Bus,
-    @Inject(POSITION_CACHE) private readonly positions: PositionCache,
     private readonly keys: ServerKeys,
+    private readonly invites: RemoteInvites,
+    private readonly tenants: TenantDirectory,
     private readonly keyring: Keyring,
     @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
   ) {}
@@ -64,43 +56,15 @@ export class InvitesController {
     if (checked.eventId !== eventId) throw Errors.badJson(`The event's ID is ${checked.eventId}, not ${eventId}`);
 
     const signed = signEvent(version, checked.pdu, tenant.serverName, await this.keyring.signingKey(tenant.serverName));
-    // In the room already: the inviter sends the event in a transaction too, and it lands in the DAG like any other.
-    if (!(await this.reader.roomVersion(roomId)))
-      await this.keep(
-        roomId,
-        eventId,
+    // In the room: the inviter sends the event in a transaction too, and it lands in the DAG like any other. A room
+    // this server only knows old state of (its users all left) gets no transaction: the invite is kept apart.
+    if (!(await isResident(this.reader, this.tenants, roomId)))
+      await this.invites.invited(
+        version.id,
         signed,
+        eventId,
         Array.isArray(request.invite_room_state) ? request.invite_room_state : [],
       );
     return { event: signed };
-  }
-
-  private async keep(roomId: string, eventId: string, pdu: Pdu, inviteRoomState: unknown[]): Promise<void> {
-    const userId = pdu.state_key!;
-    const streamPos = await this.db.$transaction(async (tx) => {
-      const position = await allocateStreamPositions(tx, 'events', 1);
-      const data = {
-        eventId,
-        event: JSON.stringify(pdu),
-        inviteRoomState: JSON.stringify(inviteRoomState),
-        streamPos: position,
-      };
-      await tx.remoteInvite.upsert({
-        where: { roomId_userId: { roomId, userId } },
-        create: { roomId, userId, ...data },
-        update: data,
-      });
-      // An invite is how a knock is accepted (server-server-api "Inviting to a room"): the room leaves rooms.knock.
-      await tx.remoteKnock.deleteMany({ where: { roomId, userId } });
-      return position;
-    });
-    await this.positions.advance('events', streamPos);
-    await this.bus.publish('output.room', {
-      roomId,
-      eventId,
-      streamPos: streamPos.toString(),
-      pdu,
-      membershipOf: userId,
-    });
   }
 }

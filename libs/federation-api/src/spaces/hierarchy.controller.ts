@@ -23,7 +23,7 @@ import { FederationAuthGuard, Origin } from '../auth/federation-auth.guard';
 export class FederationHierarchyController {
   private readonly local: LocalSpaceRooms;
 
-  constructor(@Inject(FEDERATION_ROOM_READS) reader: FederationRoomReads) {
+  constructor(@Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads) {
     this.local = new LocalSpaceRooms(reader);
   }
 
@@ -38,22 +38,28 @@ export class FederationHierarchyController {
       throw Errors.invalidParam('suggested_only must be true or false');
     const root = await this.local.load(roomId);
     if (!root) throw Errors.notFound(`Room ${roomId} is not known to this server`);
-    if (!visibleTo(origin, root)) throw Errors.forbidden(`${origin} may not see the room ${roomId}`);
+    if (!(await this.visibleTo(origin, root))) throw Errors.forbidden(`${origin} may not see the room ${roomId}`);
     const children: HierarchyRoom[] = [];
     const inaccessible: string[] = [];
     for (const child of spaceChildren(root.room.children_state, suggested === 'true')) {
       const loaded = await this.local.load(child.roomId);
       if (!loaded) continue;
-      if (visibleTo(origin, loaded)) children.push(loaded.room);
+      if (await this.visibleTo(origin, loaded)) children.push(loaded.room);
       else inaccessible.push(child.roomId);
     }
     return { room: root.room, children, inaccessible_children: inaccessible };
   }
-}
 
-function visibleTo(origin: string, room: LocalSpaceRoom): boolean {
-  const hasMember = [...room.memberships].some(
-    ([userId, membership]) => (membership === 'join' || membership === 'invite') && serverNameOf(userId) === origin,
-  );
-  return serverMaySee(room.room, hasMember);
+  private async visibleTo(origin: string, room: LocalSpaceRoom): Promise<boolean> {
+    const hasMember = [...room.memberships].some(
+      ([userId, membership]) => (membership === 'join' || membership === 'invite') && serverNameOf(userId) === origin,
+    );
+    return serverMaySee(room.room, hasMember, await this.inAllowedRoom(origin, room.room.allowed_room_ids ?? []));
+  }
+
+  /** Whether `origin` has a joined member, as far as this server knows, in one of a restricted room's allowed rooms. */
+  private async inAllowedRoom(origin: string, allowedRoomIds: string[]): Promise<boolean> {
+    for (const roomId of allowedRoomIds) if ((await this.reader.joinedServers(roomId)).includes(origin)) return true;
+    return false;
+  }
 }

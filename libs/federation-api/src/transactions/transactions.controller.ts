@@ -1,6 +1,6 @@
 import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
 import { DeviceListStore } from '@lattice/accounts';
-import { LATTICE_CONFIG, type LatticeConfig, type TenantConfig } from '@lattice/config';
+import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig, type TenantConfig } from '@lattice/config';
 import {
   checkIncomingPdu,
   fetchAuthChain,
@@ -24,7 +24,9 @@ import {
 } from '@lattice/protocol';
 import { BUS, type Bus } from '@lattice/bus';
 import {
+  isResident,
   loadRoomHead,
+  RemoteInvites,
   RemoteKnocks,
   RoomInputClient,
   FEDERATION_ROOM_READS,
@@ -70,6 +72,8 @@ export class TransactionsController {
     private readonly acls: ServerAcls,
     private readonly deviceLists: DeviceListStore,
     private readonly knocks: RemoteKnocks,
+    private readonly invites: RemoteInvites,
+    private readonly tenants: TenantDirectory,
     @Inject(LATTICE_CONFIG) config: LatticeConfig,
     @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
     private readonly receipts: ReceiptStore,
@@ -125,13 +129,17 @@ export class TransactionsController {
     const versions = new Map<string, Promise<RoomVersion | undefined>>();
     const versionOf = (roomId: string) =>
       versions.get(roomId) ?? versions.set(roomId, this.reader.roomVersion(roomId)).get(roomId)!;
+    const residency = new Map<string, Promise<boolean>>();
+    const residentIn = (roomId: string) =>
+      residency.get(roomId) ?? residency.set(roomId, isResident(this.reader, this.tenants, roomId)).get(roomId)!;
     for (const pdu of pdus) {
       const unnamed = typeof pdu?.event_id === 'string' ? pdu.event_id : '(unidentifiable event)';
       const version = typeof pdu?.room_id === 'string' ? await versionOf(pdu.room_id) : undefined;
-      if (!version) {
-        const rejected = await this.knockRejection(origin, pdu, keys);
-        results[rejected ?? unnamed] = rejected ? {} : { error: 'This server is not in that room' };
-        continue;
+      if (!version || !(await residentIn(pdu.room_id!))) {
+        const taken = (await this.inviteRescinded(origin, pdu, keys)) ?? (await this.knockRejection(origin, pdu, keys));
+        if (taken) results[taken] = {};
+        if (!version && !taken) results[unnamed] = { error: 'This server is not in that room' };
+        if (!version || taken) continue;
       }
       // server-server-api "Server Access Control Lists": a denied server's PDUs are ignored, each with an error.
       if (!(await allowed(pdu.room_id!, origin))) {
@@ -190,6 +198,33 @@ export class TransactionsController {
       if (!fetched) results[eventId] = outcomes[i];
     });
     return { pdus: results };
+  }
+
+  /**
+   * A leave for a user of ours whose invite to a room this server is not in
+   * is pending, sent by whoever invited them: the invite is rescinded, and
+   * the room moves to the user's rooms.leave (an out-of-band membership: the
+   * inviter's server sends it to the invitee's, server-server-api
+   * "Transactions" delivers a membership to the server of its state_key).
+   * Someone else's kick of an invite is not taken: only the inviter's own
+   * rescission can be believed without the room's state. Returns the
+   * event's ID when taken.
+   */
+  private async inviteRescinded(origin: string, pdu: Pdu, keys: VerifyKeySource): Promise<string | undefined> {
+    if (
+      pdu?.type !== 'm.room.member' ||
+      pdu.content?.membership !== 'leave' ||
+      typeof pdu.state_key !== 'string' ||
+      typeof pdu.room_id !== 'string'
+    )
+      return undefined;
+    const invite = await this.invites.pending(pdu.room_id, pdu.state_key);
+    if (!invite?.roomVersion || invite.pdu.sender !== pdu.sender || serverNameOf(pdu.sender) !== origin)
+      return undefined;
+    const checked = await checkIncomingPdu(getRoomVersion(invite.roomVersion), pdu, keys);
+    if (!checked.ok) return undefined;
+    await this.invites.left(checked.pdu, checked.eventId);
+    return checked.eventId;
   }
 
   /**

@@ -15,6 +15,8 @@ import { signMembershipTemplate } from './sign-template';
 
 /** A join made through another server, checked and ready for the room-server to take in. */
 export interface RemoteJoin {
+  /** The resident server the join went through. */
+  server: string;
   version: RoomVersion;
   eventId: string;
   pdu: Pdu;
@@ -36,7 +38,9 @@ export interface RemoteJoin {
  * Events that fail are left out; a state without a create event fails the join.
  * It asks for omit_members (a partial-state or "faster" join): a resident
  * that honours it leaves most member events out, and the room is marked
- * partial until the full state is fetched (PartialStateResync).
+ * partial until the full state is fetched (PartialStateResync). A rejoin
+ * of a room this server still has (`fullState`) asks for every member: the
+ * room is not new here, so there is no partial state to mark.
  */
 export class RemoteJoiner {
   constructor(
@@ -51,11 +55,12 @@ export class RemoteJoiner {
     roomId: string,
     servers: string[],
     content: JsonObject,
+    options: { fullState?: boolean } = {},
   ): Promise<RemoteJoin> {
     let lastError: Error = new RemoteMembershipError(404, 'M_NOT_FOUND', `No server to join ${roomId} through`);
     for (const server of servers) {
       try {
-        return await this.joinThrough(origin, server, userId, roomId, content);
+        return await this.joinThrough(origin, server, userId, roomId, content, options.fullState === true);
       } catch (e) {
         lastError = e as Error;
         if (e instanceof RemoteMembershipError && e.status === 403) break;
@@ -70,6 +75,7 @@ export class RemoteJoiner {
     userId: string,
     roomId: string,
     content: JsonObject,
+    fullState: boolean,
   ): Promise<RemoteJoin> {
     const { version, template } = await makeMembershipTemplate(this.client, origin, server, 'join', roomId, userId);
     const { eventId, pdu: ours } = signMembershipTemplate(
@@ -90,7 +96,7 @@ export class RemoteJoiner {
       origin,
       server,
       'PUT',
-      `/_matrix/federation/v2/send_join/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}?omit_members=true`,
+      `/_matrix/federation/v2/send_join/${encodeURIComponent(roomId)}/${encodeURIComponent(eventId)}${fullState ? '' : '?omit_members=true'}`,
       ours as unknown as JsonObject,
     );
     const pdu = await this.residentSigned(version, eventId, ours, answer.event);
@@ -118,6 +124,7 @@ export class RemoteJoiner {
     if (!acceptedState.some((e) => e.pdu.type === 'm.room.create'))
       throw new Error(`${server} answered send_join without a valid create event`);
     return {
+      server,
       version,
       eventId,
       pdu,

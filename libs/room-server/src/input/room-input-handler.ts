@@ -402,13 +402,32 @@ export class RoomInputHandler {
   private async remoteJoin(input: RemoteJoinInput, epoch: bigint): Promise<RoomInputReplyOf<'remoteJoin'>> {
     const pdu = input.pdu;
     if (await this.store.loadRoom(input.roomId)) {
-      // The state send_join returned is the state before the join, whatever its prev events: this server may not have them.
+      // The events missed since this server left go first, each on the state of its own prev events; the join then
+      // follows them. Without them, the state send_join returned is the state before the join, whatever its prev
+      // events: this server may not have them.
+      const missed = (input.missed ?? []).map(({ eventId, pdu: missedPdu }, i) => ({
+        input: {
+          kind: 'federatedEvent' as const,
+          inputId: `${input.inputId}:missed:${i}`,
+          serverName: input.serverName,
+          sender: missedPdu.sender,
+          roomId: input.roomId,
+          eventId,
+          pdu: missedPdu,
+        },
+        epoch,
+      }));
       const stateIds = input.state.map((e) => e.eventId);
-      const prevStates = Object.fromEntries(referencedIds(pdu.prev_events).map((id) => [id, stateIds]));
+      const prevStates = missed.length
+        ? undefined
+        : Object.fromEntries(referencedIds(pdu.prev_events).map((id) => [id, stateIds]));
       const outliers = [...input.authChain, ...input.state];
-      const [reply] = await this.applyRun([
-        { input: { ...input, kind: 'federatedEvent', outliers, prevStates }, epoch },
+      const replies = await this.applyRun([
+        ...missed,
+        { input: { ...input, kind: 'federatedEvent', outliers, ...(prevStates ? { prevStates } : {}) }, epoch },
       ]);
+      const reply = replies[replies.length - 1];
+      if (reply.ok) await this.store.dropRemoteInvite({ roomId: input.roomId, userId: input.sender });
       return reply as RoomInputReplyOf<'federatedEvent'>;
     }
     const version = findRoomVersion(input.roomVersion);

@@ -20,6 +20,8 @@ export interface EventRow {
   /** None for rejected and soft-failed events: clients never see them. */
   streamPos: bigint | null;
   stateSnapshotNid: bigint | null;
+  /** State events only (messages go in by insertEvents, which leaves it out): the event it replaced. */
+  replacesState?: string | null;
   isRejected: boolean;
   rejectionReason: string | null;
   isSoftFailed: boolean;

@@ -405,6 +405,11 @@ export class RoomStore {
     return persisted;
   }
 
+  /** A rejoin through another server answered the user's invite kept apart (RemoteInvites): it goes. */
+  async dropRemoteInvite(invite: { roomId: string; userId: string }): Promise<void> {
+    await this.db.remoteInvite.deleteMany({ where: invite });
+  }
+
   /**
    * persist, with the input's own rows written first in the same transaction
    * (`first` runs before the rooms are locked). Its steps: intern every
@@ -863,6 +868,9 @@ function eventRow(
     ...baseRow(head, event.eventId, event.pdu, typeNid, stateKeyNid),
     streamPos,
     stateSnapshotNid,
+    ...(event.pdu.state_key === undefined
+      ? {}
+      : { replacesState: event.before.entries.get(stateKey(event.pdu.type, event.pdu.state_key))?.eventId ?? null }),
     isRejected: event.status === 'rejected',
     rejectionReason: event.rejectionReason ?? null,
     isSoftFailed: event.status === 'softFailed',

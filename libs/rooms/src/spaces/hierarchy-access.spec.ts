@@ -39,8 +39,13 @@ describe('who sees a room in a hierarchy', () => {
   });
 
   it('shows another server an invite-only room only where it has a member', () => {
-    expect(serverMaySee(room({}), false)).toBe(false);
-    expect(serverMaySee(room({}), true)).toBe(true);
-    expect(serverMaySee(room({ join_rule: 'restricted', allowed_room_ids: [] }), false)).toBe(true);
+    expect(serverMaySee(room({}), false, false)).toBe(false);
+    expect(serverMaySee(room({}), true, false)).toBe(true);
+  });
+
+  it('shows another server a restricted room only where it is known to be in an allowed room', () => {
+    const restricted = room({ join_rule: 'restricted', allowed_room_ids: ['!allowed:x'] });
+    expect(serverMaySee(restricted, false, false)).toBe(false);
+    expect(serverMaySee(restricted, false, true)).toBe(true);
   });
 });

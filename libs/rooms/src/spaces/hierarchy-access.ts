@@ -36,9 +36,11 @@ export function userMaySee(
 /**
  * Whether another server may learn about a room (federation GET
  * /hierarchy: rooms it "could feasibly peek/join"): it has a member there,
- * the room is open to anyone, or restricted (its users may qualify; the
- * asking server filters for them).
+ * the room is open to anyone, or restricted with an allowed room where this
+ * server knows it has a joined member (`inAllowedRoom`: only then can its
+ * users qualify as far as this server can tell; the asking server filters
+ * further for each user).
  */
-export function serverMaySee(summary: RoomSummary, serverHasMember: boolean): boolean {
-  return serverHasMember || openToAnyone(summary) || summary.allowed_room_ids !== undefined;
+export function serverMaySee(summary: RoomSummary, serverHasMember: boolean, inAllowedRoom: boolean): boolean {
+  return serverHasMember || openToAnyone(summary) || (summary.allowed_room_ids !== undefined && inAllowedRoom);
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SyncService } from '../sync-service';
-import { SlidingRoomReader, type MembershipRow } from './sliding-room-reader';
+import { SlidingRoomReader, withRemoteInvites, type MembershipRow } from './sliding-room-reader';
 
 interface Entry {
   /** The events position the rows are current to. */
@@ -36,7 +36,7 @@ export class MembershipCache {
       this.localMemberships(userId, withRoomTypes, upTo),
       this.rooms.remoteInvites(userId),
     ]);
-    return [...local.values(), ...remote];
+    return withRemoteInvites([...local.values()], remote);
   }
 
   private async localMemberships(

@@ -90,13 +90,13 @@ export class SlidingRoomReader {
     }));
   }
 
-  /** Invites to rooms of other servers this server is not in: what the room is comes from the stripped state the inviter sent. */
+  /** Invites to rooms this server is not in: what the room is comes from the stripped state the inviter sent. */
   async remoteInvites(userId: string): Promise<MembershipRow[]> {
     const rows = await this.db.$queryRawUnsafe<
       Array<{ room_id: string; stream_pos: bigint; event: string; invite_room_state: string }>
     >(
       `SELECT i.room_id, i.stream_pos, i.event, i.invite_room_state FROM remote_invites i
-       WHERE i.user_id = $1 AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.room_id = i.room_id)`,
+       WHERE i.user_id = $1 AND i.membership = 'invite'`,
       userId,
     );
     return rows.map((r) => {
@@ -214,4 +214,16 @@ export class SlidingRoomReader {
         .map((r) => r.state_key),
     );
   }
+}
+
+/**
+ * The user's rooms from both sources: a room this server was in before keeps its old state here, so an
+ * invite kept apart since (`remote`) is newer than the local membership it supersedes, and the other way
+ * round.
+ */
+export function withRemoteInvites(local: MembershipRow[], remote: MembershipRow[]): MembershipRow[] {
+  const newerInvite = new Map(remote.map((i) => [i.roomId, i.membershipPos]));
+  const current = local.filter((m) => !(m.membershipPos < (newerInvite.get(m.roomId) ?? -1n)));
+  const currentPos = new Map(current.map((m) => [m.roomId, m.membershipPos]));
+  return [...current, ...remote.filter((i) => !(i.membershipPos < (currentPos.get(i.roomId) ?? -1n)))];
 }
