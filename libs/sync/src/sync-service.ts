@@ -331,7 +331,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
 
     // client-server-api /sync: device_lists is only given for incremental syncs.
     // Read once for device lists and presence: who joined or left the user's rooms since the token.
-    await this.addUnreadCounts(request, join);
+    const notifications = await this.addUnreadCounts(request, join, current.notifications);
     await this.addSummaries(request.userId, join);
     const keys = await this.deviceKeys.syncCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
@@ -349,7 +349,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         )
       : { changed: [], left: [] };
     return {
-      next_batch: formatSyncToken({ ...current, toDevice: toDevice.next }),
+      next_batch: formatSyncToken({ ...current, toDevice: toDevice.next, notifications }),
       rooms: { join, invite, leave, knock },
       account_data: {
         events: accountData
@@ -584,14 +584,30 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  /** Every joined room of the response gets its unread counts (client-server-api "Receiving notifications"), counting the events it carries. */
-  private async addUnreadCounts(request: SyncRequest, join: Record<string, JoinedRoom>): Promise<void> {
+  /**
+   * Every joined room of the response gets its unread counts (client-server-api "Receiving notifications"),
+   * counting the events it carries. Returns the notifications position the answer covers: the counts are
+   * read after waiting for the push service, so when every room whose counts changed meanwhile is in the
+   * answer, the token moves past those rows and the wake-up they caused finds nothing to send again (else
+   * each message would cost every member a second answer with just its counts).
+   */
+  private async addUnreadCounts(
+    request: SyncRequest,
+    join: Record<string, JoinedRoom>,
+    notifications: bigint,
+  ): Promise<bigint> {
     const roomIds = Object.keys(join);
-    if (roomIds.length === 0) return;
+    if (roomIds.length === 0) return notifications;
     const fromOthers = Object.values(join).flatMap((room) =>
       room.timeline.events.filter((e) => e.sender !== request.userId).map((e) => e.event_id as string),
     );
     await this.pushEvaluation.settled(fromOthers, request.signal);
+    const latest = (await this.positions.read()).notifications ?? notifications;
+    const covered =
+      latest > notifications &&
+      [...(await this.roomsWithNewNotifications(request.userId, notifications, latest))].every((r) => r in join)
+        ? latest
+        : notifications;
     const counts = await unreadNotificationCounts(this.db, [request.userId], roomIds);
     const threaded = request.filter?.room?.timeline?.unread_thread_notifications === true;
     for (const roomId of roomIds)
@@ -602,6 +618,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
           threaded,
         ),
       );
+    return covered;
   }
 
   /**

@@ -1,6 +1,13 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { Auth, Errors, Requester } from '@lattice/http';
-import { BundledAggregations, RelationsReader, requireRoomView, viewHorizon, type StoredEvent } from '@lattice/rooms';
+import {
+  BundledAggregations,
+  RelationsReader,
+  requireRoomView,
+  viewHorizon,
+  type ChildrenQuery,
+  type StoredEvent,
+} from '@lattice/rooms';
 import { formatPaginationToken } from '@lattice/streams';
 import { StorageAccess } from '../storage-access';
 import { parseRelationsPage, parseThreadsPage } from './relations-params';
@@ -100,36 +107,43 @@ export class RelationsController {
   ) {
     const page = parseRelationsPage(query);
     const view = await requireRoomView(this.storage.reader, this.storage.visibility, roomId, r.userId);
-    const parent = await this.storage.reader.event(parentEventId);
-    const [visibleParent] =
-      parent && parent.roomId === roomId ? await this.storage.visibility.visibleToUser(r.userId, [parent]) : [];
-    if (!visibleParent) throw Errors.notFound('Event not found');
-
-    const nids = await this.relations.children({
-      roomId,
-      parentEventId,
-      relType,
-      eventType,
-      depth: page.depth,
-      backwards: page.backwards,
-      from: page.from,
-      to: page.to,
-      upTo: viewHorizon(view),
-      limit: page.limit,
-    });
-    const pageNids = nids.slice(0, page.limit);
-    const events = await this.storage.reader.eventsByNid(pageNids);
-    // eventsByNid reads oldest first; a backwards page is newest first.
-    if (page.backwards) events.reverse();
-    const last = events.at(-1);
+    // The parent and the page are read side by side and pass the visibility check together: one round of reads each.
+    const [parent, { children, more }] = await Promise.all([
+      this.storage.reader.event(parentEventId),
+      this.page({
+        roomId,
+        parentEventId,
+        relType,
+        eventType,
+        depth: page.depth,
+        backwards: page.backwards,
+        from: page.from,
+        to: page.to,
+        upTo: viewHorizon(view),
+        limit: page.limit,
+      }),
+    ]);
+    if (!parent || parent.roomId !== roomId) throw Errors.notFound('Event not found');
+    const [visibleParent, ...visible] = await this.storage.visibility.visibleToUser(r.userId, [parent, ...children]);
+    if (visibleParent?.eventId !== parent.eventId) throw Errors.notFound('Event not found');
+    const last = children.at(-1);
     return {
-      chunk: await this.bundles.clientEvents(r, await this.storage.visibility.visibleToUser(r.userId, events)),
-      ...(nids.length > page.limit && last
+      chunk: await this.bundles.clientEvents(r, visible),
+      ...(more && last
         ? { next_batch: formatPaginationToken(page.backwards ? last.streamPos : last.streamPos + 1n) }
         : {}),
       ...(query.from !== undefined ? { prev_batch: query.from } : {}),
       ...(page.recurseGiven ? { recursion_depth: page.depth } : {}),
     };
+  }
+
+  /** The children on one page, in page order, and whether a next page follows. */
+  private async page(query: ChildrenQuery): Promise<{ children: StoredEvent[]; more: boolean }> {
+    const nids = await this.relations.children(query);
+    const children = await this.storage.reader.eventsByNid(nids.slice(0, query.limit));
+    // eventsByNid reads oldest first; a backwards page is newest first.
+    if (query.backwards) children.reverse();
+    return { children, more: nids.length > query.limit };
   }
 }
 

@@ -3,7 +3,7 @@ import type { JsonObject } from '@lattice/protocol';
 import { BundledAggregations, toClientEvent, type StoredEvent, type Viewer } from '@lattice/rooms';
 import { formatPaginationToken, roomEventMatches, type RoomEventFilter } from '@lattice/streams';
 import { StorageAccess } from '../storage-access';
-import { SearchIndex, type SearchHit, type SearchQuery } from './search-index';
+import { SearchIndex, type SearchHit, type SearchPlan, type SearchQuery } from './search-index';
 import { SEARCH_KEYS, type RoomEventsCriteria } from './search-schemas';
 import { formatSearchToken, parseSearchToken } from './search-token';
 
@@ -55,9 +55,10 @@ export class RoomEventSearch {
       after: nextBatch === undefined ? undefined : parseSearchToken(nextBatch, order),
       limit: Math.min(filter?.limit ?? DEFAULT_LIMIT, MAX_LIMIT),
     };
+    const plan = await this.index.plan(query);
     const [{ found, resumeAfter }, count] = await Promise.all([
-      this.visibleMatches(viewer, query, filter),
-      this.index.count(query),
+      this.visibleMatches(viewer, query, plan, filter),
+      this.index.count(query, plan),
     ]);
     const clientEvents = await this.bundles.clientEvents(
       viewer,
@@ -98,13 +99,14 @@ export class RoomEventSearch {
   private async visibleMatches(
     viewer: Viewer,
     query: SearchQuery,
+    plan: SearchPlan,
     filter: RoomEventFilter | undefined,
   ): Promise<{ found: Found[]; resumeAfter?: SearchHit }> {
     const found: Found[] = [];
     let after = query.after;
     let lastExamined: SearchHit | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const hits = await this.index.page({ ...query, after, limit: query.limit + 1 });
+      const hits = await this.index.page({ ...query, after, limit: query.limit + 1 }, plan);
       const candidates = hits.slice(0, query.limit);
       const stored = await this.storage.visibility.visibleToUser(
         viewer.userId,

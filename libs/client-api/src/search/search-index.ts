@@ -26,35 +26,80 @@ export interface SearchQuery {
 const CONFIG = `'english'`;
 
 /**
+ * A query the database expects to match more events than this (in all
+ * rooms: the full-text index reads every match of a word wherever it is) is
+ * answered by walking the searcher's rooms newest first instead: ranking or
+ * counting each of 100,000 matches of a common word takes hundreds of
+ * milliseconds, finding the newest few a handful.
+ */
+const INDEX_READ_LIMIT = 20_000;
+/** Such a query ranks this many of the most recent matches (order_by recent still reaches all of them). */
+export const RANK_WINDOW = 200;
+
+/** How a query is answered, from the database's estimate of its matches. */
+export interface SearchPlan {
+  /** Matches in the searcher's rooms, as the planner estimates them. */
+  estimate: number;
+  /** Walk the rooms newest first (a common word), rather than read every match through the index. */
+  walk: boolean;
+}
+
+/**
  * Queries over event_search (the tsvector index the database keeps of message
  * bodies, room names and topics). The query is read as a web search would
  * (websearch_to_tsquery: words, "quoted phrases", -exclusions, or), and
  * ranked by ts_rank_cd (cover density: matched words close together rank
- * higher). Soft-failed events are never results.
+ * higher). Soft-failed events are never indexed (the trigger of migration
+ * 20261207300100 leaves them out).
  */
 @Injectable()
 export class SearchIndex {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
-  async page(query: SearchQuery): Promise<SearchHit[]> {
-    const { where, params } = this.conditions(query);
-    const rank = `ts_rank_cd(s.vector, q)`;
-    if (query.after) {
-      params.push(query.after.streamPos);
-      const pos = `$${params.length}`;
-      if (query.order === 'rank') {
-        params.push(query.after.rank);
-        where.push(`(${rank}, s.stream_pos) < ($${params.length}::real, ${pos})`);
-      } else where.push(`s.stream_pos < ${pos}`);
+  /** The planner's estimate of the query's matches, in the searcher's rooms and in all. */
+  async plan(query: SearchQuery): Promise<SearchPlan> {
+    const [row] = await this.db.$queryRawUnsafe<Array<{ 'QUERY PLAN': unknown }>>(
+      `EXPLAIN (FORMAT JSON) SELECT 1 FROM event_search s JOIN rooms r ON r.room_nid = s.room_nid
+       WHERE s.vector @@ websearch_to_tsquery(${CONFIG}, $1) AND r.room_id = ANY($2::text[])`,
+      query.term,
+      query.roomIds,
+    );
+    const explained = row['QUERY PLAN'];
+    // The driver may hand the json column over parsed or as text.
+    const root = ((typeof explained === 'string' ? JSON.parse(explained) : explained) as Array<{ Plan: PlanNode }>)[0]
+      .Plan;
+    const everywhere = indexScanRows(root);
+    return { estimate: root['Plan Rows'], walk: everywhere !== undefined && everywhere > INDEX_READ_LIMIT };
+  }
+
+  async page(query: SearchQuery, plan: SearchPlan): Promise<SearchHit[]> {
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const q = `websearch_to_tsquery(${CONFIG}, ${param(query.term)})`;
+    const rank = `ts_rank_cd(m.vector, ${q})`;
+    const before = query.after && param(query.after.streamPos);
+    const afterRank =
+      query.after && query.order === 'rank'
+        ? `(${rank}, m.stream_pos) < (${param(query.after.rank)}::real, ${before})`
+        : undefined;
+    let sql: string;
+    if (!plan.walk) {
+      const where = [
+        ...this.conditions(query, q, param),
+        ...(afterRank ? [afterRank] : before ? [`m.stream_pos < ${before}`] : []),
+      ];
+      sql = `SELECT m.event_nid, m.stream_pos, r.room_id, ${rank} AS rank FROM event_search m JOIN rooms r ON r.room_nid = m.room_nid
+             ${this.senderJoin(query, 'm')} WHERE ${where.join(' AND ')}
+             ORDER BY ${query.order === 'rank' ? 'rank DESC, ' : ''}m.stream_pos DESC LIMIT ${param(query.limit)}`;
+    } else if (query.order === 'recent') {
+      sql = `SELECT m.event_nid, m.stream_pos, m.room_id, ${rank} AS rank FROM (${this.newest(query, q, param, query.limit, before)}) m ORDER BY m.stream_pos DESC`;
+    } else {
+      sql = `SELECT m.event_nid, m.stream_pos, m.room_id, ${rank} AS rank FROM (${this.newest(query, q, param, RANK_WINDOW)}) m
+             ${afterRank ? `WHERE ${afterRank}` : ''} ORDER BY rank DESC, m.stream_pos DESC LIMIT ${param(query.limit)}`;
     }
-    params.push(query.limit);
     const rows = await this.db.$queryRawUnsafe<
       Array<{ event_nid: bigint; stream_pos: bigint; room_id: string; rank: number }>
-    >(
-      `SELECT s.event_nid, s.stream_pos, r.room_id, ${rank} AS rank ${this.from()} WHERE ${where.join(' AND ')}
-       ORDER BY ${query.order === 'rank' ? `${rank} DESC, ` : ''}s.stream_pos DESC LIMIT $${params.length}`,
-      ...params,
-    );
+    >(sql, ...params);
     return rows.map((r) => ({
       eventNid: BigInt(r.event_nid),
       streamPos: BigInt(r.stream_pos),
@@ -63,11 +108,20 @@ export class SearchIndex {
     }));
   }
 
-  /** How many events match in all (the answer's `count`), before the history visibility check of each. */
-  async count(query: SearchQuery): Promise<number> {
-    const { where, params } = this.conditions(query);
+  /**
+   * How many events match in all (the answer's `count`, which search.yaml
+   * calls approximate), before the history visibility check of each:
+   * counted through the index, or for a query that matches too many to
+   * count quickly, the planner's estimate.
+   */
+  async count(query: SearchQuery, plan: SearchPlan): Promise<number> {
+    if (plan.walk) return Math.round(plan.estimate);
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const q = `websearch_to_tsquery(${CONFIG}, ${param(query.term)})`;
     const [row] = await this.db.$queryRawUnsafe<Array<{ n: bigint }>>(
-      `SELECT count(*) AS n ${this.from()} WHERE ${where.join(' AND ')}`,
+      `SELECT count(*) AS n FROM event_search m JOIN rooms r ON r.room_nid = m.room_nid ${this.senderJoin(query, 'm')}
+       WHERE ${this.conditions(query, q, param).join(' AND ')}`,
       ...params,
     );
     return Number(row.n);
@@ -86,18 +140,61 @@ export class SearchIndex {
     return [...words];
   }
 
-  private from(): string {
-    return `FROM event_search s CROSS JOIN websearch_to_tsquery(${CONFIG}, $1) AS q
-      JOIN rooms r ON r.room_nid = s.room_nid JOIN events e ON e.event_nid = s.event_nid`;
+  /** Matches of `m` for the query's keys and senders; in its rooms (rooms `r`) unless `r` is already one room. */
+  private conditions(query: SearchQuery, q: string, param: (value: unknown) => string, inRooms = true): string[] {
+    // Walking a room, the match is tested row by row: spelled as the function behind @@, which no index serves, so the
+    // planner cannot turn back to the full-text index for each room (a common word's every match, once per room).
+    const where = [
+      inRooms ? `m.vector @@ ${q}` : `ts_match_vq(m.vector, ${q})`,
+      `m.key = ANY(${param([...query.keys])}::text[])`,
+    ];
+    if (inRooms) where.push(`r.room_id = ANY(${param(query.roomIds)}::text[])`);
+    if (query.senders) where.push(`e.sender = ANY(${param(query.senders)}::text[])`);
+    if (query.notSenders) where.push(`NOT (e.sender = ANY(${param(query.notSenders)}::text[]))`);
+    return where;
   }
 
-  private conditions(query: SearchQuery): { where: string[]; params: unknown[] } {
-    const params: unknown[] = [query.term, query.roomIds, [...query.keys]];
-    const where = ['s.vector @@ q', 'r.room_id = ANY($2::text[])', 's.key = ANY($3::text[])', 'NOT e.is_soft_failed'];
-    if (query.senders) where.push(`e.sender = ANY($${params.push(query.senders)}::text[])`);
-    if (query.notSenders) where.push(`NOT (e.sender = ANY($${params.push(query.notSenders)}::text[]))`);
-    return { where, params };
+  /** The events row of match `alias`, when a sender filter needs it. */
+  private senderJoin(query: SearchQuery, alias: string): string {
+    return query.senders || query.notSenders ? `JOIN events e ON e.event_nid = ${alias}.event_nid` : '';
   }
+
+  /**
+   * The `limit` newest matches (before position `before`, a parameter, when
+   * given) in the query's rooms, with their vectors: each room read newest
+   * first until it has `limit`, then the newest of those.
+   */
+  private newest(
+    query: SearchQuery,
+    q: string,
+    param: (value: unknown) => string,
+    limit: number,
+    before?: string,
+  ): string {
+    const where = [...this.conditions(query, q, param, false), 'm.room_nid = r.room_nid'];
+    if (before !== undefined) where.push(`m.stream_pos < ${before}`);
+    const n = param(limit);
+    return `SELECT found.*, r.room_id FROM rooms r CROSS JOIN LATERAL (
+        SELECT m.event_nid, m.stream_pos, m.vector FROM event_search m ${this.senderJoin(query, 'm')}
+        WHERE ${where.join(' AND ')} ORDER BY m.stream_pos DESC LIMIT ${n}
+      ) found WHERE r.room_id = ANY(${param(query.roomIds)}::text[]) ORDER BY found.stream_pos DESC LIMIT ${n}`;
+  }
+}
+
+interface PlanNode {
+  'Plan Rows': number;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** The rows the plan expects the full-text index to give, before any other condition. */
+function indexScanRows(node: PlanNode): number | undefined {
+  if (node['Index Name'] === 'event_search_vector_idx') return node['Plan Rows'];
+  for (const child of node.Plans ?? []) {
+    const rows = indexScanRows(child);
+    if (rows !== undefined) return rows;
+  }
+  return undefined;
 }
 
 // Control characters cannot occur in the words ts_headline marks, so they delimit them unambiguously.

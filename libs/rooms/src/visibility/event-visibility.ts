@@ -14,7 +14,7 @@ import type { StoredEvent } from '../room-reader';
 
 /** A membership event of one of the viewers, in the order this server received it. */
 interface MembershipChange {
-  stateKeyNid: number;
+  userId: string;
   streamPos: bigint;
   membership: string;
 }
@@ -49,10 +49,9 @@ export class EventVisibility {
    */
   async visibleToUser(userId: string, events: StoredEvent[]): Promise<StoredEvent[]> {
     if (events.length === 0) return events;
-    const keyNids = await this.stateKeyNids([userId]);
     const [states, changes, erased] = await Promise.all([
-      this.statesBefore(events, keyNids),
-      this.membershipChanges(roomsOf(events), keyNids),
+      this.statesBefore(events, [userId]),
+      this.membershipChanges(roomsOf(events), [userId]),
       this.erasedSenders(events),
     ]);
     const visible: StoredEvent[] = [];
@@ -74,10 +73,10 @@ export class EventVisibility {
    */
   async forServer(serverName: string, roomId: string, events: StoredEvent[]): Promise<StoredEvent[]> {
     if (events.length === 0) return events;
-    const keyNids = await this.serverMemberKeyNids(roomId, serverName);
+    const members = await this.serverMembers(roomId, serverName);
     const [states, changes, erased] = await Promise.all([
-      this.statesBefore(events, keyNids),
-      this.membershipChanges([roomId], keyNids),
+      this.statesBefore(events, members),
+      this.membershipChanges([roomId], members),
       this.erasedSenders(events),
     ]);
     return events.map((event) => {
@@ -94,15 +93,13 @@ export class EventVisibility {
   /** Whether the user ever joined the room (a leave after a refused invite is not a former membership). */
   async hasJoined(roomId: string, userId: string): Promise<boolean> {
     return (
-      (await this.membershipChanges([roomId], await this.stateKeyNids([userId])))
-        .get(roomId)
-        ?.some((c) => c.membership === 'join') ?? false
+      (await this.membershipChanges([roomId], [userId])).get(roomId)?.some((c) => c.membership === 'join') ?? false
     );
   }
 
   /** Whether a user of the server ever had a membership in the room (joined, invited, left...): the servers that may ask for its history. */
   async serverEverInRoom(roomId: string, serverName: string): Promise<boolean> {
-    return (await this.serverMemberKeyNids(roomId, serverName)).length > 0;
+    return (await this.serverMembers(roomId, serverName)).length > 0;
   }
 
   /** Whether a room's current history visibility is world_readable: anyone may read it without joining (room previews). */
@@ -118,10 +115,10 @@ export class EventVisibility {
   }
 
   /** The state before each event, as far as the rules read it: the visibility setting and the given members. */
-  private async statesBefore(events: StoredEvent[], keyNids: number[]): Promise<Map<string, StateBeforeEvent>> {
+  private async statesBefore(events: StoredEvent[], members: string[]): Promise<Map<string, StateBeforeEvent>> {
     const rows = await this.stateRows(
       events.map((e) => e.eventId),
-      keyNids,
+      members,
     );
     const states = new Map<string, { historyVisibility: unknown; memberships: Map<string, string> }>(
       events.map((e) => [e.eventId, { historyVisibility: undefined, memberships: new Map() }]),
@@ -144,33 +141,39 @@ export class EventVisibility {
 
   /**
    * Entries of the snapshots before the events: a snapshot is layers over a
-   * full copy, and the newest layer holding a key wins.
+   * full copy, and the newest layer holding a key wins. Each distinct
+   * snapshot is walked once: the events of a page mostly share a few (a
+   * message changes no state, so a run of messages has one).
    */
-  private stateRows(eventIds: string[], keyNids: number[]): Promise<StateRow[]> {
+  private stateRows(eventIds: string[], members: string[]): Promise<StateRow[]> {
     return this.db.$queryRawUnsafe<StateRow[]>(
       `WITH RECURSIVE
          visibility_type AS (SELECT type_nid FROM event_types WHERE type = 'm.room.history_visibility'),
          member_type AS (SELECT type_nid FROM event_types WHERE type = 'm.room.member'),
          empty_key AS (SELECT state_key_nid FROM event_state_keys WHERE state_key = ''),
+         member_keys AS (SELECT state_key_nid FROM event_state_keys WHERE state_key = ANY($2::text[])),
+         targets AS (SELECT e.event_id, e.state_snapshot_nid FROM events e WHERE e.event_id = ANY($1::text[]) AND NOT e.is_outlier),
          chain AS (
-           SELECT e.event_id AS target, s.parent_snapshot_nid, s.layer_depth, s.type_nids, s.state_key_nids, s.event_nids
-           FROM events e JOIN state_snapshots s ON s.snapshot_nid = e.state_snapshot_nid
-           WHERE e.event_id = ANY($1::text[]) AND NOT e.is_outlier
+           SELECT s.snapshot_nid AS top, s.parent_snapshot_nid, s.layer_depth, s.type_nids, s.state_key_nids, s.event_nids
+           FROM state_snapshots s WHERE s.snapshot_nid IN (SELECT state_snapshot_nid FROM targets)
            UNION ALL
-           SELECT c.target, s.parent_snapshot_nid, s.layer_depth, s.type_nids, s.state_key_nids, s.event_nids
+           SELECT c.top, s.parent_snapshot_nid, s.layer_depth, s.type_nids, s.state_key_nids, s.event_nids
            FROM chain c JOIN state_snapshots s ON s.snapshot_nid = c.parent_snapshot_nid
          ),
          entries AS (
-           SELECT DISTINCT ON (c.target, u.type_nid, u.state_key_nid) c.target, u.type_nid, u.state_key_nid, u.entry_nid
+           SELECT DISTINCT ON (c.top, u.type_nid, u.state_key_nid) c.top, u.type_nid, u.state_key_nid, u.entry_nid
            FROM chain c CROSS JOIN LATERAL unnest(c.type_nids, c.state_key_nids, c.event_nids) AS u(type_nid, state_key_nid, entry_nid)
            WHERE (u.type_nid = (SELECT type_nid FROM visibility_type) AND u.state_key_nid = (SELECT state_key_nid FROM empty_key))
-              OR (u.type_nid = (SELECT type_nid FROM member_type) AND u.state_key_nid = ANY($2::int[]))
-           ORDER BY c.target, u.type_nid, u.state_key_nid, c.layer_depth DESC
+              OR (u.type_nid = (SELECT type_nid FROM member_type) AND u.state_key_nid IN (SELECT state_key_nid FROM member_keys))
+           ORDER BY c.top, u.type_nid, u.state_key_nid, c.layer_depth DESC
+         ),
+         contents AS MATERIALIZED (
+           SELECT en.top, k.state_key, en.type_nid = (SELECT type_nid FROM visibility_type) AS is_visibility, (j.json::jsonb) -> 'content' AS content
+           FROM entries en JOIN event_state_keys k ON k.state_key_nid = en.state_key_nid JOIN event_json j ON j.event_nid = en.entry_nid
          )
-       SELECT en.target AS event_id, k.state_key, en.type_nid = (SELECT type_nid FROM visibility_type) AS is_visibility, (j.json::jsonb) -> 'content' AS content
-       FROM entries en JOIN event_state_keys k ON k.state_key_nid = en.state_key_nid JOIN event_json j ON j.event_nid = en.entry_nid`,
+       SELECT t.event_id, c.state_key, c.is_visibility, c.content FROM targets t JOIN contents c ON c.top = t.state_snapshot_nid`,
       eventIds,
-      keyNids,
+      members,
     );
   }
 
@@ -196,44 +199,38 @@ export class EventVisibility {
     return (await this.stateRows([first.event_id], [])).find((r) => r.is_visibility)?.content?.history_visibility;
   }
 
-  private async stateKeyNids(userIds: string[]): Promise<number[]> {
-    const rows = await this.db.$queryRawUnsafe<Array<{ state_key_nid: number }>>(
-      'SELECT state_key_nid FROM event_state_keys WHERE state_key = ANY($1::text[])',
-      userIds,
-    );
-    return rows.map((r) => Number(r.state_key_nid));
-  }
-
-  /** The state keys of every user of a server that ever had a membership in the room (current_state keeps a row per member, whatever it became). */
-  private async serverMemberKeyNids(roomId: string, serverName: string): Promise<number[]> {
-    const rows = await this.db.$queryRawUnsafe<Array<{ state_key_nid: number; user_id: string }>>(
-      `SELECT c.state_key_nid, c.user_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
+  /** Every user of a server that ever had a membership in the room (current_state keeps a row per member, whatever it became). */
+  private async serverMembers(roomId: string, serverName: string): Promise<string[]> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
+      `SELECT c.user_id FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
        WHERE r.room_id = $1 AND c.user_id LIKE '%:' || $2`,
       roomId,
       serverName,
     );
-    return rows.filter((r) => serverNameOf(r.user_id) === serverName).map((r) => Number(r.state_key_nid));
+    return rows.map((r) => r.user_id).filter((userId) => serverNameOf(userId) === serverName);
   }
 
   /** Per room, the membership events of these members in the order this server received them. */
-  private async membershipChanges(roomIds: string[], keyNids: number[]): Promise<Map<string, MembershipChange[]>> {
-    if (keyNids.length === 0) return new Map();
+  private async membershipChanges(roomIds: string[], members: string[]): Promise<Map<string, MembershipChange[]>> {
+    if (members.length === 0) return new Map();
+    // events_membership_idx (migration 20261207300000) keeps this to the members' own membership events.
     const rows = await this.db.$queryRawUnsafe<
-      Array<{ room_id: string; state_key_nid: number; stream_pos: bigint; membership: string }>
+      Array<{ room_id: string; user_id: string; stream_pos: bigint; membership: string }>
     >(
-      `SELECT r.room_id, e.state_key_nid, e.stream_pos, (j.json::jsonb) -> 'content' ->> 'membership' AS membership
+      `SELECT r.room_id, k.state_key AS user_id, e.stream_pos, (j.json::jsonb) -> 'content' ->> 'membership' AS membership
        FROM events e JOIN rooms r ON r.room_nid = e.room_nid JOIN event_json j ON j.event_nid = e.event_nid
+       JOIN event_state_keys k ON k.state_key_nid = e.state_key_nid
        WHERE r.room_id = ANY($1::text[]) AND e.type_nid = (SELECT type_nid FROM event_types WHERE type = 'm.room.member')
-         AND e.state_key_nid = ANY($2::int[]) AND e.stream_pos IS NOT NULL
+         AND k.state_key = ANY($2::text[]) AND e.state_key_nid IS NOT NULL AND e.stream_pos IS NOT NULL
          AND NOT e.is_outlier AND NOT e.is_rejected AND NOT e.is_soft_failed
        ORDER BY e.stream_pos`,
       roomIds,
-      keyNids,
+      members,
     );
     const changes = new Map<string, MembershipChange[]>();
     for (const r of rows) {
       const room = changes.get(r.room_id) ?? changes.set(r.room_id, []).get(r.room_id)!;
-      room.push({ stateKeyNid: Number(r.state_key_nid), streamPos: BigInt(r.stream_pos), membership: r.membership });
+      room.push({ userId: r.user_id, streamPos: BigInt(r.stream_pos), membership: r.membership });
     }
     return changes;
   }
@@ -262,11 +259,11 @@ function roomsOf(events: StoredEvent[]): string[] {
  * history its user joined into.
  */
 function joinedAfter(changes: Map<string, MembershipChange[]>, event: StoredEvent): boolean {
-  const atArrival = new Map<number, string>();
+  const atArrival = new Map<string, string>();
   for (const change of changes.get(event.roomId) ?? []) {
     if (change.streamPos > event.streamPos) {
       if (change.membership === 'join') return true;
-    } else atArrival.set(change.stateKeyNid, change.membership);
+    } else atArrival.set(change.userId, change.membership);
   }
   return [...atArrival.values()].includes('join');
 }

@@ -26,8 +26,9 @@ export async function roomViewOf(
   roomId: string,
   userId: string,
 ): Promise<RoomView> {
-  if (!(await reader.roomVersion(roomId))) return { kind: 'unknown' };
-  const entry = await reader.membershipEntry(roomId, userId);
+  // Read together: every read path starts here, and a request waits for each round trip in turn.
+  const [version, entry] = await Promise.all([reader.roomVersion(roomId), reader.membershipEntry(roomId, userId)]);
+  if (!version) return { kind: 'unknown' };
   if (entry?.membership === 'join') return { kind: 'member' };
   if (
     (entry?.membership === 'leave' || entry?.membership === 'ban') &&
