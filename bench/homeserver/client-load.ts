@@ -26,6 +26,23 @@ export class BenchClient {
     return new BenchClient(baseUrl, body.user_id, body.access_token);
   }
 
+  /** A client of a user an earlier run registered (bench users share one password). */
+  static async login(baseUrl: string, username: string): Promise<BenchClient> {
+    const { status, body } = await jsonRequest<{ user_id: string; access_token: string }>(
+      `${baseUrl}/_matrix/client/v3/login`,
+      'POST',
+      {},
+      { type: 'm.login.password', identifier: { type: 'm.id.user', user: username }, password: 'bench password' },
+    );
+    if (status !== 200) throw new Error(`login ${username}: ${JSON.stringify(body)}`);
+    return new BenchClient(baseUrl, body.user_id, body.access_token);
+  }
+
+  /** The access token, for requests outside the client API's version prefix. */
+  get accessToken(): string {
+    return this.token;
+  }
+
   async call<T = Record<string, unknown>>(method: string, path: string, body?: object, version = 'v3'): Promise<T> {
     const response = await jsonRequest<T>(
       `${this.baseUrl}/_matrix/client/${version}${path}`,

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { Client } from 'pg';
+import { benchOption } from '../options';
 import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 import { cloneRoom } from '../../tools/fixtures/room-clones';
 import { BenchClient } from '../homeserver/client-load';
@@ -11,7 +13,10 @@ const MEMBERS = Number(process.env.LATTICE_BENCH_SYNC_MEMBERS ?? 500);
 const MESSAGES = 20;
 const WINDOW = 20;
 const RUNS = 5;
-const PORT = 19431;
+/** `--port` moves it (and the query counter beside it) away from another run's. */
+const PORT = Number(benchOption('port') ?? 19431);
+const QUERY_COUNTER_PORT = PORT + 8;
+const CLONE_TAG = 'bench';
 const CONCURRENCY = 20;
 const SLIDING_PATH = '/_matrix/client/unstable/org.matrix.simplified_msc3575/sync';
 
@@ -52,16 +57,53 @@ const ROOM_LIST = {
  * (tools/fixtures/room-clones.ts), which needs Postgres:
  * LATTICE_BENCH_POSTGRES_URL. LATTICE_BENCH_SYNC_ROOMS and
  * LATTICE_BENCH_SYNC_MEMBERS scale it down. Times are request round trips
- * on loopback, medians of several runs.
+ * on loopback, medians of several runs, each with the SQL statements it
+ * took. `--keep` keeps the database the rooms were made in, and
+ * `--database <url>` measures one kept before instead of making the rooms
+ * again; `--cpu-prof <dir>` profiles the server.
  */
 export async function run(): Promise<Record<string, number>> {
   const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
-  if (!postgresUrl) {
+  const reused = benchOption('database');
+  if (!postgresUrl && !reused) {
     console.log('  (sync bench skipped: set LATTICE_BENCH_POSTGRES_URL; its rooms are made in Postgres directly)');
     return {};
   }
-  const databaseUrl = await createScratchDatabase(postgresUrl, 'lattice_bench_sync');
-  let target: BenchTarget = await startSingleProcess(PORT, databaseUrl);
+  const databaseUrl = reused ?? (await createScratchDatabase(postgresUrl!, 'lattice_bench_sync'));
+  const keep = reused !== undefined || process.argv.includes('--keep');
+  let target: (BenchTarget & { pid: number }) | undefined;
+  try {
+    if (!reused) await makeRooms(databaseUrl);
+    target = await startSingleProcess(PORT, databaseUrl, serverEnv());
+    return await measure(target);
+  } finally {
+    await target?.stop();
+    if (keep) console.log(`  ... database kept for --database: ${databaseUrl}`);
+    else await dropScratchDatabase(databaseUrl);
+  }
+}
+
+/**
+ * The server's settings: the query counter preloaded, and with
+ * `--cpu-prof <dir>` a CPU profile written there when it stops
+ * (open it in Chrome's DevTools or speedscope).
+ */
+function serverEnv(): Record<string, string> {
+  const profileDir = benchOption('cpu-prof');
+  const options = [
+    process.env.NODE_OPTIONS ?? '',
+    `--require ${join(__dirname, 'query-counter.js')}`,
+    profileDir ? `--cpu-prof --cpu-prof-dir=${profileDir}` : '',
+  ];
+  return {
+    NODE_OPTIONS: options.filter(Boolean).join(' '),
+    LATTICE_BENCH_QUERY_COUNTER_PORT: String(QUERY_COUNTER_PORT),
+  };
+}
+
+/** One room of MEMBERS members and MESSAGES messages made through the API, copied ROOMS - 1 times in the database. */
+async function makeRooms(databaseUrl: string): Promise<void> {
+  const target = await startSingleProcess(PORT, databaseUrl);
   try {
     console.log(`  ... ${MEMBERS} users, one room of ${MEMBERS} members and ${MESSAGES} messages`);
     const owner = await BenchClient.register(target.url, 'owner');
@@ -81,83 +123,104 @@ export async function run(): Promise<Record<string, number>> {
     const db = new Client({ connectionString: databaseUrl });
     await db.connect();
     try {
-      await cloneRoom(async (sql, ...params) => (await db.query(sql, params)).rows, roomId, ROOMS - 1, 'bench');
+      await cloneRoom(async (sql, ...params) => (await db.query(sql, params)).rows, roomId, ROOMS - 1, CLONE_TAG);
     } finally {
       await db.end();
     }
-    // A restart reads the positions the copies moved from the database (the process caches them).
-    console.log('  ... restarting the server');
-    await target.stop();
-    target = await startSingleProcess(PORT, databaseUrl);
-    const token = await login(target.url);
-    const sliding = (body: object, pos?: string) =>
-      timed(() =>
-        jsonRequest<{ pos: string; rooms: object }>(
-          `${target.url}${SLIDING_PATH}${pos ? `?pos=${encodeURIComponent(pos)}&timeout=0` : ''}`,
-          'POST',
-          { authorization: `Bearer ${token}` },
-          body,
-        ),
-      );
-
-    const first: number[] = [];
-    for (let i = 0; i <= RUNS; i++) {
-      const { ms, value } = await sliding({ ...ROOM_LIST, conn_id: `first${i}` });
-      if (Object.keys(value.body.rooms).length !== WINDOW)
-        throw new Error(`expected ${WINDOW} rooms, got ${JSON.stringify(value.body).slice(0, 300)}`);
-      if (i > 0) first.push(ms);
-    }
-    const incremental: number[] = [];
-    for (let i = 0; i <= RUNS; i++) {
-      const start = await sliding({ ...ROOM_LIST, conn_id: `incremental${i}` });
-      await owner.send(roomId, `inc${i}`, `incremental ${i}`);
-      const { ms, value } = await sliding({ ...ROOM_LIST, conn_id: `incremental${i}` }, start.value.body.pos);
-      if (!(roomId in value.body.rooms)) throw new Error('the new message did not come');
-      if (i > 0) incremental.push(ms);
-    }
-    const v2: number[] = [];
-    const filter = encodeURIComponent(
-      JSON.stringify({ room: { state: { lazy_load_members: true }, timeline: { limit: 10 } } }),
-    );
-    for (let i = 0; i < 3; i++) {
-      const { ms, value } = await timed(() =>
-        jsonRequest<{ rooms: { join: object } }>(`${target.url}/_matrix/client/v3/sync?filter=${filter}`, 'GET', {
-          authorization: `Bearer ${token}`,
-        }),
-      );
-      if (Object.keys(value.body.rooms.join).length !== ROOMS) throw new Error('sync v2 did not return every room');
-      v2.push(ms);
-    }
-    return {
-      [`sliding sync first answer, ${WINDOW}-room window of ${ROOMS} rooms (${MEMBERS} members, ${MESSAGES} messages each), ms (median of ${RUNS})`]:
-        median(first),
-      [`sliding sync incremental answer after one new message, ms (median of ${RUNS})`]: median(incremental),
-      [`sync v2 initial sync, ${ROOMS} rooms, lazy-loaded members, ms (median of 3)`]: median(v2),
-      'RSS MiB after': Object.values(target.rss())[0] ?? 0,
-    };
   } finally {
+    // The measuring server starts afresh: it reads the positions the copies moved from the database (a running one caches them).
     await target.stop();
-    await dropScratchDatabase(databaseUrl);
   }
 }
 
-async function login(url: string): Promise<string> {
-  const { body } = await jsonRequest<{ access_token: string }>(
-    `${url}/_matrix/client/v3/login`,
-    'POST',
-    {},
-    { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'owner' }, password: 'bench password' },
+async function measure(target: BenchTarget): Promise<Record<string, number>> {
+  const owner = await BenchClient.login(target.url, 'owner');
+  const joined = (await owner.call<{ joined_rooms: string[] }>('GET', '/joined_rooms')).joined_rooms;
+  const rooms = joined.length;
+  // Copies are for reading (tools/fixtures/room-clones.ts): the new messages go to the room they were made from.
+  const roomId = joined.find((id) => !id.startsWith(`!${CLONE_TAG}x`))!;
+  const sliding = (body: object, pos?: string) =>
+    timed(target, () =>
+      jsonRequest<{ pos: string; rooms: Record<string, object> }>(
+        `${target.url}${SLIDING_PATH}${pos ? `?pos=${encodeURIComponent(pos)}&timeout=0` : ''}`,
+        'POST',
+        { authorization: `Bearer ${owner.accessToken}` },
+        body,
+      ),
+    );
+
+  const first: Sample[] = [];
+  for (let i = 0; i <= RUNS; i++) {
+    const sample = await sliding({ ...ROOM_LIST, conn_id: `first${Date.now()}.${i}` });
+    if (Object.keys(sample.value.body.rooms).length !== WINDOW)
+      throw new Error(`expected ${WINDOW} rooms, got ${JSON.stringify(sample.value.body).slice(0, 300)}`);
+    if (i > 0) first.push(sample);
+  }
+  const incremental: Sample[] = [];
+  for (let i = 0; i <= RUNS; i++) {
+    const connId = `incremental${Date.now()}.${i}`;
+    const start = await sliding({ ...ROOM_LIST, conn_id: connId });
+    await owner.send(roomId, `inc${Date.now()}.${i}`, `incremental ${i}`);
+    const sample = await sliding({ ...ROOM_LIST, conn_id: connId }, start.value.body.pos);
+    if (!(roomId in sample.value.body.rooms)) throw new Error('the new message did not come');
+    if (i > 0) incremental.push(sample);
+  }
+  const v2: Sample[] = [];
+  const filter = encodeURIComponent(
+    JSON.stringify({ room: { state: { lazy_load_members: true }, timeline: { limit: 10 } } }),
   );
-  return body.access_token;
+  for (let i = 0; i < 3; i++) {
+    const sample = await timed(target, () =>
+      jsonRequest<{ rooms: { join: object } }>(`${target.url}/_matrix/client/v3/sync?filter=${filter}`, 'GET', {
+        authorization: `Bearer ${owner.accessToken}`,
+      }),
+    );
+    if (Object.keys(sample.value.body.rooms.join).length !== rooms)
+      throw new Error('sync v2 did not return every room');
+    v2.push(sample);
+  }
+  return {
+    [`sliding sync first answer, ${WINDOW}-room window of ${rooms} rooms, ms (median of ${RUNS})`]: median(first, 'ms'),
+    'sliding sync first answer, SQL statements': median(first, 'queries'),
+    'sliding sync first answer, server CPU ms (mean)': mean(first, 'cpuMs'),
+    [`sliding sync incremental answer after one new message, ms (median of ${RUNS})`]: median(incremental, 'ms'),
+    'sliding sync incremental answer, SQL statements': median(incremental, 'queries'),
+    'sliding sync incremental answer, server CPU ms (mean)': mean(incremental, 'cpuMs'),
+    [`sync v2 initial sync, ${rooms} rooms, lazy-loaded members, ms (median of 3)`]: median(v2, 'ms'),
+    'sync v2 initial sync, SQL statements': median(v2, 'queries'),
+    'sync v2 initial sync, server CPU ms (mean)': mean(v2, 'cpuMs'),
+    'RSS MiB after': Object.values(target.rss())[0] ?? 0,
+  };
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+interface Sample {
+  ms: number;
+  /** SQL statements the server sent while answering (and any timer of its that ran meanwhile). */
+  queries: number;
+  /** CPU time the server used meanwhile: its work, whatever else loads the machine (counted in 10 ms ticks). */
+  cpuMs: number;
+}
+
+async function timed<T>(target: BenchTarget, fn: () => Promise<T>): Promise<Sample & { value: T }> {
+  const before = await statementsSoFar();
+  const cpuBefore = target.cpuSeconds();
   const start = process.hrtime.bigint();
   const value = await fn();
-  return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const cpuMs = (target.cpuSeconds() - cpuBefore) * 1000;
+  return { ms, queries: (await statementsSoFar()) - before, cpuMs, value };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+async function statementsSoFar(): Promise<number> {
+  return Number(await (await fetch(`http://127.0.0.1:${QUERY_COUNTER_PORT}/`)).text());
+}
+
+/** The mean: the CPU ticks of one answer are too coarse for a median. */
+function mean(samples: Sample[], of: keyof Sample): number {
+  return Math.round((samples.reduce((sum, s) => sum + s[of], 0) / samples.length) * 10) / 10;
+}
+
+function median(samples: Sample[], of: keyof Sample): number {
+  const sorted = samples.map((s) => s[of]).sort((a, b) => a - b);
   return Math.round(sorted[Math.floor(sorted.length / 2)] * 10) / 10;
 }

@@ -460,6 +460,68 @@ describe('simplified sliding sync (MSC4186)', () => {
       expect(response.extensions!['io.element.msc4360.threads']).toBeUndefined();
     });
 
+    it('threads (MSC4360): more updated threads than the limit: /thread_updates pages the rest, down to the pos', async () => {
+      const threads = { extensions: { 'io.element.msc4360.threads': { enabled: true, limit: 2 } } };
+      const thread = async (body: string) => {
+        const root = await send(alice, roomId, body);
+        await raw.call(alice, 'PUT', `/rooms/${path(roomId)}/send/m.room.message/t${txn++}`, {
+          msgtype: 'm.text',
+          body: `re: ${body}`,
+          'm.relates_to': { rel_type: 'm.thread', event_id: root },
+        });
+        return root;
+      };
+      const threadUpdates = async (query: string) => {
+        const response = await fetch(
+          `${server.url}/_matrix/client/unstable/io.element.msc4360/thread_updates?${query}`,
+          {
+            headers: { authorization: `Bearer ${bob.token}` },
+          },
+        );
+        return { status: response.status, body: (await response.json()) as Record<string, any> };
+      };
+      const ss = client(bob);
+      const before = await thread('before the connection');
+      await ss.sync(threads);
+      const [first, second, third, fourth] = [
+        await thread('1'),
+        await thread('2'),
+        await thread('3'),
+        await thread('4'),
+      ];
+      const pos = ss.pos!;
+      const answer = (await ss.sync(threads)).extensions!['io.element.msc4360.threads']!;
+      expect(Object.keys(answer.updates[roomId])).toEqual([fourth, third]);
+      expect(answer.prev_batch).toEqual(expect.any(String));
+
+      const page = await threadUpdates(`dir=b&from=${answer.prev_batch}&to=${pos}&limit=1`);
+      expect(page.status).toBe(200);
+      expect(Object.keys(page.body.chunk[roomId])).toEqual([second]);
+      expect(page.body.chunk[roomId][second].thread_root).toMatchObject({
+        event_id: second,
+        unsigned: { 'm.relations': { 'm.thread': { count: 1 } } },
+      });
+      const last = await threadUpdates(`dir=b&from=${page.body.next_batch}&to=${pos}`);
+      // The thread updated before the request's pos is not in range.
+      expect(Object.keys(last.body.chunk[roomId])).toEqual([first]);
+      expect(last.body.next_batch).toBeUndefined();
+      // Without bounds, from the latest: every thread since bob joined, the latest first.
+      const all = await threadUpdates('dir=b');
+      expect(Object.keys(all.body.chunk[roomId]).slice(0, 5)).toEqual([fourth, third, second, first, before]);
+    });
+
+    it('/thread_updates (MSC4360): refuses pagination other than backwards, and positions of other devices', async () => {
+      const call = (query: string) =>
+        fetch(`${server.url}/_matrix/client/unstable/io.element.msc4360/thread_updates?${query}`, {
+          headers: { authorization: `Bearer ${bob.token}` },
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as { errcode?: string } }));
+      expect(await call('dir=f')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+      expect(await call('dir=b&limit=0')).toMatchObject({ status: 400, body: { errcode: 'M_INVALID_PARAM' } });
+      const alices = client(alice);
+      await alices.sync({});
+      expect(await call(`dir=b&to=${alices.pos}`)).toMatchObject({ status: 400, body: { errcode: 'M_UNKNOWN_POS' } });
+    });
+
     it('to_device: delivers messages once, from its own since', async () => {
       const ss = client(bob);
       const config = { extensions: { to_device: { enabled: true } } };
@@ -548,5 +610,7 @@ describe('simplified sliding sync (MSC4186)', () => {
       unstable_features: Record<string, boolean>;
     };
     expect(versions.unstable_features['org.matrix.simplified_msc3575']).toBe(true);
+    // MSC4360: the threads extension with its companion /thread_updates.
+    expect(versions.unstable_features['io.element.msc4360']).toBe(true);
   });
 });

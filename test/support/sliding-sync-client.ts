@@ -62,6 +62,7 @@ export interface SlidingResponse {
         string,
         Record<string, { prev_batch?: string; thread_root?: ClientEvent & { unsigned?: Record<string, unknown> } }>
       >;
+      prev_batch?: string;
     };
   };
 }

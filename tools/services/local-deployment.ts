@@ -67,6 +67,10 @@ export class LocalDeployment {
     return `http://127.0.0.1:${this.options.proxyPort}`;
   }
 
+  get databaseUrl(): string {
+    return this.options.databaseUrl;
+  }
+
   async start(): Promise<void> {
     for (const p of this.processes) this.launch(p);
     await Promise.all(this.processes.map((p) => this.ready(p)));

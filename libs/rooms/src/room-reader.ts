@@ -130,7 +130,7 @@ export class RoomReader {
    */
   async statesAt(
     positions: Map<string, bigint>,
-    members?: Map<string, Iterable<string>>,
+    members?: ReadonlyMap<string, Iterable<string>>,
   ): Promise<Map<string, StoredEvent[]>> {
     const states = new Map<string, StoredEvent[]>();
     if (positions.size === 0) return states;
@@ -165,7 +165,7 @@ export class RoomReader {
   }
 
   /** The current state of each room, members only those `members` names for it when given. */
-  private async currentStates(roomIds: string[], members?: Map<string, Iterable<string>>): Promise<EventRow[]> {
+  private async currentStates(roomIds: string[], members?: ReadonlyMap<string, Iterable<string>>): Promise<EventRow[]> {
     if (roomIds.length === 0) return [];
     const wanted = roomIds.flatMap((roomId) => [...(members?.get(roomId) ?? [])].map((userId) => [roomId, userId]));
     return this.db.$queryRawUnsafe<EventRow[]>(
@@ -188,7 +188,7 @@ export class RoomReader {
    */
   private async snapshotStates(
     rooms: Map<bigint, string>,
-    members?: Map<string, Iterable<string>>,
+    members?: ReadonlyMap<string, Iterable<string>>,
   ): Promise<EventRow[]> {
     if (rooms.size === 0) return [];
     const wanted = [...rooms].flatMap(([snapshot, roomId]) =>
@@ -227,11 +227,37 @@ export class RoomReader {
    */
   async stateChangedBetween(roomId: string, after: bigint, upTo: bigint): Promise<StoredEvent[]> {
     const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      // The room as a value, not a join condition, so Postgres reads the (room, position) index rather than all of current_state.
       `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} JOIN current_state c ON c.event_nid = e.event_nid
-       WHERE r.room_id = $1 AND c.stream_pos > $2 AND c.stream_pos <= $3 ORDER BY c.stream_pos`,
+       WHERE c.room_nid = (SELECT room_nid FROM rooms WHERE room_id = $1) AND c.stream_pos > $2 AND c.stream_pos <= $3
+       ORDER BY c.stream_pos`,
       roomId,
       after,
       upTo,
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  /**
+   * The room's current state events of `types` (all when undefined), and
+   * of m.room.member only `members`' (all when undefined), in one read.
+   */
+  async currentStateOf(
+    roomId: string,
+    types: string[] | undefined,
+    members: string[] | undefined,
+  ): Promise<StoredEvent[]> {
+    if (types?.length === 0) return [];
+    const rows = await this.db.$queryRawUnsafe<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} ${EVENT_JOINS} JOIN current_state c ON c.event_nid = e.event_nid
+       JOIN event_types t ON t.type_nid = c.type_nid
+       WHERE c.room_nid = (SELECT room_nid FROM rooms WHERE room_id = $1)
+         AND ($2::text[] IS NULL OR t.type = ANY($2::text[]))
+         AND (c.user_id IS NULL OR $3::text[] IS NULL OR c.user_id = ANY($3::text[]))
+       ORDER BY e.stream_pos`,
+      roomId,
+      types ?? null,
+      members ?? null,
     );
     return rows.map(toStoredEvent);
   }

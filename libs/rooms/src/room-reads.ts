@@ -57,6 +57,7 @@ export type SyncRoomReads = RoomViewReads &
     | 'remoteKnockState'
     | 'outOfBandLeave'
     | 'stateChangedBetween'
+    | 'currentStateOf'
     | 'statesAt'
     | 'timeline'
     | 'latestTimelines'

@@ -30,6 +30,11 @@ export const ROUTES: readonly Route[] = [
     pattern: '^/_matrix/client/unstable/org\\.matrix\\.simplified_msc3575/sync$',
     why: 'simplified sliding sync (MSC4186) long-polls, on the sync workers',
   },
+  {
+    service: 'sync',
+    pattern: '^/_matrix/client/unstable/io\\.element\\.msc4360/thread_updates$',
+    why: "thread updates (MSC4360), the companion of sliding sync's threads extension",
+  },
   { service: 'sync', pattern: `^${CLIENT}/rooms/[^/]+/messages$`, why: 'timeline reads by stream position' },
   { service: 'sync', pattern: `^${CLIENT}/rooms/[^/]+/context/[^/]+$`, why: 'timeline reads by stream position' },
   {

@@ -6,7 +6,9 @@ import { HistoryBackfill } from './api/history-backfill';
 import { MessagesController } from './api/messages.controller';
 import { LegacySyncController } from './api/legacy-sync.controller';
 import { SyncController } from './api/sync.controller';
+import { CONNECTION_CACHE_PROVIDER } from './sliding/connection-cache';
 import { ConnectionStore } from './sliding/connection-store';
+import { MembershipCache } from './sliding/membership-cache';
 import { SlidingExtensions } from './sliding/sliding-extensions';
 import { SlidingRoomBuilder } from './sliding/sliding-room-builder';
 import { SlidingRoomReader } from './sliding/sliding-room-reader';
@@ -15,6 +17,7 @@ import { SlidingSyncService } from './sliding/sliding-sync-service';
 import { SyncNotifier } from './notifier';
 import { PresenceTracker } from './presence/presence-tracker';
 import { ThreadUpdates } from './sliding/thread-updates';
+import { ThreadUpdatesController } from './sliding/thread-updates.controller';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
 import { PushEvaluation } from './streams/push-evaluation';
 import { TypingStore } from './streams/typing-store';
@@ -33,7 +36,13 @@ const PRESENCE_TRACKER: Provider = {
  * peeking APIs before /sync (/events, initialSync). Any number of workers can run it.
  */
 @Module({
-  controllers: [SyncController, SlidingSyncController, MessagesController, LegacySyncController],
+  controllers: [
+    SyncController,
+    SlidingSyncController,
+    ThreadUpdatesController,
+    MessagesController,
+    LegacySyncController,
+  ],
   providers: [
     SyncNotifier,
     TypingStore,
@@ -44,8 +53,10 @@ const PRESENCE_TRACKER: Provider = {
     FilterLoader,
     HistoryBackfill,
     RoomInputClient,
+    CONNECTION_CACHE_PROVIDER,
     ConnectionStore,
     SlidingRoomReader,
+    MembershipCache,
     SlidingRoomBuilder,
     SlidingExtensions,
     ThreadUpdates,

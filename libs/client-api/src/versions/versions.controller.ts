@@ -24,12 +24,14 @@ const SUPPORTED_SPEC_VERSIONS = [
 /**
  * Unstable features implemented: MSC3814 dehydrated devices (devices/dehydrated-device.controller.ts),
  * MSC2666 mutual rooms at its unstable path (room-info/mutual-rooms.controller.ts); MSC4186 simplified sliding
- * sync (libs/sync/src/sliding).
+ * sync (libs/sync/src/sliding), with
+ * MSC4360's threads extension and its /thread_updates (sliding/thread-updates.ts).
  */
 const UNSTABLE_FEATURES = {
   'org.matrix.msc3814': true,
   'uk.half-shot.msc2666.query_mutual_rooms': true,
   'org.matrix.simplified_msc3575': true,
+  'io.element.msc4360': true,
 };
 
 /** Discovery: what the server speaks and where clients find it. */

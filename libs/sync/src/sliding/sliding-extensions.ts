@@ -51,68 +51,88 @@ export class SlidingExtensions {
     const extensions: JsonObject = {};
     let news = false;
     let toDeviceNext: bigint | undefined;
-    if (config?.to_device?.enabled) {
-      const from =
-        config.to_device.since !== undefined && /^\d{1,19}$/.test(config.to_device.since)
-          ? BigInt(config.to_device.since)
-          : toDeviceSince;
-      const page = await this.sync.toDevice.collect(viewer.userId, viewer.deviceId, from, current.toDevice);
-      extensions.to_device = { next_batch: page.next.toString(), events: page.events };
-      toDeviceNext = page.next;
-      news ||= page.events.length > 0;
-    }
-    if (config?.e2ee?.enabled) {
-      const keys = await this.sync.deviceKeys.syncCounts(viewer.userId, viewer.deviceId);
-      const e2ee: JsonObject = {
-        device_one_time_keys_count: keys.oneTimeKeyCounts,
-        device_unused_fallback_key_types: keys.unusedFallbackKeyTypes,
-      };
-      // As in /sync, device list changes only come on an incremental answer.
-      if (since) {
-        const moves = await this.sync.deviceLists.membershipChanges(viewer.userId, since.events, current.events);
-        const lists = await this.sync.deviceLists.changes(
-          viewer.userId,
-          {
-            events: { after: since.events, upTo: current.events },
-            deviceLists: { after: since.deviceLists, upTo: current.deviceLists },
-          },
-          moves,
-        );
-        e2ee.device_lists = lists;
-        news ||= lists.changed.length > 0 || lists.left.length > 0;
-      }
-      extensions.e2ee = e2ee;
-    }
-    if (config?.account_data?.enabled) {
-      const scope = scopedRooms(config.account_data, rooms);
-      const initialRooms = [...scope].filter((r) => rooms.initial.has(r));
-      const whole = initialRooms.length
-        ? await this.db.accountData.findMany({ where: { userId: viewer.userId, roomId: { in: initialRooms } } })
-        : [];
-      const byRoom: Record<string, JsonObject[]> = {};
-      for (const a of accountData)
-        if (a.roomId !== '' && scope.has(a.roomId) && !rooms.initial.has(a.roomId))
-          (byRoom[a.roomId] ??= []).push({ type: a.type, content: a.content });
-      for (const a of whole)
-        (byRoom[a.roomId] ??= []).push({ type: a.type, content: JSON.parse(a.content) as JsonObject });
-      const global = accountData.filter((a) => a.roomId === '').map((a) => ({ type: a.type, content: a.content }));
-      extensions.account_data = { global, rooms: byRoom };
-      news ||= global.length > 0 || Object.keys(byRoom).length > 0;
-    }
-    if (config?.receipts?.enabled) {
-      const scope = [...scopedRooms(config.receipts, rooms)];
-      const fresh = scope.filter((r) => rooms.initial.has(r) || !since);
-      const known = scope.filter((r) => !fresh.includes(r));
-      const contents = [
-        ...(await this.sync.receipts.ephemeralOfRooms(fresh, viewer.userId, 0n, current.receipts)),
-        ...(await this.sync.receipts.ephemeralOfRooms(known, viewer.userId, since?.receipts ?? 0n, current.receipts)),
-      ];
-      const receipts = Object.fromEntries(
-        contents.map(([roomId, content]) => [roomId, { type: 'm.receipt', content: content as JsonObject }]),
+    // The extensions read side by side: each is a round trip or two the answer would otherwise wait for in turn.
+    const parts: Array<Promise<void>> = [];
+    const toDevice = config?.to_device;
+    if (toDevice?.enabled)
+      parts.push(
+        (async () => {
+          const from =
+            toDevice.since !== undefined && /^\d{1,19}$/.test(toDevice.since) ? BigInt(toDevice.since) : toDeviceSince;
+          const page = await this.sync.toDevice.collect(viewer.userId, viewer.deviceId, from, current.toDevice);
+          extensions.to_device = { next_batch: page.next.toString(), events: page.events };
+          toDeviceNext = page.next;
+          news ||= page.events.length > 0;
+        })(),
       );
-      extensions.receipts = { rooms: receipts };
-      news ||= Object.keys(receipts).length > 0;
-    }
+    if (config?.e2ee?.enabled)
+      parts.push(
+        (async () => {
+          const keys = await this.sync.deviceKeys.syncCounts(viewer.userId, viewer.deviceId);
+          const e2ee: JsonObject = {
+            device_one_time_keys_count: keys.oneTimeKeyCounts,
+            device_unused_fallback_key_types: keys.unusedFallbackKeyTypes,
+          };
+          // As in /sync, device list changes only come on an incremental answer.
+          if (since) {
+            const moves = await this.sync.deviceLists.membershipChanges(viewer.userId, since.events, current.events);
+            const lists = await this.sync.deviceLists.changes(
+              viewer.userId,
+              {
+                events: { after: since.events, upTo: current.events },
+                deviceLists: { after: since.deviceLists, upTo: current.deviceLists },
+              },
+              moves,
+            );
+            e2ee.device_lists = lists;
+            news ||= lists.changed.length > 0 || lists.left.length > 0;
+          }
+          extensions.e2ee = e2ee;
+        })(),
+      );
+    const accountDataScope = config?.account_data;
+    if (accountDataScope?.enabled)
+      parts.push(
+        (async () => {
+          const scope = scopedRooms(accountDataScope, rooms);
+          const initialRooms = [...scope].filter((r) => rooms.initial.has(r));
+          const whole = initialRooms.length
+            ? await this.db.accountData.findMany({ where: { userId: viewer.userId, roomId: { in: initialRooms } } })
+            : [];
+          const byRoom: Record<string, JsonObject[]> = {};
+          for (const a of accountData)
+            if (a.roomId !== '' && scope.has(a.roomId) && !rooms.initial.has(a.roomId))
+              (byRoom[a.roomId] ??= []).push({ type: a.type, content: a.content });
+          for (const a of whole)
+            (byRoom[a.roomId] ??= []).push({ type: a.type, content: JSON.parse(a.content) as JsonObject });
+          const global = accountData.filter((a) => a.roomId === '').map((a) => ({ type: a.type, content: a.content }));
+          extensions.account_data = { global, rooms: byRoom };
+          news ||= global.length > 0 || Object.keys(byRoom).length > 0;
+        })(),
+      );
+    const receiptsScope = config?.receipts;
+    if (receiptsScope?.enabled)
+      parts.push(
+        (async () => {
+          const scope = [...scopedRooms(receiptsScope, rooms)];
+          const fresh = scope.filter((r) => rooms.initial.has(r) || !since);
+          const known = scope.filter((r) => !fresh.includes(r));
+          const contents = [
+            ...(await this.sync.receipts.ephemeralOfRooms(fresh, viewer.userId, 0n, current.receipts)),
+            ...(await this.sync.receipts.ephemeralOfRooms(
+              known,
+              viewer.userId,
+              since?.receipts ?? 0n,
+              current.receipts,
+            )),
+          ];
+          const receipts = Object.fromEntries(
+            contents.map(([roomId, content]) => [roomId, { type: 'm.receipt', content: content as JsonObject }]),
+          );
+          extensions.receipts = { rooms: receipts };
+          news ||= Object.keys(receipts).length > 0;
+        })(),
+      );
     if (config?.typing?.enabled) {
       const typing: Record<string, JsonObject> = {};
       for (const roomId of scopedRooms(config.typing, rooms)) {
@@ -127,11 +147,16 @@ export class SlidingExtensions {
     for (const name of ['threads', UNSTABLE_THREADS] as const) {
       const threads = config?.[name];
       if (!threads?.enabled || !since) continue;
-      const updates = await this.threads.build(viewer, threads, since.events, current.events, rooms.timelineEvents);
-      if (!updates) continue;
-      extensions[name] = updates;
-      news = true;
+      parts.push(
+        (async () => {
+          const updates = await this.threads.build(viewer, threads, since.events, current.events, rooms.timelineEvents);
+          if (!updates) return;
+          extensions[name] = updates;
+          news = true;
+        })(),
+      );
     }
+    await Promise.all(parts);
     return { extensions, news, toDeviceNext };
   }
 }

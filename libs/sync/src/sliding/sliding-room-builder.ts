@@ -23,6 +23,8 @@ export interface RoomToSend {
   /** Member counts and bump stamp, read for all rooms of the answer at once. */
   counts: { joined: number; invited: number } | undefined;
   bumpStamp: bigint | undefined;
+  /** A joined room's first answer: its latest `timelineLimit + 1` events, newest first, read with the other rooms'. */
+  latest?: StoredEvent[];
 }
 
 export interface Viewer {
@@ -35,6 +37,11 @@ export interface BuiltRoom {
   /** The room's entry in `rooms`, or undefined when nothing about it changed. */
   result: JsonObject | undefined;
   sent: SentRoom;
+  /**
+   * The events of its `timeline`, which the caller puts in client format for all rooms at once: a limited
+   * timeline comes with bundled aggregations, as in /sync (MSC4186 `timeline_events`).
+   */
+  timeline?: { events: StoredEvent[]; limited: boolean };
 }
 
 const JOINED_OR_PAST = new Set(['join', 'leave', 'ban']);
@@ -77,14 +84,15 @@ export class SlidingRoomBuilder {
     const expanded = !initial && config.timelineLimit > sent.timelineLimit;
     const after = initial || expanded ? 0n : from;
     const fetched =
-      config.timelineLimit > 0
+      target.latest ??
+      (config.timelineLimit > 0
         ? await this.sync.reader.timeline(room.roomId, {
             after,
             upTo: end,
             limit: config.timelineLimit + 1,
             backwards: true,
           })
-        : [];
+        : []);
     const limited = fetched.length > config.timelineLimit || (config.timelineLimit === 0 && initial);
     const page = fetched.slice(0, config.timelineLimit).reverse();
     const visible = await this.visible(viewer, room, page);
@@ -136,7 +144,6 @@ export class SlidingRoomBuilder {
           ? { is_dm: false }
           : {}),
       ...(state.length ? { required_state: state.map((e) => toClientEvent(e)) } : {}),
-      ...(visible.length ? { timeline: await this.timelineEvents(viewer, visible, limited) } : {}),
       limited,
       prev_batch: formatPaginationToken(page[0]?.streamPos ?? end + 1n),
       num_live: since === undefined ? 0 : page.filter((e) => e.streamPos > since).length,
@@ -149,7 +156,11 @@ export class SlidingRoomBuilder {
       ...membersSent,
       ...state.filter((e) => e.pdu.type === 'm.room.member').map((e) => e.pdu.state_key!),
     ];
-    return { result, sent: { ...record, members: [...new Set(members)] } };
+    return {
+      result,
+      sent: { ...record, members: [...new Set(members)] },
+      ...(visible.length ? { timeline: { events: visible, limited } } : {}),
+    };
   }
 
   private async strippedRoom(viewer: Viewer, target: RoomToSend): Promise<JsonObject> {
@@ -200,11 +211,6 @@ export class SlidingRoomBuilder {
     return seen.filter((e) => !hiddenByIgnore(viewer.ignored, e.pdu));
   }
 
-  /** A limited timeline comes with bundled aggregations, as in /sync (MSC4186 `timeline_events`). */
-  private async timelineEvents(viewer: Viewer, events: StoredEvent[], limited: boolean): Promise<JsonObject[]> {
-    return limited ? this.sync.bundles.clientEvents(viewer, events) : events.map((e) => toClientEvent(e, viewer));
-  }
-
   /** The room's state (at the user's leave for a room they left) of these types, and of these members. */
   private async stateOf(
     room: MembershipRow,
@@ -220,8 +226,7 @@ export class SlidingRoomBuilder {
           (e.pdu.type !== 'm.room.member' || !members || members.includes(e.pdu.state_key!)),
       );
     }
-    const keys = await this.rooms.stateKeys([room.roomId], types, members);
-    return this.sync.reader.eventsByNid(keys.map((k) => k.eventNid));
+    return this.sync.reader.currentStateOf(room.roomId, types, members);
   }
 }
 

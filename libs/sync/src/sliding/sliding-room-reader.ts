@@ -18,14 +18,6 @@ export interface MembershipRow {
   remoteInviteState?: JsonObject[];
 }
 
-/** A current state entry without its JSON. */
-interface StateKeyRow {
-  roomId: string;
-  eventNid: bigint;
-  type: string;
-  stateKey: string;
-}
-
 export interface Hero {
   user_id: string;
   displayname?: string;
@@ -51,15 +43,17 @@ const HEROES = 5;
 /**
  * The reads sliding sync makes in bulk over many rooms, so a response costs
  * a few statements however many rooms the user is in: the room list with
- * what its filters need, member counts, bump stamps, heroes and the state
- * keys a `required_state` selects from.
+ * what its filters need, member counts, bump stamps and heroes.
  */
 @Injectable()
 export class SlidingRoomReader {
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
-  /** Every room the user has a membership of; the room's last event position comes from the (room, position) index. */
-  async memberships(userId: string, withRoomTypes: boolean): Promise<MembershipRow[]> {
+  /**
+   * The rooms of this server the user has a membership of (of `onlyRooms`, when given); the room's last
+   * event position comes from the (room, position) index.
+   */
+  async localMemberships(userId: string, withRoomTypes: boolean, onlyRooms?: string[]): Promise<MembershipRow[]> {
     const rows = await this.db.$queryRawUnsafe<
       Array<{
         room_id: string;
@@ -76,13 +70,16 @@ export class SlidingRoomReader {
                          (SELECT state_key_nid FROM event_state_keys WHERE state_key = '') AS empty_key)
        SELECT r.room_id, c.membership, c.stream_pos AS membership_pos, me.sender,
          CASE WHEN c.membership = 'join' THEN (SELECT max(x.stream_pos) FROM events x WHERE x.room_nid = c.room_nid) ELSE c.stream_pos END AS activity,
-         EXISTS (SELECT 1 FROM current_state s WHERE s.room_nid = c.room_nid AND s.type_nid = t.encryption AND s.state_key_nid = t.empty_key) AS encrypted,
+         enc.room_nid IS NOT NULL AS encrypted,
          ${withRoomTypes ? `(SELECT j.json::jsonb -> 'content' ->> 'type' FROM current_state s JOIN event_json j ON j.event_nid = s.event_nid WHERE s.room_nid = c.room_nid AND s.type_nid = t.create_type AND s.state_key_nid = t.empty_key)` : 'NULL'} AS room_type
-       FROM t, current_state c JOIN rooms r ON r.room_nid = c.room_nid JOIN events me ON me.event_nid = c.event_nid
-       WHERE c.user_id = $1 AND c.membership IS NOT NULL`,
+       FROM t CROSS JOIN current_state c JOIN rooms r ON r.room_nid = c.room_nid JOIN events me ON me.event_nid = c.event_nid
+       -- A join on the primary key, not EXISTS: for EXISTS the planner chose a hashed scan of all of current_state.
+       LEFT JOIN current_state enc ON enc.room_nid = c.room_nid AND enc.type_nid = t.encryption AND enc.state_key_nid = t.empty_key
+       WHERE c.user_id = $1 AND c.membership IS NOT NULL ${onlyRooms ? 'AND r.room_id = ANY($2::text[])' : ''}`,
       userId,
+      ...(onlyRooms ? [onlyRooms] : []),
     );
-    const local = rows.map((r) => ({
+    return rows.map((r) => ({
       roomId: r.room_id,
       membership: r.membership,
       membershipPos: BigInt(r.membership_pos),
@@ -91,16 +88,10 @@ export class SlidingRoomReader {
       encrypted: r.encrypted,
       roomType: r.room_type,
     }));
-    // A room this server was in before keeps its old state here: an invite kept apart since is newer.
-    const invites = await this.remoteInvites(userId);
-    const newerInvite = new Map(invites.map((i) => [i.roomId, i.membershipPos]));
-    const current = local.filter((m) => !(m.membershipPos < (newerInvite.get(m.roomId) ?? -1n)));
-    const currentPos = new Map(current.map((m) => [m.roomId, m.membershipPos]));
-    return [...current, ...invites.filter((i) => !(i.membershipPos < (currentPos.get(i.roomId) ?? -1n)))];
   }
 
   /** Invites to rooms this server is not in: what the room is comes from the stripped state the inviter sent. */
-  private async remoteInvites(userId: string): Promise<MembershipRow[]> {
+  async remoteInvites(userId: string): Promise<MembershipRow[]> {
     const rows = await this.db.$queryRawUnsafe<
       Array<{ room_id: string; stream_pos: bigint; event: string; invite_room_state: string }>
     >(
@@ -203,31 +194,6 @@ export class SlidingRoomReader {
     });
   }
 
-  /**
-   * The current state entries of rooms, without their JSON, limited to
-   * `types` (all when undefined) and, for m.room.member, to `members` (all
-   * when undefined): the caller picks what it needs before reading events.
-   */
-  async stateKeys(
-    roomIds: string[],
-    types: string[] | undefined,
-    members: string[] | undefined,
-  ): Promise<StateKeyRow[]> {
-    if (roomIds.length === 0 || types?.length === 0) return [];
-    const rows = await this.db.$queryRawUnsafe<
-      Array<{ room_id: string; event_nid: bigint; type: string; state_key: string }>
-    >(
-      `SELECT r.room_id, c.event_nid, t.type, k.state_key FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
-       JOIN event_types t ON t.type_nid = c.type_nid JOIN event_state_keys k ON k.state_key_nid = c.state_key_nid
-       WHERE r.room_id = ANY($1::text[]) ${types ? 'AND t.type = ANY($2::text[])' : 'AND $2::text[] IS NULL'}
-         AND (c.user_id IS NULL OR $3::text[] IS NULL OR c.user_id = ANY($3::text[]))`,
-      roomIds,
-      types ?? null,
-      members ?? null,
-    );
-    return rows.map((r) => ({ roomId: r.room_id, eventNid: BigInt(r.event_nid), type: r.type, stateKey: r.state_key }));
-  }
-
   /** Rooms a joined space lists as children (m.space.child with a non-empty `via`). */
   async spaceChildren(spaceIds: string[], userId: string): Promise<Set<string>> {
     if (spaceIds.length === 0) return new Set();
@@ -248,4 +214,16 @@ export class SlidingRoomReader {
         .map((r) => r.state_key),
     );
   }
+}
+
+/**
+ * The user's rooms from both sources: a room this server was in before keeps its old state here, so an
+ * invite kept apart since (`remote`) is newer than the local membership it supersedes, and the other way
+ * round.
+ */
+export function withRemoteInvites(local: MembershipRow[], remote: MembershipRow[]): MembershipRow[] {
+  const newerInvite = new Map(remote.map((i) => [i.roomId, i.membershipPos]));
+  const current = local.filter((m) => !(m.membershipPos < (newerInvite.get(m.roomId) ?? -1n)));
+  const currentPos = new Map(current.map((m) => [m.roomId, m.membershipPos]));
+  return [...current, ...remote.filter((i) => !(i.membershipPos < (currentPos.get(i.roomId) ?? -1n)))];
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PresenceState } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
+import { toClientEvent, type StoredEvent } from '@lattice/rooms';
 import {
   PRISMA,
   POSITION_CACHE,
@@ -13,11 +14,12 @@ import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } fro
 import { SyncService } from '../sync-service';
 import type { ConnectionState, SentRoom } from './connection-state';
 import { ConnectionStore, type ConnectionKey } from './connection-store';
+import { MembershipCache } from './membership-cache';
 import { selectRooms, type ListedRoom } from './room-list';
 import { combineRoomConfigs, stateSelector, type RoomConfig } from './room-config';
 import { SlidingExtensions } from './sliding-extensions';
 import type { SlidingSyncBody } from './sliding-request';
-import { SlidingRoomBuilder, type RoomToSend, type Viewer } from './sliding-room-builder';
+import { SlidingRoomBuilder, type BuiltRoom, type RoomToSend, type Viewer } from './sliding-room-builder';
 import { SlidingRoomReader, type MembershipRow } from './sliding-room-reader';
 
 export interface SlidingSyncRequest {
@@ -29,6 +31,9 @@ export interface SlidingSyncRequest {
   setPresence?: PresenceState;
   signal?: AbortSignal;
 }
+
+/** The memberships whose rooms' events wake a long-poll (an invite's or a knock's room may change too). */
+const WATCHED = new Set(['join', 'invite', 'knock']);
 
 /** Long-polls re-check at least this often, as /sync's do. */
 const RECHECK_MS = 5_000;
@@ -51,6 +56,7 @@ export class SlidingSyncService {
     private readonly sync: SyncService,
     private readonly connections: ConnectionStore,
     private readonly rooms: SlidingRoomReader,
+    private readonly membershipCache: MembershipCache,
     private readonly builder: SlidingRoomBuilder,
     private readonly extensions: SlidingExtensions,
     @Inject(PRISMA) private readonly db: PrismaClient,
@@ -63,12 +69,14 @@ export class SlidingSyncService {
       deviceId: request.deviceId,
       connId: request.body.conn_id ?? '',
     };
-    const continued = request.pos === undefined ? undefined : await this.connections.continueFrom(key, request.pos);
-    await this.sync.presence.syncing(request.userId, request.setPresence ?? 'online');
+    // Independent reads, side by side: each round trip to the database is latency the answer waits for.
+    const [continued, , watched] = await Promise.all([
+      request.pos === undefined ? undefined : this.connections.continueFrom(key, request.pos),
+      this.sync.presence.syncing(request.userId, request.setPresence ?? 'online'),
+      this.roomsToWatch(request.userId),
+    ]);
     const deadline = Date.now() + request.timeoutMs;
-    const roomIds = (await this.sync.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock'])).map(
-      (r) => r.roomId,
-    );
+    const roomIds = watched.filter((r) => WATCHED.has(r.membership)).map((r) => r.roomId);
     const waiter = this.sync.notifier.register(request.userId, roomIds);
     const stop = request.signal
       ? AbortSignal.any([request.signal, this.sync.shuttingDown.signal])
@@ -82,7 +90,7 @@ export class SlidingSyncService {
         if (built.news) return { pos: await this.connections.advance(key, continued, built.state), ...built.response };
         if (left <= 0) {
           // Nothing new: the client keeps its `pos`, and the connection its state.
-          await this.connections.touch(key);
+          await this.connections.touch(key, continued);
           return { pos: request.pos!, ...built.response };
         }
         await waiter.wait(Math.min(left, RECHECK_MS), stop);
@@ -91,6 +99,16 @@ export class SlidingSyncService {
     } finally {
       waiter.done();
     }
+  }
+
+  /**
+   * The user's rooms, for the long-poll to wait on: from the membership cache, which the answer's room list
+   * then reads again at its own position (a room joined in between is in that list; its events wake the
+   * long-poll from its next request on, as with /sync).
+   */
+  private async roomsToWatch(userId: string): Promise<MembershipRow[]> {
+    const position = await currentPosition(this.db, this.positions, this.sync.typing);
+    return this.membershipCache.memberships(userId, false, position.events);
   }
 
   private async build(
@@ -102,20 +120,25 @@ export class SlidingSyncService {
     const since = previous ? clampPosition(parseSyncToken(previous.since), current) : undefined;
     const lists = body.lists ?? {};
     const filters = Object.values(lists).map((l) => l.filters ?? {});
-    const memberships = await this.rooms.memberships(
-      userId,
-      filters.some((f) => f.room_types !== undefined || f.not_room_types !== undefined),
-    );
-    const accountData = await this.sync.accountData.since(userId, since?.accountData ?? 0n, current.accountData);
+    const [memberships, accountData, dms, tags, changed] = await Promise.all([
+      this.membershipCache.memberships(
+        userId,
+        filters.some((f) => f.room_types !== undefined || f.not_room_types !== undefined),
+        current.events,
+      ),
+      this.sync.accountData.since(userId, since?.accountData ?? 0n, current.accountData),
+      this.directRooms(userId),
+      filters.some((f) => f.tags || f.not_tags) ? this.roomTags(userId) : new Map<string, string[]>(),
+      // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
+      since ? this.sync.reader.roomsWithEvents(since.events, current.events) : new Set<string>(),
+    ]);
     const ignored = await this.sync.ignoredUsers.ignoredBy(
       userId,
       accountData,
       since?.accountData ?? 0n,
       current.accountData,
     );
-    const dms = await this.directRooms(userId);
     const dmChanged = accountData.some((a) => a.roomId === '' && a.type === 'm.direct');
-    const tags = filters.some((f) => f.tags || f.not_tags) ? await this.roomTags(userId) : new Map<string, string[]>();
     const forgotten = await this.forgottenRooms(userId, memberships);
 
     const listable = memberships.filter((m) => isListed(m, userId, previous, forgotten));
@@ -149,13 +172,12 @@ export class SlidingSyncService {
 
     const targets = [...wanted.keys()].map((id) => byId.get(id)!).filter((m) => m !== undefined);
     const joinedIds = targets.filter((m) => m.membership === 'join').map((m) => m.roomId);
-    const [counts, bumps] = await Promise.all([
+    const [counts, bumps, latest] = await Promise.all([
       this.rooms.memberCounts(joinedIds),
       this.rooms.bumpStamps(joinedIds, current.events),
+      this.latestTimelines(targets, wanted, previous, current.events),
     ]);
     const viewer: Viewer = { userId, deviceId: request.deviceId, ignored };
-    // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
-    const changed = since ? await this.sync.reader.roomsWithEvents(since.events, current.events) : new Set<string>();
     const sentRooms: Record<string, SentRoom> = { ...(previous?.rooms ?? {}) };
     const rooms: Record<string, JsonObject> = {};
     const initial = new Set<string>();
@@ -175,10 +197,12 @@ export class SlidingSyncService {
           quiet,
           counts: counts.get(room.roomId),
           bumpStamp: bumps.get(room.roomId),
+          latest: latest.get(room.roomId),
         };
         return this.builder.build(viewer, target, since?.events, current.events);
       }),
     );
+    await this.fillTimelines(viewer, built);
     targets.forEach((room, i) => {
       sentRooms[room.roomId] = built[i].sent;
       const result = built[i].result;
@@ -220,6 +244,51 @@ export class SlidingSyncService {
       state,
       news: Object.keys(rooms).length > 0 || listsChanged || ext.news,
     };
+  }
+
+  /**
+   * The rooms' `timeline`s in client format; the limited ones with their
+   * bundled aggregations, read for the events of every room at once.
+   */
+  private async fillTimelines(viewer: Viewer, built: BuiltRoom[]): Promise<void> {
+    const withTimeline = built.filter((b) => b.result && b.timeline);
+    for (const b of withTimeline)
+      if (!b.timeline!.limited) b.result!.timeline = b.timeline!.events.map((e) => toClientEvent(e, viewer));
+    const limited = withTimeline.filter((b) => b.timeline!.limited);
+    if (limited.length === 0) return;
+    const events = await this.sync.bundles.clientEvents(
+      viewer,
+      limited.flatMap((b) => b.timeline!.events),
+    );
+    let at = 0;
+    for (const b of limited) {
+      b.result!.timeline = events.slice(at, at + b.timeline!.events.length);
+      at += b.timeline!.events.length;
+    }
+  }
+
+  /**
+   * The timelines of the joined rooms this connection gets for the first
+   * time, read in one statement per `timeline_limit` rather than one per
+   * room: a first answer is mostly such rooms.
+   */
+  private async latestTimelines(
+    targets: MembershipRow[],
+    wanted: Map<string, { config: RoomConfig }>,
+    previous: ConnectionState | undefined,
+    upTo: bigint,
+  ): Promise<Map<string, StoredEvent[]>> {
+    const byLimit = new Map<number, string[]>();
+    for (const room of targets) {
+      const limit = wanted.get(room.roomId)!.config.timelineLimit;
+      if (room.membership !== 'join' || previous?.rooms[room.roomId] !== undefined || limit <= 0) continue;
+      byLimit.set(limit, [...(byLimit.get(limit) ?? []), room.roomId]);
+    }
+    const timelines = new Map<string, StoredEvent[]>();
+    for (const [limit, roomIds] of byLimit)
+      for (const [roomId, events] of await this.sync.reader.latestTimelines(roomIds, upTo, limit + 1))
+        timelines.set(roomId, events);
+    return timelines;
   }
 
   /**

@@ -4,8 +4,10 @@ import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { formatPaginationToken } from '@lattice/streams';
 import { SyncService } from '../sync-service';
 
-/** MSC4360's default, and this server's most, threads per answer. */
-const MAX_THREADS = 100;
+/** MSC4360's default, and this server's most, threads per answer and per page. */
+export const MAX_THREADS = 100;
+/** Threads the extension reads at once: more than it sends, since without include_roots some are left out. */
+const READ_AT_ONCE = MAX_THREADS * 10;
 
 export interface ThreadsConfig {
   include_roots?: boolean;
@@ -19,20 +21,29 @@ interface Update {
   events: string[];
 }
 
+/** Who reads thread updates: they see replies sent since they joined, from users they do not ignore. */
+export interface ThreadReader {
+  userId: string;
+  deviceId: string;
+  ignored: ReadonlySet<string>;
+}
+
 /**
- * The threads extension of sliding sync (MSC4360): the threads of the user's
- * joined rooms that had replies since the connection's last answer, the
- * latest first, each once however many replies it had. A thread with more
- * than one reply gets a `prev_batch` for /relations (dir=b) to read the
- * others. Without `include_roots`, a thread whose replies this answer's
+ * Thread updates (MSC4360): the threads of the user's joined rooms that had
+ * replies in a range of positions, the latest first, each once however many
+ * replies it had. A thread with more than one reply gets a `prev_batch` for
+ * /relations (dir=b) to read the others.
+ *
+ * The sliding sync extension reports the range since the connection's last
+ * answer. Without `include_roots`, a thread whose replies this answer's
  * timelines already carry is left out; with it, every thread comes with its
- * root and the root's bundled m.thread aggregation.
+ * root and the root's bundled m.thread aggregation. When more threads were
+ * updated than the answer carries, the section's `prev_batch` is where the
+ * companion endpoint /thread_updates (`page`) continues backwards, down to
+ * the position of the request's `pos` (its `to`).
  *
  * Only replies sent since the user's current join are read: those the user
- * may see whatever the room's history visibility. MSC4360's companion
- * endpoint /thread_updates is not offered, so neither is the list's
- * `prev_batch`: an answer with more updated threads than its limit carries
- * the latest ones.
+ * may see whatever the room's history visibility.
  */
 @Injectable()
 export class ThreadUpdates {
@@ -42,31 +53,64 @@ export class ThreadUpdates {
   ) {}
 
   async build(
-    viewer: { userId: string; deviceId: string; ignored: ReadonlySet<string> },
+    viewer: ThreadReader,
     config: ThreadsConfig,
     after: bigint,
     upTo: bigint,
     sentEvents: ReadonlySet<string>,
   ): Promise<JsonObject | undefined> {
     const limit = Math.min(config.limit ?? MAX_THREADS, MAX_THREADS);
-    const updates = (await this.updatesBetween(viewer.userId, [...viewer.ignored], after, upTo)).filter(
-      (u) => config.include_roots || !u.events.every((id) => sentEvents.has(id)),
-    );
+    const found = await this.updatesBetween(viewer, after, upTo, undefined, READ_AT_ONCE);
+    const updates = found.filter((u) => config.include_roots || !u.events.every((id) => sentEvents.has(id)));
     if (updates.length === 0) return undefined;
+    const shown = updates.slice(0, limit);
+    const section: JsonObject = { updates: await this.byRoom(viewer, shown, config.include_roots ?? false) };
+    if (updates.length > limit || found.length === READ_AT_ONCE)
+      section.prev_batch = formatPaginationToken(shown[shown.length - 1].latest);
+    return section;
+  }
+
+  /**
+   * A page of /thread_updates: the threads updated in (after, now] whose
+   * latest reply is before `before` (the `from` token; the latest when
+   * absent), each with its root (MSC4360 "Companion endpoint"), and
+   * `next_batch` when there are more.
+   */
+  async page(viewer: ThreadReader, after: bigint, before: bigint | undefined, limit: number): Promise<JsonObject> {
+    const current = await this.sync.reader.maxStreamPos();
+    const found = await this.updatesBetween(viewer, after, current, before, limit + 1);
+    const shown = found.slice(0, limit);
+    return {
+      chunk: await this.byRoom(viewer, shown, true),
+      ...(found.length > limit ? { next_batch: formatPaginationToken(shown[shown.length - 1].latest) } : {}),
+    };
+  }
+
+  private async byRoom(viewer: ThreadReader, updates: Update[], withRoots: boolean): Promise<JsonObject> {
     const byRoom: Record<string, Record<string, JsonObject>> = {};
-    for (const update of updates.slice(0, limit)) {
+    for (const update of updates) {
       const thread: JsonObject = update.events.length > 1 ? { prev_batch: formatPaginationToken(update.latest) } : {};
-      if (config.include_roots) {
+      if (withRoots) {
         const root = await this.visibleRoot(viewer, update.root);
         if (root) thread.thread_root = root;
       }
       (byRoom[update.room_id] ??= {})[update.root] = thread;
     }
-    return { updates: byRoom };
+    return byRoom;
   }
 
-  /** Threads with replies in (after, upTo] in rooms the user is joined to, sent since they joined, by anyone they do not ignore. */
-  private async updatesBetween(userId: string, ignored: string[], after: bigint, upTo: bigint): Promise<Update[]> {
+  /**
+   * Threads with replies in (after, upTo] in rooms the user is joined to, sent since they joined, by anyone
+   * they do not ignore, whose latest such reply is before `before`: a thread an earlier page carried has a
+   * later reply, so it is not in a later page.
+   */
+  private async updatesBetween(
+    viewer: ThreadReader,
+    after: bigint,
+    upTo: bigint,
+    before: bigint | undefined,
+    limit: number,
+  ): Promise<Update[]> {
     if (upTo <= after) return [];
     return this.db.$queryRawUnsafe<Update[]>(
       `SELECT r.room_id, er.parent_event_id AS root, max(er.stream_pos) AS latest, array_agg(e.event_id) AS events
@@ -77,19 +121,18 @@ export class ThreadUpdates {
         WHERE er.rel_type = 'm.thread' AND er.stream_pos > $2 AND er.stream_pos <= $3 AND er.stream_pos > cs.stream_pos
           AND er.sender <> ALL($4::text[])
         GROUP BY r.room_id, er.parent_event_id
+       HAVING $5::bigint IS NULL OR max(er.stream_pos) < $5::bigint
         ORDER BY latest DESC
-        LIMIT ${MAX_THREADS * 10}`,
-      userId,
+        LIMIT ${limit}`,
+      viewer.userId,
       after,
       upTo,
-      ignored,
+      [...viewer.ignored],
+      before ?? null,
     );
   }
 
-  private async visibleRoot(
-    viewer: { userId: string; deviceId: string },
-    rootId: string,
-  ): Promise<JsonObject | undefined> {
+  private async visibleRoot(viewer: ThreadReader, rootId: string): Promise<JsonObject | undefined> {
     const root = await this.sync.reader.event(rootId);
     if (!root) return undefined;
     const [visible] = await this.sync.visibility.visibleToUser(viewer.userId, [root]);
