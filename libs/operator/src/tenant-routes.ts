@@ -144,10 +144,16 @@ export function desiredRoutes(tenant: LatticeTenant, settings: RouteSettings, na
         spec: {
           parentRefs: gatewayApi.parentRefs,
           hostnames: hosts,
-          // A RegularExpression match is against the whole path (RE2 full match), so open-ended prefixes get ".*".
-          rules: ingressRoutes().map((r) => ({
-            matches: [{ path: { type: 'RegularExpression', value: r.path.endsWith('$') ? r.path : `${r.path}.*` } }],
-            backendRefs: [{ name: service(r.service), port: 8008 }],
+          // One rule per service with all its paths as matches: the Gateway API allows 16 rules per route, fewer than
+          // the route table's paths. A RegularExpression match is against the whole path (RE2 full match), so
+          // open-ended prefixes get ".*".
+          rules: [...new Set(ingressRoutes().map((r) => r.service))].map((name) => ({
+            matches: ingressRoutes()
+              .filter((r) => r.service === name)
+              .map((r) => ({
+                path: { type: 'RegularExpression', value: r.path.endsWith('$') ? r.path : `${r.path}.*` },
+              })),
+            backendRefs: [{ name: service(name), port: 8008 }],
           })),
         },
       });
