@@ -4,6 +4,7 @@ import {
   knownRoomVersions,
   redactEvent,
   serverNameOf,
+  stripEvent,
   type JsonObject,
   type Pdu,
   type RoomVersion,
@@ -335,8 +336,8 @@ export class RoomReader {
     const invite = await this.db.remoteInvite.findUnique({ where: { roomId_userId: { roomId, userId } } });
     if (invite?.membership !== 'invite') return undefined;
     const pdu = JSON.parse(invite.event) as Pdu;
-    const state = JSON.parse(invite.inviteRoomState) as JsonObject[];
-    return [...state, { type: pdu.type, state_key: pdu.state_key!, sender: pdu.sender, content: pdu.content }];
+    const state = (JSON.parse(invite.inviteRoomState) as Pdu[]).map(stripEvent);
+    return [...state, stripEvent(pdu)] as unknown as JsonObject[];
   }
 
   /**

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { FederationClient, FederationError, inviteRemoteUser, ServerKeys } from '@lattice/federation';
 import { Errors, MatrixError } from '@lattice/http';
-import { checkEventAuth, stateKey, strippedState, type JsonObject } from '@lattice/protocol';
+import { checkEventAuth, stateKey, strippedStateEvents, type JsonObject } from '@lattice/protocol';
 import { buildEvent, Keyring, loadRoomHead, membershipTemplate, RoomInputClient } from '@lattice/rooms';
 import { StorageAccess } from '../storage-access';
 
@@ -42,7 +42,9 @@ export class RemoteInviter {
     );
     const decision = checkEventAuth(head.version, event.pdu, (type, key) => head.state.get(stateKey(type, key))?.pdu);
     if (!decision.allowed) throw Errors.forbidden(`${decision.reason} (auth rule ${decision.rule})`);
-    const stripped = strippedState([...head.state.values()].map((e) => e.pdu)) as unknown as JsonObject[];
+    // Whole events, as the room version formats them (server-server-api invite_room_state, v1.16): the
+    // invitee's server may refuse an invite whose m.room.create is missing or stripped.
+    const stripped = strippedStateEvents([...head.state.values()].map((e) => e.pdu)) as unknown as JsonObject[];
     const signed = await inviteRemoteUser(
       this.federation,
       this.keys,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { JsonObject, Pdu } from '@lattice/protocol';
+import { stripEvent, type JsonObject, type Pdu } from '@lattice/protocol';
 import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** One of the user's rooms, as the room list sees it. */
@@ -101,7 +101,7 @@ export class SlidingRoomReader {
     );
     return rows.map((r) => {
       const invite = JSON.parse(r.event) as Pdu;
-      const stripped = JSON.parse(r.invite_room_state) as JsonObject[];
+      const stripped = (JSON.parse(r.invite_room_state) as Pdu[]).map(stripEvent) as unknown as JsonObject[];
       const create = stripped.find((e) => e.type === 'm.room.create');
       const roomType = (create?.content as JsonObject | undefined)?.type;
       return {
@@ -112,10 +112,7 @@ export class SlidingRoomReader {
         activity: BigInt(r.stream_pos),
         encrypted: stripped.some((e) => e.type === 'm.room.encryption'),
         roomType: typeof roomType === 'string' ? roomType : null,
-        remoteInviteState: [
-          ...stripped,
-          { type: invite.type, state_key: invite.state_key!, sender: invite.sender, content: invite.content },
-        ],
+        remoteInviteState: [...stripped, stripEvent(invite) as unknown as JsonObject],
       };
     });
   }
