@@ -211,13 +211,7 @@ export class TransactionsController {
    * event's ID when taken.
    */
   private async inviteRescinded(origin: string, pdu: Pdu, keys: VerifyKeySource): Promise<string | undefined> {
-    if (
-      pdu?.type !== 'm.room.member' ||
-      pdu.content?.membership !== 'leave' ||
-      typeof pdu.state_key !== 'string' ||
-      typeof pdu.room_id !== 'string'
-    )
-      return undefined;
+    if (!isLeaveOfUser(pdu)) return undefined;
     const invite = await this.invites.pending(pdu.room_id, pdu.state_key);
     if (!invite?.roomVersion || invite.pdu.sender !== pdu.sender || serverNameOf(pdu.sender) !== origin)
       return undefined;
@@ -234,13 +228,7 @@ export class TransactionsController {
    * rooms.leave. Returns the event's ID when taken.
    */
   private async knockRejection(origin: string, pdu: Pdu, keys: VerifyKeySource): Promise<string | undefined> {
-    if (
-      pdu?.type !== 'm.room.member' ||
-      pdu.content?.membership !== 'leave' ||
-      typeof pdu.state_key !== 'string' ||
-      typeof pdu.room_id !== 'string'
-    )
-      return undefined;
+    if (!isLeaveOfUser(pdu)) return undefined;
     const knock = await this.knocks.pending(pdu.room_id, pdu.state_key);
     if (knock?.server !== origin) return undefined;
     const checked = await checkIncomingPdu(getRoomVersion(knock.roomVersion), pdu, keys);
@@ -432,4 +420,14 @@ function eventIdOf(version: RoomVersion, pdu: Pdu): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A membership leave naming its room and user: what may end an out-of-band invite or knock. */
+function isLeaveOfUser(pdu: Pdu): pdu is Pdu & { state_key: string; room_id: string } {
+  return (
+    pdu?.type === 'm.room.member' &&
+    pdu.content?.membership === 'leave' &&
+    typeof pdu.state_key === 'string' &&
+    typeof pdu.room_id === 'string'
+  );
 }
