@@ -10,6 +10,8 @@ export interface ServiceProcess {
   app: 'client-api' | 'federation-api' | 'room-server' | 'sync' | 'media' | 'appservice' | 'push';
   port: number;
   child?: ChildProcess;
+  /** Its last lines of output: what a process that exits says about why. */
+  lastLines?: string[];
 }
 
 export interface LocalDeploymentOptions {
@@ -136,8 +138,13 @@ export class LocalDeployment {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    p.lastLines = [];
     const log = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) this.options.log?.(`[${p.name}] ${line}`);
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        p.lastLines!.push(line);
+        p.lastLines!.splice(0, p.lastLines!.length - 10);
+        this.options.log?.(`[${p.name}] ${line}`);
+      }
     };
     child.stdout.on('data', log);
     child.stderr.on('data', log);
@@ -149,7 +156,8 @@ export class LocalDeployment {
     return waitFor(
       `${p.name} on port ${p.port}`,
       () => {
-        if (p.child?.exitCode !== null) throw new Error(`${p.name} exited with code ${p.child?.exitCode}`);
+        if (p.child?.exitCode !== null)
+          throw new Error(`${p.name} exited with code ${p.child?.exitCode}:\n${(p.lastLines ?? []).join('\n')}`);
         return fetch(`http://127.0.0.1:${p.port}/health/ready`).then((r) => r.ok);
       },
       180_000,
