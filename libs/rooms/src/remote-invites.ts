@@ -8,6 +8,7 @@ import {
   type PrismaClient,
   type PositionCache,
 } from '@lattice/storage';
+import { announceOutOfBandMembership } from './out-of-band-membership';
 
 /** An invite from another server still waiting for the user's answer. */
 export interface PendingInvite {
@@ -76,13 +77,6 @@ export class RemoteInvites {
       if (membership === 'invite') await tx.remoteKnock.deleteMany({ where: { roomId, userId } });
       return position;
     });
-    await this.positions.advance('events', streamPos);
-    await this.bus.publish('output.room', {
-      roomId,
-      eventId,
-      streamPos: streamPos.toString(),
-      pdu,
-      membershipOf: userId,
-    });
+    await announceOutOfBandMembership(this.positions, this.bus, pdu, eventId, streamPos);
   }
 }

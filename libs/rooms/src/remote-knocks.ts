@@ -8,6 +8,7 @@ import {
   type PrismaClient,
   type PositionCache,
 } from '@lattice/storage';
+import { announceOutOfBandMembership } from './out-of-band-membership';
 
 /** A knock waiting for an answer: the server it went through, and the room's version. */
 export interface PendingKnock {
@@ -79,13 +80,6 @@ export class RemoteKnocks {
       });
       return position;
     });
-    await this.positions.advance('events', streamPos);
-    await this.bus.publish('output.room', {
-      roomId,
-      eventId,
-      streamPos: streamPos.toString(),
-      pdu,
-      membershipOf: userId,
-    });
+    await announceOutOfBandMembership(this.positions, this.bus, pdu, eventId, streamPos);
   }
 }
