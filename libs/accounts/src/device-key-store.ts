@@ -9,6 +9,12 @@ export type DeviceKeyQuery = Record<string, string[]>;
 /** user ID -> device ID -> algorithm of the one-time key wanted. */
 export type OneTimeKeyClaim = Record<string, Record<string, string>>;
 
+/** What a /sync tells a device of its keys: one-time keys left per algorithm, and fallback key algorithms unused. */
+export interface DeviceKeyCounts {
+  oneTimeKeyCounts: Record<string, number>;
+  unusedFallbackKeyTypes: string[];
+}
+
 /**
  * End-to-end encryption keys of this deployment's devices: identity keys,
  * one-time keys and fallback keys (client-server-api "End-to-End
@@ -89,20 +95,31 @@ export class DeviceKeyStore {
    * of its fallback keys no claim has handed out yet
    * (device_unused_fallback_key_types).
    */
-  async syncCounts(
-    userId: string,
-    deviceId: string,
-  ): Promise<{ oneTimeKeyCounts: Record<string, number>; unusedFallbackKeyTypes: string[] }> {
-    const groups = await this.db.$queryRawUnsafe<Array<{ algorithm: string; fallback: boolean; n: number }>>(
-      `SELECT algorithm, fallback, count(*)::int AS n FROM one_time_keys
-       WHERE user_id = $1 AND device_id = $2 AND (NOT fallback OR NOT used) GROUP BY algorithm, fallback`,
-      userId,
-      deviceId,
+  async syncCounts(userId: string, deviceId: string): Promise<DeviceKeyCounts> {
+    return (await this.syncCountsOf([{ userId, deviceId }]))[0];
+  }
+
+  /** syncCounts() of many devices in one read; answers in the order asked. */
+  async syncCountsOf(devices: Array<{ userId: string; deviceId: string }>): Promise<DeviceKeyCounts[]> {
+    const counts = devices.map((): DeviceKeyCounts => ({ oneTimeKeyCounts: {}, unusedFallbackKeyTypes: [] }));
+    if (devices.length === 0) return counts;
+    const groups = await this.db.$queryRawUnsafe<
+      Array<{ i: number; algorithm: string; fallback: boolean; n: number }>
+    >(
+      `SELECT q.i, k.algorithm, k.fallback, count(*)::int AS n
+       FROM unnest($1::text[], $2::text[], $3::int[]) AS q(user_id, device_id, i)
+       JOIN one_time_keys k ON k.user_id = q.user_id AND k.device_id = q.device_id
+       WHERE NOT k.fallback OR NOT k.used GROUP BY q.i, k.algorithm, k.fallback`,
+      devices.map((d) => d.userId),
+      devices.map((d) => d.deviceId),
+      devices.map((_, i) => i),
     );
-    return {
-      oneTimeKeyCounts: Object.fromEntries(groups.filter((g) => !g.fallback).map((g) => [g.algorithm, Number(g.n)])),
-      unusedFallbackKeyTypes: groups.filter((g) => g.fallback).map((g) => g.algorithm),
-    };
+    for (const g of groups) {
+      const device = counts[Number(g.i)];
+      if (g.fallback) device.unusedFallbackKeyTypes.push(g.algorithm);
+      else device.oneTimeKeyCounts[g.algorithm] = Number(g.n);
+    }
+    return counts;
   }
 
   /** A user's devices' identity keys, by device ID. */

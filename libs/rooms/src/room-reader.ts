@@ -314,21 +314,35 @@ export class RoomReader {
     userId: string,
     memberships: string[],
   ): Promise<Array<{ roomId: string; membership: string; streamPos: bigint }>> {
-    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; membership: string; stream_pos: bigint }>>(
-      `SELECT room_id, membership, stream_pos FROM (
-         SELECT DISTINCT ON (room_id) room_id, membership, stream_pos FROM (
-           SELECT r.room_id, c.membership, c.stream_pos FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
-           WHERE c.user_id = $1
+    return (await this.roomsOfUsers([userId], memberships)).get(userId)!;
+  }
+
+  /** roomsOfUser() of many users in one read (every user is in the map), each user's rooms ordered by room ID. */
+  async roomsOfUsers(
+    userIds: string[],
+    memberships: string[],
+  ): Promise<Map<string, Array<{ roomId: string; membership: string; streamPos: bigint }>>> {
+    const rooms = new Map(userIds.map((id) => [id, [] as Array<{ roomId: string; membership: string; streamPos: bigint }>]));
+    if (userIds.length === 0) return rooms;
+    const rows = await this.db.$queryRawUnsafe<
+      Array<{ user_id: string; room_id: string; membership: string; stream_pos: bigint }>
+    >(
+      `SELECT user_id, room_id, membership, stream_pos FROM (
+         SELECT DISTINCT ON (user_id, room_id) user_id, room_id, membership, stream_pos FROM (
+           SELECT c.user_id, r.room_id, c.membership, c.stream_pos FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
+           WHERE c.user_id = ANY($1::text[])
            UNION ALL
-           SELECT i.room_id, i.membership, i.stream_pos FROM remote_invites i WHERE i.user_id = $1
+           SELECT i.user_id, i.room_id, i.membership, i.stream_pos FROM remote_invites i WHERE i.user_id = ANY($1::text[])
            UNION ALL
-           SELECT k.room_id, k.membership, k.stream_pos FROM remote_knocks k WHERE k.user_id = $1
-         ) every_source ORDER BY room_id, stream_pos DESC
-       ) latest WHERE membership = ANY($2::text[])`,
-      userId,
+           SELECT k.user_id, k.room_id, k.membership, k.stream_pos FROM remote_knocks k WHERE k.user_id = ANY($1::text[])
+         ) every_source ORDER BY user_id, room_id, stream_pos DESC
+       ) latest WHERE membership = ANY($2::text[]) ORDER BY user_id, room_id`,
+      [...new Set(userIds)],
       memberships,
     );
-    return rows.map((r) => ({ roomId: r.room_id, membership: r.membership, streamPos: BigInt(r.stream_pos) }));
+    for (const r of rows)
+      rooms.get(r.user_id)?.push({ roomId: r.room_id, membership: r.membership, streamPos: BigInt(r.stream_pos) });
+    return rooms;
   }
 
   /** What an invite to a room this server is not in shows: the stripped state the inviter sent, and the invite. */

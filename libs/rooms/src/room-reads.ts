@@ -63,6 +63,7 @@ export type SyncRoomReads = RoomViewReads &
     | 'latestTimelines'
     | 'latestGaps'
     | 'roomsWithEvents'
+    | 'roomsOfUsers'
     | 'eventHeadersInRange'
     | 'eventsByNid'
   >;

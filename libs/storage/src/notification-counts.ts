@@ -66,3 +66,27 @@ export async function unreadNotifiedEvents(
   );
   return new Set(rows.map((r) => r.event_id));
 }
+
+/**
+ * For each user, the rooms where the push service wrote notification rows
+ * for them with a notifications position in (after, upTo]: their counts
+ * changed there. One read for many users; answers in the order asked.
+ */
+export async function roomsWithNewNotifications(
+  db: Prisma.TransactionClient,
+  ranges: Array<{ userId: string; after: bigint; upTo: bigint }>,
+): Promise<Array<Set<string>>> {
+  const rooms = ranges.map(() => new Set<string>());
+  const asked = ranges.flatMap((r, i) => (r.upTo > r.after ? [{ ...r, i }] : []));
+  if (asked.length === 0) return rooms;
+  const rows = await db.$queryRawUnsafe<Array<{ i: number; room_id: string }>>(
+    `SELECT DISTINCT q.i, n.room_id FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::int[]) AS q(user_id, after, up_to, i)
+       JOIN event_push_actions n ON n.user_id = q.user_id AND n.notif_pos > q.after AND n.notif_pos <= q.up_to`,
+    asked.map((r) => r.userId),
+    asked.map((r) => r.after),
+    asked.map((r) => r.upTo),
+    asked.map((r) => r.i),
+  );
+  for (const r of rows) rooms[Number(r.i)].add(r.room_id);
+  return rooms;
+}

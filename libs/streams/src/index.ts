@@ -9,6 +9,7 @@ export * from './tokens/pagination-token';
 export * from './to-device/to-device-inbox';
 export * from './to-device/to-device-recipients';
 export * from './device-lists/device-list-reader';
+export type { MembershipChange } from './device-lists/device-list-delta';
 export * from './presence/presence-rules';
 export * from './presence/presence-store';
 export * from './stream-providers';

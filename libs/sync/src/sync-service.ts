@@ -17,7 +17,6 @@ import {
   PRISMA,
   POSITION_CACHE,
   reconcilePositions,
-  unreadNotificationCounts,
   type PrismaClient,
   type PositionCache,
 } from '@lattice/storage';
@@ -39,11 +38,11 @@ import {
   type SyncFilter,
   type SyncPosition,
 } from '@lattice/streams';
+import { AnswerReads } from './answer-reads';
 import { SyncNotifier } from './notifier';
 import { eachConcurrently } from './each-concurrently';
 import { SharedReads } from './shared-reads';
 import { WatchedRooms } from './watched-rooms';
-import { SlidingRoomReader } from './sliding/sliding-room-reader';
 import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
 import { TypingStore } from './streams/typing-store';
@@ -100,8 +99,6 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
     private readonly tenants: TenantDirectory,
     @Inject(SYNC_ROOM_READS) readonly reader: SyncRoomReads,
-    // The bulk room reads of sliding sync: member counts and heroes of /sync's summaries come from the same queries.
-    private readonly rooms: SlidingRoomReader,
     readonly notifier: SyncNotifier,
     readonly typing: TypingStore,
     readonly accountData: AccountDataStore,
@@ -114,6 +111,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     readonly visibility: EventVisibility,
     readonly bundles: BundledAggregations,
     readonly pushEvaluation: PushEvaluation,
+    private readonly answers: AnswerReads,
   ) {}
 
   onModuleInit(): void {
@@ -215,10 +213,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const knock: SyncRooms['knock'] = {};
     // One read at a time per answer: under fan-out twenty answers are built at once, and reads side by side would
     // only queue for the database's connections ahead of the sends.
-    const memberships = await this.reader.roomsOfUser(request.userId, ['join', 'invite', 'knock', 'leave', 'ban']);
+    const memberships = await this.answers.roomsOfUser(request.userId);
     const accountEntries = await this.accountData.since(request.userId, from.accountData, current.accountData);
     const countsChanged = since
-      ? await this.roomsWithNewNotifications(request.userId, from.notifications, current.notifications)
+      ? await this.answers.roomsWithNewNotifications(request.userId, from.notifications, current.notifications)
       : new Set<string>();
     // An incremental sync reads the timelines of the rooms with new events only: one read, the same for every user.
     const withEvents =
@@ -328,10 +326,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     // Read once for device lists and presence: who joined or left the user's rooms since the token.
     const notifications = await this.addUnreadCounts(request, join, current.notifications);
     await this.addSummaries(request.userId, join);
-    const keys = await this.deviceKeys.syncCounts(request.userId, request.deviceId);
+    const keys = await this.answers.deviceKeyCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
     const moves = since
-      ? await this.deviceLists.membershipChanges(request.userId, from.events, current.events)
+      ? await this.answers.membershipChanges(request.userId, from.events, current.events)
       : undefined;
     const deviceLists = since
       ? await this.deviceLists.changes(
@@ -550,17 +548,6 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     return this.reader.statesAt(new Map(positions), members);
   }
 
-  /** Rooms where the push service wrote notification rows for the user since the token: their counts changed. */
-  private async roomsWithNewNotifications(userId: string, after: bigint, upTo: bigint): Promise<Set<string>> {
-    if (upTo <= after) return new Set();
-    const rows = await this.db.eventPushAction.findMany({
-      where: { userId, notifPos: { gt: after, lte: upTo } },
-      select: { roomId: true },
-      distinct: ['roomId'],
-    });
-    return new Set(rows.map((r) => r.roomId));
-  }
-
   /**
    * Every joined room of the response gets its summary (client-server-api /sync `summary`): its
    * joined and invited member counts, always (the spec lets them be left out only when unchanged),
@@ -569,16 +556,12 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private async addSummaries(userId: string, join: Record<string, JoinedRoom>): Promise<void> {
     const roomIds = Object.keys(join);
     if (roomIds.length === 0) return;
-    const [counts, named] = await Promise.all([this.rooms.memberCounts(roomIds), this.rooms.namedRooms(roomIds)]);
-    for (const roomId of roomIds) {
-      const { joined, invited } = counts.get(roomId)!;
-      const heroes = named.has(roomId) ? undefined : (await this.rooms.heroes(roomId, userId)).map((h) => h.user_id);
+    for (const [roomId, { joined, invited, heroes }] of await this.answers.roomSummaries(userId, roomIds))
       join[roomId].summary = {
-        ...(heroes ? { 'm.heroes': heroes } : {}),
+        ...(heroes ? { 'm.heroes': heroes.map((h) => h.user_id) } : {}),
         'm.joined_member_count': joined,
         'm.invited_member_count': invited,
       };
-    }
   }
 
   /**
@@ -602,10 +585,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const latest = (await this.positions.read()).notifications ?? notifications;
     const covered =
       latest > notifications &&
-      [...(await this.roomsWithNewNotifications(request.userId, notifications, latest))].every((r) => r in join)
+      [...(await this.answers.roomsWithNewNotifications(request.userId, notifications, latest))].every((r) => r in join)
         ? latest
         : notifications;
-    const counts = await unreadNotificationCounts(this.db, [request.userId], roomIds);
+    const counts = await this.answers.unreadCounts(request.userId, roomIds);
     const threaded = request.filter?.room?.timeline?.unread_thread_notifications === true;
     for (const roomId of roomIds)
       Object.assign(

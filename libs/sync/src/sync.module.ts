@@ -2,6 +2,7 @@ import { Module, type Provider } from '@nestjs/common';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { RoomInputClient, SYNC_ROOM_READS, type SyncRoomReads } from '@lattice/rooms';
 import { FilterLoader, PresenceStore } from '@lattice/streams';
+import { AnswerReads } from './answer-reads';
 import { HistoryBackfill } from './api/history-backfill';
 import { MessagesController } from './api/messages.controller';
 import { LegacySyncController } from './api/legacy-sync.controller';
@@ -49,6 +50,7 @@ const PRESENCE_TRACKER: Provider = {
     IgnoredUsersCache,
     PRESENCE_TRACKER,
     SyncService,
+    AnswerReads,
     PushEvaluation,
     FilterLoader,
     HistoryBackfill,

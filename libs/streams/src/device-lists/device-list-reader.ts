@@ -44,22 +44,35 @@ export class DeviceListReader {
 
   /** Membership events in (after, upTo] of every room the viewer is or was in. */
   async membershipChanges(viewer: string, after: bigint, upTo: bigint): Promise<MembershipChange[]> {
-    if (upTo <= after) return [];
-    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; user_id: string; membership: string | null }>>(
-      `SELECT r.room_id, k.state_key AS user_id, j.json::jsonb -> 'content' ->> 'membership' AS membership
-       FROM events e
+    return (await this.membershipChangesOf([{ viewer, after, upTo }]))[0];
+  }
+
+  /** membershipChanges() of many viewers, each over their own range, in one read; answers in the order asked. */
+  async membershipChangesOf(ranges: Array<{ viewer: string; after: bigint; upTo: bigint }>): Promise<MembershipChange[][]> {
+    const changes = ranges.map((): MembershipChange[] => []);
+    const asked = ranges.flatMap((r, i) => (r.upTo > r.after ? [{ ...r, i }] : []));
+    if (asked.length === 0) return changes;
+    const rows = await this.db.$queryRawUnsafe<
+      Array<{ i: number; room_id: string; user_id: string; membership: string | null }>
+    >(
+      `SELECT q.i, r.room_id, k.state_key AS user_id, j.json::jsonb -> 'content' ->> 'membership' AS membership
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::int[]) AS q(viewer, after, up_to, i)
+       JOIN events e ON e.stream_pos > q.after AND e.stream_pos <= q.up_to
+         AND e.room_nid IN (SELECT room_nid FROM current_state WHERE user_id = q.viewer)
        JOIN rooms r ON r.room_nid = e.room_nid
        JOIN event_types t ON t.type_nid = e.type_nid
        JOIN event_state_keys k ON k.state_key_nid = e.state_key_nid
        JOIN event_json j ON j.event_nid = e.event_nid
-       WHERE t.type = 'm.room.member' AND NOT e.is_rejected AND e.stream_pos > $2 AND e.stream_pos <= $3
-         AND e.room_nid IN (SELECT room_nid FROM current_state WHERE user_id = $1)
-       ORDER BY e.stream_pos`,
-      viewer,
-      after,
-      upTo,
+       WHERE t.type = 'm.room.member' AND NOT e.is_rejected
+       ORDER BY q.i, e.stream_pos`,
+      asked.map((r) => r.viewer),
+      asked.map((r) => r.after),
+      asked.map((r) => r.upTo),
+      asked.map((r) => r.i),
     );
-    return rows.map((r) => ({ roomId: r.room_id, userId: r.user_id, membership: r.membership ?? '' }));
+    for (const r of rows)
+      changes[Number(r.i)].push({ roomId: r.room_id, userId: r.user_id, membership: r.membership ?? '' });
+    return changes;
   }
 
   private async joinedMembers(roomIds: string[]): Promise<Map<string, string[]>> {

@@ -40,6 +40,19 @@ export const BUMP_EVENT_TYPES = [
 /** client-server-api /sync `m.heroes`: up to 5 members. */
 const HEROES = 5;
 
+/** A member heroes may name, and whether they are in the room now (joined or invited). */
+export interface HeroCandidate {
+  hero: Hero;
+  current: boolean;
+}
+
+/** The heroes of a room for one user, from its candidates (heroCandidates): never the user, members now before those gone. */
+export function heroesFor(candidates: HeroCandidate[], userId: string): Hero[] {
+  const others = candidates.filter((c) => c.hero.user_id !== userId).slice(0, HEROES);
+  const current = others.filter((c) => c.current);
+  return (current.length ? current : others).map((c) => c.hero);
+}
+
 /**
  * The reads sliding sync makes in bulk over many rooms, so a response costs
  * a few statements however many rooms the user is in: the room list with
@@ -171,24 +184,38 @@ export class SlidingRoomReader {
    * asking, with the display name and avatar of their member events.
    */
   async heroes(roomId: string, userId: string): Promise<Hero[]> {
-    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string; json: string; current: boolean }>>(
-      `SELECT c.user_id, j.json, c.membership IN ('join', 'invite') AS current FROM current_state c
-       JOIN rooms r ON r.room_nid = c.room_nid JOIN event_json j ON j.event_nid = c.event_nid
-       WHERE r.room_id = $1 AND c.user_id IS NOT NULL AND c.user_id <> $2 AND c.membership IN ('join', 'invite', 'leave', 'ban')
-       ORDER BY c.membership IN ('join', 'invite') DESC, c.stream_pos LIMIT $3`,
-      roomId,
-      userId,
-      HEROES,
+    return heroesFor((await this.heroCandidates([roomId])).get(roomId)!, userId);
+  }
+
+  /**
+   * What heroes() picks from, for many rooms in one read and the same for every user: each room's first HEROES + 1
+   * members in hero order, so that leaving out whoever asks still leaves HEROES.
+   */
+  async heroCandidates(roomIds: string[]): Promise<Map<string, HeroCandidate[]>> {
+    const candidates = new Map(roomIds.map((id) => [id, [] as HeroCandidate[]]));
+    if (roomIds.length === 0) return candidates;
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; user_id: string; json: string; current: boolean }>>(
+      `SELECT r.room_id, h.user_id, h.json, h.current FROM rooms r CROSS JOIN LATERAL (
+         SELECT c.user_id, j.json, c.membership IN ('join', 'invite') AS current, c.stream_pos FROM current_state c
+         JOIN event_json j ON j.event_nid = c.event_nid
+         WHERE c.room_nid = r.room_nid AND c.user_id IS NOT NULL AND c.membership IN ('join', 'invite', 'leave', 'ban')
+         ORDER BY c.membership IN ('join', 'invite') DESC, c.stream_pos LIMIT $2) h
+       WHERE r.room_id = ANY($1::text[]) ORDER BY r.room_id, h.current DESC, h.stream_pos`,
+      [...new Set(roomIds)],
+      HEROES + 1,
     );
-    const current = rows.filter((r) => r.current);
-    return (current.length ? current : rows).map((r) => {
+    for (const r of rows) {
       const content = (JSON.parse(r.json) as Pdu).content;
-      return {
-        user_id: r.user_id,
-        ...(typeof content.displayname === 'string' ? { displayname: content.displayname } : {}),
-        ...(typeof content.avatar_url === 'string' ? { avatar_url: content.avatar_url } : {}),
-      };
-    });
+      candidates.get(r.room_id)?.push({
+        current: r.current,
+        hero: {
+          user_id: r.user_id,
+          ...(typeof content.displayname === 'string' ? { displayname: content.displayname } : {}),
+          ...(typeof content.avatar_url === 'string' ? { avatar_url: content.avatar_url } : {}),
+        },
+      });
+    }
+    return candidates;
   }
 
   /** Rooms a joined space lists as children (m.space.child with a non-empty `via`). */

@@ -1,0 +1,119 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DeviceKeyStore, type DeviceKeyCounts } from '@lattice/accounts';
+import { SYNC_ROOM_READS, type SyncRoomReads } from '@lattice/rooms';
+import {
+  PRISMA,
+  roomsWithNewNotifications,
+  unreadNotificationCounts,
+  type PrismaClient,
+  type UnreadCount,
+} from '@lattice/storage';
+import { DeviceListReader, type MembershipChange } from '@lattice/streams';
+import { TickBatch } from './tick-batch';
+import { heroesFor, SlidingRoomReader, type Hero, type HeroCandidate } from './sliding/sliding-room-reader';
+
+/** Every membership a /sync answer looks at. */
+const ALL_MEMBERSHIPS = ['join', 'invite', 'knock', 'leave', 'ban'];
+
+export interface UserRoom {
+  roomId: string;
+  membership: string;
+  streamPos: bigint;
+}
+
+export interface RoomSummary {
+  joined: number;
+  invited: number;
+  /** Heroes for this user, when the room has no name or canonical alias. */
+  heroes?: Hero[];
+}
+
+interface SummaryRead {
+  joined: number;
+  invited: number;
+  heroes?: HeroCandidate[];
+}
+
+/**
+ * The per-user reads of a /sync answer, each batched over the answers being
+ * built in the same turn (TickBatch): the long-polls one event wakes read
+ * their memberships, unread counts, key counts, membership moves and room
+ * summaries in one statement each rather than one each. Every read is the
+ * user's own, with the user's own filters, as if read alone.
+ */
+@Injectable()
+export class AnswerReads {
+  private readonly userRooms: TickBatch<string, UserRoom[]>;
+  private readonly newNotifications: TickBatch<{ userId: string; after: bigint; upTo: bigint }, Set<string>>;
+  private readonly unread: TickBatch<{ userId: string; roomIds: string[] }, UnreadCount[]>;
+  private readonly summaries: TickBatch<string, SummaryRead>;
+  private readonly keys: TickBatch<{ userId: string; deviceId: string }, DeviceKeyCounts>;
+  private readonly moves: TickBatch<{ viewer: string; after: bigint; upTo: bigint }, MembershipChange[]>;
+
+  constructor(
+    @Inject(PRISMA) db: PrismaClient,
+    @Inject(SYNC_ROOM_READS) reader: SyncRoomReads,
+    rooms: SlidingRoomReader,
+    deviceKeys: DeviceKeyStore,
+    deviceLists: DeviceListReader,
+  ) {
+    this.userRooms = new TickBatch(async (userIds) => {
+      const read = await reader.roomsOfUsers(userIds, ALL_MEMBERSHIPS);
+      return userIds.map((id) => read.get(id)!);
+    });
+    this.newNotifications = new TickBatch((ranges) => roomsWithNewNotifications(db, ranges));
+    this.unread = new TickBatch(async (asks) => {
+      const counts = await unreadNotificationCounts(
+        db,
+        [...new Set(asks.map((a) => a.userId))],
+        [...new Set(asks.flatMap((a) => a.roomIds))],
+      );
+      return asks.map(({ userId, roomIds }) => {
+        const asked = new Set(roomIds);
+        return counts.filter((c) => c.userId === userId && asked.has(c.roomId));
+      });
+    });
+    this.summaries = new TickBatch(async (asked): Promise<SummaryRead[]> => {
+      const roomIds = [...new Set(asked)];
+      const [counts, named] = await Promise.all([rooms.memberCounts(roomIds), rooms.namedRooms(roomIds)]);
+      const heroes = await rooms.heroCandidates(roomIds.filter((id) => !named.has(id)));
+      return asked.map((id) => ({ ...counts.get(id)!, heroes: heroes.get(id) }));
+    });
+    this.keys = new TickBatch((devices) => deviceKeys.syncCountsOf(devices));
+    this.moves = new TickBatch((ranges) => deviceLists.membershipChangesOf(ranges));
+  }
+
+  /** The user's rooms of every membership (local and of other servers' invites and knocks), ordered by room ID. */
+  roomsOfUser(userId: string): Promise<UserRoom[]> {
+    return this.userRooms.read(userId);
+  }
+
+  /** Rooms where notification rows for the user were written in (after, upTo] of the notifications stream. */
+  roomsWithNewNotifications(userId: string, after: bigint, upTo: bigint): Promise<Set<string>> {
+    return upTo > after ? this.newNotifications.read({ userId, after, upTo }) : Promise.resolve(new Set());
+  }
+
+  unreadCounts(userId: string, roomIds: string[]): Promise<UnreadCount[]> {
+    return this.unread.read({ userId, roomIds });
+  }
+
+  /** Member counts of rooms, and heroes for this user of those without a name or alias. */
+  async roomSummaries(userId: string, roomIds: string[]): Promise<Map<string, RoomSummary>> {
+    const read = await Promise.all(roomIds.map((id) => this.summaries.read(id)));
+    return new Map(
+      read.map(({ joined, invited, heroes }, i) => [
+        roomIds[i],
+        { joined, invited, ...(heroes ? { heroes: heroesFor(heroes, userId) } : {}) },
+      ]),
+    );
+  }
+
+  deviceKeyCounts(userId: string, deviceId: string): Promise<DeviceKeyCounts> {
+    return this.keys.read({ userId, deviceId });
+  }
+
+  /** Membership events in (after, upTo] of every room the viewer is or was in. */
+  membershipChanges(viewer: string, after: bigint, upTo: bigint): Promise<MembershipChange[]> {
+    return upTo > after ? this.moves.read({ viewer, after, upTo }) : Promise.resolve([]);
+  }
+}
