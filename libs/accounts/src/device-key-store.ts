@@ -103,9 +103,7 @@ export class DeviceKeyStore {
   async syncCountsOf(devices: Array<{ userId: string; deviceId: string }>): Promise<DeviceKeyCounts[]> {
     const counts = devices.map((): DeviceKeyCounts => ({ oneTimeKeyCounts: {}, unusedFallbackKeyTypes: [] }));
     if (devices.length === 0) return counts;
-    const groups = await this.db.$queryRawUnsafe<
-      Array<{ i: number; algorithm: string; fallback: boolean; n: number }>
-    >(
+    const groups = await this.db.$queryRawUnsafe<Array<{ i: number; algorithm: string; fallback: boolean; n: number }>>(
       `SELECT q.i, k.algorithm, k.fallback, count(*)::int AS n
        FROM unnest($1::text[], $2::text[], $3::int[]) AS q(user_id, device_id, i)
        JOIN one_time_keys k ON k.user_id = q.user_id AND k.device_id = q.device_id

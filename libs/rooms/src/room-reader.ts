@@ -322,7 +322,9 @@ export class RoomReader {
     userIds: string[],
     memberships: string[],
   ): Promise<Map<string, Array<{ roomId: string; membership: string; streamPos: bigint }>>> {
-    const rooms = new Map(userIds.map((id) => [id, [] as Array<{ roomId: string; membership: string; streamPos: bigint }>]));
+    const rooms = new Map(
+      userIds.map((id) => [id, [] as Array<{ roomId: string; membership: string; streamPos: bigint }>]),
+    );
     if (userIds.length === 0) return rooms;
     const rows = await this.db.$queryRawUnsafe<
       Array<{ user_id: string; room_id: string; membership: string; stream_pos: bigint }>

@@ -13,13 +13,7 @@ import {
   type StoredEvent,
 } from '@lattice/rooms';
 import { effectiveRules } from '@lattice/push-rules';
-import {
-  PRISMA,
-  POSITION_CACHE,
-  reconcilePositions,
-  type PrismaClient,
-  type PositionCache,
-} from '@lattice/storage';
+import { PRISMA, POSITION_CACHE, reconcilePositions, type PrismaClient, type PositionCache } from '@lattice/storage';
 import { syncWaiters, syncWakeupLatency, untraced } from '@lattice/telemetry';
 import {
   AccountDataStore,
@@ -322,15 +316,43 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     });
     await this.fillTimelines(request, timelinesToFill);
 
-    // client-server-api /sync: device_lists is only given for incremental syncs.
-    // Read once for device lists and presence: who joined or left the user's rooms since the token.
+    // The push service evaluates the timelines' events while the rest of the answer is read: the unread counts, read
+    // once it has, then count them (see addUnreadCounts).
+    const [, rest] = await Promise.all([
+      this.pushEvaluation.settled(eventsFromOthers(request.userId, join), request.signal),
+      this.beyondRooms(request, join, since, from, current),
+    ]);
     const notifications = await this.addUnreadCounts(request, join, current.notifications);
+    return {
+      next_batch: formatSyncToken({ ...current, toDevice: rest.toDevice.next, notifications }),
+      rooms: { join, invite, leave, knock },
+      account_data: {
+        events: accountData
+          .filter((a) => a.roomId === '' && eventMatches(filter?.account_data, { type: a.type }))
+          .map((a) => ({ type: a.type, content: a.content })),
+      },
+      presence: { events: rest.presence },
+      to_device: { events: rest.toDevice.events },
+      device_lists: rest.deviceLists,
+      device_one_time_keys_count: rest.keys.oneTimeKeyCounts,
+      device_unused_fallback_key_types: rest.keys.unusedFallbackKeyTypes,
+    };
+  }
+
+  /** The joined rooms' summaries, and the sections of an answer beside its rooms: keys, to-device, device lists, presence. */
+  private async beyondRooms(
+    request: SyncRequest,
+    join: Record<string, JoinedRoom>,
+    since: SyncPosition | undefined,
+    from: SyncPosition,
+    current: SyncPosition,
+  ) {
     await this.addSummaries(request.userId, join);
     const keys = await this.answers.deviceKeyCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
-    const moves = since
-      ? await this.answers.membershipChanges(request.userId, from.events, current.events)
-      : undefined;
+    // client-server-api /sync: device_lists is only given for incremental syncs.
+    // Read once for device lists and presence: who joined or left the user's rooms since the token.
+    const moves = since ? await this.answers.membershipChanges(request.userId, from.events, current.events) : undefined;
     const deviceLists = since
       ? await this.deviceLists.changes(
           request.userId,
@@ -341,28 +363,14 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
           moves,
         )
       : { changed: [], left: [] };
-    return {
-      next_batch: formatSyncToken({ ...current, toDevice: toDevice.next, notifications }),
-      rooms: { join, invite, leave, knock },
-      account_data: {
-        events: accountData
-          .filter((a) => a.roomId === '' && eventMatches(filter?.account_data, { type: a.type }))
-          .map((a) => ({ type: a.type, content: a.content })),
-      },
-      presence: {
-        events: await this.presence.events(
-          request.userId,
-          from,
-          current,
-          filter?.presence,
-          moves === undefined || moves.length > 0,
-        ),
-      },
-      to_device: { events: toDevice.events },
-      device_lists: deviceLists,
-      device_one_time_keys_count: keys.oneTimeKeyCounts,
-      device_unused_fallback_key_types: keys.unusedFallbackKeyTypes,
-    };
+    const presence = await this.presence.events(
+      request.userId,
+      from,
+      current,
+      request.filter?.presence,
+      moves === undefined || moves.length > 0,
+    );
+    return { keys, toDevice, deviceLists, presence };
   }
 
   /**
@@ -578,10 +586,6 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   ): Promise<bigint> {
     const roomIds = Object.keys(join);
     if (roomIds.length === 0) return notifications;
-    const fromOthers = Object.values(join).flatMap((room) =>
-      room.timeline.events.filter((e) => e.sender !== request.userId).map((e) => e.event_id as string),
-    );
-    await this.pushEvaluation.settled(fromOthers, request.signal);
     const latest = (await this.positions.read()).notifications ?? notifications;
     const covered =
       latest > notifications &&
@@ -760,6 +764,13 @@ function withPushRules(userId: string, entries: AccountDataEntry[], initial: boo
 interface TimelineToFill {
   section: JoinedRoom;
   visible: StoredEvent[];
+}
+
+/** The events of the answer's timelines that others sent: those the push service evaluates for the user. */
+function eventsFromOthers(userId: string, join: Record<string, JoinedRoom>): string[] {
+  return Object.values(join).flatMap((room) =>
+    room.timeline.events.filter((e) => e.sender !== userId).map((e) => e.event_id as string),
+  );
 }
 
 function isEmpty(response: SyncResponse): boolean {

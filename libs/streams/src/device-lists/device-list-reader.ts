@@ -48,7 +48,9 @@ export class DeviceListReader {
   }
 
   /** membershipChanges() of many viewers, each over their own range, in one read; answers in the order asked. */
-  async membershipChangesOf(ranges: Array<{ viewer: string; after: bigint; upTo: bigint }>): Promise<MembershipChange[][]> {
+  async membershipChangesOf(
+    ranges: Array<{ viewer: string; after: bigint; upTo: bigint }>,
+  ): Promise<MembershipChange[][]> {
     const changes = ranges.map((): MembershipChange[] => []);
     const asked = ranges.flatMap((r, i) => (r.upTo > r.after ? [{ ...r, i }] : []));
     if (asked.length === 0) return changes;

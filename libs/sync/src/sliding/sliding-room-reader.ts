@@ -194,7 +194,9 @@ export class SlidingRoomReader {
   async heroCandidates(roomIds: string[]): Promise<Map<string, HeroCandidate[]>> {
     const candidates = new Map(roomIds.map((id) => [id, [] as HeroCandidate[]]));
     if (roomIds.length === 0) return candidates;
-    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; user_id: string; json: string; current: boolean }>>(
+    const rows = await this.db.$queryRawUnsafe<
+      Array<{ room_id: string; user_id: string; json: string; current: boolean }>
+    >(
       `SELECT r.room_id, h.user_id, h.json, h.current FROM rooms r CROSS JOIN LATERAL (
          SELECT c.user_id, j.json, c.membership IN ('join', 'invite') AS current, c.stream_pos FROM current_state c
          JOIN event_json j ON j.event_nid = c.event_nid
