@@ -36,6 +36,7 @@ import { AnswerReads } from './answer-reads';
 import { SyncNotifier } from './notifier';
 import { eachConcurrently } from './each-concurrently';
 import { SharedReads } from './shared-reads';
+import { TickBatch } from './tick-batch';
 import { WatchedRooms } from './watched-rooms';
 import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
@@ -81,6 +82,14 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private removeWaiterGauge?: () => void;
   /** Reads that do not depend on the user, shared by the long-polls the same event wakes. */
   private readonly shared = new SharedReads();
+  /**
+   * One read of the stream positions for every long-poll asking in the same turn (all those one event woke): the
+   * read starts after each of them asked, so none gets a position from before its wake-up. Callers do not change it.
+   */
+  private readonly currentPositions = new TickBatch<void, SyncPosition>(async (asks) => {
+    const position = await currentPosition(this.db, this.positions, this.typing);
+    return asks.map(() => position);
+  });
   /** Each user's joined and invited rooms as their last answer read them: what their next long-poll listens to. */
   private readonly watched = new WatchedRooms();
   private expiry: NodeJS.Timeout | undefined;
@@ -176,7 +185,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       : this.shuttingDown.signal;
     try {
       for (;;) {
-        const current = await currentPosition(this.db, this.positions, this.typing);
+        const current = await this.currentPositions.read();
         const since = request.since && clampPosition(request.since, current);
         const left = stop.aborted ? 0 : deadline - Date.now();
         if (since && !request.fullState && !hasAdvanced(since, current) && left > 0) {
