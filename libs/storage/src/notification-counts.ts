@@ -79,14 +79,17 @@ export async function roomsWithNewNotifications(
   const rooms = ranges.map(() => new Set<string>());
   const asked = ranges.flatMap((r, i) => (r.upTo > r.after ? [{ ...r, i }] : []));
   if (asked.length === 0) return rooms;
-  const rows = await db.$queryRawUnsafe<Array<{ i: number; room_id: string }>>(
-    `SELECT DISTINCT q.i, n.room_id FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::int[]) AS q(user_id, after, up_to, i)
-       JOIN event_push_actions n ON n.user_id = q.user_id AND n.notif_pos > q.after AND n.notif_pos <= q.up_to`,
-    asked.map((r) => r.userId),
-    asked.map((r) => r.after),
-    asked.map((r) => r.upTo),
-    asked.map((r) => r.i),
+  // One range over every user's (the index on user and position serves it), each user's own range applied here.
+  const rows = await db.$queryRawUnsafe<Array<{ user_id: string; room_id: string; notif_pos: bigint }>>(
+    `SELECT n.user_id, n.room_id, n.notif_pos FROM event_push_actions n
+      WHERE n.user_id = ANY($1::text[]) AND n.notif_pos > $2 AND n.notif_pos <= $3`,
+    [...new Set(asked.map((r) => r.userId))],
+    asked.reduce((min, r) => (r.after < min ? r.after : min), asked[0].after),
+    asked.reduce((max, r) => (r.upTo > max ? r.upTo : max), asked[0].upTo),
   );
-  for (const r of rows) rooms[Number(r.i)].add(r.room_id);
+  for (const r of asked)
+    for (const row of rows)
+      if (row.user_id === r.userId && BigInt(row.notif_pos) > r.after && BigInt(row.notif_pos) <= r.upTo)
+        rooms[r.i].add(row.room_id);
   return rooms;
 }

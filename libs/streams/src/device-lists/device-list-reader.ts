@@ -47,34 +47,45 @@ export class DeviceListReader {
     return (await this.membershipChangesOf([{ viewer, after, upTo }]))[0];
   }
 
-  /** membershipChanges() of many viewers, each over their own range, in one read; answers in the order asked. */
+  /**
+   * membershipChanges() of many viewers, each over their own range, in two reads whatever their number: the
+   * membership events of the widest range (few: most events are not memberships), then which of their rooms
+   * each viewer is or was in. Answers in the order asked.
+   */
   async membershipChangesOf(
     ranges: Array<{ viewer: string; after: bigint; upTo: bigint }>,
   ): Promise<MembershipChange[][]> {
-    const changes = ranges.map((): MembershipChange[] => []);
-    const asked = ranges.flatMap((r, i) => (r.upTo > r.after ? [{ ...r, i }] : []));
-    if (asked.length === 0) return changes;
-    const rows = await this.db.$queryRawUnsafe<
-      Array<{ i: number; room_id: string; user_id: string; membership: string | null }>
+    const asked = ranges.filter((r) => r.upTo > r.after);
+    if (asked.length === 0) return ranges.map(() => []);
+    const events = await this.db.$queryRawUnsafe<
+      Array<{ stream_pos: bigint; room_nid: number; room_id: string; user_id: string; membership: string | null }>
     >(
-      `SELECT q.i, r.room_id, k.state_key AS user_id, j.json::jsonb -> 'content' ->> 'membership' AS membership
-       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::int[]) AS q(viewer, after, up_to, i)
-       JOIN events e ON e.stream_pos > q.after AND e.stream_pos <= q.up_to
-         AND e.room_nid IN (SELECT room_nid FROM current_state WHERE user_id = q.viewer)
+      `SELECT e.stream_pos, e.room_nid, r.room_id, k.state_key AS user_id, j.json::jsonb -> 'content' ->> 'membership' AS membership
+       FROM events e
        JOIN rooms r ON r.room_nid = e.room_nid
        JOIN event_types t ON t.type_nid = e.type_nid
        JOIN event_state_keys k ON k.state_key_nid = e.state_key_nid
        JOIN event_json j ON j.event_nid = e.event_nid
-       WHERE t.type = 'm.room.member' AND NOT e.is_rejected
-       ORDER BY q.i, e.stream_pos`,
-      asked.map((r) => r.viewer),
-      asked.map((r) => r.after),
-      asked.map((r) => r.upTo),
-      asked.map((r) => r.i),
+       WHERE t.type = 'm.room.member' AND NOT e.is_rejected AND e.stream_pos > $1 AND e.stream_pos <= $2
+       ORDER BY e.stream_pos`,
+      asked.reduce((min, r) => (r.after < min ? r.after : min), asked[0].after),
+      asked.reduce((max, r) => (r.upTo > max ? r.upTo : max), asked[0].upTo),
     );
-    for (const r of rows)
-      changes[Number(r.i)].push({ roomId: r.room_id, userId: r.user_id, membership: r.membership ?? '' });
-    return changes;
+    const viewersIn =
+      events.length === 0
+        ? []
+        : await this.db.$queryRawUnsafe<Array<{ user_id: string; room_nid: number }>>(
+            `SELECT DISTINCT user_id, room_nid FROM current_state WHERE user_id = ANY($1::text[]) AND room_nid = ANY($2::int[])`,
+            [...new Set(asked.map((r) => r.viewer))],
+            [...new Set(events.map((e) => Number(e.room_nid)))],
+          );
+    const inRoom = new Set(viewersIn.map((v) => `${Number(v.room_nid)} ${v.user_id}`));
+    return ranges.map(({ viewer, after, upTo }) =>
+      events
+        .filter((e) => BigInt(e.stream_pos) > after && BigInt(e.stream_pos) <= upTo)
+        .filter((e) => inRoom.has(`${Number(e.room_nid)} ${viewer}`))
+        .map((e) => ({ roomId: e.room_id, userId: e.user_id, membership: e.membership ?? '' })),
+    );
   }
 
   private async joinedMembers(roomIds: string[]): Promise<Map<string, string[]>> {
