@@ -60,13 +60,13 @@ export class PresenceRouter {
       ({ userId, record }) => record.state !== 'offline' && this.tenants.isLocal(serverNameOf(userId) ?? ''),
     );
     if (this.tenants.isLocal(joinerServer)) {
+      const joiner = ours.filter(({ userId }) => userId === event.membershipOf);
+      // Nothing to tell (the joiner is offline or has no presence): the room's servers are not read, which in a
+      // room of thousands of members is a scan of all of them.
+      if (joiner.length === 0) return;
       // Read afresh, not from the sender's cache, which this very join may be about to invalidate.
       const others = (await this.reader.joinedServers(event.roomId)).filter((s) => !this.tenants.isLocal(s));
-      await this.push(
-        others,
-        ours.filter(({ userId }) => userId === event.membershipOf),
-        event.eventId,
-      );
+      await this.push(others, joiner, event.eventId);
     } else {
       await this.push([joinerServer], ours, event.eventId);
     }
