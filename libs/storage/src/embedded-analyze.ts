@@ -33,7 +33,9 @@ export function startAutoAnalyze(sql: SqlExecutor, everyMs = CHECK_EVERY_MS): Au
   const timer = setInterval(() => {
     if (running) return;
     running = analyzeChangedTables(sql)
-      .catch((e: Error) => logger.warn(`Gathering planner statistics failed; tried again in ${everyMs} ms: ${e.message}`))
+      .catch((e: Error) =>
+        logger.warn(`Gathering planner statistics failed; tried again in ${everyMs} ms: ${e.message}`),
+      )
       .finally(() => (running = undefined));
   }, everyMs);
   timer.unref();

@@ -151,7 +151,9 @@ export class SearchIndex {
     // The rooms' numbers once, for the index to use them together (joined to rooms, the plan ran the full-text index
     // once per room).
     if (inRooms)
-      where.push(`m.room_nid = ANY(ARRAY(SELECT room_nid FROM rooms WHERE room_id = ANY(${param(query.roomIds)}::text[])))`);
+      where.push(
+        `m.room_nid = ANY(ARRAY(SELECT room_nid FROM rooms WHERE room_id = ANY(${param(query.roomIds)}::text[])))`,
+      );
     if (query.senders) where.push(`e.sender = ANY(${param(query.senders)}::text[])`);
     if (query.notSenders) where.push(`NOT (e.sender = ANY(${param(query.notSenders)}::text[]))`);
     return where;
