@@ -69,6 +69,8 @@ async function serve(): Promise<void> {
       arrivals: Object.fromEntries(eventIds.map((e) => [e, byEvent.get(e) ?? []])),
     } satisfies ArrivalsReply);
   });
+  // A bench that dies leaves no gateway behind.
+  process.on('disconnect', () => process.exit(0));
   process.send!({ url: gateway.url });
 }
 
