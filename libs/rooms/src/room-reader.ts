@@ -3,7 +3,6 @@ import {
   getRoomVersion,
   knownRoomVersions,
   redactEvent,
-  serverNameOf,
   stripEvent,
   type JsonObject,
   type Pdu,
