@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata';
@@ -258,7 +258,7 @@ function skip(name: string, needs: string): undefined {
   return undefined;
 }
 
-/** A single-process Lattice in this process (embedded, or on `postgresUrl`), with push as `npm start` has it; `cleanup` after it stops. */
+/** A single-process Lattice in this process (embedded, or on `postgresUrl`), with push as `npm start` has it; its data and `cleanup` go when it stops. */
 async function startLatticeTarget(
   postgresUrl?: string,
   cleanup: () => Promise<void> = async () => undefined,
@@ -301,6 +301,7 @@ async function startLatticeTarget(
     },
     stop: async () => {
       await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
       await cleanup();
     },
   };
