@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata';
@@ -12,6 +12,10 @@ export interface BenchServer {
   name: string;
   url: string;
   db: Database;
+  /** True when the server started on a kept data folder that an earlier run filled with `key` (markFilled). */
+  filled(key: string): boolean;
+  /** Records that this server's data holds what `key` names, so a later run with the same kept folder can reuse it. */
+  markFilled(key: string): void;
   stop(): Promise<void>;
 }
 
@@ -34,9 +38,17 @@ export function databaseModes(): Array<{ name: string; start: () => Promise<Benc
   return wanted ? modes.filter((m) => wanted.includes(m.name)) : modes;
 }
 
-/** Generated history takes gigabytes: a mode's data goes when it stops (the embedded database's folder, the Postgres scratch database). */
+/**
+ * Generated history takes gigabytes: a mode's data goes when it stops (the
+ * embedded database's folder, the Postgres scratch database), unless
+ * LATTICE_BENCH_KEEP_DATA names a folder for the embedded database: then it
+ * stays there, and a later run with the same folder reuses what is in it
+ * (writing a million messages takes minutes).
+ */
 async function startBenchServer(name: string, postgresUrl?: string): Promise<BenchServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-surface-'));
+  const kept = postgresUrl ? undefined : process.env.LATTICE_BENCH_KEEP_DATA;
+  if (kept) mkdirSync(kept, { recursive: true });
+  const dataDir = kept ?? mkdtempSync(join(tmpdir(), 'lattice-bench-surface-'));
   const server: RunningLattice = await startLattice(
     parseConfig({
       listen: { host: '127.0.0.1', port: 0 },
@@ -48,12 +60,23 @@ async function startBenchServer(name: string, postgresUrl?: string): Promise<Ben
     }),
     { logger: false },
   );
+  const marker = (key: string) => join(dataDir, `filled-${key}`);
   const stop = async () => {
     await server.close();
+    if (kept) return;
     rmSync(dataDir, { recursive: true, force: true });
     if (postgresUrl) await dropScratchDatabase(postgresUrl);
   };
-  return { name, url: server.url, db: server.app.get<Database>(DATABASE), stop };
+  return {
+    name,
+    url: server.url,
+    db: server.app.get<Database>(DATABASE),
+    filled: (key) => existsSync(marker(key)),
+    markFilled: (key) => {
+      if (kept) writeFileSync(marker(key), '');
+    },
+    stop,
+  };
 }
 
 /** The p-th percentile of durations in milliseconds, to a tenth. */

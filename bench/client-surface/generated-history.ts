@@ -62,9 +62,21 @@ export interface TemplateEvent {
   eventId: string;
 }
 
-/** `count` events shaped like the template, at fresh positions; returns the first position. */
+/**
+ * `count` events shaped like the template, at fresh positions; returns the
+ * first position. They never went through the room-server's output, so the
+ * push service is told they are evaluated (push_room_progress): otherwise a
+ * server started on this data later would evaluate all of them at start.
+ */
 async function copyTemplate(db: Database, template: TemplateEvent, count: number, tag: string): Promise<bigint> {
   const first = await reservePositions(db, count);
+  await db.prisma.$executeRawUnsafe(
+    `INSERT INTO push_room_progress (room_id, stream_pos)
+     SELECT r.room_id, $1::bigint FROM events e JOIN rooms r ON r.room_nid = e.room_nid WHERE e.event_id = $2
+     ON CONFLICT (room_id) DO UPDATE SET stream_pos = GREATEST(push_room_progress.stream_pos, EXCLUDED.stream_pos)`,
+    first + BigInt(count) - 1n,
+    template.eventId,
+  );
   await db.prisma.$executeRawUnsafe(
     `INSERT INTO events (event_id, room_nid, type_nid, sender, depth, origin_server_ts, stream_pos, state_snapshot_nid)
      SELECT '$' || $1 || g, e.room_nid, e.type_nid, e.sender, e.depth + g, e.origin_server_ts + g, $2::bigint + g, e.state_snapshot_nid

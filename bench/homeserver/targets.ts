@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startSynapse } from '../../test/support/synapse';
 import { LocalDeployment } from '../../tools/services/local-deployment';
-import { createScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
+import { createScratchDatabase, dropScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
 
 /** A homeserver under load: where clients reach it and the processes whose memory counts. */
 export interface BenchTarget {
@@ -145,4 +147,59 @@ export function benchServers(): BenchServers | undefined {
     LATTICE_BENCH_REDIS_URL: redisUrl,
   } = process.env;
   return postgresUrl && natsUrl && redisUrl ? { postgresUrl, natsUrl, redisUrl } : undefined;
+}
+
+/**
+ * Synapse from LATTICE_SYNAPSE_PYTHON (needs psycopg2 in its venv) on a
+ * scratch Postgres database named after `databasePrefix`, with rate limits
+ * out of the way as the Lattice targets have theirs (benchConfig); `config`
+ * adds settings; everything else is Synapse's default. `cleanup` drops the
+ * database once it has stopped.
+ */
+export async function startSynapseTarget(
+  postgresUrl: string,
+  databasePrefix: string,
+  config: Record<string, unknown> = {},
+): Promise<{ target: BenchTarget; cleanup: () => Promise<void> }> {
+  // Synapse refuses a database whose collation is not C.
+  const databaseUrl = new URL(
+    await createScratchDatabase(
+      postgresUrl,
+      databasePrefix,
+      "TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C' ENCODING 'UTF8'",
+    ),
+  );
+  const synapse = await startSynapse(makeTestCertificates(), {
+    config: {
+      database: {
+        name: 'psycopg2',
+        args: {
+          user: databaseUrl.username,
+          password: decodeURIComponent(databaseUrl.password),
+          host: databaseUrl.hostname,
+          port: Number(databaseUrl.port || 5432),
+          database: databaseUrl.pathname.slice(1),
+          cp_min: 5,
+          cp_max: 10,
+        },
+      },
+      bcrypt_rounds: 4,
+      rc_message: { per_second: 100_000, burst_count: 100_000 },
+      rc_joins: {
+        local: { per_second: 100_000, burst_count: 100_000 },
+        remote: { per_second: 100_000, burst_count: 100_000 },
+      },
+      rc_joins_per_room: { per_second: 100_000, burst_count: 100_000 },
+      ...config,
+    },
+  });
+  return {
+    target: {
+      url: synapse.clientUrl,
+      rss: () => ({ synapse: rssMiB(synapse.pid()) }),
+      cpuSeconds: () => cpuSeconds(synapse.pid()),
+      stop: () => synapse.stop(),
+    },
+    cleanup: () => dropScratchDatabase(databaseUrl.toString()),
+  };
 }

@@ -1,37 +1,52 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import { AccountStore } from '@lattice/accounts';
 import { parseConfig } from '@lattice/config';
-import { startLattice, type RunningLattice } from '../../libs/runtime/src/start-lattice';
 import { DATABASE, type Database } from '@lattice/storage';
-import { createScratchDatabase } from '../../tools/services/scratch-servers';
-import { startTestPushGateway, type TestPushGateway } from '../../tools/push/test-push-gateway';
+import { registrationMac } from '../../libs/admin/src/shared-secret';
+import { startLattice, type RunningLattice } from '../../libs/runtime/src/start-lattice';
+import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 import { percentile } from '../homeserver/client-load';
 import { jsonRequest } from '../homeserver/json-http';
+import { startSynapseTarget } from '../homeserver/targets';
+import { benchOption } from '../options';
+import { startGatewayProcess, type GatewayProcess } from './gateway-process';
 
 /** Local members of the room: the issue's "one message in a room of 10,000 local members" (LATTICE_BENCH_PUSH_MEMBERS to change). */
 const MEMBERS = Number(process.env.LATTICE_BENCH_PUSH_MEMBERS ?? 10_000);
-/** Messages whose send latency is measured, at a steady rate, in each configuration. */
-const LATENCY_SENDS = 40;
-const LATENCY_INTERVAL_MS = 250;
-const CONCURRENCY = 32;
+/** Messages sent at a steady rate, each notifying every other member (LATTICE_BENCH_PUSH_MESSAGES to change). */
+const SERIES = Number(process.env.LATTICE_BENCH_PUSH_MESSAGES ?? 20);
+const SERIES_INTERVAL_MS = 500;
+/** Requests in flight at once while the room fills (joins of one room are ordered by the server anyway). */
+const CONCURRENCY = 16;
+const WAIT_MS = 1_200_000;
+const SERVERS = ['lattice-embedded', 'lattice-pg', 'synapse'] as const;
+type ServerName = (typeof SERVERS)[number];
+const SHARED_SECRET = 'push bench secret';
 
 interface Member {
   userId: string;
   token: string;
 }
 
-async function call<T>(
-  server: RunningLattice,
-  member: Member,
-  method: string,
-  path: string,
-  body?: object,
-): Promise<T> {
+/** A server under the push bench: where clients reach it, its CPU so far, and how it makes accounts fast. */
+interface PushTarget {
+  url: string;
+  cpuSeconds(): number;
+  /** `count` accounts with an access token each, made the quickest way the server has. */
+  makeUsers(count: number): Promise<Member[]>;
+  /** Lattice only: the notification rows of an event (its unread counts). */
+  notificationRows?(eventId: string): Promise<number>;
+  /** Lattice only: the same server and data started again with push disabled, for the send latency without it. */
+  restartWithoutPush?(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function call<T>(url: string, member: Member, method: string, path: string, body?: object): Promise<T> {
   const res = await jsonRequest<T>(
-    `${server.url}/_matrix/client/v3${path}`,
+    `${url}/_matrix/client/v3${path}`,
     method,
     { authorization: `Bearer ${member.token}` },
     body,
@@ -40,100 +55,88 @@ async function call<T>(
   return res.body;
 }
 
-async function inParallel<T>(items: T[], fn: (item: T) => Promise<unknown>): Promise<void> {
+async function inParallel<T, R>(items: T[], fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next < items.length) await fn(items[next++]);
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i], i);
+      }
     }),
   );
+  return results;
+}
+
+function seconds(since: number): number {
+  return Math.round((performance.now() - since) / 100) / 10;
 }
 
 /**
- * A single-process server (Postgres when LATTICE_BENCH_POSTGRES_URL is set,
- * else embedded) with one room of MEMBERS local members. Accounts are made
- * through the account store (no password: hashing 10,000 of them would be
- * the whole run); every join goes through the API and the room-server.
- */
-async function roomOfMembers(
-  pushEnabled: boolean,
-): Promise<{ server: RunningLattice; members: Member[]; roomId: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-push-'));
-  const postgres = process.env.LATTICE_BENCH_POSTGRES_URL;
-  const config = parseConfig({
-    listen: { host: '127.0.0.1', port: 0 },
-    dataDir,
-    database: postgres
-      ? { kind: 'postgres', url: await createScratchDatabase(postgres, 'lattice_bench_push') }
-      : { kind: 'embedded', dataDir: join(dataDir, 'db') },
-    rateLimit: { perSecond: 1_000_000, burst: 1_000_000 },
-    outbound: { allowRanges: ['127.0.0.0/8'], denyRanges: [] },
-    push: { enabled: pushEnabled },
-  });
-  const server = await startLattice(config, { logger: false });
-  const accounts = server.app.get(AccountStore);
-  const members: Member[] = [];
-  for (let i = 0; i < MEMBERS; i++) {
-    const userId = await accounts.createUser('localhost', `member${i}`, undefined);
-    members.push({ userId, token: (await accounts.startSession(userId, {})).accessToken });
-  }
-  const { room_id: roomId } = await call<{ room_id: string }>(server, members[0], 'POST', '/createRoom', {
-    preset: 'public_chat',
-  });
-  await inParallel(members.slice(1), (m) => call(server, m, 'POST', `/join/${encodeURIComponent(roomId)}`, {}));
-  return { server, members, roomId };
-}
-
-async function sendLatencies(server: RunningLattice, sender: Member, roomId: string, tag: string): Promise<number[]> {
-  const latencies: number[] = [];
-  for (let i = 0; i < LATENCY_SENDS; i++) {
-    const start = performance.now();
-    await call(server, sender, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${tag}-${i}`, {
-      msgtype: 'm.text',
-      body: `${tag} ${i}`,
-    });
-    latencies.push(performance.now() - start);
-    await new Promise((r) => setTimeout(r, LATENCY_INTERVAL_MS));
-  }
-  return latencies;
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 600_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/**
- * Push at scale, single process: one message in a room of MEMBERS local
- * members, each with an http pusher at a recording push gateway on
- * loopback. Reports the time from the send to every member's notification
- * row (the unread counts) and to the gateway holding every push, and the
- * send latency with push against the same room with push disabled: the
- * evaluation runs off the send path, on the output stream.
+ * Push at scale (issue 15): one room of MEMBERS local members, each but the
+ * sender with an http pusher (event_id_only) at the project's test push
+ * gateway, run in a process of its own so its work is not the server's.
+ * Per server, one after another: one message's time from send to every push
+ * at the gateway (and, on Lattice, to every notification row: the unread
+ * counts), then SERIES messages at a steady rate: latency from each send to
+ * each push's arrival (p50, p99), pushes and messages per second, the
+ * server's CPU per message and per push, and the send latency. Lattice's
+ * evaluation runs off the send path, so its send latency is compared with
+ * the same server and room with push disabled; Synapse evaluates on the
+ * send path. `--servers` picks some of lattice-embedded (PGlite, in this
+ * process: its CPU includes the bench client's few sends), lattice-pg and
+ * synapse (from LATTICE_SYNAPSE_PYTHON), both on LATTICE_BENCH_POSTGRES_URL.
+ * Filling the room: Lattice's accounts are made through its account store
+ * (no password: hashing 10,000 would be the whole run), Synapse's by
+ * shared-secret registration; the joins go through the client API.
  */
 export async function run(): Promise<Record<string, number>> {
+  const wanted = (benchOption('servers') ?? SERVERS.join(',')).split(',') as ServerName[];
+  const unknown = wanted.filter((s) => !SERVERS.includes(s));
+  if (unknown.length) throw new Error(`unknown --servers ${unknown.join(', ')}: pick from ${SERVERS.join(', ')}`);
+  const results: Record<string, number> = {};
+  const gateway = await startGatewayProcess();
+  try {
+    for (const name of wanted) {
+      const target = await start(name);
+      if (!target) continue;
+      try {
+        for (const [metric, value] of Object.entries(await measure(name, target, gateway))) {
+          results[`${name}: ${metric}`] = value;
+          console.log(`  ${name}: ${metric}: ${value.toLocaleString('en-US')}`);
+        }
+      } catch (e) {
+        console.log(`  ${name} failed: ${(e as Error).stack}`);
+      } finally {
+        await target.stop();
+      }
+    }
+  } finally {
+    await gateway.close();
+  }
+  return results;
+}
+
+async function measure(name: string, target: PushTarget, gateway: GatewayProcess): Promise<Record<string, number>> {
   const results: Record<string, number> = {};
   const size = `${MEMBERS.toLocaleString('en-US')} members`;
-
-  console.log(`  ... baseline: a room of ${size}, push disabled`);
-  const baseline = await roomOfMembers(false);
-  try {
-    const latencies = await sendLatencies(baseline.server, baseline.members[0], baseline.roomId, 'base');
-    results[`push disabled: send p50 ms (${size})`] = percentile(latencies, 50);
-    results[`push disabled: send p99 ms (${size})`] = percentile(latencies, 99);
-  } finally {
-    await baseline.server.close();
-  }
-
-  console.log(`  ... a room of ${size}, push enabled, a pusher each`);
-  const gateway: TestPushGateway = await startTestPushGateway();
-  const { server, members, roomId } = await roomOfMembers(true);
-  try {
-    const db = server.app.get<Database>(DATABASE);
-    const pusher = (i: number) => ({
+  const recipients = MEMBERS - 1;
+  const filling = performance.now();
+  const members = await target.makeUsers(MEMBERS);
+  console.log(`  ... ${name}: ${MEMBERS} accounts in ${seconds(filling)} s`);
+  const [sender, ...others] = members;
+  const { room_id: roomId } = await call<{ room_id: string }>(target.url, sender, 'POST', '/createRoom', {
+    preset: 'public_chat',
+  });
+  const joining = performance.now();
+  await inParallel(others, async (m, i) => {
+    await call(target.url, m, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
+    if ((i + 1) % 1000 === 0) console.log(`  ... ${name}: ${i + 1} joined (${seconds(joining)} s)`);
+  });
+  results[`filling the room: joins per second`] = Math.round(others.length / ((performance.now() - joining) / 1000));
+  await inParallel(others, (m, i) =>
+    call(target.url, m, 'POST', '/pushers/set', {
       kind: 'http',
       app_id: 'org.example.bench',
       app_display_name: 'Bench',
@@ -141,49 +144,187 @@ export async function run(): Promise<Record<string, number>> {
       pushkey: `key${i}`,
       lang: 'en',
       data: { url: gateway.url, format: 'event_id_only' },
-    });
-    await inParallel(
-      members.slice(1).map((m, i) => [m, i] as const),
-      ([m, i]) => call(server, m, 'POST', '/pushers/set', pusher(i)),
-    );
-    const recipients = members.length - 1;
-
-    const start = performance.now();
-    const { event_id: eventId } = await call<{ event_id: string }>(
-      server,
-      members[0],
+    }),
+  );
+  console.log(`  ... ${name}: room of ${size} with ${recipients} pushers ready after ${seconds(filling)} s`);
+  const send = (txn: string, body: string) =>
+    call<{ event_id: string }>(
+      target.url,
+      sender,
       'PUT',
-      `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/one`,
-      { msgtype: 'm.text', body: 'hello, everyone' },
+      `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`,
+      {
+        msgtype: 'm.text',
+        body,
+      },
+    ).then((r) => r.event_id);
+  const allPushed = async (eventIds: string[]) =>
+    until('every push at the gateway', async () =>
+      Object.values(await gateway.arrivals(eventIds)).every((times) => times.length >= recipients),
     );
-    const sent = performance.now();
-    await until(
-      'every notification row',
-      async () => (await db.prisma.eventPushAction.count({ where: { eventId } })) === recipients,
-    );
-    const counted = performance.now();
-    await until(
-      'every push at the gateway',
-      () => gateway.received.filter((p) => p.notification.event_id === eventId).length === recipients,
-    );
-    const pushed = performance.now();
-    results[`one message, ${size}: send ms`] = Math.round(sent - start);
-    results[`one message, ${size}: send to all notifications counted ms`] = Math.round(counted - start);
-    results[`one message, ${size}: send to all pushes at the gateway ms`] = Math.round(pushed - start);
-    results[`one message, ${size}: pushes per second`] = Math.round(recipients / ((pushed - counted) / 1000));
 
-    const latencies = await sendLatencies(server, members[0], roomId, 'push');
-    results[
-      `push enabled: send p50 ms (${size}, every send notifying and pushing ${recipients.toLocaleString('en-US')})`
-    ] = percentile(latencies, 50);
-    results[`push enabled: send p99 ms (${size})`] = percentile(latencies, 99);
+  const start = performance.now();
+  const one = await send('one', 'hello, everyone');
+  const sent = performance.now();
+  if (target.notificationRows) {
+    await until('every notification row', async () => (await target.notificationRows!(one)) >= recipients);
+    results[`one message, ${size}: send to all notifications counted ms`] = Math.round(performance.now() - start);
+  }
+  await allPushed([one]);
+  results[`one message, ${size}: send ms`] = Math.round(sent - start);
+  results[`one message, ${size}: send to all pushes at the gateway ms`] = Math.round(performance.now() - start);
+
+  console.log(`  ... ${name}: ${SERIES} messages, one every ${SERIES_INTERVAL_MS} ms`);
+  const cpuBefore = target.cpuSeconds();
+  const began = performance.timeOrigin + performance.now();
+  const { sentAt, latencies } = await steadySends(send, 'push');
+  await allPushed([...sentAt.keys()]);
+  const cpu = target.cpuSeconds() - cpuBefore;
+  const arrivals = await gateway.arrivals([...sentAt.keys()]);
+  const delays = [...sentAt].flatMap(([eventId, at]) => arrivals[eventId].map((t) => t - at));
+  const last = Math.max(...Object.values(arrivals).flat());
+  const pushes = SERIES * recipients;
+  results[`${SERIES} messages: send to push at the gateway p50 ms`] = percentile(delays, 50);
+  results[`${SERIES} messages: send to push at the gateway p99 ms`] = percentile(delays, 99);
+  results[`${SERIES} messages: pushes per second`] = Math.round(pushes / ((last - began) / 1000));
+  results[`${SERIES} messages: messages per second (each pushed to all)`] =
+    Math.round((SERIES / ((last - began) / 1000)) * 100) / 100;
+  results[`${SERIES} messages: server CPU ms per message`] = Math.round((cpu * 1000) / SERIES);
+  results[`${SERIES} messages: server CPU µs per push`] = Math.round((cpu * 1e6) / pushes);
+  results[`${SERIES} messages: send p50 ms`] = percentile(latencies, 50);
+  results[`${SERIES} messages: send p99 ms`] = percentile(latencies, 99);
+
+  if (target.restartWithoutPush) {
+    await target.restartWithoutPush();
+    const baseline = (await steadySends(send, 'base')).latencies;
+    results[`push disabled: send p50 ms`] = percentile(baseline, 50);
+    results[`push disabled: send p99 ms`] = percentile(baseline, 99);
     results['added send latency p99 ms'] =
-      Math.round(
-        (results[`push enabled: send p99 ms (${size})`] - results[`push disabled: send p99 ms (${size})`]) * 10,
-      ) / 10;
-  } finally {
-    await server.close();
-    await gateway.close();
+      Math.round((results[`${SERIES} messages: send p99 ms`] - results[`push disabled: send p99 ms`]) * 10) / 10;
   }
   return results;
+}
+
+/** SERIES messages, one every SERIES_INTERVAL_MS: when each was sent (ms since the epoch) and how long each send took. */
+async function steadySends(
+  send: (txn: string, body: string) => Promise<string>,
+  tag: string,
+): Promise<{ sentAt: Map<string, number>; latencies: number[] }> {
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  for (let i = 0; i < SERIES; i++) {
+    const at = performance.now();
+    const eventId = await send(`${tag}-${i}`, `${tag} ${i}`);
+    latencies.push(performance.now() - at);
+    sentAt.set(eventId, performance.timeOrigin + at);
+    await new Promise((r) => setTimeout(r, SERIES_INTERVAL_MS));
+  }
+  return { sentAt, latencies };
+}
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function start(name: ServerName): Promise<PushTarget | undefined> {
+  const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
+  if (name === 'lattice-embedded') return startLatticeTarget();
+  if (!postgresUrl) return skip(name, 'LATTICE_BENCH_POSTGRES_URL');
+  if (name === 'lattice-pg') {
+    const databaseUrl = await createScratchDatabase(postgresUrl, 'lattice_bench_push');
+    return startLatticeTarget(databaseUrl, () => dropScratchDatabase(databaseUrl));
+  }
+  if (!process.env.LATTICE_SYNAPSE_PYTHON) return skip(name, 'LATTICE_SYNAPSE_PYTHON');
+  const { target, cleanup } = await startSynapseTarget(postgresUrl, 'synapse_bench_push', {
+    registration_shared_secret: SHARED_SECRET,
+  });
+  return {
+    url: target.url,
+    cpuSeconds: () => target.cpuSeconds(),
+    makeUsers: (count) => registerWithSharedSecret(target.url, count),
+    stop: async () => {
+      await target.stop();
+      await cleanup();
+    },
+  };
+}
+
+function skip(name: string, needs: string): undefined {
+  console.log(`  (${name} skipped: set ${needs})`);
+  return undefined;
+}
+
+/** A single-process Lattice in this process (embedded, or on `postgresUrl`), with push as `npm start` has it; its data and `cleanup` go when it stops. */
+async function startLatticeTarget(
+  postgresUrl?: string,
+  cleanup: () => Promise<void> = async () => undefined,
+): Promise<PushTarget> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-push-'));
+  const config = (pushEnabled: boolean) =>
+    parseConfig({
+      listen: { host: '127.0.0.1', port: 0 },
+      dataDir,
+      database: postgresUrl
+        ? { kind: 'postgres', url: postgresUrl }
+        : { kind: 'embedded', dataDir: join(dataDir, 'db') },
+      rateLimit: { perSecond: 1_000_000, burst: 1_000_000 },
+      outbound: { allowRanges: ['127.0.0.0/8'], denyRanges: [] },
+      push: { enabled: pushEnabled },
+    });
+  let server: RunningLattice = await startLattice(config(true), { logger: false });
+  const target: PushTarget = {
+    get url() {
+      return server.url;
+    },
+    cpuSeconds: () => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1e6;
+    },
+    makeUsers: async (count) => {
+      const accounts = server.app.get(AccountStore);
+      const members: Member[] = [];
+      for (let i = 0; i < count; i++) {
+        const userId = await accounts.createUser('localhost', `member${i}`, undefined);
+        members.push({ userId, token: (await accounts.startSession(userId, {})).accessToken });
+      }
+      return members;
+    },
+    notificationRows: (eventId) =>
+      server.app.get<Database>(DATABASE).prisma.eventPushAction.count({ where: { eventId } }),
+    restartWithoutPush: async () => {
+      await server.close();
+      server = await startLattice(config(false), { logger: false });
+    },
+    stop: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      await cleanup();
+    },
+  };
+  return target;
+}
+
+/** Synapse's accounts: shared-secret registration (a fresh nonce each), CONCURRENCY at a time. */
+async function registerWithSharedSecret(url: string, count: number): Promise<Member[]> {
+  const password = 'push bench password';
+  return inParallel(
+    Array.from({ length: count }, (_, i) => `member${i}`),
+    async (username) => {
+      const endpoint = `${url}/_synapse/admin/v1/register`;
+      const { body: nonce } = await jsonRequest<{ nonce: string }>(endpoint, 'GET', {});
+      const mac = registrationMac(SHARED_SECRET, { nonce: nonce.nonce, username, password, admin: false });
+      const res = await jsonRequest<{ user_id: string; access_token: string }>(
+        endpoint,
+        'POST',
+        {},
+        { nonce: nonce.nonce, username, password, admin: false, mac },
+      );
+      if (res.status !== 200) throw new Error(`register ${username}: ${res.status} ${JSON.stringify(res.body)}`);
+      return { userId: res.body.user_id, token: res.body.access_token };
+    },
+  );
 }

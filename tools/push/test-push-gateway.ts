@@ -6,6 +6,8 @@ export interface ReceivedPush {
   pushkey: string;
   appId: string;
   notification: Record<string, unknown>;
+  /** When it arrived, in milliseconds since the epoch (fractional: comparable across processes to a microsecond or so). */
+  at: number;
 }
 
 export interface TestPushGateway {
@@ -45,10 +47,11 @@ export async function startTestPushGateway(): Promise<TestPushGateway> {
       const { notification } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
         notification: Record<string, unknown> & { devices: Array<{ pushkey: string; app_id: string }> };
       };
+      const at = performance.timeOrigin + performance.now();
       const rejected: string[] = [];
       for (const device of notification.devices) {
         if (gateway.reject.has(device.pushkey)) rejected.push(device.pushkey);
-        else gateway.received.push({ pushkey: device.pushkey, appId: device.app_id, notification });
+        else gateway.received.push({ pushkey: device.pushkey, appId: device.app_id, notification, at });
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ rejected }));
     });

@@ -102,14 +102,12 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
         orderBy: { id: 'asc' },
         take: CLAIM_BATCH * ROWS_PER_ROUND,
       });
-      await Promise.all(
-        pushers.map((p) =>
-          this.deliverTo(
-            p,
-            due.filter((row) => row.pusherId === p.pusherId),
-            badges.get(p.userId) ?? 0,
-          ).catch((e: Error) => this.logger.warn(`pusher ${p.pusherId}: ${e.message}`)),
-        ),
+      await this.deliverInWaves(
+        pushers.map((p) => ({
+          pusher: p,
+          rows: due.filter((row) => row.pusherId === p.pusherId),
+          unread: badges.get(p.userId) ?? 0,
+        })),
       );
       // Given back together; a pusher with pushes still due is claimed again by the next round.
       await this.db.pusher.updateMany({
@@ -178,22 +176,46 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
     return counts;
   }
 
-  /** The pusher's due pushes, in order; stops at one to retry later (those behind it wait with it) or when the pusher is gone. */
-  private async deliverTo(pusher: LeasedPusher, rows: OutboxRow[], unread: number): Promise<void> {
-    for (const row of rows) {
-      if (this.stopped || !(await this.renew(pusher))) return;
-      const outcome = await this.push(pusher, row, unread);
-      if (outcome !== 'sent') return;
+  /**
+   * Every pusher's due pushes, in order, the pushers side by side: a wave
+   * sends each pusher its next push, then deletes the rows of every push the
+   * gateways answered in one statement (one per push was most of a push's
+   * cost on the embedded database). A replica killed mid-wave has at most one
+   * answered row per pusher not yet deleted, so sends again at most one push
+   * per pusher, as when each row went on its own. A pusher stops at a push to
+   * retry later (those behind it wait with it) or when it is gone.
+   */
+  private async deliverInWaves(
+    queues: Array<{ pusher: LeasedPusher; rows: OutboxRow[]; unread: number }>,
+  ): Promise<void> {
+    let active = queues.filter((q) => q.rows.length > 0);
+    while (active.length > 0 && !this.stopped) {
+      const answered: bigint[] = [];
+      await Promise.all(
+        active.map(async (q) => {
+          const row = q.rows.shift()!;
+          try {
+            const outcome = (await this.renew(q.pusher)) ? await this.push(q.pusher, row, q.unread) : 'gone';
+            if (outcome === 'sent') answered.push(row.id);
+            else q.rows = [];
+          } catch (e) {
+            q.rows = [];
+            this.logger.warn(`pusher ${q.pusher.pusherId}: ${(e as Error).message}`);
+          }
+        }),
+      );
+      if (answered.length > 0) await this.db.pushOutbox.deleteMany({ where: { id: { in: answered } } });
+      active = active.filter((q) => q.rows.length > 0);
     }
   }
 
-  /** One push: 'sent' (or dropped for good), 'rejected' (the pusher is gone), or 'later' (retry after backoff). */
+  /**
+   * One push: 'sent' (or dropped for good: the caller deletes its row), 'rejected' (the pusher is gone), or
+   * 'later' (retry after backoff).
+   */
   private async push(pusher: LeasedPusher, row: OutboxRow, unread: number): Promise<'sent' | 'rejected' | 'later'> {
     const url = pusher.data.url;
-    if (typeof url !== 'string') {
-      await this.db.pushOutbox.delete({ where: { id: row.id } });
-      return 'sent';
-    }
+    if (typeof url !== 'string') return 'sent';
     const body = notificationBody(
       pusher,
       await this.pushedEvent(pusher, row),
@@ -211,12 +233,10 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
         ]);
         return 'rejected';
       }
-      await this.db.pushOutbox.delete({ where: { id: row.id } });
       return 'sent';
     } catch (e) {
       if (e instanceof GatewayError && !e.retry) {
         this.logger.warn(`push of ${row.eventId} to pusher ${pusher.pusherId} refused for good: ${e.message}`);
-        await this.db.pushOutbox.delete({ where: { id: row.id } });
         return 'sent';
       }
       const delay = Math.min(this.config.push.maxRetryDelayMs, 1000 * 2 ** Math.min(row.attempts, 20));

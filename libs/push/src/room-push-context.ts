@@ -25,12 +25,15 @@ export class RoomPushContextReader {
       `SELECT count(*)::int AS n FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid WHERE r.room_id = $1 AND cs.membership = 'join'`,
       roomId,
     );
+    // From the few users with rules of their own to their membership, not from every member of the room (a scan of
+    // 10,000 members per batch of events otherwise).
     const custom = await this.db.$queryRawUnsafe<Array<{ user_id: string; content: string }>>(
-      `SELECT cs.user_id, ad.content
-         FROM current_state cs
-         JOIN rooms r ON r.room_nid = cs.room_nid
-         JOIN account_data ad ON ad.user_id = cs.user_id AND ad.room_id = '' AND ad.type = 'm.push_rules'
-        WHERE r.room_id = $1 AND cs.membership = 'join'`,
+      `SELECT ad.user_id, ad.content
+         FROM account_data ad
+        WHERE ad.room_id = '' AND ad.type = 'm.push_rules'
+          AND EXISTS (SELECT 1 FROM current_state cs
+                       WHERE cs.user_id = ad.user_id AND cs.membership = 'join'
+                         AND cs.room_nid = (SELECT room_nid FROM rooms WHERE room_id = $1))`,
       roomId,
     );
     return {
@@ -54,8 +57,9 @@ export class RoomPushContextReader {
   async localMembersAmong(roomId: string, userIds: string[], memberships: string[]): Promise<string[]> {
     if (userIds.length === 0) return [];
     const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
-      `SELECT cs.user_id FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid JOIN users u ON u.user_id = cs.user_id
-        WHERE r.room_id = $1 AND cs.user_id = ANY($2::text[]) AND cs.membership = ANY($3::text[])`,
+      `SELECT cs.user_id FROM current_state cs JOIN users u ON u.user_id = cs.user_id
+        WHERE cs.room_nid = (SELECT room_nid FROM rooms WHERE room_id = $1) AND cs.user_id = ANY($2::text[])
+          AND cs.membership = ANY($3::text[])`,
       roomId,
       userIds,
       memberships,

@@ -6,6 +6,7 @@ import { Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/prisma/client';
 import { migrate } from './migrate';
+import { startAutoAnalyze } from './embedded-analyze';
 import { tracedPGlite } from './pglite-tracing';
 import type { SqlExecutor } from './sql-executor';
 
@@ -72,11 +73,13 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     // One process owns a PGlite folder, so there is nobody to race.
     withLock: (fn) => fn(),
   };
+  const analyze = startAutoAnalyze(sql);
   return {
     prisma,
     sql,
     poolStats: () => [],
     close: async () => {
+      await analyze.stop();
       await prisma.$disconnect();
       await pglite.close();
     },

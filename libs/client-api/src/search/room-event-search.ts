@@ -56,10 +56,7 @@ export class RoomEventSearch {
       limit: Math.min(filter?.limit ?? DEFAULT_LIMIT, MAX_LIMIT),
     };
     const plan = await this.index.plan(query);
-    const [{ found, resumeAfter }, count] = await Promise.all([
-      this.visibleMatches(viewer, query, plan, filter),
-      this.index.count(query, plan),
-    ]);
+    const { found, resumeAfter, count } = await this.visibleMatches(viewer, query, plan, filter);
     const clientEvents = await this.bundles.clientEvents(
       viewer,
       found.map((f) => f.event),
@@ -94,19 +91,23 @@ export class RoomEventSearch {
   /**
    * Pages of candidates until `limit` of them pass the viewer's history
    * visibility and the filter, or none are left; `resumeAfter` is the last
-   * candidate looked at when the page is full or candidates remain.
+   * candidate looked at when the page is full or candidates remain; `count`
+   * is the index's count of matches in all.
    */
   private async visibleMatches(
     viewer: Viewer,
     query: SearchQuery,
     plan: SearchPlan,
     filter: RoomEventFilter | undefined,
-  ): Promise<{ found: Found[]; resumeAfter?: SearchHit }> {
+  ): Promise<{ found: Found[]; resumeAfter?: SearchHit; count: number }> {
     const found: Found[] = [];
     let after = query.after;
     let lastExamined: SearchHit | undefined;
+    let count: number | undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const hits = await this.index.page({ ...query, after, limit: query.limit + 1 }, plan);
+      const page = await this.index.page({ ...query, after, limit: query.limit + 1 }, plan);
+      const hits = page.hits;
+      count ??= page.total;
       const candidates = hits.slice(0, query.limit);
       const stored = await this.storage.visibility.visibleToUser(
         viewer.userId,
@@ -127,13 +128,13 @@ export class RoomEventSearch {
           found.push({ hit, event });
         // A full page always carries a next_batch, as Synapse's does (and sytest and Complement expect):
         // the spec lets a token lead to an empty page, and only a page with room to spare ends the results.
-        if (found.length === query.limit) return { found, resumeAfter: hit };
+        if (found.length === query.limit) return { found, resumeAfter: hit, count };
       }
-      if (hits.length <= query.limit) return { found };
+      if (hits.length <= query.limit) return { found, count };
       lastExamined = candidates.at(-1)!;
       after = { order: query.order, rank: lastExamined.rank, streamPos: lastExamined.streamPos };
     }
-    return { found, resumeAfter: lastExamined };
+    return { found, resumeAfter: lastExamined, count: count ?? 0 };
   }
 
   /** search.yaml EventContext: visible events around the result, with tokens /messages pages on from, and the senders' profiles when asked. */

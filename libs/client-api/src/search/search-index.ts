@@ -72,59 +72,59 @@ export class SearchIndex {
     return { estimate: root['Plan Rows'], walk: everywhere !== undefined && everywhere > INDEX_READ_LIMIT };
   }
 
-  async page(query: SearchQuery, plan: SearchPlan): Promise<SearchHit[]> {
+  /**
+   * A page of matches, and how many events match in all (the answer's
+   * `count`, which search.yaml calls approximate), before the history
+   * visibility check of each. Read through the index, the matches in the
+   * searcher's rooms are gathered once for both (on the embedded database,
+   * reading them from the table costs most of a search, and counting them
+   * apart read them twice); walked, the count is the planner's estimate, as
+   * counting a common word's every match is what the walk avoids.
+   */
+  async page(query: SearchQuery, plan: SearchPlan): Promise<{ hits: SearchHit[]; total: number }> {
     const params: unknown[] = [];
     const param = (value: unknown) => `$${params.push(value)}`;
     const q = `websearch_to_tsquery(${CONFIG}, ${param(query.term)})`;
-    const rank = `ts_rank_cd(m.vector, ${q})`;
+    const rankOf = (alias: string) => `ts_rank_cd(${alias}.vector, ${q})`;
     const before = query.after && param(query.after.streamPos);
-    const afterRank =
+    const afterRank = (rank: string) =>
       query.after && query.order === 'rank'
         ? `(${rank}, m.stream_pos) < (${param(query.after.rank)}::real, ${before})`
         : undefined;
     let sql: string;
     if (!plan.walk) {
-      const where = [
-        ...this.conditions(query, q, param),
-        ...(afterRank ? [afterRank] : before ? [`m.stream_pos < ${before}`] : []),
-      ];
-      sql = `SELECT m.event_nid, m.stream_pos, r.room_id, ${rank} AS rank FROM event_search m JOIN rooms r ON r.room_nid = m.room_nid
-             ${this.senderJoin(query, 'm')} WHERE ${where.join(' AND ')}
-             ORDER BY ${query.order === 'rank' ? 'rank DESC, ' : ''}m.stream_pos DESC LIMIT ${param(query.limit)}`;
+      const rank = rankOf('m');
+      const after = afterRank(rank) ?? (before ? `m.stream_pos < ${before}` : 'true');
+      // One row even when the page is empty, so the count comes back with it.
+      sql = `WITH matches AS MATERIALIZED (
+               SELECT m.event_nid, m.stream_pos, m.room_nid, m.vector FROM event_search m ${this.senderJoin(query, 'm')}
+                WHERE ${this.conditions(query, q, param).join(' AND ')})
+             SELECT p.*, total.n AS total FROM (SELECT count(*)::int AS n FROM matches) total
+             LEFT JOIN LATERAL (
+               SELECT m.event_nid, m.stream_pos, r.room_id, ${rank} AS rank FROM matches m JOIN rooms r ON r.room_nid = m.room_nid
+                WHERE ${after} ORDER BY ${query.order === 'rank' ? 'rank DESC, ' : ''}m.stream_pos DESC LIMIT ${param(query.limit)}
+             ) p ON true`;
     } else if (query.order === 'recent') {
-      sql = `SELECT m.event_nid, m.stream_pos, m.room_id, ${rank} AS rank FROM (${this.newest(query, q, param, query.limit, before)}) m ORDER BY m.stream_pos DESC`;
+      sql = `SELECT m.event_nid, m.stream_pos, m.room_id, ${rankOf('m')} AS rank FROM (${this.newest(query, q, param, query.limit, before)}) m ORDER BY m.stream_pos DESC`;
     } else {
-      sql = `SELECT m.event_nid, m.stream_pos, m.room_id, ${rank} AS rank FROM (${this.newest(query, q, param, RANK_WINDOW)}) m
-             ${afterRank ? `WHERE ${afterRank}` : ''} ORDER BY rank DESC, m.stream_pos DESC LIMIT ${param(query.limit)}`;
+      const after = afterRank(rankOf('m'));
+      sql = `SELECT m.event_nid, m.stream_pos, m.room_id, ${rankOf('m')} AS rank FROM (${this.newest(query, q, param, RANK_WINDOW)}) m
+             ${after ? `WHERE ${after}` : ''} ORDER BY rank DESC, m.stream_pos DESC LIMIT ${param(query.limit)}`;
     }
     const rows = await this.db.$queryRawUnsafe<
-      Array<{ event_nid: bigint; stream_pos: bigint; room_id: string; rank: number }>
+      Array<{ event_nid: bigint | null; stream_pos: bigint; room_id: string; rank: number; total?: number }>
     >(sql, ...params);
-    return rows.map((r) => ({
-      eventNid: BigInt(r.event_nid),
-      streamPos: BigInt(r.stream_pos),
-      roomId: r.room_id,
-      rank: Number(r.rank),
-    }));
-  }
-
-  /**
-   * How many events match in all (the answer's `count`, which search.yaml
-   * calls approximate), before the history visibility check of each:
-   * counted through the index, or for a query that matches too many to
-   * count quickly, the planner's estimate.
-   */
-  async count(query: SearchQuery, plan: SearchPlan): Promise<number> {
-    if (plan.walk) return Math.round(plan.estimate);
-    const params: unknown[] = [];
-    const param = (value: unknown) => `$${params.push(value)}`;
-    const q = `websearch_to_tsquery(${CONFIG}, ${param(query.term)})`;
-    const [row] = await this.db.$queryRawUnsafe<Array<{ n: bigint }>>(
-      `SELECT count(*) AS n FROM event_search m JOIN rooms r ON r.room_nid = m.room_nid ${this.senderJoin(query, 'm')}
-       WHERE ${this.conditions(query, q, param).join(' AND ')}`,
-      ...params,
-    );
-    return Number(row.n);
+    return {
+      hits: rows
+        .filter((r) => r.event_nid !== null)
+        .map((r) => ({
+          eventNid: BigInt(r.event_nid!),
+          streamPos: BigInt(r.stream_pos),
+          roomId: r.room_id,
+          rank: Number(r.rank),
+        })),
+      total: plan.walk ? Math.round(plan.estimate) : Number(rows[0]?.total ?? 0),
+    };
   }
 
   /** The words of `texts` that the query matched, as written there (the answer's `highlights`: stemming finds "messages" for "message"). */
@@ -140,7 +140,7 @@ export class SearchIndex {
     return [...words];
   }
 
-  /** Matches of `m` for the query's keys and senders; in its rooms (rooms `r`) unless `r` is already one room. */
+  /** Matches of `m` for the query's keys and senders; in the query's rooms unless the caller joins `m` to one room. */
   private conditions(query: SearchQuery, q: string, param: (value: unknown) => string, inRooms = true): string[] {
     // Walking a room, the match is tested row by row: spelled as the function behind @@, which no index serves, so the
     // planner cannot turn back to the full-text index for each room (a common word's every match, once per room).
@@ -148,7 +148,12 @@ export class SearchIndex {
       inRooms ? `m.vector @@ ${q}` : `ts_match_vq(m.vector, ${q})`,
       `m.key = ANY(${param([...query.keys])}::text[])`,
     ];
-    if (inRooms) where.push(`r.room_id = ANY(${param(query.roomIds)}::text[])`);
+    // The rooms' numbers once, for the index to use them together (joined to rooms, the plan ran the full-text index
+    // once per room).
+    if (inRooms)
+      where.push(
+        `m.room_nid = ANY(ARRAY(SELECT room_nid FROM rooms WHERE room_id = ANY(${param(query.roomIds)}::text[])))`,
+      );
     if (query.senders) where.push(`e.sender = ANY(${param(query.senders)}::text[])`);
     if (query.notSenders) where.push(`NOT (e.sender = ANY(${param(query.notSenders)}::text[]))`);
     return where;

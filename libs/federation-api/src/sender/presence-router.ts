@@ -55,18 +55,20 @@ export class PresenceRouter {
         ? serverNameOf(event.membershipOf)
         : undefined;
     if (!joinerServer) return;
-    const members = await roomMembersPresence(this.db, event.roomId);
+    const local = this.tenants.isLocal(joinerServer);
+    // Our joining user's own presence is all a local join sends: not the room's every member read for it.
+    const members = await roomMembersPresence(this.db, event.roomId, local ? event.membershipOf : undefined);
     const ours = members.filter(
       ({ userId, record }) => record.state !== 'offline' && this.tenants.isLocal(serverNameOf(userId) ?? ''),
     );
-    if (this.tenants.isLocal(joinerServer)) {
+    if (local) {
+      const joiner = ours.filter(({ userId }) => userId === event.membershipOf);
+      // Nothing to tell (the joiner is offline or has no presence): the room's servers are not read, which in a
+      // room of thousands of members is a scan of all of them.
+      if (joiner.length === 0) return;
       // Read afresh, not from the sender's cache, which this very join may be about to invalidate.
       const others = (await this.reader.joinedServers(event.roomId)).filter((s) => !this.tenants.isLocal(s));
-      await this.push(
-        others,
-        ours.filter(({ userId }) => userId === event.membershipOf),
-        event.eventId,
-      );
+      await this.push(others, joiner, event.eventId);
     } else {
       await this.push([joinerServer], ours, event.eventId);
     }

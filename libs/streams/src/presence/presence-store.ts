@@ -153,15 +153,17 @@ export class PresenceStore {
   }
 }
 
-/** The presence of a room's joined members who have any. */
+/** The presence of a room's joined members who have any (of `onlyUser` alone, when given: one row read, not the room's every member). */
 export async function roomMembersPresence(
   db: PrismaClient,
   roomId: string,
+  onlyUser?: string,
 ): Promise<Array<{ userId: string; record: PresenceRecord }>> {
   const rows = await db.$queryRawUnsafe<PresenceRow[]>(
-    `SELECT ${COLUMNS} FROM presence p JOIN current_state c ON c.user_id = p.user_id JOIN rooms r ON r.room_nid = c.room_nid
-     WHERE r.room_id = $1 AND c.membership = 'join'`,
-    roomId,
+    `SELECT ${COLUMNS} FROM presence p JOIN current_state c ON c.user_id = p.user_id
+     WHERE c.room_nid = (SELECT room_nid FROM rooms WHERE room_id = $1) AND c.membership = 'join'
+       ${onlyUser === undefined ? '' : 'AND p.user_id = $2'}`,
+    ...(onlyUser === undefined ? [roomId] : [roomId, onlyUser]),
   );
   return rows.map((row) => ({ userId: row.user_id, record: toRecord(row) }));
 }
