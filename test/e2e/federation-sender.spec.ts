@@ -3,6 +3,8 @@ import type { FederationClient } from '../../libs/federation/src';
 import { RoomReader } from '../../libs/rooms/src';
 import { ALICE, SERVER, startRoomServer } from '../../libs/room-server/src/spec/room-server-fixture';
 import { FederationSender } from '../../libs/federation-api/src/sender/federation-sender';
+import type { Pdu } from '../../libs/protocol/src';
+import { Outbox } from '../../libs/federation-api/src/sender/outbox';
 
 const REMOTE_USER = '@bob:remote.example';
 
@@ -13,6 +15,7 @@ beforeEach(async () => {
   server = await startRoomServer();
 }, 60_000);
 afterEach(async () => {
+  jest.restoreAllMocks();
   await sender?.onModuleDestroy();
   sender = undefined;
   await server.close();
@@ -48,7 +51,7 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function inviteRemoteUser(): Promise<string> {
+async function inviteRemoteUser(target = REMOTE_USER): Promise<string> {
   const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: {} as never });
   if (!created.ok) throw new Error(created.error.error);
   const invited = await server.submit({
@@ -56,7 +59,7 @@ async function inviteRemoteUser(): Promise<string> {
     action: 'invite',
     sender: ALICE,
     roomId: created.roomId,
-    target: REMOTE_USER,
+    target,
   });
   if (!invited.ok || !invited.eventId) throw new Error('invite failed');
   return invited.eventId;
@@ -112,4 +115,31 @@ describe('FederationSender routing', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(await queuedFor('remote.example')).toContain(invite);
   });
+
+  it('sends an event queued while the last transaction to its destination is finishing right after it', async () => {
+    /** The invitees of each transaction's PDUs (events on the wire carry no ID). */
+    const transactions: string[][] = [];
+    startSender({
+      request: (_origin: string, _server: string, _method: string, _path: string, body: { pdus: Pdu[] }) => {
+        transactions.push(body.pdus.map((pdu) => String(pdu.state_key)));
+        return Promise.resolve({});
+      },
+    } as unknown as FederationClient);
+    // The drain after the first transaction finds the outbox empty; the second invite is queued (and its flush
+    // comes) before that drain ends, the moment a sender that is still "sending" must not drop the flush.
+    let second: Promise<string> | undefined;
+    const next = Outbox.prototype.next;
+    jest.spyOn(Outbox.prototype, 'next').mockImplementation(async function (this: Outbox, destination: string) {
+      const batch = await next.call(this, destination);
+      if (!batch && transactions.length === 1 && !second) {
+        second = inviteRemoteUser('@carol:remote.example');
+        const invite = await second;
+        await until('the second invite to be queued', async () => (await queuedFor('remote.example')).includes(invite));
+      }
+      return batch;
+    });
+    await inviteRemoteUser();
+    await until('the second invite to be sent', async () => transactions.length === 2);
+    expect(transactions).toEqual([[REMOTE_USER], ['@carol:remote.example']]);
+  }, 60_000);
 });

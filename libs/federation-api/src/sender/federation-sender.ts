@@ -27,6 +27,8 @@ const ROUTING_PAGE = 500;
 
 interface Destination {
   sending: boolean;
+  /** A flush came while a drain was under way: items may have been queued after it last looked at the outbox. */
+  flushedMeanwhile: boolean;
   retryMs: number;
   timer?: NodeJS.Timeout;
 }
@@ -322,22 +324,32 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   private flush(server: string): void {
     let destination = this.destinations.get(server);
     if (!destination) {
-      destination = { sending: false, retryMs: FIRST_RETRY_MS };
+      destination = { sending: false, flushedMeanwhile: false, retryMs: FIRST_RETRY_MS };
       this.destinations.set(server, destination);
     }
-    if (this.stopping || destination.sending || destination.timer) return;
+    if (this.stopping || destination.timer) return;
+    if (destination.sending) {
+      destination.flushedMeanwhile = true;
+      return;
+    }
     destination.sending = true;
     this.drain(server, destination)
       // The queue stays in the outbox: the sweep or the next item sends it. At shutdown the database may close under a drain.
       .catch((e: Error) => {
         if (!this.stopping) this.logger.error(`federation sender to ${server}: ${e.message}`);
       })
-      .finally(() => (destination.sending = false));
+      .finally(() => {
+        destination.sending = false;
+        // An item queued after the drain's last look at the outbox goes right after it, not at the next sweep.
+        if (destination.flushedMeanwhile) this.flush(server);
+      });
   }
 
   /** Sends transactions until the destination's outbox is empty, another process holds it, or it fails. */
   private async drain(server: string, destination: Destination): Promise<void> {
     while (!this.stopping) {
+      // What is queued before this point is in the batch read below (or a later one): flushes until now need nothing more.
+      destination.flushedMeanwhile = false;
       if (!(await this.outbox.claim(server).catch(() => false))) return;
       const batch = await this.outbox.next(server);
       if (!batch) return;
