@@ -378,6 +378,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
         }
       }
       if (this.stopping) return;
+      this.logger.debug(`transaction ${txnId} to ${server}: ${batch.pdus.length} PDUs, ${batch.edus.length} EDUs`);
       await this.outbox.done(batch.ids);
       destination.retryMs = FIRST_RETRY_MS;
     }
