@@ -54,6 +54,8 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   /** The routing pass in progress, and whether output arrived during it (so another pass follows). */
   private routing: Promise<void> | undefined;
   private routeAgain = false;
+  /** Destinations flushed while a routing pass was due or under way: sent to when it ends (see flush). */
+  private readonly flushAfterPass = new Set<string>();
   /** The pass due for output that stays on this server (see routeLater). */
   private lateRoute: NodeJS.Timeout | undefined;
   private readonly presence: PresenceRouter;
@@ -190,13 +192,16 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       do {
         this.routeAgain = false;
         await new Promise((resolve) => setTimeout(resolve, ROUTE_GATHER_MS));
-        await this.routePass();
+        await this.routePass().finally(() => this.sendFlushedDuringPass());
       } while (this.routeAgain);
     })()
       .catch((e: Error) => {
         if (!this.stopping) this.logger.error(`federation routing: ${e.message}`);
       })
-      .finally(() => (this.routing = undefined));
+      .finally(() => {
+        this.routing = undefined;
+        this.sendFlushedDuringPass();
+      });
     return this.routing;
   }
 
@@ -321,7 +326,25 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     return servers;
   }
 
+  /**
+   * Sends what is queued for a server. While a routing pass is due or under way, that waits for the pass: the
+   * events it routes were committed before what is being flushed (a typing notification, a receipt, presence
+   * from the /sync after a send), and go in the same transaction rather than behind one; only one transaction
+   * may be in flight per destination (server-server-api PUT /send/{txnId}: "must wait ... for a 200 OK
+   * response before sending a transaction with a different txnId").
+   */
   private flush(server: string): void {
+    if (this.routing) this.flushAfterPass.add(server);
+    else this.send(server);
+  }
+
+  private sendFlushedDuringPass(): void {
+    const servers = [...this.flushAfterPass];
+    this.flushAfterPass.clear();
+    servers.forEach((server) => this.send(server));
+  }
+
+  private send(server: string): void {
     let destination = this.destinations.get(server);
     if (!destination) {
       destination = { sending: false, flushedMeanwhile: false, retryMs: FIRST_RETRY_MS };
@@ -341,7 +364,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       .finally(() => {
         destination.sending = false;
         // An item queued after the drain's last look at the outbox goes right after it, not at the next sweep.
-        if (destination.flushedMeanwhile) this.flush(server);
+        if (destination.flushedMeanwhile) this.send(server);
       });
   }
 
