@@ -243,6 +243,53 @@ describe('events from other servers that fork the room', () => {
     expect(before?.find((e) => e.pdu.type === 'm.room.topic')?.eventId).toBe(missing.eventId);
   });
 
+  it('leaves out of the state the origin gave, and does not store, a fetched event whose auth events cannot be had', async () => {
+    const roomId = await roomWithRemoteMembers();
+    const on = await head(roomId);
+    // Ron's member event that nobody hands over, named by the auth events of his topic.
+    const ghost = remoteEvent(on, RON, { type: 'm.room.member', stateKey: RON, content: { membership: 'join' } });
+    const onGhost = {
+      ...on,
+      state: new Map(on.state).set(stateKey('m.room.member', RON), {
+        eventId: ghost.eventId,
+        eventNid: 0n,
+        pdu: ghost.pdu,
+      }),
+    };
+    const missing = remoteEvent(onGhost, RON, { type: 'm.room.topic', stateKey: '', content: { topic: 'unfounded' } });
+    const next = remoteEvent(
+      {
+        ...on,
+        extremities: [
+          { eventId: missing.eventId, eventNid: 0n, depth: missing.pdu.depth, sha256: missing.pdu.hashes.sha256 },
+        ],
+      },
+      RITA,
+      { type: 'm.room.message', content: { body: 'after a gap' } },
+    );
+    const stateAfterMissing = [
+      ...[...on.state.values()]
+        .map((e) => e.eventId)
+        .filter((id) => id !== on.state.get(stateKey('m.room.topic', ''))!.eventId),
+      missing.eventId,
+    ];
+
+    const reply = await server.submit({
+      kind: 'federatedEvent',
+      sender: RITA,
+      roomId,
+      eventId: next.eventId,
+      pdu: next.pdu as never,
+      outliers: [{ eventId: missing.eventId, pdu: missing.pdu as never }],
+      prevStates: { [missing.eventId]: stateAfterMissing },
+    });
+    expect(reply).toMatchObject({ ok: true });
+    expect(await stored(missing.eventId)).toBeNull();
+    const before = await reader.stateBefore(next.eventId);
+    expect(before?.find((e) => e.pdu.type === 'm.room.topic')).toBeUndefined();
+    expect((await head(roomId)).state.get(stateKey('m.room.topic', ''))?.pdu.content).toEqual({ topic: 'original' });
+  });
+
   it('refuses, storing nothing, an event whose auth events are unknown here', async () => {
     const roomId = await roomWithRemoteMembers();
     const on = await head(roomId);

@@ -54,6 +54,8 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   /** The routing pass in progress, and whether output arrived during it (so another pass follows). */
   private routing: Promise<void> | undefined;
   private routeAgain = false;
+  /** Output events being looked at before a routing pass is asked for (see flush). */
+  private deciding = 0;
   /** Destinations flushed while a routing pass was due or under way: sent to when it ends (see flush). */
   private readonly flushAfterPass = new Set<string>();
   /** The pass due for output that stays on this server (see routeLater). */
@@ -101,8 +103,14 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     this.bus.consume('output.room', async (event) => {
       // A fork's resolution can change who is joined without a member event of its own.
       if (event.resolvedMembershipsOf) this.serversIn.delete(event.roomId);
-      if (await this.mayLeaveThisServer(event)) void this.route();
-      else this.routeLater();
+      this.deciding++;
+      try {
+        if (await this.mayLeaveThisServer(event)) void this.route();
+        else this.routeLater();
+      } finally {
+        this.deciding--;
+        if (!this.routing) this.sendFlushedDuringPass();
+      }
     });
     this.bus.consume('output.roomStateCompleted', ({ roomId }) => void this.serversIn.delete(roomId));
     this.bus.consume('output.typing', async (typing) => {
@@ -327,14 +335,15 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Sends what is queued for a server. While a routing pass is due or under way, that waits for the pass: the
-   * events it routes were committed before what is being flushed (a typing notification, a receipt, presence
-   * from the /sync after a send), and go in the same transaction rather than behind one; only one transaction
-   * may be in flight per destination (server-server-api PUT /send/{txnId}: "must wait ... for a 200 OK
-   * response before sending a transaction with a different txnId").
+   * Sends what is queued for a server. While a routing pass is due or under way (or an output event is being
+   * looked at to see if one is), that waits for the pass: the events it routes were committed before what is
+   * being flushed (a typing notification, a receipt, presence from the /sync after a send), and go in the same
+   * transaction rather than behind one; only one transaction may be in flight per destination
+   * (server-server-api PUT /send/{txnId}: "must wait ... for a 200 OK response before sending a transaction
+   * with a different txnId").
    */
   private flush(server: string): void {
-    if (this.routing) this.flushAfterPass.add(server);
+    if (this.routing || this.deciding > 0) this.flushAfterPass.add(server);
     else this.send(server);
   }
 
