@@ -63,7 +63,8 @@ export async function planReceivedEvent(
     if (!knownState && state) gapBefore = true;
   }
   if (prevStates.length === 0) throw Refusals.forbidden('The state before this event is unknown to this server');
-  const before = await resolveStateSets(room.head.version, prevStates, reader, room.planned);
+  const believedOutliers = (input.outliers ?? []).filter((o) => !disbelieved.has(o.eventId));
+  const before = await resolveStateSets(room.head.version, prevStates, reader, room.batchEvents(believedOutliers));
   const receipt = room.head.partialState
     ? receiptInPartialRoom(room.head.version, pdu, authEvents, before)
     : checkReceivedEvent(room.head.version, pdu, authEvents, before, room.current);
@@ -72,9 +73,8 @@ export async function planReceivedEvent(
   if (receipt.status === 'rejected' && !before.entries.has(member) && !room.current.entries.has(member))
     throw Refusals.forbidden(`Rejected: ${receipt.reason}`);
   const kept = new Set(room.outliers.map((o) => o.eventId));
-  for (const outlier of input.outliers ?? [])
-    if (!room.planned.has(outlier.eventId) && !kept.has(outlier.eventId) && !disbelieved.has(outlier.eventId))
-      room.outliers.push(outlier);
+  for (const outlier of believedOutliers)
+    if (!room.planned.has(outlier.eventId) && !kept.has(outlier.eventId)) room.outliers.push(outlier);
   return {
     eventId: input.eventId,
     pdu,
