@@ -40,6 +40,9 @@ describe('ServerKeys', () => {
     const keys = new ServerKeys(db.prisma, client, {} as LocalKeys, { isLocal: () => false, keyServers: [] });
 
     const lookups = [1, 2].map(() => keys.publicKey(REMOTE, remoteKey.keyId, Date.now()));
+    while (fetches === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Time for the second lookup to come to the fetch under way (and, were it not waited for, to give up).
+    await new Promise((resolve) => setTimeout(resolve, 200));
     answer();
     const found = await Promise.all(lookups);
 
