@@ -16,6 +16,7 @@ export async function disbelievedFetched(
   create: Pdu | undefined,
   held: (eventIds: string[]) => Promise<Map<string, HeldAuthEvent>>,
 ): Promise<Set<string>> {
+  if (fetched.size === 0) return new Set();
   const outsideIds = [...fetched.values()].flatMap((pdu) =>
     referencedIds(pdu.auth_events).filter((id) => !fetched.has(id)),
   );
