@@ -1,8 +1,10 @@
 import { TenantDirectory, parseConfig } from '../../libs/config/src';
-import type { FederationClient } from '../../libs/federation/src';
+import { queueOutbound, type FederationClient } from '../../libs/federation/src';
 import { RoomReader } from '../../libs/rooms/src';
 import { ALICE, SERVER, startRoomServer } from '../../libs/room-server/src/spec/room-server-fixture';
 import { FederationSender } from '../../libs/federation-api/src/sender/federation-sender';
+import type { JsonObject, Pdu } from '../../libs/protocol/src';
+import { Outbox } from '../../libs/federation-api/src/sender/outbox';
 
 const REMOTE_USER = '@bob:remote.example';
 
@@ -13,6 +15,7 @@ beforeEach(async () => {
   server = await startRoomServer();
 }, 60_000);
 afterEach(async () => {
+  jest.restoreAllMocks();
   await sender?.onModuleDestroy();
   sender = undefined;
   await server.close();
@@ -21,7 +24,10 @@ afterEach(async () => {
 /** Transactions that go nowhere: these tests are about what the sender queues, not the network. */
 const unreachable = { request: () => new Promise(() => undefined) } as unknown as FederationClient;
 
-function startSender(client: FederationClient = unreachable): FederationSender {
+function startSender(
+  client: FederationClient = unreachable,
+  reader = new RoomReader(server.db.prisma),
+): FederationSender {
   const config = parseConfig({ tenants: [{ serverName: SERVER }] });
   sender = new FederationSender(
     server.bus,
@@ -29,10 +35,29 @@ function startSender(client: FederationClient = unreachable): FederationSender {
     TenantDirectory.fromConfig(config),
     client,
     config,
-    new RoomReader(server.db.prisma),
+    reader,
   );
   sender.onModuleInit();
   return sender;
+}
+
+/** A client that answers every transaction, recording the invitees of its PDUs (events on the wire carry no ID) and its EDU types. */
+function recordingClient(transactions: Array<{ invitees: string[]; edus: string[] }>): FederationClient {
+  return {
+    request: (
+      _origin: string,
+      _server: string,
+      _method: string,
+      _path: string,
+      body: { pdus: Pdu[]; edus: JsonObject[] },
+    ) => {
+      transactions.push({
+        invitees: body.pdus.map((pdu) => String(pdu.state_key)),
+        edus: body.edus.map((edu) => String(edu.edu_type)),
+      });
+      return Promise.resolve({});
+    },
+  } as unknown as FederationClient;
 }
 
 async function queuedFor(destination: string): Promise<string[]> {
@@ -48,7 +73,7 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function inviteRemoteUser(): Promise<string> {
+async function inviteRemoteUser(target = REMOTE_USER): Promise<string> {
   const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: {} as never });
   if (!created.ok) throw new Error(created.error.error);
   const invited = await server.submit({
@@ -56,7 +81,7 @@ async function inviteRemoteUser(): Promise<string> {
     action: 'invite',
     sender: ALICE,
     roomId: created.roomId,
-    target: REMOTE_USER,
+    target,
   });
   if (!invited.ok || !invited.eventId) throw new Error('invite failed');
   return invited.eventId;
@@ -112,4 +137,53 @@ describe('FederationSender routing', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(await queuedFor('remote.example')).toContain(invite);
   });
+
+  it('sends an event queued while the last transaction to its destination is finishing right after it', async () => {
+    const transactions: Array<{ invitees: string[]; edus: string[] }> = [];
+    startSender(recordingClient(transactions));
+    // The drain after the first transaction finds the outbox empty; the second invite is queued (and its flush
+    // comes) before that drain ends, the moment a sender that is still "sending" must not drop the flush.
+    let second: Promise<string> | undefined;
+    const next = Outbox.prototype.next;
+    jest.spyOn(Outbox.prototype, 'next').mockImplementation(async function (this: Outbox, destination: string) {
+      const batch = await next.call(this, destination);
+      if (!batch && transactions.length === 1 && !second) {
+        second = inviteRemoteUser('@carol:remote.example');
+        const invite = await second;
+        await until('the second invite to be queued', async () => (await queuedFor('remote.example')).includes(invite));
+      }
+      return batch;
+    });
+    await inviteRemoteUser();
+    await until('the second invite to be sent', async () => transactions.length === 2);
+    expect(transactions.map((t) => t.invitees)).toEqual([[REMOTE_USER], ['@carol:remote.example']]);
+  }, 60_000);
+
+  it('sends an EDU flushed while a routing pass is under way in one transaction with the events of that pass', async () => {
+    const transactions: Array<{ invitees: string[]; edus: string[] }> = [];
+    // The pass stops at its read of the events stream until the EDU is queued: the order a /sync right after a
+    // send gives (its presence EDU queued while the send's event is being routed).
+    let passStarted!: () => void;
+    const started = new Promise<void>((resolve) => (passStarted = resolve));
+    let resumePass!: () => void;
+    const resume = new Promise<void>((resolve) => (resumePass = resolve));
+    const reader = new RoomReader(server.db.prisma);
+    const read = reader.eventHeadersInRange.bind(reader);
+    reader.eventHeadersInRange = async (...args) => {
+      passStarted();
+      await resume;
+      return read(...args);
+    };
+    await inviteRemoteUser();
+    await server.delivered();
+    startSender(recordingClient(transactions), reader);
+    await started;
+    const edu = { edu_type: 'm.typing', content: { room_id: '!r:remote.example', user_id: ALICE, typing: true } };
+    await queueOutbound(server.db.prisma, ['remote.example'], SERVER, { edu });
+    await server.bus.publish('output.outbox', { destinations: ['remote.example'] });
+    await new Promise((r) => setTimeout(r, 200));
+    resumePass();
+    await until('a transaction', async () => transactions.length > 0);
+    expect(transactions[0]).toEqual({ invitees: [REMOTE_USER], edus: ['m.typing'] });
+  }, 60_000);
 });

@@ -111,6 +111,21 @@ describe('room upgrades', () => {
     });
   });
 
+  it("gives a room created by hand as another's replacement the creator's push rule of the old room", async () => {
+    const oldRoomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat' })).body.room_id as string;
+    await raw.call(alice, 'PUT', `/pushrules/global/room/${enc(oldRoomId)}`, { actions: ['dont_notify'] });
+    const newRoomId = (
+      await raw.call(alice, 'POST', '/createRoom', {
+        preset: 'public_chat',
+        creation_content: { predecessor: { room_id: oldRoomId } },
+      })
+    ).body.room_id as string;
+    expect((await raw.call(alice, 'GET', `/pushrules/global/room/${enc(newRoomId)}`)).body).toMatchObject({
+      rule_id: newRoomId,
+      actions: ['dont_notify'],
+    });
+  });
+
   it('refuses a member who may not send the tombstone, and changes nothing', async () => {
     const roomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat' })).body.room_id as string;
     await raw.call(bob, 'POST', `/join/${enc(roomId)}`, {});

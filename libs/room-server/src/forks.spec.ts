@@ -243,6 +243,101 @@ describe('events from other servers that fork the room', () => {
     expect(before?.find((e) => e.pdu.type === 'm.room.topic')?.eventId).toBe(missing.eventId);
   });
 
+  it('leaves out of the state the origin gave, and does not store, a fetched event whose auth events cannot be had', async () => {
+    const roomId = await roomWithRemoteMembers();
+    const on = await head(roomId);
+    // Ron's member event that nobody hands over, named by the auth events of his topic.
+    const ghost = remoteEvent(on, RON, { type: 'm.room.member', stateKey: RON, content: { membership: 'join' } });
+    const onGhost = {
+      ...on,
+      state: new Map(on.state).set(stateKey('m.room.member', RON), {
+        eventId: ghost.eventId,
+        eventNid: 0n,
+        pdu: ghost.pdu,
+      }),
+    };
+    const missing = remoteEvent(onGhost, RON, { type: 'm.room.topic', stateKey: '', content: { topic: 'unfounded' } });
+    const next = remoteEvent(
+      {
+        ...on,
+        extremities: [
+          { eventId: missing.eventId, eventNid: 0n, depth: missing.pdu.depth, sha256: missing.pdu.hashes.sha256 },
+        ],
+      },
+      RITA,
+      { type: 'm.room.message', content: { body: 'after a gap' } },
+    );
+    const stateAfterMissing = [
+      ...[...on.state.values()]
+        .map((e) => e.eventId)
+        .filter((id) => id !== on.state.get(stateKey('m.room.topic', ''))!.eventId),
+      missing.eventId,
+    ];
+
+    const reply = await server.submit({
+      kind: 'federatedEvent',
+      sender: RITA,
+      roomId,
+      eventId: next.eventId,
+      pdu: next.pdu as never,
+      outliers: [{ eventId: missing.eventId, pdu: missing.pdu as never }],
+      prevStates: { [missing.eventId]: stateAfterMissing },
+    });
+    expect(reply).toMatchObject({ ok: true });
+    expect(await stored(missing.eventId)).toBeNull();
+    const before = await reader.stateBefore(next.eventId);
+    expect(before?.find((e) => e.pdu.type === 'm.room.topic')).toBeUndefined();
+    expect((await head(roomId)).state.get(stateKey('m.room.topic', ''))?.pdu.content).toEqual({ topic: 'original' });
+  });
+
+  it('resolves a fetched state against its own with the events fetched along (the auth chain between them)', async () => {
+    const roomId = await roomWithRemoteMembers();
+    const forkPoint = await head(roomId);
+    await local(roomId, 'm.room.join_rules', { join_rule: 'invite' }, '');
+    // On Rita's side, unseen here: two renames, then a message on them.
+    const after = (on: RoomHead, event: { eventId: string; pdu: Pdu }): RoomHead => ({
+      ...on,
+      extremities: [{ eventId: event.eventId, eventNid: 0n, depth: event.pdu.depth, sha256: event.pdu.hashes.sha256 }],
+      state: new Map(on.state).set(stateKey(event.pdu.type, event.pdu.state_key!), {
+        eventId: event.eventId,
+        eventNid: 0n,
+        pdu: event.pdu,
+      }),
+    });
+    // A second apart: resolution orders events of the same power by timestamp (then ID).
+    const rename = (on: RoomHead, name: string, ts: number) =>
+      buildEvent(
+        on,
+        RITA,
+        { type: 'm.room.member', stateKey: RITA, content: { membership: 'join', displayname: name } },
+        REMOTE,
+        remoteKey,
+        ts,
+      );
+    const one = rename(forkPoint, 'one', Date.now() - 1000);
+    const two = rename(after(forkPoint, one), 'two', Date.now());
+    const next = remoteEvent({ ...after(forkPoint, two), state: forkPoint.state }, RITA, {
+      type: 'm.room.message',
+      content: { body: 'after the renames' },
+    });
+    const stateAfterTwo = [...after(after(forkPoint, one), two).state.values()].map((e) => e.eventId);
+
+    const reply = await server.submit({
+      kind: 'federatedEvent',
+      sender: RITA,
+      roomId,
+      eventId: next.eventId,
+      pdu: next.pdu as never,
+      outliers: [one, two].map((e) => ({ eventId: e.eventId, pdu: e.pdu as never })),
+      prevStates: { [two.eventId]: stateAfterTwo },
+    });
+    expect(reply).toMatchObject({ ok: true });
+    // Resolution of the two sides: the invite-only rule stands, and Rita's rename (a joined member's) with it.
+    const current = (await head(roomId)).state;
+    expect(current.get(stateKey('m.room.join_rules', ''))?.pdu.content).toEqual({ join_rule: 'invite' });
+    expect(current.get(stateKey('m.room.member', RITA))?.eventId).toBe(two.eventId);
+  }, 30_000);
+
   it('refuses, storing nothing, an event whose auth events are unknown here', async () => {
     const roomId = await roomWithRemoteMembers();
     const on = await head(roomId);

@@ -5,6 +5,7 @@ import { serverNameOf, type JsonObject } from '@lattice/protocol';
 import { RoomInputClient } from '@lattice/rooms';
 import { RemoteInviter } from './remote-inviter';
 import { createRoomBody } from './room-schemas';
+import { UpgradeCarryOver } from './upgrade-carry-over';
 
 @Controller('_matrix/client/v3')
 export class CreateRoomController {
@@ -14,6 +15,7 @@ export class CreateRoomController {
     private readonly rooms: RoomInputClient,
     private readonly tenants: TenantDirectory,
     private readonly inviter: RemoteInviter,
+    private readonly carryOver: UpgradeCarryOver,
   ) {}
 
   /**
@@ -38,6 +40,9 @@ export class CreateRoomController {
       sender: requester.userId,
       request: local as JsonObject,
     });
+    // A room created as another's replacement (an upgrade done by hand) gets the creator's settings of it, as
+    // one made by /upgrade does.
+    if (request.creation_content?.predecessor !== undefined) await this.carryOver.carryOver(requester.userId, roomId);
     for (const invitee of remote) {
       await this.inviter
         .invite(

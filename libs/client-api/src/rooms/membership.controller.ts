@@ -180,17 +180,9 @@ export class MembershipController {
     } catch (e) {
       return this.joinRestrictedElsewhere(e, r, t, roomId, via, content);
     }
-    await this.carryOverSettings(r.userId, roomId);
+    // A joined replacement room gets the user's settings of the room it replaced.
+    await this.carryOver.carryOver(r.userId, roomId);
     return roomId;
-  }
-
-  /** A joined replacement room gets the user's settings of the room it replaced; the join stands if that fails. */
-  private async carryOverSettings(userId: string, roomId: string): Promise<void> {
-    await this.carryOver
-      .carryOver(userId, roomId)
-      .catch((error: unknown) =>
-        this.logger.warn(`Settings of ${userId} not carried over to ${roomId}: ${String(error)}`),
-      );
   }
 
   /**
@@ -417,7 +409,7 @@ export class MembershipController {
       ...(joined.partial ? { partial: joined.partial } : {}),
       ...(missed.length ? { missed } : {}),
     });
-    await this.carryOverSettings(r.userId, roomId);
+    await this.carryOver.carryOver(r.userId, roomId);
     return roomId;
   }
 

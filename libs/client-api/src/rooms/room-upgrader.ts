@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { TenantConfig } from '@lattice/config';
 import { Errors } from '@lattice/http';
 import { findRoomVersion, type JsonObject } from '@lattice/protocol';
@@ -17,8 +17,6 @@ import { UpgradeCarryOver } from './upgrade-carry-over';
  */
 @Injectable()
 export class RoomUpgrader {
-  private readonly logger = new Logger(RoomUpgrader.name);
-
   constructor(
     private readonly rooms: RoomInputClient,
     private readonly storage: StorageAccess,
@@ -74,13 +72,8 @@ export class RoomUpgrader {
     }
     await send(oldRoomId, 'm.room.tombstone', { body: 'This room has been replaced', replacement_room: newRoomId });
     if (plan.restrictedOldPowerLevels) await send(oldRoomId, 'm.room.power_levels', plan.restrictedOldPowerLevels);
-    // The upgrader is in the new room already, without joining it: its settings follow here. The upgrade is
-    // done by now, so a failure is logged rather than answered (a client would retry and make a second room).
-    await this.carryOver
-      .carryOver(upgrader, newRoomId)
-      .catch((error: unknown) =>
-        this.logger.warn(`Settings of ${upgrader} not carried over to ${newRoomId}: ${String(error)}`),
-      );
+    // The upgrader is in the new room already, without joining it: its settings follow here.
+    await this.carryOver.carryOver(upgrader, newRoomId);
     return newRoomId;
   }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import { copyRoomRules } from '@lattice/push-rules';
 import { AccountDataStore } from '@lattice/streams';
@@ -14,6 +14,8 @@ import { StorageAccess } from '../storage-access';
  */
 @Injectable()
 export class UpgradeCarryOver {
+  private readonly logger = new Logger(UpgradeCarryOver.name);
+
   constructor(
     private readonly storage: StorageAccess,
     private readonly accountData: AccountDataStore,
@@ -21,8 +23,18 @@ export class UpgradeCarryOver {
     @Inject(BUS) private readonly bus: Bus,
   ) {}
 
-  /** Copies the user's settings of the room `roomId` replaced, if it replaced one. */
+  /**
+   * Copies the user's settings of the room `roomId` replaced, if it replaced one. What brought the user
+   * there (a join, an upgrade, a room created as a replacement) is done by then and stands: a failure
+   * here is logged, not answered (a client would retry, and make a second room).
+   */
   async carryOver(userId: string, roomId: string): Promise<void> {
+    await this.copySettings(userId, roomId).catch((error: unknown) =>
+      this.logger.warn(`Settings of ${userId} not carried over to ${roomId}: ${String(error)}`),
+    );
+  }
+
+  private async copySettings(userId: string, roomId: string): Promise<void> {
     const create = await this.storage.reader.stateEvent(roomId, 'm.room.create', '');
     const predecessor = (create?.pdu.content.predecessor as { room_id?: unknown } | undefined)?.room_id;
     if (typeof predecessor !== 'string') return;

@@ -27,6 +27,8 @@ const ROUTING_PAGE = 500;
 
 interface Destination {
   sending: boolean;
+  /** A flush came while a drain was under way: items may have been queued after it last looked at the outbox. */
+  flushedMeanwhile: boolean;
   retryMs: number;
   timer?: NodeJS.Timeout;
 }
@@ -52,6 +54,10 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   /** The routing pass in progress, and whether output arrived during it (so another pass follows). */
   private routing: Promise<void> | undefined;
   private routeAgain = false;
+  /** Output events being looked at before a routing pass is asked for (see flush). */
+  private deciding = 0;
+  /** Destinations flushed while a routing pass was due or under way: sent to when it ends (see flush). */
+  private readonly flushAfterPass = new Set<string>();
   /** The pass due for output that stays on this server (see routeLater). */
   private lateRoute: NodeJS.Timeout | undefined;
   private readonly presence: PresenceRouter;
@@ -97,8 +103,14 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     this.bus.consume('output.room', async (event) => {
       // A fork's resolution can change who is joined without a member event of its own.
       if (event.resolvedMembershipsOf) this.serversIn.delete(event.roomId);
-      if (await this.mayLeaveThisServer(event)) void this.route();
-      else this.routeLater();
+      this.deciding++;
+      try {
+        if (await this.mayLeaveThisServer(event)) void this.route();
+        else this.routeLater();
+      } finally {
+        this.deciding--;
+        if (!this.routing) this.sendFlushedDuringPass();
+      }
     });
     this.bus.consume('output.roomStateCompleted', ({ roomId }) => void this.serversIn.delete(roomId));
     this.bus.consume('output.typing', async (typing) => {
@@ -188,13 +200,16 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       do {
         this.routeAgain = false;
         await new Promise((resolve) => setTimeout(resolve, ROUTE_GATHER_MS));
-        await this.routePass();
+        await this.routePass().finally(() => this.sendFlushedDuringPass());
       } while (this.routeAgain);
     })()
       .catch((e: Error) => {
         if (!this.stopping) this.logger.error(`federation routing: ${e.message}`);
       })
-      .finally(() => (this.routing = undefined));
+      .finally(() => {
+        this.routing = undefined;
+        this.sendFlushedDuringPass();
+      });
     return this.routing;
   }
 
@@ -319,25 +334,54 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     return servers;
   }
 
+  /**
+   * Sends what is queued for a server. While a routing pass is due or under way (or an output event is being
+   * looked at to see if one is), that waits for the pass: the events it routes were committed before what is
+   * being flushed (a typing notification, a receipt, presence from the /sync after a send), and go in the same
+   * transaction rather than behind one; only one transaction may be in flight per destination
+   * (server-server-api PUT /send/{txnId}: "must wait ... for a 200 OK response before sending a transaction
+   * with a different txnId").
+   */
   private flush(server: string): void {
+    if (this.routing || this.deciding > 0) this.flushAfterPass.add(server);
+    else this.send(server);
+  }
+
+  private sendFlushedDuringPass(): void {
+    const servers = [...this.flushAfterPass];
+    this.flushAfterPass.clear();
+    servers.forEach((server) => this.send(server));
+  }
+
+  private send(server: string): void {
     let destination = this.destinations.get(server);
     if (!destination) {
-      destination = { sending: false, retryMs: FIRST_RETRY_MS };
+      destination = { sending: false, flushedMeanwhile: false, retryMs: FIRST_RETRY_MS };
       this.destinations.set(server, destination);
     }
-    if (this.stopping || destination.sending || destination.timer) return;
+    if (this.stopping || destination.timer) return;
+    if (destination.sending) {
+      destination.flushedMeanwhile = true;
+      return;
+    }
     destination.sending = true;
     this.drain(server, destination)
       // The queue stays in the outbox: the sweep or the next item sends it. At shutdown the database may close under a drain.
       .catch((e: Error) => {
         if (!this.stopping) this.logger.error(`federation sender to ${server}: ${e.message}`);
       })
-      .finally(() => (destination.sending = false));
+      .finally(() => {
+        destination.sending = false;
+        // An item queued after the drain's last look at the outbox goes right after it, not at the next sweep.
+        if (destination.flushedMeanwhile) this.send(server);
+      });
   }
 
   /** Sends transactions until the destination's outbox is empty, another process holds it, or it fails. */
   private async drain(server: string, destination: Destination): Promise<void> {
     while (!this.stopping) {
+      // What is queued before this point is in the batch read below (or a later one): flushes until now need nothing more.
+      destination.flushedMeanwhile = false;
       if (!(await this.outbox.claim(server).catch(() => false))) return;
       const batch = await this.outbox.next(server);
       if (!batch) return;
@@ -366,6 +410,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
         }
       }
       if (this.stopping) return;
+      this.logger.debug(`transaction ${txnId} to ${server}: ${batch.pdus.length} PDUs, ${batch.edus.length} EDUs`);
       await this.outbox.done(batch.ids);
       destination.retryMs = FIRST_RETRY_MS;
     }

@@ -42,13 +42,21 @@ function remoteRoom() {
   return { head, events };
 }
 
-/** A stand-in for the origin answering /state_ids and /event (a unit test of the fetching, not of federation). */
-function origin(events: Array<{ eventId: string; pdu: Pdu }>, stateIds: string[]) {
+/**
+ * A stand-in for the origin answering /state_ids, /event and, when `answersState`, /state (a unit test of the
+ * fetching, not of federation).
+ */
+function origin(events: Array<{ eventId: string; pdu: Pdu }>, stateIds: string[], answersState = false) {
   const requests: string[] = [];
   const client = {
     request: async (_from: string, _to: string, _method: string, path: string) => {
       requests.push(path);
       if (path.includes('/state_ids/')) return { pdu_ids: stateIds, auth_chain_ids: stateIds.slice(0, 2) };
+      if (path.includes('/state/')) {
+        if (!answersState) throw new Error('404');
+        const inState = (e: { eventId: string }) => stateIds.includes(e.eventId);
+        return { pdus: events.filter(inState).map((e) => e.pdu), auth_chain: [] };
+      }
       const id = decodeURIComponent(path.split('/event/')[1]);
       return { pdus: events.filter((e) => e.eventId === id).map((e) => e.pdu) };
     },
@@ -84,5 +92,14 @@ describe('fetchStateAfter', () => {
     const forged = { ...topic, pdu: { ...topic.pdu, signatures: {} } };
     const { client } = origin([create, join, forged, message], [create.eventId, join.eventId, topic.eventId]);
     expect(await fetchStateAfter(ctx(client), message.eventId, async () => new Set())).toBeUndefined();
+  });
+
+  it('fetches the state whole (/state) when much of it is missing, and the event itself with /event', async () => {
+    const { client, requests } = origin(events, [create.eventId, join.eventId, topic.eventId], true);
+    const result = await fetchStateAfter(ctx(client), message.eventId, async () => new Set());
+    expect(result?.stateIds).toEqual([create.eventId, join.eventId, topic.eventId, message.eventId]);
+    expect(requests.filter((p) => p.includes('/event/'))).toEqual([
+      `/_matrix/federation/v1/event/${encodeURIComponent(message.eventId)}`,
+    ]);
   });
 });

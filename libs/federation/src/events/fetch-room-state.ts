@@ -10,6 +10,11 @@ const logger = new Logger('fetchRoomState');
 const MAX_FETCHED = 500;
 /** Requests in flight at once while fetching events one by one. */
 const PARALLEL = 8;
+/**
+ * When at least this share of a state and its auth chain is missing, the state is fetched whole (/state) rather
+ * than one /event each: Synapse's threshold, for the same reason (hundreds of requests for a room long away).
+ */
+const WHOLE_STATE_SHARE = 0.1;
 
 type Checked = { eventId: string; pdu: Pdu };
 
@@ -70,6 +75,17 @@ export async function fetchEventsById(ctx: RoomFetchContext, eventIds: string[])
   return found;
 }
 
+/** The state before an event with its auth chain, whole (GET /state), the events that pass the checks. */
+async function fetchWholeState(ctx: RoomFetchContext, eventId: string): Promise<Checked[]> {
+  const path = `/_matrix/federation/v1/state/${encodeURIComponent(ctx.roomId)}?event_id=${encodeURIComponent(eventId)}`;
+  const answer = await ctx.client
+    .request<{ pdus?: unknown; auth_chain?: unknown }>(ctx.origin, ctx.server, 'GET', path)
+    .catch((e: unknown) =>
+      logger.debug(`/state at ${eventId} from ${ctx.server} failed; its events are fetched one by one: ${String(e)}`),
+    );
+  return [...(await checkAll(ctx, answer?.pdus)), ...(await checkAll(ctx, answer?.auth_chain))];
+}
+
 /**
  * The state after an event this server does not have and could not get
  * with get_missing_events (server-server-api "Checks performed on receipt
@@ -100,10 +116,17 @@ export async function fetchStateAfter(
     ]),
   ];
   const have = await known(wanted);
-  const events = await fetchEventsById(
-    ctx,
-    wanted.filter((id) => !have.has(id)),
-  );
+  const missing = wanted.filter((id) => !have.has(id));
+  const missingIds = new Set(missing);
+  const whole = missing.length >= wanted.length * WHOLE_STATE_SHARE ? await fetchWholeState(ctx, eventId) : [];
+  const inWhole = new Set(whole.map((e) => e.eventId));
+  const events = [
+    ...whole.filter((e) => missingIds.has(e.eventId)),
+    ...(await fetchEventsById(
+      ctx,
+      missing.filter((id) => !inWhole.has(id)),
+    )),
+  ];
   const got = new Set([...have, ...events.map((e) => e.eventId)]);
   if (!stateIds.every((id) => got.has(id))) return undefined;
   // The event last: where it is a state event it replaces the entry of its (type, state_key).

@@ -37,6 +37,8 @@ export interface ServerKeysOptions {
 export class ServerKeys {
   private readonly logger = new Logger(ServerKeys.name);
   private readonly lastRefresh = new Map<string, number>();
+  /** Fetches under way, per server: a request that needs the same keys meanwhile waits for them. */
+  private readonly refreshing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly db: PrismaClient,
@@ -130,16 +132,28 @@ export class ServerKeys {
     return until >= validAt ? row : undefined;
   }
 
+  /** Fetches a server's keys (fetchKeys), at most once per MIN_REFRESH_INTERVAL_MS and once at a time. */
+  private refresh(serverName: string, minimumValidUntil: number, keyId?: string): Promise<void> {
+    // A server's first requests often come together (a client's parallel downloads, a join): all wait for one fetch.
+    const underWay = this.refreshing.get(serverName);
+    if (underWay) return underWay;
+    if (Date.now() - (this.lastRefresh.get(serverName) ?? 0) < MIN_REFRESH_INTERVAL_MS) return Promise.resolve();
+    if (this.lastRefresh.size > 10_000) this.lastRefresh.clear();
+    this.lastRefresh.set(serverName, Date.now());
+    const fetching = this.fetchKeys(serverName, minimumValidUntil, keyId).finally(() =>
+      this.refreshing.delete(serverName),
+    );
+    this.refreshing.set(serverName, fetching);
+    return fetching;
+  }
+
   /**
    * Fetches a server's keys, directly and then through each notary, until
    * one source answers validly. Notaries are asked for `keyId` by name when
    * it is known (some only fetch on a miss for named keys) with an explicit
    * minimum_valid_until_ts (which some require, though the spec makes it optional).
    */
-  private async refresh(serverName: string, minimumValidUntil: number, keyId?: string): Promise<void> {
-    if (Date.now() - (this.lastRefresh.get(serverName) ?? 0) < MIN_REFRESH_INTERVAL_MS) return;
-    if (this.lastRefresh.size > 10_000) this.lastRefresh.clear();
-    this.lastRefresh.set(serverName, Date.now());
+  private async fetchKeys(serverName: string, minimumValidUntil: number, keyId?: string): Promise<void> {
     const direct = await this.client
       .get<JsonObject>(serverName, '/_matrix/key/v2/server')
       .catch((e: unknown) =>

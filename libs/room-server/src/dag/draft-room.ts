@@ -55,9 +55,20 @@ export class DraftRoom {
             this.head.version,
             await Promise.all(extremities.map(async (x) => (x.eventId === event.eventId ? after : this.stateAfter(x)))),
             this.reader,
-            this.planned,
+            this.batchEvents(),
           );
     this.head.state = this.current.entries;
+  }
+
+  /**
+   * The events of the batch, none stored yet, for state resolution: those planned, and the outliers fetched for
+   * them (the auth chains of fetched state, which resolution walks like any other).
+   */
+  batchEvents(extraOutliers: Array<{ eventId: string; pdu: NewEvent['pdu'] }> = []): Map<string, ResolvableEvent> {
+    const events = new Map(this.planned);
+    for (const { eventId, pdu } of [...this.outliers, ...extraOutliers])
+      if (!events.has(eventId)) events.set(eventId, { eventId, pdu, rejected: false });
+    return events;
   }
 
   /** The write that persists what was planned, with `head` the stored head it goes on. */

@@ -8,6 +8,7 @@ import { checkAgainstAuthEvents, checkReceivedEvent, type Receipt } from '../dag
 import { resolveStateSets } from '../dag/resolve-sets';
 import type { StateSet } from '../dag/state-set';
 import type { NewEvent } from '../storage/room-store';
+import { disbelievedFetched } from './disbelieved-fetched';
 
 /** An event this writer can see: planned in the batch, stored, or fetched with the input. */
 interface KnownEvent {
@@ -36,9 +37,15 @@ export async function planReceivedEvent(
   const pdu = input.pdu;
   // Events fetched for an earlier input of the batch (the gap before what get_missing_events brought) serve this one too.
   const fetched = new Map([...room.outliers, ...(input.outliers ?? [])].map((o) => [o.eventId, o.pdu]));
+  const disbelieved = await disbelievedFetched(
+    room.head.version,
+    fetched,
+    room.current.entries.get(stateKey('m.room.create', ''))?.pdu,
+    (ids) => heldEvents(ids, room, reader),
+  );
   const prevIds = referencedIds(pdu.prev_events);
   const authIds = referencedIds(pdu.auth_events);
-  const known = await knownEvents([...prevIds, ...authIds], room, reader, fetched);
+  const known = await knownEvents([...prevIds, ...authIds], room, reader, fetched, disbelieved);
 
   const missingAuth = authIds.filter((id) => !known.has(id));
   if (missingAuth.length) throw Refusals.forbidden(`Auth events unknown to this server: ${missingAuth.join(', ')}`);
@@ -51,12 +58,13 @@ export async function planReceivedEvent(
   let gapBefore = false;
   for (const id of prevIds) {
     const knownState = await known.get(id)?.after?.();
-    const state = knownState ?? (await fetchedState(input.prevStates?.[id], room, reader, fetched));
+    const state = knownState ?? (await fetchedState(input.prevStates?.[id], room, reader, fetched, disbelieved));
     if (state) prevStates.push(state);
     if (!knownState && state) gapBefore = true;
   }
   if (prevStates.length === 0) throw Refusals.forbidden('The state before this event is unknown to this server');
-  const before = await resolveStateSets(room.head.version, prevStates, reader, room.planned);
+  const believedOutliers = (input.outliers ?? []).filter((o) => !disbelieved.has(o.eventId));
+  const before = await resolveStateSets(room.head.version, prevStates, reader, room.batchEvents(believedOutliers));
   const receipt = room.head.partialState
     ? receiptInPartialRoom(room.head.version, pdu, authEvents, before)
     : checkReceivedEvent(room.head.version, pdu, authEvents, before, room.current);
@@ -65,7 +73,7 @@ export async function planReceivedEvent(
   if (receipt.status === 'rejected' && !before.entries.has(member) && !room.current.entries.has(member))
     throw Refusals.forbidden(`Rejected: ${receipt.reason}`);
   const kept = new Set(room.outliers.map((o) => o.eventId));
-  for (const outlier of input.outliers ?? [])
+  for (const outlier of believedOutliers)
     if (!room.planned.has(outlier.eventId) && !kept.has(outlier.eventId)) room.outliers.push(outlier);
   return {
     eventId: input.eventId,
@@ -81,6 +89,7 @@ async function knownEvents(
   room: DraftRoom,
   reader: DagReader,
   fetched: Map<string, Pdu>,
+  disbelieved: Set<string>,
 ): Promise<Map<string, KnownEvent>> {
   const known = new Map<string, KnownEvent>();
   const stored = await reader.events(ids.filter((id) => !room.planned.has(id)));
@@ -96,22 +105,38 @@ async function knownEvents(
       });
     else if (event)
       known.set(id, { eventId: id, pdu: event.pdu, rejected: event.rejected, after: () => reader.stateAfter(event) });
-    else if (fetched.has(id)) known.set(id, { eventId: id, pdu: fetched.get(id)!, rejected: false });
+    else if (fetched.has(id)) known.set(id, { eventId: id, pdu: fetched.get(id)!, rejected: disbelieved.has(id) });
   }
   return known;
 }
 
-/** The state the input brings for a prev event this server does not have, from stored, planned and fetched events. */
+/** Events planned in the batch or stored, as auth events are held. */
+async function heldEvents(ids: string[], room: DraftRoom, reader: DagReader): Promise<Map<string, HeldAuthEvent>> {
+  const stored = await reader.events(ids.filter((id) => !room.planned.has(id)));
+  const held = new Map<string, HeldAuthEvent>();
+  for (const id of ids) {
+    const event = room.planned.get(id) ?? stored.get(id);
+    if (event) held.set(id, { pdu: event.pdu, rejected: event.rejected ?? false });
+  }
+  return held;
+}
+
+/**
+ * The state the input brings for a prev event this server does not have, from stored, planned and fetched
+ * events; fetched events that cannot be believed are left out of it.
+ */
 async function fetchedState(
   eventIds: string[] | undefined,
   room: DraftRoom,
   reader: DagReader,
   fetched: Map<string, Pdu>,
+  disbelieved: Set<string>,
 ): Promise<StateSet | undefined> {
   if (!eventIds) return undefined;
   const stored = await reader.events(eventIds.filter((id) => !fetched.has(id) && !room.planned.has(id)));
   const entries = new Map<string, StateEntry>();
   for (const id of eventIds) {
+    if (disbelieved.has(id)) continue;
     const pdu = fetched.get(id) ?? room.planned.get(id)?.pdu ?? stored.get(id)?.pdu;
     if (!pdu) return undefined;
     if (pdu.state_key !== undefined)
