@@ -1,15 +1,7 @@
-import { startSynapse } from '../../test/support/synapse';
 import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
-import { makeTestCertificates } from '../../tools/tls/test-certificates';
 import { BenchClient, percentile } from '../homeserver/client-load';
-import {
-  benchServers,
-  cpuSeconds,
-  rssMiB,
-  startServices,
-  startSingleProcess,
-  type BenchTarget,
-} from '../homeserver/targets';
+import { startSynapseOnPostgres } from '../homeserver/synapse-target';
+import { benchServers, startServices, startSingleProcess, type BenchTarget } from '../homeserver/targets';
 import { benchOption } from '../options';
 
 const USERS = 20;
@@ -78,47 +70,7 @@ async function start(name: ServerName): Promise<{ target: BenchTarget; cleanup: 
     return { target: await startSingleProcess(18810, databaseUrl), cleanup: () => dropScratchDatabase(databaseUrl) };
   }
   if (!process.env.LATTICE_SYNAPSE_PYTHON) return skip(name, 'LATTICE_SYNAPSE_PYTHON');
-  // Synapse refuses a database whose collation is not C.
-  const databaseUrl = new URL(
-    await createScratchDatabase(
-      postgresUrl,
-      'synapse_bench_fanout',
-      "TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C' ENCODING 'UTF8'",
-    ),
-  );
-  const synapse = await startSynapse(makeTestCertificates(), {
-    config: {
-      database: {
-        name: 'psycopg2',
-        args: {
-          user: databaseUrl.username,
-          password: decodeURIComponent(databaseUrl.password),
-          host: databaseUrl.hostname,
-          port: Number(databaseUrl.port || 5432),
-          database: databaseUrl.pathname.slice(1),
-          cp_min: 5,
-          cp_max: 10,
-        },
-      },
-      // Rate limits out of the way, as the Lattice targets have theirs (benchConfig); everything else is Synapse's default.
-      bcrypt_rounds: 4,
-      rc_message: { per_second: 100_000, burst_count: 100_000 },
-      rc_joins: {
-        local: { per_second: 100_000, burst_count: 100_000 },
-        remote: { per_second: 100_000, burst_count: 100_000 },
-      },
-      rc_joins_per_room: { per_second: 100_000, burst_count: 100_000 },
-    },
-  });
-  return {
-    target: {
-      url: synapse.clientUrl,
-      rss: () => ({ synapse: rssMiB(synapse.pid()) }),
-      cpuSeconds: () => cpuSeconds(synapse.pid()),
-      stop: () => synapse.stop(),
-    },
-    cleanup: () => dropScratchDatabase(databaseUrl.toString()),
-  };
+  return startSynapseOnPostgres(postgresUrl, 'synapse_bench_fanout');
 }
 
 function skip(name: string, needs: string): undefined {
