@@ -17,10 +17,10 @@ export interface BenchTarget {
 
 const DIST = join(__dirname, '../..');
 
-/** Benchmarks measure the server, not its abuse protection: a rate limit no bench client reaches. */
-function benchConfig(): string {
+/** Benchmarks measure the server, not its abuse protection: a rate limit no bench client reaches; `extra`: more settings (YAML lines). */
+function benchConfig(extra = ''): string {
   const path = join(mkdtempSync(join(tmpdir(), 'lattice-bench-')), 'lattice.yaml');
-  writeFileSync(path, 'rateLimit: { perSecond: 100000, burst: 100000 }\n');
+  writeFileSync(path, `rateLimit: { perSecond: 100000, burst: 100000 }\n${extra}`);
   return path;
 }
 
@@ -60,11 +60,15 @@ function startSettings(): { flags: string[]; env: Record<string, string> } {
   };
 }
 
-/** The single-process server (apps/homeserver), embedded PGlite or on Postgres; `env` adds settings (LATTICE_* overrides). */
+/**
+ * The single-process server (apps/homeserver), embedded PGlite or on Postgres; `env` adds settings (LATTICE_*
+ * overrides), `config` lines of its configuration file.
+ */
 export async function startSingleProcess(
   port: number,
   databaseUrl?: string,
   env: Record<string, string> = {},
+  config = '',
 ): Promise<BenchTarget & { pid: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-data-'));
   const start = startSettings();
@@ -72,7 +76,7 @@ export async function startSingleProcess(
     env: {
       ...process.env,
       ...start.env,
-      LATTICE_CONFIG: benchConfig(),
+      LATTICE_CONFIG: benchConfig(config),
       LATTICE_HOST: '127.0.0.1',
       LATTICE_PORT: String(port),
       LATTICE_DATA_DIR: dataDir,

@@ -21,8 +21,8 @@ Client.prototype.query = function (this: Client, ...args: unknown[]) {
   if (sent.length < MAX_KEPT) sent.push(entry);
   const start = process.hrtime.bigint();
   const result = (query as (...a: unknown[]) => unknown).apply(this, args);
-  if (result instanceof Promise)
-    void result.then(
+  if (result && typeof (result as Promise<unknown>).then === 'function')
+    void (result as Promise<unknown>).then(
       () => (entry.ms = Number(process.hrtime.bigint() - start) / 1e6),
       () => (entry.ms = Number(process.hrtime.bigint() - start) / 1e6),
     );

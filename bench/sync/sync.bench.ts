@@ -73,7 +73,8 @@ const ROOM_LIST = {
  * and (Lattice) the SQL statements it took. `--keep` keeps the database
  * the rooms were made in, and `--database <url>` measures one kept before
  * instead of making the rooms again; `--cpu-prof <dir>` profiles the
- * server; `--statements` prints the SQL of the last incremental answer.
+ * server; `--statements` prints the SQL of the last incremental answer;
+ * `--no-push` measures Lattice without its push service.
  * `--servers lattice,synapse` (the default) adds Synapse
  * (LATTICE_SYNAPSE_PYTHON, on Postgres), its rooms made through its API at
  * LATTICE_BENCH_SYNC_SYNAPSE_ROOMS x LATTICE_BENCH_SYNC_SYNAPSE_MEMBERS
@@ -125,7 +126,9 @@ async function lattice(
   let target: (BenchTarget & { pid: number }) | undefined;
   try {
     if (!reused) await makeRooms(databaseUrl, rooms, members);
-    target = await startSingleProcess(PORT, databaseUrl, serverEnv());
+    // `--no-push`: without the push service, which evaluates each new message for the room's members meanwhile.
+    const config = process.argv.includes('--no-push') ? 'push: { enabled: false }\n' : '';
+    target = await startSingleProcess(PORT, databaseUrl, serverEnv(), config);
     return await measure(target, await BenchClient.login(target.url, 'owner'), statementsSoFar);
   } finally {
     await target?.stop();

@@ -8,6 +8,7 @@ import { LegacySyncController } from './api/legacy-sync.controller';
 import { SyncController } from './api/sync.controller';
 import { CONNECTION_CACHE_PROVIDER } from './sliding/connection-cache';
 import { ConnectionStore } from './sliding/connection-store';
+import { DirectRoomsCache } from './sliding/direct-rooms-cache';
 import { MembershipCache } from './sliding/membership-cache';
 import { SlidingExtensions } from './sliding/sliding-extensions';
 import { SlidingRoomBuilder } from './sliding/sliding-room-builder';
@@ -20,6 +21,7 @@ import { ThreadUpdates } from './sliding/thread-updates';
 import { ThreadUpdatesController } from './sliding/thread-updates.controller';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
 import { PushEvaluation } from './streams/push-evaluation';
+import { RecentRoomEvents } from './streams/recent-room-events';
 import { TypingStore } from './streams/typing-store';
 import { SyncService } from './sync-service';
 
@@ -50,6 +52,7 @@ const PRESENCE_TRACKER: Provider = {
     PRESENCE_TRACKER,
     SyncService,
     PushEvaluation,
+    RecentRoomEvents,
     FilterLoader,
     HistoryBackfill,
     RoomInputClient,
@@ -57,6 +60,7 @@ const PRESENCE_TRACKER: Provider = {
     ConnectionStore,
     SlidingRoomReader,
     MembershipCache,
+    DirectRoomsCache,
     SlidingRoomBuilder,
     SlidingExtensions,
     ThreadUpdates,

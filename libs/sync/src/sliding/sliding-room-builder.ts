@@ -20,7 +20,7 @@ export interface RoomToSend {
   dmChanged: boolean;
   /** Known to have had no event since it was last sent (so nothing to read). */
   quiet: boolean;
-  /** Member counts and bump stamp, read for all rooms of the answer at once. */
+  /** Member counts (of a room new to the connection; read here when its members changed later) and bump stamp, read for all rooms of the answer at once. */
   counts: { joined: number; invited: number } | undefined;
   bumpStamp: bigint | undefined;
   /** A joined room's first answer: its latest `timelineLimit + 1` events, newest first, read with the other rooms'. */
@@ -83,21 +83,22 @@ export class SlidingRoomBuilder {
     // MSC4186 "Changes to timeline_limit": a larger limit sends the latest events again.
     const expanded = !initial && config.timelineLimit > sent.timelineLimit;
     const after = initial || expanded ? 0n : from;
-    const fetched =
+    // The new events and the state changes side by side: neither needs the other.
+    const [fetched, stateChanges] = await Promise.all([
       target.latest ??
-      (config.timelineLimit > 0
-        ? await this.sync.reader.timeline(room.roomId, {
-            after,
-            upTo: end,
-            limit: config.timelineLimit + 1,
-            backwards: true,
-          })
-        : []);
+        (config.timelineLimit > 0
+          ? this.sync.reader.timeline(room.roomId, {
+              after,
+              upTo: end,
+              limit: config.timelineLimit + 1,
+              backwards: true,
+            })
+          : []),
+      initial || from >= end ? [] : this.sync.reader.stateChangedBetween(room.roomId, from, end),
+    ]);
     const limited = fetched.length > config.timelineLimit || (config.timelineLimit === 0 && initial);
     const page = fetched.slice(0, config.timelineLimit).reverse();
     const visible = await this.visible(viewer, room, page);
-    const stateChanges =
-      initial || from >= end ? [] : await this.sync.reader.stateChangedBetween(room.roomId, from, end);
     if (!initial && page.length === 0 && stateChanges.length === 0 && !target.dmChanged)
       return { result: undefined, sent: { ...record, members: sent.members } };
 
@@ -123,6 +124,10 @@ export class SlidingRoomBuilder {
       roomState.filter((e) => e.pdu.type === 'm.room.member' && wantedMembers.includes(e.pdu.state_key!)),
     );
     const details = needDetails ? nameAndAvatar(roomState) : undefined;
+    const counts =
+      room.membership === 'join' && membersChanged
+        ? (target.counts ?? (await this.rooms.memberCounts([room.roomId])).get(room.roomId))
+        : undefined;
 
     const result: JsonObject = {
       membership: room.membership,
@@ -147,9 +152,7 @@ export class SlidingRoomBuilder {
       limited,
       prev_batch: formatPaginationToken(page[0]?.streamPos ?? end + 1n),
       num_live: since === undefined ? 0 : page.filter((e) => e.streamPos > since).length,
-      ...(room.membership === 'join' && membersChanged && target.counts
-        ? { joined_count: target.counts.joined, invited_count: target.counts.invited }
-        : {}),
+      ...(counts ? { joined_count: counts.joined, invited_count: counts.invited } : {}),
       ...bumpStampOf(target),
     };
     const members = [

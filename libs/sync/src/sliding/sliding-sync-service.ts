@@ -14,13 +14,15 @@ import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } fro
 import { SyncService } from '../sync-service';
 import type { ConnectionState, SentRoom } from './connection-state';
 import { ConnectionStore, type ConnectionKey } from './connection-store';
+import { roomsOf, type RecentRoomEvent } from '../streams/recent-room-events';
+import { DirectRoomsCache } from './direct-rooms-cache';
 import { MembershipCache } from './membership-cache';
 import { selectRooms, type ListedRoom } from './room-list';
 import { combineRoomConfigs, stateSelector, type RoomConfig } from './room-config';
 import { SlidingExtensions } from './sliding-extensions';
 import type { SlidingSyncBody } from './sliding-request';
 import { SlidingRoomBuilder, type BuiltRoom, type RoomToSend, type Viewer } from './sliding-room-builder';
-import { SlidingRoomReader, type MembershipRow } from './sliding-room-reader';
+import { BUMP_EVENT_TYPES, SlidingRoomReader, type MembershipRow } from './sliding-room-reader';
 
 export interface SlidingSyncRequest {
   userId: string;
@@ -57,6 +59,7 @@ export class SlidingSyncService {
     private readonly connections: ConnectionStore,
     private readonly rooms: SlidingRoomReader,
     private readonly membershipCache: MembershipCache,
+    private readonly directRooms: DirectRoomsCache,
     private readonly builder: SlidingRoomBuilder,
     private readonly extensions: SlidingExtensions,
     @Inject(PRISMA) private readonly db: PrismaClient,
@@ -120,24 +123,27 @@ export class SlidingSyncService {
     const since = previous ? clampPosition(parseSyncToken(previous.since), current) : undefined;
     const lists = body.lists ?? {};
     const filters = Object.values(lists).map((l) => l.filters ?? {});
-    const [memberships, accountData, dms, tags, changed] = await Promise.all([
+    // What happened since the last answer, when this worker heard all of it: else the store says.
+    const heard = since ? this.sync.recent.between(since.events, current.events) : undefined;
+    const [memberships, accountData, tags, changed] = await Promise.all([
       this.membershipCache.memberships(
         userId,
         filters.some((f) => f.room_types !== undefined || f.not_room_types !== undefined),
         current.events,
       ),
       this.sync.accountData.since(userId, since?.accountData ?? 0n, current.accountData),
-      this.directRooms(userId),
       filters.some((f) => f.tags || f.not_tags) ? this.roomTags(userId) : new Map<string, string[]>(),
       // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
-      since ? this.sync.reader.roomsWithEvents(since.events, current.events) : new Set<string>(),
+      heard
+        ? roomsOf(heard)
+        : since
+          ? this.sync.reader.roomsWithEvents(since.events, current.events)
+          : new Set<string>(),
     ]);
-    const ignored = await this.sync.ignoredUsers.ignoredBy(
-      userId,
-      accountData,
-      since?.accountData ?? 0n,
-      current.accountData,
-    );
+    const [ignored, dms] = await Promise.all([
+      this.sync.ignoredUsers.ignoredBy(userId, accountData, since?.accountData ?? 0n, current.accountData),
+      this.directRooms.directRooms(userId, accountData, since?.accountData ?? 0n, current.accountData),
+    ]);
     const dmChanged = accountData.some((a) => a.roomId === '' && a.type === 'm.direct');
     const forgotten = await this.forgottenRooms(userId, memberships);
 
@@ -171,10 +177,20 @@ export class SlidingSyncService {
     }
 
     const targets = [...wanted.keys()].map((id) => byId.get(id)!).filter((m) => m !== undefined);
-    const joinedIds = targets.filter((m) => m.membership === 'join').map((m) => m.roomId);
+    const quiet = new Set(
+      targets.filter((m) => quietSince(previous?.rooms[m.roomId], since, changed, m.roomId)).map((m) => m.roomId),
+    );
+    // Rooms sent again only for a change of their DM flag still carry their bump stamp.
+    const active = targets.filter((m) => m.membership === 'join' && (!quiet.has(m.roomId) || dmChanged));
+    // Member counts come with a room's first answer; later ones read them when members changed (the builder).
+    const fresh = active.filter((m) => !['join', 'leave', 'ban'].includes(previous?.rooms[m.roomId]?.membership ?? ''));
     const [counts, bumps, latest] = await Promise.all([
-      this.rooms.memberCounts(joinedIds),
-      this.rooms.bumpStamps(joinedIds, current.events),
+      this.rooms.memberCounts(fresh.map((m) => m.roomId)),
+      this.bumpStamps(
+        active.map((m) => m.roomId),
+        heard,
+        current.events,
+      ),
       this.latestTimelines(targets, wanted, previous, current.events),
     ]);
     const viewer: Viewer = { userId, deviceId: request.deviceId, ignored };
@@ -186,7 +202,6 @@ export class SlidingSyncService {
       targets.map((room) => {
         const { config, lists: inLists } = wanted.get(room.roomId)!;
         const sent = previous?.rooms[room.roomId];
-        const quiet = quietSince(sent, since, changed, room.roomId);
         const target: RoomToSend = {
           room,
           config,
@@ -194,7 +209,7 @@ export class SlidingSyncService {
           sent,
           isDm: dms.has(room.roomId),
           dmChanged: dmChanged && sent !== undefined,
-          quiet,
+          quiet: quiet.has(room.roomId),
           counts: counts.get(room.roomId),
           bumpStamp: bumps.get(room.roomId),
           latest: latest.get(room.roomId),
@@ -210,7 +225,6 @@ export class SlidingSyncService {
       rooms[room.roomId] = result;
       if (result.initial) initial.add(room.roomId);
     });
-    await this.addUnreadCounts(userId, rooms, request.signal);
 
     const listSignatures = Object.fromEntries(
       Object.entries(selection.lists).map(([name, l]) => [name, JSON.stringify(l)]),
@@ -220,15 +234,19 @@ export class SlidingSyncService {
       Object.entries(selection.lists).map(([name, l]) => [name, l.ops.flatMap((o) => o.room_ids)]),
     );
     const toDeviceSince = previous?.toDevice !== undefined ? BigInt(previous.toDevice) : undefined;
-    const ext = await this.extensions.build(
-      viewer,
-      body.extensions,
-      { lists: listRooms, subscriptions, initial, timelineEvents: timelineEventsOf(rooms) },
-      since,
-      current,
-      toDeviceSince,
-      accountData,
-    );
+    // The unread counts and the extensions read side by side.
+    const [, ext] = await Promise.all([
+      this.addUnreadCounts(userId, rooms, request.signal),
+      this.extensions.build(
+        viewer,
+        body.extensions,
+        { lists: listRooms, subscriptions, initial, timelineEvents: timelineEventsOf(rooms) },
+        since,
+        current,
+        toDeviceSince,
+        accountData,
+      ),
+    ]);
     const state: ConnectionState = {
       since: formatSyncToken(current),
       ...(ext.toDeviceNext !== undefined
@@ -321,13 +339,22 @@ export class SlidingSyncService {
     }
   }
 
-  /** Rooms named in the user's m.direct account data (client-server-api "Direct Messaging"). */
-  private async directRooms(userId: string): Promise<Set<string>> {
-    const content = await this.sync.accountData.get(userId, '', 'm.direct');
-    const rooms = new Set<string>();
-    for (const ids of Object.values(content ?? {}))
-      if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') rooms.add(id);
-    return rooms;
+  /**
+   * MSC4186 `bump_stamp` of these rooms: the last event of a bump type among the events heard since the
+   * connection's last answer, else read.
+   */
+  private async bumpStamps(
+    roomIds: string[],
+    heard: RecentRoomEvent[] | undefined,
+    upTo: bigint,
+  ): Promise<Map<string, bigint>> {
+    const stamps = new Map<string, bigint>();
+    const wanted = new Set(roomIds);
+    for (const event of heard ?? [])
+      if (wanted.has(event.roomId) && BUMP_EVENT_TYPES.includes(event.type)) stamps.set(event.roomId, event.streamPos);
+    const unknown = roomIds.filter((id) => !stamps.has(id));
+    for (const [roomId, stamp] of await this.rooms.bumpStamps(unknown, upTo)) stamps.set(roomId, stamp);
+    return stamps;
   }
 
   /** Each room's tags (client-server-api "Room Tagging": room account data m.tag). */
