@@ -20,12 +20,19 @@ Client.prototype.query = function (this: Client, ...args: unknown[]) {
   const entry: { sql: string; ms?: number } = { sql: typeof first === 'string' ? first : (first?.text ?? '') };
   if (sent.length < MAX_KEPT) sent.push(entry);
   const start = process.hrtime.bigint();
+  const answered = () => (entry.ms = Number(process.hrtime.bigint() - start) / 1e6);
+  // pg-pool passes a callback; a caller without one gets a promise.
+  const last = args.length - 1;
+  if (typeof args[last] === 'function') {
+    const callback = args[last] as (...a: unknown[]) => unknown;
+    args[last] = (...a: unknown[]) => {
+      answered();
+      return callback(...a);
+    };
+  }
   const result = (query as (...a: unknown[]) => unknown).apply(this, args);
   if (result && typeof (result as Promise<unknown>).then === 'function')
-    void (result as Promise<unknown>).then(
-      () => (entry.ms = Number(process.hrtime.bigint() - start) / 1e6),
-      () => (entry.ms = Number(process.hrtime.bigint() - start) / 1e6),
-    );
+    void (result as Promise<unknown>).then(answered, answered);
   return result;
 } as typeof Client.prototype.query;
 
