@@ -22,7 +22,8 @@ const SERVERS = ['lattice', 'synapse'] as const;
 type ServerName = (typeof SERVERS)[number];
 const MESSAGES = 20;
 const WINDOW = 20;
-const RUNS = 5;
+/** `--runs`: more runs steady the medians on a loaded machine. */
+const RUNS = Number(benchOption('runs') ?? 5);
 /** `--port` moves it (and the query counter beside it) away from another run's. */
 const PORT = Number(benchOption('port') ?? 19431);
 const QUERY_COUNTER_PORT = PORT + 8;
