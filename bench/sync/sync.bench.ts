@@ -22,6 +22,12 @@ const SERVERS = ['lattice', 'synapse'] as const;
 type ServerName = (typeof SERVERS)[number];
 const MESSAGES = 20;
 const WINDOW = 20;
+/**
+ * `--pause-ms`: a pause between the new message and the incremental request, so the server's work for the
+ * message that goes on after its send was answered (push evaluation, federation routing) is over, and the
+ * answer is measured alone.
+ */
+const PAUSE_MS = Number(benchOption('pause-ms') ?? 0);
 /** `--runs`: more runs steady the medians on a loaded machine. */
 const RUNS = Number(benchOption('runs') ?? 5);
 /** `--port` moves it (and the query counter beside it) away from another run's. */
@@ -75,7 +81,8 @@ const ROOM_LIST = {
  * the rooms were made in, and `--database <url>` measures one kept before
  * instead of making the rooms again; `--cpu-prof <dir>` profiles the
  * server; `--statements` prints the SQL of the last incremental answer;
- * `--no-push` measures Lattice without its push service.
+ * `--no-push` measures Lattice without its push service; `--pause-ms`
+ * waits between the new message and the incremental request; `--runs`.
  * `--servers lattice,synapse` (the default) adds Synapse
  * (LATTICE_SYNAPSE_PYTHON, on Postgres), its rooms made through its API at
  * LATTICE_BENCH_SYNC_SYNAPSE_ROOMS x LATTICE_BENCH_SYNC_SYNAPSE_MEMBERS
@@ -271,6 +278,7 @@ async function measure(
     const connId = `incremental${Date.now()}.${i}`;
     const start = await sliding({ ...ROOM_LIST, conn_id: connId });
     await owner.send(roomId, `inc${Date.now()}.${i}`, `incremental ${i}`);
+    if (PAUSE_MS > 0) await new Promise((r) => setTimeout(r, PAUSE_MS));
     if (statements && i === RUNS && process.argv.includes('--statements')) await statementsSent();
     const sample = await sliding({ ...ROOM_LIST, conn_id: connId }, start.value.body.pos);
     if (!(roomId in (sample.value.body.rooms ?? {}))) throw new Error('the new message did not come');
