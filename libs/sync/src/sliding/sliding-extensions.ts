@@ -15,8 +15,8 @@ export interface ExtensionRooms {
   subscriptions: string[];
   /** Rooms the connection gets for the first time in this answer: their extension data comes whole, not as changes. */
   initial: Set<string>;
-  /** The events this answer's room timelines carry. */
-  timelineEvents: Set<string>;
+  /** The events this answer's room timelines carry, once they are read (the extensions are read meanwhile). */
+  timelineEvents: () => Promise<ReadonlySet<string>>;
 }
 
 export interface BuiltExtensions {
@@ -155,7 +155,13 @@ export class SlidingExtensions {
       if (!threads?.enabled || !since) continue;
       parts.push(
         (async () => {
-          const updates = await this.threads.build(viewer, threads, since.events, current.events, rooms.timelineEvents);
+          const updates = await this.threads.build(
+            viewer,
+            threads,
+            since.events,
+            current.events,
+            await rooms.timelineEvents(),
+          );
           if (!updates) return;
           extensions[name] = updates;
           news = true;

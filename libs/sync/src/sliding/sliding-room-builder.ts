@@ -44,7 +44,8 @@ export interface BuiltRoom {
   timeline?: { events: StoredEvent[]; limited: boolean };
 }
 
-const JOINED_OR_PAST = new Set(['join', 'leave', 'ban']);
+/** Memberships whose rooms are sent with their events (an invite or knock has stripped state only). */
+export const JOINED_OR_PAST: ReadonlySet<string> = new Set(['join', 'leave', 'ban']);
 
 /**
  * One room of a sliding sync answer (MSC4186 "Room results"): in full the
@@ -72,7 +73,7 @@ export class SlidingRoomBuilder {
       if (sent?.membership === room.membership) return { result: undefined, sent: record };
       return { result: await this.strippedRoom(viewer, target), sent: record };
     }
-    const initial = sent === undefined || !JOINED_OR_PAST.has(sent.membership);
+    const initial = sent === undefined || sentWhole(room.membership, sent);
     // client-server-api "Room History Visibility": nothing after the user left.
     const end = room.membership === 'join' ? upTo : room.membershipPos;
     const from = initial ? 0n : BigInt(sent.sent);
@@ -231,6 +232,11 @@ export class SlidingRoomBuilder {
     }
     return this.sync.reader.currentStateOf(room.roomId, types, members);
   }
+}
+
+/** Whether the connection gets a room whole in this answer (`initial`): one it is or was in, not sent as such before. */
+export function sentWhole(membership: string, sent: SentRoom | undefined): boolean {
+  return JOINED_OR_PAST.has(membership) && (sent === undefined || !JOINED_OR_PAST.has(sent.membership));
 }
 
 /** The types and members to read: what the required state selects (when read whole), the name and avatar, the lazy members. */

@@ -4,7 +4,9 @@ import type { OutputRoomEvent } from '@lattice/contracts';
 /** What a sync worker remembers of a room event it heard of (output.room). */
 export interface RecentRoomEvent {
   roomId: string;
+  eventId: string;
   streamPos: bigint;
+  sender: string;
   type: string;
   stateKey?: string;
   /** For m.room.member: whose membership it is. */
@@ -38,7 +40,9 @@ export class RecentRoomEvents {
     if (this.byPosition.size >= REMEMBERED) this.byPosition.delete(this.byPosition.keys().next().value!);
     this.byPosition.set(streamPos, {
       roomId: event.roomId,
+      eventId: event.eventId,
       streamPos,
+      sender: event.pdu.sender,
       type: event.pdu.type,
       ...(event.pdu.state_key !== undefined ? { stateKey: event.pdu.state_key } : {}),
       ...(event.membershipOf !== undefined ? { membershipOf: event.membershipOf } : {}),
