@@ -71,7 +71,8 @@ const ROOM_LIST = {
  * Sync for a user in 1,000 rooms of 500 members and 20 events each: the
  * first simplified sliding sync answer for a 20-room window, a sync v2
  * initial sync (lazy-loaded members, 10 events per room), and an
- * incremental sliding sync after one new message. Lattice's rooms: one made
+ * incremental sliding sync after one new message, the user's own and
+ * another member's (whose unread count the answer waits for). Lattice's rooms: one made
  * through the API, the other 999 copies made in the database
  * (tools/fixtures/room-clones.ts), which needs Postgres:
  * LATTICE_BENCH_POSTGRES_URL. LATTICE_BENCH_SYNC_ROOMS and
@@ -273,20 +274,28 @@ async function measure(
       throw new Error(`expected ${WINDOW} rooms, got ${JSON.stringify(sample.value.body).slice(0, 300)}`);
     if (i > 0) first.push(sample);
   }
-  const incremental: Sample[] = [];
-  for (let i = 0; i <= RUNS; i++) {
-    const connId = `incremental${Date.now()}.${i}`;
-    const start = await sliding({ ...ROOM_LIST, conn_id: connId });
-    await owner.send(roomId, `inc${Date.now()}.${i}`, `incremental ${i}`);
-    if (PAUSE_MS > 0) await new Promise((r) => setTimeout(r, PAUSE_MS));
-    if (statements && i === RUNS && process.argv.includes('--statements')) await statementsSent();
-    const sample = await sliding({ ...ROOM_LIST, conn_id: connId }, start.value.body.pos);
-    if (!(roomId in (sample.value.body.rooms ?? {}))) throw new Error('the new message did not come');
-    if (i > 0) incremental.push(sample);
-    if (statements && i === RUNS && process.argv.includes('--statements'))
-      for (const s of await statementsSent())
-        console.log(`  ... ${s.ms?.toFixed(2) ?? '?'} ms  ${s.sql.replace(/\s+/g, ' ').slice(0, 200)}`);
-  }
+  /** Incremental answers after a message of `sender`'s; `--statements` lists the SQL of the last one. */
+  const incrementalAfter = async (sender: BenchClient, listed: boolean) => {
+    const samples: Sample[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      const connId = `incremental${Date.now()}.${i}`;
+      const start = await sliding({ ...ROOM_LIST, conn_id: connId });
+      await sender.send(roomId, `inc${Date.now()}.${i}`, `incremental ${i}`);
+      if (PAUSE_MS > 0) await new Promise((r) => setTimeout(r, PAUSE_MS));
+      const listing = listed && statements !== undefined && i === RUNS && process.argv.includes('--statements');
+      if (listing) await statementsSent();
+      const sample = await sliding({ ...ROOM_LIST, conn_id: connId }, start.value.body.pos);
+      if (!(roomId in (sample.value.body.rooms ?? {}))) throw new Error('the new message did not come');
+      if (i > 0) samples.push(sample);
+      if (listing)
+        for (const s of await statementsSent())
+          console.log(`  ... ${s.ms?.toFixed(2) ?? '?'} ms  ${s.sql.replace(/\s+/g, ' ').slice(0, 200)}`);
+    }
+    return samples;
+  };
+  const incremental = await incrementalAfter(owner, true);
+  // Another member's message: the answer waits for its push evaluation, so its unread count comes with it.
+  const fromOther = await incrementalAfter(await BenchClient.login(target.url, 'member1'), false);
   const v2: Sample[] = [];
   for (let i = 0; i < 3; i++) {
     // A filter of its own each time: Synapse answers a repeated /sync from a cache.
@@ -313,6 +322,17 @@ async function measure(
     [`sliding sync incremental answer after one new message, ms (median of ${RUNS})`]: median(incremental, 'ms'),
     ...(counted ? { 'sliding sync incremental answer, SQL statements': median(incremental, 'queries') } : {}),
     'sliding sync incremental answer, server CPU ms (mean)': mean(incremental, 'cpuMs'),
+    [`sliding sync incremental answer after another member's message (its unread count awaited), ms (median of ${RUNS})`]:
+      median(fromOther, 'ms'),
+    ...(counted
+      ? {
+          "sliding sync incremental answer after another member's message, SQL statements": median(
+            fromOther,
+            'queries',
+          ),
+        }
+      : {}),
+    "sliding sync incremental answer after another member's message, server CPU ms (mean)": mean(fromOther, 'cpuMs'),
     [`sync v2 initial sync, ${rooms} rooms, lazy-loaded members, ms (median of 3)`]: median(v2, 'ms'),
     ...(counted ? { 'sync v2 initial sync, SQL statements': median(v2, 'queries') } : {}),
     'sync v2 initial sync, server CPU ms (mean)': mean(v2, 'cpuMs'),
