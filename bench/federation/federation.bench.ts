@@ -12,7 +12,8 @@ import { loadRoomHead } from '../../libs/rooms/src/room-head';
 import { startLattice, type RunningLattice } from '../../libs/runtime/src/start-lattice';
 import { DATABASE, type Database } from '../../libs/storage/src';
 import { startSynapse } from '../../test/support/synapse';
-import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
+import { freePort } from '../../tools/net/free-port';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
 import { filledSynapseRoom, synapseRequest, timeJoin, type Joiner } from './synapse-joins';
 
 const INBOUND_PDUS = 2_000;

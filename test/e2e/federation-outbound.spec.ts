@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { authorizationHeader } from '../../libs/protocol/src';
 import { Keyring } from '../../libs/rooms/src/keyring';
-import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
+import { freePort } from '../../tools/net/free-port';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
 import { startEmbeddedServer } from '../support/embedded-server';
 import {
   clientRequest,

@@ -1,7 +1,8 @@
 import { DATABASE, type Database } from '../../libs/storage/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { eventually } from '../support/matrix-client';
-import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
+import { freePort } from '../../tools/net/free-port';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
 
 type Server = Awaited<ReturnType<typeof startEmbeddedServer>> & { name: string };
 interface User {

@@ -19,7 +19,7 @@ async function media(
   account: Account | undefined,
   method: string,
   path: string,
-  options: { body?: BodyInit; headers?: Record<string, string> } = {},
+  options: { body?: RequestInit['body']; headers?: Record<string, string> } = {},
 ) {
   const response = await fetch(`${server.url}${path}`, {
     method,

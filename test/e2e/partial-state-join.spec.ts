@@ -1,7 +1,8 @@
 import { BUS, type Bus } from '../../libs/bus/src';
 import { DATABASE, type Database } from '../../libs/storage/src';
 import { startEmbeddedServer } from '../support/embedded-server';
-import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
+import { freePort } from '../../tools/net/free-port';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
 
 type Server = Awaited<ReturnType<typeof startEmbeddedServer>> & { name: string; port: number };
 

@@ -104,11 +104,11 @@ describe('push evaluation off the send path', () => {
       () => gateway.received.some((p) => p.notification.event_id === lost),
       20_000,
     );
-    const counts = await (
+    const counts = (await (
       await fetch(`${server.url}/_matrix/client/v3/sync`, {
         headers: { authorization: `Bearer ${bob.getAccessToken()}` },
       })
-    ).json();
+    ).json()) as { rooms: { join: Record<string, { unread_notifications: unknown }> } };
     expect(counts.rooms.join[roomId].unread_notifications).toEqual({ notification_count: 2, highlight_count: 0 });
 
     const { event_id: later } = await alice.sendTextMessage(roomId, 'after the restart');

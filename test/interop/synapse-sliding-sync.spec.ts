@@ -116,7 +116,7 @@ function comparableResponse(response: SlidingResponse, world: World): Record<str
     ),
     rooms: Object.fromEntries(
       Object.entries(response.rooms ?? {})
-        .map(([id, room]) => [label(id), comparable(room)])
+        .map(([id, room]): [string, unknown] => [label(id), comparable(room)])
         .sort(([a], [b]) => a.localeCompare(b)),
     ),
   };

@@ -170,7 +170,9 @@ export async function verifyUsersBySas(
       'the signature of the master key to be stored',
       async () => {
         const { master_keys } = await first.downloadKeysForUsers([secondId]);
-        return Object.keys(master_keys?.[secondId]?.signatures?.[firstId] ?? {}).length > 0;
+        // The sdk's type of a cross-signing key leaves out the signatures the server returns with it.
+        const key = master_keys?.[secondId] as { signatures?: Record<string, Record<string, string>> } | undefined;
+        return Object.keys(key?.signatures?.[firstId] ?? {}).length > 0;
       },
       30_000,
     ).catch(() => false);

@@ -1,4 +1,5 @@
-import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
+import { freePort } from '../../tools/net/free-port';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
 import { startEmbeddedServer } from './embedded-server';
 import { clientCall, federatingConfig } from './federating-server';
 import type { PeerUnderTest } from './federation-suite';

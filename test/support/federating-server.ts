@@ -1,4 +1,5 @@
-import { freePort, type TestCertificates } from '../../tools/tls/test-certificates';
+import { freePort } from '../../tools/net/free-port';
+import { type TestCertificates } from '../../tools/tls/test-certificates';
 import { LOOPBACK_OUTBOUND, startEmbeddedServer } from './embedded-server';
 
 export type FederatingServer = Awaited<ReturnType<typeof startEmbeddedServer>> & { name: string; port: number };

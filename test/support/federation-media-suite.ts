@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { DATABASE, type Database } from '../../libs/storage/src';
-import { freePort, makeTestCertificates } from '../../tools/tls/test-certificates';
+import { freePort } from '../../tools/net/free-port';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
 import { startEmbeddedServer } from './embedded-server';
 import { clientCall, federatingConfig } from './federating-server';
 import type { PeerUnderTest } from './federation-suite';

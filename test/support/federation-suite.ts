@@ -10,7 +10,8 @@ import {
   type RoomVersion,
 } from '../../libs/protocol/src';
 import { DATABASE, type Database } from '../../libs/storage/src';
-import { freePort, makeTestCertificates, type TestCertificates } from '../../tools/tls/test-certificates';
+import { freePort } from '../../tools/net/free-port';
+import { makeTestCertificates, type TestCertificates } from '../../tools/tls/test-certificates';
 import { crossSigningKeys } from './cross-signing-keys';
 import { exchangeEncryptedMessages, verifyUsersBySas } from './crypto-client';
 import { startEmbeddedServer } from './embedded-server';

@@ -57,7 +57,7 @@ export async function registerClient(
 /** Waits until `predicate` holds, polling; fails with `what` after `ms`. */
 export async function eventually<T>(
   what: string,
-  predicate: () => T | undefined | false | Promise<T | undefined | false>,
+  predicate: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   ms = 10_000,
 ): Promise<T> {
   const deadline = Date.now() + ms;

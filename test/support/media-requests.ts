@@ -49,7 +49,7 @@ export function thumbnailUrl(
   legacy = false,
 ): string {
   const [serverName, mediaId] = mxc.slice('mxc://'.length).split('/');
-  const params = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+  const params = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]));
   const prefix = legacy ? '/_matrix/media/v3' : '/_matrix/client/v1/media';
   return `${baseUrl}${prefix}/thumbnail/${encodeURIComponent(serverName)}/${mediaId}?${params}`;
 }

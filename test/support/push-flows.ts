@@ -284,9 +284,12 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
   it('edits push rules with the sdk: before/after, enabled, actions, delete; m.push_rules reaches /sync', async () => {
     await alice.addPushRule('global', sdk.PushRuleKind.ContentSpecific, 'cake', {
       pattern: 'cake',
-      actions: ['notify'],
+      actions: [sdk.PushRuleActionName.Notify],
     });
-    await alice.addPushRule('global', sdk.PushRuleKind.ContentSpecific, 'tea', { pattern: 'tea', actions: ['notify'] });
+    await alice.addPushRule('global', sdk.PushRuleKind.ContentSpecific, 'tea', {
+      pattern: 'tea',
+      actions: [sdk.PushRuleActionName.Notify],
+    });
     const placed = await api(server, alice, 'PUT', '/pushrules/global/content/lie?after=cake', {
       pattern: 'cake*lie',
       actions: [],
@@ -296,7 +299,7 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
     expect(rules.global.content!.map((r) => r.rule_id)).toEqual(['tea', 'cake', 'lie']);
     await alice.setPushRuleEnabled('global', sdk.PushRuleKind.Override, '.m.rule.suppress_notices', false);
     await alice.setPushRuleActions('global', sdk.PushRuleKind.Underride, '.m.rule.message', [
-      'notify',
+      sdk.PushRuleActionName.Notify,
       { set_tweak: 'sound' as never, value: 'default' },
     ]);
     await alice.deletePushRule('global', sdk.PushRuleKind.ContentSpecific, 'tea');

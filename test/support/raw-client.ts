@@ -9,6 +9,7 @@ export interface SyncBody {
   next_batch: string;
   to_device: { events: Array<{ sender: string; type: string; content: Record<string, unknown> }> };
   device_lists: { changed: string[]; left: string[] };
+  rooms?: { join?: Record<string, unknown> };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 
+import { freePort } from '../../tools/net/free-port';
 /** Credentials the loopback S3 server accepts (moto accepts any). */
 export const S3_TEST_CREDENTIALS = { accessKeyId: 'lattice-test', secretAccessKey: 'lattice-test-secret' };
 
@@ -65,15 +65,4 @@ export async function startS3Server(binary: string): Promise<RunningS3Server> {
       await exited;
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }

@@ -1,13 +1,11 @@
 import { join } from 'node:path';
+import { freePorts } from '../../tools/net/free-port';
 import { LocalDeployment, type LocalDeploymentOptions } from '../../tools/services/local-deployment';
 import { createScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
 import { servicesEnv } from './services-env';
 
-/**
- * The first port of the deployments this process starts: LATTICE_TEST_SERVICES_PORT, else a range of its own
- * per jest process, so suites run by several checkouts on one machine do not take each other's ports.
- */
-let ports = Number(process.env.LATTICE_TEST_SERVICES_PORT ?? 20_000 + (process.pid % 400) * 100);
+/** Ports a deployment may take: nginx and every process, replicas included. */
+const PORTS_PER_DEPLOYMENT = 20;
 
 /**
  * Services mode as `npm run services` runs it (built apps in dist/, nginx in
@@ -20,7 +18,7 @@ export async function startServicesDeployment(
   const env = servicesEnv();
   await emptyJetStream(env.natsUrl);
   const databaseUrl = await createScratchDatabase(env.postgresUrl, 'lattice_services');
-  const base = (ports += 20);
+  const base = await freePorts(PORTS_PER_DEPLOYMENT);
   const deployment = new LocalDeployment({
     proxyPort: base,
     basePort: base + 1,

@@ -2,7 +2,8 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, type TestCertificates } from '../../tools/tls/test-certificates';
+import { freePort } from '../../tools/net/free-port';
+import { type TestCertificates } from '../../tools/tls/test-certificates';
 
 /** A real Synapse on loopback: federation over TLS on one port, the client API over plain HTTP on another. */
 export interface RunningSynapse {

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -69,13 +68,4 @@ export function makeTestCertificates(): TestCertificates {
     file('server.pem'),
   );
   return { caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key') };
-}
-
-/** A TCP port free on loopback right now (for servers whose name must include their port). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

@@ -1,7 +1,7 @@
 import { TokenCache } from './token-cache';
 
-const alice = { userId: '@alice:x', deviceId: 'A' };
-const bob = { userId: '@bob:x', deviceId: 'B' };
+const alice = { userId: '@alice:x', deviceId: 'A', isGuest: false };
+const bob = { userId: '@bob:x', deviceId: 'B', isGuest: false };
 
 describe('TokenCache', () => {
   it('answers a cached token', () => {

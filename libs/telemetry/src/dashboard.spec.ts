@@ -28,9 +28,12 @@ describe('the Grafana dashboard', () => {
 
   function exposedSeries(): Set<string> {
     startProcessMetrics('test');
+    // prom-client declares `type` a numeric enum, but a metric reports its type's name.
     const names = metricsRegistry
       .getMetricsAsArray()
-      .flatMap((m) => (m.type === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name]));
+      .flatMap((m) =>
+        String(m.type) === 'histogram' ? [`${m.name}_bucket`, `${m.name}_sum`, `${m.name}_count`] : [m.name],
+      );
     return new Set(names);
   }
 

@@ -6,7 +6,13 @@ const tenant = (
   serverName: string,
   mode: 'open' | 'token' | 'closed' = 'open',
   tokens: string[] = [],
-): TenantConfig => ({ serverName, hostnames: [], registration: { mode, tokens, guests: false } });
+): TenantConfig => ({
+  serverName,
+  hostnames: [],
+  registration: { mode, tokens, guests: false },
+  media: {},
+  appServiceConfigFiles: [],
+});
 const row = (t: TenantConfig, disabled = false): StoredTenant => ({
   tenant: t,
   disabled,
