@@ -19,7 +19,7 @@ const row = (roomId: string, membership: string, activity: bigint): MembershipRo
 function fakeStore(recent = new RecentRoomEvents()) {
   const rooms = new Map<string, MembershipRow>();
   const eventsAt = new Map<bigint, string>();
-  const reads: Array<string[] | 'all'> = [];
+  const reads: Array<string[] | 'all' | 'remote'> = [];
   const reader = {
     localMemberships: async (_user: string, _types: boolean, only?: string[]) => {
       reads.push(only ?? 'all');
