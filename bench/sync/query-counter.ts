@@ -6,8 +6,8 @@ import { Client } from 'pg';
  * SQL statements its Postgres clients send and answers the count so far on
  * http://127.0.0.1:$LATTICE_BENCH_QUERY_COUNTER_PORT/, so the bench can
  * report queries per request; /statements answers those sent since the
- * last time it was asked (up to MAX_KEPT), each with the milliseconds until its answer
- * (`--statements` prints them).
+ * last time it was asked (up to MAX_KEPT), each with the milliseconds
+ * until its answer (`--statements` prints them).
  */
 let statements = 0;
 /** A bench that never asks for them keeps no more than this many. */
