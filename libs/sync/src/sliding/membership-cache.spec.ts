@@ -93,6 +93,18 @@ describe('MembershipCache', () => {
     expect(rows[0].membership).toBe('leave');
   });
 
+  it("reads again the room of an encryption event it heard of, not the user's remote invites", async () => {
+    const recent = new RecentRoomEvents();
+    const store = fakeStore(recent);
+    store.rooms.set('!a', row('!a', 'join', 1n));
+    await store.cache.memberships('@me:hs', false, 1n);
+    store.rooms.set('!a', { ...row('!a', 'join', 2n), encrypted: true });
+    recent.remember(heard('!a', 2n, { type: 'm.room.encryption', state_key: '', sender: '@you:hs' }));
+    const rows = await store.cache.memberships('@me:hs', false, 2n);
+    expect(store.reads).toEqual(['all', 'remote', ['!a']]);
+    expect(rows[0].encrypted).toBe(true);
+  });
+
   it('reads the store when it did not hear every event since', async () => {
     const recent = new RecentRoomEvents();
     const store = fakeStore(recent);
