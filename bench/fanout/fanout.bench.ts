@@ -1,12 +1,7 @@
 import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 import { BenchClient, percentile } from '../homeserver/client-load';
-import {
-  benchServers,
-  startServices,
-  startSingleProcess,
-  startSynapseTarget,
-  type BenchTarget,
-} from '../homeserver/targets';
+import { startSynapseOnPostgres } from '../homeserver/synapse-target';
+import { benchServers, startServices, startSingleProcess, type BenchTarget } from '../homeserver/targets';
 import { benchOption } from '../options';
 
 const USERS = 20;
@@ -75,7 +70,7 @@ async function start(name: ServerName): Promise<{ target: BenchTarget; cleanup: 
     return { target: await startSingleProcess(18810, databaseUrl), cleanup: () => dropScratchDatabase(databaseUrl) };
   }
   if (!process.env.LATTICE_SYNAPSE_PYTHON) return skip(name, 'LATTICE_SYNAPSE_PYTHON');
-  return startSynapseTarget(postgresUrl, 'synapse_bench_fanout');
+  return startSynapseOnPostgres(postgresUrl, 'synapse_bench_fanout');
 }
 
 function skip(name: string, needs: string): undefined {

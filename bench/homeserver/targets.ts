@@ -2,10 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSynapse } from '../../test/support/synapse';
 import { LocalDeployment } from '../../tools/services/local-deployment';
-import { createScratchDatabase, dropScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
-import { makeTestCertificates } from '../../tools/tls/test-certificates';
+import { createScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
 
 /** A homeserver under load: where clients reach it and the processes whose memory counts. */
 export interface BenchTarget {
@@ -19,10 +17,10 @@ export interface BenchTarget {
 
 const DIST = join(__dirname, '../..');
 
-/** Benchmarks measure the server, not its abuse protection: a rate limit no bench client reaches. */
-function benchConfig(): string {
+/** Benchmarks measure the server, not its abuse protection: a rate limit no bench client reaches; `extra`: more settings (YAML lines). */
+function benchConfig(extra = ''): string {
   const path = join(mkdtempSync(join(tmpdir(), 'lattice-bench-')), 'lattice.yaml');
-  writeFileSync(path, 'rateLimit: { perSecond: 100000, burst: 100000 }\n');
+  writeFileSync(path, `rateLimit: { perSecond: 100000, burst: 100000 }\n${extra}`);
   return path;
 }
 
@@ -62,11 +60,15 @@ function startSettings(): { flags: string[]; env: Record<string, string> } {
   };
 }
 
-/** The single-process server (apps/homeserver), embedded PGlite or on Postgres; `env` adds settings (LATTICE_* overrides). */
+/**
+ * The single-process server (apps/homeserver), embedded PGlite or on Postgres; `env` adds settings (LATTICE_*
+ * overrides), `config` lines of its configuration file.
+ */
 export async function startSingleProcess(
   port: number,
   databaseUrl?: string,
   env: Record<string, string> = {},
+  config = '',
 ): Promise<BenchTarget & { pid: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-data-'));
   const start = startSettings();
@@ -74,7 +76,7 @@ export async function startSingleProcess(
     env: {
       ...process.env,
       ...start.env,
-      LATTICE_CONFIG: benchConfig(),
+      LATTICE_CONFIG: benchConfig(config),
       LATTICE_HOST: '127.0.0.1',
       LATTICE_PORT: String(port),
       LATTICE_DATA_DIR: dataDir,
@@ -147,59 +149,4 @@ export function benchServers(): BenchServers | undefined {
     LATTICE_BENCH_REDIS_URL: redisUrl,
   } = process.env;
   return postgresUrl && natsUrl && redisUrl ? { postgresUrl, natsUrl, redisUrl } : undefined;
-}
-
-/**
- * Synapse from LATTICE_SYNAPSE_PYTHON (needs psycopg2 in its venv) on a
- * scratch Postgres database named after `databasePrefix`, with rate limits
- * out of the way as the Lattice targets have theirs (benchConfig); `config`
- * adds settings; everything else is Synapse's default. `cleanup` drops the
- * database once it has stopped.
- */
-export async function startSynapseTarget(
-  postgresUrl: string,
-  databasePrefix: string,
-  config: Record<string, unknown> = {},
-): Promise<{ target: BenchTarget; cleanup: () => Promise<void> }> {
-  // Synapse refuses a database whose collation is not C.
-  const databaseUrl = new URL(
-    await createScratchDatabase(
-      postgresUrl,
-      databasePrefix,
-      "TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C' ENCODING 'UTF8'",
-    ),
-  );
-  const synapse = await startSynapse(makeTestCertificates(), {
-    config: {
-      database: {
-        name: 'psycopg2',
-        args: {
-          user: databaseUrl.username,
-          password: decodeURIComponent(databaseUrl.password),
-          host: databaseUrl.hostname,
-          port: Number(databaseUrl.port || 5432),
-          database: databaseUrl.pathname.slice(1),
-          cp_min: 5,
-          cp_max: 10,
-        },
-      },
-      bcrypt_rounds: 4,
-      rc_message: { per_second: 100_000, burst_count: 100_000 },
-      rc_joins: {
-        local: { per_second: 100_000, burst_count: 100_000 },
-        remote: { per_second: 100_000, burst_count: 100_000 },
-      },
-      rc_joins_per_room: { per_second: 100_000, burst_count: 100_000 },
-      ...config,
-    },
-  });
-  return {
-    target: {
-      url: synapse.clientUrl,
-      rss: () => ({ synapse: rssMiB(synapse.pid()) }),
-      cpuSeconds: () => cpuSeconds(synapse.pid()),
-      stop: () => synapse.stop(),
-    },
-    cleanup: () => dropScratchDatabase(databaseUrl.toString()),
-  };
 }

@@ -10,7 +10,7 @@ import { startLattice, type RunningLattice } from '../../libs/runtime/src/start-
 import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 import { percentile } from '../homeserver/client-load';
 import { jsonRequest } from '../homeserver/json-http';
-import { startSynapseTarget } from '../homeserver/targets';
+import { startSynapseOnPostgres } from '../homeserver/synapse-target';
 import { benchOption } from '../options';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process';
 
@@ -239,7 +239,7 @@ async function start(name: ServerName): Promise<PushTarget | undefined> {
     return startLatticeTarget(databaseUrl, () => dropScratchDatabase(databaseUrl));
   }
   if (!process.env.LATTICE_SYNAPSE_PYTHON) return skip(name, 'LATTICE_SYNAPSE_PYTHON');
-  const { target, cleanup } = await startSynapseTarget(postgresUrl, 'synapse_bench_push', {
+  const { target, cleanup } = await startSynapseOnPostgres(postgresUrl, 'synapse_bench_push', {
     registration_shared_secret: SHARED_SECRET,
   });
   return {

@@ -5,19 +5,38 @@ import { createScratchDatabase, dropScratchDatabase } from '../../tools/services
 import { cloneRoom } from '../../tools/fixtures/room-clones';
 import { BenchClient } from '../homeserver/client-load';
 import { jsonRequest } from '../homeserver/json-http';
+import { startSynapseOnPostgres } from '../homeserver/synapse-target';
 import { startSingleProcess, type BenchTarget } from '../homeserver/targets';
 
 const ROOMS = Number(process.env.LATTICE_BENCH_SYNC_ROOMS ?? 1_000);
 /** About 0.75 GB of Postgres for 1,000 rooms of 500 members; fewer where the disk is short. */
 const MEMBERS = Number(process.env.LATTICE_BENCH_SYNC_MEMBERS ?? 500);
+/**
+ * Synapse's rooms go through its client API, every join and message an event it persists: on the 2-core
+ * machine that is tens of joins a second, so half a million would take hours. Fewer by default, and
+ * Lattice is measured at that size too.
+ */
+const SYNAPSE_ROOMS = Number(process.env.LATTICE_BENCH_SYNC_SYNAPSE_ROOMS ?? 100);
+const SYNAPSE_MEMBERS = Number(process.env.LATTICE_BENCH_SYNC_SYNAPSE_MEMBERS ?? 50);
+const SERVERS = ['lattice', 'synapse'] as const;
+type ServerName = (typeof SERVERS)[number];
 const MESSAGES = 20;
 const WINDOW = 20;
-const RUNS = 5;
+/**
+ * `--pause-ms`: a pause between the new message and the incremental request, so the server's work for the
+ * message that goes on after its send was answered (push evaluation, federation routing) is over, and the
+ * answer is measured alone.
+ */
+const PAUSE_MS = Number(benchOption('pause-ms') ?? 0);
+/** `--runs`: more runs steady the medians on a loaded machine. */
+const RUNS = Number(benchOption('runs') ?? 5);
 /** `--port` moves it (and the query counter beside it) away from another run's. */
 const PORT = Number(benchOption('port') ?? 19431);
 const QUERY_COUNTER_PORT = PORT + 8;
 const CLONE_TAG = 'bench';
 const CONCURRENCY = 20;
+/** Synapse rooms made at once: joins to one room wait for each other there, to different rooms they do not. */
+const SYNAPSE_ROOMS_AT_ONCE = 8;
 const SLIDING_PATH = '/_matrix/client/unstable/org.matrix.simplified_msc3575/sync';
 
 /** What Element X asks of its room list (timeline of the latest events, the state a room list row shows). */
@@ -52,34 +71,90 @@ const ROOM_LIST = {
  * Sync for a user in 1,000 rooms of 500 members and 20 events each: the
  * first simplified sliding sync answer for a 20-room window, a sync v2
  * initial sync (lazy-loaded members, 10 events per room), and an
- * incremental sliding sync after one new message. One room is made through
- * the API; the other 999 are copies made in the database
+ * incremental sliding sync after one new message, the user's own and
+ * another member's (whose unread count the answer waits for). Lattice's rooms: one made
+ * through the API, the other 999 copies made in the database
  * (tools/fixtures/room-clones.ts), which needs Postgres:
  * LATTICE_BENCH_POSTGRES_URL. LATTICE_BENCH_SYNC_ROOMS and
  * LATTICE_BENCH_SYNC_MEMBERS scale it down. Times are request round trips
- * on loopback, medians of several runs, each with the SQL statements it
- * took. `--keep` keeps the database the rooms were made in, and
- * `--database <url>` measures one kept before instead of making the rooms
- * again; `--cpu-prof <dir>` profiles the server.
+ * on loopback, medians of several runs, each with the server's CPU time
+ * and (Lattice) the SQL statements it took. `--keep` keeps the database
+ * the rooms were made in, and `--database <url>` measures one kept before
+ * instead of making the rooms again; `--cpu-prof <dir>` profiles the
+ * server; `--statements` prints the SQL of the last incremental answer;
+ * `--no-push` measures Lattice without its push service; `--pause-ms`
+ * waits between the new message and the incremental request; `--runs`.
+ * `--servers lattice,synapse` (the default) adds Synapse
+ * (LATTICE_SYNAPSE_PYTHON, on Postgres), its rooms made through its API at
+ * LATTICE_BENCH_SYNC_SYNAPSE_ROOMS x LATTICE_BENCH_SYNC_SYNAPSE_MEMBERS
+ * (100 x 50 by default), and Lattice again at that size.
  */
 export async function run(): Promise<Record<string, number>> {
+  const wanted = (benchOption('servers') ?? SERVERS.join(',')).split(',') as ServerName[];
+  const unknown = wanted.filter((s) => !SERVERS.includes(s));
+  if (unknown.length) throw new Error(`unknown --servers ${unknown.join(', ')}: pick from ${SERVERS.join(', ')}`);
   const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
   const reused = benchOption('database');
   if (!postgresUrl && !reused) {
     console.log('  (sync bench skipped: set LATTICE_BENCH_POSTGRES_URL; its rooms are made in Postgres directly)');
     return {};
   }
+  const results: Record<string, number> = {};
+  // Printed as each is done: a long run that fails later keeps what it measured.
+  const report = (prefix: string, measured: Record<string, number>) => {
+    for (const [metric, value] of Object.entries(measured)) {
+      results[`${prefix}: ${metric}`] = value;
+      console.log(`  ${prefix}: ${metric}: ${value.toLocaleString('en-US')}`);
+    }
+  };
+  if (wanted.includes('lattice')) report('lattice', await lattice(postgresUrl, reused, ROOMS, MEMBERS));
+  if (wanted.includes('synapse')) {
+    if (!process.env.LATTICE_SYNAPSE_PYTHON || !postgresUrl) {
+      console.log('  (synapse skipped: set LATTICE_SYNAPSE_PYTHON and LATTICE_BENCH_POSTGRES_URL)');
+      return results;
+    }
+    const sameSize = SYNAPSE_ROOMS === ROOMS && SYNAPSE_MEMBERS === MEMBERS;
+    if (!sameSize || !wanted.includes('lattice'))
+      report(
+        `lattice, ${SYNAPSE_ROOMS} rooms of ${SYNAPSE_MEMBERS}`,
+        await lattice(postgresUrl, undefined, SYNAPSE_ROOMS, SYNAPSE_MEMBERS),
+      );
+    report(`synapse, ${SYNAPSE_ROOMS} rooms of ${SYNAPSE_MEMBERS}`, await synapse(postgresUrl));
+  }
+  return results;
+}
+
+async function lattice(
+  postgresUrl: string | undefined,
+  reused: string | undefined,
+  rooms: number,
+  members: number,
+): Promise<Record<string, number>> {
   const databaseUrl = reused ?? (await createScratchDatabase(postgresUrl!, 'lattice_bench_sync'));
   const keep = reused !== undefined || process.argv.includes('--keep');
   let target: (BenchTarget & { pid: number }) | undefined;
   try {
-    if (!reused) await makeRooms(databaseUrl);
-    target = await startSingleProcess(PORT, databaseUrl, serverEnv());
-    return await measure(target);
+    if (!reused) await makeRooms(databaseUrl, rooms, members);
+    // `--no-push`: without the push service, which evaluates each new message for the room's members meanwhile.
+    const config = process.argv.includes('--no-push') ? 'push: { enabled: false }\n' : '';
+    target = await startSingleProcess(PORT, databaseUrl, serverEnv(), config);
+    return await measure(target, await BenchClient.login(target.url, 'owner'), statementsSoFar);
   } finally {
     await target?.stop();
     if (keep) console.log(`  ... database kept for --database: ${databaseUrl}`);
     else await dropScratchDatabase(databaseUrl);
+  }
+}
+
+/** Synapse on Postgres, its rooms made through its client API (so it builds its caches and tables as it runs). */
+async function synapse(postgresUrl: string): Promise<Record<string, number>> {
+  const { target, cleanup } = await startSynapseOnPostgres(postgresUrl, 'synapse_bench_sync');
+  try {
+    const owner = await populateThroughApi(target.url, SYNAPSE_ROOMS, SYNAPSE_MEMBERS);
+    return await measure(target, owner);
+  } finally {
+    await target.stop();
+    await cleanup();
   }
 }
 
@@ -101,29 +176,23 @@ function serverEnv(): Record<string, string> {
   };
 }
 
-/** One room of MEMBERS members and MESSAGES messages made through the API, copied ROOMS - 1 times in the database. */
-async function makeRooms(databaseUrl: string): Promise<void> {
+/** One room of `members` members and MESSAGES messages made through the API, copied `rooms - 1` times in the database. */
+async function makeRooms(databaseUrl: string, rooms: number, members: number): Promise<void> {
   const target = await startSingleProcess(PORT, databaseUrl);
   try {
-    console.log(`  ... ${MEMBERS} users, one room of ${MEMBERS} members and ${MESSAGES} messages`);
+    console.log(`  ... ${members} users, one room of ${members} members and ${MESSAGES} messages`);
     const owner = await BenchClient.register(target.url, 'owner');
     const roomId = (
       await owner.call<{ room_id: string }>('POST', '/createRoom', { preset: 'public_chat', name: 'bench room' })
     ).room_id;
-    for (let i = 1; i < MEMBERS; i += CONCURRENCY) {
-      await Promise.all(
-        Array.from({ length: Math.min(CONCURRENCY, MEMBERS - i) }, async (_, j) => {
-          const member = await BenchClient.register(target.url, `member${i + j}`);
-          await member.join(roomId);
-        }),
-      );
-    }
+    const users = await registerMembers(target.url, members);
+    await joinAll(users, roomId);
     for (let i = 0; i < MESSAGES; i++) await owner.send(roomId, `m${i}`, `message ${i}`);
-    console.log(`  ... copying it ${ROOMS - 1} times in the database`);
+    console.log(`  ... copying it ${rooms - 1} times in the database`);
     const db = new Client({ connectionString: databaseUrl });
     await db.connect();
     try {
-      await cloneRoom(async (sql, ...params) => (await db.query(sql, params)).rows, roomId, ROOMS - 1, CLONE_TAG);
+      await cloneRoom(async (sql, ...params) => (await db.query(sql, params)).rows, roomId, rooms - 1, CLONE_TAG);
     } finally {
       await db.end();
     }
@@ -133,14 +202,63 @@ async function makeRooms(databaseUrl: string): Promise<void> {
   }
 }
 
-async function measure(target: BenchTarget): Promise<Record<string, number>> {
-  const owner = await BenchClient.login(target.url, 'owner');
+/** `rooms` rooms of `members` members (the owner and the same others in each) and MESSAGES messages each, all through the client API. */
+async function populateThroughApi(url: string, rooms: number, members: number): Promise<BenchClient> {
+  const began = performance.now();
+  console.log(`  ... ${members} users, ${rooms} rooms of ${members} members and ${MESSAGES} messages, through the API`);
+  const owner = await BenchClient.register(url, 'owner');
+  const users = await registerMembers(url, members);
+  let made = 0;
+  const next = { room: 0 };
+  await Promise.all(
+    Array.from({ length: SYNAPSE_ROOMS_AT_ONCE }, async () => {
+      while (next.room < rooms) {
+        const r = next.room++;
+        const roomId = (
+          await owner.call<{ room_id: string }>('POST', '/createRoom', { preset: 'public_chat', name: `bench ${r}` })
+        ).room_id;
+        await joinAll(users, roomId, 4);
+        for (let i = 0; i < MESSAGES; i++) await owner.send(roomId, `r${r}m${i}`, `message ${i}`);
+        if (++made % 10 === 0)
+          console.log(`  ... ${made} rooms after ${Math.round((performance.now() - began) / 1000)} s`);
+      }
+    }),
+  );
+  console.log(`  ... populated in ${Math.round((performance.now() - began) / 1000)} s`);
+  return owner;
+}
+
+async function registerMembers(url: string, members: number): Promise<BenchClient[]> {
+  const users: BenchClient[] = [];
+  for (let i = 1; i < members; i += CONCURRENCY)
+    users.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(CONCURRENCY, members - i) }, (_, j) =>
+          BenchClient.register(url, `member${i + j}`),
+        ),
+      )),
+    );
+  return users;
+}
+
+async function joinAll(users: BenchClient[], roomId: string, atOnce = CONCURRENCY): Promise<void> {
+  for (let i = 0; i < users.length; i += atOnce)
+    await Promise.all(users.slice(i, i + atOnce).map((u) => u.join(roomId)));
+}
+
+/** `statements`: the SQL statements the server has sent so far, where it is counted (Lattice). */
+async function measure(
+  target: BenchTarget,
+  owner: BenchClient,
+  statements?: () => Promise<number>,
+): Promise<Record<string, number>> {
   const joined = (await owner.call<{ joined_rooms: string[] }>('GET', '/joined_rooms')).joined_rooms;
   const rooms = joined.length;
   // Copies are for reading (tools/fixtures/room-clones.ts): the new messages go to the room they were made from.
   const roomId = joined.find((id) => !id.startsWith(`!${CLONE_TAG}x`))!;
+  const timedHere = <T>(fn: () => Promise<T>) => timed(target, fn, statements);
   const sliding = (body: object, pos?: string) =>
-    timed(target, () =>
+    timedHere(() =>
       jsonRequest<{ pos: string; rooms: Record<string, object> }>(
         `${target.url}${SLIDING_PATH}${pos ? `?pos=${encodeURIComponent(pos)}&timeout=0` : ''}`,
         'POST',
@@ -152,25 +270,42 @@ async function measure(target: BenchTarget): Promise<Record<string, number>> {
   const first: Sample[] = [];
   for (let i = 0; i <= RUNS; i++) {
     const sample = await sliding({ ...ROOM_LIST, conn_id: `first${Date.now()}.${i}` });
-    if (Object.keys(sample.value.body.rooms).length !== WINDOW)
+    if (Object.keys(sample.value.body.rooms ?? {}).length !== WINDOW)
       throw new Error(`expected ${WINDOW} rooms, got ${JSON.stringify(sample.value.body).slice(0, 300)}`);
     if (i > 0) first.push(sample);
   }
-  const incremental: Sample[] = [];
-  for (let i = 0; i <= RUNS; i++) {
-    const connId = `incremental${Date.now()}.${i}`;
-    const start = await sliding({ ...ROOM_LIST, conn_id: connId });
-    await owner.send(roomId, `inc${Date.now()}.${i}`, `incremental ${i}`);
-    const sample = await sliding({ ...ROOM_LIST, conn_id: connId }, start.value.body.pos);
-    if (!(roomId in sample.value.body.rooms)) throw new Error('the new message did not come');
-    if (i > 0) incremental.push(sample);
-  }
+  /** Incremental answers after a message of `sender`'s; `--statements` lists the SQL of the last one. */
+  const incrementalAfter = async (sender: BenchClient, listed: boolean) => {
+    const samples: Sample[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      const connId = `incremental${Date.now()}.${i}`;
+      const start = await sliding({ ...ROOM_LIST, conn_id: connId });
+      await sender.send(roomId, `inc${Date.now()}.${i}`, `incremental ${i}`);
+      if (PAUSE_MS > 0) await new Promise((r) => setTimeout(r, PAUSE_MS));
+      const listing = listed && statements !== undefined && i === RUNS && process.argv.includes('--statements');
+      if (listing) await statementsSent();
+      const sample = await sliding({ ...ROOM_LIST, conn_id: connId }, start.value.body.pos);
+      if (!(roomId in (sample.value.body.rooms ?? {}))) throw new Error('the new message did not come');
+      if (i > 0) samples.push(sample);
+      if (listing)
+        for (const s of await statementsSent())
+          console.log(`  ... ${s.ms?.toFixed(2) ?? '?'} ms  ${s.sql.replace(/\s+/g, ' ').slice(0, 200)}`);
+    }
+    return samples;
+  };
+  const incremental = await incrementalAfter(owner, true);
+  // Another member's message: the answer waits for its push evaluation, so its unread count comes with it.
+  const fromOther = await incrementalAfter(await BenchClient.login(target.url, 'member1'), false);
   const v2: Sample[] = [];
-  const filter = encodeURIComponent(
-    JSON.stringify({ room: { state: { lazy_load_members: true }, timeline: { limit: 10 } } }),
-  );
   for (let i = 0; i < 3; i++) {
-    const sample = await timed(target, () =>
+    // A filter of its own each time: Synapse answers a repeated /sync from a cache.
+    const filter = encodeURIComponent(
+      JSON.stringify({
+        room: { state: { lazy_load_members: true }, timeline: { limit: 10 } },
+        presence: { not_types: [`bench.${Date.now()}.${i}`] },
+      }),
+    );
+    const sample = await timedHere(() =>
       jsonRequest<{ rooms: { join: object } }>(`${target.url}/_matrix/client/v3/sync?filter=${filter}`, 'GET', {
         authorization: `Bearer ${owner.accessToken}`,
       }),
@@ -179,15 +314,27 @@ async function measure(target: BenchTarget): Promise<Record<string, number>> {
       throw new Error('sync v2 did not return every room');
     v2.push(sample);
   }
+  const counted = statements !== undefined;
   return {
     [`sliding sync first answer, ${WINDOW}-room window of ${rooms} rooms, ms (median of ${RUNS})`]: median(first, 'ms'),
-    'sliding sync first answer, SQL statements': median(first, 'queries'),
+    ...(counted ? { 'sliding sync first answer, SQL statements': median(first, 'queries') } : {}),
     'sliding sync first answer, server CPU ms (mean)': mean(first, 'cpuMs'),
     [`sliding sync incremental answer after one new message, ms (median of ${RUNS})`]: median(incremental, 'ms'),
-    'sliding sync incremental answer, SQL statements': median(incremental, 'queries'),
+    ...(counted ? { 'sliding sync incremental answer, SQL statements': median(incremental, 'queries') } : {}),
     'sliding sync incremental answer, server CPU ms (mean)': mean(incremental, 'cpuMs'),
+    [`sliding sync incremental answer after another member's message (its unread count awaited), ms (median of ${RUNS})`]:
+      median(fromOther, 'ms'),
+    ...(counted
+      ? {
+          "sliding sync incremental answer after another member's message, SQL statements": median(
+            fromOther,
+            'queries',
+          ),
+        }
+      : {}),
+    "sliding sync incremental answer after another member's message, server CPU ms (mean)": mean(fromOther, 'cpuMs'),
     [`sync v2 initial sync, ${rooms} rooms, lazy-loaded members, ms (median of 3)`]: median(v2, 'ms'),
-    'sync v2 initial sync, SQL statements': median(v2, 'queries'),
+    ...(counted ? { 'sync v2 initial sync, SQL statements': median(v2, 'queries') } : {}),
     'sync v2 initial sync, server CPU ms (mean)': mean(v2, 'cpuMs'),
     'RSS MiB after': Object.values(target.rss())[0] ?? 0,
   };
@@ -201,18 +348,30 @@ interface Sample {
   cpuMs: number;
 }
 
-async function timed<T>(target: BenchTarget, fn: () => Promise<T>): Promise<Sample & { value: T }> {
-  const before = await statementsSoFar();
+async function timed<T>(
+  target: BenchTarget,
+  fn: () => Promise<T>,
+  statements?: () => Promise<number>,
+): Promise<Sample & { value: T }> {
+  const before = (await statements?.()) ?? 0;
   const cpuBefore = target.cpuSeconds();
   const start = process.hrtime.bigint();
   const value = await fn();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   const cpuMs = (target.cpuSeconds() - cpuBefore) * 1000;
-  return { ms, queries: (await statementsSoFar()) - before, cpuMs, value };
+  return { ms, queries: ((await statements?.()) ?? 0) - before, cpuMs, value };
 }
 
 async function statementsSoFar(): Promise<number> {
   return Number(await (await fetch(`http://127.0.0.1:${QUERY_COUNTER_PORT}/`)).text());
+}
+
+/** The statements sent since the last time they were asked for, each with the milliseconds until its answer. */
+async function statementsSent(): Promise<Array<{ sql: string; ms?: number }>> {
+  return (await (await fetch(`http://127.0.0.1:${QUERY_COUNTER_PORT}/statements`)).json()) as Array<{
+    sql: string;
+    ms?: number;
+  }>;
 }
 
 /** The mean: the CPU ticks of one answer are too coarse for a median. */

@@ -42,6 +42,7 @@ import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
 import { TypingStore } from './streams/typing-store';
 import { PushEvaluation } from './streams/push-evaluation';
+import { RecentRoomEvents } from './streams/recent-room-events';
 import { unreadSection } from './streams/unread-counts';
 import { hiddenByIgnore, inviteFromIgnored } from './streams/ignored-users';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
@@ -115,11 +116,14 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     readonly bundles: BundledAggregations,
     readonly pushEvaluation: PushEvaluation,
     private readonly answers: AnswerReads,
+    readonly recent: RecentRoomEvents,
   ) {}
 
   onModuleInit(): void {
     this.removeWaiterGauge = syncWaiters.addSource(() => [{ value: this.notifier.waiting }]);
     this.bus.consume('output.room', (e) => {
+      // Remembered before the wake-up: the long-polls it wakes read what happened from it.
+      this.recent.remember(e);
       this.notifier.notify({
         roomId: e.roomId,
         userIds: [...(e.membershipOf ? [e.membershipOf] : []), ...(e.resolvedMembershipsOf ?? [])],

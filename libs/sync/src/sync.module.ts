@@ -9,6 +9,7 @@ import { LegacySyncController } from './api/legacy-sync.controller';
 import { SyncController } from './api/sync.controller';
 import { CONNECTION_CACHE_PROVIDER } from './sliding/connection-cache';
 import { ConnectionStore } from './sliding/connection-store';
+import { DirectRoomsCache } from './sliding/direct-rooms-cache';
 import { MembershipCache } from './sliding/membership-cache';
 import { SlidingExtensions } from './sliding/sliding-extensions';
 import { SlidingRoomBuilder } from './sliding/sliding-room-builder';
@@ -21,6 +22,7 @@ import { ThreadUpdates } from './sliding/thread-updates';
 import { ThreadUpdatesController } from './sliding/thread-updates.controller';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
 import { PushEvaluation } from './streams/push-evaluation';
+import { RecentRoomEvents } from './streams/recent-room-events';
 import { TypingStore } from './streams/typing-store';
 import { SyncService } from './sync-service';
 
@@ -52,6 +54,7 @@ const PRESENCE_TRACKER: Provider = {
     SyncService,
     AnswerReads,
     PushEvaluation,
+    RecentRoomEvents,
     FilterLoader,
     HistoryBackfill,
     RoomInputClient,
@@ -59,6 +62,7 @@ const PRESENCE_TRACKER: Provider = {
     ConnectionStore,
     SlidingRoomReader,
     MembershipCache,
+    DirectRoomsCache,
     SlidingRoomBuilder,
     SlidingExtensions,
     ThreadUpdates,

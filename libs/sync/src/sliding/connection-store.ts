@@ -97,10 +97,14 @@ export class ConnectionStore {
       prevState: JSON.stringify(from.state),
       updatedAt: Date.now(),
     };
+    // Committed without waiting for the disk (synchronous_commit off, for this statement's transaction only): a
+    // crash may lose the last advances, and a client then told M_UNKNOWN_POS starts over (MSC4186 "Connections"),
+    // which loses nothing, as what a connection remembers is only what it sent. The wait is most of an answer's.
     const [advanced] = await this.db.$queryRaw<Array<{ pos: number }>>`
       UPDATE sliding_sync_connections
          SET pos = GREATEST(pos, ${from.pos.counter}) + 1, state = ${row.state}, prev_pos = ${row.prevPos},
              prev_state = ${row.prevState}, updated_at = ${new Date(row.updatedAt)}
+        FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
        WHERE user_id = ${key.userId} AND device_id = ${key.deviceId} AND conn_id = ${key.connId}
          AND generation = ${row.generation}
       RETURNING pos`;

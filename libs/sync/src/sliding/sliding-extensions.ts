@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { JsonObject } from '@lattice/protocol';
 import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { type AccountDataEntry, type SyncPosition } from '@lattice/streams';
+import { movesMembers } from '../streams/recent-room-events';
 import { SyncService } from '../sync-service';
 import { UNSTABLE_THREADS, type ExtensionScope, type SlidingSyncBody } from './sliding-request';
 import { ThreadUpdates } from './thread-updates';
@@ -14,8 +15,8 @@ export interface ExtensionRooms {
   subscriptions: string[];
   /** Rooms the connection gets for the first time in this answer: their extension data comes whole, not as changes. */
   initial: Set<string>;
-  /** The events this answer's room timelines carry. */
-  timelineEvents: Set<string>;
+  /** The events this answer's room timelines carry, once they are read (the extensions are read meanwhile). */
+  timelineEvents: () => Promise<ReadonlySet<string>>;
 }
 
 export interface BuiltExtensions {
@@ -75,7 +76,12 @@ export class SlidingExtensions {
           };
           // As in /sync, device list changes only come on an incremental answer.
           if (since) {
-            const moves = await this.sync.deviceLists.membershipChanges(viewer.userId, since.events, current.events);
+            // No membership moved when this worker heard every event since, none of them one that may move it.
+            const heard = this.sync.recent.between(since.events, current.events);
+            const moves =
+              heard && !movesMembers(heard)
+                ? []
+                : await this.sync.deviceLists.membershipChanges(viewer.userId, since.events, current.events);
             const lists = await this.sync.deviceLists.changes(
               viewer.userId,
               {
@@ -149,7 +155,13 @@ export class SlidingExtensions {
       if (!threads?.enabled || !since) continue;
       parts.push(
         (async () => {
-          const updates = await this.threads.build(viewer, threads, since.events, current.events, rooms.timelineEvents);
+          const updates = await this.threads.build(
+            viewer,
+            threads,
+            since.events,
+            current.events,
+            await rooms.timelineEvents(),
+          );
           if (!updates) return;
           extensions[name] = updates;
           news = true;

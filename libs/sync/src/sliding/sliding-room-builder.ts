@@ -20,7 +20,7 @@ export interface RoomToSend {
   dmChanged: boolean;
   /** Known to have had no event since it was last sent (so nothing to read). */
   quiet: boolean;
-  /** Member counts and bump stamp, read for all rooms of the answer at once. */
+  /** Member counts (of a room new to the connection; read here when its members changed later) and bump stamp, read for all rooms of the answer at once. */
   counts: { joined: number; invited: number } | undefined;
   bumpStamp: bigint | undefined;
   /** A joined room's first answer: its latest `timelineLimit + 1` events, newest first, read with the other rooms'. */
@@ -44,7 +44,8 @@ export interface BuiltRoom {
   timeline?: { events: StoredEvent[]; limited: boolean };
 }
 
-const JOINED_OR_PAST = new Set(['join', 'leave', 'ban']);
+/** Memberships whose rooms are sent with their events (an invite or knock has stripped state only). */
+export const JOINED_OR_PAST: ReadonlySet<string> = new Set(['join', 'leave', 'ban']);
 
 /**
  * One room of a sliding sync answer (MSC4186 "Room results"): in full the
@@ -72,7 +73,7 @@ export class SlidingRoomBuilder {
       if (sent?.membership === room.membership) return { result: undefined, sent: record };
       return { result: await this.strippedRoom(viewer, target), sent: record };
     }
-    const initial = sent === undefined || !JOINED_OR_PAST.has(sent.membership);
+    const initial = sent === undefined || sentWhole(room.membership, sent);
     // client-server-api "Room History Visibility": nothing after the user left.
     const end = room.membership === 'join' ? upTo : room.membershipPos;
     const from = initial ? 0n : BigInt(sent.sent);
@@ -83,21 +84,22 @@ export class SlidingRoomBuilder {
     // MSC4186 "Changes to timeline_limit": a larger limit sends the latest events again.
     const expanded = !initial && config.timelineLimit > sent.timelineLimit;
     const after = initial || expanded ? 0n : from;
-    const fetched =
+    // The new events and the state changes side by side: neither needs the other.
+    const [fetched, stateChanges] = await Promise.all([
       target.latest ??
-      (config.timelineLimit > 0
-        ? await this.sync.reader.timeline(room.roomId, {
-            after,
-            upTo: end,
-            limit: config.timelineLimit + 1,
-            backwards: true,
-          })
-        : []);
+        (config.timelineLimit > 0
+          ? this.sync.reader.timeline(room.roomId, {
+              after,
+              upTo: end,
+              limit: config.timelineLimit + 1,
+              backwards: true,
+            })
+          : []),
+      initial || from >= end ? [] : this.sync.reader.stateChangedBetween(room.roomId, from, end),
+    ]);
     const limited = fetched.length > config.timelineLimit || (config.timelineLimit === 0 && initial);
     const page = fetched.slice(0, config.timelineLimit).reverse();
     const visible = await this.visible(viewer, room, page);
-    const stateChanges =
-      initial || from >= end ? [] : await this.sync.reader.stateChangedBetween(room.roomId, from, end);
     if (!initial && page.length === 0 && stateChanges.length === 0 && !target.dmChanged)
       return { result: undefined, sent: { ...record, members: sent.members } };
 
@@ -123,6 +125,10 @@ export class SlidingRoomBuilder {
       roomState.filter((e) => e.pdu.type === 'm.room.member' && wantedMembers.includes(e.pdu.state_key!)),
     );
     const details = needDetails ? nameAndAvatar(roomState) : undefined;
+    const counts =
+      room.membership === 'join' && membersChanged
+        ? (target.counts ?? (await this.rooms.memberCounts([room.roomId])).get(room.roomId))
+        : undefined;
 
     const result: JsonObject = {
       membership: room.membership,
@@ -147,9 +153,7 @@ export class SlidingRoomBuilder {
       limited,
       prev_batch: formatPaginationToken(page[0]?.streamPos ?? end + 1n),
       num_live: since === undefined ? 0 : page.filter((e) => e.streamPos > since).length,
-      ...(room.membership === 'join' && membersChanged && target.counts
-        ? { joined_count: target.counts.joined, invited_count: target.counts.invited }
-        : {}),
+      ...(counts ? { joined_count: counts.joined, invited_count: counts.invited } : {}),
       ...bumpStampOf(target),
     };
     const members = [
@@ -228,6 +232,11 @@ export class SlidingRoomBuilder {
     }
     return this.sync.reader.currentStateOf(room.roomId, types, members);
   }
+}
+
+/** Whether the connection gets a room whole in this answer (`initial`): one it is or was in, not sent as such before. */
+export function sentWhole(membership: string, sent: SentRoom | undefined): boolean {
+  return JOINED_OR_PAST.has(membership) && (sent === undefined || !JOINED_OR_PAST.has(sent.membership));
 }
 
 /** The types and members to read: what the required state selects (when read whole), the name and avatar, the lazy members. */

@@ -248,6 +248,7 @@ export class SlidingRoomReader {
  * round.
  */
 export function withRemoteInvites(local: MembershipRow[], remote: MembershipRow[]): MembershipRow[] {
+  if (remote.length === 0) return local;
   const newerInvite = new Map(remote.map((i) => [i.roomId, i.membershipPos]));
   const current = local.filter((m) => !(m.membershipPos < (newerInvite.get(m.roomId) ?? -1n)));
   const currentPos = new Map(current.map((m) => [m.roomId, m.membershipPos]));

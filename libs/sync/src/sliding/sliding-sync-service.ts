@@ -14,13 +14,22 @@ import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } fro
 import { SyncService } from '../sync-service';
 import type { ConnectionState, SentRoom } from './connection-state';
 import { ConnectionStore, type ConnectionKey } from './connection-store';
+import { roomsOf, type RecentRoomEvent } from '../streams/recent-room-events';
+import { DirectRoomsCache } from './direct-rooms-cache';
 import { MembershipCache } from './membership-cache';
 import { selectRooms, type ListedRoom } from './room-list';
 import { combineRoomConfigs, stateSelector, type RoomConfig } from './room-config';
 import { SlidingExtensions } from './sliding-extensions';
 import type { SlidingSyncBody } from './sliding-request';
-import { SlidingRoomBuilder, type BuiltRoom, type RoomToSend, type Viewer } from './sliding-room-builder';
-import { SlidingRoomReader, type MembershipRow } from './sliding-room-reader';
+import {
+  JOINED_OR_PAST,
+  sentWhole,
+  SlidingRoomBuilder,
+  type BuiltRoom,
+  type RoomToSend,
+  type Viewer,
+} from './sliding-room-builder';
+import { BUMP_EVENT_TYPES, SlidingRoomReader, type MembershipRow } from './sliding-room-reader';
 
 export interface SlidingSyncRequest {
   userId: string;
@@ -57,6 +66,7 @@ export class SlidingSyncService {
     private readonly connections: ConnectionStore,
     private readonly rooms: SlidingRoomReader,
     private readonly membershipCache: MembershipCache,
+    private readonly directRooms: DirectRoomsCache,
     private readonly builder: SlidingRoomBuilder,
     private readonly extensions: SlidingExtensions,
     @Inject(PRISMA) private readonly db: PrismaClient,
@@ -120,24 +130,27 @@ export class SlidingSyncService {
     const since = previous ? clampPosition(parseSyncToken(previous.since), current) : undefined;
     const lists = body.lists ?? {};
     const filters = Object.values(lists).map((l) => l.filters ?? {});
-    const [memberships, accountData, dms, tags, changed] = await Promise.all([
+    // What happened since the last answer, when this worker heard all of it: else the store says.
+    const heard = since ? this.sync.recent.between(since.events, current.events) : undefined;
+    const [memberships, accountData, tags, changed] = await Promise.all([
       this.membershipCache.memberships(
         userId,
         filters.some((f) => f.room_types !== undefined || f.not_room_types !== undefined),
         current.events,
       ),
       this.sync.accountData.since(userId, since?.accountData ?? 0n, current.accountData),
-      this.directRooms(userId),
       filters.some((f) => f.tags || f.not_tags) ? this.roomTags(userId) : new Map<string, string[]>(),
       // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
-      since ? this.sync.reader.roomsWithEvents(since.events, current.events) : new Set<string>(),
+      heard
+        ? roomsOf(heard)
+        : since
+          ? this.sync.reader.roomsWithEvents(since.events, current.events)
+          : new Set<string>(),
     ]);
-    const ignored = await this.sync.ignoredUsers.ignoredBy(
-      userId,
-      accountData,
-      since?.accountData ?? 0n,
-      current.accountData,
-    );
+    const [ignored, dms] = await Promise.all([
+      this.sync.ignoredUsers.ignoredBy(userId, accountData, since?.accountData ?? 0n, current.accountData),
+      this.directRooms.directRooms(userId, accountData, since?.accountData ?? 0n, current.accountData),
+    ]);
     const dmChanged = accountData.some((a) => a.roomId === '' && a.type === 'm.direct');
     const forgotten = await this.forgottenRooms(userId, memberships);
 
@@ -171,46 +184,52 @@ export class SlidingSyncService {
     }
 
     const targets = [...wanted.keys()].map((id) => byId.get(id)!).filter((m) => m !== undefined);
-    const joinedIds = targets.filter((m) => m.membership === 'join').map((m) => m.roomId);
+    const quiet = new Set(
+      targets.filter((m) => quietSince(previous?.rooms[m.roomId], since, changed, m.roomId)).map((m) => m.roomId),
+    );
+    // Rooms sent again only for a change of their DM flag still carry their bump stamp.
+    const active = targets.filter((m) => m.membership === 'join' && (!quiet.has(m.roomId) || dmChanged));
+    // Member counts come with a room's first answer; later ones read them when members changed (the builder).
+    const fresh = active.filter((m) => sentWhole(m.membership, previous?.rooms[m.roomId]));
     const [counts, bumps, latest] = await Promise.all([
-      this.rooms.memberCounts(joinedIds),
-      this.rooms.bumpStamps(joinedIds, current.events),
+      this.rooms.memberCounts(fresh.map((m) => m.roomId)),
+      this.bumpStamps(
+        active.map((m) => m.roomId),
+        heard,
+        current.events,
+      ),
       this.latestTimelines(targets, wanted, previous, current.events),
     ]);
     const viewer: Viewer = { userId, deviceId: request.deviceId, ignored };
     const sentRooms: Record<string, SentRoom> = { ...(previous?.rooms ?? {}) };
     const rooms: Record<string, JsonObject> = {};
-    const initial = new Set<string>();
     // Rooms are built side by side: each waits on its own reads, which the database pool serves in parallel.
-    const built = await Promise.all(
-      targets.map((room) => {
-        const { config, lists: inLists } = wanted.get(room.roomId)!;
-        const sent = previous?.rooms[room.roomId];
-        const quiet = quietSince(sent, since, changed, room.roomId);
-        const target: RoomToSend = {
-          room,
-          config,
-          lists: inLists,
-          sent,
-          isDm: dms.has(room.roomId),
-          dmChanged: dmChanged && sent !== undefined,
-          quiet,
-          counts: counts.get(room.roomId),
-          bumpStamp: bumps.get(room.roomId),
-          latest: latest.get(room.roomId),
-        };
-        return this.builder.build(viewer, target, since?.events, current.events);
-      }),
-    );
-    await this.fillTimelines(viewer, built);
-    targets.forEach((room, i) => {
-      sentRooms[room.roomId] = built[i].sent;
-      const result = built[i].result;
-      if (!result) return;
-      rooms[room.roomId] = result;
-      if (result.initial) initial.add(room.roomId);
-    });
-    await this.addUnreadCounts(userId, rooms, request.signal);
+    const roomsBuilt = (async () => {
+      const built = await Promise.all(
+        targets.map((room) => {
+          const { config, lists: inLists } = wanted.get(room.roomId)!;
+          const sent = previous?.rooms[room.roomId];
+          const target: RoomToSend = {
+            room,
+            config,
+            lists: inLists,
+            sent,
+            isDm: dms.has(room.roomId),
+            dmChanged: dmChanged && sent !== undefined,
+            quiet: quiet.has(room.roomId),
+            counts: counts.get(room.roomId),
+            bumpStamp: bumps.get(room.roomId),
+            latest: latest.get(room.roomId),
+          };
+          return this.builder.build(viewer, target, since?.events, current.events);
+        }),
+      );
+      await this.fillTimelines(viewer, built);
+      targets.forEach((room, i) => {
+        sentRooms[room.roomId] = built[i].sent;
+        if (built[i].result) rooms[room.roomId] = built[i].result!;
+      });
+    })();
 
     const listSignatures = Object.fromEntries(
       Object.entries(selection.lists).map(([name, l]) => [name, JSON.stringify(l)]),
@@ -220,15 +239,49 @@ export class SlidingSyncService {
       Object.entries(selection.lists).map(([name, l]) => [name, l.ops.flatMap((o) => o.room_ids)]),
     );
     const toDeviceSince = previous?.toDevice !== undefined ? BigInt(previous.toDevice) : undefined;
-    const ext = await this.extensions.build(
-      viewer,
-      body.extensions,
-      { lists: listRooms, subscriptions, initial, timelineEvents: timelineEventsOf(rooms) },
-      since,
-      current,
-      toDeviceSince,
-      accountData,
+    // The rooms that may be sent with unread counts (an invite or knock has none), and, when the events they
+    // may carry are all among those heard, the counts read meanwhile too.
+    const counted = targets.filter((m) => JOINED_OR_PAST.has(m.membership) && (!quiet.has(m.roomId) || dmChanged));
+    const carried = heard && since ? eventsCarried(counted, wanted, previous, since.events, heard) : undefined;
+    const initial = new Set(
+      targets.filter((m) => sentWhole(m.membership, previous?.rooms[m.roomId])).map((m) => m.roomId),
     );
+    // The rooms, their unread counts and the extensions read side by side (the threads extension waits for
+    // the timelines, which it leaves out).
+    const [, earlyCounts, ext] = await Promise.all([
+      roomsBuilt,
+      carried &&
+        this.unreadCounts(
+          userId,
+          counted.map((m) => m.roomId),
+          carried.filter((e) => e.sender !== userId).map((e) => e.eventId),
+          request.signal,
+        ),
+      this.extensions.build(
+        viewer,
+        body.extensions,
+        {
+          lists: listRooms,
+          subscriptions,
+          initial,
+          timelineEvents: () => roomsBuilt.then(() => timelineEventsOf(rooms)),
+        },
+        since,
+        current,
+        toDeviceSince,
+        accountData,
+      ),
+    ]);
+    const sentCounted = Object.keys(rooms).filter((id) => !('stripped_state' in rooms[id]));
+    const unread =
+      earlyCounts ??
+      (await this.unreadCounts(
+        userId,
+        sentCounted,
+        timelineEventsFromOthers(rooms, sentCounted, userId),
+        request.signal,
+      ));
+    for (const roomId of sentCounted) Object.assign(rooms[roomId], unread.get(roomId));
     const state: ConnectionState = {
       since: formatSyncToken(current),
       ...(ext.toDeviceNext !== undefined
@@ -292,42 +345,47 @@ export class SlidingSyncService {
   }
 
   /**
-   * MSC4186 `notification_count` and `highlight_count` of every room sent (an invite or knock has
-   * none): the push service's unread counts of the main timeline, as /sync's `unread_notifications` with
-   * `unread_thread_notifications`, once the events sent
-   * are evaluated, so a message and the count it adds arrive together.
+   * MSC4186 `notification_count` and `highlight_count` of these rooms: the push service's unread counts of
+   * the main timeline, as /sync's `unread_notifications` with `unread_thread_notifications`, once
+   * `awaited` (the events from others the answer carries) are evaluated, so a message and the count it adds
+   * arrive together.
    */
-  private async addUnreadCounts(
+  private async unreadCounts(
     userId: string,
-    rooms: Record<string, JsonObject>,
+    roomIds: string[],
+    awaited: string[],
     signal: AbortSignal | undefined,
-  ): Promise<void> {
-    const counted = Object.entries(rooms).filter(([, r]) => !('stripped_state' in r));
-    if (counted.length === 0) return;
-    const fromOthers = counted.flatMap(([, r]) =>
-      ((r.timeline ?? []) as JsonObject[]).filter((e) => e.sender !== userId).map((e) => e.event_id as string),
-    );
-    await this.sync.pushEvaluation.settled(fromOthers, signal);
-    const counts = await unreadNotificationCounts(
-      this.db,
-      [userId],
-      counted.map(([id]) => id),
-    );
-    for (const [roomId, room] of counted) {
-      // MSC4186 RoomResult: the main timeline's; threads' notifications are not included.
-      const own = counts.filter((c) => c.roomId === roomId && c.threadId === 'main');
-      room.notification_count = own.reduce((n, c) => n + c.notificationCount, 0);
-      room.highlight_count = own.reduce((n, c) => n + c.highlightCount, 0);
+  ): Promise<Map<string, { notification_count: number; highlight_count: number }>> {
+    if (roomIds.length === 0) return new Map();
+    await this.sync.pushEvaluation.settled(awaited, signal);
+    const counts = await unreadNotificationCounts(this.db, [userId], roomIds);
+    const byRoom = new Map(roomIds.map((id) => [id, { notification_count: 0, highlight_count: 0 }]));
+    // MSC4186 RoomResult: the main timeline's; threads' notifications are not included.
+    for (const c of counts) {
+      const room = byRoom.get(c.roomId);
+      if (!room || c.threadId !== 'main') continue;
+      room.notification_count += c.notificationCount;
+      room.highlight_count += c.highlightCount;
     }
+    return byRoom;
   }
 
-  /** Rooms named in the user's m.direct account data (client-server-api "Direct Messaging"). */
-  private async directRooms(userId: string): Promise<Set<string>> {
-    const content = await this.sync.accountData.get(userId, '', 'm.direct');
-    const rooms = new Set<string>();
-    for (const ids of Object.values(content ?? {}))
-      if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') rooms.add(id);
-    return rooms;
+  /**
+   * MSC4186 `bump_stamp` of these rooms: the last event of a bump type among the events heard since the
+   * connection's last answer, else read.
+   */
+  private async bumpStamps(
+    roomIds: string[],
+    heard: RecentRoomEvent[] | undefined,
+    upTo: bigint,
+  ): Promise<Map<string, bigint>> {
+    const stamps = new Map<string, bigint>();
+    const wanted = new Set(roomIds);
+    for (const event of heard ?? [])
+      if (wanted.has(event.roomId) && BUMP_EVENT_TYPES.includes(event.type)) stamps.set(event.roomId, event.streamPos);
+    const unknown = roomIds.filter((id) => !stamps.has(id));
+    for (const [roomId, stamp] of await this.rooms.bumpStamps(unknown, upTo)) stamps.set(roomId, stamp);
+    return stamps;
   }
 
   /** Each room's tags (client-server-api "Room Tagging": room account data m.tag). */
@@ -350,6 +408,34 @@ export class SlidingSyncService {
       (await this.db.forgottenRoom.findMany({ where: { userId }, select: { roomId: true } })).map((f) => f.roomId),
     );
   }
+}
+
+/** The events from others that the timelines of these rooms carry. */
+function timelineEventsFromOthers(rooms: Record<string, JsonObject>, roomIds: string[], userId: string): string[] {
+  return roomIds.flatMap((id) =>
+    ((rooms[id].timeline ?? []) as JsonObject[]).filter((e) => e.sender !== userId).map((e) => e.event_id as string),
+  );
+}
+
+/**
+ * The events the timelines of these rooms may carry, when they are all among those heard since the
+ * connection's last answer: every room was sent before, at or after that answer's position, under a
+ * `timeline_limit` no larger (a larger one sends older events again). Otherwise undefined.
+ */
+function eventsCarried(
+  rooms: MembershipRow[],
+  wanted: Map<string, { config: RoomConfig }>,
+  previous: ConnectionState | undefined,
+  since: bigint,
+  heard: RecentRoomEvent[],
+): RecentRoomEvent[] | undefined {
+  for (const room of rooms) {
+    const sent = previous?.rooms[room.roomId];
+    if (!sent || sentWhole(room.membership, sent) || BigInt(sent.sent) < since) return undefined;
+    if (wanted.get(room.roomId)!.config.timelineLimit > sent.timelineLimit) return undefined;
+  }
+  const ids = new Set(rooms.map((m) => m.roomId));
+  return heard.filter((e) => ids.has(e.roomId));
 }
 
 function timelineEventsOf(rooms: Record<string, JsonObject>): Set<string> {

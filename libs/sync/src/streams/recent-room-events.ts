@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import type { OutputRoomEvent } from '@lattice/contracts';
+
+/** What a sync worker remembers of a room event it heard of (output.room). */
+export interface RecentRoomEvent {
+  roomId: string;
+  eventId: string;
+  streamPos: bigint;
+  sender: string;
+  type: string;
+  stateKey?: string;
+  /** For m.room.member: whose membership it is. */
+  membershipOf?: string;
+  /** Users whose membership state resolution changed when it came in. */
+  resolvedMembershipsOf?: string[];
+}
+
+/** Events remembered at most, the oldest leaving first. */
+const REMEMBERED = 20_000;
+/** A longer range is read from the store: walking it would cost more than the read. */
+const MAX_RANGE = 2_000n;
+
+/**
+ * The room events this sync worker heard of on output.room, by their
+ * `events` position, so an incremental answer learns what happened between
+ * two positions without reading the store. Every position of the stream
+ * belongs to one event (positions are allocated without gaps, in the
+ * writing transaction), so a range is known exactly when each of its
+ * positions was heard; otherwise (not heard yet, heard by another worker
+ * only, forgotten, or a position whose event is not announced) the caller
+ * reads the store.
+ */
+@Injectable()
+export class RecentRoomEvents {
+  private readonly byPosition = new Map<bigint, RecentRoomEvent>();
+
+  remember(event: OutputRoomEvent): void {
+    const streamPos = BigInt(event.streamPos);
+    if (streamPos <= 0n) return;
+    if (this.byPosition.size >= REMEMBERED) this.byPosition.delete(this.byPosition.keys().next().value!);
+    this.byPosition.set(streamPos, {
+      roomId: event.roomId,
+      eventId: event.eventId,
+      streamPos,
+      sender: event.pdu.sender,
+      type: event.pdu.type,
+      ...(event.pdu.state_key !== undefined ? { stateKey: event.pdu.state_key } : {}),
+      ...(event.membershipOf !== undefined ? { membershipOf: event.membershipOf } : {}),
+      ...(event.resolvedMembershipsOf?.length ? { resolvedMembershipsOf: event.resolvedMembershipsOf } : {}),
+    });
+  }
+
+  /** The events in (after, upTo], oldest first, when every one of them was heard; else undefined. */
+  between(after: bigint, upTo: bigint): RecentRoomEvent[] | undefined {
+    if (upTo - after > MAX_RANGE) return undefined;
+    const events: RecentRoomEvent[] = [];
+    for (let p = after + 1n; p <= upTo; p++) {
+      const event = this.byPosition.get(p);
+      if (!event) return undefined;
+      events.push(event);
+    }
+    return events;
+  }
+}
+
+/** The rooms with an event among `events`. */
+export function roomsOf(events: RecentRoomEvent[]): Set<string> {
+  return new Set(events.map((e) => e.roomId));
+}
+
+/** Whether any of `events` may have changed someone's membership (an m.room.member event, or state resolution). */
+export function movesMembers(events: RecentRoomEvent[]): boolean {
+  return events.some((e) => e.type === 'm.room.member' || e.resolvedMembershipsOf !== undefined);
+}
