@@ -56,6 +56,38 @@ function receive(event: { eventId: string; pdu: Pdu }) {
   });
 }
 
+/** `on` with `event` as its only forward extremity: where an event built on it goes. */
+function onTopOf(on: RoomHead, event: { eventId: string; pdu: Pdu }): RoomHead {
+  return {
+    ...on,
+    extremities: [{ eventId: event.eventId, eventNid: 0n, depth: event.pdu.depth, sha256: event.pdu.hashes.sha256 }],
+  };
+}
+
+/** The room's state at `on` with `topic` in place of its topic event, as event IDs. */
+function stateWithTopic(on: RoomHead, topic: { eventId: string }): string[] {
+  const replaced = on.state.get(stateKey('m.room.topic', ''))!.eventId;
+  return [...[...on.state.values()].map((e) => e.eventId).filter((id) => id !== replaced), topic.eventId];
+}
+
+/** Rita's `next`, whose prev events this server lacks, with the events fetched for the gap and the states after them as her server gives them. */
+function receiveAfterGap(
+  roomId: string,
+  next: { eventId: string; pdu: Pdu },
+  fetched: Array<{ eventId: string; pdu: Pdu }>,
+  prevStates: Record<string, string[]>,
+) {
+  return server.submit({
+    kind: 'federatedEvent',
+    sender: RITA,
+    roomId,
+    eventId: next.eventId,
+    pdu: next.pdu as never,
+    outliers: fetched.map((e) => ({ eventId: e.eventId, pdu: e.pdu as never })),
+    prevStates,
+  });
+}
+
 async function local(roomId: string, type: string, content: JsonObject, key?: string) {
   const reply = await server.submit({
     kind: 'send',
@@ -207,35 +239,11 @@ describe('events from other servers that fork the room', () => {
     const roomId = await roomWithRemoteMembers();
     const on = await head(roomId);
     const missing = remoteEvent(on, RON, { type: 'm.room.topic', stateKey: '', content: { topic: 'never sent' } });
-    const next = remoteEvent(
-      {
-        ...on,
-        extremities: [
-          { eventId: missing.eventId, eventNid: 0n, depth: missing.pdu.depth, sha256: missing.pdu.hashes.sha256 },
-        ],
-      },
-      RITA,
-      {
-        type: 'm.room.message',
-        content: { body: 'after a gap' },
-      },
-    );
-    const stateAfterMissing = [
-      ...[...on.state.values()]
-        .map((e) => e.eventId)
-        .filter((id) => id !== on.state.get(stateKey('m.room.topic', ''))!.eventId),
-      missing.eventId,
-    ];
-
-    const reply = await server.submit({
-      kind: 'federatedEvent',
-      sender: RITA,
-      roomId,
-      eventId: next.eventId,
-      pdu: next.pdu as never,
-      outliers: [{ eventId: missing.eventId, pdu: missing.pdu as never }],
-      prevStates: { [missing.eventId]: stateAfterMissing },
+    const next = remoteEvent(onTopOf(on, missing), RITA, {
+      type: 'm.room.message',
+      content: { body: 'after a gap' },
     });
+    const reply = await receiveAfterGap(roomId, next, [missing], { [missing.eventId]: stateWithTopic(on, missing) });
     expect(reply).toMatchObject({ ok: true });
     expect(await stored(missing.eventId)).toMatchObject({ isOutlier: true, streamPos: null });
     expect(await stored(next.eventId)).toMatchObject({ isOutlier: false, isRejected: false, isSoftFailed: false });
@@ -257,32 +265,8 @@ describe('events from other servers that fork the room', () => {
       }),
     };
     const missing = remoteEvent(onGhost, RON, { type: 'm.room.topic', stateKey: '', content: { topic: 'unfounded' } });
-    const next = remoteEvent(
-      {
-        ...on,
-        extremities: [
-          { eventId: missing.eventId, eventNid: 0n, depth: missing.pdu.depth, sha256: missing.pdu.hashes.sha256 },
-        ],
-      },
-      RITA,
-      { type: 'm.room.message', content: { body: 'after a gap' } },
-    );
-    const stateAfterMissing = [
-      ...[...on.state.values()]
-        .map((e) => e.eventId)
-        .filter((id) => id !== on.state.get(stateKey('m.room.topic', ''))!.eventId),
-      missing.eventId,
-    ];
-
-    const reply = await server.submit({
-      kind: 'federatedEvent',
-      sender: RITA,
-      roomId,
-      eventId: next.eventId,
-      pdu: next.pdu as never,
-      outliers: [{ eventId: missing.eventId, pdu: missing.pdu as never }],
-      prevStates: { [missing.eventId]: stateAfterMissing },
-    });
+    const next = remoteEvent(onTopOf(on, missing), RITA, { type: 'm.room.message', content: { body: 'after a gap' } });
+    const reply = await receiveAfterGap(roomId, next, [missing], { [missing.eventId]: stateWithTopic(on, missing) });
     expect(reply).toMatchObject({ ok: true });
     expect(await stored(missing.eventId)).toBeNull();
     const before = await reader.stateBefore(next.eventId);
@@ -296,8 +280,7 @@ describe('events from other servers that fork the room', () => {
     await local(roomId, 'm.room.join_rules', { join_rule: 'invite' }, '');
     // On Rita's side, unseen here: two renames, then a message on them.
     const after = (on: RoomHead, event: { eventId: string; pdu: Pdu }): RoomHead => ({
-      ...on,
-      extremities: [{ eventId: event.eventId, eventNid: 0n, depth: event.pdu.depth, sha256: event.pdu.hashes.sha256 }],
+      ...onTopOf(on, event),
       state: new Map(on.state).set(stateKey(event.pdu.type, event.pdu.state_key!), {
         eventId: event.eventId,
         eventNid: 0n,
@@ -322,15 +305,7 @@ describe('events from other servers that fork the room', () => {
     });
     const stateAfterTwo = [...after(after(forkPoint, one), two).state.values()].map((e) => e.eventId);
 
-    const reply = await server.submit({
-      kind: 'federatedEvent',
-      sender: RITA,
-      roomId,
-      eventId: next.eventId,
-      pdu: next.pdu as never,
-      outliers: [one, two].map((e) => ({ eventId: e.eventId, pdu: e.pdu as never })),
-      prevStates: { [two.eventId]: stateAfterTwo },
-    });
+    const reply = await receiveAfterGap(roomId, next, [one, two], { [two.eventId]: stateAfterTwo });
     expect(reply).toMatchObject({ ok: true });
     // Resolution of the two sides: the invite-only rule stands, and Rita's rename (a joined member's) with it.
     const current = (await head(roomId)).state;
