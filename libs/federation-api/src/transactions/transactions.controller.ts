@@ -1,4 +1,4 @@
-import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Inject, Logger, Param, Put, UseGuards } from '@nestjs/common';
 import { DeviceListStore } from '@lattice/accounts';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig, type TenantConfig } from '@lattice/config';
 import {
@@ -59,6 +59,7 @@ const REMEMBERED = 1_000;
 @Controller('_matrix/federation/v1/send')
 @UseGuards(FederationAuthGuard)
 export class TransactionsController {
+  private readonly logger = new Logger(TransactionsController.name);
   /** Absent when presence is turned off: m.presence EDUs are then ignored. */
   private readonly presence: PresenceEduReceiver | undefined;
   private readonly answered = new Map<string, Promise<JsonObject>>();
@@ -184,9 +185,18 @@ export class TransactionsController {
             pdu,
             outliers,
             prevStates,
+            rejectionIsDone: true,
           })
           .then(
-            () => ({}),
+            ({ rejected }) => {
+              // server-server-api PUT /send/{txnId}: "If no error is present, the PDU can be considered successfully
+              // handled", and "Rejection": "If an event in an incoming transaction is rejected, this should not cause
+              // the transaction request to be responded to with an error response." A rejected PDU was handled (stored
+              // as rejected; resending it changes nothing), so its entry is empty, as Synapse answers; an error is for
+              // a PDU this server could not process (bad signature, unknown room, denied by the ACL).
+              if (rejected) this.logger.debug(`${eventId} from ${origin} stored as rejected: ${rejected}`);
+              return {};
+            },
             (e: Error) => {
               if (e instanceof MatrixError) return { error: e.message };
               throw e;
