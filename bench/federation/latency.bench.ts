@@ -109,7 +109,9 @@ export async function run(): Promise<Record<string, number>> {
     };
     for (const [kind, send] of Object.entries(kinds)) {
       const times: number[] = [];
+      const cpu = process.cpuUsage();
       for (let i = 0; i < ROUNDS; i++) times.push(await timeOne(() => send(i)));
+      const used = process.cpuUsage(cpu);
       times.sort((x, y) => x - y);
       results[`${kind} sent on one deployment, in /sync on the other: median ms (${ROUNDS})`] = Math.round(
         times[Math.floor(times.length / 2)],
@@ -117,6 +119,10 @@ export async function run(): Promise<Record<string, number>> {
       results[`${kind} sent on one deployment, in /sync on the other: p90 ms`] = Math.round(
         times[Math.floor(times.length * 0.9)],
       );
+      // Both deployments run in this process: their CPU per event (send, federation both ways, both /syncs) moves
+      // less with the machine's load than the times above.
+      results[`${kind}: CPU of both deployments per event, ms`] =
+        Math.round(((used.user + used.system) / 1000 / ROUNDS) * 10) / 10;
     }
     return results;
   } finally {
