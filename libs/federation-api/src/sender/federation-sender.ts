@@ -256,6 +256,9 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
         await this.outbox.enqueue(routes[i].destinations, routes[i].origin, { pdu: event.pdu, eventId: event.eventId });
         routes[i].destinations.forEach((server) => this.flush(server));
       }
+      // What this page queued goes out now, while the cursor is recorded: it is in the outbox already (routed again
+      // after a crash before the advance, it is queued once per destination and the receiver skips what it has).
+      this.sendFlushedDuringPass();
       // Positions with no timeline event (outliers, invites from other servers) are passed over too.
       position = headers.length === ROUTING_PAGE ? headers[headers.length - 1].streamPos : upTo;
       await this.cursor.advance(position);
