@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import { AccountStore } from '@lattice/accounts';
@@ -130,9 +130,16 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
     preset: 'public_chat',
   });
   const joining = performance.now();
+  let window = joining;
   await inParallel(others, async (m, i) => {
     await call(target.url, m, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
-    if ((i + 1) % 1000 === 0) console.log(`  ... ${name}: ${i + 1} joined (${seconds(joining)} s)`);
+    if ((i + 1) % 1000 === 0) {
+      const rate = Math.round(1000 / ((performance.now() - window) / 1000));
+      window = performance.now();
+      console.log(
+        `  ... ${name}: ${i + 1} joined (${seconds(joining)} s; the last 1,000 at ${rate}/s, load ${loadavg()[0].toFixed(1)})`,
+      );
+    }
   });
   results[`filling the room: joins per second`] = Math.round(others.length / ((performance.now() - joining) / 1000));
   await inParallel(others, (m, i) =>
@@ -284,14 +291,15 @@ async function startLatticeTarget(
       const { user, system } = process.cpuUsage();
       return (user + system) / 1e6;
     },
-    makeUsers: async (count) => {
+    makeUsers: (count) => {
       const accounts = server.app.get(AccountStore);
-      const members: Member[] = [];
-      for (let i = 0; i < count; i++) {
-        const userId = await accounts.createUser('localhost', `member${i}`, undefined);
-        members.push({ userId, token: (await accounts.startSession(userId, {})).accessToken });
-      }
-      return members;
+      return inParallel(
+        Array.from({ length: count }, (_, i) => `member${i}`),
+        async (localpart) => {
+          const userId = await accounts.createUser('localhost', localpart, undefined);
+          return { userId, token: (await accounts.startSession(userId, {})).accessToken };
+        },
+      );
     },
     notificationRows: (eventId) =>
       server.app.get<Database>(DATABASE).prisma.eventPushAction.count({ where: { eventId } }),
