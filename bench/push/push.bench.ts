@@ -21,6 +21,8 @@ const SERIES = Number(process.env.LATTICE_BENCH_PUSH_MESSAGES ?? 20);
 const SERIES_INTERVAL_MS = 500;
 /** Requests in flight at once while the room fills (joins of one room are ordered by the server anyway). */
 const CONCURRENCY = 16;
+/** Accounts made at once through the account store: each is a transaction, and more wait past Prisma's limit on a busy machine. */
+const ACCOUNT_CONCURRENCY = 4;
 const WAIT_MS = 1_200_000;
 const SERVERS = ['lattice-embedded', 'lattice-pg', 'synapse'] as const;
 type ServerName = (typeof SERVERS)[number];
@@ -55,11 +57,15 @@ async function call<T>(url: string, member: Member, method: string, path: string
   return res.body;
 }
 
-async function inParallel<T, R>(items: T[], fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function inParallel<T, R>(
+  concurrency: number,
+  items: T[],
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+    Array.from({ length: concurrency }, async () => {
       while (next < items.length) {
         const i = next++;
         results[i] = await fn(items[i], i);
@@ -131,7 +137,7 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
   });
   const joining = performance.now();
   let window = joining;
-  await inParallel(others, async (m, i) => {
+  await inParallel(CONCURRENCY, others, async (m, i) => {
     await call(target.url, m, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
     if ((i + 1) % 1000 === 0) {
       const rate = Math.round(1000 / ((performance.now() - window) / 1000));
@@ -142,7 +148,7 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
     }
   });
   results[`filling the room: joins per second`] = Math.round(others.length / ((performance.now() - joining) / 1000));
-  await inParallel(others, (m, i) =>
+  await inParallel(CONCURRENCY, others, (m, i) =>
     call(target.url, m, 'POST', '/pushers/set', {
       kind: 'http',
       app_id: 'org.example.bench',
@@ -294,6 +300,7 @@ async function startLatticeTarget(
     makeUsers: (count) => {
       const accounts = server.app.get(AccountStore);
       return inParallel(
+        ACCOUNT_CONCURRENCY,
         Array.from({ length: count }, (_, i) => `member${i}`),
         async (localpart) => {
           const userId = await accounts.createUser('localhost', localpart, undefined);
@@ -320,6 +327,7 @@ async function startLatticeTarget(
 async function registerWithSharedSecret(url: string, count: number): Promise<Member[]> {
   const password = 'push bench password';
   return inParallel(
+    CONCURRENCY,
     Array.from({ length: count }, (_, i) => `member${i}`),
     async (username) => {
       const endpoint = `${url}/_synapse/admin/v1/register`;
