@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setImmediate } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
@@ -27,8 +26,6 @@ interface OutboxRow {
 const SWEEP_MS = 1_000;
 /** Pushers one replica delivers to at once. */
 const CLAIM_BATCH = 200;
-/** Pushes in flight at once: a wave goes out in slices of this many, so it never floods the event loop. */
-const PUSHES_IN_FLIGHT = 50;
 /** Pushes of one pusher sent per round, on average (they go one after another, in order). */
 const ROWS_PER_ROUND = 50;
 
@@ -181,7 +178,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Every pusher's due pushes, in order, the pushers side by side: a wave
-   * sends each pusher its next push (PUSHES_IN_FLIGHT at a time), then deletes the rows of every push the
+   * sends each pusher its next push, then deletes the rows of every push the
    * gateways answered in one statement (one per push was most of a push's
    * cost on the embedded database). A replica killed mid-wave has at most one
    * answered row per pusher not yet deleted, so sends again at most one push
@@ -194,23 +191,19 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
     let active = queues.filter((q) => q.rows.length > 0);
     while (active.length > 0 && !this.stopped) {
       const answered: bigint[] = [];
-      for (let at = 0; at < active.length; at += PUSHES_IN_FLIGHT) {
-        // Between slices the event loop serves what else is waiting (a send's request, its database answers) first.
-        if (at > 0) await setImmediate();
-        await Promise.all(
-          active.slice(at, at + PUSHES_IN_FLIGHT).map(async (q) => {
-            const row = q.rows.shift()!;
-            try {
-              const outcome = (await this.renew(q.pusher)) ? await this.push(q.pusher, row, q.unread) : 'gone';
-              if (outcome === 'sent') answered.push(row.id);
-              else q.rows = [];
-            } catch (e) {
-              q.rows = [];
-              this.logger.warn(`pusher ${q.pusher.pusherId}: ${(e as Error).message}`);
-            }
-          }),
-        );
-      }
+      await Promise.all(
+        active.map(async (q) => {
+          const row = q.rows.shift()!;
+          try {
+            const outcome = (await this.renew(q.pusher)) ? await this.push(q.pusher, row, q.unread) : 'gone';
+            if (outcome === 'sent') answered.push(row.id);
+            else q.rows = [];
+          } catch (e) {
+            q.rows = [];
+            this.logger.warn(`pusher ${q.pusher.pusherId}: ${(e as Error).message}`);
+          }
+        }),
+      );
       if (answered.length > 0) await this.db.pushOutbox.deleteMany({ where: { id: { in: answered } } });
       active = active.filter((q) => q.rows.length > 0);
     }
