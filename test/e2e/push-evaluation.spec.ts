@@ -76,6 +76,42 @@ describe('push evaluation off the send path', () => {
     }
   });
 
+  it("writes a large room's notifications in several statements, each member counted and pushed once", async () => {
+    server.app.get(NotificationRecorder, { strict: false }).rowsPerStatement = 2;
+    const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
+    const members = await Promise.all(
+      ['bea', 'carol', 'dan', 'erin'].map((n) => registerClient(server.url, `chunk-${n}`)),
+    );
+    for (const [i, member] of members.entries()) {
+      await member.joinRoom(roomId);
+      await member.setPusher({
+        kind: 'http',
+        app_id: 'org.example.app',
+        app_display_name: 'Example',
+        device_display_name: 'Phone',
+        pushkey: `chunk-${i}`,
+        lang: 'en',
+        data: { url: gateway.url, format: 'event_id_only' },
+      } as never);
+    }
+    const { event_id: eventId } = await alice.sendTextMessage(roomId, 'to five people, two rows at a time');
+    const pushed = () => gateway.received.filter((p) => p.notification.event_id === eventId);
+    await eventually('a push for every member', () => pushed().length >= members.length, 20_000);
+    expect(
+      pushed()
+        .map((p) => p.pushkey)
+        .sort(),
+    ).toEqual(['chunk-0', 'chunk-1', 'chunk-2', 'chunk-3']);
+    for (const member of members) {
+      const sync = (await (
+        await fetch(`${server.url}/_matrix/client/v3/sync`, {
+          headers: { authorization: `Bearer ${member.getAccessToken()}` },
+        })
+      ).json()) as { rooms: { join: Record<string, { unread_notifications: unknown }> } };
+      expect(sync.rooms.join[roomId].unread_notifications).toEqual({ notification_count: 1, highlight_count: 0 });
+    }
+  });
+
   it('evaluates at start the events committed before the process stopped without evaluating them, and pushes each once', async () => {
     const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
     await bob.joinRoom(roomId);

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import type { OutputRoomEvent } from '@lattice/contracts';
@@ -43,13 +44,16 @@ type EvaluatedPdu = PushEvent & { sender: string; type: string; content: Record<
  * off the send path: it consumes the room-server's output, as many events
  * at a time as arrived together, reading each room's members and rules once
  * for all of its events. The rows, the pushes they call for and each room's
- * evaluated position (`push_room_progress`) are written in one statement,
- * then announced (output.pushProgress, which /sync waits for); the (user,
- * event) key makes a redelivered or re-evaluated event write and push
- * nothing twice.
+ * evaluated position (`push_room_progress`, last) are written in chunks
+ * (write), then announced (output.pushProgress, which /sync waits for); the
+ * (user, event) key makes a redelivered or re-evaluated event write and
+ * push nothing twice.
  */
 @Injectable()
 export class NotificationRecorder {
+  /** Notification rows per statement: bounds how long one statement holds the database and the event loop. */
+  rowsPerStatement = 1_000;
+
   constructor(
     @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
@@ -133,24 +137,26 @@ export class NotificationRecorder {
       }
       outcomes.delete(pdu.sender);
       const rows: NotificationRow[] = [];
-      for (const [userId, outcome] of outcomes)
-        if (notifies(outcome))
-          rows.push({
-            userId,
-            notify: outcome.notify,
-            highlight: outcome.highlight,
-            actions: JSON.stringify(outcome.actions),
-          });
+      // Most members share one outcome (the generic one): its actions are serialised once, not once per member.
+      const actions = new Map<PushOutcome, string>();
+      for (const [userId, outcome] of outcomes) {
+        if (!notifies(outcome)) continue;
+        if (!actions.has(outcome)) actions.set(outcome, JSON.stringify(outcome.actions));
+        rows.push({ userId, notify: outcome.notify, highlight: outcome.highlight, actions: actions.get(outcome)! });
+      }
       if (rows.length > 0) evaluated.push({ event, threadId: await this.rooms.threadOf(pdu.content), rows });
     }
     return evaluated;
   }
 
   /**
-   * One statement (so atomic without a transaction's round trips): allocates a notifications position per
-   * event that notifies, inserts the rows, queues the pushes of the rows newly inserted, and moves each
-   * room's evaluated position. Returns the position of each room's last event that notifies, and how
-   * many pushes were queued.
+   * Writes the rows rowsPerStatement at a time, each chunk one statement (atomic without a transaction's round trips),
+   * yielding to the event loop between chunks so that a room of 10,000 members does not hold the database (the
+   * embedded one runs in this process's thread) or the event loop from the sends in the meantime. The first
+   * chunk allocates a notifications position per event that notifies; each inserts its rows and queues the
+   * pushes of the rows newly inserted; the last moves each room's evaluated position, so a process that stops
+   * between chunks evaluates the events again and the (user, event) key writes and pushes only what was
+   * missing. Returns the position of each room's last event that notifies, and how many pushes were queued.
    */
   private async write(
     evaluated: EvaluatedEvent[],
@@ -167,8 +173,34 @@ export class NotificationRecorder {
     const rows = evaluated.flatMap(({ event, threadId, rows }, ordinal) =>
       rows.map((row) => ({ ...row, event, threadId, ordinal })),
     );
+    let last: bigint | undefined;
+    let queued = 0;
+    for (let at = 0; at < rows.length; at += this.rowsPerStatement) {
+      if (at > 0) await setImmediate();
+      const final = at + this.rowsPerStatement >= rows.length;
+      const written = await this.writeChunk(
+        rows.slice(at, at + this.rowsPerStatement),
+        evaluated.length,
+        last,
+        final ? progress : [],
+      );
+      last = BigInt(written.last);
+      queued += written.queued;
+    }
+    const first = firstAllocated(last!, evaluated.length);
+    const positions = new Map(evaluated.map(({ event }, ordinal) => [event.roomId, first + BigInt(ordinal)]));
+    return { positions, queued };
+  }
+
+  /** One chunk of write's rows; `last` is the last position the first chunk allocated (undefined: allocate). */
+  private async writeChunk(
+    rows: Array<NotificationRow & { event: OutputRoomEvent; threadId: string; ordinal: number }>,
+    events: number,
+    last: bigint | undefined,
+    progress: Array<{ roomId: string; streamPos: bigint }>,
+  ): Promise<{ last: bigint; queued: number }> {
     const [written] = await this.db.$queryRawUnsafe<Array<{ last: bigint; queued: number }>>(
-      `WITH alloc AS (${allocationSql("'notifications'", '$13::bigint')}),
+      `WITH alloc AS (${last === undefined ? allocationSql("'notifications'", '$13::bigint') : 'SELECT $14::bigint AS position'}),
        ins AS (
          INSERT INTO event_push_actions (user_id, event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos)
          SELECT u.user_id, u.event_id, u.room_id, u.stream_pos, u.thread_id, u.notify, u.highlight, u.actions, $10,
@@ -198,11 +230,10 @@ export class NotificationRecorder {
       BigInt(Date.now()),
       progress.map((p) => p.roomId),
       progress.map((p) => p.streamPos),
-      evaluated.length,
+      events,
+      ...(last === undefined ? [] : [last]),
     );
-    const first = firstAllocated(written.last!, evaluated.length);
-    const positions = new Map(evaluated.map(({ event }, ordinal) => [event.roomId, first + BigInt(ordinal)]));
-    return { positions, queued: written.queued };
+    return { last: BigInt(written.last), queued: written.queued };
   }
 
   private async displayName(roomId: string, userId: string): Promise<string | undefined> {

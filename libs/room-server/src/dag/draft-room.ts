@@ -26,7 +26,7 @@ export class DraftRoom {
     stored: RoomHead,
     private readonly reader: DagReader,
   ) {
-    this.head = { ...stored, state: new Map(stored.state), extremities: [...stored.extremities] };
+    this.head = { ...stored, extremities: [...stored.extremities] };
     this.current = { entries: this.head.state, snapshotNid: stored.snapshotNid };
   }
 

@@ -1,7 +1,7 @@
 import { eventSourceOf, resolveState, type ResolvableEvent, type RoomVersion } from '@lattice/protocol';
 import type { StateEntry } from '@lattice/rooms';
 import type { DagReader } from './dag-reader';
-import { distinctStates, stateMapOf, type StateSet } from './state-set';
+import { differences, distinctStates, stateMapOf, type StateSet } from './state-set';
 
 /**
  * One state from several (the states after an event's prev events, or
@@ -29,5 +29,5 @@ export async function resolveStateSets(
     const entry = known.get(eventId) ?? { eventId, eventNid: 0n, pdu: source.get(eventId)!.pdu };
     entries.set(key, entry);
   }
-  return { entries, base: distinct[0] };
+  return { entries, base: distinct[0], changes: differences(distinct[0].entries, entries) };
 }

@@ -8,18 +8,19 @@ const MAX_LAYERED_CHANGES = 8;
 export type SnapshotPlan = { base: StateSet; changes: StateEntry[] } | { full: StateEntry[] };
 
 /**
- * The entries a set adds to or changes in its base. A set whose base is
- * not known or that drops an entry of it (state resolution can) is stored
- * whole.
+ * The entries a set adds to or changes in its base: its recorded changes,
+ * so planning costs what changed, not the size of the state. A set whose
+ * base is not known or that drops an entry of it (state resolution can) is
+ * stored whole.
  */
 export function planSnapshot(set: StateSet): SnapshotPlan {
-  const base = set.base;
-  if (!base) return { full: [...set.entries.values()] };
-  for (const key of base.entries.keys()) if (!set.entries.has(key)) return { full: [...set.entries.values()] };
-  const changes = [...set.entries]
-    .filter(([key, entry]) => base.entries.get(key)?.eventId !== entry.eventId)
-    .map(([, entry]) => entry);
-  return changes.length <= MAX_LAYERED_CHANGES ? { base, changes } : { full: [...set.entries.values()] };
+  if (!set.base) return { full: [...set.entries.values()] };
+  const changes: StateEntry[] = [];
+  for (const entry of set.changes.values()) {
+    if (!entry) return { full: [...set.entries.values()] };
+    changes.push(entry);
+  }
+  return changes.length <= MAX_LAYERED_CHANGES ? { base: set.base, changes } : { full: [...set.entries.values()] };
 }
 
 /** The sets that may have to be written for `set` (it, then its bases), up to one already stored. */

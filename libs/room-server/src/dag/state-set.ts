@@ -1,18 +1,22 @@
 import { stateKey, type Pdu, type StateMap } from '@lattice/protocol';
 import type { StateEntry } from '@lattice/rooms';
 
+/** What a set derived while planning does to its base: the entries it sets, and the keys it drops (null). */
+export type StateChanges = Map<string, StateEntry | null>;
+
 /**
  * A state of the room (the state before or after some event) as the writer
  * handles it: its entries, and where it is or will be stored. A set loaded
  * from a stored snapshot knows its `snapshotNid` (null: the empty state
  * before the create event); a set made while planning names the `base` it
- * was derived from, so storing it costs one layer per changed entry.
+ * was derived from and its `changes` there, so storing it, and moving the
+ * current state to it, costs what changed, not the size of the room's state
+ * (a join to a room of 10,000 members changes one entry).
  */
-export interface StateSet {
+export type StateSet = {
   entries: Map<string, StateEntry>;
   snapshotNid?: bigint | null;
-  base?: StateSet;
-}
+} & ({ base?: undefined; changes?: undefined } | { base: StateSet; changes: StateChanges });
 
 /** The empty state: what the create event is sent on. */
 export const EMPTY_STATE: StateSet = { entries: new Map(), snapshotNid: null };
@@ -29,13 +33,50 @@ export function stateAfter(
   rejected: boolean,
 ): StateSet {
   if (rejected || event.pdu.state_key === undefined) return before;
+  const key = stateKey(event.pdu.type, event.pdu.state_key);
+  const entry = { eventId: event.eventId, eventNid: event.eventNid ?? 0n, pdu: event.pdu };
   const entries = new Map(before.entries);
-  entries.set(stateKey(event.pdu.type, event.pdu.state_key), {
-    eventId: event.eventId,
-    eventNid: event.eventNid ?? 0n,
-    pdu: event.pdu,
-  });
-  return { entries, base: before };
+  entries.set(key, entry);
+  return { entries, base: before, changes: new Map([[key, entry]]) };
+}
+
+/**
+ * What `set` changes over the state stored as `snapshotNid` (an entry, or
+ * null for a dropped key), when it was derived from that state while
+ * planning; undefined when it was not (it came from another snapshot).
+ * Later changes win: the chain is walked from `set` down.
+ */
+export function changesSince(set: StateSet, snapshotNid: bigint | null): StateChanges | undefined {
+  const changes: StateChanges = new Map();
+  for (let s: StateSet = set; s.snapshotNid !== snapshotNid; s = s.base) {
+    if (!s.base) return undefined;
+    for (const [key, entry] of s.changes) if (!changes.has(key)) changes.set(key, entry);
+  }
+  return changes;
+}
+
+/**
+ * What moving a room's current state from its stored head to `next`
+ * changes, and the entries that may still lack their nid (planned ones):
+ * along the planning chain when `next` was derived from the head's
+ * snapshot, entry by entry otherwise.
+ */
+export function currentStateChanges(
+  head: { state: Map<string, StateEntry>; snapshotNid: bigint | null },
+  next: StateSet,
+): { changes: StateChanges; unnumbered: StateEntry[] } {
+  const derived = changesSince(next, head.snapshotNid);
+  const changes = derived ?? differences(head.state, next.entries);
+  const candidates = derived ? [...derived.values()] : [...next.entries.values()];
+  return { changes, unnumbered: candidates.filter((e): e is StateEntry => !!e && !e.eventNid) };
+}
+
+/** The changes that turn `from` into `to`, entry by entry: for states not derived from one another. */
+export function differences(from: Map<string, StateEntry>, to: Map<string, StateEntry>): StateChanges {
+  const changes: StateChanges = new Map();
+  for (const [key, entry] of to) if (from.get(key)?.eventId !== entry.eventId) changes.set(key, entry);
+  for (const key of from.keys()) if (!to.has(key)) changes.set(key, null);
+  return changes;
 }
 
 /** The set as state resolution takes it: stateKey -> event ID. */
@@ -59,21 +100,21 @@ export function distinctStates(sets: StateSet[]): StateSet[] {
 }
 
 /**
- * The users whose membership changed between two current states other than
- * by one of `events` itself: state resolution brought another member event
- * in (or dropped one). Their syncs must learn of the room.
+ * The users whose membership `changes` (of the current state `old`) change
+ * other than by one of `events` itself: state resolution brought another
+ * member event in (or dropped one). Their syncs must learn of the room.
  */
 export function membershipsChangedByResolution(
   old: Map<string, StateEntry>,
-  next: Map<string, StateEntry>,
+  changes: StateChanges,
   events: Array<{ eventId: string }>,
 ): string[] {
   const own = new Set(events.map((e) => e.eventId));
   const users = new Set<string>();
-  for (const [key, entry] of next)
-    if (entry.pdu.type === 'm.room.member' && old.get(key)?.eventId !== entry.eventId && !own.has(entry.eventId))
-      users.add(entry.pdu.state_key!);
-  for (const [key, entry] of old)
-    if (entry.pdu.type === 'm.room.member' && !next.has(key)) users.add(entry.pdu.state_key!);
+  for (const [key, entry] of changes) {
+    const member = (entry ?? old.get(key))?.pdu;
+    if (member?.type !== 'm.room.member' || (entry && own.has(entry.eventId))) continue;
+    if (old.get(key)?.eventId !== entry?.eventId) users.add(member.state_key!);
+  }
   return [...users];
 }

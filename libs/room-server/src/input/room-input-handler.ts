@@ -62,7 +62,7 @@ import {
 import type { DagReader } from '../dag/dag-reader';
 import { DraftRoom } from '../dag/draft-room';
 import { checkAgainstAuthEvents } from '../dag/receipt-checks';
-import { membershipsChangedByResolution } from '../dag/state-set';
+import { currentStateChanges, membershipsChangedByResolution } from '../dag/state-set';
 import { planReceivedEvent } from './plan-received-event';
 import { roomsWithGuestAccessChange, type GuestEviction } from './guest-eviction';
 import { serverAclRefusal } from './server-acl-policy';
@@ -235,7 +235,7 @@ export class RoomInputHandler {
     const writes = [...rooms.values()].map((r) => r.draft.write(r.head, r.epoch)).filter((w) => w.events.length > 0);
     const processed = run.map(({ input }, i) => ({ inputId: input.inputId, reply: JSON.stringify(replies[i]) }));
     const resolvedMembers = writes.map((w) =>
-      membershipsChangedByResolution(w.head.state, w.next.state.entries, w.events),
+      membershipsChangedByResolution(w.head.state, currentStateChanges(w.head, w.next.state).changes, w.events),
     );
     const persisted = await this.store.persist(writes, processed);
     for (const write of writes) this.heads.set(write.head.roomId, { head: write.head, epoch: write.epoch });

@@ -20,7 +20,7 @@ import {
 } from '@lattice/storage';
 import { roomPersistDuration } from '@lattice/telemetry';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
-import type { StateSet } from '../dag/state-set';
+import { currentStateChanges, type StateChanges, type StateSet } from '../dag/state-set';
 import { insertEvents, writeEventDetails, type EventRow, type RelationRow, type SearchRow } from './bulk-rows';
 import { NidInterner } from './interning';
 import { SnapshotWriter } from './snapshot-writer';
@@ -453,10 +453,12 @@ export class RoomStore {
       return { advancedHeads: advanced, written: snapshots.written };
     });
 
-    // Only now that they are committed may planned sets carry their snapshots.
+    // Only now that they are committed may planned sets carry their snapshots, and planned entries their nids.
     for (const [set, nid] of writtenSets) set.snapshotNid = nid;
-    for (const { write, state, extremities, snapshotNid } of advancedHeads)
-      Object.assign(write.head, { state, extremities, snapshotNid });
+    for (const { write, numbered, extremities, snapshotNid } of advancedHeads) {
+      for (const [entry, nid] of numbered) entry.eventNid = nid;
+      Object.assign(write.head, { state: write.next.state.entries, extremities, snapshotNid });
+    }
     return advancedHeads.map((a) => a.persisted);
   }
 
@@ -591,10 +593,8 @@ function pdusWritten(writes: RoomWrite[]): Pdu[] {
       pdus.push(...('full' in plan ? plan.full : plan.changes).map((entry) => entry.pdu));
     }
   }
-  for (const { head, next } of writes) {
-    for (const [key, entry] of next.state.entries)
-      if (head.state.get(key)?.eventId !== entry.eventId) pdus.push(entry.pdu);
-  }
+  for (const { head, next } of writes)
+    for (const entry of currentStateChanges(head, next.state).changes.values()) if (entry) pdus.push(entry.pdu);
   return pdus;
 }
 
@@ -654,10 +654,13 @@ async function insertEventRows(
   return inserted;
 }
 
-/** A room advanced by a write: its new state and extremities, with nids, to become its head once committed. */
+/**
+ * A room advanced by a write: its extremities with nids, to become its head once committed with the write's next
+ * state, whose planned entries then learn their nids (`numbered`).
+ */
 interface AdvancedRoom {
   write: RoomWrite;
-  state: Map<string, StateEntry>;
+  numbered: Array<[StateEntry, bigint]>;
   extremities: Extremity[];
   snapshotNid: bigint | null;
   persisted: PersistedEvent[];
@@ -672,15 +675,14 @@ async function advanceRooms(
 ): Promise<AdvancedRoom[]> {
   const advanced: AdvancedRoom[] = [];
   for (const { write, persisted, positions, lastPosition } of inserted) {
-    const nidOf = await snapshots.nidsOf([...write.next.state.entries.values(), ...write.next.extremities]);
-    const state = new Map(
-      [...write.next.state.entries].map(([key, entry]) => [key, { ...entry, eventNid: nidOf(entry) }]),
-    );
+    const { changes, unnumbered } = currentStateChanges(write.head, write.next.state);
+    const nidOf = await snapshots.nidsOf([...unnumbered, ...write.next.extremities]);
     const extremities = write.next.extremities.map((x) => ({ ...x, eventNid: nidOf(x) }));
     await updateCurrentState(
       tx,
       write.head,
-      state,
+      changes,
+      nidOf,
       (eventId) => positions.get(eventId) ?? lastPosition,
       interned.typeNid,
       (pdu) => interned.keyNid(pdu)!,
@@ -688,7 +690,8 @@ async function advanceRooms(
     const snapshotNid = await snapshots.ensure(write.head.roomNid, write.next.state);
     if (snapshotNid !== write.head.snapshotNid)
       await tx.room.update({ where: { roomNid: write.head.roomNid }, data: { stateSnapshotNid: snapshotNid } });
-    advanced.push({ write, state, extremities, snapshotNid, persisted });
+    const numbered = unnumbered.map((entry): [StateEntry, bigint] => [entry, nidOf(entry)]);
+    advanced.push({ write, numbered, extremities, snapshotNid, persisted });
   }
   return advanced;
 }
@@ -915,23 +918,31 @@ function memberColumns(pdu: Pdu): { userId: string | null; membership: string | 
 }
 
 /**
- * Brings current_state to the write's new state: rows whose event changed
- * are rewritten with the position that changed them (the event's own, or
- * the write's last when state resolution brought an older event back), and
- * rows that resolution dropped are deleted.
+ * Brings current_state to the write's new state, row by row for what it
+ * changes: rows whose event changed are rewritten with the position that
+ * changed them (the event's own, or the write's last when state resolution
+ * brought an older event back), and rows that resolution dropped are deleted.
  */
 async function updateCurrentState(
   tx: Prisma.TransactionClient,
   head: RoomHead,
-  state: Map<string, StateEntry>,
+  changes: StateChanges,
+  nidOf: (entry: StateEntry) => bigint,
   positionOf: (eventId: string) => bigint,
   typeNid: (pdu: Pdu) => number,
   keyNid: (pdu: Pdu) => number,
 ): Promise<void> {
   const roomNid = head.roomNid;
-  for (const [key, entry] of state) {
-    if (head.state.get(key)?.eventId === entry.eventId) continue;
-    const { pdu, eventNid } = entry;
+  const dropped: bigint[] = [];
+  for (const [key, entry] of changes) {
+    const old = head.state.get(key);
+    if (!entry) {
+      if (old) dropped.push(old.eventNid);
+      continue;
+    }
+    if (old?.eventId === entry.eventId) continue;
+    const { pdu } = entry;
+    const eventNid = nidOf(entry);
     const { userId, membership } = memberColumns(pdu);
     const [t, k, streamPos] = [typeNid(pdu), keyNid(pdu), positionOf(entry.eventId)];
     await tx.currentState.upsert({
@@ -940,7 +951,6 @@ async function updateCurrentState(
       update: { eventNid, userId, membership, streamPos },
     });
   }
-  const dropped = [...head.state].filter(([key]) => !state.has(key)).map(([, entry]) => entry.eventNid);
   if (dropped.length) await tx.currentState.deleteMany({ where: { roomNid, eventNid: { in: dropped } } });
 }
 
