@@ -114,6 +114,11 @@ export class InProcessBus implements Bus {
     }
   }
 
+  /** Resolves once what was published so far has reached the stream consumers (consume; durable ones go at their own pace). */
+  async delivered(): Promise<void> {
+    await this.streamTail;
+  }
+
   consume<S extends StreamSubject>(subject: S, handler: StreamHandler<S>): void {
     const list = this.consumers.get(subject) ?? [];
     list.push(handler as unknown as StreamHandler<StreamSubject>);
