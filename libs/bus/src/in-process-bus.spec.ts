@@ -140,4 +140,19 @@ describe('InProcessBus', () => {
     await bus.close();
     expect(batches).toEqual([['1', '2'], ['1', '2'], ['3']]);
   });
+
+  it('answers a request before the consumers of what its handler published run', async () => {
+    const bus = new InProcessBus();
+    const order: string[] = [];
+    bus.consume('output.typing', () => void order.push('consumed'));
+    await bus.consumeDurable('output.typing', 'test', async () => void order.push('consumed durably'));
+    bus.serve('room.input', async (batch) => {
+      await bus.publish('output.typing', { roomId: '!a:s', userId: '@u:s', typing: true, timeoutMs: 0 });
+      return batch.map(() => ok());
+    });
+    await bus.request('room.input', send('!a:s', 1), '!a:s').then(() => order.push('answered'));
+    await bus.close();
+    expect(order[0]).toBe('answered');
+    expect(order.sort()).toEqual(['answered', 'consumed', 'consumed durably']);
+  });
 });

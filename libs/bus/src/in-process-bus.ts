@@ -11,6 +11,11 @@ const DURABLE_RETRY_MS = 1_000;
 /** The most events a batch handler gets at once: a backlog is taken in bounded transactions. */
 const MAX_BATCH = 500;
 
+/** Resolves once the event loop's current turn (the promises it settles, the I/O it writes) is done. */
+function afterThisTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** A durable consumer: the events published and not yet handled, and the loop handing them over while there are any. */
 interface Durable {
   deliver(events: unknown[]): Promise<void>;
@@ -29,6 +34,8 @@ export class InProcessBus implements Bus {
   private readonly batchers = new Map<string, RequestBatcher<RequestSubject>>();
   private readonly consumers = new Map<string, Array<StreamHandler<StreamSubject>>>();
   private streamTail: Promise<void> = Promise.resolve();
+  /** Publishes whose stream delivery has not finished. */
+  private undelivered = 0;
   /** Durable consumers, each with its own queue: one that writes what it gets (the app-service sender) holds no other consumer back. */
   private readonly durables = new Map<string, Durable[]>();
   private closing = false;
@@ -54,18 +61,25 @@ export class InProcessBus implements Bus {
   publishAll<S extends StreamSubject>(subject: S, events: ReadonlyArray<BusContract[S]['event']>): Promise<void> {
     const consumers = this.consumers.get(subject) ?? [];
     // Delivered after the publisher continues, in order, like a stream; a failing consumer does not stop the others.
-    this.streamTail = this.streamTail.then(async () => {
-      for (const event of events)
-        for (const consume of consumers)
-          await Promise.resolve(consume(event as never)).catch((e: unknown) =>
-            this.logger.warn(
-              `A consumer of ${subject} failed; the other consumers still get the event, and consumers catch up from the store: ${String(e)}`,
-            ),
-          );
-    });
+    // An idle stream starts delivering on the next turn of the event loop (afterThisTurn), not on a microtask: the
+    // reply of the request that published is written to its client first, instead of waiting for the consumers'
+    // work (the /sync answers an event wakes, push evaluation) that would otherwise run between its promises.
+    const start = this.undelivered++ === 0 ? afterThisTurn() : undefined;
+    this.streamTail = this.streamTail
+      .then(() => start)
+      .then(async () => {
+        for (const event of events)
+          for (const consume of consumers)
+            await Promise.resolve(consume(event as never)).catch((e: unknown) =>
+              this.logger.warn(
+                `A consumer of ${subject} failed; the other consumers still get the event, and consumers catch up from the store: ${String(e)}`,
+              ),
+            );
+      })
+      .finally(() => this.undelivered--);
     for (const durable of this.durables.get(subject) ?? []) {
       durable.queue.push(...events);
-      durable.draining ??= Promise.resolve().then(() => this.drain(durable));
+      durable.draining ??= afterThisTurn().then(() => this.drain(durable));
     }
     return Promise.resolve();
   }
@@ -98,6 +112,11 @@ export class InProcessBus implements Bus {
         await new Promise((resolve) => setTimeout(resolve, DURABLE_RETRY_MS));
       }
     }
+  }
+
+  /** Resolves once what was published so far has reached the stream consumers (consume; durable ones go at their own pace). */
+  async delivered(): Promise<void> {
+    await this.streamTail;
   }
 
   consume<S extends StreamSubject>(subject: S, handler: StreamHandler<S>): void {

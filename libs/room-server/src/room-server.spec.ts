@@ -330,6 +330,7 @@ describe('room-server', () => {
         { request: message(roomId, 'last', 'stale-3'), context: { epoch: 8n, mayBeRepeat: false } },
       ]);
       if (!between.ok || !last.ok || !('eventId' in between) || !('eventId' in last)) throw new Error('send failed');
+      await server.bus.delivered();
       const pdu = server.output.find((e) => e.eventId === last.eventId)!.pdu;
       expect(pdu.prev_events).toEqual([between.eventId]);
     });

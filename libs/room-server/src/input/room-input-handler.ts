@@ -53,6 +53,7 @@ import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-crea
 import { purgeRoom } from '../storage/room-purge';
 import {
   AliasTakenError,
+  RepeatedTransactionError,
   StaleHeadError,
   transactionKey,
   type PersistedEvent,
@@ -152,18 +153,27 @@ export class RoomInputHandler {
   private async applyRun(
     run: Array<{ input: RoomEventInput; epoch: bigint }>,
   ): Promise<Array<RoomInputReplyOf<RoomEventInput['kind']>>> {
-    try {
-      return await this.planAndPersist(run);
-    } catch (e) {
-      // States planned for events that were never stored must not be built on.
-      this.dag.forget();
-      if (!(e instanceof StaleHeadError)) {
-        for (const { input } of run) this.heads.delete(input.roomId);
-        throw e;
+    // A client's transaction ID is nearly always new: it is looked up only once the write finds it recorded (a
+    // retried request), which saves the lookup's round trip on every other send.
+    let lookUpTransactions = false;
+    let reloaded = false;
+    for (;;) {
+      try {
+        return await this.planAndPersist(run, lookUpTransactions);
+      } catch (e) {
+        // States planned for events that were never stored must not be built on.
+        this.dag.forget();
+        if (e instanceof RepeatedTransactionError && !lookUpTransactions) {
+          lookUpTransactions = true;
+        } else if (e instanceof StaleHeadError && !reloaded) {
+          // Another writer got in between our read and our write (a partition handover): reload and try once more.
+          this.heads.delete(e.roomId);
+          reloaded = true;
+        } else {
+          for (const { input } of run) this.heads.delete(input.roomId);
+          throw e;
+        }
       }
-      // Another writer got in between our read and our write (a partition handover): reload and try once more.
-      this.heads.delete(e.roomId);
-      return await this.planAndPersist(run);
     }
   }
 
@@ -174,10 +184,14 @@ export class RoomInputHandler {
    */
   private async planAndPersist(
     run: Array<{ input: RoomEventInput; epoch: bigint }>,
+    lookUpTransactions: boolean,
   ): Promise<Array<RoomInputReplyOf<RoomEventInput['kind']>>> {
     const txnOf = (input: RoomEventInput) =>
       'txn' in input && input.txn ? { userId: input.sender, scope: transactionScope(input), ...input.txn } : undefined;
-    const txns = await this.store.eventsForTransactions(run.flatMap(({ input }) => txnOf(input) ?? []));
+    // Grows as the run plans, so a transaction repeated within the run gets the event its first copy made.
+    const txns = lookUpTransactions
+      ? await this.store.eventsForTransactions(run.flatMap(({ input }) => txnOf(input) ?? []))
+      : new Map<string, string>();
     // Events from other servers this server already has (federation retries are normal), found in one query; grows as the run plans.
     const have = await this.reader.knownEventIds(
       run.flatMap(({ input }) => (input.kind === 'federatedEvent' ? [input.eventId] : [])),

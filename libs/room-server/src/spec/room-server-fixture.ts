@@ -55,11 +55,12 @@ export async function startRoomServer() {
   });
   bus.serve('room.input', (batch) => handler.handle(batch));
   let n = 0;
-  const submit = <S extends Submission>(input: S): Promise<RoomInputReplyOf<S['kind']>> => {
+  /** Resolves once the input is answered and what it published is in `output`. */
+  const submit = async <S extends Submission>(input: S): Promise<RoomInputReplyOf<S['kind']>> => {
     const full = { inputId: `input-${n++}`, serverName: SERVER, ...input } as RoomInput;
-    return bus.request('room.input', full, full.kind === 'createRoom' ? full.sender : full.roomId) as Promise<
-      RoomInputReplyOf<S['kind']>
-    >;
+    const reply = await bus.request('room.input', full, full.kind === 'createRoom' ? full.sender : full.roomId);
+    await bus.delivered();
+    return reply as RoomInputReplyOf<S['kind']>;
   };
   /** Output reaches consumers after the publisher moves on; this waits until everything published so far has. */
   const delivered = () => bus.close();

@@ -110,6 +110,13 @@ export class StaleHeadError extends Error {
   }
 }
 
+/** Thrown when a write records a client transaction ID that is recorded already: the client sent the request again. */
+export class RepeatedTransactionError extends Error {
+  constructor() {
+    super('A client transaction ID of the write is already recorded');
+  }
+}
+
 /**
  * The room-server's storage: rooms, events, DAG edges, state snapshots and
  * current state. Only the room-server writes these tables.
@@ -442,16 +449,20 @@ export class RoomStore {
     const interned = await this.intern(pdusWritten(writes));
     const visible = writes.flatMap((w) => w.events).filter(isVisible);
 
-    const { advancedHeads, written: writtenSets } = await this.db.$transaction(async (tx) => {
-      await first?.(tx);
-      const firstPosition = await this.fence(tx, writes, visible.length);
-      const nids = new Map<string, bigint>();
-      const snapshots = new SnapshotWriter(tx, nids, interned.typeNid, (pdu) => interned.keyNid(pdu)!);
-      const inserted = await insertEventRows(tx, writes, firstPosition, interned, snapshots, nids);
-      const advanced = await advanceRooms(tx, inserted, snapshots, interned);
-      await writeDetails(tx, inserted, advanced, nids, interned, processed);
-      return { advancedHeads: advanced, written: snapshots.written };
-    });
+    const { advancedHeads, written: writtenSets } = await this.db
+      .$transaction(async (tx) => {
+        await first?.(tx);
+        const firstPosition = await this.fence(tx, writes, visible.length);
+        const nids = new Map<string, bigint>();
+        const snapshots = new SnapshotWriter(tx, nids, interned.typeNid, (pdu) => interned.keyNid(pdu)!);
+        const inserted = await insertEventRows(tx, writes, firstPosition, interned, snapshots, nids);
+        const advanced = await advanceRooms(tx, inserted, snapshots, interned);
+        await writeDetails(tx, inserted, advanced, nids, interned, processed);
+        return { advancedHeads: advanced, written: snapshots.written };
+      })
+      .catch((e: unknown) => {
+        throw violates(e, 'txn_ids_pkey') ? new RepeatedTransactionError() : e;
+      });
 
     // Only now that they are committed may planned sets carry their snapshots, and planned entries their nids.
     for (const [set, nid] of writtenSets) set.snapshotNid = nid;
@@ -813,6 +824,14 @@ function snapshotEntries(state: Map<string, bigint>): Array<[number, number, big
     Number(slot.split(':')[1]),
     eventNid,
   ]);
+}
+
+/** Whether a statement failed on this unique constraint (Postgres 23505, as the driver adapter reports it). */
+function violates(error: unknown, constraint: string): boolean {
+  const cause = (
+    error as { meta?: { driverAdapterError?: { cause?: { originalCode?: string; originalMessage?: string } } } }
+  ).meta?.driverAdapterError?.cause;
+  return cause?.originalCode === '23505' && (cause.originalMessage ?? '').includes(`"${constraint}"`);
 }
 
 /** The key of a client transaction in eventsForTransactions' answer. */
