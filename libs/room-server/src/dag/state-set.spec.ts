@@ -3,7 +3,7 @@ import { ALICE, BASE, BOB, CHARLIE, DagBuilder, setOf } from '../spec/dag-events
 import type { DagReader } from './dag-reader';
 import { planSnapshot } from './snapshot-plan';
 import { resolveStateSets } from './resolve-sets';
-import { membershipsChangedByResolution, stateAfter, type StateSet } from './state-set';
+import { changedByResolution, membershipsChangedByResolution, stateAfter, type StateSet } from './state-set';
 
 /** A reader that knows the DagBuilder's events, as the store would: the pure parts run without a database. */
 const readerOf = (dag: DagBuilder, names: string[]) =>
@@ -52,9 +52,9 @@ describe('the state before an event with several prev events', () => {
       new Map(),
     );
     expect(idOf(resolved, 'm.room.member', CHARLIE)).toBe(dag.id('ban'));
-    expect(membershipsChangedByResolution(setOf(dag, [...BASE, 'join']).entries, resolved.entries, [])).toEqual([
-      CHARLIE,
-    ]);
+    const changed = changedByResolution(setOf(dag, [...BASE, 'join']).entries, resolved.entries, []);
+    expect(changed.map((e) => e.eventId)).toEqual([dag.id('ban')]);
+    expect(membershipsChangedByResolution(changed)).toEqual([CHARLIE]);
   });
 });
 

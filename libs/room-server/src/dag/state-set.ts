@@ -59,21 +59,24 @@ export function distinctStates(sets: StateSet[]): StateSet[] {
 }
 
 /**
- * The users whose membership changed between two current states other than
- * by one of `events` itself: state resolution brought another member event
- * in (or dropped one). Their syncs must learn of the room.
+ * The entries that changed between two current states other than by one of
+ * `events` itself: state resolution brought another event in (the entry
+ * now), or dropped one (the entry before).
  */
-export function membershipsChangedByResolution(
+export function changedByResolution(
   old: Map<string, StateEntry>,
   next: Map<string, StateEntry>,
   events: Array<{ eventId: string }>,
-): string[] {
+): StateEntry[] {
   const own = new Set(events.map((e) => e.eventId));
-  const users = new Set<string>();
+  const changed: StateEntry[] = [];
   for (const [key, entry] of next)
-    if (entry.pdu.type === 'm.room.member' && old.get(key)?.eventId !== entry.eventId && !own.has(entry.eventId))
-      users.add(entry.pdu.state_key!);
-  for (const [key, entry] of old)
-    if (entry.pdu.type === 'm.room.member' && !next.has(key)) users.add(entry.pdu.state_key!);
-  return [...users];
+    if (old.get(key)?.eventId !== entry.eventId && !own.has(entry.eventId)) changed.push(entry);
+  for (const [key, entry] of old) if (!next.has(key)) changed.push(entry);
+  return changed;
+}
+
+/** The users whose membership changedByResolution() changed: their syncs must learn of the room. */
+export function membershipsChangedByResolution(changed: StateEntry[]): string[] {
+  return [...new Set(changed.filter((e) => e.pdu.type === 'm.room.member').map((e) => e.pdu.state_key!))];
 }
