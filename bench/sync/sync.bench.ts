@@ -83,7 +83,7 @@ const ROOM_LIST = {
  * and (Lattice) the SQL statements it took. `--keep` keeps the database
  * the rooms were made in, and `--database <url>` measures one kept before
  * instead of making the rooms again; `--cpu-prof <dir>` profiles the
- * server; `--statements` prints the SQL of the last incremental answer;
+ * server; `--statements` prints the SQL of the last incremental answer and initial sync;
  * `--no-push` measures Lattice without its push service; `--pause-ms`
  * waits between the new message and the incremental request; `--runs`;
  * `--v2-only` measures the sync v2 initial sync alone.
@@ -333,6 +333,8 @@ async function initialSyncs(
 ): Promise<Record<string, number>> {
   const v2: Sample[] = [];
   for (let i = 0; i < runs; i++) {
+    const listing = statements !== undefined && i === runs - 1 && process.argv.includes('--statements');
+    if (listing) await statementsSent();
     // A filter of its own each time: Synapse answers a repeated /sync from a cache.
     const filter = encodeURIComponent(
       JSON.stringify({
@@ -351,6 +353,9 @@ async function initialSyncs(
     if (Object.keys(sample.value.body.rooms.join).length !== rooms)
       throw new Error('sync v2 did not return every room');
     v2.push(sample);
+    if (listing)
+      for (const s of await statementsSent())
+        console.log(`  ... ${s.ms?.toFixed(2) ?? '?'} ms  ${s.sql.replace(/\s+/g, ' ').slice(0, 200)}`);
   }
   return {
     [`sync v2 initial sync, ${rooms} rooms, lazy-loaded members, ms (median of ${runs})`]: median(v2, 'ms'),
