@@ -37,8 +37,11 @@ const PORT = Number(benchOption('port') ?? 19431);
 const QUERY_COUNTER_PORT = PORT + 8;
 const CLONE_TAG = 'bench';
 const CONCURRENCY = 20;
-/** Synapse rooms made at once: joins to one room wait for each other there, to different rooms they do not. */
-const SYNAPSE_ROOMS_AT_ONCE = 8;
+/**
+ * Synapse rooms made at once (LATTICE_BENCH_SYNC_SYNAPSE_ROOMS_AT_ONCE): joins to one room wait for each other
+ * there, to different rooms they do not.
+ */
+const SYNAPSE_ROOMS_AT_ONCE = Number(process.env.LATTICE_BENCH_SYNC_SYNAPSE_ROOMS_AT_ONCE ?? 8);
 const SLIDING_PATH = '/_matrix/client/unstable/org.matrix.simplified_msc3575/sync';
 
 /** What Element X asks of its room list (timeline of the latest events, the state a room list row shows). */
@@ -211,6 +214,7 @@ async function populateThroughApi(url: string, rooms: number, members: number): 
   console.log(`  ... ${members} users, ${rooms} rooms of ${members} members and ${MESSAGES} messages, through the API`);
   const owner = await BenchClient.register(url, 'owner');
   const users = await registerMembers(url, members);
+  console.log(`  ... ${members} users registered in ${Math.round((performance.now() - began) / 1000)} s`);
   let made = 0;
   const next = { room: 0 };
   await Promise.all(
@@ -227,7 +231,11 @@ async function populateThroughApi(url: string, rooms: number, members: number): 
       }
     }),
   );
-  console.log(`  ... populated in ${Math.round((performance.now() - began) / 1000)} s`);
+  const seconds = (performance.now() - began) / 1000;
+  console.log(
+    `  ... populated in ${Math.round(seconds)} s: ${Math.round((rooms * (members - 1)) / seconds)} joins/s, ` +
+      `${((rooms * (members - 1 + MESSAGES)) / seconds).toFixed(1)} events/s (joins and messages)`,
+  );
   return owner;
 }
 

@@ -32,7 +32,7 @@ import {
   type SyncFilter,
   type SyncPosition,
 } from '@lattice/streams';
-import { AnswerReads } from './answer-reads';
+import { AnswerReads, type RoomSummary } from './answer-reads';
 import { SyncNotifier } from './notifier';
 import { eachConcurrently } from './each-concurrently';
 import { SharedReads } from './shared-reads';
@@ -180,9 +180,12 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   async sync(request: SyncRequest): Promise<SyncResponse> {
     const deadline = Date.now() + request.timeoutMs;
     await this.presence.syncing(request.userId, request.setPresence ?? 'online');
+    // An initial sync answers at once, never waiting: it has no rooms to watch.
     const rooms =
-      this.watched.get(request.userId, request.since?.events) ??
-      (await this.reader.roomsOfUser(request.userId, ['join', 'invite'])).map((r) => r.roomId);
+      request.since === undefined
+        ? []
+        : (this.watched.get(request.userId, request.since.events) ??
+          (await this.reader.roomsOfUser(request.userId, ['join', 'invite'])).map((r) => r.roomId));
     const waiter = this.notifier.register(request.userId, rooms);
     const stop = request.signal
       ? AbortSignal.any([request.signal, this.shuttingDown.signal])
@@ -275,8 +278,14 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
           current.receipts,
         )
       : new Map<string, Record<string, unknown>>();
-    const receiptsAll = await this.receipts.ephemeralOfRooms(fresh, request.userId, 0n, current.receipts);
-    const { timelines, states } = await this.freshRooms(request, fresh, current.events, limit);
+    // An initial sync's summaries (every joined room's) are read while its rooms are, not after.
+    const summaries = since ? undefined : this.answers.roomSummaries(request.userId, fresh);
+    // Awaited by addSummaries, which gets the failure; handled here too in case the answer fails before then.
+    summaries?.catch((e: Error) => this.logger.debug(`Room summaries of an initial sync not read: ${e.message}`));
+    const [receiptsAll, { timelines, states }] = await Promise.all([
+      this.receipts.ephemeralOfRooms(fresh, request.userId, 0n, current.receipts),
+      this.freshRooms(request, fresh, current.events, limit),
+    ]);
 
     const timelinesToFill: TimelineToFill[] = [];
     await eachConcurrently(memberships, ROOMS_AT_ONCE, async (room) => {
@@ -333,7 +342,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     // once it has, then count them (see addUnreadCounts).
     const [, rest] = await Promise.all([
       this.pushEvaluation.settled(eventsFromOthers(request.userId, join), request.signal),
-      this.beyondRooms(request, join, since, from, current),
+      this.beyondRooms(request, join, since, from, current, summaries),
     ]);
     const notifications = await this.addUnreadCounts(request, join, current.notifications);
     return {
@@ -359,8 +368,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     since: SyncPosition | undefined,
     from: SyncPosition,
     current: SyncPosition,
+    summaries: Promise<Map<string, RoomSummary>> | undefined,
   ) {
-    await this.addSummaries(request.userId, join);
+    await this.addSummaries(request.userId, join, summaries);
     const keys = await this.answers.deviceKeyCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
     // client-server-api /sync: device_lists is only given for incremental syncs.
@@ -572,17 +582,24 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   /**
    * Every joined room of the response gets its summary (client-server-api /sync `summary`): its
    * joined and invited member counts, always (the spec lets them be left out only when unchanged),
-   * and `m.heroes` where the room has no name or canonical alias.
+   * and `m.heroes` where the room has no name or canonical alias. `read`: the summaries read already, of
+   * every room the answer may carry.
    */
-  private async addSummaries(userId: string, join: Record<string, JoinedRoom>): Promise<void> {
+  private async addSummaries(
+    userId: string,
+    join: Record<string, JoinedRoom>,
+    read: Promise<Map<string, RoomSummary>> | undefined,
+  ): Promise<void> {
     const roomIds = Object.keys(join);
     if (roomIds.length === 0) return;
-    for (const [roomId, { joined, invited, heroes }] of await this.answers.roomSummaries(userId, roomIds))
+    for (const [roomId, { joined, invited, heroes }] of await (read ?? this.answers.roomSummaries(userId, roomIds))) {
+      if (!(roomId in join)) continue;
       join[roomId].summary = {
         ...(heroes ? { 'm.heroes': heroes.map((h) => h.user_id) } : {}),
         'm.joined_member_count': joined,
         'm.invited_member_count': invited,
       };
+    }
   }
 
   /**
