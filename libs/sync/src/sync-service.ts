@@ -278,13 +278,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
           current.receipts,
         )
       : new Map<string, Record<string, unknown>>();
-    // An initial sync's summaries (every joined room's) are read while its rooms are, not after.
-    const summaries = since ? undefined : this.answers.roomSummaries(request.userId, fresh);
-    // Awaited by addSummaries, which gets the failure; handled here too in case the answer fails before then.
-    summaries?.catch((e: Error) => this.logger.debug(`Room summaries of an initial sync not read: ${e.message}`));
-    const [receiptsAll, { timelines, states }] = await Promise.all([
+    // An initial sync's summaries (every joined room's) are read with its rooms, not after them.
+    const [receiptsAll, { timelines, states, summaries }] = await Promise.all([
       this.receipts.ephemeralOfRooms(fresh, request.userId, 0n, current.receipts),
-      this.freshRooms(request, fresh, current.events, limit),
+      this.freshRooms(request, fresh, current.events, limit, since === undefined),
     ]);
 
     const timelinesToFill: TimelineToFill[] = [];
@@ -368,7 +365,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     since: SyncPosition | undefined,
     from: SyncPosition,
     current: SyncPosition,
-    summaries: Promise<Map<string, RoomSummary>> | undefined,
+    summaries: Map<string, RoomSummary> | undefined,
   ) {
     await this.addSummaries(request.userId, join, summaries);
     const keys = await this.answers.deviceKeyCounts(request.userId, request.deviceId);
@@ -532,26 +529,37 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   /**
    * The timelines (newest first, one more than the limit) of rooms new to the answer and the state before each,
    * TIMELINES_PER_READ rooms a read: a chunk's states are read while the next chunk's timelines are, so the
-   * database and this process each work while the other does.
+   * database and this process each work while the other does. With `withSummaries` (an initial sync, whose
+   * rooms are all new), each chunk's room summaries are read beside its timelines.
    */
   private async freshRooms(
     request: SyncRequest,
     roomIds: string[],
     upTo: bigint,
     limit: number,
-  ): Promise<{ timelines: Map<string, StoredEvent[]>; states: Map<string, StoredEvent[]> }> {
+    withSummaries: boolean,
+  ): Promise<{
+    timelines: Map<string, StoredEvent[]>;
+    states: Map<string, StoredEvent[]>;
+    summaries: Map<string, RoomSummary> | undefined;
+  }> {
     const timelines = new Map<string, StoredEvent[]>();
     const states = new Map<string, StoredEvent[]>();
+    const summaries = withSummaries ? new Map<string, RoomSummary>() : undefined;
     const chunks = Array.from({ length: Math.ceil(roomIds.length / TIMELINES_PER_READ) }, (_, i) =>
       roomIds.slice(i * TIMELINES_PER_READ, (i + 1) * TIMELINES_PER_READ),
     );
     await eachConcurrently(chunks, CHUNKS_AT_ONCE, async (chunk) => {
-      const read = await this.reader.latestTimelines(chunk, upTo, limit + 1);
+      const [read, summarised] = await Promise.all([
+        this.reader.latestTimelines(chunk, upTo, limit + 1),
+        summaries && this.answers.roomSummaries(request.userId, chunk),
+      ]);
       // Their state sections start where their timelines do.
       for (const [roomId, state] of await this.statesBefore(request, read, limit, upTo)) states.set(roomId, state);
       for (const [roomId, timeline] of read) timelines.set(roomId, timeline);
+      for (const [roomId, summary] of summarised ?? []) summaries!.set(roomId, summary);
     });
-    return { timelines, states };
+    return { timelines, states, summaries };
   }
 
   /**
@@ -588,11 +596,11 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private async addSummaries(
     userId: string,
     join: Record<string, JoinedRoom>,
-    read: Promise<Map<string, RoomSummary>> | undefined,
+    read: Map<string, RoomSummary> | undefined,
   ): Promise<void> {
     const roomIds = Object.keys(join);
     if (roomIds.length === 0) return;
-    for (const [roomId, { joined, invited, heroes }] of await (read ?? this.answers.roomSummaries(userId, roomIds))) {
+    for (const [roomId, { joined, invited, heroes }] of read ?? (await this.answers.roomSummaries(userId, roomIds))) {
       if (!(roomId in join)) continue;
       join[roomId].summary = {
         ...(heroes ? { 'm.heroes': heroes.map((h) => h.user_id) } : {}),
