@@ -20,7 +20,10 @@ function setUp() {
   const kept = new KeptKeyCounts(store, bus);
   kept.onModuleInit();
   const count = async (device = ALICE) => (await kept.countsOf([device]))[0].oneTimeKeyCounts.signed_curve25519;
-  return { kept, bus, count, hold: (until: Promise<void>) => (held = until) };
+  const hold = (until: Promise<void>) => {
+    held = until;
+  };
+  return { kept, bus, count, hold };
 }
 
 describe('KeptKeyCounts', () => {
