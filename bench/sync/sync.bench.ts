@@ -30,13 +30,18 @@ const WINDOW = 20;
 const PAUSE_MS = Number(benchOption('pause-ms') ?? 0);
 /** `--runs`: more runs steady the medians on a loaded machine. */
 const RUNS = Number(benchOption('runs') ?? 5);
+/** `--v2-only`: only the sync v2 initial sync, `--runs` times (a user in 10,000 rooms need not wait for the rest). */
+const V2_ONLY = process.argv.includes('--v2-only');
 /** `--port` moves it (and the query counter beside it) away from another run's. */
 const PORT = Number(benchOption('port') ?? 19431);
 const QUERY_COUNTER_PORT = PORT + 8;
 const CLONE_TAG = 'bench';
 const CONCURRENCY = 20;
-/** Synapse rooms made at once: joins to one room wait for each other there, to different rooms they do not. */
-const SYNAPSE_ROOMS_AT_ONCE = 8;
+/**
+ * Synapse rooms made at once (LATTICE_BENCH_SYNC_SYNAPSE_ROOMS_AT_ONCE): joins to one room wait for each other
+ * there, to different rooms they do not.
+ */
+const SYNAPSE_ROOMS_AT_ONCE = Number(process.env.LATTICE_BENCH_SYNC_SYNAPSE_ROOMS_AT_ONCE ?? 8);
 const SLIDING_PATH = '/_matrix/client/unstable/org.matrix.simplified_msc3575/sync';
 
 /** What Element X asks of its room list (timeline of the latest events, the state a room list row shows). */
@@ -81,9 +86,10 @@ const ROOM_LIST = {
  * and (Lattice) the SQL statements it took. `--keep` keeps the database
  * the rooms were made in, and `--database <url>` measures one kept before
  * instead of making the rooms again; `--cpu-prof <dir>` profiles the
- * server; `--statements` prints the SQL of the last incremental answer;
+ * server; `--statements` prints the SQL of the last incremental answer and initial sync;
  * `--no-push` measures Lattice without its push service; `--pause-ms`
- * waits between the new message and the incremental request; `--runs`.
+ * waits between the new message and the incremental request; `--runs`;
+ * `--v2-only` measures the sync v2 initial sync alone.
  * `--servers lattice,synapse` (the default) adds Synapse
  * (LATTICE_SYNAPSE_PYTHON, on Postgres), its rooms made through its API at
  * LATTICE_BENCH_SYNC_SYNAPSE_ROOMS x LATTICE_BENCH_SYNC_SYNAPSE_MEMBERS
@@ -208,6 +214,7 @@ async function populateThroughApi(url: string, rooms: number, members: number): 
   console.log(`  ... ${members} users, ${rooms} rooms of ${members} members and ${MESSAGES} messages, through the API`);
   const owner = await BenchClient.register(url, 'owner');
   const users = await registerMembers(url, members);
+  console.log(`  ... ${members} users registered in ${Math.round((performance.now() - began) / 1000)} s`);
   let made = 0;
   const next = { room: 0 };
   await Promise.all(
@@ -224,7 +231,11 @@ async function populateThroughApi(url: string, rooms: number, members: number): 
       }
     }),
   );
-  console.log(`  ... populated in ${Math.round((performance.now() - began) / 1000)} s`);
+  const seconds = (performance.now() - began) / 1000;
+  console.log(
+    `  ... populated in ${Math.round(seconds)} s: ${Math.round((rooms * (members - 1)) / seconds)} joins/s, ` +
+      `${((rooms * (members - 1 + MESSAGES)) / seconds).toFixed(1)} events/s (joins and messages)`,
+  );
   return owner;
 }
 
@@ -267,6 +278,7 @@ async function measure(
       ),
     );
 
+  if (V2_ONLY) return initialSyncs(target, owner, rooms, RUNS, statements);
   const first: Sample[] = [];
   for (let i = 0; i <= RUNS; i++) {
     const sample = await sliding({ ...ROOM_LIST, conn_id: `first${Date.now()}.${i}` });
@@ -296,24 +308,6 @@ async function measure(
   const incremental = await incrementalAfter(owner, true);
   // Another member's message: the answer waits for its push evaluation, so its unread count comes with it.
   const fromOther = await incrementalAfter(await BenchClient.login(target.url, 'member1'), false);
-  const v2: Sample[] = [];
-  for (let i = 0; i < 3; i++) {
-    // A filter of its own each time: Synapse answers a repeated /sync from a cache.
-    const filter = encodeURIComponent(
-      JSON.stringify({
-        room: { state: { lazy_load_members: true }, timeline: { limit: 10 } },
-        presence: { not_types: [`bench.${Date.now()}.${i}`] },
-      }),
-    );
-    const sample = await timedHere(() =>
-      jsonRequest<{ rooms: { join: object } }>(`${target.url}/_matrix/client/v3/sync?filter=${filter}`, 'GET', {
-        authorization: `Bearer ${owner.accessToken}`,
-      }),
-    );
-    if (Object.keys(sample.value.body.rooms.join).length !== rooms)
-      throw new Error('sync v2 did not return every room');
-    v2.push(sample);
-  }
   const counted = statements !== undefined;
   return {
     [`sliding sync first answer, ${WINDOW}-room window of ${rooms} rooms, ms (median of ${RUNS})`]: median(first, 'ms'),
@@ -333,8 +327,47 @@ async function measure(
         }
       : {}),
     "sliding sync incremental answer after another member's message, server CPU ms (mean)": mean(fromOther, 'cpuMs'),
-    [`sync v2 initial sync, ${rooms} rooms, lazy-loaded members, ms (median of 3)`]: median(v2, 'ms'),
-    ...(counted ? { 'sync v2 initial sync, SQL statements': median(v2, 'queries') } : {}),
+    ...(await initialSyncs(target, owner, rooms, 3, statements)),
+  };
+}
+
+/** `runs` sync v2 initial syncs (lazy-loaded members, 10 events per room) of `owner`, in `rooms` rooms. */
+async function initialSyncs(
+  target: BenchTarget,
+  owner: BenchClient,
+  rooms: number,
+  runs: number,
+  statements?: () => Promise<number>,
+): Promise<Record<string, number>> {
+  const v2: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    const listing = statements !== undefined && i === runs - 1 && process.argv.includes('--statements');
+    if (listing) await statementsSent();
+    // A filter of its own each time: Synapse answers a repeated /sync from a cache.
+    const filter = encodeURIComponent(
+      JSON.stringify({
+        room: { state: { lazy_load_members: true }, timeline: { limit: 10 } },
+        presence: { not_types: [`bench.${Date.now()}.${i}`] },
+      }),
+    );
+    const sample = await timed(
+      target,
+      () =>
+        jsonRequest<{ rooms: { join: object } }>(`${target.url}/_matrix/client/v3/sync?filter=${filter}`, 'GET', {
+          authorization: `Bearer ${owner.accessToken}`,
+        }),
+      statements,
+    );
+    if (Object.keys(sample.value.body.rooms.join).length !== rooms)
+      throw new Error('sync v2 did not return every room');
+    v2.push(sample);
+    if (listing)
+      for (const s of await statementsSent())
+        console.log(`  ... ${s.ms?.toFixed(2) ?? '?'} ms  ${s.sql.replace(/\s+/g, ' ').slice(0, 200)}`);
+  }
+  return {
+    [`sync v2 initial sync, ${rooms} rooms, lazy-loaded members, ms (median of ${runs})`]: median(v2, 'ms'),
+    ...(statements ? { 'sync v2 initial sync, SQL statements': median(v2, 'queries') } : {}),
     'sync v2 initial sync, server CPU ms (mean)': mean(v2, 'cpuMs'),
     'RSS MiB after': Object.values(target.rss())[0] ?? 0,
   };

@@ -76,7 +76,7 @@ export class DeviceKeyStore {
       });
       await this.db.oneTimeKey.createMany({ data: fresh, skipDuplicates: true });
     }
-    if (upload.oneTimeKeys) await this.bus?.publish('output.oneTimeKeys', { userId, deviceId });
+    if (upload.oneTimeKeys || upload.fallbackKeys) await this.bus?.publish('output.oneTimeKeys', { userId, deviceId });
     return { oneTimeKeyCounts: await this.oneTimeKeyCounts(userId, deviceId), deviceKeysChanged };
   }
 
@@ -185,7 +185,8 @@ export class DeviceKeyStore {
           return fallback;
         });
         if (key) (result[userId] ??= {})[deviceId] = { [key.keyId]: JSON.parse(key.key) };
-        if (key && !key.fallback) await this.bus?.publish('output.oneTimeKeys', { userId, deviceId });
+        // A fallback key claimed before was used already: its claim again changes nothing.
+        if (key && !(key.fallback && key.used)) await this.bus?.publish('output.oneTimeKeys', { userId, deviceId });
       }
     }
     return result;

@@ -17,6 +17,12 @@ export interface OutputRoomEvent {
   partialState?: true;
   /** Users whose membership state resolution changed when this event came in (a fork merged): their syncs must look again. */
   resolvedMembershipsOf?: string[];
+  /**
+   * State resolution changed the room's state beyond this write's own events when this event (the write's
+   * last) came in: a fork merged. Without it, only a state event of its own changes the room's current state
+   * at its position, so a sync worker that heard every event of a range knows which rooms' state changed.
+   */
+  stateResolved?: true;
 }
 
 /** A per-user stream changed (account data, receipts, to-device inboxes, device lists): wake that user's or room's sync waiters. */
@@ -49,8 +55,9 @@ export interface OutputPushProgress {
 }
 
 /**
- * A device's count of unclaimed one-time keys changed (an upload, a claim): the app-service sender
- * tells services with MSC3202 about their users' devices.
+ * A device's count of unclaimed one-time keys or its unused fallback keys changed (an upload, a claim):
+ * the app-service sender tells services with MSC3202 about their users' devices; sync workers read the
+ * device's counts again (KeptKeyCounts).
  */
 export interface OutputOneTimeKeysChanged {
   userId: string;

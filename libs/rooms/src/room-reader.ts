@@ -80,6 +80,8 @@ const EVENT_JOINS = `FROM events e JOIN event_json j ON j.event_nid = e.event_ni
  */
 @Injectable()
 export class RoomReader {
+  private memberType: number | undefined;
+
   constructor(@Inject(PRISMA) private readonly db: PrismaClient) {}
 
   async roomVersion(roomId: string): Promise<RoomVersion | undefined> {
@@ -164,21 +166,50 @@ export class RoomReader {
     return states;
   }
 
-  /** The current state of each room, members only those `members` names for it when given. */
+  /**
+   * The current state of each room, members only those `members` names for it when given. Each room's state
+   * is read by its (room, type) key ranges either side of m.room.member, and the members named by their keys,
+   * so a room of thousands of members costs the rows sent, not its member list.
+   */
   private async currentStates(roomIds: string[], members?: ReadonlyMap<string, Iterable<string>>): Promise<EventRow[]> {
     if (roomIds.length === 0) return [];
     const wanted = roomIds.flatMap((roomId) => [...(members?.get(roomId) ?? [])].map((userId) => [roomId, userId]));
     return this.db.$queryRawUnsafe<EventRow[]>(
-      `SELECT ${EVENT_COLUMNS} FROM unnest($1::text[]) AS q(room_id) JOIN rooms r ON r.room_id = q.room_id
-       JOIN current_state c ON c.room_nid = r.room_nid
-       LEFT JOIN unnest($2::text[], $3::text[]) AS w(room_id, user_id) ON w.room_id = r.room_id AND w.user_id = c.user_id
-       JOIN events e ON e.event_nid = c.event_nid JOIN event_json j ON j.event_nid = e.event_nid
-       WHERE NOT $4::boolean OR w.user_id IS NOT NULL OR c.type_nid <> (SELECT type_nid FROM event_types WHERE type = 'm.room.member')`,
+      `WITH picked AS (
+         SELECT c.event_nid FROM unnest($1::text[]) AS q(room_id) JOIN rooms r ON r.room_id = q.room_id
+         CROSS JOIN LATERAL (
+           SELECT c.event_nid FROM current_state c WHERE c.room_nid = r.room_nid AND c.type_nid < $4
+           UNION ALL SELECT c.event_nid FROM current_state c WHERE c.room_nid = r.room_nid AND c.type_nid > $4
+           UNION ALL SELECT c.event_nid FROM current_state c WHERE c.room_nid = r.room_nid AND c.type_nid = $4 AND NOT $5::boolean
+         ) c
+         UNION ALL
+         SELECT c.event_nid FROM unnest($2::text[], $3::text[]) AS w(room_id, user_id) JOIN rooms r ON r.room_id = w.room_id
+         JOIN event_state_keys k ON k.state_key = w.user_id
+         JOIN current_state c ON c.room_nid = r.room_nid AND c.type_nid = $4 AND c.state_key_nid = k.state_key_nid
+       )
+       SELECT ${EVENT_COLUMNS} FROM picked p JOIN events e ON e.event_nid = p.event_nid
+       JOIN event_json j ON j.event_nid = e.event_nid JOIN rooms r ON r.room_nid = e.room_nid`,
       roomIds,
       wanted.map(([roomId]) => roomId),
       wanted.map(([, userId]) => userId),
+      await this.memberTypeNid(),
       members !== undefined,
     );
+  }
+
+  /**
+   * m.room.member's type nid, given to queries as a value: the planner then knows how few of a room's state
+   * rows are not members (a subquery would leave it guessing, and choosing to scan all of current_state).
+   * Kept once interned (a type's nid never changes); -1 before any member event exists.
+   */
+  private async memberTypeNid(): Promise<number> {
+    if (this.memberType === undefined) {
+      const [row] = await this.db.$queryRawUnsafe<Array<{ type_nid: number }>>(
+        `SELECT type_nid FROM event_types WHERE type = 'm.room.member'`,
+      );
+      this.memberType = row?.type_nid;
+    }
+    return this.memberType ?? -1;
   }
 
   /**
@@ -211,11 +242,12 @@ export class RoomReader {
        SELECT ${EVENT_COLUMNS} FROM entries x
        LEFT JOIN wanted w ON w.root = x.root AND w.state_key_nid = x.state_key_nid
        JOIN events e ON e.event_nid = x.event_nid JOIN event_json j ON j.event_nid = e.event_nid JOIN rooms r ON r.room_nid = e.room_nid
-       WHERE NOT $4::boolean OR w.root IS NOT NULL OR x.type_nid <> (SELECT type_nid FROM event_types WHERE type = 'm.room.member')`,
+       WHERE NOT $4::boolean OR w.root IS NOT NULL OR x.type_nid <> $5`,
       [...rooms.keys()],
       wanted.map(([snapshot]) => snapshot),
       wanted.map(([, userId]) => userId),
       members !== undefined,
+      await this.memberTypeNid(),
     );
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DeviceKeyStore, type DeviceKeyCounts } from '@lattice/accounts';
+import type { DeviceKeyCounts } from '@lattice/accounts';
 import { SYNC_ROOM_READS, type SyncRoomReads } from '@lattice/rooms';
 import {
   PRISMA,
@@ -9,6 +9,7 @@ import {
   type UnreadCount,
 } from '@lattice/storage';
 import { DeviceListReader, type MembershipChange } from '@lattice/streams';
+import { KeptKeyCounts } from './streams/kept-key-counts';
 import { TickBatch } from './tick-batch';
 import { heroesFor, SlidingRoomReader, type Hero, type HeroCandidate } from './sliding/sliding-room-reader';
 
@@ -54,7 +55,7 @@ export class AnswerReads {
     @Inject(PRISMA) db: PrismaClient,
     @Inject(SYNC_ROOM_READS) reader: SyncRoomReads,
     rooms: SlidingRoomReader,
-    deviceKeys: DeviceKeyStore,
+    keyCounts: KeptKeyCounts,
     deviceLists: DeviceListReader,
   ) {
     this.userRooms = new TickBatch(async (userIds) => {
@@ -79,7 +80,7 @@ export class AnswerReads {
       const heroes = await rooms.heroCandidates(roomIds.filter((id) => !named.has(id)));
       return asked.map((id) => ({ ...counts.get(id)!, heroes: heroes.get(id) }));
     });
-    this.keys = new TickBatch((devices) => deviceKeys.syncCountsOf(devices));
+    this.keys = new TickBatch((devices) => keyCounts.countsOf(devices));
     this.moves = new TickBatch((ranges) => deviceLists.membershipChangesOf(ranges));
   }
 

@@ -32,7 +32,7 @@ import {
   type SyncFilter,
   type SyncPosition,
 } from '@lattice/streams';
-import { AnswerReads } from './answer-reads';
+import { AnswerReads, type RoomSummary } from './answer-reads';
 import { SyncNotifier } from './notifier';
 import { eachConcurrently } from './each-concurrently';
 import { SharedReads } from './shared-reads';
@@ -180,9 +180,12 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   async sync(request: SyncRequest): Promise<SyncResponse> {
     const deadline = Date.now() + request.timeoutMs;
     await this.presence.syncing(request.userId, request.setPresence ?? 'online');
+    // An initial sync answers at once, never waiting: it has no rooms to watch.
     const rooms =
-      this.watched.get(request.userId, request.since?.events) ??
-      (await this.reader.roomsOfUser(request.userId, ['join', 'invite'])).map((r) => r.roomId);
+      request.since === undefined
+        ? []
+        : (this.watched.get(request.userId, request.since.events) ??
+          (await this.reader.roomsOfUser(request.userId, ['join', 'invite'])).map((r) => r.roomId));
     const waiter = this.notifier.register(request.userId, rooms);
     const stop = request.signal
       ? AbortSignal.any([request.signal, this.shuttingDown.signal])
@@ -275,8 +278,11 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
           current.receipts,
         )
       : new Map<string, Record<string, unknown>>();
-    const receiptsAll = await this.receipts.ephemeralOfRooms(fresh, request.userId, 0n, current.receipts);
-    const { timelines, states } = await this.freshRooms(request, fresh, current.events, limit);
+    // An initial sync's summaries (every joined room's) are read with its rooms, not after them.
+    const [receiptsAll, { timelines, states, summaries }] = await Promise.all([
+      this.receipts.ephemeralOfRooms(fresh, request.userId, 0n, current.receipts),
+      this.freshRooms(request, fresh, current.events, limit, since === undefined),
+    ]);
 
     const timelinesToFill: TimelineToFill[] = [];
     await eachConcurrently(memberships, ROOMS_AT_ONCE, async (room) => {
@@ -333,7 +339,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     // once it has, then count them (see addUnreadCounts).
     const [, rest] = await Promise.all([
       this.pushEvaluation.settled(eventsFromOthers(request.userId, join), request.signal),
-      this.beyondRooms(request, join, since, from, current),
+      this.beyondRooms(request, join, since, from, current, summaries),
     ]);
     const notifications = await this.addUnreadCounts(request, join, current.notifications);
     return {
@@ -359,8 +365,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     since: SyncPosition | undefined,
     from: SyncPosition,
     current: SyncPosition,
+    summaries: Map<string, RoomSummary> | undefined,
   ) {
-    await this.addSummaries(request.userId, join);
+    await this.addSummaries(request.userId, join, summaries);
     const keys = await this.answers.deviceKeyCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
     // client-server-api /sync: device_lists is only given for incremental syncs.
@@ -522,26 +529,37 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   /**
    * The timelines (newest first, one more than the limit) of rooms new to the answer and the state before each,
    * TIMELINES_PER_READ rooms a read: a chunk's states are read while the next chunk's timelines are, so the
-   * database and this process each work while the other does.
+   * database and this process each work while the other does. With `withSummaries` (an initial sync, whose
+   * rooms are all new), each chunk's room summaries are read beside its timelines.
    */
   private async freshRooms(
     request: SyncRequest,
     roomIds: string[],
     upTo: bigint,
     limit: number,
-  ): Promise<{ timelines: Map<string, StoredEvent[]>; states: Map<string, StoredEvent[]> }> {
+    withSummaries: boolean,
+  ): Promise<{
+    timelines: Map<string, StoredEvent[]>;
+    states: Map<string, StoredEvent[]>;
+    summaries: Map<string, RoomSummary> | undefined;
+  }> {
     const timelines = new Map<string, StoredEvent[]>();
     const states = new Map<string, StoredEvent[]>();
+    const summaries = withSummaries ? new Map<string, RoomSummary>() : undefined;
     const chunks = Array.from({ length: Math.ceil(roomIds.length / TIMELINES_PER_READ) }, (_, i) =>
       roomIds.slice(i * TIMELINES_PER_READ, (i + 1) * TIMELINES_PER_READ),
     );
     await eachConcurrently(chunks, CHUNKS_AT_ONCE, async (chunk) => {
-      const read = await this.reader.latestTimelines(chunk, upTo, limit + 1);
+      const [read, summarised] = await Promise.all([
+        this.reader.latestTimelines(chunk, upTo, limit + 1),
+        summaries && this.answers.roomSummaries(request.userId, chunk),
+      ]);
       // Their state sections start where their timelines do.
       for (const [roomId, state] of await this.statesBefore(request, read, limit, upTo)) states.set(roomId, state);
       for (const [roomId, timeline] of read) timelines.set(roomId, timeline);
+      for (const [roomId, summary] of summarised ?? []) summaries!.set(roomId, summary);
     });
-    return { timelines, states };
+    return { timelines, states, summaries };
   }
 
   /**
@@ -572,17 +590,24 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   /**
    * Every joined room of the response gets its summary (client-server-api /sync `summary`): its
    * joined and invited member counts, always (the spec lets them be left out only when unchanged),
-   * and `m.heroes` where the room has no name or canonical alias.
+   * and `m.heroes` where the room has no name or canonical alias. `read`: the summaries read already, of
+   * every room the answer may carry.
    */
-  private async addSummaries(userId: string, join: Record<string, JoinedRoom>): Promise<void> {
+  private async addSummaries(
+    userId: string,
+    join: Record<string, JoinedRoom>,
+    read: Map<string, RoomSummary> | undefined,
+  ): Promise<void> {
     const roomIds = Object.keys(join);
     if (roomIds.length === 0) return;
-    for (const [roomId, { joined, invited, heroes }] of await this.answers.roomSummaries(userId, roomIds))
+    for (const [roomId, { joined, invited, heroes }] of read ?? (await this.answers.roomSummaries(userId, roomIds))) {
+      if (!(roomId in join)) continue;
       join[roomId].summary = {
         ...(heroes ? { 'm.heroes': heroes.map((h) => h.user_id) } : {}),
         'm.joined_member_count': joined,
         'm.invited_member_count': invited,
       };
+    }
   }
 
   /**

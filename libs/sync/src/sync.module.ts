@@ -21,6 +21,7 @@ import { PresenceTracker } from './presence/presence-tracker';
 import { ThreadUpdates } from './sliding/thread-updates';
 import { ThreadUpdatesController } from './sliding/thread-updates.controller';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
+import { KeptKeyCounts } from './streams/kept-key-counts';
 import { PushEvaluation } from './streams/push-evaluation';
 import { RecentRoomEvents } from './streams/recent-room-events';
 import { TypingStore } from './streams/typing-store';
@@ -53,6 +54,7 @@ const PRESENCE_TRACKER: Provider = {
     PRESENCE_TRACKER,
     SyncService,
     AnswerReads,
+    KeptKeyCounts,
     PushEvaluation,
     RecentRoomEvents,
     FilterLoader,

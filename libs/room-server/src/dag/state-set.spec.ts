@@ -4,6 +4,7 @@ import type { DagReader } from './dag-reader';
 import { planSnapshot } from './snapshot-plan';
 import { resolveStateSets } from './resolve-sets';
 import {
+  changedByResolution,
   changesSince,
   currentStateChanges,
   differences,
@@ -61,7 +62,9 @@ describe('the state before an event with several prev events', () => {
     );
     expect(idOf(resolved, 'm.room.member', CHARLIE)).toBe(dag.id('ban'));
     const joined = setOf(dag, [...BASE, 'join']).entries;
-    expect(membershipsChangedByResolution(joined, differences(joined, resolved.entries), [])).toEqual([CHARLIE]);
+    const changed = changedByResolution(joined, differences(joined, resolved.entries), []);
+    expect(changed.map((e) => e.eventId)).toEqual([dag.id('ban')]);
+    expect(membershipsChangedByResolution(changed)).toEqual([CHARLIE]);
   });
 });
 

@@ -100,21 +100,26 @@ export function distinctStates(sets: StateSet[]): StateSet[] {
 }
 
 /**
- * The users whose membership `changes` (of the current state `old`) change
- * other than by one of `events` itself: state resolution brought another
- * member event in (or dropped one). Their syncs must learn of the room.
+ * The entries `changes` (of the current state `old`) change other than by
+ * one of `events` itself: state resolution brought another event in (the
+ * entry now), or dropped one (the entry before).
  */
-export function membershipsChangedByResolution(
+export function changedByResolution(
   old: Map<string, StateEntry>,
   changes: StateChanges,
   events: Array<{ eventId: string }>,
-): string[] {
+): StateEntry[] {
   const own = new Set(events.map((e) => e.eventId));
-  const users = new Set<string>();
+  const changed: StateEntry[] = [];
   for (const [key, entry] of changes) {
-    const member = (entry ?? old.get(key))?.pdu;
-    if (member?.type !== 'm.room.member' || (entry && own.has(entry.eventId))) continue;
-    if (old.get(key)?.eventId !== entry?.eventId) users.add(member.state_key!);
+    if ((entry && own.has(entry.eventId)) || old.get(key)?.eventId === entry?.eventId) continue;
+    const changedEntry = entry ?? old.get(key);
+    if (changedEntry) changed.push(changedEntry);
   }
-  return [...users];
+  return changed;
+}
+
+/** The users whose membership changedByResolution() changed: their syncs must learn of the room. */
+export function membershipsChangedByResolution(changed: StateEntry[]): string[] {
+  return [...new Set(changed.filter((e) => e.pdu.type === 'm.room.member').map((e) => e.pdu.state_key!))];
 }

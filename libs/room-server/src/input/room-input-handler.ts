@@ -47,6 +47,7 @@ import {
   type WriterRoomReads,
   type Keyring,
   type RoomHead,
+  type StateEntry,
 } from '@lattice/rooms';
 import { isRoomBlocked, isServerNoticeRoom, type PositionCache, type PrismaClient } from '@lattice/storage';
 import { planCreateRoom, type CreateRoomRequest } from '../create-room/plan-create-room';
@@ -63,7 +64,7 @@ import {
 import type { DagReader } from '../dag/dag-reader';
 import { DraftRoom } from '../dag/draft-room';
 import { checkAgainstAuthEvents } from '../dag/receipt-checks';
-import { currentStateChanges, membershipsChangedByResolution } from '../dag/state-set';
+import { changedByResolution, currentStateChanges, membershipsChangedByResolution } from '../dag/state-set';
 import { planReceivedEvent } from './plan-received-event';
 import { roomsWithGuestAccessChange, type GuestEviction } from './guest-eviction';
 import { serverAclRefusal } from './server-acl-policy';
@@ -248,12 +249,12 @@ export class RoomInputHandler {
 
     const writes = [...rooms.values()].map((r) => r.draft.write(r.head, r.epoch)).filter((w) => w.events.length > 0);
     const processed = run.map(({ input }, i) => ({ inputId: input.inputId, reply: JSON.stringify(replies[i]) }));
-    const resolvedMembers = writes.map((w) =>
-      membershipsChangedByResolution(w.head.state, currentStateChanges(w.head, w.next.state).changes, w.events),
+    const resolved = writes.map((w) =>
+      changedByResolution(w.head.state, currentStateChanges(w.head, w.next.state).changes, w.events),
     );
     const persisted = await this.store.persist(writes, processed);
     for (const write of writes) this.heads.set(write.head.roomId, { head: write.head, epoch: write.epoch });
-    await this.publish(writes, persisted, resolvedMembers);
+    await this.publish(writes, persisted, resolved);
     await this.guests.evict(roomsWithGuestAccessChange(writes));
     return replies;
   }
@@ -591,7 +592,7 @@ export class RoomInputHandler {
   private async publish(
     writes: RoomWrite[],
     persisted: PersistedEvent[][],
-    resolvedMembers: string[][] = [],
+    resolved: StateEntry[][] = [],
   ): Promise<void> {
     const positions = persisted.flat().map((p) => p.streamPos);
     if (positions.length === 0) return;
@@ -605,14 +606,17 @@ export class RoomInputHandler {
         writes.flatMap(({ head, events }, w) =>
           persisted[w].map(({ eventId, streamPos }, i) => {
             const { pdu } = events.find((e) => e.eventId === eventId)!;
-            const last = i === persisted[w].length - 1;
+            // State resolution's changes take the write's last position (updateCurrentState).
+            const resolvedHere = i === persisted[w].length - 1 ? (resolved[w] ?? []) : [];
+            const members = membershipsChangedByResolution(resolvedHere);
             return {
               roomId: head.roomId,
               eventId,
               streamPos: streamPos.toString(),
               pdu,
               ...(pdu.type === 'm.room.member' ? { membershipOf: pdu.state_key } : {}),
-              ...(last && resolvedMembers[w]?.length ? { resolvedMembershipsOf: resolvedMembers[w] } : {}),
+              ...(members.length ? { resolvedMembershipsOf: members } : {}),
+              ...(resolvedHere.length ? { stateResolved: true as const } : {}),
               ...(head.partialState ? { partialState: true } : {}),
             };
           }),

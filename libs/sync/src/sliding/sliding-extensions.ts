@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { JsonObject } from '@lattice/protocol';
 import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { type AccountDataEntry, type SyncPosition } from '@lattice/streams';
+import { KeptKeyCounts } from '../streams/kept-key-counts';
 import { movesMembers } from '../streams/recent-room-events';
 import { SyncService } from '../sync-service';
 import { UNSTABLE_THREADS, type ExtensionScope, type SlidingSyncBody } from './sliding-request';
@@ -38,6 +39,7 @@ export class SlidingExtensions {
     private readonly sync: SyncService,
     @Inject(PRISMA) private readonly db: PrismaClient,
     private readonly threads: ThreadUpdates,
+    private readonly keyCounts: KeptKeyCounts,
   ) {}
 
   async build(
@@ -69,7 +71,7 @@ export class SlidingExtensions {
     if (config?.e2ee?.enabled)
       parts.push(
         (async () => {
-          const keys = await this.sync.deviceKeys.syncCounts(viewer.userId, viewer.deviceId);
+          const [keys] = await this.keyCounts.countsOf([viewer]);
           const e2ee: JsonObject = {
             device_one_time_keys_count: keys.oneTimeKeyCounts,
             device_unused_fallback_key_types: keys.unusedFallbackKeyTypes,

@@ -20,6 +20,8 @@ export interface RoomToSend {
   dmChanged: boolean;
   /** Known to have had no event since it was last sent (so nothing to read). */
   quiet: boolean;
+  /** Known, from the events the worker heard since it was last sent, to have had no state change (so none to read). */
+  stateUnchanged: boolean;
   /** Member counts (of a room new to the connection; read here when its members changed later) and bump stamp, read for all rooms of the answer at once. */
   counts: { joined: number; invited: number } | undefined;
   bumpStamp: bigint | undefined;
@@ -95,7 +97,9 @@ export class SlidingRoomBuilder {
               backwards: true,
             })
           : []),
-      initial || from >= end ? [] : this.sync.reader.stateChangedBetween(room.roomId, from, end),
+      initial || from >= end || target.stateUnchanged
+        ? []
+        : this.sync.reader.stateChangedBetween(room.roomId, from, end),
     ]);
     const limited = fetched.length > config.timelineLimit || (config.timelineLimit === 0 && initial);
     const page = fetched.slice(0, config.timelineLimit).reverse();

@@ -14,7 +14,7 @@ import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } fro
 import { SyncService } from '../sync-service';
 import type { ConnectionState, SentRoom } from './connection-state';
 import { ConnectionStore, type ConnectionKey } from './connection-store';
-import { roomsOf, type RecentRoomEvent } from '../streams/recent-room-events';
+import { changesState, roomsOf, type RecentRoomEvent } from '../streams/recent-room-events';
 import { DirectRoomsCache } from './direct-rooms-cache';
 import { MembershipCache } from './membership-cache';
 import { selectRooms, type ListedRoom } from './room-list';
@@ -217,6 +217,7 @@ export class SlidingSyncService {
             isDm: dms.has(room.roomId),
             dmChanged: dmChanged && sent !== undefined,
             quiet: quiet.has(room.roomId),
+            stateUnchanged: stateUnchangedSince(sent, since, heard, room.roomId),
             counts: counts.get(room.roomId),
             bumpStamp: bumps.get(room.roomId),
             latest: latest.get(room.roomId),
@@ -452,6 +453,22 @@ function quietSince(
   roomId: string,
 ): boolean {
   return sent !== undefined && since !== undefined && BigInt(sent.sent) >= since.events && !changed.has(roomId);
+}
+
+/** A room sent at or after the connection's last position whose events since were all heard, none changing its state. */
+function stateUnchangedSince(
+  sent: SentRoom | undefined,
+  since: SyncPosition | undefined,
+  heard: RecentRoomEvent[] | undefined,
+  roomId: string,
+): boolean {
+  return (
+    sent !== undefined &&
+    since !== undefined &&
+    heard !== undefined &&
+    BigInt(sent.sent) >= since.events &&
+    !changesState(heard, roomId)
+  );
 }
 
 /**

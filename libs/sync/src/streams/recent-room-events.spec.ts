@@ -1,6 +1,6 @@
 import type { OutputRoomEvent } from '@lattice/contracts';
 import type { Pdu } from '@lattice/protocol';
-import { movesMembers, RecentRoomEvents, roomsOf } from './recent-room-events';
+import { changesState, movesMembers, RecentRoomEvents, roomsOf } from './recent-room-events';
 
 const event = (streamPos: number, roomId: string, type = 'm.room.message', stateKey?: string): OutputRoomEvent => ({
   roomId,
@@ -39,5 +39,14 @@ describe('RecentRoomEvents', () => {
     recent.remember(event(2, '!a', 'm.room.member', '@b:hs'));
     expect(movesMembers(recent.between(0n, 1n)!)).toBe(false);
     expect(movesMembers(recent.between(0n, 2n)!)).toBe(true);
+  });
+
+  it("knows a room's state changed by a state event of its own, or by resolution", () => {
+    const recent = new RecentRoomEvents();
+    recent.remember(event(1, '!a'));
+    recent.remember(event(2, '!b', 'm.room.topic', ''));
+    recent.remember({ ...event(3, '!c'), stateResolved: true });
+    const heard = recent.between(0n, 3n)!;
+    expect(['!a', '!b', '!c'].map((roomId) => changesState(heard, roomId))).toEqual([false, true, true]);
   });
 });

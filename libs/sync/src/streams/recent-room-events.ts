@@ -13,6 +13,8 @@ export interface RecentRoomEvent {
   membershipOf?: string;
   /** Users whose membership state resolution changed when it came in. */
   resolvedMembershipsOf?: string[];
+  /** State resolution changed the room's state when it came in (OutputRoomEvent.stateResolved). */
+  stateResolved?: true;
 }
 
 /** Events remembered at most, the oldest leaving first. */
@@ -47,6 +49,7 @@ export class RecentRoomEvents {
       ...(event.pdu.state_key !== undefined ? { stateKey: event.pdu.state_key } : {}),
       ...(event.membershipOf !== undefined ? { membershipOf: event.membershipOf } : {}),
       ...(event.resolvedMembershipsOf?.length ? { resolvedMembershipsOf: event.resolvedMembershipsOf } : {}),
+      ...(event.stateResolved ? { stateResolved: true as const } : {}),
     });
   }
 
@@ -71,4 +74,9 @@ export function roomsOf(events: RecentRoomEvent[]): Set<string> {
 /** Whether any of `events` may have changed someone's membership (an m.room.member event, or state resolution). */
 export function movesMembers(events: RecentRoomEvent[]): boolean {
   return events.some((e) => e.type === 'm.room.member' || e.resolvedMembershipsOf !== undefined);
+}
+
+/** Whether any of `events` may have changed the room's current state: a state event of its own, or state resolution. */
+export function changesState(events: RecentRoomEvent[], roomId: string): boolean {
+  return events.some((e) => e.roomId === roomId && (e.stateKey !== undefined || e.stateResolved === true));
 }
