@@ -31,9 +31,10 @@ const UNREAD = `n.stream_pos > COALESCE((
  * is not given. The rows UNREAD keeps, found another way: UNREAD's floors (the join, the receipts) are read once per
  * (user, room) and once per thread, then each (user, room)'s rows above its floor are read by range from the index
  * on (user, room, position). UNREAD's two lookups per row were most of an embedded /sync answer's cost under load:
- * a member who sends no receipts has a row for every message since they joined (400 rows each in the fan-out
- * bench: 1 s of PGlite time for the 20 members one message wakes). The LATERAL joins keep that plan whatever the
- * planner guesses of the pairs: joined as sets, PGlite chose a worse one on small tables.
+ * a member who sends no receipts has a row for every message since they joined (200 rows each 1,000 messages
+ * into the fan-out bench: ~1 s of PGlite time for the 20 members one message wakes, 0.1 s this way). The LATERAL
+ * joins keep that plan whatever the planner guesses of the pairs: joined as sets, PGlite chose a worse one on small
+ * tables.
  */
 export async function unreadNotificationCounts(
   db: Prisma.TransactionClient,
