@@ -25,3 +25,4 @@ export * from './relations/aggregation-rules';
 export * from './relations/bundled-aggregations';
 export * from './restricted-join';
 export * from './committed-room-events';
+export * from './search/searchable-text';

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { JsonObject } from '@lattice/protocol';
-import { BundledAggregations, toClientEvent, type StoredEvent, type Viewer } from '@lattice/rooms';
+import { BundledAggregations, SEARCH_KEYS, toClientEvent, type StoredEvent, type Viewer } from '@lattice/rooms';
 import { formatPaginationToken, roomEventMatches, type RoomEventFilter } from '@lattice/streams';
 import { StorageAccess } from '../storage-access';
 import { SearchIndex, type SearchHit, type SearchPlan, type SearchQuery } from './search-index';
-import { SEARCH_KEYS, type RoomEventsCriteria } from './search-schemas';
+import type { RoomEventsCriteria } from './search-schemas';
 import { formatSearchToken, parseSearchToken } from './search-token';
 
 /** The filter's `limit` when none is given (the spec leaves it to the server; Synapse's is 10). */

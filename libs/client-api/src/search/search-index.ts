@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PRISMA, type PrismaClient } from '@lattice/storage';
-import type { SearchKey } from './search-schemas';
+import type { SearchKey } from '@lattice/rooms';
 import type { SearchCursor } from './search-token';
 
 /** One matching event of a page: where it is and how well it matched. */

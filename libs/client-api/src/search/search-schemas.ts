@@ -1,9 +1,6 @@
+import { SEARCH_KEYS } from '@lattice/rooms';
 import { roomEventFilterSchema } from '@lattice/streams';
 import { z } from 'zod';
-
-/** The fields a room event search can look in (search.yaml `keys`). */
-export const SEARCH_KEYS = ['content.body', 'content.name', 'content.topic'] as const;
-export type SearchKey = (typeof SEARCH_KEYS)[number];
 
 /** POST /search (search.yaml); only the room_events category exists. */
 export const searchBody = z.object({

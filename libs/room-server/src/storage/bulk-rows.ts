@@ -71,6 +71,17 @@ export interface EventDetails {
   relations?: RelationRow[];
   /** Events (by ID) whose relationship goes: redacted ones. */
   unrelated?: string[];
+  /** The searchable text of events clients see (event_search). */
+  search?: SearchRow[];
+}
+
+/** An event_search row before its text becomes a tsvector. */
+export interface SearchRow {
+  eventNid: bigint;
+  roomNid: number;
+  streamPos: bigint;
+  key: string;
+  text: string;
 }
 
 export interface RelationRow {
@@ -93,7 +104,7 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
   const parts: string[] = [];
   const params: unknown[] = [];
   const arrays = (...values: unknown[][]) => values.map((v) => `$${params.push(v)}`);
-  const { json, prevEdges, authEdges, txns, extremities, processed, relations, unrelated } = details;
+  const { json, prevEdges, authEdges, txns, extremities, processed, relations, unrelated, search } = details;
   if (json?.length) {
     // One JSON array, not a text[]: the driver escapes every quote of a text[] element; a json value is sent as it is (elements come back byte for byte).
     const [nids] = arrays(json.map((r) => r.eventNid));
@@ -176,6 +187,20 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
     const [ids] = arrays(unrelated);
     parts.push(
       `DELETE FROM event_relations WHERE event_nid IN (SELECT event_nid FROM events WHERE event_id = ANY(${ids}::text[]))`,
+    );
+  }
+  if (search?.length) {
+    const [nids, rooms, positions, keys, texts] = arrays(
+      search.map((r) => r.eventNid),
+      search.map((r) => r.roomNid),
+      search.map((r) => r.streamPos),
+      search.map((r) => r.key),
+      search.map((r) => r.text),
+    );
+    parts.push(
+      `INSERT INTO event_search (event_nid, room_nid, stream_pos, key, vector)
+       SELECT n, r, p, k, to_tsvector('english', t) FROM unnest(${nids}::bigint[], ${rooms}::int[], ${positions}::bigint[], ${keys}::text[], ${texts}::text[]) AS s(n, r, p, k, t)
+       ON CONFLICT DO NOTHING`,
     );
   }
   if (parts.length === 0) return;

@@ -4,6 +4,7 @@ import {
   loadRoomHead,
   readSnapshotNids,
   relationOf,
+  searchableText,
   type Extremity,
   type PartialJoin,
   type RoomHead,
@@ -20,7 +21,7 @@ import {
 import { roomPersistDuration } from '@lattice/telemetry';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
 import type { StateSet } from '../dag/state-set';
-import { insertEvents, writeEventDetails, type EventRow, type RelationRow } from './bulk-rows';
+import { insertEvents, writeEventDetails, type EventRow, type RelationRow, type SearchRow } from './bulk-rows';
 import { NidInterner } from './interning';
 import { SnapshotWriter } from './snapshot-writer';
 import { writeFullSnapshot } from './state-snapshots';
@@ -482,9 +483,10 @@ export class RoomStore {
       ]);
       const stored = await tx.event.findMany({
         where: { eventId: { in: events.map((e) => e.eventId) } },
-        select: { eventId: true, streamPos: true },
+        select: { eventId: true, eventNid: true, streamPos: true, redactedBy: true },
       });
-      const unplaced = new Set(stored.filter((r) => r.streamPos === null).map((r) => r.eventId));
+      const unplacedRows = stored.filter((r) => r.streamPos === null);
+      const unplaced = new Set(unplacedRows.map((r) => r.eventId));
       const known = new Set(stored.map((r) => r.eventId));
       const placed = events.filter((e) => !known.has(e.eventId) || unplaced.has(e.eventId));
       if (placed.length === 0) {
@@ -504,6 +506,8 @@ export class RoomStore {
         select: { eventId: true, eventNid: true },
       });
       const eventNids = new Map(rows.map((r) => [r.eventId, r.eventNid]));
+      for (const r of unplacedRows) eventNids.set(r.eventId, r.eventNid);
+      const redacted = new Set(unplacedRows.filter((r) => r.redactedBy !== null).map((r) => r.eventId));
       const nidOf = (eventId: string) => eventNids.get(eventId)!;
       await writeEventDetails(tx, {
         json: fresh.map(({ eventId, pdu }) => ({ eventNid: nidOf(eventId), json: JSON.stringify(pdu) })),
@@ -517,6 +521,10 @@ export class RoomStore {
         relations: fresh.flatMap(({ eventId, pdu }) =>
           relationRows(head, nidOf(eventId), pdu, nids.typeNid(pdu), positions.get(eventId)!),
         ),
+        // An outlier now in the timeline becomes searchable too, unless it was redacted meanwhile.
+        search: placed
+          .filter(({ eventId }) => !redacted.has(eventId))
+          .flatMap(({ eventId, pdu }) => searchRows(head, nidOf(eventId), pdu, positions.get(eventId)!)),
       });
       return placed.map((e) => ({
         eventId: e.eventId,
@@ -703,6 +711,7 @@ async function writeDetails(
   const authEdges: Array<{ eventNid: bigint; authEventId: string }> = [];
   const txns: Array<ClientTransaction & { eventId: string }> = [];
   const relations: RelationRow[] = [];
+  const search: SearchRow[] = [];
   const gaps: Array<{ roomNid: number; streamPos: bigint }> = [];
   const eventIdOf = new Map<bigint, string>();
   for (const { write, positions } of inserted) {
@@ -714,8 +723,10 @@ async function writeDetails(
       authEdges.push(...referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid, authEventId })));
       if (event.txn) txns.push({ ...event.txn, eventId });
       const streamPos = positions.get(eventId);
-      if (streamPos !== undefined)
+      if (streamPos !== undefined) {
         relations.push(...relationRows(write.head, eventNid, pdu, interned.typeNid(pdu), streamPos));
+        search.push(...searchRows(write.head, eventNid, pdu, streamPos));
+      }
       if (streamPos !== undefined && event.gapBefore) gaps.push({ roomNid: write.head.roomNid, streamPos });
       eventIdOf.set(eventNid, eventId);
     }
@@ -736,6 +747,8 @@ async function writeDetails(
     // Redaction strips m.relates_to, and with it the relationship; an event redacted in its own batch never gets one.
     relations: relations.filter((r) => !redactedIds.has(eventIdOf.get(r.eventNid)!)),
     unrelated: [...redactedIds],
+    // Nor is it found by its words: its content is gone (client-server-api "Redactions").
+    search: search.filter((r) => !redactedIds.has(eventIdOf.get(r.eventNid)!)),
   });
 }
 
@@ -804,10 +817,10 @@ export function transactionKey(txn: ClientTransaction): string {
   return JSON.stringify([txn.userId, txn.deviceId, txn.scope, txn.txnId]);
 }
 
-/** The columns every stored event has, wherever it sits. */
 /** What a row needs of its room. */
 type RoomRef = Pick<RoomHead, 'roomNid' | 'version'>;
 
+/** The columns every stored event has, wherever it sits. */
 function baseRow(head: RoomRef, eventId: string, pdu: Pdu, typeNid: number, stateKeyNid: number | null) {
   return {
     eventId,
@@ -848,6 +861,12 @@ function relationRows(head: RoomRef, eventNid: bigint, pdu: Pdu, typeNid: number
       streamPos,
     },
   ];
+}
+
+/** The event_search row of an event clients see, if it has searchable text. */
+function searchRows(head: RoomRef, eventNid: bigint, pdu: Pdu, streamPos: bigint): SearchRow[] {
+  const searchable = searchableText(pdu);
+  return searchable ? [{ eventNid, roomNid: head.roomNid, streamPos, ...searchable }] : [];
 }
 
 /** Whether clients see the event: only accepted events get a stream position. */
