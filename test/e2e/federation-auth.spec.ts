@@ -237,14 +237,14 @@ describe('federation request authentication between two deployments', () => {
       expect(JSON.parse(json!.json).content).toEqual({});
     });
 
-    it('rejects an event the auth rules reject: kept as rejected (server-server-api "Rejection"), out of the timeline', async () => {
+    it('rejects an event the auth rules reject: kept as rejected (server-server-api "Rejection"), out of the timeline, and answered as handled', async () => {
       const event = await bobEvent({
         type: 'm.room.power_levels',
         stateKey: '',
         content: { users: { [bob.userId]: 100 } },
       });
       const { body } = await send([event.pdu]);
-      expect((body as { pdus: Record<string, { error?: string }> }).pdus[event.eventId].error).toBeDefined();
+      expect((body as { pdus: Record<string, object> }).pdus[event.eventId]).toEqual({});
       expect(await storedHere(event.eventId)).toMatchObject({ isRejected: true, streamPos: null });
     });
 

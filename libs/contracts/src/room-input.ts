@@ -73,6 +73,17 @@ export interface FederatedEventInput extends RoomInputBase {
    * stored events or of `outliers`.
    */
   prevStates?: Record<string, string[]>;
+  /**
+   * A PDU of a federation transaction: its rejection is an outcome, not a
+   * failure (the event is stored as rejected), so it is answered as done
+   * with `rejected`. Without it a rejection is refused (a send_join, an invite).
+   */
+  rejectionIsDone?: true;
+}
+
+/** A federated event taken in; `rejected` says why it was stored as rejected (only with rejectionIsDone). */
+export interface FederatedEventDone extends RoomEventDone {
+  rejected?: string;
 }
 
 /**
@@ -190,7 +201,7 @@ export interface RoomInputDoneByKind {
   send: RoomEventDone;
   membership: MembershipDone;
   redact: RoomEventDone;
-  federatedEvent: RoomEventDone;
+  federatedEvent: FederatedEventDone;
   remoteJoin: RoomEventDone;
   backfill: RoomInputDone;
   storeOutliers: RoomInputDone;

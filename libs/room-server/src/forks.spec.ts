@@ -204,6 +204,25 @@ describe('events from other servers that fork the room', () => {
     });
   });
 
+  it("answers a transaction's rejected PDU as done, naming the rejection, and stores it as rejected", async () => {
+    const roomId = await roomWithRemoteMembers();
+    const forged = remoteEvent(await head(roomId), RITA, {
+      type: 'm.room.power_levels',
+      stateKey: '',
+      content: { users: { [RITA]: 100 } },
+    });
+    const reply = await server.submit({
+      kind: 'federatedEvent',
+      sender: RITA,
+      roomId,
+      eventId: forged.eventId,
+      pdu: forged.pdu as never,
+      rejectionIsDone: true,
+    });
+    expect(reply).toMatchObject({ ok: true, eventId: forged.eventId, rejected: expect.stringMatching(/auth events/) });
+    expect(await stored(forged.eventId)).toMatchObject({ isRejected: true, streamPos: null });
+  });
+
   it('places a later event on a soft-failed one like any other, by the state after it', async () => {
     const roomId = await roomWithRemoteMembers();
     const beforeBan = await head(roomId);

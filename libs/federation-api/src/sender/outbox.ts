@@ -7,6 +7,8 @@ const MAX_PDUS = 50;
 const MAX_EDUS = 100;
 /** How long a process holds a destination without renewing; a dead process's destinations pass on after it. */
 const LEASE_MS = 60_000;
+/** A held lease is renewed once less than this is left, so a busy sender keeps it without a write per transaction. */
+const RENEW_MARGIN_MS = 30_000;
 
 /** A transaction's worth of items for one destination, from one origin. */
 export interface OutboxBatch {
@@ -22,6 +24,9 @@ export interface OutboxBatch {
  * transaction is in flight per destination across all processes).
  */
 export class Outbox {
+  /** When each lease this process holds is due for renewal (Date.now() time). */
+  private readonly renewAt = new Map<string, number>();
+
   constructor(
     private readonly db: PrismaClient,
     private readonly owner: string,
@@ -34,17 +39,21 @@ export class Outbox {
 
   /** Takes (or renews) this process's lease on a destination; false while another live process holds it. */
   async claim(destination: string): Promise<boolean> {
+    if ((this.renewAt.get(destination) ?? 0) > Date.now()) return true;
+    this.renewAt.delete(destination);
     await this.db.federationDestination.createMany({ data: [{ destination }], skipDuplicates: true });
-    const leaseUntil = new Date(Date.now() + LEASE_MS);
+    const now = Date.now();
     const { count } = await this.db.federationDestination.updateMany({
-      where: { destination, OR: [{ owner: this.owner }, { owner: null }, { leaseUntil: { lt: new Date() } }] },
-      data: { owner: this.owner, leaseUntil },
+      where: { destination, OR: [{ owner: this.owner }, { owner: null }, { leaseUntil: { lt: new Date(now) } }] },
+      data: { owner: this.owner, leaseUntil: new Date(now + LEASE_MS) },
     });
+    if (count === 1) this.renewAt.set(destination, now + LEASE_MS - RENEW_MARGIN_MS);
     return count === 1;
   }
 
   /** Gives up this process's leases (at shutdown), so a restarted or other process takes over at once rather than after the lease runs out. */
   async releaseAll(): Promise<void> {
+    this.renewAt.clear();
     await this.db.federationDestination.updateMany({
       where: { owner: this.owner },
       data: { owner: null, leaseUntil: null },

@@ -1,4 +1,4 @@
-import { Body, Controller, Inject, Param, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Inject, Logger, Param, Put, UseGuards } from '@nestjs/common';
 import { DeviceListStore } from '@lattice/accounts';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig, type TenantConfig } from '@lattice/config';
 import {
@@ -59,6 +59,7 @@ const REMEMBERED = 1_000;
 @Controller('_matrix/federation/v1/send')
 @UseGuards(FederationAuthGuard)
 export class TransactionsController {
+  private readonly logger = new Logger(TransactionsController.name);
   /** Absent when presence is turned off: m.presence EDUs are then ignored. */
   private readonly presence: PresenceEduReceiver | undefined;
   private readonly answered = new Map<string, Promise<JsonObject>>();
@@ -164,11 +165,22 @@ export class TransactionsController {
       };
       // What get_missing_events brought may still not reach what this server has: each of it is placed like the PDU
       // (its own gap filled), and marked fetched so the /send answer lists only the transaction's own PDUs.
+      // Which of its prev and auth events this server has, read once for both steps below.
+      const stored = await this.reader.knownEventIds([
+        ...referencedIds(checked.pdu.prev_events),
+        ...referencedIds(checked.pdu.auth_events),
+      ]);
       const missing = (
-        await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, keys)
+        await this.missingBefore(tenant, origin, version, checked.pdu, checked.eventId, known, stored, keys)
       ).map((earlier) => ({ ...earlier, fetched: true as const }));
       for (const event of [...missing, { eventId: checked.eventId, pdu: checked.pdu }]) {
-        const gaps = await this.fillGaps(ctx, event.pdu, event.eventId, new Set(accepted.map((a) => a.eventId)));
+        const gaps = await this.fillGaps(
+          ctx,
+          event.pdu,
+          event.eventId,
+          new Set(accepted.map((a) => a.eventId)),
+          event.eventId === checked.eventId ? stored : undefined,
+        );
         accepted.push({ ...event, roomId: pdu.room_id!, ...gaps });
       }
     }
@@ -184,9 +196,18 @@ export class TransactionsController {
             pdu,
             outliers,
             prevStates,
+            rejectionIsDone: true,
           })
           .then(
-            () => ({}),
+            ({ rejected }) => {
+              // server-server-api PUT /send/{txnId}: "If no error is present, the PDU can be considered successfully
+              // handled", and "Rejection": "If an event in an incoming transaction is rejected, this should not cause
+              // the transaction request to be responded to with an error response." A rejected PDU was handled (stored
+              // as rejected; resending it changes nothing), so its entry is empty, as Synapse answers; an error is for
+              // a PDU this server could not process (bad signature, unknown room, denied by the ACL).
+              if (rejected) this.logger.debug(`${eventId} from ${origin} stored as rejected: ${rejected}`);
+              return {};
+            },
             (e: Error) => {
               if (e instanceof MatrixError) return { error: e.message };
               throw e;
@@ -250,11 +271,11 @@ export class TransactionsController {
     pdu: Pdu,
     eventId: string,
     inTransaction: Set<string>,
+    stored: Set<string>,
     keys: VerifyKeySource,
   ): Promise<Array<{ eventId: string; pdu: Pdu }>> {
     const prev = referencedIds(pdu.prev_events).filter((id) => !inTransaction.has(id));
-    const known = await this.reader.knownEventIds(prev);
-    if (prev.every((id) => known.has(id))) return [];
+    if (prev.every((id) => stored.has(id))) return [];
     const head = await loadRoomHead(this.db, pdu.room_id!);
     const answer = await this.federation
       .request<{ events?: Pdu[] }>(
@@ -286,12 +307,21 @@ export class TransactionsController {
    * auth chain when one of its auth events is unknown (/event_auth). The
    * fetched events go along as outliers.
    */
-  private async fillGaps(ctx: RoomFetchContext, pdu: Pdu, eventId: string, inTransaction: Set<string>): Promise<Gaps> {
+  private async fillGaps(
+    ctx: RoomFetchContext,
+    pdu: Pdu,
+    eventId: string,
+    inTransaction: Set<string>,
+    /** Which of its prev and auth events were stored when the PDU came in, if the caller read it. */
+    stored?: Set<string>,
+  ): Promise<Gaps> {
     const known = async (ids: string[]) =>
       new Set([...(await this.reader.knownEventIds(ids)), ...ids.filter((id) => inTransaction.has(id))]);
     const prev = referencedIds(pdu.prev_events);
     const auth = referencedIds(pdu.auth_events);
-    const have = await known([...prev, ...auth]);
+    const have = stored
+      ? new Set([...stored, ...[...prev, ...auth].filter((id) => inTransaction.has(id))])
+      : await known([...prev, ...auth]);
     const outliers = new Map<string, { eventId: string; pdu: Pdu }>();
     const prevStates: Record<string, string[]> = {};
     for (const id of prev.filter((p) => !have.has(p))) {

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { checkServerIdentity } from 'node:tls';
 import { assertAllowedLiteral, guardedLookup, type AddressPolicy } from '@lattice/outbound';
 import type { ServerEndpoint } from '../discovery/resolve-server-name';
+import { trusting } from './trust-context';
 
 export interface HttpsJsonResponse {
   status: number;
@@ -59,7 +60,7 @@ export function httpsJson(
         ...(options.addresses ? { agent: agentFor(options.addresses), lookup: guardedLookup(options.addresses) } : {}),
         method,
         path,
-        ca: options.ca,
+        ...trusting(options.ca),
         // SNI carries host names only, never IP literals.
         servername: isIP(endpoint.tlsName) ? '' : endpoint.tlsName,
         checkServerIdentity: (_host, cert) => checkServerIdentity(endpoint.tlsName, cert),

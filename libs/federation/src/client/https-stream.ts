@@ -5,6 +5,7 @@ import { checkServerIdentity } from 'node:tls';
 import { assertAllowedLiteral, guardedLookup, type AddressPolicy } from '@lattice/outbound';
 import type { ServerEndpoint } from '../discovery/resolve-server-name';
 import { agentFor } from './https-json';
+import { trusting } from './trust-context';
 
 export interface HttpsStreamOptions {
   ca: string[];
@@ -37,7 +38,7 @@ export function httpsStream(
         lookup: guardedLookup(options.addresses),
         method,
         path,
-        ca: options.ca,
+        ...trusting(options.ca),
         servername: isIP(endpoint.tlsName) ? '' : endpoint.tlsName,
         checkServerIdentity: (_host, cert) => checkServerIdentity(endpoint.tlsName, cert),
         headers: { host: endpoint.hostHeader, ...options.headers },

@@ -20,6 +20,9 @@ export interface LocalKeys {
 
 /** A server's keys are fetched at most this often, so requests naming unknown keys cannot make us hammer it. */
 const MIN_REFRESH_INTERVAL_MS = 30_000;
+/** How long a remote key read from the database is used without reading it again (a rotation may shorten its validity). */
+const PARSED_KEY_TTL_MS = 60_000;
+const MAX_PARSED_KEYS = 10_000;
 
 export interface ServerKeysOptions {
   /** Whether a server name is one of ours: its keys are read locally, never fetched. */
@@ -39,6 +42,12 @@ export class ServerKeys {
   private readonly lastRefresh = new Map<string, number>();
   /** Fetches under way, per server: a request that needs the same keys meanwhile waits for them. */
   private readonly refreshing = new Map<string, Promise<void>>();
+  /**
+   * Remote keys read from the database, parsed, per "server keyId": every
+   * inbound request and PDU of a server needs the same one or two. An entry
+   * is used for a minute while it covers the time asked for, then read again.
+   */
+  private readonly parsed = new Map<string, { key: KeyObject; validUntil: number; readAt: number }>();
 
   constructor(
     private readonly db: PrismaClient,
@@ -96,17 +105,23 @@ export class ServerKeys {
         }
       );
     }
+    const id = `${serverName} ${keyId}`;
+    const held = this.parsed.get(id);
+    if (held && held.validUntil >= validAt && Date.now() - held.readAt < PARSED_KEY_TTL_MS)
+      return { key: held.key, validUntil: held.validUntil };
     let stored = await this.usableKey(serverName, keyId, validAt);
     if (!stored) {
       await this.refresh(serverName, validAt, keyId);
       stored = await this.usableKey(serverName, keyId, validAt);
     }
-    return (
-      stored && {
-        key: publicKeyFromBase64(stored.publicKey),
-        validUntil: Number(stored.expiredTs ?? stored.validUntilTs),
-      }
-    );
+    if (!stored) return undefined;
+    const known = {
+      key: publicKeyFromBase64(stored.publicKey),
+      validUntil: Number(stored.expiredTs ?? stored.validUntilTs),
+    };
+    if (this.parsed.size >= MAX_PARSED_KEYS) this.parsed.clear();
+    this.parsed.set(id, { ...known, readAt: Date.now() });
+    return known;
   }
 
   /**

@@ -205,12 +205,12 @@ export class RoomInputHandler {
               referencedByKnownEvent: (await this.dag.referenced([received.eventId])).has(received.eventId),
             });
             have.add(received.eventId);
-            // server-server-api "Rejection": a rejected event does not fail the transaction; its entry says why.
-            if (received.status === 'rejected')
-              return {
-                ok: false,
-                error: { status: 403, errcode: 'M_FORBIDDEN', error: `Rejected: ${received.rejectionReason}` },
-              };
+            if (received.status === 'rejected') {
+              const reason = `Rejected: ${received.rejectionReason}`;
+              if (input.rejectionIsDone)
+                return { ok: true, roomId: input.roomId, eventId: received.eventId, rejected: reason };
+              return { ok: false, error: { status: 403, errcode: 'M_FORBIDDEN', error: reason } };
+            }
             return { ok: true, roomId: input.roomId, eventId: received.eventId };
           }
           const plan = await this.plan(input, draft.head);

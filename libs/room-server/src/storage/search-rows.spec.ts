@@ -107,10 +107,10 @@ describe('the search index the persist transaction writes', () => {
         { eventId: message.eventId, eventNid: 0n, depth: message.pdu.depth, sha256: message.pdu.hashes.sha256 },
       ],
     };
-    const redacts = head.version.redactsInContent
-      ? { content: { redacts: message.eventId } }
-      : { content: {}, redacts: message.eventId };
-    const redaction = buildEvent(onMessage, RITA, { type: 'm.room.redaction', ...redacts }, REMOTE, remoteKey);
+    const template: EventTemplate = head.version.redactsInContent
+      ? { type: 'm.room.redaction', content: { redacts: message.eventId } }
+      : { type: 'm.room.redaction', content: {}, redacts: message.eventId };
+    const redaction = buildEvent(onMessage, RITA, template, REMOTE, remoteKey);
     const replies = await server.handler.handle([federated(message), federated(redaction)]);
     expect(replies).toMatchObject([{ ok: true }, { ok: true }]);
     expect(await server.db.prisma.event.findUnique({ where: { eventId: message.eventId } })).toMatchObject({
