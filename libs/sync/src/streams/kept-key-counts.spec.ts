@@ -23,7 +23,12 @@ function setUp() {
   const hold = (until: Promise<void>) => {
     held = until;
   };
-  return { kept, bus, count, hold };
+  /** Publishes an announcement and waits until the kept counts have heard it (delivery starts on the next turn). */
+  const announce = async (subject: 'output.oneTimeKeys' | 'output.sessions', message: unknown) => {
+    await bus.publish(subject, message);
+    await bus.delivered();
+  };
+  return { kept, count, hold, announce };
 }
 
 describe('KeptKeyCounts', () => {
@@ -33,21 +38,21 @@ describe('KeptKeyCounts', () => {
   });
 
   it("reads a user's counts again once a change of their keys is announced, and only theirs", async () => {
-    const { bus, count } = setUp();
+    const { announce, count } = setUp();
     await count(ALICE);
     await count(BOB);
-    await bus.publish('output.oneTimeKeys', ALICE);
+    await announce('output.oneTimeKeys', ALICE);
     expect([await count(ALICE), await count(BOB)]).toEqual([3, 2]);
-    await bus.publish('output.sessions', { userId: BOB.userId });
+    await announce('output.sessions', { userId: BOB.userId });
     expect(await count(BOB)).toBe(4);
   });
 
   it('does not keep a read that an announcement overtook', async () => {
-    const { bus, count, hold } = setUp();
+    const { announce, count, hold } = setUp();
     let release!: () => void;
     hold(new Promise<void>((r) => (release = r)));
     const overtaken = count();
-    await bus.publish('output.oneTimeKeys', ALICE);
+    await announce('output.oneTimeKeys', ALICE);
     release();
     expect(await overtaken).toBe(1);
     expect(await count()).toBe(2);
