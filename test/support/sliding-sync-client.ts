@@ -119,10 +119,18 @@ export class SlidingSyncClient {
   /** A raw request with an explicit pos (e.g. an old one); the answer is not folded in. */
   async send(body: Record<string, unknown>, pos: string | undefined, timeoutMs = 0): Promise<SlidingResponse> {
     const query = new URLSearchParams({ timeout: String(timeoutMs), ...(pos ? { pos } : {}) });
-    const response = await fetch(`${this.baseUrl()}${SLIDING_SYNC_PATH}?${query}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
-      body: JSON.stringify(body),
+    const request = () =>
+      fetch(`${this.baseUrl()}${SLIDING_SYNC_PATH}?${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+        body: JSON.stringify(body),
+      });
+    // A kept-alive connection the server closed as idle just as it was reused resets before any answer (the server
+    // in the test's own process can fire that close late, after the database blocked the event loop); clients send
+    // the request again, as browsers do, and a request with the same pos may be repeated (MSC4186).
+    const response = await request().catch((e: Error & { cause?: { code?: string } }) => {
+      if (e.cause?.code !== 'ECONNRESET') throw e;
+      return request();
     });
     const json = (await response.json()) as Record<string, unknown>;
     if (response.status !== 200) throw new SlidingSyncError(response.status, json.errcode as string);

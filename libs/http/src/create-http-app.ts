@@ -16,9 +16,6 @@ export interface HttpAppOptions {
   accessLog?: boolean;
 }
 
-/** How long an idle kept-alive connection stays open (nginx keeps upstream connections 60 s by default). */
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-
 /**
  * Creates a NestJS application on Fastify with the Matrix HTTP conventions
  * (CORS, M_NOT_JSON, M_UNRECOGNIZED, Matrix error bodies, tenant + token
@@ -41,12 +38,7 @@ export async function createMatrixHttpApp(
     // Keeps Fastify's request handler, so listenTls can serve the same routes on a second, TLS, port.
     serverFactory: (handler: RequestHandler) => {
       routing = handler;
-      const server = createServer(handler);
-      // Node closes an idle kept-alive connection after 5 s, which races a client (or a proxy's upstream pool)
-      // that reuses it at that moment: the request dies with ECONNRESET. Clients and proxies keep connections
-      // for less than this, so they close first.
-      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-      return server;
+      return createServer(handler);
     },
   });
   installMatrixHttpConventions(adapter.getInstance(), { accessLog: options.accessLog ?? true });
@@ -78,7 +70,6 @@ export async function listenTls(
   options: { host: string; port: number; cert: string; key: string },
 ): Promise<TlsServer> {
   const server = createTlsServer({ cert: options.cert, key: options.key }, routes.get(app)!);
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) =>
     server.once('error', reject).listen(options.port, options.host, () => resolve()),
   );
