@@ -1,19 +1,15 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import 'reflect-metadata';
+import { makeTestCertificates } from '../../tools/tls/test-certificates';
+import { clientRequest, registerUser, startFederatingPair, type Deployment } from './federating-pair';
 import { BUS, type Bus } from '../../libs/bus/src';
-import { parseConfig } from '../../libs/config/src';
 import { httpsJson } from '../../libs/federation/src/client/https-json';
 import { authorizationHeader, type Pdu } from '../../libs/protocol/src';
 import { buildEvent } from '../../libs/rooms/src/event-builder';
 import { Keyring } from '../../libs/rooms/src/keyring';
 import { loadRoomHead } from '../../libs/rooms/src/room-head';
-import { startLattice, type RunningLattice } from '../../libs/runtime/src/start-lattice';
 import { DATABASE, type Database } from '../../libs/storage/src';
 import { startSynapse } from '../../test/support/synapse';
-import { freePort } from '../../tools/net/free-port';
-import { makeTestCertificates } from '../../tools/tls/test-certificates';
 import { filledSynapseRoom, synapseRequest, timeJoin, type Joiner } from './synapse-joins';
 
 const INBOUND_PDUS = 2_000;
@@ -23,8 +19,6 @@ const ROOM_SIZES = [1_000, 10_000];
 const SYNAPSE_ROOM_SIZES = (process.env.LATTICE_BENCH_SYNAPSE_SIZES ?? '1000,10000').split(',').map(Number);
 /** How long one run may spend filling each Synapse room (LATTICE_BENCH_SYNAPSE_FILL_S, default 20 minutes); the next run carries on. */
 const SYNAPSE_FILL_BUDGET_MS = Number(process.env.LATTICE_BENCH_SYNAPSE_FILL_S ?? 1200) * 1000;
-
-type Server = RunningLattice & { name: string; port: number };
 
 /**
  * Federation between two deployments of this server on loopback (TLS from a
@@ -37,48 +31,24 @@ type Server = RunningLattice & { name: string; port: number };
  */
 export async function run(): Promise<Record<string, number>> {
   const certs = makeTestCertificates();
-  const start = async (): Promise<Server> => {
-    const port = await freePort();
-    const name = `localhost:${port}`;
-    const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-fed-'));
-    const config = parseConfig({
-      listen: { host: '127.0.0.1', port: 0 },
-      tenants: [{ serverName: name }],
-      dataDir,
-      database: { kind: 'embedded', dataDir: join(dataDir, 'db') },
-      rateLimit: { perSecond: 100_000, burst: 100_000 },
-      federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] },
-      // Both deployments are on this machine, which outbound requests refuse by default.
-      outbound: { allowRanges: ['127.0.0.0/8', '::1/128'], denyRanges: ['0.0.0.0/0', '::/0'] },
-    });
-    return Object.assign(await startLattice(config, { logger: false }), { name, port });
-  };
-  const [a, b] = [await start(), await start()];
+  const [a, b] = await startFederatingPair(certs, 'lattice-bench-fed-');
   const results: Record<string, number> = {};
   try {
-    const client = async (server: Server, method: string, path: string, body?: object, token?: string) => {
-      const response = await fetch(`${server.url}${path}`, {
-        method,
-        headers: { host: server.name, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: body && JSON.stringify(body),
-      });
-      return (await response.json()) as Record<string, unknown>;
-    };
-    const register = async (server: Server, username: string) =>
-      client(server, 'POST', '/_matrix/client/v3/register', {
-        username,
-        password: 'bench password',
-        auth: { type: 'm.login.dummy' },
-      });
-    const alice = await register(a, 'alice');
-    const bob = await register(b, 'bob');
+    const alice = await registerUser(a, 'alice');
+    const bob = await registerUser(b, 'bob');
     const bobToken = bob.access_token as string;
 
     // Inbound PDUs: bob (on B) joins a room on A, then B's signed events go to A in transactions.
     const roomId = (
-      await client(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' }, alice.access_token as string)
+      await clientRequest(
+        a,
+        'POST',
+        '/_matrix/client/v3/createRoom',
+        { preset: 'public_chat' },
+        alice.access_token as string,
+      )
     ).room_id as string;
-    await client(
+    await clientRequest(
       b,
       'POST',
       `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(a.name)}`,
@@ -133,10 +103,10 @@ export async function run(): Promise<Record<string, number>> {
 
     // Joins: rooms on A with many members (joined through the room-server directly), joined from B.
     const bus = a.app.get<Bus>(BUS);
-    const latticeB = latticeJoiner(b, client, register);
+    const latticeB = latticeJoiner(b);
     for (const size of ROOM_SIZES) {
       const big = (
-        await client(
+        await clientRequest(
           a,
           'POST',
           '/_matrix/client/v3/createRoom',
@@ -226,26 +196,14 @@ export async function run(): Promise<Record<string, number>> {
   return results;
 }
 
-type Client = (
-  server: Server,
-  method: string,
-  path: string,
-  body?: object,
-  token?: string,
-) => Promise<Record<string, unknown>>;
-
 /** A user of a deployment of this server joining rooms through other servers. */
-function latticeJoiner(
-  server: Server,
-  client: Client,
-  register: (server: Server, username: string) => Promise<Record<string, unknown>>,
-): Joiner {
+function latticeJoiner(server: Deployment): Joiner {
   let n = 0;
   return {
     label: 'this server',
     join: async (roomId, via) => {
-      const user = await register(server, `joiner${n++}`);
-      const joined = await client(
+      const user = await registerUser(server, `joiner${n++}`);
+      const joined = await clientRequest(
         server,
         'POST',
         `/_matrix/client/v3/join/${encodeURIComponent(roomId)}?via=${encodeURIComponent(via)}`,

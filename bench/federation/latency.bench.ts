@@ -1,16 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import 'reflect-metadata';
-import { parseConfig } from '../../libs/config/src';
-import { startLattice, type RunningLattice } from '../../libs/runtime/src/start-lattice';
-import { freePort } from '../../tools/net/free-port';
 import { makeTestCertificates } from '../../tools/tls/test-certificates';
+import { clientRequest, registerUser, startFederatingPair } from './federating-pair';
 
 /** Events timed per kind (LATTICE_BENCH_FED_LATENCY_N). */
 const ROUNDS = Number(process.env.LATTICE_BENCH_FED_LATENCY_N ?? 30);
-
-type Server = RunningLattice & { name: string; port: number };
 
 /**
  * How long an event sent by a user of one deployment takes to reach the
@@ -22,44 +15,16 @@ type Server = RunningLattice & { name: string; port: number };
  */
 export async function run(): Promise<Record<string, number>> {
   const certs = makeTestCertificates();
-  const start = async (): Promise<Server> => {
-    const port = await freePort();
-    const name = `localhost:${port}`;
-    const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-fedlat-'));
-    const config = parseConfig({
-      listen: { host: '127.0.0.1', port: 0 },
-      tenants: [{ serverName: name }],
-      dataDir,
-      database: { kind: 'embedded', dataDir: join(dataDir, 'db') },
-      rateLimit: { perSecond: 100_000, burst: 100_000 },
-      federation: { tls: { port, certFile: certs.certFile, keyFile: certs.keyFile }, trustedCaFiles: [certs.caFile] },
-      outbound: { allowRanges: ['127.0.0.0/8', '::1/128'], denyRanges: ['0.0.0.0/0', '::/0'] },
-    });
-    return Object.assign(await startLattice(config, { logger: false }), { name, port });
-  };
-  const [a, b] = [await start(), await start()];
+  const [a, b] = await startFederatingPair(certs, 'lattice-bench-fedlat-');
   try {
-    const client = async (server: Server, method: string, path: string, body?: object, token?: string) => {
-      const response = await fetch(`${server.url}${path}`, {
-        method,
-        headers: { host: server.name, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: body && JSON.stringify(body),
-      });
-      return (await response.json()) as Record<string, unknown>;
-    };
-    const register = async (server: Server, username: string) =>
-      client(server, 'POST', '/_matrix/client/v3/register', {
-        username,
-        password: 'bench password',
-        auth: { type: 'm.login.dummy' },
-      });
-    const alice = await register(a, 'alice');
-    const bob = await register(b, 'bob');
+    const alice = await registerUser(a, 'alice');
+    const bob = await registerUser(b, 'bob');
     const [aliceToken, bobToken] = [alice.access_token as string, bob.access_token as string];
-    const roomId = (await client(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' }, aliceToken))
-      .room_id as string;
+    const roomId = (
+      await clientRequest(a, 'POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' }, aliceToken)
+    ).room_id as string;
     const room = encodeURIComponent(roomId);
-    const joined = await client(
+    const joined = await clientRequest(
       b,
       'POST',
       `/_matrix/client/v3/join/${room}?via=${encodeURIComponent(a.name)}`,
@@ -67,7 +32,8 @@ export async function run(): Promise<Record<string, number>> {
       bobToken,
     );
     if (joined.room_id !== roomId) throw new Error(`join failed: ${JSON.stringify(joined)}`);
-    let since = (await client(b, 'GET', '/_matrix/client/v3/sync?timeout=0', undefined, bobToken)).next_batch as string;
+    let since = (await clientRequest(b, 'GET', '/_matrix/client/v3/sync?timeout=0', undefined, bobToken))
+      .next_batch as string;
 
     /** Milliseconds from alice's send returning to the event in bob's /sync. */
     const timeOne = async (send: () => Promise<Record<string, unknown>>): Promise<number> => {
@@ -76,7 +42,7 @@ export async function run(): Promise<Record<string, number>> {
       if (!eventId) throw new Error(`send failed: ${JSON.stringify(answer)}`);
       const sent = performance.now();
       for (;;) {
-        const sync = await client(
+        const sync = await clientRequest(
           b,
           'GET',
           `/_matrix/client/v3/sync?timeout=10000&since=${since}`,
@@ -91,7 +57,7 @@ export async function run(): Promise<Record<string, number>> {
     const results: Record<string, number> = {};
     const kinds: Record<string, (i: number) => Promise<Record<string, unknown>>> = {
       message: (i) =>
-        client(
+        clientRequest(
           a,
           'PUT',
           `/_matrix/client/v3/rooms/${room}/send/m.room.message/lat${i}`,
@@ -99,7 +65,7 @@ export async function run(): Promise<Record<string, number>> {
           aliceToken,
         ),
       'power levels': (i) =>
-        client(
+        clientRequest(
           a,
           'PUT',
           `/_matrix/client/v3/rooms/${room}/state/m.room.power_levels/`,

@@ -24,7 +24,10 @@ function setUp() {
     held = until;
   };
   /** Publishes an announcement and waits until the kept counts have heard it (delivery starts on the next turn). */
-  const announce = async (subject: 'output.oneTimeKeys' | 'output.sessions', message: unknown) => {
+  const announce = async <S extends 'output.oneTimeKeys' | 'output.sessions'>(
+    subject: S,
+    message: Parameters<typeof bus.publish<S>>[1],
+  ) => {
     await bus.publish(subject, message);
     await bus.delivered();
   };
