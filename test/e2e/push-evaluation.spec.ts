@@ -84,15 +84,7 @@ describe('push evaluation off the send path', () => {
     );
     for (const [i, member] of members.entries()) {
       await member.joinRoom(roomId);
-      await member.setPusher({
-        kind: 'http',
-        app_id: 'org.example.app',
-        app_display_name: 'Example',
-        device_display_name: 'Phone',
-        pushkey: `chunk-${i}`,
-        lang: 'en',
-        data: { url: gateway.url, format: 'event_id_only' },
-      } as never);
+      await member.setPusher(gateway.pusher(`chunk-${i}`) as never);
     }
     const { event_id: eventId } = await alice.sendTextMessage(roomId, 'to five people, two rows at a time');
     const pushed = () => gateway.received.filter((p) => p.notification.event_id === eventId);
@@ -115,15 +107,7 @@ describe('push evaluation off the send path', () => {
   it('evaluates at start the events committed before the process stopped without evaluating them, and pushes each once', async () => {
     const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
     await bob.joinRoom(roomId);
-    await bob.setPusher({
-      kind: 'http',
-      app_id: 'org.example.app',
-      app_display_name: 'Example',
-      device_display_name: 'Phone',
-      pushkey: 'bob-phone',
-      lang: 'en',
-      data: { url: gateway.url, format: 'event_id_only' },
-    } as never);
+    await bob.setPusher(gateway.pusher('bob-phone') as never);
     const { event_id: before } = await alice.sendTextMessage(roomId, 'evaluated before the stop');
     await eventually('the first push', () => gateway.received.some((p) => p.notification.event_id === before), 20_000);
 

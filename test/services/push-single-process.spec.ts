@@ -71,15 +71,7 @@ describe('push evaluation of the single process under kill -9', () => {
     const roomId = (await alice.createRoom({ preset: 'public_chat' as never })).room_id;
     const member = await registerClient(url, 'kill-bob');
     await member.joinRoom(roomId);
-    await member.setPusher({
-      kind: 'http',
-      app_id: 'org.example.app',
-      app_display_name: 'Example',
-      device_display_name: 'Phone',
-      pushkey: 'bob-phone',
-      lang: 'en',
-      data: { url: gateway.url, format: 'event_id_only' },
-    } as never);
+    await member.setPusher(gateway.pusher('bob-phone') as never);
 
     const acknowledged: string[] = [];
     for (let round = 0; round < 3; round++) {

@@ -31,15 +31,7 @@ describe('the push service under kill -9', () => {
     ]) {
       const member = await registerClient(deployment.url, name);
       await member.joinRoom(roomId);
-      await member.setPusher({
-        kind: 'http',
-        app_id: 'org.example.app',
-        app_display_name: 'Example',
-        device_display_name: 'Phone',
-        pushkey,
-        lang: 'en',
-        data: { url: gateway.url, format: 'event_id_only' },
-      } as never);
+      await member.setPusher(gateway.pusher(pushkey) as never);
     }
   }, 180_000);
 

@@ -326,17 +326,8 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
 
   it('pushes to the gateway (event_id_only, with the unread count), retries when it is down, and drops a rejected pushkey', async () => {
     const roomId = await groupRoom();
-    const pusher = (pushkey: string) => ({
-      kind: 'http',
-      app_id: 'org.example.app',
-      app_display_name: 'Example',
-      device_display_name: 'Phone',
-      pushkey,
-      lang: 'en',
-      data: { url: gateway.url, format: 'event_id_only' },
-    });
-    await bob.setPusher(pusher('bob-key') as never);
-    await carol.setPusher(pusher('carol-key') as never);
+    await bob.setPusher(gateway.pusher('bob-key') as never);
+    await carol.setPusher(gateway.pusher('carol-key') as never);
     expect((await bob.getPushers()).pushers.map((p) => p.pushkey)).toEqual(['bob-key']);
     gateway.reject.add('carol-key');
     gateway.failNext = 2;

@@ -18,7 +18,20 @@ export interface TestPushGateway {
   reject: Set<string>;
   /** How many of the next requests fail with 503, as a gateway that is down would. */
   failNext: number;
+  /** The body of `POST /pushers/set` for an http pusher sending here, `event_id_only`. */
+  pusher(pushkey: string): HttpPusher;
   close(): Promise<void>;
+}
+
+/** An http pusher as `POST /pushers/set` takes it (push.yaml). */
+export interface HttpPusher {
+  kind: 'http';
+  app_id: string;
+  app_display_name: string;
+  device_display_name: string;
+  pushkey: string;
+  lang: string;
+  data: { url: string; format: 'event_id_only' };
 }
 
 /**
@@ -28,7 +41,7 @@ export interface TestPushGateway {
  * refuses heckel.io/ntfy/v2), and for Sygnal, which the PyPI mirror lacks.
  */
 export async function startTestPushGateway(): Promise<TestPushGateway> {
-  const gateway: Omit<TestPushGateway, 'url' | 'close'> = { received: [], reject: new Set(), failNext: 0 };
+  const gateway: Omit<TestPushGateway, 'url' | 'pusher' | 'close'> = { received: [], reject: new Set(), failNext: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -58,8 +71,18 @@ export async function startTestPushGateway(): Promise<TestPushGateway> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}/_matrix/push/v1/notify`;
   return Object.assign(gateway, {
-    url: `http://127.0.0.1:${port}/_matrix/push/v1/notify`,
+    url,
+    pusher: (pushkey: string): HttpPusher => ({
+      kind: 'http',
+      app_id: 'org.example.app',
+      app_display_name: 'Example',
+      device_display_name: 'Phone',
+      pushkey,
+      lang: 'en',
+      data: { url, format: 'event_id_only' },
+    }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   });
 }
