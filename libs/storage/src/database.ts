@@ -1,13 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool } from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/prisma/client';
 import { migrate } from './migrate';
 import { startAutoAnalyze } from './embedded-analyze';
-import { tracedPGlite } from './pglite-tracing';
+import { startEmbeddedPostgres } from './embedded-postgres';
 import type { SqlExecutor } from './sql-executor';
 
 /** For the failures below that are deliberately gone past (see each one's message). */
@@ -19,13 +16,13 @@ export type DatabaseConfig = { kind: 'embedded'; dataDir: string } | { kind: 'po
 export interface Database {
   prisma: PrismaClient;
   sql: SqlExecutor;
-  /** Connection pools in use now (Postgres; none embedded), for the pool-use metric. */
+  /** Connection pools in use now, for the pool-use metric. */
   poolStats(): PoolStats[];
   close(): Promise<void>;
 }
 
 export interface PoolStats {
-  /** prisma: the queries of every service; sql: migrations and probes. */
+  /** prisma: the queries of every service; sql: migrations and probes; embedded: both, on PGlite's one session. */
   pool: string;
   total: number;
   idle: number;
@@ -60,28 +57,29 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
  */
 const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=8MB'];
 
+/**
+ * PGlite on a thread of its own (embedded-postgres.ts), reached through the same node-pg pool and Prisma
+ * adapter as Postgres: its WebAssembly gets the machine's second core as a Postgres server does, and both
+ * databases are one code path (the pg instrumentation traces both). PGlite is one session, so the pool has one
+ * connection, which Prisma and the raw executor share: an interactive transaction holds it, and the other
+ * queries wait for it, as they waited for PGlite's own lock before.
+ */
 async function openEmbedded(dataDir: string): Promise<Database> {
-  mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] });
-  const traced = tracedPGlite(pglite);
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(traced) });
-  const sql: SqlExecutor = {
-    exec: async (script) => {
-      await traced.exec(script);
-    },
-    query: async <T>(text: string, params?: unknown[]) => (await traced.query<T>(text, params)).rows,
-    // One process owns a PGlite folder, so there is nobody to race.
-    withLock: (fn) => fn(),
-  };
+  const server = await startEmbeddedPostgres(dataDir, EMBEDDED_SETTINGS);
+  const pool = new Pool({ ...server.connection, max: 1, idleTimeoutMillis: 0 });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  // One process owns the data folder, so there is nobody to race (and a lock would need a second connection).
+  const sql = poolExecutor(pool, (fn) => fn());
   const analyze = startAutoAnalyze(sql);
   return {
     prisma,
     sql,
-    poolStats: () => [],
+    poolStats: () => [poolStatsOf('embedded', pool)],
     close: async () => {
       await analyze.stop();
       await prisma.$disconnect();
-      await pglite.close();
+      if (!pool.ended) await pool.end();
+      await server.stop();
     },
   };
 }
@@ -98,7 +96,37 @@ function openPostgres(url: string): Database {
   // Our own pool for Prisma (the adapter would otherwise make one we cannot see), so its use can be measured.
   const prismaPool = new Pool({ connectionString: url, options: NO_JIT });
   const prisma = new PrismaClient({ adapter: new PrismaPg(prismaPool) });
-  const sql: SqlExecutor = {
+  const sql = poolExecutor(pool, async (fn) => {
+    const client = await pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      return await fn();
+    } finally {
+      await client
+        .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK])
+        .catch((e: unknown) =>
+          logger.debug(
+            `Migration lock not unlocked; it goes with the session when the connection is released: ${String(e)}`,
+          ),
+        );
+      client.release();
+    }
+  });
+  return {
+    prisma,
+    sql,
+    poolStats: () => [poolStatsOf('prisma', prismaPool), poolStatsOf('sql', pool)],
+    close: async () => {
+      await prisma.$disconnect();
+      if (!prismaPool.ended) await prismaPool.end();
+      await pool.end();
+    },
+  };
+}
+
+/** The raw executor over a pool; `withLock` is how concurrent starts of the deployment migrate once. */
+function poolExecutor(pool: Pool, withLock: SqlExecutor['withLock']): SqlExecutor {
+  return {
     exec: async (script) => {
       // One connection per script: a failed multi-statement transaction is rolled back where it ran.
       const client = await pool.connect();
@@ -118,39 +146,12 @@ function openPostgres(url: string): Database {
       }
     },
     query: async <T>(text: string, params?: unknown[]) => (await pool.query(text, params)).rows as T[],
-    withLock: async (fn) => {
-      const client = await pool.connect();
-      try {
-        await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-        return await fn();
-      } finally {
-        await client
-          .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK])
-          .catch((e: unknown) =>
-            logger.debug(
-              `Migration lock not unlocked; it goes with the session when the connection is released: ${String(e)}`,
-            ),
-          );
-        client.release();
-      }
-    },
+    withLock,
   };
-  const stats = (name: string, p: Pool): PoolStats => ({
-    pool: name,
-    total: p.totalCount,
-    idle: p.idleCount,
-    waiting: p.waitingCount,
-  });
-  return {
-    prisma,
-    sql,
-    poolStats: () => [stats('prisma', prismaPool), stats('sql', pool)],
-    close: async () => {
-      await prisma.$disconnect();
-      if (!prismaPool.ended) await prismaPool.end();
-      await pool.end();
-    },
-  };
+}
+
+function poolStatsOf(name: string, pool: Pool): PoolStats {
+  return { pool: name, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }
 
 /** Dependency-injection token of the open Database. */

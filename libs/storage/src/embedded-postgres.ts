@@ -1,0 +1,82 @@
+import { Logger } from '@nestjs/common';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { PGliteServerEvent, PGliteServerOptions } from './pglite-server';
+
+const logger = new Logger('EmbeddedPostgres');
+
+/** node-pg connects to `<host>/.s.PGSQL.<port>` when its host is a folder (libpq's convention). */
+const PORT = 5432;
+/** A unix socket's path fits in sun_path's 108 bytes, its terminating zero included. */
+const MAX_SOCKET_PATH = 107;
+
+/** PGlite on a thread of its own, reached as Postgres is, over a unix socket. */
+export interface EmbeddedPostgres {
+  /** node-pg's connection settings for it. */
+  connection: { host: string; port: number; user: string; database: string };
+  /** Closes PGlite (what the connections left behind is rolled back) and ends the thread. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts PGlite on a worker thread (pglite-server.ts) serving the data folder on a unix socket in that folder
+ * (in a private temporary folder when the path is too long for a socket). Once started, the thread ending
+ * before stop() is a failure nothing can recover from in process: it is thrown as an uncaught error, which
+ * ends the server with the reason, instead of a server whose every query fails.
+ */
+export async function startEmbeddedPostgres(dataDir: string, settings: string[]): Promise<EmbeddedPostgres> {
+  mkdirSync(dataDir, { recursive: true });
+  const inDataDir = resolve(dataDir);
+  const host =
+    join(inDataDir, `.s.PGSQL.${PORT}`).length <= MAX_SOCKET_PATH
+      ? inDataDir
+      : mkdtempSync(join(tmpdir(), 'lattice-pglite-'));
+  const options: PGliteServerOptions = { dataDir, settings, socketPath: join(host, `.s.PGSQL.${PORT}`) };
+  // The compiled .js next to this file, or under jest the TypeScript source, which Node strips of its types and,
+  // finding `import`, loads as an ES module (with a warning that the package does not say which it is).
+  const source = extname(__filename) === '.ts';
+  const worker = new Worker(join(__dirname, `pglite-server${extname(__filename)}`), {
+    name: 'pglite',
+    workerData: options,
+    execArgv: source ? [...process.execArgv, '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'] : undefined,
+  });
+
+  let state: 'starting' | 'running' | 'stopping' = 'starting';
+  let started!: { resolve: () => void; reject: (e: Error) => void };
+  const ready = new Promise<void>((resolve, reject) => (started = { resolve, reject }));
+  let closed!: () => void;
+  const closing = new Promise<void>((resolve) => (closed = resolve));
+  const failed = (error: Error) => {
+    if (state === 'stopping') closed();
+    else if (state === 'starting') started.reject(error);
+    else throw error;
+  };
+  worker.on('message', (event: PGliteServerEvent) => {
+    if ('ready' in event) {
+      state = 'running';
+      started.resolve();
+    } else if ('debug' in event) logger.debug(event.debug);
+    else closed();
+  });
+  worker.on('error', (e) => failed(new Error(`The embedded database failed: ${e.stack ?? e.message}`)));
+  worker.on('exit', (code) => failed(new Error(`The embedded database's thread ended (exit code ${code})`)));
+
+  try {
+    await ready;
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
+  return {
+    connection: { host, port: PORT, user: 'postgres', database: 'postgres' },
+    stop: async () => {
+      state = 'stopping';
+      worker.postMessage('close');
+      await closing;
+      await worker.terminate();
+      if (host !== inDataDir) rmSync(host, { recursive: true, force: true });
+    },
+  };
+}

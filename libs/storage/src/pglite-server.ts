@@ -1,0 +1,143 @@
+/**
+ * The embedded database's thread (a worker_thread started by embedded-postgres.ts): PGlite, serving the
+ * Postgres wire protocol on a unix socket, so the server talks to it through node-pg as it talks to Postgres,
+ * and PGlite's WebAssembly runs on a core of its own instead of the event loop that answers HTTP.
+ *
+ * No parsing here: whole protocol messages go to PGlite as they arrived and its bytes go back. Node loads this
+ * file itself (as TypeScript when tests run the sources), so it imports nothing of the project's.
+ */
+import { rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+
+/** What the starting thread hands over (workerData). */
+export interface PGliteServerOptions {
+  dataDir: string;
+  /** Postgres settings added to PGlite's own start parameters (`-c name=value` pairs). */
+  settings: string[];
+  socketPath: string;
+}
+
+/** What the worker tells its starting thread: listening, a message worth a debug log line, or closed. */
+export type PGliteServerEvent = { ready: true } | { debug: string } | { closed: true };
+
+/** Requests sent before the startup message, told apart by this code where a startup message has its version. */
+const SSL_REQUEST = 80_877_103;
+const GSS_ENCRYPTION_REQUEST = 80_877_104;
+const CANCEL_REQUEST = 80_877_102;
+/** Terminate ('X'): the client is leaving; PGlite, one session for the thread's life, is not. */
+const TERMINATE = 0x58;
+
+function tell(event: PGliteServerEvent): void {
+  parentPort!.postMessage(event);
+}
+
+/**
+ * One client's connection. PGlite is one Postgres session, and a statement runs to its end once started (the
+ * call is synchronous), so the connections share it one batch of messages at a time through `turn`. The
+ * server's pool holds one connection (database.ts), so sharing never splits a transaction.
+ */
+function serve(pglite: PGlite, socket: Socket, queue: { turn: Promise<void> }): void {
+  let pending: Buffer = Buffer.alloc(0);
+  let started = false;
+
+  /** Takes the complete messages off `pending` and answers them; a part of a message waits for its rest. */
+  const answer = async (): Promise<void> => {
+    while (!started && pending.length >= 8 && pending.length >= pending.readInt32BE(0)) {
+      const length = pending.readInt32BE(0);
+      const code = pending.readInt32BE(4);
+      const message = pending.subarray(0, length);
+      pending = pending.subarray(length);
+      if (code === SSL_REQUEST || code === GSS_ENCRYPTION_REQUEST) {
+        // Over a local socket there is nothing to encrypt: 'N' tells the client to go on without.
+        socket.write('N');
+      } else if (code === CANCEL_REQUEST) {
+        // The statement to cancel is already running to its end on this thread: there is nothing to interrupt.
+        socket.end();
+        return;
+      } else {
+        started = true;
+        socket.write(await pglite.execProtocolRaw(message));
+      }
+    }
+    if (!started) return;
+    let end = 0;
+    let terminated = false;
+    while (end + 5 <= pending.length && end + 1 + pending.readInt32BE(end + 1) <= pending.length) {
+      if (pending[end] === TERMINATE) {
+        terminated = true;
+        break;
+      }
+      end += 1 + pending.readInt32BE(end + 1);
+    }
+    // Several messages at once (a query's Parse, Bind, Describe, Execute, Sync) are one call: PGlite runs them in turn.
+    if (end > 0) {
+      const messages = pending.subarray(0, end);
+      pending = pending.subarray(end);
+      socket.write(await pglite.execProtocolRaw(messages));
+    }
+    if (terminated) socket.end();
+  };
+
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    // A failure here is PGlite's own (a database error is an answer, in the bytes): the rejection is left
+    // unhandled, which ends this thread, and the server with it (embedded-postgres.ts), rather than hang.
+    queue.turn = queue.turn.then(answer);
+  });
+  socket.on('error', (e) => tell({ debug: `A connection to the embedded database failed; it is closed: ${e.message}` }));
+  socket.on('close', () => {
+    // Postgres ends a leaving client's transaction; this session outlives the connection, so it is ended here.
+    queue.turn = queue.turn.then(async () => {
+      if (pglite.isInTransaction()) await pglite.exec('ROLLBACK');
+    });
+  });
+}
+
+async function main(options: PGliteServerOptions): Promise<void> {
+  const pglite = await PGlite.create(options.dataDir, {
+    startParams: [...PGlite.defaultStartParams, ...options.settings],
+  });
+  const queue = { turn: Promise.resolve() };
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    serve(pglite, socket, queue);
+  });
+  // A socket file left by a process that ended without closing; the data folder is this process's alone.
+  rmSync(options.socketPath, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.socketPath, resolve);
+  });
+  parentPort!.on('message', async (message: 'close') => {
+    if (message !== 'close') return;
+    server.close();
+    for (const socket of sockets) socket.destroy();
+    await queue.turn;
+    await pglite.close();
+    rmSync(options.socketPath, { force: true });
+    tell({ closed: true });
+  });
+  collectStartupGarbage();
+  tell({ ready: true });
+}
+
+/**
+ * Starting PGlite leaves ~165 MB of ArrayBuffers behind (the WebAssembly and file-system bundles it loaded, and
+ * on a fresh folder the initdb instance), which an idle thread allocating little does not collect for a long
+ * while: the server's first minutes of load ran 700 MB of RSS instead of ~400 (fan-out bench). One full
+ * collection now frees them; `gc` is exposed just long enough to take it.
+ */
+function collectStartupGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  setFlagsFromString('--no-expose-gc');
+  gc();
+}
+
+if (parentPort) void main(workerData as PGliteServerOptions);
