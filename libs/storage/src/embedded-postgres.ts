@@ -60,8 +60,16 @@ export async function startEmbeddedPostgres(dataDir: string, settings: string[])
     } else if ('debug' in event) logger.debug(event.debug);
     else closed();
   });
-  worker.on('error', (e) => failed(new Error(`The embedded database failed: ${e.stack ?? e.message}`)));
-  worker.on('exit', (code) => failed(new Error(`The embedded database's thread ended (exit code ${code})`)));
+  // An error the thread did not catch ends it: it is the reason given when the exit follows.
+  let cause: Error | undefined;
+  worker.on('error', (e) => (cause = e));
+  worker.on('exit', (code) =>
+    failed(
+      new Error(`The embedded database's thread ended (exit code ${code})${cause ? `: ${cause.message}` : ''}`, {
+        cause,
+      }),
+    ),
+  );
 
   try {
     await ready;

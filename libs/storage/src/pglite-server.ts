@@ -88,7 +88,9 @@ function serve(pglite: PGlite, socket: Socket, queue: { turn: Promise<void> }): 
     // unhandled, which ends this thread, and the server with it (embedded-postgres.ts), rather than hang.
     queue.turn = queue.turn.then(answer);
   });
-  socket.on('error', (e) => tell({ debug: `A connection to the embedded database failed; it is closed: ${e.message}` }));
+  socket.on('error', (e) =>
+    tell({ debug: `A connection to the embedded database failed; it is closed: ${e.message}` }),
+  );
   socket.on('close', () => {
     // Postgres ends a leaving client's transaction; this session outlives the connection, so it is ended here.
     queue.turn = queue.turn.then(async () => {

@@ -1,0 +1,73 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+
+describe('PGlite on its own thread, reached over the Postgres wire protocol', () => {
+  let server: EmbeddedPostgres;
+  const connected = async () => {
+    const client = new Client(server.connection);
+    await client.connect();
+    return client;
+  };
+
+  beforeAll(async () => {
+    server = await startEmbeddedPostgres(mkdtempSync(join(tmpdir(), 'lattice-pglite-server-')), []);
+    const client = await connected();
+    await client.query('CREATE TABLE notes (body text)');
+    await client.end();
+  }, 60_000);
+
+  it('answers an SSL request with N (no encryption on a local socket)', async () => {
+    const socket = connect(join(server.connection.host, `.s.PGSQL.${server.connection.port}`));
+    const request = Buffer.alloc(8);
+    request.writeInt32BE(8, 0);
+    request.writeInt32BE(80_877_103, 4);
+    socket.write(request);
+    const [answer] = (await new Promise((resolve) => socket.once('data', (d) => resolve([d])))) as [Buffer];
+    socket.destroy();
+    expect(answer.toString()).toBe('N');
+  });
+
+  it('runs a query whose message arrives over several reads', async () => {
+    const client = await connected();
+    const long = 'x'.repeat(2_000_000);
+    const { rows } = await client.query<{ n: number }>('SELECT length($1::text) AS n', [long]);
+    await client.end();
+    expect(rows[0].n).toBe(2_000_000);
+  });
+
+  it('rolls back the transaction of a connection that leaves in the middle of it, as Postgres does', async () => {
+    const leaving = await connected();
+    await leaving.query('BEGIN');
+    await leaving.query(`INSERT INTO notes VALUES ('never committed')`);
+    await leaving.end();
+    const client = await connected();
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM notes');
+    await client.end();
+    expect(rows[0].n).toBe('0');
+  });
+
+  it('keeps what was committed after it stops and starts again on the same folder', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lattice-pglite-server-'));
+    const first = await startEmbeddedPostgres(dataDir, []);
+    const writer = new Client(first.connection);
+    await writer.connect();
+    await writer.query(`CREATE TABLE kept (body text); INSERT INTO kept VALUES ('committed')`);
+    await writer.end();
+    await first.stop();
+    expect(existsSync(join(first.connection.host, `.s.PGSQL.${first.connection.port}`))).toBe(false);
+
+    const second = await startEmbeddedPostgres(dataDir, []);
+    const reader = new Client(second.connection);
+    await reader.connect();
+    const { rows } = await reader.query('SELECT body FROM kept');
+    await reader.end();
+    await second.stop();
+    expect(rows).toEqual([{ body: 'committed' }]);
+  }, 60_000);
+
+  afterAll(() => server.stop());
+});
