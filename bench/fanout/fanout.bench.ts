@@ -3,6 +3,7 @@ import { BenchClient, percentile } from '../homeserver/client-load';
 import { startSynapseOnPostgres } from '../homeserver/synapse-target';
 import { benchServers, startServices, startSingleProcess, type BenchTarget } from '../homeserver/targets';
 import { benchOption } from '../options';
+import { freePort } from '../../tools/net/free-port';
 
 const USERS = 20;
 const ROOMS = 5;
@@ -58,7 +59,7 @@ export async function run(): Promise<Record<string, number>> {
 async function start(name: ServerName): Promise<{ target: BenchTarget; cleanup: () => Promise<void> } | undefined> {
   const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
   const nothing = async () => undefined;
-  if (name === 'lattice-embedded') return { target: await startSingleProcess(18800), cleanup: nothing };
+  if (name === 'lattice-embedded') return { target: await startSingleProcess(await freePort()), cleanup: nothing };
   if (name === 'lattice-services') {
     const servers = benchServers();
     if (!servers) return skip(name, 'LATTICE_BENCH_POSTGRES_URL, LATTICE_BENCH_NATS_URL and LATTICE_BENCH_REDIS_URL');
@@ -67,7 +68,10 @@ async function start(name: ServerName): Promise<{ target: BenchTarget; cleanup: 
   if (!postgresUrl) return skip(name, 'LATTICE_BENCH_POSTGRES_URL');
   if (name === 'lattice-pg') {
     const databaseUrl = await createScratchDatabase(postgresUrl, 'lattice_bench_fanout');
-    return { target: await startSingleProcess(18810, databaseUrl), cleanup: () => dropScratchDatabase(databaseUrl) };
+    return {
+      target: await startSingleProcess(await freePort(), databaseUrl),
+      cleanup: () => dropScratchDatabase(databaseUrl),
+    };
   }
   if (!process.env.LATTICE_SYNAPSE_PYTHON) return skip(name, 'LATTICE_SYNAPSE_PYTHON');
   return startSynapseOnPostgres(postgresUrl, 'synapse_bench_fanout');
