@@ -4,6 +4,7 @@ import { Pool } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 import { migrate } from './migrate';
 import { startAutoAnalyze } from './embedded-analyze';
+import { initialiseEmbeddedDataDir } from './embedded-initdb';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import type { SqlExecutor } from './sql-executor';
 
@@ -65,6 +66,7 @@ const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=8MB'];
  * queries wait for it, as they waited for PGlite's own lock before.
  */
 async function openEmbedded(dataDir: string): Promise<Database> {
+  await initialiseEmbeddedDataDir(dataDir);
   const server = await startEmbeddedPostgres(dataDir, EMBEDDED_SETTINGS);
   const pool = new Pool({ ...server.connection, max: 1, idleTimeoutMillis: 0 });
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
