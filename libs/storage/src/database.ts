@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { mkdirSync } from 'node:fs';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
@@ -66,6 +67,7 @@ const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=8MB'];
  * queries wait for it, as they waited for PGlite's own lock before.
  */
 async function openEmbedded(dataDir: string): Promise<Database> {
+  mkdirSync(dataDir, { recursive: true });
   await initialiseEmbeddedDataDir(dataDir);
   const server = await startEmbeddedPostgres(dataDir, EMBEDDED_SETTINGS);
   const pool = new Pool({ ...server.connection, max: 1, idleTimeoutMillis: 0 });

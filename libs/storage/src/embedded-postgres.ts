@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -27,7 +27,6 @@ export interface EmbeddedPostgres {
  * ends the server with the reason, instead of a server whose every query fails.
  */
 export async function startEmbeddedPostgres(dataDir: string, settings: string[]): Promise<EmbeddedPostgres> {
-  mkdirSync(dataDir, { recursive: true });
   const inDataDir = resolve(dataDir);
   const host =
     join(inDataDir, `.s.PGSQL.${PORT}`).length <= MAX_SOCKET_PATH
