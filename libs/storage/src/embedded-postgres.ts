@@ -47,9 +47,13 @@ export async function startEmbeddedPostgres(dataDir: string, settings: string[])
   const ready = new Promise<void>((resolve, reject) => (started = { resolve, reject }));
   let closed!: () => void;
   const closing = new Promise<void>((resolve) => (closed = resolve));
+  // An error the thread did not catch ends it: it is the reason given when the exit follows.
+  let cause: Error | undefined;
   const failed = (error: Error) => {
-    if (state === 'stopping') closed();
-    else if (state === 'starting') started.reject(error);
+    if (state === 'stopping') {
+      if (cause) logger.warn(`The embedded database did not close cleanly: ${cause.message}`);
+      closed();
+    } else if (state === 'starting') started.reject(error);
     else throw error;
   };
   worker.on('message', (event: PGliteServerEvent) => {
@@ -59,8 +63,6 @@ export async function startEmbeddedPostgres(dataDir: string, settings: string[])
     } else if ('debug' in event) logger.debug(event.debug);
     else closed();
   });
-  // An error the thread did not catch ends it: it is the reason given when the exit follows.
-  let cause: Error | undefined;
   worker.on('error', (e) => (cause = e));
   worker.on('exit', (code) =>
     failed(

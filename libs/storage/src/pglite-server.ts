@@ -116,15 +116,16 @@ async function main(options: PGliteServerOptions): Promise<void> {
     server.once('error', reject);
     server.listen(options.socketPath, resolve);
   });
-  parentPort!.on('message', async (message: 'close') => {
-    if (message !== 'close') return;
+  const close = async () => {
     server.close();
     for (const socket of sockets) socket.destroy();
     await queue.turn;
     await pglite.close();
     rmSync(options.socketPath, { force: true });
     tell({ closed: true });
-  });
+  };
+  // The only message is 'close'. Failing to close ends the thread with the error, which the starting thread logs.
+  parentPort!.once('message', () => void close());
   collectStartupGarbage();
   tell({ ready: true });
 }
