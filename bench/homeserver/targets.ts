@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalDeployment } from '../../tools/services/local-deployment';
-import { createScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
+import { Client } from 'pg';
+import { LocalDeployment, type LocalDeploymentOptions } from '../../tools/services/local-deployment';
+import { createScratchDatabase, dropScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
 
 /** A homeserver under load: where clients reach it and the processes whose memory counts. */
 export interface BenchTarget {
@@ -12,6 +13,10 @@ export interface BenchTarget {
   rss(): Record<string, number>;
   /** CPU time its processes have used so far (user and system), in seconds. */
   cpuSeconds(): number;
+  /** The same, each process apart (the single process is one). */
+  cpuSecondsByProcess(): Record<string, number>;
+  /** Its Postgres database, if it has one on a server apart. */
+  databaseUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -103,9 +108,11 @@ export async function startSingleProcess(
   }
   return {
     url,
+    databaseUrl,
     pid: child.pid!,
     rss: () => ({ homeserver: rssMiB(child.pid) }),
     cpuSeconds: () => cpuSeconds(child.pid),
+    cpuSecondsByProcess: () => ({ homeserver: cpuSeconds(child.pid) }),
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -114,25 +121,66 @@ export async function startSingleProcess(
   };
 }
 
-/** Services mode as `npm run services` runs it, on a fresh database and an emptied bus. */
-export async function startServices(port: number, env: BenchServers): Promise<BenchTarget> {
+/** How many processes of an app the services deployment runs, and settings every process gets. */
+export type ServicesOptions = Pick<LocalDeploymentOptions, 'replicas' | 'env'>;
+
+/**
+ * Services mode as `npm run services` runs it (nginx in front, routing by the route table), on a fresh database
+ * (dropped when it stops) and an emptied bus.
+ */
+export async function startServices(
+  port: number,
+  env: BenchServers,
+  options: ServicesOptions = {},
+): Promise<BenchTarget> {
   await emptyJetStream(env.natsUrl);
+  const databaseUrl = await createScratchDatabase(env.postgresUrl, 'lattice_bench');
   const deployment = new LocalDeployment({
     proxyPort: port,
     basePort: port + 1,
-    databaseUrl: await createScratchDatabase(env.postgresUrl, 'lattice_bench'),
+    databaseUrl,
     natsUrl: env.natsUrl,
     redisUrl: env.redisUrl,
     configFile: benchConfig(),
     distDir: DIST,
+    ...options,
   });
-  await deployment.start();
+  try {
+    await deployment.start();
+  } catch (e) {
+    await deployment.stop();
+    throw e;
+  }
+  const byProcess = () => Object.fromEntries(deployment.processes.map((p) => [p.name, cpuSeconds(p.child?.pid)]));
   return {
     url: deployment.url,
+    databaseUrl,
     rss: () => Object.fromEntries(deployment.processes.map((p) => [p.name, rssMiB(p.child?.pid)])),
-    cpuSeconds: () => deployment.processes.reduce((sum, p) => sum + cpuSeconds(p.child?.pid), 0),
-    stop: () => deployment.stop(),
+    cpuSeconds: () => Object.values(byProcess()).reduce((a, b) => a + b, 0),
+    cpuSecondsByProcess: byProcess,
+    stop: async () => {
+      await deployment.stop();
+      await dropScratchDatabase(databaseUrl);
+    },
   };
+}
+
+/**
+ * CPU time the Postgres backends connected to a database have used so far, in seconds: what the database costs
+ * a server, for a Postgres on this machine (0 for one elsewhere, whose processes are not in /proc). A backend
+ * that disconnects takes its time with it, so compare across a stretch in which the server keeps its pool.
+ */
+export async function postgresCpuSeconds(databaseUrl: string): Promise<number> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    return rows.reduce((sum, { pid }) => sum + cpuSeconds(pid), 0);
+  } finally {
+    await client.end();
+  }
 }
 
 export interface BenchServers {
