@@ -128,8 +128,8 @@ function skip(name: string, needs: string): undefined {
 
 /**
  * Starts counting the CPU time of the server's processes and of its Postgres backends; the function it gives
- * stops counting and gives each one's milliseconds since, with the processes summed by app (`sync` for
- * sync-1 and sync-2) and a total.
+ * stops counting and gives each one's milliseconds since, the replicas of an app also summed (`sync` for
+ * sync-1 and sync-2), and the total.
  */
 async function cpuMeter(target: BenchTarget): Promise<() => Promise<Record<string, number>>> {
   const read = async (): Promise<Record<string, number>> => ({
@@ -138,13 +138,15 @@ async function cpuMeter(target: BenchTarget): Promise<() => Promise<Record<strin
   });
   const before = await read();
   return async () => {
-    const after = await read();
-    const ms: Record<string, number> = {};
-    for (const [name, seconds] of Object.entries(after)) {
-      const app = name.replace(/-\d+$/, '');
-      ms[app] = (ms[app] ?? 0) + (seconds - (before[name] ?? 0)) * 1000;
+    const each = Object.entries(await read()).map(
+      ([name, seconds]) => [name, (seconds - before[name]) * 1000] as const,
+    );
+    const ms: Record<string, number> = Object.fromEntries(each);
+    for (const [name, used] of each) {
+      const app = name.match(/^(.+)-\d+$/)?.[1];
+      if (app) ms[app] = (ms[app] ?? 0) + used;
     }
-    ms.total = Object.values(ms).reduce((a, b) => a + b, 0);
+    ms.total = each.reduce((sum, [, used]) => sum + used, 0);
     return ms;
   };
 }
