@@ -6,6 +6,7 @@ import { startSynapseOnPostgres } from '../homeserver/synapse-target';
 import {
   benchServers,
   postgresCpuSeconds,
+  postgresPssMiB,
   startServices,
   startSingleProcess,
   type BenchTarget,
@@ -34,7 +35,9 @@ type ServerName = (typeof SERVERS)[number];
  * 19 syncing members. Per server, one after another in the same run:
  * events/s (messages over the time until the last was delivered to every
  * member), send and delivery latency percentiles, the peak RSS of the
- * server's processes (sampled; a database server apart is not counted),
+ * server's processes (sampled; a database server apart is not counted), the
+ * peak PSS of the server and its database together (every Postgres process
+ * on the machine is counted: run nothing else on it meanwhile),
  * and the server's CPU time per /sync answer while messages go one at a
  * time (the send's own cost included). `--servers lattice-pg,synapse` picks
  * some of lattice-pg, lattice-embedded (`npm start`'s PGlite),
@@ -54,7 +57,7 @@ export async function run(): Promise<Record<string, number>> {
     console.log(`  ... ${name}: ${USERS} users in ${ROOMS} rooms, ${MESSAGES} messages`);
     try {
       // Printed as each server is done: a long run that fails later keeps what it measured.
-      for (const [metric, value] of Object.entries(await load(started.target))) {
+      for (const [metric, value] of Object.entries(await load(started.target, name !== 'lattice-embedded'))) {
         results[`${name}: ${metric}`] = value;
         console.log(`  ${name}: ${metric}: ${value.toLocaleString('en-US')}`);
       }
@@ -151,7 +154,7 @@ async function cpuMeter(target: BenchTarget): Promise<() => Promise<Record<strin
   };
 }
 
-async function load(target: BenchTarget): Promise<Record<string, number>> {
+async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<string, number>> {
   const tag = Date.now().toString(36);
   const users: BenchClient[] = [];
   for (let i = 0; i < USERS; i++) users.push(await BenchClient.register(target.url, `fan${tag}${i}`));
@@ -189,14 +192,12 @@ async function load(target: BenchTarget): Promise<Record<string, number>> {
         }),
   );
   let rssPeak = 0;
-  const sampler = setInterval(
-    () =>
-      (rssPeak = Math.max(
-        rssPeak,
-        Object.values(target.rss()).reduce((a, b) => a + b, 0),
-      )),
-    200,
-  );
+  let pssPeak = 0;
+  const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, sum(target.rss()));
+    pssPeak = Math.max(pssPeak, sum(target.pss()) + (onPostgres ? postgresPssMiB() : 0));
+  }, 200);
   const everyoneHas = async (bodies: string[], deadline: number) => {
     while (!bodies.every((b) => delivered.get(b) === USERS - 1)) {
       if (failure) throw failure;
@@ -246,6 +247,7 @@ async function load(target: BenchTarget): Promise<Record<string, number>> {
       'delivery p50 ms': percentile(loadDeliveries, 50),
       'delivery p99 ms': percentile(loadDeliveries, 99),
       'server RSS peak MiB': rssPeak,
+      'server and database PSS peak MiB': Math.round(pssPeak),
       [`server CPU ms per /sync answer (one message at a time, ${USERS} syncing members)`]: perAnswer(
         singlesCpuMs.total - (singlesCpuMs.postgres ?? 0),
       ),

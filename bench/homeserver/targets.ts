@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -11,6 +11,8 @@ export interface BenchTarget {
   url: string;
   /** Resident set size of each process, in MiB. */
   rss(): Record<string, number>;
+  /** Proportional set size of each process, in MiB: what it holds, with pages shared among processes divided between them. */
+  pss(): Record<string, number>;
   /** CPU time its processes have used so far (user and system), in seconds. */
   cpuSeconds(): number;
   /** The same, each process apart (the single process is one). */
@@ -35,6 +37,36 @@ export function rssMiB(pid: number | undefined): number {
     .split('\n')
     .find((l) => l.startsWith('VmRSS:'));
   return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
+}
+
+/** Proportional set size (/proc/<pid>/smaps_rollup) in MiB; 0 once the process is gone. */
+export function pssMiB(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const line = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Pss:'));
+    return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The proportional set size of every Postgres process on this machine (the postmaster, its background workers and
+ * every connection's backend), in MiB: a server's database memory when it is the only one using Postgres.
+ */
+export function postgresPssMiB(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += pssMiB(Number(entry));
+    } catch {
+      // Gone between listing and reading.
+    }
+  }
+  return total;
 }
 
 /** CPU time (user and system) a process has used, in seconds; 0 once it is gone. */
@@ -111,6 +143,7 @@ export async function startSingleProcess(
     databaseUrl,
     pid: child.pid!,
     rss: () => ({ homeserver: rssMiB(child.pid) }),
+    pss: () => ({ homeserver: pssMiB(child.pid) }),
     cpuSeconds: () => cpuSeconds(child.pid),
     cpuSecondsByProcess: () => ({ homeserver: cpuSeconds(child.pid) }),
     stop: async () => {
@@ -156,6 +189,7 @@ export async function startServices(
     url: deployment.url,
     databaseUrl,
     rss: () => Object.fromEntries(deployment.processes.map((p) => [p.name, rssMiB(p.child?.pid)])),
+    pss: () => Object.fromEntries(deployment.processes.map((p) => [p.name, pssMiB(p.child?.pid)])),
     cpuSeconds: () => Object.values(byProcess()).reduce((a, b) => a + b, 0),
     cpuSecondsByProcess: byProcess,
     stop: async () => {

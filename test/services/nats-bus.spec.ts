@@ -221,7 +221,7 @@ describe('NATS JetStream bus', () => {
     const batches: string[][] = [];
     let release!: () => void;
     const firstBatchHeld = new Promise<void>((resolve) => (release = resolve));
-    await consumer.consumeDurableBatches('output.typing', 'batch-test', async (events: OutputTyping[]) => {
+    await consumer.consumeDurableBatches('output.typing', 'batch-test', async (events: readonly OutputTyping[]) => {
       batches.push(events.map((e) => e.userId));
       if (batches.length === 1) await firstBatchHeld;
     });
