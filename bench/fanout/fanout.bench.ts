@@ -5,7 +5,7 @@ import { BenchClient, percentile } from '../homeserver/client-load';
 import { startSynapseOnPostgres } from '../homeserver/synapse-target';
 import {
   benchServers,
-  postgresCpuSeconds,
+  DatabaseBackendsCpu,
   postgresPssMiB,
   startServices,
   startSingleProcess,
@@ -134,16 +134,18 @@ function skip(name: string, needs: string): undefined {
  * stops counting and gives each one's milliseconds since, the replicas of an app also summed (`sync` for
  * sync-1 and sync-2), and the total.
  */
-async function cpuMeter(target: BenchTarget): Promise<() => Promise<Record<string, number>>> {
-  const read = async (): Promise<Record<string, number>> => ({
-    ...target.cpuSecondsByProcess(),
-    ...(target.databaseUrl ? { postgres: await postgresCpuSeconds(target.databaseUrl) } : {}),
-  });
-  const before = await read();
-  return async () => {
-    const each = Object.entries(await read()).map(
-      ([name, seconds]) => [name, (seconds - before[name]) * 1000] as const,
-    );
+function cpuMeter(target: BenchTarget): () => Record<string, number> {
+  const backends = target.databaseUrl && new DatabaseBackendsCpu(new URL(target.databaseUrl).pathname.slice(1));
+  const sampler = backends && setInterval(() => backends.sample(), 200);
+  const before = target.cpuSecondsByProcess();
+  return () => {
+    clearInterval(sampler);
+    const after = target.cpuSecondsByProcess();
+    const each = Object.keys(after).map((name) => [name, (after[name] - before[name]) * 1000] as const);
+    if (backends) {
+      backends.sample();
+      each.push(['postgres', backends.seconds() * 1000]);
+    }
     const ms: Record<string, number> = Object.fromEntries(each);
     for (const [name, used] of each) {
       const app = name.match(/^(.+)-\d+$/)?.[1];
@@ -208,7 +210,7 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
   try {
     await new Promise((r) => setTimeout(r, 500));
     const sendTimes: number[] = [];
-    const loadCpu = await cpuMeter(target);
+    const loadCpu = cpuMeter(target);
     const loadAnswersBefore = answers;
     const began = performance.now();
     const perUser = Math.ceil(MESSAGES / USERS);
@@ -226,10 +228,10 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
     await everyoneHas([...sentAt.keys()], began + DELIVERY_DEADLINE_MS);
     const seconds = (performance.now() - began) / 1000;
     const loadDeliveries = [...deliveries];
-    const loadCpuMs = await loadCpu();
+    const loadCpuMs = loadCpu();
     const loadAnswers = answers - loadAnswersBefore;
 
-    const singlesCpu = await cpuMeter(target);
+    const singlesCpu = cpuMeter(target);
     const answersBefore = answers;
     for (let i = 0; i < SINGLES; i++) {
       const body = `${i % USERS} single ${i} ${tag}`;
@@ -237,7 +239,7 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
       await users[i % USERS].send(rooms[i % ROOMS], `single-${i}`, body);
       await everyoneHas([body], performance.now() + 30_000);
     }
-    const singlesCpuMs = await singlesCpu();
+    const singlesCpuMs = singlesCpu();
     const perEvent = (ms: number) => Math.round((ms / MESSAGES) * 100) / 100;
     const perAnswer = (ms: number) => Math.round((ms / (answers - answersBefore)) * 100) / 100;
     return {

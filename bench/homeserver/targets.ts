@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { LocalDeployment, type LocalDeploymentOptions } from '../../tools/services/local-deployment';
 import { createScratchDatabase, dropScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
 
@@ -200,20 +199,42 @@ export async function startServices(
 }
 
 /**
- * CPU time the Postgres backends connected to a database have used so far, in seconds: what the database costs
- * a server, for a Postgres on this machine (0 for one elsewhere, whose processes are not in /proc). A backend
- * that disconnects takes its time with it, so compare across a stretch in which the server keeps its pool.
+ * The CPU time the Postgres backends serving one database use (a Postgres on this machine; none is found for one
+ * elsewhere), from the first sample on. Backends are found by their process title (`postgres: ... <user>
+ * <database> <client>`). A pool closes idle connections and its backend exits with its time, so `sample()` is
+ * called often (every 200 ms): a backend keeps what it had used at its last sample; one that appears later counts
+ * from its start.
  */
-export async function postgresCpuSeconds(databaseUrl: string): Promise<number> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ pid: number }>(
-      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
-    );
-    return rows.reduce((sum, { pid }) => sum + cpuSeconds(pid), 0);
-  } finally {
-    await client.end();
+export class DatabaseBackendsCpu {
+  private readonly used = new Map<number, { from: number; to: number }>();
+  private sampled = false;
+
+  constructor(private readonly database: string) {
+    this.sample();
+  }
+
+  sample(): void {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let title: string;
+      try {
+        title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      } catch {
+        continue; // Gone between listing and reading.
+      }
+      if (!title.startsWith('postgres: ') || title.split(' ')[3] !== this.database) continue;
+      const pid = Number(entry);
+      const seconds = cpuSeconds(pid);
+      const known = this.used.get(pid);
+      if (known) known.to = Math.max(known.to, seconds);
+      else this.used.set(pid, { from: this.sampled ? 0 : seconds, to: seconds });
+    }
+    this.sampled = true;
+  }
+
+  /** Seconds used since the first sample, as of the last. */
+  seconds(): number {
+    return [...this.used.values()].reduce((sum, { from, to }) => sum + to - from, 0);
   }
 }
 
