@@ -1,15 +1,18 @@
+import { join, resolve } from 'node:path';
+import { freePort, freePorts } from '../../tools/net/free-port';
 import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 import { BenchClient, percentile } from '../homeserver/client-load';
 import { startSynapseOnPostgres } from '../homeserver/synapse-target';
 import {
   benchServers,
+  DatabaseBackendsCpu,
   postgresPssMiB,
   startServices,
   startSingleProcess,
   type BenchTarget,
+  type ServicesOptions,
 } from '../homeserver/targets';
 import { benchOption } from '../options';
-import { freePort } from '../../tools/net/free-port';
 
 const USERS = 20;
 const ROOMS = 5;
@@ -18,6 +21,10 @@ const MESSAGES = Number(process.env.LATTICE_BENCH_FANOUT_MESSAGES ?? 2_000);
 const SINGLES = 50;
 const LONG_POLL_MS = 30_000;
 const DELIVERY_DEADLINE_MS = 300_000;
+const SYNC_WORKERS = 2;
+/** nginx and every process of the services deployment (LocalDeployment takes consecutive ports). */
+const SERVICES_PORTS = 16;
+type ServicesReplicas = NonNullable<ServicesOptions['replicas']>;
 const SERVERS = ['lattice-pg', 'lattice-embedded', 'lattice-services', 'synapse'] as const;
 type ServerName = (typeof SERVERS)[number];
 
@@ -67,17 +74,28 @@ export async function run(): Promise<Record<string, number>> {
 async function start(name: ServerName): Promise<{ target: BenchTarget; cleanup: () => Promise<void> } | undefined> {
   const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
   const nothing = async () => undefined;
-  if (name === 'lattice-embedded') return { target: await startSingleProcess(await freePort()), cleanup: nothing };
+  const env = profileEnv(name);
+  if (name === 'lattice-embedded')
+    return { target: await startSingleProcess(await freePort(), undefined, env), cleanup: nothing };
   if (name === 'lattice-services') {
     const servers = benchServers();
     if (!servers) return skip(name, 'LATTICE_BENCH_POSTGRES_URL, LATTICE_BENCH_NATS_URL and LATTICE_BENCH_REDIS_URL');
-    return { target: await startServices(18820, servers), cleanup: nothing };
+    const replicas = servicesReplicas();
+    console.log(
+      `  ... ${name}: ${Object.entries(replicas)
+        .map(([app, n]) => `${n} ${app}`)
+        .join(', ')}, one of each other service`,
+    );
+    return {
+      target: await startServices(await freePorts(SERVICES_PORTS), servers, { replicas, env }),
+      cleanup: nothing,
+    };
   }
   if (!postgresUrl) return skip(name, 'LATTICE_BENCH_POSTGRES_URL');
   if (name === 'lattice-pg') {
     const databaseUrl = await createScratchDatabase(postgresUrl, 'lattice_bench_fanout');
     return {
-      target: await startSingleProcess(await freePort(), databaseUrl),
+      target: await startSingleProcess(await freePort(), databaseUrl, env),
       cleanup: () => dropScratchDatabase(databaseUrl),
     };
   }
@@ -85,9 +103,57 @@ async function start(name: ServerName): Promise<{ target: BenchTarget; cleanup: 
   return startSynapseOnPostgres(postgresUrl, 'synapse_bench_fanout');
 }
 
+/**
+ * The services deployment's shape: as the single process composes the services, one process each, but
+ * SYNC_WORKERS sync workers; `--replicas sync=1,client-api=2` changes counts.
+ */
+function servicesReplicas(): ServicesReplicas {
+  const replicas: ServicesReplicas = { 'client-api': 1, sync: SYNC_WORKERS, push: 1 };
+  for (const pair of (benchOption('replicas') ?? '').split(',').filter(Boolean)) {
+    const [app, count] = pair.split('=');
+    replicas[app as keyof ServicesReplicas] = Number(count);
+  }
+  return replicas;
+}
+
+/** `--cpu-prof <dir>`: every Lattice process writes its CPU profile under <dir>/<server> when it stops. */
+function profileEnv(name: ServerName): Record<string, string> {
+  const dir = benchOption('cpu-prof');
+  if (!dir) return {};
+  const options = [process.env.NODE_OPTIONS ?? '', `--cpu-prof --cpu-prof-dir=${join(resolve(dir), name)}`];
+  return { NODE_OPTIONS: options.filter(Boolean).join(' ') };
+}
+
 function skip(name: string, needs: string): undefined {
   console.log(`  (${name} skipped: set ${needs})`);
   return undefined;
+}
+
+/**
+ * Starts counting the CPU time of the server's processes and of its Postgres backends; the function it gives
+ * stops counting and gives each one's milliseconds since, the replicas of an app also summed (`sync` for
+ * sync-1 and sync-2), and the total.
+ */
+function cpuMeter(target: BenchTarget): () => Record<string, number> {
+  const backends = target.databaseUrl && new DatabaseBackendsCpu(new URL(target.databaseUrl).pathname.slice(1));
+  const sampler = backends && setInterval(() => backends.sample(), 200);
+  const before = target.cpuSecondsByProcess();
+  return () => {
+    clearInterval(sampler);
+    const after = target.cpuSecondsByProcess();
+    const each = Object.keys(after).map((name) => [name, (after[name] - before[name]) * 1000] as const);
+    if (backends) {
+      backends.sample();
+      each.push(['postgres', backends.seconds() * 1000]);
+    }
+    const ms: Record<string, number> = Object.fromEntries(each);
+    for (const [name, used] of each) {
+      const app = name.match(/^(.+)-\d+$/)?.[1];
+      if (app) ms[app] = (ms[app] ?? 0) + used;
+    }
+    ms.total = each.reduce((sum, [, used]) => sum + used, 0);
+    return ms;
+  };
 }
 
 async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<string, number>> {
@@ -144,6 +210,8 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
   try {
     await new Promise((r) => setTimeout(r, 500));
     const sendTimes: number[] = [];
+    const loadCpu = cpuMeter(target);
+    const loadAnswersBefore = answers;
     const began = performance.now();
     const perUser = Math.ceil(MESSAGES / USERS);
     await Promise.all(
@@ -160,8 +228,10 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
     await everyoneHas([...sentAt.keys()], began + DELIVERY_DEADLINE_MS);
     const seconds = (performance.now() - began) / 1000;
     const loadDeliveries = [...deliveries];
+    const loadCpuMs = loadCpu();
+    const loadAnswers = answers - loadAnswersBefore;
 
-    const cpuBefore = target.cpuSeconds();
+    const singlesCpu = cpuMeter(target);
     const answersBefore = answers;
     for (let i = 0; i < SINGLES; i++) {
       const body = `${i % USERS} single ${i} ${tag}`;
@@ -169,7 +239,9 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
       await users[i % USERS].send(rooms[i % ROOMS], `single-${i}`, body);
       await everyoneHas([body], performance.now() + 30_000);
     }
-    const cpuPerAnswer = ((target.cpuSeconds() - cpuBefore) * 1000) / (answers - answersBefore);
+    const singlesCpuMs = singlesCpu();
+    const perEvent = (ms: number) => Math.round((ms / MESSAGES) * 100) / 100;
+    const perAnswer = (ms: number) => Math.round((ms / (answers - answersBefore)) * 100) / 100;
     return {
       'events/s (until delivered to every member)': Math.round(MESSAGES / seconds),
       'send p50 ms': percentile(sendTimes, 50),
@@ -178,8 +250,18 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
       'delivery p99 ms': percentile(loadDeliveries, 99),
       'server RSS peak MiB': rssPeak,
       'server and database PSS peak MiB': Math.round(pssPeak),
-      [`server CPU ms per /sync answer (one message at a time, ${USERS} syncing members)`]:
-        Math.round(cpuPerAnswer * 100) / 100,
+      [`server CPU ms per /sync answer (one message at a time, ${USERS} syncing members)`]: perAnswer(
+        singlesCpuMs.total - (singlesCpuMs.postgres ?? 0),
+      ),
+      // Fewer answers, each with more events, cost less per event: a server answering slower than messages come looks cheaper.
+      '/sync answers per message under load': Math.round((loadAnswers / MESSAGES) * 10) / 10,
+      '/sync answers per message one at a time': Math.round(((answers - answersBefore) / SINGLES) * 10) / 10,
+      ...Object.fromEntries(
+        Object.entries(loadCpuMs).map(([p, ms]) => [`CPU ms per event under load, ${p}`, perEvent(ms)]),
+      ),
+      ...Object.fromEntries(
+        Object.entries(singlesCpuMs).map(([p, ms]) => [`CPU ms per /sync answer one at a time, ${p}`, perAnswer(ms)]),
+      ),
     };
   } finally {
     clearInterval(sampler);

@@ -49,9 +49,11 @@ export async function startSynapseOnPostgres(
   return {
     target: {
       url: synapse.clientUrl,
+      databaseUrl: databaseUrl.toString(),
       rss: () => ({ synapse: rssMiB(synapse.pid()) }),
       pss: () => ({ synapse: pssMiB(synapse.pid()) }),
       cpuSeconds: () => cpuSeconds(synapse.pid()),
+      cpuSecondsByProcess: () => ({ synapse: cpuSeconds(synapse.pid()) }),
       stop: () => synapse.stop(),
     },
     cleanup: () => dropScratchDatabase(databaseUrl.toString()),
