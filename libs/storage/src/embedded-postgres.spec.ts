@@ -69,5 +69,18 @@ describe('PGlite on its own thread, reached over the Postgres wire protocol', ()
     expect(rows).toEqual([{ body: 'committed' }]);
   }, 60_000);
 
+  it('serves a data folder whose path is too long for a socket from a private temporary folder', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'lattice-pglite-server-')), 'd'.repeat(100));
+    const deep = await startEmbeddedPostgres(dataDir, []);
+    const client = new Client(deep.connection);
+    await client.connect();
+    const { rows } = await client.query<{ one: number }>('SELECT 1 AS one');
+    await client.end();
+    await deep.stop();
+    expect(deep.connection.host).not.toContain(dataDir);
+    expect(rows).toEqual([{ one: 1 }]);
+    expect(existsSync(deep.connection.host)).toBe(false);
+  }, 60_000);
+
   afterAll(() => server.stop());
 });

@@ -72,10 +72,12 @@ export async function startEmbeddedPostgres(dataDir: string, settings: string[])
     ),
   );
 
+  const removeSocketFolder = () => host !== inDataDir && rmSync(host, { recursive: true, force: true });
   try {
     await ready;
   } catch (e) {
     await worker.terminate();
+    removeSocketFolder();
     throw e;
   }
   return {
@@ -85,7 +87,7 @@ export async function startEmbeddedPostgres(dataDir: string, settings: string[])
       worker.postMessage('close');
       await closing;
       await worker.terminate();
-      if (host !== inDataDir) rmSync(host, { recursive: true, force: true });
+      removeSocketFolder();
     },
   };
 }
