@@ -7,6 +7,7 @@ import { percentile } from '../homeserver/client-load';
 import { jsonRequest } from '../homeserver/json-http';
 import { cpuSeconds, rssMiB, startSingleProcess } from '../homeserver/targets';
 import { castLocalpart, castName, playLines, type PlayLine } from './play';
+import { readPauses, type Pauses } from './runtime-pauses';
 
 /** Lines replayed in a full run: the length of Romeo and Juliet. LATTICE_BENCH_REPLAY_LINES shortens it. */
 const FULL_PLAY = 3_300;
@@ -21,6 +22,8 @@ interface Stage {
   rss(): number;
   /** CPU time its process has used so far (a Postgres it uses is not counted), in seconds. */
   cpuSeconds(): number;
+  /** Lattice's garbage collection and event-loop delays (Synapse has none to read). */
+  pauses?(): Promise<Pauses>;
   stop(): Promise<void>;
 }
 
@@ -35,6 +38,11 @@ interface Replay {
   cpuSeconds: number;
   /** The part of cpuSeconds spent while speakers registered, logged in, named themselves and joined. */
   setupCpuSeconds: number;
+  /** Garbage collection during the replay's turns: pause seconds and full collections. */
+  gcSeconds: number;
+  majorGcs: number;
+  /** The longest event-loop delay seen in any turn, in milliseconds. */
+  loopMaxMs: number;
 }
 
 /**
@@ -64,6 +72,9 @@ export async function run(): Promise<Record<string, number>> {
         totalMs: 0,
         cpuSeconds: 0,
         setupCpuSeconds: 0,
+        gcSeconds: 0,
+        majorGcs: 0,
+        loopMaxMs: 0,
       });
     }
     const run = Date.now().toString(36);
@@ -73,7 +84,8 @@ export async function run(): Promise<Record<string, number>> {
     }
     const results: Record<string, number> = {};
     const synapse = replays.find((r) => r.stage.name === 'synapse postgres');
-    for (const { stage, sendMs, registerLoginMs, totalMs, cpuSeconds, setupCpuSeconds } of replays) {
+    for (const replay of replays) {
+      const { stage, sendMs, registerLoginMs, totalMs, cpuSeconds, setupCpuSeconds } = replay;
       results[`${stage.name}: total s (${lines.length} serial sends, ${registerLoginMs.length} speakers)`] =
         Math.round(totalMs / 100) / 10;
       for (const p of [50, 95, 99]) results[`${stage.name}: send p${p} ms`] = percentile(sendMs, p);
@@ -89,6 +101,12 @@ export async function run(): Promise<Record<string, number>> {
         Math.round((10_000 * (cpuSeconds - setupCpuSeconds)) / lines.length) / 10;
       results[`${stage.name}: server CPU ms per speaker's setup`] =
         Math.round((10_000 * setupCpuSeconds) / registerLoginMs.length) / 10;
+      if (stage.pauses) {
+        // Where stalls come from: a send waits out whatever holds the event loop (a collection, synchronous work).
+        results[`${stage.name}: GC pause ms per line`] = Math.round((10_000 * replay.gcSeconds) / lines.length) / 10;
+        results[`${stage.name}: full GCs`] = replay.majorGcs;
+        results[`${stage.name}: longest event-loop delay ms`] = Math.round(replay.loopMaxMs);
+      }
       results[`${stage.name}: RSS MiB at the end`] = stage.rss();
       if (synapse && stage !== synapse.stage)
         results[`${stage.name}: times faster than Synapse`] = Math.round((10 * synapse.totalMs) / totalMs) / 10;
@@ -125,6 +143,7 @@ async function lattice(name: string, databaseUrl?: string): Promise<Stage> {
     url: target.url,
     rss: () => target.rss().homeserver,
     cpuSeconds: () => target.cpuSeconds(),
+    pauses: () => readPauses(target.url),
     stop: async () => {
       await target.stop();
       if (databaseUrl) await dropScratchDatabase(databaseUrl);
@@ -208,6 +227,7 @@ async function perform(replay: Replay, lines: PlayLine[], run: string): Promise<
   const { stage, roomId, tokens } = replay;
   const began = performance.now();
   const cpuBefore = stage.cpuSeconds();
+  const pausesBefore = await stage.pauses?.();
   for (const [i, line] of lines.entries()) {
     let token = tokens.get(line.speaker);
     if (token === undefined) {
@@ -246,4 +266,10 @@ async function perform(replay: Replay, lines: PlayLine[], run: string): Promise<
   }
   replay.totalMs += performance.now() - began;
   replay.cpuSeconds += stage.cpuSeconds() - cpuBefore;
+  const pausesAfter = await stage.pauses?.();
+  if (pausesBefore && pausesAfter) {
+    replay.gcSeconds += pausesAfter.gcSeconds - pausesBefore.gcSeconds;
+    replay.majorGcs += pausesAfter.majorGcs - pausesBefore.majorGcs;
+    replay.loopMaxMs = Math.max(replay.loopMaxMs, pausesAfter.loopMaxMs);
+  }
 }
