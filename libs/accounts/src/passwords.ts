@@ -14,10 +14,11 @@ const scryptAsync = promisify(scrypt) as (
  * Sheet: 19 MiB of memory, 2 passes, at least 1 lane), in 2 lanes:
  * memory-hard and built into node:crypto. The memory and passes are the
  * whole hash's, so lanes do not change what a guess costs an attacker (the
- * same 19 MiB filled twice), but node:crypto (OpenSSL) fills each lane on a
- * thread of its own, so with a second core free a hash takes about half the
- * time (RFC 9106 section 4 chooses the lanes from the threads a hash may
- * use; both its recommended settings use 4). Stronger than the scrypt it
+ * same 19 MiB filled twice), but node:crypto (OpenSSL) fills the lanes on
+ * threads of their own at the same time, so a free second core can take up
+ * to half of a hash's time, for about 1 ms more CPU in thread starts (RFC
+ * 9106 section 4 chooses the lanes from the threads a hash may use; both
+ * its recommended settings use 4). Stronger than the scrypt it
  * replaces (N=2^15, r=8, p=1, below OWASP's scrypt minimum of N=2^17).
  * Stored hashes keep the parameters they were written with.
  */
