@@ -16,7 +16,7 @@ const scryptAsync = promisify(scrypt) as (
  * whole hash's, so lanes do not change what a guess costs an attacker (the
  * same 19 MiB filled twice), but node:crypto (OpenSSL) fills the lanes on
  * threads of their own at the same time, so a free second core can take up
- * to half of a hash's time, for about 1 ms more CPU in thread starts (RFC
+ * to half of a hash's time, for 1-3 ms more CPU in thread starts (RFC
  * 9106 section 4 chooses the lanes from the threads a hash may use; both
  * its recommended settings use 4). Stronger than the scrypt it
  * replaces (N=2^15, r=8, p=1, below OWASP's scrypt minimum of N=2^17).
