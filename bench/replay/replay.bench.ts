@@ -1,11 +1,13 @@
 import { Client } from 'pg';
 import { startSynapse, type RunningSynapse } from '../../test/support/synapse';
 import { dropScratchDatabase, createScratchDatabase } from '../../tools/services/scratch-servers';
+import { freePort } from '../../tools/net/free-port';
 import { makeTestCertificates } from '../../tools/tls/test-certificates';
 import { percentile } from '../homeserver/client-load';
 import { jsonRequest } from '../homeserver/json-http';
-import { rssMiB, startSingleProcess } from '../homeserver/targets';
+import { cpuSeconds, rssMiB, startSingleProcess } from '../homeserver/targets';
 import { castLocalpart, castName, playLines, type PlayLine } from './play';
+import { readPauses, type Pauses } from './runtime-pauses';
 
 /** Lines replayed in a full run: the length of Romeo and Juliet. LATTICE_BENCH_REPLAY_LINES shortens it. */
 const FULL_PLAY = 3_300;
@@ -18,6 +20,10 @@ interface Stage {
   name: string;
   url: string;
   rss(): number;
+  /** CPU time its process has used so far (a Postgres it uses is not counted), in seconds. */
+  cpuSeconds(): number;
+  /** Lattice's garbage collection and event-loop delays (Synapse has none to read). */
+  pauses?(): Promise<Pauses>;
   stop(): Promise<void>;
 }
 
@@ -29,6 +35,14 @@ interface Replay {
   sendMs: number[];
   registerLoginMs: number[];
   totalMs: number;
+  cpuSeconds: number;
+  /** The part of cpuSeconds spent while speakers registered, logged in, named themselves and joined. */
+  setupCpuSeconds: number;
+  /** Garbage collection during the replay's turns: pause seconds and full collections. */
+  gcSeconds: number;
+  majorGcs: number;
+  /** The longest event-loop delay seen in any turn, in milliseconds. */
+  loopMaxMs: number;
 }
 
 /**
@@ -56,6 +70,11 @@ export async function run(): Promise<Record<string, number>> {
         sendMs: [],
         registerLoginMs: [],
         totalMs: 0,
+        cpuSeconds: 0,
+        setupCpuSeconds: 0,
+        gcSeconds: 0,
+        majorGcs: 0,
+        loopMaxMs: 0,
       });
     }
     const run = Date.now().toString(36);
@@ -65,7 +84,8 @@ export async function run(): Promise<Record<string, number>> {
     }
     const results: Record<string, number> = {};
     const synapse = replays.find((r) => r.stage.name === 'synapse postgres');
-    for (const { stage, sendMs, registerLoginMs, totalMs } of replays) {
+    for (const replay of replays) {
+      const { stage, sendMs, registerLoginMs, totalMs, cpuSeconds, setupCpuSeconds } = replay;
       results[`${stage.name}: total s (${lines.length} serial sends, ${registerLoginMs.length} speakers)`] =
         Math.round(totalMs / 100) / 10;
       for (const p of [50, 95, 99]) results[`${stage.name}: send p${p} ms`] = percentile(sendMs, p);
@@ -75,6 +95,18 @@ export async function run(): Promise<Record<string, number>> {
       results[`${stage.name}: register+login mean ms`] = Math.round(
         registerLoginMs.reduce((a, b) => a + b, 0) / registerLoginMs.length,
       );
+      // CPU time counts what the server did, not what it waited for: steadier than latency on a shared machine.
+      // Work a request leaves behind (push, routing) is counted in whichever request's time it runs.
+      results[`${stage.name}: server CPU ms per send (its process, not its Postgres)`] =
+        Math.round((10_000 * (cpuSeconds - setupCpuSeconds)) / lines.length) / 10;
+      results[`${stage.name}: server CPU ms per speaker's setup`] =
+        Math.round((10_000 * setupCpuSeconds) / registerLoginMs.length) / 10;
+      if (stage.pauses) {
+        // Where stalls come from: a send waits out whatever holds the event loop (a collection, synchronous work).
+        results[`${stage.name}: GC pause ms per line`] = Math.round((10_000 * replay.gcSeconds) / lines.length) / 10;
+        results[`${stage.name}: full GCs`] = replay.majorGcs;
+        results[`${stage.name}: longest event-loop delay ms`] = Math.round(replay.loopMaxMs);
+      }
       results[`${stage.name}: RSS MiB at the end`] = stage.rss();
       if (synapse && stage !== synapse.stage)
         results[`${stage.name}: times faster than Synapse`] = Math.round((10 * synapse.totalMs) / totalMs) / 10;
@@ -87,13 +119,11 @@ export async function run(): Promise<Record<string, number>> {
 
 function stagesWanted(): Array<[string, () => Promise<Stage>]> {
   const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
-  const stages: Array<[string, () => Promise<Stage>]> = [
-    ['lattice embedded', () => lattice('lattice embedded', 18750)],
-  ];
+  const stages: Array<[string, () => Promise<Stage>]> = [['lattice embedded', () => lattice('lattice embedded')]];
   if (postgresUrl) {
     stages.push([
       'lattice postgres',
-      async () => lattice('lattice postgres', 18760, await createScratchDatabase(postgresUrl, 'lattice_bench_replay')),
+      async () => lattice('lattice postgres', await createScratchDatabase(postgresUrl, 'lattice_bench_replay')),
     ]);
     if (process.env.LATTICE_SYNAPSE_PYTHON) stages.push(['synapse postgres', () => synapseOnPostgres(postgresUrl)]);
     else console.log('  (Synapse skipped: set LATTICE_SYNAPSE_PYTHON)');
@@ -106,12 +136,14 @@ function stagesWanted(): Array<[string, () => Promise<Stage>]> {
   return wanted ? stages.filter(([name]) => wanted.includes(key(name))) : stages;
 }
 
-async function lattice(name: string, port: number, databaseUrl?: string): Promise<Stage> {
-  const target = await startSingleProcess(port, databaseUrl);
+async function lattice(name: string, databaseUrl?: string): Promise<Stage> {
+  const target = await startSingleProcess(await freePort(), databaseUrl);
   return {
     name,
     url: target.url,
     rss: () => target.rss().homeserver,
+    cpuSeconds: () => target.cpuSeconds(),
+    pauses: () => readPauses(target.url),
     stop: async () => {
       await target.stop();
       if (databaseUrl) await dropScratchDatabase(databaseUrl);
@@ -150,6 +182,7 @@ async function synapseOnPostgres(postgresUrl: string): Promise<Stage> {
     name: 'synapse postgres',
     url: synapse.clientUrl,
     rss: () => rssMiB(synapse.pid()),
+    cpuSeconds: () => cpuSeconds(synapse.pid()),
     stop: async () => {
       await synapse.stop();
       await dropScratchDatabase(url.toString());
@@ -193,10 +226,13 @@ async function openingScene(url: string): Promise<string> {
 async function perform(replay: Replay, lines: PlayLine[], run: string): Promise<void> {
   const { stage, roomId, tokens } = replay;
   const began = performance.now();
+  const cpuBefore = stage.cpuSeconds();
+  const pausesBefore = await stage.pauses?.();
   for (const [i, line] of lines.entries()) {
     let token = tokens.get(line.speaker);
     if (token === undefined) {
       const username = castLocalpart(line.speaker, run);
+      const setupCpu = stage.cpuSeconds();
       const enter = performance.now();
       const registered = await call<{ user_id: string }>(stage.url, 'POST', '/register', undefined, {
         username,
@@ -216,6 +252,7 @@ async function perform(replay: Replay, lines: PlayLine[], run: string): Promise<
         displayname: castName(line.speaker),
       });
       await call(stage.url, 'POST', `/join/${encodeURIComponent(roomId)}`, token, {});
+      replay.setupCpuSeconds += stage.cpuSeconds() - setupCpu;
     }
     const sent = performance.now();
     await call(
@@ -228,4 +265,11 @@ async function perform(replay: Replay, lines: PlayLine[], run: string): Promise<
     replay.sendMs.push(performance.now() - sent);
   }
   replay.totalMs += performance.now() - began;
+  replay.cpuSeconds += stage.cpuSeconds() - cpuBefore;
+  const pausesAfter = await stage.pauses?.();
+  if (pausesBefore && pausesAfter) {
+    replay.gcSeconds += pausesAfter.gcSeconds - pausesBefore.gcSeconds;
+    replay.majorGcs += pausesAfter.majorGcs - pausesBefore.majorGcs;
+    replay.loopMaxMs = Math.max(replay.loopMaxMs, pausesAfter.loopMaxMs);
+  }
 }

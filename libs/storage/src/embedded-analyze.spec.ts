@@ -31,6 +31,22 @@ describe('planner statistics on PGlite', () => {
     expect(await analyzeChangedTables(sql)).toEqual([]);
   });
 
+  it('lets the event loop run between two tables it analyzes', async () => {
+    await sql.exec('CREATE TABLE rooms (id int PRIMARY KEY); CREATE TABLE events (id int PRIMARY KEY)');
+    const order: string[] = [];
+    const watched: SqlExecutor = {
+      ...sql,
+      exec: async (script) => {
+        order.push(script);
+        // Work that became due meanwhile (a request), as a client's I/O would be.
+        if (order.length === 1) setImmediate(() => order.push('due work'));
+        await sql.exec(script);
+      },
+    };
+    expect((await analyzeChangedTables(watched)).sort()).toEqual(['events', 'rooms']);
+    expect(order[1]).toBe('due work');
+  });
+
   it('analyzes a table again once it has changed as much as autovacuum waits for', async () => {
     await sql.exec('INSERT INTO members SELECT generate_series(1101, 2000)');
     expect(await analyzeChangedTables(sql)).toEqual(['members']);
