@@ -1,5 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import { AccountStore } from '@lattice/accounts';
@@ -11,6 +12,7 @@ import { createScratchDatabase, dropScratchDatabase } from '../../tools/services
 import { percentile } from '../homeserver/client-load';
 import { jsonRequest } from '../homeserver/json-http';
 import { startSynapseOnPostgres } from '../homeserver/synapse-target';
+import { Client } from 'pg';
 import { benchOption } from '../options';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process';
 
@@ -33,6 +35,20 @@ interface Member {
   token: string;
 }
 
+/** A filled room: what a later run needs to use it again. */
+interface FilledRoom {
+  roomId: string;
+  members: Member[];
+}
+
+/**
+ * LATTICE_BENCH_PUSH_KEEP=<folder>: each Lattice server's filled room is kept there (the embedded data folder;
+ * on Postgres the database lattice_bench_push_kept_<members>) with its room and members' tokens
+ * (<server>-<members>.json), and a later run of the same size uses it instead of filling the room again (10,000
+ * joins take minutes to hours on a loaded machine). Without the file, what was kept is wiped and filled anew.
+ */
+const KEEP = process.env.LATTICE_BENCH_PUSH_KEEP;
+
 /** A server under the push bench: where clients reach it, its CPU so far, and how it makes accounts fast. */
 interface PushTarget {
   url: string;
@@ -43,6 +59,10 @@ interface PushTarget {
   notificationRows?(eventId: string): Promise<number>;
   /** Lattice only: the same server and data started again with push disabled, for the send latency without it. */
   restartWithoutPush?(): Promise<void>;
+  /** Where the filled room is kept between runs (LATTICE_BENCH_PUSH_KEEP), if it is. */
+  keptRoom?: string;
+  /** Lattice only (in this process): database connections waited for now (Postgres; none embedded). */
+  poolWaiting?(): number;
   stop(): Promise<void>;
 }
 
@@ -129,25 +149,16 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
   const size = `${MEMBERS.toLocaleString('en-US')} members`;
   const recipients = MEMBERS - 1;
   const filling = performance.now();
-  const members = await target.makeUsers(MEMBERS);
-  console.log(`  ... ${name}: ${MEMBERS} accounts in ${seconds(filling)} s`);
-  const [sender, ...others] = members;
-  const { room_id: roomId } = await call<{ room_id: string }>(target.url, sender, 'POST', '/createRoom', {
-    preset: 'public_chat',
-  });
-  const joining = performance.now();
-  let window = joining;
-  await inParallel(CONCURRENCY, others, async (m, i) => {
-    await call(target.url, m, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
-    if ((i + 1) % 1000 === 0) {
-      const rate = Math.round(1000 / ((performance.now() - window) / 1000));
-      window = performance.now();
-      console.log(
-        `  ... ${name}: ${i + 1} joined (${seconds(joining)} s; the last 1,000 at ${rate}/s, load ${loadavg()[0].toFixed(1)})`,
-      );
-    }
-  });
-  results[`filling the room: joins per second`] = Math.round(others.length / ((performance.now() - joining) / 1000));
+  let room: FilledRoom;
+  if (target.keptRoom && existsSync(target.keptRoom)) {
+    room = JSON.parse(readFileSync(target.keptRoom, 'utf8')) as FilledRoom;
+    console.log(`  ... ${name}: the room of ${size} kept in ${target.keptRoom}`);
+  } else {
+    room = await fill(name, target, results);
+    if (target.keptRoom) writeFileSync(target.keptRoom, JSON.stringify(room));
+  }
+  const { roomId } = room;
+  const [sender, ...others] = room.members;
   await inParallel(CONCURRENCY, others, (m, i) =>
     call(target.url, m, 'POST', '/pushers/set', {
       kind: 'http',
@@ -192,7 +203,7 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
   console.log(`  ... ${name}: ${SERIES} messages, one every ${SERIES_INTERVAL_MS} ms`);
   const cpuBefore = target.cpuSeconds();
   const began = performance.timeOrigin + performance.now();
-  const { sentAt, latencies } = await steadySends(send, 'push');
+  const { sentAt, latencies, waits } = await steadySends(send, 'push', target);
   await allPushed([...sentAt.keys()]);
   const cpu = target.cpuSeconds() - cpuBefore;
   const arrivals = await gateway.arrivals([...sentAt.keys()]);
@@ -211,33 +222,77 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
   results[`${SERIES} messages: server CPU µs per push`] = Math.round((cpu * 1e6) / pushes);
   results[`${SERIES} messages: send p50 ms`] = percentile(latencies, 50);
   results[`${SERIES} messages: send p99 ms`] = percentile(latencies, 99);
+  if (target.poolWaiting) {
+    results[`${SERIES} messages: event loop delay p99 ms`] = waits.eventLoopP99;
+    results[`${SERIES} messages: most queries waiting for a connection`] = waits.poolWaiting;
+  }
 
   if (target.restartWithoutPush) {
     await target.restartWithoutPush();
-    const baseline = (await steadySends(send, 'base')).latencies;
+    const { latencies: baseline, waits: baseWaits } = await steadySends(send, 'base', target);
     results[`push disabled: send p50 ms`] = percentile(baseline, 50);
     results[`push disabled: send p99 ms`] = percentile(baseline, 99);
+    results[`push disabled: event loop delay p99 ms`] = baseWaits.eventLoopP99;
     results['added send latency p99 ms'] =
       Math.round((results[`${SERIES} messages: send p99 ms`] - results[`push disabled: send p99 ms`]) * 10) / 10;
   }
   return results;
 }
 
-/** SERIES messages, one every SERIES_INTERVAL_MS: when each was sent (ms since the epoch) and how long each send took. */
+/** MEMBERS accounts, the first creating a public room that the others join. */
+async function fill(name: string, target: PushTarget, results: Record<string, number>): Promise<FilledRoom> {
+  const filling = performance.now();
+  const members = await target.makeUsers(MEMBERS);
+  console.log(`  ... ${name}: ${MEMBERS} accounts in ${seconds(filling)} s`);
+  const [sender, ...others] = members;
+  const { room_id: roomId } = await call<{ room_id: string }>(target.url, sender, 'POST', '/createRoom', {
+    preset: 'public_chat',
+  });
+  const joining = performance.now();
+  let window = joining;
+  await inParallel(CONCURRENCY, others, async (m, i) => {
+    await call(target.url, m, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
+    if ((i + 1) % 1000 === 0) {
+      const rate = Math.round(1000 / ((performance.now() - window) / 1000));
+      window = performance.now();
+      console.log(
+        `  ... ${name}: ${i + 1} joined (${seconds(joining)} s; the last 1,000 at ${rate}/s, load ${loadavg()[0].toFixed(1)})`,
+      );
+    }
+  });
+  results[`filling the room: joins per second`] = Math.round(others.length / ((performance.now() - joining) / 1000));
+  return { roomId, members };
+}
+
+/**
+ * SERIES messages, one every SERIES_INTERVAL_MS: when each was sent (ms since the epoch), how long each send took,
+ * and what a send may have waited for meanwhile: this process's event loop (an in-process Lattice's, with the bench
+ * client's) and the most queries waiting for a database connection at once.
+ */
 async function steadySends(
   send: (txn: string, body: string) => Promise<string>,
   tag: string,
-): Promise<{ sentAt: Map<string, number>; latencies: number[] }> {
+  target: PushTarget,
+): Promise<{ sentAt: Map<string, number>; latencies: number[]; waits: { eventLoopP99: number; poolWaiting: number } }> {
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
-  for (let i = 0; i < SERIES; i++) {
-    const at = performance.now();
-    const eventId = await send(`${tag}-${i}`, `${tag} ${i}`);
-    latencies.push(performance.now() - at);
-    sentAt.set(eventId, performance.timeOrigin + at);
-    await new Promise((r) => setTimeout(r, SERIES_INTERVAL_MS));
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  let poolWaiting = 0;
+  const sampler = setInterval(() => (poolWaiting = Math.max(poolWaiting, target.poolWaiting?.() ?? 0)), 5);
+  delay.enable();
+  try {
+    for (let i = 0; i < SERIES; i++) {
+      const at = performance.now();
+      const eventId = await send(`${tag}-${i}`, `${tag} ${i}`);
+      latencies.push(performance.now() - at);
+      sentAt.set(eventId, performance.timeOrigin + at);
+      await new Promise((r) => setTimeout(r, SERIES_INTERVAL_MS));
+    }
+  } finally {
+    delay.disable();
+    clearInterval(sampler);
   }
-  return { sentAt, latencies };
+  return { sentAt, latencies, waits: { eventLoopP99: Math.round(delay.percentile(99) / 1e5) / 10, poolWaiting } };
 }
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
@@ -250,11 +305,27 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 
 async function start(name: ServerName): Promise<PushTarget | undefined> {
   const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
-  if (name === 'lattice-embedded') return startLatticeTarget();
+  const keptRoom = KEEP && join(KEEP, `${name}-${MEMBERS}.json`);
+  if (keptRoom) mkdirSync(KEEP, { recursive: true });
+  const reused = !!keptRoom && existsSync(keptRoom);
+  if (name === 'lattice-embedded') {
+    if (!keptRoom) return startLatticeTarget({});
+    const dataDir = join(KEEP, `${name}-${MEMBERS}`);
+    if (!reused) rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true });
+    return startLatticeTarget({ dataDir, keptRoom });
+  }
   if (!postgresUrl) return skip(name, 'LATTICE_BENCH_POSTGRES_URL');
   if (name === 'lattice-pg') {
-    const databaseUrl = await createScratchDatabase(postgresUrl, 'lattice_bench_push');
-    return startLatticeTarget(databaseUrl, () => dropScratchDatabase(databaseUrl));
+    if (!keptRoom) {
+      const databaseUrl = await createScratchDatabase(postgresUrl, 'lattice_bench_push');
+      return startLatticeTarget({ postgresUrl: databaseUrl, cleanup: () => dropScratchDatabase(databaseUrl) });
+    }
+    const databaseUrl = new URL(postgresUrl);
+    databaseUrl.pathname = `/lattice_bench_push_kept_${MEMBERS}`;
+    if (!reused) await dropScratchDatabase(databaseUrl.toString());
+    await createDatabaseIfMissing(databaseUrl);
+    return startLatticeTarget({ postgresUrl: databaseUrl.toString(), keptRoom });
   }
   if (!process.env.LATTICE_SYNAPSE_PYTHON) return skip(name, 'LATTICE_SYNAPSE_PYTHON');
   const { target, cleanup } = await startSynapseOnPostgres(postgresUrl, 'synapse_bench_push', {
@@ -276,12 +347,33 @@ function skip(name: string, needs: string): undefined {
   return undefined;
 }
 
-/** A single-process Lattice in this process (embedded, or on `postgresUrl`), with push as `npm start` has it; its data and `cleanup` go when it stops. */
-async function startLatticeTarget(
-  postgresUrl?: string,
-  cleanup: () => Promise<void> = async () => undefined,
-): Promise<PushTarget> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-push-'));
+/** The kept database of lattice-pg, made on its first run. */
+async function createDatabaseIfMissing(url: URL): Promise<void> {
+  const name = url.pathname.slice(1);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A single-process Lattice in this process (embedded, or on `postgresUrl`), with push as `npm start` has it.
+ * Unless it is kept (`keptRoom`, in `dataDir`), its data and `cleanup` go when it stops.
+ */
+async function startLatticeTarget(options: {
+  postgresUrl?: string;
+  cleanup?: () => Promise<void>;
+  dataDir?: string;
+  keptRoom?: string;
+}): Promise<PushTarget> {
+  const { postgresUrl, keptRoom } = options;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'lattice-bench-push-'));
   const config = (pushEnabled: boolean) =>
     parseConfig({
       listen: { host: '127.0.0.1', port: 0 },
@@ -313,16 +405,32 @@ async function startLatticeTarget(
         },
       );
     },
+    poolWaiting: () =>
+      server.app
+        .get<Database>(DATABASE)
+        .poolStats()
+        .reduce((sum, pool) => sum + pool.waiting, 0),
     notificationRows: (eventId) =>
       server.app.get<Database>(DATABASE).prisma.eventPushAction.count({ where: { eventId } }),
     restartWithoutPush: async () => {
       await server.close();
       server = await startLattice(config(false), { logger: false });
     },
+    keptRoom,
     stop: async () => {
+      if (keptRoom) {
+        // What was sent with push disabled is not evaluated when the next run starts with push enabled: its
+        // catch-up would push MEMBERS times SERIES notifications nobody measures.
+        await server.app
+          .get<Database>(DATABASE)
+          .prisma.$executeRawUnsafe(
+            `UPDATE push_room_progress SET stream_pos = GREATEST(stream_pos, (SELECT max(stream_pos) FROM events))`,
+          );
+      }
       await server.close();
+      if (keptRoom) return;
       rmSync(dataDir, { recursive: true, force: true });
-      await cleanup();
+      await options.cleanup?.();
     },
   };
   return target;

@@ -1,4 +1,3 @@
-import { setImmediate } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import type { OutputRoomEvent } from '@lattice/contracts';
@@ -14,6 +13,7 @@ import {
 import {
   allocationSql,
   firstAllocated,
+  ForegroundWork,
   PRISMA,
   POSITION_CACHE,
   type PrismaClient,
@@ -52,13 +52,14 @@ type EvaluatedPdu = PushEvent & { sender: string; type: string; content: Record<
 @Injectable()
 export class NotificationRecorder {
   /** Notification rows per statement: bounds how long one statement holds the database and the event loop. */
-  rowsPerStatement = 1_000;
+  rowsPerStatement = 250;
 
   constructor(
     @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
     @Inject(BUS) private readonly bus: Bus,
     private readonly rooms: RoomPushContextReader,
+    private readonly foreground: ForegroundWork,
   ) {}
 
   /** Returns whether any push was queued. */
@@ -102,6 +103,7 @@ export class NotificationRecorder {
 
   /** The room's events that notify someone; the room's members and rules are read once for all of them. */
   private async evaluateRoom(roomId: string, events: OutputRoomEvent[]): Promise<EvaluatedEvent[]> {
+    await this.foreground.turn();
     const room = await this.rooms.read(roomId);
     let localMembers: string[] | undefined;
     const displayNames = new Map<string, string | undefined>();
@@ -122,7 +124,10 @@ export class NotificationRecorder {
       // the outcome of a user nobody names, evaluated once however large the room.
       const generic = evaluatePushRules(GENERIC_RULES, pdu, { ...base, userId: GENERIC_USER });
       if (notifies(generic)) {
-        localMembers ??= await this.rooms.localMembers(roomId);
+        if (!localMembers) {
+          await this.foreground.turn();
+          localMembers = await this.rooms.localMembers(roomId);
+        }
         for (const userId of localMembers) outcomes.set(userId, generic);
       }
       const invite = pdu.type === 'm.room.member' && pdu.content.membership === 'invite';
@@ -151,8 +156,8 @@ export class NotificationRecorder {
 
   /**
    * Writes the rows rowsPerStatement at a time, each chunk one statement (atomic without a transaction's round trips),
-   * yielding to the event loop between chunks so that a room of 10,000 members does not hold the database (the
-   * embedded one runs in this process's thread) or the event loop from the sends in the meantime. The first
+   * each after the foreground work under way (ForegroundWork), so that a room of 10,000 members does not hold the
+   * database (the embedded one runs one statement at a time) or the event loop from the sends in the meantime. The first
    * chunk allocates a notifications position per event that notifies; each inserts its rows and queues the
    * pushes of the rows newly inserted; the last moves each room's evaluated position, so a process that stops
    * between chunks evaluates the events again and the (user, event) key writes and pushes only what was
@@ -162,6 +167,7 @@ export class NotificationRecorder {
     evaluated: EvaluatedEvent[],
     progress: Array<{ roomId: string; streamPos: bigint }>,
   ): Promise<{ positions: Map<string, bigint>; queued: number }> {
+    await this.foreground.turn();
     if (evaluated.length === 0) {
       await this.db.$executeRawUnsafe(
         PROGRESS_UPSERT,
@@ -176,7 +182,7 @@ export class NotificationRecorder {
     let last: bigint | undefined;
     let queued = 0;
     for (let at = 0; at < rows.length; at += this.rowsPerStatement) {
-      if (at > 0) await setImmediate();
+      if (at > 0) await this.foreground.turn();
       const final = at + this.rowsPerStatement >= rows.length;
       const written = await this.writeChunk(
         rows.slice(at, at + this.rowsPerStatement),

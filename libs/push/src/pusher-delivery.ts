@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import type { PushAction } from '@lattice/push-rules';
-import { PRISMA, unreadNotificationCounts, type PrismaClient } from '@lattice/storage';
+import { ForegroundWork, PRISMA, unreadNotificationCounts, type PrismaClient } from '@lattice/storage';
 import { GatewayError, PushGatewayClient } from './push-gateway-client';
 import { notificationBody, type PushedEvent, type PusherTarget } from './push-payload';
 
@@ -56,6 +56,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
     @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
     private readonly gateway: PushGatewayClient,
+    private readonly foreground: ForegroundWork,
   ) {}
 
   onModuleInit(): void {
@@ -93,10 +94,13 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
 
   private async deliverDue(): Promise<void> {
     for (;;) {
+      await this.foreground.turn();
       const pushers = await this.claim();
       if (pushers.length === 0) return;
       const ids = pushers.map((p) => p.pusherId);
+      await this.foreground.turn();
       const badges = await this.unreadCounts([...new Set(pushers.map((p) => p.userId))]);
+      await this.foreground.turn();
       const due = await this.db.pushOutbox.findMany({
         where: { pusherId: { in: ids }, nextAttemptTs: { lte: BigInt(Date.now()) } },
         orderBy: { id: 'asc' },
@@ -110,6 +114,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
         })),
       );
       // Given back together; a pusher with pushes still due is claimed again by the next round.
+      await this.foreground.turn();
       await this.db.pusher.updateMany({
         where: { pusherId: { in: ids }, leaseOwner: this.owner },
         data: { leaseOwner: null, leaseUntil: null },
@@ -190,6 +195,8 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   ): Promise<void> {
     let active = queues.filter((q) => q.rows.length > 0);
     while (active.length > 0 && !this.stopped) {
+      // A wave's requests and answers are event-loop work and its delete a statement: sends go first.
+      await this.foreground.turn();
       const answered: bigint[] = [];
       await Promise.all(
         active.map(async (q) => {
