@@ -21,6 +21,11 @@ const MEMBERS = Number(process.env.LATTICE_BENCH_PUSH_MEMBERS ?? 10_000);
 /** Messages sent at a steady rate, each notifying every other member (LATTICE_BENCH_PUSH_MESSAGES to change). */
 const SERIES = Number(process.env.LATTICE_BENCH_PUSH_MESSAGES ?? 20);
 const SERIES_INTERVAL_MS = 500;
+/**
+ * While the series' pushes go, the sender also sends to a room of its own (no one to notify) one message after
+ * another, this long apart: hundreds of sends under push load, where SERIES alone gives too few for a p99.
+ */
+const PROBE_INTERVAL_MS = 50;
 /** Requests in flight at once while the room fills (joins of one room are ordered by the server anyway). */
 const CONCURRENCY = 16;
 /** Accounts made at once through the account store: each is a transaction, and more wait past Prisma's limit on a busy machine. */
@@ -171,17 +176,27 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
     }),
   );
   console.log(`  ... ${name}: room of ${size} with ${recipients} pushers ready after ${seconds(filling)} s`);
+  // Transaction IDs of this run only: a kept room's sender sent the same ones in an earlier run.
+  const run = Date.now().toString(36);
   const send = (txn: string, body: string) =>
     call<{ event_id: string }>(
       target.url,
       sender,
       'PUT',
-      `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`,
+      `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}-${run}`,
       {
         msgtype: 'm.text',
         body,
       },
     ).then((r) => r.event_id);
+  const { room_id: probeRoom } = await call<{ room_id: string }>(target.url, sender, 'POST', '/createRoom', {
+    preset: 'private_chat',
+  });
+  const sendAlone = (txn: string) =>
+    call(target.url, sender, 'PUT', `/rooms/${encodeURIComponent(probeRoom)}/send/m.room.message/${txn}-${run}`, {
+      msgtype: 'm.text',
+      body: 'probe',
+    });
   const allPushed = async (eventIds: string[]) =>
     until('every push at the gateway', async () =>
       Object.values(await gateway.arrivals(eventIds)).every((times) => times.length >= recipients),
@@ -203,9 +218,11 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
   console.log(`  ... ${name}: ${SERIES} messages, one every ${SERIES_INTERVAL_MS} ms`);
   const cpuBefore = target.cpuSeconds();
   const began = performance.timeOrigin + performance.now();
+  const probe = probeSends(sendAlone, 'push');
   const { sentAt, latencies, waits } = await steadySends(send, 'push', target);
   await allPushed([...sentAt.keys()]);
   const cpu = target.cpuSeconds() - cpuBefore;
+  const probed = await probe.stop();
   const arrivals = await gateway.arrivals([...sentAt.keys()]);
   const delays = [...sentAt].flatMap(([eventId, at]) => arrivals[eventId].map((t) => t - at));
   // Not Math.max(...): 20 messages to 10,000 members are more arguments than the stack holds.
@@ -222,6 +239,9 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
   results[`${SERIES} messages: server CPU µs per push`] = Math.round((cpu * 1e6) / pushes);
   results[`${SERIES} messages: send p50 ms`] = percentile(latencies, 50);
   results[`${SERIES} messages: send p99 ms`] = percentile(latencies, 99);
+  results[`probe (sends to a room of one while the pushes go): sends`] = probed.length;
+  results[`probe (sends to a room of one while the pushes go): send p50 ms`] = percentile(probed, 50);
+  results[`probe (sends to a room of one while the pushes go): send p99 ms`] = percentile(probed, 99);
   if (target.poolWaiting) {
     results[`${SERIES} messages: event loop delay p99 ms`] = waits.eventLoopP99;
     results[`${SERIES} messages: most queries waiting for a connection`] = waits.poolWaiting;
@@ -229,12 +249,19 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
 
   if (target.restartWithoutPush) {
     await target.restartWithoutPush();
+    const baseProbe = probeSends(sendAlone, 'base');
     const { latencies: baseline, waits: baseWaits } = await steadySends(send, 'base', target);
+    const baseProbed = await baseProbe.stop();
     results[`push disabled: send p50 ms`] = percentile(baseline, 50);
     results[`push disabled: send p99 ms`] = percentile(baseline, 99);
     results[`push disabled: event loop delay p99 ms`] = baseWaits.eventLoopP99;
-    results['added send latency p99 ms'] =
-      Math.round((results[`${SERIES} messages: send p99 ms`] - results[`push disabled: send p99 ms`]) * 10) / 10;
+    results[`push disabled: probe: sends`] = baseProbed.length;
+    results[`push disabled: probe: send p50 ms`] = percentile(baseProbed, 50);
+    results[`push disabled: probe: send p99 ms`] = percentile(baseProbed, 99);
+    results[`added send latency p99 ms (the ${SERIES} messages)`] =
+      Math.round((percentile(latencies, 99) - percentile(baseline, 99)) * 10) / 10;
+    results['added send latency p99 ms (probe)'] =
+      Math.round((percentile(probed, 99) - percentile(baseProbed, 99)) * 10) / 10;
   }
   return results;
 }
@@ -262,6 +289,27 @@ async function fill(name: string, target: PushTarget, results: Record<string, nu
   });
   results[`filling the room: joins per second`] = Math.round(others.length / ((performance.now() - joining) / 1000));
   return { roomId, members };
+}
+
+/** Sends alone, one after another PROBE_INTERVAL_MS apart, until stopped: how long each took. */
+function probeSends(sendAlone: (txn: string) => Promise<unknown>, tag: string): { stop(): Promise<number[]> } {
+  const latencies: number[] = [];
+  let stopped = false;
+  const running = (async () => {
+    for (let i = 0; !stopped; i++) {
+      const at = performance.now();
+      await sendAlone(`probe-${tag}-${i}`);
+      latencies.push(performance.now() - at);
+      await new Promise((r) => setTimeout(r, PROBE_INTERVAL_MS));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await running;
+      return latencies;
+    },
+  };
 }
 
 /**
@@ -385,7 +433,7 @@ async function startLatticeTarget(options: {
       outbound: { allowRanges: ['127.0.0.0/8'], denyRanges: [] },
       push: { enabled: pushEnabled },
     });
-  let server: RunningLattice = await startLattice(config(true), { logger: false });
+  let server: RunningLattice = await startLattice(config(true), { logger: ['error'] });
   const target: PushTarget = {
     get url() {
       return server.url;
@@ -414,7 +462,7 @@ async function startLatticeTarget(options: {
       server.app.get<Database>(DATABASE).prisma.eventPushAction.count({ where: { eventId } }),
     restartWithoutPush: async () => {
       await server.close();
-      server = await startLattice(config(false), { logger: false });
+      server = await startLattice(config(false), { logger: ['error'] });
     },
     keptRoom,
     stop: async () => {
