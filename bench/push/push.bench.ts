@@ -66,6 +66,8 @@ interface PushTarget {
   restartWithoutPush?(): Promise<void>;
   /** Where the filled room is kept between runs (LATTICE_BENCH_PUSH_KEEP), if it is. */
   keptRoom?: string;
+  /** Lattice only: points every pusher at this run's gateway (a kept room's pushers name an earlier run's). */
+  repointPushers?(url: string): Promise<void>;
   /** Lattice only (in this process): database connections waited for now (Postgres; none embedded). */
   poolWaiting?(): number;
   stop(): Promise<void>;
@@ -154,27 +156,30 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
   const size = `${MEMBERS.toLocaleString('en-US')} members`;
   const recipients = MEMBERS - 1;
   const filling = performance.now();
-  let room: FilledRoom;
+  let room: FilledRoom | undefined;
   if (target.keptRoom && existsSync(target.keptRoom)) {
     room = JSON.parse(readFileSync(target.keptRoom, 'utf8')) as FilledRoom;
     console.log(`  ... ${name}: the room of ${size} kept in ${target.keptRoom}`);
-  } else {
-    room = await fill(name, target, results);
-    if (target.keptRoom) writeFileSync(target.keptRoom, JSON.stringify(room));
+    await target.repointPushers!(gateway.url);
   }
+  const reused = !!room;
+  room ??= await fill(name, target, results);
   const { roomId } = room;
   const [sender, ...others] = room.members;
-  await inParallel(CONCURRENCY, others, (m, i) =>
-    call(target.url, m, 'POST', '/pushers/set', {
-      kind: 'http',
-      app_id: 'org.example.bench',
-      app_display_name: 'Bench',
-      device_display_name: 'Phone',
-      pushkey: `key${i}`,
-      lang: 'en',
-      data: { url: gateway.url, format: 'event_id_only' },
-    }),
-  );
+  if (!reused)
+    await inParallel(CONCURRENCY, others, (m, i) =>
+      call(target.url, m, 'POST', '/pushers/set', {
+        kind: 'http',
+        app_id: 'org.example.bench',
+        app_display_name: 'Bench',
+        device_display_name: 'Phone',
+        pushkey: `key${i}`,
+        lang: 'en',
+        data: { url: gateway.url, format: 'event_id_only' },
+      }),
+    );
+  // Kept once its pushers are set: a run that stopped before has nothing of it to reuse.
+  if (!reused && target.keptRoom) writeFileSync(target.keptRoom, JSON.stringify(room));
   console.log(`  ... ${name}: room of ${size} with ${recipients} pushers ready after ${seconds(filling)} s`);
   // Transaction IDs of this run only: a kept room's sender sent the same ones in an earlier run.
   const run = Date.now().toString(36);
@@ -453,6 +458,14 @@ async function startLatticeTarget(options: {
         },
       );
     },
+    repointPushers: async (url) => {
+      await server.app
+        .get<Database>(DATABASE)
+        .prisma.$executeRawUnsafe(
+          `UPDATE pushers SET data = jsonb_set(data::jsonb, '{url}', to_jsonb($1::text))::text`,
+          url,
+        );
+    },
     poolWaiting: () =>
       server.app
         .get<Database>(DATABASE)
@@ -467,13 +480,16 @@ async function startLatticeTarget(options: {
     keptRoom,
     stop: async () => {
       if (keptRoom) {
-        // What was sent with push disabled is not evaluated when the next run starts with push enabled: its
-        // catch-up would push MEMBERS times SERIES notifications nobody measures.
-        await server.app
-          .get<Database>(DATABASE)
-          .prisma.$executeRawUnsafe(
-            `UPDATE push_room_progress SET stream_pos = GREATEST(stream_pos, (SELECT max(stream_pos) FROM events))`,
-          );
+        // The next run starts as this one did on a freshly filled room: nobody has unread notifications (each
+        // run adds MEMBERS times SERIES rows, which the badge of every push counts), and what was sent with push
+        // disabled is not evaluated when it starts with push enabled (its catch-up would push MEMBERS times
+        // SERIES notifications nobody measures).
+        const { prisma } = server.app.get<Database>(DATABASE);
+        await prisma.$executeRawUnsafe(`DELETE FROM event_push_actions`);
+        await prisma.$executeRawUnsafe(`DELETE FROM push_outbox`);
+        await prisma.$executeRawUnsafe(
+          `UPDATE push_room_progress SET stream_pos = GREATEST(stream_pos, (SELECT max(stream_pos) FROM events))`,
+        );
       }
       await server.close();
       if (keptRoom) return;
