@@ -66,8 +66,11 @@ interface PushTarget {
   restartWithoutPush?(): Promise<void>;
   /** Where the filled room is kept between runs (LATTICE_BENCH_PUSH_KEEP), if it is. */
   keptRoom?: string;
-  /** Lattice only: points every pusher at this run's gateway (a kept room's pushers name an earlier run's). */
-  repointPushers?(url: string): Promise<void>;
+  /**
+   * Lattice only, for a kept room: points every pusher at this run's gateway (they name an earlier run's), and
+   * leaves nothing unread or queued (as the end of a run does: see stop), in case the last run was killed.
+   */
+  reuseKeptRoom?(gatewayUrl: string): Promise<void>;
   /** Lattice only (in this process): database connections waited for now (Postgres; none embedded). */
   poolWaiting?(): number;
   stop(): Promise<void>;
@@ -160,7 +163,7 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
   if (target.keptRoom && existsSync(target.keptRoom)) {
     room = JSON.parse(readFileSync(target.keptRoom, 'utf8')) as FilledRoom;
     console.log(`  ... ${name}: the room of ${size} kept in ${target.keptRoom}`);
-    await target.repointPushers!(gateway.url);
+    await target.reuseKeptRoom!(gateway.url);
   }
   const reused = !!room;
   room ??= await fill(name, target, results);
@@ -400,6 +403,15 @@ function skip(name: string, needs: string): undefined {
   return undefined;
 }
 
+/** A kept room as freshly filled: no notification rows or queued pushes, every event evaluated. */
+async function nothingUnread(prisma: Database['prisma']): Promise<void> {
+  await prisma.$executeRawUnsafe(`DELETE FROM event_push_actions`);
+  await prisma.$executeRawUnsafe(`DELETE FROM push_outbox`);
+  await prisma.$executeRawUnsafe(
+    `UPDATE push_room_progress SET stream_pos = GREATEST(stream_pos, (SELECT max(stream_pos) FROM events))`,
+  );
+}
+
 /** The kept database of lattice-pg, made on its first run. */
 async function createDatabaseIfMissing(url: URL): Promise<void> {
   const name = url.pathname.slice(1);
@@ -458,13 +470,13 @@ async function startLatticeTarget(options: {
         },
       );
     },
-    repointPushers: async (url) => {
-      await server.app
-        .get<Database>(DATABASE)
-        .prisma.$executeRawUnsafe(
-          `UPDATE pushers SET data = jsonb_set(data::jsonb, '{url}', to_jsonb($1::text))::text`,
-          url,
-        );
+    reuseKeptRoom: async (gatewayUrl) => {
+      const { prisma } = server.app.get<Database>(DATABASE);
+      await prisma.$executeRawUnsafe(
+        `UPDATE pushers SET data = jsonb_set(data::jsonb, '{url}', to_jsonb($1::text))::text, lease_owner = NULL, lease_until = NULL`,
+        gatewayUrl,
+      );
+      await nothingUnread(prisma);
     },
     poolWaiting: () =>
       server.app
@@ -484,12 +496,7 @@ async function startLatticeTarget(options: {
         // run adds MEMBERS times SERIES rows, which the badge of every push counts), and what was sent with push
         // disabled is not evaluated when it starts with push enabled (its catch-up would push MEMBERS times
         // SERIES notifications nobody measures).
-        const { prisma } = server.app.get<Database>(DATABASE);
-        await prisma.$executeRawUnsafe(`DELETE FROM event_push_actions`);
-        await prisma.$executeRawUnsafe(`DELETE FROM push_outbox`);
-        await prisma.$executeRawUnsafe(
-          `UPDATE push_room_progress SET stream_pos = GREATEST(stream_pos, (SELECT max(stream_pos) FROM events))`,
-        );
+        await nothingUnread(server.app.get<Database>(DATABASE).prisma);
       }
       await server.close();
       if (keptRoom) return;

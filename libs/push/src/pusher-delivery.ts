@@ -28,6 +28,11 @@ const SWEEP_MS = 1_000;
 const CLAIM_BATCH = 200;
 /** Pushes of one pusher sent per round, on average (they go one after another, in order). */
 const ROWS_PER_ROUND = 50;
+/**
+ * Pushes of a wave started in one go: each slice after a turn of the event loop and the sends under way
+ * (ForegroundWork), as starting a wave's 200 requests at once held the event loop for tens of milliseconds.
+ */
+const WAVE_SLICE = 25;
 
 /**
  * Delivers the push outbox to push gateways. Each pusher is delivered to by
@@ -195,24 +200,32 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   ): Promise<void> {
     let active = queues.filter((q) => q.rows.length > 0);
     while (active.length > 0 && !this.stopped) {
-      // A wave's requests and answers are event-loop work and its delete a statement: sends go first.
-      await this.foreground.turn();
       const answered: bigint[] = [];
-      await Promise.all(
-        active.map(async (q) => {
-          const row = q.rows.shift()!;
-          try {
-            const outcome = (await this.renew(q.pusher)) ? await this.push(q.pusher, row, q.unread) : 'gone';
-            if (outcome === 'sent') answered.push(row.id);
-            else q.rows = [];
-          } catch (e) {
-            q.rows = [];
-            this.logger.warn(`pusher ${q.pusher.pusherId}: ${(e as Error).message}`);
-          }
-        }),
-      );
+      const pushing: Array<Promise<void>> = [];
+      for (let at = 0; at < active.length; at += WAVE_SLICE) {
+        await this.foreground.turn();
+        for (const q of active.slice(at, at + WAVE_SLICE)) pushing.push(this.pushNext(q, answered));
+      }
+      await Promise.all(pushing);
+      await this.foreground.turn();
       if (answered.length > 0) await this.db.pushOutbox.deleteMany({ where: { id: { in: answered } } });
       active = active.filter((q) => q.rows.length > 0);
+    }
+  }
+
+  /** A pusher's next push; an answered one's row goes into `answered`, and a pusher that cannot go on stops. */
+  private async pushNext(
+    q: { pusher: LeasedPusher; rows: OutboxRow[]; unread: number },
+    answered: bigint[],
+  ): Promise<void> {
+    const row = q.rows.shift()!;
+    try {
+      const outcome = (await this.renew(q.pusher)) ? await this.push(q.pusher, row, q.unread) : 'gone';
+      if (outcome === 'sent') answered.push(row.id);
+      else q.rows = [];
+    } catch (e) {
+      q.rows = [];
+      this.logger.warn(`pusher ${q.pusher.pusherId}: ${(e as Error).message}`);
     }
   }
 
