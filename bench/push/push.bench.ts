@@ -257,7 +257,8 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
 
   if (target.restartWithoutPush) {
     await target.restartWithoutPush();
-    const baseProbe = probeSends(sendAlone, 'base');
+    // As many sends as under push load: the series alone is over before a p99 means anything.
+    const baseProbe = probeSends(sendAlone, 'base', probed.length);
     const { latencies: baseline, waits: baseWaits } = await steadySends(send, 'base', target);
     const baseProbed = await baseProbe.stop();
     results[`push disabled: send p50 ms`] = percentile(baseline, 50);
@@ -299,12 +300,16 @@ async function fill(name: string, target: PushTarget, results: Record<string, nu
   return { roomId, members };
 }
 
-/** Sends alone, one after another PROBE_INTERVAL_MS apart, until stopped: how long each took. */
-function probeSends(sendAlone: (txn: string) => Promise<unknown>, tag: string): { stop(): Promise<number[]> } {
+/** Sends alone, one after another PROBE_INTERVAL_MS apart, until stopped (after at least `atLeast` sends): how long each took. */
+function probeSends(
+  sendAlone: (txn: string) => Promise<unknown>,
+  tag: string,
+  atLeast = 0,
+): { stop(): Promise<number[]> } {
   const latencies: number[] = [];
   let stopped = false;
   const running = (async () => {
-    for (let i = 0; !stopped; i++) {
+    for (let i = 0; !stopped || i < atLeast; i++) {
       const at = performance.now();
       await sendAlone(`probe-${tag}-${i}`);
       latencies.push(performance.now() - at);
