@@ -52,7 +52,7 @@ type EvaluatedPdu = PushEvent & { sender: string; type: string; content: Record<
 @Injectable()
 export class NotificationRecorder {
   /** Notification rows per statement: bounds how long one statement holds the database and the event loop. */
-  rowsPerStatement = 250;
+  rowsPerStatement = 100;
 
   constructor(
     @Inject(PRISMA) private readonly db: PrismaClient,
