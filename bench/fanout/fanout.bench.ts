@@ -1,7 +1,17 @@
+import { join, resolve } from 'node:path';
+import { freePort, freePorts } from '../../tools/net/free-port';
 import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 import { BenchClient, percentile } from '../homeserver/client-load';
 import { startSynapseOnPostgres } from '../homeserver/synapse-target';
-import { benchServers, startServices, startSingleProcess, type BenchTarget } from '../homeserver/targets';
+import {
+  benchServers,
+  DatabaseBackendsCpu,
+  postgresPssMiB,
+  startServices,
+  startSingleProcess,
+  type BenchTarget,
+  type ServicesOptions,
+} from '../homeserver/targets';
 import { benchOption } from '../options';
 
 const USERS = 20;
@@ -11,6 +21,10 @@ const MESSAGES = Number(process.env.LATTICE_BENCH_FANOUT_MESSAGES ?? 2_000);
 const SINGLES = 50;
 const LONG_POLL_MS = 30_000;
 const DELIVERY_DEADLINE_MS = 300_000;
+const SYNC_WORKERS = 2;
+/** nginx and every process of the services deployment (LocalDeployment takes consecutive ports). */
+const SERVICES_PORTS = 16;
+type ServicesReplicas = NonNullable<ServicesOptions['replicas']>;
 const SERVERS = ['lattice-pg', 'lattice-embedded', 'lattice-services', 'synapse'] as const;
 type ServerName = (typeof SERVERS)[number];
 
@@ -21,7 +35,9 @@ type ServerName = (typeof SERVERS)[number];
  * 19 syncing members. Per server, one after another in the same run:
  * events/s (messages over the time until the last was delivered to every
  * member), send and delivery latency percentiles, the peak RSS of the
- * server's processes (sampled; a database server apart is not counted),
+ * server's processes (sampled; a database server apart is not counted), the
+ * peak PSS of the server and its database together (every Postgres process
+ * on the machine is counted: run nothing else on it meanwhile),
  * and the server's CPU time per /sync answer while messages go one at a
  * time (the send's own cost included). `--servers lattice-pg,synapse` picks
  * some of lattice-pg, lattice-embedded (`npm start`'s PGlite),
@@ -41,7 +57,7 @@ export async function run(): Promise<Record<string, number>> {
     console.log(`  ... ${name}: ${USERS} users in ${ROOMS} rooms, ${MESSAGES} messages`);
     try {
       // Printed as each server is done: a long run that fails later keeps what it measured.
-      for (const [metric, value] of Object.entries(await load(started.target))) {
+      for (const [metric, value] of Object.entries(await load(started.target, name !== 'lattice-embedded'))) {
         results[`${name}: ${metric}`] = value;
         console.log(`  ${name}: ${metric}: ${value.toLocaleString('en-US')}`);
       }
@@ -58,19 +74,54 @@ export async function run(): Promise<Record<string, number>> {
 async function start(name: ServerName): Promise<{ target: BenchTarget; cleanup: () => Promise<void> } | undefined> {
   const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
   const nothing = async () => undefined;
-  if (name === 'lattice-embedded') return { target: await startSingleProcess(18800), cleanup: nothing };
+  const env = profileEnv(name);
+  if (name === 'lattice-embedded')
+    return { target: await startSingleProcess(await freePort(), undefined, env), cleanup: nothing };
   if (name === 'lattice-services') {
     const servers = benchServers();
     if (!servers) return skip(name, 'LATTICE_BENCH_POSTGRES_URL, LATTICE_BENCH_NATS_URL and LATTICE_BENCH_REDIS_URL');
-    return { target: await startServices(18820, servers), cleanup: nothing };
+    const replicas = servicesReplicas();
+    console.log(
+      `  ... ${name}: ${Object.entries(replicas)
+        .map(([app, n]) => `${n} ${app}`)
+        .join(', ')}, one of each other service`,
+    );
+    return {
+      target: await startServices(await freePorts(SERVICES_PORTS), servers, { replicas, env }),
+      cleanup: nothing,
+    };
   }
   if (!postgresUrl) return skip(name, 'LATTICE_BENCH_POSTGRES_URL');
   if (name === 'lattice-pg') {
     const databaseUrl = await createScratchDatabase(postgresUrl, 'lattice_bench_fanout');
-    return { target: await startSingleProcess(18810, databaseUrl), cleanup: () => dropScratchDatabase(databaseUrl) };
+    return {
+      target: await startSingleProcess(await freePort(), databaseUrl, env),
+      cleanup: () => dropScratchDatabase(databaseUrl),
+    };
   }
   if (!process.env.LATTICE_SYNAPSE_PYTHON) return skip(name, 'LATTICE_SYNAPSE_PYTHON');
   return startSynapseOnPostgres(postgresUrl, 'synapse_bench_fanout');
+}
+
+/**
+ * The services deployment's shape: as the single process composes the services, one process each, but
+ * SYNC_WORKERS sync workers; `--replicas sync=1,client-api=2` changes counts.
+ */
+function servicesReplicas(): ServicesReplicas {
+  const replicas: ServicesReplicas = { 'client-api': 1, sync: SYNC_WORKERS, push: 1 };
+  for (const pair of (benchOption('replicas') ?? '').split(',').filter(Boolean)) {
+    const [app, count] = pair.split('=');
+    replicas[app as keyof ServicesReplicas] = Number(count);
+  }
+  return replicas;
+}
+
+/** `--cpu-prof <dir>`: every Lattice process writes its CPU profile under <dir>/<server> when it stops. */
+function profileEnv(name: ServerName): Record<string, string> {
+  const dir = benchOption('cpu-prof');
+  if (!dir) return {};
+  const options = [process.env.NODE_OPTIONS ?? '', `--cpu-prof --cpu-prof-dir=${join(resolve(dir), name)}`];
+  return { NODE_OPTIONS: options.filter(Boolean).join(' ') };
 }
 
 function skip(name: string, needs: string): undefined {
@@ -78,7 +129,34 @@ function skip(name: string, needs: string): undefined {
   return undefined;
 }
 
-async function load(target: BenchTarget): Promise<Record<string, number>> {
+/**
+ * Starts counting the CPU time of the server's processes and of its Postgres backends; the function it gives
+ * stops counting and gives each one's milliseconds since, the replicas of an app also summed (`sync` for
+ * sync-1 and sync-2), and the total.
+ */
+function cpuMeter(target: BenchTarget): () => Record<string, number> {
+  const backends = target.databaseUrl && new DatabaseBackendsCpu(new URL(target.databaseUrl).pathname.slice(1));
+  const sampler = backends && setInterval(() => backends.sample(), 200);
+  const before = target.cpuSecondsByProcess();
+  return () => {
+    clearInterval(sampler);
+    const after = target.cpuSecondsByProcess();
+    const each = Object.keys(after).map((name) => [name, (after[name] - before[name]) * 1000] as const);
+    if (backends) {
+      backends.sample();
+      each.push(['postgres', backends.seconds() * 1000]);
+    }
+    const ms: Record<string, number> = Object.fromEntries(each);
+    for (const [name, used] of each) {
+      const app = name.match(/^(.+)-\d+$/)?.[1];
+      if (app) ms[app] = (ms[app] ?? 0) + used;
+    }
+    ms.total = each.reduce((sum, [, used]) => sum + used, 0);
+    return ms;
+  };
+}
+
+async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<string, number>> {
   const tag = Date.now().toString(36);
   const users: BenchClient[] = [];
   for (let i = 0; i < USERS; i++) users.push(await BenchClient.register(target.url, `fan${tag}${i}`));
@@ -116,14 +194,12 @@ async function load(target: BenchTarget): Promise<Record<string, number>> {
         }),
   );
   let rssPeak = 0;
-  const sampler = setInterval(
-    () =>
-      (rssPeak = Math.max(
-        rssPeak,
-        Object.values(target.rss()).reduce((a, b) => a + b, 0),
-      )),
-    200,
-  );
+  let pssPeak = 0;
+  const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, sum(target.rss()));
+    pssPeak = Math.max(pssPeak, sum(target.pss()) + (onPostgres ? postgresPssMiB() : 0));
+  }, 200);
   const everyoneHas = async (bodies: string[], deadline: number) => {
     while (!bodies.every((b) => delivered.get(b) === USERS - 1)) {
       if (failure) throw failure;
@@ -134,6 +210,8 @@ async function load(target: BenchTarget): Promise<Record<string, number>> {
   try {
     await new Promise((r) => setTimeout(r, 500));
     const sendTimes: number[] = [];
+    const loadCpu = cpuMeter(target);
+    const loadAnswersBefore = answers;
     const began = performance.now();
     const perUser = Math.ceil(MESSAGES / USERS);
     await Promise.all(
@@ -150,8 +228,10 @@ async function load(target: BenchTarget): Promise<Record<string, number>> {
     await everyoneHas([...sentAt.keys()], began + DELIVERY_DEADLINE_MS);
     const seconds = (performance.now() - began) / 1000;
     const loadDeliveries = [...deliveries];
+    const loadCpuMs = loadCpu();
+    const loadAnswers = answers - loadAnswersBefore;
 
-    const cpuBefore = target.cpuSeconds();
+    const singlesCpu = cpuMeter(target);
     const answersBefore = answers;
     for (let i = 0; i < SINGLES; i++) {
       const body = `${i % USERS} single ${i} ${tag}`;
@@ -159,7 +239,9 @@ async function load(target: BenchTarget): Promise<Record<string, number>> {
       await users[i % USERS].send(rooms[i % ROOMS], `single-${i}`, body);
       await everyoneHas([body], performance.now() + 30_000);
     }
-    const cpuPerAnswer = ((target.cpuSeconds() - cpuBefore) * 1000) / (answers - answersBefore);
+    const singlesCpuMs = singlesCpu();
+    const perEvent = (ms: number) => Math.round((ms / MESSAGES) * 100) / 100;
+    const perAnswer = (ms: number) => Math.round((ms / (answers - answersBefore)) * 100) / 100;
     return {
       'events/s (until delivered to every member)': Math.round(MESSAGES / seconds),
       'send p50 ms': percentile(sendTimes, 50),
@@ -167,8 +249,19 @@ async function load(target: BenchTarget): Promise<Record<string, number>> {
       'delivery p50 ms': percentile(loadDeliveries, 50),
       'delivery p99 ms': percentile(loadDeliveries, 99),
       'server RSS peak MiB': rssPeak,
-      [`server CPU ms per /sync answer (one message at a time, ${USERS} syncing members)`]:
-        Math.round(cpuPerAnswer * 100) / 100,
+      'server and database PSS peak MiB': Math.round(pssPeak),
+      [`server CPU ms per /sync answer (one message at a time, ${USERS} syncing members)`]: perAnswer(
+        singlesCpuMs.total - (singlesCpuMs.postgres ?? 0),
+      ),
+      // Fewer answers, each with more events, cost less per event: a server answering slower than messages come looks cheaper.
+      '/sync answers per message under load': Math.round((loadAnswers / MESSAGES) * 10) / 10,
+      '/sync answers per message one at a time': Math.round(((answers - answersBefore) / SINGLES) * 10) / 10,
+      ...Object.fromEntries(
+        Object.entries(loadCpuMs).map(([p, ms]) => [`CPU ms per event under load, ${p}`, perEvent(ms)]),
+      ),
+      ...Object.fromEntries(
+        Object.entries(singlesCpuMs).map(([p, ms]) => [`CPU ms per /sync answer one at a time, ${p}`, perAnswer(ms)]),
+      ),
     };
   } finally {
     clearInterval(sampler);

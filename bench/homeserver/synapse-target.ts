@@ -1,7 +1,7 @@
 import { startSynapse } from '../../test/support/synapse';
 import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 import { makeTestCertificates } from '../../tools/tls/test-certificates';
-import { cpuSeconds, rssMiB, type BenchTarget } from './targets';
+import { cpuSeconds, pssMiB, rssMiB, type BenchTarget } from './targets';
 
 /**
  * Synapse (LATTICE_SYNAPSE_PYTHON) on a fresh Postgres database of the server at `postgresUrl`, as the benches
@@ -49,8 +49,11 @@ export async function startSynapseOnPostgres(
   return {
     target: {
       url: synapse.clientUrl,
+      databaseUrl: databaseUrl.toString(),
       rss: () => ({ synapse: rssMiB(synapse.pid()) }),
+      pss: () => ({ synapse: pssMiB(synapse.pid()) }),
       cpuSeconds: () => cpuSeconds(synapse.pid()),
+      cpuSecondsByProcess: () => ({ synapse: cpuSeconds(synapse.pid()) }),
       stop: () => synapse.stop(),
     },
     cleanup: () => dropScratchDatabase(databaseUrl.toString()),

@@ -1,17 +1,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalDeployment } from '../../tools/services/local-deployment';
-import { createScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
+import { LocalDeployment, type LocalDeploymentOptions } from '../../tools/services/local-deployment';
+import { createScratchDatabase, dropScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
 
 /** A homeserver under load: where clients reach it and the processes whose memory counts. */
 export interface BenchTarget {
   url: string;
   /** Resident set size of each process, in MiB. */
   rss(): Record<string, number>;
+  /** Proportional set size of each process, in MiB: what it holds, with pages shared among processes divided between them. */
+  pss(): Record<string, number>;
   /** CPU time its processes have used so far (user and system), in seconds. */
   cpuSeconds(): number;
+  /** The same, each process apart (the single process is one). */
+  cpuSecondsByProcess(): Record<string, number>;
+  /** Its Postgres database, if it has one on a server apart. */
+  databaseUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -30,6 +36,36 @@ export function rssMiB(pid: number | undefined): number {
     .split('\n')
     .find((l) => l.startsWith('VmRSS:'));
   return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
+}
+
+/** Proportional set size (/proc/<pid>/smaps_rollup) in MiB; 0 once the process is gone. */
+export function pssMiB(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const line = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Pss:'));
+    return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The proportional set size of every Postgres process on this machine (the postmaster, its background workers and
+ * every connection's backend), in MiB: a server's database memory when it is the only one using Postgres.
+ */
+export function postgresPssMiB(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += pssMiB(Number(entry));
+    } catch {
+      // Gone between listing and reading.
+    }
+  }
+  return total;
 }
 
 /** CPU time (user and system) a process has used, in seconds; 0 once it is gone. */
@@ -103,9 +139,12 @@ export async function startSingleProcess(
   }
   return {
     url,
+    databaseUrl,
     pid: child.pid!,
     rss: () => ({ homeserver: rssMiB(child.pid) }),
+    pss: () => ({ homeserver: pssMiB(child.pid) }),
     cpuSeconds: () => cpuSeconds(child.pid),
+    cpuSecondsByProcess: () => ({ homeserver: cpuSeconds(child.pid) }),
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -114,25 +153,89 @@ export async function startSingleProcess(
   };
 }
 
-/** Services mode as `npm run services` runs it, on a fresh database and an emptied bus. */
-export async function startServices(port: number, env: BenchServers): Promise<BenchTarget> {
+/** How many processes of an app the services deployment runs, and settings every process gets. */
+export type ServicesOptions = Pick<LocalDeploymentOptions, 'replicas' | 'env'>;
+
+/**
+ * Services mode as `npm run services` runs it (nginx in front, routing by the route table), on a fresh database
+ * (dropped when it stops) and an emptied bus.
+ */
+export async function startServices(
+  port: number,
+  env: BenchServers,
+  options: ServicesOptions = {},
+): Promise<BenchTarget> {
   await emptyJetStream(env.natsUrl);
+  const databaseUrl = await createScratchDatabase(env.postgresUrl, 'lattice_bench');
   const deployment = new LocalDeployment({
     proxyPort: port,
     basePort: port + 1,
-    databaseUrl: await createScratchDatabase(env.postgresUrl, 'lattice_bench'),
+    databaseUrl,
     natsUrl: env.natsUrl,
     redisUrl: env.redisUrl,
     configFile: benchConfig(),
     distDir: DIST,
+    ...options,
   });
-  await deployment.start();
+  try {
+    await deployment.start();
+  } catch (e) {
+    await deployment.stop();
+    throw e;
+  }
+  const byProcess = () => Object.fromEntries(deployment.processes.map((p) => [p.name, cpuSeconds(p.child?.pid)]));
   return {
     url: deployment.url,
+    databaseUrl,
     rss: () => Object.fromEntries(deployment.processes.map((p) => [p.name, rssMiB(p.child?.pid)])),
-    cpuSeconds: () => deployment.processes.reduce((sum, p) => sum + cpuSeconds(p.child?.pid), 0),
-    stop: () => deployment.stop(),
+    pss: () => Object.fromEntries(deployment.processes.map((p) => [p.name, pssMiB(p.child?.pid)])),
+    cpuSeconds: () => Object.values(byProcess()).reduce((a, b) => a + b, 0),
+    cpuSecondsByProcess: byProcess,
+    stop: async () => {
+      await deployment.stop();
+      await dropScratchDatabase(databaseUrl);
+    },
   };
+}
+
+/**
+ * The CPU time the Postgres backends serving one database use (a Postgres on this machine; none is found for one
+ * elsewhere), from the first sample on. Backends are found by their process title (`postgres: ... <user>
+ * <database> <client>`). A pool closes idle connections and its backend exits with its time, so `sample()` is
+ * called often (every 200 ms): a backend keeps what it had used at its last sample; one that appears later counts
+ * from its start.
+ */
+export class DatabaseBackendsCpu {
+  private readonly used = new Map<number, { from: number; to: number }>();
+  private sampled = false;
+
+  constructor(private readonly database: string) {
+    this.sample();
+  }
+
+  sample(): void {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let title: string;
+      try {
+        title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      } catch {
+        continue; // Gone between listing and reading.
+      }
+      if (!title.startsWith('postgres: ') || title.split(' ')[3] !== this.database) continue;
+      const pid = Number(entry);
+      const seconds = cpuSeconds(pid);
+      const known = this.used.get(pid);
+      if (known) known.to = Math.max(known.to, seconds);
+      else this.used.set(pid, { from: this.sampled ? 0 : seconds, to: seconds });
+    }
+    this.sampled = true;
+  }
+
+  /** Seconds used since the first sample, as of the last. */
+  seconds(): number {
+    return [...this.used.values()].reduce((sum, { from, to }) => sum + to - from, 0);
+  }
 }
 
 export interface BenchServers {

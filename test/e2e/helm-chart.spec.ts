@@ -89,7 +89,7 @@ describeWithHelm('the Helm chart', () => {
 
   it('gives every host of every tenant the API routes, with paths the API server accepts', () => {
     const [api] = of(renderChart(helm!, TWO_TENANTS).objects, 'Ingress').filter(
-      (i) => !i.metadata.name.endsWith('well-known'),
+      (i) => i.metadata.name === 'test-lattice',
     );
     const rules = api.spec.rules as Array<{ host: string; http: { paths: Array<{ path: string }> } }>;
     expect(rules.map((r) => r.host)).toEqual(['matrix.one.example', 'chat.one.example', 'matrix.two.example']);
@@ -97,6 +97,22 @@ describeWithHelm('the Helm chart', () => {
     expect(rules[0].http.paths.map((p) => p.path)).toEqual(
       expect.arrayContaining(['/_synapse/admin/', '/_matrix/federation/']),
     );
+  });
+
+  it('keeps each session on one sync worker: the sync paths in an Ingress hashing the access token', () => {
+    const ingresses = of(renderChart(helm!, TWO_TENANTS).objects, 'Ingress');
+    const named = (name: string) => ingresses.find((i) => i.metadata.name === name)!;
+    const backends = (name: string) =>
+      new Set(
+        (
+          named(name).spec.rules as Array<{ http: { paths: Array<{ backend: { service: { name: string } } }> } }>
+        ).flatMap((r) => r.http.paths.map((p) => p.backend.service.name)),
+      );
+    expect(named('test-lattice-sessions').metadata.annotations).toMatchObject({
+      'nginx.ingress.kubernetes.io/upstream-hash-by': '$http_authorization$arg_access_token',
+    });
+    expect(backends('test-lattice-sessions')).toEqual(new Set(['test-lattice-sync']));
+    expect(backends('test-lattice').has('test-lattice-sync')).toBe(false);
   });
 
   it('serves /.well-known/matrix/server and /client on each server-name domain', () => {

@@ -215,6 +215,35 @@ describe('NATS JetStream bus', () => {
     expect([...shared.second, ...shared.third].sort()).toEqual(['@while-down-1:x', '@while-down-2:x']);
   });
 
+  it('hands a batch consumer, in one batch and in order, the messages published while its previous batch ran', async () => {
+    const producer = await replica('producer');
+    const consumer = await replica('push-1');
+    const batches: string[][] = [];
+    let release!: () => void;
+    const firstBatchHeld = new Promise<void>((resolve) => (release = resolve));
+    await consumer.consumeDurableBatches('output.typing', 'batch-test', async (events: readonly OutputTyping[]) => {
+      batches.push(events.map((e) => e.userId));
+      if (batches.length === 1) await firstBatchHeld;
+    });
+    const typing = (userId: string) =>
+      producer.publish('output.typing', { roomId: '!r:x', userId, typing: true, timeoutMs: 1000 });
+    await typing('@first:x');
+    await until('the first batch', () => batches.length === 1);
+    // Three publishes, three messages, all delivered to the consumer while the first batch runs.
+    for (const userId of ['@a:x', '@b:x', '@c:x']) await typing(userId);
+    const nc = await connect({ servers: natsUrl });
+    const jsm = await nc.jetstreamManager();
+    const inHand = async () => (await jsm.consumers.info('LATTICE_OUTPUT', 'batch-test-output-typing')).num_ack_pending;
+    for (let waited = 0; (await inHand()) < 4 && waited < 15_000; waited += 50)
+      await new Promise((r) => setTimeout(r, 50));
+    await nc.close();
+    // The server has sent them; this process's event loop reads them off the consumer's own connection.
+    await new Promise((r) => setTimeout(r, 100));
+    release();
+    await until('the second batch', () => batches.length === 2);
+    expect(batches).toEqual([['@first:x'], ['@a:x', '@b:x', '@c:x']]);
+  });
+
   it('carries the trace context from the requester to the handler', async () => {
     const contextManager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(contextManager);

@@ -226,6 +226,22 @@ describeWithCluster('the LatticeTenant operator', () => {
       `/apis/networking.k8s.io/v1/namespaces/${NAMESPACE}/ingresses/${SERVICE_PREFIX}-tenant-fresh`,
     );
     expect(ingress.body.spec.rules[0].http.paths).toContainEqual({
+      path: '/_matrix/client/',
+      pathType: 'ImplementationSpecific',
+      backend: { service: { name: `${SERVICE_PREFIX}-client-api`, port: { name: 'http' } } },
+    });
+    // The sync workers' paths in an Ingress of their own, whose session hash keeps each client on one worker.
+    const sessions = await cluster.get(
+      `/apis/networking.k8s.io/v1/namespaces/${NAMESPACE}/ingresses/${SERVICE_PREFIX}-tenant-fresh-sessions`,
+    );
+    expect(sessions.body.metadata.annotations['nginx.ingress.kubernetes.io/upstream-hash-by']).toBe(
+      '$http_authorization$arg_access_token',
+    );
+    expect(sessions.body.spec.rules.map((r: { host: string }) => r.host)).toEqual([
+      'matrix.fresh.test',
+      'chat.fresh.test',
+    ]);
+    expect(sessions.body.spec.rules[0].http.paths).toContainEqual({
       path: '/_matrix/client/(r0|v3)/sync$',
       pathType: 'ImplementationSpecific',
       backend: { service: { name: `${SERVICE_PREFIX}-sync`, port: { name: 'http' } } },
@@ -250,8 +266,9 @@ describeWithCluster('the LatticeTenant operator', () => {
     await patch('fresh', { spec: { hostnames: ['talk.fresh.test'], registration: { mode: 'closed' } } });
     await eventually(async () => (await servedAs('talk.fresh.test')) === 'fresh.test');
     expect(await servedAs('chat.fresh.test')).toBeUndefined();
+    // The operator applies its objects one after another: wait for the last of them.
     await eventually(async () =>
-      (await hostsOf('Ingress', `${SERVICE_PREFIX}-tenant-fresh`))?.includes('talk.fresh.test'),
+      (await hostsOf('HTTPRoute', `${SERVICE_PREFIX}-tenant-fresh`))?.includes('talk.fresh.test'),
     );
     expect(await hostsOf('Ingress', `${SERVICE_PREFIX}-tenant-fresh`)).toEqual([
       'matrix.fresh.test',
@@ -323,8 +340,8 @@ describeWithCluster('the LatticeTenant operator', () => {
     );
     expect(await servedAs('talk.fresh.test')).toBeUndefined();
     for (const kind of ['Ingress', 'HTTPRoute'] as const)
-      for (const name of [`${SERVICE_PREFIX}-tenant-fresh`, `${SERVICE_PREFIX}-tenant-fresh-well-known`])
-        expect(await hostsOf(kind, name)).toBeUndefined();
+      for (const suffix of ['', '-sessions', '-well-known'])
+        expect(await hostsOf(kind, `${SERVICE_PREFIX}-tenant-fresh${suffix}`)).toBeUndefined();
   });
 });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import 'reflect-metadata';
 import { parseConfig } from '../../libs/config/src';
 import { startLattice, type RunningLattice } from '../../libs/runtime/src/start-lattice';
+import { seedEmbeddedDataDir } from './embedded-template';
 
 /**
  * Test deployments federate with each other on this machine, which outbound
@@ -22,6 +23,7 @@ export async function startEmbeddedServer(
   overrides: Record<string, unknown> = {},
   dataDir = mkdtempSync(join(tmpdir(), 'lattice-e2e-')),
 ): Promise<RunningLattice & { dataDir: string }> {
+  await seedEmbeddedDataDir(join(dataDir, 'db'));
   const config = parseConfig({
     listen: { host: '127.0.0.1', port: 0 },
     dataDir,

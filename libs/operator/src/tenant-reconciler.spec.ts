@@ -147,7 +147,23 @@ describe('TenantReconciler', () => {
     ]);
   });
 
-  it('removes the API Ingress once the tenant has no API host left', async () => {
+  it('keeps each session on one sync worker: the sync paths in an Ingress hashing the access token', async () => {
+    await reconciler.reconcile(resource(), NOW);
+    const sessions = cluster.applied.get('Ingress/rel-lattice-tenant-one-sessions')!;
+    expect(sessions.metadata.annotations).toMatchObject({
+      'nginx.ingress.kubernetes.io/upstream-hash-by': '$http_authorization$arg_access_token',
+    });
+    const backends = (ingress: typeof sessions) =>
+      new Set(
+        (ingress.spec.rules as Array<{ http: { paths: Array<{ backend: { service: { name: string } } }> } }>).flatMap(
+          (r) => r.http.paths.map((p) => p.backend.service.name),
+        ),
+      );
+    expect(backends(sessions)).toEqual(new Set(['rel-lattice-sync']));
+    expect(backends(cluster.applied.get('Ingress/rel-lattice-tenant-one')!).has('rel-lattice-sync')).toBe(false);
+  });
+
+  it('removes the API Ingresses once the tenant has no API host left', async () => {
     await reconciler.reconcile(resource(), NOW);
     const bare = resource();
     bare.spec.hostnames = [];

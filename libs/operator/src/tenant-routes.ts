@@ -1,14 +1,15 @@
-import { ingressRoutes } from '@lattice/routing';
+import { ingressRoutes, type IngressRoute } from '@lattice/routing';
 import { TENANT_GROUP, TENANT_VERSION, type LatticeTenant } from './lattice-tenant';
 import type { RouteSettings } from './operator-settings';
 
 /**
  * The Ingresses and Gateway API HTTPRoutes that bring a LatticeTenant's hosts
  * to the release's Services, built from the same route table as the chart's
- * own (libs/routing): one object with every API path for the tenant's API
- * hosts, and one with the discovery documents on its server-name domain
- * (server-server-api "Resolving server names", client-server-api "Server
- * Discovery"). Pure: the reconciler applies them.
+ * own (libs/routing): the API paths for the tenant's API hosts (as
+ * Ingresses, the sync workers' paths apart so each session sticks to one
+ * worker), and one object with the discovery documents on its server-name
+ * domain (server-server-api "Resolving server names", client-server-api
+ * "Server Discovery"). Pure: the reconciler applies them.
  */
 export interface RouteObject {
   apiVersion: string;
@@ -49,9 +50,22 @@ export function managedRouteNames(
   const kinds = [...(settings.ingress ? [INGRESS] : []), ...(settings.gatewayApi ? [HTTP_ROUTE] : [])];
   const base = objectName(tenant, settings);
   return kinds.flatMap((k) => [
-    { ...k, name: base },
+    ...(k === INGRESS ? ingressGroups().map((g) => ({ ...k, name: `${base}${g.suffix}` })) : [{ ...k, name: base }]),
     { ...k, name: `${base}-well-known` },
   ]);
+}
+
+/**
+ * The API routes as Ingresses: those of sticky services (with a hashBy) in one of their own, as ingress-nginx's
+ * upstream-hash-by holds for a whole Ingress; the others balanced request by request.
+ */
+function ingressGroups(): Array<{ suffix: string; routes: IngressRoute[]; hashBy?: string }> {
+  const routes = ingressRoutes();
+  const sticky = routes.filter((r) => r.hashBy);
+  return [
+    { suffix: '', routes: routes.filter((r) => !r.hashBy) },
+    ...(sticky.length > 0 ? [{ suffix: '-sessions', routes: sticky, hashBy: sticky[0].hashBy }] : []),
+  ];
 }
 
 /** The objects the tenant should have now. */
@@ -91,30 +105,33 @@ export function desiredRoutes(tenant: LatticeTenant, settings: RouteSettings, na
       rules,
     });
     if (hosts.length > 0)
-      objects.push({
-        ...INGRESS,
-        // As the chart's Ingress: regex paths, no proxy body limit or buffering (each service limits its own bodies).
-        metadata: meta(base, {
-          'nginx.ingress.kubernetes.io/use-regex': 'true',
-          'nginx.ingress.kubernetes.io/proxy-body-size': '0',
-          'nginx.ingress.kubernetes.io/proxy-request-buffering': 'off',
-          'nginx.ingress.kubernetes.io/proxy-read-timeout': '120',
-          ...ingress.annotations,
-        }),
-        spec: spec(
-          hosts.map((host) => ({
-            host,
-            http: {
-              paths: ingressRoutes().map((r) => ({
-                path: r.path,
-                pathType: 'ImplementationSpecific',
-                backend: { service: { name: service(r.service), port: { name: 'http' } } },
-              })),
-            },
-          })),
-          hosts,
-        ),
-      });
+      for (const group of ingressGroups())
+        objects.push({
+          ...INGRESS,
+          // As the chart's Ingresses: regex paths, no proxy body limit or buffering (each service limits its own
+          // bodies), and the sticky services' routes apart with the session hash.
+          metadata: meta(`${base}${group.suffix}`, {
+            'nginx.ingress.kubernetes.io/use-regex': 'true',
+            'nginx.ingress.kubernetes.io/proxy-body-size': '0',
+            'nginx.ingress.kubernetes.io/proxy-request-buffering': 'off',
+            'nginx.ingress.kubernetes.io/proxy-read-timeout': '120',
+            ...(group.hashBy ? { 'nginx.ingress.kubernetes.io/upstream-hash-by': group.hashBy } : {}),
+            ...ingress.annotations,
+          }),
+          spec: spec(
+            hosts.map((host) => ({
+              host,
+              http: {
+                paths: group.routes.map((r) => ({
+                  path: r.path,
+                  pathType: 'ImplementationSpecific',
+                  backend: { service: { name: service(r.service), port: { name: 'http' } } },
+                })),
+              },
+            })),
+            hosts,
+          ),
+        });
     if (settings.wellKnown)
       objects.push({
         ...INGRESS,

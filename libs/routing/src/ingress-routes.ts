@@ -1,4 +1,4 @@
-import { ROUTES, type HttpService } from './routes';
+import { ROUTES, SESSION_HASH_KEY, STICKY_SERVICES, type HttpService } from './routes';
 
 /**
  * The route table as Ingress paths (the chart's helm/lattice/files/routes.json
@@ -7,8 +7,23 @@ import { ROUTES, type HttpService } from './routes';
  * leading "^": ingress-nginx (use-regex) anchors a regex location at the
  * start of the path anyway.
  */
-export function ingressRoutes(): Array<{ service: HttpService; path: string }> {
-  return ROUTES.map(({ service, pattern }) => ({ service, path: pattern.replace(/^\^/, '') }));
+export interface IngressRoute {
+  service: HttpService;
+  path: string;
+  /**
+   * What the proxy hashes to keep each session on one worker of a sticky service (ingress-nginx's
+   * `upstream-hash-by`, a consistent hash): the routes that have it go in an Ingress of their own, as that
+   * annotation holds for a whole Ingress.
+   */
+  hashBy?: string;
+}
+
+export function ingressRoutes(): IngressRoute[] {
+  return ROUTES.map(({ service, pattern }) => ({
+    service,
+    path: pattern.replace(/^\^/, ''),
+    ...(STICKY_SERVICES.includes(service) ? { hashBy: SESSION_HASH_KEY } : {}),
+  }));
 }
 
 export function renderIngressRoutes(): string {

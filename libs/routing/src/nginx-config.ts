@@ -1,4 +1,4 @@
-import { ROUTES, HttpService } from './routes';
+import { ROUTES, SESSION_HASH_KEY, STICKY_SERVICES, type HttpService } from './routes';
 
 export type Upstreams = Record<HttpService, string[]>;
 
@@ -8,11 +8,12 @@ export type Upstreams = Record<HttpService, string[]>;
  * route, in table order (nginx also takes the first matching regex location).
  */
 export function renderNginxConfig(listen: string, upstreams: Upstreams): string {
-  const blocks = (Object.keys(upstreams) as HttpService[]).map(
+  const blocks = (Object.keys(upstreams) as HttpService[]).map((service) => {
+    const hash = STICKY_SERVICES.includes(service) ? `  hash ${SESSION_HASH_KEY} consistent;\n` : '';
+    const servers = upstreams[service].map((a) => `  server ${a};\n`).join('');
     // keepalive: connections to the workers are reused, not opened per request (a handshake per proxied request costs throughput).
-    (service) =>
-      `upstream lattice_${service.replace('-', '_')} {\n${upstreams[service].map((a) => `  server ${a};`).join('\n')}\n  keepalive 256;\n  keepalive_requests 1000000;\n}`,
-  );
+    return `upstream lattice_${service.replace('-', '_')} {\n${hash}${servers}  keepalive 256;\n  keepalive_requests 1000000;\n}`;
+  });
   const locations = ROUTES.map((r) => {
     const streaming = r.streamsBodies ? `\n    client_max_body_size 0;\n    proxy_request_buffering off;` : '';
     return `  # ${r.why}\n  location ~ ${r.pattern} {${streaming}\n    proxy_pass http://lattice_${r.service.replace('-', '_')};\n  }`;

@@ -35,6 +35,19 @@ describe('route table', () => {
     expect(conf.indexOf('/sync$')).toBeLessThan(conf.indexOf('location ~ ^/_matrix/client/ {'));
   });
 
+  it("sends every request of one session to the same sync worker, and balances the other services' requests one by one", () => {
+    const conf = renderNginxConfig('127.0.0.1:8008', {
+      'client-api': ['127.0.0.1:8101', '127.0.0.1:8102'],
+      sync: ['127.0.0.1:8201', '127.0.0.1:8202'],
+      'federation-api': ['127.0.0.1:8301'],
+      media: ['127.0.0.1:8401'],
+    });
+    expect(conf).toContain(
+      'upstream lattice_sync {\n  hash $http_authorization$arg_access_token consistent;\n  server 127.0.0.1:8201;',
+    );
+    expect(conf.match(/hash /g)).toHaveLength(1);
+  });
+
   it('reuses connections to the workers instead of opening one per request', () => {
     const conf = renderNginxConfig('127.0.0.1:8008', {
       'client-api': ['127.0.0.1:8101'],

@@ -20,6 +20,23 @@ export interface Route {
   streamsBodies?: true;
 }
 
+/**
+ * The key a proxy hashes to send every request of one client session to the same worker of a service: the
+ * access token, from the Authorization header or, for older clients, the access_token query parameter (nginx
+ * variables; a request with neither is balanced as any other).
+ */
+export const SESSION_HASH_KEY = '$http_authorization$arg_access_token';
+
+/**
+ * Services whose workers keep a session's state between its requests, so each session sticks to one worker
+ * (a consistent hash of SESSION_HASH_KEY; adding a worker moves only its share of the sessions). A sync worker
+ * remembers the rooms a user's last answer read (WatchedRooms), the presence it last wrote for them and its
+ * own typing position: a long-poll arriving at the worker that answered the previous one listens to those
+ * rooms without reading them again, where alternating workers read them at every request. Every other
+ * service is balanced request by request.
+ */
+export const STICKY_SERVICES: readonly HttpService[] = ['sync'];
+
 const CLIENT = '/_matrix/client/(r0|v3)';
 
 /** Ordered: the first match wins, so specific sync paths precede the client-api catch-all. */

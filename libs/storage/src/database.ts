@@ -7,6 +7,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from './generated/prisma/client';
 import { migrate } from './migrate';
 import { startAutoAnalyze } from './embedded-analyze';
+import { initialiseEmbeddedDataDir } from './embedded-initdb';
 import { tracedPGlite } from './pglite-tracing';
 import type { SqlExecutor } from './sql-executor';
 
@@ -62,6 +63,7 @@ const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=8MB'];
 
 async function openEmbedded(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
+  await initialiseEmbeddedDataDir(dataDir);
   const pglite = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS] });
   const traced = tracedPGlite(pglite);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(traced) });

@@ -14,6 +14,7 @@ import {
   type JetStreamClient,
   type MsgHdrs,
   type JetStreamManager,
+  type JsMsg,
   type KV,
   type NatsConnection,
   type StreamConfig,
@@ -294,51 +295,89 @@ export class NatsBus implements Bus {
     handler: StreamHandler<S>,
     options: DurableOptions = {},
   ): Promise<void> {
-    await this.consumeDurableMessages(subject, durableName, options, async (events) => {
-      for (const event of events) await handler(event);
+    const name = await this.durableConsumer(subject, durableName, options);
+    void this.consumeMessages(name, async (messages) => {
+      for await (const message of messages) {
+        await this.handleDurable(subject, name, [message], async (events) => {
+          for (const event of events) await handler(event);
+        });
+      }
     });
   }
 
+  /**
+   * The messages that arrived while the previous batch ran go to `handler` together (at most DURABLE_WINDOW, what
+   * the consumer may have in hand), as the in-process bus hands over what was published meanwhile: under load
+   * batches grow, so a handler that pays per batch (a transaction, an announcement) keeps up instead of falling
+   * further behind one commit's events at a time.
+   */
   async consumeDurableBatches<S extends StreamSubject>(
     subject: S,
     durableName: string,
     handler: BatchStreamHandler<S>,
   ): Promise<void> {
-    await this.consumeDurableMessages(subject, durableName, {}, handler);
+    const name = await this.durableConsumer(subject, durableName, {});
+    void this.consumeMessages(name, async (messages) => {
+      const arrived: JsMsg[] = [];
+      let draining: Promise<void> | undefined;
+      const drain = async () => {
+        while (arrived.length > 0) await this.handleDurable(subject, name, arrived.splice(0), handler);
+        draining = undefined;
+      };
+      for await (const message of messages) {
+        arrived.push(message);
+        // From the next turn: the messages read from the socket with this one join its batch.
+        draining ??= new Promise((resolve) => setImmediate(resolve)).then(drain);
+      }
+      await draining;
+    });
   }
 
-  /** Each message's events (what one publish carried) go to `handle` together; the message is acknowledged once it resolves. */
-  private async consumeDurableMessages<S extends StreamSubject>(
-    subject: S,
-    durableName: string,
-    options: DurableOptions,
-    handle: BatchStreamHandler<S>,
-  ): Promise<void> {
+  private async durableConsumer(subject: StreamSubject, durableName: string, options: DurableOptions): Promise<string> {
     const name = durableConsumerName(durableName, subject);
     await this.ensureDurableConsumer(name, subject, options);
-    void (async () => {
+    return name;
+  }
+
+  private async consumeMessages(name: string, loop: (messages: ConsumerMessages) => Promise<void>): Promise<void> {
+    try {
       const messages = await this.establish(`${name} consumer`, async () =>
         (await this.js.consumers.get(OUTPUT_STREAM, name)).consume(),
       );
       if (!messages) return;
       this.outputs.push(messages);
-      for await (const message of messages) {
-        const parent = traceContextOf(message.headers);
-        await tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
-          try {
-            await handle(decodeOutputPayload(message.data) as Array<BusContract[S]['event']>);
-            message.ack();
-          } catch (e) {
-            // Delivered again after the delay, to this process or another sharing the name (an ordered
-            // consumer's one-message window holds the messages behind it back, so order is kept).
-            durableLog.warn(`${name}: ${(e as Error).message}; delivering it again`);
-            message.nak(DURABLE_RETRY_MS);
-          } finally {
-            span.end();
-          }
-        });
+      await loop(messages);
+    } catch (e) {
+      durableLog.error(`${name} consumer stopped: ${(e as Error).message}`);
+    }
+  }
+
+  /** The messages' events go to `handle` together; each message is acknowledged once it resolves, or delivered again. */
+  private async handleDurable<S extends StreamSubject>(
+    subject: S,
+    name: string,
+    messages: JsMsg[],
+    handle: BatchStreamHandler<S>,
+  ): Promise<void> {
+    // One span, continuing the first message's trace and linked to the others'.
+    const [parent, ...others] = messages.map((m) => traceContextOf(m.headers));
+    const links = others.flatMap((c) => {
+      const spanContext = trace.getSpanContext(c);
+      return spanContext ? [{ context: spanContext }] : [];
+    });
+    await tracer.startActiveSpan(`${subject} process`, { kind: SpanKind.CONSUMER, links }, parent, async (span) => {
+      try {
+        await handle(messages.flatMap((m) => decodeOutputPayload(m.data)) as Array<BusContract[S]['event']>);
+        for (const message of messages) message.ack();
+      } catch (e) {
+        // Delivered again after the delay, to this process or another sharing the name (an ordered
+        // consumer's one-message window holds the messages behind it back, so order is kept).
+        durableLog.warn(`${name}: ${(e as Error).message}; delivering ${messages.length} message(s) again`);
+        for (const message of messages) message.nak(DURABLE_RETRY_MS);
+      } finally {
+        span.end();
       }
-    })().catch((e: Error) => durableLog.error(`${name} consumer stopped: ${e.message}`));
+    });
   }
 
   /**
