@@ -36,7 +36,7 @@ describe('ForegroundWork', () => {
     first.resolve();
     const waitedFor = await Promise.race([
       turn.then(() => 'the first only'),
-      new Promise((r) => setTimeout(() => r('the later one too'), 200)),
+      new Promise((r) => setTimeout(() => r('the later one too'), 50)),
     ]);
     expect(waitedFor).toBe('the first only');
     later.resolve();

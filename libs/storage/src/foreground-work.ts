@@ -1,8 +1,8 @@
 import { setImmediate } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 
-/** The longest background work waits for foreground work before going ahead anyway (a stuck input must not stop it). */
-const MAX_WAIT_MS = 1_000;
+/** The longest background work waits for foreground work before going ahead anyway: a room input can take seconds (a join through another server), and push must not wait that out. */
+const MAX_WAIT_MS = 100;
 
 /**
  * Foreground work first, within one process. A send's statements queue on
