@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import type { OutputRoomEvent } from '@lattice/contracts';
@@ -13,7 +14,6 @@ import {
 import {
   allocationSql,
   firstAllocated,
-  ForegroundWork,
   PRISMA,
   POSITION_CACHE,
   type PrismaClient,
@@ -52,14 +52,13 @@ type EvaluatedPdu = PushEvent & { sender: string; type: string; content: Record<
 @Injectable()
 export class NotificationRecorder {
   /** Notification rows per statement: bounds how long one statement holds the database and the event loop. */
-  rowsPerStatement = 100;
+  rowsPerStatement = 1_000;
 
   constructor(
     @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
     @Inject(BUS) private readonly bus: Bus,
     private readonly rooms: RoomPushContextReader,
-    private readonly foreground: ForegroundWork,
   ) {}
 
   /** Returns whether any push was queued. */
@@ -103,7 +102,6 @@ export class NotificationRecorder {
 
   /** The room's events that notify someone; the room's members and rules are read once for all of them. */
   private async evaluateRoom(roomId: string, events: OutputRoomEvent[]): Promise<EvaluatedEvent[]> {
-    await this.foreground.turn();
     const room = await this.rooms.read(roomId);
     let localMembers: string[] | undefined;
     const displayNames = new Map<string, string | undefined>();
@@ -124,10 +122,7 @@ export class NotificationRecorder {
       // the outcome of a user nobody names, evaluated once however large the room.
       const generic = evaluatePushRules(GENERIC_RULES, pdu, { ...base, userId: GENERIC_USER });
       if (notifies(generic)) {
-        if (!localMembers) {
-          await this.foreground.turn();
-          localMembers = await this.rooms.localMembers(roomId);
-        }
+        localMembers ??= await this.rooms.localMembers(roomId);
         for (const userId of localMembers) outcomes.set(userId, generic);
       }
       const invite = pdu.type === 'm.room.member' && pdu.content.membership === 'invite';
@@ -156,8 +151,8 @@ export class NotificationRecorder {
 
   /**
    * Writes the rows rowsPerStatement at a time, each chunk one statement (atomic without a transaction's round trips),
-   * each after the foreground work under way (ForegroundWork), so that a room of 10,000 members does not hold the
-   * database (the embedded one runs one statement at a time) or the event loop from the sends in the meantime. The first
+   * yielding to the event loop between chunks so that a room of 10,000 members does not hold the database (the
+   * embedded one runs in this process's thread) or the event loop from the sends in the meantime. The first
    * chunk allocates a notifications position per event that notifies; each inserts its rows and queues the
    * pushes of the rows newly inserted; the last moves each room's evaluated position, so a process that stops
    * between chunks evaluates the events again and the (user, event) key writes and pushes only what was
@@ -167,7 +162,6 @@ export class NotificationRecorder {
     evaluated: EvaluatedEvent[],
     progress: Array<{ roomId: string; streamPos: bigint }>,
   ): Promise<{ positions: Map<string, bigint>; queued: number }> {
-    await this.foreground.turn();
     if (evaluated.length === 0) {
       await this.db.$executeRawUnsafe(
         PROGRESS_UPSERT,
@@ -182,7 +176,7 @@ export class NotificationRecorder {
     let last: bigint | undefined;
     let queued = 0;
     for (let at = 0; at < rows.length; at += this.rowsPerStatement) {
-      if (at > 0) await this.foreground.turn();
+      if (at > 0) await setImmediate();
       const final = at + this.rowsPerStatement >= rows.length;
       const written = await this.writeChunk(
         rows.slice(at, at + this.rowsPerStatement),
