@@ -1,5 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import { AccountStore } from '@lattice/accounts';
@@ -11,6 +12,7 @@ import { createScratchDatabase, dropScratchDatabase } from '../../tools/services
 import { percentile } from '../homeserver/client-load';
 import { jsonRequest } from '../homeserver/json-http';
 import { startSynapseOnPostgres } from '../homeserver/synapse-target';
+import { Client } from 'pg';
 import { benchOption } from '../options';
 import { startGatewayProcess, type GatewayProcess } from './gateway-process';
 
@@ -19,6 +21,11 @@ const MEMBERS = Number(process.env.LATTICE_BENCH_PUSH_MEMBERS ?? 10_000);
 /** Messages sent at a steady rate, each notifying every other member (LATTICE_BENCH_PUSH_MESSAGES to change). */
 const SERIES = Number(process.env.LATTICE_BENCH_PUSH_MESSAGES ?? 20);
 const SERIES_INTERVAL_MS = 500;
+/**
+ * While the series' pushes go, the sender also sends to a room of its own (no one to notify) one message after
+ * another, this long apart: hundreds of sends under push load, where SERIES alone gives too few for a p99.
+ */
+const PROBE_INTERVAL_MS = 50;
 /** Requests in flight at once while the room fills (joins of one room are ordered by the server anyway). */
 const CONCURRENCY = 16;
 /** Accounts made at once through the account store: each is a transaction, and more wait past Prisma's limit on a busy machine. */
@@ -33,6 +40,20 @@ interface Member {
   token: string;
 }
 
+/** A filled room: what a later run needs to use it again. */
+interface FilledRoom {
+  roomId: string;
+  members: Member[];
+}
+
+/**
+ * LATTICE_BENCH_PUSH_KEEP=<folder>: each Lattice server's filled room is kept there (the embedded data folder;
+ * on Postgres the database lattice_bench_push_kept_<members>) with its room and members' tokens
+ * (<server>-<members>.json), and a later run of the same size uses it instead of filling the room again (10,000
+ * joins take minutes to hours on a loaded machine). Without the file, what was kept is wiped and filled anew.
+ */
+const KEEP = process.env.LATTICE_BENCH_PUSH_KEEP;
+
 /** A server under the push bench: where clients reach it, its CPU so far, and how it makes accounts fast. */
 interface PushTarget {
   url: string;
@@ -43,6 +64,15 @@ interface PushTarget {
   notificationRows?(eventId: string): Promise<number>;
   /** Lattice only: the same server and data started again with push disabled, for the send latency without it. */
   restartWithoutPush?(): Promise<void>;
+  /** Where the filled room is kept between runs (LATTICE_BENCH_PUSH_KEEP), if it is. */
+  keptRoom?: string;
+  /**
+   * Lattice only, for a kept room: points every pusher at this run's gateway (they name an earlier run's), and
+   * leaves nothing unread or queued (as the end of a run does: see stop), in case the last run was killed.
+   */
+  reuseKeptRoom?(gatewayUrl: string): Promise<void>;
+  /** Lattice only (in this process): database connections waited for now (Postgres; none embedded). */
+  poolWaiting?(): number;
   stop(): Promise<void>;
 }
 
@@ -129,48 +159,52 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
   const size = `${MEMBERS.toLocaleString('en-US')} members`;
   const recipients = MEMBERS - 1;
   const filling = performance.now();
-  const members = await target.makeUsers(MEMBERS);
-  console.log(`  ... ${name}: ${MEMBERS} accounts in ${seconds(filling)} s`);
-  const [sender, ...others] = members;
-  const { room_id: roomId } = await call<{ room_id: string }>(target.url, sender, 'POST', '/createRoom', {
-    preset: 'public_chat',
-  });
-  const joining = performance.now();
-  let window = joining;
-  await inParallel(CONCURRENCY, others, async (m, i) => {
-    await call(target.url, m, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
-    if ((i + 1) % 1000 === 0) {
-      const rate = Math.round(1000 / ((performance.now() - window) / 1000));
-      window = performance.now();
-      console.log(
-        `  ... ${name}: ${i + 1} joined (${seconds(joining)} s; the last 1,000 at ${rate}/s, load ${loadavg()[0].toFixed(1)})`,
-      );
-    }
-  });
-  results[`filling the room: joins per second`] = Math.round(others.length / ((performance.now() - joining) / 1000));
-  await inParallel(CONCURRENCY, others, (m, i) =>
-    call(target.url, m, 'POST', '/pushers/set', {
-      kind: 'http',
-      app_id: 'org.example.bench',
-      app_display_name: 'Bench',
-      device_display_name: 'Phone',
-      pushkey: `key${i}`,
-      lang: 'en',
-      data: { url: gateway.url, format: 'event_id_only' },
-    }),
-  );
+  let room: FilledRoom | undefined;
+  if (target.keptRoom && existsSync(target.keptRoom)) {
+    room = JSON.parse(readFileSync(target.keptRoom, 'utf8')) as FilledRoom;
+    console.log(`  ... ${name}: the room of ${size} kept in ${target.keptRoom}`);
+    await target.reuseKeptRoom!(gateway.url);
+  }
+  const reused = !!room;
+  room ??= await fill(name, target, results);
+  const { roomId } = room;
+  const [sender, ...others] = room.members;
+  if (!reused)
+    await inParallel(CONCURRENCY, others, (m, i) =>
+      call(target.url, m, 'POST', '/pushers/set', {
+        kind: 'http',
+        app_id: 'org.example.bench',
+        app_display_name: 'Bench',
+        device_display_name: 'Phone',
+        pushkey: `key${i}`,
+        lang: 'en',
+        data: { url: gateway.url, format: 'event_id_only' },
+      }),
+    );
+  // Kept once its pushers are set: a run that stopped before has nothing of it to reuse.
+  if (!reused && target.keptRoom) writeFileSync(target.keptRoom, JSON.stringify(room));
   console.log(`  ... ${name}: room of ${size} with ${recipients} pushers ready after ${seconds(filling)} s`);
+  // Transaction IDs of this run only: a kept room's sender sent the same ones in an earlier run.
+  const run = Date.now().toString(36);
   const send = (txn: string, body: string) =>
     call<{ event_id: string }>(
       target.url,
       sender,
       'PUT',
-      `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`,
+      `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}-${run}`,
       {
         msgtype: 'm.text',
         body,
       },
     ).then((r) => r.event_id);
+  const { room_id: probeRoom } = await call<{ room_id: string }>(target.url, sender, 'POST', '/createRoom', {
+    preset: 'private_chat',
+  });
+  const sendAlone = (txn: string) =>
+    call(target.url, sender, 'PUT', `/rooms/${encodeURIComponent(probeRoom)}/send/m.room.message/${txn}-${run}`, {
+      msgtype: 'm.text',
+      body: 'probe',
+    });
   const allPushed = async (eventIds: string[]) =>
     until('every push at the gateway', async () =>
       Object.values(await gateway.arrivals(eventIds)).every((times) => times.length >= recipients),
@@ -192,9 +226,11 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
   console.log(`  ... ${name}: ${SERIES} messages, one every ${SERIES_INTERVAL_MS} ms`);
   const cpuBefore = target.cpuSeconds();
   const began = performance.timeOrigin + performance.now();
-  const { sentAt, latencies } = await steadySends(send, 'push');
+  const probe = probeSends(sendAlone, 'push');
+  const { sentAt, latencies, waits } = await steadySends(send, 'push', target);
   await allPushed([...sentAt.keys()]);
   const cpu = target.cpuSeconds() - cpuBefore;
+  const probed = await probe.stop();
   const arrivals = await gateway.arrivals([...sentAt.keys()]);
   const delays = [...sentAt].flatMap(([eventId, at]) => arrivals[eventId].map((t) => t - at));
   // Not Math.max(...): 20 messages to 10,000 members are more arguments than the stack holds.
@@ -211,33 +247,113 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
   results[`${SERIES} messages: server CPU µs per push`] = Math.round((cpu * 1e6) / pushes);
   results[`${SERIES} messages: send p50 ms`] = percentile(latencies, 50);
   results[`${SERIES} messages: send p99 ms`] = percentile(latencies, 99);
+  results[`probe (sends to a room of one while the pushes go): sends`] = probed.length;
+  results[`probe (sends to a room of one while the pushes go): send p50 ms`] = percentile(probed, 50);
+  results[`probe (sends to a room of one while the pushes go): send p99 ms`] = percentile(probed, 99);
+  if (target.poolWaiting) {
+    results[`${SERIES} messages: event loop delay p99 ms`] = waits.eventLoopP99;
+    results[`${SERIES} messages: most queries waiting for a connection`] = waits.poolWaiting;
+  }
 
   if (target.restartWithoutPush) {
     await target.restartWithoutPush();
-    const baseline = (await steadySends(send, 'base')).latencies;
+    // As many sends as under push load: the series alone is over before a p99 means anything.
+    const baseProbe = probeSends(sendAlone, 'base', probed.length);
+    const { latencies: baseline, waits: baseWaits } = await steadySends(send, 'base', target);
+    const baseProbed = await baseProbe.stop();
     results[`push disabled: send p50 ms`] = percentile(baseline, 50);
     results[`push disabled: send p99 ms`] = percentile(baseline, 99);
-    results['added send latency p99 ms'] =
-      Math.round((results[`${SERIES} messages: send p99 ms`] - results[`push disabled: send p99 ms`]) * 10) / 10;
+    results[`push disabled: event loop delay p99 ms`] = baseWaits.eventLoopP99;
+    results[`push disabled: probe: sends`] = baseProbed.length;
+    results[`push disabled: probe: send p50 ms`] = percentile(baseProbed, 50);
+    results[`push disabled: probe: send p99 ms`] = percentile(baseProbed, 99);
+    results[`added send latency p99 ms (the ${SERIES} messages)`] =
+      Math.round((percentile(latencies, 99) - percentile(baseline, 99)) * 10) / 10;
+    results['added send latency p99 ms (probe)'] =
+      Math.round((percentile(probed, 99) - percentile(baseProbed, 99)) * 10) / 10;
   }
   return results;
 }
 
-/** SERIES messages, one every SERIES_INTERVAL_MS: when each was sent (ms since the epoch) and how long each send took. */
+/** MEMBERS accounts, the first creating a public room that the others join. */
+async function fill(name: string, target: PushTarget, results: Record<string, number>): Promise<FilledRoom> {
+  const filling = performance.now();
+  const members = await target.makeUsers(MEMBERS);
+  console.log(`  ... ${name}: ${MEMBERS} accounts in ${seconds(filling)} s`);
+  const [sender, ...others] = members;
+  const { room_id: roomId } = await call<{ room_id: string }>(target.url, sender, 'POST', '/createRoom', {
+    preset: 'public_chat',
+  });
+  const joining = performance.now();
+  let window = joining;
+  await inParallel(CONCURRENCY, others, async (m, i) => {
+    await call(target.url, m, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
+    if ((i + 1) % 1000 === 0) {
+      const rate = Math.round(1000 / ((performance.now() - window) / 1000));
+      window = performance.now();
+      console.log(
+        `  ... ${name}: ${i + 1} joined (${seconds(joining)} s; the last 1,000 at ${rate}/s, load ${loadavg()[0].toFixed(1)})`,
+      );
+    }
+  });
+  results[`filling the room: joins per second`] = Math.round(others.length / ((performance.now() - joining) / 1000));
+  return { roomId, members };
+}
+
+/** Sends alone, one after another PROBE_INTERVAL_MS apart, until stopped (after at least `atLeast` sends): how long each took. */
+function probeSends(
+  sendAlone: (txn: string) => Promise<unknown>,
+  tag: string,
+  atLeast = 0,
+): { stop(): Promise<number[]> } {
+  const latencies: number[] = [];
+  let stopped = false;
+  const running = (async () => {
+    for (let i = 0; !stopped || i < atLeast; i++) {
+      const at = performance.now();
+      await sendAlone(`probe-${tag}-${i}`);
+      latencies.push(performance.now() - at);
+      await new Promise((r) => setTimeout(r, PROBE_INTERVAL_MS));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await running;
+      return latencies;
+    },
+  };
+}
+
+/**
+ * SERIES messages, one every SERIES_INTERVAL_MS: when each was sent (ms since the epoch), how long each send took,
+ * and what a send may have waited for meanwhile: this process's event loop (an in-process Lattice's, with the bench
+ * client's) and the most queries waiting for a database connection at once.
+ */
 async function steadySends(
   send: (txn: string, body: string) => Promise<string>,
   tag: string,
-): Promise<{ sentAt: Map<string, number>; latencies: number[] }> {
+  target: PushTarget,
+): Promise<{ sentAt: Map<string, number>; latencies: number[]; waits: { eventLoopP99: number; poolWaiting: number } }> {
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
-  for (let i = 0; i < SERIES; i++) {
-    const at = performance.now();
-    const eventId = await send(`${tag}-${i}`, `${tag} ${i}`);
-    latencies.push(performance.now() - at);
-    sentAt.set(eventId, performance.timeOrigin + at);
-    await new Promise((r) => setTimeout(r, SERIES_INTERVAL_MS));
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  let poolWaiting = 0;
+  const sampler = setInterval(() => (poolWaiting = Math.max(poolWaiting, target.poolWaiting?.() ?? 0)), 5);
+  delay.enable();
+  try {
+    for (let i = 0; i < SERIES; i++) {
+      const at = performance.now();
+      const eventId = await send(`${tag}-${i}`, `${tag} ${i}`);
+      latencies.push(performance.now() - at);
+      sentAt.set(eventId, performance.timeOrigin + at);
+      await new Promise((r) => setTimeout(r, SERIES_INTERVAL_MS));
+    }
+  } finally {
+    delay.disable();
+    clearInterval(sampler);
   }
-  return { sentAt, latencies };
+  return { sentAt, latencies, waits: { eventLoopP99: Math.round(delay.percentile(99) / 1e5) / 10, poolWaiting } };
 }
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
@@ -250,11 +366,27 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 
 async function start(name: ServerName): Promise<PushTarget | undefined> {
   const postgresUrl = process.env.LATTICE_BENCH_POSTGRES_URL;
-  if (name === 'lattice-embedded') return startLatticeTarget();
+  const keptRoom = KEEP && join(KEEP, `${name}-${MEMBERS}.json`);
+  if (keptRoom) mkdirSync(KEEP, { recursive: true });
+  const reused = !!keptRoom && existsSync(keptRoom);
+  if (name === 'lattice-embedded') {
+    if (!keptRoom) return startLatticeTarget({});
+    const dataDir = join(KEEP, `${name}-${MEMBERS}`);
+    if (!reused) rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true });
+    return startLatticeTarget({ dataDir, keptRoom });
+  }
   if (!postgresUrl) return skip(name, 'LATTICE_BENCH_POSTGRES_URL');
   if (name === 'lattice-pg') {
-    const databaseUrl = await createScratchDatabase(postgresUrl, 'lattice_bench_push');
-    return startLatticeTarget(databaseUrl, () => dropScratchDatabase(databaseUrl));
+    if (!keptRoom) {
+      const databaseUrl = await createScratchDatabase(postgresUrl, 'lattice_bench_push');
+      return startLatticeTarget({ postgresUrl: databaseUrl, cleanup: () => dropScratchDatabase(databaseUrl) });
+    }
+    const databaseUrl = new URL(postgresUrl);
+    databaseUrl.pathname = `/lattice_bench_push_kept_${MEMBERS}`;
+    if (!reused) await dropScratchDatabase(databaseUrl.toString());
+    await createDatabaseIfMissing(databaseUrl);
+    return startLatticeTarget({ postgresUrl: databaseUrl.toString(), keptRoom });
   }
   if (!process.env.LATTICE_SYNAPSE_PYTHON) return skip(name, 'LATTICE_SYNAPSE_PYTHON');
   const { target, cleanup } = await startSynapseOnPostgres(postgresUrl, 'synapse_bench_push', {
@@ -276,12 +408,42 @@ function skip(name: string, needs: string): undefined {
   return undefined;
 }
 
-/** A single-process Lattice in this process (embedded, or on `postgresUrl`), with push as `npm start` has it; its data and `cleanup` go when it stops. */
-async function startLatticeTarget(
-  postgresUrl?: string,
-  cleanup: () => Promise<void> = async () => undefined,
-): Promise<PushTarget> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'lattice-bench-push-'));
+/** A kept room as freshly filled: no notification rows or queued pushes, every event evaluated. */
+async function nothingUnread(prisma: Database['prisma']): Promise<void> {
+  await prisma.$executeRawUnsafe(`DELETE FROM event_push_actions`);
+  await prisma.$executeRawUnsafe(`DELETE FROM push_outbox`);
+  await prisma.$executeRawUnsafe(
+    `UPDATE push_room_progress SET stream_pos = GREATEST(stream_pos, (SELECT max(stream_pos) FROM events))`,
+  );
+}
+
+/** The kept database of lattice-pg, made on its first run. */
+async function createDatabaseIfMissing(url: URL): Promise<void> {
+  const name = url.pathname.slice(1);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A single-process Lattice in this process (embedded, or on `postgresUrl`), with push as `npm start` has it.
+ * Unless it is kept (`keptRoom`, in `dataDir`), its data and `cleanup` go when it stops.
+ */
+async function startLatticeTarget(options: {
+  postgresUrl?: string;
+  cleanup?: () => Promise<void>;
+  dataDir?: string;
+  keptRoom?: string;
+}): Promise<PushTarget> {
+  const { postgresUrl, keptRoom } = options;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'lattice-bench-push-'));
   const config = (pushEnabled: boolean) =>
     parseConfig({
       listen: { host: '127.0.0.1', port: 0 },
@@ -293,7 +455,7 @@ async function startLatticeTarget(
       outbound: { allowRanges: ['127.0.0.0/8'], denyRanges: [] },
       push: { enabled: pushEnabled },
     });
-  let server: RunningLattice = await startLattice(config(true), { logger: false });
+  let server: RunningLattice = await startLattice(config(true), { logger: ['error'] });
   const target: PushTarget = {
     get url() {
       return server.url;
@@ -313,16 +475,38 @@ async function startLatticeTarget(
         },
       );
     },
+    reuseKeptRoom: async (gatewayUrl) => {
+      const { prisma } = server.app.get<Database>(DATABASE);
+      await prisma.$executeRawUnsafe(
+        `UPDATE pushers SET data = jsonb_set(data::jsonb, '{url}', to_jsonb($1::text))::text, lease_owner = NULL, lease_until = NULL`,
+        gatewayUrl,
+      );
+      await nothingUnread(prisma);
+    },
+    poolWaiting: () =>
+      server.app
+        .get<Database>(DATABASE)
+        .poolStats()
+        .reduce((sum, pool) => sum + pool.waiting, 0),
     notificationRows: (eventId) =>
       server.app.get<Database>(DATABASE).prisma.eventPushAction.count({ where: { eventId } }),
     restartWithoutPush: async () => {
       await server.close();
-      server = await startLattice(config(false), { logger: false });
+      server = await startLattice(config(false), { logger: ['error'] });
     },
+    keptRoom,
     stop: async () => {
+      if (keptRoom) {
+        // The next run starts as this one did on a freshly filled room: nobody has unread notifications (each
+        // run adds MEMBERS times SERIES rows, which the badge of every push counts), and what was sent with push
+        // disabled is not evaluated when it starts with push enabled (its catch-up would push MEMBERS times
+        // SERIES notifications nobody measures).
+        await nothingUnread(server.app.get<Database>(DATABASE).prisma);
+      }
       await server.close();
+      if (keptRoom) return;
       rmSync(dataDir, { recursive: true, force: true });
-      await cleanup();
+      await options.cleanup?.();
     },
   };
   return target;

@@ -7,10 +7,13 @@ import type { RoomReader } from './room-reader';
  * so memberships of its users go through a resident server again
  * (server-server-api "Joining Rooms", "Inviting to a room", "Leaving Rooms").
  */
-export async function isResident(
-  reader: Pick<RoomReader, 'joinedServers'>,
-  tenants: { isLocal(serverName: string): boolean },
+export function isResident(
+  reader: Pick<RoomReader, 'hasJoinedMemberOn'>,
+  tenants: { readonly tenants: readonly { serverName: string }[] },
   roomId: string,
 ): Promise<boolean> {
-  return (await reader.joinedServers(roomId)).some((server) => tenants.isLocal(server));
+  return reader.hasJoinedMemberOn(
+    roomId,
+    tenants.tenants.map((t) => t.serverName.toLowerCase()),
+  );
 }

@@ -1,6 +1,7 @@
 import { InProcessBus } from '@lattice/bus';
 import type { RoomInputReply } from '@lattice/contracts';
 import { MatrixError } from '@lattice/http';
+import { ForegroundWork } from '@lattice/storage';
 import { RoomInputClient } from './room-input-client';
 
 const send = {
@@ -15,7 +16,7 @@ const send = {
 function clientAnswering(reply: RoomInputReply): RoomInputClient {
   const bus = new InProcessBus();
   bus.serve('room.input', async (batch) => batch.map(() => reply));
-  return new RoomInputClient(bus);
+  return new RoomInputClient(bus, new ForegroundWork());
 }
 
 describe('RoomInputClient', () => {

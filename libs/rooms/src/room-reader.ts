@@ -593,6 +593,21 @@ export class RoomReader {
     return rows.map((r) => r.server);
   }
 
+  /**
+   * Whether a member on one of these servers (lower-case names) is joined: the first one found answers, where
+   * joinedServers reads every member (a join to a room of 10,000 asked that of all 10,000).
+   */
+  async hasJoinedMemberOn(roomId: string, serverNames: string[]): Promise<boolean> {
+    const [row] = await this.db.$queryRawUnsafe<Array<{ found: boolean }>>(
+      `SELECT EXISTS (SELECT 1 FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
+        WHERE r.room_id = $1 AND c.membership = 'join'
+          AND lower(substr(c.user_id, strpos(c.user_id, ':') + 1)) = ANY($2::text[])) AS found`,
+      roomId,
+      serverNames,
+    );
+    return row?.found ?? false;
+  }
+
   /** Whether a room was joined through a partial-state join whose full state is still being fetched. */
   async isPartialState(roomId: string): Promise<boolean> {
     return (

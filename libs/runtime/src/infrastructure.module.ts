@@ -19,6 +19,7 @@ import { AddressPolicy } from '@lattice/outbound';
 import { Keyring, ROOM_READ_PROVIDERS } from '@lattice/rooms';
 import {
   DATABASE,
+  ForegroundWork,
   POSITION_CACHE,
   PRISMA,
   PRISMA_PROVIDER,
@@ -59,6 +60,7 @@ export class InfrastructureModule {
       PRISMA_PROVIDER,
       { provide: BUS, useValue: infra.bus },
       { provide: POSITION_CACHE, useValue: infra.positions },
+      ForegroundWork,
       {
         provide: ACCOUNT_STORE_OPTIONS,
         useFactory: (config: LatticeConfig): AccountStoreOptions => ({

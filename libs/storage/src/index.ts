@@ -9,3 +9,4 @@ export * from './bus-layout';
 export * from './position-cache';
 export * from './room-restrictions';
 export * from './notification-counts';
+export * from './foreground-work';

@@ -1,0 +1,50 @@
+import { ForegroundWork } from './foreground-work';
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('ForegroundWork', () => {
+  it('gives background work its turn at once when nothing is in the foreground', async () => {
+    await expect(new ForegroundWork().turn()).resolves.toBeUndefined();
+  });
+
+  it('holds background work until the foreground work under way is done', async () => {
+    const work = new ForegroundWork();
+    const send = deferred();
+    const sending = work.during(() => send.promise);
+    let background = false;
+    const turn = work.turn().then(() => (background = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(background).toBe(false);
+    send.resolve();
+    await sending;
+    await turn;
+    expect(background).toBe(true);
+  });
+
+  it('does not hold background work for foreground work that started after it asked', async () => {
+    const work = new ForegroundWork();
+    const first = deferred();
+    const later = deferred();
+    void work.during(() => first.promise);
+    const turn = work.turn();
+    await new Promise((r) => setTimeout(r, 5));
+    void work.during(() => later.promise);
+    first.resolve();
+    const waitedFor = await Promise.race([
+      turn.then(() => 'the first only'),
+      new Promise((r) => setTimeout(() => r('the later one too'), 50)),
+    ]);
+    expect(waitedFor).toBe('the first only');
+    later.resolve();
+  });
+
+  it('passes foreground failures to their caller and still lets background work go', async () => {
+    const work = new ForegroundWork();
+    await expect(work.during(() => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
+    await expect(work.turn()).resolves.toBeUndefined();
+  });
+});
