@@ -68,6 +68,12 @@ describe('dehydrated devices with matrix-js-sdk and Rust crypto, against the emb
     const typed = recoveryKey.privateKey;
     const second = await cryptoDevice(session.user_id, session.access_token, session.device_id, () => typed);
     const secondCrypto = second.getCrypto()!;
+    // As a client does after its first sync: the keys are imported once the device knows its user's public ones.
+    await eventually(
+      'the new device to know its cross-signing keys',
+      async () => (await secondCrypto.getCrossSigningStatus()).publicKeysOnDevice || undefined,
+      30_000,
+    );
     await secondCrypto.bootstrapCrossSigning({});
     let roomKeysReceived = 0;
     second.on(
