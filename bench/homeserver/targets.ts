@@ -52,20 +52,26 @@ export function pssMiB(pid: number | undefined): number {
 }
 
 /**
- * The proportional set size of every Postgres process on this machine (the postmaster, its background workers and
- * every connection's backend), in MiB: a server's database memory when it is the only one using Postgres.
+ * Every Postgres process on this machine (the postmaster, its background workers and every connection's backend)
+ * with its process title (a backend's: `postgres: <user> <database> <client> <state>`).
  */
-export function postgresPssMiB(): number {
-  let total = 0;
+function postgresProcesses(): Array<{ pid: number; title: string }> {
+  const found: Array<{ pid: number; title: string }> = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += pssMiB(Number(entry));
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      found.push({ pid: Number(entry), title: readFileSync(`/proc/${entry}/cmdline`, 'utf8') });
     } catch {
       // Gone between listing and reading.
     }
   }
-  return total;
+  return found;
+}
+
+/** The proportional set size of every Postgres process, in MiB: a server's database memory when it is the only one using Postgres. */
+export function postgresPssMiB(): number {
+  return postgresProcesses().reduce((total, { pid }) => total + pssMiB(pid), 0);
 }
 
 /** CPU time (user and system) a process has used, in seconds; 0 once it is gone. */
@@ -214,16 +220,8 @@ export class DatabaseBackendsCpu {
   }
 
   sample(): void {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      let title: string;
-      try {
-        title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      } catch {
-        continue; // Gone between listing and reading.
-      }
+    for (const { pid, title } of postgresProcesses()) {
       if (!title.startsWith('postgres: ') || title.split(' ')[3] !== this.database) continue;
-      const pid = Number(entry);
       const seconds = cpuSeconds(pid);
       const known = this.used.get(pid);
       if (known) known.to = Math.max(known.to, seconds);

@@ -123,23 +123,14 @@ export function pushFlows(start: () => Promise<RunningServer>): void {
         deviceId: session.device_id,
       });
     };
-    const pusher = (pushkey: string) => ({
-      kind: 'http',
-      app_id: 'org.example.app',
-      app_display_name: 'Example',
-      device_display_name: 'Phone',
-      pushkey,
-      lang: 'en',
-      data: { url: gateway.url },
-    });
     const phone = await login();
-    await phone.setPusher(pusher('phone-key') as never);
-    await dave.setPusher(pusher('own-key') as never);
+    await phone.setPusher(gateway.pusher('phone-key') as never);
+    await dave.setPusher(gateway.pusher('own-key') as never);
     await phone.logout(true);
     expect((await dave.getPushers()).pushers.map((p) => p.pushkey)).toEqual(['own-key']);
 
     const tablet = await login();
-    await tablet.setPusher(pusher('tablet-key') as never);
+    await tablet.setPusher(gateway.pusher('tablet-key') as never);
     // client-server-api POST /account/password: logout_devices (default true) logs out every other device.
     const auth = {
       type: 'm.login.password',

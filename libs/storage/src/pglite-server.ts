@@ -131,9 +131,8 @@ async function main(options: PGliteServerOptions): Promise<void> {
 }
 
 /**
- * Starting PGlite leaves ~165 MB of ArrayBuffers behind (the WebAssembly and file-system bundles it loaded, and
- * on a fresh folder the initdb instance), which an idle thread allocating little does not collect for a long
- * while: the server's first minutes of load ran 700 MB of RSS instead of ~400 (fan-out bench). One full
+ * Starting PGlite leaves ~165 MB of ArrayBuffers behind (the WebAssembly and file-system bundles it loaded), which
+ * an idle thread allocating little does not collect for a long while: the server's first minutes of load ran 700 MB of RSS instead of ~400 (fan-out bench). One full
  * collection now frees them; `gc` is exposed just long enough to take it.
  */
 function collectStartupGarbage(): void {
