@@ -62,6 +62,11 @@ export class TenantDirectory {
   isLocal(serverName: string): boolean {
     return this.byServerName.has(serverName.toLowerCase());
   }
+
+  /** The server names local to this deployment, lower-cased as `isLocal` compares them. */
+  get localServerNames(): string[] {
+    return [...this.byServerName.keys()];
+  }
 }
 
 function publicHost(tenant: TenantConfig): string[] {

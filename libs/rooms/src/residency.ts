@@ -9,11 +9,8 @@ import type { RoomReader } from './room-reader';
  */
 export function isResident(
   reader: Pick<RoomReader, 'hasJoinedMemberOn'>,
-  tenants: { readonly tenants: readonly { serverName: string }[] },
+  tenants: { readonly localServerNames: string[] },
   roomId: string,
 ): Promise<boolean> {
-  return reader.hasJoinedMemberOn(
-    roomId,
-    tenants.tenants.map((t) => t.serverName.toLowerCase()),
-  );
+  return reader.hasJoinedMemberOn(roomId, tenants.localServerNames);
 }
