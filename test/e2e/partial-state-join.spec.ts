@@ -1,4 +1,6 @@
 import { BUS, type Bus } from '../../libs/bus/src';
+import { FederationClient } from '../../libs/federation/src';
+import { PartialStateResync } from '../../libs/federation-api/src/partial-state/partial-state-resync';
 import { DATABASE, type Database } from '../../libs/storage/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { freePort } from '../../tools/net/free-port';
@@ -222,6 +224,15 @@ describe('partial-state joins between two deployments', () => {
 
   it('still completes the room when the joining server restarts mid-resync', async () => {
     const roomId = await bigRoom(aliceToken, 'atrium');
+    // B's resync asks for the state only once A is gone, however fast A would have answered.
+    let aGone!: () => void;
+    const gone = new Promise<void>((resolve) => (aGone = resolve));
+    const federation = b.app.get(FederationClient);
+    const request = federation.request.bind(federation);
+    jest.spyOn(federation, 'request').mockImplementation(async (origin, destination, method, path, body) => {
+      if (path.startsWith('/_matrix/federation/v1/state_ids/')) await gone;
+      return request(origin, destination, method, path, body);
+    });
     const joined = await client(
       b,
       'POST',
@@ -232,6 +243,8 @@ describe('partial-state joins between two deployments', () => {
     expect(joined.status).toBe(200);
     // A goes away before B has the full state: B's resync fails and the room stays partial across B's restart.
     await a.close();
+    aGone();
+    await b.app.get(PartialStateResync).settled(roomId);
     expect(await isPartial(b, roomId)).toBe(true);
     await b.close();
     a = await start(0);

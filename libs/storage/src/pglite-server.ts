@@ -8,8 +8,7 @@
  */
 import { rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { measureMemory } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 
@@ -126,22 +125,19 @@ async function main(options: PGliteServerOptions): Promise<void> {
   };
   // The only message is 'close'. Failing to close ends the thread with the error, which the starting thread logs.
   parentPort!.once('message', () => void close());
-  collectStartupGarbage();
+  await collectStartupGarbage();
   tell({ ready: true });
 }
 
 /**
  * Starting PGlite leaves ~165 MB of ArrayBuffers behind (the WebAssembly and file-system bundles it loaded), which
- * an idle thread allocating little does not collect for a long while: the server's first minutes of load ran 700 MB of RSS instead of ~400 (fan-out bench). One full
- * collection now frees them; `gc` is exposed just long enough to take it.
+ * an idle thread allocating little does not collect for a long while: the server's first minutes of load ran 700 MB
+ * of RSS instead of ~400 (fan-out bench). An eager memory measurement starts the full collection that frees them,
+ * without exposing `gc` through V8 flags, which are the process's: turning them on and off at run time while
+ * another thread compiles WebAssembly (matrix-js-sdk's crypto in the tests' processes) can crash the process.
  */
-function collectStartupGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('globalThis.gc') as (() => void) | undefined;
-  setFlagsFromString('--no-expose-gc');
-  // The flag is the process's: a second embedded database starting on another thread at the same moment (tests
-  // run two servers in one process) may turn it off in between, and this thread then does without the collection.
-  gc?.();
+async function collectStartupGarbage(): Promise<void> {
+  await measureMemory({ execution: 'eager' });
 }
 
 if (parentPort) void main(workerData as PGliteServerOptions);
