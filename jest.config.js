@@ -10,6 +10,9 @@ module.exports = {
   // Suites run one after another in a worker that is replaced once it holds more than this after a suite: the
   // e2e suites each start servers, and run in one process all of them outgrow Node's default heap.
   workerIdleMemoryLimit: '2GB',
+  // An e2e test starts servers and crosses federation; on a loaded 2-core CI machine jest's 5 s default failed
+  // tests that were only slow. A hang still fails, after this long.
+  testTimeout: 30_000,
   projects: [
     {
       ...base,
