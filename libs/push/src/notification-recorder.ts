@@ -14,7 +14,6 @@ import {
 import {
   allocationSql,
   firstAllocated,
-  PLANNED_PER_CALL,
   PRISMA,
   POSITION_CACHE,
   type PrismaClient,
@@ -201,7 +200,7 @@ export class NotificationRecorder {
     progress: Array<{ roomId: string; streamPos: bigint }>,
   ): Promise<{ last: bigint; queued: number }> {
     const [written] = await this.db.$queryRawUnsafe<Array<{ last: bigint; queued: number }>>(
-      `${PLANNED_PER_CALL}WITH alloc AS (${last === undefined ? allocationSql("'notifications'", '$13::bigint') : 'SELECT $14::bigint AS position'}),
+      `WITH alloc AS (${last === undefined ? allocationSql("'notifications'", '$13::bigint') : 'SELECT $14::bigint AS position'}),
        ins AS (
          INSERT INTO event_push_actions (user_id, event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos)
          SELECT u.user_id, u.event_id, u.room_id, u.stream_pos, u.thread_id, u.notify, u.highlight, u.actions, $10,

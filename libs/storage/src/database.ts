@@ -7,7 +7,6 @@ import { migrate } from './migrate';
 import { startAutoAnalyze } from './embedded-analyze';
 import { initialiseEmbeddedDataDir } from './embedded-initdb';
 import { startEmbeddedPostgres } from './embedded-postgres';
-import { statementNames } from './statement-names';
 import type { SqlExecutor } from './sql-executor';
 
 /** For the failures below that are deliberately gone past (see each one's message). */
@@ -61,28 +60,18 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
 const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=8MB'];
 
 /**
- * Statement texts the embedded connection prepares at most (statement-names.ts): the fan-out bench's whole run
- * uses ~85, and each keeps its plan in PGlite's WebAssembly heap, which never shrinks.
- */
-const EMBEDDED_PREPARED_STATEMENTS = 256;
-
-/**
  * PGlite on a thread of its own (embedded-postgres.ts), reached through the same node-pg pool and Prisma
  * adapter as Postgres: its WebAssembly gets the machine's second core as a Postgres server does, and both
  * databases are one code path (the pg instrumentation traces both). PGlite is one session, so the pool has one
  * connection, which Prisma and the raw executor share: an interactive transaction holds it, and the other
- * queries wait for it, as they waited for PGlite's own lock before. Prisma's statements are prepared on it
- * (statement-names.ts): parsing and planning every query again was most of PGlite's time under load. Postgres'
- * pools do not, for now: measured, and left for the memory of many backends (README, the embedded database).
+ * queries wait for it, as they waited for PGlite's own lock before.
  */
 async function openEmbedded(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
   await initialiseEmbeddedDataDir(dataDir);
   const server = await startEmbeddedPostgres(dataDir, EMBEDDED_SETTINGS);
   const pool = new Pool({ ...server.connection, max: 1, idleTimeoutMillis: 0 });
-  const prisma = new PrismaClient({
-    adapter: new PrismaPg(pool, { statementNameGenerator: statementNames(EMBEDDED_PREPARED_STATEMENTS) }),
-  });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   // One process owns the data folder, so there is nobody to race (and a lock would need a second connection).
   const sql = poolExecutor(pool, (fn) => fn());
   const analyze = startAutoAnalyze(sql);

@@ -50,41 +50,6 @@ describe('PGlite on its own thread, reached over the Postgres wire protocol', ()
     expect(rows[0].n).toBe('0');
   });
 
-  it('forgets the statements a connection prepared when it leaves, so the next one can prepare them again', async () => {
-    const statement = { name: 'notes_count', text: 'SELECT count(*) AS n FROM notes' };
-    const leaving = await connected();
-    await leaving.query(statement);
-    await leaving.end();
-    const client = await connected();
-    const { rows } = await client.query<{ n: string }>(statement);
-    await client.end();
-    expect(rows[0].n).toBe('0');
-  });
-
-  it('forgets them after a connection that leaves in the middle of a failed transaction too', async () => {
-    const statement = { name: 'notes_body', text: 'SELECT body FROM notes' };
-    const leaving = await connected();
-    await leaving.query('BEGIN');
-    await leaving.query(statement);
-    await expect(leaving.query('SELECT 1/0')).rejects.toThrow('division by zero');
-    await leaving.end();
-    const client = await connected();
-    const { rows } = await client.query(statement);
-    await client.end();
-    expect(rows).toEqual([]);
-  });
-
-  it('starts a connection without the statements of one whose close has not been handled yet', async () => {
-    const statement = { name: 'notes_one', text: 'SELECT 1 AS one' };
-    const replaced = await connected();
-    await replaced.query(statement);
-    const client = await connected();
-    const { rows } = await client.query(statement);
-    await client.end();
-    await replaced.end();
-    expect(rows).toEqual([{ one: 1 }]);
-  });
-
   it('keeps what was committed after it stops and starts again on the same folder', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lattice-pglite-server-'));
     const first = await startEmbeddedPostgres(dataDir, []);

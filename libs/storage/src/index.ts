@@ -10,4 +10,3 @@ export * from './position-cache';
 export * from './room-restrictions';
 export * from './notification-counts';
 export * from './foreground-work';
-export { PLANNED_PER_CALL } from './statement-names';

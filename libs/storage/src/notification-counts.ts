@@ -1,5 +1,4 @@
 import type { Prisma } from './generated/prisma/client';
-import { PLANNED_PER_CALL } from './statement-names';
 
 /** Unread notifications of one thread ("main" for the main timeline) of a room. */
 export interface UnreadCount {
@@ -47,7 +46,7 @@ export async function unreadNotificationCounts(
   const rows = await db.$queryRawUnsafe<
     Array<{ user_id: string; room_id: string; thread_id: string; notifications: number; highlights: number }>
   >(
-    `${PLANNED_PER_CALL}WITH pairs AS (${
+    `WITH pairs AS (${
       roomIds
         ? 'SELECT u.user_id, rm.room_id FROM unnest($1::text[]) AS u(user_id) CROSS JOIN unnest($2::text[]) AS rm(room_id)'
         : 'SELECT DISTINCT n.user_id, n.room_id FROM event_push_actions n WHERE n.user_id = ANY($1::text[])'

@@ -37,8 +37,7 @@ function tell(event: PGliteServerEvent): void {
 /**
  * One client's connection. PGlite is one Postgres session, and a statement runs to its end once started (the
  * call is synchronous), so the connections share it one batch of messages at a time through `turn`. The
- * server's pool holds one connection (database.ts), so sharing never splits a transaction, and a new connection
- * finds the session as a new Postgres session would (forgetConnection).
+ * server's pool holds one connection (database.ts), so sharing never splits a transaction.
  */
 function serve(pglite: PGlite, socket: Socket, queue: { turn: Promise<void> }): void {
   let pending: Buffer = Buffer.alloc(0);
@@ -60,8 +59,6 @@ function serve(pglite: PGlite, socket: Socket, queue: { turn: Promise<void> }): 
         return;
       } else {
         started = true;
-        // Normally done when the previous connection closed, but its close may arrive after this startup.
-        await forgetConnection(pglite);
         socket.write(await pglite.execProtocolRaw(message));
       }
     }
@@ -94,18 +91,11 @@ function serve(pglite: PGlite, socket: Socket, queue: { turn: Promise<void> }): 
     tell({ debug: `A connection to the embedded database failed; it is closed: ${e.message}` }),
   );
   socket.on('close', () => {
-    if (started) queue.turn = queue.turn.then(() => forgetConnection(pglite));
+    // Postgres ends a leaving client's transaction; this session outlives the connection, so it is ended here.
+    queue.turn = queue.turn.then(async () => {
+      if (pglite.isInTransaction()) await pglite.exec('ROLLBACK');
+    });
   });
-}
-
-/**
- * Postgres ends a leaving client's transaction and forgets its prepared statements (the server names its hot
- * statements: database.ts); this session outlives the connection, so both are done here, or a new connection
- * preparing the same names would fail ("prepared statement already exists").
- */
-async function forgetConnection(pglite: PGlite): Promise<void> {
-  if (pglite.isInTransaction()) await pglite.exec('ROLLBACK');
-  await pglite.exec('DEALLOCATE ALL');
 }
 
 async function main(options: PGliteServerOptions): Promise<void> {
