@@ -42,6 +42,19 @@ describe('ForegroundWork', () => {
     later.resolve();
   });
 
+  it('holds background work for long foreground work once, not at every turn', async () => {
+    const work = new ForegroundWork();
+    const join = deferred();
+    void work.during(() => join.promise);
+    await work.turn();
+    const waitedFor = await Promise.race([
+      work.turn().then(() => 'not again'),
+      new Promise((r) => setTimeout(() => r('again'), 50)),
+    ]);
+    expect(waitedFor).toBe('not again');
+    join.resolve();
+  });
+
   it('passes foreground failures to their caller and still lets background work go', async () => {
     const work = new ForegroundWork();
     await expect(work.during(() => Promise.reject(new Error('refused')))).rejects.toThrow('refused');
