@@ -2,13 +2,6 @@ import { setImmediate } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 
 /**
- * The longest background work waits for one piece of foreground work, counted from when that work started: a room
- * input can take seconds (a join through another server), and push must not wait that out, nor wait it out again
- * at each of its statements.
- */
-const MAX_WAIT_MS = 100;
-
-/**
  * Foreground work first, within one process. A send's statements queue on
  * the same database as the push service's (embedded: one session running
  * one statement at a time; Postgres: one pool, two shared cores), and its
@@ -18,7 +11,7 @@ const MAX_WAIT_MS = 100;
  * (+156 ms p99 embedded, +262 ms on Postgres). Foreground work (room input:
  * sends, joins, state) marks itself with `during`; background work asks
  * `turn` before each of its statements or batches and goes once the
- * foreground work under way has finished, or has run MAX_WAIT_MS. Work that
+ * foreground work under way has finished, or has run maxWaitMs. Work that
  * starts later is not waited for, so a steady stream of sends slows
  * background work down but never stops it, and work that runs long holds it
  * up once, not at every turn. It is an order within this process only: in
@@ -27,6 +20,12 @@ const MAX_WAIT_MS = 100;
  */
 @Injectable()
 export class ForegroundWork {
+  /**
+   * The longest background work waits for one piece of foreground work, counted from when that work started: a
+   * room input can take seconds (a join through another server), and push must not wait that out, nor wait it out
+   * again at each of its statements.
+   */
+  maxWaitMs = 100;
   /** Foreground work under way (settling, never rejecting), with when background work stops waiting for it. */
   private readonly underway = new Map<Promise<unknown>, number>();
 
@@ -37,14 +36,14 @@ export class ForegroundWork {
       () => undefined,
       () => undefined,
     );
-    this.underway.set(settled, performance.now() + MAX_WAIT_MS);
+    this.underway.set(settled, performance.now() + this.maxWaitMs);
     void settled.then(() => this.underway.delete(settled));
     return running;
   }
 
   /**
    * For background work, before each statement or batch: lets what arrived meanwhile (a request) start first, then
-   * resolves when no foreground work is under way, or once what is under way now is done or has had its MAX_WAIT_MS.
+   * resolves when no foreground work is under way, or once what is under way now is done or has had its maxWaitMs.
    */
   async turn(): Promise<void> {
     await setImmediate();
