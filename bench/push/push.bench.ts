@@ -174,15 +174,19 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
   const [sender, ...others] = room.members;
   if (!reused)
     await inParallel(ACCOUNT_CONCURRENCY, others, (m, i) =>
-      call(target.url, m, 'POST', '/pushers/set', {
-        kind: 'http',
-        app_id: 'org.example.bench',
-        app_display_name: 'Bench',
-        device_display_name: 'Phone',
-        pushkey: `key${i}`,
-        lang: 'en',
-        data: { url: gateway.url, format: 'event_id_only' },
-      }),
+      // Again if it failed: even 4 at once timed out waiting for a transaction on the embedded database at a load
+      // of 40, losing a room of 10,000 filled over half an hour; setting a pusher twice sets it once.
+      retried(() =>
+        call(target.url, m, 'POST', '/pushers/set', {
+          kind: 'http',
+          app_id: 'org.example.bench',
+          app_display_name: 'Bench',
+          device_display_name: 'Phone',
+          pushkey: `key${i}`,
+          lang: 'en',
+          data: { url: gateway.url, format: 'event_id_only' },
+        }),
+      ),
     );
   // Kept once its pushers are set: a run that stopped before has nothing of it to reuse.
   if (!reused && target.keptRoom) writeFileSync(target.keptRoom, JSON.stringify(room));
@@ -357,6 +361,17 @@ async function steadySends(
     clearInterval(sampler);
   }
   return { sentAt, latencies, waits: { eventLoopP99: Math.round(delay.percentile(99) / 1e5) / 10, poolWaiting } };
+}
+
+async function retried<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, 1_000 * attempt));
+    }
+  }
 }
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
