@@ -20,7 +20,7 @@ export interface EventRow {
   /** None for rejected and soft-failed events: clients never see them. */
   streamPos: bigint | null;
   stateSnapshotNid: bigint | null;
-  /** State events only (message rows leave it out): the event it replaced. */
+  /** State events only (messages go in by insertEvents, which leaves it out): the event it replaced. */
   replacesState?: string | null;
   isRejected: boolean;
   rejectionReason: string | null;
@@ -30,16 +30,34 @@ export interface EventRow {
   senderDeviceId: string | null;
 }
 
-/** A message's events row, with the nid fencing allocated it and the redaction of it in the same batch, if any. */
-export interface MessageRow extends EventRow {
-  eventNid: bigint;
-  redactedBy: string | null;
+/** Inserts events; returns each one's nid by event ID. */
+export async function insertEvents(tx: Prisma.TransactionClient, rows: EventRow[]): Promise<Map<string, bigint>> {
+  if (rows.length === 0) return new Map();
+  const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string; event_nid: bigint }>>(
+    `INSERT INTO events (event_id, room_nid, type_nid, state_key_nid, sender, depth, origin_server_ts, stream_pos, state_snapshot_nid, redacts, txn_id, sender_device_id, is_rejected, rejection_reason, is_soft_failed)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::boolean[], $14::text[], $15::boolean[])
+     RETURNING event_id, event_nid`,
+    rows.map((r) => r.eventId),
+    rows.map((r) => r.roomNid),
+    rows.map((r) => r.typeNid),
+    rows.map((r) => r.stateKeyNid),
+    rows.map((r) => r.sender),
+    rows.map((r) => r.depth),
+    rows.map((r) => r.originServerTs),
+    rows.map((r) => r.streamPos),
+    rows.map((r) => r.stateSnapshotNid),
+    rows.map((r) => r.redacts),
+    rows.map((r) => r.txnId),
+    rows.map((r) => r.senderDeviceId),
+    rows.map((r) => r.isRejected),
+    rows.map((r) => r.rejectionReason),
+    rows.map((r) => r.isSoftFailed),
+  );
+  return new Map(inserted.map((r) => [r.event_id, BigInt(r.event_nid)]));
 }
 
 /** What goes with events into the persist transaction besides their rows; each part may be absent. */
 export interface EventDetails {
-  /** Message rows, whose nids are allocated already: the other parts may refer to them. */
-  events?: MessageRow[];
   json?: Array<{ eventNid: bigint; json: string }>;
   /** prev_events edges; an edge already stored is kept. */
   prevEdges?: Array<{ eventNid: bigint; prevEventId: string }>;
@@ -86,51 +104,7 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
   const parts: string[] = [];
   const params: unknown[] = [];
   const arrays = (...values: unknown[][]) => values.map((v) => `$${params.push(v)}`);
-  const { events, json, prevEdges, authEdges, txns, extremities, processed, relations, unrelated, search } = details;
-  if (events?.length) {
-    const columns = arrays(
-      events.map((r) => r.eventNid),
-      events.map((r) => r.eventId),
-      events.map((r) => r.roomNid),
-      events.map((r) => r.typeNid),
-      events.map((r) => r.stateKeyNid),
-      events.map((r) => r.sender),
-      events.map((r) => r.depth),
-      events.map((r) => r.originServerTs),
-      events.map((r) => r.streamPos),
-      events.map((r) => r.stateSnapshotNid),
-      events.map((r) => r.redacts),
-      events.map((r) => r.redactedBy),
-      events.map((r) => r.txnId),
-      events.map((r) => r.senderDeviceId),
-      events.map((r) => r.isRejected),
-      events.map((r) => r.rejectionReason),
-      events.map((r) => r.isSoftFailed),
-    );
-    const types = [
-      'bigint',
-      'text',
-      'int',
-      'int',
-      'int',
-      'text',
-      'bigint',
-      'bigint',
-      'bigint',
-      'bigint',
-      'text',
-      'text',
-      'text',
-      'text',
-      'boolean',
-      'text',
-      'boolean',
-    ];
-    parts.push(
-      `INSERT INTO events (event_nid, event_id, room_nid, type_nid, state_key_nid, sender, depth, origin_server_ts, stream_pos, state_snapshot_nid, redacts, redacted_by, txn_id, sender_device_id, is_rejected, rejection_reason, is_soft_failed)
-       SELECT * FROM unnest(${columns.map((c, i) => `${c}::${types[i]}[]`).join(', ')})`,
-    );
-  }
+  const { json, prevEdges, authEdges, txns, extremities, processed, relations, unrelated, search } = details;
   if (json?.length) {
     // One JSON array, not a text[]: the driver escapes every quote of a text[] element; a json value is sent as it is (elements come back byte for byte).
     const [nids] = arrays(json.map((r) => r.eventNid));

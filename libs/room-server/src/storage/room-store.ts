@@ -21,7 +21,7 @@ import {
 import { roomPersistDuration } from '@lattice/telemetry';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
 import { currentStateChanges, type StateChanges, type StateSet } from '../dag/state-set';
-import { writeEventDetails, type EventRow, type MessageRow, type RelationRow, type SearchRow } from './bulk-rows';
+import { insertEvents, writeEventDetails, type EventRow, type RelationRow, type SearchRow } from './bulk-rows';
 import { NidInterner } from './interning';
 import { SnapshotWriter } from './snapshot-writer';
 import { writeFullSnapshot } from './state-snapshots';
@@ -452,12 +452,11 @@ export class RoomStore {
     const { advancedHeads, written: writtenSets } = await this.db
       .$transaction(async (tx) => {
         await first?.(tx);
-        const messages = writes.flatMap((w) => w.events).filter((e) => e.pdu.state_key === undefined).length;
-        const fenced = await this.fence(tx, writes, visible.length, messages);
+        const firstPosition = await this.fence(tx, writes, visible.length);
         const nids = new Map<string, bigint>();
         const snapshots = new SnapshotWriter(tx, nids, interned.typeNid, (pdu) => interned.keyNid(pdu)!);
-        const inserted = await insertEventRows(tx, writes, fenced, interned, snapshots, nids);
-        const advanced = await advanceRooms(tx, inserted.writes, snapshots, interned);
+        const inserted = await insertEventRows(tx, writes, firstPosition, interned, snapshots, nids);
+        const advanced = await advanceRooms(tx, inserted, snapshots, interned);
         await writeDetails(tx, inserted, advanced, nids, interned, processed);
         return { advancedHeads: advanced, written: snapshots.written };
       })
@@ -556,12 +555,10 @@ export class RoomStore {
    */
   /**
    * Fencing, and the allocation of the `positions` events positions the
-   * write needs (`first`; 0 when none) and of `messages` event nids, which
-   * share the extremities check's statement: one round trip fewer per batch,
-   * and the message rows, their nids known, go in with their details
-   * (writeDetails) instead of in a statement of their own.
+   * write needs (returns the first; 0 when none), which shares the
+   * extremities check's statement: one round trip fewer per batch.
    */
-  private async fence(tx: Prisma.TransactionClient, writes: RoomWrite[], positions = 0, messages = 0): Promise<Fenced> {
+  private async fence(tx: Prisma.TransactionClient, writes: RoomWrite[], positions = 0): Promise<bigint> {
     const roomNids = writes.map((w) => w.head.roomNid).sort((a, b) => a - b);
     const rows = await tx.$queryRawUnsafe<Array<{ room_nid: number; writer_epoch: bigint }>>(
       'SELECT room_nid, writer_epoch FROM rooms WHERE room_nid = ANY($1::int[]) ORDER BY room_nid FOR UPDATE',
@@ -574,22 +571,15 @@ export class RoomStore {
       if (stored < epoch) await tx.room.update({ where: { roomNid: head.roomNid }, data: { writerEpoch: epoch } });
     }
     // A statement of its own: one taken after the locks are granted sees what the writer we waited for committed.
-    // The nids come from the events' own sequence, in a CTE of their own so that it runs once, not once per row.
     const checked = await tx.$queryRawUnsafe<
-      Array<{
-        last: bigint | null;
-        nids: Array<bigint | string> | null;
-        room_nid: number | null;
-        event_nid: bigint | null;
-      }>
+      Array<{ last: bigint | null; room_nid: number | null; event_nid: bigint | null }>
     >(
-      `WITH alloc AS (${positions > 0 ? allocationSql("'events'", '$2::bigint') : 'SELECT NULLIF($2::bigint, 0) AS position'}),
-         nids AS (SELECT array_agg(nextval(pg_get_serial_sequence('events', 'event_nid'))) AS nids FROM generate_series(1, $3::int))
-       SELECT a.position AS last, n.nids, f.room_nid, f.event_nid
-         FROM alloc a CROSS JOIN nids n LEFT JOIN forward_extremities f ON f.room_nid = ANY($1::int[])`,
+      positions > 0
+        ? `WITH alloc AS (${allocationSql("'events'", '$2')})
+           SELECT a.position AS last, f.room_nid, f.event_nid FROM alloc a LEFT JOIN forward_extremities f ON f.room_nid = ANY($1::int[])`
+        : 'SELECT NULL AS last, room_nid, event_nid FROM forward_extremities WHERE room_nid = ANY($1::int[])',
       roomNids,
-      positions,
-      messages,
+      ...(positions > 0 ? [positions] : []),
     );
     const stored = checked.filter((x) => x.room_nid !== null);
     for (const { head } of writes) {
@@ -598,17 +588,8 @@ export class RoomStore {
       if (mine.length !== cached.size || mine.some((x) => !cached.has(BigInt(x.event_nid!))))
         throw new StaleHeadError(head.roomId);
     }
-    return {
-      first: positions > 0 ? firstAllocated(checked[0].last!, positions) : 0n,
-      messageNids: (checked[0].nids ?? []).map((nid) => BigInt(nid)),
-    };
+    return positions > 0 ? firstAllocated(checked[0].last!, positions) : 0n;
   }
-}
-
-/** What fencing allocated: the first events position, and nids for the write's messages. */
-interface Fenced {
-  first: bigint;
-  messageNids: bigint[];
 }
 
 /**
@@ -636,30 +617,21 @@ interface InsertedWrite {
   lastPosition: bigint;
 }
 
-/** The writes with their event rows placed, and the message rows still to insert (with their details). */
-interface InsertedWrites {
-  writes: InsertedWrite[];
-  messageRows: MessageRow[];
-}
-
 /**
- * Inserts the writes' outliers and state event rows (each with the
- * snapshot of the state before it), one by one (later snapshots refer to
- * them), giving visible events stream positions from `fenced.first` on;
- * messages get the nids fenced allocated and are left for writeDetails's
- * statement. Fills `nids` with the nids of both.
+ * Inserts the writes' outliers and event rows (each with the snapshot of
+ * the state before it), giving visible events stream positions from
+ * `position` on; state events one by one (later snapshots refer to them),
+ * messages in one statement. Fills `nids` with the nids inserted.
  */
 async function insertEventRows(
   tx: Prisma.TransactionClient,
   writes: RoomWrite[],
-  fenced: Fenced,
+  position: bigint,
   interned: Interned,
   snapshots: SnapshotWriter,
   nids: Map<string, bigint>,
-): Promise<InsertedWrites> {
-  let position = fenced.first;
-  const messageNids = fenced.messageNids.values();
-  const messageRows: MessageRow[] = [];
+): Promise<InsertedWrite[]> {
+  const messageRows: EventRow[] = [];
   const inserted: InsertedWrite[] = [];
   for (const write of writes) {
     for (const [eventId, eventNid] of await insertOutliers(
@@ -682,17 +654,15 @@ async function insertEventRows(
         streamPos,
         await snapshots.ensure(write.head.roomNid, event.before),
       );
-      if (event.pdu.state_key === undefined) {
-        const eventNid = messageNids.next().value!;
-        messageRows.push({ ...row, eventNid, redactedBy: null });
-        nids.set(event.eventId, eventNid);
-      } else nids.set(event.eventId, (await tx.event.create({ data: row, select: { eventNid: true } })).eventNid);
+      if (event.pdu.state_key === undefined) messageRows.push(row);
+      else nids.set(event.eventId, (await tx.event.create({ data: row, select: { eventNid: true } })).eventNid);
       if (streamPos !== null) persisted.push({ eventId: event.eventId, eventNid: 0n, streamPos });
     }
     inserted.push({ write, persisted, positions, lastPosition: position - 1n });
   }
+  for (const [eventId, eventNid] of await insertEvents(tx, messageRows)) nids.set(eventId, eventNid);
   for (const { persisted } of inserted) for (const p of persisted) p.eventNid = nids.get(p.eventId)!;
-  return { writes: inserted, messageRows };
+  return inserted;
 }
 
 /**
@@ -744,7 +714,7 @@ async function advanceRooms(
  */
 async function writeDetails(
   tx: Prisma.TransactionClient,
-  { writes: inserted, messageRows }: InsertedWrites,
+  inserted: InsertedWrite[],
   advanced: AdvancedRoom[],
   nids: Map<string, bigint>,
   interned: Interned,
@@ -779,10 +749,9 @@ async function writeDetails(
   const extremityRows = advanced.flatMap(({ write, extremities }) =>
     extremities.map((x) => ({ roomNid: write.head.roomNid, eventNid: x.eventNid })),
   );
-  const redactedIds = await markRedactions(tx, writes, messageRows);
+  const redactedIds = await markRedactions(tx, writes);
   if (gaps.length) await tx.timelineGap.createMany({ data: gaps });
   await writeEventDetails(tx, {
-    events: messageRows,
     json,
     prevEdges: edges,
     authEdges,
@@ -797,24 +766,16 @@ async function writeDetails(
   });
 }
 
-/**
- * Marks the events the writes' accepted redactions redact; returns their
- * IDs. A message of the same batch, not inserted yet, is marked in its row.
- */
-async function markRedactions(
-  tx: Prisma.TransactionClient,
-  writes: RoomWrite[],
-  messageRows: MessageRow[],
-): Promise<Set<string>> {
+/** Marks the events the writes' accepted redactions redact; returns their IDs. */
+async function markRedactions(tx: Prisma.TransactionClient, writes: RoomWrite[]): Promise<Set<string>> {
   const redactedIds = new Set<string>();
   for (const { head, events } of writes) {
     for (const { pdu, eventId } of events.filter((e) => e.status === undefined || e.status === 'accepted')) {
       const redacted = redactsOf(head.version, pdu);
-      if (!redacted) continue;
-      redactedIds.add(redacted);
-      const pending = messageRows.find((row) => row.eventId === redacted);
-      if (pending) pending.redactedBy ??= eventId;
-      else await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
+      if (redacted) {
+        redactedIds.add(redacted);
+        await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
+      }
     }
   }
   return redactedIds;
