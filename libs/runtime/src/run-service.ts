@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig, type ServiceRole } from '@lattice/config';
 import { serviceNameFor, startTelemetry } from '@lattice/telemetry';
+import { collectStartupGarbage } from './collect-startup-garbage';
 
 const logger = new Logger('Lattice');
 
@@ -30,6 +31,7 @@ export async function runService(role?: ServiceRole): Promise<void> {
   // Loaded after tracing starts, so the HTTP, pg and ioredis instrumentations see these modules load.
   const { startLattice } = await import('./start-lattice');
   const lattice = await startLattice(config);
+  await collectStartupGarbage();
   logger.log(
     `Lattice (${config.role}) serving ${config.tenants.map((t) => t.serverName).join(', ')} on ${lattice.url}`,
   );

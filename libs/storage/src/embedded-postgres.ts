@@ -35,15 +35,11 @@ export async function startEmbeddedPostgres(dataDir: string, settings: string[])
   const options: PGliteServerOptions = { dataDir, settings, socketPath: join(host, `.s.PGSQL.${PORT}`) };
   // The compiled .js next to this file, or under jest the TypeScript source, which Node strips of its types and,
   // finding `import`, loads as an ES module (with a warning that the package does not say which it is).
-  // vm.measureMemory, which the thread uses to collect its start-up garbage, is experimental and says so once.
   const source = extname(__filename) === '.ts';
   const worker = new Worker(join(__dirname, `pglite-server${extname(__filename)}`), {
     name: 'pglite',
     workerData: options,
-    execArgv: [
-      '--disable-warning=ExperimentalWarning',
-      ...(source ? [...process.execArgv, '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'] : []),
-    ],
+    execArgv: source ? [...process.execArgv, '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'] : [],
   });
 
   let state: 'starting' | 'running' | 'stopping' = 'starting';
