@@ -1,3 +1,4 @@
+import { Agent, get } from 'node:http';
 import { FEDERATION_TRANSACTION_LIMIT_BYTES, JSON_BODY_LIMIT_BYTES, JSON_MAX_NESTING_DEPTH } from '../../libs/http/src';
 import { startEmbeddedServer } from '../support/embedded-server';
 
@@ -46,6 +47,17 @@ describe('client-server API errors and limits', () => {
   it('labels JSON answers application/json, without a charset parameter', async () => {
     const response = await fetch(`${server.url}/_matrix/client/v3/login`);
     expect(response.headers.get('content-type')).toBe('application/json');
+  });
+
+  it('keeps an idle connection open longer than proxies and clients keep theirs, so they close it first', async () => {
+    const hint = await new Promise<string | undefined>((resolve, reject) =>
+      get(`${server.url}/_matrix/client/versions`, { agent: new Agent({ keepAlive: true }) }, (response) => {
+        response.resume();
+        resolve(response.headers['keep-alive']);
+      }).on('error', reject),
+    );
+    // nginx keeps an upstream connection idle for 60 s by default.
+    expect(Number(/timeout=(\d+)/.exec(hint ?? '')?.[1])).toBeGreaterThan(60);
   });
 
   it('refuses an event over 65,536 bytes with M_TOO_LARGE and persists nothing', async () => {

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import { INestApplication, Type, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -38,7 +38,7 @@ export async function createMatrixHttpApp(
     // Keeps Fastify's request handler, so listenTls can serve the same routes on a second, TLS, port.
     serverFactory: (handler: RequestHandler) => {
       routing = handler;
-      return createServer(handler);
+      return keepingIdleConnections(createServer(handler));
     },
   });
   installMatrixHttpConventions(adapter.getInstance(), { accessLog: options.accessLog ?? true });
@@ -58,6 +58,19 @@ export async function createMatrixHttpApp(
 }
 
 type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/**
+ * How long an idle keep-alive connection stays open: longer than the idle timeouts of what reuses them (nginx's
+ * upstream keepalive_timeout, 60 s; clients follow the Keep-Alive hint), so they close first. With Node's 5 s a
+ * proxy or client sending on a connection the server was closing got a reset (a failed 20 MB upload in the tests,
+ * a 502 behind nginx). Fastify sets its own 72 s only on servers it creates, not those of a serverFactory.
+ */
+const IDLE_CONNECTION_MS = 72_000;
+
+function keepingIdleConnections<S extends Server>(server: S): S {
+  server.keepAliveTimeout = IDLE_CONNECTION_MS;
+  return server;
+}
 const routes = new WeakMap<NestFastifyApplication, RequestHandler>();
 
 /**
@@ -69,7 +82,7 @@ export async function listenTls(
   app: NestFastifyApplication,
   options: { host: string; port: number; cert: string; key: string },
 ): Promise<TlsServer> {
-  const server = createTlsServer({ cert: options.cert, key: options.key }, routes.get(app)!);
+  const server = keepingIdleConnections(createTlsServer({ cert: options.cert, key: options.key }, routes.get(app)!));
   await new Promise<void>((resolve, reject) =>
     server.once('error', reject).listen(options.port, options.host, () => resolve()),
   );
