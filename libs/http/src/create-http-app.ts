@@ -42,6 +42,13 @@ export async function createMatrixHttpApp(
     },
   });
   installMatrixHttpConventions(adapter.getInstance(), { accessLog: options.accessLog ?? true });
+  const servers = new Set<Server>();
+  // Fastify closes after Nest's shutdown hooks have run (long-polls answered, stores closed): a connection still
+  // open then has nothing left to be answered by, and server.close would wait for it up to IDLE_CONNECTION_MS.
+  adapter.getInstance().addHook('preClose', (done) => {
+    for (const server of [adapter.getHttpServer() as Server, ...servers]) server.closeAllConnections();
+    done();
+  });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger:
       options.logger === false
@@ -53,7 +60,7 @@ export async function createMatrixHttpApp(
   });
   app.useGlobalFilters(new MatrixExceptionFilter());
   app.useGlobalGuards(app.get(MatrixRequestGuard));
-  routes.set(app, routing!);
+  routes.set(app, { handler: routing!, servers });
   return app;
 }
 
@@ -71,7 +78,8 @@ function keepingIdleConnections<S extends Server>(server: S): S {
   server.keepAliveTimeout = IDLE_CONNECTION_MS;
   return server;
 }
-const routes = new WeakMap<NestFastifyApplication, RequestHandler>();
+/** Each app's request handler and the servers listenTls added, which close with it. */
+const routes = new WeakMap<NestFastifyApplication, { handler: RequestHandler; servers: Set<Server> }>();
 
 /**
  * Serves the app's routes over TLS on another port as well: the federation
@@ -82,7 +90,9 @@ export async function listenTls(
   app: NestFastifyApplication,
   options: { host: string; port: number; cert: string; key: string },
 ): Promise<TlsServer> {
-  const server = keepingIdleConnections(createTlsServer({ cert: options.cert, key: options.key }, routes.get(app)!));
+  const { handler, servers } = routes.get(app)!;
+  const server = keepingIdleConnections(createTlsServer({ cert: options.cert, key: options.key }, handler));
+  servers.add(server);
   await new Promise<void>((resolve, reject) =>
     server.once('error', reject).listen(options.port, options.host, () => resolve()),
   );
