@@ -50,14 +50,14 @@ describe('client-server API errors and limits', () => {
   });
 
   it('keeps an idle connection open longer than proxies and clients keep theirs, so they close it first', async () => {
-    const hint = await new Promise<string | undefined>((resolve, reject) =>
+    const hint = await new Promise<string>((resolve, reject) =>
       get(`${server.url}/_matrix/client/versions`, { agent: new Agent({ keepAlive: true }) }, (response) => {
         response.resume();
-        resolve(response.headers['keep-alive']);
+        resolve(String(response.headers['keep-alive']));
       }).on('error', reject),
     );
     // nginx keeps an upstream connection idle for 60 s by default.
-    expect(Number(/timeout=(\d+)/.exec(hint ?? '')?.[1])).toBeGreaterThan(60);
+    expect(Number(/timeout=(\d+)/.exec(hint)?.[1])).toBeGreaterThan(60);
   });
 
   it('refuses an event over 65,536 bytes with M_TOO_LARGE and persists nothing', async () => {
