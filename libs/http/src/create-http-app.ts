@@ -78,6 +78,7 @@ function keepingIdleConnections<S extends Server>(server: S): S {
   server.keepAliveTimeout = IDLE_CONNECTION_MS;
   return server;
 }
+
 /** Each app's request handler and the servers listenTls added, which close with it. */
 const routes = new WeakMap<NestFastifyApplication, { handler: RequestHandler; servers: Set<Server> }>();
 
