@@ -95,7 +95,6 @@ function installParamCheck(app: FastifyInstance): void {
   });
 }
 
-/** Installs the Matrix HTTP conventions on a Fastify instance before routes are registered. */
 /**
  * JSON answers say `application/json`, as the spec's examples do, without
  * Fastify's `; charset=utf-8`: JSON is UTF-8 by definition (RFC 8259), and
@@ -110,6 +109,7 @@ function installJsonContentType(app: FastifyInstance): void {
   });
 }
 
+/** Installs the Matrix HTTP conventions on a Fastify instance before routes are registered. */
 export function installMatrixHttpConventions(
   app: FastifyInstance,
   options: { accessLog: boolean } = { accessLog: true },

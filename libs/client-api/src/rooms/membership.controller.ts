@@ -296,11 +296,6 @@ export class MembershipController {
   }
 
   /**
-   * A user of another server: the invite is built and authorised here, sent
-   * to their server to countersign (with the room's stripped state), and
-   * then persisted by the room-server like any event from elsewhere.
-   */
-  /**
    * Declines an invite to a room this server is not in: a leave through the
    * inviter's server (server-server-api "Leaving Rooms (Rejecting
    * Invites)"). If that server cannot be reached or refuses, the user still

@@ -552,11 +552,9 @@ export class RoomStore {
    * refuses writers whose lease epoch is older than the room's last
    * writer's, and heads that no longer match the stored extremities (a
    * previous owner of the partition wrote after this head was loaded).
-   */
-  /**
-   * Fencing, and the allocation of the `positions` events positions the
-   * write needs (returns the first; 0 when none), which shares the
-   * extremities check's statement: one round trip fewer per batch.
+   * Allocates the `positions` events positions the write needs (returns the
+   * first; 0 when none) in the extremities check's statement: one round trip
+   * fewer per batch.
    */
   private async fence(tx: Prisma.TransactionClient, writes: RoomWrite[], positions = 0): Promise<bigint> {
     const roomNids = writes.map((w) => w.head.roomNid).sort((a, b) => a - b);
