@@ -73,10 +73,12 @@ export function deviceFlows(start: () => Promise<RunningServer>): void {
 
   it('a rename is a device-list change for room-mates', async () => {
     const [owner, mate] = await Promise.all([register('devices-rename-owner'), register('devices-rename-mate')]);
-    const { body } = await call(owner, 'POST', '/createRoom', { preset: 'public_chat' });
-    await call(mate, 'POST', `/join/${encodeURIComponent(body.room_id as string)}`, {});
+    const created = await call(owner, 'POST', '/createRoom', { preset: 'public_chat' });
+    expect(created.status).toBe(200);
+    const joined = await call(mate, 'POST', `/join/${encodeURIComponent(created.body.room_id as string)}`, {});
+    expect(joined.status).toBe(200);
     const since = (await sync(mate)).next_batch;
-    await call(owner, 'PUT', `/devices/${owner.deviceId}`, { display_name: 'Tablet' });
+    expect((await call(owner, 'PUT', `/devices/${owner.deviceId}`, { display_name: 'Tablet' })).status).toBe(200);
     expect((await sync(mate, since)).device_lists.changed).toContain(owner.userId);
   });
 
