@@ -119,7 +119,7 @@ const COUNTS = `WITH asked AS (
       FROM receipts rc JOIN events e ON e.event_id = rc.event_id
      WHERE rc.user_id = ANY($1::text[]) AND rc.room_id = ANY($2::text[]) AND rc.receipt_type IN ('m.read', 'm.read.private')
      GROUP BY rc.user_id, rc.room_id, rc.thread_id),
-  floors AS (
+  floors AS MATERIALIZED (
     SELECT a.user_id, a.room_id, a.since, f.floor, t.thread_floors,
            a.since >= 0 AND a.floor = f.floor AND a.thread_floors = t.thread_floors AS added
       FROM asked a
