@@ -94,14 +94,26 @@ describe('push evaluation off the send path', () => {
         .map((p) => p.pushkey)
         .sort(),
     ).toEqual(['chunk-0', 'chunk-1', 'chunk-2', 'chunk-3']);
-    for (const member of members) {
-      const sync = (await (
-        await fetch(`${server.url}/_matrix/client/v3/sync`, {
-          headers: { authorization: `Bearer ${member.getAccessToken()}` },
-        })
-      ).json()) as { rooms: { join: Record<string, { unread_notifications: unknown }> } };
-      expect(sync.rooms.join[roomId].unread_notifications).toEqual({ notification_count: 1, highlight_count: 0 });
-    }
+    const counts = () =>
+      Promise.all(
+        members.map(async (member) => {
+          const sync = (await (
+            await fetch(`${server.url}/_matrix/client/v3/sync`, {
+              headers: { authorization: `Bearer ${member.getAccessToken()}` },
+            })
+          ).json()) as { rooms: { join: Record<string, { unread_notifications: unknown }> } };
+          return sync.rooms.join[roomId].unread_notifications;
+        }),
+      );
+    expect(await counts()).toEqual(members.map(() => ({ notification_count: 1, highlight_count: 0 })));
+    // The counts just read are kept: the next message's rows, again in several statements, are added to them.
+    const { event_id: second } = await alice.sendTextMessage(roomId, 'and again');
+    await eventually(
+      'a push of the second message for every member',
+      () => gateway.received.filter((p) => p.notification.event_id === second).length >= members.length,
+      20_000,
+    );
+    expect(await counts()).toEqual(members.map(() => ({ notification_count: 2, highlight_count: 0 })));
   });
 
   it('evaluates at start the events committed before the process stopped without evaluating them, and pushes each once', async () => {

@@ -152,11 +152,14 @@ export class NotificationRecorder {
   /**
    * Writes the rows rowsPerStatement at a time, each chunk one statement (atomic without a transaction's round trips),
    * yielding to the event loop between chunks so that a room of 10,000 members does not hold the database (the
-   * embedded one runs in this process's thread) or the event loop from the sends in the meantime. The first
-   * chunk allocates a notifications position per event that notifies; each inserts its rows and queues the
-   * pushes of the rows newly inserted; the last moves each room's evaluated position, so a process that stops
-   * between chunks evaluates the events again and the (user, event) key writes and pushes only what was
-   * missing. Returns the position of each room's last event that notifies, and how many pushes were queued.
+   * embedded one runs in this process's thread) or the event loop from the sends in the meantime. Each chunk
+   * allocates the notifications positions of the events it has rows of, so every row commits with its position:
+   * a reader that sees the stream at N has every row up to N and none after (UnreadCounts counts on this; positions
+   * allocated by the first chunk for the rows of later ones would commit after rows of higher positions). Each
+   * chunk inserts its rows and queues the pushes of the rows newly inserted; the last moves each room's evaluated
+   * position, so a process that stops between chunks evaluates the events again and the (user, event) key writes
+   * and pushes only what was missing. Returns the position of each room's last event that notifies, and how many
+   * pushes were queued.
    */
   private async write(
     evaluated: EvaluatedEvent[],
@@ -173,34 +176,28 @@ export class NotificationRecorder {
     const rows = evaluated.flatMap(({ event, threadId, rows }, ordinal) =>
       rows.map((row) => ({ ...row, event, threadId, ordinal })),
     );
-    let last: bigint | undefined;
+    const positions = new Map<string, bigint>();
     let queued = 0;
     for (let at = 0; at < rows.length; at += this.rowsPerStatement) {
       if (at > 0) await setImmediate();
       const final = at + this.rowsPerStatement >= rows.length;
-      const written = await this.writeChunk(
-        rows.slice(at, at + this.rowsPerStatement),
-        evaluated.length,
-        last,
-        final ? progress : [],
-      );
-      last = BigInt(written.last);
+      const chunk = rows.slice(at, at + this.rowsPerStatement);
+      const written = await this.writeChunk(chunk, final ? progress : []);
+      // Later chunks allocate higher positions: a room's last event that notifies is set last.
+      for (const row of chunk) positions.set(row.event.roomId, written.first + BigInt(row.ordinal - chunk[0].ordinal));
       queued += written.queued;
     }
-    const first = firstAllocated(last!, evaluated.length);
-    const positions = new Map(evaluated.map(({ event }, ordinal) => [event.roomId, first + BigInt(ordinal)]));
     return { positions, queued };
   }
 
-  /** One chunk of write's rows; `last` is the last position the first chunk allocated (undefined: allocate). */
+  /** One chunk of write's rows (in event order): allocates a position per event among them. */
   private async writeChunk(
     rows: Array<NotificationRow & { event: OutputRoomEvent; threadId: string; ordinal: number }>,
-    events: number,
-    last: bigint | undefined,
     progress: Array<{ roomId: string; streamPos: bigint }>,
-  ): Promise<{ last: bigint; queued: number }> {
+  ): Promise<{ first: bigint; queued: number }> {
+    const events = rows[rows.length - 1].ordinal - rows[0].ordinal + 1;
     const [written] = await this.db.$queryRawUnsafe<Array<{ last: bigint; queued: number }>>(
-      `WITH alloc AS (${last === undefined ? allocationSql("'notifications'", '$13::bigint') : 'SELECT $14::bigint AS position'}),
+      `WITH alloc AS (${allocationSql("'notifications'", '$13::bigint')}),
        ins AS (
          INSERT INTO event_push_actions (user_id, event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos)
          SELECT u.user_id, u.event_id, u.room_id, u.stream_pos, u.thread_id, u.notify, u.highlight, u.actions, $10,
@@ -226,14 +223,13 @@ export class NotificationRecorder {
       rows.map((r) => r.notify),
       rows.map((r) => r.highlight),
       rows.map((r) => r.actions),
-      rows.map((r) => r.ordinal),
+      rows.map((r) => r.ordinal - rows[0].ordinal),
       BigInt(Date.now()),
       progress.map((p) => p.roomId),
       progress.map((p) => p.streamPos),
       events,
-      ...(last === undefined ? [] : [last]),
     );
-    return { last: BigInt(written.last), queued: written.queued };
+    return { first: firstAllocated(written.last, events), queued: written.queued };
   }
 
   private async displayName(roomId: string, userId: string): Promise<string | undefined> {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import type { PushAction } from '@lattice/push-rules';
-import { ForegroundWork, PRISMA, unreadNotificationCounts, type PrismaClient } from '@lattice/storage';
+import { ForegroundWork, PRISMA, UnreadCounts, type PrismaClient } from '@lattice/storage';
 import { GatewayError, PushGatewayClient } from './push-gateway-client';
 import { notificationBody, type PushedEvent, type PusherTarget } from './push-payload';
 
@@ -62,6 +62,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
     @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
     private readonly gateway: PushGatewayClient,
     private readonly foreground: ForegroundWork,
+    private readonly unread: UnreadCounts,
   ) {}
 
   onModuleInit(): void {
@@ -181,7 +182,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   /** The badge (push-gateway-api `counts.unread`): each user's unread notifications, read once per round for all the round's users. */
   private async unreadCounts(userIds: string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
-    for (const c of await unreadNotificationCounts(this.db, userIds))
+    for (const c of await this.unread.ofUsers(userIds))
       counts.set(c.userId, (counts.get(c.userId) ?? 0) + c.notificationCount);
     return counts;
   }

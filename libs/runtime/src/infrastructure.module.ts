@@ -23,6 +23,7 @@ import {
   POSITION_CACHE,
   PRISMA,
   PRISMA_PROVIDER,
+  UnreadCounts,
   type Database,
   type PositionCache,
   type PrismaClient,
@@ -39,7 +40,7 @@ export interface Infrastructure {
 
 /**
  * What every service module may inject: configuration, database, its Prisma
- * client (PRISMA), bus, position cache, the shared libraries' stores (accounts
+ * client (PRISMA), bus, position cache, the unread counts (UnreadCounts, kept per process), the shared libraries' stores (accounts
  * and device lists, the per-user streams, room reads under each caller's token), our signing keys, other servers' keys, the
  * federation client, the tenants (the configuration file's, kept current with the tenants table) and
  * their application services (registrations, the client that calls them).
@@ -61,6 +62,7 @@ export class InfrastructureModule {
       { provide: BUS, useValue: infra.bus },
       { provide: POSITION_CACHE, useValue: infra.positions },
       ForegroundWork,
+      UnreadCounts,
       {
         provide: ACCOUNT_STORE_OPTIONS,
         useFactory: (config: LatticeConfig): AccountStoreOptions => ({

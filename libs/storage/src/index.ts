@@ -9,4 +9,5 @@ export * from './bus-layout';
 export * from './position-cache';
 export * from './room-restrictions';
 export * from './notification-counts';
+export * from './unread-counts';
 export * from './foreground-work';

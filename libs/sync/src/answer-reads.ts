@@ -1,13 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DeviceKeyCounts } from '@lattice/accounts';
 import { SYNC_ROOM_READS, type SyncRoomReads } from '@lattice/rooms';
-import {
-  PRISMA,
-  roomsWithNewNotifications,
-  unreadNotificationCounts,
-  type PrismaClient,
-  type UnreadCount,
-} from '@lattice/storage';
+import { PRISMA, roomsWithNewNotifications, UnreadCounts, type PrismaClient, type UnreadCount } from '@lattice/storage';
 import { DeviceListReader, type MembershipChange } from '@lattice/streams';
 import { KeptKeyCounts } from './streams/kept-key-counts';
 import { TickBatch } from './tick-batch';
@@ -57,6 +51,7 @@ export class AnswerReads {
     rooms: SlidingRoomReader,
     keyCounts: KeptKeyCounts,
     deviceLists: DeviceListReader,
+    unreadCounts: UnreadCounts,
   ) {
     this.userRooms = new TickBatch(async (userIds) => {
       const read = await reader.roomsOfUsers(userIds, ALL_MEMBERSHIPS);
@@ -64,10 +59,8 @@ export class AnswerReads {
     });
     this.newNotifications = new TickBatch((ranges) => roomsWithNewNotifications(db, ranges));
     this.unread = new TickBatch(async (asks) => {
-      const counts = await unreadNotificationCounts(
-        db,
-        [...new Set(asks.map((a) => a.userId))],
-        [...new Set(asks.flatMap((a) => a.roomIds))],
+      const counts = await unreadCounts.ofRooms(
+        asks.flatMap(({ userId, roomIds }) => roomIds.map((roomId) => ({ userId, roomId }))),
       );
       return asks.map(({ userId, roomIds }) => {
         const asked = new Set(roomIds);

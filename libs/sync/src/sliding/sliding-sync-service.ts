@@ -2,13 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { PresenceState } from '@lattice/contracts';
 import type { JsonObject } from '@lattice/protocol';
 import { toClientEvent, type StoredEvent } from '@lattice/rooms';
-import {
-  PRISMA,
-  POSITION_CACHE,
-  unreadNotificationCounts,
-  type PrismaClient,
-  type PositionCache,
-} from '@lattice/storage';
+import { PRISMA, POSITION_CACHE, UnreadCounts, type PrismaClient, type PositionCache } from '@lattice/storage';
 import { currentPosition } from '../positions/current-position';
 import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } from '@lattice/streams';
 import { SyncService } from '../sync-service';
@@ -71,6 +65,7 @@ export class SlidingSyncService {
     private readonly extensions: SlidingExtensions,
     @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
+    private readonly unread: UnreadCounts,
   ) {}
 
   async handle(request: SlidingSyncRequest): Promise<JsonObject> {
@@ -359,7 +354,7 @@ export class SlidingSyncService {
   ): Promise<Map<string, { notification_count: number; highlight_count: number }>> {
     if (roomIds.length === 0) return new Map();
     await this.sync.pushEvaluation.settled(awaited, signal);
-    const counts = await unreadNotificationCounts(this.db, [userId], roomIds);
+    const counts = await this.unread.ofRooms(roomIds.map((roomId) => ({ userId, roomId })));
     const byRoom = new Map(roomIds.map((id) => [id, { notification_count: 0, highlight_count: 0 }]));
     // MSC4186 RoomResult: the main timeline's; threads' notifications are not included.
     for (const c of counts) {
