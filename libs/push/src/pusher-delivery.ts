@@ -65,7 +65,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => this.wake(), SWEEP_MS);
+    this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
     this.timer.unref();
   }
 
@@ -95,6 +95,23 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
           this.wake();
         }
       });
+  }
+
+  /**
+   * A round if a push is due. Asked first by the outbox's index, as the claim walks every pusher looking for one
+   * (~15 ms of the embedded database with 10,000 pushers and nothing due, once a second, that sends waited behind).
+   */
+  private async sweep(): Promise<void> {
+    if (this.running || this.stopped) return;
+    try {
+      const due = await this.db.pushOutbox.findFirst({
+        where: { nextAttemptTs: { lte: BigInt(Date.now()) } },
+        select: { id: true },
+      });
+      if (due) this.wake();
+    } catch (e) {
+      this.logger.warn(`push sweep failed: ${(e as Error).message}`);
+    }
   }
 
   private async deliverDue(): Promise<void> {
