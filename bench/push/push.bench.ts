@@ -54,6 +54,7 @@ interface FilledRoom {
  * on Postgres the database lattice_bench_push_kept_<members>) with its room and members' tokens
  * (<server>-<members>.json), and a later run of the same size uses it instead of filling the room again (10,000
  * joins take minutes to hours on a loaded machine). Without the file, what was kept is wiped and filled anew.
+ * LATTICE_BENCH_PUSH_KEPT_DATABASE names another database for lattice-pg (a copy, so a broken run spares the original).
  */
 const KEEP = process.env.LATTICE_BENCH_PUSH_KEEP;
 
@@ -402,7 +403,7 @@ async function start(name: ServerName): Promise<PushTarget | undefined> {
       return startLatticeTarget({ postgresUrl: databaseUrl, cleanup: () => dropScratchDatabase(databaseUrl) });
     }
     const databaseUrl = new URL(postgresUrl);
-    databaseUrl.pathname = `/lattice_bench_push_kept_${MEMBERS}`;
+    databaseUrl.pathname = `/${process.env.LATTICE_BENCH_PUSH_KEPT_DATABASE ?? `lattice_bench_push_kept_${MEMBERS}`}`;
     if (!reused) await dropScratchDatabase(databaseUrl.toString());
     await createDatabaseIfMissing(databaseUrl);
     return startLatticeTarget({ postgresUrl: databaseUrl.toString(), keptRoom });
