@@ -108,7 +108,8 @@ function post({ url, addresses, body }: GatewayRequest): Promise<{ rejected: str
   });
 }
 
-parentPort!.on('message', async ({ batch, requests }: GatewayBatch) => {
+/** Answers a batch once each of its requests has its outcome. */
+async function answer({ batch, requests }: GatewayBatch): Promise<void> {
   const settled = await Promise.allSettled(requests.map(post));
   const outcomes = settled.map((s): GatewayOutcome => {
     if (s.status === 'fulfilled') return s.value;
@@ -116,4 +117,6 @@ parentPort!.on('message', async ({ batch, requests }: GatewayBatch) => {
     return { error: e.message, retry: e instanceof Failure ? e.retry : true };
   });
   parentPort!.postMessage({ batch, outcomes } satisfies GatewayBatchOutcome);
-});
+}
+
+parentPort!.on('message', (batch: GatewayBatch) => void answer(batch));
