@@ -28,7 +28,10 @@ const SERIES_INTERVAL_MS = 500;
 const PROBE_INTERVAL_MS = 50;
 /** Requests in flight at once while the room fills (joins of one room are ordered by the server anyway). */
 const CONCURRENCY = 16;
-/** Accounts made at once through the account store: each is a transaction, and more wait past Prisma's limit on a busy machine. */
+/**
+ * Accounts made at once through the account store, and pushers set at once: each is a transaction, and more wait
+ * past Prisma's limit on a busy machine (16 pushers at once failed on the embedded database at a load of 14).
+ */
 const ACCOUNT_CONCURRENCY = 4;
 const WAIT_MS = 1_200_000;
 const SERVERS = ['lattice-embedded', 'lattice-pg', 'synapse'] as const;
@@ -51,6 +54,7 @@ interface FilledRoom {
  * on Postgres the database lattice_bench_push_kept_<members>) with its room and members' tokens
  * (<server>-<members>.json), and a later run of the same size uses it instead of filling the room again (10,000
  * joins take minutes to hours on a loaded machine). Without the file, what was kept is wiped and filled anew.
+ * LATTICE_BENCH_PUSH_KEPT_DATABASE names another database for lattice-pg (a copy, so a broken run spares the original).
  */
 const KEEP = process.env.LATTICE_BENCH_PUSH_KEEP;
 
@@ -170,16 +174,20 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
   const { roomId } = room;
   const [sender, ...others] = room.members;
   if (!reused)
-    await inParallel(CONCURRENCY, others, (m, i) =>
-      call(target.url, m, 'POST', '/pushers/set', {
-        kind: 'http',
-        app_id: 'org.example.bench',
-        app_display_name: 'Bench',
-        device_display_name: 'Phone',
-        pushkey: `key${i}`,
-        lang: 'en',
-        data: { url: gateway.url, format: 'event_id_only' },
-      }),
+    await inParallel(ACCOUNT_CONCURRENCY, others, (m, i) =>
+      // Again if it failed: even 4 at once timed out waiting for a transaction on the embedded database at a load
+      // of 40, losing a room of 10,000 filled over half an hour; setting a pusher twice sets it once.
+      retried(() =>
+        call(target.url, m, 'POST', '/pushers/set', {
+          kind: 'http',
+          app_id: 'org.example.bench',
+          app_display_name: 'Bench',
+          device_display_name: 'Phone',
+          pushkey: `key${i}`,
+          lang: 'en',
+          data: { url: gateway.url, format: 'event_id_only' },
+        }),
+      ),
     );
   // Kept once its pushers are set: a run that stopped before has nothing of it to reuse.
   if (!reused && target.keptRoom) writeFileSync(target.keptRoom, JSON.stringify(room));
@@ -207,7 +215,7 @@ async function measure(name: string, target: PushTarget, gateway: GatewayProcess
     });
   const allPushed = async (eventIds: string[]) =>
     until('every push at the gateway', async () =>
-      Object.values(await gateway.arrivals(eventIds)).every((times) => times.length >= recipients),
+      Object.values(await gateway.counts(eventIds)).every((count) => count >= recipients),
     );
 
   const start = performance.now();
@@ -287,7 +295,8 @@ async function fill(name: string, target: PushTarget, results: Record<string, nu
   const joining = performance.now();
   let window = joining;
   await inParallel(CONCURRENCY, others, async (m, i) => {
-    await call(target.url, m, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
+    // Again if it failed (a transaction that waited too long on a loaded machine): joining twice joins once.
+    await retried(() => call(target.url, m, 'POST', `/join/${encodeURIComponent(roomId)}`, {}));
     if ((i + 1) % 1000 === 0) {
       const rate = Math.round(1000 / ((performance.now() - window) / 1000));
       window = performance.now();
@@ -356,6 +365,17 @@ async function steadySends(
   return { sentAt, latencies, waits: { eventLoopP99: Math.round(delay.percentile(99) / 1e5) / 10, poolWaiting } };
 }
 
+async function retried<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, 1_000 * attempt));
+    }
+  }
+}
+
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + WAIT_MS;
   while (!(await check())) {
@@ -383,7 +403,7 @@ async function start(name: ServerName): Promise<PushTarget | undefined> {
       return startLatticeTarget({ postgresUrl: databaseUrl, cleanup: () => dropScratchDatabase(databaseUrl) });
     }
     const databaseUrl = new URL(postgresUrl);
-    databaseUrl.pathname = `/lattice_bench_push_kept_${MEMBERS}`;
+    databaseUrl.pathname = `/${process.env.LATTICE_BENCH_PUSH_KEPT_DATABASE ?? `lattice_bench_push_kept_${MEMBERS}`}`;
     if (!reused) await dropScratchDatabase(databaseUrl.toString());
     await createDatabaseIfMissing(databaseUrl);
     return startLatticeTarget({ postgresUrl: databaseUrl.toString(), keptRoom });

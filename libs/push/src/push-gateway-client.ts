@@ -1,8 +1,17 @@
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
-import { AddressPolicy, assertAllowedLiteral, guardedLookup } from '@lattice/outbound';
+import { AddressPolicy, assertAllowedLiteral, guardedLookup, RefusedDestinationError } from '@lattice/outbound';
+import type {
+  GatewayBatch,
+  GatewayBatchOutcome,
+  GatewayOutcome,
+  GatewayRequest,
+  GatewayThreadOptions,
+} from './gateway-thread';
 
 /** A push gateway's answer: the pushkeys it refuses from now on (push-gateway-api "POST /_matrix/push/v1/notify"). */
 export interface GatewayAnswer {
@@ -19,92 +28,140 @@ export class GatewayError extends Error {
   }
 }
 
-/** Gateway answers are a list of pushkeys: anything larger is not one. */
-const MAX_ANSWER_BYTES = 1024 * 1024;
+/** With nothing to send for this long, the thread ends (it is started again by the next push): idle memory. */
+const IDLE_MS = 60_000;
+
+interface Pending {
+  url: string;
+  body: string;
+  settle: (outcome: GatewayOutcome) => void;
+}
 
 /**
  * POSTs notifications to push gateways. Their URLs come from clients, so
  * every connection goes through the outbound address policy (as
  * federation's do): a pusher cannot point this server at its own network.
+ * The requests go on a thread of their own (gateway-thread.ts), the ones
+ * asked for in one turn of the event loop as one message: the thread
+ * connects only to the addresses the policy allowed here.
  */
 @Injectable()
 export class PushGatewayClient implements OnModuleDestroy {
+  private readonly logger = new Logger(PushGatewayClient.name);
   private readonly addresses: AddressPolicy;
+  private readonly lookup: ReturnType<typeof guardedLookup>;
   private readonly timeoutMs: number;
-  /** Kept-alive connections: a room's pushes go to a few gateways, thousands at a time. */
-  private readonly agents = {
-    http: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-    https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
-  };
+  private thread: Worker | undefined;
+  private idle: NodeJS.Timeout | undefined;
+  private queued: Pending[] = [];
+  private nextBatch = 0;
+  /** Batches sent to the thread and not answered yet. */
+  private readonly inFlight = new Map<number, { thread: Worker; pending: Pending[] }>();
 
   constructor(@Inject(LATTICE_CONFIG) config: LatticeConfig) {
     this.addresses = new AddressPolicy(config.outbound);
+    this.lookup = guardedLookup(this.addresses, dnsLookup);
     this.timeoutMs = config.push.gatewayTimeoutMs;
   }
 
-  onModuleDestroy(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+  async onModuleDestroy(): Promise<void> {
+    clearTimeout(this.idle);
+    const thread = this.thread;
+    this.thread = undefined;
+    await thread?.terminate();
   }
 
   notify(url: string, body: unknown): Promise<GatewayAnswer> {
-    const target = new URL(url);
-    const payload = Buffer.from(JSON.stringify(body));
-    const secure = target.protocol === 'https:';
-    const request = secure ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      try {
-        assertAllowedLiteral(this.addresses, target.hostname.replace(/^\[|\]$/g, ''));
-      } catch (e) {
-        return reject(new GatewayError((e as Error).message, false));
-      }
-      const req = request(
-        target,
-        {
-          method: 'POST',
-          agent: secure ? this.agents.https : this.agents.http,
-          lookup: guardedLookup(this.addresses),
-          headers: { 'content-type': 'application/json', 'content-length': String(payload.length) },
-          timeout: this.timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_ANSWER_BYTES)
-              req.destroy(new GatewayError(`the answer of ${target.host} is too large`, true));
-            else chunks.push(chunk);
-          });
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            // 429 and 5xx are passing trouble; any other refusal means this notification will never be taken.
-            if (status < 200 || status >= 300)
-              return reject(new GatewayError(`${target.host} answered ${status}`, status === 429 || status >= 500));
-            try {
-              const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { rejected?: unknown };
-              resolve({
-                rejected: Array.isArray(answer.rejected)
-                  ? answer.rejected.filter((k): k is string => typeof k === 'string')
-                  : [],
-              });
-            } catch {
-              // A 2xx is acceptance; the body only matters for naming rejected pushkeys.
-              resolve({ rejected: [] });
-            }
-          });
-          res.on('error', (e) => reject(new GatewayError(e.message, true)));
-        },
-      );
-      req.on('timeout', () =>
-        req.destroy(new GatewayError(`${target.host} did not answer within ${this.timeoutMs} ms`, true)),
-      );
-      req.on('error', (e) =>
-        reject(
-          e instanceof GatewayError ? e : new GatewayError(e.message, !e.message.startsWith('Refused to connect')),
-        ),
-      );
-      req.end(payload);
+      const settle = (outcome: GatewayOutcome) =>
+        'error' in outcome ? reject(new GatewayError(outcome.error, outcome.retry)) : resolve(outcome);
+      this.queued.push({ url, body: JSON.stringify(body), settle });
+      if (this.queued.length === 1) setImmediate(() => void this.flush());
     });
+  }
+
+  /**
+   * Sends what was asked for since the last flush as one batch, each host's addresses looked up once for all of
+   * its requests; a request to a refused address fails here.
+   */
+  private async flush(): Promise<void> {
+    const queued = this.queued;
+    this.queued = [];
+    const hosts = new Map<string, Promise<LookupAddress[]>>();
+    const sendable: Array<{ pending: Pending; request: GatewayRequest }> = [];
+    for (const pending of queued) {
+      try {
+        const host = new URL(pending.url).hostname.replace(/^\[|\]$/g, '');
+        if (!hosts.has(host)) hosts.set(host, this.allowed(host));
+        sendable.push({
+          pending,
+          request: { url: pending.url, addresses: await hosts.get(host)!, body: pending.body },
+        });
+      } catch (e) {
+        const message = (e as Error).message;
+        pending.settle({ error: message, retry: !(e instanceof RefusedDestinationError) });
+      }
+    }
+    if (sendable.length === 0) return;
+    const thread = this.running();
+    const batch = this.nextBatch++;
+    this.inFlight.set(batch, { thread, pending: sendable.map((s) => s.pending) });
+    clearTimeout(this.idle);
+    thread.postMessage({ batch, requests: sendable.map((s) => s.request) } satisfies GatewayBatch);
+  }
+
+  /** The addresses of the host that the policy allows: none for an allowed IP literal (sockets do not look those up). */
+  private allowed(host: string): Promise<LookupAddress[]> {
+    try {
+      assertAllowedLiteral(this.addresses, host);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    if (isIP(host)) return Promise.resolve([]);
+    return new Promise((resolve, reject) =>
+      this.lookup(host, { all: true }, (error, addresses) =>
+        error ? reject(error) : resolve(addresses as LookupAddress[]),
+      ),
+    );
+  }
+
+  private running(): Worker {
+    if (this.thread) return this.thread;
+    // The compiled .js next to this file, or under jest the TypeScript source, which Node strips of its types.
+    const source = extname(__filename) === '.ts';
+    const thread = new Worker(join(__dirname, `gateway-thread${extname(__filename)}`), {
+      name: 'push-gateway',
+      workerData: { timeoutMs: this.timeoutMs } satisfies GatewayThreadOptions,
+      execArgv: source ? [...process.execArgv, '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'] : [],
+    });
+    thread.on('message', ({ batch, outcomes }: GatewayBatchOutcome) => {
+      const sent = this.inFlight.get(batch);
+      this.inFlight.delete(batch);
+      sent?.pending.forEach((p, i) => p.settle(outcomes[i]));
+      if (this.inFlight.size === 0 && this.queued.length === 0) this.idleStop(thread);
+    });
+    thread.on('error', (e) => this.logger.warn(`the push gateway thread failed: ${e.message}`));
+    // A thread that ended leaves its batches unanswered: they fail as a gateway that did not answer, and are retried.
+    thread.on('exit', () => {
+      if (this.thread === thread) this.thread = undefined;
+      for (const [batch, sent] of this.inFlight) {
+        if (sent.thread !== thread) continue;
+        this.inFlight.delete(batch);
+        for (const p of sent.pending) p.settle({ error: 'the push gateway thread ended', retry: true });
+      }
+    });
+    thread.unref();
+    this.thread = thread;
+    return thread;
+  }
+
+  private idleStop(thread: Worker): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => {
+      if (this.thread !== thread || this.inFlight.size > 0) return;
+      this.thread = undefined;
+      void thread.terminate();
+    }, IDLE_MS);
+    this.idle.unref();
   }
 }

@@ -13,6 +13,7 @@ describe('ForegroundWork', () => {
 
   it('holds background work until the foreground work under way is done', async () => {
     const work = new ForegroundWork();
+    work.maxWaitMs = 60_000;
     const send = deferred();
     const sending = work.during(() => send.promise);
     let background = false;
@@ -27,6 +28,7 @@ describe('ForegroundWork', () => {
 
   it('does not hold background work for foreground work that started after it asked', async () => {
     const work = new ForegroundWork();
+    work.maxWaitMs = 60_000;
     const first = deferred();
     const later = deferred();
     void work.during(() => first.promise);
@@ -40,6 +42,20 @@ describe('ForegroundWork', () => {
     ]);
     expect(waitedFor).toBe('the first only');
     later.resolve();
+  });
+
+  it('holds background work for long foreground work once, not at every turn', async () => {
+    const work = new ForegroundWork();
+    work.maxWaitMs = 200;
+    const join = deferred();
+    void work.during(() => join.promise);
+    await work.turn();
+    const waitedFor = await Promise.race([
+      work.turn().then(() => 'not again'),
+      new Promise((r) => setTimeout(() => r('again'), 100)),
+    ]);
+    expect(waitedFor).toBe('not again');
+    join.resolve();
   });
 
   it('passes foreground failures to their caller and still lets background work go', async () => {

@@ -1,9 +1,6 @@
 import { setImmediate } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 
-/** The longest background work waits for foreground work before going ahead anyway: a room input can take seconds (a join through another server), and push must not wait that out. */
-const MAX_WAIT_MS = 100;
-
 /**
  * Foreground work first, within one process. A send's statements queue on
  * the same database as the push service's (embedded: one session running
@@ -14,14 +11,23 @@ const MAX_WAIT_MS = 100;
  * (+156 ms p99 embedded, +262 ms on Postgres). Foreground work (room input:
  * sends, joins, state) marks itself with `during`; background work asks
  * `turn` before each of its statements or batches and goes once the
- * foreground work under way has finished. Work that starts later is not
- * waited for, so a steady stream of sends slows background work down but
- * never stops it. It is an order within this process only: in services mode
- * the push service has a process (and database connections) of its own.
+ * foreground work under way has finished, or has run maxWaitMs. Work that
+ * starts later is not waited for, so a steady stream of sends slows
+ * background work down but never stops it, and work that runs long holds it
+ * up once, not at every turn. It is an order within this process only: in
+ * services mode the push service has a process (and database connections)
+ * of its own.
  */
 @Injectable()
 export class ForegroundWork {
-  private readonly underway = new Set<Promise<unknown>>();
+  /**
+   * The longest background work waits for one piece of foreground work, counted from when that work started: a
+   * room input can take seconds (a join through another server), and push must not wait that out, nor wait it out
+   * again at each of its statements.
+   */
+  maxWaitMs = 100;
+  /** Foreground work under way (settling, never rejecting), with when background work stops waiting for it. */
+  private readonly underway = new Map<Promise<unknown>, number>();
 
   /** Runs foreground work: background work asking for its turn meanwhile waits for it. */
   during<T>(work: () => Promise<T>): Promise<T> {
@@ -30,22 +36,26 @@ export class ForegroundWork {
       () => undefined,
       () => undefined,
     );
-    this.underway.add(settled);
+    this.underway.set(settled, performance.now() + this.maxWaitMs);
     void settled.then(() => this.underway.delete(settled));
     return running;
   }
 
   /**
    * For background work, before each statement or batch: lets what arrived meanwhile (a request) start first, then
-   * resolves when no foreground work is under way, or once what is under way now is done.
+   * resolves when no foreground work is under way, or once what is under way now is done or has had its maxWaitMs.
    */
   async turn(): Promise<void> {
     await setImmediate();
-    if (this.underway.size === 0) return;
+    const now = performance.now();
+    const waited = [...this.underway].filter(([, until]) => until > now);
+    if (waited.length === 0) return;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all(this.underway),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, MAX_WAIT_MS))),
+      Promise.all(waited.map(([settled]) => settled)),
+      new Promise<void>(
+        (resolve) => (timer = setTimeout(resolve, Math.max(...waited.map(([, until]) => until)) - now)),
+      ),
     ]);
     clearTimeout(timer);
   }
