@@ -7,6 +7,7 @@ import { migrate } from './migrate';
 import { startAutoAnalyze } from './embedded-analyze';
 import { initialiseEmbeddedDataDir } from './embedded-initdb';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { releaseQueryCompilerSource } from './release-query-compiler-source';
 import type { SqlExecutor } from './sql-executor';
 
 /** For the failures below that are deliberately gone past (see each one's message). */
@@ -47,6 +48,9 @@ const MIGRATION_LOCK = 7_415_012;
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   const db = config.kind === 'embedded' ? await openEmbedded(config.dataDir) : openPostgres(config.url);
   await migrate(db.sql);
+  // Connecting loads Prisma's query compiler, whose source can then be let go.
+  await db.prisma.$connect();
+  releaseQueryCompilerSource();
   return db;
 }
 
