@@ -1,7 +1,5 @@
-import { context, trace } from '@opentelemetry/api';
-import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { Logger } from '@nestjs/common';
-import { httpRequestDuration, httpRequests, logContext } from '@lattice/telemetry';
+import { httpRequestDuration, httpRequests, logContext, nameServerSpan } from '@lattice/telemetry';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MatrixRequest } from './request-context';
 
@@ -18,13 +16,7 @@ const access = new Logger('Access');
 export function installRequestObservation(app: FastifyInstance, options: { accessLog: boolean }): void {
   app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     const route = routeOf(request);
-    if (route !== UNMATCHED) {
-      const rpc = getRPCMetadata(context.active());
-      if (rpc?.type === RPCType.HTTP) rpc.route = route;
-      const span = trace.getActiveSpan();
-      span?.updateName(`${request.method} ${route}`);
-      span?.setAttribute('http.route', route);
-    }
+    if (route !== UNMATCHED) nameServerSpan(request.method, route);
     logContext.run({}, done);
   });
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {

@@ -15,7 +15,7 @@ export * from './thumbnails/thumbnail-geometry';
 export * from './thumbnails/thumbnailer';
 export * from './thumbnails/media-thumbnails';
 export * from './thumbnails/thumbnail-pregenerator';
-export * from './previews/open-graph';
+export type { OpenGraph, PagePreview } from './previews/open-graph';
 export * from './federation/multipart-mixed';
 export * from './moderation/media-moderation';
 export * from './moderation/media-sweeper';

@@ -1,3 +1,4 @@
+import { getRPCMetadata, RPCType, suppressTracing } from '@opentelemetry/core';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -6,6 +7,7 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { useSdkContext } from './sdk-context';
 
 /** Paths of the process rather than of Matrix: probes every few seconds and scrapes would drown the traces. */
 const UNTRACED_PATHS = /^\/(health\/|metrics(\?|$))/;
@@ -28,5 +30,12 @@ export function startTracingSdk(options: {
     ],
   });
   sdk.start();
+  useSdkContext({
+    suppressTracing,
+    setHttpRoute: (context, route) => {
+      const rpc = getRPCMetadata(context);
+      if (rpc?.type === RPCType.HTTP) rpc.route = route;
+    },
+  });
   return () => sdk.shutdown();
 }

@@ -15,8 +15,11 @@ import { ContentReferences } from '../content-references';
 import { MediaStorage } from '../storage/media-storage';
 import { ThumbnailPregenerator } from '../thumbnails/thumbnail-pregenerator';
 import { newMediaId } from '../upload/media-uploads';
-import { extractPagePreview, openGraphFromOEmbed, type OpenGraph } from './open-graph';
+import type { OpenGraph } from './open-graph';
 import { UrlPreviewStore } from './url-preview-store';
+
+/** The HTML parser (htmlparser2) is loaded at the first page previewed, not at start: a server whose users preview no links does without its memory. */
+const loadOpenGraph = () => import('./open-graph');
 
 /**
  * URL previews (client-server-api GET /media/preview_url): fetches the page
@@ -60,7 +63,7 @@ export class UrlPreviews {
     const type = mediaType(page);
     if (type.startsWith('image/')) return this.withImage(tenant, {}, page);
     if (type !== 'text/html' && type !== 'application/xhtml+xml') return {};
-    const { og, oEmbedUrl } = extractPagePreview(decodeText(page), page.url);
+    const { og, oEmbedUrl } = (await loadOpenGraph()).extractPagePreview(decodeText(page), page.url);
     const withOEmbed = oEmbedUrl ? { ...(await this.oEmbed(new URL(oEmbedUrl))), ...og } : og;
     const imageUrl = withOEmbed['og:image'];
     delete withOEmbed['og:image'];
@@ -77,7 +80,8 @@ export class UrlPreviews {
   private async oEmbed(url: URL): Promise<OpenGraph> {
     try {
       const answer = await this.fetch(url, 'application/json');
-      return answer.status === 200 ? openGraphFromOEmbed(JSON.parse(answer.body.toString('utf8'))) : {};
+      if (answer.status !== 200) return {};
+      return (await loadOpenGraph()).openGraphFromOEmbed(JSON.parse(answer.body.toString('utf8')));
     } catch (e) {
       this.logger.debug(`oEmbed ${url.href} gave nothing: ${(e as Error).message}`);
       return {};

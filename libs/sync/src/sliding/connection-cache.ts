@@ -1,5 +1,5 @@
 import { Logger, type OnModuleDestroy, type Provider } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { databaseIdentity, PRISMA, type PrismaClient } from '@lattice/storage';
 
@@ -62,12 +62,19 @@ export class InProcessConnectionCache implements ConnectionCache {
  */
 export class RedisConnectionCache implements ConnectionCache, OnModuleDestroy {
   private readonly logger = new Logger(RedisConnectionCache.name);
-  private readonly redis: Redis;
   private readonly prefix: string;
 
-  constructor(url: string, databaseId: string) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 2 });
+  private constructor(
+    private readonly redis: Redis,
+    databaseId: string,
+  ) {
     this.prefix = `lattice:${databaseId}:sliding_sync:`;
+  }
+
+  /** The Redis client is loaded here, not with this module: the single process, which has no Redis, does without its memory. */
+  static async connect(url: string, databaseId: string): Promise<RedisConnectionCache> {
+    const { Redis } = await import('ioredis');
+    return new RedisConnectionCache(new Redis(url, { maxRetriesPerRequest: 2 }), databaseId);
   }
 
   async get(key: string): Promise<CachedConnection | undefined> {
@@ -104,7 +111,7 @@ export const CONNECTION_CACHE_PROVIDER: Provider = {
   provide: CONNECTION_CACHE,
   useFactory: async (config: LatticeConfig, prisma: PrismaClient): Promise<ConnectionCache> =>
     config.cache.kind === 'redis'
-      ? new RedisConnectionCache(config.cache.url, await databaseIdentity(prisma))
+      ? RedisConnectionCache.connect(config.cache.url, await databaseIdentity(prisma))
       : new InProcessConnectionCache(),
   inject: [LATTICE_CONFIG, PRISMA],
 };
