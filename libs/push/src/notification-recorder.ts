@@ -109,7 +109,7 @@ export class NotificationRecorder {
 
   /** The room's events that notify someone; the room's members and rules are read once for all of them. */
   private async evaluateRoom(roomId: string, events: OutputRoomEvent[]): Promise<EvaluatedEvent[]> {
-    await this.foreground.turn();
+    await this.foreground.awaitedTurn();
     const room = await this.rooms.read(roomId);
     let localMembers: string[] | undefined;
     const displayNames = new Map<string, string | undefined>();
@@ -131,7 +131,7 @@ export class NotificationRecorder {
       const generic = evaluatePushRules(GENERIC_RULES, pdu, { ...base, userId: GENERIC_USER });
       if (notifies(generic)) {
         if (!localMembers) {
-          await this.foreground.turn();
+          await this.foreground.awaitedTurn();
           localMembers = await this.rooms.localMembers(roomId);
         }
         for (const userId of localMembers) outcomes.set(userId, generic);
@@ -162,8 +162,9 @@ export class NotificationRecorder {
 
   /**
    * Writes the rows rowsPerStatement at a time, each chunk one statement (atomic without a transaction's round trips)
-   * after the foreground work under way (ForegroundWork), so that a room of 10,000 members does not hold the
-   * database (the embedded one runs one statement at a time) or the event loop from the sends meanwhile. Each chunk
+   * after the foreground work under way (ForegroundWork; at once while a /sync answer waits for the evaluation),
+   * so that a room of 10,000 members does not hold the database (the embedded one runs one statement at a time)
+   * or the event loop from the sends meanwhile. Each chunk
    * allocates the notifications positions of the events it has rows of, so every row commits with its position:
    * a reader that sees the stream at N has every row up to N and none after (UnreadCounts counts on this; positions
    * allocated by the first chunk for the rows of later ones would commit after rows of higher positions). Each
@@ -176,7 +177,7 @@ export class NotificationRecorder {
     evaluated: EvaluatedEvent[],
     progress: Array<{ roomId: string; streamPos: bigint }>,
   ): Promise<{ positions: Map<string, bigint>; queued: number }> {
-    await this.foreground.turn();
+    await this.foreground.awaitedTurn();
     if (evaluated.length === 0) {
       await this.db.$executeRawUnsafe(
         PROGRESS_UPSERT,
@@ -191,7 +192,7 @@ export class NotificationRecorder {
     const positions = new Map<string, bigint>();
     let queued = 0;
     for (let at = 0; at < rows.length; at += this.rowsPerStatement) {
-      if (at > 0) await this.foreground.turn();
+      if (at > 0) await this.foreground.awaitedTurn();
       const final = at + this.rowsPerStatement >= rows.length;
       const chunk = rows.slice(at, at + this.rowsPerStatement);
       const written = await this.writeChunk(chunk, final ? progress : []);

@@ -58,6 +58,24 @@ describe('ForegroundWork', () => {
     join.resolve();
   });
 
+  it('lets background work that foreground work awaits go ahead of the work under way', async () => {
+    const work = new ForegroundWork();
+    work.maxWaitMs = 60_000;
+    const send = deferred();
+    void work.during(() => send.promise);
+    const evaluated = deferred();
+    const answer = work.awaiting(() => evaluated.promise);
+    await work.awaitedTurn();
+    evaluated.resolve();
+    await answer;
+    const waitedFor = await Promise.race([
+      work.awaitedTurn().then(() => 'went'),
+      new Promise((r) => setTimeout(() => r('waited for the send'), 50)),
+    ]);
+    expect(waitedFor).toBe('waited for the send');
+    send.resolve();
+  });
+
   it('passes foreground failures to their caller and still lets background work go', async () => {
     const work = new ForegroundWork();
     await expect(work.during(() => Promise.reject(new Error('refused')))).rejects.toThrow('refused');

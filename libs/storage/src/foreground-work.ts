@@ -14,9 +14,14 @@ import { Injectable } from '@nestjs/common';
  * foreground work under way has finished, or has run maxWaitMs. Work that
  * starts later is not waited for, so a steady stream of sends slows
  * background work down but never stops it, and work that runs long holds it
- * up once, not at every turn. It is an order within this process only: in
- * services mode the push service has a process (and database connections)
- * of its own.
+ * up once, not at every turn. Background work that foreground work is
+ * waiting for is foreground work itself: a /sync answer waits for its
+ * events' push evaluation (so their unread counts come with them), and while
+ * one does (`awaiting`), the evaluation asks `awaitedTurn`, which does not
+ * wait; holding it back behind the sends delayed every answer (fan-out,
+ * embedded: delivery p50 1.4 s before the evaluation asked for its turn, 2.4 s
+ * after). It is an order within this process only: in services mode the push
+ * service has a process (and database connections) of its own.
  */
 @Injectable()
 export class ForegroundWork {
@@ -28,6 +33,8 @@ export class ForegroundWork {
   maxWaitMs = 100;
   /** Foreground work under way (settling, never rejecting), with when background work stops waiting for it. */
   private readonly underway = new Map<Promise<unknown>, number>();
+  /** Foreground work waiting for background work's results now. */
+  private awaited = 0;
 
   /** Runs foreground work: background work asking for its turn meanwhile waits for it. */
   during<T>(work: () => Promise<T>): Promise<T> {
@@ -39,6 +46,22 @@ export class ForegroundWork {
     this.underway.set(settled, performance.now() + this.maxWaitMs);
     void settled.then(() => this.underway.delete(settled));
     return running;
+  }
+
+  /** Runs foreground work that waits for background work: meanwhile awaitedTurn does not hold that work back. */
+  async awaiting<T>(wait: () => Promise<T>): Promise<T> {
+    this.awaited++;
+    try {
+      return await wait();
+    } finally {
+      this.awaited--;
+    }
+  }
+
+  /** turn() for background work that foreground work may be waiting for: goes at once while some is (awaiting). */
+  async awaitedTurn(): Promise<void> {
+    if (this.awaited > 0) await setImmediate();
+    else await this.turn();
   }
 
   /**

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import type { OutputRoomEvent } from '@lattice/contracts';
-import { PRISMA, type PrismaClient } from '@lattice/storage';
+import { ForegroundWork, PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** The longest a response waits for the push service (it is down, or far behind): then counts come one sync later. */
 const MAX_WAIT_MS = 2_000;
@@ -41,6 +41,7 @@ export class PushEvaluation implements OnModuleInit {
     @Inject(PRISMA) private readonly db: PrismaClient,
     @Inject(BUS) private readonly bus: Bus,
     @Inject(LATTICE_CONFIG) config: LatticeConfig,
+    private readonly foreground: ForegroundWork,
   ) {
     this.enabled = config.push.enabled;
   }
@@ -56,9 +57,16 @@ export class PushEvaluation implements OnModuleInit {
     });
   }
 
-  /** Resolves once every one of these events is evaluated, after MAX_WAIT_MS, or when `signal` aborts. */
+  /**
+   * Resolves once every one of these events is evaluated, after MAX_WAIT_MS, or when `signal` aborts. Meanwhile the
+   * evaluation in this process goes ahead of the sends (ForegroundWork.awaiting): this answer is waiting for it.
+   */
   async settled(eventIds: string[], signal?: AbortSignal): Promise<void> {
     if (!this.enabled || eventIds.length === 0) return;
+    await this.foreground.awaiting(() => this.evaluation(eventIds, signal));
+  }
+
+  private async evaluation(eventIds: string[], signal?: AbortSignal): Promise<void> {
     const awaited = await this.roomPositionsOf(eventIds);
     if (awaited.size === 0) return;
     await this.readProgress([...awaited.keys()].filter((roomId) => !this.evaluated.has(roomId)));
