@@ -1,1 +1,2 @@
 export * from './push.module';
+export { GatewayError, PushGatewayClient } from './push-gateway-client';

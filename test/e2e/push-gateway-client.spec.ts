@@ -1,6 +1,6 @@
 import { parseConfig } from '@lattice/config';
-import { startTestPushGateway, type TestPushGateway } from '../../../tools/push/test-push-gateway';
-import { GatewayError, PushGatewayClient } from './push-gateway-client';
+import { GatewayError, PushGatewayClient } from '@lattice/push';
+import { startTestPushGateway, type TestPushGateway } from '../../tools/push/test-push-gateway';
 
 const body = (pushkey: string) => ({
   notification: {
