@@ -164,14 +164,13 @@ export class NotificationRecorder {
    * Writes the rows rowsPerStatement at a time, each chunk one statement (atomic without a transaction's round trips)
    * after the foreground work under way (ForegroundWork; at once while a /sync answer waits for the evaluation),
    * so that a room of 10,000 members does not hold the database (the embedded one runs one statement at a time)
-   * or the event loop from the sends meanwhile. Each chunk
-   * allocates the notifications positions of the events it has rows of, so every row commits with its position:
-   * a reader that sees the stream at N has every row up to N and none after (UnreadCounts counts on this; positions
-   * allocated by the first chunk for the rows of later ones would commit after rows of higher positions). Each
-   * chunk inserts its rows and queues the pushes of the rows newly inserted; the last moves each room's evaluated
-   * position, so a process that stops between chunks evaluates the events again and the (user, event) key writes
-   * and pushes only what was missing. Returns the position of each room's last event that notifies, and how many
-   * pushes were queued.
+   * or the event loop from the sends meanwhile. Each chunk allocates the notifications positions of the events it
+   * has rows of, so every row commits with its position: a reader that sees the stream at N has every row up to N
+   * and none after (UnreadCounts counts on this; positions allocated by the first chunk for the rows of later ones
+   * would commit after rows of higher positions). Each chunk inserts its rows and queues the pushes of the rows
+   * newly inserted; the last moves each room's evaluated position, so a process that stops between chunks
+   * evaluates the events again and the (user, event) key writes and pushes only what was missing. Returns the
+   * position of each room's last event that notifies, and how many pushes were queued.
    */
   private async write(
     evaluated: EvaluatedEvent[],

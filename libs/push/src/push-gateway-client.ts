@@ -1,10 +1,10 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { AddressPolicy, assertAllowedLiteral, guardedLookup, RefusedDestinationError } from '@lattice/outbound';
+import { startScriptThread } from '@lattice/storage';
 import type {
   GatewayBatch,
   GatewayBatchOutcome,
@@ -127,12 +127,9 @@ export class PushGatewayClient implements OnModuleDestroy {
 
   private running(): Worker {
     if (this.thread) return this.thread;
-    // The compiled .js next to this file, or under jest the TypeScript source, which Node strips of its types.
-    const source = extname(__filename) === '.ts';
-    const thread = new Worker(join(__dirname, `gateway-thread${extname(__filename)}`), {
+    const thread = startScriptThread(__dirname, 'gateway-thread', {
       name: 'push-gateway',
       workerData: { timeoutMs: this.timeoutMs } satisfies GatewayThreadOptions,
-      execArgv: source ? [...process.execArgv, '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'] : [],
     });
     thread.on('message', ({ batch, outcomes }: GatewayBatchOutcome) => {
       const sent = this.inFlight.get(batch);

@@ -31,7 +31,8 @@ const CLAIM_BATCH = 50;
  * pushers with a push due from the pushers' side walked every pusher already done before the ones left (a
  * message to 10,000 members: 200 claims, each probing the outbox for up to 10,000 pushers). Room for the
  * claims of a few replicas side by side; a replica that finds every pusher of the window leased by others
- * leaves them to those, which are delivering them.
+ * leaves them to those, which are delivering them. With nothing due, the once-a-second claim is one probe of that
+ * index.
  */
 const CLAIM_WINDOW = 4 * CLAIM_BATCH;
 /** Pushes of one pusher sent per round at most (they go one after another, in order); the rest wait for the next. */
@@ -74,7 +75,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.sweep(), SWEEP_MS);
+    this.timer = setInterval(() => this.wake(), SWEEP_MS);
     this.timer.unref();
   }
 
@@ -104,23 +105,6 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
           this.wake();
         }
       });
-  }
-
-  /**
-   * A round if a push is due. Asked first by the outbox's index, as the claim walks every pusher looking for one
-   * (~15 ms of the embedded database with 10,000 pushers and nothing due, once a second, that sends waited behind).
-   */
-  private async sweep(): Promise<void> {
-    if (this.running || this.stopped) return;
-    try {
-      const due = await this.db.pushOutbox.findFirst({
-        where: { nextAttemptTs: { lte: BigInt(Date.now()) } },
-        select: { id: true },
-      });
-      if (due) this.wake();
-    } catch (e) {
-      this.logger.warn(`push sweep failed: ${(e as Error).message}`);
-    }
   }
 
   private async deliverDue(): Promise<void> {

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { join, resolve } from 'node:path';
 import type { PGliteServerEvent, PGliteServerOptions } from './pglite-server';
+import { startScriptThread } from './script-thread';
 
 const logger = new Logger('EmbeddedPostgres');
 
@@ -33,14 +33,7 @@ export async function startEmbeddedPostgres(dataDir: string, settings: string[])
       ? inDataDir
       : mkdtempSync(join(tmpdir(), 'lattice-pglite-'));
   const options: PGliteServerOptions = { dataDir, settings, socketPath: join(host, `.s.PGSQL.${PORT}`) };
-  // The compiled .js next to this file, or under jest the TypeScript source, which Node strips of its types and,
-  // finding `import`, loads as an ES module (with a warning that the package does not say which it is).
-  const source = extname(__filename) === '.ts';
-  const worker = new Worker(join(__dirname, `pglite-server${extname(__filename)}`), {
-    name: 'pglite',
-    workerData: options,
-    execArgv: source ? [...process.execArgv, '--disable-warning=MODULE_TYPELESS_PACKAGE_JSON'] : [],
-  });
+  const worker = startScriptThread(__dirname, 'pglite-server', { name: 'pglite', workerData: options });
 
   let state: 'starting' | 'running' | 'stopping' = 'starting';
   let started!: { resolve: () => void; reject: (e: Error) => void };

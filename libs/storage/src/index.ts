@@ -11,3 +11,4 @@ export * from './room-restrictions';
 export * from './notification-counts';
 export * from './unread-counts';
 export * from './foreground-work';
+export * from './script-thread';

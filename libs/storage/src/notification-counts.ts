@@ -11,8 +11,8 @@ export interface UnreadCount {
 
 /**
  * SQL condition: the event_push_actions row `n` is past its user's read
- * receipts (UnreadCounts reads the same floors its own way). An m.read or m.read.private receipt counts, whichever is
- * further ahead (client-server-api "Marking notifications as read"); an
+ * receipts (UnreadCounts reads the same floors its own way). An m.read or
+ * m.read.private receipt counts, whichever is further ahead (client-server-api "Marking notifications as read"); an
  * unthreaded receipt clears every thread up to its event, a threaded one
  * its own thread (the main timeline is the thread "main"). A member who has
  * sent no receipt since joining has read up to their join, as in Synapse:
