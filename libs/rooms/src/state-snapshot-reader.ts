@@ -1,4 +1,4 @@
-import type { Prisma } from '@lattice/storage';
+import type { RawSql } from '@lattice/storage';
 
 interface SnapshotRow {
   snapshot_nid: bigint;
@@ -10,18 +10,12 @@ interface SnapshotRow {
 }
 
 /** A snapshot as `typeNid:stateKeyNid` -> event nid, assembled from its layers in one query. */
-export async function readSnapshotNids(
-  db: Prisma.TransactionClient,
-  snapshotNid: bigint,
-): Promise<Map<string, bigint>> {
+export async function readSnapshotNids(db: RawSql, snapshotNid: bigint): Promise<Map<string, bigint>> {
   return (await readSnapshotsNids(db, [snapshotNid])).get(snapshotNid)!;
 }
 
 /** readSnapshotNids() for many snapshots in one query: each snapshot's map, by its nid. */
-export async function readSnapshotsNids(
-  db: Prisma.TransactionClient,
-  snapshotNids: bigint[],
-): Promise<Map<bigint, Map<string, bigint>>> {
+export async function readSnapshotsNids(db: RawSql, snapshotNids: bigint[]): Promise<Map<bigint, Map<string, bigint>>> {
   const states = new Map<bigint, Map<string, bigint>>(snapshotNids.map((nid) => [nid, new Map()]));
   if (snapshotNids.length === 0) return states;
   const layers = await db.$queryRawUnsafe<Array<SnapshotRow & { root: bigint }>>(

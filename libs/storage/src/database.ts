@@ -1,14 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 import { migrate } from './migrate';
 import { startAutoAnalyze } from './embedded-analyze';
 import { initialiseEmbeddedDataDir } from './embedded-initdb';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { releaseQueryCompilerSource } from './release-query-compiler-source';
-import type { SqlExecutor } from './sql-executor';
+import type { RawSql, SqlExecutor } from './sql-executor';
 
 /** For the failures below that are deliberately gone past (see each one's message). */
 const logger = new Logger('openDatabase');
@@ -157,6 +157,31 @@ function poolExecutor(pool: Pool, withLock: SqlExecutor['withLock']): SqlExecuto
     },
     query: async <T>(text: string, params?: unknown[]) => (await pool.query(text, params)).rows as T[],
     withLock,
+    transaction: async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(rawSqlOn(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        await client
+          .query('ROLLBACK')
+          .catch((e: unknown) =>
+            logger.debug(`ROLLBACK failed; the connection is released, which ends the transaction: ${String(e)}`),
+          );
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+function rawSqlOn(client: PoolClient): RawSql {
+  return {
+    $queryRawUnsafe: async <T>(text: string, ...values: unknown[]) => (await client.query(text, values)).rows as T,
+    $executeRawUnsafe: async (text: string, ...values: unknown[]) => (await client.query(text, values)).rowCount ?? 0,
   };
 }
 

@@ -49,7 +49,7 @@ export function startAutoAnalyze(sql: SqlExecutor, everyMs = CHECK_EVERY_MS): Au
 }
 
 /** Analyzes the tables changed enough since their last analysis, or never analyzed; returns their names. */
-export async function analyzeChangedTables(sql: SqlExecutor): Promise<string[]> {
+export async function analyzeChangedTables(sql: Pick<SqlExecutor, 'exec' | 'query'>): Promise<string[]> {
   // The counts of changes reach pg_stat_user_tables when a backend flushes them, at most once a second on its own.
   await sql.query('SELECT pg_stat_force_next_flush()');
   const tables = await sql.query<{ name: string }>(

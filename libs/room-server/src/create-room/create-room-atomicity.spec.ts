@@ -94,7 +94,7 @@ describe('creating a room with an alias', () => {
     await server.db.prisma.roomAlias.create({
       data: { alias: `#taken-late:${SERVER}`, roomId: '!elsewhere:test.example', serverName: SERVER, creator: BOB },
     });
-    const store = new RoomStore(server.db.prisma);
+    const store = new RoomStore(server.db);
     const rooms = await roomCount();
     const taken = jest.spyOn(server.db.prisma.roomAlias, 'findUnique').mockResolvedValueOnce(null);
     const reply = await deliver(

@@ -30,7 +30,7 @@ export function newRoomInputHandler(
 ): RoomInputHandler {
   return new RoomInputHandler(
     db.prisma,
-    options.store ?? new RoomStore(db.prisma),
+    options.store ?? new RoomStore(db),
     new Keyring(db.prisma),
     bus,
     options.profiles ?? (async () => undefined),
@@ -48,7 +48,7 @@ export async function startRoomServer() {
   const bus = new InProcessBus();
   const output: OutputRoomEvent[] = [];
   bus.consume('output.room', (e) => void output.push(e));
-  const store = new RoomStore(db.prisma);
+  const store = new RoomStore(db);
   const handler = newRoomInputHandler(db, bus, {
     store,
     profiles: async (u) => ({ displayname: u.slice(1, u.indexOf(':')) }),

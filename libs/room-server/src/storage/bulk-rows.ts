@@ -1,4 +1,4 @@
-import type { Prisma } from '@lattice/storage';
+import type { RawSql } from '@lattice/storage';
 
 /**
  * The multi-row writes of the persist transaction, as raw SQL over
@@ -20,7 +20,7 @@ export interface EventRow {
   /** None for rejected and soft-failed events: clients never see them. */
   streamPos: bigint | null;
   stateSnapshotNid: bigint | null;
-  /** State events only (messages go in by insertEvents, which leaves it out): the event it replaced. */
+  /** State events only: the event it replaced. */
   replacesState?: string | null;
   isRejected: boolean;
   rejectionReason: string | null;
@@ -31,11 +31,15 @@ export interface EventRow {
 }
 
 /** Inserts events; returns each one's nid by event ID. */
-export async function insertEvents(tx: Prisma.TransactionClient, rows: EventRow[]): Promise<Map<string, bigint>> {
+export async function insertEvents(tx: RawSql, rows: EventRow[]): Promise<Map<string, bigint>> {
   if (rows.length === 0) return new Map();
+  // WITH ORDINALITY and ORDER BY: nids are taken in the rows' order, which is the events' order.
   const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string; event_nid: bigint }>>(
-    `INSERT INTO events (event_id, room_nid, type_nid, state_key_nid, sender, depth, origin_server_ts, stream_pos, state_snapshot_nid, redacts, txn_id, sender_device_id, is_rejected, rejection_reason, is_soft_failed)
-     SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::boolean[], $14::text[], $15::boolean[])
+    `INSERT INTO events (event_id, room_nid, type_nid, state_key_nid, sender, depth, origin_server_ts, stream_pos, state_snapshot_nid, redacts, txn_id, sender_device_id, is_rejected, rejection_reason, is_soft_failed, replaces_state)
+     SELECT e, r, t, k, s, d, ts, p, sn, rd, tx, dv, rj, rr, sf, rs
+       FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::boolean[], $14::text[], $15::boolean[], $16::text[])
+         WITH ORDINALITY AS u(e, r, t, k, s, d, ts, p, sn, rd, tx, dv, rj, rr, sf, rs, i)
+      ORDER BY i
      RETURNING event_id, event_nid`,
     rows.map((r) => r.eventId),
     rows.map((r) => r.roomNid),
@@ -52,6 +56,7 @@ export async function insertEvents(tx: Prisma.TransactionClient, rows: EventRow[
     rows.map((r) => r.isRejected),
     rows.map((r) => r.rejectionReason),
     rows.map((r) => r.isSoftFailed),
+    rows.map((r) => r.replacesState ?? null),
   );
   return new Map(inserted.map((r) => [r.event_id, BigInt(r.event_nid)]));
 }
@@ -73,6 +78,8 @@ export interface EventDetails {
   unrelated?: string[];
   /** The searchable text of events clients see (event_search). */
   search?: SearchRow[];
+  /** Timeline gaps before these positions (events placed on state fetched for a prev event this server lacks). */
+  gaps?: Array<{ roomNid: number; streamPos: bigint }>;
 }
 
 /** An event_search row before its text becomes a tsvector. */
@@ -100,11 +107,11 @@ export interface RelationRow {
  * per part): one round trip to Postgres instead of one per table, which on
  * a busy machine is mostly time spent waiting to be scheduled.
  */
-export async function writeEventDetails(tx: Prisma.TransactionClient, details: EventDetails): Promise<void> {
+export async function writeEventDetails(tx: RawSql, details: EventDetails): Promise<void> {
   const parts: string[] = [];
   const params: unknown[] = [];
   const arrays = (...values: unknown[][]) => values.map((v) => `$${params.push(v)}`);
-  const { json, prevEdges, authEdges, txns, extremities, processed, relations, unrelated, search } = details;
+  const { json, prevEdges, authEdges, txns, extremities, processed, relations, unrelated, search, gaps } = details;
   if (json?.length) {
     // One JSON array, not a text[]: the driver escapes every quote of a text[] element; a json value is sent as it is (elements come back byte for byte).
     const [nids] = arrays(json.map((r) => r.eventNid));
@@ -201,6 +208,15 @@ export async function writeEventDetails(tx: Prisma.TransactionClient, details: E
       `INSERT INTO event_search (event_nid, room_nid, stream_pos, key, vector)
        SELECT n, r, p, k, to_tsvector('english', t) FROM unnest(${nids}::bigint[], ${rooms}::int[], ${positions}::bigint[], ${keys}::text[], ${texts}::text[]) AS s(n, r, p, k, t)
        ON CONFLICT DO NOTHING`,
+    );
+  }
+  if (gaps?.length) {
+    const [rooms, positions] = arrays(
+      gaps.map((g) => g.roomNid),
+      gaps.map((g) => g.streamPos),
+    );
+    parts.push(
+      `INSERT INTO timeline_gaps (room_nid, stream_pos) SELECT * FROM unnest(${rooms}::int[], ${positions}::bigint[])`,
     );
   }
   if (parts.length === 0) return;

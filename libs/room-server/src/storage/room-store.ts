@@ -11,12 +11,14 @@ import {
   type StateEntry,
 } from '@lattice/rooms';
 import {
-  PRISMA,
+  DATABASE,
   allocateStreamPositions,
   allocationSql,
   firstAllocated,
+  type Database,
   type Prisma,
   type PrismaClient,
+  type RawSql,
 } from '@lattice/storage';
 import { roomPersistDuration } from '@lattice/telemetry';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
@@ -124,9 +126,11 @@ export class RepeatedTransactionError extends Error {
 @Injectable()
 export class RoomStore {
   private readonly nids: NidInterner;
+  private readonly db: PrismaClient;
 
-  constructor(@Inject(PRISMA) private readonly db: PrismaClient) {
-    this.nids = new NidInterner(db);
+  constructor(@Inject(DATABASE) private readonly database: Database) {
+    this.db = database.prisma;
+    this.nids = new NidInterner(this.db);
   }
 
   /**
@@ -449,20 +453,26 @@ export class RoomStore {
     const interned = await this.intern(pdusWritten(writes));
     const visible = writes.flatMap((w) => w.events).filter(isVisible);
 
-    const { advancedHeads, written: writtenSets } = await this.db
-      .$transaction(async (tx) => {
-        await first?.(tx);
-        const firstPosition = await this.fence(tx, writes, visible.length);
-        const nids = new Map<string, bigint>();
-        const snapshots = new SnapshotWriter(tx, nids, interned.typeNid, (pdu) => interned.keyNid(pdu)!);
-        const inserted = await insertEventRows(tx, writes, firstPosition, interned, snapshots, nids);
-        const advanced = await advanceRooms(tx, inserted, snapshots, interned);
-        await writeDetails(tx, inserted, advanced, nids, interned, processed);
-        return { advancedHeads: advanced, written: snapshots.written };
-      })
-      .catch((e: unknown) => {
-        throw violates(e, 'txn_ids_pkey') ? new RepeatedTransactionError() : e;
-      });
+    const write = async (tx: RawSql) => {
+      const firstPosition = await this.fence(tx, writes, visible.length);
+      const nids = new Map<string, bigint>();
+      const snapshots = new SnapshotWriter(tx, nids, interned.typeNid, (pdu) => interned.keyNid(pdu)!);
+      const inserted = await insertEventRows(tx, writes, firstPosition, interned, snapshots, nids);
+      const advanced = await advanceRooms(tx, inserted, snapshots, interned);
+      await writeDetails(tx, inserted, advanced, nids, interned, processed);
+      return { advancedHeads: advanced, written: snapshots.written };
+    };
+    // Only an input whose own rows go through Prisma needs Prisma's transaction; the rest is raw statements.
+    const { advancedHeads, written: writtenSets } = await (
+      first
+        ? this.db.$transaction(async (tx) => {
+            await first(tx);
+            return write(tx);
+          })
+        : this.database.sql.transaction(write)
+    ).catch((e: unknown) => {
+      throw violates(e, 'txn_ids_pkey') ? new RepeatedTransactionError() : e;
+    });
 
     // Only now that they are committed may planned sets carry their snapshots, and planned entries their nids.
     for (const [set, nid] of writtenSets) set.snapshotNid = nid;
@@ -556,7 +566,7 @@ export class RoomStore {
    * first; 0 when none) in the extremities check's statement: one round trip
    * fewer per batch.
    */
-  private async fence(tx: Prisma.TransactionClient, writes: RoomWrite[], positions = 0): Promise<bigint> {
+  private async fence(tx: RawSql, writes: RoomWrite[], positions = 0): Promise<bigint> {
     const roomNids = writes.map((w) => w.head.roomNid).sort((a, b) => a - b);
     const rows = await tx.$queryRawUnsafe<Array<{ room_nid: number; writer_epoch: bigint }>>(
       'SELECT room_nid, writer_epoch FROM rooms WHERE room_nid = ANY($1::int[]) ORDER BY room_nid FOR UPDATE',
@@ -566,7 +576,8 @@ export class RoomStore {
     for (const { head, epoch } of writes) {
       const stored = epochs.get(head.roomNid)!;
       if (stored > epoch) throw new FencedWriteError(head.roomId);
-      if (stored < epoch) await tx.room.update({ where: { roomNid: head.roomNid }, data: { writerEpoch: epoch } });
+      if (stored < epoch)
+        await tx.$executeRawUnsafe('UPDATE rooms SET writer_epoch = $2 WHERE room_nid = $1', head.roomNid, epoch);
     }
     // A statement of its own: one taken after the locks are granted sees what the writer we waited for committed.
     const checked = await tx.$queryRawUnsafe<
@@ -622,7 +633,7 @@ interface InsertedWrite {
  * messages in one statement. Fills `nids` with the nids inserted.
  */
 async function insertEventRows(
-  tx: Prisma.TransactionClient,
+  tx: RawSql,
   writes: RoomWrite[],
   position: bigint,
   interned: Interned,
@@ -653,7 +664,7 @@ async function insertEventRows(
         await snapshots.ensure(write.head.roomNid, event.before),
       );
       if (event.pdu.state_key === undefined) messageRows.push(row);
-      else nids.set(event.eventId, (await tx.event.create({ data: row, select: { eventNid: true } })).eventNid);
+      else for (const [eventId, eventNid] of await insertEvents(tx, [row])) nids.set(eventId, eventNid);
       if (streamPos !== null) persisted.push({ eventId: event.eventId, eventNid: 0n, streamPos });
     }
     inserted.push({ write, persisted, positions, lastPosition: position - 1n });
@@ -677,7 +688,7 @@ interface AdvancedRoom {
 
 /** Moves each room to the write's next state: current state rows, the room's snapshot. */
 async function advanceRooms(
-  tx: Prisma.TransactionClient,
+  tx: RawSql,
   inserted: InsertedWrite[],
   snapshots: SnapshotWriter,
   interned: Interned,
@@ -698,7 +709,11 @@ async function advanceRooms(
     );
     const snapshotNid = await snapshots.ensure(write.head.roomNid, write.next.state);
     if (snapshotNid !== write.head.snapshotNid)
-      await tx.room.update({ where: { roomNid: write.head.roomNid }, data: { stateSnapshotNid: snapshotNid } });
+      await tx.$executeRawUnsafe(
+        'UPDATE rooms SET state_snapshot_nid = $2 WHERE room_nid = $1',
+        write.head.roomNid,
+        snapshotNid,
+      );
     const numbered = unnumbered.map((entry): [StateEntry, bigint] => [entry, nidOf(entry)]);
     advanced.push({ write, numbered, extremities, snapshotNid, persisted });
   }
@@ -711,7 +726,7 @@ async function advanceRooms(
  * redactions they make, and the inputs' replies.
  */
 async function writeDetails(
-  tx: Prisma.TransactionClient,
+  tx: RawSql,
   inserted: InsertedWrite[],
   advanced: AdvancedRoom[],
   nids: Map<string, bigint>,
@@ -748,7 +763,6 @@ async function writeDetails(
     extremities.map((x) => ({ roomNid: write.head.roomNid, eventNid: x.eventNid })),
   );
   const redactedIds = await markRedactions(tx, writes);
-  if (gaps.length) await tx.timelineGap.createMany({ data: gaps });
   await writeEventDetails(tx, {
     json,
     prevEdges: edges,
@@ -761,18 +775,23 @@ async function writeDetails(
     unrelated: [...redactedIds],
     // Nor is it found by its words: its content is gone (client-server-api "Redactions").
     search: search.filter((r) => !redactedIds.has(eventIdOf.get(r.eventNid)!)),
+    gaps,
   });
 }
 
 /** Marks the events the writes' accepted redactions redact; returns their IDs. */
-async function markRedactions(tx: Prisma.TransactionClient, writes: RoomWrite[]): Promise<Set<string>> {
+async function markRedactions(tx: RawSql, writes: RoomWrite[]): Promise<Set<string>> {
   const redactedIds = new Set<string>();
   for (const { head, events } of writes) {
     for (const { pdu, eventId } of events.filter((e) => e.status === undefined || e.status === 'accepted')) {
       const redacted = redactsOf(head.version, pdu);
       if (redacted) {
         redactedIds.add(redacted);
-        await tx.event.updateMany({ where: { eventId: redacted, redactedBy: null }, data: { redactedBy: eventId } });
+        await tx.$executeRawUnsafe(
+          'UPDATE events SET redacted_by = $2 WHERE event_id = $1 AND redacted_by IS NULL',
+          redacted,
+          eventId,
+        );
       }
     }
   }
@@ -793,18 +812,30 @@ interface Interned {
  * Returns the nids of the events it inserted.
  */
 async function insertOutliers(
-  tx: Prisma.TransactionClient,
+  tx: RawSql,
   room: RoomRef,
   events: Array<{ eventId: string; pdu: Pdu }>,
   interned: Interned,
 ): Promise<Map<string, bigint>> {
   if (events.length === 0) return new Map();
-  const rows = await tx.event.createManyAndReturn({
-    data: events.map(({ eventId, pdu }) => outlierRow(room, eventId, pdu, interned.typeNid(pdu), interned.keyNid(pdu))),
-    skipDuplicates: true,
-    select: { eventId: true, eventNid: true },
-  });
-  const nids = new Map(rows.map((r) => [r.eventId, r.eventNid]));
+  const rows = events.map(({ eventId, pdu }) =>
+    baseRow(room, eventId, pdu, interned.typeNid(pdu), interned.keyNid(pdu)),
+  );
+  const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string; event_nid: bigint }>>(
+    `INSERT INTO events (event_id, room_nid, type_nid, state_key_nid, sender, depth, origin_server_ts, redacts, is_outlier)
+     SELECT *, true FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::text[])
+     ON CONFLICT DO NOTHING
+     RETURNING event_id, event_nid`,
+    rows.map((r) => r.eventId),
+    rows.map((r) => r.roomNid),
+    rows.map((r) => r.typeNid),
+    rows.map((r) => r.stateKeyNid),
+    rows.map((r) => r.sender),
+    rows.map((r) => r.depth),
+    rows.map((r) => r.originServerTs),
+    rows.map((r) => r.redacts),
+  );
+  const nids = new Map(inserted.map((r) => [r.event_id, BigInt(r.event_nid)]));
   const created = events.filter((e) => nids.has(e.eventId));
   await writeEventDetails(tx, {
     json: created.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })),
@@ -824,8 +855,10 @@ function snapshotEntries(state: Map<string, bigint>): Array<[number, number, big
   ]);
 }
 
-/** Whether a statement failed on this unique constraint (Postgres 23505, as the driver adapter reports it). */
+/** Whether a statement failed on this unique constraint (Postgres 23505, as node-pg or Prisma's driver adapter reports it). */
 function violates(error: unknown, constraint: string): boolean {
+  const pg = error as { code?: string; constraint?: string };
+  if (pg.code === '23505' && pg.constraint === constraint) return true;
   const cause = (
     error as { meta?: { driverAdapterError?: { cause?: { originalCode?: string; originalMessage?: string } } } }
   ).meta?.driverAdapterError?.cause;
@@ -941,7 +974,7 @@ function memberColumns(pdu: Pdu): { userId: string | null; membership: string | 
  * brought an older event back), and rows that resolution dropped are deleted.
  */
 async function updateCurrentState(
-  tx: Prisma.TransactionClient,
+  tx: RawSql,
   head: RoomHead,
   changes: StateChanges,
   nidOf: (entry: StateEntry) => bigint,
@@ -951,6 +984,7 @@ async function updateCurrentState(
 ): Promise<void> {
   const roomNid = head.roomNid;
   const dropped: bigint[] = [];
+  const rows: Array<{ pdu: Pdu; eventNid: bigint; streamPos: bigint } & ReturnType<typeof memberColumns>> = [];
   for (const [key, entry] of changes) {
     const old = head.state.get(key);
     if (!entry) {
@@ -959,16 +993,28 @@ async function updateCurrentState(
     }
     if (old?.eventId === entry.eventId) continue;
     const { pdu } = entry;
-    const eventNid = nidOf(entry);
-    const { userId, membership } = memberColumns(pdu);
-    const [t, k, streamPos] = [typeNid(pdu), keyNid(pdu), positionOf(entry.eventId)];
-    await tx.currentState.upsert({
-      where: { roomNid_typeNid_stateKeyNid: { roomNid, typeNid: t, stateKeyNid: k } },
-      create: { roomNid, typeNid: t, stateKeyNid: k, eventNid, userId, membership, streamPos },
-      update: { eventNid, userId, membership, streamPos },
-    });
+    rows.push({ pdu, eventNid: nidOf(entry), streamPos: positionOf(entry.eventId), ...memberColumns(pdu) });
   }
-  if (dropped.length) await tx.currentState.deleteMany({ where: { roomNid, eventNid: { in: dropped } } });
+  if (rows.length)
+    await tx.$executeRawUnsafe(
+      `INSERT INTO current_state (room_nid, type_nid, state_key_nid, event_nid, user_id, membership, stream_pos)
+       SELECT $1, * FROM unnest($2::int[], $3::int[], $4::bigint[], $5::text[], $6::text[], $7::bigint[])
+       ON CONFLICT (room_nid, type_nid, state_key_nid) DO UPDATE
+         SET event_nid = EXCLUDED.event_nid, user_id = EXCLUDED.user_id, membership = EXCLUDED.membership, stream_pos = EXCLUDED.stream_pos`,
+      roomNid,
+      rows.map((r) => typeNid(r.pdu)),
+      rows.map((r) => keyNid(r.pdu)),
+      rows.map((r) => r.eventNid),
+      rows.map((r) => r.userId),
+      rows.map((r) => r.membership),
+      rows.map((r) => r.streamPos),
+    );
+  if (dropped.length)
+    await tx.$executeRawUnsafe(
+      'DELETE FROM current_state WHERE room_nid = $1 AND event_nid = ANY($2::bigint[])',
+      roomNid,
+      dropped,
+    );
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Prisma } from '@lattice/storage';
+import type { RawSql } from '@lattice/storage';
 import type { Pdu } from '@lattice/protocol';
 import { planSnapshot } from '../dag/snapshot-plan';
 import type { StateSet } from '../dag/state-set';
@@ -14,7 +14,7 @@ export class SnapshotWriter {
   readonly written = new Map<StateSet, bigint | null>();
 
   constructor(
-    private readonly tx: Prisma.TransactionClient,
+    private readonly tx: RawSql,
     private readonly nids: Map<string, bigint>,
     private readonly typeNid: (pdu: Pdu) => number,
     private readonly keyNid: (pdu: Pdu) => number,
