@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool, type PoolClient } from 'pg';
+import { Pool, type PoolClient, type QueryResult } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 import { migrate } from './migrate';
 import { startAutoAnalyze } from './embedded-analyze';
@@ -159,14 +159,14 @@ function poolExecutor(pool: Pool, withLock: SqlExecutor['withLock']): SqlExecuto
     withLock,
     transaction: async (fn) => {
       const client = await pool.connect();
+      const tx = new PgTransaction(client);
       try {
-        await client.query('BEGIN');
-        const result = await fn(rawSqlOn(client));
-        await client.query('COMMIT');
+        const result = await fn(tx);
+        await tx.end('COMMIT');
         return result;
       } catch (e) {
-        await client
-          .query('ROLLBACK')
+        await tx
+          .end('ROLLBACK')
           .catch((e: unknown) =>
             logger.debug(`ROLLBACK failed; the connection is released, which ends the transaction: ${String(e)}`),
           );
@@ -178,11 +178,39 @@ function poolExecutor(pool: Pool, withLock: SqlExecutor['withLock']): SqlExecuto
   };
 }
 
-function rawSqlOn(client: PoolClient): RawSql {
-  return {
-    $queryRawUnsafe: async <T>(text: string, ...values: unknown[]) => (await client.query(text, values)).rows as T,
-    $executeRawUnsafe: async (text: string, ...values: unknown[]) => (await client.query(text, values)).rowCount ?? 0,
-  };
+/**
+ * A transaction on one node-pg connection. BEGIN goes with the first statement when that one has no parameters
+ * (one simple query of both, a round trip fewer); before any other, on its own.
+ */
+class PgTransaction implements RawSql {
+  private begun = false;
+
+  constructor(private readonly client: PoolClient) {}
+
+  async $queryRawUnsafe<T>(text: string, ...values: unknown[]): Promise<T> {
+    return (await this.run(text, values)).rows as T;
+  }
+
+  async $executeRawUnsafe(text: string, ...values: unknown[]): Promise<number> {
+    return (await this.run(text, values)).rowCount ?? 0;
+  }
+
+  /** COMMIT or ROLLBACK, if anything began. */
+  async end(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    if (this.begun) await this.client.query(statement);
+  }
+
+  private async run(text: string, values: unknown[]): Promise<QueryResult> {
+    if (this.begun) return this.client.query(text, values);
+    this.begun = true;
+    if (values.length > 0) {
+      await this.client.query('BEGIN');
+      return this.client.query(text, values);
+    }
+    // A simple query of several statements answers with one result per statement.
+    const results = (await this.client.query(`BEGIN; ${text}`)) as unknown as QueryResult[];
+    return results[1];
+  }
 }
 
 function poolStatsOf(name: string, pool: Pool): PoolStats {

@@ -568,10 +568,14 @@ export class RoomStore {
    */
   private async fence(tx: RawSql, writes: RoomWrite[], positions = 0): Promise<bigint> {
     const roomNids = writes.map((w) => w.head.roomNid).sort((a, b) => a - b);
-    const rows = await tx.$queryRawUnsafe<Array<{ room_nid: number; writer_epoch: bigint }>>(
-      'SELECT room_nid, writer_epoch FROM rooms WHERE room_nid = ANY($1::int[]) ORDER BY room_nid FOR UPDATE',
-      roomNids,
-    );
+    if (!roomNids.every(Number.isSafeInteger)) throw new Error(`Room nids must be integers: ${roomNids.join(', ')}`);
+    // Without parameters (the nids are integers, written into the text), so it is sent with BEGIN, in one round trip.
+    const rows =
+      roomNids.length === 0
+        ? []
+        : await tx.$queryRawUnsafe<Array<{ room_nid: number; writer_epoch: bigint }>>(
+            `SELECT room_nid, writer_epoch FROM rooms WHERE room_nid IN (${roomNids.join(', ')}) ORDER BY room_nid FOR UPDATE`,
+          );
     const epochs = new Map(rows.map((r) => [Number(r.room_nid), BigInt(r.writer_epoch)]));
     for (const { head, epoch } of writes) {
       const stored = epochs.get(head.roomNid)!;
