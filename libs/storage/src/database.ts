@@ -8,7 +8,7 @@ import { startAutoAnalyze } from './embedded-analyze';
 import { initialiseEmbeddedDataDir } from './embedded-initdb';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { releaseQueryCompilerSource } from './release-query-compiler-source';
-import type { RawSql, SqlExecutor } from './sql-executor';
+import type { SqlExecutor, SqlTransaction } from './sql-executor';
 
 /** For the failures below that are deliberately gone past (see each one's message). */
 const logger = new Logger('openDatabase');
@@ -182,7 +182,7 @@ function poolExecutor(pool: Pool, withLock: SqlExecutor['withLock']): SqlExecuto
  * A transaction on one node-pg connection. BEGIN goes with the first statement when that one has no parameters
  * (one simple query of both, a round trip fewer); before any other, on its own.
  */
-class PgTransaction implements RawSql {
+class PgTransaction implements SqlTransaction {
   private begun = false;
 
   constructor(private readonly client: PoolClient) {}
@@ -195,21 +195,29 @@ class PgTransaction implements RawSql {
     return (await this.run(text, values)).rowCount ?? 0;
   }
 
+  async $queryRawScript<T>(statements: string[]): Promise<T> {
+    return (await this.run(statements.join(';\n'), [])).rows as T;
+  }
+
   /** COMMIT or ROLLBACK, if anything began. */
   async end(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     if (this.begun) await this.client.query(statement);
   }
 
   private async run(text: string, values: unknown[]): Promise<QueryResult> {
+    const answer = await this.send(text, values);
+    // A simple query of several statements answers with one result per statement.
+    return Array.isArray(answer) ? (answer as QueryResult[]).at(-1)! : answer;
+  }
+
+  private async send(text: string, values: unknown[]): Promise<QueryResult> {
     if (this.begun) return this.client.query(text, values);
     this.begun = true;
     if (values.length > 0) {
       await this.client.query('BEGIN');
       return this.client.query(text, values);
     }
-    // A simple query of several statements answers with one result per statement.
-    const results = (await this.client.query(`BEGIN; ${text}`)) as unknown as QueryResult[];
-    return results[1];
+    return this.client.query(`BEGIN;\n${text}`);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Prisma } from './generated/prisma/client';
+import type { RawSql } from './sql-executor';
 
 /** The streams sync tokens carry a position of, persisted in stream_positions and cached. */
 export const STREAM_NAMES = [
@@ -25,11 +26,7 @@ export type CounterName = StreamName | 'backfill';
  * positions become visible in order: a reader that sees position N has
  * every position below N. Returns the first allocated position.
  */
-export async function allocateStreamPositions(
-  tx: Prisma.TransactionClient,
-  stream: CounterName,
-  count: number,
-): Promise<bigint> {
+export async function allocateStreamPositions(tx: RawSql, stream: CounterName, count: number): Promise<bigint> {
   const rows = await tx.$queryRawUnsafe<Array<{ position: bigint }>>(allocationSql('$1', '$2'), stream, count);
   return firstAllocated(rows[0].position, count);
 }

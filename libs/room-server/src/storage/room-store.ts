@@ -19,6 +19,7 @@ import {
   type Prisma,
   type PrismaClient,
   type RawSql,
+  type SqlTransaction,
 } from '@lattice/storage';
 import { roomPersistDuration } from '@lattice/telemetry';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
@@ -147,17 +148,28 @@ export class RoomStore {
     const { head } = write;
     const [persisted] = await this.persistAfter([write], [processed], async (tx) => {
       if (entries.alias) {
-        const { count } = await tx.roomAlias.createMany({
-          data: [{ ...entries.alias, roomId: head.roomId }],
-          skipDuplicates: true,
-        });
-        if (count === 0) throw new AliasTakenError(entries.alias.alias);
+        const { alias, serverName, creator } = entries.alias;
+        const inserted = await tx.$executeRawUnsafe(
+          'INSERT INTO room_aliases (alias, room_id, server_name, creator) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+          alias,
+          head.roomId,
+          serverName,
+          creator,
+        );
+        if (inserted === 0) throw new AliasTakenError(alias);
       }
-      head.roomNid = (
-        await tx.room.create({ data: { roomId: head.roomId, roomVersion: head.version.id }, select: { roomNid: true } })
-      ).roomNid;
+      const [room] = await tx.$queryRawUnsafe<Array<{ room_nid: number }>>(
+        'INSERT INTO rooms (room_id, room_version) VALUES ($1, $2) RETURNING room_nid',
+        head.roomId,
+        head.version.id,
+      );
+      head.roomNid = Number(room.room_nid);
       if (entries.publishedOn !== undefined)
-        await tx.publishedRoom.create({ data: { serverName: entries.publishedOn, roomId: head.roomId } });
+        await tx.$executeRawUnsafe(
+          'INSERT INTO published_rooms (server_name, room_id) VALUES ($1, $2)',
+          entries.publishedOn,
+          head.roomId,
+        );
     });
     return persisted;
   }
@@ -412,7 +424,11 @@ export class RoomStore {
     invite: { roomId: string; userId: string },
   ): Promise<PersistedEvent[]> {
     const [persisted] = await this.persistAfter([write], [processed], async (tx) => {
-      await tx.remoteInvite.deleteMany({ where: invite });
+      await tx.$executeRawUnsafe(
+        'DELETE FROM remote_invites WHERE room_id = $1 AND user_id = $2',
+        invite.roomId,
+        invite.userId,
+      );
     });
     return persisted;
   }
@@ -434,7 +450,7 @@ export class RoomStore {
   private async persistAfter(
     writes: RoomWrite[],
     processed: ProcessedInput[],
-    first?: (tx: Prisma.TransactionClient) => Promise<void>,
+    first?: (tx: SqlTransaction) => Promise<void>,
   ): Promise<PersistedEvent[][]> {
     const timer = roomPersistDuration.startTimer();
     try {
@@ -448,12 +464,13 @@ export class RoomStore {
   private async writeAll(
     writes: RoomWrite[],
     processed: ProcessedInput[],
-    first?: (tx: Prisma.TransactionClient) => Promise<void>,
+    first?: (tx: SqlTransaction) => Promise<void>,
   ): Promise<PersistedEvent[][]> {
     const interned = await this.intern(pdusWritten(writes));
     const visible = writes.flatMap((w) => w.events).filter(isVisible);
 
-    const write = async (tx: RawSql) => {
+    const write = async (tx: SqlTransaction) => {
+      await first?.(tx);
       const firstPosition = await this.fence(tx, writes, visible.length);
       const nids = new Map<string, bigint>();
       const snapshots = new SnapshotWriter(tx, nids, interned.typeNid, (pdu) => interned.keyNid(pdu)!);
@@ -462,15 +479,7 @@ export class RoomStore {
       await writeDetails(tx, inserted, advanced, nids, interned, processed);
       return { advancedHeads: advanced, written: snapshots.written };
     };
-    // Only an input whose own rows go through Prisma needs Prisma's transaction; the rest is raw statements.
-    const { advancedHeads, written: writtenSets } = await (
-      first
-        ? this.db.$transaction(async (tx) => {
-            await first(tx);
-            return write(tx);
-          })
-        : this.database.sql.transaction(write)
-    ).catch((e: unknown) => {
+    const { advancedHeads, written: writtenSets } = await this.database.sql.transaction(write).catch((e: unknown) => {
       throw violates(e, 'txn_ids_pkey') ? new RepeatedTransactionError() : e;
     });
 
@@ -500,17 +509,19 @@ export class RoomStore {
     processed: ProcessedInput[],
   ): Promise<PersistedEvent[]> {
     const nids = await this.intern(events.map((e) => e.pdu));
-    return this.db.$transaction(async (tx) => {
+    return this.database.sql.transaction(async (tx) => {
       await this.fence(tx, [
         { head, epoch, events: [], next: { state: { entries: head.state }, extremities: head.extremities } },
       ]);
-      const stored = await tx.event.findMany({
-        where: { eventId: { in: events.map((e) => e.eventId) } },
-        select: { eventId: true, eventNid: true, streamPos: true, redactedBy: true },
-      });
-      const unplacedRows = stored.filter((r) => r.streamPos === null);
-      const unplaced = new Set(unplacedRows.map((r) => r.eventId));
-      const known = new Set(stored.map((r) => r.eventId));
+      const stored = await tx.$queryRawUnsafe<
+        Array<{ event_id: string; event_nid: string; stream_pos: string | null; redacted_by: string | null }>
+      >(
+        'SELECT event_id, event_nid, stream_pos, redacted_by FROM events WHERE event_id = ANY($1::text[])',
+        events.map((e) => e.eventId),
+      );
+      const unplacedRows = stored.filter((r) => r.stream_pos === null);
+      const unplaced = new Set(unplacedRows.map((r) => r.event_id));
+      const known = new Set(stored.map((r) => r.event_id));
       const placed = events.filter((e) => !known.has(e.eventId) || unplaced.has(e.eventId));
       if (placed.length === 0) {
         await writeEventDetails(tx, { processed });
@@ -518,19 +529,22 @@ export class RoomStore {
       }
       const first = await allocateStreamPositions(tx, 'backfill', placed.length);
       const positions = new Map(placed.map((e, i) => [e.eventId, -(first + BigInt(i))]));
-      for (const eventId of unplaced)
-        await tx.event.update({ where: { eventId }, data: { streamPos: positions.get(eventId)! } });
+      if (unplaced.size > 0)
+        await tx.$executeRawUnsafe(
+          'UPDATE events e SET stream_pos = u.pos FROM unnest($1::text[], $2::bigint[]) AS u(id, pos) WHERE e.event_id = u.id',
+          [...unplaced],
+          [...unplaced].map((eventId) => positions.get(eventId)!),
+        );
       const fresh = placed.filter((e) => !known.has(e.eventId));
-      const rows = await tx.event.createManyAndReturn({
-        data: fresh.map(({ eventId, pdu }) => ({
-          ...outlierRow(head, eventId, pdu, nids.typeNid(pdu), nids.keyNid(pdu)),
+      const eventNids = await insertOutlierRows(
+        tx,
+        fresh.map(({ eventId, pdu }) => ({
+          ...baseRow(head, eventId, pdu, nids.typeNid(pdu), nids.keyNid(pdu)),
           streamPos: positions.get(eventId)!,
         })),
-        select: { eventId: true, eventNid: true },
-      });
-      const eventNids = new Map(rows.map((r) => [r.eventId, r.eventNid]));
-      for (const r of unplacedRows) eventNids.set(r.eventId, r.eventNid);
-      const redacted = new Set(unplacedRows.filter((r) => r.redactedBy !== null).map((r) => r.eventId));
+      );
+      for (const r of unplacedRows) eventNids.set(r.event_id, BigInt(r.event_nid));
+      const redacted = new Set(unplacedRows.filter((r) => r.redacted_by !== null).map((r) => r.event_id));
       const nidOf = (eventId: string) => eventNids.get(eventId)!;
       await writeEventDetails(tx, {
         json: fresh.map(({ eventId, pdu }) => ({ eventNid: nidOf(eventId), json: JSON.stringify(pdu) })),
@@ -566,39 +580,33 @@ export class RoomStore {
    * first; 0 when none) in the extremities check's statement: one round trip
    * fewer per batch.
    */
-  private async fence(tx: RawSql, writes: RoomWrite[], positions = 0): Promise<bigint> {
+  private async fence(tx: SqlTransaction, writes: RoomWrite[], positions = 0): Promise<bigint> {
     const roomNids = writes.map((w) => w.head.roomNid).sort((a, b) => a - b);
-    if (!roomNids.every(Number.isSafeInteger)) throw new Error(`Room nids must be integers: ${roomNids.join(', ')}`);
-    // Without parameters (the nids are integers, written into the text), so it is sent with BEGIN, in one round trip.
-    const rows =
-      roomNids.length === 0
-        ? []
-        : await tx.$queryRawUnsafe<Array<{ room_nid: number; writer_epoch: bigint }>>(
-            `SELECT room_nid, writer_epoch FROM rooms WHERE room_nid IN (${roomNids.join(', ')}) ORDER BY room_nid FOR UPDATE`,
-          );
-    const epochs = new Map(rows.map((r) => [Number(r.room_nid), BigInt(r.writer_epoch)]));
+    if (roomNids.length === 0) return 0n;
+    // A script has no parameters: its numbers are written into its text, so they must be integers.
+    if (![...roomNids, positions].every(Number.isSafeInteger))
+      throw new Error(`Not integers: room nids ${roomNids.join(', ')}, positions ${positions}`);
+    const rooms = roomNids.join(', ');
+    // The check is a statement of its own: one taken after the locks are granted sees what the writer we waited for
+    // committed. Both are one round trip (with BEGIN when they open the transaction).
+    const checked = await tx.$queryRawScript<
+      Array<{ last: string | null; room_nid: number; writer_epoch: string; event_nid: string | null }>
+    >([
+      `SELECT 1 FROM rooms WHERE room_nid IN (${rooms}) ORDER BY room_nid FOR UPDATE`,
+      `${positions > 0 ? `WITH alloc AS (${allocationSql("'events'", String(positions))})` : ''}
+       SELECT ${positions > 0 ? '(SELECT position FROM alloc)' : 'NULL'} AS last, r.room_nid, r.writer_epoch, f.event_nid
+         FROM rooms r LEFT JOIN forward_extremities f ON f.room_nid = r.room_nid
+        WHERE r.room_nid IN (${rooms})`,
+    ]);
     for (const { head, epoch } of writes) {
-      const stored = epochs.get(head.roomNid)!;
+      const mine = checked.filter((x) => Number(x.room_nid) === head.roomNid);
+      const stored = BigInt(mine[0].writer_epoch);
       if (stored > epoch) throw new FencedWriteError(head.roomId);
       if (stored < epoch)
         await tx.$executeRawUnsafe('UPDATE rooms SET writer_epoch = $2 WHERE room_nid = $1', head.roomNid, epoch);
-    }
-    // A statement of its own: one taken after the locks are granted sees what the writer we waited for committed.
-    const checked = await tx.$queryRawUnsafe<
-      Array<{ last: bigint | null; room_nid: number | null; event_nid: bigint | null }>
-    >(
-      positions > 0
-        ? `WITH alloc AS (${allocationSql("'events'", '$2')})
-           SELECT a.position AS last, f.room_nid, f.event_nid FROM alloc a LEFT JOIN forward_extremities f ON f.room_nid = ANY($1::int[])`
-        : 'SELECT NULL AS last, room_nid, event_nid FROM forward_extremities WHERE room_nid = ANY($1::int[])',
-      roomNids,
-      ...(positions > 0 ? [positions] : []),
-    );
-    const stored = checked.filter((x) => x.room_nid !== null);
-    for (const { head } of writes) {
-      const mine = stored.filter((x) => Number(x.room_nid) === head.roomNid);
+      const extremities = mine.filter((x) => x.event_nid !== null);
       const cached = new Set(head.extremities.map((x) => x.eventNid));
-      if (mine.length !== cached.size || mine.some((x) => !cached.has(BigInt(x.event_nid!))))
+      if (extremities.length !== cached.size || extremities.some((x) => !cached.has(BigInt(x.event_nid!))))
         throw new StaleHeadError(head.roomId);
     }
     return positions > 0 ? firstAllocated(checked[0].last!, positions) : 0n;
@@ -822,12 +830,35 @@ async function insertOutliers(
   interned: Interned,
 ): Promise<Map<string, bigint>> {
   if (events.length === 0) return new Map();
-  const rows = events.map(({ eventId, pdu }) =>
-    baseRow(room, eventId, pdu, interned.typeNid(pdu), interned.keyNid(pdu)),
+  const nids = await insertOutlierRows(
+    tx,
+    events.map(({ eventId, pdu }) => ({
+      ...baseRow(room, eventId, pdu, interned.typeNid(pdu), interned.keyNid(pdu)),
+      streamPos: null,
+    })),
   );
+  const created = events.filter((e) => nids.has(e.eventId));
+  await writeEventDetails(tx, {
+    json: created.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })),
+    authEdges: created.flatMap(({ eventId, pdu }) =>
+      referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId })),
+    ),
+  });
+  return nids;
+}
+
+/**
+ * Inserts event rows outside the DAG's known state, in the timeline at `streamPos` when there is one; an event
+ * already stored is left as it is. Returns the nids of the rows inserted.
+ */
+async function insertOutlierRows(
+  tx: RawSql,
+  rows: Array<ReturnType<typeof baseRow> & { streamPos: bigint | null }>,
+): Promise<Map<string, bigint>> {
+  if (rows.length === 0) return new Map();
   const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string; event_nid: bigint }>>(
-    `INSERT INTO events (event_id, room_nid, type_nid, state_key_nid, sender, depth, origin_server_ts, redacts, is_outlier)
-     SELECT *, true FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::text[])
+    `INSERT INTO events (event_id, room_nid, type_nid, state_key_nid, sender, depth, origin_server_ts, redacts, stream_pos, is_outlier)
+     SELECT *, true FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[])
      ON CONFLICT DO NOTHING
      RETURNING event_id, event_nid`,
     rows.map((r) => r.eventId),
@@ -838,16 +869,9 @@ async function insertOutliers(
     rows.map((r) => r.depth),
     rows.map((r) => r.originServerTs),
     rows.map((r) => r.redacts),
+    rows.map((r) => r.streamPos),
   );
-  const nids = new Map(inserted.map((r) => [r.event_id, BigInt(r.event_nid)]));
-  const created = events.filter((e) => nids.has(e.eventId));
-  await writeEventDetails(tx, {
-    json: created.map(({ eventId, pdu }) => ({ eventNid: nids.get(eventId)!, json: JSON.stringify(pdu) })),
-    authEdges: created.flatMap(({ eventId, pdu }) =>
-      referencedIds(pdu.auth_events).map((authEventId) => ({ eventNid: nids.get(eventId)!, authEventId })),
-    ),
-  });
-  return nids;
+  return new Map(inserted.map((r) => [r.event_id, BigInt(r.event_nid)]));
 }
 
 /** readSnapshotNids' map as writeFullSnapshot's entries. */
@@ -889,17 +913,6 @@ function baseRow(head: RoomRef, eventId: string, pdu: Pdu, typeNid: number, stat
     originServerTs: BigInt(pdu.origin_server_ts),
     redacts: redactsOf(head.version, pdu) ?? null,
   };
-}
-
-/** An event kept outside the DAG's known state: no snapshot, and no place in the timeline unless one is given. */
-function outlierRow(
-  head: RoomRef,
-  eventId: string,
-  pdu: Pdu,
-  typeNid: number,
-  stateKeyNid: number | null,
-): Prisma.EventCreateManyInput {
-  return { ...baseRow(head, eventId, pdu, typeNid, stateKeyNid), isOutlier: true };
 }
 
 /** The event_relations row of an event that declares a relationship (none otherwise). */
