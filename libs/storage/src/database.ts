@@ -9,6 +9,7 @@ import { initialiseEmbeddedDataDir } from './embedded-initdb';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { releaseQueryCompilerSource } from './release-query-compiler-source';
 import type { SqlExecutor, SqlTransaction } from './sql-executor';
+import { withLiterals } from './sql-literals';
 
 /** For the failures below that are deliberately gone past (see each one's message). */
 const logger = new Logger('openDatabase');
@@ -183,7 +184,7 @@ function poolExecutor(pool: Pool, withLock: SqlExecutor['withLock']): SqlExecuto
  * (one simple query of both, a round trip fewer); before any other, on its own.
  */
 class PgTransaction implements SqlTransaction {
-  private begun = false;
+  private state: 'idle' | 'begun' | 'committed' = 'idle';
 
   constructor(private readonly client: PoolClient) {}
 
@@ -199,9 +200,14 @@ class PgTransaction implements SqlTransaction {
     return (await this.run(statements.join(';\n'), [])).rows as T;
   }
 
-  /** COMMIT or ROLLBACK, if anything began. */
+  async $commitWith(text: string, ...values: unknown[]): Promise<void> {
+    await this.run(`${withLiterals(text, values)};\nCOMMIT`, []);
+    this.state = 'committed';
+  }
+
+  /** COMMIT or ROLLBACK, if the transaction began and is not committed yet. */
   async end(statement: 'COMMIT' | 'ROLLBACK'): Promise<void> {
-    if (this.begun) await this.client.query(statement);
+    if (this.state === 'begun') await this.client.query(statement);
   }
 
   private async run(text: string, values: unknown[]): Promise<QueryResult> {
@@ -211,8 +217,8 @@ class PgTransaction implements SqlTransaction {
   }
 
   private async send(text: string, values: unknown[]): Promise<QueryResult> {
-    if (this.begun) return this.client.query(text, values);
-    this.begun = true;
+    if (this.state !== 'idle') return this.client.query(text, values);
+    this.state = 'begun';
     if (values.length > 0) {
       await this.client.query('BEGIN');
       return this.client.query(text, values);

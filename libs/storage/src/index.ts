@@ -2,6 +2,7 @@ export * from './database';
 export * from './prisma';
 export * from './migrate';
 export * from './sql-executor';
+export * from './sql-literals';
 export * from './stream-positions';
 export { PrismaClient, Prisma } from './generated/prisma/client';
 export * from './partition-epochs';

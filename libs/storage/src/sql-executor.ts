@@ -34,4 +34,9 @@ export interface SqlTransaction extends RawSql {
    * if sent one after another; answers with the last one's rows.
    */
   $queryRawScript<T = unknown>(statements: string[]): Promise<T>;
+  /**
+   * Runs the transaction's last statement and commits in one round trip: its values are written into its text as
+   * literals (withLiterals), as a simple query takes no parameters.
+   */
+  $commitWith(query: string, ...values: unknown[]): Promise<void>;
 }

@@ -103,11 +103,17 @@ export interface RelationRow {
 }
 
 /**
- * Writes every part of `details` in one statement (one data-modifying CTE
- * per part): one round trip to Postgres instead of one per table, which on
- * a busy machine is mostly time spent waiting to be scheduled.
+ * Writes every part of `details` in one statement (eventDetailsStatement):
+ * one round trip to Postgres instead of one per table, which on a busy
+ * machine is mostly time spent waiting to be scheduled.
  */
 export async function writeEventDetails(tx: RawSql, details: EventDetails): Promise<void> {
+  const statement = eventDetailsStatement(details);
+  if (statement) await tx.$executeRawUnsafe(statement.text, ...statement.values);
+}
+
+/** The statement writing every part of `details`, one data-modifying CTE per part; undefined when there is none. */
+export function eventDetailsStatement(details: EventDetails): { text: string; values: unknown[] } | undefined {
   const parts: string[] = [];
   const params: unknown[] = [];
   const arrays = (...values: unknown[][]) => values.map((v) => `$${params.push(v)}`);
@@ -219,6 +225,6 @@ export async function writeEventDetails(tx: RawSql, details: EventDetails): Prom
       `INSERT INTO timeline_gaps (room_nid, stream_pos) SELECT * FROM unnest(${rooms}::int[], ${positions}::bigint[])`,
     );
   }
-  if (parts.length === 0) return;
-  await tx.$executeRawUnsafe(`WITH ${parts.map((part, i) => `w${i} AS (${part})`).join(', ')} SELECT 1`, ...params);
+  if (parts.length === 0) return undefined;
+  return { text: `WITH ${parts.map((part, i) => `w${i} AS (${part})`).join(', ')} SELECT 1`, values: params };
 }

@@ -24,7 +24,15 @@ import {
 import { roomPersistDuration } from '@lattice/telemetry';
 import { planSnapshot, unstoredChain } from '../dag/snapshot-plan';
 import { currentStateChanges, type StateChanges, type StateSet } from '../dag/state-set';
-import { insertEvents, writeEventDetails, type EventRow, type RelationRow, type SearchRow } from './bulk-rows';
+import {
+  eventDetailsStatement,
+  insertEvents,
+  writeEventDetails,
+  type EventDetails,
+  type EventRow,
+  type RelationRow,
+  type SearchRow,
+} from './bulk-rows';
 import { NidInterner } from './interning';
 import { SnapshotWriter } from './snapshot-writer';
 import { writeFullSnapshot } from './state-snapshots';
@@ -476,7 +484,8 @@ export class RoomStore {
       const snapshots = new SnapshotWriter(tx, nids, interned.typeNid, (pdu) => interned.keyNid(pdu)!);
       const inserted = await insertEventRows(tx, writes, firstPosition, interned, snapshots, nids);
       const advanced = await advanceRooms(tx, inserted, snapshots, interned);
-      await writeDetails(tx, inserted, advanced, nids, interned, processed);
+      const details = eventDetailsStatement(await writeDetails(tx, inserted, advanced, nids, interned, processed));
+      if (details) await tx.$commitWith(details.text, ...details.values);
       return { advancedHeads: advanced, written: snapshots.written };
     };
     const { advancedHeads, written: writtenSets } = await this.database.sql.transaction(write).catch((e: unknown) => {
@@ -733,9 +742,9 @@ async function advanceRooms(
 }
 
 /**
- * Writes what hangs off the inserted events: their JSON, prev and auth
- * edges, client transaction IDs, relations, the rooms' extremities, the
- * redactions they make, and the inputs' replies.
+ * What hangs off the inserted events: their JSON, prev and auth edges,
+ * client transaction IDs, relations, the rooms' extremities and the inputs'
+ * replies; marks the events their redactions redact on the way.
  */
 async function writeDetails(
   tx: RawSql,
@@ -744,7 +753,7 @@ async function writeDetails(
   nids: Map<string, bigint>,
   interned: Interned,
   processed: ProcessedInput[],
-): Promise<void> {
+): Promise<EventDetails> {
   const json: Array<{ eventNid: bigint; json: string }> = [];
   const edges: Array<{ eventNid: bigint; prevEventId: string }> = [];
   const authEdges: Array<{ eventNid: bigint; authEventId: string }> = [];
@@ -775,7 +784,7 @@ async function writeDetails(
     extremities.map((x) => ({ roomNid: write.head.roomNid, eventNid: x.eventNid })),
   );
   const redactedIds = await markRedactions(tx, writes);
-  await writeEventDetails(tx, {
+  return {
     json,
     prevEdges: edges,
     authEdges,
@@ -788,7 +797,7 @@ async function writeDetails(
     // Nor is it found by its words: its content is gone (client-server-api "Redactions").
     search: search.filter((r) => !redactedIds.has(eventIdOf.get(r.eventNid)!)),
     gaps,
-  });
+  };
 }
 
 /** Marks the events the writes' accepted redactions redact; returns their IDs. */
