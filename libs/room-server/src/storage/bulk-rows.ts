@@ -30,39 +30,45 @@ export interface EventRow {
   senderDeviceId: string | null;
 }
 
+/** The columns of events that EventRow fills: name, type, and the row's value. */
+const EVENT_COLUMNS: Array<[string, string, (row: EventRow) => unknown]> = [
+  ['event_id', 'text', (r) => r.eventId],
+  ['room_nid', 'int', (r) => r.roomNid],
+  ['type_nid', 'int', (r) => r.typeNid],
+  ['state_key_nid', 'int', (r) => r.stateKeyNid],
+  ['sender', 'text', (r) => r.sender],
+  ['depth', 'bigint', (r) => r.depth],
+  ['origin_server_ts', 'bigint', (r) => r.originServerTs],
+  ['stream_pos', 'bigint', (r) => r.streamPos],
+  ['state_snapshot_nid', 'bigint', (r) => r.stateSnapshotNid],
+  ['redacts', 'text', (r) => r.redacts],
+  ['txn_id', 'text', (r) => r.txnId],
+  ['sender_device_id', 'text', (r) => r.senderDeviceId],
+  ['is_rejected', 'boolean', (r) => r.isRejected],
+  ['rejection_reason', 'text', (r) => r.rejectionReason],
+  ['is_soft_failed', 'boolean', (r) => r.isSoftFailed],
+  ['replaces_state', 'text', (r) => r.replacesState ?? null],
+];
+
 /** Inserts events; returns each one's nid by event ID. */
 export async function insertEvents(tx: RawSql, rows: EventRow[]): Promise<Map<string, bigint>> {
   if (rows.length === 0) return new Map();
+  const names = EVENT_COLUMNS.map(([name]) => name).join(', ');
+  const arrays = EVENT_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ');
   // WITH ORDINALITY and ORDER BY: nids are taken in the rows' order, which is the events' order.
   const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string; event_nid: bigint }>>(
-    `INSERT INTO events (event_id, room_nid, type_nid, state_key_nid, sender, depth, origin_server_ts, stream_pos, state_snapshot_nid, redacts, txn_id, sender_device_id, is_rejected, rejection_reason, is_soft_failed, replaces_state)
-     SELECT e, r, t, k, s, d, ts, p, sn, rd, tx, dv, rj, rr, sf, rs
-       FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::boolean[], $14::text[], $15::boolean[], $16::text[])
-         WITH ORDINALITY AS u(e, r, t, k, s, d, ts, p, sn, rd, tx, dv, rj, rr, sf, rs, i)
-      ORDER BY i
+    `INSERT INTO events (${names})
+     SELECT ${names} FROM unnest(${arrays}) WITH ORDINALITY AS u(${names}, i) ORDER BY i
      RETURNING event_id, event_nid`,
-    rows.map((r) => r.eventId),
-    rows.map((r) => r.roomNid),
-    rows.map((r) => r.typeNid),
-    rows.map((r) => r.stateKeyNid),
-    rows.map((r) => r.sender),
-    rows.map((r) => r.depth),
-    rows.map((r) => r.originServerTs),
-    rows.map((r) => r.streamPos),
-    rows.map((r) => r.stateSnapshotNid),
-    rows.map((r) => r.redacts),
-    rows.map((r) => r.txnId),
-    rows.map((r) => r.senderDeviceId),
-    rows.map((r) => r.isRejected),
-    rows.map((r) => r.rejectionReason),
-    rows.map((r) => r.isSoftFailed),
-    rows.map((r) => r.replacesState ?? null),
+    ...EVENT_COLUMNS.map(([, , value]) => rows.map(value)),
   );
   return new Map(inserted.map((r) => [r.event_id, BigInt(r.event_nid)]));
 }
 
 /** What goes with events into the persist transaction besides their rows; each part may be absent. */
 export interface EventDetails {
+  /** Event rows whose nids were allocated beforehand (allocateEventNids). */
+  events?: Array<{ eventNid: bigint; row: EventRow }>;
   json?: Array<{ eventNid: bigint; json: string }>;
   /** prev_events edges; an edge already stored is kept. */
   prevEdges?: Array<{ eventNid: bigint; prevEventId: string }>;
@@ -117,7 +123,18 @@ export function eventDetailsStatement(details: EventDetails): { text: string; va
   const parts: string[] = [];
   const params: unknown[] = [];
   const arrays = (...values: unknown[][]) => values.map((v) => `$${params.push(v)}`);
-  const { json, prevEdges, authEdges, txns, extremities, processed, relations, unrelated, search, gaps } = details;
+  const { events, json, prevEdges, authEdges, txns, extremities, processed, relations, unrelated, search, gaps } =
+    details;
+  if (events?.length) {
+    const [nids, ...columns] = arrays(
+      events.map((e) => e.eventNid),
+      ...EVENT_COLUMNS.map(([, , value]) => events.map((e) => value(e.row))),
+    );
+    parts.push(
+      `INSERT INTO events (event_nid, ${EVENT_COLUMNS.map(([name]) => name).join(', ')})
+       SELECT * FROM unnest(${nids}::bigint[], ${columns.map((c, i) => `${c}::${EVENT_COLUMNS[i][1]}[]`).join(', ')})`,
+    );
+  }
   if (json?.length) {
     // One JSON array, not a text[]: the driver escapes every quote of a text[] element; a json value is sent as it is (elements come back byte for byte).
     const [nids] = arrays(json.map((r) => r.eventNid));
