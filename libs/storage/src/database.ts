@@ -18,6 +18,8 @@ export type DatabaseConfig = { kind: 'embedded'; dataDir: string } | { kind: 'po
 
 /** An open database: the Prisma client every service uses, and a raw executor for migrations and hot paths. */
 export interface Database {
+  /** Embedded: PGlite, one session running every statement in turn, so a long one holds up all others. */
+  kind: DatabaseConfig['kind'];
   prisma: PrismaClient;
   sql: SqlExecutor;
   /** Connection pools in use now, for the pool-use metric. */
@@ -83,6 +85,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   const sql = poolExecutor(pool, (fn) => fn());
   const analyze = startAutoAnalyze(sql);
   return {
+    kind: 'embedded',
     prisma,
     sql,
     poolStats: () => [poolStatsOf('embedded', pool)],
@@ -124,6 +127,7 @@ function openPostgres(url: string): Database {
     }
   });
   return {
+    kind: 'postgres',
     prisma,
     sql,
     poolStats: () => [poolStatsOf('prisma', prismaPool), poolStatsOf('sql', pool)],
