@@ -114,8 +114,12 @@ export class NotificationRecorder {
   /** The room's events that notify someone; the room's members and rules are read once for all of them. */
   private async evaluateRoom(roomId: string, events: OutputRoomEvent[]): Promise<EvaluatedEvent[]> {
     await this.foreground.awaitedTurn();
-    const room = await this.rooms.read(roomId);
-    let localMembers: string[] | undefined;
+    // Messages notify every member by the default rules: their members come with the room's context.
+    const room = await this.rooms.read(
+      roomId,
+      events.some((e) => NOTIFYING_TYPES.has(e.pdu.type)),
+    );
+    let localMembers = room.localMembers;
     const displayNames = new Map<string, string | undefined>();
     const evaluated: EvaluatedEvent[] = [];
     for (const event of events) {
@@ -263,6 +267,9 @@ export class NotificationRecorder {
 /** Each room's events are evaluated up to its position (never moves back: a redelivered older event leaves it). */
 const PROGRESS_UPSERT = `INSERT INTO push_room_progress (room_id, stream_pos) SELECT * FROM unnest($1::text[], $2::bigint[])
   ON CONFLICT (room_id) DO UPDATE SET stream_pos = GREATEST(push_room_progress.stream_pos, EXCLUDED.stream_pos)`;
+
+/** Event types the default underride rules notify every member of (.m.rule.message, .m.rule.encrypted and their one-to-one forms). */
+const NOTIFYING_TYPES = new Set(['m.room.message', 'm.room.encrypted']);
 
 /** A user ID no event can name (it is not a valid one), standing for every member with the default rules. */
 const GENERIC_USER = '@\u0000:';

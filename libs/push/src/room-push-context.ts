@@ -10,6 +10,8 @@ export interface RoomPushContext {
   powerLevels?: Record<string, unknown>;
   /** Local joined members who changed their rules, with them; everyone else has the server defaults. */
   customRules: Map<string, PushRules>;
+  /** Local joined members (localMembers), when they were asked for. */
+  localMembers?: string[];
 }
 
 /**
@@ -23,13 +25,20 @@ export class RoomPushContextReader {
   /**
    * One statement: this runs for every event sent, and on a machine where a
    * round trip to the database costs about as much CPU as evaluating the
-   * rules, three reads cost three times one.
+   * rules, three reads cost three times one. With `withLocalMembers`, it
+   * reads localMembers too, for events that notify every member.
    */
-  async read(roomId: string): Promise<RoomPushContext> {
+  async read(roomId: string, withLocalMembers = false): Promise<RoomPushContext> {
     // Custom rules go from the few users with rules of their own to their membership, not from every member of the
     // room (a scan of 10,000 members per batch of events otherwise).
     const [row] = await this.db.$queryRawUnsafe<
-      Array<{ member_count: number; power_levels: string | null; custom_users: string[]; custom_rules: string[] }>
+      Array<{
+        member_count: number;
+        power_levels: string | null;
+        custom_users: string[];
+        custom_rules: string[];
+        local_members: string[] | null;
+      }>
     >(
       `WITH room AS (SELECT room_nid FROM rooms WHERE room_id = $1),
             custom AS (
@@ -49,8 +58,10 @@ export class RoomPushContextReader {
                 WHERE cs.room_nid = (SELECT room_nid FROM room) AND t.type = 'm.room.power_levels' AND k.state_key = '')
                 AS power_levels,
               ARRAY(SELECT user_id FROM custom ORDER BY user_id) AS custom_users,
-              ARRAY(SELECT content FROM custom ORDER BY user_id) AS custom_rules`,
+              ARRAY(SELECT content FROM custom ORDER BY user_id) AS custom_rules,
+              CASE WHEN $2::boolean THEN ARRAY(${LOCAL_MEMBERS.replace('$1', '(SELECT room_nid FROM room)')}) END AS local_members`,
       roomId,
+      withLocalMembers,
     );
     return {
       memberCount: row?.member_count ?? 0,
@@ -64,14 +75,14 @@ export class RoomPushContextReader {
           effectiveRules(JSON.parse(row.custom_rules[i]) as unknown, userId),
         ]),
       ),
+      ...(row?.local_members ? { localMembers: row.local_members } : {}),
     };
   }
 
   /** Local users joined to the room now (those with an account here). */
   async localMembers(roomId: string): Promise<string[]> {
     const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
-      `SELECT cs.user_id FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid JOIN users u ON u.user_id = cs.user_id
-        WHERE r.room_id = $1 AND cs.membership = 'join'`,
+      LOCAL_MEMBERS.replace('$1', '(SELECT room_nid FROM rooms WHERE room_id = $1)'),
       roomId,
     );
     return rows.map((r) => r.user_id);
@@ -134,3 +145,7 @@ function relationOf(content: Record<string, unknown>): { parent: string; relType
   if (typeof relatesTo?.event_id !== 'string' || typeof relatesTo.rel_type !== 'string') return undefined;
   return { parent: relatesTo.event_id, relType: relatesTo.rel_type };
 }
+
+/** The local joined members of the room whose nid is $1 (those with an account here). */
+const LOCAL_MEMBERS = `SELECT cs.user_id FROM current_state cs JOIN users u ON u.user_id = cs.user_id
+  WHERE cs.room_nid = $1 AND cs.membership = 'join'`;
