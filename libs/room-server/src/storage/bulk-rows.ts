@@ -30,25 +30,47 @@ export interface EventRow {
   senderDeviceId: string | null;
 }
 
-/** The columns of events that EventRow fills: name, type, and the row's value. */
-const EVENT_COLUMNS: Array<[string, string, (row: EventRow) => unknown]> = [
-  ['event_id', 'text', (r) => r.eventId],
-  ['room_nid', 'int', (r) => r.roomNid],
-  ['type_nid', 'int', (r) => r.typeNid],
-  ['state_key_nid', 'int', (r) => r.stateKeyNid],
-  ['sender', 'text', (r) => r.sender],
-  ['depth', 'bigint', (r) => r.depth],
-  ['origin_server_ts', 'bigint', (r) => r.originServerTs],
-  ['stream_pos', 'bigint', (r) => r.streamPos],
-  ['state_snapshot_nid', 'bigint', (r) => r.stateSnapshotNid],
-  ['redacts', 'text', (r) => r.redacts],
-  ['txn_id', 'text', (r) => r.txnId],
-  ['sender_device_id', 'text', (r) => r.senderDeviceId],
-  ['is_rejected', 'boolean', (r) => r.isRejected],
-  ['rejection_reason', 'text', (r) => r.rejectionReason],
-  ['is_soft_failed', 'boolean', (r) => r.isSoftFailed],
-  ['replaces_state', 'text', (r) => r.replacesState ?? null],
+/** The columns of events that EventRow fills: name, type, and the row's field. */
+const EVENT_COLUMNS: Array<[string, string, keyof EventRow]> = [
+  ['event_id', 'text', 'eventId'],
+  ['room_nid', 'int', 'roomNid'],
+  ['type_nid', 'int', 'typeNid'],
+  ['state_key_nid', 'int', 'stateKeyNid'],
+  ['sender', 'text', 'sender'],
+  ['depth', 'bigint', 'depth'],
+  ['origin_server_ts', 'bigint', 'originServerTs'],
+  ['stream_pos', 'bigint', 'streamPos'],
+  ['state_snapshot_nid', 'bigint', 'stateSnapshotNid'],
+  ['redacts', 'text', 'redacts'],
+  ['txn_id', 'text', 'txnId'],
+  ['sender_device_id', 'text', 'senderDeviceId'],
+  ['is_rejected', 'boolean', 'isRejected'],
+  ['rejection_reason', 'text', 'rejectionReason'],
+  ['is_soft_failed', 'boolean', 'isSoftFailed'],
+  ['replaces_state', 'text', 'replacesState'],
 ];
+
+/** An event kept outside the DAG's known state: no snapshot, and in the timeline only when it has a position. */
+export type OutlierRow = Pick<
+  EventRow,
+  'eventId' | 'roomNid' | 'typeNid' | 'stateKeyNid' | 'sender' | 'depth' | 'originServerTs' | 'redacts' | 'streamPos'
+>;
+const OUTLIER_FIELDS = new Set<keyof EventRow>([
+  'eventId',
+  'roomNid',
+  'typeNid',
+  'stateKeyNid',
+  'sender',
+  'depth',
+  'originServerTs',
+  'redacts',
+  'streamPos',
+] satisfies Array<keyof OutlierRow>);
+
+/** Each column's values, in `columns`' order. */
+function columnValues<R extends Partial<EventRow>>(columns: typeof EVENT_COLUMNS, rows: R[]): unknown[][] {
+  return columns.map(([, , field]) => rows.map((r) => r[field] ?? null));
+}
 
 /** Inserts events; returns each one's nid by event ID. */
 export async function insertEvents(tx: RawSql, rows: EventRow[]): Promise<Map<string, bigint>> {
@@ -60,7 +82,21 @@ export async function insertEvents(tx: RawSql, rows: EventRow[]): Promise<Map<st
     `INSERT INTO events (${names})
      SELECT ${names} FROM unnest(${arrays}) WITH ORDINALITY AS u(${names}, i) ORDER BY i
      RETURNING event_id, event_nid`,
-    ...EVENT_COLUMNS.map(([, , value]) => rows.map(value)),
+    ...columnValues(EVENT_COLUMNS, rows),
+  );
+  return new Map(inserted.map((r) => [r.event_id, BigInt(r.event_nid)]));
+}
+
+/** Inserts outliers; an event already stored is left as it is. Returns the nids of the rows inserted. */
+export async function insertOutlierEvents(tx: RawSql, rows: OutlierRow[]): Promise<Map<string, bigint>> {
+  if (rows.length === 0) return new Map();
+  const columns = EVENT_COLUMNS.filter(([, , field]) => OUTLIER_FIELDS.has(field));
+  const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string; event_nid: bigint }>>(
+    `INSERT INTO events (${columns.map(([name]) => name).join(', ')}, is_outlier)
+     SELECT *, true FROM unnest(${columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
+     ON CONFLICT DO NOTHING
+     RETURNING event_id, event_nid`,
+    ...columnValues(columns, rows),
   );
   return new Map(inserted.map((r) => [r.event_id, BigInt(r.event_nid)]));
 }
@@ -128,7 +164,10 @@ export function eventDetailsStatement(details: EventDetails): { text: string; va
   if (events?.length) {
     const [nids, ...columns] = arrays(
       events.map((e) => e.eventNid),
-      ...EVENT_COLUMNS.map(([, , value]) => events.map((e) => value(e.row))),
+      ...columnValues(
+        EVENT_COLUMNS,
+        events.map((e) => e.row),
+      ),
     );
     parts.push(
       `INSERT INTO events (event_nid, ${EVENT_COLUMNS.map(([name]) => name).join(', ')})

@@ -27,6 +27,7 @@ import { currentStateChanges, type StateChanges, type StateSet } from '../dag/st
 import {
   eventDetailsStatement,
   insertEvents,
+  insertOutlierEvents,
   writeEventDetails,
   type EventDetails,
   type EventRow,
@@ -558,7 +559,7 @@ export class RoomStore {
           [...unplaced].map((eventId) => positions.get(eventId)!),
         );
       const fresh = placed.filter((e) => !known.has(e.eventId));
-      const eventNids = await insertOutlierRows(
+      const eventNids = await insertOutlierEvents(
         tx,
         fresh.map(({ eventId, pdu }) => ({
           ...baseRow(head, eventId, pdu, nids.typeNid(pdu), nids.keyNid(pdu)),
@@ -875,7 +876,7 @@ async function insertOutliers(
   interned: Interned,
 ): Promise<Map<string, bigint>> {
   if (events.length === 0) return new Map();
-  const nids = await insertOutlierRows(
+  const nids = await insertOutlierEvents(
     tx,
     events.map(({ eventId, pdu }) => ({
       ...baseRow(room, eventId, pdu, interned.typeNid(pdu), interned.keyNid(pdu)),
@@ -890,33 +891,6 @@ async function insertOutliers(
     ),
   });
   return nids;
-}
-
-/**
- * Inserts event rows outside the DAG's known state, in the timeline at `streamPos` when there is one; an event
- * already stored is left as it is. Returns the nids of the rows inserted.
- */
-async function insertOutlierRows(
-  tx: RawSql,
-  rows: Array<ReturnType<typeof baseRow> & { streamPos: bigint | null }>,
-): Promise<Map<string, bigint>> {
-  if (rows.length === 0) return new Map();
-  const inserted = await tx.$queryRawUnsafe<Array<{ event_id: string; event_nid: bigint }>>(
-    `INSERT INTO events (event_id, room_nid, type_nid, state_key_nid, sender, depth, origin_server_ts, redacts, stream_pos, is_outlier)
-     SELECT *, true FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::bigint[])
-     ON CONFLICT DO NOTHING
-     RETURNING event_id, event_nid`,
-    rows.map((r) => r.eventId),
-    rows.map((r) => r.roomNid),
-    rows.map((r) => r.typeNid),
-    rows.map((r) => r.stateKeyNid),
-    rows.map((r) => r.sender),
-    rows.map((r) => r.depth),
-    rows.map((r) => r.originServerTs),
-    rows.map((r) => r.redacts),
-    rows.map((r) => r.streamPos),
-  );
-  return new Map(inserted.map((r) => [r.event_id, BigInt(r.event_nid)]));
 }
 
 /** readSnapshotNids' map as writeFullSnapshot's entries. */
