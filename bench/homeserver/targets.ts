@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalDeployment, type LocalDeploymentOptions } from '../../tools/services/local-deployment';
@@ -155,6 +155,8 @@ export async function startSingleProcess(
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await exited;
+      // A run's embedded database is 50-300 MB: hundreds of runs left behind filled this machine's disk.
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
