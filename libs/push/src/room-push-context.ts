@@ -59,7 +59,7 @@ export class RoomPushContextReader {
                 AS power_levels,
               ARRAY(SELECT user_id FROM custom ORDER BY user_id) AS custom_users,
               ARRAY(SELECT content FROM custom ORDER BY user_id) AS custom_rules,
-              CASE WHEN $2::boolean THEN ARRAY(${LOCAL_MEMBERS.replace('$1', '(SELECT room_nid FROM room)')}) END AS local_members`,
+              CASE WHEN $2::boolean THEN ARRAY(${localMembersOf('(SELECT room_nid FROM room)')}) END AS local_members`,
       roomId,
       withLocalMembers,
     );
@@ -82,7 +82,7 @@ export class RoomPushContextReader {
   /** Local users joined to the room now (those with an account here). */
   async localMembers(roomId: string): Promise<string[]> {
     const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
-      LOCAL_MEMBERS.replace('$1', '(SELECT room_nid FROM rooms WHERE room_id = $1)'),
+      localMembersOf('(SELECT room_nid FROM rooms WHERE room_id = $1)'),
       roomId,
     );
     return rows.map((r) => r.user_id);
@@ -146,6 +146,8 @@ function relationOf(content: Record<string, unknown>): { parent: string; relType
   return { parent: relatesTo.event_id, relType: relatesTo.rel_type };
 }
 
-/** The local joined members of the room whose nid is $1 (those with an account here). */
-const LOCAL_MEMBERS = `SELECT cs.user_id FROM current_state cs JOIN users u ON u.user_id = cs.user_id
-  WHERE cs.room_nid = $1 AND cs.membership = 'join'`;
+/** A query of the local joined members (those with an account here) of the room whose nid `roomNid` gives. */
+function localMembersOf(roomNid: string): string {
+  return `SELECT cs.user_id FROM current_state cs JOIN users u ON u.user_id = cs.user_id
+    WHERE cs.room_nid = ${roomNid} AND cs.membership = 'join'`;
+}

@@ -28,7 +28,10 @@ export interface Database {
 }
 
 export interface PoolStats {
-  /** prisma: most queries of every service; sql: migrations, the room-server's writes and the push service's rows; embedded: both, on PGlite's one session. */
+  /**
+   * prisma: most queries of every service; sql: migrations, the room-server's writes and the push service's rows;
+   * embedded: both, on PGlite's one session.
+   */
   pool: string;
   total: number;
   idle: number;

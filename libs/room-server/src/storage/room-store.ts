@@ -495,9 +495,10 @@ export class RoomStore {
         messages > 0 ? eventNids : undefined,
       );
       const advanced = await advanceRooms(tx, inserted, snapshots, interned);
+      const redactedIds = await markRedactions(tx, writes);
       const details = eventDetailsStatement({
         events: unsaved,
-        ...(await writeDetails(tx, inserted, advanced, nids, interned, processed)),
+        ...detailsOf(inserted, advanced, nids, interned, processed, redactedIds),
       });
       if (details) await tx.$commitWith(details.text, ...details.values);
       return { advancedHeads: advanced, written: snapshots.written };
@@ -781,16 +782,17 @@ async function advanceRooms(
 /**
  * What hangs off the inserted events: their JSON, prev and auth edges,
  * client transaction IDs, relations, the rooms' extremities and the inputs'
- * replies; marks the events their redactions redact on the way.
+ * replies. The events of `redactedIds` (redacted by the writes) get no
+ * relation and no search rows.
  */
-async function writeDetails(
-  tx: RawSql,
+function detailsOf(
   inserted: InsertedWrite[],
   advanced: AdvancedRoom[],
   nids: Map<string, bigint>,
   interned: Interned,
   processed: ProcessedInput[],
-): Promise<EventDetails> {
+  redactedIds: Set<string>,
+): EventDetails {
   const json: Array<{ eventNid: bigint; json: string }> = [];
   const edges: Array<{ eventNid: bigint; prevEventId: string }> = [];
   const authEdges: Array<{ eventNid: bigint; authEventId: string }> = [];
@@ -820,7 +822,6 @@ async function writeDetails(
   const extremityRows = advanced.flatMap(({ write, extremities }) =>
     extremities.map((x) => ({ roomNid: write.head.roomNid, eventNid: x.eventNid })),
   );
-  const redactedIds = await markRedactions(tx, writes);
   return {
     json,
     prevEdges: edges,
