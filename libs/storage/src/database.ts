@@ -4,7 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool, type PoolClient, type QueryResult } from 'pg';
 import { PrismaClient } from './generated/prisma/client';
 import { migrate } from './migrate';
-import { startAutoAnalyze } from './embedded-analyze';
+import { startAutovacuum } from './embedded-autovacuum';
 import { initialiseEmbeddedDataDir } from './embedded-initdb';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { releaseQueryCompilerSource } from './release-query-compiler-source';
@@ -86,14 +86,14 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   // One process owns the data folder, so there is nobody to race (and a lock would need a second connection).
   const sql = poolExecutor(pool, (fn) => fn());
-  const analyze = startAutoAnalyze(sql);
+  const autovacuum = startAutovacuum(sql);
   return {
     kind: 'embedded',
     prisma,
     sql,
     poolStats: () => [poolStatsOf('embedded', pool)],
     close: async () => {
-      await analyze.stop();
+      await autovacuum.stop();
       await prisma.$disconnect();
       if (!pool.ended) await pool.end();
       await server.stop();

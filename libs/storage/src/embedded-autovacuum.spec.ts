@@ -1,8 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
-import { analyzeChangedTables } from './embedded-analyze';
+import { analyzeChangedTables, vacuumDeadTables } from './embedded-autovacuum';
 import type { SqlExecutor } from './sql-executor';
 
-describe('planner statistics on PGlite', () => {
+describe('autovacuum on PGlite', () => {
   let pglite: PGlite;
   let sql: Pick<SqlExecutor, 'exec' | 'query'>;
   const rowsOf = async () =>
@@ -50,5 +50,19 @@ describe('planner statistics on PGlite', () => {
     await sql.exec('INSERT INTO members SELECT generate_series(1101, 2000)');
     expect(await analyzeChangedTables(sql)).toEqual(['members']);
     expect(await rowsOf()).toBe(2000);
+  });
+
+  it('vacuums a table once it has as many dead rows as autovacuum waits for', async () => {
+    await sql.exec('CREATE TABLE outbox (id int PRIMARY KEY); INSERT INTO outbox SELECT generate_series(1, 1000)');
+    await analyzeChangedTables(sql);
+    await sql.exec('DELETE FROM outbox WHERE id <= 100');
+    expect(await vacuumDeadTables(sql)).toEqual([]);
+    await sql.exec('DELETE FROM outbox WHERE id <= 500');
+    expect(await vacuumDeadTables(sql)).toEqual(['outbox']);
+    await sql.query('SELECT pg_stat_force_next_flush()');
+    const [{ dead }] = await sql.query<{ dead: number }>(
+      `SELECT n_dead_tup::int AS dead FROM pg_stat_user_tables WHERE relname = 'outbox'`,
+    );
+    expect(dead).toBe(0);
   });
 });
