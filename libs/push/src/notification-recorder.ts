@@ -13,6 +13,7 @@ import {
 import {
   allocationSql,
   DATABASE,
+  eachConcurrently,
   firstAllocated,
   ForegroundWork,
   PRISMA,
@@ -83,8 +84,13 @@ export class NotificationRecorder {
       else byRoom.set(event.roomId, [event]);
     }
     if (byRoom.size === 0) return false;
-    const evaluated: EvaluatedEvent[] = [];
-    for (const [roomId, roomEvents] of byRoom) evaluated.push(...(await this.evaluateRoom(roomId, roomEvents)));
+    // Rooms side by side: one after another, each read waited for its reply through a loaded event loop.
+    const byRoomEvaluated = new Map<string, EvaluatedEvent[]>();
+    await eachConcurrently([...byRoom], ROOMS_AT_ONCE, async ([roomId, roomEvents]) => {
+      byRoomEvaluated.set(roomId, await this.evaluateRoom(roomId, roomEvents));
+    });
+    // In the rooms' order, as before: the rows take their notifications positions in it.
+    const evaluated = [...byRoom.keys()].flatMap((roomId) => byRoomEvaluated.get(roomId)!);
     const progress = [...byRoom].map(([roomId, roomEvents]) => ({
       roomId,
       streamPos: roomEvents.reduce((max, e) => (BigInt(e.streamPos) > max ? BigInt(e.streamPos) : max), 0n),
@@ -267,6 +273,9 @@ export class NotificationRecorder {
 /** Each room's events are evaluated up to its position (never moves back: a redelivered older event leaves it). */
 const PROGRESS_UPSERT = `INSERT INTO push_room_progress (room_id, stream_pos) SELECT * FROM unnest($1::text[], $2::bigint[])
   ON CONFLICT (room_id) DO UPDATE SET stream_pos = GREATEST(push_room_progress.stream_pos, EXCLUDED.stream_pos)`;
+
+/** Rooms of a batch evaluated at once: their reads (a statement each) wait side by side. */
+const ROOMS_AT_ONCE = 8;
 
 /** Event types the default underride rules notify every member of (.m.rule.message, .m.rule.encrypted and their one-to-one forms). */
 const NOTIFYING_TYPES = new Set(['m.room.message', 'm.room.encrypted']);

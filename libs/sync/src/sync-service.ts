@@ -13,7 +13,14 @@ import {
   type StoredEvent,
 } from '@lattice/rooms';
 import { effectiveRules } from '@lattice/push-rules';
-import { PRISMA, POSITION_CACHE, reconcilePositions, type PrismaClient, type PositionCache } from '@lattice/storage';
+import {
+  eachConcurrently,
+  PRISMA,
+  POSITION_CACHE,
+  reconcilePositions,
+  type PrismaClient,
+  type PositionCache,
+} from '@lattice/storage';
 import { syncWaiters, syncWakeupLatency, untraced } from '@lattice/telemetry';
 import {
   AccountDataStore,
@@ -34,7 +41,6 @@ import {
 } from '@lattice/streams';
 import { AnswerReads, type RoomSummary } from './answer-reads';
 import { SyncNotifier } from './notifier';
-import { eachConcurrently } from './each-concurrently';
 import { SharedReads } from './shared-reads';
 import { TickBatch } from './tick-batch';
 import { WatchedRooms } from './watched-rooms';

@@ -1,7 +1,8 @@
 /**
- * Runs `work` on every item, at most `limit` at a time: an answer about
- * thousands of rooms waits for its reads side by side (the database has
- * connections and cores to spare), without starting thousands at once.
+ * Runs `work` on every item, at most `limit` at a time: reads of many rooms
+ * (a /sync answer about thousands, a push batch's rooms) wait side by side
+ * (the database has connections and cores to spare), without starting
+ * thousands at once.
  */
 export async function eachConcurrently<T>(
   items: readonly T[],
