@@ -3,6 +3,7 @@ import { createServer as createTlsServer, type Server as TlsServer } from 'node:
 import { INestApplication, Type, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { rewriteLegacyR0 } from '@lattice/routing';
 import { JSON_BODY_LIMIT_BYTES } from './body-limits';
 import { MatrixExceptionFilter } from './exception-filter';
@@ -43,11 +44,13 @@ export async function createMatrixHttpApp(
   });
   installMatrixHttpConventions(adapter.getInstance(), { accessLog: options.accessLog ?? true });
   const servers = new Set<Server>();
-  // Fastify closes after Nest's shutdown hooks have run (long-polls answered, stores closed): a connection still
-  // open then has nothing left to be answered by, and server.close would wait for it up to IDLE_CONNECTION_MS.
-  adapter.getInstance().addHook('preClose', (done) => {
+  const answering = answersUnderway(adapter.getInstance());
+  // Fastify closes after Nest's destroy hooks have run (the sync service's stop answers its long-polls at once):
+  // the answers under way are written first (a long-poll cut off here got its connection closed instead of its
+  // answer), then the connections still open, idle ones that server.close would wait up to IDLE_CONNECTION_MS for.
+  adapter.getInstance().addHook('preClose', async () => {
+    await answering.settled(ANSWERS_AT_CLOSE_MS);
     for (const server of [adapter.getHttpServer() as Server, ...servers]) server.closeAllConnections();
-    done();
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger:
@@ -73,6 +76,36 @@ type RequestHandler = (request: IncomingMessage, response: ServerResponse) => vo
  * a 502 behind nginx). Fastify sets its own 72 s only on servers it creates, not those of a serverFactory.
  */
 const IDLE_CONNECTION_MS = 72_000;
+
+/** The longest closing waits for the answers under way: a Kubernetes pod has 30 s from SIGTERM by default. */
+const ANSWERS_AT_CLOSE_MS = 10_000;
+
+/** The requests being answered, so that closing can wait for their answers. */
+function answersUnderway(instance: FastifyInstance): { settled(maxMs: number): Promise<void> } {
+  const underway = new Set<string>();
+  let onSettled: (() => void) | undefined;
+  const answered = async (request: FastifyRequest) => {
+    underway.delete(request.id);
+    if (underway.size === 0) onSettled?.();
+  };
+  instance.addHook('onRequest', async (request) => {
+    underway.add(request.id);
+  });
+  instance.addHook('onResponse', answered);
+  instance.addHook('onRequestAbort', answered);
+  return {
+    settled: (maxMs) =>
+      underway.size === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, maxMs);
+            onSettled = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          }),
+  };
+}
 
 function keepingIdleConnections<S extends Server>(server: S): S {
   server.keepAliveTimeout = IDLE_CONNECTION_MS;

@@ -35,6 +35,9 @@ export async function runService(role?: ServiceRole): Promise<void> {
   logger.log(
     `Lattice (${config.role}) serving ${config.tenants.map((t) => t.serverName).join(', ')} on ${lattice.url}`,
   );
+  // The only handler of these signals (not Nest's enableShutdownHooks as well): Nest's re-raised the signal once its
+  // own hooks had run, ending the process while this one still closed the database and flushed traces, and the
+  // two closes raced, so requests still being answered met a closed pool.
   const stop = async () => {
     await lattice.close();
     await stopTelemetry();

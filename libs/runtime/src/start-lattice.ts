@@ -94,7 +94,6 @@ export async function startLattice(
     logger: options.logger ?? loggerFor(config),
     accessLog: config.logging.accessLog,
   });
-  app.enableShutdownHooks();
   await app.listen(config.listen.port, config.listen.host);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.listen.port;
