@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +14,18 @@ import { eventually } from '../support/matrix-client';
  */
 describe('the homeserver stopped with SIGTERM', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'lattice-shutdown-'));
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  let child: ChildProcess | undefined;
+  // A failure before the SIGTERM leaves the server running: it goes with the test file.
+  afterAll(() => {
+    if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('answers the long-poll in flight and exits 0, logging no error', async () => {
     await seedEmbeddedDataDir(join(dataDir, 'db'));
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/_matrix/client/v3`;
-    const child = spawn(process.execPath, [join(__dirname, '../../dist/apps/homeserver/src/main.js')], {
+    const server = spawn(process.execPath, [join(__dirname, '../../dist/apps/homeserver/src/main.js')], {
       env: {
         ...process.env,
         LATTICE_HOST: '127.0.0.1',
@@ -30,11 +35,12 @@ describe('the homeserver stopped with SIGTERM', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child = server;
     let logged = '';
-    child.stdout!.on('data', (chunk: Buffer) => (logged += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (logged += chunk.toString()));
+    server.stdout.on('data', (chunk: Buffer) => (logged += chunk.toString()));
+    server.stderr.on('data', (chunk: Buffer) => (logged += chunk.toString()));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
+      server.once('exit', (code, signal) => resolve({ code, signal })),
     );
     await eventually(
       'the server to answer',
@@ -56,7 +62,7 @@ describe('the homeserver stopped with SIGTERM', () => {
 
     const longPoll = fetch(`${url}/sync?since=${first.next_batch}&timeout=3000`, { headers: auth });
     await new Promise((r) => setTimeout(r, 500));
-    child.kill('SIGTERM');
+    server.kill('SIGTERM');
 
     expect((await longPoll).status).toBe(200);
     expect(await exited).toEqual({ code: 0, signal: null });

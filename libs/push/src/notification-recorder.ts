@@ -13,7 +13,7 @@ import {
 import {
   allocationSql,
   DATABASE,
-  eachConcurrently,
+  mapConcurrently,
   firstAllocated,
   ForegroundWork,
   PRISMA,
@@ -88,12 +88,9 @@ export class NotificationRecorder {
     }
     if (byRoom.size === 0) return false;
     // Rooms side by side: one after another, each read waited for its reply through a loaded event loop.
-    const byRoomEvaluated = new Map<string, EvaluatedEvent[]>();
-    await eachConcurrently([...byRoom], ROOMS_AT_ONCE, async ([roomId, roomEvents]) => {
-      byRoomEvaluated.set(roomId, await this.evaluateRoom(roomId, roomEvents));
-    });
-    // In the rooms' order, as before: the rows take their notifications positions in it.
-    const evaluated = [...byRoom.keys()].flatMap((roomId) => byRoomEvaluated.get(roomId)!);
+    const evaluated = (
+      await mapConcurrently([...byRoom], ROOMS_AT_ONCE, ([roomId, roomEvents]) => this.evaluateRoom(roomId, roomEvents))
+    ).flat();
     const progress = [...byRoom].map(([roomId, roomEvents]) => ({
       roomId,
       streamPos: roomEvents.reduce((max, e) => (BigInt(e.streamPos) > max ? BigInt(e.streamPos) : max), 0n),

@@ -69,7 +69,7 @@ export class PusherDelivery implements OnModuleInit, OnModuleDestroy {
    * load of 11). Embedded, 16 against 50 under the pushes of a 10,000-member room (push bench, one run each): the
    * probe's added send p99 8.9 against 19.8 ms, for 3,358 pushes/s against 4,139.
    */
-  readonly claimBatch: number;
+  private readonly claimBatch: number;
 
   constructor(
     @Inject(PRISMA) private readonly db: PrismaClient,

@@ -34,9 +34,8 @@ export interface Autovacuum {
  * end, and its indexes with it (the push bench's kept 10,000-member room:
  * 583 MB of push_outbox for no live row after its runs of 200,000 pushes
  * each, every claim slower than the run before). This does autovacuum's
- * work: every CHECK_EVERY_MS, VACUUM
- * each table with as many dead rows as autovacuum waits for, then ANALYZE
- * each table that has changed as much.
+ * work: every CHECK_EVERY_MS, VACUUM each table with as many dead rows as
+ * autovacuum waits for, then ANALYZE each table that has changed as much.
  */
 export function startAutovacuum(sql: SqlExecutor, everyMs = CHECK_EVERY_MS): Autovacuum {
   let running: Promise<unknown> | undefined;

@@ -12,5 +12,5 @@ export * from './room-restrictions';
 export * from './notification-counts';
 export * from './unread-counts';
 export * from './foreground-work';
-export * from './each-concurrently';
+export * from './map-concurrently';
 export * from './script-thread';

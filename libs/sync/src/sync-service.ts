@@ -14,7 +14,7 @@ import {
 } from '@lattice/rooms';
 import { effectiveRules } from '@lattice/push-rules';
 import {
-  eachConcurrently,
+  mapConcurrently,
   PRISMA,
   POSITION_CACHE,
   reconcilePositions,
@@ -291,7 +291,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     ]);
 
     const timelinesToFill: TimelineToFill[] = [];
-    await eachConcurrently(memberships, ROOMS_AT_ONCE, async (room) => {
+    await mapConcurrently(memberships, ROOMS_AT_ONCE, async (room) => {
       if (!roomIncluded(filter, room.roomId)) return;
       const changedMembership = room.streamPos > from.events && room.streamPos <= current.events;
       if (room.membership === 'join') {
@@ -555,7 +555,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const chunks = Array.from({ length: Math.ceil(roomIds.length / TIMELINES_PER_READ) }, (_, i) =>
       roomIds.slice(i * TIMELINES_PER_READ, (i + 1) * TIMELINES_PER_READ),
     );
-    await eachConcurrently(chunks, CHUNKS_AT_ONCE, async (chunk) => {
+    await mapConcurrently(chunks, CHUNKS_AT_ONCE, async (chunk) => {
       const [read, summarised] = await Promise.all([
         this.reader.latestTimelines(chunk, upTo, limit + 1),
         summaries && this.answers.roomSummaries(request.userId, chunk),
