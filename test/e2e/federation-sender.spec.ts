@@ -186,4 +186,56 @@ describe('FederationSender routing', () => {
     await until('a transaction', async () => transactions.length > 0);
     expect(transactions[0]).toEqual({ invitees: [REMOTE_USER], edus: ['m.typing'] });
   }, 60_000);
+
+  it("routes our user's presence to a server whose user just joined, before the routing pass reads the join", async () => {
+    const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: {} as never });
+    if (!created.ok) throw new Error(created.error.error);
+    // From here the routing pass stops at its read of the events stream: only output reaches the sender.
+    let resumePass!: () => void;
+    const resume = new Promise<void>((resolve) => (resumePass = resolve));
+    const reader = new RoomReader(server.db.prisma);
+    const read = reader.eventHeadersInRange.bind(reader);
+    let held = false;
+    reader.eventHeadersInRange = async (...args) => {
+      if (held) await resume;
+      return read(...args);
+    };
+    startSender(unreachable, reader);
+    const lastOfCreation = BigInt(server.output[server.output.length - 1].streamPos);
+    await until(
+      'the room to be routed',
+      async () =>
+        ((await server.db.prisma.federationRouting.findUnique({ where: { stream: 'events' } }))?.routedPos ?? 0n) >=
+        lastOfCreation,
+    );
+    held = true;
+    const join = {
+      type: 'm.room.member',
+      state_key: REMOTE_USER,
+      sender: REMOTE_USER,
+      content: { membership: 'join' },
+    };
+    await server.bus.publish('output.room', {
+      roomId: created.roomId,
+      eventId: '$bob-joins',
+      streamPos: '1000',
+      pdu: join as unknown as Pdu,
+      membershipOf: REMOTE_USER,
+    });
+    await server.bus.publish('output.presence', {
+      userId: ALICE,
+      position: '7',
+      state: 'unavailable',
+      lastActiveTs: Date.now(),
+      currentlyActive: false,
+    });
+    await server.bus.delivered();
+    try {
+      await until('the presence to be queued', async () =>
+        (await queuedFor('remote.example')).includes(`m.presence ${ALICE} 7`),
+      );
+    } finally {
+      resumePass();
+    }
+  });
 });

@@ -99,8 +99,17 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     );
     // Output only wakes the router: it reads the events from the store, from where it left off.
     this.bus.consume('output.room', async (event) => {
-      // A fork's resolution can change who is joined without a member event of its own.
+      // A fork's resolution can change who is joined without a member event of its own. A member event changes
+      // the list as it arrives, in every process, not when the routing pass (one process's, maybe a second later)
+      // reads it: an EDU routed meanwhile, such as our user's presence set just after a remote user joined, must
+      // reach the joiner's server.
       if (event.resolvedMembershipsOf) this.serversIn.delete(event.roomId);
+      else if (event.membershipOf !== undefined)
+        this.membershipChanged(
+          event.roomId,
+          event.membershipOf,
+          (event.pdu.content as { membership?: unknown }).membership,
+        );
       this.deciding++;
       try {
         if (await this.mayLeaveThisServer(event)) void this.route();
