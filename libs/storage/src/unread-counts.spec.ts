@@ -99,14 +99,23 @@ class World {
 
   async setMembership(userId: string, roomId: string, membership: 'join' | 'leave'): Promise<void> {
     const pos = await this.message(roomId, []);
+    // Keyed as the room-server keys a member's state: by the m.room.member type and the user's state key.
+    await this.db.prisma.$executeRawUnsafe(
+      `INSERT INTO event_types (type) VALUES ('m.room.member') ON CONFLICT (type) DO NOTHING`,
+    );
+    await this.db.prisma.$executeRawUnsafe(
+      `INSERT INTO event_state_keys (state_key) VALUES ($1) ON CONFLICT (state_key) DO NOTHING`,
+      userId,
+    );
     await this.db.prisma.$executeRawUnsafe(
       `INSERT INTO current_state (room_nid, type_nid, state_key_nid, event_nid, user_id, membership, stream_pos)
-       SELECT r.room_nid, 2, $4, e.event_nid, $1, $3, $5 FROM rooms r, events e WHERE r.room_id = $2 AND e.event_id = $6
-       ON CONFLICT (room_nid, type_nid, state_key_nid) DO UPDATE SET membership = $3, stream_pos = $5, event_nid = EXCLUDED.event_nid`,
+       SELECT r.room_nid, t.type_nid, k.state_key_nid, e.event_nid, $1, $3, $4
+         FROM rooms r, events e, event_types t, event_state_keys k
+        WHERE r.room_id = $2 AND e.event_id = $5 AND t.type = 'm.room.member' AND k.state_key = $1
+       ON CONFLICT (room_nid, type_nid, state_key_nid) DO UPDATE SET membership = $3, stream_pos = $4, event_nid = EXCLUDED.event_nid`,
       userId,
       roomId,
       membership,
-      this.stateKeyNid(userId),
       pos,
       this.eventId(pos),
     );
@@ -160,10 +169,6 @@ class World {
 
   private eventId(pos: number): string {
     return `$e${pos}-${this.run}`;
-  }
-
-  private stateKeyNid(userId: string): number {
-    return Number(userId.slice(2, userId.indexOf('-')));
   }
 }
 
