@@ -199,6 +199,10 @@ async function makeRooms(databaseUrl: string, rooms: number, members: number): P
     await db.connect();
     try {
       await cloneRoom(async (sql, ...params) => (await db.query(sql, params)).rows, roomId, rooms - 1, CLONE_TAG);
+      // A deployment's statistics follow its data (autovacuum analyzes a table once a tenth of it changed); the
+      // copies come faster than autovacuum's next look, and a sync planned on one room's statistics read every
+      // event of 10,000 rooms for each 500 of them (1.4 s a read against 24 ms once analyzed).
+      await db.query('ANALYZE');
     } finally {
       await db.end();
     }

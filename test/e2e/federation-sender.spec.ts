@@ -238,4 +238,39 @@ describe('FederationSender routing', () => {
       resumePass();
     }
   });
+
+  it("reads the servers of a user's rooms in one query when their presence changes", async () => {
+    const rooms: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: {} as never });
+      if (!created.ok) throw new Error(created.error.error);
+      rooms.push(created.roomId);
+    }
+    // The routing pass, which learns each room's servers as it routes the room's events, is held back.
+    let resumePass!: () => void;
+    const resume = new Promise<void>((resolve) => (resumePass = resolve));
+    const reader = new RoomReader(server.db.prisma);
+    const read = reader.eventHeadersInRange.bind(reader);
+    reader.eventHeadersInRange = async (...args) => {
+      await resume;
+      return read(...args);
+    };
+    const batched = jest.spyOn(reader, 'joinedServersOfRooms');
+    const oneByOne = jest.spyOn(reader, 'joinedServers');
+    startSender(unreachable, reader);
+    try {
+      await server.bus.publish('output.presence', {
+        userId: ALICE,
+        position: '3',
+        state: 'online',
+        lastActiveTs: Date.now(),
+        currentlyActive: true,
+      });
+      await server.bus.delivered();
+      expect(batched.mock.calls).toEqual([[expect.arrayContaining(rooms)]]);
+      expect(oneByOne).not.toHaveBeenCalled();
+    } finally {
+      resumePass();
+    }
+  });
 });

@@ -582,15 +582,31 @@ export class RoomReader {
    * servers_in_room its resident named.
    */
   async joinedServers(roomId: string): Promise<string[]> {
+    return (await this.joinedServersOfRooms([roomId])).get(roomId) ?? [];
+  }
+
+  /**
+   * joinedServers of many rooms in one query: our users' presence goes to the servers of every room they are in,
+   * and a user of 10,000 rooms whose rooms' lists were not known cost 10,000 queries (18 s of an initial sync that
+   * set them online). Rooms with no joined member are absent.
+   */
+  async joinedServersOfRooms(roomIds: string[]): Promise<Map<string, string[]>> {
     // The servers are told apart in the query: a room of 10,000 local members gives one row, not 10,000 (the
     // federation sender asks at every membership change). A user ID's server name follows its first colon.
-    const rows = await this.db.$queryRawUnsafe<Array<{ server: string }>>(
-      `SELECT substr(c.user_id, strpos(c.user_id, ':') + 1) AS server FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
-        WHERE r.room_id = $1 AND c.membership = 'join' AND strpos(c.user_id, ':') > 0
-       UNION SELECT unnest(p.servers) FROM partial_state_rooms p WHERE p.room_id = $1`,
-      roomId,
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; server: string }>>(
+      `SELECT r.room_id, substr(c.user_id, strpos(c.user_id, ':') + 1) AS server
+         FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
+        WHERE r.room_id = ANY($1::text[]) AND c.membership = 'join' AND strpos(c.user_id, ':') > 0
+       UNION SELECT p.room_id, unnest(p.servers) FROM partial_state_rooms p WHERE p.room_id = ANY($1::text[])`,
+      roomIds,
     );
-    return rows.map((r) => r.server);
+    const servers = new Map<string, string[]>();
+    for (const { room_id: roomId, server } of rows) {
+      const list = servers.get(roomId);
+      if (list) list.push(server);
+      else servers.set(roomId, [server]);
+    }
+    return servers;
   }
 
   /**

@@ -25,7 +25,10 @@ export type SpaceRoomReads = Pick<RoomReader, 'roomVersion' | 'currentState'>;
 export type PublicRoomReads = Pick<RoomReader, 'publishedRooms' | 'currentState'>;
 
 /** Who is in a room and where a user is: presence routing, the rooms a user shares with others. */
-export type MembershipReads = Pick<RoomReader, 'roomsOfUser' | 'joinedServers' | 'hasJoinedMemberOn'>;
+export type MembershipReads = Pick<
+  RoomReader,
+  'roomsOfUser' | 'joinedServers' | 'joinedServersOfRooms' | 'hasJoinedMemberOn'
+>;
 
 /** The client-server API's reads: a room's state as a user may see it, its members, single events, the timeline around a time (search, upgrades, timestamp_to_event). */
 export type ClientRoomReads = RoomViewReads &

@@ -88,7 +88,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     this.cursor = new RoutingCursor(this.db, owner);
     this.deviceListUpdates = new DeviceListUpdates(this.db, (userId) => this.serversSharingWith(userId));
     this.presence = new PresenceRouter(this.db, this.reader, tenants, this.outbox, {
-      serversIn: (roomId) => this.joinedServers(roomId),
+      serversIn: (roomIds) => this.serversInRooms(roomIds),
       flush: (server) => this.flush(server),
     });
   }
@@ -330,10 +330,23 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
 
   /** The other servers with a member in any room the user is joined to. */
   private async serversSharingWith(userId: string): Promise<string[]> {
-    const servers = new Set<string>();
-    for (const room of await this.reader.roomsOfUser(userId, ['join']))
-      (await this.joinedServers(room.roomId)).forEach((s) => servers.add(s));
-    return [...servers].filter((s) => !this.tenants.isLocal(s));
+    const rooms = await this.reader.roomsOfUser(userId, ['join']);
+    return (await this.serversInRooms(rooms.map((room) => room.roomId))).filter((s) => !this.tenants.isLocal(s));
+  }
+
+  /** The servers with a member in any of these rooms: the lists known, and the others read in one query and kept. */
+  private async serversInRooms(roomIds: string[]): Promise<string[]> {
+    const unknown = roomIds.filter((roomId) => !this.serversIn.has(roomId));
+    if (unknown.length > 0) {
+      const read = this.reader.joinedServersOfRooms(unknown);
+      for (const roomId of unknown) {
+        const servers = read.then((all) => all.get(roomId) ?? []);
+        this.serversIn.set(roomId, servers);
+        servers.catch(() => this.serversIn.delete(roomId));
+      }
+    }
+    const lists = await Promise.all(roomIds.map((roomId) => this.serversIn.get(roomId)!));
+    return [...new Set(lists.flat())];
   }
 
   private joinedServers(roomId: string): Promise<string[]> {

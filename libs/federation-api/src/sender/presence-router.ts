@@ -9,8 +9,8 @@ import { changedPresence, MAX_PUSHES_PER_EDU, presenceDedupKey, presencePush } f
 
 /** What the router needs of the federation sender. */
 export interface PresenceRouting {
-  /** The servers with a member in a room (the sender's cache). */
-  serversIn(roomId: string): Promise<string[]>;
+  /** The servers with a member in any of these rooms (the sender's cache). */
+  serversIn(roomIds: string[]): Promise<string[]>;
   /** Starts sending what is queued for a server. */
   flush(server: string): void;
 }
@@ -34,8 +34,8 @@ export class PresenceRouter {
     const origin = serverNameOf(change.userId);
     if (!origin || !this.tenants.isLocal(origin)) return;
     const rooms = await this.reader.roomsOfUser(change.userId, ['join']);
-    const servers = new Set((await Promise.all(rooms.map((room) => this.routing.serversIn(room.roomId)))).flat());
-    const destinations = [...servers].filter((s) => !this.tenants.isLocal(s));
+    const servers = await this.routing.serversIn(rooms.map((room) => room.roomId));
+    const destinations = servers.filter((s) => !this.tenants.isLocal(s));
     await this.outbox.enqueue(destinations, origin, {
       edu: presencePush([changedPresence(change)], Date.now()),
       dedupKey: presenceDedupKey(change),
