@@ -31,6 +31,10 @@ export async function createMatrixHttpApp(
     // Routes get their own limit (body-limits.ts); this one covers requests that match no route.
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     trustProxy: true,
+    // Fastify gives a plugin 10 s to load, counted in wall time, and Nest registers its middleware plugin while it
+    // builds the application around it: on a loaded machine (the test run's workers each starting a server) that
+    // once took longer, and the server failed to start ("Plugin did not start in time"). A start is slow, not hung.
+    pluginTimeout: 120_000,
     // Fastify refuses path parameters over 100 characters by default; the spec allows profile keys of
     // 255 bytes and IDs of 255 bytes, which percent-encoding can triple.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
