@@ -278,7 +278,10 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
    * Where an event goes: if one of our users sent it, every other server
    * with a member in its room, and the target of a membership change. Taken
    * in stream order, so a membership change is in the room's server list
-   * before the events after it are routed.
+   * before the events after it are routed. The output.room consumer has
+   * usually applied it already; this covers output the process missed (a
+   * reconnect), which would otherwise leave a joined server without the
+   * room's events.
    */
   private async destinationsOf(event: EventHeader): Promise<string[]> {
     if (event.membershipOf !== undefined) this.membershipChanged(event.roomId, event.membershipOf, event.membership);
@@ -339,23 +342,24 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     const unknown = roomIds.filter((roomId) => !this.serversIn.has(roomId));
     if (unknown.length > 0) {
       const read = this.reader.joinedServersOfRooms(unknown);
-      for (const roomId of unknown) {
-        const servers = read.then((all) => all.get(roomId) ?? []);
-        this.serversIn.set(roomId, servers);
-        servers.catch(() => this.serversIn.delete(roomId));
-      }
+      for (const roomId of unknown)
+        void this.keep(
+          roomId,
+          read.then((all) => all.get(roomId) ?? []),
+        );
     }
     const lists = await Promise.all(roomIds.map((roomId) => this.serversIn.get(roomId)!));
     return [...new Set(lists.flat())];
   }
 
   private joinedServers(roomId: string): Promise<string[]> {
-    let servers = this.serversIn.get(roomId);
-    if (!servers) {
-      servers = this.reader.joinedServers(roomId);
-      this.serversIn.set(roomId, servers);
-      servers.catch(() => this.serversIn.delete(roomId));
-    }
+    return this.serversIn.get(roomId) ?? this.keep(roomId, this.reader.joinedServers(roomId));
+  }
+
+  /** Keeps a room's server list being read; a failed read is not kept. */
+  private keep(roomId: string, servers: Promise<string[]>): Promise<string[]> {
+    this.serversIn.set(roomId, servers);
+    servers.catch(() => this.serversIn.delete(roomId));
     return servers;
   }
 
