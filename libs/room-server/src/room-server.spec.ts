@@ -165,6 +165,25 @@ describe('room-server', () => {
     expect(await server.db.prisma.event.count()).toBe(count);
   });
 
+  it('writes nothing for a repeat its delivery did not flag: the recorded input refuses the whole write', async () => {
+    const roomId = await createRoom();
+    const input = {
+      kind: 'send' as const,
+      inputId: 'unflagged-repeat-1',
+      serverName: SERVER,
+      sender: ALICE,
+      roomId,
+      type: 'm.room.message',
+      content: { body: 'once' },
+    };
+    await server.submit(input);
+    const count = await server.db.prisma.event.count();
+    await expect(
+      server.handler.handle([{ request: input, context: { epoch: 0n, mayBeRepeat: false } }]),
+    ).rejects.toThrow();
+    expect(await server.db.prisma.event.count()).toBe(count);
+  });
+
   it('refuses an unknown room version and a taken alias', async () => {
     expect(await server.submit({ kind: 'createRoom', sender: ALICE, request: { room_version: '99' } })).toMatchObject({
       ok: false,

@@ -121,7 +121,9 @@ export class RoomInputHandler {
   /** Applies a batch of inputs in order and answers each; a repeated input gets its first reply. */
   async handle(batch: ReadonlyArray<InputInBatch>): Promise<RoomInputReply[]> {
     const replies: RoomInputReply[] = new Array(batch.length);
-    // Only a repeat can have a record: a batch of first deliveries (nearly every batch) skips the lookup.
+    // Only a repeat can have a record: a batch of first deliveries (nearly every batch) skips the lookup. A repeat
+    // its delivery failed to flag still writes nothing: its processed_inputs row collides with the first copy's and
+    // the whole transaction rolls back; the batch is then retried, or the input redelivered, as a possible repeat.
     const recorded = await this.store.processedReplies(
       batch.filter((b) => b.context.mayBeRepeat).map((b) => b.request.inputId),
     );
