@@ -226,6 +226,27 @@ describe('room-server', () => {
       expect((await server.store.loadRoom(a))!.extremities.map((x) => x.eventId)).toEqual([ids[2]]);
     });
 
+    it('publishes the messages of a batch with the consecutive stream positions they are stored at', async () => {
+      const [a, b] = [await createRoom(), await createRoom()];
+      const replies = await server.handler.handle([
+        send(a, ALICE, 'p1'),
+        send(b, BOB, 'p-refused'),
+        send(b, ALICE, 'p2'),
+        send(a, ALICE, 'p3'),
+      ]);
+      const ids = replies.flatMap((r) => (r.ok && 'eventId' in r ? [r.eventId!] : []));
+      await server.delivered();
+      const published = ids.map((id) => BigInt(server.output.find((e) => e.eventId === id)!.streamPos));
+      const stored = await server.db.prisma.event.findMany({
+        where: { eventId: { in: ids } },
+        select: { eventId: true, streamPos: true },
+      });
+      // Compared as numbers: a failing bigint comparison cannot be reported by jest's workers.
+      expect(published.map(Number)).toEqual(ids.map((id) => Number(stored.find((e) => e.eventId === id)!.streamPos)));
+      const ordered = published.map(Number).sort((x, y) => x - y);
+      expect(ordered.slice(1).map((p, i) => p - ordered[i])).toEqual([1, 1]);
+    });
+
     it('answers an input the auth rules reject with its error and persists the others', async () => {
       const roomId = await createRoom();
       const before = await server.db.prisma.event.count();
@@ -335,6 +356,26 @@ describe('room-server', () => {
         ]),
       ).rejects.toThrow(FencedWriteError);
       expect(await server.db.prisma.event.count()).toBe(count);
+    });
+
+    it("refuses a state event from a replica whose epoch is older than the last writer's", async () => {
+      const roomId = await createRoom();
+      await server.handler.handle([
+        { request: message(roomId, 'new owner', 'fence-state-1'), context: { epoch: 9n, mayBeRepeat: false } },
+      ]);
+      const name = {
+        kind: 'send' as const,
+        inputId: 'fence-state-2',
+        serverName: SERVER,
+        sender: ALICE,
+        roomId,
+        type: 'm.room.name',
+        stateKey: '',
+        content: { name: 'old owner' },
+      };
+      await expect(other.handle([{ request: name, context: { epoch: 8n, mayBeRepeat: false } }])).rejects.toThrow(
+        FencedWriteError,
+      );
     });
 
     it("reloads a head another writer made stale, so the new event follows the other writer's", async () => {

@@ -207,9 +207,10 @@ class PgTransaction implements SqlTransaction {
     return (await this.run(statements.join(';\n'), [])).rows as T;
   }
 
-  async $commitWith(text: string, ...values: unknown[]): Promise<void> {
-    await this.run(`${withLiterals(text, values)};\nCOMMIT`, []);
+  async $commitWith<T>(script: string[], text: string, ...values: unknown[]): Promise<T> {
+    const answer = await this.send([...script, withLiterals(text, values), 'COMMIT'].join(';\n'), []);
     this.state = 'committed';
+    return (answer as unknown as QueryResult[]).at(-2)!.rows as T;
   }
 
   /** COMMIT or ROLLBACK, if the transaction began and is not committed yet. */

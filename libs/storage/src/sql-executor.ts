@@ -35,8 +35,9 @@ export interface SqlTransaction extends RawSql {
    */
   $queryRawScript<T = unknown>(statements: string[]): Promise<T>;
   /**
-   * Runs the transaction's last statement and commits in one round trip: its values are written into its text as
-   * literals (withLiterals), as a simple query takes no parameters.
+   * Runs `script` (statements without parameters), then the transaction's last statement, and commits, in one
+   * round trip: the statement's values are written into its text as literals (withLiterals), as a simple query
+   * takes no parameters. Answers with that statement's rows.
    */
-  $commitWith(query: string, ...values: unknown[]): Promise<void>;
+  $commitWith<T = unknown>(script: string[], query: string, ...values: unknown[]): Promise<T>;
 }

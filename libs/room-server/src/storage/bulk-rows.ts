@@ -1,4 +1,4 @@
-import type { RawSql } from '@lattice/storage';
+import { allocationSql, type RawSql } from '@lattice/storage';
 
 /**
  * The multi-row writes of the persist transaction, as raw SQL over
@@ -103,7 +103,7 @@ export async function insertOutlierEvents(tx: RawSql, rows: OutlierRow[]): Promi
 
 /** What goes with events into the persist transaction besides their rows; each part may be absent. */
 export interface EventDetails {
-  /** Event rows whose nids were allocated beforehand (allocateEventNids). */
+  /** Event rows whose nids were taken beforehand (EventNidPool). */
   events?: Array<{ eventNid: bigint; row: EventRow }>;
   json?: Array<{ eventNid: bigint; json: string }>;
   /** prev_events edges; an edge already stored is kept. */
@@ -122,6 +122,11 @@ export interface EventDetails {
   search?: SearchRow[];
   /** Timeline gaps before these positions (events placed on state fetched for a prev event this server lacks). */
   gaps?: Array<{ roomNid: number; streamPos: bigint }>;
+  /**
+   * Positions of the events stream the statement takes itself (allocationSql), its answer being the last of them
+   * (`last`). The rows' stream positions then count from 0, the first of them.
+   */
+  allocate?: number;
 }
 
 /** An event_search row before its text becomes a tsvector. */
@@ -161,6 +166,10 @@ export function eventDetailsStatement(details: EventDetails): { text: string; va
   const arrays = (...values: unknown[][]) => values.map((v) => `$${params.push(v)}`);
   const { events, json, prevEdges, authEdges, txns, extremities, processed, relations, unrelated, search, gaps } =
     details;
+  const allocate = details.allocate ?? 0;
+  // A position counted from the allocation's first; a null one (an event kept from clients) stays null.
+  const placed = (position: string) =>
+    allocate ? `${position} + (SELECT position FROM alloc) - ${allocate} + 1` : position;
   if (events?.length) {
     const [nids, ...columns] = arrays(
       events.map((e) => e.eventNid),
@@ -169,9 +178,11 @@ export function eventDetailsStatement(details: EventDetails): { text: string; va
         events.map((e) => e.row),
       ),
     );
+    const names = EVENT_COLUMNS.map(([name]) => name);
     parts.push(
-      `INSERT INTO events (event_nid, ${EVENT_COLUMNS.map(([name]) => name).join(', ')})
-       SELECT * FROM unnest(${nids}::bigint[], ${columns.map((c, i) => `${c}::${EVENT_COLUMNS[i][1]}[]`).join(', ')})`,
+      `INSERT INTO events (event_nid, ${names.join(', ')})
+       SELECT event_nid, ${names.map((name) => (name === 'stream_pos' ? placed(name) : name)).join(', ')}
+       FROM unnest(${nids}::bigint[], ${columns.map((c, i) => `${c}::${EVENT_COLUMNS[i][1]}[]`).join(', ')}) AS u(event_nid, ${names.join(', ')})`,
     );
   }
   if (json?.length) {
@@ -247,9 +258,11 @@ export function eventDetailsStatement(details: EventDetails): { text: string; va
       relations.map((r) => r.streamPos),
     );
     const types = ['bigint', 'int', 'text', 'text', 'text', 'int', 'text', 'bigint'];
+    const names = 'event_nid, room_nid, parent_event_id, rel_type, aggregation_key, type_nid, sender';
     parts.push(
-      `INSERT INTO event_relations (event_nid, room_nid, parent_event_id, rel_type, aggregation_key, type_nid, sender, stream_pos)
-       SELECT * FROM unnest(${columns.map((c, i) => `${c}::${types[i]}[]`).join(', ')}) ON CONFLICT DO NOTHING`,
+      `INSERT INTO event_relations (${names}, stream_pos)
+       SELECT ${names}, ${placed('stream_pos')}
+       FROM unnest(${columns.map((c, i) => `${c}::${types[i]}[]`).join(', ')}) AS u(${names}, stream_pos) ON CONFLICT DO NOTHING`,
     );
   }
   if (unrelated?.length) {
@@ -268,7 +281,7 @@ export function eventDetailsStatement(details: EventDetails): { text: string; va
     );
     parts.push(
       `INSERT INTO event_search (event_nid, room_nid, stream_pos, key, vector)
-       SELECT n, r, p, k, to_tsvector('english', t) FROM unnest(${nids}::bigint[], ${rooms}::int[], ${positions}::bigint[], ${keys}::text[], ${texts}::text[]) AS s(n, r, p, k, t)
+       SELECT n, r, ${placed('p')}, k, to_tsvector('english', t) FROM unnest(${nids}::bigint[], ${rooms}::int[], ${positions}::bigint[], ${keys}::text[], ${texts}::text[]) AS s(n, r, p, k, t)
        ON CONFLICT DO NOTHING`,
     );
   }
@@ -278,9 +291,15 @@ export function eventDetailsStatement(details: EventDetails): { text: string; va
       gaps.map((g) => g.streamPos),
     );
     parts.push(
-      `INSERT INTO timeline_gaps (room_nid, stream_pos) SELECT * FROM unnest(${rooms}::int[], ${positions}::bigint[])`,
+      `INSERT INTO timeline_gaps (room_nid, stream_pos)
+       SELECT room_nid, ${placed('stream_pos')} FROM unnest(${rooms}::int[], ${positions}::bigint[]) AS u(room_nid, stream_pos)`,
     );
   }
   if (parts.length === 0) return undefined;
-  return { text: `WITH ${parts.map((part, i) => `w${i} AS (${part})`).join(', ')} SELECT 1`, values: params };
+  const ctes = parts.map((part, i) => `w${i} AS (${part})`);
+  if (allocate) ctes.unshift(`alloc AS (${allocationSql("'events'", String(allocate))})`);
+  return {
+    text: `WITH ${ctes.join(', ')} SELECT ${allocate ? '(SELECT position FROM alloc)' : 'NULL'} AS last`,
+    values: params,
+  };
 }

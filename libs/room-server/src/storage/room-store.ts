@@ -34,6 +34,7 @@ import {
   type RelationRow,
   type SearchRow,
 } from './bulk-rows';
+import { EventNidPool } from './event-nid-pool';
 import { NidInterner } from './interning';
 import { SnapshotWriter } from './snapshot-writer';
 import { writeFullSnapshot } from './state-snapshots';
@@ -136,11 +137,13 @@ export class RepeatedTransactionError extends Error {
 @Injectable()
 export class RoomStore {
   private readonly nids: NidInterner;
+  private readonly eventNids: EventNidPool;
   private readonly db: PrismaClient;
 
   constructor(@Inject(DATABASE) private readonly database: Database) {
     this.db = database.prisma;
     this.nids = new NidInterner(this.db);
+    this.eventNids = new EventNidPool(database.sql);
   }
 
   /**
@@ -478,11 +481,14 @@ export class RoomStore {
     const interned = await this.intern(pdusWritten(writes));
     const visible = writes.flatMap((w) => w.events).filter(isVisible);
 
-    // Messages alone take their nids with the lock, and their rows go in with their details: a round trip fewer.
+    // A write of messages alone is one round trip: its rows' nids are taken beforehand, and the fence, the
+    // allocation of positions, every row and the commit go in one script. Other writes fence and allocate first,
+    // as their state events' rows are inserted one by one and later statements need their nids.
     const messages = onlyMessages(writes) ? writes.reduce((n, w) => n + w.events.length, 0) : 0;
+    const messageNids = messages > 0 ? await this.eventNids.take(messages) : undefined;
     const write = async (tx: SqlTransaction) => {
       await first?.(tx);
-      const { firstPosition, eventNids } = await this.fence(tx, writes, visible.length, messages);
+      const firstPosition = messageNids ? 0n : await this.fence(tx, writes, visible.length);
       const nids = new Map<string, bigint>();
       const snapshots = new SnapshotWriter(tx, nids, interned.typeNid, (pdu) => interned.keyNid(pdu)!);
       const { inserted, unsaved } = await insertEventRows(
@@ -492,15 +498,31 @@ export class RoomStore {
         interned,
         snapshots,
         nids,
-        messages > 0 ? eventNids : undefined,
+        messageNids,
       );
       const advanced = await advanceRooms(tx, inserted, snapshots, interned);
       const redactedIds = await markRedactions(tx, writes);
       const details = eventDetailsStatement({
         events: unsaved,
         ...detailsOf(inserted, advanced, nids, interned, processed, redactedIds),
+        allocate: messageNids ? visible.length : 0,
       });
-      if (details) await tx.$commitWith(details.text, ...details.values);
+      if (details) {
+        const [{ last }] = await tx
+          .$commitWith<Array<{ last: string | null }>>(
+            messageNids ? fenceScript(writes) : [],
+            details.text,
+            ...details.values,
+          )
+          .catch((e: unknown) => {
+            throw fenceRefusal(e, writes);
+          });
+        // The rows' positions counted from 0: they become the allocated ones.
+        if (messageNids && last !== null) {
+          const first = firstAllocated(last, visible.length);
+          for (const { persisted } of inserted) for (const p of persisted) p.streamPos += first;
+        }
+      }
       return { advancedHeads: advanced, written: snapshots.written };
     };
     const { advancedHeads, written: writtenSets } = await this.database.sql.transaction(write).catch((e: unknown) => {
@@ -596,54 +618,63 @@ export class RoomStore {
   }
 
   /**
-   * Locks the rooms' rows (in room order, so two writers never deadlock);
-   * refuses writers whose lease epoch is older than the room's last
-   * writer's, and heads that no longer match the stored extremities (a
-   * previous owner of the partition wrote after this head was loaded).
-   * Allocates the `positions` events positions the write needs (returns the
-   * first; 0 when none) and `eventNids` nids of new events (ascending) in the
-   * extremities check's statement: round trips fewer per batch.
+   * Fences the writes' rooms (fenceScript) and allocates the `positions`
+   * events positions the write needs, in one round trip (with BEGIN when it
+   * opens the transaction); returns the first position (0 when none).
    */
-  private async fence(
-    tx: SqlTransaction,
-    writes: RoomWrite[],
-    positions = 0,
-    eventNids = 0,
-  ): Promise<{ firstPosition: bigint; eventNids: bigint[] }> {
-    const roomNids = writes.map((w) => w.head.roomNid).sort((a, b) => a - b);
-    if (roomNids.length === 0) return { firstPosition: 0n, eventNids: [] };
-    // A script has no parameters: its numbers are written into its text, so they must be integers.
-    if (![...roomNids, positions, eventNids].every(Number.isSafeInteger))
-      throw new Error(`Not integers: room nids ${roomNids.join(', ')}, counts ${positions} and ${eventNids}`);
-    const rooms = roomNids.join(', ');
-    // The check is a statement of its own: one taken after the locks are granted sees what the writer we waited for
-    // committed. Both are one round trip (with BEGIN when they open the transaction).
-    const checked = await tx.$queryRawScript<
-      Array<{ last: string | null; room_nid: number; writer_epoch: string; event_nid: string | null; nids: string[] }>
-    >([
-      `SELECT 1 FROM rooms WHERE room_nid IN (${rooms}) ORDER BY room_nid FOR UPDATE`,
-      `${positions > 0 ? `WITH alloc AS (${allocationSql("'events'", String(positions))})` : ''}
-       SELECT ${positions > 0 ? '(SELECT position FROM alloc)' : 'NULL'} AS last, r.room_nid, r.writer_epoch, f.event_nid,
-              ARRAY(SELECT nextval(pg_get_serial_sequence('events', 'event_nid')) FROM generate_series(1, ${eventNids})) AS nids
-         FROM rooms r LEFT JOIN forward_extremities f ON f.room_nid = r.room_nid
-        WHERE r.room_nid IN (${rooms})`,
-    ]);
-    for (const { head, epoch } of writes) {
-      const mine = checked.filter((x) => Number(x.room_nid) === head.roomNid);
-      const stored = BigInt(mine[0].writer_epoch);
-      if (stored > epoch) throw new FencedWriteError(head.roomId);
-      if (stored < epoch)
-        await tx.$executeRawUnsafe('UPDATE rooms SET writer_epoch = $2 WHERE room_nid = $1', head.roomNid, epoch);
-      const extremities = mine.filter((x) => x.event_nid !== null);
-      const cached = new Set(head.extremities.map((x) => x.eventNid));
-      if (extremities.length !== cached.size || extremities.some((x) => !cached.has(BigInt(x.event_nid!))))
-        throw new StaleHeadError(head.roomId);
-    }
-    return {
-      firstPosition: positions > 0 ? firstAllocated(checked[0].last!, positions) : 0n,
-      eventNids: checked[0].nids.map(BigInt).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
-    };
+  private async fence(tx: SqlTransaction, writes: RoomWrite[], positions = 0): Promise<bigint> {
+    const script = fenceScript(writes);
+    if (script.length === 0) return 0n;
+    if (positions > 0) script.push(allocationSql("'events'", String(positions)));
+    const rows = await tx.$queryRawScript<Array<{ position: string }>>(script).catch((e: unknown) => {
+      throw fenceRefusal(e, writes);
+    });
+    return positions > 0 ? firstAllocated(rows[0].position, positions) : 0n;
   }
+}
+
+/** SQLSTATEs of fenceScript's refusals (a class of Lattice's own), each with the room's nid as its message. */
+const FENCED = 'LA001';
+const STALE_HEAD = 'LA002';
+
+/**
+ * Statements that lock the writes' rooms' rows (in room order, so two
+ * writers never deadlock), then refuse a writer whose lease epoch is older
+ * than the room's last writer's (FencedWriteError), and a head whose
+ * extremities no longer match the stored ones: a previous owner of the
+ * partition wrote after it was loaded (StaleHeadError). The check is a
+ * statement of its own after the lock's: one taken after the locks are
+ * granted sees what the writer it waited for committed. It raises rather
+ * than answers, so the statements sent after it in the same round trip
+ * (a write's rows, its commit) never run on a refused write.
+ */
+function fenceScript(writes: RoomWrite[]): string[] {
+  const rooms = [...new Set(writes.map((w) => w.head.roomNid))].sort((a, b) => a - b);
+  if (rooms.length === 0) return [];
+  // A script has no parameters: its numbers are written into its text, so they must be integers.
+  if (!rooms.every(Number.isSafeInteger)) throw new Error(`Not integers: room nids ${rooms.join(', ')}`);
+  const checks = writes.map(({ head, epoch }) => {
+    const extremities = head.extremities.map((x) => x.eventNid).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return `SELECT writer_epoch INTO stored FROM rooms WHERE room_nid = ${head.roomNid};
+      IF stored > ${epoch} THEN RAISE EXCEPTION USING ERRCODE = '${FENCED}', MESSAGE = '${head.roomNid}'; END IF;
+      IF stored < ${epoch} THEN UPDATE rooms SET writer_epoch = ${epoch} WHERE room_nid = ${head.roomNid}; END IF;
+      IF ARRAY(SELECT event_nid FROM forward_extremities WHERE room_nid = ${head.roomNid} ORDER BY event_nid)
+         <> '{${extremities.join(',')}}'::bigint[]
+      THEN RAISE EXCEPTION USING ERRCODE = '${STALE_HEAD}', MESSAGE = '${head.roomNid}'; END IF;`;
+  });
+  return [
+    `SELECT 1 FROM rooms WHERE room_nid IN (${rooms.join(', ')}) ORDER BY room_nid FOR UPDATE`,
+    `DO $fence$ DECLARE stored bigint; BEGIN ${checks.join('\n')} END $fence$`,
+  ];
+}
+
+/** fenceScript's refusal as the error the writer handles; any other error as it is. */
+function fenceRefusal(error: unknown, writes: RoomWrite[]): unknown {
+  const { code, message } = error as { code?: string; message?: string };
+  const roomId = () => writes.find((w) => String(w.head.roomNid) === message)?.head.roomId ?? `room nid ${message}`;
+  if (code === FENCED) return new FencedWriteError(roomId());
+  if (code === STALE_HEAD) return new StaleHeadError(roomId());
+  return error;
 }
 
 /**
