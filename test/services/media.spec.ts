@@ -26,9 +26,10 @@ async function startOnS3(): Promise<LocalDeployment & { close(): Promise<void> }
   };
   Object.assign(process.env, s3Env);
   const deployment = await startServicesDeployment({ replicas: { media: 2 } });
+  const closeDeployment = deployment.close;
   return Object.assign(deployment, {
     close: async () => {
-      await deployment.stop();
+      await closeDeployment();
       await s3?.close();
       // The suites share this process: the next one's deployment must not find the bucket here.
       for (const name of Object.keys(s3Env)) delete process.env[name];

@@ -6,7 +6,7 @@ import {
   databaseIdentity,
   type Database,
 } from '../../libs/storage/src';
-import { createScratchDatabase } from '../../tools/services/scratch-servers';
+import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 import { servicesEnv } from '../support/services-env';
 
 /** The Redis cache of stream positions against a real Redis and Postgres. */
@@ -14,14 +14,17 @@ describe('Redis position cache', () => {
   const env = servicesEnv();
   let cache: RedisPositionCache;
   let db: Database;
+  let url: string;
 
   beforeAll(async () => {
-    db = await openDatabase({ kind: 'postgres', url: await createScratchDatabase(env.postgresUrl, 'lattice_cache') });
+    url = await createScratchDatabase(env.postgresUrl, 'lattice_cache');
+    db = await openDatabase({ kind: 'postgres', url });
     cache = await RedisPositionCache.connect(env.redisUrl, await databaseIdentity(db.prisma));
   });
   afterAll(async () => {
     await cache.close();
     await db.close();
+    await dropScratchDatabase(url);
   });
 
   it('only ever raises a position', async () => {
@@ -32,16 +35,15 @@ describe('Redis position cache', () => {
 
   it('keeps the positions of another database apart', async () => {
     await cache.advance('events', 1000n);
-    const other = await openDatabase({
-      kind: 'postgres',
-      url: await createScratchDatabase(env.postgresUrl, 'lattice_cache'),
-    });
+    const otherUrl = await createScratchDatabase(env.postgresUrl, 'lattice_cache');
+    const other = await openDatabase({ kind: 'postgres', url: otherUrl });
     const otherCache = await RedisPositionCache.connect(env.redisUrl, await databaseIdentity(other.prisma));
     try {
       expect(await otherCache.read()).toEqual({});
     } finally {
       await otherCache.close();
       await other.close();
+      await dropScratchDatabase(otherUrl);
     }
   });
 

@@ -1,7 +1,7 @@
 import { InProcessBus } from '../../libs/bus/src';
 import { NoPositionCache, openDatabase, type Database } from '../../libs/storage/src';
 import { OFFLINE_AFTER_MS, PresenceStore } from '../../libs/streams/src';
-import { createScratchDatabase } from '../../tools/services/scratch-servers';
+import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 import { servicesEnv } from '../support/services-env';
 
 /** The offline sweep as several sync workers run it: each its own connections to one real Postgres. */
@@ -9,13 +9,15 @@ describe('presence sweep across sync workers', () => {
   const env = servicesEnv();
   const USERS = 40;
   let workers: Database[];
+  let url: string;
 
   beforeAll(async () => {
-    const url = await createScratchDatabase(env.postgresUrl, 'lattice_presence');
+    url = await createScratchDatabase(env.postgresUrl, 'lattice_presence');
     workers = await Promise.all([1, 2, 3].map(() => openDatabase({ kind: 'postgres', url })));
   });
   afterAll(async () => {
     await Promise.all(workers.map((db) => db.close()));
+    await dropScratchDatabase(url);
   });
 
   it('takes each gone user offline exactly once, however many workers sweep at the same time', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { MatrixClient } from 'matrix-js-sdk';
 import { freePort } from '../../tools/net/free-port';
 import { startTestPushGateway, type TestPushGateway } from '../../tools/push/test-push-gateway';
-import { createScratchDatabase } from '../../tools/services/scratch-servers';
+import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 import { eventually, newClient, registerClient } from '../support/matrix-client';
 import { servicesEnv } from '../support/services-env';
 
@@ -64,6 +64,7 @@ describe('push evaluation of the single process under kill -9', () => {
   afterAll(async () => {
     if (child) await kill();
     await gateway?.close();
+    if (env.LATTICE_DATABASE_URL) await dropScratchDatabase(env.LATTICE_DATABASE_URL);
   });
 
   it('pushes, after the restart, every message acknowledged before each kill -9, once per pushkey but for a push in flight', async () => {

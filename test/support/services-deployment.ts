@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { freePorts } from '../../tools/net/free-port';
 import { LocalDeployment, type LocalDeploymentOptions } from '../../tools/services/local-deployment';
-import { createScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
+import { createScratchDatabase, dropScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
 import { servicesEnv } from './services-env';
 
 /** Ports a deployment may take: nginx and every process, replicas included. */
@@ -34,7 +34,13 @@ export async function startServicesDeployment(
   } catch (e) {
     // A deployment that did not come up must not leave its processes holding the ports of the next one.
     await deployment.stop();
+    await dropScratchDatabase(databaseUrl);
     throw e;
   }
-  return Object.assign(deployment, { close: () => deployment.stop() });
+  // Its database goes with it: runs of the suite would otherwise pile up databases on the developer's Postgres.
+  const close = async () => {
+    await deployment.stop();
+    await dropScratchDatabase(databaseUrl);
+  };
+  return Object.assign(deployment, { close });
 }
