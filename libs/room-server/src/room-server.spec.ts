@@ -24,6 +24,17 @@ async function createRoom(request: object = {}) {
   return reply.roomId;
 }
 
+/** A message from Alice as a room input. */
+const message = (roomId: string, body: string, inputId: string) => ({
+  kind: 'send' as const,
+  inputId,
+  serverName: SERVER,
+  sender: ALICE,
+  roomId,
+  type: 'm.room.message',
+  content: { body },
+});
+
 describe('room-server', () => {
   // public_chat sends no m.room.guest_access: its absence already means forbidden (client-server-api m.room.guest_access).
   it.each(['10', '11', '12'])('creates a v%s room whose every event passes the auth rules and verifies', async (v) => {
@@ -148,15 +159,7 @@ describe('room-server', () => {
 
   it('answers a redelivered input with its first reply and writes nothing', async () => {
     const roomId = await createRoom();
-    const input = {
-      kind: 'send' as const,
-      inputId: 'redelivered-1',
-      serverName: SERVER,
-      sender: ALICE,
-      roomId,
-      type: 'm.room.message',
-      content: { body: 'once' },
-    };
+    const input = message(roomId, 'once', 'redelivered-1');
     const first = await server.submit(input);
     const count = await server.db.prisma.event.count();
     expect(await server.handler.handle([{ request: input, context: { epoch: 0n, mayBeRepeat: true } }])).toEqual([
@@ -167,15 +170,7 @@ describe('room-server', () => {
 
   it('writes nothing for a repeat its delivery did not flag: the recorded input refuses the whole write', async () => {
     const roomId = await createRoom();
-    const input = {
-      kind: 'send' as const,
-      inputId: 'unflagged-repeat-1',
-      serverName: SERVER,
-      sender: ALICE,
-      roomId,
-      type: 'm.room.message',
-      content: { body: 'once' },
-    };
+    const input = message(roomId, 'once', 'unflagged-repeat-1');
     await server.submit(input);
     const count = await server.db.prisma.event.count();
     await expect(
@@ -330,15 +325,6 @@ describe('room-server', () => {
   });
 
   describe('partition handover between two writers of one database', () => {
-    const message = (roomId: string, body: string, inputId: string) => ({
-      kind: 'send' as const,
-      inputId,
-      serverName: SERVER,
-      sender: ALICE,
-      roomId,
-      type: 'm.room.message',
-      content: { body },
-    });
     let other: RoomInputHandler;
     beforeAll(() => {
       other = newRoomInputHandler(server.db, server.bus, { isLocal: () => true });
