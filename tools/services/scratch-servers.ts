@@ -18,7 +18,15 @@ export async function createScratchDatabase(url: string, prefix: string, setting
   return fresh.toString();
 }
 
-/** Drops a database createScratchDatabase made (given its URL), through the server's `postgres` database: a large one should not outlive its run. */
+/** How long dropScratchDatabase waits for the database's last sessions to end. */
+const DROP_WAIT_MS = 10_000;
+
+/**
+ * Drops a database createScratchDatabase made (given its URL), through the server's `postgres` database, once no
+ * session uses it: a large one should not outlive its run. Sessions are waited for, not cut off (`WITH (FORCE)`): a
+ * connection of the test's own process that is cut fails the run with an unhandled error, in whichever suite runs
+ * then. A database still in use after DROP_WAIT_MS is left, with a warning.
+ */
 export async function dropScratchDatabase(url: string): Promise<void> {
   const admin = new URL(url);
   const name = admin.pathname.slice(1);
@@ -27,7 +35,20 @@ export async function dropScratchDatabase(url: string): Promise<void> {
   const client = new Client({ connectionString: admin.toString() });
   await client.connect();
   try {
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    for (const deadline = Date.now() + DROP_WAIT_MS; ;) {
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name}`);
+        return;
+      } catch (e) {
+        // 55006: other sessions are using the database.
+        if ((e as { code?: string }).code !== '55006') throw e;
+        if (Date.now() > deadline) {
+          process.stderr.write(`scratch database ${name} is still in use after ${DROP_WAIT_MS} ms: left in place\n`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
   } finally {
     await client.end();
   }
