@@ -670,7 +670,7 @@ function fenceScript(writes: RoomWrite[]): string[] {
 
 /** fenceScript's refusal as the error the writer handles; any other error as it is. */
 function fenceRefusal(error: unknown, writes: RoomWrite[]): unknown {
-  const { code, message } = error as { code?: string; message?: string };
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
   const roomId = () => writes.find((w) => String(w.head.roomNid) === message)?.head.roomId ?? `room nid ${message}`;
   if (code === FENCED) return new FencedWriteError(roomId());
   if (code === STALE_HEAD) return new StaleHeadError(roomId());
