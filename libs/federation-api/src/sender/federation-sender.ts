@@ -313,9 +313,10 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       this.serversIn.delete(roomId);
       return;
     }
-    const grown = known.then((servers) => (servers.includes(server) ? servers : [...servers, server]));
-    this.serversIn.set(roomId, grown);
-    grown.catch(() => this.serversIn.delete(roomId));
+    void this.keep(
+      roomId,
+      known.then((servers) => (servers.includes(server) ? servers : [...servers, server])),
+    );
   }
 
   private async routeEdu(roomId: string, userId: string, edu: JsonObject): Promise<void> {

@@ -508,15 +508,11 @@ export class RoomStore {
         allocate: messageNids ? visible.length : 0,
       });
       if (details) {
-        const [{ last }] = await tx
-          .$commitWith<Array<{ last: string | null }>>(
-            messageNids ? fenceScript(writes) : [],
-            details.text,
-            ...details.values,
-          )
-          .catch((e: unknown) => {
-            throw fenceRefusal(e, writes);
-          });
+        const [{ last }] = await tx.$commitWith<Array<{ last: string | null }>>(
+          messageNids ? fenceScript(writes) : [],
+          details.text,
+          ...details.values,
+        );
         // The rows' positions counted from 0: they become the allocated ones.
         if (messageNids && last !== null) {
           const first = firstAllocated(last, visible.length);
@@ -526,7 +522,7 @@ export class RoomStore {
       return { advancedHeads: advanced, written: snapshots.written };
     };
     const { advancedHeads, written: writtenSets } = await this.database.sql.transaction(write).catch((e: unknown) => {
-      throw violates(e, 'txn_ids_pkey') ? new RepeatedTransactionError() : e;
+      throw violates(e, 'txn_ids_pkey') ? new RepeatedTransactionError() : fenceRefusal(e, writes);
     });
 
     // Only now that they are committed may planned sets carry their snapshots, and planned entries their nids.
