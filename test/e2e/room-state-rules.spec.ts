@@ -128,6 +128,13 @@ describe('state change checks', () => {
       expect((await raw.call(alice, 'GET', `/rooms/${room(target)}/state/m.room.canonical_alias/`)).body).toEqual({});
     });
 
+    it('answers two requests deleting one alias at once with one 200 and one 404', async () => {
+      const alias = await newAlias(roomId);
+      const path = `/directory/room/${encodeURIComponent(alias)}`;
+      const statuses = await Promise.all([raw.call(alice, 'DELETE', path), raw.call(alice, 'DELETE', path)]);
+      expect(statuses.map((r) => r.status).sort()).toEqual([200, 404]);
+    });
+
     it('refuses an alt alias of another room with 400 M_BAD_ALIAS', async () => {
       const other = (await raw.call(alice, 'POST', '/createRoom', {})).body.room_id as string;
       expect(await setCanonical({ alt_aliases: [await newAlias(other)] })).toMatchObject({

@@ -59,7 +59,9 @@ export class DirectoryController {
     const byService = this.appservices.serviceOfRequester(t, r) !== undefined;
     if (!byService && row.creator !== r.userId && !(await this.isModerator(row.roomId, r.userId)))
       throw Errors.forbidden('You may not delete this alias');
-    await this.storage.db.roomAlias.delete({ where: { alias } });
+    // The delete is the check that counts: of two requests deleting the alias at once, the second finds nothing.
+    const { count } = await this.storage.db.roomAlias.deleteMany({ where: { alias } });
+    if (count === 0) throw Errors.notFound(`Room alias ${alias} not found`);
     await this.canonicalAliases.afterDeleting(t.serverName, r.userId, row.roomId, alias);
     return {};
   }
