@@ -24,7 +24,10 @@ import {
 } from '@lattice/storage';
 import { RoomPushContextReader } from './room-push-context';
 
-/** One member's outcome for an event that notifies or highlights them. */
+/**
+ * An event's outcome for one member, or for every member it is shared by (userId SHARED): notifies or highlights,
+ * but a member's own row may say neither, to take the shared one's place.
+ */
 interface NotificationRow {
   userId: string;
   notify: boolean;
@@ -45,8 +48,13 @@ type EvaluatedPdu = PushEvent & { sender: string; type: string; content: Record<
  * Evaluates each new event for every local member of its room
  * (client-server-api "Server behaviour": each local user but the sender),
  * off the send path: it consumes the room-server's output, as many events
- * at a time as arrived together, reading each room's members and rules once
- * for all of its events. The rows, the pushes they call for and each room's
+ * at a time as arrived together, reading each room's rules once for all of
+ * its events. Members with the server-default rules whom the event does not
+ * name share one outcome, written once as the event's shared row (the
+ * EventPushAction model says whom it stands for); the others get rows of
+ * their own. A message in a room of N members wrote N - 1 rows, one per
+ * member, and those rows were most of the embedded database's work under
+ * fan-out. The rows, the pushes they call for and each room's
  * evaluated position (`push_room_progress`, last) are written in chunks
  * (write), then announced (output.pushProgress, which /sync waits for); the
  * (user, event) key makes a redelivered or re-evaluated event write and
@@ -117,15 +125,10 @@ export class NotificationRecorder {
     return queued > 0;
   }
 
-  /** The room's events that notify someone; the room's members and rules are read once for all of them. */
+  /** The room's events that notify someone; the room's rules are read once for all of them. */
   private async evaluateRoom(roomId: string, events: OutputRoomEvent[]): Promise<EvaluatedEvent[]> {
     await this.foreground.awaitedTurn();
-    // Messages notify every member by the default rules: their members come with the room's context.
-    const room = await this.rooms.read(
-      roomId,
-      events.some((e) => NOTIFYING_TYPES.has(e.pdu.type)),
-    );
-    let localMembers = room.localMembers;
+    const room = await this.rooms.read(roomId);
     const displayNames = new Map<string, string | undefined>();
     const evaluated: EvaluatedEvent[] = [];
     for (const event of events) {
@@ -143,13 +146,6 @@ export class NotificationRecorder {
       // .m.rule.is_user_mention): every member without rules of their own whom the event does not name gets
       // the outcome of a user nobody names, evaluated once however large the room.
       const generic = evaluatePushRules(GENERIC_RULES, pdu, { ...base, userId: GENERIC_USER });
-      if (notifies(generic)) {
-        if (!localMembers) {
-          await this.foreground.awaitedTurn();
-          localMembers = await this.rooms.localMembers(roomId);
-        }
-        for (const userId of localMembers) outcomes.set(userId, generic);
-      }
       const invite = pdu.type === 'm.room.member' && pdu.content.membership === 'invite';
       const named = namedUsers(pdu).filter((u) => !room.customRules.has(u));
       for (const userId of await this.rooms.localMembersAmong(roomId, named, invite ? ['join', 'invite'] : ['join']))
@@ -161,27 +157,26 @@ export class NotificationRecorder {
         outcomes.set(userId, evaluatePushRules(rules.global, pdu, { ...base, userId, displayName }));
       }
       outcomes.delete(pdu.sender);
-      const rows: NotificationRow[] = [];
-      // Most members share one outcome (the generic one): its actions are serialised once, not once per member.
-      const actions = new Map<PushOutcome, string>();
-      for (const [userId, outcome] of outcomes) {
-        if (!notifies(outcome)) continue;
-        if (!actions.has(outcome)) actions.set(outcome, JSON.stringify(outcome.actions));
-        rows.push({ userId, notify: outcome.notify, highlight: outcome.highlight, actions: actions.get(outcome)! });
-      }
+      const shared = notifies(generic);
+      const rows: NotificationRow[] = notifies(generic) ? [rowOf(SHARED, generic)] : [];
+      for (const [userId, outcome] of outcomes)
+        if (notifies(outcome)) rows.push(rowOf(userId, outcome));
+        else if (shared) rows.push({ userId, notify: false, highlight: false, actions: '[]' });
       if (rows.length > 0) evaluated.push({ event, threadId: await this.rooms.threadOf(pdu.content), rows });
     }
     return evaluated;
   }
 
   /**
-   * Writes the rows rowsPerStatement at a time, each chunk one statement (atomic without a transaction's round trips)
+   * Writes the rows about rowsPerStatement at a time, each chunk one statement (atomic without a transaction's round trips)
    * after the foreground work under way (ForegroundWork; at once while a /sync answer waits for the evaluation),
    * so that a room of 10,000 members does not hold the database (the embedded one runs one statement at a time)
    * or the event loop from the sends meanwhile. Each chunk allocates the notifications positions of the events it
    * has rows of, so every row commits with its position: a reader that sees the stream at N has every row up to N
    * and none after (UnreadCounts counts on this; positions allocated by the first chunk for the rows of later ones
-   * would commit after rows of higher positions). Each chunk inserts its rows and queues the pushes of the rows
+   * would commit after rows of higher positions). An event's rows are never split between chunks: a member's own
+   * row must commit with the shared row it takes the place of, or counts kept in between would hold the shared
+   * one. Each chunk inserts its rows and queues the pushes of the rows
    * newly inserted; the last moves each room's evaluated position, so a process that stops between chunks
    * evaluates the events again and the (user, event) key writes and pushes only what was missing. Returns the
    * position of each room's last event that notifies, and how many pushes were queued.
@@ -199,16 +194,16 @@ export class NotificationRecorder {
       );
       return { positions: new Map(), queued: 0 };
     }
-    const rows = evaluated.flatMap(({ event, threadId, rows }, ordinal) =>
-      rows.map((row) => ({ ...row, event, threadId, ordinal })),
-    );
+    const chunks: ChunkRow[][] = [[]];
+    evaluated.forEach(({ event, threadId, rows }, ordinal) => {
+      if (chunks[chunks.length - 1].length >= this.rowsPerStatement) chunks.push([]);
+      chunks[chunks.length - 1].push(...rows.map((row) => ({ ...row, event, threadId, ordinal })));
+    });
     const positions = new Map<string, bigint>();
     let queued = 0;
-    for (let at = 0; at < rows.length; at += this.rowsPerStatement) {
-      if (at > 0) await this.foreground.awaitedTurn();
-      const final = at + this.rowsPerStatement >= rows.length;
-      const chunk = rows.slice(at, at + this.rowsPerStatement);
-      const written = await this.writeChunk(chunk, final ? progress : []);
+    for (const [i, chunk] of chunks.entries()) {
+      if (i > 0) await this.foreground.awaitedTurn();
+      const written = await this.writeChunk(chunk, i === chunks.length - 1 ? progress : []);
       // Later chunks allocate higher positions: a room's last event that notifies is set last.
       for (const row of chunk) positions.set(row.event.roomId, written.first + BigInt(row.ordinal - chunk[0].ordinal));
       queued += written.queued;
@@ -219,28 +214,42 @@ export class NotificationRecorder {
   /**
    * One chunk of write's rows (in event order): allocates a position per event among them. Through node-pg, not
    * Prisma: Prisma's handling of a raw statement's 2,250 parameters cost about three times node-pg's CPU (~10
-   * against ~3 ms at 250 rows, measured), on the event loop the sends share.
+   * against ~3 ms at 250 rows, measured), on the event loop the sends share. A member's own rows are not written
+   * for an event whose shared row an earlier statement wrote (its evaluation again, after a stop or by another
+   * replica): counts may have been kept with that shared row. A shared row's pushes go to the pushers of the
+   * members it stands for.
    */
   private async writeChunk(
-    rows: Array<NotificationRow & { event: OutputRoomEvent; threadId: string; ordinal: number }>,
+    rows: ChunkRow[],
     progress: Array<{ roomId: string; streamPos: bigint }>,
   ): Promise<{ first: bigint; queued: number }> {
     const events = rows[rows.length - 1].ordinal - rows[0].ordinal + 1;
     const [written] = await this.database.sql.query<{ last: string; queued: number }>(
       `WITH alloc AS (${allocationSql("'notifications'", '$13::bigint')}),
        ins AS (
-         INSERT INTO event_push_actions (user_id, event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos)
-         SELECT u.user_id, u.event_id, u.room_id, u.stream_pos, u.thread_id, u.notify, u.highlight, u.actions, $10::bigint,
+         INSERT INTO event_push_actions (user_id, event_id, sender, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos)
+         SELECT u.user_id, u.event_id, u.sender, u.room_id, u.stream_pos, u.thread_id, u.notify, u.highlight, u.actions, $10::bigint,
                 (SELECT position FROM alloc) - $13::bigint + 1 + u.ordinal
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::boolean[], $7::boolean[], $8::text[], $9::int[])
-             AS u(user_id, event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ordinal)
+           FROM unnest($1::text[], $2::text[], $14::text[], $3::text[], $4::bigint[], $5::text[], $6::boolean[], $7::boolean[], $8::text[], $9::int[])
+             AS u(user_id, event_id, sender, room_id, stream_pos, thread_id, notify, highlight, actions, ordinal)
+          WHERE u.user_id = '' OR NOT EXISTS (
+                  SELECT 1 FROM event_push_actions s WHERE s.user_id = '' AND s.event_id = u.event_id)
          ON CONFLICT DO NOTHING
-         RETURNING user_id, event_id, room_id, notify, actions),
+         RETURNING user_id, event_id, sender, room_id, stream_pos, notify, actions),
        queued AS (
          INSERT INTO push_outbox (pusher_id, user_id, event_id, room_id, actions, next_attempt_ts)
          SELECT p.pusher_id, p.user_id, ins.event_id, ins.room_id, ins.actions, $10::bigint
            FROM ins JOIN pushers p ON p.user_id = ins.user_id
-          WHERE ins.notify
+          WHERE ins.notify AND ins.user_id <> ''
+         UNION ALL
+         SELECT p.pusher_id, p.user_id, ins.event_id, ins.room_id, ins.actions, $10::bigint
+           FROM ins
+           JOIN rooms r ON r.room_id = ins.room_id
+           JOIN current_state cs ON cs.room_nid = r.room_nid AND cs.membership = 'join'
+           JOIN pushers p ON p.user_id = cs.user_id
+          WHERE ins.user_id = '' AND ins.notify AND cs.stream_pos < ins.stream_pos AND cs.user_id <> ins.sender
+            AND cs.user_id <> ALL (SELECT o.user_id FROM unnest($1::text[], $2::text[]) AS o(user_id, event_id)
+                                    WHERE o.event_id = ins.event_id)
          ON CONFLICT DO NOTHING
          RETURNING 1),
        progress AS (${PROGRESS_UPSERT.replace('$1', '$11').replace('$2', '$12')})
@@ -259,6 +268,7 @@ export class NotificationRecorder {
         progress.map((p) => p.roomId),
         progress.map((p) => p.streamPos),
         events,
+        rows.map((r) => r.event.pdu.sender),
       ],
     );
     return { first: firstAllocated(BigInt(written.last), events), queued: written.queued };
@@ -270,6 +280,11 @@ export class NotificationRecorder {
   }
 }
 
+type ChunkRow = NotificationRow & { event: OutputRoomEvent; threadId: string; ordinal: number };
+
+/** The user ID of an event's shared row (EventPushAction). */
+const SHARED = '';
+
 /** Each room's events are evaluated up to its position (never moves back: a redelivered older event leaves it). */
 const PROGRESS_UPSERT = `INSERT INTO push_room_progress (room_id, stream_pos) SELECT * FROM unnest($1::text[], $2::bigint[])
   ON CONFLICT (room_id) DO UPDATE SET stream_pos = GREATEST(push_room_progress.stream_pos, EXCLUDED.stream_pos)`;
@@ -277,15 +292,16 @@ const PROGRESS_UPSERT = `INSERT INTO push_room_progress (room_id, stream_pos) SE
 /** Rooms of a batch evaluated at once: their reads (a statement each) wait side by side. */
 const ROOMS_AT_ONCE = 8;
 
-/** Event types the default underride rules notify every member of (.m.rule.message, .m.rule.encrypted and their one-to-one forms). */
-const NOTIFYING_TYPES = new Set(['m.room.message', 'm.room.encrypted']);
-
 /** A user ID no event can name (it is not a valid one), standing for every member with the default rules. */
 const GENERIC_USER = '@\u0000:';
 const GENERIC_RULES = defaultRuleset(GENERIC_USER);
 
 function notifies(outcome: PushOutcome | undefined): outcome is PushOutcome {
   return outcome !== undefined && (outcome.notify || outcome.highlight);
+}
+
+function rowOf(userId: string, outcome: PushOutcome): NotificationRow {
+  return { userId, notify: outcome.notify, highlight: outcome.highlight, actions: JSON.stringify(outcome.actions) };
 }
 
 /** Users the event names where the default rules look for their user: m.mentions.user_ids and a membership's state_key. */

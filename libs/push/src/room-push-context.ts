@@ -10,8 +10,6 @@ export interface RoomPushContext {
   powerLevels?: Record<string, unknown>;
   /** Local joined members who changed their rules, with them; everyone else has the server defaults. */
   customRules: Map<string, PushRules>;
-  /** Local joined members (localMembers), when they were asked for. */
-  localMembers?: string[];
 }
 
 /**
@@ -25,10 +23,9 @@ export class RoomPushContextReader {
   /**
    * One statement: this runs for every event sent, and on a machine where a
    * round trip to the database costs about as much CPU as evaluating the
-   * rules, three reads cost three times one. With `withLocalMembers`, it
-   * reads localMembers too, for events that notify every member.
+   * rules, three reads cost three times one.
    */
-  async read(roomId: string, withLocalMembers = false): Promise<RoomPushContext> {
+  async read(roomId: string): Promise<RoomPushContext> {
     // Custom rules go from the few users with rules of their own to their membership, not from every member of the
     // room (a scan of 10,000 members per batch of events otherwise).
     const [row] = await this.db.$queryRawUnsafe<
@@ -37,7 +34,6 @@ export class RoomPushContextReader {
         power_levels: string | null;
         custom_users: string[];
         custom_rules: string[];
-        local_members: string[] | null;
       }>
     >(
       `WITH room AS (SELECT room_nid FROM rooms WHERE room_id = $1),
@@ -58,10 +54,8 @@ export class RoomPushContextReader {
                 WHERE cs.room_nid = (SELECT room_nid FROM room) AND t.type = 'm.room.power_levels' AND k.state_key = '')
                 AS power_levels,
               ARRAY(SELECT user_id FROM custom ORDER BY user_id) AS custom_users,
-              ARRAY(SELECT content FROM custom ORDER BY user_id) AS custom_rules,
-              CASE WHEN $2::boolean THEN ARRAY(${localMembersOf('(SELECT room_nid FROM room)')}) END AS local_members`,
+              ARRAY(SELECT content FROM custom ORDER BY user_id) AS custom_rules`,
       roomId,
-      withLocalMembers,
     );
     return {
       memberCount: row?.member_count ?? 0,
@@ -75,17 +69,7 @@ export class RoomPushContextReader {
           effectiveRules(JSON.parse(row.custom_rules[i]) as unknown, userId),
         ]),
       ),
-      ...(row?.local_members ? { localMembers: row.local_members } : {}),
     };
-  }
-
-  /** Local users joined to the room now (those with an account here). */
-  async localMembers(roomId: string): Promise<string[]> {
-    const rows = await this.db.$queryRawUnsafe<Array<{ user_id: string }>>(
-      localMembersOf('(SELECT room_nid FROM rooms WHERE room_id = $1)'),
-      roomId,
-    );
-    return rows.map((r) => r.user_id);
   }
 
   /** Which of these users have an account here and one of these memberships in the room now. */
@@ -144,10 +128,4 @@ function relationOf(content: Record<string, unknown>): { parent: string; relType
   const relatesTo = content['m.relates_to'] as { event_id?: unknown; rel_type?: unknown } | undefined;
   if (typeof relatesTo?.event_id !== 'string' || typeof relatesTo.rel_type !== 'string') return undefined;
   return { parent: relatesTo.event_id, relType: relatesTo.rel_type };
-}
-
-/** A query of the local joined members (those with an account here) of the room whose nid `roomNid` gives. */
-function localMembersOf(roomNid: string): string {
-  return `SELECT cs.user_id FROM current_state cs JOIN users u ON u.user_id = cs.user_id
-    WHERE cs.room_nid = ${roomNid} AND cs.membership = 'join'`;
 }

@@ -2,6 +2,7 @@ import { countsAfterRead, KeptUnreadCounts, unreadCountsOf, type KeptCounts } fr
 
 const kept: KeptCounts = {
   floor: 10n,
+  joined: true,
   threadFloors: '',
   upTo: 5n,
   threads: new Map([
@@ -14,6 +15,7 @@ describe('kept unread counts', () => {
   it('adds the rows read after the kept position to the kept counts', () => {
     const after = countsAfterRead(kept, {
       floor: 10n,
+      joined: true,
       threadFloors: '',
       upTo: 7n,
       added: true,
@@ -21,6 +23,7 @@ describe('kept unread counts', () => {
     });
     expect(after).toEqual({
       floor: 10n,
+      joined: true,
       threadFloors: '',
       upTo: 7n,
       threads: new Map([
@@ -34,6 +37,7 @@ describe('kept unread counts', () => {
   it('replaces the kept counts when the read counted every row (new floors)', () => {
     const after = countsAfterRead(kept, {
       floor: 12n,
+      joined: true,
       threadFloors: '$root 11',
       upTo: 7n,
       added: false,
@@ -46,6 +50,7 @@ describe('kept unread counts', () => {
   it('lists the threads with an unread row only', () => {
     const counts = countsAfterRead(undefined, {
       floor: 0n,
+      joined: false,
       threadFloors: '',
       upTo: 1n,
       added: false,

@@ -14,6 +14,8 @@ export interface ThreadCounts {
 export interface KeptCounts {
   /** The join or the unthreaded receipt, whichever is further. */
   floor: bigint;
+  /** Whether the user was joined: shared rows count only then. */
+  joined: boolean;
   /** Each threaded receipt's position, as the counting statement lists them. */
   threadFloors: string;
   upTo: bigint;
@@ -23,6 +25,7 @@ export interface KeptCounts {
 /** What the counting statement read of a (user, room): its floors, and the rows it counted per thread. */
 export interface ReadCounts {
   floor: bigint;
+  joined: boolean;
   threadFloors: string;
   upTo: bigint;
   /** Only the rows after `kept.upTo` were counted: the kept counts still hold and these add to them. */
@@ -40,10 +43,10 @@ export function countsAfterRead(kept: KeptCounts | undefined, read: ReadCounts):
       highlights: before.highlights + counted.highlights,
     });
   }
-  return { floor: read.floor, threadFloors: read.threadFloors, upTo: read.upTo, threads };
+  return { floor: read.floor, joined: read.joined, threadFloors: read.threadFloors, upTo: read.upTo, threads };
 }
 
-/** A (user, room)'s counts as callers get them: each thread with a row unread (every row notifies or highlights). */
+/** A (user, room)'s counts as callers get them: each thread with a row unread (every row counted notifies or highlights). */
 export function unreadCountsOf(userId: string, roomId: string, kept: KeptCounts): UnreadCount[] {
   return [...kept.threads]
     .filter(([, c]) => c.notifications > 0 || c.highlights > 0)

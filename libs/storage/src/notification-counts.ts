@@ -9,36 +9,77 @@ export interface UnreadCount {
   highlightCount: number;
 }
 
+/** One event a user was notified of (GET /notifications). */
+export interface NotifiedEvent {
+  eventId: string;
+  roomId: string;
+  streamPos: bigint;
+  actions: string;
+  ts: bigint;
+  read: boolean;
+}
+
 /**
- * SQL condition: the event_push_actions row `n` is past its user's read
- * receipts (UnreadCounts reads the same floors its own way). An m.read or
- * m.read.private receipt counts, whichever is further ahead (client-server-api "Marking notifications as read"); an
- * unthreaded receipt clears every thread up to its event, a threaded one
- * its own thread (the main timeline is the thread "main"). A member who has
- * sent no receipt since joining has read up to their join, as in Synapse:
- * the invite that brought them in is not unread in the room they joined.
+ * SQL condition: the event_push_actions row `n` is past the read receipts of the user `user` (an SQL expression;
+ * UnreadCounts reads the same floors its own way). An m.read or m.read.private receipt counts, whichever is further
+ * ahead (client-server-api "Marking notifications as read"); an unthreaded receipt clears every thread up to its
+ * event, a threaded one its own thread (the main timeline is the thread "main"). A member who has sent no receipt
+ * since joining has read up to their join, as in Synapse: the invite that brought them in is not unread in the room
+ * they joined.
  */
-const UNREAD = `n.stream_pos > COALESCE((
+function unreadAfterFloors(user: string): string {
+  return `n.stream_pos > COALESCE((
     SELECT max(e.stream_pos) FROM receipts rc JOIN events e ON e.event_id = rc.event_id
-     WHERE rc.room_id = n.room_id AND rc.user_id = n.user_id AND rc.receipt_type IN ('m.read', 'm.read.private')
+     WHERE rc.room_id = n.room_id AND rc.user_id = ${user} AND rc.receipt_type IN ('m.read', 'm.read.private')
        AND (rc.thread_id = '' OR rc.thread_id = n.thread_id)), 0)
   AND n.stream_pos > COALESCE((
     SELECT cs.stream_pos FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid
-     WHERE r.room_id = n.room_id AND cs.user_id = n.user_id AND cs.membership = 'join'), 0)`;
+     WHERE r.room_id = n.room_id AND cs.user_id = ${user} AND cs.membership = 'join'), 0)`;
+}
 
-/** Which of the given notified events the user has not read yet. */
-export async function unreadNotifiedEvents(
+/**
+ * The rows that are the user $1's notifications (EventPushAction): their own rows that notify or highlight, and the
+ * shared rows of others' events in the rooms they are joined to, after their join, that they have no own row for.
+ * `condition` narrows both.
+ */
+function notificationRowsOf(condition: string): string {
+  return `SELECT n.* FROM event_push_actions n
+     WHERE n.user_id = $1 AND (n.notify OR n.highlight) AND ${condition}
+    UNION ALL
+    SELECT n.* FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid
+      JOIN event_push_actions n ON n.user_id = '' AND n.room_id = r.room_id AND n.stream_pos > cs.stream_pos
+     WHERE cs.user_id = $1 AND cs.membership = 'join' AND n.sender <> $1 AND ${condition}
+       AND NOT EXISTS (SELECT 1 FROM event_push_actions o WHERE o.user_id = $1 AND o.event_id = n.event_id)`;
+}
+
+/**
+ * The events the user was notified of, newest first: `limit` of them before the event position `before` (all when
+ * undefined), only those that highlight when asked, each with whether a read receipt has passed it.
+ */
+export async function notifiedEvents(
   db: Prisma.TransactionClient,
   userId: string,
-  eventIds: string[],
-): Promise<Set<string>> {
-  if (eventIds.length === 0) return new Set();
-  const rows = await db.$queryRawUnsafe<Array<{ event_id: string }>>(
-    `SELECT n.event_id FROM event_push_actions n WHERE n.user_id = $1 AND n.event_id = ANY($2::text[]) AND ${UNREAD}`,
+  page: { before?: bigint; onlyHighlights: boolean; limit: number },
+): Promise<NotifiedEvent[]> {
+  const rows = await db.$queryRawUnsafe<
+    Array<{ event_id: string; room_id: string; stream_pos: bigint; actions: string; ts: bigint; unread: boolean }>
+  >(
+    `SELECT n.event_id, n.room_id, n.stream_pos, n.actions, n.ts, ${unreadAfterFloors('$1')} AS unread
+       FROM (${notificationRowsOf('($2::bigint IS NULL OR n.stream_pos < $2) AND (n.highlight OR NOT $3)')}) n
+      ORDER BY n.stream_pos DESC LIMIT $4`,
     userId,
-    eventIds,
+    page.before ?? null,
+    page.onlyHighlights,
+    page.limit,
   );
-  return new Set(rows.map((r) => r.event_id));
+  return rows.map((r) => ({
+    eventId: r.event_id,
+    roomId: r.room_id,
+    streamPos: BigInt(r.stream_pos),
+    actions: r.actions,
+    ts: BigInt(r.ts),
+    read: !r.unread,
+  }));
 }
 
 /**
@@ -54,9 +95,18 @@ export async function roomsWithNewNotifications(
   const asked = ranges.flatMap((r, i) => (r.upTo > r.after ? [{ ...r, i }] : []));
   if (asked.length === 0) return rooms;
   // One range over every user's (the index on user and position serves it), each user's own range applied here.
+  // A shared row in the range is matched to the users asked who are joined to its room by the member's state key.
   const rows = await db.$queryRawUnsafe<Array<{ user_id: string; room_id: string; notif_pos: bigint }>>(
     `SELECT n.user_id, n.room_id, n.notif_pos FROM event_push_actions n
-      WHERE n.user_id = ANY($1::text[]) AND n.notif_pos > $2 AND n.notif_pos <= $3`,
+      WHERE n.user_id = ANY($1::text[]) AND n.notif_pos > $2 AND n.notif_pos <= $3
+     UNION ALL
+     SELECT k.state_key, n.room_id, n.notif_pos
+       FROM event_push_actions n JOIN rooms r ON r.room_id = n.room_id
+       JOIN event_state_keys k ON k.state_key = ANY($1::text[])
+       JOIN current_state cs ON cs.room_nid = r.room_nid AND cs.state_key_nid = k.state_key_nid
+        AND cs.type_nid = (SELECT type_nid FROM event_types WHERE type = 'm.room.member')
+      WHERE n.user_id = '' AND n.notif_pos > $2 AND n.notif_pos <= $3
+        AND cs.membership = 'join' AND cs.stream_pos < n.stream_pos AND n.sender <> k.state_key`,
     [...new Set(asked.map((r) => r.userId))],
     asked.reduce((min, r) => (r.after < min ? r.after : min), asked[0].after),
     asked.reduce((max, r) => (r.upTo > max ? r.upTo : max), asked[0].upTo),

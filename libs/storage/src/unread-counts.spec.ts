@@ -22,7 +22,10 @@ function random(seed: number): () => number {
 }
 
 interface Row {
+  /** A member, or '' for the event's shared row. */
   userId: string;
+  /** Only read for a shared row: it never counts for its sender. */
+  sender?: string;
   roomId: string;
   pos: number;
   threadId: string;
@@ -84,8 +87,8 @@ class World {
   async notify(row: Row): Promise<void> {
     await this.db.prisma.$executeRawUnsafe(
       `WITH alloc AS (${allocationSql("'notifications'", '1::bigint')})
-       INSERT INTO event_push_actions (user_id, event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos)
-       SELECT $1, $2, $3, $4, $5, $6, $7, '[]', 0, position FROM alloc`,
+       INSERT INTO event_push_actions (user_id, event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos, sender)
+       SELECT $1, $2, $3, $4, $5, $6, $7, '[]', 0, position, $8 FROM alloc`,
       row.userId,
       this.eventId(row.pos),
       row.roomId,
@@ -93,6 +96,7 @@ class World {
       row.threadId,
       row.notify,
       row.highlight,
+      row.sender ?? '',
     );
     this.rows.push(row);
   }
@@ -146,11 +150,16 @@ class World {
             .filter((r) => r.userId === userId && r.roomId === roomId && r.threadId === threadId)
             .map((r) => r.pos),
         );
+      const joined = this.joins.has(`${userId} ${roomId}`);
       const floor = Math.max(this.joins.get(`${userId} ${roomId}`) ?? 0, read(''));
+      const own = new Set(this.rows.filter((r) => r.userId === userId).map((r) => `${r.roomId} ${r.pos}`));
+      const counted = (row: Row) =>
+        row.userId === userId
+          ? row.notify || row.highlight
+          : row.userId === '' && joined && row.sender !== userId && !own.has(`${row.roomId} ${row.pos}`);
       const byThread = new Map<string, UnreadCount>();
       for (const row of this.rows) {
-        if (row.userId !== userId || row.roomId !== roomId || row.pos <= floor || row.pos <= read(row.threadId))
-          continue;
+        if (!counted(row) || row.roomId !== roomId || row.pos <= floor || row.pos <= read(row.threadId)) continue;
         const count = byThread.get(row.threadId) ?? {
           userId,
           roomId,
@@ -240,16 +249,56 @@ describe.each(configs)('unread counts on %s', (_name, config) => {
     expect(await counts.ofRooms(pair)).toEqual([]);
   });
 
+  it("counts an event's shared row for each member joined before it but its sender and those with a row of their own", async () => {
+    const world = await newWorld(1);
+    const [alice, bob, carol, dave, erin, room] = [1, 2, 3, 4, 5].map((i) => world.user(i)).concat(world.room(0));
+    const counts = new UnreadCounts(db.prisma);
+    for (const member of [alice, bob, carol]) await world.setMembership(member, room, 'join');
+    await world.message(room, [
+      { userId: '', sender: alice, threadId: 'main', notify: true, highlight: false },
+      { userId: bob, threadId: 'main', notify: false, highlight: false },
+      { userId: carol, threadId: 'main', notify: true, highlight: true },
+    ]);
+    await world.setMembership(erin, room, 'join');
+    const pairs = [alice, bob, carol, dave, erin].map((userId) => ({ userId, roomId: room }));
+    expect(sorted(await counts.ofRooms(pairs))).toEqual([
+      { userId: carol, roomId: room, threadId: 'main', notificationCount: 1, highlightCount: 1 },
+    ]);
+    await world.message(room, [{ userId: '', sender: erin, threadId: 'main', notify: true, highlight: false }]);
+    expect(sorted(await counts.ofRooms(pairs))).toEqual(world.expected(pairs));
+  });
+
+  it('stops counting shared rows when the member leaves, whatever their receipts', async () => {
+    const world = await newWorld(1);
+    const [alice, bob, room] = [world.user(1), world.user(2), world.room(0)];
+    const counts = new UnreadCounts(db.prisma);
+    const pair = [{ userId: alice, roomId: room }];
+    await world.setMembership(alice, room, 'join');
+    await world.receipt(alice, room, 'm.read', '', await world.message(room, []));
+    await world.message(room, [{ userId: '', sender: bob, threadId: 'main', notify: true, highlight: false }]);
+    expect(await counts.ofRooms(pair)).toEqual([
+      { userId: alice, roomId: room, threadId: 'main', notificationCount: 1, highlightCount: 0 },
+    ]);
+    await world.setMembership(alice, room, 'leave');
+    expect(await counts.ofRooms(pair)).toEqual([]);
+  });
+
   it('counts every room of a user with rows for a badge', async () => {
-    const world = await newWorld(3);
+    const world = await newWorld(4);
     const alice = world.user(1);
     const counts = new UnreadCounts(db.prisma);
     await world.message(world.room(0), [{ userId: alice, threadId: 'main', notify: true, highlight: false }]);
     await world.message(world.room(2), [{ userId: alice, threadId: 'main', notify: false, highlight: true }]);
-    const all = [0, 1, 2].map((i) => ({ userId: alice, roomId: world.room(i) }));
+    const all = [0, 1, 2, 3].map((i) => ({ userId: alice, roomId: world.room(i) }));
     expect(sorted(await counts.ofUsers([alice]))).toEqual(world.expected(all));
     await world.message(world.room(1), [{ userId: alice, threadId: '$t', notify: true, highlight: false }]);
     expect(sorted(await counts.ofUsers([alice, alice]))).toEqual(world.expected(all));
+    await world.setMembership(alice, world.room(3), 'join');
+    await world.message(world.room(3), [
+      { userId: '', sender: '@b:h', threadId: 'main', notify: true, highlight: false },
+    ]);
+    expect(sorted(await counts.ofUsers([alice]))).toEqual(world.expected(all));
+    expect(world.expected(all).map((c) => c.roomId)).toContain(world.room(3));
   });
 
   it('matches a count of every row over random messages, late rows, receipts and memberships', async () => {
@@ -264,7 +313,7 @@ describe.each(configs)('unread counts on %s', (_name, config) => {
       const roomId = pick(rooms);
       const userId = pick(users);
       const action = next();
-      if (action < 0.5) {
+      if (action < 0.25) {
         const highlight = next() < 0.3;
         await world.message(
           roomId,
@@ -272,9 +321,20 @@ describe.each(configs)('unread counts on %s', (_name, config) => {
             .filter(() => next() < 0.7)
             .map((u) => ({ userId: u, threadId: pick(threads), notify: !highlight || next() < 0.5, highlight })),
         );
+      } else if (action < 0.5) {
+        // A shared row, and rows of their own (some saying nothing) for some members, as the push service writes.
+        const threadId = pick(threads);
+        const own = users.filter(() => next() < 0.3);
+        await world.message(roomId, [
+          { userId: '', sender: userId, threadId, notify: true, highlight: next() < 0.2 },
+          ...own.map((u) => ({ userId: u, threadId, notify: next() < 0.5, highlight: next() < 0.3 })),
+        ]);
       } else if (action < 0.6) {
+        // Late rows are a member's own, for an event without a shared row (the push service writes an event's own
+        // rows with its shared one).
         const older = world.events.filter(
-          (e) => e.roomId === roomId && !world.rows.some((r) => r.userId === userId && r.pos === e.pos),
+          (e) =>
+            e.roomId === roomId && !world.rows.some((r) => (r.userId === userId || r.userId === '') && r.pos === e.pos),
         );
         if (older.length > 0)
           await world.notify({

@@ -12,8 +12,10 @@ const KEPT_PAIRS = 10_000;
 
 /**
  * Users' unread notifications (rows the push service wrote), per user, room and thread: the rows past the user's
- * floors, as notification-counts.ts's UNREAD says (the join, an m.read or m.read.private receipt, unthreaded for
- * every thread or threaded for its own).
+ * floors, as notification-counts.ts's unreadAfterFloors says (the join, an m.read or m.read.private receipt,
+ * unthreaded for every thread or threaded for its own). A user's rows are their own rows that notify or
+ * highlight, and, in a room they are joined to, the shared rows of others' events they have no own row for
+ * (EventPushAction).
  *
  * Counting every unread row at every /sync wake-up cost O(unread rows) each time: a member who sends no receipts
  * has a row for every message since they joined, and the counts were a third of the embedded database's time
@@ -28,7 +30,8 @@ const KEPT_PAIRS = 10_000;
  *   notif_pos) index.
  * - Rows are never deleted or changed, and whether a row is unread depends only on its event's position and
  *   thread and on the floors. The same floors (compared as read, so a receipt moved back, an event stored late or
- *   a rejoin count too) leave every kept row as it was counted.
+ *   a rejoin count too) and the same membership (joined or not) leave every kept row as it was counted. A shared
+ *   row and the own rows that take its place for some members commit together (NotificationRecorder).
  * - The floors, the rows and the stream's position are read by one statement, in one snapshot.
  * Anything else (new floors, nothing kept) counts the rows above the floors by the (user, room, stream_pos) index,
  * as before. A receipt after many unread rows costs one such count; it leaves few unread.
@@ -54,6 +57,7 @@ export class UnreadCounts {
       kept.map((k) => k?.upTo ?? -1n),
       kept.map((k) => k?.floor ?? -1n),
       kept.map((k) => k?.threadFloors ?? ''),
+      kept.map((k) => k?.joined ?? false),
     );
     // Every pair has a row (one per thread counted, or one without a thread); all have the statement's position.
     const upTo = BigInt(rows[0].up_to ?? 0);
@@ -64,6 +68,7 @@ export class UnreadCounts {
       if (!read) {
         read = {
           floor: BigInt(row.floor),
+          joined: row.joined,
           threadFloors: row.thread_floors,
           upTo,
           added: row.added,
@@ -95,6 +100,7 @@ interface CountRow {
   user_id: string;
   room_id: string;
   floor: bigint;
+  joined: boolean;
   thread_floors: string;
   added: boolean;
   thread_id: string | null;
@@ -104,19 +110,20 @@ interface CountRow {
 }
 
 /**
- * For each asked (user, room) and what is kept of it (the position it was read up to, -1 for nothing, and its
- * floors): the floors now and, per thread, the unread rows after the kept position when the floors are the same
- * (`added`), else every unread row. The receipts are read once for all pairs; the room floor is the join or the
- * unthreaded receipt, whichever is further, and each thread's receipt is compared with its own rows. Each branch
- * names one index: the added rows' `stream_pos + 0` keeps the planner from ranging over (user, room, stream_pos)
- * there, which would read every unread row again. Each pair's join is read by unique keys only (the room, then
+ * For each asked (user, room) and what is kept of it (the position it was read up to, -1 for nothing, its floors and
+ * whether the user was joined): the floors now and, per thread, the unread rows after the kept position when the
+ * floors and membership are the same (`added`), else every unread row. The receipts are read once for all pairs; the
+ * room floor is the join or the unthreaded receipt, whichever is further, and each thread's receipt is compared with
+ * its own rows. Each branch names one index: the added rows' `stream_pos + 0` keeps the planner from ranging over
+ * (user, room, stream_pos) there, which would read every unread row again. A shared row costs a probe of the
+ * primary key for the user's own row of its event. Each pair's join is read by unique keys only (the room, then
  * current_state's (room, m.room.member, user) key), its receipts by hash joins, and only threaded receipts (few)
  * are looked through per pair: read by (user_id, membership), each pair walked all of its user's memberships, so
  * an initial sync of a user in 1,000 rooms made a million probes (1.7 of its 2.2 s).
  */
 const COUNTS = `WITH asked AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[])
-      AS a(user_id, room_id, since, floor, thread_floors)),
+    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::boolean[])
+      AS a(user_id, room_id, since, floor, thread_floors, joined)),
   reads AS MATERIALIZED (
     SELECT rc.user_id, rc.room_id, rc.thread_id, max(e.stream_pos) AS pos
       FROM receipts rc JOIN events e ON e.event_id = rc.event_id
@@ -127,41 +134,57 @@ const COUNTS = `WITH asked AS (
     SELECT rd.user_id, rd.room_id, string_agg(rd.thread_id || ' ' || rd.pos, ' ' ORDER BY rd.thread_id) AS thread_floors
       FROM threaded rd GROUP BY rd.user_id, rd.room_id),
   floors AS MATERIALIZED (
-    SELECT a.user_id, a.room_id, a.since, f.floor, COALESCE(t.thread_floors, '') AS thread_floors,
-           a.since >= 0 AND a.floor = f.floor AND a.thread_floors = COALESCE(t.thread_floors, '') AS added
+    SELECT a.user_id, a.room_id, a.since, f.floor, f.joined, COALESCE(t.thread_floors, '') AS thread_floors,
+           a.since >= 0 AND a.floor = f.floor AND a.joined = f.joined
+             AND a.thread_floors = COALESCE(t.thread_floors, '') AS added
       FROM asked a
       LEFT JOIN reads m ON m.user_id = a.user_id AND m.room_id = a.room_id AND m.thread_id = ''
       LEFT JOIN thread_reads t ON t.user_id = a.user_id AND t.room_id = a.room_id
-      CROSS JOIN LATERAL (SELECT GREATEST(
-        COALESCE((SELECT cs.stream_pos FROM rooms r JOIN current_state cs ON cs.room_nid = r.room_nid
+      LEFT JOIN LATERAL (SELECT cs.stream_pos AS pos FROM rooms r JOIN current_state cs ON cs.room_nid = r.room_nid
                    AND cs.type_nid = (SELECT type_nid FROM event_types WHERE type = 'm.room.member')
                    AND cs.state_key_nid = (SELECT state_key_nid FROM event_state_keys WHERE state_key = a.user_id)
-                   WHERE r.room_id = a.room_id AND cs.membership = 'join'), 0),
-        COALESCE(m.pos, 0)) AS floor) f)
-  SELECT fl.user_id, fl.room_id, fl.floor, fl.thread_floors, fl.added, c.thread_id, c.notifications, c.highlights,
-         (SELECT sp.position FROM stream_positions sp WHERE sp.stream = 'notifications') AS up_to
+                   WHERE r.room_id = a.room_id AND cs.membership = 'join') j ON true
+      CROSS JOIN LATERAL (SELECT GREATEST(COALESCE(j.pos, 0), COALESCE(m.pos, 0)) AS floor, j.pos IS NOT NULL AS joined) f)
+  SELECT fl.user_id, fl.room_id, fl.floor, fl.joined, fl.thread_floors, fl.added, c.thread_id, c.notifications,
+         c.highlights, (SELECT sp.position FROM stream_positions sp WHERE sp.stream = 'notifications') AS up_to
     FROM floors fl
     LEFT JOIN LATERAL (
       SELECT n.thread_id, count(*) FILTER (WHERE n.notify)::int AS notifications,
              count(*) FILTER (WHERE n.highlight)::int AS highlights
         FROM (SELECT n.thread_id, n.notify, n.highlight, n.stream_pos FROM event_push_actions n
                WHERE fl.added AND n.user_id = fl.user_id AND n.room_id = fl.room_id AND n.notif_pos > fl.since
-                 AND n.stream_pos + 0 > fl.floor
+                 AND n.stream_pos + 0 > fl.floor AND (n.notify OR n.highlight)
               UNION ALL
               SELECT n.thread_id, n.notify, n.highlight, n.stream_pos FROM event_push_actions n
-               WHERE NOT fl.added AND n.user_id = fl.user_id AND n.room_id = fl.room_id AND n.stream_pos > fl.floor) n
+               WHERE NOT fl.added AND n.user_id = fl.user_id AND n.room_id = fl.room_id AND n.stream_pos > fl.floor
+                 AND (n.notify OR n.highlight)
+              UNION ALL
+              SELECT n.thread_id, n.notify, n.highlight, n.stream_pos FROM event_push_actions n
+               WHERE fl.added AND fl.joined AND n.user_id = '' AND n.room_id = fl.room_id AND n.notif_pos > fl.since
+                 AND n.stream_pos + 0 > fl.floor AND n.sender <> fl.user_id
+                 AND NOT EXISTS (SELECT 1 FROM event_push_actions o WHERE o.user_id = fl.user_id AND o.event_id = n.event_id)
+              UNION ALL
+              SELECT n.thread_id, n.notify, n.highlight, n.stream_pos FROM event_push_actions n
+               WHERE NOT fl.added AND fl.joined AND n.user_id = '' AND n.room_id = fl.room_id AND n.stream_pos > fl.floor
+                 AND n.sender <> fl.user_id
+                 AND NOT EXISTS (SELECT 1 FROM event_push_actions o WHERE o.user_id = fl.user_id AND o.event_id = n.event_id)) n
         LEFT JOIN threaded t ON t.user_id = fl.user_id AND t.room_id = fl.room_id AND t.thread_id = n.thread_id
        WHERE n.stream_pos > COALESCE(t.pos, 0)
        GROUP BY n.thread_id) c ON true`;
 
 /**
- * The rooms where each user has notification rows, one index probe per room (the (user, room, stream_pos) index,
- * skipping from each room to the next) rather than a read of every row.
+ * The rooms where each user has unread-count rows: those with rows of their own, one index probe per room (the
+ * (user, room, stream_pos) index, skipping from each room to the next) rather than a read of every row, and the
+ * rooms they are joined to with a shared row after their join.
  */
-const ROOMS_OF_USERS = `WITH RECURSIVE rooms AS (
+const ROOMS_OF_USERS = `WITH RECURSIVE own_rooms AS (
     SELECT u.user_id, (SELECT min(n.room_id) FROM event_push_actions n WHERE n.user_id = u.user_id) AS room_id
       FROM unnest($1::text[]) AS u(user_id)
     UNION ALL
     SELECT r.user_id, (SELECT min(n.room_id) FROM event_push_actions n WHERE n.user_id = r.user_id AND n.room_id > r.room_id)
-      FROM rooms r WHERE r.room_id IS NOT NULL)
-  SELECT user_id, room_id FROM rooms WHERE room_id IS NOT NULL`;
+      FROM own_rooms r WHERE r.room_id IS NOT NULL)
+  SELECT user_id, room_id FROM own_rooms WHERE room_id IS NOT NULL
+  UNION
+  SELECT cs.user_id, r.room_id FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid
+   WHERE cs.user_id = ANY($1::text[]) AND cs.membership = 'join'
+     AND EXISTS (SELECT 1 FROM event_push_actions n WHERE n.user_id = '' AND n.room_id = r.room_id AND n.stream_pos > cs.stream_pos)`;

@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { Auth, Errors, Requester } from '@lattice/http';
 import type { JsonObject } from '@lattice/protocol';
 import { toClientEvent } from '@lattice/rooms';
-import { unreadNotifiedEvents } from '@lattice/storage';
+import { notifiedEvents } from '@lattice/storage';
 import { StorageAccess } from '../storage-access';
 
 const DEFAULT_LIMIT = 20;
@@ -32,15 +32,10 @@ export class NotificationsController {
   ) {
     const before = positionOf(from);
     const limit = Math.min(MAX_LIMIT, Math.max(1, Number.parseInt(limitText ?? '', 10) || DEFAULT_LIMIT));
-    const prisma = this.storage.db;
-    const rows = await prisma.eventPushAction.findMany({
-      where: {
-        userId: r.userId,
-        ...(before !== undefined ? { streamPos: { lt: before } } : {}),
-        ...(only === 'highlight' ? { highlight: true } : {}),
-      },
-      orderBy: { streamPos: 'desc' },
-      take: limit + 1,
+    const rows = await notifiedEvents(this.storage.db, r.userId, {
+      before,
+      onlyHighlights: only === 'highlight',
+      limit: limit + 1,
     });
     const page = rows.slice(0, limit);
     const events = await this.storage.visibility.visibleToUser(
@@ -48,11 +43,6 @@ export class NotificationsController {
       await this.storage.reader.events(page.map((n) => n.eventId)),
     );
     const byId = new Map(events.map((e) => [e.eventId, e]));
-    const unread = await unreadNotifiedEvents(
-      prisma,
-      r.userId,
-      page.map((n) => n.eventId),
-    );
     const notifications: JsonObject[] = [];
     for (const n of page) {
       const event = byId.get(n.eventId);
@@ -60,7 +50,7 @@ export class NotificationsController {
       notifications.push({
         actions: JSON.parse(n.actions) as JsonObject[],
         event: toClientEvent(event, r),
-        read: !unread.has(n.eventId),
+        read: n.read,
         room_id: n.roomId,
         ts: Number(n.ts),
       });
