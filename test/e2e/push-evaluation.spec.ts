@@ -1,5 +1,6 @@
 import type { MatrixClient } from 'matrix-js-sdk';
 import { NotificationRecorder } from '../../libs/push/src/notification-recorder';
+import { DATABASE, type Database } from '../../libs/storage/src';
 import { startTestPushGateway, type TestPushGateway } from '../../tools/push/test-push-gateway';
 import { startEmbeddedServer } from '../support/embedded-server';
 import { eventually, loadSdk, newClient, registerClient } from '../support/matrix-client';
@@ -76,24 +77,42 @@ describe('push evaluation off the send path', () => {
     }
   });
 
-  it("writes a large room's notifications in several statements, each member counted and pushed once", async () => {
+  it('writes one shared row for a message to the room, rows of their own for the members named or muting it, each member counted and pushed once', async () => {
+    // Smaller than the event's rows: an event's rows are still written together.
     server.app.get(NotificationRecorder, { strict: false }).rowsPerStatement = 2;
     const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
     const members = await Promise.all(
-      ['bea', 'carol', 'dan', 'erin'].map((n) => registerClient(server.url, `chunk-${n}`)),
+      ['bea', 'carol', 'dan', 'erin'].map((n) => registerClient(server.url, `shared-${n}`)),
     );
     for (const [i, member] of members.entries()) {
       await member.joinRoom(roomId);
-      await member.setPusher(gateway.pusher(`chunk-${i}`) as never);
+      await member.setPusher(gateway.pusher(`shared-${i}`) as never);
     }
-    const { event_id: eventId } = await alice.sendTextMessage(roomId, 'to five people, two rows at a time');
+    const [bea, carol] = members;
+    const sdk = await loadSdk();
+    await carol.addPushRule('global', sdk.PushRuleKind.RoomSpecific, roomId, { actions: ['dont_notify' as never] });
+    const { event_id: eventId } = await alice.sendMessage(roomId, {
+      msgtype: 'm.text',
+      body: 'to five people, one of them named',
+      'm.mentions': { user_ids: [bea.getUserId()!] },
+    } as never);
     const pushed = () => gateway.received.filter((p) => p.notification.event_id === eventId);
-    await eventually('a push for every member', () => pushed().length >= members.length, 20_000);
+    await eventually('a push for every member but the one muting the room', () => pushed().length >= 3, 20_000);
+    const { prisma } = server.app.get<Database>(DATABASE);
+    expect(await prisma.sharedPushAction.count({ where: { eventId } })).toBe(1);
+    expect(
+      (await prisma.eventPushAction.findMany({ where: { eventId } }))
+        .map((r) => [r.userId, r.notify, r.highlight])
+        .sort(),
+    ).toEqual([
+      [bea.getUserId(), true, true],
+      [carol.getUserId(), false, false],
+    ]);
     expect(
       pushed()
         .map((p) => p.pushkey)
         .sort(),
-    ).toEqual(['chunk-0', 'chunk-1', 'chunk-2', 'chunk-3']);
+    ).toEqual(['shared-0', 'shared-2', 'shared-3']);
     const counts = () =>
       Promise.all(
         members.map(async (member) => {
@@ -105,15 +124,19 @@ describe('push evaluation off the send path', () => {
           return sync.rooms.join[roomId].unread_notifications;
         }),
       );
-    expect(await counts()).toEqual(members.map(() => ({ notification_count: 1, highlight_count: 0 })));
-    // The counts just read are kept: the next message's rows, again in several statements, are added to them.
+    const count = (notifications: number, highlights: number) => ({
+      notification_count: notifications,
+      highlight_count: highlights,
+    });
+    expect(await counts()).toEqual([count(1, 1), count(0, 0), count(1, 0), count(1, 0)]);
+    // The counts just read are kept: the next message's rows are added to them.
     const { event_id: second } = await alice.sendTextMessage(roomId, 'and again');
     await eventually(
-      'a push of the second message for every member',
-      () => gateway.received.filter((p) => p.notification.event_id === second).length >= members.length,
+      'a push of the second message for every member but the one muting the room',
+      () => gateway.received.filter((p) => p.notification.event_id === second).length >= 3,
       20_000,
     );
-    expect(await counts()).toEqual(members.map(() => ({ notification_count: 2, highlight_count: 0 })));
+    expect(await counts()).toEqual([count(2, 1), count(0, 0), count(2, 0), count(2, 0)]);
   });
 
   it('evaluates at start the events committed before the process stopped without evaluating them, and pushes each once', async () => {

@@ -50,9 +50,9 @@ type EvaluatedPdu = PushEvent & { sender: string; type: string; content: Record<
  * off the send path: it consumes the room-server's output, as many events
  * at a time as arrived together, reading each room's rules once for all of
  * its events. Members with the server-default rules whom the event does not
- * name share one outcome, written once as the event's shared row (the
- * EventPushAction model says whom it stands for); the others get rows of
- * their own. A message in a room of N members wrote N - 1 rows, one per
+ * name share one outcome, written once as the event's shared row
+ * (SharedPushAction says whom it stands for); the others get rows of their
+ * own (EventPushAction). A message in a room of N members wrote N - 1 rows, one per
  * member, and those rows were most of the embedded database's work under
  * fan-out. The rows, the pushes they call for and each room's
  * evaluated position (`push_room_progress`, last) are written in chunks
@@ -217,7 +217,7 @@ export class NotificationRecorder {
    * against ~3 ms at 250 rows, measured), on the event loop the sends share. A member's own rows are not written
    * for an event whose shared row an earlier statement wrote (its evaluation again, after a stop or by another
    * replica): counts may have been kept with that shared row. A shared row's pushes go to the pushers of the
-   * members it stands for.
+   * members it stands for (none read when no one has a pusher).
    */
   private async writeChunk(
     rows: ChunkRow[],
@@ -226,30 +226,37 @@ export class NotificationRecorder {
     const events = rows[rows.length - 1].ordinal - rows[0].ordinal + 1;
     const [written] = await this.database.sql.query<{ last: string; queued: number }>(
       `WITH alloc AS (${allocationSql("'notifications'", '$13::bigint')}),
-       ins AS (
-         INSERT INTO event_push_actions (user_id, event_id, sender, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos)
-         SELECT u.user_id, u.event_id, u.sender, u.room_id, u.stream_pos, u.thread_id, u.notify, u.highlight, u.actions, $10::bigint,
+       input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $14::text[], $3::text[], $4::bigint[], $5::text[], $6::boolean[], $7::boolean[], $8::text[], $9::int[])
+           AS u(user_id, event_id, sender, room_id, stream_pos, thread_id, notify, highlight, actions, ordinal)),
+       shared AS (
+         INSERT INTO shared_push_actions (event_id, room_id, sender, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos)
+         SELECT u.event_id, u.room_id, u.sender, u.stream_pos, u.thread_id, u.notify, u.highlight, u.actions, $10::bigint,
                 (SELECT position FROM alloc) - $13::bigint + 1 + u.ordinal
-           FROM unnest($1::text[], $2::text[], $14::text[], $3::text[], $4::bigint[], $5::text[], $6::boolean[], $7::boolean[], $8::text[], $9::int[])
-             AS u(user_id, event_id, sender, room_id, stream_pos, thread_id, notify, highlight, actions, ordinal)
-          WHERE u.user_id = '' OR NOT EXISTS (
-                  SELECT 1 FROM event_push_actions s WHERE s.user_id = '' AND s.event_id = u.event_id)
+           FROM input u WHERE u.user_id = ''
          ON CONFLICT DO NOTHING
-         RETURNING user_id, event_id, sender, room_id, stream_pos, notify, actions),
+         RETURNING event_id, sender, room_id, stream_pos, notify, actions),
+       own AS (
+         INSERT INTO event_push_actions (user_id, event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos)
+         SELECT u.user_id, u.event_id, u.room_id, u.stream_pos, u.thread_id, u.notify, u.highlight, u.actions, $10::bigint,
+                (SELECT position FROM alloc) - $13::bigint + 1 + u.ordinal
+           FROM input u
+          WHERE u.user_id <> '' AND NOT EXISTS (SELECT 1 FROM shared_push_actions s WHERE s.event_id = u.event_id)
+         ON CONFLICT DO NOTHING
+         RETURNING user_id, event_id, room_id, notify, actions),
        queued AS (
          INSERT INTO push_outbox (pusher_id, user_id, event_id, room_id, actions, next_attempt_ts)
-         SELECT p.pusher_id, p.user_id, ins.event_id, ins.room_id, ins.actions, $10::bigint
-           FROM ins JOIN pushers p ON p.user_id = ins.user_id
-          WHERE ins.notify AND ins.user_id <> ''
+         SELECT p.pusher_id, p.user_id, own.event_id, own.room_id, own.actions, $10::bigint
+           FROM own JOIN pushers p ON p.user_id = own.user_id
+          WHERE own.notify
          UNION ALL
-         SELECT p.pusher_id, p.user_id, ins.event_id, ins.room_id, ins.actions, $10::bigint
-           FROM ins
-           JOIN rooms r ON r.room_id = ins.room_id
-           JOIN current_state cs ON cs.room_nid = r.room_nid AND cs.membership = 'join'
+         SELECT p.pusher_id, p.user_id, s.event_id, s.room_id, s.actions, $10::bigint
+           FROM shared s
+           JOIN rooms r ON r.room_id = s.room_id
+           JOIN current_state cs ON cs.room_nid = r.room_nid AND cs.membership = 'join' AND cs.stream_pos < s.stream_pos
            JOIN pushers p ON p.user_id = cs.user_id
-          WHERE ins.user_id = '' AND ins.notify AND cs.stream_pos < ins.stream_pos AND cs.user_id <> ins.sender
-            AND cs.user_id <> ALL (SELECT o.user_id FROM unnest($1::text[], $2::text[]) AS o(user_id, event_id)
-                                    WHERE o.event_id = ins.event_id)
+          WHERE s.notify AND EXISTS (SELECT 1 FROM pushers) AND p.user_id <> s.sender
+            AND NOT EXISTS (SELECT 1 FROM input o WHERE o.event_id = s.event_id AND o.user_id = p.user_id)
          ON CONFLICT DO NOTHING
          RETURNING 1),
        progress AS (${PROGRESS_UPSERT.replace('$1', '$11').replace('$2', '$12')})
@@ -282,7 +289,7 @@ export class NotificationRecorder {
 
 type ChunkRow = NotificationRow & { event: OutputRoomEvent; threadId: string; ordinal: number };
 
-/** The user ID of an event's shared row (EventPushAction). */
+/** The user ID standing for the members an event's shared row is for (SharedPushAction) among a chunk's rows. */
 const SHARED = '';
 
 /** Each room's events are evaluated up to its position (never moves back: a redelivered older event leaves it). */

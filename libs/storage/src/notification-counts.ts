@@ -37,17 +37,20 @@ function unreadAfterFloors(user: string): string {
      WHERE r.room_id = n.room_id AND cs.user_id = ${user} AND cs.membership = 'join'), 0)`;
 }
 
+/** The columns of a notification row that event_push_actions and shared_push_actions have alike. */
+const NOTIFICATION_COLUMNS = 'n.event_id, n.room_id, n.stream_pos, n.thread_id, n.notify, n.highlight, n.actions, n.ts';
+
 /**
- * The rows that are the user $1's notifications (EventPushAction): their own rows that notify or highlight, and the
- * shared rows of others' events in the rooms they are joined to, after their join, that they have no own row for.
- * `condition` narrows both.
+ * The rows that are the user $1's notifications: their own rows that notify or highlight (EventPushAction), and the
+ * shared rows (SharedPushAction) of others' events in the rooms they are joined to, after their join, that they have
+ * no own row for. `condition` narrows both.
  */
 function notificationRowsOf(condition: string): string {
-  return `SELECT n.* FROM event_push_actions n
+  return `SELECT ${NOTIFICATION_COLUMNS} FROM event_push_actions n
      WHERE n.user_id = $1 AND (n.notify OR n.highlight) AND ${condition}
     UNION ALL
-    SELECT n.* FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid
-      JOIN event_push_actions n ON n.user_id = '' AND n.room_id = r.room_id AND n.stream_pos > cs.stream_pos
+    SELECT ${NOTIFICATION_COLUMNS} FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid
+      JOIN shared_push_actions n ON n.room_id = r.room_id AND n.stream_pos > cs.stream_pos
      WHERE cs.user_id = $1 AND cs.membership = 'join' AND n.sender <> $1 AND ${condition}
        AND NOT EXISTS (SELECT 1 FROM event_push_actions o WHERE o.user_id = $1 AND o.event_id = n.event_id)`;
 }
@@ -95,18 +98,24 @@ export async function roomsWithNewNotifications(
   const asked = ranges.flatMap((r, i) => (r.upTo > r.after ? [{ ...r, i }] : []));
   if (asked.length === 0) return rooms;
   // One range over every user's (the index on user and position serves it), each user's own range applied here.
-  // A shared row in the range is matched to the users asked who are joined to its room by the member's state key.
+  // The shared rows in the range are matched to the users asked who are joined to their rooms (before the row's
+  // event, and not its sender), by each (room, user)'s membership key: once per room, not per row.
   const rows = await db.$queryRawUnsafe<Array<{ user_id: string; room_id: string; notif_pos: bigint }>>(
-    `SELECT n.user_id, n.room_id, n.notif_pos FROM event_push_actions n
+    `WITH shared AS MATERIALIZED (
+       SELECT n.room_id, n.notif_pos, n.sender, n.stream_pos FROM shared_push_actions n
+        WHERE n.notif_pos > $2 AND n.notif_pos <= $3),
+     members AS (
+       SELECT k.state_key AS user_id, r.room_id, cs.stream_pos
+         FROM (SELECT DISTINCT room_id FROM shared) s JOIN rooms r ON r.room_id = s.room_id
+         JOIN event_state_keys k ON k.state_key = ANY($1::text[])
+         JOIN current_state cs ON cs.room_nid = r.room_nid AND cs.state_key_nid = k.state_key_nid
+          AND cs.type_nid = (SELECT type_nid FROM event_types WHERE type = 'm.room.member')
+        WHERE cs.membership = 'join')
+     SELECT n.user_id, n.room_id, n.notif_pos FROM event_push_actions n
       WHERE n.user_id = ANY($1::text[]) AND n.notif_pos > $2 AND n.notif_pos <= $3
      UNION ALL
-     SELECT k.state_key, n.room_id, n.notif_pos
-       FROM event_push_actions n JOIN rooms r ON r.room_id = n.room_id
-       JOIN event_state_keys k ON k.state_key = ANY($1::text[])
-       JOIN current_state cs ON cs.room_nid = r.room_nid AND cs.state_key_nid = k.state_key_nid
-        AND cs.type_nid = (SELECT type_nid FROM event_types WHERE type = 'm.room.member')
-      WHERE n.user_id = '' AND n.notif_pos > $2 AND n.notif_pos <= $3
-        AND cs.membership = 'join' AND cs.stream_pos < n.stream_pos AND n.sender <> k.state_key`,
+     SELECT m.user_id, n.room_id, n.notif_pos FROM shared n JOIN members m ON m.room_id = n.room_id
+      WHERE m.stream_pos < n.stream_pos AND n.sender <> m.user_id`,
     [...new Set(asked.map((r) => r.userId))],
     asked.reduce((min, r) => (r.after < min ? r.after : min), asked[0].after),
     asked.reduce((max, r) => (r.upTo > max ? r.upTo : max), asked[0].upTo),

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database, type DatabaseConfig } from './database';
-import type { UnreadCount } from './notification-counts';
+import { roomsWithNewNotifications, type UnreadCount } from './notification-counts';
 import { allocationSql } from './stream-positions';
 import { UnreadCounts } from './unread-counts';
 
@@ -22,9 +22,9 @@ function random(seed: number): () => number {
 }
 
 interface Row {
-  /** A member, or '' for the event's shared row. */
+  /** A member, or '' for the event's shared row (shared_push_actions). */
   userId: string;
-  /** Only read for a shared row: it never counts for its sender. */
+  /** A shared row's: it never counts for its sender. */
   sender?: string;
   roomId: string;
   pos: number;
@@ -85,19 +85,22 @@ class World {
 
   /** A notification row, with a position of its own as the push service writes them. */
   async notify(row: Row): Promise<void> {
-    await this.db.prisma.$executeRawUnsafe(
-      `WITH alloc AS (${allocationSql("'notifications'", '1::bigint')})
-       INSERT INTO event_push_actions (user_id, event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos, sender)
-       SELECT $1, $2, $3, $4, $5, $6, $7, '[]', 0, position, $8 FROM alloc`,
-      row.userId,
-      this.eventId(row.pos),
-      row.roomId,
-      row.pos,
-      row.threadId,
-      row.notify,
-      row.highlight,
-      row.sender ?? '',
-    );
+    const alloc = `WITH alloc AS (${allocationSql("'notifications'", '1::bigint')})`;
+    const values = [this.eventId(row.pos), row.roomId, row.pos, row.threadId, row.notify, row.highlight];
+    if (row.userId === '')
+      await this.db.prisma.$executeRawUnsafe(
+        `${alloc} INSERT INTO shared_push_actions (event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos, sender)
+         SELECT $1, $2, $3, $4, $5, $6, '[]', 0, position, $7 FROM alloc`,
+        ...values,
+        row.sender,
+      );
+    else
+      await this.db.prisma.$executeRawUnsafe(
+        `${alloc} INSERT INTO event_push_actions (event_id, room_id, stream_pos, thread_id, notify, highlight, actions, ts, notif_pos, user_id)
+         SELECT $1, $2, $3, $4, $5, $6, '[]', 0, position, $7 FROM alloc`,
+        ...values,
+        row.userId,
+      );
     this.rows.push(row);
   }
 
@@ -281,6 +284,33 @@ describe.each(configs)('unread counts on %s', (_name, config) => {
     ]);
     await world.setMembership(alice, room, 'leave');
     expect(await counts.ofRooms(pair)).toEqual([]);
+  });
+
+  it('finds the rooms whose counts changed between two positions: own rows, and shared rows standing for the user', async () => {
+    const world = await newWorld(4);
+    const [alice, bob] = [world.user(1), world.user(2)];
+    const [own, shared, sentByAlice, notJoined] = [0, 1, 2, 3].map((i) => world.room(i));
+    for (const room of [shared, sentByAlice]) await world.setMembership(alice, room, 'join');
+    const position = async () =>
+      BigInt(
+        (
+          await db.prisma.$queryRawUnsafe<Array<{ position: bigint }>>(
+            `SELECT position FROM stream_positions WHERE stream = 'notifications'`,
+          )
+        )[0].position,
+      );
+    const after = await position();
+    await world.message(own, [{ userId: alice, threadId: 'main', notify: true, highlight: false }]);
+    await world.message(shared, [{ userId: '', sender: bob, threadId: 'main', notify: true, highlight: false }]);
+    await world.message(sentByAlice, [{ userId: '', sender: alice, threadId: 'main', notify: true, highlight: false }]);
+    await world.message(notJoined, [{ userId: '', sender: bob, threadId: 'main', notify: true, highlight: false }]);
+    const upTo = await position();
+    const [changed, none] = await roomsWithNewNotifications(db.prisma, [
+      { userId: alice, after, upTo },
+      { userId: alice, after: upTo, upTo },
+    ]);
+    expect([...changed].sort()).toEqual([own, shared].sort());
+    expect(none.size).toBe(0);
   });
 
   it('counts every room of a user with rows for a badge', async () => {
