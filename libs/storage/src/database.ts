@@ -7,6 +7,7 @@ import { migrate } from './migrate';
 import { startAutovacuum } from './embedded-autovacuum';
 import { initialiseEmbeddedDataDir } from './embedded-initdb';
 import { startEmbeddedPostgres } from './embedded-postgres';
+import { prepareStatements } from './prepared-statements';
 import { releaseQueryCompilerSource } from './release-query-compiler-source';
 import type { SqlExecutor, SqlTransaction } from './sql-executor';
 import { withLiterals } from './sql-literals';
@@ -83,6 +84,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   await initialiseEmbeddedDataDir(dataDir);
   const server = await startEmbeddedPostgres(dataDir, EMBEDDED_SETTINGS);
   const pool = new Pool({ ...server.connection, max: 1, idleTimeoutMillis: 0 });
+  prepareStatements(pool);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   // One process owns the data folder, so there is nobody to race (and a lock would need a second connection).
   const sql = poolExecutor(pool, (fn) => fn());

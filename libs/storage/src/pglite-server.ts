@@ -91,9 +91,11 @@ function serve(pglite: PGlite, socket: Socket, queue: { turn: Promise<void> }): 
     tell({ debug: `A connection to the embedded database failed; it is closed: ${e.message}` }),
   );
   socket.on('close', () => {
-    // Postgres ends a leaving client's transaction; this session outlives the connection, so it is ended here.
+    // Postgres ends a leaving client's transaction and forgets its prepared statements (prepared-statements.ts);
+    // this session outlives the connection, so both are done here, before the next connection's first message.
     queue.turn = queue.turn.then(async () => {
       if (pglite.isInTransaction()) await pglite.exec('ROLLBACK');
+      await pglite.exec('DEALLOCATE ALL');
     });
   });
 }
