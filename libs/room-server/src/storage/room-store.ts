@@ -638,7 +638,8 @@ const STALE_HEAD = 'LA002';
  * writers never deadlock), then refuse a writer whose lease epoch is older
  * than the room's last writer's (FencedWriteError), and a head whose
  * extremities no longer match the stored ones: a previous owner of the
- * partition wrote after it was loaded (StaleHeadError). The check is a
+ * partition wrote after it was loaded (StaleHeadError). The check
+ * (`lattice_fence_room`, a function of the schema's migrations) is a
  * statement of its own after the lock's: one taken after the locks are
  * granted sees what the writer it waited for committed. It raises rather
  * than answers, so the statements sent after it in the same round trip
@@ -651,16 +652,12 @@ function fenceScript(writes: RoomWrite[]): string[] {
   if (!rooms.every(Number.isSafeInteger)) throw new Error(`Not integers: room nids ${rooms.join(', ')}`);
   const checks = writes.map(({ head, epoch }) => {
     const extremities = head.extremities.map((x) => x.eventNid).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    return `SELECT writer_epoch INTO stored FROM rooms WHERE room_nid = ${head.roomNid};
-      IF stored > ${epoch} THEN RAISE EXCEPTION USING ERRCODE = '${FENCED}', MESSAGE = '${head.roomNid}'; END IF;
-      IF stored < ${epoch} THEN UPDATE rooms SET writer_epoch = ${epoch} WHERE room_nid = ${head.roomNid}; END IF;
-      IF ARRAY(SELECT event_nid FROM forward_extremities WHERE room_nid = ${head.roomNid} ORDER BY event_nid)
-         <> '{${extremities.join(',')}}'::bigint[]
-      THEN RAISE EXCEPTION USING ERRCODE = '${STALE_HEAD}', MESSAGE = '${head.roomNid}'; END IF;`;
+    return `(${head.roomNid}, ${epoch}, '{${extremities.join(',')}}')`;
   });
   return [
     `SELECT 1 FROM rooms WHERE room_nid IN (${rooms.join(', ')}) ORDER BY room_nid FOR UPDATE`,
-    `DO $fence$ DECLARE stored bigint; BEGIN ${checks.join('\n')} END $fence$`,
+    `SELECT lattice_fence_room(w.room, w.epoch, w.extremities::bigint[])
+       FROM (VALUES ${checks.join(', ')}) AS w(room, epoch, extremities)`,
   ];
 }
 
