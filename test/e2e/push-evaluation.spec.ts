@@ -139,6 +139,38 @@ describe('push evaluation off the send path', () => {
     expect(await counts()).toEqual([count(2, 1), count(0, 0), count(2, 0), count(2, 0)]);
   });
 
+  it('queues at start the pushes of a message whose rows were written before the process stopped, each once', async () => {
+    const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
+    let carol = await registerClient(server.url, 'fanout-carol');
+    await carol.joinRoom(roomId);
+    await carol.setPusher(gateway.pusher('carol-phone') as never);
+    // The process "dies" after the notification rows are written, before the shared row's pushes are queued.
+    server.app.get(NotificationRecorder, { strict: false }).queuePendingPushes = async () => false;
+    const { event_id: eventId } = await alice.sendTextMessage(roomId, 'counted, not yet pushed');
+    const unread = async () =>
+      (
+        (await (
+          await fetch(`${server.url}/_matrix/client/v3/sync`, {
+            headers: { authorization: `Bearer ${carol.getAccessToken()}` },
+          })
+        ).json()) as { rooms: { join: Record<string, { unread_notifications: { notification_count: number } }> } }
+      ).rooms.join[roomId].unread_notifications.notification_count;
+    await eventually('the message counted', async () => (await unread()) === 1, 20_000);
+    await server.close();
+    expect(gateway.received.some((p) => p.notification.event_id === eventId)).toBe(false);
+
+    server = await startEmbeddedServer({}, server.dataDir);
+    [alice, bob, carol] = await Promise.all([reconnect(alice), reconnect(bob), reconnect(carol)]);
+    await eventually(
+      'the push after the restart',
+      () => gateway.received.some((p) => p.notification.event_id === eventId),
+      20_000,
+    );
+    const { event_id: next } = await alice.sendTextMessage(roomId, 'and one more, pushed as usual');
+    await eventually('the next push', () => gateway.received.some((p) => p.notification.event_id === next), 20_000);
+    expect(gateway.received.filter((p) => p.notification.event_id === eventId)).toHaveLength(1);
+  });
+
   it('evaluates at start the events committed before the process stopped without evaluating them, and pushes each once', async () => {
     const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
     await bob.joinRoom(roomId);

@@ -122,7 +122,29 @@ export class NotificationRecorder {
     await this.bus.publish('output.pushProgress', {
       rooms: progress.map((p) => ({ roomId: p.roomId, streamPos: p.streamPos.toString() })),
     });
-    return queued > 0;
+    // After the counts are announced: /sync does not wait for the pushes of a large room.
+    return (await this.queuePendingPushes()) || queued > 0;
+  }
+
+  /**
+   * Queues the pushes of shared rows (push_fanouts), rowsPerStatement members a statement, each after the
+   * foreground work under way: a single statement queuing a 10,000-member room's pushes held the embedded database
+   * for ~120 ms from the sends meanwhile (push bench, probe p99). Each statement locks one pending shared row (SKIP
+   * LOCKED: another replica takes another), queues the pushes of its next members that have pushers and moves its
+   * cursor past them, or deletes it with its last members, so a stop midway loses and repeats nothing: the next
+   * call (at start, or with the next events) goes on. Returns whether any push was queued.
+   */
+  async queuePendingPushes(): Promise<boolean> {
+    let queued = 0;
+    for (;;) {
+      await this.foreground.awaitedTurn();
+      const [step] = await this.database.sql.query<{ fanouts: number; queued: number }>(FANOUT_STEP, [
+        this.rowsPerStatement,
+        BigInt(Date.now()),
+      ]);
+      queued += step.queued;
+      if (step.fanouts === 0) return queued > 0;
+    }
   }
 
   /** The room's events that notify someone; the room's rules are read once for all of them. */
@@ -216,8 +238,8 @@ export class NotificationRecorder {
    * Prisma: Prisma's handling of a raw statement's 2,250 parameters cost about three times node-pg's CPU (~10
    * against ~3 ms at 250 rows, measured), on the event loop the sends share. A member's own rows are not written
    * for an event whose shared row an earlier statement wrote (its evaluation again, after a stop or by another
-   * replica): counts may have been kept with that shared row. A shared row's pushes go to the pushers of the
-   * members it stands for (none read when no one has a pusher).
+   * replica): counts may have been kept with that shared row. A shared row's pushes are left to
+   * queuePendingPushes (push_fanouts; nothing when no one has a pusher).
    */
   private async writeChunk(
     rows: ChunkRow[],
@@ -249,16 +271,12 @@ export class NotificationRecorder {
          SELECT p.pusher_id, p.user_id, own.event_id, own.room_id, own.actions, $10::bigint
            FROM own JOIN pushers p ON p.user_id = own.user_id
           WHERE own.notify
-         UNION ALL
-         SELECT p.pusher_id, p.user_id, s.event_id, s.room_id, s.actions, $10::bigint
-           FROM shared s
-           JOIN rooms r ON r.room_id = s.room_id
-           JOIN current_state cs ON cs.room_nid = r.room_nid AND cs.membership = 'join' AND cs.stream_pos < s.stream_pos
-           JOIN pushers p ON p.user_id = cs.user_id
-          WHERE s.notify AND EXISTS (SELECT 1 FROM pushers) AND p.user_id <> s.sender
-            AND NOT EXISTS (SELECT 1 FROM input o WHERE o.event_id = s.event_id AND o.user_id = p.user_id)
          ON CONFLICT DO NOTHING
          RETURNING 1),
+       fanouts AS (
+         INSERT INTO push_fanouts (event_id, room_id, sender, stream_pos, actions)
+         SELECT s.event_id, s.room_id, s.sender, s.stream_pos, s.actions FROM shared s
+          WHERE s.notify AND EXISTS (SELECT 1 FROM pushers)),
        progress AS (${PROGRESS_UPSERT.replace('$1', '$11').replace('$2', '$12')})
        SELECT (SELECT position FROM alloc) AS last, (SELECT count(*)::int FROM queued) AS queued`,
       [
@@ -291,6 +309,37 @@ type ChunkRow = NotificationRow & { event: OutputRoomEvent; threadId: string; or
 
 /** The user ID standing for the members an event's shared row is for (SharedPushAction) among a chunk's rows. */
 const SHARED = '';
+
+/**
+ * One step of queuePendingPushes. $1: members a step, $2: now. The members are read in their state key's order by
+ * current_state's key; those joined before the event, but its sender and those with a row of their own for it (their
+ * row's pushes are queued with it), get a push per pusher.
+ */
+const FANOUT_STEP = `WITH f AS (
+    SELECT * FROM push_fanouts ORDER BY stream_pos, event_id LIMIT 1 FOR UPDATE SKIP LOCKED),
+  scanned AS (
+    SELECT cs.state_key_nid, cs.user_id, cs.membership, cs.stream_pos
+      FROM f JOIN rooms r ON r.room_id = f.room_id
+      JOIN current_state cs ON cs.room_nid = r.room_nid
+       AND cs.type_nid = (SELECT type_nid FROM event_types WHERE type = 'm.room.member')
+       AND cs.state_key_nid > f.after_member
+     ORDER BY cs.state_key_nid LIMIT $1),
+  queued AS (
+    INSERT INTO push_outbox (pusher_id, user_id, event_id, room_id, actions, next_attempt_ts)
+    SELECT p.pusher_id, p.user_id, f.event_id, f.room_id, f.actions, $2::bigint
+      FROM f JOIN scanned s ON s.membership = 'join' AND s.stream_pos < f.stream_pos AND s.user_id <> f.sender
+      JOIN pushers p ON p.user_id = s.user_id
+     WHERE NOT EXISTS (SELECT 1 FROM event_push_actions o WHERE o.user_id = s.user_id AND o.event_id = f.event_id)
+    ON CONFLICT DO NOTHING
+    RETURNING 1),
+  moved AS (
+    UPDATE push_fanouts pf SET after_member = (SELECT max(state_key_nid) FROM scanned)
+      FROM f WHERE pf.event_id = f.event_id AND (SELECT count(*) FROM scanned) = $1
+    RETURNING 1),
+  done AS (
+    DELETE FROM push_fanouts pf USING f WHERE pf.event_id = f.event_id AND (SELECT count(*) FROM scanned) < $1
+    RETURNING 1)
+  SELECT (SELECT count(*) FROM f)::int AS fanouts, (SELECT count(*) FROM queued)::int AS queued`;
 
 /** Each room's events are evaluated up to its position (never moves back: a redelivered older event leaves it). */
 const PROGRESS_UPSERT = `INSERT INTO push_room_progress (room_id, stream_pos) SELECT * FROM unnest($1::text[], $2::bigint[])

@@ -40,6 +40,8 @@ export class PushModule implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     // In one process, what was committed before the last stop and not evaluated goes first.
     if (this.config.bus.kind === 'in-process' && (await this.catchUp.run())) this.delivery.wake();
+    // The pushes of a large room that a stop left half queued.
+    if (await this.recorder.queuePendingPushes()) this.delivery.wake();
     await this.bus.consumeDurableBatches('output.room', PUSH_CONSUMER, async (events) => {
       if (await this.recorder.recordAll(events)) this.delivery.wake();
     });
