@@ -103,7 +103,7 @@ export class NotificationRecorder {
       roomId,
       streamPos: roomEvents.reduce((max, e) => (BigInt(e.streamPos) > max ? BigInt(e.streamPos) : max), 0n),
     }));
-    const { positions, queued } = await this.write(evaluated, progress);
+    const { positions, queued, fanouts } = await this.write(evaluated, progress);
     if (positions.size > 0) {
       await this.positions.advance(
         'notifications',
@@ -123,7 +123,7 @@ export class NotificationRecorder {
       rooms: progress.map((p) => ({ roomId: p.roomId, streamPos: p.streamPos.toString() })),
     });
     // After the counts are announced: /sync does not wait for the pushes of a large room.
-    return (await this.queuePendingPushes()) || queued > 0;
+    return (fanouts > 0 && (await this.queuePendingPushes())) || queued > 0;
   }
 
   /**
@@ -132,7 +132,7 @@ export class NotificationRecorder {
    * for ~120 ms from the sends meanwhile (push bench, probe p99). Each statement locks one pending shared row (SKIP
    * LOCKED: another replica takes another), queues the pushes of its next members that have pushers and moves its
    * cursor past them, or deletes it with its last members, so a stop midway loses and repeats nothing: the next
-   * call (at start, or with the next events) goes on. Returns whether any push was queued.
+   * call (at start, or after a batch that adds pending pushes) goes on. Returns whether any push was queued.
    */
   async queuePendingPushes(): Promise<boolean> {
     let queued = 0;
@@ -180,7 +180,7 @@ export class NotificationRecorder {
       }
       outcomes.delete(pdu.sender);
       const shared = notifies(generic);
-      const rows: NotificationRow[] = notifies(generic) ? [rowOf(SHARED, generic)] : [];
+      const rows: NotificationRow[] = shared ? [rowOf(SHARED, generic)] : [];
       for (const [userId, outcome] of outcomes)
         if (notifies(outcome)) rows.push(rowOf(userId, outcome));
         else if (shared) rows.push({ userId, notify: false, highlight: false, actions: '[]' });
@@ -201,12 +201,13 @@ export class NotificationRecorder {
    * one. Each chunk inserts its rows and queues the pushes of the rows
    * newly inserted; the last moves each room's evaluated position, so a process that stops between chunks
    * evaluates the events again and the (user, event) key writes and pushes only what was missing. Returns the
-   * position of each room's last event that notifies, and how many pushes were queued.
+   * position of each room's last event that notifies, how many pushes were queued, and how many shared rows' pushes
+   * were left to queuePendingPushes.
    */
   private async write(
     evaluated: EvaluatedEvent[],
     progress: Array<{ roomId: string; streamPos: bigint }>,
-  ): Promise<{ positions: Map<string, bigint>; queued: number }> {
+  ): Promise<{ positions: Map<string, bigint>; queued: number; fanouts: number }> {
     await this.foreground.awaitedTurn();
     if (evaluated.length === 0) {
       await this.db.$executeRawUnsafe(
@@ -214,7 +215,7 @@ export class NotificationRecorder {
         progress.map((p) => p.roomId),
         progress.map((p) => p.streamPos),
       );
-      return { positions: new Map(), queued: 0 };
+      return { positions: new Map(), queued: 0, fanouts: 0 };
     }
     const chunks: ChunkRow[][] = [[]];
     evaluated.forEach(({ event, threadId, rows }, ordinal) => {
@@ -223,14 +224,16 @@ export class NotificationRecorder {
     });
     const positions = new Map<string, bigint>();
     let queued = 0;
+    let fanouts = 0;
     for (const [i, chunk] of chunks.entries()) {
       if (i > 0) await this.foreground.awaitedTurn();
       const written = await this.writeChunk(chunk, i === chunks.length - 1 ? progress : []);
       // Later chunks allocate higher positions: a room's last event that notifies is set last.
       for (const row of chunk) positions.set(row.event.roomId, written.first + BigInt(row.ordinal - chunk[0].ordinal));
       queued += written.queued;
+      fanouts += written.fanouts;
     }
-    return { positions, queued };
+    return { positions, queued, fanouts };
   }
 
   /**
@@ -244,9 +247,9 @@ export class NotificationRecorder {
   private async writeChunk(
     rows: ChunkRow[],
     progress: Array<{ roomId: string; streamPos: bigint }>,
-  ): Promise<{ first: bigint; queued: number }> {
+  ): Promise<{ first: bigint; queued: number; fanouts: number }> {
     const events = rows[rows.length - 1].ordinal - rows[0].ordinal + 1;
-    const [written] = await this.database.sql.query<{ last: string; queued: number }>(
+    const [written] = await this.database.sql.query<{ last: string; queued: number; fanouts: number }>(
       `WITH alloc AS (${allocationSql("'notifications'", '$13::bigint')}),
        input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $14::text[], $3::text[], $4::bigint[], $5::text[], $6::boolean[], $7::boolean[], $8::text[], $9::int[])
@@ -276,9 +279,11 @@ export class NotificationRecorder {
        fanouts AS (
          INSERT INTO push_fanouts (event_id, room_id, sender, stream_pos, actions)
          SELECT s.event_id, s.room_id, s.sender, s.stream_pos, s.actions FROM shared s
-          WHERE s.notify AND EXISTS (SELECT 1 FROM pushers)),
+          WHERE s.notify AND EXISTS (SELECT 1 FROM pushers)
+         RETURNING 1),
        progress AS (${PROGRESS_UPSERT.replace('$1', '$11').replace('$2', '$12')})
-       SELECT (SELECT position FROM alloc) AS last, (SELECT count(*)::int FROM queued) AS queued`,
+       SELECT (SELECT position FROM alloc) AS last, (SELECT count(*)::int FROM queued) AS queued,
+              (SELECT count(*)::int FROM fanouts) AS fanouts`,
       [
         rows.map((r) => r.userId),
         rows.map((r) => r.event.eventId),
@@ -296,7 +301,11 @@ export class NotificationRecorder {
         rows.map((r) => r.event.pdu.sender),
       ],
     );
-    return { first: firstAllocated(BigInt(written.last), events), queued: written.queued };
+    return {
+      first: firstAllocated(BigInt(written.last), events),
+      queued: written.queued,
+      fanouts: written.fanouts,
+    };
   }
 
   private async displayName(roomId: string, userId: string): Promise<string | undefined> {

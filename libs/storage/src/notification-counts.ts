@@ -20,22 +20,20 @@ export interface NotifiedEvent {
 }
 
 /**
- * SQL condition: the event_push_actions row `n` is past the read receipts of the user `user` (an SQL expression;
- * UnreadCounts reads the same floors its own way). An m.read or m.read.private receipt counts, whichever is further
+ * SQL condition: the notification row `n` is past the read receipts of the user $1 (UnreadCounts reads the same
+ * floors its own way). An m.read or m.read.private receipt counts, whichever is further
  * ahead (client-server-api "Marking notifications as read"); an unthreaded receipt clears every thread up to its
  * event, a threaded one its own thread (the main timeline is the thread "main"). A member who has sent no receipt
  * since joining has read up to their join, as in Synapse: the invite that brought them in is not unread in the room
  * they joined.
  */
-function unreadAfterFloors(user: string): string {
-  return `n.stream_pos > COALESCE((
+const UNREAD = `n.stream_pos > COALESCE((
     SELECT max(e.stream_pos) FROM receipts rc JOIN events e ON e.event_id = rc.event_id
-     WHERE rc.room_id = n.room_id AND rc.user_id = ${user} AND rc.receipt_type IN ('m.read', 'm.read.private')
+     WHERE rc.room_id = n.room_id AND rc.user_id = $1 AND rc.receipt_type IN ('m.read', 'm.read.private')
        AND (rc.thread_id = '' OR rc.thread_id = n.thread_id)), 0)
   AND n.stream_pos > COALESCE((
     SELECT cs.stream_pos FROM current_state cs JOIN rooms r ON r.room_nid = cs.room_nid
-     WHERE r.room_id = n.room_id AND cs.user_id = ${user} AND cs.membership = 'join'), 0)`;
-}
+     WHERE r.room_id = n.room_id AND cs.user_id = $1 AND cs.membership = 'join'), 0)`;
 
 /** The columns of a notification row that event_push_actions and shared_push_actions have alike. */
 const NOTIFICATION_COLUMNS = 'n.event_id, n.room_id, n.stream_pos, n.thread_id, n.notify, n.highlight, n.actions, n.ts';
@@ -67,7 +65,7 @@ export async function notifiedEvents(
   const rows = await db.$queryRawUnsafe<
     Array<{ event_id: string; room_id: string; stream_pos: bigint; actions: string; ts: bigint; unread: boolean }>
   >(
-    `SELECT n.event_id, n.room_id, n.stream_pos, n.actions, n.ts, ${unreadAfterFloors('$1')} AS unread
+    `SELECT n.event_id, n.room_id, n.stream_pos, n.actions, n.ts, ${UNREAD} AS unread
        FROM (${notificationRowsOf('($2::bigint IS NULL OR n.stream_pos < $2) AND (n.highlight OR NOT $3)')}) n
       ORDER BY n.stream_pos DESC LIMIT $4`,
     userId,

@@ -31,16 +31,16 @@ export function prepareStatements(pool: Pool): void {
       return name;
     };
     (client as unknown as { query: Query }).query = (config: unknown, values?: unknown, callback?: unknown) => {
-      if (typeof config === 'string' && Array.isArray(values) && values.length > 0) {
-        const name = nameOf(config);
-        return name ? run({ text: config, values, name }, callback) : run(config, values, callback);
-      }
-      if (isUnnamedConfig(config)) {
-        const params = config.values ?? (Array.isArray(values) ? values : []);
-        const name = params.length > 0 ? nameOf(config.text) : undefined;
-        if (name) return run({ ...config, values: params, name }, typeof values === 'function' ? values : callback);
-      }
-      return run(config, values, callback);
+      const params = Array.isArray(values) ? values : undefined;
+      const unnamed =
+        typeof config === 'string'
+          ? { text: config, values: params }
+          : isUnnamedConfig(config)
+            ? { ...config, values: config.values ?? params }
+            : undefined;
+      const name = unnamed?.values?.length ? nameOf(unnamed.text) : undefined;
+      if (!name) return run(config, values, callback);
+      return run({ ...unnamed, name }, typeof values === 'function' ? values : callback);
     };
   });
 }

@@ -12,7 +12,7 @@ const KEPT_PAIRS = 10_000;
 
 /**
  * Users' unread notifications (rows the push service wrote), per user, room and thread: the rows past the user's
- * floors, as notification-counts.ts's unreadAfterFloors says (the join, an m.read or m.read.private receipt,
+ * floors, as notification-counts.ts's UNREAD says (the join, an m.read or m.read.private receipt,
  * unthreaded for every thread or threaded for its own). A user's rows are their own rows that notify or
  * highlight, and, in a room they are joined to, the shared rows of others' events they have no own row for
  * (SharedPushAction).
