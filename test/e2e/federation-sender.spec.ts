@@ -1,9 +1,9 @@
 import { TenantDirectory, parseConfig } from '../../libs/config/src';
 import { queueOutbound, type FederationClient } from '../../libs/federation/src';
-import { RoomReader } from '../../libs/rooms/src';
+import { buildEvent, RoomReader } from '../../libs/rooms/src';
 import { ALICE, SERVER, startRoomServer } from '../../libs/room-server/src/spec/room-server-fixture';
 import { FederationSender } from '../../libs/federation-api/src/sender/federation-sender';
-import type { JsonObject, Pdu } from '../../libs/protocol/src';
+import { generateSigningKey, type JsonObject, type Pdu } from '../../libs/protocol/src';
 import { Outbox } from '../../libs/federation-api/src/sender/outbox';
 
 const REMOTE_USER = '@bob:remote.example';
@@ -73,6 +73,38 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/**
+ * A reader whose routing pass stops at its read of the events stream once `hold` is called, until `resumePass`:
+ * meanwhile only output reaches the sender.
+ */
+function heldRouting(): { reader: RoomReader; hold: () => void; resumePass: () => void } {
+  let resumePass!: () => void;
+  const resume = new Promise<void>((resolve) => (resumePass = resolve));
+  const reader = new RoomReader(server.db.prisma);
+  const read = reader.eventHeadersInRange.bind(reader);
+  let held = false;
+  reader.eventHeadersInRange = async (...args) => {
+    if (held) await resume;
+    return read(...args);
+  };
+  return { reader, hold: () => (held = true), resumePass };
+}
+
+async function untilRouted(position: bigint): Promise<void> {
+  await until(
+    'the events to be routed',
+    async () =>
+      ((await server.db.prisma.federationRouting.findUnique({ where: { stream: 'events' } }))?.routedPos ?? 0n) >=
+      position,
+  );
+}
+
+async function send(roomId: string, body: string): Promise<string> {
+  const sent = await server.submit({ kind: 'send', sender: ALICE, roomId, type: 'm.room.message', content: { body } });
+  if (!sent.ok) throw new Error(sent.error.error);
+  return sent.eventId;
+}
+
 async function inviteRemoteUser(target = REMOTE_USER): Promise<string> {
   const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: {} as never });
   if (!created.ok) throw new Error(created.error.error);
@@ -98,18 +130,8 @@ describe('FederationSender routing', () => {
     startSender();
     const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: {} as never });
     if (!created.ok) throw new Error(created.error.error);
-    const sent = await server.submit({
-      kind: 'send',
-      sender: ALICE,
-      roomId: created.roomId,
-      type: 'm.room.message',
-      content: { body: 'only here' },
-    });
-    if (!sent.ok) throw new Error(sent.error.error);
-    const position = (await server.db.prisma.event.findUniqueOrThrow({ where: { eventId: sent.eventId } })).streamPos!;
-    const routed = async () =>
-      (await server.db.prisma.federationRouting.findUnique({ where: { stream: 'events' } }))?.routedPos ?? 0n;
-    await until('the message to be routed', async () => (await routed()) >= position);
+    const sent = await send(created.roomId, 'only here');
+    await untilRouted((await server.db.prisma.event.findUniqueOrThrow({ where: { eventId: sent } })).streamPos!);
     expect(await server.db.prisma.federationOutbox.count()).toBe(0);
   });
 
@@ -190,25 +212,10 @@ describe('FederationSender routing', () => {
   it("routes our user's presence to a server whose user just joined, before the routing pass reads the join", async () => {
     const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: {} as never });
     if (!created.ok) throw new Error(created.error.error);
-    // From here the routing pass stops at its read of the events stream: only output reaches the sender.
-    let resumePass!: () => void;
-    const resume = new Promise<void>((resolve) => (resumePass = resolve));
-    const reader = new RoomReader(server.db.prisma);
-    const read = reader.eventHeadersInRange.bind(reader);
-    let held = false;
-    reader.eventHeadersInRange = async (...args) => {
-      if (held) await resume;
-      return read(...args);
-    };
+    const { reader, hold, resumePass } = heldRouting();
     startSender(unreachable, reader);
-    const lastOfCreation = BigInt(server.output[server.output.length - 1].streamPos);
-    await until(
-      'the room to be routed',
-      async () =>
-        ((await server.db.prisma.federationRouting.findUnique({ where: { stream: 'events' } }))?.routedPos ?? 0n) >=
-        lastOfCreation,
-    );
-    held = true;
+    await untilRouted(BigInt(server.output[server.output.length - 1].streamPos));
+    hold();
     const join = {
       type: 'm.room.member',
       state_key: REMOTE_USER,
@@ -237,6 +244,39 @@ describe('FederationSender routing', () => {
     } finally {
       resumePass();
     }
+  });
+
+  it('does not send a server what was sent before its user joined, when the routing pass reaches it after the join', async () => {
+    const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: { preset: 'public_chat' } });
+    if (!created.ok) throw new Error(created.error.error);
+    const roomId = created.roomId;
+    const { reader, hold, resumePass } = heldRouting();
+    startSender(unreachable, reader);
+    await untilRouted(BigInt(server.output[server.output.length - 1].streamPos));
+    hold();
+    const before = await send(roomId, 'before the join');
+    const join = buildEvent(
+      (await server.store.loadRoom(roomId))!,
+      REMOTE_USER,
+      { type: 'm.room.member', stateKey: REMOTE_USER, content: { membership: 'join' } },
+      'remote.example',
+      generateSigningKey(),
+    );
+    const joined = await server.submit({
+      kind: 'federatedEvent',
+      sender: REMOTE_USER,
+      roomId,
+      eventId: join.eventId,
+      pdu: join.pdu as never,
+    });
+    if (!joined.ok) throw new Error(joined.error.error);
+    const after = await send(roomId, 'after the join');
+    await server.delivered();
+    resumePass();
+    await until('the message after the join to be queued', async () =>
+      (await queuedFor('remote.example')).includes(after),
+    );
+    expect(await queuedFor('remote.example')).not.toContain(before);
   });
 
   it("reads the servers of a user's rooms in one query when their presence changes", async () => {

@@ -22,9 +22,25 @@ describe('RoomReader.joinedServersOfRooms', () => {
       data: { roomNid: room.roomNid, roomId: partial, joinEventId: '$join', servers: ['resident.example'] },
     });
     const servers = await new RoomReader(server.db.prisma).joinedServersOfRooms([full, partial, '!unknown:elsewhere']);
-    expect(Object.fromEntries([...servers].map(([roomId, list]) => [roomId, [...list].sort()]))).toEqual({
+    expect(Object.fromEntries([...servers].map(([roomId, list]) => [roomId, [...list.keys()].sort()]))).toEqual({
       [full]: [SERVER],
       [partial]: ['resident.example', SERVER],
+    });
+  });
+
+  it('gives each server the position of its earliest joined member, and those a resident named the start', async () => {
+    const roomId = await createRoom();
+    const room = await server.db.prisma.room.findUniqueOrThrow({ where: { roomId } });
+    await server.db.prisma.partialStateRoom.create({
+      data: { roomNid: room.roomNid, roomId, joinEventId: '$join', servers: ['resident.example'] },
+    });
+    const creatorJoin = await server.db.prisma.currentState.findFirstOrThrow({
+      where: { roomNid: room.roomNid, userId: ALICE },
+    });
+    const servers = await new RoomReader(server.db.prisma).joinedServersOfRooms([roomId]);
+    expect(Object.fromEntries(servers.get(roomId)!)).toEqual({
+      [SERVER]: creatorJoin.streamPos,
+      'resident.example': 0n,
     });
   });
 });

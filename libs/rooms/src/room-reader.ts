@@ -582,29 +582,34 @@ export class RoomReader {
    * servers_in_room its resident named.
    */
   async joinedServers(roomId: string): Promise<string[]> {
-    return (await this.joinedServersOfRooms([roomId])).get(roomId) ?? [];
+    return [...((await this.joinedServersOfRooms([roomId])).get(roomId)?.keys() ?? [])];
   }
 
   /**
    * joinedServers of many rooms in one query: our users' presence goes to the servers of every room they are in,
    * and a user of 10,000 rooms whose rooms' lists were not known cost 10,000 queries (18 s of an initial sync that
-   * set them online). Rooms with no joined member are absent.
+   * set them online). Rooms with no joined member are absent. Each server comes with the position from which it
+   * has had a member joined (its earliest joined member's): an event routed late, after a server joined, is not
+   * that server's to receive (federation-api's RoomServers). The servers a partial-state join's resident named
+   * were there before anything this server has of the room.
    */
-  async joinedServersOfRooms(roomIds: string[]): Promise<Map<string, string[]>> {
+  async joinedServersOfRooms(roomIds: string[]): Promise<Map<string, Map<string, bigint>>> {
     // The servers are told apart in the query: a room of 10,000 local members gives one row, not 10,000 (the
     // federation sender asks at every membership change). A user ID's server name follows its first colon.
-    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; server: string }>>(
-      `SELECT r.room_id, substr(c.user_id, strpos(c.user_id, ':') + 1) AS server
+    const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; server: string; since: bigint }>>(
+      `SELECT r.room_id, substr(c.user_id, strpos(c.user_id, ':') + 1) AS server, min(c.stream_pos) AS since
          FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
         WHERE r.room_id = ANY($1::text[]) AND c.membership = 'join' AND strpos(c.user_id, ':') > 0
-       UNION SELECT p.room_id, unnest(p.servers) FROM partial_state_rooms p WHERE p.room_id = ANY($1::text[])`,
+        GROUP BY 1, 2
+       UNION ALL SELECT p.room_id, unnest(p.servers), 0 FROM partial_state_rooms p WHERE p.room_id = ANY($1::text[])`,
       roomIds,
     );
-    const servers = new Map<string, string[]>();
-    for (const { room_id: roomId, server } of rows) {
-      const list = servers.get(roomId);
-      if (list) list.push(server);
-      else servers.set(roomId, [server]);
+    const servers = new Map<string, Map<string, bigint>>();
+    for (const { room_id: roomId, server, since } of rows) {
+      let room = servers.get(roomId);
+      if (!room) servers.set(roomId, (room = new Map()));
+      const known = room.get(server);
+      if (known === undefined || BigInt(since) < known) room.set(server, BigInt(since));
     }
     return servers;
   }

@@ -12,6 +12,7 @@ import { DeviceListUpdates } from './device-list-updates';
 import { federationQueueDepth } from '@lattice/telemetry';
 import { Outbox } from './outbox';
 import { PresenceRouter } from './presence-router';
+import { RoomServers } from './room-servers';
 import { RoutingCursor } from './routing-cursor';
 
 const FIRST_RETRY_MS = 1_000;
@@ -59,12 +60,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   /** The pass due for output that stays on this server (see routeLater). */
   private lateRoute: NodeJS.Timeout | undefined;
   private readonly presence: PresenceRouter;
-  /**
-   * The servers in each room, kept between membership changes: every
-   * membership event passes through output.room (ours and other servers'),
-   * so the cache is dropped exactly when it may change.
-   */
-  private readonly serversIn = new Map<string, Promise<string[]>>();
+  private readonly roomServers: RoomServers;
   private sweep: NodeJS.Timeout | undefined;
   private counter = 0;
   /**
@@ -86,9 +82,10 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     const owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.outbox = new Outbox(this.db, owner);
     this.cursor = new RoutingCursor(this.db, owner);
+    this.roomServers = new RoomServers(this.reader);
     this.deviceListUpdates = new DeviceListUpdates(this.db, (userId) => this.serversSharingWith(userId));
     this.presence = new PresenceRouter(this.db, this.reader, tenants, this.outbox, {
-      serversIn: (roomIds) => this.serversInRooms(roomIds),
+      serversIn: (roomIds) => this.roomServers.inAny(roomIds),
       flush: (server) => this.flush(server),
     });
   }
@@ -103,12 +100,13 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       // the list as it arrives, in every process, not when the routing pass (one process's, maybe a second later)
       // reads it: an EDU routed meanwhile, such as our user's presence set just after a remote user joined, must
       // reach the joiner's server.
-      if (event.resolvedMembershipsOf) this.serversIn.delete(event.roomId);
+      if (event.resolvedMembershipsOf) this.roomServers.forget(event.roomId);
       else if (event.membershipOf !== undefined)
-        this.membershipChanged(
+        this.roomServers.membershipChanged(
           event.roomId,
           event.membershipOf,
           (event.pdu.content as { membership?: unknown }).membership,
+          BigInt(event.streamPos),
         );
       this.deciding++;
       try {
@@ -119,7 +117,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
         if (!this.routing) this.sendFlushedDuringPass();
       }
     });
-    this.bus.consume('output.roomStateCompleted', ({ roomId }) => void this.serversIn.delete(roomId));
+    this.bus.consume('output.roomStateCompleted', ({ roomId }) => this.roomServers.forget(roomId));
     this.bus.consume('output.typing', async (typing) => {
       const edu = {
         edu_type: 'm.typing',
@@ -244,7 +242,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     if (event.membershipOf !== undefined || event.resolvedMembershipsOf) return true;
     const origin = serverNameOf(event.pdu.sender);
     if (!origin || !this.tenants.isLocal(origin)) return false;
-    return (await this.joinedServers(event.roomId)).some((server) => !this.tenants.isLocal(server));
+    return (await this.roomServers.now(event.roomId)).some((server) => !this.tenants.isLocal(server));
   }
 
   private async routePass(): Promise<void> {
@@ -276,7 +274,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Where an event goes: if one of our users sent it, every other server
-   * with a member in its room, and the target of a membership change. Taken
+   * with a member in its room before it, and the target of a membership change. Taken
    * in stream order, so a membership change is in the room's server list
    * before the events after it are routed. The output.room consumer has
    * usually applied it already; this covers output the process missed (a
@@ -284,7 +282,8 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
    * room's events.
    */
   private async destinationsOf(event: EventHeader): Promise<string[]> {
-    if (event.membershipOf !== undefined) this.membershipChanged(event.roomId, event.membershipOf, event.membership);
+    if (event.membershipOf !== undefined)
+      this.roomServers.membershipChanged(event.roomId, event.membershipOf, event.membership, event.streamPos);
     const origin = serverNameOf(event.sender);
     if (!origin || !this.tenants.isLocal(origin)) return [];
     // Our user's join into a room new to this server went through a resident's send_join, and "the resident server
@@ -295,34 +294,16 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       (await this.reader.isFirstInTimeline(event.roomId, event.streamPos))
     )
       return [];
-    const servers = new Set(await this.joinedServers(event.roomId));
+    const servers = new Set(await this.roomServers.before(event.roomId, event.streamPos));
     const target = event.membershipOf && serverNameOf(event.membershipOf);
     if (target) servers.add(target);
     return [...servers].filter((s) => !this.tenants.isLocal(s));
   }
 
-  /**
-   * A join can only add its server to the room's list, so a known list
-   * grows in place (a room filling with members does not re-read its whole
-   * member list per join); any other change may remove a server: re-read.
-   */
-  private membershipChanged(roomId: string, userId: string, membership: unknown): void {
-    const known = this.serversIn.get(roomId);
-    const server = serverNameOf(userId);
-    if (!known || membership !== 'join' || !server) {
-      this.serversIn.delete(roomId);
-      return;
-    }
-    void this.keep(
-      roomId,
-      known.then((servers) => (servers.includes(server) ? servers : [...servers, server])),
-    );
-  }
-
   private async routeEdu(roomId: string, userId: string, edu: JsonObject): Promise<void> {
     const origin = serverNameOf(userId);
     if (!origin || !this.tenants.isLocal(origin)) return;
-    const destinations = (await this.joinedServers(roomId)).filter((s) => !this.tenants.isLocal(s));
+    const destinations = (await this.roomServers.now(roomId)).filter((s) => !this.tenants.isLocal(s));
     await this.outbox.enqueue(destinations, origin, { edu });
     destinations.forEach((server) => this.flush(server));
   }
@@ -335,33 +316,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   /** The other servers with a member in any room the user is joined to. */
   private async serversSharingWith(userId: string): Promise<string[]> {
     const rooms = await this.reader.roomsOfUser(userId, ['join']);
-    return (await this.serversInRooms(rooms.map((room) => room.roomId))).filter((s) => !this.tenants.isLocal(s));
-  }
-
-  /** The servers with a member in any of these rooms: the lists known, and the others read in one query and kept. */
-  private async serversInRooms(roomIds: string[]): Promise<string[]> {
-    const unknown = roomIds.filter((roomId) => !this.serversIn.has(roomId));
-    if (unknown.length > 0) {
-      const read = this.reader.joinedServersOfRooms(unknown);
-      for (const roomId of unknown)
-        void this.keep(
-          roomId,
-          read.then((all) => all.get(roomId) ?? []),
-        );
-    }
-    const lists = await Promise.all(roomIds.map((roomId) => this.serversIn.get(roomId)!));
-    return [...new Set(lists.flat())];
-  }
-
-  private joinedServers(roomId: string): Promise<string[]> {
-    return this.serversIn.get(roomId) ?? this.keep(roomId, this.reader.joinedServers(roomId));
-  }
-
-  /** Keeps a room's server list being read; a failed read is not kept. */
-  private keep(roomId: string, servers: Promise<string[]>): Promise<string[]> {
-    this.serversIn.set(roomId, servers);
-    servers.catch(() => this.serversIn.delete(roomId));
-    return servers;
+    return (await this.roomServers.inAny(rooms.map((room) => room.roomId))).filter((s) => !this.tenants.isLocal(s));
   }
 
   /**
