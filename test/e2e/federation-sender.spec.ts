@@ -1,3 +1,4 @@
+import { DeviceListStore } from '../../libs/accounts/src';
 import { TenantDirectory, parseConfig } from '../../libs/config/src';
 import { queueOutbound, type FederationClient } from '../../libs/federation/src';
 import { buildEvent, RoomReader } from '../../libs/rooms/src';
@@ -5,6 +6,7 @@ import { ALICE, SERVER, startRoomServer } from '../../libs/room-server/src/spec/
 import { FederationSender } from '../../libs/federation-api/src/sender/federation-sender';
 import { generateSigningKey, type JsonObject, type Pdu } from '../../libs/protocol/src';
 import { Outbox } from '../../libs/federation-api/src/sender/outbox';
+import { NoPositionCache } from '../../libs/storage/src';
 
 const REMOTE_USER = '@bob:remote.example';
 
@@ -36,6 +38,7 @@ function startSender(
     client,
     config,
     reader,
+    new DeviceListStore(server.db.prisma, new NoPositionCache(), server.bus),
   );
   sender.onModuleInit();
   return sender;
@@ -277,6 +280,72 @@ describe('FederationSender routing', () => {
       (await queuedFor('remote.example')).includes(after),
     );
     expect(await queuedFor('remote.example')).not.toContain(before);
+  });
+
+  describe('a local user\'s join into a room with a server new to them (server-server-api "Device Management")', () => {
+    const CAROL = `@carol:${SERVER}`;
+
+    /** A public room of Alice's that a user of remote.example joined, and Carol, with one device, not in it yet. */
+    async function roomWithRemoteMember(): Promise<string> {
+      await server.db.prisma.user.create({ data: { userId: CAROL, serverName: SERVER, localpart: 'carol' } });
+      await server.db.prisma.device.create({ data: { userId: CAROL, deviceId: 'CAROLPHONE' } });
+      const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: { preset: 'public_chat' } });
+      if (!created.ok) throw new Error(created.error.error);
+      const join = buildEvent(
+        (await server.store.loadRoom(created.roomId))!,
+        REMOTE_USER,
+        { type: 'm.room.member', stateKey: REMOTE_USER, content: { membership: 'join' } },
+        'remote.example',
+        generateSigningKey(),
+      );
+      const joined = await server.submit({
+        kind: 'federatedEvent',
+        sender: REMOTE_USER,
+        roomId: created.roomId,
+        eventId: join.eventId,
+        pdu: join.pdu as never,
+      });
+      if (!joined.ok) throw new Error(joined.error.error);
+      return created.roomId;
+    }
+
+    /** Carol joins, or, joined, sets the member content `content` (a display name). */
+    async function carolJoins(roomId: string, content?: JsonObject): Promise<bigint> {
+      const sent = await server.submit({
+        kind: 'membership',
+        action: 'join',
+        sender: CAROL,
+        roomId,
+        target: CAROL,
+        content,
+      });
+      if (!sent.ok || !sent.eventId) throw new Error('join failed');
+      return (await server.db.prisma.event.findUniqueOrThrow({ where: { eventId: sent.eventId } })).streamPos!;
+    }
+
+    const deviceUpdatesFor = async (destination: string) =>
+      (await queuedFor(destination)).filter((key) => key.startsWith('m.device_list_update:'));
+
+    it("sends that server the user's devices", async () => {
+      const roomId = await roomWithRemoteMember();
+      startSender();
+      await carolJoins(roomId);
+      await until(
+        'a device list update to be queued',
+        async () => (await deviceUpdatesFor('remote.example')).length > 0,
+      );
+      const [change] = await server.db.prisma.deviceListChange.findMany({ where: { userId: CAROL } });
+      expect(change).toMatchObject({ deviceId: 'CAROLPHONE', pendingFederation: false });
+    });
+
+    it('sends nothing again when the joined user changes their display name', async () => {
+      const roomId = await roomWithRemoteMember();
+      startSender();
+      await carolJoins(roomId);
+      const renamed = await carolJoins(roomId, { displayname: 'Carol' });
+      await untilRouted(renamed);
+      expect(await server.db.prisma.deviceListChange.count({ where: { userId: CAROL } })).toBe(1);
+    });
   });
 
   it("reads the servers of a user's rooms in one query when their presence changes", async () => {

@@ -28,15 +28,16 @@ describe('RoomReader.joinedServersOfRooms', () => {
     });
   });
 
-  it('gives each server the position of its earliest joined member, and those a resident named the start', async () => {
+  it("gives each server its earliest joined member's join position, and those a resident named the start", async () => {
     const roomId = await createRoom();
     const room = await server.db.prisma.room.findUniqueOrThrow({ where: { roomId } });
     await server.db.prisma.partialStateRoom.create({
       data: { roomNid: room.roomNid, roomId, joinEventId: '$join', servers: ['resident.example'] },
     });
-    const creatorJoin = await server.db.prisma.currentState.findFirstOrThrow({
+    const creator = await server.db.prisma.currentState.findFirstOrThrow({
       where: { roomNid: room.roomNid, userId: ALICE },
     });
+    const creatorJoin = await server.db.prisma.event.findUniqueOrThrow({ where: { eventNid: creator.eventNid } });
     const servers = await new RoomReader(server.db.prisma).joinedServersOfRooms([roomId]);
     expect(Object.fromEntries(servers.get(roomId)!)).toEqual({
       [SERVER]: creatorJoin.streamPos,

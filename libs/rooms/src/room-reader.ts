@@ -589,16 +589,18 @@ export class RoomReader {
    * joinedServers of many rooms in one query: our users' presence goes to the servers of every room they are in,
    * and a user of 10,000 rooms whose rooms' lists were not known cost 10,000 queries (18 s of an initial sync that
    * set them online). Rooms with no joined member are absent. Each server comes with the position from which it
-   * has had a member joined (its earliest joined member's): an event routed late, after a server joined, is not
-   * that server's to receive (federation-api's RoomServers). The servers a partial-state join's resident named
-   * were there before anything this server has of the room.
+   * has had a member joined, its earliest joined member's membership event's: an event routed late, after a
+   * server joined, is not that server's to receive (federation-api's RoomServers). Members in the state this
+   * server took in at its own join (outliers, no position), and the servers a partial-state join's resident named,
+   * were there before anything this server has of the room. (The event's own position, not the state row's: a
+   * partial-state room's completion gives the members it fills in its own position, long after they joined.)
    */
   async joinedServersOfRooms(roomIds: string[]): Promise<Map<string, Map<string, bigint>>> {
     // The servers are told apart in the query: a room of 10,000 local members gives one row, not 10,000 (the
     // federation sender asks at every membership change). A user ID's server name follows its first colon.
     const rows = await this.db.$queryRawUnsafe<Array<{ room_id: string; server: string; since: bigint }>>(
-      `SELECT r.room_id, substr(c.user_id, strpos(c.user_id, ':') + 1) AS server, min(c.stream_pos) AS since
-         FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid
+      `SELECT r.room_id, substr(c.user_id, strpos(c.user_id, ':') + 1) AS server, min(coalesce(e.stream_pos, 0)) AS since
+         FROM current_state c JOIN rooms r ON r.room_nid = c.room_nid JOIN events e ON e.event_nid = c.event_nid
         WHERE r.room_id = ANY($1::text[]) AND c.membership = 'join' AND strpos(c.user_id, ':') > 0
         GROUP BY 1, 2
        UNION ALL SELECT p.room_id, unnest(p.servers), 0 FROM partial_state_rooms p WHERE p.room_id = ANY($1::text[])`,

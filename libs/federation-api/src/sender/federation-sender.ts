@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { DeviceListStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import type { OutputRoomEvent } from '@lattice/contracts';
@@ -78,6 +79,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     private readonly client: FederationClient,
     @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
     @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
+    private readonly deviceLists: DeviceListStore,
   ) {
     const owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.outbox = new Outbox(this.db, owner);
@@ -263,6 +265,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
         await this.outbox.enqueue(routes[i].destinations, routes[i].origin, { pdu: event.pdu, eventId: event.eventId });
         routes[i].destinations.forEach((server) => this.flush(server));
       }
+      for (const header of headers) if (this.isOurUsersJoin(header)) await this.announceDevices(header);
       // What this page queued goes out now, while the cursor is recorded: it is in the outbox already (routed again
       // after a crash before the advance, it is queued once per destination and the receiver skips what it has).
       this.sendFlushedDuringPass();
@@ -306,6 +309,41 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     const destinations = (await this.roomServers.now(roomId)).filter((s) => !this.tenants.isLocal(s));
     await this.outbox.enqueue(destinations, origin, { edu });
     destinations.forEach((server) => this.flush(server));
+  }
+
+  private isOurUsersJoin(event: EventHeader): boolean {
+    return (
+      event.membership === 'join' &&
+      event.membershipOf === event.sender &&
+      this.tenants.isLocal(serverNameOf(event.sender) ?? '')
+    );
+  }
+
+  /**
+   * Device list updates go out "when that user joins a room which contains servers which are not already receiving
+   * updates for that user's device list" (server-server-api "Device Management"). Such a join records a change of
+   * each of the user's devices, which the device-list pass sends to every server sharing a room with them, so a
+   * server new to them gets their devices in the user's own sequence of stream IDs (a server already receiving
+   * them gets them again, unchanged). The routing pass does this, so each join is announced by one process.
+   */
+  private async announceDevices(join: EventHeader): Promise<void> {
+    const remote = (await this.roomServers.now(join.roomId)).filter((server) => !this.tenants.isLocal(server));
+    if (remote.length === 0) return;
+    const [event] = await this.reader.eventsByNid([join.eventNid]);
+    // A joined member's new display name or avatar is a join too.
+    if ((event?.replaces?.pdu.content as { membership?: unknown } | undefined)?.membership === 'join') return;
+    const userId = join.sender;
+    const otherRooms = (await this.reader.roomsOfUser(userId, ['join']))
+      .map((room) => room.roomId)
+      .filter((roomId) => roomId !== join.roomId);
+    const receiving = new Set(await this.roomServers.inAny(otherRooms));
+    if (remote.every((server) => receiving.has(server))) return;
+    const devices = await this.db.device.findMany({ where: { userId }, select: { deviceId: true } });
+    await this.deviceLists.changed(
+      userId,
+      devices.map((device) => device.deviceId),
+      'local',
+    );
   }
 
   /** Queues every pending device-list change of our users (also at each sweep, so none is left behind by a missed wake-up). */
