@@ -835,7 +835,17 @@ export function federationSuite({ name: peerName, start }: PeerUnderTest): void 
             )
           ).status,
         ).toBe(200);
-      });
+        // A peer that joined with partial state (Synapse's faster joins) leaves the room out of a /sync without lazy
+        // loading, and with it its members' presence, until it has the room's full state: what it shows of pia's
+        // presence is asked only once it shows the room.
+        await eventually(
+          `${peerName} to show the room joined`,
+          async () =>
+            ((await peerClient('GET', freshSync(), sven.accessToken)).body.rooms as { join?: Record<string, unknown> })
+              ?.join?.[roomId] !== undefined,
+          60_000,
+        );
+      }, 90_000);
 
       it(`sends a user's presence here to ${peerName}, whose user sees it in /sync`, async () => {
         await latticeClient(
