@@ -108,6 +108,25 @@ async function send(roomId: string, body: string): Promise<string> {
   return sent.eventId;
 }
 
+/** The remote user joins the room, signed by their server, as that server would send it. */
+async function remoteUserJoins(roomId: string): Promise<void> {
+  const join = buildEvent(
+    (await server.store.loadRoom(roomId))!,
+    REMOTE_USER,
+    { type: 'm.room.member', stateKey: REMOTE_USER, content: { membership: 'join' } },
+    'remote.example',
+    generateSigningKey(),
+  );
+  const joined = await server.submit({
+    kind: 'federatedEvent',
+    sender: REMOTE_USER,
+    roomId,
+    eventId: join.eventId,
+    pdu: join.pdu as never,
+  });
+  if (!joined.ok) throw new Error(joined.error.error);
+}
+
 async function inviteRemoteUser(target = REMOTE_USER): Promise<string> {
   const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: {} as never });
   if (!created.ok) throw new Error(created.error.error);
@@ -258,21 +277,7 @@ describe('FederationSender routing', () => {
     await untilRouted(BigInt(server.output[server.output.length - 1].streamPos));
     hold();
     const before = await send(roomId, 'before the join');
-    const join = buildEvent(
-      (await server.store.loadRoom(roomId))!,
-      REMOTE_USER,
-      { type: 'm.room.member', stateKey: REMOTE_USER, content: { membership: 'join' } },
-      'remote.example',
-      generateSigningKey(),
-    );
-    const joined = await server.submit({
-      kind: 'federatedEvent',
-      sender: REMOTE_USER,
-      roomId,
-      eventId: join.eventId,
-      pdu: join.pdu as never,
-    });
-    if (!joined.ok) throw new Error(joined.error.error);
+    await remoteUserJoins(roomId);
     const after = await send(roomId, 'after the join');
     await server.delivered();
     resumePass();
@@ -291,21 +296,7 @@ describe('FederationSender routing', () => {
       await server.db.prisma.device.create({ data: { userId: CAROL, deviceId: 'CAROLPHONE' } });
       const created = await server.submit({ kind: 'createRoom', sender: ALICE, request: { preset: 'public_chat' } });
       if (!created.ok) throw new Error(created.error.error);
-      const join = buildEvent(
-        (await server.store.loadRoom(created.roomId))!,
-        REMOTE_USER,
-        { type: 'm.room.member', stateKey: REMOTE_USER, content: { membership: 'join' } },
-        'remote.example',
-        generateSigningKey(),
-      );
-      const joined = await server.submit({
-        kind: 'federatedEvent',
-        sender: REMOTE_USER,
-        roomId: created.roomId,
-        eventId: join.eventId,
-        pdu: join.pdu as never,
-      });
-      if (!joined.ok) throw new Error(joined.error.error);
+      await remoteUserJoins(created.roomId);
       return created.roomId;
     }
 
