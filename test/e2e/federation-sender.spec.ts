@@ -1,4 +1,4 @@
-import { DeviceListStore } from '../../libs/accounts/src';
+import { AccountStore, DeviceListStore } from '../../libs/accounts/src';
 import { TenantDirectory, parseConfig } from '../../libs/config/src';
 import { queueOutbound, type FederationClient } from '../../libs/federation/src';
 import { buildEvent, RoomReader } from '../../libs/rooms/src';
@@ -38,7 +38,11 @@ function startSender(
     client,
     config,
     reader,
-    new DeviceListStore(server.db.prisma, new NoPositionCache(), server.bus),
+    new AccountStore(
+      server.db.prisma,
+      server.bus,
+      new DeviceListStore(server.db.prisma, new NoPositionCache(), server.bus),
+    ),
   );
   sender.onModuleInit();
   return sender;

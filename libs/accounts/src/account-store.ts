@@ -405,6 +405,16 @@ export class AccountStore {
     return this.db.device.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } });
   }
 
+  /** Every device of the user becomes a device-list change: sent again to whoever follows their list. */
+  async announceDevices(userId: string): Promise<void> {
+    const devices = await this.listDevices(userId);
+    await this.deviceLists.changed(
+      userId,
+      devices.map((device) => device.deviceId),
+      'local',
+    );
+  }
+
   async getDevice(userId: string, deviceId: string) {
     return this.db.device.findUnique({ where: { userId_deviceId: { userId, deviceId } } });
   }

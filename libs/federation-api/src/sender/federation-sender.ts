@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { DeviceListStore } from '@lattice/accounts';
+import { AccountStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import type { OutputRoomEvent } from '@lattice/contracts';
@@ -79,7 +79,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     private readonly client: FederationClient,
     @Inject(LATTICE_CONFIG) private readonly config: LatticeConfig,
     @Inject(FEDERATION_ROOM_READS) private readonly reader: FederationRoomReads,
-    private readonly deviceLists: DeviceListStore,
+    private readonly accounts: AccountStore,
   ) {
     const owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.outbox = new Outbox(this.db, owner);
@@ -291,12 +291,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
     if (!origin || !this.tenants.isLocal(origin)) return [];
     // Our user's join into a room new to this server went through a resident's send_join, and "the resident server
     // must also send the event to other servers participating in the room" (server-server-api "Joining Rooms").
-    if (
-      event.membership === 'join' &&
-      event.membershipOf === event.sender &&
-      (await this.reader.isFirstInTimeline(event.roomId, event.streamPos))
-    )
-      return [];
+    if (this.isOurUsersJoin(event) && (await this.reader.isFirstInTimeline(event.roomId, event.streamPos))) return [];
     const servers = new Set(await this.roomServers.before(event.roomId, event.streamPos));
     const target = event.membershipOf && serverNameOf(event.membershipOf);
     if (target) servers.add(target);
@@ -322,9 +317,10 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
   /**
    * Device list updates go out "when that user joins a room which contains servers which are not already receiving
    * updates for that user's device list" (server-server-api "Device Management"). Such a join records a change of
-   * each of the user's devices, which the device-list pass sends to every server sharing a room with them, so a
-   * server new to them gets their devices in the user's own sequence of stream IDs (a server already receiving
-   * them gets them again, unchanged). The routing pass does this, so each join is announced by one process.
+   * each of the user's devices (AccountStore.announceDevices), which the device-list pass sends to every server
+   * sharing a room with them, so a server new to them gets their devices in the user's own sequence of stream IDs
+   * (a server already receiving them gets them again, unchanged). The routing pass does this, so each join is
+   * announced by one process.
    */
   private async announceDevices(join: EventHeader): Promise<void> {
     const remote = (await this.roomServers.now(join.roomId)).filter((server) => !this.tenants.isLocal(server));
@@ -338,12 +334,7 @@ export class FederationSender implements OnModuleInit, OnModuleDestroy {
       .filter((roomId) => roomId !== join.roomId);
     const receiving = new Set(await this.roomServers.inAny(otherRooms));
     if (remote.every((server) => receiving.has(server))) return;
-    const devices = await this.db.device.findMany({ where: { userId }, select: { deviceId: true } });
-    await this.deviceLists.changed(
-      userId,
-      devices.map((device) => device.deviceId),
-      'local',
-    );
+    await this.accounts.announceDevices(userId);
   }
 
   /** Queues every pending device-list change of our users (also at each sweep, so none is left behind by a missed wake-up). */
