@@ -35,8 +35,14 @@ describe('loadConfig', () => {
       LATTICE_NATS_URL: 'nats://127.0.0.1:4222',
     });
     expect(config.listen.port).toBe(8448);
-    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://x/y' });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://x/y', preparedStatements: true });
     expect(config.bus).toEqual({ kind: 'nats', url: 'nats://127.0.0.1:4222', partitions: 64 });
+  });
+
+  it("keeps the file's database settings when LATTICE_DATABASE_URL sets the URL", () => {
+    const path = yamlFile('database: { kind: postgres, url: postgres://a/b, preparedStatements: false }\n');
+    const config = loadConfig({ LATTICE_CONFIG: path, LATTICE_DATABASE_URL: 'postgres://x/y' });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://x/y', preparedStatements: false });
   });
 
   it('reads outbound.allowRanges from a comma-separated LATTICE_OUTBOUND_ALLOW_RANGES', () => {

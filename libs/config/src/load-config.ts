@@ -33,7 +33,8 @@ const overrides: ReadonlyArray<{
   {
     name: 'LATTICE_DATABASE_URL',
     help: 'database: {kind: postgres, url}',
-    apply: (c, v) => (c.database = { kind: 'postgres', url: v }),
+    apply: (c, v) =>
+      (c.database = { ...(c.database?.kind === 'postgres' ? c.database : {}), kind: 'postgres', url: v }),
   },
   { name: 'LATTICE_DATA_DIR', help: 'dataDir, database.dataDir, media.storePath', apply: applyDataDir },
   {

@@ -214,7 +214,16 @@ export const configSchema = z.object({
   database: z
     .discriminatedUnion('kind', [
       z.object({ kind: z.literal('embedded'), dataDir: z.string().default('./data/db') }),
-      z.object({ kind: z.literal('postgres'), url: z.string().min(1) }),
+      z.object({
+        kind: z.literal('postgres'),
+        url: z.string().min(1),
+        /**
+         * The room-server's writes run as statements each connection prepared (SQL PREPARE and EXECUTE). Off
+         * behind a pooler in transaction mode (PgBouncer's default), which may run an EXECUTE on a connection
+         * that never prepared its statement.
+         */
+        preparedStatements: z.boolean().default(true),
+      }),
     ])
     .default({ kind: 'embedded', dataDir: './data/db' }),
   /** In-process: handlers called directly. NATS: JetStream streams between services. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openDatabase, type Database, type DatabaseConfig } from './database';
 import { migrate } from './migrate';
 import { claimPartitionEpoch } from './partition-epochs';
-import { allocateStreamPositions, currentStreamPosition } from './stream-positions';
+import { allocateStreamPositions, allocationSql, currentStreamPosition } from './stream-positions';
 
 const configs: Array<[string, () => DatabaseConfig]> = [
   ['PGlite', () => ({ kind: 'embedded', dataDir: mkdtempSync(join(tmpdir(), 'lattice-db-')) })],
@@ -62,6 +62,24 @@ describe.each(configs)('database on %s', (_name, config) => {
     });
   });
 
+  it("commits a transaction's last statement prepared by the connection, once for every run of its text", async () => {
+    const before = await currentStreamPosition(db.prisma, 'to_device');
+    const allocate = (count: number) =>
+      db.sql.transaction((tx) =>
+        tx.$commitWith<Array<{ position: string }>>([], allocationSql("'to_device'", '$1::bigint'), count),
+      );
+    const [first] = await allocate(2);
+    const [second] = await allocate(3);
+    expect(BigInt(first.position)).toBe(before + 2n);
+    expect(BigInt(second.position)).toBe(before + 5n);
+    const prepared = await db.sql.transaction((tx) =>
+      tx.$queryRawUnsafe<Array<{ statement: string }>>(
+        "SELECT statement FROM pg_prepared_statements WHERE name LIKE 'lattice_script_%' AND statement LIKE '%to_device%'",
+      ),
+    );
+    expect(prepared).toHaveLength(1);
+  });
+
   it("does not show a transaction's uncommitted writes to a read made while it is open", async () => {
     const before = await currentStreamPosition(db.prisma, 'receipts');
     let committed = false;
@@ -80,5 +98,27 @@ describe.each(configs)('database on %s', (_name, config) => {
     const seen = await currentStreamPosition(db.prisma, 'receipts');
     expect(seen === before || committed).toBe(true);
     await writer;
+  });
+});
+
+describe('database on Postgres without prepared statements', () => {
+  const url = process.env.LATTICE_TEST_POSTGRES_URL;
+  const onPostgres = url ? it : it.skip;
+
+  onPostgres("commits a transaction's last statement with its values written into its text", async () => {
+    const db = await openDatabase({ kind: 'postgres', url: url!, preparedStatements: false });
+    try {
+      const before = await currentStreamPosition(db.prisma, 'to_device');
+      const [row] = await db.sql.transaction((tx) =>
+        tx.$commitWith<Array<{ position: string }>>([], allocationSql("'to_device'", '$1::bigint'), 1),
+      );
+      expect(BigInt(row.position)).toBe(before + 1n);
+      const prepared = await db.sql.transaction((tx) =>
+        tx.$queryRawUnsafe<unknown[]>("SELECT 1 FROM pg_prepared_statements WHERE name LIKE 'lattice_script_%'"),
+      );
+      expect(prepared).toEqual([]);
+    } finally {
+      await db.close();
+    }
   });
 });

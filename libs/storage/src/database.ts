@@ -7,15 +7,17 @@ import { migrate } from './migrate';
 import { startAutovacuum } from './embedded-autovacuum';
 import { initialiseEmbeddedDataDir } from './embedded-initdb';
 import { startEmbeddedPostgres } from './embedded-postgres';
-import { prepareStatements } from './prepared-statements';
+import { prepareStatements, ScriptStatements } from './prepared-statements';
 import { releaseQueryCompilerSource } from './release-query-compiler-source';
 import type { SqlExecutor, SqlTransaction } from './sql-executor';
-import { withLiterals } from './sql-literals';
 
 /** For the failures below that are deliberately gone past (see each one's message). */
 const logger = new Logger('openDatabase');
 
-export type DatabaseConfig = { kind: 'embedded'; dataDir: string } | { kind: 'postgres'; url: string };
+export type DatabaseConfig =
+  | { kind: 'embedded'; dataDir: string }
+  /** preparedStatements: whether the write of a transaction's last statement runs prepared (ScriptStatements). */
+  | { kind: 'postgres'; url: string; preparedStatements?: boolean };
 
 /** An open database: the Prisma client every service uses, and a raw executor for migrations and hot paths. */
 export interface Database {
@@ -53,7 +55,10 @@ const MIGRATION_LOCK = 7_415_012;
  * user, which is what `npm install && npm start` on a bare machine requires.
  */
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
-  const db = config.kind === 'embedded' ? await openEmbedded(config.dataDir) : openPostgres(config.url);
+  const db =
+    config.kind === 'embedded'
+      ? await openEmbedded(config.dataDir)
+      : openPostgres(config.url, config.preparedStatements ?? true);
   await migrate(db.sql);
   // Connecting loads Prisma's query compiler, whose source can then be let go.
   await db.prisma.$connect();
@@ -87,7 +92,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   prepareStatements(pool);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   // One process owns the data folder, so there is nobody to race (and a lock would need a second connection).
-  const sql = poolExecutor(pool, (fn) => fn());
+  const sql = poolExecutor(pool, (fn) => fn(), new ScriptStatements(true));
   const autovacuum = startAutovacuum(sql);
   return {
     kind: 'embedded',
@@ -110,27 +115,31 @@ async function openEmbedded(dataDir: string): Promise<Database> {
  */
 const NO_JIT = '-c jit=off';
 
-function openPostgres(url: string): Database {
+function openPostgres(url: string, preparedStatements: boolean): Database {
   const pool = new Pool({ connectionString: url, max: 4, options: NO_JIT });
   // Our own pool for Prisma (the adapter would otherwise make one we cannot see), so its use can be measured.
   const prismaPool = new Pool({ connectionString: url, options: NO_JIT });
   const prisma = new PrismaClient({ adapter: new PrismaPg(prismaPool) });
-  const sql = poolExecutor(pool, async (fn) => {
-    const client = await pool.connect();
-    try {
-      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-      return await fn();
-    } finally {
-      await client
-        .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK])
-        .catch((e: unknown) =>
-          logger.debug(
-            `Migration lock not unlocked; it goes with the session when the connection is released: ${String(e)}`,
-          ),
-        );
-      client.release();
-    }
-  });
+  const sql = poolExecutor(
+    pool,
+    async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        return await fn();
+      } finally {
+        await client
+          .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK])
+          .catch((e: unknown) =>
+            logger.debug(
+              `Migration lock not unlocked; it goes with the session when the connection is released: ${String(e)}`,
+            ),
+          );
+        client.release();
+      }
+    },
+    new ScriptStatements(preparedStatements),
+  );
   return {
     kind: 'postgres',
     prisma,
@@ -145,7 +154,7 @@ function openPostgres(url: string): Database {
 }
 
 /** The raw executor over a pool; `withLock` is how concurrent starts of the deployment migrate once. */
-function poolExecutor(pool: Pool, withLock: SqlExecutor['withLock']): SqlExecutor {
+function poolExecutor(pool: Pool, withLock: SqlExecutor['withLock'], statements: ScriptStatements): SqlExecutor {
   return {
     exec: async (script) => {
       // One connection per script: a failed multi-statement transaction is rolled back where it ran.
@@ -169,7 +178,7 @@ function poolExecutor(pool: Pool, withLock: SqlExecutor['withLock']): SqlExecuto
     withLock,
     transaction: async (fn) => {
       const client = await pool.connect();
-      const tx = new PgTransaction(client);
+      const tx = new PgTransaction(client, statements);
       try {
         const result = await fn(tx);
         await tx.end('COMMIT');
@@ -195,7 +204,10 @@ function poolExecutor(pool: Pool, withLock: SqlExecutor['withLock']): SqlExecuto
 class PgTransaction implements SqlTransaction {
   private state: 'idle' | 'begun' | 'committed' = 'idle';
 
-  constructor(private readonly client: PoolClient) {}
+  constructor(
+    private readonly client: PoolClient,
+    private readonly statements: ScriptStatements,
+  ) {}
 
   async $queryRawUnsafe<T>(text: string, ...values: unknown[]): Promise<T> {
     return (await this.run(text, values)).rows as T;
@@ -210,7 +222,8 @@ class PgTransaction implements SqlTransaction {
   }
 
   async $commitWith<T>(script: string[], text: string, ...values: unknown[]): Promise<T> {
-    const answer = await this.send([...script, withLiterals(text, values), 'COMMIT'].join(';\n'), []);
+    const last = await this.statements.statement(this.client, text, values);
+    const answer = await this.send([...script, last, 'COMMIT'].join(';\n'), []);
     this.state = 'committed';
     return (answer as unknown as QueryResult[]).at(-2)!.rows as T;
   }

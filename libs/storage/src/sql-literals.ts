@@ -10,7 +10,8 @@ export function withLiterals(text: string, values: unknown[]): string {
   return text.replace(/\$(\d+)/g, (_, n: string) => literal(values[Number(n) - 1]));
 }
 
-function literal(value: unknown): string {
+/** A value as a SQL literal (withLiterals' form of one parameter). */
+export function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (Array.isArray(value)) return escapeLiteral(`{${value.map(arrayElement).join(',')}}`);
   return escapeLiteral(scalar(value));

@@ -166,7 +166,8 @@ export function eventDetailsStatement(details: EventDetails): { text: string; va
   const arrays = (...values: unknown[][]) => values.map((v) => `$${params.push(v)}`);
   const { events, json, prevEdges, authEdges, txns, extremities, processed, relations, unrelated, search, gaps } =
     details;
-  const allocate = details.allocate ?? 0;
+  // A parameter, not a number in the text: the text stays the same for any count, and is prepared once.
+  const allocate = details.allocate ? `$${params.push(details.allocate)}::bigint` : undefined;
   // A position counted from the allocation's first; a null one (an event kept from clients) stays null.
   const placed = (position: string) =>
     allocate ? `${position} + (SELECT position FROM alloc) - ${allocate} + 1` : position;
@@ -297,7 +298,7 @@ export function eventDetailsStatement(details: EventDetails): { text: string; va
   }
   if (parts.length === 0) return undefined;
   const ctes = parts.map((part, i) => `w${i} AS (${part})`);
-  if (allocate) ctes.unshift(`alloc AS (${allocationSql("'events'", String(allocate))})`);
+  if (allocate) ctes.unshift(`alloc AS (${allocationSql("'events'", allocate)})`);
   return {
     text: `WITH ${ctes.join(', ')} SELECT ${allocate ? '(SELECT position FROM alloc)' : 'NULL'} AS last`,
     values: params,
