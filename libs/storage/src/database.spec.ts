@@ -62,11 +62,15 @@ describe.each(configs)('database on %s', (_name, config) => {
     });
   });
 
-  it("commits a transaction's last statement prepared by the connection, once for every run of its text", async () => {
+  it("runs a transaction's script as statements the connection prepared, once for every run of their texts", async () => {
     const before = await currentStreamPosition(db.prisma, 'to_device');
+    const lock = {
+      text: "SELECT 1 FROM stream_positions WHERE stream = $1 AND 'script' <> '' FOR UPDATE",
+      values: ['to_device'],
+    };
     const allocate = (count: number) =>
       db.sql.transaction((tx) =>
-        tx.$commitWith<Array<{ position: string }>>([], allocationSql("'to_device'", '$1::bigint'), count),
+        tx.$commitWith<Array<{ position: string }>>([lock], allocationSql("'to_device'", '$1::bigint'), count),
       );
     const [first] = await allocate(2);
     const [second] = await allocate(3);
@@ -74,10 +78,10 @@ describe.each(configs)('database on %s', (_name, config) => {
     expect(BigInt(second.position)).toBe(before + 5n);
     const prepared = await db.sql.transaction((tx) =>
       tx.$queryRawUnsafe<Array<{ statement: string }>>(
-        "SELECT statement FROM pg_prepared_statements WHERE name LIKE 'lattice_script_%' AND statement LIKE '%to_device%'",
+        "SELECT statement FROM pg_prepared_statements WHERE name LIKE 'lattice_script_%' AND statement LIKE '%stream_positions%'",
       ),
     );
-    expect(prepared).toHaveLength(1);
+    expect(prepared).toHaveLength(2);
   });
 
   it("does not show a transaction's uncommitted writes to a read made while it is open", async () => {

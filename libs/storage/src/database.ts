@@ -9,14 +9,14 @@ import { initialiseEmbeddedDataDir } from './embedded-initdb';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { prepareStatements, ScriptStatements } from './prepared-statements';
 import { releaseQueryCompilerSource } from './release-query-compiler-source';
-import type { SqlExecutor, SqlTransaction } from './sql-executor';
+import type { ScriptStatement, SqlExecutor, SqlTransaction } from './sql-executor';
 
 /** For the failures below that are deliberately gone past (see each one's message). */
 const logger = new Logger('openDatabase');
 
 export type DatabaseConfig =
   | { kind: 'embedded'; dataDir: string }
-  /** preparedStatements: whether the write of a transaction's last statement runs prepared (ScriptStatements). */
+  /** preparedStatements: whether transactions' scripts run as statements each connection prepared (ScriptStatements). */
   | { kind: 'postgres'; url: string; preparedStatements?: boolean };
 
 /** An open database: the Prisma client every service uses, and a raw executor for migrations and hot paths. */
@@ -217,15 +217,21 @@ class PgTransaction implements SqlTransaction {
     return (await this.run(text, values)).rowCount ?? 0;
   }
 
-  async $queryRawScript<T>(statements: string[]): Promise<T> {
-    return (await this.run(statements.join(';\n'), [])).rows as T;
+  async $queryRawScript<T>(statements: ScriptStatement[]): Promise<T> {
+    return (await this.run(await this.script(statements), [])).rows as T;
   }
 
-  async $commitWith<T>(script: string[], text: string, ...values: unknown[]): Promise<T> {
-    const last = await this.statements.statement(this.client, text, values);
-    const answer = await this.send([...script, last, 'COMMIT'].join(';\n'), []);
+  async $commitWith<T>(script: ScriptStatement[], text: string, ...values: unknown[]): Promise<T> {
+    const answer = await this.send(`${await this.script([...script, { text, values }])};\nCOMMIT`, []);
     this.state = 'committed';
     return (answer as unknown as QueryResult[]).at(-2)!.rows as T;
+  }
+
+  /** The statements as one simple query's text. */
+  private async script(statements: ScriptStatement[]): Promise<string> {
+    const texts: string[] = [];
+    for (const { text, values } of statements) texts.push(await this.statements.statement(this.client, text, values));
+    return texts.join(';\n');
   }
 
   /** COMMIT or ROLLBACK, if the transaction began and is not committed yet. */

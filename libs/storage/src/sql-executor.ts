@@ -27,17 +27,23 @@ export interface RawSql {
   $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
 }
 
-/** SqlExecutor.transaction's statements: RawSql, and scripts. */
+/** A statement of a script: its text, with `$n` parameters, and their values. */
+export interface ScriptStatement {
+  text: string;
+  values: unknown[];
+}
+
+/**
+ * SqlExecutor.transaction's statements: RawSql, and scripts. A script is one round trip (one simple query, which
+ * takes no parameters): each of its statements runs as a statement the connection prepared, with its values as
+ * literals (ScriptStatements), and has a snapshot of its own, as if sent one after another.
+ */
 export interface SqlTransaction extends RawSql {
+  /** Runs the statements in one round trip; answers with the last one's rows. */
+  $queryRawScript<T = unknown>(statements: ScriptStatement[]): Promise<T>;
   /**
-   * Runs statements without parameters in one round trip (one simple query), each with a snapshot of its own, as
-   * if sent one after another; answers with the last one's rows.
+   * Runs `script`, then the transaction's last statement, and commits, in one round trip. Answers with that
+   * statement's rows.
    */
-  $queryRawScript<T = unknown>(statements: string[]): Promise<T>;
-  /**
-   * Runs `script` (statements without parameters), then the transaction's last statement, and commits, in one
-   * round trip: the statement's values are written into its text as literals (withLiterals), as a simple query
-   * takes no parameters. Answers with that statement's rows.
-   */
-  $commitWith<T = unknown>(script: string[], query: string, ...values: unknown[]): Promise<T>;
+  $commitWith<T = unknown>(script: ScriptStatement[], query: string, ...values: unknown[]): Promise<T>;
 }
