@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
-import { withLiterals } from './sql-literals';
+import { escapeLiteral } from 'pg';
+import { literal, withLiterals } from './sql-literals';
 
 describe('parameters written as SQL literals', () => {
   let pglite: PGlite;
@@ -32,6 +33,11 @@ describe('parameters written as SQL literals', () => {
     await same('bigint[]', [1n, -2n, null]);
     await same('int[]', [1, 2, 3]);
     await same('boolean[]', [true, false, null]);
+  });
+
+  it("quotes a text as node-pg's escapeLiteral does", () => {
+    for (const text of ['plain', "it's", 'back\\slash', "both ' and \\", '', "''\\\\''"])
+      expect(literal(text)).toBe(escapeLiteral(text));
   });
 
   it('writes $10 as the tenth value, not the first followed by a zero', () => {
