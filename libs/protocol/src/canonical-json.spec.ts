@@ -52,6 +52,12 @@ describe('canonical JSON: rules', () => {
     expect(() => canonicalJson({ content: { n: 1.5 } })).toThrow('content.n: floats are not allowed');
   });
 
+  it('names the path of a refused value inside arrays and objects', () => {
+    expect(() => canonicalJson({ a: [{ b: [1, 2.5] }] })).toThrow('a[0].b[1]: floats are not allowed');
+    expect(() => canonicalJson([[1.5]])).toThrow('[0][0]: floats are not allowed');
+    expect(() => canonicalJson(Number.NaN)).toThrow('(root): numbers must be finite');
+  });
+
   it('refuses integers beyond 2**53-1 in strict mode', () => {
     expect(() => canonicalJson({ n: 2 ** 53 })).toThrow(/integers must be within/);
     expect(canonicalJson({ n: 2 ** 53 - 1 })).toBe('{"n":9007199254740991}');

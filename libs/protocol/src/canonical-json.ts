@@ -49,7 +49,7 @@ function rank(unit: number): number {
 
 /** Canonical JSON text of `value` (encode to UTF-8 for hashing or signing). */
 export function canonicalJson(value: unknown, options: CanonicalJsonOptions = {}): string {
-  return encode(value, options.strict ?? true, '');
+  return encode(value, options.strict ?? true);
 }
 
 /** Canonical JSON as UTF-8 bytes, as hashed and signed. */
@@ -57,43 +57,74 @@ export function canonicalJsonBytes(value: unknown, options: CanonicalJsonOptions
   return Buffer.from(canonicalJson(value, options), 'utf8');
 }
 
-function encode(value: unknown, strict: boolean, path: string): string {
+function encode(value: unknown, strict: boolean): string {
   switch (typeof value) {
     case 'string':
       // JSON.stringify already writes the canonical escapes: \b \t \n \f \r \" \\ and
       // lower-case \u00XX for other controls, and leaves everything else unescaped.
       return JSON.stringify(value);
     case 'number':
-      return encodeNumber(value, strict, path);
+      return encodeNumber(value, strict);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'object':
       if (value === null) return 'null';
-      if (Array.isArray(value)) return `[${value.map((v, i) => encode(v, strict, `${path}[${i}]`)).join(',')}]`;
-      return encodeObject(value as Record<string, unknown>, strict, path);
+      return Array.isArray(value) ? encodeArray(value, strict) : encodeObject(value as Record<string, unknown>, strict);
     default:
-      throw new CanonicalJsonError(path, `${typeof value} is not a JSON value`);
+      throw new CanonicalJsonError('', `${typeof value} is not a JSON value`);
   }
 }
 
-function encodeObject(object: Record<string, unknown>, strict: boolean, path: string): string {
+function encodeArray(array: unknown[], strict: boolean): string {
+  let out = '[';
+  for (let i = 0; i < array.length; i++) {
+    if (i > 0) out += ',';
+    try {
+      out += encode(array[i], strict);
+    } catch (e) {
+      throw within(`[${i}]`, e);
+    }
+  }
+  return `${out}]`;
+}
+
+function encodeObject(object: Record<string, unknown>, strict: boolean): string {
   const keys = Object.keys(object).filter((k) => object[k] !== undefined);
   keys.sort(compareCodePoints);
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     if (i > 0) out += ',';
-    out += `${JSON.stringify(key)}:${encode(object[key], strict, path ? `${path}.${key}` : key)}`;
+    try {
+      out += `${JSON.stringify(key)}:${encode(object[key], strict)}`;
+    } catch (e) {
+      throw within(key, e);
+    }
   }
   return `${out}}`;
 }
 
-function encodeNumber(n: number, strict: boolean, path: string): string {
-  if (!Number.isFinite(n)) throw new CanonicalJsonError(path, 'numbers must be finite');
+/**
+ * `error` thrown inside the value at `segment` (a key, or `[i]`): its path with the segment in front. A path is
+ * built as its error passes up through the arrays and objects it came from, not passed down to every value: an
+ * event is encoded three times when it is built (content hash, signature, event ID), and every value's path was a
+ * string made and dropped each time.
+ */
+function within(segment: string, error: unknown): unknown {
+  if (!(error instanceof CanonicalJsonError)) return error;
+  const { path, rule } = error;
+  return new CanonicalJsonError(
+    path === '' ? segment : path.startsWith('[') ? segment + path : `${segment}.${path}`,
+    rule,
+  );
+}
+
+function encodeNumber(n: number, strict: boolean): string {
+  if (!Number.isFinite(n)) throw new CanonicalJsonError('', 'numbers must be finite');
   if (Number.isInteger(n) && Math.abs(n) <= MAX_SAFE) return Object.is(n, -0) ? '0' : String(n);
   if (strict) {
     throw new CanonicalJsonError(
-      path,
+      '',
       Number.isInteger(n) ? 'integers must be within [-(2**53)+1, (2**53)-1]' : 'floats are not allowed',
     );
   }
