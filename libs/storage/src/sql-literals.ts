@@ -1,7 +1,8 @@
 /**
  * A statement's parameters written into its text as SQL literals, for a statement sent in a simple query (which
  * has no parameters) together with others: each `$n` becomes its value quoted (quoted(): a text, or an array's
- * text form for an array parameter, which the statement's casts read as they read the parameter's). Values: strings, integers (number or bigint), booleans, null, and flat arrays of these.
+ * text form for an array parameter, which the statement's casts read as they read the parameter's). Values:
+ * strings, integers (number or bigint), booleans, null, and flat arrays of these.
  */
 export function withLiterals(text: string, values: unknown[]): string {
   return text.replace(/\$(\d+)/g, (_, n: string) => literal(values[Number(n) - 1]));

@@ -647,8 +647,7 @@ export class RoomStore {
    * cost PGlite ~0.19 ms a write, half of what the lock and the check took.
    */
   private fenceScript(writes: RoomWrite[]): ScriptStatement[] {
-    const rooms = [...new Set(writes.map((w) => w.head.roomNid))].sort((a, b) => a - b);
-    if (rooms.length === 0) return [];
+    if (writes.length === 0) return [];
     const check: ScriptStatement = {
       text: `SELECT lattice_fence_room(w.room, w.epoch, w.extremities::bigint[])
                FROM unnest($1::int[], $2::bigint[], $3::text[]) AS w(room, epoch, extremities)`,
@@ -662,6 +661,7 @@ export class RoomStore {
       ],
     };
     if (this.database.kind === 'embedded') return [check];
+    const rooms = [...new Set(writes.map((w) => w.head.roomNid))].sort((a, b) => a - b);
     return [
       { text: 'SELECT 1 FROM rooms WHERE room_nid = ANY($1::int[]) ORDER BY room_nid FOR UPDATE', values: [rooms] },
       check,
