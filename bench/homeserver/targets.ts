@@ -98,7 +98,9 @@ function startSettings(): { flags: string[]; env: Record<string, string> } {
   const override = process.env.LATTICE_BENCH_NODE_FLAGS;
   return {
     flags: override !== undefined ? override.split(' ').filter(Boolean) : words.filter((w) => w.startsWith('--')),
-    env: Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split('=', 2))),
+    env: Object.fromEntries(
+      words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
+    ),
   };
 }
 
