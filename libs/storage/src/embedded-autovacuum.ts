@@ -4,14 +4,8 @@ import type { SqlExecutor } from './sql-executor';
 
 const logger = new Logger('EmbeddedAutovacuum');
 
-/**
- * How often the tables are looked at: a sixth of autovacuum_naptime's default. A look that finds nothing to do
- * is a statistics flush and one catalog read; the thresholds below still decide what is done, so looking
- * sooner catches a growing table's plans and a churned table's dead rows sooner (the extremities a room's
- * messages delete and insert). The replay, embedded alone, five pairs alternated: 13.7-14.2 s against
- * 14.1-15.5 with a minute, server CPU per send 3.6-3.8 ms against 3.8-4.1.
- */
-const CHECK_EVERY_MS = 10_000;
+/** How often the tables are looked at: autovacuum_naptime's default. */
+const CHECK_EVERY_MS = 60_000;
 
 /**
  * A table is analyzed once this many rows plus this share of its rows have changed since its last
@@ -42,7 +36,7 @@ export interface Autovacuum {
  * each, every claim slower than the run before). This does autovacuum's
  * work: at once, then every CHECK_EVERY_MS, VACUUM each table with as many
  * dead rows as autovacuum waits for, then ANALYZE each table that has changed
- * as much. The pass at once is for a fresh database's first moments: a table
+ * as much. The pass at once is for a fresh database's first minute: a table
  * never analyzed is planned as if it had ten pages, so the extremities of a
  * room (a row deleted and one inserted per message) were read by a bitmap
  * scan, which walks every dead index entry, where the index scan chosen after
