@@ -36,8 +36,7 @@ const CREATE_HISTORY = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
  * Applies the committed migrations that have not run yet, in name order, as
  * `prisma migrate deploy` would, without the Prisma CLI or its engine at
  * runtime. Each migration runs in its own transaction; a changed migration
- * that already ran is an error rather than a silent skip. Then analyzes the
- * tables never analyzed (analyzeNewTables).
+ * that already ran is an error rather than a silent skip.
  */
 export async function migrate(db: SqlExecutor, dir = migrationsDir()): Promise<string[]> {
   return db.withLock(async () => {
@@ -75,25 +74,6 @@ export async function migrate(db: SqlExecutor, dir = migrationsDir()): Promise<s
       }
       ran.push(name);
     }
-    await analyzeNewTables(db);
     return ran;
   });
-}
-
-/**
- * Gathers the planner's statistics of the schema's tables that never had any: the tables a fresh database's
- * migrations made. Postgres plans a table never analyzed as if it had at least ten pages, which made the check of
- * a room's forward extremities (a row deleted and one inserted per message) a bitmap scan over every dead index
- * entry, slower with each message until autovacuum's first pass (a minute on Postgres, and the embedded
- * database's own, libs/storage/src/embedded-autovacuum.ts), where the index scan chosen for an analyzed table
- * marks them dead and skips them: 0.39 ms against 0.15 for the check on PGlite after 2,000 messages. Empty, the
- * 74 tables took 26 ms on PGlite; on a database in use there is none left to do.
- */
-async function analyzeNewTables(db: SqlExecutor): Promise<void> {
-  const tables = await db.query<{ name: string }>(
-    `SELECT quote_ident(c.relname) AS name
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind = 'r' AND n.nspname = current_schema() AND c.reltuples < 0`,
-  );
-  for (const { name } of tables) await db.exec(`ANALYZE ${name}`);
 }
