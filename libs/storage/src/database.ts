@@ -46,7 +46,7 @@ export interface PoolStats {
 const MIGRATION_LOCK = 7_415_012;
 
 /**
- * Opens and migrates the database.
+ * Opens (and migrates) the database.
  *
  * Embedded mode uses PGlite: PostgreSQL compiled to WebAssembly, in process,
  * persisted in a folder. It speaks the same SQL and runs the same migrations
@@ -58,7 +58,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   const db =
     config.kind === 'embedded'
       ? await openEmbedded(config.dataDir)
-      : await openPostgres(config.url, config.preparedStatements ?? true);
+      : openPostgres(config.url, config.preparedStatements ?? true);
+  await migrate(db.sql);
   // Connecting loads Prisma's query compiler, whose source can then be let go.
   await db.prisma.$connect();
   releaseQueryCompilerSource();
@@ -92,8 +93,6 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   // One process owns the data folder, so there is nobody to race (and a lock would need a second connection).
   const sql = poolExecutor(pool, (fn) => fn(), new ScriptStatements(true));
-  // Migrated first: the autovacuum's first pass analyzes the tables the migrations made.
-  await migrate(sql);
   const autovacuum = startAutovacuum(sql);
   return {
     kind: 'embedded',
@@ -116,7 +115,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
  */
 const NO_JIT = '-c jit=off';
 
-async function openPostgres(url: string, preparedStatements: boolean): Promise<Database> {
+function openPostgres(url: string, preparedStatements: boolean): Database {
   const pool = new Pool({ connectionString: url, max: 4, options: NO_JIT });
   // Our own pool for Prisma (the adapter would otherwise make one we cannot see), so its use can be measured.
   const prismaPool = new Pool({ connectionString: url, options: NO_JIT });
@@ -141,7 +140,6 @@ async function openPostgres(url: string, preparedStatements: boolean): Promise<D
     },
     new ScriptStatements(preparedStatements),
   );
-  await migrate(sql);
   return {
     kind: 'postgres',
     prisma,

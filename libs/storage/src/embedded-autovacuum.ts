@@ -34,27 +34,18 @@ export interface Autovacuum {
  * end, and its indexes with it (the push bench's kept 10,000-member room:
  * 583 MB of push_outbox for no live row after its runs of 200,000 pushes
  * each, every claim slower than the run before). This does autovacuum's
- * work: at once, then every CHECK_EVERY_MS, VACUUM each table with as many
- * dead rows as autovacuum waits for, then ANALYZE each table that has changed
- * as much. The pass at once is for a fresh database's first minute: a table
- * never analyzed is planned as if it had ten pages, so the extremities of a
- * room (a row deleted and one inserted per message) were read by a bitmap
- * scan, which walks every dead index entry, where the index scan chosen after
- * ANALYZE marks them dead and skips them (after 2,000 messages: the fence
- * check of a write 0.39 ms against 0.15 on PGlite alone, and a message
- * write's round trip 1.65 against 1.40 ms in the server).
+ * work: every CHECK_EVERY_MS, VACUUM each table with as many dead rows as
+ * autovacuum waits for, then ANALYZE each table that has changed as much.
  */
-export function startAutovacuum(sql: Pick<SqlExecutor, 'exec' | 'query'>, everyMs = CHECK_EVERY_MS): Autovacuum {
+export function startAutovacuum(sql: SqlExecutor, everyMs = CHECK_EVERY_MS): Autovacuum {
   let running: Promise<unknown> | undefined;
-  const pass = () => {
+  const timer = setInterval(() => {
     if (running) return;
     running = vacuumDeadTables(sql)
       .then(() => analyzeChangedTables(sql))
       .catch((e: Error) => logger.warn(`Vacuuming or analyzing failed; tried again in ${everyMs} ms: ${e.message}`))
       .finally(() => (running = undefined));
-  };
-  pass();
-  const timer = setInterval(pass, everyMs);
+  }, everyMs);
   timer.unref();
   return {
     stop: async () => {
