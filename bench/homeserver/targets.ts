@@ -98,9 +98,7 @@ function startSettings(): { flags: string[]; env: Record<string, string> } {
   const override = process.env.LATTICE_BENCH_NODE_FLAGS;
   return {
     flags: override !== undefined ? override.split(' ').filter(Boolean) : words.filter((w) => w.startsWith('--')),
-    env: Object.fromEntries(
-      words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]),
-    ),
+    env: Object.fromEntries(words.map((w) => /^([A-Z_]+)=(.*)$/.exec(w)?.slice(1)).filter((kv) => kv !== undefined)),
   };
 }
 
