@@ -111,8 +111,8 @@ export interface EventDetails {
   /** auth_events edges; an edge already stored is kept. */
   authEdges?: Array<{ eventNid: bigint; authEventId: string }>;
   txns?: Array<{ userId: string; deviceId: string; scope: string; txnId: string; eventId: string }>;
-  /** The forward extremities of these rooms become exactly `rows`. */
-  extremities?: { roomNids: number[]; rows: Array<{ roomNid: number; eventNid: bigint }> };
+  /** Forward extremities that stop being ones and those that become ones, each named by its room's and event's nids. */
+  extremities?: { removed: ExtremityRow[]; added: ExtremityRow[] };
   processed?: Array<{ inputId: string; reply: string }>;
   /** The m.relates_to of events with a stream position (event_relations). */
   relations?: RelationRow[];
@@ -127,6 +127,11 @@ export interface EventDetails {
    * (`last`). The rows' stream positions then count from 0, the first of them.
    */
   allocate?: number;
+}
+
+export interface ExtremityRow {
+  roomNid: number;
+  eventNid: bigint;
 }
 
 /** An event_search row before its text becomes a tsvector. */
@@ -225,18 +230,26 @@ export function eventDetailsStatement(details: EventDetails): { text: string; va
       `INSERT INTO txn_ids (user_id, device_id, scope, txn_id, event_id) SELECT * FROM unnest(${users}::text[], ${devices}::text[], ${scopes}::text[], ${txnIds}::text[], ${events}::text[])`,
     );
   }
-  if (extremities?.roomNids.length) {
-    // All parts of a statement see the same snapshot, so the old extremities that stay are neither deleted nor inserted again.
-    const [rooms, roomNids, eventNids] = arrays(
-      extremities.roomNids,
-      extremities.rows.map((r) => r.roomNid),
-      extremities.rows.map((r) => r.eventNid),
+  if (extremities?.removed.length) {
+    // By whole key, not by room: each message leaves a dead row of the room behind, which a scan of the room's rows
+    // would read again and again until the table is vacuumed.
+    const [rooms, events] = arrays(
+      extremities.removed.map((r) => r.roomNid),
+      extremities.removed.map((r) => r.eventNid),
     );
-    const next = `unnest(${roomNids}::int[], ${eventNids}::bigint[]) AS next(room_nid, event_nid)`;
     parts.push(
-      `DELETE FROM forward_extremities f WHERE f.room_nid = ANY(${rooms}::int[]) AND NOT EXISTS (SELECT 1 FROM ${next} WHERE next.room_nid = f.room_nid AND next.event_nid = f.event_nid)`,
+      `DELETE FROM forward_extremities f USING unnest(${rooms}::int[], ${events}::bigint[]) AS gone(room_nid, event_nid)
+       WHERE f.room_nid = gone.room_nid AND f.event_nid = gone.event_nid`,
     );
-    parts.push(`INSERT INTO forward_extremities (room_nid, event_nid) SELECT * FROM ${next} ON CONFLICT DO NOTHING`);
+  }
+  if (extremities?.added.length) {
+    const [rooms, events] = arrays(
+      extremities.added.map((r) => r.roomNid),
+      extremities.added.map((r) => r.eventNid),
+    );
+    parts.push(
+      `INSERT INTO forward_extremities (room_nid, event_nid) SELECT * FROM unnest(${rooms}::int[], ${events}::bigint[])`,
+    );
   }
   if (processed?.length) {
     const [ids, replies] = arrays(

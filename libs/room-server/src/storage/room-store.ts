@@ -32,6 +32,7 @@ import {
   writeEventDetails,
   type EventDetails,
   type EventRow,
+  type ExtremityRow,
   type RelationRow,
   type SearchRow,
 } from './bulk-rows';
@@ -854,16 +855,12 @@ function detailsOf(
       eventIdOf.set(eventNid, eventId);
     }
   }
-  const writes = inserted.map((i) => i.write);
-  const extremityRows = advanced.flatMap(({ write, extremities }) =>
-    extremities.map((x) => ({ roomNid: write.head.roomNid, eventNid: x.eventNid })),
-  );
   return {
     json,
     prevEdges: edges,
     authEdges,
     txns,
-    extremities: { roomNids: writes.filter((w) => w.events.length).map((w) => w.head.roomNid), rows: extremityRows },
+    extremities: extremityChanges(advanced),
     processed,
     // Redaction strips m.relates_to, and with it the relationship; an event redacted in its own batch never gets one.
     relations: relations.filter((r) => !redactedIds.has(eventIdOf.get(r.eventNid)!)),
@@ -872,6 +869,24 @@ function detailsOf(
     search: search.filter((r) => !redactedIds.has(eventIdOf.get(r.eventNid)!)),
     gaps,
   };
+}
+
+/**
+ * The extremity rows each advanced room drops and gains. The fence has
+ * checked that the stored ones are the head's, so the rows are named by
+ * their whole keys.
+ */
+function extremityChanges(advanced: AdvancedRoom[]): { removed: ExtremityRow[]; added: ExtremityRow[] } {
+  const removed: ExtremityRow[] = [];
+  const added: ExtremityRow[] = [];
+  for (const { write, extremities } of advanced) {
+    const roomNid = write.head.roomNid;
+    const before = new Set(write.head.extremities.map((x) => x.eventNid));
+    const after = new Set(extremities.map((x) => x.eventNid));
+    for (const eventNid of before) if (!after.has(eventNid)) removed.push({ roomNid, eventNid });
+    for (const eventNid of after) if (!before.has(eventNid)) added.push({ roomNid, eventNid });
+  }
+  return { removed, added };
 }
 
 /** Marks the events the writes' accepted redactions redact; returns their IDs. */
