@@ -380,5 +380,28 @@ describe('room-server', () => {
       const pdu = server.output.find((e) => e.eventId === last.eventId)!.pdu;
       expect(pdu.prev_events).toEqual([between.eventId]);
     });
+
+    it('reloads a head whose stored extremities are its own and one more, so the new event refers to both', async () => {
+      const roomId = await createRoom();
+      const [first] = await server.handler.handle([
+        { request: message(roomId, 'first', 'grown-1'), context: { epoch: 8n, mayBeRepeat: false } },
+      ]);
+      const [between] = await other.handle([
+        { request: message(roomId, 'between', 'grown-2'), context: { epoch: 8n, mayBeRepeat: false } },
+      ]);
+      if (!first.ok || !between.ok || !('eventId' in first) || !('eventId' in between)) throw new Error('send failed');
+      // The cached head's extremity stored again beside the other writer's, which sorts after it.
+      await server.db.sql.query(
+        'INSERT INTO forward_extremities (room_nid, event_nid) SELECT room_nid, event_nid FROM events WHERE event_id = $1',
+        [first.eventId],
+      );
+      const [last] = await server.handler.handle([
+        { request: message(roomId, 'last', 'grown-3'), context: { epoch: 8n, mayBeRepeat: false } },
+      ]);
+      if (!last.ok || !('eventId' in last)) throw new Error('send failed');
+      await server.bus.delivered();
+      const pdu = server.output.find((e) => e.eventId === last.eventId)!.pdu;
+      expect([...pdu.prev_events].sort()).toEqual([first.eventId, between.eventId].sort());
+    });
   });
 });
