@@ -230,23 +230,22 @@ export function eventDetailsStatement(details: EventDetails): { text: string; va
       `INSERT INTO txn_ids (user_id, device_id, scope, txn_id, event_id) SELECT * FROM unnest(${users}::text[], ${devices}::text[], ${scopes}::text[], ${txnIds}::text[], ${events}::text[])`,
     );
   }
-  if (extremities?.removed.length) {
-    // By whole key, not by room: each message leaves a dead row of the room behind, which a scan of the room's rows
-    // would read again and again until the table is vacuumed.
-    const [rooms, events] = arrays(
-      extremities.removed.map((r) => r.roomNid),
-      extremities.removed.map((r) => r.eventNid),
+  // Both by whole key, not by room: each message leaves a dead row of the room behind, which a scan of the room's rows
+  // would read again and again until the table is vacuumed.
+  const extremityKeys = (rows: ExtremityRow[]) =>
+    arrays(
+      rows.map((r) => r.roomNid),
+      rows.map((r) => r.eventNid),
     );
+  if (extremities?.removed.length) {
+    const [rooms, events] = extremityKeys(extremities.removed);
     parts.push(
       `DELETE FROM forward_extremities f USING unnest(${rooms}::int[], ${events}::bigint[]) AS gone(room_nid, event_nid)
        WHERE f.room_nid = gone.room_nid AND f.event_nid = gone.event_nid`,
     );
   }
   if (extremities?.added.length) {
-    const [rooms, events] = arrays(
-      extremities.added.map((r) => r.roomNid),
-      extremities.added.map((r) => r.eventNid),
-    );
+    const [rooms, events] = extremityKeys(extremities.added);
     parts.push(
       `INSERT INTO forward_extremities (room_nid, event_nid) SELECT * FROM unnest(${rooms}::int[], ${events}::bigint[])`,
     );
