@@ -30,6 +30,7 @@ import {
   consumerAckPending,
   consumerPending,
   dbPoolConnections,
+  embeddedDatabaseHeap,
   JsonLogger,
   TextLogger,
   startProcessMetrics,
@@ -142,7 +143,7 @@ export function loggerFor(config: LatticeConfig): LoggerService {
   return new TextLogger({ logLevels: LOG_LEVELS.slice(LOG_LEVELS.indexOf(config.logging.level)) });
 }
 
-/** Pool use and consumer lag, read when Prometheus scrapes. */
+/** Pool use, the embedded database thread's heap and consumer lag, read when Prometheus scrapes. */
 function observeInfrastructure(db: Database, bus: Bus): () => void {
   const removers = [
     dbPoolConnections.addSource(() =>
@@ -152,6 +153,10 @@ function observeInfrastructure(db: Database, bus: Bus): () => void {
         { labels: { pool: p.pool, state: 'waiting' }, value: p.waiting },
       ]),
     ),
+    embeddedDatabaseHeap.addSource(async () => {
+      const used = await db.threadHeapUsed();
+      return used === undefined ? [] : [{ value: used }];
+    }),
     consumerPending.addSource(async () =>
       (await bus.consumerLag()).map((lag) => ({ labels: lagLabels(lag), value: lag.pending })),
     ),

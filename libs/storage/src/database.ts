@@ -27,6 +27,8 @@ export interface Database {
   sql: SqlExecutor;
   /** Connection pools in use now, for the pool-use metric. */
   poolStats(): PoolStats[];
+  /** Embedded: bytes in use on the database thread's JavaScript heap, for the heap metric; Postgres: none. */
+  threadHeapUsed(): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     prisma,
     sql,
     poolStats: () => [poolStatsOf('embedded', pool)],
+    threadHeapUsed: () => server.heapUsed(),
     close: async () => {
       await autovacuum.stop();
       await prisma.$disconnect();
@@ -145,6 +148,7 @@ function openPostgres(url: string, preparedStatements: boolean): Database {
     prisma,
     sql,
     poolStats: () => [poolStatsOf('prisma', prismaPool), poolStatsOf('sql', pool)],
+    threadHeapUsed: async () => undefined,
     close: async () => {
       await prisma.$disconnect();
       if (!prismaPool.ended) await prismaPool.end();

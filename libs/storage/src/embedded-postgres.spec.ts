@@ -39,6 +39,16 @@ describe('PGlite on its own thread, reached over the Postgres wire protocol', ()
     expect(rows[0].n).toBe(2_000_000);
   });
 
+  it("keeps nothing of the answers it sent on its thread's heap while the connection stays open", async () => {
+    const client = await connected();
+    const before = await server.heapUsed();
+    // 1,000 answers of 100 kB: kept as parsed messages, they would hold about 100 MB of that heap.
+    for (let i = 0; i < 1_000; i++) await client.query(`SELECT repeat('x', 100000) AS body`);
+    const after = await server.heapUsed();
+    await client.end();
+    expect(after - before).toBeLessThan(32 * 1024 * 1024);
+  }, 60_000);
+
   it('rolls back the transaction of a connection that leaves in the middle of it, as Postgres does', async () => {
     const leaving = await connected();
     await leaving.query('BEGIN');

@@ -16,6 +16,8 @@ const MAX_SOCKET_PATH = 107;
 export interface EmbeddedPostgres {
   /** node-pg's connection settings for it. */
   connection: { host: string; port: number; user: string; database: string };
+  /** Bytes in use on the thread's JavaScript heap, which the process's heap metrics (the main thread's) leave out. */
+  heapUsed(): Promise<number>;
   /** Closes PGlite (what the connections left behind is rolled back) and ends the thread. */
   stop(): Promise<void>;
 }
@@ -75,6 +77,7 @@ export async function startEmbeddedPostgres(dataDir: string, settings: string[])
   }
   return {
     connection: { host, port: PORT, user: 'postgres', database: 'postgres' },
+    heapUsed: async () => (await worker.getHeapStatistics()).used_heap_size,
     stop: async () => {
       state = 'stopping';
       worker.postMessage('close');

@@ -131,6 +131,12 @@ export const dbPoolConnections = new SampledGauge(
   ['pool', 'state'],
 );
 
+export const embeddedDatabaseHeap = new SampledGauge(
+  'lattice_embedded_database_heap_bytes',
+  "JavaScript heap in use on the embedded database's thread (PGlite), which Node's heap metrics (the main thread's) leave out",
+  [],
+);
+
 /** Every Lattice metric name (histograms also expose _bucket, _sum and _count), for the dashboard check. */
 export function latticeMetricNames(): string[] {
   return metricsRegistry.getMetricsAsArray().map((m) => m.name);
