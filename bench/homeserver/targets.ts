@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { npmStartSettings, type StartSettings } from '../../tools/start/start-settings';
 import { LocalDeployment, type LocalDeploymentOptions } from '../../tools/services/local-deployment';
 import { createScratchDatabase, dropScratchDatabase, emptyJetStream } from '../../tools/services/scratch-servers';
 
@@ -91,15 +92,10 @@ export function cpuSeconds(pid: number | undefined): number {
  * single process is measured as users run it. LATTICE_BENCH_NODE_FLAGS replaces the flags (empty: none) to measure
  * what they change.
  */
-function startSettings(): { flags: string[]; env: Record<string, string> } {
-  const start = (JSON.parse(readFileSync(join(DIST, '../package.json'), 'utf8')) as { scripts: { start: string } })
-    .scripts.start;
-  const words = start.slice(start.lastIndexOf('&&') + 2).split(' ');
+function startSettings(): StartSettings {
+  const settings = npmStartSettings(join(DIST, '..'));
   const override = process.env.LATTICE_BENCH_NODE_FLAGS;
-  return {
-    flags: override !== undefined ? override.split(' ').filter(Boolean) : words.filter((w) => w.startsWith('--')),
-    env: Object.fromEntries(words.map((w) => /^([A-Z_]+)=(.*)$/.exec(w)?.slice(1)).filter((kv) => kv !== undefined)),
-  };
+  return override !== undefined ? { ...settings, flags: override.split(' ').filter(Boolean) } : settings;
 }
 
 /**
