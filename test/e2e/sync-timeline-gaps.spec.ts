@@ -12,6 +12,12 @@ interface Timeline {
  * server, model TimelineGap): an incremental /sync across it starts its
  * timeline at the gap and says it is limited, so the client pages back
  * rather than joining the events either side into one run.
+ *
+ * The sync worker knows of a gap from the event it heard on output.room
+ * (OutputRoomEvent.gapBefore), which only an event of another server brings:
+ * Complement's TestSyncTimelineGap sends one. Here the gap is written in the
+ * store and the server restarted, so the worker, having heard none of the
+ * range, reads the gap from the store.
  */
 describe('/sync across a timeline gap', () => {
   let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
@@ -39,7 +45,7 @@ describe('/sync across a timeline gap', () => {
     return body.rooms.join[roomId].timeline;
   };
 
-  it('starts an incremental timeline at the gap, limited, leaving out the events before it', async () => {
+  it('starts an incremental timeline at the gap, limited, leaving out the events before it, read from the store', async () => {
     const roomId = (await raw.call(alice, 'POST', '/createRoom', {})).body.room_id as string;
     const since = (await raw.sync(alice)).next_batch;
     await send(roomId, 'before-the-gap');
@@ -48,6 +54,8 @@ describe('/sync across a timeline gap', () => {
     const db = server.app.get<Database>(DATABASE).prisma;
     const row = await db.event.findUniqueOrThrow({ where: { eventId: afterGap } });
     await db.timelineGap.create({ data: { roomNid: row.roomNid, streamPos: row.streamPos! } });
+    await server.close();
+    server = await startEmbeddedServer({}, server.dataDir);
 
     const timeline = await timelineOf(roomId, since);
     expect(timeline.limited).toBe(true);

@@ -23,6 +23,8 @@ export interface OutputRoomEvent {
    * at its position, so a sync worker that heard every event of a range knows which rooms' state changed.
    */
   stateResolved?: true;
+  /** A timeline gap lies before this event (model TimelineGap): its prev events were missing and not fetched. */
+  gapBefore?: true;
 }
 
 /** A per-user stream changed (account data, receipts, to-device inboxes, device lists): wake that user's or room's sync waiters. */

@@ -48,7 +48,14 @@ import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
 import { TypingStore } from './streams/typing-store';
 import { PushEvaluation } from './streams/push-evaluation';
-import { RecentRoomEvents } from './streams/recent-room-events';
+import {
+  changesState,
+  latestGaps,
+  movesMembers,
+  RecentRoomEvents,
+  roomsOf,
+  type RecentRoomEvent,
+} from './streams/recent-room-events';
 import { unreadSection } from './streams/unread-counts';
 import { hiddenByIgnore, inviteFromIgnored } from './streams/ignored-users';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
@@ -234,12 +241,17 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const countsChanged = since
       ? await this.answers.roomsWithNewNotifications(request.userId, from.notifications, current.notifications)
       : new Set<string>();
+    // What happened in the rooms since the token, when this worker heard all of it: then which rooms have events,
+    // gaps, state changes or membership moves is known without asking the store.
+    const heard = since ? this.recent.between(from.events, current.events) : undefined;
     // An incremental sync reads the timelines of the rooms with new events only: one read, the same for every user.
     const withEvents =
       since && !request.fullState
-        ? await this.shared.share(`rooms ${from.events} ${current.events}`, () =>
-            this.reader.roomsWithEvents(from.events, current.events),
-          )
+        ? heard
+          ? roomsOf(heard)
+          : await this.shared.share(`rooms ${from.events} ${current.events}`, () =>
+              this.reader.roomsWithEvents(from.events, current.events),
+            )
         : undefined;
     this.watched.set(
       request.userId,
@@ -264,9 +276,11 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     );
     // The same for every user woken by one event, so read once for all of them.
     const gaps = since
-      ? await this.shared.share(`gaps ${from.events} ${current.events}`, () =>
-          this.reader.latestGaps(from.events, current.events),
-        )
+      ? heard
+        ? latestGaps(heard)
+        : await this.shared.share(`gaps ${from.events} ${current.events}`, () =>
+            this.reader.latestGaps(from.events, current.events),
+          )
       : new Map<string, bigint>();
 
     // Receipts of every joined room in two reads, and the timelines of rooms new to the answer (joined since the token,
@@ -307,7 +321,16 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
           roomSince,
           roomSince ? gaps.get(room.roomId) : undefined,
           current,
-          { accountData, ignored, receipts, fetched, state, countsChanged: countsChanged.has(room.roomId), quiet },
+          {
+            accountData,
+            ignored,
+            receipts,
+            fetched,
+            state,
+            countsChanged: countsChanged.has(room.roomId),
+            quiet,
+            stateUnchanged: heard !== undefined && !changesState(heard, room.roomId),
+          },
         );
         if (built) {
           join[room.roomId] = built.section;
@@ -345,7 +368,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     // once it has, then count them (see addUnreadCounts).
     const [, rest] = await Promise.all([
       this.pushEvaluation.settled(eventsFromOthers(request.userId, join), request.signal),
-      this.beyondRooms(request, join, since, from, current, summaries),
+      this.beyondRooms(request, join, since, from, current, summaries, heard),
     ]);
     const notifications = await this.addUnreadCounts(request, join, current.notifications);
     return {
@@ -372,13 +395,19 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     from: SyncPosition,
     current: SyncPosition,
     summaries: Map<string, RoomSummary> | undefined,
+    heard: RecentRoomEvent[] | undefined,
   ) {
     await this.addSummaries(request.userId, join, summaries);
     const keys = await this.answers.deviceKeyCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
     // client-server-api /sync: device_lists is only given for incremental syncs.
     // Read once for device lists and presence: who joined or left the user's rooms since the token.
-    const moves = since ? await this.answers.membershipChanges(request.userId, from.events, current.events) : undefined;
+    // None moved when every event since was heard and none of them may move a membership.
+    const moves = !since
+      ? undefined
+      : heard && !movesMembers(heard)
+        ? []
+        : await this.answers.membershipChanges(request.userId, from.events, current.events);
     const deviceLists = since
       ? await this.deviceLists.changes(
           request.userId,
@@ -405,7 +434,9 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * user's current join: events from there on are theirs to see, so only a
    * timeline reaching further back is checked event by event. `quiet`:
    * the room is known to have no event in (since, current], so its timeline
-   * is not read; `receipts` are the room's, read with every other room's,
+   * is not read; `stateUnchanged`: no event in that range changed its
+   * state (each was heard, see RecentRoomEvents), so no resolved state is
+   * read; `receipts` are the room's, read with every other room's,
    * and `fetched` and `state`, when given, its timeline (newest first, one
    * more than the limit) and the state before it, read so too. The
    * section's timeline events are left to fillTimelines, which bundles the
@@ -430,6 +461,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       state?: StoredEvent[];
       countsChanged: boolean;
       quiet: boolean;
+      stateUnchanged: boolean;
     },
   ): Promise<TimelineToFill | undefined> {
     const filter = request.filter?.room;
@@ -476,7 +508,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         ? await this.stateBefore(request, roomId, timeline, since, undefined, known.state)
         : [];
     // Only an event of the timeline can bring a state change by resolution: a room without one has none.
-    if (since !== undefined && !request.fullState && timeline.length > 0)
+    if (since !== undefined && !request.fullState && timeline.length > 0 && !known.stateUnchanged)
       state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
     if (
       since !== undefined &&

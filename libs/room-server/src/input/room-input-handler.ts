@@ -607,7 +607,7 @@ export class RoomInputHandler {
         'output.room',
         writes.flatMap(({ head, events }, w) =>
           persisted[w].map(({ eventId, streamPos }, i) => {
-            const { pdu } = events.find((e) => e.eventId === eventId)!;
+            const { pdu, gapBefore } = events.find((e) => e.eventId === eventId)!;
             // State resolution's changes take the write's last position (updateCurrentState).
             const resolvedHere = i === persisted[w].length - 1 ? (resolved[w] ?? []) : [];
             const members = membershipsChangedByResolution(resolvedHere);
@@ -620,6 +620,7 @@ export class RoomInputHandler {
               ...(members.length ? { resolvedMembershipsOf: members } : {}),
               ...(resolvedHere.length ? { stateResolved: true as const } : {}),
               ...(head.partialState ? { partialState: true } : {}),
+              ...(gapBefore ? { gapBefore: true as const } : {}),
             };
           }),
         ),

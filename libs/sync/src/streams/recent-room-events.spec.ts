@@ -1,6 +1,6 @@
 import type { OutputRoomEvent } from '@lattice/contracts';
 import type { Pdu } from '@lattice/protocol';
-import { changesState, movesMembers, RecentRoomEvents, roomsOf } from './recent-room-events';
+import { changesState, latestGaps, movesMembers, RecentRoomEvents, roomsOf } from './recent-room-events';
 
 const event = (streamPos: number, roomId: string, type = 'm.room.message', stateKey?: string): OutputRoomEvent => ({
   roomId,
@@ -48,5 +48,14 @@ describe('RecentRoomEvents', () => {
     recent.remember({ ...event(3, '!c'), stateResolved: true });
     const heard = recent.between(0n, 3n)!;
     expect(['!a', '!b', '!c'].map((roomId) => changesState(heard, roomId))).toEqual([false, true, true]);
+  });
+
+  it('gives the latest timeline gap of each room that has one', () => {
+    const recent = new RecentRoomEvents();
+    recent.remember({ ...event(1, '!a'), gapBefore: true });
+    recent.remember(event(2, '!b'));
+    recent.remember({ ...event(3, '!a'), gapBefore: true });
+    recent.remember(event(4, '!a'));
+    expect(latestGaps(recent.between(0n, 4n)!)).toEqual(new Map([['!a', 3n]]));
   });
 });

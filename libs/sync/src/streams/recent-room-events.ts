@@ -15,6 +15,8 @@ export interface RecentRoomEvent {
   resolvedMembershipsOf?: string[];
   /** State resolution changed the room's state when it came in (OutputRoomEvent.stateResolved). */
   stateResolved?: true;
+  /** A timeline gap lies before it (OutputRoomEvent.gapBefore). */
+  gapBefore?: true;
 }
 
 /** Events remembered at most, the oldest leaving first. */
@@ -50,6 +52,7 @@ export class RecentRoomEvents {
       ...(event.membershipOf !== undefined ? { membershipOf: event.membershipOf } : {}),
       ...(event.resolvedMembershipsOf?.length ? { resolvedMembershipsOf: event.resolvedMembershipsOf } : {}),
       ...(event.stateResolved ? { stateResolved: true as const } : {}),
+      ...(event.gapBefore ? { gapBefore: true as const } : {}),
     });
   }
 
@@ -79,4 +82,11 @@ export function movesMembers(events: RecentRoomEvent[]): boolean {
 /** Whether any of `events` may have changed the room's current state: a state event of its own, or state resolution. */
 export function changesState(events: RecentRoomEvent[], roomId: string): boolean {
   return events.some((e) => e.roomId === roomId && (e.stateKey !== undefined || e.stateResolved === true));
+}
+
+/** The latest timeline gap among `events` of each room that has one, by room ID: what RoomReader.latestGaps reads. */
+export function latestGaps(events: RecentRoomEvent[]): Map<string, bigint> {
+  const gaps = new Map<string, bigint>();
+  for (const e of events) if (e.gapBefore) gaps.set(e.roomId, e.streamPos);
+  return gaps;
 }
