@@ -8,9 +8,13 @@ import type { Pdu } from '@lattice/protocol';
  */
 export interface OutputRoomEvent {
   roomId: string;
+  /** The room's version (its ID), when this server has the room: how the event is redacted. */
+  roomVersion?: string;
   eventId: string;
   streamPos: string;
   pdu: Pdu;
+  /** Sent by a client of ours with a transaction ID: that device's /sync gives it back (unsigned.transaction_id). */
+  txn?: { deviceId: string; txnId: string };
   /** For m.room.member: whose membership changed. */
   membershipOf?: string;
   /** The room was joined with partial state and is not complete yet (its resync is to run). */

@@ -21,9 +21,9 @@ export class CommittedRoomEvents {
   /** Up to `limit` accepted timeline events after `position`, in stream order. */
   async after(position: bigint, limit: number): Promise<OutputRoomEvent[]> {
     const rows = await this.db.$queryRaw<
-      Array<{ event_id: string; stream_pos: bigint; room_id: string; json: string }>
+      Array<{ event_id: string; stream_pos: bigint; room_id: string; room_version: string; json: string }>
     >`
-      SELECT e.event_id, e.stream_pos, r.room_id, j.json
+      SELECT e.event_id, e.stream_pos, r.room_id, r.room_version, j.json
       FROM events e JOIN event_json j ON j.event_nid = e.event_nid JOIN rooms r ON r.room_nid = e.room_nid
       WHERE e.stream_pos > ${position} AND NOT e.is_rejected AND NOT e.is_soft_failed
       ORDER BY e.stream_pos LIMIT ${limit}`;
@@ -31,6 +31,7 @@ export class CommittedRoomEvents {
       const pdu = JSON.parse(row.json) as Pdu;
       return {
         roomId: row.room_id,
+        roomVersion: row.room_version,
         eventId: row.event_id,
         streamPos: BigInt(row.stream_pos).toString(),
         pdu,

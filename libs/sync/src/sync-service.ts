@@ -50,6 +50,7 @@ import { TypingStore } from './streams/typing-store';
 import { PushEvaluation } from './streams/push-evaluation';
 import {
   changesState,
+  heardTimeline,
   latestGaps,
   movesMembers,
   RecentRoomEvents,
@@ -329,7 +330,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
             state,
             countsChanged: countsChanged.has(room.roomId),
             quiet,
-            stateUnchanged: heard !== undefined && !changesState(heard, room.roomId),
+            heard: roomSince ? heard : undefined,
           },
         );
         if (built) {
@@ -434,9 +435,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * user's current join: events from there on are theirs to see, so only a
    * timeline reaching further back is checked event by event. `quiet`:
    * the room is known to have no event in (since, current], so its timeline
-   * is not read; `stateUnchanged`: no event in that range changed its
-   * state (each was heard, see RecentRoomEvents), so no resolved state is
-   * read; `receipts` are the room's, read with every other room's,
+   * is not read; `heard`: every event in that range, when the worker
+   * heard them all (RecentRoomEvents): the timeline is built from them when
+   * it can be, and the resolved state is read only when one of them changed
+   * the room's state; `receipts` are the room's, read with every other room's,
    * and `fetched` and `state`, when given, its timeline (newest first, one
    * more than the limit) and the state before it, read so too. The
    * section's timeline events are left to fillTimelines, which bundles the
@@ -461,7 +463,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       state?: StoredEvent[];
       countsChanged: boolean;
       quiet: boolean;
-      stateUnchanged: boolean;
+      heard: RecentRoomEvent[] | undefined;
     },
   ): Promise<TimelineToFill | undefined> {
     const filter = request.filter?.room;
@@ -472,6 +474,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const fetched = quiet
       ? []
       : (known.fetched ??
+        (known.heard && heardTimeline(known.heard, roomId, after, limit + 1)) ??
         (await this.shared.share(`timeline ${roomId} ${after} ${current.events} ${limit}`, () =>
           this.reader.timeline(roomId, { after, upTo: current.events, limit: limit + 1, backwards: true }),
         )));
@@ -508,7 +511,12 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
         ? await this.stateBefore(request, roomId, timeline, since, undefined, known.state)
         : [];
     // Only an event of the timeline can bring a state change by resolution: a room without one has none.
-    if (since !== undefined && !request.fullState && timeline.length > 0 && !known.stateUnchanged)
+    if (
+      since !== undefined &&
+      !request.fullState &&
+      timeline.length > 0 &&
+      (known.heard === undefined || changesState(known.heard, roomId))
+    )
       state.push(...(await this.resolvedState(request, roomId, timeline, state, since, current)));
     if (
       since !== undefined &&

@@ -607,15 +607,17 @@ export class RoomInputHandler {
         'output.room',
         writes.flatMap(({ head, events }, w) =>
           persisted[w].map(({ eventId, streamPos }, i) => {
-            const { pdu, gapBefore } = events.find((e) => e.eventId === eventId)!;
+            const { pdu, gapBefore, txn } = events.find((e) => e.eventId === eventId)!;
             // State resolution's changes take the write's last position (updateCurrentState).
             const resolvedHere = i === persisted[w].length - 1 ? (resolved[w] ?? []) : [];
             const members = membershipsChangedByResolution(resolvedHere);
             return {
               roomId: head.roomId,
+              roomVersion: head.version.id,
               eventId,
               streamPos: streamPos.toString(),
               pdu,
+              ...(txn ? { txn: { deviceId: txn.deviceId, txnId: txn.txnId } } : {}),
               ...(pdu.type === 'm.room.member' ? { membershipOf: pdu.state_key } : {}),
               ...(members.length ? { resolvedMembershipsOf: members } : {}),
               ...(resolvedHere.length ? { stateResolved: true as const } : {}),

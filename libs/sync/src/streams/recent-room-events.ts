@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { OutputRoomEvent } from '@lattice/contracts';
+import type { Pdu } from '@lattice/protocol';
+import type { StoredEvent } from '@lattice/rooms';
 
 /** What a sync worker remembers of a room event it heard of (output.room). */
 export interface RecentRoomEvent {
@@ -17,12 +19,19 @@ export interface RecentRoomEvent {
   stateResolved?: true;
   /** A timeline gap lies before it (OutputRoomEvent.gapBefore). */
   gapBefore?: true;
+  /** The event itself, kept for the latest KEPT_BODIES positions only: a timeline of those needs no read. */
+  body?: { pdu: Pdu; roomVersion: string; txn?: { deviceId: string; txnId: string } };
 }
 
 /** Events remembered at most, the oldest leaving first. */
 const REMEMBERED = 20_000;
 /** A longer range is read from the store: walking it would cost more than the read. */
 const MAX_RANGE = 2_000n;
+/**
+ * Events whose whole event is kept: the incremental answers an event wakes are built within moments, and
+ * these, at a few hundred bytes to 64 KiB each, are what the worker holds for them.
+ */
+const KEPT_BODIES = 1_000n;
 
 /**
  * The room events this sync worker heard of on output.room, by their
@@ -42,6 +51,8 @@ export class RecentRoomEvents {
     const streamPos = BigInt(event.streamPos);
     if (streamPos <= 0n) return;
     if (this.byPosition.size >= REMEMBERED) this.byPosition.delete(this.byPosition.keys().next().value!);
+    const aged = this.byPosition.get(streamPos - KEPT_BODIES);
+    if (aged) delete aged.body;
     this.byPosition.set(streamPos, {
       roomId: event.roomId,
       eventId: event.eventId,
@@ -53,6 +64,9 @@ export class RecentRoomEvents {
       ...(event.resolvedMembershipsOf?.length ? { resolvedMembershipsOf: event.resolvedMembershipsOf } : {}),
       ...(event.stateResolved ? { stateResolved: true as const } : {}),
       ...(event.gapBefore ? { gapBefore: true as const } : {}),
+      ...(event.roomVersion
+        ? { body: { pdu: event.pdu, roomVersion: event.roomVersion, ...(event.txn ? { txn: event.txn } : {}) } }
+        : {}),
     });
   }
 
@@ -89,4 +103,38 @@ export function latestGaps(events: RecentRoomEvent[]): Map<string, bigint> {
   const gaps = new Map<string, bigint>();
   for (const e of events) if (e.gapBefore) gaps.set(e.roomId, e.streamPos);
   return gaps;
+}
+
+/**
+ * A room's timeline in (after, ...] from `events` (all the room's events of a range heard, see between), newest
+ * first, at most `limit`: what RoomReader.timeline reads backwards. Undefined when the store must say: an event
+ * whose body is no longer kept, a state event (its unsigned.prev_content is the store's), or a redaction (the
+ * store marks what it redacted). An event redacted after the range comes as it was sent, as a client that synced
+ * before the redaction had it; the redaction follows in a later answer.
+ */
+export function heardTimeline(
+  events: RecentRoomEvent[],
+  roomId: string,
+  after: bigint,
+  limit: number,
+): StoredEvent[] | undefined {
+  const timeline: StoredEvent[] = [];
+  for (let i = events.length - 1; i >= 0 && timeline.length < limit; i--) {
+    const e = events[i];
+    if (e.roomId !== roomId || e.streamPos <= after) continue;
+    if (!e.body || e.stateKey !== undefined || e.type === 'm.room.redaction') return undefined;
+    timeline.push({
+      eventId: e.eventId,
+      roomId,
+      roomVersion: e.body.roomVersion,
+      pdu: e.body.pdu,
+      streamPos: e.streamPos,
+      depth: BigInt(e.body.pdu.depth),
+      redactedBy: null,
+      redactedBecause: null,
+      txnId: e.body.txn?.txnId ?? null,
+      senderDeviceId: e.body.txn?.deviceId ?? null,
+    });
+  }
+  return timeline;
 }
