@@ -36,6 +36,7 @@ import {
   ToDeviceInbox,
   ZERO_POSITION,
   type AccountDataEntry,
+  type MembershipChange,
   type SyncFilter,
   type SyncPosition,
 } from '@lattice/streams';
@@ -179,6 +180,26 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     if (seconds >= 0 && seconds < 3600) syncWakeupLatency.observe(seconds);
   }
 
+  /**
+   * Rooms with an event in (after, upTo]: from `heard` (every event of the range, RecentRoomEvents.between) when
+   * the worker heard them all, else one read shared by the answers asking.
+   */
+  roomsWithEvents(after: bigint, upTo: bigint, heard: RecentRoomEvent[] | undefined): Promise<Set<string>> {
+    return heard
+      ? Promise.resolve(roomsOf(heard))
+      : this.shared.share(`rooms ${after} ${upTo}`, () => this.reader.roomsWithEvents(after, upTo));
+  }
+
+  /** Membership events in (after, upTo] of the viewer's rooms: none when `heard` has none that may move one. */
+  membershipChanges(
+    viewer: string,
+    after: bigint,
+    upTo: bigint,
+    heard: RecentRoomEvent[] | undefined,
+  ): Promise<MembershipChange[]> {
+    return heard && !movesMembers(heard) ? Promise.resolve([]) : this.answers.membershipChanges(viewer, after, upTo);
+  }
+
   /** Aborts at shutdown: other long-polls on the sync workers (GET /events) stop waiting with /sync's. */
   get shutdownSignal(): AbortSignal {
     return this.shuttingDown.signal;
@@ -247,13 +268,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const heard = since ? this.recent.between(from.events, current.events) : undefined;
     // An incremental sync reads the timelines of the rooms with new events only: one read, the same for every user.
     const withEvents =
-      since && !request.fullState
-        ? heard
-          ? roomsOf(heard)
-          : await this.shared.share(`rooms ${from.events} ${current.events}`, () =>
-              this.reader.roomsWithEvents(from.events, current.events),
-            )
-        : undefined;
+      since && !request.fullState ? await this.roomsWithEvents(from.events, current.events, heard) : undefined;
     this.watched.set(
       request.userId,
       memberships.filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.roomId),
@@ -403,12 +418,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
     // client-server-api /sync: device_lists is only given for incremental syncs.
     // Read once for device lists and presence: who joined or left the user's rooms since the token.
-    // None moved when every event since was heard and none of them may move a membership.
-    const moves = !since
-      ? undefined
-      : heard && !movesMembers(heard)
-        ? []
-        : await this.answers.membershipChanges(request.userId, from.events, current.events);
+    const moves = since ? await this.membershipChanges(request.userId, from.events, current.events, heard) : undefined;
     const deviceLists = since
       ? await this.deviceLists.changes(
           request.userId,

@@ -3,7 +3,6 @@ import type { JsonObject } from '@lattice/protocol';
 import { PRISMA, type PrismaClient } from '@lattice/storage';
 import { type AccountDataEntry, type SyncPosition } from '@lattice/streams';
 import { KeptKeyCounts } from '../streams/kept-key-counts';
-import { movesMembers } from '../streams/recent-room-events';
 import { SyncService } from '../sync-service';
 import { UNSTABLE_THREADS, type ExtensionScope, type SlidingSyncBody } from './sliding-request';
 import { ThreadUpdates } from './thread-updates';
@@ -78,12 +77,12 @@ export class SlidingExtensions {
           };
           // As in /sync, device list changes only come on an incremental answer.
           if (since) {
-            // No membership moved when this worker heard every event since, none of them one that may move it.
-            const heard = this.sync.recent.between(since.events, current.events);
-            const moves =
-              heard && !movesMembers(heard)
-                ? []
-                : await this.sync.deviceLists.membershipChanges(viewer.userId, since.events, current.events);
+            const moves = await this.sync.membershipChanges(
+              viewer.userId,
+              since.events,
+              current.events,
+              this.sync.recent.between(since.events, current.events),
+            );
             const lists = await this.sync.deviceLists.changes(
               viewer.userId,
               {

@@ -8,7 +8,7 @@ import { clampPosition, formatSyncToken, parseSyncToken, type SyncPosition } fro
 import { SyncService } from '../sync-service';
 import type { ConnectionState, SentRoom } from './connection-state';
 import { ConnectionStore, type ConnectionKey } from './connection-store';
-import { changesState, roomsOf, type RecentRoomEvent } from '../streams/recent-room-events';
+import { changesState, type RecentRoomEvent } from '../streams/recent-room-events';
 import { DirectRoomsCache } from './direct-rooms-cache';
 import { MembershipCache } from './membership-cache';
 import { selectRooms, type ListedRoom } from './room-list';
@@ -136,11 +136,7 @@ export class SlidingSyncService {
       this.sync.accountData.since(userId, since?.accountData ?? 0n, current.accountData),
       filters.some((f) => f.tags || f.not_tags) ? this.roomTags(userId) : new Map<string, string[]>(),
       // Rooms with events since the connection's last answer; a room last sent before that is checked on its own.
-      heard
-        ? roomsOf(heard)
-        : since
-          ? this.sync.reader.roomsWithEvents(since.events, current.events)
-          : new Set<string>(),
+      since ? this.sync.roomsWithEvents(since.events, current.events, heard) : new Set<string>(),
     ]);
     const [ignored, dms] = await Promise.all([
       this.sync.ignoredUsers.ignoredBy(userId, accountData, since?.accountData ?? 0n, current.accountData),
