@@ -11,6 +11,12 @@ describe('the room summary in /sync', () => {
   const summaryOf = async (account: Account, roomId: string, since?: string) =>
     ((await raw.sync(account, since)).rooms?.join?.[roomId] as { summary?: Record<string, unknown> } | undefined)
       ?.summary;
+  let txn = 0;
+  const send = (account: Account, roomId: string, body: string) =>
+    raw.call(account, 'PUT', `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t${++txn}`, {
+      msgtype: 'm.text',
+      body,
+    });
 
   beforeAll(async () => {
     server = await startEmbeddedServer();
@@ -40,5 +46,27 @@ describe('the room summary in /sync', () => {
   it('gives no heroes for a room with a name', async () => {
     const roomId = (await raw.call(alice, 'POST', '/createRoom', { name: 'Named' })).body.room_id as string;
     expect(await summaryOf(alice, roomId)).toEqual({ 'm.joined_member_count': 1, 'm.invited_member_count': 0 });
+  });
+
+  it("follows the room's members and name from one incremental sync to the next", async () => {
+    const roomId = (await raw.call(alice, 'POST', '/createRoom', { preset: 'public_chat' })).body.room_id as string;
+    await send(alice, roomId, 'hello');
+    let since = (await raw.sync(alice)).next_batch;
+    await send(alice, roomId, 'anyone?');
+    expect(await summaryOf(alice, roomId, since)).toEqual({
+      'm.heroes': [],
+      'm.joined_member_count': 1,
+      'm.invited_member_count': 0,
+    });
+    since = (await raw.sync(alice)).next_batch;
+    await raw.call(bob, 'POST', `/join/${encodeURIComponent(roomId)}`, {});
+    expect(await summaryOf(alice, roomId, since)).toEqual({
+      'm.heroes': [bob.userId],
+      'm.joined_member_count': 2,
+      'm.invited_member_count': 0,
+    });
+    since = (await raw.sync(alice)).next_batch;
+    await raw.call(alice, 'PUT', `/rooms/${encodeURIComponent(roomId)}/state/m.room.name/`, { name: 'Named now' });
+    expect(await summaryOf(alice, roomId, since)).toEqual({ 'm.joined_member_count': 2, 'm.invited_member_count': 0 });
   });
 });

@@ -4,8 +4,9 @@ import { SYNC_ROOM_READS, type SyncRoomReads } from '@lattice/rooms';
 import { PRISMA, roomsWithNewNotifications, UnreadCounts, type PrismaClient, type UnreadCount } from '@lattice/storage';
 import { DeviceListReader, type MembershipChange } from '@lattice/streams';
 import { KeptKeyCounts } from './streams/kept-key-counts';
+import { KeptRoomSummaries } from './streams/kept-room-summaries';
 import { TickBatch } from './tick-batch';
-import { heroesFor, SlidingRoomReader, type Hero, type HeroCandidate } from './sliding/sliding-room-reader';
+import { heroesFor, type Hero } from './sliding/sliding-room-reader';
 
 /** Every membership a /sync answer looks at. */
 const ALL_MEMBERSHIPS = ['join', 'invite', 'knock', 'leave', 'ban'];
@@ -23,17 +24,12 @@ export interface RoomSummary {
   heroes?: Hero[];
 }
 
-interface SummaryRead {
-  joined: number;
-  invited: number;
-  heroes?: HeroCandidate[];
-}
-
 /**
  * The per-user reads of a /sync answer, each batched over the answers being
  * built in the same turn (TickBatch): the long-polls one event wakes read
- * their memberships, unread counts, key counts, membership moves and room
- * summaries in one statement each rather than one each. Every read is the
+ * their memberships, unread counts, key counts and membership moves in one
+ * statement each rather than one each; room summaries are kept between
+ * answers (KeptRoomSummaries). Every read is the
  * user's own, with the user's own filters, as if read alone.
  */
 @Injectable()
@@ -41,14 +37,13 @@ export class AnswerReads {
   private readonly userRooms: TickBatch<string, UserRoom[]>;
   private readonly newNotifications: TickBatch<{ userId: string; after: bigint; upTo: bigint }, Set<string>>;
   private readonly unread: TickBatch<{ userId: string; roomIds: string[] }, UnreadCount[]>;
-  private readonly summaries: TickBatch<string, SummaryRead>;
   private readonly keys: TickBatch<{ userId: string; deviceId: string }, DeviceKeyCounts>;
   private readonly moves: TickBatch<{ viewer: string; after: bigint; upTo: bigint }, MembershipChange[]>;
 
   constructor(
     @Inject(PRISMA) db: PrismaClient,
     @Inject(SYNC_ROOM_READS) reader: SyncRoomReads,
-    rooms: SlidingRoomReader,
+    private readonly summaries: KeptRoomSummaries,
     keyCounts: KeptKeyCounts,
     deviceLists: DeviceListReader,
     unreadCounts: UnreadCounts,
@@ -66,12 +61,6 @@ export class AnswerReads {
         const asked = new Set(roomIds);
         return counts.filter((c) => c.userId === userId && asked.has(c.roomId));
       });
-    });
-    this.summaries = new TickBatch(async (asked): Promise<SummaryRead[]> => {
-      const roomIds = [...new Set(asked)];
-      const [counts, named] = await Promise.all([rooms.memberCounts(roomIds), rooms.namedRooms(roomIds)]);
-      const heroes = await rooms.heroCandidates(roomIds.filter((id) => !named.has(id)));
-      return asked.map((id) => ({ ...counts.get(id)!, heroes: heroes.get(id) }));
     });
     this.keys = new TickBatch((devices) => keyCounts.countsOf(devices));
     this.moves = new TickBatch((ranges) => deviceLists.membershipChangesOf(ranges));
@@ -91,9 +80,9 @@ export class AnswerReads {
     return this.unread.read({ userId, roomIds });
   }
 
-  /** Member counts of rooms, and heroes for this user of those without a name or alias. */
-  async roomSummaries(userId: string, roomIds: string[]): Promise<Map<string, RoomSummary>> {
-    const read = await Promise.all(roomIds.map((id) => this.summaries.read(id)));
+  /** Member counts of rooms as of `upTo` or later, and heroes for this user of those without a name or alias. */
+  async roomSummaries(userId: string, roomIds: string[], upTo: bigint): Promise<Map<string, RoomSummary>> {
+    const read = await this.summaries.of(roomIds, upTo);
     return new Map(
       read.map(({ joined, invited, heroes }, i) => [
         roomIds[i],

@@ -413,7 +413,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     summaries: Map<string, RoomSummary> | undefined,
     heard: RecentRoomEvent[] | undefined,
   ) {
-    await this.addSummaries(request.userId, join, summaries);
+    await this.addSummaries(request.userId, join, current.events, summaries);
     const keys = await this.answers.deviceKeyCounts(request.userId, request.deviceId);
     const toDevice = await this.toDevice.collect(request.userId, request.deviceId, since?.toDevice, current.toDevice);
     // client-server-api /sync: device_lists is only given for incremental syncs.
@@ -608,7 +608,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     await mapConcurrently(chunks, CHUNKS_AT_ONCE, async (chunk) => {
       const [read, summarised] = await Promise.all([
         this.reader.latestTimelines(chunk, upTo, limit + 1),
-        summaries && this.answers.roomSummaries(request.userId, chunk),
+        summaries && this.answers.roomSummaries(request.userId, chunk, upTo),
       ]);
       // Their state sections start where their timelines do.
       for (const [roomId, state] of await this.statesBefore(request, read, limit, upTo)) states.set(roomId, state);
@@ -652,11 +652,13 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   private async addSummaries(
     userId: string,
     join: Record<string, JoinedRoom>,
+    upTo: bigint,
     read: Map<string, RoomSummary> | undefined,
   ): Promise<void> {
     const roomIds = Object.keys(join);
     if (roomIds.length === 0) return;
-    for (const [roomId, { joined, invited, heroes }] of read ?? (await this.answers.roomSummaries(userId, roomIds))) {
+    for (const [roomId, { joined, invited, heroes }] of read ??
+      (await this.answers.roomSummaries(userId, roomIds, upTo))) {
       if (!(roomId in join)) continue;
       join[roomId].summary = {
         ...(heroes ? { 'm.heroes': heroes.map((h) => h.user_id) } : {}),

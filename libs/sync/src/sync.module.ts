@@ -23,6 +23,7 @@ import { ThreadUpdatesController } from './sliding/thread-updates.controller';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
 import { KeptKeyCounts } from './streams/kept-key-counts';
 import { PushEvaluation } from './streams/push-evaluation';
+import { KeptRoomSummaries } from './streams/kept-room-summaries';
 import { RecentRoomEvents } from './streams/recent-room-events';
 import { TypingStore } from './streams/typing-store';
 import { SyncService } from './sync-service';
@@ -55,6 +56,7 @@ const PRESENCE_TRACKER: Provider = {
     SyncService,
     AnswerReads,
     KeptKeyCounts,
+    KeptRoomSummaries,
     PushEvaluation,
     RecentRoomEvents,
     FilterLoader,

@@ -138,3 +138,14 @@ export function heardTimeline(
   }
   return timeline;
 }
+
+/**
+ * The rooms among `events` whose summary may have changed: a state event of their own or state resolution
+ * (their current state), or a redaction (the content of a state event in it).
+ */
+export function roomsWithSummaryChanges(events: RecentRoomEvent[]): Set<string> {
+  const rooms = new Set<string>();
+  for (const e of events)
+    if (e.stateKey !== undefined || e.stateResolved === true || e.type === 'm.room.redaction') rooms.add(e.roomId);
+  return rooms;
+}
