@@ -1,21 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DeviceKeyCounts } from '@lattice/accounts';
-import { SYNC_ROOM_READS, type SyncRoomReads } from '@lattice/rooms';
 import { PRISMA, roomsWithNewNotifications, UnreadCounts, type PrismaClient, type UnreadCount } from '@lattice/storage';
 import { DeviceListReader, type MembershipChange } from '@lattice/streams';
 import { KeptKeyCounts } from './streams/kept-key-counts';
 import { KeptRoomSummaries } from './streams/kept-room-summaries';
+import { KeptUserRooms, type UserRoom } from './streams/kept-user-rooms';
 import { TickBatch } from './tick-batch';
 import { heroesFor, type Hero } from './sliding/sliding-room-reader';
-
-/** Every membership a /sync answer looks at. */
-const ALL_MEMBERSHIPS = ['join', 'invite', 'knock', 'leave', 'ban'];
-
-export interface UserRoom {
-  roomId: string;
-  membership: string;
-  streamPos: bigint;
-}
 
 export interface RoomSummary {
   joined: number;
@@ -27,14 +18,13 @@ export interface RoomSummary {
 /**
  * The per-user reads of a /sync answer, each batched over the answers being
  * built in the same turn (TickBatch): the long-polls one event wakes read
- * their memberships, unread counts, key counts and membership moves in one
- * statement each rather than one each; room summaries are kept between
- * answers (KeptRoomSummaries). Every read is the
+ * their unread counts, key counts and membership moves in one statement
+ * each rather than one each. Their rooms and the rooms' summaries are kept
+ * between answers (KeptUserRooms, KeptRoomSummaries). Every read is the
  * user's own, with the user's own filters, as if read alone.
  */
 @Injectable()
 export class AnswerReads {
-  private readonly userRooms: TickBatch<string, UserRoom[]>;
   private readonly newNotifications: TickBatch<{ userId: string; after: bigint; upTo: bigint }, Set<string>>;
   private readonly unread: TickBatch<{ userId: string; roomIds: string[] }, UnreadCount[]>;
   private readonly keys: TickBatch<{ userId: string; deviceId: string }, DeviceKeyCounts>;
@@ -42,16 +32,12 @@ export class AnswerReads {
 
   constructor(
     @Inject(PRISMA) db: PrismaClient,
-    @Inject(SYNC_ROOM_READS) reader: SyncRoomReads,
+    private readonly userRooms: KeptUserRooms,
     private readonly summaries: KeptRoomSummaries,
     keyCounts: KeptKeyCounts,
     deviceLists: DeviceListReader,
     unreadCounts: UnreadCounts,
   ) {
-    this.userRooms = new TickBatch(async (userIds) => {
-      const read = await reader.roomsOfUsers(userIds, ALL_MEMBERSHIPS);
-      return userIds.map((id) => read.get(id)!);
-    });
     this.newNotifications = new TickBatch((ranges) => roomsWithNewNotifications(db, ranges));
     this.unread = new TickBatch(async (asks) => {
       const counts = await unreadCounts.ofRooms(
@@ -66,9 +52,12 @@ export class AnswerReads {
     this.moves = new TickBatch((ranges) => deviceLists.membershipChangesOf(ranges));
   }
 
-  /** The user's rooms of every membership (local and of other servers' invites and knocks), ordered by room ID. */
-  roomsOfUser(userId: string): Promise<UserRoom[]> {
-    return this.userRooms.read(userId);
+  /**
+   * The user's rooms of every membership (local and of other servers' invites and knocks) as of `upTo` or later,
+   * ordered by room ID; `initial`: for an initial sync.
+   */
+  roomsOfUser(userId: string, upTo: bigint, initial: boolean): Promise<UserRoom[]> {
+    return this.userRooms.roomsOf(userId, upTo, initial);
   }
 
   /** Rooms where notification rows for the user were written in (after, upTo] of the notifications stream. */

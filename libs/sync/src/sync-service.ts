@@ -258,7 +258,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const knock: SyncRooms['knock'] = {};
     // One read at a time per answer: under fan-out twenty answers are built at once, and reads side by side would
     // only queue for the database's connections ahead of the sends.
-    const memberships = await this.answers.roomsOfUser(request.userId);
+    const memberships = await this.answers.roomsOfUser(request.userId, current.events, since === undefined);
     const accountEntries = await this.accountData.since(request.userId, from.accountData, current.accountData);
     const countsChanged = since
       ? await this.answers.roomsWithNewNotifications(request.userId, from.notifications, current.notifications)

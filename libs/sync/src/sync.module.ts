@@ -24,6 +24,7 @@ import { IgnoredUsersCache } from './streams/ignored-users-cache';
 import { KeptKeyCounts } from './streams/kept-key-counts';
 import { PushEvaluation } from './streams/push-evaluation';
 import { KeptRoomSummaries } from './streams/kept-room-summaries';
+import { KeptUserRooms } from './streams/kept-user-rooms';
 import { RecentRoomEvents } from './streams/recent-room-events';
 import { TypingStore } from './streams/typing-store';
 import { SyncService } from './sync-service';
@@ -57,6 +58,7 @@ const PRESENCE_TRACKER: Provider = {
     AnswerReads,
     KeptKeyCounts,
     KeptRoomSummaries,
+    KeptUserRooms,
     PushEvaluation,
     RecentRoomEvents,
     FilterLoader,
