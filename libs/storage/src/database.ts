@@ -7,7 +7,12 @@ import { migrate } from './migrate';
 import { startAutovacuum } from './embedded-autovacuum';
 import { initialiseEmbeddedDataDir } from './embedded-initdb';
 import { startEmbeddedPostgres } from './embedded-postgres';
-import { prepareStatements, ScriptStatements } from './prepared-statements';
+import {
+  PREPARED_PER_CONNECTION,
+  PREPARED_PER_POSTGRES_CONNECTION,
+  prepareStatements,
+  ScriptStatements,
+} from './prepared-statements';
 import { releaseQueryCompilerSource } from './release-query-compiler-source';
 import type { ScriptStatement, SqlExecutor, SqlTransaction } from './sql-executor';
 
@@ -91,7 +96,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   await initialiseEmbeddedDataDir(dataDir);
   const server = await startEmbeddedPostgres(dataDir, EMBEDDED_SETTINGS);
   const pool = new Pool({ ...server.connection, max: 1, idleTimeoutMillis: 0 });
-  prepareStatements(pool);
+  prepareStatements(pool, PREPARED_PER_CONNECTION);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   // One process owns the data folder, so there is nobody to race (and a lock would need a second connection).
   const sql = poolExecutor(pool, (fn) => fn(), new ScriptStatements(true));
@@ -122,6 +127,7 @@ function openPostgres(url: string, preparedStatements: boolean): Database {
   const pool = new Pool({ connectionString: url, max: 4, options: NO_JIT });
   // Our own pool for Prisma (the adapter would otherwise make one we cannot see), so its use can be measured.
   const prismaPool = new Pool({ connectionString: url, options: NO_JIT });
+  if (preparedStatements) for (const p of [pool, prismaPool]) prepareStatements(p, PREPARED_PER_POSTGRES_CONNECTION);
   const prisma = new PrismaClient({ adapter: new PrismaPg(prismaPool) });
   const sql = poolExecutor(
     pool,

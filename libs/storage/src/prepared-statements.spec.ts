@@ -20,8 +20,15 @@ describe('prepared statements of the embedded database', () => {
   });
 
   it("prepares Prisma's statements too", async () => {
-    await db.prisma.$queryRawUnsafe('SELECT count(*)::int AS rooms FROM rooms WHERE room_id <> $1', '!none');
-    expect(await prepared('SELECT count(*)::int AS rooms FROM rooms WHERE room_id <> $1')).toHaveLength(1);
+    const text = 'SELECT count(*)::int AS rooms FROM rooms WHERE room_id <> $1';
+    for (let run = 0; run < 2; run++) await db.prisma.$queryRawUnsafe(text, '!none');
+    expect(await prepared(text)).toHaveLength(1);
+  });
+
+  it('runs a statement seen once unnamed: it may never run again, and would hold memory for nothing', async () => {
+    const text = 'SELECT $1::int * 2 AS twice';
+    expect(await db.sql.query(text, [4])).toEqual([{ twice: 8 }]);
+    expect(await prepared(text)).toEqual([]);
   });
 
   it('runs a statement without parameters unnamed (it may be several statements)', async () => {

@@ -2,33 +2,48 @@ import type { Pool, PoolClient } from 'pg';
 import { literal, withLiterals } from './sql-literals';
 
 /**
- * Distinct statement texts a connection prepares at most: each prepared statement holds its parse tree and plans in
- * the server's memory for as long as the connection lives, and a text that changes with its input (a list of
- * literals, a number of parameters) would otherwise add one per variant. Past the limit, texts run unnamed.
+ * Distinct statement texts a connection of the embedded database prepares at most: each prepared statement holds
+ * its parse tree and plans in the server's memory for as long as the connection lives (about 64 KB for a statement
+ * of a few CTEs with its generic plan, measured on Postgres 15). Past the limit, texts run unnamed.
  */
 export const PREPARED_PER_CONNECTION = 1_000;
+/**
+ * The same for a Postgres connection: a deployment has many (every process has its pools), so each holds at most
+ * ~6 MB of statements.
+ */
+export const PREPARED_PER_POSTGRES_CONNECTION = 100;
+/** Texts run once a connection remembers at most, to name them on their second run; past it, it starts again. */
+const SEEN_ONCE = 1_000;
 
 type Query = (...args: unknown[]) => unknown;
 
 /**
- * Has the pool's connections name every statement with parameters they run: the server then parses it once per
- * connection, and plans it as Postgres plans a prepared statement (custom plans for its first runs, then a
- * generic one when that costs no more), rather than parsing and planning it at every run. For the embedded
- * database only (database.ts): PGlite does that work on one thread in WebAssembly compiled by V8's baseline
- * compiler, where it cost about as much as the statements' execution (fan-out bench, embedded: 2.6-2.8 ms of CPU
- * per event against 3.6-3.9 unnamed). On Postgres a pooler in transaction mode (PgBouncer before 1.21) would hand
- * a named statement to a session that never prepared it.
+ * Has the pool's connections name every statement with parameters they run more than once: the server then parses
+ * it once per connection, and plans it as Postgres plans a prepared statement (custom plans for its first runs,
+ * then a generic one when that costs no more), rather than parsing and planning it at every run. A text run once (a
+ * start-up read, a list of a size not seen again) is not named, so it holds no memory. PGlite does that work on one
+ * thread in WebAssembly compiled by V8's baseline compiler, where it cost about as much as the statements'
+ * execution (fan-out bench, embedded: 2.6-2.8 ms of CPU per event against 3.6-3.9 unnamed); Postgres spent half
+ * its CPU on it under the same load (services mode: 1.5 ms of Postgres CPU per event against 2.9 unnamed; the
+ * single process: 0.6 against 0.9-1.0). Not behind a pooler in transaction mode (PgBouncer before 1.21), which
+ * would hand a named statement to a session that never prepared it: `database.preparedStatements: false`.
  */
-export function prepareStatements(pool: Pool): void {
+export function prepareStatements(pool: Pool, most: number): void {
   pool.on('connect', (client: PoolClient) => {
     const names = new Map<string, string>();
+    let seen = new Set<string>();
     const run = client.query.bind(client) as Query;
     const nameOf = (text: string): string | undefined => {
       let name = names.get(text);
-      if (name === undefined && names.size < PREPARED_PER_CONNECTION) {
-        name = `lattice_${names.size}`;
-        names.set(text, name);
+      if (name !== undefined || names.size >= most) return name;
+      if (!seen.has(text)) {
+        if (seen.size >= SEEN_ONCE) seen = new Set();
+        seen.add(text);
+        return undefined;
       }
+      seen.delete(text);
+      name = `lattice_${names.size}`;
+      names.set(text, name);
       return name;
     };
     (client as unknown as { query: Query }).query = (config: unknown, values?: unknown, callback?: unknown) => {
