@@ -218,9 +218,10 @@ export const configSchema = z.object({
         kind: z.literal('postgres'),
         url: z.string().min(1),
         /**
-         * The room-server's writes run as statements each connection prepared (SQL PREPARE and EXECUTE). Off
-         * behind a pooler in transaction mode (PgBouncer's default), which may run an EXECUTE on a connection
-         * that never prepared its statement.
+         * Each connection prepares the statements it runs more than once (named at the protocol level), and the
+         * room-server's writes run as statements it prepared (SQL PREPARE and EXECUTE). Off behind a pooler in
+         * transaction mode (PgBouncer's default), which may run a named statement on a connection that never
+         * prepared it.
          */
         preparedStatements: z.boolean().default(true),
       }),
