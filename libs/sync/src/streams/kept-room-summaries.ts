@@ -19,7 +19,8 @@ const KEPT = 20_000;
  * each message wakes every member, and every answer carries the summary of the room. A kept summary is tied to the
  * events position it is current to, and is used for a later position only when this worker heard every event in
  * between (RecentRoomEvents) and none of them may have changed it (roomsWithSummaryChanges); otherwise it is read
- * again.
+ * again. The completion of a room joined with partial state, which brings the members the room lacked, takes a
+ * position of its own that output.room never announces, so a range over it is read again too.
  * The store's summary is current, not of a position, so one kept for a later position serves an earlier one too.
  */
 @Injectable()

@@ -21,7 +21,9 @@ const KEPT = 50_000;
  * A kept list is tied to the events position it is current to, and is used for a later position only when this
  * worker heard every event in between (RecentRoomEvents) and none of them moved the user's membership: a membership
  * is an event of its room, and so is another server's invite or knock (announced at an events position of its own).
- * Otherwise it is read again. The store's list is current, not of a position, so one kept for a later position
+ * Otherwise it is read again: so too across the completion of a room joined with partial state, which gives its
+ * local members' memberships a position of its own, announced on output.roomStateCompleted and not on output.room,
+ * so a range over it was never heard. The store's list is current, not of a position, so one kept for a later position
  * serves an earlier one too. An initial sync always reads it: a room purged after everyone left has no events to say
  * so, and only an initial sync lists rooms left long ago.
  */
