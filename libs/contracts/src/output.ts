@@ -29,6 +29,12 @@ export interface OutputRoomEvent {
   stateResolved?: true;
   /** A timeline gap lies before this event (model TimelineGap): its prev events were missing and not fetched. */
   gapBefore?: true;
+  /**
+   * The room's current state snapshot once the write this event came in committed (rooms.state_snapshot_nid).
+   * Every change of the room's current state moves it, so what was read of the current state at this snapshot
+   * still holds for the event (the push service's room context).
+   */
+  stateSnapshot?: string;
 }
 
 /** A per-user stream changed (account data, receipts, to-device inboxes, device lists): wake that user's or room's sync waiters. */

@@ -22,6 +22,7 @@ import {
   type PrismaClient,
   type PositionCache,
 } from '@lattice/storage';
+import { KeptRoomPushContexts } from './kept-room-push-contexts';
 import { RoomPushContextReader } from './room-push-context';
 
 /**
@@ -79,6 +80,7 @@ export class NotificationRecorder {
     @Inject(POSITION_CACHE) private readonly positions: PositionCache,
     @Inject(BUS) private readonly bus: Bus,
     private readonly rooms: RoomPushContextReader,
+    private readonly contexts: KeptRoomPushContexts,
     private readonly foreground: ForegroundWork,
   ) {
     this.rowsPerStatement = database.kind === 'embedded' ? 50 : 500;
@@ -147,10 +149,13 @@ export class NotificationRecorder {
     }
   }
 
-  /** The room's events that notify someone; the room's rules are read once for all of them. */
+  /**
+   * The room's events that notify someone; the room's context is had once for all of them, as of the last one's state
+   * (the current state, when it was read).
+   */
   private async evaluateRoom(roomId: string, events: OutputRoomEvent[]): Promise<EvaluatedEvent[]> {
     await this.foreground.awaitedTurn();
-    const room = await this.rooms.read(roomId);
+    const room = await this.contexts.contextOf(roomId, events[events.length - 1].stateSnapshot);
     const displayNames = new Map<string, string | undefined>();
     const evaluated: EvaluatedEvent[] = [];
     for (const event of events) {

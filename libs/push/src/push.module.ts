@@ -2,6 +2,7 @@ import { Inject, Module, type OnModuleInit } from '@nestjs/common';
 import { BUS, type Bus } from '@lattice/bus';
 import { LATTICE_CONFIG, type LatticeConfig } from '@lattice/config';
 import { CommittedRoomEvents } from '@lattice/rooms';
+import { KeptRoomPushContexts } from './kept-room-push-contexts';
 import { NotificationRecorder } from './notification-recorder';
 import { PushCatchUp } from './push-catch-up';
 import { PushGatewayClient } from './push-gateway-client';
@@ -20,6 +21,7 @@ export const PUSH_CONSUMER = 'push';
 @Module({
   providers: [
     RoomPushContextReader,
+    KeptRoomPushContexts,
     NotificationRecorder,
     PushGatewayClient,
     PusherDelivery,

@@ -4,6 +4,8 @@ import { PRISMA, type PrismaClient } from '@lattice/storage';
 
 /** What evaluating an event needs of its room, read once per event. */
 export interface RoomPushContext {
+  /** The room's current state snapshot it was read at (rooms.state_snapshot_nid), if the room has one. */
+  snapshot?: string;
   /** Everyone joined, local or not: room_member_count. */
   memberCount: number;
   /** The room's m.room.power_levels content, or undefined before there is one. */
@@ -30,6 +32,7 @@ export class RoomPushContextReader {
     // room (a scan of 10,000 members per batch of events otherwise).
     const [row] = await this.db.$queryRawUnsafe<
       Array<{
+        snapshot: bigint | null;
         member_count: number;
         power_levels: string | null;
         custom_users: string[];
@@ -44,7 +47,8 @@ export class RoomPushContextReader {
                  AND EXISTS (SELECT 1 FROM current_state cs
                               WHERE cs.user_id = ad.user_id AND cs.membership = 'join'
                                 AND cs.room_nid = (SELECT room_nid FROM room)))
-       SELECT (SELECT count(*)::int FROM current_state cs
+       SELECT (SELECT state_snapshot_nid FROM rooms WHERE room_id = $1) AS snapshot,
+              (SELECT count(*)::int FROM current_state cs
                 WHERE cs.room_nid = (SELECT room_nid FROM room) AND cs.membership = 'join') AS member_count,
               (SELECT ej.json
                  FROM current_state cs
@@ -58,6 +62,7 @@ export class RoomPushContextReader {
       roomId,
     );
     return {
+      ...(row?.snapshot != null ? { snapshot: String(row.snapshot) } : {}),
       memberCount: row?.member_count ?? 0,
       powerLevels:
         row?.power_levels == null

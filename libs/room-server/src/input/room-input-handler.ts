@@ -623,6 +623,7 @@ export class RoomInputHandler {
               ...(resolvedHere.length ? { stateResolved: true as const } : {}),
               ...(head.partialState ? { partialState: true } : {}),
               ...(gapBefore ? { gapBefore: true as const } : {}),
+              ...(head.snapshotNid !== null ? { stateSnapshot: head.snapshotNid.toString() } : {}),
             };
           }),
         ),
