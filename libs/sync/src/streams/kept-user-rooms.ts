@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SYNC_ROOM_READS, type SyncRoomReads } from '@lattice/rooms';
 import { TickBatch } from '../tick-batch';
+import { HeardKeptValues } from './heard-kept-values';
 import { RecentRoomEvents, usersWithMembershipChanges } from './recent-room-events';
 
 /** One of a user's rooms, as /sync sees it. */
@@ -17,25 +18,21 @@ const ALL_MEMBERSHIPS = ['join', 'invite', 'knock', 'leave', 'ban'];
 const KEPT = 50_000;
 
 /**
- * Each user's rooms, of every membership, kept between their incremental answers instead of read for every one.
- * A kept list is tied to the events position it is current to, and is used for a later position only when this
- * worker heard every event in between (RecentRoomEvents) and none of them moved the user's membership: a membership
- * is an event of its room, and so is another server's invite or knock (announced at an events position of its own).
- * Otherwise it is read again: so too across the completion of a room joined with partial state, which gives its
- * local members' memberships a position of its own, announced on output.roomStateCompleted and not on output.room,
- * so a range over it was never heard. The store's list is current, not of a position, so one kept for a later position
- * serves an earlier one too. An initial sync always reads it: a room purged after everyone left has no events to say
- * so, and only an initial sync lists rooms left long ago.
+ * Each user's rooms, of every membership, kept between their incremental answers instead of read for every one
+ * (HeardKeptValues): read again once an event heard since moved the user's membership. Another server's invite or
+ * knock is announced on output.room at a position of its own, so it counts. A room joined with partial state gives
+ * its local members' memberships a position of its own when it completes, announced on output.roomStateCompleted
+ * and not on output.room, so a range over it was never heard and the list is read again. An initial sync always
+ * reads it: a room purged after everyone left has no event to say so, and only an initial sync lists rooms left
+ * long ago.
  */
 @Injectable()
 export class KeptUserRooms {
-  private readonly kept = new Map<string, { rooms: UserRoom[]; at: bigint }>();
+  private readonly kept: HeardKeptValues<UserRoom[]>;
   private readonly reads: TickBatch<string, UserRoom[]>;
 
-  constructor(
-    @Inject(SYNC_ROOM_READS) reader: SyncRoomReads,
-    private readonly recent: RecentRoomEvents,
-  ) {
+  constructor(@Inject(SYNC_ROOM_READS) reader: SyncRoomReads, recent: RecentRoomEvents) {
+    this.kept = new HeardKeptValues(recent, KEPT, usersWithMembershipChanges);
     this.reads = new TickBatch(async (userIds) => {
       const read = await reader.roomsOfUsers(userIds, ALL_MEMBERSHIPS);
       return userIds.map((id) => read.get(id)!);
@@ -44,23 +41,10 @@ export class KeptUserRooms {
 
   /** The user's rooms as of `upTo` or later, ordered by room ID; `initial`: for an initial sync. */
   async roomsOf(userId: string, upTo: bigint, initial: boolean): Promise<UserRoom[]> {
-    const entry = initial ? undefined : this.kept.get(userId);
-    if (entry && entry.at < upTo) {
-      const heard = this.recent.between(entry.at, upTo);
-      if (heard && !usersWithMembershipChanges(heard).has(userId)) entry.at = upTo;
-    }
-    if (entry && entry.at >= upTo) {
-      this.keep(userId, entry);
-      return entry.rooms;
-    }
+    const kept = initial ? undefined : this.kept.get(userId, upTo);
+    if (kept) return kept;
     const rooms = await this.reads.read(userId);
-    this.keep(userId, { rooms, at: upTo });
+    this.kept.set(userId, rooms, upTo);
     return rooms;
-  }
-
-  private keep(userId: string, entry: { rooms: UserRoom[]; at: bigint }): void {
-    this.kept.delete(userId);
-    if (this.kept.size >= KEPT) this.kept.delete(this.kept.keys().next().value!);
-    this.kept.set(userId, entry);
   }
 }
