@@ -150,8 +150,8 @@ export class NotificationRecorder {
   }
 
   /**
-   * The room's events that notify someone; the room's context is had once for all of them, as of the last one's state
-   * (the current state, when it was read).
+   * The room's events that notify someone. The room's context is taken once for all of them, as of the last one's
+   * state snapshot (KeptRoomPushContexts), or read from the current state.
    */
   private async evaluateRoom(roomId: string, events: OutputRoomEvent[]): Promise<EvaluatedEvent[]> {
     await this.foreground.awaitedTurn();
