@@ -39,7 +39,7 @@ export class RoomPushContextReader {
         custom_rules: string[];
       }>
     >(
-      `WITH room AS (SELECT room_nid FROM rooms WHERE room_id = $1),
+      `WITH room AS (SELECT room_nid, state_snapshot_nid FROM rooms WHERE room_id = $1),
             custom AS (
               SELECT ad.user_id, ad.content
                 FROM account_data ad
@@ -47,7 +47,7 @@ export class RoomPushContextReader {
                  AND EXISTS (SELECT 1 FROM current_state cs
                               WHERE cs.user_id = ad.user_id AND cs.membership = 'join'
                                 AND cs.room_nid = (SELECT room_nid FROM room)))
-       SELECT (SELECT state_snapshot_nid FROM rooms WHERE room_id = $1) AS snapshot,
+       SELECT (SELECT state_snapshot_nid FROM room) AS snapshot,
               (SELECT count(*)::int FROM current_state cs
                 WHERE cs.room_nid = (SELECT room_nid FROM room) AND cs.membership = 'join') AS member_count,
               (SELECT ej.json

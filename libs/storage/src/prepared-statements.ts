@@ -2,9 +2,10 @@ import type { Pool, PoolClient } from 'pg';
 import { literal, withLiterals } from './sql-literals';
 
 /**
- * Distinct statement texts a connection of the embedded database prepares at most: each prepared statement holds
- * its parse tree and plans in the server's memory for as long as the connection lives (about 64 KB for a statement
- * of a few CTEs with its generic plan, measured on Postgres 15). Past the limit, texts run unnamed.
+ * Distinct statement texts a connection of the embedded database prepares at most, and the room-server's scripts on
+ * either database (ScriptStatements): each prepared statement holds its parse tree and plans in the server's memory
+ * for as long as the connection lives (about 64 KB for a statement of a few CTEs with its generic plan, measured on
+ * Postgres 15). Past the limit, texts run unnamed.
  */
 export const PREPARED_PER_CONNECTION = 1_000;
 /**

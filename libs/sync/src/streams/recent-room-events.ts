@@ -150,12 +150,14 @@ export function roomsWithSummaryChanges(events: RecentRoomEvent[]): Set<string> 
   return rooms;
 }
 
-/** The users whose membership any of `events` may have moved: its own, or one state resolution changed. */
+/**
+ * The users whose membership any of `events` may have moved: its own (`membershipOf`, which the room-server and
+ * out-of-band memberships set on every m.room.member event), or one state resolution changed.
+ */
 export function usersWithMembershipChanges(events: RecentRoomEvent[]): Set<string> {
   const users = new Set<string>();
   for (const e of events) {
     if (e.membershipOf !== undefined) users.add(e.membershipOf);
-    if (e.type === 'm.room.member' && e.stateKey !== undefined) users.add(e.stateKey);
     for (const userId of e.resolvedMembershipsOf ?? []) users.add(userId);
   }
   return users;
