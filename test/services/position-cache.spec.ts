@@ -6,6 +6,7 @@ import {
   databaseIdentity,
   type Database,
 } from '../../libs/storage/src';
+import { Redis } from 'ioredis';
 import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
 import { servicesEnv } from '../support/services-env';
 
@@ -44,6 +45,30 @@ describe('Redis position cache', () => {
       await otherCache.close();
       await other.close();
       await dropScratchDatabase(otherUrl);
+    }
+  });
+
+  it('raises several streams at once, none of them back', async () => {
+    await cache.advance('presence', 30n);
+    await cache.advanceAll({ presence: 20n, to_device: 40n });
+    expect(await cache.read()).toMatchObject({ presence: 30n, to_device: 40n });
+  });
+
+  it('answers the reads asked in one turn with one read of Redis', async () => {
+    await cache.advance('device_lists', 77n);
+    const redis = new Redis(env.redisUrl);
+    const hgetalls = async () => Number(/cmdstat_hgetall:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+    try {
+      const before = await hgetalls();
+      const [first, second, third] = await Promise.all([cache.read(), cache.read(), cache.read()]);
+      expect(first.device_lists).toBe(77n);
+      expect(second).toBe(first);
+      expect(third).toBe(first);
+      expect(await hgetalls()).toBe(before + 1);
+      await cache.read();
+      expect(await hgetalls()).toBe(before + 2);
+    } finally {
+      redis.disconnect();
     }
   });
 

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderNginxConfig, type HttpService, type Upstreams } from '@lattice/routing';
@@ -11,7 +11,7 @@ export interface ServiceProcess {
   port: number;
   child?: ChildProcess;
   /** Its last lines of output: what a process that exits says about why. */
-  lastLines?: string[];
+  lastLines(): string[];
 }
 
 export interface LocalDeploymentOptions {
@@ -31,8 +31,16 @@ export interface LocalDeploymentOptions {
   replicas?: Partial<Record<ServiceProcess['app'], number>>;
   /** Environment every process gets on top of this one's (e.g. LATTICE_OUTBOUND_ALLOW_RANGES for a push gateway on loopback). */
   env?: Record<string, string>;
+  /**
+   * Where the processes' output lines go. Without it, each process writes to a file of its own in the
+   * deployment's folder rather than through a pipe this process reads: a busy deployment writes a line per
+   * request, and reading them would take CPU from the load a bench runs beside it.
+   */
   log?: (line: string) => void;
 }
+
+/** Lines of output kept to explain a process's exit. */
+const LAST_LINES = 10;
 
 /** The shape of the local services mode: 2 client-api, 2 sync and 2 push workers (nginx in front of the HTTP ones), one of each other service. */
 const LAYOUT: Array<[ServiceProcess['app'], number]> = [
@@ -61,7 +69,7 @@ export class LocalDeployment {
     for (const [app, usual] of LAYOUT) {
       const count = options.replicas?.[app] ?? usual;
       for (let i = 1; i <= count; i++)
-        this.processes.push({ name: count > 1 ? `${app}-${i}` : app, app, port: port++ });
+        this.processes.push({ name: count > 1 ? `${app}-${i}` : app, app, port: port++, lastLines: () => [] });
     }
   }
 
@@ -119,6 +127,7 @@ export class LocalDeployment {
         await exited;
       }),
     );
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   private launch(p: ServiceProcess): void {
@@ -134,20 +143,28 @@ export class LocalDeployment {
       ...(this.options.configFile ? { LATTICE_CONFIG: this.options.configFile } : {}),
       ...this.options.env,
     };
-    const child = spawn(process.execPath, [join(this.options.distDir, 'apps', p.app, 'src/main.js')], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    p.lastLines = [];
-    const log = (chunk: Buffer) => {
+    const main = join(this.options.distDir, 'apps', p.app, 'src/main.js');
+    const { log } = this.options;
+    if (!log) {
+      const file = join(this.dir, `${p.name}.log`);
+      const output = openSync(file, 'a');
+      p.child = spawn(process.execPath, [main], { env, stdio: ['ignore', output, output] });
+      closeSync(output);
+      p.lastLines = () => readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(-LAST_LINES);
+      return;
+    }
+    const child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    p.lastLines = () => lines;
+    const collect = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        p.lastLines!.push(line);
-        p.lastLines!.splice(0, p.lastLines!.length - 10);
-        this.options.log?.(`[${p.name}] ${line}`);
+        lines.push(line);
+        lines.splice(0, lines.length - LAST_LINES);
+        log(`[${p.name}] ${line}`);
       }
     };
-    child.stdout.on('data', log);
-    child.stderr.on('data', log);
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
     p.child = child;
   }
 
@@ -157,7 +174,7 @@ export class LocalDeployment {
       `${p.name} on port ${p.port}`,
       () => {
         if (p.child?.exitCode !== null)
-          throw new Error(`${p.name} exited with code ${p.child?.exitCode}:\n${(p.lastLines ?? []).join('\n')}`);
+          throw new Error(`${p.name} exited with code ${p.child?.exitCode}:\n${p.lastLines().join('\n')}`);
         return fetch(`http://127.0.0.1:${p.port}/health/ready`).then((r) => r.ok);
       },
       180_000,

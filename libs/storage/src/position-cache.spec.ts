@@ -12,4 +12,11 @@ describe('InProcessPositionCache', () => {
     await cache.advance('receipts', 2n);
     expect(await cache.read()).toEqual({ events: 7n, receipts: 2n });
   });
+
+  it('raises several streams at once, none of them back', async () => {
+    const cache = new InProcessPositionCache();
+    await cache.advance('presence', 30n);
+    await cache.advanceAll({ presence: 20n, to_device: 40n });
+    expect(await cache.read()).toEqual({ presence: 30n, to_device: 40n });
+  });
 });

@@ -12,6 +12,8 @@ import { STREAM_NAMES, type StreamName } from './stream-positions';
 export interface PositionCache {
   /** Raises a stream's cached position to `position` (never lowers it). */
   advance(stream: StreamName, position: bigint): Promise<void>;
+  /** Raises each stream's cached position to the one given (never lowers any), at once. */
+  advanceAll(positions: Partial<Record<StreamName, bigint>>): Promise<void>;
   /** The cached positions; streams the cache does not hold are absent. */
   read(): Promise<Partial<Record<StreamName, bigint>>>;
   close(): Promise<void>;
@@ -23,6 +25,7 @@ export const POSITION_CACHE = Symbol('PositionCache');
 /** No cache (a service process without Redis): every read goes to the database. */
 export class NoPositionCache implements PositionCache {
   async advance(): Promise<void> {}
+  async advanceAll(): Promise<void> {}
   async read(): Promise<Partial<Record<StreamName, bigint>>> {
     return {};
   }
@@ -41,6 +44,11 @@ export class InProcessPositionCache implements PositionCache {
     if ((this.positions[stream] ?? -1n) < position) this.positions[stream] = position;
   }
 
+  async advanceAll(positions: Partial<Record<StreamName, bigint>>): Promise<void> {
+    for (const [stream, position] of Object.entries(positions) as Array<[StreamName, bigint]>)
+      await this.advance(stream, position);
+  }
+
   async read(): Promise<Partial<Record<StreamName, bigint>>> {
     return { ...this.positions };
   }
@@ -48,9 +56,14 @@ export class InProcessPositionCache implements PositionCache {
   async close(): Promise<void> {}
 }
 
-/** HSET only upwards, atomically: two writers finishing out of order cannot move a position back. */
-const RAISE = `local current = redis.call('HGET', KEYS[1], ARGV[1])
-if not current or tonumber(ARGV[2]) > tonumber(current) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end`;
+/**
+ * HSET only upwards, atomically: two writers finishing out of order cannot move a position back. ARGV holds
+ * stream and position pairs, so a reconciliation raises every stream in one round trip.
+ */
+const RAISE = `for i = 1, #ARGV, 2 do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  if not current or tonumber(ARGV[i + 1]) > tonumber(current) then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end`;
 
 /**
  * The cache shared by the processes of services mode. Its key names the
@@ -59,6 +72,8 @@ if not current or tonumber(ARGV[2]) > tonumber(current) then redis.call('HSET', 
  */
 export class RedisPositionCache implements PositionCache {
   private readonly key: string;
+  /** The read queued for the end of this turn, which every read asked before it is sent shares. */
+  private queued: Promise<Partial<Record<StreamName, bigint>>> | undefined;
 
   private constructor(
     private readonly redis: Redis,
@@ -74,12 +89,33 @@ export class RedisPositionCache implements PositionCache {
   }
 
   async advance(stream: StreamName, position: bigint): Promise<void> {
-    await this.redis.eval(RAISE, 1, this.key, stream, position.toString());
+    await this.advanceAll({ [stream]: position });
   }
 
-  async read(): Promise<Partial<Record<StreamName, bigint>>> {
-    const raw = await this.redis.hgetall(this.key);
-    return Object.fromEntries(Object.entries(raw).map(([stream, position]) => [stream, BigInt(position)]));
+  async advanceAll(positions: Partial<Record<StreamName, bigint>>): Promise<void> {
+    const pairs = Object.entries(positions).flatMap(([stream, position]) => [stream, position.toString()]);
+    if (pairs.length > 0) await this.redis.eval(RAISE, 1, this.key, ...pairs);
+  }
+
+  /**
+   * A sync worker's long-polls woken by one event ask for the positions at about the same moment (each before
+   * it reads, and again for its unread counts): they share one HGETALL, sent at the end of the turn. Each
+   * answer is read after its ask, so it holds at least what was committed when it was asked.
+   */
+  read(): Promise<Partial<Record<StreamName, bigint>>> {
+    this.queued ??= new Promise((resolve, reject) =>
+      setImmediate(() => {
+        this.queued = undefined;
+        this.redis
+          .hgetall(this.key)
+          .then(
+            (raw) =>
+              resolve(Object.fromEntries(Object.entries(raw).map(([stream, position]) => [stream, BigInt(position)]))),
+            reject,
+          );
+      }),
+    );
+    return this.queued;
   }
 
   async close(): Promise<void> {
@@ -102,6 +138,6 @@ export async function reconcilePositions(db: PrismaClient, cache: PositionCache)
   const committed = Object.fromEntries(
     STREAM_NAMES.map((stream) => [stream, rows.find((r) => r.stream === stream)?.position ?? 0n]),
   ) as Record<StreamName, bigint>;
-  for (const stream of STREAM_NAMES) await cache.advance(stream, committed[stream]);
+  await cache.advanceAll(committed);
   return committed;
 }
