@@ -77,6 +77,50 @@ describe('push evaluation off the send path', () => {
     }
   });
 
+  it('puts a room whose only news is its unread counts in the next /sync, with them', async () => {
+    const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
+    await bob.joinRoom(roomId);
+    type Answer = {
+      next_batch: string;
+      rooms?: {
+        join?: Record<
+          string,
+          { timeline: { events: unknown[] }; unread_notifications?: { notification_count?: number } }
+        >;
+      };
+    };
+    const sync = async (since: string): Promise<Answer> =>
+      (await (
+        await fetch(`${server.url}/_matrix/client/v3/sync?timeout=10000&since=${encodeURIComponent(since)}`, {
+          headers: { authorization: `Bearer ${bob.getAccessToken()}` },
+        })
+      ).json()) as Answer;
+    const start = (await (
+      await fetch(`${server.url}/_matrix/client/v3/sync?timeout=0`, {
+        headers: { authorization: `Bearer ${bob.getAccessToken()}` },
+      })
+    ).json()) as Answer;
+    // Evaluated after the longest a /sync waits for it: the message goes out without its count.
+    const recorder = server.app.get(NotificationRecorder, { strict: false });
+    const evaluate = recorder.recordAll.bind(recorder);
+    recorder.recordAll = async (events) => {
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      return evaluate(events);
+    };
+    try {
+      await alice.sendMessage(roomId, { msgtype: 'm.text', body: 'counted later' });
+      let answer = await sync(start.next_batch);
+      while (!answer.rooms?.join?.[roomId]?.timeline.events.length) answer = await sync(answer.next_batch);
+      expect(answer.rooms!.join![roomId].unread_notifications?.notification_count ?? 0).toBe(0);
+      answer = await sync(answer.next_batch);
+      while (!answer.rooms?.join?.[roomId]) answer = await sync(answer.next_batch);
+      expect(answer.rooms.join[roomId].timeline.events).toEqual([]);
+      expect(answer.rooms.join[roomId].unread_notifications?.notification_count).toBe(1);
+    } finally {
+      recorder.recordAll = evaluate;
+    }
+  });
+
   it('writes one shared row for a message to the room, rows of their own for the members named or muting it, each member counted and pushed once', async () => {
     // Smaller than the event's rows: an event's rows are still written together.
     server.app.get(NotificationRecorder, { strict: false }).rowsPerStatement = 2;

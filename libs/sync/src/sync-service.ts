@@ -260,9 +260,18 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     // only queue for the database's connections ahead of the sends.
     const memberships = await this.answers.roomsOfUser(request.userId, current.events, since === undefined);
     const accountEntries = await this.accountData.since(request.userId, from.accountData, current.accountData);
-    const countsChanged = since
-      ? await this.answers.roomsWithNewNotifications(request.userId, from.notifications, current.notifications)
-      : new Set<string>();
+    // Read only for a room with nothing else to show (joinedRoom's last check): one with new events, receipts or
+    // account data is in the answer anyway, its counts with it, so under fan-out most answers never read it.
+    let countsRead: Promise<Set<string>> | undefined;
+    const countsChanged = async (roomId: string): Promise<boolean> =>
+      since !== undefined &&
+      (
+        await (countsRead ??= this.answers.roomsWithNewNotifications(
+          request.userId,
+          from.notifications,
+          current.notifications,
+        ))
+      ).has(roomId);
     // What happened in the rooms since the token, when this worker heard all of it: then which rooms have events,
     // gaps, state changes or membership moves is known without asking the store.
     const heard = since ? this.recent.between(from.events, current.events) : undefined;
@@ -343,7 +352,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
             receipts,
             fetched,
             state,
-            countsChanged: countsChanged.has(room.roomId),
+            countsChanged,
             quiet,
             heard: roomSince ? heard : undefined,
           },
@@ -471,7 +480,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       receipts: Record<string, unknown> | undefined;
       fetched?: StoredEvent[];
       state?: StoredEvent[];
-      countsChanged: boolean;
+      /** Whether the room's unread counts changed since the token (read when asked). */
+      countsChanged: (roomId: string) => Promise<boolean>;
       quiet: boolean;
       heard: RecentRoomEvent[] | undefined;
     },
@@ -534,7 +544,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       timeline.length === 0 &&
       ephemeral.length === 0 &&
       roomAccountData.length === 0 &&
-      !countsChanged
+      !(await countsChanged(roomId))
     )
       return undefined;
 
