@@ -113,6 +113,7 @@ export class LocalDeployment {
     await this.ready(p);
   }
 
+  /** Stops nginx and every process, and removes the deployment's folder, their output with it: a deployment starts once. */
   async stop(): Promise<void> {
     if (this.nginx?.exitCode === null) {
       const exited = new Promise((resolve) => this.nginx!.once('exit', resolve));
