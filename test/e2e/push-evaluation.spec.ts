@@ -89,17 +89,14 @@ describe('push evaluation off the send path', () => {
         >;
       };
     };
-    const sync = async (since: string): Promise<Answer> =>
+    const sync = async (since?: string): Promise<Answer> =>
       (await (
-        await fetch(`${server.url}/_matrix/client/v3/sync?timeout=10000&since=${encodeURIComponent(since)}`, {
-          headers: { authorization: `Bearer ${bob.getAccessToken()}` },
-        })
+        await fetch(
+          `${server.url}/_matrix/client/v3/sync?${since ? `timeout=10000&since=${encodeURIComponent(since)}` : 'timeout=0'}`,
+          { headers: { authorization: `Bearer ${bob.getAccessToken()}` } },
+        )
       ).json()) as Answer;
-    const start = (await (
-      await fetch(`${server.url}/_matrix/client/v3/sync?timeout=0`, {
-        headers: { authorization: `Bearer ${bob.getAccessToken()}` },
-      })
-    ).json()) as Answer;
+    const start = await sync();
     // Evaluated after the longest a /sync waits for it: the message goes out without its count.
     const recorder = server.app.get(NotificationRecorder, { strict: false });
     const evaluate = recorder.recordAll.bind(recorder);

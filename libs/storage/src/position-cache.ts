@@ -103,18 +103,12 @@ export class RedisPositionCache implements PositionCache {
    * answer is read after its ask, so it holds at least what was committed when it was asked.
    */
   read(): Promise<Partial<Record<StreamName, bigint>>> {
-    this.queued ??= new Promise((resolve, reject) =>
-      setImmediate(() => {
+    this.queued ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
         this.queued = undefined;
-        this.redis
-          .hgetall(this.key)
-          .then(
-            (raw) =>
-              resolve(Object.fromEntries(Object.entries(raw).map(([stream, position]) => [stream, BigInt(position)]))),
-            reject,
-          );
-      }),
-    );
+        return this.redis.hgetall(this.key);
+      })
+      .then((raw) => Object.fromEntries(Object.entries(raw).map(([stream, position]) => [stream, BigInt(position)])));
     return this.queued;
   }
 
