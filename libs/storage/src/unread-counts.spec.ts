@@ -286,6 +286,23 @@ describe.each(configs)('unread counts on %s', (_name, config) => {
     expect(await counts.ofRooms(pair)).toEqual([]);
   });
 
+  it('counts as many pairs as an initial sync asks, planned for their number, as it counts a few', async () => {
+    const world = await newWorld(1);
+    const room = world.room(0);
+    const members = Array.from({ length: 110 }, (_, i) => world.user(i));
+    const counts = new UnreadCounts(db.prisma);
+    for (const member of members) await world.setMembership(member, room, 'join');
+    await world.message(room, [
+      { userId: '', sender: members[0], threadId: 'main', notify: true, highlight: false },
+      { userId: members[1], threadId: 'main', notify: true, highlight: true },
+    ]);
+    const pairs = members.map((userId) => ({ userId, roomId: room }));
+    expect(sorted(await counts.ofRooms(pairs))).toEqual(world.expected(pairs));
+    await world.message(room, [{ userId: '', sender: members[2], threadId: 'main', notify: true, highlight: false }]);
+    expect(sorted(await counts.ofRooms(pairs.slice(0, 3)))).toEqual(world.expected(pairs.slice(0, 3)));
+    expect(sorted(await counts.ofRooms(pairs))).toEqual(world.expected(pairs));
+  });
+
   it('finds the rooms whose counts changed between two positions: own rows, and shared rows standing for the user', async () => {
     const world = await newWorld(4);
     const [alice, bob] = [world.user(1), world.user(2)];
