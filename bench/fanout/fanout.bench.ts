@@ -28,6 +28,7 @@ const SERVICES_PORTS = 16;
 type ServicesReplicas = NonNullable<ServicesOptions['replicas']>;
 const SERVERS = ['lattice-pg', 'lattice-embedded', 'lattice-services', 'synapse'] as const;
 type ServerName = (typeof SERVERS)[number];
+const EVENTS_PER_SECOND = 'events/s (until delivered to every member)';
 
 /**
  * People chatting (issue 19): 20 users in 5 rooms, every user a member of
@@ -45,14 +46,31 @@ type ServerName = (typeof SERVERS)[number];
  * lattice-services (services mode: 2 sync workers) and synapse (Synapse
  * from LATTICE_SYNAPSE_PYTHON on Postgres; needs psycopg2 in its venv).
  * Postgres comes from LATTICE_BENCH_POSTGRES_URL; services mode also needs
- * LATTICE_BENCH_NATS_URL and LATTICE_BENCH_REDIS_URL.
+ * LATTICE_BENCH_NATS_URL and LATTICE_BENCH_REDIS_URL. `--rounds N` runs the servers N
+ * times, in turn (the order reversed every other round), and gives each
+ * metric's median over the rounds and each server's events/s over
+ * lattice-pg's per round (median, lowest, highest): this shared machine's
+ * speed drifts by a third from one run to the next (the same code's CPU per
+ * event 2.3 ms in one run and 3.2 in the next), which one run cannot tell
+ * from a change.
  */
 export async function run(): Promise<Record<string, number>> {
   const wanted = (benchOption('servers') ?? 'lattice-pg,lattice-embedded,synapse').split(',') as ServerName[];
   const unknown = wanted.filter((s) => !SERVERS.includes(s));
   if (unknown.length) throw new Error(`unknown --servers ${unknown.join(', ')}: pick from ${SERVERS.join(', ')}`);
+  const rounds = Number(benchOption('rounds') ?? 1);
+  const perRound: Array<Record<string, number>> = [];
+  for (let round = 1; round <= rounds; round++) {
+    if (rounds > 1) console.log(`  ... round ${round} of ${rounds}`);
+    perRound.push(await runServers(round % 2 === 1 ? wanted : [...wanted].reverse()));
+  }
+  return rounds === 1 ? perRound[0] : medians(perRound);
+}
+
+/** One run of each server, one after another. */
+async function runServers(names: ServerName[]): Promise<Record<string, number>> {
   const results: Record<string, number> = {};
-  for (const name of wanted) {
+  for (const name of names) {
     const started = await start(name);
     if (!started) continue;
     console.log(`  ... ${name}: ${USERS} users in ${ROOMS} rooms, ${MESSAGES} messages`);
@@ -68,6 +86,27 @@ export async function run(): Promise<Record<string, number>> {
       await started.target.stop();
       await started.cleanup();
     }
+  }
+  return results;
+}
+
+/** Each metric's median over the rounds that measured it, and each server's events/s over lattice-pg's per round. */
+function medians(rounds: Array<Record<string, number>>): Record<string, number> {
+  const results: Record<string, number> = {};
+  for (const metric of new Set(rounds.flatMap((r) => Object.keys(r)))) {
+    const values = rounds.flatMap((r) => (metric in r ? [r[metric]] : []));
+    results[`${metric}, median of ${values.length}`] = percentile(values, 50);
+  }
+  for (const name of SERVERS.filter((s) => s !== 'lattice-pg')) {
+    const ratios = rounds.flatMap((r) => {
+      const [own, pg] = [r[`${name}: ${EVENTS_PER_SECOND}`], r[`lattice-pg: ${EVENTS_PER_SECOND}`]];
+      return own !== undefined && pg ? [Math.round((100 * own) / pg) / 100] : [];
+    });
+    if (ratios.length === 0) continue;
+    const label = `${name}: events/s over lattice-pg's in the same round (${ratios.join(', ')})`;
+    results[`${label}, median`] = percentile(ratios, 50);
+    results[`${label}, lowest`] = Math.min(...ratios);
+    results[`${label}, highest`] = Math.max(...ratios);
   }
   return results;
 }
@@ -244,7 +283,7 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
     const perEvent = (ms: number) => Math.round((ms / MESSAGES) * 100) / 100;
     const perAnswer = (ms: number) => Math.round((ms / (answers - answersBefore)) * 100) / 100;
     return {
-      'events/s (until delivered to every member)': Math.round(MESSAGES / seconds),
+      [EVENTS_PER_SECOND]: Math.round(MESSAGES / seconds),
       'send p50 ms': percentile(sendTimes, 50),
       'send p99 ms': percentile(sendTimes, 99),
       'delivery p50 ms': percentile(loadDeliveries, 50),
