@@ -15,11 +15,27 @@ import { eventually, loadSdk, newClient, registerClient } from '../support/matri
  */
 jest.setTimeout(120_000);
 
+type SyncAnswer = {
+  next_batch: string;
+  rooms?: {
+    join?: Record<string, { timeline: { events: unknown[] }; unread_notifications?: { notification_count?: number } }>;
+  };
+};
+
 describe('push evaluation off the send path', () => {
   let server: Awaited<ReturnType<typeof startEmbeddedServer>>;
   let gateway: TestPushGateway;
   let alice: MatrixClient;
   let bob: MatrixClient;
+
+  /** A /sync of the client's as the HTTP API answers it: at once without a token, else long-polling `timeoutMs`. */
+  const rawSync = async (client: MatrixClient, since?: string, timeoutMs = 10_000): Promise<SyncAnswer> =>
+    (await (
+      await fetch(
+        `${server.url}/_matrix/client/v3/sync?${since ? `timeout=${timeoutMs}&since=${encodeURIComponent(since)}` : 'timeout=0'}`,
+        { headers: { authorization: `Bearer ${client.getAccessToken()}` } },
+      )
+    ).json()) as SyncAnswer;
 
   /** Clients of the restarted server: the same accounts, the new port. */
   const reconnect = (client: MatrixClient) =>
@@ -80,22 +96,7 @@ describe('push evaluation off the send path', () => {
   it('puts a room whose only news is its unread counts in the next /sync, with them', async () => {
     const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
     await bob.joinRoom(roomId);
-    type Answer = {
-      next_batch: string;
-      rooms?: {
-        join?: Record<
-          string,
-          { timeline: { events: unknown[] }; unread_notifications?: { notification_count?: number } }
-        >;
-      };
-    };
-    const sync = async (since?: string): Promise<Answer> =>
-      (await (
-        await fetch(
-          `${server.url}/_matrix/client/v3/sync?${since ? `timeout=10000&since=${encodeURIComponent(since)}` : 'timeout=0'}`,
-          { headers: { authorization: `Bearer ${bob.getAccessToken()}` } },
-        )
-      ).json()) as Answer;
+    const sync = (since?: string) => rawSync(bob, since);
     const start = await sync();
     // Evaluated after the longest a /sync waits for it: the message goes out without its count.
     const recorder = server.app.get(NotificationRecorder, { strict: false });
@@ -116,6 +117,19 @@ describe('push evaluation off the send path', () => {
     } finally {
       recorder.recordAll = evaluate;
     }
+  });
+
+  it('moves the next /sync past the counts it carried, so they are not sent again alone', async () => {
+    const carol = await registerClient(server.url, 'catch-carol');
+    const { room_id: roomId } = await alice.createRoom({ preset: 'public_chat' as never });
+    await carol.joinRoom(roomId);
+    const start = await rawSync(carol);
+    await alice.sendMessage(roomId, { msgtype: 'm.text', body: 'counted at once' } as never);
+    let answer = await rawSync(carol, start.next_batch);
+    while (!answer.rooms?.join?.[roomId]?.timeline.events.length) answer = await rawSync(carol, answer.next_batch);
+    expect(answer.rooms.join[roomId].unread_notifications?.notification_count).toBe(1);
+    const next = await rawSync(carol, answer.next_batch, 1_000);
+    expect(next.rooms?.join?.[roomId]).toBeUndefined();
   });
 
   it('writes one shared row for a message to the room, rows of their own for the members named or muting it, each member counted and pushed once', async () => {

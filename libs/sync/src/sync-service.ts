@@ -395,7 +395,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       this.pushEvaluation.settled(eventsFromOthers(request.userId, join), request.signal),
       this.beyondRooms(request, join, since, from, current, summaries, heard),
     ]);
-    const notifications = await this.addUnreadCounts(request, join, current.notifications);
+    const everyJoinedRoom = memberships.every((m) => m.membership !== 'join' || m.roomId in join);
+    const notifications = await this.addUnreadCounts(request, join, current.notifications, everyJoinedRoom);
     return {
       next_batch: formatSyncToken({ ...current, toDevice: rest.toDevice.next, notifications }),
       rooms: { join, invite, leave, knock },
@@ -683,19 +684,26 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
    * counting the events it carries. Returns the notifications position the answer covers: the counts are
    * read after waiting for the push service, so when every room whose counts changed meanwhile is in the
    * answer, the token moves past those rows and the wake-up they caused finds nothing to send again (else
-   * each message would cost every member a second answer with just its counts).
+   * each message would cost every member a second answer with just its counts). An answer with every room the
+   * user is joined to (`everyJoinedRoom`) has them without asking: counts are a joined room's only (rows in
+   * another room are an invite's, or a room's joined or left after the answer's events, which the events
+   * stream brings, its counts read then).
    */
   private async addUnreadCounts(
     request: SyncRequest,
     join: Record<string, JoinedRoom>,
     notifications: bigint,
+    everyJoinedRoom: boolean,
   ): Promise<bigint> {
     const roomIds = Object.keys(join);
     if (roomIds.length === 0) return notifications;
     const latest = (await this.positions.read()).notifications ?? notifications;
     const covered =
       latest > notifications &&
-      [...(await this.answers.roomsWithNewNotifications(request.userId, notifications, latest))].every((r) => r in join)
+      (everyJoinedRoom ||
+        [...(await this.answers.roomsWithNewNotifications(request.userId, notifications, latest))].every(
+          (r) => r in join,
+        ))
         ? latest
         : notifications;
     const counts = await this.answers.unreadCounts(request.userId, roomIds);
