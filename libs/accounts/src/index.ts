@@ -16,3 +16,4 @@ export * from './login-tokens';
 export * from './registration-tokens';
 export * from './admin.guard';
 export * from './account-providers';
+export * from './whois';

@@ -59,7 +59,8 @@ import {
   type RecentRoomEvent,
 } from './streams/recent-room-events';
 import { unreadSection } from './streams/unread-counts';
-import { hiddenByIgnore, inviteFromIgnored } from './streams/ignored-users';
+import { inviteFromIgnored } from './streams/ignored-users';
+import { shownInTimeline } from './streams/timeline-shown';
 import { IgnoredUsersCache } from './streams/ignored-users-cache';
 import type { JoinedRoom, LeftRoom, SyncResponse, SyncRooms } from './sync-response';
 
@@ -506,16 +507,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
       timeline.length > 0 && timeline[0].streamPos < joinedAt
         ? await this.visibility.visibleToUser(request.userId, timeline)
         : timeline.map((e) => ({ ...e, viewerMembership: 'join' }));
-    const visible = seen.filter(
-      (e) =>
-        !hiddenByIgnore(ignored, e.pdu) &&
-        roomEventMatches(filter?.timeline, {
-          type: e.pdu.type,
-          sender: e.pdu.sender,
-          room_id: roomId,
-          content: e.pdu.content,
-        }),
-    );
+    const visible = seen.filter((e) => shownInTimeline(e.pdu, roomId, ignored, filter?.timeline));
 
     const typing = this.typing.typingSince(roomId, since?.typing ?? 0n);
     const ephemeral: JsonObject[] = [
@@ -807,15 +799,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     });
     const limited = fetched.length > limit;
     const timeline = fetched.slice(0, limit).reverse();
-    const visible = (await this.visibility.visibleToUser(request.userId, timeline)).filter(
-      (e) =>
-        !hiddenByIgnore(ignored, e.pdu) &&
-        roomEventMatches(filter?.timeline, {
-          type: e.pdu.type,
-          sender: e.pdu.sender,
-          room_id: roomId,
-          content: e.pdu.content,
-        }),
+    const visible = (await this.visibility.visibleToUser(request.userId, timeline)).filter((e) =>
+      shownInTimeline(e.pdu, roomId, ignored, filter?.timeline),
     );
     const state =
       since === undefined || request.fullState || limited

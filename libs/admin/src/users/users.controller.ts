@@ -1,12 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { AccountStore, AdminGuard, localUser } from '@lattice/accounts';
+import { AccountStore, AdminGuard, localUser, whoisAnswer } from '@lattice/accounts';
 import type { TenantConfig } from '@lattice/config';
 import { Errors, nextToken, Public, queryBool, queryChoice, queryInt, Tenant, validateBody } from '@lattice/http';
 import { RoomExits } from '../rooms/room-exits';
 import { AdminUsers, USER_ORDERINGS } from './admin-users';
-import { whoisAnswer } from './whois';
 
 const putUserBody = z.object({
   password: z.string().min(1).optional(),

@@ -1,5 +1,5 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { AccountStore } from '@lattice/accounts';
+import { AccountStore, whoisAnswer } from '@lattice/accounts';
 import { Auth, Errors, Requester } from '@lattice/http';
 import { StorageAccess } from '../storage-access';
 
@@ -22,25 +22,7 @@ export class WhoisController {
     if (userId !== r.userId && !(await this.isAdmin(r.userId)))
       throw Errors.forbidden('Only server administrators may look up other users');
     if (!(await this.accounts.getProfile(userId))) throw Errors.notFound('User not found');
-    const devices = await this.accounts.listDevices(userId);
-    return {
-      user_id: userId,
-      devices: Object.fromEntries(
-        devices.map((d) => [
-          d.deviceId,
-          {
-            sessions: [
-              {
-                connections:
-                  d.lastSeenTs === null
-                    ? []
-                    : [{ ...(d.lastSeenIp ? { ip: d.lastSeenIp } : {}), last_seen: Number(d.lastSeenTs) }],
-              },
-            ],
-          },
-        ]),
-      ),
-    };
+    return whoisAnswer(userId, await this.accounts.listDevices(userId));
   }
 
   private async isAdmin(userId: string): Promise<boolean> {

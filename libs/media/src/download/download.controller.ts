@@ -24,26 +24,16 @@ export class DownloadController {
   constructor(private readonly downloads: MediaDownloads) {}
 
   // Guests may download (client-server-api "Guest Access", since v1.12), not upload.
-  @Get('_matrix/client/v1/media/download/:serverName/:mediaId')
+  @Get([
+    '_matrix/client/v1/media/download/:serverName/:mediaId',
+    '_matrix/client/v1/media/download/:serverName/:mediaId/:fileName',
+  ])
   @GuestAllowed()
   download(
     @Tenant() tenant: TenantConfig,
     @Param('serverName') serverName: string,
     @Param('mediaId') mediaId: string,
-    @Query() query: DownloadQuery,
-    @Req() request: MatrixRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    return this.serve({ tenant, serverName, mediaId, query, request, reply, unauthenticated: false });
-  }
-
-  @Get('_matrix/client/v1/media/download/:serverName/:mediaId/:fileName')
-  @GuestAllowed()
-  downloadAs(
-    @Tenant() tenant: TenantConfig,
-    @Param('serverName') serverName: string,
-    @Param('mediaId') mediaId: string,
-    @Param('fileName') fileName: string,
+    @Param('fileName') fileName: string | undefined,
     @Query() query: DownloadQuery,
     @Req() request: MatrixRequest,
     @Res() reply: FastifyReply,
@@ -51,26 +41,13 @@ export class DownloadController {
     return this.serve({ tenant, serverName, mediaId, fileName, query, request, reply, unauthenticated: false });
   }
 
-  @Get('_matrix/media/v3/download/:serverName/:mediaId')
+  @Get(['_matrix/media/v3/download/:serverName/:mediaId', '_matrix/media/v3/download/:serverName/:mediaId/:fileName'])
   @Public()
   legacyDownload(
     @Tenant() tenant: TenantConfig,
     @Param('serverName') serverName: string,
     @Param('mediaId') mediaId: string,
-    @Query() query: DownloadQuery,
-    @Req() request: MatrixRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    return this.serve({ tenant, serverName, mediaId, query, request, reply, unauthenticated: true });
-  }
-
-  @Get('_matrix/media/v3/download/:serverName/:mediaId/:fileName')
-  @Public()
-  legacyDownloadAs(
-    @Tenant() tenant: TenantConfig,
-    @Param('serverName') serverName: string,
-    @Param('mediaId') mediaId: string,
-    @Param('fileName') fileName: string,
+    @Param('fileName') fileName: string | undefined,
     @Query() query: DownloadQuery,
     @Req() request: MatrixRequest,
     @Res() reply: FastifyReply,

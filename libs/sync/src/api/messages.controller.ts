@@ -17,12 +17,12 @@ import {
   formatPaginationToken,
   parsePaginationToken,
   roomEventFilterSchema,
-  roomEventMatches,
   type RoomEventFilter,
 } from '@lattice/streams';
 import { HistoryBackfill } from './history-backfill';
 import { SyncService } from '../sync-service';
 import { hiddenByIgnore, ignoredUsersOf } from '../streams/ignored-users';
+import { shownInTimeline } from '../streams/timeline-shown';
 
 const MAX_LIMIT = 1_000;
 /** Backfill requests one page may make before answering with what it has. */
@@ -83,16 +83,7 @@ export class MessagesController {
     }
     const visible = await this.visibility.visibleToUser(r.userId, events);
     const ignored = await this.ignoredBy(r.userId);
-    const chunk = visible.filter(
-      (e) =>
-        !hiddenByIgnore(ignored, e.pdu) &&
-        roomEventMatches(eventFilter, {
-          type: e.pdu.type,
-          sender: e.pdu.sender,
-          room_id: roomId,
-          content: e.pdu.content,
-        }),
-    );
+    const chunk = visible.filter((e) => shownInTimeline(e.pdu, roomId, ignored, eventFilter));
     const last = events.at(-1);
     return {
       start: from ?? formatPaginationToken(position),
