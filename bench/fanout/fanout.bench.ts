@@ -29,6 +29,12 @@ type ServicesReplicas = NonNullable<ServicesOptions['replicas']>;
 const SERVERS = ['lattice-pg', 'lattice-embedded', 'lattice-services', 'synapse'] as const;
 type ServerName = (typeof SERVERS)[number];
 const EVENTS_PER_SECOND = 'events/s (until delivered to every member)';
+/**
+ * PSS is read every 5th memory sample (once a second), RSS at each: reading a process's smaps_rollup walks its page
+ * tables (4 ms for a services-mode process here), and read every 200 ms for the nine processes and the Postgres
+ * backends of services mode it took the load client a quarter of a core, which the servers it measured lacked.
+ */
+const PSS_EVERY = 5;
 
 /**
  * People chatting (issue 19): 20 users in 5 rooms, every user a member of
@@ -237,9 +243,11 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
   let rssPeak = 0;
   let pssPeak = 0;
   const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+  let samples = 0;
   const sampler = setInterval(() => {
     rssPeak = Math.max(rssPeak, sum(target.rss()));
-    pssPeak = Math.max(pssPeak, sum(target.pss()) + (onPostgres ? postgresPssMiB() : 0));
+    if (samples++ % PSS_EVERY === 0)
+      pssPeak = Math.max(pssPeak, sum(target.pss()) + (onPostgres ? postgresPssMiB() : 0));
   }, 200);
   const everyoneHas = async (bodies: string[], deadline: number) => {
     while (!bodies.every((b) => delivered.get(b) === USERS - 1)) {
