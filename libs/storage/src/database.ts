@@ -85,17 +85,27 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
 const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=4MB', '-c', 'max_connections=5'];
 
 /**
+ * Connections to the embedded database. PGlite is one session, which its thread shares between them a batch at
+ * a time, and a transaction's connection keeps it until the transaction ends (pglite-server.ts). More than one
+ * lets the next statements wait on PGlite's thread, sent while PGlite runs one, instead of in the pool until its
+ * answer has come back through the main thread's event loop: under the fan-out load PGlite's thread was busy 50-58%
+ * of the time with one connection. The fan-out bench, embedded, five pairs alternated with one connection: 373,
+ * 459, 561, 511 and 547 events/s against 311, 451, 466, 462 and 468, CPU per event 2.5 ms against 2.8 (medians),
+ * PSS peak 276 MiB against 261; idle RSS 60 s after start 178 MiB against 182.
+ */
+const EMBEDDED_CONNECTIONS = 3;
+
+/**
  * PGlite on a thread of its own (embedded-postgres.ts), reached through the same node-pg pool and Prisma
  * adapter as Postgres: its WebAssembly gets the machine's second core as a Postgres server does, and both
- * databases are one code path (the pg instrumentation traces both). PGlite is one session, so the pool has one
- * connection, which Prisma and the raw executor share: an interactive transaction holds it, and the other
- * queries wait for it, as they waited for PGlite's own lock before.
+ * databases are one code path (the pg instrumentation traces both). Prisma and the raw executor share the pool:
+ * an interactive transaction holds the session, and the other connections' queries wait for it.
  */
 async function openEmbedded(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
   await initialiseEmbeddedDataDir(dataDir);
   const server = await startEmbeddedPostgres(dataDir, EMBEDDED_SETTINGS);
-  const pool = new Pool({ ...server.connection, max: 1, idleTimeoutMillis: 0 });
+  const pool = new Pool({ ...server.connection, max: EMBEDDED_CONNECTIONS, idleTimeoutMillis: 0 });
   prepareStatements(pool, PREPARED_PER_CONNECTION);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   // One process owns the data folder, so there is nobody to race (and a lock would need a second connection).

@@ -60,6 +60,32 @@ describe('PGlite on its own thread, reached over the Postgres wire protocol', ()
     expect(rows[0].n).toBe('0');
   });
 
+  it("runs another connection's statements after a transaction ends, not inside it", async () => {
+    const writer = await connected();
+    const reader = await connected();
+    await writer.query('BEGIN');
+    await writer.query(`INSERT INTO notes VALUES ('in a transaction')`);
+    const read = reader.query<{ n: string }>('SELECT count(*) AS n FROM notes');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await writer.query('ROLLBACK');
+    const { rows } = await read;
+    await Promise.all([writer.end(), reader.end()]);
+    expect(rows[0].n).toBe('0');
+  });
+
+  it('forgets the statements a leaving connection prepared, and only those', async () => {
+    const staying = await connected();
+    const leaving = await connected();
+    await staying.query('PREPARE kept_statement AS SELECT 1');
+    await leaving.query('PREPARE leaving_statement AS SELECT 2');
+    await leaving.query({ name: 'leaving_protocol', text: 'SELECT $1::int', values: [3] });
+    await leaving.end();
+    const { rows } = await staying.query<{ name: string }>('SELECT name FROM pg_prepared_statements ORDER BY name');
+    await staying.query('DEALLOCATE kept_statement');
+    await staying.end();
+    expect(rows.map((r) => r.name)).toEqual(['kept_statement']);
+  });
+
   it('keeps what was committed after it stops and starts again on the same folder', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'lattice-pglite-server-'));
     const first = await startEmbeddedPostgres(dataDir, []);

@@ -3,8 +3,9 @@
  * Postgres wire protocol on a unix socket, so the server talks to it through node-pg as it talks to Postgres,
  * and PGlite's WebAssembly runs on a core of its own instead of the event loop that answers HTTP.
  *
- * No parsing here: whole protocol messages go to PGlite as they arrived and its bytes go back. Node loads this
- * file itself (as TypeScript when tests run the sources), so it imports nothing of the project's.
+ * Whole protocol messages go to PGlite as they arrived and its bytes go back; the only parsing is of message
+ * boundaries, of the names of statements prepared, and of the transaction status an answer ends with. Node loads
+ * this file itself (as TypeScript when tests run the sources), so it imports nothing of the project's.
  */
 import { rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
@@ -29,19 +30,85 @@ const GSS_ENCRYPTION_REQUEST = 80_877_104;
 const CANCEL_REQUEST = 80_877_102;
 /** Terminate ('X'): the client is leaving; PGlite, one session for the thread's life, is not. */
 const TERMINATE = 0x58;
+const PARSE = 0x50;
+const SIMPLE_QUERY = 0x51;
+/** ReadyForQuery ('Z'), the last message of an answer to a Sync or a simple query, and its status for "idle". */
+const READY_FOR_QUERY = 0x5a;
+const IDLE = 0x49;
 
 function tell(event: PGliteServerEvent): void {
   parentPort!.postMessage(event);
 }
 
 /**
- * One client's connection. PGlite is one Postgres session, and a statement runs to its end once started (the
- * call is synchronous), so the connections share it one batch of messages at a time through `turn`. The
- * server's pool holds one connection (database.ts), so sharing never splits a transaction.
+ * PGlite is one Postgres session, and a statement runs to its end once started (the call is synchronous), so the
+ * connections share it one batch of messages at a time, in the order they arrive. A batch whose answer leaves the
+ * session other than idle (inside a transaction, or an extended query before its Sync) gives the session to its
+ * connection: the others' batches wait until that connection's answer ends idle again, so no connection's
+ * statements run inside another's transaction and each transaction sees only its own uncommitted rows, as
+ * separate sessions would.
  */
-function serve(pglite: PGlite, socket: Socket, queue: { turn: Promise<void> }): void {
+class SharedSession {
+  private turn = Promise.resolve();
+  private owner: Socket | undefined;
+  private waiting: Array<() => void> = [];
+
+  /** Queues `work` for `socket`, to run once the session is not another connection's. */
+  run(socket: Socket, work: () => Promise<void>): void {
+    this.turn = this.turn.then(() => {
+      if (this.owner === undefined || this.owner === socket) return work();
+      this.waiting.push(() => this.run(socket, work));
+    });
+  }
+
+  /** After a batch of `socket`'s: the session stays its connection's unless the reply left it idle. */
+  answered(socket: Socket, reply: Buffer): void {
+    const last = reply.length - 6;
+    if (last >= 0 && reply[last] === READY_FOR_QUERY && reply[reply.length - 1] === IDLE) this.release(socket);
+    else this.owner = socket;
+  }
+
+  release(socket: Socket): void {
+    if (this.owner !== socket) return;
+    this.owner = undefined;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resume of waiting) resume();
+  }
+
+  /** Resolves once every queued batch has run, those that waited for a transaction included. */
+  async settled(): Promise<void> {
+    for (let turn = this.turn; ; turn = this.turn) {
+      await turn;
+      if (turn === this.turn && this.waiting.length === 0) return;
+    }
+  }
+}
+
+/**
+ * The names of the statements a batch prepares (Parse messages' names, simple queries' PREPARE): the session
+ * outlives the connection, which takes them with it.
+ */
+function preparedNames(messages: Buffer): string[] {
+  const names: string[] = [];
+  for (let at = 0; at + 5 <= messages.length; at += 1 + messages.readInt32BE(at + 1)) {
+    const body = messages.subarray(at + 5, at + 1 + messages.readInt32BE(at + 1));
+    if (messages[at] === PARSE) {
+      const name = body.subarray(0, body.indexOf(0)).toString();
+      if (name) names.push(name);
+    } else if (messages[at] === SIMPLE_QUERY) {
+      const prepare = /^PREPARE (\w+) AS /.exec(body.subarray(0, 80).toString());
+      if (prepare) names.push(prepare[1]);
+    }
+  }
+  return names;
+}
+
+/** One client's connection, on the shared session. */
+function serve(pglite: PGlite, socket: Socket, session: SharedSession): void {
   let pending: Buffer = Buffer.alloc(0);
   let started = false;
+  const prepared = new Set<string>();
 
   /** Takes the complete messages off `pending` and answers them; a part of a message waits for its rest. */
   const answer = async (): Promise<void> => {
@@ -59,7 +126,9 @@ function serve(pglite: PGlite, socket: Socket, queue: { turn: Promise<void> }): 
         return;
       } else {
         started = true;
-        socket.write(await run(pglite, message));
+        const reply = await run(pglite, message);
+        socket.write(reply);
+        session.answered(socket, reply);
       }
     }
     if (!started) return;
@@ -76,7 +145,10 @@ function serve(pglite: PGlite, socket: Socket, queue: { turn: Promise<void> }): 
     if (end > 0) {
       const messages = pending.subarray(0, end);
       pending = pending.subarray(end);
-      socket.write(await run(pglite, messages));
+      for (const name of preparedNames(messages)) prepared.add(name);
+      const reply = await run(pglite, messages);
+      socket.write(reply);
+      session.answered(socket, reply);
     }
     if (terminated) socket.end();
   };
@@ -85,17 +157,19 @@ function serve(pglite: PGlite, socket: Socket, queue: { turn: Promise<void> }): 
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     // A failure here is PGlite's own (a database error is an answer, in the bytes): the rejection is left
     // unhandled, which ends this thread, and the server with it (embedded-postgres.ts), rather than hang.
-    queue.turn = queue.turn.then(answer);
+    session.run(socket, answer);
   });
   socket.on('error', (e) =>
     tell({ debug: `A connection to the embedded database failed; it is closed: ${e.message}` }),
   );
   socket.on('close', () => {
     // Postgres ends a leaving client's transaction and forgets its prepared statements (prepared-statements.ts);
-    // this session outlives the connection, so both are done here, before the next connection's first message.
-    queue.turn = queue.turn.then(async () => {
+    // the session outlives the connection, so both are done here, once the session is this connection's or no one's.
+    session.run(socket, async () => {
       if (pglite.isInTransaction()) await pglite.exec('ROLLBACK');
-      await pglite.exec('DEALLOCATE ALL');
+      session.release(socket);
+      // One at a time: a name whose PREPARE failed was never prepared, and DEALLOCATE refuses it.
+      for (const name of prepared) await pglite.exec(`DEALLOCATE ${name}`).catch(() => undefined);
     });
   });
 }
@@ -118,12 +192,12 @@ async function main(options: PGliteServerOptions): Promise<void> {
   const pglite = await PGlite.create(options.dataDir, {
     startParams: [...PGlite.defaultStartParams, ...options.settings],
   });
-  const queue = { turn: Promise.resolve() };
+  const session = new SharedSession();
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    serve(pglite, socket, queue);
+    serve(pglite, socket, session);
   });
   // A socket file left by a process that ended without closing; the data folder is this process's alone.
   rmSync(options.socketPath, { force: true });
@@ -137,7 +211,7 @@ async function main(options: PGliteServerOptions): Promise<void> {
     const connectionsClosed = [...sockets].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
     for (const socket of sockets) socket.destroy();
     await Promise.all(connectionsClosed);
-    await queue.turn;
+    await session.settled();
     await pglite.close();
     rmSync(options.socketPath, { force: true });
     tell({ closed: true });

@@ -30,7 +30,10 @@ type Query = (...args: unknown[]) => unknown;
  * would hand a named statement to a session that never prepared it: `database.preparedStatements: false`.
  */
 export function prepareStatements(pool: Pool, most: number): void {
+  let connections = 0;
   pool.on('connect', (client: PoolClient) => {
+    // The pool's connections to the embedded database share its one session, and so its names (pglite-server.ts).
+    const connection = ++connections;
     const names = new Map<string, string>();
     let seen = new Set<string>();
     const run = client.query.bind(client) as Query;
@@ -43,7 +46,7 @@ export function prepareStatements(pool: Pool, most: number): void {
         return undefined;
       }
       seen.delete(text);
-      name = `lattice_${names.size}`;
+      name = `lattice_${connection}_${names.size}`;
       names.set(text, name);
       return name;
     };
@@ -84,7 +87,8 @@ function isUnnamedConfig(config: unknown): config is { text: string; values?: un
  * prepared the statement) or past PREPARED_PER_CONNECTION texts.
  */
 export class ScriptStatements {
-  private readonly names = new WeakMap<PoolClient, Map<string, string>>();
+  private readonly names = new WeakMap<PoolClient, { connection: number; byText: Map<string, string> }>();
+  private connections = 0;
 
   constructor(private readonly prepare: boolean) {}
 
@@ -92,15 +96,16 @@ export class ScriptStatements {
   async statement(client: PoolClient, text: string, values: unknown[]): Promise<string> {
     if (!this.prepare) return withLiterals(text, values);
     let names = this.names.get(client);
-    if (!names) this.names.set(client, (names = new Map()));
-    let name = names.get(text);
+    if (!names) this.names.set(client, (names = { connection: ++this.connections, byText: new Map() }));
+    let name = names.byText.get(text);
     if (name === undefined) {
-      if (names.size >= PREPARED_PER_CONNECTION) return withLiterals(text, values);
-      // Its own prefix: protocol-level names (prepareStatements) share the connection's namespace.
-      name = `lattice_script_${names.size}`;
+      if (names.byText.size >= PREPARED_PER_CONNECTION) return withLiterals(text, values);
+      // Its own prefix: protocol-level names (prepareStatements) share the connection's namespace, and the
+      // connection's number, as the embedded database's connections share one session.
+      name = `lattice_script_${names.connection}_${names.byText.size}`;
       // PREPARE is not undone with a failed transaction, so a name is known prepared once this answers.
       await client.query(`PREPARE ${name} AS ${text}`);
-      names.set(text, name);
+      names.byText.set(text, name);
     }
     return values.length > 0 ? `EXECUTE ${name}(${values.map(literal).join(', ')})` : `EXECUTE ${name}`;
   }
