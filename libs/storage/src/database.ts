@@ -108,7 +108,8 @@ async function openEmbedded(dataDir: string): Promise<Database> {
   const pool = new Pool({ ...server.connection, max: EMBEDDED_CONNECTIONS, idleTimeoutMillis: 0 });
   prepareStatements(pool, PREPARED_PER_CONNECTION);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  // One process owns the data folder, so there is nobody to race (and a lock would need a second connection).
+  // One process owns the data folder, so there is nobody to race (and its connections share one session, which an
+  // advisory lock would not keep from each other).
   const sql = poolExecutor(pool, (fn) => fn(), new ScriptStatements(true));
   const autovacuum = startAutovacuum(sql);
   return {
