@@ -1,7 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { BUS, type Bus } from '@lattice/bus';
+import type { OutputRoomEvent } from '@lattice/contracts';
 import { serverNameOf, type JsonObject } from '@lattice/protocol';
-import { FEDERATION_ROOM_READS, type MembershipReads } from '@lattice/rooms';
+import { FEDERATION_ROOM_READS, type FederationRoomReads } from '@lattice/rooms';
 import { isPresenceState, PresenceStore, type PresenceRecord } from '@lattice/streams';
+import { EarlyPresence } from './early-presence';
+
+/** What telling whether a user's presence concerns this server takes. */
+type PresenceEduReads = Pick<FederationRoomReads, 'roomsOfUser' | 'partialStateRooms'>;
 
 /** server-server-api m.presence: one `push` entry, checked; undefined if it is malformed or about another server's user. */
 export function presenceUpdateOf(
@@ -36,22 +42,58 @@ export function presenceUpdateOf(
  * Inbound m.presence EDUs: each update about a user of the origin who is in
  * a room here is stored (which wakes the syncs of those sharing a room with
  * them). Users in no room here are nobody's concern on this server, and
- * storing them would let a server fill the table with strangers.
+ * storing them would let a server fill the table with strangers; but a room
+ * being joined may not be stored yet, or be stored without its members (a
+ * partial-state join): updates from the servers of a partial-state room are
+ * taken up, and the others wait a short while (EarlyPresence) for a join or a
+ * completed state to make them relevant.
  */
 @Injectable()
-export class PresenceEduReceiver {
+export class PresenceEduReceiver implements OnModuleInit {
+  private readonly early = new EarlyPresence();
+
   constructor(
     private readonly store: PresenceStore,
-    @Inject(FEDERATION_ROOM_READS) private readonly reader: MembershipReads,
+    @Inject(FEDERATION_ROOM_READS) private readonly reader: PresenceEduReads,
+    @Inject(BUS) private readonly bus: Bus,
   ) {}
+
+  onModuleInit(): void {
+    this.bus.consume('output.room', async (event) => {
+      if (this.early.size > 0 && event.membershipOf && isJoin(event)) await this.reconsider();
+    });
+    this.bus.consume('output.roomStateCompleted', async () => {
+      if (this.early.size > 0) await this.reconsider();
+    });
+  }
 
   async receive(origin: string, content: JsonObject): Promise<void> {
     if (!Array.isArray(content.push)) return;
     const now = Date.now();
     for (const entry of content.push) {
       const update = presenceUpdateOf(origin, entry, now);
-      if (!update || (await this.reader.roomsOfUser(update.userId, ['join'])).length === 0) continue;
-      await this.store.change(update.userId, update.record);
+      if (!update) continue;
+      if (await this.isRelevant(origin, update.userId)) {
+        this.early.forget(update.userId);
+        await this.store.change(update.userId, update.record);
+      } else this.early.hold({ origin, ...update, receivedAt: now });
     }
   }
+
+  private async reconsider(): Promise<void> {
+    for (const update of this.early.takeAll(Date.now())) {
+      if (await this.isRelevant(update.origin, update.userId)) await this.store.change(update.userId, update.record);
+      else this.early.hold(update);
+    }
+  }
+
+  /** Whether the user is in a room here, or may be: their server is one of a partial-state room's. */
+  private async isRelevant(origin: string, userId: string): Promise<boolean> {
+    if ((await this.reader.roomsOfUser(userId, ['join'])).length > 0) return true;
+    return (await this.reader.partialStateRooms()).some(({ servers }) => servers.includes(origin));
+  }
+}
+
+function isJoin(event: OutputRoomEvent): boolean {
+  return (event.pdu.content as { membership?: unknown }).membership === 'join';
 }
