@@ -1,6 +1,7 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { trace } from '@opentelemetry/api';
 import { logContext } from './log-context';
+import { logOutput } from './log-output';
 
 const LEVELS: LogLevel[] = ['verbose', 'debug', 'log', 'warn', 'error', 'fatal'];
 /** Nest's levels under the names log collectors (Loki, Elasticsearch, Cloud Logging) expect. */
@@ -41,7 +42,7 @@ export function logRecord(
 }
 
 /**
- * Nest's logger writing JSON lines to stdout (config logging.format: json),
+ * Nest's logger writing JSON lines to stdout (config logging.format: json; batched, see log-output.ts),
  * for production, where a collector parses them; text (Nest's own) stays the
  * default for people reading a terminal.
  */
@@ -51,7 +52,7 @@ export class JsonLogger implements LoggerService {
   constructor(
     private readonly service: string,
     level: LogLevel = 'log',
-    private readonly write: (line: string) => void = (line) => process.stdout.write(line),
+    private readonly write: (line: string) => void = (line) => logOutput.write('stdout', line),
   ) {
     this.minimum = LEVELS.indexOf(level);
   }

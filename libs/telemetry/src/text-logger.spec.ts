@@ -1,3 +1,4 @@
+import { logOutput } from './log-output';
 import { TextLogger } from './text-logger';
 
 describe('TextLogger', () => {
@@ -10,6 +11,7 @@ describe('TextLogger', () => {
     });
     try {
       logger.log(message, 'Access');
+      logOutput.flush();
     } finally {
       write.mockRestore();
     }
@@ -25,5 +27,21 @@ describe('TextLogger', () => {
 
   it('prints other messages as Nest does', () => {
     expect(printed('started')).toContain('started');
+  });
+
+  it("prints an error's stack after its message", () => {
+    const lines: string[] = [];
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation((text) => {
+      lines.push(String(text));
+      return true;
+    });
+    try {
+      new TextLogger({ colors: false, timestamp: false }).error('it broke', 'Error: it broke\n    at somewhere', 'Ctx');
+      logOutput.flush();
+    } finally {
+      write.mockRestore();
+    }
+    const text = lines.join('');
+    expect(text.indexOf('it broke')).toBeLessThan(text.indexOf('at somewhere'));
   });
 });
