@@ -121,6 +121,11 @@ const overrides: ReadonlyArray<{
   },
   { name: 'LATTICE_PUSH_LEASE_MS', help: 'push.leaseMs', apply: (c, v) => ((c.push ??= {}).leaseMs = Number(v)) },
   {
+    name: 'LATTICE_SYNC_ANSWER_INTERVAL_MS',
+    help: 'sync.answerIntervalMs',
+    apply: (c, v) => ((c.sync ??= {}).answerIntervalMs = Number(v)),
+  },
+  {
     name: 'LATTICE_OUTBOUND_ALLOW_RANGES',
     help: 'outbound.allowRanges (comma-separated CIDR ranges)',
     apply: (c, v) => ((c.outbound ??= {}).allowRanges = commaList(v)),

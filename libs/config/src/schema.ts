@@ -298,6 +298,13 @@ export const configSchema = z.object({
    */
   presence: z.object({ enabled: z.boolean().default(true) }).default({ enabled: true }),
   /**
+   * /sync long-polls: a device's next answer comes at least answerIntervalMs after its last (the events of
+   * that time ride along in it; 0: each answer as soon as there is something), see libs/sync/src/answer-pacing.ts.
+   */
+  sync: z
+    .object({ answerIntervalMs: z.number().int().min(0).max(1_000).default(50) })
+    .default({ answerIntervalMs: 50 }),
+  /**
    * TURN servers for calls (client-server-api "Voice over IP", GET /voip/turnServer). With a
    * sharedSecret, each user gets time-limited credentials in the TURN REST API form coturn checks
    * (username "<expiry>:<user ID>", password base64 HMAC-SHA1 of it); else the fixed username and

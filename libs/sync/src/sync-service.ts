@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DeviceKeyStore } from '@lattice/accounts';
 import { BUS, type Bus } from '@lattice/bus';
-import { TenantDirectory } from '@lattice/config';
+import { LATTICE_CONFIG, TenantDirectory, type LatticeConfig } from '@lattice/config';
 import type { PresenceState } from '@lattice/contracts';
 import { strippedState, type JsonObject } from '@lattice/protocol';
 import {
@@ -45,6 +45,7 @@ import { SyncNotifier } from './notifier';
 import { SharedReads } from './shared-reads';
 import { TickBatch } from './tick-batch';
 import { WatchedRooms } from './watched-rooms';
+import { AnswerPacing } from './answer-pacing';
 import { currentPosition } from './positions/current-position';
 import { PresenceTracker } from './presence/presence-tracker';
 import { TypingStore } from './streams/typing-store';
@@ -109,6 +110,7 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
   });
   /** Each user's joined and invited rooms as their last answer read them: what their next long-poll listens to. */
   private readonly watched = new WatchedRooms();
+  private readonly pacing: AnswerPacing;
   private expiry: NodeJS.Timeout | undefined;
   /** Aborted at shutdown so long-polls answer at once instead of holding the server open. */
   readonly shuttingDown = new AbortController();
@@ -133,7 +135,10 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     readonly pushEvaluation: PushEvaluation,
     private readonly answers: AnswerReads,
     readonly recent: RecentRoomEvents,
-  ) {}
+    @Inject(LATTICE_CONFIG) config: LatticeConfig,
+  ) {
+    this.pacing = new AnswerPacing(config.sync.answerIntervalMs);
+  }
 
   onModuleInit(): void {
     this.removeWaiterGauge = syncWaiters.addSource(() => [{ value: this.notifier.waiting }]);
@@ -226,6 +231,8 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
     const stop = request.signal
       ? AbortSignal.any([request.signal, this.shuttingDown.signal])
       : this.shuttingDown.signal;
+    const device = `${request.userId} ${request.deviceId}`;
+    let paced = false;
     try {
       for (;;) {
         const current = await this.currentPositions.read();
@@ -236,7 +243,16 @@ export class SyncService implements OnModuleInit, OnModuleDestroy {
           waiter.reset();
           continue;
         }
+        // An answer right after the device's last waits out the interval (answer-pacing.ts), then reads the
+        // positions again so the events that came meanwhile are in it; a request that may not wait never waits.
+        const pause = since && !paced ? this.pacing.pauseFor(device, Date.now()) : 0;
+        if (pause > 0 && left > pause) {
+          paced = true;
+          await new Promise((resolve) => setTimeout(resolve, pause));
+          continue;
+        }
         const response = await this.build(request, since, current);
+        if (since && !isEmpty(response)) this.pacing.answered(device, Date.now());
         if (!since || request.fullState || left <= 0 || !isEmpty(response)) return response;
         await waiter.wait(Math.min(left, RECHECK_MS), stop);
         waiter.reset();
