@@ -30,9 +30,10 @@ export const SESSION_HASH_KEY = '$http_authorization$arg_access_token';
 /**
  * Services whose workers keep a session's state between its requests, so each session sticks to one worker
  * (a consistent hash of SESSION_HASH_KEY; adding a worker moves only its share of the sessions). A sync worker
- * remembers the rooms a user's last answer read (WatchedRooms), the presence it last wrote for them and its
- * own typing position: a long-poll arriving at the worker that answered the previous one listens to those
- * rooms without reading them again, where alternating workers read them at every request. Every other
+ * remembers the rooms a user's last answer read (WatchedRooms), the presence it last wrote for them, its
+ * own typing position and when it last answered each device (AnswerPacing): a long-poll arriving at the worker
+ * that answered the previous one listens to those rooms without reading them again, where alternating workers
+ * read them at every request, and is paced. Every other
  * service is balanced request by request.
  */
 export const STICKY_SERVICES: readonly HttpService[] = ['sync'];
