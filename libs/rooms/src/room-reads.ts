@@ -27,7 +27,7 @@ export type PublicRoomReads = Pick<RoomReader, 'publishedRooms' | 'currentState'
 /** Who is in a room and where a user is: presence routing, the rooms a user shares with others. */
 export type MembershipReads = Pick<
   RoomReader,
-  'roomsOfUser' | 'joinedServers' | 'joinedServersOfRooms' | 'hasJoinedMemberOn'
+  'roomsOfUser' | 'roomsOfUsers' | 'joinedServers' | 'joinedServersOfRooms' | 'hasJoinedMemberOn'
 >;
 
 /** The client-server API's reads: a room's state as a user may see it, its members, single events, the timeline around a time (search, upgrades, timestamp_to_event). */
@@ -66,7 +66,6 @@ export type SyncRoomReads = RoomViewReads &
     | 'latestTimelines'
     | 'latestGaps'
     | 'roomsWithEvents'
-    | 'roomsOfUsers'
     | 'eventHeadersInRange'
     | 'eventsByNid'
   >;

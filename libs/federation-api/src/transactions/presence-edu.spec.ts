@@ -65,7 +65,10 @@ describe('m.presence EDUs received', () => {
     const bus = new InProcessBus();
     const store = { change: jest.fn().mockResolvedValue(undefined) };
     const reader = {
-      roomsOfUser: jest.fn(async (userId: string) => (reads.joined.includes(userId) ? [{ roomId: '!r:x' }] : [])),
+      roomsOfUsers: jest.fn(
+        async (userIds: string[]) =>
+          new Map(userIds.map((id) => [id, reads.joined.includes(id) ? [{ roomId: '!r:x' }] : []])),
+      ),
       partialStateRooms: jest.fn(async () => [
         { roomId: '!p:x', joinEventId: '$j', servers: reads.partialStateServers },
       ]),

@@ -7,7 +7,7 @@ import { isPresenceState, PresenceStore, type PresenceRecord } from '@lattice/st
 import { EarlyPresence } from './early-presence';
 
 /** What telling whether a user's presence concerns this server takes. */
-type PresenceEduReads = Pick<FederationRoomReads, 'roomsOfUser' | 'partialStateRooms'>;
+type PresenceEduReads = Pick<FederationRoomReads, 'roomsOfUsers' | 'partialStateRooms'>;
 
 /** server-server-api m.presence: one `push` entry, checked; undefined if it is malformed or about another server's user. */
 export function presenceUpdateOf(
@@ -70,27 +70,38 @@ export class PresenceEduReceiver implements OnModuleInit {
   async receive(origin: string, content: JsonObject): Promise<void> {
     if (!Array.isArray(content.push)) return;
     const now = Date.now();
-    for (const entry of content.push) {
+    const updates = content.push.flatMap((entry) => {
       const update = presenceUpdateOf(origin, entry, now);
-      if (!update) continue;
-      if (await this.isRelevant(origin, update.userId)) {
+      return update ? [{ origin, ...update, receivedAt: now }] : [];
+    });
+    const relevant = await this.relevant(updates);
+    for (const [i, update] of updates.entries()) {
+      if (relevant[i]) {
         this.early.forget(update.userId);
         await this.store.change(update.userId, update.record);
-      } else this.early.hold({ origin, ...update, receivedAt: now });
+      } else this.early.hold(update);
     }
   }
 
   private async reconsider(): Promise<void> {
-    for (const update of this.early.takeAll(Date.now())) {
-      if (await this.isRelevant(update.origin, update.userId)) await this.store.change(update.userId, update.record);
+    const updates = this.early.takeAll(Date.now());
+    const relevant = await this.relevant(updates);
+    for (const [i, update] of updates.entries()) {
+      if (relevant[i]) await this.store.change(update.userId, update.record);
       else this.early.hold(update);
     }
   }
 
-  /** Whether the user is in a room here, or may be: their server is one of a partial-state room's. */
-  private async isRelevant(origin: string, userId: string): Promise<boolean> {
-    if ((await this.reader.roomsOfUser(userId, ['join'])).length > 0) return true;
-    return (await this.reader.partialStateRooms()).some(({ servers }) => servers.includes(origin));
+  /**
+   * Whether each user is in a room here, or may be (their server is one of a partial-state room's): one read of
+   * the users' rooms for all of them, and the partial-state rooms read only if some are in none.
+   */
+  private async relevant(updates: ReadonlyArray<{ origin: string; userId: string }>): Promise<boolean[]> {
+    const rooms = await this.reader.roomsOfUsers([...new Set(updates.map((u) => u.userId))], ['join']);
+    const joined = updates.map(({ userId }) => rooms.get(userId)!.length > 0);
+    if (joined.every(Boolean)) return joined;
+    const partialStateServers = new Set((await this.reader.partialStateRooms()).flatMap((room) => room.servers));
+    return updates.map(({ origin }, i) => joined[i] || partialStateServers.has(origin));
   }
 }
 
