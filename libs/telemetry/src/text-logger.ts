@@ -30,17 +30,12 @@ export class TextLogger extends ConsoleLogger {
     logLevel: LogLevel = 'log',
     writeStreamType: 'stdout' | 'stderr' = 'stdout',
   ): void {
+    const level = logLevel.toUpperCase().padStart(7, ' ');
+    const pid = this.formatPid(process.pid);
+    const contextMessage = this.formatContext(context);
     for (const message of messages) {
-      const level = logLevel.toUpperCase().padStart(7, ' ');
       const diff = this.updateAndGetTimestampDiff();
-      const line = this.formatMessage(
-        logLevel,
-        message,
-        this.formatPid(process.pid),
-        level,
-        this.formatContext(context),
-        diff,
-      );
+      const line = this.formatMessage(logLevel, message, pid, level, contextMessage, diff);
       logOutput.write(writeStreamType, line);
     }
   }
