@@ -1,3 +1,4 @@
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, freePorts } from '../../tools/net/free-port';
 import { createScratchDatabase, dropScratchDatabase } from '../../tools/services/scratch-servers';
@@ -12,6 +13,7 @@ import {
   type BenchTarget,
   type ServicesOptions,
 } from '../homeserver/targets';
+import { coresBusy } from '../measure';
 import { benchOption } from '../options';
 
 const USERS = 20;
@@ -177,9 +179,9 @@ function skip(name: string, needs: string): undefined {
 }
 
 /**
- * Starts counting the CPU time of the server's processes and of its Postgres backends; the function it gives
- * stops counting and gives each one's milliseconds since, the replicas of an app also summed (`sync` for
- * sync-1 and sync-2), and the total.
+ * Starts counting the CPU time of the server's processes (services mode: with nginx, NATS and Redis) and of its
+ * Postgres backends; the function it gives stops counting and gives each one's milliseconds since, the replicas of
+ * an app also summed (`sync` for sync-1 and sync-2), and the total.
  */
 function cpuMeter(target: BenchTarget): () => Record<string, number> {
   const backends = target.databaseUrl && new DatabaseBackendsCpu(new URL(target.databaseUrl).pathname.slice(1));
@@ -260,6 +262,8 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
     await new Promise((r) => setTimeout(r, 500));
     const sendTimes: number[] = [];
     const loadCpu = cpuMeter(target);
+    const loadCores = coresBusy();
+    const clientCpuBefore = process.cpuUsage();
     const loadAnswersBefore = answers;
     const began = performance.now();
     const perUser = Math.ceil(MESSAGES / USERS);
@@ -278,6 +282,8 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
     const seconds = (performance.now() - began) / 1000;
     const loadDeliveries = [...deliveries];
     const loadCpuMs = loadCpu();
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const busyCores = loadCores();
     const loadAnswers = answers - loadAnswersBefore;
 
     const singlesCpu = cpuMeter(target);
@@ -308,6 +314,11 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
       ...Object.fromEntries(
         Object.entries(loadCpuMs).map(([p, ms]) => [`CPU ms per event under load, ${p}`, perEvent(ms)]),
       ),
+      // What the servers did not have: the load client's share, and how much of the machine was left idle.
+      'load client CPU ms per event (this process, not in the total)': perEvent(
+        (clientCpu.user + clientCpu.system) / 1000,
+      ),
+      [`cores busy under load, every process (of ${cpus().length})`]: busyCores,
       ...Object.fromEntries(
         Object.entries(singlesCpuMs).map(([p, ms]) => [`CPU ms per /sync answer one at a time, ${p}`, perAnswer(ms)]),
       ),

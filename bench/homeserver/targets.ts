@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { npmStartSettings, type StartSettings } from '../../tools/start/start-settings';
@@ -84,6 +84,42 @@ export function cpuSeconds(pid: number | undefined): number {
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
+  }
+}
+
+/**
+ * The processes on this machine holding a socket that listens on `port` (IPv4 or IPv6): a server's, and its worker
+ * processes' where they share the listening socket (nginx). None when no such server runs here.
+ */
+function processesListeningOn(port: number): number[] {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const row of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      // Columns: sl, local address (hex ip:port), remote address, state (0A is LISTEN), ..., inode (the tenth).
+      const columns = row.trim().split(/\s+/);
+      if (columns.length < 10 || columns[3] !== '0A') continue;
+      if (parseInt(columns[1].split(':')[1], 16) === port) inodes.add(`socket:[${columns[9]}]`);
+    }
+  }
+  if (inodes.size === 0) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fds = readdirSync(`/proc/${entry}/fd`);
+      if (fds.some((fd) => inodes.has(readlinkSafe(`/proc/${entry}/fd/${fd}`)))) pids.push(Number(entry));
+    } catch {
+      // Gone between listing and reading.
+    }
+  }
+  return pids;
+}
+
+function readlinkSafe(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
   }
 }
 
@@ -187,7 +223,21 @@ export async function startServices(
     await deployment.stop();
     throw e;
   }
-  const byProcess = () => Object.fromEntries(deployment.processes.map((p) => [p.name, cpuSeconds(p.child?.pid)]));
+  // The deployment's servers count too: nginx in front, and the NATS and Redis it uses when they run on this machine
+  // (a bench runs alone, so their work is this deployment's). The single process has none of them.
+  const servers: Record<string, number[]> = {
+    nginx: processesListeningOn(port),
+    nats: processesListeningOn(Number(new URL(env.natsUrl).port || 4222)),
+    redis: processesListeningOn(Number(new URL(env.redisUrl).port || 6379)),
+  };
+  const byProcess = () => ({
+    ...Object.fromEntries(deployment.processes.map((p) => [p.name, cpuSeconds(p.child?.pid)])),
+    ...Object.fromEntries(
+      Object.entries(servers)
+        .filter(([, pids]) => pids.length > 0)
+        .map(([name, pids]) => [name, pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)]),
+    ),
+  });
   return {
     url: deployment.url,
     databaseUrl,
