@@ -3,6 +3,7 @@ import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderNginxConfig, type HttpService, type Upstreams } from '@lattice/routing';
+import { npmStartSettings, type StartSettings } from '../start/start-settings';
 
 /** One process of the deployment: an app and the port its HTTP listener (API or health only) takes. */
 export interface ServiceProcess {
@@ -132,8 +133,10 @@ export class LocalDeployment {
   }
 
   private launch(p: ServiceProcess): void {
+    const start = serviceStart(this.options.distDir, p.app);
     const env = {
       ...process.env,
+      ...start.env,
       LATTICE_HOST: '127.0.0.1',
       LATTICE_PORT: String(p.port),
       LATTICE_DATABASE_URL: this.options.databaseUrl,
@@ -144,17 +147,16 @@ export class LocalDeployment {
       ...(this.options.configFile ? { LATTICE_CONFIG: this.options.configFile } : {}),
       ...this.options.env,
     };
-    const main = join(this.options.distDir, 'apps', p.app, 'src/main.js');
     const { log } = this.options;
     if (!log) {
       const file = join(this.dir, `${p.name}.log`);
       const output = openSync(file, 'a');
-      p.child = spawn(process.execPath, [main], { env, stdio: ['ignore', output, output] });
+      p.child = spawn(process.execPath, start.args, { env, stdio: ['ignore', output, output] });
       closeSync(output);
       p.lastLines = () => readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(-LAST_LINES);
       return;
     }
-    const child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, start.args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     p.lastLines = () => lines;
     const collect = (chunk: Buffer) => {
@@ -232,4 +234,16 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms = 180_000
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * How a process of the deployment starts: its app's entry with the node flags and allocator settings of `npm start`,
+ * as the container image starts every role (deploy/Containerfile), so services mode runs here as it is deployed.
+ */
+export function serviceStart(
+  distDir: string,
+  app: ServiceProcess['app'],
+): { args: string[]; env: StartSettings['env'] } {
+  const { flags, env } = npmStartSettings(join(distDir, '..'));
+  return { args: [...flags, join(distDir, 'apps', app, 'src/main.js')], env };
 }

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { serviceStart } from '../services/local-deployment';
 import { npmStartSettings, startSettingsOf } from './start-settings';
 
 /**
- * `npm start`, nx's serve target and the container image each spell out how node runs the server: the allocator
- * settings and V8 flags measured for it (README "The embedded database"). One changed alone would run users'
- * servers unlike the measured one.
+ * `npm start`, nx's serve target, the container image and the local services deployment each spell out how node
+ * runs the server: the allocator settings and V8 flags measured for it (README "The embedded database"). One changed
+ * alone would run users' servers unlike the measured one.
  */
-describe('the commands that start the single process', () => {
+describe('the commands that start the server', () => {
   const root = join(__dirname, '../..');
   const read = (path: string) => readFileSync(join(root, path), 'utf8');
   const fromNpm = npmStartSettings(root);
@@ -25,5 +26,11 @@ describe('the commands that start the single process', () => {
     const environment = [...containerfile.matchAll(/^\s+(?:ENV )?([A-Z_]+=\S+)/gm)].map((m) => m[1]);
     expect(startSettingsOf(entrypoint.join(' ')).flags).toEqual(fromNpm.flags);
     expect(startSettingsOf(environment.join(' ')).env).toMatchObject(fromNpm.env);
+  });
+
+  it('are the same for each process of the local services deployment as for npm start', () => {
+    const { args, env } = serviceStart(join(root, 'dist'), 'sync');
+    expect(args).toEqual([...fromNpm.flags, join(root, 'dist/apps/sync/src/main.js')]);
+    expect(env).toEqual(fromNpm.env);
   });
 });
