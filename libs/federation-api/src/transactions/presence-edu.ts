@@ -97,6 +97,8 @@ export class PresenceEduReceiver implements OnModuleInit {
    * the users' rooms for all of them, and the partial-state rooms read only if some are in none.
    */
   private async relevant(updates: ReadonlyArray<{ origin: string; userId: string }>): Promise<boolean[]> {
+    // An EDU with no valid entry, or held updates that all expired: nothing to read.
+    if (updates.length === 0) return [];
     const rooms = await this.reader.roomsOfUsers([...new Set(updates.map((u) => u.userId))], ['join']);
     const joined = updates.map(({ userId }) => rooms.get(userId)!.length > 0);
     if (joined.every(Boolean)) return joined;
