@@ -319,6 +319,9 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
         (clientCpu.user + clientCpu.system) / 1000,
       ),
       [`cores busy under load, every process (of ${cpus().length})`]: busyCores,
+      // What more cores would give: the busiest of the processes that cannot use more than one bounds the server.
+      'events/s with a core for each process (1,000 / the CPU ms per event of its busiest one-core process)':
+        Math.round((1000 * MESSAGES) / Math.max(...target.oneCoreEach.map((p) => loadCpuMs[p] ?? 0))),
       ...Object.fromEntries(
         Object.entries(singlesCpuMs).map(([p, ms]) => [`CPU ms per /sync answer one at a time, ${p}`, perAnswer(ms)]),
       ),

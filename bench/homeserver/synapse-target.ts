@@ -54,6 +54,7 @@ export async function startSynapseOnPostgres(
       pss: () => ({ synapse: pssMiB(synapse.pid()) }),
       cpuSeconds: () => cpuSeconds(synapse.pid()),
       cpuSecondsByProcess: () => ({ synapse: cpuSeconds(synapse.pid()) }),
+      oneCoreEach: ['synapse'],
       stop: () => synapse.stop(),
     },
     cleanup: () => dropScratchDatabase(databaseUrl.toString()),

@@ -17,6 +17,12 @@ export interface BenchTarget {
   cpuSeconds(): number;
   /** The same, each process apart (the single process is one). */
   cpuSecondsByProcess(): Record<string, number>;
+  /**
+   * Those of cpuSecondsByProcess's processes that can use about one core at most, however many the machine has:
+   * one event loop (each Lattice process, Synapse's Python) or one thread (Redis). nginx, nats-server and Postgres
+   * spread over cores.
+   */
+  oneCoreEach: string[];
   /** Its Postgres database, if it has one on a server apart. */
   databaseUrl?: string;
   stop(): Promise<void>;
@@ -183,6 +189,7 @@ export async function startSingleProcess(
     pss: () => ({ homeserver: pssMiB(child.pid) }),
     cpuSeconds: () => cpuSeconds(child.pid),
     cpuSecondsByProcess: () => ({ homeserver: cpuSeconds(child.pid) }),
+    oneCoreEach: ['homeserver'],
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -245,6 +252,7 @@ export async function startServices(
     pss: () => Object.fromEntries(deployment.processes.map((p) => [p.name, pssMiB(p.child?.pid)])),
     cpuSeconds: () => Object.values(byProcess()).reduce((a, b) => a + b, 0),
     cpuSecondsByProcess: byProcess,
+    oneCoreEach: [...deployment.processes.map((p) => p.name), 'redis'],
     stop: async () => {
       await deployment.stop();
       await dropScratchDatabase(databaseUrl);
