@@ -109,6 +109,19 @@ function serve(pglite: PGlite, socket: Socket, session: SharedSession): void {
   let pending: Buffer = Buffer.alloc(0);
   let started = false;
   const prepared = new Set<string>();
+  let left = false;
+  /**
+   * What Postgres does for a leaving client: ends its transaction and forgets its prepared statements (the session
+   * outlives the connection, prepared-statements.ts), once the session is this connection's or no one's.
+   */
+  const leave = async (): Promise<void> => {
+    if (left) return;
+    left = true;
+    if (pglite.isInTransaction()) await pglite.exec('ROLLBACK');
+    session.release(socket);
+    // One at a time: a name whose PREPARE failed was never prepared, and DEALLOCATE refuses it.
+    for (const name of prepared) await pglite.exec(`DEALLOCATE ${name}`).catch(() => undefined);
+  };
 
   /** Takes the complete messages off `pending` and answers them; a part of a message waits for its rest. */
   const answer = async (): Promise<void> => {
@@ -150,7 +163,12 @@ function serve(pglite: PGlite, socket: Socket, session: SharedSession): void {
       socket.write(reply);
       session.answered(socket, reply);
     }
-    if (terminated) socket.end();
+    // Before the socket ends, which is when the client's end() returns: whatever anyone sends next finds the session
+    // as Postgres would have it, without this connection's statements.
+    if (terminated) {
+      await leave();
+      socket.end();
+    }
   };
 
   socket.on('data', (chunk: Buffer) => {
@@ -162,16 +180,8 @@ function serve(pglite: PGlite, socket: Socket, session: SharedSession): void {
   socket.on('error', (e) =>
     tell({ debug: `A connection to the embedded database failed; it is closed: ${e.message}` }),
   );
-  socket.on('close', () => {
-    // Postgres ends a leaving client's transaction and forgets its prepared statements (prepared-statements.ts);
-    // the session outlives the connection, so both are done here, once the session is this connection's or no one's.
-    session.run(socket, async () => {
-      if (pglite.isInTransaction()) await pglite.exec('ROLLBACK');
-      session.release(socket);
-      // One at a time: a name whose PREPARE failed was never prepared, and DEALLOCATE refuses it.
-      for (const name of prepared) await pglite.exec(`DEALLOCATE ${name}`).catch(() => undefined);
-    });
-  });
+  // A connection that dropped without a Terminate leaves too.
+  socket.on('close', () => session.run(socket, leave));
 }
 
 /**
