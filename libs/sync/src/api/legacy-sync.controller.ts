@@ -17,6 +17,7 @@ import {
 } from '@lattice/rooms';
 import { formatPaginationToken, parsePaginationToken } from '@lattice/streams';
 import { SyncService } from '../sync-service';
+import { clientGoneSignal } from './client-gone';
 
 /** Events one /events answer carries at most. */
 const EVENTS_LIMIT = 100;
@@ -100,9 +101,8 @@ export class LegacySyncController {
       roomId !== undefined ? [roomId] : (await this.reader.roomsOfUser(r.userId, ['join'])).map((room) => room.roomId);
     const deadline = Date.now() + timeout;
     // A client that hung up, or a worker shutting down, ends the wait: the answer is what there is.
-    const clientGone = new AbortController();
-    reply?.raw.once('close', () => clientGone.abort());
-    const stop = AbortSignal.any([clientGone.signal, this.sync.shutdownSignal]);
+    const clientGone = clientGoneSignal(reply);
+    const stop = AbortSignal.any([clientGone, this.sync.shutdownSignal]);
     const waiter = this.sync.notifier.register(r.userId, roomIds);
     try {
       for (;;) {

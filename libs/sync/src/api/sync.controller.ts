@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { Auth, Errors, GuestAllowed, Requester } from '@lattice/http';
 import { FilterLoader, isPresenceState, parseSyncToken, PRESENCE_STATES } from '@lattice/streams';
 import { SyncService } from '../sync-service';
+import { clientGoneSignal } from './client-gone';
 
 /** Long-polls are capped so proxies and clients never see a dead connection. */
 const MAX_TIMEOUT_MS = 60_000;
@@ -31,8 +32,7 @@ export class SyncController {
       throw Errors.invalidParam('timeout must be a non-negative number of milliseconds');
     if (setPresence !== undefined && !isPresenceState(setPresence))
       throw Errors.invalidParam(`set_presence must be one of ${PRESENCE_STATES.join(', ')}`);
-    const clientGone = new AbortController();
-    reply?.raw.once('close', () => clientGone.abort());
+    const clientGone = clientGoneSignal(reply);
     return this.sync.sync({
       userId: r.userId,
       deviceId: r.deviceId,
@@ -41,7 +41,7 @@ export class SyncController {
       fullState: fullState === 'true',
       timeoutMs: Math.min(timeoutMs, MAX_TIMEOUT_MS),
       setPresence,
-      signal: clientGone.signal,
+      signal: clientGone,
     });
   }
 }

@@ -4,6 +4,7 @@ import { Auth, Errors, Requester, validateBody } from '@lattice/http';
 import { isPresenceState, PRESENCE_STATES } from '@lattice/streams';
 import { slidingSyncBodySchema } from './sliding-request';
 import { SlidingSyncService } from './sliding-sync-service';
+import { clientGoneSignal } from '../api/client-gone';
 
 /** Long-polls are capped as /sync's are, so proxies and clients never see a dead connection. */
 const MAX_TIMEOUT_MS = 60_000;
@@ -35,8 +36,7 @@ export class SlidingSyncController {
     if (setPresence !== undefined && !isPresenceState(setPresence))
       throw Errors.invalidParam(`set_presence must be one of ${PRESENCE_STATES.join(', ')}`);
     const pos = posParam ?? body.pos;
-    const clientGone = new AbortController();
-    reply?.raw.once('close', () => clientGone.abort());
+    const clientGone = clientGoneSignal(reply);
     return this.slidingSync.handle({
       userId: r.userId,
       deviceId: r.deviceId,
@@ -44,7 +44,7 @@ export class SlidingSyncController {
       pos,
       timeoutMs: pos === undefined ? 0 : Math.min(timeoutMs, MAX_TIMEOUT_MS),
       setPresence,
-      signal: clientGone.signal,
+      signal: clientGone,
     });
   }
 }
