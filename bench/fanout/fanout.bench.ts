@@ -320,8 +320,10 @@ async function load(target: BenchTarget, onPostgres: boolean): Promise<Record<st
       ),
       [`cores busy under load, every process (of ${cpus().length})`]: busyCores,
       // What more cores would give: the busiest of the processes that cannot use more than one bounds the server.
-      'events/s with a core for each process (1,000 / the CPU ms per event of its busiest one-core process)':
-        Math.round((1000 * MESSAGES) / Math.max(...target.oneCoreEach.map((p) => loadCpuMs[p] ?? 0))),
+      ...(target.oneCoreEach.length > 0 && {
+        'events/s with a core for each process (1,000 / the CPU ms per event of its busiest one-core process)':
+          Math.round((1000 * MESSAGES) / Math.max(...target.oneCoreEach.map((p) => loadCpuMs[p] ?? 0))),
+      }),
       ...Object.fromEntries(
         Object.entries(singlesCpuMs).map(([p, ms]) => [`CPU ms per /sync answer one at a time, ${p}`, perAnswer(ms)]),
       ),

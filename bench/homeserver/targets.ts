@@ -19,8 +19,8 @@ export interface BenchTarget {
   cpuSecondsByProcess(): Record<string, number>;
   /**
    * Those of cpuSecondsByProcess's processes that can use about one core at most, however many the machine has:
-   * one event loop (each Lattice process, Synapse's Python) or one thread (Redis). nginx, nats-server and Postgres
-   * spread over cores.
+   * one event loop (each Lattice process, Synapse's Python) or one thread (Redis). nginx, nats-server, Postgres and
+   * the embedded single process (its database on a thread of its own) spread over cores.
    */
   oneCoreEach: string[];
   /** Its Postgres database, if it has one on a server apart. */
@@ -189,7 +189,8 @@ export async function startSingleProcess(
     pss: () => ({ homeserver: pssMiB(child.pid) }),
     cpuSeconds: () => cpuSeconds(child.pid),
     cpuSecondsByProcess: () => ({ homeserver: cpuSeconds(child.pid) }),
-    oneCoreEach: ['homeserver'],
+    // Embedded, the database runs on a thread of the process's own (embedded-postgres.ts): two threads, two cores.
+    oneCoreEach: databaseUrl ? ['homeserver'] : [],
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
