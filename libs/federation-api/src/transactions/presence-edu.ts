@@ -99,7 +99,10 @@ export class PresenceEduReceiver implements OnModuleInit {
   private async relevant(updates: ReadonlyArray<{ origin: string; userId: string }>): Promise<boolean[]> {
     // An EDU with no valid entry, or held updates that all expired: nothing to read.
     if (updates.length === 0) return [];
-    const rooms = await this.reader.roomsOfUsers([...new Set(updates.map((u) => u.userId))], ['join']);
+    const rooms = await this.reader.roomsOfUsers(
+      updates.map((u) => u.userId),
+      ['join'],
+    );
     const joined = updates.map(({ userId }) => rooms.get(userId)!.length > 0);
     if (joined.every(Boolean)) return joined;
     const partialStateServers = new Set((await this.reader.partialStateRooms()).flatMap((room) => room.servers));
